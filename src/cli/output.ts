@@ -1,0 +1,54 @@
+/** How CLI commands write results: NDJSON with --json, human text otherwise. Errors go to stderr as one line. */
+import { DiagnosticError, formatDiagnostic } from "../diagnostics/index.js";
+
+export interface OutputOptions {
+  json?: boolean;
+}
+
+export interface Output {
+  readonly json: boolean;
+  /** One record: a JSON line with --json, else the text the command renders for it. */
+  record(value: unknown, text?: string): void;
+  /** Plain text for humans; dropped with --json. */
+  text(line: string): void;
+  /** Progress and notes for humans, on stderr; dropped with --json. */
+  info(line: string): void;
+}
+
+export function createOutput(options: OutputOptions, out = process.stdout, err = process.stderr): Output {
+  const json = options.json === true;
+  return {
+    json,
+    record(value, text) {
+      out.write(json ? `${JSON.stringify(value)}\n` : `${text ?? JSON.stringify(value, null, 2)}\n`);
+    },
+    text(line) {
+      if (!json) out.write(`${line}\n`);
+    },
+    info(line) {
+      if (!json) err.write(`${line}\n`);
+    },
+  };
+}
+
+/** A failure the CLI reports as one line on stderr, with an exit code (default 1). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** The one-line reason printed on stderr for any error reaching the top of a command. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof DiagnosticError) {
+    const first = error.diagnostics[0];
+    const more = error.diagnostics.length > 1 ? ` (+${error.diagnostics.length - 1} more)` : "";
+    return first ? `${formatDiagnostic(first)}${more}` : error.message;
+  }
+  if (error instanceof Error) return error.message.split("\n")[0] ?? error.message;
+  return String(error);
+}
