@@ -1,0 +1,158 @@
+/**
+ * The deploy plan: desired workspace content against what the workspace holds, as create / update / unchanged /
+ * delete. Pure: the Azure adapter reads the actual state, this module decides, the adapter applies.
+ *
+ * Rules:
+ * - A desired resource is compared on the properties shmhunt sets, and only those: the service adds read-only
+ *   properties (etag, lastModifiedUtc, watchlistId…) which must not make every deploy an update.
+ * - Deletion (`prune`) only ever touches resources carrying shmhunt's managed marker; anything else in the
+ *   workspace is never in the plan.
+ */
+
+export type ResourceKind =
+  | "workspaceFunction"
+  | "watchlist"
+  | "watchlistItem"
+  | "savedSearch"
+  | "alertRule"
+  | "metadata";
+
+/** Apply order: what others depend on first (functions and watchlists before queries that call them). */
+export const applyOrder: readonly ResourceKind[] = [
+  "workspaceFunction",
+  "watchlist",
+  "watchlistItem",
+  "savedSearch",
+  "alertRule",
+  "metadata",
+];
+
+export type Json = string | number | boolean | null | readonly Json[] | { readonly [key: string]: Json };
+
+export interface DesiredResource {
+  readonly kind: ResourceKind;
+  /** Deterministic resource name (derived from rule id and target); unique per kind (and per parent). */
+  readonly name: string;
+  /** The parent resource's name for child resources (a watchlist item's watchlist alias). */
+  readonly parent?: string;
+  /** The properties shmhunt owns, as sent on the wire. */
+  readonly properties: { readonly [key: string]: Json };
+}
+
+export interface ActualResource {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly parent?: string;
+  readonly properties: { readonly [key: string]: Json };
+  /** Carries shmhunt's marker (see markers.ts): the only resources prune may delete. */
+  readonly managed: boolean;
+  readonly etag?: string;
+}
+
+export type PlanAction = "create" | "update" | "unchanged" | "delete";
+
+export interface PlanStep {
+  readonly action: PlanAction;
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly parent?: string;
+  /** For updates: the dotted property paths that differ. */
+  readonly changes?: readonly string[];
+  readonly desired?: DesiredResource;
+  readonly actual?: ActualResource;
+}
+
+export interface Plan {
+  readonly steps: readonly PlanStep[];
+  readonly counts: Readonly<Record<PlanAction, number>>;
+}
+
+export interface PlanOptions {
+  /** Delete managed resources that are no longer desired. */
+  readonly prune: boolean;
+}
+
+const keyOf = (r: { kind: ResourceKind; name: string; parent?: string | undefined }) =>
+  `${r.kind}\u0000${r.parent ?? ""}\u0000${r.name.toLowerCase()}`;
+
+export function planDeployment(
+  desired: readonly DesiredResource[],
+  actual: readonly ActualResource[],
+  options: PlanOptions,
+): Plan {
+  const actualByKey = new Map(actual.map((a) => [keyOf(a), a]));
+  const desiredKeys = new Set<string>();
+  const steps: PlanStep[] = [];
+
+  for (const d of desired) {
+    const key = keyOf(d);
+    if (desiredKeys.has(key)) throw new Error(`two desired ${d.kind} resources are named '${d.name}'`);
+    desiredKeys.add(key);
+    const a = actualByKey.get(key);
+    const base = { kind: d.kind, name: d.name, ...(d.parent !== undefined ? { parent: d.parent } : {}), desired: d };
+    if (!a) {
+      steps.push({ action: "create", ...base });
+      continue;
+    }
+    const changes = diffOwned(d.properties, a.properties);
+    steps.push(
+      changes.length === 0
+        ? { action: "unchanged", ...base, actual: a }
+        : { action: "update", ...base, actual: a, changes },
+    );
+  }
+
+  if (options.prune) {
+    for (const a of actual) {
+      if (a.managed && !desiredKeys.has(keyOf(a))) {
+        steps.push({
+          action: "delete",
+          kind: a.kind,
+          name: a.name,
+          ...(a.parent ? { parent: a.parent } : {}),
+          actual: a,
+        });
+      }
+    }
+  }
+
+  steps.sort(compareSteps);
+  const counts = { create: 0, update: 0, unchanged: 0, delete: 0 };
+  for (const s of steps) counts[s.action]++;
+  return { steps, counts };
+}
+
+/** Creates and updates in dependency order; deletes last and in reverse (children and dependents first). */
+function compareSteps(a: PlanStep, b: PlanStep): number {
+  const phase = (s: PlanStep) => (s.action === "delete" ? 1 : 0);
+  if (phase(a) !== phase(b)) return phase(a) - phase(b);
+  const order = applyOrder.indexOf(a.kind) - applyOrder.indexOf(b.kind);
+  if (order !== 0) return phase(a) === 1 ? -order : order;
+  return a.name.localeCompare(b.name);
+}
+
+/**
+ * The paths where `owned` (desired) differs from `actual`, looking only at keys present in `owned`.
+ * Arrays compare element-wise and must have the same length; strings compare exactly, except that line endings
+ * are normalised (the service may return CRLF for multi-line queries).
+ */
+export function diffOwned(owned: Json, actual: Json | undefined, path = ""): string[] {
+  if (owned === null || typeof owned !== "object") {
+    return sameScalar(owned, actual) ? [] : [path || "(root)"];
+  }
+  if (Array.isArray(owned)) {
+    if (!Array.isArray(actual) || actual.length !== owned.length) return [path || "(root)"];
+    return owned.flatMap((item, i) => diffOwned(item, (actual as readonly Json[])[i], `${path}[${i}]`));
+  }
+  if (actual === null || typeof actual !== "object" || Array.isArray(actual)) return [path || "(root)"];
+  const ownedObject = owned as { readonly [key: string]: Json };
+  const actualObject = actual as { readonly [key: string]: Json };
+  return Object.keys(ownedObject).flatMap((key) =>
+    diffOwned(ownedObject[key] as Json, actualObject[key], path ? `${path}.${key}` : key),
+  );
+}
+
+function sameScalar(a: Json, b: Json | undefined): boolean {
+  if (typeof a === "string" && typeof b === "string") return a.replace(/\r\n/g, "\n") === b.replace(/\r\n/g, "\n");
+  return a === b;
+}
