@@ -1,0 +1,169 @@
+/**
+ * Reads and writes the workspace content shmhunt manages, through the real Azure SDK clients:
+ * saved searches (hunting queries and workspace functions) with @azure/arm-operationalinsights, and analytics
+ * rules, watchlists, watchlist items and metadata with @azure/arm-securityinsight.
+ *
+ * The managed marker: every content item shmhunt deploys has a Sentinel metadata resource whose source is
+ * shmhunt's (markers.ts), and saved searches also carry a `managedBy: shmhunt` tag. Only marked resources are
+ * `managed`, and prune deletes nothing else.
+ */
+import type { OperationalInsightsManagementClient, SavedSearch } from "@azure/arm-operationalinsights";
+import type {
+  AlertRuleUnion,
+  MetadataModel,
+  SecurityInsights,
+  Watchlist,
+  WatchlistItem,
+} from "@azure/arm-securityinsight";
+import { isManagedMetadata, isManagedSavedSearch } from "./markers.js";
+import type { ActualResource, Json, PlanStep, ResourceKind } from "./plan.js";
+
+export interface WorkspaceRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+}
+
+export interface ContentClients {
+  readonly securityInsights: SecurityInsights;
+  readonly operationalInsights: OperationalInsightsManagementClient;
+}
+
+/** Server-populated envelope fields that are never part of what shmhunt owns. */
+const envelope = new Set(["id", "name", "type", "systemData", "etag"]);
+
+function ownedProperties(model: object): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {};
+  for (const [key, value] of Object.entries(model)) {
+    if (envelope.has(key) || value === undefined) continue;
+    out[key] = (value instanceof Date ? value.toISOString() : value) as Json;
+  }
+  return out;
+}
+
+export class SentinelContentClient {
+  constructor(
+    private readonly clients: ContentClients,
+    private readonly workspace: WorkspaceRef,
+  ) {}
+
+  /** Everything of the kinds shmhunt deploys, each marked managed or not. */
+  async readActual(): Promise<ActualResource[]> {
+    const { resourceGroup: rg, workspaceName: ws } = this.workspace;
+    const { securityInsights: si, operationalInsights: oi } = this.clients;
+    const out: ActualResource[] = [];
+
+    const metadata: MetadataModel[] = [];
+    for await (const m of si.metadata.list(rg, ws)) metadata.push(m);
+    const managedParents = new Set(metadata.filter(isManagedMetadata).map((m) => (m.parentId ?? "").toLowerCase()));
+    for (const m of metadata) {
+      out.push(this.actual("metadata", m.name ?? "", m, isManagedMetadata(m)));
+    }
+
+    const searches = await oi.savedSearches.listByWorkspace(rg, ws);
+    for (const s of searches.value ?? []) {
+      const kind: ResourceKind = s.functionAlias ? "workspaceFunction" : "savedSearch";
+      out.push(this.actual(kind, s.name ?? "", s, isManagedSavedSearch(s)));
+    }
+
+    for await (const rule of si.alertRules.list(rg, ws)) {
+      const managed = managedParents.has((rule.id ?? "").toLowerCase());
+      out.push(this.actual("alertRule", rule.name ?? "", rule, managed));
+    }
+
+    for await (const w of si.watchlists.list(rg, ws)) {
+      const alias = w.watchlistAlias ?? w.name ?? "";
+      const managed = managedParents.has((w.id ?? "").toLowerCase());
+      out.push(this.actual("watchlist", alias, w, managed));
+      if (!managed) continue;
+      for await (const item of si.watchlistItems.list(rg, ws, alias)) {
+        out.push({ ...this.actual("watchlistItem", item.name ?? "", item, true), parent: alias });
+      }
+    }
+    return out;
+  }
+
+  /** Carries out one create, update or delete step of a plan. */
+  async apply(step: PlanStep): Promise<void> {
+    if (step.action === "unchanged") return;
+    const { resourceGroup: rg, workspaceName: ws } = this.workspace;
+    const { securityInsights: si, operationalInsights: oi } = this.clients;
+    const name = step.name;
+
+    if (step.action === "delete") {
+      switch (step.kind) {
+        case "savedSearch":
+        case "workspaceFunction":
+          return oi.savedSearches.delete(rg, ws, name);
+        case "alertRule":
+          return si.alertRules.delete(rg, ws, name);
+        case "watchlist":
+          await si.watchlists.delete(rg, ws, name);
+          return;
+        case "watchlistItem":
+          return si.watchlistItems.delete(rg, ws, requireParent(step), name);
+        case "metadata":
+          return si.metadata.delete(rg, ws, name);
+      }
+    }
+
+    const properties = step.desired?.properties ?? {};
+    switch (step.kind) {
+      case "savedSearch":
+      case "workspaceFunction":
+        await oi.savedSearches.createOrUpdate(rg, ws, name, properties as unknown as SavedSearch);
+        return;
+      case "alertRule":
+        await si.alertRules.createOrUpdate(rg, ws, name, properties as unknown as AlertRuleUnion);
+        return;
+      case "watchlist":
+        await si.watchlists.createOrUpdate(rg, ws, name, properties as unknown as Watchlist);
+        return;
+      case "watchlistItem":
+        await si.watchlistItems.createOrUpdate(
+          rg,
+          ws,
+          requireParent(step),
+          name,
+          properties as unknown as WatchlistItem,
+        );
+        return;
+      case "metadata":
+        await si.metadata.create(rg, ws, name, properties as unknown as MetadataModel);
+        return;
+    }
+  }
+
+  /** The ARM id of a workspace child resource, as metadata `parentId` expects it. */
+  resourceId(kind: ResourceKind, name: string): string {
+    const { subscriptionId, resourceGroup, workspaceName } = this.workspace;
+    const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspaceName}`;
+    switch (kind) {
+      case "savedSearch":
+      case "workspaceFunction":
+        return `${base}/savedSearches/${name}`;
+      case "alertRule":
+        return `${base}/providers/Microsoft.SecurityInsights/alertRules/${name}`;
+      case "watchlist":
+        return `${base}/providers/Microsoft.SecurityInsights/watchlists/${name}`;
+      case "metadata":
+        return `${base}/providers/Microsoft.SecurityInsights/metadata/${name}`;
+      case "watchlistItem":
+        throw new Error("watchlist items have no metadata of their own");
+    }
+  }
+
+  private actual(
+    kind: ResourceKind,
+    name: string,
+    model: object & { etag?: string },
+    managed: boolean,
+  ): ActualResource {
+    return { kind, name, managed, properties: ownedProperties(model), ...(model.etag ? { etag: model.etag } : {}) };
+  }
+}
+
+function requireParent(step: PlanStep): string {
+  if (!step.parent) throw new Error(`watchlist item '${step.name}' has no watchlist`);
+  return step.parent;
+}
