@@ -1,0 +1,117 @@
+/**
+ * Raises a hit as a Sentinel incident with a hunting bookmark (the evidence) related to it.
+ *
+ * Ids are derived from the hit key, so a retry addresses the same incident, bookmark and relation. An incident or
+ * bookmark that already exists is never written again: an analyst's status, owner, classification and comments
+ * survive every later run. Only the relation is (idempotently) re-put, so a run killed between the incident and
+ * the relation completes the link next time.
+ */
+import type { Bookmark, Incident, SecurityInsights } from "@azure/arm-securityinsight";
+import { contentIds } from "./ids.js";
+
+export type AlertSeverity = "High" | "Medium" | "Low" | "Informational";
+
+export interface EntityMapping {
+  readonly entityType: string;
+  readonly fieldMappings: readonly { readonly identifier: string; readonly value: string }[];
+}
+
+/** Everything an incident says about one hit. */
+export interface AlertRequest {
+  /** The hit's stable key: the same event seen in overlapping windows has the same key. */
+  readonly hitKey: string;
+  readonly title: string;
+  readonly description: string;
+  readonly severity: AlertSeverity;
+  /** Incident labels: rule id, MITRE ids, the verdict. */
+  readonly labels: readonly string[];
+  readonly query: string;
+  readonly queryStart: Date;
+  readonly queryEnd: Date;
+  readonly eventTime: Date;
+  /** The result row behind the hit. */
+  readonly row: Readonly<Record<string, unknown>>;
+  readonly entities: readonly EntityMapping[];
+  readonly tactics: readonly string[];
+  readonly techniques: readonly string[];
+}
+
+export interface RaisedAlert {
+  readonly incidentId: string;
+  readonly bookmarkId: string;
+  /** False when the incident existed already (a retry, or a hit seen again): it was left as it was. */
+  readonly created: boolean;
+}
+
+export interface AlertWriter {
+  raise(alert: AlertRequest): Promise<RaisedAlert>;
+}
+
+export class SentinelAlertWriter implements AlertWriter {
+  constructor(
+    private readonly client: SecurityInsights,
+    private readonly resourceGroup: string,
+    private readonly workspaceName: string,
+  ) {}
+
+  async raise(alert: AlertRequest): Promise<RaisedAlert> {
+    const rg = this.resourceGroup;
+    const ws = this.workspaceName;
+    const incidentId = contentIds.incident(alert.hitKey);
+    const bookmarkId = contentIds.bookmark(alert.hitKey);
+
+    const existing = await getOrUndefined(() => this.client.incidents.get(rg, ws, incidentId));
+    if (!existing) await this.client.incidents.createOrUpdate(rg, ws, incidentId, incidentOf(alert));
+
+    const bookmark = await getOrUndefined(() => this.client.bookmarks.get(rg, ws, bookmarkId));
+    const bookmarkResource =
+      bookmark ?? (await this.client.bookmarks.createOrUpdate(rg, ws, bookmarkId, bookmarkOf(alert)));
+
+    if (bookmarkResource.id) {
+      await this.client.incidentRelations.createOrUpdate(rg, ws, incidentId, bookmarkId, {
+        relatedResourceId: bookmarkResource.id,
+      });
+    }
+    return { incidentId, bookmarkId, created: !existing };
+  }
+}
+
+export function incidentOf(alert: AlertRequest): Incident {
+  return {
+    title: alert.title,
+    description: alert.description,
+    severity: alert.severity,
+    status: "New",
+    labels: alert.labels.map((labelName) => ({ labelName })),
+    firstActivityTimeUtc: alert.eventTime,
+    lastActivityTimeUtc: alert.eventTime,
+  };
+}
+
+export function bookmarkOf(alert: AlertRequest): Bookmark {
+  return {
+    displayName: alert.title,
+    query: alert.query,
+    queryResult: JSON.stringify(alert.row),
+    queryStartTime: alert.queryStart,
+    queryEndTime: alert.queryEnd,
+    eventTime: alert.eventTime,
+    labels: [...alert.labels],
+    tactics: alert.tactics as Bookmark["tactics"],
+    techniques: [...alert.techniques],
+    entityMappings: alert.entities.map((e) => ({
+      entityType: e.entityType,
+      fieldMappings: e.fieldMappings.map((f) => ({ identifier: f.identifier, value: f.value })),
+    })),
+  };
+}
+
+/** Runs a GET; a 404 is `undefined`, any other failure propagates. */
+async function getOrUndefined<T>(get: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await get();
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    throw error;
+  }
+}

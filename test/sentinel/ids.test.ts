@@ -1,0 +1,18 @@
+import { describe, expect, it } from "vitest";
+import { contentIds, uuidv5 } from "../../src/sentinel/ids.js";
+
+describe("uuidv5", () => {
+  it("matches the RFC 4122 test vector (DNS namespace, www.example.com)", () => {
+    expect(uuidv5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe(
+      "2ed6657d-e927-568b-95e1-2665a8aea6a2",
+    );
+  });
+
+  it("gives stable, distinct ids per content kind", () => {
+    const a = contentIds.incident("hit-1");
+    expect(contentIds.incident("hit-1")).toBe(a);
+    expect(contentIds.bookmark("hit-1")).not.toBe(a);
+    expect(contentIds.alertRule("r", "defender")).not.toBe(contentIds.alertRule("r", "asim"));
+    expect(contentIds.huntingQuery("3f3f9fe2-d095-11ec-95dc-f661ea17fbce", "defender").length).toBeLessThanOrEqual(64);
+  });
+});
