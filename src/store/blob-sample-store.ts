@@ -1,0 +1,107 @@
+/**
+ * Samples as block blobs named by their SHA-256 in one container (Azurite locally). Uploads use
+ * `If-None-Match: *`, so a sample is written once; the verdict summary goes into the blob's metadata.
+ * The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { ContainerClient } from "@azure/storage-blob";
+import type { SampleInfo, SampleStore } from "./sample-store.js";
+import { normaliseSha256 } from "./spool.js";
+import { statusOf } from "./table-state-store.js";
+
+export class BlobSampleStore implements SampleStore {
+  private ready: Promise<unknown> | undefined;
+
+  constructor(private readonly container: ContainerClient) {}
+
+  async putFile(sha256: string, file: string): Promise<boolean> {
+    await this.ensureContainer();
+    const name = normaliseSha256(sha256);
+    try {
+      await this.container.getBlockBlobClient(name).uploadFile(file, {
+        conditions: { ifNoneMatch: "*" },
+        metadata: { sha256: name },
+        blobHTTPHeaders: { blobContentType: "application/octet-stream" },
+      });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 409) return false;
+      throw error;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return (await this.info(sha256)) !== undefined;
+  }
+
+  async info(sha256: string): Promise<SampleInfo | undefined> {
+    await this.ensureContainer();
+    try {
+      const props = await this.container.getBlobClient(normaliseSha256(sha256)).getProperties();
+      return { sha256: normaliseSha256(sha256), size: props.contentLength ?? 0 };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async open(sha256: string): Promise<Readable | undefined> {
+    await this.ensureContainer();
+    try {
+      const response = await this.container.getBlobClient(normaliseSha256(sha256)).download();
+      return response.readableStreamBody as Readable | undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined> {
+    await this.ensureContainer();
+    const dir = await mkdtemp(path.join(tmpdir(), "shmhunt-blob-"));
+    const file = path.join(dir, normaliseSha256(sha256));
+    try {
+      try {
+        await this.container.getBlobClient(normaliseSha256(sha256)).downloadToFile(file);
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw error;
+      }
+      return await use(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void> {
+    await this.ensureContainer();
+    const name = normaliseSha256(sha256);
+    // Metadata values must be ASCII header values: keep them short and plain.
+    const metadata: Record<string, string> = { sha256: name };
+    for (const [key, value] of Object.entries(summary)) {
+      metadata[key.replace(/[^A-Za-z0-9_]/g, "_")] = value.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
+    }
+    await this.container.getBlobClient(name).setMetadata(metadata);
+  }
+
+  /** The metadata written by annotate(), for tests and the CLI. */
+  async annotation(sha256: string): Promise<Record<string, string> | undefined> {
+    try {
+      return (await this.container.getBlobClient(normaliseSha256(sha256)).getProperties()).metadata;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private ensureContainer(): Promise<unknown> {
+    this.ready ??= this.container.createIfNotExists().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+}

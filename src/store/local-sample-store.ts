@@ -1,0 +1,72 @@
+/** Samples as files named by their SHA-256 in one folder; verdict summaries in `<dir>/.meta/<sha256>.json`. */
+import { createReadStream } from "node:fs";
+import { copyFile, link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { SampleInfo, SampleStore } from "./sample-store.js";
+import { normaliseSha256 } from "./spool.js";
+
+export class LocalSampleStore implements SampleStore {
+  constructor(readonly dir: string) {}
+
+  async putFile(sha256: string, file: string): Promise<boolean> {
+    const target = this.file(sha256);
+    if (await this.has(sha256)) return false;
+    await mkdir(this.dir, { recursive: true });
+    const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
+    await copyFile(file, temp);
+    try {
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+      throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    return (await this.info(sha256)) !== undefined;
+  }
+
+  async info(sha256: string): Promise<SampleInfo | undefined> {
+    try {
+      const stats = await stat(this.file(sha256));
+      return stats.isFile() ? { sha256: normaliseSha256(sha256), size: stats.size } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw error;
+    }
+  }
+
+  async open(sha256: string): Promise<Readable | undefined> {
+    return (await this.has(sha256)) ? createReadStream(this.file(sha256)) : undefined;
+  }
+
+  async withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined> {
+    return (await this.has(sha256)) ? use(this.file(sha256)) : undefined;
+  }
+
+  async annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void> {
+    const metaDir = path.join(this.dir, ".meta");
+    await mkdir(metaDir, { recursive: true });
+    const target = path.join(metaDir, `${normaliseSha256(sha256)}.json`);
+    const temp = `${target}.tmp-${process.pid}`;
+    await writeFile(temp, JSON.stringify(summary));
+    await rename(temp, target);
+  }
+
+  /** The summary written by annotate(), for tests and the CLI. */
+  async annotation(sha256: string): Promise<Record<string, string> | undefined> {
+    try {
+      return JSON.parse(await readFile(path.join(this.dir, ".meta", `${normaliseSha256(sha256)}.json`), "utf8"));
+    } catch {
+      return undefined;
+    }
+  }
+
+  private file(sha256: string): string {
+    return path.join(this.dir, normaliseSha256(sha256));
+  }
+}

@@ -1,0 +1,23 @@
+/** Samples stored by SHA-256: a local folder (local-sample-store.ts) or Azure Blob (blob-sample-store.ts). */
+import type { Readable } from "node:stream";
+
+export interface SampleInfo {
+  readonly sha256: string;
+  readonly size: number;
+}
+
+export interface SampleStore {
+  /** Stores the file under its (already verified) SHA-256; false when that sample was already there. */
+  putFile(sha256: string, file: string): Promise<boolean>;
+  has(sha256: string): Promise<boolean>;
+  info(sha256: string): Promise<SampleInfo | undefined>;
+  /** The sample's bytes, or undefined when it is not stored. */
+  open(sha256: string): Promise<Readable | undefined>;
+  /**
+   * Runs `use` with a local file holding the sample (the stored file itself for a local folder, a temporary
+   * download for Blob, deleted afterwards). Undefined when the sample is not stored.
+   */
+  withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined>;
+  /** Keeps a short verdict summary with the sample (blob metadata / a side file). */
+  annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void>;
+}

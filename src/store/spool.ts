@@ -1,0 +1,80 @@
+/**
+ * Receives a sample from a stream into a temporary file: streamed (never buffered whole), size-limited, and
+ * hashed while it flows. The claimed SHA-256, when given, is checked before the sample is accepted.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+
+export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+export interface SpoolOptions {
+  readonly maxBytes: number;
+  /** The hash the sender claims (hex); the upload fails unless the content has it. */
+  readonly claimedSha256?: string;
+  /** Where temporary files go; os.tmpdir() by default. */
+  readonly tmpDir?: string;
+}
+
+export interface SpooledSample {
+  readonly path: string;
+  readonly sha256: string;
+  readonly size: number;
+  /** Deletes the temporary file. */
+  cleanup(): Promise<void>;
+}
+
+export type SampleErrorCode = "SAMPLE_TOO_LARGE" | "SAMPLE_HASH_MISMATCH" | "SAMPLE_BAD_HASH" | "SAMPLE_EMPTY";
+
+/** A sample refused for what it is (too large, wrong hash): the sender's fault, reported as such. */
+export class SampleError extends Error {
+  constructor(
+    readonly code: SampleErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "SampleError";
+  }
+}
+
+export function normaliseSha256(value: string, field = "sha256"): string {
+  const lower = value.trim().toLowerCase();
+  if (!SHA256_PATTERN.test(lower)) throw new SampleError("SAMPLE_BAD_HASH", `${field} must be 64 hex digits`);
+  return lower;
+}
+
+export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolOptions): Promise<SpooledSample> {
+  const claimed = options.claimedSha256 === undefined ? undefined : normaliseSha256(options.claimedSha256);
+  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), "shmhunt-sample-"));
+  const file = path.join(dir, randomBytes(8).toString("hex"));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const hash = createHash("sha256");
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      size += chunk.length;
+      if (size > options.maxBytes) {
+        done(new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${options.maxBytes} bytes`));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, meter, createWriteStream(file));
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+  const sha256 = hash.digest("hex");
+  if (claimed !== undefined && claimed !== sha256) {
+    await cleanup();
+    throw new SampleError("SAMPLE_HASH_MISMATCH", `content has sha256 ${sha256}, not the claimed ${claimed}`);
+  }
+  return { path: file, sha256, size, cleanup };
+}
