@@ -34,6 +34,7 @@ export const Codes = {
   YaraCompile: "YARA400",
   YaraScan: "YARA410",
   YaraLimit: "YARA411",
+  YaraCompileWarning: "YARA401",
 
   // Local workspace engine (WS5xx)
   WsUnsupported: "WS500",

@@ -1,0 +1,293 @@
+/**
+ * YARA rule files → one compiled rule set, with diagnostics that name file, line and column.
+ *
+ * `validateYaraFiles(paths)` is what `shmhunt validate` calls; `compileYaraRules(paths)` is what the scanner
+ * uses; `YaraRuleCache` compiles once and recompiles only when a rule file changed (size/mtime, then content hash).
+ * Nothing here knows the seed rule: every `*.yar`/`*.yara` file given (or found in a given directory) is compiled.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
+import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
+
+export const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
+
+export interface YaraCompileOptions {
+  /** External variables the rules may use (`var_one = 1`). */
+  readonly externals?: Readonly<Record<string, ExternalValue>>;
+}
+
+export interface RuleFileStamp {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly sha256: string;
+}
+
+export interface CompiledRuleSet {
+  /** SHA-256 over the rule sources and externals: the identity of this rule set in verdicts. */
+  readonly id: string;
+  readonly files: readonly RuleFileStamp[];
+  /** The rule files joined, as compiled. */
+  readonly source: string;
+  readonly externals: Readonly<Record<string, ExternalValue>>;
+  /** The compiled rules in YARA-X's serialised form, when the binding can serialise (workers deserialise it). */
+  readonly serialized?: Uint8Array;
+  readonly warnings: readonly Diagnostic[];
+}
+
+/** Expands files and directories (non-recursive, like `rules/*.yar`) into the sorted list of YARA files. */
+export function resolveYaraPaths(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const given of paths) {
+    const resolved = path.resolve(given);
+    if (statSync(resolved).isDirectory()) {
+      for (const name of readdirSync(resolved).sort()) {
+        if (YARA_EXTENSIONS.includes(path.extname(name).toLowerCase())) files.push(path.join(resolved, name));
+      }
+    } else {
+      files.push(resolved);
+    }
+  }
+  return [...new Set(files)];
+}
+
+interface LoadedFile {
+  readonly path: string;
+  readonly text: string;
+  readonly stamp: RuleFileStamp;
+}
+
+/**
+ * Checks YARA files: each alone, then all together (a rule name defined in two files is an error of the set).
+ * Returns every error and warning; an unreadable path or an empty set is an error too. Never throws.
+ */
+export function validateYaraFiles(paths: readonly string[], options: YaraCompileOptions = {}): Diagnostic[] {
+  return loadAndCheck(paths, options).diagnostics;
+}
+
+/** Compiles YARA files into one rule set. Throws DiagnosticError (YARA400, naming file:line:column) on any error. */
+export function compileYaraRules(paths: readonly string[], options: YaraCompileOptions = {}): CompiledRuleSet {
+  const { files, diagnostics } = loadAndCheck(paths, options);
+  if (hasErrors(diagnostics)) throw new DiagnosticError(diagnostics.filter((d) => d.severity === "error"));
+  const externals = options.externals ?? {};
+  const source = joinSources(files);
+  const { binding } = loadYaraBinding();
+  const rules = binding.compile(source, { defineVariables: externals });
+  const id = createHash("sha256")
+    .update(source)
+    .update("\0")
+    .update(JSON.stringify(Object.entries(externals).sort()))
+    .digest("hex");
+  const serialized = rules.serialize?.();
+  return {
+    id,
+    files: files.map((f) => f.stamp),
+    source,
+    externals,
+    ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    warnings: diagnostics,
+  };
+}
+
+/** Compiles source text given in memory (tests, ad-hoc rules); `name` stands in for the file in diagnostics. */
+export function compileYaraSource(text: string, name: string, options: YaraCompileOptions = {}): CompiledRuleSet {
+  const stamp: RuleFileStamp = { path: name, size: Buffer.byteLength(text), mtimeMs: 0, sha256: sha256(text) };
+  const file: LoadedFile = { path: name, text, stamp };
+  const diagnostics = checkFile(file, options);
+  if (hasErrors(diagnostics)) throw new DiagnosticError(diagnostics.filter((d) => d.severity === "error"));
+  const externals = options.externals ?? {};
+  const rules = loadYaraBinding().binding.compile(text, { defineVariables: externals });
+  const serialized = rules.serialize?.();
+  return {
+    id: createHash("sha256")
+      .update(text)
+      .update("\0")
+      .update(JSON.stringify(Object.entries(externals).sort()))
+      .digest("hex"),
+    files: [stamp],
+    source: text,
+    externals,
+    ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    warnings: diagnostics,
+  };
+}
+
+/**
+ * The compiled rule set for a fixed list of paths, recompiled when a file changes. `current()` stats the files
+ * (cheap); only a changed size or mtime makes it read and hash them, and only a changed hash recompiles.
+ */
+export class YaraRuleCache {
+  private cached: CompiledRuleSet | undefined;
+
+  constructor(
+    private readonly paths: readonly string[],
+    private readonly options: YaraCompileOptions = {},
+  ) {}
+
+  async current(): Promise<CompiledRuleSet> {
+    const cached = this.cached;
+    if (cached && (await unchanged(cached, this.paths))) return cached;
+    const next = compileYaraRules(this.paths, this.options);
+    // Same content (a touch): keep the old object so workers are not sent the same rules again.
+    if (cached && cached.id === next.id && sameFiles(cached, next)) {
+      this.cached = { ...cached, files: next.files };
+      return this.cached;
+    }
+    this.cached = next;
+    return next;
+  }
+}
+
+async function unchanged(set: CompiledRuleSet, paths: readonly string[]): Promise<boolean> {
+  let files: string[];
+  try {
+    files = resolveYaraPaths(paths);
+  } catch {
+    return false;
+  }
+  if (files.length !== set.files.length) return false;
+  for (const [i, file] of files.entries()) {
+    const stamp = set.files[i];
+    if (!stamp || stamp.path !== file) return false;
+    const now = await stat(file).catch(() => undefined);
+    if (!now || now.size !== stamp.size || now.mtimeMs !== stamp.mtimeMs) return false;
+  }
+  return true;
+}
+
+function sameFiles(a: CompiledRuleSet, b: CompiledRuleSet): boolean {
+  return a.files.length === b.files.length && a.files.every((f, i) => f.path === b.files[i]?.path);
+}
+
+function loadAndCheck(
+  paths: readonly string[],
+  options: YaraCompileOptions,
+): { files: LoadedFile[]; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const files: LoadedFile[] = [];
+  let resolved: string[] = [];
+  try {
+    resolved = resolveYaraPaths(paths);
+  } catch (error) {
+    diagnostics.push(fileError(undefined, `cannot read rule path: ${messageOf(error)}`));
+  }
+  if (resolved.length === 0 && diagnostics.length === 0) {
+    diagnostics.push(fileError(paths.join(", "), "no YARA rule files (*.yar, *.yara) found"));
+  }
+  for (const file of resolved) {
+    try {
+      const bytes = readFileSync(file);
+      const info = statSync(file);
+      const text = bytes.toString("utf8");
+      files.push({
+        path: file,
+        text,
+        stamp: { path: file, size: info.size, mtimeMs: info.mtimeMs, sha256: sha256(bytes) },
+      });
+    } catch (error) {
+      diagnostics.push(fileError(file, `cannot read rule file: ${messageOf(error)}`));
+    }
+  }
+  for (const file of files) diagnostics.push(...checkFile(file, options));
+  if (!hasErrors(diagnostics) && files.length > 1) {
+    // Each file compiles alone; now the set (duplicate rule names across files, cross-file references).
+    const combined = joinSources(files);
+    const result = loadYaraBinding().binding.validate(combined, { defineVariables: options.externals ?? {} });
+    const starts = lineStarts(files);
+    for (const issue of result.errors) diagnostics.push(toDiagnostic(issue, "error", undefined, starts));
+  }
+  return { files, diagnostics };
+}
+
+function checkFile(file: LoadedFile, options: YaraCompileOptions): Diagnostic[] {
+  const result = loadYaraBinding().binding.validate(file.text, { defineVariables: options.externals ?? {} });
+  const lines = new LineMap(file.text);
+  return [
+    ...result.errors.map((issue) => toDiagnostic(issue, "error", { path: file.path, lines })),
+    ...result.warnings.map((issue) => toDiagnostic(issue, "warning", { path: file.path, lines })),
+  ];
+}
+
+function joinSources(files: readonly LoadedFile[]): string {
+  return files.map((f) => (f.text.endsWith("\n") ? f.text : `${f.text}\n`)).join("");
+}
+
+interface FileStart {
+  readonly path: string;
+  readonly firstLine: number;
+  readonly lines: LineMap;
+}
+
+function lineStarts(files: readonly LoadedFile[]): FileStart[] {
+  let line = 1;
+  return files.map((f) => {
+    const text = f.text.endsWith("\n") ? f.text : `${f.text}\n`;
+    const start = { path: f.path, firstLine: line, lines: new LineMap(f.text) };
+    line += text.split("\n").length - 1;
+    return start;
+  });
+}
+
+/**
+ * YARA-X reports `error[E009]: unknown identifier `foo`` followed by ` --> line:2:13` and a source excerpt whose
+ * carets mark the span and carry a label. This keeps the code, the title, the label, and the position.
+ */
+function toDiagnostic(
+  issue: BindingCompileIssue,
+  severity: "error" | "warning",
+  file: { path: string; lines: LineMap } | undefined,
+  starts?: readonly FileStart[],
+): Diagnostic {
+  const text = issue.message;
+  const title = (text.split("\n")[0] ?? text).replace(/^(error|warning)\[[^\]]*\]:\s*/, "");
+  const where = /-->\s*\S*?:(\d+):(\d+)/.exec(text);
+  const caret = /\n\s*\|\s*([\^-]+)\s*(.*)/.exec(text);
+  const label = caret?.[2]?.trim();
+  const message = `${issue.code} ${title}${label ? `: ${label}` : ""}`;
+  const code = severity === "error" ? Codes.YaraCompile : Codes.YaraCompileWarning;
+  if (!where) return { code, severity, message, ...(file ? { file: file.path } : {}) };
+  let line = Number(where[1]);
+  const column = Number(where[2]);
+  let target = file;
+  if (!target && starts) {
+    const owner = [...starts].reverse().find((s) => s.firstLine <= line);
+    if (owner) {
+      target = { path: owner.path, lines: owner.lines };
+      line = line - owner.firstLine + 1;
+    }
+  }
+  const length = caret?.[1]?.length ?? 1;
+  return {
+    code,
+    severity,
+    message,
+    ...(target ? { file: target.path, span: spanAt(target.lines, line, column, length) } : {}),
+  };
+}
+
+function spanAt(lines: LineMap, line: number, column: number, length: number): Span {
+  const text = lines.text;
+  let offset = 0;
+  for (let l = 1; l < line; l++) {
+    const next = text.indexOf("\n", offset);
+    if (next < 0) break;
+    offset = next + 1;
+  }
+  const start = Math.min(offset + column - 1, text.length);
+  return lines.span(start, Math.min(start + length, text.length));
+}
+
+function fileError(file: string | undefined, message: string): Diagnostic {
+  return { code: Codes.YaraCompile, severity: "error", message, ...(file ? { file } : {}) };
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

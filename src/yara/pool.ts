@@ -1,0 +1,232 @@
+/**
+ * A pool of scan worker processes. Scans never run on the caller's event loop, and a worker that dies (YARA-X
+ * aborts the whole process on some rule conditions, e.g. a division overflow) fails only the scan it was running:
+ * the pool reports that scan as an error and forks a replacement for the next one.
+ *
+ * Processes rather than worker threads: an abort in a worker thread takes the whole process down with it.
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Codes } from "../diagnostics/index.js";
+import type { CompiledRuleSet } from "./compile.js";
+import type { FromWorker, ScanTarget, ToWorker } from "./protocol.js";
+import type { ScanLimits } from "./sample.js";
+import type { Verdict } from "./verdict.js";
+
+/** Extra time a worker gets beyond the scan timeout before the pool kills it. */
+const KILL_GRACE_MS = 5_000;
+const STDERR_TAIL = 4096;
+
+export interface PoolJob {
+  readonly target: ScanTarget;
+  readonly limits: ScanLimits;
+  readonly rules: CompiledRuleSet;
+  /** Size known before the scan (from lstat), reported if the worker dies. */
+  readonly knownSize: number;
+}
+
+interface Pending {
+  readonly jobId: number;
+  readonly job: PoolJob;
+  readonly started: number;
+  readonly resolve: (verdict: Verdict) => void;
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  rulesId?: string;
+  current?: Pending;
+  timer?: NodeJS.Timeout;
+  stderr: string;
+  dead: boolean;
+  /** Killed by the pool for overrunning the timeout (not a crash). */
+  killedByPool: boolean;
+}
+
+export interface PoolStats {
+  readonly workers: number;
+  readonly crashes: number;
+  readonly killedForTimeout: number;
+  readonly started: number;
+}
+
+export class ScanPool {
+  private readonly workers: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private nextJobId = 1;
+  private closed = false;
+  private crashes = 0;
+  private killedForTimeout = 0;
+  private startedWorkers = 0;
+
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`scan pool size must be a positive integer, got ${size}`);
+  }
+
+  /** Runs one scan on a worker; always resolves to a verdict (a crash or kill becomes an `error` verdict). */
+  run(job: PoolJob): Promise<Verdict> {
+    if (this.closed) return Promise.reject(new Error("the scan pool is closed"));
+    return new Promise((resolve) => {
+      this.queue.push({ jobId: this.nextJobId++, job, started: performance.now(), resolve });
+      this.dispatch();
+    });
+  }
+
+  stats(): PoolStats {
+    return {
+      workers: this.workers.length,
+      crashes: this.crashes,
+      killedForTimeout: this.killedForTimeout,
+      started: this.startedWorkers,
+    };
+  }
+
+  /** Process ids of the live workers (for memory accounting in the benchmark). */
+  pids(): number[] {
+    return this.workers.flatMap((w) => (w.child.pid !== undefined && !w.dead ? [w.child.pid] : []));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((done) => {
+            if (w.dead) return done();
+            w.child.once("exit", () => done());
+            w.child.disconnect?.();
+            setTimeout(() => w.child.kill("SIGKILL"), 2_000).unref();
+          }),
+      ),
+    );
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let worker = this.workers.find((w) => !w.dead && !w.current);
+      if (!worker) {
+        if (this.workers.length >= this.size) return;
+        worker = this.spawn();
+      }
+      const pending = this.queue.shift() as Pending;
+      this.assign(worker, pending);
+    }
+  }
+
+  private assign(worker: Worker, pending: Pending): void {
+    worker.current = pending;
+    const { job } = pending;
+    void worker.ready.then(() => {
+      if (worker.dead || worker.current !== pending) return;
+      if (worker.rulesId !== job.rules.id) {
+        const rules: ToWorker = {
+          type: "rules",
+          id: job.rules.id,
+          source: job.rules.serialized ? "" : job.rules.source,
+          externals: job.rules.externals,
+          ...(job.rules.serialized ? { serialized: job.rules.serialized } : {}),
+        };
+        worker.child.send(rules);
+        worker.rulesId = job.rules.id;
+      }
+      worker.timer = setTimeout(() => {
+        this.killedForTimeout++;
+        worker.killedByPool = true;
+        worker.child.kill("SIGKILL");
+      }, job.limits.timeoutMs + KILL_GRACE_MS);
+      const scan: ToWorker = { type: "scan", jobId: pending.jobId, target: job.target, limits: job.limits };
+      worker.child.send(scan);
+    });
+  }
+
+  private spawn(): Worker {
+    const { file, execArgv } = workerEntry();
+    const child = fork(file, [], {
+      execArgv,
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...process.env, RUST_BACKTRACE: "0" },
+    });
+    this.startedWorkers++;
+    let markReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    const worker: Worker = { child, ready, stderr: "", dead: false, killedByPool: false };
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
+    });
+    child.on("message", (message: FromWorker) => {
+      if (message.type === "ready") return markReady();
+      const pending = worker.current;
+      if (!pending || pending.jobId !== message.jobId) return;
+      this.finish(worker, message.type === "result" ? message.verdict : failure(pending, message.message));
+    });
+    child.on("exit", (code, signal) => {
+      worker.dead = true;
+      markReady();
+      this.workers.splice(this.workers.indexOf(worker), 1);
+      const pending = worker.current;
+      if (pending) {
+        if (!worker.killedByPool) this.crashes++;
+        this.finish(worker, failure(pending, crashReason(pending, code, signal, worker.stderr, worker.killedByPool)));
+      }
+      if (!this.closed) this.dispatch();
+    });
+    child.on("error", () => {
+      // Reported through 'exit'; a fork that fails to start leaves no pending scan hanging.
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  private finish(worker: Worker, verdict: Verdict): void {
+    const pending = worker.current;
+    if (worker.timer) clearTimeout(worker.timer);
+    worker.timer = undefined;
+    worker.current = undefined;
+    pending?.resolve(verdict);
+    if (!this.closed) this.dispatch();
+  }
+}
+
+function crashReason(
+  pending: Pending,
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  killedByPool: boolean,
+): string {
+  if (killedByPool) {
+    return `scan timed out: the scan worker overran ${pending.job.limits.timeoutMs} ms and was killed`;
+  }
+  const panic = /panicked at [^\n]*\n([^\n]*)/.exec(stderr);
+  const detail = panic ? `: ${panic[1]?.trim()}` : "";
+  const how = signal ? `signal ${signal}` : `exit code ${String(code)}`;
+  return `YARA-X crashed while scanning this sample (scan worker died with ${how}${detail}); the worker was replaced`;
+}
+
+function failure(pending: Pending, message: string): Verdict {
+  const target = pending.job.target;
+  return {
+    verdict: "error",
+    sha256: null,
+    size: pending.job.knownSize,
+    ...(target.kind === "path" ? { path: target.displayPath } : {}),
+    matches: [],
+    error: { code: Codes.YaraScan, message },
+    ruleset: pending.job.rules.id,
+    durationMs: performance.now() - pending.started,
+  };
+}
+
+/** The worker script beside this module: compiled `.js` in dist, or `.ts` through tsx when running from source. */
+function workerEntry(): { file: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL("./worker.js", import.meta.url));
+  if (existsSync(js)) return { file: js, execArgv: [] };
+  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", "tsx"] };
+}

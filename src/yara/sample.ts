@@ -1,0 +1,237 @@
+/**
+ * Scans one sample inside a scan worker: hash, ELF header facts, YARA-X matches with the matched bytes read from
+ * the sample itself. Synchronous by design: it runs in a worker process, never on the service's event loop.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { Codes } from "../diagnostics/index.js";
+import type { BindingRuleMatch, BindingRules } from "./binding.js";
+import { ELF_HEADER_BYTES, parseElfHeader } from "./elf.js";
+import {
+  MAX_MATCH_BYTES,
+  MAX_STRINGS_PER_RULE,
+  type RuleMatchReport,
+  type Verdict,
+  type VerdictError,
+} from "./verdict.js";
+
+export interface ScanLimits {
+  /** Larger samples are skipped (YARA411). */
+  readonly maxSampleSize: number;
+  /** YARA-X's own scan timeout; the pool also kills a worker that overruns it. */
+  readonly timeoutMs: number;
+}
+
+/** Files up to this size are read once into a reused buffer and scanned from memory; larger ones are mapped. */
+const IN_MEMORY_LIMIT = 32 * 1024 * 1024;
+const CHUNK = 8 * 1024 * 1024;
+
+export class SampleScanner {
+  private buffer = Buffer.allocUnsafe(1024 * 1024);
+  private timeoutSeconds = 0;
+
+  constructor(
+    private readonly rules: BindingRules,
+    private readonly rulesetId: string,
+  ) {}
+
+  /** Scans raw bytes (an upload held in memory). */
+  scanBytes(data: Uint8Array, limits: ScanLimits): Verdict {
+    const started = performance.now();
+    if (data.length > limits.maxSampleSize) return this.tooLarge(data.length, limits, started);
+    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const sha256 = createHash("sha256").update(bytes).digest("hex");
+    return this.finish(
+      started,
+      { sha256, size: bytes.length },
+      bytes.subarray(0, ELF_HEADER_BYTES),
+      limits,
+      () => this.rules.scan(bytes),
+      (offset, length) => bytes.subarray(offset, offset + length),
+    );
+  }
+
+  /**
+   * Scans a file by path. Opened without following a final symlink and without blocking on a FIFO; the file
+   * descriptor is what gets hashed and scanned, so a file swapped after the caller's checks is not read instead.
+   */
+  scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
+    const started = performance.now();
+    let fd: number;
+    try {
+      fd = openSync(filePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    } catch (error) {
+      return this.failed(started, displayPath, 0, `cannot open: ${messageOf(error)}`);
+    }
+    try {
+      const info = fstatSync(fd);
+      if (!info.isFile()) {
+        return this.skipped(started, displayPath, info.size, `not a regular file (${kindOf(info)})`);
+      }
+      if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
+      const verdict =
+        info.size <= IN_MEMORY_LIMIT ? this.scanSmallFile(fd, info.size, limits) : this.scanLargeFile(fd, limits);
+      return { ...verdict, path: displayPath, durationMs: performance.now() - started };
+    } catch (error) {
+      return this.failed(started, displayPath, 0, messageOf(error));
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private scanSmallFile(fd: number, size: number, limits: ScanLimits): Verdict {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, this.buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return this.scanBytes(this.buffer.subarray(0, read), limits);
+  }
+
+  private scanLargeFile(fd: number, limits: ScanLimits): Verdict {
+    const started = performance.now();
+    const hash = createHash("sha256");
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    let head: Buffer = Buffer.alloc(0);
+    let position = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, CHUNK, position);
+      if (n === 0) break;
+      if (position === 0) head = Buffer.from(chunk.subarray(0, Math.min(n, ELF_HEADER_BYTES)));
+      hash.update(chunk.subarray(0, n));
+      position += n;
+    }
+    const target = process.platform === "linux" ? `/proc/self/fd/${fd}` : undefined;
+    if (!target) throw new Error("large-file scans need /proc/self/fd (Linux)");
+    return this.finish(
+      started,
+      { sha256: hash.digest("hex"), size: position },
+      head,
+      limits,
+      () => this.rules.scanFile(target),
+      (offset, length) => {
+        const out = Buffer.alloc(length);
+        const n = readSync(fd, out, 0, length, offset);
+        return out.subarray(0, n);
+      },
+    );
+  }
+
+  private finish(
+    started: number,
+    content: { sha256: string; size: number },
+    head: Uint8Array,
+    limits: ScanLimits,
+    scan: () => BindingRuleMatch[],
+    bytesAt: (offset: number, length: number) => Uint8Array,
+  ): Verdict {
+    const elf = parseElfHeader(head);
+    this.applyTimeout(limits);
+    let found: BindingRuleMatch[];
+    try {
+      found = scan();
+    } catch (error) {
+      const message = messageOf(error);
+      const timedOut = /timed out/i.test(message);
+      return {
+        verdict: "error",
+        ...content,
+        matches: [],
+        elf,
+        error: {
+          code: Codes.YaraScan,
+          message: timedOut ? `scan timed out after ${limits.timeoutMs} ms` : `YARA-X scan failed: ${message}`,
+        },
+        ruleset: this.rulesetId,
+        durationMs: performance.now() - started,
+      };
+    }
+    const matches = found.map((m) => report(m, bytesAt));
+    return {
+      verdict: matches.length > 0 ? "match" : "no-match",
+      ...content,
+      matches,
+      elf,
+      ruleset: this.rulesetId,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  private applyTimeout(limits: ScanLimits): void {
+    const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
+    if (seconds !== this.timeoutSeconds && this.rules.setTimeout) {
+      this.rules.setTimeout(seconds);
+      this.timeoutSeconds = seconds;
+    }
+  }
+
+  private tooLarge(size: number, limits: ScanLimits, started: number): Verdict {
+    return this.skippedWith(started, undefined, size, {
+      code: Codes.YaraLimit,
+      message: `sample is ${size} bytes, over the maximum sample size of ${limits.maxSampleSize} bytes`,
+    });
+  }
+
+  private skipped(started: number, path: string, size: number, message: string): Verdict {
+    return this.skippedWith(started, path, size, { code: Codes.YaraLimit, message });
+  }
+
+  private skippedWith(started: number, path: string | undefined, size: number, error: VerdictError): Verdict {
+    return {
+      verdict: "skipped",
+      sha256: null,
+      size,
+      ...(path !== undefined ? { path } : {}),
+      matches: [],
+      error,
+      ruleset: this.rulesetId,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  private failed(started: number, path: string, size: number, message: string): Verdict {
+    return {
+      verdict: "error",
+      sha256: null,
+      size,
+      path,
+      matches: [],
+      error: { code: Codes.YaraScan, message },
+      ruleset: this.rulesetId,
+      durationMs: performance.now() - started,
+    };
+  }
+}
+
+function report(match: BindingRuleMatch, bytesAt: (offset: number, length: number) => Uint8Array): RuleMatchReport {
+  const kept = match.matches.slice(0, MAX_STRINGS_PER_RULE);
+  const omitted = match.matches.length - kept.length;
+  return {
+    rule: match.ruleIdentifier,
+    namespace: match.namespace,
+    tags: [...match.tags],
+    meta: { ...match.meta },
+    strings: kept.map((m) => ({
+      identifier: m.identifier,
+      offset: m.offset,
+      length: m.length,
+      dataHex: Buffer.from(bytesAt(m.offset, Math.min(m.length, MAX_MATCH_BYTES))).toString("hex"),
+    })),
+    ...(omitted > 0 ? { omittedStrings: omitted } : {}),
+  };
+}
+
+function kindOf(info: import("node:fs").Stats): string {
+  if (info.isFIFO()) return "FIFO";
+  if (info.isCharacterDevice()) return "character device";
+  if (info.isBlockDevice()) return "block device";
+  if (info.isSocket()) return "socket";
+  if (info.isDirectory()) return "directory";
+  return "special file";
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,182 @@
+/**
+ * The local YARA-X matcher: scan a buffer, a file, a stream, or directories (recursive, results streamed as they
+ * complete), against the compiled `rules/*.yar`, in a pool of worker processes so the caller's event loop stays
+ * free and an engine crash fails one scan, not the service.
+ */
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Codes } from "../diagnostics/index.js";
+import type { ExternalValue } from "./binding.js";
+import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
+import { type PoolStats, ScanPool } from "./pool.js";
+import type { ScanLimits } from "./sample.js";
+import type { Verdict } from "./verdict.js";
+import { walkSamples } from "./walk.js";
+
+export const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
+export const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
+
+export interface ScannerOptions {
+  /** Rule files or directories (compiled once, recompiled when a file changes), or a rule set compiled already. */
+  readonly rules: readonly string[] | CompiledRuleSet;
+  readonly externals?: Readonly<Record<string, ExternalValue>>;
+  /** Worker processes; default: the machine's available parallelism. */
+  readonly workers?: number;
+  /** Bytes; larger samples get a `skipped` verdict. Default 1 GiB. */
+  readonly maxSampleSize?: number;
+  /** Per-sample scan timeout in milliseconds. Default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface Scanner {
+  /** Scans one file (a symlink given here is resolved: the caller named it). */
+  scanFile(filePath: string): Promise<Verdict>;
+  scanBuffer(data: Uint8Array): Promise<Verdict>;
+  /** Spools the stream to a private temporary file (size-limited), scans it, deletes it. */
+  scanStream(stream: Readable | AsyncIterable<Uint8Array>): Promise<Verdict>;
+  /** Files and directories, recursively; one verdict per file, yielded as scans complete. */
+  scanPaths(paths: readonly string[]): AsyncGenerator<Verdict>;
+  /** The current rule set (recompiled first if a rule file changed). */
+  rules(): Promise<CompiledRuleSet>;
+  readonly limits: ScanLimits;
+  stats(): PoolStats;
+  workerPids(): number[];
+  close(): Promise<void>;
+}
+
+/** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start lazily. */
+export async function createScanner(options: ScannerOptions): Promise<Scanner> {
+  const given = options.rules;
+  const cache = isRuleSet(given) ? undefined : new YaraRuleCache(given, { externals: options.externals ?? {} });
+  const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
+  await currentRules();
+  const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
+  const limits: ScanLimits = {
+    maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
+    timeoutMs: options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS,
+  };
+
+  const scanResolvedFile = (rules: CompiledRuleSet, realPath: string, shown: string, size: number) =>
+    pool.run({ target: { kind: "path", path: realPath, displayPath: shown }, limits, rules, knownSize: size });
+
+  const scanner: Scanner = {
+    limits,
+    rules: currentRules,
+    stats: () => pool.stats(),
+    workerPids: () => pool.pids(),
+    close: () => pool.close(),
+
+    async scanFile(filePath) {
+      const rules = await currentRules();
+      for await (const entry of walkSamples([filePath])) {
+        if (entry.kind === "file") return scanResolvedFile(rules, entry.realPath, filePath, entry.size);
+        return notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
+      }
+      return notScanned(rules, filePath, 0, { kind: "error", reason: "nothing to scan" });
+    },
+
+    async scanBuffer(data) {
+      const rules = await currentRules();
+      return pool.run({ target: { kind: "bytes", data }, limits, rules, knownSize: data.length });
+    },
+
+    async scanStream(stream) {
+      const rules = await currentRules();
+      const spool = path.join(os.tmpdir(), `shmhunt-sample-${randomUUID()}`);
+      let written = 0;
+      try {
+        const limit = async function* (source: AsyncIterable<Uint8Array>) {
+          for await (const chunk of source) {
+            written += chunk.length;
+            if (written > limits.maxSampleSize) throw new SampleTooLarge(written);
+            yield chunk;
+          }
+        };
+        await pipeline(stream, limit, createWriteStream(spool, { mode: 0o600, flags: "wx" }));
+        const verdict = await scanResolvedFile(rules, spool, spool, written);
+        const { path: _spoolPath, ...withoutPath } = verdict;
+        return withoutPath;
+      } catch (error) {
+        if (error instanceof SampleTooLarge) {
+          return {
+            verdict: "skipped",
+            sha256: null,
+            size: error.size,
+            matches: [],
+            error: {
+              code: Codes.YaraLimit,
+              message: `sample is over the maximum sample size of ${limits.maxSampleSize} bytes (stopped reading at ${error.size})`,
+            },
+            ruleset: rules.id,
+            durationMs: 0,
+          };
+        }
+        throw error;
+      } finally {
+        await rm(spool, { force: true });
+      }
+    },
+
+    async *scanPaths(paths) {
+      const rules = await currentRules();
+      const window = pool.size * 2;
+      const inflight = new Map<number, Promise<[number, Verdict]>>();
+      let next = 0;
+      for await (const entry of walkSamples(paths)) {
+        if (entry.kind !== "file") {
+          yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
+          continue;
+        }
+        const id = next++;
+        inflight.set(
+          id,
+          scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then((v): [number, Verdict] => [id, v]),
+        );
+        if (inflight.size >= window) {
+          const [done, verdict] = await Promise.race(inflight.values());
+          inflight.delete(done);
+          yield verdict;
+        }
+      }
+      while (inflight.size > 0) {
+        const [done, verdict] = await Promise.race(inflight.values());
+        inflight.delete(done);
+        yield verdict;
+      }
+    },
+  };
+  return scanner;
+}
+
+class SampleTooLarge extends Error {
+  constructor(readonly size: number) {
+    super(`sample over the size limit at ${size} bytes`);
+  }
+}
+
+function notScanned(
+  rules: CompiledRuleSet,
+  shown: string,
+  size: number,
+  entry: { kind: "skip" | "error"; reason: string },
+): Verdict {
+  return {
+    verdict: entry.kind === "skip" ? "skipped" : "error",
+    sha256: null,
+    size,
+    path: shown,
+    matches: [],
+    error: { code: entry.kind === "skip" ? Codes.YaraLimit : Codes.YaraScan, message: entry.reason },
+    ruleset: rules.id,
+    durationMs: 0,
+  };
+}
+
+function isRuleSet(value: readonly string[] | CompiledRuleSet): value is CompiledRuleSet {
+  return !Array.isArray(value);
+}
