@@ -1,0 +1,333 @@
+/**
+ * Compiles EQL expressions to closures over one event, with Elasticsearch's semantics.
+ *
+ * Elasticsearch runs an EQL condition as a query: `and`/`or`/`not` become a bool query, and each leaf is either
+ * a Lucene query (a field compared with constants: `==`, `!=`, `<`.., `:`, `like`, `regex`, `in`, `startsWith`,
+ * `cidrMatch`, `== null`) or a script (everything else: functions, arithmetic, two fields). The difference shows
+ * with missing fields:
+ * - a query leaf on a missing field does not match, and `not`/`!=` of it DOES match (bool must_not), so
+ *   `process.parent.name != "x"` and `not process.parent.name : "x"` match events without a parent name;
+ *   a multi-valued field matches a query leaf when any of its values does;
+ * - a script evaluates with three-valued logic (null propagates: `length(f) > 1`, `not length(f) > 1` are both
+ *   null, i.e. no match, when `f` is missing).
+ * `x == null` / `x != null` are existence checks (never null), and an optional field `?f` that is absent acts as
+ * the literal null (so `?x == ?y` holds when both are absent), as in Elasticsearch.
+ */
+import type { Expr, FieldRef } from "./ast.js";
+import { walkExpr } from "./ast.js";
+import { callFunction } from "./functions.js";
+import { luceneToRegExp, wildcardToRegExp } from "./patterns.js";
+import { arithmetic, compareValues, type FieldType, isNumber, toText, type Value } from "./values.js";
+
+/** Field access for one event: every value of a field (multi-valued fields flattened, nulls dropped). */
+export interface EventView {
+  values(field: string): readonly Value[];
+}
+
+export type ValueFn = (event: EventView) => Value;
+export type PredicateFn = (event: EventView) => boolean;
+
+export interface CompileContext {
+  /** Type of a field (after alias resolution), when known. */
+  fieldType(name: string): FieldType | undefined;
+}
+
+const EMPTY_EVENT: EventView = { values: () => [] };
+
+const isConstant = (expr: Expr): boolean => {
+  for (const node of walkExpr(expr)) if (node.kind === "field") return false;
+  return true;
+};
+
+/** Whether an expression yields a decimal at compile time (a decimal literal is involved). */
+const isDecimal = (expr: Expr): boolean => {
+  for (const node of walkExpr(expr)) if (node.kind === "literal" && node.numberKind === "decimal") return true;
+  return false;
+};
+
+const first = (values: readonly Value[]): Value => (values.length === 0 ? null : (values[0] as Value));
+
+type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
+const FLIP: Readonly<Record<CompareOp, CompareOp>> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+
+function compareHolds(op: CompareOp, cmp: number | null): boolean {
+  if (cmp === null) return op === "!=";
+  switch (op) {
+    case "==":
+      return cmp === 0;
+    case "!=":
+      return cmp !== 0;
+    case "<":
+      return cmp < 0;
+    case "<=":
+      return cmp <= 0;
+    case ">":
+      return cmp > 0;
+    case ">=":
+      return cmp >= 0;
+  }
+}
+
+export class ExprCompiler {
+  constructor(private readonly ctx: CompileContext) {}
+
+  private typeOf(expr: Expr): FieldType | undefined {
+    return expr.kind === "field" ? this.ctx.fieldType(expr.name) : undefined;
+  }
+
+  /** A constant's value, folded once. */
+  private constantValue(expr: Expr): Value {
+    return this.value(expr)(EMPTY_EVENT);
+  }
+
+  // ── predicates (the query level) ───────────────────────────────────────────
+
+  predicate(expr: Expr): PredicateFn {
+    switch (expr.kind) {
+      case "logical": {
+        const left = this.predicate(expr.left);
+        const right = this.predicate(expr.right);
+        return expr.op === "and" ? (e) => left(e) && right(e) : (e) => left(e) || right(e);
+      }
+      case "not": {
+        if (this.isScript(expr.operand)) {
+          const value = this.value(expr);
+          return (e) => value(e) === true;
+        }
+        const operand = this.predicate(expr.operand);
+        return (e) => !operand(e);
+      }
+      case "literal": {
+        const holds = expr.value === true;
+        return () => holds;
+      }
+      case "field": {
+        const name = expr.name;
+        return (e) => e.values(name).some((v) => v === true);
+      }
+      default: {
+        const leaf = this.queryLeaf(expr);
+        if (leaf) return leaf;
+        const value = this.value(expr);
+        return (e) => value(e) === true;
+      }
+    }
+  }
+
+  /** Whether Elasticsearch would run this (non-logical) node as a script rather than a query. */
+  private isScript(expr: Expr): boolean {
+    switch (expr.kind) {
+      case "logical":
+      case "literal":
+      case "field":
+        return false;
+      case "not":
+        return this.isScript(expr.operand);
+      default:
+        return this.queryLeaf(expr) === null;
+    }
+  }
+
+  /** The query form of a leaf (field against constants), or null when Elasticsearch would use a script. */
+  private queryLeaf(expr: Expr): PredicateFn | null {
+    switch (expr.kind) {
+      case "comparison": {
+        const nullCheck = this.nullCheck(expr.op, expr.left, expr.right);
+        if (nullCheck) return nullCheck;
+        let op: CompareOp = expr.op;
+        let field: Expr = expr.left;
+        let constant: Expr = expr.right;
+        if (field.kind !== "field" && constant.kind === "field") {
+          [field, constant] = [constant, field];
+          op = FLIP[op];
+        }
+        if (field.kind !== "field" || !isConstant(constant)) return null;
+        const name = field.name;
+        const type = this.typeOf(field);
+        const c = this.constantValue(constant);
+        if (op === "!=") return (e) => !e.values(name).some((v) => compareValues(v, c, type) === 0);
+        return (e) => e.values(name).some((v) => compareHolds(op, compareValues(v, c, type)));
+      }
+      case "match": {
+        if (expr.left.kind !== "field" || !expr.patterns.every(isConstant)) return null;
+        const name = expr.left.name;
+        const test = this.matcher(expr.op, expr.caseInsensitive, expr.patterns);
+        return (e) => e.values(name).some(test);
+      }
+      case "in": {
+        if (expr.left.kind !== "field" || !expr.values.every(isConstant)) return null;
+        const name = expr.left.name;
+        const type = this.typeOf(expr.left);
+        const list = expr.values.map((v) => this.constantValue(v)).filter((v) => v !== null);
+        const ci = expr.caseInsensitive;
+        const inList = (v: Value) =>
+          list.some((c) =>
+            ci && typeof v === "string" && typeof c === "string"
+              ? v.toLowerCase() === c.toLowerCase()
+              : compareValues(v, c, type) === 0,
+          );
+        return expr.negated ? (e) => !e.values(name).some(inList) : (e) => e.values(name).some(inList);
+      }
+      case "call": {
+        const [target, ...rest] = expr.args;
+        if (!target || target.kind !== "field" || !rest.every(isConstant)) return null;
+        if (expr.name !== "startswith" && expr.name !== "cidrmatch") return null;
+        const name = target.name;
+        const constants = rest.map((r) => this.constantValue(r));
+        const fn = expr.name;
+        const ci = expr.caseInsensitive;
+        return (e) => e.values(name).some((v) => callFunction(fn, ci, [v, ...constants], false) === true);
+      }
+      default:
+        return null;
+    }
+  }
+
+  /** `x == null`, `x != null` (either side null after folding): existence checks, never null. */
+  private nullCheck(op: CompareOp, left: Expr, right: Expr): PredicateFn | null {
+    if (op !== "==" && op !== "!=") return null;
+    const leftNull = isConstant(left) && this.constantValue(left) === null;
+    const rightNull = isConstant(right) && this.constantValue(right) === null;
+    if (!leftNull && !rightNull) return null;
+    const other = this.value(leftNull ? right : left);
+    return op === "==" ? (e) => other(e) === null : (e) => other(e) !== null;
+  }
+
+  private matcher(op: ":" | "like" | "regex", caseInsensitive: boolean, patterns: readonly Expr[]): (v: Value) => boolean {
+    const tests = patterns.map((p) => {
+      const pattern = this.constantValue(p);
+      if (pattern === null) return () => false;
+      const text = toText(pattern);
+      const re = op === "regex" ? luceneToRegExp(text, caseInsensitive, p.span) : wildcardToRegExp(text, caseInsensitive);
+      return (v: Value) => v !== null && re.test(toText(v));
+    });
+    return (v) => tests.some((t) => t(v));
+  }
+
+  // ── values (the script level, three-valued) ────────────────────────────────
+
+  value(expr: Expr): ValueFn {
+    switch (expr.kind) {
+      case "literal": {
+        const v = expr.value;
+        return () => v;
+      }
+      case "field": {
+        const name = expr.name;
+        return (e) => first(e.values(name));
+      }
+      case "not": {
+        const operand = this.value(expr.operand);
+        return (e) => {
+          const v = operand(e);
+          return typeof v === "boolean" ? !v : null;
+        };
+      }
+      case "logical": {
+        const left = this.value(expr.left);
+        const right = this.value(expr.right);
+        if (expr.op === "and") {
+          return (e) => {
+            const l = left(e);
+            if (l === false) return false;
+            const r = right(e);
+            if (r === false) return false;
+            return l === true && r === true ? true : null;
+          };
+        }
+        return (e) => {
+          const l = left(e);
+          if (l === true) return true;
+          const r = right(e);
+          if (r === true) return true;
+          return l === false && r === false ? false : null;
+        };
+      }
+      case "comparison":
+        return this.comparisonValue(expr.op, expr.left, expr.right);
+      case "match": {
+        const left = this.value(expr.left);
+        const test = this.matcher(expr.op, expr.caseInsensitive, expr.patterns);
+        return (e) => {
+          const v = left(e);
+          return v === null ? null : test(v);
+        };
+      }
+      case "in": {
+        const left = this.value(expr.left);
+        const type = this.typeOf(expr.left);
+        const values = expr.values.map((v) => this.value(v));
+        const ci = expr.caseInsensitive;
+        const negated = expr.negated;
+        return (e) => {
+          const v = left(e);
+          if (v === null) return null;
+          let sawNull = false;
+          for (const valueOf of values) {
+            const c = valueOf(e);
+            if (c === null) {
+              sawNull = true;
+              continue;
+            }
+            const equal =
+              ci && typeof v === "string" && typeof c === "string"
+                ? v.toLowerCase() === c.toLowerCase()
+                : compareValues(v, c, type) === 0;
+            if (equal) return !negated;
+          }
+          return sawNull ? null : negated;
+        };
+      }
+      case "arithmetic": {
+        const left = this.value(expr.left);
+        const right = this.value(expr.right);
+        const op = expr.op;
+        const decimal = isDecimal(expr);
+        return (e) => arithmetic(op, left(e), right(e), decimal);
+      }
+      case "negate": {
+        const operand = this.value(expr.operand);
+        return (e) => {
+          const v = operand(e);
+          return isNumber(v) ? -v : null;
+        };
+      }
+      case "call": {
+        const args = expr.args.map((a) => this.value(a));
+        const name = expr.name;
+        const ci = expr.caseInsensitive;
+        const decimal = isDecimal(expr);
+        return (e) =>
+          callFunction(
+            name,
+            ci,
+            args.map((a) => a(e)),
+            decimal,
+          );
+      }
+    }
+  }
+
+  private comparisonValue(op: CompareOp, leftExpr: Expr, rightExpr: Expr): ValueFn {
+    const nullCheck = this.nullCheck(op, leftExpr, rightExpr);
+    if (nullCheck) return (e) => nullCheck(e);
+    const left = this.value(leftExpr);
+    const right = this.value(rightExpr);
+    const type = this.typeOf(leftExpr) ?? this.typeOf(rightExpr);
+    const optionalLeft = isOptional(leftExpr) ? leftExpr.name : null;
+    const optionalRight = isOptional(rightExpr) ? rightExpr.name : null;
+    return (e) => {
+      const l = left(e);
+      const r = right(e);
+      // an absent optional field is the literal null: == / != become existence checks of the other side
+      if ((op === "==" || op === "!=") && ((optionalLeft && l === null) || (optionalRight && r === null))) {
+        const other = optionalLeft && l === null ? r : l;
+        return op === "==" ? other === null : other !== null;
+      }
+      if (l === null || r === null) return null;
+      return compareHolds(op, compareValues(l, r, type));
+    };
+  }
+}
+
+const isOptional = (expr: Expr): expr is FieldRef => expr.kind === "field" && expr.optional;

@@ -1,0 +1,117 @@
+/**
+ * Events as the evaluator sees them: field values looked up through nested objects and dotted keys
+ * (`process.parent.name` finds `{"process": {"parent": {"name": …}}}`, `{"process.parent.name": …}` and any mix),
+ * arrays flattened into multi-valued fields, field aliases and `null_value` applied, and the ordering keys
+ * (timestamp, tiebreaker, position in the input).
+ */
+import type { EventView } from "./compile-expr.js";
+import { type FieldType, toEpochMillis, toValue, type Value } from "./values.js";
+
+/** What the evaluator knows about a field, e.g. from an Elasticsearch mapping. */
+export interface FieldMapping {
+  readonly type?: FieldType | "alias";
+  /** For aliases: the field this one stands for. */
+  readonly path?: string;
+  /** Elasticsearch's `null_value`: an explicit null in the source is indexed as this value. */
+  readonly nullValue?: Value;
+}
+
+export type FieldMappings = Readonly<Record<string, FieldMapping>>;
+
+/** Resolves aliases and knows field types. */
+export class FieldCatalog {
+  constructor(private readonly mappings: FieldMappings = {}) {}
+
+  resolve(name: string): string {
+    let current = name;
+    for (let hops = 0; hops < 8; hops++) {
+      const m = this.mappings[current];
+      if (m?.type !== "alias" || !m.path) return current;
+      current = m.path;
+    }
+    return current;
+  }
+
+  type(name: string): FieldType | undefined {
+    const t = this.mappings[this.resolve(name)]?.type;
+    return t === "alias" ? undefined : t;
+  }
+
+  nullValue(name: string): Value | undefined {
+    return this.mappings[this.resolve(name)]?.nullValue;
+  }
+}
+
+function collect(node: unknown, segments: readonly string[], i: number, out: unknown[]): void {
+  if (Array.isArray(node)) {
+    for (const element of node) collect(element, segments, i, out);
+    return;
+  }
+  if (i === segments.length) {
+    out.push(node);
+    return;
+  }
+  if (node === null || typeof node !== "object") return;
+  const record = node as Record<string, unknown>;
+  let key = "";
+  for (let j = i; j < segments.length; j++) {
+    key = j === i ? (segments[j] as string) : `${key}.${segments[j]}`;
+    if (Object.hasOwn(record, key)) collect(record[key], segments, j + 1, out);
+  }
+}
+
+/** Every raw value at a dotted path of a JSON document (arrays flattened); [] when absent. */
+export function rawValues(doc: unknown, path: string): unknown[] {
+  const out: unknown[] = [];
+  collect(doc, path.split("."), 0, out);
+  return out;
+}
+
+/** One input event with its ordering keys and cached field values. */
+export class EventRecord implements EventView {
+  private readonly cache = new Map<string, readonly Value[]>();
+  /** Position in the sorted order (set by the evaluator). */
+  rank = 0;
+
+  constructor(
+    readonly source: unknown,
+    readonly index: number,
+    private readonly catalog: FieldCatalog,
+    readonly timestamp: number | null,
+    readonly tiebreaker: Value,
+  ) {}
+
+  values(field: string): readonly Value[] {
+    let values = this.cache.get(field);
+    if (values === undefined) {
+      values = fieldValues(this.source, field, this.catalog);
+      this.cache.set(field, values);
+    }
+    return values;
+  }
+}
+
+export function fieldValues(doc: unknown, field: string, catalog: FieldCatalog): readonly Value[] {
+  const resolved = catalog.resolve(field);
+  const nullValue = catalog.nullValue(resolved);
+  const out: Value[] = [];
+  for (const raw of rawValues(doc, resolved)) {
+    const v = raw === null && nullValue !== undefined ? nullValue : toValue(raw);
+    if (v !== null) out.push(v);
+  }
+  return out;
+}
+
+export function makeRecords(
+  events: readonly unknown[],
+  catalog: FieldCatalog,
+  timestampField: string,
+  tiebreakerField: string | undefined,
+): EventRecord[] {
+  return events.map((source, index) => {
+    const ts = fieldValues(source, timestampField, catalog)[0];
+    const timestamp = ts === undefined ? null : toEpochMillis(ts);
+    const tiebreaker = tiebreakerField ? (fieldValues(source, tiebreakerField, catalog)[0] ?? null) : null;
+    return new EventRecord(source, index, catalog, timestamp, tiebreaker);
+  });
+}
