@@ -46,8 +46,8 @@ export interface BindingRules {
   scan(data: Uint8Array): BindingRuleMatch[];
   scanFile(path: string): BindingRuleMatch[];
   setMaxMatchesPerPattern(max: number): void;
-  /** Seconds. Present from binding 0.7. */
-  setTimeout?(seconds: number): void;
+  /** Milliseconds (checked by YARA-X once a second). Present from binding 0.7. */
+  setTimeout?(milliseconds: number): void;
   /** Present from binding 0.7. */
   serialize?(): Buffer;
 }

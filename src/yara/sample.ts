@@ -28,7 +28,7 @@ const CHUNK = 8 * 1024 * 1024;
 
 export class SampleScanner {
   private buffer = Buffer.allocUnsafe(1024 * 1024);
-  private timeoutSeconds = 0;
+  private timeoutMs = 0;
 
   constructor(
     private readonly rules: BindingRules,
@@ -142,7 +142,9 @@ export class SampleScanner {
         elf,
         error: {
           code: Codes.YaraScan,
-          message: timedOut ? `scan timed out after ${limits.timeoutMs} ms` : `YARA-X scan failed: ${message}`,
+          message: timedOut
+            ? `scan timed out after ${limits.timeoutMs} ms (${message})`
+            : `YARA-X scan failed: ${message}`,
         },
         ruleset: this.rulesetId,
         durationMs: performance.now() - started,
@@ -160,10 +162,11 @@ export class SampleScanner {
   }
 
   private applyTimeout(limits: ScanLimits): void {
-    const seconds = Math.max(1, Math.ceil(limits.timeoutMs / 1000));
-    if (seconds !== this.timeoutSeconds && this.rules.setTimeout) {
-      this.rules.setTimeout(seconds);
-      this.timeoutSeconds = seconds;
+    // Binding 0.7: milliseconds; YARA-X checks it on a one-second heartbeat, so the effective granularity is 1 s.
+    const ms = Math.max(1000, Math.ceil(limits.timeoutMs));
+    if (ms !== this.timeoutMs && this.rules.setTimeout) {
+      this.rules.setTimeout(ms);
+      this.timeoutMs = ms;
     }
   }
 
