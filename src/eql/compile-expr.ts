@@ -48,7 +48,14 @@ const isDecimal = (expr: Expr): boolean => {
 const first = (values: readonly Value[]): Value => (values.length === 0 ? null : (values[0] as Value));
 
 type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
-const FLIP: Readonly<Record<CompareOp, CompareOp>> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+const FLIP: Readonly<Record<CompareOp, CompareOp>> = {
+  "==": "==",
+  "!=": "!=",
+  "<": ">",
+  "<=": ">=",
+  ">": "<",
+  ">=": "<=",
+};
 
 function compareHolds(op: CompareOp, cmp: number | null): boolean {
   if (cmp === null) return op === "!=";
@@ -193,12 +200,17 @@ export class ExprCompiler {
     return op === "==" ? (e) => other(e) === null : (e) => other(e) !== null;
   }
 
-  private matcher(op: ":" | "like" | "regex", caseInsensitive: boolean, patterns: readonly Expr[]): (v: Value) => boolean {
+  private matcher(
+    op: ":" | "like" | "regex",
+    caseInsensitive: boolean,
+    patterns: readonly Expr[],
+  ): (v: Value) => boolean {
     const tests = patterns.map((p) => {
       const pattern = this.constantValue(p);
       if (pattern === null) return () => false;
       const text = toText(pattern);
-      const re = op === "regex" ? luceneToRegExp(text, caseInsensitive, p.span) : wildcardToRegExp(text, caseInsensitive);
+      const re =
+        op === "regex" ? luceneToRegExp(text, caseInsensitive, p.span) : wildcardToRegExp(text, caseInsensitive);
       return (v: Value) => v !== null && re.test(toText(v));
     });
     return (v) => tests.some((t) => t(v));
@@ -263,8 +275,8 @@ export class ExprCompiler {
           const v = left(e);
           if (v === null) return null;
           let sawNull = false;
-          for (const valueOf of values) {
-            const c = valueOf(e);
+          for (const item of values) {
+            const c = item(e);
             if (c === null) {
               sawNull = true;
               continue;

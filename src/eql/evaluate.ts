@@ -11,7 +11,7 @@ import { ExprCompiler } from "./compile-expr.js";
 import { type EventRecord, FieldCatalog, type FieldMappings, makeRecords } from "./events.js";
 import { runSample } from "./sample.js";
 import { runSequence } from "./sequence.js";
-import { compareKeyValues, type Value } from "./values.js";
+import { compareKeyValues, type FieldType, type Value } from "./values.js";
 
 export interface EvaluateOptions {
   /** Field holding the event category (`process where` tests it). Default `event.category`. */
@@ -47,6 +47,8 @@ export interface Compiled {
   filter(f: EventFilter): FilterFn;
   /** Join key tuples of an event (cartesian product over multi-valued keys), or [] when a required key is null. */
   keyTuples(event: EventRecord, keys: readonly Expr[]): Value[][];
+  /** The type of a field, when known. */
+  fieldType(name: string): FieldType | undefined;
 }
 
 export function evaluate(query: Query, events: readonly unknown[], options: EvaluateOptions = {}): EvaluateResult {
@@ -68,6 +70,7 @@ export function evaluate(query: Query, events: readonly unknown[], options: Eval
       return (e) => e.values(categoryField).includes(category) && condition(e);
     },
     keyTuples,
+    fieldType: (name) => catalog.type(name),
   };
 
   let matches: EqlMatch[];

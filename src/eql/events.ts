@@ -14,6 +14,8 @@ export interface FieldMapping {
   readonly path?: string;
   /** Elasticsearch's `null_value`: an explicit null in the source is indexed as this value. */
   readonly nullValue?: Value;
+  /** Date fields: the Java-style format of the source values (`dd-MM-yyyy`); default ISO-8601 or epoch millis. */
+  readonly format?: string;
 }
 
 export type FieldMappings = Readonly<Record<string, FieldMapping>>;
@@ -39,6 +41,10 @@ export class FieldCatalog {
 
   nullValue(name: string): Value | undefined {
     return this.mappings[this.resolve(name)]?.nullValue;
+  }
+
+  format(name: string): string | undefined {
+    return this.mappings[this.resolve(name)]?.format;
   }
 }
 
@@ -91,15 +97,57 @@ export class EventRecord implements EventView {
   }
 }
 
+/** Values of a field as Elasticsearch indexes them: null_value applied, dates as epoch milliseconds. */
 export function fieldValues(doc: unknown, field: string, catalog: FieldCatalog): readonly Value[] {
   const resolved = catalog.resolve(field);
   const nullValue = catalog.nullValue(resolved);
+  const isDate = catalog.type(resolved) === "date";
+  const format = catalog.format(resolved);
   const out: Value[] = [];
   for (const raw of rawValues(doc, resolved)) {
-    const v = raw === null && nullValue !== undefined ? nullValue : toValue(raw);
+    let v = raw === null && nullValue !== undefined ? nullValue : toValue(raw);
+    if (v !== null && isDate) v = (format && typeof v === "string" ? parseDate(v, format) : null) ?? toEpochMillis(v);
     if (v !== null) out.push(v);
   }
   return out;
+}
+
+const DATE_TOKENS: Readonly<Record<string, string>> = {
+  yyyy: "(?<year>\\d{4})",
+  MM: "(?<month>\\d{2})",
+  dd: "(?<day>\\d{2})",
+  HH: "(?<hour>\\d{2})",
+  mm: "(?<minute>\\d{2})",
+  ss: "(?<second>\\d{2})",
+  SSS: "(?<milli>\\d{3})",
+};
+
+/** Parses a date written in a simple Java-style format (yyyy MM dd HH mm ss SSS, other letters literal), as UTC. */
+export function parseDate(text: string, format: string): number | null {
+  for (const alternative of format.split("||")) {
+    if (alternative === "epoch_millis") {
+      if (/^-?\d+$/.test(text)) return Number(text);
+      continue;
+    }
+    const source = alternative.replace(
+      /yyyy|MM|dd|HH|mm|ss|SSS|[^A-Za-z]/g,
+      (t) => DATE_TOKENS[t] ?? t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    );
+    const m = new RegExp(`^${source}$`).exec(text);
+    if (!m?.groups) continue;
+    const g = m.groups;
+    const n = (k: string, d: number) => (g[k] === undefined ? d : Number(g[k]));
+    return Date.UTC(
+      n("year", 1970),
+      n("month", 1) - 1,
+      n("day", 1),
+      n("hour", 0),
+      n("minute", 0),
+      n("second", 0),
+      n("milli", 0),
+    );
+  }
+  return null;
 }
 
 export function makeRecords(

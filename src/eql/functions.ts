@@ -3,7 +3,7 @@
  * evaluator). Names are case-insensitive; `~` variants are case-insensitive versions of the string functions.
  * Every function returns null when a value argument is null (Elasticsearch's null propagation).
  */
-import { type Value, arithmetic, isNumber, toText } from "./values.js";
+import { arithmetic, isNumber, toText, type Value } from "./values.js";
 
 /** What a literal argument at a position must be; checked at parse time when the argument is a literal. */
 export type ParamType = "string" | "number" | "integer" | "boolean" | "any";

@@ -158,7 +158,12 @@ export function tokenize(text: string, lines = new LineMap(text)): Token[] {
         // `"""a""""` ends with up to two extra quotes that belong to the value (as in Elasticsearch)
         if (text[end] === '"') end++;
         if (text[end] === '"') end++;
-        tokens.push({ kind: "string", text: text.slice(i + 3, end - 3), raw: text.slice(start, end), span: spanOf(start, end) });
+        tokens.push({
+          kind: "string",
+          text: text.slice(i + 3, end - 3),
+          raw: text.slice(start, end),
+          span: spanOf(start, end),
+        });
         i = end;
         continue;
       }
@@ -198,7 +203,13 @@ export function tokenize(text: string, lines = new LineMap(text)): Token[] {
         name += text[j];
         j++;
       }
-      tokens.push({ kind: "identifier", text: name, raw: text.slice(start, j + 1), span: spanOf(start, j + 1), quoted: true });
+      tokens.push({
+        kind: "identifier",
+        text: name,
+        raw: text.slice(start, j + 1),
+        span: spanOf(start, j + 1),
+        quoted: true,
+      });
       i = j + 1;
       continue;
     }
@@ -238,7 +249,12 @@ export function tokenize(text: string, lines = new LineMap(text)): Token[] {
         i = j + 1;
         continue;
       }
-      tokens.push({ kind: KEYWORDS.has(word) ? "keyword" : "identifier", text: word, raw: word, span: spanOf(start, j) });
+      tokens.push({
+        kind: KEYWORDS.has(word) ? "keyword" : "identifier",
+        text: word,
+        raw: word,
+        span: spanOf(start, j),
+      });
       i = j;
       continue;
     }
@@ -332,7 +348,11 @@ function readQuoted(text: string, start: number, lines: LineMap): { value: strin
       case undefined:
       case "\n":
       case "\r":
-        throw syntaxError(Codes.EqlUnterminatedString, 'unterminated string: expected closing "', lines.span(start, i + 1));
+        throw syntaxError(
+          Codes.EqlUnterminatedString,
+          'unterminated string: expected closing "',
+          lines.span(start, i + 1),
+        );
       default:
         // Elasticsearch keeps unknown escapes as written (`\w` stays `\w`), which matters for regex patterns.
         value += `\\${e}`;

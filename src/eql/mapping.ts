@@ -1,11 +1,21 @@
 /**
  * Field mappings for the evaluator from an Elasticsearch index mapping (`{"properties": {...}}`): types that
- * change comparisons (date, version, ip…), aliases (`event.category` → `event_type`) and `null_value`.
+ * change comparisons (date with its format, version, ip…), aliases (`event.category` → `event_type`) and
+ * `null_value`.
  */
 import type { FieldMapping, FieldMappings } from "./events.js";
 import type { FieldType, Value } from "./values.js";
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(["date", "version", "ip", "keyword", "text", "long", "double", "boolean"]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set([
+  "date",
+  "version",
+  "ip",
+  "keyword",
+  "text",
+  "long",
+  "double",
+  "boolean",
+]);
 
 function typeOf(esType: string): FieldType {
   if (KNOWN_TYPES.has(esType)) return esType as FieldType;
@@ -31,7 +41,12 @@ export function fieldsFromEsMapping(mapping: unknown): FieldMappings {
         continue;
       }
       const nullValue = s.null_value as Value | undefined;
-      out[path] = { type: typeOf(s.type), ...(nullValue !== undefined ? { nullValue } : {}) };
+      const format = typeof s.format === "string" ? s.format : undefined;
+      out[path] = {
+        type: typeOf(s.type),
+        ...(nullValue !== undefined ? { nullValue } : {}),
+        ...(format ? { format } : {}),
+      };
     }
   };
   visit((mapping as { properties?: unknown } | null)?.properties, "");

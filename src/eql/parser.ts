@@ -76,7 +76,12 @@ class Parser {
   }
 
   private fail(expected: string, token = this.peek(), hint?: string): never {
-    throw syntaxError(Codes.EqlUnexpectedToken, `expected ${expected} but found ${describeToken(token)}`, token.span, hint);
+    throw syntaxError(
+      Codes.EqlUnexpectedToken,
+      `expected ${expected} but found ${describeToken(token)}`,
+      token.span,
+      hint,
+    );
   }
 
   private expectKeyword(word: string, hint?: string): Token {
@@ -101,7 +106,11 @@ class Parser {
     if (this.isKeyword("sequence")) query = this.parseSequence();
     else if (this.isKeyword("sample")) query = this.parseSample();
     else if (this.isKeyword("join")) {
-      this.error(Codes.EqlUnsupported, "join is not supported by Elasticsearch EQL; use sequence or sample", first.span);
+      this.error(
+        Codes.EqlUnsupported,
+        "join is not supported by Elasticsearch EQL; use sequence or sample",
+        first.span,
+      );
     } else {
       const filter = this.parseEventFilter();
       query = { kind: "event", filter, pipes: [], span: filter.span };
@@ -204,14 +213,16 @@ class Parser {
     const by = this.isKeyword("by") ? this.parseJoinKeys() : [];
     const steps: SequenceStep[] = [];
     while (this.isOperator("[") || this.isOperator("![")) {
-      if (this.isOperator("![")) this.error(Codes.EqlSyntax, "samples cannot have missing events ![...]", this.peek().span);
+      if (this.isOperator("!["))
+        this.error(Codes.EqlSyntax, "samples cannot have missing events ![...]", this.peek().span);
       const step = this.parseStep(false);
       if (step.runs !== 1) this.error(Codes.EqlSyntax, "samples cannot use [with runs]", step.span);
       steps.push(step);
     }
     if (steps.length === 0) this.fail('"[" to start a sample step');
     const span = combine(start.span, (steps[steps.length - 1] as SequenceStep).span);
-    if (steps.length < 2) this.error(Codes.EqlSyntax, `a sample requires a minimum of 2 queries, found [${steps.length}]`, span);
+    if (steps.length < 2)
+      this.error(Codes.EqlSyntax, `a sample requires a minimum of 2 queries, found [${steps.length}]`, span);
     this.checkKeyCounts(by, steps);
     return { kind: "sample", by, steps, pipes: [], span };
   }
@@ -275,7 +286,11 @@ class Parser {
     }
     const factor = DURATION_UNITS[unitToken.text];
     if (factor === undefined) {
-      this.error(Codes.EqlSyntax, `unknown time unit [${unitToken.text}]; expected one of ms, s, m, h, d`, unitToken.span);
+      this.error(
+        Codes.EqlSyntax,
+        `unknown time unit [${unitToken.text}]; expected one of ms, s, m, h, d`,
+        unitToken.span,
+      );
     }
     this.next();
     if (value <= 0) this.error(Codes.EqlSyntax, "maxspan must be positive", combine(at.span, unitToken.span));
@@ -599,7 +614,9 @@ class Parser {
         span,
       );
     }
-    args.forEach((arg, i) => this.checkArgument(signature.name, arg, i, signature.params, signature.constantParams));
+    args.forEach((arg, i) => {
+      this.checkArgument(signature.name, arg, i, signature.params, signature.constantParams);
+    });
     return { kind: "call", name: lower, caseInsensitive, args, span };
   }
 
@@ -624,7 +641,11 @@ class Parser {
       (type === "integer" && typeof value === "number" && Number.isInteger(value)) ||
       (type === "boolean" && typeof value === "boolean");
     if (!ok) {
-      this.error(Codes.EqlBadArgument, `${position} must be ${type === "integer" ? "an integer" : `a ${type}`}`, arg.span);
+      this.error(
+        Codes.EqlBadArgument,
+        `${position} must be ${type === "integer" ? "an integer" : `a ${type}`}`,
+        arg.span,
+      );
     }
     if (fn === "cidrMatch" && index > 0 && typeof value === "string" && !isValidCidr(value)) {
       this.error(Codes.EqlBadArgument, `${position} is not a valid CIDR block [${value}]`, arg.span);

@@ -1,12 +1,13 @@
 /**
  * Samples as Elasticsearch runs them: events grouped by join key (the query's `by` then each step's `by`), one
- * event per step, all different, in no particular time order. For each key where every step has a match, up to
- * max_samples_per_key samples are formed from the first matching events (input order). Samples are ordered by
+ * event per step, all different, in no particular time order. For each key where every step has a match, the first
+ * sample takes the first matching events (input order); up to max_samples_per_key - 1 more take the next event of
+ * each step. Samples are ordered by
  * their key values (null first, then booleans, numbers, strings).
  */
 import type { SampleQuery } from "./ast.js";
-import type { EventRecord } from "./events.js";
 import type { Compiled, EqlMatch } from "./evaluate.js";
+import type { EventRecord } from "./events.js";
 import { compareKeyValues, keyOf, type Value } from "./values.js";
 
 interface Group {
@@ -41,12 +42,14 @@ export function runSample(
   const samples: { key: readonly Value[]; events: EventRecord[] }[] = [];
   for (const group of groups.values()) {
     if (group.perStep.some((list) => list.length === 0)) continue;
-    const used = new Set<EventRecord>();
-    for (let n = 0; n < maxSamplesPerKey; n++) {
-      const picked = assign(group.perStep, used);
-      if (!picked) break;
-      for (const e of picked) used.add(e);
-      samples.push({ key: group.key, events: picked });
+    const first = assign(group.perStep);
+    if (!first) continue;
+    samples.push({ key: group.key, events: first });
+    // further samples take the next event of each step (the last one again when a step has no more)
+    const count = Math.min(maxSamplesPerKey, Math.max(...group.perStep.map((list) => list.length)));
+    for (let n = 1; n < count; n++) {
+      const picked = group.perStep.map((list) => list[Math.min(n, list.length - 1)] as EventRecord);
+      if (new Set(picked).size === picked.length) samples.push({ key: group.key, events: picked });
     }
   }
   samples.sort((a, b) => {
@@ -64,9 +67,9 @@ export function runSample(
 }
 
 /** One distinct event per step, preferring earlier events (depth-first search). */
-function assign(perStep: readonly EventRecord[][], used: ReadonlySet<EventRecord>): EventRecord[] | null {
+function assign(perStep: readonly EventRecord[][]): EventRecord[] | null {
   const picked: EventRecord[] = [];
-  const taken = new Set<EventRecord>(used);
+  const taken = new Set<EventRecord>();
   const search = (step: number): boolean => {
     if (step === perStep.length) return true;
     for (const event of perStep[step] as EventRecord[]) {

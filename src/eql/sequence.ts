@@ -12,15 +12,17 @@
  * - Join keys: the query's `by` then the step's `by`. A missing value drops the event from the step, unless the
  *   key is optional (`?field`), where null is a key value. Multi-valued keys: the event joins under each value
  *   (every combination for several keys).
- * - Missing events `![...]`: the sequence is found on the positive steps; it is then rejected when the full
- *   sequence (missing steps as ordinary steps, same key, positive events fixed, every event in order, first to
- *   last within maxspan) also exists.
+ * - Missing events `![...]` (Elasticsearch's rule, by timestamp, for the same key): the sequence is found on the
+ *   positive steps, then rejected when an event of a missing step in between occurs strictly between its
+ *   neighbouring positive events; for leading/trailing missing steps, when the latest leading event (before the
+ *   first positive one) and/or the earliest trailing event (after the last positive one) exist and the span they
+ *   close (with the sequence) is within maxspan.
  * The work is linear in the number of events times steps times keys per event.
  */
 import type { SequenceQuery, SequenceStep } from "./ast.js";
-import type { EventRecord } from "./events.js";
 import type { Compiled, EqlMatch, FilterFn } from "./evaluate.js";
-import { keyOf, type Value } from "./values.js";
+import type { EventRecord } from "./events.js";
+import { isNumber, keyOf, type Value } from "./values.js";
 
 interface Stage {
   readonly step: SequenceStep;
@@ -86,6 +88,9 @@ export function runSequence(query: SequenceQuery, events: readonly EventRecord[]
 
   const hasMissing = stages.some((s) => s.missing);
   const check = hasMissing ? missingEventCheck(stages, events, compiled, keysOf, maxspan) : null;
+  // date keys are compared as epoch millis and reported formatted, as Elasticsearch does for sequences
+  const firstKeys = keysOf(query.steps[0] as SequenceStep);
+  const dateKeys = firstKeys.map((k) => k.kind === "field" && compiled.fieldType(k.name) === "date");
   const matches: EqlMatch[] = [];
   for (const seq of completed) {
     if (check && !check.accepts(seq)) continue;
@@ -95,7 +100,7 @@ export function runSequence(query: SequenceQuery, events: readonly EventRecord[]
     matches.push({
       events: out.map((e) => (e ? e.source : null)),
       indexes: out.map((e) => (e ? e.index : -1)),
-      joinKeys: seq.key,
+      joinKeys: seq.key.map((v, i) => (isNumber(v) && dateKeys[i] ? new Date(v).toISOString() : v)),
     });
   }
   return matches;
@@ -127,61 +132,78 @@ function missingEventCheck(
     return byKey;
   });
 
-  /** The latest event of the list ranked before `bound`, or the earliest ranked after it. */
-  const before = (list: readonly EventRecord[], bound: number): EventRecord | null => {
+  /** Index of the first event in a time-ordered list with a timestamp above `t` (or at/above it). */
+  const firstAfter = (list: readonly EventRecord[], t: number, inclusive: boolean): number => {
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if ((list[mid] as EventRecord).rank < bound) lo = mid + 1;
+      const ts = (list[mid] as EventRecord).timestamp as number;
+      if (ts < t || (!inclusive && ts === t)) lo = mid + 1;
       else hi = mid;
     }
-    return lo > 0 ? (list[lo - 1] as EventRecord) : null;
+    return lo;
   };
-  const after = (list: readonly EventRecord[], bound: number): EventRecord | null => {
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if ((list[mid] as EventRecord).rank <= bound) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < list.length ? (list[lo] as EventRecord) : null;
-  };
+  const exceeds = (from: number | null, to: number | null) =>
+    from === null || to === null || (maxspan !== null && to - from > maxspan);
+  const firstMissing = stages[0]?.missing === true;
+  const lastMissing = stages[stages.length - 1]?.missing === true;
 
   return {
-    /** True when the candidate stands: the missing events did not all occur. */
+    /** True when the candidate stands (Elasticsearch's rule, per missing step and by timestamp). */
     accepts(seq: Partial): boolean {
       const id = tupleKey(seq.key);
-      const chosen: (EventRecord | null)[] = [];
+      const positions: (EventRecord | null)[] = [];
       let next = 0;
-      for (const stage of stages) chosen.push(stage.missing ? null : (seq.events[next++] as EventRecord));
-      const firstPositive = stages.findIndex((s) => !s.missing);
-      // leading missing steps: as late as possible before the first positive event
-      let bound = (chosen[firstPositive] as EventRecord).rank;
-      for (let i = firstPositive - 1; i >= 0; i--) {
-        const e = before(indexes[i]?.get(id) ?? [], bound);
-        if (!e) return true;
-        chosen[i] = e;
-        bound = e.rank;
-      }
-      // middle and trailing missing steps: as early as possible after the previous event
-      let previous = (chosen[firstPositive] as EventRecord).rank;
-      for (let i = firstPositive + 1; i < stages.length; i++) {
-        const fixed = chosen[i];
-        if (fixed) {
-          previous = fixed.rank;
+      for (const stage of stages) positions.push(stage.missing ? null : (seq.events[next++] as EventRecord));
+      const start = (seq.events[0] as EventRecord).timestamp as number;
+      const end = (seq.events[seq.events.length - 1] as EventRecord).timestamp as number;
+      let lastLeading: number | null = null;
+      let firstTrailing: number | null = null;
+      let leading = true;
+      for (let i = 0; i < stages.length; i++) {
+        if (positions[i]) {
+          leading = false;
           continue;
         }
-        const e = after(indexes[i]?.get(id) ?? [], previous);
-        const nextPositive = chosen.slice(i + 1).find((c) => c !== null);
-        if (!e || (nextPositive && e.rank >= nextPositive.rank)) return true;
-        chosen[i] = e;
-        previous = e.rank;
+        const list = indexes[i]?.get(id) ?? [];
+        if (leading) {
+          // the latest event before the first positive event
+          const at = firstAfter(list, start, true) - 1;
+          if (at >= 0) {
+            const ts = (list[at] as EventRecord).timestamp as number;
+            lastLeading = lastLeading === null ? ts : Math.max(lastLeading, ts);
+          }
+          continue;
+        }
+        const nextPositive = positions.slice(i + 1).find((p) => p !== null);
+        if (!nextPositive) {
+          // trailing: the earliest event after the last positive event
+          const at = firstAfter(list, end, false);
+          if (at < list.length) {
+            const ts = (list[at] as EventRecord).timestamp as number;
+            firstTrailing = firstTrailing === null ? ts : Math.min(firstTrailing, ts);
+          }
+          continue;
+        }
+        // in between: any event strictly between the neighbouring positive events rejects the sequence
+        const previous = positions
+          .slice(0, i)
+          .reverse()
+          .find((p) => p !== null) as EventRecord;
+        const at = firstAfter(list, previous.timestamp as number, false);
+        if (at < list.length && ((list[at] as EventRecord).timestamp as number) < (nextPositive.timestamp as number)) {
+          return false;
+        }
       }
-      if (maxspan === null) return false;
-      const span = (chosen[chosen.length - 1]?.timestamp as number) - (chosen[0]?.timestamp as number);
-      return span > maxspan;
+      return (
+        (firstTrailing === null && lastLeading === null) ||
+        (lastLeading === null && firstMissing) ||
+        (firstTrailing === null && lastMissing) ||
+        (firstMissing && lastMissing && exceeds(lastLeading, firstTrailing)) ||
+        (firstMissing && !lastMissing && exceeds(lastLeading, end)) ||
+        (!firstMissing && lastMissing && exceeds(start, firstTrailing))
+      );
     },
   };
 }

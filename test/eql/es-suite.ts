@@ -6,8 +6,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
-import { type EqlMatch, evaluate, fieldsFromEsMapping, parseEql, type Query } from "../../src/eql/index.js";
 import type { FieldMappings } from "../../src/eql/events.js";
+import { type EqlMatch, evaluate, fieldsFromEsMapping, parseEql, type Query } from "../../src/eql/index.js";
 
 export const repoRoot = path.resolve(import.meta.dirname, "../..");
 export const corpusDir = path.resolve(repoRoot, "../shared/corpus/es-eql");
@@ -20,6 +20,7 @@ export interface SuiteEntry {
   readonly expected: readonly (readonly number[])[];
   readonly joinKeys: readonly string[] | null;
   readonly size: number;
+  readonly maxSamplesPerKey: number;
 }
 
 export interface Dataset {
@@ -56,7 +57,12 @@ function endgame(): Dataset {
   };
 }
 
-function dataFile(dataFiles: string[], mappingFile: string, idField: string, tiebreaker: string | undefined): () => Dataset {
+function dataFile(
+  dataFiles: string[],
+  mappingFile: string,
+  idField: string,
+  tiebreaker: string | undefined,
+): () => Dataset {
   return () => ({
     events: dataFiles.flatMap((f) => JSON.parse(stripLines(read(f), "//")) as Record<string, unknown>[]),
     fields: fieldsFromEsMapping(JSON.parse(stripLines(read(mappingFile), "#"))),
@@ -110,6 +116,7 @@ export function loadEntries(file: string): SuiteEntry[] {
       expected,
       joinKeys,
       size: typeof q.size === "number" ? q.size : 50,
+      maxSamplesPerKey: typeof q.max_samples_per_key === "number" ? q.max_samples_per_key : 1,
     };
   });
 }
@@ -137,6 +144,7 @@ export function runEntry(entry: SuiteEntry, data: Dataset): Outcome {
       ...(data.tiebreaker ? { tiebreakerField: data.tiebreaker } : {}),
       fields: data.fields,
       size: entry.size,
+      maxSamplesPerKey: entry.maxSamplesPerKey,
     });
   } catch (error) {
     return { entry, kind: query.kind, passed: false, reason: `evaluate: ${(error as Error).message}` };
