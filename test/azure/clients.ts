@@ -1,0 +1,33 @@
+/**
+ * The real SDK clients, pointed at the emulator: endpoint + the emulator's CA (Node TLS `ca`, via the pipeline's
+ * `tlsOptions`), the emulator's local credential, and short retry delays so retry tests stay fast. Nothing else
+ * is changed: the SDKs' bearer-token, retry and throttling policies run as shipped.
+ */
+import { OperationalInsightsManagementClient } from "@azure/arm-operationalinsights";
+import { SecurityInsights } from "@azure/arm-securityinsight";
+import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
+import type { Emulator } from "../emulator/server.js";
+
+export const fastRetry: PipelineRetryOptions = { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 100 };
+
+export interface Clients {
+  readonly sentinel: SecurityInsights;
+  readonly operationalInsights: OperationalInsightsManagementClient;
+  readonly logs: LogsQueryClient;
+}
+
+export function makeClients(emulator: Emulator, retryOptions: PipelineRetryOptions = fastRetry): Clients {
+  const subscriptionId = emulator.workspace.subscriptionId;
+  return {
+    sentinel: new SecurityInsights(emulator.credential, subscriptionId, {
+      ...emulator.armClientOptions(),
+      retryOptions,
+    }),
+    operationalInsights: new OperationalInsightsManagementClient(emulator.credential, subscriptionId, {
+      ...emulator.armClientOptions(),
+      retryOptions,
+    }),
+    logs: new LogsQueryClient(emulator.credential, { ...emulator.logsClientOptions(), retryOptions }),
+  };
+}

@@ -1,0 +1,297 @@
+/**
+ * The offline Azure emulator: one fastify server over HTTPS on loopback, with a certificate made at start, serving
+ * the ARM routes (saved searches, Microsoft.SecurityInsights) and the Log Analytics query API. The real SDK clients
+ * talk to it with their own pipelines (bearer-token policy, retries): point them at `emulator.url` (ARM) and
+ * `emulator.logsEndpoint`, trust `emulator.ca`, and use `emulator.credential`.
+ */
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerBase } from "fastify";
+import { handleArm } from "./arm/router.js";
+import { type ArmReply, armError } from "./arm/wire.js";
+import { makeCertificate } from "./certificate.js";
+import { audienceOf, DEFAULT_TOKEN_KEY, LocalTokenCredential, verifyBearer } from "./credential.js";
+import { type Api, type Fault, FaultInjector, faultFromJson } from "./faults.js";
+import { faultReply, type LogsContext, type LogsReply, logsError, runBatch, runQuery } from "./logs/query.js";
+import type { QueryEngine } from "./query-engine.js";
+import { EmulatorState, type Row, type WorkspaceState } from "./state.js";
+
+export interface EmulatorOptions {
+  /** Default 0 (any free port). The host is always 127.0.0.1. */
+  readonly port?: number;
+  /** The engine that checks and runs KQL; default: the project's (Kusto.Language + workspace engine). */
+  readonly engine?: QueryEngine;
+  /** Items per page of an ARM list before a `nextLink` (default 100). */
+  readonly pageSize?: number;
+  /** Creates the default workspace (`DEFAULT_WORKSPACE`) unless false. */
+  readonly defaultWorkspace?: boolean;
+  /** The key tokens are signed with (shared with `credential`). */
+  readonly tokenKey?: string;
+  /** Pino logging of requests (off by default in tests). */
+  readonly logger?: boolean;
+  /** Where to write the CA file (default: a new temp folder). */
+  readonly certificateDir?: string;
+}
+
+export const DEFAULT_WORKSPACE = {
+  subscriptionId: "00000000-0000-0000-0000-000000000000",
+  resourceGroup: "rg-shmhunt",
+  name: "ws-shmhunt",
+  customerId: "5c0f3b0e-5b6a-4f63-9d1a-2f5c7e0a9b11",
+} as const;
+
+export interface RequestRecord {
+  readonly api: Api | "control";
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+}
+
+export interface Emulator {
+  /** `https://127.0.0.1:<port>`: the ARM endpoint. */
+  readonly url: string;
+  /** `https://127.0.0.1:<port>/v1`: the `endpoint` option of LogsQueryClient (it appends nothing). */
+  readonly logsEndpoint: string;
+  /** PEM of the certificate to trust (as `ca`). */
+  readonly ca: string;
+  /** A file holding `ca`. */
+  readonly caPath: string;
+  readonly credential: LocalTokenCredential;
+  readonly faults: FaultInjector;
+  readonly state: EmulatorState;
+  /** The default workspace (throws if the emulator was started without it). */
+  readonly workspace: WorkspaceState;
+  /** Every request answered, in order (tests count retries with it). */
+  readonly requests: RequestRecord[];
+  /** Options for SecurityInsights / OperationalInsightsManagementClient: endpoint and the CA to trust. */
+  armClientOptions(): { endpoint: string; tlsOptions: { ca: string } };
+  /** Options for LogsQueryClient: endpoint (with /v1) and the CA to trust. */
+  logsClientOptions(): { endpoint: string; tlsOptions: { ca: string } };
+  close(): Promise<void>;
+}
+
+type Attached = { fault?: Fault; api?: Api | "control" };
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const certificate = await makeCertificate(options.certificateDir);
+  const tokenKey = options.tokenKey ?? DEFAULT_TOKEN_KEY;
+  const engine = options.engine ?? (await import("./engine.js")).createProjectEngine();
+  const state = new EmulatorState();
+  const defaultWorkspace = options.defaultWorkspace === false ? undefined : state.addWorkspace(DEFAULT_WORKSPACE);
+  const faults = new FaultInjector();
+  const requests: RequestRecord[] = [];
+  const pageSize = options.pageSize ?? 100;
+  const now = () => new Date();
+  const logsContext: LogsContext = { state, engine, now, sleep: (ms) => sleep(ms) };
+
+  const app = Fastify({
+    https: { key: certificate.key, cert: certificate.cert },
+    logger: options.logger ?? false,
+    bodyLimit: 32 * 1024 * 1024,
+    forceCloseConnections: true,
+  });
+  const attached = new WeakMap<FastifyRequest, Attached>();
+  let origin = "";
+
+  app.addHook("onRequest", async (request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const api: Api | "control" = path.startsWith("/v1/") ? "logs" : path.startsWith("/_emulator/") ? "control" : "arm";
+    attached.set(request, { api });
+    if (api === "control") return;
+    const auth = checkAuth(api, request.headers.authorization, tokenKey, origin);
+    if (auth) return send(reply, auth);
+    const isQuery = api === "logs" && /\/query$/i.test(path);
+    const fault = faults.take(
+      { api, method: request.method, path },
+      isQuery ? undefined : ["throttle", "status", "gatewayTimeout", "slow"],
+    );
+    if (!fault) return;
+    if (api === "logs") {
+      const forced = await faultReply(fault, (ms) => sleep(ms));
+      if (forced) return send(reply, forced);
+      if (isQuery) attached.set(request, { api, fault });
+      else if (fault.kind === "slow") await sleep(fault.delayMs);
+      return;
+    }
+    const forced = await armFaultReply(fault);
+    if (forced) return send(reply, forced);
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    requests.push({
+      api: attached.get(request)?.api ?? "arm",
+      method: request.method,
+      path: request.url.split("?")[0] ?? "",
+      status: reply.statusCode,
+    });
+  });
+
+  app.post("/v1/workspaces/:workspaceId/query", async (request, reply) => {
+    const { workspaceId } = request.params as { workspaceId: string };
+    const fault = attached.get(request)?.fault;
+    const prefer = headerText(request.headers.prefer);
+    return send(reply, await runQuery({ workspaceId, body: request.body, prefer, fault }, logsContext));
+  });
+
+  app.post("/v1/$batch", async (request, reply) => {
+    const take = (path: string) => faults.take({ api: "logs", method: "POST", path });
+    return send(reply, await runBatch(request.body, logsContext, take));
+  });
+
+  app.all("/v1/*", async (_request, reply) =>
+    send(reply, logsError(404, "PathNotFoundError", "The requested path does not exist")),
+  );
+
+  app.all("/subscriptions/*", async (request, reply) => {
+    const url = new URL(request.url, origin);
+    const result = handleArm(
+      { method: request.method, url, headers: request.headers, body: request.body },
+      { state, engine, pageSize, now },
+    );
+    return send(reply, result);
+  });
+
+  registerControlRoutes(app as unknown as FastifyInstance<RawServerBase>, state, faults);
+
+  app.setNotFoundHandler(async (request, reply) =>
+    send(reply, armError(404, "NotFound", `No route for ${request.method} ${request.url} in the shmhunt emulator.`)),
+  );
+  app.setErrorHandler(async (error: Error & { statusCode?: number }, _request, reply) => {
+    const status = typeof error.statusCode === "number" && error.statusCode < 500 ? error.statusCode : 500;
+    return send(reply, armError(status, status === 500 ? "InternalServerError" : "BadRequest", error.message));
+  });
+
+  await app.listen({ port: options.port ?? 0, host: "127.0.0.1" });
+  const port = (app.server.address() as AddressInfo).port;
+  origin = `https://127.0.0.1:${port}`;
+
+  return {
+    url: origin,
+    logsEndpoint: `${origin}/v1`,
+    ca: certificate.cert,
+    caPath: certificate.caPath,
+    credential: new LocalTokenCredential({ key: tokenKey }),
+    faults,
+    state,
+    get workspace(): WorkspaceState {
+      if (!defaultWorkspace) throw new Error("the emulator was started without its default workspace");
+      return defaultWorkspace;
+    },
+    requests,
+    armClientOptions: () => ({ endpoint: origin, tlsOptions: { ca: certificate.cert } }),
+    logsClientOptions: () => ({ endpoint: `${origin}/v1`, tlsOptions: { ca: certificate.cert } }),
+    close: () => app.close(),
+  };
+}
+
+function headerText(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(",") : value;
+}
+
+async function send(reply: FastifyReply, result: ArmReply | LogsReply): Promise<FastifyReply> {
+  reply.code(result.status);
+  reply.header("x-ms-request-id", randomUUID());
+  reply.header("x-ms-correlation-request-id", randomUUID());
+  for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
+  if (result.body === undefined) return reply.send();
+  reply.type("application/json; charset=utf-8");
+  return reply.send(JSON.stringify(result.body));
+}
+
+const ARM_AUDIENCES = ["https://management.azure.com", "https://management.core.windows.net"];
+const LOGS_AUDIENCES = ["https://api.loganalytics.io"];
+
+/** ARM's and Log Analytics' 401s: no token, a token the emulator did not sign, an expired one, a wrong audience. */
+function checkAuth(api: Api, header: string | undefined, key: string, origin: string): ArmReply | undefined {
+  const check = verifyBearer(header, key);
+  const challenge = (description: string) => ({
+    "www-authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${description}"`,
+  });
+  if (!check.ok) {
+    const [code, message] =
+      check.reason === "missing"
+        ? ["AuthenticationFailed", "Authentication failed. The 'Authorization' header is missing."]
+        : check.reason === "expired"
+          ? ["ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than current UTC time."]
+          : ["InvalidAuthenticationToken", "The access token is invalid."];
+    if (api === "logs") {
+      return {
+        ...logsError(401, "AuthorizationRequiredError", "Valid authentication was not provided"),
+        headers: challenge(message),
+      };
+    }
+    return { ...armError(401, code, message), headers: challenge(message) };
+  }
+  const audience = audienceOf(check.claims.aud).replace(/\/$/, "");
+  const allowed = [origin, `${origin}/v1`, ...(api === "arm" ? ARM_AUDIENCES : LOGS_AUDIENCES)];
+  if (!allowed.includes(audience)) {
+    const message = `The access token has been obtained for wrong audience or resource '${check.claims.aud}'.`;
+    if (api === "logs") return { ...logsError(401, "InvalidTokenError", message), headers: challenge(message) };
+    return { ...armError(401, "InvalidAuthenticationTokenAudience", message), headers: challenge(message) };
+  }
+  return undefined;
+}
+
+async function armFaultReply(fault: Fault): Promise<ArmReply | undefined> {
+  switch (fault.kind) {
+    case "throttle": {
+      const seconds = fault.retryAfterSeconds ?? 1;
+      return {
+        ...armError(429, "TooManyRequests", `The request was throttled. Retry after ${seconds} seconds.`),
+        headers: { "retry-after": String(seconds) },
+      };
+    }
+    case "status":
+      return armError(
+        fault.status,
+        fault.code ?? "InternalServerError",
+        fault.message ?? "The emulator was told to fail this request.",
+      );
+    case "gatewayTimeout":
+      await sleep(fault.delayMs);
+      return armError(
+        504,
+        "GatewayTimeout",
+        "The gateway did not receive a response within the specified time period.",
+      );
+    case "slow":
+      await sleep(fault.delayMs);
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** `/_emulator/...`: faults and table rows over HTTP, for `npm run emulator` (tests use the objects directly). */
+function registerControlRoutes(app: FastifyInstance<RawServerBase>, state: EmulatorState, faults: FaultInjector): void {
+  app.get("/_emulator/faults", async () => faults.pending().map((p) => ({ ...p.fault, remaining: p.remaining })));
+  app.post("/_emulator/faults", async (request, reply) => {
+    try {
+      faults.push(faultFromJson(request.body));
+    } catch (error) {
+      return reply.code(400).send({ error: (error as Error).message });
+    }
+    return reply.code(204).send();
+  });
+  app.delete("/_emulator/faults", async (_request, reply) => {
+    faults.clear();
+    return reply.code(204).send();
+  });
+  app.get("/_emulator/workspaces", async () =>
+    state.all().map((w) => ({
+      resourceId: w.resourceId,
+      customerId: w.customerId,
+      tables: [...w.tables.values()].map((t) => ({ name: t.name, rows: t.rows.length })),
+    })),
+  );
+  app.post("/_emulator/workspaces/:customerId/tables/:table", async (request, reply) => {
+    const { customerId, table } = request.params as { customerId: string; table: string };
+    const workspace = state.findByLogsId(customerId);
+    if (!workspace) return reply.code(404).send({ error: `no workspace ${customerId}` });
+    const rows = request.body;
+    if (!Array.isArray(rows)) return reply.code(400).send({ error: "the body must be a JSON array of rows" });
+    const seeded = workspace.seedTable(table, rows as Row[]);
+    return reply.code(200).send({ name: seeded.name, rows: seeded.rows.length });
+  });
+}
