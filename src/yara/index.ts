@@ -13,6 +13,7 @@ export {
 export { parseElfHeader } from "./elf.js";
 export { buildShmgetElf, OPT_LEVELS, type OptLevel, SHMGET_PROGRAM } from "./fixtures.js";
 export type { PoolStats } from "./pool.js";
+export { defaultRulesDir } from "./rules-location.js";
 export type { ScanLimits } from "./sample.js";
 export {
   createScanner,

@@ -7,7 +7,8 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Codes } from "../diagnostics/index.js";
 import type { CompiledRuleSet } from "./compile.js";
 import type { FromWorker, ScanTarget, ToWorker } from "./protocol.js";
@@ -228,5 +229,7 @@ function failure(pending: Pending, message: string): Verdict {
 function workerEntry(): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL("./worker.js", import.meta.url));
   if (existsSync(js)) return { file: js, execArgv: [] };
-  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", "tsx"] };
+  // Running from source (tests, tsx): load the TypeScript worker through tsx, resolved from here, not from the cwd.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", tsx] };
 }

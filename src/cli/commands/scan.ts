@@ -1,12 +1,114 @@
 import type { Command } from "commander";
-import { CliError } from "../output.js";
+import { createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
+import { CliError, createOutput, type Output } from "../output.js";
+
+interface ScanOptions {
+  rules?: string[];
+  json?: boolean;
+  failOnMatch?: boolean;
+  maxSize?: number;
+  timeout?: number;
+  workers?: number;
+}
+
+const PROGRESS_EVERY_FILES = 500;
+const PROGRESS_EVERY_MS = 2_000;
 
 export function registerScan(program: Command): void {
   program
     .command("scan")
-    .description("(not built yet)")
-    .option("--json", "machine-readable output")
-    .action(() => {
-      throw new CliError("'scan' is not built yet");
+    .description("scan files and directories (recursively) with the YARA rules; one verdict per file")
+    .argument("<paths...>", "files or directories to scan")
+    .option("--rules <file|dir>", "YARA rule file or directory (repeatable; default: rules/*.yar)", collect)
+    .option("--json", "one JSON verdict per line (NDJSON)")
+    .option("--fail-on-match", "exit 1 when any file matched")
+    .option("--max-size <bytes>", "skip samples larger than this (K, M, G suffixes; default 1G)", parseSize)
+    .option(
+      "--timeout <ms>",
+      "per-sample scan timeout in milliseconds (or with an s suffix; default 60s)",
+      parseDuration,
+    )
+    .option("--workers <n>", "scan worker processes (default: available CPUs)", parsePositiveInt)
+    .action(async (paths: string[], options: ScanOptions) => {
+      const out = createOutput(options);
+      const scanner = await createScanner({
+        rules: options.rules ?? [defaultRulesDir()],
+        ...(options.maxSize !== undefined ? { maxSampleSize: options.maxSize } : {}),
+        ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+        ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      });
+      const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
+      let firstError: Verdict | undefined;
+      try {
+        let lastProgress = Date.now();
+        let seen = 0;
+        for await (const verdict of scanner.scanPaths(paths)) {
+          tally[verdict.verdict]++;
+          tally.bytes += verdict.verdict === "skipped" ? 0 : verdict.size;
+          if (verdict.verdict === "error") firstError ??= verdict;
+          out.record(verdict, describe(verdict));
+          seen++;
+          if (seen % PROGRESS_EVERY_FILES === 0 || Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+            lastProgress = Date.now();
+            progress(out, seen, tally);
+          }
+        }
+        if (seen > PROGRESS_EVERY_FILES) progress(out, seen, tally);
+      } finally {
+        await scanner.close();
+      }
+      if (firstError) {
+        throw new CliError(
+          `${tally.error} file(s) could not be scanned; first: ${firstError.path ?? "?"}: ${firstError.error?.message ?? "error"}`,
+          2,
+        );
+      }
+      if (options.failOnMatch && tally.match > 0)
+        throw new CliError(`${tally.match} file(s) matched (--fail-on-match)`, 1);
     });
+}
+
+function describe(v: Verdict): string {
+  const where = v.path ?? "(sample)";
+  switch (v.verdict) {
+    case "match":
+      return `match     ${where}  ${v.matches.map((m) => m.rule).join(",")}  sha256=${v.sha256}`;
+    case "no-match":
+      return `no-match  ${where}`;
+    default:
+      return `${v.verdict.padEnd(9)} ${where}: ${v.error?.message ?? ""}`;
+  }
+}
+
+function progress(
+  out: Output,
+  seen: number,
+  t: { match: number; skipped: number; error: number; bytes: number },
+): void {
+  const mb = (t.bytes / 1e6).toFixed(0);
+  out.info(`scanned ${seen} files (${mb} MB): ${t.match} matched, ${t.skipped} skipped, ${t.error} errors`);
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function parseSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(value.trim());
+  if (!m) throw new CliError(`--max-size: not a size: '${value}' (e.g. 1048576, 512M, 1G)`);
+  const unit = (m[2] ?? "").toLowerCase()[0];
+  const factor = unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1;
+  return Math.floor(Number(m[1]) * factor);
+}
+
+function parseDuration(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/i.exec(value.trim());
+  if (!m) throw new CliError(`--timeout: not a duration: '${value}' (milliseconds, or e.g. 30s)`);
+  return Math.round(Number(m[1]) * ((m[2] ?? "ms").toLowerCase() === "s" ? 1000 : 1));
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--workers: not a positive integer: '${value}'`);
+  return n;
 }
