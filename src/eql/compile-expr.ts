@@ -177,7 +177,7 @@ export class ExprCompiler {
       }
       case "call": {
         const [target, ...rest] = expr.args;
-        if (!target || target.kind !== "field" || !rest.every(isConstant)) return null;
+        if (target?.kind !== "field" || !rest.every(isConstant)) return null;
         if (expr.name !== "startswith" && expr.name !== "cidrmatch") return null;
         const name = target.name;
         const constants = rest.map((r) => this.constantValue(r));

@@ -20,6 +20,7 @@ import type {
 } from "./ast.js";
 import { FUNCTIONS, isValidCidr, type ParamType } from "./functions.js";
 import { describeToken, syntaxError, type Token, tokenize } from "./lexer.js";
+import { luceneToRegExp } from "./patterns.js";
 
 /** Parses one EQL query; throws a DiagnosticError (EQL1xx, with line and column) when it is not valid. */
 export function parseEql(text: string): Query {
@@ -461,6 +462,13 @@ class Parser {
       end = pattern.span;
     }
     const base = token.text.replace("~", "") as ":" | "like" | "regex";
+    if (base === "regex") {
+      // refuse now, with the pattern's position, what cannot be translated
+      for (const p of patterns) {
+        if (p.kind === "literal" && typeof p.value === "string")
+          luceneToRegExp(p.value, token.text.endsWith("~"), p.span);
+      }
+    }
     return {
       kind: "match",
       op: base,
