@@ -1,0 +1,310 @@
+/**
+ * Evaluator semantics: the seed rule, Elasticsearch's null handling (query leaves vs scripts), case rules,
+ * wildcards, Lucene regex translation, field paths, ordering, sequences and pipes.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
+import { describe, expect, it } from "vitest";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { type EvaluateOptions, evaluate, parseEql } from "../../src/eql/index.js";
+import { luceneToRegExp, wildcardToRegExp } from "../../src/eql/patterns.js";
+
+const sharedDir = path.resolve(import.meta.dirname, "../../../shared");
+
+/** Indexes of the matching events (first event of each match). */
+function run(query: string, events: unknown[], options: EvaluateOptions = {}): number[] {
+  return evaluate(parseEql(query), events, options).map((m) => m.indexes[0] as number);
+}
+const where = (condition: string, events: unknown[]) => run(`any where ${condition}`, events);
+
+describe("seed rule: binary executed from a shared memory directory", () => {
+  const rule = getStaticTOMLValue(
+    parseTOML(
+      readFileSync(
+        path.join(
+          sharedDir,
+          "corpus/elastic-rules-linux/rules_linux/execution_process_started_in_shared_memory_directory.toml",
+        ),
+        "utf8",
+      ),
+    ),
+  ) as { rule: { query: string } };
+  const query = parseEql(rule.rule.query);
+  const exec = (overrides: Record<string, unknown>) => ({
+    "@timestamp": "2026-11-23T10:00:00Z",
+    host: { os: { type: "linux" } },
+    event: { category: ["process"], type: ["start"], action: "exec" },
+    user: { id: "0" },
+    process: { executable: "/dev/shm/x", parent: { command_line: "/bin/bash" } },
+    ...overrides,
+  });
+  const matches = (event: unknown) => evaluate(query, [event]).length === 1;
+
+  it("parses", () => expect(query.kind).toBe("event"));
+
+  it("matches a root exec of /dev/shm/x", () => {
+    expect(matches(exec({}))).toBe(true);
+  });
+
+  it("matches with dotted keys and without a parent command line (not ... matches a missing field)", () => {
+    expect(
+      matches({
+        "@timestamp": 1,
+        "host.os.type": "linux",
+        "event.category": "process",
+        "event.type": "start",
+        "event.action": "exec_event",
+        "user.id": "0",
+        "process.executable": "/run/shm/payload",
+      }),
+    ).toBe(true);
+  });
+
+  it("does not match /var/run/docker/x, a non-root user, or a runc init parent", () => {
+    expect(matches(exec({ process: { executable: "/var/run/docker/x" } }))).toBe(false);
+    expect(matches(exec({ process: { executable: "/VAR/RUN/DOCKER/x" } }))).toBe(false); // `:` is case-insensitive
+    expect(matches(exec({ user: { id: "1000" } }))).toBe(false);
+    expect(
+      matches(exec({ process: { executable: "/dev/shm/x", parent: { command_line: "/usr/bin/runc init" } } })),
+    ).toBe(false);
+  });
+
+  it("does not match other paths, other actions or other categories", () => {
+    expect(matches(exec({ process: { executable: "/tmp/x" } }))).toBe(false);
+    expect(matches(exec({ process: { executable: "/DEV/SHM/x" } }))).toBe(false); // like is case-sensitive
+    expect(matches(exec({ event: { category: ["process"], type: ["end"], action: "exec" } }))).toBe(false);
+    expect(matches(exec({ event: { category: ["file"], type: ["start"], action: "exec" } }))).toBe(false);
+  });
+});
+
+describe("null handling as Elasticsearch (query leaves vs scripts)", () => {
+  const events = [{ a: "x" }, { a: "y" }, {}, { a: null }];
+
+  it("== and comparisons on a missing field do not match", () => {
+    expect(where('a == "x"', events)).toEqual([0]);
+    expect(where('a < "z"', events)).toEqual([0, 1]);
+  });
+
+  it("!=, not and not in match events where the field is missing (bool must_not)", () => {
+    expect(where('a != "x"', events)).toEqual([1, 2, 3]);
+    expect(where('not a : "X"', events)).toEqual([1, 2, 3]);
+    expect(where('a not in ("x")', events)).toEqual([1, 2, 3]);
+    expect(where('not (a < "y")', events)).toEqual([1, 2, 3]);
+  });
+
+  it("scripts use three-valued logic: null never matches, negated or not", () => {
+    expect(where("length(a) == 1", events)).toEqual([0, 1]);
+    expect(where("length(a) != 1", events)).toEqual([]);
+    expect(where("not length(a) == 1", events)).toEqual([]);
+    expect(where('not startsWith(concat(a, ""), "x")', events)).toEqual([1]);
+  });
+
+  it("== null and != null are existence checks", () => {
+    expect(where("a == null", events)).toEqual([2, 3]);
+    expect(where("a != null", events)).toEqual([0, 1]);
+    expect(where("length(a) == null", events)).toEqual([2, 3]);
+    expect(where("null == (length(a) > 0)", events)).toEqual([2, 3]);
+  });
+
+  it("treats an absent optional field as the literal null", () => {
+    expect(where("?b == ?c", events)).toEqual([0, 1, 2, 3]);
+    expect(where("?a == ?c", events)).toEqual([2, 3]);
+    expect(where("?zz", events)).toEqual([]);
+  });
+
+  it("matches a multi-valued field when any value does, and != when none does", () => {
+    const tags = [{ t: ["a", "b"] }, { t: "c" }];
+    expect(where('t == "b"', tags)).toEqual([0]);
+    expect(where('t != "b"', tags)).toEqual([1]);
+    expect(where('t in ("c", "a")', tags)).toEqual([0, 1]);
+  });
+});
+
+describe("case rules and wildcards", () => {
+  const events = [{ p: "C:\\Windows\\CMD.exe" }, { p: "c:\\windows\\cmd.exe" }, { p: "x*y" }];
+
+  it("== and in are case-sensitive; : and in~ are not", () => {
+    expect(where('p == "c:\\\\windows\\\\cmd.exe"', events)).toEqual([1]);
+    expect(where('p : "c:\\\\windows\\\\cmd.exe"', events)).toEqual([0, 1]);
+    expect(where('p in ("C:\\\\Windows\\\\CMD.exe")', events)).toEqual([0]);
+    expect(where('p in~ ("C:\\\\Windows\\\\CMD.exe")', events)).toEqual([0, 1]);
+  });
+
+  it("* and ? are wildcards only for : and like; backslash is literal there", () => {
+    expect(where('p : "*\\\\cmd.???"', events)).toEqual([0, 1]);
+    expect(where('p like "*\\\\cmd.exe"', events)).toEqual([1]);
+    expect(where('p like~ "*\\\\cmd.exe"', events)).toEqual([0, 1]);
+    expect(where('p == "x*y"', events)).toEqual([2]);
+    expect(where('p == "x*"', events)).toEqual([]);
+    expect(where('p in ("x*")', events)).toEqual([]);
+  });
+
+  it("functions are case-sensitive unless ~", () => {
+    expect(where('endsWith(p, "CMD.exe")', events)).toEqual([0]);
+    expect(where('endsWith~(p, "CMD.exe")', events)).toEqual([0, 1]);
+    expect(where('stringContains~(p, "windows")', events)).toEqual([0, 1]);
+  });
+
+  it("compiles wildcards to anchored expressions", () => {
+    expect(wildcardToRegExp("a?c*", false).test("abcdef")).toBe(true);
+    expect(wildcardToRegExp("a?c*", false).test("xabc")).toBe(false);
+    expect(wildcardToRegExp("a.c", false).test("abc")).toBe(false);
+    expect(wildcardToRegExp("A(B)", true).test("a(b)")).toBe(true);
+  });
+});
+
+describe("Lucene regular expressions", () => {
+  const cases: ReadonlyArray<readonly [string, string, boolean]> = [
+    [".*?net1.*?", "cmd /c net1 user", true],
+    ["net1", "cmd net1", false], // whole string only
+    ["a{2,3}", "aaa", true],
+    ["a{2,3}", "aaaa", false],
+    ["(ab)+c", "ababc", true],
+    ["[^a-c]x", "dx", true],
+    ["[^a-c]x", "bx", false],
+    ["@", "anything at all\n", true],
+    ["#|a", "a", true],
+    ["#", "", false],
+    ['"a.b"c', "a.bc", true],
+    ['"a.b"c', "axbc", false],
+    ["()a", "a", true],
+    ["<1-10>", "7", true],
+    ["<1-10>", "10", true],
+    ["<1-10>", "11", false],
+    ["<1-10>", "007", true],
+    ["<01-10>", "07", true],
+    ["<01-10>", "7", false],
+    ["<95-123>", "100", true],
+    ["<95-123>", "94", false],
+    ["^a$", "^a$", true],
+    ["^a$", "a", false],
+    ["\\d+x", "123x", true],
+    ["\\.", ".", true],
+    [".", "\n", true],
+    ["a.c", "a\u{1F600}c", true],
+  ];
+  it.each(cases)("%s on %j → %s", (pattern, input, expected) => {
+    expect(luceneToRegExp(pattern, false).test(input)).toBe(expected);
+  });
+
+  it("regex~ is case-insensitive", () => {
+    expect(luceneToRegExp("ABC", true).test("abc")).toBe(true);
+    expect(luceneToRegExp("ABC", false).test("abc")).toBe(false);
+  });
+
+  it("refuses intersection and complement with a clear error", () => {
+    expect(() => luceneToRegExp("a&b", false)).toThrow(/intersection \(&\) cannot be translated/);
+    expect(() => luceneToRegExp("~a", false)).toThrow(/complement \(~\) cannot be translated/);
+    expect(() => luceneToRegExp("a{x}", false)).toThrow(DiagnosticError);
+  });
+
+  it("runs regex and regex~ in queries", () => {
+    const events = [{ c: "cmd.exe /c NET1 localgroup" }, { c: "net1  localgroup" }];
+    expect(where('c regex ".*net1[ ]+localgroup"', events)).toEqual([1]);
+    expect(where('c regex~ ".*net1[ ]+localgroup"', events)).toEqual([0, 1]);
+  });
+});
+
+describe("fields, ordering and pipes", () => {
+  it("finds fields in nested objects, dotted keys, mixes and arrays of objects", () => {
+    const events = [
+      { process: { parent: { name: "a" } } },
+      { "process.parent.name": "a" },
+      { process: { "parent.name": "a" } },
+      { process: { parent: [{ name: "b" }, { name: "a" }] } },
+      { process: { parent: { name: "b" } } },
+    ];
+    expect(where('process.parent.name == "a"', events)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("orders by timestamp, then tiebreaker, then input order; head, tail and size", () => {
+    const events = [
+      { "@timestamp": "2026-01-01T00:00:02Z", n: 1 },
+      { "@timestamp": "2026-01-01T00:00:01Z", n: 3 },
+      { "@timestamp": "2026-01-01T00:00:01Z", n: 2 },
+      { "@timestamp": 1767225600000, n: 4 },
+    ];
+    expect(run("any where true", events)).toEqual([3, 1, 2, 0]);
+    expect(run("any where true", events, { tiebreakerField: "n" })).toEqual([3, 2, 1, 0]);
+    expect(run("any where true | head 3 | tail 2", events)).toEqual([1, 2]);
+    expect(run("any where true | tail 3", events, { size: 2 })).toEqual([2, 0]);
+    expect(run("any where true", events, { size: 1 })).toEqual([3]);
+  });
+
+  it("uses the configured category field", () => {
+    const events = [{ kind: "proc" }, { kind: "file" }];
+    expect(run("proc where true", events, { categoryField: "kind" })).toEqual([0]);
+    expect(run('"file" where true', events, { categoryField: "kind" })).toEqual([1]);
+  });
+});
+
+describe("sequences", () => {
+  const t = (s: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString();
+  const events = [
+    { "@timestamp": t(0), event: { category: "process" }, host: "h1", pid: 1, step: "start" },
+    { "@timestamp": t(1), event: { category: "process" }, host: "h2", pid: 2, step: "start" },
+    { "@timestamp": t(2), event: { category: "file" }, host: "h1", pid: 1, step: "write" },
+    { "@timestamp": t(30), event: { category: "file" }, host: "h2", pid: 2, step: "write" },
+    { "@timestamp": t(31), event: { category: "process" }, host: "h1", pid: 1, step: "end" },
+    { "@timestamp": t(32), event: { category: "network" }, host: "h1", pid: 1, step: "connect" },
+  ];
+  const seq = (q: string, options: EvaluateOptions = {}) =>
+    evaluate(parseEql(q), events, options).map((m) => ({ indexes: m.indexes, keys: m.joinKeys }));
+
+  it("joins per key and reports the join keys", () => {
+    expect(seq("sequence by host [process where true] [file where true]")).toEqual([
+      { indexes: [0, 2], keys: ["h1"] },
+      { indexes: [1, 3], keys: ["h2"] },
+    ]);
+  });
+
+  it("measures maxspan from the first event", () => {
+    expect(seq("sequence by host with maxspan=10s [process where true] [file where true]")).toEqual([
+      { indexes: [0, 2], keys: ["h1"] },
+    ]);
+    expect(
+      seq('sequence by host with maxspan=30s [process where step == "start"] [file where true] [network where true]'),
+    ).toEqual([]);
+    expect(
+      seq('sequence by host with maxspan=32s [process where step == "start"] [file where true] [network where true]'),
+    ).toEqual([{ indexes: [0, 2, 5], keys: ["h1"] }]);
+  });
+
+  it("drops sequences in progress when until matches for the same key", () => {
+    expect(
+      seq('sequence by host [process where step == "start"] [network where true] until [process where step == "end"]'),
+    ).toEqual([]);
+    expect(
+      seq('sequence by host [process where step == "start"] [network where true] until [file where pid == 2]'),
+    ).toEqual([{ indexes: [0, 5], keys: ["h1"] }]);
+  });
+
+  it("repeats a step with runs and reports missing events as -1 / null", () => {
+    expect(seq("sequence by host [any where true] with runs=3")).toEqual([
+      { indexes: [0, 2, 4], keys: ["h1"] },
+      { indexes: [2, 4, 5], keys: ["h1"] },
+    ]);
+    const m = evaluate(
+      parseEql(
+        'sequence by host with maxspan=1m [process where true] ![file where step == "delete"] [file where true]',
+      ),
+      events,
+    );
+    expect(m.map((x) => x.indexes)).toEqual([
+      [0, -1, 2],
+      [1, -1, 3],
+    ]);
+    expect(m[0]?.events[1]).toBeNull();
+  });
+
+  it("stays linear on many events", () => {
+    const many = Array.from({ length: 20_000 }, (_, i) => ({
+      "@timestamp": i,
+      event: { category: i % 2 === 0 ? "process" : "file" },
+      k: Math.floor(i / 2) % 100,
+    }));
+    const result = evaluate(parseEql("sequence by k [process where true] [file where true]"), many);
+    expect(result.length).toBe(10_000);
+  });
+});
