@@ -45,6 +45,8 @@ export interface RequestRecord {
   readonly api: Api | "control";
   readonly method: string;
   readonly path: string;
+  /** The query string, without `?`. */
+  readonly query: string;
   readonly status: number;
 }
 
@@ -123,6 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       api: attached.get(request)?.api ?? "arm",
       method: request.method,
       path: request.url.split("?")[0] ?? "",
+      query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : "",
       status: reply.statusCode,
     });
   });
