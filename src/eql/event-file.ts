@@ -1,0 +1,87 @@
+/**
+ * Reads events for the evaluator from a file: a JSON array or NDJSON (one event per line). Blank lines and lines
+ * starting with // are skipped. Bad JSON is an error naming the file and line.
+ */
+import { readFile } from "node:fs/promises";
+import { Codes, DiagnosticError, LineMap } from "../diagnostics/index.js";
+
+export async function readEvents(file: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new DiagnosticError([
+      { code: Codes.EqlSyntax, severity: "error", message: `cannot read events: ${(error as Error).message}`, file },
+    ]);
+  }
+  return parseEvents(text, file);
+}
+
+/** Reads one JSON document (e.g. an Elasticsearch mapping); `#` comment lines are skipped. */
+export async function readJsonDocument(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new DiagnosticError([
+      { code: Codes.EqlSyntax, severity: "error", message: `cannot read ${file}: ${(error as Error).message}`, file },
+    ]);
+  }
+  const body = text
+    .split("\n")
+    .map((line) => (line.trimStart().startsWith("#") ? "" : line))
+    .join("\n");
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw badJson(body, file, error as Error, 0);
+  }
+}
+
+export function parseEvents(text: string, file?: string): unknown[] {
+  const body = text.replace(/^\uFEFF/, "");
+  const trimmed = body.trimStart();
+  if (trimmed.startsWith("[")) {
+    // `//` comment lines (as in Elasticsearch's test data) are blanked, keeping line numbers
+    const json = body
+      .split("\n")
+      .map((line) => (line.trimStart().startsWith("//") ? "" : line))
+      .join("\n");
+    try {
+      const value: unknown = JSON.parse(json);
+      if (!Array.isArray(value)) throw new Error("expected an array of events");
+      return value;
+    } catch (error) {
+      throw badJson(body, file, error as Error, 0);
+    }
+  }
+  const events: unknown[] = [];
+  let offset = 0;
+  for (const line of body.split("\n")) {
+    const content = line.trim();
+    if (content !== "" && !content.startsWith("//")) {
+      try {
+        events.push(JSON.parse(content));
+      } catch (error) {
+        throw badJson(body, file, error as Error, offset + line.indexOf(content));
+      }
+    }
+    offset += line.length + 1;
+  }
+  return events;
+}
+
+function badJson(text: string, file: string | undefined, error: Error, lineOffset: number): DiagnosticError {
+  const lines = new LineMap(text);
+  const at = /position (\d+)/.exec(error.message);
+  const offset = lineOffset + (at ? Number(at[1]) : 0);
+  return new DiagnosticError([
+    {
+      code: Codes.EqlSyntax,
+      severity: "error",
+      message: `not valid JSON: ${error.message.replace(/ in JSON at position \d+.*$/, "")}`,
+      ...(file ? { file } : {}),
+      span: lines.span(offset, offset),
+    },
+  ]);
+}
