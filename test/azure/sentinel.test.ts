@@ -2,6 +2,7 @@
  * Microsoft.SecurityInsights through @azure/arm-securityinsight against the emulator: create (201), update (200),
  * get, list (with nextLink paging), delete (200, then 204), etags, and the service's validation errors.
  */
+import type { ScheduledAlertRule } from "@azure/arm-securityinsight";
 import type { RestError } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator/server.js";
@@ -115,7 +116,12 @@ describe("alert rules (Scheduled)", () => {
     [{ query: "Syslog | where (" }, "SYN0002"],
   ] as const)("answers 400 BadRequest for %j", async (override, message) => {
     const error = await failure(
-      clients.sentinel.alertRules.createOrUpdate(rg, ws, "rule-bad", scheduledRule(override)),
+      clients.sentinel.alertRules.createOrUpdate(
+        rg,
+        ws,
+        "rule-bad",
+        scheduledRule(override as Partial<ScheduledAlertRule>),
+      ),
     );
     expect(error.statusCode).toBe(400);
     expect(error.code).toBe("BadRequest");

@@ -120,7 +120,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (forced) return send(reply, forced);
   });
 
-  app.addHook("onResponse", async (request, reply) => {
+  // recorded before the bytes leave, so a client that has its answer always finds it in `requests`
+  app.addHook("onSend", async (request, reply, payload) => {
     requests.push({
       api: attached.get(request)?.api ?? "arm",
       method: request.method,
@@ -128,6 +129,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       query: request.url.includes("?") ? request.url.slice(request.url.indexOf("?") + 1) : "",
       status: reply.statusCode,
     });
+    return payload;
   });
 
   app.post("/v1/workspaces/:workspaceId/query", async (request, reply) => {
