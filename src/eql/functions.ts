@@ -135,7 +135,7 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
     }
     case "length": {
       const s = str(0);
-      return s === null ? null : [...s].length;
+      return s === null ? null : s.length; // UTF-16 code units, as Java's String.length
     }
     case "number": {
       const s = str(0);

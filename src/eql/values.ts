@@ -9,6 +9,8 @@ export type Value = string | number | boolean | null;
 /** Field types that change how values compare (from an Elasticsearch mapping or the evaluator's options). */
 export type FieldType = "date" | "version" | "ip" | "keyword" | "text" | "long" | "double" | "boolean" | "other";
 
+const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
 export const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** A value as EQL's string() renders it. */
@@ -98,6 +100,9 @@ export function compareValues(a: Value, b: Value, type?: FieldType): number | nu
   }
   if (type === "version" && typeof a === "string" && typeof b === "string") return compareVersions(a, b);
   if (isNumber(a) && isNumber(b)) return a < b ? -1 : a > b ? 1 : 0;
+  // a number against numeric text compares as numbers, as Elasticsearch coerces a literal to a numeric field's type
+  if (isNumber(a) && typeof b === "string" && NUMERIC.test(b)) return compareValues(a, Number(b));
+  if (typeof a === "string" && isNumber(b) && NUMERIC.test(a)) return compareValues(Number(a), b);
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === "boolean" && typeof b === "boolean") return a === b ? 0 : a ? 1 : -1;
   return null;

@@ -121,6 +121,34 @@ describe("null handling as Elasticsearch (query leaves vs scripts)", () => {
   });
 });
 
+describe("types", () => {
+  it("compares numbers with numeric text as numbers (Elasticsearch coerces literals to the field type)", () => {
+    const events = [{ user: { id: 0 } }, { user: { id: "0" } }, { user: { id: "root" } }];
+    expect(where('user.id == "0"', events)).toEqual([0, 1]);
+    expect(where("user.id == 0", events)).toEqual([0, 1]);
+    expect(where("user.id < 1", events)).toEqual([0, 1]);
+  });
+
+  it("divides integers as integers and decimals as decimals", () => {
+    const events = [{ n: 7 }];
+    expect(where("n / 2 == 3", events)).toEqual([0]);
+    expect(where("n / 2.0 == 3.5", events)).toEqual([0]);
+    expect(where("divide(n, 2) == 3 and modulo(n, 4) == 3", events)).toEqual([0]);
+  });
+
+  it("compares dates as instants and versions by version order when the field types say so", () => {
+    const events = [
+      { at: "2026-01-01T00:00:00Z", v: "1.10.0" },
+      { at: "1767225600001", v: "1.9.9" },
+    ];
+    const options: EvaluateOptions = { fields: { at: { type: "date" }, v: { type: "version" } } };
+    expect(run('any where at == "2026-01-01T00:00:00.000Z"', events, options)).toEqual([0]);
+    expect(run('any where at > "2026-01-01T00:00:00Z"', events, options)).toEqual([1]);
+    expect(run('any where v > "1.9.10"', events, options)).toEqual([0]);
+    expect(run('any where v > "1.9.10"', events)).toEqual([1]); // plain strings compare as text
+  });
+});
+
 describe("case rules and wildcards", () => {
   const events = [{ p: "C:\\Windows\\CMD.exe" }, { p: "c:\\windows\\cmd.exe" }, { p: "x*y" }];
 
