@@ -144,6 +144,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return send(reply, await runBatch(request.body, logsContext, take));
   });
 
+  // queryResource: `/v1/{workspace resource id}/query`
+  app.post("/v1/subscriptions/*", async (request, reply) => {
+    const path = (request.url.split("?")[0] ?? "").replace(/^\/v1/, "");
+    if (!/\/query$/i.test(path))
+      return send(reply, logsError(404, "PathNotFoundError", "The requested path does not exist"));
+    const workspaceId = decodeURIComponent(path.replace(/\/query$/i, ""));
+    const fault = attached.get(request)?.fault;
+    const prefer = headerText(request.headers.prefer);
+    return send(reply, await runQuery({ workspaceId, body: request.body, prefer, fault }, logsContext));
+  });
+
   app.all("/v1/*", async (_request, reply) =>
     send(reply, logsError(404, "PathNotFoundError", "The requested path does not exist")),
   );
