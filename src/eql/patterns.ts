@@ -36,7 +36,15 @@ export function luceneToRegExp(pattern: string, caseInsensitive: boolean, span?:
   let re = cache.get(key);
   if (!re) {
     const source = new LuceneTranslator(pattern, span).translate();
-    re = new RegExp(`^(?:${source})$`, caseInsensitive ? "isu" : "su");
+    try {
+      re = new RegExp(`^(?:${source})$`, caseInsensitive ? "isu" : "su");
+    } catch (error) {
+      throw syntaxError(
+        Codes.EqlUnsupported,
+        `regex ${JSON.stringify(pattern)} cannot be translated: ${(error as Error).message}`,
+        span ?? NO_SPAN,
+      );
+    }
     remember(key, re);
   }
   return re;
@@ -165,11 +173,14 @@ class LuceneTranslator {
     return inClass ? escapeClassChar(c) : escapeChar(c);
   }
 
-  private classChar(): string {
+  /** One class member: its literal character (null for a shorthand such as \\d) and its JavaScript form. */
+  private classChar(): { char: string | null; out: string } {
     const c = this.chars[this.pos++];
     if (c === undefined) return this.fail('unterminated character class: expected "]"');
-    if (c === "\\") return this.escape(true);
-    return escapeClassChar(c);
+    if (c !== "\\") return { char: c, out: escapeClassChar(c) };
+    const e = this.chars[this.pos];
+    const out = this.escape(true);
+    return { char: e !== undefined && "dDsSwW".includes(e) ? null : (e ?? null), out };
   }
 
   private charClass(): string {
@@ -186,11 +197,12 @@ class LuceneTranslator {
       if (this.peek() === "-" && this.chars[this.pos + 1] !== "]" && this.chars[this.pos + 1] !== undefined) {
         this.pos++;
         const to = this.classChar();
-        if (from.startsWith("\\") && from.length === 2 && "dDsSwW".includes(from[1] as string)) {
-          this.fail("a class shorthand cannot start a range");
+        if (from.char === null || to.char === null) this.fail("a class shorthand cannot be a range bound");
+        if ((from.char.codePointAt(0) as number) > (to.char.codePointAt(0) as number)) {
+          this.fail(`invalid range ${from.char}-${to.char} in a character class`);
         }
-        out += `${from}-${to}`;
-      } else out += from;
+        out += `${from.out}-${to.out}`;
+      } else out += from.out;
     }
     this.pos++; // ]
     return `${out}]`;
