@@ -15,6 +15,11 @@ import type { FromWorker, ScanTarget, ToWorker } from "./protocol.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 
+/**
+ * Scans sent ahead to each worker, so it never waits for the parent between two samples. If a worker dies, only
+ * the first (running) one failed; the others are requeued.
+ */
+const PIPELINE_DEPTH = 2;
 /** Extra time a worker gets beyond the scan timeout before the pool kills it. */
 const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL = 4096;
@@ -37,8 +42,10 @@ interface Pending {
 interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** The rule set last sent to this worker (messages are ordered, so later scans see it). */
   rulesId?: string;
-  current?: Pending;
+  /** Scans sent to this worker, in order; the first is running, the rest wait in its message queue. */
+  readonly inflight: Pending[];
   timer?: NodeJS.Timeout;
   stderr: string;
   dead: boolean;
@@ -75,6 +82,17 @@ export class ScanPool {
     });
   }
 
+  /** Forks every worker now and loads the rules into each (a server calls this at start). */
+  async warmUp(rules: CompiledRuleSet): Promise<void> {
+    while (this.workers.length < this.size) this.spawn();
+    await Promise.all(
+      this.workers.map(async (worker) => {
+        await worker.ready;
+        if (!worker.dead && worker.rulesId !== rules.id) this.sendRules(worker, rules);
+      }),
+    );
+  }
+
   stats(): PoolStats {
     return {
       workers: this.workers.length,
@@ -107,40 +125,52 @@ export class ScanPool {
 
   private dispatch(): void {
     while (this.queue.length > 0) {
-      let worker = this.workers.find((w) => !w.dead && !w.current);
-      if (!worker) {
-        if (this.workers.length >= this.size) return;
-        worker = this.spawn();
-      }
-      const pending = this.queue.shift() as Pending;
-      this.assign(worker, pending);
+      const live = this.workers.filter((w) => !w.dead);
+      let worker = live.find((w) => w.inflight.length === 0);
+      if (!worker && this.workers.length < this.size) worker = this.spawn();
+      worker ??= live
+        .filter((w) => w.inflight.length < PIPELINE_DEPTH)
+        .sort((a, b) => a.inflight.length - b.inflight.length)[0];
+      if (!worker) return;
+      this.assign(worker, this.queue.shift() as Pending);
     }
   }
 
   private assign(worker: Worker, pending: Pending): void {
-    worker.current = pending;
+    worker.inflight.push(pending);
     const { job } = pending;
     void worker.ready.then(() => {
-      if (worker.dead || worker.current !== pending) return;
-      if (worker.rulesId !== job.rules.id) {
-        const rules: ToWorker = {
-          type: "rules",
-          id: job.rules.id,
-          source: job.rules.serialized ? "" : job.rules.source,
-          externals: job.rules.externals,
-          ...(job.rules.serialized ? { serialized: job.rules.serialized } : {}),
-        };
-        worker.child.send(rules);
-        worker.rulesId = job.rules.id;
-      }
-      worker.timer = setTimeout(() => {
-        this.killedForTimeout++;
-        worker.killedByPool = true;
-        worker.child.kill("SIGKILL");
-      }, job.limits.timeoutMs + KILL_GRACE_MS);
+      if (worker.dead || !worker.inflight.includes(pending)) return;
+      if (worker.rulesId !== job.rules.id) this.sendRules(worker, job.rules);
       const scan: ToWorker = { type: "scan", jobId: pending.jobId, target: job.target, limits: job.limits };
       worker.child.send(scan);
+      if (worker.inflight[0] === pending) this.startTimer(worker);
     });
+  }
+
+  /** The kill timer runs for the scan at the head of the worker's queue (the one running). */
+  private startTimer(worker: Worker): void {
+    if (worker.timer) clearTimeout(worker.timer);
+    const head = worker.inflight[0];
+    worker.timer = head
+      ? setTimeout(() => {
+          this.killedForTimeout++;
+          worker.killedByPool = true;
+          worker.child.kill("SIGKILL");
+        }, head.job.limits.timeoutMs + KILL_GRACE_MS)
+      : undefined;
+  }
+
+  private sendRules(worker: Worker, rules: CompiledRuleSet): void {
+    const message: ToWorker = {
+      type: "rules",
+      id: rules.id,
+      source: rules.serialized ? "" : rules.source,
+      externals: rules.externals,
+      ...(rules.serialized ? { serialized: rules.serialized } : {}),
+    };
+    worker.child.send(message);
+    worker.rulesId = rules.id;
   }
 
   private spawn(): Worker {
@@ -156,27 +186,32 @@ export class ScanPool {
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    const worker: Worker = { child, ready, stderr: "", dead: false, killedByPool: false };
+    const worker: Worker = { child, ready, inflight: [], stderr: "", dead: false, killedByPool: false };
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
     });
     child.on("message", (message: FromWorker) => {
       if (message.type === "ready") return markReady();
-      const pending = worker.current;
-      if (!pending || pending.jobId !== message.jobId) return;
-      this.finish(worker, message.type === "result" ? message.verdict : failure(pending, message.message));
+      const pending = worker.inflight.find((p) => p.jobId === message.jobId);
+      if (!pending) return;
+      this.finish(worker, pending, message.type === "result" ? message.verdict : failure(pending, message.message));
     });
     child.on("exit", (code, signal) => {
       worker.dead = true;
       markReady();
       this.workers.splice(this.workers.indexOf(worker), 1);
-      const pending = worker.current;
-      if (pending) {
+      if (worker.timer) clearTimeout(worker.timer);
+      const [running, ...waiting] = worker.inflight.splice(0);
+      // Scans that were queued behind the one that died never ran: they go back to the pool's queue.
+      this.queue.unshift(...waiting);
+      if (running) {
         if (!worker.killedByPool) this.crashes++;
-        this.finish(worker, failure(pending, crashReason(pending, code, signal, worker.stderr, worker.killedByPool)));
+        running.resolve(failure(running, crashReason(running, code, signal, worker.stderr, worker.killedByPool)));
       }
-      if (!this.closed) this.dispatch();
+      if (this.closed)
+        for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
+      else this.dispatch();
     });
     child.on("error", () => {
       // Reported through 'exit'; a fork that fails to start leaves no pending scan hanging.
@@ -185,12 +220,11 @@ export class ScanPool {
     return worker;
   }
 
-  private finish(worker: Worker, verdict: Verdict): void {
-    const pending = worker.current;
-    if (worker.timer) clearTimeout(worker.timer);
-    worker.timer = undefined;
-    worker.current = undefined;
-    pending?.resolve(verdict);
+  private finish(worker: Worker, pending: Pending, verdict: Verdict): void {
+    const index = worker.inflight.indexOf(pending);
+    if (index >= 0) worker.inflight.splice(index, 1);
+    if (index === 0) this.startTimer(worker);
+    pending.resolve(verdict);
     if (!this.closed) this.dispatch();
   }
 }

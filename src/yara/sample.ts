@@ -20,10 +20,15 @@ export interface ScanLimits {
   readonly maxSampleSize: number;
   /** YARA-X's own scan timeout; the pool also kills a worker that overruns it. */
   readonly timeoutMs: number;
+  /**
+   * `always` (default): every verdict carries the sample's SHA-256. `on-match`: only matches (and errors) do, the
+   * others get null; hashing is most of a scan's cost, so bulk sweeps of known-clean trees can skip it.
+   */
+  readonly sha256?: "always" | "on-match";
 }
 
 /** Files up to this size are read once into a reused buffer and scanned from memory; larger ones are mapped. */
-const IN_MEMORY_LIMIT = 32 * 1024 * 1024;
+const IN_MEMORY_LIMIT = 128 * 1024 * 1024;
 const CHUNK = 8 * 1024 * 1024;
 
 export class SampleScanner {
@@ -40,15 +45,11 @@ export class SampleScanner {
     const started = performance.now();
     if (data.length > limits.maxSampleSize) return this.tooLarge(data.length, limits, started);
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    return this.finish(
-      started,
-      { sha256, size: bytes.length },
-      bytes.subarray(0, ELF_HEADER_BYTES),
-      limits,
-      () => this.rules.scan(bytes),
-      (offset, length) => bytes.subarray(offset, offset + length),
-    );
+    return this.finish(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), limits, {
+      scan: () => this.rules.scan(bytes),
+      bytesAt: (offset, length) => bytes.subarray(offset, offset + length),
+      sha256: () => createHash("sha256").update(bytes).digest("hex"),
+    });
   }
 
   /**
@@ -70,7 +71,9 @@ export class SampleScanner {
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
       const verdict =
-        info.size <= IN_MEMORY_LIMIT ? this.scanSmallFile(fd, info.size, limits) : this.scanLargeFile(fd, limits);
+        info.size <= IN_MEMORY_LIMIT
+          ? this.scanSmallFile(fd, info.size, limits)
+          : this.scanLargeFile(fd, info.size, limits);
       return { ...verdict, path: displayPath, durationMs: performance.now() - started };
     } catch (error) {
       return this.failed(started, displayPath, 0, messageOf(error));
@@ -79,6 +82,7 @@ export class SampleScanner {
     }
   }
 
+  /** Read once into a reused buffer, scanned from memory. */
   private scanSmallFile(fd: number, size: number, limits: ScanLimits): Verdict {
     if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
     let read = 0;
@@ -90,54 +94,55 @@ export class SampleScanner {
     return this.scanBytes(this.buffer.subarray(0, read), limits);
   }
 
-  private scanLargeFile(fd: number, limits: ScanLimits): Verdict {
+  /** Mapped by YARA-X (through /proc/self/fd, so the same open file), hashed in chunks: memory stays bounded. */
+  private scanLargeFile(fd: number, size: number, limits: ScanLimits): Verdict {
     const started = performance.now();
-    const hash = createHash("sha256");
-    const chunk = Buffer.allocUnsafe(CHUNK);
-    let head: Buffer = Buffer.alloc(0);
-    let position = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, CHUNK, position);
-      if (n === 0) break;
-      if (position === 0) head = Buffer.from(chunk.subarray(0, Math.min(n, ELF_HEADER_BYTES)));
-      hash.update(chunk.subarray(0, n));
-      position += n;
-    }
-    const target = process.platform === "linux" ? `/proc/self/fd/${fd}` : undefined;
-    if (!target) throw new Error("large-file scans need /proc/self/fd (Linux)");
-    return this.finish(
-      started,
-      { sha256: hash.digest("hex"), size: position },
-      head,
-      limits,
-      () => this.rules.scanFile(target),
-      (offset, length) => {
+    if (process.platform !== "linux") throw new Error("large-file scans need /proc/self/fd (Linux)");
+    const head = Buffer.alloc(ELF_HEADER_BYTES);
+    const headBytes = readSync(fd, head, 0, head.length, 0);
+    return this.finish(started, size, head.subarray(0, headBytes), limits, {
+      scan: () => this.rules.scanFile(`/proc/self/fd/${fd}`),
+      bytesAt: (offset, length) => {
         const out = Buffer.alloc(length);
-        const n = readSync(fd, out, 0, length, offset);
-        return out.subarray(0, n);
+        return out.subarray(0, readSync(fd, out, 0, length, offset));
       },
-    );
+      sha256: () => {
+        const hash = createHash("sha256");
+        const chunk = Buffer.allocUnsafe(CHUNK);
+        for (let position = 0; ; ) {
+          const n = readSync(fd, chunk, 0, CHUNK, position);
+          if (n === 0) break;
+          hash.update(chunk.subarray(0, n));
+          position += n;
+        }
+        return hash.digest("hex");
+      },
+    });
   }
 
   private finish(
     started: number,
-    content: { sha256: string; size: number },
+    size: number,
     head: Uint8Array,
     limits: ScanLimits,
-    scan: () => BindingRuleMatch[],
-    bytesAt: (offset: number, length: number) => Uint8Array,
+    sample: {
+      scan: () => BindingRuleMatch[];
+      bytesAt: (offset: number, length: number) => Uint8Array;
+      sha256: () => string;
+    },
   ): Verdict {
     const elf = parseElfHeader(head);
     this.applyTimeout(limits);
     let found: BindingRuleMatch[];
     try {
-      found = scan();
+      found = sample.scan();
     } catch (error) {
       const message = messageOf(error);
       const timedOut = /timed out/i.test(message);
       return {
         verdict: "error",
-        ...content,
+        sha256: sample.sha256(),
+        size,
         matches: [],
         elf,
         error: {
@@ -150,10 +155,12 @@ export class SampleScanner {
         durationMs: performance.now() - started,
       };
     }
-    const matches = found.map((m) => report(m, bytesAt));
+    const matches = found.map((m) => report(m, sample.bytesAt));
+    const hashIt = matches.length > 0 || limits.sha256 !== "on-match";
     return {
       verdict: matches.length > 0 ? "match" : "no-match",
-      ...content,
+      sha256: hashIt ? sample.sha256() : null,
+      size,
       matches,
       elf,
       ruleset: this.rulesetId,

@@ -31,6 +31,8 @@ export interface ScannerOptions {
   readonly maxSampleSize?: number;
   /** Per-sample scan timeout in milliseconds. Default 60 s. */
   readonly timeoutMs?: number;
+  /** `always` (default) or `on-match`: hash only matching samples (bulk sweeps; hashing dominates scan cost). */
+  readonly sha256?: "always" | "on-match";
 }
 
 export interface Scanner {
@@ -45,6 +47,8 @@ export interface Scanner {
   rules(): Promise<CompiledRuleSet>;
   readonly limits: ScanLimits;
   stats(): PoolStats;
+  /** Starts every worker and loads the rules into it now, rather than on first use. */
+  warmUp(): Promise<void>;
   workerPids(): number[];
   close(): Promise<void>;
 }
@@ -59,6 +63,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const limits: ScanLimits = {
     maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
     timeoutMs: options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS,
+    sha256: options.sha256 ?? "always",
   };
 
   const scanResolvedFile = (rules: CompiledRuleSet, realPath: string, shown: string, size: number) =>
@@ -68,6 +73,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     limits,
     rules: currentRules,
     stats: () => pool.stats(),
+    warmUp: async () => pool.warmUp(await currentRules()),
     workerPids: () => pool.pids(),
     close: () => pool.close(),
 

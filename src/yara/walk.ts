@@ -10,6 +10,7 @@ import path from "node:path";
 
 export type WalkEntry =
   /** `path` as reported; `realPath` is what gets opened. */
+  /** `size` is 0 when the walk did not stat the file (the verdict carries the real size). */
   | { readonly kind: "file"; readonly path: string; readonly realPath: string; readonly size: number }
   | { readonly kind: "skip"; readonly path: string; readonly size: number; readonly reason: string }
   | { readonly kind: "error"; readonly path: string; readonly reason: string };
@@ -50,8 +51,8 @@ async function* walkDirectory(dir: string, shownDir: string, root: string): Asyn
       } else if (entry.isSymbolicLink()) {
         yield await followLink(full, shown, root);
       } else if (entry.isFile()) {
-        const info = await lstat(full).catch(() => undefined);
-        if (info) yield classify(shown, full, info);
+        // The worker fstat()s what it opens; no second stat here (size is known once scanned).
+        yield { kind: "file", path: shown, realPath: full, size: 0 };
       } else {
         const info = await lstat(full).catch(() => undefined);
         yield { kind: "skip", path: shown, size: info?.size ?? 0, reason: `not a regular file (${kindOf(entry)})` };
