@@ -5,16 +5,23 @@
 import { readFile } from "node:fs/promises";
 import { Codes, DiagnosticError, LineMap } from "../diagnostics/index.js";
 
-export async function readEvents(file: string): Promise<unknown[]> {
+/** Reads events from a file, or from standard input when `file` is "-". */
+export async function readEvents(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown[]> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = file === "-" ? await readAll(stdin) : await readFile(file, "utf8");
   } catch (error) {
     throw new DiagnosticError([
       { code: Codes.EqlSyntax, severity: "error", message: `cannot read events: ${(error as Error).message}`, file },
     ]);
   }
-  return parseEvents(text, file);
+  return parseEvents(text, file === "-" ? "<stdin>" : file);
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Reads one JSON document (e.g. an Elasticsearch mapping); `#` comment lines are skipped. */

@@ -140,6 +140,13 @@ describe("shmhunt eql", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("reads events from standard input with --events -", async () => {
+    const { Readable } = await import("node:stream");
+    const { readEvents } = await import("../../src/eql/event-file.js");
+    const stdin = Readable.from([Buffer.from('{"a": 1}\n'), Buffer.from('{"a": 2}\n')]);
+    expect(await readEvents("-", stdin)).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
   it("rejects a bad --size", async () => {
     const r = await shmhunt("eql", "any where true", "--events", ndjson, "--size", "x");
     expect(r.code).toBe(1);

@@ -18,7 +18,7 @@ export function registerEql(program: Command): void {
     .command("eql")
     .description("run an EQL query over JSON events; prints each matching event (or sequence/sample) as a JSON line")
     .argument("<query>", "the EQL query (Elasticsearch dialect)")
-    .requiredOption("--events <file>", "events: NDJSON (one per line) or a JSON array")
+    .requiredOption("--events <file>", "events: NDJSON (one per line) or a JSON array; - reads standard input")
     .option("--category-field <field>", "field holding the event category", "event.category")
     .option("--timestamp-field <field>", "field holding the event time", "@timestamp")
     .option("--tiebreaker-field <field>", "field ordering events with equal timestamps")
