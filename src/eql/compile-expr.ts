@@ -9,7 +9,7 @@
  *   `process.parent.name != "x"` and `not process.parent.name : "x"` match events without a parent name;
  *   a multi-valued field matches a query leaf when any of its values does;
  * - a script evaluates with three-valued logic (null propagates: `length(f) > 1`, `not length(f) > 1` are both
- *   null, i.e. no match, when `f` is missing).
+ *   null, i.e. no match, when `f` is missing); on a multi-valued field it matches when it holds for any value.
  * `x == null` / `x != null` are existence checks (never null), and an optional field `?f` that is absent acts as
  * the literal null (so `?x == ?y` holds when both are absent), as in Elasticsearch.
  */
@@ -33,6 +33,12 @@ export interface CompileContext {
 }
 
 const EMPTY_EVENT: EventView = { values: () => [] };
+
+/** Functions Elasticsearch runs as queries when their first argument is a field and the others constants. */
+const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
+
+/** At most this many value combinations of multi-valued fields are tried per script and event. */
+const MAX_COMBINATIONS = 4096;
 
 const isConstant = (expr: Expr): boolean => {
   for (const node of walkExpr(expr)) if (node.kind === "field") return false;
@@ -97,10 +103,7 @@ export class ExprCompiler {
         return expr.op === "and" ? (e) => left(e) && right(e) : (e) => left(e) || right(e);
       }
       case "not": {
-        if (this.isScript(expr.operand)) {
-          const value = this.value(expr);
-          return (e) => value(e) === true;
-        }
+        if (this.isScript(expr.operand)) return this.scriptPredicate(expr);
         const operand = this.predicate(expr.operand);
         return (e) => !operand(e);
       }
@@ -113,12 +116,37 @@ export class ExprCompiler {
         return (e) => e.values(name).some((v) => v === true);
       }
       default: {
-        const leaf = this.queryLeaf(expr);
-        if (leaf) return leaf;
-        const value = this.value(expr);
-        return (e) => value(e) === true;
+        return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
       }
     }
+  }
+
+  /**
+   * A script at the query level: true when it evaluates to true. Like Elasticsearch's multi-value-aware scripts,
+   * a field with several values is tried value by value (every combination for several such fields).
+   */
+  private scriptPredicate(expr: Expr): PredicateFn {
+    const value = this.value(expr);
+    const fields = [...new Set([...walkExpr(expr)].flatMap((n) => (n.kind === "field" ? [n.name] : [])))];
+    return (e) => {
+      const multi = fields.filter((f) => e.values(f).length > 1);
+      if (multi.length === 0) return value(e) === true;
+      const pinned = new Map<string, Value>();
+      const view: EventView = { values: (f) => (pinned.has(f) ? [pinned.get(f) as Value] : e.values(f)) };
+      let budget = MAX_COMBINATIONS;
+      const tryFrom = (i: number): boolean => {
+        if (i === multi.length) return budget-- > 0 && value(view) === true;
+        const f = multi[i] as string;
+        for (const v of e.values(f)) {
+          pinned.set(f, v);
+          if (tryFrom(i + 1)) return true;
+          if (budget <= 0) return false;
+        }
+        pinned.delete(f);
+        return false;
+      };
+      return tryFrom(0);
+    };
   }
 
   /** Whether Elasticsearch would run this (non-logical) node as a script rather than a query. */
@@ -178,7 +206,7 @@ export class ExprCompiler {
       case "call": {
         const [target, ...rest] = expr.args;
         if (target?.kind !== "field" || !rest.every(isConstant)) return null;
-        if (expr.name !== "startswith" && expr.name !== "cidrmatch") return null;
+        if (!QUERY_FUNCTIONS.has(expr.name)) return null;
         const name = target.name;
         const constants = rest.map((r) => this.constantValue(r));
         const fn = expr.name;

@@ -113,6 +113,20 @@ describe("null handling as Elasticsearch (query leaves vs scripts)", () => {
     expect(where("?zz", events)).toEqual([]);
   });
 
+  it("runs startsWith, endsWith, stringContains and cidrMatch on a field as queries (not matches a missing field)", () => {
+    expect(where('not endsWith(a, "x")', events)).toEqual([1, 2, 3]);
+    expect(where('not stringContains(a, "x")', events)).toEqual([1, 2, 3]);
+    expect(where('not startsWith(a, "x")', events)).toEqual([1, 2, 3]);
+    expect(where('not cidrMatch(a, "10.0.0.0/8")', events)).toEqual([0, 1, 2, 3]);
+  });
+
+  it("tries scripts value by value on multi-valued fields", () => {
+    const args = [{ args: ["a", "abcdefg"] }, { args: ["a"] }, {}];
+    expect(where("length(args) > 5", args)).toEqual([0]);
+    expect(where("not length(args) > 5", args)).toEqual([0, 1]);
+    expect(where('concat(args, "!") == "a!"', args)).toEqual([0, 1]);
+  });
+
   it("matches a multi-valued field when any value does, and != when none does", () => {
     const tags = [{ t: ["a", "b"] }, { t: "c" }];
     expect(where('t == "b"', tags)).toEqual([0]);
