@@ -1,0 +1,13 @@
+/** Rule files: loading, checking, and the LoadedRule type the translator, deploy and hunt consume. */
+export { parseDuration, parseFrom } from "./durations.js";
+export {
+  loadRuleFile,
+  loadRules,
+  loadRuleText,
+  type RuleFileResult,
+  type RuleSetResult,
+  ruleFilesIn,
+} from "./loader.js";
+export { defaultSettings, SETTINGS_TABLE } from "./settings.js";
+export type * from "./types.js";
+export { TARGETS } from "./types.js";
