@@ -1,0 +1,136 @@
+/**
+ * What makes a hit the same hit in two runs: its key, the SHA-256 of the rule id, the target and the row's
+ * identifying columns (device, event time, event id, process id, file hash and path…), with values put into one
+ * canonical form first. Overlapping windows return the same event as the same row, so it gets the same key;
+ * columns that depend on the query window (none of the identity columns do) never enter the key.
+ */
+import { createHash } from "node:crypto";
+
+export type Row = Readonly<Record<string, unknown>>;
+
+/** Columns that identify an event, across the Defender, ASIM and auditd (Syslog) targets. */
+export const identityColumns: readonly string[] = [
+  // where
+  "DeviceId",
+  "DeviceName",
+  "Computer",
+  "HostName",
+  "DvcId",
+  "DvcHostname",
+  "Dvc",
+  // when
+  "Timestamp",
+  "TimeGenerated",
+  "EventStartTime",
+  "EventTime",
+  "@timestamp",
+  // which event
+  "ReportId",
+  "EventOriginalUid",
+  "EventUid",
+  "AuditEventId",
+  "SequenceNumber",
+  // which process and file
+  "ProcessId",
+  "InitiatingProcessId",
+  "TargetProcessId",
+  "ActingProcessId",
+  "pid",
+  "SHA256",
+  "TargetFileSHA256",
+  "FolderPath",
+  "FileName",
+  "TargetFilePath",
+  "TargetProcessName",
+  "ProcessCommandLine",
+  "TargetProcessCommandLine",
+  "ActionType",
+  "EventType",
+];
+
+const timeColumns = ["Timestamp", "TimeGenerated", "EventStartTime", "EventTime", "@timestamp"];
+
+/** Columns that may hold the SHA-256 of the file behind a hit, best first. */
+export const sampleHashColumns: readonly string[] = [
+  "SHA256",
+  "TargetFileSHA256",
+  "TargetProcessSHA256",
+  "FileSHA256",
+  "ActingProcessSHA256",
+  "InitiatingProcessSHA256",
+];
+
+export interface KeyOptions {
+  /** Overrides the built-in identity columns (e.g. for a target whose rows carry other ids). */
+  readonly identityColumns?: readonly string[];
+}
+
+/** The stable key of a hit (64 hex digits). */
+export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
+  const wanted = options.identityColumns ?? identityColumns;
+  let parts = wanted.filter((column) => present(row[column])).map((column) => [column, canonical(row[column])]);
+  const identifies = parts.some(([column]) => timeColumns.includes(column as string));
+  if (!identifies) {
+    // No time column among the known ones: the whole row (sorted by column) is the identity.
+    parts = Object.keys(row)
+      .sort()
+      .filter((column) => present(row[column]))
+      .map((column) => [column, canonical(row[column])]);
+  }
+  return createHash("sha256")
+    .update(JSON.stringify(["shmhunt-hit-v1", ruleId, target, parts]))
+    .digest("hex");
+}
+
+/** The SHA-256 of the sample behind a row (lower-case), if the row names one. */
+export function sampleHashOf(row: Row): string | undefined {
+  for (const column of sampleHashColumns) {
+    const value = row[column];
+    if (typeof value === "string" && /^[0-9a-fA-F]{64}$/.test(value.trim())) return value.trim().toLowerCase();
+  }
+  return undefined;
+}
+
+/** The event's time from the row (ISO), or undefined when no time column parses. */
+export function eventTimeOf(row: Row): Date | undefined {
+  for (const column of timeColumns) {
+    const value = row[column];
+    const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
+    if (date && !Number.isNaN(date.getTime())) return date;
+  }
+  return undefined;
+}
+
+function present(value: unknown): boolean {
+  return value !== null && value !== undefined && value !== "";
+}
+
+const isoDateTime = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i;
+
+/**
+ * One form per value: datetimes (Date objects, or ISO strings in any precision) as UTC with 7 fractional digits
+ * (Kusto's 100 ns ticks); objects with sorted keys; bigints as decimal strings.
+ */
+export function canonical(value: unknown): unknown {
+  if (value instanceof Date) return `${value.toISOString().slice(0, 23)}0000Z`;
+  if (typeof value === "string") {
+    const match = isoDateTime.exec(value);
+    if (!match) return value;
+    const fraction = (match[3] ?? "").padEnd(7, "0").slice(0, 7);
+    const zone = (match[4] ?? "Z").toUpperCase();
+    if (zone === "Z" || zone === "+00:00" || zone === "+0000") return `${match[1]}T${match[2]}.${fraction}Z`;
+    const shifted = new Date(`${match[1]}T${match[2]}${zone}`);
+    if (Number.isNaN(shifted.getTime())) return value;
+    return `${shifted.toISOString().slice(0, 19)}.${fraction}Z`;
+  }
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}

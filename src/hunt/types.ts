@@ -1,0 +1,102 @@
+/** The hunt's domain: rules as the hunt sees them, hits, verdicts and what a run reports. */
+import type { AlertSeverity } from "../sentinel/incidents.js";
+
+export type GateMode = "require" | "annotate";
+
+/**
+ * How a rule's hits are gated on the YARA verdict of their sample.
+ * - `require`: alert only when the sample matches one of `yaraRules`; wait (pending) until the sample arrives;
+ *   after `pendingTimeoutMs` without a sample the hit is closed as unverified; a clean sample closes it benign.
+ * - `annotate`: alert on behaviour; the verdict, when there is one, is carried in the alert.
+ */
+export interface GatePolicy {
+  readonly mode: GateMode;
+  /** YARA rule identifiers or rule file names (`shm-creation.yar`) that confirm a hit; empty: any match. */
+  readonly yaraRules: readonly string[];
+  readonly pendingTimeoutMs: number;
+}
+
+export interface HuntRule {
+  readonly id: string;
+  readonly name: string;
+  readonly description?: string;
+  readonly severity: AlertSeverity;
+  readonly riskScore: number;
+  /** How often the hunt runs (Elastic `interval`, 5m for the seed rules). */
+  readonly intervalMs: number;
+  /** How far back each run looks (Elastic `from: now-9m`); longer than the interval, so windows overlap. */
+  readonly lookbackMs: number;
+  /** At most this many alerts per run; the rest are recorded as overflow and counted. */
+  readonly maxSignals: number;
+  readonly tactics: readonly string[];
+  readonly techniques: readonly string[];
+  readonly gate: GatePolicy;
+}
+
+/** One rule's query on one target: what the scheduler runs. */
+export interface HuntPlan {
+  readonly rule: HuntRule;
+  readonly target: string;
+  readonly query: string;
+}
+
+export interface Window {
+  readonly start: Date;
+  readonly end: Date;
+}
+
+/** A window as stored (ISO strings). */
+export interface StoredWindow {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** The last window of a rule on a target that completed: every row of it was handled. */
+export interface Checkpoint {
+  readonly end: string;
+  readonly completedAt: string;
+}
+
+/** A YARA rule that matched a sample. */
+export interface VerdictMatch {
+  readonly rule: string;
+  /** The .yar file the rule came from, when known. */
+  readonly file?: string;
+  readonly tags?: readonly string[];
+}
+
+/** A sample's verdict as the service stores it (by SHA-256), whatever scanner produced it. */
+export interface StoredVerdict {
+  readonly sha256: string;
+  readonly size: number;
+  readonly matches: readonly VerdictMatch[];
+  readonly scannedAt: string;
+  /** The scanner's full report (string offsets, ELF facts…), kept for the evidence. */
+  readonly detail?: unknown;
+}
+
+/**
+ * - `new`: recorded, not yet decided (a run stopped right after recording it; the next run decides it);
+ * - `pending`: waits for its sample; `alerted`; `benign`: its sample is clean; `unverified`: no sample in time,
+ *   or no sample hash in the row; `overflow`: over the rule's max_signals in its run.
+ */
+export type HitStatus = "new" | "pending" | "alerted" | "benign" | "unverified" | "overflow";
+
+export const settledStatuses: ReadonlySet<HitStatus> = new Set(["alerted", "benign", "unverified", "overflow"]);
+
+export interface HitRecord {
+  readonly key: string;
+  readonly ruleId: string;
+  readonly target: string;
+  readonly status: HitStatus;
+  readonly firstSeen: string;
+  readonly updatedAt: string;
+  readonly window: StoredWindow;
+  readonly eventTime: string;
+  readonly sha256?: string;
+  readonly row: Readonly<Record<string, unknown>>;
+  readonly verdict?: StoredVerdict;
+  readonly incidentId?: string;
+  /** Why it is in its status, in words (for benign, unverified, overflow). */
+  readonly reason?: string;
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { canonical, eventTimeOf, hitKey, sampleHashOf } from "../../src/hunt/index.js";
+
+const row = {
+  Timestamp: "2026-03-01T10:00:01.1234567Z",
+  DeviceId: "dev-1",
+  DeviceName: "web-01",
+  ProcessId: 4242,
+  SHA256: "AB".repeat(32),
+  FolderPath: "/dev/shm/x",
+  ProcessCommandLine: "/dev/shm/x -d",
+};
+
+describe("hit keys", () => {
+  it("gives the same event the same key whatever the column order or window", () => {
+    const reordered = Object.fromEntries(Object.entries(row).reverse());
+    expect(hitKey("r1", "defender", reordered)).toBe(hitKey("r1", "defender", row));
+    // Columns outside the identity (e.g. a count computed per window) do not change the key.
+    expect(hitKey("r1", "defender", { ...row, WindowCount: 3 })).toBe(hitKey("r1", "defender", row));
+    expect(hitKey("r1", "defender", row)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("reads one instant the same in every encoding of a datetime", () => {
+    const base = { ...row, Timestamp: "2026-03-01T10:00:01.123Z" };
+    const key = hitKey("r1", "defender", base);
+    expect(hitKey("r1", "defender", { ...base, Timestamp: new Date("2026-03-01T10:00:01.123Z") })).toBe(key);
+    expect(hitKey("r1", "defender", { ...base, Timestamp: "2026-03-01T10:00:01.1230000Z" })).toBe(key);
+    expect(hitKey("r1", "defender", { ...base, Timestamp: "2026-03-01T11:00:01.123+01:00" })).toBe(key);
+    expect(hitKey("r1", "defender", { ...base, Timestamp: "2026-03-01T10:00:01.124Z" })).not.toBe(key);
+    expect(canonical("2026-03-01T10:00:01.1234567Z")).toBe("2026-03-01T10:00:01.1234567Z");
+    expect(canonical("2026-03-01 10:00:01")).toBe("2026-03-01T10:00:01.0000000Z");
+  });
+
+  it("separates different events, rules and targets", () => {
+    const key = hitKey("r1", "defender", row);
+    expect(hitKey("r1", "defender", { ...row, ProcessId: 4243 })).not.toBe(key);
+    expect(hitKey("r1", "defender", { ...row, DeviceId: "dev-2" })).not.toBe(key);
+    expect(hitKey("r2", "defender", row)).not.toBe(key);
+    expect(hitKey("r1", "asim", row)).not.toBe(key);
+  });
+
+  it("falls back to the whole row when no known time column is there", () => {
+    const odd = { host: "h", when: "x", exe: "/dev/shm/a" };
+    expect(hitKey("r1", "auditd", odd)).toBe(hitKey("r1", "auditd", { exe: "/dev/shm/a", when: "x", host: "h" }));
+    expect(hitKey("r1", "auditd", odd)).not.toBe(hitKey("r1", "auditd", { ...odd, exe: "/dev/shm/b" }));
+  });
+
+  it("finds the sample hash and the event time in a row", () => {
+    expect(sampleHashOf(row)).toBe("ab".repeat(32));
+    expect(sampleHashOf({ SHA256: "", TargetFileSHA256: "cd".repeat(32) })).toBe("cd".repeat(32));
+    expect(sampleHashOf({ SHA256: "not-a-hash" })).toBeUndefined();
+    expect(eventTimeOf(row)?.toISOString()).toBe("2026-03-01T10:00:01.123Z");
+    expect(eventTimeOf({ TimeGenerated: new Date(0) })?.getTime()).toBe(0);
+    expect(eventTimeOf({})).toBeUndefined();
+  });
+});

@@ -1,0 +1,264 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  type HuntDeps,
+  HuntState,
+  LocalAlertWriter,
+  recordVerdict,
+  runHunts,
+  runPlan,
+  type StoredVerdict,
+} from "../../src/hunt/index.js";
+import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
+import { LocalStateStore, type StateKind, type StateStore } from "../../src/store/index.js";
+import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup(start = "2026-03-01T10:00:00Z", store?: StateStore) {
+  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-hunt-"));
+  dirs.push(dir);
+  const backing = store ?? new LocalStateStore(dir);
+  const state = new HuntState(backing);
+  const time = clock(start);
+  const table = new EventTable();
+  const alerts = new LocalAlertWriter(state, time.now);
+  const deps: HuntDeps = { state, queries: table, alerts, clock: time.now };
+  return { dir, state, time, table, alerts, deps, backing };
+}
+
+const SHA_MATCH = "ab".repeat(32);
+const SHA_CLEAN = "cd".repeat(32);
+const verdict = (sha256: string, rules: string[]): StoredVerdict => ({
+  sha256,
+  size: 100,
+  matches: rules.map((rule) => ({ rule, file: "shm-creation.yar" })),
+  scannedAt: "2026-03-01T10:00:00Z",
+});
+
+describe("hunt runs", () => {
+  it("three overlapping runs alert every event exactly once", async () => {
+    const { table, time, deps, state } = setup("2026-03-01T10:00:00Z");
+    // Events every minute from 09:50 to 10:09: each falls in one, two or three of the windows.
+    for (let m = 0; m < 20; m++)
+      table.add(execEvent(new Date(Date.parse("2026-03-01T09:50:30Z") + m * MIN).toISOString()));
+    const p = plan();
+    const reports = [];
+    for (let i = 0; i < 3; i++) {
+      reports.push(await runPlan(p, deps));
+      time.advance(5 * MIN);
+    }
+    expect(table.windows.map((w) => [w.start.toISOString(), w.end.toISOString()])).toEqual([
+      ["2026-03-01T09:51:00.000Z", "2026-03-01T10:00:00.000Z"],
+      ["2026-03-01T09:56:00.000Z", "2026-03-01T10:05:00.000Z"],
+      ["2026-03-01T10:01:00.000Z", "2026-03-01T10:10:00.000Z"],
+    ]);
+    expect(reports.map((r) => [r.counts.rows, r.counts.new, r.counts.duplicate, r.counts.alerted])).toEqual([
+      [9, 9, 0, 9],
+      [9, 5, 4, 5],
+      [9, 5, 4, 5],
+    ]);
+    const incidents = await state.incidents();
+    expect(incidents).toHaveLength(19);
+    expect(new Set(incidents.map((i) => i.hitKey)).size).toBe(19);
+    expect(incidents[0]).toMatchObject({
+      severity: "High",
+      status: "New",
+      title: "Binary Executed from Shared Memory Directory on web-01",
+      labels: expect.arrayContaining(["rule:8c5e9d4a-0000-4000-8000-000000000001", "T1059", "verdict:none"]),
+    });
+    expect(incidents[0]!.evidence.entities.map((e) => e.entityType)).toEqual([
+      "Host",
+      "Account",
+      "File",
+      "FileHash",
+      "Process",
+    ]);
+  });
+
+  it("does not run before the interval, and catches up after a failed run without skipping a range", async () => {
+    const { table, time, deps, state } = setup();
+    const p = plan();
+    await runPlan(p, deps);
+    time.advance(2 * MIN);
+    expect((await runPlan(p, deps)).status).toBe("not-due");
+    time.set("2026-03-01T10:05:00Z");
+    table.failNext = 1;
+    const failed = await runPlan(p, deps);
+    expect(failed).toMatchObject({ status: "failed", error: "429 Too Many Requests" });
+    expect((await state.checkpoint(p.rule.id, p.target))?.end).toBe("2026-03-01T10:00:00.000Z");
+    // An event that landed during the failed window is found by the next run.
+    table.add(execEvent("2026-03-01T10:02:00Z"));
+    time.set("2026-03-01T10:10:00Z");
+    const next = await runPlan(p, deps);
+    expect(next.window).toEqual({ start: "2026-03-01T09:56:00.000Z", end: "2026-03-01T10:10:00.000Z" });
+    expect(next.counts.alerted).toBe(1);
+  });
+
+  it("caps alerts at max_signals per run and counts the overflow", async () => {
+    const { table, deps, state } = setup();
+    for (let s = 0; s < 7; s++) table.add(execEvent(`2026-03-01T09:55:0${s}Z`));
+    const report = await runPlan(plan(huntRule({ maxSignals: 3 })), deps);
+    expect(report.counts).toMatchObject({ rows: 7, alerted: 3, overflow: 4 });
+    expect(await state.incidents()).toHaveLength(3);
+    const overflow = (await state.hits()).filter((h) => h.status === "overflow");
+    expect(overflow).toHaveLength(4);
+    expect(overflow[0]?.reason).toMatch(/max_signals \(3\)/);
+  });
+});
+
+const gated = huntRule({
+  id: "9d6f0e5b-0000-4000-8000-000000000002",
+  name: "Shared memory creation",
+  gate: { mode: "require", yaraRules: ["shm-creation.yar"], pendingTimeoutMs: 30 * MIN },
+});
+
+describe("the sample gate", () => {
+  it("require: a hit waits for its sample and alerts when the sample matches", async () => {
+    const { table, time, deps, state } = setup();
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: SHA_MATCH }));
+    const p = plan(gated);
+    const first = await runPlan(p, deps);
+    expect(first.counts).toMatchObject({ pending: 1, alerted: 0 });
+    expect(await state.pending(SHA_MATCH)).toHaveLength(1);
+    time.advance(1 * MIN);
+    const resolved = await recordVerdict(verdict(SHA_MATCH, ["Derusbi_shm"]), [p], deps);
+    expect(resolved).toMatchObject({ examined: 1, alerted: 1 });
+    expect(await state.pending()).toEqual([]);
+    const [incident] = await state.incidents();
+    expect(incident?.labels).toEqual(expect.arrayContaining(["verdict:match", "yara:Derusbi_shm"]));
+    expect(incident?.description).toContain("matched Derusbi_shm");
+    // The overlapping next run sees the same event: already settled, nothing new.
+    time.set("2026-03-01T10:05:00Z");
+    expect((await runPlan(p, deps)).counts).toMatchObject({ rows: 1, duplicate: 1, alerted: 0 });
+    expect(await state.incidents()).toHaveLength(1);
+  });
+
+  it("require: a clean sample closes the hit as benign, recorded", async () => {
+    const { table, deps, state } = setup();
+    await state.putVerdict(verdict(SHA_CLEAN, []));
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: SHA_CLEAN }));
+    expect((await runPlan(plan(gated), deps)).counts).toMatchObject({ benign: 1, alerted: 0 });
+    const [hit] = await state.hits();
+    expect(hit).toMatchObject({ status: "benign", verdict: { sha256: SHA_CLEAN } });
+    expect(await state.incidents()).toEqual([]);
+  });
+
+  it("require: a sample that never arrives leaves the hit unverified after the timeout", async () => {
+    const { table, time, deps, state } = setup();
+    table.add(
+      execEvent("2026-03-01T09:58:00Z", { SHA256: SHA_MATCH }),
+      execEvent("2026-03-01T09:58:01Z", { SHA256: null }),
+    );
+    const p = plan(gated);
+    expect((await runPlan(p, deps)).counts).toMatchObject({ pending: 1, unverified: 1 });
+    time.advance(10 * MIN);
+    expect((await runHunts([p], deps)).sweep).toMatchObject({ stillPending: 1, unverified: 0 });
+    time.advance(25 * MIN);
+    expect((await runHunts([p], deps)).sweep).toMatchObject({ unverified: 1 });
+    expect((await state.hits()).map((h) => h.status).sort()).toEqual(["unverified", "unverified"]);
+    expect(await state.pending()).toEqual([]);
+    // A verdict arriving afterwards changes nothing.
+    expect(await recordVerdict(verdict(SHA_MATCH, ["x"]), [p], deps)).toMatchObject({ examined: 0 });
+    expect(await state.incidents()).toEqual([]);
+  });
+
+  it("annotate: alerts on behaviour and carries a verdict when one is known", async () => {
+    const { table, deps, state } = setup();
+    await state.putVerdict(verdict(SHA_CLEAN, []));
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: SHA_CLEAN }));
+    expect((await runPlan(plan(), deps)).counts.alerted).toBe(1);
+    expect((await state.incidents())[0]?.labels).toContain("verdict:clean");
+  });
+});
+
+/** An alert writer that dies (like a killed process) after `limit` alerts, before or after writing the last. */
+class DyingWriter implements AlertWriter {
+  count = 0;
+  constructor(
+    private readonly inner: AlertWriter,
+    private readonly limit: number,
+    private readonly dieAfterWrite: boolean,
+  ) {}
+  async raise(alert: AlertRequest): Promise<RaisedAlert> {
+    this.count++;
+    if (this.count === this.limit) {
+      if (this.dieAfterWrite) await this.inner.raise(alert);
+      throw new Error("killed");
+    }
+    return this.inner.raise(alert);
+  }
+}
+
+/** A state store that dies on the n-th write of a kind. */
+class DyingStore implements StateStore {
+  writes = 0;
+  constructor(
+    private readonly inner: StateStore,
+    private readonly kind: StateKind,
+    private readonly dieAt: number,
+  ) {}
+  get<T>(k: StateKind, p: string, key: string) {
+    return this.inner.get<T>(k, p, key);
+  }
+  list<T>(k: StateKind, p?: string) {
+    return this.inner.list<T>(k, p);
+  }
+  delete(k: StateKind, p: string, key: string) {
+    return this.inner.delete(k, p, key);
+  }
+  create<T>(k: StateKind, p: string, key: string, v: T) {
+    this.check(k);
+    return this.inner.create(k, p, key, v);
+  }
+  put<T>(k: StateKind, p: string, key: string, v: T) {
+    this.check(k);
+    return this.inner.put(k, p, key, v);
+  }
+  private check(k: StateKind) {
+    if (k === this.kind && ++this.writes === this.dieAt) throw new Error("killed");
+  }
+}
+
+describe("a run killed mid-way", () => {
+  for (const [name, dieAfterWrite] of [
+    ["before an incident is written", false],
+    ["after an incident is written, before the hit is marked", true],
+  ] as const) {
+    it(`loses nothing and duplicates nothing: ${name}`, async () => {
+      const { table, deps, state } = setup();
+      for (let s = 0; s < 6; s++) table.add(execEvent(`2026-03-01T09:57:0${s}Z`));
+      const p = plan();
+      const dying = new DyingWriter(deps.alerts, 4, dieAfterWrite);
+      const killed = await runHunts([p], { ...deps, alerts: dying });
+      expect(killed.runs[0]).toMatchObject({ status: "failed", error: "killed" });
+      expect(await state.checkpoint(p.rule.id, p.target)).toBeUndefined();
+      const rerun = await runPlan(p, deps);
+      expect(rerun.status).toBe("completed");
+      const incidents = await state.incidents();
+      expect(incidents).toHaveLength(6);
+      expect(new Set(incidents.map((i) => i.id)).size).toBe(6);
+      expect(rerun.counts.duplicate).toBe(3);
+      expect(rerun.incidents).toHaveLength(dieAfterWrite ? 2 : 3);
+      expect((await state.hits()).every((h) => h.status === "alerted")).toBe(true);
+    });
+  }
+
+  it("loses nothing when killed between recording a hit and deciding it", async () => {
+    const { dir, table, deps, state } = setup();
+    table.add(execEvent("2026-03-01T09:57:00Z"), execEvent("2026-03-01T09:57:01Z"));
+    const p = plan();
+    // The third write of a hit record is the first row's status update: die there.
+    const dying = new HuntState(new DyingStore(new LocalStateStore(dir), "hit", 2));
+    await expect(runPlan(p, { ...deps, state: dying })).rejects.toThrow("killed");
+    expect((await state.hits()).map((h) => h.status)).toEqual(["new"]);
+    await runPlan(p, deps);
+    expect(await state.incidents()).toHaveLength(2);
+    expect((await state.hits()).map((h) => h.status)).toEqual(["alerted", "alerted"]);
+  });
+});

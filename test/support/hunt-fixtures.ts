@@ -1,0 +1,87 @@
+/** Small building blocks for hunt tests: rules, a clock, and a query runner over an in-memory event table. */
+import type { HuntPlan, HuntRule } from "../../src/hunt/index.js";
+import type { QueryOutcome, QueryRunner, QueryWindow, Row } from "../../src/sentinel/logs-query.js";
+
+export const MIN = 60_000;
+
+export function huntRule(overrides: Partial<HuntRule> = {}): HuntRule {
+  return {
+    id: "8c5e9d4a-0000-4000-8000-000000000001",
+    name: "Binary Executed from Shared Memory Directory",
+    severity: "High",
+    riskScore: 73,
+    intervalMs: 5 * MIN,
+    lookbackMs: 9 * MIN,
+    maxSignals: 100,
+    tactics: ["Execution"],
+    techniques: ["T1059"],
+    gate: { mode: "annotate", yaraRules: [], pendingTimeoutMs: 60 * MIN },
+    ...overrides,
+  };
+}
+
+export function plan(rule: HuntRule = huntRule(), target = "defender"): HuntPlan {
+  return { rule, target, query: "DeviceProcessEvents | where FolderPath startswith '/dev/shm/'" };
+}
+
+/** A settable clock. */
+export function clock(start: string): { now: () => Date; set(iso: string): void; advance(ms: number): void } {
+  let current = new Date(start).getTime();
+  return {
+    now: () => new Date(current),
+    set: (iso) => {
+      current = new Date(iso).getTime();
+    },
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+/**
+ * A query runner over a table of events: returns the events whose Timestamp falls in the window, like the Logs
+ * API does with a timespan. `fail` makes the next calls fail (as a 429 storm that outlived the retries would).
+ */
+export class EventTable implements QueryRunner {
+  readonly events: Row[] = [];
+  readonly windows: QueryWindow[] = [];
+  failNext = 0;
+
+  add(...rows: Row[]): void {
+    this.events.push(...rows);
+  }
+
+  async run(_query: string, window: QueryWindow): Promise<QueryOutcome> {
+    this.windows.push(window);
+    if (this.failNext > 0) {
+      this.failNext--;
+      return {
+        ok: false,
+        error: "429 Too Many Requests",
+        attempts: [{ attempt: 1, outcome: "error", message: "429" }],
+      };
+    }
+    const rows = this.events.filter((row) => {
+      const t = Date.parse(String(row.Timestamp));
+      return t >= window.start.getTime() && t < window.end.getTime();
+    });
+    return { ok: true, rows, attempts: [{ attempt: 1, outcome: "success" }] };
+  }
+}
+
+let pid = 1000;
+export function execEvent(timestamp: string, overrides: Record<string, unknown> = {}): Row {
+  pid++;
+  return {
+    Timestamp: timestamp,
+    DeviceId: "dev-1",
+    DeviceName: "web-01",
+    AccountName: "root",
+    ProcessId: pid,
+    FileName: "payload",
+    FolderPath: "/dev/shm/payload",
+    ProcessCommandLine: "/dev/shm/payload -x",
+    SHA256: "ab".repeat(32),
+    ...overrides,
+  };
+}
