@@ -24,9 +24,8 @@ export async function buildCorpus(dir: string, minBytes: number, systemShare = 0
   await mkdir(dir, { recursive: true });
   const parts: Record<string, { files: number; bytes: number }> = {};
   const add = (part: string, bytes: number) => {
-    const p = (parts[part] ??= { files: 0, bytes: 0 });
-    p.files++;
-    p.bytes += bytes;
+    const p = parts[part] ?? { files: 0, bytes: 0 };
+    parts[part] = { files: p.files + 1, bytes: p.bytes + bytes };
   };
 
   // 1. System ELF files, up to systemShare of the target.

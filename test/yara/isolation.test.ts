@@ -43,6 +43,12 @@ describe("scan isolation", () => {
       const after = await Promise.all([scanner.scanBuffer(Buffer.from("fine")), scanner.scanBuffer(Buffer.from("x"))]);
       expect(after.map((v) => v.verdict)).toEqual(["match", "no-match"]);
       expect(scanner.stats()).toMatchObject({ crashes: 1, started: 2, workers: 1 });
+      // Scans queued behind a crashing one on the same worker are not lost: they are requeued and complete.
+      const burst = await Promise.all(
+        ["fine 1", "BOOM", "fine 2", "nothing", "fine 3"].map((text) => scanner.scanBuffer(Buffer.from(text))),
+      );
+      expect(burst.map((v) => v.verdict)).toEqual(["match", "error", "match", "no-match", "match"]);
+      expect(scanner.stats()).toMatchObject({ crashes: 2, started: 3 });
     } finally {
       await scanner.close();
     }

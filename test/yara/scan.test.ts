@@ -137,6 +137,17 @@ describe("scanning samples with the seed rule", () => {
     expect(strip(await scanner.scanBuffer(bytes))).toEqual(strip({ ...fromFile, path: undefined }));
   });
 
+  it("hashes only matching samples when asked to (sha256: on-match)", async () => {
+    const sweep = await createScanner({ rules: [seedRules], workers: 1, sha256: "on-match" });
+    try {
+      const hit = await sweep.scanFile(fixtures.get("-O2")!);
+      expect(hit.sha256).toBe(sha256(await readFile(fixtures.get("-O2")!)));
+      expect(await sweep.scanFile("/bin/true")).toMatchObject({ verdict: "no-match", sha256: null });
+    } finally {
+      await sweep.close();
+    }
+  });
+
   it("skips samples over the size limit, from a file, a buffer and a stream", async () => {
     const small = await createScanner({ rules: [seedRules], workers: 1, maxSampleSize: 1000 });
     try {
