@@ -6,7 +6,8 @@
  * `cidrMatch`, `== null`) or a script (everything else: functions, arithmetic, two fields). The difference shows
  * with missing fields:
  * - a query leaf on a missing field does not match, and `not`/`!=` of it DOES match (bool must_not), so
- *   `process.parent.name != "x"` and `not process.parent.name : "x"` match events without a parent name;
+ *   `process.parent.name != "x"` and `not process.parent.name : "x"` match events without a parent name; but
+ *   `not` is first pushed down (De Morgan; `not f > 5` becomes `f <= 5`, which a missing f does not match);
  *   a multi-valued field matches a query leaf when any of its values does;
  * - a script evaluates with three-valued logic (null propagates: `length(f) > 1`, `not length(f) > 1` are both
  *   null, i.e. no match, when `f` is missing); on a multi-valued field it matches when it holds for any value.
@@ -54,6 +55,7 @@ const isDecimal = (expr: Expr): boolean => {
 const first = (values: readonly Value[]): Value => (values.length === 0 ? null : (values[0] as Value));
 
 type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
+const ORDER_NEGATION: Readonly<Partial<Record<CompareOp, CompareOp>>> = { "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
 const FLIP: Readonly<Record<CompareOp, CompareOp>> = {
   "==": "==",
   "!=": "!=",
@@ -102,11 +104,8 @@ export class ExprCompiler {
         const right = this.predicate(expr.right);
         return expr.op === "and" ? (e) => left(e) && right(e) : (e) => left(e) || right(e);
       }
-      case "not": {
-        if (this.isScript(expr.operand)) return this.scriptPredicate(expr);
-        const operand = this.predicate(expr.operand);
-        return (e) => !operand(e);
-      }
+      case "not":
+        return this.negated(expr.operand);
       case "literal": {
         const holds = expr.value === true;
         return () => holds;
@@ -119,6 +118,33 @@ export class ExprCompiler {
         return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
       }
     }
+  }
+
+  /**
+   * `not expr`, pushed down as Elasticsearch's optimizer does: De Morgan over and/or, `not not x` is x, and an
+   * ordering comparison flips (`not f > 5` is `f <= 5`, so a missing f still does not match). What remains
+   * negates a query (bool must_not: matches a missing field) or a script (three-valued: null stays null).
+   */
+  private negated(expr: Expr): PredicateFn {
+    switch (expr.kind) {
+      case "logical": {
+        const left = this.negated(expr.left);
+        const right = this.negated(expr.right);
+        return expr.op === "and" ? (e) => left(e) || right(e) : (e) => left(e) && right(e);
+      }
+      case "not":
+        return this.predicate(expr.operand);
+      case "comparison": {
+        const op = ORDER_NEGATION[expr.op];
+        if (op) return this.predicate({ ...expr, op });
+        break;
+      }
+      default:
+        break;
+    }
+    if (this.isScript(expr)) return this.scriptPredicate({ kind: "not", operand: expr, span: expr.span });
+    const operand = this.predicate(expr);
+    return (e) => !operand(e);
   }
 
   /**

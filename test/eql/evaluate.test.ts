@@ -90,7 +90,15 @@ describe("null handling as Elasticsearch (query leaves vs scripts)", () => {
     expect(where('a != "x"', events)).toEqual([1, 2, 3]);
     expect(where('not a : "X"', events)).toEqual([1, 2, 3]);
     expect(where('a not in ("x")', events)).toEqual([1, 2, 3]);
-    expect(where('not (a < "y")', events)).toEqual([1, 2, 3]);
+  });
+
+  it("pushes not down first: a negated ordering comparison flips and still needs the field", () => {
+    expect(where('not (a < "y")', events)).toEqual([1]);
+    expect(where('not (a < "y" and a != "q")', events)).toEqual([1]);
+    expect(where('not (a >= "y" or a == "x")', events)).toEqual([]); // a < "y" and a != "x"
+    expect(where('not not a == "x"', events)).toEqual([0]);
+    const ranges = [{ n: [1, 10] }, { n: 3 }, {}];
+    expect(where("not n > 5", ranges)).toEqual([0, 1]);
   });
 
   it("scripts use three-valued logic: null never matches, negated or not", () => {
