@@ -114,9 +114,13 @@ export class ExprCompiler {
         const name = expr.name;
         return (e) => e.values(name).some((v) => v === true);
       }
-      default: {
+      case "comparison": {
+        const bare = booleanEquality(expr.op, expr.left, expr.right);
+        if (bare) return bare.negate ? this.negated(bare.expr) : this.predicate(bare.expr);
         return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
       }
+      default:
+        return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
     }
   }
 
@@ -135,6 +139,8 @@ export class ExprCompiler {
       case "not":
         return this.predicate(expr.operand);
       case "comparison": {
+        const bare = booleanEquality(expr.op, expr.left, expr.right);
+        if (bare) return bare.negate ? this.predicate(bare.expr) : this.negated(bare.expr);
         const op = ORDER_NEGATION[expr.op];
         if (op) return this.predicate({ ...expr, op });
         break;
@@ -394,6 +400,19 @@ export class ExprCompiler {
       return compareHolds(op, compareValues(l, r, type));
     };
   }
+}
+
+const BOOLEAN_KINDS: ReadonlySet<Expr["kind"]> = new Set(["call", "comparison", "match", "in", "logical", "not"]);
+
+/**
+ * Elasticsearch's BooleanFunctionEqualsElimination: `f(x) == true` is `f(x)`, `f(x) == false` is `not f(x)`
+ * (and `!=` the other way round), for a function or predicate on one side and a boolean literal on the other.
+ */
+function booleanEquality(op: CompareOp, left: Expr, right: Expr): { expr: Expr; negate: boolean } | null {
+  if (op !== "==" && op !== "!=") return null;
+  const [subject, literal] = right.kind === "literal" ? [left, right] : [right, left];
+  if (literal.kind !== "literal" || typeof literal.value !== "boolean" || !BOOLEAN_KINDS.has(subject.kind)) return null;
+  return { expr: subject, negate: (op === "==") !== literal.value };
 }
 
 const isOptional = (expr: Expr): expr is FieldRef => expr.kind === "field" && expr.optional;

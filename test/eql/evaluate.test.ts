@@ -97,6 +97,8 @@ describe("null handling as Elasticsearch (query leaves vs scripts)", () => {
     expect(where('not (a < "y" and a != "q")', events)).toEqual([1]);
     expect(where('not (a >= "y" or a == "x")', events)).toEqual([]); // a < "y" and a != "x"
     expect(where('not not a == "x"', events)).toEqual([0]);
+    expect(where('startsWith(a, "x") == false', events)).toEqual([1, 2, 3]); // not startsWith(a, "x")
+    expect(where('startsWith(a, "x") != false', events)).toEqual([0]);
     const ranges = [{ n: [1, 10] }, { n: 3 }, {}];
     expect(where("not n > 5", ranges)).toEqual([0, 1]);
   });
