@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Codes } from "../diagnostics/index.js";
@@ -51,6 +52,8 @@ interface Worker {
   dead: boolean;
   /** Killed by the pool for overrunning the timeout (not a crash). */
   killedByPool: boolean;
+  /** The worker said it was ready (a worker that dies before that failed to start). */
+  started: boolean;
 }
 
 export interface PoolStats {
@@ -186,13 +189,16 @@ export class ScanPool {
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    const worker: Worker = { child, ready, inflight: [], stderr: "", dead: false, killedByPool: false };
+    const worker: Worker = { child, ready, inflight: [], stderr: "", dead: false, killedByPool: false, started: false };
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
     });
     child.on("message", (message: FromWorker) => {
-      if (message.type === "ready") return markReady();
+      if (message.type === "ready") {
+        worker.started = true;
+        return markReady();
+      }
       const pending = worker.inflight.find((p) => p.jobId === message.jobId);
       if (!pending) return;
       this.finish(worker, pending, message.type === "result" ? message.verdict : failure(pending, message.message));
@@ -207,7 +213,10 @@ export class ScanPool {
       this.queue.unshift(...waiting);
       if (running) {
         if (!worker.killedByPool) this.crashes++;
-        running.resolve(failure(running, crashReason(running, code, signal, worker.stderr, worker.killedByPool)));
+        const reason = worker.started
+          ? crashReason(running, code, signal, worker.stderr, worker.killedByPool)
+          : `the scan worker failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}): ${lastLine(worker.stderr)}`;
+        void failureWithSize(running, reason).then(running.resolve);
       }
       if (this.closed)
         for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
@@ -243,6 +252,19 @@ function crashReason(
   const detail = panic ? `: ${panic[1]?.trim()}` : "";
   const how = signal ? `signal ${signal}` : `exit code ${String(code)}`;
   return `YARA-X crashed while scanning this sample (scan worker died with ${how}${detail}); the worker was replaced`;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split("\n").at(-1) ?? "";
+}
+
+/** A failure verdict; for a file whose size the walk did not stat, the size comes from the file system. */
+async function failureWithSize(pending: Pending, message: string): Promise<Verdict> {
+  const verdict = failure(pending, message);
+  const target = pending.job.target;
+  if (target.kind !== "path" || pending.job.knownSize > 0) return verdict;
+  const info = await stat(target.path).catch(() => undefined);
+  return info ? { ...verdict, size: info.size } : verdict;
 }
 
 function failure(pending: Pending, message: string): Verdict {

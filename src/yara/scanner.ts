@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -79,6 +79,10 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async scanFile(filePath) {
       const rules = await currentRules();
+      const info = await stat(filePath).catch(() => undefined);
+      if (info?.isDirectory()) {
+        return notScanned(rules, filePath, 0, { kind: "error", reason: "is a directory (scan it with scanPaths)" });
+      }
       for await (const entry of walkSamples([filePath])) {
         if (entry.kind === "file") return scanResolvedFile(rules, entry.realPath, filePath, entry.size);
         return notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);

@@ -54,6 +54,29 @@ describe("scan isolation", () => {
     }
   });
 
+  it("reports the real size of a file whose scan crashed", async () => {
+    const rules = path.join(dir, "crashing");
+    const tree = path.join(dir, "boom-tree");
+    await import("node:fs/promises").then((fs) => fs.mkdir(tree, { recursive: true }));
+    const sample = path.join(tree, "boom.bin");
+    await writeFile(sample, "0123456789 BOOM");
+    const scanner = await createScanner({ rules: [rules], workers: 1 });
+    try {
+      const verdicts = [];
+      for await (const v of scanner.scanPaths([tree])) verdicts.push(v);
+      expect(verdicts).toEqual([
+        expect.objectContaining({
+          verdict: "error",
+          size: 15,
+          path: sample,
+          error: expect.objectContaining({ code: "YARA410" }),
+        }),
+      ]);
+    } finally {
+      await scanner.close();
+    }
+  });
+
   it("stops a scan that overruns its timeout and reports it", async () => {
     const rules = path.join(dir, "slow");
     await import("node:fs/promises").then((fs) => fs.mkdir(rules, { recursive: true }));

@@ -191,6 +191,13 @@ describe("scanning samples with the seed rule", () => {
     expect(verdicts).toHaveLength(9);
   });
 
+  it("refuses a directory given as a single file", async () => {
+    expect(await scanner.scanFile(dir)).toMatchObject({
+      verdict: "error",
+      error: { code: "YARA410", message: "is a directory (scan it with scanPaths)" },
+    });
+  });
+
   it("skips a device or FIFO named directly, without opening it", async () => {
     expect(await scanner.scanFile("/dev/null")).toMatchObject({
       verdict: "skipped",
