@@ -20,9 +20,34 @@ export interface FieldMapping {
 
 export type FieldMappings = Readonly<Record<string, FieldMapping>>;
 
+/** How to read one field: its path segments (after alias resolution) and how to index its values. */
+interface FieldPlan {
+  readonly segments: readonly string[];
+  readonly nullValue: Value | undefined;
+  readonly isDate: boolean;
+  readonly format: string | undefined;
+}
+
 /** Resolves aliases and knows field types. */
 export class FieldCatalog {
+  private readonly plans = new Map<string, FieldPlan>();
+
   constructor(private readonly mappings: FieldMappings = {}) {}
+
+  plan(name: string): FieldPlan {
+    let plan = this.plans.get(name);
+    if (!plan) {
+      const resolved = this.resolve(name);
+      plan = {
+        segments: resolved.split("."),
+        nullValue: this.nullValue(resolved),
+        isDate: this.type(resolved) === "date",
+        format: this.format(resolved),
+      };
+      this.plans.set(name, plan);
+    }
+    return plan;
+  }
 
   resolve(name: string): string {
     let current = name;
@@ -99,12 +124,11 @@ export class EventRecord implements EventView {
 
 /** Values of a field as Elasticsearch indexes them: null_value applied, dates as epoch milliseconds. */
 export function fieldValues(doc: unknown, field: string, catalog: FieldCatalog): readonly Value[] {
-  const resolved = catalog.resolve(field);
-  const nullValue = catalog.nullValue(resolved);
-  const isDate = catalog.type(resolved) === "date";
-  const format = catalog.format(resolved);
+  const { segments, nullValue, isDate, format } = catalog.plan(field);
+  const raws: unknown[] = [];
+  collect(doc, segments, 0, raws);
   const out: Value[] = [];
-  for (const raw of rawValues(doc, resolved)) {
+  for (const raw of raws) {
     let v = raw === null && nullValue !== undefined ? nullValue : toValue(raw);
     if (v !== null && isDate) v = (format && typeof v === "string" ? parseDate(v, format) : null) ?? toEpochMillis(v);
     if (v !== null) out.push(v);
