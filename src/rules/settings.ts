@@ -217,9 +217,10 @@ export function buildSettings(
 
   let entities = defaults.entities;
   if (t.entities !== undefined) {
-    entities = Object.entries(asTable(t.entities)).map(([type, identifiers]) => {
+    const mapped = Object.entries(asTable(t.entities)).filter(([type]) => type in ENTITY_IDENTIFIERS);
+    entities = mapped.map(([type, identifiers]) => {
       const entityType = type as EntityType;
-      const known = ENTITY_IDENTIFIERS[entityType] ?? [];
+      const known = ENTITY_IDENTIFIERS[entityType];
       const mapping: { identifier: string; field: string }[] = [];
       let algorithm: EntityMapping["algorithm"];
       for (const [identifier, value] of Object.entries(asTable(identifiers))) {

@@ -1,0 +1,181 @@
+/**
+ * `shmhunt validate`: checks rule content and reports diagnostics grouped by file.
+ *
+ * Each kind of file has a checker (rule TOML: the loader; YARA: src/yara; KQL: Kusto.Language through
+ * src/kusto). A checker takes all files of its kind at once, because some checks span files (duplicate rule ids,
+ * YARA rule names defined twice). Loaded rules then go through the rule checks: the extension point where the
+ * translator plugs in "every target's KQL of this rule is valid" (see `RuleCheck`).
+ */
+import { readdir, stat } from "node:fs/promises";
+import path from "node:path";
+import { Codes, type Diagnostic, hasErrors } from "../diagnostics/index.js";
+import { loadRules } from "./loader.js";
+import type { LoadedRule } from "./types.js";
+
+/** Checks every file of one kind. Diagnostics name their file; a diagnostic without one belongs to the set. */
+export interface FileChecker {
+  readonly name: string;
+  /** Lower-case extensions with the dot: `.toml`. */
+  readonly extensions: readonly string[];
+  check(files: readonly string[], context: CheckContext): Promise<readonly Diagnostic[]>;
+}
+
+/** A check of a loaded rule beyond its file (e.g. its translation to each target is valid KQL). */
+export type RuleCheck = (rule: LoadedRule) => Promise<readonly Diagnostic[]> | readonly Diagnostic[];
+
+export interface CheckContext {
+  /** Receives every rule that loaded without errors, for the rule checks. */
+  readonly onRules: (rules: readonly LoadedRule[]) => void;
+}
+
+export interface FileReport {
+  readonly file: string;
+  readonly checker: string;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly valid: boolean;
+}
+
+export interface ValidationReport {
+  /** Every file checked, in path order, each with its own diagnostics (possibly none). */
+  readonly files: readonly FileReport[];
+  /** Diagnostics that belong to no single file (a path that does not exist, a set-wide problem). */
+  readonly general: readonly Diagnostic[];
+  /** True when nothing anywhere is an error. */
+  readonly valid: boolean;
+}
+
+export const ruleFileChecker: FileChecker = {
+  name: "rules",
+  extensions: [".toml"],
+  async check(files, context) {
+    const { rules, diagnostics } = await loadRules(files);
+    context.onRules(rules);
+    return diagnostics;
+  },
+};
+
+export const yaraFileChecker: FileChecker = {
+  name: "yara",
+  extensions: [".yar", ".yara"],
+  async check(files) {
+    const { validateYaraFiles } = await import("../yara/compile.js");
+    return validateYaraFiles(files);
+  },
+};
+
+/**
+ * KQL files (`kql/<rule>/<target>.kql`), checked with Kusto.Language against shmhunt's table schemas. The
+ * translator may replace this checker (same name) with one that also knows its workspace functions and staleness.
+ */
+export const kqlFileChecker: FileChecker = {
+  name: "kql",
+  extensions: [".kql"],
+  async check(files) {
+    const { readFile } = await import("node:fs/promises");
+    const { validateKql } = await import("../kusto/validate.js");
+    const out: Diagnostic[] = [];
+    for (const file of files) {
+      const text = await readFile(file, "utf8");
+      for (const d of validateKql(text)) out.push({ ...d, file });
+    }
+    return out;
+  },
+};
+
+export const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
+
+/** Checks run on every loaded rule. Empty until the translator registers its "translates to valid KQL" check. */
+export const defaultRuleChecks: readonly RuleCheck[] = [];
+
+export interface ValidateOptions {
+  readonly checkers?: readonly FileChecker[];
+  readonly ruleChecks?: readonly RuleCheck[];
+}
+
+/** What `shmhunt validate` checks when given no paths: the rules directory. */
+export function defaultValidatePaths(cwd: string = process.cwd()): string[] {
+  return [path.join(cwd, "rules")];
+}
+
+/**
+ * Validates files and directories. A directory contributes every file (recursively) that a checker handles;
+ * a file given by name must have a checker, and a path that does not exist is an error.
+ */
+export async function validateAll(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidationReport> {
+  const checkers = options.checkers ?? defaultCheckers;
+  const ruleChecks = options.ruleChecks ?? defaultRuleChecks;
+  // Files are named relative to the working directory when inside it, else by absolute path.
+  const cwd = process.cwd();
+  const display = (file: string): string => {
+    const relative = path.relative(cwd, path.resolve(cwd, file));
+    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) ? relative : path.resolve(file);
+  };
+  const checkerFor = (file: string) => checkers.find((c) => c.extensions.includes(path.extname(file).toLowerCase()));
+
+  const general: Diagnostic[] = [];
+  const byChecker = new Map<FileChecker, string[]>();
+  const add = (checker: FileChecker, file: string) => {
+    const list = byChecker.get(checker) ?? [];
+    if (!list.includes(file)) list.push(file);
+    byChecker.set(checker, list);
+  };
+  for (const given of paths) {
+    const info = await stat(given).catch(() => undefined);
+    if (!info) {
+      general.push({
+        code: Codes.RuleToml,
+        severity: "error",
+        message: `no such file or directory: ${given}`,
+        file: given,
+      });
+    } else if (info.isDirectory()) {
+      const entries = await readdir(given, { withFileTypes: true, recursive: true });
+      const files = entries
+        .filter((e) => e.isFile())
+        .map((e) => path.join(e.parentPath, e.name))
+        .sort();
+      for (const file of files) {
+        const checker = checkerFor(file);
+        if (checker) add(checker, display(file));
+      }
+    } else {
+      const checker = checkerFor(given);
+      if (checker) add(checker, display(given));
+      else
+        general.push({
+          code: Codes.RuleToml,
+          severity: "error",
+          message: `cannot validate ${given}: expected ${checkers.flatMap((c) => c.extensions).join(", ")}`,
+          file: given,
+        });
+    }
+  }
+
+  const reports = new Map<string, { checker: string; diagnostics: Diagnostic[] }>();
+  const loadedRules: LoadedRule[] = [];
+  for (const [checker, files] of byChecker) {
+    for (const file of files) reports.set(file, { checker: checker.name, diagnostics: [] });
+    const diagnostics = await checker.check(files, { onRules: (rules) => loadedRules.push(...rules) });
+    for (const d of diagnostics) {
+      const file = d.file === undefined ? undefined : display(d.file);
+      const report = file === undefined ? undefined : reports.get(file);
+      if (report) report.diagnostics.push({ ...d, file: file as string });
+      else general.push(file === undefined ? d : { ...d, file });
+    }
+  }
+  for (const rule of loadedRules) {
+    for (const check of ruleChecks) {
+      for (const d of await check(rule)) {
+        const file = display(d.file ?? rule.file);
+        const report = reports.get(file);
+        if (report) report.diagnostics.push({ ...d, file });
+        else general.push({ ...d, file });
+      }
+    }
+  }
+
+  const files = [...reports.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([file, r]) => ({ file, checker: r.checker, diagnostics: r.diagnostics, valid: !hasErrors(r.diagnostics) }));
+  return { files, general, valid: !hasErrors(general) && files.every((f) => f.valid) };
+}

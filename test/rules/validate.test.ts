@@ -1,0 +1,145 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { type RuleCheck, validateAll } from "../../src/rules/validate.js";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const broken = path.relative(process.cwd(), path.join(repo, "test/rules/fixtures/broken.toml"));
+
+/** Runs the CLI in-process and captures what it prints. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(["node", "shmhunt", "validate", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+let tmp = "";
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "shmhunt-validate-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("shmhunt validate", () => {
+  it("passes the shipped rules/ (TOML and YARA) with exit 0", async () => {
+    const cwd = process.cwd();
+    process.chdir(repo);
+    try {
+      const { code, stdout, stderr } = await run();
+      expect(stderr).toMatch(/^3 files checked: 3 valid, 0 invalid \(0 errors, 0 warnings\)\n$/);
+      expect(stdout).toBe("");
+      expect(code).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  it("fails a broken rule file with file:line:column and key for each error", async () => {
+    const { code, stdout, stderr } = await run(broken);
+    expect(code).toBe(1);
+    const lines = stdout.trim().split("\n");
+    expect(lines).toContain(
+      `${broken}:14:11: error RULE204: must be a UUID such as 3f3f9fe2-d095-11ec-95dc-f661ea17fbce, not "not-a-uuid" (rule.rule_id)`,
+    );
+    expect(lines).toContain(`${broken}:17:1: error RULE201: unknown key 'colour' (rule.colour)`);
+    expect(lines).toContain(
+      `${broken}:27:6: error RULE205: technique T1059 (Command and Scripting Interpreter) does not belong to tactic TA0005 (Defense Evasion) (rule.threat[0].technique[0].id) — T1059 belongs to TA0002 Execution`,
+    );
+    expect(lines.some((l) => l.startsWith(`${broken}:21:1: error EQL101: `) && l.endsWith("(rule.query)"))).toBe(true);
+    // One line on stderr: the summary is dropped from the reason, which names the first error.
+    const reason = stderr.trim().split("\n").pop();
+    expect(reason).toBe(
+      `shmhunt: validation failed: 14 errors; first: ${broken}:9:8: error RULE203: must be "now-" and a duration, such as "now-9m", not "9 minutes ago" (rule.from)`,
+    );
+  });
+
+  it("--json prints one diagnostic per line", async () => {
+    const { code, stdout } = await run(broken, "--json");
+    expect(code).toBe(1);
+    const records = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records).toHaveLength(14);
+    const uuid = records.find((r) => r.code === "RULE204");
+    expect(uuid).toMatchObject({
+      severity: "error",
+      file: broken,
+      field: "rule.rule_id",
+      span: { start: { line: 14, column: 11 } },
+    });
+  });
+
+  it("checks YARA files through the YARA validator", async () => {
+    const bad = path.join(tmp, "bad.yar");
+    await writeFile(bad, 'rule broken {\n  strings:\n    $a = "x"\n  condition:\n    $b\n}\n');
+    const { code, stdout } = await run(bad);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/bad\.yar:5:5: error YARA400: /);
+  });
+
+  it("checks KQL files with Kusto.Language against the table schemas", async () => {
+    const good = path.join(tmp, "good.kql");
+    const bad = path.join(tmp, "bad.kql");
+    await writeFile(good, 'DeviceProcessEvents\n| where FolderPath startswith "/dev/shm/"\n| take 10\n');
+    await writeFile(bad, "DeviceProcessEvents\n| where NoSuchColumn == 1\n");
+    const report = await validateAll([good, bad]);
+    expect(report.files.map((f) => [path.basename(f.file), f.checker, f.valid])).toEqual([
+      ["bad.kql", "kql", false],
+      ["good.kql", "kql", true],
+    ]);
+    expect(report.files[0]?.diagnostics[0]).toMatchObject({ code: "KQL310", span: { start: { line: 2, column: 9 } } });
+  });
+
+  it("groups diagnostics by file and runs rule checks on the rules that loaded", async () => {
+    const seen: string[] = [];
+    const check: RuleCheck = (rule) => {
+      seen.push(rule.name);
+      return rule.name === "Minimal"
+        ? [{ code: "KQL300", severity: "error", message: "refused for defender", file: rule.file }]
+        : [];
+    };
+    const fixtures = path.join(repo, "test/rules/fixtures");
+    const report = await validateAll([path.join(fixtures, "minimal.toml"), path.join(repo, "rules")], {
+      ruleChecks: [check],
+    });
+    expect(seen.sort()).toEqual([
+      "Binary Executed from Shared Memory Directory",
+      "Minimal",
+      "Shared Memory Creation Matching Derusbi",
+    ]);
+    const minimal = report.files.find((f) => f.file.endsWith("minimal.toml"));
+    expect(minimal?.diagnostics.map((d) => d.code)).toEqual(["KQL300"]);
+    expect(report.files.filter((f) => f.valid)).toHaveLength(3);
+    expect(report.valid).toBe(false);
+  });
+
+  it("refuses a path that does not exist and a file it cannot check", async () => {
+    const notes = path.join(tmp, "notes.txt");
+    await writeFile(notes, "hello\n");
+    const report = await validateAll([path.join(tmp, "nope.toml"), notes]);
+    expect(report.valid).toBe(false);
+    expect(report.general.map((d) => d.message)).toEqual([
+      `no such file or directory: ${path.join(tmp, "nope.toml")}`,
+      `cannot validate ${notes}: expected .toml, .yar, .yara, .kql`,
+    ]);
+  });
+});
