@@ -7,7 +7,8 @@
  * with missing fields:
  * - a query leaf on a missing field does not match, and `not`/`!=` of it DOES match (bool must_not), so
  *   `process.parent.name != "x"` and `not process.parent.name : "x"` match events without a parent name; but
- *   `not` is first pushed down (De Morgan; `not f > 5` becomes `f <= 5`, which a missing f does not match);
+ *   `not` is first pushed down (normalize.ts: De Morgan; `not f > 5` becomes `f <= 5`, which a missing f
+ *   does not match);
  *   a multi-valued field matches a query leaf when any of its values does;
  * - a script evaluates with three-valued logic (null propagates: `length(f) > 1`, `not length(f) > 1` are both
  *   null, i.e. no match, when `f` is missing); on a multi-valued field it matches when it holds for any value.
@@ -17,6 +18,7 @@
 import type { Expr, FieldRef } from "./ast.js";
 import { walkExpr } from "./ast.js";
 import { callFunction } from "./functions.js";
+import { normalizeCondition } from "./normalize.js";
 import { luceneToRegExp, wildcardToRegExp } from "./patterns.js";
 import { arithmetic, compareValues, type FieldType, isNumber, toText, type Value } from "./values.js";
 
@@ -55,7 +57,6 @@ const isDecimal = (expr: Expr): boolean => {
 const first = (values: readonly Value[]): Value => (values.length === 0 ? null : (values[0] as Value));
 
 type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
-const ORDER_NEGATION: Readonly<Partial<Record<CompareOp, CompareOp>>> = { "<": ">=", "<=": ">", ">": "<=", ">=": "<" };
 const FLIP: Readonly<Record<CompareOp, CompareOp>> = {
   "==": "==",
   "!=": "!=",
@@ -97,15 +98,24 @@ export class ExprCompiler {
 
   // ── predicates (the query level) ───────────────────────────────────────────
 
+  /** A condition at the query level (after Elasticsearch's rewrites, see normalize.ts). */
   predicate(expr: Expr): PredicateFn {
+    return this.condition(normalizeCondition(expr));
+  }
+
+  private condition(expr: Expr): PredicateFn {
     switch (expr.kind) {
       case "logical": {
-        const left = this.predicate(expr.left);
-        const right = this.predicate(expr.right);
+        const left = this.condition(expr.left);
+        const right = this.condition(expr.right);
         return expr.op === "and" ? (e) => left(e) && right(e) : (e) => left(e) || right(e);
       }
-      case "not":
-        return this.negated(expr.operand);
+      case "not": {
+        // after normalization, `not` wraps a leaf: a script stays three-valued, a query becomes must_not
+        if (this.isScript(expr.operand)) return this.scriptPredicate(expr);
+        const operand = this.condition(expr.operand);
+        return (e) => !operand(e);
+      }
       case "literal": {
         const holds = expr.value === true;
         return () => holds;
@@ -114,43 +124,9 @@ export class ExprCompiler {
         const name = expr.name;
         return (e) => e.values(name).some((v) => v === true);
       }
-      case "comparison": {
-        const bare = booleanEquality(expr.op, expr.left, expr.right);
-        if (bare) return bare.negate ? this.negated(bare.expr) : this.predicate(bare.expr);
-        return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
-      }
       default:
         return this.queryLeaf(expr) ?? this.scriptPredicate(expr);
     }
-  }
-
-  /**
-   * `not expr`, pushed down as Elasticsearch's optimizer does: De Morgan over and/or, `not not x` is x, and an
-   * ordering comparison flips (`not f > 5` is `f <= 5`, so a missing f still does not match). What remains
-   * negates a query (bool must_not: matches a missing field) or a script (three-valued: null stays null).
-   */
-  private negated(expr: Expr): PredicateFn {
-    switch (expr.kind) {
-      case "logical": {
-        const left = this.negated(expr.left);
-        const right = this.negated(expr.right);
-        return expr.op === "and" ? (e) => left(e) || right(e) : (e) => left(e) && right(e);
-      }
-      case "not":
-        return this.predicate(expr.operand);
-      case "comparison": {
-        const bare = booleanEquality(expr.op, expr.left, expr.right);
-        if (bare) return bare.negate ? this.predicate(bare.expr) : this.negated(bare.expr);
-        const op = ORDER_NEGATION[expr.op];
-        if (op) return this.predicate({ ...expr, op });
-        break;
-      }
-      default:
-        break;
-    }
-    if (this.isScript(expr)) return this.scriptPredicate({ kind: "not", operand: expr, span: expr.span });
-    const operand = this.predicate(expr);
-    return (e) => !operand(e);
   }
 
   /**
@@ -400,19 +376,6 @@ export class ExprCompiler {
       return compareHolds(op, compareValues(l, r, type));
     };
   }
-}
-
-const BOOLEAN_KINDS: ReadonlySet<Expr["kind"]> = new Set(["call", "comparison", "match", "in", "logical", "not"]);
-
-/**
- * Elasticsearch's BooleanFunctionEqualsElimination: `f(x) == true` is `f(x)`, `f(x) == false` is `not f(x)`
- * (and `!=` the other way round), for a function or predicate on one side and a boolean literal on the other.
- */
-function booleanEquality(op: CompareOp, left: Expr, right: Expr): { expr: Expr; negate: boolean } | null {
-  if (op !== "==" && op !== "!=") return null;
-  const [subject, literal] = right.kind === "literal" ? [left, right] : [right, left];
-  if (literal.kind !== "literal" || typeof literal.value !== "boolean" || !BOOLEAN_KINDS.has(subject.kind)) return null;
-  return { expr: subject, negate: (op === "==") !== literal.value };
 }
 
 const isOptional = (expr: Expr): expr is FieldRef => expr.kind === "field" && expr.optional;

@@ -551,9 +551,7 @@ class Parser {
     if (this.isOperator("?")) {
       this.next();
       optional = true;
-      if (this.peek().span.start.offset !== start.span.end.offset || this.peek().kind !== "identifier") {
-        this.fail("a field name right after ?");
-      }
+      if (this.peek().kind !== "identifier") this.fail('a field name after "?"');
     }
     const first = this.next();
     if (first.kind !== "identifier") this.fail("a field name", first);
