@@ -3,15 +3,14 @@
  * own schema — the tables it holds, its saved-search functions, `_GetWatchlist` with the columns of its watchlists,
  * and the ASIM parsers Sentinel provides — and running with the project's workspace engine (src/workspace).
  */
-import { buildGlobals } from "../../src/kusto/globals.js";
-import { kustoLanguage, listItems } from "../../src/kusto/runtime.js";
 import {
   type FunctionSchema,
   type ColumnSchema as KustoColumn,
   loadSchemas,
   normalizeType,
+  validateKql,
   watchlistFunction,
-} from "../../src/kusto/schemas.js";
+} from "../../src/kusto/index.js";
 import { type QueryEngine, type QueryProblem, QueryProblemError, type QueryRun } from "./query-engine.js";
 import type { WorkspaceState } from "./state.js";
 
@@ -46,20 +45,22 @@ export function workspaceSchemas(workspace: WorkspaceState): {
   return { tables, functions };
 }
 
-/** Kusto.Language's errors for this query in this workspace, as the service's problems (syntax first). */
+/** Kusto.Language's errors for this query in this workspace (through src/kusto), as the service's problems. */
 export function checkQuery(query: string, workspace: WorkspaceState): QueryProblem[] {
-  const L = kustoLanguage();
-  const globals = buildGlobals({ schemas: workspaceSchemas(workspace) });
-  const code = L.KustoCode.ParseAndAnalyze(query, globals);
-  if (!code) throw new Error("Kusto.Language did not analyse the query");
   const problems: QueryProblem[] = [];
-  for (const diagnostic of listItems(code.GetDiagnostics())) {
-    if (String(diagnostic.Severity) !== "Error") continue;
-    const { line, pos } = lineAndColumn(query, diagnostic.Start);
-    const token = query.slice(diagnostic.Start, diagnostic.Start + Math.max(diagnostic.Length, 1)).trim();
-    const kustoCode = diagnostic.Code ?? "";
-    const number = Number(kustoCode.replace(/^KS/, ""));
-    if (number < 100) {
+  for (const diagnostic of validateKql(query, { schemas: workspaceSchemas(workspace) })) {
+    const match = /^(KS\d+): ([\s\S]*)$/.exec(diagnostic.message);
+    const kustoCode = match?.[1] ?? "";
+    const message = match?.[2] ?? diagnostic.message;
+    const line = diagnostic.span?.start.line ?? 1;
+    const pos = diagnostic.span?.start.column ?? 1;
+    const token = query
+      .slice(
+        diagnostic.span?.start.offset ?? 0,
+        Math.max(diagnostic.span?.end.offset ?? 0, (diagnostic.span?.start.offset ?? 0) + 1),
+      )
+      .trim();
+    if (Number(kustoCode.replace(/^KS/, "")) < 100) {
       problems.push({
         kind: "syntax",
         code: "SYN0002",
@@ -72,7 +73,7 @@ export function checkQuery(query: string, workspace: WorkspaceState): QueryProbl
       problems.push({
         kind: kustoCode === "KS204" ? "unknownTable" : "semantic",
         code: "SEM0100",
-        message: diagnostic.Message ?? kustoCode,
+        message,
         line,
         pos,
         token,
@@ -80,11 +81,6 @@ export function checkQuery(query: string, workspace: WorkspaceState): QueryProbl
     }
   }
   return problems.sort((a, b) => Number(b.kind === "syntax") - Number(a.kind === "syntax"));
-}
-
-function lineAndColumn(text: string, offset: number): { line: number; pos: number } {
-  const before = text.slice(0, offset).split(/\r\n|\r|\n/);
-  return { line: before.length, pos: (before[before.length - 1] ?? "").length + 1 };
 }
 
 export function createProjectEngine(): QueryEngine {
