@@ -134,6 +134,19 @@ export function loadRuleText(file: string, source: string): RuleFileResult & { r
     query = { text: rule.query, language, span: parsedQuery.span, ast: parsedQuery.ast };
   }
 
+  const interval = parseDuration(text(rule.interval) ?? DEFAULT_INTERVAL);
+  const lookback = parseFrom(text(rule.from) ?? DEFAULT_FROM);
+  if (interval !== undefined && lookback !== undefined && lookback < interval) {
+    diagnostics.push(
+      diagnose(document, {
+        path: ["rule", "from"],
+        code: Codes.RuleBadValue,
+        severity: "warning",
+        message: `each run looks back ${lookback / 60_000} min but runs every ${interval / 60_000} min: events between runs are never searched`,
+      }),
+    );
+  }
+
   const idSpan = document.locate(["rule", "rule_id"]).value;
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), idSpan };
 
