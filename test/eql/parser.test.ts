@@ -7,7 +7,7 @@ import path from "node:path";
 import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
 import { describe, expect, it } from "vitest";
 import { DiagnosticError, formatDiagnostic, type Span } from "../../src/diagnostics/index.js";
-import { fieldsOf, parseEql, parseEqlExpression, tryParseEql } from "../../src/eql/index.js";
+import { evaluate, fieldsOf, parseEql, parseEqlExpression, tryParseEql } from "../../src/eql/index.js";
 
 const here = import.meta.dirname;
 const goldenDir = path.join(here, "golden");
@@ -215,6 +215,23 @@ describe("Elastic's Linux detection rules", () => {
       return diagnostics.map((d) => `${path.basename(file)}: ${formatDiagnostic(d)}`);
     });
     expect(failures).toEqual([]);
+  });
+
+  it("evaluates every rule over varied events (nulls, arrays, numbers, text) without error", () => {
+    const shapes: unknown[] = [null, "x", ["a", "b"], 5, "/dev/shm/x", "bash", true, "", [1, null], { nested: 1 }];
+    for (const { file, doc } of rules) {
+      const query = parseEql(String(doc.rule?.query));
+      const fields = fieldsOf(query);
+      const events = Array.from({ length: 30 }, (_, i) => {
+        const event: Record<string, unknown> = { "@timestamp": i * 1000 };
+        fields.forEach((f, j) => {
+          event[f] = shapes[(i + j) % shapes.length];
+        });
+        event["event.category"] = ["process", "file", "network"][i % 3];
+        return event;
+      });
+      expect(() => evaluate(query, events), path.basename(file)).not.toThrow();
+    }
   });
 
   it("never crashes on mutated rules: each gives a query or a diagnostic positioned inside the text", () => {
