@@ -2,7 +2,7 @@
  * Evaluator semantics: the seed rule, Elasticsearch's null handling (query leaves vs scripts), case rules,
  * wildcards, Lucene regex translation, field paths, ordering, sequences and pipes.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
 import { describe, expect, it } from "vitest";
@@ -75,6 +75,37 @@ describe("seed rule: binary executed from a shared memory directory", () => {
     expect(matches(exec({ process: { executable: "/DEV/SHM/x" } }))).toBe(false); // like is case-sensitive
     expect(matches(exec({ event: { category: ["process"], type: ["end"], action: "exec" } }))).toBe(false);
     expect(matches(exec({ event: { category: ["file"], type: ["start"], action: "exec" } }))).toBe(false);
+  });
+});
+
+describe("the project's own rules (rules/*.toml)", () => {
+  const rulesDir = path.resolve(import.meta.dirname, "../../rules");
+  const load = (name: string) =>
+    (getStaticTOMLValue(parseTOML(readFileSync(path.join(rulesDir, name), "utf8"))) as { rule: { query: string } }).rule
+      .query;
+
+  it("parses every EQL query", () => {
+    const files = readdirSync(rulesDir).filter((f) => f.endsWith(".toml"));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) expect(() => parseEql(load(f)), f).not.toThrow();
+  });
+
+  it("shm-creation: files created under /dev/shm and shmget with the Derusbi key match; others do not", () => {
+    const query = parseEql(load("shm-creation.toml"));
+    const base = { "@timestamp": 1, host: { os: { type: "linux" } } };
+    const file = (path: string, type = "creation") => ({ ...base, event: { category: "file", type }, file: { path } });
+    const shmget = (a0: string) => ({
+      ...base,
+      event: { category: "process" },
+      auditd: { data: { syscall: "shmget", a0 } },
+    });
+    const hits = (e: unknown) => evaluate(query, [e]).length === 1;
+    expect(hits(file("/dev/shm/.x"))).toBe(true);
+    expect(hits(file("/run/shm/payload", "change"))).toBe(true);
+    expect(hits(shmget("82015F0D"))).toBe(true);
+    expect(hits(file("/tmp/x"))).toBe(false);
+    expect(hits(file("/dev/shm/x", "deletion"))).toBe(false);
+    expect(hits(shmget("1234"))).toBe(false);
   });
 });
 
