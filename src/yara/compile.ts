@@ -121,23 +121,40 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
  */
 export class YaraRuleCache {
   private cached: CompiledRuleSet | undefined;
+  private checkedAt = 0;
+  private checking: Promise<boolean> | undefined;
 
+  /** `checkIntervalMs`: how often, at most, the rule files are stat()ed for changes (0: on every call). */
   constructor(
     private readonly paths: readonly string[],
     private readonly options: YaraCompileOptions = {},
+    private readonly checkIntervalMs = 0,
   ) {}
 
   async current(): Promise<CompiledRuleSet> {
     const cached = this.cached;
-    if (cached && (await unchanged(cached, this.paths))) return cached;
-    const next = compileYaraRules(this.paths, this.options);
-    // Same content (a touch): keep the old object so workers are not sent the same rules again.
-    if (cached && cached.id === next.id && sameFiles(cached, next)) {
-      this.cached = { ...cached, files: next.files };
-      return this.cached;
+    if (!cached) return this.recompile(undefined);
+    if (performance.now() - this.checkedAt < this.checkIntervalMs) return cached;
+    // Concurrent callers share one check.
+    this.checking ??= unchanged(cached, this.paths).finally(() => {
+      this.checking = undefined;
+    });
+    const same = await this.checking;
+    if (this.cached !== cached && this.cached) return this.cached; // another caller recompiled meanwhile
+    if (same) {
+      this.checkedAt = performance.now();
+      return cached;
     }
-    this.cached = next;
-    return next;
+    return this.recompile(cached);
+  }
+
+  private recompile(previous: CompiledRuleSet | undefined): CompiledRuleSet {
+    const next = compileYaraRules(this.paths, this.options);
+    this.checkedAt = performance.now();
+    // Same content (a touch): keep the old identity so workers are not sent the same rules again.
+    this.cached =
+      previous && previous.id === next.id && sameFiles(previous, next) ? { ...previous, files: next.files } : next;
+    return this.cached;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rm, stat } from "node:fs/promises";
+import { lstat, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -31,6 +31,8 @@ export interface ScannerOptions {
   readonly maxSampleSize?: number;
   /** Per-sample scan timeout in milliseconds. Default 60 s. */
   readonly timeoutMs?: number;
+  /** How often, at most, rule files are checked for changes before a scan. Default 1000 ms; 0: every call. */
+  readonly ruleCheckIntervalMs?: number;
   /** `always` (default) or `on-match`: hash only matching samples (bulk sweeps; hashing dominates scan cost). */
   readonly sha256?: "always" | "on-match";
 }
@@ -56,7 +58,9 @@ export interface Scanner {
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start lazily. */
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
-  const cache = isRuleSet(given) ? undefined : new YaraRuleCache(given, { externals: options.externals ?? {} });
+  const cache = isRuleSet(given)
+    ? undefined
+    : new YaraRuleCache(given, { externals: options.externals ?? {} }, options.ruleCheckIntervalMs ?? 1000);
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
   await currentRules();
   const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
@@ -79,7 +83,9 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async scanFile(filePath) {
       const rules = await currentRules();
-      const info = await stat(filePath).catch(() => undefined);
+      const info = await lstat(filePath).catch(() => undefined);
+      // The common case, a regular file named directly: no realpath or second stat.
+      if (info?.isFile()) return scanResolvedFile(rules, filePath, filePath, info.size);
       if (info?.isDirectory()) {
         return notScanned(rules, filePath, 0, { kind: "error", reason: "is a directory (scan it with scanPaths)" });
       }

@@ -115,4 +115,17 @@ describe("YARA rule compilation", () => {
     await writeFile(file, "rule third { condition: nope }\n");
     await expect(cache.current()).rejects.toThrow(/YARA400/);
   });
+
+  it("checks rule files at most once per interval when asked to", async () => {
+    const set = path.join(dir, "throttled");
+    const fs = await import("node:fs/promises");
+    await fs.mkdir(set, { recursive: true });
+    const file = path.join(set, "r.yar");
+    await writeFile(file, "rule before { condition: true }\n");
+    const cache = new YaraRuleCache([set], {}, 60_000);
+    const first = await cache.current();
+    await writeFile(file, "rule after_the_edit { condition: true }\n");
+    expect(await cache.current()).toBe(first);
+    expect((await new YaraRuleCache([set]).current()).source).toContain("after_the_edit");
+  });
 });

@@ -212,7 +212,7 @@ describe("scanning samples with the seed rule", () => {
       path.join(rules, "greeting.yar"),
       'rule greeting : demo { meta: score = 7 strings: $hi = "hello" nocase condition: $hi }\n',
     );
-    const other = await createScanner({ rules: [rules], workers: 1 });
+    const other = await createScanner({ rules: [rules], workers: 1, ruleCheckIntervalMs: 0 });
     try {
       const verdict = await other.scanBuffer(Buffer.from("xx HeLLo \x00\xff"));
       expect(verdict.matches).toEqual([
