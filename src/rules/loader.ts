@@ -154,7 +154,7 @@ export function loadRuleText(file: string, source: string): RuleFileResult & { r
   const loaded: LoadedRule = {
     id: text(rule.rule_id) ?? "",
     name: text(rule.name) ?? "",
-    description: text(rule.description) ?? "",
+    description: (text(rule.description) ?? "").trim(),
     type,
     language,
     severity: (text(rule.severity) ?? "low") as Severity,
@@ -165,7 +165,7 @@ export function loadRuleText(file: string, source: string): RuleFileResult & { r
     threat,
     references: strings(rule.references),
     tags: strings(rule.tags),
-    falsePositives: strings(rule.false_positives),
+    falsePositives: strings(rule.false_positives).map(dedent),
     index: strings(rule.index),
     buildingBlock: rule.building_block_type !== undefined,
     ...(note !== undefined ? { note } : {}),
@@ -174,6 +174,16 @@ export function loadRuleText(file: string, source: string): RuleFileResult & { r
     file,
   };
   return { rule: loaded, diagnostics: sortDiagnostics(diagnostics), idSpan };
+}
+
+/** Elastic writes false positives as indented multi-line strings: drop the common indent and outer blank lines. */
+function dedent(value: string): string {
+  const lines = value
+    .replace(/^\s*\n/, "")
+    .trimEnd()
+    .split("\n");
+  const indent = Math.min(...lines.filter((l) => l.trim() !== "").map((l) => /^[ \t]*/.exec(l)?.[0].length ?? 0));
+  return lines.map((l) => l.slice(Number.isFinite(indent) ? indent : 0)).join("\n");
 }
 
 function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {

@@ -138,6 +138,7 @@ export interface LoadedRule {
   /** `rule.rule_id`, a UUID: the rule's identity across files, deploys and alerts. */
   readonly id: string;
   readonly name: string;
+  /** `rule.description`, without the surrounding whitespace of TOML's multi-line strings. */
   readonly description: string;
   readonly type: RuleType;
   readonly language: RuleLanguage;
@@ -153,6 +154,7 @@ export interface LoadedRule {
   readonly threat: readonly ThreatMapping[];
   readonly references: readonly string[];
   readonly tags: readonly string[];
+  /** `rule.false_positives`, each with its common indentation removed. */
   readonly falsePositives: readonly string[];
   /** Elastic index patterns the rule was written for (informational). */
   readonly index: readonly string[];

@@ -58,7 +58,7 @@ describe("seed rules", () => {
     expect(rule.id).not.toBe("3f3f9fe2-d095-11ec-95dc-f661ea17fbce");
     expect(rule.language).toBe("eql");
     expect(rule.query?.ast).not.toBeNull();
-    expect(rule.query?.text).toContain('auditd.data.a0 : "82015f0d"');
+    expect(rule.query?.text).toContain('?auditd.data.a0 : "82015f0d"');
     // The EQL names no excluded process: exclusions are applied from the list.
     for (const name of ["apt", "cron", "mysqld", "ipcs", "lxc"]) expect(rule.query?.text).not.toContain(name);
     const gate = rule.settings.sampleGate;

@@ -165,3 +165,12 @@ describe("TOML positions", () => {
     expect(document?.locate(["a", 1, "z"]).key.start).toMatchObject({ line: 3, column: 3 });
   });
 });
+
+describe("text fields", () => {
+  it("trims the description and dedents false positives", () => {
+    const source = `[metadata]\ncreation_date = "2026/01/01"\nmaturity = "production"\nupdated_date = "2026/01/01"\n[rule]\nauthor = ["t"]\ndescription = """\nTwo\nlines.\n"""\nfalse_positives = ["""\n    First line,\n      indented more.\n    """]\nname = "n"\nrisk_score = 1\nrule_id = "0b6f3a52-1c1e-4d9e-8a0e-5d7c2f9e4b12"\nseverity = "low"\ntype = "query"\nlanguage = "kuery"\nquery = "a:b"\n`;
+    const { rule } = loadRuleText("text.toml", source);
+    expect(rule?.description).toBe("Two\nlines.");
+    expect(rule?.falsePositives).toEqual(["First line,\n  indented more."]);
+  });
+});
