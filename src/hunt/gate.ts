@@ -34,6 +34,7 @@ function normaliseRuleName(name: string): string {
 
 export function decide(input: GateInput): GateDecision {
   const { policy, sha256, verdict } = input;
+  if (policy.mode === "none") return { action: "alert", confirmed: false };
   if (policy.mode === "annotate") {
     return verdict
       ? { action: "alert", verdict, confirmed: confirms(policy, verdict) }

@@ -205,7 +205,7 @@ export async function settleHit(
 ): Promise<Settlement> {
   const { state } = deps;
   const now = deps.clock();
-  const verdict = hit.sha256 ? await state.verdict(hit.sha256) : undefined;
+  const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await state.verdict(hit.sha256) : undefined;
   const decision = decide({
     policy: plan.rule.gate,
     sha256: hit.sha256,

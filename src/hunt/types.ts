@@ -1,13 +1,14 @@
 /** The hunt's domain: rules as the hunt sees them, hits, verdicts and what a run reports. */
 import type { AlertSeverity } from "../sentinel/incidents.js";
 
-export type GateMode = "require" | "annotate";
+export type GateMode = "require" | "annotate" | "none";
 
 /**
  * How a rule's hits are gated on the YARA verdict of their sample.
  * - `require`: alert only when the sample matches one of `yaraRules`; wait (pending) until the sample arrives;
  *   after `pendingTimeoutMs` without a sample the hit is closed as unverified; a clean sample closes it benign.
  * - `annotate`: alert on behaviour; the verdict, when there is one, is carried in the alert.
+ * - `none`: alert on behaviour; no sample is looked for.
  */
 export interface GatePolicy {
   readonly mode: GateMode;

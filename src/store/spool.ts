@@ -7,8 +7,6 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Transform, type TransformCallback } from "node:stream";
-import { pipeline } from "node:stream/promises";
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
@@ -54,19 +52,43 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const hash = createHash("sha256");
   let size = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      size += chunk.length;
-      if (size > options.maxBytes) {
-        done(new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${options.maxBytes} bytes`));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
   try {
-    await pipeline(source, meter, createWriteStream(file));
+    await new Promise<void>((resolve, reject) => {
+      const out = createWriteStream(file, { flags: "wx", mode: 0o600 });
+      let failed = false;
+      const fail = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        // Stop storing but keep the source flowing (its bytes are dropped), so an HTTP caller can still be
+        // answered 413; the source is not destroyed here, its owner closes it.
+        source.removeListener("data", onData);
+        source.resume();
+        out.destroy();
+        reject(error);
+      };
+      const onData = (chunk: Buffer | string) => {
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+        size += bytes.length;
+        if (size > options.maxBytes) {
+          fail(new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${options.maxBytes} bytes`));
+          return;
+        }
+        hash.update(bytes);
+        if (!out.write(bytes)) {
+          source.pause();
+          out.once("drain", () => source.resume());
+        }
+      };
+      source.on("data", onData);
+      source.once("end", () => {
+        if (!failed) out.end();
+      });
+      source.once("error", fail);
+      out.once("error", fail);
+      out.once("finish", () => {
+        if (!failed) resolve();
+      });
+    });
   } catch (error) {
     await cleanup();
     throw error;

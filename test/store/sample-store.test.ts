@@ -81,11 +81,14 @@ describe("spoolSample", () => {
     });
   });
 
-  it("stops reading as soon as the size limit is passed", async () => {
+  it("stops storing as soon as the size limit is passed, leaving the source to its owner", async () => {
+    const tmp = tempDir();
     const source = chunks(1000, 64 * 1024); // would be 64 MB
-    const error = await spoolSample(source.stream, { maxBytes: 1024 * 1024 }).catch((e: unknown) => e);
+    const error = await spoolSample(source.stream, { maxBytes: 1024 * 1024, tmpDir: tmp }).catch((e: unknown) => e);
     expect((error as SampleError).code).toBe("SAMPLE_TOO_LARGE");
-    expect(source.pulled()).toBeLessThan(40);
+    expect(readdirSync(tmp)).toEqual([]);
+    // Not failed with the error: an HTTP server can still answer 413 on the same connection.
+    expect(source.stream.errored).toBeNull();
   });
 
   it("accepts a sample of exactly the limit and an empty sample", async () => {

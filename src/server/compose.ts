@@ -1,0 +1,125 @@
+/**
+ * Builds the services from the configuration: the composition root shared by `shmhunt serve`, `shmhunt hunt`
+ * and the Azure Functions app. Every heavy module (Azure SDK clients, the YARA binding, the rule loader) is
+ * imported lazily, on first use, so that importing an entry point stays cheap.
+ */
+
+import { HuntState } from "../hunt/hunt-state.js";
+import { LocalAlertWriter } from "../hunt/local-alerts.js";
+import { type HuntLogger, silentLogger } from "../hunt/run.js";
+import type { HuntPlan } from "../hunt/types.js";
+import type { AlertWriter } from "../sentinel/incidents.js";
+import type { QueryRunner } from "../sentinel/logs-query.js";
+import { createSampleStore, createStateStore } from "../store/storage-clients.js";
+import type { ServiceConfig } from "./config.js";
+import { kqlFilePlans } from "./plans.js";
+import {
+  type DeployService,
+  HuntService,
+  type SampleScanner,
+  SampleService,
+  type Services,
+  type TranslateService,
+} from "./services.js";
+
+/** Parts a caller (a test, a later stage) may supply instead of the ones built from the configuration. */
+export interface ServiceOverrides {
+  readonly clock?: () => Date;
+  readonly logger?: HuntLogger;
+  readonly queries?: QueryRunner;
+  readonly alerts?: AlertWriter;
+  readonly plans?: () => Promise<readonly HuntPlan[]>;
+  /** null: no scanner at all. */
+  readonly scanner?: (() => Promise<SampleScanner>) | null;
+  readonly translate?: TranslateService;
+  readonly deploy?: DeployService;
+}
+
+export async function createServices(config: ServiceConfig, overrides: ServiceOverrides = {}): Promise<Services> {
+  const clock = overrides.clock ?? (() => new Date());
+  const logger = overrides.logger ?? silentLogger;
+  const state = new HuntState(await createStateStore(config.state));
+  const sampleStore = await createSampleStore(config.samples);
+  const queries = overrides.queries ?? (await logAnalyticsRunner(config));
+  const alerts = overrides.alerts ?? (await sentinelWriter(config)) ?? new LocalAlertWriter(state, clock);
+  const plans = overrides.plans ?? (() => kqlFilePlans(config.rulesDir, config.kqlDir, config.huntTargets, logger));
+  const hunt = new HuntService({ state, queries, alerts, clock, logger, maxCatchUpMs: config.maxCatchUpMs }, plans);
+
+  let scannerPromise: Promise<SampleScanner> | undefined;
+  const scannerFactory =
+    overrides.scanner === null
+      ? undefined
+      : (overrides.scanner ??
+        (async () => {
+          const { createScanner } = await import("../yara/scanner.js");
+          return createScanner({
+            rules: [config.rulesDir],
+            maxSampleSize: config.maxSampleBytes,
+            timeoutMs: config.scanTimeoutMs,
+            workers: 1,
+          });
+        }));
+  const scanner = scannerFactory
+    ? () => {
+        scannerPromise ??= scannerFactory().catch((error: unknown) => {
+          scannerPromise = undefined;
+          throw error;
+        });
+        return scannerPromise;
+      }
+    : undefined;
+  const samples = new SampleService(sampleStore, state, hunt, scanner, { maxBytes: config.maxSampleBytes, clock });
+
+  return {
+    config,
+    state,
+    sampleStore,
+    hunt,
+    samples,
+    ...(overrides.translate ? { translate: overrides.translate } : {}),
+    ...(overrides.deploy ? { deploy: overrides.deploy } : {}),
+    backends: {
+      state: config.state.kind,
+      samples: config.samples.kind,
+      queries: overrides.queries ? "custom" : config.logAnalyticsWorkspaceId ? "log-analytics" : "none",
+      alerts: overrides.alerts ? "custom" : config.sentinel ? "sentinel" : "local",
+      scanner: scanner ? "yara-x" : "none",
+    },
+    async close() {
+      await hunt.idle();
+      if (scannerPromise) await (await scannerPromise.catch(() => undefined))?.close();
+    },
+  };
+}
+
+async function credential(config: ServiceConfig) {
+  const { DefaultAzureCredential } = await import("@azure/identity");
+  return new DefaultAzureCredential(
+    config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {},
+  );
+}
+
+async function logAnalyticsRunner(config: ServiceConfig): Promise<QueryRunner | undefined> {
+  if (!config.logAnalyticsWorkspaceId) return undefined;
+  const [{ LogsQueryClient }, { LogAnalyticsQueryRunner }] = await Promise.all([
+    import("@azure/monitor-query-logs"),
+    import("../sentinel/logs-query.js"),
+  ]);
+  return new LogAnalyticsQueryRunner(new LogsQueryClient(await credential(config)), config.logAnalyticsWorkspaceId, {
+    serverTimeoutSeconds: config.queryTimeoutSeconds,
+  });
+}
+
+async function sentinelWriter(config: ServiceConfig): Promise<AlertWriter | undefined> {
+  if (!config.sentinel) return undefined;
+  const [{ SecurityInsights }, { SentinelAlertWriter }] = await Promise.all([
+    import("@azure/arm-securityinsight"),
+    import("../sentinel/incidents.js"),
+  ]);
+  const { subscriptionId, resourceGroup, workspaceName } = config.sentinel;
+  return new SentinelAlertWriter(
+    new SecurityInsights(await credential(config), subscriptionId),
+    resourceGroup,
+    workspaceName,
+  );
+}

@@ -1,0 +1,188 @@
+/**
+ * The service's settings, read from the environment (Azure Functions app settings, or the shell for `shmhunt
+ * serve`), with defaults. With no Azure setting at all this is the embedded default: local state, a local sample
+ * folder, a local workspace directory and incidents written to local state. Every setting is listed, with its
+ * default, in docs/service.md.
+ */
+import path from "node:path";
+import { Codes, DiagnosticError } from "../diagnostics/index.js";
+import { parseDuration } from "../rules/durations.js";
+import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
+
+export interface SentinelTarget {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+}
+
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  /** API keys accepted in the `x-api-key` header; required when the host is not loopback. */
+  readonly apiKeys: readonly string[];
+  readonly rulesDir: string;
+  readonly kqlDir: string;
+  /** Targets the hunt queries run on (one workspace usually holds one kind of data). */
+  readonly huntTargets: readonly string[];
+  readonly state: StateLocation;
+  readonly samples: SampleLocation;
+  /** Local workspace directory (tables as files) used when no Log Analytics workspace is configured. */
+  readonly workspaceDir: string;
+  /** Log Analytics workspace id (GUID) for hunt queries; undefined: the local workspace. */
+  readonly logAnalyticsWorkspaceId?: string;
+  /** Where incidents go; undefined: local state. */
+  readonly sentinel?: SentinelTarget;
+  readonly managedIdentityClientId?: string;
+  /** In-process scheduler tick of `shmhunt serve`, ms; 0 disables the schedule. */
+  readonly huntTickMs: number;
+  readonly maxCatchUpMs: number;
+  readonly queryTimeoutSeconds: number;
+  readonly maxSampleBytes: number;
+  readonly maxBodyBytes: number;
+  readonly scanTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\./.test(host);
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServiceConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const int = (name: string, fallback: number, min = 0): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) {
+      problems.push(`${name} must be an integer ≥ ${min}, not ${JSON.stringify(raw)}`);
+      return fallback;
+    }
+    return value;
+  };
+  const duration = (name: string, fallback: string): number => {
+    const raw = text(name) ?? fallback;
+    if (raw === "0") return 0;
+    const value = parseDuration(raw);
+    if (value === undefined) {
+      problems.push(`${name} must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}`);
+      return parseDuration(fallback) ?? 0;
+    }
+    return value;
+  };
+  const dir = (name: string, fallback: string) => path.resolve(cwd, text(name) ?? fallback);
+
+  const dataDir = dir("SHMHUNT_DATA_DIR", ".shmhunt");
+  const managedIdentityClientId = text("AZURE_CLIENT_ID");
+  const access = storageAccess(text, managedIdentityClientId);
+  const state: StateLocation = access.table
+    ? { kind: "table", table: text("SHMHUNT_STATE_TABLE") ?? "shmhuntstate", access: access.table }
+    : { kind: "local", dir: dir("SHMHUNT_STATE_DIR", path.join(dataDir, "state")) };
+  const samples: SampleLocation = access.blob
+    ? { kind: "blob", container: text("SHMHUNT_SAMPLES_CONTAINER") ?? "samples", access: access.blob }
+    : { kind: "local", dir: dir("SHMHUNT_SAMPLES_DIR", path.join(dataDir, "samples")) };
+
+  const sentinelParts = ["SHMHUNT_SUBSCRIPTION_ID", "SHMHUNT_RESOURCE_GROUP", "SHMHUNT_WORKSPACE_NAME"].map(text);
+  const [subscriptionId, resourceGroup, workspaceName] = sentinelParts;
+  if (sentinelParts.some((p) => p !== undefined) && sentinelParts.some((p) => p === undefined)) {
+    problems.push(
+      "SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME go together: set all three or none",
+    );
+  }
+  const workspaceId = text("SHMHUNT_WORKSPACE_ID");
+  if (
+    workspaceId !== undefined &&
+    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workspaceId)
+  ) {
+    problems.push(`SHMHUNT_WORKSPACE_ID must be the workspace's id (a GUID), not ${JSON.stringify(workspaceId)}`);
+  }
+
+  const host = text("SHMHUNT_HOST") ?? "127.0.0.1";
+  const apiKeys = (text("SHMHUNT_API_KEYS") ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  if (apiKeys.some((k) => k.length < 16)) problems.push("SHMHUNT_API_KEYS: every key must have at least 16 characters");
+
+  const config: ServiceConfig = {
+    host,
+    port: int("SHMHUNT_PORT", 8080),
+    apiKeys,
+    rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
+    kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
+    huntTargets: (text("SHMHUNT_HUNT_TARGETS") ?? "defender")
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
+    state,
+    samples,
+    workspaceDir: dir("SHMHUNT_WORKSPACE_DIR", path.join(dataDir, "workspace")),
+    ...(workspaceId ? { logAnalyticsWorkspaceId: workspaceId } : {}),
+    ...(subscriptionId && resourceGroup && workspaceName
+      ? { sentinel: { subscriptionId, resourceGroup, workspaceName } }
+      : {}),
+    ...(managedIdentityClientId ? { managedIdentityClientId } : {}),
+    huntTickMs: duration("SHMHUNT_HUNT_TICK", "1m"),
+    maxCatchUpMs: duration("SHMHUNT_MAX_CATCH_UP", "24h"),
+    queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1),
+    maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
+    maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
+    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s"),
+    logLevel: text("SHMHUNT_LOG_LEVEL") ?? "info",
+  };
+  if (problems.length > 0) {
+    throw new DiagnosticError(
+      problems.map((message) => ({
+        code: Codes.SvcConfig,
+        severity: "error" as const,
+        message,
+        field: message.split(" ")[0],
+      })),
+    );
+  }
+  return config;
+}
+
+/**
+ * Azure Storage for state (Table) and samples (Blob): a connection string (Azurite, development), or an account
+ * name / service URLs reached with the app's managed identity (production: no keys anywhere).
+ */
+function storageAccess(
+  text: (name: string) => string | undefined,
+  managedIdentityClientId: string | undefined,
+): { table?: AzureStorageAccess; blob?: AzureStorageAccess } {
+  const connectionString = text("SHMHUNT_STORAGE_CONNECTION_STRING");
+  if (connectionString) return { table: { connectionString }, blob: { connectionString } };
+  const account = text("SHMHUNT_STORAGE_ACCOUNT");
+  const tableUrl = text("SHMHUNT_TABLE_URL") ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  const blobUrl = text("SHMHUNT_BLOB_URL") ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const id = managedIdentityClientId ? { managedIdentityClientId } : {};
+  return {
+    ...(tableUrl ? { table: { url: tableUrl, ...id } } : {}),
+    ...(blobUrl ? { blob: { url: blobUrl, ...id } } : {}),
+  };
+}
+
+/** The configuration as it may be logged or shown: secrets (API keys, connection strings) replaced. */
+export function redactedConfig(config: ServiceConfig): Record<string, unknown> {
+  const redactAccess = (location: StateLocation | SampleLocation) =>
+    location.kind === "local"
+      ? location
+      : {
+          ...location,
+          access: "connectionString" in location.access ? { connectionString: "[redacted]" } : location.access,
+        };
+  return {
+    ...config,
+    apiKeys: config.apiKeys.map(() => "[redacted]"),
+    state: redactAccess(config.state),
+    samples: redactAccess(config.samples),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Where the hunt's plans come from: the rule files (schedule, gate, severity) and the generated, checked-in KQL
+ * `kql/<rule file name>/<target>.kql` for each target the rule and the service both hunt on. Reading the
+ * generated files keeps the translator (and Kusto.Language) out of the hunt's process.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { huntRuleOf } from "../hunt/from-rule.js";
+import type { HuntLogger } from "../hunt/run.js";
+import type { HuntPlan, HuntRule } from "../hunt/types.js";
+
+export async function kqlFilePlans(
+  rulesDir: string,
+  kqlDir: string,
+  targets: readonly string[],
+  logger?: HuntLogger,
+): Promise<HuntPlan[]> {
+  const { loadRules } = await import("../rules/loader.js");
+  const { rules, diagnostics } = await loadRules(rulesDir);
+  for (const d of diagnostics.filter((x) => x.severity === "error")) {
+    logger?.warn({ file: d.file, code: d.code }, `rule not hunted: ${d.message}`);
+  }
+  const plans: HuntPlan[] = [];
+  for (const rule of rules) {
+    if (rule.type !== "eql" || rule.buildingBlock) continue;
+    const stem = path.basename(rule.file).replace(/\.toml$/i, "");
+    for (const target of rule.settings.targets.filter((t) => targets.includes(t))) {
+      const file = path.join(kqlDir, stem, `${target}.kql`);
+      const query = await readFile(file, "utf8").catch(() => undefined);
+      if (query === undefined) {
+        logger?.warn(
+          { ruleId: rule.id, target, file },
+          "rule not hunted on this target: no generated KQL (npm run kql:generate)",
+        );
+        continue;
+      }
+      plans.push({ rule: await withYaraRuleNames(huntRuleOf(rule), rule.settings.sampleGate.yara), target, query });
+    }
+  }
+  return plans;
+}
+
+/**
+ * A gate names YARA files (`shm-creation.yar`); verdicts name the rules that matched. Adds the identifiers of the
+ * rules each named file declares, so a verdict confirms the gate by rule name.
+ */
+export async function withYaraRuleNames(
+  rule: HuntRule,
+  files: readonly { readonly path: string }[],
+): Promise<HuntRule> {
+  const names = new Set(rule.gate.yaraRules);
+  for (const file of files) {
+    const source = await readFile(file.path, "utf8").catch(() => "");
+    for (const name of yaraRuleNames(source)) names.add(name);
+  }
+  return { ...rule, gate: { ...rule.gate, yaraRules: [...names] } };
+}
+
+/** The identifiers of the rules a YARA source declares (comments and strings are skipped). */
+export function yaraRuleNames(source: string): string[] {
+  // One pass, so a "//" inside a string or a quote inside a comment is read as what it is.
+  const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"/g, " ");
+  return [...code.matchAll(/(?:^|[\s}])(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)/g)].map(
+    (m) => m[1] as string,
+  );
+}

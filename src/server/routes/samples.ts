@@ -1,0 +1,77 @@
+/**
+ * Samples and scans. Bodies are raw bytes (application/octet-stream) handed to the service as a stream: never
+ * buffered whole, limited by SHMHUNT_MAX_SAMPLE_BYTES (not by the JSON body limit), hashed while they flow.
+ */
+import type { Readable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { SampleError } from "../../store/spool.js";
+import { errorSchema, sampleReportSchema, sha256Param, uploadSchema, verdictSchema } from "../schemas.js";
+import type { Services } from "../services.js";
+
+export function registerSampleRoutes(app: FastifyInstance, services: Services, maxSampleBytes: number): void {
+  // Scoped to this plugin: the stream is passed on as it is; the service enforces the size limit while reading.
+  app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+  app.addHook("preValidation", async (request) => {
+    const length = Number(request.headers["content-length"]);
+    if (Number.isFinite(length) && length > maxSampleBytes) {
+      throw new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${maxSampleBytes} bytes`);
+    }
+  });
+  const binaryBody = { consumes: ["application/octet-stream"] };
+
+  app.post<{ Querystring: { sha256?: string } }>(
+    "/samples",
+    {
+      bodyLimit: maxSampleBytes,
+      schema: {
+        tags: ["samples"],
+        summary: "Upload a sample (raw bytes); it is stored by SHA-256, scanned, and settles waiting hits",
+        ...binaryBody,
+        querystring: { type: "object", additionalProperties: false, properties: { sha256: sha256Param } },
+        response: { 200: uploadSchema, 201: uploadSchema, 400: errorSchema, 413: errorSchema, 422: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const claimed = request.query.sha256 ?? headerValue(request.headers["x-sample-sha256"]);
+      const result = await services.samples.upload(request.body as Readable, claimed ? { sha256: claimed } : {});
+      return reply.code(result.created ? 201 : 200).send(result);
+    },
+  );
+
+  app.get<{ Params: { sha256: string } }>(
+    "/samples/:sha256",
+    {
+      schema: {
+        tags: ["samples"],
+        summary: "A sample's verdict",
+        params: { type: "object", properties: { sha256: sha256Param }, required: ["sha256"] },
+        response: { 200: sampleReportSchema, 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const report = await services.samples.report(request.params.sha256);
+      if (!report.stored && !report.verdict) {
+        return reply.code(404).send({ error: "Not Found", message: `no sample ${report.sha256}` });
+      }
+      return report;
+    },
+  );
+
+  app.post(
+    "/scan",
+    {
+      bodyLimit: maxSampleBytes,
+      schema: {
+        tags: ["samples"],
+        summary: "Scan bytes with the YARA rules without storing them",
+        ...binaryBody,
+        response: { 200: verdictSchema, 413: errorSchema, 501: errorSchema },
+      },
+    },
+    async (request) => services.samples.scan(request.body as Readable),
+  );
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,36 @@
+/** The in-process hunt schedule of `shmhunt serve`: a tick every `intervalMs`, never two at once, stoppable. */
+
+export interface Schedule {
+  /** Stops ticking and waits for the tick in progress. */
+  stop(): Promise<void>;
+}
+
+export function startSchedule(
+  intervalMs: number,
+  tick: () => Promise<unknown>,
+  onError: (error: unknown) => void,
+): Schedule {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<void> = Promise.resolve();
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      current = tick()
+        .then(
+          () => undefined,
+          (error: unknown) => onError(error),
+        )
+        .finally(() => schedule(intervalMs));
+    }, delay);
+    timer.unref?.();
+  };
+  schedule(0);
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}

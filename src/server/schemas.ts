@@ -1,0 +1,117 @@
+/** JSON schemas of the HTTP API (compiled at route registration; also the OpenAPI document's components). */
+
+export const sha256Param = {
+  type: "string",
+  pattern: "^[0-9a-fA-F]{64}$",
+  description: "SHA-256 of the sample (hex)",
+} as const;
+
+export const errorSchema = {
+  type: "object",
+  properties: {
+    error: { type: "string" },
+    message: { type: "string" },
+    code: { type: "string" },
+    diagnostics: { type: "array", items: { type: "object", additionalProperties: true } },
+  },
+  required: ["error", "message"],
+} as const;
+
+const anyObject = { type: "object", additionalProperties: true } as const;
+
+export const verdictSchema = {
+  type: "object",
+  description: "A YARA-X verdict (src/yara Verdict)",
+  additionalProperties: true,
+  properties: {
+    verdict: { type: "string", enum: ["match", "no-match", "error", "skipped"] },
+    sha256: { type: ["string", "null"] },
+    size: { type: "integer" },
+    matches: { type: "array", items: anyObject },
+  },
+} as const;
+
+export const storedVerdictSchema = {
+  type: "object",
+  additionalProperties: true,
+  properties: {
+    sha256: { type: "string" },
+    size: { type: "integer" },
+    matches: { type: "array", items: anyObject },
+    scannedAt: { type: "string" },
+  },
+} as const;
+
+const countsSchema = {
+  type: "object",
+  properties: Object.fromEntries(
+    ["rows", "new", "duplicate", "alerted", "pending", "benign", "unverified", "overflow"].map((k) => [
+      k,
+      { type: "integer" },
+    ]),
+  ),
+} as const;
+
+const windowSchema = { type: "object", properties: { start: { type: "string" }, end: { type: "string" } } } as const;
+
+export const sweepSchema = {
+  type: "object",
+  properties: {
+    examined: { type: "integer" },
+    alerted: { type: "integer" },
+    benign: { type: "integer" },
+    unverified: { type: "integer" },
+    stillPending: { type: "integer" },
+    incidents: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
+export const huntReportSchema = {
+  type: "object",
+  properties: {
+    startedAt: { type: "string" },
+    runs: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          ruleId: { type: "string" },
+          target: { type: "string" },
+          status: { type: "string", enum: ["completed", "failed", "not-due"] },
+          window: windowSchema,
+          gap: windowSchema,
+          counts: countsSchema,
+          incidents: { type: "array", items: { type: "string" } },
+          error: { type: "string" },
+          attempts: { type: "integer" },
+        },
+      },
+    },
+    sweep: sweepSchema,
+  },
+} as const;
+
+export const uploadSchema = {
+  type: "object",
+  properties: {
+    sha256: { type: "string" },
+    size: { type: "integer" },
+    created: { type: "boolean" },
+    verdict: verdictSchema,
+    resolution: sweepSchema,
+  },
+} as const;
+
+export const sampleReportSchema = {
+  type: "object",
+  properties: {
+    sha256: { type: "string" },
+    stored: { type: "boolean" },
+    size: { type: "integer" },
+    verdict: storedVerdictSchema,
+  },
+} as const;
+
+export const incidentSchema = anyObject;
+export const hitSchema = anyObject;
+export { anyObject };

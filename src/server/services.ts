@@ -1,0 +1,227 @@
+/**
+ * The services every entry point (fastify routes, Azure Functions, CLI) calls: one implementation, many
+ * transports. Translate and deploy come from their own stages and plug in through the interfaces below; the
+ * hunt, the samples and the scan are implemented here over the stores and the hunt domain.
+ */
+import type { Readable } from "node:stream";
+import { storedVerdictOf } from "../hunt/from-rule.js";
+import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
+import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
+import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
+import type { SampleInfo, SampleStore } from "../store/sample-store.js";
+import { normaliseSha256, spoolSample } from "../store/spool.js";
+import type { Verdict } from "../yara/verdict.js";
+import type { ServiceConfig } from "./config.js";
+import { NotAvailableError } from "./errors.js";
+
+export interface TranslateRequest {
+  /** An EQL query, or the text of a rule file (TOML). */
+  readonly eql?: string;
+  readonly rule?: string;
+  readonly target: string;
+}
+
+export interface TranslateResponse {
+  readonly target: string;
+  readonly kql: string;
+  readonly notes: readonly string[];
+}
+
+/** Provided by the translation stage (src/kql). */
+export interface TranslateService {
+  translate(request: TranslateRequest): Promise<TranslateResponse>;
+}
+
+/** Provided by the deploy stage (src/sentinel): plan and apply the rules' Sentinel content. */
+export interface DeployService {
+  plan(options: { readonly prune: boolean }): Promise<unknown>;
+  apply(options: { readonly prune: boolean }): Promise<unknown>;
+}
+
+/** What the service needs of the YARA matcher (src/yara's Scanner fits). */
+export interface SampleScanner {
+  scanFile(file: string): Promise<Verdict>;
+  close(): Promise<void>;
+}
+
+export interface UploadResult {
+  readonly sha256: string;
+  readonly size: number;
+  /** False when the sample was stored already. */
+  readonly created: boolean;
+  /** The scanner's verdict; absent when no scanner is available. */
+  readonly verdict?: Verdict;
+  /** Pending hits this sample settled. */
+  readonly resolution?: SweepReport;
+}
+
+export interface SampleReport {
+  readonly sha256: string;
+  readonly stored: boolean;
+  readonly size?: number;
+  readonly verdict?: StoredVerdict;
+}
+
+export interface Services {
+  readonly config: ServiceConfig;
+  readonly state: HuntState;
+  readonly sampleStore: SampleStore;
+  readonly hunt: HuntService;
+  readonly samples: SampleService;
+  readonly translate?: TranslateService;
+  readonly deploy?: DeployService;
+  /** Names of the backends in use, for /health. */
+  readonly backends: Readonly<Record<string, string>>;
+  close(): Promise<void>;
+}
+
+/** Runs hunts, one at a time in this process (a run asked for while one is going waits for it). */
+export class HuntService {
+  private queue: Promise<unknown> = Promise.resolve();
+  private running = false;
+
+  constructor(
+    private readonly deps: Omit<HuntDeps, "queries"> & { readonly queries: HuntDeps["queries"] | undefined },
+    private readonly planSource: () => Promise<readonly HuntPlan[]>,
+  ) {}
+
+  plans(): Promise<readonly HuntPlan[]> {
+    return this.planSource();
+  }
+
+  /** Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep. */
+  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntRunReport> {
+    const next = this.queue.then(async () => {
+      const queries = this.deps.queries;
+      if (!queries) {
+        throw new NotAvailableError(
+          "no query backend: set SHMHUNT_WORKSPACE_ID for Log Analytics (the local workspace engine is not wired in yet)",
+        );
+      }
+      this.running = true;
+      try {
+        return await runHunts(await this.planSource(), { ...this.deps, queries }, options);
+      } finally {
+        this.running = false;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A scheduler tick: skipped (undefined) while a run is still going. */
+  async tick(): Promise<HuntRunReport | undefined> {
+    if (this.running) return undefined;
+    return this.run();
+  }
+
+  /** Waits for the run in progress, if any (graceful shutdown). */
+  async idle(): Promise<void> {
+    await this.queue;
+  }
+
+  /** Settles the hits waiting for this sample with its verdict. */
+  async recordVerdict(verdict: StoredVerdict): Promise<SweepReport> {
+    const queries = this.deps.queries ?? { run: async () => ({ ok: false as const, error: "unused", attempts: [] }) };
+    return recordVerdict(verdict, await this.planSource(), { ...this.deps, queries });
+  }
+
+  hits(filter: { ruleId?: string; status?: HitStatus } = {}): Promise<HitRecord[]> {
+    return this.deps.state
+      .hits(filter.ruleId)
+      .then((hits) => hits.filter((h) => !filter.status || h.status === filter.status));
+  }
+
+  incidents(): Promise<LocalIncident[]> {
+    return this.deps.state.incidents();
+  }
+}
+
+/** Receives samples (streamed, size-limited, hash-checked), stores them by SHA-256, scans them, settles hits. */
+export class SampleService {
+  constructor(
+    private readonly store: SampleStore,
+    private readonly state: HuntState,
+    private readonly hunt: HuntService,
+    private readonly scanner: (() => Promise<SampleScanner>) | undefined,
+    private readonly options: { readonly maxBytes: number; readonly clock: () => Date },
+  ) {}
+
+  get canScan(): boolean {
+    return this.scanner !== undefined;
+  }
+
+  async upload(stream: Readable, options: { sha256?: string } = {}): Promise<UploadResult> {
+    const spooled = await spoolSample(stream, {
+      maxBytes: this.options.maxBytes,
+      ...(options.sha256 ? { claimedSha256: options.sha256 } : {}),
+    });
+    try {
+      const created = await this.store.putFile(spooled.sha256, spooled.path);
+      const scanned = await this.scanAndRecord(spooled.sha256, spooled.path);
+      return { sha256: spooled.sha256, size: spooled.size, created, ...scanned };
+    } finally {
+      await spooled.cleanup();
+    }
+  }
+
+  /** Scans a stream without storing it. */
+  async scan(stream: Readable): Promise<Verdict> {
+    const scanner = await this.requireScanner();
+    const spooled = await spoolSample(stream, { maxBytes: this.options.maxBytes });
+    try {
+      return await scanner.scanFile(spooled.path);
+    } finally {
+      await spooled.cleanup();
+    }
+  }
+
+  /**
+   * A sample that arrived in storage directly (the blob trigger): scanned unless its verdict is known already
+   * (an HTTP upload scans before the trigger fires). Undefined when the store does not hold it.
+   */
+  async processStored(sha256: string): Promise<UploadResult | undefined> {
+    const sha = normaliseSha256(sha256, "blob name");
+    const known = await this.state.verdict(sha);
+    const info = await this.store.info(sha);
+    if (!info) return undefined;
+    if (known) return { sha256: sha, size: info.size, created: false };
+    const scanned = await this.store.withFile(sha, (file) => this.scanAndRecord(sha, file));
+    return { sha256: sha, size: info.size, created: false, ...scanned };
+  }
+
+  async report(sha256: string): Promise<SampleReport> {
+    const sha = normaliseSha256(sha256);
+    const [info, verdict]: [SampleInfo | undefined, StoredVerdict | undefined] = await Promise.all([
+      this.store.info(sha),
+      this.state.verdict(sha),
+    ]);
+    return {
+      sha256: sha,
+      stored: info !== undefined,
+      ...(info ? { size: info.size } : {}),
+      ...(verdict ? { verdict } : {}),
+    };
+  }
+
+  private async scanAndRecord(sha256: string, file: string): Promise<Pick<UploadResult, "verdict" | "resolution">> {
+    if (!this.scanner) return {};
+    const scanner = await this.scanner();
+    const verdict = await scanner.scanFile(file);
+    const stored = storedVerdictOf(verdict, this.options.clock());
+    if (!stored || stored.sha256 !== sha256) return { verdict };
+    await this.store.annotate(sha256, {
+      verdict: verdict.verdict,
+      rules: stored.matches.map((m) => m.rule).join(" "),
+      scannedat: stored.scannedAt,
+      ruleset: verdict.ruleset,
+    });
+    const resolution = await this.hunt.recordVerdict(stored);
+    return { verdict, resolution };
+  }
+
+  private async requireScanner(): Promise<SampleScanner> {
+    if (!this.scanner) throw new NotAvailableError("no YARA scanner is configured");
+    return this.scanner();
+  }
+}

@@ -1,0 +1,42 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { kqlFilePlans, yaraRuleNames } from "../../src/server/plans.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-plans-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("hunt plans", () => {
+  it("reads YARA rule names, not words in comments or strings", () => {
+    const source = `// rule commented_out { }
+/* rule also_not */
+private rule helper { condition: true }
+global private rule g { strings: $a = "rule fake // x" condition: $a }
+rule Real_One : tag { condition: helper }`;
+    expect(yaraRuleNames(source)).toEqual(["helper", "g", "Real_One"]);
+  });
+
+  it("joins the rule files with their generated KQL, for the targets hunted, gate names resolved", async () => {
+    const kql = path.join(dir, "kql");
+    mkdirSync(path.join(kql, "shm-creation"), { recursive: true });
+    writeFileSync(path.join(kql, "shm-creation", "defender.kql"), "DeviceFileEvents | take 1");
+    writeFileSync(path.join(kql, "shm-creation", "asim.kql"), "_Im_FileEvent | take 1");
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (_f: object, m: string) => warnings.push(m) };
+    const plans = await kqlFilePlans(path.join(repoRoot, "rules"), kql, ["defender"], logger);
+    expect(plans.map((p) => [p.rule.name, p.target, p.query])).toEqual([
+      [expect.stringMatching(/shared.memory/i), "defender", "DeviceFileEvents | take 1"],
+    ]);
+    const [creation] = plans;
+    expect(creation?.rule).toMatchObject({ intervalMs: 300_000, maxSignals: 100 });
+    expect(creation?.rule.gate).toMatchObject({
+      mode: "require",
+      yaraRules: ["shm-creation.yar", "apt_nix_elf_Derusbi_Linux_SharedMemCreation"],
+      pendingTimeoutMs: 24 * 3_600_000,
+    });
+    // shm-execution has no generated KQL in this directory: said, not silently dropped.
+    expect(warnings.some((w) => w.includes("no generated KQL"))).toBe(true);
+  });
+});

@@ -1,0 +1,261 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HuntRule } from "../../src/hunt/index.js";
+import { buildServer } from "../../src/server/app.js";
+import { createServices } from "../../src/server/compose.js";
+import { loadConfig } from "../../src/server/config.js";
+import { withYaraRuleNames } from "../../src/server/plans.js";
+import type { Services } from "../../src/server/services.js";
+import { buildShmgetElf } from "../../src/yara/fixtures.js";
+import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+const SECRET = "k3y-that-must-never-be-logged-0123456789";
+const gatedBase = huntRule({
+  id: "9d6f0e5b-0000-4000-8000-000000000002",
+  name: "Shared memory creation",
+  gate: { mode: "require", yaraRules: ["shm-creation.yar"], pendingTimeoutMs: 24 * 3_600_000 },
+});
+
+let gated: HuntRule;
+let dir: string;
+let elf: Buffer;
+let elfSha: string;
+let services: Services;
+let app: FastifyInstance;
+let logs = "";
+const table = new EventTable();
+const time = clock("2026-03-01T10:00:00Z");
+
+beforeAll(async () => {
+  gated = await withYaraRuleNames(gatedBase, [{ path: path.join(repoRoot, "rules", "shm-creation.yar") }]);
+  dir = mkdtempSync(path.join(tmpdir(), "shmhunt-server-"));
+  elf = readFileSync(await buildShmgetElf(dir, "-O2"));
+  elfSha = createHash("sha256").update(elf).digest("hex");
+  const config = loadConfig(
+    {
+      SHMHUNT_DATA_DIR: dir,
+      SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
+      SHMHUNT_MAX_SAMPLE_BYTES: String(1024 * 1024),
+      SHMHUNT_MAX_BODY_BYTES: "4096",
+    },
+    repoRoot,
+  );
+  services = await createServices(config, { queries: table, plans: async () => [plan(gated)], clock: time.now });
+  const stream = new PassThrough();
+  stream.on("data", (chunk: Buffer) => {
+    logs += chunk.toString();
+  });
+  app = await buildServer(services, {
+    host: "127.0.0.1",
+    apiKeys: [SECRET],
+    maxBodyBytes: config.maxBodyBytes,
+    maxSampleBytes: config.maxSampleBytes,
+    logger: { level: "info", stream },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await services?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const auth = { "x-api-key": SECRET };
+
+describe("fastify host", () => {
+  it("serves health without a key and everything else only with one", async () => {
+    const health = await app.inject({ method: "GET", url: "/health" });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({
+      status: "ok",
+      backends: { state: "local", samples: "local", alerts: "local" },
+    });
+    expect((await app.inject({ method: "GET", url: "/incidents" })).statusCode).toBe(401);
+    expect(
+      (await app.inject({ method: "GET", url: "/incidents", headers: { "x-api-key": "wrong-key-0123456789" } }))
+        .statusCode,
+    ).toBe(401);
+    expect(
+      (await app.inject({ method: "GET", url: "/incidents", headers: { authorization: `ApiKey ${SECRET}` } }))
+        .statusCode,
+    ).toBe(200);
+  });
+
+  it("publishes an OpenAPI document and its UI", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/openapi.json", headers: auth })).json();
+    expect(doc.openapi).toBe("3.0.3");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/health",
+        "/translate",
+        "/deploy/plan",
+        "/deploy/apply",
+        "/hunt/run",
+        "/samples",
+        "/samples/{sha256}",
+        "/scan",
+        "/incidents",
+      ]),
+    );
+    expect(doc.components.securitySchemes.apiKey).toMatchObject({ in: "header", name: "x-api-key" });
+    const ui = await app.inject({ method: "GET", url: "/docs/", headers: auth });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain("swagger");
+  });
+
+  it("answers 501 with a reason for the stages not plugged in", async () => {
+    const translate = await app.inject({
+      method: "POST",
+      url: "/translate",
+      headers: auth,
+      payload: { target: "defender", eql: "process where true" },
+    });
+    expect(translate.statusCode).toBe(501);
+    expect(translate.json().message).toMatch(/translation/);
+    expect((await app.inject({ method: "POST", url: "/deploy/plan", headers: auth, payload: {} })).statusCode).toBe(
+      501,
+    );
+  });
+
+  it("validates request bodies against their schemas", async () => {
+    const bad = await app.inject({
+      method: "POST",
+      url: "/translate",
+      headers: auth,
+      payload: { target: "splunk", eql: "x" },
+    });
+    expect(bad.statusCode).toBe(400);
+    const big = await app.inject({
+      method: "POST",
+      url: "/hunt/run",
+      headers: auth,
+      payload: { ruleId: "x".repeat(5000) },
+    });
+    expect(big.statusCode).toBe(413);
+  });
+
+  it("runs the whole loop: hunt, pending hit, sample upload, YARA match, local incident", async () => {
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: elfSha.toUpperCase(), DeviceName: "db-02" }));
+    const run = await app.inject({ method: "POST", url: "/hunt/run", headers: auth, payload: {} });
+    expect(run.statusCode).toBe(200);
+    expect(run.json().runs[0]).toMatchObject({ status: "completed", counts: { rows: 1, pending: 1, alerted: 0 } });
+    const pending = await app.inject({ method: "GET", url: "/hits?status=pending", headers: auth });
+    expect(pending.json().hits).toHaveLength(1);
+
+    const upload = await app.inject({
+      method: "POST",
+      url: `/samples?sha256=${elfSha}`,
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      payload: elf,
+    });
+    expect(upload.statusCode).toBe(201);
+    const body = upload.json();
+    expect(body).toMatchObject({ sha256: elfSha, size: elf.length, created: true, resolution: { alerted: 1 } });
+    expect(body.verdict.verdict).toBe("match");
+    expect(body.verdict.matches[0].strings.length).toBeGreaterThan(0);
+
+    const incidents = (await app.inject({ method: "GET", url: "/incidents", headers: auth })).json().incidents;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0].title).toBe("Shared memory creation on db-02");
+    expect(incidents[0].labels).toContain("verdict:match");
+    const one = await app.inject({ method: "GET", url: `/incidents/${incidents[0].id}`, headers: auth });
+    expect(one.json().hitKey).toBe(incidents[0].hitKey);
+
+    const report = (await app.inject({ method: "GET", url: `/samples/${elfSha}`, headers: auth })).json();
+    expect(report).toMatchObject({ sha256: elfSha, stored: true, size: elf.length, verdict: { sha256: elfSha } });
+    const again = await app.inject({
+      method: "POST",
+      url: "/samples",
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      payload: elf,
+    });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ created: false, resolution: { examined: 0 } });
+    expect((await app.inject({ method: "GET", url: "/incidents", headers: auth })).json().incidents).toHaveLength(1);
+  });
+
+  it("closes a hit as benign when its sample is clean", async () => {
+    const clean = Buffer.from("#!/bin/sh\necho not elf\n");
+    const sha = createHash("sha256").update(clean).digest("hex");
+    time.set("2026-03-01T10:05:00Z");
+    table.add(execEvent("2026-03-01T10:03:00Z", { SHA256: sha }));
+    await app.inject({ method: "POST", url: "/hunt/run", headers: auth, payload: {} });
+    const upload = await app.inject({
+      method: "POST",
+      url: "/samples",
+      headers: { ...auth, "content-type": "application/octet-stream", "x-sample-sha256": sha },
+      payload: clean,
+    });
+    expect(upload.json()).toMatchObject({ verdict: { verdict: "no-match" }, resolution: { benign: 1 } });
+    const benign = (await app.inject({ method: "GET", url: "/hits?status=benign", headers: auth })).json().hits;
+    expect(benign).toHaveLength(1);
+    expect(benign[0].reason).toMatch(/matched none/);
+  });
+
+  it("refuses a sample whose hash is not the claimed one, or that is too large", async () => {
+    const wrong = await app.inject({
+      method: "POST",
+      url: `/samples?sha256=${"0".repeat(64)}`,
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      payload: Buffer.from("abc"),
+    });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().code).toBe("SAMPLE_HASH_MISMATCH");
+    const big = await app.inject({
+      method: "POST",
+      url: "/samples",
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      payload: Buffer.alloc(2 * 1024 * 1024),
+    });
+    expect(big.statusCode).toBe(413);
+    // Without a Content-Length (chunked), the limit holds while streaming.
+    const stream = new PassThrough();
+    const pending = app.inject({
+      method: "POST",
+      url: "/samples",
+      headers: { ...auth, "content-type": "application/octet-stream", "transfer-encoding": "chunked" },
+      payload: stream,
+    });
+    for (let i = 0; i < 40; i++) stream.write(Buffer.alloc(64 * 1024));
+    stream.end();
+    expect((await pending).statusCode).toBe(413);
+    expect((await app.inject({ method: "GET", url: `/samples/${"0".repeat(64)}`, headers: auth })).statusCode).toBe(
+      404,
+    );
+    expect((await app.inject({ method: "GET", url: "/samples/not-a-hash", headers: auth })).statusCode).toBe(400);
+  });
+
+  it("scans bytes without storing them", async () => {
+    const scan = await app.inject({
+      method: "POST",
+      url: "/scan",
+      headers: { ...auth, "content-type": "application/octet-stream" },
+      payload: elf,
+    });
+    expect(scan.statusCode).toBe(200);
+    expect(scan.json()).toMatchObject({ verdict: "match", sha256: elfSha });
+  });
+
+  it("never writes a key into its logs", async () => {
+    await app.inject({
+      method: "GET",
+      url: `/incidents?code=${SECRET}`,
+      headers: { authorization: `ApiKey ${SECRET}` },
+    });
+    expect(logs).toContain('"url":"/incidents?code=…"');
+    expect(logs.length).toBeGreaterThan(1000);
+    expect(logs).not.toContain(SECRET);
+  });
+
+  it("refuses to be built for a non-loopback address without authentication", async () => {
+    await expect(
+      buildServer(services, { host: "0.0.0.0", apiKeys: [], maxBodyBytes: 1024, maxSampleBytes: 1024 }),
+    ).rejects.toThrow(/SHMHUNT_API_KEYS/);
+  });
+});
