@@ -69,7 +69,13 @@ function languageOf(type: RuleType, declared: string | undefined): RuleLanguage 
 }
 
 /** Parses and checks one rule file's text. Pure: no file system access (see loadRuleFile). */
-export function loadRuleText(file: string, source: string): RuleFileResult & { readonly idSpan?: Span } {
+export function loadRuleText(file: string, source: string): RuleFileResult {
+  const { idSpan: _idSpan, ...result } = checkRuleText(file, source);
+  return result;
+}
+
+/** loadRuleText, plus where the rule_id is (for the duplicate-id check across files). */
+function checkRuleText(file: string, source: string): RuleFileResult & { readonly idSpan?: Span } {
   const parsed = parseTomlDocument(file, source);
   if (!parsed.document) return { diagnostics: parsed.diagnostics };
   const document = parsed.document;
@@ -216,7 +222,7 @@ async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResul
       },
     };
   }
-  const { idSpan, ...result } = loadRuleText(file, source);
+  const { idSpan, ...result } = checkRuleText(file, source);
   if (!result.rule) return { result, ...(idSpan ? { idSpan } : {}) };
   const missing: Diagnostic[] = [];
   const yara = result.rule.settings.sampleGate.yara;
