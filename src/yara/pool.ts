@@ -145,8 +145,7 @@ export class ScanPool {
     void worker.ready.then(() => {
       if (worker.dead || !worker.inflight.includes(pending)) return;
       if (worker.rulesId !== job.rules.id) this.sendRules(worker, job.rules);
-      const scan: ToWorker = { type: "scan", jobId: pending.jobId, target: job.target, limits: job.limits };
-      worker.child.send(scan);
+      send(worker, { type: "scan", jobId: pending.jobId, target: job.target, limits: job.limits });
       if (worker.inflight[0] === pending) this.startTimer(worker);
     });
   }
@@ -172,7 +171,7 @@ export class ScanPool {
       externals: rules.externals,
       ...(rules.serialized ? { serialized: rules.serialized } : {}),
     };
-    worker.child.send(message);
+    send(worker, message);
     worker.rulesId = rules.id;
   }
 
@@ -252,6 +251,21 @@ function crashReason(
   const detail = panic ? `: ${panic[1]?.trim()}` : "";
   const how = signal ? `signal ${signal}` : `exit code ${String(code)}`;
   return `YARA-X crashed while scanning this sample (scan worker died with ${how}${detail}); the worker was replaced`;
+}
+
+/**
+ * Sends to a worker. A worker that died in between cannot take it: its 'exit' handler fails or requeues what it
+ * held, so a failed send is dropped here rather than thrown (an unhandled rejection would end the service).
+ */
+function send(worker: Worker, message: ToWorker): void {
+  if (!worker.child.connected) return;
+  try {
+    worker.child.send(message, (error) => {
+      if (error) worker.child.kill("SIGKILL");
+    });
+  } catch {
+    worker.child.kill("SIGKILL");
+  }
 }
 
 function lastLine(text: string): string {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { lstat, rm } from "node:fs/promises";
+import { lstat, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -98,43 +98,48 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async scanBuffer(data) {
       const rules = await currentRules();
-      return pool.run({ target: { kind: "bytes", data }, limits, rules, knownSize: data.length });
+      if (data.length <= INLINE_BUFFER_LIMIT || data.length > limits.maxSampleSize) {
+        return pool.run({ target: { kind: "bytes", data }, limits, rules, knownSize: data.length });
+      }
+      // Large buffers go through a private temporary file (written off the event loop) rather than being
+      // serialised into the IPC channel on this thread.
+      return withSpool(async (spool) => {
+        await writeFile(spool, data, { mode: 0o600, flag: "wx" });
+        const { path: _spool, ...verdict } = await scanResolvedFile(rules, spool, spool, data.length);
+        return verdict;
+      });
     },
 
     async scanStream(stream) {
       const rules = await currentRules();
-      const spool = path.join(os.tmpdir(), `shmhunt-sample-${randomUUID()}`);
       let written = 0;
-      try {
-        const limit = async function* (source: AsyncIterable<Uint8Array>) {
-          for await (const chunk of source) {
-            written += chunk.length;
-            if (written > limits.maxSampleSize) throw new SampleTooLarge(written);
-            yield chunk;
-          }
-        };
-        await pipeline(stream, limit, createWriteStream(spool, { mode: 0o600, flags: "wx" }));
-        const verdict = await scanResolvedFile(rules, spool, spool, written);
-        const { path: _spoolPath, ...withoutPath } = verdict;
-        return withoutPath;
-      } catch (error) {
-        if (error instanceof SampleTooLarge) {
-          return {
-            verdict: "skipped",
-            sha256: null,
-            size: error.size,
-            matches: [],
-            error: {
-              code: Codes.YaraLimit,
-              message: `sample is over the maximum sample size of ${limits.maxSampleSize} bytes (stopped reading at ${error.size})`,
-            },
-            ruleset: rules.id,
-            durationMs: 0,
-          };
+      const limit = async function* (source: AsyncIterable<Uint8Array>) {
+        for await (const chunk of source) {
+          written += chunk.length;
+          if (written > limits.maxSampleSize) throw new SampleTooLarge(written);
+          yield chunk;
         }
-        throw error;
-      } finally {
-        await rm(spool, { force: true });
+      };
+      try {
+        return await withSpool(async (spool) => {
+          await pipeline(stream, limit, createWriteStream(spool, { mode: 0o600, flags: "wx" }));
+          const { path: _spool, ...verdict } = await scanResolvedFile(rules, spool, spool, written);
+          return verdict;
+        });
+      } catch (error) {
+        if (!(error instanceof SampleTooLarge)) throw error;
+        return {
+          verdict: "skipped",
+          sha256: null,
+          size: error.size,
+          matches: [],
+          error: {
+            code: Codes.YaraLimit,
+            message: `sample is over the maximum sample size of ${limits.maxSampleSize} bytes (stopped reading at ${error.size})`,
+          },
+          ruleset: rules.id,
+          durationMs: 0,
+        };
       }
     },
 
@@ -167,6 +172,19 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     },
   };
   return scanner;
+}
+
+/** Buffers up to this size travel to the worker inside the IPC message; larger ones through a temporary file. */
+const INLINE_BUFFER_LIMIT = 4 * 1024 * 1024;
+
+/** Runs `use` with a fresh private path in os.tmpdir(), removed afterwards whatever happens. */
+async function withSpool<T>(use: (spool: string) => Promise<T>): Promise<T> {
+  const spool = path.join(os.tmpdir(), `shmhunt-sample-${randomUUID()}`);
+  try {
+    return await use(spool);
+  } finally {
+    await rm(spool, { force: true });
+  }
 }
 
 class SampleTooLarge extends Error {

@@ -135,6 +135,11 @@ describe("scanning samples with the seed rule", () => {
     expect(fromStream.path).toBeUndefined();
     expect(strip(fromStream)).toEqual(strip({ ...fromFile, path: undefined }));
     expect(strip(await scanner.scanBuffer(bytes))).toEqual(strip({ ...fromFile, path: undefined }));
+    // A large buffer (spooled through a temporary file) gives the same verdict shape, without a path.
+    const large = Buffer.concat([bytes, Buffer.alloc(5 * 1024 * 1024)]);
+    const verdict = await scanner.scanBuffer(large);
+    expect(verdict).toMatchObject({ verdict: "match", size: large.length, sha256: sha256(large) });
+    expect(verdict.path).toBeUndefined();
   });
 
   it("hashes only matching samples when asked to (sha256: on-match)", async () => {
