@@ -17,6 +17,7 @@ import {
   opt,
   req,
   type Schema,
+  type StringCheck,
   str,
   table,
 } from "./schema.js";
@@ -46,8 +47,18 @@ const attackRef = (idPattern: RegExp, expected: string): Schema =>
   });
 
 const subtechnique = attackRef(/^T\d{4}\.\d{3}$/, "a sub-technique id like T1059.004");
+const techniqueId: StringCheck = (value) => {
+  if (/^T\d{4}$/.test(value)) return undefined;
+  const sub = /^T\d{4}\.\d{3}$/.test(value)
+    ? ` (${value} is a sub-technique: list it under [[rule.threat.technique.subtechnique]] of ${value.slice(0, 5)})`
+    : "";
+  return {
+    message: `must be a technique id like T1059, not ${JSON.stringify(value)}${sub}`,
+    code: Codes.RuleThreatMismatch,
+  };
+};
 const technique = table({
-  id: req(str(matching(/^T\d{4}$/, "a technique id like T1059", Codes.RuleThreatMismatch))),
+  id: req(str(techniqueId)),
   name: req(str()),
   reference: opt(str()),
   subtechnique: opt(arrayOf(subtechnique)),

@@ -174,3 +174,17 @@ describe("text fields", () => {
     expect(rule?.falsePositives).toEqual(["First line,\n  indented more."]);
   });
 });
+
+describe("technique ids", () => {
+  it("explains where a sub-technique id belongs", () => {
+    const source = `[metadata]\ncreation_date = "2026/01/01"\nmaturity = "production"\nupdated_date = "2026/01/01"\n[rule]\nauthor = ["t"]\ndescription = "d"\nname = "n"\nrisk_score = 1\nrule_id = "0b6f3a52-1c1e-4d9e-8a0e-5d7c2f9e4b12"\nseverity = "low"\ntype = "query"\nlanguage = "kuery"\nquery = "a:b"\n[[rule.threat]]\nframework = "MITRE ATT&CK"\n[[rule.threat.technique]]\nid = "T1059.004"\nname = "Unix Shell"\n[rule.threat.tactic]\nid = "TA0002"\nname = "Execution"\n`;
+    const { diagnostics } = loadRuleText("sub.toml", source);
+    expect(diagnostics.map((d) => [d.field, d.span?.start.line, d.message])).toEqual([
+      [
+        "rule.threat[0].technique[0].id",
+        18,
+        'must be a technique id like T1059, not "T1059.004" (T1059.004 is a sub-technique: list it under [[rule.threat.technique.subtechnique]] of T1059)',
+      ],
+    ]);
+  });
+});
