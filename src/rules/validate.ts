@@ -9,6 +9,7 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Codes, type Diagnostic, hasErrors } from "../diagnostics/index.js";
+import { defaultRulesDir } from "../yara/rules-location.js";
 import { loadRules } from "./loader.js";
 import type { LoadedRule } from "./types.js";
 
@@ -92,9 +93,9 @@ export interface ValidateOptions {
   readonly ruleChecks?: readonly RuleCheck[];
 }
 
-/** What `shmhunt validate` checks when given no paths: the rules directory. */
+/** What `shmhunt validate` checks when given no paths: ./rules, else the rules shipped with shmhunt. */
 export function defaultValidatePaths(cwd: string = process.cwd()): string[] {
-  return [path.join(cwd, "rules")];
+  return [defaultRulesDir(cwd)];
 }
 
 /**
