@@ -1,0 +1,169 @@
+/**
+ * Azure Functions handlers: thin adapters from HttpRequest / timer / blob triggers to the same services the
+ * fastify host calls. No logic lives here beyond reading the request and shaping the response.
+ */
+import { Readable } from "node:stream";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
+import { getServices } from "./runtime.js";
+
+const TARGETS = new Set(["defender", "asim", "auditd"]);
+
+export async function health(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const services = await getServices();
+    return { status: "ok", backends: services.backends };
+  });
+}
+
+export async function translate(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const body = (await readJson(request)) as { target?: unknown; eql?: unknown; rule?: unknown };
+    const { BadRequestError, NotAvailableError } = await import("../src/server/errors.js");
+    if (typeof body.target !== "string" || !TARGETS.has(body.target)) {
+      throw new BadRequestError("body.target must be one of defender, asim, auditd");
+    }
+    if (typeof body.eql !== "string" && typeof body.rule !== "string") {
+      throw new BadRequestError("body.eql (a query) or body.rule (a rule file) is required");
+    }
+    const services = await getServices();
+    if (!services.translate) throw new NotAvailableError("translation is not available in this build");
+    return services.translate.translate({
+      target: body.target,
+      ...(typeof body.eql === "string" ? { eql: body.eql } : {}),
+      ...(typeof body.rule === "string" ? { rule: body.rule } : {}),
+    });
+  });
+}
+
+/** POST /api/deploy?mode=plan|apply[&prune=true] */
+export async function deploy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const { BadRequestError, NotAvailableError } = await import("../src/server/errors.js");
+    const mode = request.query.get("mode") ?? "plan";
+    if (mode !== "plan" && mode !== "apply") throw new BadRequestError("mode must be plan or apply");
+    const prune = request.query.get("prune") === "true";
+    const services = await getServices();
+    if (!services.deploy)
+      throw new NotAvailableError("deploy needs a Sentinel workspace and the deploy stage; not configured");
+    return mode === "plan" ? services.deploy.plan({ prune }) : services.deploy.apply({ prune });
+  });
+}
+
+/** POST /api/scan with the sample as the raw body: the verdict, nothing stored. */
+export async function scan(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const services = await getServices();
+    return services.samples.scan(await bodyStream(request, services.config.maxSampleBytes));
+  });
+}
+
+/** POST /api/samples[?sha256=…] with the sample as the raw body: stored by SHA-256, scanned, hits settled. */
+export async function samples(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const services = await getServices();
+    const claimed = request.query.get("sha256") ?? request.headers.get("x-sample-sha256") ?? undefined;
+    const result = await services.samples.upload(
+      await bodyStream(request, services.config.maxSampleBytes),
+      claimed ? { sha256: claimed } : {},
+    );
+    return new WithStatus(result.created ? 201 : 200, result);
+  });
+}
+
+/** GET /api/samples/{sha256}: the sample's verdict. */
+export async function sampleVerdict(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(async () => {
+    const services = await getServices();
+    const report = await services.samples.report(request.params.sha256 ?? "");
+    if (!report.stored && !report.verdict) {
+      const { NotFoundError } = await import("../src/server/errors.js");
+      throw new NotFoundError(`no sample ${report.sha256}`);
+    }
+    return report;
+  });
+}
+
+/** The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. */
+export async function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
+  const services = await getServices();
+  const report = await services.hunt.run();
+  const failed = report.runs.filter((r) => r.status === "failed");
+  context.log(
+    JSON.stringify({
+      event: "hunt",
+      pastDue: timer.isPastDue,
+      runs: report.runs.length,
+      failed: failed.length,
+      sweep: report.sweep,
+    }),
+  );
+  for (const run of failed) context.warn(`hunt ${run.ruleId}/${run.target} failed: ${run.error}`);
+}
+
+/** The blob trigger on the samples container: a sample written there directly is scanned on arrival. */
+export async function sampleArrived(blob: unknown, context: InvocationContext): Promise<void> {
+  const services = await getServices();
+  const name = String(context.triggerMetadata?.name ?? "");
+  if (/^[0-9a-fA-F]{64}$/.test(name)) {
+    const result = await services.samples.processStored(name);
+    context.log(
+      JSON.stringify({
+        event: "sample",
+        name,
+        scanned: result?.verdict?.verdict ?? "known",
+        resolution: result?.resolution,
+      }),
+    );
+    return;
+  }
+  // Not named by its hash: store it under its hash (the content is what the trigger handed us) and scan it.
+  const bytes = Buffer.isBuffer(blob) ? blob : Buffer.from(blob as Uint8Array);
+  const result = await services.samples.upload(Readable.from([bytes]));
+  context.log(
+    JSON.stringify({ event: "sample", name, sha256: result.sha256, scanned: result.verdict?.verdict ?? "none" }),
+  );
+}
+
+/** A handler result with a status other than 200. */
+class WithStatus {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> {
+  try {
+    const result = await work();
+    if (result instanceof WithStatus) return { status: result.status, jsonBody: result.body };
+    return { status: 200, jsonBody: result };
+  } catch (error) {
+    const { errorResponse } = await import("../src/server/errors.js");
+    const { status, body } = errorResponse(error);
+    return { status, jsonBody: body };
+  }
+}
+
+async function readJson(request: HttpRequest): Promise<Record<string, unknown>> {
+  const { BadRequestError } = await import("../src/server/errors.js");
+  const text = await request.text();
+  if (text.length > 1024 * 1024) throw new BadRequestError("request body too large", 413);
+  try {
+    const value = JSON.parse(text || "{}");
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
+    return value as Record<string, unknown>;
+  } catch {
+    throw new BadRequestError("the body must be a JSON object");
+  }
+}
+
+/** The request body as a Node stream (not read into memory here); refused early when it says it is too big. */
+async function bodyStream(request: HttpRequest, maxBytes: number): Promise<Readable> {
+  const length = Number(request.headers.get("content-length"));
+  if (Number.isFinite(length) && length > maxBytes) {
+    const { SampleError } = await import("../src/store/spool.js");
+    throw new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${maxBytes} bytes`);
+  }
+  return request.body ? Readable.fromWeb(request.body as WebReadableStream<Uint8Array>) : Readable.from([]);
+}

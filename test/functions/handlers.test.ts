@@ -1,0 +1,214 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  deploy,
+  health,
+  huntTimer,
+  sampleArrived,
+  samples,
+  sampleVerdict,
+  scan,
+  translate,
+} from "../../functions/handlers.js";
+import { setServices } from "../../functions/runtime.js";
+import { createServices } from "../../src/server/compose.js";
+import { loadConfig } from "../../src/server/config.js";
+import { withYaraRuleNames } from "../../src/server/plans.js";
+import type { Services } from "../../src/server/services.js";
+import { buildShmgetElf } from "../../src/yara/fixtures.js";
+import { type Azurite, startAzurite } from "../support/azurite.js";
+import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+let azurite: Azurite;
+let services: Services;
+let dir: string;
+let elf: Buffer;
+let elfSha: string;
+const table = new EventTable();
+const time = clock("2026-03-01T10:00:00Z");
+const logs: string[] = [];
+
+function context(name: string, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
+  return new InvocationContext({
+    functionName: name,
+    triggerMetadata,
+    logHandler: (_level, ...args) => logs.push(args.map(String).join(" ")),
+  });
+}
+
+beforeAll(async () => {
+  azurite = await startAzurite();
+  dir = mkdtempSync(path.join(tmpdir(), "shmhunt-functions-"));
+  elf = readFileSync(await buildShmgetElf(dir, "-Os"));
+  elfSha = createHash("sha256").update(elf).digest("hex");
+  const config = loadConfig(
+    {
+      SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
+      SHMHUNT_MAX_SAMPLE_BYTES: String(1024 * 1024),
+    },
+    repoRoot,
+  );
+  const rule = await withYaraRuleNames(
+    huntRule({
+      id: "9d6f0e5b-0000-4000-8000-000000000002",
+      name: "Shared memory creation",
+      gate: { mode: "require", yaraRules: ["shm-creation.yar"], pendingTimeoutMs: 3_600_000 },
+    }),
+    [{ path: path.join(repoRoot, "rules", "shm-creation.yar") }],
+  );
+  services = await createServices(config, { queries: table, plans: async () => [plan(rule)], clock: time.now });
+  setServices(services);
+});
+
+afterAll(async () => {
+  setServices(undefined);
+  await services?.close();
+  await azurite?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("Azure Functions handlers (Azurite Blob + Table)", () => {
+  it("health names the Azure backends", async () => {
+    const response = await health(
+      new HttpRequest({ method: "GET", url: "http://localhost/api/health" }),
+      context("health"),
+    );
+    expect(response).toMatchObject({
+      status: 200,
+      jsonBody: { status: "ok", backends: { state: "table", samples: "blob" } },
+    });
+  });
+
+  it("translate and deploy answer 501 until their stages are plugged in, and 400 on bad input", async () => {
+    const bad = await translate(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/translate", body: { string: '{"target":"x"}' } }),
+      context("translate"),
+    );
+    expect(bad.status).toBe(400);
+    const notJson = await translate(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/translate", body: { string: "{" } }),
+      context("translate"),
+    );
+    expect(notJson.status).toBe(400);
+    const ok = await translate(
+      new HttpRequest({
+        method: "POST",
+        url: "http://localhost/api/translate",
+        body: { string: JSON.stringify({ target: "defender", eql: "process where true" }) },
+      }),
+      context("translate"),
+    );
+    expect(ok.status).toBe(501);
+    const plan = await deploy(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/deploy?mode=plan" }),
+      context("deploy"),
+    );
+    expect(plan.status).toBe(501);
+    const wrong = await deploy(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/deploy?mode=destroy" }),
+      context("deploy"),
+    );
+    expect(wrong.status).toBe(400);
+  });
+
+  it("timer → pending hit; HTTP upload → stored in Blob, scanned, hit alerted", async () => {
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: elfSha }));
+    await huntTimer({ isPastDue: false } as Timer, context("hunt"));
+    expect(logs.some((l) => l.includes('"event":"hunt"') && l.includes('"failed":0'))).toBe(true);
+    expect(await services.hunt.hits({ status: "pending" })).toHaveLength(1);
+
+    const upload = await samples(
+      new HttpRequest({ method: "POST", url: `http://localhost/api/samples?sha256=${elfSha}`, body: { bytes: elf } }),
+      context("samples"),
+    );
+    expect(upload.status).toBe(201);
+    expect(upload.jsonBody).toMatchObject({
+      sha256: elfSha,
+      created: true,
+      verdict: { verdict: "match" },
+      resolution: { alerted: 1 },
+    });
+    expect(await services.hunt.incidents()).toHaveLength(1);
+
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+      .getContainerClient("samples")
+      .getBlobClient(elfSha);
+    const props = await blob.getProperties();
+    expect(props.contentLength).toBe(elf.length);
+    expect(props.metadata).toMatchObject({ verdict: "match", rules: "apt_nix_elf_Derusbi_Linux_SharedMemCreation" });
+
+    const verdict = await sampleVerdict(
+      new HttpRequest({ method: "GET", url: `http://localhost/api/samples/${elfSha}`, params: { sha256: elfSha } }),
+      context("sampleVerdict"),
+    );
+    expect(verdict).toMatchObject({ status: 200, jsonBody: { stored: true, verdict: { sha256: elfSha } } });
+    const missing = await sampleVerdict(
+      new HttpRequest({ method: "GET", url: "http://localhost/api/samples/x", params: { sha256: "0".repeat(64) } }),
+      context("sampleVerdict"),
+    );
+    expect(missing.status).toBe(404);
+  });
+
+  it("refuses an upload whose hash is not the claimed one, or over the size limit", async () => {
+    const wrong = await samples(
+      new HttpRequest({
+        method: "POST",
+        url: `http://localhost/api/samples?sha256=${"1".repeat(64)}`,
+        body: { bytes: elf },
+      }),
+      context("samples"),
+    );
+    expect(wrong).toMatchObject({ status: 422, jsonBody: { code: "SAMPLE_HASH_MISMATCH" } });
+    const big = await samples(
+      new HttpRequest({
+        method: "POST",
+        url: "http://localhost/api/samples",
+        body: { bytes: new Uint8Array(1024 * 1024 + 1) },
+      }),
+      context("samples"),
+    );
+    expect(big.status).toBe(413);
+  });
+
+  it("blob trigger: a sample written to the container is scanned on arrival and settles its hits", async () => {
+    // A second variant of the fixture: same rule, other bytes, other hash.
+    const other = Buffer.concat([elf, Buffer.from("trailer")]);
+    const sha = createHash("sha256").update(other).digest("hex");
+    time.set("2026-03-01T10:05:00Z");
+    table.add(execEvent("2026-03-01T10:03:00Z", { SHA256: sha, DeviceName: "app-07" }));
+    await huntTimer({ isPastDue: false } as Timer, context("hunt"));
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.getBlockBlobClient(sha).uploadData(other);
+    await sampleArrived(other, context("sampleArrived", { name: sha }));
+    expect((await services.samples.report(sha)).verdict?.matches.map((m) => m.rule)).toEqual([
+      "apt_nix_elf_Derusbi_Linux_SharedMemCreation",
+    ]);
+    const incidents = await services.hunt.incidents();
+    expect(incidents.map((i) => i.title)).toContain("Shared memory creation on app-07");
+    // A second delivery of the same blob (the trigger is at-least-once) changes nothing.
+    await sampleArrived(other, context("sampleArrived", { name: sha }));
+    expect(await services.hunt.incidents()).toHaveLength(incidents.length);
+  });
+
+  it("blob trigger: a blob not named by its hash is stored under its hash", async () => {
+    const data = Buffer.from("plain text, not a sample of anything");
+    const sha = createHash("sha256").update(data).digest("hex");
+    await sampleArrived(data, context("sampleArrived", { name: "upload-from-edr.bin" }));
+    expect(await services.samples.report(sha)).toMatchObject({ stored: true, verdict: { matches: [] } });
+  });
+
+  it("scan: a verdict without storing", async () => {
+    const response = await scan(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/scan", body: { bytes: elf } }),
+      context("scan"),
+    );
+    expect(response).toMatchObject({ status: 200, jsonBody: { verdict: "match", sha256: elfSha } });
+  });
+});
