@@ -52,7 +52,7 @@ export function isLoopback(host: string): boolean {
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServiceConfig {
-  const problems: string[] = [];
+  const problems: Array<{ field: string; message: string }> = [];
   const text = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
@@ -62,7 +62,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     if (raw === undefined) return fallback;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < min) {
-      problems.push(`${name} must be an integer ≥ ${min}, not ${JSON.stringify(raw)}`);
+      problems.push({ field: name, message: `must be an integer ≥ ${min}, not ${JSON.stringify(raw)}` });
       return fallback;
     }
     return value;
@@ -72,7 +72,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     if (raw === "0") return 0;
     const value = parseDuration(raw);
     if (value === undefined) {
-      problems.push(`${name} must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}`);
+      problems.push({ field: name, message: `must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}` });
       return parseDuration(fallback) ?? 0;
     }
     return value;
@@ -92,16 +92,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   const sentinelParts = ["SHMHUNT_SUBSCRIPTION_ID", "SHMHUNT_RESOURCE_GROUP", "SHMHUNT_WORKSPACE_NAME"].map(text);
   const [subscriptionId, resourceGroup, workspaceName] = sentinelParts;
   if (sentinelParts.some((p) => p !== undefined) && sentinelParts.some((p) => p === undefined)) {
-    problems.push(
-      "SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME go together: set all three or none",
-    );
+    problems.push({
+      field: "SHMHUNT_SUBSCRIPTION_ID",
+      message:
+        "SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME go together: set all three or none",
+    });
   }
   const workspaceId = text("SHMHUNT_WORKSPACE_ID");
   if (
     workspaceId !== undefined &&
     !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workspaceId)
   ) {
-    problems.push(`SHMHUNT_WORKSPACE_ID must be the workspace's id (a GUID), not ${JSON.stringify(workspaceId)}`);
+    problems.push({
+      field: "SHMHUNT_WORKSPACE_ID",
+      message: `must be the workspace's id (a GUID), not ${JSON.stringify(workspaceId)}`,
+    });
   }
 
   const host = text("SHMHUNT_HOST") ?? "127.0.0.1";
@@ -109,7 +114,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     .split(",")
     .map((k) => k.trim())
     .filter((k) => k.length > 0);
-  if (apiKeys.some((k) => k.length < 16)) problems.push("SHMHUNT_API_KEYS: every key must have at least 16 characters");
+  if (apiKeys.some((k) => k.length < 16)) {
+    problems.push({ field: "SHMHUNT_API_KEYS", message: "every key must have at least 16 characters" });
+  }
 
   const config: ServiceConfig = {
     host,
@@ -139,12 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   };
   if (problems.length > 0) {
     throw new DiagnosticError(
-      problems.map((message) => ({
-        code: Codes.SvcConfig,
-        severity: "error" as const,
-        message,
-        field: message.split(" ")[0],
-      })),
+      problems.map(({ field, message }) => ({ code: Codes.SvcConfig, severity: "error" as const, message, field })),
     );
   }
   return config;

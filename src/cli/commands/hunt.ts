@@ -1,12 +1,80 @@
 import type { Command } from "commander";
-import { CliError } from "../output.js";
+import type { HuntRunReport } from "../../hunt/run.js";
+import { CliError, createOutput, type Output } from "../output.js";
+
+interface HuntOptions {
+  once?: boolean;
+  force?: boolean;
+  rule?: string;
+  json?: boolean;
+}
 
 export function registerHunt(program: Command): void {
   program
     .command("hunt")
-    .description("(not built yet)")
-    .option("--json", "machine-readable output")
-    .action(() => {
-      throw new CliError("'hunt' is not built yet");
+    .description(
+      "run the hunts: on their schedule until stopped, or once with --once; settings from SHMHUNT_* (docs/service.md)",
+    )
+    .option("--once", "run the due hunts once, settle pending hits, and exit (1 when a hunt failed)")
+    .option("--force", "run every hunt now, due or not")
+    .option("--rule <id>", "only this rule")
+    .option("--json", "one JSON report per run (NDJSON)")
+    .action(async (options: HuntOptions) => {
+      const out = createOutput(options);
+      const [{ loadConfig }, { createServices }] = await Promise.all([
+        import("../../server/config.js"),
+        import("../../server/compose.js"),
+      ]);
+      const config = loadConfig(process.env);
+      const services = await createServices(config);
+      const runOnce = async () => {
+        const report = await services.hunt.run({
+          ...(options.force ? { force: true } : {}),
+          ...(options.rule ? { ruleId: options.rule } : {}),
+        });
+        print(out, report);
+        return report;
+      };
+      try {
+        if (options.once) {
+          const report = await runOnce();
+          const failed = report.runs.filter((r) => r.status === "failed");
+          if (failed.length > 0) {
+            throw new CliError(
+              `${failed.length} hunt(s) failed: ${failed.map((r) => `${r.ruleId}/${r.target}: ${r.error}`).join("; ")}`,
+            );
+          }
+          return;
+        }
+        const { startSchedule } = await import("../../server/scheduler.js");
+        const schedule = startSchedule(config.huntTickMs || 60_000, runOnce, (error) =>
+          out.info(`hunt failed: ${error instanceof Error ? error.message : String(error)}`),
+        );
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
+        });
+        await schedule.stop();
+      } finally {
+        await services.close();
+      }
     });
+}
+
+function print(out: Output, report: HuntRunReport): void {
+  for (const run of report.runs) {
+    const c = run.counts;
+    const text =
+      run.status === "completed"
+        ? `${run.ruleId} ${run.target}: ${c.rows} rows, ${c.new} new, ${c.duplicate} seen before, ${c.alerted} alerted, ${c.pending} pending, ${c.benign} benign, ${c.unverified} unverified, ${c.overflow} over max_signals (${run.window?.start} .. ${run.window?.end})${run.gap ? `; NOT covered: ${run.gap.start} .. ${run.gap.end}` : ""}`
+        : run.status === "not-due"
+          ? `${run.ruleId} ${run.target}: not due`
+          : `${run.ruleId} ${run.target}: FAILED: ${run.error}`;
+    out.record({ type: "run", ...run }, text);
+  }
+  const s = report.sweep;
+  out.record(
+    { type: "sweep", ...s },
+    `pending hits: ${s.examined} examined, ${s.alerted} alerted, ${s.benign} benign, ${s.unverified} unverified, ${s.stillPending} still waiting`,
+  );
 }
