@@ -1,0 +1,339 @@
+/**
+ * Built-in scalar functions. Each takes the compiled arguments and returns a closure, or undefined when the
+ * function is not supported (the caller then reports WS500 naming it).
+ */
+import type { Ctx, Fn } from "./context.js";
+import { ipv4InRange, ipv6InRange } from "./ip.js";
+import { regexMatch } from "./regex.js";
+import type { Compiled } from "./scalars.js";
+import {
+  isEmpty,
+  parseDatetime,
+  parseJsonValue,
+  parseTimespan,
+  type ScalarType,
+  toKqlString,
+  type Value,
+} from "./values.js";
+
+/** Milliseconds from 0001-01-01 to 1970-01-01: datetimes bin on .NET ticks, as Kusto does. */
+const YEAR1_OFFSET_MS = 62_135_596_800_000;
+
+type Builder = (args: readonly Compiled[], out: ScalarType, ctx: Ctx) => Fn | undefined;
+
+const str = (c: Compiled | undefined): ((row: Value[]) => string) => {
+  if (!c) return () => "";
+  const f = c.fn;
+  const t = c.type;
+  return (row) => toKqlString(f(row), t);
+};
+
+const num = (c: Compiled | undefined): ((row: Value[]) => number | null) => {
+  if (!c) return () => null;
+  const f = c.fn;
+  return (row) => {
+    const v = f(row);
+    if (typeof v === "number") return v;
+    if (typeof v === "string" && v.trim() !== "") {
+      const n = Number(v);
+      return Number.isNaN(n) ? null : n;
+    }
+    if (typeof v === "boolean") return v ? 1 : 0;
+    return null;
+  };
+};
+
+function toNumber(v: Value, t: ScalarType): number | null {
+  if (v === null) return null;
+  if (typeof v === "number") return v;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === "string") {
+    if (t === "datetime") return parseDatetime(v);
+    const s = v.trim();
+    if (s === "") return null;
+    const n = Number(s);
+    return Number.isNaN(n) ? null : n;
+  }
+  return null;
+}
+
+function convert(v: Value, from: ScalarType, to: string): Value {
+  switch (to) {
+    case "string":
+      return toKqlString(v, from);
+    case "int":
+    case "long": {
+      const n = toNumber(v, from);
+      return n === null ? null : Math.trunc(n);
+    }
+    case "real":
+    case "double":
+    case "decimal":
+      return toNumber(v, from);
+    case "bool":
+    case "boolean": {
+      if (typeof v === "boolean") return v;
+      if (typeof v === "number") return v !== 0;
+      if (typeof v === "string")
+        return /^(true|1)$/i.test(v.trim()) ? true : /^(false|0)$/i.test(v.trim()) ? false : null;
+      return null;
+    }
+    case "datetime":
+      if (typeof v === "number" && from === "datetime") return v;
+      return typeof v === "string" ? parseDatetime(v) : null;
+    case "timespan":
+      if (typeof v === "number") return from === "timespan" ? v : v / 10_000;
+      return typeof v === "string" ? parseTimespan(v) : null;
+    case "guid":
+      return typeof v === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v.trim())
+        ? v.trim().toLowerCase()
+        : null;
+    case "dynamic":
+      return typeof v === "string" && from !== "string" ? parseJsonValue(v) : v;
+    default:
+      return null;
+  }
+}
+
+function converter(to: string): Builder {
+  return ([a]) => {
+    if (!a) return undefined;
+    const f = a.fn;
+    const t = a.type;
+    return (row) => convert(f(row), t, to);
+  };
+}
+
+function codePoints(s: string): string[] {
+  return Array.from(s);
+}
+
+function flattenArgs(args: readonly Compiled[], row: Value[]): Value[] {
+  const out: Value[] = [];
+  for (const a of args) {
+    const v = a.fn(row);
+    if (Array.isArray(v)) out.push(...(v as Value[]));
+    else out.push(v);
+  }
+  return out;
+}
+
+function binNumber(v: number, size: number): number {
+  return Math.floor(v / size) * size;
+}
+
+const BUILDERS: Readonly<Record<string, Builder>> = {
+  tostring: converter("string"),
+  toint: converter("int"),
+  tolong: converter("long"),
+  todouble: converter("real"),
+  toreal: converter("real"),
+  todecimal: converter("decimal"),
+  tobool: converter("bool"),
+  toboolean: converter("bool"),
+  todatetime: converter("datetime"),
+  totimespan: converter("timespan"),
+  toguid: converter("guid"),
+  todynamic: ([a]) => (a ? (row) => (a.type === "string" ? parse(a.fn(row)) : a.fn(row)) : undefined),
+  parse_json: ([a]) => (a ? (row) => (a.type === "string" ? parse(a.fn(row)) : a.fn(row)) : undefined),
+  tolower: ([a]) => {
+    const s = str(a);
+    return (row) => s(row).toLowerCase();
+  },
+  toupper: ([a]) => {
+    const s = str(a);
+    return (row) => s(row).toUpperCase();
+  },
+  strlen: ([a]) => {
+    const s = str(a);
+    return (row) => codePoints(s(row)).length;
+  },
+  substring: ([a, b, c]) => {
+    const s = str(a);
+    const start = num(b);
+    const len = num(c);
+    return (row) => {
+      const cps = codePoints(s(row));
+      const from = Math.max(0, start(row) ?? 0);
+      const n = c ? len(row) : cps.length;
+      if (n === null) return "";
+      return cps.slice(from, from + Math.max(0, n)).join("");
+    };
+  },
+  strcat: (args) => {
+    const parts = args.map((a) => str(a));
+    return (row) => parts.map((p) => p(row)).join("");
+  },
+  indexof: ([a, b, c]) => {
+    const s = str(a);
+    const n = str(b);
+    const start = num(c);
+    return (row) => s(row).indexOf(n(row), start(row) ?? 0);
+  },
+  replace_string: ([a, b, c]) => {
+    const s = str(a);
+    const f = str(b);
+    const t = str(c);
+    return (row) => s(row).split(f(row)).join(t(row));
+  },
+  trim: ([p, a]) => {
+    const s = str(a);
+    const pat = str(p);
+    return (row) => {
+      const re = pat(row);
+      let v = s(row);
+      const m1 = regexMatch(`^(?:${re})+`, v);
+      if (m1?.[0]) v = v.slice(m1[0].length);
+      const m2 = regexMatch(`(?:${re})+$`, v);
+      if (m2?.[0]) v = v.slice(0, v.length - m2[0].length);
+      return v;
+    };
+  },
+  split: ([a, b, c]) => {
+    const s = str(a);
+    const d = str(b);
+    const idx = num(c);
+    return (row) => {
+      const parts = s(row).split(d(row));
+      if (!c) return parts;
+      const i = idx(row);
+      if (i === null || i < 0 || i >= parts.length) return [];
+      return [parts[i] as string];
+    };
+  },
+  extract: ([re, group, source, type]) => {
+    const pattern = str(re);
+    const g = num(group);
+    const s = str(source);
+    const to = type ? String(type.fn([])) : "string";
+    return (row) => {
+      const m = regexMatch(pattern(row), s(row));
+      const v = m ? m[g(row) ?? 0] : undefined;
+      if (v === undefined) return to === "string" ? "" : null;
+      return convert(v, "string", to);
+    };
+  },
+  isempty: ([a]) => (a ? (row) => isEmpty(a.fn(row)) : undefined),
+  isnotempty: ([a]) => (a ? (row) => !isEmpty(a.fn(row)) : undefined),
+  isnull: ([a]) => (a ? (row) => a.fn(row) === null : undefined),
+  isnotnull: ([a]) => (a ? (row) => a.fn(row) !== null : undefined),
+  not: ([a]) =>
+    a
+      ? (row) => {
+          const v = a.fn(row);
+          return v === null ? null : !v;
+        }
+      : undefined,
+  coalesce: (args, out) => (row) => {
+    for (const a of args) {
+      const v = a.fn(row);
+      if (v !== null && !(out === "string" && v === "")) return v;
+    }
+    return out === "string" ? "" : null;
+  },
+  iff: ([c, a, b]) => (c && a && b ? (row) => (c.fn(row) === true ? a.fn(row) : b.fn(row)) : undefined),
+  iif: ([c, a, b]) => (c && a && b ? (row) => (c.fn(row) === true ? a.fn(row) : b.fn(row)) : undefined),
+  case: (args) => (row) => {
+    for (let i = 0; i + 1 < args.length; i += 2) {
+      if ((args[i] as Compiled).fn(row) === true) return (args[i + 1] as Compiled).fn(row);
+    }
+    return (args[args.length - 1] as Compiled).fn(row);
+  },
+  now: ([offset], _out, ctx) => {
+    const o = num(offset);
+    return (row) => ctx.now + (o(row) ?? 0);
+  },
+  ago: ([span], _out, ctx) => {
+    const s = num(span);
+    return (row) => {
+      const v = s(row);
+      return v === null ? null : ctx.now - v;
+    };
+  },
+  bin: ([a, b]) => binBuilder(a, b),
+  floor: ([a, b]) => binBuilder(a, b),
+  abs: ([a]) => {
+    const n = num(a);
+    return (row) => {
+      const v = n(row);
+      return v === null ? null : Math.abs(v);
+    };
+  },
+  round: ([a, b]) => {
+    const n = num(a);
+    const p = num(b);
+    return (row) => {
+      const v = n(row);
+      if (v === null) return null;
+      const f = 10 ** (p(row) ?? 0);
+      return Math.round(v * f) / f;
+    };
+  },
+  array_length: ([a]) => (a ? (row) => (Array.isArray(a.fn(row)) ? (a.fn(row) as unknown[]).length : null) : undefined),
+  pack_array: (args) => (row) => args.map((a) => a.fn(row)),
+  set_has_element: ([a, b]) =>
+    a && b
+      ? (row) => {
+          const arr = a.fn(row);
+          const v = b.fn(row);
+          return Array.isArray(arr) ? arr.some((x) => x === v) : null;
+        }
+      : undefined,
+  ipv4_is_in_range: ([ip, range]) => {
+    const i = str(ip);
+    const r = str(range);
+    return (row) => ipv4InRange(i(row), r(row));
+  },
+  ipv4_is_in_any_range: ([ip, ...ranges]) => {
+    const i = str(ip);
+    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv4InRange);
+  },
+  ipv6_is_in_range: ([ip, range]) => {
+    const i = str(ip);
+    const r = str(range);
+    return (row) => ipv6InRange(i(row), r(row));
+  },
+  ipv6_is_in_any_range: ([ip, ...ranges]) => {
+    const i = str(ip);
+    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv6InRange);
+  },
+};
+
+function anyRange(ip: string, ranges: Value[], test: (ip: string, range: string) => boolean | null): boolean | null {
+  let sawNull = false;
+  for (const r of ranges) {
+    if (typeof r !== "string") continue;
+    const res = test(ip, r);
+    if (res === true) return true;
+    if (res === null) sawNull = true;
+  }
+  return sawNull && ranges.length === 1 ? null : false;
+}
+
+function parse(v: Value): Value {
+  return typeof v === "string" ? parseJsonValue(v) : v;
+}
+
+function binBuilder(a: Compiled | undefined, b: Compiled | undefined): Fn | undefined {
+  if (!a || !b) return undefined;
+  const v = a.fn;
+  const s = b.fn;
+  const isDate = a.type === "datetime";
+  return (row) => {
+    const x = v(row);
+    const size = s(row);
+    if (typeof x !== "number" || typeof size !== "number" || size <= 0) return null;
+    if (isDate) return binNumber(x + YEAR1_OFFSET_MS, size) - YEAR1_OFFSET_MS;
+    return binNumber(x, size);
+  };
+}
+
+/** The closure of a built-in function call, or undefined when the function is not supported. */
+export function callFunction(name: string, args: readonly Compiled[], out: ScalarType, ctx: Ctx): Fn | undefined {
+  const builder = Object.hasOwn(BUILDERS, name) ? BUILDERS[name] : undefined;
+  return builder?.(args, out, ctx);
+}
+
+export function supportedFunctions(): string[] {
+  return Object.keys(BUILDERS).sort();
+}

@@ -1,0 +1,255 @@
+/**
+ * Reading workspace table files as streams of typed rows: NDJSON (`.ndjson`, `.jsonl`), JSON arrays (`.json`,
+ * split into objects as it streams), and CSV (`.csv`, RFC 4180, as Advanced Hunting and Log Analytics export).
+ * Values are converted to the column types (datetime strings → epoch ms, dynamic JSON text → values, ...).
+ */
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { dataError } from "./errors.js";
+import type { Column, Row } from "./relation.js";
+import { BATCH } from "./relation.js";
+import { parseDatetime, parseTimespan, type ScalarType, type Value } from "./values.js";
+
+export type FileFormat = "ndjson" | "json" | "csv";
+
+export function formatOf(file: string): FileFormat | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith(".ndjson") || lower.endsWith(".jsonl")) return "ndjson";
+  if (lower.endsWith(".json")) return "json";
+  if (lower.endsWith(".csv")) return "csv";
+  return undefined;
+}
+
+const PORTAL_DATETIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(AM|PM)?$/i;
+
+/** Datetimes as exported: ISO 8601, or the portal's `11/23/2026, 9:42:22.123 AM` (UTC). */
+export function parseExportedDatetime(text: string): number | null {
+  const m = PORTAL_DATETIME.exec(text.trim());
+  if (m) {
+    const [, mo, d, y, hh, mi, ss, frac = "", ampm] = m;
+    let h = Number(hh);
+    if (ampm) h = (h % 12) + (ampm.toUpperCase() === "PM" ? 12 : 0);
+    return (
+      Date.UTC(Number(y), Number(mo) - 1, Number(d), h, Number(mi), Number(ss)) +
+      (frac ? Number(`0.${frac}`) * 1000 : 0)
+    );
+  }
+  return parseDatetime(text);
+}
+
+/** Converts a raw value from a file into the engine's representation of `type`. */
+export function convertCell(raw: unknown, type: ScalarType, fromCsv: boolean): Value {
+  if (raw === undefined || raw === null) return type === "string" ? "" : null;
+  switch (type) {
+    case "string":
+      return typeof raw === "string" ? raw : typeof raw === "object" ? JSON.stringify(raw) : String(raw);
+    case "long":
+    case "int":
+    case "real":
+    case "decimal": {
+      if (typeof raw === "number") return raw;
+      if (typeof raw === "boolean") return raw ? 1 : 0;
+      const s = String(raw).trim();
+      if (s === "") return null;
+      const n = Number(s);
+      return Number.isNaN(n) ? null : n;
+    }
+    case "bool": {
+      if (typeof raw === "boolean") return raw;
+      if (typeof raw === "number") return raw !== 0;
+      const s = String(raw).trim().toLowerCase();
+      return s === "true" || s === "1" ? true : s === "false" || s === "0" ? false : null;
+    }
+    case "datetime":
+      if (typeof raw === "number") return raw;
+      return parseExportedDatetime(String(raw));
+    case "timespan":
+      if (typeof raw === "number") return raw;
+      return parseTimespan(String(raw));
+    case "guid":
+      return String(raw).trim().toLowerCase() || null;
+    default: {
+      if (typeof raw !== "string") return raw as Value;
+      const s = raw.trim();
+      if (fromCsv && s === "") return null;
+      if (s.startsWith("{") || s.startsWith("[") || (fromCsv && s !== "")) {
+        try {
+          return JSON.parse(s) as Value;
+        } catch {
+          return raw;
+        }
+      }
+      return raw;
+    }
+  }
+}
+
+/** Streams the JSON records of a file (NDJSON lines or the objects of a top-level JSON array). */
+async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGenerator<Record<string, unknown>> {
+  if (format === "ndjson") {
+    const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });
+    let n = 0;
+    for await (const line of lines) {
+      n++;
+      if (line.trim() === "") continue;
+      try {
+        yield JSON.parse(line) as Record<string, unknown>;
+      } catch (error) {
+        throw dataError(`invalid JSON on line ${n}: ${(error as Error).message}`, file);
+      }
+    }
+    return;
+  }
+  // A JSON array, split into its top-level objects without loading the whole file.
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let buf = "";
+  let started = false;
+  for await (const chunk of createReadStream(file, "utf8")) {
+    for (const ch of chunk as string) {
+      if (!started) {
+        if (ch === "[") started = true;
+        else if (!/\s/.test(ch)) throw dataError("a .json table file must hold an array of objects", file);
+        continue;
+      }
+      if (depth > 0) buf += ch;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (ch === "\\") escaped = true;
+        else if (ch === '"') inString = false;
+        continue;
+      }
+      if (ch === '"') inString = true;
+      else if (ch === "{" || ch === "[") {
+        if (depth === 0) buf = ch;
+        depth++;
+      } else if (ch === "}" || ch === "]") {
+        if (depth === 0) return; // end of the array
+        depth--;
+        if (depth === 0) {
+          try {
+            yield JSON.parse(buf) as Record<string, unknown>;
+          } catch (error) {
+            throw dataError(`invalid JSON object: ${(error as Error).message}`, file);
+          }
+          buf = "";
+        }
+      }
+    }
+  }
+}
+
+/** Streams CSV records (arrays of fields) with RFC 4180 quoting, including quoted newlines. */
+async function* csvRecords(file: string): AsyncGenerator<string[]> {
+  let field = "";
+  let record: string[] = [];
+  let inQuotes = false;
+  let quotePending = false;
+  let first = true;
+  for await (const chunk of createReadStream(file, "utf8")) {
+    let text = chunk as string;
+    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    first = false;
+    for (const ch of text) {
+      if (inQuotes) {
+        if (quotePending) {
+          quotePending = false;
+          if (ch === '"') {
+            field += '"';
+            continue;
+          }
+          inQuotes = false;
+        } else if (ch === '"') {
+          quotePending = true;
+          continue;
+        } else {
+          field += ch;
+          continue;
+        }
+      }
+      if (ch === '"' && field === "") inQuotes = true;
+      else if (ch === ",") {
+        record.push(field);
+        field = "";
+      } else if (ch === "\n") {
+        record.push(field.endsWith("\r") ? field.slice(0, -1) : field);
+        field = "";
+        if (!(record.length === 1 && record[0] === "")) yield record;
+        record = [];
+      } else field += ch;
+    }
+  }
+  if (field !== "" || record.length > 0) {
+    record.push(field);
+    yield record;
+  }
+}
+
+/** The raw records of a file as objects keyed by column name. */
+export async function* rawRecords(file: string, format: FileFormat): AsyncGenerator<Record<string, unknown>> {
+  if (format !== "csv") {
+    yield* jsonRecords(file, format);
+    return;
+  }
+  let header: string[] | undefined;
+  for await (const rec of csvRecords(file)) {
+    if (!header) {
+      header = rec;
+      continue;
+    }
+    const obj: Record<string, unknown> = {};
+    header.forEach((h, i) => {
+      obj[h] = rec[i];
+    });
+    yield obj;
+  }
+}
+
+/** Streams typed row batches of a table file. */
+export async function* typedBatches(
+  file: string,
+  format: FileFormat,
+  columns: readonly Column[],
+): AsyncGenerator<Row[]> {
+  const fromCsv = format === "csv";
+  let batch: Row[] = [];
+  for await (const rec of rawRecords(file, format)) {
+    batch.push(columns.map((c) => convertCell(rec[c.name], c.type, fromCsv)));
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** Infers column types from a sample of records (for tables without a schema, and extra columns). */
+export function inferType(values: readonly unknown[], fromCsv: boolean): ScalarType {
+  const present = values.filter((v) => v !== undefined && v !== null && v !== "");
+  if (present.length === 0) return "string";
+  if (present.every((v) => typeof v === "boolean" || (fromCsv && /^(true|false)$/i.test(String(v))))) return "bool";
+  if (present.every((v) => typeof v === "number" || (fromCsv && /^-?\d+$/.test(String(v))))) {
+    return present.every((v) => Number.isInteger(Number(v))) ? "long" : "real";
+  }
+  if (present.every((v) => typeof v === "number" || (fromCsv && /^-?\d*\.?\d+(e[+-]?\d+)?$/i.test(String(v)))))
+    return "real";
+  if (present.every((v) => typeof v === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(v))) return "datetime";
+  if (present.every((v) => typeof v === "object")) return "dynamic";
+  return "string";
+}
+
+/** Reads the first records of a file to learn its columns (in first-seen order) and their types. */
+export async function sampleColumns(file: string, format: FileFormat, limit = 200): Promise<Column[]> {
+  const values = new Map<string, unknown[]>();
+  let n = 0;
+  for await (const rec of rawRecords(file, format)) {
+    for (const [k, v] of Object.entries(rec)) {
+      const list = values.get(k) ?? [];
+      list.push(v);
+      values.set(k, list);
+    }
+    if (++n >= limit) break;
+  }
+  return [...values.entries()].map(([name, vs]) => ({ name, type: inferType(vs, format === "csv") }));
+}

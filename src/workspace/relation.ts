@@ -1,0 +1,45 @@
+/** Relations: a schema plus a re-iterable, lazily produced stream of row batches. */
+import type { ScalarType, Value } from "./values.js";
+
+export interface Column {
+  readonly name: string;
+  readonly type: ScalarType;
+}
+
+export type Row = Value[];
+
+/** A table value. `batches()` may be called more than once (a `let` table used twice); each call re-reads. */
+export interface Relation {
+  readonly columns: readonly Column[];
+  batches(): AsyncIterable<Row[]>;
+}
+
+export const BATCH = 1024;
+
+export function fromRows(columns: readonly Column[], rows: readonly Row[]): Relation {
+  return {
+    columns,
+    async *batches() {
+      for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+    },
+  };
+}
+
+export async function materialize(relation: Relation): Promise<Row[]> {
+  const out: Row[] = [];
+  for await (const batch of relation.batches()) for (const row of batch) out.push(row);
+  return out;
+}
+
+/** A relation computed once on first use and then replayed (for sort, summarize, join sides). */
+export function memoized(columns: readonly Column[], compute: () => Promise<Row[]>): Relation {
+  let rows: Promise<Row[]> | undefined;
+  return {
+    columns,
+    async *batches() {
+      rows ??= compute();
+      const all = await rows;
+      for (let i = 0; i < all.length; i += BATCH) yield all.slice(i, i + BATCH);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** Encoding query results for output: JSON records, and the Log Analytics wire form. */
+import type { QueryResult } from "./query.js";
+import { formatDatetime, formatTimespan, type ScalarType, type Value } from "./values.js";
+
+/** A value as JSON: datetimes as ISO 8601 strings, timespans as `[d.]hh:mm:ss[.fffffff]`, dynamic as JSON. */
+export function jsonValue(v: Value, type: ScalarType): unknown {
+  if (v === null || v === undefined) return null;
+  if (type === "datetime") return typeof v === "number" ? new Date(v).toISOString() : v;
+  if (type === "timespan") return typeof v === "number" ? formatTimespan(v) : v;
+  return v;
+}
+
+/** The rows as objects keyed by column name. */
+export function toRecords(result: QueryResult): Record<string, unknown>[] {
+  return result.rows.map((row) => {
+    const obj: Record<string, unknown> = {};
+    result.columns.forEach((c, i) => {
+      obj[c.name] = jsonValue(row[i] as Value, c.type);
+    });
+    return obj;
+  });
+}
+
+/** Log Analytics' encoding of a cell: dynamic as JSON text, datetimes as ISO strings. */
+export function wireValue(v: Value, type: ScalarType): unknown {
+  if (v === null || v === undefined) return null;
+  if (type === "dynamic") return typeof v === "string" ? v : JSON.stringify(v);
+  return jsonValue(v, type);
+}
+
+/** `{ name, columns: [{name, type}], rows }` as in the Logs query API's `tables[]`. */
+export function toWireTable(result: QueryResult, name = "PrimaryResult") {
+  return {
+    name,
+    columns: result.columns.map((c) => ({ name: c.name, type: c.type })),
+    rows: result.rows.map((row) => result.columns.map((c, i) => wireValue(row[i] as Value, c.type))),
+  };
+}
+
+/** A value as text for the aligned table output. */
+export function textValue(v: Value, type: ScalarType): string {
+  if (v === null || v === undefined) return "";
+  if (type === "datetime" && typeof v === "number") return formatDatetime(v);
+  if (type === "timespan" && typeof v === "number") return formatTimespan(v);
+  if (typeof v === "object") return JSON.stringify(v);
+  return String(v);
+}

@@ -1,0 +1,196 @@
+/**
+ * A local workspace: a directory with one file per table (`<Table>.ndjson|.jsonl|.json|.csv`), typed by the
+ * table schemas, plus workspace functions (KQL bodies) and watchlists. `query()` runs KQL over it.
+ *
+ *   const ws = await openWorkspace("demo/workspace", { functions, watchlists });
+ *   const { columns, rows } = await ws.query("DeviceProcessEvents | where FolderPath startswith '/dev/shm/'");
+ */
+import { readdir } from "node:fs/promises";
+import path from "node:path";
+import { buildGlobals, type ColumnSchema, type FunctionSchema, resolveSchemas, type Schemas } from "../kusto/index.js";
+import type { TableSource } from "./context.js";
+import { dataError } from "./errors.js";
+import { type FileFormat, formatOf, sampleColumns, typedBatches } from "./load.js";
+import { type QueryResult, runQuery } from "./query.js";
+import { type Column, fromRows, type Relation, type Row } from "./relation.js";
+import type { ScalarType, Value } from "./values.js";
+
+export interface Watchlist {
+  /** The column whose value is the item's SearchKey. */
+  readonly searchKey: string;
+  /** The items, as the watchlist CSV's rows. */
+  readonly items: readonly Readonly<Record<string, string>>[];
+}
+
+export interface WorkspaceOptions {
+  /** Workspace functions (saved searches with a function alias), e.g. the auditd parser. */
+  readonly functions?: readonly FunctionSchema[];
+  /** Watchlists by alias, read by `_GetWatchlist(alias)`. */
+  readonly watchlists?: Readonly<Record<string, Watchlist>>;
+  /** Table schemas; default: `<repo>/schemas`. */
+  readonly schemas?: Schemas;
+}
+
+/** Log Analytics' query time range: applied to `TimeGenerated` of every table that has it. */
+export interface Timespan {
+  readonly start: Date | number;
+  readonly end: Date | number;
+}
+
+export interface QueryOptions {
+  readonly timespan?: Timespan;
+  /** `now()` for this query (default: the current time). */
+  readonly now?: Date | number;
+}
+
+export interface Workspace {
+  readonly dir: string;
+  /** Table name → columns, for every table with a file. */
+  readonly tables: Readonly<Record<string, readonly Column[]>>;
+  query(text: string, options?: QueryOptions): Promise<QueryResult>;
+}
+
+interface TableFile {
+  readonly file: string;
+  readonly format: FileFormat;
+  readonly columns: readonly Column[];
+}
+
+const ms = (d: Date | number): number => (typeof d === "number" ? d : d.getTime());
+
+async function tableFiles(dir: string, schemas: Schemas): Promise<Map<string, TableFile>> {
+  const out = new Map<string, TableFile>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    throw dataError(`cannot read workspace directory: ${(error as Error).message}`, dir);
+  }
+  for (const name of names.sort()) {
+    const format = formatOf(name);
+    if (!format) continue;
+    const table = name.replace(/\.(ndjson|jsonl|json|csv)$/i, "");
+    if (out.has(table)) throw dataError(`two files for table ${table}`, path.join(dir, name));
+    const file = path.join(dir, name);
+    const schema: readonly ColumnSchema[] | undefined = schemas.tables[table] ?? schemas.functions[table]?.columns;
+    const sampled = await sampleColumns(file, format);
+    let columns: Column[];
+    if (schema) {
+      const known = new Set(schema.map((c) => c.name));
+      columns = [
+        ...schema.map((c) => ({ name: c.name, type: c.type as ScalarType })),
+        ...sampled.filter((c) => !known.has(c.name)),
+      ];
+    } else columns = sampled;
+    out.set(table, { file, format, columns });
+  }
+  return out;
+}
+
+function fileRelation(t: TableFile, filter?: (row: Row) => boolean): Relation {
+  return {
+    columns: t.columns,
+    async *batches() {
+      for await (const batch of typedBatches(t.file, t.format, t.columns)) {
+        if (!filter) yield batch;
+        else {
+          const kept = batch.filter(filter);
+          if (kept.length) yield kept;
+        }
+      }
+    },
+  };
+}
+
+function timeFilter(
+  columns: readonly Column[],
+  start: number | null,
+  end: number | null,
+): ((row: Row) => boolean) | undefined {
+  if (start === null && end === null) return undefined;
+  const i = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
+  if (i < 0) return undefined;
+  return (row) => {
+    const t = row[i];
+    if (typeof t !== "number") return false;
+    return (start === null || t >= start) && (end === null || t < end);
+  };
+}
+
+function watchlistRelation(alias: string, w: Watchlist | undefined, columns: readonly Column[]): Relation {
+  const rows: Row[] = (w?.items ?? []).map((item, n) =>
+    columns.map((c): Value => {
+      switch (c.name) {
+        case "_DTItemId":
+          return `${alias}-${n}`;
+        case "LastUpdatedTimeUTC":
+          return null;
+        case "SearchKey":
+          return item[w?.searchKey ?? ""] ?? "";
+        case "WatchlistItem":
+          return { ...item };
+        default:
+          return item[c.name] ?? "";
+      }
+    }),
+  );
+  return fromRows(columns, rows);
+}
+
+/** Opens a workspace directory. Reads only the first records of each file (to learn extra columns). */
+export async function openWorkspace(dir: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+  const base = resolveSchemas(options.schemas ? { schemas: options.schemas } : {});
+  const files = await tableFiles(dir, base);
+  const watchlistColumns = [
+    ...new Set(Object.values(options.watchlists ?? {}).flatMap((w) => w.items.flatMap((i) => Object.keys(i)))),
+  ];
+  const tables: Record<string, ColumnSchema[]> = {};
+  const extraColumns: Record<string, ColumnSchema[]> = {};
+  for (const [name, t] of files) {
+    if (base.functions[name]) continue;
+    if (base.tables[name]) {
+      const known = new Set(base.tables[name]?.map((c) => c.name));
+      const extra = t.columns.filter((c) => !known.has(c.name));
+      if (extra.length) extraColumns[name] = extra;
+    } else tables[name] = [...t.columns];
+  }
+  const globals = buildGlobals({
+    ...(options.schemas ? { schemas: options.schemas } : {}),
+    tables,
+    extraColumns,
+    functions: options.functions ?? [],
+    watchlistColumns,
+  });
+  return {
+    dir,
+    tables: Object.fromEntries([...files].map(([n, t]) => [n, t.columns])),
+    async query(text, queryOptions = {}) {
+      const span = queryOptions.timespan;
+      const start = span ? ms(span.start) : null;
+      const end = span ? ms(span.end) : null;
+      const source: TableSource = {
+        table(name) {
+          const t = files.get(name);
+          return t ? fileRelation(t, timeFilter(t.columns, start, end)) : undefined;
+        },
+        functionData(name, args, columns) {
+          if (name === "_GetWatchlist") {
+            const alias = String(args.get("watchlistAlias") ?? "");
+            return watchlistRelation(alias, options.watchlists?.[alias], columns);
+          }
+          if (options.functions?.some((f) => f.name === name && f.body !== undefined)) return undefined;
+          if (!base.functions[name]) return undefined;
+          const t = files.get(name);
+          if (!t) return fromRows(columns, []);
+          // ASIM parsers: honour the starttime/endtime parameters and the query timespan on TimeGenerated.
+          const s = [start, args.get("starttime")].filter((v): v is number => typeof v === "number");
+          const e = [end, args.get("endtime")].filter((v): v is number => typeof v === "number");
+          const lo = s.length ? Math.max(...s) : null;
+          const hi = e.length ? Math.min(...e) : null;
+          return fileRelation(t, timeFilter(t.columns, lo, hi));
+        },
+      };
+      return runQuery(text, globals, source, queryOptions.now !== undefined ? { now: ms(queryOptions.now) } : {});
+    },
+  };
+}
