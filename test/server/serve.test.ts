@@ -44,7 +44,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe("shmhunt serve", () => {
   it("serves, then shuts down cleanly on SIGTERM", async () => {
-    const child = shmhunt(["serve", "--port", "0", "--json"], {});
+    const key = "serve-test-key-that-stays-secret-42";
+    const child = shmhunt(["serve", "--port", "0", "--json"], { SHMHUNT_API_KEYS: key, SHMHUNT_LOG_LEVEL: "debug" });
     const io = collect(child);
     await until(() => io.out().includes('"listening"'), "the listening line");
     const line = io
@@ -55,9 +56,13 @@ describe("shmhunt serve", () => {
     const health = await fetch(`${url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", backends: { state: "local", alerts: "local" } });
+    expect((await fetch(`${url}/incidents`)).status).toBe(401);
+    expect((await fetch(`${url}/incidents`, { headers: { "x-api-key": key } })).status).toBe(200);
     child.kill("SIGTERM");
     expect(await io.exit).toBe(0);
     expect(io.out()).toContain("shmhunt shutting down");
+    expect(io.out()).toContain('"apiKeys":"[redacted]"');
+    expect(io.out() + io.err()).not.toContain(key);
   });
 
   it("refuses to listen beyond loopback without an API key", async () => {
