@@ -12,6 +12,7 @@ import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
+import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "./local-queries.js";
 import { kqlFilePlans } from "./plans.js";
 import {
   type DeployService,
@@ -40,7 +41,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
   const logger = overrides.logger ?? silentLogger;
   const state = new HuntState(await createStateStore(config.state));
   const sampleStore = await createSampleStore(config.samples);
-  const queries = overrides.queries ?? (await logAnalyticsRunner(config));
+  const queries = overrides.queries ?? (await logAnalyticsRunner(config)) ?? localWorkspaceRunner(config);
   const alerts = overrides.alerts ?? (await sentinelWriter(config)) ?? new LocalAlertWriter(state, clock);
   const plans = overrides.plans ?? (() => kqlFilePlans(config.rulesDir, config.kqlDir, config.huntTargets, logger));
   const hunt = new HuntService({ state, queries, alerts, clock, logger, maxCatchUpMs: config.maxCatchUpMs }, plans);
@@ -81,7 +82,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     backends: {
       state: config.state.kind,
       samples: config.samples.kind,
-      queries: overrides.queries ? "custom" : config.logAnalyticsWorkspaceId ? "log-analytics" : "none",
+      queries: overrides.queries ? "custom" : config.logAnalyticsWorkspaceId ? "log-analytics" : "local-workspace",
       alerts: overrides.alerts ? "custom" : config.sentinel ? "sentinel" : "local",
       scanner: scanner ? "yara-x" : "none",
     },
@@ -107,6 +108,13 @@ async function logAnalyticsRunner(config: ServiceConfig): Promise<QueryRunner | 
   ]);
   return new LogAnalyticsQueryRunner(new LogsQueryClient(await credential(config)), config.logAnalyticsWorkspaceId, {
     serverTimeoutSeconds: config.queryTimeoutSeconds,
+  });
+}
+
+function localWorkspaceRunner(config: ServiceConfig): QueryRunner {
+  return new LocalWorkspaceQueryRunner(config.workspaceDir, async () => {
+    const { loadRules } = await import("../rules/loader.js");
+    return exclusionWatchlists((await loadRules(config.rulesDir)).rules);
   });
 }
 
