@@ -177,10 +177,8 @@ function argExtreme(f: Fn | undefined, returns: readonly Fn[], sign: number): Ag
   return () => {
     let best: Value = null;
     let bestRow: Row | undefined;
-    let firstRow: Row | undefined;
     return {
       add: (row) => {
-        firstRow ??= row;
         const v = f?.(row) ?? null;
         if (isNull(v)) return;
         if (best === null || compareValues(v, best) * sign > 0) {

@@ -154,7 +154,8 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     const len = num(c);
     return (row) => {
       const cps = codePoints(s(row));
-      const from = Math.max(0, start(row) ?? 0);
+      const s0 = start(row) ?? 0;
+      const from = s0 < 0 ? Math.max(0, cps.length + s0) : s0;
       const n = c ? len(row) : cps.length;
       if (n === null) return "";
       return cps.slice(from, from + Math.max(0, n)).join("");

@@ -118,7 +118,7 @@ async function evalFunctionCall(node: Node, ctx: Ctx): Promise<Relation> {
   const env = new Env(ctx.env);
   const scalarArgs = new Map<string, Value>();
   for (const [param, arg] of args) {
-    if (arg.node && arg.node.ResultType && symbolClass(arg.node.ResultType) === "TableSymbol") {
+    if (arg.node?.ResultType && symbolClass(arg.node.ResultType) === "TableSymbol") {
       env.set(param, { kind: "table", relation: await evalTable(arg.node, ctx) });
       continue;
     }

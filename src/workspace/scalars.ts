@@ -4,9 +4,9 @@
  * string operators with their case rules, three-valued logic with nulls, long division, datetime arithmetic.
  */
 import { type Ctx, type Fn, type RowScope, spanOf } from "./context.js";
-import { unsupported } from "./errors.js";
+import { semanticError, unsupported } from "./errors.js";
 import { callFunction } from "./functions.js";
-import { regexTest } from "./regex.js";
+import { compileRegex, regexTest } from "./regex.js";
 import { materialize } from "./relation.js";
 import { elements, kindOf, type Node, simpleName, typeOf } from "./syntax.js";
 import {
@@ -364,6 +364,15 @@ async function compileBinary(node: Node, scope: RowScope, ctx: Ctx): Promise<Com
     }
     case "MatchRegex": {
       const lt = left.type;
+      if (r.length === 0) {
+        // A constant pattern is compiled now, so a bad one is reported at its position.
+        const pattern = r([]);
+        try {
+          if (typeof pattern === "string") compileRegex(pattern);
+        } catch (error) {
+          throw semanticError((error as Error).message, spanOf(ctx, node.Right));
+        }
+      }
       return {
         fn: (row) => {
           const a = asString(l(row), lt);

@@ -122,7 +122,7 @@ export async function scanRelation(op: Node, input: Relation, ctx: Ctx): Promise
             const seq: Sequence = { records: [...prev.records, r], matchId: prev.matchId };
             state[k] = seq;
             state[k - 1] = undefined;
-            emit(r, seq);
+            if (step.output === "all") emit(r, seq);
             continue;
           }
         }
@@ -132,10 +132,11 @@ export async function scanRelation(op: Node, input: Relation, ctx: Ctx): Promise
           const r = extend(row, own);
           if (step.condition(r) === true) {
             assign(step, r);
-            const seq: Sequence =
-              own && k > 0
-                ? { records: [...own.records.slice(0, k), r], matchId: own.matchId }
-                : { records: [r], matchId: nextMatchId++ };
+            // Matching the first step again continues its sequence (same match id); a new id starts only when
+            // the step had no active sequence.
+            const seq: Sequence = own
+              ? { records: [...own.records.slice(0, k), r], matchId: own.matchId }
+              : { records: [r], matchId: nextMatchId++ };
             state[k] = seq;
             if (step.output === "all") emit(r, seq);
           }

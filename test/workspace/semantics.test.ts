@@ -1,0 +1,507 @@
+/**
+ * Semantics of the local KQL engine, from the Kusto docs' examples (../shared/reference/kusto-docs) and the
+ * documented rules (case, nulls, terms), over inline `datatable` / `print` / `range` data.
+ */
+import { describe, expect, it } from "vitest";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { runInline, toRecords } from "../../src/workspace/index.js";
+
+const NOW = Date.UTC(2024, 4, 28, 12, 0, 0);
+
+async function rows(query: string): Promise<Record<string, unknown>[]> {
+  return toRecords(await runInline(query, { now: NOW }));
+}
+
+async function column(query: string, name: string): Promise<unknown[]> {
+  return (await rows(query)).map((r) => r[name]);
+}
+
+async function scalar(expr: string): Promise<unknown> {
+  const [row] = await rows(`print r = ${expr}`);
+  return row?.r;
+}
+
+async function failure(query: string): Promise<DiagnosticError> {
+  try {
+    await runInline(query, { now: NOW });
+  } catch (error) {
+    if (error instanceof DiagnosticError) return error;
+    throw error;
+  }
+  throw new Error("expected the query to fail");
+}
+
+describe("string operators and their case rules", () => {
+  const cases: [string, boolean][] = [
+    ['"North America" has "america"', true],
+    ['"North America" has "amer"', false],
+    ['"North America" !has "amer"', true],
+    ['"North America" has_cs "America"', true],
+    ['"North America" has_cs "america"', false],
+    ['"North America" !has_cs "amer"', true],
+    ['"KustoExplorerQueryRun" has "Explorer"', false],
+    ['"KustoExplorerQueryRun" contains "Explorer"', true],
+    ['"/dev/shm/x" has "/dev/shm"', true],
+    ['"/dev/shmx/y" has "/dev/shm"', false],
+    ['"a.b-c_d" has "c_d"', true],
+    ['"North America" contains "amer"', true],
+    ['"North America" contains_cs "amer"', false],
+    ['"North America" !contains "xyz"', true],
+    ['"North America" !contains_cs "amer"', true],
+    ['"North America" startswith "nor"', true],
+    ['"North America" startswith_cs "nor"', false],
+    ['"North America" !startswith "ame"', true],
+    ['"North America" !startswith_cs "nor"', true],
+    ['"North America" endswith "ica"', true],
+    ['"North America" endswith_cs "IcA"', false],
+    ['"North America" !endswith "ame"', true],
+    ['"North America" !endswith_cs "ica"', false],
+    ['"abc" == "abc"', true],
+    ['"abc" == "ABC"', false],
+    ['"abc" =~ "ABC"', true],
+    ['"abc" != "ABC"', true],
+    ['"abc" !~ "ABC"', false],
+    ['"abc" in ("x", "abc")', true],
+    ['"abc" in ("ABC")', false],
+    ['"abc" in~ ("ABC")', true],
+    ['"abc" !in ("ABC")', true],
+    ['"abc" !in~ ("ABC")', false],
+    ['"abc" in (dynamic(["x", "abc"]))', true],
+    ['"North America" has_any ("south", "north")', true],
+    ['"North America" has_any ("south", "nor")', false],
+    ['"North America" has_all ("north", "america")', true],
+    ['"North America" has_all ("north", "europe")', false],
+    ['"North America" hasprefix "ame"', true],
+    ['"North America" hassuffix "ica"', true],
+    ["5 between (1 .. 5)", true],
+    ["6 between (1 .. 5)", false],
+    ["6 !between (1 .. 5)", true],
+    ["datetime(2024-01-01T10:30:00Z) between (datetime(2024-01-01T10:00:00Z) .. 1h)", true],
+    ['"" == ""', true],
+    ['"" has ""', true],
+    ['"aaa" matches regex "a+"', true],
+    ['"xaaay" matches regex "^a+$"', false],
+    ['"ABC" matches regex "abc"', false],
+    ['"ABC" matches regex "(?i)abc"', true],
+  ];
+  it.each(cases)("%s → %s", async (expr, expected) => {
+    expect(await scalar(expr)).toBe(expected);
+  });
+
+  it("has on a column filters whole terms", async () => {
+    const q = `datatable(s:string)["North America", "Northern", "", "america!"] | where s has "america"`;
+    expect(await column(q, "s")).toEqual(["North America", "america!"]);
+  });
+
+  it("matches regex uses RE2 (no backreferences, no lookaround)", async () => {
+    const e = await failure('datatable(s:string)["aa"] | where s matches regex "(a)\\\\1"');
+    expect(e.message).toMatch(/regular expression|backreference|invalid/i);
+  });
+});
+
+describe("nulls and empty strings", () => {
+  it("a null long compares as null (false in where), isnull/isempty tell them apart", async () => {
+    const q = `datatable(n:long, s:string)[1, "a", long(null), "", 3, "c"]
+      | extend isn = isnull(n), ise = isempty(s), isne = isnotempty(s), gt = n > 1`;
+    expect(await rows(q)).toEqual([
+      { n: 1, s: "a", isn: false, ise: false, isne: true, gt: false },
+      { n: null, s: "", isn: true, ise: true, isne: false, gt: null },
+      { n: 3, s: "c", isn: false, ise: false, isne: true, gt: true },
+    ]);
+    expect(await column(`datatable(n:long)[1, long(null), 3] | where n != 1`, "n")).toEqual([3]);
+  });
+
+  it("strings are never null: isnull('') is false, a string column null reads as ''", async () => {
+    expect(await scalar('isnull("")')).toBe(false);
+    expect(await scalar('isempty("")')).toBe(true);
+    expect(await scalar("isempty(long(null))")).toBe(true);
+  });
+
+  it("coalesce skips nulls and empty strings", async () => {
+    expect(await scalar("coalesce(long(null), 2, 3)")).toBe(2);
+    expect(await scalar('coalesce("", "b")')).toBe("b");
+  });
+
+  it("and/or use three-valued logic", async () => {
+    expect(await scalar("false and bool(null)")).toBe(false);
+    expect(await scalar("true and bool(null)")).toBe(null);
+    expect(await scalar("true or bool(null)")).toBe(true);
+  });
+});
+
+describe("scalar functions", () => {
+  it("extract (docs example)", async () => {
+    const q = `let _data = datatable(Text: string)
+[
+"User: James, Email: James@example.com, Age: 29",
+"User: David, Age: 35"
+];
+_data |
+extend UserName = extract("User: ([^,]+)", 1, Text),
+       EmailId = extract(@"Email: (\\S+),", 1, Text),
+       Age = extract(@"\\d+", 0, Text)`;
+    expect(await rows(q)).toEqual([
+      {
+        Text: "User: James, Email: James@example.com, Age: 29",
+        UserName: "James",
+        EmailId: "James@example.com",
+        Age: "29",
+      },
+      { Text: "User: David, Age: 35", UserName: "David", EmailId: "", Age: "35" },
+    ]);
+    expect(await scalar('extract("x=(\\\\d+)", 1, "x=12", typeof(long))')).toBe(12);
+  });
+
+  it("strlen counts code points (docs examples)", async () => {
+    expect(await scalar('strlen("hello")')).toBe(5);
+    expect(await scalar('strlen("⒦⒰⒮⒯⒪")')).toBe(5);
+  });
+
+  it("substring (docs examples)", async () => {
+    expect(await scalar('substring("123456", 1)')).toBe("23456");
+    expect(await scalar('substring("123456", 2, 2)')).toBe("34");
+    expect(await scalar('substring("ABCD", 0, 2)')).toBe("AB");
+    expect(await scalar('substring("123456", -2, 2)')).toBe("56");
+  });
+
+  it("split, tolower, toupper, strcat, iff, case", async () => {
+    expect(await scalar('split("aa_bb", "_")')).toEqual(["aa", "bb"]);
+    expect(await scalar('split("aaa_bbb_ccc", "_", 1)')).toEqual(["bbb"]);
+    expect(await scalar('tolower("AbC")')).toBe("abc");
+    expect(await scalar('toupper("AbC")')).toBe("ABC");
+    expect(await scalar('strcat("a", 1, "b")')).toBe("a1b");
+    expect(await scalar('iff(1 > 2, "y", "n")')).toBe("n");
+    expect(await scalar('case(1 > 2, "a", 2 > 1, "b", "c")')).toBe("b");
+  });
+
+  it("conversions", async () => {
+    expect(await scalar('toint("42")')).toBe(42);
+    expect(await scalar('tolong("x")')).toBe(null);
+    expect(await scalar('todouble("1.5")')).toBe(1.5);
+    expect(await scalar("tostring(12)")).toBe("12");
+    expect(await scalar("tostring(datetime(2024-01-01))")).toBe("2024-01-01T00:00:00Z");
+    expect(await scalar("tostring(1h)")).toBe("01:00:00");
+  });
+
+  it("parse_json and dynamic access", async () => {
+    const q = `print d = parse_json('{"a":{"b":[10,20]},"s":"x"}')
+      | extend b1 = d.a.b[1], s = tostring(d.s), absent = d.nope, br = d["a"]["b"][0]`;
+    expect(await rows(q)).toEqual([{ d: { a: { b: [10, 20] }, s: "x" }, b1: 20, s: "x", absent: null, br: 10 }]);
+  });
+
+  it("datetime and timespan arithmetic, ago, now, bin", async () => {
+    expect(await scalar("now()")).toBe("2024-05-28T12:00:00.000Z");
+    expect(await scalar("ago(1h)")).toBe("2024-05-28T11:00:00.000Z");
+    expect(await scalar("datetime(2024-01-02) - datetime(2024-01-01)")).toBe("1.00:00:00");
+    expect(await scalar("datetime(2024-01-01) + 90m")).toBe("2024-01-01T01:30:00.000Z");
+    expect(await scalar("2h / 2")).toBe("01:00:00");
+    expect(await scalar("bin(datetime(1970-05-11 13:45:07), 1d)")).toBe("1970-05-11T00:00:00.000Z");
+    expect(await scalar("bin(4.5, 1)")).toBe(4);
+    expect(await scalar("bin(time(16d), 7d)")).toBe("14.00:00:00");
+    expect(await scalar("5 / 2")).toBe(2);
+    expect(await scalar("5.0 / 2")).toBe(2.5);
+  });
+
+  it("ipv4_is_in_range (docs example)", async () => {
+    const q = `datatable(ip_address:string, ip_range:string)
+[
+ '192.168.1.1',    '192.168.1.1',       // Equal IPs
+ '192.168.1.1',    '192.168.1.255/24',  // 24 bit IP-prefix is used for comparison
+]
+| extend result = ipv4_is_in_range(ip_address, ip_range)`;
+    expect(await column(q, "result")).toEqual([true, true]);
+    expect(await scalar('ipv4_is_in_range("10.0.0.1", "192.168.0.0/16")')).toBe(false);
+  });
+
+  it("ipv4_is_in_any_range (docs examples)", async () => {
+    expect(await scalar("ipv4_is_in_any_range('192.168.1.6', '192.168.1.1/24', '10.0.0.1/8', '127.1.0.1/16')")).toBe(
+      true,
+    );
+    expect(await scalar('ipv4_is_in_any_range("127.0.0.1", dynamic(["127.0.0.1", "192.168.1.1"]))')).toBe(true);
+    const q = `let LocalNetworks=dynamic([
+    "192.168.1.1/16",
+    "127.0.0.1/8",
+    "10.0.0.1/8"
+]);
+let IPs=datatable(IP:string) [
+    "10.1.2.3",
+    "192.168.1.5",
+    "123.1.11.21",
+    "1.1.1.1"
+];
+IPs
+| extend IsLocal=ipv4_is_in_any_range(IP, LocalNetworks)`;
+    expect(await column(q, "IsLocal")).toEqual([true, true, false, false]);
+  });
+
+  it("ipv6_is_in_range and ipv6_is_in_any_range (docs examples)", async () => {
+    const q = `datatable(ip_address:string, ip_range:string)
+[
+ 'a5e:f127:8a9d:146d:e102:b5d3:c755:abcd',    'a5e:f127:8a9d:146d:e102:b5d3:c755:0000/112',
+ 'a5e:f127:8a9d:146d:e102:b5d3:c755:abcd',    'a5e:f127:8a9d:146d:e102:b5d3:c755:abcd',
+ 'a5e:f127:8a9d:146d:e102:b5d3:c755:abcd',    '0:0:0:0:0:ffff:c0a8:ac/60',
+]
+| extend result = ipv6_is_in_range(ip_address, ip_range)`;
+    expect(await column(q, "result")).toEqual([true, true, false]);
+    expect(
+      await scalar(
+        "ipv6_is_in_any_range('a5e:f127:8a9d:146d:e102:b5d3:c755:abcd', 'a5e:f127:8a9d:146d:e102:b5d3:c755:0000/112', 'fe80::/10')",
+      ),
+    ).toBe(true);
+    expect(await scalar("ipv6_is_in_any_range('::1', dynamic(['fe80::/10', '2001:db8::/32']))")).toBe(false);
+  });
+});
+
+describe("tabular operators", () => {
+  const T = `datatable(Name:string, Dept:string, Salary:long, Ts:datetime)[
+    "ann", "eng", 100, datetime(2024-01-01T10:00:00Z),
+    "bob", "eng", 80, datetime(2024-01-01T10:20:00Z),
+    "cid", "ops", 70, datetime(2024-01-01T11:05:00Z),
+    "dan", "ops", 90, datetime(2024-01-01T11:59:00Z),
+    "eve", "sales", 60, datetime(2024-01-01T12:30:00Z)]`;
+
+  it("let, where, extend, project, project-away, project-rename", async () => {
+    const q = `let minimum = 75; let t = ${T}; t | where Salary >= minimum
+      | extend Double = Salary * 2 | project-away Ts | project-rename Who = Name | project Who, Double`;
+    expect(await rows(q)).toEqual([
+      { Who: "ann", Double: 200 },
+      { Who: "bob", Double: 160 },
+      { Who: "dan", Double: 180 },
+    ]);
+  });
+
+  it("extend replaces an existing column in place", async () => {
+    expect(await rows(`datatable(a:long, b:long)[1, 2] | extend a = a + 10, c = b`)).toEqual([{ a: 11, b: 2, c: 2 }]);
+  });
+
+  it("summarize: count, countif, dcount, min, max, sum, make_set, make_list by a key", async () => {
+    const q = `${T} | summarize n = count(), hi = countif(Salary > 75), d = dcount(Name), lo = min(Salary),
+        top = max(Salary), total = sum(Salary), names = make_list(Name), set = make_set(Dept) by Dept | sort by Dept asc`;
+    expect(await rows(q)).toEqual([
+      { Dept: "eng", n: 2, hi: 2, d: 2, lo: 80, top: 100, total: 180, names: ["ann", "bob"], set: ["eng"] },
+      { Dept: "ops", n: 2, hi: 1, d: 2, lo: 70, top: 90, total: 160, names: ["cid", "dan"], set: ["ops"] },
+      { Dept: "sales", n: 1, hi: 0, d: 1, lo: 60, top: 60, total: 60, names: ["eve"], set: ["sales"] },
+    ]);
+  });
+
+  it("summarize by bin() and with no rows", async () => {
+    const q = `${T} | summarize count() by bin(Ts, 1h) | sort by Ts asc`;
+    expect(await rows(q)).toEqual([
+      { Ts: "2024-01-01T10:00:00.000Z", count_: 2 },
+      { Ts: "2024-01-01T11:00:00.000Z", count_: 2 },
+      { Ts: "2024-01-01T12:00:00.000Z", count_: 1 },
+    ]);
+    expect(await rows(`${T} | where Salary > 1000 | summarize count()`)).toEqual([{ count_: 0 }]);
+    expect(await rows(`${T} | where Salary > 1000 | summarize count() by Dept`)).toEqual([]);
+  });
+
+  it("arg_max / arg_min", async () => {
+    expect(await rows(`${T} | summarize arg_max(Salary, Name) by Dept | sort by Dept asc`)).toEqual([
+      { Dept: "eng", Salary: 100, Name: "ann" },
+      { Dept: "ops", Salary: 90, Name: "dan" },
+      { Dept: "sales", Salary: 60, Name: "eve" },
+    ]);
+    expect(await rows(`${T} | summarize arg_min(Salary, *) by Dept | where Dept == "ops"`)).toEqual([
+      { Dept: "ops", Salary: 70, Name: "cid", Ts: "2024-01-01T11:05:00.000Z" },
+    ]);
+  });
+
+  it("take/limit, top, sort/order with nulls", async () => {
+    expect((await rows(`${T} | take 2`)).length).toBe(2);
+    expect((await rows(`${T} | limit 3`)).length).toBe(3);
+    expect(await column(`${T} | top 2 by Salary`, "Name")).toEqual(["ann", "dan"]);
+    expect(await column(`${T} | top 2 by Salary asc`, "Name")).toEqual(["eve", "cid"]);
+    expect(await column(`${T} | order by Name desc`, "Name")).toEqual(["eve", "dan", "cid", "bob", "ann"]);
+    const n = `datatable(x:long)[2, long(null), 1]`;
+    expect(await column(`${n} | sort by x asc`, "x")).toEqual([null, 1, 2]);
+    expect(await column(`${n} | sort by x desc`, "x")).toEqual([2, 1, null]);
+    expect(await column(`${n} | sort by x asc nulls last`, "x")).toEqual([1, 2, null]);
+  });
+
+  it("distinct", async () => {
+    expect(await column(`${T} | distinct Dept | sort by Dept asc`, "Dept")).toEqual(["eng", "ops", "sales"]);
+    expect((await rows(`datatable(a:long, b:string)[1,"x",1,"x",1,"y"] | distinct *`)).length).toBe(2);
+  });
+
+  it("union (outer, by column name)", async () => {
+    const q = `union (datatable(a:long)[1]), (datatable(a:long, b:string)[2, "x"]) | sort by a asc`;
+    expect(await rows(q)).toEqual([
+      { a: 1, b: "" },
+      { a: 2, b: "x" },
+    ]);
+    expect(await column(`datatable(a:long)[1] | union (datatable(a:long)[2])`, "a")).toEqual([1, 2]);
+  });
+
+  const L = `datatable(k:string, l:long)["a", 1, "a", 2, "b", 3, "c", 4]`;
+  const R = `datatable(k:string, r:long)["a", 10, "a", 20, "b", 30, "d", 40]`;
+
+  it("join kinds (innerunique is the default)", async () => {
+    const pairs = async (kind: string) =>
+      (await rows(`${L} | join ${kind} (${R}) on k | sort by l asc, r asc`)).map((x) => `${x.l}/${x.r ?? "-"}`);
+    expect(await pairs("")).toEqual(["1/10", "1/20", "3/30"]);
+    expect(await pairs("kind=innerunique")).toEqual(["1/10", "1/20", "3/30"]);
+    expect(await pairs("kind=inner")).toEqual(["1/10", "1/20", "2/10", "2/20", "3/30"]);
+    expect(await pairs("kind=leftouter")).toEqual(["1/10", "1/20", "2/10", "2/20", "3/30", "4/-"]);
+    expect(await column(`${L} | join kind=leftanti (${R}) on k`, "l")).toEqual([4]);
+    expect(await column(`${L} | join kind=leftsemi (${R}) on k`, "l")).toEqual([1, 2, 3]);
+  });
+
+  it("join schema keeps both key columns ($left/$right syntax)", async () => {
+    const q = `${L} | join kind=inner (${R} | project-rename k2 = k) on $left.k == $right.k2 | where l == 3`;
+    expect(await rows(q)).toEqual([{ k: "b", l: 3, k2: "b", r: 30 }]);
+    const same = await rows(`${L} | join kind=inner (${R}) on k | where l == 3`);
+    expect(same).toEqual([{ k: "b", l: 3, k1: "b", r: 30 }]);
+  });
+
+  it("time-windowed join (sequence of events within 1h)", async () => {
+    const q = `let e = datatable(Host:string, Ts:datetime, Act:string)[
+        "h1", datetime(2024-01-01T10:00:00Z), "create",
+        "h1", datetime(2024-01-01T10:30:00Z), "exec",
+        "h2", datetime(2024-01-01T10:00:00Z), "create",
+        "h2", datetime(2024-01-01T12:00:00Z), "exec"];
+      e | where Act == "create" | join kind=inner (e | where Act == "exec") on Host
+        | where Ts1 between (Ts .. 1h) | project Host`;
+    expect(await column(q, "Host")).toEqual(["h1"]);
+  });
+
+  it("count, print, range", async () => {
+    expect(await rows(`${T} | count`)).toEqual([{ Count: 5 }]);
+    expect(await rows(`print x = 1, y = "a"`)).toEqual([{ x: 1, y: "a" }]);
+    expect(await column(`range x from 1 to 5 step 2`, "x")).toEqual([1, 3, 5]);
+  });
+
+  it("user-defined functions and invoke", async () => {
+    const q = `let f = (n:long) { ${T} | where Salary > n };
+      let addBonus = (t:(Salary:long), pct:long) { t | extend Bonus = Salary * pct / 100 };
+      f(85) | invoke addBonus(10) | project Name, Bonus`;
+    expect(await rows(q)).toEqual([
+      { Name: "ann", Bonus: 10 },
+      { Name: "dan", Bonus: 9 },
+    ]);
+  });
+
+  it("toscalar and in (subquery)", async () => {
+    expect(
+      await column(`let top1 = toscalar(${T} | summarize max(Salary)); ${T} | where Salary == top1`, "Name"),
+    ).toEqual(["ann"]);
+    expect(await column(`${T} | where Dept in ((${T} | where Salary < 65 | project Dept))`, "Name")).toEqual(["eve"]);
+  });
+});
+
+describe("scan (docs examples)", () => {
+  it("cumulative sum", async () => {
+    const q = `range x from 1 to 5 step 1
+| scan declare (cumulative_x:long=0) with 
+(
+    step s1: true => cumulative_x = x + s1.cumulative_x;
+)`;
+    expect(await column(q, "cumulative_x")).toEqual([1, 3, 6, 10, 15]);
+  });
+
+  it("cumulative sum on multiple columns with a reset condition", async () => {
+    const q = `range x from 1 to 5 step 1
+| extend y = 2 * x
+| scan declare (cumulative_x:long=0, cumulative_y:long=0) with 
+(
+    step s1: true => cumulative_x = iff(s1.cumulative_x >= 10, x, x + s1.cumulative_x), 
+                     cumulative_y = iff(s1.cumulative_y >= 10, y, y + s1.cumulative_y);
+)`;
+    const r = await rows(q);
+    expect(r.map((x) => [x.cumulative_x, x.cumulative_y])).toEqual([
+      [1, 2],
+      [3, 6],
+      [6, 12],
+      [10, 8],
+      [5, 18],
+    ]);
+  });
+
+  it("fill forward", async () => {
+    const q = `let Events = datatable (Ts: timespan, Event: string) [
+    0m, "A", 1m, "", 2m, "B", 3m, "", 4m, "", 6m, "C", 8m, "", 11m, "D", 12m, ""
+];
+Events
+| sort by Ts asc
+| scan declare (Event_filled: string="") with 
+(
+    step s1: true => Event_filled = iff(isempty(Event), s1.Event_filled, Event);
+)`;
+    expect(await column(q, "Event_filled")).toEqual(["A", "A", "B", "B", "B", "C", "C", "D", "D"]);
+  });
+
+  it("sessions (with_match_id, output=none)", async () => {
+    const q = `let Events = datatable (Ts: timespan, Event: string) [
+    0m, "A", 1m, "A", 2m, "B", 3m, "D", 32m, "B", 36m, "C", 38m, "D", 41m, "E", 75m, "A"
+];
+Events
+| sort by Ts asc
+| scan with_match_id=session_id declare (sessionStart: timespan) with 
+(
+    step inSession: true => sessionStart = iff(isnull(inSession.sessionStart), Ts, inSession.sessionStart);
+    step endSession output=none: Ts - inSession.sessionStart > 30m;
+)`;
+    const r = await rows(q);
+    expect(r.map((x) => [x.Ts, x.sessionStart, x.session_id])).toEqual([
+      ["00:00:00", "00:00:00", 0],
+      ["00:01:00", "00:00:00", 0],
+      ["00:02:00", "00:00:00", 0],
+      ["00:03:00", "00:00:00", 0],
+      ["00:32:00", "00:32:00", 1],
+      ["00:36:00", "00:32:00", 1],
+      ["00:38:00", "00:32:00", 1],
+      ["00:41:00", "00:32:00", 1],
+      ["01:15:00", "01:15:00", 2],
+    ]);
+  });
+
+  it("events between Start and Stop within 5 minutes", async () => {
+    const q = `let Events = datatable (Ts: timespan, Event: string) [
+    0m, "A", 1m, "Start", 2m, "B", 3m, "D", 4m, "Stop", 6m, "C", 8m, "Start", 11m, "E", 12m, "Stop"
+];
+Events
+| sort by Ts asc
+| scan with_match_id=m_id with 
+(
+    step s1: Event == "Start";
+    step s2: Event != "Start" and Event != "Stop" and Ts - s1.Ts <= 5m;
+    step s3: Event == "Stop" and Ts - s1.Ts <= 5m;
+)`;
+    const r = await rows(q);
+    expect(r.map((x) => [x.Ts, x.Event, x.m_id])).toEqual([
+      ["00:01:00", "Start", 0],
+      ["00:02:00", "B", 0],
+      ["00:03:00", "D", 0],
+      ["00:04:00", "Stop", 0],
+      ["00:08:00", "Start", 1],
+      ["00:11:00", "E", 1],
+      ["00:12:00", "Stop", 1],
+    ]);
+  });
+});
+
+describe("errors", () => {
+  it("a query Kusto.Language rejects is KQL310 with a position", async () => {
+    const e = await failure("datatable(a:long)[1] | where nope == 1");
+    expect(e.diagnostics[0]?.code).toBe("KQL310");
+    expect(e.diagnostics[0]?.span?.start.column).toBe(30);
+  });
+
+  it("an unsupported operator is WS500 naming it, with its position", async () => {
+    const e = await failure("datatable(a:dynamic)[dynamic([1, 2])]\n| mv-expand a");
+    expect(e.diagnostics[0]?.code).toBe("WS500");
+    expect(e.diagnostics[0]?.message).toContain("mv-expand");
+    expect(e.diagnostics[0]?.span?.start).toMatchObject({ line: 2, column: 3 });
+  });
+
+  it("an unsupported function is WS500 naming it", async () => {
+    const e = await failure("print x = base64_encode_tostring('a')");
+    expect(e.diagnostics[0]?.code).toBe("WS500");
+    expect(e.diagnostics[0]?.message).toContain("base64_encode_tostring");
+    expect(e.diagnostics[0]?.span?.start.column).toBe(11);
+  });
+
+  it("an unsupported aggregate is WS500", async () => {
+    const e = await failure("datatable(a:long)[1] | summarize percentile(a, 50)");
+    expect(e.diagnostics[0]?.message).toContain("percentile");
+  });
+});
