@@ -3,27 +3,34 @@
  * own schema — the tables it holds, its saved-search functions, `_GetWatchlist` with the columns of its watchlists,
  * and the ASIM parsers Sentinel provides — and running with the project's workspace engine (src/workspace).
  */
+import { Codes, DiagnosticError } from "../../src/diagnostics/index.js";
 import {
+  buildGlobals,
   type FunctionSchema,
   type ColumnSchema as KustoColumn,
   loadSchemas,
   normalizeType,
   validateKql,
-  watchlistFunction,
 } from "../../src/kusto/index.js";
+import type { TableSource } from "../../src/workspace/context.js";
+import { runQuery, type ScalarType } from "../../src/workspace/index.js";
+import { convertCell } from "../../src/workspace/load.js";
+import { type Column, fromRows, type Relation } from "../../src/workspace/relation.js";
+import type { Interval } from "./iso8601.js";
 import { type QueryEngine, type QueryProblem, QueryProblemError, type QueryRun } from "./query-engine.js";
-import type { WorkspaceState } from "./state.js";
+import type { WorkspaceState, WorkspaceTable } from "./state.js";
 
 let asimFunctions: Record<string, FunctionSchema> | undefined;
 
 /** The Kusto.Language view of a workspace: only the tables it really has (so a missing table is an error). */
-export function workspaceSchemas(workspace: WorkspaceState): {
-  tables: Record<string, KustoColumn[]>;
-  functions: Record<string, FunctionSchema>;
+export function workspaceGlobals(workspace: WorkspaceState): {
+  schemas: { tables: Record<string, KustoColumn[]>; functions: Record<string, FunctionSchema> };
+  watchlistColumns: string[];
 } {
   asimFunctions ??= loadSchemas().functions;
   const tables: Record<string, KustoColumn[]> = {};
   for (const table of workspace.tables.values()) {
+    if (asimFunctions[table.name]) continue; // rows seeded for an ASIM parser are that function's data
     tables[table.name] = table.columns.map((c) => ({
       name: c.name,
       type: normalizeType(c.type, `table ${table.name}`),
@@ -33,22 +40,20 @@ export function workspaceSchemas(workspace: WorkspaceState): {
   for (const watchlist of workspace.watchlists.list()) {
     for (const column of workspace.watchlistTable(watchlist.name)?.columns ?? []) watchlistColumns.add(column.name);
   }
-  const functions: Record<string, FunctionSchema> = {
-    ...asimFunctions,
-    _GetWatchlist: watchlistFunction([...watchlistColumns]),
-  };
+  const functions: Record<string, FunctionSchema> = { ...asimFunctions };
   for (const fn of workspace.functions()) {
     const parameters =
       fn.parameters.trim() === "" ? "()" : fn.parameters.trim().startsWith("(") ? fn.parameters : `(${fn.parameters})`;
     functions[fn.name] = { name: fn.name, parameters, body: fn.body };
   }
-  return { tables, functions };
+  // `_GetWatchlist` is added by buildGlobals from `watchlistColumns`
+  return { schemas: { tables, functions }, watchlistColumns: [...watchlistColumns] };
 }
 
 /** Kusto.Language's errors for this query in this workspace (through src/kusto), as the service's problems. */
 export function checkQuery(query: string, workspace: WorkspaceState): QueryProblem[] {
   const problems: QueryProblem[] = [];
-  for (const diagnostic of validateKql(query, { schemas: workspaceSchemas(workspace) })) {
+  for (const diagnostic of validateKql(query, workspaceGlobals(workspace))) {
     const match = /^(KS\d+): ([\s\S]*)$/.exec(diagnostic.message);
     const kustoCode = match?.[1] ?? "";
     const message = match?.[2] ?? diagnostic.message;
@@ -83,17 +88,76 @@ export function checkQuery(query: string, workspace: WorkspaceState): QueryProbl
   return problems.sort((a, b) => Number(b.kind === "syntax") - Number(a.kind === "syntax"));
 }
 
+/** The workspace's rows as the engine's relations: typed cells, `TimeGenerated` limited to the interval. */
+function tableSource(
+  workspace: WorkspaceState,
+  interval: Interval | undefined,
+  functionNames: ReadonlySet<string>,
+): TableSource {
+  const relationOf = (table: WorkspaceTable, columns: readonly Column[], limit: Interval | undefined): Relation => {
+    const rows = table.rows.map((row) => columns.map((c) => convertCell(cellOf(row[c.name]), c.type, false)));
+    const time = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
+    if (!limit || time < 0) return fromRows(columns, rows);
+    const [start, end] = [limit.start.getTime(), limit.end.getTime()];
+    return fromRows(
+      columns,
+      rows.filter((r) => typeof r[time] === "number" && (r[time] as number) >= start && (r[time] as number) < end),
+    );
+  };
+  return {
+    table(name) {
+      const table = functionNames.has(name) ? undefined : workspace.table(name);
+      if (!table) return undefined;
+      return relationOf(
+        table,
+        table.columns.map((c) => ({ name: c.name, type: normalizeType(c.type, name) as ScalarType })),
+        interval,
+      );
+    },
+    functionData(name, args, columns) {
+      if (name === "_GetWatchlist") {
+        const alias = String(args.get("watchlistAlias") ?? "");
+        const table = workspace.watchlistTable(alias) ?? { name: "Watchlist", columns: [], rows: [] };
+        return relationOf(table, columns, undefined);
+      }
+      if (workspace.functions().some((f) => f.name === name)) return undefined; // a KQL body: the engine runs it
+      // ASIM parsers (known by their columns): rows seeded under the parser's name, else none
+      const table = workspace.table(name);
+      return table ? relationOf(table, columns, interval) : fromRows(columns, []);
+    },
+  };
+}
+
+function cellOf(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** A workspace-engine error (WS500 unsupported, WS501 semantic, WS502 data, KQL310) as a service problem. */
+function problemOf(error: DiagnosticError): QueryProblem {
+  const first = error.diagnostics[0];
+  const line = first?.span?.start.line;
+  const pos = first?.span?.start.column;
+  const where = line !== undefined ? { line, pos } : {};
+  if (first?.code === Codes.WsUnsupported)
+    return { kind: "unsupported", code: "NotSupported", message: first.message, ...where };
+  return { kind: "semantic", code: "SEM0100", message: first?.message ?? error.message, ...where };
+}
+
 export function createProjectEngine(): QueryEngine {
   return {
     check: checkQuery,
-    async run(query, workspace, _options): Promise<QueryRun> {
+    async run(query, workspace, options): Promise<QueryRun> {
       const problem = checkQuery(query, workspace)[0];
       if (problem) throw new QueryProblemError(problem);
-      throw new QueryProblemError({
-        kind: "unsupported",
-        code: "NotSupported",
-        message: "The local workspace engine (src/workspace) is not available yet.",
-      });
+      const globals = workspaceGlobals(workspace);
+      const source = tableSource(workspace, options.interval, new Set(Object.keys(globals.schemas.functions)));
+      try {
+        const result = await runQuery(query, buildGlobals(globals), source);
+        return { tables: [{ name: "PrimaryResult", columns: result.columns, rows: result.rows }] };
+      } catch (error) {
+        if (error instanceof DiagnosticError) throw new QueryProblemError(problemOf(error));
+        throw error;
+      }
     },
   };
 }

@@ -39,7 +39,7 @@ export interface QueryRun {
 export interface QueryEngine {
   /** Problems that stop the query from running, first first; empty when it is valid for this workspace. */
   check(query: string, workspace: WorkspaceState): readonly QueryProblem[];
-  /** Runs the query over the workspace's tables as they are now (the caller applies the timespan). */
+  /** Runs the query over the workspace's tables as they are now, each limited to `interval` on TimeGenerated. */
   run(
     query: string,
     workspace: WorkspaceState,

@@ -144,20 +144,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return send(reply, await runBatch(request.body, logsContext, take));
   });
 
-  // queryResource: `/v1/{workspace resource id}/query`
-  app.post("/v1/subscriptions/*", async (request, reply) => {
-    const path = (request.url.split("?")[0] ?? "").replace(/^\/v1/, "");
-    if (!/\/query$/i.test(path))
+  // queryResource: `/v1/{workspace resource id}/query` (the SDK writes `/v1//subscriptions/...`)
+  app.all("/v1/*", async (request, reply) => {
+    const path = (request.url.split("?")[0] ?? "").replace(/\/{2,}/g, "/").replace(/^\/v1/, "");
+    if (request.method !== "POST" || !/^\/subscriptions\/.+\/query$/i.test(path)) {
       return send(reply, logsError(404, "PathNotFoundError", "The requested path does not exist"));
+    }
     const workspaceId = decodeURIComponent(path.replace(/\/query$/i, ""));
     const fault = attached.get(request)?.fault;
     const prefer = headerText(request.headers.prefer);
     return send(reply, await runQuery({ workspaceId, body: request.body, prefer, fault }, logsContext));
   });
-
-  app.all("/v1/*", async (_request, reply) =>
-    send(reply, logsError(404, "PathNotFoundError", "The requested path does not exist")),
-  );
 
   app.all("/subscriptions/*", async (request, reply) => {
     const url = new URL(request.url, origin);

@@ -1,7 +1,7 @@
 /**
  * The Log Analytics query API: `POST /v1/workspaces/{id}/query` and `POST /v1/$batch`. Queries run in the
  * emulator's engine over the workspace's tables; the body's `timespan` limits every table to rows whose
- * `TimeGenerated` falls in the interval (both ends included); `Prefer: wait=N` is the server timeout (504 past it);
+ * `TimeGenerated` falls in the interval (start included, end excluded); `Prefer: wait=N` is the server timeout (504 past it);
  * errors and partial results have the service's shapes (logs.query.json).
  */
 import type { Fault } from "../faults.js";
