@@ -7,6 +7,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { registerAuth } from "./auth.js";
+import { type EntraOptions, EntraTokenValidator } from "./entra.js";
 import { errorResponse } from "./errors.js";
 import { loggerOptions } from "./logging.js";
 import { registerContentRoutes } from "./routes/content.js";
@@ -18,6 +19,8 @@ export interface ServerOptions {
   /** The address the server will listen on: decides whether authentication is required. */
   readonly host: string;
   readonly apiKeys: readonly string[];
+  /** Accept Entra ID bearer tokens (tenant, audiences). */
+  readonly entra?: EntraOptions;
   readonly maxBodyBytes: number;
   readonly maxSampleBytes: number;
   /** false: no logs; otherwise the level, and optionally where to write them (tests). */
@@ -35,7 +38,11 @@ export async function buildServer(services: Services, options: ServerOptions): P
     bodyLimit: options.maxBodyBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
   });
-  registerAuth(app, options);
+  registerAuth(app, {
+    host: options.host,
+    apiKeys: options.apiKeys,
+    ...(options.entra ? { entra: new EntraTokenValidator(options.entra) } : {}),
+  });
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = errorResponse(error);
     if (status >= 500 && status !== 501) request.log.error({ err: error }, "request failed");
@@ -53,9 +60,12 @@ export async function buildServer(services: Services, options: ServerOptions): P
         description: "Translate, deploy, hunt, scan samples with YARA-X, and read local incidents.",
       },
       components: {
-        securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "x-api-key" } },
+        securitySchemes: {
+          apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Entra ID access token" },
+        },
       },
-      security: options.apiKeys.length > 0 ? [{ apiKey: [] }] : [],
+      security: [...(options.apiKeys.length > 0 ? [{ apiKey: [] }] : []), ...(options.entra ? [{ bearer: [] }] : [])],
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });

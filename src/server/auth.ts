@@ -1,39 +1,58 @@
 /**
  * Authentication of the HTTP API: an API key in the `x-api-key` header (or `Authorization: ApiKey <key>`),
- * compared in constant time. Required whenever the server listens beyond loopback; /health stays open for probes.
+ * compared in constant time, or an Entra ID bearer token (`Authorization: Bearer <jwt>`, see entra.ts). Required
+ * whenever the server listens beyond loopback; /health stays open for probes.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { isLoopback } from "./config.js";
+import { type EntraTokenValidator, TokenError } from "./entra.js";
 
 export interface AuthOptions {
   readonly host: string;
   readonly apiKeys: readonly string[];
+  readonly entra?: EntraTokenValidator;
 }
 
 /** Routes reachable without a key: liveness probes. */
 const OPEN_ROUTES = new Set(["/health"]);
 
-export function assertAuthConfigured(options: AuthOptions): void {
-  if (!isLoopback(options.host) && options.apiKeys.length === 0) {
+export function assertAuthConfigured(options: {
+  readonly host: string;
+  readonly apiKeys: readonly string[];
+  readonly entra?: unknown;
+}): void {
+  if (!isLoopback(options.host) && options.apiKeys.length === 0 && !options.entra) {
     throw new Error(
-      `refusing to listen on ${options.host} without authentication: set SHMHUNT_API_KEYS (or listen on 127.0.0.1)`,
+      `refusing to listen on ${options.host} without authentication: set SHMHUNT_API_KEYS or SHMHUNT_ENTRA_TENANT_ID and SHMHUNT_ENTRA_AUDIENCE (or listen on 127.0.0.1)`,
     );
   }
 }
 
 export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   assertAuthConfigured(options);
-  if (options.apiKeys.length === 0) return;
+  if (options.apiKeys.length === 0 && !options.entra) return;
   const digests = options.apiKeys.map(digest);
+  const entra = options.entra;
   app.addHook("onRequest", async (request, reply) => {
     if (OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
-    const presented = presentedKey(request);
-    const ok = presented !== undefined && digests.some((d) => timingSafeEqual(d, digest(presented)));
-    if (!ok) {
-      reply.header("www-authenticate", 'ApiKey header="x-api-key"');
-      return reply.code(401).send({ error: "Unauthorized", message: "a valid API key is required (x-api-key header)" });
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
+    let reason = "a valid API key (x-api-key header) or Entra ID bearer token is required";
+    if (bearer && entra) {
+      try {
+        const claims = await entra.validate(bearer);
+        request.log.debug({ oid: claims.oid, appid: claims.appid ?? claims.azp }, "bearer token accepted");
+        return;
+      } catch (error) {
+        if (!(error instanceof TokenError)) throw error;
+        reason = `bearer token refused: ${error.message}`;
+      }
+    } else {
+      const presented = presentedKey(request);
+      if (presented !== undefined && digests.some((d) => timingSafeEqual(d, digest(presented)))) return;
     }
+    reply.header("www-authenticate", entra ? 'Bearer, ApiKey header="x-api-key"' : 'ApiKey header="x-api-key"');
+    return reply.code(401).send({ error: "Unauthorized", message: reason });
   });
 }
 

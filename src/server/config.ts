@@ -18,8 +18,10 @@ export interface SentinelTarget {
 export interface ServiceConfig {
   readonly host: string;
   readonly port: number;
-  /** API keys accepted in the `x-api-key` header; required when the host is not loopback. */
+  /** API keys accepted in the `x-api-key` header; required when the host is not loopback (or Entra ID). */
   readonly apiKeys: readonly string[];
+  /** Entra ID bearer tokens accepted for the HTTP API, when set. */
+  readonly entra?: { readonly tenantId: string; readonly audiences: readonly string[]; readonly jwksUrl?: string };
   readonly rulesDir: string;
   readonly kqlDir: string;
   /** Targets the hunt queries run on (one workspace usually holds one kind of data). */
@@ -118,10 +120,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     problems.push({ field: "SHMHUNT_API_KEYS", message: "every key must have at least 16 characters" });
   }
 
+  const tenantId = text("SHMHUNT_ENTRA_TENANT_ID");
+  const audiences = (text("SHMHUNT_ENTRA_AUDIENCE") ?? "")
+    .split(",")
+    .map((a) => a.trim())
+    .filter(Boolean);
+  if ((tenantId === undefined) !== (audiences.length === 0)) {
+    problems.push({
+      field: "SHMHUNT_ENTRA_TENANT_ID",
+      message: "SHMHUNT_ENTRA_TENANT_ID and SHMHUNT_ENTRA_AUDIENCE go together",
+    });
+  }
+  const jwksUrl = text("SHMHUNT_ENTRA_JWKS_URL");
+
   const config: ServiceConfig = {
     host,
     port: int("SHMHUNT_PORT", 8080),
     apiKeys,
+    ...(tenantId && audiences.length > 0 ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}) } } : {}),
     rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
     huntTargets: (text("SHMHUNT_HUNT_TARGETS") ?? "defender")

@@ -26,7 +26,7 @@ export interface StartOptions {
 }
 
 export async function startServer(config: ServiceConfig, options: StartOptions = {}): Promise<RunningServer> {
-  assertAuthConfigured(config);
+  assertAuthConfigured({ host: config.host, apiKeys: config.apiKeys, ...(config.entra ? { entra: true } : {}) });
   // The hunt logs through the app's pino logger, which exists only once the app is built.
   let log: HuntLogger = silentLogger;
   const logger: HuntLogger = {
@@ -38,6 +38,7 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
   const app = await buildServer(services, {
     host: config.host,
     apiKeys: config.apiKeys,
+    ...(config.entra ? { entra: config.entra } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxSampleBytes: config.maxSampleBytes,
     logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
