@@ -71,8 +71,10 @@ export function resolveSchemas(options: GlobalsOptions = {}): Schemas {
   }
   const functions: Record<string, FunctionSchema> = {
     ...base.functions,
-    _GetWatchlist: watchlistFunction(options.watchlistColumns),
   };
+  if (options.watchlistColumns || !functions._GetWatchlist) {
+    functions._GetWatchlist = watchlistFunction(options.watchlistColumns);
+  }
   for (const fn of options.functions ?? []) functions[fn.name] = fn;
   return { tables, functions };
 }

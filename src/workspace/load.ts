@@ -195,7 +195,8 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
   let header: string[] | undefined;
   for await (const rec of csvRecords(file)) {
     if (!header) {
-      header = rec;
+      // The portal's export names datetime columns `TimeGenerated [UTC]`.
+      header = rec.map((h) => h.replace(/\s*\[UTC\]$/i, ""));
       continue;
     }
     const obj: Record<string, unknown> = {};

@@ -5,12 +5,12 @@
  *   const ws = await openWorkspace("demo/workspace", { functions, watchlists });
  *   const { columns, rows } = await ws.query("DeviceProcessEvents | where FolderPath startswith '/dev/shm/'");
  */
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildGlobals, type ColumnSchema, type FunctionSchema, resolveSchemas, type Schemas } from "../kusto/index.js";
 import type { TableSource } from "./context.js";
 import { dataError } from "./errors.js";
-import { type FileFormat, formatOf, sampleColumns, typedBatches } from "./load.js";
+import { type FileFormat, formatOf, rawRecords, sampleColumns, typedBatches } from "./load.js";
 import { type QueryResult, runQuery } from "./query.js";
 import { type Column, fromRows, type Relation, type Row } from "./relation.js";
 import type { ScalarType, Value } from "./values.js";
@@ -137,8 +137,61 @@ function watchlistRelation(alias: string, w: Watchlist | undefined, columns: rea
   return fromRows(columns, rows);
 }
 
-/** Opens a workspace directory. Reads only the first records of each file (to learn extra columns). */
-export async function openWorkspace(dir: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+/** `<dir>/functions/<Name>.kql`: workspace functions (no parameters), the file's text being the body. */
+async function functionFiles(dir: string): Promise<FunctionSchema[]> {
+  const fdir = path.join(dir, "functions");
+  let names: string[];
+  try {
+    names = await readdir(fdir);
+  } catch {
+    return [];
+  }
+  const out: FunctionSchema[] = [];
+  for (const name of names.sort()) {
+    if (!name.endsWith(".kql")) continue;
+    const body = await readFile(path.join(fdir, name), "utf8");
+    out.push({ name: name.slice(0, -4), parameters: "()", body: body.trim() });
+  }
+  return out;
+}
+
+/** `<dir>/watchlists/<alias>.csv`: watchlists; SearchKey is the `SearchKey` column, else the first column. */
+async function watchlistFiles(dir: string): Promise<Record<string, Watchlist>> {
+  const wdir = path.join(dir, "watchlists");
+  let names: string[];
+  try {
+    names = await readdir(wdir);
+  } catch {
+    return {};
+  }
+  const out: Record<string, Watchlist> = {};
+  for (const name of names.sort()) {
+    if (!name.endsWith(".csv")) continue;
+    const items: Record<string, string>[] = [];
+    let header: string[] | undefined;
+    for await (const rec of rawRecords(path.join(wdir, name), "csv")) {
+      header ??= Object.keys(rec);
+      items.push(Object.fromEntries(Object.entries(rec).map(([k, v]) => [k, String(v ?? "")])));
+    }
+    const searchKey = header?.includes("SearchKey") ? "SearchKey" : (header?.[0] ?? "SearchKey");
+    out[name.slice(0, -4)] = { searchKey, items };
+  }
+  return out;
+}
+
+/**
+ * Opens a workspace directory. Reads only the first records of each file (to learn extra columns). Functions
+ * and watchlists come from `options` and from the directory's `functions/*.kql` and `watchlists/*.csv`
+ * (options win on a name clash).
+ */
+export async function openWorkspace(dir: string, given: WorkspaceOptions = {}): Promise<Workspace> {
+  const fileFunctions = await functionFiles(dir);
+  const names = new Set((given.functions ?? []).map((f) => f.name));
+  const options: WorkspaceOptions = {
+    ...given,
+    functions: [...fileFunctions.filter((f) => !names.has(f.name)), ...(given.functions ?? [])],
+    watchlists: { ...(await watchlistFiles(dir)), ...given.watchlists },
+  };
   const base = resolveSchemas(options.schemas ? { schemas: options.schemas } : {});
   const files = await tableFiles(dir, base);
   const watchlistColumns = [
