@@ -83,8 +83,8 @@ export function hitKey(ruleId: string, target: string, row: Row, options: KeyOpt
 }
 
 /** The SHA-256 of the sample behind a row (lower-case), if the row names one. */
-export function sampleHashOf(row: Row): string | undefined {
-  for (const column of sampleHashColumns) {
+export function sampleHashOf(row: Row, columns: readonly string[] = sampleHashColumns): string | undefined {
+  for (const column of columns) {
     const value = row[column];
     if (typeof value === "string" && /^[0-9a-fA-F]{64}$/.test(value.trim())) return value.trim().toLowerCase();
   }

@@ -162,9 +162,9 @@ async function handleRow(
   budget: { left: number },
 ): Promise<RowResult> {
   const { rule, target } = plan;
-  const key = hitKey(rule.id, target, row);
+  const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
   const now = deps.clock().toISOString();
-  const sha256 = sampleHashOf(row);
+  const sha256 = sampleHashOf(row, plan.sampleHashColumns);
   const candidate: HitRecord = {
     key,
     ruleId: rule.id,

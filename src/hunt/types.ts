@@ -39,6 +39,13 @@ export interface HuntPlan {
   readonly rule: HuntRule;
   readonly target: string;
   readonly query: string;
+  /**
+   * The result columns holding the sample's SHA-256 on this target, best first (the rule's `hash_fields` mapped
+   * to the target's columns); default: the usual hash columns (hit-key.ts `sampleHashColumns`).
+   */
+  readonly sampleHashColumns?: readonly string[];
+  /** The columns that identify an event on this target; default: hit-key.ts `identityColumns`. */
+  readonly identityColumns?: readonly string[];
 }
 
 export interface Window {

@@ -54,3 +54,23 @@ describe("hit keys", () => {
     expect(eventTimeOf({})).toBeUndefined();
   });
 });
+
+describe("per-target columns", () => {
+  it("takes the sample hash from the plan's columns when it names them", () => {
+    const r = { SHA256: "ab".repeat(32), InitiatingProcessSHA256: "cd".repeat(32) };
+    expect(sampleHashOf(r)).toBe("ab".repeat(32));
+    expect(sampleHashOf(r, ["InitiatingProcessSHA256"])).toBe("cd".repeat(32));
+    expect(sampleHashOf(r, ["Missing"])).toBeUndefined();
+  });
+
+  it("keys on the plan's identity columns when it names them", () => {
+    const a = { Timestamp: "2026-03-01T10:00:00Z", EventId: 1, Noise: "x" };
+    const b = { ...a, Noise: "y" };
+    expect(hitKey("r", "t", a, { identityColumns: ["Timestamp", "EventId"] })).toBe(
+      hitKey("r", "t", b, { identityColumns: ["Timestamp", "EventId"] }),
+    );
+    expect(hitKey("r", "t", a, { identityColumns: ["Timestamp", "Noise"] })).not.toBe(
+      hitKey("r", "t", b, { identityColumns: ["Timestamp", "Noise"] }),
+    );
+  });
+});

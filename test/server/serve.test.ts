@@ -73,3 +73,65 @@ describe("shmhunt serve", () => {
     ]);
   });
 });
+
+describe("shmhunt hunt", () => {
+  it("--once runs the due hunts over the local workspace and prints NDJSON; a failed hunt exits 1", async () => {
+    const { mkdirSync, writeFileSync } = await import("node:fs");
+    const workspace = path.join(dir, "hunt-ws");
+    const kql = path.join(dir, "hunt-kql");
+    mkdirSync(workspace, { recursive: true });
+    mkdirSync(path.join(kql, "shm-execution"), { recursive: true });
+    writeFileSync(
+      path.join(kql, "shm-execution", "defender.kql"),
+      'DeviceProcessEvents | where FolderPath startswith "/dev/shm/"',
+    );
+    const t = new Date(Date.now() - 2 * 60_000).toISOString();
+    const row = {
+      TimeGenerated: t,
+      Timestamp: t,
+      DeviceId: "d",
+      DeviceName: "h",
+      FolderPath: "/dev/shm/a",
+      ProcessId: 7,
+      ReportId: 1,
+    };
+    writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), `${JSON.stringify(row)}\n`);
+    const env = {
+      SHMHUNT_DATA_DIR: path.join(dir, "hunt-data"),
+      SHMHUNT_KQL_DIR: kql,
+      SHMHUNT_WORKSPACE_DIR: workspace,
+    };
+    const records = (text: string) =>
+      text
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+
+    const first = collect(shmhunt(["hunt", "--once", "--json"], env));
+    expect(await first.exit).toBe(0);
+    const [run, sweep] = records(first.out());
+    expect(run).toMatchObject({
+      type: "run",
+      status: "completed",
+      target: "defender",
+      counts: { rows: 1, alerted: 1 },
+    });
+    expect(sweep).toMatchObject({ type: "sweep", examined: 0 });
+
+    const notDue = collect(shmhunt(["hunt", "--once", "--json"], env));
+    expect(await notDue.exit).toBe(0);
+    expect(records(notDue.out())[0]).toMatchObject({ status: "not-due" });
+
+    const forced = collect(shmhunt(["hunt", "--once", "--force", "--json"], env));
+    expect(await forced.exit).toBe(0);
+    expect(records(forced.out())[0]).toMatchObject({ status: "completed", counts: { duplicate: 1, alerted: 0 } });
+
+    writeFileSync(path.join(kql, "shm-execution", "defender.kql"), "NoSuchTable | take 1");
+    const failing = collect(shmhunt(["hunt", "--once", "--force"], env));
+    expect(await failing.exit).toBe(1);
+    expect(failing.err().trim().split("\n")).toEqual([
+      expect.stringMatching(/^shmhunt: 1 hunt\(s\) failed: .*NoSuchTable/),
+    ]);
+    expect(failing.out()).toMatch(/FAILED/);
+  });
+});
