@@ -285,14 +285,12 @@ export async function sweepPending(
       continue;
     }
     if (!plan) {
-      // The rule is no longer loaded: its hit cannot be gated any more.
-      await finish(deps, hit, {
-        ...hit,
-        status: "unverified",
-        reason: "the rule is no longer loaded",
-        updatedAt: deps.clock().toISOString(),
-      });
-      report.unverified++;
+      // The rule (or its target) is not loaded now, perhaps only for a while: the hit keeps waiting, unchanged.
+      (deps.logger ?? silentLogger).warn(
+        { ruleId: entry.ruleId, target: entry.target, key },
+        "pending hit of a rule not loaded now; left pending",
+      );
+      report.stillPending++;
       continue;
     }
     const settled = await settleHit(plan, hit, deps);

@@ -262,3 +262,18 @@ describe("a run killed mid-way", () => {
     expect((await state.hits()).map((h) => h.status)).toEqual(["alerted", "alerted"]);
   });
 });
+
+describe("pending hits of a rule not loaded now", () => {
+  it("are left pending, not settled, until the rule is back", async () => {
+    const { table, deps, state } = setup();
+    table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: SHA_MATCH }));
+    const p = plan(gated);
+    await runPlan(p, deps);
+    expect(await recordVerdict(verdict(SHA_MATCH, ["Derusbi_shm"]), [], deps)).toMatchObject({
+      stillPending: 1,
+      alerted: 0,
+    });
+    expect((await state.hits()).map((h) => h.status)).toEqual(["pending"]);
+    expect(await runHunts([p], { ...deps })).toMatchObject({ sweep: { alerted: 1 } });
+  });
+});
