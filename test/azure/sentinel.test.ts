@@ -202,6 +202,21 @@ describe("incidents, bookmarks and relations", () => {
     expect(listed.map((i) => i.name)).toContain(incidentId);
     const top = await all(sentinel.incidents.list(rg, ws, { top: 1 }));
     expect(top).toHaveLength(1);
+    await sentinel.incidents.createOrUpdate(rg, ws, "8d7c1f4a-3e2b-4c8d-9a1f-0b2c3d4e5f60", {
+      title: "A second incident",
+      severity: "Low",
+      status: "New",
+    });
+    const byNumber = await all(sentinel.incidents.list(rg, ws, { orderby: "properties/incidentNumber desc" }));
+    expect(byNumber.map((i) => i.incidentNumber)).toEqual(
+      [...byNumber.map((i) => i.incidentNumber)].sort((a, b) => (b ?? 0) - (a ?? 0)),
+    );
+    expect(byNumber[0]?.title).toBe("A second incident");
+    await expect(
+      all(sentinel.incidents.list(rg, ws, { filter: "properties/severity eq 'High'" })),
+    ).rejects.toMatchObject({
+      statusCode: 400,
+    });
   });
 
   it("creates a bookmark, relates it to the incident, and both show the relation", async () => {

@@ -1,12 +1,13 @@
 /**
  * `npm run emulator [-- --port 8443] [--tables <dir>]`: starts the offline Azure emulator by hand and prints what
  * a client needs: the ARM endpoint, the Logs endpoint, the CA file to trust, the default workspace, and a bearer
- * token for curl. Tables can be seeded from a folder of `<Table>.json` (array) or `<Table>.ndjson` files, or later
- * over `POST /_emulator/workspaces/{customerId}/tables/{table}`.
+ * token for curl. Tables can be seeded from a workspace folder (`<Table>.ndjson|.jsonl|.json|.csv`, as the local
+ * workspace engine reads them), or later over `POST /_emulator/workspaces/{customerId}/tables/{table}`.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { formatOf, rawRecords } from "../../src/workspace/load.js";
 import { startEmulator } from "./server.js";
 import type { Row } from "./state.js";
 
@@ -19,19 +20,12 @@ const { values } = parseArgs({
 
 const emulator = await startEmulator({ port: Number(values.port), logger: false });
 if (values.tables) {
-  for (const file of readdirSync(values.tables)) {
-    const match = /^(.+)\.(json|ndjson)$/.exec(file);
-    if (!match) continue;
-    const text = readFileSync(path.join(values.tables, file), "utf8");
-    const rows = (
-      match[2] === "json"
-        ? JSON.parse(text)
-        : text
-            .split("\n")
-            .filter((l) => l.trim() !== "")
-            .map((l) => JSON.parse(l))
-    ) as Row[];
-    emulator.workspace.seedTable(match[1] ?? file, rows);
+  for (const file of readdirSync(values.tables).sort()) {
+    const format = formatOf(file);
+    if (!format) continue;
+    const rows: Row[] = [];
+    for await (const record of rawRecords(path.join(values.tables, file), format)) rows.push(record);
+    emulator.workspace.seedTable(file.replace(/\.(ndjson|jsonl|json|csv)$/i, ""), rows);
   }
 }
 

@@ -477,8 +477,32 @@ function present(kind: Kind, resource: WireResource, workspace: WorkspaceState):
 
 function list(request: ArmRequest, kind: Kind, collection: ResourceCollection): ArmReply {
   if (request.method !== "GET") return methodNotAllowed(request.method);
-  const items = collection.list().map((r) => present(kind, r, request.workspace));
+  const params = request.url.searchParams;
+  if (params.has("$filter")) {
+    return badRequest(
+      `$filter is not supported by the shmhunt emulator (got '${params.get("$filter")}'): list and filter locally.`,
+    );
+  }
+  const items = sortItems(
+    collection.list().map((r) => present(kind, r, request.workspace)),
+    params.get("$orderby"),
+  );
   return { status: 200, body: page(items, { listUrl: request.url, pageSize: request.pageSize }) };
+}
+
+/** `$orderby=properties/createdTimeUtc desc` (one key, `name` or `properties/<field>`, asc by default). */
+function sortItems(items: WireResource[], orderBy: string | null): WireResource[] {
+  if (orderBy === null) return items;
+  const match = /^\s*(name|properties\/(\w+))(?:\s+(asc|desc))?\s*$/i.exec(orderBy);
+  if (!match)
+    fail(badRequest(`Unsupported $orderby '${orderBy}': use 'name' or 'properties/<field>' with asc or desc.`));
+  const field = match[2];
+  const key = (r: WireResource): string | number => {
+    const v = field === undefined ? r.name : r.properties[field];
+    return typeof v === "number" ? v : String(v ?? "");
+  };
+  const sign = match[3]?.toLowerCase() === "desc" ? -1 : 1;
+  return [...items].sort((a, b) => (key(a) < key(b) ? -sign : key(a) > key(b) ? sign : 0));
 }
 
 function item(
