@@ -3,14 +3,15 @@
  * own schema — the tables it holds, its saved-search functions, `_GetWatchlist` with the columns of its watchlists,
  * and the ASIM parsers Sentinel provides — and running with the project's workspace engine (src/workspace).
  */
-import { Codes, DiagnosticError } from "../../src/diagnostics/index.js";
+import { Codes, type Diagnostic, DiagnosticError } from "../../src/diagnostics/index.js";
 import {
   buildGlobals,
   type FunctionSchema,
   type ColumnSchema as KustoColumn,
+  kustoDiagnostics,
   loadSchemas,
   normalizeType,
-  validateKql,
+  parseKql,
 } from "../../src/kusto/index.js";
 import type { TableSource } from "../../src/workspace/context.js";
 import { runQuery, type ScalarType } from "../../src/workspace/index.js";
@@ -50,10 +51,30 @@ export function workspaceGlobals(workspace: WorkspaceState): {
   return { schemas: { tables, functions }, watchlistColumns: [...watchlistColumns] };
 }
 
+const globalsCache = new Map<string, Kusto.Language.GlobalState>();
+
+/** The Kusto.Language GlobalState of a workspace as it is now (cached while its schema stays the same). */
+function globalsOf(workspace: WorkspaceState): Kusto.Language.GlobalState {
+  const options = workspaceGlobals(workspace);
+  const key = JSON.stringify(options);
+  let globals = globalsCache.get(key);
+  if (!globals) {
+    if (globalsCache.size >= 16) globalsCache.clear();
+    globals = buildGlobals(options);
+    globalsCache.set(key, globals);
+  }
+  return globals;
+}
+
 /** Kusto.Language's errors for this query in this workspace (through src/kusto), as the service's problems. */
 export function checkQuery(query: string, workspace: WorkspaceState): QueryProblem[] {
+  return problemsOf(query, kustoDiagnostics(parseKql(query, globalsOf(workspace)), query));
+}
+
+/** KQL310 diagnostics (`KSnnn: message`) as the service's problems, syntax errors first. */
+function problemsOf(query: string, diagnostics: readonly Diagnostic[]): QueryProblem[] {
   const problems: QueryProblem[] = [];
-  for (const diagnostic of validateKql(query, workspaceGlobals(workspace))) {
+  for (const diagnostic of diagnostics) {
     const match = /^(KS\d+): ([\s\S]*)$/.exec(diagnostic.message);
     const kustoCode = match?.[1] ?? "";
     const message = match?.[2] ?? diagnostic.message;
@@ -132,9 +153,10 @@ function cellOf(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }
 
-/** A workspace-engine error (WS500 unsupported, WS501 semantic, WS502 data, KQL310) as a service problem. */
-function problemOf(error: DiagnosticError): QueryProblem {
+/** A workspace-engine error (KQL310 from Kusto.Language, WS500 unsupported, WS501 semantic, WS502 data). */
+function problemOf(query: string, error: DiagnosticError): QueryProblem {
   const first = error.diagnostics[0];
+  if (first?.code === Codes.KqlInvalid) return problemsOf(query, error.diagnostics)[0] as QueryProblem;
   const line = first?.span?.start.line;
   const pos = first?.span?.start.column;
   const where = line !== undefined ? { line, pos } : {};
@@ -147,15 +169,13 @@ export function createProjectEngine(): QueryEngine {
   return {
     check: checkQuery,
     async run(query, workspace, options): Promise<QueryRun> {
-      const problem = checkQuery(query, workspace)[0];
-      if (problem) throw new QueryProblemError(problem);
-      const globals = workspaceGlobals(workspace);
-      const source = tableSource(workspace, options.interval, new Set(Object.keys(globals.schemas.functions)));
+      const functionNames = new Set(Object.keys(workspaceGlobals(workspace).schemas.functions));
+      const source = tableSource(workspace, options.interval, functionNames);
       try {
-        const result = await runQuery(query, buildGlobals(globals), source);
+        const result = await runQuery(query, globalsOf(workspace), source);
         return { tables: [{ name: "PrimaryResult", columns: result.columns, rows: result.rows }] };
       } catch (error) {
-        if (error instanceof DiagnosticError) throw new QueryProblemError(problemOf(error));
+        if (error instanceof DiagnosticError) throw new QueryProblemError(problemOf(query, error));
         throw error;
       }
     },
