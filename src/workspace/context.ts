@@ -4,9 +4,13 @@ import type { Column, Relation, Row } from "./relation.js";
 import type { Node } from "./syntax.js";
 import type { ScalarType, Value } from "./values.js";
 
+export type Fn = (row: Row) => Value;
+
 export type Binding =
   | { readonly kind: "scalar"; readonly value: Value; readonly type: ScalarType }
-  | { readonly kind: "table"; readonly relation: Relation };
+  | { readonly kind: "table"; readonly relation: Relation }
+  /** A parameter of a user-defined scalar function, bound to the caller's compiled argument. */
+  | { readonly kind: "expr"; readonly fn: Fn; readonly type: ScalarType };
 
 /** Lexical variables (`let`, function parameters), innermost first. */
 export class Env {
@@ -19,8 +23,6 @@ export class Env {
     return this.vars.get(name) ?? this.parent?.get(name);
   }
 }
-
-export type Fn = (row: Row) => Value;
 
 /** Where column names resolve to row slots; scan adds state columns and `step.column` references. */
 export interface RowScope {

@@ -207,6 +207,48 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
   }
 }
 
+/** NDJSON records in batches (one per chunk read), parsed without a per-record async step. */
+async function* ndjsonBatches(file: string): AsyncGenerator<Record<string, unknown>[]> {
+  let rest = "";
+  let lineNo = 0;
+  const parse = (line: string, out: Record<string, unknown>[]) => {
+    lineNo++;
+    if (line.trim() === "") return;
+    try {
+      out.push(JSON.parse(line) as Record<string, unknown>);
+    } catch (error) {
+      throw dataError(`invalid JSON on line ${lineNo}: ${(error as Error).message}`, file);
+    }
+  };
+  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 18 })) {
+    const lines = (rest + (chunk as string)).split("\n");
+    rest = lines.pop() ?? "";
+    const out: Record<string, unknown>[] = [];
+    for (const line of lines) parse(line, out);
+    if (out.length) yield out;
+  }
+  const out: Record<string, unknown>[] = [];
+  if (rest !== "") parse(rest, out);
+  if (out.length) yield out;
+}
+
+/** Raw records in batches, whatever the format. */
+async function* rawRecordBatches(file: string, format: FileFormat): AsyncGenerator<Record<string, unknown>[]> {
+  if (format === "ndjson") {
+    yield* ndjsonBatches(file);
+    return;
+  }
+  let batch: Record<string, unknown>[] = [];
+  for await (const rec of rawRecords(file, format)) {
+    batch.push(rec);
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 /** Streams typed row batches of a table file. */
 export async function* typedBatches(
   file: string,
@@ -214,15 +256,37 @@ export async function* typedBatches(
   columns: readonly Column[],
 ): AsyncGenerator<Row[]> {
   const fromCsv = format === "csv";
-  let batch: Row[] = [];
-  for await (const rec of rawRecords(file, format)) {
-    batch.push(columns.map((c) => convertCell(rec[c.name], c.type, fromCsv)));
-    if (batch.length >= BATCH) {
-      yield batch;
-      batch = [];
+  const names = columns.map((c) => c.name);
+  const converters = columns.map((c) => cellConverter(c.type, fromCsv));
+  const width = columns.length;
+  for await (const records of rawRecordBatches(file, format)) {
+    const batch: Row[] = new Array(records.length);
+    for (let r = 0; r < records.length; r++) {
+      const rec = records[r] as Record<string, unknown>;
+      const row: Row = new Array(width);
+      for (let i = 0; i < width; i++) row[i] = (converters[i] as (raw: unknown) => Value)(rec[names[i] as string]);
+      batch[r] = row;
     }
+    yield batch;
   }
-  if (batch.length) yield batch;
+}
+
+/** A converter for one column, with the common cases (already the right JS type, absent) decided first. */
+function cellConverter(type: ScalarType, fromCsv: boolean): (raw: unknown) => Value {
+  const missing: Value = type === "string" ? "" : null;
+  switch (type) {
+    case "string":
+      return (raw) =>
+        typeof raw === "string" ? raw : raw === undefined || raw === null ? missing : convertCell(raw, type, fromCsv);
+    case "long":
+    case "int":
+    case "real":
+    case "decimal":
+      return (raw) =>
+        typeof raw === "number" ? raw : raw === undefined || raw === null ? null : convertCell(raw, type, fromCsv);
+    default:
+      return (raw) => (raw === undefined || raw === null ? missing : convertCell(raw, type, fromCsv));
+  }
 }
 
 /** Infers column types from a sample of records (for tables without a schema, and extra columns). */

@@ -3,7 +3,7 @@
  * predicate over a million rows walks no tree. Semantics follow the Kusto docs (../shared/reference/kusto-docs):
  * string operators with their case rules, three-valued logic with nulls, long division, datetime arithmetic.
  */
-import { type Ctx, type Fn, type RowScope, spanOf } from "./context.js";
+import { type Ctx, Env, type Fn, type RowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
 import { callFunction } from "./functions.js";
 import { compileRegex, regexTest } from "./regex.js";
@@ -189,6 +189,7 @@ function compileName(node: Node, scope: RowScope, ctx: Ctx): Compiled {
   }
   const bound = ctx.env.get(name);
   if (bound?.kind === "scalar") return constant(bound.value, bound.type);
+  if (bound?.kind === "expr") return { fn: bound.fn, type: bound.type };
   const slot = scope.slot(name);
   if (slot !== undefined) return { fn: (r) => r[slot] as Value, type };
   throw unsupported(`name '${name}'${symbolKind ? "" : ""} in this position`, spanOf(ctx, node));
@@ -594,8 +595,39 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
     compiled.push(await compileScalar(a, scope, ctx));
   }
   const fn = callFunction(name, compiled, typeOf(node), ctx);
-  if (!fn) throw unsupported(`function ${name}()`, spanOf(ctx, node));
-  return { fn, type: typeOf(node) };
+  if (fn) return { fn, type: typeOf(node) };
+  const body = node.GetExpansion?.();
+  if (body) return compileUserScalar(node, body, compiled, scope, ctx);
+  throw unsupported(`function ${name}()`, spanOf(ctx, node));
+}
+
+/** A call of a user-defined scalar function: its body compiled with the parameters bound to the arguments. */
+async function compileUserScalar(
+  node: Node,
+  body: Node,
+  args: readonly Compiled[],
+  scope: RowScope,
+  ctx: Ctx,
+): Promise<Compiled> {
+  const env = new Env(ctx.env);
+  const signature = node.ReferencedSignature;
+  const count = signature?.Parameters?.Count ?? 0;
+  for (let i = 0; i < count; i++) {
+    const p = signature.Parameters.getItem(i);
+    const arg = args[i];
+    if (arg) env.set(String(p.Name), { kind: "expr", fn: arg.fn, type: arg.type });
+    else if (p.DefaultValue) {
+      const d = await compileScalar(p.DefaultValue, scope, ctx);
+      env.set(String(p.Name), { kind: "expr", fn: d.fn, type: d.type });
+    } else env.set(String(p.Name), { kind: "scalar", value: null, type: "dynamic" });
+  }
+  const inner: Ctx = { ...ctx, env, site: spanOf(ctx, node) ?? ctx.site };
+  for (const stmt of elements(body.Statements)) {
+    if (kindOf(stmt) !== "LetStatement") throw unsupported(`statement ${kindOf(stmt)}`, spanOf(ctx, node));
+    const c = await compileScalar(stmt.Expression, scope, inner);
+    env.set(simpleName(stmt.Name), { kind: "expr", fn: c.fn, type: c.type });
+  }
+  return compileScalar(body.Expression, scope, inner);
 }
 
 function typeLiteralName(node: Node): string {

@@ -505,3 +505,14 @@ describe("errors", () => {
     expect(e.diagnostics[0]?.message).toContain("percentile");
   });
 });
+
+describe("user-defined scalar functions", () => {
+  it("binds parameters to row values", async () => {
+    const q = `let norm = (p:string, suffix:string = "!") { strcat(tolower(p), suffix) };
+      datatable(a:string)["X", "Y"] | extend n = norm(a), m = norm(a, "?")`;
+    expect(await rows(q)).toEqual([
+      { a: "X", n: "x!", m: "x?" },
+      { a: "Y", n: "y!", m: "y?" },
+    ]);
+  });
+});
