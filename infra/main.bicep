@@ -1,0 +1,283 @@
+// shmhunt on Azure: a Function App on the Flex Consumption plan (Linux, Node 20) running as a user-assigned
+// managed identity, its storage (host, deployment package, samples, state) with shared keys disabled,
+// Application Insights with local auth disabled, and the roles the identity needs on the storage, the telemetry
+// and the existing Microsoft Sentinel workspace, which may sit in another resource group or subscription.
+//
+// Deploy (resource group scope):
+//   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json \
+//     -p sentinelWorkspaceResourceId=<workspace resource id>
+// Every parameter and output is described in docs/infra.md.
+
+targetScope = 'resourceGroup'
+
+// ---------------------------------------------------------------------------------------------- parameters
+
+@description('Short name of the deployment: lower-case letters, digits and hyphens; prefixes every resource name.')
+@minLength(2)
+@maxLength(12)
+param appName string = 'shmhunt'
+
+@description('Azure region of the app resources (one offering the Flex Consumption plan).')
+param location string = resourceGroup().location
+
+@description('Resource id of the existing Log Analytics workspace with Microsoft Sentinel: /subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>.')
+@minLength(124)
+param sentinelWorkspaceResourceId string
+
+@description('NCRONTAB schedule of the hunt timer (six fields). Each rule still runs on its own interval; the timer only decides how often rules are checked.')
+param huntSchedule string = '0 */1 * * * *'
+
+@description('Targets hunted, comma-separated: defender, asim, auditd (the data the workspace holds).')
+param huntTargets string = 'defender'
+
+@description('How far back a run reaches to cover missed windows (duration such as 24h); older ranges are reported as a gap.')
+param maxCatchUp string = '24h'
+
+@description('Server timeout of each Logs query, in seconds.')
+@minValue(1)
+@maxValue(600)
+param queryTimeoutSeconds int = 120
+
+@description('Largest sample accepted and scanned, in bytes (default 256 MiB).')
+@minValue(1)
+param maxSampleBytes int = 268435456
+
+@description('Largest JSON request body, in bytes.')
+@minValue(1024)
+param maxBodyBytes int = 1048576
+
+@description('YARA scan timeout per sample (duration such as 60s).')
+param scanTimeout string = '60s'
+
+@description('Log level of the service (pino).')
+@allowed([
+  'fatal'
+  'error'
+  'warn'
+  'info'
+  'debug'
+  'trace'
+])
+param logLevel string = 'info'
+
+@description('Maximum number of instances (Flex Consumption).')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory per instance in MB (YARA scans of large samples want 2048 or more).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Replication of the storage account.')
+@allowed([
+  'Standard_LRS'
+  'Standard_ZRS'
+  'Standard_GRS'
+  'Standard_GZRS'
+])
+param storageSku string = 'Standard_LRS'
+
+@description('Days deleted blobs (samples, packages) stay recoverable.')
+@minValue(1)
+@maxValue(365)
+param blobDeleteRetentionDays int = 7
+
+@description('Resource id of an existing Log Analytics workspace for the app telemetry; empty: a small one is created.')
+param telemetryWorkspaceResourceId string = ''
+
+@description('Retention of the created telemetry workspace, in days.')
+@minValue(30)
+@maxValue(730)
+param telemetryRetentionInDays int = 30
+
+@description('Object id of the CI/CD principal that runs `shmhunt deploy`: gets Microsoft Sentinel Contributor on the workspace. Empty: none.')
+param contentDeployerPrincipalId string = ''
+
+@description('Principal type of contentDeployerPrincipalId.')
+@allowed([
+  'ServicePrincipal'
+  'User'
+  'Group'
+])
+param contentDeployerPrincipalType string = 'ServicePrincipal'
+
+@description('Deploy the Sentinel content as Bicep too (infra/content/content.bicep, generated from the rules), for teams that deploy content only through Bicep. Off: `shmhunt deploy` does it.')
+param deployContent bool = false
+
+@description('Tags applied to every resource created here.')
+param tags object = {}
+
+// -------------------------------------------------------------------------------------------------- names
+
+// 13 characters, stable for a subscription, resource group and app name; keeps global names unique.
+var suffix = uniqueString(subscription().id, resourceGroup().id, appName)
+var names = {
+  identity: '${appName}-id-${suffix}'
+  storage: take(toLower(replace('st${appName}${suffix}', '-', '')), 24)
+  plan: '${appName}-plan-${suffix}'
+  functionApp: '${appName}-${suffix}'
+  appInsights: '${appName}-ai-${suffix}'
+  logAnalytics: '${appName}-log-${suffix}'
+  eventGridTopic: '${appName}-blobs-${suffix}'
+}
+
+// The service's fixed storage names: functions/index.ts watches `samples/`; docs/service.md names the table.
+var samplesContainerName = 'samples'
+var deploymentContainerName = 'app-package'
+var stateTableName = 'shmhuntstate'
+
+// /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.OperationalInsights/workspaces/<name>
+var workspaceIdParts = split(sentinelWorkspaceResourceId, '/')
+var workspaceSubscriptionId = workspaceIdParts[2]
+var workspaceResourceGroup = workspaceIdParts[4]
+var workspaceName = last(workspaceIdParts)
+
+var allTags = union(tags, {
+  application: 'shmhunt'
+})
+
+// ---------------------------------------------------------------------------------------------- resources
+
+module identity 'modules/identity.bicep' = {
+  name: 'shmhunt-identity'
+  params: {
+    name: names.identity
+    location: location
+    tags: allTags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'shmhunt-storage'
+  params: {
+    name: names.storage
+    location: location
+    tags: allTags
+    skuName: storageSku
+    samplesContainerName: samplesContainerName
+    deploymentContainerName: deploymentContainerName
+    stateTableName: stateTableName
+    principalId: identity.outputs.principalId
+    blobDeleteRetentionDays: blobDeleteRetentionDays
+    eventGridTopicName: names.eventGridTopic
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'shmhunt-monitoring'
+  params: {
+    appInsightsName: names.appInsights
+    logAnalyticsName: names.logAnalytics
+    existingWorkspaceResourceId: telemetryWorkspaceResourceId
+    retentionInDays: telemetryRetentionInDays
+    location: location
+    tags: allTags
+    principalId: identity.outputs.principalId
+  }
+}
+
+module sentinelAccess 'modules/sentinel-access.bicep' = {
+  name: 'shmhunt-sentinel-access'
+  scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroup)
+  params: {
+    workspaceName: workspaceName
+    appPrincipalId: identity.outputs.principalId
+    contentDeployerPrincipalId: contentDeployerPrincipalId
+    contentDeployerPrincipalType: contentDeployerPrincipalType
+  }
+}
+
+// Setting names as src/server/config.ts reads them (docs/service.md lists each with its default).
+var serviceSettings = {
+  SHMHUNT_STORAGE_ACCOUNT: storage.outputs.name
+  SHMHUNT_SAMPLES_CONTAINER: samplesContainerName
+  SHMHUNT_STATE_TABLE: stateTableName
+  SHMHUNT_WORKSPACE_ID: sentinelAccess.outputs.customerId
+  SHMHUNT_SUBSCRIPTION_ID: workspaceSubscriptionId
+  SHMHUNT_RESOURCE_GROUP: workspaceResourceGroup
+  SHMHUNT_WORKSPACE_NAME: workspaceName
+  SHMHUNT_HUNT_SCHEDULE: huntSchedule
+  SHMHUNT_HUNT_TARGETS: huntTargets
+  SHMHUNT_MAX_CATCH_UP: maxCatchUp
+  SHMHUNT_QUERY_TIMEOUT_SECONDS: string(queryTimeoutSeconds)
+  SHMHUNT_MAX_SAMPLE_BYTES: string(maxSampleBytes)
+  SHMHUNT_MAX_BODY_BYTES: string(maxBodyBytes)
+  SHMHUNT_SCAN_TIMEOUT: scanTimeout
+  SHMHUNT_LOG_LEVEL: logLevel
+}
+
+module functionApp 'modules/function-app.bicep' = {
+  name: 'shmhunt-function-app'
+  params: {
+    name: names.functionApp
+    planName: names.plan
+    location: location
+    tags: allTags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    blobEndpoint: storage.outputs.blobEndpoint
+    queueEndpoint: storage.outputs.queueEndpoint
+    deploymentContainerName: storage.outputs.deploymentContainerName
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    serviceSettings: serviceSettings
+  }
+}
+
+// Generated from the rules (see docs/infra.md, "Sentinel content as Bicep"); off unless asked for.
+module content 'content/content.bicep' = if (deployContent) {
+  name: 'shmhunt-content'
+  scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroup)
+  params: {
+    workspaceName: workspaceName
+  }
+}
+
+// ------------------------------------------------------------------------------------------------ outputs
+
+@description('Name of the Function App: the target of `az functionapp deployment source config-zip`.')
+output functionAppName string = functionApp.outputs.name
+
+@description('Host name of the Function App (the HTTP API is under https://<host>/api).')
+output functionAppHostName string = functionApp.outputs.defaultHostName
+
+@description('Name of the storage account (samples, state, host storage).')
+output storageAccountName string = storage.outputs.name
+
+@description('Container to upload samples to (the blob trigger scans what arrives).')
+output samplesContainerName string = storage.outputs.samplesContainerName
+
+@description('Table holding the hunt state.')
+output stateTableName string = storage.outputs.stateTableName
+
+@description('Event Grid system topic of the storage account (infra/blob-events.bicep subscribes the blob trigger to it).')
+output eventGridTopicName string = storage.outputs.eventGridTopicName
+
+@description('Client id of the app identity (AZURE_CLIENT_ID).')
+output identityClientId string = identity.outputs.clientId
+
+@description('Object id of the app identity, for extra role assignments.')
+output identityPrincipalId string = identity.outputs.principalId
+
+@description('Name of the Application Insights component.')
+output appInsightsName string = monitoring.outputs.appInsightsName
+
+@description('Workspace id (GUID) of the Sentinel workspace the hunts query.')
+output sentinelWorkspaceId string = sentinelAccess.outputs.customerId
+
+@description('Subscription, resource group and name of the Sentinel workspace, for `shmhunt deploy`.')
+output sentinelWorkspace object = {
+  subscriptionId: workspaceSubscriptionId
+  resourceGroup: workspaceResourceGroup
+  name: workspaceName
+}
+
+@description('Number of Sentinel content resources deployed as Bicep (0 when deployContent is off).')
+output contentResourceCount int = deployContent ? content.outputs.resourceCount : 0
