@@ -187,14 +187,14 @@ describe("streaming", () => {
   it("take stops reading early: a bad record after the first rows is never parsed", async () => {
     const big = mkdtempSync(path.join(tmpdir(), "shmhunt-ws-stream-"));
     try {
-      const good = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ Computer: `h${i}`, SyslogMessage: "m" }));
+      const good = Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ Computer: `h${i}`, SyslogMessage: "m" }));
       writeFileSync(path.join(big, "Syslog.ndjson"), `${good.join("\n")}\n{not json\n`);
       const w = await openWorkspace(big);
       expect((await w.query("Syslog | take 10")).rows).toHaveLength(10);
       const e = await w.query("Syslog | count").catch((x: unknown) => x);
       expect(e).toBeInstanceOf(DiagnosticError);
       expect((e as DiagnosticError).diagnostics[0]?.code).toBe("WS502");
-      expect((e as DiagnosticError).message).toContain("line 5001");
+      expect((e as DiagnosticError).message).toContain("line 50001");
     } finally {
       rmSync(big, { recursive: true, force: true });
     }
