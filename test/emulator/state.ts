@@ -4,9 +4,7 @@
  * case-insensitive as in ARM; collections keep insertion order so lists are stable.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { loadSchemas, type Schemas } from "../../src/kusto/index.js";
 
 export interface ColumnSchema {
   readonly name: string;
@@ -62,18 +60,13 @@ export interface WorkspaceFunction {
   readonly body: string;
 }
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-
-/** The columns of a known table from the project's `schemas/` (e.g. DeviceProcessEvents, Syslog). */
+/** The columns of a known table from the project's `schemas/` (e.g. DeviceProcessEvents, Syslog), via src/kusto. */
 export function knownTableColumns(table: string): ColumnSchema[] | undefined {
-  for (const file of [`${table}.normalized.json`, `${table}.json`]) {
-    const full = path.join(repoRoot, "schemas", file);
-    if (!existsSync(full)) continue;
-    const parsed = JSON.parse(readFileSync(full, "utf8")) as { columns?: { name: string; type: string }[] };
-    if (Array.isArray(parsed.columns)) return parsed.columns.map((c) => ({ name: c.name, type: c.type.toLowerCase() }));
-  }
-  return undefined;
+  knownTables ??= loadSchemas().tables;
+  return knownTables[table]?.map((c) => ({ name: c.name, type: c.type }));
 }
+
+let knownTables: Schemas["tables"] | undefined;
 
 export interface WorkspaceAddress {
   readonly subscriptionId: string;
