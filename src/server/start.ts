@@ -44,6 +44,11 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
     logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
   });
   log = app.log;
+  // While shutting down, answers close their connection, so a keep-alive client does not hold the close up.
+  let draining = false;
+  app.addHook("onSend", async (_request, reply) => {
+    if (draining) reply.header("connection", "close");
+  });
   app.log.info({ config: redactedConfig(config) }, "shmhunt starting");
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -67,6 +72,7 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
   const close = () => {
     closing ??= (async () => {
       app.log.info("shmhunt shutting down");
+      draining = true;
       await schedule?.stop();
       await app.close();
       await services.close();

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
+import { loadConfig } from "../../src/server/config.js";
+import { startServer } from "../../src/server/start.js";
+import { execEvent, plan } from "../support/hunt-fixtures.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-shutdown-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A query that takes its time, and says when it started. */
+class SlowQueries implements QueryRunner {
+  started!: () => void;
+  readonly running = new Promise<void>((resolve) => {
+    this.started = resolve;
+  });
+  calls = 0;
+  async run(): Promise<QueryOutcome> {
+    this.calls++;
+    this.started();
+    await new Promise((r) => setTimeout(r, 400));
+    return { ok: true, rows: [execEvent(new Date(Date.now() - 60_000).toISOString())], attempts: [] };
+  }
+}
+
+describe("graceful shutdown", () => {
+  it("finishes the hunt and the request in flight, then closes; the schedule runs in process", async () => {
+    const queries = new SlowQueries();
+    const config = loadConfig({
+      SHMHUNT_DATA_DIR: dir,
+      SHMHUNT_PORT: "0",
+      SHMHUNT_HUNT_TICK: "1s",
+      SHMHUNT_LOG_LEVEL: "silent",
+    });
+    const server = await startServer(config, { overrides: { queries, plans: async () => [plan()], scanner: null } });
+    // The schedule's first tick runs right away.
+    await queries.running;
+    const request = fetch(`${server.url}/hunt/run`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ force: true }),
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = server.close();
+    const response = await request;
+    expect(response.status).toBe(200);
+    expect((await response.json()).runs[0]).toMatchObject({ status: "completed", counts: { rows: 1 } });
+    await closed;
+    expect(queries.calls).toBe(2);
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    // Closing again is harmless.
+    await server.close();
+  });
+});
