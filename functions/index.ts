@@ -24,4 +24,10 @@ app.http("sampleVerdict", {
   route: "samples/{sha256}",
   handler: sampleVerdict,
 });
-app.storageBlob("sampleArrived", { path: "samples/{name}", connection: "SHMHUNT_STORAGE", handler: sampleArrived });
+// Event Grid source: the only blob trigger the Flex Consumption plan runs (infra/blob-events.bicep subscribes it).
+app.storageBlob("sampleArrived", {
+  path: "samples/{name}",
+  connection: "SHMHUNT_STORAGE",
+  source: "EventGrid",
+  handler: sampleArrived,
+});
