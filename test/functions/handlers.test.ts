@@ -212,3 +212,10 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect(response).toMatchObject({ status: 200, jsonBody: { verdict: "match", sha256: elfSha } });
   });
 });
+
+describe("the Functions runtime", () => {
+  it("resolves the app's folders against the package root, whatever the working directory", async () => {
+    const { appRoot } = await import("../../functions/runtime.js");
+    expect(appRoot()).toBe(repoRoot);
+  });
+});
