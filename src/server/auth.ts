@@ -1,7 +1,7 @@
 /**
  * Authentication of the HTTP API: an API key in the `x-api-key` header (or `Authorization: ApiKey <key>`),
  * compared in constant time, or an Entra ID bearer token (`Authorization: Bearer <jwt>`, see entra.ts). Required
- * whenever the server listens beyond loopback; /health stays open for probes.
+ * whenever the server listens beyond loopback; /health (probes) and the OpenAPI document and UI stay open.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -14,8 +14,10 @@ export interface AuthOptions {
   readonly entra?: EntraTokenValidator;
 }
 
-/** Routes reachable without a key: liveness probes. */
-const OPEN_ROUTES = new Set(["/health"]);
+/** Reachable without a key: liveness probes, and the API's description (the UI then sends the key it is given). */
+function isOpen(route: string): boolean {
+  return route === "/health" || route === "/openapi.json" || route === "/docs" || route.startsWith("/docs/");
+}
 
 export function assertAuthConfigured(options: {
   readonly host: string;
@@ -35,7 +37,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
   const digests = options.apiKeys.map(digest);
   const entra = options.entra;
   app.addHook("onRequest", async (request, reply) => {
-    if (OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
+    if (isOpen(request.routeOptions.url ?? "")) return;
     const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
     let reason = "a valid API key (x-api-key header) or Entra ID bearer token is required";
     if (bearer && entra) {
