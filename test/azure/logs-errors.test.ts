@@ -65,6 +65,17 @@ describe("Logs query errors", () => {
     expect(error.details.error.innererror.code).toBe("InvalidTimespan");
   });
 
+  it("an operator the local engine does not run is a 400 naming it, never a wrong answer", async () => {
+    const error = await clients.logs
+      .queryWorkspace(emulator.workspace.customerId, "Syslog | make-series n = count() on TimeGenerated step 1h", hour)
+      .catch((e) => e);
+    expect(error.statusCode).toBe(400);
+    expect(error.details.error.innererror.code).toBe("NotSupported");
+    expect(error.details.error.innererror.innererror.message).toBe(
+      "not supported by the local workspace engine: operator make-series (MakeSeriesOperator) on line [1,10]",
+    );
+  });
+
   it("asks for the Log Analytics scope", () => {
     expect(emulator.credential.requestedScopes).toContainEqual(["https://api.loganalytics.io/.default"]);
   });

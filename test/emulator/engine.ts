@@ -160,8 +160,10 @@ function problemOf(query: string, error: DiagnosticError): QueryProblem {
   const line = first?.span?.start.line;
   const pos = first?.span?.start.column;
   const where = line !== undefined ? { line, pos } : {};
-  if (first?.code === Codes.WsUnsupported)
-    return { kind: "unsupported", code: "NotSupported", message: first.message, ...where };
+  if (first?.code === Codes.WsUnsupported) {
+    const at = line !== undefined ? ` on line [${line},${pos}]` : "";
+    return { kind: "unsupported", code: "NotSupported", message: `${first.message}${at}`, ...where };
+  }
   return { kind: "semantic", code: "SEM0100", message: first?.message ?? error.message, ...where };
 }
 
