@@ -4,6 +4,7 @@
  */
 import type { Ctx, Fn } from "./context.js";
 import { ipv4InRange, ipv6InRange } from "./ip.js";
+import { parsePath, parseWindowsCommandLine, regexQuote } from "./parsing.js";
 import { regexMatch } from "./regex.js";
 import type { Compiled } from "./scalars.js";
 import {
@@ -165,11 +166,28 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     const parts = args.map((a) => str(a));
     return (row) => parts.map((p) => p(row)).join("");
   },
-  indexof: ([a, b, c]) => {
+  indexof: ([a, b, c, d, e]) => {
     const s = str(a);
     const n = str(b);
     const start = num(c);
-    return (row) => s(row).indexOf(n(row), start(row) ?? 0);
+    const length = num(d);
+    const occurrence = num(e);
+    return (row) => {
+      const hay = s(row);
+      const needle = n(row);
+      let from = start(row) ?? 0;
+      if (from < 0) from = Math.max(0, hay.length + from);
+      const len = d ? (length(row) ?? -1) : -1;
+      // Each further occurrence is searched from just after the previous one, over the same length.
+      let at = -1;
+      for (let k = 0; k < Math.max(1, occurrence(row) ?? 1); k++) {
+        at = hay.indexOf(needle, from);
+        const end = len < 0 ? hay.length : Math.min(hay.length, from + len);
+        if (at < 0 || at + needle.length > end) return -1;
+        from = at + 1;
+      }
+      return at;
+    };
   },
   replace_string: ([a, b, c]) => {
     const s = str(a);
@@ -280,6 +298,19 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
           return Array.isArray(arr) ? arr.some((x) => x === v) : null;
         }
       : undefined,
+  regex_quote: ([a]) => {
+    const s = str(a);
+    return (row) => regexQuote(s(row));
+  },
+  parse_command_line: ([a, kind]) => {
+    const s = str(a);
+    const k = str(kind);
+    return (row) => (k(row).toLowerCase() === "windows" ? parseWindowsCommandLine(s(row)) : null);
+  },
+  parse_path: ([a]) => {
+    const s = str(a);
+    return (row) => ({ ...parsePath(s(row)) });
+  },
   ipv4_is_in_range: ([ip, range]) => {
     const i = str(ip);
     const r = str(range);

@@ -516,3 +516,97 @@ describe("user-defined scalar functions", () => {
     ]);
   });
 });
+
+describe("regex_quote, parse_command_line, parse_path (docs examples)", () => {
+  it("regex_quote", async () => {
+    expect(await scalar("regex_quote('(so$me.Te^xt)')")).toBe("\\(so\\$me\\.Te\\^xt\\)");
+    expect(await scalar("'a.b(c)' matches regex strcat('^', regex_quote('a.b(c)'), '$')")).toBe(true);
+  });
+
+  it("parse_command_line", async () => {
+    expect(await scalar('parse_command_line("echo \\"hello world!\\"", "windows")')).toEqual(["echo", "hello world!"]);
+    expect(await scalar('parse_command_line("/dev/shm/x -a  \\"b c\\" d\\\\\\"e", "windows")')).toEqual([
+      "/dev/shm/x",
+      "-a",
+      "b c",
+      'd"e',
+    ]);
+  });
+
+  it("parse_path", async () => {
+    const q = `datatable(p:string) 
+[
+    @"C:\\temp\\file.txt",
+    @"temp\\file.txt",
+    "file://C:/temp/file.txt:some.exe",
+    @"\\\\shared\\users\\temp\\file.txt.gz",
+    "/usr/lib/temp/file.txt"
+]
+| extend path_parts = parse_path(p)`;
+    expect(await column(q, "path_parts")).toEqual([
+      {
+        Scheme: "",
+        RootPath: "C:",
+        DirectoryPath: "C:\\temp",
+        DirectoryName: "temp",
+        Filename: "file.txt",
+        Extension: "txt",
+        AlternateDataStreamName: "",
+      },
+      {
+        Scheme: "",
+        RootPath: "",
+        DirectoryPath: "temp",
+        DirectoryName: "temp",
+        Filename: "file.txt",
+        Extension: "txt",
+        AlternateDataStreamName: "",
+      },
+      {
+        Scheme: "file",
+        RootPath: "C:",
+        DirectoryPath: "C:/temp",
+        DirectoryName: "temp",
+        Filename: "file.txt",
+        Extension: "txt",
+        AlternateDataStreamName: "some.exe",
+      },
+      {
+        Scheme: "",
+        RootPath: "",
+        DirectoryPath: "\\\\shared\\users\\temp",
+        DirectoryName: "temp",
+        Filename: "file.txt.gz",
+        Extension: "gz",
+        AlternateDataStreamName: "",
+      },
+      {
+        Scheme: "",
+        RootPath: "",
+        DirectoryPath: "/usr/lib/temp",
+        DirectoryName: "temp",
+        Filename: "file.txt",
+        Extension: "txt",
+        AlternateDataStreamName: "",
+      },
+    ]);
+  });
+});
+
+describe("indexof (docs example)", () => {
+  it("finds occurrences within the searched range", async () => {
+    const q = `print
+ idx1 = indexof("abcdefg","cde")    // lookup found in input string
+ , idx2 = indexof("abcdefg","cde",1,4) // lookup found in researched range 
+ , idx3 = indexof("abcdefg","cde",1,2) // search starts from index 1, but stops after 2 chars, so full lookup can't be found
+ , idx4 = indexof("abcdefg","cde",3,4) // search starts after occurrence of lookup
+ , idx5 = indexof("abcdefg","cde",-5)  // negative start index
+ , idx6 = indexof(1234567,5,1,4)       // two first parameters were forcibly casted to strings "12345" and "5"
+ , idx7 = indexof("abcdefg","cde",2,-1)  // lookup found in input string
+ , idx8 = indexof("abcdefgabcdefg", "cde", 1, 10, 2)   // lookup found in input range
+ , idx9 = indexof("abcdefgabcdefg", "cde", 1, -1, 3)   // the third occurrence of lookup is not in researched range`;
+    expect(await rows(q)).toEqual([
+      { idx1: 2, idx2: 2, idx3: -1, idx4: -1, idx5: 2, idx6: 4, idx7: 2, idx8: 9, idx9: -1 },
+    ]);
+  });
+});
