@@ -16,7 +16,7 @@ import {
 import type { TableSource } from "../../src/workspace/context.js";
 import { runQuery, type ScalarType } from "../../src/workspace/index.js";
 import { convertCell } from "../../src/workspace/load.js";
-import { type Column, fromRows, type Relation } from "../../src/workspace/relation.js";
+import { type Column, fromRows, type Relation, type Row } from "../../src/workspace/relation.js";
 import type { Interval } from "./iso8601.js";
 import { type QueryEngine, type QueryProblem, QueryProblemError, type QueryRun } from "./query-engine.js";
 import type { WorkspaceState, WorkspaceTable } from "./state.js";
@@ -116,7 +116,7 @@ function tableSource(
   functionNames: ReadonlySet<string>,
 ): TableSource {
   const relationOf = (table: WorkspaceTable, columns: readonly Column[], limit: Interval | undefined): Relation => {
-    const rows = table.rows.map((row) => columns.map((c) => convertCell(cellOf(row[c.name]), c.type, false)));
+    const rows = typedRows(table, columns);
     const time = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
     if (!limit || time < 0) return fromRows(columns, rows);
     const [start, end] = [limit.start.getTime(), limit.end.getTime()];
@@ -147,6 +147,18 @@ function tableSource(
       return table ? relationOf(table, columns, interval) : fromRows(columns, []);
     },
   };
+}
+
+/** Typed rows, converted once per table and column list, again only when rows were added (tables only grow). */
+const typedCache = new WeakMap<WorkspaceTable, { key: string; count: number; rows: Row[] }>();
+
+function typedRows(table: WorkspaceTable, columns: readonly Column[]): readonly Row[] {
+  const key = JSON.stringify(columns);
+  const hit = typedCache.get(table);
+  if (hit && hit.key === key && hit.count === table.rows.length) return hit.rows;
+  const rows = table.rows.map((row) => columns.map((c) => convertCell(cellOf(row[c.name]), c.type, false)));
+  typedCache.set(table, { key, count: table.rows.length, rows });
+  return rows;
 }
 
 function cellOf(value: unknown): unknown {
