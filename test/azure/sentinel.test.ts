@@ -294,6 +294,11 @@ describe("watchlists and items", () => {
       isDeleted: false,
     });
     expect(watchlist.watchlistId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await sentinel.watchlists.get(rg, ws, "shmhunt-exclusions")).toMatchObject({
+      watchlistId: watchlist.watchlistId,
+      provider: "shmhunt",
+      etag: watchlist.etag,
+    });
     let items = await all(sentinel.watchlistItems.list(rg, ws, "shmhunt-exclusions"));
     expect(items.map((i) => i.itemsKeyValue)).toEqual([
       { ProcessName: "apt", Reason: "package manager" },
@@ -367,6 +372,10 @@ describe("metadata", () => {
     });
     expect(created).toMatchObject({ kind: "HuntingQuery", parentId, contentId: "hunt1" });
     expect(statusesOf("PUT", "metadata/huntingquery-hunt1")).toEqual([201]);
+    expect(await sentinel.metadata.get(rg, ws, "huntingquery-hunt1")).toMatchObject({
+      contentId: "hunt1",
+      etag: created.etag,
+    });
     const patched = await sentinel.metadata.update(rg, ws, "huntingquery-hunt1", { version: "1.0.1" });
     expect(patched).toMatchObject({ version: "1.0.1", kind: "HuntingQuery", parentId });
     expect((await all(sentinel.metadata.list(rg, ws))).map((m) => m.name)).toEqual(["huntingquery-hunt1"]);
