@@ -64,9 +64,37 @@ export const yaraFileChecker: FileChecker = {
   },
 };
 
+/** The columns of an exclusion watchlist as deploy writes it (one row per excluded value). */
+export const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = ["Scenario", "Field", "Operator", "Value", "Comment"];
+
 /**
- * KQL files (`kql/<rule>/<target>.kql`), checked with Kusto.Language against shmhunt's table schemas. The
- * translator may replace this checker (same name) with one that also knows its workspace functions and staleness.
+ * Workspace functions kept as KQL files: `<dir>/functions/<Name>.kql` defines the function `<Name>` (the auditd
+ * parser, `kql/functions/ShmhuntAuditd.kql`). Looked for beside each checked file and up to two folders above.
+ */
+async function workspaceFunctions(files: readonly string[]): Promise<{ name: string; body: string }[]> {
+  const { readFile } = await import("node:fs/promises");
+  const dirs = new Set<string>();
+  for (const file of files) {
+    let dir = path.dirname(path.resolve(file));
+    for (let up = 0; up < 3; up++, dir = path.dirname(dir)) {
+      dirs.add(path.basename(dir) === "functions" ? dir : path.join(dir, "functions"));
+    }
+  }
+  const functions = new Map<string, string>();
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names.filter((n) => n.endsWith(".kql")).sort()) {
+      const fn = name.slice(0, -".kql".length);
+      if (!functions.has(fn)) functions.set(fn, await readFile(path.join(dir, name), "utf8"));
+    }
+  }
+  return [...functions].map(([name, body]) => ({ name, body }));
+}
+
+/**
+ * KQL files (`kql/<rule>/<target>.kql`, `kql/functions/<Name>.kql`), checked with Kusto.Language against
+ * shmhunt's table schemas, the workspace functions kept beside them, and `_GetWatchlist` returning the exclusion
+ * watchlist's columns. The translator may replace this checker (same name) with one that knows more.
  */
 export const kqlFileChecker: FileChecker = {
   name: "kql",
@@ -74,10 +102,13 @@ export const kqlFileChecker: FileChecker = {
   async check(files) {
     const { readFile } = await import("node:fs/promises");
     const { validateKql } = await import("../kusto/validate.js");
+    const functions = await workspaceFunctions(files);
     const out: Diagnostic[] = [];
     for (const file of files) {
       const text = await readFile(file, "utf8");
-      for (const d of validateKql(text)) out.push({ ...d, file });
+      for (const d of validateKql(text, { functions, watchlistColumns: EXCLUSION_WATCHLIST_COLUMNS })) {
+        out.push({ ...d, file });
+      }
     }
     return out;
   },

@@ -109,6 +109,36 @@ describe("shmhunt validate", () => {
     expect(report.files[0]?.diagnostics[0]).toMatchObject({ code: "KQL310", span: { start: { line: 2, column: 9 } } });
   });
 
+  it("knows the workspace functions kept in functions/ and the exclusion watchlist's columns", async () => {
+    const { mkdir } = await import("node:fs/promises");
+    const kql = path.join(tmp, "kql");
+    await mkdir(path.join(kql, "functions"), { recursive: true });
+    await mkdir(path.join(kql, "rule"), { recursive: true });
+    await writeFile(
+      path.join(kql, "functions", "ParserFn.kql"),
+      "Syslog\n| project TimeGenerated, Computer, SyslogMessage\n",
+    );
+    const query = path.join(kql, "rule", "auditd.kql");
+    await writeFile(
+      query,
+      [
+        'let excluded = _GetWatchlist("W") | where Field == "process.name" | project Value;',
+        "ParserFn()",
+        "| where Computer !in (excluded)",
+        '| where SyslogMessage has "shmget"',
+        "",
+      ].join("\n"),
+    );
+    const report = await validateAll([query]);
+    expect(report.files[0]?.diagnostics).toEqual([]);
+    await writeFile(query, "ParserFn()\n| where NoColumn == 1\n");
+    const broken = await validateAll([kql]);
+    expect(broken.files.map((f) => [path.basename(f.file), f.valid])).toEqual([
+      ["ParserFn.kql", true],
+      ["auditd.kql", false],
+    ]);
+  });
+
   it("groups diagnostics by file and runs rule checks on the rules that loaded", async () => {
     const seen: string[] = [];
     const check: RuleCheck = (rule) => {
