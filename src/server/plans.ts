@@ -34,7 +34,13 @@ export async function kqlFilePlans(
         );
         continue;
       }
-      plans.push({ rule: await withYaraRuleNames(huntRuleOf(rule), rule.settings.sampleGate.yara), target, query });
+      const hashColumns = await sampleHashColumnsFor(rule.settings.sampleGate.hashFields, target);
+      plans.push({
+        rule: await withYaraRuleNames(huntRuleOf(rule), rule.settings.sampleGate.yara),
+        target,
+        query,
+        ...(hashColumns.length > 0 ? { sampleHashColumns: hashColumns } : {}),
+      });
     }
   }
   return plans;
@@ -63,4 +69,39 @@ export function yaraRuleNames(source: string): string[] {
   return [...code.matchAll(/(?:^|[\s}])(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)/g)].map(
     (m) => m[1] as string,
   );
+}
+
+/** The part of a target mapping (src/kql/mapping-types.ts) this module reads. */
+export interface HashMapping {
+  readonly sources: readonly { readonly fields: Readonly<Record<string, { readonly column?: string } | undefined>> }[];
+}
+
+/**
+ * The target's result columns for the rule's sample hash fields (`file.hash.sha256` → `SHA256` on Defender), in
+ * the rule's order. Empty when the mapping names none: the hunt then looks in the usual hash columns.
+ */
+export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: readonly string[]): string[] {
+  const columns: string[] = [];
+  for (const field of hashFields) {
+    for (const source of mapping?.sources ?? []) {
+      const column = source.fields[field]?.column;
+      if (column && !columns.includes(column)) columns.push(column);
+    }
+  }
+  return columns;
+}
+
+/** The translator's mapping data for a target, when the translation stage is present. */
+async function targetMapping(target: string): Promise<HashMapping | undefined> {
+  const specifier = "../kql/mappings/index.js";
+  try {
+    const mod = (await import(specifier)) as { MAPPINGS?: Readonly<Record<string, HashMapping>> };
+    return mod.MAPPINGS?.[target];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sampleHashColumnsFor(hashFields: readonly string[], target: string): Promise<string[]> {
+  return hashColumnsIn(await targetMapping(target), hashFields);
 }

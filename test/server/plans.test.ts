@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { kqlFilePlans, yaraRuleNames } from "../../src/server/plans.js";
+import { hashColumnsIn, kqlFilePlans, yaraRuleNames } from "../../src/server/plans.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-plans-"));
@@ -38,5 +38,26 @@ rule Real_One : tag { condition: helper }`;
     });
     // shm-execution has no generated KQL in this directory: said, not silently dropped.
     expect(warnings.some((w) => w.includes("no generated KQL"))).toBe(true);
+  });
+
+  it("maps the gate's hash fields to the target's columns, in the rule's order", () => {
+    const mapping = {
+      sources: [
+        { fields: { "process.hash.sha256": { column: "SHA256" }, "file.hash.sha256": undefined } },
+        {
+          fields: {
+            "file.hash.sha256": { column: "SHA256" },
+            "process.hash.sha256": { column: "InitiatingProcessSHA256" },
+          },
+        },
+        { fields: { "file.hash.sha256": {} } },
+      ],
+    };
+    expect(hashColumnsIn(mapping, ["file.hash.sha256", "process.hash.sha256"])).toEqual([
+      "SHA256",
+      "InitiatingProcessSHA256",
+    ]);
+    expect(hashColumnsIn(mapping, ["process.hash.md5"])).toEqual([]);
+    expect(hashColumnsIn(undefined, ["file.hash.sha256"])).toEqual([]);
   });
 });
