@@ -8,6 +8,7 @@ import { parsePath, parseWindowsCommandLine, regexQuote } from "./parsing.js";
 import { regexMatch } from "./regex.js";
 import type { Compiled } from "./scalars.js";
 import {
+  formatTimespan,
   isEmpty,
   parseDatetime,
   parseJsonValue,
@@ -298,6 +299,24 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
           return Array.isArray(arr) ? arr.some((x) => x === v) : null;
         }
       : undefined,
+  range: ([a, b, c]) => {
+    if (!a || !b) return undefined;
+    const type = a.type;
+    const step = c ? c.fn : () => (type === "datetime" || type === "timespan" ? 3_600_000 : 1);
+    return (row) => {
+      const from = a.fn(row);
+      const to = b.fn(row);
+      const by = step(row);
+      if (typeof from !== "number" || typeof to !== "number" || typeof by !== "number" || by === 0) return null;
+      const out: Value[] = [];
+      for (let v = from; by > 0 ? v <= to : v >= to; v += by) {
+        // Datetimes and timespans inside dynamic values are their JSON text, as Kusto serialises them.
+        out.push(type === "datetime" ? new Date(v).toISOString() : type === "timespan" ? formatTimespan(v) : v);
+        if (out.length >= 1_048_576) break;
+      }
+      return out;
+    };
+  },
   regex_quote: ([a]) => {
     const s = str(a);
     return (row) => regexQuote(s(row));

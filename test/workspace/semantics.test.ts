@@ -487,9 +487,9 @@ describe("errors", () => {
   });
 
   it("an unsupported operator is WS500 naming it, with its position", async () => {
-    const e = await failure("datatable(a:dynamic)[dynamic([1, 2])]\n| mv-expand a");
+    const e = await failure('datatable(a:string)["x1"]\n| parse a with "x" n:long');
     expect(e.diagnostics[0]?.code).toBe("WS500");
-    expect(e.diagnostics[0]?.message).toContain("mv-expand");
+    expect(e.diagnostics[0]?.message).toContain("parse");
     expect(e.diagnostics[0]?.span?.start).toMatchObject({ line: 2, column: 3 });
   });
 
@@ -607,6 +607,76 @@ describe("indexof (docs example)", () => {
  , idx9 = indexof("abcdefgabcdefg", "cde", 1, -1, 3)   // the third occurrence of lookup is not in researched range`;
     expect(await rows(q)).toEqual([
       { idx1: 2, idx2: 2, idx3: -1, idx4: -1, idx5: 2, idx6: 4, idx7: 2, idx8: 9, idx9: -1 },
+    ]);
+  });
+});
+
+describe("time-window join with mv-expand and range() (join-time-window.md)", () => {
+  const T = `let T = datatable(SessionId:string, EventType:string, Timestamp:datetime)
+[
+    '0', 'A', datetime(2017-10-01 00:00:00),
+    '0', 'B', datetime(2017-10-01 00:01:00),
+    '1', 'B', datetime(2017-10-01 00:02:00),
+    '1', 'A', datetime(2017-10-01 00:03:00),
+    '3', 'A', datetime(2017-10-01 00:04:00),
+    '3', 'B', datetime(2017-10-01 00:10:00),
+];`;
+  const expected = [{ SessionId: "0", Start: "2017-10-01T00:00:00.000Z", End: "2017-10-01T00:01:00.000Z" }];
+
+  it("plain join then a time filter", async () => {
+    const q = `${T}
+T
+| where EventType == 'A'
+| project SessionId, Start=Timestamp
+| join kind=inner
+    (
+    T 
+    | where EventType == 'B'
+    | project SessionId, End=Timestamp
+    ) on SessionId
+| where (End - Start) between (0min .. 1min)
+| project SessionId, Start, End `;
+    expect(await rows(q)).toEqual(expected);
+  });
+
+  it("binned time keys", async () => {
+    const q = `${T}
+let lookupWindow = 1min;
+let lookupBin = lookupWindow / 2.0;
+T 
+| where EventType == 'A'
+| project SessionId, Start=Timestamp, TimeKey = bin(Timestamp, lookupBin)
+| join kind=inner
+    (
+    T 
+    | where EventType == 'B'
+    | project SessionId, End=Timestamp,
+              TimeKey = range(bin(Timestamp-lookupWindow, lookupBin),
+                              bin(Timestamp, lookupBin),
+                              lookupBin)
+    | mv-expand TimeKey to typeof(datetime)
+    ) on SessionId, TimeKey 
+| where (End - Start) between (0min .. lookupWindow)
+| project SessionId, Start, End `;
+    expect(await rows(q)).toEqual(expected);
+  });
+
+  it("mv-expand: arrays in step, bags, scalars, empty and null, with_itemindex, limit", async () => {
+    const q = `datatable(a:long, b:dynamic, c:dynamic)[
+      1, dynamic([10, 20]), dynamic(["x"]),
+      2, dynamic({"k":"v"}), dynamic(null),
+      3, dynamic([]), dynamic([]),
+      4, dynamic(7), dynamic(null)]
+      | mv-expand with_itemindex=i b, c`;
+    expect(await rows(q)).toEqual([
+      { a: 1, b: 10, c: "x", i: 0 },
+      { a: 1, b: 20, c: null, i: 1 },
+      { a: 2, b: { k: "v" }, c: null, i: 0 },
+      { a: 4, b: 7, c: null, i: 0 },
+    ]);
+    expect(await rows("print b = dynamic([1, 2, 3]) | mv-expand b to typeof(string) limit 2")).toEqual([
+      { b: "1" },
+      { b: "2" },
     ]);
   });
 });
