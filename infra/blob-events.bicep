@@ -18,6 +18,8 @@ param eventGridTopicName string
 param samplesContainerName string = 'samples'
 
 @description('Name of the blob-triggered function in functions/index.ts.')
+@minLength(1)
+@maxLength(50)
 param functionName string = 'sampleArrived'
 
 @description('The app\'s blobs_extension system key, which the webhook needs (never logged, never output).')

@@ -23,12 +23,18 @@ param tags object
 param skuName string
 
 @description('Blob container the service stores samples in (the blob trigger watches it).')
+@minLength(3)
+@maxLength(63)
 param samplesContainerName string
 
 @description('Blob container holding the Flex Consumption deployment package.')
+@minLength(3)
+@maxLength(63)
 param deploymentContainerName string
 
 @description('Table holding the hunt state (checkpoints, hits, pending, verdicts).')
+@minLength(3)
+@maxLength(63)
 param stateTableName string
 
 @description('Principal id of the app identity that gets the data roles.')
