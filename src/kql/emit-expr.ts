@@ -1,0 +1,712 @@
+/**
+ * EQL expressions → KQL over one source (a table or parser function) of a target, with Elasticsearch's meaning.
+ *
+ * The condition is first normalised (src/eql/normalize.ts: `not` pushed down to the leaves). Then:
+ * - constants fold: a field that is constant on the source (`host.os.type` on audit records), or an optional field
+ *   with no counterpart (null), is evaluated at translation time with three-valued logic;
+ * - a "query leaf" (a field compared with constants) on a missing value does not match, and its negation does
+ *   (Elasticsearch's bool must_not): KQL strings are empty rather than null, so string leaves already behave this
+ *   way; non-string columns get an explicit `isnull(c) or not(...)`;
+ * - a "script leaf" (functions, arithmetic, two fields) on a missing value is null: neither it nor its negation
+ *   matches, so a negated script leaf is guarded with `isnotempty`/`isnotnull` of the fields it reads.
+ *
+ * State is explicit: the source and the set that collects approximation notes are passed in `ExprContext`.
+ */
+import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
+import { walkExpr } from "../eql/ast.js";
+import type { KqlType } from "../kusto/schemas.js";
+import { kqlNumber, kqlString, kqlVerbatim } from "./literals.js";
+import type { FieldSpec, SourceSpec } from "./mapping-types.js";
+import { anchored, luceneToRe2, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
+import { Refusal } from "./refusal.js";
+
+export interface ExprContext {
+  readonly target: string;
+  readonly source: SourceSpec;
+  /** Column types of the source's schema. */
+  readonly columns: ReadonlyMap<string, KqlType>;
+  /** Approximation notes, collected for the per-rule report. */
+  readonly notes: Set<string>;
+}
+
+/** A translated value: a constant folded at translation time, or KQL text of a type. */
+export type Val =
+  | { readonly k: "const"; readonly v: LiteralValue }
+  | { readonly k: "kql"; readonly text: string; readonly type: KqlType; readonly field?: ResolvedField };
+
+/** A translated condition: a constant (null: unknown, which does not match), or KQL text. */
+export type Cond =
+  | { readonly k: "const"; readonly v: boolean | null }
+  | { readonly k: "kql"; readonly text: string; readonly conj?: "and" | "or"; readonly parts?: readonly string[] };
+
+export interface ResolvedField {
+  readonly name: string;
+  readonly spec: FieldSpec;
+  readonly text: string;
+  readonly type: KqlType;
+}
+
+const TRUE: Cond = { k: "const", v: true };
+const FALSE: Cond = { k: "const", v: false };
+const UNKNOWN: Cond = { k: "const", v: null };
+const kql = (text: string): Cond => ({ k: "kql", text });
+const isNumeric = (t: KqlType) => t === "long" || t === "int" || t === "real" || t === "decimal";
+
+// ── Boolean structure ───────────────────────────────────────────────────────
+
+export function and(parts: readonly Cond[]): Cond {
+  const texts: string[] = [];
+  let unknown = false;
+  for (const p of parts) {
+    if (p.k === "const") {
+      if (p.v === false) return FALSE;
+      if (p.v === null) unknown = true;
+    } else texts.push(p.text);
+  }
+  // `unknown and x` is unknown or false: it never matches (and `not` is only ever applied to leaves).
+  if (unknown) return UNKNOWN;
+  return junction("and", parts, TRUE);
+}
+
+export function or(parts: readonly Cond[]): Cond {
+  const texts: string[] = [];
+  let unknown = false;
+  for (const p of parts) {
+    if (p.k === "const") {
+      if (p.v === true) return TRUE;
+      if (p.v === null) unknown = true;
+    } else texts.push(p.text);
+  }
+  if (texts.length === 0) return unknown ? UNKNOWN : FALSE;
+  // `unknown or x` matches exactly when x does.
+  return junction("or", parts, FALSE);
+}
+
+/** Flattens nested junctions of the same kind and drops repeated operands. */
+function junction(conj: "and" | "or", parts: readonly Cond[], empty: Cond): Cond {
+  const texts: string[] = [];
+  for (const p of parts) {
+    if (p.k !== "kql") continue;
+    for (const t of p.conj === conj && p.parts ? p.parts : [p.text]) if (!texts.includes(t)) texts.push(t);
+  }
+  if (texts.length === 0) return empty;
+  if (texts.length === 1) return kql(texts[0] as string);
+  return { k: "kql", text: texts.map(paren).join(` ${conj} `), conj, parts: texts };
+}
+
+export function not(c: Cond): Cond {
+  if (c.k === "const") return c.v === null ? UNKNOWN : { k: "const", v: !c.v };
+  return kql(`not(${c.text})`);
+}
+
+/** Parenthesises a condition text unless it has no top-level `and`/`or`. */
+export function paren(text: string): string {
+  return hasTopLevelLogic(text) ? `(${text})` : text;
+}
+
+/** Whether `text` has an `and`/`or` outside parentheses and string literals. */
+function hasTopLevelLogic(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '"') {
+      const verbatim = text[i - 1] === "@";
+      for (i++; i < text.length; i++) {
+        if (!verbatim && text[i] === "\\") i++;
+        else if (text[i] === '"') {
+          if (verbatim && text[i + 1] === '"') i++;
+          else break;
+        }
+      }
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (depth === 0 && (text.startsWith(" and ", i) || text.startsWith(" or ", i))) return true;
+  }
+  return false;
+}
+
+// ── Fields ──────────────────────────────────────────────────────────────────
+
+export function resolveField(ref: FieldRef, ctx: ExprContext): Val {
+  const spec = ctx.source.fields[ref.name];
+  if (!spec) {
+    if (ref.optional) return { k: "const", v: null };
+    throw new Refusal("field", ref.name, `no counterpart on ${ctx.target} (${ctx.source.from})`);
+  }
+  if (spec.approximation) ctx.notes.add(`${ref.name}: ${spec.approximation}`);
+  if (spec.constant !== undefined) return { k: "const", v: spec.constant };
+  if (spec.column !== undefined) {
+    const type = ctx.columns.get(spec.column);
+    if (!type)
+      throw new Error(`mapping ${ctx.target}: column ${spec.column} not in the schema of ${ctx.source.schema}`);
+    return { k: "kql", text: spec.column, type, field: { name: ref.name, spec, text: spec.column, type } };
+  }
+  if (spec.expr !== undefined) {
+    const type = spec.type ?? "string";
+    return { k: "kql", text: spec.expr, type, field: { name: ref.name, spec, text: spec.expr, type } };
+  }
+  throw new Error(`mapping ${ctx.target}: field ${ref.name} has no column, expr or constant`);
+}
+
+// ── Conditions ──────────────────────────────────────────────────────────────
+
+export function cond(expr: Expr, ctx: ExprContext): Cond {
+  switch (expr.kind) {
+    case "logical":
+      return logical(expr.op, expr.left, expr.right, ctx);
+    case "not":
+      return negated(expr.operand, ctx);
+    case "comparison":
+      return comparison(expr, ctx);
+    case "match":
+      return match(expr, ctx);
+    case "in":
+      return inList(expr, ctx);
+    case "call":
+      return callCond(expr, ctx);
+    case "literal":
+      return typeof expr.value === "boolean" ? { k: "const", v: expr.value } : UNKNOWN;
+    case "field": {
+      const v = resolveField(expr, ctx);
+      if (v.k === "const") return typeof v.v === "boolean" ? { k: "const", v: v.v } : UNKNOWN;
+      if (v.type !== "bool")
+        throw new Refusal("construct", "non-boolean field as condition", `${expr.name} is not boolean`);
+      return kql(`${v.text} == true`);
+    }
+    default:
+      throw new Refusal("construct", `${expr.kind} as condition`);
+  }
+}
+
+/**
+ * `a and b`, `a or b`. When one side refuses but the other decides the result (false for `and`, true for `or`),
+ * the decided result stands: the refused part could not change what matches.
+ */
+function logical(op: "and" | "or", left: Expr, right: Expr, ctx: ExprContext): Cond {
+  const decisive = op !== "and";
+  const sides: Cond[] = [];
+  let refusal: Refusal | undefined;
+  for (const side of [left, right]) {
+    try {
+      const c = cond(side, ctx);
+      if (c.k === "const" && c.v === decisive) return c;
+      sides.push(c);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      refusal ??= error;
+    }
+  }
+  if (refusal) throw refusal;
+  return op === "and" ? and(sides) : or(sides);
+}
+
+/** `not leaf`, keeping Elasticsearch's must_not (query leaf) or null (script leaf) meaning on missing values. */
+function negated(operand: Expr, ctx: ExprContext): Cond {
+  const inner = cond(operand, ctx);
+  if (inner.k === "const") return not(inner);
+  const fields = leafFields(operand, ctx);
+  if (isQueryLeaf(operand)) {
+    const nullable = fields.filter((f) => f.type !== "string" && f.type !== "dynamic");
+    return or([...nullable.map((f) => kql(`isnull(${f.text})`)), not(inner)]);
+  }
+  return and([
+    ...fields.map((f) => kql(f.type === "string" ? `isnotempty(${f.text})` : `isnotnull(${f.text})`)),
+    not(inner),
+  ]);
+}
+
+function leafFields(expr: Expr, ctx: ExprContext): ResolvedField[] {
+  const out: ResolvedField[] = [];
+  for (const node of walkExpr(expr)) {
+    if (node.kind !== "field") continue;
+    const v = resolveField(node, ctx);
+    if (v.k === "kql" && v.field && !out.some((f) => f.text === v.field?.text)) out.push(v.field);
+  }
+  return out;
+}
+
+const isConstantExpr = (expr: Expr) => {
+  for (const n of walkExpr(expr)) if (n.kind === "field") return false;
+  return true;
+};
+
+/** Whether Elasticsearch runs this leaf as a query (field against constants) rather than a script. */
+function isQueryLeaf(expr: Expr): boolean {
+  switch (expr.kind) {
+    case "comparison":
+      return (
+        (expr.left.kind === "field" && isConstantExpr(expr.right)) ||
+        (expr.right.kind === "field" && isConstantExpr(expr.left))
+      );
+    case "match":
+    case "in":
+      return expr.left.kind === "field";
+    case "call":
+      return (
+        ["startswith", "endswith", "stringcontains", "cidrmatch"].includes(expr.name) &&
+        expr.args[0]?.kind === "field" &&
+        expr.args.slice(1).every(isConstantExpr)
+      );
+    default:
+      return false;
+  }
+}
+
+const FLIP: Readonly<Record<ComparisonOp, ComparisonOp>> = {
+  "==": "==",
+  "!=": "!=",
+  "<": ">",
+  "<=": ">=",
+  ">": "<",
+  ">=": "<=",
+};
+
+function comparison(expr: Comparison, ctx: ExprContext): Cond {
+  let { left, right, op } = expr;
+  if (left.kind !== "field" && right.kind === "field") [left, right, op] = [right, left, FLIP[op]];
+  const l = val(left, ctx);
+  const r = val(right, ctx);
+  // null checks: `f == null`, `f != null` are existence checks
+  if ((op === "==" || op === "!=") && (isNullConst(l) || isNullConst(r))) {
+    const other = isNullConst(l) ? r : l;
+    if (other.k === "const") return { k: "const", v: (other.v === null) === (op === "==") };
+    const exists = other.type === "string" ? `isnotempty(${other.text})` : `isnotnull(${other.text})`;
+    return op === "==" ? not(kql(exists)) : kql(exists);
+  }
+  if (l.k === "const" && r.k === "const") return foldCompare(op, l.v, r.v);
+  if (l.k === "kql" && l.field && r.k === "const" && (op === "==" || op === "!=")) {
+    const mapped = mappedValues(l.field, [r.v], false, ctx);
+    if (mapped) return op === "==" ? mapped : not(mapped);
+    if (l.field.spec.argsOf) {
+      const c = argsMatch(l.field, [exactRe2(r.v)], false);
+      return op === "==" ? c : not(c);
+    }
+  }
+  if (l.k === "const" && l.v === null) return UNKNOWN;
+  if (r.k === "const" && r.v === null) return UNKNOWN;
+  return kql(compareText(op, l, r));
+}
+
+function isNullConst(v: Val): boolean {
+  return v.k === "const" && v.v === null;
+}
+
+function foldCompare(op: ComparisonOp, a: LiteralValue, b: LiteralValue): Cond {
+  if (a === null || b === null) return { k: "const", v: op === "!=" ? (a === null) !== (b === null) : false };
+  let cmp: number;
+  if (typeof a === "number" && typeof b === "number") cmp = a - b;
+  else if (typeof a === "string" && typeof b === "string") cmp = a < b ? -1 : a > b ? 1 : 0;
+  else cmp = String(a) === String(b) ? 0 : String(a) < String(b) ? -1 : 1;
+  const v = { "==": cmp === 0, "!=": cmp !== 0, "<": cmp < 0, "<=": cmp <= 0, ">": cmp > 0, ">=": cmp >= 0 }[op];
+  return { k: "const", v };
+}
+
+function compareText(op: ComparisonOp, l: Val, r: Val): string {
+  const lt = typeOf(l);
+  const rt = typeOf(r);
+  if (op !== "==" && op !== "!=") {
+    const ok = (t: KqlType | "null") => isNumeric(t as KqlType) || t === "datetime";
+    if (!ok(lt) || !ok(rt))
+      throw new Refusal("construct", "ordering comparison of strings", `${op} on ${lt} and ${rt}`);
+  }
+  const target = lt === "string" || rt === "string" ? "string" : lt;
+  return `${valueText(l, target)} ${op} ${valueText(r, target)}`;
+}
+
+const typeOf = (v: Val): KqlType | "null" => {
+  if (v.k === "kql") return v.type;
+  if (v.v === null) return "null";
+  if (typeof v.v === "number") return Number.isInteger(v.v) ? "long" : "real";
+  if (typeof v.v === "boolean") return "bool";
+  return "string";
+};
+
+/** The KQL text of a value, converted to `want` where needed (strings compare with strings, numbers with numbers). */
+export function valueText(v: Val, want?: KqlType | "null"): string {
+  if (v.k === "kql") {
+    if (want === "string" && v.type !== "string") return `tostring(${v.text})`;
+    return v.text;
+  }
+  const c = v.v;
+  if (c === null) return "dynamic(null)";
+  if (want === "string") return kqlString(String(c));
+  if (want && isNumeric(want as KqlType)) {
+    const n = typeof c === "number" ? c : typeof c === "string" && c.trim() !== "" ? Number(c) : Number.NaN;
+    if (Number.isNaN(n)) throw new Refusal("construct", "string compared with a number", `${JSON.stringify(c)}`);
+    return kqlNumber(n);
+  }
+  if (typeof c === "number") return kqlNumber(c);
+  if (typeof c === "boolean") return c ? "true" : "false";
+  return kqlString(c);
+}
+
+// ── Mapped values ───────────────────────────────────────────────────────────
+
+/**
+ * For a field with a `values` or `conditions` map: the condition "field is any of `values`" on the target, or
+ * undefined for a field without such a map. A value absent from the map refuses, naming field and value.
+ */
+function mappedValues(
+  field: ResolvedField,
+  values: readonly LiteralValue[],
+  caseInsensitive: boolean,
+  ctx: ExprContext,
+): Cond | undefined {
+  const { spec } = field;
+  if (!spec.values && !spec.conditions) return undefined;
+  const table: Readonly<Record<string, unknown>> = spec.values ?? spec.conditions ?? {};
+  const parts: Cond[] = [];
+  const targetValues: string[] = [];
+  for (const v of values) {
+    if (v === null) continue;
+    const key = lookupKey(table, String(v), caseInsensitive);
+    if (key === undefined) {
+      throw new Refusal("field", field.name, `value ${JSON.stringify(String(v))} has no counterpart on ${ctx.target}`);
+    }
+    if (spec.conditions) parts.push(kql(spec.conditions[key] as string));
+    else {
+      const mapped = spec.values?.[key] ?? [];
+      if (mapped.length === 0) {
+        ctx.notes.add(`${field.name} ${JSON.stringify(key)}: not recorded on ${ctx.target}; matches nothing there`);
+      }
+      for (const m of mapped) if (!targetValues.includes(m)) targetValues.push(m);
+    }
+  }
+  if (targetValues.length === 1) parts.push(kql(`${field.text} == ${kqlString(targetValues[0] as string)}`));
+  else if (targetValues.length > 1) parts.push(kql(`${field.text} in (${targetValues.map(kqlString).join(", ")})`));
+  return or(parts);
+}
+
+function lookupKey(
+  table: Readonly<Record<string, unknown>>,
+  value: string,
+  caseInsensitive: boolean,
+): string | undefined {
+  if (Object.hasOwn(table, value)) return value;
+  if (!caseInsensitive) return undefined;
+  const lower = value.toLowerCase();
+  return Object.keys(table).find((k) => k.toLowerCase() === lower);
+}
+
+// ── argv approximated from a command line ───────────────────────────────────
+
+function exactRe2(v: LiteralValue): string {
+  let out = "";
+  for (const c of String(v)) out += re2Literal(c);
+  return out;
+}
+
+/** Any whitespace-separated token of the command line matches one of the RE2 alternatives. */
+function argsMatch(field: ResolvedField, alternatives: readonly string[], caseInsensitive: boolean): Cond {
+  if (alternatives.length === 0) return FALSE;
+  const body = alternatives.length === 1 ? alternatives[0] : alternatives.map((a) => `(?:${a})`).join("|");
+  const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|\\s)(?:${body})(?:\\s|$)`;
+  return kql(`${field.text} matches regex ${kqlVerbatim(re)}`);
+}
+
+// ── Pattern matching ────────────────────────────────────────────────────────
+
+function constantStrings(exprs: readonly Expr[], what: string, ctx: ExprContext): (string | null)[] {
+  return exprs.map((e) => {
+    const v = val(e, ctx);
+    if (v.k !== "const") throw new Refusal("construct", `${what} with a non-constant pattern`);
+    return v.v === null ? null : String(v.v);
+  });
+}
+
+function match(expr: Match, ctx: ExprContext): Cond {
+  const left = val(expr.left, ctx);
+  const what = expr.op === ":" ? ":" : `${expr.op}${expr.caseInsensitive ? "~" : ""}`;
+  const patterns = constantStrings(expr.patterns, what, ctx).filter((p): p is string => p !== null);
+  const ci = expr.caseInsensitive;
+  if (left.k === "const") {
+    if (left.v === null) return FALSE;
+    if (expr.op === "regex") throw new Refusal("construct", "regex on a constant field");
+    const text = String(left.v);
+    return {
+      k: "const",
+      v: patterns.some((p) => new RegExp(`^${wildcardToJs(p)}$`, ci ? "is" : "s").test(text)),
+    };
+  }
+  const field = left.field;
+  if (field && (field.spec.values || field.spec.conditions)) {
+    if (expr.op === "regex" || patterns.some((p) => /[*?]/.test(p))) {
+      throw new Refusal(
+        "field",
+        field.name,
+        `a ${what} pattern cannot be mapped through the value map of ${ctx.target}`,
+      );
+    }
+    return mappedValues(field, patterns, ci, ctx) ?? FALSE;
+  }
+  if (field?.spec.argsOf) {
+    const alts = patterns.map((p) => (expr.op === "regex" ? luceneToRe2(p) : wildcardToRe2(p)));
+    return argsMatch(field, alts, ci);
+  }
+  const subject = valueText(left, "string");
+  if (expr.op === "regex") {
+    if (patterns.length === 0) return FALSE;
+    const alts = patterns.map(luceneToRe2);
+    const body = alts.length === 1 ? (alts[0] as string) : alts.map((a) => `(?:${a})`).join("|");
+    return kql(`${subject} matches regex ${kqlVerbatim(anchored(body, ci))}`);
+  }
+  return wildcardConds(subject, patterns, ci);
+}
+
+/** `*` and `?` wildcards as the cheapest KQL operators: `in`/`in~`, `startswith`, `endswith`, `contains`, regex. */
+function wildcardConds(subject: string, patterns: readonly string[], ci: boolean): Cond {
+  const cs = ci ? "" : "_cs";
+  const equals: string[] = [];
+  const regexes: string[] = [];
+  const parts: Cond[] = [];
+  for (const p of patterns) {
+    const shape = wildcardShape(p);
+    switch (shape.kind) {
+      case "equals":
+        equals.push(shape.text);
+        break;
+      case "any":
+        parts.push(kql(`isnotempty(${subject})`));
+        break;
+      case "regex":
+        regexes.push(shape.source);
+        break;
+      default:
+        parts.push(kql(`${subject} ${shape.kind}${cs} ${kqlString(shape.text)}`));
+    }
+  }
+  if (equals.length === 1) parts.unshift(kql(`${subject} ${ci ? "=~" : "=="} ${kqlString(equals[0] as string)}`));
+  else if (equals.length > 1)
+    parts.unshift(kql(`${subject} ${ci ? "in~" : "in"} (${equals.map(kqlString).join(", ")})`));
+  if (regexes.length > 0) {
+    const body = regexes.length === 1 ? (regexes[0] as string) : regexes.map((r) => `(?:${r})`).join("|");
+    parts.push(kql(`${subject} matches regex ${kqlVerbatim(anchored(body, ci))}`));
+  }
+  return or(parts);
+}
+
+function wildcardToJs(p: string): string {
+  let out = "";
+  for (const c of p) out += c === "*" ? "[^]*" : c === "?" ? "[^]" : c.replace(/[\\^$.|?*+()[\]{}/-]/g, "\\$&");
+  return out;
+}
+
+function inList(expr: In, ctx: ExprContext): Cond {
+  const left = val(expr.left, ctx);
+  const values = expr.values.map((e) => {
+    const v = val(e, ctx);
+    if (v.k !== "const") throw new Refusal("construct", "in with a non-constant value");
+    return v.v;
+  });
+  const present = values.filter((v) => v !== null);
+  let c: Cond;
+  if (left.k === "const") {
+    if (left.v === null) return { k: "const", v: expr.negated };
+    const lv = left.v;
+    const eq = (v: LiteralValue) =>
+      expr.caseInsensitive ? String(v).toLowerCase() === String(lv).toLowerCase() : String(v) === String(lv);
+    c = { k: "const", v: present.some(eq) };
+  } else if (left.field && (left.field.spec.values || left.field.spec.conditions)) {
+    c = mappedValues(left.field, present, expr.caseInsensitive, ctx) ?? FALSE;
+  } else if (left.field?.spec.argsOf) {
+    c = argsMatch(left.field, present.map(exactRe2), expr.caseInsensitive);
+  } else if (present.length === 0) {
+    c = FALSE;
+  } else {
+    const t = left.type;
+    const list = present.map((v) => valueText({ k: "const", v }, t === "string" || !isNumeric(t) ? "string" : t));
+    const subject = t === "string" || isNumeric(t) ? left.text : `tostring(${left.text})`;
+    const op = expr.caseInsensitive && !isNumeric(t) ? "in~" : "in";
+    c = kql(`${subject} ${op} (${list.join(", ")})`);
+  }
+  if (!expr.negated) return c;
+  if (c.k === "const") return not(c);
+  const nullable = left.k === "kql" && left.type !== "string" && left.type !== "dynamic";
+  return or([...(nullable ? [kql(`isnull(${left.text})`)] : []), not(c)]);
+}
+
+// ── Functions ───────────────────────────────────────────────────────────────
+
+const STRING_PREDICATES: Readonly<Record<string, string>> = {
+  startswith: "startswith",
+  endswith: "endswith",
+  stringcontains: "contains",
+};
+
+function callCond(expr: Call, ctx: ExprContext): Cond {
+  const op = STRING_PREDICATES[expr.name];
+  if (op) {
+    const [a, b] = expr.args.map((x) => val(x, ctx)) as [Val, Val];
+    if (a.k === "const" || b.k === "const") {
+      if ((a.k === "const" && a.v === null) || (b.k === "const" && b.v === null)) return UNKNOWN;
+    }
+    if (a.k === "const" && b.k === "const") {
+      const [x, y] = expr.caseInsensitive
+        ? [String(a.v).toLowerCase(), String(b.v).toLowerCase()]
+        : [String(a.v), String(b.v)];
+      const v = op === "startswith" ? x.startsWith(y) : op === "endswith" ? x.endsWith(y) : x.includes(y);
+      return { k: "const", v };
+    }
+    if (a.k === "kql" && a.field?.spec.argsOf && b.k === "const") {
+      const lit = exactRe2(b.v);
+      const re = op === "startswith" ? `${lit}\\S*` : op === "endswith" ? `\\S*${lit}` : `\\S*${lit}\\S*`;
+      return argsMatch(a.field, [re], expr.caseInsensitive);
+    }
+    return kql(`${valueText(a, "string")} ${op}${expr.caseInsensitive ? "" : "_cs"} ${valueText(b, "string")}`);
+  }
+  if (expr.name === "cidrmatch") return cidrMatch(expr, ctx);
+  const v = callValue(expr, ctx);
+  if (v.k === "const") return typeof v.v === "boolean" ? { k: "const", v: v.v } : UNKNOWN;
+  if (v.type !== "bool") throw new Refusal("construct", `${expr.name} as condition`);
+  return kql(v.text);
+}
+
+function cidrMatch(expr: Call, ctx: ExprContext): Cond {
+  const [ipExpr, ...cidrExprs] = expr.args as [Expr, ...Expr[]];
+  const ip = val(ipExpr, ctx);
+  const cidrs = constantStrings(cidrExprs, "cidrMatch", ctx).filter((c): c is string => c !== null);
+  if (ip.k === "const") {
+    if (ip.v === null) return FALSE;
+    throw new Refusal("construct", "cidrMatch on a constant");
+  }
+  const v4 = cidrs.filter((c) => !c.includes(":"));
+  const v6 = cidrs.filter((c) => c.includes(":"));
+  const subject = valueText(ip, "string");
+  const parts: Cond[] = [];
+  if (v4.length) parts.push(kql(`ipv4_is_in_any_range(${subject}, dynamic([${v4.map(kqlString).join(", ")}]))`));
+  if (v6.length) parts.push(kql(`ipv6_is_in_any_range(${subject}, dynamic([${v6.map(kqlString).join(", ")}]))`));
+  return or(parts);
+}
+
+// ── Values ──────────────────────────────────────────────────────────────────
+
+export function val(expr: Expr, ctx: ExprContext): Val {
+  switch (expr.kind) {
+    case "literal":
+      return { k: "const", v: expr.value };
+    case "field": {
+      const v = resolveField(expr, ctx);
+      if (v.k === "kql" && v.field?.spec.argsOf) return v; // only the match/compare/in leaves accept argv fields
+      return v;
+    }
+    case "arithmetic":
+      return arithmetic(expr.op, val(expr.left, ctx), val(expr.right, ctx));
+    case "negate": {
+      const v = val(expr.operand, ctx);
+      if (v.k === "const") return { k: "const", v: typeof v.v === "number" ? -v.v : null };
+      return { k: "kql", text: `-(${v.text})`, type: v.type };
+    }
+    case "call":
+      return callValue(expr, ctx);
+    default: {
+      const c = cond(expr, ctx);
+      if (c.k === "const") return { k: "const", v: c.v };
+      return { k: "kql", text: paren(c.text), type: "bool" };
+    }
+  }
+}
+
+const ARITH_FN: Readonly<Record<string, "+" | "-" | "*" | "/" | "%">> = {
+  add: "+",
+  subtract: "-",
+  multiply: "*",
+  divide: "/",
+  modulo: "%",
+};
+
+function arithmetic(op: "+" | "-" | "*" | "/" | "%", a: Val, b: Val): Val {
+  if ((a.k === "const" && a.v === null) || (b.k === "const" && b.v === null)) return { k: "const", v: null };
+  if (a.k === "const" && b.k === "const") {
+    if (typeof a.v !== "number" || typeof b.v !== "number") return { k: "const", v: null };
+    const ints = Number.isInteger(a.v) && Number.isInteger(b.v);
+    if ((op === "/" || op === "%") && b.v === 0) return { k: "const", v: null };
+    const r =
+      op === "+" ? a.v + b.v : op === "-" ? a.v - b.v : op === "*" ? a.v * b.v : op === "/" ? a.v / b.v : a.v % b.v;
+    return { k: "const", v: ints && op === "/" ? Math.trunc(r) : r };
+  }
+  for (const v of [a, b]) {
+    if (v.k === "kql" && !isNumeric(v.type)) throw new Refusal("construct", "arithmetic on a non-number", v.text);
+  }
+  const type: KqlType = [a, b].some((v) => typeOf(v) === "real") ? "real" : "long";
+  return { k: "kql", text: `(${valueText(a)} ${op} ${valueText(b)})`, type };
+}
+
+function callValue(expr: Call, ctx: ExprContext): Val {
+  const name = expr.name;
+  const arith = ARITH_FN[name];
+  if (arith) return arithmetic(arith, val(expr.args[0] as Expr, ctx), val(expr.args[1] as Expr, ctx));
+  if (STRING_PREDICATES[name] || name === "cidrmatch") {
+    const c = callCond(expr, ctx);
+    return c.k === "const" ? { k: "const", v: c.v } : { k: "kql", text: paren(c.text), type: "bool" };
+  }
+  const args = expr.args.map((a) => val(a, ctx));
+  for (const a of args) {
+    if (a.k === "kql" && a.field?.spec.argsOf) {
+      throw new Refusal("construct", `${name} of argv`, `${name}(${a.field.name}) needs the argument list itself`);
+    }
+  }
+  const anyNull = args.some((a) => a.k === "const" && a.v === null);
+  switch (name) {
+    case "length": {
+      const [s] = args as [Val];
+      if (anyNull) return { k: "const", v: null };
+      if (s.k === "const") return { k: "const", v: String(s.v).length };
+      return { k: "kql", text: `strlen(${valueText(s, "string")})`, type: "long" };
+    }
+    case "string": {
+      const [s] = args as [Val];
+      if (s.k === "const") return { k: "const", v: s.v === null ? null : String(s.v) };
+      return { k: "kql", text: `tostring(${s.text})`, type: "string" };
+    }
+    case "number": {
+      const [s, base] = args as [Val, Val | undefined];
+      if (base && !(base.k === "const" && (base.v === 10 || base.v === null))) {
+        throw new Refusal("construct", "number with a base other than 10");
+      }
+      if (s.k === "const") return { k: "const", v: s.v === null ? null : Number(s.v) };
+      return { k: "kql", text: `todouble(${s.text})`, type: "real" };
+    }
+    case "concat": {
+      if (anyNull) return { k: "const", v: null };
+      if (args.every((a) => a.k === "const"))
+        return { k: "const", v: args.map((a) => String((a as { v: unknown }).v)).join("") };
+      return { k: "kql", text: `strcat(${args.map((a) => valueText(a, "string")).join(", ")})`, type: "string" };
+    }
+    case "substring": {
+      const [s, start, end] = args as [Val, Val, Val | undefined];
+      if (anyNull) return { k: "const", v: null };
+      if (start.k !== "const" || (end && end.k !== "const")) {
+        throw new Refusal("construct", "substring with non-constant offsets");
+      }
+      const a = Number(start.v);
+      const b = end?.k === "const" ? Number(end.v) : undefined;
+      if (a < 0 || (b !== undefined && b < 0)) throw new Refusal("construct", "substring with negative offsets");
+      const text = valueText(s, "string");
+      return {
+        k: "kql",
+        text: b === undefined ? `substring(${text}, ${a})` : `substring(${text}, ${a}, ${Math.max(0, b - a)})`,
+        type: "string",
+      };
+    }
+    case "indexof": {
+      const [s, sub, start] = args as [Val, Val, Val | undefined];
+      if (anyNull) return { k: "const", v: null };
+      const fold = (x: Val) => (expr.caseInsensitive ? `tolower(${valueText(x, "string")})` : valueText(x, "string"));
+      const from = start ? `, ${valueText(start, "long")}` : "";
+      ctx.notes.add("indexOf: KQL's indexof returns -1 where Elasticsearch returns null (substring absent)");
+      return { k: "kql", text: `indexof(${fold(s)}, ${fold(sub)}${from})`, type: "long" };
+    }
+    case "between": {
+      const [s, left, right, greedy] = args as [Val, Val, Val, Val | undefined];
+      if (anyNull) return { k: "const", v: null };
+      if (left.k !== "const" || right.k !== "const" || (greedy && greedy.k !== "const")) {
+        throw new Refusal("construct", "between with non-constant delimiters");
+      }
+      const g = greedy?.k === "const" && greedy.v === true;
+      const re = `(?${expr.caseInsensitive ? "i" : ""}s)${exactRe2(left.v)}(.${g ? "*" : "*?"})${exactRe2(right.v)}`;
+      return { k: "kql", text: `extract(${kqlVerbatim(re)}, 1, ${valueText(s, "string")})`, type: "string" };
+    }
+    default:
+      throw new Refusal("construct", `function ${name}`, `no KQL translation of ${name}()`);
+  }
+}

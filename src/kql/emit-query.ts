@@ -1,0 +1,311 @@
+/**
+ * EQL queries → one KQL query for a target: the source table(s) of the category, the condition, the rule's
+ * exclusions (read at run time from a Sentinel watchlist), the entity columns, and the pipes. Sequences become a
+ * chain of time-windowed inner joins. Pure: everything it reads comes in through `QueryInput`.
+ */
+import type { Duration, EventFilter, Expr, Pipe, Query, SequenceQuery, SequenceStep } from "../eql/ast.js";
+import { normalizeCondition } from "../eql/normalize.js";
+import type { KqlType } from "../kusto/schemas.js";
+import type { EntityMapping, Exclusions } from "../rules/types.js";
+import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
+import { kqlString, kqlVerbatim } from "./literals.js";
+import type { SourceSpec, TargetMapping } from "./mapping-types.js";
+import { Refusal } from "./refusal.js";
+
+export interface QueryInput {
+  readonly query: Query;
+  readonly mapping: TargetMapping;
+  /** Column types of a table or function schema. */
+  readonly columnsOf: (schema: string) => ReadonlyMap<string, KqlType>;
+  readonly exclusions?: Exclusions | null;
+  readonly entities?: readonly EntityMapping[];
+}
+
+export interface Emitted {
+  /** The KQL query (without the generated-file header). */
+  readonly kql: string;
+  /** Approximations, each once, sorted. */
+  readonly notes: readonly string[];
+  /** Entity columns the query adds: entity type → identifier → column. */
+  readonly entityColumns: readonly { readonly type: string; readonly identifier: string; readonly column: string }[];
+}
+
+const INDENT = "    ";
+
+export function emitQuery(input: QueryInput): Emitted {
+  const notes = new Set<string>();
+  const q = input.query;
+  if (q.kind === "sample") throw new Refusal("construct", "sample", "sample queries have no KQL translation here");
+  const lets: string[] = [];
+  const exclusions = exclusionPlan(input.exclusions ?? null, lets);
+  const entityColumns = new Map<string, { type: string; identifier: string; column: string }>();
+  const env: Env = { input, notes, exclusions, entityColumns };
+  const body = q.kind === "event" ? eventQuery(q.filter, q.pipes, env) : sequenceQuery(q, env);
+  const kql = [...lets, body].join("\n");
+  return { kql, notes: [...notes].sort(), entityColumns: [...entityColumns.values()] };
+}
+
+interface Env {
+  readonly input: QueryInput;
+  readonly notes: Set<string>;
+  readonly exclusions: ExclusionPlan;
+  readonly entityColumns: Map<string, { type: string; identifier: string; column: string }>;
+}
+
+// ── Sources and branches ────────────────────────────────────────────────────
+
+function sourcesFor(category: string | null, env: Env): SourceSpec[] {
+  const all = env.input.mapping.sources;
+  if (category === null) return [...all];
+  const found = all.filter((s) => Object.hasOwn(s.categories, category));
+  if (found.length === 0) {
+    throw new Refusal(
+      "construct",
+      `category ${category}`,
+      `no ${env.input.mapping.target} source holds ${category} events`,
+    );
+  }
+  return found;
+}
+
+function contextFor(source: SourceSpec, env: Env): ExprContext {
+  return {
+    target: env.input.mapping.target,
+    source,
+    columns: env.input.columnsOf(source.schema),
+    notes: env.notes,
+  };
+}
+
+/** The branches (one per source) of a filter: `from | where ...` lines, or none when the filter never matches. */
+function branches(
+  filter: EventFilter,
+  env: Env,
+  extra: (source: SourceSpec, ctx: ExprContext) => string[],
+): string[][] {
+  const sources = sourcesFor(filter.category, env);
+  const condition = normalizeCondition(filter.condition);
+  const out: string[][] = [];
+  let firstRefusal: Refusal | undefined;
+  for (const source of sources) {
+    const ctx = contextFor(source, env);
+    let c: Cond;
+    const local = new Set<string>();
+    try {
+      c = cond(condition, { ...ctx, notes: local });
+    } catch (error) {
+      if (!(error instanceof Refusal) || sources.length === 1) throw error;
+      firstRefusal ??= error;
+      continue;
+    }
+    if (c.k === "const" && c.v !== true) continue;
+    for (const n of local) env.notes.add(n);
+    const lines = [source.from];
+    const categoryFilter = filter.category === null ? null : source.categories[filter.category];
+    if (categoryFilter) lines.push(`| where ${categoryFilter}`);
+    if (c.k === "kql") lines.push(`| where ${formatCondition(c.text)}`);
+    lines.push(...exclusionLines(ctx, env), ...entityLines(ctx, env), ...extra(source, ctx));
+    out.push(lines);
+  }
+  if (out.length === 0) {
+    if (firstRefusal) throw firstRefusal;
+    throw new Refusal("construct", "always false", `the condition can never hold on ${env.input.mapping.target}`);
+  }
+  if (firstRefusal && out.length < sources.length) {
+    env.notes.add(`some ${env.input.mapping.target} sources are left out of the union: ${firstRefusal.message}`);
+  }
+  return out;
+}
+
+/** Splits a top-level `a and b and c` over lines for reading. */
+function formatCondition(text: string): string {
+  const parts = splitTopLevel(text, " and ");
+  return parts.join(`\n${INDENT}and `);
+}
+
+function splitTopLevel(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const verbatim = text[i - 1] === "@";
+      for (i++; i < text.length; i++) {
+        if (!verbatim && text[i] === "\\") i++;
+        else if (text[i] === '"') {
+          if (verbatim && text[i + 1] === '"') i++;
+          else break;
+        }
+      }
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (depth === 0 && text.startsWith(sep, i)) {
+      out.push(text.slice(start, i));
+      start = i + sep.length;
+      i += sep.length - 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+function union(branchLines: readonly (readonly string[])[]): string {
+  if (branchLines.length === 1) return (branchLines[0] as string[]).join("\n");
+  const parts = branchLines.map((lines) => `(${lines.map((l, i) => (i === 0 ? l : `${INDENT}${l}`)).join("\n")})`);
+  return `union\n${parts.map((p) => `${INDENT}${p.replace(/\n/g, `\n${INDENT}`)}`).join(",\n")}`;
+}
+
+// ── Event queries ───────────────────────────────────────────────────────────
+
+function eventQuery(filter: EventFilter, pipes: readonly Pipe[], env: Env): string {
+  const withTime = pipes.length > 0;
+  const lines = branches(filter, env, (source) => (withTime ? [`| extend ShmhuntTime = ${source.time}`] : []));
+  return [union(lines), ...pipeLines(pipes, "ShmhuntTime")].join("\n");
+}
+
+function pipeLines(pipes: readonly Pipe[], time: string): string[] {
+  return pipes.map((p) =>
+    p.kind === "head" ? `| top ${p.count} by ${time} asc` : `| top ${p.count} by ${time} desc | sort by ${time} asc`,
+  );
+}
+
+// ── Sequences ───────────────────────────────────────────────────────────────
+
+function sequenceQuery(q: SequenceQuery, env: Env): string {
+  if (q.until) throw new Refusal("construct", "sequence until", "sequences with `until` are not translated");
+  const steps: SequenceStep[] = [];
+  for (const s of q.steps) {
+    if (s.missing)
+      throw new Refusal("construct", "sequence missing event", "missing events `![...]` are not translated");
+    for (let i = 0; i < s.runs; i++) steps.push(s);
+  }
+  env.notes.add(
+    "sequence: every ordered combination of matching events within maxspan is returned (Elasticsearch's state machine returns the first)",
+  );
+  const lets: string[] = [];
+  steps.forEach((step, i) => {
+    const n = i + 1;
+    const keys: readonly Expr[] = [...q.by, ...step.by];
+    const lines = branches(step.filter, env, (source, ctx) => {
+      const keyTexts = keys.map((k, j) => {
+        const v = keyValue(k, ctx);
+        return `ShmhuntKey${j} = ${v}`;
+      });
+      const cols = keyTexts.length ? keyTexts : ['ShmhuntKey0 = ""'];
+      return [
+        `| project ${[...cols, `ShmhuntTime${n} = ${source.time}`, `ShmhuntEvent${n} = pack_all()`].join(", ")}`,
+        ...(keys.length ? [`| where ${keys.map((_, j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
+      ];
+    });
+    lets.push(`let shmhuntStep${n} = ${union(lines).replace(/\n/g, `\n${INDENT}`)};`);
+  });
+  const keyCount = Math.max(1, q.by.length + (steps[0]?.by.length ?? 0));
+  const on = Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}`).join(", ");
+  const out = [...lets, "shmhuntStep1"];
+  for (let n = 2; n <= steps.length; n++) {
+    out.push(`| join kind=inner shmhuntStep${n} on ${on}`);
+    const span = q.maxspan ? ` and ShmhuntTime${n} - ShmhuntTime1 <= ${timespan(q.maxspan)}` : "";
+    out.push(`| where ShmhuntTime${n} > ShmhuntTime${n - 1}${span}`);
+  }
+  const renamed = Array.from({ length: steps.length - 1 }, (_, i) =>
+    Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}${i + 1}`),
+  ).flat();
+  if (renamed.length) out.push(`| project-away ${renamed.join(", ")}`);
+  out.push(...pipeLines(q.pipes, "ShmhuntTime1"));
+  return out.join("\n");
+}
+
+function keyValue(key: Expr, ctx: ExprContext): string {
+  if (key.kind !== "field") throw new Refusal("construct", "sequence by an expression", "only fields are join keys");
+  const v = resolveField(key, ctx);
+  if (v.k === "const") throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
+  if (v.field?.spec.argsOf) throw new Refusal("field", key.name, "argv cannot be a join key");
+  return `tostring(${v.text})`;
+}
+
+function timespan(d: Duration): string {
+  return `${d.value}${d.unit}`;
+}
+
+// ── Exclusions (data, read at run time from the watchlist) ──────────────────
+
+interface ExclusionPlan {
+  /** One entry per (field, operator) the rule's items use: the let name to test against. */
+  readonly checks: readonly { readonly field: string; readonly operator: "==" | ":"; readonly name: string }[];
+}
+
+function exclusionPlan(exclusions: Exclusions | null, lets: string[]): ExclusionPlan {
+  if (!exclusions || exclusions.items.length === 0) return { checks: [] };
+  const pairs: { field: string; operator: "==" | ":" }[] = [];
+  for (const item of exclusions.items) {
+    if (!pairs.some((p) => p.field === item.field && p.operator === item.operator)) {
+      pairs.push({ field: item.field, operator: item.operator });
+    }
+  }
+  lets.push(
+    `let shmhuntExclusions = _GetWatchlist(${kqlString(exclusions.watchlist)})`,
+    `${INDENT}| project Field = tostring(WatchlistItem.Field), Operator = tostring(WatchlistItem.Operator), Value = tostring(WatchlistItem.Value);`,
+  );
+  const checks = pairs.map((p, i) => {
+    const name = `shmhuntExcluded${i + 1}`;
+    const rows = `shmhuntExclusions | where Field == ${kqlString(p.field)} and Operator == ${kqlString(p.operator)}`;
+    if (p.operator === "==") lets.push(`let ${name} = ${rows} | project Value;`);
+    else {
+      // EQL `:` patterns: case-insensitive, `*` and `?` wildcards, anchored; built from the rows at run time.
+      lets.push(
+        `let ${name} = toscalar(${rows}`,
+        `${INDENT}| extend Pattern = replace_string(replace_string(regex_quote(Value), ${kqlVerbatim("\\*")}, ".*"), ${kqlVerbatim("\\?")}, ".")`,
+        `${INDENT}| summarize Patterns = make_list(Pattern)`,
+        `${INDENT}| project iff(array_length(Patterns) == 0, "", strcat("(?is)^(?:", strcat_array(Patterns, "|"), ")$")));`,
+      );
+    }
+    return { ...p, name };
+  });
+  return { checks };
+}
+
+function exclusionLines(ctx: ExprContext, env: Env): string[] {
+  const out: string[] = [];
+  for (const check of env.exclusions.checks) {
+    const local = new Set<string>();
+    const v = resolveField(
+      { kind: "field", name: check.field, optional: true, span: NO_SPAN },
+      { ...ctx, notes: local },
+    );
+    if (v.k === "const" || v.field?.spec.argsOf) {
+      env.notes.add(`exclusions on ${check.field} are not applied on ${ctx.source.from}: no such column`);
+      continue;
+    }
+    for (const n of local) env.notes.add(n);
+    const subject = valueText(v, "string");
+    out.push(
+      check.operator === "=="
+        ? `| where ${subject} !in (${check.name})`
+        : `| where not(isnotempty(${check.name}) and ${subject} matches regex ${check.name})`,
+    );
+  }
+  return out;
+}
+
+const NO_SPAN = { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, column: 1, offset: 0 } };
+
+// ── Entities ────────────────────────────────────────────────────────────────
+
+/** `| extend Entity_Host_HostName = DeviceName, ...`: the columns Sentinel's entity mappings point at. */
+function entityLines(ctx: ExprContext, env: Env): string[] {
+  const parts: string[] = [];
+  for (const entity of env.input.entities ?? []) {
+    for (const { identifier, field } of entity.identifiers) {
+      const column = `Entity_${entity.type}_${identifier}`;
+      const v = resolveField(
+        { kind: "field", name: field, optional: true, span: NO_SPAN },
+        { ...ctx, notes: new Set() },
+      );
+      if (v.k === "const" || v.field?.spec.argsOf) continue;
+      parts.push(`${column} = ${valueText(v, "string")}`);
+      env.entityColumns.set(column, { type: entity.type, identifier, column });
+    }
+  }
+  return parts.length ? [`| extend ${parts.join(", ")}`] : [];
+}

@@ -1,0 +1,17 @@
+/** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data, outputs for Sentinel. */
+export { AUDITD_COLUMNS, AUDITD_FUNCTION_NAME, auditdFunction, auditdFunctionFile } from "./auditd-function.js";
+export { type Emitted, emitQuery, type QueryInput } from "./emit-query.js";
+export type { FieldSpec, SourceSpec, TargetMapping } from "./mapping-types.js";
+export { MAPPINGS } from "./mappings/index.js";
+export { Refusal, type RefusalKind } from "./refusal.js";
+export {
+  columnsOf,
+  isTarget,
+  type RefusalInfo,
+  TARGET_NAMES,
+  type TranslateOptions,
+  type Translation,
+  translateQuery,
+  translateRule,
+  validateQuery,
+} from "./translate.js";

@@ -1,0 +1,146 @@
+/**
+ * ECS → ASIM (Advanced Security Information Model) unifying parsers: `_Im_ProcessEvent` and `_Im_FileEvent`.
+ * Data only. In ASIM process events the started process is Target*, its parent the Acting* process; in file
+ * events the actor is Acting*. ASIM has no network-session schema in shmhunt's schemas yet.
+ */
+import type { FieldSpec, TargetMapping } from "../mapping-types.js";
+import {
+  ARGS_COUNT_NOTE,
+  ARGS_NOTE,
+  argsCountExpr,
+  baseNameExpr,
+  PROCESS_START_ACTIONS,
+  UNRECORDED_PROCESS_ACTIONS,
+  valueMap,
+} from "./common.js";
+
+const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
+const OS_NOTE = "host.os.type linux is read from DvcOs; rows whose parser leaves DvcOs empty are kept";
+const UID_NOTE = "uids are read from the ASIM user id (TargetUserId / ActorUserId), which some parsers leave empty";
+const PID_NOTE = "ASIM process ids are strings";
+
+const host: Readonly<Record<string, FieldSpec>> = {
+  "host.os.type": { column: "DvcOs", conditions: { linux: OS_CONDITION }, approximation: OS_NOTE },
+  "host.name": { column: "DvcHostname" },
+  "host.hostname": { column: "DvcHostname" },
+  "host.id": { column: "DvcId" },
+  "@timestamp": { column: "TimeGenerated" },
+};
+
+export const asim: TargetMapping = {
+  target: "asim",
+  description: "ASIM unifying parsers (_Im_ProcessEvent, _Im_FileEvent)",
+  dataConnectors: [],
+  sources: [
+    {
+      from: "_Im_ProcessEvent",
+      schema: "_Im_ProcessEvent",
+      time: "TimeGenerated",
+      categories: { process: null },
+      fields: {
+        ...host,
+        "event.category": { constant: "process" },
+        "event.type": {
+          column: "EventType",
+          values: valueMap([
+            [["start"], ["ProcessCreated"]],
+            [["end"], ["ProcessTerminated"]],
+            [["info", "change"], []],
+          ]),
+        },
+        "event.action": {
+          column: "EventType",
+          values: valueMap([
+            [PROCESS_START_ACTIONS, ["ProcessCreated"]],
+            [UNRECORDED_PROCESS_ACTIONS, []],
+          ]),
+        },
+        "process.executable": { column: "TargetProcessName" },
+        "process.name": { column: "TargetProcessFilename" },
+        "process.command_line": { column: "TargetProcessCommandLine" },
+        "process.args": { column: "TargetProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.args_count": {
+          expr: argsCountExpr("TargetProcessCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "process.pid": { column: "TargetProcessId", approximation: PID_NOTE },
+        "process.working_directory": { column: "TargetProcessCurrentDirectory" },
+        "process.hash.sha256": { column: "TargetProcessSHA256" },
+        "process.hash.sha1": { column: "TargetProcessSHA1" },
+        "process.hash.md5": { column: "TargetProcessMD5" },
+        "process.parent.executable": { column: "ActingProcessName" },
+        "process.parent.name": { expr: baseNameExpr("ActingProcessName"), type: "string" },
+        "process.parent.command_line": { column: "ActingProcessCommandLine" },
+        "process.parent.args": { column: "ActingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.parent.args_count": {
+          expr: argsCountExpr("ActingProcessCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "process.parent.pid": { column: "ActingProcessId", approximation: PID_NOTE },
+        "process.parent.hash.sha256": { column: "ActingProcessSHA256" },
+        "process.parent.user.name": { column: "ActorUsername" },
+        "process.parent.user.id": { column: "ActorUserId", approximation: UID_NOTE },
+        "user.name": { column: "TargetUsername" },
+        "user.id": { column: "TargetUserId", approximation: UID_NOTE },
+        "process.user.name": { column: "TargetUsername" },
+        "process.user.id": { column: "TargetUserId", approximation: UID_NOTE },
+      },
+    },
+    {
+      from: "_Im_FileEvent",
+      schema: "_Im_FileEvent",
+      time: "TimeGenerated",
+      categories: { file: null },
+      fields: {
+        ...host,
+        "event.category": { constant: "file" },
+        "event.type": {
+          column: "EventType",
+          values: valueMap([
+            [["creation"], ["FileCreated"]],
+            [["change"], ["FileModified", "FileRenamed", "FileAttributesUpdated"]],
+            [["deletion"], ["FileDeleted"]],
+            [["access", "info"], ["FileAccessed"]],
+          ]),
+        },
+        "event.action": {
+          column: "EventType",
+          values: valueMap([
+            [["creation", "file_create_event", "created"], ["FileCreated"]],
+            [["rename", "file_rename_event", "renamed", "moved"], ["FileRenamed"]],
+            [["modification", "file_modify_event", "overwrite", "wrote-to-file"], ["FileModified"]],
+            [["deletion", "file_delete_event", "deleted"], ["FileDeleted"]],
+            [["opened-file", "open"], ["FileAccessed"]],
+          ]),
+        },
+        "file.path": { column: "TargetFilePath" },
+        "file.name": { column: "TargetFileName" },
+        "file.directory": { column: "TargetFileDirectory" },
+        "file.extension": { column: "TargetFileExtension" },
+        "file.size": { column: "TargetFileSize" },
+        "file.hash.sha256": { column: "TargetFileSHA256" },
+        "file.hash.sha1": { column: "TargetFileSHA1" },
+        "file.hash.md5": { column: "TargetFileMD5" },
+        "file.Ext.original.path": { column: "SrcFilePath" },
+        "file.Ext.original.name": { column: "SrcFileName" },
+        "file.Ext.original.extension": { column: "SrcFileExtension" },
+        "process.executable": { column: "ActingProcessName" },
+        "process.name": { expr: baseNameExpr("ActingProcessName"), type: "string" },
+        "process.command_line": { column: "ActingProcessCommandLine" },
+        "process.args": { column: "ActingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.args_count": {
+          expr: argsCountExpr("ActingProcessCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
+        "user.name": { column: "ActorUsername" },
+        "user.id": { column: "ActorUserId", approximation: UID_NOTE },
+        "process.user.name": { column: "ActorUsername" },
+        "process.user.id": { column: "ActorUserId", approximation: UID_NOTE },
+      },
+    },
+  ],
+};

@@ -1,0 +1,99 @@
+/**
+ * ECS (Elastic's auditd_manager / auditbeat field names) → the columns of the `ShmhuntAuditd()` parser function
+ * over Syslog (kql/functions/ShmhuntAuditd.kql). Data only.
+ */
+import type { TargetMapping } from "../mapping-types.js";
+import { ARGS_COUNT_NOTE, ARGS_NOTE, argsCountExpr, valueMap } from "./common.js";
+
+const EXEC = `SyscallName in ("execve", "execveat")`;
+const PARENT_NOTE =
+  "the parent's executable and command line come from its own exec record, found only when that exec falls in the query window";
+const COMM_NOTE = "process.name is auditd's comm (the kernel truncates it to 15 characters)";
+
+export const auditd: TargetMapping = {
+  target: "auditd",
+  description: "Linux audit records in the Syslog table, through the ShmhuntAuditd() parser function",
+  dataConnectors: [{ connectorId: "SyslogAma", dataTypes: ["Syslog"] }],
+  sources: [
+    {
+      from: "ShmhuntAuditd()",
+      schema: "ShmhuntAuditd",
+      time: "TimeGenerated",
+      categories: { process: `EventCategory == "process"`, file: `EventCategory == "file"` },
+      fields: {
+        "@timestamp": { column: "TimeGenerated" },
+        "host.os.type": { constant: "linux" },
+        "host.name": { column: "Computer" },
+        "host.hostname": { column: "HostName" },
+        "event.category": { column: "EventCategory" },
+        "event.type": { column: "EventType" },
+        "event.action": {
+          column: "SyscallName",
+          conditions: {
+            exec: EXEC,
+            exec_event: EXEC,
+            executed: EXEC,
+            start: EXEC,
+            process_started: EXEC,
+            ProcessRollup2: EXEC,
+            creation: `EventType == "creation"`,
+            file_create_event: `EventType == "creation"`,
+            deletion: `EventType == "deletion"`,
+            deleted: `EventType == "deletion"`,
+            rename: `SyscallName startswith "rename"`,
+            file_rename_event: `SyscallName startswith "rename"`,
+            "opened-file": `SyscallName in ("open", "openat")`,
+            "loaded-kernel-module": `SyscallName in ("init_module", "finit_module")`,
+            load_module: `SyscallName in ("init_module", "finit_module")`,
+            fork: `SyscallName in ("fork", "clone")`,
+            fork_event: `SyscallName in ("fork", "clone")`,
+            "connected-to": `SyscallName == "connect"`,
+            connection_attempted: `SyscallName == "connect"`,
+            "bound-socket": `SyscallName == "bind"`,
+          },
+        },
+        "event.outcome": {
+          column: "Success",
+          values: valueMap([
+            [["success"], ["yes"]],
+            [["failure"], ["no"]],
+          ]),
+        },
+        "auditd.data.syscall": { column: "SyscallName" },
+        "auditd.data.a0": { column: "A0" },
+        "auditd.data.a1": { column: "A1" },
+        "auditd.data.a2": { column: "A2" },
+        "auditd.data.a3": { column: "A3" },
+        "auditd.data.exit": { column: "Exit" },
+        "auditd.data.tty": { column: "Tty" },
+        "process.executable": { column: "Exe" },
+        "process.name": { column: "Comm", approximation: COMM_NOTE },
+        "process.command_line": { column: "CommandLine" },
+        "process.args": { column: "CommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.args_count": { expr: "array_length(Args)", type: "long" },
+        "process.pid": { column: "Pid" },
+        "process.working_directory": { column: "Cwd" },
+        "process.parent.pid": { column: "Ppid" },
+        "process.parent.executable": { column: "ParentExe", approximation: PARENT_NOTE },
+        "process.parent.command_line": { column: "ParentCommandLine", approximation: PARENT_NOTE },
+        "process.parent.name": { column: "ParentComm", approximation: PARENT_NOTE },
+        "process.parent.args": { column: "ParentCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.parent.args_count": {
+          expr: argsCountExpr("ParentCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "user.id": { column: "Uid" },
+        "process.user.id": { column: "Uid" },
+        "user.effective.id": { column: "Euid" },
+        "group.id": { column: "Gid" },
+        "process.group.id": { column: "Gid" },
+        "user.audit.id": { column: "Auid" },
+        "file.path": { column: "FilePath" },
+        "file.name": { expr: `extract(@"[^/]*$", 0, FilePath)`, type: "string" },
+        "file.directory": { expr: `extract(@"^(.*)/[^/]*$", 1, FilePath)`, type: "string" },
+        "file.extension": { expr: `extract(@"\\.([^./]*)$", 1, FilePath)`, type: "string" },
+      },
+    },
+  ],
+};

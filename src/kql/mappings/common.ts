@@ -1,0 +1,50 @@
+/** Value maps and notes shared by the target mappings (data only). */
+
+/** ECS `event.action` values that mean "a process started" in Elastic's integrations (Defend, Endgame, auditd, CrowdStrike, Sysmon). */
+export const PROCESS_START_ACTIONS = ["exec", "exec_event", "start", "executed", "process_started", "ProcessRollup2"];
+
+/** Process-event actions no target here records as such: they match nothing (reported as an approximation). */
+export const UNRECORDED_PROCESS_ACTIONS = [
+  "fork",
+  "fork_event",
+  "end",
+  "already_running",
+  "uid_change",
+  "gid_change",
+  "guid_change",
+  "session_id_change",
+];
+
+export const ARGS_NOTE =
+  "argv is approximated from the command line: each whitespace-separated token is one argument (quoting is not interpreted)";
+
+export const ARGS_COUNT_NOTE =
+  "argument count approximated as the number of whitespace-separated tokens of the command line";
+
+export function valueMap(
+  entries: readonly (readonly [readonly string[], readonly string[]])[],
+): Readonly<Record<string, readonly string[]>> {
+  const out: Record<string, readonly string[]> = {};
+  for (const [keys, values] of entries) for (const k of keys) out[k] = values;
+  return out;
+}
+
+/** `array_length(split(...))` over the trimmed command line, with runs of spaces collapsed. */
+export function argsCountExpr(column: string): string {
+  return `array_length(split(trim(@"\\s+", replace_regex(${column}, @"\\s+", " ")), " "))`;
+}
+
+/** The last path segment of a path column. */
+export function baseNameExpr(column: string): string {
+  return `extract(@"[^/\\\\]*$", 0, ${column})`;
+}
+
+/** The directory part of a path column (without the trailing separator). */
+export function dirNameExpr(column: string): string {
+  return `extract(@"^(.*)[/\\\\][^/\\\\]*$", 1, ${column})`;
+}
+
+/** The extension (without the dot) of a file-name column. */
+export function extensionExpr(column: string): string {
+  return `extract(@"\\.([^./\\\\]*)$", 1, ${column})`;
+}

@@ -1,0 +1,220 @@
+/**
+ * ECS → Microsoft Defender XDR advanced-hunting tables (as streamed to Sentinel). Data only.
+ *
+ * Process events are DeviceProcessEvents (the started process is the row's own File and Process columns, its parent
+ * the InitiatingProcess* columns); file and network events name the acting process InitiatingProcess*.
+ */
+import type { FieldSpec, TargetMapping } from "../mapping-types.js";
+import {
+  ARGS_COUNT_NOTE,
+  ARGS_NOTE,
+  argsCountExpr,
+  dirNameExpr,
+  extensionExpr,
+  PROCESS_START_ACTIONS,
+  UNRECORDED_PROCESS_ACTIONS,
+  valueMap,
+} from "./common.js";
+
+const OS_NOTE =
+  "Defender rows carry no OS column; the query reads every device's rows and relies on the Linux-specific paths and names of the rule";
+const UID_NOTE = "Defender records account names, not uids: uid 0 is read as the account name root";
+
+const host: Readonly<Record<string, FieldSpec>> = {
+  "host.os.type": { constant: "linux", approximation: OS_NOTE },
+  "host.name": { column: "DeviceName" },
+  "host.hostname": { column: "DeviceName" },
+  "host.id": { column: "DeviceId" },
+  "@timestamp": { column: "Timestamp" },
+};
+
+const uidOf = (column: string): FieldSpec => ({
+  column,
+  conditions: { "0": `${column} == "root"` },
+  approximation: UID_NOTE,
+});
+
+/** The process that performed a file or network action. */
+const actingProcess: Readonly<Record<string, FieldSpec>> = {
+  "process.executable": { column: "InitiatingProcessFolderPath" },
+  "process.name": { column: "InitiatingProcessFileName" },
+  "process.command_line": { column: "InitiatingProcessCommandLine" },
+  "process.args": { column: "InitiatingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+  "process.args_count": {
+    expr: argsCountExpr("InitiatingProcessCommandLine"),
+    type: "long",
+    approximation: ARGS_COUNT_NOTE,
+  },
+  "process.pid": { column: "InitiatingProcessId" },
+  "process.hash.sha256": { column: "InitiatingProcessSHA256" },
+  "process.hash.sha1": { column: "InitiatingProcessSHA1" },
+  "process.hash.md5": { column: "InitiatingProcessMD5" },
+  "process.parent.name": { column: "InitiatingProcessParentFileName" },
+  "process.parent.pid": { column: "InitiatingProcessParentId" },
+  "user.name": { column: "InitiatingProcessAccountName" },
+  "user.domain": { column: "InitiatingProcessAccountDomain" },
+  "user.id": uidOf("InitiatingProcessAccountName"),
+  "process.user.name": { column: "InitiatingProcessAccountName" },
+  "process.user.id": uidOf("InitiatingProcessAccountName"),
+};
+
+export const defender: TargetMapping = {
+  target: "defender",
+  description: "Microsoft Defender XDR tables (DeviceProcessEvents, DeviceFileEvents, DeviceNetworkEvents)",
+  dataConnectors: [
+    {
+      connectorId: "MicrosoftThreatProtection",
+      dataTypes: ["DeviceProcessEvents", "DeviceFileEvents", "DeviceNetworkEvents"],
+    },
+  ],
+  sources: [
+    {
+      from: "DeviceProcessEvents",
+      schema: "DeviceProcessEvents",
+      time: "Timestamp",
+      categories: { process: null },
+      fields: {
+        ...host,
+        "event.category": { constant: "process" },
+        "event.type": {
+          column: "ActionType",
+          values: valueMap([
+            [["start"], ["ProcessCreated"]],
+            [["end", "info", "change"], []],
+          ]),
+        },
+        "event.action": {
+          column: "ActionType",
+          values: valueMap([
+            [PROCESS_START_ACTIONS, ["ProcessCreated"]],
+            [UNRECORDED_PROCESS_ACTIONS, []],
+          ]),
+        },
+        "process.executable": { column: "FolderPath" },
+        "process.name": { column: "FileName" },
+        "process.command_line": { column: "ProcessCommandLine" },
+        "process.args": { column: "ProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.args_count": {
+          expr: argsCountExpr("ProcessCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "process.pid": { column: "ProcessId" },
+        "process.hash.sha256": { column: "SHA256" },
+        "process.hash.sha1": { column: "SHA1" },
+        "process.hash.md5": { column: "MD5" },
+        "process.parent.executable": { column: "InitiatingProcessFolderPath" },
+        "process.parent.name": { column: "InitiatingProcessFileName" },
+        "process.parent.command_line": { column: "InitiatingProcessCommandLine" },
+        "process.parent.args": {
+          column: "InitiatingProcessCommandLine",
+          argsOf: "commandLine",
+          approximation: ARGS_NOTE,
+        },
+        "process.parent.args_count": {
+          expr: argsCountExpr("InitiatingProcessCommandLine"),
+          type: "long",
+          approximation: ARGS_COUNT_NOTE,
+        },
+        "process.parent.pid": { column: "InitiatingProcessId" },
+        "process.parent.hash.sha256": { column: "InitiatingProcessSHA256" },
+        "process.parent.user.name": { column: "InitiatingProcessAccountName" },
+        "process.parent.user.id": uidOf("InitiatingProcessAccountName"),
+        "user.name": { column: "AccountName" },
+        "user.domain": { column: "AccountDomain" },
+        "user.id": uidOf("AccountName"),
+        "process.user.name": { column: "AccountName" },
+        "process.user.id": uidOf("AccountName"),
+      },
+    },
+    {
+      from: "DeviceFileEvents",
+      schema: "DeviceFileEvents",
+      time: "Timestamp",
+      categories: { file: null },
+      fields: {
+        ...host,
+        ...actingProcess,
+        "event.category": { constant: "file" },
+        "event.type": {
+          column: "ActionType",
+          values: valueMap([
+            [["creation"], ["FileCreated"]],
+            [["change"], ["FileModified", "FileRenamed"]],
+            [["deletion"], ["FileDeleted"]],
+            [["info", "access"], []],
+          ]),
+        },
+        "event.action": {
+          column: "ActionType",
+          values: valueMap([
+            [["creation", "file_create_event", "created"], ["FileCreated"]],
+            [["rename", "file_rename_event", "renamed", "moved"], ["FileRenamed"]],
+            [["modification", "file_modify_event", "overwrite", "wrote-to-file"], ["FileModified"]],
+            [["deletion", "file_delete_event", "deleted"], ["FileDeleted"]],
+            [["opened-file", "open"], []],
+          ]),
+        },
+        "file.path": { column: "FolderPath" },
+        "file.name": { column: "FileName" },
+        "file.directory": { expr: dirNameExpr("FolderPath"), type: "string" },
+        "file.extension": { expr: extensionExpr("FileName"), type: "string" },
+        "file.size": { column: "FileSize" },
+        "file.hash.sha256": { column: "SHA256" },
+        "file.hash.sha1": { column: "SHA1" },
+        "file.hash.md5": { column: "MD5" },
+        "file.Ext.original.path": { column: "PreviousFolderPath" },
+        "file.Ext.original.name": { column: "PreviousFileName" },
+        "file.Ext.original.extension": { expr: extensionExpr("PreviousFileName"), type: "string" },
+      },
+    },
+    {
+      from: "DeviceNetworkEvents",
+      schema: "DeviceNetworkEvents",
+      time: "Timestamp",
+      categories: { network: null },
+      fields: {
+        ...host,
+        ...actingProcess,
+        "event.category": { constant: "network" },
+        "event.type": {
+          column: "ActionType",
+          values: valueMap([
+            [
+              ["start", "connection"],
+              ["ConnectionSuccess", "ConnectionAttempt", "InboundConnectionAccepted"],
+            ],
+            [["end"], []],
+          ]),
+        },
+        "event.action": {
+          column: "ActionType",
+          values: valueMap([
+            [
+              ["connection_attempted", "connected-to"],
+              ["ConnectionSuccess", "ConnectionAttempt"],
+            ],
+            [["connection_accepted"], ["InboundConnectionAccepted"]],
+            [["bound-socket"], ["ListeningConnectionCreated"]],
+            [["disconnect_received"], []],
+          ]),
+        },
+        "network.direction": {
+          column: "ActionType",
+          values: valueMap([
+            [
+              ["egress", "outbound"],
+              ["ConnectionSuccess", "ConnectionAttempt", "ConnectionFailed"],
+            ],
+            [["ingress", "inbound"], ["InboundConnectionAccepted"]],
+          ]),
+        },
+        "destination.ip": { column: "RemoteIP" },
+        "destination.port": { column: "RemotePort" },
+        "source.ip": { column: "LocalIP" },
+        "source.port": { column: "LocalPort" },
+        "network.transport": { column: "Protocol" },
+      },
+    },
+  ],
+};
