@@ -116,7 +116,11 @@ export async function runQuery(call: QueryCall, context: LogsContext): Promise<L
   const started = Date.now();
   let run: Awaited<ReturnType<QueryEngine["run"]>>;
   try {
-    run = await context.engine.run(body.query, workspace, { interval });
+    // the engine's own run time counts against Prefer: wait too (what is left of it after a slow fault)
+    const budget = waitMs - (call.fault?.kind === "slow" ? call.fault.delayMs : 0);
+    const outcome = await withinBudget(context.engine.run(body.query, workspace, { interval }), budget);
+    if (outcome === "timeout") return gatewayTimeout();
+    run = outcome;
   } catch (error) {
     if (error instanceof QueryProblemError) return problemReply(error.problem);
     throw error;
@@ -145,6 +149,19 @@ export async function runQuery(call: QueryCall, context: LogsContext): Promise<L
     };
   }
   return { status: 200, body: reorder(result) };
+}
+
+/** The promise's value, or "timeout" if it takes longer than `ms` (the work itself is not cancelled). */
+async function withinBudget<T>(work: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** `tables` first, then `statistics`, then `error`, as the service writes them. */
