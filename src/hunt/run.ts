@@ -47,7 +47,10 @@ export interface HitCounts {
   new: number;
   /** Hits already settled by an earlier (overlapping) window: not acted on again. */
   duplicate: number;
-  /** Alerts raised (an incident created) by this run. */
+  /**
+   * Hits alerted by this run. The run's `incidents` lists the incidents it created; an incident found to exist
+   * already (written just before a crash) is counted here but not listed there.
+   */
   alerted: number;
   pending: number;
   benign: number;
