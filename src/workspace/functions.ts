@@ -5,7 +5,7 @@
 import type { Ctx, Fn } from "./context.js";
 import { ipv4InRange, ipv6InRange } from "./ip.js";
 import { parsePath, parseWindowsCommandLine, regexQuote } from "./parsing.js";
-import { regexMatch } from "./regex.js";
+import { regexMatch, regexMatchAll, regexReplaceAll } from "./regex.js";
 import type { Compiled } from "./scalars.js";
 import {
   formatTimespan,
@@ -315,6 +315,47 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
         if (out.length >= 1_048_576) break;
       }
       return out;
+    };
+  },
+  replace_regex: ([a, b, c]) => {
+    const s = str(a);
+    const re = str(b);
+    const rewrite = str(c);
+    return (row) => regexReplaceAll(re(row), s(row), rewrite(row));
+  },
+  extract_all: (args) => {
+    const [re, groups, source] = args.length >= 3 ? args : [args[0], undefined, args[1]];
+    const pattern = str(re);
+    const s = str(source);
+    const wanted = groups?.fn;
+    return (row) => {
+      const all = regexMatchAll(pattern(row), s(row));
+      if (all.length === 0) return null;
+      const g = wanted ? (wanted(row) as unknown) : undefined;
+      const pick = Array.isArray(g) ? (g as number[]) : undefined;
+      return all.map((m) => {
+        const caps = pick ?? (m.length > 1 ? m.slice(1).map((_, i) => i + 1) : [0]);
+        const vals = caps.map((i) => m[i] ?? "");
+        return (vals.length === 1 ? vals[0] : vals) as Value;
+      });
+    };
+  },
+  strcat_array: ([a, d]) => {
+    const delim = str(d);
+    return (row) => {
+      const arr = a?.fn(row);
+      if (!Array.isArray(arr)) return "";
+      return arr.map((x) => toKqlString(x as Value, "dynamic")).join(delim(row));
+    };
+  },
+  url_decode: ([a]) => {
+    const s = str(a);
+    return (row) => {
+      try {
+        return decodeURIComponent(s(row));
+      } catch {
+        return "";
+      }
     };
   },
   regex_quote: ([a]) => {

@@ -11,7 +11,7 @@ import { compileScalar } from "./scalars.js";
 import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
 import { parseDatetime, parseTimespan, type ScalarType, toKqlString, type Value } from "./values.js";
 
-function elementsOf(v: Value, asArrays: boolean): Value[] {
+export function elementsOf(v: Value, asArrays: boolean): Value[] {
   if (v === null || v === undefined) return [];
   if (Array.isArray(v)) return v as Value[];
   if (typeof v === "object") {
@@ -20,7 +20,7 @@ function elementsOf(v: Value, asArrays: boolean): Value[] {
   return [v];
 }
 
-function convertElement(v: Value, type: ScalarType): Value {
+export function convertElement(v: Value, type: ScalarType): Value {
   if (v === null || v === undefined) return type === "string" ? "" : null;
   switch (type) {
     case "dynamic":

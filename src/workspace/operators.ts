@@ -5,6 +5,7 @@
 import { type AggregateFactory, aggregateFactory, isArgExtreme } from "./aggregates.js";
 import { type Ctx, Env, type Fn, type RowScope, rowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
+import { mvApplyRelation } from "./mv-apply.js";
 import { mvExpandRelation } from "./mv-expand.js";
 import { type Column, fromRows, materialize, memoized, type Relation, type Row } from "./relation.js";
 import { compileScalar, literalValue } from "./scalars.js";
@@ -248,6 +249,8 @@ export async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promis
       return evalInvoke(op, input, ctx);
     case "MvExpandOperator":
       return mvExpandRelation(op, input, ctx);
+    case "MvApplyOperator":
+      return mvApplyRelation(op, input, ctx, applyOperator);
     case "SerializeOperator":
       if (elements(op.Expressions).length > 0) return evalExtend(op, input, ctx);
       return input;

@@ -3,16 +3,17 @@ import RE2 from "re2";
 
 const cache = new Map<string, RE2 | Error>();
 
-export function compileRegex(pattern: string): RE2 {
-  let re = cache.get(pattern);
+export function compileRegex(pattern: string, global = false): RE2 {
+  const key = `${global ? "g" : "-"}${pattern}`;
+  let re = cache.get(key);
   if (!re) {
     try {
-      re = new RE2(pattern, "u");
+      re = new RE2(pattern, global ? "gu" : "u");
     } catch (error) {
       re = error instanceof Error ? error : new Error(String(error));
     }
     if (cache.size > 1000) cache.clear();
-    cache.set(pattern, re);
+    cache.set(key, re);
   }
   if (re instanceof Error) throw new Error(`invalid regular expression '${pattern}': ${re.message}`);
   return re;
@@ -31,4 +32,27 @@ export function regexMatch(pattern: string, text: string): (string | undefined)[
   re.lastIndex = 0;
   const m = re.exec(text);
   return m ? Array.from(m) : null;
+}
+
+/** Every match (with its groups), non-overlapping, left to right. */
+export function regexMatchAll(pattern: string, text: string): (string | undefined)[][] {
+  const re = compileRegex(pattern, true);
+  re.lastIndex = 0;
+  const out: (string | undefined)[][] = [];
+  for (;;) {
+    const m = re.exec(text);
+    if (!m) break;
+    out.push(Array.from(m));
+    if (m[0] === "") re.lastIndex++;
+  }
+  return out;
+}
+
+/** replace_regex: every match replaced by `rewrite`, where `\\1`..`\\9` are the capture groups. */
+export function regexReplaceAll(pattern: string, text: string, rewrite: string): string {
+  const re = compileRegex(pattern, true);
+  re.lastIndex = 0;
+  return text.replace(re as unknown as RegExp, (...m: unknown[]) =>
+    rewrite.replace(/\\(\d)/g, (_, d: string) => String(m[Number(d)] ?? "")),
+  );
 }

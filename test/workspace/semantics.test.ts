@@ -680,3 +680,31 @@ T
     ]);
   });
 });
+
+describe("replace_regex, extract_all, strcat_array, url_decode, mv-apply", () => {
+  it("rewrites with capture groups and decodes", async () => {
+    expect(await scalar('replace_regex("a1b22", @"(\\d)", @"<\\1>")')).toBe("a<1>b<2><2>");
+    expect(await scalar('url_decode(replace_regex("2f6465762f73686d", @"([0-9A-Fa-f]{2})", @"%\\1"))')).toBe(
+      "/dev/shm",
+    );
+  });
+
+  it("extract_all: one group → strings, several → arrays, no match → null", async () => {
+    expect(await scalar('extract_all(@"x=(\\d)", "x=1 x=2")')).toEqual(["1", "2"]);
+    expect(await scalar('extract_all(@"(\\w)=(\\d)", "x=1 y=2")')).toEqual([
+      ["x", "1"],
+      ["y", "2"],
+    ]);
+    expect(await scalar('extract_all(@"q", "x")')).toBe(null);
+    expect(await scalar('strcat_array(dynamic(["a", 1, "b"]), "-")')).toBe("a-1-b");
+  });
+
+  it("mv-apply runs the subquery per row", async () => {
+    const q = `datatable(a:long, s:string)[1, "x=1 x=2 x=3", 2, "none"]
+      | mv-apply Arg = extract_all(@"x=(\\d)", s) to typeof(long) on (where Arg != 2 | summarize Args = make_list(Arg), n = count())`;
+    expect(await rows(q)).toEqual([
+      { a: 1, s: "x=1 x=2 x=3", Args: [1, 3], n: 2 },
+      { a: 2, s: "none", Args: [], n: 0 },
+    ]);
+  });
+});
