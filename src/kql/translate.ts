@@ -95,9 +95,14 @@ export function translateQuery(query: Query, target: Target, options: TranslateO
   }
 }
 
-/** Kusto.Language's errors for a query shmhunt emitted, against the schemas, the auditd function and watchlists. */
-export function validateQuery(kql: string): Diagnostic[] {
-  return validateKql(kql, { functions: [auditdFunction()] }).map((d) => ({ ...d, code: Codes.KqlInvalid }));
+/**
+ * Kusto.Language's errors for a query shmhunt emitted, against the schemas, the auditd function and watchlists.
+ * The auditd function is declared by its output columns (binding its body costs ~150 ms per query); the test
+ * suite checks that those columns are exactly what the body returns. `withFunctionBody` binds the body instead.
+ */
+export function validateQuery(kql: string, withFunctionBody = false): Diagnostic[] {
+  const fn = withFunctionBody ? auditdFunction() : { name: AUDITD_FUNCTION_NAME, columns: AUDITD_COLUMNS };
+  return validateKql(kql, { functions: [fn] }).map((d) => ({ ...d, code: Codes.KqlInvalid }));
 }
 
 /** Translates a loaded rule (its query, exclusions and entities) for one target. */

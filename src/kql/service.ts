@@ -1,0 +1,88 @@
+/**
+ * The translation service every entry point calls (CLI `shmhunt translate`, the HTTP `translate` handler): a rule
+ * file, rule text or an EQL query → one result per target.
+ */
+import { DiagnosticError } from "../diagnostics/index.js";
+import { parseEql } from "../eql/parser.js";
+import type { RuleFileResult } from "../rules/loader.js";
+import { loadRuleFile, loadRuleText } from "../rules/loader.js";
+import type { LoadedRule, Target } from "../rules/types.js";
+import { isTarget, TARGET_NAMES, type Translation, translateQuery, translateRule } from "./translate.js";
+
+export type TargetChoice = Target | "all";
+
+export interface TranslationResult {
+  /** The rule file, or `<eql>` for a bare query. */
+  readonly rule: string;
+  readonly target: Target;
+  readonly kql?: string;
+  readonly approximations: readonly string[];
+  /** Why the rule cannot be translated for this target, naming the field or construct. */
+  readonly refused?: string;
+  /** Kusto.Language errors in the emitted query (translator defects). */
+  readonly invalid?: readonly string[];
+}
+
+export function targetsOf(choice: string): Target[] {
+  if (choice === "all") return [...TARGET_NAMES];
+  if (!isTarget(choice))
+    throw new Error(`unknown target '${choice}' (expected ${[...TARGET_NAMES, "all"].join(", ")})`);
+  return [choice];
+}
+
+export function resultOf(rule: string, t: Translation): TranslationResult {
+  return {
+    rule,
+    target: t.target,
+    ...(t.kql !== undefined ? { kql: t.kql } : {}),
+    approximations: t.approximations,
+    ...(t.refused ? { refused: t.refused.message } : {}),
+    ...(t.diagnostics.length ? { invalid: t.diagnostics.map((d) => d.message) } : {}),
+  };
+}
+
+function ruleOf(result: RuleFileResult): LoadedRule {
+  if (!result.rule) throw new DiagnosticError(result.diagnostics.filter((d) => d.severity === "error"));
+  return result.rule;
+}
+
+/** Translates a rule file for the chosen target(s). Load errors throw a DiagnosticError naming file, line, key. */
+export async function translateRuleFile(file: string, target: string): Promise<TranslationResult[]> {
+  const rule = ruleOf(await loadRuleFile(file));
+  return targetsOf(target).map((t) => resultOf(file, translateRule(rule, t)));
+}
+
+/** Translates rule text (TOML) for the chosen target(s). */
+export function translateRuleText(text: string, target: string, name = "<rule>"): TranslationResult[] {
+  const rule = ruleOf(loadRuleText(name, text));
+  return targetsOf(target).map((t) => resultOf(name, translateRule(rule, t)));
+}
+
+/** Translates a bare EQL query (no exclusions, no entities). Syntax errors throw a DiagnosticError. */
+export function translateEql(eql: string, target: string): TranslationResult[] {
+  const query = parseEql(eql);
+  return targetsOf(target).map((t) => resultOf("<eql>", translateQuery(query, t)));
+}
+
+/** The server's TranslateService (src/server/services.ts): `{ eql | rule, target }` → the first target's result. */
+export function createTranslateService(): {
+  translate(request: { readonly eql?: string; readonly rule?: string; readonly target: string }): Promise<{
+    readonly target: string;
+    readonly kql: string;
+    readonly notes: readonly string[];
+  }>;
+} {
+  return {
+    async translate(request) {
+      const results =
+        request.eql !== undefined
+          ? translateEql(request.eql, request.target)
+          : translateRuleText(request.rule ?? "", request.target);
+      const r = results[0];
+      if (!r) throw new Error("no target");
+      if (r.refused) throw new Error(`refused for ${r.target}: ${r.refused}`);
+      if (r.invalid) throw new Error(`translator defect: invalid KQL for ${r.target}: ${r.invalid[0]}`);
+      return { target: r.target, kql: r.kql ?? "", notes: r.approximations };
+    },
+  };
+}
