@@ -95,6 +95,13 @@ param telemetryWorkspaceResourceId string = ''
 @maxValue(730)
 param telemetryRetentionInDays int = 30
 
+@description('Role of the app identity on the Sentinel workspace. huntResponder: a custom role with only Logs queries, incidents and bookmarks (the content is deployed by the CI/CD principal). sentinelContributor: the built-in role, which the app\'s own deploy endpoint (POST /api/deploy) also needs.')
+@allowed([
+  'huntResponder'
+  'sentinelContributor'
+])
+param appWorkspaceRole string = 'huntResponder'
+
 @description('Object id of the CI/CD principal that runs `shmhunt deploy`: gets Microsoft Sentinel Contributor on the workspace. Empty: none.')
 param contentDeployerPrincipalId string = ''
 
@@ -187,6 +194,7 @@ module sentinelAccess 'modules/sentinel-access.bicep' = {
   params: {
     workspaceName: workspaceName
     appPrincipalId: identity.outputs.principalId
+    appWorkspaceRole: appWorkspaceRole
     contentDeployerPrincipalId: contentDeployerPrincipalId
     contentDeployerPrincipalType: contentDeployerPrincipalType
   }
@@ -268,6 +276,9 @@ output identityPrincipalId string = identity.outputs.principalId
 
 @description('Name of the Application Insights component.')
 output appInsightsName string = monitoring.outputs.appInsightsName
+
+@description('Role definition the app identity holds on the Sentinel workspace.')
+output appWorkspaceRoleDefinitionId string = sentinelAccess.outputs.appRoleDefinitionId
 
 @description('Workspace id (GUID) of the Sentinel workspace the hunts query.')
 output sentinelWorkspaceId string = sentinelAccess.outputs.customerId

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { bicepFiles, infraDir, loadBicep, property, propertyPath } from "./bicep.js";
+import { bicepFiles, infraDir, literalString, loadBicep, property, propertyPath } from "./bicep.js";
 
 /**
  * Role name → id, as listed by Microsoft Learn "Azure built-in roles" (learn.microsoft.com/azure/
@@ -109,8 +109,14 @@ describe("role assignments", () => {
         if (resource.resourceType !== "Microsoft.Authorization/roleAssignments") continue;
         const definition = propertyPath(resource.body, "properties.roleDefinitionId");
         const where = `${file.relative}:${resource.node.startPosition.row + 1} ${resource.name}`;
+        // Either the built-in form, or `<condition> ? <custom role>.id : <built-in form>`.
+        const text = definition?.text ?? "";
+        const custom = /^\w+ \? (\w+)\.id : (.+)$/.exec(text);
+        if (custom?.[1]) {
+          expect(file.resources.get(custom[1])?.resourceType, where).toBe("Microsoft.Authorization/roleDefinitions");
+        }
         const call = /^subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', (.+)\)$/.exec(
-          definition?.text ?? "",
+          custom?.[2] ?? text,
         );
         expect(call, where).not.toBeNull();
         const argument = call?.[1] ?? "";
@@ -152,5 +158,34 @@ describe("role assignments", () => {
     expect(mentions(byFile("modules/monitoring.bicep"))).toEqual(["monitoringMetricsPublisher"]);
     expect(mentions(byFile("modules/sentinel-access.bicep"))).toEqual(["sentinelContributor"]);
     expect(mentions(byFile("main.bicep"))).toEqual([]);
+  });
+
+  it("the custom hunt role holds only queries, incidents and bookmarks, assignable in its resource group", () => {
+    const file = files.find((f) => f.relative === "infra/modules/sentinel-access.bicep");
+    const definition = file?.resources.get("huntRole");
+    expect(definition?.resourceType).toBe("Microsoft.Authorization/roleDefinitions");
+    const operations = file?.variables
+      .get("huntOperations")
+      ?.value.namedChildren.map((n) => literalString(n) ?? n.text);
+    expect(operations?.length).toBeGreaterThan(0);
+    for (const operation of operations ?? []) {
+      expect(operation).toMatch(
+        /^Microsoft\.(OperationalInsights\/workspaces\/(read|query\/read|query\/\*\/read|analytics\/query\/action)|SecurityInsights\/(incidents|incidents\/relations|bookmarks)\/(read|write))$/,
+      );
+    }
+    // what the hunt needs: run queries, create incidents, bookmarks and their relations
+    for (const needed of [
+      "Microsoft.OperationalInsights/workspaces/query/read",
+      "Microsoft.SecurityInsights/incidents/write",
+      "Microsoft.SecurityInsights/incidents/relations/write",
+      "Microsoft.SecurityInsights/bookmarks/write",
+    ]) {
+      expect(operations).toContain(needed);
+    }
+    expect(propertyPath(definition?.body, "properties.type")?.text).toBe("'CustomRole'");
+    expect(propertyPath(definition?.body, "properties.assignableScopes")?.text.replace(/\s+/g, "")).toBe(
+      "[resourceGroup().id]",
+    );
+    expect(propertyPath(definition?.body, "properties.permissions")?.text).toContain("actions: huntOperations");
   });
 });

@@ -257,7 +257,10 @@ describe("resource names within Azure's limits", () => {
         const where = `${at(file, resource.node)} ${resource.name} (${resource.resourceType})`;
         expect(nameNode, where).toBeDefined();
         if (!nameNode) continue;
-        if (resource.resourceType === "Microsoft.Authorization/roleAssignments") {
+        if (
+          resource.resourceType === "Microsoft.Authorization/roleAssignments" ||
+          resource.resourceType === "Microsoft.Authorization/roleDefinitions"
+        ) {
           expect(nameNode.text, `${where}: deterministic guid()`).toMatch(/^guid\(/);
           continue;
         }
