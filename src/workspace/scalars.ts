@@ -586,6 +586,7 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const name = simpleName(node.Name);
   const args = elements(node.ArgumentList?.Expressions);
   if (name === "toscalar") return compileToScalar(args[0], ctx);
+  if (name === "pack_all") return compilePackAll(args, scope, ctx);
   const compiled: Compiled[] = [];
   for (const a of args) {
     if (kindOf(a) === "PrimitiveTypeExpression" || kindOf(a) === "TypeOfLiteralExpression") {
@@ -599,6 +600,31 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const body = node.GetExpansion?.();
   if (body) return compileUserScalar(node, body, compiled, scope, ctx);
   throw unsupported(`function ${name}()`, spanOf(ctx, node));
+}
+
+/** `pack_all([ignore_null_empty])`: the row as a property bag (datetimes and timespans as their JSON text). */
+async function compilePackAll(args: Node[], scope: RowScope, ctx: Ctx): Promise<Compiled> {
+  const skip = args[0] ? (await compileScalar(args[0], scope, ctx)).fn([]) === true : false;
+  const cols = scope.columns;
+  return {
+    fn: (row) => {
+      const bag: Record<string, unknown> = {};
+      cols.forEach((c, i) => {
+        const v = row[i] as Value;
+        if (skip && (v === null || v === "")) return;
+        bag[c.name] =
+          v === null
+            ? null
+            : c.type === "datetime"
+              ? new Date(v as number).toISOString()
+              : c.type === "timespan"
+                ? toKqlString(v, "timespan")
+                : v;
+      });
+      return bag;
+    },
+    type: "dynamic",
+  };
 }
 
 /** A call of a user-defined scalar function: its body compiled with the parameters bound to the arguments. */

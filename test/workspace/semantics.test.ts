@@ -708,3 +708,14 @@ describe("replace_regex, extract_all, strcat_array, url_decode, mv-apply", () =>
     ]);
   });
 });
+
+describe("pack_all", () => {
+  it("packs the row, datetimes as ISO text; ignore_null_empty drops nulls and empty strings", async () => {
+    const q = `datatable(a:long, s:string, t:datetime)[1, "", datetime(2024-01-01), long(null), "x", datetime(null)]
+      | project b = pack_all(), c = pack_all(true)`;
+    expect(await rows(q)).toEqual([
+      { b: { a: 1, s: "", t: "2024-01-01T00:00:00.000Z" }, c: { a: 1, t: "2024-01-01T00:00:00.000Z" } },
+      { b: { a: null, s: "x", t: null }, c: { s: "x" } },
+    ]);
+  });
+});
