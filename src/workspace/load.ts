@@ -259,12 +259,17 @@ export async function* typedBatches(
   const names = columns.map((c) => c.name);
   const converters = columns.map((c) => cellConverter(c.type, fromCsv));
   const width = columns.length;
+  const timeGeneratedAt = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
+  const timestampAt = columns.findIndex((c) => c.name === "Timestamp" && c.type === "datetime");
   for await (const records of rawRecordBatches(file, format)) {
     const batch: Row[] = new Array(records.length);
     for (let r = 0; r < records.length; r++) {
       const rec = records[r] as Record<string, unknown>;
       const row: Row = new Array(width);
       for (let i = 0; i < width; i++) row[i] = (converters[i] as (raw: unknown) => Value)(rec[names[i] as string]);
+      // Advanced Hunting exports have Timestamp only; Sentinel's copy of those tables also has TimeGenerated.
+      if (timeGeneratedAt >= 0 && timestampAt >= 0 && row[timeGeneratedAt] === null)
+        row[timeGeneratedAt] = row[timestampAt] as Value;
       batch[r] = row;
     }
     yield batch;

@@ -728,12 +728,17 @@ async function evalUnion(op: Node, input: Relation | undefined, ctx: Ctx): Promi
   const kindParam = (parameterValue(op, "kind") ?? "outer").toLowerCase();
   if (kindParam !== "outer" && kindParam !== "inner") throw unsupported(`union kind=${kindParam}`, spanOf(ctx, op));
   const parts = inputs.map((rel) => {
-    const index = new Map(rel.columns.map((c, i) => [c.name, i] as const));
-    for (const c of rel.columns) {
-      if (!names.includes(c.name) && kindParam === "outer") {
-        throw unsupported(`union of columns with different types (${c.name})`, spanOf(ctx, op));
+    // A column whose type differs between inputs comes out once per type, as `Name_type` (Kusto's rule).
+    const index = new Map<string, number>();
+    rel.columns.forEach((c, i) => {
+      const typed = `${c.name}_${c.type}`;
+      const name = names.includes(c.name) ? c.name : names.includes(typed) ? typed : undefined;
+      if (name === undefined) {
+        if (kindParam === "outer") throw unsupported(`union column ${c.name} (${c.type})`, spanOf(ctx, op));
+        return;
       }
-    }
+      index.set(name, i);
+    });
     const picks = out.map((c) => index.get(c.name));
     const defaults = out.map((c) => (c.type === "string" ? "" : null));
     return { rel, picks, defaults };

@@ -232,15 +232,28 @@ export async function openWorkspace(dir: string, given: WorkspaceOptions = {}): 
             return watchlistRelation(alias, options.watchlists?.[alias], columns);
           }
           if (options.functions?.some((f) => f.name === name && f.body !== undefined)) return undefined;
-          if (!base.functions[name]) return undefined;
-          const t = files.get(name);
+          const schema = base.functions[name];
+          if (!schema) return undefined;
+          // The parser's own data file, else that of another name of the same ASIM schema (same columns).
+          const sibling = Object.values(base.functions).find((f) => f.columns === schema.columns && files.has(f.name));
+          const t = files.get(name) ?? (sibling ? files.get(sibling.name) : undefined);
           if (!t) return fromRows(columns, []);
           // ASIM parsers: honour the starttime/endtime parameters and the query timespan on TimeGenerated.
           const s = [start, args.get("starttime")].filter((v): v is number => typeof v === "number");
           const e = [end, args.get("endtime")].filter((v): v is number => typeof v === "number");
           const lo = s.length ? Math.max(...s) : null;
           const hi = e.length ? Math.min(...e) : null;
-          return fileRelation(t, timeFilter(t.columns, lo, hi));
+          const inTime = timeFilter(t.columns, lo, hi);
+          // imProcessCreate / imProcessTerminate are the unifying parser restricted to one EventType.
+          const eventType = /ProcessCreate$/.test(name)
+            ? "ProcessCreated"
+            : /ProcessTerminate$/.test(name)
+              ? "ProcessTerminated"
+              : undefined;
+          const et = t.columns.findIndex((c) => c.name === "EventType");
+          const ofType = eventType && et >= 0 ? (row: Row) => row[et] === eventType : undefined;
+          const filter = inTime && ofType ? (row: Row) => inTime(row) && ofType(row) : (inTime ?? ofType);
+          return fileRelation(t, filter);
         },
       };
       return runQuery(text, globals, source, queryOptions.now !== undefined ? { now: ms(queryOptions.now) } : {});

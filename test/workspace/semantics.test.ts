@@ -719,3 +719,13 @@ describe("pack_all", () => {
     ]);
   });
 });
+
+describe("union of columns whose types differ", () => {
+  it("splits them as Name_type, as Kusto does", async () => {
+    const q = `union (datatable(a:long, k:string)[1, "x"]), (datatable(a:string, k:string)["s", "y"]) | sort by k asc`;
+    expect(await rows(q)).toEqual([
+      { a_long: 1, k: "x", a_string: "" },
+      { a_long: null, k: "y", a_string: "s" },
+    ]);
+  });
+});

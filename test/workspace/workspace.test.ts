@@ -68,8 +68,25 @@ beforeAll(async () => {
   writeFileSync(
     path.join(dir, "_Im_ProcessEvent.ndjson"),
     ndjson([
-      { TimeGenerated: "2024-01-01T09:00:00Z", TargetProcessName: "/dev/shm/old", DvcHostname: "h" },
-      { TimeGenerated: "2024-01-01T11:00:00Z", TargetProcessName: "/dev/shm/new", DvcHostname: "h" },
+      {
+        TimeGenerated: "2024-01-01T09:00:00Z",
+        TargetProcessName: "/dev/shm/old",
+        DvcHostname: "h",
+        EventType: "ProcessTerminated",
+      },
+      {
+        TimeGenerated: "2024-01-01T11:00:00Z",
+        TargetProcessName: "/dev/shm/new",
+        DvcHostname: "h",
+        EventType: "ProcessCreated",
+      },
+    ]),
+  );
+  writeFileSync(
+    path.join(dir, "DeviceNetworkEvents.ndjson"),
+    ndjson([
+      { Timestamp: "2024-01-01T10:00:00Z", RemoteIP: "10.0.0.1" },
+      { Timestamp: "2024-01-01T11:30:00Z", RemoteIP: "10.0.0.2" },
     ]),
   );
   mkdirSync(path.join(dir, "functions"));
@@ -139,7 +156,7 @@ describe("table files", () => {
   });
 
   it("a known table without a file is empty; an unknown table is a KQL310 error", async () => {
-    expect(await q("DeviceNetworkEvents | take 5")).toEqual([]);
+    expect(await q("DeviceImageLoadEvents | take 5")).toEqual([]);
     const e = await ws.query("NoSuchTable | take 1").catch((x: unknown) => x);
     expect(e).toBeInstanceOf(DiagnosticError);
     expect((e as DiagnosticError).diagnostics[0]?.code).toBe("KQL310");
@@ -150,6 +167,15 @@ describe("table files", () => {
       timespan: { start: new Date("2024-01-01T11:00:00Z"), end: new Date("2024-01-01T12:00:00Z") },
     });
     expect(rows).toEqual([{ DeviceName: "web-1" }]);
+  });
+});
+
+describe("time columns", () => {
+  it("an Advanced Hunting export (Timestamp only) gets TimeGenerated from Timestamp, so the timespan applies", async () => {
+    const rows = await q("DeviceNetworkEvents | project RemoteIP, TimeGenerated", {
+      timespan: { start: Date.parse("2024-01-01T11:00:00Z"), end: Date.parse("2024-01-01T12:00:00Z") },
+    });
+    expect(rows).toEqual([{ RemoteIP: "10.0.0.2", TimeGenerated: "2024-01-01T11:30:00.000Z" }]);
   });
 });
 
