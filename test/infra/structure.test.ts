@@ -525,3 +525,32 @@ describe("main.parameters.json", () => {
     }
   });
 });
+
+describe("docs/infra.md", () => {
+  const docs = readFileSync(path.join(repoRoot, "docs/infra.md"), "utf8");
+  const roles = JSON.parse(readFileSync(path.join(infraDir, "roles.json"), "utf8")) as {
+    roles: Record<string, { id: string; name: string }>;
+  };
+
+  it("documents every parameter and output of main.bicep", () => {
+    const missing = [...main.params.keys(), ...main.outputs.keys()].filter((n) => !docs.includes(`| \`${n}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  it("justifies every pinned role, with its id", () => {
+    for (const role of Object.values(roles.roles)) {
+      expect(docs).toContain(role.name);
+      expect(docs).toContain(role.id);
+    }
+  });
+
+  it("lists every app setting the Bicep sets", () => {
+    const app = fileOf("modules/function-app.bicep");
+    const names = [
+      ...objectKeys(app.variables.get("platformSettings")?.value),
+      ...objectKeys(main.variables.get("serviceSettings")?.value),
+    ];
+    const missing = names.filter((n) => !docs.includes(n) && !docs.includes(`__${n.split("__")[1]}`));
+    expect(missing).toEqual([]);
+  });
+});
