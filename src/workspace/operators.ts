@@ -35,6 +35,10 @@ export async function evalTable(node: Node, ctx: Ctx): Promise<Relation> {
       return evalUnion(node, undefined, ctx);
     case "RangeOperator":
       return evalRange(node, ctx);
+    case "MaterializeExpression": {
+      const inner = await evalTable(node.Expression, ctx);
+      return memoized(inner.columns, () => materialize(inner));
+    }
     default:
       throw unsupported(`tabular expression ${kind}`, spanOf(ctx, node));
   }

@@ -729,3 +729,13 @@ describe("union of columns whose types differ", () => {
     ]);
   });
 });
+
+describe("materialize", () => {
+  it("evaluates its argument once and replays it", async () => {
+    const q = `let m = materialize(datatable(a:long)[1, 2, 3] | where a > 1); m | join kind=inner (m | project a, b = a * 10) on a | project a, b`;
+    expect(await rows(q)).toEqual([
+      { a: 2, b: 20 },
+      { a: 3, b: 30 },
+    ]);
+  });
+});
