@@ -157,13 +157,10 @@ export function cond(expr: Expr, ctx: ExprContext): Cond {
     case "not":
       return negated(expr.operand, ctx);
     case "comparison":
-      return comparison(expr, ctx);
     case "match":
-      return match(expr, ctx);
     case "in":
-      return inList(expr, ctx);
     case "call":
-      return callCond(expr, ctx);
+      return isQueryLeaf(expr) ? leafCond(expr, ctx) : and([...scriptGuards(expr, ctx), leafCond(expr, ctx)]);
     case "literal":
       return typeof expr.value === "boolean" ? { k: "const", v: expr.value } : UNKNOWN;
     case "field": {
@@ -200,9 +197,34 @@ function logical(op: "and" | "or", left: Expr, right: Expr, ctx: ExprContext): C
   return op === "and" ? and(sides) : or(sides);
 }
 
+function leafCond(expr: Comparison | Match | In | Call, ctx: ExprContext): Cond {
+  switch (expr.kind) {
+    case "comparison":
+      return comparison(expr, ctx);
+    case "match":
+      return match(expr, ctx);
+    case "in":
+      return inList(expr, ctx);
+    case "call":
+      return callCond(expr, ctx);
+  }
+}
+
+/**
+ * A script leaf on a missing value is null in Elasticsearch (no match, negated or not); KQL strings are empty
+ * instead, so the string fields a script reads must be non-empty for it to match.
+ */
+function scriptGuards(expr: Expr, ctx: ExprContext): Cond[] {
+  return leafFields(expr, ctx)
+    .filter((f) => f.type === "string")
+    .map((f) => kql(`isnotempty(${f.text})`));
+}
+
 /** `not leaf`, keeping Elasticsearch's must_not (query leaf) or null (script leaf) meaning on missing values. */
 function negated(operand: Expr, ctx: ExprContext): Cond {
-  const inner = cond(operand, ctx);
+  const isLeaf =
+    operand.kind === "comparison" || operand.kind === "match" || operand.kind === "in" || operand.kind === "call";
+  const inner = isLeaf ? leafCond(operand, ctx) : cond(operand, ctx);
   if (inner.k === "const") return not(inner);
   const fields = leafFields(operand, ctx);
   if (isQueryLeaf(operand)) {
@@ -284,7 +306,12 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   }
   if (l.k === "const" && l.v === null) return UNKNOWN;
   if (r.k === "const" && r.v === null) return UNKNOWN;
-  return kql(compareText(op, l, r));
+  const text = compareText(op, l, r);
+  // a query leaf `f != c` matches where f is missing (must_not); non-string columns are null there
+  if (op === "!=" && l.k === "kql" && l.field && r.k === "const" && l.type !== "string") {
+    return or([kql(`isnull(${l.text})`), kql(text)]);
+  }
+  return kql(text);
 }
 
 function isNullConst(v: Val): boolean {

@@ -24,6 +24,10 @@ export const auditd: TargetMapping = {
         "@timestamp": { column: "TimeGenerated" },
         "host.os.type": { constant: "linux" },
         "host.name": { column: "Computer" },
+        "host.id": {
+          column: "Computer",
+          approximation: "host.id is read as the Syslog Computer name (audit records carry no host id)",
+        },
         "host.hostname": { column: "HostName" },
         "event.category": { column: "EventCategory" },
         "event.type": { column: "EventType" },

@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import { parseEql } from "../../src/eql/index.js";
+import { type Translation, translateQuery, validateQuery } from "../../src/kql/index.js";
+import { luceneToRe2 } from "../../src/kql/patterns.js";
+import type { Exclusions, Target } from "../../src/rules/types.js";
+
+function kql(eql: string, target: Target = "defender", exclusions?: Exclusions): string {
+  const t = translateQuery(parseEql(eql), target, exclusions ? { exclusions } : {});
+  expect(t.refused, t.refused?.message).toBeUndefined();
+  expect(t.diagnostics).toEqual([]);
+  return t.kql ?? "";
+}
+
+const flat = (text: string) => text.replace(/\s*\n\s*/g, " ");
+
+function refusal(eql: string, target: Target = "defender"): NonNullable<Translation["refused"]> {
+  const t = translateQuery(parseEql(eql), target);
+  expect(t.refused).toBeDefined();
+  return t.refused as NonNullable<Translation["refused"]>;
+}
+
+describe("case rules and wildcards", () => {
+  it("keeps == case-sensitive and makes : case-insensitive", () => {
+    expect(kql('process where process.name == "Bash"')).toContain('FileName == "Bash"');
+    expect(kql('process where process.name : "Bash"')).toContain('FileName =~ "Bash"');
+    expect(kql('process where process.name in ("a", "b")')).toContain('FileName in ("a", "b")');
+    expect(kql('process where process.name in~ ("a", "b")')).toContain('FileName in~ ("a", "b")');
+    expect(kql('process where process.name not in ("a", "b")')).toContain('not(FileName in ("a", "b"))');
+  });
+
+  it("anchors wildcards with the cheapest operator of the right case", () => {
+    expect(kql('process where process.executable like "/dev/shm/*"')).toContain('FolderPath startswith_cs "/dev/shm/"');
+    expect(kql('process where process.executable like~ "/dev/shm/*"')).toContain('FolderPath startswith "/dev/shm/"');
+    expect(kql('process where process.executable : "*/x"')).toContain('FolderPath endswith "/x"');
+    expect(kql('process where process.executable like "*x*"')).toContain('FolderPath contains_cs "x"');
+    expect(kql('process where process.executable like "/a*b?.c"')).toContain(
+      'FolderPath matches regex @"(?s)^(?:/a.*b.\\.c)$"',
+    );
+    expect(kql('process where process.executable : "*"')).toContain("isnotempty(FolderPath)");
+  });
+
+  it("translates Lucene regexes to anchored RE2 and refuses what RE2 cannot express", () => {
+    expect(kql('process where process.name regex "a.c|[0-9]+"')).toContain(
+      'FileName matches regex @"(?s)^(?:a.c|(?:[0-9])+)$"',
+    );
+    expect(kql('process where process.name regex~ """^x$"""')).toContain('@"(?is)^(?:\\^x\\$)$"');
+    expect(kql('process where process.name regex "<1-3>"')).toContain("0*(?:1|2|3)");
+    expect(() => luceneToRe2("a~b")).toThrow(/complement/);
+    expect(() => luceneToRe2("a&b")).toThrow(/intersection/);
+    expect(luceneToRe2('"a.b"@#')).toBe("(?:a\\.b).*[^\\x{0}-\\x{10FFFF}]");
+  });
+});
+
+describe("string literals cannot break out", () => {
+  const hostile = ['a"b', "back\\slash\\", 'x" | take 1 //', "semi;colon", "new\nline\ttab\r", "it's", '@"x"'];
+  for (const s of hostile) {
+    it(`escapes ${JSON.stringify(s)}`, () => {
+      const lit = JSON.stringify(s); // EQL string literal with the same escapes as JSON here
+      for (const eql of [
+        `process where process.name == ${lit}`,
+        `process where process.name : (${lit}, "*")`,
+        `process where process.executable like (${lit} + "*")`.replace(' + "*"', ""),
+        `process where process.command_line regex ${lit.replace(/\\\\/g, "\\\\\\\\")}`,
+        `process where process.args == ${lit}`,
+        `process where startsWith(process.name, ${lit})`,
+      ]) {
+        let query;
+        try {
+          query = parseEql(eql);
+        } catch {
+          continue; // not valid EQL (e.g. a regex escape): nothing to translate
+        }
+        for (const target of ["defender", "asim", "auditd"] as const) {
+          const t = translateQuery(query, target);
+          if (t.refused) continue;
+          expect(t.diagnostics, `${eql} → ${t.kql}`).toEqual([]);
+          // one statement, one query: nothing escaped the literal to add a pipe or a statement
+          expect(validateQuery(`${t.kql}\n| count`)).toEqual([]);
+        }
+      }
+    });
+  }
+
+  it("refuses a control character that KQL has no escape for", () => {
+    expect(refusal('process where process.name == "a\\u{07}b"').subject).toBe("control character in a string");
+  });
+});
+
+describe("null and missing values", () => {
+  it("turns == null into an existence check", () => {
+    expect(kql("process where process.parent.name == null")).toContain("not(isnotempty(InitiatingProcessFileName))");
+    expect(kql("process where process.pid != null")).toContain("isnotnull(ProcessId)");
+  });
+
+  it("lets a negated query leaf match a missing number, as Elasticsearch's must_not does", () => {
+    expect(kql("process where process.pid != 5")).toContain("isnull(ProcessId) or ProcessId != 5");
+    expect(kql("process where not process.pid in (1, 2)")).toContain("isnull(ProcessId) or not(ProcessId in (1, 2))");
+  });
+
+  it("keeps a negated script leaf from matching a missing value", () => {
+    expect(flat(kql("process where not length(process.name) > 3"))).toContain(
+      "isnotempty(FileName) and strlen(FileName) <= 3",
+    );
+    expect(flat(kql('process where not concat(process.name, "x") == "ax"'))).toContain(
+      'isnotempty(FileName) and not(strcat(FileName, "x") == "ax")',
+    );
+  });
+
+  it("reads an optional field without counterpart as null (false), and refuses a required one", () => {
+    expect(kql('process where process.name == "x" or ?auditd.data.syscall == "shmget"')).toBe(
+      'DeviceProcessEvents\n| where FileName == "x"',
+    );
+    const r = refusal('process where auditd.data.syscall == "shmget"');
+    expect(r.kind).toBe("field");
+    expect(r.subject).toBe("auditd.data.syscall");
+  });
+});
+
+describe("mapping data", () => {
+  it("maps values and reports approximations", () => {
+    const t = translateQuery(parseEql('process where event.action == "exec" and user.id == "0"'), "defender");
+    expect(t.kql).toContain('ActionType == "ProcessCreated"');
+    expect(t.kql).toContain('AccountName == "root"');
+    expect(t.approximations.some((a) => a.startsWith("user.id:"))).toBe(true);
+  });
+
+  it("refuses an unmapped value naming field and value", () => {
+    const r = refusal('process where user.id == "1000"');
+    expect(r.message).toContain("user.id");
+    expect(r.message).toContain('"1000"');
+  });
+
+  it("refuses a field without counterpart, naming it", () => {
+    expect(refusal('process where process.working_directory == "/tmp"').reason).toBe("field process.working_directory");
+    expect(kql('process where process.working_directory == "/tmp"', "asim")).toContain("TargetProcessCurrentDirectory");
+  });
+
+  it("folds fields that are constant on a source", () => {
+    expect(kql('process where host.os.type == "linux" and process.name == "x"', "auditd")).not.toContain("linux");
+    expect(refusal('process where host.os.type == "windows"', "auditd").subject).toBe("always false");
+  });
+});
+
+describe("functions, sequences and refusals", () => {
+  it("translates functions", () => {
+    expect(kql('process where stringContains~(process.name, "X")')).toContain('FileName contains "X"');
+    expect(kql('process where endsWith(process.name, "X")')).toContain('FileName endswith_cs "X"');
+    expect(kql('process where substring(process.name, 1, 3) == "ab"')).toContain('substring(FileName, 1, 2) == "ab"');
+    expect(kql('process where concat(process.name, "-", process.pid) == "a-1"')).toContain(
+      'strcat(FileName, "-", tostring(ProcessId))',
+    );
+    expect(kql('process where between(process.command_line, "-u ", " ") == "root"')).toContain("extract(");
+    expect(kql("process where process.pid + 1 > 100")).toContain("(ProcessId + 1) > 100");
+    expect(refusal('process where substring(process.name, -2) == "ab"').subject).toBe(
+      "substring with negative offsets",
+    );
+  });
+
+  it("translates a sequence with by and maxspan to time-windowed inner joins", () => {
+    const text = kql(
+      'sequence by host.id with maxspan=30s [process where process.name == "a"] [process where process.name == "b"]',
+    );
+    expect(text).toContain("join kind=inner shmhuntStep2 on ShmhuntKey0");
+    expect(text).toContain("ShmhuntTime2 - ShmhuntTime1 <= 30s");
+  });
+
+  it("refuses until, missing events and samples with their construct", () => {
+    expect(
+      refusal("sequence by host.id [process where true] [process where true] until [process where true]").subject,
+    ).toBe("sequence until");
+    expect(refusal("sample by host.id [process where true] [process where true]").subject).toBe("sample");
+  });
+
+  it("reads exclusions from the watchlist at run time, never inlining their values", () => {
+    const exclusions: Exclusions = {
+      watchlist: "Ex",
+      description: "",
+      items: [
+        { scenario: "s", field: "process.name", operator: "==", values: ['evil" | take 1'] },
+        { scenario: "t", field: "process.name", operator: ":", values: ["x*"] },
+      ],
+    };
+    const text = kql('process where process.name : "*"', "defender", exclusions);
+    expect(text).toContain('_GetWatchlist("Ex")');
+    expect(text).toContain("FileName !in (shmhuntExcluded1)");
+    expect(text).toContain("FileName matches regex shmhuntExcluded2");
+    expect(text).not.toContain("evil");
+  });
+});
