@@ -156,8 +156,8 @@ export async function evalLet(stmt: Node, ctx: Ctx): Promise<void> {
   const ek = kindOf(expr);
   if (ek === "FunctionDeclaration") return; // calls are evaluated through Kusto.Language's expansion
   if (expr.ResultType && symbolClass(expr.ResultType) === "TableSymbol") {
-    const relation = await evalTable(expr, ctx);
-    ctx.env.set(name, { kind: "table", relation: memoized(relation.columns, () => materialize(relation)) });
+    // Bound lazily, as Kusto does: each use re-reads its sources (bounded memory); `materialize()` caches.
+    ctx.env.set(name, { kind: "table", relation: await evalTable(expr, ctx) });
     return;
   }
   const c = await compileScalar(expr, rowScope([]), ctx);
