@@ -431,6 +431,18 @@ describe("Flex Consumption Function App", () => {
     expect(new Set(settingNames).size).toBe(settingNames.length);
   });
 
+  it("the blob trigger uses the Event Grid source (the only one Flex Consumption runs), named as blob-events.bicep says", () => {
+    const functions = readFileSync(path.join(repoRoot, "functions/index.ts"), "utf8");
+    const events = fileOf("blob-events.bicep");
+    const functionName = literalValue(events.params.get("functionName")?.defaultValue, events);
+    const registration =
+      new RegExp(`app\\.storageBlob\\("${String(functionName)}", \\{[\\s\\S]*?\\}\\);`).exec(functions)?.[0] ?? "";
+    expect(registration).toContain('source: "EventGrid"');
+    expect(registration).toContain('connection: "SHMHUNT_STORAGE"');
+    const container = literalValue(events.params.get("samplesContainerName")?.defaultValue, events);
+    expect(container).toBe(literalValue(main.variables.get("samplesContainerName")?.value, main));
+  });
+
   it("the samples container is the one the blob trigger watches", () => {
     const functions = readFileSync(path.join(repoRoot, "functions/index.ts"), "utf8");
     const container = literalValue(main.variables.get("samplesContainerName")?.value, main);
