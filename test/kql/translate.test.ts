@@ -64,7 +64,7 @@ describe("string literals cannot break out", () => {
         `process where process.args == ${lit}`,
         `process where startsWith(process.name, ${lit})`,
       ]) {
-        let query;
+        let query: ReturnType<typeof parseEql>;
         try {
           query = parseEql(eql);
         } catch {
