@@ -739,3 +739,77 @@ describe("materialize", () => {
     ]);
   });
 });
+
+describe("docs query shapes over a small StormEvents", () => {
+  const data = `let StormEvents = datatable(State:string, EventType:string, EpisodeNarrative:string)[
+    "NORTH CAROLINA", "Hail", "cold strong afternoon hail storm",
+    "SOUTH DAKOTA", "Lightning", "warm",
+    "NEW YORK", "Lightning", "Cold, strong AFTERNOON; hail!",
+    "FLORIDA", "Hail", "hot",
+    "GEORGIA", "Lightning", "cold",
+    "KANSAS", "Flood", "x",
+    "TEXAS", "Lightning", "y"];
+let PopulationData = datatable(State:string, Population:long)["NEW YORK", 19000000, "FLORIDA", 21000000, "KANSAS", 2900000];
+`;
+  const states = async (q: string) => (await column(`${data}${q}`, "State")).sort();
+
+  it("has_any with a list, a dynamic array, a let array, a subquery and a let table (has-any-operator.md)", async () => {
+    const carolina = ["NEW YORK", "NORTH CAROLINA", "SOUTH DAKOTA"];
+    expect(
+      await states(`StormEvents | where State has_any ("CAROLINA", "DAKOTA", "NEW") | summarize count() by State`),
+    ).toEqual(carolina);
+    expect(
+      await states(`StormEvents | where State has_any (dynamic(['south', 'north'])) | summarize count() by State`),
+    ).toEqual(["NORTH CAROLINA", "SOUTH DAKOTA"]);
+    expect(
+      await states(`let areas = dynamic(['south', 'north']);
+StormEvents | where State has_any (areas) | summarize count() by State`),
+    ).toEqual(["NORTH CAROLINA", "SOUTH DAKOTA"]);
+    expect(
+      await states(
+        `StormEvents | where State has_any ((PopulationData | where Population > 5000000 | project State)) | summarize count() by State`,
+      ),
+    ).toEqual(["FLORIDA", "NEW YORK"]);
+    expect(
+      await states(`let large_states = PopulationData | where Population > 5000000 | project State;
+StormEvents | where State has_any (large_states) | summarize count() by State`),
+    ).toEqual(["FLORIDA", "NEW YORK"]);
+  });
+
+  it("has_all (has-all-operator.md)", async () => {
+    const q = `${data}let criteria = dynamic(["cold", "strong", "afternoon", "hail"]);
+StormEvents | where EpisodeNarrative has_all (criteria) | summarize Count=count() by EventType | top 3 by Count`;
+    expect((await rows(q)).sort((a, b) => String(a.EventType).localeCompare(String(b.EventType)))).toEqual([
+      { EventType: "Hail", Count: 1 },
+      { EventType: "Lightning", Count: 1 },
+    ]);
+  });
+
+  it("in~, !in~, in with a let array (in-operator.md, not-in-operator.md, in-cs-operator.md)", async () => {
+    const count = async (q: string) => (await rows(`${data}${q}`))[0]?.Count;
+    expect(await count(`StormEvents | where State in~ ("FLORIDA", "georgia", "NEW YORK") | count`)).toBe(3);
+    expect(await count(`StormEvents | where State in~ (dynamic(["FLORIDA", "georgia", "NEW YORK"])) | count`)).toBe(3);
+    expect(await count(`StormEvents | where State !in~ ("Florida", "Georgia", "New York") | count`)).toBe(4);
+    expect(await count(`StormEvents | where State in ("FLORIDA", "georgia", "NEW YORK") | count`)).toBe(2);
+    expect(
+      await count(`let states = dynamic(['FLORIDA', 'ATLANTIC SOUTH', 'GEORGIA']);
+StormEvents | where State in (states) | count`),
+    ).toBe(2);
+    expect(
+      await count(
+        `StormEvents | where State !in~ (PopulationData | where Population > 5000000 | project State) | count`,
+      ),
+    ).toBe(5);
+  });
+
+  it("matches regex, =~, has, contains, startswith after summarize", async () => {
+    const by = (filter: string) =>
+      states(`StormEvents | summarize event_count=count() by State | where ${filter} | project State, event_count`);
+    expect(await by(`State matches regex "K.*S"`)).toEqual(["KANSAS"]);
+    expect(await by(`State =~ "kansas"`)).toEqual(["KANSAS"]);
+    expect(await by(`State has "New"`)).toEqual(["NEW YORK"]);
+    expect(await by(`State contains "ans"`)).toEqual(["KANSAS"]);
+    expect(await by(`State startswith "fl"`)).toEqual(["FLORIDA"]);
+    expect(await by(`State startswith_cs "fl"`)).toEqual([]);
+  });
+});
