@@ -2,7 +2,7 @@
 // user-assigned identity, its deployment package in a blob container reached with that identity, and its app
 // settings. Host storage (AzureWebJobsStorage) is identity-based; basic-auth publishing (FTP, SCM) is off.
 
-@description('Name of the Function App (2-60 characters; also the <name>.azurewebsites.net host name).')
+@description('Name of the Function App (2-60 characters; also the first label of its host name).')
 @minLength(2)
 @maxLength(60)
 param name string
@@ -152,7 +152,7 @@ resource scmPolicy 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-
 @description('Name of the Function App.')
 output name string = site.name
 
-@description('Default host name, e.g. <name>.azurewebsites.net.')
+@description('Default host name of the app.')
 output defaultHostName string = site.properties.defaultHostName
 
 @description('Resource id of the Function App.')

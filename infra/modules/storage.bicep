@@ -174,7 +174,7 @@ output name string = account.name
 @description('Resource id of the storage account.')
 output id string = account.id
 
-@description('Blob service endpoint, e.g. https://<account>.blob.core.windows.net/.')
+@description('Blob service endpoint of the account, ending with a slash.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 
 @description('Queue service endpoint.')

@@ -568,3 +568,28 @@ describe("docs/infra.md", () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("infra/bicepconfig.json", () => {
+  it("makes the compiler's secret and hygiene rules errors where the compiler runs (CI: az bicep build)", () => {
+    const config = JSON.parse(readFileSync(path.join(infraDir, "bicepconfig.json"), "utf8")) as {
+      analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };
+    };
+    expect(config.analyzers.core.enabled).toBe(true);
+    for (const rule of [
+      "outputs-should-not-contain-secrets",
+      "secure-parameter-default",
+      "use-secure-value-for-secure-inputs",
+      "no-hardcoded-env-urls",
+      "no-unused-params",
+      "no-unused-vars",
+    ]) {
+      expect(config.analyzers.core.rules[rule]?.level, rule).toBe("error");
+    }
+  });
+
+  it("has no hard-coded cloud endpoint in any template (no-hardcoded-env-urls, checked here too)", () => {
+    for (const file of files) {
+      expect(file.source, file.relative).not.toMatch(/core\.windows\.net|azurewebsites\.net|management\.azure\.com/);
+    }
+  });
+});
