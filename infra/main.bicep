@@ -151,7 +151,7 @@ var allTags = union(tags, {
 // ---------------------------------------------------------------------------------------------- resources
 
 module identity 'modules/identity.bicep' = {
-  name: 'shmhunt-identity'
+  name: '${appName}-identity'
   params: {
     name: names.identity
     location: location
@@ -160,7 +160,7 @@ module identity 'modules/identity.bicep' = {
 }
 
 module storage 'modules/storage.bicep' = {
-  name: 'shmhunt-storage'
+  name: '${appName}-storage'
   params: {
     name: names.storage
     location: location
@@ -176,7 +176,7 @@ module storage 'modules/storage.bicep' = {
 }
 
 module monitoring 'modules/monitoring.bicep' = {
-  name: 'shmhunt-monitoring'
+  name: '${appName}-monitoring'
   params: {
     appInsightsName: names.appInsights
     logAnalyticsName: names.logAnalytics
@@ -189,7 +189,7 @@ module monitoring 'modules/monitoring.bicep' = {
 }
 
 module sentinelAccess 'modules/sentinel-access.bicep' = {
-  name: 'shmhunt-sentinel-access'
+  name: '${appName}-sentinel-${suffix}'
   scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroup)
   params: {
     workspaceName: workspaceName
@@ -220,7 +220,7 @@ var serviceSettings = {
 }
 
 module functionApp 'modules/function-app.bicep' = {
-  name: 'shmhunt-function-app'
+  name: '${appName}-function-app'
   params: {
     name: names.functionApp
     planName: names.plan
@@ -241,7 +241,7 @@ module functionApp 'modules/function-app.bicep' = {
 
 // Generated from the rules (see docs/infra.md, "Sentinel content as Bicep"); off unless asked for.
 module content 'content/content.bicep' = if (deployContent) {
-  name: 'shmhunt-content'
+  name: '${appName}-content-${suffix}'
   scope: resourceGroup(workspaceSubscriptionId, workspaceResourceGroup)
   params: {
     workspaceName: workspaceName

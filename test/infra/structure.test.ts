@@ -161,9 +161,14 @@ describe("modules", () => {
           requiredParams.filter((p) => !passed.includes(p)),
           "required but not passed",
         ).toEqual([]);
-        const deploymentName = literalString(property(mod.body, "name"));
-        expect(deploymentName, "a literal deployment name").toBeDefined();
-        expect(deploymentName?.length ?? 99).toBeLessThanOrEqual(64);
+        // Deployment names: at most 64 characters, distinct per app (two apps may share a resource group).
+        const deploymentName = property(mod.body, "name");
+        expect(deploymentName, "a deployment name").toBeDefined();
+        if (deploymentName) {
+          expect(lengthBounds(deploymentName, file).max).toBeLessThanOrEqual(64);
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Bicep interpolation, not a JavaScript template
+          if (file.params.has("appName")) expect(deploymentName.text).toContain("${appName}");
+        }
       });
 
       it(`${file.relative}: module ${mod.name}: outputs read from it are declared`, () => {
