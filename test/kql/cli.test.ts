@@ -1,0 +1,70 @@
+import path from "node:path";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+
+const repo = path.resolve(import.meta.dirname, "../..");
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
+    stdout += String(s);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  });
+  const code = await main(["node", "shmhunt", ...args]);
+  vi.restoreAllMocks();
+  return { code, stdout, stderr };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("shmhunt translate", () => {
+  it("prints the KQL of a rule file for one target", async () => {
+    const r = await run("translate", path.join(repo, "rules/shm-execution.toml"), "--target", "defender");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("DeviceProcessEvents\n| where ");
+    expect(r.stdout).toContain("// approximation: user.id:");
+  });
+
+  it("prints one JSON record per target with --json", async () => {
+    const r = await run("translate", "--eql", 'process where process.name == "x"', "--target", "all", "--json");
+    expect(r.code).toBe(0);
+    const records = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(records.map((x) => x.target)).toEqual(["defender", "asim", "auditd"]);
+    expect(records[0]).toEqual({
+      rule: "<eql>",
+      target: "defender",
+      kql: 'DeviceProcessEvents\n| where FileName == "x"',
+      approximations: [],
+    });
+  });
+
+  it("exits non-zero on a refusal, naming the field", async () => {
+    const r = await run(
+      "translate",
+      "--eql",
+      'process where process.working_directory == "/"',
+      "--target",
+      "defender",
+      "--json",
+    );
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).refused).toContain("process.working_directory");
+    expect(r.stderr).toMatch(/^shmhunt: refused for defender: field 'process.working_directory'/);
+  });
+
+  it("reports EQL syntax errors, unknown targets and missing input on one line", async () => {
+    expect((await run("translate", "--eql", "process where (", "--target", "defender")).stderr).toMatch(/EQL1\d\d/);
+    expect((await run("translate", "--eql", "process where true", "--target", "splunk")).stderr).toContain(
+      "unknown target 'splunk'",
+    );
+    expect((await run("translate")).code).toBe(1);
+  });
+});
