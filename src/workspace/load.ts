@@ -256,20 +256,25 @@ export async function* typedBatches(
   columns: readonly Column[],
 ): AsyncGenerator<Row[]> {
   const fromCsv = format === "csv";
-  const names = columns.map((c) => c.name);
   const converters = columns.map((c) => cellConverter(c.type, fromCsv));
-  const width = columns.length;
+  const slots = new Map(columns.map((c, i) => [c.name, i] as const));
+  // Absent columns keep their default; only the keys a record has are converted.
+  const template: Row = columns.map((c) => (c.type === "string" ? "" : null));
   const timeGeneratedAt = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
   const timestampAt = columns.findIndex((c) => c.name === "Timestamp" && c.type === "datetime");
   for await (const records of rawRecordBatches(file, format)) {
     const batch: Row[] = new Array(records.length);
     for (let r = 0; r < records.length; r++) {
       const rec = records[r] as Record<string, unknown>;
-      const row: Row = new Array(width);
-      for (let i = 0; i < width; i++) row[i] = (converters[i] as (raw: unknown) => Value)(rec[names[i] as string]);
+      const row = template.slice();
+      for (const key in rec) {
+        const i = slots.get(key);
+        if (i !== undefined) row[i] = (converters[i] as (raw: unknown) => Value)(rec[key]);
+      }
       // Advanced Hunting exports have Timestamp only; Sentinel's copy of those tables also has TimeGenerated.
-      if (timeGeneratedAt >= 0 && timestampAt >= 0 && row[timeGeneratedAt] === null)
+      if (timeGeneratedAt >= 0 && timestampAt >= 0 && row[timeGeneratedAt] === null) {
         row[timeGeneratedAt] = row[timestampAt] as Value;
+      }
       batch[r] = row;
     }
     yield batch;

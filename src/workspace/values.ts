@@ -110,7 +110,14 @@ export function formatTimespan(ms: number): string {
 }
 
 /** Parses a datetime the way data files and `todatetime()` spell it; null when it is not one. */
+const SIMPLE_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
 export function parseDatetime(text: string): number | null {
+  // The common exported form, parsed natively.
+  if (SIMPLE_ISO.test(text)) {
+    const ms = Date.parse(text);
+    if (!Number.isNaN(ms)) return ms;
+  }
   const t = text.trim();
   if (t === "") return null;
   // ISO 8601 with up to 7 fractional digits; no zone means UTC (Kusto datetimes are UTC).
