@@ -4,6 +4,15 @@ export { type Emitted, emitQuery, type QueryInput } from "./emit-query.js";
 export type { FieldSpec, SourceSpec, TargetMapping } from "./mapping-types.js";
 export { MAPPINGS } from "./mappings/index.js";
 export { Refusal, type RefusalKind } from "./refusal.js";
+export { translationCheck } from "./rule-check.js";
+export {
+  createTranslateService,
+  type TargetChoice,
+  type TranslationResult,
+  translateEql,
+  translateRuleFile,
+  translateRuleText,
+} from "./service.js";
 export {
   columnsOf,
   isTarget,

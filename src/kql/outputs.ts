@@ -103,7 +103,6 @@ function watchlistCsv(rule: LoadedRule): string {
 export function armTemplate(rule: LoadedRule, target: Target, t: Translation): Record<string, unknown> {
   const query = t.kql ?? "";
   const savedSearchName = contentIds.huntingQuery(rule.id, target);
-  const ws = "[parameters('workspace')]";
   const resources: Record<string, unknown>[] = [];
   const deploysHunting = rule.settings.deploy.includes("hunting_query");
   const deploysRule = rule.settings.deploy.includes("analytics_rule");
