@@ -68,7 +68,6 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
   for (const x of expanded) {
     if (!innerColumns.some((c) => c.name === x.name)) innerColumns.push({ name: x.name, type: x.type });
   }
-  const innerSlot = new Map(innerColumns.map((c, i) => [c.name, i] as const));
   const inputSlot = new Map(input.columns.map((c, i) => [c.name, i] as const));
   const subquery = op.Subquery?.Expression;
   if (!subquery) throw unsupported("mv-apply without a subquery", spanOf(ctx, op));
@@ -102,7 +101,6 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
               }),
             );
           }
-          void innerSlot;
         }
         if (rows.length) yield rows;
       }

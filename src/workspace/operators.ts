@@ -2,6 +2,7 @@
  * Tabular evaluation: every query operator the engine supports, over relations streamed in batches. `where`,
  * `extend`, `project*` and `take` stream; `sort`, `top`, `summarize`, `distinct`, `join` and `scan` materialise.
  */
+import { bridgeTypeName } from "../kusto/index.js";
 import { type AggregateFactory, aggregateFactory, isArgExtreme } from "./aggregates.js";
 import { type Ctx, Env, type Fn, type RowScope, rowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
@@ -45,8 +46,7 @@ export async function evalTable(node: Node, ctx: Ctx): Promise<Relation> {
 }
 
 function symbolClass(symbol: Node): string {
-  const bridge = (globalThis as { Bridge?: { getTypeName(v: unknown): string } }).Bridge;
-  return symbol && bridge ? bridge.getTypeName(symbol).replace("Kusto.Language.Symbols.", "") : "";
+  return symbol ? bridgeTypeName(symbol).replace("Kusto.Language.Symbols.", "") : "";
 }
 
 async function evalNamedTable(node: Node, ctx: Ctx): Promise<Relation> {
@@ -90,7 +90,7 @@ function mapRows(columns: readonly Column[], input: Relation, f: (row: Row) => R
 }
 
 /** Arguments of a call by parameter name (positional and `name=value`), with the parameters' defaults. */
-async function callArguments(node: Node, ctx: Ctx, offset = 0): Promise<Map<string, { node?: Node; value?: Value }>> {
+function callArguments(node: Node, offset = 0): Map<string, { node?: Node; value?: Value }> {
   const out = new Map<string, { node?: Node; value?: Value }>();
   const signature = node.ReferencedSignature;
   const params: Node[] = [];
@@ -110,7 +110,6 @@ async function callArguments(node: Node, ctx: Ctx, offset = 0): Promise<Map<stri
     const def = p.DefaultValue;
     out.set(name, def ? { node: def } : { value: null });
   }
-  void ctx;
   return out;
 }
 
@@ -118,7 +117,7 @@ async function evalFunctionCall(node: Node, ctx: Ctx): Promise<Relation> {
   const name = simpleName(kindOf(node) === "FunctionCallExpression" ? node.Name : node);
   const symbol = node.ReferencedSymbol;
   if (symbolClass(symbol) !== "FunctionSymbol") throw unsupported(`call of ${name}`, spanOf(ctx, node));
-  const args = await callArguments(node, ctx);
+  const args = callArguments(node);
   const site = spanOf(ctx, node);
   // Evaluate arguments in the caller's context.
   const env = new Env(ctx.env);
@@ -769,7 +768,7 @@ async function evalInvoke(op: Node, input: Relation, ctx: Ctx): Promise<Relation
   const tableParam = signature?.Parameters?.Count ? String(signature.Parameters.getItem(0).Name) : undefined;
   if (!tableParam) throw unsupported("invoke of a function without a table parameter", spanOf(ctx, op));
   env.set(tableParam, { kind: "table", relation: input });
-  const args = await callArguments(call, ctx, 1);
+  const args = callArguments(call, 1);
   for (const [param, arg] of args) {
     const value = arg.node ? (await compileScalar(arg.node, rowScope([]), ctx)).fn([]) : (arg.value ?? null);
     env.set(param, { kind: "scalar", value, type: arg.node ? typeOf(arg.node) : "dynamic" });

@@ -3,6 +3,8 @@
  * predicate over a million rows walks no tree. Semantics follow the Kusto docs (../shared/reference/kusto-docs):
  * string operators with their case rules, three-valued logic with nulls, long division, datetime arithmetic.
  */
+
+import { bridgeTypeName } from "../kusto/index.js";
 import { type Ctx, Env, type Fn, type RowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
 import { callFunction } from "./functions.js";
@@ -181,7 +183,6 @@ function negate(v: Value): Value {
 function compileName(node: Node, scope: RowScope, ctx: Ctx): Compiled {
   const name = simpleName(node);
   const type = typeOf(node);
-  const symbolKind = String(node.ReferencedSymbol ? node.ReferencedSymbol.Kind : "");
   const symbolClass = node.ReferencedSymbol ? kindOfSymbol(node.ReferencedSymbol) : "";
   if (symbolClass !== "VariableSymbol" && symbolClass !== "ParameterSymbol") {
     const slot = scope.slot(name);
@@ -192,12 +193,11 @@ function compileName(node: Node, scope: RowScope, ctx: Ctx): Compiled {
   if (bound?.kind === "expr") return { fn: bound.fn, type: bound.type };
   const slot = scope.slot(name);
   if (slot !== undefined) return { fn: (r) => r[slot] as Value, type };
-  throw unsupported(`name '${name}'${symbolKind ? "" : ""} in this position`, spanOf(ctx, node));
+  throw unsupported(`name '${name}' in this position`, spanOf(ctx, node));
 }
 
 function kindOfSymbol(symbol: Node): string {
-  const name = String((globalThis as { Bridge?: { getTypeName(v: unknown): string } }).Bridge?.getTypeName(symbol));
-  return name.replace("Kusto.Language.Symbols.", "");
+  return bridgeTypeName(symbol).replace("Kusto.Language.Symbols.", "");
 }
 
 /** `d.a.b`, `d["a"]`, `d[0]`: dynamic member and element access (null when absent). */
