@@ -116,8 +116,16 @@ export const kqlFileChecker: FileChecker = {
 
 export const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
 
-/** Checks run on every loaded rule. Empty until the translator registers its "translates to valid KQL" check. */
-export const defaultRuleChecks: readonly RuleCheck[] = [];
+/**
+ * The translator's check (src/kql): every target in the rule's `[shmhunt] targets` translates, and Kusto.Language
+ * accepts the result; refusals are errors naming the field or construct, approximations are info. Loaded on first
+ * use, so commands that never validate do not load the translator.
+ */
+export const translationRuleCheck: RuleCheck = async (rule) =>
+  (await import("../kql/rule-check.js")).translationCheck(rule);
+
+/** Checks run on every loaded rule. */
+export const defaultRuleChecks: readonly RuleCheck[] = [translationRuleCheck];
 
 export interface ValidateOptions {
   readonly checkers?: readonly FileChecker[];

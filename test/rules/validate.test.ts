@@ -45,7 +45,11 @@ describe("shmhunt validate", () => {
     try {
       const { code, stdout, stderr } = await run();
       expect(stderr).toMatch(/^3 files checked: 3 valid, 0 invalid \(0 errors, 0 warnings\)\n$/);
-      expect(stdout).toBe("");
+      // The translator's approximations are reported per rule, as info.
+      const lines = stdout.trim().split("\n");
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines)
+        expect(line).toMatch(/^rules\/shm-(creation|execution)\.toml:\d+:1: info KQL302: (defender|asim|auditd): /);
       expect(code).toBe(0);
     } finally {
       process.chdir(cwd);
@@ -86,6 +90,23 @@ describe("shmhunt validate", () => {
       field: "rule.rule_id",
       span: { start: { line: 14, column: 11 } },
     });
+  });
+
+  it("fails a rule that does not translate for one of its targets (the translator's rule check)", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const minimal = await readFile(path.join(repo, "test/rules/fixtures/minimal.toml"), "utf8");
+    const file = path.join(tmp, "untranslatable.toml");
+    await writeFile(file, minimal.replace('process.name == "true"', 'process.working_directory == "/dev/shm"'));
+    const { code, stdout } = await run(file, "--json");
+    expect(code).toBe(1);
+    const errors = stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((d) => d.severity === "error");
+    expect(errors.map((d) => d.code)).toContain("KQL300");
+    expect(errors.find((d) => d.code === "KQL300")).toMatchObject({ span: { start: { line: 18, column: 1 } } });
+    expect(errors.find((d) => d.code === "KQL300")?.message).toContain("process.working_directory");
   });
 
   it("checks YARA files through the YARA validator", async () => {
