@@ -244,6 +244,8 @@ export async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promis
       });
     case "JoinOperator":
       return evalJoin(op, input, ctx);
+    case "LookupOperator":
+      return evalLookup(op, input, ctx);
     case "UnionOperator":
       return evalUnion(op, input, ctx);
     case "ScanOperator":
@@ -559,9 +561,8 @@ function parameterValue(op: Node, name: string): string | undefined {
 }
 
 /** Join keys: `on A, B`, `on $left.A == $right.B`, combined with `and`. */
-function joinKeys(op: Node, ctx: Ctx): { left: string; right: string }[] {
+function joinKeys(op: Node, ctx: Ctx, clause: Node = op.ConditionClause): { left: string; right: string }[] {
   const keys: { left: string; right: string }[] = [];
-  const clause = op.ConditionClause;
   if (kindOf(clause) !== "JoinOnClause") throw unsupported("join without 'on'", spanOf(ctx, op));
   const visit = (e: Node): void => {
     const k = kindOf(e);
@@ -719,18 +720,93 @@ async function evalJoin(op: Node, left: Relation, ctx: Ctx): Promise<Relation> {
   });
 }
 
+/** `lookup [kind=leftouter|inner] (T) on keys`: the left rows extended with the right's non-key columns. */
+async function evalLookup(op: Node, left: Relation, ctx: Ctx): Promise<Relation> {
+  const kind = (parameterValue(op, "kind") ?? "leftouter").toLowerCase();
+  if (kind !== "leftouter" && kind !== "inner") throw unsupported(`lookup kind=${kind}`, spanOf(ctx, op));
+  for (const p of elements(op.Parameters)) {
+    if (simpleName(p.Name).toLowerCase() !== "kind")
+      throw unsupported(`lookup parameter ${simpleName(p.Name)}`, spanOf(ctx, p));
+  }
+  const right = await evalTable(op.Expression, ctx);
+  const keys = joinKeys(op, ctx, op.LookupClause);
+  const out = resultColumns(op);
+  const li = new Map(left.columns.map((c, i) => [c.name, i] as const));
+  const ri = new Map(right.columns.map((c, i) => [c.name, i] as const));
+  const lk = keys.map((k) => li.get(k.left));
+  const rk = keys.map((k) => ri.get(k.right));
+  if (lk.some((i) => i === undefined) || rk.some((i) => i === undefined)) {
+    throw semanticError("lookup key column not found", spanOf(ctx, op));
+  }
+  const rightKeys = new Set(rk);
+  const carried = right.columns.map((_, i) => i).filter((i) => !rightKeys.has(i));
+  if (out.length !== left.columns.length + carried.length) {
+    throw unsupported(`lookup output shape (${out.length} columns)`, spanOf(ctx, op));
+  }
+  const keyOf = (row: Row, idx: (number | undefined)[]): string | undefined => {
+    const parts: string[] = [];
+    for (const i of idx) {
+      const v = row[i as number] as Value;
+      if (v === null) return undefined;
+      parts.push(valueKey(v));
+    }
+    return parts.join("\u0001");
+  };
+  const missing = carried.map((i) => (right.columns[i]?.type === "string" ? "" : null));
+  let index: Promise<Map<string, Row[]>> | undefined;
+  const buildIndex = async () => {
+    const m = new Map<string, Row[]>();
+    for (const r of await materialize(right)) {
+      const key = keyOf(r, rk);
+      if (key === undefined) continue;
+      const list = m.get(key);
+      if (list) list.push(r);
+      else m.set(key, [r]);
+    }
+    return m;
+  };
+  // The left side streams; only the (usually small) right side is held.
+  return {
+    columns: out,
+    async *batches() {
+      index ??= buildIndex();
+      const m = await index;
+      for await (const batch of left.batches()) {
+        const rows: Row[] = [];
+        for (const l of batch) {
+          const key = keyOf(l, lk);
+          const matches = key === undefined ? undefined : m.get(key);
+          if (matches) for (const r of matches) rows.push([...l, ...carried.map((i) => r[i] as Value)]);
+          else if (kind === "leftouter") rows.push([...l, ...missing]);
+        }
+        if (rows.length) yield rows;
+      }
+    },
+  };
+}
+
 async function evalUnion(op: Node, input: Relation | undefined, ctx: Ctx): Promise<Relation> {
+  let sourceColumn: string | undefined;
   for (const p of elements(op.Parameters)) {
     const n = simpleName(p.Name).toLowerCase();
-    if (n !== "kind" && n !== "isfuzzy") throw unsupported(`union parameter ${n}`, spanOf(ctx, p));
+    if (n === "withsource") sourceColumn = simpleName(p.Expression);
+    else if (n !== "kind" && n !== "isfuzzy") throw unsupported(`union parameter ${n}`, spanOf(ctx, p));
   }
   const out = resultColumns(op);
   const inputs: Relation[] = input ? [input] : [];
-  for (const e of elements(op.Expressions)) inputs.push(await evalTable(e, ctx));
+  const sourceNames: string[] = [];
+  if (input && sourceColumn !== undefined) throw unsupported("union withsource= after a pipe", spanOf(ctx, op));
+  for (const e of elements(op.Expressions)) {
+    inputs.push(await evalTable(e, ctx));
+    if (sourceColumn !== undefined) {
+      if (kindOf(e) !== "NameReference") throw unsupported("union withsource= of an expression", spanOf(ctx, e));
+      sourceNames.push(simpleName(e));
+    }
+  }
   const names = out.map((c) => c.name);
   const kindParam = (parameterValue(op, "kind") ?? "outer").toLowerCase();
   if (kindParam !== "outer" && kindParam !== "inner") throw unsupported(`union kind=${kindParam}`, spanOf(ctx, op));
-  const parts = inputs.map((rel) => {
+  const parts = inputs.map((rel, n) => {
     // A column whose type differs between inputs comes out once per type, as `Name_type` (Kusto's rule).
     const index = new Map<string, number>();
     rel.columns.forEach((c, i) => {
@@ -743,7 +819,12 @@ async function evalUnion(op: Node, input: Relation | undefined, ctx: Ctx): Promi
       index.set(name, i);
     });
     const picks = out.map((c) => index.get(c.name));
-    const defaults = out.map((c) => (c.type === "string" ? "" : null));
+    const defaults: Value[] = out.map((c) => (c.type === "string" ? "" : null));
+    if (sourceColumn !== undefined) {
+      const at = out.findIndex((c) => c.name === sourceColumn);
+      picks[at] = undefined;
+      defaults[at] = sourceNames[n] ?? "";
+    }
     return { rel, picks, defaults };
   });
   return {

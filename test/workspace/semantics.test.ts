@@ -813,3 +813,24 @@ StormEvents | where State in (states) | count`),
     expect(await by(`State startswith_cs "fl"`)).toEqual([]);
   });
 });
+
+describe("lookup and union withsource", () => {
+  it("lookup adds the right side's non-key columns (leftouter by default, inner on request)", async () => {
+    const L = `datatable(k:string, a:long)["x", 1, "y", 2, "z", 3]`;
+    const R = `datatable(k:string, b:long, a:long)["x", 10, 100, "y", 20, 200]`;
+    expect(await rows(`${L} | lookup (${R}) on k`)).toEqual([
+      { k: "x", a: 1, b: 10, a1: 100 },
+      { k: "y", a: 2, b: 20, a1: 200 },
+      { k: "z", a: 3, b: null, a1: null },
+    ]);
+    expect(await column(`${L} | lookup kind=inner (${R}) on k`, "k")).toEqual(["x", "y"]);
+  });
+
+  it("union withsource names each row's table", async () => {
+    const q = `let A = datatable(a:long)[1]; let B = datatable(a:long)[2]; union withsource=Src A, B | sort by a asc`;
+    expect(await rows(q)).toEqual([
+      { Src: "A", a: 1 },
+      { Src: "B", a: 2 },
+    ]);
+  });
+});
