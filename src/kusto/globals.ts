@@ -81,10 +81,15 @@ export function resolveSchemas(options: GlobalsOptions = {}): Schemas {
 
 /** A GlobalState with one database (`shmhunt`) holding the tables and functions; cached per options. */
 export function buildGlobals(options: GlobalsOptions = {}): Kusto.Language.GlobalState {
-  const key = options.schemas
-    ? undefined
-    : JSON.stringify([options.tables, options.extraColumns, options.functions, options.watchlistColumns]);
-  const hit = key === undefined ? undefined : cache.get(key);
+  // Keyed by content (cheap next to building the symbols), so callers that rebuild equal options hit the cache.
+  const key = JSON.stringify([
+    options.schemas ?? null,
+    options.tables,
+    options.extraColumns,
+    options.functions,
+    options.watchlistColumns,
+  ]);
+  const hit = cache.get(key);
   if (hit) return hit;
   const L = kustoLanguage();
   const S = L.Symbols;
@@ -100,9 +105,7 @@ export function buildGlobals(options: GlobalsOptions = {}): Kusto.Language.Globa
   const db = new S.DatabaseSymbol.$ctor3("shmhunt", null, symbols as never, false);
   const globals = L.GlobalState.Default?.WithDatabase(db);
   if (!globals) throw new Error("Kusto.Language: could not build the global state");
-  if (key !== undefined) {
-    if (cache.size > 32) cache.clear();
-    cache.set(key, globals);
-  }
+  if (cache.size > 32) cache.clear();
+  cache.set(key, globals);
   return globals;
 }
