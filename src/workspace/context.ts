@@ -25,19 +25,36 @@ export class Env {
 }
 
 /** Where column names resolve to row slots; scan adds state columns and `step.column` references. */
+/**
+ * The serialized row set that window functions (prev, next, row_number, row_cumsum) see: the operator that
+ * compiled them materialises its input into `rows` and sets `index` before evaluating each row.
+ */
+export interface Window {
+  rows: readonly Row[];
+  index: number;
+  /** Set when a window function was compiled against this scope. */
+  used: boolean;
+}
+
 export interface RowScope {
   readonly columns: readonly Column[];
   slot(name: string): number | undefined;
   /** `s1.col` inside scan steps. */
   stepColumn?(step: string, column: string): Fn | undefined;
+  /** Present where window functions may be used (extend, project, where). */
+  readonly window?: Window;
 }
 
-export function rowScope(columns: readonly Column[]): RowScope {
+export function rowScope(columns: readonly Column[], window?: Window): RowScope {
   const index = new Map<string, number>();
   columns.forEach((c, i) => {
     index.set(c.name, i);
   });
-  return { columns, slot: (name) => index.get(name) };
+  return { columns, slot: (name) => index.get(name), ...(window ? { window } : {}) };
+}
+
+export function newWindow(): Window {
+  return { rows: [], index: 0, used: false };
 }
 
 /** Where table names and data-backed workspace functions (ASIM parsers, _GetWatchlist) get their rows. */

@@ -4,7 +4,7 @@
  */
 import { bridgeTypeName } from "../kusto/index.js";
 import { type AggregateFactory, aggregateFactory, isArgExtreme } from "./aggregates.js";
-import { type Ctx, Env, type Fn, type RowScope, rowScope, spanOf } from "./context.js";
+import { type Ctx, Env, type Fn, newWindow, type RowScope, rowScope, spanOf, type Window } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
 import { mvApplyRelation } from "./mv-apply.js";
 import { mvExpandRelation } from "./mv-expand.js";
@@ -264,8 +264,37 @@ export async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promis
   }
 }
 
+/**
+ * Rows mapped by `f` (null drops the row). With window functions in use, the input is materialised (it is a
+ * serialized row set) and each row is evaluated with its position set in the window.
+ */
+function mapWindowed(
+  columns: readonly Column[],
+  input: Relation,
+  window: Window,
+  f: (row: Row) => Row | null,
+): Relation {
+  return {
+    columns,
+    async *batches() {
+      const rows = await materialize(input);
+      window.rows = rows;
+      const out: Row[] = [];
+      for (let i = 0; i < rows.length; i++) {
+        window.index = i;
+        const r = f(rows[i] as Row);
+        if (r) out.push(r);
+      }
+      window.rows = [];
+      for (let i = 0; i < out.length; i += 1024) yield out.slice(i, i + 1024);
+    },
+  };
+}
+
 async function evalWhere(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
-  const pred = (await compileScalar(op.Condition, rowScope(input.columns), ctx)).fn;
+  const window = newWindow();
+  const pred = (await compileScalar(op.Condition, rowScope(input.columns, window), ctx)).fn;
+  if (window.used) return mapWindowed(input.columns, input, window, (row) => (pred(row) === true ? row : null));
   return {
     columns: input.columns,
     async *batches() {
@@ -292,7 +321,8 @@ function expressionName(e: Node): string | undefined {
 
 async function evalExtend(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
   const out = resultColumns(op);
-  const scope = rowScope(input.columns);
+  const window = newWindow();
+  const scope = rowScope(input.columns, window);
   const inputNames = new Set(input.columns.map((c) => c.name));
   const byName = new Map<string, Fn>();
   const fresh = out.filter((c) => !inputNames.has(c.name)).map((c) => c.name);
@@ -320,6 +350,7 @@ async function evalExtend(op: Node, input: Relation, ctx: Ctx): Promise<Relation
     if (i === undefined) throw semanticError(`extend: no value for column ${c.name}`, spanOf(ctx, op));
     return (row) => row[i] as Value;
   });
+  if (window.used) return mapWindowed(out, input, window, (row) => fns.map((f) => f(row)));
   return mapRows(out, input, (row) => fns.map((f) => f(row)));
 }
 
@@ -327,12 +358,14 @@ async function evalProject(op: Node, input: Relation, ctx: Ctx): Promise<Relatio
   const out = resultColumns(op);
   const exprs = elements(op.Expressions);
   if (exprs.length !== out.length) throw unsupported("project with wildcards", spanOf(ctx, op));
-  const scope = rowScope(input.columns);
+  const window = newWindow();
+  const scope = rowScope(input.columns, window);
   const fns: Fn[] = [];
   for (const e of exprs) {
     const inner = kindOf(e) === "SimpleNamedExpression" ? e.Expression : e;
     fns.push((await compileScalar(inner, scope, ctx)).fn);
   }
+  if (window.used) return mapWindowed(out, input, window, (row) => fns.map((f) => f(row)));
   return mapRows(out, input, (row) => fns.map((f) => f(row)));
 }
 

@@ -587,6 +587,7 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const args = elements(node.ArgumentList?.Expressions);
   if (name === "toscalar") return compileToScalar(args[0], ctx);
   if (name === "pack_all") return compilePackAll(args, scope, ctx);
+  if (WINDOW_FUNCTIONS.has(name)) return compileWindowFunction(name, node, args, scope, ctx);
   const compiled: Compiled[] = [];
   for (const a of args) {
     if (kindOf(a) === "PrimitiveTypeExpression" || kindOf(a) === "TypeOfLiteralExpression") {
@@ -600,6 +601,68 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const body = node.GetExpansion?.();
   if (body) return compileUserScalar(node, body, compiled, scope, ctx);
   throw unsupported(`function ${name}()`, spanOf(ctx, node));
+}
+
+const WINDOW_FUNCTIONS = new Set(["prev", "next", "row_number", "row_cumsum"]);
+
+/** prev/next/row_number/row_cumsum over the serialized rows of the enclosing extend/project/where. */
+async function compileWindowFunction(
+  name: string,
+  node: Node,
+  args: Node[],
+  scope: RowScope,
+  ctx: Ctx,
+): Promise<Compiled> {
+  const w = scope.window;
+  if (!w) throw unsupported(`${name}() outside extend, project or where`, spanOf(ctx, node));
+  w.used = true;
+  const c = await Promise.all(args.map((a) => compileScalar(a, scope, ctx)));
+  const type = typeOf(node);
+  switch (name) {
+    case "prev":
+    case "next": {
+      const value = (c[0] as Compiled).fn;
+      const offset = c[1] ? c[1].fn([]) : 1;
+      const dflt = c[2]?.fn ?? (() => (type === "string" ? "" : null));
+      if (typeof offset !== "number") throw unsupported(`${name}() with a non-constant offset`, spanOf(ctx, node));
+      const step = name === "prev" ? -offset : offset;
+      return {
+        fn: (row) => {
+          const other = w.rows[w.index + step];
+          return other ? value(other) : dflt(row);
+        },
+        type,
+      };
+    }
+    case "row_number": {
+      const start = c[0] ? c[0].fn([]) : 1;
+      const restart = c[1]?.fn;
+      if (typeof start !== "number") throw unsupported("row_number() with a non-constant start", spanOf(ctx, node));
+      let n = start;
+      return {
+        fn: (row) => {
+          if (w.index === 0 || restart?.(row) === true) n = start;
+          else n++;
+          return n;
+        },
+        type,
+      };
+    }
+    default: {
+      const term = (c[0] as Compiled).fn;
+      const restart = c[1]?.fn;
+      let sum = 0;
+      return {
+        fn: (row) => {
+          if (w.index === 0 || restart?.(row) === true) sum = 0;
+          const v = term(row);
+          if (typeof v === "number") sum += v;
+          return sum;
+        },
+        type,
+      };
+    }
+  }
 }
 
 /** `pack_all([ignore_null_empty])`: the row as a property bag (datetimes and timespans as their JSON text). */

@@ -834,3 +834,26 @@ describe("lookup and union withsource", () => {
     ]);
   });
 });
+
+describe("window functions over a serialized row set", () => {
+  const T = `datatable(u:string, t:long)["a", 1, "a", 5, "b", 2, "a", 9] | sort by u asc, t asc`;
+
+  it("prev, next (offset, default), row_number with restart, row_cumsum", async () => {
+    const q = `${T} | extend p = prev(t), n = next(t, 1, -1), p2 = prev(u, 2),
+        rn = row_number(), rk = row_number(1, prev(u) != u), cs = row_cumsum(t), csr = row_cumsum(t, u != prev(u))`;
+    expect(await rows(q)).toEqual([
+      { u: "a", t: 1, p: null, n: 5, p2: "", rn: 1, rk: 1, cs: 1, csr: 1 },
+      { u: "a", t: 5, p: 1, n: 9, p2: "", rn: 2, rk: 2, cs: 6, csr: 6 },
+      { u: "a", t: 9, p: 5, n: 2, p2: "a", rn: 3, rk: 3, cs: 15, csr: 15 },
+      { u: "b", t: 2, p: 9, n: -1, p2: "a", rn: 4, rk: 1, cs: 17, csr: 2 },
+    ]);
+  });
+
+  it("in where: gaps between consecutive events of the same user", async () => {
+    const q = `${T} | where u == prev(u) and t - prev(t) > 3 | project u, t`;
+    expect(await rows(q)).toEqual([
+      { u: "a", t: 5 },
+      { u: "a", t: 9 },
+    ]);
+  });
+});
