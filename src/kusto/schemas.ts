@@ -9,7 +9,7 @@
  *   ...). In Sentinel those are FUNCTIONS (unifying parsers), so they are returned under `functions`, one entry per
  *   name, with the parser's output columns and the standard ASIM filtering parameters.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -47,11 +47,17 @@ export interface Schemas {
   readonly functions: Readonly<Record<string, FunctionSchema>>;
 }
 
-/** `<repo>/schemas`, found relative to this module (works from src/ under tsx and from dist/src/ after build). */
+/** `<repo>/schemas`: the nearest `schemas/` beside a `package.json` above this module (src/ or dist/src/). */
 export function defaultSchemaDir(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const up = here.includes(`${path.sep}dist${path.sep}`) ? "../../.." : "../..";
-  return path.resolve(here, up, "schemas");
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "schemas"))) {
+      return path.join(dir, "schemas");
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("schemas/ not found above the shmhunt modules");
+    dir = up;
+  }
 }
 
 const TYPE_ALIASES: Readonly<Record<string, KqlType>> = {
