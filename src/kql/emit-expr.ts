@@ -160,7 +160,9 @@ export function cond(expr: Expr, ctx: ExprContext): Cond {
     case "match":
     case "in":
     case "call":
-      return isQueryLeaf(expr) ? leafCond(expr, ctx) : and([...scriptGuards(expr, ctx), leafCond(expr, ctx)]);
+      return isQueryLeaf(expr) || isNullCheck(expr)
+        ? leafCond(expr, ctx)
+        : and([...scriptGuards(expr, ctx), leafCond(expr, ctx)]);
     case "literal":
       return typeof expr.value === "boolean" ? { k: "const", v: expr.value } : UNKNOWN;
     case "field": {
@@ -195,6 +197,13 @@ function logical(op: "and" | "or", left: Expr, right: Expr, ctx: ExprContext): C
   }
   if (refusal) throw refusal;
   return op === "and" ? and(sides) : or(sides);
+}
+
+/** `x == null`, `x != null`: existence checks, true or false but never null. */
+function isNullCheck(expr: Expr): boolean {
+  if (expr.kind !== "comparison" || (expr.op !== "==" && expr.op !== "!=")) return false;
+  const isNull = (e: Expr) => e.kind === "literal" && e.value === null;
+  return isNull(expr.left) || isNull(expr.right);
 }
 
 function leafCond(expr: Comparison | Match | In | Call, ctx: ExprContext): Cond {
@@ -610,6 +619,10 @@ function cidrMatch(expr: Call, ctx: ExprContext): Cond {
 export function val(expr: Expr, ctx: ExprContext): Val {
   switch (expr.kind) {
     case "literal":
+      // a decimal literal (`2.0`) keeps arithmetic in reals, as in Elasticsearch
+      if (expr.numberKind === "decimal" && typeof expr.value === "number") {
+        return { k: "kql", text: `real(${expr.value})`, type: "real" };
+      }
       return { k: "const", v: expr.value };
     case "field": {
       const v = resolveField(expr, ctx);
@@ -695,9 +708,15 @@ function callValue(expr: Call, ctx: ExprContext): Val {
     }
     case "concat": {
       if (anyNull) return { k: "const", v: null };
-      if (args.every((a) => a.k === "const"))
+      if (args.every((a) => a.k === "const")) {
         return { k: "const", v: args.map((a) => String((a as { v: unknown }).v)).join("") };
-      return { k: "kql", text: `strcat(${args.map((a) => valueText(a, "string")).join(", ")})`, type: "string" };
+      }
+      // Elasticsearch: null when any argument is; KQL strings have no null, so a missing string reads as empty
+      const missing = args.flatMap((a) =>
+        a.k === "kql" ? [a.type === "string" ? `isempty(${a.text})` : `isnull(${a.text})`] : [],
+      );
+      const text = `strcat(${args.map((a) => valueText(a, "string")).join(", ")})`;
+      return { k: "kql", text: `iff(${missing.join(" or ")}, "", ${text})`, type: "string" };
     }
     case "substring": {
       const [s, start, end] = args as [Val, Val, Val | undefined];
@@ -720,8 +739,9 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       if (anyNull) return { k: "const", v: null };
       const fold = (x: Val) => (expr.caseInsensitive ? `tolower(${valueText(x, "string")})` : valueText(x, "string"));
       const from = start ? `, ${valueText(start, "long")}` : "";
-      ctx.notes.add("indexOf: KQL's indexof returns -1 where Elasticsearch returns null (substring absent)");
-      return { k: "kql", text: `indexof(${fold(s)}, ${fold(sub)}${from})`, type: "long" };
+      // Elasticsearch returns null where KQL's indexof returns -1 (absent, or start past the end)
+      const call = `indexof(${fold(s)}, ${fold(sub)}${from})`;
+      return { k: "kql", text: `iff(${call} >= 0, ${call}, long(null))`, type: "long" };
     }
     case "between": {
       const [s, left, right, greedy] = args as [Val, Val, Val, Val | undefined];

@@ -82,6 +82,7 @@ function branches(
   filter: EventFilter,
   env: Env,
   extra: (source: SourceSpec, ctx: ExprContext) => string[],
+  withEntities = true,
 ): string[][] {
   const sources = sourcesFor(filter.category, env);
   const condition = normalizeCondition(filter.condition);
@@ -104,7 +105,7 @@ function branches(
     const categoryFilter = filter.category === null ? null : source.categories[filter.category];
     if (categoryFilter) lines.push(`| where ${categoryFilter}`);
     if (c.k === "kql") lines.push(`| where ${formatCondition(c.text)}`);
-    lines.push(...exclusionLines(ctx, env), ...entityLines(ctx, env), ...extra(source, ctx));
+    lines.push(...exclusionLines(ctx, env), ...(withEntities ? entityLines(ctx, env) : []), ...extra(source, ctx));
     out.push(lines);
   }
   if (out.length === 0) {
@@ -180,6 +181,7 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
       throw new Refusal("construct", "sequence missing event", "missing events `![...]` are not translated");
     for (let i = 0; i < s.runs; i++) steps.push(s);
   }
+  env.notes.add("sequence: no entity columns (each step's event is in the ShmhuntEvent<n> column)");
   env.notes.add(
     "sequence: every ordered combination of matching events within maxspan is returned (Elasticsearch's state machine returns the first)",
   );
@@ -187,17 +189,22 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   steps.forEach((step, i) => {
     const n = i + 1;
     const keys: readonly Expr[] = [...q.by, ...step.by];
-    const lines = branches(step.filter, env, (source, ctx) => {
-      const keyTexts = keys.map((k, j) => {
-        const v = keyValue(k, ctx);
-        return `ShmhuntKey${j} = ${v}`;
-      });
-      const cols = keyTexts.length ? keyTexts : ['ShmhuntKey0 = ""'];
-      return [
-        `| project ${[...cols, `ShmhuntTime${n} = ${source.time}`, `ShmhuntEvent${n} = pack_all()`].join(", ")}`,
-        ...(keys.length ? [`| where ${keys.map((_, j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
-      ];
-    });
+    const lines = branches(
+      step.filter,
+      env,
+      (source, ctx) => {
+        const keyTexts = keys.map((k, j) => {
+          const v = keyValue(k, ctx);
+          return `ShmhuntKey${j} = ${v}`;
+        });
+        const cols = keyTexts.length ? keyTexts : ['ShmhuntKey0 = ""'];
+        return [
+          `| project ${[...cols, `ShmhuntTime${n} = ${source.time}`, `ShmhuntEvent${n} = pack_all()`].join(", ")}`,
+          ...(keys.length ? [`| where ${keys.map((_, j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
+        ];
+      },
+      false,
+    );
     lets.push(`let shmhuntStep${n} = ${union(lines).replace(/\n/g, `\n${INDENT}`)};`);
   });
   const keyCount = Math.max(1, q.by.length + (steps[0]?.by.length ?? 0));
@@ -221,7 +228,7 @@ function keyValue(key: Expr, ctx: ExprContext): string {
   const v = resolveField(key, ctx);
   if (v.k === "const") throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
   if (v.field?.spec.argsOf) throw new Refusal("field", key.name, "argv cannot be a join key");
-  return `tostring(${v.text})`;
+  return v.type === "string" ? v.text : `tostring(${v.text})`;
 }
 
 function timespan(d: Duration): string {

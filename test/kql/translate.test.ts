@@ -102,7 +102,7 @@ describe("null and missing values", () => {
       "isnotempty(FileName) and strlen(FileName) <= 3",
     );
     expect(flat(kql('process where not concat(process.name, "x") == "ax"'))).toContain(
-      'isnotempty(FileName) and not(strcat(FileName, "x") == "ax")',
+      'isnotempty(FileName) and not(iff(isempty(FileName), "", strcat(FileName, "x")) == "ax")',
     );
   });
 

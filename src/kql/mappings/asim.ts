@@ -18,6 +18,7 @@ const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
 const OS_NOTE = "host.os.type linux is read from DvcOs; rows whose parser leaves DvcOs empty are kept";
 const UID_NOTE = "uids are read from the ASIM user id (TargetUserId / ActorUserId), which some parsers leave empty";
 const PID_NOTE = "ASIM process ids are strings";
+const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
 
 const host: Readonly<Record<string, FieldSpec>> = {
   "host.os.type": { column: "DvcOs", conditions: { linux: OS_CONDITION }, approximation: OS_NOTE },
@@ -65,6 +66,8 @@ export const asim: TargetMapping = {
           approximation: ARGS_COUNT_NOTE,
         },
         "process.pid": { column: "TargetProcessId", approximation: PID_NOTE },
+        "process.entity_id": { column: "TargetProcessGuid", approximation: GUID_NOTE },
+        "process.parent.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "process.working_directory": { column: "TargetProcessCurrentDirectory" },
         "process.hash.sha256": { column: "TargetProcessSHA256" },
         "process.hash.sha1": { column: "TargetProcessSHA1" },
@@ -136,6 +139,7 @@ export const asim: TargetMapping = {
           approximation: ARGS_COUNT_NOTE,
         },
         "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
+        "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "user.name": { column: "ActorUsername" },
         "user.id": { column: "ActorUserId", approximation: UID_NOTE },
         "process.user.name": { column: "ActorUsername" },

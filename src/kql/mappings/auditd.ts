@@ -76,6 +76,18 @@ export const auditd: TargetMapping = {
         "process.args": { column: "CommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
         "process.args_count": { expr: "array_length(Args)", type: "long" },
         "process.pid": { column: "Pid" },
+        "process.entity_id": {
+          expr: `strcat(Computer, "|", Pid)`,
+          type: "string",
+          approximation:
+            "audit records have no process entity id: it is composed of the computer and the pid (pids are reused)",
+        },
+        "process.parent.entity_id": {
+          expr: `strcat(Computer, "|", Ppid)`,
+          type: "string",
+          approximation:
+            "audit records have no process entity id: it is composed of the computer and the pid (pids are reused)",
+        },
         "process.working_directory": { column: "Cwd" },
         "process.parent.pid": { column: "Ppid" },
         "process.parent.executable": { column: "ParentExe", approximation: PARENT_NOTE },

@@ -28,6 +28,14 @@ const host: Readonly<Record<string, FieldSpec>> = {
   "@timestamp": { column: "Timestamp" },
 };
 
+const ENTITY_NOTE =
+  "Defender has no process entity id: it is composed of the device id, the process id and the process creation time";
+const entityId = (pid: string, created: string): FieldSpec => ({
+  expr: `strcat(DeviceId, "|", ${pid}, "|", ${created})`,
+  type: "string",
+  approximation: ENTITY_NOTE,
+});
+
 const uidOf = (column: string): FieldSpec => ({
   column,
   conditions: { "0": `${column} == "root"` },
@@ -46,11 +54,13 @@ const actingProcess: Readonly<Record<string, FieldSpec>> = {
     approximation: ARGS_COUNT_NOTE,
   },
   "process.pid": { column: "InitiatingProcessId" },
+  "process.entity_id": entityId("InitiatingProcessId", "InitiatingProcessCreationTime"),
   "process.hash.sha256": { column: "InitiatingProcessSHA256" },
   "process.hash.sha1": { column: "InitiatingProcessSHA1" },
   "process.hash.md5": { column: "InitiatingProcessMD5" },
   "process.parent.name": { column: "InitiatingProcessParentFileName" },
   "process.parent.pid": { column: "InitiatingProcessParentId" },
+  "process.parent.entity_id": entityId("InitiatingProcessParentId", "InitiatingProcessParentCreationTime"),
   "user.name": { column: "InitiatingProcessAccountName" },
   "user.domain": { column: "InitiatingProcessAccountDomain" },
   "user.id": uidOf("InitiatingProcessAccountName"),
@@ -100,6 +110,8 @@ export const defender: TargetMapping = {
           approximation: ARGS_COUNT_NOTE,
         },
         "process.pid": { column: "ProcessId" },
+        "process.entity_id": entityId("ProcessId", "ProcessCreationTime"),
+        "process.parent.entity_id": entityId("InitiatingProcessId", "InitiatingProcessCreationTime"),
         "process.hash.sha256": { column: "SHA256" },
         "process.hash.sha1": { column: "SHA1" },
         "process.hash.md5": { column: "MD5" },
