@@ -36,7 +36,7 @@ export const AUDITD_COLUMNS: readonly ColumnSchema[] = [
   ...["A0", "A1", "A2", "A3"].map((name) => ({ name, type: S })),
   { name: "Pid", type: "long" },
   { name: "Ppid", type: "long" },
-  ...["Uid", "Euid", "Gid", "Auid", "Tty", "Comm", "Exe", "Key"].map((name) => ({ name, type: S })),
+  ...["Uid", "Euid", "Gid", "Auid", "UserName", "Tty", "Comm", "Exe", "Key"].map((name) => ({ name, type: S })),
   { name: "Args", type: "dynamic" },
   ...["CommandLine", "Cwd", "FilePath", "NameType", "EventCategory", "EventType", "SyslogMessage"].map((name) => ({
     name,

@@ -100,6 +100,10 @@ export const auditd: TargetMapping = {
           approximation: ARGS_COUNT_NOTE,
         },
         "user.id": { column: "Uid" },
+        "user.name": {
+          column: "UserName",
+          approximation: 'user names are in audit records only when auditd logs in ENRICHED format (UID="name")',
+        },
         "process.user.id": { column: "Uid" },
         "user.effective.id": { column: "Euid" },
         "group.id": { column: "Gid" },
