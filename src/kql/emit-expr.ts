@@ -315,6 +315,15 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   }
   if (l.k === "const" && l.v === null) return UNKNOWN;
   if (r.k === "const" && r.v === null) return UNKNOWN;
+  for (const side of [l, r]) {
+    if (side.k === "kql" && side.field?.spec.argsOf) {
+      throw new Refusal(
+        "construct",
+        `${op} on argv`,
+        `${side.field.name} ${op} a non-constant needs the argument list itself`,
+      );
+    }
+  }
   const text = compareText(op, l, r);
   // a query leaf `f != c` matches where f is missing (must_not); non-string columns are null there
   if (op === "!=" && l.k === "kql" && l.field && r.k === "const" && l.type !== "string") {
@@ -624,11 +633,10 @@ export function val(expr: Expr, ctx: ExprContext): Val {
         return { k: "kql", text: `real(${expr.value})`, type: "real" };
       }
       return { k: "const", v: expr.value };
-    case "field": {
-      const v = resolveField(expr, ctx);
-      if (v.k === "kql" && v.field?.spec.argsOf) return v; // only the match/compare/in leaves accept argv fields
-      return v;
-    }
+    case "field":
+      // an argv field (`argsOf`) is returned as is: only the leaves that know it (==, :, like, regex, in,
+      // startsWith...) accept it; the others refuse it
+      return resolveField(expr, ctx);
     case "arithmetic":
       return arithmetic(expr.op, val(expr.left, ctx), val(expr.right, ctx));
     case "negate": {

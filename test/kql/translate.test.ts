@@ -187,3 +187,14 @@ describe("functions, sequences and refusals", () => {
     expect(text).not.toContain("evil");
   });
 });
+
+describe("argv approximated from the command line", () => {
+  it("matches any whitespace-separated token, and refuses what needs the list itself", () => {
+    expect(kql('process where process.args == "-c"')).toContain(
+      'ProcessCommandLine matches regex @"(?s)(?:^|\\s)(?:-c)(?:\\s|$)"',
+    );
+    expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:.*\\.SH)(?:\\s|$)"');
+    expect(refusal("process where process.args == process.name").subject).toBe("== on argv");
+    expect(refusal("process where length(process.args) > 2").subject).toBe("length of argv");
+  });
+});
