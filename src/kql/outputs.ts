@@ -84,8 +84,6 @@ export function huntingQueryYaml(rule: LoadedRule, target: Target, t: Translatio
     query: `${t.kql ?? ""}\n`,
     entityMappings: entityMappings(t),
     version: "1.0.0",
-    kind: "Hunting",
-    metadata: { source: { kind: "Community" }, author: { name: "shmhunt" }, support: { tier: "Community" } },
   };
   return `${header(rule, target, t, "#").join("\n")}\n${stringify(doc, { lineWidth: 0 })}`;
 }
