@@ -6,6 +6,7 @@ import type { TargetMapping } from "../mapping-types.js";
 import { ARGS_COUNT_NOTE, ARGS_NOTE, argsCountExpr, valueMap } from "./common.js";
 
 const EXEC = `SyscallName in ("execve", "execveat")`;
+// Elastic's auditd_manager names setuid/setsid/kill/exit events as below; the parser files them as process events.
 const PARENT_NOTE =
   "the parent's executable and command line come from its own exec record, found only when that exec falls in the query window";
 const COMM_NOTE = "process.name is auditd's comm (the kernel truncates it to 15 characters)";
@@ -51,6 +52,11 @@ export const auditd: TargetMapping = {
             load_module: `SyscallName in ("init_module", "finit_module")`,
             fork: `SyscallName in ("fork", "clone")`,
             fork_event: `SyscallName in ("fork", "clone")`,
+            uid_change: `SyscallName matches regex @"^set(re|res|fs)?uid$"`,
+            gid_change: `SyscallName matches regex @"^set(re|res|fs)?gid$"`,
+            session_id_change: `SyscallName == "setsid"`,
+            end: `SyscallName in ("exit", "exit_group")`,
+            "killed-pid": `SyscallName in ("kill", "tkill", "tgkill")`,
             "connected-to": `SyscallName == "connect"`,
             connection_attempted: `SyscallName == "connect"`,
             "bound-socket": `SyscallName == "bind"`,

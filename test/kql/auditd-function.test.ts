@@ -1,0 +1,101 @@
+/** The auditd parser function over raw audit records, in the local workspace engine. */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { auditdFunction } from "../../src/kql/index.js";
+import { openWorkspace, toRecords } from "../../src/workspace/index.js";
+
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-kql-auditd-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const rec = (serial: number, body: string) =>
+  JSON.stringify({
+    TimeGenerated: new Date(Date.UTC(2026, 0, 1, 0, 0, serial)).toISOString(),
+    Computer: "db-1",
+    HostName: "db-1",
+    SyslogMessage: `type=${body.replace(":", ` msg=audit(1767225600.000:${serial}):`)}`,
+  });
+
+describe("ShmhuntAuditd()", () => {
+  it("files records by category and type, decodes hex values and finds the parent's command line", async () => {
+    writeFileSync(
+      path.join(dir, "Syslog.ndjson"),
+      [
+        // the parent: bash -c "sleep 1" (the argument holds a space and a quote: hex-encoded)
+        rec(
+          1,
+          'SYSCALL: arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=1 ppid=1 pid=10 uid=0 comm="bash" exe="/usr/bin/bash"',
+        ),
+        rec(1, `EXECVE: argc=3 a0="bash" a1="-c" a2=${Buffer.from('sleep "1"').toString("hex").toUpperCase()}`),
+        // the child, exec'd by the parent
+        rec(
+          2,
+          'SYSCALL: arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=0 items=1 ppid=10 pid=11 uid=1000 comm="sleep" exe="/usr/bin/sleep"',
+        ),
+        rec(2, 'EXECVE: argc=2 a0="sleep" a1="1"'),
+        // setuid(0): a process change
+        rec(
+          3,
+          'SYSCALL: arch=c000003e syscall=105 success=yes exit=0 a0=0 a1=0 a2=0 a3=0 items=0 ppid=10 pid=12 uid=1000 comm="su" exe="/usr/bin/su"',
+        ),
+        // openat(O_CREAT) of /dev/shm/x: a file creation, relative to the cwd
+        rec(
+          4,
+          'SYSCALL: arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55 a2=241 a3=1b6 items=2 ppid=10 pid=13 uid=0 comm="cp" exe="/usr/bin/cp"',
+        ),
+        rec(4, 'CWD: cwd="/dev/shm"'),
+        rec(4, 'PATH: item=0 name="/dev/shm/" nametype=PARENT'),
+        rec(4, 'PATH: item=1 name="x" nametype=CREATE'),
+      ].join("\n"),
+    );
+    const ws = await openWorkspace(dir, { functions: [auditdFunction()] });
+    const rows = toRecords(
+      await ws.query(
+        "ShmhuntAuditd() | project Pid, SyscallName, EventCategory, EventType, CommandLine, ParentCommandLine, FilePath, Uid | sort by Pid asc",
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        Pid: 10,
+        SyscallName: "execve",
+        EventCategory: "process",
+        EventType: "start",
+        CommandLine: 'bash -c sleep "1"',
+        ParentCommandLine: "",
+        FilePath: "",
+        Uid: "0",
+      },
+      {
+        Pid: 11,
+        SyscallName: "execve",
+        EventCategory: "process",
+        EventType: "start",
+        CommandLine: "sleep 1",
+        ParentCommandLine: 'bash -c sleep "1"',
+        FilePath: "",
+        Uid: "1000",
+      },
+      {
+        Pid: 12,
+        SyscallName: "setuid",
+        EventCategory: "process",
+        EventType: "change",
+        CommandLine: "",
+        ParentCommandLine: 'bash -c sleep "1"',
+        FilePath: "",
+        Uid: "1000",
+      },
+      {
+        Pid: 13,
+        SyscallName: "openat",
+        EventCategory: "file",
+        EventType: "creation",
+        CommandLine: "",
+        ParentCommandLine: 'bash -c sleep "1"',
+        FilePath: "/dev/shm/x",
+        Uid: "0",
+      },
+    ]);
+  });
+});
