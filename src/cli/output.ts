@@ -15,7 +15,12 @@ export interface Output {
   info(line: string): void;
 }
 
-export function createOutput(options: OutputOptions, out = process.stdout, err = process.stderr): Output {
+/** Where output goes: a stream or anything with `write`. */
+export interface Sink {
+  write(chunk: string): unknown;
+}
+
+export function createOutput(options: OutputOptions, out: Sink = process.stdout, err: Sink = process.stderr): Output {
   const json = options.json === true;
   return {
     json,

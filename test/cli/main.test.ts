@@ -7,9 +7,14 @@ describe("cli", () => {
   it("registers every command with a --json option", () => {
     const program = buildProgram();
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(expect.arrayContaining(["validate", "translate", "eql", "kql", "scan", "deploy", "hunt", "serve"]));
+    expect(names).toEqual(
+      expect.arrayContaining(["validate", "translate", "eql", "kql", "scan", "deploy", "hunt", "serve"]),
+    );
     for (const command of program.commands) {
-      expect(command.options.map((o) => o.long), command.name()).toContain("--json");
+      expect(
+        command.options.map((o) => o.long),
+        command.name(),
+      ).toContain("--json");
     }
   });
 
@@ -31,7 +36,7 @@ describe("cli", () => {
 
   it("writes NDJSON records with --json and drops human text", () => {
     const chunks: string[] = [];
-    const sink = { write: (s: string) => chunks.push(s) } as unknown as NodeJS.WriteStream;
+    const sink = { write: (s: string) => chunks.push(s) };
     const out = createOutput({ json: true }, sink, sink);
     out.record({ a: 1 }, "a is 1");
     out.text("hidden");

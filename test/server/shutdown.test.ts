@@ -46,7 +46,10 @@ describe("graceful shutdown", () => {
     const closed = server.close();
     const response = await request;
     expect(response.status).toBe(200);
-    expect((await response.json()).runs[0]).toMatchObject({ status: "completed", counts: { rows: 1 } });
+    expect(((await response.json()) as { runs: unknown[] }).runs[0]).toMatchObject({
+      status: "completed",
+      counts: { rows: 1 },
+    });
     await closed;
     expect(queries.calls).toBe(2);
     await expect(fetch(`${server.url}/health`)).rejects.toThrow();
