@@ -1,0 +1,68 @@
+/**
+ * Each kind of content shmhunt deploys, as Azure Resource Manager names it: the resource type and the API version
+ * whose model the desired properties follow (the Bicep generator emits these; the SDK adapter speaks the same
+ * models through @azure/arm-operationalinsights and @azure/arm-securityinsight).
+ *
+ * Saved searches are children of the workspace; the Security Insights kinds are extension resources scoped to
+ * the workspace (`scope: workspace` in Bicep); watchlist items are children of their watchlist.
+ */
+import type { ResourceKind } from "./plan.js";
+
+export interface ArmTypeInfo {
+  readonly armType: string;
+  readonly apiVersion: string;
+  /** True for Microsoft.SecurityInsights extension resources (deployed with `scope` = the workspace). */
+  readonly extensionOfWorkspace: boolean;
+}
+
+const savedSearches: ArmTypeInfo = {
+  armType: "Microsoft.OperationalInsights/workspaces/savedSearches",
+  apiVersion: "2020-08-01",
+  extensionOfWorkspace: false,
+};
+
+/** API 2022-09-01-preview: what @azure/arm-securityinsight 1.0.0-beta.6 sends and the emulator checks. */
+const securityInsights = (type: string): ArmTypeInfo => ({
+  armType: `Microsoft.SecurityInsights/${type}`,
+  apiVersion: "2022-09-01-preview",
+  extensionOfWorkspace: true,
+});
+
+export const armTypes: Readonly<Record<ResourceKind, ArmTypeInfo>> = {
+  workspaceFunction: savedSearches,
+  savedSearch: savedSearches,
+  alertRule: securityInsights("alertRules"),
+  watchlist: securityInsights("watchlists"),
+  watchlistItem: securityInsights("watchlists/watchlistItems"),
+  metadata: securityInsights("metadata"),
+};
+
+export interface WorkspaceRef {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspaceName: string;
+}
+
+/** The ARM id of the workspace. */
+export function workspaceResourceId(workspace: WorkspaceRef): string {
+  const { subscriptionId, resourceGroup, workspaceName } = workspace;
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspaceName}`;
+}
+
+/** The ARM id of a content resource of the workspace (what metadata `parentId` holds). */
+export function contentResourceId(workspace: WorkspaceRef, kind: ResourceKind, name: string, parent?: string): string {
+  const base = workspaceResourceId(workspace);
+  switch (kind) {
+    case "savedSearch":
+    case "workspaceFunction":
+      return `${base}/savedSearches/${name}`;
+    case "alertRule":
+      return `${base}/providers/Microsoft.SecurityInsights/alertRules/${name}`;
+    case "watchlist":
+      return `${base}/providers/Microsoft.SecurityInsights/watchlists/${name}`;
+    case "watchlistItem":
+      return `${base}/providers/Microsoft.SecurityInsights/watchlists/${parent ?? ""}/watchlistItems/${name}`;
+    case "metadata":
+      return `${base}/providers/Microsoft.SecurityInsights/metadata/${name}`;
+  }
+}
