@@ -48,6 +48,16 @@ const NAME_LIMITS: Readonly<Record<string, { min: number; max: number; pattern?:
   "Microsoft.OperationalInsights/workspaces": { min: 4, max: 63 },
   "Microsoft.EventGrid/systemTopics": { min: 3, max: 128 },
   "Microsoft.EventGrid/systemTopics/eventSubscriptions": { min: 3, max: 64 },
+  // Sentinel content (infra/content, generated): the APIs document no pattern; shmhunt's names stay URL-safe.
+  ...Object.fromEntries(
+    [
+      "Microsoft.OperationalInsights/workspaces/savedSearches",
+      "Microsoft.SecurityInsights/alertRules",
+      "Microsoft.SecurityInsights/watchlists",
+      "Microsoft.SecurityInsights/watchlists/watchlistItems",
+      "Microsoft.SecurityInsights/metadata",
+    ].map((type) => [type, { min: 1, max: 64, pattern: /^[A-Za-z0-9][A-Za-z0-9_.-]*$/ }]),
+  ),
 };
 
 /** Child resources whose names are fixed by the platform. */

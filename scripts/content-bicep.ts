@@ -1,0 +1,380 @@
+/**
+ * `npm run content:generate`: writes infra/content/content.bicep, the Sentinel content of the rules as Bicep, for
+ * teams that deploy content only through Bicep. It describes the same resources as `shmhunt deploy`: both start
+ * from `buildDesiredContent` (src/sentinel/desired.ts); this file only turns each desired resource, whose
+ * properties follow the Azure SDK models (flattened), into a Bicep `resource` in the ARM wire shape.
+ * `npm run content:check` (`--check`) writes nothing and fails when the checked-in file is stale.
+ *
+ * Shape of the output:
+ * - `param workspaceName string`, the existing workspace (`existing`), `output resourceCount int` (the interface
+ *   infra/main.bicep uses);
+ * - saved searches (hunting queries, KQL functions) as children of the workspace (`parent: workspace`), the
+ *   Microsoft.SecurityInsights kinds as extension resources (`scope: workspace`), watchlist items as children
+ *   of their watchlist;
+ * - ARM ids of the content (metadata `parentId`) as `<symbol>.id`, so Bicep orders metadata after its parent;
+ * - `dependsOn` from a query to the functions and watchlists it reads (Sentinel checks an analytics rule's
+ *   query when it is created, so they must exist first);
+ * - a fixed order (apply order of the planner, then parent, then name) so the file only changes with the rules.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { armTypes, contentResourceId, type WorkspaceRef, workspaceResourceId } from "../src/sentinel/content-types.js";
+import { applyOrder, type DesiredResource, type Json, type ResourceKind } from "../src/sentinel/plan.js";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const contentBicepFile = path.join(repoRoot, "infra", "content", "content.bicep");
+
+/** The API version of the existing workspace declaration (only its name and id are used). */
+export const workspaceTypeWithVersion = "Microsoft.OperationalInsights/workspaces@2022-10-01";
+
+/**
+ * The workspace the desired content is built for before it becomes Bicep. Every ARM id derived from it is
+ * replaced by a symbolic reference; any trace of it left in the output is an error (see `assertNoPlaceholder`).
+ */
+export const placeholderWorkspace: WorkspaceRef = {
+  subscriptionId: "00000000-0000-0000-0000-00000000b1c3",
+  resourceGroup: "shmhunt-bicep-placeholder-rg",
+  workspaceName: "shmhunt-bicep-placeholder-ws",
+};
+const placeholderMarker = "shmhunt-bicep-placeholder";
+
+type JsonObject = { readonly [key: string]: Json };
+
+/** A desired resource in the ARM wire shape: top-level members (an alert rule's `kind`) and `properties`. */
+export interface WireResource {
+  readonly top: JsonObject;
+  readonly properties: JsonObject;
+}
+
+/** Model members the SDK serializes at the top level of the request body; the rest goes under `properties`. */
+const topLevelMembers: Readonly<Record<ResourceKind, readonly string[]>> = {
+  workspaceFunction: ["etag"],
+  savedSearch: ["etag"],
+  alertRule: ["kind", "etag"],
+  watchlist: ["etag"],
+  watchlistItem: ["etag"],
+  metadata: ["etag"],
+};
+
+/** The request body the SDK sends for a flattened model: `kind`/`etag` on top, everything else in `properties`. */
+export function toWire(kind: ResourceKind, model: JsonObject): WireResource {
+  const top: Record<string, Json> = {};
+  const properties: Record<string, Json> = {};
+  for (const [key, value] of Object.entries(model)) {
+    if (value === undefined) continue;
+    if (topLevelMembers[kind].includes(key)) top[key] = value;
+    else properties[key] = value;
+  }
+  return { top, properties };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bicep literals
+
+const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const reservedKeys = new Set(["true", "false", "null"]);
+
+/**
+ * A Bicep string literal holding exactly `text`. Multi-line text uses a `'''` string when that can hold it
+ * verbatim (no `'''` inside, no trailing `'`, no carriage return or other control character, which editors and
+ * git would not keep); the newline after the opening `'''` is not part of the value, so every multi-line string
+ * starts with one. Everything else is a single-quoted string with `\\`, `\'`, `\n`, `\r`, `\t`, `\$` and `\u{…}`
+ * escapes (every `$` is escaped, so no `${` can start an interpolation).
+ */
+export function bicepString(text: string): string {
+  assertWellFormed(text);
+  if (text.includes("\n") && canBeVerbatim(text)) return `'''\n${text}'''`;
+  return singleQuoted(text);
+}
+
+/** A single-quoted Bicep string with escapes (no interpolation). */
+export function singleQuoted(text: string): string {
+  assertWellFormed(text);
+  let out = "'";
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === "\\") out += "\\\\";
+    else if (ch === "'") out += "\\'";
+    else if (ch === "$") out += "\\$";
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029)
+      out += `\\u{${code.toString(16).toUpperCase()}}`;
+    else out += ch;
+  }
+  return `${out}'`;
+}
+
+function canBeVerbatim(text: string): boolean {
+  if (text.includes("'''") || text.endsWith("'")) return false;
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === "\n" || ch === "\t") continue;
+    if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029)
+      return false;
+  }
+  return true;
+}
+
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function assertWellFormed(text: string): void {
+  if (loneSurrogate.test(text))
+    throw new Error(`string with a lone surrogate cannot be written as Bicep: ${JSON.stringify(text)}`);
+}
+
+/** An object key: a bare identifier when it is one, otherwise a string literal. */
+export function bicepKey(key: string): string {
+  if (identifierPattern.test(key) && !reservedKeys.has(key)) return key;
+  return singleQuoted(key);
+}
+
+/** A Bicep number: an integer literal when it is a safe integer, otherwise `json('…')` of its JSON text. */
+export function bicepNumber(value: number): string {
+  if (!Number.isFinite(value)) throw new Error(`number ${value} cannot be written as Bicep`);
+  if (Number.isSafeInteger(value)) return String(value);
+  return `json(${bicepString(JSON.stringify(value))})`;
+}
+
+/** Replaces a string value by a Bicep expression (a symbolic reference) when it returns one. */
+export type Reference = (text: string) => string | undefined;
+
+/** A JSON value as a Bicep expression, indented for a position `indent` spaces deep. */
+export function bicepValue(value: Json, indent: number, reference: Reference = () => undefined): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return reference(value) ?? bicepString(value);
+  if (typeof value === "number") return bicepNumber(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  const pad = " ".repeat(indent + 2);
+  const close = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    const items = value as readonly Json[];
+    if (items.length === 0) return "[]";
+    return `[\n${items.map((v) => `${pad}${bicepValue(v, indent + 2, reference)}\n`).join("")}${close}]`;
+  }
+  const entries = Object.entries(value as JsonObject).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return "{}";
+  return `{\n${entries.map(([k, v]) => `${pad}${bicepKey(k)}: ${bicepValue(v, indent + 2, reference)}\n`).join("")}${close}}`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Resources
+
+interface Declaration {
+  readonly desired: DesiredResource;
+  readonly symbol: string;
+  readonly wire: WireResource;
+}
+
+const kindRank = (kind: ResourceKind) => applyOrder.indexOf(kind);
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Apply order of the planner, then parent, then name: independent of the order the rules were loaded in. */
+export function sortDesired(desired: readonly DesiredResource[]): DesiredResource[] {
+  return [...desired].sort(
+    (a, b) =>
+      kindRank(a.kind) - kindRank(b.kind) || byCodeUnits(a.parent ?? "", b.parent ?? "") || byCodeUnits(a.name, b.name),
+  );
+}
+
+function symbolsFor(sorted: readonly DesiredResource[]): string[] {
+  const used = new Set<string>(["workspace", "workspaceName"]);
+  return sorted.map((d) => {
+    const base = `${d.kind}_${d.parent ? `${d.parent}_` : ""}${d.name}`.replace(/[^A-Za-z0-9_]/g, "_");
+    let symbol = base;
+    for (let n = 2; used.has(symbol.toLowerCase()); n++) symbol = `${base}_${n}`;
+    used.add(symbol.toLowerCase());
+    return symbol;
+  });
+}
+
+const keyOf = (kind: ResourceKind, name: string, parent?: string) => `${kind}\u0000${parent ?? ""}\u0000${name}`;
+
+/** Function aliases and watchlist aliases a query names, as whole words. */
+function readsFrom(query: string, names: readonly string[]): string[] {
+  return names.filter((n) => new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(n)}([^A-Za-z0-9_]|$)`).test(query));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+export interface EmitOptions {
+  /** The workspace the desired content was built for; its ids become `workspace.id` and `<symbol>.id`. */
+  readonly workspace?: WorkspaceRef;
+}
+
+/** The whole content.bicep for a set of desired resources. */
+export function emitContentBicep(desired: readonly DesiredResource[], options: EmitOptions = {}): string {
+  const workspace = options.workspace ?? placeholderWorkspace;
+  const sorted = sortDesired(desired);
+  const symbols = symbolsFor(sorted);
+  const declarations: Declaration[] = sorted.map((d, i) => ({
+    desired: d,
+    symbol: symbols[i] as string,
+    wire: toWire(d.kind, d.properties),
+  }));
+
+  const bySeen = new Map<string, Declaration>();
+  for (const decl of declarations) {
+    const { kind, name, parent } = decl.desired;
+    const key = keyOf(kind === "workspaceFunction" ? "savedSearch" : kind, name.toLowerCase(), parent?.toLowerCase());
+    if (bySeen.has(key)) throw new Error(`two desired resources of type ${armTypes[kind].armType} are named '${name}'`);
+    bySeen.set(key, decl);
+  }
+
+  // ARM ids of the content and of the workspace → symbolic references.
+  const idToExpression = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), "workspace.id"]]);
+  for (const decl of declarations) {
+    const { kind, name, parent } = decl.desired;
+    idToExpression.set(contentResourceId(workspace, kind, name, parent).toLowerCase(), `${decl.symbol}.id`);
+  }
+  const reference: Reference = (text) => idToExpression.get(text.toLowerCase());
+
+  const symbolOf = (kind: ResourceKind, name: string) =>
+    declarations.find((d) => d.desired.kind === kind && d.desired.name === name)?.symbol;
+  const functionAliases = declarations
+    .map((d) => d.desired.properties.functionAlias)
+    .filter((a): a is string => typeof a === "string" && a.length > 0);
+  const watchlistAliases = declarations.filter((d) => d.desired.kind === "watchlist").map((d) => d.desired.name);
+
+  const blocks = declarations.map((decl) => {
+    const { kind, name, parent } = decl.desired;
+    const type = armTypes[kind];
+    const lines: string[] = [`resource ${decl.symbol} '${type.armType}@${type.apiVersion}' = {`];
+    if (kind === "watchlistItem") {
+      const parentSymbol = parent ? symbolOf("watchlist", parent) : undefined;
+      if (!parentSymbol) throw new Error(`watchlist item '${name}' names no desired watchlist ('${parent ?? ""}')`);
+      lines.push(`  parent: ${parentSymbol}`);
+    } else if (type.extensionOfWorkspace) {
+      lines.push("  scope: workspace");
+    } else {
+      lines.push("  parent: workspace");
+    }
+    lines.push(`  name: ${bicepString(name)}`);
+    for (const [key, value] of Object.entries(decl.wire.top)) {
+      lines.push(`  ${bicepKey(key)}: ${bicepValue(value, 2, reference)}`);
+    }
+    lines.push(`  properties: ${bicepValue(decl.wire.properties, 2, reference)}`);
+    const query = decl.desired.properties.query;
+    if (typeof query === "string") {
+      const ownAlias = decl.desired.properties.functionAlias;
+      const dependsOn = [
+        ...readsFrom(
+          query,
+          functionAliases.filter((a) => a !== ownAlias),
+        ).map((alias) => declarations.find((d) => d.desired.properties.functionAlias === alias)?.symbol),
+        ...readsFrom(query, watchlistAliases).map((alias) => symbolOf("watchlist", alias)),
+      ].filter((s): s is string => s !== undefined);
+      if (dependsOn.length) lines.push(`  dependsOn: [\n${dependsOn.map((s) => `    ${s}\n`).join("")}  ]`);
+    }
+    lines.push("}");
+    return lines.join("\n");
+  });
+
+  const counts = applyOrder
+    .map((kind) => [kind, declarations.filter((d) => d.desired.kind === kind).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(", ");
+  const text = [
+    header(counts),
+    "@description('Name of the existing Log Analytics workspace with Microsoft Sentinel.')",
+    "param workspaceName string",
+    "",
+    `resource workspace '${workspaceTypeWithVersion}' existing = {`,
+    "  name: workspaceName",
+    "}",
+    "",
+    ...blocks.flatMap((b) => [b, ""]),
+    "@description('Number of content resources declared by this module.')",
+    `output resourceCount int = ${declarations.length}`,
+    "",
+    "@description('Resource id of the workspace the content belongs to.')",
+    "output workspaceId string = workspace.id",
+    "",
+  ].join("\n");
+  assertNoPlaceholder(text, workspace);
+  return text;
+}
+
+export const GENERATED_MARK = "GENERATED by scripts/content-bicep.ts";
+
+function header(counts: string): string {
+  return [
+    `// ${GENERATED_MARK} from rules/ (npm run content:generate). Do not edit:`,
+    "// `npm run content:check` fails when this file no longer matches the rules.",
+    "//",
+    "// The Sentinel content of shmhunt's rules, the same resources `shmhunt deploy` manages (see docs/content-bicep.md).",
+    "// Deploy into the workspace's resource group:",
+    "//   az deployment group create -g <workspace resource group> -f infra/content/content.bicep -p workspaceName=<workspace>",
+    `// Resources: ${counts || "none"}.`,
+    "",
+  ].join("\n");
+}
+
+function assertNoPlaceholder(text: string, workspace: WorkspaceRef): void {
+  const traces = [placeholderMarker, workspace.subscriptionId].filter((t) => text.includes(t));
+  if (traces.length) {
+    throw new Error(
+      `the desired content holds an id of the workspace that is not one of its resources (${traces.join(", ")}): it cannot be expressed in Bicep`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Command line
+
+/**
+ * The desired content of the rules in `rulesDir`, as `shmhunt deploy` computes it (the translator for each rule
+ * and target, the parser functions of kql/functions), for the placeholder workspace.
+ */
+export async function desiredFromRules(
+  rulesDir = path.join(repoRoot, "rules"),
+  functionsDir = path.join(repoRoot, "kql", "functions"),
+): Promise<DesiredResource[]> {
+  const { loadRules } = await import("../src/rules/loader.js");
+  const { translateRule } = await import("../src/kql/translate.js");
+  const { buildDesiredContent } = await import("../src/sentinel/desired.js");
+  const { rules, diagnostics } = await loadRules(rulesDir);
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) {
+    const { formatDiagnostic } = await import("../src/diagnostics/index.js");
+    throw new Error(errors.map((d) => formatDiagnostic(d)).join("\n"));
+  }
+  return buildDesiredContent(rules, { workspace: placeholderWorkspace, translate: translateRule, functionsDir });
+}
+
+export async function generateContentBicep(rulesDir?: string): Promise<string> {
+  return emitContentBicep(await desiredFromRules(rulesDir));
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const check = argv.includes("--check");
+  const expected = await generateContentBicep();
+  const relative = path.relative(repoRoot, contentBicepFile);
+  const current = await readFile(contentBicepFile, "utf8").catch(() => undefined);
+  if (check) {
+    if (current !== expected) {
+      console.error(`${relative} is stale: it does not match the rules (run npm run content:generate)`);
+      return 1;
+    }
+    console.log(`${relative} is up to date`);
+    return 0;
+  }
+  if (current !== expected) await writeFile(contentBicepFile, expected);
+  console.log(`${relative}: ${current === expected ? "unchanged" : "written"}`);
+  return 0;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exit(1);
+    },
+  );
+}
