@@ -15,14 +15,12 @@ import type {
   Watchlist,
   WatchlistItem,
 } from "@azure/arm-securityinsight";
+import { contentResourceId, type WorkspaceRef } from "./content-types.js";
+import { isManagedWatchlistItem } from "./desired.js";
 import { isManagedMetadata, isManagedSavedSearch } from "./markers.js";
 import type { ActualResource, Json, PlanStep, ResourceKind } from "./plan.js";
 
-export interface WorkspaceRef {
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly workspaceName: string;
-}
+export type { WorkspaceRef };
 
 export interface ContentClients {
   readonly securityInsights: SecurityInsights;
@@ -76,8 +74,11 @@ export class SentinelContentClient {
       const managed = managedParents.has((w.id ?? "").toLowerCase());
       out.push(this.actual("watchlist", alias, w, managed));
       if (!managed) continue;
+      // Only shmhunt's own rows: an analyst's additions (random ids) are kept through every deploy and prune.
       for await (const item of si.watchlistItems.list(rg, ws, alias)) {
-        out.push({ ...this.actual("watchlistItem", item.name ?? "", item, true), parent: alias });
+        const itemName = item.name ?? "";
+        const own = isManagedWatchlistItem(alias, itemName, item.itemsKeyValue);
+        out.push({ ...this.actual("watchlistItem", itemName, item, own), parent: alias });
       }
     }
     return out;
@@ -135,22 +136,8 @@ export class SentinelContentClient {
   }
 
   /** The ARM id of a workspace child resource, as metadata `parentId` expects it. */
-  resourceId(kind: ResourceKind, name: string): string {
-    const { subscriptionId, resourceGroup, workspaceName } = this.workspace;
-    const base = `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.OperationalInsights/workspaces/${workspaceName}`;
-    switch (kind) {
-      case "savedSearch":
-      case "workspaceFunction":
-        return `${base}/savedSearches/${name}`;
-      case "alertRule":
-        return `${base}/providers/Microsoft.SecurityInsights/alertRules/${name}`;
-      case "watchlist":
-        return `${base}/providers/Microsoft.SecurityInsights/watchlists/${name}`;
-      case "metadata":
-        return `${base}/providers/Microsoft.SecurityInsights/metadata/${name}`;
-      case "watchlistItem":
-        throw new Error("watchlist items have no metadata of their own");
-    }
+  resourceId(kind: ResourceKind, name: string, parent?: string): string {
+    return contentResourceId(this.workspace, kind, name, parent);
   }
 
   private actual(

@@ -1,0 +1,233 @@
+/**
+ * `shmhunt deploy`: the rules' Sentinel content, planned against the workspace and applied step by step.
+ *
+ * 1. Load and validate every rule (src/rules validateAll, which includes the translation check). Any error stops
+ *    here: nothing in the workspace is touched, so a deploy is never half made of a broken rule set.
+ * 2. Build the desired content (desired.ts), read the actual content (content-client.ts), plan (plan.ts).
+ * 3. Apply mode: carry out the create / update / delete steps in plan order, stopping at the first failure with
+ *    what was done, what failed (and what to do about it), and what was not done. Running it again resumes: the
+ *    steps done show as unchanged.
+ */
+import path from "node:path";
+import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
+import { auditdFunctionFile } from "../kql/auditd-function.js";
+import type { LoadedRule } from "../rules/types.js";
+import { type ContentClients, SentinelContentClient } from "./content-client.js";
+import type { WorkspaceRef } from "./content-types.js";
+import { buildDesiredContent, type TranslationLike } from "./desired.js";
+import { type Plan, type PlanAction, type PlanStep, planDeployment, type ResourceKind } from "./plan.js";
+import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js";
+
+export type DeployMode = "plan" | "apply";
+
+export interface DeployOptions {
+  /** The rules folder (every `.toml`, `.yar` and `.kql` in it is validated); or `rules`, already loaded. */
+  readonly rulesDir?: string;
+  readonly rules?: readonly LoadedRule[];
+  readonly clients: ContentClients;
+  readonly workspace: WorkspaceRef;
+  readonly mode: DeployMode;
+  /** Delete managed resources the rules no longer describe (never anything else). */
+  readonly prune: boolean;
+  /** The workspace functions to deploy (`<Name>.kql`); default shmhunt's `kql/functions`. */
+  readonly functionsDir?: string;
+  /** Called after each step is carried out (progress). */
+  readonly onStep?: (step: StepReport) => void;
+}
+
+/** A plan step as reported (without the resource bodies). */
+export interface StepReport {
+  readonly action: PlanAction;
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly parent?: string;
+  readonly changes?: readonly string[];
+}
+
+export interface DeployReport {
+  readonly mode: DeployMode;
+  readonly prune: boolean;
+  readonly workspace: string;
+  readonly rules: number;
+  readonly counts: Plan["counts"];
+  readonly steps: readonly StepReport[];
+  /** Apply: the steps carried out (creates, updates, deletes), in order. */
+  readonly applied: readonly StepReport[];
+  /** Apply, after a failure: the steps not attempted. */
+  readonly notApplied: readonly StepReport[];
+  readonly failed?: StepReport & { readonly error: ServiceErrorInfo };
+  /** False when a step failed. */
+  readonly ok: boolean;
+}
+
+/** The workspace could not be read: nothing was planned or changed. */
+export class DeployError extends Error {
+  constructor(readonly info: ServiceErrorInfo) {
+    super(`${info.message.split("\n")[0]} — ${info.advice}`);
+    this.name = "DeployError";
+  }
+}
+
+export const defaultFunctionsDir = (): string => path.dirname(auditdFunctionFile());
+
+export function stepReport(step: PlanStep): StepReport {
+  return {
+    action: step.action,
+    kind: step.kind,
+    name: step.name,
+    ...(step.parent !== undefined ? { parent: step.parent } : {}),
+    ...(step.changes ? { changes: step.changes } : {}),
+  };
+}
+
+/** Loads and validates the rules; throws a DiagnosticError (file, line, column) on any error. */
+export async function loadValidRules(rulesDir: string): Promise<LoadedRule[]> {
+  const [{ validateAll }, { loadRules }] = await Promise.all([
+    import("../rules/validate.js"),
+    import("../rules/loader.js"),
+  ]);
+  const report = await validateAll([rulesDir]);
+  const errors = [...report.general, ...report.files.flatMap((f) => f.diagnostics)].filter(
+    (d) => d.severity === "error",
+  );
+  if (errors.length > 0) throw new DiagnosticError(errors);
+  const { rules, diagnostics } = await loadRules(rulesDir);
+  const loadErrors = diagnostics.filter((d) => d.severity === "error");
+  if (loadErrors.length > 0) throw new DiagnosticError(loadErrors);
+  return [...rules];
+}
+
+/** Rules given already loaded: each must translate for every target it declares. */
+async function checkLoadedRules(rules: readonly LoadedRule[]): Promise<void> {
+  const { translationCheck } = await import("../kql/rule-check.js");
+  const errors: Diagnostic[] = [];
+  for (const rule of rules) {
+    if (rule.language !== "eql" || !rule.query?.ast) {
+      errors.push({
+        code: Codes.KqlRefusedConstruct,
+        severity: "error",
+        message: `only EQL rules deploy (rule ${rule.id} is ${rule.language})`,
+        file: rule.file,
+      });
+      continue;
+    }
+    errors.push(...translationCheck(rule).filter((d) => d.severity === "error"));
+  }
+  if (errors.length > 0) throw new DiagnosticError(errors);
+}
+
+async function translator(): Promise<
+  (rule: LoadedRule, target: LoadedRule["settings"]["targets"][number]) => TranslationLike
+> {
+  const { translateRule } = await import("../kql/translate.js");
+  // Validated already (validateAll runs the translation check): no second Kusto.Language pass.
+  return (rule, target) => translateRule(rule, target, { validate: false });
+}
+
+export async function deploy(options: DeployOptions): Promise<DeployReport> {
+  // 1. Rules, all valid, before anything else.
+  let rules: readonly LoadedRule[];
+  if (options.rules) {
+    rules = options.rules;
+    await checkLoadedRules(rules);
+  } else if (options.rulesDir) {
+    rules = await loadValidRules(options.rulesDir);
+  } else {
+    throw new Error("deploy needs rulesDir or rules");
+  }
+
+  // 2. Desired, actual, plan.
+  const desired = buildDesiredContent(rules, {
+    workspace: options.workspace,
+    translate: await translator(),
+    functionsDir: options.functionsDir ?? defaultFunctionsDir(),
+  });
+  const content = new SentinelContentClient(options.clients, options.workspace);
+  let actual: Awaited<ReturnType<SentinelContentClient["readActual"]>>;
+  try {
+    actual = await content.readActual();
+  } catch (error) {
+    throw new DeployError(explainServiceError(error));
+  }
+  const plan = planDeployment(desired, actual, { prune: options.prune });
+  const base = {
+    mode: options.mode,
+    prune: options.prune,
+    workspace: options.workspace.workspaceName,
+    rules: rules.length,
+    counts: plan.counts,
+    steps: plan.steps.map(stepReport),
+  };
+  if (options.mode === "plan") return { ...base, applied: [], notApplied: [], ok: true };
+
+  // 3. Apply, in order, stopping at the first failure.
+  const applied: StepReport[] = [];
+  const pending = plan.steps.filter((s) => s.action !== "unchanged");
+  for (const [i, step] of pending.entries()) {
+    try {
+      await content.apply(step);
+    } catch (error) {
+      return {
+        ...base,
+        applied,
+        failed: { ...stepReport(step), error: explainServiceError(error, step) },
+        notApplied: pending.slice(i + 1).map(stepReport),
+        ok: false,
+      };
+    }
+    const done = stepReport(step);
+    applied.push(done);
+    options.onStep?.(done);
+  }
+  return { ...base, applied, notApplied: [], ok: true };
+}
+
+/** One line per step, as `shmhunt deploy --plan` prints it. */
+export function formatStep(step: StepReport): string {
+  const where = step.parent ? `${step.parent}/` : "";
+  const changes = step.changes?.length ? ` (${step.changes.join(", ")})` : "";
+  return `${step.action.padEnd(9)} ${step.kind.padEnd(17)} ${where}${step.name}${changes}`;
+}
+
+/** The server's DeployService (src/server/services.ts): plan and apply over one workspace and rules folder. */
+export function createDeployService(options: {
+  readonly rulesDir: string;
+  readonly workspace: WorkspaceRef;
+  readonly clients: () => Promise<ContentClients>;
+  readonly functionsDir?: string;
+}): { plan(o: { prune: boolean }): Promise<DeployReport>; apply(o: { prune: boolean }): Promise<DeployReport> } {
+  let queue: Promise<unknown> = Promise.resolve();
+  // One deploy at a time in this process: two concurrent applies would plan against the same state.
+  const run = (mode: DeployMode, prune: boolean) => {
+    const next = queue.then(async () =>
+      deploy({
+        rulesDir: options.rulesDir,
+        clients: await options.clients(),
+        workspace: options.workspace,
+        mode,
+        prune,
+        ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
+      }),
+    );
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  return { plan: ({ prune }) => run("plan", prune), apply: ({ prune }) => run("apply", prune) };
+}
+
+/** The real SDK clients for a workspace with DefaultAzureCredential (or the credential given). */
+export async function azureContentClients(
+  workspace: WorkspaceRef,
+  options: { readonly managedIdentityClientId?: string } = {},
+): Promise<ContentClients> {
+  const [{ DefaultAzureCredential }, { SecurityInsights }, { OperationalInsightsManagementClient }] = await Promise.all(
+    [import("@azure/identity"), import("@azure/arm-securityinsight"), import("@azure/arm-operationalinsights")],
+  );
+  const credential = new DefaultAzureCredential(
+    options.managedIdentityClientId ? { managedIdentityClientId: options.managedIdentityClientId } : {},
+  );
+  return {
+    securityInsights: new SecurityInsights(credential, workspace.subscriptionId),
+    operationalInsights: new OperationalInsightsManagementClient(credential, workspace.subscriptionId),
+  };
+}

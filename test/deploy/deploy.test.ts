@@ -1,0 +1,238 @@
+/**
+ * `deploy` against the emulator through the real SDK clients: plan on an empty workspace, apply, idempotence,
+ * updates with their changed paths, prune that spares foreign content, a broken rule that stops everything, and a
+ * missing table reported with the data connector to enable.
+ */
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import type { ContentClients } from "../../src/sentinel/content-client.js";
+import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
+import { type DeployReport, deploy } from "../../src/sentinel/deploy.js";
+import { makeClients } from "../azure/clients.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
+import type { WorkspaceState } from "../emulator/state.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+let emulator: Emulator;
+let clients: ContentClients;
+let workspace: WorkspaceRef;
+let rulesDir: string;
+
+/** The tables the seed rules' analytics queries read (the ASIM parsers are known to the emulator). */
+function seedSourceTables(ws: WorkspaceState): void {
+  ws.seedTable("DeviceProcessEvents", []);
+  ws.seedTable("Syslog", []);
+}
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  const sdk = makeClients(emulator);
+  clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+  workspace = {
+    subscriptionId: emulator.workspace.subscriptionId,
+    resourceGroup: emulator.workspace.resourceGroup,
+    workspaceName: emulator.workspace.name,
+  };
+  seedSourceTables(emulator.workspace);
+  rulesDir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-"));
+  for (const f of ["shm-creation.toml", "shm-creation.yar", "shm-execution.toml"]) {
+    await cp(path.join(repoRoot, "rules", f), path.join(rulesDir, f));
+  }
+}, 60_000);
+afterAll(async () => {
+  await emulator?.close();
+  if (rulesDir) await rm(rulesDir, { recursive: true, force: true });
+});
+
+const run = (mode: "plan" | "apply", prune = false, dir = rulesDir) =>
+  deploy({ rulesDir: dir, clients, workspace, mode, prune });
+
+const writes = () => emulator.requests.filter((r) => r.method !== "GET").length;
+const byAction = (report: DeployReport, action: string) => report.steps.filter((s) => s.action === action);
+
+describe("deploy", () => {
+  it("plans everything as create on an empty workspace, applies it, and then reports all unchanged", async () => {
+    const plan = await run("plan");
+    expect(plan.counts.create).toBeGreaterThan(0);
+    expect(plan.counts).toMatchObject({ update: 0, unchanged: 0, delete: 0 });
+    const kinds = new Set(plan.steps.map((s) => s.kind));
+    expect([...kinds].sort()).toEqual(
+      ["alertRule", "metadata", "savedSearch", "watchlist", "watchlistItem", "workspaceFunction"].sort(),
+    );
+    // Two seed rules × three targets of hunting queries; shm-execution alone deploys analytics rules.
+    expect(plan.steps.filter((s) => s.kind === "savedSearch")).toHaveLength(6);
+    expect(plan.steps.filter((s) => s.kind === "alertRule")).toHaveLength(3);
+    expect(writes()).toBe(0);
+
+    const applied = await run("apply");
+    expect(applied.ok).toBe(true);
+    expect(applied.applied).toHaveLength(plan.counts.create);
+    expect(applied.notApplied).toEqual([]);
+
+    const again = await run("plan");
+    expect(byAction(again, "unchanged")).toHaveLength(plan.steps.length);
+    expect(again.counts).toMatchObject({ create: 0, update: 0, delete: 0 });
+    const before = writes();
+    const second = await run("apply");
+    expect(second.applied).toEqual([]);
+    expect(second.counts.unchanged).toBe(plan.steps.length);
+    expect(writes()).toBe(before);
+  }, 120_000);
+
+  it("deployed content reads back as Sentinel expects (rule settings, watchlist rows, metadata marker)", async () => {
+    const { securityInsights: si, operationalInsights: oi } = clients;
+    const rules = [];
+    for await (const r of si.alertRules.list(workspace.resourceGroup, workspace.workspaceName)) rules.push(r);
+    const defender = rules.find((r) => (r as { displayName?: string }).displayName?.endsWith("(defender)")) as
+      | Record<string, unknown>
+      | undefined;
+    expect(defender).toMatchObject({
+      kind: "Scheduled",
+      queryFrequency: "PT5M",
+      queryPeriod: "PT9M",
+      severity: "High",
+      triggerOperator: "GreaterThan",
+      triggerThreshold: 0,
+      eventGroupingSettings: { aggregationKind: "AlertPerResult" },
+    });
+    const types = ((defender?.entityMappings ?? []) as { entityType: string }[]).map((m) => m.entityType).sort();
+    expect(types).toEqual(["Account", "File", "FileHash", "Host", "Process"]);
+    expect(String(defender?.query)).toContain('Entity_FileHash_Algorithm = "SHA256"');
+
+    const items = [];
+    for await (const i of si.watchlistItems.list(
+      workspace.resourceGroup,
+      workspace.workspaceName,
+      "ShmhuntShmCreationExclusions",
+    )) {
+      items.push(i.itemsKeyValue as Record<string, string>);
+    }
+    expect(items.some((i) => i.Value === "qemu-system-*" && i.Operator === ":")).toBe(true);
+
+    const searches = await oi.savedSearches.listByWorkspace(workspace.resourceGroup, workspace.workspaceName);
+    const fn = searches.value?.find((s) => s.functionAlias === "ShmhuntAuditd");
+    expect(fn?.tags).toContainEqual({ name: "managedBy", value: "shmhunt" });
+  });
+
+  it("reports a changed rule as updates naming the changed properties", async () => {
+    const file = path.join(rulesDir, "shm-execution.toml");
+    const text = await readFile(file, "utf8");
+    await writeFile(
+      file,
+      text.replace(/^severity = "high"$/m, 'severity = "medium"').replace('interval = "5m"', 'interval = "6m"'),
+    );
+    try {
+      const plan = await run("plan");
+      const updates = byAction(plan, "update");
+      expect(updates.map((u) => u.kind)).toEqual(["alertRule", "alertRule", "alertRule"]);
+      for (const u of updates) expect(u.changes).toEqual(["severity", "queryFrequency"]);
+      const applied = await run("apply");
+      expect(applied.applied).toHaveLength(3);
+      expect((await run("plan")).counts.update).toBe(0);
+    } finally {
+      await writeFile(file, text);
+    }
+    expect((await run("apply")).applied).toHaveLength(3);
+  }, 120_000);
+
+  it("prunes only shmhunt's resources: foreign saved searches, rules and analysts' watchlist rows survive", async () => {
+    const { securityInsights: si, operationalInsights: oi } = clients;
+    const { resourceGroup: rg, workspaceName: ws } = workspace;
+    await oi.savedSearches.createOrUpdate(rg, ws, "analyst-query", {
+      category: "Hunting Queries",
+      displayName: "An analyst's query",
+      query: "Syslog | take 1",
+    });
+    await si.alertRules.createOrUpdate(rg, ws, "analyst-rule", {
+      kind: "Scheduled",
+      displayName: "An analyst's rule",
+      severity: "Low",
+      enabled: true,
+      query: "Syslog | take 1",
+      queryFrequency: "PT1H",
+      queryPeriod: "PT1H",
+      triggerOperator: "GreaterThan",
+      triggerThreshold: 0,
+      suppressionDuration: "PT1H",
+      suppressionEnabled: false,
+    });
+    const analystItem = "0b0e2c1e-1111-4222-8333-444455556666";
+    await si.watchlistItems.createOrUpdate(rg, ws, "ShmhuntShmCreationExclusions", analystItem, {
+      itemsKeyValue: { Scenario: "local", Field: "process.name", Operator: "==", Value: "mytool", Comment: "" },
+    });
+
+    const withForeign = await run("plan", true);
+    expect(withForeign.counts).toMatchObject({ create: 0, update: 0, delete: 0 });
+
+    const reduced = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-reduced-"));
+    try {
+      await cp(path.join(rulesDir, "shm-creation.toml"), path.join(reduced, "shm-creation.toml"));
+      await cp(path.join(rulesDir, "shm-creation.yar"), path.join(reduced, "shm-creation.yar"));
+      const noPrune = await run("plan", false, reduced);
+      expect(noPrune.counts.delete).toBe(0);
+      const pruned = await run("apply", true, reduced);
+      expect(pruned.ok).toBe(true);
+      const deleted = pruned.applied.filter((s) => s.action === "delete");
+      // shm-execution's 3 hunting queries and 3 analytics rules, and their 6 metadata.
+      expect(deleted.map((d) => d.kind).sort()).toEqual([
+        ...Array(3).fill("alertRule"),
+        ...Array(6).fill("metadata"),
+        ...Array(3).fill("savedSearch"),
+      ]);
+      expect(deleted.map((d) => d.name)).not.toContain("analyst-query");
+      expect(deleted.map((d) => d.name)).not.toContain("analyst-rule");
+      expect(deleted.map((d) => d.name)).not.toContain(analystItem);
+      await expect(oi.savedSearches.get(rg, ws, "analyst-query")).resolves.toMatchObject({ query: "Syslog | take 1" });
+      await expect(si.alertRules.get(rg, ws, "analyst-rule")).resolves.toMatchObject({ kind: "Scheduled" });
+      await expect(si.watchlistItems.get(rg, ws, "ShmhuntShmCreationExclusions", analystItem)).resolves.toBeTruthy();
+      expect((await run("plan", true, reduced)).counts).toMatchObject({ create: 0, update: 0, delete: 0 });
+    } finally {
+      await rm(reduced, { recursive: true, force: true });
+    }
+    // Back to the full rule set for the tests after this one.
+    expect((await run("apply")).ok).toBe(true);
+  }, 120_000);
+
+  it("stops on a rule that fails validation before any change to the workspace", async () => {
+    const broken = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-broken-"));
+    try {
+      await cp(rulesDir, broken, { recursive: true });
+      const file = path.join(broken, "shm-execution.toml");
+      await writeFile(file, (await readFile(file, "utf8")).replace(/^severity = "high"$/m, 'severity = "extreme"'));
+      await rm(path.join(broken, "shm-creation.toml"));
+      const before = emulator.requests.length;
+      const error = await run("apply", true, broken).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DiagnosticError);
+      const diagnostics = (error as DiagnosticError).diagnostics;
+      expect(diagnostics[0]?.file).toContain("shm-execution.toml");
+      expect(diagnostics[0]?.span?.start.line).toBeGreaterThan(0);
+      // Not even read: validation comes before anything reaches the workspace.
+      expect(emulator.requests.length).toBe(before);
+    } finally {
+      await rm(broken, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("names the data connector to enable when an analytics rule reads a table the workspace lacks", async () => {
+    const bare = emulator.state.addWorkspace({
+      subscriptionId: workspace.subscriptionId,
+      resourceGroup: workspace.resourceGroup,
+      name: "ws-no-defender",
+    });
+    bare.seedTable("Syslog", []);
+    const target = { ...workspace, workspaceName: "ws-no-defender" };
+    const report = await deploy({ rulesDir, clients, workspace: target, mode: "apply", prune: false });
+    expect(report.ok).toBe(false);
+    expect(report.failed).toMatchObject({ action: "create", kind: "alertRule" });
+    expect(report.failed?.error.status).toBe(400);
+    expect(report.failed?.error.advice).toContain("DeviceProcessEvents");
+    expect(report.failed?.error.advice).toContain("Microsoft Defender XDR connector");
+    // Everything before the failure was done; nothing after it was attempted.
+    expect(report.applied.length).toBeGreaterThan(0);
+    expect(report.notApplied.length).toBeGreaterThan(0);
+    expect(report.applied.length + report.notApplied.length + 1).toBe(report.counts.create);
+  }, 60_000);
+});
