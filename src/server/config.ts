@@ -4,6 +4,7 @@
  * folder, a local workspace directory and incidents written to local state. Every setting is listed, with its
  * default, in docs/service.md.
  */
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Codes, DiagnosticError } from "../diagnostics/index.js";
 import { parseDuration } from "../rules/durations.js";
@@ -111,6 +112,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     });
   }
 
+  const workspaceDir = dir("SHMHUNT_WORKSPACE_DIR", path.join(dataDir, "workspace"));
   const host = text("SHMHUNT_HOST") ?? "127.0.0.1";
   const apiKeys = (text("SHMHUNT_API_KEYS") ?? "")
     .split(",")
@@ -140,13 +142,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     ...(tenantId && audiences.length > 0 ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}) } } : {}),
     rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
-    huntTargets: (text("SHMHUNT_HUNT_TARGETS") ?? "defender")
-      .split(",")
-      .map((t) => t.trim())
-      .filter(Boolean),
+    huntTargets:
+      text("SHMHUNT_HUNT_TARGETS")
+        ?.split(",")
+        .map((t) => t.trim())
+        .filter(Boolean) ?? (workspaceId ? ["defender"] : localWorkspaceTargets(workspaceDir)),
     state,
     samples,
-    workspaceDir: dir("SHMHUNT_WORKSPACE_DIR", path.join(dataDir, "workspace")),
+    workspaceDir,
     ...(workspaceId ? { logAnalyticsWorkspaceId: workspaceId } : {}),
     ...(subscriptionId && resourceGroup && workspaceName
       ? { sentinel: { subscriptionId, resourceGroup, workspaceName } }
@@ -166,6 +169,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     );
   }
   return config;
+}
+
+/**
+ * The default targets of the local workspace: those it holds data for (Defender tables, ASIM parser output, the
+ * auditd parser function), so the demo workspace (docs/demo.md) is hunted on all three; `defender` when none.
+ */
+export function localWorkspaceTargets(workspaceDir: string): string[] {
+  const names = existsSync(workspaceDir) ? readdirSync(workspaceDir) : [];
+  const table = /\.(ndjson|jsonl|json|csv)$/i;
+  const targets = [
+    names.some((n) => table.test(n) && /^Device[A-Z]/.test(n)) ? "defender" : undefined,
+    names.some((n) => table.test(n) && /^(_Im_|_ASim_|im[A-Z]|ASim[A-Z])/.test(n)) ? "asim" : undefined,
+    existsSync(path.join(workspaceDir, "functions", "ShmhuntAuditd.kql")) ? "auditd" : undefined,
+  ].filter((t): t is string => t !== undefined);
+  return targets.length > 0 ? targets : ["defender"];
 }
 
 /**
