@@ -8,10 +8,12 @@ import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HuntPlan } from "../hunt/types.js";
+import { lazyDeployService } from "../sentinel/deploy-service.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
+import { BadRequestError } from "./errors.js";
 import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "./local-queries.js";
 import { kqlFilePlans } from "./plans.js";
 import {
@@ -69,6 +71,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
         return scannerPromise;
       }
     : undefined;
+  const deploy = overrides.deploy ?? lazyDeployService(config);
   const samples = new SampleService(sampleStore, state, hunt, scanner, { maxBytes: config.maxSampleBytes, clock });
 
   return {
@@ -77,8 +80,8 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     sampleStore,
     hunt,
     samples,
-    ...(overrides.translate ? { translate: overrides.translate } : {}),
-    ...(overrides.deploy ? { deploy: overrides.deploy } : {}),
+    translate: overrides.translate ?? lazyTranslateService(),
+    ...(deploy ? { deploy } : {}),
     backends: {
       state: config.state.kind,
       samples: config.samples.kind,
@@ -89,6 +92,23 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     async close() {
       await hunt.idle();
       if (scannerPromise) await (await scannerPromise.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** The translator (src/kql), loaded on first use; a refusal is the request's fault (422), not the server's. */
+function lazyTranslateService(): TranslateService {
+  let service: Promise<TranslateService> | undefined;
+  return {
+    async translate(request) {
+      service ??= import("../kql/service.js").then((m) => m.createTranslateService());
+      try {
+        return await (await service).translate(request);
+      } catch (error) {
+        if (error instanceof Error && /^refused for /.test(error.message))
+          throw new BadRequestError(error.message, 422);
+        throw error;
+      }
     },
   };
 }

@@ -110,18 +110,18 @@ describe("fastify host", () => {
     expect(ui.body).toContain("swagger");
   });
 
-  it("answers 501 with a reason for the stages not plugged in", async () => {
+  it("translates, and answers 501 with a reason for deploy without a Sentinel workspace", async () => {
     const translate = await app.inject({
       method: "POST",
       url: "/translate",
       headers: auth,
       payload: { target: "defender", eql: "process where true" },
     });
-    expect(translate.statusCode).toBe(501);
-    expect(translate.json().message).toMatch(/translation/);
-    expect((await app.inject({ method: "POST", url: "/deploy/plan", headers: auth, payload: {} })).statusCode).toBe(
-      501,
-    );
+    expect(translate.statusCode).toBe(200);
+    expect(translate.json().kql).toContain("DeviceProcessEvents");
+    const deploy = await app.inject({ method: "POST", url: "/deploy/plan", headers: auth, payload: {} });
+    expect(deploy.statusCode).toBe(501);
+    expect(deploy.json().message).toMatch(/Sentinel workspace/);
   });
 
   it("validates request bodies against their schemas", async () => {
