@@ -79,8 +79,8 @@ const reservedKeys = new Set(["true", "false", "null"]);
  * A Bicep string literal holding exactly `text`. Multi-line text uses a `'''` string when that can hold it
  * verbatim (no `'''` inside, no trailing `'`, no carriage return or other control character, which editors and
  * git would not keep); the newline after the opening `'''` is not part of the value, so every multi-line string
- * starts with one. Everything else is a single-quoted string with `\\`, `\'`, `\n`, `\r`, `\t`, `\$` and `\u{…}`
- * escapes (every `$` is escaped, so no `${` can start an interpolation).
+ * starts with one. Everything else is a single-quoted string with `\\`, `\'`, `\n`, `\r`, `\t` and `\u{…}` escapes
+ * (a `$` before `{` is escaped, so no `${` can start an interpolation); see `singleQuoted`.
  */
 export function bicepString(text: string): string {
   assertWellFormed(text);
@@ -88,32 +88,57 @@ export function bicepString(text: string): string {
   return singleQuoted(text);
 }
 
-/** A single-quoted Bicep string with escapes (no interpolation). */
+/**
+ * A single-quoted Bicep string with escapes (no interpolation). Two characters are written as `\u{…}` escapes
+ * although Bicep would take them as they are, because tree-sitter-bicep (the syntax check that runs here) misreads
+ * them: a `$` before `{` (its `\$` escape confuses the grammar), and a `/` before `/` or `*` at the start of a
+ * token (after the opening quote or an escape, spaces included), which it takes for a comment.
+ */
 export function singleQuoted(text: string): string {
   assertWellFormed(text);
   let out = "'";
-  for (const ch of text) {
+  let tokenStart = true;
+  const chars = [...text];
+  for (const [i, ch] of chars.entries()) {
     const code = ch.codePointAt(0) ?? 0;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === "'") out += "\\'";
-    else if (ch === "$") out += "\\$";
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\r") out += "\\r";
-    else if (ch === "\t") out += "\\t";
-    else if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029)
-      out += `\\u{${code.toString(16).toUpperCase()}}`;
-    else out += ch;
+    const next = chars[i + 1];
+    const simple = simpleEscapes[ch];
+    let escaped: string | undefined;
+    if (simple) escaped = simple;
+    else if (
+      isControl(code) ||
+      (ch === "$" && next === "{") ||
+      (ch === "/" && tokenStart && (next === "/" || next === "*"))
+    )
+      escaped = `\\u{${code.toString(16).toUpperCase()}}`;
+    if (escaped) {
+      out += escaped;
+      tokenStart = true;
+    } else {
+      out += ch;
+      tokenStart = ch === "$" || (tokenStart && /\s/u.test(ch));
+    }
   }
   return `${out}'`;
+}
+
+const simpleEscapes: Readonly<Record<string, string>> = {
+  "\\": "\\\\",
+  "'": "\\'",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+};
+
+/** C0 and C1 controls, DEL and the Unicode line separators: kept out of the file as escapes. */
+function isControl(code: number): boolean {
+  return code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029;
 }
 
 function canBeVerbatim(text: string): boolean {
   if (text.includes("'''") || text.endsWith("'")) return false;
   for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (ch === "\n" || ch === "\t") continue;
-    if (code < 0x20 || code === 0x7f || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029)
-      return false;
+    if (ch !== "\n" && ch !== "\t" && isControl(ch.codePointAt(0) ?? 0)) return false;
   }
   return true;
 }
