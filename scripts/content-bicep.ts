@@ -353,23 +353,20 @@ function assertNoPlaceholder(text: string, workspace: WorkspaceRef): void {
 // Command line
 
 /**
- * The desired content of the rules in `rulesDir`, as `shmhunt deploy` computes it (the translator for each rule
- * and target, the parser functions of kql/functions), for the placeholder workspace.
+ * The desired content of the rules in `rulesDir`, as `shmhunt deploy` computes it (src/sentinel/deploy.ts: every
+ * rule validated, the translator for each rule and target, the parser functions of kql/functions), for the
+ * placeholder workspace.
  */
-export async function desiredFromRules(
-  rulesDir = path.join(repoRoot, "rules"),
-  functionsDir = path.join(repoRoot, "kql", "functions"),
-): Promise<DesiredResource[]> {
-  const { loadRules } = await import("../src/rules/loader.js");
+export async function desiredFromRules(rulesDir = path.join(repoRoot, "rules")): Promise<DesiredResource[]> {
+  const { defaultFunctionsDir, loadValidRules } = await import("../src/sentinel/deploy.js");
   const { translateRule } = await import("../src/kql/translate.js");
   const { buildDesiredContent } = await import("../src/sentinel/desired.js");
-  const { rules, diagnostics } = await loadRules(rulesDir);
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  if (errors.length) {
-    const { formatDiagnostic } = await import("../src/diagnostics/index.js");
-    throw new Error(errors.map((d) => formatDiagnostic(d)).join("\n"));
-  }
-  return buildDesiredContent(rules, { workspace: placeholderWorkspace, translate: translateRule, functionsDir });
+  const rules = await loadValidRules(rulesDir);
+  return buildDesiredContent(rules, {
+    workspace: placeholderWorkspace,
+    translate: (rule, target) => translateRule(rule, target, { validate: false }),
+    functionsDir: defaultFunctionsDir(),
+  });
 }
 
 export async function generateContentBicep(rulesDir?: string): Promise<string> {
@@ -398,6 +395,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.ar
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
+      // A DiagnosticError's message lists each problem with file, line and column.
       console.error(error instanceof Error ? error.message : String(error));
       process.exit(1);
     },
