@@ -161,20 +161,43 @@ function union(branchLines: readonly (readonly string[])[]): string {
 
 function eventQuery(filter: EventFilter, pipes: readonly Pipe[], env: Env): string {
   const withTime = pipes.length > 0;
-  const lines = branches(filter, env, (source) => (withTime ? [`| extend ShmhuntTime = ${source.time}`] : []));
-  return [union(lines), ...pipeLines(pipes, "ShmhuntTime")].join("\n");
+  const tiebreak = withTime && sourcesFor(filter.category, env).every((s) => s.tiebreaker !== undefined);
+  const lines = branches(filter, env, (source) =>
+    withTime
+      ? [`| extend ShmhuntTime = ${source.time}${tiebreak ? `, ShmhuntTiebreaker = ${source.tiebreaker}` : ""}`]
+      : [],
+  );
+  return [union(lines), ...pipeLines(pipes, "ShmhuntTime", tiebreak ? "ShmhuntTiebreaker" : undefined)].join("\n");
 }
 
-function pipeLines(pipes: readonly Pipe[], time: string): string[] {
+/** `head`/`tail` in order: by time, then by the tiebreaker when the sources have one (Elasticsearch's order). */
+function pipeLines(pipes: readonly Pipe[], time: string, tiebreaker?: string): string[] {
+  const by = (dir: "asc" | "desc") => [time, ...(tiebreaker ? [tiebreaker] : [])].map((c) => `${c} ${dir}`).join(", ");
+  if (!tiebreaker) {
+    return pipes.map((p) =>
+      p.kind === "head" ? `| top ${p.count} by ${time} asc` : `| top ${p.count} by ${time} desc | sort by ${time} asc`,
+    );
+  }
+  // `top` orders by one expression only
   return pipes.map((p) =>
-    p.kind === "head" ? `| top ${p.count} by ${time} asc` : `| top ${p.count} by ${time} desc | sort by ${time} asc`,
+    p.kind === "head"
+      ? `| sort by ${by("asc")} | take ${p.count}`
+      : `| sort by ${by("desc")} | take ${p.count} | sort by ${by("asc")}`,
   );
 }
 
 // ── Sequences ───────────────────────────────────────────────────────────────
 
+/**
+ * `sequence` as Elasticsearch's state machine, with KQL `scan` (see docs/kql.md "Sequences"): every step's
+ * events (one row per step an event matches, `ShmhuntStep` = its number; `until` rows are step 0) are sorted by
+ * join key, time, tiebreaker and step (last first), and scanned. Per key, step k takes the sequence waiting after
+ * step k-1 (the most recent: a newer one replaces it), an event never extends a sequence waiting at its own step
+ * (`isnull(s<k>.ShmhuntStage)` rules out scan's "Check 2"), and an `until` row marks the key's sequences in
+ * progress dead. Sorting by key first gives per-key state without `partition`: a step only takes a sequence of
+ * the same key.
+ */
 function sequenceQuery(q: SequenceQuery, env: Env): string {
-  if (q.until) throw new Refusal("construct", "sequence until", "sequences with `until` are not translated");
   const steps: SequenceStep[] = [];
   for (const s of q.steps) {
     if (s.missing)
@@ -182,45 +205,106 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
     for (let i = 0; i < s.runs; i++) steps.push(s);
   }
   env.notes.add("sequence: no entity columns (each step's event is in the ShmhuntEvent<n> column)");
-  env.notes.add(
-    "sequence: every ordered combination of matching events within maxspan is returned (Elasticsearch's state machine returns the first)",
+  const keyCount = q.by.length + (steps[0]?.by.length ?? 0);
+  const allSources = [...steps.map((s) => s.filter), ...(q.until ? [q.until.filter] : [])].flatMap((f) =>
+    sourcesFor(f.category, env),
   );
-  const lets: string[] = [];
-  steps.forEach((step, i) => {
-    const n = i + 1;
-    const keys: readonly Expr[] = [...q.by, ...step.by];
+  const tiebreak = allSources.every((s) => s.tiebreaker !== undefined);
+  if (!tiebreak) {
+    env.notes.add("sequence: events with the same timestamp are taken in no defined order (no tiebreaker column)");
+  }
+  const stepRows = (filter: EventFilter, by: readonly Expr[], n: number, name: string): string => {
+    const keys: readonly Expr[] = [...q.by, ...by];
     const lines = branches(
-      step.filter,
+      filter,
       env,
       (source, ctx) => {
-        const keyTexts = keys.map((k, j) => {
-          const v = keyValue(k, ctx);
-          return `ShmhuntKey${j} = ${v}`;
-        });
-        const cols = keyTexts.length ? keyTexts : ['ShmhuntKey0 = ""'];
+        const cols = [
+          `ShmhuntStep = ${n}`,
+          ...keys.map((k, j) => `ShmhuntKey${j} = ${keyValue(k, ctx)}`),
+          `ShmhuntTime = ${source.time}`,
+          ...(tiebreak ? [`ShmhuntTiebreaker = ${source.tiebreaker}`] : []),
+          `ShmhuntEvent = ${n === 0 ? "dynamic(null)" : "pack_all()"}`,
+        ];
         return [
-          `| project ${[...cols, `ShmhuntTime${n} = ${source.time}`, `ShmhuntEvent${n} = pack_all()`].join(", ")}`,
+          `| project ${cols.join(", ")}`,
           ...(keys.length ? [`| where ${keys.map((_, j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
         ];
       },
       false,
     );
-    lets.push(`let shmhuntStep${n} = ${union(lines).replace(/\n/g, `\n${INDENT}`)};`);
-  });
-  const keyCount = Math.max(1, q.by.length + (steps[0]?.by.length ?? 0));
-  const on = Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}`).join(", ");
-  const out = [...lets, "shmhuntStep1"];
-  for (let n = 2; n <= steps.length; n++) {
-    out.push(`| join kind=inner shmhuntStep${n} on ${on}`);
-    const span = q.maxspan ? ` and ShmhuntTime${n} - ShmhuntTime1 <= ${timespan(q.maxspan)}` : "";
-    out.push(`| where ShmhuntTime${n} > ShmhuntTime${n - 1}${span}`);
+    return `let ${name} = ${union(lines).replace(/\n/g, `\n${INDENT}`)};`;
+  };
+  const names = steps.map((_, i) => `shmhuntStep${i + 1}`);
+  const lets = steps.map((step, i) => stepRows(step.filter, step.by, i + 1, names[i] as string));
+  if (q.until) {
+    names.push("shmhuntUntil");
+    lets.push(stepRows(q.until.filter, q.until.by, 0, "shmhuntUntil"));
   }
-  const renamed = Array.from({ length: steps.length - 1 }, (_, i) =>
-    Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}${i + 1}`),
-  ).flat();
-  if (renamed.length) out.push(`| project-away ${renamed.join(", ")}`);
-  out.push(...pipeLines(q.pipes, "ShmhuntTime1"));
+  const keyCols = Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}`);
+  const sameKey = (step: string) => keyCols.map((k) => `${k} == ${step}.${k}`);
+  const order = [...keyCols.map((k) => `${k} asc`), "ShmhuntTime asc"];
+  if (tiebreak) order.push("ShmhuntTiebreaker asc");
+  order.push("ShmhuntStep desc");
+  const n = steps.length;
+  const perStep = (k: number) => [
+    `ShmhuntTime${k}`,
+    ...(tiebreak ? [`ShmhuntTiebreaker${k}`] : []),
+    `ShmhuntEvent${k}`,
+  ];
+  const declared = [
+    "ShmhuntStage: long",
+    ...(q.until ? ["ShmhuntDead: bool = false"] : []),
+    ...Array.from({ length: n }, (_, i) => [
+      `ShmhuntTime${i + 1}: datetime`,
+      ...(tiebreak ? [`ShmhuntTiebreaker${i + 1}: ${tiebreakerType(allSources, env)}`] : []),
+      `ShmhuntEvent${i + 1}: dynamic`,
+    ]).flat(),
+  ];
+  const scanSteps: string[] = [];
+  for (let k = 1; k <= n; k++) {
+    const conds = [`ShmhuntStep == ${k}`];
+    if (k > 1) {
+      conds.push(`isnull(s${k}.ShmhuntStage)`, ...sameKey(`s${k - 1}`));
+      if (q.until) conds.push(`s${k - 1}.ShmhuntDead == false`);
+      if (q.maxspan) conds.push(`ShmhuntTime - s1.ShmhuntTime <= ${timespan(q.maxspan)}`);
+    }
+    let condition = conds.join(" and ");
+    const assignments = [`ShmhuntStage = ${k}`];
+    if (q.until && k < n) {
+      // an `until` row of the same key replaces the sequence waiting here with a dead one
+      condition = `(${condition}) or (ShmhuntStep == 0 and ${sameKey(`s${k}`).join(" and ") || "true"})`;
+      assignments.push("ShmhuntDead = ShmhuntStep == 0");
+    }
+    if (k === n) {
+      for (let i = 1; i < n; i++) {
+        for (const col of perStep(i)) assignments.push(`${col} = s${i}.${col.replace(/\d+$/, "")}`);
+      }
+      for (const col of perStep(n)) assignments.push(`${col} = ${col.replace(/\d+$/, "")}`);
+    }
+    const output = k === n ? "" : " output=none";
+    scanSteps.push(`${INDENT}step s${k}${output}: ${condition} => ${assignments.join(", ")};`);
+  }
+  const out = [
+    ...lets,
+    names.length === 1 ? names[0] : `union ${names.join(", ")}`,
+    `| sort by ${order.join(", ")}`,
+    `| scan declare (${declared.join(", ")}) with (`,
+    ...scanSteps,
+    ")",
+    `| project ${[...keyCols, ...Array.from({ length: n }, (_, i) => perStep(i + 1)).flat()].join(", ")}`,
+  ];
+  // sequences come in the order they complete, as Elasticsearch returns them
+  out.push(...pipeLines(q.pipes, `ShmhuntTime${n}`, tiebreak ? `ShmhuntTiebreaker${n}` : undefined));
   return out.join("\n");
+}
+
+/** The KQL type of the tiebreaker columns (the first source's; all sources of one target share it). */
+function tiebreakerType(sources: readonly SourceSpec[], env: Env): string {
+  const source = sources[0];
+  if (!source?.tiebreaker) return "long";
+  const t = env.input.columnsOf(source.schema).get(source.tiebreaker);
+  return t ?? "long";
 }
 
 function keyValue(key: Expr, ctx: ExprContext): string {

@@ -35,6 +35,11 @@ export interface SourceSpec {
   readonly schema: string;
   /** The event time column. */
   readonly time: string;
+  /**
+   * A column that orders events with the same time (Elasticsearch's `tiebreaker_field`): used by `head`/`tail`
+   * and sequences when every source of the query has one.
+   */
+  readonly tiebreaker?: string;
   /** EQL event categories this source holds, each with the extra KQL filter that selects it (null: none). */
   readonly categories: Readonly<Record<string, string | null>>;
   readonly fields: Readonly<Record<string, FieldSpec>>;

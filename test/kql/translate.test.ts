@@ -156,18 +156,35 @@ describe("functions, sequences and refusals", () => {
     );
   });
 
-  it("translates a sequence with by and maxspan to time-windowed inner joins", () => {
+  it("translates a sequence with by and maxspan to a scan over rows sorted by key and time", () => {
     const text = kql(
       'sequence by host.id with maxspan=30s [process where process.name == "a"] [process where process.name == "b"]',
     );
-    expect(text).toContain("join kind=inner shmhuntStep2 on ShmhuntKey0");
-    expect(text).toContain("ShmhuntTime2 - ShmhuntTime1 <= 30s");
+    expect(text).toContain("union shmhuntStep1, shmhuntStep2");
+    expect(text).toContain("| sort by ShmhuntKey0 asc, ShmhuntTime asc, ShmhuntStep desc");
+    expect(flat(text)).toContain(
+      "step s2: ShmhuntStep == 2 and isnull(s2.ShmhuntStage) and ShmhuntKey0 == s1.ShmhuntKey0 and ShmhuntTime - s1.ShmhuntTime <= 30s",
+    );
+    expect(text).not.toContain("join");
   });
 
-  it("refuses until, missing events and samples with their construct", () => {
+  it("translates until as a step that marks the key's sequences in progress dead", () => {
+    const text = kql(
+      "sequence by host.id [process where true] [process where true] [process where true] until [file where true]",
+    );
+    expect(text).toContain("let shmhuntUntil = DeviceFileEvents");
+    expect(text).toContain("ShmhuntStep = 0");
+    expect(flat(text)).toContain(
+      "or (ShmhuntStep == 0 and ShmhuntKey0 == s2.ShmhuntKey0) => ShmhuntStage = 2, ShmhuntDead",
+    );
+    expect(text).toContain("s2.ShmhuntDead == false");
+  });
+
+  it("refuses missing events and samples with their construct", () => {
     expect(
-      refusal("sequence by host.id [process where true] [process where true] until [process where true]").subject,
-    ).toBe("sequence until");
+      refusal("sequence by host.id with maxspan=1m [process where true] ![process where true] [process where true]")
+        .subject,
+    ).toBe("sequence missing event");
     expect(refusal("sample by host.id [process where true] [process where true]").subject).toBe("sample");
   });
 

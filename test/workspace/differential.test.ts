@@ -27,7 +27,13 @@ describe("differential: EQL suite → KQL → local engine", () => {
     const lines = outcomes
       .filter((o) => o.status !== "passed")
       .map((o) => `  ${o.status.padEnd(8)} ${o.entry.file}:${o.entry.name}: ${o.reason.slice(0, 240)}`);
-    console.log(`differential ${JSON.stringify(summary)}\n${lines.join("\n")}`);
+    console.log(
+      [
+        "Differential check (EQL suite → KQL → local engine):",
+        ...lines,
+        `  passed: ${summary.passed}/${summary.total} (refused ${summary.refused}, failed ${summary.failed}, error ${summary.error}, unparsed ${summary.unparsed}; floor ${known.passed})`,
+      ].join("\n"),
+    );
     expect(summary.total).toBeGreaterThan(150);
     expect(summary.passed).toBeGreaterThanOrEqual(known.passed);
   });

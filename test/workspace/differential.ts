@@ -59,7 +59,14 @@ function identityMapping(columns: readonly ColumnSchema[], events: readonly Reco
   }
   const fields: Record<string, { column: string }> = {};
   for (const c of columns) if (c.name !== TIME) fields[c.name] = { column: c.name };
-  const source: SourceSpec = { from: TABLE, schema: TABLE, time: TIME, categories, fields };
+  const source: SourceSpec = {
+    from: TABLE,
+    schema: TABLE,
+    time: TIME,
+    tiebreaker: "serial_event_id",
+    categories,
+    fields,
+  };
   return { target: "identity", description: "ES EQL suite data as one table", dataConnectors: [], sources: [source] };
 }
 
@@ -106,7 +113,16 @@ function idsOf(query: Query, columns: readonly string[], rows: readonly Row[], s
     .filter((c) => /^ShmhuntEvent\d+$/.test(c))
     .sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
   const seqs = rows.map((r) => steps.map((s) => Number((r[at(s)] as Record<string, unknown> | null)?.serial_event_id)));
+  // Elasticsearch returns sequences in the order they complete: by the last event (time, then id)
+  const timeOf = new Map(
+    rows
+      .flatMap((r) => steps.map((s) => r[at(s)] as Record<string, unknown> | null))
+      .map((e) => [Number(e?.serial_event_id), Date.parse(String(e?.[TIME]))]),
+  );
+  const lastTime = (seq: readonly number[]) => timeOf.get(seq[seq.length - 1] as number) ?? 0;
   seqs.sort((a, b) => {
+    const byEnd = lastTime(a) - lastTime(b) || (a[a.length - 1] as number) - (b[b.length - 1] as number);
+    if (byEnd !== 0) return byEnd;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
     return 0;
   });
