@@ -45,8 +45,13 @@ export class SentinelContentClient {
     private readonly workspace: WorkspaceRef,
   ) {}
 
-  /** Everything of the kinds shmhunt deploys, each marked managed or not. */
-  async readActual(): Promise<ActualResource[]> {
+  /**
+   * Everything of the kinds shmhunt deploys, each marked managed or not. Watchlist items are read for managed
+   * watchlists and for the `watchlists` named (the desired ones: a watchlist whose metadata a failed deploy did
+   * not write yet still has shmhunt's rows).
+   */
+  async readActual(options: { readonly watchlists?: readonly string[] } = {}): Promise<ActualResource[]> {
+    const wanted = new Set((options.watchlists ?? []).map((w) => w.toLowerCase()));
     const { resourceGroup: rg, workspaceName: ws } = this.workspace;
     const { securityInsights: si, operationalInsights: oi } = this.clients;
     const out: ActualResource[] = [];
@@ -73,7 +78,7 @@ export class SentinelContentClient {
       const alias = w.watchlistAlias ?? w.name ?? "";
       const managed = managedParents.has((w.id ?? "").toLowerCase());
       out.push(this.actual("watchlist", alias, w, managed));
-      if (!managed) continue;
+      if (!managed && !wanted.has(alias.toLowerCase())) continue;
       // Only shmhunt's own rows: an analyst's additions (random ids) are kept through every deploy and prune.
       for await (const item of si.watchlistItems.list(rg, ws, alias)) {
         const itemName = item.name ?? "";

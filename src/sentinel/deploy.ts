@@ -145,7 +145,9 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   const content = new SentinelContentClient(options.clients, options.workspace);
   let actual: Awaited<ReturnType<SentinelContentClient["readActual"]>>;
   try {
-    actual = await content.readActual();
+    actual = await content.readActual({
+      watchlists: desired.filter((d) => d.kind === "watchlist").map((d) => d.name),
+    });
   } catch (error) {
     throw new DeployError(explainServiceError(error));
   }

@@ -119,7 +119,10 @@ export function buildDesiredContent(rules: readonly LoadedRule[], options: Desir
 }
 
 function huntingQuery(rule: LoadedRule, target: Target, query: string): DesiredResource {
-  const techniques = [...new Set(rule.threat.flatMap((th) => th.techniques.map((x) => x.id)))];
+  // The hunting query's tag keeps sub-techniques (`T1059,T1059.004`); the analytics rule cannot (see above).
+  const techniques = [
+    ...new Set(rule.threat.flatMap((th) => th.techniques.flatMap((x) => [x.id, ...x.subtechniques.map((s) => s.id)]))),
+  ];
   return {
     kind: "savedSearch",
     name: contentIds.huntingQuery(rule.id, target),

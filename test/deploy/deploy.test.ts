@@ -235,4 +235,42 @@ describe("deploy", () => {
     expect(report.notApplied.length).toBeGreaterThan(0);
     expect(report.applied.length + report.notApplied.length + 1).toBe(report.counts.create);
   }, 60_000);
+  it("stops at the first failing step, says which role is missing, and resumes on the next apply", async () => {
+    const ws = emulator.state.addWorkspace({
+      subscriptionId: workspace.subscriptionId,
+      resourceGroup: workspace.resourceGroup,
+      name: "ws-no-role",
+    });
+    seedSourceTables(ws);
+    const target = { ...workspace, workspaceName: "ws-no-role" };
+    emulator.faults.push({
+      api: "arm",
+      method: "PUT",
+      path: "ws-no-role/providers/Microsoft.SecurityInsights/alertRules/",
+      kind: "status",
+      status: 403,
+      code: "AuthorizationFailed",
+      message:
+        "The client does not have authorization to perform action 'Microsoft.SecurityInsights/alertRules/write'.",
+    });
+    const first = await deploy({ rulesDir, clients, workspace: target, mode: "apply", prune: false });
+    expect(first.ok).toBe(false);
+    expect(first.failed).toMatchObject({ kind: "alertRule", error: { status: 403 } });
+    expect(first.failed?.error.advice).toMatch(/grant it Microsoft Sentinel Contributor/);
+    // Functions, watchlists, items and hunting queries come before analytics rules; metadata after them.
+    expect(new Set(first.applied.map((s) => s.kind))).toEqual(
+      new Set(["workspaceFunction", "watchlist", "watchlistItem", "savedSearch"]),
+    );
+    expect(first.notApplied.some((s) => s.kind === "metadata")).toBe(true);
+
+    const second = await deploy({ rulesDir, clients, workspace: target, mode: "apply", prune: false });
+    expect(second.ok).toBe(true);
+    expect(second.counts.unchanged).toBe(first.applied.length);
+    expect(second.applied).toHaveLength(first.notApplied.length + 1);
+    expect((await deploy({ rulesDir, clients, workspace: target, mode: "plan", prune: true })).counts).toMatchObject({
+      create: 0,
+      update: 0,
+      delete: 0,
+    });
+  }, 120_000);
 });
