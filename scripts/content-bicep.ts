@@ -373,21 +373,43 @@ export async function generateContentBicep(rulesDir?: string): Promise<string> {
   return emitContentBicep(await desiredFromRules(rulesDir));
 }
 
+/**
+ * What makes `current` stale against `expected`: the declarations (by their first line: `resource <symbol> …`,
+ * `output …`, the header) that were added, removed or changed. Empty when the two are equal.
+ */
+export function staleDeclarations(current: string | undefined, expected: string): string[] {
+  if (current === expected) return [];
+  if (current === undefined) return ["(file missing)"];
+  const blocks = (text: string) => new Map(text.split("\n\n").map((b) => [b.split("\n")[0] ?? "", b] as const));
+  const before = blocks(current);
+  const after = blocks(expected);
+  const out: string[] = [];
+  for (const [head, block] of after) {
+    if (!before.has(head)) out.push(`added:   ${head}`);
+    else if (before.get(head) !== block) out.push(`changed: ${head}`);
+  }
+  for (const head of before.keys()) if (!after.has(head)) out.push(`removed: ${head}`);
+  return out.length ? out : ["(whitespace or order)"];
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const check = argv.includes("--check");
   const expected = await generateContentBicep();
   const relative = path.relative(repoRoot, contentBicepFile);
   const current = await readFile(contentBicepFile, "utf8").catch(() => undefined);
+  const stale = staleDeclarations(current, expected);
   if (check) {
-    if (current !== expected) {
+    if (stale.length) {
       console.error(`${relative} is stale: it does not match the rules (run npm run content:generate)`);
+      for (const line of stale.slice(0, 20)) console.error(`  ${line}`);
+      if (stale.length > 20) console.error(`  … and ${stale.length - 20} more`);
       return 1;
     }
     console.log(`${relative} is up to date`);
     return 0;
   }
-  if (current !== expected) await writeFile(contentBicepFile, expected);
-  console.log(`${relative}: ${current === expected ? "unchanged" : "written"}`);
+  if (stale.length) await writeFile(contentBicepFile, expected);
+  console.log(`${relative}: ${stale.length ? `written (${stale.length} declarations changed)` : "unchanged"}`);
   return 0;
 }
 

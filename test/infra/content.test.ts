@@ -23,6 +23,7 @@ import {
   GENERATED_MARK,
   placeholderWorkspace,
   repoRoot,
+  staleDeclarations,
 } from "../../scripts/content-bicep.js";
 import { type ContentClients, SentinelContentClient } from "../../src/sentinel/content-client.js";
 import { armTypes, type WorkspaceRef, workspaceResourceId } from "../../src/sentinel/content-types.js";
@@ -330,6 +331,16 @@ beforeAll(async () => {
 describe("infra/content/content.bicep", () => {
   it("is what the rules generate (npm run content:generate)", () => {
     expect(readFileSync(contentBicepFile, "utf8")).toBe(generated);
+  });
+
+  it("content:check names what is stale", () => {
+    expect(staleDeclarations(generated, generated)).toEqual([]);
+    expect(staleDeclarations(undefined, generated)).toEqual(["(file missing)"]);
+    const edited = generated.replace("triggerThreshold: 0\n", "triggerThreshold: 3\n");
+    expect(staleDeclarations(edited, generated)).toEqual([expect.stringMatching(/^changed: resource alertRule_\w+ /)]);
+    const blocks = generated.split("\n\n");
+    const without = blocks.filter((b) => !b.startsWith("resource watchlist_")).join("\n\n");
+    expect(staleDeclarations(without, generated)).toEqual([expect.stringMatching(/^added: {3}resource watchlist_/)]);
   });
 
   it("says it is generated and keeps the interface main.bicep uses", () => {
