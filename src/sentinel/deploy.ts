@@ -41,6 +41,8 @@ export interface StepReport {
   readonly kind: ResourceKind;
   readonly name: string;
   readonly parent?: string;
+  /** What a person recognises it by: the display name, the content a metadata describes, a watchlist row's value. */
+  readonly label?: string;
   readonly changes?: readonly string[];
 }
 
@@ -70,12 +72,21 @@ export class DeployError extends Error {
 
 export const defaultFunctionsDir = (): string => path.dirname(auditdFunctionFile());
 
+function labelOf(step: PlanStep): string | undefined {
+  const p = (step.desired ?? step.actual)?.properties ?? {};
+  const row = p.itemsKeyValue as { readonly [key: string]: unknown } | undefined;
+  const label = p.displayName ?? p.contentId ?? row?.Value;
+  return typeof label === "string" && label !== step.name ? label : undefined;
+}
+
 export function stepReport(step: PlanStep): StepReport {
+  const label = labelOf(step);
   return {
     action: step.action,
     kind: step.kind,
     name: step.name,
     ...(step.parent !== undefined ? { parent: step.parent } : {}),
+    ...(label !== undefined ? { label } : {}),
     ...(step.changes ? { changes: step.changes } : {}),
   };
 }
@@ -188,7 +199,8 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
 export function formatStep(step: StepReport): string {
   const where = step.parent ? `${step.parent}/` : "";
   const changes = step.changes?.length ? ` (${step.changes.join(", ")})` : "";
-  return `${step.action.padEnd(9)} ${step.kind.padEnd(17)} ${where}${step.name}${changes}`;
+  const label = step.label ? `  "${step.label}"` : "";
+  return `${step.action.padEnd(9)} ${step.kind.padEnd(17)} ${where}${step.name}${label}${changes}`;
 }
 
 /** The server's DeployService (src/server/services.ts): plan and apply over one workspace and rules folder. */

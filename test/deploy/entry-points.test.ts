@@ -65,7 +65,11 @@ describe("shmhunt deploy", () => {
     const lines = plan.out.join("").trimEnd().split("\n");
     expect(lines.length).toBeGreaterThan(10);
     expect(lines.every((l) => l.startsWith("create "))).toBe(true);
-    expect(lines.some((l) => /^create\s+alertRule\s+[0-9a-f-]{36}$/.test(l))).toBe(true);
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^create\s+alertRule\s+[0-9a-f-]{36} {2}"Binary Executed from Shared Memory Directory \(asim\)"$/,
+      ),
+    );
     expect(plan.err.join("")).toMatch(/plan for ws-shmhunt \(2 rules\): \d+ create, 0 update, 0 unchanged, 0 delete/);
 
     const apply = sinks();
