@@ -343,6 +343,27 @@ export async function buildSamples(dir: string): Promise<Record<string, { path: 
   return out;
 }
 
+/**
+ * The workspace files taken from the project, not from the demo: the auditd parser (kql/functions) and the rules'
+ * exclusion watchlists. `generate` checks in copies (so demo/workspace runs on its own with `shmhunt kql`); the seed
+ * writes them afresh, so the running demo always uses the project's current parser and exclusions.
+ */
+export async function projectFiles(): Promise<Record<string, string>> {
+  const files: Record<string, string> = {};
+  files["workspace/functions/ShmhuntAuditd.kql"] = await readFile(
+    path.join(repoRoot, "kql", "functions", "ShmhuntAuditd.kql"),
+    "utf8",
+  );
+  const { rules } = await loadRules(path.join(repoRoot, "rules"));
+  const csv = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  for (const [alias, list] of Object.entries(exclusionWatchlists(rules))) {
+    files[`workspace/watchlists/${alias}.csv`] = `Value,Scenario,Field,Operator\n${list.items
+      .map((i) => [i.Value, i.Scenario, i.Field, i.Operator].map((v) => csv(v ?? "")).join(","))
+      .join("\n")}\n`;
+  }
+  return files;
+}
+
 /** The files of demo/ as `generate` writes them (relative path → text). */
 export async function demoFiles(hashes: Hashes): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -351,17 +372,7 @@ export async function demoFiles(hashes: Hashes): Promise<Record<string, string>>
       .map((r) => JSON.stringify(r))
       .join("\n")}\n`;
   }
-  files["workspace/functions/ShmhuntAuditd.kql"] = await readFile(
-    path.join(repoRoot, "kql", "functions", "ShmhuntAuditd.kql"),
-    "utf8",
-  );
-  const { rules } = await loadRules(path.join(repoRoot, "rules"));
-  for (const [alias, list] of Object.entries(exclusionWatchlists(rules))) {
-    const csv = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-    files[`workspace/watchlists/${alias}.csv`] = `Value,Scenario,Field,Operator\n${list.items
-      .map((i) => [i.Value, i.Scenario, i.Field, i.Operator].map((v) => csv(v ?? "")).join(","))
-      .join("\n")}\n`;
-  }
+  Object.assign(files, await projectFiles());
   for (const sample of SAMPLES) {
     if ("text" in sample.build) files[`samples/${sample.name}`] = sample.build.text;
   }
@@ -499,6 +510,11 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
       });
       await writeFile(to, `${moved.join("\n")}\n`);
     }
+  }
+  for (const [name, text] of Object.entries(await projectFiles())) {
+    const to = path.join(workspaceDir, path.relative("workspace", name));
+    await mkdir(path.dirname(to), { recursive: true });
+    await writeFile(to, text);
   }
   await writeFile(
     path.join(options.dataDir, MARKER),
