@@ -445,7 +445,8 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   const now = options.now ?? new Date();
   const workspaceDir = path.join(options.dataDir, "workspace");
   const samplesDir = path.join(options.dataDir, "demo-samples");
-  const shiftMs = now.getTime() - epochMs;
+  const manifest = JSON.parse(await readFile(path.join(source, "manifest.json"), "utf8")) as Manifest;
+  const shiftMs = now.getTime() - Date.parse(manifest.epoch);
   const result = (seeded: boolean, notes: string[], samples: SeedResult["samples"] = {}): SeedResult => ({
     seeded,
     notes,
@@ -466,7 +467,6 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     }
   }
 
-  const manifest = JSON.parse(await readFile(path.join(source, "manifest.json"), "utf8")) as Manifest;
   const notes: string[] = [];
   let samples: Record<string, { path: string; sha256: string }> = {};
   if (await haveCompiler()) {
@@ -493,7 +493,6 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
 
   await rm(workspaceDir, { recursive: true, force: true });
   await mkdir(workspaceDir, { recursive: true });
-  const shift = manifest.epoch === DEMO_EPOCH ? shiftMs : now.getTime() - Date.parse(manifest.epoch);
   const tablesDir = path.join(source, "workspace");
   for (const entry of await readdir(tablesDir, { withFileTypes: true })) {
     const from = path.join(tablesDir, entry.name);
@@ -504,7 +503,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
     } else if (entry.name.endsWith(".ndjson")) {
       const lines = (await readFile(from, "utf8")).split("\n").filter((l) => l.trim() !== "");
       const moved = lines.map((l) => {
-        let text = JSON.stringify(shiftRow(JSON.parse(l) as Row, shift));
+        let text = JSON.stringify(shiftRow(JSON.parse(l) as Row, shiftMs));
         for (const [old, fresh] of rehash) text = text.replaceAll(old, fresh);
         return text;
       });
@@ -518,7 +517,7 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
   }
   await writeFile(
     path.join(options.dataDir, MARKER),
-    `${JSON.stringify({ seededAt: now.toISOString(), epoch: manifest.epoch, shiftMs: shift, samples }, null, 2)}\n`,
+    `${JSON.stringify({ seededAt: now.toISOString(), epoch: manifest.epoch, shiftMs, samples }, null, 2)}\n`,
   );
   return result(true, notes, samples);
 }
