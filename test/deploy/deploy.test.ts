@@ -273,4 +273,16 @@ describe("deploy", () => {
       delete: 0,
     });
   }, 120_000);
+  it("given loaded rules, refuses one that does not translate before reading the workspace", async () => {
+    const { loadRules } = await import("../../src/rules/index.js");
+    const { rules } = await loadRules(rulesDir);
+    const notEql = rules.map((r, i) => (i === 0 ? { ...r, language: "kuery" as typeof r.language } : r));
+    const before = emulator.requests.length;
+    const error = await deploy({ rules: notEql, clients, workspace, mode: "apply", prune: true }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DiagnosticError);
+    expect((error as DiagnosticError).diagnostics[0]?.message).toMatch(/only EQL rules deploy/);
+    expect(emulator.requests.length).toBe(before);
+  });
 });
