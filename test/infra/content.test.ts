@@ -11,8 +11,8 @@ import path from "node:path";
 import { OperationalInsightsManagementClient } from "@azure/arm-operationalinsights";
 import { SecurityInsights } from "@azure/arm-securityinsight";
 import type { TokenCredential } from "@azure/core-auth";
-import { createHttpHeaders, type HttpClient } from "@azure/core-rest-pipeline";
-import { beforeAll, describe, expect, it } from "vitest";
+import { createHttpHeaders, createPipelineRequest, type HttpClient } from "@azure/core-rest-pipeline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   bicepKey,
   bicepString,
@@ -29,6 +29,8 @@ import { type ContentClients, SentinelContentClient } from "../../src/sentinel/c
 import { armTypes, type WorkspaceRef, workspaceResourceId } from "../../src/sentinel/content-types.js";
 import { deploy } from "../../src/sentinel/deploy.js";
 import { type DesiredResource, type Json, planDeployment } from "../../src/sentinel/plan.js";
+import { makeClients } from "../azure/clients.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
 import { formatProblems, parseSource, type SyntaxNode, syntaxProblems } from "./bicep.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -149,6 +151,8 @@ interface ReadResource {
   /** Everything but name, parent, scope and dependsOn: the request body. */
   readonly wire: { readonly [key: string]: Json };
   readonly dependsOn: readonly string[];
+  /** Every resource it waits for in an ARM deployment: parent, `<symbol>.id` references and dependsOn. */
+  readonly needs: readonly string[];
   readonly body: SyntaxNode;
 }
 
@@ -205,7 +209,12 @@ function readContentBicep(source: string, workspace: WorkspaceRef): ReadResource
         else if (!["name", "parent", "scope"].includes(key)) wire[key] = evaluate(value, ids);
       }
       const id = ids.get(symbol) as string;
-      return { symbol, type, apiVersion, name: pending.get(symbol)?.name ?? "", id, wire, dependsOn, body };
+      const referenced = body
+        .descendantsOfType("identifier")
+        .map((n) => n.text)
+        .filter((t) => t !== symbol && pending.has(t));
+      const needs = [...new Set([...referenced, ...dependsOn])].sort();
+      return { symbol, type, apiVersion, name: pending.get(symbol)?.name ?? "", id, wire, dependsOn, needs, body };
     });
 }
 
@@ -460,6 +469,92 @@ describe("the content Bicep and `shmhunt deploy` describe the same resources", (
     };
     expect(() => emitContentBicep([...desired, stray])).toThrow(/cannot be expressed in Bicep/);
   });
+});
+
+/**
+ * Deploys the resources as Azure Resource Manager does: in waves, each holding every resource whose dependencies
+ * are deployed, one PUT of the declared body each. Within a wave the order is reversed from the file's, so a
+ * missing `dependsOn` (a rule before the function its query calls) shows as a failed PUT.
+ */
+async function armDeploy(
+  resources: readonly ReadResource[],
+  client: SecurityInsights,
+  endpoint: string,
+): Promise<string[]> {
+  const done = new Set<string>();
+  const failures: string[] = [];
+  let left = [...resources];
+  while (left.length) {
+    const wave = left.filter((r) => r.needs.every((n) => done.has(n)));
+    if (wave.length === 0) throw new Error(`dependency cycle among ${left.map((r) => r.symbol).join(", ")}`);
+    for (const r of [...wave].reverse()) {
+      const response = await client.sendRequest(
+        createPipelineRequest({
+          url: `${endpoint}${r.id}?api-version=${r.apiVersion}`,
+          method: "PUT",
+          headers: createHttpHeaders({ "content-type": "application/json" }),
+          body: JSON.stringify(r.wire),
+        }),
+      );
+      if (response.status >= 300) failures.push(`${r.symbol}: ${response.status} ${response.bodyAsText ?? ""}`);
+    }
+    for (const r of wave) done.add(r.symbol);
+    left = left.filter((r) => !wave.includes(r));
+  }
+  return failures;
+}
+
+describe("the content Bicep deployed by ARM into the emulator, then `shmhunt deploy`", () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator();
+    emulator.workspace.seedTable("DeviceProcessEvents", []);
+    emulator.workspace.seedTable("Syslog", []);
+  }, 60_000);
+  afterAll(async () => {
+    await emulator?.close();
+  });
+
+  it("the Sentinel service takes every resource, and `shmhunt deploy --plan` then finds nothing to do", async () => {
+    const sdk = makeClients(emulator);
+    const clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+    const workspace: WorkspaceRef = {
+      subscriptionId: emulator.workspace.subscriptionId,
+      resourceGroup: emulator.workspace.resourceGroup,
+      workspaceName: emulator.workspace.name,
+    };
+    const resources = readContentBicep(generated, workspace);
+    expect(await armDeploy(resources, sdk.sentinel, emulator.url)).toEqual([]);
+
+    const plan = await deploy({ rulesDir, clients, workspace, mode: "plan", prune: true });
+    expect(plan.steps.filter((step) => step.action !== "unchanged")).toEqual([]);
+    expect(plan.counts.unchanged).toBe(resources.length);
+  }, 120_000);
+
+  it("without its dependsOn, a rule reaches Sentinel before the function its query calls, and fails", async () => {
+    const sdk = makeClients(emulator);
+    const other = emulator.state.addWorkspace({
+      subscriptionId: emulator.workspace.subscriptionId,
+      resourceGroup: emulator.workspace.resourceGroup,
+      name: "ws-no-depends-on",
+      customerId: "7d1e0c2a-3b4f-4a5e-8c6d-9e0f1a2b3c4d",
+    });
+    other.seedTable("DeviceProcessEvents", []);
+    other.seedTable("Syslog", []);
+    const workspace: WorkspaceRef = {
+      subscriptionId: other.subscriptionId,
+      resourceGroup: other.resourceGroup,
+      workspaceName: other.name,
+    };
+    const resources = readContentBicep(generated, workspace).map((r) => ({
+      ...r,
+      needs: r.needs.filter((n) => !r.dependsOn.includes(n)),
+    }));
+    const failures = await armDeploy(resources, sdk.sentinel, emulator.url);
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((f) => f.startsWith("alertRule_"))).toBe(true);
+    expect(failures.join("\n")).toMatch(/SemanticError/);
+  }, 120_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
