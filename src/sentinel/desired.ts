@@ -291,6 +291,7 @@ function metadataFor(workspace: WorkspaceRef, resource: DesiredResource, metadat
   return {
     kind: "metadata",
     name: contentIds.metadata(metadataKind, resource.name),
+    owner: { kind: resource.kind, name: resource.name },
     properties: {
       parentId: contentResourceId(workspace, resource.kind, resource.name),
       contentId: resource.name,

@@ -37,6 +37,8 @@ export interface DesiredResource {
   readonly parent?: string;
   /** The properties shmhunt owns, as sent on the wire. */
   readonly properties: { readonly [key: string]: Json };
+  /** Metadata only: the content item it describes (applied right after it, so a stopped apply leaves it marked). */
+  readonly owner?: { readonly kind: ResourceKind; readonly name: string };
 }
 
 export interface ActualResource {
@@ -122,13 +124,32 @@ export function planDeployment(
   return { steps, counts };
 }
 
-/** Creates and updates in dependency order; deletes last and in reverse (children and dependents first). */
+/**
+ * Creates and updates in dependency order, each metadata right after the item it describes; deletes last and in
+ * reverse (children and dependents first).
+ */
 function compareSteps(a: PlanStep, b: PlanStep): number {
   const phase = (s: PlanStep) => (s.action === "delete" ? 1 : 0);
   if (phase(a) !== phase(b)) return phase(a) - phase(b);
+  if (phase(a) === 0) {
+    const ka = placeOf(a);
+    const kb = placeOf(b);
+    const order = applyOrder.indexOf(ka.kind) - applyOrder.indexOf(kb.kind);
+    if (order !== 0) return order;
+    const byName = ka.name.localeCompare(kb.name);
+    if (byName !== 0) return byName;
+    if (ka.after !== kb.after) return ka.after - kb.after;
+    return a.name.localeCompare(b.name);
+  }
   const order = applyOrder.indexOf(a.kind) - applyOrder.indexOf(b.kind);
-  if (order !== 0) return phase(a) === 1 ? -order : order;
+  if (order !== 0) return -order;
   return a.name.localeCompare(b.name);
+}
+
+/** Where a create or update goes: a metadata with an owner sorts with its owner, just after it. */
+function placeOf(step: PlanStep): { kind: ResourceKind; name: string; after: number } {
+  const owner = step.kind === "metadata" ? step.desired?.owner : undefined;
+  return owner ? { kind: owner.kind, name: owner.name, after: 1 } : { kind: step.kind, name: step.name, after: 0 };
 }
 
 /**

@@ -257,11 +257,14 @@ describe("deploy", () => {
     expect(first.ok).toBe(false);
     expect(first.failed).toMatchObject({ kind: "alertRule", error: { status: 403 } });
     expect(first.failed?.error.advice).toMatch(/grant it Microsoft Sentinel Contributor/);
-    // Functions, watchlists, items and hunting queries come before analytics rules; metadata after them.
+    // Functions, watchlists, items and hunting queries come before analytics rules, each followed by its metadata.
     expect(new Set(first.applied.map((s) => s.kind))).toEqual(
-      new Set(["workspaceFunction", "watchlist", "watchlistItem", "savedSearch"]),
+      new Set(["workspaceFunction", "watchlist", "watchlistItem", "savedSearch", "metadata"]),
     );
-    expect(first.notApplied.some((s) => s.kind === "metadata")).toBe(true);
+    const owners = first.applied.filter((s) => s.kind !== "metadata" && s.kind !== "watchlistItem");
+    expect(first.applied.filter((s) => s.kind === "metadata")).toHaveLength(owners.length);
+    expect(first.applied[first.applied.indexOf(owners[0] as never) + 1]?.kind).toBe("metadata");
+    expect(first.notApplied.map((s) => s.kind)).toEqual(["metadata", "alertRule", "metadata", "alertRule", "metadata"]);
 
     const second = await deploy({ rulesDir, clients, workspace: target, mode: "apply", prune: false });
     expect(second.ok).toBe(true);
