@@ -128,7 +128,7 @@ function hasTopLevelLogic(text: string): boolean {
 // ── Fields ──────────────────────────────────────────────────────────────────
 
 export function resolveField(ref: FieldRef, ctx: ExprContext): Val {
-  const spec = ctx.source.fields[ref.name];
+  const spec = ctx.source.fields[ref.name] ?? (ref.name === "@timestamp" ? { column: ctx.source.time } : undefined);
   if (!spec) {
     if (ref.optional) return { k: "const", v: null };
     throw new Refusal("field", ref.name, `no counterpart on ${ctx.target} (${ctx.source.from})`);
@@ -329,6 +329,10 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   if (op === "!=" && l.k === "kql" && l.field && r.k === "const" && l.type !== "string") {
     return or([kql(`isnull(${l.text})`), kql(text)]);
   }
+  // strings order by strcmp; a missing (empty) string is not ordered against anything
+  if (text.startsWith("strcmp(")) {
+    return and([...[l, r].flatMap((v) => (v.k === "kql" ? [kql(`isnotempty(${v.text})`)] : [])), kql(text)]);
+  }
   return kql(text);
 }
 
@@ -350,11 +354,16 @@ function compareText(op: ComparisonOp, l: Val, r: Val): string {
   const lt = typeOf(l);
   const rt = typeOf(r);
   if (op !== "==" && op !== "!=") {
-    const ok = (t: KqlType | "null") => isNumeric(t as KqlType) || t === "datetime";
-    if (!ok(lt) || !ok(rt))
-      throw new Refusal("construct", "ordering comparison of strings", `${op} on ${lt} and ${rt}`);
+    // strings order ordinally, as Elasticsearch orders keyword terms (KQL's < > are not defined on strings)
+    if (lt === "string" && rt === "string")
+      return `strcmp(${valueText(l, "string")}, ${valueText(r, "string")}) ${op} 0`;
+    const ok = (t: KqlType | "null", other: KqlType | "null") =>
+      isNumeric(t as KqlType) || t === "datetime" || (t === "string" && other === "datetime");
+    if (!ok(lt, rt) || !ok(rt, lt))
+      throw new Refusal("construct", "ordering comparison of a string and a non-string", `${op} on ${lt} and ${rt}`);
   }
-  const target = lt === "string" || rt === "string" ? "string" : lt;
+  const target =
+    lt === "datetime" || rt === "datetime" ? "datetime" : lt === "string" || rt === "string" ? "string" : lt;
   return `${valueText(l, target)} ${op} ${valueText(r, target)}`;
 }
 
@@ -375,6 +384,7 @@ export function valueText(v: Val, want?: KqlType | "null"): string {
   const c = v.v;
   if (c === null) return "dynamic(null)";
   if (want === "string") return kqlString(String(c));
+  if (want === "datetime") return datetimeText(c);
   if (want && isNumeric(want as KqlType)) {
     const n = typeof c === "number" ? c : typeof c === "string" && c.trim() !== "" ? Number(c) : Number.NaN;
     if (Number.isNaN(n)) throw new Refusal("construct", "string compared with a number", `${JSON.stringify(c)}`);
@@ -383,6 +393,35 @@ export function valueText(v: Val, want?: KqlType | "null"): string {
   if (typeof c === "number") return kqlNumber(c);
   if (typeof c === "boolean") return c ? "true" : "false";
   return kqlString(c);
+}
+
+/**
+ * A constant compared with a date, as Elasticsearch reads it (`strict_date_optional_time||epoch_millis`): a number
+ * is epoch milliseconds, a string an ISO-8601 date or date-time (UTC unless it names a zone).
+ */
+function datetimeText(c: string | number | boolean): string {
+  let ms = Number.NaN;
+  if (typeof c === "number") ms = c;
+  else if (typeof c === "string") {
+    const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(c);
+    if (iso) ms = Date.parse(c.includes("T") && !iso[1] ? `${c}Z` : c);
+    else if (/^\d+$/.test(c)) ms = Number(c);
+  }
+  if (!Number.isFinite(ms)) throw new Refusal("construct", "date compared with a non-date", JSON.stringify(c));
+  return `datetime(${new Date(ms).toISOString()})`;
+}
+
+/** Elasticsearch's `number(s, base)` of a constant: decimal (base 10), or integer digits of the base (`0x` allowed in 16). */
+function parseNumber(text: string, base: number): number | null {
+  const t = text.trim();
+  if (base === 10) return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : null;
+  if (base < 2 || base > 36) return null;
+  const sign = t.startsWith("-") ? -1 : 1;
+  let digits = /^[+-]/.test(t) ? t.slice(1) : t;
+  if (base === 16 && /^0x/i.test(digits)) digits = digits.slice(2);
+  const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz".slice(0, base);
+  if (digits === "" || [...digits.toLowerCase()].some((d) => !alphabet.includes(d))) return null;
+  return sign * Number.parseInt(digits, base);
 }
 
 // ── Mapped values ───────────────────────────────────────────────────────────
@@ -708,10 +747,14 @@ function callValue(expr: Call, ctx: ExprContext): Val {
     }
     case "number": {
       const [s, base] = args as [Val, Val | undefined];
-      if (base && !(base.k === "const" && (base.v === 10 || base.v === null))) {
-        throw new Refusal("construct", "number with a base other than 10");
+      if (s.k === "const") {
+        // the base is a constant (checked at parse time)
+        const b = base?.k === "const" && typeof base.v === "number" ? base.v : 10;
+        return { k: "const", v: s.v === null ? null : parseNumber(String(s.v), b) };
       }
-      if (s.k === "const") return { k: "const", v: s.v === null ? null : Number(s.v) };
+      if (base && !(base.k === "const" && (base.v === 10 || base.v === null))) {
+        throw new Refusal("construct", "number with a base other than 10", "only of a constant string");
+      }
       return { k: "kql", text: `todouble(${s.text})`, type: "real" };
     }
     case "concat": {
@@ -734,11 +777,21 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       }
       const a = Number(start.v);
       const b = end?.k === "const" ? Number(end.v) : undefined;
-      if (a < 0 || (b !== undefined && b < 0)) throw new Refusal("construct", "substring with negative offsets");
       const text = valueText(s, "string");
+      if (a >= 0 && (b === undefined || b >= 0)) {
+        return {
+          k: "kql",
+          text: b === undefined ? `substring(${text}, ${a})` : `substring(${text}, ${a}, ${Math.max(0, b - a)})`,
+          type: "string",
+        };
+      }
+      // Elasticsearch slices like Python: a negative offset counts from the end, clamped at 0
+      const at = (c: number) => (c >= 0 ? String(c) : `iff(strlen(${text}) > ${-c}, strlen(${text}) - ${-c}, 0)`);
+      if (b === undefined) return { k: "kql", text: `substring(${text}, ${at(a)})`, type: "string" };
+      const [from, to] = [at(a), at(b)];
       return {
         k: "kql",
-        text: b === undefined ? `substring(${text}, ${a})` : `substring(${text}, ${a}, ${Math.max(0, b - a)})`,
+        text: `substring(${text}, ${from}, iff(${to} > ${from}, ${to} - ${from}, 0))`,
         type: "string",
       };
     }

@@ -4,6 +4,7 @@
  * chain of time-windowed inner joins. Pure: everything it reads comes in through `QueryInput`.
  */
 import type { Duration, EventFilter, Expr, Pipe, Query, SequenceQuery, SequenceStep } from "../eql/ast.js";
+import { walkExpr } from "../eql/ast.js";
 import { normalizeCondition } from "../eql/normalize.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { EntityMapping, Exclusions } from "../rules/types.js";
@@ -108,6 +109,12 @@ function branches(
     lines.push(...exclusionLines(ctx, env), ...(withEntities ? entityLines(ctx, env) : []), ...extra(source, ctx));
     out.push(lines);
   }
+  if (out.length === 0 && !firstRefusal && !readsFields(condition)) {
+    // false in the EQL itself (`where false`), whatever the target: the query matches nothing, as in Elasticsearch
+    const source = sources[0] as SourceSpec;
+    const ctx = contextFor(source, env);
+    out.push([source.from, "| where false", ...extra(source, ctx)]);
+  }
   if (out.length === 0) {
     if (firstRefusal) throw firstRefusal;
     throw new Refusal("construct", "always false", `the condition can never hold on ${env.input.mapping.target}`);
@@ -116,6 +123,11 @@ function branches(
     env.notes.add(`some ${env.input.mapping.target} sources are left out of the union: ${firstRefusal.message}`);
   }
   return out;
+}
+
+function readsFields(expr: Expr): boolean {
+  for (const node of walkExpr(expr)) if (node.kind === "field") return true;
+  return false;
 }
 
 /** Splits a top-level `a and b and c` over lines for reading. */

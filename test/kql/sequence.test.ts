@@ -2,7 +2,8 @@
  * Sequences and head/tail: the KQL (`scan` over rows sorted by key, time and tiebreaker) returns exactly what the
  * evaluator (src/eql, Elasticsearch's state machine) returns, on small event sets built to tell the semantics
  * apart: same-millisecond steps, the most recent sequence waiting per key, maxspan, until, runs, one event
- * matching two steps. The events are one table through an identity mapping (as in the differential check).
+ * matching two steps; and a few scalar translations (dates, negative substring offsets, `where false`). The
+ * events are one table through an identity mapping (as in the differential check).
  */
 import { describe, expect, it } from "vitest";
 import { evaluate, parseEql } from "../../src/eql/index.js";
@@ -170,5 +171,35 @@ describe("head and tail order by time, then tiebreaker", () => {
     ]);
     const eql = 'sequence by pid [process where name == "a"] [process where name == "b"] | head 1';
     await agree(eql, seq, [[2, 3]]);
+  });
+});
+
+describe("scalars against the evaluator", () => {
+  const data = events([
+    [1, 0, "abc"],
+    [2, 5, "xbc"],
+    [3, 10, "b"],
+    [4, 15, ""],
+  ]);
+  const same = async (eql: string, expected: number[]) => {
+    const ids = (m: number[][]) => m.map((x) => x[0] as number);
+    expect(ids(viaEvaluator(eql, data))).toEqual(expected);
+    expect(ids(await viaKql(eql, data)).sort((a, b) => a - b)).toEqual(expected);
+  };
+
+  it("slices with negative substring offsets as Elasticsearch (Python) does", async () => {
+    await same('process where substring(name, -2) == "bc"', [1, 2]);
+    await same('process where substring(name, -3, -1) == "ab"', [1]);
+    await same('process where substring(name, -5) == "b"', [3]);
+  });
+
+  it("compares @timestamp with ISO dates and epoch milliseconds", async () => {
+    await same(`process where @timestamp >= "${new Date(T0 + 5).toISOString()}"`, [2, 3, 4]);
+    await same(`process where @timestamp == ${T0 + 10}`, [3]);
+  });
+
+  it("matches nothing for a condition false in the EQL itself, and folds number() of constants", async () => {
+    await same("process where false", []);
+    await same('process where serial_event_id == number("0x3", 16)', [3]);
   });
 });

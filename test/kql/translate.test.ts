@@ -151,8 +151,19 @@ describe("functions, sequences and refusals", () => {
     );
     expect(kql('process where between(process.command_line, "-u ", " ") == "root"')).toContain("extract(");
     expect(kql("process where process.pid + 1 > 100")).toContain("(ProcessId + 1) > 100");
-    expect(refusal('process where substring(process.name, -2) == "ab"').subject).toBe(
-      "substring with negative offsets",
+    expect(kql('process where substring(process.name, -2) == "ab"')).toContain(
+      "substring(FileName, iff(strlen(FileName) > 2, strlen(FileName) - 2, 0))",
+    );
+    expect(flat(kql('process where process.name >= "a" and process.name < "b"'))).toContain(
+      'strcmp(FileName, "a") >= 0 and strcmp(FileName, "b") < 0',
+    );
+    expect(kql('process where @timestamp < "2017-08-30T20:47:32Z"')).toContain(
+      "Timestamp < datetime(2017-08-30T20:47:32.000Z)",
+    );
+    expect(refusal('process where @timestamp < "yesterday"').subject).toBe("date compared with a non-date");
+    expect(kql("process where false")).toContain("| where false");
+    expect(refusal("process where process.pid == number(process.name, 16)").subject).toBe(
+      "number with a base other than 10",
     );
   });
 
