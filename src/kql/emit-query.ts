@@ -227,6 +227,7 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   }
   const stepRows = (filter: EventFilter, by: readonly Expr[], n: number, name: string): string => {
     const keys: readonly Expr[] = [...q.by, ...by];
+    const required = keys.flatMap((k, j) => (k.kind === "field" && k.optional ? [] : [j]));
     const lines = branches(
       filter,
       env,
@@ -240,7 +241,8 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
         ];
         return [
           `| project ${cols.join(", ")}`,
-          ...(keys.length ? [`| where ${keys.map((_, j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
+          // a missing key drops the event, except for an optional key (`?f`), where null is a key value
+          ...(required.length ? [`| where ${required.map((j) => `isnotempty(ShmhuntKey${j})`).join(" and ")}`] : []),
         ];
       },
       false,
@@ -322,7 +324,12 @@ function tiebreakerType(sources: readonly SourceSpec[], env: Env): string {
 function keyValue(key: Expr, ctx: ExprContext): string {
   if (key.kind !== "field") throw new Refusal("construct", "sequence by an expression", "only fields are join keys");
   const v = resolveField(key, ctx);
-  if (v.k === "const") throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
+  if (v.k === "const") {
+    // a constant field joins on its value; an optional field without counterpart is null, itself a key value
+    if (v.v !== null) return kqlString(String(v.v));
+    if (key.optional) return '""';
+    throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
+  }
   if (v.field?.spec.argsOf) throw new Refusal("field", key.name, "argv cannot be a join key");
   return v.type === "string" ? v.text : `tostring(${v.text})`;
 }

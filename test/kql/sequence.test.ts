@@ -203,3 +203,19 @@ describe("scalars against the evaluator", () => {
     await same('process where serial_event_id == number("0x3", 16)', [3]);
   });
 });
+
+describe("join keys", () => {
+  it("drops events without a required key, and joins a missing optional key as null", async () => {
+    const data = events([
+      [1, 0, "a", 1],
+      [2, 1, "a"],
+      [3, 2, "b"],
+      [4, 3, "b", 1],
+    ]);
+    await agree('sequence by pid [process where name == "a"] [process where name == "b"]', data, [[1, 4]]);
+    await agree('sequence by ?pid [process where name == "a"] [process where name == "b"]', data, [
+      [2, 3],
+      [1, 4],
+    ]);
+  });
+});
