@@ -324,6 +324,16 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
       );
     }
   }
+  for (const side of [l, r]) {
+    const spec = side.k === "kql" ? side.field?.spec : undefined;
+    if (side.k === "kql" && side.field && (spec?.values || spec?.conditions)) {
+      throw new Refusal(
+        "field",
+        side.field.name,
+        `${op} with a non-constant or an ordering cannot be mapped through the value map of ${ctx.target}`,
+      );
+    }
+  }
   const text = compareText(op, l, r);
   // a query leaf `f != c` matches where f is missing (must_not); non-string columns are null there
   if (op === "!=" && l.k === "kql" && l.field && r.k === "const" && l.type !== "string") {

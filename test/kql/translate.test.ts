@@ -161,6 +161,7 @@ describe("functions, sequences and refusals", () => {
       "Timestamp < datetime(2017-08-30T20:47:32.000Z)",
     );
     expect(refusal('process where @timestamp < "yesterday"').subject).toBe("date compared with a non-date");
+    expect(refusal('process where event.action > "exec"').subject).toBe("event.action");
     expect(kql("process where false")).toContain("| where false");
     expect(refusal("process where process.pid == number(process.name, 16)").subject).toBe(
       "number with a base other than 10",
