@@ -218,7 +218,8 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   }
   env.notes.add("sequence: no entity columns (each step's event is in the ShmhuntEvent<n> column)");
   const keyCount = q.by.length + (steps[0]?.by.length ?? 0);
-  const allSources = [...steps.map((s) => s.filter), ...(q.until ? [q.until.filter] : [])].flatMap((f) =>
+  const until = untilOn(q, env);
+  const allSources = [...steps.map((s) => s.filter), ...(until ? [until.filter] : [])].flatMap((f) =>
     sourcesFor(f.category, env),
   );
   const tiebreak = allSources.every((s) => s.tiebreaker !== undefined);
@@ -251,9 +252,9 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   };
   const names = steps.map((_, i) => `shmhuntStep${i + 1}`);
   const lets = steps.map((step, i) => stepRows(step.filter, step.by, i + 1, names[i] as string));
-  if (q.until) {
+  if (until) {
     names.push("shmhuntUntil");
-    lets.push(stepRows(q.until.filter, q.until.by, 0, "shmhuntUntil"));
+    lets.push(stepRows(until.filter, until.by, 0, "shmhuntUntil"));
   }
   const keyCols = Array.from({ length: keyCount }, (_, j) => `ShmhuntKey${j}`);
   const sameKey = (step: string) => keyCols.map((k) => `${k} == ${step}.${k}`);
@@ -268,7 +269,7 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   ];
   const declared = [
     "ShmhuntStage: long",
-    ...(q.until ? ["ShmhuntDead: bool = false"] : []),
+    ...(until ? ["ShmhuntDead: bool = false"] : []),
     ...Array.from({ length: n }, (_, i) => [
       `ShmhuntTime${i + 1}: datetime`,
       ...(tiebreak ? [`ShmhuntTiebreaker${i + 1}: ${tiebreakerType(allSources, env)}`] : []),
@@ -280,12 +281,12 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
     const conds = [`ShmhuntStep == ${k}`];
     if (k > 1) {
       conds.push(`isnull(s${k}.ShmhuntStage)`, ...sameKey(`s${k - 1}`));
-      if (q.until) conds.push(`s${k - 1}.ShmhuntDead == false`);
+      if (until) conds.push(`s${k - 1}.ShmhuntDead == false`);
       if (q.maxspan) conds.push(`ShmhuntTime - s1.ShmhuntTime <= ${timespan(q.maxspan)}`);
     }
     let condition = conds.join(" and ");
     const assignments = [`ShmhuntStage = ${k}`];
-    if (q.until && k < n) {
+    if (until && k < n) {
       // an `until` row of the same key replaces the sequence waiting here with a dead one
       condition = `(${condition}) or (ShmhuntStep == 0 and ${sameKey(`s${k}`).join(" and ") || "true"})`;
       assignments.push("ShmhuntDead = ShmhuntStep == 0");
@@ -311,6 +312,27 @@ function sequenceQuery(q: SequenceQuery, env: Env): string {
   // sequences come in the order they complete, as Elasticsearch returns them
   out.push(...pipeLines(q.pipes, `ShmhuntTime${n}`, tiebreak ? `ShmhuntTiebreaker${n}` : undefined));
   return out.join("\n");
+}
+
+/**
+ * The `until` step, or null when it can never match on the target (its events are not recorded there): the
+ * sequences are then never cut, a superset of Elasticsearch's answer, reported as an approximation.
+ */
+function untilOn(q: SequenceQuery, env: Env): SequenceStep | null {
+  if (!q.until) return null;
+  try {
+    const probe: Env = { ...env, notes: new Set() };
+    branches(q.until.filter, probe, () => [], false);
+    return q.until;
+  } catch (error) {
+    if (!(error instanceof Refusal) || !(error.subject === "always false" || error.subject.startsWith("category "))) {
+      throw error;
+    }
+    env.notes.add(
+      `sequence until: never matches on ${env.input.mapping.target} (${error.message}), so sequences are not cut by it`,
+    );
+    return null;
+  }
 }
 
 /** The KQL type of the tiebreaker columns (the first source's; all sources of one target share it). */

@@ -192,6 +192,16 @@ describe("functions, sequences and refusals", () => {
     expect(text).toContain("s2.ShmhuntDead == false");
   });
 
+  it("reports an until that never matches on the target instead of refusing the sequence", () => {
+    const eql =
+      'sequence by process.entity_id [process where process.name == "a"] [file where true] until [process where event.type == "end"]';
+    const t = translateQuery(parseEql(eql), "defender");
+    expect(t.refused).toBeUndefined();
+    expect(t.kql).not.toContain("shmhuntUntil");
+    expect(t.approximations.join("\n")).toContain("sequence until: never matches on defender");
+    expect(kql(eql, "asim")).toContain("let shmhuntUntil = _Im_ProcessEvent");
+  });
+
   it("refuses missing events and samples with their construct", () => {
     expect(
       refusal("sequence by host.id with maxspan=1m [process where true] ![process where true] [process where true]")
