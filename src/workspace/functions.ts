@@ -163,6 +163,16 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
       return cps.slice(from, from + Math.max(0, n)).join("");
     };
   },
+  /** Ordinal comparison (.NET `string.CompareOrdinal`, UTF-16 code units, as JavaScript's `<`): -1, 0 or 1. */
+  strcmp: ([a, b]) => {
+    const x = str(a);
+    const y = str(b);
+    return (row) => {
+      const l = x(row);
+      const r = y(row);
+      return l < r ? -1 : l > r ? 1 : 0;
+    };
+  },
   strcat: (args) => {
     const parts = args.map((a) => str(a));
     return (row) => parts.map((p) => p(row)).join("");

@@ -152,6 +152,14 @@ extend UserName = extract("User: ([^,]+)", 1, Text),
     expect(await scalar('extract("x=(\\\\d+)", 1, "x=12", typeof(long))')).toBe(12);
   });
 
+  it("strcmp compares ordinally: -1, 0, 1 (docs example), upper case before lower case", async () => {
+    expect(await scalar('strcmp("ABC", "ABC")')).toBe(0);
+    expect(await scalar('strcmp("abc", "ABC")')).toBe(1);
+    expect(await scalar('strcmp("ABC", "abc")')).toBe(-1);
+    expect(await scalar('strcmp("abcde", "abc")')).toBe(1);
+    expect(await scalar('strcmp("", "a")')).toBe(-1);
+  });
+
   it("strlen counts code points (docs examples)", async () => {
     expect(await scalar('strlen("hello")')).toBe(5);
     expect(await scalar('strlen("⒦⒰⒮⒯⒪")')).toBe(5);
