@@ -15,7 +15,7 @@
 import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
 import { walkExpr } from "../eql/ast.js";
 import type { KqlType } from "../kusto/schemas.js";
-import { kqlNumber, kqlString, kqlVerbatim } from "./literals.js";
+import { kqlNumber, kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
 import type { FieldSpec, SourceSpec } from "./mapping-types.js";
 import { anchored, luceneToRe2, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
 import { Refusal } from "./refusal.js";
@@ -106,23 +106,7 @@ export function paren(text: string): string {
 
 /** Whether `text` has an `and`/`or` outside parentheses and string literals. */
 function hasTopLevelLogic(text: string): boolean {
-  let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === '"') {
-      const verbatim = text[i - 1] === "@";
-      for (i++; i < text.length; i++) {
-        if (!verbatim && text[i] === "\\") i++;
-        else if (text[i] === '"') {
-          if (verbatim && text[i + 1] === '"') i++;
-          else break;
-        }
-      }
-    } else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (depth === 0 && (text.startsWith(" and ", i) || text.startsWith(" or ", i))) return true;
-  }
-  return false;
+  return !topLevelIndexes(text, " and ").next().done || !topLevelIndexes(text, " or ").next().done;
 }
 
 // ── Fields ──────────────────────────────────────────────────────────────────

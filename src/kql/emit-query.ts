@@ -9,7 +9,7 @@ import { normalizeCondition } from "../eql/normalize.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { EntityMapping, Exclusions } from "../rules/types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
-import { kqlString, kqlVerbatim } from "./literals.js";
+import { kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
 import type { SourceSpec, TargetMapping } from "./mapping-types.js";
 import { Refusal } from "./refusal.js";
 
@@ -138,26 +138,10 @@ function formatCondition(text: string): string {
 
 function splitTopLevel(text: string, sep: string): string[] {
   const out: string[] = [];
-  let depth = 0;
   let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      const verbatim = text[i - 1] === "@";
-      for (i++; i < text.length; i++) {
-        if (!verbatim && text[i] === "\\") i++;
-        else if (text[i] === '"') {
-          if (verbatim && text[i + 1] === '"') i++;
-          else break;
-        }
-      }
-    } else if (c === "(") depth++;
-    else if (c === ")") depth--;
-    else if (depth === 0 && text.startsWith(sep, i)) {
-      out.push(text.slice(start, i));
-      start = i + sep.length;
-      i += sep.length - 1;
-    }
+  for (const i of topLevelIndexes(text, sep)) {
+    out.push(text.slice(start, i));
+    start = i + sep.length;
   }
   out.push(text.slice(start));
   return out;

@@ -48,3 +48,29 @@ export function isControl(c: string): boolean {
 }
 
 const codePoint = (c: string) => (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+
+/**
+ * Where the top-level occurrences of `needle` are in emitted KQL: outside string literals (regular and verbatim `@"…"`)
+ * and outside parentheses. Yields each index; occurrences do not overlap.
+ */
+export function* topLevelIndexes(text: string, needle: string): Generator<number> {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const verbatim = text[i - 1] === "@";
+      for (i++; i < text.length; i++) {
+        if (!verbatim && text[i] === "\\") i++;
+        else if (text[i] === '"') {
+          if (verbatim && text[i + 1] === '"') i++;
+          else break;
+        }
+      }
+    } else if (c === "(") depth++;
+    else if (c === ")") depth--;
+    else if (depth === 0 && text.startsWith(needle, i)) {
+      yield i;
+      i += needle.length - 1;
+    }
+  }
+}

@@ -10,19 +10,11 @@
  * - guid: lower-case string, or null.
  * - dynamic: a JSON value (object, array, string, number, boolean) or null.
  */
+import type { KqlType } from "../kusto/schemas.js";
 export type Value = string | number | boolean | null | readonly unknown[] | { readonly [key: string]: unknown };
 
-export type ScalarType =
-  | "string"
-  | "long"
-  | "int"
-  | "real"
-  | "decimal"
-  | "bool"
-  | "datetime"
-  | "timespan"
-  | "guid"
-  | "dynamic";
+/** The KQL scalar types, as Kusto spells them (one definition, in src/kusto). */
+export type ScalarType = KqlType;
 
 export const MS_PER_TICK = 1 / 10_000;
 
