@@ -1,8 +1,9 @@
 /** Samples as files named by their SHA-256 in one folder; verdict summaries in `<dir>/.meta/<sha256>.json`. */
 import { createReadStream } from "node:fs";
-import { copyFile, link, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
+import { linkIfAbsent } from "./link-if-absent.js";
 import type { SampleInfo, SampleStore } from "./sample-store.js";
 import { normaliseSha256 } from "./spool.js";
 
@@ -15,15 +16,7 @@ export class LocalSampleStore implements SampleStore {
     await mkdir(this.dir, { recursive: true });
     const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
     await copyFile(file, temp);
-    try {
-      await link(temp, target);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw error;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
+    return linkIfAbsent(temp, target);
   }
 
   async has(sha256: string): Promise<boolean> {

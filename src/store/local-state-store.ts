@@ -4,8 +4,9 @@
  * the target exists, so two writers cannot both create the same record.
  */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readdir, readFile, rename, rm, unlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { linkIfAbsent } from "./link-if-absent.js";
 import { decodeName, encodeName } from "./names.js";
 import type { StateKind, StateRecord, StateStore } from "./state-store.js";
 
@@ -24,15 +25,7 @@ export class LocalStateStore implements StateStore {
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
     const target = this.file(kind, partition, key);
     const temp = await this.writeTemp(target, value);
-    try {
-      await link(temp, target);
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-      throw error;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
+    return linkIfAbsent(temp, target);
   }
 
   async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {

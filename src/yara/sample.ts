@@ -14,6 +14,7 @@ import {
   type Verdict,
   type VerdictError,
 } from "./verdict.js";
+import { reasonOf, statsKind } from "./walk.js";
 
 export interface ScanLimits {
   /** Larger samples are skipped (YARA411). */
@@ -62,12 +63,12 @@ export class SampleScanner {
     try {
       fd = openSync(filePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
-      return this.failed(started, displayPath, 0, `cannot open: ${messageOf(error)}`);
+      return this.failed(started, displayPath, 0, `cannot open: ${reasonOf(error)}`);
     }
     try {
       const info = fstatSync(fd);
       if (!info.isFile()) {
-        return this.skipped(started, displayPath, info.size, `not a regular file (${kindOf(info)})`);
+        return this.skipped(started, displayPath, info.size, `not a regular file (${statsKind(info)})`);
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
       const verdict =
@@ -76,7 +77,7 @@ export class SampleScanner {
           : this.scanLargeFile(fd, info.size, limits);
       return { ...verdict, path: displayPath, durationMs: performance.now() - started };
     } catch (error) {
-      return this.failed(started, displayPath, 0, messageOf(error));
+      return this.failed(started, displayPath, 0, reasonOf(error));
     } finally {
       closeSync(fd);
     }
@@ -137,7 +138,7 @@ export class SampleScanner {
     try {
       found = sample.scan();
     } catch (error) {
-      const message = messageOf(error);
+      const message = reasonOf(error);
       const timedOut = /timed out/i.test(message);
       return {
         verdict: "error",
@@ -231,17 +232,4 @@ function report(match: BindingRuleMatch, bytesAt: (offset: number, length: numbe
     })),
     ...(omitted > 0 ? { omittedStrings: omitted } : {}),
   };
-}
-
-function kindOf(info: import("node:fs").Stats): string {
-  if (info.isFIFO()) return "FIFO";
-  if (info.isCharacterDevice()) return "character device";
-  if (info.isBlockDevice()) return "block device";
-  if (info.isSocket()) return "socket";
-  if (info.isDirectory()) return "directory";
-  return "special file";
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

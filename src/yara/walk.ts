@@ -99,7 +99,8 @@ function kindOf(entry: Dirent): string {
   return "special file";
 }
 
-function statsKind(info: Stats): string {
+/** What a non-regular file is, for skip reasons. */
+export function statsKind(info: Stats): string {
   if (info.isFIFO()) return "FIFO";
   if (info.isCharacterDevice()) return "character device";
   if (info.isBlockDevice()) return "block device";
@@ -108,6 +109,6 @@ function statsKind(info: Stats): string {
   return "special file";
 }
 
-function reasonOf(error: unknown): string {
+export function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
