@@ -69,6 +69,11 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
     if (!innerColumns.some((c) => c.name === x.name)) innerColumns.push({ name: x.name, type: x.type });
   }
   const inputSlot = new Map(input.columns.map((c, i) => [c.name, i] as const));
+  // Where each column of the subquery's input comes from, decided once: an expanded list, or the input row.
+  const innerPlan = innerColumns.map((c): { expanded: number; type: ScalarType } | { input: number } => {
+    const k = expanded.findIndex((x) => x.name === c.name);
+    return k >= 0 ? { expanded: k, type: c.type } : { input: inputSlot.get(c.name) as number };
+  });
   const subquery = op.Subquery?.Expression;
   if (!subquery) throw unsupported("mv-apply without a subquery", spanOf(ctx, op));
   return {
@@ -81,11 +86,11 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
           const n = Math.max(0, ...lists.map((l) => l.length));
           const innerRows: Row[] = [];
           for (let j = 0; j < n; j++) {
-            const r: Row = innerColumns.map((c) => {
-              const k = expanded.findIndex((x) => x.name === c.name);
-              if (k >= 0) return convertElement((lists[k] as Value[])[j] ?? null, c.type);
-              return row[inputSlot.get(c.name) as number] as Value;
-            });
+            const r: Row = innerPlan.map((p) =>
+              "expanded" in p
+                ? convertElement((lists[p.expanded] as Value[])[j] ?? null, p.type)
+                : (row[p.input] as Value),
+            );
             innerRows.push(r);
           }
           // The subquery is planned per row: its closures are cheap, and memoized operators must not be shared.
