@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
+import type { AlertWriter } from "../../src/sentinel/incidents.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { createServices } from "../../src/server/compose.js";
@@ -21,6 +21,7 @@ import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { KilledAfterWrite } from "../support/hunt-fixtures.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const QUERY = 'DeviceFileEvents\n| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"';
@@ -103,20 +104,6 @@ async function sentinelState() {
   return { incidents, bookmarks, relations };
 }
 
-/** Dies like a killed process right after its n-th incident is written. */
-class KilledAfter implements AlertWriter {
-  count = 0;
-  constructor(
-    private readonly inner: AlertWriter,
-    private readonly at: number,
-  ) {}
-  async raise(alert: AlertRequest): Promise<RaisedAlert> {
-    const raised = await this.inner.raise(alert);
-    if (++this.count === this.at) throw new Error("killed");
-    return raised;
-  }
-}
-
 describe("end to end: emulator (Logs, Sentinel) + Azurite (Table, Blob) + YARA-X", () => {
   it("hunts, waits for the sample, confirms with YARA, alerts once through faults and a kill", async () => {
     emulator.workspace.seedTable("DeviceFileEvents", [
@@ -181,7 +168,7 @@ describe("end to end: emulator (Logs, Sentinel) + Azurite (Table, Blob) + YARA-X
       fileEvent("2026-03-01T10:17:00Z", elfSha, "app-01"),
       fileEvent("2026-03-01T10:18:00Z", elfSha, "app-02"),
     ]);
-    const dying = await makeServices((inner) => new KilledAfter(inner, 1));
+    const dying = await makeServices((inner) => new KilledAfterWrite(inner, 1));
     try {
       const killed = await dying.hunt.run();
       expect(killed.runs[0]).toMatchObject({ status: "failed", error: "killed" });

@@ -1,10 +1,9 @@
 /** The hunt's guarantees with state in Azure Table storage (Azurite): overlap dedup and a kill mid-run. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HuntDeps, HuntState, LocalAlertWriter, runHunts, runPlan } from "../../src/hunt/index.js";
-import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
 import { createStateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
-import { clock, EventTable, execEvent, MIN, plan } from "../support/hunt-fixtures.js";
+import { clock, EventTable, execEvent, KilledAfterWrite, MIN, plan } from "../support/hunt-fixtures.js";
 
 let azurite: Azurite;
 beforeAll(async () => {
@@ -26,20 +25,6 @@ async function setup() {
   const table = new EventTable();
   const deps: HuntDeps = { state, queries: table, alerts: new LocalAlertWriter(state, time.now), clock: time.now };
   return { state, time, table, deps };
-}
-
-/** Dies (like a killed process) on the n-th alert, after the incident was written. */
-class KilledAfterWrite implements AlertWriter {
-  count = 0;
-  constructor(
-    private readonly inner: AlertWriter,
-    private readonly at: number,
-  ) {}
-  async raise(alert: AlertRequest): Promise<RaisedAlert> {
-    const raised = await this.inner.raise(alert);
-    if (++this.count === this.at) throw new Error("killed");
-    return raised;
-  }
 }
 
 describe("hunt runs with Azure Table state", () => {

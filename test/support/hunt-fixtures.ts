@@ -1,5 +1,6 @@
 /** Small building blocks for hunt tests: rules, a clock, and a query runner over an in-memory event table. */
 import type { HuntPlan, HuntRule } from "../../src/hunt/index.js";
+import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
 import type { QueryOutcome, QueryRunner, QueryWindow, Row } from "../../src/sentinel/logs-query.js";
 
 export const MIN = 60_000;
@@ -84,4 +85,18 @@ export function execEvent(timestamp: string, overrides: Record<string, unknown> 
     SHA256: "ab".repeat(32),
     ...overrides,
   };
+}
+
+/** Dies like a killed process on its n-th alert, right after the incident was written. */
+export class KilledAfterWrite implements AlertWriter {
+  count = 0;
+  constructor(
+    private readonly inner: AlertWriter,
+    private readonly at: number,
+  ) {}
+  async raise(alert: AlertRequest): Promise<RaisedAlert> {
+    const raised = await this.inner.raise(alert);
+    if (++this.count === this.at) throw new Error("killed");
+    return raised;
+  }
 }
