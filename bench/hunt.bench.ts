@@ -28,8 +28,8 @@ import { LocalAlertWriter } from "../src/hunt/local-alerts.js";
 import { runHunts } from "../src/hunt/run.js";
 import type { HuntPlan, StoredVerdict } from "../src/hunt/types.js";
 import { loadRules } from "../src/rules/loader.js";
-import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/server/local-queries.js";
-import { kqlFilePlans } from "../src/server/plans.js";
+import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/app/local-queries.js";
+import { kqlFilePlans } from "../src/app/plans.js";
 import type { StateKind, StateRecord, StateStore } from "../src/store/state-store.js";
 import { createStateStore } from "../src/store/storage-clients.js";
 

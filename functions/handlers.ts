@@ -19,7 +19,7 @@ export async function health(_request: HttpRequest, _context: InvocationContext)
 export async function translate(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
     const body = (await readJson(request)) as { target?: unknown; eql?: unknown; rule?: unknown };
-    const { BadRequestError, NotAvailableError } = await import("../src/server/errors.js");
+    const { BadRequestError, NotAvailableError } = await import("../src/app/errors.js");
     if (typeof body.target !== "string" || !TARGETS.has(body.target)) {
       throw new BadRequestError("body.target must be one of defender, asim, auditd");
     }
@@ -39,7 +39,7 @@ export async function translate(request: HttpRequest, _context: InvocationContex
 /** POST /api/deploy?mode=plan|apply[&prune=true] */
 export async function deploy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
-    const { BadRequestError, NotAvailableError } = await import("../src/server/errors.js");
+    const { BadRequestError, NotAvailableError } = await import("../src/app/errors.js");
     const mode = request.query.get("mode") ?? "plan";
     if (mode !== "plan" && mode !== "apply") throw new BadRequestError("mode must be plan or apply");
     const prune = request.query.get("prune") === "true";
@@ -77,7 +77,7 @@ export async function sampleVerdict(request: HttpRequest, _context: InvocationCo
     const services = await getServices();
     const report = await services.samples.report(request.params.sha256 ?? "");
     if (!report.stored && !report.verdict) {
-      const { NotFoundError } = await import("../src/server/errors.js");
+      const { NotFoundError } = await import("../src/app/errors.js");
       throw new NotFoundError(`no sample ${report.sha256}`);
     }
     return report;
@@ -139,14 +139,14 @@ async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> 
     if (result instanceof WithStatus) return { status: result.status, jsonBody: result.body };
     return { status: 200, jsonBody: result };
   } catch (error) {
-    const { errorResponse } = await import("../src/server/errors.js");
+    const { errorResponse } = await import("../src/app/errors.js");
     const { status, body } = errorResponse(error);
     return { status, jsonBody: body };
   }
 }
 
 async function readJson(request: HttpRequest): Promise<Record<string, unknown>> {
-  const { BadRequestError } = await import("../src/server/errors.js");
+  const { BadRequestError } = await import("../src/app/errors.js");
   const text = await request.text();
   if (text.length > 1024 * 1024) throw new BadRequestError("request body too large", 413);
   try {

@@ -5,15 +5,15 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Services } from "../src/server/services.js";
+import type { Services } from "../src/app/services.js";
 
 let services: Promise<Services> | undefined;
 
 export function getServices(): Promise<Services> {
   services ??= (async () => {
     const [{ loadConfig }, { createServices }] = await Promise.all([
-      import("../src/server/config.js"),
-      import("../src/server/compose.js"),
+      import("../src/app/config.js"),
+      import("../src/app/compose.js"),
     ]);
     // Relative settings (rules/, kql/) resolve against the app's root, not the host's working directory.
     return createServices(loadConfig(process.env, appRoot()));

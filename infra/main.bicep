@@ -200,7 +200,7 @@ module sentinelAccess 'modules/sentinel-access.bicep' = {
   }
 }
 
-// Setting names as src/server/config.ts reads them (docs/service.md lists each with its default).
+// Setting names as src/app/config.ts reads them (docs/service.md lists each with its default).
 var serviceSettings = {
   SHMHUNT_STORAGE_ACCOUNT: storage.outputs.name
   SHMHUNT_SAMPLES_CONTAINER: samplesContainerName

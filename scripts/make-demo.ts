@@ -21,7 +21,7 @@ import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promi
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadRules } from "../src/rules/loader.js";
-import { exclusionWatchlists } from "../src/server/local-queries.js";
+import { exclusionWatchlists } from "../src/app/local-queries.js";
 import { buildShmgetElf, haveCompiler, type OptLevel } from "../src/yara/fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

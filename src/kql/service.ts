@@ -64,7 +64,7 @@ export function translateEql(eql: string, target: string): TranslationResult[] {
   return targetsOf(target).map((t) => resultOf("<eql>", translateQuery(query, t)));
 }
 
-/** The server's TranslateService (src/server/services.ts): `{ eql | rule, target }` → the first target's result. */
+/** The server's TranslateService (src/app/services.ts): `{ eql | rule, target }` → the first target's result. */
 export function createTranslateService(): {
   translate(request: { readonly eql?: string; readonly rule?: string; readonly target: string }): Promise<{
     readonly target: string;

@@ -203,7 +203,7 @@ export function formatStep(step: StepReport): string {
   return `${step.action.padEnd(9)} ${step.kind.padEnd(17)} ${where}${step.name}${label}${changes}`;
 }
 
-/** The server's DeployService (src/server/services.ts): plan and apply over one workspace and rules folder. */
+/** The server's DeployService (src/app/services.ts): plan and apply over one workspace and rules folder. */
 export function createDeployService(options: {
   readonly rulesDir: string;
   readonly workspace: WorkspaceRef;

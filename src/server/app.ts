@@ -8,12 +8,12 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { registerAuth } from "./auth.js";
 import { type EntraOptions, EntraTokenValidator } from "./entra.js";
-import { errorResponse } from "./errors.js";
+import { errorResponse } from "../app/errors.js";
 import { loggerOptions } from "./logging.js";
 import { registerContentRoutes } from "./routes/content.js";
 import { registerHuntRoutes } from "./routes/hunt.js";
 import { registerSampleRoutes } from "./routes/samples.js";
-import type { Services } from "./services.js";
+import type { Services } from "../app/services.js";
 
 export interface ServerOptions {
   /** The address the server will listen on: decides whether authentication is required. */

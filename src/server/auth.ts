@@ -5,7 +5,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { isLoopback } from "./config.js";
+import { isLoopback } from "../app/config.js";
 import { type EntraTokenValidator, TokenError } from "./entra.js";
 
 export interface AuthOptions {

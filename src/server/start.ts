@@ -6,9 +6,9 @@ import type { FastifyInstance } from "fastify";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import { buildServer } from "./app.js";
 import { assertAuthConfigured } from "./auth.js";
-import { createServices, type ServiceOverrides } from "./compose.js";
-import { redactedConfig, type ServiceConfig } from "./config.js";
-import { type Schedule, startSchedule } from "./scheduler.js";
+import { createServices, type ServiceOverrides } from "../app/compose.js";
+import { redactedConfig, type ServiceConfig } from "../app/config.js";
+import { type Schedule, startSchedule } from "../app/scheduler.js";
 
 export interface RunningServer {
   readonly app: FastifyInstance;

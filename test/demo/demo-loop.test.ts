@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../scripts/make-demo.js";
 import type { HitRecord } from "../../src/hunt/types.js";
 import { createTranslateService } from "../../src/kql/service.js";
-import { loadConfig } from "../../src/server/config.js";
+import { loadConfig } from "../../src/app/config.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
 import { haveCompiler } from "../../src/yara/fixtures.js";
 

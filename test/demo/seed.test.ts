@@ -12,7 +12,7 @@ import {
   seedDemo,
   shiftRow,
 } from "../../scripts/make-demo.js";
-import { loadConfig, localWorkspaceTargets } from "../../src/server/config.js";
+import { loadConfig, localWorkspaceTargets } from "../../src/app/config.js";
 import { haveCompiler } from "../../src/yara/fixtures.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");

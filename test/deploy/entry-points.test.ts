@@ -13,9 +13,9 @@ import { CliError } from "../../src/cli/output.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import { createDeployService } from "../../src/sentinel/deploy.js";
 import { buildServer } from "../../src/server/app.js";
-import { createServices } from "../../src/server/compose.js";
-import { loadConfig } from "../../src/server/config.js";
-import type { Services } from "../../src/server/services.js";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import type { Services } from "../../src/app/services.js";
 import { makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 

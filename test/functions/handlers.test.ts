@@ -16,10 +16,10 @@ import {
   translate,
 } from "../../functions/handlers.js";
 import { setServices } from "../../functions/runtime.js";
-import { createServices } from "../../src/server/compose.js";
-import { loadConfig } from "../../src/server/config.js";
-import { withYaraRuleNames } from "../../src/server/plans.js";
-import type { Services } from "../../src/server/services.js";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import { withYaraRuleNames } from "../../src/app/plans.js";
+import type { Services } from "../../src/app/services.js";
 import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";

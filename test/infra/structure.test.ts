@@ -413,8 +413,8 @@ describe("Flex Consumption Function App", () => {
     expect(settingNames.filter((n) => /ConnectionString$|__connectionString$/i.test(n))).toEqual([]);
   });
 
-  it("every SHMHUNT_ setting is one the service reads (src/server/config.ts, functions/index.ts)", () => {
-    const config = readFileSync(path.join(repoRoot, "src/server/config.ts"), "utf8");
+  it("every SHMHUNT_ setting is one the service reads (src/app/config.ts, functions/index.ts)", () => {
+    const config = readFileSync(path.join(repoRoot, "src/app/config.ts"), "utf8");
     const functions = readFileSync(path.join(repoRoot, "functions/index.ts"), "utf8");
     const unknown = settingNames
       .filter((n) => n.startsWith("SHMHUNT_"))

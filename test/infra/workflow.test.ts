@@ -197,7 +197,7 @@ describe(".github/workflows/deploy.yml", () => {
     afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
     for (const jobName of ["content-plan", "content-apply"]) {
-      it(`${jobName}: splits the resource id into the settings src/server/config.ts reads`, () => {
+      it(`${jobName}: splits the resource id into the settings src/app/config.ts reads`, () => {
         const step = job(jobName).steps.find((s) => s.name === "Point shmhunt at the workspace");
         expect(step?.run).toBeDefined();
         const envFile = path.join(tmp, `${jobName}.env`);
@@ -214,7 +214,7 @@ describe(".github/workflows/deploy.yml", () => {
           "SHMHUNT_RESOURCE_GROUP=rg-soc",
           "SHMHUNT_WORKSPACE_NAME=law-sentinel",
         ]);
-        const config = readFileSync(path.join(repoRoot, "src/server/config.ts"), "utf8");
+        const config = readFileSync(path.join(repoRoot, "src/app/config.ts"), "utf8");
         for (const setting of ["SHMHUNT_SUBSCRIPTION_ID", "SHMHUNT_RESOURCE_GROUP", "SHMHUNT_WORKSPACE_NAME"]) {
           expect(config).toContain(`"${setting}"`);
         }

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildServer } from "../../src/server/app.js";
-import { createServices } from "../../src/server/compose.js";
-import { loadConfig } from "../../src/server/config.js";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
 import { EntraTokenValidator } from "../../src/server/entra.js";
-import type { Services } from "../../src/server/services.js";
+import type { Services } from "../../src/app/services.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const AUDIENCE = "api://shmhunt";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
-import { loadConfig } from "../../src/server/config.js";
+import { loadConfig } from "../../src/app/config.js";
 import { startServer } from "../../src/server/start.js";
 import { execEvent, plan } from "../support/hunt-fixtures.js";
 

@@ -27,7 +27,7 @@ const NO_WORKSPACE =
 export async function runDeployCommand(options: DeployCliOptions, deps: DeployCommandDeps = {}): Promise<DeployReport> {
   if (options.plan === options.apply) throw new CliError("deploy needs exactly one of --plan or --apply", 2);
   const [{ loadConfig }, sentinel] = await Promise.all([
-    import("../../server/config.js"),
+    import("../../app/config.js"),
     import("../../sentinel/deploy.js"),
   ]);
   const config = loadConfig(deps.env ?? process.env);

@@ -22,8 +22,8 @@ export function registerHunt(program: Command): void {
     .action(async (options: HuntOptions) => {
       const out = createOutput(options);
       const [{ loadConfig }, { createServices }] = await Promise.all([
-        import("../../server/config.js"),
-        import("../../server/compose.js"),
+        import("../../app/config.js"),
+        import("../../app/compose.js"),
       ]);
       const config = loadConfig(process.env);
       const services = await createServices(config);
@@ -46,7 +46,7 @@ export function registerHunt(program: Command): void {
           }
           return;
         }
-        const { startSchedule } = await import("../../server/scheduler.js");
+        const { startSchedule } = await import("../../app/scheduler.js");
         const schedule = startSchedule(config.huntTickMs || 60_000, runOnce, (error) =>
           out.info(`hunt failed: ${error instanceof Error ? error.message : String(error)}`),
         );

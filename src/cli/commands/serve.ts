@@ -21,7 +21,7 @@ export function registerServe(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (options: ServeOptions) => {
       const out = createOutput(options);
-      const { loadConfig } = await import("../../server/config.js");
+      const { loadConfig } = await import("../../app/config.js");
       const { startServer } = await import("../../server/start.js");
       const env = {
         ...process.env,

@@ -1,8 +1,8 @@
 /** Translate and deploy: served by the translation and deploy stages when they are plugged into Services. */
 import type { FastifyInstance } from "fastify";
-import { NotAvailableError } from "../errors.js";
+import { NotAvailableError } from "../../app/errors.js";
 import { anyObject, errorSchema } from "../schemas.js";
-import type { Services, TranslateRequest } from "../services.js";
+import type { Services, TranslateRequest } from "../../app/services.js";
 
 export function registerContentRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: TranslateRequest }>(

@@ -1,9 +1,9 @@
 /** Hunts (run now), hits, and the incidents the embedded default writes to local state. */
 import type { FastifyInstance } from "fastify";
 import type { HitStatus } from "../../hunt/types.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../../app/errors.js";
 import { errorSchema, hitSchema, huntReportSchema, incidentSchema } from "../schemas.js";
-import type { Services } from "../services.js";
+import type { Services } from "../../app/services.js";
 
 export function registerHuntRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: { ruleId?: string; force?: boolean } }>(

@@ -6,7 +6,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { SampleError } from "../../store/spool.js";
 import { errorSchema, sampleReportSchema, sha256Param, uploadSchema, verdictSchema } from "../schemas.js";
-import type { Services } from "../services.js";
+import type { Services } from "../../app/services.js";
 
 export function registerSampleRoutes(app: FastifyInstance, services: Services, maxSampleBytes: number): void {
   // Scoped to this plugin: the stream is passed on as it is; the service enforces the size limit while reading.

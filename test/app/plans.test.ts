@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hashColumnsIn, kqlFilePlans, yaraRuleNames } from "../../src/server/plans.js";
+import { hashColumnsIn, kqlFilePlans, yaraRuleNames } from "../../src/app/plans.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-plans-"));

@@ -1,10 +1,10 @@
 /**
- * The server's deploy service (src/server/services.ts `DeployService`), built from the service settings. Cheap
+ * The server's deploy service (src/app/services.ts `DeployService`), built from the service settings. Cheap
  * to import: the SDKs, the rule loader and the translator load on the first plan or apply (cold start).
  */
-import { BadRequestError } from "../server/errors.js";
-import type { DeployService } from "../server/services.js";
-import type { WorkspaceRef } from "./content-types.js";
+import { BadRequestError } from "./errors.js";
+import type { DeployService } from "./services.js";
+import type { WorkspaceRef } from "../sentinel/content-types.js";
 
 export interface DeployServiceSettings {
   readonly rulesDir: string;
@@ -18,7 +18,7 @@ export function lazyDeployService(settings: DeployServiceSettings): DeployServic
   if (!workspace) return undefined;
   let service: Promise<DeployService> | undefined;
   const get = () => {
-    service ??= import("./deploy.js").then((m) =>
+    service ??= import("../sentinel/deploy.js").then((m) =>
       m.createDeployService({
         rulesDir: settings.rulesDir,
         workspace,
@@ -32,7 +32,7 @@ export function lazyDeployService(settings: DeployServiceSettings): DeployServic
     return service;
   };
   const call = async (mode: "plan" | "apply", prune: boolean) => {
-    const { DeployError } = await import("./deploy.js");
+    const { DeployError } = await import("../sentinel/deploy.js");
     try {
       return await (await get())[mode]({ prune });
     } catch (error) {

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadRules } from "../../src/rules/index.js";
-import { createServices } from "../../src/server/compose.js";
-import { loadConfig } from "../../src/server/config.js";
-import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../../src/server/local-queries.js";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../../src/app/local-queries.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-local-hunt-"));

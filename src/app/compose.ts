@@ -8,7 +8,7 @@ import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HuntPlan } from "../hunt/types.js";
-import { lazyDeployService } from "../sentinel/deploy-service.js";
+import { lazyDeployService } from "./deploy-service.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
