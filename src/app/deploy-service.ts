@@ -2,9 +2,10 @@
  * The server's deploy service (src/app/services.ts `DeployService`), built from the service settings. Cheap
  * to import: the SDKs, the rule loader and the translator load on the first plan or apply (cold start).
  */
+
+import type { WorkspaceRef } from "../sentinel/content-types.js";
 import { BadRequestError } from "./errors.js";
 import type { DeployService } from "./services.js";
-import type { WorkspaceRef } from "../sentinel/content-types.js";
 
 export interface DeployServiceSettings {
   readonly rulesDir: string;

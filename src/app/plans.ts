@@ -8,6 +8,7 @@ import path from "node:path";
 import { huntRuleOf } from "../hunt/from-rule.js";
 import type { HuntLogger } from "../hunt/run.js";
 import type { HuntPlan, HuntRule } from "../hunt/types.js";
+import { MAPPINGS } from "../kql/mappings/index.js";
 
 export async function kqlFilePlans(
   rulesDir: string,
@@ -34,7 +35,7 @@ export async function kqlFilePlans(
         );
         continue;
       }
-      const hashColumns = await sampleHashColumnsFor(rule.settings.sampleGate.hashFields, target);
+      const hashColumns = sampleHashColumnsFor(rule.settings.sampleGate.hashFields, target);
       plans.push({
         rule: await withYaraRuleNames(huntRuleOf(rule), rule.settings.sampleGate.yara),
         target,
@@ -91,17 +92,7 @@ export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: read
   return columns;
 }
 
-/** The translator's mapping data for a target, when the translation stage is present. */
-async function targetMapping(target: string): Promise<HashMapping | undefined> {
-  const specifier = "../kql/mappings/index.js";
-  try {
-    const mod = (await import(specifier)) as { MAPPINGS?: Readonly<Record<string, HashMapping>> };
-    return mod.MAPPINGS?.[target];
-  } catch {
-    return undefined;
-  }
-}
-
-export async function sampleHashColumnsFor(hashFields: readonly string[], target: string): Promise<string[]> {
-  return hashColumnsIn(await targetMapping(target), hashFields);
+/** The rule's sample hash columns on a target, from the translator's mapping data (plain data, cheap to load). */
+export function sampleHashColumnsFor(hashFields: readonly string[], target: string): string[] {
+  return hashColumnsIn(MAPPINGS[target as keyof typeof MAPPINGS], hashFields);
 }

@@ -3,8 +3,8 @@
  *
  * Each kind of file has a checker (rule TOML: the loader; YARA: src/yara; KQL: Kusto.Language through
  * src/kusto). A checker takes all files of its kind at once, because some checks span files (duplicate rule ids,
- * YARA rule names defined twice). Loaded rules then go through the rule checks: the extension point where the
- * translator plugs in "every target's KQL of this rule is valid" (see `RuleCheck`).
+ * YARA rule names defined twice). Loaded rules then go through the rule checks the caller gives: the extension point
+ * where the layer above plugs in "every target's KQL of this rule is valid" (src/app/validate.ts, `RuleCheck`).
  */
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -116,19 +116,9 @@ export const kqlFileChecker: FileChecker = {
 
 export const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
 
-/**
- * The translator's check (src/kql): every target in the rule's `[shmhunt] targets` translates, and Kusto.Language
- * accepts the result; refusals are errors naming the field or construct, approximations are info. Loaded on first
- * use, so commands that never validate do not load the translator.
- */
-export const translationRuleCheck: RuleCheck = async (rule) =>
-  (await import("../kql/rule-check.js")).translationCheck(rule);
-
-/** Checks run on every loaded rule. */
-export const defaultRuleChecks: readonly RuleCheck[] = [translationRuleCheck];
-
 export interface ValidateOptions {
   readonly checkers?: readonly FileChecker[];
+  /** Checks run on every loaded rule (none by default: the translation check lives above, in src/app/validate.ts). */
   readonly ruleChecks?: readonly RuleCheck[];
 }
 
@@ -143,7 +133,7 @@ export function defaultValidatePaths(cwd: string = process.cwd()): string[] {
  */
 export async function validateAll(paths: readonly string[], options: ValidateOptions = {}): Promise<ValidationReport> {
   const checkers = options.checkers ?? defaultCheckers;
-  const ruleChecks = options.ruleChecks ?? defaultRuleChecks;
+  const ruleChecks = options.ruleChecks ?? [];
   // Files are named relative to the working directory when inside it, else by absolute path.
   const cwd = process.cwd();
   const display = (file: string): string => {

@@ -1,7 +1,7 @@
 /**
  * `shmhunt deploy`: the rules' Sentinel content, planned against the workspace and applied step by step.
  *
- * 1. Load and validate every rule (src/rules validateAll, which includes the translation check). Any error stops
+ * 1. Load and validate every rule (src/rules validateAll, with the translation check of src/kql). Any error stops
  *    here: nothing in the workspace is touched, so a deploy is never half made of a broken rule set.
  * 2. Build the desired content (desired.ts), read the actual content (content-client.ts), plan (plan.ts).
  * 3. Apply mode: carry out the create / update / delete steps in plan order, stopping at the first failure with
@@ -93,11 +93,12 @@ export function stepReport(step: PlanStep): StepReport {
 
 /** Loads and validates the rules; throws a DiagnosticError (file, line, column) on any error. */
 export async function loadValidRules(rulesDir: string): Promise<LoadedRule[]> {
-  const [{ validateAll }, { loadRules }] = await Promise.all([
+  const [{ validateAll }, { loadRules }, { translationCheck }] = await Promise.all([
     import("../rules/validate.js"),
     import("../rules/loader.js"),
+    import("../kql/rule-check.js"),
   ]);
-  const report = await validateAll([rulesDir]);
+  const report = await validateAll([rulesDir], { ruleChecks: [translationCheck] });
   const errors = [...report.general, ...report.files.flatMap((f) => f.diagnostics)].filter(
     (d) => d.severity === "error",
   );

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
+import { validateContent } from "../../app/validate.js";
 import { formatDiagnostic } from "../../diagnostics/index.js";
-import { defaultValidatePaths, validateAll } from "../../rules/validate.js";
+import { defaultValidatePaths } from "../../rules/validate.js";
 import { CliError, createOutput } from "../output.js";
 
 interface ValidateOptions {
@@ -16,7 +17,7 @@ export function registerValidate(program: Command): void {
     .action(async (paths: string[], options: ValidateOptions) => {
       const out = createOutput(options);
       const targets = paths.length > 0 ? paths : defaultValidatePaths();
-      const report = await validateAll(targets);
+      const report = await validateContent(targets);
       if (report.files.length === 0 && report.general.length === 0) {
         throw new CliError(`nothing to validate in ${targets.join(", ")} (no .toml, .yar, .yara or .kql files)`);
       }

@@ -1,0 +1,16 @@
+/**
+ * `shmhunt validate`: every file check of src/rules (rule TOML, YARA, KQL) plus the check that each rule translates
+ * for every target it declares (src/kql's rule check), which sits above the rules layer and is composed here.
+ * The translator loads on the first rule checked, so commands that never validate do not load it.
+ */
+import type { RuleCheck, ValidationReport } from "../rules/validate.js";
+import { validateAll } from "../rules/validate.js";
+
+/** Every target in the rule's `[shmhunt] targets` translates, and Kusto.Language accepts the result. */
+export const translationRuleCheck: RuleCheck = async (rule) =>
+  (await import("../kql/rule-check.js")).translationCheck(rule);
+
+/** Validates rule content (files and folders) with every file check and the translation check. */
+export function validateContent(paths: readonly string[]): Promise<ValidationReport> {
+  return validateAll(paths, { ruleChecks: [translationRuleCheck] });
+}
