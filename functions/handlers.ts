@@ -5,9 +5,18 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
+import type { DeployMode } from "../src/app/requests.js";
+import type { TranslateRequest } from "../src/app/services.js";
 import { getServices } from "./runtime.js";
 
-const TARGETS = new Set(["defender", "asim", "auditd"]);
+/** The application layer's request schemas and operations, loaded on the first request (cold start stays cheap). */
+async function api() {
+  const [requests, operations] = await Promise.all([
+    import("../src/app/requests.js"),
+    import("../src/app/operations.js"),
+  ]);
+  return { ...requests, ...operations };
+}
 
 export async function health(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
@@ -18,35 +27,18 @@ export async function health(_request: HttpRequest, _context: InvocationContext)
 
 export async function translate(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
-    const body = (await readJson(request)) as { target?: unknown; eql?: unknown; rule?: unknown };
-    const { BadRequestError, NotAvailableError } = await import("../src/app/errors.js");
-    if (typeof body.target !== "string" || !TARGETS.has(body.target)) {
-      throw new BadRequestError("body.target must be one of defender, asim, auditd");
-    }
-    if (typeof body.eql !== "string" && typeof body.rule !== "string") {
-      throw new BadRequestError("body.eql (a query) or body.rule (a rule file) is required");
-    }
-    const services = await getServices();
-    if (!services.translate) throw new NotAvailableError("translation is not available in this build");
-    return services.translate.translate({
-      target: body.target,
-      ...(typeof body.eql === "string" ? { eql: body.eql } : {}),
-      ...(typeof body.rule === "string" ? { rule: body.rule } : {}),
-    });
+    const { translateBody, validateRequest, translate } = await api();
+    const body = validateRequest<TranslateRequest>(translateBody, await readJson(request), "body");
+    return translate(await getServices(), body);
   });
 }
 
 /** POST /api/deploy?mode=plan|apply[&prune=true] */
 export async function deploy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
-    const { BadRequestError, NotAvailableError } = await import("../src/app/errors.js");
-    const mode = request.query.get("mode") ?? "plan";
-    if (mode !== "plan" && mode !== "apply") throw new BadRequestError("mode must be plan or apply");
-    const prune = request.query.get("prune") === "true";
-    const services = await getServices();
-    if (!services.deploy)
-      throw new NotAvailableError("deploy needs a Sentinel workspace and the deploy stage; not configured");
-    return mode === "plan" ? services.deploy.plan({ prune }) : services.deploy.apply({ prune });
+    const { deployQuery, validateRequest, deploy } = await api();
+    const query = validateRequest<{ mode: DeployMode; prune: boolean }>(deployQuery, queryOf(request), "querystring");
+    return deploy(await getServices(), query.mode, query);
   });
 }
 
@@ -61,8 +53,10 @@ export async function scan(request: HttpRequest, _context: InvocationContext): P
 /** POST /api/samples[?sha256=…] with the sample as the raw body: stored by SHA-256, scanned, hits settled. */
 export async function samples(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
+    const { sampleQuery, validateRequest } = await api();
+    const query = validateRequest<{ sha256?: string }>(sampleQuery, queryOf(request), "querystring");
     const services = await getServices();
-    const claimed = request.query.get("sha256") ?? request.headers.get("x-sample-sha256") ?? undefined;
+    const claimed = query.sha256 ?? request.headers.get("x-sample-sha256") ?? undefined;
     const result = await services.samples.upload(
       await bodyStream(request, services.config.maxSampleBytes),
       claimed ? { sha256: claimed } : {},
@@ -74,13 +68,9 @@ export async function samples(request: HttpRequest, _context: InvocationContext)
 /** GET /api/samples/{sha256}: the sample's verdict. */
 export async function sampleVerdict(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
-    const services = await getServices();
-    const report = await services.samples.report(request.params.sha256 ?? "");
-    if (!report.stored && !report.verdict) {
-      const { NotFoundError } = await import("../src/app/errors.js");
-      throw new NotFoundError(`no sample ${report.sha256}`);
-    }
-    return report;
+    const { sampleParams, validateRequest, sampleReport } = await api();
+    const params = validateRequest<{ sha256: string }>(sampleParams, { ...request.params }, "params");
+    return sampleReport(await getServices(), params.sha256);
   });
 }
 
@@ -146,16 +136,26 @@ async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> 
 }
 
 async function readJson(request: HttpRequest): Promise<Record<string, unknown>> {
-  const { BadRequestError } = await import("../src/app/errors.js");
+  const [{ BodyNotJsonError, BodyTooLargeError }, services] = await Promise.all([
+    import("../src/app/errors.js"),
+    getServices(),
+  ]);
   const text = await request.text();
-  if (text.length > 1024 * 1024) throw new BadRequestError("request body too large", 413);
+  if (Buffer.byteLength(text) > services.config.maxBodyBytes) {
+    throw new BodyTooLargeError(`the body exceeds the limit of ${services.config.maxBodyBytes} bytes`);
+  }
   try {
     const value = JSON.parse(text || "{}");
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
     return value as Record<string, unknown>;
   } catch {
-    throw new BadRequestError("the body must be a JSON object");
+    throw new BodyNotJsonError("the body must be a JSON object");
   }
+}
+
+/** The query parameters, without `code`: the function key the Functions host accepts in the query. */
+function queryOf(request: HttpRequest): Record<string, string> {
+  return Object.fromEntries([...request.query].filter(([name]) => name !== "code"));
 }
 
 /** The request body as a Node stream (not read into memory here); refused early when it says it is too big. */

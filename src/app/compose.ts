@@ -13,7 +13,6 @@ import type { QueryRunner } from "../sentinel/logs-query.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
 import { lazyDeployService } from "./deploy-service.js";
-import { BadRequestError } from "./errors.js";
 import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "./local-queries.js";
 import { kqlFilePlans } from "./plans.js";
 import {
@@ -96,19 +95,16 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
   };
 }
 
-/** The translator (src/kql), loaded on first use; a refusal is the request's fault (422), not the server's. */
+/**
+ * The translator (src/kql), loaded on first use. A refusal is a TranslationRefusedError whose code the error table
+ * (errors.ts) answers with 422: the request's fault, not the server's.
+ */
 function lazyTranslateService(): TranslateService {
   let service: Promise<TranslateService> | undefined;
   return {
     async translate(request) {
       service ??= import("../kql/service.js").then((m) => m.createTranslateService());
-      try {
-        return await (await service).translate(request);
-      } catch (error) {
-        if (error instanceof Error && /^refused for /.test(error.message))
-          throw new BadRequestError(error.message, 422);
-        throw error;
-      }
+      return (await service).translate(request);
     },
   };
 }

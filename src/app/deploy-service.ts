@@ -1,19 +1,26 @@
 /**
- * The server's deploy service (src/app/services.ts `DeployService`), built from the service settings. Cheap
- * to import: the SDKs, the rule loader and the translator load on the first plan or apply (cold start).
+ * The deploy service (src/app/services.ts `DeployService`) every entry point uses: the fastify routes, the Functions
+ * handler and `shmhunt deploy`. Built from the service settings; cheap to import: the SDKs, the rule loader and the
+ * translator load on the first plan or apply (cold start).
  */
-
+import type { ContentClients } from "../sentinel/content-client.js";
 import type { WorkspaceRef } from "../sentinel/content-types.js";
-import { BadRequestError } from "./errors.js";
+import { WorkspaceUnreadableError } from "./errors.js";
 import type { DeployService } from "./services.js";
 
 export interface DeployServiceSettings {
   readonly rulesDir: string;
   readonly sentinel?: WorkspaceRef;
   readonly managedIdentityClientId?: string;
+  /** The SDK clients for the workspace; default: Azure's, with DefaultAzureCredential (tests: the emulator's). */
+  readonly clients?: (workspace: WorkspaceRef) => Promise<ContentClients>;
 }
 
-/** Undefined without a Sentinel workspace (the routes then answer 501 saying what to set). */
+/** What to set when no Sentinel workspace is configured (the routes answer 501 with it, the CLI exits 1). */
+export const DEPLOY_NOT_CONFIGURED =
+  "deploy needs a Sentinel workspace: set SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME (signed in for DefaultAzureCredential, e.g. az login)";
+
+/** Undefined without a Sentinel workspace. */
 export function lazyDeployService(settings: DeployServiceSettings): DeployService | undefined {
   const workspace = settings.sentinel;
   if (!workspace) return undefined;
@@ -24,10 +31,12 @@ export function lazyDeployService(settings: DeployServiceSettings): DeployServic
         rulesDir: settings.rulesDir,
         workspace,
         clients: () =>
-          m.azureContentClients(
-            workspace,
-            settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {},
-          ),
+          settings.clients
+            ? settings.clients(workspace)
+            : m.azureContentClients(
+                workspace,
+                settings.managedIdentityClientId ? { managedIdentityClientId: settings.managedIdentityClientId } : {},
+              ),
       }),
     );
     return service;
@@ -38,7 +47,7 @@ export function lazyDeployService(settings: DeployServiceSettings): DeployServic
       return await (await get())[mode]({ prune });
     } catch (error) {
       // The workspace could not be read: a bad gateway, with what to do (never a bare 500).
-      if (error instanceof DeployError) throw new BadRequestError(error.message, 502);
+      if (error instanceof DeployError) throw new WorkspaceUnreadableError(error.message);
       throw error;
     }
   };

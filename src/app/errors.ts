@@ -1,58 +1,97 @@
-/** Errors the services raise, and the one HTTP error shape every transport (fastify, Functions) answers with. */
-import type { FastifyError } from "fastify";
+/**
+ * Every coded error a request can end in, with its HTTP status, in one table (as fastify's `lib/errors.js`), and
+ * the one HTTP error shape every transport (fastify, Functions) answers with. An error is classified by its
+ * `code`, never by its message text. Codes raised below this layer (a sample refused by src/store, a translation
+ * refused by src/kql) are listed here too, so that a code without a status is a compile error.
+ */
 import { DiagnosticError } from "../diagnostics/index.js";
-import { SampleError } from "../store/spool.js";
+import type { TranslationRefusedCode } from "../kql/refusal.js";
+import type { SampleErrorCode } from "../store/spool.js";
 
-/** A feature whose service is not configured or not built: HTTP 501 with what to do. */
-export class NotAvailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotAvailableError";
-  }
-}
+export const ERROR_STATUS = {
+  /** A request that does not match the API's schema (src/app/requests.ts). */
+  SHM_INVALID_REQUEST: 400,
+  /** A body that is not a JSON object. */
+  SHM_BODY_NOT_JSON: 400,
+  SHM_BODY_TOO_LARGE: 413,
+  /** Rule text, a query or a setting with errors naming file, line, column or field (a DiagnosticError). */
+  SHM_INVALID_INPUT: 400,
+  SHM_NOT_FOUND: 404,
+  /** A feature whose backend is not configured or not built, with what to do. */
+  SHM_NOT_AVAILABLE: 501,
+  /** The Sentinel workspace could not be read: nothing was planned or changed. */
+  SHM_WORKSPACE_UNREADABLE: 502,
+  /** src/kql: the query cannot be expressed on the target (names the field or construct). */
+  TRANSLATION_REFUSED: 422,
+  /** src/store: a sample refused for what it is. */
+  SAMPLE_TOO_LARGE: 413,
+  SAMPLE_HASH_MISMATCH: 422,
+  SAMPLE_BAD_HASH: 400,
+  SAMPLE_EMPTY: 400,
+} as const satisfies Record<TranslationRefusedCode | SampleErrorCode | `SHM_${string}`, number>;
 
-/** A request the service cannot act on as given: HTTP 400 (or `status`). */
-export class BadRequestError extends Error {
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** An error of the application layer: a code from the table, its status, a message for people. */
+export class AppError extends Error {
+  readonly status: number;
   constructor(
+    readonly code: ErrorCode,
     message: string,
-    readonly status = 400,
   ) {
     super(message);
-    this.name = "BadRequestError";
+    this.name = "AppError";
+    this.status = ERROR_STATUS[code];
   }
 }
 
-/** A thing asked for that does not exist: HTTP 404. */
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NotFoundError";
-  }
+/** fastify's `createError(code, message, status)`: a class per code, whose instances carry the code and status. */
+function createError(code: ErrorCode, name: string) {
+  const ErrorClass = class extends AppError {
+    constructor(message: string) {
+      super(code, message);
+      this.name = name;
+    }
+  };
+  return ErrorClass;
+}
+
+export const InvalidRequestError = createError("SHM_INVALID_REQUEST", "InvalidRequestError");
+export const BodyNotJsonError = createError("SHM_BODY_NOT_JSON", "BodyNotJsonError");
+export const BodyTooLargeError = createError("SHM_BODY_TOO_LARGE", "BodyTooLargeError");
+export const NotFoundError = createError("SHM_NOT_FOUND", "NotFoundError");
+export const NotAvailableError = createError("SHM_NOT_AVAILABLE", "NotAvailableError");
+export const WorkspaceUnreadableError = createError("SHM_WORKSPACE_UNREADABLE", "WorkspaceUnreadableError");
+
+/** The status of a coded error of the table; undefined for any other error. */
+export function statusOfCode(code: unknown): number | undefined {
+  return typeof code === "string" && Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : undefined;
 }
 
 /** One error shape for every route: `{ error, message, code?, diagnostics? }`. */
 export function errorResponse(error: unknown): { status: number; body: Record<string, unknown> } {
-  if (error instanceof SampleError) {
-    const status = error.code === "SAMPLE_TOO_LARGE" ? 413 : error.code === "SAMPLE_HASH_MISMATCH" ? 422 : 400;
-    return { status, body: { error: httpName(status), message: error.message, code: error.code } };
-  }
   if (error instanceof DiagnosticError) {
+    const code: ErrorCode = "SHM_INVALID_INPUT";
     return {
-      status: 400,
-      body: { error: "Bad Request", message: error.message.split("\n")[0], diagnostics: error.diagnostics },
+      status: ERROR_STATUS[code],
+      body: {
+        error: httpName(ERROR_STATUS[code]),
+        message: error.message.split("\n")[0],
+        code,
+        diagnostics: error.diagnostics,
+      },
     };
   }
-  if (error instanceof NotAvailableError)
-    return { status: 501, body: { error: "Not Implemented", message: error.message } };
-  if (error instanceof NotFoundError) return { status: 404, body: { error: "Not Found", message: error.message } };
-  if (error instanceof BadRequestError)
-    return { status: error.status, body: { error: httpName(error.status), message: error.message } };
-  const fastifyError = error as Partial<FastifyError>;
-  if (typeof fastifyError.statusCode === "number" && fastifyError.statusCode < 500) {
-    return {
-      status: fastifyError.statusCode,
-      body: { error: httpName(fastifyError.statusCode), message: fastifyError.message ?? "", code: fastifyError.code },
-    };
+  const coded = error as { code?: unknown; message?: unknown; statusCode?: unknown };
+  const message = typeof coded?.message === "string" ? coded.message : "";
+  const status = statusOfCode(coded?.code);
+  if (status !== undefined) {
+    return { status, body: { error: httpName(status), message, code: coded.code } };
+  }
+  // An error of the HTTP framework about the request itself (fastify's FST_ERR_* with a 4xx statusCode).
+  if (typeof coded?.statusCode === "number" && coded.statusCode >= 400 && coded.statusCode < 500) {
+    const code = typeof coded.code === "string" ? { code: coded.code } : {};
+    return { status: coded.statusCode, body: { error: httpName(coded.statusCode), message, ...code } };
   }
   return { status: 500, body: { error: "Internal Server Error", message: "the request failed; see the service log" } };
 }
@@ -66,6 +105,9 @@ function httpName(status: number): string {
       413: "Payload Too Large",
       415: "Unsupported Media Type",
       422: "Unprocessable Entity",
+      501: "Not Implemented",
+      502: "Bad Gateway",
+      503: "Service Unavailable",
     }[status] ?? "Error"
   );
 }

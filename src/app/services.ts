@@ -8,6 +8,7 @@ import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
+import type { DeployReport } from "../sentinel/deploy.js";
 import type { SampleInfo, SampleStore } from "../store/sample-store.js";
 import { normaliseSha256, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
@@ -34,8 +35,8 @@ export interface TranslateService {
 
 /** Provided by the deploy stage (src/sentinel): plan and apply the rules' Sentinel content. */
 export interface DeployService {
-  plan(options: { readonly prune: boolean }): Promise<unknown>;
-  apply(options: { readonly prune: boolean }): Promise<unknown>;
+  plan(options: { readonly prune: boolean }): Promise<DeployReport>;
+  apply(options: { readonly prune: boolean }): Promise<DeployReport>;
 }
 
 /** What the service needs of the YARA matcher (src/yara's Scanner fits). */

@@ -88,7 +88,8 @@ export interface StoredVerdict {
  * - `pending`: waits for its sample; `alerted`; `benign`: its sample is clean; `unverified`: no sample in time,
  *   or no sample hash in the row; `overflow`: over the rule's max_signals in its run.
  */
-export type HitStatus = "new" | "pending" | "alerted" | "benign" | "unverified" | "overflow";
+export const HIT_STATUSES = ["new", "pending", "alerted", "benign", "unverified", "overflow"] as const;
+export type HitStatus = (typeof HIT_STATUSES)[number];
 
 export const settledStatuses: ReadonlySet<HitStatus> = new Set(["alerted", "benign", "unverified", "overflow"]);
 

@@ -25,3 +25,24 @@ export class Refusal extends Error {
     return `${this.kind} ${this.subject}`;
   }
 }
+
+export type TranslationRefusedCode = "TRANSLATION_REFUSED";
+
+/**
+ * A translation asked of the translate service that the target cannot express: a typed value with a stable code,
+ * so a caller (src/app/errors.ts: HTTP 422) classifies it without reading the message.
+ */
+export class TranslationRefusedError extends Error {
+  readonly code: TranslationRefusedCode = "TRANSLATION_REFUSED";
+  /**
+   * @param target The target the query was refused for.
+   * @param reason Why, naming the field or construct (a Refusal's message).
+   */
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+  ) {
+    super(`refused for ${target}: ${reason}`);
+    this.name = "TranslationRefusedError";
+  }
+}

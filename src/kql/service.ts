@@ -7,6 +7,7 @@ import { parseEql } from "../eql/parser.js";
 import type { RuleFileResult } from "../rules/loader.js";
 import { loadRuleFile, loadRuleText } from "../rules/loader.js";
 import type { LoadedRule, Target } from "../rules/types.js";
+import { TranslationRefusedError } from "./refusal.js";
 import { isTarget, TARGET_NAMES, type Translation, translateQuery, translateRule } from "./translate.js";
 
 export type TargetChoice = Target | "all";
@@ -80,7 +81,7 @@ export function createTranslateService(): {
           : translateRuleText(request.rule ?? "", request.target);
       const r = results[0];
       if (!r) throw new Error("no target");
-      if (r.refused) throw new Error(`refused for ${r.target}: ${r.refused}`);
+      if (r.refused) throw new TranslationRefusedError(r.target, r.refused);
       if (r.invalid) throw new Error(`translator defect: invalid KQL for ${r.target}: ${r.invalid[0]}`);
       return { target: r.target, kql: r.kql ?? "", notes: r.approximations };
     },

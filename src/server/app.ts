@@ -6,14 +6,15 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import { errorResponse } from "../app/errors.js";
+import { AJV_OPTIONS } from "../app/requests.js";
+import type { Services } from "../app/services.js";
 import { registerAuth } from "./auth.js";
 import { type EntraOptions, EntraTokenValidator } from "./entra.js";
-import { errorResponse } from "../app/errors.js";
 import { loggerOptions } from "./logging.js";
 import { registerContentRoutes } from "./routes/content.js";
 import { registerHuntRoutes } from "./routes/hunt.js";
 import { registerSampleRoutes } from "./routes/samples.js";
-import type { Services } from "../app/services.js";
 
 export interface ServerOptions {
   /** The address the server will listen on: decides whether authentication is required. */
@@ -36,7 +37,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
         ? false
         : loggerOptions(options.logger.level, options.logger.stream),
     bodyLimit: options.maxBodyBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    ajv: { customOptions: { ...AJV_OPTIONS } },
   });
   registerAuth(app, {
     host: options.host,

@@ -1,10 +1,7 @@
-/** JSON schemas of the HTTP API (compiled at route registration; also the OpenAPI document's components). */
-
-export const sha256Param = {
-  type: "string",
-  pattern: "^[0-9a-fA-F]{64}$",
-  description: "SHA-256 of the sample (hex)",
-} as const;
+/**
+ * JSON schemas of the HTTP API's answers (the OpenAPI document's components). The request schemas, shared with
+ * the Functions app, live in src/app/requests.ts.
+ */
 
 export const errorSchema = {
   type: "object",

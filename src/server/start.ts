@@ -3,12 +3,12 @@
  * process, and shuts down gracefully on SIGTERM/SIGINT (stop the schedule, finish requests, close stores).
  */
 import type { FastifyInstance } from "fastify";
-import { type HuntLogger, silentLogger } from "../hunt/run.js";
-import { buildServer } from "./app.js";
-import { assertAuthConfigured } from "./auth.js";
 import { createServices, type ServiceOverrides } from "../app/compose.js";
 import { redactedConfig, type ServiceConfig } from "../app/config.js";
 import { type Schedule, startSchedule } from "../app/scheduler.js";
+import { type HuntLogger, silentLogger } from "../hunt/run.js";
+import { buildServer } from "./app.js";
+import { assertAuthConfigured } from "./auth.js";
 
 export interface RunningServer {
   readonly app: FastifyInstance;

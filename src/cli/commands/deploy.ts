@@ -20,38 +20,35 @@ export interface DeployCommandDeps {
   readonly err?: Sink;
 }
 
-const NO_WORKSPACE =
-  "deploy needs a Sentinel workspace: set SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME (signed in for DefaultAzureCredential, e.g. az login)";
-
-/** `shmhunt deploy --plan | --apply [--prune]`: prints the plan (or what was applied); exit 1 when a step failed. */
+/**
+ * `shmhunt deploy --plan | --apply [--prune]`: prints the plan (or what was applied); exit 1 when a step failed.
+ * Goes through the same deploy service as the HTTP routes (src/app/deploy-service.ts).
+ */
 export async function runDeployCommand(options: DeployCliOptions, deps: DeployCommandDeps = {}): Promise<DeployReport> {
   if (options.plan === options.apply) throw new CliError("deploy needs exactly one of --plan or --apply", 2);
-  const [{ loadConfig }, sentinel] = await Promise.all([
-    import("../../app/config.js"),
-    import("../../sentinel/deploy.js"),
-  ]);
+  const [{ loadConfig }, { DEPLOY_NOT_CONFIGURED, lazyDeployService }, { AppError }, { formatStep }] =
+    await Promise.all([
+      import("../../app/config.js"),
+      import("../../app/deploy-service.js"),
+      import("../../app/errors.js"),
+      import("../../sentinel/deploy.js"),
+    ]);
   const config = loadConfig(deps.env ?? process.env);
-  if (!config.sentinel) throw new CliError(NO_WORKSPACE);
+  const service = lazyDeployService({
+    rulesDir: options.rules ?? config.rulesDir,
+    ...(config.sentinel ? { sentinel: config.sentinel } : {}),
+    ...(config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
+    ...(deps.clients ? { clients: deps.clients } : {}),
+  });
+  if (!service || !config.sentinel) throw new CliError(DEPLOY_NOT_CONFIGURED);
   const workspace = config.sentinel;
-  const clients = deps.clients
-    ? await deps.clients(workspace)
-    : await sentinel.azureContentClients(
-        workspace,
-        config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {},
-      );
   const out = createOutput(options, deps.out, deps.err);
   const mode = options.apply ? "apply" : "plan";
   let report: DeployReport;
   try {
-    report = await sentinel.deploy({
-      rulesDir: options.rules ?? config.rulesDir,
-      clients,
-      workspace,
-      mode,
-      prune: options.prune === true,
-    });
+    report = await service[mode]({ prune: options.prune === true });
   } catch (error) {
-    if (error instanceof sentinel.DeployError) throw new CliError(error.message);
+    if (error instanceof AppError) throw new CliError(error.message);
     throw error;
   }
 
@@ -69,7 +66,7 @@ export async function runDeployCommand(options: DeployCliOptions, deps: DeployCo
     const error = status === "failed" ? { error: report.failed?.error } : {};
     out.record(
       { ...step, ...(status ? { status } : {}), ...error },
-      `${sentinel.formatStep(step)}${status ? `  [${status}]` : ""}`,
+      `${formatStep(step)}${status ? `  [${status}]` : ""}`,
     );
   }
   const { create, update, unchanged, delete: del } = report.counts;

@@ -1,8 +1,9 @@
 /** Translate and deploy: served by the translation and deploy stages when they are plugged into Services. */
 import type { FastifyInstance } from "fastify";
-import { NotAvailableError } from "../../app/errors.js";
-import { anyObject, errorSchema } from "../schemas.js";
+import * as operations from "../../app/operations.js";
+import { DEPLOY_MODES, deployBody, translateBody } from "../../app/requests.js";
 import type { Services, TranslateRequest } from "../../app/services.js";
+import { anyObject, errorSchema } from "../schemas.js";
 
 export function registerContentRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: TranslateRequest }>(
@@ -11,17 +12,7 @@ export function registerContentRoutes(app: FastifyInstance, services: Services):
       schema: {
         tags: ["content"],
         summary: "Translate an EQL query or a rule file to KQL for a target",
-        body: {
-          type: "object",
-          required: ["target"],
-          additionalProperties: false,
-          properties: {
-            target: { type: "string", enum: ["defender", "asim", "auditd"] },
-            eql: { type: "string", maxLength: 100_000 },
-            rule: { type: "string", maxLength: 1_000_000, description: "a rule file (TOML)" },
-          },
-          oneOf: [{ required: ["eql"] }, { required: ["rule"] }],
-        },
+        body: translateBody,
         response: {
           200: {
             type: "object",
@@ -32,37 +23,26 @@ export function registerContentRoutes(app: FastifyInstance, services: Services):
             },
           },
           400: errorSchema,
+          422: errorSchema,
           501: errorSchema,
         },
       },
     },
-    async (request) => {
-      if (!services.translate) throw new NotAvailableError("translation is not available in this build");
-      return services.translate.translate(request.body);
-    },
+    async (request) => operations.translate(services, request.body),
   );
 
-  for (const step of ["plan", "apply"] as const) {
+  for (const step of DEPLOY_MODES) {
     app.post<{ Body: { prune?: boolean } }>(
       `/deploy/${step}`,
       {
         schema: {
           tags: ["content"],
           summary: step === "plan" ? "Compute the Sentinel content changes" : "Apply the Sentinel content changes",
-          body: {
-            type: "object",
-            additionalProperties: false,
-            properties: { prune: { type: "boolean", default: false } },
-          },
-          response: { 200: anyObject, 400: errorSchema, 501: errorSchema },
+          body: deployBody,
+          response: { 200: anyObject, 400: errorSchema, 501: errorSchema, 502: errorSchema },
         },
       },
-      async (request) => {
-        if (!services.deploy)
-          throw new NotAvailableError("deploy needs a Sentinel workspace and the deploy stage; not configured");
-        const prune = request.body?.prune === true;
-        return step === "plan" ? services.deploy.plan({ prune }) : services.deploy.apply({ prune });
-      },
+      async (request) => operations.deploy(services, step, request.body ?? {}),
     );
   }
 }

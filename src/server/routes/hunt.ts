@@ -1,9 +1,10 @@
 /** Hunts (run now), hits, and the incidents the embedded default writes to local state. */
 import type { FastifyInstance } from "fastify";
-import type { HitStatus } from "../../hunt/types.js";
-import { NotFoundError } from "../../app/errors.js";
-import { errorSchema, hitSchema, huntReportSchema, incidentSchema } from "../schemas.js";
+import * as operations from "../../app/operations.js";
+import { hitsQuery, huntRunBody, incidentParams } from "../../app/requests.js";
 import type { Services } from "../../app/services.js";
+import type { HitStatus } from "../../hunt/types.js";
+import { errorSchema, hitSchema, huntReportSchema, incidentSchema } from "../schemas.js";
 
 export function registerHuntRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: { ruleId?: string; force?: boolean } }>(
@@ -12,18 +13,11 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
       schema: {
         tags: ["hunt"],
         summary: "Run the hunts now (due ones, or all with force), then settle pending hits",
-        body: {
-          type: "object",
-          additionalProperties: false,
-          properties: { ruleId: { type: "string", maxLength: 100 }, force: { type: "boolean", default: true } },
-        },
+        body: huntRunBody,
         response: { 200: huntReportSchema, 501: errorSchema },
       },
     },
-    async (request) => {
-      const body = request.body ?? {};
-      return services.hunt.run({ force: body.force !== false, ...(body.ruleId ? { ruleId: body.ruleId } : {}) });
-    },
+    async (request) => operations.runHunts(services, request.body ?? {}),
   );
 
   app.get<{ Querystring: { ruleId?: string; status?: HitStatus } }>(
@@ -32,18 +26,11 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
       schema: {
         tags: ["hunt"],
         summary: "Hits and their state (pending, alerted, benign, unverified, overflow)",
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            ruleId: { type: "string" },
-            status: { type: "string", enum: ["new", "pending", "alerted", "benign", "unverified", "overflow"] },
-          },
-        },
+        querystring: hitsQuery,
         response: { 200: { type: "object", properties: { hits: { type: "array", items: hitSchema } } } },
       },
     },
-    async (request) => ({ hits: await services.hunt.hits(request.query) }),
+    async (request) => operations.hits(services, request.query),
   );
 
   app.get(
@@ -63,14 +50,10 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
     {
       schema: {
         tags: ["hunt"],
-        params: { type: "object", properties: { id: { type: "string", maxLength: 64 } }, required: ["id"] },
+        params: incidentParams,
         response: { 200: incidentSchema, 404: errorSchema },
       },
     },
-    async (request) => {
-      const incident = await services.state.incident(request.params.id);
-      if (!incident) throw new NotFoundError(`no incident ${request.params.id}`);
-      return incident;
-    },
+    async (request) => operations.incident(services, request.params.id),
   );
 }

@@ -4,9 +4,11 @@
  */
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { SampleError } from "../../store/spool.js";
-import { errorSchema, sampleReportSchema, sha256Param, uploadSchema, verdictSchema } from "../schemas.js";
+import * as operations from "../../app/operations.js";
+import { sampleParams, sampleQuery } from "../../app/requests.js";
 import type { Services } from "../../app/services.js";
+import { SampleError } from "../../store/spool.js";
+import { errorSchema, sampleReportSchema, uploadSchema, verdictSchema } from "../schemas.js";
 
 export function registerSampleRoutes(app: FastifyInstance, services: Services, maxSampleBytes: number): void {
   // Scoped to this plugin: the stream is passed on as it is; the service enforces the size limit while reading.
@@ -27,7 +29,7 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
         tags: ["samples"],
         summary: "Upload a sample (raw bytes); it is stored by SHA-256, scanned, and settles waiting hits",
         ...binaryBody,
-        querystring: { type: "object", additionalProperties: false, properties: { sha256: sha256Param } },
+        querystring: sampleQuery,
         response: { 200: uploadSchema, 201: uploadSchema, 400: errorSchema, 413: errorSchema, 422: errorSchema },
       },
     },
@@ -44,17 +46,11 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
       schema: {
         tags: ["samples"],
         summary: "A sample's verdict",
-        params: { type: "object", properties: { sha256: sha256Param }, required: ["sha256"] },
+        params: sampleParams,
         response: { 200: sampleReportSchema, 404: errorSchema },
       },
     },
-    async (request, reply) => {
-      const report = await services.samples.report(request.params.sha256);
-      if (!report.stored && !report.verdict) {
-        return reply.code(404).send({ error: "Not Found", message: `no sample ${report.sha256}` });
-      }
-      return report;
-    },
+    async (request) => operations.sampleReport(services, request.params.sha256),
   );
 
   app.post(

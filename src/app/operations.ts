@@ -1,0 +1,46 @@
+/**
+ * What a request asks of the services, once for every transport: the fastify routes and the Functions handlers
+ * validate the request (requests.ts), call one of these, and shape the answer (errors.ts for failures).
+ */
+import type { HitStatus } from "../hunt/types.js";
+import type { DeployReport } from "../sentinel/deploy.js";
+import { DEPLOY_NOT_CONFIGURED } from "./deploy-service.js";
+import { NotAvailableError, NotFoundError } from "./errors.js";
+import type { DeployMode } from "./requests.js";
+import type { SampleReport, Services, TranslateRequest, TranslateResponse } from "./services.js";
+
+export function translate(services: Services, request: TranslateRequest): Promise<TranslateResponse> {
+  if (!services.translate) throw new NotAvailableError("translation is not available in this build");
+  return services.translate.translate(request);
+}
+
+export function deploy(
+  services: Services,
+  mode: DeployMode,
+  options: { readonly prune?: boolean },
+): Promise<DeployReport> {
+  if (!services.deploy) throw new NotAvailableError(DEPLOY_NOT_CONFIGURED);
+  const prune = options.prune === true;
+  return mode === "plan" ? services.deploy.plan({ prune }) : services.deploy.apply({ prune });
+}
+
+export function runHunts(services: Services, request: { readonly ruleId?: string; readonly force?: boolean }) {
+  return services.hunt.run({ force: request.force !== false, ...(request.ruleId ? { ruleId: request.ruleId } : {}) });
+}
+
+export async function hits(services: Services, query: { readonly ruleId?: string; readonly status?: HitStatus }) {
+  return { hits: await services.hunt.hits(query) };
+}
+
+export async function incident(services: Services, id: string) {
+  const found = await services.state.incident(id);
+  if (!found) throw new NotFoundError(`no incident ${id}`);
+  return found;
+}
+
+/** A sample's report; 404 when the sample is neither stored nor scanned. */
+export async function sampleReport(services: Services, sha256: string): Promise<SampleReport> {
+  const report = await services.samples.report(sha256);
+  if (!report.stored && !report.verdict) throw new NotFoundError(`no sample ${report.sha256}`);
+  return report;
+}

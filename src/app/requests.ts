@@ -1,0 +1,101 @@
+/**
+ * The requests of the HTTP API as JSON schemas: one owner for both transports. The fastify routes declare them
+ * (compiled at route registration, so a bad schema fails at boot; also the OpenAPI document), and the Functions
+ * handlers validate with the same schemas and the same Ajv options through `validateRequest`.
+ */
+import { Ajv, type ValidateFunction } from "ajv";
+import { HIT_STATUSES } from "../hunt/types.js";
+import { TARGETS } from "../rules/types.js";
+import { InvalidRequestError } from "./errors.js";
+
+/** Ajv options of both transports (the fastify host passes them as `ajv.customOptions`). */
+export const AJV_OPTIONS = {
+  removeAdditional: false,
+  coerceTypes: "array",
+  useDefaults: true,
+  allErrors: false,
+} as const;
+
+export const sha256Param = {
+  type: "string",
+  pattern: "^[0-9a-fA-F]{64}$",
+  description: "SHA-256 of the sample (hex)",
+} as const;
+
+export const translateBody = {
+  type: "object",
+  required: ["target"],
+  additionalProperties: false,
+  properties: {
+    target: { type: "string", enum: [...TARGETS] },
+    eql: { type: "string", maxLength: 100_000 },
+    rule: { type: "string", maxLength: 1_000_000, description: "a rule file (TOML)" },
+  },
+  oneOf: [{ required: ["eql"] }, { required: ["rule"] }],
+} as const;
+
+export const DEPLOY_MODES = ["plan", "apply"] as const;
+export type DeployMode = (typeof DEPLOY_MODES)[number];
+
+export const deployBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { prune: { type: "boolean", default: false } },
+} as const;
+
+/** The Functions route carries the mode in its query (`/api/deploy?mode=plan&prune=true`). */
+export const deployQuery = {
+  ...deployBody,
+  properties: { ...deployBody.properties, mode: { type: "string", enum: [...DEPLOY_MODES], default: "plan" } },
+} as const;
+
+export const huntRunBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { ruleId: { type: "string", maxLength: 100 }, force: { type: "boolean", default: true } },
+} as const;
+
+export const hitsQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    ruleId: { type: "string" },
+    status: { type: "string", enum: [...HIT_STATUSES] },
+  },
+} as const;
+
+export const incidentParams = {
+  type: "object",
+  properties: { id: { type: "string", maxLength: 64 } },
+  required: ["id"],
+} as const;
+
+export const sampleQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { sha256: sha256Param },
+} as const;
+
+export const sampleParams = { type: "object", properties: { sha256: sha256Param }, required: ["sha256"] } as const;
+
+let ajv: Ajv | undefined;
+const compiled = new WeakMap<object, ValidateFunction>();
+
+/**
+ * The value checked against a schema of this module (defaults applied, scalars coerced as fastify does), or an
+ * InvalidRequestError (400) naming the part and field as fastify's validation does: `body/target must be …`.
+ */
+export function validateRequest<T>(schema: object, value: unknown, part: "body" | "querystring" | "params"): T {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    ajv ??= new Ajv({ ...AJV_OPTIONS });
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  const copy = structuredClone(value);
+  if (!validate(copy)) {
+    const error = validate.errors?.[0];
+    throw new InvalidRequestError(`${part}${error?.instancePath ?? ""} ${error?.message ?? "is invalid"}`);
+  }
+  return copy as T;
+}
