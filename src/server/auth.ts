@@ -47,6 +47,14 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         return;
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
+        if (error.status === 503) {
+          // The tenant's keys could not be fetched: the token is not known to be bad; the client may retry.
+          request.log.warn({ reason: error.message }, "bearer token not checked");
+          return reply
+            .code(503)
+            .header("retry-after", "30")
+            .send({ error: "Service Unavailable", message: error.message });
+        }
         reason = `bearer token refused: ${error.message}`;
       }
     } else {

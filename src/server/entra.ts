@@ -1,9 +1,11 @@
 /**
- * Entra ID bearer tokens for the HTTP API: a JWT signed by the tenant's keys (RS256, keys from its JWKS, cached
- * and refreshed when an unknown key id shows up), issued by the tenant, for this API's audience, within its
- * validity. Only node:crypto is used; nothing is trusted from the token before its signature checks.
+ * Entra ID bearer tokens for the HTTP API: a JWT signed by the tenant's keys (RS256, keys from its JWKS), issued by
+ * the tenant, for this API's audience, within its validity. Checked by `jose` (`jwtVerify` over
+ * `createRemoteJWKSet`, which caches the keys and refetches on an unknown key id at most once per cooldown). A JWKS
+ * that cannot be fetched or read makes the request 503 (never 500), and is not fetched again before the retry
+ * delay: a down key endpoint is not hammered once per request.
  */
-import { createPublicKey, type JsonWebKey, type KeyObject, verify } from "node:crypto";
+import { createRemoteJWKSet, customFetch, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
 
 export interface EntraOptions {
   readonly tenantId: string;
@@ -16,6 +18,8 @@ export interface EntraOptions {
   readonly clockSkewSeconds?: number;
   readonly clock?: () => Date;
   readonly fetch?: typeof fetch;
+  /** After a failed key fetch, how long requests are answered 503 without fetching again; default 30 s. */
+  readonly keysRetryMs?: number;
 }
 
 export interface TokenClaims {
@@ -30,21 +34,48 @@ export interface TokenClaims {
   readonly [claim: string]: unknown;
 }
 
+/** A token refused (401), or the tenant's keys unavailable (503), with the reason. */
 export class TokenError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly status: 401 | 503 = 401,
+  ) {
     super(message);
     this.name = "TokenError";
   }
 }
 
-const JWKS_REFRESH_MIN_MS = 60_000;
+/** An unknown key id refetches the keys at most this often (jose's cooldown). */
+const JWKS_COOLDOWN_MS = 60_000;
+const JWKS_TIMEOUT_MS = 5_000;
+const KEYS_RETRY_MS = 30_000;
 
 export class EntraTokenValidator {
-  private keys = new Map<string, KeyObject>();
-  private fetchedAt = 0;
-  private inflight: Promise<void> | undefined;
+  private readonly keys: JWTVerifyGetKey;
+  private keysFailedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(private readonly options: EntraOptions) {}
+  constructor(private readonly options: EntraOptions) {
+    const remote = createRemoteJWKSet(new URL(this.jwksUrl), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      timeoutDuration: JWKS_TIMEOUT_MS,
+      ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+    });
+    this.keys = async (header, token) => {
+      const retryMs = this.options.keysRetryMs ?? KEYS_RETRY_MS;
+      if (Date.now() - this.keysFailedAt < retryMs) {
+        throw new TokenError("the tenant's signing keys are unavailable; retry later", 503);
+      }
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        if (isKeyFetchFailure(error)) {
+          this.keysFailedAt = Date.now();
+          throw new TokenError(`cannot fetch the tenant's signing keys: ${messageOf(error)}`, 503);
+        }
+        throw error;
+      }
+    };
+  }
 
   get jwksUrl(): string {
     return this.options.jwksUrl ?? `https://login.microsoftonline.com/${this.options.tenantId}/discovery/v2.0/keys`;
@@ -57,68 +88,48 @@ export class EntraTokenValidator {
 
   /** The token's claims when it is valid; throws TokenError saying why not. */
   async validate(token: string): Promise<TokenClaims> {
-    const parts = token.split(".");
-    if (parts.length !== 3) throw new TokenError("not a JWT");
-    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-    const header = decodePart(headerPart) as { alg?: unknown; kid?: unknown; typ?: unknown };
-    if (header.alg !== "RS256") throw new TokenError(`unsupported token algorithm ${String(header.alg)}`);
-    if (typeof header.kid !== "string") throw new TokenError("token has no key id");
-    const key = await this.key(header.kid);
-    const signed = Buffer.from(`${headerPart}.${payloadPart}`);
-    if (!verify("RSA-SHA256", signed, key, Buffer.from(signaturePart, "base64url"))) {
-      throw new TokenError("bad token signature");
+    try {
+      const { payload } = await jwtVerify(token, this.keys, {
+        algorithms: ["RS256"],
+        issuer: [...this.issuers],
+        audience: [...this.options.audiences],
+        requiredClaims: ["exp"],
+        clockTolerance: this.options.clockSkewSeconds ?? 300,
+        ...(this.options.clock ? { currentDate: this.options.clock() } : {}),
+      });
+      return payload as JWTPayload as TokenClaims;
+    } catch (error) {
+      throw error instanceof TokenError ? error : new TokenError(reasonOf(error));
     }
-    const claims = decodePart(payloadPart) as Partial<TokenClaims>;
-    const now = Math.floor((this.options.clock?.() ?? new Date()).getTime() / 1000);
-    const skew = this.options.clockSkewSeconds ?? 300;
-    if (typeof claims.exp !== "number" || claims.exp + skew < now) throw new TokenError("token expired");
-    if (typeof claims.nbf === "number" && claims.nbf - skew > now) throw new TokenError("token not yet valid");
-    if (typeof claims.iss !== "string" || !this.issuers.includes(claims.iss))
-      throw new TokenError("token from another issuer");
-    const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    if (!audiences.some((a) => typeof a === "string" && this.options.audiences.includes(a))) {
-      throw new TokenError("token for another audience");
-    }
-    return claims as TokenClaims;
-  }
-
-  private async key(kid: string): Promise<KeyObject> {
-    const known = this.keys.get(kid);
-    if (known) return known;
-    // An unknown key id: the tenant may have rotated its keys. Refetch, at most once a minute.
-    if (Date.now() - this.fetchedAt >= JWKS_REFRESH_MIN_MS || this.keys.size === 0) await this.refresh();
-    const key = this.keys.get(kid);
-    if (!key) throw new TokenError("token signed by an unknown key");
-    return key;
-  }
-
-  private refresh(): Promise<void> {
-    this.inflight ??= (async () => {
-      try {
-        const response = await (this.options.fetch ?? fetch)(this.jwksUrl);
-        if (!response.ok) throw new TokenError(`cannot fetch the signing keys (${response.status})`);
-        const body = (await response.json()) as { keys?: Array<JsonWebKey & { kid?: string; use?: string }> };
-        const keys = new Map<string, KeyObject>();
-        for (const jwk of body.keys ?? []) {
-          if (jwk.kty !== "RSA" || typeof jwk.kid !== "string" || (jwk.use && jwk.use !== "sig")) continue;
-          keys.set(jwk.kid, createPublicKey({ key: jwk, format: "jwk" }));
-        }
-        this.keys = keys;
-        this.fetchedAt = Date.now();
-      } finally {
-        this.inflight = undefined;
-      }
-    })();
-    return this.inflight;
   }
 }
 
-function decodePart(part: string): Record<string, unknown> {
-  try {
-    const value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    if (typeof value !== "object" || value === null) throw new Error();
-    return value as Record<string, unknown>;
-  } catch {
-    throw new TokenError("malformed token");
+/** A failure to get or read the key set (network, timeout, non-200, not JSON, not a JWKS), not a token's fault. */
+function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return true;
+  if (!(error instanceof errors.JOSEError)) return true;
+  return error.code === "ERR_JOSE_GENERIC";
+}
+
+/** Why a token is refused, in a few words (the 401's message). */
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "token expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return "token not yet valid";
+    if (error.claim === "iss") return "token from another issuer";
+    if (error.claim === "aud") return "token for another audience";
+    if (error.claim === "exp") return "token expired";
+    return `token claim ${error.claim} refused`;
   }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad token signature";
+  if (error instanceof errors.JWKSNoMatchingKey) return "token signed by an unknown key";
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return "unsupported token algorithm";
+  }
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed token";
+  return `token refused: ${messageOf(error)}`;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

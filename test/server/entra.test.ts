@@ -5,11 +5,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildServer } from "../../src/server/app.js";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
-import { EntraTokenValidator } from "../../src/server/entra.js";
 import type { Services } from "../../src/app/services.js";
+import { buildServer } from "../../src/server/app.js";
+import { EntraTokenValidator, TokenError } from "../../src/server/entra.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const AUDIENCE = "api://shmhunt";
@@ -86,6 +86,86 @@ describe("Entra ID bearer tokens", () => {
     const before = jwksRequests;
     for (let i = 0; i < 5; i++) await v.validate(token({}));
     expect(jwksRequests - before).toBe(1);
+  });
+
+  describe("when the key endpoint is down or answers garbage", () => {
+    /** A JWKS server answering with `body` (undefined: drops the connection), counting its requests. */
+    async function keyServer(
+      body: string | undefined,
+    ): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+      let requests = 0;
+      const server = createServer((req, res) => {
+        requests++;
+        if (body === undefined) {
+          req.socket.destroy();
+          return;
+        }
+        res.setHeader("content-type", "application/json");
+        res.end(body);
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      return {
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`,
+        requests: () => requests,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      };
+    }
+
+    it.each([
+      ["drops the connection", undefined],
+      ["answers text that is not JSON", "<html>oops</html>"],
+      ["answers JSON that is not a key set", '{"keys": "none"}'],
+    ])("%s: 503, and the keys are fetched once, not per request", async (_name, body) => {
+      const server = await keyServer(body);
+      try {
+        const v = new EntraTokenValidator({ tenantId: TENANT, audiences: [AUDIENCE], jwksUrl: server.url });
+        for (let i = 0; i < 4; i++) {
+          const error = await v.validate(token({})).catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(TokenError);
+          expect((error as TokenError).status).toBe(503);
+        }
+        expect(server.requests()).toBe(1);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("on the HTTP API: 503 with Retry-After (never 500), and the keys are fetched once, not per request", async () => {
+      const server = await keyServer("not json");
+      const services = await createServices(loadConfig({ SHMHUNT_DATA_DIR: dir }, dir), { scanner: null });
+      const app = await buildServer(services, {
+        host: "0.0.0.0",
+        apiKeys: [],
+        entra: { tenantId: TENANT, audiences: [AUDIENCE], jwksUrl: server.url },
+        maxBodyBytes: 1024,
+        maxSampleBytes: 1024,
+      });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const answer = await app.inject({
+            method: "GET",
+            url: "/incidents",
+            headers: { authorization: `Bearer ${token({})}` },
+          });
+          expect(answer.statusCode).toBe(503);
+          expect(answer.headers["retry-after"]).toBe("30");
+          expect(answer.json().message).toMatch(/signing keys/);
+        }
+        expect(server.requests()).toBe(1);
+      } finally {
+        await app.close();
+        await services.close();
+        await server.close();
+      }
+    });
+
+    it("a port nobody listens on: 503", async () => {
+      const server = await keyServer(undefined);
+      await server.close();
+      const v = new EntraTokenValidator({ tenantId: TENANT, audiences: [AUDIENCE], jwksUrl: server.url });
+      const error = await v.validate(token({})).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "TokenError", status: 503 });
+    });
   });
 
   describe("on the HTTP API", () => {
