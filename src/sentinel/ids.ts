@@ -1,18 +1,12 @@
 /** Deterministic resource ids, so that every retry and every redeploy addresses the same resource. */
-import { createHash } from "node:crypto";
+import { v5 } from "uuid";
 
 /** shmhunt's UUIDv5 namespace (a fixed random UUID). */
 export const shmhuntNamespace = "5b0d3c8e-6a0f-4f64-9d4c-2f3c8a1e7b21";
 
-/** RFC 4122 version-5 UUID (SHA-1 of namespace and name). */
+/** RFC 9562 version-5 UUID (SHA-1 of namespace and name), by the `uuid` package. */
 export function uuidv5(name: string, namespace = shmhuntNamespace): string {
-  const ns = Buffer.from(namespace.replace(/-/g, ""), "hex");
-  if (ns.length !== 16) throw new Error(`not a UUID: ${namespace}`);
-  const bytes = createHash("sha1").update(ns).update(name, "utf8").digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] as number) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return v5(name, namespace);
 }
 
 export const contentIds = {

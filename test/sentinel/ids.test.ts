@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { contentIds, uuidv5 } from "../../src/sentinel/ids.js";
 
 describe("uuidv5", () => {
-  it("matches the RFC 4122 test vector (DNS namespace, www.example.com)", () => {
+  // RFC 9562 Appendix A.4: namespace DNS, name "www.example.com", SHA-1 2ed6657de927468b55e12665a8aea6a22dee3e35.
+  it("matches the RFC 9562 test vector (DNS namespace, www.example.com)", () => {
     expect(uuidv5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe(
       "2ed6657d-e927-568b-95e1-2665a8aea6a2",
     );
