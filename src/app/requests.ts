@@ -83,7 +83,8 @@ const compiled = new WeakMap<object, ValidateFunction>();
 
 /**
  * The value checked against a schema of this module (defaults applied, scalars coerced as fastify does), or an
- * InvalidRequestError (400) naming the part and field as fastify's validation does: `body/target must be …`.
+ * InvalidRequestError (400) naming the part and field as fastify's validation does: `body/target must be …`, every
+ * error Ajv reports joined by commas.
  */
 export function validateRequest<T>(schema: object, value: unknown, part: "body" | "querystring" | "params"): T {
   let validate = compiled.get(schema);
@@ -94,8 +95,9 @@ export function validateRequest<T>(schema: object, value: unknown, part: "body" 
   }
   const copy = structuredClone(value);
   if (!validate(copy)) {
-    const error = validate.errors?.[0];
-    throw new InvalidRequestError(`${part}${error?.instancePath ?? ""} ${error?.message ?? "is invalid"}`);
+    const errors = validate.errors ?? [];
+    const text = errors.map((e) => `${part}${e.instancePath} ${e.message ?? "is invalid"}`).join(", ");
+    throw new InvalidRequestError(text || `${part} is invalid`);
   }
   return copy as T;
 }

@@ -8,14 +8,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import type { Services } from "../../src/app/services.js";
 import { runDeployCommand } from "../../src/cli/commands/deploy.js";
 import { CliError } from "../../src/cli/output.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import { createDeployService } from "../../src/sentinel/deploy.js";
 import { buildServer } from "../../src/server/app.js";
-import { createServices } from "../../src/app/compose.js";
-import { loadConfig } from "../../src/app/config.js";
-import type { Services } from "../../src/app/services.js";
 import { makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 
@@ -148,6 +148,7 @@ describe("server routes", () => {
       payload: { target: "defender", eql: 'process where no.such.field == "x"' },
     });
     expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: "TRANSLATION_REFUSED" });
     expect(refused.json().message).toContain("no.such.field");
   }, 60_000);
 });

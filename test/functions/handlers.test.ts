@@ -118,6 +118,55 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect(wrong.status).toBe(400);
   });
 
+  it("validates requests with the fastify routes' schemas: the same 400 and message for the same bad request", async () => {
+    const { buildServer } = await import("../../src/server/app.js");
+    const app = await buildServer(services, {
+      host: "127.0.0.1",
+      apiKeys: [],
+      maxBodyBytes: 1_000_000,
+      maxSampleBytes: 1_000_000,
+      logger: false,
+    });
+    try {
+      for (const body of [
+        { target: "x", eql: "process where true" },
+        { target: "defender" },
+        { target: "asim", eql: 1 },
+      ]) {
+        const viaFastify = await app.inject({ method: "POST", url: "/translate", payload: body });
+        const viaFunctions = await translate(
+          new HttpRequest({
+            method: "POST",
+            url: "http://localhost/api/translate",
+            body: { string: JSON.stringify(body) },
+          }),
+          context("translate"),
+        );
+        expect(viaFunctions.status).toBe(400);
+        expect(viaFastify.statusCode).toBe(400);
+        expect((viaFunctions.jsonBody as { message: string }).message).toBe(viaFastify.json().message);
+      }
+    } finally {
+      await app.close();
+    }
+    // The function key in the query (`code`, read by the Functions host) is not a request parameter.
+    const keyed = await deploy(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/deploy?mode=plan&prune=true&code=k3y" }),
+      context("deploy"),
+    );
+    expect(keyed.status).toBe(501);
+    const badPrune = await deploy(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/deploy?mode=plan&prune=maybe" }),
+      context("deploy"),
+    );
+    expect(badPrune).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
+    const badHash = await samples(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/samples?sha256=xyz", body: { bytes: elf } }),
+      context("samples"),
+    );
+    expect(badHash).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
+  });
+
   it("timer → pending hit; HTTP upload → stored in Blob, scanned, hit alerted", async () => {
     table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: elfSha }));
     await huntTimer({ isPastDue: false } as Timer, context("hunt"));
