@@ -23,13 +23,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/app/local-queries.js";
+import { kqlFilePlans } from "../src/app/plans.js";
 import { HuntState } from "../src/hunt/hunt-state.js";
 import { LocalAlertWriter } from "../src/hunt/local-alerts.js";
 import { runHunts } from "../src/hunt/run.js";
 import type { HuntPlan, StoredVerdict } from "../src/hunt/types.js";
 import { loadRules } from "../src/rules/loader.js";
-import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/app/local-queries.js";
-import { kqlFilePlans } from "../src/app/plans.js";
 import type { StateKind, StateRecord, StateStore } from "../src/store/state-store.js";
 import { createStateStore } from "../src/store/storage-clients.js";
 

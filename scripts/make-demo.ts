@@ -20,8 +20,8 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadRules } from "../src/rules/loader.js";
 import { exclusionWatchlists } from "../src/app/local-queries.js";
+import { loadRules } from "../src/rules/loader.js";
 import { buildShmgetElf, haveCompiler, type OptLevel } from "../src/yara/fixtures.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");

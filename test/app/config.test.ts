@@ -1,7 +1,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
 import { isLoopback, loadConfig, redactedConfig } from "../../src/app/config.js";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
 
 describe("service configuration", () => {
   it("defaults to the embedded, all-local setup", () => {

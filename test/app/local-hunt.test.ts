@@ -3,10 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadRules } from "../../src/rules/index.js";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../../src/app/local-queries.js";
+import { loadRules } from "../../src/rules/index.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-local-hunt-"));

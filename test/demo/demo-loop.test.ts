@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedDemo } from "../../scripts/make-demo.js";
+import { loadConfig } from "../../src/app/config.js";
 import type { HitRecord } from "../../src/hunt/types.js";
 import { createTranslateService } from "../../src/kql/service.js";
-import { loadConfig } from "../../src/app/config.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
 import { haveCompiler } from "../../src/yara/fixtures.js";
 

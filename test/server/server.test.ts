@@ -5,12 +5,12 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HuntRule } from "../../src/hunt/index.js";
-import { buildServer } from "../../src/server/app.js";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { withYaraRuleNames } from "../../src/app/plans.js";
 import type { Services } from "../../src/app/services.js";
+import type { HuntRule } from "../../src/hunt/index.js";
+import { buildServer } from "../../src/server/app.js";
 import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
 import { loadConfig } from "../../src/app/config.js";
+import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
 import { startServer } from "../../src/server/start.js";
 import { execEvent, plan } from "../support/hunt-fixtures.js";
 
