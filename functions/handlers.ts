@@ -5,9 +5,8 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
+import { isTarget, TARGETS } from "../src/targets/index.js";
 import { getServices } from "./runtime.js";
-
-const TARGETS = new Set(["defender", "asim", "auditd"]);
 
 export async function health(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
@@ -20,8 +19,8 @@ export async function translate(request: HttpRequest, _context: InvocationContex
   return respond(async () => {
     const body = (await readJson(request)) as { target?: unknown; eql?: unknown; rule?: unknown };
     const { BadRequestError, NotAvailableError } = await import("../src/server/errors.js");
-    if (typeof body.target !== "string" || !TARGETS.has(body.target)) {
-      throw new BadRequestError("body.target must be one of defender, asim, auditd");
+    if (typeof body.target !== "string" || !isTarget(body.target)) {
+      throw new BadRequestError(`body.target must be one of ${TARGETS.join(", ")}`);
     }
     if (typeof body.eql !== "string" && typeof body.rule !== "string") {
       throw new BadRequestError("body.eql (a query) or body.rule (a rule file) is required");

@@ -8,6 +8,7 @@ import path from "node:path";
 import { huntRuleOf } from "../hunt/from-rule.js";
 import type { HuntLogger } from "../hunt/run.js";
 import type { HuntPlan, HuntRule } from "../hunt/types.js";
+import { isTarget, REGISTRY } from "../targets/index.js";
 
 export async function kqlFilePlans(
   rulesDir: string,
@@ -71,7 +72,7 @@ export function yaraRuleNames(source: string): string[] {
   );
 }
 
-/** The part of a target mapping (src/kql/mapping-types.ts) this module reads. */
+/** The part of a target (src/targets/target-types.ts) this module reads. */
 export interface HashMapping {
   readonly sources: readonly { readonly fields: Readonly<Record<string, { readonly column?: string } | undefined>> }[];
 }
@@ -91,17 +92,6 @@ export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: read
   return columns;
 }
 
-/** The translator's mapping data for a target, when the translation stage is present. */
-async function targetMapping(target: string): Promise<HashMapping | undefined> {
-  const specifier = "../kql/mappings/index.js";
-  try {
-    const mod = (await import(specifier)) as { MAPPINGS?: Readonly<Record<string, HashMapping>> };
-    return mod.MAPPINGS?.[target];
-  } catch {
-    return undefined;
-  }
-}
-
 export async function sampleHashColumnsFor(hashFields: readonly string[], target: string): Promise<string[]> {
-  return hashColumnsIn(await targetMapping(target), hashFields);
+  return hashColumnsIn(isTarget(target) ? REGISTRY[target] : undefined, hashFields);
 }

@@ -1,5 +1,6 @@
 /** Translate and deploy: served by the translation and deploy stages when they are plugged into Services. */
 import type { FastifyInstance } from "fastify";
+import { TARGETS } from "../../targets/index.js";
 import { NotAvailableError } from "../errors.js";
 import { anyObject, errorSchema } from "../schemas.js";
 import type { Services, TranslateRequest } from "../services.js";
@@ -16,7 +17,7 @@ export function registerContentRoutes(app: FastifyInstance, services: Services):
           required: ["target"],
           additionalProperties: false,
           properties: {
-            target: { type: "string", enum: ["defender", "asim", "auditd"] },
+            target: { type: "string", enum: [...TARGETS] },
             eql: { type: "string", maxLength: 100_000 },
             rule: { type: "string", maxLength: 1_000_000, description: "a rule file (TOML)" },
           },
