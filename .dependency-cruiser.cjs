@@ -7,6 +7,7 @@
 const RANKS = [
   ["diagnostics"],
   ["eql", "kusto", "yara", "store"],
+  ["targets"],
   ["rules", "workspace"],
   ["kql"],
   ["sentinel"],
@@ -67,5 +68,7 @@ module.exports = {
     parser: "swc",
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
+    // resolve packages as Node does (the "node" and "import" export conditions: uuid exports only under "node")
+    enhancedResolveOptions: { conditionNames: ["node", "import", "require", "default"], exportsFields: ["exports"] },
   },
 };

@@ -4,11 +4,12 @@
  * folder, a local workspace directory and incidents written to local state. Every setting is listed, with its
  * default, in docs/service.md.
  */
-import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Codes, DiagnosticError } from "../diagnostics/index.js";
 import { parseDuration } from "../rules/durations.js";
 import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
+import { DEFAULT_TARGET } from "../targets/index.js";
+import { targetsWithData } from "../workspace/targets-present.js";
 
 export interface SentinelTarget {
   readonly subscriptionId: string;
@@ -146,7 +147,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       text("SHMHUNT_HUNT_TARGETS")
         ?.split(",")
         .map((t) => t.trim())
-        .filter(Boolean) ?? (workspaceId ? ["defender"] : localWorkspaceTargets(workspaceDir)),
+        .filter(Boolean) ?? (workspaceId ? [DEFAULT_TARGET] : targetsWithData(workspaceDir)),
     state,
     samples,
     workspaceDir,
@@ -169,21 +170,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     );
   }
   return config;
-}
-
-/**
- * The default targets of the local workspace: those it holds data for (Defender tables, ASIM parser output, the
- * auditd parser function), so the demo workspace (docs/demo.md) is hunted on all three; `defender` when none.
- */
-export function localWorkspaceTargets(workspaceDir: string): string[] {
-  const names = existsSync(workspaceDir) ? readdirSync(workspaceDir) : [];
-  const table = /\.(ndjson|jsonl|json|csv)$/i;
-  const targets = [
-    names.some((n) => table.test(n) && /^Device[A-Z]/.test(n)) ? "defender" : undefined,
-    names.some((n) => table.test(n) && /^(_Im_|_ASim_|im[A-Z]|ASim[A-Z])/.test(n)) ? "asim" : undefined,
-    existsSync(path.join(workspaceDir, "functions", "ShmhuntAuditd.kql")) ? "auditd" : undefined,
-  ].filter((t): t is string => t !== undefined);
-  return targets.length > 0 ? targets : ["defender"];
 }
 
 /**

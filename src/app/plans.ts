@@ -8,7 +8,7 @@ import path from "node:path";
 import { huntRuleOf } from "../hunt/from-rule.js";
 import type { HuntLogger } from "../hunt/run.js";
 import type { HuntPlan, HuntRule } from "../hunt/types.js";
-import { MAPPINGS } from "../kql/mappings/index.js";
+import { isTarget, REGISTRY } from "../targets/index.js";
 
 export async function kqlFilePlans(
   rulesDir: string,
@@ -72,7 +72,7 @@ export function yaraRuleNames(source: string): string[] {
   );
 }
 
-/** The part of a target mapping (src/kql/mapping-types.ts) this module reads. */
+/** The part of a target (src/targets/target-types.ts) this module reads. */
 export interface HashMapping {
   readonly sources: readonly { readonly fields: Readonly<Record<string, { readonly column?: string } | undefined>> }[];
 }
@@ -94,5 +94,5 @@ export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: read
 
 /** The rule's sample hash columns on a target, from the translator's mapping data (plain data, cheap to load). */
 export function sampleHashColumnsFor(hashFields: readonly string[], target: string): string[] {
-  return hashColumnsIn(MAPPINGS[target as keyof typeof MAPPINGS], hashFields);
+  return hashColumnsIn(isTarget(target) ? REGISTRY[target] : undefined, hashFields);
 }

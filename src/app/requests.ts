@@ -5,7 +5,7 @@
  */
 import { Ajv, type ValidateFunction } from "ajv";
 import { HIT_STATUSES } from "../hunt/types.js";
-import { TARGETS } from "../rules/types.js";
+import { TARGETS } from "../targets/index.js";
 import { InvalidRequestError } from "./errors.js";
 
 /** Ajv options of both transports (the fastify host passes them as `ajv.customOptions`). */

@@ -1,5 +1,6 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities. Pure. */
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
+import { ALL_HUNT_COLUMNS } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, StoredVerdict } from "./types.js";
 
@@ -46,7 +47,8 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   };
 }
 
-const hostColumns = ["DeviceName", "Computer", "DvcHostname", "HostName", "Dvc"];
+/** Every target's host columns (src/targets, `hunt.host`). */
+const hostColumns = ALL_HUNT_COLUMNS.host;
 
 /** Sentinel entities found in a row: Host, Account, File, FileHash, Process (columns of any target). */
 export function entitiesOf(row: Row): EntityMapping[] {

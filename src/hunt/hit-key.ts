@@ -5,71 +5,27 @@
  * columns that depend on the query window (none of the identity columns do) never enter the key.
  */
 import { createHash } from "node:crypto";
+import { ALL_HUNT_COLUMNS, huntColumnsOf } from "../targets/index.js";
 
 export type Row = Readonly<Record<string, unknown>>;
 
-/** Columns that identify an event, across the Defender, ASIM and auditd (Syslog) targets. */
-export const identityColumns: readonly string[] = [
-  // where
-  "DeviceId",
-  "DeviceName",
-  "Computer",
-  "HostName",
-  "DvcId",
-  "DvcHostname",
-  "Dvc",
-  // when
-  "Timestamp",
-  "TimeGenerated",
-  "EventStartTime",
-  "EventTime",
-  "@timestamp",
-  // which event
-  "ReportId",
-  "EventOriginalUid",
-  "EventUid",
-  "AuditEventId",
-  "SequenceNumber",
-  // which process and file
-  "ProcessId",
-  "InitiatingProcessId",
-  "TargetProcessId",
-  "ActingProcessId",
-  "pid",
-  "SHA256",
-  "TargetFileSHA256",
-  "FolderPath",
-  "FileName",
-  "TargetFilePath",
-  "TargetProcessName",
-  "ProcessCommandLine",
-  "TargetProcessCommandLine",
-  "ActionType",
-  "EventType",
-];
+/** Columns that identify an event, for a target not in the registry: those of every target. */
+export const identityColumns: readonly string[] = ALL_HUNT_COLUMNS.identity;
 
-const timeColumns = ["Timestamp", "TimeGenerated", "EventStartTime", "EventTime", "@timestamp"];
-
-/** Columns that may hold the SHA-256 of the file behind a hit, best first. */
-export const sampleHashColumns: readonly string[] = [
-  "SHA256",
-  "TargetFileSHA256",
-  "TargetProcessSHA256",
-  "FileSHA256",
-  "ActingProcessSHA256",
-  "InitiatingProcessSHA256",
-];
+/** Columns that may hold the SHA-256 of the file behind a hit, best first (every target's). */
+export const sampleHashColumns: readonly string[] = ALL_HUNT_COLUMNS.sampleHash;
 
 export interface KeyOptions {
-  /** Overrides the built-in identity columns (e.g. for a target whose rows carry other ids). */
+  /** Overrides the target's identity columns (src/targets, `hunt.identity`). */
   readonly identityColumns?: readonly string[];
 }
 
 /** The stable key of a hit (64 hex digits). */
 export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
-  const wanted = options.identityColumns ?? identityColumns;
+  const columns = huntColumnsOf(target);
+  const wanted = options.identityColumns ?? columns.identity;
   let parts = wanted.filter((column) => present(row[column])).map((column) => [column, canonical(row[column])]);
-  const identifies = parts.some(([column]) => timeColumns.includes(column as string));
+  const identifies = parts.some(([column]) => columns.time.includes(column as string));
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
     parts = Object.keys(row)
@@ -92,7 +48,7 @@ export function sampleHashOf(row: Row, columns: readonly string[] = sampleHashCo
 }
 
 /** The event's time from the row (ISO), or undefined when no time column parses. */
-export function eventTimeOf(row: Row): Date | undefined {
+export function eventTimeOf(row: Row, timeColumns: readonly string[] = ALL_HUNT_COLUMNS.time): Date | undefined {
   for (const column of timeColumns) {
     const value = row[column];
     const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;

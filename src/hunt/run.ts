@@ -14,6 +14,7 @@
  */
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
+import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf } from "./alert-request.js";
 import { decide } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
@@ -167,7 +168,8 @@ async function handleRow(
   const { rule, target } = plan;
   const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
   const now = deps.clock().toISOString();
-  const sha256 = sampleHashOf(row, plan.sampleHashColumns);
+  const columns = huntColumnsOf(target);
+  const sha256 = sampleHashOf(row, plan.sampleHashColumns ?? columns.sampleHash);
   const candidate: HitRecord = {
     key,
     ruleId: rule.id,
@@ -176,7 +178,7 @@ async function handleRow(
     firstSeen: now,
     updatedAt: now,
     window,
-    eventTime: (eventTimeOf(row) ?? new Date(window.end)).toISOString(),
+    eventTime: (eventTimeOf(row, columns.time) ?? new Date(window.end)).toISOString(),
     ...(sha256 ? { sha256 } : {}),
     row,
   };

@@ -41,10 +41,10 @@ export interface HuntPlan {
   readonly query: string;
   /**
    * The result columns holding the sample's SHA-256 on this target, best first (the rule's `hash_fields` mapped
-   * to the target's columns); default: the usual hash columns (hit-key.ts `sampleHashColumns`).
+   * to the target's columns); default: the target's `hunt.sampleHash` columns (src/targets).
    */
   readonly sampleHashColumns?: readonly string[];
-  /** The columns that identify an event on this target; default: hit-key.ts `identityColumns`. */
+  /** The columns that identify an event on this target; default: the target's `hunt.identity` (src/targets). */
   readonly identityColumns?: readonly string[];
 }
 

@@ -6,7 +6,8 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { loadRuleFile } from "../rules/loader.js";
 import type { Target } from "../rules/types.js";
-import { TARGET_NAMES, type Translation, translateRule } from "./translate.js";
+import { TARGETS } from "../targets/index.js";
+import { type Translation, translateRule } from "./translate.js";
 
 export interface TargetTally {
   readonly target: Target;
@@ -40,7 +41,7 @@ export async function tomlFilesUnder(dir: string): Promise<string[]> {
 
 export async function translateCorpus(files: readonly string[]): Promise<CorpusReport> {
   const started = performance.now();
-  const tallies = TARGET_NAMES.map(
+  const tallies = TARGETS.map(
     (target): TargetTally => ({
       target,
       valid: 0,

@@ -15,8 +15,8 @@
 import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
 import { walkExpr } from "../eql/ast.js";
 import type { KqlType } from "../kusto/schemas.js";
+import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
 import { kqlNumber, kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
-import type { FieldSpec, SourceSpec } from "./mapping-types.js";
 import { anchored, luceneToRe2, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
 import { Refusal } from "./refusal.js";
 

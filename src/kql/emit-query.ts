@@ -8,9 +8,9 @@ import { walkExpr } from "../eql/ast.js";
 import { normalizeCondition } from "../eql/normalize.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { EntityMapping, Exclusions } from "../rules/types.js";
+import type { SourceSpec, TargetMapping } from "../targets/target-types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
 import { kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
-import type { SourceSpec, TargetMapping } from "./mapping-types.js";
 import { Refusal } from "./refusal.js";
 
 export interface QueryInput {

@@ -1,8 +1,5 @@
 /** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data, outputs for Sentinel. */
-export { AUDITD_COLUMNS, AUDITD_FUNCTION_NAME, auditdFunction, auditdFunctionFile } from "./auditd-function.js";
 export { type Emitted, emitQuery, type QueryInput } from "./emit-query.js";
-export type { FieldSpec, SourceSpec, TargetMapping } from "./mapping-types.js";
-export { MAPPINGS } from "./mappings/index.js";
 export { Refusal, type RefusalKind } from "./refusal.js";
 export { translationCheck } from "./rule-check.js";
 export {
@@ -15,9 +12,7 @@ export {
 } from "./service.js";
 export {
   columnsOf,
-  isTarget,
   type RefusalInfo,
-  TARGET_NAMES,
   type TranslateOptions,
   type Translation,
   translateQuery,

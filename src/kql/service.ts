@@ -7,8 +7,9 @@ import { parseEql } from "../eql/parser.js";
 import type { RuleFileResult } from "../rules/loader.js";
 import { loadRuleFile, loadRuleText } from "../rules/loader.js";
 import type { LoadedRule, Target } from "../rules/types.js";
+import { isTarget, TARGETS } from "../targets/index.js";
 import { TranslationRefusedError } from "./refusal.js";
-import { isTarget, TARGET_NAMES, type Translation, translateQuery, translateRule } from "./translate.js";
+import { type Translation, translateQuery, translateRule } from "./translate.js";
 
 export type TargetChoice = Target | "all";
 
@@ -25,9 +26,8 @@ export interface TranslationResult {
 }
 
 export function targetsOf(choice: string): Target[] {
-  if (choice === "all") return [...TARGET_NAMES];
-  if (!isTarget(choice))
-    throw new Error(`unknown target '${choice}' (expected ${[...TARGET_NAMES, "all"].join(", ")})`);
+  if (choice === "all") return [...TARGETS];
+  if (!isTarget(choice)) throw new Error(`unknown target '${choice}' (expected ${[...TARGETS, "all"].join(", ")})`);
   return [choice];
 }
 

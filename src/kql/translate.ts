@@ -8,13 +8,10 @@ import type { Query } from "../eql/ast.js";
 import { resolveSchemas } from "../kusto/globals.js";
 import type { KqlType } from "../kusto/schemas.js";
 import { validateKql } from "../kusto/validate.js";
-import type { EntityMapping, Exclusions, LoadedRule, Target } from "../rules/types.js";
-import { AUDITD_COLUMNS, AUDITD_FUNCTION_NAME, auditdFunction } from "./auditd-function.js";
+import type { EntityMapping, Exclusions, LoadedRule } from "../rules/types.js";
+import { functionDeclaration, functionWithBody, REGISTRY, TARGET_FUNCTIONS, type Target } from "../targets/index.js";
 import { emitQuery } from "./emit-query.js";
-import { MAPPINGS } from "./mappings/index.js";
 import { Refusal, type RefusalKind } from "./refusal.js";
-
-export const TARGET_NAMES: readonly Target[] = ["defender", "asim", "auditd"];
 
 export interface TranslateOptions {
   readonly exclusions?: Exclusions | null;
@@ -45,11 +42,12 @@ export interface Translation {
 
 const columnCache = new Map<string, ReadonlyMap<string, KqlType>>();
 
-/** Column types of a table or function schema (the auditd function's from its declared columns). */
+/** Column types of a table or function schema (a target's own functions' from their declared columns). */
 export function columnsOf(schema: string): ReadonlyMap<string, KqlType> {
   let cols = columnCache.get(schema);
   if (!cols) {
-    if (schema === AUDITD_FUNCTION_NAME) cols = new Map(AUDITD_COLUMNS.map((c) => [c.name, c.type]));
+    const own = TARGET_FUNCTIONS.find((f) => f.name === schema);
+    if (own) cols = new Map(own.columns.map((c) => [c.name, c.type]));
     else {
       const schemas = resolveSchemas();
       const list = schemas.tables[schema] ?? schemas.functions[schema]?.columns;
@@ -61,16 +59,12 @@ export function columnsOf(schema: string): ReadonlyMap<string, KqlType> {
   return cols;
 }
 
-export function isTarget(name: string): name is Target {
-  return (TARGET_NAMES as readonly string[]).includes(name);
-}
-
 /** Translates one parsed EQL query for one target. */
 export function translateQuery(query: Query, target: Target, options: TranslateOptions = {}): Translation {
   try {
     const emitted = emitQuery({
       query,
-      mapping: MAPPINGS[target],
+      mapping: REGISTRY[target],
       columnsOf,
       exclusions: options.exclusions ?? null,
       entities: options.entities ?? [],
@@ -96,13 +90,13 @@ export function translateQuery(query: Query, target: Target, options: TranslateO
 }
 
 /**
- * Kusto.Language's errors for a query shmhunt emitted, against the schemas, the auditd function and watchlists.
- * The auditd function is declared by its output columns (binding its body costs ~150 ms per query); the test
- * suite checks that those columns are exactly what the body returns. `withFunctionBody` binds the body instead.
+ * Kusto.Language's errors for a query shmhunt emitted, against the schemas, the targets' functions and watchlists.
+ * The functions are declared by their output columns (binding the auditd body costs ~150 ms per query); the test
+ * suite checks that those columns are exactly what each body returns. `withFunctionBody` binds the bodies instead.
  */
 export function validateQuery(kql: string, withFunctionBody = false): Diagnostic[] {
-  const fn = withFunctionBody ? auditdFunction() : { name: AUDITD_FUNCTION_NAME, columns: AUDITD_COLUMNS };
-  return validateKql(kql, { functions: [fn] }).map((d) => ({ ...d, code: Codes.KqlInvalid }));
+  const functions = TARGET_FUNCTIONS.map(withFunctionBody ? functionWithBody : functionDeclaration);
+  return validateKql(kql, { functions }).map((d) => ({ ...d, code: Codes.KqlInvalid }));
 }
 
 /** Translates a loaded rule (its query, exclusions and entities) for one target. */

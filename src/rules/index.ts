@@ -1,4 +1,6 @@
 /** Rule files: loading, checking, and the LoadedRule type the translator, deploy and hunt consume. */
+
+export { TARGETS } from "../targets/index.js";
 export { parseDuration, parseFrom } from "./durations.js";
 export {
   loadRuleFile,
@@ -10,4 +12,3 @@ export {
 } from "./loader.js";
 export { defaultSettings, SETTINGS_TABLE } from "./settings.js";
 export type * from "./types.js";
-export { TARGETS } from "./types.js";

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { Codes } from "../diagnostics/index.js";
+import { TARGETS } from "../targets/index.js";
 import { durationCheck, parseDuration } from "./durations.js";
 import {
   arrayOf,
@@ -20,18 +21,17 @@ import {
   table,
 } from "./schema.js";
 import type { PathSegment } from "./toml-document.js";
-import {
-  type AnalyticsSettings,
-  type DeployKind,
-  type EntityMapping,
-  type EntityType,
-  type ExclusionItem,
-  type Exclusions,
-  type SampleGate,
-  type SampleGateMode,
-  type ShmhuntSettings,
-  TARGETS,
-  type Target,
+import type {
+  AnalyticsSettings,
+  DeployKind,
+  EntityMapping,
+  EntityType,
+  ExclusionItem,
+  Exclusions,
+  SampleGate,
+  SampleGateMode,
+  ShmhuntSettings,
+  Target,
 } from "./types.js";
 
 /** The name of shmhunt's table in a rule file. */

@@ -5,6 +5,7 @@
  */
 import type { Span } from "../diagnostics/index.js";
 import type { Query } from "../eql/ast.js";
+import type { Target } from "../targets/index.js";
 
 export type Severity = "low" | "medium" | "high" | "critical";
 
@@ -22,9 +23,8 @@ export type RuleType =
 /** The query language; `none` for machine-learning rules, which have no query. */
 export type RuleLanguage = "eql" | "kuery" | "lucene" | "esql" | "none";
 
-/** A KQL target shmhunt translates to (see the translator): Defender XDR tables, ASIM parsers, auditd in Syslog. */
-export type Target = "defender" | "asim" | "auditd";
-export const TARGETS: readonly Target[] = ["defender", "asim", "auditd"];
+/** A KQL target shmhunt translates to: one entry of the registry in src/targets. */
+export type { Target };
 
 export interface AttackRef {
   /** `TA0002`, `T1059`, `T1059.004`. */

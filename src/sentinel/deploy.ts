@@ -8,10 +8,9 @@
  *    what was done, what failed (and what to do about it), and what was not done. Running it again resumes: the
  *    steps done show as unchanged.
  */
-import path from "node:path";
 import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
-import { auditdFunctionFile } from "../kql/auditd-function.js";
 import type { LoadedRule } from "../rules/types.js";
+import { functionsDir } from "../targets/index.js";
 import { type ContentClients, SentinelContentClient } from "./content-client.js";
 import type { WorkspaceRef } from "./content-types.js";
 import { buildDesiredContent, type TranslationLike } from "./desired.js";
@@ -70,7 +69,7 @@ export class DeployError extends Error {
   }
 }
 
-export const defaultFunctionsDir = (): string => path.dirname(auditdFunctionFile());
+export const defaultFunctionsDir = functionsDir;
 
 function labelOf(step: PlanStep): string | undefined {
   const p = (step.desired ?? step.actual)?.properties ?? {};

@@ -3,28 +3,8 @@
  * one-line advice says what the operator should change (a data connector to enable, a role to grant, a name to
  * free), so a failed deploy is actionable without reading the REST reference.
  */
+import { REGISTRY, TARGETS, tableIn, targetOfTable } from "../targets/index.js";
 import type { PlanStep } from "./plan.js";
-
-/** Where each table or function family shmhunt's queries read comes from. */
-const SOURCES: readonly { readonly test: RegExp; readonly name: string; readonly connector: string }[] = [
-  {
-    test: /\bDevice(Process|File|Network|Events|Info|Logon|Registry|Image)\w*\b/,
-    name: "Defender XDR tables",
-    connector: "the Microsoft Defender XDR connector (stream the Device* tables of Microsoft Defender for Endpoint)",
-  },
-  {
-    test: /\bSyslog\b|\bShmhuntAuditd\b/,
-    name: "Syslog",
-    connector:
-      "Syslog via AMA (the Syslog via AMA connector with a data collection rule for the auditd facility; Linux auditd forwarding to syslog)",
-  },
-  {
-    test: /\b_(Im|ASim)_\w+\b|\bim[A-Z]\w+\b/,
-    name: "ASIM parsers",
-    connector:
-      "the ASIM parsers (deploy the ASIM parsers, e.g. from the Microsoft Sentinel content hub) and a source they normalise",
-  },
-];
 
 export interface ServiceErrorInfo {
   readonly status?: number;
@@ -49,18 +29,18 @@ function queryOf(step: PlanStep | undefined): string {
   return typeof q === "string" ? q : "";
 }
 
-/** The table named by the service's message, else the tables the query reads that have a known connector. */
+/** The table named by the service's message, else the tables the query reads that a target's connector fills. */
 export function missingTableAdvice(message: string, query: string): string {
   const named = /'([A-Za-z_][\w]*)'/.exec(message)?.[1];
   const candidates = named ? [named] : [];
-  for (const source of SOURCES) {
-    const m = source.test.exec(query);
-    if (m) candidates.push(m[0]);
+  for (const target of TARGETS) {
+    const table = tableIn(query, target);
+    if (table) candidates.push(table);
   }
   for (const table of candidates) {
-    const source = SOURCES.find((s) => s.test.test(table));
-    if (source) {
-      return `the workspace has no table ${table}: enable ${source.connector}, wait for its first data, then deploy again`;
+    const target = targetOfTable(table);
+    if (target) {
+      return `the workspace has no table ${table}: enable ${REGISTRY[target].connector}, wait for its first data, then deploy again`;
     }
   }
   return `a table the query reads does not exist in the workspace${named ? ` (${named})` : ""}: enable the data connector that provides it, then deploy again`;

@@ -2,6 +2,7 @@
 export { type QueryResult, type RunOptions, runInline, runQuery } from "./query.js";
 export type { Column, Row } from "./relation.js";
 export { jsonValue, textValue, toRecords, toWireTable, wireValue } from "./result.js";
+export { targetsWithData } from "./targets-present.js";
 export type { ScalarType, Value } from "./values.js";
 export {
   openWorkspace,

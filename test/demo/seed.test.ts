@@ -12,7 +12,8 @@ import {
   seedDemo,
   shiftRow,
 } from "../../scripts/make-demo.js";
-import { loadConfig, localWorkspaceTargets } from "../../src/app/config.js";
+import { loadConfig } from "../../src/app/config.js";
+import { targetsWithData } from "../../src/workspace/index.js";
 import { haveCompiler } from "../../src/yara/fixtures.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -142,12 +143,12 @@ describe("seedDemo", () => {
 
 describe("default hunt targets of the local workspace", () => {
   it("are the targets the workspace has data for, defender when none", () => {
-    expect(localWorkspaceTargets(path.join(demoDir, "workspace"))).toEqual(["defender", "asim", "auditd"]);
-    expect(localWorkspaceTargets(path.join(scratch, "missing"))).toEqual(["defender"]);
+    expect(targetsWithData(path.join(demoDir, "workspace"))).toEqual(["defender", "asim", "auditd"]);
+    expect(targetsWithData(path.join(scratch, "missing"))).toEqual(["defender"]);
     const asimOnly = path.join(scratch, "asim-only");
     mkdirSync(asimOnly, { recursive: true });
     writeFileSync(path.join(asimOnly, "_Im_ProcessEvent.ndjson"), "");
-    expect(localWorkspaceTargets(asimOnly)).toEqual(["asim"]);
+    expect(targetsWithData(asimOnly)).toEqual(["asim"]);
   });
 
   it("are not used with Log Analytics or an explicit SHMHUNT_HUNT_TARGETS", () => {

@@ -10,9 +10,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluate } from "../../src/eql/index.js";
-import { auditdFunction, translateRule } from "../../src/kql/index.js";
+import { translateRule } from "../../src/kql/index.js";
 import { loadRuleFile } from "../../src/rules/index.js";
 import type { ExclusionItem, LoadedRule, Target } from "../../src/rules/types.js";
+import { functionWithBody, REGISTRY } from "../../src/targets/index.js";
 import { openWorkspace, toRecords } from "../../src/workspace/index.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -276,7 +277,7 @@ async function kqlIds(rule: LoadedRule, target: Target, cases: readonly Case[]):
   for (const [table, lines] of tables) writeFileSync(path.join(dir, `${table}.ndjson`), `${lines.join("\n")}\n`);
   const exclusions = rule.settings.exclusions;
   const ws = await openWorkspace(dir, {
-    functions: [auditdFunction()],
+    functions: REGISTRY.auditd.functions.map(functionWithBody),
     ...(exclusions
       ? {
           watchlists: {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditdFunction } from "../../src/kql/index.js";
+import { functionWithBody, REGISTRY } from "../../src/targets/index.js";
 import { openWorkspace, toRecords } from "../../src/workspace/index.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-kql-auditd-"));
@@ -49,7 +49,7 @@ describe("ShmhuntAuditd()", () => {
         rec(4, 'PATH: item=1 name="x" nametype=CREATE'),
       ].join("\n"),
     );
-    const ws = await openWorkspace(dir, { functions: [auditdFunction()] });
+    const ws = await openWorkspace(dir, { functions: REGISTRY.auditd.functions.map(functionWithBody) });
     const rows = toRecords(
       await ws.query(
         "ShmhuntAuditd() | project Pid, SyscallName, EventCategory, EventType, CommandLine, ParentCommandLine, FilePath, Uid | sort by Pid asc",

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseEql } from "../../src/eql/index.js";
-import { TARGET_NAMES, translateQuery } from "../../src/kql/index.js";
+import { translateQuery } from "../../src/kql/index.js";
+import { TARGETS } from "../../src/targets/index.js";
 
 const dir = path.resolve(import.meta.dirname, "golden");
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -15,7 +16,7 @@ describe("golden KQL", () => {
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".eql"))) {
     const name = file.replace(/\.eql$/, "");
     const query = parseEql(readFileSync(path.join(dir, file), "utf8"));
-    for (const target of TARGET_NAMES) {
+    for (const target of TARGETS) {
       it(`${name} → ${target}`, () => {
         const t = translateQuery(query, target);
         expect(t.diagnostics).toEqual([]);

@@ -2,10 +2,11 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { AUDITD_COLUMNS, auditdFunction, translateRule } from "../../src/kql/index.js";
+import { translateRule } from "../../src/kql/index.js";
 import { armTemplate, isoDuration, ruleOutputs } from "../../src/kql/outputs.js";
-import { buildGlobals, listItems, parseKql, validateKql } from "../../src/kusto/index.js";
+import { validateKql } from "../../src/kusto/index.js";
 import { loadRuleFile, loadRules } from "../../src/rules/index.js";
+import { functionWithBody, REGISTRY } from "../../src/targets/index.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const reference = path.resolve(repo, "../shared/reference/azure-wire");
@@ -82,7 +83,9 @@ describe("generated files", () => {
       "ShmhuntAuditd",
     );
     // every query in the template is valid KQL
-    expect(validateKql(alert.properties.query as string, { functions: [auditdFunction()] })).toEqual([]);
+    expect(
+      validateKql(alert.properties.query as string, { functions: REGISTRY.auditd.functions.map(functionWithBody) }),
+    ).toEqual([]);
     expect(isoDuration(5 * 3600_000)).toBe("PT5H");
     expect(isoDuration(86400_000 + 60_000)).toBe("P1DT1M");
   });
@@ -98,16 +101,5 @@ describe("generated files", () => {
     expect(csv.split("\r\n")[0]).toBe("Scenario,Field,Operator,Value");
     expect(csv).toContain("virtualisation and containers,process.name,:,qemu-system-*");
     expect(arm.resources.some((r) => r.type.endsWith("/alertRules"))).toBe(false); // hunting query only
-  });
-});
-
-describe("the auditd parser function", () => {
-  it("is valid KQL over Syslog and returns exactly the declared columns", () => {
-    expect(validateKql(auditdFunction().body ?? "")).toEqual([]);
-    const code = parseKql("ShmhuntAuditd()", buildGlobals({ functions: [auditdFunction()] })) as unknown as {
-      ResultType: { Columns: Parameters<typeof listItems>[0] };
-    };
-    const columns = listItems(code.ResultType.Columns) as unknown as { Name: string; Type: { Name: string } }[];
-    expect(columns.map((c) => `${c.Name}:${c.Type.Name}`)).toEqual(AUDITD_COLUMNS.map((c) => `${c.name}:${c.type}`));
   });
 });

@@ -9,8 +9,9 @@
  */
 import { DiagnosticError, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { parseEql, type Query } from "../../src/eql/index.js";
-import { emitQuery, Refusal, type SourceSpec, type TargetMapping } from "../../src/kql/index.js";
+import { emitQuery, Refusal } from "../../src/kql/index.js";
 import { buildGlobals, type ColumnSchema, type KqlType } from "../../src/kusto/index.js";
+import type { SourceSpec, TargetMapping } from "../../src/targets/index.js";
 import type { TableSource } from "../../src/workspace/context.js";
 import { runQuery } from "../../src/workspace/index.js";
 import { fromRows, type Row } from "../../src/workspace/relation.js";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { translateEql, translateRuleFile } from "../../kql/service.js";
+import { REGISTRY, TARGETS } from "../../targets/index.js";
 import { CliError, createOutput } from "../output.js";
 
 interface TranslateOptions {
@@ -11,10 +12,12 @@ interface TranslateOptions {
 export function registerTranslate(program: Command): void {
   program
     .command("translate")
-    .description("translate a rule file (TOML) or an EQL query to KQL for Defender XDR, ASIM or auditd (Syslog)")
+    .description(
+      `translate a rule file (TOML) or an EQL query to KQL for ${listed(TARGETS.map((t) => REGISTRY[t].title))}`,
+    )
     .argument("[rule]", "rule file (Elastic detection-rules TOML)")
     .option("--eql <query>", "translate this EQL query instead of a rule file")
-    .option("--target <target>", "defender, asim, auditd or all", "all")
+    .option("--target <target>", `${TARGETS.join(", ")} or all`, "all")
     .option("--json", "one JSON line per target: {rule, target, kql, approximations, refused?}")
     .action(async (rule: string | undefined, options: TranslateOptions) => {
       if ((rule === undefined) === (options.eql === undefined)) {
@@ -47,4 +50,9 @@ export function registerTranslate(program: Command): void {
         throw new CliError(refused.map((r) => `refused for ${r.target}: ${r.refused}`).join("; "));
       }
     });
+}
+
+/** `a, b or c`. */
+function listed(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(", ")} or ${items.at(-1)}` : (items[0] ?? "");
 }

@@ -4,7 +4,7 @@
  * Process events are DeviceProcessEvents (the started process is the row's own File and Process columns, its parent
  * the InitiatingProcess* columns); file and network events name the acting process InitiatingProcess*.
  */
-import type { FieldSpec, TargetMapping } from "../mapping-types.js";
+
 import {
   ARGS_COUNT_NOTE,
   ARGS_NOTE,
@@ -15,6 +15,7 @@ import {
   UNRECORDED_PROCESS_ACTIONS,
   valueMap,
 } from "./common.js";
+import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_NOTE =
   "Defender rows carry no OS column; the query reads every device's rows and relies on the Linux-specific paths and names of the rule";
@@ -68,15 +69,38 @@ const actingProcess: Readonly<Record<string, FieldSpec>> = {
   "process.user.id": uidOf("InitiatingProcessAccountName"),
 };
 
-export const defender: TargetMapping = {
+export const defender: TargetDefinition = {
   target: "defender",
+  title: "Defender XDR",
   description: "Microsoft Defender XDR tables (DeviceProcessEvents, DeviceFileEvents, DeviceNetworkEvents)",
+  tables: /Device[A-Z]\w*/,
+  connector: "the Microsoft Defender XDR connector (stream the Device* tables of Microsoft Defender for Endpoint)",
   dataConnectors: [
     {
       connectorId: "MicrosoftThreatProtection",
       dataTypes: ["DeviceProcessEvents", "DeviceFileEvents", "DeviceNetworkEvents"],
     },
   ],
+  functions: [],
+  hunt: {
+    identity: [
+      "DeviceId",
+      "DeviceName",
+      "Timestamp",
+      "TimeGenerated",
+      "ReportId",
+      "ProcessId",
+      "InitiatingProcessId",
+      "SHA256",
+      "FolderPath",
+      "FileName",
+      "ProcessCommandLine",
+      "ActionType",
+    ],
+    time: ["Timestamp", "TimeGenerated"],
+    host: ["DeviceName"],
+    sampleHash: ["SHA256", "InitiatingProcessSHA256"],
+  },
   sources: [
     {
       from: "DeviceProcessEvents",

@@ -3,7 +3,7 @@
  * Data only. In ASIM process events the started process is Target*, its parent the Acting* process; in file
  * events the actor is Acting*. ASIM has no network-session schema in shmhunt's schemas yet.
  */
-import type { FieldSpec, TargetMapping } from "../mapping-types.js";
+
 import {
   ARGS_COUNT_NOTE,
   ARGS_NOTE,
@@ -13,6 +13,7 @@ import {
   UNRECORDED_PROCESS_ACTIONS,
   valueMap,
 } from "./common.js";
+import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
 const OS_NOTE = "host.os.type linux is read from DvcOs; rows whose parser leaves DvcOs empty are kept";
@@ -28,10 +29,38 @@ const host: Readonly<Record<string, FieldSpec>> = {
   "@timestamp": { column: "TimeGenerated" },
 };
 
-export const asim: TargetMapping = {
+export const asim: TargetDefinition = {
   target: "asim",
+  title: "ASIM",
   description: "ASIM unifying parsers (_Im_ProcessEvent, _Im_FileEvent)",
+  tables: /_Im_\w+|_ASim_\w+|im[A-Z]\w*|ASim[A-Z]\w*/,
+  connector:
+    "the ASIM parsers (deploy the ASIM parsers, e.g. from the Microsoft Sentinel content hub) and a source they normalise",
+  // The parsers normalise many sources, none of them required: the hunting query names no connector.
   dataConnectors: [],
+  functions: [],
+  hunt: {
+    identity: [
+      "DvcId",
+      "DvcHostname",
+      "Dvc",
+      "TimeGenerated",
+      "EventStartTime",
+      "EventOriginalUid",
+      "EventUid",
+      "TargetProcessId",
+      "ActingProcessId",
+      "TargetFileSHA256",
+      "FileName",
+      "TargetFilePath",
+      "TargetProcessName",
+      "TargetProcessCommandLine",
+      "EventType",
+    ],
+    time: ["TimeGenerated", "EventStartTime"],
+    host: ["DvcHostname", "Dvc"],
+    sampleHash: ["TargetFileSHA256", "TargetProcessSHA256", "ActingProcessSHA256"],
+  },
   sources: [
     {
       from: "_Im_ProcessEvent",

@@ -1,9 +1,32 @@
 /**
- * ECS (Elastic's auditd_manager / auditbeat field names) → the columns of the `ShmhuntAuditd()` parser function
- * over Syslog (kql/functions/ShmhuntAuditd.kql). Data only.
+ * Linux audit records in the Syslog table, read through shmhunt's own parser function `ShmhuntAuditd()`
+ * (kql/functions/ShmhuntAuditd.kql), which deploy installs beside the queries. ECS (Elastic's auditd_manager /
+ * auditbeat field names) → the function's columns. Data only.
  */
-import type { TargetMapping } from "../mapping-types.js";
+import type { ColumnSchema } from "../kusto/schemas.js";
 import { ARGS_COUNT_NOTE, ARGS_NOTE, argsCountExpr, valueMap } from "./common.js";
+import type { TargetDefinition } from "./target-types.js";
+
+const S = "string" as const;
+
+/** The columns `ShmhuntAuditd()` returns, in order. */
+const AUDITD_COLUMNS: readonly ColumnSchema[] = [
+  { name: "TimeGenerated", type: "datetime" },
+  ...["Computer", "HostName", "AuditEventId", "SyscallName", "Syscall", "Arch", "Success", "Exit"].map((name) => ({
+    name,
+    type: S,
+  })),
+  ...["A0", "A1", "A2", "A3"].map((name) => ({ name, type: S })),
+  { name: "Pid", type: "long" },
+  { name: "Ppid", type: "long" },
+  ...["Uid", "Euid", "Gid", "Auid", "UserName", "Tty", "Comm", "Exe", "Key"].map((name) => ({ name, type: S })),
+  { name: "Args", type: "dynamic" },
+  ...["CommandLine", "Cwd", "FilePath", "NameType", "EventCategory", "EventType", "SyslogMessage"].map((name) => ({
+    name,
+    type: S,
+  })),
+  ...["ParentExe", "ParentCommandLine", "ParentComm"].map((name) => ({ name, type: S })),
+];
 
 const EXEC = `SyscallName in ("execve", "execveat")`;
 // Elastic's auditd_manager names setuid/setsid/kill/exit events as below; the parser files them as process events.
@@ -11,10 +34,22 @@ const PARENT_NOTE =
   "the parent's executable and command line come from its own exec record, found only when that exec falls in the query window";
 const COMM_NOTE = "process.name is auditd's comm (the kernel truncates it to 15 characters)";
 
-export const auditd: TargetMapping = {
+export const auditd: TargetDefinition = {
   target: "auditd",
+  title: "auditd (Syslog)",
   description: "Linux audit records in the Syslog table, through the ShmhuntAuditd() parser function",
+  tables: /Syslog|ShmhuntAuditd/,
+  connector:
+    "Syslog via AMA (the Syslog via AMA connector with a data collection rule for the auditd facility; Linux auditd forwarding to syslog)",
   dataConnectors: [{ connectorId: "SyslogAma", dataTypes: ["Syslog"] }],
+  functions: [{ name: "ShmhuntAuditd", description: "auditd records from Syslog", columns: AUDITD_COLUMNS }],
+  hunt: {
+    identity: ["Computer", "HostName", "TimeGenerated", "AuditEventId", "EventType"],
+    time: ["TimeGenerated"],
+    host: ["Computer", "HostName"],
+    // Audit records name files by path only.
+    sampleHash: [],
+  },
   sources: [
     {
       from: "ShmhuntAuditd()",
