@@ -419,6 +419,12 @@ function entityLines(ctx: ExprContext, env: Env): string[] {
         { ...ctx, notes: new Set() },
       );
       if (v.k === "const" || v.field?.spec.argsOf) continue;
+      // A FileHash's Algorithm is the rule's constant (Sentinel needs both identifiers), placed before its Value.
+      if (entity.type === "FileHash" && identifier === "Value" && entity.algorithm) {
+        const algorithm = `Entity_${entity.type}_Algorithm`;
+        parts.push(`${algorithm} = "${entity.algorithm}"`);
+        env.entityColumns.set(algorithm, { type: entity.type, identifier: "Algorithm", column: algorithm });
+      }
       parts.push(`${column} = ${valueText(v, "string")}`);
       env.entityColumns.set(column, { type: entity.type, identifier, column });
     }

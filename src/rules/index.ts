@@ -1,6 +1,13 @@
 /** Rule files: loading, checking, and the LoadedRule type the translator, deploy and hunt consume. */
 export { parseDuration, parseFrom } from "./durations.js";
 export {
+  EXCLUSION_COLUMNS,
+  EXCLUSION_SEARCH_KEY,
+  type ExclusionRow,
+  type ExclusionWatchlist,
+  exclusionWatchlists,
+} from "./exclusions.js";
+export {
   loadRuleFile,
   loadRules,
   loadRuleText,

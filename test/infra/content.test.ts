@@ -13,22 +13,23 @@ import { SecurityInsights } from "@azure/arm-securityinsight";
 import type { TokenCredential } from "@azure/core-auth";
 import { createHttpHeaders, createPipelineRequest, type HttpClient } from "@azure/core-rest-pipeline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contentBicepFile, desiredFromRules, repoRoot, staleDeclarations } from "../../scripts/content-bicep.js";
+import { type ContentClients, SentinelContentClient } from "../../src/sentinel/content-client.js";
+import {
+  armTypes,
+  placeholderWorkspace,
+  type WorkspaceRef,
+  workspaceResourceId,
+} from "../../src/sentinel/content-types.js";
+import { deploy } from "../../src/sentinel/deploy.js";
+import { type DesiredResource, type Json, planDeployment } from "../../src/sentinel/plan.js";
 import {
   bicepKey,
   bicepString,
   bicepValue,
-  contentBicepFile,
-  desiredFromRules,
   emitContentBicep,
   GENERATED_MARK,
-  placeholderWorkspace,
-  repoRoot,
-  staleDeclarations,
-} from "../../scripts/content-bicep.js";
-import { type ContentClients, SentinelContentClient } from "../../src/sentinel/content-client.js";
-import { armTypes, type WorkspaceRef, workspaceResourceId } from "../../src/sentinel/content-types.js";
-import { deploy } from "../../src/sentinel/deploy.js";
-import { type DesiredResource, type Json, planDeployment } from "../../src/sentinel/plan.js";
+} from "../../src/sentinel/render-bicep.js";
 import { makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { formatProblems, parseSource, type SyntaxNode, syntaxProblems } from "./bicep.js";
