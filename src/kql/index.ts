@@ -1,4 +1,4 @@
-/** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data, outputs for Sentinel. */
+/** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data. */
 export { AUDITD_COLUMNS, AUDITD_FUNCTION_NAME, auditdFunction, auditdFunctionFile } from "./auditd-function.js";
 export { type Emitted, emitQuery, type QueryInput } from "./emit-query.js";
 export type { FieldSpec, SourceSpec, TargetMapping } from "./mapping-types.js";

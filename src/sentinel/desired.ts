@@ -48,8 +48,8 @@ export interface DesiredOptions {
   readonly translate: (rule: LoadedRule, target: Target) => TranslationLike;
   /** Workspace functions to deploy: `<Name>.kql` files (default: none). */
   readonly functionsDir?: string;
-  /** Only these of each rule's targets (default: all it declares). */
-  readonly targets?: readonly Target[];
+  /** The targets of a rule to build content for (default: all it declares). */
+  readonly targetsOf?: (rule: LoadedRule) => readonly Target[];
 }
 
 /** Sentinel's metadata kinds for each content kind shmhunt deploys. */
@@ -105,7 +105,7 @@ export function buildDesiredContent(rules: readonly LoadedRule[], options: Desir
   }
 
   for (const rule of [...rules].sort((a, b) => a.id.localeCompare(b.id))) {
-    for (const target of rule.settings.targets.filter((x) => options.targets?.includes(x) ?? true)) {
+    for (const target of options.targetsOf?.(rule) ?? rule.settings.targets) {
       const t = options.translate(rule, target);
       if (t.kql === undefined) {
         throw new Error(
