@@ -7,7 +7,7 @@
  * - ARM ids of the content (metadata `parentId`) become `resourceId(…)` / `extensionResourceId(…)` expressions;
  * - `dependsOn`: metadata on its content, items on their watchlist, queries on the functions and watchlists they
  *   read (content-graph.ts);
- * - a literal string starting with `[` is written `[[…` (ARM would read it as an expression otherwise).
+ * - a literal string that starts with `[` and ends with `]` is written `[[…]` (ARM would read it as an expression).
  */
 import { queryDependencies } from "./content-graph.js";
 import {
@@ -15,6 +15,7 @@ import {
   contentResourceId,
   placeholderMarker,
   placeholderWorkspace,
+  type WorkspaceRef,
   workspaceResourceId,
 } from "./content-types.js";
 import type { DesiredResource, Json } from "./plan.js";
@@ -36,9 +37,10 @@ function idExpression(resource: DesiredResource): string {
     : `resourceId(${literal(type.armType)}, parameters('workspace'), ${names.join(", ")})`;
 }
 
-/** A JSON value with ids of the content replaced by expressions and other `[…` strings escaped. */
+/** A JSON value with ids of the content replaced by expressions and other `[…]` strings escaped. */
 function armValue(value: Json, reference: (text: string) => string | undefined): Json {
-  if (typeof value === "string") return reference(value) ?? (value.startsWith("[") ? `[${value}` : value);
+  if (typeof value === "string")
+    return reference(value) ?? (value.startsWith("[") && value.endsWith("]") ? `[${value}` : value);
   if (value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return (value as readonly Json[]).map((v) => armValue(v, reference));
   return Object.fromEntries(
@@ -49,16 +51,19 @@ function armValue(value: Json, reference: (text: string) => string | undefined):
 export interface ArmTemplateOptions {
   /** The template's `metadata` (what it was generated from). */
   readonly metadata: { readonly [key: string]: Json };
+  /** The workspace the desired content was built for (default: `placeholderWorkspace`). */
+  readonly workspace?: WorkspaceRef;
 }
 
 /**
- * An ARM template of desired resources built for `placeholderWorkspace` (content-types.ts), deploying into the
- * workspace named by the template parameter `workspace`.
+ * An ARM template of desired resources, deploying into the workspace named by the template parameter `workspace`:
+ * ids of the workspace the content was built for become expressions.
  */
 export function armTemplate(desired: readonly DesiredResource[], options: ArmTemplateOptions): { [key: string]: Json } {
-  const ids = new Map<string, string>([[workspaceResourceId(placeholderWorkspace).toLowerCase(), `[${workspaceId}]`]]);
+  const workspace = options.workspace ?? placeholderWorkspace;
+  const ids = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), `[${workspaceId}]`]]);
   for (const d of desired) {
-    ids.set(contentResourceId(placeholderWorkspace, d.kind, d.name, d.parent).toLowerCase(), `[${idExpression(d)}]`);
+    ids.set(contentResourceId(workspace, d.kind, d.name, d.parent).toLowerCase(), `[${idExpression(d)}]`);
   }
   const reference = (text: string) => ids.get(text.toLowerCase());
 
@@ -92,7 +97,7 @@ export function armTemplate(desired: readonly DesiredResource[], options: ArmTem
     resources,
   };
   const text = JSON.stringify(template);
-  if (text.includes(placeholderMarker) || text.includes(placeholderWorkspace.subscriptionId)) {
+  if (text.includes(placeholderMarker) || text.includes(workspace.subscriptionId)) {
     throw new Error("the content holds an id of the workspace that is not one of its resources: no ARM template");
   }
   return template;
