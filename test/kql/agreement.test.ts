@@ -13,6 +13,7 @@ import { evaluate } from "../../src/eql/index.js";
 import { auditdFunction, translateRule } from "../../src/kql/index.js";
 import { loadRuleFile } from "../../src/rules/index.js";
 import type { ExclusionItem, LoadedRule, Target } from "../../src/rules/types.js";
+import { exclusionWatchlists } from "../../src/server/local-queries.js";
 import { openWorkspace, toRecords } from "../../src/workspace/index.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
@@ -277,18 +278,7 @@ async function kqlIds(rule: LoadedRule, target: Target, cases: readonly Case[]):
   const exclusions = rule.settings.exclusions;
   const ws = await openWorkspace(dir, {
     functions: [auditdFunction()],
-    ...(exclusions
-      ? {
-          watchlists: {
-            [exclusions.watchlist]: {
-              searchKey: "Value",
-              items: exclusions.items.flatMap((i) =>
-                i.values.map((v) => ({ Scenario: i.scenario, Field: i.field, Operator: i.operator, Value: v })),
-              ),
-            },
-          },
-        }
-      : {}),
+    ...(exclusions ? { watchlists: exclusionWatchlists([rule]) } : {}),
   });
   const rows = toRecords(await ws.query(t.kql ?? ""));
   const idOf = (r: Record<string, unknown>): number =>

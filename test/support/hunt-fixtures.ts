@@ -17,6 +17,7 @@ export function huntRule(overrides: Partial<HuntRule> = {}): HuntRule {
     tactics: ["Execution"],
     techniques: ["T1059"],
     gate: { mode: "annotate", yaraRules: [], pendingTimeoutMs: 60 * MIN },
+    grouping: { entities: [], windowMs: 5 * 60 * MIN },
     ...overrides,
   };
 }
