@@ -67,18 +67,21 @@ export function entitiesOf(row: Row): EntityMapping[] {
 }
 
 /**
- * The incident a hit belongs to, as the analytics rule's grouping would choose it: with no grouped entities, its
- * own; else the rule, the target, the values of the grouped entities (missing ones empty) and the grouping window
- * that holds the hit's event time. Windows are fixed (multiples of the window since the epoch), so the key is the
- * same on every retry and every overlapping run.
+ * The incident a hit belongs to, as the analytics rule's grouping would choose it. The rule's analytics rule groups
+ * by the `group_by` entities its query maps (desired.ts `groupByEntities`); so here: the grouped entity types
+ * that have an `Entity_<Type>_…` column in the row. None: the hit's own incident. Else the rule, the target, the
+ * values of those entities and the grouping window that holds the hit's event time. Windows are fixed (multiples
+ * of the window since the epoch), so the key is the same on every retry and every overlapping run.
  */
 export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  if (grouping.entities.length === 0 || grouping.windowMs <= 0) return hit.key;
-  const values = grouping.entities.map((type) => {
-    const entity = entities.find((e) => e.entityType === type);
-    return [type, ...(entity?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? [])];
-  });
+  const mapped = new Set(Object.keys(hit.row).map((column) => parseEntityColumn(column)?.type));
+  const grouped = grouping.entities.filter((type) => mapped.has(type));
+  if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
+  const values = grouped.map((type) => [
+    type,
+    ...(entities.find((e) => e.entityType === type)?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? []),
+  ]);
   const window = Math.floor(new Date(hit.eventTime).getTime() / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
 }
