@@ -7,9 +7,11 @@ import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatDiagnostic } from "../src/diagnostics/index.js";
-import { GENERATED_MARK, ruleOutputs } from "../src/kql/outputs.js";
-import { translateRule } from "../src/kql/translate.js";
+import { type Translation, translateRule } from "../src/kql/translate.js";
 import { loadRules } from "../src/rules/loader.js";
+import type { LoadedRule, Target } from "../src/rules/types.js";
+import { defaultFunctionsDir } from "../src/sentinel/deploy.js";
+import { contentOfRules, GENERATED_MARK, ruleOutputs } from "../src/sentinel/rule-files.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const kqlDir = path.join(root, "kql");
@@ -20,22 +22,41 @@ const errors = diagnostics.filter((d) => d.severity === "error");
 for (const d of errors) console.error(formatDiagnostic(d));
 if (errors.length) process.exit(1);
 
-const expected = new Map<string, string>();
+const eqlRules = rules.filter((rule) => rule.language === "eql");
+const translations = new Map<string, Translation>();
+const translationOf = (rule: LoadedRule, target: Target): Translation => {
+  const key = `${rule.id}\u0000${target}`;
+  let t = translations.get(key);
+  if (!t) {
+    t = translateRule(rule, target);
+    translations.set(key, t);
+  }
+  return t;
+};
+
 let failed = false;
-for (const rule of rules) {
-  if (rule.language !== "eql") continue;
+for (const rule of eqlRules) {
   for (const target of rule.settings.targets) {
-    const t = translateRule(rule, target);
+    const t = translationOf(rule, target);
     if (t.refused) console.log(`${path.basename(rule.file)} ${target}: refused: ${t.refused.message}`);
     if (t.diagnostics.length) {
       failed = true;
       for (const d of t.diagnostics)
         console.error(`${path.basename(rule.file)} ${target}: invalid KQL: ${formatDiagnostic(d)}`);
     }
-    for (const [file, text] of ruleOutputs(rule, target, t)) expected.set(file, text);
   }
 }
 if (failed) process.exit(1);
+
+// One content model for all rules (a watchlist shared by rules holds the rows of each), rendered per rule and target.
+const content = contentOfRules(eqlRules, translationOf, defaultFunctionsDir());
+const expected = new Map<string, string>();
+for (const rule of eqlRules) {
+  for (const target of rule.settings.targets) {
+    for (const [file, text] of ruleOutputs(rule, target, translationOf(rule, target), content))
+      expected.set(file, text);
+  }
+}
 
 /** Generated files on disk: every file under kql/<dir>/ (not kql/functions/) that carries the generated mark. */
 async function generatedOnDisk(): Promise<string[]> {

@@ -675,7 +675,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     version: 2
     tags: [
       {
@@ -720,7 +720,7 @@ _Im_FileEvent
     and (EventType in ("FileCreated", "FileModified", "FileRenamed", "FileAttributesUpdated") and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/"))
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = ActorUsername, Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Value = TargetFileSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = ActorUsername, Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetFileSHA256'''
     version: 2
     tags: [
       {
@@ -858,7 +858,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     version: 2
     tags: [
       {
@@ -903,7 +903,7 @@ DeviceFileEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/")
 | where InitiatingProcessFileName !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and InitiatingProcessFileName matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     version: 2
     tags: [
       {
@@ -1054,8 +1054,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Value = SHA256
-| extend Entity_FileHash_Algorithm = "SHA256"'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1166,8 +1165,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Value = TargetProcessSHA256
-| extend Entity_FileHash_Algorithm = "SHA256"'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'

@@ -1,9 +1,10 @@
 /**
  * Hunts without Log Analytics: the hunt's queries run in the local workspace engine (src/workspace) over the
  * tables in a directory, with the window applied as the Logs API applies its timespan (on TimeGenerated), and
- * the rules' exclusion lists served as the watchlists the queries read (`_GetWatchlist`), with the columns deploy
- * writes: Scenario, Field, Operator, Value. The engine (and Kusto.Language with it) is loaded on the first run.
+ * the rules' exclusion lists served as the watchlists the queries read (`_GetWatchlist`), with the rows and columns
+ * deploy writes. The engine (and Kusto.Language with it) is loaded on the first run.
  */
+import { EXCLUSION_SEARCH_KEY, exclusionWatchlists as exclusionRows } from "../rules/exclusions.js";
 import type { LoadedRule } from "../rules/types.js";
 import type { QueryOutcome, QueryRunner, QueryWindow } from "../sentinel/logs-query.js";
 
@@ -12,19 +13,11 @@ export interface WatchlistData {
   readonly items: readonly Readonly<Record<string, string>>[];
 }
 
-/** The exclusion watchlists of a rule set, by alias. */
+/** The exclusion watchlists of a rule set, by alias: the rows deploy writes (src/rules/exclusions.ts). */
 export function exclusionWatchlists(rules: readonly LoadedRule[]): Record<string, WatchlistData> {
-  const out: Record<string, { searchKey: string; items: Record<string, string>[] }> = {};
-  for (const rule of rules) {
-    const exclusions = rule.settings.exclusions;
-    if (!exclusions) continue;
-    out[exclusions.watchlist] ??= { searchKey: "Value", items: [] };
-    const list = out[exclusions.watchlist]!;
-    for (const item of exclusions.items) {
-      for (const value of item.values) {
-        list.items.push({ Scenario: item.scenario, Field: item.field, Operator: item.operator, Value: value });
-      }
-    }
+  const out: Record<string, WatchlistData> = {};
+  for (const list of exclusionRows(rules).values()) {
+    out[list.alias] = { searchKey: EXCLUSION_SEARCH_KEY, items: list.rows };
   }
   return out;
 }

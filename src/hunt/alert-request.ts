@@ -1,12 +1,14 @@
-/** Turns a hit into what an incident says: title, evidence, labels, entities. Pure. */
+/** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
+import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
 import { ALL_HUNT_COLUMNS } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
-import type { HitRecord, HuntPlan, StoredVerdict } from "./types.js";
+import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
 export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): AlertRequest {
   const { rule } = plan;
-  const host = firstString(hit.row, hostColumns);
+  const entities = entitiesOf(hit.row);
+  const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
   const verdictLabel = verdict ? (verdict.matches.length > 0 ? "match" : "clean") : "none";
   const evidence = [
     rule.description ?? rule.name,
@@ -24,7 +26,8 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   ].join("\n");
   return {
     hitKey: hit.key,
-    title: `${rule.name}${host ? ` on ${host}` : ""}`.slice(0, 250),
+    incidentKey: incidentKeyOf(plan, hit, entities),
+    title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
     description: evidence.slice(0, 5000),
     severity: rule.severity,
     labels: [
@@ -41,53 +44,45 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
     queryEnd: new Date(hit.window.end),
     eventTime: new Date(hit.eventTime),
     row: hit.row,
-    entities: entitiesOf(hit.row),
+    entities,
     tactics: rule.tactics,
     techniques: rule.techniques,
   };
 }
 
-/** Every target's host columns (src/targets, `hunt.host`). */
-const hostColumns = ALL_HUNT_COLUMNS.host;
-
-/** Sentinel entities found in a row: Host, Account, File, FileHash, Process (columns of any target). */
+/**
+ * Sentinel entities of a result row: its `Entity_<Type>_<Identifier>` columns, which the query computes from the
+ * rule's `[shmhunt.entities]` on every target (the same columns the analytics rule's entity mappings name), in
+ * column order; empty values are left out.
+ */
 export function entitiesOf(row: Row): EntityMapping[] {
-  const entities: EntityMapping[] = [];
-  const add = (entityType: string, fields: Array<[string, string | undefined]>) => {
-    const fieldMappings = fields
-      .filter((f): f is [string, string] => f[1] !== undefined)
-      .map(([identifier, value]) => ({ identifier, value }));
-    if (fieldMappings.length > 0) entities.push({ entityType, fieldMappings });
-  };
-  add("Host", [["HostName", firstString(row, hostColumns)]]);
-  add("Account", [
-    [
-      "Name",
-      firstString(row, ["AccountName", "ActorUsername", "TargetUsername", "InitiatingProcessAccountName", "user"]),
-    ],
-  ]);
-  const path = firstString(row, ["FolderPath", "TargetFilePath", "TargetProcessName", "exe"]);
-  add("File", [
-    ["Name", firstString(row, ["FileName"]) ?? path?.split("/").pop()],
-    ["Directory", path?.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : undefined],
-  ]);
-  const sha = firstString(row, ["SHA256", "TargetFileSHA256", "TargetProcessSHA256"]);
-  if (sha)
-    add("FileHash", [
-      ["Algorithm", "SHA256"],
-      ["Value", sha],
-    ]);
-  add("Process", [
-    ["ProcessId", firstString(row, ["ProcessId", "TargetProcessId", "pid"])],
-    ["CommandLine", firstString(row, ["ProcessCommandLine", "TargetProcessCommandLine", "CommandLine"])],
-  ]);
-  return entities;
+  const byType = new Map<string, { identifier: string; value: string }[]>();
+  for (const [column, value] of Object.entries(row)) {
+    const entity = parseEntityColumn(column);
+    if (!entity || value === null || value === undefined || value === "") continue;
+    const fields = byType.get(entity.type) ?? [];
+    fields.push({ identifier: entity.identifier, value: String(value) });
+    byType.set(entity.type, fields);
+  }
+  return [...byType].map(([entityType, fieldMappings]) => ({ entityType, fieldMappings }));
 }
 
-function firstString(row: Row, columns: readonly string[]): string | undefined {
-  for (const column of columns) {
-    const value = row[column];
-    if (value !== null && value !== undefined && value !== "") return String(value);
-  }
-  return undefined;
+/**
+ * The incident a hit belongs to, as the analytics rule's grouping would choose it. The rule's analytics rule groups
+ * by the `group_by` entities its query maps (desired.ts `groupByEntities`); so here: the grouped entity types
+ * that have an `Entity_<Type>_…` column in the row. None: the hit's own incident. Else the rule, the target, the
+ * values of those entities and the grouping window that holds the hit's event time. Windows are fixed (multiples
+ * of the window since the epoch), so the key is the same on every retry and every overlapping run.
+ */
+export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
+  const grouping: IncidentGrouping = plan.rule.grouping;
+  const mapped = new Set(Object.keys(hit.row).map((column) => parseEntityColumn(column)?.type));
+  const grouped = grouping.entities.filter((type) => mapped.has(type));
+  if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
+  const values = grouped.map((type) => [
+    type,
+    ...(entities.find((e) => e.entityType === type)?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? []),
+  ]);
+  const window = Math.floor(new Date(hit.eventTime).getTime() / grouping.windowMs);
+  return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
 }

@@ -1,15 +1,8 @@
 /** Adapters from the other stages' types to the hunt's: a loaded rule to a HuntRule, a YARA verdict to a stored one. */
 import type { LoadedRule } from "../rules/types.js";
-import type { AlertSeverity } from "../sentinel/incidents.js";
+import { sentinelSeverity, sentinelTactics } from "../sentinel/vocabulary.js";
 import type { Verdict } from "../yara/verdict.js";
 import type { HuntRule, StoredVerdict } from "./types.js";
-
-const severities: Readonly<Record<LoadedRule["severity"], AlertSeverity>> = {
-  low: "Low",
-  medium: "Medium",
-  high: "High",
-  critical: "High",
-};
 
 export function huntRuleOf(rule: LoadedRule): HuntRule {
   const gate = rule.settings.sampleGate;
@@ -17,15 +10,15 @@ export function huntRuleOf(rule: LoadedRule): HuntRule {
     id: rule.id,
     name: rule.name,
     description: rule.description,
-    severity: severities[rule.severity],
+    severity: sentinelSeverity(rule.severity),
     riskScore: rule.riskScore,
     intervalMs: rule.intervalMs,
     lookbackMs: rule.lookbackMs,
     maxSignals: rule.maxSignals,
-    // Sentinel names tactics without spaces ("DefenseEvasion"); MITRE names them with ("Defense Evasion").
-    tactics: [...new Set(rule.threat.map((t) => t.tactic.name.replace(/\s+/g, "")))],
+    tactics: sentinelTactics(rule),
     techniques: [...new Set(rule.threat.flatMap((t) => t.techniques.map((x) => x.id)))],
     gate: { mode: gate.mode, yaraRules: gate.yara.map((y) => y.name), pendingTimeoutMs: gate.pendingTimeoutMs },
+    grouping: { entities: rule.settings.analytics.groupBy, windowMs: rule.settings.analytics.groupingWindowMs },
   };
 }
 

@@ -35,6 +35,16 @@ export interface LocalIncident {
   };
 }
 
+/** A hit's evidence on a local incident (the local counterpart of a Sentinel bookmark): one per hit of the group. */
+export interface LocalBookmark {
+  readonly id: string;
+  readonly hitKey: string;
+  readonly title: string;
+  readonly eventTime: string;
+  readonly labels: readonly string[];
+  readonly evidence: LocalIncident["evidence"];
+}
+
 const LOCAL = "local";
 
 export class HuntState {
@@ -83,6 +93,15 @@ export class HuntState {
 
   createIncident(incident: LocalIncident): Promise<boolean> {
     return this.store.create("incident", LOCAL, incident.id, incident);
+  }
+  /** Bookmarks are `incident` records in the partition of their incident (the incidents are in `local`). */
+  createBookmark(incidentId: string, bookmark: LocalBookmark): Promise<boolean> {
+    return this.store.create("incident", incidentId, bookmark.id, bookmark);
+  }
+  async bookmarks(incidentId: string): Promise<LocalBookmark[]> {
+    return (await this.store.list<LocalBookmark>("incident", incidentId))
+      .map((r) => r.value)
+      .sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.id.localeCompare(b.id));
   }
   incident(id: string): Promise<LocalIncident | undefined> {
     return this.store.get<LocalIncident>("incident", LOCAL, id);

@@ -1,6 +1,7 @@
 /**
  * The embedded default's alert writer: incidents go to local state, readable through the API. Same contract as
- * the Sentinel writer: deterministic ids from the hit key, and an incident that exists is never overwritten.
+ * the Sentinel writer: deterministic ids from the incident and hit keys, an incident that exists is never
+ * overwritten, and each hit of a group adds its bookmark (its evidence) to the group's incident.
  */
 
 import { contentIds } from "../sentinel/ids.js";
@@ -14,8 +15,15 @@ export class LocalAlertWriter implements AlertWriter {
   ) {}
 
   async raise(alert: AlertRequest): Promise<RaisedAlert> {
+    const evidence = {
+      query: alert.query,
+      queryStart: alert.queryStart.toISOString(),
+      queryEnd: alert.queryEnd.toISOString(),
+      row: alert.row,
+      entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
+    };
     const incident: LocalIncident = {
-      id: contentIds.incident(alert.hitKey),
+      id: contentIds.incident(alert.incidentKey),
       bookmarkId: contentIds.bookmark(alert.hitKey),
       hitKey: alert.hitKey,
       title: alert.title,
@@ -27,15 +35,17 @@ export class LocalAlertWriter implements AlertWriter {
       firstActivityTime: alert.eventTime.toISOString(),
       tactics: [...alert.tactics],
       techniques: [...alert.techniques],
-      evidence: {
-        query: alert.query,
-        queryStart: alert.queryStart.toISOString(),
-        queryEnd: alert.queryEnd.toISOString(),
-        row: alert.row,
-        entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
-      },
+      evidence,
     };
     const created = await this.state.createIncident(incident);
+    await this.state.createBookmark(incident.id, {
+      id: incident.bookmarkId,
+      hitKey: alert.hitKey,
+      title: alert.title,
+      eventTime: alert.eventTime.toISOString(),
+      labels: [...alert.labels],
+      evidence,
+    });
     return { incidentId: incident.id, bookmarkId: incident.bookmarkId, created };
   }
 }

@@ -32,6 +32,18 @@ export interface HuntRule {
   readonly tactics: readonly string[];
   readonly techniques: readonly string[];
   readonly gate: GatePolicy;
+  readonly grouping: IncidentGrouping;
+}
+
+/**
+ * How hits become incidents, as the rule's analytics rule groups its alerts (`[shmhunt.analytics]`): hits of the
+ * rule on a target with the same values of the `entities` (Sentinel entity types, read from the hit's
+ * `Entity_<Type>_<Identifier>` columns) within one grouping window share an incident, each hit its own bookmark.
+ * No entities: one incident per hit.
+ */
+export interface IncidentGrouping {
+  readonly entities: readonly string[];
+  readonly windowMs: number;
 }
 
 /** One rule's query on one target: what the scheduler runs. */

@@ -10,6 +10,7 @@ import type { KqlType } from "../kusto/schemas.js";
 import type { EntityMapping, Exclusions } from "../rules/types.js";
 import type { SourceSpec, TargetMapping } from "../targets/target-types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
+import { entityColumn } from "./entity-columns.js";
 import { kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
 import { Refusal } from "./refusal.js";
 
@@ -413,12 +414,18 @@ function entityLines(ctx: ExprContext, env: Env): string[] {
   const parts: string[] = [];
   for (const entity of env.input.entities ?? []) {
     for (const { identifier, field } of entity.identifiers) {
-      const column = `Entity_${entity.type}_${identifier}`;
+      const column = entityColumn(entity.type, identifier);
       const v = resolveField(
         { kind: "field", name: field, optional: true, span: NO_SPAN },
         { ...ctx, notes: new Set() },
       );
       if (v.k === "const" || v.field?.spec.argsOf) continue;
+      // A FileHash's Algorithm is the rule's constant (Sentinel needs both identifiers), placed before its Value.
+      if (entity.type === "FileHash" && identifier === "Value" && entity.algorithm) {
+        const algorithm = entityColumn(entity.type, "Algorithm");
+        parts.push(`${algorithm} = "${entity.algorithm}"`);
+        env.entityColumns.set(algorithm, { type: entity.type, identifier: "Algorithm", column: algorithm });
+      }
       parts.push(`${column} = ${valueText(v, "string")}`);
       env.entityColumns.set(column, { type: entity.type, identifier, column });
     }

@@ -1,5 +1,6 @@
 /** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data, outputs for Sentinel. */
 export { type Emitted, emitQuery, type QueryInput } from "./emit-query.js";
+export { entityColumn, parseEntityColumn } from "./entity-columns.js";
 export { Refusal, type RefusalKind } from "./refusal.js";
 export { translationCheck } from "./rule-check.js";
 export {

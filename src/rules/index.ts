@@ -3,6 +3,13 @@
 export { TARGETS } from "../targets/index.js";
 export { parseDuration, parseFrom } from "./durations.js";
 export {
+  EXCLUSION_COLUMNS,
+  EXCLUSION_SEARCH_KEY,
+  type ExclusionRow,
+  type ExclusionWatchlist,
+  exclusionWatchlists,
+} from "./exclusions.js";
+export {
   loadRuleFile,
   loadRules,
   loadRuleText,

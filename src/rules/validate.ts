@@ -10,6 +10,7 @@ import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Codes, type Diagnostic, hasErrors } from "../diagnostics/index.js";
 import { defaultRulesDir } from "../yara/rules-location.js";
+import { EXCLUSION_COLUMNS } from "./exclusions.js";
 import { loadRules } from "./loader.js";
 import type { LoadedRule } from "./types.js";
 
@@ -65,7 +66,7 @@ export const yaraFileChecker: FileChecker = {
 };
 
 /** The columns of an exclusion watchlist as deploy writes it (one row per excluded value). */
-export const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = ["Scenario", "Field", "Operator", "Value", "Comment"];
+export const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = EXCLUSION_COLUMNS;
 
 /**
  * Workspace functions kept as KQL files: `<dir>/functions/<Name>.kql` defines the function `<Name>` (the auditd

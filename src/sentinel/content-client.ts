@@ -19,6 +19,7 @@ import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { isManagedWatchlistItem } from "./desired.js";
 import { isManagedMetadata, isManagedSavedSearch } from "./markers.js";
 import type { ActualResource, Json, PlanStep, ResourceKind } from "./plan.js";
+import { sdkModel } from "./render-sdk.js";
 
 export type { WorkspaceRef };
 
@@ -113,7 +114,7 @@ export class SentinelContentClient {
       }
     }
 
-    const properties = step.desired?.properties ?? {};
+    const properties = step.desired ? sdkModel(step.desired) : {};
     switch (step.kind) {
       case "savedSearch":
       case "workspaceFunction":

@@ -66,3 +66,14 @@ export function contentResourceId(workspace: WorkspaceRef, kind: ResourceKind, n
       return `${base}/providers/Microsoft.SecurityInsights/metadata/${name}`;
   }
 }
+
+/**
+ * The workspace the content is built for before it becomes a template (Bicep, ARM): every ARM id derived from it
+ * is replaced by a reference to the deployed resource; a trace of it left in a template is an error.
+ */
+export const placeholderWorkspace: WorkspaceRef = {
+  subscriptionId: "00000000-0000-0000-0000-00000000b1c3",
+  resourceGroup: "shmhunt-bicep-placeholder-rg",
+  workspaceName: "shmhunt-bicep-placeholder-ws",
+};
+export const placeholderMarker = "shmhunt-bicep-placeholder";

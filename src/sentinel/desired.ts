@@ -1,6 +1,9 @@
 /**
- * The desired Sentinel content of a rule set: what `shmhunt deploy` puts in the workspace, as resources with
- * their kind, deterministic name, parent and the SDK-model properties shmhunt owns (see plan.ts).
+ * The desired Sentinel content of a rule set: the one model of what shmhunt puts in a workspace, as resources
+ * with their kind, deterministic name, parent and the SDK-model properties shmhunt owns (see plan.ts). Every
+ * rendering starts from it: the SDK requests of `shmhunt deploy` (render-sdk.ts), the ARM templates and
+ * hunting-query YAML of `npm run kql:generate` (render-arm.ts, render-yaml.ts) and infra/content/content.bicep
+ * (render-bicep.ts); test/sentinel/renderings.test.ts checks that the four agree for every rule.
  *
  * Per rule and target (`[shmhunt] targets`):
  * - `hunting_query` → a saved search in category "Hunting Queries" (tags description / tactics / techniques and
@@ -11,17 +14,25 @@
  * Per exclusion watchlist alias: the watchlist, one item per excluded value, and its metadata (kind Watchlist).
  * Per `kql/functions/<Name>.kql`: a saved search with function alias `<Name>`, and its metadata (kind Parser).
  *
- * Bodies shared with the ARM templates of src/kql/outputs.ts come from the same helpers (tactics, techniques,
- * durations, severity), so `kql:generate` and deploy describe the same content.
+ * Durations are the rule's own, as ISO 8601 (a 1-minute suppression is `PT1M`): the model does not move a value
+ * into a range the service accepts; refusing one outside it is the rule check's job.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isoDuration, sentinelTactics, sentinelTechniques } from "../kql/outputs.js";
-import type { EntityType, LoadedRule, Severity, Target } from "../rules/types.js";
+import { EXCLUSION_SEARCH_KEY, type ExclusionRow, exclusionWatchlists } from "../rules/exclusions.js";
+import type { EntityType, LoadedRule, Target } from "../rules/types.js";
+import { REGISTRY } from "../targets/index.js";
 import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { contentIds, uuidv5 } from "./ids.js";
 import { managedBy, metadataSource } from "./markers.js";
 import type { DesiredResource, Json, ResourceKind } from "./plan.js";
+import {
+  isoDuration,
+  sentinelSeverity,
+  sentinelTactics,
+  sentinelTechniques,
+  techniquesWithSubtechniques,
+} from "./vocabulary.js";
 
 /** What the builder needs of a rule's translation (src/kql `Translation`). */
 export interface TranslationLike {
@@ -37,6 +48,8 @@ export interface DesiredOptions {
   readonly translate: (rule: LoadedRule, target: Target) => TranslationLike;
   /** Workspace functions to deploy: `<Name>.kql` files (default: none). */
   readonly functionsDir?: string;
+  /** The targets of a rule to build content for (default: all it declares). */
+  readonly targetsOf?: (rule: LoadedRule) => readonly Target[];
 }
 
 /** Sentinel's metadata kinds for each content kind shmhunt deploys. */
@@ -49,18 +62,6 @@ export const metadataKindOf: Partial<Record<ResourceKind, string>> = {
 
 /** Category of the workspace functions shmhunt deploys. */
 export const FUNCTION_CATEGORY = "shmhunt parsers";
-/** The columns of an exclusion watchlist (as src/rules validate declares them for `_GetWatchlist`). */
-export const EXCLUSION_COLUMNS = ["Scenario", "Field", "Operator", "Value", "Comment"] as const;
-export const EXCLUSION_SEARCH_KEY = "Value";
-
-/** Sentinel has four alert severities; `critical` is High (the risk score keeps the difference). */
-export function sentinelSeverity(severity: Severity): "High" | "Medium" | "Low" {
-  return severity === "critical" || severity === "high" ? "High" : severity === "medium" ? "Medium" : "Low";
-}
-
-/** Shared with the ARM templates of `kql:generate` (src/kql/outputs.ts): one definition of each. */
-export { isoDuration, sentinelTactics, sentinelTechniques };
-
 export const functionSearchName = (alias: string) => `shmhunt-function-${alias.toLowerCase()}`;
 
 /**
@@ -69,7 +70,7 @@ export const functionSearchName = (alias: string) => `shmhunt-function-${alias.t
  */
 export function exclusionItemId(
   alias: string,
-  item: { readonly Scenario: string; readonly Field: string; readonly Operator: string; readonly Value: string },
+  item: Pick<ExclusionRow, "Scenario" | "Field" | "Operator" | "Value">,
 ): string {
   return uuidv5(`watchlistItem/${alias.toLowerCase()}/${item.Scenario}/${item.Field}/${item.Operator}/${item.Value}`);
 }
@@ -98,78 +99,80 @@ export function buildDesiredContent(rules: readonly LoadedRule[], options: Desir
 
   for (const fn of workspaceFunctionFiles(options.functionsDir)) withMetadata(workspaceFunction(fn.alias, fn.body));
 
-  for (const watchlist of exclusionWatchlists(rules).values()) {
-    withMetadata(watchlist.resource);
-    for (const item of watchlist.items) out.push(item);
+  for (const list of exclusionWatchlists(rules).values()) {
+    withMetadata(watchlist(list.alias, list.description));
+    for (const row of list.rows) out.push(watchlistItem(list.alias, row));
   }
 
   for (const rule of [...rules].sort((a, b) => a.id.localeCompare(b.id))) {
-    for (const target of rule.settings.targets) {
+    for (const target of options.targetsOf?.(rule) ?? rule.settings.targets) {
       const t = options.translate(rule, target);
       if (t.kql === undefined) {
         throw new Error(
           `rule ${rule.id} (${rule.file}) does not translate for ${target}: ${t.refused?.message ?? "no query"}`,
         );
       }
-      if (rule.settings.deploy.includes("hunting_query")) withMetadata(huntingQuery(rule, target, t.kql));
+      if (rule.settings.deploy.includes("hunting_query")) withMetadata(huntingQuery(rule, target, t));
       if (rule.settings.deploy.includes("analytics_rule")) withMetadata(analyticsRule(rule, target, t));
     }
   }
   return out;
 }
 
-function huntingQuery(rule: LoadedRule, target: Target, query: string): DesiredResource {
-  // The hunting query's tag keeps sub-techniques (`T1059,T1059.004`); the analytics rule cannot (see above).
-  const techniques = [
-    ...new Set(rule.threat.flatMap((th) => th.techniques.flatMap((x) => [x.id, ...x.subtechniques.map((s) => s.id)]))),
-  ];
+function huntingQuery(rule: LoadedRule, target: Target, t: TranslationLike): DesiredResource {
   return {
     kind: "savedSearch",
     name: contentIds.huntingQuery(rule.id, target),
     properties: {
       category: "Hunting Queries",
       displayName: `${rule.name} (${target})`,
-      query,
+      query: t.kql ?? "",
       version: 2,
       tags: [
         { name: "description", value: rule.description },
         { name: "tactics", value: sentinelTactics(rule).join(",") },
-        { name: "techniques", value: techniques.join(",") },
+        // A saved search's tag keeps sub-techniques (`T1059,T1059.004`); the analytics rule cannot (vocabulary.ts).
+        { name: "techniques", value: techniquesWithSubtechniques(rule).join(",") },
         { name: managedBy.name, value: managedBy.value },
       ],
+    },
+    hunting: {
+      requiredDataConnectors: REGISTRY[target].dataConnectors.map((c) => ({
+        connectorId: c.connectorId,
+        dataTypes: [...c.dataTypes],
+      })),
+      entityMappings: entityMappings(t),
     },
   };
 }
 
 const GROUPABLE: readonly EntityType[] = ["Host", "Account", "File", "FileHash", "Process", "IP"];
 
-/** Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns (at most 10 entities, 3 fields each). */
-function entityMappings(rule: LoadedRule, t: TranslationLike): { mappings: Json[]; extend: string[] } {
+/**
+ * Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns, in the order the query computes them
+ * (Sentinel takes at most 10 entities of 3 identifiers each).
+ */
+function entityMappings(t: TranslationLike): Json[] {
   const byType = new Map<string, { identifier: string; columnName: string }[]>();
   for (const e of t.entityColumns) {
     const list = byType.get(e.type) ?? [];
     list.push({ identifier: e.identifier, columnName: e.column });
     byType.set(e.type, list);
   }
-  // FileHash needs its Algorithm as a column too: the rule names it, the query gains a constant column.
-  const extend: string[] = [];
-  const hash = rule.settings.entities.find((e) => e.type === "FileHash");
-  const hashFields = byType.get("FileHash");
-  if (hash?.algorithm && hashFields && !hashFields.some((f) => f.identifier === "Algorithm")) {
-    extend.push(`| extend Entity_FileHash_Algorithm = "${hash.algorithm}"`);
-    hashFields.unshift({ identifier: "Algorithm", columnName: "Entity_FileHash_Algorithm" });
-  }
-  const mappings = [...byType]
+  return [...byType]
     .slice(0, 10)
     .map(([entityType, fieldMappings]) => ({ entityType, fieldMappings: fieldMappings.slice(0, 3) }));
-  return { mappings, extend };
+}
+
+/** The entity types a rule's alerts are grouped by: those of `group_by` its query maps. */
+export function groupByEntities(rule: LoadedRule, t: TranslationLike): EntityType[] {
+  const mapped = new Set(t.entityColumns.map((e) => e.type));
+  return rule.settings.analytics.groupBy.filter((g) => GROUPABLE.includes(g) && mapped.has(g));
 }
 
 function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): DesiredResource {
   const analytics = rule.settings.analytics;
-  const { mappings, extend } = entityMappings(rule, t);
-  const mapped = new Set(mappings.map((m) => (m as { entityType: string }).entityType));
-  const groupBy = analytics.groupBy.filter((g) => GROUPABLE.includes(g) && mapped.has(g));
+  const groupBy = groupByEntities(rule, t);
   const grouping = groupBy.length > 0;
   return {
     kind: "alertRule",
@@ -180,25 +183,25 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       description: rule.description,
       severity: sentinelSeverity(rule.severity),
       enabled: true,
-      query: [t.kql ?? "", ...extend].join("\n"),
+      query: t.kql ?? "",
       queryFrequency: isoDuration(rule.intervalMs),
       queryPeriod: isoDuration(Math.max(rule.lookbackMs, rule.intervalMs)),
       triggerOperator: "GreaterThan",
       triggerThreshold: 0,
-      // Suppression: the service requires a duration even when off (5 min to 24 h).
-      suppressionDuration: isoDuration(Math.min(Math.max(analytics.suppressionMs || 3_600_000, 300_000), 86_400_000)),
+      // The service requires a suppression duration even when suppression is off: 1 h then.
+      suppressionDuration: isoDuration(analytics.suppressionMs || 3_600_000),
       suppressionEnabled: analytics.suppressionMs > 0,
       tactics: sentinelTactics(rule),
       techniques: sentinelTechniques(rule),
       // One alert per result row; Sentinel has no per-run alert cap: max_signals is enforced by the hunt service.
       eventGroupingSettings: { aggregationKind: "AlertPerResult" },
-      entityMappings: mappings,
+      entityMappings: entityMappings(t),
       incidentConfiguration: {
         createIncident: true,
         groupingConfiguration: {
           enabled: grouping,
           reopenClosedIncident: false,
-          lookbackDuration: isoDuration(Math.min(Math.max(analytics.groupingWindowMs, 300_000), 7 * 86_400_000)),
+          lookbackDuration: isoDuration(analytics.groupingWindowMs),
           matchingMethod: grouping ? "Selected" : "AllEntities",
           groupByEntities: groupBy,
           groupByAlertDetails: [],
@@ -209,59 +212,29 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
   };
 }
 
-interface WatchlistContent {
-  readonly resource: DesiredResource;
-  readonly items: DesiredResource[];
+function watchlist(alias: string, description: string): DesiredResource {
+  return {
+    kind: "watchlist",
+    name: alias,
+    properties: {
+      displayName: alias,
+      watchlistAlias: alias,
+      description,
+      provider: "shmhunt",
+      source: "shmhunt rule exclusions",
+      itemsSearchKey: EXCLUSION_SEARCH_KEY,
+      labels: ["shmhunt"],
+    },
+  };
 }
 
-/** One watchlist per alias (rules may share one; their items are merged, each value once). */
-function exclusionWatchlists(rules: readonly LoadedRule[]): Map<string, WatchlistContent> {
-  const out = new Map<string, WatchlistContent>();
-  for (const rule of [...rules].sort((a, b) => a.id.localeCompare(b.id))) {
-    const exclusions = rule.settings.exclusions;
-    if (!exclusions) continue;
-    const alias = exclusions.watchlist;
-    let content = out.get(alias.toLowerCase());
-    if (!content) {
-      content = {
-        resource: {
-          kind: "watchlist",
-          name: alias,
-          properties: {
-            displayName: alias,
-            watchlistAlias: alias,
-            description: exclusions.description,
-            provider: "shmhunt",
-            source: "shmhunt rule exclusions",
-            itemsSearchKey: EXCLUSION_SEARCH_KEY,
-            labels: ["shmhunt"],
-          },
-        },
-        items: [],
-      };
-      out.set(alias.toLowerCase(), content);
-    }
-    for (const item of exclusions.items) {
-      for (const value of item.values) {
-        const row = {
-          Scenario: item.scenario,
-          Field: item.field,
-          Operator: item.operator,
-          Value: value,
-          Comment: item.comment ?? "",
-        };
-        const name = exclusionItemId(alias, row);
-        if (content.items.some((i) => i.name === name)) continue;
-        content.items.push({
-          kind: "watchlistItem",
-          name,
-          parent: content.resource.name,
-          properties: { itemsKeyValue: row },
-        });
-      }
-    }
-  }
-  return out;
+function watchlistItem(alias: string, row: ExclusionRow): DesiredResource {
+  return {
+    kind: "watchlistItem",
+    name: exclusionItemId(alias, row),
+    parent: alias,
+    properties: { itemsKeyValue: { ...row } },
+  };
 }
 
 function workspaceFunctionFiles(dir: string | undefined): { alias: string; body: string }[] {
@@ -302,16 +275,4 @@ function metadataFor(workspace: WorkspaceRef, resource: DesiredResource, metadat
       support: { tier: "Community" },
     },
   };
-}
-
-/**
- * How a desired resource is written as an ARM resource body: alert rules carry their `kind` beside
- * `properties`; every other kind is `properties` only.
- */
-export function armBody(resource: DesiredResource): { kind?: string; properties: { readonly [key: string]: Json } } {
-  if (resource.kind === "alertRule") {
-    const { kind, ...properties } = resource.properties;
-    return { kind: String(kind), properties };
-  }
-  return { properties: resource.properties };
 }

@@ -1,15 +1,18 @@
 /**
- * Raises a hit as a Sentinel incident with a hunting bookmark (the evidence) related to it.
+ * Raises a hit as a Sentinel incident with a hunting bookmark (the evidence) related to it; the hits of one group
+ * (see `AlertRequest.incidentKey`) share the incident, each with its own bookmark.
  *
- * Ids are derived from the hit key, so a retry addresses the same incident, bookmark and relation. An incident or
+ * Ids are derived from the incident key and the hit key, so a retry addresses the same incident, bookmark and
+ * relation. An incident or
  * bookmark that already exists is never written again: an analyst's status, owner, classification and comments
  * survive every later run. Only the relation is (idempotently) re-put, so a run killed between the incident and
  * the relation completes the link next time.
  */
 import type { Bookmark, Incident, SecurityInsights } from "@azure/arm-securityinsight";
 import { contentIds } from "./ids.js";
+import type { SentinelSeverity } from "./vocabulary.js";
 
-export type AlertSeverity = "High" | "Medium" | "Low" | "Informational";
+export type AlertSeverity = SentinelSeverity;
 
 export interface EntityMapping {
   readonly entityType: string;
@@ -18,8 +21,13 @@ export interface EntityMapping {
 
 /** Everything an incident says about one hit. */
 export interface AlertRequest {
-  /** The hit's stable key: the same event seen in overlapping windows has the same key. */
+  /** The hit's stable key: the same event seen in overlapping windows has the same key. Names the bookmark. */
   readonly hitKey: string;
+  /**
+   * Names the incident: the hit key when hits are not grouped, else the key of the hit's group (same rule, target,
+   * grouped entity values and grouping window), so that the hits of a group share one incident.
+   */
+  readonly incidentKey: string;
   readonly title: string;
   readonly description: string;
   readonly severity: AlertSeverity;
@@ -57,7 +65,7 @@ export class SentinelAlertWriter implements AlertWriter {
   async raise(alert: AlertRequest): Promise<RaisedAlert> {
     const rg = this.resourceGroup;
     const ws = this.workspaceName;
-    const incidentId = contentIds.incident(alert.hitKey);
+    const incidentId = contentIds.incident(alert.incidentKey);
     const bookmarkId = contentIds.bookmark(alert.hitKey);
 
     const existing = await getOrUndefined(() => this.client.incidents.get(rg, ws, incidentId));

@@ -39,6 +39,11 @@ export interface DesiredResource {
   readonly properties: { readonly [key: string]: Json };
   /** Metadata only: the content item it describes (applied right after it, so a stopped apply leaves it marked). */
   readonly owner?: { readonly kind: ResourceKind; readonly name: string };
+  /**
+   * Hunting queries only: what the hunting-query YAML (the Azure-Sentinel repository format) says beyond the saved
+   * search. Never sent to the service, never compared.
+   */
+  readonly hunting?: { readonly requiredDataConnectors: Json; readonly entityMappings: Json };
 }
 
 export interface ActualResource {

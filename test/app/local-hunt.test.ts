@@ -86,6 +86,7 @@ describe("embedded default: hunting a local workspace", () => {
       Field: "process.name",
       Operator: "==",
       Value: "dpkg",
+      Comment: "", // the rows deploy writes, Comment column included (src/rules/exclusions.ts)
     });
     const workspace = path.join(dir, "empty-workspace");
     mkdirSync(workspace, { recursive: true });

@@ -24,7 +24,12 @@ import { type Azurite, startAzurite } from "../support/azurite.js";
 import { KilledAfterWrite } from "../support/hunt-fixtures.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-const QUERY = 'DeviceFileEvents\n| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"';
+// As the translator writes it (kql/shm-creation/defender.kql): the entity columns incidents take their entities from.
+const QUERY = [
+  "DeviceFileEvents",
+  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
+  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
+].join("\n");
 
 let emulator: Emulator;
 let clients: Clients;

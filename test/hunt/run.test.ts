@@ -72,12 +72,13 @@ describe("hunt runs", () => {
       title: "Binary Executed from Shared Memory Directory on web-01",
       labels: expect.arrayContaining(["rule:8c5e9d4a-0000-4000-8000-000000000001", "T1059", "verdict:none"]),
     });
+    // In the order the query computes their columns.
     expect(incidents[0]!.evidence.entities.map((e) => e.entityType)).toEqual([
       "Host",
       "Account",
+      "Process",
       "File",
       "FileHash",
-      "Process",
     ]);
   });
 

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { exclusionWatchlists } from "../../src/app/local-queries.js";
 import { evaluate } from "../../src/eql/index.js";
 import { translateRule } from "../../src/kql/index.js";
 import { loadRuleFile } from "../../src/rules/index.js";
@@ -278,18 +279,7 @@ async function kqlIds(rule: LoadedRule, target: Target, cases: readonly Case[]):
   const exclusions = rule.settings.exclusions;
   const ws = await openWorkspace(dir, {
     functions: REGISTRY.auditd.functions.map(functionWithBody),
-    ...(exclusions
-      ? {
-          watchlists: {
-            [exclusions.watchlist]: {
-              searchKey: "Value",
-              items: exclusions.items.flatMap((i) =>
-                i.values.map((v) => ({ Scenario: i.scenario, Field: i.field, Operator: i.operator, Value: v })),
-              ),
-            },
-          },
-        }
-      : {}),
+    ...(exclusions ? { watchlists: exclusionWatchlists([rule]) } : {}),
   });
   const rows = toRecords(await ws.query(t.kql ?? ""));
   const idOf = (r: Record<string, unknown>): number =>

@@ -7,7 +7,6 @@ import type { LoadedRule } from "../../src/rules/types.js";
 import { armTypes, contentResourceId } from "../../src/sentinel/content-types.js";
 import { defaultFunctionsDir } from "../../src/sentinel/deploy.js";
 import {
-  armBody,
   buildDesiredContent,
   type DesiredOptions,
   exclusionItemId,
@@ -16,6 +15,7 @@ import {
 import { contentIds } from "../../src/sentinel/ids.js";
 import { isManagedMetadata } from "../../src/sentinel/markers.js";
 import { applyOrder, type DesiredResource } from "../../src/sentinel/plan.js";
+import { wireBody } from "../../src/sentinel/render-sdk.js";
 import { explainServiceError, missingTableAdvice } from "../../src/sentinel/service-errors.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -92,8 +92,8 @@ describe("buildDesiredContent", () => {
       { identifier: "Algorithm", columnName: "Entity_FileHash_Algorithm" },
       { identifier: "Value", columnName: "Entity_FileHash_Value" },
     ]);
-    const { kind, properties } = armBody(rule as DesiredResource);
-    expect(kind).toBe("Scheduled");
+    const { top, properties } = wireBody(rule as DesiredResource);
+    expect(top.kind).toBe("Scheduled");
     expect(properties.kind).toBeUndefined();
   });
 

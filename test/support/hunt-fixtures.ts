@@ -17,6 +17,7 @@ export function huntRule(overrides: Partial<HuntRule> = {}): HuntRule {
     tactics: ["Execution"],
     techniques: ["T1059"],
     gate: { mode: "annotate", yaraRules: [], pendingTimeoutMs: 60 * MIN },
+    grouping: { entities: [], windowMs: 5 * 60 * MIN },
     ...overrides,
   };
 }
@@ -73,7 +74,7 @@ export class EventTable implements QueryRunner {
 let pid = 1000;
 export function execEvent(timestamp: string, overrides: Record<string, unknown> = {}): Row {
   pid++;
-  return {
+  const row: Row = {
     Timestamp: timestamp,
     DeviceId: "dev-1",
     DeviceName: "web-01",
@@ -84,6 +85,17 @@ export function execEvent(timestamp: string, overrides: Record<string, unknown> 
     ProcessCommandLine: "/dev/shm/payload -x",
     SHA256: "ab".repeat(32),
     ...overrides,
+  };
+  // The entity columns, as the rule's Defender query computes them (kql/shm-execution/defender.kql, last line).
+  return {
+    ...row,
+    Entity_Host_HostName: row.DeviceName,
+    Entity_Account_Name: row.AccountName,
+    Entity_Process_ProcessId: row.ProcessId === undefined ? undefined : String(row.ProcessId),
+    Entity_Process_CommandLine: row.ProcessCommandLine,
+    Entity_File_Name: row.FileName,
+    Entity_FileHash_Algorithm: "SHA256",
+    Entity_FileHash_Value: row.SHA256,
   };
 }
 
