@@ -9,7 +9,8 @@ import { normalizeCondition } from "../eql/normalize.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { EntityMapping, Exclusions } from "../rules/types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
-import { kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
+import { printCondition } from "./kql-tree.js";
+import { kqlString, kqlVerbatim } from "./literals.js";
 import type { SourceSpec, TargetMapping } from "./mapping-types.js";
 import { Refusal } from "./refusal.js";
 
@@ -105,7 +106,7 @@ function branches(
     const lines = [source.from];
     const categoryFilter = filter.category === null ? null : source.categories[filter.category];
     if (categoryFilter) lines.push(`| where ${categoryFilter}`);
-    if (c.k === "kql") lines.push(`| where ${formatCondition(c.text)}`);
+    if (c.k === "kql") lines.push(`| where ${printCondition(c.node, INDENT)}`);
     lines.push(...exclusionLines(ctx, env), ...(withEntities ? entityLines(ctx, env) : []), ...extra(source, ctx));
     out.push(lines);
   }
@@ -128,23 +129,6 @@ function branches(
 function readsFields(expr: Expr): boolean {
   for (const node of walkExpr(expr)) if (node.kind === "field") return true;
   return false;
-}
-
-/** Splits a top-level `a and b and c` over lines for reading. */
-function formatCondition(text: string): string {
-  const parts = splitTopLevel(text, " and ");
-  return parts.join(`\n${INDENT}and `);
-}
-
-function splitTopLevel(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  for (const i of topLevelIndexes(text, sep)) {
-    out.push(text.slice(start, i));
-    start = i + sep.length;
-  }
-  out.push(text.slice(start));
-  return out;
 }
 
 function union(branchLines: readonly (readonly string[])[]): string {
@@ -337,7 +321,7 @@ function keyValue(key: Expr, ctx: ExprContext): string {
     throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
   }
   if (v.field?.spec.argsOf) throw new Refusal("field", key.name, "argv cannot be a join key");
-  return v.type === "string" ? v.text : `tostring(${v.text})`;
+  return valueText(v, "string");
 }
 
 function timespan(d: Duration): string {
