@@ -122,7 +122,7 @@ function print(node: KqlNode): string {
       return node.text;
     case "and":
     case "or":
-      return node.parts.map(operand).join(` ${node.k} `);
+      return joinGrouped(node.parts.map(operand), ` ${node.k} `);
     case "not":
       return `not(${printKql(node.operand)})`;
     case "neg":
@@ -141,8 +141,28 @@ function print(node: KqlNode): string {
   }
 }
 
-/** A `where` condition: a top-level `and` is split over lines, one operand per line. */
+/**
+ * The most operands a printed `and`/`or` has: longer junctions are printed as parenthesised groups of this many
+ * (and groups of groups). Kusto parses `a or b or …` as a left-deep tree and refuses one a few hundred operands
+ * long (KS245 "Query syntax depth exceeds maximum safe limit"); grouped, 2,000 operands are about 100 deep.
+ */
+export const MAX_JUNCTION_OPERANDS = 64;
+
+function joinGrouped(texts: readonly string[], sep: string): string {
+  let level = texts;
+  while (level.length > MAX_JUNCTION_OPERANDS) {
+    const next: string[] = [];
+    for (let i = 0; i < level.length; i += MAX_JUNCTION_OPERANDS) {
+      const group = level.slice(i, i + MAX_JUNCTION_OPERANDS);
+      next.push(group.length === 1 ? (group[0] as string) : `(${group.join(sep)})`);
+    }
+    level = next;
+  }
+  return level.join(sep);
+}
+
+/** A `where` condition: a top-level `and` is split over lines, one operand (or group of operands) per line. */
 export function printCondition(node: KqlNode, indent: string): string {
   if (node.k !== "and") return printKql(node);
-  return node.parts.map(operand).join(`\n${indent}and `);
+  return joinGrouped(node.parts.map(operand), `\n${indent}and `);
 }
