@@ -31,8 +31,9 @@ import {
   verbatim,
 } from "./kql-tree.js";
 import { kqlString } from "./literals.js";
+import { luceneToRe2 } from "./lucene-re2.js";
 import type { FieldSpec, SourceSpec } from "./mapping-types.js";
-import { anchored, luceneToRe2, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
+import { anchored, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
 import { Refusal } from "./refusal.js";
 
 export interface ExprContext {
