@@ -6,6 +6,12 @@
 import { arithmetic, isNumber, toText, type Value } from "./values.js";
 
 /** What a literal argument at a position must be; checked at parse time when the argument is a literal. */
+/**
+ * Functions Elasticsearch runs as queries (not scripts) when their first argument is a field and the others
+ * constants: a missing field then does not match, and the negation matches (bool must_not).
+ */
+export const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
+
 export type ParamType = "string" | "number" | "integer" | "boolean" | "any";
 
 export interface FunctionSignature {

@@ -14,6 +14,7 @@
  */
 import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
 import { walkExpr } from "../eql/ast.js";
+import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { KqlType } from "../kusto/schemas.js";
 import {
   atom,
@@ -258,9 +259,7 @@ function isQueryLeaf(expr: Expr): boolean {
       return expr.left.kind === "field";
     case "call":
       return (
-        ["startswith", "endswith", "stringcontains", "cidrmatch"].includes(expr.name) &&
-        expr.args[0]?.kind === "field" &&
-        expr.args.slice(1).every(isConstantExpr)
+        QUERY_FUNCTIONS.has(expr.name) && expr.args[0]?.kind === "field" && expr.args.slice(1).every(isConstantExpr)
       );
     default:
       return false;
