@@ -68,6 +68,8 @@ const UNKNOWN: Cond = { k: "const", v: null };
 const kql = (node: KqlNode): Cond => ({ k: "kql", node });
 /** `f(x)` as a condition. */
 const test = (name: string, x: KqlNode): Cond => kql(call(name, x));
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, or with the five zero groups written out): group 1 is the IPv4. */
+const IPV4_MAPPED = "^(?i:::|(?:0{1,4}:){5})ffff:([0-9]{1,3}(?:\\.[0-9]{1,3}){3})$";
 /** Characters outside the Basic Multilingual Plane: two UTF-16 units each. */
 const ASTRAL = "[\\x{10000}-\\x{10FFFF}]";
 const UTF16_NOTE = (fn: string) =>
@@ -657,9 +659,15 @@ function cidrMatch(expr: Call, ctx: ExprContext): Cond {
   const v6 = cidrs.filter((c) => c.includes(":"));
   const subject = valueNode(ip, "string");
   const ranges = (cs: readonly string[]) => atom(`dynamic([${cs.map(kqlString).join(", ")}])`);
+  // Elasticsearch's ip type reads an IPv4-mapped IPv6 address (::ffff:10.1.2.3) as the IPv4 address; KQL's
+  // ipv4 functions do not parse it (null), so the IPv4 part is taken out first
+  const v4Subject = call("coalesce", call("extract", verbatim(IPV4_MAPPED), num(1), subject), subject);
+  // the ip functions are null on an address they cannot read (KQL docs, "Returns"): such a value is missing for
+  // Elasticsearch (an ip field holds no malformed address), where the query does not match and its negation
+  // does, so null reads as false
   const parts: Cond[] = [];
-  if (v4.length) parts.push(kql(call("ipv4_is_in_any_range", subject, ranges(v4))));
-  if (v6.length) parts.push(kql(call("ipv6_is_in_any_range", subject, ranges(v6))));
+  if (v4.length) parts.push(kql(call("coalesce", call("ipv4_is_in_any_range", v4Subject, ranges(v4)), atom("false"))));
+  if (v6.length) parts.push(kql(call("coalesce", call("ipv6_is_in_any_range", subject, ranges(v6)), atom("false"))));
   return or(parts);
 }
 
