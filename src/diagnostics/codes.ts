@@ -12,6 +12,7 @@ export const Codes = {
   EqlBadArity: "EQL111",
   EqlBadArgument: "EQL112",
   EqlUnsupported: "EQL120",
+  EqlTooDeep: "EQL121",
 
   // Rule files (RULE2xx)
   RuleToml: "RULE200",

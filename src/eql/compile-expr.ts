@@ -17,7 +17,7 @@
  */
 import type { Expr, FieldRef } from "./ast.js";
 import { walkExpr } from "./ast.js";
-import { callFunction } from "./functions.js";
+import { callFunction, QUERY_FUNCTIONS } from "./functions.js";
 import { normalizeCondition } from "./normalize.js";
 import { luceneToRegExp, wildcardToRegExp } from "./patterns.js";
 import { arithmetic, compareValues, type FieldType, isNumber, toText, type Value } from "./values.js";
@@ -36,9 +36,6 @@ export interface CompileContext {
 }
 
 const EMPTY_EVENT: EventView = { values: () => [] };
-
-/** Functions Elasticsearch runs as queries when their first argument is a field and the others constants. */
-const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
 
 /** At most this many value combinations of multi-valued fields are tried per script and event. */
 const MAX_COMBINATIONS = 4096;

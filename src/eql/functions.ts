@@ -6,6 +6,12 @@
 import { arithmetic, isNumber, toText, type Value } from "./values.js";
 
 /** What a literal argument at a position must be; checked at parse time when the argument is a literal. */
+/**
+ * Functions Elasticsearch runs as queries (not scripts) when their first argument is a field and the others
+ * constants: a missing field then does not match, and the negation matches (bool must_not).
+ */
+export const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
+
 export type ParamType = "string" | "number" | "integer" | "boolean" | "any";
 
 export interface FunctionSignature {
@@ -227,11 +233,19 @@ export function cidrContains(cidr: string, ip: string): boolean {
   const net = parseIp(slash === -1 ? cidr : cidr.slice(0, slash));
   const addr = parseIp(ip);
   if (!net || !addr) return false;
-  // IPv4-mapped IPv6 addresses compare as IPv4
-  const a = addr.length === 16 && net.length === 4 && isV4Mapped(addr) ? addr.slice(12) : addr;
-  if (a.length !== net.length) return false;
   const bits = slash === -1 ? net.length * 8 : Number(cidr.slice(slash + 1));
   if (!Number.isInteger(bits) || bits < 0 || bits > net.length * 8) return false;
+  // Elasticsearch's ip type keeps every address in 16 bytes, IPv4 as IPv4-mapped IPv6 (::ffff:a.b.c.d), and an
+  // IPv4 prefix as that prefix + 96 bits: so ::ffff:10.1.2.3 is in 10.0.0.0/8, and 10.1.2.3 in ::ffff:0:0/96
+  const a = to16(addr);
+  const n = to16(net);
+  return prefixEquals(a, n, net.length === 4 ? bits + 96 : bits);
+}
+
+const to16 = (bytes: readonly number[]): readonly number[] =>
+  bytes.length === 4 ? [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, ...bytes] : bytes;
+
+function prefixEquals(a: readonly number[], net: readonly number[], bits: number): boolean {
   for (let b = 0; b < bits; b++) {
     const byte = b >> 3;
     const mask = 0x80 >> (b & 7);
@@ -239,8 +253,6 @@ export function cidrContains(cidr: string, ip: string): boolean {
   }
   return true;
 }
-
-const isV4Mapped = (a: number[]) => a.slice(0, 10).every((x) => x === 0) && a[10] === 0xff && a[11] === 0xff;
 
 /** Whether a CIDR literal is well-formed (checked at parse time). */
 export function isValidCidr(cidr: string): boolean {

@@ -5,5 +5,5 @@ export type { FieldMapping, FieldMappings } from "./events.js";
 export { FUNCTIONS, type FunctionSignature } from "./functions.js";
 export { fieldsFromEsMapping } from "./mapping.js";
 export { booleanEquality, normalizeCondition } from "./normalize.js";
-export { parseEql, parseEqlExpression, tryParseEql } from "./parser.js";
+export { MAX_EXPRESSION_DEPTH, parseEql, parseEqlExpression, tryParseEql } from "./parser.js";
 export type { Value } from "./values.js";

@@ -48,9 +48,17 @@ const MATCH_OPS = new Set([":", "like", "like~", "regex", "regex~"]);
 const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const MAX_RUNS = 100;
 
+/**
+ * The deepest expression accepted: nesting (parentheses, `not`, unary minus, call arguments) and the depth of the
+ * resulting tree. `and`/`or` chains are built balanced (depth log2 n), so a 2,000-term `or` is shallow; deeper
+ * input is refused with EQL121 rather than exhausting the stack of the stages that walk the tree.
+ */
+export const MAX_EXPRESSION_DEPTH = 256;
+
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private nesting = 0;
 
   constructor(text: string) {
     this.tokens = tokenize(text, new LineMap(text));
@@ -334,30 +342,56 @@ class Parser {
 
   // ── expressions ────────────────────────────────────────────────────────────
 
+  /** A full expression, its tree depth checked (see MAX_EXPRESSION_DEPTH). */
   private parseExpression(): Expr {
-    let left = this.parseAnd();
+    const start = this.peek();
+    const expr = this.nested(start, () => this.parseOr());
+    if (this.nesting === 0 && treeDepth(expr) > MAX_EXPRESSION_DEPTH) this.tooDeep(start);
+    return expr;
+  }
+
+  private parseOr(): Expr {
+    const operands = [this.parseAnd()];
     while (this.isKeyword("or")) {
       this.next();
-      const right = this.parseAnd();
-      left = { kind: "logical", op: "or", left, right, span: combine(left.span, right.span) };
+      operands.push(this.parseAnd());
     }
-    return left;
+    return balanced("or", operands);
   }
 
   private parseAnd(): Expr {
-    let left = this.parseNot();
+    const operands = [this.parseNot()];
     while (this.isKeyword("and")) {
       this.next();
-      const right = this.parseNot();
-      left = { kind: "logical", op: "and", left, right, span: combine(left.span, right.span) };
+      operands.push(this.parseNot());
     }
-    return left;
+    return balanced("and", operands);
+  }
+
+  /** Runs a recursive descent one level deeper, refusing input nested deeper than MAX_EXPRESSION_DEPTH. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (this.nesting >= MAX_EXPRESSION_DEPTH) this.tooDeep(at);
+    this.nesting++;
+    try {
+      return parse();
+    } finally {
+      this.nesting--;
+    }
+  }
+
+  private tooDeep(at: Token): never {
+    return this.error(
+      Codes.EqlTooDeep,
+      `expression nested deeper than ${MAX_EXPRESSION_DEPTH} levels`,
+      at.span,
+      "split the condition or remove redundant parentheses",
+    );
   }
 
   private parseNot(): Expr {
     if (this.isKeyword("not")) {
       const not = this.next();
-      const operand = this.parseNot();
+      const operand = this.nested(not, () => this.parseNot());
       return { kind: "not", operand, span: combine(not.span, operand.span) };
     }
     return this.parseComparison();
@@ -406,7 +440,7 @@ class Parser {
   private parseUnary(): Expr {
     if (this.isOperator("-") || this.isOperator("+")) {
       const op = this.next();
-      const operand = this.parseUnary();
+      const operand = this.nested(op, () => this.parseUnary());
       if (op.text === "+") return operand;
       const span = combine(op.span, operand.span);
       if (operand.kind === "literal" && typeof operand.value === "number") {
@@ -659,5 +693,49 @@ class Parser {
     if (fn === "number" && index === 1 && typeof value === "number" && (value < 2 || value > 36)) {
       this.error(Codes.EqlBadArgument, `${position}: base must be between 2 and 36`, arg.span);
     }
+  }
+}
+
+/**
+ * `a or b or c …` as a balanced tree (left-deep for up to three operands, as written): `and` and `or` are
+ * associative, so the shape does not change the meaning, and a long chain stays log2(n) deep.
+ */
+function balanced(op: "and" | "or", operands: readonly Expr[], from = 0, to = operands.length): Expr {
+  if (to - from === 1) return operands[from] as Expr;
+  const mid = from + Math.ceil((to - from) / 2);
+  const left = balanced(op, operands, from, mid);
+  const right = balanced(op, operands, mid, to);
+  return { kind: "logical", op, left, right, span: combine(left.span, right.span) };
+}
+
+/** The depth of an expression tree, walked without recursion. */
+function treeDepth(root: Expr): number {
+  let max = 0;
+  const stack: [Expr, number][] = [[root, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [e, d] = item;
+    if (d > max) max = d;
+    for (const child of childrenOf(e)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+function childrenOf(e: Expr): readonly Expr[] {
+  switch (e.kind) {
+    case "not":
+    case "negate":
+      return [e.operand];
+    case "logical":
+    case "comparison":
+    case "arithmetic":
+      return [e.left, e.right];
+    case "match":
+      return [e.left, ...e.patterns];
+    case "in":
+      return [e.left, ...e.values];
+    case "call":
+      return e.args;
+    default:
+      return [];
   }
 }

@@ -14,10 +14,27 @@
  */
 import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
 import { walkExpr } from "../eql/ast.js";
+import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
-import { kqlNumber, kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
-import { anchored, luceneToRe2, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
+import {
+  atom,
+  binary,
+  call,
+  junction,
+  type KqlNode,
+  list,
+  neg,
+  notNode,
+  num,
+  printKql,
+  raw,
+  str,
+  verbatim,
+} from "./kql-tree.js";
+import { kqlString } from "./literals.js";
+import { luceneToRe2 } from "./lucene-re2.js";
+import { anchored, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
 import { Refusal } from "./refusal.js";
 
 export interface ExprContext {
@@ -29,84 +46,70 @@ export interface ExprContext {
   readonly notes: Set<string>;
 }
 
-/** A translated value: a constant folded at translation time, or KQL text of a type. */
+/** A translated value: a constant folded at translation time, or a KQL expression of a type. */
 export type Val =
   | { readonly k: "const"; readonly v: LiteralValue }
-  | { readonly k: "kql"; readonly text: string; readonly type: KqlType; readonly field?: ResolvedField };
+  | { readonly k: "kql"; readonly node: KqlNode; readonly type: KqlType; readonly field?: ResolvedField };
 
-/** A translated condition: a constant (null: unknown, which does not match), or KQL text. */
-export type Cond =
-  | { readonly k: "const"; readonly v: boolean | null }
-  | { readonly k: "kql"; readonly text: string; readonly conj?: "and" | "or"; readonly parts?: readonly string[] };
+/** A translated condition: a constant (null: unknown, which does not match), or a KQL expression. */
+export type Cond = { readonly k: "const"; readonly v: boolean | null } | { readonly k: "kql"; readonly node: KqlNode };
 
 export interface ResolvedField {
   readonly name: string;
   readonly spec: FieldSpec;
-  readonly text: string;
+  /** The column or the mapping's expression. */
+  readonly node: KqlNode;
   readonly type: KqlType;
 }
 
 const TRUE: Cond = { k: "const", v: true };
 const FALSE: Cond = { k: "const", v: false };
 const UNKNOWN: Cond = { k: "const", v: null };
-const kql = (text: string): Cond => ({ k: "kql", text });
+const kql = (node: KqlNode): Cond => ({ k: "kql", node });
+/** `f(x)` as a condition. */
+const test = (name: string, x: KqlNode): Cond => kql(call(name, x));
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, or with the five zero groups written out): group 1 is the IPv4. */
+const IPV4_MAPPED = "^(?i:::|(?:0{1,4}:){5})ffff:([0-9]{1,3}(?:\\.[0-9]{1,3}){3})$";
+/** Characters outside the Basic Multilingual Plane: two UTF-16 units each. */
+const ASTRAL = "[\\x{10000}-\\x{10FFFF}]";
+const UTF16_NOTE = (fn: string) =>
+  `${fn}(): offsets count code points in KQL, UTF-16 units in Elasticsearch; they differ on strings with characters outside the Basic Multilingual Plane (such as emoji)`;
 const isNumeric = (t: KqlType) => t === "long" || t === "int" || t === "real" || t === "decimal";
 
 // ── Boolean structure ───────────────────────────────────────────────────────
 
 export function and(parts: readonly Cond[]): Cond {
-  const texts: string[] = [];
+  const nodes: KqlNode[] = [];
   let unknown = false;
   for (const p of parts) {
     if (p.k === "const") {
       if (p.v === false) return FALSE;
       if (p.v === null) unknown = true;
-    } else texts.push(p.text);
+    } else nodes.push(p.node);
   }
   // `unknown and x` is unknown or false: it never matches (and `not` is only ever applied to leaves).
   if (unknown) return UNKNOWN;
-  return junction("and", parts, TRUE);
+  const node = junction("and", nodes);
+  return node ? kql(node) : TRUE;
 }
 
 export function or(parts: readonly Cond[]): Cond {
-  const texts: string[] = [];
+  const nodes: KqlNode[] = [];
   let unknown = false;
   for (const p of parts) {
     if (p.k === "const") {
       if (p.v === true) return TRUE;
       if (p.v === null) unknown = true;
-    } else texts.push(p.text);
+    } else nodes.push(p.node);
   }
-  if (texts.length === 0) return unknown ? UNKNOWN : FALSE;
   // `unknown or x` matches exactly when x does.
-  return junction("or", parts, FALSE);
-}
-
-/** Flattens nested junctions of the same kind and drops repeated operands. */
-function junction(conj: "and" | "or", parts: readonly Cond[], empty: Cond): Cond {
-  const texts: string[] = [];
-  for (const p of parts) {
-    if (p.k !== "kql") continue;
-    for (const t of p.conj === conj && p.parts ? p.parts : [p.text]) if (!texts.includes(t)) texts.push(t);
-  }
-  if (texts.length === 0) return empty;
-  if (texts.length === 1) return kql(texts[0] as string);
-  return { k: "kql", text: texts.map(paren).join(` ${conj} `), conj, parts: texts };
+  const node = junction("or", nodes);
+  return node ? kql(node) : unknown ? UNKNOWN : FALSE;
 }
 
 export function not(c: Cond): Cond {
   if (c.k === "const") return c.v === null ? UNKNOWN : { k: "const", v: !c.v };
-  return kql(`not(${c.text})`);
-}
-
-/** Parenthesises a condition text unless it has no top-level `and`/`or`. */
-export function paren(text: string): string {
-  return hasTopLevelLogic(text) ? `(${text})` : text;
-}
-
-/** Whether `text` has an `and`/`or` outside parentheses and string literals. */
-function hasTopLevelLogic(text: string): boolean {
-  return !topLevelIndexes(text, " and ").next().done || !topLevelIndexes(text, " or ").next().done;
+  return kql(notNode(c.node));
 }
 
 // ── Fields ──────────────────────────────────────────────────────────────────
@@ -123,11 +126,13 @@ export function resolveField(ref: FieldRef, ctx: ExprContext): Val {
     const type = ctx.columns.get(spec.column);
     if (!type)
       throw new Error(`mapping ${ctx.target}: column ${spec.column} not in the schema of ${ctx.source.schema}`);
-    return { k: "kql", text: spec.column, type, field: { name: ref.name, spec, text: spec.column, type } };
+    const node = atom(spec.column);
+    return { k: "kql", node, type, field: { name: ref.name, spec, node, type } };
   }
   if (spec.expr !== undefined) {
     const type = spec.type ?? "string";
-    return { k: "kql", text: spec.expr, type, field: { name: ref.name, spec, text: spec.expr, type } };
+    const node = raw(spec.expr);
+    return { k: "kql", node, type, field: { name: ref.name, spec, node, type } };
   }
   throw new Error(`mapping ${ctx.target}: field ${ref.name} has no column, expr or constant`);
 }
@@ -154,7 +159,7 @@ export function cond(expr: Expr, ctx: ExprContext): Cond {
       if (v.k === "const") return typeof v.v === "boolean" ? { k: "const", v: v.v } : UNKNOWN;
       if (v.type !== "bool")
         throw new Refusal("construct", "non-boolean field as condition", `${expr.name} is not boolean`);
-      return kql(`${v.text} == true`);
+      return kql(binary(v.node, "==", atom("true")));
     }
     default:
       throw new Refusal("construct", `${expr.kind} as condition`);
@@ -210,7 +215,7 @@ function leafCond(expr: Comparison | Match | In | Call, ctx: ExprContext): Cond 
 function scriptGuards(expr: Expr, ctx: ExprContext): Cond[] {
   return leafFields(expr, ctx)
     .filter((f) => f.type === "string")
-    .map((f) => kql(`isnotempty(${f.text})`));
+    .map((f) => test("isnotempty", f.node));
 }
 
 /** `not leaf`, keeping Elasticsearch's must_not (query leaf) or null (script leaf) meaning on missing values. */
@@ -222,12 +227,9 @@ function negated(operand: Expr, ctx: ExprContext): Cond {
   const fields = leafFields(operand, ctx);
   if (isQueryLeaf(operand)) {
     const nullable = fields.filter((f) => f.type !== "string" && f.type !== "dynamic");
-    return or([...nullable.map((f) => kql(`isnull(${f.text})`)), not(inner)]);
+    return or([...nullable.map((f) => test("isnull", f.node)), not(inner)]);
   }
-  return and([
-    ...fields.map((f) => kql(f.type === "string" ? `isnotempty(${f.text})` : `isnotnull(${f.text})`)),
-    not(inner),
-  ]);
+  return and([...fields.map((f) => test(f.type === "string" ? "isnotempty" : "isnotnull", f.node)), not(inner)]);
 }
 
 function leafFields(expr: Expr, ctx: ExprContext): ResolvedField[] {
@@ -235,7 +237,8 @@ function leafFields(expr: Expr, ctx: ExprContext): ResolvedField[] {
   for (const node of walkExpr(expr)) {
     if (node.kind !== "field") continue;
     const v = resolveField(node, ctx);
-    if (v.k === "kql" && v.field && !out.some((f) => f.text === v.field?.text)) out.push(v.field);
+    if (v.k === "kql" && v.field && !out.some((f) => f.node === v.field?.node || f.name === v.field?.name))
+      out.push(v.field);
   }
   return out;
 }
@@ -258,9 +261,7 @@ function isQueryLeaf(expr: Expr): boolean {
       return expr.left.kind === "field";
     case "call":
       return (
-        ["startswith", "endswith", "stringcontains", "cidrmatch"].includes(expr.name) &&
-        expr.args[0]?.kind === "field" &&
-        expr.args.slice(1).every(isConstantExpr)
+        QUERY_FUNCTIONS.has(expr.name) && expr.args[0]?.kind === "field" && expr.args.slice(1).every(isConstantExpr)
       );
     default:
       return false;
@@ -285,8 +286,8 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   if ((op === "==" || op === "!=") && (isNullConst(l) || isNullConst(r))) {
     const other = isNullConst(l) ? r : l;
     if (other.k === "const") return { k: "const", v: (other.v === null) === (op === "==") };
-    const exists = other.type === "string" ? `isnotempty(${other.text})` : `isnotnull(${other.text})`;
-    return op === "==" ? not(kql(exists)) : kql(exists);
+    const exists = test(other.type === "string" ? "isnotempty" : "isnotnull", other.node);
+    return op === "==" ? not(exists) : exists;
   }
   if (l.k === "const" && r.k === "const") return foldCompare(op, l.v, r.v);
   if (l.k === "kql" && l.field && r.k === "const" && (op === "==" || op === "!=")) {
@@ -318,16 +319,16 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
       );
     }
   }
-  const text = compareText(op, l, r);
+  const { node, ordered } = compareNode(op, l, r);
   // a query leaf `f != c` matches where f is missing (must_not); non-string columns are null there
   if (op === "!=" && l.k === "kql" && l.field && r.k === "const" && l.type !== "string") {
-    return or([kql(`isnull(${l.text})`), kql(text)]);
+    return or([test("isnull", l.node), kql(node)]);
   }
   // strings order by strcmp; a missing (empty) string is not ordered against anything
-  if (text.startsWith("strcmp(")) {
-    return and([...[l, r].flatMap((v) => (v.k === "kql" ? [kql(`isnotempty(${v.text})`)] : [])), kql(text)]);
+  if (ordered) {
+    return and([...[l, r].flatMap((v) => (v.k === "kql" ? [test("isnotempty", v.node)] : [])), kql(node)]);
   }
-  return kql(text);
+  return kql(node);
 }
 
 function isNullConst(v: Val): boolean {
@@ -344,13 +345,16 @@ function foldCompare(op: ComparisonOp, a: LiteralValue, b: LiteralValue): Cond {
   return { k: "const", v };
 }
 
-function compareText(op: ComparisonOp, l: Val, r: Val): string {
+/** The comparison; `ordered` when it is a string ordering through `strcmp`. */
+function compareNode(op: ComparisonOp, l: Val, r: Val): { node: KqlNode; ordered: boolean } {
   const lt = typeOf(l);
   const rt = typeOf(r);
   if (op !== "==" && op !== "!=") {
     // strings order ordinally, as Elasticsearch orders keyword terms (KQL's < > are not defined on strings)
-    if (lt === "string" && rt === "string")
-      return `strcmp(${valueText(l, "string")}, ${valueText(r, "string")}) ${op} 0`;
+    if (lt === "string" && rt === "string") {
+      const node = binary(call("strcmp", valueNode(l, "string"), valueNode(r, "string")), op, num(0));
+      return { node, ordered: true };
+    }
     const ok = (t: KqlType | "null", other: KqlType | "null") =>
       isNumeric(t as KqlType) || t === "datetime" || (t === "string" && other === "datetime");
     if (!ok(lt, rt) || !ok(rt, lt))
@@ -358,7 +362,7 @@ function compareText(op: ComparisonOp, l: Val, r: Val): string {
   }
   const target =
     lt === "datetime" || rt === "datetime" ? "datetime" : lt === "string" || rt === "string" ? "string" : lt;
-  return `${valueText(l, target)} ${op} ${valueText(r, target)}`;
+  return { node: binary(valueNode(l, target), op, valueNode(r, target)), ordered: false };
 }
 
 const typeOf = (v: Val): KqlType | "null" => {
@@ -369,24 +373,29 @@ const typeOf = (v: Val): KqlType | "null" => {
   return "string";
 };
 
-/** The KQL text of a value, converted to `want` where needed (strings compare with strings, numbers with numbers). */
+/** The KQL text of a value, converted to `want` where needed (see valueNode). */
 export function valueText(v: Val, want?: KqlType | "null"): string {
+  return printKql(valueNode(v, want));
+}
+
+/** A value as KQL, converted to `want` where needed (strings compare with strings, numbers with numbers). */
+export function valueNode(v: Val, want?: KqlType | "null"): KqlNode {
   if (v.k === "kql") {
-    if (want === "string" && v.type !== "string") return `tostring(${v.text})`;
-    return v.text;
+    if (want === "string" && v.type !== "string") return call("tostring", v.node);
+    return v.node;
   }
   const c = v.v;
-  if (c === null) return "dynamic(null)";
-  if (want === "string") return kqlString(String(c));
-  if (want === "datetime") return datetimeText(c);
+  if (c === null) return atom("dynamic(null)");
+  if (want === "string") return str(String(c));
+  if (want === "datetime") return atom(datetimeText(c));
   if (want && isNumeric(want as KqlType)) {
     const n = typeof c === "number" ? c : typeof c === "string" && c.trim() !== "" ? Number(c) : Number.NaN;
     if (Number.isNaN(n)) throw new Refusal("construct", "string compared with a number", `${JSON.stringify(c)}`);
-    return kqlNumber(n);
+    return num(n);
   }
-  if (typeof c === "number") return kqlNumber(c);
-  if (typeof c === "boolean") return c ? "true" : "false";
-  return kqlString(c);
+  if (typeof c === "number") return num(c);
+  if (typeof c === "boolean") return atom(c ? "true" : "false");
+  return str(c);
 }
 
 /**
@@ -441,7 +450,7 @@ function mappedValues(
     if (key === undefined) {
       throw new Refusal("field", field.name, `value ${JSON.stringify(String(v))} has no counterpart on ${ctx.target}`);
     }
-    if (spec.conditions) parts.push(kql(spec.conditions[key] as string));
+    if (spec.conditions) parts.push(kql(raw(spec.conditions[key] as string)));
     else {
       const mapped = spec.values?.[key] ?? [];
       if (mapped.length === 0) {
@@ -450,8 +459,8 @@ function mappedValues(
       for (const m of mapped) if (!targetValues.includes(m)) targetValues.push(m);
     }
   }
-  if (targetValues.length === 1) parts.push(kql(`${field.text} == ${kqlString(targetValues[0] as string)}`));
-  else if (targetValues.length > 1) parts.push(kql(`${field.text} in (${targetValues.map(kqlString).join(", ")})`));
+  if (targetValues.length === 1) parts.push(kql(binary(field.node, "==", str(targetValues[0] as string))));
+  else if (targetValues.length > 1) parts.push(kql(binary(field.node, "in", list(targetValues.map(str)))));
   return or(parts);
 }
 
@@ -479,7 +488,7 @@ function argsMatch(field: ResolvedField, alternatives: readonly string[], caseIn
   if (alternatives.length === 0) return FALSE;
   const body = alternatives.length === 1 ? alternatives[0] : alternatives.map((a) => `(?:${a})`).join("|");
   const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|\\s)(?:${body})(?:\\s|$)`;
-  return kql(`${field.text} matches regex ${kqlVerbatim(re)}`);
+  return kql(binary(field.node, "matches regex", verbatim(re)));
 }
 
 // ── Pattern matching ────────────────────────────────────────────────────────
@@ -521,18 +530,18 @@ function match(expr: Match, ctx: ExprContext): Cond {
     const alts = patterns.map((p) => (expr.op === "regex" ? luceneToRe2(p) : wildcardToRe2(p)));
     return argsMatch(field, alts, ci);
   }
-  const subject = valueText(left, "string");
+  const subject = valueNode(left, "string");
   if (expr.op === "regex") {
     if (patterns.length === 0) return FALSE;
     const alts = patterns.map(luceneToRe2);
     const body = alts.length === 1 ? (alts[0] as string) : alts.map((a) => `(?:${a})`).join("|");
-    return kql(`${subject} matches regex ${kqlVerbatim(anchored(body, ci))}`);
+    return kql(binary(subject, "matches regex", verbatim(anchored(body, ci))));
   }
   return wildcardConds(subject, patterns, ci);
 }
 
 /** `*` and `?` wildcards as the cheapest KQL operators: `in`/`in~`, `startswith`, `endswith`, `contains`, regex. */
-function wildcardConds(subject: string, patterns: readonly string[], ci: boolean): Cond {
+function wildcardConds(subject: KqlNode, patterns: readonly string[], ci: boolean): Cond {
   const cs = ci ? "" : "_cs";
   const equals: string[] = [];
   const regexes: string[] = [];
@@ -544,21 +553,20 @@ function wildcardConds(subject: string, patterns: readonly string[], ci: boolean
         equals.push(shape.text);
         break;
       case "any":
-        parts.push(kql(`isnotempty(${subject})`));
+        parts.push(test("isnotempty", subject));
         break;
       case "regex":
         regexes.push(shape.source);
         break;
       default:
-        parts.push(kql(`${subject} ${shape.kind}${cs} ${kqlString(shape.text)}`));
+        parts.push(kql(binary(subject, `${shape.kind}${cs}`, str(shape.text))));
     }
   }
-  if (equals.length === 1) parts.unshift(kql(`${subject} ${ci ? "=~" : "=="} ${kqlString(equals[0] as string)}`));
-  else if (equals.length > 1)
-    parts.unshift(kql(`${subject} ${ci ? "in~" : "in"} (${equals.map(kqlString).join(", ")})`));
+  if (equals.length === 1) parts.unshift(kql(binary(subject, ci ? "=~" : "==", str(equals[0] as string))));
+  else if (equals.length > 1) parts.unshift(kql(binary(subject, ci ? "in~" : "in", list(equals.map(str)))));
   if (regexes.length > 0) {
     const body = regexes.length === 1 ? (regexes[0] as string) : regexes.map((r) => `(?:${r})`).join("|");
-    parts.push(kql(`${subject} matches regex ${kqlVerbatim(anchored(body, ci))}`));
+    parts.push(kql(binary(subject, "matches regex", verbatim(anchored(body, ci)))));
   }
   return or(parts);
 }
@@ -592,15 +600,15 @@ function inList(expr: In, ctx: ExprContext): Cond {
     c = FALSE;
   } else {
     const t = left.type;
-    const list = present.map((v) => valueText({ k: "const", v }, t === "string" || !isNumeric(t) ? "string" : t));
-    const subject = t === "string" || isNumeric(t) ? left.text : `tostring(${left.text})`;
+    const items = present.map((v) => valueNode({ k: "const", v }, t === "string" || !isNumeric(t) ? "string" : t));
+    const subject = t === "string" || isNumeric(t) ? left.node : call("tostring", left.node);
     const op = expr.caseInsensitive && !isNumeric(t) ? "in~" : "in";
-    c = kql(`${subject} ${op} (${list.join(", ")})`);
+    c = kql(binary(subject, op, list(items)));
   }
   if (!expr.negated) return c;
   if (c.k === "const") return not(c);
   const nullable = left.k === "kql" && left.type !== "string" && left.type !== "dynamic";
-  return or([...(nullable ? [kql(`isnull(${left.text})`)] : []), not(c)]);
+  return or([...(nullable ? [test("isnull", left.node)] : []), not(c)]);
 }
 
 // ── Functions ───────────────────────────────────────────────────────────────
@@ -630,13 +638,13 @@ function callCond(expr: Call, ctx: ExprContext): Cond {
       const re = op === "startswith" ? `${lit}\\S*` : op === "endswith" ? `\\S*${lit}` : `\\S*${lit}\\S*`;
       return argsMatch(a.field, [re], expr.caseInsensitive);
     }
-    return kql(`${valueText(a, "string")} ${op}${expr.caseInsensitive ? "" : "_cs"} ${valueText(b, "string")}`);
+    return kql(binary(valueNode(a, "string"), `${op}${expr.caseInsensitive ? "" : "_cs"}`, valueNode(b, "string")));
   }
   if (expr.name === "cidrmatch") return cidrMatch(expr, ctx);
   const v = callValue(expr, ctx);
   if (v.k === "const") return typeof v.v === "boolean" ? { k: "const", v: v.v } : UNKNOWN;
   if (v.type !== "bool") throw new Refusal("construct", `${expr.name} as condition`);
-  return kql(v.text);
+  return kql(v.node);
 }
 
 function cidrMatch(expr: Call, ctx: ExprContext): Cond {
@@ -649,10 +657,17 @@ function cidrMatch(expr: Call, ctx: ExprContext): Cond {
   }
   const v4 = cidrs.filter((c) => !c.includes(":"));
   const v6 = cidrs.filter((c) => c.includes(":"));
-  const subject = valueText(ip, "string");
+  const subject = valueNode(ip, "string");
+  const ranges = (cs: readonly string[]) => atom(`dynamic([${cs.map(kqlString).join(", ")}])`);
+  // Elasticsearch's ip type reads an IPv4-mapped IPv6 address (::ffff:10.1.2.3) as the IPv4 address; KQL's
+  // ipv4 functions do not parse it (null), so the IPv4 part is taken out first
+  const v4Subject = call("coalesce", call("extract", verbatim(IPV4_MAPPED), num(1), subject), subject);
+  // the ip functions are null on an address they cannot read (KQL docs, "Returns"): such a value is missing for
+  // Elasticsearch (an ip field holds no malformed address), where the query does not match and its negation
+  // does, so null reads as false
   const parts: Cond[] = [];
-  if (v4.length) parts.push(kql(`ipv4_is_in_any_range(${subject}, dynamic([${v4.map(kqlString).join(", ")}]))`));
-  if (v6.length) parts.push(kql(`ipv6_is_in_any_range(${subject}, dynamic([${v6.map(kqlString).join(", ")}]))`));
+  if (v4.length) parts.push(kql(call("coalesce", call("ipv4_is_in_any_range", v4Subject, ranges(v4)), atom("false"))));
+  if (v6.length) parts.push(kql(call("coalesce", call("ipv6_is_in_any_range", subject, ranges(v6)), atom("false"))));
   return or(parts);
 }
 
@@ -663,7 +678,7 @@ export function val(expr: Expr, ctx: ExprContext): Val {
     case "literal":
       // a decimal literal (`2.0`) keeps arithmetic in reals, as in Elasticsearch
       if (expr.numberKind === "decimal" && typeof expr.value === "number") {
-        return { k: "kql", text: `real(${expr.value})`, type: "real" };
+        return { k: "kql", node: call("real", atom(String(expr.value))), type: "real" };
       }
       return { k: "const", v: expr.value };
     case "field":
@@ -675,14 +690,14 @@ export function val(expr: Expr, ctx: ExprContext): Val {
     case "negate": {
       const v = val(expr.operand, ctx);
       if (v.k === "const") return { k: "const", v: typeof v.v === "number" ? -v.v : null };
-      return { k: "kql", text: `-(${v.text})`, type: v.type };
+      return { k: "kql", node: neg(v.node), type: v.type };
     }
     case "call":
       return callValue(expr, ctx);
     default: {
       const c = cond(expr, ctx);
       if (c.k === "const") return { k: "const", v: c.v };
-      return { k: "kql", text: paren(c.text), type: "bool" };
+      return { k: "kql", node: c.node, type: "bool" };
     }
   }
 }
@@ -706,10 +721,11 @@ function arithmetic(op: "+" | "-" | "*" | "/" | "%", a: Val, b: Val): Val {
     return { k: "const", v: ints && op === "/" ? Math.trunc(r) : r };
   }
   for (const v of [a, b]) {
-    if (v.k === "kql" && !isNumeric(v.type)) throw new Refusal("construct", "arithmetic on a non-number", v.text);
+    if (v.k === "kql" && !isNumeric(v.type))
+      throw new Refusal("construct", "arithmetic on a non-number", printKql(v.node));
   }
   const type: KqlType = [a, b].some((v) => typeOf(v) === "real") ? "real" : "long";
-  return { k: "kql", text: `(${valueText(a)} ${op} ${valueText(b)})`, type };
+  return { k: "kql", node: binary(valueNode(a), op, valueNode(b)), type };
 }
 
 function callValue(expr: Call, ctx: ExprContext): Val {
@@ -718,7 +734,7 @@ function callValue(expr: Call, ctx: ExprContext): Val {
   if (arith) return arithmetic(arith, val(expr.args[0] as Expr, ctx), val(expr.args[1] as Expr, ctx));
   if (STRING_PREDICATES[name] || name === "cidrmatch") {
     const c = callCond(expr, ctx);
-    return c.k === "const" ? { k: "const", v: c.v } : { k: "kql", text: paren(c.text), type: "bool" };
+    return c.k === "const" ? { k: "const", v: c.v } : { k: "kql", node: c.node, type: "bool" };
   }
   const args = expr.args.map((a) => val(a, ctx));
   for (const a of args) {
@@ -732,12 +748,16 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       const [s] = args as [Val];
       if (anyNull) return { k: "const", v: null };
       if (s.k === "const") return { k: "const", v: String(s.v).length };
-      return { k: "kql", text: `strlen(${valueText(s, "string")})`, type: "long" };
+      // Elasticsearch counts UTF-16 units (Java's String.length), KQL's strlen code points: a character outside
+      // the Basic Multilingual Plane is two units, so it is counted once more
+      const text = valueNode(s, "string");
+      const astral = call("countof", text, verbatim(ASTRAL), str("regex"));
+      return { k: "kql", node: binary(call("strlen", text), "+", astral), type: "long" };
     }
     case "string": {
       const [s] = args as [Val];
       if (s.k === "const") return { k: "const", v: s.v === null ? null : String(s.v) };
-      return { k: "kql", text: `tostring(${s.text})`, type: "string" };
+      return { k: "kql", node: call("tostring", s.node), type: "string" };
     }
     case "number": {
       const [s, base] = args as [Val, Val | undefined];
@@ -749,7 +769,7 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       if (base && !(base.k === "const" && (base.v === 10 || base.v === null))) {
         throw new Refusal("construct", "number with a base other than 10", "only of a constant string");
       }
-      return { k: "kql", text: `todouble(${s.text})`, type: "real" };
+      return { k: "kql", node: call("todouble", s.node), type: "real" };
     }
     case "concat": {
       if (anyNull) return { k: "const", v: null };
@@ -758,10 +778,10 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       }
       // Elasticsearch: null when any argument is; KQL strings have no null, so a missing string reads as empty
       const missing = args.flatMap((a) =>
-        a.k === "kql" ? [a.type === "string" ? `isempty(${a.text})` : `isnull(${a.text})`] : [],
+        a.k === "kql" ? [call(a.type === "string" ? "isempty" : "isnull", a.node)] : [],
       );
-      const text = `strcat(${args.map((a) => valueText(a, "string")).join(", ")})`;
-      return { k: "kql", text: `iff(${missing.join(" or ")}, "", ${text})`, type: "string" };
+      const joined = call("strcat", ...args.map((a) => valueNode(a, "string")));
+      return { k: "kql", node: call("iff", junction("or", missing) as KqlNode, str(""), joined), type: "string" };
     }
     case "substring": {
       const [s, start, end] = args as [Val, Val, Val | undefined];
@@ -769,34 +789,30 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       if (start.k !== "const" || (end && end.k !== "const")) {
         throw new Refusal("construct", "substring with non-constant offsets");
       }
+      ctx.notes.add(UTF16_NOTE("substring"));
       const a = Number(start.v);
       const b = end?.k === "const" ? Number(end.v) : undefined;
-      const text = valueText(s, "string");
-      if (a >= 0 && (b === undefined || b >= 0)) {
-        return {
-          k: "kql",
-          text: b === undefined ? `substring(${text}, ${a})` : `substring(${text}, ${a}, ${Math.max(0, b - a)})`,
-          type: "string",
-        };
-      }
+      const text = valueNode(s, "string");
+      const sub = (...xs: KqlNode[]): Val => ({ k: "kql", node: call("substring", text, ...xs), type: "string" });
+      if (a >= 0 && (b === undefined || b >= 0))
+        return b === undefined ? sub(num(a)) : sub(num(a), num(Math.max(0, b - a)));
       // Elasticsearch slices like Python: a negative offset counts from the end, clamped at 0
-      const at = (c: number) => (c >= 0 ? String(c) : `iff(strlen(${text}) > ${-c}, strlen(${text}) - ${-c}, 0)`);
-      if (b === undefined) return { k: "kql", text: `substring(${text}, ${at(a)})`, type: "string" };
+      const len = call("strlen", text);
+      const at = (c: number) =>
+        c >= 0 ? num(c) : call("iff", binary(len, ">", num(-c)), binary(len, "-", num(-c)), num(0));
+      if (b === undefined) return sub(at(a));
       const [from, to] = [at(a), at(b)];
-      return {
-        k: "kql",
-        text: `substring(${text}, ${from}, iff(${to} > ${from}, ${to} - ${from}, 0))`,
-        type: "string",
-      };
+      return sub(from, call("iff", binary(to, ">", from), binary(to, "-", from), num(0)));
     }
     case "indexof": {
       const [s, sub, start] = args as [Val, Val, Val | undefined];
       if (anyNull) return { k: "const", v: null };
-      const fold = (x: Val) => (expr.caseInsensitive ? `tolower(${valueText(x, "string")})` : valueText(x, "string"));
-      const from = start ? `, ${valueText(start, "long")}` : "";
+      ctx.notes.add(UTF16_NOTE("indexOf"));
+      const fold = (x: Val) =>
+        expr.caseInsensitive ? call("tolower", valueNode(x, "string")) : valueNode(x, "string");
       // Elasticsearch returns null where KQL's indexof returns -1 (absent, or start past the end)
-      const call = `indexof(${fold(s)}, ${fold(sub)}${from})`;
-      return { k: "kql", text: `iff(${call} >= 0, ${call}, long(null))`, type: "long" };
+      const found = call("indexof", fold(s), fold(sub), ...(start ? [valueNode(start, "long")] : []));
+      return { k: "kql", node: call("iff", binary(found, ">=", num(0)), found, atom("long(null)")), type: "long" };
     }
     case "between": {
       const [s, left, right, greedy] = args as [Val, Val, Val, Val | undefined];
@@ -806,7 +822,7 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       }
       const g = greedy?.k === "const" && greedy.v === true;
       const re = `(?${expr.caseInsensitive ? "i" : ""}s)${exactRe2(left.v)}(.${g ? "*" : "*?"})${exactRe2(right.v)}`;
-      return { k: "kql", text: `extract(${kqlVerbatim(re)}, 1, ${valueText(s, "string")})`, type: "string" };
+      return { k: "kql", node: call("extract", verbatim(re), num(1), valueNode(s, "string")), type: "string" };
     }
     default:
       throw new Refusal("construct", `function ${name}`, `no KQL translation of ${name}()`);

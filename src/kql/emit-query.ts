@@ -11,7 +11,8 @@ import type { EntityMapping, Exclusions } from "../rules/types.js";
 import type { SourceSpec, TargetMapping } from "../targets/target-types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
 import { entityColumn } from "./entity-columns.js";
-import { kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
+import { printCondition } from "./kql-tree.js";
+import { kqlString, kqlVerbatim } from "./literals.js";
 import { Refusal } from "./refusal.js";
 
 export interface QueryInput {
@@ -106,7 +107,7 @@ function branches(
     const lines = [source.from];
     const categoryFilter = filter.category === null ? null : source.categories[filter.category];
     if (categoryFilter) lines.push(`| where ${categoryFilter}`);
-    if (c.k === "kql") lines.push(`| where ${formatCondition(c.text)}`);
+    if (c.k === "kql") lines.push(`| where ${printCondition(c.node, INDENT)}`);
     lines.push(...exclusionLines(ctx, env), ...(withEntities ? entityLines(ctx, env) : []), ...extra(source, ctx));
     out.push(lines);
   }
@@ -129,23 +130,6 @@ function branches(
 function readsFields(expr: Expr): boolean {
   for (const node of walkExpr(expr)) if (node.kind === "field") return true;
   return false;
-}
-
-/** Splits a top-level `a and b and c` over lines for reading. */
-function formatCondition(text: string): string {
-  const parts = splitTopLevel(text, " and ");
-  return parts.join(`\n${INDENT}and `);
-}
-
-function splitTopLevel(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let start = 0;
-  for (const i of topLevelIndexes(text, sep)) {
-    out.push(text.slice(start, i));
-    start = i + sep.length;
-  }
-  out.push(text.slice(start));
-  return out;
 }
 
 function union(branchLines: readonly (readonly string[])[]): string {
@@ -338,7 +322,7 @@ function keyValue(key: Expr, ctx: ExprContext): string {
     throw new Refusal("field", key.name, `join key has no column on ${ctx.target}`);
   }
   if (v.field?.spec.argsOf) throw new Refusal("field", key.name, "argv cannot be a join key");
-  return v.type === "string" ? v.text : `tostring(${v.text})`;
+  return valueText(v, "string");
 }
 
 function timespan(d: Duration): string {

@@ -3,7 +3,7 @@
  * function is not supported (the caller then reports WS500 naming it).
  */
 import type { Ctx, Fn } from "./context.js";
-import { ipv4InRange, ipv6InRange } from "./ip.js";
+import { ipv4InRange, ipv6InRange, parseIpv4, parseIpv6 } from "./ip.js";
 import { parsePath, parseWindowsCommandLine, regexQuote } from "./parsing.js";
 import { regexMatch, regexMatchAll, regexReplaceAll } from "./regex.js";
 import type { Compiled } from "./scalars.js";
@@ -145,6 +145,24 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   toupper: ([a]) => {
     const s = str(a);
     return (row) => s(row).toUpperCase();
+  },
+  /**
+   * countof(text, search, kind): Microsoft's countof() reference: "normal" counts every occurrence, overlapping
+   * ones included ("aa" in "aaaa" is 3); "regex" counts non-overlapping matches of an RE2 expression.
+   */
+  countof: ([a, b, kind]) => {
+    const s = str(a);
+    const n = str(b);
+    const k = str(kind);
+    return (row) => {
+      const text = s(row);
+      const search = n(row);
+      if (kind && k(row) === "regex") return regexMatchAll(search, text).length;
+      if (search === "") return 0;
+      let count = 0;
+      for (let i = text.indexOf(search); i >= 0; i = text.indexOf(search, i + 1)) count++;
+      return count;
+    };
   },
   strlen: ([a]) => {
     const s = str(a);
@@ -388,7 +406,7 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   ipv4_is_in_any_range: ([ip, ...ranges]) => {
     const i = str(ip);
-    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv4InRange);
+    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv4InRange, (a) => parseIpv4(a) !== null);
   },
   ipv6_is_in_range: ([ip, range]) => {
     const i = str(ip);
@@ -397,19 +415,29 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   ipv6_is_in_any_range: ([ip, ...ranges]) => {
     const i = str(ip);
-    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv6InRange);
+    return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv6InRange, (a) => parseIpv6(a) !== null);
   },
 };
 
-function anyRange(ip: string, ranges: Value[], test: (ip: string, range: string) => boolean | null): boolean | null {
+/**
+ * ipv4_is_in_any_range / ipv6_is_in_any_range. KQL docs ("Returns"): true if the address is in any of the
+ * ranges, false otherwise, null "if conversion for one of the two … strings wasn't successful": an address that
+ * does not parse is null whatever the ranges (so `not(...)` does not turn it into a match).
+ */
+function anyRange(
+  ip: string,
+  ranges: Value[],
+  test: (ip: string, range: string) => boolean | null,
+  parses: (ip: string) => boolean,
+): boolean | null {
+  if (!parses(ip)) return null;
   let sawNull = false;
   for (const r of ranges) {
-    if (typeof r !== "string") continue;
-    const res = test(ip, r);
+    const res = typeof r === "string" ? test(ip, r) : null;
     if (res === true) return true;
     if (res === null) sawNull = true;
   }
-  return sawNull && ranges.length === 1 ? null : false;
+  return sawNull ? null : false;
 }
 
 function parse(v: Value): Value {

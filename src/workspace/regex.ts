@@ -1,5 +1,82 @@
-/** Regular expressions with RE2 semantics (as Kusto uses), through the `re2` binding; compiled once per pattern. */
+/**
+ * Regular expressions as KQL reads them (../shared/reference/kusto-docs/regex.md), run through the `re2` binding;
+ * compiled once per pattern. Where KQL's syntax and RE2's differ, the pattern is rewritten first:
+ * - `\d` is "Digit (`\p{Nd}`)", and `\s`, `\w` are Unicode too (RE2 reads all three as ASCII);
+ * - inside `[...]`, `&&`, `--`, `~~` are set operations and `[` opens a nested class (RE2 reads them as
+ *   members): this engine does not compute class set operations, and refuses them by name (WS500) rather than
+ *   match differently from Kusto.
+ */
 import RE2 from "re2";
+import { unsupported } from "./errors.js";
+
+/** Unicode White_Space (Rust regex's `\s`, as KQL documents). */
+const SPACE =
+  "\\t\\n\\x{B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
+/** Unicode word characters (Alphabetic, marks, decimal digits, connector punctuation, joiners), approximated by categories. */
+const WORD = "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}";
+const OUTSIDE: Readonly<Record<string, string>> = {
+  d: "\\p{Nd}",
+  D: "\\P{Nd}",
+  s: `[${SPACE}]`,
+  S: `[^${SPACE}]`,
+  w: `[${WORD}]`,
+  W: `[^${WORD}]`,
+};
+const INSIDE: Readonly<Record<string, string>> = { d: "\\p{Nd}", D: "\\P{Nd}", s: SPACE, w: WORD };
+
+/** A KQL regex as an RE2 pattern of the same meaning (see above), or an unsupported error. */
+export function kqlRegexToRe2(pattern: string): string {
+  let out = "";
+  let inClass = false;
+  let classStart = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === "\\") {
+      const d = pattern[i + 1] ?? "";
+      const mapped = inClass ? INSIDE[d] : OUTSIDE[d];
+      if (mapped !== undefined) out += mapped;
+      else if (inClass && (d === "S" || d === "W"))
+        throw unsupported(`\\${d} inside a character class (regex ${pattern})`);
+      else if ((d === "p" || d === "P" || d === "x") && pattern[i + 2] === "{") {
+        const end = pattern.indexOf("}", i);
+        out += pattern.slice(i, end + 1);
+        i = end;
+        continue;
+      } else out += c + d;
+      i++;
+      continue;
+    }
+    if (!inClass) {
+      if (c === "[") {
+        inClass = true;
+        classStart = i + 1 + (pattern[i + 1] === "^" ? 1 : 0);
+        out += pattern.slice(i, classStart);
+        i = classStart - 1;
+        // a `]` first in a class is a member
+        if (pattern[classStart] === "]") {
+          out += "\\]";
+          i++;
+        }
+        continue;
+      }
+      out += c;
+      continue;
+    }
+    if (c === "]") {
+      inClass = false;
+      out += c;
+    } else if (c === "[" && pattern[i + 1] === ":") {
+      const end = pattern.indexOf(":]", i);
+      out += pattern.slice(i, end + 2);
+      i = end + 1;
+    } else if (c === "[") {
+      throw unsupported(`a nested character class (regex ${pattern})`);
+    } else if ((c === "&" || c === "-" || c === "~") && pattern[i + 1] === c) {
+      throw unsupported(`the character class set operation ${c}${c} (regex ${pattern})`);
+    } else out += c;
+  }
+  return out;
+}
 
 const cache = new Map<string, RE2 | Error>();
 
@@ -8,8 +85,9 @@ export function compileRegex(pattern: string, global = false): RE2 {
   let re = cache.get(key);
   if (!re) {
     try {
-      re = new RE2(pattern, global ? "gu" : "u");
+      re = new RE2(kqlRegexToRe2(pattern), global ? "gu" : "u");
     } catch (error) {
+      if (error instanceof Error && error.name === "DiagnosticError") throw error;
       re = error instanceof Error ? error : new Error(String(error));
     }
     if (cache.size > 1000) cache.clear();

@@ -4,6 +4,7 @@
  * string operators with their case rules, three-valued logic with nulls, long division, datetime arithmetic.
  */
 
+import { DiagnosticError } from "../diagnostics/index.js";
 import { bridgeTypeName } from "../kusto/index.js";
 import { type Ctx, Env, type Fn, type RowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
@@ -371,6 +372,7 @@ async function compileBinary(node: Node, scope: RowScope, ctx: Ctx): Promise<Com
         try {
           if (typeof pattern === "string") compileRegex(pattern);
         } catch (error) {
+          if (error instanceof DiagnosticError) throw error;
           throw semanticError((error as Error).message, spanOf(ctx, node.Right));
         }
       }

@@ -1,0 +1,78 @@
+/**
+ * The local engine on the points where it used to follow RE2 or its own reading instead of the KQL documentation
+ * (issue 10: a translator bug must not hide behind the engine). Each expectation cites its documentation line in
+ * ../shared/reference/kusto-docs.
+ */
+import { describe, expect, it } from "vitest";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { runInline, toRecords } from "../../src/workspace/index.js";
+
+async function scalar(expr: string): Promise<unknown> {
+  const [row] = toRecords(await runInline(`print r = ${expr}`, { now: 0 }));
+  return row?.r;
+}
+
+async function failure(expr: string): Promise<string> {
+  try {
+    await runInline(`print r = ${expr}`, { now: 0 });
+  } catch (error) {
+    if (error instanceof DiagnosticError) return error.diagnostics[0]?.code ?? "";
+    throw error;
+  }
+  throw new Error("expected the query to fail");
+}
+
+describe("regex classes are Unicode (regex.md)", () => {
+  it("reads \\d as \\p{Nd}", async () => {
+    // regex.md: "| `\d` | Digit (`\p{Nd}`). |"
+    expect(await scalar('"٣" matches regex @"^\\d$"')).toBe(true);
+    expect(await scalar('"٣" matches regex @"^[0-9]$"')).toBe(false); // "`[0-9]` Any ASCII digit."
+    expect(await scalar('"٣" matches regex @"^[\\d]$"')).toBe(true);
+  });
+
+  it("reads \\s and \\w as Unicode classes", async () => {
+    // regex.md, "Unicode support (enabled by default)" (`u` flag): the Perl classes are Unicode-aware
+    expect(await scalar('"\\u00a0" matches regex @"^\\s$"')).toBe(true);
+    expect(await scalar('"é" matches regex @"^\\w$"')).toBe(true);
+    expect(await scalar('"é" matches regex @"^\\W$"')).toBe(false);
+  });
+});
+
+describe("class set operators (regex.md)", () => {
+  it("does not read `&&`, `--`, `~~` or a nested class as members: it refuses them by name", async () => {
+    // regex.md: "`[a-y&&xyz]` Intersection (matching x or y)", "`[0-9--4]` Direct subtraction", "`[a-g~~b-h]`
+    // Symmetric difference"; RE2 would read each as a union of members, so the engine refuses (WS500)
+    expect(await failure('"&" matches regex @"[a&&b]"')).toBe("WS500");
+    expect(await failure('"-" matches regex @"[0-9--4]"')).toBe("WS500");
+    expect(await failure('"~" matches regex @"[a~~b]"')).toBe("WS500");
+    expect(await failure('"a" matches regex @"[[a]b]"')).toBe("WS500");
+  });
+
+  it("reads escaped operators as members", async () => {
+    // regex.md: "`\*` Literal `*`, applies to all ASCII except `[0-9A-Za-z<>]`"
+    expect(await scalar('"&" matches regex @"^[a\\&\\&b]$"')).toBe(true);
+    expect(await scalar('"-" matches regex @"^[0\\-\\-9]$"')).toBe(true);
+    expect(await scalar('"[" matches regex @"^[\\[a]$"')).toBe(true);
+    expect(await scalar('"b" matches regex @"^[[:alpha:]]$"')).toBe(true); // "`[[:alpha:]]` ASCII character class"
+  });
+});
+
+describe("ipv4_is_in_any_range / ipv6_is_in_any_range null rules", () => {
+  it("is null when the address does not parse, whatever the number of ranges", async () => {
+    // ipv4-is-in-any-range-function.md, Returns: "`null`: If conversion for one of the two IPv4 strings wasn't
+    // successful."
+    expect(await scalar('ipv4_is_in_any_range("", "10.0.0.0/8", "192.168.0.0/16")')).toBeNull();
+    expect(await scalar('ipv4_is_in_any_range("::ffff:10.1.2.3", dynamic(["10.0.0.0/8", "1.0.0.0/8"]))')).toBeNull();
+    expect(await scalar('isnull(not(ipv4_is_in_any_range("x", "10.0.0.0/8", "1.0.0.0/8")))')).toBe(true);
+    // ipv6-is-in-any-range-function.md: "`null`: If conversion for one of the two IPv6 strings wasn't successful."
+    expect(await scalar('ipv6_is_in_any_range("x", "fe80::/10", "::1")')).toBeNull();
+  });
+
+  it("answers true and false as documented", async () => {
+    // the docs' first example: ipv4_is_in_any_range('192.168.1.6', '192.168.1.1/24', '10.0.0.1/8', '127.1.0.1/16')
+    expect(await scalar("ipv4_is_in_any_range('192.168.1.6', '192.168.1.1/24', '10.0.0.1/8', '127.1.0.1/16')")).toBe(
+      true,
+    );
+    expect(await scalar('ipv4_is_in_any_range("1.1.1.1", dynamic(["192.168.1.1/16", "127.0.0.1/8"]))')).toBe(false);
+  });
+});
