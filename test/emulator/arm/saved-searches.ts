@@ -16,15 +16,6 @@ import {
   sameEtag,
 } from "./wire.js";
 
-/** What `@azure/arm-operationalinsights` 9.x sends (2020-08-01) and what newer versions send. */
-export const SAVED_SEARCH_API_VERSIONS = [
-  "2020-08-01",
-  "2022-10-01",
-  "2023-09-01",
-  "2025-02-01",
-  "2025-07-01",
-] as const;
-
 const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function handleSavedSearches(request: ArmRequest): ArmReply {

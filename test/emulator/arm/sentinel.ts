@@ -25,8 +25,6 @@ import {
   sameEtag,
 } from "./wire.js";
 
-export const SECURITY_INSIGHTS_API_VERSIONS = ["2022-09-01-preview"] as const;
-
 const TOP_LEVEL: Record<string, Kind> = {
   alertrules: alertRules,
   incidents,
@@ -44,14 +42,14 @@ const CHILD: Record<string, { parent: Kind; child: Kind; segment: string }> = {
 export function handleSecurityInsights(request: ArmRequest): ArmReply {
   const [, , kindSegment = "", name, childSegment, childName, ...extra] = request.rest;
   const top = TOP_LEVEL[kindSegment.toLowerCase()];
-  if (!top || extra.length > 0) return unknownType(request.rest.slice(2).join("/"));
+  if (!top || extra.length > 0) return unknownType(request.rest.slice(2).join("/"), request);
   const base = `${request.workspace.resourceId}/providers/Microsoft.SecurityInsights`;
   if (name === undefined) return list(request, top, top.collection(request.workspace));
   if (childSegment === undefined) {
     return item(request, top, top.collection(request.workspace), name, `${base}/${kindSegment}/${name}`, undefined);
   }
   const child = CHILD[`${kindSegment.toLowerCase()}/${childSegment.toLowerCase()}`];
-  if (!child) return unknownType(`${kindSegment}/${childSegment}`);
+  if (!child) return unknownType(`${kindSegment}/${childSegment}`, request);
   const parent = top.collection(request.workspace).get(name);
   if (!parent) return notFound(`${top.label} '${name}'`);
   const collection = child.child.collection(request.workspace, parent.name);
@@ -60,11 +58,11 @@ export function handleSecurityInsights(request: ArmRequest): ArmReply {
   return item(request, child.child, collection, childName, id, parent.name);
 }
 
-function unknownType(type: string): ArmReply {
+function unknownType(type: string, request: ArmRequest): ArmReply {
   return armError(
     404,
     "InvalidResourceType",
-    `The resource type '${type}' could not be found in the namespace 'Microsoft.SecurityInsights' for api version '2022-09-01-preview'.`,
+    `The resource type '${type}' could not be found in the namespace 'Microsoft.SecurityInsights' for api version '${request.url.searchParams.get("api-version")}'.`,
   );
 }
 
