@@ -129,6 +129,7 @@ function switchOn(property: string, subtypes: readonly { value: string; ref: str
   for (const sub of [...subtypes].reverse()) {
     schema = {
       if: { required: [property], properties: { [property]: { const: sub.value } } },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
       then: { $ref: sub.ref },
       ...(Object.keys(schema).length > 0 ? { else: schema } : {}),
     };
