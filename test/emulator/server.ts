@@ -139,6 +139,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return send(reply, await runQuery({ workspaceId, body: request.body, prefer, fault }, logsContext));
   });
 
+  // Query_Get: the query and timespan as URL parameters
+  app.get("/v1/workspaces/:workspaceId/query", async (request, reply) => {
+    const { workspaceId } = request.params as { workspaceId: string };
+    const { query, timespan } = request.query as { query?: string; timespan?: string };
+    const body = { query, ...(timespan ? { timespan } : {}) };
+    const fault = attached.get(request)?.fault;
+    const prefer = headerText(request.headers.prefer);
+    return send(reply, await runQuery({ workspaceId, body, prefer, fault }, logsContext));
+  });
+
   app.post("/v1/$batch", async (request, reply) => {
     const take = (path: string) => faults.take({ api: "logs", method: "POST", path });
     return send(reply, await runBatch(request.body, logsContext, take));

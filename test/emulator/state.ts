@@ -86,6 +86,8 @@ export class WorkspaceState implements WorkspaceAddress {
   readonly incidentRelations = new Map<string, ResourceCollection>();
   /** Items per watchlist (key: watchlist alias, lower case). */
   readonly watchlistItems = new Map<string, ResourceCollection>();
+  /** Incident comments and bookmark relations, by parent kind and name. */
+  readonly children = new Map<string, ResourceCollection>();
   private incidentCounter = 0;
 
   constructor(
@@ -135,6 +137,17 @@ export class WorkspaceState implements WorkspaceAddress {
     if (!found) {
       found = new ResourceCollection();
       this.incidentRelations.set(key, found);
+    }
+    return found;
+  }
+
+  /** The child collection `kind` (e.g. "incidents/comments") of one parent. */
+  childrenOf(kind: string, parent: string): ResourceCollection {
+    const key = `${kind}/${parent.toLowerCase()}`;
+    let found = this.children.get(key);
+    if (!found) {
+      found = new ResourceCollection();
+      this.children.set(key, found);
     }
     return found;
   }

@@ -7,7 +7,7 @@
 import type { ResourceCollection, WireResource, WorkspaceState } from "../state.js";
 import { alertRules } from "./alert-rules.js";
 import type { ArmRequest } from "./context.js";
-import { bookmarks, incidentRelations, incidents } from "./incidents.js";
+import { bookmarkRelations, bookmarks, incidentComments, incidentRelations, incidents } from "./incidents.js";
 import type { Kind } from "./kind.js";
 import { metadata } from "./metadata.js";
 import { invalid } from "./validation.js";
@@ -35,6 +35,8 @@ const TOP_LEVEL: Record<string, Kind> = {
 
 const CHILD: Record<string, { parent: Kind; child: Kind; segment: string }> = {
   "incidents/relations": { parent: incidents, child: incidentRelations, segment: "relations" },
+  "incidents/comments": { parent: incidents, child: incidentComments, segment: "comments" },
+  "bookmarks/relations": { parent: bookmarks, child: bookmarkRelations, segment: "relations" },
   "watchlists/watchlistitems": { parent: watchlists, child: watchlistItems, segment: "watchlistItems" },
 };
 

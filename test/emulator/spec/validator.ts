@@ -70,7 +70,7 @@ function load(version: SpecVersion): Loaded {
 }
 
 function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: true });
   addFormats(ajv);
   // OpenAPI 2.0 / autorest formats that JSON Schema does not define
   ajv.addFormat("int32", { type: "number", validate: (n) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
@@ -108,7 +108,7 @@ function operationsOf(version: SpecVersion, file: string): SpecOperation[] {
       out.push({
         version,
         file,
-        template: `${String(doc.basePath ?? "").replace(/\/$/, "")}${template}`,
+        template: `${basePath(doc, version)}${template}`,
         method: method.toUpperCase(),
         operationId: String(op.operationId ?? ""),
         ...(body
@@ -127,6 +127,14 @@ function operationsOf(version: SpecVersion, file: string): SpecOperation[] {
     }
   }
   return out;
+}
+
+/** `basePath`, or the api-version segment of a data-plane `x-ms-parameterized-host` (`{endpoint}/{apiVersion}`). */
+function basePath(doc: Json, version: SpecVersion): string {
+  if (typeof doc.basePath === "string") return doc.basePath.replace(/\/$/, "");
+  const host = doc["x-ms-parameterized-host"];
+  if (isObject(host) && String(host.hostTemplate).endsWith("/{apiVersion}")) return `/${version.apiVersion}`;
+  return "";
 }
 
 /** The example file (either folder layout), or undefined when the archive does not hold it. */
@@ -210,18 +218,30 @@ function run(op: SpecOperation, mode: Mode, key: string, schema: unknown, file: 
   return { ok: false, errors: describe(validate.errors ?? []) };
 }
 
-/** Ajv's errors as `path: message`, the wrappers of `if/then` and `allOf` left out, most specific first. */
+/**
+ * Ajv's errors in the wording the emulator has always used for the service's JSON.NET model errors ("Required
+ * property 'x' not found in JSON.", "Error converting value 'v' for 'name'."), with the JSON path; the wrappers of
+ * `if/then` and `allOf` are left out.
+ */
 function describe(errors: readonly ErrorObject[]): string[] {
   const specific = errors.filter((e) => e.keyword !== "if" && e.keyword !== "allOf");
   const chosen = (specific.length > 0 ? specific : errors).map((e) => {
     const where = e.instancePath === "" ? "(body)" : e.instancePath.slice(1).replace(/\//g, ".");
-    const extra =
-      e.keyword === "enum"
-        ? ` (${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")})`
-        : e.keyword === "additionalProperties"
-          ? ` ('${String((e.params as { additionalProperty: unknown }).additionalProperty)}')`
-          : "";
-    return `${where}: ${e.message ?? e.keyword}${extra}`;
+    const name =
+      e.instancePath
+        .split("/")
+        .filter((s) => !/^\d+$/.test(s))
+        .pop() ?? "";
+    switch (e.keyword) {
+      case "required":
+        return `Required property '${(e.params as { missingProperty: string }).missingProperty}' not found in JSON. Path '${where}'.`;
+      case "enum":
+        return `Error converting value '${String(e.data)}' for '${name}'. Path '${where}'. Allowed values: ${(e.params as { allowedValues: unknown[] }).allowedValues.join(", ")}.`;
+      case "additionalProperties":
+        return `${where}: ${e.message} ('${String((e.params as { additionalProperty: unknown }).additionalProperty)}')`;
+      default:
+        return `${where}: ${e.message ?? e.keyword}`;
+    }
   });
   return [...new Set(chosen)];
 }
