@@ -32,6 +32,10 @@ export interface EmulatorOptions {
   readonly logger?: boolean;
   /** Where to write the CA file (default: a new temp folder). */
   readonly certificateDir?: string;
+  /** The emulator's clock (default: the real one): seeding times, ARM timestamps, what a query sees as now. */
+  readonly now?: () => Date;
+  /** How late rows arrive after their TimeGenerated, for tables without their own delay (default 3 minutes). */
+  readonly ingestionDelayMs?: number;
 }
 
 export const DEFAULT_WORKSPACE = {
@@ -79,12 +83,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const certificate = await makeCertificate(options.certificateDir);
   const tokenKey = options.tokenKey ?? DEFAULT_TOKEN_KEY;
   const engine = options.engine ?? (await import("./engine.js")).createProjectEngine();
-  const state = new EmulatorState();
+  const now = options.now ?? (() => new Date());
+  const state = new EmulatorState({ clock: now, defaultIngestionDelayMs: options.ingestionDelayMs });
   const defaultWorkspace = options.defaultWorkspace === false ? undefined : state.addWorkspace(DEFAULT_WORKSPACE);
   const faults = new FaultInjector();
   const requests: RequestRecord[] = [];
   const pageSize = options.pageSize ?? 100;
-  const now = () => new Date();
   const logsContext: LogsContext = { state, engine, now, sleep: (ms) => sleep(ms) };
 
   const app = Fastify({

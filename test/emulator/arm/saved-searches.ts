@@ -69,6 +69,15 @@ export function handleSavedSearches(request: ArmRequest): ArmReply {
         invalid("Property 'tags' must be an array of { name, value } strings.");
       }
       const bodyEtag = isRecord(request.body) ? request.body.etag : undefined;
+      // SavedSearches.json, SavedSearch.etag: "To override an existing saved search, use "*" or specify the
+      // current Etag" — an update without it is refused
+      if (existing && (bodyEtag === undefined || bodyEtag === null || bodyEtag === "")) {
+        return armError(
+          409,
+          "Conflict",
+          `Saved search '${name}' already exists: to override an existing saved search, use * or specify the current Etag.`,
+        );
+      }
       if (existing?.etag && typeof bodyEtag === "string" && bodyEtag !== "*" && !sameEtag(bodyEtag, existing.etag)) {
         return armError(
           409,
