@@ -276,6 +276,107 @@ describe("official examples through the emulator", () => {
 });
 
 describe("the spec judges requests", () => {
+  const ruleUrl = (name: string, apiVersion = "2025-12-01") =>
+    `/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-judge/providers/Microsoft.OperationalInsights/workspaces/ws-judge/providers/Microsoft.SecurityInsights/alertRules/${name}?api-version=${apiVersion}`;
+  const createExample = () =>
+    readExample(
+      path.join(
+        SPEC_ROOT,
+        `${"securityinsights/resource-manager/Microsoft.SecurityInsights"}/stable/2025-12-01/examples/alertRules/CreateScheduledAlertRule.json`,
+      ),
+    ).parameters.alertRule as { kind: string; etag?: string; properties: Json };
+  const rule = (change: (body: { kind: string; properties: Json }) => void) => {
+    const body = createExample();
+    delete body.etag;
+    change(body);
+    return body;
+  };
+
+  beforeAll(() => {
+    const ws = emulator.state.addWorkspace({
+      subscriptionId: "00000000-0000-0000-0000-0000000000aa",
+      resourceGroup: "rg-judge",
+      name: "ws-judge",
+    });
+    ws.seedTable("Heartbeat", []);
+  });
+
+  it.each([
+    [
+      "an enum value the spec does not list",
+      (b: { properties: Json }) => {
+        b.properties.triggerOperator = "Above";
+      },
+      "Error converting value 'Above' for 'triggerOperator'",
+    ],
+    [
+      "a duration that is not ISO 8601",
+      (b: { properties: Json }) => {
+        b.properties.queryPeriod = "two hours";
+      },
+      'properties.queryPeriod: must match format "duration"',
+    ],
+    [
+      "a wrong type",
+      (b: { properties: Json }) => {
+        b.properties.enabled = "yes";
+      },
+      "properties.enabled: must be boolean",
+    ],
+    [
+      "an unknown alert rule kind (discriminator)",
+      (b: { kind: string }) => {
+        b.kind = "Heuristic";
+      },
+      "Error converting value 'Heuristic' for 'kind'",
+    ],
+    [
+      "an entity kind the spec does not list",
+      (b: { properties: Json }) => {
+        b.properties.entityMappings = [{ entityType: "Spaceship", fieldMappings: [] }];
+      },
+      "Error converting value 'Spaceship' for 'entityType'",
+    ],
+  ])("400 BadRequest for %s", async (_what, change, message) => {
+    const answer = await send("PUT", ruleUrl("judged"), rule(change), false);
+    expect(answer.status).toBe(400);
+    const error = (answer.body as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe("BadRequest");
+    expect(error.message).toContain(message);
+  });
+
+  it("ignores readOnly properties in a request (lastModifiedUtc is the service's)", async () => {
+    const answer = await send(
+      "PUT",
+      ruleUrl("read-only"),
+      rule((b) => {
+        b.properties.lastModifiedUtc = "not even a date";
+      }),
+      false,
+    );
+    expect(answer.status).toBe(201);
+    const stored = (answer.body as { properties: Json }).properties.lastModifiedUtc;
+    expect(stored).not.toBe("not even a date");
+    expect(Number.isNaN(Date.parse(String(stored)))).toBe(false);
+  });
+
+  it("answers 400 NoRegisteredProviderFound for an api-version it has no spec of", async () => {
+    const answer = await send("GET", ruleUrl("x", "2023-02-01"), undefined, false);
+    expect(answer.status).toBe(400);
+    expect((answer.body as { error: { code: string } }).error.code).toBe("NoRegisteredProviderFound");
+  });
+
+  it("answers 404 InvalidResourceType for bookmark relations under the stable api-version", async () => {
+    const answer = await send(
+      "GET",
+      ruleUrl("x").replace("/alertRules/x", "/bookmarks/b1/relations"),
+      undefined,
+      false,
+    );
+    expect(answer.status).toBe(404);
+    expect((answer.body as { error: { code: string } }).error.code).toBe("InvalidResourceType");
+  });
+
   it("matches a request to its operation by api-version, case-insensitively", () => {
     const version = SPEC_VERSIONS.find((v) => v.apiVersion === "2025-12-01") as SpecVersion;
     const op = findOperation(
