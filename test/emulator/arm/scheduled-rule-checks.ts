@@ -23,9 +23,18 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Sentinel's tactic name (e.g. `CommandAndControl`) for an ATT&CK tactic id (e.g. TA0011). */
+/**
+ * Sentinel's tactic name for an ATT&CK tactic id: the ATT&CK name in PascalCase, each word capitalised
+ * ("Command and Control" → `CommandAndControl`, as AlertTypes.json's AttackTactic enum spells it).
+ */
 const TACTIC_NAME_BY_ID: ReadonlyMap<string, string> = new Map(
-  Object.entries(TACTICS).map(([id, name]) => [id, name.replace(/[^A-Za-z]/g, "")]),
+  Object.entries(TACTICS).map(([id, name]) => [
+    id,
+    name
+      .split(/[^A-Za-z]+/)
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join(""),
+  ]),
 );
 
 const REQUIRED = [
