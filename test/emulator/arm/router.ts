@@ -5,7 +5,7 @@
  */
 import type { QueryEngine } from "../query-engine.js";
 import { apiVersionsOf, type SpecVersion } from "../spec/files.js";
-import { findOperation, specVersion, validateRequestBody } from "../spec/validator.js";
+import { findOperation, specVersion, validateRequestBody, validateResponseBody } from "../spec/validator.js";
 import type { EmulatorState } from "../state.js";
 import type { ArmRequest } from "./context.js";
 import { handleSavedSearches } from "./saved-searches.js";
@@ -97,6 +97,23 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
     engine: context.engine,
     pageSize: context.pageSize,
   };
+  return selfChecked(spec, call, answer(handler, request));
+}
+
+/** The emulator's own answer must be one the spec allows (status and body shape), else it is an emulator bug: 500. */
+function selfChecked(spec: SpecVersion, call: ArmCall, reply: ArmReply): ArmReply {
+  const operation = findOperation(spec, call.method, call.url.pathname);
+  if (!operation) return reply;
+  const finding = validateResponseBody(operation, reply.status, reply.body);
+  if (finding.ok) return reply;
+  return armError(
+    500,
+    "EmulatorSpecViolation",
+    `The shmhunt emulator's ${reply.status} answer to ${operation.operationId} does not match the spec: ${finding.errors.join("; ")}`,
+  );
+}
+
+function answer(handler: (request: ArmRequest) => ArmReply, request: ArmRequest): ArmReply {
   try {
     return handler(request);
   } catch (error) {

@@ -195,9 +195,9 @@ export function validateRequestBody(op: SpecOperation, body: unknown): SpecFindi
   return run(op, "request", `body:${op.operationId}`, op.bodyParameter.schema, op.bodyParameter.file, body);
 }
 
-/** Checks a response body against the schema the operation gives for `status` (or `default`). */
+/** Checks a response body against the schema the operation gives for `status` (an error: or `default`). */
 export function validateResponseBody(op: SpecOperation, status: number, body: unknown): SpecFinding {
-  const response = op.responses[String(status)];
+  const response = op.responses[String(status)] ?? (status >= 400 ? op.responses.default : undefined);
   if (response === undefined) {
     return { ok: false, errors: [`The spec defines no ${status} response for ${op.operationId}.`] };
   }
