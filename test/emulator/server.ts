@@ -15,6 +15,7 @@ import { audienceOf, DEFAULT_TOKEN_KEY, LocalTokenCredential, verifyBearer } fro
 import { type Api, type Fault, FaultInjector, faultFromJson } from "./faults.js";
 import { faultReply, type LogsContext, type LogsReply, logsError, runBatch, runQuery } from "./logs/query.js";
 import type { QueryEngine } from "./query-engine.js";
+import { findOperation, specVersion, validateRequestBody } from "./spec/validator.js";
 import { EmulatorState, type Row, type WorkspaceState } from "./state.js";
 
 export interface EmulatorOptions {
@@ -137,6 +138,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   app.post("/v1/workspaces/:workspaceId/query", async (request, reply) => {
+    const judged = judgeLogsBody(request.method, request.url, request.body);
+    if (judged) return send(reply, judged);
     const { workspaceId } = request.params as { workspaceId: string };
     const fault = attached.get(request)?.fault;
     const prefer = headerText(request.headers.prefer);
@@ -154,6 +157,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   app.post("/v1/$batch", async (request, reply) => {
+    const judged = judgeLogsBody(request.method, request.url, request.body);
+    if (judged) return send(reply, judged);
     const take = (path: string) => faults.take({ api: "logs", method: "POST", path });
     return send(reply, await runBatch(request.body, logsContext, take));
   });
@@ -210,6 +215,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logsClientOptions: () => ({ endpoint: `${origin}/v1`, tlsOptions: { ca: certificate.cert } }),
     close: () => app.close(),
   };
+}
+
+/** The Log Analytics spec (v1) judges a query or batch body: 400 BadArgumentError with its findings. */
+function judgeLogsBody(method: string, url: string, body: unknown): LogsReply | undefined {
+  const spec = specVersion("LogAnalytics", "v1");
+  const operation = spec && findOperation(spec, method, url.split("?")[0] ?? "");
+  if (!operation) return undefined;
+  const finding = validateRequestBody(operation, body);
+  if (finding.ok) return undefined;
+  return logsError(400, "BadArgumentError", "The request had some invalid properties", {
+    code: "InvalidRequestBody",
+    message: finding.errors.join("; "),
+  });
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

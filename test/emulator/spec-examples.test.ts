@@ -360,6 +360,22 @@ describe("the spec judges requests", () => {
     expect(Number.isNaN(Date.parse(String(stored)))).toBe(false);
   });
 
+  it("judges Log Analytics bodies by the v1 spec (QueryBody.query required, batch path enum)", async () => {
+    const customerId = "0e6f3c1a-1111-4a4a-9b9b-000000000abc";
+    emulator.state.addWorkspace({ ...logsWorkspace(customerId) }).seedTable("Usage", []);
+    const noQuery = await send("POST", `/v1/workspaces/${customerId}/query`, { timespan: "PT1H" }, true);
+    expect(noQuery.status).toBe(400);
+    expect(JSON.stringify(noQuery.body)).toContain("Required property 'query' not found in JSON");
+    const badPath = await send(
+      "POST",
+      "/v1/$batch",
+      { requests: [{ id: "1", path: "/metadata", method: "POST", workspace: customerId, body: { query: "Usage" } }] },
+      true,
+    );
+    expect(badPath.status).toBe(400);
+    expect(JSON.stringify(badPath.body)).toContain("Error converting value '/metadata' for 'path'");
+  });
+
   it("answers 400 NoRegisteredProviderFound for an api-version it has no spec of", async () => {
     const answer = await send("GET", ruleUrl("x", "2023-02-01"), undefined, false);
     expect(answer.status).toBe(400);
