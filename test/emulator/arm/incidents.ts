@@ -194,30 +194,27 @@ export const incidentRelations: Kind = {
   },
 };
 
+/** An incident or bookmark relation: its related resource must be a Security Insights resource of the workspace. */
 function relationOf({ request, name, id, body }: WriteContext): WireResource {
-  {
-    const properties = propertiesOf(body);
-    requireProps(properties, ["relatedResourceId"]);
-    checkString(properties, "relatedResourceId", { nonEmpty: true });
-    const related = String(properties.relatedResourceId);
-    const match = /\/providers\/Microsoft\.SecurityInsights\/([^/]+)\/([^/]+)$/i.exec(related);
-    if (!match) invalid(`Property 'relatedResourceId' '${related}' is not a Microsoft.SecurityInsights resource id.`);
-    const [, kind = "", relatedName = ""] = match;
-    if (!related.toLowerCase().startsWith(request.workspace.resourceId.toLowerCase())) {
-      fail(badRequest(`The related resource '${related}' is not in this workspace.`));
-    }
-    if (kind.toLowerCase() === "bookmarks" && !request.workspace.bookmarks.get(relatedName)) {
-      fail(armError(404, "NotFound", `The related resource '${related}' was not found.`));
-    }
-    const relatedType =
-      kind.toLowerCase() === "bookmarks"
-        ? "Microsoft.SecurityInsights/Bookmarks"
-        : `Microsoft.SecurityInsights/${kind}`;
-    return {
-      id,
-      name,
-      type: "",
-      properties: { relatedResourceId: related, relatedResourceName: relatedName, relatedResourceType: relatedType },
-    };
+  const properties = propertiesOf(body);
+  requireProps(properties, ["relatedResourceId"]);
+  checkString(properties, "relatedResourceId", { nonEmpty: true });
+  const related = String(properties.relatedResourceId);
+  const match = /\/providers\/Microsoft\.SecurityInsights\/([^/]+)\/([^/]+)$/i.exec(related);
+  if (!match) invalid(`Property 'relatedResourceId' '${related}' is not a Microsoft.SecurityInsights resource id.`);
+  const [, kind = "", relatedName = ""] = match;
+  if (!related.toLowerCase().startsWith(request.workspace.resourceId.toLowerCase())) {
+    fail(badRequest(`The related resource '${related}' is not in this workspace.`));
   }
+  if (kind.toLowerCase() === "bookmarks" && !request.workspace.bookmarks.get(relatedName)) {
+    fail(armError(404, "NotFound", `The related resource '${related}' was not found.`));
+  }
+  const relatedType =
+    kind.toLowerCase() === "bookmarks" ? "Microsoft.SecurityInsights/Bookmarks" : `Microsoft.SecurityInsights/${kind}`;
+  return {
+    id,
+    name,
+    type: "",
+    properties: { relatedResourceId: related, relatedResourceName: relatedName, relatedResourceType: relatedType },
+  };
 }
