@@ -118,7 +118,11 @@ export class SentinelContentClient {
     switch (step.kind) {
       case "savedSearch":
       case "workspaceFunction":
-        await oi.savedSearches.createOrUpdate(rg, ws, name, properties as unknown as SavedSearch);
+        // SavedSearches.json: "To override an existing saved search, use "*" or specify the current Etag"
+        await oi.savedSearches.createOrUpdate(rg, ws, name, {
+          ...properties,
+          etag: step.actual?.etag,
+        } as unknown as SavedSearch);
         return;
       case "alertRule":
         await si.alertRules.createOrUpdate(rg, ws, name, properties as unknown as AlertRuleUnion);

@@ -11,7 +11,9 @@ let emulator: Emulator;
 let clients: Clients;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  // the rows seeded here (minutes old) stand for data already ingested: no ingestion delay (that is tested in
+  // test/emulator/ingestion-delay.test.ts)
+  emulator = await startEmulator({ ingestionDelayMs: 0 });
   clients = makeClients(emulator);
   seedSyslog(emulator.workspace);
 });

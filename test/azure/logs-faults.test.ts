@@ -16,7 +16,9 @@ const query = "Syslog | project Computer | order by Computer asc";
 const day = { duration: "P1D" };
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  // the rows seeded here (minutes old) stand for data already ingested: no ingestion delay (that is tested in
+  // test/emulator/ingestion-delay.test.ts)
+  emulator = await startEmulator({ ingestionDelayMs: 0 });
   clients = makeClients(emulator, { maxRetries: 2, retryDelayInMs: 20, maxRetryDelayInMs: 50 });
   workspaceId = emulator.workspace.customerId;
   seedSyslog(emulator.workspace);

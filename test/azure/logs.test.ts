@@ -15,7 +15,9 @@ const now = Date.now();
 const minutesAgo = (m: number) => new Date(now - m * 60_000).toISOString();
 
 beforeAll(async () => {
-  emulator = await startEmulator();
+  // the rows seeded here (minutes old) stand for data already ingested: no ingestion delay (that is tested in
+  // test/emulator/ingestion-delay.test.ts)
+  emulator = await startEmulator({ ingestionDelayMs: 0 });
   clients = makeClients(emulator);
   workspaceId = emulator.workspace.customerId;
   emulator.workspace.seedTable("DeviceProcessEvents", [

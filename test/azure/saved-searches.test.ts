@@ -63,7 +63,7 @@ describe("saved searches", () => {
     await expect(savedSearches.get(rg, ws, "shmhunt-hunt-1")).rejects.toMatchObject({ statusCode: 404 });
   });
 
-  it("stores a function alias, refuses a bad or duplicate alias, and a stale etag", async () => {
+  it("stores a function alias, refuses a bad or duplicate alias, an update without etag, and a stale etag", async () => {
     const { savedSearches } = clients.operationalInsights;
     const parser = {
       category: "Parsers",
@@ -79,7 +79,14 @@ describe("saved searches", () => {
     await expect(
       savedSearches.createOrUpdate(rg, ws, "bad-alias", { ...parser, functionAlias: "1-bad" }),
     ).rejects.toMatchObject({ statusCode: 400 });
-    await savedSearches.createOrUpdate(rg, ws, "shmhunt-auditd", { ...parser, etag: first.etag });
+    // SavedSearches.json (etag): "To override an existing saved search, use "*" or specify the current Etag"
+    await expect(savedSearches.createOrUpdate(rg, ws, "shmhunt-auditd", parser)).rejects.toMatchObject({
+      statusCode: 409,
+      code: "Conflict",
+    });
+    const second = await savedSearches.createOrUpdate(rg, ws, "shmhunt-auditd", { ...parser, etag: first.etag });
+    await savedSearches.createOrUpdate(rg, ws, "shmhunt-auditd", { ...parser, etag: "*" });
+    expect(second.etag).not.toBe(first.etag);
     await expect(
       savedSearches.createOrUpdate(rg, ws, "shmhunt-auditd", {
         ...parser,

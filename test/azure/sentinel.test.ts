@@ -114,6 +114,36 @@ describe("alert rules (Scheduled)", () => {
     [{ query: "Heartbeat | take 1" }, "One of the tables does not exist"],
     [{ query: "Syslog | where NoSuchColumn == 1" }, "SEM0100"],
     [{ query: "Syslog | where (" }, "SYN0002"],
+    // learn.microsoft.com/azure/sentinel/create-analytics-rules: 1 to 10,000 characters, no `search *` / `union *`
+    [{ query: `Syslog | where SyslogMessage != "${"x".repeat(10_000)}"` }, "between 1 and 10000 characters"],
+    [{ query: "search * | take 1" }, "cannot contain 'search *'"],
+    [{ query: "union withsource=T * | take 1" }, "cannot contain 'union *'"],
+    // AlertTypes.json AttackTactic: CommandAndControl (the spelling ATT&CK's "Command and Control" loses)
+    [{ tactics: ["CommandandControl"] }, "Error converting value 'CommandandControl' for 'tactics'"],
+    // map-data-fields-to-entities: at most 10 entity mappings, up to 3 identifiers per entity
+    [
+      {
+        entityMappings: Array.from({ length: 11 }, () => ({
+          entityType: "Host",
+          fieldMappings: [{ identifier: "HostName", columnName: "Computer" }],
+        })),
+      },
+      "At most 10 entity mappings",
+    ],
+    [
+      {
+        entityMappings: [
+          {
+            entityType: "Account",
+            fieldMappings: ["Name", "NTDomain", "Sid", "AadUserId"].map((identifier) => ({
+              identifier,
+              columnName: "Computer",
+            })),
+          },
+        ],
+      },
+      "At most 3 field mappings",
+    ],
   ] as const)("answers 400 BadRequest for %j", async (override, message) => {
     const error = await failure(
       clients.sentinel.alertRules.createOrUpdate(

@@ -24,7 +24,10 @@ import type { WorkspaceState, WorkspaceTable } from "./state.js";
 let asimFunctions: Record<string, FunctionSchema> | undefined;
 
 /** The Kusto.Language view of a workspace: only the tables it really has (so a missing table is an error). */
-export function workspaceGlobals(workspace: WorkspaceState): {
+export function workspaceGlobals(
+  workspace: WorkspaceState,
+  withIngestionTime = false,
+): {
   schemas: { tables: Record<string, KustoColumn[]>; functions: Record<string, FunctionSchema> };
   watchlistColumns: string[];
 } {
@@ -36,6 +39,7 @@ export function workspaceGlobals(workspace: WorkspaceState): {
       name: c.name,
       type: normalizeType(c.type, `table ${table.name}`),
     }));
+    if (withIngestionTime) tables[table.name]?.push({ name: INGESTION_COLUMN, type: "datetime" });
   }
   const watchlistColumns = new Set<string>();
   for (const watchlist of workspace.watchlists.list()) {
@@ -54,8 +58,8 @@ export function workspaceGlobals(workspace: WorkspaceState): {
 const globalsCache = new Map<string, Kusto.Language.GlobalState>();
 
 /** The Kusto.Language GlobalState of a workspace as it is now (cached while its schema stays the same). */
-function globalsOf(workspace: WorkspaceState): Kusto.Language.GlobalState {
-  const options = workspaceGlobals(workspace);
+function globalsOf(workspace: WorkspaceState, withIngestionTime = false): Kusto.Language.GlobalState {
+  const options = workspaceGlobals(workspace, withIngestionTime);
   const key = JSON.stringify(options);
   let globals = globalsCache.get(key);
   if (!globals) {
@@ -109,21 +113,75 @@ function problemsOf(query: string, diagnostics: readonly Diagnostic[]): QueryPro
   return problems.sort((a, b) => Number(b.kind === "syntax") - Number(a.kind === "syntax"));
 }
 
-/** The workspace's rows as the engine's relations: typed cells, `TimeGenerated` limited to the interval. */
+/**
+ * The hidden column `ingestion_time()` reads: the workspace engine knows no such function, so the emulator rewrites
+ * the call (outside string literals) into this column, which every table carries while such a query runs.
+ */
+export const INGESTION_COLUMN = "__shmhunt_ingestion_time";
+
+/** The query with each `ingestion_time()` outside string literals replaced by INGESTION_COLUMN. */
+export function rewriteIngestionTime(query: string): string {
+  let out = "";
+  for (let i = 0; i < query.length; i++) {
+    const c = query[i] ?? "";
+    if (c === '"' || c === "'") {
+      const verbatim = query[i - 1] === "@";
+      let j = i + 1;
+      for (; j < query.length; j++) {
+        if (!verbatim && query[j] === "\\") j++;
+        else if (query[j] === c) {
+          if (verbatim && query[j + 1] === c) j++;
+          else break;
+        }
+      }
+      out += query.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    const call = /^ingestion_time\s*\(\s*\)/.exec(query.slice(i, i + 40));
+    const boundary = i === 0 || !/[\w$]/.test(query[i - 1] ?? "");
+    if (call && boundary) {
+      out += INGESTION_COLUMN;
+      i += call[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+/**
+ * The workspace's rows as the engine's relations: typed cells, only rows that have arrived by `now` (ingestion
+ * delay, state.ts), `TimeGenerated` limited to the interval, and the arrival time as INGESTION_COLUMN when asked.
+ */
 function tableSource(
   workspace: WorkspaceState,
   interval: Interval | undefined,
   functionNames: ReadonlySet<string>,
+  now: number,
+  withIngestionTime: boolean,
 ): TableSource {
-  const relationOf = (table: WorkspaceTable, columns: readonly Column[], limit: Interval | undefined): Relation => {
-    const rows = typedRows(table, columns);
-    const time = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
-    if (!limit || time < 0) return fromRows(columns, rows);
-    const [start, end] = [limit.start.getTime(), limit.end.getTime()];
-    return fromRows(
-      columns,
-      rows.filter((r) => typeof r[time] === "number" && (r[time] as number) >= start && (r[time] as number) < end),
-    );
+  const relationOf = (
+    table: WorkspaceTable,
+    columns: readonly Column[],
+    limit: Interval | undefined,
+    addIngestion = false,
+  ): Relation => {
+    const wanted = columns.filter((c) => c.name !== INGESTION_COLUMN);
+    const typed = typedRows(table, wanted);
+    const time = wanted.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
+    const [start, end] = limit ? [limit.start.getTime(), limit.end.getTime()] : [undefined, undefined];
+    const rows: Row[] = [];
+    typed.forEach((row, index) => {
+      const generated = time >= 0 && typeof row[time] === "number" ? (row[time] as number) : undefined;
+      const arrival = table.seededAt ? workspace.arrivalOf(table, index, generated) : Number.NEGATIVE_INFINITY;
+      if (arrival > now) return;
+      if (start !== undefined && end !== undefined && time >= 0) {
+        if (generated === undefined || generated < start || generated >= end) return;
+      }
+      rows.push(addIngestion ? [...row, Number.isFinite(arrival) ? arrival : null] : row);
+    });
+    return fromRows(addIngestion ? [...wanted, { name: INGESTION_COLUMN, type: "datetime" }] : wanted, rows);
   };
   return {
     table(name) {
@@ -133,6 +191,7 @@ function tableSource(
         table,
         table.columns.map((c) => ({ name: c.name, type: normalizeType(c.type, name) as ScalarType })),
         interval,
+        withIngestionTime,
       );
     },
     functionData(name, args, columns) {
@@ -184,9 +243,12 @@ export function createProjectEngine(): QueryEngine {
     check: checkQuery,
     async run(query, workspace, options): Promise<QueryRun> {
       const functionNames = new Set(Object.keys(workspaceGlobals(workspace).schemas.functions));
-      const source = tableSource(workspace, options.interval, functionNames);
+      const rewritten = rewriteIngestionTime(query);
+      const withIngestionTime = rewritten !== query;
+      const now = (options.now ?? new Date()).getTime();
+      const source = tableSource(workspace, options.interval, functionNames, now, withIngestionTime);
       try {
-        const result = await runQuery(query, globalsOf(workspace), source);
+        const result = await runQuery(rewritten, globalsOf(workspace, withIngestionTime), source);
         return { tables: [{ name: "PrimaryResult", columns: result.columns, rows: result.rows }] };
       } catch (error) {
         if (error instanceof DiagnosticError) throw new QueryProblemError(problemOf(query, error));

@@ -39,10 +39,13 @@ export interface QueryRun {
 export interface QueryEngine {
   /** Problems that stop the query from running, first first; empty when it is valid for this workspace. */
   check(query: string, workspace: WorkspaceState): readonly QueryProblem[];
-  /** Runs the query over the workspace's tables as they are now, each limited to `interval` on TimeGenerated. */
+  /**
+   * Runs the query over the workspace's tables as they are at `now` (rows that have not arrived yet are not there),
+   * each limited to `interval` on TimeGenerated.
+   */
   run(
     query: string,
     workspace: WorkspaceState,
-    options: { readonly interval?: { start: Date; end: Date } },
+    options: { readonly interval?: { start: Date; end: Date }; readonly now?: Date },
   ): Promise<QueryRun>;
 }

@@ -19,7 +19,8 @@ const slowEngine: QueryEngine = {
 
 let emulator: Emulator;
 beforeAll(async () => {
-  emulator = await startEmulator({ engine: slowEngine });
+  // the row stands for data already ingested (ingestion delay: ingestion-delay.test.ts)
+  emulator = await startEmulator({ engine: slowEngine, ingestionDelayMs: 0 });
   emulator.workspace.seedTable("Syslog", [{ TimeGenerated: new Date().toISOString(), Computer: "web-01" }]);
 });
 afterAll(async () => {

@@ -15,6 +15,7 @@ import { audienceOf, DEFAULT_TOKEN_KEY, LocalTokenCredential, verifyBearer } fro
 import { type Api, type Fault, FaultInjector, faultFromJson } from "./faults.js";
 import { faultReply, type LogsContext, type LogsReply, logsError, runBatch, runQuery } from "./logs/query.js";
 import type { QueryEngine } from "./query-engine.js";
+import { findOperation, specVersion, validateRequestBody } from "./spec/validator.js";
 import { EmulatorState, type Row, type WorkspaceState } from "./state.js";
 
 export interface EmulatorOptions {
@@ -32,6 +33,10 @@ export interface EmulatorOptions {
   readonly logger?: boolean;
   /** Where to write the CA file (default: a new temp folder). */
   readonly certificateDir?: string;
+  /** The emulator's clock (default: the real one): seeding times, ARM timestamps, what a query sees as now. */
+  readonly now?: () => Date;
+  /** How late rows arrive after their TimeGenerated, for tables without their own delay (default 3 minutes). */
+  readonly ingestionDelayMs?: number;
 }
 
 export const DEFAULT_WORKSPACE = {
@@ -79,12 +84,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const certificate = await makeCertificate(options.certificateDir);
   const tokenKey = options.tokenKey ?? DEFAULT_TOKEN_KEY;
   const engine = options.engine ?? (await import("./engine.js")).createProjectEngine();
-  const state = new EmulatorState();
+  const now = options.now ?? (() => new Date());
+  const state = new EmulatorState({ clock: now, defaultIngestionDelayMs: options.ingestionDelayMs });
   const defaultWorkspace = options.defaultWorkspace === false ? undefined : state.addWorkspace(DEFAULT_WORKSPACE);
   const faults = new FaultInjector();
   const requests: RequestRecord[] = [];
   const pageSize = options.pageSize ?? 100;
-  const now = () => new Date();
   const logsContext: LogsContext = { state, engine, now, sleep: (ms) => sleep(ms) };
 
   const app = Fastify({
@@ -133,13 +138,27 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   });
 
   app.post("/v1/workspaces/:workspaceId/query", async (request, reply) => {
+    const judged = judgeLogsBody(request.method, request.url, request.body);
+    if (judged) return send(reply, judged);
     const { workspaceId } = request.params as { workspaceId: string };
     const fault = attached.get(request)?.fault;
     const prefer = headerText(request.headers.prefer);
     return send(reply, await runQuery({ workspaceId, body: request.body, prefer, fault }, logsContext));
   });
 
+  // Query_Get: the query and timespan as URL parameters
+  app.get("/v1/workspaces/:workspaceId/query", async (request, reply) => {
+    const { workspaceId } = request.params as { workspaceId: string };
+    const { query, timespan } = request.query as { query?: string; timespan?: string };
+    const body = { query, ...(timespan ? { timespan } : {}) };
+    const fault = attached.get(request)?.fault;
+    const prefer = headerText(request.headers.prefer);
+    return send(reply, await runQuery({ workspaceId, body, prefer, fault }, logsContext));
+  });
+
   app.post("/v1/$batch", async (request, reply) => {
+    const judged = judgeLogsBody(request.method, request.url, request.body);
+    if (judged) return send(reply, judged);
     const take = (path: string) => faults.take({ api: "logs", method: "POST", path });
     return send(reply, await runBatch(request.body, logsContext, take));
   });
@@ -196,6 +215,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     logsClientOptions: () => ({ endpoint: `${origin}/v1`, tlsOptions: { ca: certificate.cert } }),
     close: () => app.close(),
   };
+}
+
+/** The Log Analytics spec (v1) judges a query or batch body: 400 BadArgumentError with its findings. */
+function judgeLogsBody(method: string, url: string, body: unknown): LogsReply | undefined {
+  const spec = specVersion("LogAnalytics", "v1");
+  const operation = spec && findOperation(spec, method, url.split("?")[0] ?? "");
+  if (!operation) return undefined;
+  const finding = validateRequestBody(operation, body);
+  if (finding.ok) return undefined;
+  return logsError(400, "BadArgumentError", "The request had some invalid properties", {
+    code: "InvalidRequestBody",
+    message: finding.errors.join("; "),
+  });
 }
 
 function headerText(value: string | string[] | undefined): string | undefined {

@@ -18,6 +18,22 @@ export interface WorkspaceTable {
   readonly name: string;
   readonly columns: readonly ColumnSchema[];
   readonly rows: Row[];
+  /** When each row was handed to the emulator (epoch ms), parallel to `rows`; absent for derived tables. */
+  readonly seededAt?: number[];
+}
+
+/**
+ * How long after its `TimeGenerated` a row reaches the workspace, unless a table sets its own
+ * (`setIngestionDelay`): Azure Monitor documents a typical latency of 20 seconds to 3 minutes
+ * (learn.microsoft.com/azure/azure-monitor/logs/data-ingestion-time), so rows appear late, as they do there.
+ */
+export const DEFAULT_INGESTION_DELAY_MS = 3 * 60_000;
+
+export interface IngestionOptions {
+  /** The emulator's clock (seeding times; default: the real one). */
+  readonly clock?: () => Date;
+  /** The delay of tables without their own (default DEFAULT_INGESTION_DELAY_MS). */
+  readonly defaultIngestionDelayMs?: number;
 }
 
 /** A resource as the service returns it on the wire. */
@@ -86,7 +102,12 @@ export class WorkspaceState implements WorkspaceAddress {
   readonly incidentRelations = new Map<string, ResourceCollection>();
   /** Items per watchlist (key: watchlist alias, lower case). */
   readonly watchlistItems = new Map<string, ResourceCollection>();
+  /** Incident comments and bookmark relations, by parent kind and name. */
+  readonly children = new Map<string, ResourceCollection>();
   private incidentCounter = 0;
+  private readonly ingestionDelays = new Map<string, number>();
+  private readonly clock: () => Date;
+  private readonly defaultIngestionDelayMs: number;
 
   constructor(
     readonly subscriptionId: string,
@@ -94,7 +115,33 @@ export class WorkspaceState implements WorkspaceAddress {
     readonly name: string,
     /** The workspace GUID the Logs API addresses it by. */
     readonly customerId: string,
-  ) {}
+    options: IngestionOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.defaultIngestionDelayMs = options.defaultIngestionDelayMs ?? DEFAULT_INGESTION_DELAY_MS;
+  }
+
+  /** Rows of `table` arrive `ms` after their TimeGenerated (0: as soon as seeded). */
+  setIngestionDelay(table: string, ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0)
+      throw new Error(`ingestion delay must be a non-negative number of ms, got ${ms}`);
+    this.ingestionDelays.set(table.toLowerCase(), ms);
+  }
+
+  ingestionDelayOf(table: string): number {
+    return this.ingestionDelays.get(table.toLowerCase()) ?? this.defaultIngestionDelayMs;
+  }
+
+  /**
+   * When a row reaches the workspace (epoch ms): its TimeGenerated plus the table's delay, but never before it was
+   * seeded (a row seeded now with an old TimeGenerated arrives now). `ingestion_time()` returns this; a query sees
+   * the row only from then on.
+   */
+  arrivalOf(table: WorkspaceTable, index: number, timeGenerated: number | undefined): number {
+    const seeded = table.seededAt?.[index] ?? Number.NEGATIVE_INFINITY;
+    if (timeGenerated === undefined || !Number.isFinite(timeGenerated)) return seeded;
+    return Math.max(seeded, timeGenerated + this.ingestionDelayOf(table.name));
+  }
 
   /** `/subscriptions/…/resourceGroups/…/providers/Microsoft.OperationalInsights/workspaces/…` */
   get resourceId(): string {
@@ -106,15 +153,18 @@ export class WorkspaceState implements WorkspaceAddress {
    * (schemas/), else they are inferred from the rows (string, long, real, bool, dynamic, datetime for Date).
    */
   seedTable(name: string, rows: readonly Row[], columns?: readonly ColumnSchema[]): WorkspaceTable {
+    const seeded = this.clock().getTime();
     const existing = this.tables.get(name.toLowerCase());
     if (existing) {
       existing.rows.push(...rows);
+      existing.seededAt?.push(...rows.map(() => seeded));
       return existing;
     }
     const table: WorkspaceTable = {
       name,
       columns: columns ?? knownTableColumns(name) ?? inferColumns(rows),
       rows: [...rows],
+      seededAt: rows.map(() => seeded),
     };
     this.tables.set(name.toLowerCase(), table);
     return table;
@@ -135,6 +185,17 @@ export class WorkspaceState implements WorkspaceAddress {
     if (!found) {
       found = new ResourceCollection();
       this.incidentRelations.set(key, found);
+    }
+    return found;
+  }
+
+  /** The child collection `kind` (e.g. "incidents/comments") of one parent. */
+  childrenOf(kind: string, parent: string): ResourceCollection {
+    const key = `${kind}/${parent.toLowerCase()}`;
+    let found = this.children.get(key);
+    if (!found) {
+      found = new ResourceCollection();
+      this.children.set(key, found);
     }
     return found;
   }
@@ -221,6 +282,8 @@ function inferType(value: unknown): string {
 export class EmulatorState {
   private readonly workspaces: WorkspaceState[] = [];
 
+  constructor(private readonly ingestion: IngestionOptions = {}) {}
+
   /** Creates a workspace (an ARM resource that already exists, with a Log Analytics GUID). */
   addWorkspace(
     address: WorkspaceAddress & { readonly customerId?: string; readonly tables?: Record<string, readonly Row[]> },
@@ -232,6 +295,7 @@ export class EmulatorState {
       address.resourceGroup,
       address.name,
       address.customerId ?? randomUUID(),
+      this.ingestion,
     );
     for (const [name, rows] of Object.entries(address.tables ?? {})) workspace.seedTable(name, rows);
     this.workspaces.push(workspace);

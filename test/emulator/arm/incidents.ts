@@ -1,6 +1,8 @@
 /** `incidents`, `bookmarks` and `incidents/{id}/relations`, with the fields the service keeps and derives. */
+
+import type { WireResource } from "../state.js";
 import { EMULATOR_USER } from "./context.js";
-import { type Kind, stripReadOnly } from "./kind.js";
+import { type Kind, stripReadOnly, type WriteContext } from "./kind.js";
 import { checkEnum, checkString, checkStringArray, Enums, invalid, propertiesOf, requireProps } from "./validation.js";
 import { armError, badRequest, fail, isRecord } from "./wire.js";
 
@@ -80,7 +82,7 @@ export const incidents: Kind = {
         additionalData: {
           alertsCount: 0,
           bookmarksCount: bookmarks,
-          commentsCount: 0,
+          commentsCount: workspace.childrenOf("incidents/comments", resource.name).list().length,
           alertProductNames: [],
           tactics: [],
           techniques: [],
@@ -90,6 +92,39 @@ export const incidents: Kind = {
   },
   afterDelete(workspace, name) {
     workspace.incidentRelations.delete(name.toLowerCase());
+    workspace.children.delete(`incidents/comments/${name.toLowerCase()}`);
+  },
+};
+
+/** `incidents/{id}/comments`: the message the client writes; author and times are the service's (readOnly). */
+export const incidentComments: Kind = {
+  label: "Comment",
+  type: "Microsoft.SecurityInsights/Incidents/Comments",
+  collection: (w, parent) => w.childrenOf("incidents/comments", parent ?? ""),
+  write({ request, name, id, body, previous }) {
+    const properties = propertiesOf(body);
+    const now = request.now.toISOString();
+    return {
+      id,
+      name,
+      type: this.type,
+      properties: {
+        message: properties.message,
+        createdTimeUtc: previous?.properties.createdTimeUtc ?? now,
+        lastModifiedTimeUtc: now,
+        author: { objectId: EMULATOR_USER.objectId, email: EMULATOR_USER.email, name: EMULATOR_USER.name },
+      },
+    };
+  },
+};
+
+/** `bookmarks/{id}/relations` (2022-09-01-preview only; not in the stable API). */
+export const bookmarkRelations: Kind = {
+  label: "Relation",
+  type: "Microsoft.SecurityInsights/bookmarks/relations",
+  collection: (w, parent) => w.childrenOf("bookmarks/relations", parent ?? ""),
+  write(context) {
+    return { ...relationOf(context), type: this.type };
   },
 };
 
@@ -154,29 +189,32 @@ export const incidentRelations: Kind = {
   label: "Relation",
   type: "Microsoft.SecurityInsights/incidents/relations",
   collection: (w, parent) => w.relationsOf(parent ?? ""),
-  write({ request, name, id, body }) {
-    const properties = propertiesOf(body);
-    requireProps(properties, ["relatedResourceId"]);
-    checkString(properties, "relatedResourceId", { nonEmpty: true });
-    const related = String(properties.relatedResourceId);
-    const match = /\/providers\/Microsoft\.SecurityInsights\/([^/]+)\/([^/]+)$/i.exec(related);
-    if (!match) invalid(`Property 'relatedResourceId' '${related}' is not a Microsoft.SecurityInsights resource id.`);
-    const [, kind = "", relatedName = ""] = match;
-    if (!related.toLowerCase().startsWith(request.workspace.resourceId.toLowerCase())) {
-      fail(badRequest(`The related resource '${related}' is not in this workspace.`));
-    }
-    if (kind.toLowerCase() === "bookmarks" && !request.workspace.bookmarks.get(relatedName)) {
-      fail(armError(404, "NotFound", `The related resource '${related}' was not found.`));
-    }
-    const relatedType =
-      kind.toLowerCase() === "bookmarks"
-        ? "Microsoft.SecurityInsights/Bookmarks"
-        : `Microsoft.SecurityInsights/${kind}`;
-    return {
-      id,
-      name,
-      type: this.type,
-      properties: { relatedResourceId: related, relatedResourceName: relatedName, relatedResourceType: relatedType },
-    };
+  write(context) {
+    return { ...relationOf(context), type: this.type };
   },
 };
+
+/** An incident or bookmark relation: its related resource must be a Security Insights resource of the workspace. */
+function relationOf({ request, name, id, body }: WriteContext): WireResource {
+  const properties = propertiesOf(body);
+  requireProps(properties, ["relatedResourceId"]);
+  checkString(properties, "relatedResourceId", { nonEmpty: true });
+  const related = String(properties.relatedResourceId);
+  const match = /\/providers\/Microsoft\.SecurityInsights\/([^/]+)\/([^/]+)$/i.exec(related);
+  if (!match) invalid(`Property 'relatedResourceId' '${related}' is not a Microsoft.SecurityInsights resource id.`);
+  const [, kind = "", relatedName = ""] = match;
+  if (!related.toLowerCase().startsWith(request.workspace.resourceId.toLowerCase())) {
+    fail(badRequest(`The related resource '${related}' is not in this workspace.`));
+  }
+  if (kind.toLowerCase() === "bookmarks" && !request.workspace.bookmarks.get(relatedName)) {
+    fail(armError(404, "NotFound", `The related resource '${related}' was not found.`));
+  }
+  const relatedType =
+    kind.toLowerCase() === "bookmarks" ? "Microsoft.SecurityInsights/Bookmarks" : `Microsoft.SecurityInsights/${kind}`;
+  return {
+    id,
+    name,
+    type: "",
+    properties: { relatedResourceId: related, relatedResourceName: relatedName, relatedResourceType: relatedType },
+  };
+}

@@ -4,10 +4,12 @@
  * and hands the rest of the path to the saved-search or Security Insights routes.
  */
 import type { QueryEngine } from "../query-engine.js";
+import { apiVersionsOf, type SpecVersion } from "../spec/files.js";
+import { findOperation, specVersion, validateRequestBody, validateResponseBody } from "../spec/validator.js";
 import type { EmulatorState } from "../state.js";
 import type { ArmRequest } from "./context.js";
-import { handleSavedSearches, SAVED_SEARCH_API_VERSIONS } from "./saved-searches.js";
-import { handleSecurityInsights, SECURITY_INSIGHTS_API_VERSIONS } from "./sentinel.js";
+import { handleSavedSearches } from "./saved-searches.js";
+import { handleSecurityInsights } from "./sentinel.js";
 import { ArmFailure, type ArmReply, armError } from "./wire.js";
 
 export interface ArmCall {
@@ -41,15 +43,15 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
   const [, subscriptionId = "", , resourceGroup = "", , , , workspaceName = "", ...rest] = segments;
   const restLower = rest.map((s) => s.toLowerCase());
 
-  let versions: readonly string[];
+  let provider: SpecVersion["provider"];
   let handler: (request: ArmRequest) => ArmReply;
   let type: string;
   if (restLower[0] === "savedsearches") {
-    versions = SAVED_SEARCH_API_VERSIONS;
+    provider = "Microsoft.OperationalInsights/savedSearches";
     handler = handleSavedSearches;
     type = "workspaces/savedSearches";
   } else if (restLower[0] === "providers" && restLower[1] === "microsoft.securityinsights" && rest.length >= 3) {
-    versions = SECURITY_INSIGHTS_API_VERSIONS;
+    provider = "Microsoft.SecurityInsights";
     handler = handleSecurityInsights;
     type = rest[2] ?? "";
   } else {
@@ -64,7 +66,9 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
       "The api-version query parameter (?api-version=) is required for all requests.",
     );
   }
-  if (!versions.includes(apiVersion)) {
+  const versions = apiVersionsOf(provider);
+  const spec = specVersion(provider, apiVersion);
+  if (!spec) {
     return armError(
       400,
       "NoRegisteredProviderFound",
@@ -80,6 +84,8 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
       `The Resource 'Microsoft.OperationalInsights/workspaces/${workspaceName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
     );
   }
+  const judged = judgeBySpec(spec, call, type);
+  if (judged) return judged;
   const request: ArmRequest = {
     method: call.method.toUpperCase(),
     workspace,
@@ -91,10 +97,54 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
     engine: context.engine,
     pageSize: context.pageSize,
   };
+  return selfChecked(spec, call, answer(handler, request));
+}
+
+/** The emulator's own answer must be one the spec allows (status and body shape), else it is an emulator bug: 500. */
+function selfChecked(spec: SpecVersion, call: ArmCall, reply: ArmReply): ArmReply {
+  const operation = findOperation(spec, call.method, call.url.pathname);
+  if (!operation) return reply;
+  const finding = validateResponseBody(operation, reply.status, reply.body);
+  if (finding.ok) return reply;
+  return armError(
+    500,
+    "EmulatorSpecViolation",
+    `The shmhunt emulator's ${reply.status} answer to ${operation.operationId} does not match the spec: ${finding.errors.join("; ")}`,
+  );
+}
+
+function answer(handler: (request: ArmRequest) => ArmReply, request: ArmRequest): ArmReply {
   try {
     return handler(request);
   } catch (error) {
     if (error instanceof ArmFailure) return error.reply;
     throw error;
   }
+}
+
+/**
+ * The spec of the api-version the request names is the judge: an operation it does not define is 404
+ * InvalidResourceType (405 when only the method is wrong), and a body that does not match the operation's body
+ * schema is 400 BadRequest, the service's "Invalid data model. [...]" with the spec's findings.
+ */
+function judgeBySpec(spec: SpecVersion, call: ArmCall, type: string): ArmReply | undefined {
+  const method = call.method.toUpperCase();
+  const operation = findOperation(spec, method, call.url.pathname);
+  if (!operation) {
+    const otherMethod = ["GET", "PUT", "PATCH", "DELETE", "POST"].some((m) =>
+      findOperation(spec, m, call.url.pathname),
+    );
+    if (otherMethod) {
+      return armError(405, "MethodNotAllowed", `The requested resource does not support http method '${method}'.`);
+    }
+    return armError(
+      404,
+      "InvalidResourceType",
+      `The resource type '${type}' could not be found for api version '${spec.apiVersion}'.`,
+    );
+  }
+  if (method !== "PUT" && method !== "PATCH" && method !== "POST") return undefined;
+  const finding = validateRequestBody(operation, call.body);
+  if (finding.ok) return undefined;
+  return armError(400, "BadRequest", `Invalid data model. [${finding.errors.join("; ")}]`);
 }

@@ -16,15 +16,6 @@ import {
   sameEtag,
 } from "./wire.js";
 
-/** What `@azure/arm-operationalinsights` 9.x sends (2020-08-01) and what newer versions send. */
-export const SAVED_SEARCH_API_VERSIONS = [
-  "2020-08-01",
-  "2022-10-01",
-  "2023-09-01",
-  "2025-02-01",
-  "2025-07-01",
-] as const;
-
 const ALIAS = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export function handleSavedSearches(request: ArmRequest): ArmReply {
@@ -78,6 +69,15 @@ export function handleSavedSearches(request: ArmRequest): ArmReply {
         invalid("Property 'tags' must be an array of { name, value } strings.");
       }
       const bodyEtag = isRecord(request.body) ? request.body.etag : undefined;
+      // SavedSearches.json, SavedSearch.etag: "To override an existing saved search, use "*" or specify the
+      // current Etag" — an update without it is refused
+      if (existing && (bodyEtag === undefined || bodyEtag === null || bodyEtag === "")) {
+        return armError(
+          409,
+          "Conflict",
+          `Saved search '${name}' already exists: to override an existing saved search, use * or specify the current Etag.`,
+        );
+      }
       if (existing?.etag && typeof bodyEtag === "string" && bodyEtag !== "*" && !sameEtag(bodyEtag, existing.etag)) {
         return armError(
           409,

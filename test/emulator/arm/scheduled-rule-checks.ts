@@ -23,9 +23,18 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-/** Sentinel's tactic name (e.g. `CommandAndControl`) for an ATT&CK tactic id (e.g. TA0011). */
+/**
+ * Sentinel's tactic name for an ATT&CK tactic id: the ATT&CK name in PascalCase, each word capitalised
+ * ("Command and Control" → `CommandAndControl`, as AlertTypes.json's AttackTactic enum spells it).
+ */
 const TACTIC_NAME_BY_ID: ReadonlyMap<string, string> = new Map(
-  Object.entries(TACTICS).map(([id, name]) => [id, name.replace(/[^A-Za-z]/g, "")]),
+  Object.entries(TACTICS).map(([id, name]) => [
+    id,
+    name
+      .split(/[^A-Za-z]+/)
+      .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+      .join(""),
+  ]),
 );
 
 const REQUIRED = [
@@ -125,6 +134,9 @@ function checkEventGrouping(value: unknown): void {
 function checkEntityMappings(value: unknown): void {
   if (value === undefined || value === null) return;
   if (!Array.isArray(value)) invalid("Property 'entityMappings' must be an array.");
+  // learn.microsoft.com/azure/sentinel/map-data-fields-to-entities: up to ten entity mappings per rule ("Notes on
+  // the new version") and up to three identifiers per entity ("You can define up to three identifiers for a given
+  // entity"); the OpenAPI spec sets no maxItems on either array
   if (value.length > 10) invalid("At most 10 entity mappings are allowed.");
   value.forEach((mapping, i) => {
     const where = `entityMappings[${i}]`;
@@ -179,8 +191,21 @@ function checkAlertDetailsOverride(value: unknown): void {
   }
 }
 
+/**
+ * Limits Microsoft documents for a scheduled rule's query (learn.microsoft.com/azure/sentinel/create-analytics-rules,
+ * "Set rule logic": the query is 1 to 10,000 characters long and cannot contain `search *` or `union *`); the
+ * OpenAPI spec states neither.
+ */
+export const QUERY_MAX_LENGTH = 10_000;
+const SEARCH_OR_UNION_STAR = /\b(search|union)\b(\s+\w+\s*=\s*\w+)*\s+\*/i;
+
 /** The rule's query must be valid KQL over this workspace's tables; the 400 mirrors the service's wording. */
 function checkQuery(query: string, workspace: WorkspaceState, engine: QueryEngine): void {
+  if (query.length < 1 || query.length > QUERY_MAX_LENGTH) {
+    invalid(`The query must be between 1 and ${QUERY_MAX_LENGTH} characters long (it has ${query.length}).`);
+  }
+  const star = SEARCH_OR_UNION_STAR.exec(query);
+  if (star) invalid(`The query cannot contain '${star[1]?.toLowerCase()} *'.`);
   const problem = engine.check(query, workspace)[0];
   if (!problem) return;
   fail(badRequest(queryErrorMessage(problem)));

@@ -7,7 +7,7 @@
 import type { ResourceCollection, WireResource, WorkspaceState } from "../state.js";
 import { alertRules } from "./alert-rules.js";
 import type { ArmRequest } from "./context.js";
-import { bookmarks, incidentRelations, incidents } from "./incidents.js";
+import { bookmarkRelations, bookmarks, incidentComments, incidentRelations, incidents } from "./incidents.js";
 import type { Kind } from "./kind.js";
 import { metadata } from "./metadata.js";
 import { invalid } from "./validation.js";
@@ -25,8 +25,6 @@ import {
   sameEtag,
 } from "./wire.js";
 
-export const SECURITY_INSIGHTS_API_VERSIONS = ["2022-09-01-preview"] as const;
-
 const TOP_LEVEL: Record<string, Kind> = {
   alertrules: alertRules,
   incidents,
@@ -37,6 +35,8 @@ const TOP_LEVEL: Record<string, Kind> = {
 
 const CHILD: Record<string, { parent: Kind; child: Kind; segment: string }> = {
   "incidents/relations": { parent: incidents, child: incidentRelations, segment: "relations" },
+  "incidents/comments": { parent: incidents, child: incidentComments, segment: "comments" },
+  "bookmarks/relations": { parent: bookmarks, child: bookmarkRelations, segment: "relations" },
   "watchlists/watchlistitems": { parent: watchlists, child: watchlistItems, segment: "watchlistItems" },
 };
 
@@ -44,14 +44,14 @@ const CHILD: Record<string, { parent: Kind; child: Kind; segment: string }> = {
 export function handleSecurityInsights(request: ArmRequest): ArmReply {
   const [, , kindSegment = "", name, childSegment, childName, ...extra] = request.rest;
   const top = TOP_LEVEL[kindSegment.toLowerCase()];
-  if (!top || extra.length > 0) return unknownType(request.rest.slice(2).join("/"));
+  if (!top || extra.length > 0) return unknownType(request.rest.slice(2).join("/"), request);
   const base = `${request.workspace.resourceId}/providers/Microsoft.SecurityInsights`;
   if (name === undefined) return list(request, top, top.collection(request.workspace));
   if (childSegment === undefined) {
     return item(request, top, top.collection(request.workspace), name, `${base}/${kindSegment}/${name}`, undefined);
   }
   const child = CHILD[`${kindSegment.toLowerCase()}/${childSegment.toLowerCase()}`];
-  if (!child) return unknownType(`${kindSegment}/${childSegment}`);
+  if (!child) return unknownType(`${kindSegment}/${childSegment}`, request);
   const parent = top.collection(request.workspace).get(name);
   if (!parent) return notFound(`${top.label} '${name}'`);
   const collection = child.child.collection(request.workspace, parent.name);
@@ -60,11 +60,11 @@ export function handleSecurityInsights(request: ArmRequest): ArmReply {
   return item(request, child.child, collection, childName, id, parent.name);
 }
 
-function unknownType(type: string): ArmReply {
+function unknownType(type: string, request: ArmRequest): ArmReply {
   return armError(
     404,
     "InvalidResourceType",
-    `The resource type '${type}' could not be found in the namespace 'Microsoft.SecurityInsights' for api version '2022-09-01-preview'.`,
+    `The resource type '${type}' could not be found in the namespace 'Microsoft.SecurityInsights' for api version '${request.url.searchParams.get("api-version")}'.`,
   );
 }
 

@@ -118,7 +118,7 @@ export async function runQuery(call: QueryCall, context: LogsContext): Promise<L
   try {
     // the engine's own run time counts against Prefer: wait too (what is left of it after a slow fault)
     const budget = waitMs - (call.fault?.kind === "slow" ? call.fault.delayMs : 0);
-    const outcome = await withinBudget(context.engine.run(body.query, workspace, { interval }), budget);
+    const outcome = await withinBudget(context.engine.run(body.query, workspace, { interval, now }), budget);
     if (outcome === "timeout") return gatewayTimeout();
     run = outcome;
   } catch (error) {
