@@ -11,9 +11,30 @@ export function sentinelSeverity(severity: Severity): "High" | "Medium" | "Low" 
   return severity === "critical" || severity === "high" ? "High" : severity === "medium" ? "Medium" : "Low";
 }
 
-/** Sentinel spells tactics without spaces (`DefenseEvasion`); MITRE names them with (`Defense Evasion`). */
+/**
+ * ATT&CK Enterprise tactic id → Sentinel's `AttackTactic` enum (AlertTypes.json, 2022-09-01-preview and 2025-12-01).
+ * A table, not a rule of spelling: "Command and Control" is `CommandAndControl`, which no space-stripping gives.
+ */
+export const SENTINEL_TACTICS: Readonly<Record<string, string>> = {
+  TA0043: "Reconnaissance",
+  TA0042: "ResourceDevelopment",
+  TA0001: "InitialAccess",
+  TA0002: "Execution",
+  TA0003: "Persistence",
+  TA0004: "PrivilegeEscalation",
+  TA0005: "DefenseEvasion",
+  TA0006: "CredentialAccess",
+  TA0007: "Discovery",
+  TA0008: "LateralMovement",
+  TA0009: "Collection",
+  TA0011: "CommandAndControl",
+  TA0010: "Exfiltration",
+  TA0040: "Impact",
+};
+
+/** The rule's tactics as Sentinel spells them (ids outside the table are left out: the loader refuses them first). */
 export function sentinelTactics(rule: LoadedRule): string[] {
-  return [...new Set(rule.threat.map((th) => th.tactic.name.replace(/\s+/g, "")))];
+  return [...new Set(rule.threat.flatMap((th) => SENTINEL_TACTICS[th.tactic.id] ?? []))];
 }
 
 /** Techniques as `T####` (sub-techniques folded into their technique: API 2022-09-01-preview accepts only those). */
