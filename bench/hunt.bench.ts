@@ -30,7 +30,7 @@ import type { HuntPlan, StoredVerdict } from "../src/hunt/types.js";
 import { loadRules } from "../src/rules/loader.js";
 import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "../src/server/local-queries.js";
 import { kqlFilePlans } from "../src/server/plans.js";
-import type { StateKind, StateRecord, StateStore } from "../src/store/state-store.js";
+import { MemoryStateStore } from "../src/store/memory-state-store.js";
 import { createStateStore } from "../src/store/storage-clients.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -48,37 +48,6 @@ const MIN = 60_000;
 /** The gate on or off (peer), with the local file state store or an in-memory one (the pipeline without I/O). */
 type Variant = "gate/file" | "no-gate/file" | "gate/memory" | "no-gate/memory";
 const VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory"];
-
-/** Records as JSON text in a map: the StateStore contract without the file system (bench only). */
-class MemoryStateStore implements StateStore {
-  private readonly records = new Map<string, string>();
-  private id = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
-  async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    const text = this.records.get(this.id(kind, partition, key));
-    return text === undefined ? undefined : (JSON.parse(text) as T);
-  }
-  async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
-    const id = this.id(kind, partition, key);
-    if (this.records.has(id)) return false;
-    this.records.set(id, JSON.stringify(value));
-    return true;
-  }
-  async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
-    this.records.set(this.id(kind, partition, key), JSON.stringify(value));
-  }
-  async delete(kind: StateKind, partition: string, key: string): Promise<void> {
-    this.records.delete(this.id(kind, partition, key));
-  }
-  async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
-    const out: StateRecord<T>[] = [];
-    for (const [id, text] of this.records) {
-      const [k, p, key] = id.split("\u0000") as [string, string, string];
-      if (k === kind && (partition === undefined || p === partition))
-        out.push({ partition: p, key, value: JSON.parse(text) as T });
-    }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-}
 
 interface ChildReport {
   readonly variant: Variant;

@@ -1,5 +1,5 @@
 /** The hunt's records in the state store, typed: checkpoints, hits, the pending index, verdicts, local incidents. */
-import type { StateStore } from "../store/state-store.js";
+import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
 import type { Checkpoint, HitRecord, StoredVerdict } from "./types.js";
 
 /** The pending index: hits waiting for a sample, partitioned by the sample's SHA-256. */
@@ -47,24 +47,49 @@ export class HuntState {
     return this.store.put("checkpoint", ruleId, target, checkpoint);
   }
 
+  /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */
+  write(ops: readonly StateOp[]): Promise<boolean[]> {
+    return this.store.batch(ops);
+  }
+  /** Records the store found damaged and skipped. */
+  damaged(): readonly DamagedRecord[] {
+    return this.store.damaged();
+  }
+
+  createHitOp(hit: HitRecord): StateOp {
+    return { op: "create", kind: "hit", partition: hit.ruleId, key: hit.key, value: hit };
+  }
+  putHitOp(hit: HitRecord): StateOp {
+    return { op: "put", kind: "hit", partition: hit.ruleId, key: hit.key, value: hit };
+  }
+  putPendingOp(sha256: string, key: string, entry: PendingEntry): StateOp {
+    return { op: "put", kind: "pending", partition: sha256, key, value: entry };
+  }
+  deletePendingOp(sha256: string, key: string): StateOp {
+    return { op: "delete", kind: "pending", partition: sha256, key };
+  }
+  createIncidentOp(incident: LocalIncident): StateOp {
+    return { op: "create", kind: "incident", partition: LOCAL, key: incident.id, value: incident };
+  }
+
   hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
     return this.store.get<HitRecord>("hit", ruleId, key);
   }
-  createHit(hit: HitRecord): Promise<boolean> {
-    return this.store.create("hit", hit.ruleId, hit.key, hit);
+  async createHit(hit: HitRecord): Promise<boolean> {
+    return (await this.write([this.createHitOp(hit)]))[0] === true;
   }
-  putHit(hit: HitRecord): Promise<void> {
-    return this.store.put("hit", hit.ruleId, hit.key, hit);
+  async putHit(hit: HitRecord): Promise<void> {
+    await this.write([this.putHitOp(hit)]);
   }
   async hits(ruleId?: string): Promise<HitRecord[]> {
     return (await this.store.list<HitRecord>("hit", ruleId)).map((r) => r.value);
   }
 
-  putPending(sha256: string, key: string, entry: PendingEntry): Promise<void> {
-    return this.store.put("pending", sha256, key, entry);
+  async putPending(sha256: string, key: string, entry: PendingEntry): Promise<void> {
+    await this.write([this.putPendingOp(sha256, key, entry)]);
   }
-  deletePending(sha256: string, key: string): Promise<void> {
-    return this.store.delete("pending", sha256, key);
+  async deletePending(sha256: string, key: string): Promise<void> {
+    await this.write([this.deletePendingOp(sha256, key)]);
   }
   async pending(sha256?: string): Promise<Array<{ sha256: string; key: string; entry: PendingEntry }>> {
     return (await this.store.list<PendingEntry>("pending", sha256)).map((r) => ({
@@ -81,8 +106,12 @@ export class HuntState {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);
   }
 
-  createIncident(incident: LocalIncident): Promise<boolean> {
-    return this.store.create("incident", LOCAL, incident.id, incident);
+  async createIncident(incident: LocalIncident): Promise<boolean> {
+    return (await this.write([this.createIncidentOp(incident)]))[0] === true;
+  }
+  /** Creates the incidents that do not exist yet, in one write; for each, true when this call created it. */
+  createIncidents(incidents: readonly LocalIncident[]): Promise<boolean[]> {
+    return this.write(incidents.map((incident) => this.createIncidentOp(incident)));
   }
   incident(id: string): Promise<LocalIncident | undefined> {
     return this.store.get<LocalIncident>("incident", LOCAL, id);

@@ -4,17 +4,34 @@
  */
 
 import { contentIds } from "../sentinel/ids.js";
-import type { AlertRequest, AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
+import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
 import type { HuntState, LocalIncident } from "./hunt-state.js";
+import type { BatchAlertWriter } from "./raise-alerts.js";
 
-export class LocalAlertWriter implements AlertWriter {
+export class LocalAlertWriter implements BatchAlertWriter {
   constructor(
     private readonly state: HuntState,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async raise(alert: AlertRequest): Promise<RaisedAlert> {
-    const incident: LocalIncident = {
+    const [raised] = await this.raiseAll([alert]);
+    return raised!;
+  }
+
+  /** Many alerts as one write of the state store. */
+  async raiseAll(alerts: readonly AlertRequest[]): Promise<RaisedAlert[]> {
+    const incidents = alerts.map((alert) => this.incidentOf(alert));
+    const created = await this.state.createIncidents(incidents);
+    return incidents.map((incident, i) => ({
+      incidentId: incident.id,
+      bookmarkId: incident.bookmarkId,
+      created: created[i] === true,
+    }));
+  }
+
+  private incidentOf(alert: AlertRequest): LocalIncident {
+    return {
       id: contentIds.incident(alert.hitKey),
       bookmarkId: contentIds.bookmark(alert.hitKey),
       hitKey: alert.hitKey,
@@ -35,7 +52,5 @@ export class LocalAlertWriter implements AlertWriter {
         entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
       },
     };
-    const created = await this.state.createIncident(incident);
-    return { incidentId: incident.id, bookmarkId: incident.bookmarkId, created };
   }
 }
