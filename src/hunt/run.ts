@@ -1,6 +1,6 @@
 /**
  * Runs hunts: one rule's query on one target over its window, each row turned into a hit, each hit gated and
- * alerted at most once. The window's rows are settled in batches (`batchSize`, default 500); the write order is the
+ * alerted at most once. The window's rows are settled in batches (`batchSize`, default 1000); the write order is the
  * crash-safety protocol (docs/service.md), and it holds per batch:
  *
  *   1. the window's rows are fetched; a failed query ends the run without touching the checkpoint;
@@ -167,7 +167,7 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
 }
 
 /** Rows settled per batch by default: one durable state write for the hits, one for their statuses. */
-export const BATCH_SIZE = 500;
+export const BATCH_SIZE = 1000;
 
 interface RowResult extends Settlement {
   /** First time this hit was seen. */

@@ -44,6 +44,7 @@ interface Journal {
 
 const JOURNAL = /^journal\.(\d{10})$/;
 const NEWLINE = 0x0a;
+const NEWLINE_BYTE = Buffer.from("\n");
 const READ_CHUNK = 4 * 2 ** 20;
 
 export class LocalStateStore implements StateStore {
@@ -135,7 +136,7 @@ export class LocalStateStore implements StateStore {
     if (torn) await this.reportTorn(journal, size);
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
-    const lines: string[] = [];
+    const parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
     const placed: Array<{ id: string; entry: Entry | undefined }> = [];
     const pendingIds = new Set<string>();
     let offset = start;
@@ -148,22 +149,23 @@ export class LocalStateStore implements StateStore {
         results.push(false);
         continue;
       }
-      const body = JSON.stringify(
-        op.op === "delete"
-          ? { o: "d", k: op.kind, p: op.partition, y: op.key }
-          : { o: "p", k: op.kind, p: op.partition, y: op.key, v: op.value },
+      const body = Buffer.from(
+        JSON.stringify(
+          op.op === "delete"
+            ? { o: "d", k: op.kind, p: op.partition, y: op.key }
+            : { o: "p", k: op.kind, p: op.partition, y: op.key, v: op.value },
+        ),
       );
-      const line = `${crc32(body).toString(16).padStart(8, "0")}\t${body}\n`;
-      const length = Buffer.byteLength(line);
-      lines.push(line);
+      const head = Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`);
+      parts.push(head, body, NEWLINE_BYTE);
+      const length = head.length + body.length + 1;
       placed.push({ id, entry: op.op === "delete" ? undefined : { offset, length } });
       pendingIds.add(id);
       offset += length;
       results.push(true);
     }
-    if (lines.length > 0) {
-      const text = (torn ? "\n" : "") + lines.join("");
-      const bytes = Buffer.from(text);
+    if (placed.length > 0) {
+      const bytes = Buffer.concat(parts);
       let written = 0;
       while (written < bytes.length) {
         written += (await journal.handle.write(bytes, written, bytes.length - written)).bytesWritten;

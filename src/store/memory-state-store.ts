@@ -1,15 +1,15 @@
 /**
- * State in memory: records as JSON text in a map, the StateStore contract without any I/O. For tests and the
- * benchmark's "state in memory" figure; nothing survives the process.
+ * State in memory: the StateStore contract without any I/O or serialisation. Records are kept as given (callers
+ * treat records as immutable values, as the hunt does); for tests and the benchmark's "state in memory" figure.
+ * Nothing survives the process.
  */
 import type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
 
 export class MemoryStateStore implements StateStore {
-  private readonly records = new Map<string, string>();
+  private readonly records = new Map<string, unknown>();
 
   async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    const text = this.records.get(recordId(kind, partition, key));
-    return text === undefined ? undefined : (JSON.parse(text) as T);
+    return this.records.get(recordId(kind, partition, key)) as T | undefined;
   }
 
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
@@ -26,10 +26,10 @@ export class MemoryStateStore implements StateStore {
 
   async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
     const out: StateRecord<T>[] = [];
-    for (const [id, text] of this.records) {
+    for (const [id, value] of this.records) {
       const [k, p, key] = id.split("\u0000") as [string, string, string];
       if (k === kind && (partition === undefined || p === partition))
-        out.push({ partition: p, key, value: JSON.parse(text) as T });
+        out.push({ partition: p, key, value: value as T });
     }
     return out.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
   }
@@ -47,10 +47,10 @@ export class MemoryStateStore implements StateStore {
     switch (op.op) {
       case "create":
         if (this.records.has(id)) return false;
-        this.records.set(id, JSON.stringify(op.value));
+        this.records.set(id, op.value);
         return true;
       case "put":
-        this.records.set(id, JSON.stringify(op.value));
+        this.records.set(id, op.value);
         return true;
       case "delete":
         this.records.delete(id);
