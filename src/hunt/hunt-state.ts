@@ -51,6 +51,10 @@ export class HuntState {
   write(ops: readonly StateOp[]): Promise<boolean[]> {
     return this.store.batch(ops);
   }
+  /** Releases the store's files (local journal); nothing is used afterwards. */
+  async close(): Promise<void> {
+    await this.store.close?.();
+  }
   /** Records the store found damaged and skipped. */
   damaged(): readonly DamagedRecord[] {
     return this.store.damaged();
