@@ -16,10 +16,18 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
+import { decodeName } from "./names.js";
+import {
+  type DamagedRecord,
+  type StateKind,
+  type StateOp,
+  type StateRecord,
+  type StateStore,
+  stateKinds,
+} from "./state-store.js";
 
 export interface LocalStateOptions {
   /** Compact when the journal is larger than this (bytes) and mostly dead lines; default 64 MiB. */
@@ -200,6 +208,8 @@ export class LocalStateStore implements StateStore {
     }
     if (!journal) {
       await mkdir(this.dir, { recursive: true });
+      const known = await this.generations();
+      if (known.length === 0) await this.importLegacy();
       const generation = (await this.generations()).at(-1) ?? 1;
       const file = this.journalPath(generation);
       const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
@@ -313,6 +323,40 @@ export class LocalStateStore implements StateStore {
     this.journal = { generation: next, handle, read: offset, live: offset };
   }
 
+  /**
+   * The former layout, one file per record (`<kind>/<partition>/<key>.json`, names %-encoded): read once into the
+   * first journal (written whole, then renamed into place), when there is no journal yet. The files are left.
+   */
+  private async importLegacy(): Promise<void> {
+    const lines: Buffer[] = [];
+    for (const kind of stateKinds) {
+      for (const partition of await namesIn(path.join(this.dir, kind))) {
+        for (const file of await namesIn(path.join(this.dir, kind, partition))) {
+          if (!file.endsWith(".json") || file.startsWith(".")) continue;
+          const text = await readFile(path.join(this.dir, kind, partition, file), "utf8");
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            continue; // a damaged legacy record: left where it is, not imported
+          }
+          const body = Buffer.from(
+            JSON.stringify({ o: "p", k: kind, p: decodeName(partition), y: decodeName(file.slice(0, -5)), v: value }),
+          );
+          lines.push(Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`), body, NEWLINE_BYTE);
+        }
+      }
+    }
+    if (lines.length === 0) return;
+    const temp = path.join(this.dir, `.import-${process.pid}-${randomBytes(4).toString("hex")}`);
+    await writeFile(temp, Buffer.concat(lines), { flush: true });
+    await link(temp, this.journalPath(1)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error; // another process imported first
+    });
+    await unlink(temp);
+    await syncDir(this.dir);
+  }
+
   private async generations(): Promise<number[]> {
     const names = await readdir(this.dir);
     return names
@@ -392,6 +436,16 @@ function identify(line: Buffer): { kind?: StateKind; names: { partition?: string
   const partition = field("p");
   const key = field("y");
   return { ...(kind ? { kind } : {}), names: { ...(partition ? { partition } : {}), ...(key ? { key } : {}) } };
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR")
+      return [];
+    throw error;
+  }
 }
 
 async function ownerIsGone(lock: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -99,6 +99,16 @@ describe("local state store on disk (a journal)", () => {
     await store.close();
     expect(readdirSync(dir).sort()).toEqual(["journal.0000000001"]);
     expect(await new LocalStateStore(dir).get("hit", "../escape", "../../etc/passwd")).toBe(2);
+  });
+
+  it("reads a folder of the former layout (one file per record) into its first journal", async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, "incident", "local"), { recursive: true });
+    writeFileSync(path.join(dir, "incident", "local", "inc%2F1.json"), JSON.stringify({ id: "inc/1" }));
+    writeFileSync(path.join(dir, "incident", "local", "broken.json"), '{"id": "tru');
+    const store = new LocalStateStore(dir);
+    expect(await store.list("incident")).toEqual([{ partition: "local", key: "inc/1", value: { id: "inc/1" } }]);
+    expect(await store.create("incident", "local", "inc/1", { id: "again" })).toBe(false);
   });
 
   it("writes a batch as one append and decides creates within it and against the journal", async () => {
