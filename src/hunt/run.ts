@@ -20,7 +20,7 @@
  */
 import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
-import type { StateOp } from "../store/state-store.js";
+import type { DamagedRecord, StateOp } from "../store/state-store.js";
 import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
@@ -477,6 +477,8 @@ export interface HuntRunReport {
   readonly startedAt: string;
   readonly runs: readonly RunReport[];
   readonly sweep: SweepReport;
+  /** State records found damaged (so far, by this process): skipped, reported, set aside. */
+  readonly damaged?: readonly DamagedRecord[];
 }
 
 /**
@@ -511,5 +513,11 @@ export async function runHunts(
     }
   }
   const sweep = await sweepPending(plans, deps);
-  return { startedAt, runs, sweep };
+  const damaged = deps.state.damaged();
+  if (damaged.length > 0)
+    (deps.logger ?? silentLogger).warn(
+      { damaged },
+      "damaged state records were skipped and set aside (quarantine); the rest was handled",
+    );
+  return { startedAt, runs, sweep, ...(damaged.length > 0 ? { damaged } : {}) };
 }

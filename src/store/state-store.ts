@@ -12,9 +12,10 @@
  * never), so callers order their batches as they would order single writes.
  */
 
-export type StateKind = "checkpoint" | "hit" | "pending" | "verdict" | "incident";
+/** `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`). */
+export type StateKind = "checkpoint" | "hit" | "pending" | "verdict" | "incident" | "quarantine";
 
-export const stateKinds: readonly StateKind[] = ["checkpoint", "hit", "pending", "verdict", "incident"];
+export const stateKinds: readonly StateKind[] = ["checkpoint", "hit", "pending", "verdict", "incident", "quarantine"];
 
 export interface StateRecord<T> {
   readonly partition: string;
