@@ -12,9 +12,11 @@
  *      - gate/file: the rules' own gates (annotate, require): a verdict lookup per row, then alert or benign;
  *        state in local files under os.tmpdir() (SHMHUNT_BENCH_TMP to move it, e.g. to /dev/shm);
  *      - no-gate/file (peer): the same with `sample_gate.mode = none`: alert on behaviour, no verdict lookup;
- *      - gate/memory, no-gate/memory: the same with an in-memory state store, i.e. the pipeline without file I/O.
+ *      - gate/memory, no-gate/memory: the same with an in-memory state store, i.e. the pipeline without file I/O;
+ *      - gate/table: state in Azure Table (Azurite, started by the child), every request counted; local incidents
+ *        go to a table of their own (counted apart), as the deployed app sends incidents to Sentinel instead.
  *    Reported: the query alone (engine rows/s), the whole run (rows/s from query result to alert, query included),
- *    the part after the query, and peak RSS.
+ *    the part after the query, peak RSS, RSS with the query results in hand and the run's peak over it.
  * 2. Import. `npm run build`, then the median wall time of `node -e "import('./dist/functions/index.js')"` against
  *    a bare @azure/functions app registering one HTTP function (peer), and `node -e 0`.
  */
@@ -30,8 +32,10 @@ import { LocalAlertWriter } from "../src/hunt/local-alerts.js";
 import { runHunts } from "../src/hunt/run.js";
 import type { HuntPlan, StoredVerdict } from "../src/hunt/types.js";
 import { loadRules } from "../src/rules/loader.js";
-import type { StateKind, StateRecord, StateStore } from "../src/store/state-store.js";
+import { MemoryStateStore } from "../src/store/memory-state-store.js";
 import { createStateStore } from "../src/store/storage-clients.js";
+import { TableStateStore } from "../src/store/table-state-store.js";
+import { startAzurite } from "../test/support/azurite.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -46,39 +50,8 @@ const SAMPLES = 64;
 const MIN = 60_000;
 
 /** The gate on or off (peer), with the local file state store or an in-memory one (the pipeline without I/O). */
-type Variant = "gate/file" | "no-gate/file" | "gate/memory" | "no-gate/memory";
-const VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory"];
-
-/** Records as JSON text in a map: the StateStore contract without the file system (bench only). */
-class MemoryStateStore implements StateStore {
-  private readonly records = new Map<string, string>();
-  private id = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
-  async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    const text = this.records.get(this.id(kind, partition, key));
-    return text === undefined ? undefined : (JSON.parse(text) as T);
-  }
-  async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
-    const id = this.id(kind, partition, key);
-    if (this.records.has(id)) return false;
-    this.records.set(id, JSON.stringify(value));
-    return true;
-  }
-  async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
-    this.records.set(this.id(kind, partition, key), JSON.stringify(value));
-  }
-  async delete(kind: StateKind, partition: string, key: string): Promise<void> {
-    this.records.delete(this.id(kind, partition, key));
-  }
-  async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
-    const out: StateRecord<T>[] = [];
-    for (const [id, text] of this.records) {
-      const [k, p, key] = id.split("\u0000") as [string, string, string];
-      if (k === kind && (partition === undefined || p === partition))
-        out.push({ partition: p, key, value: JSON.parse(text) as T });
-    }
-    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  }
-}
+type Variant = "gate/file" | "no-gate/file" | "gate/memory" | "no-gate/memory" | "gate/table";
+const VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory", "gate/table"];
 
 interface ChildReport {
   readonly variant: Variant;
@@ -88,6 +61,27 @@ interface ChildReport {
   readonly alerted: number;
   readonly benign: number;
   readonly peakRssMiB: number;
+  /** RSS with the query results in hand (before the run), and the run's peak over it. */
+  readonly queryRssMiB: number;
+  readonly runPeakOverQueryMiB: number;
+  /** Azure Table variant: requests to the state table, and to the (separate) table of local incidents. */
+  readonly stateRequests?: number;
+  readonly incidentRequests?: number;
+}
+
+/** A TableStateStore on Azurite whose requests are counted (the client's pipeline sees each HTTP request). */
+async function countedTable(connectionString: string, table: string) {
+  const { TableClient } = await import("@azure/data-tables");
+  const client = TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true });
+  const counter = { requests: 0 };
+  client.pipeline.addPolicy({
+    name: "count-requests",
+    sendRequest: (request, next) => {
+      counter.requests++;
+      return next(request);
+    },
+  });
+  return { store: new TableStateStore(client), counter };
 }
 
 const sha = (i: number) => (i % SAMPLES).toString(16).padStart(2, "0").repeat(32);
@@ -138,6 +132,7 @@ function writeWorkspace(dir: string, n: number, now: number): void {
 
 /** One variant, in this (child) process: fresh state, stored verdicts, one forced run of every plan. */
 async function child(variant: Variant, n: number): Promise<ChildReport> {
+  let cleanup: (() => Promise<void> | undefined) | undefined;
   const dir = mkdtempSync(
     path.join(process.env.SHMHUNT_BENCH_TMP ?? os.tmpdir(), `shmhunt-bench-hunt-${variant.replace("/", "-")}-`),
   );
@@ -145,11 +140,20 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
     const now = Date.now();
     const workspaceDir = path.join(dir, "workspace");
     writeWorkspace(workspaceDir, n, now);
+    const azurite = variant.endsWith("/table") ? await startAzurite() : undefined;
+    cleanup = () => azurite?.stop();
+    const tableState = azurite ? await countedTable(azurite.connectionString, "benchstate") : undefined;
+    const tableIncidents = azurite ? await countedTable(azurite.connectionString, "benchincidents") : undefined;
     const state = new HuntState(
-      variant.endsWith("/memory")
-        ? new MemoryStateStore()
-        : await createStateStore({ kind: "local", dir: path.join(dir, "state") }),
+      tableState
+        ? tableState.store
+        : variant.endsWith("/memory")
+          ? new MemoryStateStore()
+          : await createStateStore({ kind: "local", dir: path.join(dir, "state") }),
     );
+    // Local incidents: in the state itself, except on Table, where they get a table (and a count) of their own,
+    // as the deployed app sends them to Sentinel, not to its state table.
+    const alerts = new LocalAlertWriter(tableIncidents ? new HuntState(tableIncidents.store) : state);
     const rulesDir = path.join(repoRoot, "rules");
     const plans: HuntPlan[] = (await kqlFilePlans(rulesDir, path.join(repoRoot, "kql"), ["defender"])).map((p) => ({
       ...p,
@@ -181,22 +185,23 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
     await queries.run(plans[0]!.query, window);
     let started = performance.now();
     let queried = 0;
+    let results: unknown[] = [];
     for (const plan of plans) {
       const outcome = await queries.run(plan.query, window);
       if (!outcome.ok) throw new Error(outcome.error);
       queried += outcome.rows.length;
+      results.push(outcome.rows);
     }
     const querySeconds = (performance.now() - started) / 1000;
+    const queryRss = process.memoryUsage().rss;
+    results = [];
+    peak = queryRss;
+    const beforeRun = { state: tableState?.counter.requests ?? 0, incidents: tableIncidents?.counter.requests ?? 0 };
     started = performance.now();
-    const report = await runHunts(
-      plans,
-      { state, queries, alerts: new LocalAlertWriter(state), clock: () => new Date(now) },
-      {
-        force: true,
-      },
-    );
+    const report = await runHunts(plans, { state, queries, alerts, clock: () => new Date(now) }, { force: true });
     const runSeconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
     const failed = report.runs.filter((r) => r.status !== "completed");
     if (failed.length > 0) throw new Error(`hunt failed: ${failed.map((r) => r.error).join("; ")}`);
     const total = report.runs.reduce((sum, r) => sum + r.counts.rows, 0);
@@ -209,8 +214,13 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
       alerted: report.runs.reduce((sum, r) => sum + r.counts.alerted, 0),
       benign: report.runs.reduce((sum, r) => sum + r.counts.benign, 0),
       peakRssMiB: Math.max(peak, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+      queryRssMiB: queryRss / 2 ** 20,
+      runPeakOverQueryMiB: (peak - queryRss) / 2 ** 20,
+      ...(tableState ? { stateRequests: tableState.counter.requests - beforeRun.state } : {}),
+      ...(tableIncidents ? { incidentRequests: tableIncidents.counter.requests - beforeRun.incidents } : {}),
     };
   } finally {
+    await cleanup?.();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -260,18 +270,29 @@ async function main(): Promise<void> {
   console.log("local workspace engine, local file state, local incidents; each variant in a fresh process\n");
   const reports = VARIANTS.map(runChild);
   console.log(
-    `${"variant".padEnd(15)} ${"rows".padStart(7)} ${"alerted".padStart(8)} ${"benign".padStart(7)} ${"query s".padStart(8)} ${"query rows/s".padStart(13)} ${"run s".padStart(7)} ${"rows/s".padStart(8)} ${"after-query rows/s".padStart(19)} ${"peak RSS".padStart(9)}`,
+    `${"variant".padEnd(15)} ${"rows".padStart(7)} ${"alerted".padStart(8)} ${"benign".padStart(7)} ${"query s".padStart(8)} ${"query rows/s".padStart(13)} ${"run s".padStart(7)} ${"rows/s".padStart(8)} ${"after-query rows/s".padStart(19)} ${"peak RSS".padStart(9)} ${"RSS w/ result".padStart(13)} ${"run peak over it".padStart(16)}`,
   );
   for (const r of reports) {
     const afterQuery = r.rows / Math.max(r.runSeconds - r.querySeconds, 1e-9);
     console.log(
-      `${r.variant.padEnd(15)} ${fmt(r.rows).padStart(7)} ${fmt(r.alerted).padStart(8)} ${fmt(r.benign).padStart(7)} ${fmt(r.querySeconds, 2).padStart(8)} ${fmt(r.rows / r.querySeconds).padStart(13)} ${fmt(r.runSeconds, 2).padStart(7)} ${fmt(r.rows / r.runSeconds).padStart(8)} ${fmt(afterQuery).padStart(19)} ${`${fmt(r.peakRssMiB)} MiB`.padStart(9)}`,
+      `${r.variant.padEnd(15)} ${fmt(r.rows).padStart(7)} ${fmt(r.alerted).padStart(8)} ${fmt(r.benign).padStart(7)} ${fmt(r.querySeconds, 2).padStart(8)} ${fmt(r.rows / r.querySeconds).padStart(13)} ${fmt(r.runSeconds, 2).padStart(7)} ${fmt(r.rows / r.runSeconds).padStart(8)} ${fmt(afterQuery).padStart(19)} ${`${fmt(r.peakRssMiB)} MiB`.padStart(9)} ${`${fmt(r.queryRssMiB)} MiB`.padStart(13)} ${`${fmt(r.runPeakOverQueryMiB)} MiB`.padStart(16)}`,
     );
   }
-  const rate = (v: Variant) => {
-    const r = reports.find((x) => x.variant === v)!;
-    return r.rows / r.runSeconds;
-  };
+  const report = (v: Variant) => reports.find((x) => x.variant === v)!;
+  const rate = (v: Variant) => report(v).rows / report(v).runSeconds;
+  const pipeline = (v: Variant) => report(v).rows / Math.max(report(v).runSeconds - report(v).querySeconds, 1e-9);
+  const query = (v: Variant) => report(v).rows / report(v).querySeconds;
+  console.log("\nthe pipeline after the query (rows/s) beside the query alone, same process (targets: issue 13):");
+  console.log(
+    `  state in memory (gate):  ${fmt(pipeline("gate/memory"))} rows/s  | query alone ${fmt(query("gate/memory"))} rows/s  (target >= 50,000)`,
+  );
+  console.log(
+    `  local file state (gate): ${fmt(pipeline("gate/file"))} rows/s  | query alone ${fmt(query("gate/file"))} rows/s  (target >= 20,000)`,
+  );
+  const table = report("gate/table");
+  console.log(
+    `  Azure Table (Azurite, gate): ${fmt(table.stateRequests ?? 0)} state requests for ${fmt(table.rows)} rows (${fmt(table.rows / Math.max(1, table.stateRequests ?? 0), 1)}x fewer; target >= 50x); local incidents in a table of their own: ${fmt(table.incidentRequests ?? 0)} requests; pipeline ${fmt(pipeline("gate/table"))} rows/s | query alone ${fmt(query("gate/table"))} rows/s`,
+  );
   console.log(
     `\ngate / no gate (rows/s of the run): file state ${fmt(rate("gate/file") / rate("no-gate/file"), 2)}x, memory state ${fmt(rate("gate/memory") / rate("no-gate/memory"), 2)}x`,
   );

@@ -91,6 +91,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     async close() {
       await hunt.idle();
       if (scannerPromise) await (await scannerPromise.catch(() => undefined))?.close();
+      await state.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 /** The hunt's records in the state store, typed: checkpoints, hits, the pending index, verdicts, local incidents. */
-import type { StateStore } from "../store/state-store.js";
-import type { Checkpoint, HitRecord, StoredVerdict } from "./types.js";
+import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
+import type { Checkpoint, HitRecord, HitStatus, StoredVerdict } from "./types.js";
 
 /** The pending index: hits waiting for a sample, partitioned by the sample's SHA-256. */
 export interface PendingEntry {
@@ -47,37 +47,127 @@ export interface LocalBookmark {
 
 const LOCAL = "local";
 
+/** Does a stored value have the shape of its kind? (A record that does not is skipped, reported, quarantined.) */
+const shapes = {
+  checkpoint: (v: unknown) => isObject(v) && isTime(v.end),
+  hit: (v: unknown) =>
+    isObject(v) &&
+    typeof v.key === "string" &&
+    typeof v.ruleId === "string" &&
+    typeof v.target === "string" &&
+    typeof v.status === "string" &&
+    hitStatuses.has(v.status as HitStatus) &&
+    isTime(v.firstSeen) &&
+    isObject(v.window) &&
+    isObject(v.row),
+  pending: (v: unknown) => isObject(v) && typeof v.ruleId === "string" && typeof v.target === "string",
+  verdict: (v: unknown) =>
+    isObject(v) && typeof v.sha256 === "string" && Array.isArray(v.matches) && typeof v.scannedAt === "string",
+  incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
+} as const;
+
+const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted", "benign", "unverified", "overflow"]);
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function isTime(v: unknown): boolean {
+  return typeof v === "string" && Number.isFinite(Date.parse(v));
+}
+
+type Kind = keyof typeof shapes;
+
 export class HuntState {
+  private readonly shapeDamage: DamagedRecord[] = [];
+
   constructor(readonly store: StateStore) {}
 
+  /** The record when it has its kind's shape; else undefined, reported and set aside (quarantine). */
+  private async checked<T>(kind: Kind, partition: string, key: string, value: unknown): Promise<T | undefined> {
+    if (value === undefined || shapes[kind](value)) return value as T | undefined;
+    const where = `${kind}/${partition}/${key}`;
+    if (!this.shapeDamage.some((d) => d.where === where))
+      this.shapeDamage.push({ kind, partition, key, where, error: `not a valid ${kind} record` });
+    await this.store
+      .batch([
+        { op: "put", kind: "quarantine", partition: kind, key: `${partition}/${key}`, value },
+        { op: "delete", kind, partition, key },
+      ])
+      .catch(() => undefined);
+    return undefined;
+  }
+
+  private async get<T>(kind: Kind, partition: string, key: string): Promise<T | undefined> {
+    return this.checked<T>(kind, partition, key, await this.store.get<unknown>(kind, partition, key));
+  }
+
+  private async list<T>(kind: Kind, partition?: string): Promise<Array<{ partition: string; key: string; value: T }>> {
+    const out: Array<{ partition: string; key: string; value: T }> = [];
+    for (const r of await this.store.list<unknown>(kind, partition)) {
+      const value = await this.checked<T>(kind, r.partition, r.key, r.value);
+      if (value !== undefined) out.push({ partition: r.partition, key: r.key, value });
+    }
+    return out;
+  }
+
   checkpoint(ruleId: string, target: string): Promise<Checkpoint | undefined> {
-    return this.store.get<Checkpoint>("checkpoint", ruleId, target);
+    return this.get<Checkpoint>("checkpoint", ruleId, target);
   }
   putCheckpoint(ruleId: string, target: string, checkpoint: Checkpoint): Promise<void> {
     return this.store.put("checkpoint", ruleId, target, checkpoint);
   }
 
-  hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
-    return this.store.get<HitRecord>("hit", ruleId, key);
+  /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */
+  write(ops: readonly StateOp[]): Promise<boolean[]> {
+    return this.store.batch(ops);
   }
-  createHit(hit: HitRecord): Promise<boolean> {
-    return this.store.create("hit", hit.ruleId, hit.key, hit);
+  /** Releases the store's files (local journal); nothing is used afterwards. */
+  async close(): Promise<void> {
+    await this.store.close?.();
   }
-  putHit(hit: HitRecord): Promise<void> {
-    return this.store.put("hit", hit.ruleId, hit.key, hit);
-  }
-  async hits(ruleId?: string): Promise<HitRecord[]> {
-    return (await this.store.list<HitRecord>("hit", ruleId)).map((r) => r.value);
+  /** Records the store found damaged and skipped. */
+  damaged(): readonly DamagedRecord[] {
+    return [...this.store.damaged(), ...this.shapeDamage];
   }
 
-  putPending(sha256: string, key: string, entry: PendingEntry): Promise<void> {
-    return this.store.put("pending", sha256, key, entry);
+  createHitOp(hit: HitRecord): StateOp {
+    return { op: "create", kind: "hit", partition: hit.ruleId, key: hit.key, value: hit };
   }
-  deletePending(sha256: string, key: string): Promise<void> {
-    return this.store.delete("pending", sha256, key);
+  putHitOp(hit: HitRecord): StateOp {
+    return { op: "put", kind: "hit", partition: hit.ruleId, key: hit.key, value: hit };
+  }
+  putPendingOp(sha256: string, key: string, entry: PendingEntry): StateOp {
+    return { op: "put", kind: "pending", partition: sha256, key, value: entry };
+  }
+  deletePendingOp(sha256: string, key: string): StateOp {
+    return { op: "delete", kind: "pending", partition: sha256, key };
+  }
+  createIncidentOp(incident: LocalIncident): StateOp {
+    return { op: "create", kind: "incident", partition: LOCAL, key: incident.id, value: incident };
+  }
+
+  hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
+    return this.get<HitRecord>("hit", ruleId, key);
+  }
+  async createHit(hit: HitRecord): Promise<boolean> {
+    return (await this.write([this.createHitOp(hit)]))[0] === true;
+  }
+  async putHit(hit: HitRecord): Promise<void> {
+    await this.write([this.putHitOp(hit)]);
+  }
+  async hits(ruleId?: string): Promise<HitRecord[]> {
+    return (await this.list<HitRecord>("hit", ruleId)).map((r) => r.value);
+  }
+
+  async putPending(sha256: string, key: string, entry: PendingEntry): Promise<void> {
+    await this.write([this.putPendingOp(sha256, key, entry)]);
+  }
+  async deletePending(sha256: string, key: string): Promise<void> {
+    await this.write([this.deletePendingOp(sha256, key)]);
   }
   async pending(sha256?: string): Promise<Array<{ sha256: string; key: string; entry: PendingEntry }>> {
-    return (await this.store.list<PendingEntry>("pending", sha256)).map((r) => ({
+    return (await this.list<PendingEntry>("pending", sha256)).map((r) => ({
       sha256: r.partition,
       key: r.key,
       entry: r.value,
@@ -85,18 +175,25 @@ export class HuntState {
   }
 
   verdict(sha256: string): Promise<StoredVerdict | undefined> {
-    return this.store.get<StoredVerdict>("verdict", sha256.slice(0, 2), sha256);
+    return this.get<StoredVerdict>("verdict", sha256.slice(0, 2), sha256);
   }
   putVerdict(verdict: StoredVerdict): Promise<void> {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);
   }
 
-  createIncident(incident: LocalIncident): Promise<boolean> {
-    return this.store.create("incident", LOCAL, incident.id, incident);
+  async createIncident(incident: LocalIncident): Promise<boolean> {
+    return (await this.write([this.createIncidentOp(incident)]))[0] === true;
+  }
+  /** Creates the incidents that do not exist yet, in one write; for each, true when this call created it. */
+  createIncidents(incidents: readonly LocalIncident[]): Promise<boolean[]> {
+    return this.write(incidents.map((incident) => this.createIncidentOp(incident)));
   }
   /** Bookmarks are `incident` records in the partition of their incident (the incidents are in `local`). */
-  createBookmark(incidentId: string, bookmark: LocalBookmark): Promise<boolean> {
-    return this.store.create("incident", incidentId, bookmark.id, bookmark);
+  createBookmarkOp(incidentId: string, bookmark: LocalBookmark): StateOp {
+    return { op: "create", kind: "incident", partition: incidentId, key: bookmark.id, value: bookmark };
+  }
+  async createBookmark(incidentId: string, bookmark: LocalBookmark): Promise<boolean> {
+    return (await this.write([this.createBookmarkOp(incidentId, bookmark)]))[0] === true;
   }
   async bookmarks(incidentId: string): Promise<LocalBookmark[]> {
     return (await this.store.list<LocalBookmark>("incident", incidentId))
@@ -104,10 +201,10 @@ export class HuntState {
       .sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.id.localeCompare(b.id));
   }
   incident(id: string): Promise<LocalIncident | undefined> {
-    return this.store.get<LocalIncident>("incident", LOCAL, id);
+    return this.get<LocalIncident>("incident", LOCAL, id);
   }
   async incidents(): Promise<LocalIncident[]> {
-    return (await this.store.list<LocalIncident>("incident", LOCAL))
+    return (await this.list<LocalIncident>("incident", LOCAL))
       .map((r) => r.value)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }

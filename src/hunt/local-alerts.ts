@@ -5,16 +5,38 @@
  */
 
 import { contentIds } from "../sentinel/ids.js";
-import type { AlertRequest, AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
-import type { HuntState, LocalIncident } from "./hunt-state.js";
+import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
+import type { HuntState, LocalBookmark, LocalIncident } from "./hunt-state.js";
+import type { BatchAlertWriter } from "./raise-alerts.js";
 
-export class LocalAlertWriter implements AlertWriter {
+export class LocalAlertWriter implements BatchAlertWriter {
   constructor(
     private readonly state: HuntState,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
   async raise(alert: AlertRequest): Promise<RaisedAlert> {
+    const [raised] = await this.raiseAll([alert]);
+    return raised!;
+  }
+
+  /** Many alerts as one write of the state store: each alert's incident (if new) and its bookmark. */
+  async raiseAll(alerts: readonly AlertRequest[]): Promise<RaisedAlert[]> {
+    const records = alerts.map((alert) => this.recordsOf(alert));
+    const created = await this.state.write(
+      records.flatMap(({ incident, bookmark }) => [
+        this.state.createIncidentOp(incident),
+        this.state.createBookmarkOp(incident.id, bookmark),
+      ]),
+    );
+    return records.map(({ incident }, i) => ({
+      incidentId: incident.id,
+      bookmarkId: incident.bookmarkId,
+      created: created[2 * i] === true,
+    }));
+  }
+
+  private recordsOf(alert: AlertRequest): { incident: LocalIncident; bookmark: LocalBookmark } {
     const evidence = {
       query: alert.query,
       queryStart: alert.queryStart.toISOString(),
@@ -37,15 +59,14 @@ export class LocalAlertWriter implements AlertWriter {
       techniques: [...alert.techniques],
       evidence,
     };
-    const created = await this.state.createIncident(incident);
-    await this.state.createBookmark(incident.id, {
+    const bookmark: LocalBookmark = {
       id: incident.bookmarkId,
       hitKey: alert.hitKey,
       title: alert.title,
       eventTime: alert.eventTime.toISOString(),
       labels: [...alert.labels],
       evidence,
-    });
-    return { incidentId: incident.id, bookmarkId: incident.bookmarkId, created };
+    };
+    return { incident, bookmark };
   }
 }

@@ -1,24 +1,32 @@
 /**
  * Runs hunts: one rule's query on one target over its window, each row turned into a hit, each hit gated and
- * alerted at most once. The write order is the crash-safety protocol (docs/service.md):
+ * alerted at most once. The window's rows are settled in batches (`batchSize`, default 1000); the write order is the
+ * crash-safety protocol (docs/service.md), and it holds per batch:
  *
  *   1. the window's rows are fetched; a failed query ends the run without touching the checkpoint;
- *   2. each row's hit is recorded (create-if-absent, status `new`) before anything is decided about it;
- *   3. the decision is carried out: the alert is raised under an id derived from the hit key (so raising it again
- *      finds it and leaves it alone), then the hit's status is written; a pending hit is indexed by its sample;
- *   4. only when every row is settled is the checkpoint moved to the window's end.
+ *   2. every hit of the batch is decided with the verdicts known now, then recorded, all in one write
+ *      (create-if-absent): a hit whose decision has no effect outside the state (benign, unverified, pending) is
+ *      recorded settled at once; a hit to alert is recorded `new`; a pending hit's sample index entries are written
+ *      before it (one write). A hit found recorded already is left alone when settled (a duplicate), else decided
+ *      again from its own record;
+ *   3. the batch's alerts are raised (few at a time, or in one call when the writer takes batches) under ids derived
+ *      from the hit keys, so raising one again finds it and leaves it alone;
+ *   4. the statuses of the hits alerted (or over max_signals) are written, in one write;
+ *   5. only when every batch is settled is the checkpoint moved to the window's end.
  *
  * A process killed anywhere in between leaves the checkpoint behind, so the next run covers the window again; it
- * finds the hits recorded, skips those already settled and finishes the rest. Nothing is skipped, nothing alerted
- * twice.
+ * finds the hits recorded, skips those already settled and finishes the rest (raising an alert again finds it).
+ * Nothing is skipped, nothing alerted twice.
  */
-import type { AlertWriter } from "../sentinel/incidents.js";
+import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
+import type { DamagedRecord, StateOp } from "../store/state-store.js";
 import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf } from "./alert-request.js";
-import { decide } from "./gate.js";
+import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import type { HuntState } from "./hunt-state.js";
+import { raiseAlerts } from "./raise-alerts.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict, StoredWindow } from "./types.js";
 import { settledStatuses } from "./types.js";
 import { isDue, planWindow } from "./window.js";
@@ -39,6 +47,10 @@ export interface HuntDeps {
   /** How far back a run may reach to cover missed windows (default 24 h). */
   readonly maxCatchUpMs?: number;
   readonly logger?: HuntLogger;
+  /** Rows settled per batch (default BATCH_SIZE). */
+  readonly batchSize?: number;
+  /** Alerts in flight at once when the writer raises one at a time (default ALERT_CONCURRENCY). */
+  readonly alertConcurrency?: number;
 }
 
 export interface HitCounts {
@@ -127,15 +139,19 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
   counts.rows = outcome.rows.length;
   const incidents: string[] = [];
   const budget = { left: rule.maxSignals };
-  for (const row of outcome.rows) {
-    const result = await handleRow(plan, row, window, deps, budget);
-    if (result.fresh) counts.new++;
-    if (result.settledBefore) {
-      counts.duplicate++;
-      continue;
+  const verdicts = verdictCache(deps.state);
+  const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
+  for (let from = 0; from < outcome.rows.length; from += size) {
+    const batch = await settleRows(plan, outcome.rows.slice(from, from + size), window, deps, budget, verdicts);
+    for (const result of batch) {
+      if (result.fresh) counts.new++;
+      if (result.settledBefore) {
+        counts.duplicate++;
+        continue;
+      }
+      counts[result.status === "new" ? "pending" : result.status]++;
+      if (result.incidentId && result.created) incidents.push(result.incidentId);
     }
-    counts[result.status === "new" ? "pending" : result.status]++;
-    if (result.incidentId && result.created) incidents.push(result.incidentId);
   }
   await deps.state.putCheckpoint(rule.id, target, { end: window.end, completedAt: deps.clock().toISOString() });
   logger.info({ ruleId: rule.id, target, window, counts }, "hunt run completed");
@@ -151,44 +167,147 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
   };
 }
 
+/** Rows settled per batch by default: one durable state write for the hits, one for their statuses. */
+export const BATCH_SIZE = 1000;
+
 interface RowResult extends Settlement {
   /** First time this hit was seen. */
   readonly fresh: boolean;
-  /** Settled by an earlier run (an overlapping window): nothing was done. */
+  /** Settled by an earlier run (an overlapping window), or by an earlier row of this run: nothing was done. */
   readonly settledBefore: boolean;
 }
 
-async function handleRow(
+type VerdictCache = (sha256: string) => Promise<StoredVerdict | undefined>;
+
+/** Verdicts looked up once per run (a run settles many hits of few samples). */
+function verdictCache(state: HuntState): VerdictCache {
+  const known = new Map<string, Promise<StoredVerdict | undefined>>();
+  return (sha256) => {
+    let verdict = known.get(sha256);
+    if (!verdict) {
+      verdict = state.verdict(sha256);
+      known.set(sha256, verdict);
+    }
+    return verdict;
+  };
+}
+
+/** Steps 2 to 4 of the protocol for one batch of rows. */
+async function settleRows(
   plan: HuntPlan,
-  row: Row,
+  rows: readonly Row[],
   window: StoredWindow,
   deps: HuntDeps,
   budget: { left: number },
-): Promise<RowResult> {
+  verdicts: VerdictCache,
+): Promise<RowResult[]> {
   const { rule, target } = plan;
-  const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
-  const now = deps.clock().toISOString();
+  const { state } = deps;
+  const now = deps.clock();
   const columns = huntColumnsOf(target);
-  const sha256 = sampleHashOf(row, plan.sampleHashColumns ?? columns.sampleHash);
-  const candidate: HitRecord = {
-    key,
-    ruleId: rule.id,
-    target,
-    status: "new",
-    firstSeen: now,
-    updatedAt: now,
-    window,
-    eventTime: (eventTimeOf(row, columns.time) ?? new Date(window.end)).toISOString(),
-    ...(sha256 ? { sha256 } : {}),
-    row,
-  };
-  const fresh = await deps.state.createHit(candidate);
-  const hit = fresh ? candidate : ((await deps.state.hit(rule.id, key)) ?? candidate);
-  if (settledStatuses.has(hit.status)) {
-    return { status: hit.status, fresh: false, settledBefore: true };
+  const seen = new Set<string>();
+  const candidates: Array<{ hit: HitRecord; decision: GateDecision } | undefined> = [];
+  for (const row of rows) {
+    const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
+    if (seen.has(key)) {
+      candidates.push(undefined); // the same event twice in one result: the first row settles it
+      continue;
+    }
+    seen.add(key);
+    const sha256 = sampleHashOf(row, plan.sampleHashColumns ?? columns.sampleHash);
+    const hit: HitRecord = {
+      key,
+      ruleId: rule.id,
+      target,
+      status: "new",
+      firstSeen: now.toISOString(),
+      updatedAt: now.toISOString(),
+      window,
+      eventTime: (eventTimeOf(row, columns.time) ?? new Date(window.end)).toISOString(),
+      ...(sha256 ? { sha256 } : {}),
+      row,
+    };
+    const decision = await decisionFor(plan, hit, now, verdicts);
+    candidates.push({ hit: decision.record, decision: decision.decision });
   }
-  const settled = await settleHit(plan, hit, deps, budget);
-  return { ...settled, fresh, settledBefore: false };
+
+  // A pending hit is indexed by its sample before it is recorded pending.
+  const pendingOps = candidates.flatMap((c) =>
+    c && c.decision.action === "pending" && c.hit.sha256
+      ? [state.putPendingOp(c.hit.sha256, c.hit.key, { ruleId: rule.id, target, since: c.hit.firstSeen })]
+      : [],
+  );
+  if (pendingOps.length > 0) await state.write(pendingOps);
+  const live = candidates.filter((c): c is { hit: HitRecord; decision: GateDecision } => c !== undefined);
+  const created = await state.write(live.map((c) => state.createHitOp(c.hit)));
+
+  const results: RowResult[] = new Array(candidates.length);
+  const toSettle: Array<{ at: number; hit: HitRecord; fresh: boolean; decision?: GateDecision }> = [];
+  let l = 0;
+  for (let at = 0; at < candidates.length; at++) {
+    const candidate = candidates[at];
+    if (!candidate) {
+      results[at] = { status: "new", fresh: false, settledBefore: true };
+      continue;
+    }
+    const fresh = created[l++] === true;
+    if (fresh && candidate.decision.action !== "alert") {
+      results[at] = { status: candidate.hit.status, fresh: true, settledBefore: false };
+      continue;
+    }
+    if (fresh) {
+      toSettle.push({ at, hit: candidate.hit, fresh, decision: candidate.decision });
+      continue;
+    }
+    const existing = (await state.hit(rule.id, candidate.hit.key)) ?? candidate.hit;
+    if (settledStatuses.has(existing.status)) {
+      results[at] = { status: existing.status, fresh: false, settledBefore: true };
+      continue;
+    }
+    toSettle.push({ at, hit: existing, fresh: false });
+  }
+  const settled = await settleHits(plan, toSettle, deps, budget, verdicts);
+  toSettle.forEach((item, i) => {
+    results[item.at] = { ...settled[i]!, fresh: item.fresh, settledBefore: false };
+  });
+  return results;
+}
+
+/**
+ * The gate's decision for a hit with the verdict known now, and the record to write first: settled at once when
+ * the decision has no effect outside the state (benign, unverified, pending), else as it is (`new`).
+ */
+async function decisionFor(
+  plan: HuntPlan,
+  hit: HitRecord,
+  now: Date,
+  verdicts: VerdictCache,
+): Promise<{ decision: GateDecision; record: HitRecord }> {
+  const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await verdicts(hit.sha256) : undefined;
+  const decision = decide({
+    policy: plan.rule.gate,
+    sha256: hit.sha256,
+    verdict,
+    firstSeen: new Date(hit.firstSeen),
+    now,
+  });
+  const update = (status: HitStatus, reason?: string): HitRecord => ({
+    ...hit,
+    status,
+    updatedAt: now.toISOString(),
+    ...(verdict ? { verdict } : {}),
+    ...(reason ? { reason } : {}),
+  });
+  switch (decision.action) {
+    case "alert":
+      return { decision, record: hit };
+    case "pending":
+      if (hit.sha256 === undefined) throw new Error("a pending hit needs a sample hash");
+      return { decision, record: update("pending") };
+    case "benign":
+    case "unverified":
+      return { decision, record: update(decision.action, decision.reason) };
+  }
 }
 
 export interface Settlement {
@@ -208,58 +327,95 @@ export async function settleHit(
   deps: HuntDeps,
   budget?: { left: number },
 ): Promise<Settlement> {
-  const { state } = deps;
-  const now = deps.clock();
-  const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await state.verdict(hit.sha256) : undefined;
-  const decision = decide({
-    policy: plan.rule.gate,
-    sha256: hit.sha256,
-    verdict,
-    firstSeen: new Date(hit.firstSeen),
-    now,
-  });
-  const update = (status: HitStatus, extra: Partial<HitRecord> = {}): HitRecord => ({
-    ...hit,
-    ...extra,
-    status,
-    updatedAt: now.toISOString(),
-    ...(verdict ? { verdict } : {}),
-  });
-
-  switch (decision.action) {
-    case "pending": {
-      if (hit.sha256 === undefined) throw new Error("a pending hit needs a sample hash");
-      await state.putPending(hit.sha256, hit.key, { ruleId: hit.ruleId, target: hit.target, since: hit.firstSeen });
-      if (hit.status !== "pending") await state.putHit(update("pending"));
-      return { status: "pending" };
-    }
-    case "alert": {
-      if (budget && budget.left <= 0) {
-        await finish(
-          deps,
-          hit,
-          update("overflow", { reason: `over max_signals (${plan.rule.maxSignals}) in its run` }),
-        );
-        return { status: "overflow" };
-      }
-      if (budget) budget.left--;
-      const raised = await deps.alerts.raise(alertRequestOf(plan, hit, decision.verdict));
-      await finish(deps, hit, update("alerted", { incidentId: raised.incidentId }));
-      return { status: "alerted", incidentId: raised.incidentId, created: raised.created };
-    }
-    case "benign":
-      await finish(deps, hit, update("benign", { reason: decision.reason }));
-      return { status: "benign" };
-    case "unverified":
-      await finish(deps, hit, update("unverified", { reason: decision.reason }));
-      return { status: "unverified" };
-  }
+  const [settled] = await settleHits(plan, [{ hit }], deps, budget, verdictCache(deps.state));
+  return settled!;
 }
 
-/** Writes the settled hit, then drops its pending index entry (a leftover entry is cleaned by the sweep). */
-async function finish(deps: HuntDeps, before: HitRecord, after: HitRecord): Promise<void> {
-  await deps.state.putHit(after);
-  if (before.sha256) await deps.state.deletePending(before.sha256, before.key);
+/**
+ * Decides recorded, unsettled hits and carries the decisions out: pending index entries (one write), the alerts
+ * (raiseAlerts), then every status in one write, with the index entries of hits no longer pending dropped.
+ * `decision`, when given, was made for the hit in this batch already.
+ */
+async function settleHits(
+  plan: HuntPlan,
+  items: ReadonlyArray<{ hit: HitRecord; decision?: GateDecision }>,
+  deps: HuntDeps,
+  budget: { left: number } | undefined,
+  verdicts: VerdictCache,
+): Promise<Settlement[]> {
+  if (items.length === 0) return [];
+  const { state } = deps;
+  const now = deps.clock();
+  const decided: Array<{ before: HitRecord; after: HitRecord; decision: GateDecision; alert: boolean }> = [];
+  for (const { hit, decision: given } of items) {
+    const { decision, record } = given ? { decision: given, record: hit } : await decisionFor(plan, hit, now, verdicts);
+    let after = record;
+    let alert = false;
+    if (decision.action === "alert") {
+      if (budget && budget.left <= 0) {
+        after = {
+          ...hit,
+          status: "overflow",
+          updatedAt: now.toISOString(),
+          reason: `over max_signals (${plan.rule.maxSignals}) in its run`,
+          ...(decision.verdict ? { verdict: decision.verdict } : {}),
+        };
+      } else {
+        if (budget) budget.left--;
+        alert = true;
+      }
+    }
+    decided.push({ before: hit, after, decision, alert });
+  }
+
+  const pendingOps = decided.flatMap(({ before, after }) =>
+    after.status === "pending" && before.status !== "pending" && after.sha256
+      ? [
+          state.putPendingOp(after.sha256, after.key, {
+            ruleId: after.ruleId,
+            target: after.target,
+            since: after.firstSeen,
+          }),
+        ]
+      : [],
+  );
+  if (pendingOps.length > 0) await state.write(pendingOps);
+
+  const alerting = decided.filter((d) => d.alert);
+  const raised = await raiseAlerts(
+    deps.alerts,
+    alerting.map((d) => alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined)),
+    deps.alertConcurrency,
+  );
+  const outcome = new Map<HitRecord, RaisedAlert>();
+  alerting.forEach((d, i) => {
+    outcome.set(d.before, raised[i]!);
+  });
+
+  const ops: StateOp[] = [];
+  const settlements: Settlement[] = [];
+  for (const d of decided) {
+    const alert = outcome.get(d.before);
+    const verdict = d.decision.action === "alert" ? d.decision.verdict : undefined;
+    const after: HitRecord = alert
+      ? {
+          ...d.before,
+          status: "alerted",
+          updatedAt: now.toISOString(),
+          incidentId: alert.incidentId,
+          ...(verdict ? { verdict } : {}),
+        }
+      : d.after;
+    if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
+      ops.push(state.putHitOp(after));
+    if (d.before.status === "pending" && after.status !== "pending" && d.before.sha256)
+      ops.push(state.deletePendingOp(d.before.sha256, d.before.key));
+    settlements.push(
+      alert ? { status: "alerted", incidentId: alert.incidentId, created: alert.created } : { status: after.status },
+    );
+  }
+  if (ops.length > 0) await state.write(ops);
+  return settlements;
 }
 
 export interface SweepReport {
@@ -323,6 +479,8 @@ export interface HuntRunReport {
   readonly startedAt: string;
   readonly runs: readonly RunReport[];
   readonly sweep: SweepReport;
+  /** State records found damaged (so far, by this process): skipped, reported, set aside. */
+  readonly damaged?: readonly DamagedRecord[];
 }
 
 /**
@@ -357,5 +515,11 @@ export async function runHunts(
     }
   }
   const sweep = await sweepPending(plans, deps);
-  return { startedAt, runs, sweep };
+  const damaged = deps.state.damaged();
+  if (damaged.length > 0)
+    (deps.logger ?? silentLogger).warn(
+      { damaged },
+      "damaged state records were skipped and set aside (quarantine); the rest was handled",
+    );
+  return { startedAt, runs, sweep, ...(damaged.length > 0 ? { damaged } : {}) };
 }

@@ -1,10 +1,11 @@
 export { BlobSampleStore } from "./blob-sample-store.js";
 export { LocalSampleStore } from "./local-sample-store.js";
-export { LocalStateStore } from "./local-state-store.js";
+export { type LocalStateOptions, LocalStateStore } from "./local-state-store.js";
+export { MemoryStateStore } from "./memory-state-store.js";
 export type { SampleInfo, SampleStore } from "./sample-store.js";
 export type { SampleErrorCode, SpooledSample, SpoolOptions } from "./spool.js";
 export { normaliseSha256, SampleError, SHA256_PATTERN, spoolSample } from "./spool.js";
-export type { StateKind, StateRecord, StateStore } from "./state-store.js";
+export type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
 export { stateKinds } from "./state-store.js";
 export type { AzureStorageAccess, SampleLocation, StateLocation } from "./storage-clients.js";
 export { createSampleStore, createStateStore } from "./storage-clients.js";

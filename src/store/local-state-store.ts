@@ -1,81 +1,476 @@
 /**
- * State as JSON files under a directory: `<dir>/<kind>/<partition>/<key>.json`. Every write goes to a temporary
- * file that is renamed into place (atomic on POSIX file systems); create-if-absent uses link(), which fails when
- * the target exists, so two writers cannot both create the same record.
+ * State in local files as an append-only journal: `<dir>/journal.<generation>`, one line per written record,
+ * `<crc32 hex>\t{"o":"p"|"d","k":kind,"p":partition,"y":key,"v":value}`. A batch of writes is one append and one
+ * fdatasync, whatever its size; that is the store's unit of durability.
+ *
+ * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
+ *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
+ * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
+ *   (created exclusively, holding the owner's pid; a lock whose owner is dead is broken). Under the lock the writer
+ *   has read every line, so a create-if-absent is decided there and only the creates that won are written.
+ * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
+ *   and copied to `<dir>/quarantine/`; the next append starts on a fresh line. It never stops the rest.
+ * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
+ *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
+ *   generation is unlinked, and readers holding it notice (its link count is 0) and reopen.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { linkIfAbsent } from "./link-if-absent.js";
-import { decodeName, encodeName } from "./names.js";
-import type { StateKind, StateRecord, StateStore } from "./state-store.js";
+import { crc32 } from "node:zlib";
+import { decodeName } from "./names.js";
+import {
+  type DamagedRecord,
+  type StateKind,
+  type StateOp,
+  type StateRecord,
+  type StateStore,
+  stateKinds,
+} from "./state-store.js";
+
+export interface LocalStateOptions {
+  /** Compact when the journal is larger than this (bytes) and mostly dead lines; default 64 MiB. */
+  readonly compactAtBytes?: number;
+  /** How long to wait for another process's lock before failing (ms); default 30 s. */
+  readonly lockTimeoutMs?: number;
+}
+
+interface Entry {
+  readonly offset: number;
+  readonly length: number;
+}
+
+interface Journal {
+  readonly generation: number;
+  readonly handle: FileHandle;
+  /** Bytes of the file taken into the index (always the end of a complete line). */
+  read: number;
+  /** Bytes of the live lines. */
+  live: number;
+}
+
+const JOURNAL = /^journal\.(\d{10})$/;
+const NEWLINE = 0x0a;
+const NEWLINE_BYTE = Buffer.from("\n");
+const READ_CHUNK = 4 * 2 ** 20;
 
 export class LocalStateStore implements StateStore {
-  constructor(readonly dir: string) {}
+  private journal: Journal | undefined;
+  private readonly index = new Map<string, Entry>();
+  private readonly damage: DamagedRecord[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private compacting: Promise<void> | undefined;
+  private readonly compactAtBytes: number;
+  private readonly lockTimeoutMs: number;
 
-  async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    try {
-      return JSON.parse(await readFile(this.file(kind, partition, key), "utf8")) as T;
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
+  constructor(
+    readonly dir: string,
+    options: LocalStateOptions = {},
+  ) {
+    this.compactAtBytes = options.compactAtBytes ?? 64 * 2 ** 20;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+  }
+
+  get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
+    return this.serial(async () => {
+      const journal = await this.refresh();
+      const entry = this.index.get(recordId(kind, partition, key));
+      return entry ? ((await this.value(journal, entry)) as T | undefined) : undefined;
+    });
   }
 
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
-    const target = this.file(kind, partition, key);
-    const temp = await this.writeTemp(target, value);
-    return linkIfAbsent(temp, target);
+    const [created] = await this.batch([{ op: "create", kind, partition, key, value }]);
+    return created === true;
   }
 
   async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
-    const target = this.file(kind, partition, key);
-    const temp = await this.writeTemp(target, value);
-    await rename(temp, target);
+    await this.batch([{ op: "put", kind, partition, key, value }]);
   }
 
   async delete(kind: StateKind, partition: string, key: string): Promise<void> {
-    await rm(this.file(kind, partition, key), { force: true });
+    await this.batch([{ op: "delete", kind, partition, key }]);
   }
 
-  async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
-    const kindDir = path.join(this.dir, kind);
-    const partitions = partition === undefined ? await names(kindDir) : [encodeName(partition)];
-    const records: StateRecord<T>[] = [];
-    for (const encodedPartition of partitions.sort()) {
-      const files = (await names(path.join(kindDir, encodedPartition))).filter((f) => f.endsWith(".json")).sort();
-      for (const file of files) {
-        const key = decodeName(file.slice(0, -".json".length));
-        const value = await this.get<T>(kind, decodeName(encodedPartition), key);
-        if (value !== undefined) records.push({ partition: decodeName(encodedPartition), key, value });
+  list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
+    return this.serial(async () => {
+      const journal = await this.refresh();
+      const prefix = partition === undefined ? `${kind}\u0000` : `${kind}\u0000${partition}\u0000`;
+      const found: Array<{ partition: string; key: string; entry: Entry }> = [];
+      for (const [id, entry] of this.index) {
+        if (!id.startsWith(prefix)) continue;
+        const [, p, key] = id.split("\u0000") as [string, string, string];
+        found.push({ partition: p, key, entry });
+      }
+      found.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
+      const records: StateRecord<T>[] = [];
+      for (const { partition: p, key, entry } of found) {
+        const value = await this.value(journal, entry);
+        if (value !== undefined) records.push({ partition: p, key, value: value as T });
+      }
+      return records;
+    });
+  }
+
+  batch(ops: readonly StateOp[]): Promise<boolean[]> {
+    if (ops.length === 0) return Promise.resolve([]);
+    const results = this.serial(() => this.locked(() => this.append(ops)));
+    void results.then(
+      () => this.maybeCompact(),
+      () => undefined,
+    );
+    return results;
+  }
+
+  damaged(): readonly DamagedRecord[] {
+    return [...this.damage];
+  }
+
+  async close(): Promise<void> {
+    await this.compacting;
+    await this.serial(async () => {
+      await this.journal?.handle.close();
+      this.journal = undefined;
+    });
+  }
+
+  /** Under the lock: every line read, so creates are decided here; one append, one fdatasync. */
+  private async append(ops: readonly StateOp[]): Promise<boolean[]> {
+    const journal = await this.refresh();
+    const size = (await journal.handle.stat()).size;
+    // Bytes past the last complete line, with the lock held: a write cut short by a crash.
+    const torn = size > journal.read;
+    if (torn) await this.reportTorn(journal, size);
+    const start = torn ? size + 1 : size;
+    const results: boolean[] = [];
+    const parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
+    const placed: Array<{ id: string; entry: Entry | undefined }> = [];
+    const pendingIds = new Set<string>();
+    let offset = start;
+    for (const op of ops) {
+      const id = recordId(op.kind, op.partition, op.key);
+      if (
+        op.op === "create" &&
+        (pendingIds.has(id) ? placed.findLast((p) => p.id === id)?.entry : this.index.has(id))
+      ) {
+        results.push(false);
+        continue;
+      }
+      const body = Buffer.from(
+        JSON.stringify(
+          op.op === "delete"
+            ? { o: "d", k: op.kind, p: op.partition, y: op.key }
+            : { o: "p", k: op.kind, p: op.partition, y: op.key, v: op.value },
+        ),
+      );
+      const head = Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`);
+      parts.push(head, body, NEWLINE_BYTE);
+      const length = head.length + body.length + 1;
+      placed.push({ id, entry: op.op === "delete" ? undefined : { offset, length } });
+      pendingIds.add(id);
+      offset += length;
+      results.push(true);
+    }
+    if (placed.length > 0) {
+      const bytes = Buffer.concat(parts);
+      let written = 0;
+      while (written < bytes.length) {
+        written += (await journal.handle.write(bytes, written, bytes.length - written)).bytesWritten;
+      }
+      await journal.handle.datasync();
+      for (const { id, entry } of placed) this.setEntry(journal, id, entry);
+      journal.read = start + bytes.length - (torn ? 1 : 0);
+    } else if (torn) {
+      journal.read = size;
+    }
+    return results;
+  }
+
+  private setEntry(journal: Journal, id: string, entry: Entry | undefined): void {
+    const before = this.index.get(id);
+    if (before) journal.live -= before.length;
+    if (entry) {
+      this.index.set(id, entry);
+      journal.live += entry.length;
+    } else {
+      this.index.delete(id);
+    }
+  }
+
+  /** Opens the newest generation (again, when a compaction replaced the one held) and reads new lines. */
+  private async refresh(): Promise<Journal> {
+    let journal = this.journal;
+    if (journal && (await journal.handle.stat()).nlink === 0) {
+      await journal.handle.close();
+      journal = undefined;
+      this.journal = undefined;
+    }
+    if (!journal) {
+      await mkdir(this.dir, { recursive: true });
+      const known = await this.generations();
+      if (known.length === 0) await this.importLegacy();
+      const generation = (await this.generations()).at(-1) ?? 1;
+      const file = this.journalPath(generation);
+      const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
+      journal = { generation, handle, read: 0, live: 0 };
+      this.index.clear();
+      this.journal = journal;
+    }
+    await this.readNew(journal);
+    return journal;
+  }
+
+  /** Indexes the complete lines past `journal.read`. */
+  private async readNew(journal: Journal): Promise<void> {
+    const size = (await journal.handle.stat()).size;
+    let carry = Buffer.alloc(0);
+    let position = journal.read;
+    while (position < size) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - position));
+      const { bytesRead } = await journal.handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const data =
+        carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const base = position - data.length;
+      let lineStart = 0;
+      for (let nl = data.indexOf(NEWLINE); nl >= 0; nl = data.indexOf(NEWLINE, lineStart)) {
+        if (nl > lineStart) this.indexLine(journal, data.subarray(lineStart, nl), base + lineStart);
+        lineStart = nl + 1;
+      }
+      journal.read = base + lineStart;
+      carry = Buffer.from(data.subarray(lineStart));
+    }
+  }
+
+  private indexLine(journal: Journal, line: Buffer, offset: number): void {
+    const parsed = parseLine(line);
+    if (typeof parsed === "string") {
+      this.reportDamage(journal, offset, line, parsed);
+      return;
+    }
+    const id = recordId(parsed.k, parsed.p, parsed.y);
+    this.setEntry(journal, id, parsed.o === "d" ? undefined : { offset, length: line.length + 1 });
+  }
+
+  private async value(journal: Journal, entry: Entry): Promise<unknown> {
+    const buffer = Buffer.allocUnsafe(entry.length - 1);
+    await journal.handle.read(buffer, 0, buffer.length, entry.offset);
+    const parsed = parseLine(buffer);
+    if (typeof parsed === "string") {
+      this.reportDamage(journal, entry.offset, buffer, parsed);
+      return undefined;
+    }
+    return parsed.v;
+  }
+
+  private async reportTorn(journal: Journal, size: number): Promise<void> {
+    const tail = Buffer.allocUnsafe(size - journal.read);
+    await journal.handle.read(tail, 0, tail.length, journal.read);
+    this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
+  }
+
+  private reportDamage(journal: Journal, offset: number, line: Buffer, error: string): void {
+    const where = `${path.basename(this.journalPath(journal.generation))}@${offset}`;
+    if (this.damage.some((d) => d.where === where)) return;
+    const head = identify(line);
+    this.damage.push({ kind: head.kind ?? "unknown", ...head.names, where, error });
+    const quarantine = path.join(this.dir, "quarantine");
+    void mkdir(quarantine, { recursive: true })
+      .then(() => writeFile(path.join(quarantine, where.replace("@", "-")), line, { flag: "wx" }))
+      .catch(() => undefined);
+  }
+
+  private maybeCompact(): void {
+    const journal = this.journal;
+    if (this.compacting || !journal) return;
+    if (journal.read < this.compactAtBytes || journal.live * 2 > journal.read) return;
+    this.compacting = this.serial(() => this.locked(() => this.compact()))
+      .catch(() => undefined)
+      .finally(() => {
+        this.compacting = undefined;
+      });
+  }
+
+  /** Under the lock: copies the live lines to the next generation, then retires the old one. */
+  private async compact(): Promise<void> {
+    const journal = await this.refresh();
+    const next = journal.generation + 1;
+    const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
+    const out = await open(temp, "w", 0o600);
+    const moved = new Map<string, Entry>();
+    let offset = 0;
+    try {
+      for (const [id, entry] of this.index) {
+        const line = Buffer.allocUnsafe(entry.length);
+        await journal.handle.read(line, 0, entry.length, entry.offset);
+        await out.write(line);
+        moved.set(id, { offset, length: entry.length });
+        offset += entry.length;
+      }
+      await out.datasync();
+    } finally {
+      await out.close();
+    }
+    await rename(temp, this.journalPath(next));
+    await syncDir(this.dir);
+    await unlink(this.journalPath(journal.generation));
+    await journal.handle.close();
+    const handle = await open(this.journalPath(next), constants.O_RDWR | constants.O_APPEND, 0o600);
+    this.index.clear();
+    for (const [id, entry] of moved) this.index.set(id, entry);
+    this.journal = { generation: next, handle, read: offset, live: offset };
+  }
+
+  /**
+   * The former layout, one file per record (`<kind>/<partition>/<key>.json`, names %-encoded): read once into the
+   * first journal (written whole, then renamed into place), when there is no journal yet. The files are left.
+   */
+  private async importLegacy(): Promise<void> {
+    const lines: Buffer[] = [];
+    for (const kind of stateKinds) {
+      for (const partition of await namesIn(path.join(this.dir, kind))) {
+        for (const file of await namesIn(path.join(this.dir, kind, partition))) {
+          if (!file.endsWith(".json") || file.startsWith(".")) continue;
+          const text = await readFile(path.join(this.dir, kind, partition, file), "utf8");
+          let value: unknown;
+          try {
+            value = JSON.parse(text);
+          } catch {
+            continue; // a damaged legacy record: left where it is, not imported
+          }
+          const body = Buffer.from(
+            JSON.stringify({ o: "p", k: kind, p: decodeName(partition), y: decodeName(file.slice(0, -5)), v: value }),
+          );
+          lines.push(Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`), body, NEWLINE_BYTE);
+        }
       }
     }
-    return records;
+    if (lines.length === 0) return;
+    const temp = path.join(this.dir, `.import-${process.pid}-${randomBytes(4).toString("hex")}`);
+    await writeFile(temp, Buffer.concat(lines), { flush: true });
+    await link(temp, this.journalPath(1)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error; // another process imported first
+    });
+    await unlink(temp);
+    await syncDir(this.dir);
   }
 
-  private file(kind: StateKind, partition: string, key: string): string {
-    return path.join(this.dir, kind, encodeName(partition), `${encodeName(key)}.json`);
+  private async generations(): Promise<number[]> {
+    const names = await readdir(this.dir);
+    return names
+      .map((name) => JOURNAL.exec(name)?.[1])
+      .filter((g): g is string => g !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
-  /** Writes the value to a fresh temporary file beside the target (same file system, so rename is atomic). */
-  private async writeTemp(target: string, value: unknown): Promise<string> {
-    const dir = path.dirname(target);
-    await mkdir(dir, { recursive: true });
-    const temp = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString("hex")}`);
-    await writeFile(temp, JSON.stringify(value), { flush: true });
-    return temp;
+  private journalPath(generation: number): string {
+    return path.join(this.dir, `journal.${String(generation).padStart(10, "0")}`);
+  }
+
+  /** One operation of this process at a time (the index and the file position are shared). */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `work` holding the folder's write lock (across processes). */
+  private async locked<T>(work: () => Promise<T>): Promise<T> {
+    await mkdir(this.dir, { recursive: true });
+    const lock = path.join(this.dir, "journal.lock");
+    const deadline = Date.now() + this.lockTimeoutMs;
+    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+      try {
+        await writeFile(lock, String(process.pid), { flag: "wx" });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if (await ownerIsGone(lock)) {
+          await unlink(lock).catch(() => undefined);
+          continue;
+        }
+        if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+    try {
+      return await work();
+    } finally {
+      await unlink(lock).catch(() => undefined);
+    }
   }
 }
 
-async function names(dir: string): Promise<string[]> {
+interface Line {
+  readonly o: "p" | "d";
+  readonly k: StateKind;
+  readonly p: string;
+  readonly y: string;
+  readonly v?: unknown;
+}
+
+/** The line's operation, or why it is damaged. */
+function parseLine(line: Buffer): Line | string {
+  if (line.length < 10 || line[8] !== 0x09) return "not a journal line";
+  const body = line.subarray(9);
+  const expected = Number.parseInt(line.subarray(0, 8).toString("latin1"), 16);
+  if (!Number.isFinite(expected) || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
   try {
-    return (await readdir(dir)).filter((name) => !name.startsWith(".tmp-"));
+    const parsed = JSON.parse(body.toString("utf8")) as Line;
+    if ((parsed.o !== "p" && parsed.o !== "d") || typeof parsed.k !== "string") return "not a journal operation";
+    if (typeof parsed.p !== "string" || typeof parsed.y !== "string") return "not a journal operation";
+    return parsed;
   } catch (error) {
-    if (isNotFound(error)) return [];
+    return `not JSON: ${(error as Error).message}`;
+  }
+}
+
+/** What a damaged line was about, as far as its beginning tells. */
+function identify(line: Buffer): { kind?: StateKind; names: { partition?: string; key?: string } } {
+  const text = line.toString("utf8", 0, Math.min(line.length, 2048));
+  const field = (name: string) => new RegExp(`"${name}":"((?:[^"\\\\]|\\\\.)*)"`).exec(text)?.[1];
+  const kind = field("k") as StateKind | undefined;
+  const partition = field("p");
+  const key = field("y");
+  return { ...(kind ? { kind } : {}), names: { ...(partition ? { partition } : {}), ...(key ? { key } : {}) } };
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ENOTDIR")
+      return [];
     throw error;
   }
 }
 
-function isNotFound(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === "ENOENT";
+async function ownerIsGone(lock: string): Promise<boolean> {
+  const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
+  if (!Number.isInteger(owner) || owner <= 0) return false;
+  if (owner === process.pid) return false;
+  try {
+    process.kill(owner, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const recordId = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -5,16 +5,50 @@
  * The operations are chosen so the hunt protocol (docs/service.md) can be made idempotent and crash-safe:
  * `create` is an atomic create-if-absent (the basis of every "at most once" guarantee), `put` is an atomic
  * whole-record replace, `delete` of a missing record succeeds. No operation is a read-modify-write.
+ *
+ * `batch` carries out many such operations as one durable write (local: one journal append and one fsync; Azure
+ * Table: one entity group transaction per partition and 100 operations). Each operation keeps its own meaning and
+ * atomicity; the batch as a whole is not atomic (a crash may leave any prefix of it on Azure Table, any subset
+ * never), so callers order their batches as they would order single writes.
  */
 
-export type StateKind = "checkpoint" | "hit" | "pending" | "verdict" | "incident";
+/** `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`). */
+export type StateKind = "checkpoint" | "hit" | "pending" | "verdict" | "incident" | "quarantine";
 
-export const stateKinds: readonly StateKind[] = ["checkpoint", "hit", "pending", "verdict", "incident"];
+export const stateKinds: readonly StateKind[] = ["checkpoint", "hit", "pending", "verdict", "incident", "quarantine"];
 
 export interface StateRecord<T> {
   readonly partition: string;
   readonly key: string;
   readonly value: T;
+}
+
+/** One write of a batch. */
+export type StateOp =
+  | {
+      readonly op: "create";
+      readonly kind: StateKind;
+      readonly partition: string;
+      readonly key: string;
+      readonly value: unknown;
+    }
+  | {
+      readonly op: "put";
+      readonly kind: StateKind;
+      readonly partition: string;
+      readonly key: string;
+      readonly value: unknown;
+    }
+  | { readonly op: "delete"; readonly kind: StateKind; readonly partition: string; readonly key: string };
+
+/** A record that could not be read (truncated, not JSON): skipped by every read, reported here, kept aside. */
+export interface DamagedRecord {
+  readonly kind: StateKind | "unknown";
+  readonly partition?: string;
+  readonly key?: string;
+  /** Where it was, in words (journal file and byte offset, or table entity). */
+  readonly where: string;
+  readonly error: string;
 }
 
 export interface StateStore {
@@ -28,4 +62,13 @@ export interface StateStore {
   delete(kind: StateKind, partition: string, key: string): Promise<void>;
   /** Every record of a kind (in one partition when given), in key order. */
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>>;
+  /**
+   * Carries out the operations in order as one durable write; for each, true when it took effect (a create that
+   * found the record present is false; put and delete are always true).
+   */
+  batch(ops: readonly StateOp[]): Promise<boolean[]>;
+  /** The records found damaged so far (skipped by reads, never stopping the rest). */
+  damaged(): readonly DamagedRecord[];
+  /** Releases files and timers; the store is not used afterwards. */
+  close?(): Promise<void>;
 }

@@ -3,10 +3,17 @@
  * encoded by names.ts); the JSON value is split over `d0`, `d1`, … string properties because one property holds
  * at most 64 KiB. `create` is the service's insert (409 when the entity exists), `put` an upsert in Replace mode,
  * both atomic per entity. The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
+ *
+ * `batch` sends one entity group transaction per partition and 100 operations. A transaction is all or nothing:
+ * when a create in it finds its entity present (409, the failing operation's index leads the message), that
+ * operation is answered false and the rest is sent again; a delete of a missing entity (404) likewise succeeds.
  */
-import type { TableClient, TableEntity } from "@azure/data-tables";
+import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
 import { decodeName, encodeName } from "./names.js";
-import type { StateKind, StateRecord, StateStore } from "./state-store.js";
+import type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
+
+/** At most this many operations in one entity group transaction (the service's limit), all in one partition. */
+export const TRANSACTION_LIMIT = 100;
 
 const CHUNK = 30_000; // UTF-16 code units per property: below the 64 KiB property limit
 const MAX_CHUNKS = 30; // keeps an entity under 1 MiB with room for the keys
@@ -15,6 +22,7 @@ type Entity = TableEntity<Record<string, unknown>>;
 
 export class TableStateStore implements StateStore {
   private ready: Promise<void> | undefined;
+  private readonly damage: DamagedRecord[] = [];
 
   constructor(private readonly client: TableClient) {}
 
@@ -25,7 +33,7 @@ export class TableStateStore implements StateStore {
         partitionKey(kind, partition),
         encodeName(key),
       );
-      return decode<T>(entity);
+      return this.decodeOrReport<T>(kind, partition, key, entity);
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -66,13 +74,63 @@ export class TableStateStore implements StateStore {
     const records: StateRecord<T>[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
       const pk = String(entity.partitionKey);
-      records.push({
-        partition: decodeName(pk.slice(kind.length + 1)),
-        key: decodeName(String(entity.rowKey)),
-        value: decode<T>(entity),
-      });
+      const recordPartition = decodeName(pk.slice(kind.length + 1));
+      const key = decodeName(String(entity.rowKey));
+      const value = this.decodeOrReport<T>(kind, recordPartition, key, entity);
+      if (value !== undefined) records.push({ partition: recordPartition, key, value });
     }
     return records.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
+  }
+
+  async batch(ops: readonly StateOp[]): Promise<boolean[]> {
+    if (ops.length === 0) return [];
+    await this.ensureTable();
+    const results: boolean[] = ops.map(() => true);
+    for (const chunk of transactions(ops)) await this.submit(chunk, results);
+    return results;
+  }
+
+  damaged(): readonly DamagedRecord[] {
+    return [...this.damage];
+  }
+
+  /** Sends one transaction; drops the operations the service refuses as already done and sends the rest. */
+  private async submit(chunk: ReadonlyArray<{ op: StateOp; index: number }>, results: boolean[]): Promise<void> {
+    let remaining = [...chunk];
+    while (remaining.length > 0) {
+      const actions: TransactionAction[] = remaining.map(({ op }) =>
+        op.op === "create"
+          ? ["create", encode(op.kind, op.partition, op.key, op.value)]
+          : op.op === "put"
+            ? ["upsert", encode(op.kind, op.partition, op.key, op.value), "Replace"]
+            : ["delete", { partitionKey: partitionKey(op.kind, op.partition), rowKey: encodeName(op.key) }],
+      );
+      try {
+        await this.client.submitTransaction(actions);
+        return;
+      } catch (error) {
+        const status = statusOf(error);
+        const failed = failedIndex(error);
+        const item = failed === undefined ? undefined : remaining[failed];
+        const expected =
+          item && ((status === 409 && item.op.op === "create") || (status === 404 && item.op.op === "delete"));
+        if (!expected || failed === undefined) throw error;
+        if (item.op.op === "create") results[item.index] = false;
+        remaining = remaining.filter((_, i) => i !== failed);
+      }
+    }
+  }
+
+  /** The entity's value, or undefined (reported in `damaged()`) when its JSON does not hold. */
+  private decodeOrReport<T>(kind: StateKind, partition: string, key: string, entity: Record<string, unknown>) {
+    try {
+      return decode<T>(entity);
+    } catch (error) {
+      const where = `table entity ${String(entity.partitionKey)}/${String(entity.rowKey)}`;
+      if (!this.damage.some((d) => d.where === where))
+        this.damage.push({ kind, partition, key, where, error: (error as Error).message });
+      return undefined;
+    }
   }
 
   private ensureTable(): Promise<void> {
@@ -82,6 +140,39 @@ export class TableStateStore implements StateStore {
     });
     return this.ready;
   }
+}
+
+/**
+ * The operations in transactions: grouped by partition (order kept within one), at most 100 each, and an entity
+ * at most once per transaction (the service refuses a second operation on it).
+ */
+function transactions(ops: readonly StateOp[]): Array<Array<{ op: StateOp; index: number }>> {
+  const byPartition = new Map<string, Array<Array<{ op: StateOp; index: number }>>>();
+  const out: Array<Array<{ op: StateOp; index: number }>> = [];
+  ops.forEach((op, index) => {
+    const pk = partitionKey(op.kind, op.partition);
+    let chunks = byPartition.get(pk);
+    if (!chunks) {
+      chunks = [];
+      byPartition.set(pk, chunks);
+    }
+    let last = chunks.at(-1);
+    const rowKey = encodeName(op.key);
+    if (!last || last.length >= TRANSACTION_LIMIT || last.some((x) => encodeName(x.op.key) === rowKey)) {
+      last = [];
+      chunks.push(last);
+      out.push(last);
+    }
+    last.push({ op, index });
+  });
+  return out;
+}
+
+/** The index of the operation that failed a transaction, which the service puts before its message (`3:…`). */
+function failedIndex(error: unknown): number | undefined {
+  const message = (error as { message?: unknown })?.message;
+  const match = typeof message === "string" ? /^(\d+):/.exec(message) : null;
+  return match ? Number(match[1]) : undefined;
 }
 
 function partitionKey(kind: StateKind, partition: string): string {

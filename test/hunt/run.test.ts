@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import {
   type StoredVerdict,
 } from "../../src/hunt/index.js";
 import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
-import { LocalStateStore, type StateKind, type StateStore } from "../../src/store/index.js";
+import { LocalStateStore, type StateKind, type StateOp, type StateStore } from "../../src/store/index.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
 
 const dirs: string[] = [];
@@ -221,6 +221,21 @@ class DyingStore implements StateStore {
     this.check(k);
     return this.inner.put(k, p, key, v);
   }
+  /** A batch dies where its n-th write of the kind would be: the writes before it land, none after. */
+  async batch(ops: readonly StateOp[]) {
+    const before: StateOp[] = [];
+    for (const op of ops) {
+      if (op.op !== "delete" && op.kind === this.kind && ++this.writes === this.dieAt) {
+        await this.inner.batch(before);
+        throw new Error("killed");
+      }
+      before.push(op);
+    }
+    return this.inner.batch(ops);
+  }
+  damaged() {
+    return this.inner.damaged();
+  }
   private check(k: StateKind) {
     if (k === this.kind && ++this.writes === this.dieAt) throw new Error("killed");
   }
@@ -244,8 +259,10 @@ describe("a run killed mid-way", () => {
       const incidents = await state.incidents();
       expect(incidents).toHaveLength(6);
       expect(new Set(incidents.map((i) => i.id)).size).toBe(6);
-      expect(rerun.counts.duplicate).toBe(3);
-      expect(rerun.incidents).toHaveLength(dieAfterWrite ? 2 : 3);
+      // The six hits are one batch: its alerts were in flight together (the 4th died, the 5th and 6th landed) and
+      // no status was written, so the rerun settles all six, finding the incidents that exist.
+      expect(rerun.counts).toMatchObject({ rows: 6, new: 0, duplicate: 0, alerted: 6 });
+      expect(rerun.incidents).toHaveLength(dieAfterWrite ? 0 : 1);
       expect((await state.hits()).every((h) => h.status === "alerted")).toBe(true);
     });
   }
@@ -276,5 +293,44 @@ describe("pending hits of a rule not loaded now", () => {
     });
     expect((await state.hits()).map((h) => h.status)).toEqual(["pending"]);
     expect(await runHunts([p], { ...deps })).toMatchObject({ sweep: { alerted: 1 } });
+  });
+});
+
+describe("damaged state records", () => {
+  it("are skipped, reported and set aside; the hunt and the incident list go on", async () => {
+    const { dir, table, deps, state, backing } = setup();
+    const p = plan();
+    table.add(execEvent("2026-03-01T09:57:00Z"), execEvent("2026-03-01T09:57:01Z"));
+    // A checkpoint whose end is not a time, an incident without its creation time, a hit without its row.
+    await backing.put("checkpoint", p.rule.id, p.target, { end: "garbage", completedAt: "x" });
+    await backing.put("incident", "local", "broken", { id: "broken" });
+    await backing.put("hit", p.rule.id, "k-broken", { key: "k-broken", status: "alerted" });
+    const report = await runHunts([p], deps);
+    expect(report.runs[0]).toMatchObject({ status: "completed", counts: { rows: 2, alerted: 2 } });
+    expect((await state.incidents()).map((i) => i.hitKey)).toHaveLength(2);
+    expect((await state.hits()).map((h) => h.status)).toEqual(["alerted", "alerted"]);
+    expect(
+      state
+        .damaged()
+        .map((d) => d.where)
+        .sort(),
+    ).toEqual([
+      "checkpoint/8c5e9d4a-0000-4000-8000-000000000001/defender",
+      "hit/8c5e9d4a-0000-4000-8000-000000000001/k-broken",
+      "incident/local/broken",
+    ]);
+    // The run itself met only the checkpoint (the other two were found by the listings above).
+    expect(report.damaged?.map((d) => d.kind)).toEqual(["checkpoint"]);
+    expect((await backing.list("quarantine")).map((r) => r.partition).sort()).toEqual([
+      "checkpoint",
+      "hit",
+      "incident",
+    ]);
+    // A line of the journal cut short: the other records are read.
+    appendFileSync(
+      path.join(dir, "journal.0000000001"),
+      '0badc0de\t{"o":"p","k":"incident","p":"local","y":"z","v":{"i',
+    );
+    expect(await new HuntState(new LocalStateStore(dir)).incidents()).toHaveLength(2);
   });
 });

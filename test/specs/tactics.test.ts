@@ -5,10 +5,10 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { sentinelTactics } from "../../src/sentinel/vocabulary.js";
 import { loadRuleFile } from "../../src/rules/loader.js";
 import { TACTICS } from "../../src/rules/mitre-data.js";
 import type { LoadedRule } from "../../src/rules/types.js";
+import { sentinelTactics } from "../../src/sentinel/vocabulary.js";
 import { makeClients } from "../azure/clients.js";
 import { scheduledRule } from "../azure/fixtures.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";

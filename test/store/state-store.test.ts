@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,16 +89,101 @@ describe.each(backends)("state store: %s", (_name, make) => {
   });
 });
 
-describe("local state store on disk", () => {
-  it("leaves no temporary files behind and names files safely", async () => {
+describe("local state store on disk (a journal)", () => {
+  it("keeps awkward keys inside the journal: no file is named after a key", async () => {
     const dir = tempDir();
     const store = new LocalStateStore(dir);
     await store.create("hit", "../escape", "../../etc/passwd", 1);
     await store.put("hit", "../escape", "../../etc/passwd", 2);
     expect(await store.create("hit", "../escape", "../../etc/passwd", 3)).toBe(false);
-    expect(readdirSync(dir)).toEqual(["hit"]);
-    const [partition] = readdirSync(path.join(dir, "hit"));
-    expect(partition).toBe("%2E.%2Fescape");
-    expect(readdirSync(path.join(dir, "hit", partition!))).toEqual(["%2E.%2F..%2Fetc%2Fpasswd.json"]);
+    await store.close();
+    expect(readdirSync(dir).sort()).toEqual(["journal.0000000001"]);
+    expect(await new LocalStateStore(dir).get("hit", "../escape", "../../etc/passwd")).toBe(2);
+  });
+
+  it("reads a folder of the former layout (one file per record) into its first journal", async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, "incident", "local"), { recursive: true });
+    writeFileSync(path.join(dir, "incident", "local", "inc%2F1.json"), JSON.stringify({ id: "inc/1" }));
+    writeFileSync(path.join(dir, "incident", "local", "broken.json"), '{"id": "tru');
+    const store = new LocalStateStore(dir);
+    expect(await store.list("incident")).toEqual([{ partition: "local", key: "inc/1", value: { id: "inc/1" } }]);
+    expect(await store.create("incident", "local", "inc/1", { id: "again" })).toBe(false);
+  });
+
+  it("writes a batch as one append and decides creates within it and against the journal", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    await store.put("hit", "r", "a", { n: 0 });
+    const results = await store.batch([
+      { op: "create", kind: "hit", partition: "r", key: "a", value: { n: 1 } }, // exists: refused
+      { op: "create", kind: "hit", partition: "r", key: "b", value: { n: 2 } },
+      { op: "create", kind: "hit", partition: "r", key: "b", value: { n: 3 } }, // created just before: refused
+      { op: "delete", kind: "hit", partition: "r", key: "a" },
+      { op: "create", kind: "hit", partition: "r", key: "a", value: { n: 4 } }, // deleted just before: created
+    ]);
+    expect(results).toEqual([false, true, false, true, true]);
+    const reopened = new LocalStateStore(dir);
+    expect((await reopened.list("hit", "r")).map((r) => [r.key, r.value])).toEqual([
+      ["a", { n: 4 }],
+      ["b", { n: 2 }],
+    ]);
+    const lines = readFileSync(path.join(dir, "journal.0000000001"), "utf8").split("\n").filter(Boolean);
+    expect(lines).toHaveLength(4); // put a, create b, delete a, create a: the refused creates are not written
+  });
+
+  it("two stores on one folder (two processes) see each other's writes; one creator wins", async () => {
+    const dir = tempDir();
+    const one = new LocalStateStore(dir);
+    const two = new LocalStateStore(dir);
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).create("incident", "local", "inc-1", { writer: i })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    expect(await one.get("incident", "local", "inc-1")).toEqual({ writer: winner });
+    expect(await two.get("incident", "local", "inc-1")).toEqual({ writer: winner });
+    await one.put("checkpoint", "r", "t", { end: "x" });
+    expect(await two.get("checkpoint", "r", "t")).toEqual({ end: "x" });
+  });
+
+  it("skips, reports and quarantines a torn write and a damaged line, never stopping the rest", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    await store.put("incident", "local", "a", { id: "a" });
+    await store.put("incident", "local", "b", { id: "b" });
+    await store.close();
+    const journal = path.join(dir, "journal.0000000001");
+    // Alter one byte of the first record's value (a disk error), and leave a write cut short at the end (a crash).
+    const text = readFileSync(journal, "utf8").replace('{"id":"a"}', '{"id":"A"}');
+    writeFileSync(journal, `${text}0badc0de\t{"o":"p","k":"incident","p":"local","y":"c","v":{"id"`);
+    const reopened = new LocalStateStore(dir);
+    expect((await reopened.list("incident")).map((r) => r.value)).toEqual([{ id: "b" }]);
+    await reopened.put("incident", "local", "d", { id: "d" });
+    const after = new LocalStateStore(dir);
+    expect((await after.list("incident")).map((r) => r.value)).toEqual([{ id: "b" }, { id: "d" }]);
+    expect(after.damaged().map((d) => [d.kind, d.key, d.error])).toEqual([
+      ["incident", "a", "checksum mismatch (truncated or altered)"],
+      ["incident", "c", "checksum mismatch (truncated or altered)"],
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(path.join(dir, "quarantine"))).toHaveLength(2);
+  });
+
+  it("compacts a journal of mostly dead lines; stores holding the old one follow", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir, { compactAtBytes: 4096 });
+    const reader = new LocalStateStore(dir);
+    await reader.put("hit", "r", "keep", { n: -1 });
+    for (let i = 0; i < 200; i++) await store.put("checkpoint", "r", "t", { n: i });
+    await store.close(); // waits for a compaction under way
+    const journals = readdirSync(dir).filter((f) => f.startsWith("journal.0"));
+    expect(journals).toHaveLength(1);
+    expect(journals[0]).not.toBe("journal.0000000001");
+    expect(statSync(path.join(dir, journals[0]!)).size).toBeLessThan(4096);
+    expect(await reader.get("checkpoint", "r", "t")).toEqual({ n: 199 });
+    expect(await reader.get("hit", "r", "keep")).toEqual({ n: -1 });
+    await reader.put("hit", "r", "later", { n: 1 });
+    expect(await new LocalStateStore(dir).get("hit", "r", "later")).toEqual({ n: 1 });
   });
 });
