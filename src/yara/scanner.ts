@@ -16,7 +16,7 @@ import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
-import { walkSamples } from "./walk.js";
+import { reasonOf, walkSamples } from "./walk.js";
 
 export const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
@@ -145,34 +145,44 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async *scanPaths(paths) {
       const rules = await currentRules();
-      const window = pool.size * 2;
-      const inflight = new Map<number, Promise<[number, Verdict]>>();
-      let next = 0;
+      // Enough files in flight for every worker to hold full batches; verdicts are yielded as they complete.
+      const window = pool.size * PATHS_IN_FLIGHT_PER_WORKER;
+      const done: Verdict[] = [];
+      let inflight = 0;
+      let wake: (() => void) | undefined;
+      const settle = (verdict: Verdict) => {
+        inflight--;
+        done.push(verdict);
+        wake?.();
+        wake = undefined;
+      };
+      const oneSettled = () =>
+        new Promise<void>((resolve) => {
+          wake = resolve;
+        });
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
         }
-        const id = next++;
-        inflight.set(
-          id,
-          scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then((v): [number, Verdict] => [id, v]),
+        inflight++;
+        scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
+          settle(notScanned(rules, entry.path, entry.size, { kind: "error", reason: reasonOf(error) })),
         );
-        if (inflight.size >= window) {
-          const [done, verdict] = await Promise.race(inflight.values());
-          inflight.delete(done);
-          yield verdict;
-        }
+        if (inflight >= window && done.length === 0) await oneSettled();
+        while (done.length > 0) yield done.shift() as Verdict;
       }
-      while (inflight.size > 0) {
-        const [done, verdict] = await Promise.race(inflight.values());
-        inflight.delete(done);
-        yield verdict;
+      while (inflight > 0 || done.length > 0) {
+        if (done.length === 0) await oneSettled();
+        while (done.length > 0) yield done.shift() as Verdict;
       }
     },
   };
   return scanner;
 }
+
+/** Files a directory scan keeps in flight per worker (two full batches of 64, and the next ones ready). */
+const PATHS_IN_FLIGHT_PER_WORKER = 256;
 
 /** Buffers up to this size travel to the worker inside the IPC message; larger ones through a temporary file. */
 const INLINE_BUFFER_LIMIT = 4 * 1024 * 1024;

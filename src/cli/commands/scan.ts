@@ -9,6 +9,7 @@ interface ScanOptions {
   maxSize?: number;
   timeout?: number;
   workers?: number;
+  hash?: boolean;
 }
 
 const PROGRESS_EVERY_FILES = 500;
@@ -29,6 +30,7 @@ export function registerScan(program: Command): void {
       parseDuration,
     )
     .option("--workers <n>", "scan worker processes (default: available CPUs)", parsePositiveInt)
+    .option("--hash", "SHA-256 of every file (inventories); by default only matching files are hashed")
     .action(async (paths: string[], options: ScanOptions) => {
       const out = createOutput(options);
       const scanner = await createScanner({
@@ -36,6 +38,7 @@ export function registerScan(program: Command): void {
         ...(options.maxSize !== undefined ? { maxSampleSize: options.maxSize } : {}),
         ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        sha256: options.hash ? "always" : "on-match",
       });
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
@@ -48,7 +51,8 @@ export function registerScan(program: Command): void {
           if (verdict.verdict === "error") firstError ??= verdict;
           out.record(verdict, describe(verdict));
           seen++;
-          if (seen % PROGRESS_EVERY_FILES === 0 || Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+          const due = seen >= PROGRESS_EVERY_FILES && Date.now() - lastProgress > PROGRESS_EVERY_MS;
+          if (seen % PROGRESS_EVERY_FILES === 0 || due) {
             lastProgress = Date.now();
             progress(out, seen, tally);
           }
