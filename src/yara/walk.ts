@@ -33,6 +33,13 @@ export async function* walkSamples(paths: readonly string[]): AsyncGenerator<Wal
   }
 }
 
+/** How many verdicts a scan of these paths gives: one walk, no file opened (for progress totals). */
+export async function countSamples(paths: readonly string[]): Promise<number> {
+  let count = 0;
+  for await (const _entry of walkSamples(paths)) count++;
+  return count;
+}
+
 async function* walkDirectory(dir: string, shownDir: string, root: string): AsyncGenerator<WalkEntry> {
   // One read per directory (a streamed opendir() costs a promise per entry: most of the parent's time in a scan).
   let entries: Dirent[];
