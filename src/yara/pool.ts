@@ -113,6 +113,12 @@ export class ScanPool {
     });
   }
 
+  /** Forks every worker now; rules follow with the first scan. */
+  start(): void {
+    if (this.closed) return;
+    while (this.workers.length < this.size) this.spawn();
+  }
+
   /** Forks every worker now and loads the rules into each (a server calls this at start). */
   async warmUp(rules: CompiledRuleSet): Promise<void> {
     while (this.workers.length < this.size) this.spawn();

@@ -35,6 +35,8 @@ export interface ScannerOptions {
   readonly ruleCheckIntervalMs?: number;
   /** `always` (default) or `on-match`: hash only matching samples (bulk sweeps; hashing dominates scan cost). */
   readonly sha256?: "always" | "on-match";
+  /** Fork the workers at once, while the rules compile, rather than on the first scan (a one-shot CLI run). */
+  readonly startWorkersNow?: boolean;
 }
 
 export interface Scanner {
@@ -55,15 +57,21 @@ export interface Scanner {
   close(): Promise<void>;
 }
 
-/** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start lazily. */
+/** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
   const cache = isRuleSet(given)
     ? undefined
     : new YaraRuleCache(given, { externals: options.externals ?? {} }, options.ruleCheckIntervalMs ?? 1000);
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
-  await currentRules();
   const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
+  if (options.startWorkersNow) pool.start();
+  try {
+    await currentRules();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
   const limits: ScanLimits = {
     maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
     timeoutMs: options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS,

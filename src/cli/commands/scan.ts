@@ -39,6 +39,7 @@ export function registerScan(program: Command): void {
         ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         sha256: options.hash ? "always" : "on-match",
+        startWorkersNow: true,
       });
       // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
       // terminal first clear the bar's line, and the bar redraws below them.
