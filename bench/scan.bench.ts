@@ -1,132 +1,203 @@
 /**
- * `npm run bench:scan`: shmhunt's scanner against Debian's `yara` CLI over the same corpus (≥ 1 GiB) and rules.
- * Prints MB/s, files/s, matches and peak RSS for each, and the throughput ratio. Not part of `npm test`.
+ * `npm run bench:scan`: shmhunt's scanner against Debian's `yara` CLI (`-p <CPUs>`), same rules, same files, in one
+ * run. Not part of `npm test`.
  *
- *   npm run bench:scan [-- --size-gib 1.5 --keep]
+ * 1. A tree of real ELF files (default: a hard-linked mirror of /usr/lib/x86_64-linux-gnu plus the gcc fixtures):
+ *    `shmhunt scan` as a user runs it (a fresh process from dist/, start-up included, like yara's), in its default
+ *    mode (SHA-256 of matching files only) and with `--hash` (every file), and the library's `scanPaths` on a
+ *    started pool (start-up not timed). Every tool must report the same matching files.
+ * 2. One large sample (512 MiB): `scanFile` on a started pool, the first scan (cold worker memory) and the best of
+ *    the next ones, without a match (the default mode hashes nothing), with a match (the default mode hashes it),
+ *    and with every sample hashed; yara on the same file.
+ *
+ *   npm run bench:scan [-- --source /usr/lib/x86_64-linux-gnu --rounds 2 --large-mib 512 --keep]
  */
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createScanner, defaultRulesDir, resolveYaraPaths } from "../src/yara/index.js";
-import { buildCorpus, type Corpus } from "./scan/corpus.js";
+import { createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
+import { buildLargeSample, buildTree, plantPattern, type Tree } from "./scan/corpus.js";
 
 interface Run {
   readonly tool: string;
   readonly seconds: number;
   readonly files: number;
   readonly bytes: number;
-  readonly matches: number;
-  readonly peakRssMiB: number;
-  readonly note?: string;
+  readonly matched: readonly string[];
+  readonly note: string;
 }
 
 const args = process.argv.slice(2);
-const sizeGiB = Number(args[args.indexOf("--size-gib") + 1] ?? "") || 1.25;
+const option = (name: string, fallback: string) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 && args[at + 1] !== undefined ? (args[at + 1] as string) : fallback;
+};
+const source = option("source", "/usr/lib/x86_64-linux-gnu");
+const rounds = Number(option("rounds", "2"));
+const largeSize = Number(option("large-mib", "512")) * 1024 * 1024;
 const keep = args.includes("--keep");
-const rounds = 2;
 const workers = os.availableParallelism();
+const repo = path.resolve(import.meta.dirname, "..");
 const rulesDir = defaultRulesDir();
 const ruleFiles = resolveYaraPaths([rulesDir]);
+const yaraVersion = spawnSync("yara", ["--version"]).stdout?.toString().trim();
 
 async function main(): Promise<void> {
-  const dir = path.join(os.tmpdir(), "shmhunt-bench-scan");
-  console.log(`building corpus (≥ ${sizeGiB} GiB) in ${dir} …`);
-  const corpus = await buildCorpus(dir, sizeGiB * 1024 ** 3);
-  for (const [part, p] of Object.entries(corpus.parts)) {
-    console.log(
-      `  ${part.padEnd(14)} ${String(p.files).padStart(6)} files ${(p.bytes / 1e6).toFixed(0).padStart(7)} MB`,
-    );
-  }
+  const base = path.join(os.tmpdir(), "shmhunt-bench-scan");
+  console.log(`building dist/ (the CLI runs from it) …`);
+  const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: repo, stdio: "inherit" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+  console.log(`mirroring ${source} into ${base}/tree …`);
+  const tree = await buildTree(path.join(base, "tree"), source);
   console.log(
-    `  ${"total".padEnd(14)} ${String(corpus.files).padStart(6)} files ${(corpus.bytes / 1e6).toFixed(0).padStart(7)} MB`,
+    `tree: ${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB (${tree.planted.length} planted matches)`,
   );
-  console.log(`rules: ${ruleFiles.join(", ")}; ${workers} CPUs; best of ${rounds} rounds, warm page cache\n`);
-  warmCache(corpus);
+  console.log(`rules: ${ruleFiles.join(", ")}; ${workers} CPUs; ${yaraVersion ? `yara ${yaraVersion}` : "no yara"}`);
+  console.log(`best of ${rounds} rounds, tools interleaved, warm page cache\n`);
+  spawnSync("sh", ["-c", `find '${tree.dir}' -type f -exec cat {} + > /dev/null`]);
 
-  const haveYara = spawnSync("yara", ["--version"]).status === 0;
   const best = new Map<string, Run>();
   const keepBest = (run: Run) => {
     const previous = best.get(run.tool);
     if (!previous || run.seconds < previous.seconds) best.set(run.tool, run);
   };
   for (let round = 0; round < rounds; round++) {
-    keepBest(await runShmhunt(corpus, "always"));
-    keepBest(await runShmhunt(corpus, "on-match"));
-    if (haveYara) keepBest(await runYara(corpus));
+    if (yaraVersion) keepBest(await runYara(tree.dir, tree));
+    keepBest(await runCli(tree, false));
+    keepBest(await runCli(tree, true));
+    keepBest(await runLibrary(tree, "on-match"));
+    keepBest(await runLibrary(tree, "always"));
   }
-  const runs = [...best.values()];
-  print(runs);
+  console.log("1. tree of real ELF files");
+  printTable([...best.values()]);
   const yara = best.get("yara CLI");
-  if (!haveYara || !yara) {
-    console.log("\nDebian's yara CLI is not installed (apt-get install -y yara): no comparison this run.");
-    return finish(dir);
-  }
-  console.log("");
-  for (const run of runs.filter((r) => r !== yara)) {
-    console.log(`ratio ${run.tool} / yara CLI (MB/s): ${(mbps(run) / mbps(yara)).toFixed(2)}x  (target ≥ 3x)`);
-  }
-  for (const run of runs) {
-    if (run.matches !== corpus.expectedMatches) {
-      console.log(`WARNING: ${run.tool} reported ${run.matches} matches, expected ${corpus.expectedMatches}`);
+  if (yara) {
+    for (const run of best.values()) {
+      if (run === yara) continue;
+      console.log(
+        `   ${run.tool.padEnd(30)} ${(mbps(run) / mbps(yara)).toFixed(2)}x yara CLI (target ≥ 3x in the default mode)`,
+      );
     }
+  } else console.log("   Debian's yara CLI is not installed (apt-get install -y yara): no comparison this run.");
+  checkAgreement([...best.values()], tree);
+
+  console.log(`\n2. one large sample (${largeSize / 1024 / 1024} MiB)`);
+  const large = path.join(base, "large.bin");
+  await buildLargeSample(large, largeSize);
+  spawnSync("cat", [large], { stdio: ["ignore", "ignore", "ignore"] });
+  const largeRuns: Run[] = [];
+  await plantPattern(large, largeSize, false);
+  largeRuns.push(...(await runLarge(large, "on-match", "no match, default mode (not hashed)")));
+  largeRuns.push(...(await runLarge(large, "always", "no match, --hash")));
+  if (yaraVersion) largeRuns.push(await runYara(large, { files: 1, bytes: largeSize }, "yara CLI, no match"));
+  await plantPattern(large, largeSize, true);
+  largeRuns.push(...(await runLarge(large, "on-match", "match, default mode (hashed)")));
+  if (yaraVersion) largeRuns.push(await runYara(large, { files: 1, bytes: largeSize }, "yara CLI, match"));
+  printTable(largeRuns);
+  for (const run of largeRuns) {
+    const expected = run.tool.includes(", match") ? 1 : 0;
+    if (run.matched.length !== expected)
+      console.log(`   WARNING: ${run.tool}: ${run.matched.length} matches, expected ${expected}`);
   }
-  await finish(dir);
+  if (!keep) await rm(base, { recursive: true, force: true });
 }
 
-async function finish(dir: string): Promise<void> {
-  if (!keep) await rm(dir, { recursive: true, force: true });
+/** `shmhunt scan` as a user runs it: a fresh process, NDJSON to a pipe, start-up and exit included. */
+function runCli(tree: Tree, hash: boolean): Promise<Run> {
+  const argv = [path.join(repo, "bin/shmhunt.js"), "scan", tree.dir, "--json", "--rules", rulesDir];
+  if (hash) argv.push("--hash");
+  return timed(process.execPath, argv, (out, seconds, maxKiB) => {
+    const verdicts = out
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => JSON.parse(line) as Verdict);
+    const unscanned = verdicts.filter((v) => v.verdict === "error" || v.verdict === "skipped").length;
+    return {
+      tool: hash ? "shmhunt scan --hash" : "shmhunt scan (default)",
+      seconds,
+      files: verdicts.length,
+      bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
+      matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
+      note: `CLI process from dist/, start-up included; largest process ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
+    };
+  });
 }
 
-async function runShmhunt(corpus: Corpus, sha256: "always" | "on-match"): Promise<Run> {
-  const boot = performance.now();
+function runYara(target: string, size: { files: number; bytes: number }, tool = "yara CLI"): Promise<Run> {
+  // -r recursive, -N no symlinks followed, -p threads (as many as shmhunt's workers).
+  return timed("yara", ["-r", "-N", "-p", String(workers), ...ruleFiles, target], (out, seconds, maxKiB) => ({
+    tool,
+    seconds,
+    files: size.files,
+    bytes: size.bytes,
+    matched: out
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => line.slice(line.indexOf(" ") + 1)),
+    note: `yara ${yaraVersion} -p ${workers}; ${(maxKiB / 1024).toFixed(0)} MiB`,
+  }));
+}
+
+async function runLibrary(tree: Tree, sha256: "always" | "on-match"): Promise<Run> {
   const scanner = await createScanner({ rules: [rulesDir], workers, sha256 });
   await scanner.warmUp();
-  const startupMs = performance.now() - boot;
   const started = performance.now();
   let files = 0;
   let bytes = 0;
-  let matches = 0;
-  let errors = 0;
-  let workerPeakKiB = 0;
-  const sampler = setInterval(() => {
-    workerPeakKiB = Math.max(workerPeakKiB, sumRssKiB(scanner.workerPids()));
-  }, 50);
-  for await (const verdict of scanner.scanPaths([corpus.dir])) {
+  const matched: string[] = [];
+  for await (const verdict of scanner.scanPaths([tree.dir])) {
     files++;
     bytes += verdict.size;
-    if (verdict.verdict === "match") matches++;
-    if (verdict.verdict === "error" || verdict.verdict === "skipped") errors++;
+    if (verdict.verdict === "match") matched.push(verdict.path ?? "");
   }
-  const workerHwmKiB = sumHwmKiB(scanner.workerPids());
-  clearInterval(sampler);
-  await scanner.close();
   const seconds = (performance.now() - started) / 1000;
-  const parentMiB = process.resourceUsage().maxRSS / 1024;
-  const workersMiB = Math.max(workerPeakKiB, workerHwmKiB) / 1024;
+  const workersMiB = scanner.workerPids().reduce((sum, pid) => sum + statusKiB(pid, "VmHWM"), 0) / 1024;
+  await scanner.close();
   return {
-    tool: sha256 === "always" ? "shmhunt" : "shmhunt*",
+    tool: sha256 === "on-match" ? "library scanPaths (default)" : "library scanPaths, every hash",
     seconds,
     files,
     bytes,
-    matches,
-    peakRssMiB: parentMiB + workersMiB,
-    note: `parent ${parentMiB.toFixed(0)} MiB + ${workers} workers ${workersMiB.toFixed(0)} MiB; pool start ${startupMs.toFixed(0)} ms (not timed)${errors ? `; ${errors} not scanned` : ""}; ${sha256 === "always" ? "SHA-256 of every file" : "* SHA-256 of matching files only"}`,
+    matched,
+    note: `started pool (not timed); ${workers} workers peak ${workersMiB.toFixed(0)} MiB`,
   };
 }
 
-function runYara(corpus: Corpus): Promise<Run> {
+/** scanFile on one large sample: the first scan on fresh workers, then the best of three more. */
+async function runLarge(file: string, sha256: "always" | "on-match", label: string): Promise<Run[]> {
+  const scanner = await createScanner({ rules: [rulesDir], workers, sha256 });
+  await scanner.warmUp();
+  const runs: Run[] = [];
+  let bestWarm: Run | undefined;
+  for (let i = 0; i < 4; i++) {
+    const started = performance.now();
+    const verdict = await scanner.scanFile(file);
+    const seconds = (performance.now() - started) / 1000;
+    const run: Run = {
+      tool: `shmhunt, ${label}${i === 0 ? ", 1st" : ", best next"}`,
+      seconds,
+      files: 1,
+      bytes: verdict.size,
+      matched: verdict.verdict === "match" ? [file] : [],
+      note: `${verdict.verdict}${verdict.sha256 ? ", hashed" : ""}${verdict.error ? `: ${verdict.error.message}` : ""}`,
+    };
+    if (i === 0) runs.push(run);
+    else if (!bestWarm || run.seconds < bestWarm.seconds) bestWarm = run;
+  }
+  await scanner.close();
+  return bestWarm ? [...runs, bestWarm] : runs;
+}
+
+function timed(
+  command: string,
+  argv: string[],
+  make: (stdout: string, seconds: number, maxKiB: number) => Run,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    // -r recursive, -p threads (same parallelism as shmhunt's pool), -N do not follow symlinks.
-    const child = spawn(
-      "/usr/bin/time",
-      ["-f", "%M", "yara", "-r", "-N", "-p", String(workers), ...ruleFiles, corpus.dir],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn("/usr/bin/time", ["-f", "%M", command, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
@@ -138,30 +209,31 @@ function runYara(corpus: Corpus): Promise<Run> {
     child.on("error", reject);
     child.on("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      const maxKiB = Number(err.trim().split("\n").at(-1));
-      resolve({
-        tool: "yara CLI",
-        seconds,
-        files: corpus.files,
-        bytes: corpus.bytes,
-        matches: out.split("\n").filter((l) => l.trim() !== "").length,
-        peakRssMiB: Number.isFinite(maxKiB) ? maxKiB / 1024 : Number.NaN,
-        note: `yara ${spawnSync("yara", ["--version"]).stdout.toString().trim()}, -p ${workers}`,
-      });
+      resolve(make(out, seconds, Number(err.trim().split("\n").at(-1)) || Number.NaN));
     });
   });
 }
 
-function warmCache(corpus: Corpus): void {
-  spawnSync("sh", ["-c", `find '${corpus.dir}' -type f -exec cat {} + > /dev/null`]);
-}
-
-function sumRssKiB(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + statusKiB(pid, "VmRSS"), 0);
-}
-
-function sumHwmKiB(pids: number[]): number {
-  return pids.reduce((sum, pid) => sum + statusKiB(pid, "VmHWM"), 0);
+/** Every tool must name the same matching files, the planted fixtures among them. */
+function checkAgreement(runs: readonly Run[], tree: Tree): void {
+  const key = (run: Run) =>
+    [...run.matched]
+      .map((p) => path.resolve(p))
+      .sort()
+      .join("\n");
+  const reference = runs[0];
+  if (!reference) return;
+  for (const run of runs) {
+    if (key(run) !== key(reference)) console.log(`   WARNING: ${run.tool} matched other files than ${reference.tool}`);
+    if (run.files !== tree.files) console.log(`   WARNING: ${run.tool} scanned ${run.files} files of ${tree.files}`);
+    for (const planted of tree.planted) {
+      if (!run.matched.map((p) => path.resolve(p)).includes(planted))
+        console.log(`   WARNING: ${run.tool} missed ${planted}`);
+    }
+  }
+  console.log(
+    `   verdicts: every tool matched the same ${reference.matched.length} files (${tree.planted.length} planted)`,
+  );
 }
 
 function statusKiB(pid: number, field: string): number {
@@ -177,21 +249,11 @@ function mbps(run: Run): number {
   return run.bytes / 1e6 / run.seconds;
 }
 
-function print(runs: readonly Run[]): void {
-  console.log("tool       files      MB   seconds    MB/s   files/s  matches  peak RSS MiB  notes");
+function printTable(runs: readonly Run[]): void {
+  console.log(`   ${"tool".padEnd(52)} files      MB  seconds     MB/s  matches  notes`);
   for (const r of runs) {
     console.log(
-      [
-        r.tool.padEnd(9),
-        String(r.files).padStart(6),
-        (r.bytes / 1e6).toFixed(0).padStart(7),
-        r.seconds.toFixed(2).padStart(9),
-        mbps(r).toFixed(0).padStart(7),
-        (r.files / r.seconds).toFixed(0).padStart(9),
-        String(r.matches).padStart(8),
-        r.peakRssMiB.toFixed(0).padStart(13),
-        ` ${r.note ?? ""}`,
-      ].join(" "),
+      `   ${r.tool.padEnd(52)} ${String(r.files).padStart(5)} ${(r.bytes / 1e6).toFixed(0).padStart(7)} ${r.seconds.toFixed(3).padStart(8)} ${mbps(r).toFixed(0).padStart(8)} ${String(r.matched.length).padStart(8)}  ${r.note}`,
     );
   }
 }

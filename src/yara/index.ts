@@ -23,3 +23,4 @@ export {
   type ScannerOptions,
 } from "./scanner.js";
 export * from "./verdict.js";
+export { countSamples } from "./walk.js";

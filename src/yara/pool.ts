@@ -1,26 +1,46 @@
 /**
  * A pool of scan worker processes. Scans never run on the caller's event loop, and a worker that dies (YARA-X
  * aborts the whole process on some rule conditions, e.g. a division overflow) fails only the scan it was running:
- * the pool reports that scan as an error and forks a replacement for the next one.
+ * the pool reports that scan as an error, rescans the others it held on a replacement, and carries on.
  *
  * Processes rather than worker threads: an abort in a worker thread takes the whole process down with it.
+ *
+ * Files travel in batches: one message carries many paths (the worker opens and reads each file itself) and one
+ * reply carries their verdicts, so the per-sample cost is the scan, not two IPC round trips. Which sample of a
+ * batch is running is recorded in a small file shared with the worker (see `Progress`), read only when the worker
+ * dies or overruns its time.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { closeSync, constants, existsSync, openSync, readSync, unlinkSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Codes } from "../diagnostics/index.js";
 import type { CompiledRuleSet } from "./compile.js";
-import type { FromWorker, ScanTarget, ToWorker } from "./protocol.js";
+import {
+  decodeProgress,
+  type FromWorker,
+  PROGRESS_BYTES,
+  type Progress,
+  type ScanTarget,
+  type ToWorker,
+} from "./protocol.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 
 /**
- * Scans sent ahead to each worker, so it never waits for the parent between two samples. If a worker dies, only
- * the first (running) one failed; the others are requeued.
+ * Batches sent ahead to each worker, so it never waits for the parent between two. If a worker dies, only the
+ * sample it was running failed; every other sample it held is requeued.
  */
 const PIPELINE_DEPTH = 2;
+/**
+ * Most files in one batch. Batches are cut smaller when the queue is short, so the last files of a run spread over
+ * every worker rather than waiting behind one.
+ */
+const MAX_BATCH = 64;
 /** Extra time a worker gets beyond the scan timeout before the pool kills it. */
 const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL = 4096;
@@ -34,19 +54,27 @@ export interface PoolJob {
 }
 
 interface Pending {
-  readonly jobId: number;
   readonly job: PoolJob;
   readonly started: number;
   readonly resolve: (verdict: Verdict) => void;
 }
 
+interface Batch {
+  readonly batchId: number;
+  readonly items: readonly Pending[];
+  /** When the batch reached the head of its worker's queue (it was then running). */
+  runningSince: number;
+}
+
 interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** Descriptor of the progress record shared with the worker (undefined if it could not be created). */
+  readonly progressFd: number | undefined;
   /** The rule set last sent to this worker (messages are ordered, so later scans see it). */
   rulesId?: string;
-  /** Scans sent to this worker, in order; the first is running, the rest wait in its message queue. */
-  readonly inflight: Pending[];
+  /** Batches sent to this worker, in order; the first is running, the rest wait in its message queue. */
+  readonly inflight: Batch[];
   timer?: NodeJS.Timeout;
   stderr: string;
   dead: boolean;
@@ -66,7 +94,7 @@ export interface PoolStats {
 export class ScanPool {
   private readonly workers: Worker[] = [];
   private readonly queue: Pending[] = [];
-  private nextJobId = 1;
+  private nextBatchId = 1;
   private closed = false;
   private crashes = 0;
   private killedForTimeout = 0;
@@ -80,9 +108,15 @@ export class ScanPool {
   run(job: PoolJob): Promise<Verdict> {
     if (this.closed) return Promise.reject(new Error("the scan pool is closed"));
     return new Promise((resolve) => {
-      this.queue.push({ jobId: this.nextJobId++, job, started: performance.now(), resolve });
+      this.queue.push({ job, started: performance.now(), resolve });
       this.dispatch();
     });
+  }
+
+  /** Forks every worker now; rules follow with the first scan. */
+  start(): void {
+    if (this.closed) return;
+    while (this.workers.length < this.size) this.spawn();
   }
 
   /** Forks every worker now and loads the rules into each (a server calls this at start). */
@@ -135,32 +169,76 @@ export class ScanPool {
         .filter((w) => w.inflight.length < PIPELINE_DEPTH)
         .sort((a, b) => a.inflight.length - b.inflight.length)[0];
       if (!worker) return;
-      this.assign(worker, this.queue.shift() as Pending);
+      this.assign(worker, this.takeBatch(worker));
     }
   }
 
-  private assign(worker: Worker, pending: Pending): void {
-    worker.inflight.push(pending);
-    const { job } = pending;
+  /**
+   * The next batch from the queue: consecutive file scans with the same rules and limits (a buffer travels alone:
+   * it carries its bytes). Its size is a share of the queue, so the work stays spread over every worker.
+   */
+  private takeBatch(worker: Worker): Batch {
+    const first = this.queue.shift() as Pending;
+    const items = [first];
+    // Without a progress record a crash could not be charged to the right sample: one per batch then.
+    if (first.job.target.kind === "path" && worker.progressFd !== undefined) {
+      const share = Math.ceil(this.queue.length / (this.size * PIPELINE_DEPTH));
+      const most = Math.min(MAX_BATCH, Math.max(1, share));
+      while (items.length < most) {
+        const next = this.queue[0];
+        if (next?.job.target.kind !== "path") break;
+        if (next.job.rules !== first.job.rules || next.job.limits !== first.job.limits) break;
+        items.push(this.queue.shift() as Pending);
+      }
+    }
+    return { batchId: this.nextBatchId++, items, runningSince: performance.now() };
+  }
+
+  private assign(worker: Worker, batch: Batch): void {
+    worker.inflight.push(batch);
+    const [first] = batch.items as [Pending];
     void worker.ready.then(() => {
-      if (worker.dead || !worker.inflight.includes(pending)) return;
-      if (worker.rulesId !== job.rules.id) this.sendRules(worker, job.rules);
-      send(worker, { type: "scan", jobId: pending.jobId, target: job.target, limits: job.limits });
-      if (worker.inflight[0] === pending) this.startTimer(worker);
+      if (worker.dead || !worker.inflight.includes(batch)) return;
+      if (worker.rulesId !== first.job.rules.id) this.sendRules(worker, first.job.rules);
+      send(worker, {
+        type: "scan",
+        batchId: batch.batchId,
+        targets: batch.items.map((p) => p.job.target),
+        limits: first.job.limits,
+      });
+      if (worker.inflight[0] === batch) this.startTimer(worker);
     });
   }
 
-  /** The kill timer runs for the scan at the head of the worker's queue (the one running). */
+  /**
+   * The kill timer watches the sample running at the head of the worker's queue: each sample gets the scan timeout
+   * plus a grace period, counted from when the worker started it (read from the progress record).
+   */
   private startTimer(worker: Worker): void {
     if (worker.timer) clearTimeout(worker.timer);
+    worker.timer = undefined;
     const head = worker.inflight[0];
-    worker.timer = head
-      ? setTimeout(() => {
+    if (!head) return;
+    head.runningSince = performance.now();
+    const allowance = (head.items[0] as Pending).job.limits.timeoutMs + KILL_GRACE_MS;
+    const check = (wait: number): void => {
+      worker.timer = setTimeout(
+        () => {
+          if (worker.dead || worker.inflight[0] !== head) return;
+          const progress = readProgress(worker);
+          const startedAgo =
+            progress?.batchId === head.batchId
+              ? Date.now() - progress.startedAt
+              : performance.now() - head.runningSince;
+          if (startedAgo < allowance) return check(allowance - startedAgo);
           this.killedForTimeout++;
           worker.killedByPool = true;
           worker.child.kill("SIGKILL");
-        }, head.job.limits.timeoutMs + KILL_GRACE_MS)
-      : undefined;
+        },
+        Math.max(1, wait),
+      );
+    };
+    check(allowance);
   }
 
   private sendRules(worker: Worker, rules: CompiledRuleSet): void {
@@ -177,18 +255,36 @@ export class ScanPool {
 
   private spawn(): Worker {
     const { file, execArgv } = workerEntry();
-    const child = fork(file, [], {
-      execArgv,
-      serialization: "advanced",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: { ...process.env, RUST_BACKTRACE: "0" },
-    });
+    const progressFd = openProgressRecord();
+    // The child's fd 4 (PROGRESS_FD) is the progress record; /dev/null when it could not be made, never left unset
+    // (the worker's runtime could otherwise take that number for a descriptor of its own).
+    const childFd = progressFd ?? openSync("/dev/null", "w");
+    let child: ChildProcess;
+    try {
+      child = fork(file, [], {
+        execArgv,
+        serialization: "advanced",
+        stdio: ["ignore", "ignore", "pipe", "ipc", childFd],
+        env: workerEnv(),
+      });
+    } finally {
+      if (progressFd === undefined) closeSync(childFd);
+    }
     this.startedWorkers++;
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
       markReady = resolve;
     });
-    const worker: Worker = { child, ready, inflight: [], stderr: "", dead: false, killedByPool: false, started: false };
+    const worker: Worker = {
+      child,
+      ready,
+      progressFd,
+      inflight: [],
+      stderr: "",
+      dead: false,
+      killedByPool: false,
+      started: false,
+    };
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (chunk: string) => {
       worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
@@ -198,24 +294,35 @@ export class ScanPool {
         worker.started = true;
         return markReady();
       }
-      const pending = worker.inflight.find((p) => p.jobId === message.jobId);
-      if (!pending) return;
-      this.finish(worker, pending, message.type === "result" ? message.verdict : failure(pending, message.message));
+      const batch = worker.inflight.find((b) => b.batchId === message.batchId);
+      if (!batch) return;
+      const verdicts = batch.items.map((pending, i) =>
+        message.type === "result"
+          ? (message.verdicts[i] ?? failure(pending, "the scan worker returned no verdict"))
+          : failure(pending, message.message),
+      );
+      this.finish(worker, batch, verdicts);
     });
     child.on("exit", (code, signal) => {
       worker.dead = true;
       markReady();
       this.workers.splice(this.workers.indexOf(worker), 1);
       if (worker.timer) clearTimeout(worker.timer);
+      const progress = readProgress(worker);
+      if (worker.progressFd !== undefined) closeSync(worker.progressFd);
       const [running, ...waiting] = worker.inflight.splice(0);
-      // Scans that were queued behind the one that died never ran: they go back to the pool's queue.
-      this.queue.unshift(...waiting);
-      if (running) {
+      // The sample that was running failed; every other one the worker held (done but not yet reported, or not
+      // started) goes back to the front of the pool's queue, in order.
+      const index = running && progress?.batchId === running.batchId ? progress.index : 0;
+      const failed = running?.items[index];
+      const requeued = [...(running?.items.filter((_, i) => i !== index) ?? []), ...waiting.flatMap((b) => b.items)];
+      this.queue.unshift(...requeued);
+      if (failed) {
         if (!worker.killedByPool) this.crashes++;
         const reason = worker.started
-          ? crashReason(running, code, signal, worker.stderr, worker.killedByPool)
+          ? crashReason(failed, code, signal, worker.stderr, worker.killedByPool)
           : `the scan worker failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}): ${lastLine(worker.stderr)}`;
-        void failureWithSize(running, reason).then(running.resolve);
+        void failureWithSize(failed, reason).then(failed.resolve);
       }
       if (this.closed)
         for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
@@ -228,13 +335,57 @@ export class ScanPool {
     return worker;
   }
 
-  private finish(worker: Worker, pending: Pending, verdict: Verdict): void {
-    const index = worker.inflight.indexOf(pending);
+  private finish(worker: Worker, batch: Batch, verdicts: readonly Verdict[]): void {
+    const index = worker.inflight.indexOf(batch);
     if (index >= 0) worker.inflight.splice(index, 1);
     if (index === 0) this.startTimer(worker);
-    pending.resolve(verdict);
+    for (const [i, pending] of batch.items.entries()) pending.resolve(verdicts[i] as Verdict);
     if (!this.closed) this.dispatch();
   }
+}
+
+/**
+ * The progress record shared with a worker: a private temporary file, unlinked as soon as it is open (nothing is
+ * left behind, even after a kill). Undefined when it cannot be made; that worker then gets one sample per batch.
+ */
+function openProgressRecord(): number | undefined {
+  const file = path.join(os.tmpdir(), `shmhunt-scan-progress-${process.pid}-${randomUUID()}`);
+  try {
+    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
+    unlinkSync(file);
+    return fd;
+  } catch {
+    return undefined;
+  }
+}
+
+function readProgress(worker: Worker): Progress | undefined {
+  if (worker.progressFd === undefined) return undefined;
+  const record = Buffer.alloc(PROGRESS_BYTES);
+  try {
+    return decodeProgress(record.subarray(0, readSync(worker.progressFd, record, 0, PROGRESS_BYTES, 0)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The worker's environment: the caller's, without Rust backtraces, and with glibc's malloc asked to back large
+ * allocations (the sample buffer) with transparent huge pages: first touches of fresh memory are the most
+ * expensive part of a cold worker's scans (measured in docs/yara.md). Ignored by a libc that does not know it.
+ */
+function workerEnv(): NodeJS.ProcessEnv {
+  const tunables = process.env.GLIBC_TUNABLES;
+  const hugePages = "glibc.malloc.hugetlb=1";
+  return {
+    ...process.env,
+    RUST_BACKTRACE: "0",
+    GLIBC_TUNABLES: tunables
+      ? tunables.includes("glibc.malloc.hugetlb")
+        ? tunables
+        : `${tunables}:${hugePages}`
+      : hugePages,
+  };
 }
 
 function crashReason(

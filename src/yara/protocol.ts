@@ -15,10 +15,11 @@ export type ScanTarget =
   | { readonly kind: "path"; readonly path: string; readonly displayPath: string }
   | { readonly kind: "bytes"; readonly data: Uint8Array };
 
+/** A batch of samples, scanned in order; the reply carries one verdict per target, in the same order. */
 export interface ScanMessage {
   readonly type: "scan";
-  readonly jobId: number;
-  readonly target: ScanTarget;
+  readonly batchId: number;
+  readonly targets: readonly ScanTarget[];
   readonly limits: ScanLimits;
 }
 
@@ -26,5 +27,32 @@ export type ToWorker = RulesMessage | ScanMessage;
 
 export type FromWorker =
   | { readonly type: "ready" }
-  | { readonly type: "result"; readonly jobId: number; readonly verdict: Verdict }
-  | { readonly type: "failed"; readonly jobId: number; readonly message: string };
+  | { readonly type: "result"; readonly batchId: number; readonly verdicts: readonly Verdict[] }
+  | { readonly type: "failed"; readonly batchId: number; readonly message: string };
+
+/**
+ * Progress record: before each sample of a batch, the worker writes which one it is starting into a small file the
+ * pool shares with it (an inherited descriptor, unlinked at once). Nothing crosses the IPC channel per sample; the
+ * pool reads the record only when a worker dies or overruns, to name the one sample that crashed or hung.
+ */
+export const PROGRESS_FD = 4;
+export const PROGRESS_BYTES = 24;
+
+export interface Progress {
+  readonly batchId: number;
+  readonly index: number;
+  /** `Date.now()` in the worker when the sample started (wall clock: comparable across processes). */
+  readonly startedAt: number;
+}
+
+export function encodeProgress(into: Buffer, progress: Progress): Buffer {
+  into.writeDoubleLE(progress.batchId, 0);
+  into.writeDoubleLE(progress.index, 8);
+  into.writeDoubleLE(progress.startedAt, 16);
+  return into;
+}
+
+export function decodeProgress(from: Buffer): Progress | undefined {
+  if (from.length < PROGRESS_BYTES) return undefined;
+  return { batchId: from.readDoubleLE(0), index: from.readDoubleLE(8), startedAt: from.readDoubleLE(16) };
+}

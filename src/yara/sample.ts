@@ -28,12 +28,20 @@ export interface ScanLimits {
   readonly sha256?: "always" | "on-match";
 }
 
-/** Files up to this size are read once into a reused buffer and scanned from memory; larger ones are mapped. */
-const IN_MEMORY_LIMIT = 128 * 1024 * 1024;
-const CHUNK = 8 * 1024 * 1024;
+/**
+ * Every sample is read into one buffer that the worker keeps and reuses. Memory the process touches for the first
+ * time is what costs most here (a page fault per 4 KiB; on the 2-vCPU build VM about 8 ms per MiB, several times the
+ * cost of reading the file), so the buffer is grown only when a sample needs it, in 2 MiB steps (the pool asks
+ * glibc for transparent huge pages), and reused for every later sample. YARA-X's own `scanFile` reads each file
+ * into fresh memory (binding 0.7.2 does not map it), so it is not used. A buffer grown beyond RETAINED_BUFFER for
+ * one large sample is released by `trim()` when the worker goes idle.
+ */
+const INITIAL_BUFFER = 2 * 1024 * 1024;
+const BUFFER_STEP = 2 * 1024 * 1024;
+const RETAINED_BUFFER = 128 * 1024 * 1024;
 
 export class SampleScanner {
-  private buffer = Buffer.allocUnsafe(1024 * 1024);
+  private buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
   private timeoutMs = 0;
 
   constructor(
@@ -55,7 +63,8 @@ export class SampleScanner {
 
   /**
    * Scans a file by path. Opened without following a final symlink and without blocking on a FIFO; the file
-   * descriptor is what gets hashed and scanned, so a file swapped after the caller's checks is not read instead.
+   * descriptor is what gets read, hashed and scanned, so a file swapped after the caller's checks is not read
+   * instead.
    */
   scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
     const started = performance.now();
@@ -71,10 +80,7 @@ export class SampleScanner {
         return this.skipped(started, displayPath, info.size, `not a regular file (${statsKind(info)})`);
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
-      const verdict =
-        info.size <= IN_MEMORY_LIMIT
-          ? this.scanSmallFile(fd, info.size, limits)
-          : this.scanLargeFile(fd, info.size, limits);
+      const verdict = this.scanBytes(this.read(fd, info.size), limits);
       return { ...verdict, path: displayPath, durationMs: performance.now() - started };
     } catch (error) {
       return this.failed(started, displayPath, 0, reasonOf(error));
@@ -83,42 +89,25 @@ export class SampleScanner {
     }
   }
 
-  /** Read once into a reused buffer, scanned from memory. */
-  private scanSmallFile(fd: number, size: number, limits: ScanLimits): Verdict {
-    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(Math.max(size, this.buffer.length * 2));
+  /** Releases a buffer grown beyond the retained size (called when the worker is idle). */
+  trim(): void {
+    if (this.buffer.length > RETAINED_BUFFER) this.buffer = Buffer.allocUnsafe(INITIAL_BUFFER);
+  }
+
+  /** Reads the whole file (as long as fstat said) into the reused buffer. */
+  private read(fd: number, size: number): Buffer {
+    if (this.buffer.length < size) {
+      // Drop the old buffer first, so its memory can be reused for the new one.
+      this.buffer = Buffer.alloc(0);
+      this.buffer = Buffer.allocUnsafe(Math.ceil(size / BUFFER_STEP) * BUFFER_STEP);
+    }
     let read = 0;
     while (read < size) {
       const n = readSync(fd, this.buffer, read, size - read, read);
       if (n === 0) break;
       read += n;
     }
-    return this.scanBytes(this.buffer.subarray(0, read), limits);
-  }
-
-  /** Mapped by YARA-X (through /proc/self/fd, so the same open file), hashed in chunks: memory stays bounded. */
-  private scanLargeFile(fd: number, size: number, limits: ScanLimits): Verdict {
-    const started = performance.now();
-    if (process.platform !== "linux") throw new Error("large-file scans need /proc/self/fd (Linux)");
-    const head = Buffer.alloc(ELF_HEADER_BYTES);
-    const headBytes = readSync(fd, head, 0, head.length, 0);
-    return this.finish(started, size, head.subarray(0, headBytes), limits, {
-      scan: () => this.rules.scanFile(`/proc/self/fd/${fd}`),
-      bytesAt: (offset, length) => {
-        const out = Buffer.alloc(length);
-        return out.subarray(0, readSync(fd, out, 0, length, offset));
-      },
-      sha256: () => {
-        const hash = createHash("sha256");
-        const chunk = Buffer.allocUnsafe(CHUNK);
-        for (let position = 0; ; ) {
-          const n = readSync(fd, chunk, 0, CHUNK, position);
-          if (n === 0) break;
-          hash.update(chunk.subarray(0, n));
-          position += n;
-        }
-        return hash.digest("hex");
-      },
-    });
+    return this.buffer.subarray(0, read);
   }
 
   private finish(

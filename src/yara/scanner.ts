@@ -16,7 +16,7 @@ import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
-import { walkSamples } from "./walk.js";
+import { reasonOf, walkSamples } from "./walk.js";
 
 export const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
 export const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
@@ -35,6 +35,8 @@ export interface ScannerOptions {
   readonly ruleCheckIntervalMs?: number;
   /** `always` (default) or `on-match`: hash only matching samples (bulk sweeps; hashing dominates scan cost). */
   readonly sha256?: "always" | "on-match";
+  /** Fork the workers at once, while the rules compile, rather than on the first scan (a one-shot CLI run). */
+  readonly startWorkersNow?: boolean;
 }
 
 export interface Scanner {
@@ -55,15 +57,21 @@ export interface Scanner {
   close(): Promise<void>;
 }
 
-/** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start lazily. */
+/** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
   const cache = isRuleSet(given)
     ? undefined
     : new YaraRuleCache(given, { externals: options.externals ?? {} }, options.ruleCheckIntervalMs ?? 1000);
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
-  await currentRules();
   const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
+  if (options.startWorkersNow) pool.start();
+  try {
+    await currentRules();
+  } catch (error) {
+    await pool.close();
+    throw error;
+  }
   const limits: ScanLimits = {
     maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
     timeoutMs: options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS,
@@ -145,34 +153,44 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async *scanPaths(paths) {
       const rules = await currentRules();
-      const window = pool.size * 2;
-      const inflight = new Map<number, Promise<[number, Verdict]>>();
-      let next = 0;
+      // Enough files in flight for every worker to hold full batches; verdicts are yielded as they complete.
+      const window = pool.size * PATHS_IN_FLIGHT_PER_WORKER;
+      const done: Verdict[] = [];
+      let inflight = 0;
+      let wake: (() => void) | undefined;
+      const settle = (verdict: Verdict) => {
+        inflight--;
+        done.push(verdict);
+        wake?.();
+        wake = undefined;
+      };
+      const oneSettled = () =>
+        new Promise<void>((resolve) => {
+          wake = resolve;
+        });
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
         }
-        const id = next++;
-        inflight.set(
-          id,
-          scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then((v): [number, Verdict] => [id, v]),
+        inflight++;
+        scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
+          settle(notScanned(rules, entry.path, entry.size, { kind: "error", reason: reasonOf(error) })),
         );
-        if (inflight.size >= window) {
-          const [done, verdict] = await Promise.race(inflight.values());
-          inflight.delete(done);
-          yield verdict;
-        }
+        if (inflight >= window && done.length === 0) await oneSettled();
+        while (done.length > 0) yield done.shift() as Verdict;
       }
-      while (inflight.size > 0) {
-        const [done, verdict] = await Promise.race(inflight.values());
-        inflight.delete(done);
-        yield verdict;
+      while (inflight > 0 || done.length > 0) {
+        if (done.length === 0) await oneSettled();
+        while (done.length > 0) yield done.shift() as Verdict;
       }
     },
   };
   return scanner;
 }
+
+/** Files a directory scan keeps in flight per worker (two full batches of 64, and the next ones ready). */
+const PATHS_IN_FLIGHT_PER_WORKER = 256;
 
 /** Buffers up to this size travel to the worker inside the IPC message; larger ones through a temporary file. */
 const INLINE_BUFFER_LIMIT = 4 * 1024 * 1024;

@@ -1,14 +1,30 @@
 /**
- * A scan worker process (forked by the scan pool). It holds one compiled rule set and scans one sample at a time.
- * If YARA-X aborts the process (a rule condition can), only this worker dies: the pool fails that scan and forks
- * a replacement.
+ * A scan worker process (forked by the scan pool). It holds one compiled rule set and scans batches of samples,
+ * one sample at a time, replying once per batch. Before each sample it records which one it is starting (see
+ * `Progress` in protocol.ts), so if YARA-X aborts the process (a rule condition can), the pool fails exactly that
+ * sample, rescans the others elsewhere, and forks a replacement.
  */
+import { writeSync } from "node:fs";
 import { type BindingRules, loadYaraBinding } from "./binding.js";
-import type { FromWorker, RulesMessage, ToWorker } from "./protocol.js";
+import {
+  encodeProgress,
+  type FromWorker,
+  PROGRESS_BYTES,
+  PROGRESS_FD,
+  type RulesMessage,
+  type ScanMessage,
+  type ToWorker,
+} from "./protocol.js";
 import { SampleScanner } from "./sample.js";
+import type { Verdict } from "./verdict.js";
+
+/** A buffer grown for a sample larger than the retained size is released after this long without work. */
+const TRIM_AFTER_IDLE_MS = 10_000;
 
 let scanner: SampleScanner | undefined;
 let rulesError: string | undefined;
+let trimTimer: NodeJS.Timeout | undefined;
+const progressRecord = Buffer.alloc(PROGRESS_BYTES);
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -22,6 +38,33 @@ function loadRules(message: RulesMessage): void {
   scanner = new SampleScanner(rules, message.id);
 }
 
+function scanBatch(message: ScanMessage, using: SampleScanner): Verdict[] {
+  const verdicts: Verdict[] = [];
+  for (const [index, target] of message.targets.entries()) {
+    markStarted(message.batchId, index);
+    verdicts.push(
+      target.kind === "path"
+        ? using.scanPath(target.path, message.limits, target.displayPath)
+        : using.scanBytes(target.data, message.limits),
+    );
+  }
+  return verdicts;
+}
+
+function markStarted(batchId: number, index: number): void {
+  try {
+    writeSync(
+      PROGRESS_FD,
+      encodeProgress(progressRecord, { batchId, index, startedAt: Date.now() }),
+      0,
+      PROGRESS_BYTES,
+      0,
+    );
+  } catch {
+    // Started without a progress record (not by the pool): a crash is then charged to the batch's first sample.
+  }
+}
+
 process.on("message", (message: ToWorker) => {
   if (message.type === "rules") {
     try {
@@ -33,17 +76,16 @@ process.on("message", (message: ToWorker) => {
     }
     return;
   }
-  const jobId = message.jobId;
+  const batchId = message.batchId;
   try {
     if (!scanner) throw new Error(rulesError ?? "no rules loaded in the scan worker");
-    const verdict =
-      message.target.kind === "path"
-        ? scanner.scanPath(message.target.path, message.limits, message.target.displayPath)
-        : scanner.scanBytes(message.target.data, message.limits);
-    send({ type: "result", jobId, verdict });
+    send({ type: "result", batchId, verdicts: scanBatch(message, scanner) });
   } catch (error) {
-    send({ type: "failed", jobId, message: error instanceof Error ? error.message : String(error) });
+    send({ type: "failed", batchId, message: error instanceof Error ? error.message : String(error) });
   }
+  if (trimTimer) clearTimeout(trimTimer);
+  const idle = scanner;
+  trimTimer = idle ? setTimeout(() => idle.trim(), TRIM_AFTER_IDLE_MS).unref() : undefined;
 });
 
 process.on("disconnect", () => process.exit(0));

@@ -1,5 +1,6 @@
+import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
+import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
 import { CliError, createOutput, type Output } from "../output.js";
 
 interface ScanOptions {
@@ -9,6 +10,7 @@ interface ScanOptions {
   maxSize?: number;
   timeout?: number;
   workers?: number;
+  hash?: boolean;
 }
 
 const PROGRESS_EVERY_FILES = 500;
@@ -29,18 +31,26 @@ export function registerScan(program: Command): void {
       parseDuration,
     )
     .option("--workers <n>", "scan worker processes (default: available CPUs)", parsePositiveInt)
+    .option("--hash", "SHA-256 of every file (inventories); by default only matching files are hashed")
     .action(async (paths: string[], options: ScanOptions) => {
-      const out = createOutput(options);
       const scanner = await createScanner({
         rules: options.rules ?? [defaultRulesDir()],
         ...(options.maxSize !== undefined ? { maxSampleSize: options.maxSize } : {}),
         ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
+        sha256: options.hash ? "always" : "on-match",
+        startWorkersNow: true,
       });
+      // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
+      // terminal first clear the bar's line, and the bar redraws below them.
+      const bar = process.stderr.isTTY && !options.json ? progressBar(paths) : undefined;
+      const out =
+        bar && process.stdout.isTTY ? createOutput(options, clearingLine(process.stdout)) : createOutput(options);
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
-        let lastProgress = Date.now();
+        const started = Date.now();
+        let lastProgress = started;
         let seen = 0;
         for await (const verdict of scanner.scanPaths(paths)) {
           tally[verdict.verdict]++;
@@ -48,13 +58,20 @@ export function registerScan(program: Command): void {
           if (verdict.verdict === "error") firstError ??= verdict;
           out.record(verdict, describe(verdict));
           seen++;
-          if (seen % PROGRESS_EVERY_FILES === 0 || Date.now() - lastProgress > PROGRESS_EVERY_MS) {
+          if (bar) {
+            const rate = (seen / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0);
+            bar.increment(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match, rate });
+            continue;
+          }
+          const due = seen >= PROGRESS_EVERY_FILES && Date.now() - lastProgress > PROGRESS_EVERY_MS;
+          if (seen % PROGRESS_EVERY_FILES === 0 || due) {
             lastProgress = Date.now();
             progress(out, seen, tally);
           }
         }
-        if (seen > PROGRESS_EVERY_FILES) progress(out, seen, tally);
+        if (!bar && seen > PROGRESS_EVERY_FILES) progress(out, seen, tally);
       } finally {
+        bar?.stop();
         await scanner.close();
       }
       if (firstError) {
@@ -66,6 +83,31 @@ export function registerScan(program: Command): void {
       if (options.failOnMatch && tally.match > 0)
         throw new CliError(`${tally.match} file(s) matched (--fail-on-match)`, 1);
     });
+}
+
+function progressBar(paths: readonly string[]): SingleBar {
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format:
+        "scanning |{bar}| {value}/{total} files | {mb} MB, {matched} matched | {rate} files/s | ETA {eta_formatted}",
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 200,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(0, 0, { mb: "0", matched: 0, rate: "0" });
+  // The total comes from a second walk (names only, nothing opened) that runs beside the scan.
+  countSamples(paths).then(
+    (total) => bar.setTotal(total),
+    () => {},
+  );
+  return bar;
+}
+
+function clearingLine(stream: NodeJS.WriteStream): { write(chunk: string): unknown } {
+  return { write: (chunk: string) => stream.write(`\r\x1b[K${chunk}`) };
 }
 
 function describe(v: Verdict): string {
