@@ -8,6 +8,7 @@
  */
 import path from "node:path";
 import { stringify } from "yaml";
+import { ruleDisplayName } from "../rules/display-name.js";
 import type { LoadedRule, Target } from "../rules/types.js";
 import { contentIds } from "../sentinel/ids.js";
 import { AUDITD_FUNCTION_NAME, auditdFunction } from "./auditd-function.js";
@@ -73,7 +74,7 @@ export function isoDuration(ms: number): string {
 export function huntingQueryYaml(rule: LoadedRule, target: Target, t: Translation): string {
   const doc = {
     id: contentIds.huntingQuery(rule.id, target),
-    name: `${rule.name} (${target})`,
+    name: ruleDisplayName(rule, target),
     description: `${rule.description}\n`,
     requiredDataConnectors: MAPPINGS[target].dataConnectors.map((c) => ({
       connectorId: c.connectorId,
@@ -147,7 +148,7 @@ export function armTemplate(rule: LoadedRule, target: Target, t: Translation): R
         name: `[concat(parameters('workspace'), '/${savedSearchName}')]`,
         properties: {
           eTag: "*",
-          displayName: `${rule.name} (${target})`,
+          displayName: ruleDisplayName(rule, target),
           category: "Hunting Queries",
           query,
           version: 2,
@@ -188,7 +189,7 @@ export function armTemplate(rule: LoadedRule, target: Target, t: Translation): R
       name: `[concat(parameters('workspace'), '/Microsoft.SecurityInsights/', '${contentIds.alertRule(rule.id, target)}')]`,
       kind: "Scheduled",
       properties: {
-        displayName: `${rule.name} (${target})`,
+        displayName: ruleDisplayName(rule, target),
         description: rule.description,
         severity: rule.severity === "critical" ? "High" : rule.severity[0]?.toUpperCase() + rule.severity.slice(1),
         enabled: true,

@@ -1,4 +1,6 @@
 /** Rule files: loading, checking, and the LoadedRule type the translator, deploy and hunt consume. */
+
+export { ruleDisplayName } from "./display-name.js";
 export { parseDuration, parseFrom } from "./durations.js";
 export {
   loadRuleFile,

@@ -17,6 +17,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isoDuration, sentinelTactics, sentinelTechniques } from "../kql/outputs.js";
+import { ruleDisplayName } from "../rules/display-name.js";
 import type { EntityType, LoadedRule, Severity, Target } from "../rules/types.js";
 import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { contentIds, uuidv5 } from "./ids.js";
@@ -128,7 +129,7 @@ function huntingQuery(rule: LoadedRule, target: Target, query: string): DesiredR
     name: contentIds.huntingQuery(rule.id, target),
     properties: {
       category: "Hunting Queries",
-      displayName: `${rule.name} (${target})`,
+      displayName: ruleDisplayName(rule, target),
       query,
       version: 2,
       tags: [
@@ -176,7 +177,7 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
     name: contentIds.alertRule(rule.id, target),
     properties: {
       kind: "Scheduled",
-      displayName: `${rule.name} (${target})`,
+      displayName: ruleDisplayName(rule, target),
       description: rule.description,
       severity: sentinelSeverity(rule.severity),
       enabled: true,
