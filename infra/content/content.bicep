@@ -27,8 +27,8 @@ resource workspaceFunction_shmhunt_function_shmhuntauditd 'Microsoft.Operational
 // (same Computer and msg=audit(<time>:<serial>) id). Values auditd prints hex-encoded (a string holding a space,
 // a quote or a control character) are decoded; quoted values lose their quotes. Syscall numbers are named for
 // x86_64 and aarch64 when the log is not in ENRICHED format; user names (UserName) exist only in ENRICHED format.
-// The parent columns come from the newest exec of the parent pid on the same computer within the rows the
-// function reads (the query window).
+// The parent columns come from the latest exec of the parent pid on the same computer at or before the event,
+// within the rows the function reads (the query window).
 let auditValue = (raw: string) {
     iff(raw startswith '"', trim('"', raw), iff(isempty(raw) or raw == "(null)", "", url_decode(replace_regex(raw, @"([0-9A-Fa-f]{2})", @"%\1"))))
 };
@@ -123,13 +123,24 @@ let events = syscalls
     | project TimeGenerated, Computer, HostName, AuditEventId, SyscallName, Syscall, Arch, Success, Exit, A0, A1, A2, A3,
         Pid, Ppid, Uid, Euid, Gid, Auid, UserName, Tty, Comm, Exe, Key, Args, CommandLine, Cwd, FilePath, NameType,
         EventCategory, EventType, SyslogMessage;
-let parents = events
+// The parent of an event: the latest exec of its ppid on the same computer at or before the event (audit time, then
+// serial), so a later re-exec in the parent's pid (runc init execs the container's entrypoint) is not taken for it.
+let parentExecs = events
     | where SyscallName in ("execve", "execveat")
-    | summarize arg_max(TimeGenerated, Exe, CommandLine, Comm) by Computer, Pid
-    | project Computer, ParentPid = Pid, ParentExe = Exe, ParentCommandLine = CommandLine, ParentComm = Comm;
+    | project Computer, ParentPid = Pid, ParentTime = todouble(extract(@"^([0-9.]+):", 1, AuditEventId)),
+        ParentSerial = tolong(extract(@":([0-9]+)$", 1, AuditEventId)),
+        ParentExe = Exe, ParentCommandLine = CommandLine, ParentComm = Comm;
+let parents = events
+    | where isnotnull(Ppid)
+    | project Computer, AuditEventId, Ppid, EventTime = todouble(extract(@"^([0-9.]+):", 1, AuditEventId)),
+        EventSerial = tolong(extract(@":([0-9]+)$", 1, AuditEventId))
+    | join kind=inner parentExecs on $left.Computer == $right.Computer, $left.Ppid == $right.ParentPid
+    | where ParentTime < EventTime or (ParentTime == EventTime and ParentSerial <= EventSerial)
+    | summarize arg_max(ParentSerial, ParentExe, ParentCommandLine, ParentComm) by Computer, AuditEventId, ParentTime
+    | summarize arg_max(ParentTime, ParentExe, ParentCommandLine, ParentComm) by Computer, AuditEventId;
 events
-| join kind=leftouter parents on $left.Computer == $right.Computer, $left.Ppid == $right.ParentPid
-| project-away Computer1, ParentPid
+| join kind=leftouter parents on Computer, AuditEventId
+| project-away Computer1, AuditEventId1
 '''
     version: 2
     tags: [
