@@ -4,7 +4,7 @@
 // The Sentinel content of shmhunt's rules, the same resources `shmhunt deploy` manages (see docs/content-bicep.md).
 // Deploy into the workspace's resource group:
 //   az deployment group create -g <workspace resource group> -f infra/content/content.bicep -p workspaceName=<workspace>
-// Resources: workspaceFunction 1, watchlist 1, watchlistItem 36, savedSearch 6, alertRule 3, metadata 11.
+// Resources: workspaceFunction 1, watchlist 1, watchlistItem 36, savedSearch 9, alertRule 6, metadata 17.
 
 @description('Name of the existing Log Analytics workspace with Microsoft Sentinel.')
 param workspaceName string
@@ -27,8 +27,8 @@ resource workspaceFunction_shmhunt_function_shmhuntauditd 'Microsoft.Operational
 // (same Computer and msg=audit(<time>:<serial>) id). Values auditd prints hex-encoded (a string holding a space,
 // a quote or a control character) are decoded; quoted values lose their quotes. Syscall numbers are named for
 // x86_64 and aarch64 when the log is not in ENRICHED format; user names (UserName) exist only in ENRICHED format.
-// The parent columns come from the newest exec of the parent pid on the same computer within the rows the
-// function reads (the query window).
+// The parent columns come from the latest exec of the parent pid on the same computer at or before the event,
+// within the rows the function reads (the query window).
 let auditValue = (raw: string) {
     iff(raw startswith '"', trim('"', raw), iff(isempty(raw) or raw == "(null)", "", url_decode(replace_regex(raw, @"([0-9A-Fa-f]{2})", @"%\1"))))
 };
@@ -123,13 +123,24 @@ let events = syscalls
     | project TimeGenerated, Computer, HostName, AuditEventId, SyscallName, Syscall, Arch, Success, Exit, A0, A1, A2, A3,
         Pid, Ppid, Uid, Euid, Gid, Auid, UserName, Tty, Comm, Exe, Key, Args, CommandLine, Cwd, FilePath, NameType,
         EventCategory, EventType, SyslogMessage;
-let parents = events
+// The parent of an event: the latest exec of its ppid on the same computer at or before the event (audit time, then
+// serial), so a later re-exec in the parent's pid (runc init execs the container's entrypoint) is not taken for it.
+let parentExecs = events
     | where SyscallName in ("execve", "execveat")
-    | summarize arg_max(TimeGenerated, Exe, CommandLine, Comm) by Computer, Pid
-    | project Computer, ParentPid = Pid, ParentExe = Exe, ParentCommandLine = CommandLine, ParentComm = Comm;
+    | project Computer, ParentPid = Pid, ParentTime = todouble(extract(@"^([0-9.]+):", 1, AuditEventId)),
+        ParentSerial = tolong(extract(@":([0-9]+)$", 1, AuditEventId)),
+        ParentExe = Exe, ParentCommandLine = CommandLine, ParentComm = Comm;
+let parents = events
+    | where isnotnull(Ppid)
+    | project Computer, AuditEventId, Ppid, EventTime = todouble(extract(@"^([0-9.]+):", 1, AuditEventId)),
+        EventSerial = tolong(extract(@":([0-9]+)$", 1, AuditEventId))
+    | join kind=inner parentExecs on $left.Computer == $right.Computer, $left.Ppid == $right.ParentPid
+    | where ParentTime < EventTime or (ParentTime == EventTime and ParentSerial <= EventSerial)
+    | summarize arg_max(ParentSerial, ParentExe, ParentCommandLine, ParentComm) by Computer, AuditEventId, ParentTime
+    | summarize arg_max(ParentTime, ParentExe, ParentCommandLine, ParentComm) by Computer, AuditEventId;
 events
-| join kind=leftouter parents on $left.Computer == $right.Computer, $left.Ppid == $right.ParentPid
-| project-away Computer1, ParentPid
+| join kind=leftouter parents on Computer, AuditEventId
+| project-away Computer1, AuditEventId1
 '''
     version: 2
     tags: [
@@ -669,6 +680,44 @@ resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsof
     displayName: 'Binary Executed from Shared Memory Directory (asim)'
     query: '''
 _Im_ProcessEvent
+| where EventType == "ProcessCreated"
+    and TargetUsername == "root"
+    and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
+    and not(TargetProcessName startswith "/var/run/docker/")
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+    version: 2
+    tags: [
+      {
+        name: 'description'
+        value: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+      }
+      {
+        name: 'tactics'
+        value: 'Execution'
+      }
+      {
+        name: 'techniques'
+        value: 'T1059'
+      }
+      {
+        name: 'managedBy'
+        value: 'shmhunt'
+      }
+    ]
+  }
+}
+
+resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+  parent: workspace
+  name: 'shmhunt-asim-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
+  properties: {
+    category: 'Hunting Queries'
+    displayName: 'Binary Executed from Shared Memory Directory (asim, upstream)'
+    query: '''
+_Im_ProcessEvent
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
     and EventType == "ProcessCreated"
     and TargetUserId == "0"
@@ -717,7 +766,8 @@ let shmhuntExcluded2 = toscalar(shmhuntExclusions | where Field == "process.name
     | project iff(array_length(Patterns) == 0, "", strcat("(?is)^(?:", strcat_array(Patterns, "|"), ")$")));
 _Im_FileEvent
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
-    and (EventType in ("FileCreated", "FileModified", "FileRenamed", "FileAttributesUpdated") and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/"))
+    and EventType in ("FileCreated", "FileModified", "FileRenamed", "FileAttributesUpdated")
+    and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/")
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)
 | extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = ActorUsername, Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetFileSHA256'''
@@ -757,6 +807,49 @@ resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Micros
   properties: {
     category: 'Hunting Queries'
     displayName: 'Binary Executed from Shared Memory Directory (auditd)'
+    query: '''
+ShmhuntAuditd()
+| where EventCategory == "process"
+| where EventType == "start"
+    and SyscallName in ("execve", "execveat")
+    and UserName == "root"
+    and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
+    and not(Exe startswith "/var/run/docker/")
+| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+    version: 2
+    tags: [
+      {
+        name: 'description'
+        value: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+      }
+      {
+        name: 'tactics'
+        value: 'Execution'
+      }
+      {
+        name: 'techniques'
+        value: 'T1059'
+      }
+      {
+        name: 'managedBy'
+        value: 'shmhunt'
+      }
+    ]
+  }
+  dependsOn: [
+    workspaceFunction_shmhunt_function_shmhuntauditd
+  ]
+}
+
+resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+  parent: workspace
+  name: 'shmhunt-auditd-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
+  properties: {
+    category: 'Hunting Queries'
+    displayName: 'Binary Executed from Shared Memory Directory (auditd, upstream)'
     query: '''
 ShmhuntAuditd()
 | where EventCategory == "process"
@@ -851,6 +944,44 @@ resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Micr
   properties: {
     category: 'Hunting Queries'
     displayName: 'Binary Executed from Shared Memory Directory (defender)'
+    query: '''
+DeviceProcessEvents
+| where ActionType == "ProcessCreated"
+    and AccountName == "root"
+    and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
+    and not(FolderPath startswith "/var/run/docker/")
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+    version: 2
+    tags: [
+      {
+        name: 'description'
+        value: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+      }
+      {
+        name: 'tactics'
+        value: 'Execution'
+      }
+      {
+        name: 'techniques'
+        value: 'T1059'
+      }
+      {
+        name: 'managedBy'
+        value: 'shmhunt'
+      }
+    ]
+  }
+}
+
+resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+  parent: workspace
+  name: 'shmhunt-defender-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
+  properties: {
+    category: 'Hunting Queries'
+    displayName: 'Binary Executed from Shared Memory Directory (defender, upstream)'
     query: '''
 DeviceProcessEvents
 | where ActionType == "ProcessCreated"
@@ -951,10 +1082,9 @@ ShmhuntAuditd()
 | where EventCategory == "process"
 | where EventType == "start"
     and SyscallName in ("execve", "execveat")
-    and Uid == "0"
-    and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
-    and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
-    and not(ParentCommandLine == "/usr/bin/runc init")
+    and UserName == "root"
+    and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
+    and not(Exe startswith "/var/run/docker/")
 | extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -964,11 +1094,9 @@ ShmhuntAuditd()
     suppressionEnabled: false
     tactics: [
       'Execution'
-      'DefenseEvasion'
     ]
     techniques: [
       'T1059'
-      'T1036'
     ]
     eventGroupingSettings: {
       aggregationKind: 'AlertPerResult'
@@ -1035,12 +1163,12 @@ ShmhuntAuditd()
   ]
 }
 
-resource alertRule_6cc69a93_a426_5c74_a5b7_35332df8b72f 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_2cb08a5a_5c6a_5400_aa56_dfa672167658 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
   scope: workspace
-  name: '6cc69a93-a426-5c74-a5b7-35332df8b72f'
+  name: '2cb08a5a-5c6a-5400-aa56-dfa672167658'
   kind: 'Scheduled'
   properties: {
-    displayName: 'Binary Executed from Shared Memory Directory (defender)'
+    displayName: 'Binary Executed from Shared Memory Directory (defender, upstream)'
     description: '''
 Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
 /var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
@@ -1145,12 +1273,327 @@ DeviceProcessEvents
   }
 }
 
+resource alertRule_6cc69a93_a426_5c74_a5b7_35332df8b72f 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+  scope: workspace
+  name: '6cc69a93-a426-5c74-a5b7-35332df8b72f'
+  kind: 'Scheduled'
+  properties: {
+    displayName: 'Binary Executed from Shared Memory Directory (defender)'
+    description: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+    severity: 'High'
+    enabled: true
+    query: '''
+DeviceProcessEvents
+| where ActionType == "ProcessCreated"
+    and AccountName == "root"
+    and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
+    and not(FolderPath startswith "/var/run/docker/")
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+    queryFrequency: 'PT5M'
+    queryPeriod: 'PT9M'
+    triggerOperator: 'GreaterThan'
+    triggerThreshold: 0
+    suppressionDuration: 'PT1H'
+    suppressionEnabled: false
+    tactics: [
+      'Execution'
+    ]
+    techniques: [
+      'T1059'
+    ]
+    eventGroupingSettings: {
+      aggregationKind: 'AlertPerResult'
+    }
+    entityMappings: [
+      {
+        entityType: 'Host'
+        fieldMappings: [
+          {
+            identifier: 'HostName'
+            columnName: 'Entity_Host_HostName'
+          }
+        ]
+      }
+      {
+        entityType: 'Account'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_Account_Name'
+          }
+        ]
+      }
+      {
+        entityType: 'Process'
+        fieldMappings: [
+          {
+            identifier: 'ProcessId'
+            columnName: 'Entity_Process_ProcessId'
+          }
+          {
+            identifier: 'CommandLine'
+            columnName: 'Entity_Process_CommandLine'
+          }
+        ]
+      }
+      {
+        entityType: 'File'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_File_Name'
+          }
+        ]
+      }
+      {
+        entityType: 'FileHash'
+        fieldMappings: [
+          {
+            identifier: 'Algorithm'
+            columnName: 'Entity_FileHash_Algorithm'
+          }
+          {
+            identifier: 'Value'
+            columnName: 'Entity_FileHash_Value'
+          }
+        ]
+      }
+    ]
+    incidentConfiguration: {
+      createIncident: true
+      groupingConfiguration: {
+        enabled: true
+        reopenClosedIncident: false
+        lookbackDuration: 'PT5H'
+        matchingMethod: 'Selected'
+        groupByEntities: [
+          'Host'
+          'FileHash'
+        ]
+        groupByAlertDetails: []
+        groupByCustomDetails: []
+      }
+    }
+  }
+}
+
+resource alertRule_77cfcea5_ad60_5745_97a3_1a7e57daa536 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+  scope: workspace
+  name: '77cfcea5-ad60-5745-97a3-1a7e57daa536'
+  kind: 'Scheduled'
+  properties: {
+    displayName: 'Binary Executed from Shared Memory Directory (auditd, upstream)'
+    description: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+    severity: 'High'
+    enabled: true
+    query: '''
+ShmhuntAuditd()
+| where EventCategory == "process"
+| where EventType == "start"
+    and SyscallName in ("execve", "execveat")
+    and Uid == "0"
+    and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
+    and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
+    and not(ParentCommandLine == "/usr/bin/runc init")
+| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+    queryFrequency: 'PT5M'
+    queryPeriod: 'PT9M'
+    triggerOperator: 'GreaterThan'
+    triggerThreshold: 0
+    suppressionDuration: 'PT1H'
+    suppressionEnabled: false
+    tactics: [
+      'Execution'
+      'DefenseEvasion'
+    ]
+    techniques: [
+      'T1059'
+      'T1036'
+    ]
+    eventGroupingSettings: {
+      aggregationKind: 'AlertPerResult'
+    }
+    entityMappings: [
+      {
+        entityType: 'Host'
+        fieldMappings: [
+          {
+            identifier: 'HostName'
+            columnName: 'Entity_Host_HostName'
+          }
+        ]
+      }
+      {
+        entityType: 'Account'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_Account_Name'
+          }
+        ]
+      }
+      {
+        entityType: 'Process'
+        fieldMappings: [
+          {
+            identifier: 'ProcessId'
+            columnName: 'Entity_Process_ProcessId'
+          }
+          {
+            identifier: 'CommandLine'
+            columnName: 'Entity_Process_CommandLine'
+          }
+        ]
+      }
+      {
+        entityType: 'File'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_File_Name'
+          }
+        ]
+      }
+    ]
+    incidentConfiguration: {
+      createIncident: true
+      groupingConfiguration: {
+        enabled: true
+        reopenClosedIncident: false
+        lookbackDuration: 'PT5H'
+        matchingMethod: 'Selected'
+        groupByEntities: [
+          'Host'
+        ]
+        groupByAlertDetails: []
+        groupByCustomDetails: []
+      }
+    }
+  }
+  dependsOn: [
+    workspaceFunction_shmhunt_function_shmhuntauditd
+  ]
+}
+
 resource alertRule_ad0acd6d_760f_5185_95f4_84b209948c10 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
   scope: workspace
   name: 'ad0acd6d-760f-5185-95f4-84b209948c10'
   kind: 'Scheduled'
   properties: {
     displayName: 'Binary Executed from Shared Memory Directory (asim)'
+    description: '''
+Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
+/var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
+executables used for persistence on high-uptime servers in these directories as system backdoors.'''
+    severity: 'High'
+    enabled: true
+    query: '''
+_Im_ProcessEvent
+| where EventType == "ProcessCreated"
+    and TargetUsername == "root"
+    and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
+    and not(TargetProcessName startswith "/var/run/docker/")
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+    queryFrequency: 'PT5M'
+    queryPeriod: 'PT9M'
+    triggerOperator: 'GreaterThan'
+    triggerThreshold: 0
+    suppressionDuration: 'PT1H'
+    suppressionEnabled: false
+    tactics: [
+      'Execution'
+    ]
+    techniques: [
+      'T1059'
+    ]
+    eventGroupingSettings: {
+      aggregationKind: 'AlertPerResult'
+    }
+    entityMappings: [
+      {
+        entityType: 'Host'
+        fieldMappings: [
+          {
+            identifier: 'HostName'
+            columnName: 'Entity_Host_HostName'
+          }
+        ]
+      }
+      {
+        entityType: 'Account'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_Account_Name'
+          }
+        ]
+      }
+      {
+        entityType: 'Process'
+        fieldMappings: [
+          {
+            identifier: 'ProcessId'
+            columnName: 'Entity_Process_ProcessId'
+          }
+          {
+            identifier: 'CommandLine'
+            columnName: 'Entity_Process_CommandLine'
+          }
+        ]
+      }
+      {
+        entityType: 'File'
+        fieldMappings: [
+          {
+            identifier: 'Name'
+            columnName: 'Entity_File_Name'
+          }
+        ]
+      }
+      {
+        entityType: 'FileHash'
+        fieldMappings: [
+          {
+            identifier: 'Algorithm'
+            columnName: 'Entity_FileHash_Algorithm'
+          }
+          {
+            identifier: 'Value'
+            columnName: 'Entity_FileHash_Value'
+          }
+        ]
+      }
+    ]
+    incidentConfiguration: {
+      createIncident: true
+      groupingConfiguration: {
+        enabled: true
+        reopenClosedIncident: false
+        lookbackDuration: 'PT5H'
+        matchingMethod: 'Selected'
+        groupByEntities: [
+          'Host'
+          'FileHash'
+        ]
+        groupByAlertDetails: []
+        groupByCustomDetails: []
+      }
+    }
+  }
+}
+
+resource alertRule_c99f9aa8_afeb_5b5e_a576_ba7f6a7100f4 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+  scope: workspace
+  name: 'c99f9aa8-afeb-5b5e-a576-ba7f6a7100f4'
+  kind: 'Scheduled'
+  properties: {
+    displayName: 'Binary Executed from Shared Memory Directory (asim, upstream)'
     description: '''
 Identifies the execution of a binary by root in Linux shared memory directories: (/dev/shm/, /run/shm/, /var/run/,
 /var/lock/). This activity is to be considered highly abnormal and should be investigated. Threat actors have placed
@@ -1256,6 +1699,28 @@ _Im_ProcessEvent
   }
 }
 
+resource metadata_shmhunt_analyticsrule_27933eb8_c766_5b94_89d0_84cd583ad264 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-analyticsrule-27933eb8-c766-5b94-89d0-84cd583ad264'
+  properties: {
+    parentId: alertRule_2cb08a5a_5c6a_5400_aa56_dfa672167658.id
+    contentId: '2cb08a5a-5c6a-5400-aa56-dfa672167658'
+    kind: 'AnalyticsRule'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
 resource metadata_shmhunt_analyticsrule_9634fa8f_0722_51ba_a854_4748fd2d9027 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-9634fa8f-0722-51ba-a854-4748fd2d9027'
@@ -1278,12 +1743,56 @@ resource metadata_shmhunt_analyticsrule_9634fa8f_0722_51ba_a854_4748fd2d9027 'Mi
   }
 }
 
+resource metadata_shmhunt_analyticsrule_beb9af4e_5075_54e6_8d69_29a181a94920 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-analyticsrule-beb9af4e-5075-54e6-8d69-29a181a94920'
+  properties: {
+    parentId: alertRule_c99f9aa8_afeb_5b5e_a576_ba7f6a7100f4.id
+    contentId: 'c99f9aa8-afeb-5b5e-a576-ba7f6a7100f4'
+    kind: 'AnalyticsRule'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
 resource metadata_shmhunt_analyticsrule_c73d2a22_5607_5976_a972_5e7b9106a435 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-c73d2a22-5607-5976-a972-5e7b9106a435'
   properties: {
     parentId: alertRule_ad0acd6d_760f_5185_95f4_84b209948c10.id
     contentId: 'ad0acd6d-760f-5185-95f4-84b209948c10'
+    kind: 'AnalyticsRule'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
+resource metadata_shmhunt_analyticsrule_c9da465b_bdb8_5741_be67_9b8f4c961455 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-analyticsrule-c9da465b-bdb8-5741-be67-9b8f4c961455'
+  properties: {
+    parentId: alertRule_77cfcea5_ad60_5745_97a3_1a7e57daa536.id
+    contentId: '77cfcea5-ad60-5745-97a3-1a7e57daa536'
     kind: 'AnalyticsRule'
     version: '1.0.0'
     source: {
@@ -1372,6 +1881,72 @@ resource metadata_shmhunt_huntingquery_4e9b58af_7379_591c_bb37_d1e1b969c525 'Mic
   properties: {
     parentId: savedSearch_shmhunt_auditd_87450601_f927_4e83_ac0a_419afde944df.id
     contentId: 'shmhunt-auditd-87450601-f927-4e83-ac0a-419afde944df'
+    kind: 'HuntingQuery'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
+resource metadata_shmhunt_huntingquery_6c8eec0f_97ab_5bf8_a134_c81908cf8f61 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-huntingquery-6c8eec0f-97ab-5bf8-a134-c81908cf8f61'
+  properties: {
+    parentId: savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream.id
+    contentId: 'shmhunt-asim-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
+    kind: 'HuntingQuery'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
+resource metadata_shmhunt_huntingquery_6e9b2e81_a32a_54a3_9fd0_42ec81f236ea 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-huntingquery-6e9b2e81-a32a-54a3-9fd0-42ec81f236ea'
+  properties: {
+    parentId: savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream.id
+    contentId: 'shmhunt-auditd-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
+    kind: 'HuntingQuery'
+    version: '1.0.0'
+    source: {
+      kind: 'SourceRepository'
+      name: 'shmhunt'
+      sourceId: 'shmhunt'
+    }
+    author: {
+      name: 'shmhunt'
+    }
+    support: {
+      tier: 'Community'
+    }
+  }
+}
+
+resource metadata_shmhunt_huntingquery_8a2d24a6_d6f2_53dc_b4a4_658c73510348 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+  scope: workspace
+  name: 'shmhunt-huntingquery-8a2d24a6-d6f2-53dc-b4a4-658c73510348'
+  properties: {
+    parentId: savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream.id
+    contentId: 'shmhunt-defender-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
     kind: 'HuntingQuery'
     version: '1.0.0'
     source: {
@@ -1499,7 +2074,7 @@ resource metadata_shmhunt_watchlist_805a87c6_450e_529d_9ceb_2149d48509d3 'Micros
 }
 
 @description('Number of content resources declared by this module.')
-output resourceCount int = 58
+output resourceCount int = 70
 
 @description('Resource id of the workspace the content belongs to.')
 output workspaceId string = workspace.id

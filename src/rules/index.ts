@@ -1,6 +1,7 @@
 /** Rule files: loading, checking, and the LoadedRule type the translator, deploy and hunt consume. */
 
 export { TARGETS } from "../targets/index.js";
+export { ruleDisplayName } from "./display-name.js";
 export { parseDuration, parseFrom } from "./durations.js";
 export {
   EXCLUSION_COLUMNS,

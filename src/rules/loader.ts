@@ -157,8 +157,12 @@ function checkRuleText(file: string, source: string): RuleFileResult & { readonl
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics), idSpan };
 
   const note = text(rule.note);
+  const elasticRuleId = text(rule.rule_id) ?? "";
+  const revision = settingsResult.settings.revision;
   const loaded: LoadedRule = {
-    id: text(rule.rule_id) ?? "",
+    id: revision !== undefined ? `${elasticRuleId}-${revision}` : elasticRuleId,
+    elasticRuleId,
+    ...(typeof rule.version === "number" ? { version: rule.version } : {}),
     name: text(rule.name) ?? "",
     description: (text(rule.description) ?? "").trim(),
     type,

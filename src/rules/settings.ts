@@ -95,7 +95,11 @@ const exclusionItem = table({
   comment: opt(str()),
 });
 
+/** A revision label: lower-case letters, digits and dashes, joined to the rule_id in the rule's deploy identity. */
+const REVISION = /^[a-z0-9][a-z0-9-]{0,15}$/;
+
 export const settingsFields: Record<string, Field> = {
+  revision: opt(str(matching(REVISION, "a short label of lower-case letters, digits and dashes, such as upstream"))),
   targets: opt(arrayOf(str(oneOfValues(TARGETS)), true)),
   deploy: opt(arrayOf(str(oneOfValues(["hunting_query", "analytics_rule"])), true)),
   sample_gate: opt(
@@ -282,8 +286,10 @@ export function buildSettings(
     suppressionMs: parseDuration(asString(analyticsRaw.suppression) ?? "") ?? 0,
   };
 
+  const revision = asString(t.revision);
   const settings: ShmhuntSettings = {
     declared: true,
+    ...(revision !== undefined ? { revision } : {}),
     targets: (asStrings(t.targets) as Target[] | undefined) ?? defaults.targets,
     deploy: (asStrings(t.deploy) as DeployKind[] | undefined) ?? defaults.deploy,
     sampleGate,

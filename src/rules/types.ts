@@ -126,6 +126,11 @@ export interface AnalyticsSettings {
 export interface ShmhuntSettings {
   /** True when the file has a `[shmhunt]` table; false for a plain Elastic rule (all defaults). */
   readonly declared: boolean;
+  /**
+   * `revision`: set when this file is another Elastic revision of a rule_id that a second file also ships (the
+   * seed's version 103 and the later upstream revision). It makes the rule's identity `<rule_id>-<revision>`.
+   */
+  readonly revision?: string;
   readonly targets: readonly Target[];
   readonly deploy: readonly DeployKind[];
   readonly sampleGate: SampleGate;
@@ -135,8 +140,16 @@ export interface ShmhuntSettings {
 }
 
 export interface LoadedRule {
-  /** `rule.rule_id`, a UUID: the rule's identity across files, deploys and alerts. */
+  /**
+   * The rule's identity across files, deploys, checkpoints and alerts: `rule.rule_id` (a UUID), or
+   * `<rule_id>-<revision>` when the file's `[shmhunt] revision` is set, so that two Elastic revisions of one
+   * rule_id deploy side by side under distinct deterministic names.
+   */
   readonly id: string;
+  /** `rule.rule_id` as Elastic publishes it (equal to `id` unless the file sets a revision). */
+  readonly elasticRuleId: string;
+  /** `rule.version`, Elastic's revision number of the rule, when the file gives it. */
+  readonly version?: number;
   readonly name: string;
   /** `rule.description`, without the surrounding whitespace of TOML's multi-line strings. */
   readonly description: string;

@@ -19,6 +19,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { ruleDisplayName } from "../rules/display-name.js";
 import { EXCLUSION_SEARCH_KEY, type ExclusionRow, exclusionWatchlists } from "../rules/exclusions.js";
 import type { EntityType, LoadedRule, Target } from "../rules/types.js";
 import { REGISTRY } from "../targets/index.js";
@@ -125,7 +126,7 @@ function huntingQuery(rule: LoadedRule, target: Target, t: TranslationLike): Des
     name: contentIds.huntingQuery(rule.id, target),
     properties: {
       category: "Hunting Queries",
-      displayName: `${rule.name} (${target})`,
+      displayName: ruleDisplayName(rule, target),
       query: t.kql ?? "",
       version: 2,
       tags: [
@@ -179,7 +180,7 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
     name: contentIds.alertRule(rule.id, target),
     properties: {
       kind: "Scheduled",
-      displayName: `${rule.name} (${target})`,
+      displayName: ruleDisplayName(rule, target),
       description: rule.description,
       severity: sentinelSeverity(rule.severity),
       enabled: true,

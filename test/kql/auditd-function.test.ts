@@ -98,4 +98,39 @@ describe("ShmhuntAuditd()", () => {
       },
     ]);
   });
+
+  // Bug 1 of issue 10. The rows have the shape of the paired corpus's raw lines (Elastic's auditd pipeline tests:
+  // test-auditd-preparsed-syscall.log, an execve SYSCALL with ppid/pid/comm/exe; test-auditd-raw.log line 11, an
+  // EXECVE with argc/a0). The sequence is what execve(2) documents: "the process ID is unchanged" by an exec, so
+  // `runc init` (pid 100) re-execs the container's entrypoint in the same pid; a child exec'd before the re-exec has
+  // `runc init` as its parent, one exec'd after has the entrypoint.
+  it("takes the parent's latest exec at or before the child's, not a later re-exec in the same pid", async () => {
+    const sub = mkdtempSync(path.join(dir, "reexec-"));
+    const exec = (serial: number, ppid: number, pid: number, exe: string, argv: string[]) => [
+      rec(
+        serial,
+        `SYSCALL: arch=c000003e syscall=59 success=yes exit=0 a0=7f095d0a4b88 ppid=${ppid} pid=${pid} auid=0 uid=0 gid=0 comm="${path.basename(exe)}" exe="${exe}"`,
+      ),
+      rec(serial, `EXECVE: argc=${argv.length} ${argv.map((a, i) => `a${i}="${a}"`).join(" ")}`),
+    ];
+    writeFileSync(
+      path.join(sub, "Syslog.ndjson"),
+      [
+        ...exec(1, 1, 100, "/usr/bin/runc", ["/usr/bin/runc", "init"]),
+        ...exec(2, 100, 101, "/dev/shm/early", ["/dev/shm/early"]),
+        ...exec(3, 1, 100, "/bin/entrypoint", ["/bin/entrypoint", "--serve"]), // re-exec: same pid 100
+        ...exec(4, 100, 102, "/dev/shm/late", ["/dev/shm/late"]),
+      ].join("\n"),
+    );
+    const ws = await openWorkspace(sub, { functions: REGISTRY.auditd.functions.map(functionWithBody) });
+    const rows = toRecords(
+      await ws.query(
+        "ShmhuntAuditd() | where Ppid == 100 | project Pid, ParentCommandLine, ParentExe | sort by Pid asc",
+      ),
+    );
+    expect(rows).toEqual([
+      { Pid: 101, ParentCommandLine: "/usr/bin/runc init", ParentExe: "/usr/bin/runc" },
+      { Pid: 102, ParentCommandLine: "/bin/entrypoint --serve", ParentExe: "/bin/entrypoint" },
+    ]);
+  });
 });

@@ -24,7 +24,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("shmhunt translate", () => {
   it("prints the KQL of a rule file for one target", async () => {
-    const r = await run("translate", path.join(repo, "rules/shm-execution.toml"), "--target", "defender");
+    const r = await run("translate", path.join(repo, "rules/shm-execution-upstream.toml"), "--target", "defender");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("DeviceProcessEvents\n| where ");
     expect(r.stdout).toContain("// approximation: user.id:");

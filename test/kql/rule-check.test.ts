@@ -5,11 +5,11 @@ import { translationCheck } from "../../src/kql/index.js";
 import { loadRuleText } from "../../src/rules/index.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
-const source = readFileSync(path.join(repo, "rules/shm-execution.toml"), "utf8");
+const source = readFileSync(path.join(repo, "rules/shm-execution-upstream.toml"), "utf8");
 
 describe("translationCheck (shmhunt validate)", () => {
   it("passes the seed rule on every declared target, reporting approximations as info", () => {
-    const { rule } = loadRuleText("rules/shm-execution.toml", source);
+    const { rule } = loadRuleText("rules/shm-execution-upstream.toml", source);
     if (!rule) throw new Error("no rule");
     const diagnostics = translationCheck(rule);
     expect(diagnostics.filter((d) => d.severity !== "info")).toEqual([]);

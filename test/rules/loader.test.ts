@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Diagnostic, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { loadRuleFile, loadRules, loadRuleText } from "../../src/rules/index.js";
+import { seedExecutionQuery } from "../support/seed-text.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = path.join(repo, "test/rules/fixtures");
@@ -34,7 +35,27 @@ describe("seed rules", () => {
     expect(rule.settings.sampleGate).toMatchObject({ mode: "annotate", yara: [], pathFields: ["process.executable"] });
   });
 
-  it("shm-execution's query is byte for byte the published one", async () => {
+  it("shm-execution is the seed's version 103, its query byte for byte the seed's", async () => {
+    const seed = await loadRuleFile(path.join(repo, "rules/shm-execution.toml"));
+    expect(seed.rule?.query?.text).toBe(seedExecutionQuery);
+    // The seed: version 103 of Elastic package 8.5.1, over logs-endpoint.events.* and endgame-*, with its tags.
+    expect(seed.rule).toMatchObject({
+      version: 103,
+      elasticRuleId: "3f3f9fe2-d095-11ec-95dc-f661ea17fbce",
+      index: ["logs-endpoint.events.*", "endgame-*"],
+      tags: ["Elastic", "Host", "Linux", "Threat Detection", "Execution", "BPFDoor", "Elastic Endgame"],
+      references: [
+        "https://linuxsecurity.com/features/fileless-malware-on-linux",
+        "https://twitter.com/GossiTheDog/status/1522964028284411907",
+        "https://www.elastic.co/security-labs/a-peek-behind-the-bpfdoor",
+      ],
+    });
+    expect(seed.rule?.threat.map((t) => `${t.tactic.id}/${t.techniques.map((x) => x.id).join(",")}`)).toEqual([
+      "TA0002/T1059",
+    ]);
+  });
+
+  it("the later upstream revision ships beside the seed under its own identity, its query as published", async () => {
     const { readFile } = await import("node:fs/promises");
     const published = await readFile(
       path.resolve(
@@ -43,12 +64,14 @@ describe("seed rules", () => {
       ),
       "utf8",
     );
-    const seed = await loadRuleFile(path.join(repo, "rules/shm-execution.toml"));
+    const upstream = await loadRuleFile(path.join(repo, "rules/shm-execution-upstream.toml"));
     const original = loadRuleText("published.toml", published);
     expect(original.rule?.query?.text).toBeDefined();
-    expect(seed.rule?.query?.text).toBe(original.rule?.query?.text);
-    expect(seed.rule?.description).toBe(original.rule?.description);
-    expect(seed.rule?.threat).toEqual(original.rule?.threat);
+    expect(upstream.rule?.query?.text).toBe(original.rule?.query?.text);
+    expect(upstream.rule?.description).toBe(original.rule?.description);
+    expect(upstream.rule?.threat).toEqual(original.rule?.threat);
+    expect(upstream.rule?.elasticRuleId).toBe(original.rule?.id);
+    expect(upstream.rule?.id).toBe(`${original.rule?.id}-upstream`);
   });
 
   it("shm-creation is a gated EQL hunt with its exclusions as data", async () => {
@@ -104,9 +127,10 @@ describe("seed rules", () => {
   it("the seed rules have different ids and load together", async () => {
     const { rules, diagnostics } = await loadRules(path.join(repo, "rules"));
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(rules.map((r) => r.name).sort()).toEqual([
-      "Binary Executed from Shared Memory Directory",
-      "Shared Memory Creation Matching Derusbi",
+    expect(rules.map((r) => `${path.basename(r.file)} ${r.id}`).sort()).toEqual([
+      "shm-creation.toml 87450601-f927-4e83-ac0a-419afde944df",
+      "shm-execution-upstream.toml 3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream",
+      "shm-execution.toml 3f3f9fe2-d095-11ec-95dc-f661ea17fbce",
     ]);
   });
 });

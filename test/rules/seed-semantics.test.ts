@@ -12,13 +12,16 @@ import { type LoadedRule, loadRuleFile } from "../../src/rules/index.js";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 let creation: LoadedRule;
 let execution: LoadedRule;
+let upstream: LoadedRule;
 
 beforeAll(async () => {
   const c = await loadRuleFile(path.join(repo, "rules/shm-creation.toml"));
   const e = await loadRuleFile(path.join(repo, "rules/shm-execution.toml"));
-  if (!c.rule || !e.rule) throw new Error("seed rules did not load");
+  const u = await loadRuleFile(path.join(repo, "rules/shm-execution-upstream.toml"));
+  if (!c.rule || !e.rule || !u.rule) throw new Error("seed rules did not load");
   creation = c.rule;
   execution = e.rule;
+  upstream = u.rule;
 });
 
 const matches = (rule: LoadedRule, event: Record<string, unknown>): boolean => {
@@ -90,7 +93,35 @@ describe("shm-creation", () => {
   });
 });
 
-describe("shm-execution", () => {
+describe("shm-execution (the seed's version 103)", () => {
+  const exec = (executable: string, user = "root", action = "exec", parent = "/bin/bash") => ({
+    event: { category: "process", type: "start", action },
+    user: { name: user },
+    process: { executable, parent: { command_line: parent } },
+  });
+
+  // The seed (DESIGN.md): "`:` is case-insensitive (`/DEV/SHM/x` matches); `user.name == "root"` is case-sensitive".
+  it("matches root executions from the four directories, `:` case-insensitively, root case-sensitively", () => {
+    expect(matches(execution, exec("/dev/shm/kdmtmpflush"))).toBe(true);
+    expect(matches(execution, exec("/var/run/.x"))).toBe(true);
+    expect(matches(execution, exec("/run/shm/x", "root", "EXEC_EVENT"))).toBe(true);
+    expect(matches(execution, exec("/var/lock/x", "root", "exec_event"))).toBe(true);
+    expect(matches(execution, exec("/DEV/SHM/x"))).toBe(true);
+    expect(matches(execution, exec("/dev/shm/x", "ROOT"))).toBe(false);
+    expect(matches(execution, exec("/dev/shm/kdmtmpflush", "alice"))).toBe(false);
+    expect(matches(execution, exec("/dev/shm/x", "root", "fork"))).toBe(false);
+    expect(matches(execution, exec("/usr/bin/true"))).toBe(false);
+  });
+
+  it("excludes only /var/run/docker/* (any case), not runc init parents", () => {
+    expect(matches(execution, exec("/var/run/docker/runtime"))).toBe(false);
+    expect(matches(execution, exec("/VAR/RUN/DOCKER/x"))).toBe(false);
+    expect(matches(execution, exec("/var/run/utsns/x"))).toBe(true);
+    expect(matches(execution, exec("/dev/shm/x", "root", "exec", "/usr/bin/runc init"))).toBe(true);
+  });
+});
+
+describe("shm-execution-upstream (the later Elastic revision)", () => {
   const exec = (executable: string, user = "0", parent = "/bin/bash") => ({
     host: { os: { type: "linux" } },
     event: { category: "process", type: "start", action: "exec" },
@@ -99,11 +130,11 @@ describe("shm-execution", () => {
   });
 
   it("matches root executions from shared-memory directories, not the published exceptions", () => {
-    expect(matches(execution, exec("/dev/shm/kdmtmpflush"))).toBe(true);
-    expect(matches(execution, exec("/var/run/.x"))).toBe(true);
-    expect(matches(execution, exec("/dev/shm/kdmtmpflush", "1000"))).toBe(false);
-    expect(matches(execution, exec("/var/run/docker/runtime"))).toBe(false);
-    expect(matches(execution, exec("/dev/shm/x", "0", "/usr/bin/runc init"))).toBe(false);
-    expect(matches(execution, exec("/usr/bin/true"))).toBe(false);
+    expect(matches(upstream, exec("/dev/shm/kdmtmpflush"))).toBe(true);
+    expect(matches(upstream, exec("/var/run/.x"))).toBe(true);
+    expect(matches(upstream, exec("/dev/shm/kdmtmpflush", "1000"))).toBe(false);
+    expect(matches(upstream, exec("/var/run/docker/runtime"))).toBe(false);
+    expect(matches(upstream, exec("/dev/shm/x", "0", "/usr/bin/runc init"))).toBe(false);
+    expect(matches(upstream, exec("/usr/bin/true"))).toBe(false);
   });
 });

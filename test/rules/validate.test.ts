@@ -44,12 +44,14 @@ describe("shmhunt validate", () => {
     process.chdir(repo);
     try {
       const { code, stdout, stderr } = await run();
-      expect(stderr).toMatch(/^3 files checked: 3 valid, 0 invalid \(0 errors, 0 warnings\)\n$/);
+      expect(stderr).toMatch(/^4 files checked: 4 valid, 0 invalid \(0 errors, 0 warnings\)\n$/);
       // The translator's approximations are reported per rule, as info.
       const lines = stdout.trim().split("\n");
       expect(lines.length).toBeGreaterThan(0);
       for (const line of lines)
-        expect(line).toMatch(/^rules\/shm-(creation|execution)\.toml:\d+:1: info KQL302: (defender|asim|auditd): /);
+        expect(line).toMatch(
+          /^rules\/shm-(creation|execution|execution-upstream)\.toml:\d+:1: info KQL302: (defender|asim|auditd): /,
+        );
       expect(code).toBe(0);
     } finally {
       process.chdir(cwd);
@@ -174,12 +176,13 @@ describe("shmhunt validate", () => {
     });
     expect(seen.sort()).toEqual([
       "Binary Executed from Shared Memory Directory",
+      "Binary Executed from Shared Memory Directory",
       "Minimal",
       "Shared Memory Creation Matching Derusbi",
     ]);
     const minimal = report.files.find((f) => f.file.endsWith("minimal.toml"));
     expect(minimal?.diagnostics.map((d) => d.code)).toEqual(["KQL300"]);
-    expect(report.files.filter((f) => f.valid)).toHaveLength(3);
+    expect(report.files.filter((f) => f.valid)).toHaveLength(4);
     expect(report.valid).toBe(false);
   });
 

@@ -43,7 +43,7 @@ describe("generated files", () => {
         }
       }
     }
-    expect(count).toBe(18);
+    expect(count).toBe(27);
   });
 
   it("write hunting-query YAML with the Azure-Sentinel repository's fields", async () => {
@@ -63,8 +63,9 @@ describe("generated files", () => {
       expect(Object.keys(sample)).toContain(key);
       expect(yaml[key], key).toBeDefined();
     }
-    expect(yaml.tactics).toEqual(["Execution", "DefenseEvasion"]);
-    expect(yaml.relevantTechniques).toEqual(["T1059", "T1036"]);
+    // The seed (DESIGN.md): MITRE TA0002 / T1059.
+    expect(yaml.tactics).toEqual(["Execution"]);
+    expect(yaml.relevantTechniques).toEqual(["T1059"]);
     expect(yaml.id).toBe(`shmhunt-defender-${rule.id}`);
     expect(yaml.query).toContain("DeviceProcessEvents");
     expect(yaml.entityMappings[0]).toEqual({
@@ -94,8 +95,8 @@ describe("generated files", () => {
       queryPeriod: "PT9M",
       triggerOperator: "GreaterThan",
       triggerThreshold: 0,
-      tactics: ["Execution", "DefenseEvasion"],
-      techniques: ["T1059", "T1036"],
+      tactics: ["Execution"],
+      techniques: ["T1059"],
     });
     const search = arm.resources[2] as unknown as { properties: { category: string; query: string } };
     expect(search.properties.category).toBe("Hunting Queries");

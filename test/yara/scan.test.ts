@@ -46,7 +46,7 @@ describe("scanning samples with the seed rule", () => {
       expect(verdict.matches).toHaveLength(1);
       const [match] = verdict.matches;
       expect(match?.rule).toBe(RULE);
-      expect(match?.meta).toMatchObject({ author: "Fidelis Cybersecurity" });
+      expect(match?.meta).toEqual({ Author: "@seifreed" });
       const [hit] = match!.strings;
       expect(hit?.identifier).toBe("$byte1");
       expect(hit?.length).toBe(14);
