@@ -70,7 +70,7 @@ describe("shmhunt deploy", () => {
         /^create\s+alertRule\s+[0-9a-f-]{36} {2}"Binary Executed from Shared Memory Directory \(asim\)"$/,
       ),
     );
-    expect(plan.err.join("")).toMatch(/plan for ws-shmhunt \(2 rules\): \d+ create, 0 update, 0 unchanged, 0 delete/);
+    expect(plan.err.join("")).toMatch(/plan for ws-shmhunt \(3 rules\): \d+ create, 0 update, 0 unchanged, 0 delete/);
 
     const apply = sinks();
     await runDeployCommand({ apply: true, json: true }, { env, clients: async () => clients, ...apply.deps });
