@@ -94,6 +94,8 @@ export interface MachineAction {
     result?: Buffer;
   }[];
   startedAt?: number;
+  /** The timing in force when the action was created (later changes do not reach back). */
+  readonly timing: Readonly<LiveResponseTiming>;
 }
 
 export interface DownloadLink {
@@ -225,6 +227,7 @@ export class DefenderState {
       createdAt: now,
       status: "Pending",
       lastUpdateAt: now,
+      timing: { ...this.timing },
       commands: commands.map((command) => ({
         command,
         status: "Created" as CommandStatus,
@@ -242,7 +245,7 @@ export class DefenderState {
     const now = this.now();
     const machine = this.machines.get(action.machineId);
     if (action.status === "Pending") {
-      if (machine?.online && now >= action.createdAt + this.timing.pickupMs) {
+      if (machine?.online && now >= action.createdAt + action.timing.pickupMs) {
         action.status = "InProgress";
         action.startedAt = now;
         action.lastUpdateAt = now;
@@ -251,7 +254,7 @@ export class DefenderState {
         action.lastUpdateAt = now;
       }
     }
-    if (action.status === "InProgress" && now >= (action.startedAt ?? now) + this.timing.runMs) this.run(action, now);
+    if (action.status === "InProgress" && now >= (action.startedAt ?? now) + action.timing.runMs) this.run(action, now);
     return action;
   }
 
