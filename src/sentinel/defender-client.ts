@@ -91,6 +91,13 @@ export class DefenderClient {
     return this.json<MachineAction>("GET", `/api/machineactions/${encodeURIComponent(actionId)}`);
   }
 
+  /** api/cancel-machine-action: cancels an action not yet final (e.g. one queued for an offline device). */
+  async cancelAction(actionId: string, comment: string): Promise<MachineAction> {
+    return this.json<MachineAction>("POST", `/api/machineactions/${encodeURIComponent(actionId)}/cancel`, {
+      Comment: comment,
+    });
+  }
+
   /** Polls the action until it is final (Succeeded, Failed, TimeOut, Cancelled) or `timeoutMs` passed. */
   async waitForAction(actionId: string, options: WaitOptions = {}): Promise<MachineAction> {
     const pollMs = options.pollMs ?? 15_000;

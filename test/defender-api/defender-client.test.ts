@@ -114,6 +114,8 @@ it("reports a failed action and refuses a download past its byte limit", async (
   expect(failed.commands?.[0]?.commandStatus).toBe("Failed");
   const noResult = await defender.resultLink(missing.id, 0).catch((e) => e);
   expect(noResult).toBeInstanceOf(DefenderApiError);
+  // a final action cannot be cancelled (api/cancel-machine-action: "isn't yet in final state")
+  await expect(defender.cancelAction(missing.id, "too late")).rejects.toBeInstanceOf(DefenderApiError);
 
   const big = await defender.runGetFile(machine.id, "/bin/big", "sample");
   await defender.waitForAction(big.id, { pollMs: 1_000 });

@@ -308,3 +308,44 @@ it("answers an injected throttle in Defender's error shape with its Retry-After"
   expect(throttled.json.error.code).toBe("TooManyRequests");
   expect((await call(emulator, "GET", `/api/machineactions/${created.json.id}`, { token })).status).toBe(200);
 });
+
+it("cancels a queued action (200 with the action Cancelled), then refuses to cancel it again", async () => {
+  const machine = emulator.defender.addMachine({ computerDnsName: "kiosk-01.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/a", { content: SAMPLE });
+  const created = await call(emulator, "POST", `/api/machines/${machine.id}/runliveresponse`, {
+    token,
+    body: getFileBody("/a"),
+  });
+  const cancelPath = `/api/machineactions/${created.json.id}/cancel`;
+  // api/cancel-machine-action: body {"Comment"}; 200 with the Machine Action; machineaction: cancellationComment
+  const noComment = await call(emulator, "POST", cancelPath, { token, body: {} });
+  expect(noComment.status).toBe(400);
+  const cancelled = await call(emulator, "POST", cancelPath, {
+    token,
+    body: { Comment: "Machine action was canceled by automation" },
+  });
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.json).toMatchObject({
+    status: "Cancelled",
+    cancellationComment: "Machine action was canceled by automation",
+  });
+  expect(typeof cancelled.json.cancellationDateTimeUtc).toBe("string");
+  // a cancelled action frees the device: the device comes online and nothing runs; a new session is accepted
+  emulator.defender.setOnline(machine.id, true);
+  expect((await call(emulator, "GET", `/api/machineactions/${created.json.id}`, { token })).json.status).toBe(
+    "Cancelled",
+  );
+  const again = await call(emulator, "POST", cancelPath, { token, body: { Comment: "again" } });
+  expect(again.status).toBe(400);
+  const next = await call(emulator, "POST", `/api/machines/${machine.id}/runliveresponse`, {
+    token,
+    body: getFileBody("/a"),
+  });
+  expect(next.status).toBe(201);
+  // get-machineaction-object / cancel-machine-action: "wasn't found - 404 Not Found"
+  const unknown = await call(emulator, "POST", "/api/machineactions/988cc94e-7a8f-4b28-ab65-54970c5d5018/cancel", {
+    token,
+    body: { Comment: "x" },
+  });
+  expect(unknown.status).toBe(404);
+});

@@ -75,6 +75,23 @@ function route(call: DefenderCall, context: DefenderContext): DefenderReply {
     return { status: 201, body: { "@odata.context": metadata("MachineActions/$entity"), ...actionJson(action) } };
   }
 
+  // api/cancel-machine-action: POST /api/machineactions/{id}/cancel with {"Comment"}; 200 with the action, 404;
+  // "100 calls per minute and 1500 calls per hour"
+  if (method === "POST" && lower.length === 4 && lower[1] === "machineactions" && lower[3] === "cancel") {
+    throttle(state, "cancel", READ_API_RATE);
+    const action = findAction(state, segments[2] ?? "");
+    const comment = (call.body as { Comment?: unknown } | undefined)?.Comment;
+    if (typeof comment !== "string" || comment === "") {
+      return defenderError("MissingRequiredParameter", "Parameter Comment is missing.");
+    }
+    // "Cancel an already launched machine action that isn't yet in final state"; the answer for a final one is not
+    // documented (400 here)
+    if (!state.cancel(action, comment)) {
+      return defenderError("BadRequest", `Action ${action.id} is already ${action.status} and cannot be cancelled.`);
+    }
+    return { status: 200, body: { "@odata.context": metadata("MachineActions/$entity"), ...actionJson(action) } };
+  }
+
   if (method !== "GET") return defenderError("NotFound", `No route for ${call.method} ${call.url.pathname}.`, 404);
   throttle(state, "read", READ_API_RATE);
 
@@ -320,6 +337,13 @@ function actionJson(action: MachineAction): Record<string, unknown> {
     lastUpdateDateTimeUtc: iso(action.lastUpdateAt),
     errorHResult: 0,
     relatedFileInfo: null,
+    ...(action.cancellation
+      ? {
+          cancellationRequestor: action.cancellation.requestor,
+          cancellationComment: action.cancellation.comment,
+          cancellationDateTimeUtc: iso(action.cancellation.at),
+        }
+      : {}),
     commands: action.commands.map((entry, index) => ({
       index,
       startTime: iso(entry.startTime),

@@ -94,6 +94,7 @@ export interface MachineAction {
     result?: Buffer;
   }[];
   startedAt?: number;
+  cancellation?: { readonly requestor: string; readonly comment: string; readonly at: number };
   /** The timing in force when the action was created (later changes do not reach back). */
   readonly timing: Readonly<LiveResponseTiming>;
 }
@@ -256,6 +257,16 @@ export class DefenderState {
     }
     if (action.status === "InProgress" && now >= (action.startedAt ?? now) + action.timing.runMs) this.run(action, now);
     return action;
+  }
+
+  /** api/cancel-machine-action: an action not yet final becomes Cancelled (its commands not run). */
+  cancel(action: MachineAction, comment: string): boolean {
+    if (!this.isActive(action)) return false;
+    const now = this.now();
+    action.status = "Cancelled";
+    action.cancellation = { requestor: this.requestor, comment, at: now };
+    action.lastUpdateAt = now;
+    return true;
   }
 
   isActive(action: MachineAction): boolean {
