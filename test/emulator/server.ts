@@ -223,6 +223,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
 
   registerControlRoutes(app as unknown as FastifyInstance<RawServerBase>, state, faults);
+  registerDefenderControlRoutes(app as unknown as FastifyInstance<RawServerBase>, defender);
 
   app.setNotFoundHandler(async (request, reply) =>
     send(reply, armError(404, "NotFound", `No route for ${request.method} ${request.url} in the shmhunt emulator.`)),
@@ -423,4 +424,68 @@ function registerControlRoutes(app: FastifyInstance<RawServerBase>, state: Emula
     const seeded = workspace.seedTable(table, rows as Row[]);
     return reply.code(200).send({ name: seeded.name, rows: seeded.rows.length });
   });
+}
+
+/**
+ * `/_emulator/defender/...`: devices and the files on them, for `npm run emulator` (tests use `emulator.defender`).
+ * `POST machines` `{computerDnsName, online?, osPlatform?}`; `POST machines/{id}/online` `{online}`;
+ * `POST machines/{id}/files` `{path, contentBase64}` or `{path, failure}`; `POST files` `{contentBase64, ...profile}`.
+ */
+function registerDefenderControlRoutes(app: FastifyInstance<RawServerBase>, defender: DefenderState): void {
+  type Reply = { code(status: number): { send(payload: unknown): unknown } };
+  const guard = async (reply: Reply, work: () => unknown) => {
+    try {
+      return reply.code(200).send(work() ?? {});
+    } catch (error) {
+      return reply.code(400).send({ error: (error as Error).message });
+    }
+  };
+  const record = (body: unknown): Record<string, unknown> => {
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw new Error("the body must be a JSON object");
+    return body as Record<string, unknown>;
+  };
+  const text = (value: unknown, name: string): string => {
+    if (typeof value !== "string" || value === "") throw new Error(`${name} must be a non-empty string`);
+    return value;
+  };
+  app.get("/_emulator/defender/machines", async () => [...defender.machines.values()]);
+  app.post("/_emulator/defender/machines", async (request, reply) =>
+    guard(reply, () => {
+      const body = record(request.body);
+      const osPlatform = body.osPlatform === undefined ? undefined : text(body.osPlatform, "osPlatform");
+      return defender.addMachine({
+        computerDnsName: text(body.computerDnsName, "computerDnsName"),
+        online: body.online !== false,
+        ...(osPlatform ? { osPlatform } : {}),
+      });
+    }),
+  );
+  app.post("/_emulator/defender/machines/:id/online", async (request, reply) =>
+    guard(reply, () => {
+      const { id } = request.params as { id: string };
+      defender.setOnline(id, record(request.body).online === true);
+      return defender.machine(id);
+    }),
+  );
+  app.post("/_emulator/defender/machines/:id/files", async (request, reply) =>
+    guard(reply, () => {
+      const { id } = request.params as { id: string };
+      const body = record(request.body);
+      const filePath = text(body.path, "path");
+      if (typeof body.failure === "string") defender.putDeviceFile(id, filePath, { failure: body.failure });
+      else
+        defender.putDeviceFile(id, filePath, {
+          content: Buffer.from(text(body.contentBase64, "contentBase64"), "base64"),
+        });
+      return { path: filePath };
+    }),
+  );
+  app.post("/_emulator/defender/files", async (request, reply) =>
+    guard(reply, () => {
+      const { contentBase64, ...profile } = record(request.body);
+      const content = Buffer.from(text(contentBase64, "contentBase64"), "base64");
+      return defender.addFileProfile({ ...(profile as object), content });
+    }),
+  );
 }
