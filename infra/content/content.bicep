@@ -140,7 +140,7 @@ let parents = events
     | summarize arg_max(ParentTime, ParentExe, ParentCommandLine, ParentComm) by Computer, AuditEventId;
 events
 | join kind=leftouter parents on Computer, AuditEventId
-| project-away Computer1, AuditEventId1
+| project-away Computer1, AuditEventId1, ParentTime
 '''
     version: 2
     tags: [
