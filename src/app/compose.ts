@@ -4,12 +4,14 @@
  * imported lazily, on first use, so that importing an entry point stays cheap.
  */
 
+import { mkdir } from "node:fs/promises";
 import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HuntPlan } from "../hunt/types.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
+import { removeStaleSpools } from "../store/spool.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
 import { lazyDeployService } from "./deploy-service.js";
@@ -58,7 +60,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
             rules: [config.rulesDir],
             maxSampleSize: config.maxSampleBytes,
             timeoutMs: config.scanTimeoutMs,
-            workers: 1,
+            workers: config.scanWorkers,
           });
         }));
   const scanner = scannerFactory
@@ -71,7 +73,14 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
       }
     : undefined;
   const deploy = overrides.deploy ?? lazyDeployService(config);
-  const samples = new SampleService(sampleStore, state, hunt, scanner, { maxBytes: config.maxSampleBytes, clock });
+  // Uploads spool into their own folder; what a killed process left there is removed now.
+  await mkdir(config.tmpDir, { recursive: true });
+  await removeStaleSpools(config.tmpDir);
+  const samples = new SampleService(sampleStore, state, hunt, scanner, {
+    maxBytes: config.maxSampleBytes,
+    clock,
+    tmpDir: config.tmpDir,
+  });
 
   return {
     config,

@@ -5,12 +5,19 @@
 import type { HitStatus } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
 import { DEPLOY_NOT_CONFIGURED } from "./deploy-service.js";
-import { NotAvailableError, NotFoundError } from "./errors.js";
-import type { DeployMode } from "./requests.js";
+import { LimitExceededError, NotAvailableError, NotFoundError } from "./errors.js";
+import { type DeployMode, nestingDepth, REQUEST_LIMITS } from "./requests.js";
 import type { SampleReport, Services, TranslateRequest, TranslateResponse } from "./services.js";
 
 export function translate(services: Services, request: TranslateRequest): Promise<TranslateResponse> {
   if (!services.translate) throw new NotAvailableError("translation is not available in this build");
+  const text = request.eql ?? request.rule ?? "";
+  const depth = nestingDepth(text);
+  if (depth > REQUEST_LIMITS.nestingDepth) {
+    throw new LimitExceededError(
+      `${request.eql !== undefined ? "eql" : "rule"} nests brackets ${depth} deep, over the limit of ${REQUEST_LIMITS.nestingDepth}`,
+    );
+  }
   return services.translate.translate(request);
 }
 

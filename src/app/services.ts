@@ -145,7 +145,7 @@ export class SampleService {
     private readonly state: HuntState,
     private readonly hunt: HuntService,
     private readonly scanner: (() => Promise<SampleScanner>) | undefined,
-    private readonly options: { readonly maxBytes: number; readonly clock: () => Date },
+    private readonly options: { readonly maxBytes: number; readonly clock: () => Date; readonly tmpDir?: string },
   ) {}
 
   get canScan(): boolean {
@@ -156,6 +156,7 @@ export class SampleService {
     const spooled = await spoolSample(stream, {
       maxBytes: this.options.maxBytes,
       ...(options.sha256 ? { claimedSha256: options.sha256 } : {}),
+      ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
     });
     try {
       const created = await this.store.putFile(spooled.sha256, spooled.path);
@@ -169,9 +170,12 @@ export class SampleService {
   /** Scans a stream without storing it. */
   async scan(stream: Readable): Promise<Verdict> {
     const scanner = await this.requireScanner();
-    const spooled = await spoolSample(stream, { maxBytes: this.options.maxBytes });
+    const spooled = await spoolSample(stream, {
+      maxBytes: this.options.maxBytes,
+      ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
+    });
     try {
-      return await scanner.scanFile(spooled.path);
+      return withoutPath(await scanner.scanFile(spooled.path));
     } finally {
       await spooled.cleanup();
     }
@@ -208,7 +212,8 @@ export class SampleService {
   private async scanAndRecord(sha256: string, file: string): Promise<Pick<UploadResult, "verdict" | "resolution">> {
     if (!this.scanner) return {};
     const scanner = await this.scanner();
-    const verdict = await scanner.scanFile(file);
+    // The file scanned is a temporary copy or the store's own: its path is nobody's business.
+    const verdict = withoutPath(await scanner.scanFile(file));
     const stored = storedVerdictOf(verdict, this.options.clock());
     if (!stored || stored.sha256 !== sha256) return { verdict };
     await this.store.annotate(sha256, {
@@ -225,4 +230,10 @@ export class SampleService {
     if (!this.scanner) throw new NotAvailableError("no YARA scanner is configured");
     return this.scanner();
   }
+}
+
+/** A verdict without the scanned file's path (a temporary file of this service, not the sender's name). */
+function withoutPath(verdict: Verdict): Verdict {
+  const { path: _path, ...rest } = verdict;
+  return rest;
 }

@@ -41,6 +41,8 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
     ...(config.entra ? { entra: config.entra } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxSampleBytes: config.maxSampleBytes,
+    http: config.http,
+    allowedHosts: config.allowedHosts,
     logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
   });
   log = app.log;
