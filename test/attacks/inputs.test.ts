@@ -36,14 +36,18 @@ describe("/translate: deep and long queries", () => {
     const rule = `[rule]\nquery = '''\nprocess where ${"(".repeat(3000)}true${")".repeat(3000)}\n'''\n`;
     const response = await post("/translate", { target: "defender", rule });
     expect(response.status).toBe(400);
-    expect((await response.json()).message).toMatch(/rule nests brackets 3000 deep, over the limit of 256/);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /rule nests brackets 3000 deep, over the limit of 256/,
+    );
   });
 
   it("a 2,000-term or chain (over 16 KiB): 400 naming the size limit", async () => {
     const eql = `process where ${Array.from({ length: 2000 }, (_, i) => `process.pid == ${i}`).join(" or ")}`;
     const response = await post("/translate", { target: "defender", eql });
     expect(response.status).toBe(400);
-    expect((await response.json()).message).toMatch(/body\/eql must NOT have more than 16384 characters/);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /body\/eql must NOT have more than 16384 characters/,
+    );
     // The server still translates a sane query.
     expect((await post("/translate", { target: "defender", eql: 'process where process.name == "a"' })).status).toBe(
       200,
@@ -63,7 +67,7 @@ describe("long and unusual parameters", () => {
   ])("%s: 400", async (_name, route, message) => {
     const response = await fetch(`${server.url}${route}`);
     expect(response.status).toBe(400);
-    expect((await response.json()).message).toMatch(message);
+    expect(((await response.json()) as { message: string }).message).toMatch(message);
   });
 
   it.each([
@@ -81,7 +85,7 @@ describe("long and unusual parameters", () => {
       body: Buffer.from("x"),
     });
     expect(response.status).toBe(400);
-    expect((await response.json()).message).toMatch(/sha256 must NOT have more than 64/);
+    expect(((await response.json()) as { message: string }).message).toMatch(/sha256 must NOT have more than 64/);
   });
 
   it("a run for a 5,000-character rule id: 400", async () => {

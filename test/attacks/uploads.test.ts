@@ -119,7 +119,7 @@ describe("concurrent uploads of one sample", () => {
     const statuses = answers.map((a) => a.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 200)).toHaveLength(39);
-    const results = await Promise.all(answers.map((a) => a.json()));
+    const results = (await Promise.all(answers.map((a) => a.json()))) as Array<{ verdict: { path?: string } }>;
     for (const result of results) {
       expect(result).toMatchObject({ sha256: sha(body), verdict: { verdict: "no-match", sha256: sha(body) } });
       // No temporary path of the server in a verdict.
