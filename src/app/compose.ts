@@ -39,6 +39,9 @@ export interface ServiceOverrides {
   readonly deploy?: DeployService;
 }
 
+/** How long a scanner that failed to start is not tried again. */
+const SCANNER_RETRY_MS = 5_000;
+
 export async function createServices(config: ServiceConfig, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? (() => new Date());
   const logger = overrides.logger ?? silentLogger;
@@ -63,10 +66,14 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
             workers: config.scanWorkers,
           });
         }));
+  // A scanner that failed to start (rules that never compiled) is tried again after a pause, not on every request:
+  // /health is open and asks for it.
   const scanner = scannerFactory
     ? () => {
         scannerPromise ??= scannerFactory().catch((error: unknown) => {
-          scannerPromise = undefined;
+          setTimeout(() => {
+            scannerPromise = undefined;
+          }, SCANNER_RETRY_MS).unref();
           throw error;
         });
         return scannerPromise;

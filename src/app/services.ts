@@ -4,6 +4,7 @@
  * hunt, the samples and the scan are implemented here over the stores and the hunt domain.
  */
 import type { Readable } from "node:stream";
+import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
@@ -42,6 +43,8 @@ export interface DeployService {
 /** What the service needs of the YARA matcher (src/yara's Scanner fits). */
 export interface SampleScanner {
   scanFile(file: string): Promise<Verdict>;
+  /** Why the rule files are not the rule set in use (a broken file: the last good set stays in use). */
+  ruleProblems?(): Promise<readonly Diagnostic[]>;
   close(): Promise<void>;
 }
 
@@ -193,6 +196,22 @@ export class SampleService {
     if (known) return { sha256: sha, size: info.size, created: false };
     const scanned = await this.store.withFile(sha, (file) => this.scanAndRecord(sha, file));
     return { sha256: sha, size: info.size, created: false, ...scanned };
+  }
+
+  /**
+   * What is wrong with the YARA rules now (for /health): a broken file next to a good set in use, or a rule folder
+   * that never compiled (then scans fail). Empty when all is well or no scanner is configured.
+   */
+  async ruleProblems(): Promise<readonly Diagnostic[]> {
+    if (!this.scanner) return [];
+    try {
+      const scanner = await this.scanner();
+      return scanner.ruleProblems ? await scanner.ruleProblems() : [];
+    } catch (error) {
+      if (error instanceof DiagnosticError) return error.diagnostics;
+      const message = error instanceof Error ? error.message : String(error);
+      return [{ code: Codes.YaraCompile, severity: "error", message: `the YARA scanner is not available: ${message}` }];
+    }
   }
 
   async report(sha256: string): Promise<SampleReport> {

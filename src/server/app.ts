@@ -8,6 +8,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { type HttpLimits, isLoopback } from "../app/config.js";
 import { errorResponse, HostNotAllowedError } from "../app/errors.js";
+import * as operations from "../app/operations.js";
 import { AJV_OPTIONS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
 import { registerAuth } from "./auth.js";
@@ -85,21 +86,38 @@ export async function buildServer(services: Services, options: ServerOptions): P
     {
       schema: {
         tags: ["service"],
-        summary: "Liveness and the backends in use",
+        summary: "Liveness, the backends in use, and problems (degraded: a broken YARA file, the last good set in use)",
         security: [],
         response: {
           200: {
             type: "object",
             properties: {
-              status: { type: "string" },
+              status: { type: "string", enum: ["ok", "degraded"] },
               version: { type: "string" },
               backends: { type: "object", additionalProperties: { type: "string" } },
+              problems: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    component: { type: "string" },
+                    code: { type: "string" },
+                    message: { type: "string" },
+                    file: { type: "string" },
+                    line: { type: "integer" },
+                    column: { type: "integer" },
+                  },
+                },
+              },
             },
           },
         },
       },
     },
-    async () => ({ status: "ok", version: VERSION, backends: services.backends }),
+    async () => {
+      const { status, problems } = await operations.health(services);
+      return { status, version: VERSION, backends: services.backends, ...(problems.length > 0 ? { problems } : {}) };
+    },
   );
   registerContentRoutes(app, services);
   registerHuntRoutes(app, services);
