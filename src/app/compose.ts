@@ -87,6 +87,8 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     maxBytes: config.maxSampleBytes,
     clock,
     tmpDir: config.tmpDir,
+    scanRetries: config.scanRetries,
+    scanRetryBackoffMs: config.scanRetryBackoffMs,
   });
 
   return {

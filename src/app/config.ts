@@ -47,6 +47,10 @@ export interface ServiceConfig {
   readonly scanTimeoutMs: number;
   /** YARA-X worker processes of the server's scanner: a slow sample holds one, not every scan. */
   readonly scanWorkers: number;
+  /** A failed scan (crash, timeout) is retried this many times, with backoff, before the sample is "scan failed". */
+  readonly scanRetries: number;
+  /** The first retry's delay (ms), doubled for each next one. */
+  readonly scanRetryBackoffMs: number;
   /** Temporary files of uploads (removed after each; a dead process's are removed at start). */
   readonly tmpDir: string;
   /** Host names the `Host` header may carry besides loopback ones (on the loopback default, only those). */
@@ -194,6 +198,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
     scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s"),
     scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1),
+    scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
+    scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
     tmpDir: dir("SHMHUNT_TMP_DIR", path.join(os.tmpdir(), "shmhunt")),
     allowedHosts: (text("SHMHUNT_ALLOWED_HOSTS") ?? "")
       .split(",")

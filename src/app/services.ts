@@ -148,8 +148,42 @@ export class SampleService {
     private readonly state: HuntState,
     private readonly hunt: HuntService,
     private readonly scanner: (() => Promise<SampleScanner>) | undefined,
-    private readonly options: { readonly maxBytes: number; readonly clock: () => Date; readonly tmpDir?: string },
+    private readonly options: {
+      readonly maxBytes: number;
+      readonly clock: () => Date;
+      readonly tmpDir?: string;
+      /** Scans of a sample that fail (crash, timeout, killed worker) are retried this many times… */
+      readonly scanRetries?: number;
+      /** …after this long, doubled each time (ms). */
+      readonly scanRetryBackoffMs?: number;
+    },
   ) {}
+
+  /** Samples whose scan failed, waiting for their next attempt (rebuilt from the pending hits after a restart). */
+  private readonly failedScans = new Map<string, { attempts: number; nextAt: number; reason: string }>();
+
+  /**
+   * Scans again, when due, the samples whose scan failed, and the stored samples that hits wait for but that have
+   * no verdict (a scan lost to a crash or a restart). After the last retry, the sample gets a "scan failed" verdict,
+   * which its gated hits alert with. Called on every scheduler tick. Returns how many scans were attempted.
+   */
+  async retryScans(): Promise<number> {
+    if (!this.scanner) return 0;
+    const now = this.options.clock().getTime();
+    for (const { sha256 } of await this.state.pending()) {
+      if (this.failedScans.has(sha256) || (await this.state.verdict(sha256))) continue;
+      if (await this.store.has(sha256))
+        this.failedScans.set(sha256, { attempts: 0, nextAt: now, reason: "not scanned" });
+    }
+    let attempted = 0;
+    for (const [sha256, failure] of [...this.failedScans]) {
+      if (failure.nextAt > now) continue;
+      attempted++;
+      const done = await this.store.withFile(sha256, (file) => this.scanAndRecord(sha256, file));
+      if (done === undefined) this.failedScans.delete(sha256); // no longer stored
+    }
+    return attempted;
+  }
 
   get canScan(): boolean {
     return this.scanner !== undefined;
@@ -233,6 +267,8 @@ export class SampleService {
     const scanner = await this.scanner();
     // The file scanned is a temporary copy or the store's own: its path is nobody's business.
     const verdict = withoutPath(await scanner.scanFile(file));
+    if (verdict.verdict === "error") return { verdict, ...(await this.scanFailed(sha256, verdict)) };
+    this.failedScans.delete(sha256);
     const stored = storedVerdictOf(verdict, this.options.clock());
     if (!stored || stored.sha256 !== sha256) return { verdict };
     await this.store.annotate(sha256, {
@@ -243,6 +279,38 @@ export class SampleService {
     });
     const resolution = await this.hunt.recordVerdict(stored);
     return { verdict, resolution };
+  }
+
+  /**
+   * A scan that failed: the error verdict is kept with the sample, and the scan retried with backoff; after the
+   * last retry the sample's verdict is "scan failed" and the hits waiting for it alert (never fade unverified).
+   */
+  private async scanFailed(sha256: string, verdict: Verdict): Promise<Pick<UploadResult, "resolution">> {
+    const now = this.options.clock();
+    const reason = verdict.error?.message ?? "the scan failed";
+    const attempts = (this.failedScans.get(sha256)?.attempts ?? 0) + 1;
+    await this.store.annotate(sha256, {
+      verdict: "error",
+      error: reason.slice(0, 200),
+      attempts: String(attempts),
+      scannedat: now.toISOString(),
+    });
+    const retries = this.options.scanRetries ?? 3;
+    if (attempts <= retries) {
+      const backoff = (this.options.scanRetryBackoffMs ?? 60_000) * 2 ** (attempts - 1);
+      this.failedScans.set(sha256, { attempts, nextAt: now.getTime() + backoff, reason });
+      return {};
+    }
+    this.failedScans.delete(sha256);
+    const resolution = await this.hunt.recordVerdict({
+      sha256,
+      size: verdict.size,
+      matches: [],
+      scannedAt: now.toISOString(),
+      detail: verdict,
+      scanFailed: { reason, attempts },
+    });
+    return { resolution };
   }
 
   private async requireScanner(): Promise<SampleScanner> {
