@@ -87,7 +87,7 @@ export function isLoopback(host: string): boolean {
   const lower = host.toLowerCase();
   if (LOOPBACK.has(lower)) return true;
   const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(lower);
-  return octets !== null && octets.slice(1).every((o) => Number(o) <= 255);
+  return octets?.slice(1).every((o) => Number(o) <= 255) ?? false;
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServiceConfig {
