@@ -9,16 +9,24 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   const { rule } = plan;
   const entities = entitiesOf(hit.row);
   const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
-  const verdictLabel = verdict ? (verdict.matches.length > 0 ? "match" : "clean") : "none";
+  const verdictLabel = verdict
+    ? verdict.scanFailed
+      ? "scan-failed"
+      : verdict.matches.length > 0
+        ? "match"
+        : "clean"
+    : "none";
   const evidence = [
     rule.description ?? rule.name,
     "",
     `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
     `Seen in the window ${hit.window.start} .. ${hit.window.end}; event time ${hit.eventTime}.`,
     hit.sha256 ? `Sample: ${hit.sha256}.` : "Sample: none named in the result row.",
-    verdict
-      ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
-      : "YARA verdict: none yet.",
+    verdict?.scanFailed
+      ? `YARA verdict: scan failed after ${verdict.scanFailed.attempts} attempts (${verdict.scanFailed.reason}); the sample was not cleared.`
+      : verdict
+        ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
+        : "YARA verdict: none yet.",
     `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
     "",
     "Result row:",

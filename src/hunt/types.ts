@@ -93,6 +93,11 @@ export interface StoredVerdict {
   readonly scannedAt: string;
   /** The scanner's full report (string offsets, ELF facts…), kept for the evidence. */
   readonly detail?: unknown;
+  /**
+   * Set when the sample could not be scanned (crash, timeout, killed worker) after every retry: a verdict that
+   * confirms nothing and clears nothing, so a gated hit alerts as "scan failed" rather than fading unverified.
+   */
+  readonly scanFailed?: { readonly reason: string; readonly attempts: number };
 }
 
 /**
