@@ -56,7 +56,7 @@ describe(".github/workflows/deploy.yml", () => {
     expect(env.NODE_VERSION).toBe("22");
     const setups = Object.values(jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith("actions/setup-node@")));
     expect(setups.length).toBeGreaterThan(0);
-    for (const s of setups) expect(s.with?.["node-version"]).toBe("${{ env.NODE_VERSION }}");
+    for (const s of setups) expect(s.with?.["node-version"]).toBe(`\${{ env.NODE_VERSION }}`);
   });
 
   it("runs on pushes to main and on pull requests to main", () => {
