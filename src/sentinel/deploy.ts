@@ -234,14 +234,12 @@ export async function azureContentClients(
   workspace: WorkspaceRef,
   options: { readonly managedIdentityClientId?: string } = {},
 ): Promise<ContentClients> {
-  const [{ DefaultAzureCredential }, { SecurityInsights }, { OperationalInsightsManagementClient }] = await Promise.all(
-    [import("@azure/identity"), import("@azure/arm-securityinsight"), import("@azure/arm-operationalinsights")],
-  );
+  const [{ DefaultAzureCredential }, { contentClients }] = await Promise.all([
+    import("@azure/identity"),
+    import("./clients.js"),
+  ]);
   const credential = new DefaultAzureCredential(
     options.managedIdentityClientId ? { managedIdentityClientId: options.managedIdentityClientId } : {},
   );
-  return {
-    securityInsights: new SecurityInsights(credential, workspace.subscriptionId),
-    operationalInsights: new OperationalInsightsManagementClient(credential, workspace.subscriptionId),
-  };
+  return contentClients(credential, workspace.subscriptionId);
 }
