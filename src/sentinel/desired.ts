@@ -150,8 +150,9 @@ function huntingQuery(rule: LoadedRule, target: Target, t: TranslationLike): Des
 const GROUPABLE: readonly EntityType[] = ["Host", "Account", "File", "FileHash", "Process", "IP"];
 
 /**
- * Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns, in the order the query computes them
- * (Sentinel takes at most 10 entities of 3 identifiers each).
+ * Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns, in the order the query computes them.
+ * Nothing is cut: Sentinel takes at most 10 entities of 3 identifiers each, and a rule over that is refused before
+ * any request (service-limits.ts), not deployed with some of its entities silently dropped.
  */
 function entityMappings(t: TranslationLike): Json[] {
   const byType = new Map<string, { identifier: string; columnName: string }[]>();
@@ -160,9 +161,7 @@ function entityMappings(t: TranslationLike): Json[] {
     list.push({ identifier: e.identifier, columnName: e.column });
     byType.set(e.type, list);
   }
-  return [...byType]
-    .slice(0, 10)
-    .map(([entityType, fieldMappings]) => ({ entityType, fieldMappings: fieldMappings.slice(0, 3) }));
+  return [...byType].map(([entityType, fieldMappings]) => ({ entityType, fieldMappings }));
 }
 
 /** The entity types a rule's alerts are grouped by: those of `group_by` its query maps. */
@@ -194,7 +193,8 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       suppressionEnabled: analytics.suppressionMs > 0,
       tactics: sentinelTactics(rule),
       techniques: sentinelTechniques(rule),
-      // One alert per result row; Sentinel has no per-run alert cap: max_signals is enforced by the hunt service.
+      // One alert per result row: Sentinel raises at most 150 per run, so a rule's max_signals above 150 is refused
+      // (service-limits.ts); the hunt service enforces max_signals itself.
       eventGroupingSettings: { aggregationKind: "AlertPerResult" },
       entityMappings: entityMappings(t),
       incidentConfiguration: {
