@@ -25,6 +25,7 @@ import type { EntityType, LoadedRule, Target } from "../rules/types.js";
 import { REGISTRY } from "../targets/index.js";
 import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { contentIds, uuidv5 } from "./ids.js";
+import { keepsIngestionTime } from "./ingestion-time.js";
 import { managedBy, metadataSource } from "./markers.js";
 import type { DesiredResource, Json, ResourceKind } from "./plan.js";
 import {
@@ -183,7 +184,7 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       description: rule.description,
       severity: sentinelSeverity(rule.severity),
       enabled: true,
-      query: t.kql ?? "",
+      query: analyticsRuleQuery(t.kql ?? "", rule.intervalMs),
       queryFrequency: isoDuration(rule.intervalMs),
       queryPeriod: isoDuration(Math.max(rule.lookbackMs, rule.intervalMs)),
       triggerOperator: "GreaterThan",
@@ -211,6 +212,29 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       },
     },
   };
+}
+
+/**
+ * The analytics rule's query: the translation, then only rows that ARRIVED since the previous run.
+ *
+ * The rule looks back `queryPeriod` (the rule's lookback, 9 minutes) every `queryFrequency` (its interval, 5 minutes),
+ * so the periods overlap and an event in the overlap would alert twice; Sentinel does not deduplicate alerts. Elastic
+ * deduplicates by a deterministic alert id per event; Sentinel's documented way is the one used here
+ * (learn.microsoft.com/azure/sentinel/ingestion-delay, "Handle ingestion delay in scheduled analytics rules": look
+ * back the frequency plus the delay on TimeGenerated, and keep `ingestion_time() > ago(<frequency>)`): each row is
+ * taken by the one run after it arrived, however late, as long as its event time is within the lookback. Only where
+ * the query's rows keep their table's ingestion time (ingestion-time.ts); elsewhere the overlap can alert twice.
+ */
+export function analyticsRuleQuery(kql: string, intervalMs: number): string {
+  // A query whose rows no longer carry their ingestion time (ASIM parsers, the auditd function) is left as it is.
+  if (!keepsIngestionTime(kql)) return kql;
+  return `${kql.trimEnd()}\n| where ingestion_time() > ago(${kqlTimespan(intervalMs)})`;
+}
+
+/** A KQL timespan literal of whole seconds: `5m`, `1h`, `90s`. */
+function kqlTimespan(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
 }
 
 function watchlist(alias: string, description: string): DesiredResource {

@@ -8,10 +8,12 @@
  * - every attempt is reported, so a caller can log what happened.
  */
 import type { LogsQueryClient, LogsTable } from "@azure/monitor-query-logs";
+import { keepsIngestionTime } from "./ingestion-time.js";
 
 /**
  * The time a hunt query covers. Without `eventStart`: rows whose event time (TimeGenerated) is in [start, end).
- * With it: rows that ARRIVED in [start, end] (`ingestion_time()`), whose event time is in [eventStart, end).
+ * With it: rows that ARRIVED in [start, end] (`ingestion_time()`), whose event time is in [eventStart, end), when the
+ * query keeps its table's ingestion time (ingestion-time.ts); otherwise [start, end) on event time, as without.
  */
 export interface QueryWindow {
   readonly start: Date;
@@ -68,11 +70,11 @@ export class LogAnalyticsQueryRunner implements QueryRunner {
 
   run(query: string, window: QueryWindow): Promise<QueryOutcome> {
     return withRetry(async () => {
-      const onIngestion = window.eventStart !== undefined;
+      const onIngestion = window.eventStart !== undefined && keepsIngestionTime(query);
       const result = await this.client.queryWorkspace(
         this.workspaceId,
         onIngestion ? ingestionWindowQuery(query, window) : query,
-        { startTime: window.eventStart ?? window.start, endTime: window.end },
+        { startTime: onIngestion ? (window.eventStart ?? window.start) : window.start, endTime: window.end },
         { serverTimeoutInSeconds: this.options.serverTimeoutSeconds },
       );
       if (result.status === "PartialFailure") {
