@@ -1182,7 +1182,8 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1291,7 +1292,8 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
