@@ -113,7 +113,7 @@ it("plans nothing after a deploy, for every kind; then reports each portal chang
     expect(drift.length, property).toBe(1);
     expect(drift[0]?.[1]).toBe("alertRule");
     expect(
-      (drift[0]?.[2] as string[]).some((c) => c === property || c.startsWith(`${property}[`)),
+      ((drift[0]?.[2] ?? []) as string[]).some((c) => c === property || c.startsWith(`${property}[`)),
       `${property}: ${JSON.stringify(drift)}`,
     ).toBe(true);
     await run("apply");
