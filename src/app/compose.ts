@@ -155,13 +155,14 @@ function localWorkspaceRunner(config: ServiceConfig): QueryRunner {
 
 async function sentinelWriter(config: ServiceConfig): Promise<AlertWriter | undefined> {
   if (!config.sentinel) return undefined;
-  const [{ SecurityInsights }, { SentinelAlertWriter }] = await Promise.all([
-    import("@azure/arm-securityinsight"),
+  const [{ incidentClient }, { SentinelAlertWriter }] = await Promise.all([
+    import("../sentinel/clients.js"),
     import("../sentinel/incidents.js"),
   ]);
   const { subscriptionId, resourceGroup, workspaceName } = config.sentinel;
   return new SentinelAlertWriter(
-    new SecurityInsights(await credential(config), subscriptionId),
+    // The preview API, named: bookmarks carry entity mappings, tactics and techniques only there (content-types.ts).
+    incidentClient(await credential(config), subscriptionId),
     resourceGroup,
     workspaceName,
   );

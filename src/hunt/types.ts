@@ -63,6 +63,11 @@ export interface HuntPlan {
 export interface Window {
   readonly start: Date;
   readonly end: Date;
+  /**
+   * Set when the window is on ingestion time (window.ts): [start, end] bounds `ingestion_time()`, and rows are kept
+   * only when their event time is at or after `eventStart` (and before `end`).
+   */
+  readonly eventStart?: Date;
 }
 
 /** A window as stored (ISO strings). */
