@@ -9,6 +9,8 @@ export interface Output {
   readonly json: boolean;
   /** One record: a JSON line with --json, else the text the command renders for it. */
   record(value: unknown, text?: string): void;
+  /** Many records as JSON lines, written in large chunks (one write per few thousand lines, not one per line). */
+  jsonLines(values: Iterable<unknown>): void;
   /** Plain text for humans; dropped with --json. */
   text(line: string): void;
   /** Progress and notes for humans, on stderr; dropped with --json. */
@@ -26,6 +28,17 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
     json,
     record(value, text) {
       out.write(json ? `${JSON.stringify(value)}\n` : `${text ?? JSON.stringify(value, null, 2)}\n`);
+    },
+    jsonLines(values) {
+      let chunk = "";
+      for (const value of values) {
+        chunk += `${JSON.stringify(value)}\n`;
+        if (chunk.length >= 1 << 20) {
+          out.write(chunk);
+          chunk = "";
+        }
+      }
+      if (chunk !== "") out.write(chunk);
     },
     text(line) {
       if (!json) out.write(`${line}\n`);

@@ -35,7 +35,7 @@ export function registerKql(program: Command): void {
       const workspace = await openWorkspace(options.workspace);
       const result = await workspace.query(query, { now, ...(timespan ? { timespan } : {}) });
       if (out.json) {
-        for (const record of toRecords(result)) out.record(record);
+        out.jsonLines(toRecords(result));
         return;
       }
       const header = result.columns.map((c) => c.name);
