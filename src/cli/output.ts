@@ -9,8 +9,8 @@ export interface Output {
   readonly json: boolean;
   /** One record: a JSON line with --json, else the text the command renders for it. */
   record(value: unknown, text?: string): void;
-  /** Many records as JSON lines, written in large chunks (one write per few thousand lines, not one per line). */
-  jsonLines(values: Iterable<unknown>): void;
+  /** Many records already as JSON texts, one per line, written in large chunks (not one write per line). */
+  jsonLines(texts: Iterable<string>): void;
   /** Plain text for humans; dropped with --json. */
   text(line: string): void;
   /** Progress and notes for humans, on stderr; dropped with --json. */
@@ -29,10 +29,10 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
     record(value, text) {
       out.write(json ? `${JSON.stringify(value)}\n` : `${text ?? JSON.stringify(value, null, 2)}\n`);
     },
-    jsonLines(values) {
+    jsonLines(texts) {
       let chunk = "";
-      for (const value of values) {
-        chunk += `${JSON.stringify(value)}\n`;
+      for (const text of texts) {
+        chunk += `${text}\n`;
         if (chunk.length >= 1 << 20) {
           out.write(chunk);
           chunk = "";
