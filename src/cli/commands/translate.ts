@@ -94,6 +94,7 @@ async function translateMany(out: Output, files: readonly string[], options: Tra
   const tally = { translated: 0, refused: 0, failed: 0 };
   let firstFailure: string | undefined;
   const fail = (reason: string) => {
+    out.info(reason);
     tally.failed++;
     firstFailure ??= reason;
   };
