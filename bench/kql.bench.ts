@@ -11,6 +11,7 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { machineLoad, timedNode } from "./timed-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/shmhunt.js");
@@ -55,10 +56,9 @@ for await (const line of lines) {
 }
 `,
   );
-  const run = (args: readonly string[]): { seconds: number; lines: number } => {
-    const started = performance.now();
-    const text = execFileSync(process.execPath, args, { cwd: root, maxBuffer: 1 << 28 }).toString();
-    return { seconds: (performance.now() - started) / 1000, lines: text.split("\n").filter(Boolean).length };
+  const run = (args: readonly string[]) => {
+    const t = timedNode(args, root, "pipe");
+    return { ...t, lines: t.stdout.split("\n").filter(Boolean).length };
   };
   const plain = run([loop, table]);
   const shmhunt = run([cli, "kql", query, "--workspace", dir, "--json"]);
@@ -66,9 +66,9 @@ for await (const line of lines) {
   console.log(
     [
       `${rows} rows, ${query}`,
-      `plain Node loop (read, JSON.parse, filter): ${plain.seconds.toFixed(2)} s, ${plain.lines} rows`,
-      `shmhunt kql --json:                        ${shmhunt.seconds.toFixed(2)} s, ${shmhunt.lines} rows`,
-      `ratio ${ratio.toFixed(2)}×   target ≤ 2×: ${ratio <= 2 ? "met" : "NOT met"}`,
+      `plain Node loop (read, JSON.parse, filter): ${plain.seconds.toFixed(2)} s, ${plain.lines} rows   (CPU ${plain.cpuSeconds.toFixed(2)} s)`,
+      `shmhunt kql --json:                        ${shmhunt.seconds.toFixed(2)} s, ${shmhunt.lines} rows   (CPU ${shmhunt.cpuSeconds.toFixed(2)} s)`,
+      `ratio ${ratio.toFixed(2)}×   target ≤ 2×: ${ratio <= 2 ? "met" : "NOT met"}   (CPU ratio ${(shmhunt.cpuSeconds / plain.cpuSeconds).toFixed(2)}×; ${machineLoad()})`,
     ].join("\n"),
   );
   if (plain.lines !== shmhunt.lines) {

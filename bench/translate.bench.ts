@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatReport, tomlFilesUnder, translateCorpus } from "../src/kql/corpus-report.js";
+import { machineLoad, type Timed, timedNode } from "./timed-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = path.resolve(root, "../shared/corpus/elastic-rules-linux");
@@ -23,27 +24,24 @@ const cli = path.join(root, "bin/shmhunt.js");
 
 execFileSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 
-/** Wall-clock seconds of one `shmhunt` run in a fresh process. */
-function timed(args: readonly string[]): number {
-  const started = performance.now();
-  execFileSync(process.execPath, [cli, ...args], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
-  return (performance.now() - started) / 1000;
-}
-
-const singles = [0, 1, 2].map(() => timed(["translate", "rules/shm-execution.toml", "--target", "defender"]));
-const single = [...singles].sort((a, b) => a - b)[1] ?? Number.NaN;
+const singles = [0, 1, 2].map(() =>
+  timedNode([cli, "translate", "rules/shm-execution.toml", "--target", "defender"], root),
+);
+const single = [...singles].sort((a, b) => a.seconds - b.seconds)[1] ?? singles[0];
 const out = mkdtempSync(path.join(tmpdir(), "shmhunt-bench-translate-"));
-let whole: number;
+let whole: Timed;
 try {
-  whole = timed(["translate", corpus, "--target", "defender", "--out", out]);
+  whole = timedNode([cli, "translate", corpus, "--target", "defender", "--out", out], root);
 } finally {
   rmSync(out, { recursive: true, force: true });
 }
 const verdict = (met: boolean) => (met ? "met" : "NOT met");
+if (!single) throw new Error("no run");
 console.log(
   [
-    `one rule, cold process (median of ${singles.map((s) => s.toFixed(2)).join(", ")}): ${single.toFixed(2)} s   target < 1.5 s: ${verdict(single < 1.5)}`,
-    `whole corpus, one target (defender), one command: ${whole.toFixed(2)} s   target < 30 s: ${verdict(whole < 30)}`,
+    `one rule, cold process (median of ${singles.map((s) => s.seconds.toFixed(2)).join(", ")}): ${single.seconds.toFixed(2)} s   target < 1.5 s: ${verdict(single.seconds < 1.5)}   (CPU ${single.cpuSeconds.toFixed(2)} s)`,
+    `whole corpus, one target (defender), one command: ${whole.seconds.toFixed(2)} s   target < 30 s: ${verdict(whole.seconds < 30)}   (CPU ${whole.cpuSeconds.toFixed(2)} s)`,
+    `(${machineLoad()})`,
     "",
   ].join("\n"),
 );
