@@ -33,7 +33,7 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
       let chunk = "";
       for (const text of texts) {
         chunk += `${text}\n`;
-        if (chunk.length >= 1 << 20) {
+        if (chunk.length >= 1 << 16) {
           out.write(chunk);
           chunk = "";
         }
