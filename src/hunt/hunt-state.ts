@@ -70,6 +70,8 @@ export interface SignalBatch {
 export interface SignalCount {
   readonly partition: string;
   readonly keys: Set<string>;
+  /** The keys of its records (dropped when the window closes). */
+  readonly records: string[];
 }
 
 /** Does a stored value have the shape of its kind? (A record that does not is skipped, reported, quarantined.) */
@@ -143,10 +145,14 @@ export class HuntState {
   }
   /** Moves the checkpoint; with `closing`, then drops the max_signals count of the window it closes. */
   async putCheckpoint(ruleId: string, target: string, checkpoint: Checkpoint, closing?: SignalCount): Promise<void> {
-    const batches = closing ? await this.store.list<unknown>("signals", closing.partition) : [];
     await this.write([
       { op: "put", kind: "checkpoint", partition: ruleId, key: target, value: checkpoint },
-      ...batches.map((b) => ({ op: "delete" as const, kind: "signals" as const, partition: b.partition, key: b.key })),
+      ...(closing?.records ?? []).map((key) => ({
+        op: "delete" as const,
+        kind: "signals" as const,
+        partition: closing!.partition,
+        key,
+      })),
     ]);
   }
 
@@ -157,8 +163,12 @@ export class HuntState {
   async signals(ruleId: string, target: string, checkpoint: Checkpoint | undefined): Promise<SignalCount> {
     const partition = JSON.stringify([ruleId, target, checkpoint?.end ?? null]);
     const keys = new Set<string>();
-    for (const batch of await this.list<SignalBatch>("signals", partition)) for (const k of batch.value.keys) keys.add(k);
-    return { partition, keys };
+    const records: string[] = [];
+    for (const batch of await this.list<SignalBatch>("signals", partition)) {
+      records.push(batch.key);
+      for (const k of batch.value.keys) keys.add(k);
+    }
+    return { partition, keys, records };
   }
   /** Records `keys` as counted against the window (they join `count.keys`); one record, written before alerting. */
   signalsOp(count: SignalCount, keys: readonly string[]): StateOp {
@@ -170,42 +180,44 @@ export class HuntState {
       value: { keys } satisfies SignalBatch,
     };
     for (const k of keys) count.keys.add(k);
+    count.records.push(op.key);
     return op;
   }
 
   /**
-   * Takes the lease of a rule's hunt on a target for `ms` from `now`, or renews it for its holder: true when `owner`
-   * holds it now. Free when there is none, when it has expired, or when its holder is a process of this host that is
+   * Takes the lease of a rule's hunt on a target for `ms` from `now`, or renews it for its holder: the lease when
+   * `owner` holds it now, else undefined. Free when there is none, when it has expired, or when its holder is a process of this host that is
    * gone (a kill). Atomic across processes and hosts: a create-if-absent, else a compare-and-swap of the lease read.
    */
-  async acquireLease(ruleId: string, target: string, owner: string, now: Date, ms: number): Promise<boolean> {
+  async acquireLease(ruleId: string, target: string, owner: string, now: Date, ms: number): Promise<Lease | undefined> {
     const lease: Lease = { owner, expiresAt: new Date(now.getTime() + ms).toISOString() };
     for (let attempt = 0; attempt < 3; attempt++) {
       const current = await this.get<Lease>("lease", ruleId, target);
       if (current === undefined) {
-        const [created] = await this.write([{ op: "create", kind: "lease", partition: ruleId, key: target, value: lease }]);
-        if (created) return true;
+        const [created] = await this.write([
+          { op: "create", kind: "lease", partition: ruleId, key: target, value: lease },
+        ]);
+        if (created) return lease;
         continue; // another process created it just now: read it again
       }
-      const free = current.owner === owner || Date.parse(current.expiresAt) <= now.getTime() || leaseOwnerGone(current.owner);
-      if (!free) return false;
+      const free =
+        current.owner === owner || Date.parse(current.expiresAt) <= now.getTime() || leaseOwnerGone(current.owner);
+      if (!free) return undefined;
       const [swapped] = await this.write([
         { op: "swap", kind: "lease", partition: ruleId, key: target, expected: current, value: lease },
       ]);
-      return swapped === true;
+      return swapped === true ? lease : undefined;
     }
-    return false;
+    return undefined;
   }
   /** The lease of a rule's hunt on a target, when there is one (expired or not). */
   lease(ruleId: string, target: string): Promise<Lease | undefined> {
     return this.get<Lease>("lease", ruleId, target);
   }
-  /** Gives the lease up, if `owner` still holds it (a compare-and-swap: never someone else's). */
-  async releaseLease(ruleId: string, target: string, owner: string): Promise<void> {
-    const current = await this.get<Lease>("lease", ruleId, target);
-    if (current?.owner !== owner) return;
+  /** Gives up the lease `held` (as acquireLease answered it), if it is still that (a compare-and-swap). */
+  async releaseLease(ruleId: string, target: string, held: Lease): Promise<void> {
     const released: Lease = { owner: "", expiresAt: new Date(0).toISOString() };
-    await this.write([{ op: "swap", kind: "lease", partition: ruleId, key: target, expected: current, value: released }]);
+    await this.write([{ op: "swap", kind: "lease", partition: ruleId, key: target, expected: held, value: released }]);
   }
 
   /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */

@@ -33,7 +33,7 @@ import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
-import { type HuntState, leaseOwner, type SignalCount } from "./hunt-state.js";
+import { type HuntState, type Lease, leaseOwner, type SignalCount } from "./hunt-state.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict, StoredWindow } from "./types.js";
 import { settledStatuses } from "./types.js";
@@ -138,7 +138,7 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
 class RunLease {
   private readonly owner = leaseOwner(randomUUID());
   private readonly ms: number;
-  private expires = 0;
+  private held: Lease | undefined;
   constructor(
     private readonly deps: HuntDeps,
     private readonly ruleId: string,
@@ -147,19 +147,18 @@ class RunLease {
     this.ms = Math.max(1, deps.leaseMs ?? LEASE_MS);
   }
   async take(): Promise<boolean> {
-    const now = this.deps.clock();
-    if (!(await this.deps.state.acquireLease(this.ruleId, this.target, this.owner, now, this.ms))) return false;
-    this.expires = now.getTime() + this.ms;
-    return true;
+    const held = await this.deps.state.acquireLease(this.ruleId, this.target, this.owner, this.deps.clock(), this.ms);
+    if (held) this.held = held;
+    return held !== undefined;
   }
   /** Before a write that only the holder may make: renews the lease if half of it is gone; throws when lost. */
   async hold(): Promise<void> {
-    if (this.expires - this.deps.clock().getTime() > this.ms / 2) return;
+    if (this.held && Date.parse(this.held.expiresAt) - this.deps.clock().getTime() > this.ms / 2) return;
     if (!(await this.take()))
       throw new Error(`the hunt lost its lease on ${this.ruleId}/${this.target}; the window is left to the next run`);
   }
   async release(): Promise<void> {
-    await this.deps.state.releaseLease(this.ruleId, this.target, this.owner).catch(() => undefined);
+    if (this.held) await this.deps.state.releaseLease(this.ruleId, this.target, this.held).catch(() => undefined);
   }
 }
 
@@ -408,12 +407,7 @@ export interface Settlement {
  * Decides an unsettled hit (new or pending) with the verdict now known, and carries the decision out in the
  * protocol's order. `budget` is the run's remaining max_signals (none when a sample's arrival settles the hit).
  */
-export async function settleHit(
-  plan: HuntPlan,
-  hit: HitRecord,
-  deps: HuntDeps,
-  budget?: Budget,
-): Promise<Settlement> {
+export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps, budget?: Budget): Promise<Settlement> {
   const [settled] = await settleHits(plan, [{ hit }], deps, budget, verdictCache(deps.state));
   return settled!;
 }
