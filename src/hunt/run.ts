@@ -291,31 +291,45 @@ async function settleRows(
   const { state } = deps;
   const now = deps.clock();
   const columns = huntColumnsOf(target);
+  const at = now.toISOString();
+  const keyOptions = plan.identityColumns ? { identityColumns: plan.identityColumns } : {};
+  const hashColumns = plan.sampleHashColumns ?? columns.sampleHash;
   const seen = new Set<string>();
-  const candidates: Array<{ hit: HitRecord; decision: GateDecision } | undefined> = [];
+  const hits: Array<HitRecord | undefined> = [];
   for (const row of rows) {
-    const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
+    const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
-      candidates.push(undefined); // the same event twice in one result: the first row settles it
+      hits.push(undefined); // the same event twice in one result: the first row settles it
       continue;
     }
     seen.add(key);
-    const sha256 = sampleHashOf(row, plan.sampleHashColumns ?? columns.sampleHash);
-    const hit: HitRecord = {
+    const sha256 = sampleHashOf(row, hashColumns);
+    const eventTime = eventTimeOf(row, columns.time);
+    hits.push({
       key,
       ruleId: rule.id,
       target,
       status: "new",
-      firstSeen: now.toISOString(),
-      updatedAt: now.toISOString(),
+      firstSeen: at,
+      updatedAt: at,
       window,
-      eventTime: (eventTimeOf(row, columns.time) ?? new Date(window.end)).toISOString(),
+      eventTime: eventTime ? eventTime.toISOString() : window.end,
       ...(sha256 ? { sha256 } : {}),
       row,
-    };
-    const decision = await decisionFor(plan, hit, now, verdicts);
-    candidates.push({ hit: decision.record, decision: decision.decision });
+    });
   }
+  // The batch's samples' verdicts, looked up together; then every row decided without waiting.
+  const known = new Map<string, StoredVerdict | undefined>();
+  if (rule.gate.mode !== "none") {
+    const samples = [...new Set(hits.flatMap((h) => (h?.sha256 ? [h.sha256] : [])))];
+    const found = await Promise.all(samples.map(verdicts));
+    samples.forEach((sha256, i) => known.set(sha256, found[i]));
+  }
+  const candidates = hits.map((hit) => {
+    if (!hit) return undefined;
+    const decided = decisionOf(plan, hit, now, hit.sha256 ? known.get(hit.sha256) : undefined);
+    return { hit: decided.record, decision: decided.decision };
+  });
 
   // A pending hit is indexed by its sample before it is recorded pending.
   const pendingOps = candidates.flatMap((c) =>
@@ -370,6 +384,17 @@ async function decisionFor(
   verdicts: VerdictCache,
 ): Promise<{ decision: GateDecision; record: HitRecord }> {
   const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await verdicts(hit.sha256) : undefined;
+  return decisionOf(plan, hit, now, verdict);
+}
+
+/** decisionFor with the sample's verdict in hand (none: not gated, no sample, or no verdict yet). */
+function decisionOf(
+  plan: HuntPlan,
+  hit: HitRecord,
+  now: Date,
+  verdict: StoredVerdict | undefined,
+): { decision: GateDecision; record: HitRecord } {
+  if (plan.rule.gate.mode === "none") verdict = undefined;
   const decision = decide({
     policy: plan.rule.gate,
     sha256: hit.sha256,
