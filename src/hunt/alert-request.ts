@@ -1,7 +1,6 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import { ALL_HUNT_COLUMNS } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 

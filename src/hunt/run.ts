@@ -323,7 +323,9 @@ async function settleRows(
   if (rule.gate.mode !== "none") {
     const samples = [...new Set(hits.flatMap((h) => (h?.sha256 ? [h.sha256] : [])))];
     const found = await Promise.all(samples.map(verdicts));
-    samples.forEach((sha256, i) => known.set(sha256, found[i]));
+    samples.forEach((sha256, i) => {
+      known.set(sha256, found[i]);
+    });
   }
   const candidates = hits.map((hit) => {
     if (!hit) return undefined;
