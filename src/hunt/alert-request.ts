@@ -1,7 +1,6 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import { ALL_HUNT_COLUMNS } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
@@ -65,8 +64,9 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
  */
 export function entitiesOf(row: Row): EntityMapping[] {
   const byType = new Map<string, { identifier: string; value: string }[]>();
-  for (const [column, value] of Object.entries(row)) {
-    const entity = parseEntityColumn(column);
+  for (const column in row) {
+    const entity = entityColumnOf(column);
+    const value = row[column];
     if (!entity || value === null || value === undefined || value === "") continue;
     const fields = byType.get(entity.type) ?? [];
     fields.push({ identifier: entity.identifier, value: String(value) });
@@ -84,7 +84,11 @@ export function entitiesOf(row: Row): EntityMapping[] {
  */
 export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  const mapped = new Set(Object.keys(hit.row).map((column) => parseEntityColumn(column)?.type));
+  const mapped = new Set<string>();
+  for (const column in hit.row) {
+    const entity = entityColumnOf(column);
+    if (entity) mapped.add(entity.type);
+  }
   const grouped = grouping.entities.filter((type) => mapped.has(type));
   if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
   const values = grouped.map((type) => [
@@ -93,4 +97,18 @@ export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly
   ]);
   const window = Math.floor(new Date(hit.eventTime).getTime() / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
+}
+
+/** Column names parsed once per process, not once per row: a hunt's rows share a handful of columns. */
+const entityColumns = new Map<string, { type: string; identifier: string } | null>();
+const ENTITY_COLUMNS_KEPT = 10_000;
+
+function entityColumnOf(column: string): { type: string; identifier: string } | undefined {
+  let entity = entityColumns.get(column);
+  if (entity === undefined) {
+    entity = parseEntityColumn(column) ?? null;
+    if (entityColumns.size >= ENTITY_COLUMNS_KEPT) entityColumns.clear(); // bounded: rows with odd column names
+    entityColumns.set(column, entity);
+  }
+  return entity ?? undefined;
 }
