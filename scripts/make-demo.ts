@@ -22,7 +22,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { exclusionWatchlists } from "../src/app/local-queries.js";
 import { loadRules } from "../src/rules/loader.js";
-import { buildShmgetElf, haveCompiler, type OptLevel } from "../src/yara/fixtures.js";
+import { buildShmgetElf, haveCompiler, type OptLevel } from "../test/support/shmget-elf.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const demoDir = path.join(repoRoot, "demo");

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import { copyFile, link, mkdir, open, readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { buildShmgetElf, OPT_LEVELS } from "../../src/yara/index.js";
+import { buildShmgetElf, OPT_LEVELS } from "../../test/support/shmget-elf.js";
 
 export interface Tree {
   readonly dir: string;

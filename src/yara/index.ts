@@ -11,7 +11,6 @@ export {
   YaraRuleCache,
 } from "./compile.js";
 export { parseElfHeader } from "./elf.js";
-export { buildShmgetElf, haveCompiler, OPT_LEVELS, type OptLevel, SHMGET_PROGRAM } from "./fixtures.js";
 export type { PoolStats } from "./pool.js";
 export { defaultRulesDir } from "./rules-location.js";
 export type { ScanLimits } from "./sample.js";

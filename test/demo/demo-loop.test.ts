@@ -13,7 +13,7 @@ import { loadConfig } from "../../src/app/config.js";
 import type { HitRecord } from "../../src/hunt/types.js";
 import { createTranslateService } from "../../src/kql/service.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
-import { haveCompiler } from "../../src/yara/fixtures.js";
+import { haveCompiler } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const gcc = await haveCompiler();

@@ -14,7 +14,7 @@ import {
 } from "../../scripts/make-demo.js";
 import { loadConfig } from "../../src/app/config.js";
 import { targetsWithData } from "../../src/workspace/index.js";
-import { haveCompiler } from "../../src/yara/fixtures.js";
+import { haveCompiler } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const gcc = await haveCompiler();

@@ -20,9 +20,9 @@ import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { withYaraRuleNames } from "../../src/app/plans.js";
 import type { Services } from "../../src/app/services.js";
-import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 let azurite: Azurite;

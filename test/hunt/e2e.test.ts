@@ -17,11 +17,11 @@ import type { Services } from "../../src/app/services.js";
 import type { AlertWriter } from "../../src/sentinel/incidents.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
-import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { KilledAfterWrite } from "../support/hunt-fixtures.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 // As the translator writes it (kql/shm-creation/defender.kql): the entity columns incidents take their entities from.

@@ -11,8 +11,8 @@ import { withYaraRuleNames } from "../../src/app/plans.js";
 import type { Services } from "../../src/app/services.js";
 import type { HuntRule } from "../../src/hunt/index.js";
 import { buildServer } from "../../src/server/app.js";
-import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const SECRET = "k3y-that-must-never-be-logged-0123456789";

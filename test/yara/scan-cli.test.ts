@@ -2,7 +2,8 @@ import { copyFile, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
-import { buildShmgetElf, type Verdict } from "../../src/yara/index.js";
+import type { Verdict } from "../../src/yara/index.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
 import { seedRules, tempDir } from "./tmp.js";
 
 describe("shmhunt scan", () => {

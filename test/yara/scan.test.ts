@@ -4,14 +4,8 @@ import { mkdir, open, readFile, symlink, truncate, writeFile } from "node:fs/pro
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  buildShmgetElf,
-  createScanner,
-  isElfHeader,
-  OPT_LEVELS,
-  type Scanner,
-  type Verdict,
-} from "../../src/yara/index.js";
+import { createScanner, isElfHeader, type Scanner, type Verdict } from "../../src/yara/index.js";
+import { buildShmgetElf, OPT_LEVELS } from "../support/shmget-elf.js";
 import { seedRules, tempDir } from "./tmp.js";
 
 const PATTERN = /b6030000..40000000..0d5f0182/;
