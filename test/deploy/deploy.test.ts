@@ -11,39 +11,28 @@ import { DiagnosticError } from "../../src/diagnostics/index.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { type DeployReport, deploy } from "../../src/sentinel/deploy.js";
-import { makeContentClients } from "../azure/clients.js";
-import { type Emulator, startEmulator } from "../emulator/server.js";
+import type { Emulator } from "../emulator/server.js";
 import type { WorkspaceState } from "../emulator/state.js";
+import { type DeployWorkspace, startDeployWorkspace } from "../support/deploy-workspace.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 let emulator: Emulator;
 let clients: ContentClients;
 let workspace: WorkspaceRef;
 let rulesDir: string;
+let fixture: DeployWorkspace | undefined;
 
 /** The tables the seed rules' analytics queries read (the ASIM parsers are known to the emulator). */
+const SEED_SOURCE_TABLES = ["DeviceProcessEvents", "Syslog"];
 function seedSourceTables(ws: WorkspaceState): void {
-  ws.seedTable("DeviceProcessEvents", []);
-  ws.seedTable("Syslog", []);
+  for (const table of SEED_SOURCE_TABLES) ws.seedTable(table, []);
 }
 
 beforeAll(async () => {
-  emulator = await startEmulator();
-  clients = makeContentClients(emulator);
-  workspace = {
-    subscriptionId: emulator.workspace.subscriptionId,
-    resourceGroup: emulator.workspace.resourceGroup,
-    workspaceName: emulator.workspace.name,
-  };
-  seedSourceTables(emulator.workspace);
-  rulesDir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-"));
-  for (const f of ["shm-creation.toml", "shm-creation.yar", "shm-execution.toml"]) {
-    await cp(path.join(repoRoot, "rules", f), path.join(rulesDir, f));
-  }
+  fixture = await startDeployWorkspace(SEED_SOURCE_TABLES, "deploy");
+  ({ emulator, clients, workspace, rulesDir } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await emulator?.close();
-  if (rulesDir) await rm(rulesDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const run = (mode: "plan" | "apply", prune = false, dir = rulesDir) =>

@@ -4,40 +4,27 @@
  * searches: the OperationalInsights spec (SavedSearches.json, SavedSearch.etag) says "To override an existing saved
  * search, use "*" or specify the current Etag", so an update must carry the etag it read (else 409 Conflict).
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { deploy } from "../../src/sentinel/deploy.js";
-import { makeContentClients } from "../azure/clients.js";
-import { type Emulator, startEmulator } from "../emulator/server.js";
+import type { Emulator } from "../emulator/server.js";
+import { type DeployWorkspace, startDeployWorkspace } from "../support/deploy-workspace.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 let emulator: Emulator;
 let clients: ContentClients;
 let workspace: WorkspaceRef;
 let rulesDir: string;
+let fixture: DeployWorkspace | undefined;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
-  clients = makeContentClients(emulator);
-  workspace = {
-    subscriptionId: emulator.workspace.subscriptionId,
-    resourceGroup: emulator.workspace.resourceGroup,
-    workspaceName: emulator.workspace.name,
-  };
-  emulator.workspace.seedTable("DeviceProcessEvents", []);
-  emulator.workspace.seedTable("Syslog", []);
-  rulesDir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-cycle-"));
-  for (const f of ["shm-creation.toml", "shm-creation.yar", "shm-execution.toml"]) {
-    await cp(path.join(repoRoot, "rules", f), path.join(rulesDir, f));
-  }
+  fixture = await startDeployWorkspace(["DeviceProcessEvents", "Syslog"], "cycle");
+  ({ emulator, clients, workspace, rulesDir } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await emulator?.close();
-  if (rulesDir) await rm(rulesDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const run = (mode: "plan" | "apply") => deploy({ rulesDir, clients, workspace, mode, prune: false });

@@ -5,43 +5,25 @@
  * rule (query, entity mappings, tactics, techniques, grouping, suppression) is reported as an update naming that
  * property, and the next apply puts it back.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import type { SavedSearch } from "@azure/arm-operationalinsights";
 import type { MetadataModel, ScheduledAlertRule, Watchlist, WatchlistItem } from "@azure/arm-securityinsight";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { deploy } from "../../src/sentinel/deploy.js";
-import { makeContentClients } from "../azure/clients.js";
-import { type Emulator, startEmulator } from "../emulator/server.js";
+import { type DeployWorkspace, startDeployWorkspace } from "../support/deploy-workspace.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
-let emulator: Emulator;
 let clients: ContentClients;
 let workspace: WorkspaceRef;
 let rulesDir: string;
+let fixture: DeployWorkspace | undefined;
 
 beforeAll(async () => {
-  emulator = await startEmulator();
-  clients = makeContentClients(emulator);
-  workspace = {
-    subscriptionId: emulator.workspace.subscriptionId,
-    resourceGroup: emulator.workspace.resourceGroup,
-    workspaceName: emulator.workspace.name,
-  };
-  emulator.workspace.seedTable("DeviceProcessEvents", []);
-  emulator.workspace.seedTable("DeviceFileEvents", []);
-  emulator.workspace.seedTable("Syslog", []);
-  rulesDir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-drift-"));
-  for (const f of ["shm-creation.toml", "shm-creation.yar", "shm-execution.toml"]) {
-    await cp(path.join(repoRoot, "rules", f), path.join(rulesDir, f));
-  }
+  fixture = await startDeployWorkspace(["DeviceProcessEvents", "DeviceFileEvents", "Syslog"], "drift");
+  ({ clients, workspace, rulesDir } = fixture);
 }, 60_000);
 afterAll(async () => {
-  await emulator?.close();
-  if (rulesDir) await rm(rulesDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const run = (mode: "plan" | "apply") => deploy({ rulesDir, clients, workspace, mode, prune: true });
