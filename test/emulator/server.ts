@@ -194,30 +194,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return send(reply, result);
   });
 
-  app.all("/api/*", async (request, reply) =>
+  // Both spellings of the Defender API prefix go to one handler.
+  const defenderRoute = async (request: FastifyRequest, reply: FastifyReply) =>
     send(
       reply,
       handleDefender(
         { method: request.method, url: new URL(request.url, origin), body: request.body },
-        {
-          state: defender,
-          origin,
-        },
+        { state: defender, origin },
       ),
-    ),
-  );
-  app.all("/API/*", async (request, reply) =>
-    send(
-      reply,
-      handleDefender(
-        { method: request.method, url: new URL(request.url, origin), body: request.body },
-        {
-          state: defender,
-          origin,
-        },
-      ),
-    ),
-  );
+    );
+  app.all("/api/*", defenderRoute);
+  app.all("/API/*", defenderRoute);
   app.get(`${DOWNLOAD_PREFIX}*`, async (request, reply) =>
     send(reply, handleDownload(new URL(request.url, origin), defender)),
   );
