@@ -50,7 +50,9 @@ describe("a slow sample on the server's default scanner", () => {
     // Workers started and rules loaded: the race below is between scans, not start-ups.
     expect((await scan(Buffer.from("warm up"))).status).toBe(200);
     let slowDone = false;
-    const slow = scan(slowSample()).then(async (r) => {
+    // Five times the default size (several seconds on an idle machine, well inside the 60 s scan timeout): on an
+    // idle machine the default size finished before the first quick scan was answered.
+    const slow = scan(slowSample(100_000)).then(async (r) => {
       slowDone = true;
       return r.json();
     });
@@ -61,7 +63,7 @@ describe("a slow sample on the server's default scanner", () => {
       expect(slowDone, `quick scan ${i} answered only after the slow one`).toBe(false);
     }
     expect(await slow).toMatchObject({ verdict: "match" });
-  });
+  }, 120_000);
 });
 
 describe("a sample whose scan fails", () => {
