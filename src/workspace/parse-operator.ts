@@ -34,7 +34,7 @@ function captureOf(type: ScalarType, last: boolean): string {
   }
 }
 
-const escape = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+const escapeRegex = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 
 function convert(text: string, type: ScalarType): Value | undefined {
   switch (type) {
@@ -94,7 +94,7 @@ export async function evalParse(op: Node, input: Relation, ctx: Ctx): Promise<Re
     `^${parts
       .map((p, i) => {
         const last = i === parts.length - 1;
-        if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : escape(p.text);
+        if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : escapeRegex(p.text);
         if (p.kind === "star") return last ? "[\\s\\S]*" : "[\\s\\S]*?";
         return captureOf(p.type, last).replace(".*", "[\\s\\S]*");
       })
