@@ -483,11 +483,23 @@ function exactRe2(v: LiteralValue): string {
   return out;
 }
 
-/** Any whitespace-separated token of the command line matches one of the RE2 alternatives. */
+/**
+ * How one argument is delimited in an argv field's string: by whitespace (a command line) or by a newline (the
+ * real argv joined by newlines). `char` is the RE2 class of one character inside an argument, `sep` of the
+ * separator, `splits` tells whether a value could never be one argument (it holds a separator).
+ */
+function argvSyntax(field: ResolvedField): { sep: string; char: string; splits: (v: string) => boolean } {
+  return field.spec.argsOf === "lines"
+    ? { sep: "\\n", char: "[^\\n]", splits: (v) => v.includes("\n") }
+    : { sep: "\\s", char: "\\S", splits: (v) => /\s/.test(v) };
+}
+
+/** Any one argument of the argv field matches one of the RE2 alternatives. */
 function argsMatch(field: ResolvedField, alternatives: readonly string[], caseInsensitive: boolean): Cond {
   if (alternatives.length === 0) return FALSE;
+  const { sep } = argvSyntax(field);
   const body = alternatives.length === 1 ? alternatives[0] : alternatives.map((a) => `(?:${a})`).join("|");
-  const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|\\s)(?:${body})(?:\\s|$)`;
+  const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|${sep})(?:${body})(?:${sep}|$)`;
   return kql(binary(field.node, "matches regex", verbatim(re)));
 }
 
@@ -527,7 +539,13 @@ function match(expr: Match, ctx: ExprContext): Cond {
     return mappedValues(field, patterns, ci, ctx) ?? FALSE;
   }
   if (field?.spec.argsOf) {
-    const alts = patterns.map((p) => (expr.op === "regex" ? luceneToRe2(p) : wildcardToRe2(p)));
+    // A wildcard must not cross into the next argument, and a pattern holding a separator matches no argument
+    // (issue 10, bug 4; Elastic's EQL docs: `:` on a multi-valued field matches when any one value does).
+    const { char, splits } = argvSyntax(field);
+    const alts =
+      expr.op === "regex"
+        ? patterns.map(luceneToRe2)
+        : patterns.filter((p) => !splits(p)).map((p) => wildcardToRe2(p, `${char}*`, char));
     return argsMatch(field, alts, ci);
   }
   const subject = valueNode(left, "string");
@@ -595,7 +613,9 @@ function inList(expr: In, ctx: ExprContext): Cond {
   } else if (left.field && (left.field.spec.values || left.field.spec.conditions)) {
     c = mappedValues(left.field, present, expr.caseInsensitive, ctx) ?? FALSE;
   } else if (left.field?.spec.argsOf) {
-    c = argsMatch(left.field, present.map(exactRe2), expr.caseInsensitive);
+    // A value holding a separator matches no argument (issue 10, bug 4).
+    const { splits } = argvSyntax(left.field);
+    c = argsMatch(left.field, present.filter((v) => !splits(String(v))).map(exactRe2), expr.caseInsensitive);
   } else if (present.length === 0) {
     c = FALSE;
   } else {
@@ -634,8 +654,11 @@ function callCond(expr: Call, ctx: ExprContext): Cond {
       return { k: "const", v };
     }
     if (a.k === "kql" && a.field?.spec.argsOf && b.k === "const") {
+      const { char, splits } = argvSyntax(a.field);
+      if (splits(String(b.v))) return FALSE;
       const lit = exactRe2(b.v);
-      const re = op === "startswith" ? `${lit}\\S*` : op === "endswith" ? `\\S*${lit}` : `\\S*${lit}\\S*`;
+      const any = `${char}*`;
+      const re = op === "startswith" ? `${lit}${any}` : op === "endswith" ? `${any}${lit}` : `${any}${lit}${any}`;
       return argsMatch(a.field, [re], expr.caseInsensitive);
     }
     return kql(binary(valueNode(a, "string"), `${op}${expr.caseInsensitive ? "" : "_cs"}`, valueNode(b, "string")));

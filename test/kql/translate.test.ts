@@ -234,7 +234,7 @@ describe("argv approximated from the command line", () => {
     expect(kql('process where process.args == "-c"')).toContain(
       'ProcessCommandLine matches regex @"(?s)(?:^|\\s)(?:-c)(?:\\s|$)"',
     );
-    expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:.*\\.SH)(?:\\s|$)"');
+    expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:\\S*\\.SH)(?:\\s|$)"');
     expect(refusal("process where process.args == process.name").subject).toBe("== on argv");
     expect(refusal("process where length(process.args) > 2").subject).toBe("length of argv");
   });
