@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluate, parseEql } from "../../src/eql/index.js";
-import { translateQuery } from "../../src/kql/index.js";
+import { translateQuery, translateRule } from "../../src/kql/index.js";
+import { loadRuleFile } from "../../src/rules/index.js";
 import type { Target } from "../../src/rules/types.js";
 import { functionWithBody, REGISTRY } from "../../src/targets/index.js";
 import { openWorkspace, toRecords } from "../../src/workspace/index.js";
@@ -214,6 +215,67 @@ describe.skipIf(!pairedPresent)("paired Defender records", () => {
       const ws = await openWorkspace(dir);
       expect(toRecords(await ws.query(t.kql ?? "")).length, eql).toBe(hit ? 1 : 0);
     }
+  });
+
+  // Section 3: the uid on Defender. Line 23's AdditionalFields holds InitiatingProcessPosixEffectiveUser
+  // {Name: "root", PosixUserId: 0}; the variants change only that uid, or drop AdditionalFields.
+  it("the acting process's uid is read from AdditionalFields' PosixUserId where the record has it", async () => {
+    const row =
+      defenderCorpus()
+        .tables.get("DeviceNetworkEvents")
+        ?.find((r) => r.PairedLine === 23) ?? {};
+    const fields = row.AdditionalFields as Record<string, Record<string, unknown>>;
+    expect(fields.InitiatingProcessPosixEffectiveUser?.PosixUserId).toBe(0);
+    const setuid = {
+      ...fields,
+      InitiatingProcessPosixEffectiveUser: { ...fields.InitiatingProcessPosixEffectiveUser, PosixUserId: 501 },
+    };
+    const rows = [
+      { ...row, PairedLine: 1 },
+      { ...row, PairedLine: 2, AdditionalFields: setuid },
+      { ...row, PairedLine: 3, AdditionalFields: null },
+    ];
+    const t = translateQuery(parseEql('network where user.id == "0"'), "defender");
+    const dir = mkdtempSync(path.join(work, "uid-"));
+    writeFileSync(path.join(dir, "DeviceNetworkEvents.ndjson"), `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const ws = await openWorkspace(dir);
+    const got = toRecords(await ws.query(t.kql ?? "")).map((r) => r.PairedLine);
+    // uid 0 in the record; the name root with another uid is not uid 0; no Posix user: the account name decides.
+    expect(got.sort()).toEqual([1, 3]);
+  });
+
+  // Section 3: SHA256 "usually not populated - use the SHA1 column when available" (schemas/DeviceFileEvents.docs.json).
+  // Line 11 (DeviceProcessEvents) carries both; the variant drops its SHA256 as Defender often does.
+  it("the FileHash entity falls back to the SHA-1 where the SHA-256 is empty", async () => {
+    const { rule } = await loadRuleFile(path.resolve(import.meta.dirname, "../../rules/shm-execution.toml"));
+    const kql = rule ? translateRule(rule, "defender", { validate: false }).kql : undefined;
+    const extend = kql?.split("\n").find((l) => l.includes("Entity_FileHash_Value"));
+    expect(extend).toBeDefined();
+    const row =
+      defenderCorpus()
+        .tables.get("DeviceProcessEvents")
+        ?.find((r) => r.PairedLine === 11) ?? {};
+    const dir = mkdtempSync(path.join(work, "sha1-"));
+    const rows = [row, { ...row, PairedLine: 0, SHA256: null }];
+    writeFileSync(path.join(dir, "DeviceProcessEvents.ndjson"), `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const ws = await openWorkspace(dir);
+    const got = toRecords(
+      await ws.query(
+        `DeviceProcessEvents ${extend} | project Entity_FileHash_Algorithm, Entity_FileHash_Value, PairedLine`,
+      ),
+    ).sort((a, b) => Number(b.PairedLine) - Number(a.PairedLine));
+    expect(got).toEqual([
+      {
+        Entity_FileHash_Algorithm: "SHA256",
+        Entity_FileHash_Value: "8011a5f4ac65d85cbe593bdad886449e3807d950b234e77c675a0f7ca3b7c781",
+        PairedLine: 11,
+      },
+      {
+        Entity_FileHash_Algorithm: "SHA1",
+        Entity_FileHash_Value: "9dec87de894f5228033f87cf874441502bfa4f97",
+        PairedLine: 0,
+      },
+    ]);
   });
 
   it("bug 9: InitiatingProcessFolderPath is mostly lower-cased on Windows and macOS; the corpus has no Linux record", () => {
