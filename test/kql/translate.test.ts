@@ -212,6 +212,14 @@ describe("functions, sequences and refusals", () => {
     expect(refusal("sample by host.id [process where true] [process where true]").subject).toBe("sample");
   });
 
+  it("refuses categories without a source by name (issue 10, section 5)", () => {
+    // ASIM NetworkSession (_Im_NetworkSession) is not mapped: network rules are refused on asim, not guessed.
+    expect(refusal("network where destination.port == 4444", "asim").subject).toBe("category network");
+    // Defender's DeviceEvents categories (driver loads, library loads) have no source either.
+    expect(refusal("driver where true", "defender").subject).toBe("category driver");
+    expect(refusal('library where dll.name == "x"', "defender").subject).toBe("category library");
+  });
+
   it("reads exclusions from the watchlist at run time, never inlining their values", () => {
     const exclusions: Exclusions = {
       watchlist: "Ex",
