@@ -11,7 +11,7 @@ import { DiagnosticError } from "../../src/diagnostics/index.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { type DeployReport, deploy } from "../../src/sentinel/deploy.js";
-import { makeClients } from "../azure/clients.js";
+import { makeContentClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import type { WorkspaceState } from "../emulator/state.js";
 
@@ -29,8 +29,7 @@ function seedSourceTables(ws: WorkspaceState): void {
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const sdk = makeClients(emulator);
-  clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+  clients = makeContentClients(emulator);
   workspace = {
     subscriptionId: emulator.workspace.subscriptionId,
     resourceGroup: emulator.workspace.resourceGroup,

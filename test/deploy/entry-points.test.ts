@@ -16,7 +16,7 @@ import { CliError } from "../../src/cli/output.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import { createDeployService } from "../../src/sentinel/deploy.js";
 import { buildServer } from "../../src/server/app.js";
-import { makeClients } from "../azure/clients.js";
+import { makeContentClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -27,8 +27,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const sdk = makeClients(emulator);
-  clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+  clients = makeContentClients(emulator);
   emulator.workspace.seedTable("DeviceProcessEvents", []);
   emulator.workspace.seedTable("Syslog", []);
   env = {
@@ -70,7 +69,7 @@ describe("shmhunt deploy", () => {
         /^create\s+alertRule\s+[0-9a-f-]{36} {2}"Binary Executed from Shared Memory Directory \(asim\)"$/,
       ),
     );
-    expect(plan.err.join("")).toMatch(/plan for ws-shmhunt \(2 rules\): \d+ create, 0 update, 0 unchanged, 0 delete/);
+    expect(plan.err.join("")).toMatch(/plan for ws-shmhunt \(3 rules\): \d+ create, 0 update, 0 unchanged, 0 delete/);
 
     const apply = sinks();
     await runDeployCommand({ apply: true, json: true }, { env, clients: async () => clients, ...apply.deps });

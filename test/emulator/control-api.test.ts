@@ -65,3 +65,23 @@ it("answers ARM and Logs routes only with a bearer token", async () => {
   expect(logs.status).toBe(401);
   expect(logs.json).toMatchObject({ error: { code: "AuthorizationRequiredError" } });
 });
+
+it("adds a Defender device and a file on it, and brings the device online", async () => {
+  const added = await call("POST", "/_emulator/defender/machines", {
+    computerDnsName: "ctl-01.contoso.com",
+    online: false,
+  });
+  expect(added.status).toBe(200);
+  const id = (added.json as { id: string }).id;
+  expect(emulator.defender.machine(id).online).toBe(false);
+  const file = await call("POST", `/_emulator/defender/machines/${id}/files`, {
+    path: "/tmp/a",
+    contentBase64: Buffer.from("abc").toString("base64"),
+  });
+  expect(file.status).toBe(200);
+  expect(emulator.defender.deviceFile(id, "/tmp/a")).toEqual({ content: Buffer.from("abc") });
+  expect((await call("POST", `/_emulator/defender/machines/${id}/online`, { online: true })).status).toBe(200);
+  expect(emulator.defender.machine(id).healthStatus).toBe("Active");
+  expect((await call("POST", "/_emulator/defender/machines", { online: true })).status).toBe(400);
+  expect((await call("POST", "/_emulator/defender/machines/nope/online", { online: true })).status).toBe(400);
+});

@@ -4,10 +4,10 @@
  * emulator (`emulator.faults.push({...})`); `npm run emulator` also exposes them over `/_emulator/faults`.
  */
 
-export type Api = "arm" | "logs";
+export type Api = "arm" | "logs" | "defender";
 
 export interface FaultScope {
-  /** Which API: ARM (management) or Log Analytics (`/v1/...`). Both when absent. */
+  /** Which API: ARM (management), Log Analytics (`/v1/...`) or Defender (`/api/...`, its download links). Any when absent. */
   readonly api?: Api;
   /** HTTP method, case-insensitive. Any when absent. */
   readonly method?: string;

@@ -42,6 +42,7 @@ if (values.tables) {
 }
 
 const token = await emulator.credential.getToken(`${emulator.url}/.default`);
+const defenderToken = await emulator.credential.getToken("https://api.securitycenter.microsoft.com/.default");
 const ws = emulator.workspace;
 process.stdout.write(
   [
@@ -53,6 +54,8 @@ process.stdout.write(
     `  ingestion delay: ${delaySeconds} s after TimeGenerated (--ingestion-delay-seconds)`,
     `  workspace id:   ${ws.customerId}   (tables: ${[...ws.tables.values()].map((t) => `${t.name} ${t.rows.length}`).join(", ") || "none"})`,
     `  bearer token (1 h): ${token.token}`,
+    `  Defender API:   ${emulator.url}/api   (devices and files: POST ${emulator.url}/_emulator/defender/machines, see docs/emulator.md)`,
+    `  Defender token (1 h): ${defenderToken.token}`,
     "",
   ].join("\n"),
 );

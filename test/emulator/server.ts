@@ -12,6 +12,10 @@ import { handleArm } from "./arm/router.js";
 import { type ArmReply, armError } from "./arm/wire.js";
 import { makeCertificate } from "./certificate.js";
 import { audienceOf, DEFAULT_TOKEN_KEY, LocalTokenCredential, verifyBearer } from "./credential.js";
+import { DEFENDER_AUDIENCES } from "./defender/limits.js";
+import { DOWNLOAD_PREFIX, handleDefender, handleDownload } from "./defender/router.js";
+import { DefenderState } from "./defender/state.js";
+import { type DefenderReply, defenderError, tooManyRequests } from "./defender/wire.js";
 import { type Api, type Fault, FaultInjector, faultFromJson } from "./faults.js";
 import { faultReply, type LogsContext, type LogsReply, logsError, runBatch, runQuery } from "./logs/query.js";
 import type { QueryEngine } from "./query-engine.js";
@@ -67,6 +71,8 @@ export interface Emulator {
   readonly credential: LocalTokenCredential;
   readonly faults: FaultInjector;
   readonly state: EmulatorState;
+  /** Defender for Endpoint: devices, files on them, file profiles, machine actions, live response timing. */
+  readonly defender: DefenderState;
   /** The default workspace (throws if the emulator was started without it). */
   readonly workspace: WorkspaceState;
   /** Every request answered, in order (tests count retries with it). */
@@ -88,6 +94,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const state = new EmulatorState({ clock: now, defaultIngestionDelayMs: options.ingestionDelayMs });
   const defaultWorkspace = options.defaultWorkspace === false ? undefined : state.addWorkspace(DEFAULT_WORKSPACE);
   const faults = new FaultInjector();
+  const defender = new DefenderState(now);
   const requests: RequestRecord[] = [];
   const pageSize = options.pageSize ?? 100;
   const logsContext: LogsContext = { state, engine, now, sleep: (ms) => sleep(ms) };
@@ -103,10 +110,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   app.addHook("onRequest", async (request, reply) => {
     const path = request.url.split("?")[0] ?? "";
-    const api: Api | "control" = path.startsWith("/v1/") ? "logs" : path.startsWith("/_emulator/") ? "control" : "arm";
+    const api = apiOf(path);
     attached.set(request, { api });
     if (api === "control") return;
-    const auth = checkAuth(api, request.headers.authorization, tokenKey, origin);
+    // a download link is a SAS URL: its signature is the credential, not a bearer token
+    const auth = path.startsWith(DOWNLOAD_PREFIX)
+      ? undefined
+      : checkAuth(api, request.headers.authorization, tokenKey, origin);
     if (auth) return send(reply, auth);
     const isQuery = api === "logs" && /\/query$/i.test(path);
     const fault = faults.take(
@@ -121,7 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else if (fault.kind === "slow") await sleep(fault.delayMs);
       return;
     }
-    const forced = await armFaultReply(fault);
+    const forced = api === "defender" ? await defenderFaultReply(fault) : await armFaultReply(fault);
     if (forced) return send(reply, forced);
   });
 
@@ -184,7 +194,36 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return send(reply, result);
   });
 
+  app.all("/api/*", async (request, reply) =>
+    send(
+      reply,
+      handleDefender(
+        { method: request.method, url: new URL(request.url, origin), body: request.body },
+        {
+          state: defender,
+          origin,
+        },
+      ),
+    ),
+  );
+  app.all("/API/*", async (request, reply) =>
+    send(
+      reply,
+      handleDefender(
+        { method: request.method, url: new URL(request.url, origin), body: request.body },
+        {
+          state: defender,
+          origin,
+        },
+      ),
+    ),
+  );
+  app.get(`${DOWNLOAD_PREFIX}*`, async (request, reply) =>
+    send(reply, handleDownload(new URL(request.url, origin), defender)),
+  );
+
   registerControlRoutes(app as unknown as FastifyInstance<RawServerBase>, state, faults);
+  registerDefenderControlRoutes(app as unknown as FastifyInstance<RawServerBase>, defender);
 
   app.setNotFoundHandler(async (request, reply) =>
     send(reply, armError(404, "NotFound", `No route for ${request.method} ${request.url} in the shmhunt emulator.`)),
@@ -206,6 +245,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     credential: new LocalTokenCredential({ key: tokenKey }),
     faults,
     state,
+    defender,
     get workspace(): WorkspaceState {
       if (!defaultWorkspace) throw new Error("the emulator was started without its default workspace");
       return defaultWorkspace;
@@ -234,11 +274,23 @@ function headerText(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(",") : value;
 }
 
-async function send(reply: FastifyReply, result: ArmReply | LogsReply): Promise<FastifyReply> {
+/** Which API a path belongs to: Logs (`/v1/`), control (`/_emulator/`), Defender (`/api/`, its links), else ARM. */
+function apiOf(path: string): Api | "control" {
+  if (path.startsWith("/v1/")) return "logs";
+  if (path.startsWith("/_emulator/")) return "control";
+  if (/^\/api\//i.test(path) || path.startsWith(DOWNLOAD_PREFIX)) return "defender";
+  return "arm";
+}
+
+async function send(reply: FastifyReply, result: ArmReply | LogsReply | DefenderReply): Promise<FastifyReply> {
   reply.code(result.status);
   reply.header("x-ms-request-id", randomUUID());
   reply.header("x-ms-correlation-request-id", randomUUID());
   for (const [name, value] of Object.entries(result.headers ?? {})) reply.header(name, value);
+  if ("raw" in result && result.raw) {
+    reply.type(result.raw.contentType);
+    return reply.send(result.raw.data);
+  }
   if (result.body === undefined) return reply.send();
   reply.type("application/json; charset=utf-8");
   return reply.send(JSON.stringify(result.body));
@@ -246,6 +298,11 @@ async function send(reply: FastifyReply, result: ArmReply | LogsReply): Promise<
 
 const ARM_AUDIENCES = ["https://management.azure.com", "https://management.core.windows.net"];
 const LOGS_AUDIENCES = ["https://api.loganalytics.io"];
+const AUDIENCES: Record<Api, readonly string[]> = {
+  arm: ARM_AUDIENCES,
+  logs: LOGS_AUDIENCES,
+  defender: DEFENDER_AUDIENCES,
+};
 
 /** ARM's and Log Analytics' 401s: no token, a token the emulator did not sign, an expired one, a wrong audience. */
 function checkAuth(api: Api, header: string | undefined, key: string, origin: string): ArmReply | undefined {
@@ -266,16 +323,44 @@ function checkAuth(api: Api, header: string | undefined, key: string, origin: st
         headers: challenge(message),
       };
     }
+    // common-errors: Unauthorized (401) "Unauthorized (invalid or expired authorization header)."
+    if (api === "defender") return { ...defenderError("Unauthorized", message), headers: challenge(message) };
     return { ...armError(401, code, message), headers: challenge(message) };
   }
   const audience = audienceOf(check.claims.aud).replace(/\/$/, "");
-  const allowed = [origin, `${origin}/v1`, ...(api === "arm" ? ARM_AUDIENCES : LOGS_AUDIENCES)];
+  const allowed = [origin, `${origin}/v1`, ...AUDIENCES[api]];
   if (!allowed.includes(audience)) {
     const message = `The access token has been obtained for wrong audience or resource '${check.claims.aud}'.`;
     if (api === "logs") return { ...logsError(401, "InvalidTokenError", message), headers: challenge(message) };
+    if (api === "defender") return { ...defenderError("Unauthorized", message), headers: challenge(message) };
     return { ...armError(401, "InvalidAuthenticationTokenAudience", message), headers: challenge(message) };
   }
   return undefined;
+}
+
+/** An injected fault on a Defender route, in Defender's error shape (common-errors). */
+async function defenderFaultReply(fault: Fault): Promise<DefenderReply | undefined> {
+  switch (fault.kind) {
+    case "throttle":
+      return tooManyRequests(fault.retryAfterSeconds ?? 1, "The request was throttled (injected fault).");
+    case "status": {
+      const message = fault.message ?? "The emulator was told to fail this request.";
+      return {
+        status: fault.status,
+        body: { error: { code: fault.code ?? "InternalServerError", message, target: randomUUID() } },
+      };
+    }
+    case "gatewayTimeout": {
+      await sleep(fault.delayMs);
+      const message = "The gateway did not receive a response within the specified time period.";
+      return { status: 504, body: { error: { code: "GatewayTimeout", message, target: randomUUID() } } };
+    }
+    case "slow":
+      await sleep(fault.delayMs);
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 async function armFaultReply(fault: Fault): Promise<ArmReply | undefined> {
@@ -339,4 +424,68 @@ function registerControlRoutes(app: FastifyInstance<RawServerBase>, state: Emula
     const seeded = workspace.seedTable(table, rows as Row[]);
     return reply.code(200).send({ name: seeded.name, rows: seeded.rows.length });
   });
+}
+
+/**
+ * `/_emulator/defender/...`: devices and the files on them, for `npm run emulator` (tests use `emulator.defender`).
+ * `POST machines` `{computerDnsName, online?, osPlatform?}`; `POST machines/{id}/online` `{online}`;
+ * `POST machines/{id}/files` `{path, contentBase64}` or `{path, failure}`; `POST files` `{contentBase64, ...profile}`.
+ */
+function registerDefenderControlRoutes(app: FastifyInstance<RawServerBase>, defender: DefenderState): void {
+  type Reply = { code(status: number): { send(payload: unknown): unknown } };
+  const guard = async (reply: Reply, work: () => unknown) => {
+    try {
+      return reply.code(200).send(work() ?? {});
+    } catch (error) {
+      return reply.code(400).send({ error: (error as Error).message });
+    }
+  };
+  const record = (body: unknown): Record<string, unknown> => {
+    if (typeof body !== "object" || body === null || Array.isArray(body))
+      throw new Error("the body must be a JSON object");
+    return body as Record<string, unknown>;
+  };
+  const text = (value: unknown, name: string): string => {
+    if (typeof value !== "string" || value === "") throw new Error(`${name} must be a non-empty string`);
+    return value;
+  };
+  app.get("/_emulator/defender/machines", async () => [...defender.machines.values()]);
+  app.post("/_emulator/defender/machines", async (request, reply) =>
+    guard(reply, () => {
+      const body = record(request.body);
+      const osPlatform = body.osPlatform === undefined ? undefined : text(body.osPlatform, "osPlatform");
+      return defender.addMachine({
+        computerDnsName: text(body.computerDnsName, "computerDnsName"),
+        online: body.online !== false,
+        ...(osPlatform ? { osPlatform } : {}),
+      });
+    }),
+  );
+  app.post("/_emulator/defender/machines/:id/online", async (request, reply) =>
+    guard(reply, () => {
+      const { id } = request.params as { id: string };
+      defender.setOnline(id, record(request.body).online === true);
+      return defender.machine(id);
+    }),
+  );
+  app.post("/_emulator/defender/machines/:id/files", async (request, reply) =>
+    guard(reply, () => {
+      const { id } = request.params as { id: string };
+      const body = record(request.body);
+      const filePath = text(body.path, "path");
+      if (typeof body.failure === "string") defender.putDeviceFile(id, filePath, { failure: body.failure });
+      else
+        defender.putDeviceFile(id, filePath, {
+          content: Buffer.from(text(body.contentBase64, "contentBase64"), "base64"),
+        });
+      return { path: filePath };
+    }),
+  );
+  app.post("/_emulator/defender/files", async (request, reply) =>
+    guard(reply, () => {
+      const { contentBase64, ...profile } = record(request.body);
+      const content = Buffer.from(text(contentBase64, "contentBase64"), "base64");
+      return defender.addFileProfile({ ...(profile as object), content });
+    }),
+  );
 }

@@ -45,8 +45,15 @@ describe("buildDesiredContent", () => {
     expect(buildDesiredContent([...rules].reverse(), options)).toEqual(desired);
     const names = ofKind("savedSearch").map((r) => r.name);
     expect(names).toContain(contentIds.huntingQuery(creation.id, "auditd"));
-    expect(ofKind("alertRule").map((r) => r.name)).toEqual(
-      ["defender", "asim", "auditd"].map((t) => contentIds.alertRule(execution.id, t)),
+    // The seed and its upstream revision (its own id, `<rule_id>-upstream`) both deploy analytics rules.
+    expect(
+      ofKind("alertRule")
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(
+      [execution.id, `${execution.id}-upstream`]
+        .flatMap((id) => ["defender", "asim", "auditd"].map((t) => contentIds.alertRule(id, t)))
+        .sort(),
     );
     const keys = desired.map((r) => `${r.kind}/${r.parent ?? ""}/${r.name.toLowerCase()}`);
     expect(new Set(keys).size).toBe(keys.length);
@@ -59,12 +66,13 @@ describe("buildDesiredContent", () => {
     expect(prop(q, "query")).toBe(translateRule(execution, "defender", { validate: false }).kql);
     const tags = prop(q, "tags") as { name: string; value: string }[];
     expect(tags.map((t) => t.name)).toEqual(["description", "tactics", "techniques", "managedBy"]);
-    expect(tags.find((t) => t.name === "tactics")?.value).toBe("Execution,DefenseEvasion");
+    // The seed (DESIGN.md): MITRE TA0002 / T1059.
+    expect(tags.find((t) => t.name === "tactics")?.value).toBe("Execution");
     expect(tags.find((t) => t.name === "managedBy")?.value).toBe("shmhunt");
   });
 
   it("builds scheduled analytics rules from the rule's schedule, severity, MITRE, entities and grouping", () => {
-    const rule = ofKind("alertRule")[0];
+    const rule = ofKind("alertRule").find((r) => r.name === contentIds.alertRule(execution.id, "defender"));
     expect(rule?.properties).toMatchObject({
       kind: "Scheduled",
       severity: "High",
@@ -73,8 +81,8 @@ describe("buildDesiredContent", () => {
       triggerOperator: "GreaterThan",
       triggerThreshold: 0,
       suppressionEnabled: false,
-      tactics: ["Execution", "DefenseEvasion"],
-      techniques: ["T1059", "T1036"],
+      tactics: ["Execution"],
+      techniques: ["T1059"],
       eventGroupingSettings: { aggregationKind: "AlertPerResult" },
     });
     const grouping = (prop(rule, "incidentConfiguration") as { groupingConfiguration: Record<string, unknown> })
@@ -112,10 +120,10 @@ describe("buildDesiredContent", () => {
     const rule: LoadedRule = { ...execution, threat, severity: "critical" };
     const content = buildDesiredContent([rule], options);
     const alert = ofKind("alertRule", content)[0];
-    expect(prop(alert, "techniques")).toEqual(["T1059", "T1036"]);
+    expect(prop(alert, "techniques")).toEqual(["T1059"]);
     expect(prop(alert, "severity")).toBe("High");
     const tags = prop(ofKind("savedSearch", content)[0], "tags") as { name: string; value: string }[];
-    expect(tags.find((t) => t.name === "techniques")?.value).toBe("T1059,T1059.004,T1036");
+    expect(tags.find((t) => t.name === "techniques")?.value).toBe("T1059,T1059.004");
   });
 
   it("without group_by, one incident per alert; a suppression window when the rule sets one", () => {
