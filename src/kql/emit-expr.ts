@@ -503,6 +503,19 @@ function argsMatch(field: ResolvedField, alternatives: readonly string[], caseIn
   return kql(binary(field.node, "matches regex", verbatim(re)));
 }
 
+const longest = (parts: readonly string[]): string => parts.reduce((a, b) => (b.length > a.length ? b : a), "");
+
+/**
+ * `(col contains "lit" or …) and <regex>`: a regex over a whole command line scans every row, while `contains`
+ * is served by the term index; each literal is a part every match of its alternative holds (issue 10, section 6).
+ * Kept out when some alternative has no literal of 3 characters or more.
+ */
+function withPrefilter(field: ResolvedField, literals: readonly string[], ci: boolean, regex: Cond): Cond {
+  if (regex.k === "const" || literals.length === 0 || literals.some((l) => l.length < 3)) return regex;
+  const op = ci ? "contains" : "contains_cs";
+  return and([or([...new Set(literals)].map((l) => kql(binary(field.node, op, str(l))))), regex]);
+}
+
 // ── Pattern matching ────────────────────────────────────────────────────────
 
 function constantStrings(exprs: readonly Expr[], what: string, ctx: ExprContext): (string | null)[] {
@@ -542,11 +555,18 @@ function match(expr: Match, ctx: ExprContext): Cond {
     // A wildcard must not cross into the next argument, and a pattern holding a separator matches no argument
     // (issue 10, bug 4; Elastic's EQL docs: `:` on a multi-valued field matches when any one value does).
     const { char, splits } = argvSyntax(field);
-    const alts =
-      expr.op === "regex"
-        ? patterns.map(luceneToRe2)
-        : patterns.filter((p) => !splits(p)).map((p) => wildcardToRe2(p, `${char}*`, char));
-    return argsMatch(field, alts, ci);
+    if (expr.op === "regex") return argsMatch(field, patterns.map(luceneToRe2), ci);
+    const kept = patterns.filter((p) => !splits(p));
+    return withPrefilter(
+      field,
+      kept.map((p) => longest(p.split(/[*?]/))),
+      ci,
+      argsMatch(
+        field,
+        kept.map((p) => wildcardToRe2(p, `${char}*`, char)),
+        ci,
+      ),
+    );
   }
   const subject = valueNode(left, "string");
   if (expr.op === "regex") {
@@ -615,7 +635,13 @@ function inList(expr: In, ctx: ExprContext): Cond {
   } else if (left.field?.spec.argsOf) {
     // A value holding a separator matches no argument (issue 10, bug 4).
     const { splits } = argvSyntax(left.field);
-    c = argsMatch(left.field, present.filter((v) => !splits(String(v))).map(exactRe2), expr.caseInsensitive);
+    const kept = present.map(String).filter((v) => !splits(v));
+    c = withPrefilter(
+      left.field,
+      kept,
+      expr.caseInsensitive,
+      argsMatch(left.field, kept.map(exactRe2), expr.caseInsensitive),
+    );
   } else if (present.length === 0) {
     c = FALSE;
   } else {

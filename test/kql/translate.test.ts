@@ -243,6 +243,11 @@ describe("argv approximated from the command line", () => {
       'ProcessCommandLine matches regex @"(?s)(?:^|\\s)(?:-c)(?:\\s|$)"',
     );
     expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:\\S*\\.SH)(?:\\s|$)"');
+    // A literal part every match holds is tested first with contains (served by the term index; section 6).
+    expect(kql('process where process.args : ("*curl*", "wget*")')).toContain(
+      '(ProcessCommandLine contains "curl" or ProcessCommandLine contains "wget")\n    and ProcessCommandLine matches regex',
+    );
+    expect(kql('process where process.args : "-?"')).not.toContain("contains");
     expect(refusal("process where process.args == process.name").subject).toBe("== on argv");
     expect(refusal("process where length(process.args) > 2").subject).toBe("length of argv");
   });
