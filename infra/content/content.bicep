@@ -55,10 +55,12 @@ let syscallNames = datatable(Arch: string, Number: string, Name: string) [
     "c00000b7", "146", "setuid", "c00000b7", "147", "setresuid", "c00000b7", "149", "setresgid",
     "c00000b7", "151", "setfsuid", "c00000b7", "152", "setfsgid", "c00000b7", "157", "setsid"
 ];
-let records = Syslog
+// Syslog is read once (materialize): the SYSCALL, EXECVE, CWD and PATH records are all taken from this result.
+let records = materialize(Syslog
     | where SyslogMessage has "msg=audit("
     | extend RecordType = extract(@"(?:^|\s)type=([A-Z_]+)", 1, SyslogMessage),
-        AuditEventId = extract(@"msg=audit\(([0-9.]+:[0-9]+)\)", 1, SyslogMessage);
+        AuditEventId = extract(@"msg=audit\(([0-9.]+:[0-9]+)\)", 1, SyslogMessage)
+    | where RecordType in ("SYSCALL", "EXECVE", "CWD", "PATH"));
 let syscalls = records
     | where RecordType == "SYSCALL"
     | extend Arch = extract(@"\sarch=([0-9a-fA-F]+)", 1, SyslogMessage),
@@ -100,7 +102,8 @@ let paths = records
     | extend Rank = case(NameType in ("CREATE", "DELETE"), 1000 + Item, NameType == "NORMAL", Item, -1)
     | summarize arg_max(Rank, PathName, NameType) by Computer, AuditEventId
     | project Computer, AuditEventId, PathName, NameType;
-let events = syscalls
+// The events are used three times (the parents and the result): computed once.
+let events = materialize(syscalls
     | join kind=leftouter execs on Computer, AuditEventId
     | join kind=leftouter cwds on Computer, AuditEventId
     | join kind=leftouter paths on Computer, AuditEventId
@@ -122,7 +125,7 @@ let events = syscalls
             "")
     | project TimeGenerated, Computer, HostName, AuditEventId, SyscallName, Syscall, Arch, Success, Exit, A0, A1, A2, A3,
         Pid, Ppid, Uid, Euid, Gid, Auid, UserName, Tty, Comm, Exe, Key, Args, CommandLine, Cwd, FilePath, NameType,
-        EventCategory, EventType, SyslogMessage;
+        EventCategory, EventType, SyslogMessage);
 // The parent of an event: the latest exec of its ppid on the same computer at or before the event (audit time, then
 // serial), so a later re-exec in the parent's pid (runc init execs the container's entrypoint) is not taken for it.
 let parentExecs = events
@@ -681,10 +684,10 @@ resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsof
     query: '''
 _Im_ProcessEvent
 | where EventType == "ProcessCreated"
-    and TargetUsername == "root"
+    and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     version: 2
     tags: [
       {
@@ -720,11 +723,11 @@ resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 
 _Im_ProcessEvent
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
     and EventType == "ProcessCreated"
-    and TargetUserId == "0"
+    and (TargetUserId == "0" or extract(@"[^\\]*$", 0, TargetUsername) == "root")
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     version: 2
     tags: [
       {
@@ -770,7 +773,7 @@ _Im_FileEvent
     and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/")
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = ActorUsername, Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetFileSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, ActorUsername), Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), TargetFileSHA1, TargetFileSHA256)'''
     version: 2
     tags: [
       {
@@ -811,7 +814,7 @@ resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Micros
 ShmhuntAuditd()
 | where EventCategory == "process"
 | where EventType == "start"
-    and SyscallName in ("execve", "execveat")
+    and (SyscallName in ("execve", "execveat") and Success == "yes")
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
@@ -854,7 +857,7 @@ resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstrea
 ShmhuntAuditd()
 | where EventCategory == "process"
 | where EventType == "start"
-    and SyscallName in ("execve", "execveat")
+    and (SyscallName in ("execve", "execveat") and Success == "yes")
     and Uid == "0"
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
@@ -950,7 +953,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -989,7 +992,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -1034,7 +1037,7 @@ DeviceFileEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/")
 | where InitiatingProcessFileName !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and InitiatingProcessFileName matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -1081,7 +1084,7 @@ executables used for persistence on high-uptime servers in these directories as 
 ShmhuntAuditd()
 | where EventCategory == "process"
 | where EventType == "start"
-    and SyscallName in ("execve", "execveat")
+    and (SyscallName in ("execve", "execveat") and Success == "yes")
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
@@ -1182,7 +1185,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1292,7 +1295,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1398,7 +1401,7 @@ executables used for persistence on high-uptime servers in these directories as 
 ShmhuntAuditd()
 | where EventCategory == "process"
 | where EventType == "start"
-    and SyscallName in ("execve", "execveat")
+    and (SyscallName in ("execve", "execveat") and Success == "yes")
     and Uid == "0"
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
@@ -1498,10 +1501,10 @@ executables used for persistence on high-uptime servers in these directories as 
     query: '''
 _Im_ProcessEvent
 | where EventType == "ProcessCreated"
-    and TargetUsername == "root"
+    and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1606,11 +1609,11 @@ executables used for persistence on high-uptime servers in these directories as 
 _Im_ProcessEvent
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
     and EventType == "ProcessCreated"
-    and TargetUserId == "0"
+    and (TargetUserId == "0" or extract(@"[^\\]*$", 0, TargetUsername) == "root")
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'

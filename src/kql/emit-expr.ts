@@ -483,12 +483,37 @@ function exactRe2(v: LiteralValue): string {
   return out;
 }
 
-/** Any whitespace-separated token of the command line matches one of the RE2 alternatives. */
+/**
+ * How one argument is delimited in an argv field's string: by whitespace (a command line) or by a newline (the
+ * real argv joined by newlines). `char` is the RE2 class of one character inside an argument, `sep` of the
+ * separator, `splits` tells whether a value could never be one argument (it holds a separator).
+ */
+function argvSyntax(field: ResolvedField): { sep: string; char: string; splits: (v: string) => boolean } {
+  return field.spec.argsOf === "lines"
+    ? { sep: "\\n", char: "[^\\n]", splits: (v) => v.includes("\n") }
+    : { sep: "\\s", char: "\\S", splits: (v) => /\s/.test(v) };
+}
+
+/** Any one argument of the argv field matches one of the RE2 alternatives. */
 function argsMatch(field: ResolvedField, alternatives: readonly string[], caseInsensitive: boolean): Cond {
   if (alternatives.length === 0) return FALSE;
+  const { sep } = argvSyntax(field);
   const body = alternatives.length === 1 ? alternatives[0] : alternatives.map((a) => `(?:${a})`).join("|");
-  const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|\\s)(?:${body})(?:\\s|$)`;
+  const re = `(?${caseInsensitive ? "i" : ""}s)(?:^|${sep})(?:${body})(?:${sep}|$)`;
   return kql(binary(field.node, "matches regex", verbatim(re)));
+}
+
+const longest = (parts: readonly string[]): string => parts.reduce((a, b) => (b.length > a.length ? b : a), "");
+
+/**
+ * `(col contains "lit" or …) and <regex>`: a regex over a whole command line scans every row, while `contains`
+ * is served by the term index; each literal is a part every match of its alternative holds (issue 10, section 6).
+ * Kept out when some alternative has no literal of 3 characters or more.
+ */
+function withPrefilter(field: ResolvedField, literals: readonly string[], ci: boolean, regex: Cond): Cond {
+  if (regex.k === "const" || literals.length === 0 || literals.some((l) => l.length < 3)) return regex;
+  const op = ci ? "contains" : "contains_cs";
+  return and([or([...new Set(literals)].map((l) => kql(binary(field.node, op, str(l))))), regex]);
 }
 
 // ── Pattern matching ────────────────────────────────────────────────────────
@@ -527,8 +552,21 @@ function match(expr: Match, ctx: ExprContext): Cond {
     return mappedValues(field, patterns, ci, ctx) ?? FALSE;
   }
   if (field?.spec.argsOf) {
-    const alts = patterns.map((p) => (expr.op === "regex" ? luceneToRe2(p) : wildcardToRe2(p)));
-    return argsMatch(field, alts, ci);
+    // A wildcard must not cross into the next argument, and a pattern holding a separator matches no argument
+    // (issue 10, bug 4; Elastic's EQL docs: `:` on a multi-valued field matches when any one value does).
+    const { char, splits } = argvSyntax(field);
+    if (expr.op === "regex") return argsMatch(field, patterns.map(luceneToRe2), ci);
+    const kept = patterns.filter((p) => !splits(p));
+    return withPrefilter(
+      field,
+      kept.map((p) => longest(p.split(/[*?]/))),
+      ci,
+      argsMatch(
+        field,
+        kept.map((p) => wildcardToRe2(p, `${char}*`, char)),
+        ci,
+      ),
+    );
   }
   const subject = valueNode(left, "string");
   if (expr.op === "regex") {
@@ -595,7 +633,15 @@ function inList(expr: In, ctx: ExprContext): Cond {
   } else if (left.field && (left.field.spec.values || left.field.spec.conditions)) {
     c = mappedValues(left.field, present, expr.caseInsensitive, ctx) ?? FALSE;
   } else if (left.field?.spec.argsOf) {
-    c = argsMatch(left.field, present.map(exactRe2), expr.caseInsensitive);
+    // A value holding a separator matches no argument (issue 10, bug 4).
+    const { splits } = argvSyntax(left.field);
+    const kept = present.map(String).filter((v) => !splits(v));
+    c = withPrefilter(
+      left.field,
+      kept,
+      expr.caseInsensitive,
+      argsMatch(left.field, kept.map(exactRe2), expr.caseInsensitive),
+    );
   } else if (present.length === 0) {
     c = FALSE;
   } else {
@@ -634,8 +680,11 @@ function callCond(expr: Call, ctx: ExprContext): Cond {
       return { k: "const", v };
     }
     if (a.k === "kql" && a.field?.spec.argsOf && b.k === "const") {
+      const { char, splits } = argvSyntax(a.field);
+      if (splits(String(b.v))) return FALSE;
       const lit = exactRe2(b.v);
-      const re = op === "startswith" ? `${lit}\\S*` : op === "endswith" ? `\\S*${lit}` : `\\S*${lit}\\S*`;
+      const any = `${char}*`;
+      const re = op === "startswith" ? `${lit}${any}` : op === "endswith" ? `${any}${lit}` : `${any}${lit}${any}`;
       return argsMatch(a.field, [re], expr.caseInsensitive);
     }
     return kql(binary(valueNode(a, "string"), `${op}${expr.caseInsensitive ? "" : "_cs"}`, valueNode(b, "string")));

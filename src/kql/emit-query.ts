@@ -393,6 +393,16 @@ const NO_SPAN = { start: { line: 1, column: 1, offset: 0 }, end: { line: 1, colu
 
 // ── Entities ────────────────────────────────────────────────────────────────
 
+/** The column text of the `.sha1` field beside a `.sha256` one, when the target maps it. */
+function sha1Sibling(field: string, ctx: ExprContext): string | undefined {
+  if (!field.endsWith(".sha256")) return undefined;
+  const v = resolveField(
+    { kind: "field", name: `${field.slice(0, -".sha256".length)}.sha1`, optional: true, span: NO_SPAN },
+    { ...ctx, notes: new Set() },
+  );
+  return v.k === "const" || v.field?.spec.argsOf ? undefined : valueText(v, "string");
+}
+
 /** `| extend Entity_Host_HostName = DeviceName, ...`: the columns Sentinel's entity mappings point at. */
 function entityLines(ctx: ExprContext, env: Env): string[] {
   const parts: string[] = [];
@@ -404,13 +414,23 @@ function entityLines(ctx: ExprContext, env: Env): string[] {
         { ...ctx, notes: new Set() },
       );
       if (v.k === "const" || v.field?.spec.argsOf) continue;
+      let value = valueText(v, "string");
       // A FileHash's Algorithm is the rule's constant (Sentinel needs both identifiers), placed before its Value.
       if (entity.type === "FileHash" && identifier === "Value" && entity.algorithm) {
         const algorithm = entityColumn(entity.type, "Algorithm");
-        parts.push(`${algorithm} = "${entity.algorithm}"`);
+        const sha1 = entity.algorithm === "SHA256" ? sha1Sibling(field, ctx) : undefined;
+        if (sha1) {
+          // Defender documents its SHA256 columns as "usually not populated - use the SHA1 column when available"
+          // (schemas/DeviceFileEvents.docs.json): a row without a SHA-256 names its file by the SHA-1.
+          const useSha1 = `isempty(${value}) and isnotempty(${sha1})`;
+          parts.push(`${algorithm} = iff(${useSha1}, "SHA1", "SHA256")`);
+          value = `iff(${useSha1}, ${sha1}, ${value})`;
+        } else {
+          parts.push(`${algorithm} = "${entity.algorithm}"`);
+        }
         env.entityColumns.set(algorithm, { type: entity.type, identifier: "Algorithm", column: algorithm });
       }
-      parts.push(`${column} = ${valueText(v, "string")}`);
+      parts.push(`${column} = ${value}`);
       env.entityColumns.set(column, { type: entity.type, identifier, column });
     }
   }

@@ -7,6 +7,7 @@
 import {
   ARGS_COUNT_NOTE,
   ARGS_NOTE,
+  accountNameExpr,
   argsCountExpr,
   baseNameExpr,
   PROCESS_START_ACTIONS,
@@ -17,7 +18,22 @@ import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
 const OS_NOTE = "host.os.type linux is read from DvcOs; rows whose parser leaves DvcOs empty are kept";
-const UID_NOTE = "uids are read from the ASIM user id (TargetUserId / ActorUserId), which some parsers leave empty";
+const UID_NOTE =
+  "ASIM user ids are not uids: Microsoft's Sysmon-for-Linux parser leaves TargetUserId empty and its Defender parser puts the account SID there; uid 0 is read as the id 0 or the account name root";
+const USER_NOTE =
+  "user names are the account part of the ASIM user name: Microsoft's Defender parser writes TargetUsername as domain\\name (host\\root on Linux), its Sysmon-for-Linux parser the bare name";
+
+/** uid: the ASIM id when it is a number; uid 0 also as the account name root (the parsers' ids are SIDs or empty). */
+const uidOf = (idColumn: string, nameColumn: string): FieldSpec => ({
+  column: idColumn,
+  conditions: { "0": `(${idColumn} == "0" or ${accountNameExpr(nameColumn)} == "root")` },
+  approximation: UID_NOTE,
+});
+const userNameOf = (column: string): FieldSpec => ({
+  expr: accountNameExpr(column),
+  type: "string",
+  approximation: USER_NOTE,
+});
 const PID_NOTE = "ASIM process ids are strings";
 const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
 
@@ -86,7 +102,8 @@ export const asim: TargetDefinition = {
           ]),
         },
         "process.executable": { column: "TargetProcessName" },
-        "process.name": { column: "TargetProcessFilename" },
+        // Not TargetProcessFilename: Microsoft's Sysmon-for-Linux parser never sets it (vimProcessCreateLinuxSysmon.yaml).
+        "process.name": { expr: baseNameExpr("TargetProcessName"), type: "string" },
         "process.command_line": { column: "TargetProcessCommandLine" },
         "process.args": { column: "TargetProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
         "process.args_count": {
@@ -112,12 +129,12 @@ export const asim: TargetDefinition = {
         },
         "process.parent.pid": { column: "ActingProcessId", approximation: PID_NOTE },
         "process.parent.hash.sha256": { column: "ActingProcessSHA256" },
-        "process.parent.user.name": { column: "ActorUsername" },
-        "process.parent.user.id": { column: "ActorUserId", approximation: UID_NOTE },
-        "user.name": { column: "TargetUsername" },
-        "user.id": { column: "TargetUserId", approximation: UID_NOTE },
-        "process.user.name": { column: "TargetUsername" },
-        "process.user.id": { column: "TargetUserId", approximation: UID_NOTE },
+        "process.parent.user.name": userNameOf("ActorUsername"),
+        "process.parent.user.id": uidOf("ActorUserId", "ActorUsername"),
+        "user.name": userNameOf("TargetUsername"),
+        "user.id": uidOf("TargetUserId", "TargetUsername"),
+        "process.user.name": userNameOf("TargetUsername"),
+        "process.user.id": uidOf("TargetUserId", "TargetUsername"),
       },
     },
     {
@@ -169,10 +186,10 @@ export const asim: TargetDefinition = {
         },
         "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
         "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
-        "user.name": { column: "ActorUsername" },
-        "user.id": { column: "ActorUserId", approximation: UID_NOTE },
-        "process.user.name": { column: "ActorUsername" },
-        "process.user.id": { column: "ActorUserId", approximation: UID_NOTE },
+        "user.name": userNameOf("ActorUsername"),
+        "user.id": uidOf("ActorUserId", "ActorUsername"),
+        "process.user.name": userNameOf("ActorUsername"),
+        "process.user.id": uidOf("ActorUserId", "ActorUsername"),
       },
     },
   ],

@@ -28,7 +28,15 @@ const AUDITD_COLUMNS: readonly ColumnSchema[] = [
   ...["ParentExe", "ParentCommandLine", "ParentComm"].map((name) => ({ name, type: S })),
 ];
 
-const EXEC = `SyscallName in ("execve", "execveat")`;
+const EXEC = `SyscallName in ("execve", "execveat") and Success == "yes"`;
+const EXEC_NOTE =
+  "a process start is a successful execve/execveat (success=yes); a failed exec (success=no) starts nothing and is not counted";
+// Elastic's auditd pipeline (paired corpus, test-auditd-raw) maps uid= to user.id and euid= to user.effective.id.
+const UID_NOTE =
+  "user.id and user.name are the real uid (uid=, UID=), as Elastic's auditd integration maps them; Elastic Defend reports the effective user, so a setuid binary's run is read as its caller";
+// The EXECVE record carries argv itself (a0=, a1=, …): ShmhuntAuditd keeps it as Args.
+const ARGV_NOTE =
+  "argv is the EXECVE record's a0, a1, … (Args), joined by newlines: an argument holding a newline is read as several";
 // Elastic's auditd_manager names setuid/setsid/kill/exit events as below; the parser files them as process events.
 const PARENT_NOTE =
   "the parent's executable and command line come from its own exec record, found only when that exec falls in the query window";
@@ -69,6 +77,7 @@ export const auditd: TargetDefinition = {
         "event.type": { column: "EventType" },
         "event.action": {
           column: "SyscallName",
+          approximation: EXEC_NOTE,
           conditions: {
             exec: EXEC,
             exec_event: EXEC,
@@ -114,7 +123,12 @@ export const auditd: TargetDefinition = {
         "process.executable": { column: "Exe" },
         "process.name": { column: "Comm", approximation: COMM_NOTE },
         "process.command_line": { column: "CommandLine" },
-        "process.args": { column: "CommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
+        "process.args": {
+          expr: 'strcat_array(Args, "\\n")',
+          type: "string",
+          argsOf: "lines",
+          approximation: ARGV_NOTE,
+        },
         "process.args_count": { expr: "array_length(Args)", type: "long" },
         "process.pid": { column: "Pid" },
         "process.entity_id": {
@@ -140,12 +154,12 @@ export const auditd: TargetDefinition = {
           type: "long",
           approximation: ARGS_COUNT_NOTE,
         },
-        "user.id": { column: "Uid" },
+        "user.id": { column: "Uid", approximation: UID_NOTE },
         "user.name": {
           column: "UserName",
-          approximation: 'user names are in audit records only when auditd logs in ENRICHED format (UID="name")',
+          approximation: `user names are in audit records only when auditd logs in ENRICHED format (UID="name"); ${UID_NOTE}`,
         },
-        "process.user.id": { column: "Uid" },
+        "process.user.id": { column: "Uid", approximation: UID_NOTE },
         "user.effective.id": { column: "Euid" },
         "group.id": { column: "Gid" },
         "process.group.id": { column: "Gid" },

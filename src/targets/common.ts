@@ -16,7 +16,7 @@ export const UNRECORDED_PROCESS_ACTIONS = [
 ];
 
 export const ARGS_NOTE =
-  "argv is approximated from the command line: each whitespace-separated token is one argument (quoting is not interpreted)";
+  "argv is approximated from the command line: each whitespace-separated token is one argument (quoting is not interpreted; a wildcard matches within one token)";
 
 export const ARGS_COUNT_NOTE =
   "argument count approximated as the number of whitespace-separated tokens of the command line";
@@ -32,6 +32,11 @@ export function valueMap(
 /** `array_length(split(...))` over the trimmed command line, with runs of spaces collapsed. */
 export function argsCountExpr(column: string): string {
   return `array_length(split(trim(@"\\s+", replace_regex(${column}, @"\\s+", " ")), " "))`;
+}
+
+/** The account name of a `domain\\name` user column (the whole value when it has no backslash). */
+export function accountNameExpr(column: string): string {
+  return `extract(@"[^\\\\]*$", 0, ${column})`;
 }
 
 /** The last path segment of a path column. */

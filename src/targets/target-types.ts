@@ -23,8 +23,11 @@ export interface FieldSpec {
   readonly values?: Readonly<Record<string, readonly string[]>>;
   /** ECS value → a KQL condition that holds when the field has that value (`"0"` → `AccountName == "root"`). */
   readonly conditions?: Readonly<Record<string, string>>;
-  /** The column is a command line and the field its argv list: matched per whitespace-separated token. */
-  readonly argsOf?: "commandLine";
+  /**
+   * The field is an argv list read from a string: `commandLine` (a command line, one argument per
+   * whitespace-separated token) or `lines` (the real argv joined by newlines, one argument per line).
+   */
+  readonly argsOf?: "commandLine" | "lines";
   /** Set when the mapping is not exact: said in the per-rule report whenever the field is used. */
   readonly approximation?: string;
 }

@@ -319,6 +319,17 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   },
   array_length: ([a]) => (a ? (row) => (Array.isArray(a.fn(row)) ? (a.fn(row) as unknown[]).length : null) : undefined),
   pack_array: (args) => (row) => args.map((a) => a.fn(row)),
+  // KQL docs (array-index-of-function): "Zero-based index position of lookup. Returns -1 if the value isn't found
+  // in the array. Returns null for irrelevant inputs"; the value is compared with the elements' own values.
+  array_index_of: ([a, v]) => {
+    if (!a || !v) return undefined;
+    return (row) => {
+      const arr = a.fn(row);
+      const x = v.fn(row);
+      if (!Array.isArray(arr) || x === null) return null;
+      return arr.findIndex((e) => e === x || (typeof e === "object" && JSON.stringify(e) === JSON.stringify(x)));
+    };
+  },
   set_has_element: ([a, b]) =>
     a && b
       ? (row) => {
@@ -408,6 +419,15 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     const i = str(ip);
     return (row) => anyRange(i(row), flattenArgs(ranges, row), ipv4InRange, (a) => parseIpv4(a) !== null);
   },
+  has_any_ipv4_prefix: ([text, ...prefixes]) => {
+    const t = str(text);
+    return (row) => hasIpv4Prefix(t(row), flattenArgs(prefixes, row));
+  },
+  has_ipv4_prefix: ([text, prefix]) => {
+    const t = str(text);
+    const p = str(prefix);
+    return (row) => hasIpv4Prefix(t(row), [p(row)]);
+  },
   ipv6_is_in_range: ([ip, range]) => {
     const i = str(ip);
     const r = str(range);
@@ -438,6 +458,20 @@ function anyRange(
     if (res === null) sawNull = true;
   }
   return sawNull ? null : false;
+}
+
+/**
+ * has_ipv4_prefix / has_any_ipv4_prefix. KQL docs (has-any-ipv4-prefix-function): "IP address entrances in a
+ * text must be properly delimited with non-alphanumeric characters"; a prefix is "either a complete IPv4 address
+ * or a prefix that ends with a period".
+ */
+function hasIpv4Prefix(text: string, prefixes: readonly Value[]): boolean {
+  const addresses = [...text.matchAll(/(?<![A-Za-z0-9.])(\d{1,3}(?:\.\d{1,3}){3})(?![A-Za-z0-9]|\.\d)/g)]
+    .map((m) => m[1] ?? "")
+    .filter((a) => parseIpv4(a) !== null);
+  return prefixes.some(
+    (p) => typeof p === "string" && addresses.some((a) => (p.endsWith(".") ? a.startsWith(p) : a === p)),
+  );
 }
 
 function parse(v: Value): Value {

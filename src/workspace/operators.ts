@@ -8,6 +8,7 @@ import { type Ctx, Env, type Fn, newWindow, type RowScope, rowScope, spanOf, typ
 import { semanticError, unsupported } from "./errors.js";
 import { mvApplyRelation } from "./mv-apply.js";
 import { mvExpandRelation } from "./mv-expand.js";
+import { evalParse } from "./parse-operator.js";
 import { type Column, fromRows, materialize, memoized, type Relation, type Row } from "./relation.js";
 import { compileScalar, literalValue } from "./scalars.js";
 import { scanRelation } from "./scan.js";
@@ -248,6 +249,8 @@ export async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promis
       return evalLookup(op, input, ctx);
     case "UnionOperator":
       return evalUnion(op, input, ctx);
+    case "ParseOperator":
+      return evalParse(op, input, ctx);
     case "ScanOperator":
       return scanRelation(op, input, ctx);
     case "InvokeOperator":

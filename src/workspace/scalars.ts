@@ -589,6 +589,7 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const args = elements(node.ArgumentList?.Expressions);
   if (name === "toscalar") return compileToScalar(args[0], ctx);
   if (name === "pack_all") return compilePackAll(args, scope, ctx);
+  if (name === "column_ifexists") return compileColumnIfExists(node, args, scope, ctx);
   if (WINDOW_FUNCTIONS.has(name)) return compileWindowFunction(name, node, args, scope, ctx);
   const compiled: Compiled[] = [];
   for (const a of args) {
@@ -603,6 +604,22 @@ async function compileCall(node: Node, scope: RowScope, ctx: Ctx): Promise<Compi
   const body = node.GetExpansion?.();
   if (body) return compileUserScalar(node, body, compiled, scope, ctx);
   throw unsupported(`function ${name}()`, spanOf(ctx, node));
+}
+
+/**
+ * column_ifexists(columnName, defaultValue). KQL docs (column-ifexists-function): "Displays the column, if the
+ * column exists. Otherwise, it returns the default column"; the name is a constant, so it resolves once.
+ */
+async function compileColumnIfExists(node: Node, args: Node[], scope: RowScope, ctx: Ctx): Promise<Compiled> {
+  const nameOf = await compileScalar(args[0], scope, ctx);
+  const column = nameOf.fn([]);
+  if (typeof column !== "string") throw unsupported("column_ifexists() with a computed column name", spanOf(ctx, node));
+  const slot = scope.slot(column);
+  if (slot !== undefined) {
+    const type = scope.columns[slot]?.type ?? typeOf(node);
+    return { fn: (row) => row[slot] ?? null, type };
+  }
+  return compileScalar(args[1], scope, ctx);
 }
 
 const WINDOW_FUNCTIONS = new Set(["prev", "next", "row_number", "row_cumsum"]);

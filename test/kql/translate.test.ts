@@ -212,6 +212,14 @@ describe("functions, sequences and refusals", () => {
     expect(refusal("sample by host.id [process where true] [process where true]").subject).toBe("sample");
   });
 
+  it("refuses categories without a source by name (issue 10, section 5)", () => {
+    // ASIM NetworkSession (_Im_NetworkSession) is not mapped: network rules are refused on asim, not guessed.
+    expect(refusal("network where destination.port == 4444", "asim").subject).toBe("category network");
+    // Defender's DeviceEvents categories (driver loads, library loads) have no source either.
+    expect(refusal("driver where true", "defender").subject).toBe("category driver");
+    expect(refusal('library where dll.name == "x"', "defender").subject).toBe("category library");
+  });
+
   it("reads exclusions from the watchlist at run time, never inlining their values", () => {
     const exclusions: Exclusions = {
       watchlist: "Ex",
@@ -234,7 +242,12 @@ describe("argv approximated from the command line", () => {
     expect(kql('process where process.args == "-c"')).toContain(
       'ProcessCommandLine matches regex @"(?s)(?:^|\\s)(?:-c)(?:\\s|$)"',
     );
-    expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:.*\\.SH)(?:\\s|$)"');
+    expect(kql('process where process.args : "*.SH"')).toContain('@"(?is)(?:^|\\s)(?:\\S*\\.SH)(?:\\s|$)"');
+    // A literal part every match holds is tested first with contains (served by the term index; section 6).
+    expect(kql('process where process.args : ("*curl*", "wget*")')).toContain(
+      '(ProcessCommandLine contains "curl" or ProcessCommandLine contains "wget")\n    and ProcessCommandLine matches regex',
+    );
+    expect(kql('process where process.args : "-?"')).not.toContain("contains");
     expect(refusal("process where process.args == process.name").subject).toBe("== on argv");
     expect(refusal("process where length(process.args) > 2").subject).toBe("length of argv");
   });

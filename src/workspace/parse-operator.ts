@@ -1,0 +1,127 @@
+/**
+ * The `parse` operator (KQL docs, parse-operator): `T | parse [kind=simple|regex] Expression with * "lit" Col:type …`.
+ *
+ * From the docs: the pattern is a sequence of string literals, `*` ("matches any number of characters") and
+ * column declarations (`Name` or `Name:type`, default string); in the default `simple` kind "all the string
+ * delimiters should appear in the parsed string, and all extended columns must match the required types", else
+ * every extended column is empty (null for typed columns, "" for strings). The pattern is matched from the start
+ * of the string; a column or `*` is the shortest text that lets the rest match, except at the end of the pattern
+ * where it takes the rest of the string. `kind=regex` takes the literals as regular expressions.
+ */
+import { type Ctx, rowScope, spanOf } from "./context.js";
+import { unsupported } from "./errors.js";
+import type { Relation, Row } from "./relation.js";
+import { compileScalar } from "./scalars.js";
+import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
+import { type ScalarType, toKqlString, type Value } from "./values.js";
+
+type Part =
+  | { readonly kind: "literal"; readonly text: string }
+  | { readonly kind: "star" }
+  | { readonly kind: "column"; readonly name: string; readonly type: ScalarType };
+
+/** The regex a typed column captures (KQL docs: int/long "\-\d+|\d+", real "\-\d+(\.\d+)?|\d+(\.\d+)?"). */
+function captureOf(type: ScalarType, last: boolean): string {
+  switch (type) {
+    case "int":
+    case "long":
+      return "(-\\d+|\\d+)";
+    case "real":
+    case "decimal":
+      return "(-\\d+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)";
+    default:
+      return last ? "(.*)" : "(.*?)";
+  }
+}
+
+const escapeRegex = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+
+function convert(text: string, type: ScalarType): Value | undefined {
+  switch (type) {
+    case "string":
+      return text;
+    case "int":
+    case "long":
+    case "real":
+    case "decimal": {
+      const n = Number(text);
+      return text.trim() === "" || Number.isNaN(n) ? undefined : n;
+    }
+    case "bool":
+      return /^(true|false)$/i.test(text) ? text.toLowerCase() === "true" : undefined;
+    case "datetime": {
+      const t = Date.parse(text);
+      return Number.isNaN(t) ? undefined : t;
+    }
+    default:
+      return text;
+  }
+}
+
+function patternParts(op: Node, ctx: Ctx): Part[] {
+  const parts: Part[] = [];
+  for (const p of elements(op.Patterns)) {
+    const k = kindOf(p);
+    if (k === "StarExpression") parts.push({ kind: "star" });
+    else if (k === "LiteralExpression" || k === "CompoundStringLiteralExpression") {
+      parts.push({ kind: "literal", text: String(p.LiteralValue ?? p.ConstantValue ?? "") });
+    } else if (k === "NameDeclaration") parts.push({ kind: "column", name: simpleName(p), type: "string" });
+    else if (k === "NameAndTypeDeclaration") {
+      parts.push({ kind: "column", name: simpleName(p.Name), type: "string" });
+    } else throw unsupported(`parse pattern element ${k}`, spanOf(ctx, p));
+  }
+  return parts;
+}
+
+export async function evalParse(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
+  const kindParam = elements(op.Parameters).find((p) => simpleName(p.Name).toLowerCase() === "kind");
+  const mode = kindParam
+    ? String(kindParam.Expression?.ConstantValue ?? kindParam.Expression?.ToString?.()).trim()
+    : "simple";
+  if (mode !== "simple" && mode !== "regex") throw unsupported(`parse kind=${mode}`, spanOf(ctx, op));
+  if (elements(op.Parameters).some((p) => simpleName(p.Name).toLowerCase() === "flags")) {
+    throw unsupported("parse flags", spanOf(ctx, op));
+  }
+  const out = resultColumns(op);
+  const typeOfColumn = new Map(out.map((c) => [c.name, c.type] as const));
+  const parts = patternParts(op, ctx).map((p) =>
+    p.kind === "column" ? { ...p, type: typeOfColumn.get(p.name) ?? p.type } : p,
+  );
+  const columns = parts.filter((p): p is Extract<Part, { kind: "column" }> => p.kind === "column");
+  const source = rowScope(input.columns);
+  const text = (await compileScalar(op.Expression, source, ctx)).fn;
+  const regex = new RegExp(
+    `^${parts
+      .map((p, i) => {
+        const last = i === parts.length - 1;
+        if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : escapeRegex(p.text);
+        if (p.kind === "star") return last ? "[\\s\\S]*" : "[\\s\\S]*?";
+        return captureOf(p.type, last).replace(".*", "[\\s\\S]*");
+      })
+      .join("")}`,
+  );
+  const index = new Map(input.columns.map((c, i) => [c.name, i] as const));
+  const slots = out.map((c) => index.get(c.name));
+  const at = new Map(columns.map((c, i) => [c.name, i] as const));
+  const f = (row: Row): Row => {
+    const value = text(row);
+    const m = value === null ? null : regex.exec(toKqlString(value, "string"));
+    let parsed: (Value | undefined)[] | null = null;
+    if (m) {
+      parsed = columns.map((c, i) => convert(m[i + 1] ?? "", c.type));
+      if (parsed.some((v) => v === undefined)) parsed = null;
+    }
+    return out.map((c, i) => {
+      const p = at.get(c.name);
+      if (p !== undefined) return parsed ? (parsed[p] as Value) : c.type === "string" ? "" : null;
+      const s = slots[i];
+      return s === undefined ? null : (row[s] as Value);
+    });
+  };
+  return {
+    columns: out,
+    async *batches() {
+      for await (const batch of input.batches()) yield batch.map(f);
+    },
+  };
+}
