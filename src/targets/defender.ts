@@ -49,6 +49,21 @@ const entityId = (pid: string, created: string): FieldSpec => ({
   approximation: ENTITY_NOTE,
 });
 
+/**
+ * A key of the AdditionalFields column. Defender for Endpoint on macOS and Linux records POSIX process facts there
+ * rather than in columns of their own. The column is `dynamic` in DeviceProcessEvents and DeviceFileEvents, but
+ * `string` (JSON text) in DeviceNetworkEvents (../shared/schemas), where it is parsed first.
+ */
+const additional = (key: string, note: string, jsonText = false): FieldSpec => ({
+  expr: jsonText ? `tostring(parse_json(AdditionalFields).${key})` : `tostring(AdditionalFields.${key})`,
+  type: "string",
+  approximation: `read from AdditionalFields.${key}, ${note}`,
+});
+const CWD_NOTE =
+  "a key seen in real Defender records (macOS: Elastic's m365_defender pipeline test in ../shared/corpus/paired, and a captured DeviceProcessEvents record); not in Microsoft's column reference, and not yet confirmed on Linux devices";
+/** The working directory of the process that performed a file or network action (or started a process). */
+const actingCwd = (jsonText = false) => additional("InitiatingProcessCurrentWorkingDirectory", CWD_NOTE, jsonText);
+
 const uidOf = (column: string): FieldSpec => ({
   column,
   conditions: { "0": `${column} == "root"` },
@@ -86,6 +101,7 @@ const actingProcess: Readonly<Record<string, FieldSpec>> = {
   "process.parent.name": { column: "InitiatingProcessParentFileName" },
   "process.parent.pid": { column: "InitiatingProcessParentId" },
   "process.parent.entity_id": entityId("InitiatingProcessParentId", "InitiatingProcessParentCreationTime"),
+  "process.working_directory": actingCwd(),
   "user.name": { column: "InitiatingProcessAccountName" },
   "user.domain": { column: "InitiatingProcessAccountDomain" },
   "user.id": actingUid,
@@ -177,6 +193,8 @@ export const defender: TargetDefinition = {
           approximation: ARGS_COUNT_NOTE,
         },
         "process.parent.pid": { column: "InitiatingProcessId" },
+        "process.working_directory": additional("ProcessCurrentWorkingDirectory", CWD_NOTE),
+        "process.parent.working_directory": actingCwd(),
         "process.parent.hash.sha256": { column: "InitiatingProcessSHA256", approximation: SHA256_NOTE },
         "process.parent.user.name": { column: "InitiatingProcessAccountName" },
         "process.parent.user.id": actingUid,
@@ -236,6 +254,7 @@ export const defender: TargetDefinition = {
       fields: {
         ...host,
         ...actingProcess,
+        "process.working_directory": actingCwd(true),
         "event.category": { constant: "network" },
         "event.type": {
           column: "ActionType",

@@ -50,14 +50,14 @@ describe("shmhunt translate", () => {
     const r = await run(
       "translate",
       "--eql",
-      'process where process.working_directory == "/"',
+      'process where process.entry_leader.entry_meta.type == "container"',
       "--target",
       "defender",
       "--json",
     );
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).refused).toContain("process.working_directory");
-    expect(r.stderr).toMatch(/^shmhunt: refused for defender: field 'process.working_directory'/);
+    expect(JSON.parse(r.stdout).refused).toContain("process.entry_leader.entry_meta.type");
+    expect(r.stderr).toMatch(/^shmhunt: refused for defender: field 'process.entry_leader.entry_meta.type'/);
   });
 
   it("reports EQL syntax errors, unknown targets and missing input on one line", async () => {

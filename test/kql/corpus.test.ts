@@ -1,6 +1,6 @@
 /**
  * The translation benchmark's thresholds, enforced in CI: over Elastic's Linux EQL rules, no query fails
- * Kusto.Language validation, at least 70% of the non-sequence rules translate to valid KQL on Defender, and every
+ * Kusto.Language validation, at least 83% of the non-sequence rules translate to valid KQL on Defender, and every
  * refusal names its field or construct.
  */
 import { existsSync } from "node:fs";
@@ -26,9 +26,9 @@ describe.skipIf(!existsSync(corpus))("translation of the Elastic Linux rules", (
     for (const t of report.tallies) expect(t.invalidRules, t.target).toEqual([]);
   });
 
-  it("keeps at least 70% of non-sequence rules valid on defender", () => {
+  it("keeps at least 83% of non-sequence rules valid on defender", () => {
     const defender = report.tallies.find((t) => t.target === "defender");
-    expect((defender?.validEvent ?? 0) / report.eventRules).toBeGreaterThanOrEqual(0.7);
+    expect((defender?.validEvent ?? 0) / report.eventRules).toBeGreaterThanOrEqual(0.83);
   });
 
   it("names a field or construct in every refusal", () => {

@@ -19,14 +19,18 @@ describe("translationCheck (shmhunt validate)", () => {
   it("fails a rule whose query cannot be translated for a declared target, naming the field", () => {
     const changed = source.replace(
       /query = '''[\s\S]*?'''/,
-      `query = '''\nprocess where process.working_directory == "/dev/shm"\n'''`,
+      `query = '''\nprocess where process.entry_leader.entry_meta.type == "container"\n'''`,
     );
     const { rule } = loadRuleText("rules/x.toml", changed);
     if (!rule) throw new Error("no rule");
     const errors = translationCheck(rule).filter((d) => d.severity === "error");
-    expect(errors).toHaveLength(1);
+    // no declared target has a counterpart: one error per target (defender, asim, auditd), each naming the field
+    expect(errors).toHaveLength(3);
     expect(errors[0]).toMatchObject({ code: "KQL300", file: "rules/x.toml" });
-    expect(errors[0]?.message).toContain("defender: field 'process.working_directory'");
+    expect(errors.map((e) => e.message.split(":")[0]).sort()).toEqual(
+      ["asim", "auditd", "defender"].map((t) => `cannot translate for ${t}`),
+    );
+    for (const e of errors) expect(e.message).toContain("field 'process.entry_leader.entry_meta.type'");
     expect(errors[0]?.span?.start.line).toBeGreaterThan(1);
   });
 });

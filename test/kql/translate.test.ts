@@ -133,7 +133,12 @@ describe("mapping data", () => {
   });
 
   it("refuses a field without counterpart, naming it", () => {
-    expect(refusal('process where process.working_directory == "/tmp"').reason).toBe("field process.working_directory");
+    expect(refusal('process where process.entry_leader.entry_meta.type == "container"').reason).toBe(
+      "field process.entry_leader.entry_meta.type",
+    );
+    expect(kql('process where process.working_directory == "/tmp"')).toContain(
+      "AdditionalFields.ProcessCurrentWorkingDirectory",
+    );
     expect(kql('process where process.working_directory == "/tmp"', "asim")).toContain("TargetProcessCurrentDirectory");
   });
 
