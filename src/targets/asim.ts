@@ -21,10 +21,22 @@ const UID_NOTE = "uids are read from the ASIM user id (TargetUserId / ActorUserI
 const PID_NOTE = "ASIM process ids are strings";
 const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
 
+/**
+ * The domain of a user name whose `<column>Type` is `Windows` (`DOMAIN\user`), as Microsoft's Defender parser
+ * writes it (reference/asim-parsers/.../ASimProcessEventMicrosoft365D.yaml: `TargetUsername = strcat(AccountDomain,
+ * '\\', AccountName)`, `TargetUsernameType = 'Windows'`); empty for the other types. The Account entity's NTDomain.
+ */
+const windowsDomainOf = (column: string): FieldSpec => ({
+  expr: `iff(${column}Type == "Windows", tostring(split(${column}, @"\\")[0]), "")`,
+  type: "string",
+});
+
 const host: Readonly<Record<string, FieldSpec>> = {
   "host.os.type": { column: "DvcOs", conditions: { linux: OS_CONDITION }, approximation: OS_NOTE },
   "host.name": { column: "DvcHostname" },
   "host.hostname": { column: "DvcHostname" },
+  // The device's domain (FQDN suffix or Windows domain, per DvcDomainType): the Host entity's strong identifier.
+  "host.domain": { column: "DvcDomain" },
   "host.id": { column: "DvcId" },
   "@timestamp": { column: "TimeGenerated" },
 };
@@ -115,6 +127,7 @@ export const asim: TargetDefinition = {
         "process.parent.user.name": { column: "ActorUsername" },
         "process.parent.user.id": { column: "ActorUserId", approximation: UID_NOTE },
         "user.name": { column: "TargetUsername" },
+        "user.domain": windowsDomainOf("TargetUsername"),
         "user.id": { column: "TargetUserId", approximation: UID_NOTE },
         "process.user.name": { column: "TargetUsername" },
         "process.user.id": { column: "TargetUserId", approximation: UID_NOTE },
@@ -170,6 +183,7 @@ export const asim: TargetDefinition = {
         "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
         "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "user.name": { column: "ActorUsername" },
+        "user.domain": windowsDomainOf("ActorUsername"),
         "user.id": { column: "ActorUserId", approximation: UID_NOTE },
         "process.user.name": { column: "ActorUsername" },
         "process.user.id": { column: "ActorUserId", approximation: UID_NOTE },
