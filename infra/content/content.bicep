@@ -684,7 +684,7 @@ _Im_ProcessEvent
     and TargetUsername == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = TargetUsername, Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     version: 2
     tags: [
       {
@@ -724,7 +724,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = TargetUsername, Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     version: 2
     tags: [
       {
@@ -770,7 +770,7 @@ _Im_FileEvent
     and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/")
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = ActorUsername, Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetFileSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = ActorUsername, Entity_Account_NTDomain = iff(ActorUsernameType == "Windows", tostring(split(ActorUsername, @"\")[0]), ""), Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetFileSHA256'''
     version: 2
     tags: [
       {
@@ -815,7 +815,7 @@ ShmhuntAuditd()
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     version: 2
     tags: [
       {
@@ -859,7 +859,7 @@ ShmhuntAuditd()
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ParentCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     version: 2
     tags: [
       {
@@ -906,7 +906,7 @@ ShmhuntAuditd()
 | where (EventCategory == "file" and EventType in ("creation", "change") and (FilePath startswith_cs "/dev/shm/" or FilePath startswith_cs "/run/shm/")) or (SyscallName == "shmget" and (A0 =~ "82015f0d" or (A1 =~ "40" and A2 =~ "3b6")))
 | where Comm !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and Comm matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = extract(@"[^/]*$", 0, FilePath), Entity_File_Directory = extract(@"^(.*)/[^/]*$", 1, FilePath)'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = extract(@"[^/]*$", 0, FilePath), Entity_File_Directory = extract(@"^(.*)/[^/]*$", 1, FilePath)'''
     version: 2
     tags: [
       {
@@ -950,7 +950,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     version: 2
     tags: [
       {
@@ -989,7 +989,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     version: 2
     tags: [
       {
@@ -1034,7 +1034,7 @@ DeviceFileEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/")
 | where InitiatingProcessFileName !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and InitiatingProcessFileName matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = InitiatingProcessAccountName, Entity_Account_NTDomain = InitiatingProcessAccountDomain, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
     version: 2
     tags: [
       {
@@ -1085,7 +1085,7 @@ ShmhuntAuditd()
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1182,7 +1182,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1209,6 +1209,10 @@ DeviceProcessEvents
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1217,6 +1221,10 @@ DeviceProcessEvents
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1292,7 +1300,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1317,6 +1325,10 @@ DeviceProcessEvents
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1325,6 +1337,10 @@ DeviceProcessEvents
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1403,7 +1419,7 @@ ShmhuntAuditd()
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ParentCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1501,7 +1517,7 @@ _Im_ProcessEvent
     and TargetUsername == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = TargetUsername, Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1525,6 +1541,10 @@ _Im_ProcessEvent
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1533,6 +1553,10 @@ _Im_ProcessEvent
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1610,7 +1634,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = TargetUsername, Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = TargetUsername, Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = TargetProcessFilename, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = TargetProcessSHA256'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1636,6 +1660,10 @@ _Im_ProcessEvent
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1644,6 +1672,10 @@ _Im_ProcessEvent
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
