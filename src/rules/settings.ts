@@ -130,10 +130,25 @@ export const settingsFields: Record<string, Field> = {
 
 export const DEFAULT_PENDING_TIMEOUT_MS = 24 * 3_600_000;
 
-/** Entities every rule gets unless its `[shmhunt.entities]` says otherwise. */
+/**
+ * Entities every rule gets unless its `[shmhunt.entities]` says otherwise: a host and an account with the domain that
+ * makes them strong identifiers (src/rules/entity-strength.ts) where the target's data has it.
+ */
 export const DEFAULT_ENTITIES: readonly EntityMapping[] = [
-  { type: "Host", identifiers: [{ identifier: "HostName", field: "host.name" }] },
-  { type: "Account", identifiers: [{ identifier: "Name", field: "user.name" }] },
+  {
+    type: "Host",
+    identifiers: [
+      { identifier: "HostName", field: "host.hostname" },
+      { identifier: "DnsDomain", field: "host.domain" },
+    ],
+  },
+  {
+    type: "Account",
+    identifiers: [
+      { identifier: "Name", field: "user.name" },
+      { identifier: "NTDomain", field: "user.domain" },
+    ],
+  },
   {
     type: "Process",
     identifiers: [

@@ -18,12 +18,17 @@
  * - at most 10 entity mappings, each of at most 3 identifiers (learn.microsoft.com/azure/sentinel/
  *   map-data-fields-to-entities: "You can define up to three identifiers for a given entity"; ten mappings per
  *   rule, "Notes on the new version").
+ * - entities mapped with one of the strong identifier sets of Microsoft's entity reference wherever the target's data
+ *   holds one (learn.microsoft.com/azure/sentinel/entities-reference; src/rules/entity-strength.ts): a Host mapped by
+ *   HostName alone, an Account by Name alone, is refused when the target maps the domain beside it. This holds for
+ *   every rule, hunting query or analytics rule: the hunt's incidents carry the same entities.
  * Tactic/technique pairs are checked where the rule is loaded (src/rules/mitre.ts, RULE205).
  */
 import { readFileSync } from "node:fs";
 import { Codes, type Diagnostic } from "../diagnostics/index.js";
+import { isStrongIdentifierSet, strongCompletions } from "../rules/entity-strength.js";
 import { parseTomlDocument, type TomlPath } from "../rules/toml-document.js";
-import type { LoadedRule, Target } from "../rules/types.js";
+import type { EntityMapping, LoadedRule, Target } from "../rules/types.js";
 import { placeholderWorkspace } from "./content-types.js";
 import { buildDesiredContent, type TranslationLike } from "./desired.js";
 import type { Json } from "./plan.js";
@@ -63,7 +68,6 @@ export function serviceLimitsCheck(
   rule: LoadedRule,
   translate: (rule: LoadedRule, target: Target) => TranslationLike,
 ): Diagnostic[] {
-  if (!rule.settings.deploy.includes("analytics_rule")) return [];
   let locate: (path: TomlPath) => Diagnostic["span"] = () => undefined;
   try {
     const parsed = parseTomlDocument(rule.file, readFileSync(rule.file, "utf8"));
@@ -75,7 +79,11 @@ export function serviceLimitsCheck(
     // The file is gone or unreadable: the findings still name the file and key.
   }
   const out: Diagnostic[] = [];
-  const push = (path: TomlPath, message: string, field = path.join(".")) => {
+  const push = (
+    path: TomlPath,
+    message: string,
+    hint = "Microsoft Sentinel refuses this analytics rule (see src/sentinel/service-limits.ts for the documented limit)",
+  ) => {
     const span = locate(path);
     out.push({
       code: Codes.RuleServiceLimit,
@@ -83,10 +91,22 @@ export function serviceLimitsCheck(
       message,
       file: rule.file,
       ...(span ? { span } : {}),
-      field,
-      hint: "Microsoft Sentinel refuses this analytics rule (see src/sentinel/service-limits.ts for the documented limit)",
+      field: path.join("."),
+      hint,
     });
   };
+
+  for (const target of rule.settings.targets) {
+    for (const weak of weakEntities(rule, target, translate)) {
+      push(
+        ["shmhunt", "entities", weak.type],
+        `the ${weak.type} entity maps only ${weak.mapped.join(" + ")} on ${target}, which Microsoft's entity reference calls weak; the ${target} data has ${weak.completions.map((c) => `${c.identifier} (${c.field})`).join(", ")}, which makes it strong: add ${weak.completions.map((c) => `${c.identifier} = "${c.field}"`).join(", ")} to [shmhunt.entities] ${weak.type}`,
+        "Sentinel merges and correlates entities by their strong identifiers (learn.microsoft.com/azure/sentinel/entities-reference)",
+      );
+    }
+  }
+  if (!rule.settings.deploy.includes("analytics_rule")) return out;
+
   const range = (path: TomlPath, what: string, ms: number, bound: { min: number; max: number }) => {
     if (ms < bound.min || ms > bound.max) {
       push(path, `${what} is ${human(ms)}; Sentinel takes ${human(bound.min)} to ${human(bound.max)}`);
@@ -166,6 +186,41 @@ export function serviceLimitsCheck(
         );
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The rule's entities that map only weak identifiers on a target whose data has the identifiers that make them strong:
+ * the completions (src/rules/entity-strength.ts) the target's query computes when the rule declares them.
+ */
+function weakEntities(
+  rule: LoadedRule,
+  target: Target,
+  translate: (rule: LoadedRule, target: Target) => TranslationLike,
+): { type: string; mapped: string[]; completions: { identifier: string; field: string }[] }[] {
+  const t = translate(rule, target);
+  if (t.kql === undefined) return [];
+  const out: { type: string; mapped: string[]; completions: { identifier: string; field: string }[] }[] = [];
+  for (const entity of rule.settings.entities) {
+    const mapped = t.entityColumns.filter((c) => c.type === entity.type).map((c) => c.identifier);
+    if (mapped.length === 0 || isStrongIdentifierSet(entity.type, mapped)) continue;
+    const candidates = strongCompletions(entity.type, entity.identifiers);
+    if (candidates.length === 0) continue;
+    const completed: EntityMapping = { ...entity, identifiers: [...entity.identifiers, ...candidates] };
+    const trial = translate(
+      {
+        ...rule,
+        settings: {
+          ...rule.settings,
+          entities: rule.settings.entities.map((e) => (e === entity ? completed : e)),
+        },
+      },
+      target,
+    );
+    const now = trial.entityColumns.filter((c) => c.type === entity.type).map((c) => c.identifier);
+    if (!isStrongIdentifierSet(entity.type, now)) continue;
+    out.push({ type: entity.type, mapped, completions: candidates.filter((c) => now.includes(c.identifier)) });
   }
   return out;
 }

@@ -37,10 +37,22 @@ const userNameOf = (column: string): FieldSpec => ({
 const PID_NOTE = "ASIM process ids are strings";
 const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
 
+/**
+ * The domain of a user name whose `<column>Type` is `Windows` (`DOMAIN\user`), as Microsoft's Defender parser
+ * writes it (reference/asim-parsers/.../ASimProcessEventMicrosoft365D.yaml: `TargetUsername = strcat(AccountDomain,
+ * '\\', AccountName)`, `TargetUsernameType = 'Windows'`); empty for the other types. The Account entity's NTDomain.
+ */
+const windowsDomainOf = (column: string): FieldSpec => ({
+  expr: `iff(${column}Type == "Windows", tostring(split(${column}, @"\\")[0]), "")`,
+  type: "string",
+});
+
 const host: Readonly<Record<string, FieldSpec>> = {
   "host.os.type": { column: "DvcOs", conditions: { linux: OS_CONDITION }, approximation: OS_NOTE },
   "host.name": { column: "DvcHostname" },
   "host.hostname": { column: "DvcHostname" },
+  // The device's domain (FQDN suffix or Windows domain, per DvcDomainType): the Host entity's strong identifier.
+  "host.domain": { column: "DvcDomain" },
   "host.id": { column: "DvcId" },
   "@timestamp": { column: "TimeGenerated" },
 };
@@ -132,6 +144,7 @@ export const asim: TargetDefinition = {
         "process.parent.user.name": userNameOf("ActorUsername"),
         "process.parent.user.id": uidOf("ActorUserId", "ActorUsername"),
         "user.name": userNameOf("TargetUsername"),
+        "user.domain": windowsDomainOf("TargetUsername"),
         "user.id": uidOf("TargetUserId", "TargetUsername"),
         "process.user.name": userNameOf("TargetUsername"),
         "process.user.id": uidOf("TargetUserId", "TargetUsername"),
@@ -187,6 +200,7 @@ export const asim: TargetDefinition = {
         "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
         "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "user.name": userNameOf("ActorUsername"),
+        "user.domain": windowsDomainOf("ActorUsername"),
         "user.id": uidOf("ActorUserId", "ActorUsername"),
         "process.user.name": userNameOf("ActorUsername"),
         "process.user.id": uidOf("ActorUserId", "ActorUsername"),

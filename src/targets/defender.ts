@@ -36,7 +36,12 @@ const LOWER_NOTE =
 const host: Readonly<Record<string, FieldSpec>> = {
   "host.os.type": { constant: "linux", approximation: OS_NOTE },
   "host.name": { column: "DeviceName", approximation: HOST_NOTE },
-  "host.hostname": { column: "DeviceName", approximation: HOST_NOTE },
+  // DeviceName is the device's "Fully qualified domain name (FQDN)" (schemas/DeviceProcessEvents.docs.json): the
+  // host name is its first label and the domain the rest, as Microsoft's own ASIM parser splits it
+  // (reference/asim-parsers/.../ASimProcessEventMicrosoft365D.yaml: `DvcHostname = tostring(SplitHostname[0])`,
+  // `DvcDomain = strcat_array(array_slice(SplitHostname, 1, -1), '.')`); the Host entity's strong identifier.
+  "host.hostname": { expr: `tostring(split(DeviceName, ".")[0])`, type: "string" },
+  "host.domain": { expr: `extract(@"^[^.]*\\.(.*)$", 1, DeviceName)`, type: "string" },
   "host.id": { column: "DeviceId" },
   "@timestamp": { column: "Timestamp" },
 };

@@ -68,9 +68,13 @@ describe("generated files", () => {
     expect(yaml.relevantTechniques).toEqual(["T1059"]);
     expect(yaml.id).toBe(`shmhunt-defender-${rule.id}`);
     expect(yaml.query).toContain("DeviceProcessEvents");
+    // HostName + DnsDomain: a strong identifier set of a Host (learn.microsoft.com/azure/sentinel/entities-reference).
     expect(yaml.entityMappings[0]).toEqual({
       entityType: "Host",
-      fieldMappings: [{ identifier: "HostName", columnName: "Entity_Host_HostName" }],
+      fieldMappings: [
+        { identifier: "HostName", columnName: "Entity_Host_HostName" },
+        { identifier: "DnsDomain", columnName: "Entity_Host_DnsDomain" },
+      ],
     });
   });
 
