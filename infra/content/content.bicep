@@ -687,7 +687,7 @@ _Im_ProcessEvent
     and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     version: 2
     tags: [
       {
@@ -727,7 +727,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     version: 2
     tags: [
       {
@@ -773,7 +773,7 @@ _Im_FileEvent
     and (TargetFilePath startswith_cs "/dev/shm/" or TargetFilePath startswith_cs "/run/shm/")
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, ActorUsername), Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), TargetFileSHA1, TargetFileSHA256)'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = extract(@"[^\\]*$", 0, ActorUsername), Entity_Account_NTDomain = iff(ActorUsernameType == "Windows", tostring(split(ActorUsername, @"\")[0]), ""), Entity_Process_ProcessId = ActingProcessId, Entity_Process_CommandLine = ActingProcessCommandLine, Entity_File_Name = TargetFileName, Entity_File_Directory = TargetFileDirectory, Entity_FileHash_Algorithm = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetFileSHA256) and isnotempty(TargetFileSHA1), TargetFileSHA1, TargetFileSHA256)'''
     version: 2
     tags: [
       {
@@ -818,7 +818,7 @@ ShmhuntAuditd()
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     version: 2
     tags: [
       {
@@ -862,7 +862,7 @@ ShmhuntAuditd()
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ParentCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     version: 2
     tags: [
       {
@@ -909,7 +909,7 @@ ShmhuntAuditd()
 | where (EventCategory == "file" and EventType in ("creation", "change") and (FilePath startswith_cs "/dev/shm/" or FilePath startswith_cs "/run/shm/")) or (SyscallName == "shmget" and (A0 =~ "82015f0d" or (A1 =~ "40" and A2 =~ "3b6")))
 | where Comm !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and Comm matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = extract(@"[^/]*$", 0, FilePath), Entity_File_Directory = extract(@"^(.*)/[^/]*$", 1, FilePath)'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = extract(@"[^/]*$", 0, FilePath), Entity_File_Directory = extract(@"^(.*)/[^/]*$", 1, FilePath)'''
     version: 2
     tags: [
       {
@@ -953,7 +953,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -992,7 +992,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -1037,7 +1037,7 @@ DeviceFileEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/")
 | where InitiatingProcessFileName !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and InitiatingProcessFileName matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = InitiatingProcessAccountName, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = InitiatingProcessAccountName, Entity_Account_NTDomain = InitiatingProcessAccountDomain, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {
@@ -1088,7 +1088,7 @@ ShmhuntAuditd()
     and UserName == "root"
     and (Exe startswith "/dev/shm/" or Exe startswith "/run/shm/" or Exe startswith "/var/run/" or Exe startswith "/var/lock/")
     and not(Exe startswith "/var/run/docker/")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1185,7 +1185,7 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1212,6 +1212,10 @@ DeviceProcessEvents
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1220,6 +1224,10 @@ DeviceProcessEvents
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1295,7 +1303,7 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = AccountName, Entity_Account_NTDomain = AccountDomain, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)
 | where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
@@ -1320,6 +1328,10 @@ DeviceProcessEvents
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1328,6 +1340,10 @@ DeviceProcessEvents
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1406,7 +1422,7 @@ ShmhuntAuditd()
     and (Exe startswith_cs "/dev/shm/" or Exe startswith_cs "/run/shm/" or Exe startswith_cs "/var/run/" or Exe startswith_cs "/var/lock/")
     and not(Exe =~ "/var/run/argo/argoexec" or Exe startswith "/var/run/docker/" or Exe startswith "/var/run/utsns/" or Exe startswith "/var/run/s6/" or Exe startswith "/var/run/cloudera-scm-agent/" or Exe matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ParentCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = Computer, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
+| extend Entity_Host_HostName = HostName, Entity_Account_Name = UserName, Entity_Process_ProcessId = tostring(Pid), Entity_Process_CommandLine = CommandLine, Entity_File_Name = Comm'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1504,7 +1520,7 @@ _Im_ProcessEvent
     and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
     and not(TargetProcessName startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1528,6 +1544,10 @@ _Im_ProcessEvent
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1536,6 +1556,10 @@ _Im_ProcessEvent
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
@@ -1613,7 +1637,7 @@ _Im_ProcessEvent
     and (TargetProcessName startswith_cs "/dev/shm/" or TargetProcessName startswith_cs "/run/shm/" or TargetProcessName startswith_cs "/var/run/" or TargetProcessName startswith_cs "/var/lock/")
     and not(TargetProcessName =~ "/var/run/argo/argoexec" or TargetProcessName startswith "/var/run/docker/" or TargetProcessName startswith "/var/run/utsns/" or TargetProcessName startswith "/var/run/s6/" or TargetProcessName startswith "/var/run/cloudera-scm-agent/" or TargetProcessName matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(ActingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DvcHostname, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
+| extend Entity_Host_HostName = DvcHostname, Entity_Host_DnsDomain = DvcDomain, Entity_Account_Name = extract(@"[^\\]*$", 0, TargetUsername), Entity_Account_NTDomain = iff(TargetUsernameType == "Windows", tostring(split(TargetUsername, @"\")[0]), ""), Entity_Process_ProcessId = TargetProcessId, Entity_Process_CommandLine = TargetProcessCommandLine, Entity_File_Name = extract(@"[^/\\]*$", 0, TargetProcessName), Entity_FileHash_Algorithm = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(TargetProcessSHA256) and isnotempty(TargetProcessSHA1), TargetProcessSHA1, TargetProcessSHA256)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1639,6 +1663,10 @@ _Im_ProcessEvent
             identifier: 'HostName'
             columnName: 'Entity_Host_HostName'
           }
+          {
+            identifier: 'DnsDomain'
+            columnName: 'Entity_Host_DnsDomain'
+          }
         ]
       }
       {
@@ -1647,6 +1675,10 @@ _Im_ProcessEvent
           {
             identifier: 'Name'
             columnName: 'Entity_Account_Name'
+          }
+          {
+            identifier: 'NTDomain'
+            columnName: 'Entity_Account_NTDomain'
           }
         ]
       }
