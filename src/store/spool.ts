@@ -21,6 +21,9 @@ export interface SpoolOptions {
 export interface SpooledSample {
   readonly path: string;
   readonly sha256: string;
+  /** Defender often names a file by SHA-1 or MD5 only: every sample is indexed by all three (sample-index.ts). */
+  readonly sha1: string;
+  readonly md5: string;
   readonly size: number;
   /** Deletes the temporary file. */
   cleanup(): Promise<void>;
@@ -51,6 +54,8 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
   const file = path.join(dir, randomBytes(8).toString("hex"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const hash = createHash("sha256");
+  const sha1 = createHash("sha1");
+  const md5 = createHash("md5");
   let size = 0;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -74,6 +79,8 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
           return;
         }
         hash.update(bytes);
+        sha1.update(bytes);
+        md5.update(bytes);
         if (!out.write(bytes)) {
           source.pause();
           out.once("drain", () => source.resume());
@@ -98,5 +105,5 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
     await cleanup();
     throw new SampleError("SAMPLE_HASH_MISMATCH", `content has sha256 ${sha256}, not the claimed ${claimed}`);
   }
-  return { path: file, sha256, size, cleanup };
+  return { path: file, sha256, sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, cleanup };
 }

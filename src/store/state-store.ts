@@ -12,10 +12,22 @@
  * never), so callers order their batches as they would order single writes.
  */
 
-/** `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`). */
-export type StateKind = "checkpoint" | "hit" | "pending" | "verdict" | "incident" | "quarantine";
+/**
+ * `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`). `sampleindex`:
+ * samples by SHA-1, MD5 and host + path (sample-index.ts). `acquisition`: the sample broker's fetches (src/broker).
+ */
+export const stateKinds = [
+  "checkpoint",
+  "hit",
+  "pending",
+  "verdict",
+  "incident",
+  "quarantine",
+  "sampleindex",
+  "acquisition",
+] as const;
 
-export const stateKinds: readonly StateKind[] = ["checkpoint", "hit", "pending", "verdict", "incident", "quarantine"];
+export type StateKind = (typeof stateKinds)[number];
 
 export interface StateRecord<T> {
   readonly partition: string;
