@@ -1,0 +1,245 @@
+/**
+ * The sample broker end to end, offline: hunts query the Log Analytics emulator, state and samples live in Azurite
+ * (Table, Blob), YARA-X scans, incidents go to the Sentinel emulator, and the samples no one uploaded are fetched
+ * from the Defender for Endpoint emulator through live response (DefenderClient). The expected hashes are the
+ * bytes' own (node:crypto over the ELF the test compiled); the action states and limits are Microsoft's
+ * documentation (api/run-live-response, api/get-live-response-result, api/machineaction), as docs/emulator.md cites.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import { kqlFilePlans } from "../../src/app/plans.js";
+import type { HitView, Services } from "../../src/app/services.js";
+import { DefenderClient } from "../../src/sentinel/defender-client.js";
+import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
+import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
+import { buildShmgetElf } from "../../src/yara/fixtures.js";
+import { type Clients, makeClients } from "../azure/clients.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
+import { type Azurite, startAzurite } from "../support/azurite.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+const MINUTE = 60_000;
+// As the translator writes it for shm-creation on Defender (kql/shm-creation/defender.kql), without the watchlist
+// exclusions; DeviceFileEvents' FolderPath is the file's full path there (its Entity_File_Directory strips the name).
+const QUERY = [
+  "DeviceFileEvents",
+  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
+  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
+].join("\n");
+
+let emulator: Emulator;
+let clients: Clients;
+let azurite: Azurite;
+let dir: string;
+let elf: Buffer;
+let now = Date.parse("2026-05-04T10:00:00Z");
+const hash = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest("hex");
+
+beforeAll(async () => {
+  [emulator, azurite] = await Promise.all([
+    startEmulator({ now: () => new Date(now), ingestionDelayMs: 0 }),
+    startAzurite(),
+  ]);
+  clients = makeClients(emulator);
+  dir = mkdtempSync(path.join(tmpdir(), "shmhunt-broker-"));
+  elf = readFileSync(await buildShmgetElf(dir, "-O2"));
+  mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+});
+
+afterAll(async () => {
+  await Promise.all([emulator?.close(), azurite?.stop()]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let reportId = 500;
+function fileEvent(device: string, filePath: string, content: Buffer, overrides: Record<string, unknown> = {}) {
+  reportId++;
+  const time = new Date(now - 2 * MINUTE).toISOString();
+  return {
+    TimeGenerated: time,
+    Timestamp: time,
+    DeviceId: `id-${device}`,
+    DeviceName: device,
+    ActionType: "FileCreated",
+    FolderPath: filePath,
+    FileName: path.posix.basename(filePath),
+    SHA256: hash("sha256", content),
+    SHA1: hash("sha1", content),
+    MD5: hash("md5", content),
+    InitiatingProcessId: reportId,
+    InitiatingProcessAccountName: "root",
+    ReportId: reportId,
+    ...overrides,
+  };
+}
+
+async function makeServices(): Promise<Services> {
+  const config = loadConfig(
+    {
+      SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
+      SHMHUNT_KQL_DIR: path.join(dir, "kql"),
+    },
+    repoRoot,
+  );
+  const ws = emulator.workspace;
+  return createServices(config, {
+    clock: () => new Date(now),
+    queries: new LogAnalyticsQueryRunner(clients.logs, ws.customerId, {
+      serverTimeoutSeconds: 30,
+      retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+    }),
+    alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
+    plans: async () => kqlFilePlans(config.rulesDir, config.kqlDir, ["defender"]),
+    // As compose builds it for SHMHUNT_SAMPLE_BROKER=defender (two retries), waiting on the test's clock.
+    defender: new DefenderClient({
+      credential: emulator.credential,
+      baseUrl: emulator.url,
+      ca: emulator.ca,
+      maxRetries: 2,
+      maxRetryAfterSeconds: 60,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    }),
+  });
+}
+
+const liveResponseCalls = () =>
+  emulator.requests.filter((r) => r.api === "defender" && r.method === "POST" && /\/runliveresponse$/.test(r.path));
+
+async function hitOn(services: Services, device: string): Promise<HitView> {
+  const hits = await services.hunt.hits();
+  const hit = hits.find((h) => h.row.DeviceName === device);
+  if (!hit) throw new Error(`no hit on ${device}`);
+  return hit;
+}
+
+async function incidents() {
+  const ws = emulator.workspace;
+  const out = [];
+  for await (const incident of clients.sentinel.incidents.list(ws.resourceGroup, ws.name)) out.push(incident);
+  return out;
+}
+
+describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X", () => {
+  it("fetches a hit's sample through live response, once, through an offline hour, a 429 storm and an expired link, and alerts with its verdict", async () => {
+    const device = "srv-shm-01.contoso.com";
+    const filePath = "/dev/shm/.derusbi";
+    const machine = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: false });
+    emulator.defender.putDeviceFile(machine.id, filePath, { content: elf });
+    emulator.workspace.seedTable("DeviceFileEvents", [fileEvent(device, filePath, elf)]);
+    const services = await makeServices();
+    try {
+      // Run 1: the hit waits for its sample; the broker asks the device for it, which is offline: queued.
+      const run1 = await services.hunt.run();
+      expect(run1.runs[0]).toMatchObject({ status: "completed", counts: { rows: 1, pending: 1 } });
+      expect(run1.broker).toMatchObject({ examined: 1, queued: 1 });
+      let hit = await hitOn(services, device);
+      expect(hit.status).toBe("pending");
+      expect(hit.acquisition).toMatchObject({ status: "queued", actionStatus: "Pending", machineId: machine.id });
+
+      // An hour offline, a tick every ten minutes, one of them in a 429 storm past the client's two retries.
+      for (let tick = 1; tick <= 6; tick++) {
+        now += 10 * MINUTE;
+        if (tick === 3)
+          emulator.faults.push({
+            api: "defender",
+            path: /^\/api\/machineactions\/[^/]+$/,
+            kind: "throttle",
+            retryAfterSeconds: 20,
+            count: 3,
+          });
+        const run = await services.hunt.run();
+        expect(run.broker).toMatchObject({ examined: 1, queued: 1 });
+      }
+      hit = await hitOn(services, device);
+      expect(hit.status).toBe("pending");
+      expect(hit.acquisition?.status).toBe("queued");
+      expect(hit.acquisition?.transientErrors).toBe(1);
+      expect(hit.acquisition?.lastError).toContain("429");
+
+      // Online again; the first download links are refused as expired (Azure Storage's 403), three times: the
+      // client re-creates the link twice, the broker keeps the action and tries the download at the next tick.
+      emulator.defender.setOnline(machine.id, true);
+      emulator.faults.push({
+        api: "defender",
+        path: "/defender-results/",
+        kind: "status",
+        status: 403,
+        code: "AuthenticationFailed",
+        count: 3,
+      });
+      now += 10 * MINUTE;
+      const run8 = await services.hunt.run();
+      expect(run8.broker).toMatchObject({ queued: 1 });
+      expect((await hitOn(services, device)).status).toBe("pending");
+
+      now += 10 * MINUTE;
+      const run9 = await services.hunt.run();
+      expect(run9.broker).toMatchObject({ retrieved: 1 });
+      hit = await hitOn(services, device);
+      expect(hit.status).toBe("alerted");
+      expect(hit.verdict?.matches.map((m) => m.rule)).toContain("apt_nix_elf_Derusbi_Linux_SharedMemCreation");
+      expect(hit.acquisition).toMatchObject({ status: "retrieved", sha256: hash("sha256", elf), bytes: elf.length });
+      expect(hit.acquisition?.history.map((h) => h.status)).toEqual(["requested", "queued", "retrieved"]);
+
+      const raised = await incidents();
+      expect(raised).toHaveLength(1);
+      expect(raised[0]?.labels?.map((l) => l.labelName)).toEqual(
+        expect.arrayContaining(["verdict:match", "yara:apt_nix_elf_Derusbi_Linux_SharedMemCreation"]),
+      );
+      // The sample is in Blob storage, found by its SHA-1 and MD5 and by its device and path as well.
+      expect(await services.sampleStore.has(hash("sha256", elf))).toBe(true);
+
+      // Later ticks ask for nothing again: one GetFile for the file, ever.
+      now += 10 * MINUTE;
+      await services.hunt.run();
+      expect(liveResponseCalls()).toHaveLength(1);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it("skips a validly signed file, records a failed GetFile with the API's reason, and shows both", async () => {
+    const signed = Buffer.from("\x7fELF signed vendor tool, not an implant\n", "latin1");
+    const missing = Buffer.from("\x7fELF gone before the session ran\n", "latin1");
+    const a = emulator.defender.addMachine({ computerDnsName: "srv-signed.contoso.com", online: true });
+    const b = emulator.defender.addMachine({ computerDnsName: "srv-gone.contoso.com", online: true });
+    emulator.defender.putDeviceFile(a.id, "/dev/shm/vendor", { content: signed });
+    // api/get-file-information: isValidCertificate, globalPrevalence (the profile the Files API answers)
+    emulator.defender.addFileProfile({ content: signed, globalPrevalence: 12, isValidCertificate: true });
+    now += 60 * MINUTE;
+    emulator.workspace.seedTable("DeviceFileEvents", [
+      fileEvent("srv-signed.contoso.com", "/dev/shm/vendor", signed),
+      fileEvent("srv-gone.contoso.com", "/dev/shm/gone", missing),
+    ]);
+    const before = liveResponseCalls().length;
+    const services = await makeServices();
+    try {
+      const run1 = await services.hunt.run();
+      expect(run1.broker).toMatchObject({ skipped: 1, queued: 1 });
+      now += 5 * MINUTE;
+      const run2 = await services.hunt.run();
+      expect(run2.broker).toMatchObject({ skipped: 1, failed: 1 });
+
+      const skipped = await hitOn(services, "srv-signed.contoso.com");
+      expect(skipped.acquisition?.status).toBe("skipped");
+      expect(skipped.acquisition?.reason).toContain("validly signed");
+      const failed = await hitOn(services, "srv-gone.contoso.com");
+      expect(failed.acquisition?.status).toBe("failed");
+      expect(failed.acquisition?.reason).toMatch(/^machine action Failed: .+/);
+      expect(failed.status).toBe("pending"); // still waits: an upload may yet come, or the timeout
+      expect(liveResponseCalls().length - before).toBe(1);
+      void b;
+    } finally {
+      await services.close();
+    }
+  });
+});
