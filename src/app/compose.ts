@@ -94,9 +94,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
         ingest: async (file, names) => {
           await samples.ingestFile(file, names);
         },
-        ingestStored: async (sha256) => {
-          await samples.processStored(sha256);
-        },
+        ingestStored: (sha256, locator) => samples.settleWith(sha256, locator),
         clock,
         logger,
         ...(config.broker

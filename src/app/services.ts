@@ -8,6 +8,7 @@ import type { Acquisition, BrokerReport, SampleBroker } from "../broker/index.js
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
+import { attachSample, locatorOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
@@ -212,10 +213,23 @@ export class SampleService {
     return { sha256: names.sha256, size: (await this.store.info(names.sha256))?.size ?? 0, created, ...scanned };
   }
 
+  /** Stores and indexes a sample; hits waiting for the file at its host and path get its SHA-256 (then the scan settles them). */
   private async storeIndexed(file: string, names: SampleNames & { readonly sha256: string }): Promise<boolean> {
     const created = await this.store.putFile(names.sha256, file, names);
     await this.index?.add(names.sha256, names, this.options.clock());
+    if (names.host && names.path) await attachSample(this.state, locatorOf(names.host, names.path), names.sha256);
     return created;
+  }
+
+  /**
+   * A stored sample a waiting hit was found to need (the broker's index lookup): hits waiting at `locator` get it,
+   * then it is scanned if its verdict is unknown, else the known verdict settles them.
+   */
+  async settleWith(sha256: string, locator?: string): Promise<void> {
+    if (locator) await attachSample(this.state, locator, sha256);
+    const known = await this.state.verdict(sha256);
+    if (known) await this.hunt.recordVerdict(known);
+    else await this.processStored(sha256);
   }
 
   /** Scans a stream without storing it. */

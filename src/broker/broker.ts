@@ -89,8 +89,11 @@ export interface BrokerDeps {
     file: string,
     names: Required<Pick<SampleNames, "sha256" | "sha1" | "md5">> & SampleNames,
   ) => Promise<void>;
-  /** Scans a stored sample whose verdict is not known yet, and settles the hits waiting. */
-  readonly ingestStored: (sha256: string) => Promise<void>;
+  /**
+   * Settles the hits waiting for a stored sample (scanning it when its verdict is unknown); with `locator`, the hits
+   * waiting by host and path get the sample first.
+   */
+  readonly ingestStored: (sha256: string, locator?: string) => Promise<void>;
   readonly clock: () => Date;
   readonly logger?: HuntLogger;
   readonly policy?: SkipPolicy;
@@ -109,6 +112,8 @@ export interface BrokerReport {
   failed: number;
   skipped: number;
 }
+
+const SHA256 = /^[0-9a-f]{64}$/;
 
 const emptyReport = (): BrokerReport => ({
   examined: 0,
@@ -142,8 +147,10 @@ export class SampleBroker {
     const acquisitions = await this.list();
     let active = acquisitions.filter((a) => a.status === "queued").length;
     let starts = 0;
-    for (const [sha256, entries] of bySample) {
-      if (await state.verdict(sha256)) continue; // the pending sweep settles these
+    for (const [partition, entries] of bySample) {
+      // A partition is the sample's SHA-256, or the locator of a hit that names only host and path.
+      const sha256 = SHA256.test(partition) ? partition : undefined;
+      if (sha256 && (await state.verdict(sha256))) continue; // the pending sweep settles these
       const waiting = await this.waitingHit(entries, plans);
       if (!waiting) continue;
       report.examined++;
@@ -151,14 +158,16 @@ export class SampleBroker {
       const key = acquisitionKey(names);
       const stored = await this.deps.index.find(names, (s) => this.deps.samples.has(s));
       let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
-      if (stored === sha256) {
+      if (stored && (sha256 === undefined || stored === sha256)) {
         report.found++;
         if (record && !finalAcquisitionStatuses.has(record.status)) {
           // Fetched by a run that stopped before recording it, or uploaded meanwhile.
-          await this.save(advance(record, "retrieved", this.deps.clock(), { sha256, reason: "found in the store" }));
+          await this.save(
+            advance(record, "retrieved", this.deps.clock(), { sha256: stored, reason: "found in the store" }),
+          );
           if (record.status === "queued") active--;
         }
-        await this.deps.ingestStored(sha256);
+        await this.deps.ingestStored(stored, sha256 ? undefined : partition);
         continue;
       }
       if (!key || !names.host || !names.path) {

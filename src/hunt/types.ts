@@ -124,6 +124,8 @@ export interface HitRecord {
   readonly window: StoredWindow;
   readonly eventTime: string;
   readonly sha256?: string;
+  /** No hash in the row, but the file's host and path: the hit waits for the sample found there (sample-locator.ts). */
+  readonly locator?: string;
   readonly row: Readonly<Record<string, unknown>>;
   readonly verdict?: StoredVerdict;
   readonly incidentId?: string;
