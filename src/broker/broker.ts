@@ -201,8 +201,15 @@ export class SampleBroker {
 
   /** The acquisition of a hit's sample, if any (for `GET /hits` and the CLI). */
   async forHit(hit: HitRecord, plan: HuntPlan | undefined): Promise<Acquisition | undefined> {
-    const key = acquisitionKey(sampleNamesOf(hit, plan));
-    return key ? this.deps.state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
+    const names = sampleNamesOf(hit, plan);
+    // A hit that waited by host and path was asked for so; it carries the fetched file's SHA-256 since.
+    const { sha256: _sha256, ...located } = names;
+    for (const key of new Set([acquisitionKey(names), acquisitionKey(located)])) {
+      if (!key) continue;
+      const found = await this.deps.state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The first hit of these that still waits and whose plan is loaded. */

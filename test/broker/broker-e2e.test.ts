@@ -6,7 +6,7 @@
  * documentation (api/run-live-response, api/get-live-response-result, api/machineaction), as docs/emulator.md cites.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +17,7 @@ import type { HitView, Services } from "../../src/app/services.js";
 import { DefenderClient } from "../../src/sentinel/defender-client.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
+import { functionFile } from "../../src/targets/index.js";
 import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
@@ -50,6 +51,23 @@ beforeAll(async () => {
   elf = readFileSync(await buildShmgetElf(dir, "-O2"));
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
   writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  // The auditd hunt as generated (kql/shm-creation/auditd.kql), over the ShmhuntAuditd parser deployed as a saved
+  // search with its function alias (as src/sentinel deploys it).
+  copyFileSync(
+    path.join(repoRoot, "kql", "shm-creation", "auditd.kql"),
+    path.join(dir, "kql", "shm-creation", "auditd.kql"),
+  );
+  await clients.operationalInsights.savedSearches.createOrUpdate(
+    emulator.workspace.resourceGroup,
+    emulator.workspace.name,
+    "shmhunt-auditd-parser",
+    {
+      category: "shmhunt parsers",
+      displayName: "ShmhuntAuditd",
+      query: readFileSync(functionFile("ShmhuntAuditd"), "utf8"),
+      functionAlias: "ShmhuntAuditd",
+    },
+  );
 });
 
 afterAll(async () => {
@@ -79,7 +97,7 @@ function fileEvent(device: string, filePath: string, content: Buffer, overrides:
   };
 }
 
-async function makeServices(): Promise<Services> {
+async function makeServices(targets: readonly string[] = ["defender"]): Promise<Services> {
   const config = loadConfig(
     {
       SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
@@ -96,7 +114,7 @@ async function makeServices(): Promise<Services> {
       retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
     }),
     alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
-    plans: async () => kqlFilePlans(config.rulesDir, config.kqlDir, ["defender"]),
+    plans: async () => kqlFilePlans(config.rulesDir, config.kqlDir, targets),
     // As compose builds it for SHMHUNT_SAMPLE_BROKER=defender (two retries), waiting on the test's clock.
     defender: new DefenderClient({
       credential: emulator.credential,
@@ -238,6 +256,56 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       expect(failed.status).toBe("pending"); // still waits: an upload may yet come, or the timeout
       expect(liveResponseCalls().length - before).toBe(1);
       void b;
+    } finally {
+      await services.close();
+    }
+  });
+  it("verifies the seed's auditd shmget hit by host and path: live response fetches the calling executable, which settles it", async () => {
+    // The seed's record (demo/workspace/Syslog.ndjson, build-04): shmget(0x82015F0D, 64, IPC_CREAT|0666) by
+    // exe="/dev/shm/.x/kworkerd", no hash. Moved to now; auditd's msg=audit(<epoch seconds>:<serial>) with it.
+    const seed = readFileSync(path.join(repoRoot, "demo", "workspace", "Syslog.ndjson"), "utf8")
+      .split("\n")
+      .filter((line) => line.includes("a0=82015f0d"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(seed).toHaveLength(1);
+    now += 60 * MINUTE;
+    const at = now - 2 * MINUTE;
+    const rows = seed.map((r) => ({
+      ...r,
+      TimeGenerated: new Date(at).toISOString(),
+      SyslogMessage: String(r.SyslogMessage).replace(/audit\(\d+\.\d+:/, `audit(${at / 1000}.000:`),
+    }));
+    emulator.workspace.seedTable("Syslog", rows);
+    // Defender names a Linux device by its host name (api/machine: computerDnsName).
+    const machine = emulator.defender.addMachine({ computerDnsName: "build-04", osPlatform: "Linux", online: true });
+    emulator.defender.putDeviceFile(machine.id, "/dev/shm/.x/kworkerd", { content: elf });
+    const before = liveResponseCalls().length;
+    const services = await makeServices(["auditd"]);
+    try {
+      const run1 = await services.hunt.run();
+      expect(run1.runs[0]).toMatchObject({ target: "auditd", status: "completed", counts: { rows: 1, pending: 1 } });
+      // (the earlier tests' hits still wait, on their final acquisitions: skipped, failed)
+      expect(run1.broker).toMatchObject({ queued: 1 });
+      const auditdHit = async () => (await services.hunt.hits()).find((h) => h.target === "auditd");
+      let hit = await auditdHit();
+      expect(hit).toMatchObject({ status: "pending", target: "auditd" });
+      expect(hit?.sha256).toBeUndefined();
+      expect(hit?.acquisition).toMatchObject({
+        status: "queued",
+        machineId: machine.id,
+        names: { host: "build-04", path: "/dev/shm/.x/kworkerd" },
+      });
+
+      now += 5 * MINUTE;
+      const run2 = await services.hunt.run();
+      expect(run2.broker).toMatchObject({ retrieved: 1 });
+      hit = await auditdHit();
+      expect(hit).toMatchObject({ status: "alerted", sha256: hash("sha256", elf) });
+      expect(hit?.verdict?.matches.map((m) => m.rule)).toContain("apt_nix_elf_Derusbi_Linux_SharedMemCreation");
+      expect(hit?.acquisition?.history.map((h) => h.status)).toEqual(["requested", "queued", "retrieved"]);
+      const raised = (await incidents()).filter((i) => i.labels?.some((l) => l.labelName === "verdict:match"));
+      expect(raised.some((i) => i.title?.includes("build-04"))).toBe(true);
+      expect(liveResponseCalls().length - before).toBe(1);
     } finally {
       await services.close();
     }
