@@ -4,7 +4,13 @@
  * hunt, the samples and the scan are implemented here over the stores and the hunt domain.
  */
 import type { Readable } from "node:stream";
-import type { Acquisition, BrokerReport, SampleBroker } from "../broker/index.js";
+import {
+  type Acquisition,
+  acquisitionsFor,
+  type BrokerReport,
+  type SampleBroker,
+  sampleNamesOf,
+} from "../broker/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
@@ -147,20 +153,24 @@ export class HuntService {
     return recordVerdict(verdict, await this.planSource(), { ...this.deps, queries });
   }
 
+  /** Hits, each with the acquisition of its sample when one was recorded (broker on now or earlier). */
   async hits(filter: { ruleId?: string; status?: HitStatus } = {}): Promise<HitView[]> {
     const hits = (await this.deps.state.hits(filter.ruleId)).filter(
       (h) => !filter.status || h.status === filter.status,
     );
-    const broker = this.broker;
-    if (!broker) return hits;
+    if (hits.length === 0) return hits;
     const plans = await this.planSource();
-    return Promise.all(
-      hits.map(async (hit) => {
-        const plan = plans.find((p) => p.rule.id === hit.ruleId && p.target === hit.target);
-        const acquisition = await broker.forHit(hit, plan);
-        return acquisition ? { ...hit, acquisition } : hit;
-      }),
+    const planOf = (hit: HitRecord) => plans.find((p) => p.rule.id === hit.ruleId && p.target === hit.target);
+    const acquisitions = await acquisitionsFor(
+      this.deps.state.store,
+      hits,
+      (hit) => sampleNamesOf(hit, planOf(hit)),
+      (hit) => hit.locator !== undefined,
     );
+    return hits.map((hit, i) => {
+      const acquisition = acquisitions[i];
+      return acquisition ? { ...hit, acquisition } : hit;
+    });
   }
 
   incidents(): Promise<LocalIncident[]> {

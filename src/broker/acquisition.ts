@@ -8,6 +8,7 @@
  * - `skipped`: why it is not fetched (signed, prevalent, no device or path).
  */
 import { hostPathKey, type SampleNames } from "../store/sample-index.js";
+import type { StateStore } from "../store/state-store.js";
 
 export const ACQUISITION_STATUSES = ["requested", "queued", "retrieved", "failed", "skipped"] as const;
 export type AcquisitionStatus = (typeof ACQUISITION_STATUSES)[number];
@@ -49,6 +50,36 @@ export function acquisitionKey(names: SampleNames): string | undefined {
   if (names.sha256) return `sha256:${names.sha256.toLowerCase()}`;
   if (names.host && names.path) return `path:${hostPathKey(names.host, names.path)}`;
   return undefined;
+}
+
+/**
+ * The keys a hit's acquisition may be under, best first: its names' key, then (when it names a SHA-256 and a host
+ * and path) the host and path's: a hit that waited by location was asked for so and got the file's SHA-256 since.
+ */
+export function acquisitionKeysOf(names: SampleNames, locatedFirst = false): string[] {
+  const { sha256: _sha256, ...located } = names;
+  const keys = [acquisitionKey(names), acquisitionKey(located)];
+  if (locatedFirst) keys.reverse();
+  return [...new Set(keys)].filter((k): k is string => k !== undefined);
+}
+
+/** The acquisition of each hit, by the hit's names (one listing of the records, then lookups in memory). */
+export async function acquisitionsFor<H>(
+  store: StateStore,
+  hits: readonly H[],
+  namesOf: (hit: H) => SampleNames,
+  locatedOf: (hit: H) => boolean = () => false,
+): Promise<Array<Acquisition | undefined>> {
+  const records = await store.list<Acquisition>("acquisition", ACQUISITION_PARTITION);
+  if (records.length === 0) return hits.map(() => undefined);
+  const byKey = new Map(records.map((r) => [r.key, r.value]));
+  return hits.map((hit) => {
+    for (const key of acquisitionKeysOf(namesOf(hit), locatedOf(hit))) {
+      const found = byKey.get(key);
+      if (found) return found;
+    }
+    return undefined;
+  });
 }
 
 export const finalAcquisitionStatuses: ReadonlySet<AcquisitionStatus> = new Set(["retrieved", "failed", "skipped"]);

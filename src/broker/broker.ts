@@ -40,6 +40,7 @@ import {
   ACQUISITION_PARTITION,
   type Acquisition,
   acquisitionKey,
+  acquisitionKeysOf,
   advance,
   finalAcquisitionStatuses,
 } from "./acquisition.js";
@@ -199,13 +200,9 @@ export class SampleBroker {
     return (await this.deps.state.store.list<Acquisition>("acquisition", ACQUISITION_PARTITION)).map((r) => r.value);
   }
 
-  /** The acquisition of a hit's sample, if any (for `GET /hits` and the CLI). */
+  /** The acquisition of a hit's sample, if any. */
   async forHit(hit: HitRecord, plan: HuntPlan | undefined): Promise<Acquisition | undefined> {
-    const names = sampleNamesOf(hit, plan);
-    // A hit that waited by host and path was asked for so; it carries the fetched file's SHA-256 since.
-    const { sha256: _sha256, ...located } = names;
-    for (const key of new Set([acquisitionKey(names), acquisitionKey(located)])) {
-      if (!key) continue;
+    for (const key of acquisitionKeysOf(sampleNamesOf(hit, plan), hit.locator !== undefined)) {
       const found = await this.deps.state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key);
       if (found) return found;
     }

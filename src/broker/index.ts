@@ -4,6 +4,8 @@ export {
   type AcquisitionEvent,
   type AcquisitionStatus,
   acquisitionKey,
+  acquisitionKeysOf,
+  acquisitionsFor,
 } from "./acquisition.js";
 export {
   type BrokerDeps,

@@ -9,14 +9,16 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createServices } from "../../src/app/compose.js";
-import { loadConfig } from "../../src/app/config.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createServices, type ServiceOverrides } from "../../src/app/compose.js";
+import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
 import { kqlFilePlans } from "../../src/app/plans.js";
 import type { HitView, Services } from "../../src/app/services.js";
+import { main } from "../../src/cli/main.js";
 import { DefenderClient } from "../../src/sentinel/defender-client.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
+import { startServer } from "../../src/server/start.js";
 import { functionFile } from "../../src/targets/index.js";
 import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Clients, makeClients } from "../azure/clients.js";
@@ -97,17 +99,16 @@ function fileEvent(device: string, filePath: string, content: Buffer, overrides:
   };
 }
 
-async function makeServices(targets: readonly string[] = ["defender"]): Promise<Services> {
-  const config = loadConfig(
-    {
-      SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
-      SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
-      SHMHUNT_KQL_DIR: path.join(dir, "kql"),
-    },
-    repoRoot,
-  );
+const baseEnv = (): Record<string, string> => ({
+  SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+  SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
+  SHMHUNT_KQL_DIR: path.join(dir, "kql"),
+});
+
+/** The emulator's clients as compose would build them from real settings, on the test's clock. */
+function overridesFor(config: ServiceConfig, targets: readonly string[]): ServiceOverrides {
   const ws = emulator.workspace;
-  return createServices(config, {
+  return {
     clock: () => new Date(now),
     queries: new LogAnalyticsQueryRunner(clients.logs, ws.customerId, {
       serverTimeoutSeconds: 30,
@@ -126,7 +127,15 @@ async function makeServices(targets: readonly string[] = ["defender"]): Promise<
         now += ms;
       },
     }),
-  });
+  };
+}
+
+async function makeServices(
+  targets: readonly string[] = ["defender"],
+  env: Record<string, string> = {},
+): Promise<Services> {
+  const config = loadConfig({ ...baseEnv(), ...env }, repoRoot);
+  return createServices(config, overridesFor(config, targets));
 }
 
 const liveResponseCalls = () =>
@@ -308,6 +317,93 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       expect(liveResponseCalls().length - before).toBe(1);
     } finally {
       await services.close();
+    }
+  });
+  it("GET /hits and `shmhunt hits` show where each sample's acquisition stands", async () => {
+    // Two more hits on offline devices, one live response start a tick (SHMHUNT_BROKER_MAX_STARTS=1): one queued,
+    // one still requested. With the earlier tests' hits: retrieved, skipped (why), failed (the API's reason).
+    const late = Buffer.from("\x7fELF late one\n", "latin1");
+    const later = Buffer.from("\x7fELF later one\n", "latin1");
+    for (const [device, content] of [
+      ["srv-late-a.contoso.com", late],
+      ["srv-late-b.contoso.com", later],
+    ] as const) {
+      const m = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: false });
+      emulator.defender.putDeviceFile(m.id, "/dev/shm/.late", { content });
+    }
+    now += 60 * MINUTE;
+    emulator.workspace.seedTable("DeviceFileEvents", [
+      fileEvent("srv-late-a.contoso.com", "/dev/shm/.late", late),
+      fileEvent("srv-late-b.contoso.com", "/dev/shm/.late", later),
+    ]);
+    const env = {
+      ...baseEnv(),
+      SHMHUNT_SAMPLE_BROKER: "defender",
+      SHMHUNT_BROKER_MAX_STARTS: "1",
+      SHMHUNT_PORT: "0",
+      SHMHUNT_HOST: "127.0.0.1",
+      SHMHUNT_HUNT_TICK: "0",
+      SHMHUNT_LOG_LEVEL: "silent",
+    };
+    const config = loadConfig(env, repoRoot);
+    const server = await startServer(config, { overrides: overridesFor(config, ["defender", "auditd"]) });
+    let shown: HitView[];
+    try {
+      const run = await fetch(`${server.url}/hunt/run`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(run.status).toBe(200);
+      expect(((await run.json()) as { broker: unknown }).broker).toMatchObject({ queued: 1, requested: 1 });
+      const response = await fetch(`${server.url}/hits`);
+      expect(response.status).toBe(200);
+      shown = ((await response.json()) as { hits: HitView[] }).hits;
+    } finally {
+      await server.close();
+    }
+    const host = (h: HitView) => String(h.row.DeviceName ?? h.row.Computer);
+    const byHost = Object.fromEntries(shown.map((h) => [host(h), h.acquisition]));
+    expect(byHost["srv-shm-01.contoso.com"]).toMatchObject({ status: "retrieved", bytes: elf.length });
+    expect(byHost["build-04"]).toMatchObject({ status: "retrieved", names: { path: "/dev/shm/.x/kworkerd" } });
+    expect(byHost["srv-signed.contoso.com"]).toMatchObject({ status: "skipped" });
+    expect(byHost["srv-signed.contoso.com"]?.reason).toContain("validly signed");
+    expect(byHost["srv-gone.contoso.com"]).toMatchObject({ status: "failed" });
+    expect(byHost["srv-gone.contoso.com"]?.reason).toMatch(/^machine action Failed: .+/);
+    // api/machineaction: an action waits `Pending` while its device is offline
+    const queued = [byHost["srv-late-a.contoso.com"], byHost["srv-late-b.contoso.com"]];
+    expect(queued.map((a) => a?.status).sort()).toEqual(["queued", "requested"]);
+    expect(queued.find((a) => a?.status === "queued")).toMatchObject({ actionStatus: "Pending" });
+
+    // The CLI, from the same settings: one line per hit with its acquisition, and the same records with --json.
+    const written: string[] = [];
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+    const write = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await main(["node", "shmhunt", "hits", "--status", "pending"])).toBe(0);
+      const text = written.join("");
+      expect(text).toMatch(/^pending .* sample skipped srv-signed\.contoso\.com:\/dev\/shm\/vendor: validly signed/m);
+      expect(text).toMatch(
+        /^pending .* sample fetch failed srv-gone\.contoso\.com:\/dev\/shm\/gone: machine action Failed: /m,
+      );
+      expect(text).toMatch(
+        /^pending .* sample queued srv-late-.\.contoso\.com:\/dev\/shm\/\.late \(machine action \S+ Pending\)/m,
+      );
+      expect(text).toMatch(/^pending .* sample requested srv-late-.\.contoso\.com:\/dev\/shm\/\.late/m);
+      written.length = 0;
+      expect(await main(["node", "shmhunt", "hits", "--json"])).toBe(0);
+      const records = written
+        .join("")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as HitView);
+      expect(records.filter((r) => r.acquisition?.status === "retrieved")).toHaveLength(2);
+    } finally {
+      write.mockRestore();
+      vi.unstubAllEnvs();
     }
   });
 });
