@@ -26,6 +26,7 @@ import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import type { HuntState } from "./hunt-state.js";
+import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict, StoredWindow } from "./types.js";
@@ -478,7 +479,9 @@ export async function recordVerdict(
   deps: HuntDeps,
 ): Promise<SweepReport> {
   await deps.state.putVerdict(verdict);
-  return sweepPending(plans, deps, { sha256: verdict.sha256 });
+  const report = await sweepPending(plans, deps, { sha256: verdict.sha256 });
+  await noteLateVerdict(verdict, plans, deps);
+  return report;
 }
 
 export interface HuntRunReport {

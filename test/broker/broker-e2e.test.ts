@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createServices, type ServiceOverrides } from "../../src/app/compose.js";
 import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
@@ -16,7 +17,7 @@ import { kqlFilePlans } from "../../src/app/plans.js";
 import type { HitView, Services } from "../../src/app/services.js";
 import { main } from "../../src/cli/main.js";
 import { DefenderClient } from "../../src/sentinel/defender-client.js";
-import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
+import { SentinelAlertWriter, writableIncident } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { startServer } from "../../src/server/start.js";
 import { functionFile } from "../../src/targets/index.js";
@@ -53,6 +54,12 @@ beforeAll(async () => {
   elf = readFileSync(await buildShmgetElf(dir, "-O2"));
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
   writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  // The seed shm-execution hunt (gate `annotate`) as generated for Defender.
+  mkdirSync(path.join(dir, "kql", "shm-execution"), { recursive: true });
+  copyFileSync(
+    path.join(repoRoot, "kql", "shm-execution", "defender.kql"),
+    path.join(dir, "kql", "shm-execution", "defender.kql"),
+  );
   // The auditd hunt as generated (kql/shm-creation/auditd.kql), over the ShmhuntAuditd parser deployed as a saved
   // search with its function alias (as src/sentinel deploys it).
   copyFileSync(
@@ -404,6 +411,79 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
     } finally {
       write.mockRestore();
       vi.unstubAllEnvs();
+    }
+  });
+  it("a verdict arriving after an annotate-mode incident adds a comment and the verdict label, keeping the analyst's changes", async () => {
+    const device = "srv-exec-07.contoso.com";
+    const sample = readFileSync(await buildShmgetElf(dir, "-O0"));
+    now += 60 * MINUTE;
+    const time = new Date(now - 2 * MINUTE).toISOString();
+    // DeviceProcessEvents columns (schemas/DeviceProcessEvents): root runs a binary from /dev/shm.
+    emulator.workspace.seedTable("DeviceProcessEvents", [
+      {
+        TimeGenerated: time,
+        Timestamp: time,
+        DeviceId: "id-exec-07",
+        DeviceName: device,
+        ActionType: "ProcessCreated",
+        AccountName: "root",
+        FolderPath: "/dev/shm/.x/kworkerd",
+        FileName: "kworkerd",
+        ProcessId: 4711,
+        ProcessCommandLine: "/dev/shm/.x/kworkerd",
+        SHA256: hash("sha256", sample),
+        ReportId: ++reportId,
+      },
+    ]);
+    const services = await makeServices(["defender"]);
+    try {
+      // The seed shm-execution rule alerts on behaviour (sample_gate.mode = "annotate"): an incident at once.
+      const run = await services.hunt.run();
+      expect(run.runs.find((r) => r.counts?.alerted)).toBeDefined();
+      const hit = (await services.hunt.hits()).find((h) => h.row.DeviceName === device);
+      expect(hit).toMatchObject({ status: "alerted" });
+      const ws = emulator.workspace;
+      const incidentId = hit?.incidentId as string;
+      const raised = await clients.sentinel.incidents.get(ws.resourceGroup, ws.name, incidentId);
+      expect(raised.labels?.map((l) => l.labelName)).toContain("verdict:none");
+
+      // An analyst takes it: status, owner note, classification comment, a label of their own (through the SDK).
+      await clients.sentinel.incidents.createOrUpdate(ws.resourceGroup, ws.name, incidentId, {
+        ...writableIncident(raised),
+        status: "Active",
+        title: "triaged: kworkerd on srv-exec-07",
+        labels: [...(raised.labels ?? []), { labelName: "analyst:triaged" }],
+      });
+
+      // The sample arrives later (an upload), matches: the incident gets a comment and the labels.
+      const uploaded = await services.samples.upload(Readable.from([sample]));
+      expect(uploaded.verdict?.verdict).toBe("match");
+      const after = await clients.sentinel.incidents.get(ws.resourceGroup, ws.name, incidentId);
+      expect(after.status).toBe("Active");
+      expect(after.title).toBe("triaged: kworkerd on srv-exec-07");
+      expect(after.labels?.map((l) => l.labelName)).toEqual(
+        expect.arrayContaining([
+          "analyst:triaged",
+          "verdict:match",
+          "yara:apt_nix_elf_Derusbi_Linux_SharedMemCreation",
+        ]),
+      );
+      const comments = [];
+      for await (const c of clients.sentinel.incidentComments.list(ws.resourceGroup, ws.name, incidentId))
+        comments.push(c);
+      expect(comments).toHaveLength(1);
+      expect(comments[0]?.message).toContain("MATCH (apt_nix_elf_Derusbi_Linux_SharedMemCreation)");
+      // The seed YARA rule's strings (rules/shm-creation.yar) as the scanner found them in the sample.
+      expect(comments[0]?.message).toMatch(/apt_nix_elf_Derusbi_Linux_SharedMemCreation: \$\w+ at offset \d+/);
+
+      // The same verdict again (a second upload): nothing noted twice.
+      await services.samples.upload(Readable.from([sample]));
+      const again = [];
+      for await (const c of clients.sentinel.incidentComments.list(ws.resourceGroup, ws.name, incidentId))
+        again.push(c);
+      expect(again).toHaveLength(1);
+    } finally {
+      await services.close();
     }
   });
 });
