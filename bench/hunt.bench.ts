@@ -2,10 +2,11 @@
  * `npm run bench:hunt`: the hunt from query result to verdict and alert, and the Functions app's import time.
  * Not part of `npm test`.
  *
- *   npm run bench:hunt [-- --rows 5000 --imports 7]
+ *   npm run bench:hunt [-- --rows 10000 --imports 7]
  *
- * 1. Pipeline. A generated local workspace holds `rows` matching events per seed rule (DeviceProcessEvents for
- *    shm-execution, DeviceFileEvents for shm-creation; 2 × rows result rows in all) in the window, over 64 samples
+ * 1. Pipeline. A generated local workspace holds matching events for every plan (DeviceProcessEvents for the
+ *    shm-execution revisions, DeviceFileEvents for shm-creation), `rows` result rows in all (default 10,000; each
+ *    plan gets rows / plans, rounded up) in the window, over 64 samples
  *    whose verdicts are stored (half match, half clean). The real plans (rules/ + kql/ on the defender target,
  *    max_signals lifted so every row is acted on) run through runHunts with the local workspace engine and local
  *    incidents, each variant in a fresh child process (its own peak RSS):
@@ -44,7 +45,7 @@ const option = (name: string, fallback: number) => {
   const value = i >= 0 ? Number(args[i + 1]) : Number.NaN;
   return Number.isFinite(value) && value > 0 ? value : fallback;
 };
-const rows = option("--rows", 5_000);
+const rows = option("--rows", 10_000);
 const importRuns = option("--imports", 7);
 const SAMPLES = 64;
 const MIN = 60_000;
@@ -138,8 +139,11 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
   );
   try {
     const now = Date.now();
+    const rulesDir = path.join(repoRoot, "rules");
+    const planned = await kqlFilePlans(rulesDir, path.join(repoRoot, "kql"), ["defender"]);
+    const perPlan = Math.ceil(n / planned.length);
     const workspaceDir = path.join(dir, "workspace");
-    writeWorkspace(workspaceDir, n, now);
+    writeWorkspace(workspaceDir, perPlan, now);
     const azurite = variant.endsWith("/table") ? await startAzurite() : undefined;
     cleanup = () => azurite?.stop();
     const tableState = azurite ? await countedTable(azurite.connectionString, "benchstate") : undefined;
@@ -154,8 +158,7 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
     // Local incidents: in the state itself, except on Table, where they get a table (and a count) of their own,
     // as the deployed app sends them to Sentinel, not to its state table.
     const alerts = new LocalAlertWriter(tableIncidents ? new HuntState(tableIncidents.store) : state);
-    const rulesDir = path.join(repoRoot, "rules");
-    const plans: HuntPlan[] = (await kqlFilePlans(rulesDir, path.join(repoRoot, "kql"), ["defender"])).map((p) => ({
+    const plans: HuntPlan[] = planned.map((p) => ({
       ...p,
       rule: {
         ...p.rule,
@@ -205,7 +208,8 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
     const failed = report.runs.filter((r) => r.status !== "completed");
     if (failed.length > 0) throw new Error(`hunt failed: ${failed.map((r) => r.error).join("; ")}`);
     const total = report.runs.reduce((sum, r) => sum + r.counts.rows, 0);
-    if (total !== queried || total !== 2 * n) throw new Error(`expected ${2 * n} rows, the run saw ${total}`);
+    const expected = perPlan * plans.length;
+    if (total !== queried || total !== expected) throw new Error(`expected ${expected} rows, the run saw ${total}`);
     return {
       variant,
       rows: total,
@@ -265,7 +269,7 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    `hunt pipeline: ${fmt(rows)} matching events per seed rule (defender), ${SAMPLES} samples with stored verdicts,`,
+    `hunt pipeline: about ${fmt(rows)} result rows over the seed rules' plans (defender), ${SAMPLES} samples with stored verdicts,`,
   );
   console.log("local workspace engine, local file state, local incidents; each variant in a fresh process\n");
   const reports = VARIANTS.map(runChild);

@@ -77,6 +77,7 @@ export async function sampleVerdict(request: HttpRequest, _context: InvocationCo
 /** The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. */
 export async function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
   const services = await getServices();
+  await services.samples.retryScans();
   const report = await services.hunt.run();
   const failed = report.runs.filter((r) => r.status === "failed");
   context.log(

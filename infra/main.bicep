@@ -1,7 +1,8 @@
-// shmhunt on Azure: a Function App on the Flex Consumption plan (Linux, Node 20) running as a user-assigned
-// managed identity, its storage (host, deployment package, samples, state) with shared keys disabled,
-// Application Insights with local auth disabled, and the roles the identity needs on the storage, the telemetry
-// and the existing Microsoft Sentinel workspace, which may sit in another resource group or subscription.
+// shmhunt on Azure: a Function App on the Flex Consumption plan (Linux, Node 22: Node 20 reached its end of life in
+// April 2026 and Azure Functions follows Node's support dates) running as a user-assigned managed identity, its
+// storage (host, deployment package, samples, state) with shared keys disabled, Application Insights with local auth
+// disabled, and the roles the identity needs on the storage, the telemetry and the existing Microsoft Sentinel
+// workspace, which may sit in another resource group or subscription.
 //
 // Deploy (resource group scope):
 //   az deployment group create -g <rg> -f infra/main.bicep -p infra/main.parameters.json \

@@ -13,7 +13,7 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2022-10-01' existin
   name: workspaceName
 }
 
-resource workspaceFunction_shmhunt_function_shmhuntauditd 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource workspaceFunction_shmhunt_function_shmhuntauditd 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-function-shmhuntauditd'
   properties: {
@@ -152,7 +152,7 @@ events
   }
 }
 
-resource watchlist_ShmhuntShmCreationExclusions 'Microsoft.SecurityInsights/watchlists@2022-09-01-preview' = {
+resource watchlist_ShmhuntShmCreationExclusions 'Microsoft.SecurityInsights/watchlists@2025-12-01' = {
   scope: workspace
   name: 'ShmhuntShmCreationExclusions'
   properties: {
@@ -168,7 +168,7 @@ resource watchlist_ShmhuntShmCreationExclusions 'Microsoft.SecurityInsights/watc
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_18bc869a_4378_5aa1_b396_dfbca9928ed9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_18bc869a_4378_5aa1_b396_dfbca9928ed9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '18bc869a-4378-5aa1-b396-dfbca9928ed9'
   properties: {
@@ -182,7 +182,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_18bc869a_4378_5aa1_b396_dfbc
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_1c4a7e7f_0223_5142_ad58_a9000dfd5089 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_1c4a7e7f_0223_5142_ad58_a9000dfd5089 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '1c4a7e7f-0223-5142-ad58-a9000dfd5089'
   properties: {
@@ -196,7 +196,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_1c4a7e7f_0223_5142_ad58_a900
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_22f948a2_9422_502c_ad09_39abdc6aab00 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_22f948a2_9422_502c_ad09_39abdc6aab00 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '22f948a2-9422-502c-ad09-39abdc6aab00'
   properties: {
@@ -210,7 +210,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_22f948a2_9422_502c_ad09_39ab
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_27d8cb9d_78dd_5bb4_8985_a3d7ad0637ab 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_27d8cb9d_78dd_5bb4_8985_a3d7ad0637ab 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '27d8cb9d-78dd-5bb4-8985-a3d7ad0637ab'
   properties: {
@@ -224,7 +224,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_27d8cb9d_78dd_5bb4_8985_a3d7
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_2f9f7ad5_30ed_5ed0_808d_62642dc41d7b 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_2f9f7ad5_30ed_5ed0_808d_62642dc41d7b 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '2f9f7ad5-30ed-5ed0-808d-62642dc41d7b'
   properties: {
@@ -238,7 +238,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_2f9f7ad5_30ed_5ed0_808d_6264
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_38a54d8d_c6ae_51b8_ac9f_c0f9d85f1f7e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_38a54d8d_c6ae_51b8_ac9f_c0f9d85f1f7e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '38a54d8d-c6ae-51b8-ac9f-c0f9d85f1f7e'
   properties: {
@@ -252,7 +252,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_38a54d8d_c6ae_51b8_ac9f_c0f9
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_4088edaa_c84b_54ae_8b00_15c602ac92a9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_4088edaa_c84b_54ae_8b00_15c602ac92a9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '4088edaa-c84b-54ae-8b00-15c602ac92a9'
   properties: {
@@ -266,7 +266,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_4088edaa_c84b_54ae_8b00_15c6
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_46261998_59c8_531a_adf8_8c1d77db461d 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_46261998_59c8_531a_adf8_8c1d77db461d 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '46261998-59c8-531a-adf8-8c1d77db461d'
   properties: {
@@ -280,7 +280,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_46261998_59c8_531a_adf8_8c1d
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_4947b03a_e4b6_5501_92c9_ed7e6c8e7939 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_4947b03a_e4b6_5501_92c9_ed7e6c8e7939 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '4947b03a-e4b6-5501-92c9-ed7e6c8e7939'
   properties: {
@@ -294,7 +294,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_4947b03a_e4b6_5501_92c9_ed7e
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_57326188_cacc_53d9_aa95_340bb37dc7e2 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_57326188_cacc_53d9_aa95_340bb37dc7e2 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '57326188-cacc-53d9-aa95-340bb37dc7e2'
   properties: {
@@ -308,7 +308,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_57326188_cacc_53d9_aa95_340b
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_59256214_3d68_5180_bcd0_c57d6e1350af 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_59256214_3d68_5180_bcd0_c57d6e1350af 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '59256214-3d68-5180-bcd0-c57d6e1350af'
   properties: {
@@ -322,7 +322,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_59256214_3d68_5180_bcd0_c57d
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_5b4e6c2e_369c_5024_b113_a238ca3bd3ae 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_5b4e6c2e_369c_5024_b113_a238ca3bd3ae 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '5b4e6c2e-369c-5024-b113-a238ca3bd3ae'
   properties: {
@@ -336,7 +336,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_5b4e6c2e_369c_5024_b113_a238
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_6450481f_6c6d_59a6_9498_a8d347a84e94 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_6450481f_6c6d_59a6_9498_a8d347a84e94 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '6450481f-6c6d-59a6-9498-a8d347a84e94'
   properties: {
@@ -350,7 +350,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_6450481f_6c6d_59a6_9498_a8d3
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_6daea987_5ec3_51d2_beb6_7b2f0b3b1e90 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_6daea987_5ec3_51d2_beb6_7b2f0b3b1e90 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '6daea987-5ec3-51d2-beb6-7b2f0b3b1e90'
   properties: {
@@ -364,7 +364,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_6daea987_5ec3_51d2_beb6_7b2f
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_73b66979_ed7c_53fc_98c0_a5004373faaf 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_73b66979_ed7c_53fc_98c0_a5004373faaf 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '73b66979-ed7c-53fc-98c0-a5004373faaf'
   properties: {
@@ -378,7 +378,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_73b66979_ed7c_53fc_98c0_a500
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_7e3c2a3e_56c0_54e9_9a85_62f3e0aedbf9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_7e3c2a3e_56c0_54e9_9a85_62f3e0aedbf9 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '7e3c2a3e-56c0-54e9-9a85-62f3e0aedbf9'
   properties: {
@@ -392,7 +392,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_7e3c2a3e_56c0_54e9_9a85_62f3
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_835feab2_feb1_5e47_8782_eb515ba2cb3c 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_835feab2_feb1_5e47_8782_eb515ba2cb3c 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '835feab2-feb1-5e47-8782-eb515ba2cb3c'
   properties: {
@@ -406,7 +406,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_835feab2_feb1_5e47_8782_eb51
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_8734172d_5d66_5388_a8bd_a3ef5a448a9e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_8734172d_5d66_5388_a8bd_a3ef5a448a9e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '8734172d-5d66-5388-a8bd-a3ef5a448a9e'
   properties: {
@@ -420,7 +420,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_8734172d_5d66_5388_a8bd_a3ef
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_99d1c86e_fd8a_533e_87d0_d801d5b73f75 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_99d1c86e_fd8a_533e_87d0_d801d5b73f75 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '99d1c86e-fd8a-533e-87d0-d801d5b73f75'
   properties: {
@@ -434,7 +434,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_99d1c86e_fd8a_533e_87d0_d801
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_9a402e05_3496_5480_96cc_951c7cfd2f73 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_9a402e05_3496_5480_96cc_951c7cfd2f73 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: '9a402e05-3496-5480-96cc-951c7cfd2f73'
   properties: {
@@ -448,7 +448,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_9a402e05_3496_5480_96cc_951c
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_a4863e0b_4efd_5140_9940_bb0010356ddc 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_a4863e0b_4efd_5140_9940_bb0010356ddc 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'a4863e0b-4efd-5140-9940-bb0010356ddc'
   properties: {
@@ -462,7 +462,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_a4863e0b_4efd_5140_9940_bb00
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_a5df9ace_8a18_53d9_8021_dd06a03ced7e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_a5df9ace_8a18_53d9_8021_dd06a03ced7e 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'a5df9ace-8a18-53d9-8021-dd06a03ced7e'
   properties: {
@@ -476,7 +476,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_a5df9ace_8a18_53d9_8021_dd06
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_a95e702e_c94d_55b8_a361_7224122b9cbb 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_a95e702e_c94d_55b8_a361_7224122b9cbb 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'a95e702e-c94d-55b8-a361-7224122b9cbb'
   properties: {
@@ -490,7 +490,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_a95e702e_c94d_55b8_a361_7224
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_b199a04b_3a9c_5070_9fce_fe578d767cd5 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_b199a04b_3a9c_5070_9fce_fe578d767cd5 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'b199a04b-3a9c-5070-9fce-fe578d767cd5'
   properties: {
@@ -504,7 +504,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_b199a04b_3a9c_5070_9fce_fe57
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_ba9983c3_68c1_589e_ab86_87353742a7c5 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_ba9983c3_68c1_589e_ab86_87353742a7c5 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'ba9983c3-68c1-589e-ab86-87353742a7c5'
   properties: {
@@ -518,7 +518,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_ba9983c3_68c1_589e_ab86_8735
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_bab236e1_8184_53ff_9769_6429cf44fa95 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_bab236e1_8184_53ff_9769_6429cf44fa95 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'bab236e1-8184-53ff-9769-6429cf44fa95'
   properties: {
@@ -532,7 +532,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_bab236e1_8184_53ff_9769_6429
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_cd7fc658_d598_57ae_88f4_aef6d06c44b3 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_cd7fc658_d598_57ae_88f4_aef6d06c44b3 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'cd7fc658-d598-57ae-88f4-aef6d06c44b3'
   properties: {
@@ -546,7 +546,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_cd7fc658_d598_57ae_88f4_aef6
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_d270ba75_2823_58a7_99e7_ebc94b8a29cc 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_d270ba75_2823_58a7_99e7_ebc94b8a29cc 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'd270ba75-2823-58a7-99e7-ebc94b8a29cc'
   properties: {
@@ -560,7 +560,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_d270ba75_2823_58a7_99e7_ebc9
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_d9a27dd5_6e5e_5e06_8850_8eb69e79fa50 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_d9a27dd5_6e5e_5e06_8850_8eb69e79fa50 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'd9a27dd5-6e5e-5e06-8850-8eb69e79fa50'
   properties: {
@@ -574,7 +574,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_d9a27dd5_6e5e_5e06_8850_8eb6
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_e08edd7c_1383_5948_b0dc_db87625cfc0b 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_e08edd7c_1383_5948_b0dc_db87625cfc0b 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'e08edd7c-1383-5948-b0dc-db87625cfc0b'
   properties: {
@@ -588,7 +588,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_e08edd7c_1383_5948_b0dc_db87
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_ed15da1a_2c2e_5a2f_aa0d_7d6e7ae1401a 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_ed15da1a_2c2e_5a2f_aa0d_7d6e7ae1401a 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'ed15da1a-2c2e-5a2f-aa0d-7d6e7ae1401a'
   properties: {
@@ -602,7 +602,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_ed15da1a_2c2e_5a2f_aa0d_7d6e
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_f0757862_75a0_5892_a9d6_e2fc0075fd89 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_f0757862_75a0_5892_a9d6_e2fc0075fd89 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'f0757862-75a0-5892-a9d6-e2fc0075fd89'
   properties: {
@@ -616,7 +616,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_f0757862_75a0_5892_a9d6_e2fc
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_f2d38a01_2197_5f05_abc0_8339a1a7fca0 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_f2d38a01_2197_5f05_abc0_8339a1a7fca0 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'f2d38a01-2197-5f05-abc0-8339a1a7fca0'
   properties: {
@@ -630,7 +630,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_f2d38a01_2197_5f05_abc0_8339
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_fb24e03a_0b49_5467_b6fb_ccdcddb0d831 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_fb24e03a_0b49_5467_b6fb_ccdcddb0d831 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'fb24e03a-0b49-5467-b6fb-ccdcddb0d831'
   properties: {
@@ -644,7 +644,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_fb24e03a_0b49_5467_b6fb_ccdc
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_fed452c6_668a_5fcb_af47_d6f5f73fa002 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_fed452c6_668a_5fcb_af47_d6f5f73fa002 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'fed452c6-668a-5fcb-af47-d6f5f73fa002'
   properties: {
@@ -658,7 +658,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_fed452c6_668a_5fcb_af47_d6f5
   }
 }
 
-resource watchlistItem_ShmhuntShmCreationExclusions_ffd1540c_052a_507b_bbe8_155a1c3dd162 'Microsoft.SecurityInsights/watchlists/watchlistItems@2022-09-01-preview' = {
+resource watchlistItem_ShmhuntShmCreationExclusions_ffd1540c_052a_507b_bbe8_155a1c3dd162 'Microsoft.SecurityInsights/watchlists/watchlistItems@2025-12-01' = {
   parent: watchlist_ShmhuntShmCreationExclusions
   name: 'ffd1540c-052a-507b-bbe8-155a1c3dd162'
   properties: {
@@ -672,7 +672,7 @@ resource watchlistItem_ShmhuntShmCreationExclusions_ffd1540c_052a_507b_bbe8_155a
   }
 }
 
-resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-asim-3f3f9fe2-d095-11ec-95dc-f661ea17fbce'
   properties: {
@@ -710,7 +710,7 @@ executables used for persistence on high-uptime servers in these directories as 
   }
 }
 
-resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-asim-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
   properties: {
@@ -750,7 +750,7 @@ executables used for persistence on high-uptime servers in these directories as 
   }
 }
 
-resource savedSearch_shmhunt_asim_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_asim_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-asim-87450601-f927-4e83-ac0a-419afde944df'
   properties: {
@@ -801,7 +801,7 @@ shm-creation.yar: the telemetry of Defender, ASIM and auditd carries no file hea
   ]
 }
 
-resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-auditd-3f3f9fe2-d095-11ec-95dc-f661ea17fbce'
   properties: {
@@ -844,7 +844,7 @@ executables used for persistence on high-uptime servers in these directories as 
   ]
 }
 
-resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_auditd_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-auditd-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
   properties: {
@@ -888,7 +888,7 @@ executables used for persistence on high-uptime servers in these directories as 
   ]
 }
 
-resource savedSearch_shmhunt_auditd_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_auditd_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-auditd-87450601-f927-4e83-ac0a-419afde944df'
   properties: {
@@ -938,7 +938,7 @@ shm-creation.yar: the telemetry of Defender, ASIM and auditd carries no file hea
   ]
 }
 
-resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-defender-3f3f9fe2-d095-11ec-95dc-f661ea17fbce'
   properties: {
@@ -976,7 +976,7 @@ executables used for persistence on high-uptime servers in these directories as 
   }
 }
 
-resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-defender-3f3f9fe2-d095-11ec-95dc-f661ea17fbce-upstream'
   properties: {
@@ -1015,7 +1015,7 @@ executables used for persistence on high-uptime servers in these directories as 
   }
 }
 
-resource savedSearch_shmhunt_defender_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2020-08-01' = {
+resource savedSearch_shmhunt_defender_87450601_f927_4e83_ac0a_419afde944df 'Microsoft.OperationalInsights/workspaces/savedSearches@2025-07-01' = {
   parent: workspace
   name: 'shmhunt-defender-87450601-f927-4e83-ac0a-419afde944df'
   properties: {
@@ -1065,7 +1065,7 @@ shm-creation.yar: the telemetry of Defender, ASIM and auditd carries no file hea
   ]
 }
 
-resource alertRule_2af5ed22_8f03_5dc3_add9_951f23d74be1 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_2af5ed22_8f03_5dc3_add9_951f23d74be1 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: '2af5ed22-8f03-5dc3-add9-951f23d74be1'
   kind: 'Scheduled'
@@ -1163,7 +1163,7 @@ ShmhuntAuditd()
   ]
 }
 
-resource alertRule_2cb08a5a_5c6a_5400_aa56_dfa672167658 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_2cb08a5a_5c6a_5400_aa56_dfa672167658 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: '2cb08a5a-5c6a-5400-aa56-dfa672167658'
   kind: 'Scheduled'
@@ -1182,7 +1182,8 @@ DeviceProcessEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1273,7 +1274,7 @@ DeviceProcessEvents
   }
 }
 
-resource alertRule_6cc69a93_a426_5c74_a5b7_35332df8b72f 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_6cc69a93_a426_5c74_a5b7_35332df8b72f 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: '6cc69a93-a426-5c74-a5b7-35332df8b72f'
   kind: 'Scheduled'
@@ -1291,7 +1292,8 @@ DeviceProcessEvents
     and AccountName == "root"
     and (FolderPath startswith "/dev/shm/" or FolderPath startswith "/run/shm/" or FolderPath startswith "/var/run/" or FolderPath startswith "/var/lock/")
     and not(FolderPath startswith "/var/run/docker/")
-| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256'''
+| extend Entity_Host_HostName = DeviceName, Entity_Account_Name = AccountName, Entity_Process_ProcessId = tostring(ProcessId), Entity_Process_CommandLine = ProcessCommandLine, Entity_File_Name = FileName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256
+| where ingestion_time() > ago(5m)'''
     queryFrequency: 'PT5M'
     queryPeriod: 'PT9M'
     triggerOperator: 'GreaterThan'
@@ -1380,7 +1382,7 @@ DeviceProcessEvents
   }
 }
 
-resource alertRule_77cfcea5_ad60_5745_97a3_1a7e57daa536 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_77cfcea5_ad60_5745_97a3_1a7e57daa536 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: '77cfcea5-ad60-5745-97a3-1a7e57daa536'
   kind: 'Scheduled'
@@ -1481,7 +1483,7 @@ ShmhuntAuditd()
   ]
 }
 
-resource alertRule_ad0acd6d_760f_5185_95f4_84b209948c10 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_ad0acd6d_760f_5185_95f4_84b209948c10 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: 'ad0acd6d-760f-5185-95f4-84b209948c10'
   kind: 'Scheduled'
@@ -1588,7 +1590,7 @@ _Im_ProcessEvent
   }
 }
 
-resource alertRule_c99f9aa8_afeb_5b5e_a576_ba7f6a7100f4 'Microsoft.SecurityInsights/alertRules@2022-09-01-preview' = {
+resource alertRule_c99f9aa8_afeb_5b5e_a576_ba7f6a7100f4 'Microsoft.SecurityInsights/alertRules@2025-12-01' = {
   scope: workspace
   name: 'c99f9aa8-afeb-5b5e-a576-ba7f6a7100f4'
   kind: 'Scheduled'
@@ -1699,7 +1701,7 @@ _Im_ProcessEvent
   }
 }
 
-resource metadata_shmhunt_analyticsrule_27933eb8_c766_5b94_89d0_84cd583ad264 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_27933eb8_c766_5b94_89d0_84cd583ad264 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-27933eb8-c766-5b94-89d0-84cd583ad264'
   properties: {
@@ -1721,7 +1723,7 @@ resource metadata_shmhunt_analyticsrule_27933eb8_c766_5b94_89d0_84cd583ad264 'Mi
   }
 }
 
-resource metadata_shmhunt_analyticsrule_9634fa8f_0722_51ba_a854_4748fd2d9027 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_9634fa8f_0722_51ba_a854_4748fd2d9027 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-9634fa8f-0722-51ba-a854-4748fd2d9027'
   properties: {
@@ -1743,7 +1745,7 @@ resource metadata_shmhunt_analyticsrule_9634fa8f_0722_51ba_a854_4748fd2d9027 'Mi
   }
 }
 
-resource metadata_shmhunt_analyticsrule_beb9af4e_5075_54e6_8d69_29a181a94920 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_beb9af4e_5075_54e6_8d69_29a181a94920 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-beb9af4e-5075-54e6-8d69-29a181a94920'
   properties: {
@@ -1765,7 +1767,7 @@ resource metadata_shmhunt_analyticsrule_beb9af4e_5075_54e6_8d69_29a181a94920 'Mi
   }
 }
 
-resource metadata_shmhunt_analyticsrule_c73d2a22_5607_5976_a972_5e7b9106a435 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_c73d2a22_5607_5976_a972_5e7b9106a435 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-c73d2a22-5607-5976-a972-5e7b9106a435'
   properties: {
@@ -1787,7 +1789,7 @@ resource metadata_shmhunt_analyticsrule_c73d2a22_5607_5976_a972_5e7b9106a435 'Mi
   }
 }
 
-resource metadata_shmhunt_analyticsrule_c9da465b_bdb8_5741_be67_9b8f4c961455 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_c9da465b_bdb8_5741_be67_9b8f4c961455 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-c9da465b-bdb8-5741-be67-9b8f4c961455'
   properties: {
@@ -1809,7 +1811,7 @@ resource metadata_shmhunt_analyticsrule_c9da465b_bdb8_5741_be67_9b8f4c961455 'Mi
   }
 }
 
-resource metadata_shmhunt_analyticsrule_d935359c_0cc4_56bc_a346_2b0aa5bb7cfc 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_analyticsrule_d935359c_0cc4_56bc_a346_2b0aa5bb7cfc 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-analyticsrule-d935359c-0cc4-56bc-a346-2b0aa5bb7cfc'
   properties: {
@@ -1831,7 +1833,7 @@ resource metadata_shmhunt_analyticsrule_d935359c_0cc4_56bc_a346_2b0aa5bb7cfc 'Mi
   }
 }
 
-resource metadata_shmhunt_huntingquery_1aa73cc2_faac_59a1_862f_6431d1633111 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_1aa73cc2_faac_59a1_862f_6431d1633111 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-1aa73cc2-faac-59a1-862f-6431d1633111'
   properties: {
@@ -1853,7 +1855,7 @@ resource metadata_shmhunt_huntingquery_1aa73cc2_faac_59a1_862f_6431d1633111 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_3b52e294_1927_50b4_b046_81a1896f0887 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_3b52e294_1927_50b4_b046_81a1896f0887 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-3b52e294-1927-50b4-b046-81a1896f0887'
   properties: {
@@ -1875,7 +1877,7 @@ resource metadata_shmhunt_huntingquery_3b52e294_1927_50b4_b046_81a1896f0887 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_4e9b58af_7379_591c_bb37_d1e1b969c525 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_4e9b58af_7379_591c_bb37_d1e1b969c525 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-4e9b58af-7379-591c-bb37-d1e1b969c525'
   properties: {
@@ -1897,7 +1899,7 @@ resource metadata_shmhunt_huntingquery_4e9b58af_7379_591c_bb37_d1e1b969c525 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_6c8eec0f_97ab_5bf8_a134_c81908cf8f61 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_6c8eec0f_97ab_5bf8_a134_c81908cf8f61 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-6c8eec0f-97ab-5bf8-a134-c81908cf8f61'
   properties: {
@@ -1919,7 +1921,7 @@ resource metadata_shmhunt_huntingquery_6c8eec0f_97ab_5bf8_a134_c81908cf8f61 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_6e9b2e81_a32a_54a3_9fd0_42ec81f236ea 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_6e9b2e81_a32a_54a3_9fd0_42ec81f236ea 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-6e9b2e81-a32a-54a3-9fd0-42ec81f236ea'
   properties: {
@@ -1941,7 +1943,7 @@ resource metadata_shmhunt_huntingquery_6e9b2e81_a32a_54a3_9fd0_42ec81f236ea 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_8a2d24a6_d6f2_53dc_b4a4_658c73510348 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_8a2d24a6_d6f2_53dc_b4a4_658c73510348 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-8a2d24a6-d6f2-53dc-b4a4-658c73510348'
   properties: {
@@ -1963,7 +1965,7 @@ resource metadata_shmhunt_huntingquery_8a2d24a6_d6f2_53dc_b4a4_658c73510348 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_a49e9dd3_4f45_53ea_9916_f466b2f7c9a1 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_a49e9dd3_4f45_53ea_9916_f466b2f7c9a1 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-a49e9dd3-4f45-53ea-9916-f466b2f7c9a1'
   properties: {
@@ -1985,7 +1987,7 @@ resource metadata_shmhunt_huntingquery_a49e9dd3_4f45_53ea_9916_f466b2f7c9a1 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_c9392ab8_8d9d_5688_922e_789c97513f24 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_c9392ab8_8d9d_5688_922e_789c97513f24 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-c9392ab8-8d9d-5688-922e-789c97513f24'
   properties: {
@@ -2007,7 +2009,7 @@ resource metadata_shmhunt_huntingquery_c9392ab8_8d9d_5688_922e_789c97513f24 'Mic
   }
 }
 
-resource metadata_shmhunt_huntingquery_cb76a8cf_e023_5e69_b545_890007a4453a 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_huntingquery_cb76a8cf_e023_5e69_b545_890007a4453a 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-huntingquery-cb76a8cf-e023-5e69-b545-890007a4453a'
   properties: {
@@ -2029,7 +2031,7 @@ resource metadata_shmhunt_huntingquery_cb76a8cf_e023_5e69_b545_890007a4453a 'Mic
   }
 }
 
-resource metadata_shmhunt_parser_32a57a7d_bd89_5385_b8b0_985a995cade6 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_parser_32a57a7d_bd89_5385_b8b0_985a995cade6 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-parser-32a57a7d-bd89-5385-b8b0-985a995cade6'
   properties: {
@@ -2051,7 +2053,7 @@ resource metadata_shmhunt_parser_32a57a7d_bd89_5385_b8b0_985a995cade6 'Microsoft
   }
 }
 
-resource metadata_shmhunt_watchlist_805a87c6_450e_529d_9ceb_2149d48509d3 'Microsoft.SecurityInsights/metadata@2022-09-01-preview' = {
+resource metadata_shmhunt_watchlist_805a87c6_450e_529d_9ceb_2149d48509d3 'Microsoft.SecurityInsights/metadata@2025-12-01' = {
   scope: workspace
   name: 'shmhunt-watchlist-805a87c6-450e-529d-9ceb-2149d48509d3'
   properties: {

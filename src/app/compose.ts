@@ -4,6 +4,7 @@
  * imported lazily, on first use, so that importing an entry point stays cheap.
  */
 
+import { mkdir } from "node:fs/promises";
 import { type DefenderApi, SampleBroker } from "../broker/index.js";
 import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
@@ -12,6 +13,7 @@ import type { HuntPlan } from "../hunt/types.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { SampleIndex } from "../store/sample-index.js";
+import { removeStaleSpools } from "../store/spool.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
 import { lazyDeployService } from "./deploy-service.js";
@@ -41,6 +43,9 @@ export interface ServiceOverrides {
   readonly defender?: DefenderApi;
 }
 
+/** How long a scanner that failed to start is not tried again. */
+const SCANNER_RETRY_MS = 5_000;
+
 export async function createServices(config: ServiceConfig, overrides: ServiceOverrides = {}): Promise<Services> {
   const clock = overrides.clock ?? (() => new Date());
   const logger = overrides.logger ?? silentLogger;
@@ -62,13 +67,17 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
             rules: [config.rulesDir],
             maxSampleSize: config.maxSampleBytes,
             timeoutMs: config.scanTimeoutMs,
-            workers: 1,
+            workers: config.scanWorkers,
           });
         }));
+  // A scanner that failed to start (rules that never compiled) is tried again after a pause, not on every request:
+  // /health is open and asks for it.
   const scanner = scannerFactory
     ? () => {
         scannerPromise ??= scannerFactory().catch((error: unknown) => {
-          scannerPromise = undefined;
+          setTimeout(() => {
+            scannerPromise = undefined;
+          }, SCANNER_RETRY_MS).unref();
           throw error;
         });
         return scannerPromise;
@@ -76,12 +85,21 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     : undefined;
   const deploy = overrides.deploy ?? lazyDeployService(config);
   const index = new SampleIndex(state.store);
+  // Uploads spool into their own folder; what a killed process left there is removed now.
+  await mkdir(config.tmpDir, { recursive: true });
+  await removeStaleSpools(config.tmpDir);
   const samples = new SampleService(
     sampleStore,
     state,
     hunt,
     scanner,
-    { maxBytes: config.maxSampleBytes, clock },
+    {
+      maxBytes: config.maxSampleBytes,
+      clock,
+      tmpDir: config.tmpDir,
+      scanRetries: config.scanRetries,
+      scanRetryBackoffMs: config.scanRetryBackoffMs,
+    },
     index,
   );
   const defender = overrides.defender ?? (config.broker ? await defenderClient(config) : undefined);
@@ -97,6 +115,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
         ingestStored: (sha256, locator) => samples.settleWith(sha256, locator),
         clock,
         logger,
+        tmpDir: config.tmpDir,
         ...(config.broker
           ? {
               policy: {
@@ -202,13 +221,14 @@ function localWorkspaceRunner(config: ServiceConfig): QueryRunner {
 
 async function sentinelWriter(config: ServiceConfig): Promise<AlertWriter | undefined> {
   if (!config.sentinel) return undefined;
-  const [{ SecurityInsights }, { SentinelAlertWriter }] = await Promise.all([
-    import("@azure/arm-securityinsight"),
+  const [{ incidentClient }, { SentinelAlertWriter }] = await Promise.all([
+    import("../sentinel/clients.js"),
     import("../sentinel/incidents.js"),
   ]);
   const { subscriptionId, resourceGroup, workspaceName } = config.sentinel;
   return new SentinelAlertWriter(
-    new SecurityInsights(await credential(config), subscriptionId),
+    // The preview API, named: bookmarks carry entity mappings, tactics and techniques only there (content-types.ts).
+    incidentClient(await credential(config), subscriptionId),
     resourceGroup,
     workspaceName,
   );

@@ -4,6 +4,7 @@
  * folder, a local workspace directory and incidents written to local state. Every setting is listed, with its
  * default, in docs/service.md.
  */
+import os from "node:os";
 import path from "node:path";
 import { Codes, DiagnosticError } from "../diagnostics/index.js";
 import { parseDuration } from "../rules/durations.js";
@@ -44,6 +45,17 @@ export interface ServiceConfig {
   readonly maxSampleBytes: number;
   readonly maxBodyBytes: number;
   readonly scanTimeoutMs: number;
+  /** YARA-X worker processes of the server's scanner: a slow sample holds one, not every scan. */
+  readonly scanWorkers: number;
+  /** A failed scan (crash, timeout) is retried this many times, with backoff, before the sample is "scan failed". */
+  readonly scanRetries: number;
+  /** The first retry's delay (ms), doubled for each next one. */
+  readonly scanRetryBackoffMs: number;
+  /** Temporary files of uploads (removed after each; a dead process's are removed at start). */
+  readonly tmpDir: string;
+  /** Host names the `Host` header may carry besides loopback ones (on the loopback default, only those). */
+  readonly allowedHosts: readonly string[];
+  readonly http: HttpLimits;
   readonly logLevel: string;
   /** The sample broker (src/broker): off unless `SHMHUNT_SAMPLE_BROKER=defender`. */
   readonly broker?: BrokerConfig;
@@ -61,12 +73,35 @@ export interface BrokerConfig {
   readonly maxActive: number;
 }
 
+/** Timeouts and caps of the HTTP server (slow clients hold no more than these). */
+export interface HttpLimits {
+  /** A whole request, headers and body, must arrive within this (ms; Node's `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** The request's headers must arrive within this (ms; Node's `headersTimeout`). */
+  readonly headersTimeoutMs: number;
+  /** A socket with no activity for this long is closed (ms; fastify's `connectionTimeout`). */
+  readonly idleTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this (ms; `keepAliveTimeout`). */
+  readonly keepAliveTimeoutMs: number;
+  /** Open connections at most; more are refused (the server's `maxConnections`). */
+  readonly maxConnections: number;
+  /** Requests served on one keep-alive connection, then it is closed (`maxRequestsPerSocket`). */
+  readonly maxRequestsPerSocket: number;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+const LOOPBACK = new Set(["::1", "[::1]", "localhost"]);
 
+/**
+ * A loopback address or name: `localhost`, `::1`, or an IPv4 address in 127.0.0.0/8 written as one (four decimal
+ * octets, each 0–255). A host *name* that merely starts with `127.` (`127.0.0.1.attacker.example`) is not.
+ */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host.toLowerCase()) || /^127\./.test(host);
+  const lower = host.toLowerCase();
+  if (LOOPBACK.has(lower)) return true;
+  const octets = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(lower);
+  return octets?.slice(1).every((o) => Number(o) <= 255) ?? false;
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServiceConfig {
@@ -221,6 +256,22 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
     scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s"),
+    scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1),
+    scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
+    scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
+    tmpDir: dir("SHMHUNT_TMP_DIR", path.join(os.tmpdir(), "shmhunt")),
+    allowedHosts: (text("SHMHUNT_ALLOWED_HOSTS") ?? "")
+      .split(",")
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
+    http: {
+      requestTimeoutMs: duration("SHMHUNT_REQUEST_TIMEOUT", "2m"),
+      headersTimeoutMs: duration("SHMHUNT_HEADERS_TIMEOUT", "10s"),
+      idleTimeoutMs: duration("SHMHUNT_IDLE_TIMEOUT", "30s"),
+      keepAliveTimeoutMs: duration("SHMHUNT_KEEP_ALIVE_TIMEOUT", "5s"),
+      maxConnections: int("SHMHUNT_MAX_CONNECTIONS", 512, 1),
+      maxRequestsPerSocket: int("SHMHUNT_MAX_REQUESTS_PER_SOCKET", 1000, 1),
+    },
     logLevel: text("SHMHUNT_LOG_LEVEL") ?? "info",
   };
   if (problems.length > 0) {

@@ -28,6 +28,14 @@ export const ERROR_STATUS = {
   SAMPLE_HASH_MISMATCH: 422,
   SAMPLE_BAD_HASH: 400,
   SAMPLE_EMPTY: 400,
+  /** A body that is not raw bytes (`application/octet-stream`): refused before anything is read or opened. */
+  SAMPLE_NOT_BYTES: 415,
+  /** The upload ended before its last byte (the connection was cut). */
+  SAMPLE_INCOMPLETE: 400,
+  /** A request over one of the service's limits (size, depth, length); the message names the limit. */
+  SHM_LIMIT_EXCEEDED: 400,
+  /** The Host header names no host this server answers for (DNS rebinding on the loopback default). */
+  SHM_HOST_NOT_ALLOWED: 403,
 } as const satisfies Record<TranslationRefusedCode | SampleErrorCode | `SHM_${string}`, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -61,6 +69,8 @@ export const BodyNotJsonError = createError("SHM_BODY_NOT_JSON", "BodyNotJsonErr
 export const BodyTooLargeError = createError("SHM_BODY_TOO_LARGE", "BodyTooLargeError");
 export const NotFoundError = createError("SHM_NOT_FOUND", "NotFoundError");
 export const NotAvailableError = createError("SHM_NOT_AVAILABLE", "NotAvailableError");
+export const LimitExceededError = createError("SHM_LIMIT_EXCEEDED", "LimitExceededError");
+export const HostNotAllowedError = createError("SHM_HOST_NOT_ALLOWED", "HostNotAllowedError");
 export const WorkspaceUnreadableError = createError("SHM_WORKSPACE_UNREADABLE", "WorkspaceUnreadableError");
 
 /** The status of a coded error of the table; undefined for any other error. */
@@ -104,6 +114,7 @@ function httpName(status: number): string {
       404: "Not Found",
       413: "Payload Too Large",
       415: "Unsupported Media Type",
+      403: "Forbidden",
       422: "Unprocessable Entity",
       501: "Not Implemented",
       502: "Bad Gateway",

@@ -2,15 +2,23 @@
  * What a request asks of the services, once for every transport: the fastify routes and the Functions handlers
  * validate the request (requests.ts), call one of these, and shape the answer (errors.ts for failures).
  */
+import path from "node:path";
 import type { HitStatus } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
 import { DEPLOY_NOT_CONFIGURED } from "./deploy-service.js";
-import { NotAvailableError, NotFoundError } from "./errors.js";
-import type { DeployMode } from "./requests.js";
+import { LimitExceededError, NotAvailableError, NotFoundError } from "./errors.js";
+import { type DeployMode, nestingDepth, REQUEST_LIMITS } from "./requests.js";
 import type { SampleReport, Services, TranslateRequest, TranslateResponse } from "./services.js";
 
 export function translate(services: Services, request: TranslateRequest): Promise<TranslateResponse> {
   if (!services.translate) throw new NotAvailableError("translation is not available in this build");
+  const text = request.eql ?? request.rule ?? "";
+  const depth = nestingDepth(text);
+  if (depth > REQUEST_LIMITS.nestingDepth) {
+    throw new LimitExceededError(
+      `${request.eql !== undefined ? "eql" : "rule"} nests brackets ${depth} deep, over the limit of ${REQUEST_LIMITS.nestingDepth}`,
+    );
+  }
   return services.translate.translate(request);
 }
 
@@ -43,4 +51,31 @@ export async function sampleReport(services: Services, sha256: string): Promise<
   const report = await services.samples.report(sha256);
   if (!report.stored && !report.verdict) throw new NotFoundError(`no sample ${report.sha256}`);
   return report;
+}
+
+/** One problem /health reports: which part, its code, what, and where (file relative to the rules folder). */
+export interface HealthProblem {
+  readonly component: "yara-rules";
+  readonly code: string;
+  readonly message: string;
+  readonly file?: string;
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/**
+ * The service's health: `ok`, or `degraded` with the problems (a broken YARA file: the last good rule set is still
+ * in use, and the diagnostic names the file, line and column).
+ */
+export async function health(services: Services): Promise<{ status: "ok" | "degraded"; problems: HealthProblem[] }> {
+  const problems = (await services.samples.ruleProblems()).map(
+    (d): HealthProblem => ({
+      component: "yara-rules",
+      code: d.code,
+      message: d.message,
+      ...(d.file ? { file: path.relative(services.config.rulesDir, d.file) || d.file } : {}),
+      ...(d.span ? { line: d.span.start.line, column: d.span.start.column } : {}),
+    }),
+  );
+  return { status: problems.length > 0 ? "degraded" : "ok", problems };
 }

@@ -18,8 +18,33 @@ export const AJV_OPTIONS = {
 
 export const sha256Param = {
   type: "string",
+  minLength: 64,
+  maxLength: 64,
   pattern: "^[0-9a-fA-F]{64}$",
   description: "SHA-256 of the sample (hex)",
+} as const;
+
+/**
+ * The request limits of the API: one owner, used by the schemas below (an over-long field is a 400 naming the
+ * limit: `body/eql must NOT have more than 16384 characters`) and by the depth check of a translation.
+ */
+export const REQUEST_LIMITS = {
+  /** An EQL query in /translate: Elastic's prebuilt rules' queries are well under 8 KiB. */
+  eqlChars: 16_384,
+  /** A rule file (TOML) in /translate: the largest of Elastic's prebuilt rules (notes included) is under 64 KiB. */
+  ruleChars: 131_072,
+  /** Brackets nested in a query (the translator refuses deeper queries, EQL121, at the same depth). */
+  nestingDepth: 256,
+  /** A rule id (Elastic's `rule_id` is a UUID; 100 leaves room for others). */
+  ruleIdChars: 100,
+} as const;
+
+/** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */
+export const ruleIdParam = {
+  type: "string",
+  minLength: 1,
+  maxLength: REQUEST_LIMITS.ruleIdChars,
+  pattern: "^[A-Za-z0-9][A-Za-z0-9._:-]*$",
 } as const;
 
 export const translateBody = {
@@ -28,8 +53,8 @@ export const translateBody = {
   additionalProperties: false,
   properties: {
     target: { type: "string", enum: [...TARGETS] },
-    eql: { type: "string", maxLength: 100_000 },
-    rule: { type: "string", maxLength: 1_000_000, description: "a rule file (TOML)" },
+    eql: { type: "string", maxLength: REQUEST_LIMITS.eqlChars },
+    rule: { type: "string", maxLength: REQUEST_LIMITS.ruleChars, description: "a rule file (TOML)" },
   },
   oneOf: [{ required: ["eql"] }, { required: ["rule"] }],
 } as const;
@@ -52,21 +77,23 @@ export const deployQuery = {
 export const huntRunBody = {
   type: "object",
   additionalProperties: false,
-  properties: { ruleId: { type: "string", maxLength: 100 }, force: { type: "boolean", default: true } },
+  properties: { ruleId: ruleIdParam, force: { type: "boolean", default: true } },
 } as const;
 
 export const hitsQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
-    ruleId: { type: "string" },
+    ruleId: ruleIdParam,
     status: { type: "string", enum: [...HIT_STATUSES] },
   },
 } as const;
 
 export const incidentParams = {
   type: "object",
-  properties: { id: { type: "string", maxLength: 64 } },
+  additionalProperties: false,
+  // Incident ids are UUIDs (src/sentinel/ids.ts); 64 characters of `[A-Za-z0-9-]` leave room for others.
+  properties: { id: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9-]+$" } },
   required: ["id"],
 } as const;
 
@@ -91,7 +118,31 @@ export interface SampleQuery {
   readonly path?: string;
 }
 
-export const sampleParams = { type: "object", properties: { sha256: sha256Param }, required: ["sha256"] } as const;
+export const sampleParams = {
+  type: "object",
+  additionalProperties: false,
+  properties: { sha256: sha256Param },
+  required: ["sha256"],
+} as const;
+
+/**
+ * The deepest bracket nesting of a query or rule text (`(`, `[`, `{`), counted in one pass and without parsing, so
+ * that a request too deep to translate is refused before a recursive parser sees it.
+ */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if ((c === 41 || c === 93 || c === 125) && depth > 0) {
+      depth--;
+    }
+  }
+  return deepest;
+}
 
 let ajv: Ajv | undefined;
 const compiled = new WeakMap<object, ValidateFunction>();

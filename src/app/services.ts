@@ -11,6 +11,7 @@ import {
   type SampleBroker,
   sampleNamesOf,
 } from "../broker/index.js";
+import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
@@ -51,6 +52,8 @@ export interface DeployService {
 /** What the service needs of the YARA matcher (src/yara's Scanner fits). */
 export interface SampleScanner {
   scanFile(file: string): Promise<Verdict>;
+  /** Why the rule files are not the rule set in use (a broken file: the last good set stays in use). */
+  ruleProblems?(): Promise<readonly Diagnostic[]>;
   close(): Promise<void>;
 }
 
@@ -185,9 +188,43 @@ export class SampleService {
     private readonly state: HuntState,
     private readonly hunt: HuntService,
     private readonly scanner: (() => Promise<SampleScanner>) | undefined,
-    private readonly options: { readonly maxBytes: number; readonly clock: () => Date },
+    private readonly options: {
+      readonly maxBytes: number;
+      readonly clock: () => Date;
+      readonly tmpDir?: string;
+      /** Scans of a sample that fail (crash, timeout, killed worker) are retried this many times… */
+      readonly scanRetries?: number;
+      /** …after this long, doubled each time (ms). */
+      readonly scanRetryBackoffMs?: number;
+    },
     private readonly index?: SampleIndex,
   ) {}
+
+  /** Samples whose scan failed, waiting for their next attempt (rebuilt from the pending hits after a restart). */
+  private readonly failedScans = new Map<string, { attempts: number; nextAt: number; reason: string }>();
+
+  /**
+   * Scans again, when due, the samples whose scan failed, and the stored samples that hits wait for but that have
+   * no verdict (a scan lost to a crash or a restart). After the last retry, the sample gets a "scan failed" verdict,
+   * which its gated hits alert with. Called on every scheduler tick. Returns how many scans were attempted.
+   */
+  async retryScans(): Promise<number> {
+    if (!this.scanner) return 0;
+    const now = this.options.clock().getTime();
+    for (const { sha256 } of await this.state.pending()) {
+      if (this.failedScans.has(sha256) || (await this.state.verdict(sha256))) continue;
+      if (await this.store.has(sha256))
+        this.failedScans.set(sha256, { attempts: 0, nextAt: now, reason: "not scanned" });
+    }
+    let attempted = 0;
+    for (const [sha256, failure] of [...this.failedScans]) {
+      if (failure.nextAt > now) continue;
+      attempted++;
+      const done = await this.store.withFile(sha256, (file) => this.scanAndRecord(sha256, file));
+      if (done === undefined) this.failedScans.delete(sha256); // no longer stored
+    }
+    return attempted;
+  }
 
   get canScan(): boolean {
     return this.scanner !== undefined;
@@ -204,6 +241,7 @@ export class SampleService {
     const spooled = await spoolSample(stream, {
       maxBytes: this.options.maxBytes,
       ...(options.sha256 ? { claimedSha256: options.sha256 } : {}),
+      ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
     });
     try {
       const { sha256, sha1, md5 } = spooled;
@@ -245,9 +283,12 @@ export class SampleService {
   /** Scans a stream without storing it. */
   async scan(stream: Readable): Promise<Verdict> {
     const scanner = await this.requireScanner();
-    const spooled = await spoolSample(stream, { maxBytes: this.options.maxBytes });
+    const spooled = await spoolSample(stream, {
+      maxBytes: this.options.maxBytes,
+      ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
+    });
     try {
-      return await scanner.scanFile(spooled.path);
+      return withoutPath(await scanner.scanFile(spooled.path));
     } finally {
       await spooled.cleanup();
     }
@@ -267,6 +308,22 @@ export class SampleService {
     return { sha256: sha, size: info.size, created: false, ...scanned };
   }
 
+  /**
+   * What is wrong with the YARA rules now (for /health): a broken file next to a good set in use, or a rule folder
+   * that never compiled (then scans fail). Empty when all is well or no scanner is configured.
+   */
+  async ruleProblems(): Promise<readonly Diagnostic[]> {
+    if (!this.scanner) return [];
+    try {
+      const scanner = await this.scanner();
+      return scanner.ruleProblems ? await scanner.ruleProblems() : [];
+    } catch (error) {
+      if (error instanceof DiagnosticError) return error.diagnostics;
+      const message = error instanceof Error ? error.message : String(error);
+      return [{ code: Codes.YaraCompile, severity: "error", message: `the YARA scanner is not available: ${message}` }];
+    }
+  }
+
   async report(sha256: string): Promise<SampleReport> {
     const sha = normaliseSha256(sha256);
     const [info, verdict]: [SampleInfo | undefined, StoredVerdict | undefined] = await Promise.all([
@@ -284,7 +341,10 @@ export class SampleService {
   private async scanAndRecord(sha256: string, file: string): Promise<Pick<UploadResult, "verdict" | "resolution">> {
     if (!this.scanner) return {};
     const scanner = await this.scanner();
-    const verdict = await scanner.scanFile(file);
+    // The file scanned is a temporary copy or the store's own: its path is nobody's business.
+    const verdict = withoutPath(await scanner.scanFile(file));
+    if (verdict.verdict === "error") return { verdict, ...(await this.scanFailed(sha256, verdict)) };
+    this.failedScans.delete(sha256);
     const stored = storedVerdictOf(verdict, this.options.clock());
     if (!stored || stored.sha256 !== sha256) return { verdict };
     await this.store.annotate(sha256, {
@@ -297,8 +357,46 @@ export class SampleService {
     return { verdict, resolution };
   }
 
+  /**
+   * A scan that failed: the error verdict is kept with the sample, and the scan retried with backoff; after the
+   * last retry the sample's verdict is "scan failed" and the hits waiting for it alert (never fade unverified).
+   */
+  private async scanFailed(sha256: string, verdict: Verdict): Promise<Pick<UploadResult, "resolution">> {
+    const now = this.options.clock();
+    const reason = verdict.error?.message ?? "the scan failed";
+    const attempts = (this.failedScans.get(sha256)?.attempts ?? 0) + 1;
+    await this.store.annotate(sha256, {
+      verdict: "error",
+      error: reason.slice(0, 200),
+      attempts: String(attempts),
+      scannedat: now.toISOString(),
+    });
+    const retries = this.options.scanRetries ?? 3;
+    if (attempts <= retries) {
+      const backoff = (this.options.scanRetryBackoffMs ?? 60_000) * 2 ** (attempts - 1);
+      this.failedScans.set(sha256, { attempts, nextAt: now.getTime() + backoff, reason });
+      return {};
+    }
+    this.failedScans.delete(sha256);
+    const resolution = await this.hunt.recordVerdict({
+      sha256,
+      size: verdict.size,
+      matches: [],
+      scannedAt: now.toISOString(),
+      detail: verdict,
+      scanFailed: { reason, attempts },
+    });
+    return { resolution };
+  }
+
   private async requireScanner(): Promise<SampleScanner> {
     if (!this.scanner) throw new NotAvailableError("no YARA scanner is configured");
     return this.scanner();
   }
+}
+
+/** A verdict without the scanned file's path (a temporary file of this service, not the sender's name). */
+function withoutPath(verdict: Verdict): Verdict {
+  const { path: _path, ...rest } = verdict;
+  return rest;
 }

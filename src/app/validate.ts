@@ -10,7 +10,17 @@ import { validateAll } from "../rules/validate.js";
 export const translationRuleCheck: RuleCheck = async (rule) =>
   (await import("../kql/rule-check.js")).translationCheck(rule);
 
-/** Validates rule content (files and folders) with every file check and the translation check. */
+/**
+ * What Microsoft Sentinel would refuse of a rule's analytics rules (query length, schedule, suppression, grouping,
+ * alerts per run, entity mappings: src/sentinel/service-limits.ts), with the rule file, line and key.
+ */
+let limitsCheck: ReturnType<typeof import("../sentinel/deploy.js")["serviceLimitsRuleCheck"]> | undefined;
+export const serviceLimitsRuleCheck: RuleCheck = async (rule) => {
+  limitsCheck ??= import("../sentinel/deploy.js").then((m) => m.serviceLimitsRuleCheck());
+  return (await limitsCheck)(rule);
+};
+
+/** Validates rule content (files and folders) with every file check, the translation check and the service limits. */
 export function validateContent(paths: readonly string[]): Promise<ValidationReport> {
-  return validateAll(paths, { ruleChecks: [translationRuleCheck] });
+  return validateAll(paths, { ruleChecks: [translationRuleCheck, serviceLimitsRuleCheck] });
 }

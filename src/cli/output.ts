@@ -9,6 +9,8 @@ export interface Output {
   readonly json: boolean;
   /** One record: a JSON line with --json, else the text the command renders for it. */
   record(value: unknown, text?: string): void;
+  /** Many records already as JSON texts, one per line, written in large chunks (not one write per line). */
+  jsonLines(texts: Iterable<string>): void;
   /** Plain text for humans; dropped with --json. */
   text(line: string): void;
   /** Progress and notes for humans, on stderr; dropped with --json. */
@@ -26,6 +28,17 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
     json,
     record(value, text) {
       out.write(json ? `${JSON.stringify(value)}\n` : `${text ?? JSON.stringify(value, null, 2)}\n`);
+    },
+    jsonLines(texts) {
+      let chunk = "";
+      for (const text of texts) {
+        chunk += `${text}\n`;
+        if (chunk.length >= 1 << 16) {
+          out.write(chunk);
+          chunk = "";
+        }
+      }
+      if (chunk !== "") out.write(chunk);
     },
     text(line) {
       if (!json) out.write(`${line}\n`);

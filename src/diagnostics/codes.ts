@@ -23,6 +23,7 @@ export const Codes = {
   RuleThreatMismatch: "RULE205",
   RuleDuplicateId: "RULE206",
   RuleQuery: "RULE207",
+  RuleServiceLimit: "RULE208",
 
   // Translation to KQL (KQL3xx)
   KqlRefusedField: "KQL300",

@@ -1,7 +1,6 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import { ALL_HUNT_COLUMNS } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
@@ -9,16 +8,24 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   const { rule } = plan;
   const entities = entitiesOf(hit.row);
   const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
-  const verdictLabel = verdict ? (verdict.matches.length > 0 ? "match" : "clean") : "none";
+  const verdictLabel = verdict
+    ? verdict.scanFailed
+      ? "scan-failed"
+      : verdict.matches.length > 0
+        ? "match"
+        : "clean"
+    : "none";
   const evidence = [
     rule.description ?? rule.name,
     "",
     `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
     `Seen in the window ${hit.window.start} .. ${hit.window.end}; event time ${hit.eventTime}.`,
     hit.sha256 ? `Sample: ${hit.sha256}.` : "Sample: none named in the result row.",
-    verdict
-      ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
-      : "YARA verdict: none yet.",
+    verdict?.scanFailed
+      ? `YARA verdict: scan failed after ${verdict.scanFailed.attempts} attempts (${verdict.scanFailed.reason}); the sample was not cleared.`
+      : verdict
+        ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
+        : "YARA verdict: none yet.",
     `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
     "",
     "Result row:",
@@ -57,8 +64,9 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
  */
 export function entitiesOf(row: Row): EntityMapping[] {
   const byType = new Map<string, { identifier: string; value: string }[]>();
-  for (const [column, value] of Object.entries(row)) {
-    const entity = parseEntityColumn(column);
+  for (const column in row) {
+    const entity = entityColumnOf(column);
+    const value = row[column];
     if (!entity || value === null || value === undefined || value === "") continue;
     const fields = byType.get(entity.type) ?? [];
     fields.push({ identifier: entity.identifier, value: String(value) });
@@ -76,7 +84,11 @@ export function entitiesOf(row: Row): EntityMapping[] {
  */
 export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  const mapped = new Set(Object.keys(hit.row).map((column) => parseEntityColumn(column)?.type));
+  const mapped = new Set<string>();
+  for (const column in hit.row) {
+    const entity = entityColumnOf(column);
+    if (entity) mapped.add(entity.type);
+  }
   const grouped = grouping.entities.filter((type) => mapped.has(type));
   if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
   const values = grouped.map((type) => [
@@ -85,4 +97,18 @@ export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly
   ]);
   const window = Math.floor(new Date(hit.eventTime).getTime() / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
+}
+
+/** Column names parsed once per process, not once per row: a hunt's rows share a handful of columns. */
+const entityColumns = new Map<string, { type: string; identifier: string } | null>();
+const ENTITY_COLUMNS_KEPT = 10_000;
+
+function entityColumnOf(column: string): { type: string; identifier: string } | undefined {
+  let entity = entityColumns.get(column);
+  if (entity === undefined) {
+    entity = parseEntityColumn(column) ?? null;
+    if (entityColumns.size >= ENTITY_COLUMNS_KEPT) entityColumns.clear(); // bounded: rows with odd column names
+    entityColumns.set(column, entity);
+  }
+  return entity ?? undefined;
 }

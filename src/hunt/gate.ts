@@ -39,11 +39,13 @@ export function decide(input: GateInput): GateDecision {
   if (policy.mode === "none") return { action: "alert", confirmed: false };
   if (policy.mode === "annotate") {
     return verdict
-      ? { action: "alert", verdict, confirmed: confirms(policy, verdict) }
+      ? { action: "alert", verdict, confirmed: !verdict.scanFailed && confirms(policy, verdict) }
       : { action: "alert", confirmed: false };
   }
   if (sha256 === undefined && !input.located)
     return { action: "unverified", reason: "the result row names no sample hash (SHA256) and no host and path" };
+  // A sample built to make the scan fail must not slip through the gate: it alerts, marked "scan failed".
+  if (verdict?.scanFailed) return { action: "alert", verdict, confirmed: false };
   if (verdict) {
     return confirms(policy, verdict)
       ? { action: "alert", verdict, confirmed: true }

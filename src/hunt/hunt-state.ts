@@ -1,4 +1,8 @@
-/** The hunt's records in the state store, typed: checkpoints, hits, the pending index, verdicts, local incidents. */
+/**
+ * The hunt's records in the state store, typed: checkpoints, hits, the pending index, verdicts, local incidents, the
+ * lease of a rule's hunt and its max_signals count.
+ */
+import { hostname } from "node:os";
 import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
 import type { Checkpoint, HitRecord, HitStatus, StoredVerdict } from "./types.js";
 
@@ -47,6 +51,29 @@ export interface LocalBookmark {
 
 const LOCAL = "local";
 
+/** Who runs a rule's hunt on a target now, and until when (renewed while the run goes on). */
+export interface Lease {
+  readonly owner: string;
+  readonly expiresAt: string;
+}
+
+/**
+ * The hits alerted against a rule's max_signals in the window a run covers, one record per batch that reserved any
+ * (partition: rule, target and the checkpoint the window starts from; key: how many were reserved before it).
+ * A rerun after a kill, or the next holder of the lease, reads them and counts on from there.
+ */
+export interface SignalBatch {
+  readonly keys: readonly string[];
+}
+
+/** The window's max_signals count: which hits are counted against it. */
+export interface SignalCount {
+  readonly partition: string;
+  readonly keys: Set<string>;
+  /** The keys of its records (dropped when the window closes). */
+  readonly records: string[];
+}
+
 /** Does a stored value have the shape of its kind? (A record that does not is skipped, reported, quarantined.) */
 const shapes = {
   checkpoint: (v: unknown) => isObject(v) && isTime(v.end),
@@ -64,6 +91,8 @@ const shapes = {
   verdict: (v: unknown) =>
     isObject(v) && typeof v.sha256 === "string" && Array.isArray(v.matches) && typeof v.scannedAt === "string",
   incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
+  lease: (v: unknown) => isObject(v) && typeof v.owner === "string" && isTime(v.expiresAt),
+  signals: (v: unknown) => isObject(v) && Array.isArray(v.keys) && v.keys.every((k) => typeof k === "string"),
 } as const;
 
 const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted", "benign", "unverified", "overflow"]);
@@ -114,8 +143,81 @@ export class HuntState {
   checkpoint(ruleId: string, target: string): Promise<Checkpoint | undefined> {
     return this.get<Checkpoint>("checkpoint", ruleId, target);
   }
-  putCheckpoint(ruleId: string, target: string, checkpoint: Checkpoint): Promise<void> {
-    return this.store.put("checkpoint", ruleId, target, checkpoint);
+  /** Moves the checkpoint; with `closing`, then drops the max_signals count of the window it closes. */
+  async putCheckpoint(ruleId: string, target: string, checkpoint: Checkpoint, closing?: SignalCount): Promise<void> {
+    await this.write([
+      { op: "put", kind: "checkpoint", partition: ruleId, key: target, value: checkpoint },
+      ...(closing?.records ?? []).map((key) => ({
+        op: "delete" as const,
+        kind: "signals" as const,
+        partition: closing!.partition,
+        key,
+      })),
+    ]);
+  }
+
+  /**
+   * The max_signals count of the window that starts from `checkpoint` (the first window: none): the hits alerted
+   * against it so far, by every run of that window (a run killed, a rerun).
+   */
+  async signals(ruleId: string, target: string, checkpoint: Checkpoint | undefined): Promise<SignalCount> {
+    const partition = JSON.stringify([ruleId, target, checkpoint?.end ?? null]);
+    const keys = new Set<string>();
+    const records: string[] = [];
+    for (const batch of await this.list<SignalBatch>("signals", partition)) {
+      records.push(batch.key);
+      for (const k of batch.value.keys) keys.add(k);
+    }
+    return { partition, keys, records };
+  }
+  /** Records `keys` as counted against the window (they join `count.keys`); one record, written before alerting. */
+  signalsOp(count: SignalCount, keys: readonly string[]): StateOp {
+    const op: StateOp = {
+      op: "create",
+      kind: "signals",
+      partition: count.partition,
+      key: String(count.keys.size).padStart(12, "0"),
+      value: { keys } satisfies SignalBatch,
+    };
+    for (const k of keys) count.keys.add(k);
+    count.records.push(op.key);
+    return op;
+  }
+
+  /**
+   * Takes the lease of a rule's hunt on a target for `ms` from `now`, or renews it for its holder: the lease when
+   * `owner` holds it now, else undefined. Free when there is none, when it has expired, or when its holder is a process of this host that is
+   * gone (a kill). Atomic across processes and hosts: a create-if-absent, else a compare-and-swap of the lease read.
+   */
+  async acquireLease(ruleId: string, target: string, owner: string, now: Date, ms: number): Promise<Lease | undefined> {
+    const lease: Lease = { owner, expiresAt: new Date(now.getTime() + ms).toISOString() };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.get<Lease>("lease", ruleId, target);
+      if (current === undefined) {
+        const [created] = await this.write([
+          { op: "create", kind: "lease", partition: ruleId, key: target, value: lease },
+        ]);
+        if (created) return lease;
+        continue; // another process created it just now: read it again
+      }
+      const free =
+        current.owner === owner || Date.parse(current.expiresAt) <= now.getTime() || leaseOwnerGone(current.owner);
+      if (!free) return undefined;
+      const [swapped] = await this.write([
+        { op: "swap", kind: "lease", partition: ruleId, key: target, expected: current, value: lease },
+      ]);
+      return swapped === true ? lease : undefined;
+    }
+    return undefined;
+  }
+  /** The lease of a rule's hunt on a target, when there is one (expired or not). */
+  lease(ruleId: string, target: string): Promise<Lease | undefined> {
+    return this.get<Lease>("lease", ruleId, target);
+  }
+  /** Gives up the lease `held` (as acquireLease answered it), if it is still that (a compare-and-swap). */
+  async releaseLease(ruleId: string, target: string, held: Lease): Promise<void> {
+    const released: Lease = { owner: "", expiresAt: new Date(0).toISOString() };
+    await this.write([{ op: "swap", kind: "lease", partition: ruleId, key: target, expected: held, value: released }]);
   }
 
   /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */
@@ -207,5 +309,23 @@ export class HuntState {
     return (await this.list<LocalIncident>("incident", LOCAL))
       .map((r) => r.value)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+}
+
+/** A lease holder's name: this host, this process, and a nonce for the run (two runs of one process differ). */
+export function leaseOwner(nonce: string): string {
+  return `${hostname()}/${process.pid}/${nonce}`;
+}
+
+/** Is the lease's holder a process of this host that no longer exists (killed)? Other hosts: not known, so no. */
+function leaseOwnerGone(owner: string): boolean {
+  const [host, pidText] = owner.split("/");
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
 }

@@ -14,10 +14,18 @@
  *   4. the statuses of the hits alerted (or over max_signals) are written, in one write;
  *   5. only when every batch is settled is the checkpoint moved to the window's end.
  *
+ * max_signals is counted per rule, target and window in the state, not per process: before a batch's alerts are
+ * raised, their hits are recorded as counted against the window (in the write that indexes pending hits), so a
+ * rerun of the window after a kill counts on from there, and a hit counted before is alerted again without counting
+ * twice. Runs of one rule on one target are exclusive: a run holds the rule's lease in the state store (taken
+ * before the checkpoint is read, renewed while it runs, given up at the end; a holder killed on this host, or a
+ * lease expired, frees it), and a run that finds the lease held reports `busy` and does nothing.
+ *
  * A process killed anywhere in between leaves the checkpoint behind, so the next run covers the window again; it
  * finds the hits recorded, skips those already settled and finishes the rest (raising an alert again finds it).
  * Nothing is skipped, nothing alerted twice.
  */
+import { randomUUID } from "node:crypto";
 import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import type { DamagedRecord, StateOp } from "../store/state-store.js";
@@ -25,7 +33,7 @@ import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
-import type { HuntState } from "./hunt-state.js";
+import { type HuntState, type Lease, leaseOwner, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
@@ -53,7 +61,12 @@ export interface HuntDeps {
   readonly batchSize?: number;
   /** Alerts in flight at once when the writer raises one at a time (default ALERT_CONCURRENCY). */
   readonly alertConcurrency?: number;
+  /** How long a run's lease lasts before it is renewed (default LEASE_MS). */
+  readonly leaseMs?: number;
 }
+
+/** A run's lease on its rule and target lasts this long, renewed when half of it is left. */
+export const LEASE_MS = 2 * 60_000;
 
 export interface HitCounts {
   /** Rows returned by the query. */
@@ -70,14 +83,15 @@ export interface HitCounts {
   pending: number;
   benign: number;
   unverified: number;
-  /** Hits over max_signals: recorded, not alerted. */
+  /** Hits over max_signals (counted per rule, target and window): recorded, not alerted. */
   overflow: number;
 }
 
 export interface RunReport {
   readonly ruleId: string;
   readonly target: string;
-  readonly status: "completed" | "failed" | "not-due";
+  /** `busy`: another run of the rule on the target holds its lease; this one did nothing. */
+  readonly status: "completed" | "failed" | "not-due" | "busy";
   readonly window?: StoredWindow;
   /** A range older than the catch-up limit that this run does not cover (reported, never silent). */
   readonly gap?: StoredWindow;
@@ -102,6 +116,61 @@ const DAY = 24 * 60 * 60 * 1000;
 
 /** Runs one plan if it is due (or when forced). */
 export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?: boolean } = {}): Promise<RunReport> {
+  const { rule, target } = plan;
+  const lease = new RunLease(deps, rule.id, target);
+  if (!(await lease.take())) {
+    const holder = await deps.state.lease(rule.id, target);
+    return {
+      ruleId: rule.id,
+      target,
+      status: "busy",
+      counts: emptyCounts(),
+      incidents: [],
+      error: `another hunt of this rule on ${target} holds its lease (${holder?.owner ?? "unknown"}, until ${holder?.expiresAt ?? "unknown"})`,
+    };
+  }
+  try {
+    return await runLeased(plan, deps, options, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+/** A run's hold on its rule and target (HuntState's lease), renewed when half of its time is gone. */
+class RunLease {
+  private readonly owner = leaseOwner(randomUUID());
+  private readonly ms: number;
+  private held: Lease | undefined;
+  constructor(
+    private readonly deps: HuntDeps,
+    private readonly ruleId: string,
+    private readonly target: string,
+  ) {
+    this.ms = Math.max(1, deps.leaseMs ?? LEASE_MS);
+  }
+  async take(): Promise<boolean> {
+    const held = await this.deps.state.acquireLease(this.ruleId, this.target, this.owner, this.deps.clock(), this.ms);
+    if (held) this.held = held;
+    return held !== undefined;
+  }
+  /** Before a write that only the holder may make: renews the lease if half of it is gone; throws when lost. */
+  async hold(): Promise<void> {
+    if (this.held && Date.parse(this.held.expiresAt) - this.deps.clock().getTime() > this.ms / 2) return;
+    if (!(await this.take()))
+      throw new Error(`the hunt lost its lease on ${this.ruleId}/${this.target}; the window is left to the next run`);
+  }
+  async release(): Promise<void> {
+    if (this.held) await this.deps.state.releaseLease(this.ruleId, this.target, this.held).catch(() => undefined);
+  }
+}
+
+/** Runs one plan holding its lease. */
+async function runLeased(
+  plan: HuntPlan,
+  deps: HuntDeps,
+  options: { force?: boolean },
+  lease: RunLease,
+): Promise<RunReport> {
   const { rule, target } = plan;
   const logger = deps.logger ?? silentLogger;
   const now = deps.clock();
@@ -140,7 +209,11 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
   const counts = emptyCounts();
   counts.rows = outcome.rows.length;
   const incidents: string[] = [];
-  const budget = { left: rule.maxSignals };
+  const budget: Budget = {
+    cap: rule.maxSignals,
+    count: await deps.state.signals(rule.id, target, checkpoint),
+    hold: () => lease.hold(),
+  };
   const verdicts = verdictCache(deps.state);
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
   for (let from = 0; from < outcome.rows.length; from += size) {
@@ -155,7 +228,13 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
       if (result.incidentId && result.created) incidents.push(result.incidentId);
     }
   }
-  await deps.state.putCheckpoint(rule.id, target, { end: window.end, completedAt: deps.clock().toISOString() });
+  await lease.hold();
+  await deps.state.putCheckpoint(
+    rule.id,
+    target,
+    { end: window.end, completedAt: deps.clock().toISOString() },
+    budget.count,
+  );
   logger.info({ ruleId: rule.id, target, window, counts }, "hunt run completed");
   return {
     ruleId: rule.id,
@@ -179,6 +258,13 @@ interface RowResult extends Settlement {
   readonly settledBefore: boolean;
 }
 
+/** A window's max_signals: the cap, the hits counted against it so far (in the state), and the lease to hold. */
+interface Budget {
+  readonly cap: number;
+  readonly count: SignalCount;
+  readonly hold: () => Promise<void>;
+}
+
 type VerdictCache = (sha256: string) => Promise<StoredVerdict | undefined>;
 
 /** Verdicts looked up once per run (a run settles many hits of few samples). */
@@ -200,40 +286,56 @@ async function settleRows(
   rows: readonly Row[],
   window: StoredWindow,
   deps: HuntDeps,
-  budget: { left: number },
+  budget: Budget,
   verdicts: VerdictCache,
 ): Promise<RowResult[]> {
   const { rule, target } = plan;
   const { state } = deps;
   const now = deps.clock();
   const columns = huntColumnsOf(target);
+  const at = now.toISOString();
+  const keyOptions = plan.identityColumns ? { identityColumns: plan.identityColumns } : {};
+  const hashColumns = plan.sampleHashColumns ?? columns.sampleHash;
   const seen = new Set<string>();
-  const candidates: Array<{ hit: HitRecord; decision: GateDecision } | undefined> = [];
+  const hits: Array<HitRecord | undefined> = [];
   for (const row of rows) {
-    const key = hitKey(rule.id, target, row, plan.identityColumns ? { identityColumns: plan.identityColumns } : {});
+    const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
-      candidates.push(undefined); // the same event twice in one result: the first row settles it
+      hits.push(undefined); // the same event twice in one result: the first row settles it
       continue;
     }
     seen.add(key);
-    const sha256 = sampleHashOf(row, plan.sampleHashColumns ?? columns.sampleHash);
+    const sha256 = sampleHashOf(row, hashColumns);
     const locator = sha256 ? undefined : sampleLocatorOf(row, plan);
-    const hit: HitRecord = {
+    const eventTime = eventTimeOf(row, columns.time);
+    hits.push({
       key,
       ruleId: rule.id,
       target,
       status: "new",
-      firstSeen: now.toISOString(),
-      updatedAt: now.toISOString(),
+      firstSeen: at,
+      updatedAt: at,
       window,
-      eventTime: (eventTimeOf(row, columns.time) ?? new Date(window.end)).toISOString(),
+      eventTime: eventTime ? eventTime.toISOString() : window.end,
       ...(sha256 ? { sha256 } : {}),
       ...(locator ? { locator } : {}),
       row,
-    };
-    const decision = await decisionFor(plan, hit, now, verdicts);
-    candidates.push({ hit: decision.record, decision: decision.decision });
+    });
   }
+  // The batch's samples' verdicts, looked up together; then every row decided without waiting.
+  const known = new Map<string, StoredVerdict | undefined>();
+  if (rule.gate.mode !== "none") {
+    const samples = [...new Set(hits.flatMap((h) => (h?.sha256 ? [h.sha256] : [])))];
+    const found = await Promise.all(samples.map(verdicts));
+    samples.forEach((sha256, i) => {
+      known.set(sha256, found[i]);
+    });
+  }
+  const candidates = hits.map((hit) => {
+    if (!hit) return undefined;
+    const decided = decisionOf(plan, hit, now, hit.sha256 ? known.get(hit.sha256) : undefined);
+    return { hit: decided.record, decision: decided.decision };
+  });
 
   // A pending hit is indexed by its sample before it is recorded pending.
   const pendingOps = candidates.flatMap((c) => {
@@ -289,6 +391,17 @@ async function decisionFor(
   verdicts: VerdictCache,
 ): Promise<{ decision: GateDecision; record: HitRecord }> {
   const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await verdicts(hit.sha256) : undefined;
+  return decisionOf(plan, hit, now, verdict);
+}
+
+/** decisionFor with the sample's verdict in hand (none: not gated, no sample, or no verdict yet). */
+function decisionOf(
+  plan: HuntPlan,
+  hit: HitRecord,
+  now: Date,
+  verdict: StoredVerdict | undefined,
+): { decision: GateDecision; record: HitRecord } {
+  if (plan.rule.gate.mode === "none") verdict = undefined;
   const decision = decide({
     policy: plan.rule.gate,
     sha256: hit.sha256,
@@ -327,12 +440,7 @@ export interface Settlement {
  * Decides an unsettled hit (new or pending) with the verdict now known, and carries the decision out in the
  * protocol's order. `budget` is the run's remaining max_signals (none when a sample's arrival settles the hit).
  */
-export async function settleHit(
-  plan: HuntPlan,
-  hit: HitRecord,
-  deps: HuntDeps,
-  budget?: { left: number },
-): Promise<Settlement> {
+export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps, budget?: Budget): Promise<Settlement> {
   const [settled] = await settleHits(plan, [{ hit }], deps, budget, verdictCache(deps.state));
   return settled!;
 }
@@ -346,28 +454,31 @@ async function settleHits(
   plan: HuntPlan,
   items: ReadonlyArray<{ hit: HitRecord; decision?: GateDecision }>,
   deps: HuntDeps,
-  budget: { left: number } | undefined,
+  budget: Budget | undefined,
   verdicts: VerdictCache,
 ): Promise<Settlement[]> {
   if (items.length === 0) return [];
   const { state } = deps;
   const now = deps.clock();
   const decided: Array<{ before: HitRecord; after: HitRecord; decision: GateDecision; alert: boolean }> = [];
+  const counting: string[] = [];
   for (const { hit, decision: given } of items) {
     const { decision, record } = given ? { decision: given, record: hit } : await decisionFor(plan, hit, now, verdicts);
     let after = record;
     let alert = false;
     if (decision.action === "alert") {
-      if (budget && budget.left <= 0) {
+      if (!budget || budget.count.keys.has(hit.key)) {
+        alert = true; // not counted (a sample's arrival settles it), or counted already (a rerun of the window)
+      } else if (budget.count.keys.size + counting.length >= budget.cap) {
         after = {
           ...hit,
           status: "overflow",
           updatedAt: now.toISOString(),
-          reason: `over max_signals (${plan.rule.maxSignals}) in its run`,
+          reason: `over max_signals (${budget.cap}) in its window`,
           ...(decision.verdict ? { verdict: decision.verdict } : {}),
         };
       } else {
-        if (budget) budget.left--;
+        counting.push(hit.key);
         alert = true;
       }
     }
@@ -385,6 +496,10 @@ async function settleHits(
         ]
       : [],
   );
+  if (budget && counting.length > 0) {
+    await budget.hold();
+    pendingOps.push(state.signalsOp(budget.count, counting));
+  }
   if (pendingOps.length > 0) await state.write(pendingOps);
 
   const alerting = decided.filter((d) => d.alert);

@@ -72,6 +72,11 @@ export interface HuntPlan {
 export interface Window {
   readonly start: Date;
   readonly end: Date;
+  /**
+   * Set when the window is on ingestion time (window.ts): [start, end] bounds `ingestion_time()`, and rows are kept
+   * only when their event time is at or after `eventStart` (and before `end`).
+   */
+  readonly eventStart?: Date;
 }
 
 /** A window as stored (ISO strings). */
@@ -102,6 +107,11 @@ export interface StoredVerdict {
   readonly scannedAt: string;
   /** The scanner's full report (string offsets, ELF facts…), kept for the evidence. */
   readonly detail?: unknown;
+  /**
+   * Set when the sample could not be scanned (crash, timeout, killed worker) after every retry: a verdict that
+   * confirms nothing and clears nothing, so a gated hit alerts as "scan failed" rather than fading unverified.
+   */
+  readonly scanFailed?: { readonly reason: string; readonly attempts: number };
 }
 
 /**

@@ -2,12 +2,14 @@
  * The translation service every entry point calls (CLI `shmhunt translate`, the HTTP `translate` handler): a rule
  * file, rule text or an EQL query → one result per target.
  */
+import { stat } from "node:fs/promises";
 import { DiagnosticError } from "../diagnostics/index.js";
 import { parseEql } from "../eql/parser.js";
 import type { RuleFileResult } from "../rules/loader.js";
 import { loadRuleFile, loadRuleText } from "../rules/loader.js";
 import type { LoadedRule, Target } from "../rules/types.js";
 import { isTarget, TARGETS } from "../targets/index.js";
+import { tomlFilesUnder } from "./corpus-report.js";
 import { TranslationRefusedError } from "./refusal.js";
 import { type Translation, translateQuery, translateRule } from "./translate.js";
 
@@ -51,6 +53,39 @@ function ruleOf(result: RuleFileResult): LoadedRule {
 export async function translateRuleFile(file: string, target: string): Promise<TranslationResult[]> {
   const rule = ruleOf(await loadRuleFile(file));
   return targetsOf(target).map((t) => resultOf(file, translateRule(rule, t)));
+}
+
+/** One rule file of a batch: its results, or why it could not be loaded. */
+export type RuleFileOutcome =
+  | { readonly file: string; readonly results: readonly TranslationResult[]; readonly error?: undefined }
+  | { readonly file: string; readonly error: unknown; readonly results?: undefined };
+
+/** The rule files named by `paths`: a file as given, a folder as every `*.toml` under it (sorted). */
+export async function ruleFilesIn(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    if ((await stat(p)).isDirectory()) out.push(...(await tomlFilesUnder(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Translates many rule files in one process (Kusto.Language loads once, its globals are shared): one outcome per
+ * file, in order. A file that cannot be loaded yields its error and the batch goes on. The target is checked first.
+ */
+export async function* translateRuleFiles(files: readonly string[], target: string): AsyncGenerator<RuleFileOutcome> {
+  const targets = targetsOf(target);
+  for (const file of files) {
+    let rule: LoadedRule;
+    try {
+      rule = ruleOf(await loadRuleFile(file));
+    } catch (error) {
+      yield { file, error };
+      continue;
+    }
+    yield { file, results: targets.map((t) => resultOf(file, translateRule(rule, t))) };
+  }
 }
 
 /** Translates rule text (TOML) for the chosen target(s). */

@@ -15,16 +15,34 @@ export interface ArmTypeInfo {
   readonly extensionOfWorkspace: boolean;
 }
 
+/**
+ * The API versions shmhunt speaks, one owner for the SDK clients (clients.ts), the ARM templates and the Bicep.
+ * Each is the newest stable version whose model carries every property shmhunt writes, checked against the spec files
+ * (../shared/reference/azure-specs):
+ * - `savedSearches` 2025-07-01 (OperationalInsights/stable/2025-07-01/SavedSearches.json: category, displayName,
+ *   query, functionAlias, functionParameters, version, tags, etag, as 2020-08-01 has them);
+ * - `securityInsights` 2025-12-01 (SecurityInsights/stable/2025-12-01: AlertRules.json's Scheduled rule has
+ *   entityMappings, eventGroupingSettings, incidentConfiguration, customDetails, tactics and techniques;
+ *   Watchlists.json, Metadata.json, Incidents.json with comments and relations);
+ * - `bookmarksPreview` 2022-09-01-preview, kept for ONE feature: a hunting bookmark's `entityMappings`, `tactics`
+ *   and `techniques` (Bookmarks.json: the 2025-12-01 BookmarkProperties has none of the three). The incident writer
+ *   (incidents.ts) speaks it; nothing that deploys content does.
+ */
+export const API_VERSIONS = {
+  savedSearches: "2025-07-01",
+  securityInsights: "2025-12-01",
+  bookmarksPreview: "2022-09-01-preview",
+} as const;
+
 const savedSearches: ArmTypeInfo = {
   armType: "Microsoft.OperationalInsights/workspaces/savedSearches",
-  apiVersion: "2020-08-01",
+  apiVersion: API_VERSIONS.savedSearches,
   extensionOfWorkspace: false,
 };
 
-/** API 2022-09-01-preview: what @azure/arm-securityinsight 1.0.0-beta.6 sends and the emulator checks. */
 const securityInsights = (type: string): ArmTypeInfo => ({
   armType: `Microsoft.SecurityInsights/${type}`,
-  apiVersion: "2022-09-01-preview",
+  apiVersion: API_VERSIONS.securityInsights,
   extensionOfWorkspace: true,
 });
 

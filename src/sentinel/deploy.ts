@@ -97,7 +97,8 @@ export async function loadValidRules(rulesDir: string): Promise<LoadedRule[]> {
     import("../rules/loader.js"),
     import("../kql/rule-check.js"),
   ]);
-  const report = await validateAll([rulesDir], { ruleChecks: [translationCheck] });
+  const limits = await serviceLimitsRuleCheck();
+  const report = await validateAll([rulesDir], { ruleChecks: [translationCheck, limits] });
   const errors = [...report.general, ...report.files.flatMap((f) => f.diagnostics)].filter(
     (d) => d.severity === "error",
   );
@@ -111,6 +112,7 @@ export async function loadValidRules(rulesDir: string): Promise<LoadedRule[]> {
 /** Rules given already loaded: each must translate for every target it declares. */
 async function checkLoadedRules(rules: readonly LoadedRule[]): Promise<void> {
   const { translationCheck } = await import("../kql/rule-check.js");
+  const limits = await serviceLimitsRuleCheck();
   const errors: Diagnostic[] = [];
   for (const rule of rules) {
     if (rule.language !== "eql" || !rule.query?.ast) {
@@ -122,9 +124,20 @@ async function checkLoadedRules(rules: readonly LoadedRule[]): Promise<void> {
       });
       continue;
     }
-    errors.push(...translationCheck(rule).filter((d) => d.severity === "error"));
+    const translated = translationCheck(rule).filter((d) => d.severity === "error");
+    errors.push(...translated);
+    if (translated.length === 0) errors.push(...(await limits(rule)));
   }
   if (errors.length > 0) throw new DiagnosticError(errors);
+}
+
+/**
+ * The check of what Sentinel would refuse (service-limits.ts) as a rule check of `shmhunt validate` and of both deploy
+ * modes: a plan that the service would refuse halfway is refused whole, before any request.
+ */
+export async function serviceLimitsRuleCheck(): Promise<(rule: LoadedRule) => Promise<Diagnostic[]>> {
+  const [{ serviceLimitsCheck }, translate] = await Promise.all([import("./service-limits.js"), translator()]);
+  return async (rule) => serviceLimitsCheck(rule, translate);
 }
 
 async function translator(): Promise<
@@ -234,14 +247,12 @@ export async function azureContentClients(
   workspace: WorkspaceRef,
   options: { readonly managedIdentityClientId?: string } = {},
 ): Promise<ContentClients> {
-  const [{ DefaultAzureCredential }, { SecurityInsights }, { OperationalInsightsManagementClient }] = await Promise.all(
-    [import("@azure/identity"), import("@azure/arm-securityinsight"), import("@azure/arm-operationalinsights")],
-  );
+  const [{ DefaultAzureCredential }, { contentClients }] = await Promise.all([
+    import("@azure/identity"),
+    import("./clients.js"),
+  ]);
   const credential = new DefaultAzureCredential(
     options.managedIdentityClientId ? { managedIdentityClientId: options.managedIdentityClientId } : {},
   );
-  return {
-    securityInsights: new SecurityInsights(credential, workspace.subscriptionId),
-    operationalInsights: new OperationalInsightsManagementClient(credential, workspace.subscriptionId),
-  };
+  return contentClients(credential, workspace.subscriptionId);
 }

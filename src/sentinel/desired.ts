@@ -25,6 +25,7 @@ import type { EntityType, LoadedRule, Target } from "../rules/types.js";
 import { REGISTRY } from "../targets/index.js";
 import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { contentIds, uuidv5 } from "./ids.js";
+import { keepsIngestionTime } from "./ingestion-time.js";
 import { managedBy, metadataSource } from "./markers.js";
 import type { DesiredResource, Json, ResourceKind } from "./plan.js";
 import {
@@ -150,8 +151,9 @@ function huntingQuery(rule: LoadedRule, target: Target, t: TranslationLike): Des
 const GROUPABLE: readonly EntityType[] = ["Host", "Account", "File", "FileHash", "Process", "IP"];
 
 /**
- * Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns, in the order the query computes them
- * (Sentinel takes at most 10 entities of 3 identifiers each).
+ * Entity mappings from the translator's `Entity_<Type>_<Identifier>` columns, in the order the query computes them.
+ * Nothing is cut: Sentinel takes at most 10 entities of 3 identifiers each, and a rule over that is refused before
+ * any request (service-limits.ts), not deployed with some of its entities silently dropped.
  */
 function entityMappings(t: TranslationLike): Json[] {
   const byType = new Map<string, { identifier: string; columnName: string }[]>();
@@ -160,9 +162,7 @@ function entityMappings(t: TranslationLike): Json[] {
     list.push({ identifier: e.identifier, columnName: e.column });
     byType.set(e.type, list);
   }
-  return [...byType]
-    .slice(0, 10)
-    .map(([entityType, fieldMappings]) => ({ entityType, fieldMappings: fieldMappings.slice(0, 3) }));
+  return [...byType].map(([entityType, fieldMappings]) => ({ entityType, fieldMappings }));
 }
 
 /** The entity types a rule's alerts are grouped by: those of `group_by` its query maps. */
@@ -184,7 +184,7 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       description: rule.description,
       severity: sentinelSeverity(rule.severity),
       enabled: true,
-      query: t.kql ?? "",
+      query: analyticsRuleQuery(t.kql ?? "", rule.intervalMs),
       queryFrequency: isoDuration(rule.intervalMs),
       queryPeriod: isoDuration(Math.max(rule.lookbackMs, rule.intervalMs)),
       triggerOperator: "GreaterThan",
@@ -194,7 +194,8 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       suppressionEnabled: analytics.suppressionMs > 0,
       tactics: sentinelTactics(rule),
       techniques: sentinelTechniques(rule),
-      // One alert per result row; Sentinel has no per-run alert cap: max_signals is enforced by the hunt service.
+      // One alert per result row: Sentinel raises at most 150 per run, so a rule's max_signals above 150 is refused
+      // (service-limits.ts); the hunt service enforces max_signals itself.
       eventGroupingSettings: { aggregationKind: "AlertPerResult" },
       entityMappings: entityMappings(t),
       incidentConfiguration: {
@@ -211,6 +212,29 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
       },
     },
   };
+}
+
+/**
+ * The analytics rule's query: the translation, then only rows that ARRIVED since the previous run.
+ *
+ * The rule looks back `queryPeriod` (the rule's lookback, 9 minutes) every `queryFrequency` (its interval, 5 minutes),
+ * so the periods overlap and an event in the overlap would alert twice; Sentinel does not deduplicate alerts. Elastic
+ * deduplicates by a deterministic alert id per event; Sentinel's documented way is the one used here
+ * (learn.microsoft.com/azure/sentinel/ingestion-delay, "Handle ingestion delay in scheduled analytics rules": look
+ * back the frequency plus the delay on TimeGenerated, and keep `ingestion_time() > ago(<frequency>)`): each row is
+ * taken by the one run after it arrived, however late, as long as its event time is within the lookback. Only where
+ * the query's rows keep their table's ingestion time (ingestion-time.ts); elsewhere the overlap can alert twice.
+ */
+export function analyticsRuleQuery(kql: string, intervalMs: number): string {
+  // A query whose rows no longer carry their ingestion time (ASIM parsers, the auditd function) is left as it is.
+  if (!keepsIngestionTime(kql)) return kql;
+  return `${kql.trimEnd()}\n| where ingestion_time() > ago(${kqlTimespan(intervalMs)})`;
+}
+
+/** A KQL timespan literal of whole seconds: `5m`, `1h`, `90s`. */
+function kqlTimespan(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
 }
 
 function watchlist(alias: string, description: string): DesiredResource {

@@ -8,10 +8,28 @@
  * - every attempt is reported, so a caller can log what happened.
  */
 import type { LogsQueryClient, LogsTable } from "@azure/monitor-query-logs";
+import { keepsIngestionTime } from "./ingestion-time.js";
 
+/**
+ * The time a hunt query covers. Without `eventStart`: rows whose event time (TimeGenerated) is in [start, end).
+ * With it: rows that ARRIVED in [start, end] (`ingestion_time()`), whose event time is in [eventStart, end), when the
+ * query keeps its table's ingestion time (ingestion-time.ts); otherwise [start, end) on event time, as without.
+ */
 export interface QueryWindow {
   readonly start: Date;
   readonly end: Date;
+  readonly eventStart?: Date;
+}
+
+/**
+ * The query limited to rows ingested in [start, end] (both ends: a row that arrived at the very instant a run starts
+ * is seen by that run and by the next, and settled once by its hit key): the filter is appended to the query (what
+ * the rule's query yields keeps the table's ingestion time through where/extend). The event-time bound is the Logs
+ * API `timespan`.
+ */
+export function ingestionWindowQuery(query: string, window: QueryWindow): string {
+  const at = (d: Date) => `datetime(${d.toISOString()})`;
+  return `${query.trimEnd().replace(/;+$/, "")}\n| where ingestion_time() >= ${at(window.start)} and ingestion_time() <= ${at(window.end)}`;
 }
 
 export type Row = Readonly<Record<string, unknown>>;
@@ -52,10 +70,11 @@ export class LogAnalyticsQueryRunner implements QueryRunner {
 
   run(query: string, window: QueryWindow): Promise<QueryOutcome> {
     return withRetry(async () => {
+      const onIngestion = window.eventStart !== undefined && keepsIngestionTime(query);
       const result = await this.client.queryWorkspace(
         this.workspaceId,
-        query,
-        { startTime: window.start, endTime: window.end },
+        onIngestion ? ingestionWindowQuery(query, window) : query,
+        { startTime: onIngestion ? (window.eventStart ?? window.start) : window.start, endTime: window.end },
         { serverTimeoutInSeconds: this.options.serverTimeoutSeconds },
       );
       if (result.status === "PartialFailure") {

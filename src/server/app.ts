@@ -6,7 +6,9 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
-import { errorResponse } from "../app/errors.js";
+import { type HttpLimits, isLoopback } from "../app/config.js";
+import { errorResponse, HostNotAllowedError } from "../app/errors.js";
+import * as operations from "../app/operations.js";
 import { AJV_OPTIONS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
 import { registerAuth } from "./auth.js";
@@ -24,6 +26,10 @@ export interface ServerOptions {
   readonly entra?: EntraOptions;
   readonly maxBodyBytes: number;
   readonly maxSampleBytes: number;
+  /** Timeouts and the connection cap; Node's and fastify's defaults when absent (tests of routes only). */
+  readonly http?: HttpLimits;
+  /** Host names accepted in the `Host` header besides loopback ones, when listening on loopback. */
+  readonly allowedHosts?: readonly string[];
   /** false: no logs; otherwise the level, and optionally where to write them (tests). */
   readonly logger?: false | { readonly level: string; readonly stream?: NodeJS.WritableStream };
 }
@@ -38,7 +44,10 @@ export async function buildServer(services: Services, options: ServerOptions): P
         : loggerOptions(options.logger.level, options.logger.stream),
     bodyLimit: options.maxBodyBytes,
     ajv: { customOptions: { ...AJV_OPTIONS } },
+    ...(options.http ? httpServerOptions(options.http) : {}),
   });
+  if (options.http) app.server.maxConnections = options.http.maxConnections;
+  registerHostCheck(app, options.host, options.allowedHosts ?? []);
   registerAuth(app, {
     host: options.host,
     apiKeys: options.apiKeys,
@@ -47,8 +56,8 @@ export async function buildServer(services: Services, options: ServerOptions): P
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body } = errorResponse(error);
     if (status >= 500 && status !== 501) request.log.error({ err: error }, "request failed");
-    // The rest of an over-large upload is not read: close the connection after answering.
-    if (status === 413) reply.header("connection", "close");
+    // The rest of an over-large or refused upload is not read: close the connection after answering.
+    if (status === 413 || status === 415) reply.header("connection", "close");
     return reply.code(status).send(body);
   });
 
@@ -77,24 +86,93 @@ export async function buildServer(services: Services, options: ServerOptions): P
     {
       schema: {
         tags: ["service"],
-        summary: "Liveness and the backends in use",
+        summary: "Liveness, the backends in use, and problems (degraded: a broken YARA file, the last good set in use)",
         security: [],
         response: {
           200: {
             type: "object",
             properties: {
-              status: { type: "string" },
+              status: { type: "string", enum: ["ok", "degraded"] },
               version: { type: "string" },
               backends: { type: "object", additionalProperties: { type: "string" } },
+              problems: {
+                type: "array",
+                items: {
+                  type: "object",
+                  properties: {
+                    component: { type: "string" },
+                    code: { type: "string" },
+                    message: { type: "string" },
+                    file: { type: "string" },
+                    line: { type: "integer" },
+                    column: { type: "integer" },
+                  },
+                },
+              },
             },
           },
         },
       },
     },
-    async () => ({ status: "ok", version: VERSION, backends: services.backends }),
+    async () => {
+      const { status, problems } = await operations.health(services);
+      return { status, version: VERSION, backends: services.backends, ...(problems.length > 0 ? { problems } : {}) };
+    },
   );
   registerContentRoutes(app, services);
   registerHuntRoutes(app, services);
   await app.register(async (scope) => registerSampleRoutes(scope, services, options.maxSampleBytes));
   return app;
+}
+
+/**
+ * fastify's and Node's server options from the limits: a slow client (slowloris: headers or a body trickled a byte
+ * at a time, an idle socket) is cut off after these, and the connection cap bounds how many it can hold at once.
+ */
+function httpServerOptions(limits: HttpLimits) {
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.idleTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      // Node checks the two timeouts above only this often (30 s by default): at least twice per timeout here.
+      connectionsCheckingInterval: Math.max(
+        250,
+        Math.min(
+          30_000,
+          Math.floor(Math.min(limits.headersTimeoutMs || 30_000, limits.requestTimeoutMs || 30_000) / 2),
+        ),
+      ),
+    },
+  };
+}
+
+/**
+ * On the loopback default (no key needed), a request must name a loopback host (or one of `allowedHosts`) in its
+ * `Host` header: a web page whose DNS name is rebound to 127.0.0.1 sends its own name, and is refused (403).
+ */
+function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: readonly string[]): void {
+  if (!isLoopback(host)) return;
+  const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
+  app.addHook("onRequest", async (request) => {
+    const header = request.headers.host;
+    if (header === undefined) return;
+    const name = hostName(header);
+    if (name !== undefined && (isLoopback(name) || allowed.has(name))) return;
+    throw new HostNotAllowedError(
+      `host ${JSON.stringify(header.slice(0, 100))} is not served here: use a loopback address or set SHMHUNT_ALLOWED_HOSTS`,
+    );
+  });
+}
+
+function hostName(header: string): string | undefined {
+  try {
+    const name = new URL(`http://${header}`).hostname.toLowerCase();
+    return name.startsWith("[") && name.endsWith("]") ? name.slice(1, -1) : name;
+  } catch {
+    return undefined;
+  }
 }

@@ -41,6 +41,8 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
     ...(config.entra ? { entra: config.entra } : {}),
     maxBodyBytes: config.maxBodyBytes,
     maxSampleBytes: config.maxSampleBytes,
+    http: config.http,
+    allowedHosts: config.allowedHosts,
     logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
   });
   log = app.log;
@@ -60,6 +62,8 @@ export async function startServer(config: ServiceConfig, options: StartOptions =
     schedule = startSchedule(
       config.huntTickMs,
       async () => {
+        const retried = await services.samples.retryScans();
+        if (retried > 0) app.log.info({ retried }, "failed sample scans retried");
         const report = await services.hunt.tick();
         if (report) app.log.info({ runs: report.runs.length, sweep: report.sweep }, "scheduled hunt tick done");
       },

@@ -1,4 +1,5 @@
 /** Samples as files named by their SHA-256 in one folder; verdict summaries in `<dir>/.meta/<sha256>.json`. */
+import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -14,7 +15,8 @@ export class LocalSampleStore implements SampleStore {
     const target = this.file(sha256);
     if (await this.has(sha256)) return false;
     await mkdir(this.dir, { recursive: true });
-    const temp = `${target}.tmp-${process.pid}-${Date.now()}`;
+    // Unique per call: concurrent uploads of the same sample each write their own copy; one link wins.
+    const temp = `${target}.tmp-${process.pid}-${randomUUID()}`;
     await copyFile(file, temp);
     return linkIfAbsent(temp, target);
   }
@@ -45,7 +47,7 @@ export class LocalSampleStore implements SampleStore {
     const metaDir = path.join(this.dir, ".meta");
     await mkdir(metaDir, { recursive: true });
     const target = path.join(metaDir, `${normaliseSha256(sha256)}.json`);
-    const temp = `${target}.tmp-${process.pid}`;
+    const temp = `${target}.tmp-${process.pid}-${randomUUID()}`;
     await writeFile(temp, JSON.stringify(summary));
     await rename(temp, target);
   }

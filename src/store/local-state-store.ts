@@ -7,7 +7,8 @@
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
  *   (created exclusively, holding the owner's pid; a lock whose owner is dead is broken). Under the lock the writer
- *   has read every line, so a create-if-absent is decided there and only the creates that won are written.
+ *   has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the operations
+ *   that won are written.
  * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
  *   and copied to `<dir>/quarantine/`; the next append starts on a fresh line. It never stops the rest.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
@@ -26,6 +27,7 @@ import {
   type StateOp,
   type StateRecord,
   type StateStore,
+  sameValue,
   stateKinds,
 } from "./state-store.js";
 
@@ -146,17 +148,28 @@ export class LocalStateStore implements StateStore {
     const results: boolean[] = [];
     const parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
     const placed: Array<{ id: string; entry: Entry | undefined }> = [];
-    const pendingIds = new Set<string>();
+    /** The records this batch writes, as they will stand (undefined: deleted). */
+    const written = new Map<string, { value: unknown } | undefined>();
     let offset = start;
     for (const op of ops) {
       const id = recordId(op.kind, op.partition, op.key);
-      if (
-        op.op === "create" &&
-        (pendingIds.has(id) ? placed.findLast((p) => p.id === id)?.entry : this.index.has(id))
-      ) {
+      const present = written.has(id) ? written.get(id) !== undefined : this.index.has(id);
+      if (op.op === "create" && present) {
         results.push(false);
         continue;
       }
+      if (op.op === "swap") {
+        const current = written.has(id)
+          ? written.get(id)
+          : present
+            ? { value: await this.value(journal, this.index.get(id)!) }
+            : undefined;
+        if (current === undefined || !sameValue(current.value, op.expected)) {
+          results.push(false);
+          continue;
+        }
+      }
+      written.set(id, op.op === "delete" ? undefined : { value: op.value });
       const body = Buffer.from(
         JSON.stringify(
           op.op === "delete"
@@ -168,7 +181,6 @@ export class LocalStateStore implements StateStore {
       parts.push(head, body, NEWLINE_BYTE);
       const length = head.length + body.length + 1;
       placed.push({ id, entry: op.op === "delete" ? undefined : { offset, length } });
-      pendingIds.add(id);
       offset += length;
       results.push(true);
     }

@@ -3,7 +3,14 @@
  * treat records as immutable values, as the hunt does); for tests and the benchmark's "state in memory" figure.
  * Nothing survives the process.
  */
-import type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
+import {
+  type DamagedRecord,
+  type StateKind,
+  type StateOp,
+  type StateRecord,
+  type StateStore,
+  sameValue,
+} from "./state-store.js";
 
 export class MemoryStateStore implements StateStore {
   private readonly records = new Map<string, unknown>();
@@ -54,6 +61,10 @@ export class MemoryStateStore implements StateStore {
         return true;
       case "delete":
         this.records.delete(id);
+        return true;
+      case "swap":
+        if (!this.records.has(id) || !sameValue(this.records.get(id), op.expected)) return false;
+        this.records.set(id, op.value);
         return true;
     }
   }

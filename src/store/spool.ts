@@ -1,14 +1,23 @@
 /**
  * Receives a sample from a stream into a temporary file: streamed (never buffered whole), size-limited, and
  * hashed while it flows. The claimed SHA-256, when given, is checked before the sample is accepted.
+ *
+ * Nothing is opened before the source is known to be a byte stream. Whatever ends the upload (its end, an error,
+ * the sender going away: `aborted`/`close` without `end`), the file is closed (stream.pipeline) and the temporary
+ * directory removed before the promise settles, so a cut upload leaks neither a descriptor nor a directory.
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { PassThrough } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Temporary directories of the spool are named `<prefix><pid>-<random>` (the pid lets a later start clean them). */
+export const SPOOL_PREFIX = "shmhunt-spool-";
 
 export interface SpoolOptions {
   readonly maxBytes: number;
@@ -29,7 +38,13 @@ export interface SpooledSample {
   cleanup(): Promise<void>;
 }
 
-export type SampleErrorCode = "SAMPLE_TOO_LARGE" | "SAMPLE_HASH_MISMATCH" | "SAMPLE_BAD_HASH" | "SAMPLE_EMPTY";
+export type SampleErrorCode =
+  | "SAMPLE_TOO_LARGE"
+  | "SAMPLE_HASH_MISMATCH"
+  | "SAMPLE_BAD_HASH"
+  | "SAMPLE_EMPTY"
+  | "SAMPLE_NOT_BYTES"
+  | "SAMPLE_INCOMPLETE";
 
 /** A sample refused for what it is (too large, wrong hash): the sender's fault, reported as such. */
 export class SampleError extends Error {
@@ -48,9 +63,23 @@ export function normaliseSha256(value: string, field = "sha256"): string {
   return lower;
 }
 
-export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolOptions): Promise<SpooledSample> {
+function isByteStream(value: unknown): value is NodeJS.ReadableStream {
+  const stream = value as { on?: unknown; once?: unknown; pause?: unknown; resume?: unknown } | null;
+  return (
+    typeof stream === "object" &&
+    stream !== null &&
+    typeof stream.on === "function" &&
+    typeof stream.once === "function" &&
+    typeof stream.pause === "function" &&
+    typeof stream.resume === "function"
+  );
+}
+
+export async function spoolSample(source: unknown, options: SpoolOptions): Promise<SpooledSample> {
+  // Checked before anything is opened: a body that is not a byte stream costs no descriptor.
+  if (!isByteStream(source)) throw new SampleError("SAMPLE_NOT_BYTES", "the sample must be sent as raw bytes");
   const claimed = options.claimedSha256 === undefined ? undefined : normaliseSha256(options.claimedSha256);
-  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), "shmhunt-sample-"));
+  const dir = await mkdtemp(path.join(options.tmpDir ?? tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   const file = path.join(dir, randomBytes(8).toString("hex"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const hash = createHash("sha256");
@@ -58,19 +87,38 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
   const md5 = createHash("md5");
   let size = 0;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(file, { flags: "wx", mode: 0o600 });
-      let failed = false;
+    // The file side is a pipeline: whichever way it ends, the descriptor is closed when it settles.
+    const sink = new PassThrough();
+    const writing = pipeline(sink, createWriteStream(file, { flags: "wx", mode: 0o600 }));
+    const received = new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const detach = () => {
+        source.removeListener("data", onData);
+        source.removeListener("end", onEnd);
+        source.removeListener("error", fail);
+        source.removeListener("aborted", onCut);
+        source.removeListener("close", onCut);
+        sink.removeListener("drain", onDrain);
+      };
       const fail = (error: unknown) => {
-        if (failed) return;
-        failed = true;
+        if (settled) return;
+        settled = true;
+        detach();
         // Stop storing but keep the source flowing (its bytes are dropped), so an HTTP caller can still be
         // answered 413; the source is not destroyed here, its owner closes it.
-        source.removeListener("data", onData);
         source.resume();
-        out.destroy();
+        sink.destroy(error instanceof Error ? error : new Error(String(error)));
         reject(error);
       };
+      const onCut = () => fail(new SampleError("SAMPLE_INCOMPLETE", "the upload ended before its last byte"));
+      const onEnd = () => {
+        if (settled) return;
+        settled = true;
+        detach();
+        sink.end();
+        resolve();
+      };
+      const onDrain = () => source.resume();
       const onData = (chunk: Buffer | string) => {
         const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
         size += bytes.length;
@@ -81,21 +129,25 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
         hash.update(bytes);
         sha1.update(bytes);
         md5.update(bytes);
-        if (!out.write(bytes)) {
+        if (!sink.write(bytes)) {
           source.pause();
-          out.once("drain", () => source.resume());
+          sink.once("drain", onDrain);
         }
       };
       source.on("data", onData);
-      source.once("end", () => {
-        if (!failed) out.end();
-      });
+      source.once("end", onEnd);
       source.once("error", fail);
-      out.once("error", fail);
-      out.once("finish", () => {
-        if (!failed) resolve();
-      });
+      source.once("aborted", onCut);
+      source.once("close", onCut);
+      // A source already finished or destroyed before we listened would never emit again.
+      const state = source as { destroyed?: boolean; readableEnded?: boolean };
+      if (state.readableEnded) onEnd();
+      else if (state.destroyed) onCut();
     });
+    // Both must settle: a failed upload waits for the file to be closed before its directory goes.
+    const [receivedResult, writingResult] = await Promise.allSettled([received, writing]);
+    if (receivedResult.status === "rejected") throw receivedResult.reason;
+    if (writingResult.status === "rejected") throw writingResult.reason;
   } catch (error) {
     await cleanup();
     throw error;
@@ -106,4 +158,31 @@ export async function spoolSample(source: NodeJS.ReadableStream, options: SpoolO
     throw new SampleError("SAMPLE_HASH_MISMATCH", `content has sha256 ${sha256}, not the claimed ${claimed}`);
   }
   return { path: file, sha256, sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, cleanup };
+}
+
+/**
+ * Removes the spool directories left in `dir` by processes that are gone (a kill, a full disk): each name carries
+ * the pid of its process, and a directory whose process still runs is left alone. Returns the names removed.
+ */
+export async function removeStaleSpools(dir: string = tmpdir()): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const pid = new RegExp(`^${SPOOL_PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (pid === undefined || isRunning(Number(pid))) continue;
+    await rm(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** Whether a process with this id runs (signal 0 probes without sending anything). */
+export function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -4,7 +4,9 @@
  *
  * The operations are chosen so the hunt protocol (docs/service.md) can be made idempotent and crash-safe:
  * `create` is an atomic create-if-absent (the basis of every "at most once" guarantee), `put` is an atomic
- * whole-record replace, `delete` of a missing record succeeds. No operation is a read-modify-write.
+ * whole-record replace, `delete` of a missing record succeeds, `swap` replaces a record only if it still holds the
+ * value the caller read (compare-and-swap: local, under the journal's lock; Azure Table, an ETag-conditional
+ * update), the basis of the hunt's lease.
  *
  * `batch` carries out many such operations as one durable write (local: one journal append and one fsync; Azure
  * Table: one entity group transaction per partition and 100 operations). Each operation keeps its own meaning and
@@ -13,8 +15,10 @@
  */
 
 /**
- * `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`). `sampleindex`:
- * samples by SHA-1, MD5 and host + path (sample-index.ts). `acquisition`: the sample broker's fetches (src/broker).
+ * `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`); `lease`: who runs a
+ * rule's hunt on a target now, until when; `signals`: the hits alerted against a rule's max_signals in its window.
+ * `sampleindex`: samples by SHA-1, MD5 and host + path (sample-index.ts). `acquisition`: the sample broker's
+ * fetches (src/broker).
  */
 export const stateKinds = [
   "checkpoint",
@@ -23,6 +27,8 @@ export const stateKinds = [
   "verdict",
   "incident",
   "quarantine",
+  "lease",
+  "signals",
   "sampleindex",
   "acquisition",
 ] as const;
@@ -51,7 +57,16 @@ export type StateOp =
       readonly key: string;
       readonly value: unknown;
     }
-  | { readonly op: "delete"; readonly kind: StateKind; readonly partition: string; readonly key: string };
+  | { readonly op: "delete"; readonly kind: StateKind; readonly partition: string; readonly key: string }
+  /** Replaces the record only when it is present and still `expected` (equal as JSON): a compare-and-swap. */
+  | {
+      readonly op: "swap";
+      readonly kind: StateKind;
+      readonly partition: string;
+      readonly key: string;
+      readonly expected: unknown;
+      readonly value: unknown;
+    };
 
 /** A record that could not be read (truncated, not JSON): skipped by every read, reported here, kept aside. */
 export interface DamagedRecord {
@@ -76,11 +91,17 @@ export interface StateStore {
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>>;
   /**
    * Carries out the operations in order as one durable write; for each, true when it took effect (a create that
-   * found the record present is false; put and delete are always true).
+   * found the record present is false, so is a swap that found another value or none; put and delete are always
+   * true).
    */
   batch(ops: readonly StateOp[]): Promise<boolean[]>;
   /** The records found damaged so far (skipped by reads, never stopping the rest). */
   damaged(): readonly DamagedRecord[];
   /** Releases files and timers; the store is not used afterwards. */
   close?(): Promise<void>;
+}
+
+/** What a swap compares: the stored value and the expected one, equal as JSON. */
+export function sameValue(stored: unknown, expected: unknown): boolean {
+  return JSON.stringify(stored) === JSON.stringify(expected);
 }

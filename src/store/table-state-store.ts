@@ -10,7 +10,14 @@
  */
 import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
 import { decodeName, encodeName } from "./names.js";
-import type { DamagedRecord, StateKind, StateOp, StateRecord, StateStore } from "./state-store.js";
+import {
+  type DamagedRecord,
+  type StateKind,
+  type StateOp,
+  type StateRecord,
+  type StateStore,
+  sameValue,
+} from "./state-store.js";
 
 /** At most this many operations in one entity group transaction (the service's limit), all in one partition. */
 export const TRANSACTION_LIMIT = 100;
@@ -86,8 +93,47 @@ export class TableStateStore implements StateStore {
     if (ops.length === 0) return [];
     await this.ensureTable();
     const results: boolean[] = ops.map(() => true);
-    for (const chunk of transactions(ops)) await this.submit(chunk, results);
+    // A swap is a request of its own (a conditional replace on the entity's ETag), in its place in the order.
+    let run: Array<{ op: StateOp; index: number }> = [];
+    const flush = async () => {
+      for (const chunk of transactions(run)) await this.submit(chunk, results);
+      run = [];
+    };
+    for (const [index, op] of ops.entries()) {
+      if (op.op !== "swap") {
+        run.push({ op, index });
+        continue;
+      }
+      await flush();
+      results[index] = await this.swap(op);
+    }
+    await flush();
     return results;
+  }
+
+  /** Reads the entity, compares its value, and replaces it only if its ETag is still the one read. */
+  private async swap(op: Extract<StateOp, { op: "swap" }>): Promise<boolean> {
+    let entity: Record<string, unknown>;
+    try {
+      entity = await this.client.getEntity<Record<string, unknown>>(
+        partitionKey(op.kind, op.partition),
+        encodeName(op.key),
+      );
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+    const current = this.decodeOrReport<unknown>(op.kind, op.partition, op.key, entity);
+    if (current === undefined || !sameValue(current, op.expected)) return false;
+    const etag = (entity as { etag?: unknown }).etag;
+    if (typeof etag !== "string") throw new Error(`table entity ${op.kind}/${op.partition}/${op.key} has no ETag`);
+    try {
+      await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", { etag });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412) return false; // changed since it was read: another writer won
+      throw error;
+    }
   }
 
   damaged(): readonly DamagedRecord[] {
@@ -101,7 +147,7 @@ export class TableStateStore implements StateStore {
       const actions: TransactionAction[] = remaining.map(({ op }) =>
         op.op === "create"
           ? ["create", encode(op.kind, op.partition, op.key, op.value)]
-          : op.op === "put"
+          : op.op === "put" || op.op === "swap"
             ? ["upsert", encode(op.kind, op.partition, op.key, op.value), "Replace"]
             : ["delete", { partitionKey: partitionKey(op.kind, op.partition), rowKey: encodeName(op.key) }],
       );
@@ -146,25 +192,24 @@ export class TableStateStore implements StateStore {
  * The operations in transactions: grouped by partition (order kept within one), at most 100 each, and an entity
  * at most once per transaction (the service refuses a second operation on it).
  */
-function transactions(ops: readonly StateOp[]): Array<Array<{ op: StateOp; index: number }>> {
-  const byPartition = new Map<string, Array<Array<{ op: StateOp; index: number }>>>();
+function transactions(
+  ops: ReadonlyArray<{ op: StateOp; index: number }>,
+): Array<Array<{ op: StateOp; index: number }>> {
+  const open = new Map<string, { ops: Array<{ op: StateOp; index: number }>; keys: Set<string> }>();
   const out: Array<Array<{ op: StateOp; index: number }>> = [];
-  ops.forEach((op, index) => {
-    const pk = partitionKey(op.kind, op.partition);
-    let chunks = byPartition.get(pk);
-    if (!chunks) {
-      chunks = [];
-      byPartition.set(pk, chunks);
+  for (const item of ops) {
+    const pk = partitionKey(item.op.kind, item.op.partition);
+    let last = open.get(pk);
+    const rowKey = encodeName(item.op.key);
+    // The keys of the open transaction in a set: checking them by scanning was quadratic in the batch.
+    if (!last || last.ops.length >= TRANSACTION_LIMIT || last.keys.has(rowKey)) {
+      last = { ops: [], keys: new Set() };
+      open.set(pk, last);
+      out.push(last.ops);
     }
-    let last = chunks.at(-1);
-    const rowKey = encodeName(op.key);
-    if (!last || last.length >= TRANSACTION_LIMIT || last.some((x) => encodeName(x.op.key) === rowKey)) {
-      last = [];
-      chunks.push(last);
-      out.push(last);
-    }
-    last.push({ op, index });
-  });
+    last.ops.push(item);
+    last.keys.add(rowKey);
+  }
   return out;
 }
 

@@ -24,6 +24,8 @@ const PORTAL_DATETIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\
 
 /** Datetimes as exported: ISO 8601, or the portal's `11/23/2026, 9:42:22.123 AM` (UTC). */
 export function parseExportedDatetime(text: string): number | null {
+  // ISO 8601 (`yyyy-…`, a '-' at index 4, which the portal's form never has) skips the portal pattern.
+  if (text.charCodeAt(4) === 45) return parseDatetime(text);
   const m = PORTAL_DATETIME.exec(text.trim());
   if (m) {
     const [, mo, d, y, hh, mi, ss, frac = "", ampm] = m;
@@ -87,16 +89,23 @@ export function convertCell(raw: unknown, type: ScalarType, fromCsv: boolean): V
 /** Streams the JSON records of a file (NDJSON lines or the objects of a top-level JSON array). */
 async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGenerator<Record<string, unknown>> {
   if (format === "ndjson") {
-    const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });
+    const input = createReadStream(file, "utf8");
+    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let n = 0;
-    for await (const line of lines) {
-      n++;
-      if (line.trim() === "") continue;
-      try {
-        yield JSON.parse(line) as Record<string, unknown>;
-      } catch (error) {
-        throw dataError(`invalid JSON on line ${n}: ${(error as Error).message}`, file);
+    try {
+      for await (const line of lines) {
+        n++;
+        if (line.trim() === "") continue;
+        try {
+          yield JSON.parse(line) as Record<string, unknown>;
+        } catch (error) {
+          throw dataError(`invalid JSON on line ${n}: ${(error as Error).message}`, file);
+        }
       }
+    } finally {
+      // Closing the interface (a consumer that stops early, as sampleColumns does) leaves the file stream
+      // flowing to its end in the background; stop it.
+      input.destroy();
     }
     return;
   }
@@ -213,18 +222,30 @@ async function* ndjsonBatches(file: string): AsyncGenerator<Record<string, unkno
   let lineNo = 0;
   const parse = (line: string, out: Record<string, unknown>[]) => {
     lineNo++;
-    if (line.trim() === "") return;
+    // A line starting with '{' is the common case; only others are checked for blankness (trim allocates).
+    if (line.charCodeAt(0) !== 123 && line.trim() === "") return;
     try {
       out.push(JSON.parse(line) as Record<string, unknown>);
     } catch (error) {
       throw dataError(`invalid JSON on line ${lineNo}: ${(error as Error).message}`, file);
     }
   };
-  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 18 })) {
-    const lines = (rest + (chunk as string)).split("\n");
-    rest = lines.pop() ?? "";
+  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 })) {
+    const text = chunk as string;
     const out: Record<string, unknown>[] = [];
-    for (const line of lines) parse(line, out);
+    let start = 0;
+    let nl = text.indexOf("\n");
+    if (nl >= 0 && rest !== "") {
+      parse(rest + text.slice(0, nl), out);
+      rest = "";
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
+    }
+    for (; nl >= 0; nl = text.indexOf("\n", start)) {
+      parse(text.slice(start, nl), out);
+      start = nl + 1;
+    }
+    rest += text.slice(start);
     if (out.length) yield out;
   }
   const out: Record<string, unknown>[] = [];
@@ -249,11 +270,21 @@ async function* rawRecordBatches(file: string, format: FileFormat): AsyncGenerat
   if (batch.length) yield batch;
 }
 
-/** Streams typed row batches of a table file. */
+/** A test of rows that reads only the `reads` slots (the rest of the row it is given may be stale). */
+export interface RowTest {
+  readonly keep: (row: Row) => boolean;
+  readonly reads: ReadonlySet<number>;
+}
+
+/**
+ * Streams typed row batches of a table file; with `tests`, only the rows all of them keep (in order). A test sees
+ * a scratch row where only the slots the tests read are converted; a whole row is built only for a kept record.
+ */
 export async function* typedBatches(
   file: string,
   format: FileFormat,
   columns: readonly Column[],
+  tests: readonly RowTest[] = [],
 ): AsyncGenerator<Row[]> {
   const fromCsv = format === "csv";
   const converters = columns.map((c) => cellConverter(c.type, fromCsv));
@@ -262,22 +293,42 @@ export async function* typedBatches(
   const template: Row = columns.map((c) => (c.type === "string" ? "" : null));
   const timeGeneratedAt = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
   const timestampAt = columns.findIndex((c) => c.name === "Timestamp" && c.type === "datetime");
-  for await (const records of rawRecordBatches(file, format)) {
-    const batch: Row[] = new Array(records.length);
-    for (let r = 0; r < records.length; r++) {
-      const rec = records[r] as Record<string, unknown>;
-      const row = template.slice();
-      for (const key in rec) {
-        const i = slots.get(key);
-        if (i !== undefined) row[i] = (converters[i] as (raw: unknown) => Value)(rec[key]);
-      }
-      // Advanced Hunting exports have Timestamp only; Sentinel's copy of those tables also has TimeGenerated.
-      if (timeGeneratedAt >= 0 && timestampAt >= 0 && row[timeGeneratedAt] === null) {
-        row[timeGeneratedAt] = row[timestampAt] as Value;
-      }
-      batch[r] = row;
+  const fallback = timeGeneratedAt >= 0 && timestampAt >= 0;
+  const toRow = (rec: Record<string, unknown>): Row => {
+    const row = template.slice();
+    for (const key in rec) {
+      const i = slots.get(key);
+      if (i !== undefined) row[i] = (converters[i] as (raw: unknown) => Value)(rec[key]);
     }
-    yield batch;
+    // Advanced Hunting exports have Timestamp only; Sentinel's copy of those tables also has TimeGenerated.
+    if (fallback && row[timeGeneratedAt] === null) row[timeGeneratedAt] = row[timestampAt] as Value;
+    return row;
+  };
+  const read = new Set<number>();
+  for (const t of tests) for (const i of t.reads) read.add(i);
+  if (fallback && read.has(timeGeneratedAt)) read.add(timestampAt);
+  const reads = [...read].map((i) => ({
+    i,
+    name: columns[i]?.name ?? "",
+    convert: converters[i] as (raw: unknown) => Value,
+  }));
+  const scratch = template.slice();
+  const kept = (rec: Record<string, unknown>): boolean => {
+    for (const r of reads) scratch[r.i] = r.convert(rec[r.name]);
+    if (fallback && scratch[timeGeneratedAt] === null) scratch[timeGeneratedAt] = scratch[timestampAt] as Value;
+    for (const t of tests) if (!t.keep(scratch)) return false;
+    return true;
+  };
+  for await (const records of rawRecordBatches(file, format)) {
+    if (tests.length === 0) {
+      const batch: Row[] = new Array(records.length);
+      for (let r = 0; r < records.length; r++) batch[r] = toRow(records[r] as Record<string, unknown>);
+      yield batch;
+      continue;
+    }
+    const batch: Row[] = [];
+    for (const rec of records) if (kept(rec)) batch.push(toRow(rec));
+    if (batch.length) yield batch;
   }
 }
 

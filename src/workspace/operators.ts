@@ -293,8 +293,12 @@ function mapWindowed(
 
 async function evalWhere(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
   const window = newWindow();
-  const pred = (await compileScalar(op.Condition, rowScope(input.columns, window), ctx)).fn;
+  const reads = readsOf(rowScope(input.columns, window));
+  const pred = (await compileScalar(op.Condition, reads.scope, ctx)).fn;
   if (window.used) return mapWindowed(input.columns, input, window, (row) => (pred(row) === true ? row : null));
+  // A table file tests the condition on the columns it reads before building whole rows.
+  const slots = reads.slots;
+  if (input.where && slots) return input.where((row) => pred(row) === true, new Set(slots));
   return {
     columns: input.columns,
     async *batches() {
@@ -303,6 +307,33 @@ async function evalWhere(op: Node, input: Relation, ctx: Ctx): Promise<Relation>
         for (const row of batch) if (pred(row) === true) out.push(row);
         if (out.length) yield out;
       }
+    },
+  };
+}
+
+/**
+ * `scope` as the compiler sees it, noting the slots it resolves; `slots` is undefined when the compiled code may
+ * read any slot (it asked for the column list: `*`, `pack_all()`, ...).
+ */
+function readsOf(scope: RowScope): { readonly scope: RowScope; readonly slots: ReadonlySet<number> | undefined } {
+  const slots = new Set<number>();
+  let whole = false;
+  const watched: RowScope = {
+    get columns() {
+      whole = true;
+      return scope.columns;
+    },
+    slot(name) {
+      const i = scope.slot(name);
+      if (i !== undefined) slots.add(i);
+      return i;
+    },
+    ...(scope.window ? { window: scope.window } : {}),
+  };
+  return {
+    scope: watched,
+    get slots() {
+      return whole ? undefined : slots;
     },
   };
 }

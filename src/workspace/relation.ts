@@ -12,6 +12,12 @@ export type Row = Value[];
 export interface Relation {
   readonly columns: readonly Column[];
   batches(): AsyncIterable<Row[]>;
+  /**
+   * The rows for which `keep` is true, when the relation can test it before building whole rows (a table file:
+   * only the `reads` slots of a row are converted for the test, the rest only for the rows kept). `keep` reads
+   * no other slot. Absent when the relation has no cheaper way than filtering its batches.
+   */
+  where?(keep: (row: Row) => boolean, reads: ReadonlySet<number>): Relation;
 }
 
 export const BATCH = 1024;

@@ -10,7 +10,7 @@ import path from "node:path";
 import { buildGlobals, type ColumnSchema, type FunctionSchema, resolveSchemas, type Schemas } from "../kusto/index.js";
 import type { TableSource } from "./context.js";
 import { dataError } from "./errors.js";
-import { type FileFormat, formatOf, rawRecords, sampleColumns, typedBatches } from "./load.js";
+import { type FileFormat, formatOf, type RowTest, rawRecords, sampleColumns, typedBatches } from "./load.js";
 import { type QueryResult, runQuery } from "./query.js";
 import { type Column, fromRows, type Relation, type Row } from "./relation.js";
 import type { ScalarType, Value } from "./values.js";
@@ -87,34 +87,25 @@ async function tableFiles(dir: string, schemas: Schemas): Promise<Map<string, Ta
   return out;
 }
 
-function fileRelation(t: TableFile, filter?: (row: Row) => boolean): Relation {
+function fileRelation(t: TableFile, tests: readonly RowTest[] = []): Relation {
   return {
     columns: t.columns,
-    async *batches() {
-      for await (const batch of typedBatches(t.file, t.format, t.columns)) {
-        if (!filter) yield batch;
-        else {
-          const kept = batch.filter(filter);
-          if (kept.length) yield kept;
-        }
-      }
-    },
+    batches: () => typedBatches(t.file, t.format, t.columns, tests),
+    where: (keep, reads) => fileRelation(t, [...tests, { keep, reads }]),
   };
 }
 
-function timeFilter(
-  columns: readonly Column[],
-  start: number | null,
-  end: number | null,
-): ((row: Row) => boolean) | undefined {
-  if (start === null && end === null) return undefined;
+/** Rows whose TimeGenerated is in [start, end), when a bound is given and the table has the column. */
+function timeFilter(columns: readonly Column[], start: number | null, end: number | null): RowTest[] {
+  if (start === null && end === null) return [];
   const i = columns.findIndex((c) => c.name === "TimeGenerated" && c.type === "datetime");
-  if (i < 0) return undefined;
-  return (row) => {
+  if (i < 0) return [];
+  const keep = (row: Row) => {
     const t = row[i];
     if (typeof t !== "number") return false;
     return (start === null || t >= start) && (end === null || t < end);
   };
+  return [{ keep, reads: new Set([i]) }];
 }
 
 function watchlistRelation(alias: string, w: Watchlist | undefined, columns: readonly Column[]): Relation {
@@ -251,9 +242,9 @@ export async function openWorkspace(dir: string, given: WorkspaceOptions = {}): 
               ? "ProcessTerminated"
               : undefined;
           const et = t.columns.findIndex((c) => c.name === "EventType");
-          const ofType = eventType && et >= 0 ? (row: Row) => row[et] === eventType : undefined;
-          const filter = inTime && ofType ? (row: Row) => inTime(row) && ofType(row) : (inTime ?? ofType);
-          return fileRelation(t, filter);
+          const ofType: RowTest[] =
+            eventType && et >= 0 ? [{ keep: (row: Row) => row[et] === eventType, reads: new Set([et]) }] : [];
+          return fileRelation(t, [...inTime, ...ofType]);
         },
       };
       return runQuery(text, globals, source, queryOptions.now !== undefined ? { now: ms(queryOptions.now) } : {});

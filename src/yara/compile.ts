@@ -115,21 +115,35 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
   };
 }
 
+/** How the cache compiles: in process by default; the scanner compiles off its thread (compile-thread.ts). */
+export type RuleCompiler = (paths: readonly string[], options: YaraCompileOptions) => Promise<CompiledRuleSet>;
+
 /**
  * The compiled rule set for a fixed list of paths, recompiled when a file changes. `current()` stats the files
  * (cheap); only a changed size or mtime makes it read and hash them, and only a changed hash recompiles.
+ *
+ * A change that does not compile (a broken `.yar` dropped into the folder) keeps the last good rule set in use and
+ * is reported by `problems()` (file:line:column), until the files change again; only the very first compile fails.
  */
 export class YaraRuleCache {
   private cached: CompiledRuleSet | undefined;
   private checkedAt = 0;
   private checking: Promise<boolean> | undefined;
+  private compiling: Promise<CompiledRuleSet> | undefined;
+  private failed: { readonly signature: string; readonly diagnostics: readonly Diagnostic[] } | undefined;
 
   /** `checkIntervalMs`: how often, at most, the rule files are stat()ed for changes (0: on every call). */
   constructor(
     private readonly paths: readonly string[],
     private readonly options: YaraCompileOptions = {},
     private readonly checkIntervalMs = 0,
+    private readonly compile: RuleCompiler = async (p, o) => compileYaraRules(p, o),
   ) {}
+
+  /** Why the rule files on disk are not the rule set in use (empty when they are). */
+  problems(): readonly Diagnostic[] {
+    return this.failed?.diagnostics ?? [];
+  }
 
   async current(): Promise<CompiledRuleSet> {
     const cached = this.cached;
@@ -143,19 +157,59 @@ export class YaraRuleCache {
     if (this.cached !== cached && this.cached) return this.cached; // another caller recompiled meanwhile
     if (same) {
       this.checkedAt = performance.now();
+      this.failed = undefined; // the files are the good set again
       return cached;
     }
-    return this.recompile(cached);
+    // A broken change already reported is not compiled again until the files change once more.
+    const now = await signature(this.paths);
+    if (this.failed?.signature === now) {
+      this.checkedAt = performance.now();
+      return cached;
+    }
+    try {
+      return await this.recompile(cached);
+    } catch (error) {
+      this.failed = { signature: now, diagnostics: diagnosticsOf(error) };
+      this.checkedAt = performance.now();
+      return this.cached ?? cached;
+    }
   }
 
-  private recompile(previous: CompiledRuleSet | undefined): CompiledRuleSet {
-    const next = compileYaraRules(this.paths, this.options);
+  private async recompile(previous: CompiledRuleSet | undefined): Promise<CompiledRuleSet> {
+    this.compiling ??= this.compile(this.paths, this.options).finally(() => {
+      this.compiling = undefined;
+    });
+    const next = await this.compiling;
     this.checkedAt = performance.now();
+    this.failed = undefined;
+    const current = this.cached ?? previous;
     // Same content (a touch): keep the old identity so workers are not sent the same rules again.
     this.cached =
-      previous && previous.id === next.id && sameFiles(previous, next) ? { ...previous, files: next.files } : next;
+      current && current.id === next.id && sameFiles(current, next) ? { ...current, files: next.files } : next;
     return this.cached;
   }
+}
+
+/** The files' names, sizes and modification times: what tells one state of the rule folder from another. */
+async function signature(paths: readonly string[]): Promise<string> {
+  let files: string[];
+  try {
+    files = resolveYaraPaths(paths);
+  } catch (error) {
+    return `unreadable: ${messageOf(error)}`;
+  }
+  const stamps = await Promise.all(
+    files.map(async (file) => {
+      const info = await stat(file).catch(() => undefined);
+      return [file, info?.size, info?.mtimeMs];
+    }),
+  );
+  return JSON.stringify(stamps);
+}
+
+function diagnosticsOf(error: unknown): Diagnostic[] {
+  if (error instanceof DiagnosticError) return [...error.diagnostics];
+  return [fileError(undefined, `the rules could not be compiled: ${messageOf(error)}`)];
 }
 
 async function unchanged(set: CompiledRuleSet, paths: readonly string[]): Promise<boolean> {

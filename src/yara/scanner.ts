@@ -10,9 +10,11 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { Diagnostic } from "../diagnostics/index.js";
 import { Codes } from "../diagnostics/index.js";
 import type { ExternalValue } from "./binding.js";
 import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
+import { compileYaraRulesOffThread } from "./compile-thread.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
@@ -49,6 +51,11 @@ export interface Scanner {
   scanPaths(paths: readonly string[]): AsyncGenerator<Verdict>;
   /** The current rule set (recompiled first if a rule file changed). */
   rules(): Promise<CompiledRuleSet>;
+  /**
+   * Why the rule files are not the rule set in use (a broken file dropped in: the last good set stays in use), after
+   * checking them for changes; empty when all is well.
+   */
+  ruleProblems(): Promise<readonly Diagnostic[]>;
   readonly limits: ScanLimits;
   stats(): PoolStats;
   /** Starts every worker and loads the rules into it now, rather than on first use. */
@@ -62,7 +69,13 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
   const cache = isRuleSet(given)
     ? undefined
-    : new YaraRuleCache(given, { externals: options.externals ?? {} }, options.ruleCheckIntervalMs ?? 1000);
+    : new YaraRuleCache(
+        given,
+        { externals: options.externals ?? {} },
+        options.ruleCheckIntervalMs ?? 1000,
+        // Compiled in a child process: a large rule set never blocks the caller's event loop.
+        compileYaraRulesOffThread,
+      );
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
   const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
   if (options.startWorkersNow) pool.start();
@@ -84,6 +97,10 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const scanner: Scanner = {
     limits,
     rules: currentRules,
+    ruleProblems: async () => {
+      await currentRules();
+      return cache?.problems() ?? [];
+    },
     stats: () => pool.stats(),
     warmUp: async () => pool.warmUp(await currentRules()),
     workerPids: () => pool.pids(),

@@ -7,6 +7,7 @@ import { OperationalInsightsManagementClient } from "@azure/arm-operationalinsig
 import { SecurityInsights } from "@azure/arm-securityinsight";
 import type { PipelineRetryOptions } from "@azure/core-rest-pipeline";
 import { LogsQueryClient } from "@azure/monitor-query-logs";
+import { contentClients } from "../../src/sentinel/clients.js";
 import type { Emulator } from "../emulator/server.js";
 
 export const fastRetry: PipelineRetryOptions = { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 100 };
@@ -30,4 +31,12 @@ export function makeClients(emulator: Emulator, retryOptions: PipelineRetryOptio
     }),
     logs: new LogsQueryClient(emulator.credential, { ...emulator.logsClientOptions(), retryOptions }),
   };
+}
+
+/** The content clients `shmhunt deploy` builds (src/sentinel/clients.ts: the API versions of content-types.ts). */
+export function makeContentClients(emulator: Emulator, retryOptions: PipelineRetryOptions = fastRetry) {
+  return contentClients(emulator.credential, emulator.workspace.subscriptionId, {
+    ...emulator.armClientOptions(),
+    retryOptions,
+  });
 }

@@ -16,7 +16,7 @@ import { CliError } from "../../src/cli/output.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import { createDeployService } from "../../src/sentinel/deploy.js";
 import { buildServer } from "../../src/server/app.js";
-import { makeClients } from "../azure/clients.js";
+import { makeContentClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -27,8 +27,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const sdk = makeClients(emulator);
-  clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+  clients = makeContentClients(emulator);
   emulator.workspace.seedTable("DeviceProcessEvents", []);
   emulator.workspace.seedTable("Syslog", []);
   env = {

@@ -40,7 +40,9 @@ let elfSha: string;
 let now = new Date("2026-03-01T10:00:00Z");
 
 beforeAll(async () => {
-  [emulator, azurite] = await Promise.all([startEmulator(), startAzurite()]);
+  // The emulator shares the hunt's clock; the rows stand for data already ingested when seeded (delay 0): the hunt
+  // windows on ingestion time (src/hunt/window.ts), so a row is seen from the moment it is seeded.
+  [emulator, azurite] = await Promise.all([startEmulator({ now: () => now, ingestionDelayMs: 0 }), startAzurite()]);
   clients = makeClients(emulator);
   dir = mkdtempSync(path.join(tmpdir(), "shmhunt-e2e-"));
   elf = readFileSync(await buildShmgetElf(dir, "-O0"));

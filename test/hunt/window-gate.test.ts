@@ -8,9 +8,11 @@ const t = (iso: string) => new Date(iso);
 describe("windows", () => {
   it("runs first over the lookback, and then every interval with overlapping windows", () => {
     const now = t("2026-03-01T10:00:00Z");
+    // On ingestion time [09:51, 10:00]; rows kept from one lookback before the start (event time 09:42).
     expect(planWindow(rule, undefined, now, 24 * 60 * MIN).window).toEqual({
       start: t("2026-03-01T09:51:00Z"),
       end: now,
+      eventStart: t("2026-03-01T09:42:00Z"),
     });
     const checkpoint = { end: "2026-03-01T10:00:00.000Z", completedAt: "2026-03-01T10:00:02.000Z" };
     expect(isDue(rule, checkpoint, t("2026-03-01T10:04:00Z"))).toBe(false);
@@ -24,7 +26,11 @@ describe("windows", () => {
   it("reaches back over missed runs so no range is skipped", () => {
     const checkpoint = { end: "2026-03-01T10:00:00.000Z", completedAt: "x" };
     const late = planWindow(rule, checkpoint, t("2026-03-01T11:00:00Z"), 24 * 60 * MIN);
-    expect(late.window).toEqual({ start: t("2026-03-01T09:56:00Z"), end: t("2026-03-01T11:00:00Z") });
+    expect(late.window).toEqual({
+      start: t("2026-03-01T09:56:00Z"),
+      end: t("2026-03-01T11:00:00Z"),
+      eventStart: t("2026-03-01T09:47:00Z"),
+    });
     expect(late.gap).toBeUndefined();
   });
 

@@ -371,10 +371,10 @@ describe("Flex Consumption Function App", () => {
     expect(String(literalValue(property(site?.body, "kind"), app))).toContain("linux");
   });
 
-  it("runs Node 20 from a deployment container reached with the user-assigned identity", () => {
+  it("runs Node 22 (Node 20 reached end of life in April 2026) from a deployment container reached with the user-assigned identity", () => {
     const config = propertyPath(site?.body, "properties.functionAppConfig");
     expect(literalValue(propertyPath(config, "runtime.name"), app)).toBe("node");
-    expect(literalValue(propertyPath(config, "runtime.version"), app)).toBe("20");
+    expect(literalValue(propertyPath(config, "runtime.version"), app)).toBe("22");
     expect(literalValue(propertyPath(config, "deployment.storage.type"), app)).toBe("blobContainer");
     expect(literalValue(propertyPath(config, "deployment.storage.authentication.type"), app)).toBe(
       "UserAssignedIdentity",

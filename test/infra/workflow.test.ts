@@ -51,6 +51,14 @@ function job(name: string): Job {
 }
 
 describe(".github/workflows/deploy.yml", () => {
+  it("builds and tests on Node 22, the runtime infra/ deploys (Node 20 reached end of life in April 2026)", () => {
+    const env = (parse(readFileSync(workflowPath, "utf8")) as { env?: Record<string, string> }).env ?? {};
+    expect(env.NODE_VERSION).toBe("22");
+    const setups = Object.values(jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith("actions/setup-node@")));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const s of setups) expect(s.with?.["node-version"]).toBe(`\${{ env.NODE_VERSION }}`);
+  });
+
   it("runs on pushes to main and on pull requests to main", () => {
     expect(workflow.on).toHaveProperty("push");
     expect(workflow.on).toHaveProperty("pull_request");

@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { loadSchemas, parseKql, validateKql } from "../../src/kusto/index.js";
+import { buildGlobals, kustoLanguage, listItems, loadSchemas, parseKql, validateKql } from "../../src/kusto/index.js";
 
 describe("loadSchemas", () => {
   const schemas = loadSchemas();
@@ -86,5 +89,33 @@ describe("validateKql", () => {
   it("parseKql returns the bound tree", () => {
     const code = parseKql("DeviceProcessEvents | take 1");
     expect(code.Syntax).toBeTruthy();
+  });
+});
+
+describe("parseKql against Kusto.Language's own ParseAndAnalyze", () => {
+  // The oracle is Microsoft's `KustoCode.ParseAndAnalyze`: parseKql skips only the grammar it builds and never uses.
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../kql");
+  const generated = readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".kql"))
+    .map((f) => readFileSync(path.join(dir, f), "utf8"));
+  const queries = [
+    ...generated,
+    'DeviceProcessEvents\n| where  NoSuchColumn == "x"',
+    "DeviceProcessEvents | where | take",
+    "let x = 1;\nDeviceProcessEvents | extend y = x + FolderPath | summarize count() by bin(Timestamp, 1h)",
+    "NoSuchTable | take 1",
+    '_Im_ProcessEvent(starttime=ago(1d)) | where TargetProcessName endswith "/sh" | project Missing',
+    "print strlen(123)",
+  ];
+  const globals = buildGlobals();
+  const view = (code: Kusto.Language.KustoCode) => ({
+    diagnostics: listItems(code.GetDiagnostics()).map((d) => [d.Code, d.Severity, d.Start, d.Length, d.Message]),
+    result: code.ResultType?.Name ?? null,
+    tree: code.Syntax?.ToString(Kusto.Language.Syntax.IncludeTrivia.All) ?? null,
+  });
+  it.each(queries.map((q, i) => [i, q] as const))("query %i: same diagnostics, result type and tree", (_, q) => {
+    const oracle = kustoLanguage().KustoCode.ParseAndAnalyze(q, globals);
+    if (!oracle) throw new Error("no code");
+    expect(view(parseKql(q, globals))).toEqual(view(oracle));
   });
 });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { translateRule } from "../../src/kql/index.js";
-import { buildGlobals, listItems, parseKql, validateKql } from "../../src/kusto/index.js";
+import { validateKql } from "../../src/kusto/index.js";
 import { type LoadedRule, loadRuleFile, loadRules } from "../../src/rules/index.js";
 import { defaultFunctionsDir } from "../../src/sentinel/deploy.js";
 import type { Json } from "../../src/sentinel/plan.js";

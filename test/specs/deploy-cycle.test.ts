@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { deploy } from "../../src/sentinel/deploy.js";
-import { makeClients } from "../azure/clients.js";
+import { makeContentClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -22,8 +22,7 @@ let rulesDir: string;
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  const sdk = makeClients(emulator);
-  clients = { securityInsights: sdk.sentinel, operationalInsights: sdk.operationalInsights };
+  clients = makeContentClients(emulator);
   workspace = {
     subscriptionId: emulator.workspace.subscriptionId,
     resourceGroup: emulator.workspace.resourceGroup,

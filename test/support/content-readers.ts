@@ -5,11 +5,10 @@
  * the requests the real Azure SDK clients send when the deploy adapter applies desired content (the SDK's
  * serializer does the wire conversion; a recording HTTP client stands in for Azure).
  */
-import { OperationalInsightsManagementClient } from "@azure/arm-operationalinsights";
-import { SecurityInsights } from "@azure/arm-securityinsight";
 import type { TokenCredential } from "@azure/core-auth";
 import { createHttpHeaders, type HttpClient } from "@azure/core-rest-pipeline";
 import { expect } from "vitest";
+import { contentClients } from "../../src/sentinel/clients.js";
 import { type ContentClients, SentinelContentClient } from "../../src/sentinel/content-client.js";
 import { type WorkspaceRef, workspaceResourceId } from "../../src/sentinel/content-types.js";
 import { type DesiredResource, type Json, planDeployment } from "../../src/sentinel/plan.js";
@@ -247,10 +246,7 @@ export function recordingClients(workspace: WorkspaceRef): { clients: ContentCli
   const options = { httpClient, retryOptions: { maxRetries: 0 } };
   return {
     sent,
-    clients: {
-      securityInsights: new SecurityInsights(credential, workspace.subscriptionId, options),
-      operationalInsights: new OperationalInsightsManagementClient(credential, workspace.subscriptionId, options),
-    },
+    clients: contentClients(credential, workspace.subscriptionId, options),
   };
 }
 

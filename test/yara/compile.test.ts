@@ -111,9 +111,28 @@ describe("YARA rule compilation", () => {
     const two = await cache.current();
     expect(two.id).not.toBe(one.id);
     expect(two.source).toContain("second");
-    // A broken edit is an error, not a silently kept old rule set.
+    // A broken edit keeps the last good rule set in use, and is reported (file:line:column), not silent.
     await writeFile(file, "rule third { condition: nope }\n");
-    await expect(cache.current()).rejects.toThrow(/YARA400/);
+    expect(await cache.current()).toBe(two);
+    expect(cache.problems()).toEqual([
+      expect.objectContaining({
+        code: "YARA400",
+        file,
+        span: expect.objectContaining({ start: expect.objectContaining({ line: 1, column: 25 }) }),
+      }),
+    ]);
+    // Fixed: compiled, and nothing to report.
+    await writeFile(file, "rule fourth { condition: true }\n");
+    expect((await cache.current()).source).toContain("fourth");
+    expect(cache.problems()).toEqual([]);
+  });
+
+  it("fails the first compile of a broken rule folder (there is no good set to keep)", async () => {
+    const set = path.join(dir, "broken-first");
+    const fs = await import("node:fs/promises");
+    await fs.mkdir(set, { recursive: true });
+    await writeFile(path.join(set, "r.yar"), "rule broken { condition: nope }\n");
+    await expect(new YaraRuleCache([set]).current()).rejects.toThrow(/YARA400/);
   });
 
   it("checks rule files at most once per interval when asked to", async () => {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { openWorkspace, textValue, toRecords } from "../../workspace/index.js";
+import { openWorkspace, recordTexts, textValue } from "../../workspace/index.js";
 import { CliError, createOutput } from "../output.js";
 
 interface KqlOptions {
@@ -35,7 +35,7 @@ export function registerKql(program: Command): void {
       const workspace = await openWorkspace(options.workspace);
       const result = await workspace.query(query, { now, ...(timespan ? { timespan } : {}) });
       if (out.json) {
-        for (const record of toRecords(result)) out.record(record);
+        out.jsonLines(recordTexts(result));
         return;
       }
       const header = result.columns.map((c) => c.name);

@@ -1,7 +1,7 @@
-import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
 import { CliError, createOutput, type Output } from "../output.js";
+import { clearingLine, type Progress, startProgress } from "../progress.js";
 
 interface ScanOptions {
   rules?: string[];
@@ -43,14 +43,13 @@ export function registerScan(program: Command): void {
       });
       // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
       // terminal first clear the bar's line, and the bar redraws below them.
-      const bar = process.stderr.isTTY && !options.json ? progressBar(paths) : undefined;
+      const bar = progressBar(paths, options.json);
       const out =
         bar && process.stdout.isTTY ? createOutput(options, clearingLine(process.stdout)) : createOutput(options);
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
-        const started = Date.now();
-        let lastProgress = started;
+        let lastProgress = Date.now();
         let seen = 0;
         for await (const verdict of scanner.scanPaths(paths)) {
           tally[verdict.verdict]++;
@@ -59,8 +58,7 @@ export function registerScan(program: Command): void {
           out.record(verdict, describe(verdict));
           seen++;
           if (bar) {
-            const rate = (seen / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0);
-            bar.increment(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match, rate });
+            bar.tick(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match });
             continue;
           }
           const due = seen >= PROGRESS_EVERY_FILES && Date.now() - lastProgress > PROGRESS_EVERY_MS;
@@ -85,29 +83,21 @@ export function registerScan(program: Command): void {
     });
 }
 
-function progressBar(paths: readonly string[]): SingleBar {
-  const bar = new SingleBar(
-    {
-      stream: process.stderr,
-      format:
-        "scanning |{bar}| {value}/{total} files | {mb} MB, {matched} matched | {rate} files/s | ETA {eta_formatted}",
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 200,
-    },
-    Presets.shades_classic,
-  );
-  bar.start(0, 0, { mb: "0", matched: 0, rate: "0" });
+function progressBar(paths: readonly string[], json: boolean | undefined): Progress | undefined {
+  const bar = startProgress(json, {
+    label: "scanning",
+    unit: "files",
+    detail: "{mb} MB, {matched} matched",
+    payload: { mb: "0", matched: 0 },
+  });
   // The total comes from a second walk (names only, nothing opened) that runs beside the scan.
-  countSamples(paths).then(
-    (total) => bar.setTotal(total),
-    () => {},
-  );
+  if (bar) {
+    countSamples(paths).then(
+      (total) => bar.setTotal(total),
+      () => {},
+    );
+  }
   return bar;
-}
-
-function clearingLine(stream: NodeJS.WriteStream): { write(chunk: string): unknown } {
-  return { write: (chunk: string) => stream.write(`\r\x1b[K${chunk}`) };
 }
 
 function describe(v: Verdict): string {

@@ -12,7 +12,20 @@ import { errorSchema, sampleReportSchema, uploadSchema, verdictSchema } from "..
 
 export function registerSampleRoutes(app: FastifyInstance, services: Services, maxSampleBytes: number): void {
   // Scoped to this plugin: the stream is passed on as it is; the service enforces the size limit while reading.
+  // Only raw bytes: the JSON and text parsers fastify registers by default are removed from this scope, and any
+  // other content type is refused (415) as the request arrives, before its body is read or anything is opened.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
+  app.addHook("onRequest", async (request) => {
+    if (request.method !== "POST") return;
+    const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/octet-stream") {
+      throw new SampleError(
+        "SAMPLE_NOT_BYTES",
+        `a sample is sent as application/octet-stream, not ${type ? JSON.stringify(type) : "without a content type"}`,
+      );
+    }
+  });
   app.addHook("preValidation", async (request) => {
     const length = Number(request.headers["content-length"]);
     if (Number.isFinite(length) && length > maxSampleBytes) {
@@ -30,7 +43,14 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
         summary: "Upload a sample (raw bytes); it is stored by SHA-256, scanned, and settles waiting hits",
         ...binaryBody,
         querystring: sampleQuery,
-        response: { 200: uploadSchema, 201: uploadSchema, 400: errorSchema, 413: errorSchema, 422: errorSchema },
+        response: {
+          200: uploadSchema,
+          201: uploadSchema,
+          400: errorSchema,
+          413: errorSchema,
+          415: errorSchema,
+          422: errorSchema,
+        },
       },
     },
     async (request, reply) => {
@@ -65,7 +85,7 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
         tags: ["samples"],
         summary: "Scan bytes with the YARA rules without storing them",
         ...binaryBody,
-        response: { 200: verdictSchema, 413: errorSchema, 501: errorSchema },
+        response: { 200: verdictSchema, 400: errorSchema, 413: errorSchema, 415: errorSchema, 501: errorSchema },
       },
     },
     async (request) => services.samples.scan(request.body as Readable),

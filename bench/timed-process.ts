@@ -1,0 +1,40 @@
+/**
+ * Runs a Node process for a benchmark and measures it: wall-clock seconds (what the targets are about) and the
+ * CPU seconds the process used (user + system, reported by the process itself at exit), so a figure taken on a
+ * busy shared machine can be read beside the load average printed with it.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import path from "node:path";
+
+export interface Timed {
+  readonly seconds: number;
+  readonly cpuSeconds: number;
+  readonly stdout: string;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-bench-cpu-"));
+const preload = path.join(dir, "cpu.cjs");
+const report = path.join(dir, "cpu.txt");
+writeFileSync(
+  preload,
+  `process.on("exit", () => { const u = process.cpuUsage(); require("node:fs").writeFileSync(${JSON.stringify(report)}, String((u.user + u.system) / 1e6)); });\n`,
+);
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+
+export function timedNode(args: readonly string[], cwd: string, stdout: "ignore" | "pipe" = "ignore"): Timed {
+  const started = performance.now();
+  const out = execFileSync(process.execPath, ["--require", preload, ...args], {
+    cwd,
+    stdio: ["ignore", stdout, "inherit"],
+    maxBuffer: 1 << 28,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, cpuSeconds: Number(readFileSync(report, "utf8")), stdout: out ? out.toString() : "" };
+}
+
+/** `load average 3.2 on 2 CPUs`: how busy the machine was. */
+export function machineLoad(): string {
+  return `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`;
+}

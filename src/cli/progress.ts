@@ -1,0 +1,68 @@
+/**
+ * The one progress display of the CLI (`scan`, `translate` over folders, `deploy --apply`, a catch-up `hunt`): a
+ * cli-progress bar on stderr with done / total, rate and time left. It exists only when stderr is a terminal and
+ * the output is not --json; otherwise `startProgress` returns undefined and the command stays quiet.
+ */
+import { Presets, SingleBar } from "cli-progress";
+
+export interface ProgressOptions {
+  /** What is being done, e.g. `scanning`. */
+  readonly label: string;
+  /** What is counted, e.g. `files`. */
+  readonly unit: string;
+  /** The total when known now (else set it later with `setTotal`). */
+  readonly total?: number;
+  /** Extra fields shown after the count, e.g. `{mb} MB, {matched} matched` (cli-progress placeholders). */
+  readonly detail?: string;
+  /** Initial values of the detail's placeholders. */
+  readonly payload?: Readonly<Record<string, unknown>>;
+}
+
+export interface Progress {
+  /** `n` more done (default 1), with new values of the detail's placeholders. */
+  tick(n?: number, payload?: Readonly<Record<string, unknown>>): void;
+  setTotal(total: number): void;
+  /** Clears the bar (call once, in a `finally`). */
+  stop(): void;
+}
+
+/** Whether a progress bar would show: stderr is a terminal and the output is for humans. */
+export function showsProgress(json: boolean | undefined, stream: NodeJS.WriteStream = process.stderr): boolean {
+  return json !== true && stream.isTTY === true;
+}
+
+export function startProgress(
+  json: boolean | undefined,
+  options: ProgressOptions,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress | undefined {
+  if (!showsProgress(json, stream)) return undefined;
+  const detail = options.detail ? ` | ${options.detail}` : "";
+  const bar = new SingleBar(
+    {
+      stream,
+      format: `${options.label} |{bar}| {value}/{total} ${options.unit}${detail} | {rate} ${options.unit}/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 200,
+    },
+    Presets.shades_classic,
+  );
+  const started = Date.now();
+  let done = 0;
+  bar.start(options.total ?? 0, 0, { ...options.payload, rate: "0" });
+  return {
+    tick(n = 1, payload = {}) {
+      done += n;
+      const rate = (done / Math.max(0.001, (Date.now() - started) / 1000)).toFixed(0);
+      bar.increment(n, { ...payload, rate });
+    },
+    setTotal: (total) => bar.setTotal(total),
+    stop: () => bar.stop(),
+  };
+}
+
+/** A sink for a terminal that also shows the bar: each write first clears the bar's line (the bar redraws below). */
+export function clearingLine(stream: NodeJS.WriteStream): { write(chunk: string): unknown } {
+  return { write: (chunk: string) => stream.write(`\r\x1b[K${chunk}`) };
+}

@@ -1,0 +1,129 @@
+/**
+ * Deep and long inputs against a real server on 127.0.0.1 (issue 12, items 4 and 13, and the Host check): every
+ * one is a 4xx naming the limit or the field, never a 500, and the server keeps answering.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isLoopback } from "../../src/app/config.js";
+import { type AttackServer, rawRequest, serve } from "./serve.js";
+
+let server: AttackServer;
+beforeAll(async () => {
+  server = await serve();
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+const post = (route: string, body: unknown) =>
+  fetch(`${server.url}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+
+describe("/translate: deep and long queries", () => {
+  it("2,000 nested parentheses: 400 naming the depth limit", async () => {
+    const eql = `process where ${"(".repeat(2000)}process.name == "a"${")".repeat(2000)}`;
+    const response = await post("/translate", { target: "defender", eql });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: "SHM_LIMIT_EXCEEDED",
+      message: expect.stringMatching(/2000 deep, over the limit of 256/),
+    });
+  });
+
+  it("a rule file whose query nests 3,000 deep: 400 naming the limit", async () => {
+    const rule = `[rule]\nquery = '''\nprocess where ${"(".repeat(3000)}true${")".repeat(3000)}\n'''\n`;
+    const response = await post("/translate", { target: "defender", rule });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /rule nests brackets 3000 deep, over the limit of 256/,
+    );
+  });
+
+  it("a 2,000-term or chain (over 16 KiB): 400 naming the size limit", async () => {
+    const eql = `process where ${Array.from({ length: 2000 }, (_, i) => `process.pid == ${i}`).join(" or ")}`;
+    const response = await post("/translate", { target: "defender", eql });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(
+      /body\/eql must NOT have more than 16384 characters/,
+    );
+    // The server still translates a sane query.
+    expect((await post("/translate", { target: "defender", eql: 'process where process.name == "a"' })).status).toBe(
+      200,
+    );
+  });
+});
+
+describe("long and unusual parameters", () => {
+  it.each([
+    ["a 5,000-character rule id", `/hits?ruleId=${"a".repeat(5000)}`, /ruleId must NOT have more than 100/],
+    ["64 × é as a rule id", `/hits?ruleId=${encodeURIComponent("é".repeat(64))}`, /ruleId must match pattern/],
+    ["a rule id with a slash", `/hits?ruleId=${encodeURIComponent("../../etc")}`, /ruleId must match pattern/],
+    ["an unknown query parameter", "/hits?x=1", /must NOT have additional properties/],
+    ["64 × é as an incident id", `/incidents/${encodeURIComponent("é".repeat(64))}`, /id must/],
+    ["a sample hash of 65 characters", `/samples/${"c".repeat(65)}`, /sha256 must NOT have more than 64/],
+    ["an incident id of 65 characters", `/incidents/${"b".repeat(65)}`, /id must NOT have more than 64/],
+  ])("%s: 400", async (_name, route, message) => {
+    const response = await fetch(`${server.url}${route}`);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(message);
+  });
+
+  it.each([
+    ["an incident id", `/incidents/${"b".repeat(5000)}`],
+    ["a sample hash", `/samples/${"c".repeat(5000)}`],
+  ])("%s of 5,000 characters in the path: 414 (fastify's path parameter limit), never 500", async (_name, route) => {
+    const response = await fetch(`${server.url}${route}`);
+    expect(response.status).toBe(414);
+  });
+
+  it("a claimed hash of 5,000 characters on an upload: 400 before the body is read", async () => {
+    const response = await fetch(`${server.url}/samples?sha256=${"0".repeat(5000)}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body: Buffer.from("x"),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toMatch(/sha256 must NOT have more than 64/);
+  });
+
+  it("a run for a 5,000-character rule id: 400", async () => {
+    const response = await post("/hunt/run", { ruleId: "r".repeat(5000) });
+    expect(response.status).toBe(400);
+  });
+});
+
+describe("DNS rebinding on the loopback default", () => {
+  it.each(["attacker.example", "127.0.0.1.attacker.example", "attacker.example:8080"])(
+    "a request naming host %s is refused (403), whatever the route",
+    async (host) => {
+      for (const route of ["/incidents", "/hits", "/health"]) {
+        const answer = await rawRequest(
+          server.port,
+          `GET ${route} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+        expect(answer, route).toMatch(/^HTTP\/1\.1 403 /);
+        expect(answer).toContain("SHM_HOST_NOT_ALLOWED");
+      }
+    },
+  );
+
+  it.each(["127.0.0.1", `127.0.0.1:PORT`, "localhost:PORT", "[::1]:PORT"])("host %s is served", async (host) => {
+    const header = host.replace("PORT", String(server.port));
+    const answer = await rawRequest(
+      server.port,
+      `GET /incidents HTTP/1.1\r\nHost: ${header}\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it("isLoopback takes loopback addresses, not host names that look like them", () => {
+    expect(["127.0.0.1", "127.1.2.3", "::1", "localhost", "LOCALHOST"].every(isLoopback)).toBe(true);
+    expect(
+      ["127.0.0.1.attacker.example", "127.evil.example", "127.0.0.256", "127.0.0.1.", "0.0.0.0", "10.0.0.1"].some(
+        isLoopback,
+      ),
+    ).toBe(false);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Slowloris against a real server on 127.0.0.1 (issue 12, item 3): headers or a body trickled a byte at a time,
+ * idle sockets, more connections than the cap. The limits are the documented settings (docs/service.md), set low
+ * here so the loops stay short: every slow client is cut off within its timeout, and /health answers throughout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type AttackServer, connect, entries, type RawClient, serve, until } from "./serve.js";
+
+let server: AttackServer;
+beforeAll(async () => {
+  server = await serve({
+    SHMHUNT_HEADERS_TIMEOUT: "1s",
+    SHMHUNT_REQUEST_TIMEOUT: "2s",
+    SHMHUNT_IDLE_TIMEOUT: "2s",
+    SHMHUNT_KEEP_ALIVE_TIMEOUT: "1s",
+    SHMHUNT_MAX_CONNECTIONS: "60",
+  });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+/** Writes one byte of `bytes` every `everyMs` until the server closes the socket or the bytes run out. */
+function trickle(client: RawClient, bytes: string, everyMs: number): void {
+  let i = 0;
+  const timer = setInterval(() => {
+    if (client.closed() || i >= bytes.length) {
+      clearInterval(timer);
+      return;
+    }
+    client.socket.write(bytes[i++] ?? "");
+  }, everyMs);
+}
+
+describe("slow clients", () => {
+  it("40 clients trickling their headers are cut off after the headers timeout; /health answers meanwhile", async () => {
+    const clients = await Promise.all(Array.from({ length: 40 }, () => connect(server.port)));
+    for (const client of clients) {
+      client.socket.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      trickle(client, `X-Slow: ${"a".repeat(500)}`, 100);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    // 1 s timeout, checked every 500 ms: all gone well within 5 s (Node's defaults would keep them 60 s).
+    await until(() => clients.every((c) => c.closed()), "every trickling client to be closed", 5_000);
+    for (const client of clients) expect(client.received()).not.toMatch(/HTTP\/1\.1 5\d\d /);
+  });
+
+  it("20 uploads whose body trickles are cut off after the request timeout, leaving nothing in the spool", async () => {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => connect(server.port)));
+    for (const client of clients) {
+      client.socket.write(
+        "POST /samples HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n",
+      );
+      trickle(client, "b".repeat(1000), 100);
+    }
+    await until(() => clients.every((c) => c.closed()), "every trickling upload to be closed", 6_000);
+    for (const client of clients) expect(client.received()).not.toMatch(/HTTP\/1\.1 5\d\d /);
+    await until(() => entries(server.tmpDir).length === 0, "the spool to be empty");
+  });
+
+  it("idle connections beyond the cap are refused, the rest cut off when idle; then /health answers", async () => {
+    const clients = await Promise.all(Array.from({ length: 80 }, () => connect(server.port)));
+    // The cap is 60: the server closes the connections over it at once.
+    await until(
+      () => clients.filter((c) => c.closed()).length >= 20,
+      "the connections over the cap to be refused",
+      2_000,
+    );
+    // The others send nothing: cut off after the idle / headers timeout.
+    await until(() => clients.every((c) => c.closed()), "every idle connection to be closed", 5_000);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("a keep-alive connection is closed after the keep-alive timeout", async () => {
+    const client = await connect(server.port);
+    client.socket.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    await until(() => client.received().includes("\r\n\r\n"), "the answer");
+    expect(client.received()).toMatch(/^HTTP\/1\.1 200 /);
+    await until(client.closed, "the idle keep-alive connection to be closed", 3_000);
+  });
+});

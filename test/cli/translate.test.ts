@@ -1,0 +1,111 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { main } from "../../src/cli/main.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+// Elastic's rule, refused on every target for process.env_vars (no counterpart column: docs/targets.md).
+const refusedRule = path.resolve(
+  root,
+  "../shared/corpus/elastic-rules-linux/rules_linux/command_and_control_curl_socks_proxy_detected.toml",
+);
+
+/** Runs the CLI, capturing stdout and stderr. */
+async function run(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
+  const code = await main(["node", "shmhunt", ...args]);
+  vi.restoreAllMocks();
+  return { code, out, err };
+}
+
+/** The query lines of a KQL file (comments dropped: the generated files carry a header). */
+const body = (text: string) =>
+  text
+    .split("\n")
+    .filter((l) => !l.startsWith("//"))
+    .join("\n")
+    .trim();
+
+describe("shmhunt translate over many rules", () => {
+  const dirs: string[] = [];
+  const temp = () => {
+    const d = mkdtempSync(path.join(tmpdir(), "shmhunt-translate-"));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    process.exitCode = undefined;
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("writes <out>/<rule file name>/<target>.kql for a folder, the same query as kql/ holds", async () => {
+    const out = temp();
+    const r = await run(["translate", path.join(root, "rules"), "--target", "all", "--out", out]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["shm-creation", "shm-execution", "shm-execution-upstream"]);
+    for (const rule of readdirSync(out)) {
+      expect(readdirSync(path.join(out, rule)).sort()).toEqual(["asim.kql", "auditd.kql", "defender.kql"]);
+      for (const target of ["asim", "auditd", "defender"]) {
+        const written = readFileSync(path.join(out, rule, `${target}.kql`), "utf8");
+        const golden = readFileSync(path.join(root, "kql", rule, `${target}.kql`), "utf8");
+        expect(body(written), `${rule}/${target}`).toBe(body(golden));
+      }
+    }
+    expect(r.err).toContain("3 rule files: 9 translated, 0 refused, 0 failed");
+  });
+
+  it("prints one JSON line per rule and target with --json, refusals with their reason, and goes on", async () => {
+    const r = await run([
+      "translate",
+      path.join(root, "rules/shm-execution.toml"),
+      refusedRule,
+      "--target",
+      "defender",
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const lines = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [path.basename(l.rule), l.target])).toEqual([
+      ["shm-execution.toml", "defender"],
+      [path.basename(refusedRule), "defender"],
+    ]);
+    expect(lines[0].kql).toContain("DeviceProcessEvents");
+    expect(lines[1].kql).toBeUndefined();
+    expect(lines[1].refused).toContain("process.env_vars");
+    expect(r.err).toBe("");
+  });
+
+  it("reports a rule file that cannot be loaded (file and line), finishes the batch, and exits 1", async () => {
+    const input = temp();
+    writeFileSync(path.join(input, "a-broken.toml"), '[rule]\nname = "x"\nquery = \n');
+    writeFileSync(path.join(input, "b-good.toml"), readFileSync(path.join(root, "rules/shm-execution.toml")));
+    const out = temp();
+    const r = await run(["translate", input, "--target", "defender", "--out", out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/a-broken\.toml:\d+:\d+: error RULE200/);
+    expect(readdirSync(out)).toEqual(["b-good"]);
+  });
+
+  it("asks for --out or --json when given several rules, and keeps the one-rule form on stdout", async () => {
+    const many = await run(["translate", path.join(root, "rules"), "--target", "defender"]);
+    expect(many.code).toBe(1);
+    expect(many.err).toContain("--out");
+    const one = await run(["translate", path.join(root, "rules/shm-execution.toml"), "--target", "defender"]);
+    expect(one.code).toBe(0);
+    expect(body(one.out)).toBe(body(readFileSync(path.join(root, "kql/shm-execution/defender.kql"), "utf8")));
+  });
+});
