@@ -12,6 +12,7 @@ const RANKS = [
   ["kql"],
   ["sentinel"],
   ["hunt"],
+  ["broker"],
   ["app"],
   ["server", "cli"],
 ];

@@ -5,7 +5,7 @@
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
-import type { DeployMode } from "../src/app/requests.js";
+import type { DeployMode, SampleQuery } from "../src/app/requests.js";
 import type { TranslateRequest } from "../src/app/services.js";
 import { getServices } from "./runtime.js";
 
@@ -54,13 +54,13 @@ export async function scan(request: HttpRequest, _context: InvocationContext): P
 export async function samples(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
   return respond(async () => {
     const { sampleQuery, validateRequest } = await api();
-    const query = validateRequest<{ sha256?: string }>(sampleQuery, queryOf(request), "querystring");
+    const query = validateRequest<SampleQuery>(sampleQuery, queryOf(request), "querystring");
     const services = await getServices();
     const claimed = query.sha256 ?? request.headers.get("x-sample-sha256") ?? undefined;
-    const result = await services.samples.upload(
-      await bodyStream(request, services.config.maxSampleBytes),
-      claimed ? { sha256: claimed } : {},
-    );
+    const result = await services.samples.upload(await bodyStream(request, services.config.maxSampleBytes), {
+      ...(claimed ? { sha256: claimed } : {}),
+      ...(query.host && query.path ? { host: query.host, path: query.path } : {}),
+    });
     return new WithStatus(result.created ? 201 : 200, result);
   });
 }

@@ -117,6 +117,16 @@ param contentDeployerPrincipalType string = 'ServicePrincipal'
 @description('Deploy the Sentinel content as Bicep too (infra/content/content.bicep, generated from the rules), for teams that deploy content only through Bicep. Off: `shmhunt deploy` does it.')
 param deployContent bool = false
 
+@description('The sample broker (SHMHUNT_SAMPLE_BROKER): off, or defender to fetch the samples pending hits wait for through Defender for Endpoint live response. Its Defender API application permissions are granted by an admin (output defenderApiPermissionsForAdmin).')
+@allowed([
+  'off'
+  'defender'
+])
+param sampleBroker string = 'off'
+
+@description('Base URL of the Defender for Endpoint API (SHMHUNT_DEFENDER_URL), e.g. a regional endpoint (eu.api.security.microsoft.com).')
+param defenderApiUrl string = 'https://api.securitycenter.microsoft.com'
+
 @description('Tags applied to every resource created here.')
 param tags object = {}
 
@@ -218,6 +228,8 @@ var serviceSettings = {
   SHMHUNT_MAX_BODY_BYTES: string(maxBodyBytes)
   SHMHUNT_SCAN_TIMEOUT: scanTimeout
   SHMHUNT_LOG_LEVEL: logLevel
+  SHMHUNT_SAMPLE_BROKER: sampleBroker
+  SHMHUNT_DEFENDER_URL: defenderApiUrl
 }
 
 module functionApp 'modules/function-app.bicep' = {
@@ -293,3 +305,16 @@ output sentinelWorkspace object = {
 
 @description('Number of Sentinel content resources deployed as Bicep (0 when deployContent is off).')
 output contentResourceCount int = deployContent ? content.outputs.resourceCount : 0
+
+var defenderApi = loadJsonContent('roles.json').apiPermissions.defender
+
+// Application permissions on the WindowsDefenderATP service principal are app role assignments in Microsoft Entra
+// ID, which ARM cannot make: an admin grants them (docs/infra.md, "Sample broker permissions").
+@description('What an admin must grant the app identity when sampleBroker is defender: app roles of the WindowsDefenderATP API (its appId from roles.json). Empty when the broker is off.')
+output defenderApiPermissionsForAdmin object = sampleBroker == 'defender'
+  ? {
+      principalId: identity.outputs.principalId
+      resourceAppId: defenderApi.resourceAppId
+      appRoles: defenderApi.appRoles
+    }
+  : {}

@@ -5,12 +5,14 @@
  */
 
 import { mkdir } from "node:fs/promises";
+import { type DefenderApi, SampleBroker } from "../broker/index.js";
 import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HuntPlan } from "../hunt/types.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
+import { SampleIndex } from "../store/sample-index.js";
 import { removeStaleSpools } from "../store/spool.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
 import type { ServiceConfig } from "./config.js";
@@ -37,6 +39,8 @@ export interface ServiceOverrides {
   readonly scanner?: (() => Promise<SampleScanner>) | null;
   readonly translate?: TranslateService;
   readonly deploy?: DeployService;
+  /** The Defender API the sample broker calls (a test's client of the emulator); the broker is on when given. */
+  readonly defender?: DefenderApi;
 }
 
 /** How long a scanner that failed to start is not tried again. */
@@ -80,16 +84,60 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
       }
     : undefined;
   const deploy = overrides.deploy ?? lazyDeployService(config);
+  const index = new SampleIndex(state.store);
   // Uploads spool into their own folder; what a killed process left there is removed now.
   await mkdir(config.tmpDir, { recursive: true });
   await removeStaleSpools(config.tmpDir);
-  const samples = new SampleService(sampleStore, state, hunt, scanner, {
-    maxBytes: config.maxSampleBytes,
-    clock,
-    tmpDir: config.tmpDir,
-    scanRetries: config.scanRetries,
-    scanRetryBackoffMs: config.scanRetryBackoffMs,
-  });
+  const samples = new SampleService(
+    sampleStore,
+    state,
+    hunt,
+    scanner,
+    {
+      maxBytes: config.maxSampleBytes,
+      clock,
+      tmpDir: config.tmpDir,
+      scanRetries: config.scanRetries,
+      scanRetryBackoffMs: config.scanRetryBackoffMs,
+    },
+    index,
+  );
+  const defender = overrides.defender ?? (config.broker ? await defenderClient(config) : undefined);
+  const broker = defender
+    ? new SampleBroker({
+        defender,
+        state,
+        samples: sampleStore,
+        index,
+        ingest: async (file, names) => {
+          await samples.ingestFile(file, names);
+        },
+        ingestStored: (sha256, locator) => samples.settleWith(sha256, locator),
+        clock,
+        logger,
+        tmpDir: config.tmpDir,
+        ...(config.broker
+          ? {
+              policy: {
+                ...(config.broker.maxGlobalPrevalence !== undefined
+                  ? { maxGlobalPrevalence: config.broker.maxGlobalPrevalence }
+                  : {}),
+                ...(config.broker.maxOrgPrevalence !== undefined
+                  ? { maxOrgPrevalence: config.broker.maxOrgPrevalence }
+                  : {}),
+                skipValidlySigned: config.broker.skipValidlySigned,
+              },
+            }
+          : {}),
+        limits: {
+          maxBytes: config.maxSampleBytes,
+          ...(config.broker
+            ? { maxStartsPerTick: config.broker.maxStartsPerTick, maxActive: config.broker.maxActive }
+            : {}),
+        },
+      })
+    : undefined;
+  if (broker) hunt.attachBroker(broker);
 
   return {
     config,
@@ -99,12 +147,14 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     samples,
     translate: overrides.translate ?? lazyTranslateService(),
     ...(deploy ? { deploy } : {}),
+    ...(broker ? { broker } : {}),
     backends: {
       state: config.state.kind,
       samples: config.samples.kind,
       queries: overrides.queries ? "custom" : config.logAnalyticsWorkspaceId ? "log-analytics" : "local-workspace",
       alerts: overrides.alerts ? "custom" : config.sentinel ? "sentinel" : "local",
       scanner: scanner ? "yara-x" : "none",
+      broker: broker ? "defender" : "off",
     },
     async close() {
       await hunt.idle();
@@ -133,6 +183,22 @@ async function credential(config: ServiceConfig) {
   return new DefaultAzureCredential(
     config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {},
   );
+}
+
+/**
+ * The Defender for Endpoint client of the sample broker: the app's identity, application permissions
+ * Machine.LiveResponse, Machine.Read.All and File.Read.All (docs/service.md). Few retries: a throttled step is
+ * taken again at the next tick rather than holding the run.
+ */
+async function defenderClient(config: ServiceConfig): Promise<DefenderApi | undefined> {
+  if (!config.broker) return undefined;
+  const { DefenderClient } = await import("../sentinel/defender-client.js");
+  return new DefenderClient({
+    credential: await credential(config),
+    baseUrl: config.broker.defenderUrl,
+    maxRetries: 2,
+    maxRetryAfterSeconds: 60,
+  });
 }
 
 async function logAnalyticsRunner(config: ServiceConfig): Promise<QueryRunner | undefined> {

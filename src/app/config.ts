@@ -57,6 +57,20 @@ export interface ServiceConfig {
   readonly allowedHosts: readonly string[];
   readonly http: HttpLimits;
   readonly logLevel: string;
+  /** The sample broker (src/broker): off unless `SHMHUNT_SAMPLE_BROKER=defender`. */
+  readonly broker?: BrokerConfig;
+}
+
+/** The sample broker's settings (docs/service.md, "Sample broker"). */
+export interface BrokerConfig {
+  readonly kind: "defender";
+  /** The Defender for Endpoint API (a regional host, or the emulator). */
+  readonly defenderUrl: string;
+  readonly maxGlobalPrevalence?: number;
+  readonly maxOrgPrevalence?: number;
+  readonly skipValidlySigned: boolean;
+  readonly maxStartsPerTick: number;
+  readonly maxActive: number;
 }
 
 /** Timeouts and caps of the HTTP server (slow clients hold no more than these). */
@@ -171,7 +185,52 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   }
   const jwksUrl = text("SHMHUNT_ENTRA_JWKS_URL");
 
+  const brokerKind = text("SHMHUNT_SAMPLE_BROKER") ?? "off";
+  if (brokerKind !== "off" && brokerKind !== "defender")
+    problems.push({
+      field: "SHMHUNT_SAMPLE_BROKER",
+      message: `must be "off" or "defender", not ${JSON.stringify(brokerKind)}`,
+    });
+  /** An integer, or `none` for no limit. */
+  const optionalInt = (name: string, fallback: number | undefined): number | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    return raw.toLowerCase() === "none" ? undefined : int(name, fallback ?? 0);
+  };
+  const skipSigned = text("SHMHUNT_BROKER_SKIP_SIGNED") ?? "true";
+  if (skipSigned !== "true" && skipSigned !== "false")
+    problems.push({
+      field: "SHMHUNT_BROKER_SKIP_SIGNED",
+      message: `must be true or false, not ${JSON.stringify(skipSigned)}`,
+    });
+  const maxGlobalPrevalence = optionalInt("SHMHUNT_BROKER_MAX_GLOBAL_PREVALENCE", 1000);
+  const maxOrgPrevalence = optionalInt("SHMHUNT_BROKER_MAX_ORG_PREVALENCE", undefined);
+  const broker: BrokerConfig | undefined =
+    brokerKind === "defender"
+      ? {
+          kind: "defender",
+          defenderUrl: text("SHMHUNT_DEFENDER_URL") ?? "https://api.securitycenter.microsoft.com",
+          ...(maxGlobalPrevalence !== undefined ? { maxGlobalPrevalence } : {}),
+          ...(maxOrgPrevalence !== undefined ? { maxOrgPrevalence } : {}),
+          skipValidlySigned: skipSigned === "true",
+          // api/run-live-response: 10 calls a minute, 25 sessions at once per tenant
+          maxStartsPerTick: int("SHMHUNT_BROKER_MAX_STARTS", 5, 1),
+          maxActive: int("SHMHUNT_BROKER_MAX_ACTIVE", 10, 1),
+        }
+      : undefined;
+  if (broker && broker.maxStartsPerTick > 10)
+    problems.push({
+      field: "SHMHUNT_BROKER_MAX_STARTS",
+      message: "must be at most 10 (runliveresponse: 10 calls a minute)",
+    });
+  if (broker && broker.maxActive > 25)
+    problems.push({
+      field: "SHMHUNT_BROKER_MAX_ACTIVE",
+      message: "must be at most 25 (live response: 25 sessions at once)",
+    });
+
   const config: ServiceConfig = {
+    ...(broker ? { broker } : {}),
     host,
     port: int("SHMHUNT_PORT", 8080),
     apiKeys,

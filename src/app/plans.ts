@@ -35,12 +35,14 @@ export async function kqlFilePlans(
         );
         continue;
       }
-      const hashColumns = sampleHashColumnsFor(rule.settings.sampleGate.hashFields, target);
+      const gate = rule.settings.sampleGate;
+      const hashColumns = sampleHashColumnsFor(gate.hashFields, target);
       plans.push({
-        rule: await withYaraRuleNames(huntRuleOf(rule), rule.settings.sampleGate.yara),
+        rule: await withYaraRuleNames(huntRuleOf(rule), gate.yara),
         target,
         query,
         ...(hashColumns.length > 0 ? { sampleHashColumns: hashColumns } : {}),
+        sampleNameColumns: sampleNameColumnsFor(gate.pathFields, gate.hashFields, target),
       });
     }
   }
@@ -95,4 +97,22 @@ export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: read
 /** The rule's sample hash columns on a target, from the translator's mapping data (plain data, cheap to load). */
 export function sampleHashColumnsFor(hashFields: readonly string[], target: string): string[] {
   return hashColumnsIn(isTarget(target) ? REGISTRY[target] : undefined, hashFields);
+}
+
+/**
+ * The rule's other sample columns on a target: its `path_fields`, and its `hash_fields` as SHA-1 and MD5
+ * (`file.hash.sha256` → `file.hash.sha1` → `SHA1` on Defender), for the sample broker.
+ */
+export function sampleNameColumnsFor(
+  pathFields: readonly string[],
+  hashFields: readonly string[],
+  target: string,
+): { path: string[]; sha1: string[]; md5: string[] } {
+  const mapping = isTarget(target) ? REGISTRY[target] : undefined;
+  const as = (algorithm: string) => hashFields.map((f) => f.replace(/\.sha256$/, `.${algorithm}`));
+  return {
+    path: hashColumnsIn(mapping, pathFields),
+    sha1: hashColumnsIn(mapping, as("sha1")),
+    md5: hashColumnsIn(mapping, as("md5")),
+  };
 }

@@ -97,11 +97,26 @@ export const incidentParams = {
   required: ["id"],
 } as const;
 
+/**
+ * An upload may say where the sample came from (`host` and `path`, together): the store indexes it so, and a hit
+ * that names only a path (an audit record) finds it.
+ */
 export const sampleQuery = {
   type: "object",
   additionalProperties: false,
-  properties: { sha256: sha256Param },
+  properties: {
+    sha256: sha256Param,
+    host: { type: "string", minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001f\\s]+$" },
+    path: { type: "string", minLength: 1, maxLength: 4096, pattern: "^[^\\u0000-\\u001f]+$" },
+  },
+  dependencies: { host: ["path"], path: ["host"] },
 } as const;
+
+export interface SampleQuery {
+  readonly sha256?: string;
+  readonly host?: string;
+  readonly path?: string;
+}
 
 export const sampleParams = {
   type: "object",

@@ -4,12 +4,21 @@
  * hunt, the samples and the scan are implemented here over the stores and the hunt domain.
  */
 import type { Readable } from "node:stream";
+import {
+  type Acquisition,
+  acquisitionsFor,
+  type BrokerReport,
+  type SampleBroker,
+  sampleNamesOf,
+} from "../broker/index.js";
 import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
+import { attachSample, locatorOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
+import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleInfo, SampleStore } from "../store/sample-store.js";
 import { normaliseSha256, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
@@ -74,15 +83,21 @@ export interface Services {
   readonly samples: SampleService;
   readonly translate?: TranslateService;
   readonly deploy?: DeployService;
+  /** The sample broker, when enabled (SHMHUNT_SAMPLE_BROKER). */
+  readonly broker?: SampleBroker;
   /** Names of the backends in use, for /health. */
   readonly backends: Readonly<Record<string, string>>;
   close(): Promise<void>;
 }
 
+/** A hit as `GET /hits` shows it: with the acquisition of its sample, when the broker asked for it. */
+export type HitView = HitRecord & { readonly acquisition?: Acquisition };
+
 /** Runs hunts, one at a time in this process (a run asked for while one is going waits for it). */
 export class HuntService {
   private queue: Promise<unknown> = Promise.resolve();
   private running = false;
+  private broker: SampleBroker | undefined;
 
   constructor(
     private readonly deps: Omit<HuntDeps, "queries"> & { readonly queries: HuntDeps["queries"] | undefined },
@@ -93,8 +108,16 @@ export class HuntService {
     return this.planSource();
   }
 
-  /** Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep. */
-  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntRunReport> {
+  /** The broker's tick follows each run (it is built after this service: it stores through the samples). */
+  attachBroker(broker: SampleBroker): void {
+    this.broker = broker;
+  }
+
+  /**
+   * Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep, then the
+   * sample broker's tick (when enabled).
+   */
+  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntRunReport & { broker?: BrokerReport }> {
     const next = this.queue.then(async () => {
       const queries = this.deps.queries;
       if (!queries) {
@@ -104,7 +127,10 @@ export class HuntService {
       }
       this.running = true;
       try {
-        return await runHunts(await this.planSource(), { ...this.deps, queries }, options);
+        const plans = await this.planSource();
+        const report = await runHunts(plans, { ...this.deps, queries }, options);
+        if (!this.broker) return report;
+        return { ...report, broker: await this.broker.tick(plans) };
       } finally {
         this.running = false;
       }
@@ -114,7 +140,7 @@ export class HuntService {
   }
 
   /** A scheduler tick: skipped (undefined) while a run is still going. */
-  async tick(): Promise<HuntRunReport | undefined> {
+  async tick(): Promise<(HuntRunReport & { broker?: BrokerReport }) | undefined> {
     if (this.running) return undefined;
     return this.run();
   }
@@ -130,10 +156,24 @@ export class HuntService {
     return recordVerdict(verdict, await this.planSource(), { ...this.deps, queries });
   }
 
-  hits(filter: { ruleId?: string; status?: HitStatus } = {}): Promise<HitRecord[]> {
-    return this.deps.state
-      .hits(filter.ruleId)
-      .then((hits) => hits.filter((h) => !filter.status || h.status === filter.status));
+  /** Hits, each with the acquisition of its sample when one was recorded (broker on now or earlier). */
+  async hits(filter: { ruleId?: string; status?: HitStatus } = {}): Promise<HitView[]> {
+    const hits = (await this.deps.state.hits(filter.ruleId)).filter(
+      (h) => !filter.status || h.status === filter.status,
+    );
+    if (hits.length === 0) return hits;
+    const plans = await this.planSource();
+    const planOf = (hit: HitRecord) => plans.find((p) => p.rule.id === hit.ruleId && p.target === hit.target);
+    const acquisitions = await acquisitionsFor(
+      this.deps.state.store,
+      hits,
+      (hit) => sampleNamesOf(hit, planOf(hit)),
+      (hit) => hit.locator !== undefined,
+    );
+    return hits.map((hit, i) => {
+      const acquisition = acquisitions[i];
+      return acquisition ? { ...hit, acquisition } : hit;
+    });
   }
 
   incidents(): Promise<LocalIncident[]> {
@@ -157,6 +197,7 @@ export class SampleService {
       /** …after this long, doubled each time (ms). */
       readonly scanRetryBackoffMs?: number;
     },
+    private readonly index?: SampleIndex,
   ) {}
 
   /** Samples whose scan failed, waiting for their next attempt (rebuilt from the pending hits after a restart). */
@@ -189,19 +230,54 @@ export class SampleService {
     return this.scanner !== undefined;
   }
 
-  async upload(stream: Readable, options: { sha256?: string } = {}): Promise<UploadResult> {
+  /**
+   * Stores an uploaded sample, indexed by its SHA-1 and MD5 and, when the sender says where it came from, by host
+   * and path (so a hit that names only a path finds it), then scans it.
+   */
+  async upload(
+    stream: Readable,
+    options: { sha256?: string; host?: string; path?: string } = {},
+  ): Promise<UploadResult> {
     const spooled = await spoolSample(stream, {
       maxBytes: this.options.maxBytes,
       ...(options.sha256 ? { claimedSha256: options.sha256 } : {}),
       ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
     });
     try {
-      const created = await this.store.putFile(spooled.sha256, spooled.path);
+      const { sha256, sha1, md5 } = spooled;
+      const origin = options.host && options.path ? { host: options.host, path: options.path } : {};
+      const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5, ...origin });
       const scanned = await this.scanAndRecord(spooled.sha256, spooled.path);
       return { sha256: spooled.sha256, size: spooled.size, created, ...scanned };
     } finally {
       await spooled.cleanup();
     }
+  }
+
+  /** A file whose hashes are known already (the broker's download): stored, indexed, scanned. */
+  async ingestFile(file: string, names: SampleNames & { readonly sha256: string }): Promise<UploadResult> {
+    const created = await this.storeIndexed(file, names);
+    const scanned = await this.scanAndRecord(names.sha256, file);
+    return { sha256: names.sha256, size: (await this.store.info(names.sha256))?.size ?? 0, created, ...scanned };
+  }
+
+  /** Stores and indexes a sample; hits waiting for the file at its host and path get its SHA-256 (then the scan settles them). */
+  private async storeIndexed(file: string, names: SampleNames & { readonly sha256: string }): Promise<boolean> {
+    const created = await this.store.putFile(names.sha256, file, names);
+    await this.index?.add(names.sha256, names, this.options.clock());
+    if (names.host && names.path) await attachSample(this.state, locatorOf(names.host, names.path), names.sha256);
+    return created;
+  }
+
+  /**
+   * A stored sample a waiting hit was found to need (the broker's index lookup): hits waiting at `locator` get it,
+   * then it is scanned if its verdict is unknown, else the known verdict settles them.
+   */
+  async settleWith(sha256: string, locator?: string): Promise<void> {
+    if (locator) await attachSample(this.state, locator, sha256);
+    const known = await this.state.verdict(sha256);
+    if (known) await this.hunt.recordVerdict(known);
+    else await this.processStored(sha256);
   }
 
   /** Scans a stream without storing it. */

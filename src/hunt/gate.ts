@@ -11,6 +11,8 @@ export interface GateInput {
   readonly policy: GatePolicy;
   /** The SHA-256 of the hit's sample, when the row names one. */
   readonly sha256: string | undefined;
+  /** No hash, but the file's host and path are known: the hit can wait for the sample found there. */
+  readonly located?: boolean;
   readonly verdict: StoredVerdict | undefined;
   /** When the hit was first seen, and now: for the pending timeout. */
   readonly firstSeen: Date;
@@ -40,7 +42,8 @@ export function decide(input: GateInput): GateDecision {
       ? { action: "alert", verdict, confirmed: !verdict.scanFailed && confirms(policy, verdict) }
       : { action: "alert", confirmed: false };
   }
-  if (sha256 === undefined) return { action: "unverified", reason: "the result row names no sample hash (SHA256)" };
+  if (sha256 === undefined && !input.located)
+    return { action: "unverified", reason: "the result row names no sample hash (SHA256) and no host and path" };
   // A sample built to make the scan fail must not slip through the gate: it alerts, marked "scan failed".
   if (verdict?.scanFailed) return { action: "alert", verdict, confirmed: false };
   if (verdict) {
@@ -51,7 +54,7 @@ export function decide(input: GateInput): GateDecision {
   if (input.now.getTime() - input.firstSeen.getTime() >= policy.pendingTimeoutMs) {
     return {
       action: "unverified",
-      reason: `sample ${sha256} did not arrive within ${policy.pendingTimeoutMs / 1000}s`,
+      reason: `sample ${sha256 ?? "(by host and path)"} did not arrive within ${policy.pendingTimeoutMs / 1000}s`,
     };
   }
   return { action: "pending" };

@@ -34,7 +34,9 @@ import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import { type HuntState, type Lease, leaseOwner, type SignalCount } from "./hunt-state.js";
+import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
+import { pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict, StoredWindow } from "./types.js";
 import { settledStatuses } from "./types.js";
 import { isDue, planWindow } from "./window.js";
@@ -304,6 +306,7 @@ async function settleRows(
     }
     seen.add(key);
     const sha256 = sampleHashOf(row, hashColumns);
+    const locator = sha256 ? undefined : sampleLocatorOf(row, plan);
     const eventTime = eventTimeOf(row, columns.time);
     hits.push({
       key,
@@ -315,6 +318,7 @@ async function settleRows(
       window,
       eventTime: eventTime ? eventTime.toISOString() : window.end,
       ...(sha256 ? { sha256 } : {}),
+      ...(locator ? { locator } : {}),
       row,
     });
   }
@@ -334,11 +338,12 @@ async function settleRows(
   });
 
   // A pending hit is indexed by its sample before it is recorded pending.
-  const pendingOps = candidates.flatMap((c) =>
-    c && c.decision.action === "pending" && c.hit.sha256
-      ? [state.putPendingOp(c.hit.sha256, c.hit.key, { ruleId: rule.id, target, since: c.hit.firstSeen })]
-      : [],
-  );
+  const pendingOps = candidates.flatMap((c) => {
+    const partition = c && c.decision.action === "pending" ? pendingPartitionOf(c.hit) : undefined;
+    return c && partition
+      ? [state.putPendingOp(partition, c.hit.key, { ruleId: rule.id, target, since: c.hit.firstSeen })]
+      : [];
+  });
   if (pendingOps.length > 0) await state.write(pendingOps);
   const live = candidates.filter((c): c is { hit: HitRecord; decision: GateDecision } => c !== undefined);
   const created = await state.write(live.map((c) => state.createHitOp(c.hit)));
@@ -400,6 +405,7 @@ function decisionOf(
   const decision = decide({
     policy: plan.rule.gate,
     sha256: hit.sha256,
+    located: hit.locator !== undefined,
     verdict,
     firstSeen: new Date(hit.firstSeen),
     now,
@@ -415,7 +421,7 @@ function decisionOf(
     case "alert":
       return { decision, record: hit };
     case "pending":
-      if (hit.sha256 === undefined) throw new Error("a pending hit needs a sample hash");
+      if (pendingPartitionOf(hit) === undefined) throw new Error("a pending hit needs a sample hash or location");
       return { decision, record: update("pending") };
     case "benign":
     case "unverified":
@@ -480,9 +486,9 @@ async function settleHits(
   }
 
   const pendingOps = decided.flatMap(({ before, after }) =>
-    after.status === "pending" && before.status !== "pending" && after.sha256
+    after.status === "pending" && before.status !== "pending" && pendingPartitionOf(after)
       ? [
-          state.putPendingOp(after.sha256, after.key, {
+          state.putPendingOp(pendingPartitionOf(after) as string, after.key, {
             ruleId: after.ruleId,
             target: after.target,
             since: after.firstSeen,
@@ -523,8 +529,9 @@ async function settleHits(
       : d.after;
     if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
       ops.push(state.putHitOp(after));
-    if (d.before.status === "pending" && after.status !== "pending" && d.before.sha256)
-      ops.push(state.deletePendingOp(d.before.sha256, d.before.key));
+    const waitedAt = pendingPartitionOf(d.before);
+    if (d.before.status === "pending" && after.status !== "pending" && waitedAt)
+      ops.push(state.deletePendingOp(waitedAt, d.before.key));
     settlements.push(
       alert ? { status: "alerted", incidentId: alert.incidentId, created: alert.created } : { status: after.status },
     );
@@ -587,7 +594,9 @@ export async function recordVerdict(
   deps: HuntDeps,
 ): Promise<SweepReport> {
   await deps.state.putVerdict(verdict);
-  return sweepPending(plans, deps, { sha256: verdict.sha256 });
+  const report = await sweepPending(plans, deps, { sha256: verdict.sha256 });
+  await noteLateVerdict(verdict, plans, deps);
+  return report;
 }
 
 export interface HuntRunReport {

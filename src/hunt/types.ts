@@ -56,6 +56,15 @@ export interface HuntPlan {
    * to the target's columns); default: the target's `hunt.sampleHash` columns (src/targets).
    */
   readonly sampleHashColumns?: readonly string[];
+  /**
+   * The result columns naming the sample otherwise (the rule's `path_fields`, and its `hash_fields` as SHA-1 and
+   * MD5, mapped to the target's columns): what the sample broker (src/broker) looks the file up and fetches it by.
+   */
+  readonly sampleNameColumns?: {
+    readonly path: readonly string[];
+    readonly sha1: readonly string[];
+    readonly md5: readonly string[];
+  };
   /** The columns that identify an event on this target; default: the target's `hunt.identity` (src/targets). */
   readonly identityColumns?: readonly string[];
 }
@@ -125,6 +134,8 @@ export interface HitRecord {
   readonly window: StoredWindow;
   readonly eventTime: string;
   readonly sha256?: string;
+  /** No hash in the row, but the file's host and path: the hit waits for the sample found there (sample-locator.ts). */
+  readonly locator?: string;
   readonly row: Readonly<Record<string, unknown>>;
   readonly verdict?: StoredVerdict;
   readonly incidentId?: string;

@@ -9,7 +9,7 @@
  * the relation completes the link next time.
  */
 import type { Bookmark, Incident, SecurityInsights } from "@azure/arm-securityinsight";
-import { contentIds } from "./ids.js";
+import { contentIds, uuidv5 } from "./ids.js";
 import type { SentinelSeverity } from "./vocabulary.js";
 
 export type AlertSeverity = SentinelSeverity;
@@ -51,8 +51,18 @@ export interface RaisedAlert {
   readonly created: boolean;
 }
 
+/** A verdict that arrived after its incident was raised: a comment, and labels to add (never to remove). */
+export interface IncidentNote {
+  /** Stable per hit and verdict, so a retry writes the same comment once. */
+  readonly noteKey: string;
+  readonly comment: string;
+  readonly labels: readonly string[];
+}
+
 export interface AlertWriter {
   raise(alert: AlertRequest): Promise<RaisedAlert>;
+  /** Adds a comment and labels to a raised incident, leaving everything else (an analyst's changes) as it is. */
+  annotate?(incidentId: string, note: IncidentNote): Promise<void>;
 }
 
 export class SentinelAlertWriter implements AlertWriter {
@@ -82,6 +92,71 @@ export class SentinelAlertWriter implements AlertWriter {
     }
     return { incidentId, bookmarkId, created: !existing };
   }
+
+  /**
+   * Reads the incident, adds the labels it lacks to the labels it has (an analyst's labels, status, owner,
+   * classification and title stay as read), writes it back with the etag read (a 409/412 means someone changed it
+   * meanwhile: read again and merge again), then writes the comment under an id derived from the note (once).
+   */
+  async annotate(incidentId: string, note: IncidentNote): Promise<void> {
+    const rg = this.resourceGroup;
+    const ws = this.workspaceName;
+    for (let attempt = 1; ; attempt++) {
+      const incident = await this.client.incidents.get(rg, ws, incidentId);
+      const have = incident.labels ?? [];
+      const missing = note.labels.filter((l) => !have.some((h) => h.labelName === l));
+      if (missing.length === 0) break;
+      try {
+        await this.client.incidents.createOrUpdate(rg, ws, incidentId, {
+          ...writableIncident(incident),
+          labels: [...have, ...missing.map((labelName) => ({ labelName }))],
+        });
+        break;
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if ((status === 409 || status === 412) && attempt < ANNOTATE_ATTEMPTS) continue;
+        throw error;
+      }
+    }
+    await this.client.incidentComments.createOrUpdate(rg, ws, incidentId, uuidv5(`comment/${note.noteKey}`), {
+      message: note.comment,
+    });
+  }
+}
+
+/** Conflicts (another writer changed the incident between our read and write) retried before giving up. */
+const ANNOTATE_ATTEMPTS = 3;
+
+/**
+ * The incident as read, reduced to what a client writes back (Incidents.json: the readOnly properties are the
+ * service's), with its etag, so that a PUT keeps every value an analyst set. Absent (null) values are left out.
+ */
+export function writableIncident(incident: Incident): Incident {
+  const keep = <K extends keyof Incident>(...keys: K[]) =>
+    Object.fromEntries(
+      keys.filter((k) => incident[k] !== undefined && incident[k] !== null).map((k) => [k, incident[k]]),
+    );
+  const owner = incident.owner
+    ? Object.fromEntries(Object.entries(incident.owner).filter(([, v]) => v !== undefined && v !== null))
+    : {};
+  return {
+    ...keep(
+      "etag",
+      "title",
+      "description",
+      "severity",
+      "status",
+      "classification",
+      "classificationComment",
+      "classificationReason",
+      "firstActivityTimeUtc",
+      "lastActivityTimeUtc",
+      "providerIncidentId",
+      "providerName",
+      "labels",
+    ),
+    ...(Object.keys(owner).length > 0 ? { owner } : {}),
+  } as Incident;
 }
 
 export function incidentOf(alert: AlertRequest): Incident {

@@ -85,6 +85,16 @@ export const huntReportSchema = {
       },
     },
     sweep: sweepSchema,
+    /** The sample broker's tick after the run (when SHMHUNT_SAMPLE_BROKER is on): samples by acquisition step. */
+    broker: {
+      type: "object",
+      properties: Object.fromEntries(
+        ["examined", "found", "requested", "queued", "retrieved", "failed", "skipped"].map((k) => [
+          k,
+          { type: "integer" },
+        ]),
+      ),
+    },
   },
 } as const;
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
+import type { SampleNames } from "./sample-index.js";
 import type { SampleInfo, SampleStore } from "./sample-store.js";
 import { normaliseSha256 } from "./spool.js";
 import { statusOf } from "./table-state-store.js";
@@ -17,13 +18,13 @@ export class BlobSampleStore implements SampleStore {
 
   constructor(private readonly container: ContainerClient) {}
 
-  async putFile(sha256: string, file: string): Promise<boolean> {
+  async putFile(sha256: string, file: string, names: SampleNames = {}): Promise<boolean> {
     await this.ensureContainer();
     const name = normaliseSha256(sha256);
     try {
       await this.container.getBlockBlobClient(name).uploadFile(file, {
         conditions: { ifNoneMatch: "*" },
-        metadata: { sha256: name },
+        metadata: { ...originMetadata(names), sha256: name },
         blobHTTPHeaders: { blobContentType: "application/octet-stream" },
       });
       return true;
@@ -79,8 +80,10 @@ export class BlobSampleStore implements SampleStore {
   async annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void> {
     await this.ensureContainer();
     const name = normaliseSha256(sha256);
-    // Metadata values must be ASCII header values: keep them short and plain.
-    const metadata: Record<string, string> = { sha256: name };
+    // Metadata values must be ASCII header values: keep them short and plain. The sample's origin (sha1, md5,
+    // host, path, written by putFile) is kept: setMetadata replaces the whole set.
+    const kept = (await this.annotation(name)) ?? {};
+    const metadata: Record<string, string> = { ...pick(kept, ORIGIN_KEYS), sha256: name };
     for (const [key, value] of Object.entries(summary)) {
       metadata[key.replace(/[^A-Za-z0-9_]/g, "_")] = value.replace(/[^\x20-\x7e]/g, "?").slice(0, 1024);
     }
@@ -104,4 +107,20 @@ export class BlobSampleStore implements SampleStore {
     });
     return this.ready;
   }
+}
+
+const ORIGIN_KEYS = ["sha1", "md5", "host", "path"] as const;
+
+/** A sample's other names as blob metadata (ASCII header values: the path percent-encoded). */
+function originMetadata(names: SampleNames): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (names.sha1) out.sha1 = names.sha1.toLowerCase();
+  if (names.md5) out.md5 = names.md5.toLowerCase();
+  if (names.host) out.host = encodeURIComponent(names.host);
+  if (names.path) out.path = encodeURIComponent(names.path);
+  return out;
+}
+
+function pick(from: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.flatMap((k) => (from[k] === undefined ? [] : [[k, from[k] as string]])));
 }

@@ -2,6 +2,7 @@ export { BlobSampleStore } from "./blob-sample-store.js";
 export { LocalSampleStore } from "./local-sample-store.js";
 export { type LocalStateOptions, LocalStateStore } from "./local-state-store.js";
 export { MemoryStateStore } from "./memory-state-store.js";
+export { hostPathKey, SampleIndex, type SampleIndexEntry, type SampleNames } from "./sample-index.js";
 export type { SampleInfo, SampleStore } from "./sample-store.js";
 export type { SampleErrorCode, SpooledSample, SpoolOptions } from "./spool.js";
 export { normaliseSha256, SampleError, SHA256_PATTERN, spoolSample } from "./spool.js";

@@ -1,5 +1,6 @@
 /** Samples stored by SHA-256: a local folder (local-sample-store.ts) or Azure Blob (blob-sample-store.ts). */
 import type { Readable } from "node:stream";
+import type { SampleNames } from "./sample-index.js";
 
 export interface SampleInfo {
   readonly sha256: string;
@@ -7,8 +8,11 @@ export interface SampleInfo {
 }
 
 export interface SampleStore {
-  /** Stores the file under its (already verified) SHA-256; false when that sample was already there. */
-  putFile(sha256: string, file: string): Promise<boolean>;
+  /**
+   * Stores the file under its (already verified) SHA-256; false when that sample was already there. `names` (its
+   * other hashes, the host and path it came from) go with it where the store keeps metadata (Blob).
+   */
+  putFile(sha256: string, file: string, names?: SampleNames): Promise<boolean>;
   has(sha256: string): Promise<boolean>;
   info(sha256: string): Promise<SampleInfo | undefined>;
   /** The sample's bytes, or undefined when it is not stored. */

@@ -30,6 +30,9 @@ export interface SpoolOptions {
 export interface SpooledSample {
   readonly path: string;
   readonly sha256: string;
+  /** Defender often names a file by SHA-1 or MD5 only: every sample is indexed by all three (sample-index.ts). */
+  readonly sha1: string;
+  readonly md5: string;
   readonly size: number;
   /** Deletes the temporary file. */
   cleanup(): Promise<void>;
@@ -80,6 +83,8 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
   const file = path.join(dir, randomBytes(8).toString("hex"));
   const cleanup = () => rm(dir, { recursive: true, force: true });
   const hash = createHash("sha256");
+  const sha1 = createHash("sha1");
+  const md5 = createHash("md5");
   let size = 0;
   try {
     // The file side is a pipeline: whichever way it ends, the descriptor is closed when it settles.
@@ -122,6 +127,8 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
           return;
         }
         hash.update(bytes);
+        sha1.update(bytes);
+        md5.update(bytes);
         if (!sink.write(bytes)) {
           source.pause();
           sink.once("drain", onDrain);
@@ -150,7 +157,7 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
     await cleanup();
     throw new SampleError("SAMPLE_HASH_MISMATCH", `content has sha256 ${sha256}, not the claimed ${claimed}`);
   }
-  return { path: file, sha256, size, cleanup };
+  return { path: file, sha256, sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, cleanup };
 }
 
 /**

@@ -17,6 +17,8 @@
 /**
  * `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`); `lease`: who runs a
  * rule's hunt on a target now, until when; `signals`: the hits alerted against a rule's max_signals in its window.
+ * `sampleindex`: samples by SHA-1, MD5 and host + path (sample-index.ts). `acquisition`: the sample broker's
+ * fetches (src/broker).
  */
 export const stateKinds = [
   "checkpoint",
@@ -27,6 +29,8 @@ export const stateKinds = [
   "quarantine",
   "lease",
   "signals",
+  "sampleindex",
+  "acquisition",
 ] as const;
 
 export type StateKind = (typeof stateKinds)[number];

@@ -125,10 +125,11 @@ describe.skipIf(!gcc)("the demo loop over HTTP (embedded default)", () => {
       "creation/defender web-01 /dev/shm/.x/kworkerd": "pending",
       "creation/defender web-01 /dev/shm/cleanup.sh": "pending",
       "creation/asim app-03 /run/shm/sshd-helper": "pending",
-      // auditd's shmget with the Derusbi key: its rows carry no file hash, so the gate cannot check a sample
-      "creation/auditd build-04 shmget /dev/shm/.x/kworkerd": "unverified",
+      // auditd's shmget with the Derusbi key: its rows carry no file hash, but the rule's sample_gate.path_fields
+      // (process.executable: auditd's exe=) and the host name the file; the hit waits for the sample found there.
+      "creation/auditd build-04 shmget /dev/shm/.x/kworkerd": "pending",
     });
-    const pending = (await hits()).filter((h) => h.status === "pending").map((h) => h.sha256);
+    const pending = (await hits()).filter((h) => h.status === "pending" && h.sha256).map((h) => h.sha256);
     expect(new Set(pending)).toEqual(
       new Set([samples.kworkerd!.sha256, samples["cleanup.sh"]!.sha256, samples["sshd-helper"]!.sha256]),
     );
@@ -172,6 +173,27 @@ describe.skipIf(!gcc)("the demo loop over HTTP (embedded default)", () => {
     const again = await upload("kworkerd");
     expect(again.status).toBe(200);
     expect(await incidents()).toHaveLength(8);
+    expect(status["creation/auditd build-04 shmget /dev/shm/.x/kworkerd"]).toBe("pending");
+  });
+
+  it("verifies the seed's auditd shmget hit by host and path: the executable uploaded with ?host=&path= settles it", async () => {
+    // The audit record names the calling executable (exe="/dev/shm/.x/kworkerd") on build-04, and no hash.
+    const route = `/samples?host=build-04&path=${encodeURIComponent("/dev/shm/.x/kworkerd")}`;
+    const located = await call("POST", route, new Uint8Array(readFileSync(samples.kworkerd!.path)));
+    expect(located.status).toBe(200); // the bytes were stored already (the Defender hit's upload)
+    expect(located.body.verdict).toMatchObject({ verdict: "match" });
+    expect(located.body.resolution).toMatchObject({ alerted: 1, stillPending: 0 });
+    const shmget = (await hits()).find(
+      (h) => describeHit(h) === "creation/auditd build-04 shmget /dev/shm/.x/kworkerd",
+    );
+    expect(shmget).toMatchObject({ status: "alerted", sha256: samples.kworkerd!.sha256 });
+    expect(shmget?.verdict?.matches.map((m) => m.rule)).toContain(YARA_RULE);
+    const raised = (await incidents()).filter(
+      (i) => i.evidence.row.Computer === "build-04" && i.labels.some((l) => l.includes(CREATION)),
+    );
+    expect(raised).toHaveLength(1);
+    expect(raised[0]?.labels).toEqual(expect.arrayContaining(["verdict:match", `yara:${YARA_RULE}`]));
+    expect(await incidents()).toHaveLength(9);
   });
 
   it("a later run finds the second execution, whose incident carries the sample's verdict", async () => {
@@ -185,11 +207,11 @@ describe.skipIf(!gcc)("the demo loop over HTTP (embedded default)", () => {
     expect(later?.labels).toEqual(expect.arrayContaining(["verdict:match", `yara:${YARA_RULE}`]));
     expect((await call("GET", `/incidents/${later?.id}`)).body.id).toBe(later?.id);
 
-    expect(await incidents()).toHaveLength(9);
+    expect(await incidents()).toHaveLength(10);
     // Every rule now: the upstream revision finds the same db-02 execution (its own rule id, its own incident).
     await call("POST", "/hunt/run", {});
     const total = (await incidents()).length;
-    expect(total).toBe(10);
+    expect(total).toBe(11);
     // Overlapping windows: running again alerts nothing new.
     await call("POST", "/hunt/run", {});
     expect(await incidents()).toHaveLength(total);

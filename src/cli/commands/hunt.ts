@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { BrokerReport } from "../../broker/index.js";
 import type { HuntRunReport } from "../../hunt/run.js";
 import { CliError, createOutput, type Output } from "../output.js";
 
@@ -61,7 +62,7 @@ export function registerHunt(program: Command): void {
     });
 }
 
-function print(out: Output, report: HuntRunReport): void {
+function print(out: Output, report: HuntRunReport & { broker?: BrokerReport }): void {
   for (const run of report.runs) {
     const c = run.counts;
     const text =
@@ -77,4 +78,10 @@ function print(out: Output, report: HuntRunReport): void {
     { type: "sweep", ...s },
     `pending hits: ${s.examined} examined, ${s.alerted} alerted, ${s.benign} benign, ${s.unverified} unverified, ${s.stillPending} still waiting`,
   );
+  const b = report.broker;
+  if (b)
+    out.record(
+      { type: "broker", ...b },
+      `sample broker: ${b.examined} samples awaited, ${b.found} found in the store, ${b.requested} requested, ${b.queued} queued, ${b.retrieved} retrieved, ${b.failed} failed, ${b.skipped} skipped (shmhunt hits: each one's state)`,
+    );
 }

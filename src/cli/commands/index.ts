@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerDeploy } from "./deploy.js";
 import { registerEql } from "./eql.js";
+import { registerHits } from "./hits.js";
 import { registerHunt } from "./hunt.js";
 import { registerKql } from "./kql.js";
 import { registerScan } from "./scan.js";
@@ -17,5 +18,6 @@ export const commands: ReadonlyArray<(program: Command) => void> = [
   registerScan,
   registerDeploy,
   registerHunt,
+  registerHits,
   registerServe,
 ];

@@ -5,7 +5,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import * as operations from "../../app/operations.js";
-import { sampleParams, sampleQuery } from "../../app/requests.js";
+import { type SampleQuery, sampleParams, sampleQuery } from "../../app/requests.js";
 import type { Services } from "../../app/services.js";
 import { SampleError } from "../../store/spool.js";
 import { errorSchema, sampleReportSchema, uploadSchema, verdictSchema } from "../schemas.js";
@@ -34,7 +34,7 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
   });
   const binaryBody = { consumes: ["application/octet-stream"] };
 
-  app.post<{ Querystring: { sha256?: string } }>(
+  app.post<{ Querystring: SampleQuery }>(
     "/samples",
     {
       bodyLimit: maxSampleBytes,
@@ -55,7 +55,11 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
     },
     async (request, reply) => {
       const claimed = request.query.sha256 ?? headerValue(request.headers["x-sample-sha256"]);
-      const result = await services.samples.upload(request.body as Readable, claimed ? { sha256: claimed } : {});
+      const { host, path } = request.query;
+      const result = await services.samples.upload(request.body as Readable, {
+        ...(claimed ? { sha256: claimed } : {}),
+        ...(host && path ? { host, path } : {}),
+      });
       return reply.code(result.created ? 201 : 200).send(result);
     },
   );

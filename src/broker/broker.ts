@@ -1,0 +1,376 @@
+/**
+ * The sample broker: brings the samples that pending (gated) hits wait for. For each sample awaited, once per
+ * tick: the store first (by SHA-256, SHA-1, MD5, host + path: src/store/sample-index.ts), then Microsoft Defender
+ * for Endpoint's live response: GetFile for the path on the hit's device, the action polled (one call a tick, so
+ * an offline device's queued session costs one call a minute), the result downloaded through a fresh link, the
+ * file's hashes checked against the hit's, the file stored, indexed and scanned (which settles the hits).
+ *
+ * Each step is an `acquisition` record (acquisition.ts) written before the call it leads to, so a file is asked
+ * for once: a record `queued` with its action id is polled, never asked again; a download that fails (an expired
+ * link that outlived its re-creation, a 429 storm past the client's retries) is tried again at the next tick from
+ * the same action. The one window for a second GetFile: a process killed between the API accepting the action and
+ * the record of its id (the next tick asks again; the API answers `ActiveRequestAlreadyExists` while the first
+ * runs, which is waited out as transient).
+ *
+ * The API's limits (docs/service.md, "Sample broker"): runliveresponse 10 calls a minute and 25 sessions at once
+ * per tenant, the read APIs 100 calls a minute and 1,500 an hour, one session per device, a session queued for an
+ * offline device up to three days, a GetFile result up to 3 GB. The broker starts at most `maxStartsPerTick`
+ * sessions a tick and keeps at most `maxActive` running.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { HuntState } from "../hunt/hunt-state.js";
+import { type HuntLogger, silentLogger } from "../hunt/run.js";
+import type { HitRecord, HuntPlan } from "../hunt/types.js";
+import { settledStatuses } from "../hunt/types.js";
+import {
+  DefenderApiError,
+  type DefenderFile,
+  type DefenderFileStats,
+  type DefenderMachine,
+  type DownloadedFile,
+  FINAL_ACTION_STATUSES,
+  GETFILE_MAX_BYTES,
+  type MachineAction,
+} from "../sentinel/defender-types.js";
+import type { SampleIndex, SampleNames } from "../store/sample-index.js";
+import type { SampleStore } from "../store/sample-store.js";
+import {
+  ACQUISITION_PARTITION,
+  type Acquisition,
+  acquisitionKey,
+  acquisitionKeysOf,
+  advance,
+  finalAcquisitionStatuses,
+} from "./acquisition.js";
+import { DEFAULT_SKIP_POLICY, type SkipPolicy, skipReason } from "./policy.js";
+import { sampleNamesOf } from "./sample-names.js";
+
+/** The calls the broker makes (src/sentinel/defender-client.ts's DefenderClient fits). */
+export interface DefenderApi {
+  findMachineByName(name: string): Promise<DefenderMachine | undefined>;
+  runGetFile(machineId: string, path: string, comment: string): Promise<MachineAction>;
+  getAction(actionId: string): Promise<MachineAction>;
+  downloadResult(
+    actionId: string,
+    index: number,
+    filePath: string,
+    options?: { readonly maxBytes?: number },
+  ): Promise<DownloadedFile>;
+  fileInfo(hash: string): Promise<DefenderFile | undefined>;
+  fileStats(hash: string, lookBackHours?: number): Promise<DefenderFileStats | undefined>;
+}
+
+export interface BrokerLimits {
+  /** Live response sessions started per tick (runliveresponse allows 10 calls a minute; default 5). */
+  readonly maxStartsPerTick: number;
+  /** Sessions of the broker running at once (the tenant allows 25, analysts share them; default 10). */
+  readonly maxActive: number;
+  /** The largest file fetched (default: the GetFile cap, 3 GB; the service passes its sample limit). */
+  readonly maxBytes: number;
+  /** Transient errors an acquisition survives before it is failed (default 20). */
+  readonly maxTransientErrors: number;
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  maxStartsPerTick: 5,
+  maxActive: 10,
+  maxBytes: GETFILE_MAX_BYTES,
+  maxTransientErrors: 20,
+};
+
+export interface BrokerDeps {
+  readonly defender: DefenderApi;
+  readonly state: HuntState;
+  readonly samples: SampleStore;
+  readonly index: SampleIndex;
+  /** Stores a downloaded file (hashes known), indexes it by its names, scans it and settles the hits waiting. */
+  readonly ingest: (
+    file: string,
+    names: Required<Pick<SampleNames, "sha256" | "sha1" | "md5">> & SampleNames,
+  ) => Promise<void>;
+  /**
+   * Settles the hits waiting for a stored sample (scanning it when its verdict is unknown); with `locator`, the hits
+   * waiting by host and path get the sample first.
+   */
+  readonly ingestStored: (sha256: string, locator?: string) => Promise<void>;
+  readonly clock: () => Date;
+  readonly logger?: HuntLogger;
+  readonly policy?: SkipPolicy;
+  readonly limits?: Partial<BrokerLimits>;
+  readonly tmpDir?: string;
+}
+
+export interface BrokerReport {
+  /** Samples awaited by pending hits and looked at this tick. */
+  examined: number;
+  /** Found in the store (by any of their names) and handed to the scanner. */
+  found: number;
+  requested: number;
+  queued: number;
+  retrieved: number;
+  failed: number;
+  skipped: number;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+const emptyReport = (): BrokerReport => ({
+  examined: 0,
+  found: 0,
+  requested: 0,
+  queued: 0,
+  retrieved: 0,
+  failed: 0,
+  skipped: 0,
+});
+
+export class SampleBroker {
+  private readonly limits: BrokerLimits;
+  private readonly logger: HuntLogger;
+
+  constructor(private readonly deps: BrokerDeps) {
+    this.limits = { ...DEFAULT_BROKER_LIMITS, ...deps.limits };
+    this.logger = deps.logger ?? silentLogger;
+  }
+
+  /** One pass over the samples pending hits wait for. */
+  async tick(plans: readonly HuntPlan[]): Promise<BrokerReport> {
+    const report = emptyReport();
+    const { state } = this.deps;
+    const bySample = new Map<string, Array<{ key: string; ruleId: string; target: string }>>();
+    for (const { sha256, key, entry } of await state.pending()) {
+      const list = bySample.get(sha256) ?? [];
+      list.push({ key, ruleId: entry.ruleId, target: entry.target });
+      bySample.set(sha256, list);
+    }
+    const acquisitions = await this.list();
+    let active = acquisitions.filter((a) => a.status === "queued").length;
+    let starts = 0;
+    for (const [partition, entries] of bySample) {
+      // A partition is the sample's SHA-256, or the locator of a hit that names only host and path.
+      const sha256 = SHA256.test(partition) ? partition : undefined;
+      if (sha256 && (await state.verdict(sha256))) continue; // the pending sweep settles these
+      const waiting = await this.waitingHit(entries, plans);
+      if (!waiting) continue;
+      report.examined++;
+      const names = sampleNamesOf(waiting.hit, waiting.plan);
+      const key = acquisitionKey(names);
+      const stored = await this.deps.index.find(names, (s) => this.deps.samples.has(s));
+      let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
+      if (stored && (sha256 === undefined || stored === sha256)) {
+        report.found++;
+        if (record && !finalAcquisitionStatuses.has(record.status)) {
+          // Fetched by a run that stopped before recording it, or uploaded meanwhile.
+          await this.save(
+            advance(record, "retrieved", this.deps.clock(), { sha256: stored, reason: "found in the store" }),
+          );
+          if (record.status === "queued") active--;
+        }
+        await this.deps.ingestStored(stored, sha256 ? undefined : partition);
+        continue;
+      }
+      if (!key || !names.host || !names.path) {
+        report.skipped++;
+        if (key && !record)
+          await this.create(this.initial(key, names, waiting.hit, "skipped", "the hit names no device or no path"));
+        continue;
+      }
+      record ??= await this.request(key, names, waiting.hit);
+      if (record.status === "requested") {
+        if (starts >= this.limits.maxStartsPerTick || active >= this.limits.maxActive) {
+          report.requested++;
+          continue;
+        }
+        starts++;
+        record = await this.start(record);
+        if (record.status === "queued") active++;
+      } else if (record.status === "queued") {
+        record = await this.poll(record);
+        if (record.status !== "queued") active--;
+      }
+      report[record.status]++;
+    }
+    return report;
+  }
+
+  /** Every acquisition recorded. */
+  async list(): Promise<Acquisition[]> {
+    return (await this.deps.state.store.list<Acquisition>("acquisition", ACQUISITION_PARTITION)).map((r) => r.value);
+  }
+
+  /** The acquisition of a hit's sample, if any. */
+  async forHit(hit: HitRecord, plan: HuntPlan | undefined): Promise<Acquisition | undefined> {
+    for (const key of acquisitionKeysOf(sampleNamesOf(hit, plan), hit.locator !== undefined)) {
+      const found = await this.deps.state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  /** The first hit of these that still waits and whose plan is loaded. */
+  private async waitingHit(
+    entries: ReadonlyArray<{ key: string; ruleId: string; target: string }>,
+    plans: readonly HuntPlan[],
+  ): Promise<{ hit: HitRecord; plan: HuntPlan | undefined } | undefined> {
+    for (const entry of entries) {
+      const hit = await this.deps.state.hit(entry.ruleId, entry.key);
+      if (!hit || settledStatuses.has(hit.status)) continue;
+      return { hit, plan: plans.find((p) => p.rule.id === entry.ruleId && p.target === entry.target) };
+    }
+    return undefined;
+  }
+
+  private initial(
+    key: string,
+    names: SampleNames,
+    hit: HitRecord,
+    status: Acquisition["status"],
+    reason?: string,
+  ): Acquisition {
+    const at = this.deps.clock().toISOString();
+    return {
+      key,
+      status,
+      ...(reason ? { reason } : {}),
+      names,
+      hitKey: hit.key,
+      ruleId: hit.ruleId,
+      transientErrors: 0,
+      requestedAt: at,
+      updatedAt: at,
+      history: [{ at, status, ...(reason ? { reason } : {}) }],
+    };
+  }
+
+  /** The record of a file asked for the first time: skipped by the policy, or requested. */
+  private async request(key: string, names: SampleNames, hit: HitRecord): Promise<Acquisition> {
+    const reason = await this.policyReason(names);
+    const record = this.initial(key, names, hit, reason ? "skipped" : "requested", reason);
+    if (await this.create(record)) return record;
+    return (await this.deps.state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key)) ?? record;
+  }
+
+  private async policyReason(names: SampleNames): Promise<string | undefined> {
+    const hash = names.sha256 ?? names.sha1;
+    if (!hash) return undefined;
+    try {
+      const [file, stats] = await Promise.all([this.deps.defender.fileInfo(hash), this.deps.defender.fileStats(hash)]);
+      return skipReason(file, stats, this.deps.policy ?? DEFAULT_SKIP_POLICY);
+    } catch (error) {
+      // The policy is a saving, not a gate: when the Files API cannot answer, the file is fetched.
+      this.logger.warn({ hash, error: messageOf(error) }, "file profile not available; the file is fetched");
+      return undefined;
+    }
+  }
+
+  /** Starts the GetFile session on the hit's device. */
+  private async start(record: Acquisition): Promise<Acquisition> {
+    const { host, path: filePath } = record.names;
+    const now = this.deps.clock();
+    try {
+      const machine = await this.deps.defender.findMachineByName(host as string);
+      if (!machine) return this.save(advance(record, "failed", now, { reason: `no Defender device named ${host}` }));
+      const action = await this.deps.defender.runGetFile(
+        machine.id,
+        filePath as string,
+        `shmhunt: sample for hit ${record.hitKey} of rule ${record.ruleId}`,
+      );
+      return this.save(
+        advance(record, "queued", now, { machineId: machine.id, actionId: action.id, actionStatus: action.status }),
+      );
+    } catch (error) {
+      return this.save(this.afterError(record, error, now));
+    }
+  }
+
+  /** One look at the action; downloads its result once it succeeded. */
+  private async poll(record: Acquisition): Promise<Acquisition> {
+    const now = this.deps.clock();
+    try {
+      const action = await this.deps.defender.getAction(record.actionId as string);
+      if (!FINAL_ACTION_STATUSES.includes(action.status)) {
+        return action.status === record.actionStatus
+          ? record
+          : this.save(advance(record, "queued", now, { actionStatus: action.status }));
+      }
+      if (action.status !== "Succeeded") {
+        const errors = (action.commands ?? []).flatMap((c) => c.errors);
+        const reason = `machine action ${action.status}${errors.length > 0 ? `: ${errors.join("; ")}` : ""}`;
+        return this.save(advance(record, "failed", now, { actionStatus: action.status, reason }));
+      }
+      return await this.download(record);
+    } catch (error) {
+      return this.save(this.afterError(record, error, now));
+    }
+  }
+
+  /** Downloads the GetFile result, checks its hashes against the hit's, stores and scans it. */
+  private async download(record: Acquisition): Promise<Acquisition> {
+    const dir = await mkdtemp(path.join(this.deps.tmpDir ?? tmpdir(), "shmhunt-broker-"));
+    try {
+      const file = path.join(dir, "sample");
+      const got = await this.deps.defender.downloadResult(record.actionId as string, 0, file, {
+        maxBytes: this.limits.maxBytes,
+      });
+      const names = record.names;
+      const mismatch =
+        (names.sha256 && names.sha256 !== got.sha256 && `sha256 ${got.sha256}, the hit names ${names.sha256}`) ||
+        (names.sha1 && names.sha1 !== got.sha1 && `sha1 ${got.sha1}, the hit names ${names.sha1}`) ||
+        (names.md5 && names.md5 !== got.md5 && `md5 ${got.md5}, the hit names ${names.md5}`);
+      // The file is kept either way (indexed by its device and path); only a matching one settles the hit.
+      await this.deps.ingest(file, {
+        sha256: got.sha256,
+        sha1: got.sha1,
+        md5: got.md5,
+        ...(names.host ? { host: names.host } : {}),
+        ...(names.path ? { path: names.path } : {}),
+      });
+      const now = this.deps.clock();
+      if (mismatch)
+        return this.save(
+          advance(record, "failed", now, {
+            sha256: got.sha256,
+            bytes: got.bytes,
+            actionStatus: "Succeeded",
+            reason: `the file at ${names.path} has changed: it has ${mismatch}`,
+          }),
+        );
+      return this.save(
+        advance(record, "retrieved", now, { sha256: got.sha256, bytes: got.bytes, actionStatus: "Succeeded" }),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A transient error keeps the record where it is (tried again next tick, up to the limit); others fail it. */
+  private afterError(record: Acquisition, error: unknown, now: Date): Acquisition {
+    const message = messageOf(error);
+    const transient =
+      !(error instanceof DefenderApiError) ||
+      error.status === 429 ||
+      error.status === 403 || // an expired download link, past the client's re-creations
+      error.status >= 500 ||
+      error.code === "ActiveRequestAlreadyExists";
+    const transientErrors = record.transientErrors + (transient ? 1 : 0);
+    this.logger.warn({ acquisition: record.key, error: message, transient }, "sample acquisition step failed");
+    if (transient && transientErrors < this.limits.maxTransientErrors)
+      return { ...record, transientErrors, lastError: message, updatedAt: now.toISOString() };
+    return advance(record, "failed", now, { transientErrors, lastError: message, reason: message });
+  }
+
+  private async create(record: Acquisition): Promise<boolean> {
+    return this.deps.state.store.create("acquisition", ACQUISITION_PARTITION, record.key, record);
+  }
+
+  private async save(record: Acquisition): Promise<Acquisition> {
+    await this.deps.state.store.put("acquisition", ACQUISITION_PARTITION, record.key, record);
+    return record;
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,55 @@
+/**
+ * A hit whose row names no sample hash but names the file's host and path (an audit record: `exe=`) waits for
+ * its sample by that location: its pending-index partition is the locator `hostpath:<host, path>` instead of a
+ * SHA-256. When a sample for that host and path arrives (uploaded with `?host=&path=`, or fetched by the sample
+ * broker), `attachSample` gives the waiting hits its SHA-256 and moves their index entries to it; the usual
+ * verdict sweep then settles them.
+ */
+import { hostPathKey } from "../store/sample-index.js";
+import { huntColumnsOf } from "../targets/index.js";
+import type { Row } from "./hit-key.js";
+import type { HuntState } from "./hunt-state.js";
+import type { HitRecord, HuntPlan } from "./types.js";
+
+const PREFIX = "hostpath:";
+
+export function locatorOf(host: string, path: string): string {
+  return `${PREFIX}${hostPathKey(host, path)}`;
+}
+
+/** The locator of a row's file (the target's host columns, the plan's path columns), when the row names both. */
+export function sampleLocatorOf(row: Row, plan: HuntPlan): string | undefined {
+  const first = (columns: readonly string[] | undefined) =>
+    columns
+      ?.map((c) => row[c])
+      .find((v): v is string => typeof v === "string" && v.trim() !== "")
+      ?.trim();
+  const host = first(huntColumnsOf(plan.target).host);
+  const path = first(plan.sampleNameColumns?.path);
+  return host && path ? locatorOf(host, path) : undefined;
+}
+
+/** Where a hit waits in the pending index: its sample's SHA-256, else its locator. */
+export function pendingPartitionOf(hit: Pick<HitRecord, "sha256" | "locator">): string | undefined {
+  return hit.sha256 ?? hit.locator;
+}
+
+/**
+ * Gives the hits waiting at `locator` the sample `sha256`: for each, one write puts the hit with its SHA-256 and
+ * its index entry under that SHA-256, then drops the locator's entry (a crash in between leaves both entries; the
+ * sweep drops the stale one). Returns how many hits were attached.
+ */
+export async function attachSample(state: HuntState, locator: string, sha256: string): Promise<number> {
+  let attached = 0;
+  for (const { key, entry } of await state.pending(locator)) {
+    const hit = await state.hit(entry.ruleId, key);
+    const ops = [];
+    if (hit && hit.status === "pending" && hit.sha256 === undefined) {
+      ops.push(state.putPendingOp(sha256, key, entry), state.putHitOp({ ...hit, sha256 }));
+      attached++;
+    }
+    ops.push(state.deletePendingOp(locator, key));
+    await state.write(ops);
+  }
+  return attached;
+}
