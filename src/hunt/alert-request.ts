@@ -67,7 +67,9 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
     "",
     "Result row:",
     JSON.stringify(hit.row, null, 2),
-  ].join("\n").slice(0, 5000);
+  ]
+    .join("\n")
+    .slice(0, 5000);
 }
 
 /**

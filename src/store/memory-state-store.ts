@@ -58,18 +58,23 @@ export class MemoryStateStore implements StateStore {
     return [];
   }
 
+  private partitionOf(id: string, records: Map<string, unknown> | undefined): Map<string, unknown> {
+    if (records) return records;
+    const created = new Map<string, unknown>();
+    this.partitions.set(id, created);
+    return created;
+  }
+
   private apply(op: StateOp): boolean {
     const id = partitionId(op.kind, op.partition);
-    let records = this.partitions.get(id);
+    const records = this.partitions.get(id);
     switch (op.op) {
       case "create":
         if (records?.has(op.key)) return false;
-        if (!records) this.partitions.set(id, (records = new Map()));
-        records.set(op.key, op.value);
+        this.partitionOf(id, records).set(op.key, op.value);
         return true;
       case "put":
-        if (!records) this.partitions.set(id, (records = new Map()));
-        records.set(op.key, op.value);
+        this.partitionOf(id, records).set(op.key, op.value);
         return true;
       case "delete":
         records?.delete(op.key);
