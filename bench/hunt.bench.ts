@@ -308,21 +308,23 @@ async function main(): Promise<void> {
     `${"variant".padEnd(15)} ${"rows".padStart(7)} ${"alerted".padStart(8)} ${"benign".padStart(7)} ${"query s".padStart(8)} ${"query rows/s".padStart(13)} ${"run s".padStart(7)} ${"rows/s".padStart(8)} ${"after-query rows/s".padStart(19)} ${"peak RSS".padStart(9)} ${"RSS w/ result".padStart(13)} ${"run peak over it".padStart(16)}`,
   );
   for (const r of reports) {
-    const afterQuery = r.rows / Math.max(r.runSeconds - r.querySeconds, 1e-9);
+    const afterQuery = r.rows / Math.max(r.pipelineSeconds, 1e-9);
     console.log(
       `${r.variant.padEnd(15)} ${fmt(r.rows).padStart(7)} ${fmt(r.alerted).padStart(8)} ${fmt(r.benign).padStart(7)} ${fmt(r.querySeconds, 2).padStart(8)} ${fmt(r.rows / r.querySeconds).padStart(13)} ${fmt(r.runSeconds, 2).padStart(7)} ${fmt(r.rows / r.runSeconds).padStart(8)} ${fmt(afterQuery).padStart(19)} ${`${fmt(r.peakRssMiB)} MiB`.padStart(9)} ${`${fmt(r.queryRssMiB)} MiB`.padStart(13)} ${`${fmt(r.runPeakOverQueryMiB)} MiB`.padStart(16)}`,
     );
   }
   const report = (v: Variant) => reports.find((x) => x.variant === v)!;
   const rate = (v: Variant) => report(v).rows / report(v).runSeconds;
-  const pipeline = (v: Variant) => report(v).rows / Math.max(report(v).runSeconds - report(v).querySeconds, 1e-9);
+  // The run less the time spent in its own queries (timed in the child as they ran); CPU time beside it.
+  const pipeline = (v: Variant) => report(v).rows / Math.max(report(v).pipelineSeconds, 1e-9);
+  const pipelineCpu = (v: Variant) => report(v).rows / Math.max(report(v).pipelineCpuSeconds, 1e-9);
   const query = (v: Variant) => report(v).rows / report(v).querySeconds;
   console.log("\nthe pipeline after the query (rows/s) beside the query alone, same process (targets: issue 13):");
   console.log(
-    `  state in memory (gate):  ${fmt(pipeline("gate/memory"))} rows/s  | query alone ${fmt(query("gate/memory"))} rows/s  (target >= 50,000)`,
+    `  state in memory (gate):  ${fmt(pipeline("gate/memory"))} rows/s (${fmt(pipelineCpu("gate/memory"))} per CPU-second) | query alone ${fmt(query("gate/memory"))} rows/s  (target >= 50,000)`,
   );
   console.log(
-    `  local file state (gate): ${fmt(pipeline("gate/file"))} rows/s  | query alone ${fmt(query("gate/file"))} rows/s  (target >= 20,000)`,
+    `  local file state (gate): ${fmt(pipeline("gate/file"))} rows/s (${fmt(pipelineCpu("gate/file"))} per CPU-second) | query alone ${fmt(query("gate/file"))} rows/s  (target >= 20,000)`,
   );
   const table = report("gate/table");
   console.log(
