@@ -15,27 +15,19 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
         ? "match"
         : "clean"
     : "none";
-  const evidence = [
-    rule.description ?? rule.name,
-    "",
-    `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
-    `Seen in the window ${hit.window.start} .. ${hit.window.end}; event time ${hit.eventTime}.`,
-    hit.sha256 ? `Sample: ${hit.sha256}.` : "Sample: none named in the result row.",
-    verdict?.scanFailed
-      ? `YARA verdict: scan failed after ${verdict.scanFailed.attempts} attempts (${verdict.scanFailed.reason}); the sample was not cleared.`
-      : verdict
-        ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
-        : "YARA verdict: none yet.",
-    `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
-    "",
-    "Result row:",
-    JSON.stringify(hit.row, null, 2),
-  ].join("\n");
+  let description: string | undefined;
   return {
     hitKey: hit.key,
     incidentKey: incidentKeyOf(plan, hit, entities),
     title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
-    description: evidence.slice(0, 5000),
+    /**
+     * Written out when first read: a writer reads it only for an incident it creates (a group's first hit), and the
+     * result row in it, printed, cost more than the rest of a hit's alert.
+     */
+    get description() {
+      description ??= descriptionOf(plan, hit, verdict);
+      return description;
+    },
     severity: rule.severity,
     labels: [
       "shmhunt",
@@ -55,6 +47,29 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
     tactics: rule.tactics,
     techniques: rule.techniques,
   };
+}
+
+/** The incident's description: the rule, the window, the sample and its verdict, the gate, the result row. */
+function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
+  const { rule } = plan;
+  return [
+    rule.description ?? rule.name,
+    "",
+    `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
+    `Seen in the window ${hit.window.start} .. ${hit.window.end}; event time ${hit.eventTime}.`,
+    hit.sha256 ? `Sample: ${hit.sha256}.` : "Sample: none named in the result row.",
+    verdict?.scanFailed
+      ? `YARA verdict: scan failed after ${verdict.scanFailed.attempts} attempts (${verdict.scanFailed.reason}); the sample was not cleared.`
+      : verdict
+        ? `YARA verdict: ${verdict.matches.length > 0 ? `matched ${verdict.matches.map((m) => m.rule).join(", ")}` : "no rule matched"} (scanned ${verdict.scannedAt}, ${verdict.size} bytes).`
+        : "YARA verdict: none yet.",
+    `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
+    "",
+    "Result row:",
+    JSON.stringify(hit.row, null, 2),
+  ]
+    .join("\n")
+    .slice(0, 5000);
 }
 
 /**

@@ -131,6 +131,23 @@ export class HuntState {
     return this.checked<T>(kind, partition, key, await this.store.get<unknown>(kind, partition, key));
   }
 
+  /** The records of `keys` in one partition, read together, in the order of `keys`; damaged ones as in `get`. */
+  private async getMany<T>(kind: Kind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    if (keys.length === 0) return [];
+    const values = this.store.getMany
+      ? await this.store.getMany<unknown>(kind, partition, keys)
+      : await Promise.all(keys.map((key) => this.store.get<unknown>(kind, partition, key)));
+    const out: Array<T | undefined> = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[i];
+      out[i] =
+        value === undefined || shapes[kind](value)
+          ? (value as T | undefined)
+          : await this.checked<T>(kind, partition, keys[i]!, value);
+    }
+    return out;
+  }
+
   private async list<T>(kind: Kind, partition?: string): Promise<Array<{ partition: string; key: string; value: T }>> {
     const out: Array<{ partition: string; key: string; value: T }> = [];
     for (const r of await this.store.list<unknown>(kind, partition)) {
@@ -252,6 +269,10 @@ export class HuntState {
   hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
     return this.get<HitRecord>("hit", ruleId, key);
   }
+  /** The hits of a rule with these keys, read together (undefined where there is none), in the order of `keys`. */
+  hitsOf(ruleId: string, keys: readonly string[]): Promise<Array<HitRecord | undefined>> {
+    return this.getMany<HitRecord>("hit", ruleId, keys);
+  }
   async createHit(hit: HitRecord): Promise<boolean> {
     return (await this.write([this.createHitOp(hit)]))[0] === true;
   }
@@ -278,6 +299,26 @@ export class HuntState {
 
   verdict(sha256: string): Promise<StoredVerdict | undefined> {
     return this.get<StoredVerdict>("verdict", sha256.slice(0, 2), sha256);
+  }
+  /** The verdicts of many samples, read together (one read per partition of the verdicts, not one per sample). */
+  async verdicts(sha256s: Iterable<string>): Promise<Map<string, StoredVerdict | undefined>> {
+    const byPartition = new Map<string, string[]>();
+    for (const sha256 of new Set(sha256s)) {
+      const partition = sha256.slice(0, 2);
+      const keys = byPartition.get(partition);
+      if (keys) keys.push(sha256);
+      else byPartition.set(partition, [sha256]);
+    }
+    const found = new Map<string, StoredVerdict | undefined>();
+    await Promise.all(
+      [...byPartition].map(async ([partition, keys]) => {
+        const values = await this.getMany<StoredVerdict>("verdict", partition, keys);
+        keys.forEach((key, i) => {
+          found.set(key, values[i]);
+        });
+      }),
+    );
+    return found;
   }
   putVerdict(verdict: StoredVerdict): Promise<void> {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);

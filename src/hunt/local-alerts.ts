@@ -6,6 +6,7 @@
 
 import { contentIds } from "../sentinel/ids.js";
 import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
+import type { StateOp } from "../store/state-store.js";
 import type { HuntState, LocalBookmark, LocalIncident } from "./hunt-state.js";
 import type { BatchAlertWriter } from "./raise-alerts.js";
 
@@ -20,33 +21,47 @@ export class LocalAlertWriter implements BatchAlertWriter {
     return raised!;
   }
 
-  /** Many alerts as one write of the state store: each alert's incident (if new) and its bookmark. */
+  /**
+   * Many alerts as one write of the state store: each alert's incident (if new) and its bookmark. The hits of a group
+   * share an incident: it is built and created once per call (a later hit of the group finds it, as it would in the
+   * store), each hit adding its bookmark.
+   */
   async raiseAll(alerts: readonly AlertRequest[]): Promise<RaisedAlert[]> {
-    const records = alerts.map((alert) => this.recordsOf(alert));
-    const created = await this.state.write(
-      records.flatMap(({ incident, bookmark }) => [
-        this.state.createIncidentOp(incident),
-        this.state.createBookmarkOp(incident.id, bookmark),
-      ]),
-    );
-    return records.map(({ incident }, i) => ({
-      incidentId: incident.id,
-      bookmarkId: incident.bookmarkId,
-      created: created[2 * i] === true,
+    const incidentIds = new Map<string, string>();
+    const ops: StateOp[] = [];
+    /** Per alert: its incident's id, and the index of the op creating it (none: an earlier alert of the call did). */
+    const placed: Array<{ incidentId: string; bookmarkId: string; createdAt: number | undefined }> = [];
+    for (const alert of alerts) {
+      let incidentId = incidentIds.get(alert.incidentKey);
+      const first = incidentId === undefined;
+      if (incidentId === undefined) {
+        incidentId = contentIds.incident(alert.incidentKey);
+        incidentIds.set(alert.incidentKey, incidentId);
+      }
+      const evidence = evidenceOf(alert);
+      const bookmark = this.bookmarkOf(alert, evidence);
+      const createdAt = first ? ops.length : undefined;
+      if (first) ops.push(this.state.createIncidentOp(this.incidentOf(alert, incidentId, bookmark.id, evidence)));
+      ops.push(this.state.createBookmarkOp(incidentId, bookmark));
+      placed.push({ incidentId, bookmarkId: bookmark.id, createdAt });
+    }
+    const created = await this.state.write(ops);
+    return placed.map(({ incidentId, bookmarkId, createdAt }) => ({
+      incidentId,
+      bookmarkId,
+      created: createdAt !== undefined && created[createdAt] === true,
     }));
   }
 
-  private recordsOf(alert: AlertRequest): { incident: LocalIncident; bookmark: LocalBookmark } {
-    const evidence = {
-      query: alert.query,
-      queryStart: alert.queryStart.toISOString(),
-      queryEnd: alert.queryEnd.toISOString(),
-      row: alert.row,
-      entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
-    };
-    const incident: LocalIncident = {
-      id: contentIds.incident(alert.incidentKey),
-      bookmarkId: contentIds.bookmark(alert.hitKey),
+  private incidentOf(
+    alert: AlertRequest,
+    id: string,
+    bookmarkId: string,
+    evidence: LocalIncident["evidence"],
+  ): LocalIncident {
+    return {
+      id,
+      bookmarkId,
       hitKey: alert.hitKey,
       title: alert.title,
       description: alert.description,
@@ -59,14 +74,26 @@ export class LocalAlertWriter implements BatchAlertWriter {
       techniques: [...alert.techniques],
       evidence,
     };
-    const bookmark: LocalBookmark = {
-      id: incident.bookmarkId,
+  }
+
+  private bookmarkOf(alert: AlertRequest, evidence: LocalIncident["evidence"]): LocalBookmark {
+    return {
+      id: contentIds.bookmark(alert.hitKey),
       hitKey: alert.hitKey,
       title: alert.title,
       eventTime: alert.eventTime.toISOString(),
       labels: [...alert.labels],
       evidence,
     };
-    return { incident, bookmark };
   }
+}
+
+function evidenceOf(alert: AlertRequest): LocalIncident["evidence"] {
+  return {
+    query: alert.query,
+    queryStart: alert.queryStart.toISOString(),
+    queryEnd: alert.queryEnd.toISOString(),
+    row: alert.row,
+    entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
+  };
 }

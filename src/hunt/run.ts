@@ -214,7 +214,7 @@ async function runLeased(
     count: await deps.state.signals(rule.id, target, checkpoint),
     hold: () => lease.hold(),
   };
-  const verdicts = verdictCache(deps.state);
+  const verdicts = new VerdictCache(deps.state);
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
   for (let from = 0; from < outcome.rows.length; from += size) {
     const batch = await settleRows(plan, outcome.rows.slice(from, from + size), window, deps, budget, verdicts);
@@ -265,19 +265,22 @@ interface Budget {
   readonly hold: () => Promise<void>;
 }
 
-type VerdictCache = (sha256: string) => Promise<StoredVerdict | undefined>;
-
-/** Verdicts looked up once per run (a run settles many hits of few samples). */
-function verdictCache(state: HuntState): VerdictCache {
-  const known = new Map<string, Promise<StoredVerdict | undefined>>();
-  return (sha256) => {
-    let verdict = known.get(sha256);
-    if (!verdict) {
-      verdict = state.verdict(sha256);
-      known.set(sha256, verdict);
-    }
-    return verdict;
-  };
+/**
+ * Verdicts looked up once per run, many at a time (a run settles many hits of few samples): `load` reads those not
+ * known yet in one go, `of` answers from what was loaded.
+ */
+class VerdictCache {
+  private readonly known = new Map<string, StoredVerdict | undefined>();
+  constructor(private readonly state: HuntState) {}
+  async load(sha256s: Iterable<string>): Promise<void> {
+    const missing = new Set<string>();
+    for (const sha256 of sha256s) if (!this.known.has(sha256)) missing.add(sha256);
+    if (missing.size === 0) return;
+    for (const [sha256, verdict] of await this.state.verdicts(missing)) this.known.set(sha256, verdict);
+  }
+  of(sha256: string): StoredVerdict | undefined {
+    return this.known.get(sha256);
+  }
 }
 
 /** Steps 2 to 4 of the protocol for one batch of rows. */
@@ -323,30 +326,31 @@ async function settleRows(
     });
   }
   // The batch's samples' verdicts, looked up together; then every row decided without waiting.
-  const known = new Map<string, StoredVerdict | undefined>();
-  if (rule.gate.mode !== "none") {
-    const samples = [...new Set(hits.flatMap((h) => (h?.sha256 ? [h.sha256] : [])))];
-    const found = await Promise.all(samples.map(verdicts));
-    samples.forEach((sha256, i) => {
-      known.set(sha256, found[i]);
-    });
-  }
+  const gated = rule.gate.mode !== "none";
+  if (gated) await verdicts.load(sampleHashes(hits));
   const candidates = hits.map((hit) => {
     if (!hit) return undefined;
-    const decided = decisionOf(plan, hit, now, hit.sha256 ? known.get(hit.sha256) : undefined);
+    const decided = decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
     return { hit: decided.record, decision: decided.decision };
   });
 
-  // A pending hit is indexed by its sample before it is recorded pending.
+  // One write: a pending hit's sample index entry before its record (pending), then every hit of the batch.
   const pendingOps = candidates.flatMap((c) => {
     const partition = c && c.decision.action === "pending" ? pendingPartitionOf(c.hit) : undefined;
     return c && partition
       ? [state.putPendingOp(partition, c.hit.key, { ruleId: rule.id, target, since: c.hit.firstSeen })]
       : [];
   });
-  if (pendingOps.length > 0) await state.write(pendingOps);
   const live = candidates.filter((c): c is { hit: HitRecord; decision: GateDecision } => c !== undefined);
-  const created = await state.write(live.map((c) => state.createHitOp(c.hit)));
+  const written = await state.write([...pendingOps, ...live.map((c) => state.createHitOp(c.hit))]);
+  const created = written.slice(pendingOps.length);
+
+  // The hits found recorded already (a rerun of the window, or an overlapping one), read together.
+  const recordedKeys = live.flatMap((c, i) => (created[i] === true ? [] : [c.hit.key]));
+  const recorded = new Map<string, HitRecord | undefined>();
+  (await state.hitsOf(rule.id, recordedKeys)).forEach((hit, i) => {
+    recorded.set(recordedKeys[i]!, hit);
+  });
 
   const results: RowResult[] = new Array(candidates.length);
   const toSettle: Array<{ at: number; hit: HitRecord; fresh: boolean; decision?: GateDecision }> = [];
@@ -366,7 +370,7 @@ async function settleRows(
       toSettle.push({ at, hit: candidate.hit, fresh, decision: candidate.decision });
       continue;
     }
-    const existing = (await state.hit(rule.id, candidate.hit.key)) ?? candidate.hit;
+    const existing = recorded.get(candidate.hit.key) ?? candidate.hit;
     if (settledStatuses.has(existing.status)) {
       results[at] = { status: existing.status, fresh: false, settledBefore: true };
       continue;
@@ -380,21 +384,18 @@ async function settleRows(
   return results;
 }
 
-/**
- * The gate's decision for a hit with the verdict known now, and the record to write first: settled at once when
- * the decision has no effect outside the state (benign, unverified, pending), else as it is (`new`).
- */
-async function decisionFor(
-  plan: HuntPlan,
-  hit: HitRecord,
-  now: Date,
-  verdicts: VerdictCache,
-): Promise<{ decision: GateDecision; record: HitRecord }> {
-  const verdict = hit.sha256 && plan.rule.gate.mode !== "none" ? await verdicts(hit.sha256) : undefined;
-  return decisionOf(plan, hit, now, verdict);
+/** The distinct samples named by these hits. */
+function sampleHashes(hits: ReadonlyArray<HitRecord | undefined>): Set<string> {
+  const out = new Set<string>();
+  for (const hit of hits) if (hit?.sha256) out.add(hit.sha256);
+  return out;
 }
 
-/** decisionFor with the sample's verdict in hand (none: not gated, no sample, or no verdict yet). */
+/**
+ * The gate's decision for a hit with its sample's verdict (none: not gated, no sample, or no verdict yet), and the
+ * record to write first: settled at once when the decision has no effect outside the state (benign, unverified,
+ * pending), else as it is (`new`).
+ */
 function decisionOf(
   plan: HuntPlan,
   hit: HitRecord,
@@ -441,7 +442,7 @@ export interface Settlement {
  * protocol's order. `budget` is the run's remaining max_signals (none when a sample's arrival settles the hit).
  */
 export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps, budget?: Budget): Promise<Settlement> {
-  const [settled] = await settleHits(plan, [{ hit }], deps, budget, verdictCache(deps.state));
+  const [settled] = await settleHits(plan, [{ hit }], deps, budget, new VerdictCache(deps.state));
   return settled!;
 }
 
@@ -462,8 +463,12 @@ async function settleHits(
   const now = deps.clock();
   const decided: Array<{ before: HitRecord; after: HitRecord; decision: GateDecision; alert: boolean }> = [];
   const counting: string[] = [];
+  const gated = plan.rule.gate.mode !== "none";
+  if (gated) await verdicts.load(sampleHashes(items.flatMap((i) => (i.decision ? [] : [i.hit]))));
   for (const { hit, decision: given } of items) {
-    const { decision, record } = given ? { decision: given, record: hit } : await decisionFor(plan, hit, now, verdicts);
+    const { decision, record } = given
+      ? { decision: given, record: hit }
+      : decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
     let after = record;
     let alert = false;
     if (decision.action === "alert") {

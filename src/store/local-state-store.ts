@@ -82,6 +82,18 @@ export class LocalStateStore implements StateStore {
     });
   }
 
+  getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    return this.serial(async () => {
+      const journal = await this.refresh();
+      const out: Array<T | undefined> = [];
+      for (const key of keys) {
+        const entry = this.index.get(recordId(kind, partition, key));
+        out.push(entry ? ((await this.value(journal, entry)) as T | undefined) : undefined);
+      }
+      return out;
+    });
+  }
+
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
     const [created] = await this.batch([{ op: "create", kind, partition, key, value }]);
     return created === true;

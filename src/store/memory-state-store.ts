@@ -13,10 +13,16 @@ import {
 } from "./state-store.js";
 
 export class MemoryStateStore implements StateStore {
-  private readonly records = new Map<string, unknown>();
+  /** Records by kind and partition, then key: a partition is listed without looking at the others. */
+  private readonly partitions = new Map<string, Map<string, unknown>>();
 
   async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    return this.records.get(recordId(kind, partition, key)) as T | undefined;
+    return this.partitions.get(partitionId(kind, partition))?.get(key) as T | undefined;
+  }
+
+  async getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    const records = this.partitions.get(partitionId(kind, partition));
+    return keys.map((key) => records?.get(key) as T | undefined);
   }
 
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
@@ -33,10 +39,13 @@ export class MemoryStateStore implements StateStore {
 
   async list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
     const out: StateRecord<T>[] = [];
-    for (const [id, value] of this.records) {
-      const [k, p, key] = id.split("\u0000") as [string, string, string];
-      if (k === kind && (partition === undefined || p === partition))
-        out.push({ partition: p, key, value: value as T });
+    const take = (p: string, records: Map<string, unknown> | undefined) => {
+      for (const [key, value] of records ?? []) out.push({ partition: p, key, value: value as T });
+    };
+    if (partition !== undefined) take(partition, this.partitions.get(partitionId(kind, partition)));
+    else {
+      const prefix = `${kind}\u0000`;
+      for (const [id, records] of this.partitions) if (id.startsWith(prefix)) take(id.slice(prefix.length), records);
     }
     return out.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
   }
@@ -49,28 +58,37 @@ export class MemoryStateStore implements StateStore {
     return [];
   }
 
+  private partitionOf(id: string, records: Map<string, unknown> | undefined): Map<string, unknown> {
+    if (records) return records;
+    const created = new Map<string, unknown>();
+    this.partitions.set(id, created);
+    return created;
+  }
+
   private apply(op: StateOp): boolean {
-    const id = recordId(op.kind, op.partition, op.key);
+    const id = partitionId(op.kind, op.partition);
+    const records = this.partitions.get(id);
     switch (op.op) {
       case "create":
-        if (this.records.has(id)) return false;
-        this.records.set(id, op.value);
+        if (records?.has(op.key)) return false;
+        this.partitionOf(id, records).set(op.key, op.value);
         return true;
       case "put":
-        this.records.set(id, op.value);
+        this.partitionOf(id, records).set(op.key, op.value);
         return true;
       case "delete":
-        this.records.delete(id);
+        records?.delete(op.key);
+        if (records?.size === 0) this.partitions.delete(id);
         return true;
       case "swap":
-        if (!this.records.has(id) || !sameValue(this.records.get(id), op.expected)) return false;
-        this.records.set(id, op.value);
+        if (!records?.has(op.key) || !sameValue(records.get(op.key), op.expected)) return false;
+        records.set(op.key, op.value);
         return true;
     }
   }
 }
 
-const recordId = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
+const partitionId = (kind: StateKind, partition: string) => `${kind}\u0000${partition}`;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

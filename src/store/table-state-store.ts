@@ -22,6 +22,9 @@ import {
 /** At most this many operations in one entity group transaction (the service's limit), all in one partition. */
 export const TRANSACTION_LIMIT = 100;
 
+/** Keys read by one query: with the partition's, 15 comparisons, the most a filter may hold. */
+const KEYS_PER_QUERY = 14;
+
 const CHUNK = 30_000; // UTF-16 code units per property: below the 64 KiB property limit
 const MAX_CHUNKS = 30; // keeps an entity under 1 MiB with room for the keys
 
@@ -45,6 +48,27 @@ export class TableStateStore implements StateStore {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * One query per 14 keys (`PartitionKey eq … and (RowKey eq … or …)`): the service allows at most 15 comparisons
+   * in a filter ("Querying tables and entities", Azure Storage REST reference).
+   */
+  async getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    await this.ensureTable();
+    const pk = partitionKey(kind, partition);
+    const found = new Map<string, T>();
+    const distinct = [...new Set(keys)];
+    for (let from = 0; from < distinct.length; from += KEYS_PER_QUERY) {
+      const rowKeys = distinct.slice(from, from + KEYS_PER_QUERY).map((key) => `RowKey eq ${quote(encodeName(key))}`);
+      const filter = `PartitionKey eq ${quote(pk)} and (${rowKeys.join(" or ")})`;
+      for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        const key = decodeName(String(entity.rowKey));
+        const value = this.decodeOrReport<T>(kind, partition, key, entity);
+        if (value !== undefined) found.set(key, value);
+      }
+    }
+    return keys.map((key) => found.get(key));
   }
 
   async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {

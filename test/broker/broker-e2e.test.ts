@@ -21,10 +21,10 @@ import { SentinelAlertWriter, writableIncident } from "../../src/sentinel/incide
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { startServer } from "../../src/server/start.js";
 import { functionFile } from "../../src/targets/index.js";
-import { buildShmgetElf } from "../../src/yara/fixtures.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;

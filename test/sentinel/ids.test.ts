@@ -1,3 +1,4 @@
+import { v5 } from "uuid";
 import { describe, expect, it } from "vitest";
 import { contentIds, uuidv5 } from "../../src/sentinel/ids.js";
 
@@ -7,6 +8,17 @@ describe("uuidv5", () => {
     expect(uuidv5("www.example.com", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe(
       "2ed6657d-e927-568b-95e1-2665a8aea6a2",
     );
+  });
+
+  // The `uuid` package (an implementation the project did not write) as a second oracle, over names in other scripts.
+  it("agrees with the uuid package on non-ASCII names and other namespaces", () => {
+    for (const [name, namespace] of [
+      ["incident/é/日本/🙂", "5b0d3c8e-6a0f-4f64-9d4c-2f3c8a1e7b21"],
+      ["", "6ba7b811-9dad-11d1-80b4-00c04fd430c8"],
+      ["bookmark/0123456789abcdef", "6BA7B810-9DAD-11D1-80B4-00C04FD430C8"],
+    ] as const) {
+      expect(uuidv5(name, namespace)).toBe(v5(name, namespace));
+    }
   });
 
   it("gives stable, distinct ids per content kind", () => {
