@@ -115,6 +115,7 @@ describe("scanning samples with the seed rule", () => {
     expect(verdict.error).toBeUndefined();
     expect(verdict.verdict).toBe("match");
     expect(verdict.size).toBe(size);
+    expect(verdict.elf).toMatchObject({ class: 64, endianness: "little" });
     expect(verdict.matches[0]?.strings[0]).toMatchObject({
       offset: size - 14,
       length: 14,
@@ -139,6 +140,8 @@ describe("scanning samples with the seed rule", () => {
     const large = Buffer.concat([bytes, Buffer.alloc(5 * 1024 * 1024)]);
     const verdict = await scanner.scanBuffer(large);
     expect(verdict).toMatchObject({ verdict: "match", size: large.length, sha256: sha256(large) });
+    expect(verdict.elf).toEqual(fromFile.elf);
+    expect(verdict.matches).toEqual(fromFile.matches);
     expect(verdict.path).toBeUndefined();
   });
 
