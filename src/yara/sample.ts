@@ -29,24 +29,26 @@ export interface ScanLimits {
 }
 
 /**
- * Small samples (most of a tree) are read into one buffer that the worker keeps and reuses: memory the process
- * touches for the first time is what costs most here (a page fault per 4 KiB page; on the 2-vCPU build VM about
- * 3 ms per MiB, 1.8 ms with transparent huge pages, against ~0.15 ms per MiB to copy a cached file into a warm
- * buffer). Samples larger than that buffer are never copied: YARA-X's own `scanFile` maps the file (binding 0.7.2
- * calls `mmap`, measured with strace), so a 512 MiB sample costs page-table entries over the page cache, not 512 MiB
- * of fresh memory; the worker hands it `/proc/self/fd/N`, the descriptor it opened and checked, so a file swapped
- * after the check is not scanned instead. Its ELF header, matched bytes and hash are then read from the same
- * descriptor through the small buffer.
+ * Samples are read into one buffer that the worker keeps and reuses: memory the process touches for the first time
+ * is what costs most here (a page fault per 4 KiB page; on the 2-vCPU build VM about 3 ms per MiB, 1.8 ms with
+ * transparent huge pages, against ~0.15 ms per MiB to copy a cached file into a warm buffer), so the buffer grows
+ * only when a sample needs it, in 2 MiB steps, up to MAP_ABOVE. Larger samples are not copied at all: YARA-X's own
+ * `scanFile` maps the file (binding 0.7.2 calls `mmap`, seen with strace), so a 512 MiB sample costs page-table
+ * entries over the page cache rather than 512 MiB of fresh memory per worker. The worker hands it
+ * `/proc/self/fd/N`, the descriptor it opened and checked, so a file swapped after the check is not scanned
+ * instead; the ELF header, matched bytes and hash are read from that descriptor through the reused buffer.
+ * Mapping is not used for every file: a mapping's page faults cost more than a copy into a warm buffer (measured on
+ * /usr/lib/x86_64-linux-gnu: 1.4 s against 0.17 s for the files over 2 MiB; see docs/yara.md).
  */
-const READ_BUFFER = 2 * 1024 * 1024;
+const BUFFER_STEP = 2 * 1024 * 1024;
 /** Larger samples are mapped by YARA-X rather than read (needs /proc/self/fd, i.e. Linux). */
-const MAP_ABOVE = READ_BUFFER;
+const MAP_ABOVE = 128 * 1024 * 1024;
 const CAN_MAP = process.platform === "linux";
 /** Without mapping, a buffer grown beyond this for one sample is released when the worker goes idle. */
-const RETAINED_BUFFER = 128 * 1024 * 1024;
+const RETAINED_BUFFER = MAP_ABOVE;
 
 export class SampleScanner {
-  private buffer = Buffer.allocUnsafe(READ_BUFFER);
+  private buffer = Buffer.allocUnsafe(BUFFER_STEP);
   private timeoutMs = 0;
 
   constructor(
@@ -128,17 +130,17 @@ export class SampleScanner {
     return this.buffer.subarray(0, read);
   }
 
-  /** Releases a buffer grown for one large sample (only without mapping; called when the worker is idle). */
+  /** Releases a buffer grown beyond the retained size (only without mapping; called when the worker is idle). */
   trim(): void {
-    if (this.buffer.length > RETAINED_BUFFER) this.buffer = Buffer.allocUnsafe(READ_BUFFER);
+    if (this.buffer.length > RETAINED_BUFFER) this.buffer = Buffer.allocUnsafe(BUFFER_STEP);
   }
 
-  /** Reads the whole (small) file, as long as fstat said, into the reused buffer. */
+  /** Reads the whole file, as long as fstat said, into the reused buffer. */
   private read(fd: number, size: number): Buffer {
     if (this.buffer.length < size) {
-      // Only without mapping (not Linux): grow to fit, in read-buffer steps.
+      // Drop the old buffer first, so its memory can be reused for the new one.
       this.buffer = Buffer.alloc(0);
-      this.buffer = Buffer.allocUnsafe(Math.ceil(size / READ_BUFFER) * READ_BUFFER);
+      this.buffer = Buffer.allocUnsafe(Math.ceil(size / BUFFER_STEP) * BUFFER_STEP);
     }
     return this.readAt(fd, 0, size);
   }

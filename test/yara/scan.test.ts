@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -116,6 +117,10 @@ describe("scanning samples with the seed rule", () => {
     expect(verdict.verdict).toBe("match");
     expect(verdict.size).toBe(size);
     expect(verdict.elf).toMatchObject({ class: 64, endianness: "little" });
+    // Large samples are mapped by YARA-X and hashed from the descriptor in chunks: the hash is still the file's.
+    const whole = createHash("sha256");
+    for await (const chunk of createReadStream(big)) whole.update(chunk as Buffer);
+    expect(verdict.sha256).toBe(whole.digest("hex"));
     expect(verdict.matches[0]?.strings[0]).toMatchObject({
       offset: size - 14,
       length: 14,
