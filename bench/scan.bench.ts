@@ -64,14 +64,24 @@ async function main(): Promise<void> {
     if (!previous || run.seconds < previous.seconds) best.set(run.tool, run);
   };
   for (let round = 0; round < rounds; round++) {
-    console.log(`   round ${round + 1}: load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+    console.log(
+      `   round ${round + 1}: load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+    );
     if (yaraVersion) keepBest(await runYara(tree.dir, tree));
     keepBest(await runCli(tree, false));
     keepBest(await runCli(tree, true));
     keepBest(await runLibrary(tree, "on-match"));
     keepBest(await runLibrary(tree, "always"));
   }
-  console.log(`1. tree of real ELF files (load average now ${os.loadavg().map((l) => l.toFixed(1)).join(" ")})`);
+  console.log(
+    `1. tree of real ELF files (load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
+  );
   printTable([...best.values()]);
   const yara = best.get("yara CLI");
   if (yara) {
@@ -268,7 +278,10 @@ function timed(
       const [maxKiB, user, system] = (err.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
       const run = make(out, seconds, maxKiB || Number.NaN);
       const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
-      resolve({ ...run, note: `${run.note}; CPU ${cpu.toFixed(2)} s (user ${user} + sys ${system}, children included)` });
+      resolve({
+        ...run,
+        note: `${run.note}; CPU ${cpu.toFixed(2)} s (user ${user} + sys ${system}, children included)`,
+      });
     });
   });
 }
