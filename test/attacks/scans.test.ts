@@ -26,7 +26,8 @@ const SLOW_RULE = `rule slow_on_marker {
     for all i in (0..filesize - 1) : ( for all j in (0..4000) : ( uint8(i) != 0xFF or j < 0 ) )
 }
 `;
-const slowSample = () => Buffer.concat([Buffer.from("SLOW"), Buffer.alloc(20_000, 1)]);
+/** A sample the slow rule takes about 4,000 × `size` steps over (~1–2 s at 20,000 bytes on this machine). */
+const slowSample = (size = 20_000) => Buffer.concat([Buffer.from("SLOW"), Buffer.alloc(size, 1)]);
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
 
 describe("a slow sample on the server's default scanner", () => {
@@ -85,7 +86,9 @@ describe("a sample whose scan fails", () => {
     );
     const time = clock("2026-03-01T12:00:00Z");
     const events = new EventTable();
-    const sample = slowSample();
+    // Twenty times the default size: the scan outlasts the 1 s timeout even when a loaded machine delays the
+    // timer, so the worker is killed rather than answering first.
+    const sample = slowSample(400_000);
     events.add(execEvent("2026-03-01T11:58:00Z", { SHA256: sha(sample) }));
     const rule = huntRule({ gate: { mode: "require", yaraRules: [], pendingTimeoutMs: 60 * MIN } });
     const services = await createServices(config, {
