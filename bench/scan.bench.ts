@@ -13,7 +13,7 @@
  *   npm run bench:scan [-- --source /usr/lib/x86_64-linux-gnu --rounds 2 --large-mib 512 --keep]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -64,13 +64,24 @@ async function main(): Promise<void> {
     if (!previous || run.seconds < previous.seconds) best.set(run.tool, run);
   };
   for (let round = 0; round < rounds; round++) {
+    console.log(
+      `   round ${round + 1}: load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+    );
     if (yaraVersion) keepBest(await runYara(tree.dir, tree));
     keepBest(await runCli(tree, false));
     keepBest(await runCli(tree, true));
     keepBest(await runLibrary(tree, "on-match"));
     keepBest(await runLibrary(tree, "always"));
   }
-  console.log("1. tree of real ELF files");
+  console.log(
+    `1. tree of real ELF files (load average now ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")})`,
+  );
   printTable([...best.values()]);
   const yara = best.get("yara CLI");
   if (yara) {
@@ -89,6 +100,14 @@ async function main(): Promise<void> {
   spawnSync("cat", [large], { stdio: ["ignore", "ignore", "ignore"] });
   const largeRuns: Run[] = [];
   await plantPattern(large, largeSize, false);
+  // "Cold": the page cache dropped (echo 1 > /proc/sys/vm/drop_caches, needs root) and a fresh worker; the peer is a
+  // plain Node loop reading the same file after the same drop, i.e. what the disk gives.
+  const canDrop = dropCaches();
+  if (canDrop) {
+    largeRuns.push(plainRead(large, "plain Node read loop (8 MiB reads), cache dropped", true));
+    largeRuns.push(plainRead(large, "plain Node read loop (8 MiB reads), cached", false));
+    largeRuns.push(...(await runLarge(large, "on-match", "no match, default mode, cache dropped", true)));
+  } else console.log("   (cannot drop the page cache here: no cold figure, only fresh-worker ones)");
   largeRuns.push(...(await runLarge(large, "on-match", "no match, default mode (not hashed)")));
   largeRuns.push(...(await runLarge(large, "always", "no match, --hash")));
   if (yaraVersion) largeRuns.push(await runYara(large, { files: 1, bytes: largeSize }, "yara CLI, no match"));
@@ -165,10 +184,30 @@ async function runLibrary(tree: Tree, sha256: "always" | "on-match"): Promise<Ru
   };
 }
 
-/** scanFile on one large sample: the first scan on fresh workers, then the best of three more. */
-async function runLarge(file: string, sha256: "always" | "on-match", label: string): Promise<Run[]> {
+/**
+ * scanFile on one large sample: the first scan on fresh workers, then the best of three more; with `cold`, the page
+ * cache is dropped just before the first scan and only that scan is reported.
+ */
+async function runLarge(file: string, sha256: "always" | "on-match", label: string, cold = false): Promise<Run[]> {
   const scanner = await createScanner({ rules: [rulesDir], workers, sha256 });
   await scanner.warmUp();
+  if (cold) {
+    dropCaches();
+    const started = performance.now();
+    const verdict = await scanner.scanFile(file);
+    const seconds = (performance.now() - started) / 1000;
+    await scanner.close();
+    return [
+      {
+        tool: `shmhunt, ${label}`,
+        seconds,
+        files: 1,
+        bytes: verdict.size,
+        matched: verdict.verdict === "match" ? [file] : [],
+        note: `${verdict.verdict}; fresh worker${verdict.error ? `: ${verdict.error.message}` : ""}`,
+      },
+    ];
+  }
   const runs: Run[] = [];
   let bestWarm: Run | undefined;
   for (let i = 0; i < 4; i++) {
@@ -190,6 +229,33 @@ async function runLarge(file: string, sha256: "always" | "on-match", label: stri
   return bestWarm ? [...runs, bestWarm] : runs;
 }
 
+/** Drops the page cache (clean pages only, after a sync); false when not allowed (not root, or a container). */
+function dropCaches(): boolean {
+  spawnSync("sync");
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "1");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The disk's (or page cache's) own pace: read the whole file with plain 8 MiB reads, nothing else. */
+function plainRead(file: string, tool: string, cold: boolean): Run {
+  if (cold) dropCaches();
+  const chunk = Buffer.allocUnsafe(8 * 1024 * 1024);
+  chunk.fill(0); // touched before timing: only the reads are measured
+  const started = performance.now();
+  const fd = openSync(file, "r");
+  let bytes = 0;
+  for (let n = readSync(fd, chunk, 0, chunk.length, null); n > 0; n = readSync(fd, chunk, 0, chunk.length, null)) {
+    bytes += n;
+  }
+  closeSync(fd);
+  const seconds = (performance.now() - started) / 1000;
+  return { tool, seconds, files: 1, bytes, matched: [], note: cold ? "peer: the disk" : "peer: the page cache" };
+}
+
 function timed(
   command: string,
   argv: string[],
@@ -197,7 +263,7 @@ function timed(
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "%M", command, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", command, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
@@ -209,7 +275,13 @@ function timed(
     child.on("error", reject);
     child.on("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      resolve(make(out, seconds, Number(err.trim().split("\n").at(-1)) || Number.NaN));
+      const [maxKiB, user, system] = (err.trim().split("\n").at(-1) ?? "").split(" ").map(Number);
+      const run = make(out, seconds, maxKiB || Number.NaN);
+      const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
+      resolve({
+        ...run,
+        note: `${run.note}; CPU ${cpu.toFixed(2)} s (user ${user} + sys ${system}, children included)`,
+      });
     });
   });
 }

@@ -3,24 +3,30 @@
  * service from src/, and prints; no command holds logic of its own.
  */
 import { Command, CommanderError } from "commander";
-import { commands } from "./commands/index.js";
+import { commandLoaders } from "./commands/index.js";
 import { CliError, reasonOf } from "./output.js";
 
-export function buildProgram(): Command {
+/**
+ * The program with every command registered, or with only `command` when it names one (a run of one command then
+ * loads only that command's modules; help and unknown commands need them all).
+ */
+export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command("shmhunt")
     .description("Translate EQL/YARA detections to Microsoft Sentinel KQL, deploy, hunt, and gate alerts on YARA.")
     .version("0.1.0")
     .showHelpAfterError(false)
     .exitOverride();
-  for (const register of commands) register(program);
-  for (const command of program.commands) command.exitOverride();
+  const only = command !== undefined && Object.hasOwn(commandLoaders, command) ? command : undefined;
+  const loaders = only ? [commandLoaders[only] as () => Promise<(p: Command) => void>] : Object.values(commandLoaders);
+  for (const register of await Promise.all(loaders.map((load) => load()))) register(program);
+  for (const each of program.commands) each.exitOverride();
   return program;
 }
 
 /** Runs the CLI; resolves to the process exit code. Errors print one line on stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv[2]);
     await program.parseAsync([...argv]);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {

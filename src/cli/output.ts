@@ -49,6 +49,34 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
   };
 }
 
+/**
+ * A sink that gathers everything written during one turn of the event loop into one write: a stream of many small
+ * records (a scan's verdicts arrive by the batch) costs one system call per batch, not one per line, and each line
+ * still goes out as soon as the batch that carried it is done. Call `flush()` before the command returns.
+ */
+export function coalescing(out: Sink): Sink & { flush(): void } {
+  let pending = "";
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === "") return;
+    const chunk = pending;
+    pending = "";
+    out.write(chunk);
+  };
+  return {
+    write(chunk) {
+      pending += chunk;
+      if (pending.length >= 1 << 16) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 /** A failure the CLI reports as one line on stderr, with an exit code (default 1). */
 export class CliError extends Error {
   constructor(

@@ -39,6 +39,11 @@ export interface ScannerOptions {
   readonly sha256?: "always" | "on-match";
   /** Fork the workers at once, while the rules compile, rather than on the first scan (a one-shot CLI run). */
   readonly startWorkersNow?: boolean;
+  /**
+   * Compile on the caller's thread rather than in a short-lived child process. For a one-shot CLI run, where no
+   * event loop serves anything meanwhile: it saves starting one more Node process (~0.1–0.2 s of CPU). Default false.
+   */
+  readonly compileOnThisThread?: boolean;
 }
 
 export interface Scanner {
@@ -74,7 +79,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         { externals: options.externals ?? {} },
         options.ruleCheckIntervalMs ?? 1000,
         // Compiled in a child process: a large rule set never blocks the caller's event loop.
-        compileYaraRulesOffThread,
+        options.compileOnThisThread ? undefined : compileYaraRulesOffThread,
       );
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
   const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));

@@ -4,8 +4,8 @@ import { CliError, createOutput, reasonOf } from "../../src/cli/output.js";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 
 describe("cli", () => {
-  it("registers every command with a --json option", () => {
-    const program = buildProgram();
+  it("registers every command with a --json option", async () => {
+    const program = await buildProgram();
     const names = program.commands.map((c) => c.name());
     expect(names).toEqual(
       expect.arrayContaining(["validate", "translate", "eql", "kql", "scan", "deploy", "hunt", "serve"]),

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, open, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -109,6 +110,11 @@ describe("scanning samples with the seed rule", () => {
     expect(verdict.error).toBeUndefined();
     expect(verdict.verdict).toBe("match");
     expect(verdict.size).toBe(size);
+    expect(verdict.elf).toMatchObject({ class: 64, endianness: "little" });
+    // Large samples are mapped by YARA-X and hashed from the descriptor in chunks: the hash is still the file's.
+    const whole = createHash("sha256");
+    for await (const chunk of createReadStream(big)) whole.update(chunk as Buffer);
+    expect(verdict.sha256).toBe(whole.digest("hex"));
     expect(verdict.matches[0]?.strings[0]).toMatchObject({
       offset: size - 14,
       length: 14,
@@ -133,6 +139,8 @@ describe("scanning samples with the seed rule", () => {
     const large = Buffer.concat([bytes, Buffer.alloc(5 * 1024 * 1024)]);
     const verdict = await scanner.scanBuffer(large);
     expect(verdict).toMatchObject({ verdict: "match", size: large.length, sha256: sha256(large) });
+    expect(verdict.elf).toEqual(fromFile.elf);
+    expect(verdict.matches).toEqual(fromFile.matches);
     expect(verdict.path).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
-import { CliError, createOutput, type Output } from "../output.js";
+import { CliError, coalescing, createOutput, type Output } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
 
 interface ScanOptions {
@@ -39,13 +39,15 @@ export function registerScan(program: Command): void {
         ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         sha256: options.hash ? "always" : "on-match",
+        // A one-shot run: workers start while the rules compile here (no event loop to keep free meanwhile).
         startWorkersNow: true,
+        compileOnThisThread: true,
       });
       // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
       // terminal first clear the bar's line, and the bar redraws below them.
       const bar = progressBar(paths, options.json);
-      const out =
-        bar && process.stdout.isTTY ? createOutput(options, clearingLine(process.stdout)) : createOutput(options);
+      const batched = bar && process.stdout.isTTY ? undefined : coalescing(process.stdout);
+      const out = createOutput(options, batched ?? clearingLine(process.stdout));
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
@@ -69,6 +71,7 @@ export function registerScan(program: Command): void {
         }
         if (!bar && seen > PROGRESS_EVERY_FILES) progress(out, seen, tally);
       } finally {
+        batched?.flush();
         bar?.stop();
         await scanner.close();
       }
