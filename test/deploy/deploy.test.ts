@@ -88,7 +88,10 @@ describe("deploy", () => {
     });
     const types = ((defender?.entityMappings ?? []) as { entityType: string }[]).map((m) => m.entityType).sort();
     expect(types).toEqual(["Account", "File", "FileHash", "Host", "Process"]);
-    expect(String(defender?.query)).toContain('Entity_FileHash_Algorithm = "SHA256"');
+    // The hash is the SHA-256, or the SHA-1 where Defender left the SHA-256 empty (DeviceProcessEvents docs: SHA256 "usually not populated").
+    expect(String(defender?.query)).toContain(
+      'Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256")',
+    );
 
     const items = [];
     for await (const i of si.watchlistItems.list(

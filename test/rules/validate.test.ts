@@ -98,7 +98,7 @@ describe("shmhunt validate", () => {
     const { readFile } = await import("node:fs/promises");
     const minimal = await readFile(path.join(repo, "test/rules/fixtures/minimal.toml"), "utf8");
     const file = path.join(tmp, "untranslatable.toml");
-    await writeFile(file, minimal.replace('process.name == "true"', 'process.working_directory == "/dev/shm"'));
+    await writeFile(file, minimal.replace('process.name == "true"', "process.tty.char_device.major == 4"));
     const { code, stdout } = await run(file, "--json");
     expect(code).toBe(1);
     const errors = stdout
@@ -108,7 +108,7 @@ describe("shmhunt validate", () => {
       .filter((d) => d.severity === "error");
     expect(errors.map((d) => d.code)).toContain("KQL300");
     expect(errors.find((d) => d.code === "KQL300")).toMatchObject({ span: { start: { line: 18, column: 1 } } });
-    expect(errors.find((d) => d.code === "KQL300")?.message).toContain("process.working_directory");
+    expect(errors.find((d) => d.code === "KQL300")?.message).toContain("process.tty.char_device.major");
   });
 
   it("checks YARA files through the YARA validator", async () => {
