@@ -35,7 +35,9 @@ describe("hit keys", () => {
   it("keeps the keys of stored hits: the SHA-256 of the JSON text the module's documentation gives", () => {
     // Written out here as documented (not by the module's code): a changed key would alert a stored hit again.
     const documented = (parts: unknown[]) =>
-      createHash("sha256").update(JSON.stringify(["shmhunt-hit-v1", "r1", "defender", parts])).digest("hex");
+      createHash("sha256")
+        .update(JSON.stringify(["shmhunt-hit-v1", "r1", "defender", parts]))
+        .digest("hex");
     const rowWithObject = { ...row, AdditionalFields: { b: 1, a: ["x", null] } };
     const key = hitKey("r1", "defender", rowWithObject, { identityColumns: ["Timestamp", "AdditionalFields", "Nope"] });
     expect(key).toBe(
@@ -44,10 +46,10 @@ describe("hit keys", () => {
         ["AdditionalFields", { a: ["x", null], b: 1 }],
       ]),
     );
-    const odd = { when: "x", host: "h\u00e9\"", n: 3, empty: "" };
+    const odd = { when: "x", host: 'h\u00e9"', n: 3, empty: "" };
     expect(hitKey("r1", "defender", odd)).toBe(
       documented([
-        ["host", "h\u00e9\""],
+        ["host", 'h\u00e9"'],
         ["n", 3],
         ["when", "x"],
       ]),
