@@ -141,4 +141,9 @@ export interface HitRecord {
   readonly incidentId?: string;
   /** Why it is in its status, in words (for benign, unverified, overflow). */
   readonly reason?: string;
+  /**
+   * A hit recorded `new` (to alert): the batch status record that will hold its status once it is settled
+   * (HuntState `hitstatus`). Reads give the hit with that status; a settled hit read back has none.
+   */
+  readonly settledIn?: string;
 }
