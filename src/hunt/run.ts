@@ -115,7 +115,17 @@ export const emptyCounts = (): HitCounts => ({
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Runs one plan if it is due (or when forced). */
-export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?: boolean } = {}): Promise<RunReport> {
+export function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?: boolean } = {}): Promise<RunReport> {
+  return runPlanWith(plan, deps, options, new VerdictCache(deps.state));
+}
+
+/** runPlan with the verdicts known so far (one scheduler tick looks each sample up once, for all its plans). */
+async function runPlanWith(
+  plan: HuntPlan,
+  deps: HuntDeps,
+  options: { force?: boolean },
+  verdicts: VerdictCache,
+): Promise<RunReport> {
   const { rule, target } = plan;
   const lease = new RunLease(deps, rule.id, target);
   if (!(await lease.take())) {
@@ -130,7 +140,7 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
     };
   }
   try {
-    return await runLeased(plan, deps, options, lease);
+    return await runLeased(plan, deps, options, lease, verdicts);
   } finally {
     await lease.release();
   }
@@ -170,6 +180,7 @@ async function runLeased(
   deps: HuntDeps,
   options: { force?: boolean },
   lease: RunLease,
+  verdicts: VerdictCache,
 ): Promise<RunReport> {
   const { rule, target } = plan;
   const logger = deps.logger ?? silentLogger;
@@ -214,7 +225,6 @@ async function runLeased(
     count: await deps.state.signals(rule.id, target, checkpoint),
     hold: () => lease.hold(),
   };
-  const verdicts = new VerdictCache(deps.state);
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
   for (let from = 0; from < outcome.rows.length; from += size) {
     const batch = await settleRows(plan, outcome.rows.slice(from, from + size), window, deps, budget, verdicts);
@@ -248,8 +258,12 @@ async function runLeased(
   };
 }
 
-/** Rows settled per batch by default: one durable state write for the hits, one for their statuses. */
-export const BATCH_SIZE = 1000;
+/**
+ * Rows settled per batch by default: one durable state write records the batch's hits, one its statuses, whatever
+ * their number (Azure Table: a transaction per 100 hits). The batch's records are held until written (the local
+ * journal writes them out in 1 MiB pieces), so this bounds what a run holds beside its query result.
+ */
+export const BATCH_SIZE = 5000;
 
 interface RowResult extends Settlement {
   /** First time this hit was seen. */
@@ -266,8 +280,10 @@ interface Budget {
 }
 
 /**
- * Verdicts looked up once per run, many at a time (a run settles many hits of few samples): `load` reads those not
- * known yet in one go, `of` answers from what was loaded.
+ * Verdicts looked up once per run (a scheduler tick's runs share them), many at a time (a run settles many hits of
+ * few samples): `load` reads those not known yet in one go, `of` answers from what was loaded. A verdict stored
+ * while the tick runs may be missed by it: its hits wait (pending), and the tick's pending sweep, which reads
+ * afresh, settles them.
  */
 class VerdictCache {
   private readonly known = new Map<string, StoredVerdict | undefined>();
@@ -662,10 +678,11 @@ export async function runHunts(
 ): Promise<HuntRunReport> {
   const startedAt = deps.clock().toISOString();
   const runs: RunReport[] = [];
+  const verdicts = new VerdictCache(deps.state);
   for (const plan of plans) {
     if (options.ruleId !== undefined && plan.rule.id !== options.ruleId) continue;
     try {
-      runs.push(await runPlan(plan, deps, options.force ? { force: true } : {}));
+      runs.push(await runPlanWith(plan, deps, options.force ? { force: true } : {}, verdicts));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       (deps.logger ?? silentLogger).error(
