@@ -180,16 +180,27 @@ export async function rescanSamples(
 
     const settler = new HitSettler(plans, deps.hunt, report);
     const maxRead = Math.max(1, options.maxRead ?? MAX_READ);
+    // Samples tried in this run (scanned, failed or missing): what `limit` bounds.
+    let attempted = 0;
     let stopped = false;
+    let unsaved = false;
+    const save = async () => {
+      await lease.hold();
+      await state.putRescanProgress({ ...progress, updatedAt: clock().toISOString() });
+      unsaved = false;
+    };
     while (progress.partition < PARTITIONS && !stopped) {
-      if (report.rescanned >= options.limit || report.examined >= maxRead) break;
+      if (attempted >= options.limit || report.examined >= maxRead) break;
+      let touched = false;
       for (const verdict of await state.verdictsIn(partitionName(progress.partition))) {
         if (progress.after !== undefined && verdict.sha256 <= progress.after) continue;
         if (rulesetOf(verdict) !== current) {
-          if (report.rescanned >= options.limit) {
+          if (attempted >= options.limit) {
             stopped = true;
             break;
           }
+          attempted++;
+          touched = true;
           await lease.hold();
           const failed = await rescanOne(verdict, deps, settler, report);
           if (failed) progress = { ...progress, failed: progress.failed + 1 };
@@ -201,8 +212,9 @@ export async function rescanSamples(
         const { after: _after, ...rest } = progress;
         progress = { ...rest, partition: progress.partition + 1 };
       }
-      await lease.hold();
-      await state.putRescanProgress({ ...progress, updatedAt: clock().toISOString() });
+      // The cursor is saved after a partition that had work; one with none is cheap to read again after a kill.
+      unsaved = true;
+      if (touched) await save();
     }
     if (progress.partition >= PARTITIONS) {
       if (progress.failed > 0 && progress.pass < MAX_PASSES) {
@@ -216,9 +228,9 @@ export async function rescanSamples(
         report.status = "completed";
         logger.info({ ruleset: current, passes: progress.pass }, "rescan of the stored samples completed");
       }
-      await lease.hold();
-      await state.putRescanProgress({ ...progress, updatedAt: clock().toISOString() });
+      unsaved = true;
     }
+    if (unsaved) await save();
     return report;
   } finally {
     await lease.release();
@@ -384,7 +396,8 @@ class HitSettler {
 
 /**
  * The comment and labels for an alerted hit whose sample's verdict changed with the rules. The comment id derives
- * from the hit, the sample and the rule set, so writing it again (a rerun) writes the same comment.
+ * from the hit, the sample, the verdict replaced and the new rule set: writing it again (a rerun after a kill) writes
+ * the same comment, and each change of rules that changes the verdict (back and forth) writes its own.
  */
 export function rescanNote(hit: HitRecord, verdict: StoredVerdict, previous: StoredVerdict): IncidentNote {
   const ruleset = rulesetOf(verdict) ?? "unknown";
@@ -399,7 +412,7 @@ export function rescanNote(hit: HitRecord, verdict: StoredVerdict, previous: Sto
   ].join("\n");
   return {
     ...lateVerdictNote(hit, verdict, previous, headline),
-    noteKey: `${hit.key}/${verdict.sha256}/rules/${ruleset}`,
+    noteKey: `${hit.key}/${verdict.sha256}/${previous.scannedAt}/rules/${ruleset}`,
   };
 }
 
