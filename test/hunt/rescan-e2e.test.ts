@@ -16,7 +16,7 @@ import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createServices, type ServiceOverrides } from "../../src/app/compose.js";
-import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
+import { loadConfig } from "../../src/app/config.js";
 import type { Services } from "../../src/app/services.js";
 import { main } from "../../src/cli/main.js";
 import type { RescanReport } from "../../src/hunt/rescan.js";
