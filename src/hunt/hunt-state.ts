@@ -116,6 +116,8 @@ const shapes = {
     isObject(v.hits) &&
     Object.values(v.hits).every((h) => isObject(h) && hitStatuses.has(h.status as HitStatus)) &&
     (v.verdicts === undefined || isObject(v.verdicts)),
+  rescan: (v: unknown) =>
+    isObject(v) && typeof v.ruleset === "string" && Number.isInteger(v.partition) && Number.isInteger(v.pass),
 } as const;
 
 const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted", "benign", "unverified", "overflow"]);
@@ -404,6 +406,18 @@ export class HuntState {
   }
   putVerdict(verdict: StoredVerdict): Promise<void> {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);
+  }
+  /** The verdicts of one partition (the first two hex digits of the SHA-256), in SHA-256 order. */
+  async verdictsIn(partition: string): Promise<StoredVerdict[]> {
+    return (await this.list<StoredVerdict>("verdict", partition)).map((r) => r.value);
+  }
+
+  /** How far the rescan of the stored samples has come (src/hunt/rescan.ts); one record. */
+  rescanProgress<T extends object>(): Promise<T | undefined> {
+    return this.get<T>("rescan", "samples", "progress");
+  }
+  async putRescanProgress(progress: object): Promise<void> {
+    await this.write([{ op: "put", kind: "rescan", partition: "samples", key: "progress", value: progress }]);
   }
 
   async createIncident(incident: LocalIncident): Promise<boolean> {
