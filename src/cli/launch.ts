@@ -7,13 +7,18 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { buildSnapshotInBackground, readySnapshot, withoutNodeOptions } from "../kusto/snapshot.js";
+import { buildSnapshot, buildSnapshotInBackground, readySnapshot, snapshotEnvironment } from "../kusto/snapshot.js";
 
 /** The commands whose run starts by loading Kusto.Language. */
 const KUSTO_COMMANDS: ReadonlySet<string> = new Set(["translate", "validate", "kql"]);
 
 /** The CLI's entry module (what the snapshot runs). */
 export const CLI_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+
+/** Builds the CLI's snapshot now unless it is there (`npm install` does, through `prepare`); its path, if any. */
+export function buildCliSnapshot(): string | undefined {
+  return buildSnapshot(CLI_MAIN);
+}
 
 /** Runs the CLI for `argv` (`process.argv`); resolves to the exit code. */
 export async function launch(argv: readonly string[]): Promise<number> {
@@ -46,7 +51,7 @@ function snapshotAllowed(): boolean {
 function runFromSnapshot(blob: string, args: readonly string[]): Promise<number> {
   const child = spawn(process.execPath, ["--snapshot-blob", blob, CLI_MAIN, ...args], {
     stdio: "inherit",
-    env: withoutNodeOptions(),
+    env: snapshotEnvironment(),
   });
   // Ctrl-C reaches the whole process group: the child handles it; a signal sent to this process alone is passed on.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

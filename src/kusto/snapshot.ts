@@ -62,7 +62,7 @@ export function buildSnapshot(main: string, force = false): string | undefined {
     writeFileSync(paths.entry, entrySource(files, main));
     const run = spawnSync(process.execPath, ["--snapshot-blob", temp, "--build-snapshot", paths.entry], {
       stdio: ["ignore", "ignore", "pipe"],
-      env: withoutNodeOptions(),
+      env: snapshotEnvironment(),
     });
     if (run.status !== 0 || !existsSync(temp)) {
       writeFileSync(paths.failed, `exit ${run.status ?? run.signal}\n${run.stderr?.toString() ?? ""}`);
@@ -87,7 +87,7 @@ export function buildSnapshotInBackground(main: string): void {
     const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
       detached: true,
       stdio: "ignore",
-      env: withoutNodeOptions(),
+      env: snapshotEnvironment(),
     });
     child.on("error", () => {});
     child.unref();
@@ -96,10 +96,18 @@ export function buildSnapshotInBackground(main: string): void {
   }
 }
 
-/** The environment for a process started from (or building) a snapshot: V8 flags must match the builder's. */
-export function withoutNodeOptions(): NodeJS.ProcessEnv {
+/**
+ * The environment for a process started from (or building) a snapshot: V8 flags must match the builder's, so no
+ * NODE_OPTIONS; and glibc's malloc asked for huge pages (`glibc.malloc.hugetlb=1`, glibc ≥ 2.35, ignored elsewhere):
+ * reading the blob touches tens of MB, and with 4 KiB pages half the start is page faults.
+ */
+export function snapshotEnvironment(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env.NODE_OPTIONS;
+  const tunables = env.GLIBC_TUNABLES;
+  if (!tunables?.includes("glibc.malloc.hugetlb")) {
+    env.GLIBC_TUNABLES = tunables ? `${tunables}:glibc.malloc.hugetlb=1` : "glibc.malloc.hugetlb=1";
+  }
   return env;
 }
 
