@@ -93,6 +93,8 @@ const shapes = {
   incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
   lease: (v: unknown) => isObject(v) && typeof v.owner === "string" && isTime(v.expiresAt),
   signals: (v: unknown) => isObject(v) && Array.isArray(v.keys) && v.keys.every((k) => typeof k === "string"),
+  rescan: (v: unknown) =>
+    isObject(v) && typeof v.ruleset === "string" && Number.isInteger(v.partition) && Number.isInteger(v.pass),
 } as const;
 
 const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted", "benign", "unverified", "overflow"]);
@@ -322,6 +324,18 @@ export class HuntState {
   }
   putVerdict(verdict: StoredVerdict): Promise<void> {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);
+  }
+  /** The verdicts of one partition (the first two hex digits of the SHA-256), in SHA-256 order. */
+  async verdictsIn(partition: string): Promise<StoredVerdict[]> {
+    return (await this.list<StoredVerdict>("verdict", partition)).map((r) => r.value);
+  }
+
+  /** How far the rescan of the stored samples has come (src/hunt/rescan.ts); one record. */
+  rescanProgress<T extends object>(): Promise<T | undefined> {
+    return this.get<T>("rescan", "samples", "progress");
+  }
+  async putRescanProgress(progress: object): Promise<void> {
+    await this.write([{ op: "put", kind: "rescan", partition: "samples", key: "progress", value: progress }]);
   }
 
   async createIncident(incident: LocalIncident): Promise<boolean> {
