@@ -2,7 +2,7 @@
  * Bad luck on the hunt (issue 12, item 10; the crash-safety protocol of docs/service.md): `shmhunt hunt --once` runs
  * in a real child process over the local workspace, local state and local incidents (the embedded default), and is
  * killed with SIGKILL mid-run, twice, at points read from its own state journal (as soon as it wrote hit records,
- * in a window of five batches); then run again to the end. Also two hunters started at once on one state folder. Whatever the
+ * then a batch's status record, in a window of five batches); then run again to the end. Also two hunters started at once on one state folder. Whatever the
  * point of the kill: no hit lost (every one settled), no incident raised twice, and never more incidents than the
  * rule's `max_signals` (the seed rule's 100: "maximum number of alerts the rule can create each time it runs").
  */
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HuntState } from "../../src/hunt/index.js";
+import { BATCH_SIZE } from "../../src/hunt/run.js";
 import { LocalStateStore } from "../../src/store/index.js";
 import { collect, shmhunt } from "../support/cli-process.js";
 import { until } from "./serve.js";
@@ -18,8 +19,8 @@ import { until } from "./serve.js";
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 /** The seed rule's `max_signals` (rules/shm-execution.toml). */
 const CAP = 100;
-/** Five of the hunt's batches of 1,000 rows: a run writes hits, incidents and statuses five times. */
-const ROWS = 5000;
+/** Five of the hunt's batches (BATCH_SIZE rows each): a run writes hits, incidents and statuses five times. */
+const ROWS = 5 * BATCH_SIZE;
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -43,7 +44,7 @@ function setting(): { dir: string; env: Record<string, string> } {
   const start = Date.now() - 6 * 60_000; // the rule looks back 9 minutes: these stay in its window for minutes
   const lines: string[] = [];
   for (let i = 0; i < ROWS; i++) {
-    const t = new Date(start + i * 50).toISOString();
+    const t = new Date(start + Math.floor((i * 5 * 60_000) / ROWS)).toISOString(); // spread over 5 minutes
     lines.push(
       JSON.stringify({
         Timestamp: t,
@@ -130,9 +131,10 @@ describe("a hunt process killed mid-run (SIGKILL), then run again", () => {
   it("twice, each time after it wrote hit records: no hit lost, none doubled, never over max_signals", async () => {
     const { dir, env } = setting();
     const killedAt: string[] = [];
-    // Killed as soon as it has written hit records: the first run in its first batch (its incidents are raised
-    // right after), the second in the first batch it had not seen (the first run's are settled or decided again).
-    for (const kind of ["hit", "hit"]) {
+    // Killed as soon as it has written records: the first run when it writes hit records (in its first batch, before
+    // or while its incidents are raised: the journal is read as it is appended), the second when it writes a batch's
+    // statuses (after the first batch's incidents were raised, by it or by the first; four batches still to go).
+    for (const kind of ["hit", "hitstatus"]) {
       const before = journalWrites(dir, kind);
       const child = shmhunt(["hunt", "--once", "--force", "--json"], env);
       const io = collect(child);
