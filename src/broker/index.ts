@@ -12,7 +12,6 @@ export {
   type BrokerLimits,
   type BrokerReport,
   DEFAULT_BROKER_LIMITS,
-  type DefenderApi,
   SampleBroker,
 } from "./broker.js";
 export { DEFAULT_SKIP_POLICY, type SkipPolicy, skipReason } from "./policy.js";

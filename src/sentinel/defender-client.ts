@@ -16,6 +16,7 @@ import type { TokenCredential } from "@azure/identity";
 import {
   DEFENDER_BASE_URL,
   DEFENDER_SCOPE,
+  type DefenderApi,
   DefenderApiError,
   type DefenderFile,
   type DefenderFileStats,
@@ -54,7 +55,7 @@ export interface WaitOptions {
 
 const RETRIED = new Set([429, 500, 502, 503, 504]);
 
-export class DefenderClient {
+export class DefenderClient implements DefenderApi {
   private readonly base: string;
   private readonly sleep: (ms: number) => Promise<void>;
 

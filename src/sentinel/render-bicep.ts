@@ -16,11 +16,10 @@
 import { queryDependencies } from "./content-graph.js";
 import {
   armTypes,
-  contentResourceId,
-  placeholderMarker,
+  assertNoWorkspaceTrace,
   placeholderWorkspace,
+  templateReferences,
   type WorkspaceRef,
-  workspaceResourceId,
 } from "./content-types.js";
 import { applyOrder, type DesiredResource, type Json, type ResourceKind } from "./plan.js";
 import { type WireBody, wireBody } from "./render-sdk.js";
@@ -203,12 +202,7 @@ export function emitContentBicep(desired: readonly DesiredResource[], options: E
   }
 
   // ARM ids of the content and of the workspace → symbolic references.
-  const idToExpression = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), "workspace.id"]]);
-  for (const decl of declarations) {
-    const { kind, name, parent } = decl.desired;
-    idToExpression.set(contentResourceId(workspace, kind, name, parent).toLowerCase(), `${decl.symbol}.id`);
-  }
-  const reference: Reference = (text) => idToExpression.get(text.toLowerCase());
+  const reference: Reference = templateReferences(workspace, sorted, "workspace.id", (_, i) => `${symbols[i]}.id`);
 
   const symbolOf = (kind: ResourceKind, name: string) =>
     declarations.find((d) => d.desired.kind === kind && d.desired.name === name)?.symbol;
@@ -260,7 +254,7 @@ export function emitContentBicep(desired: readonly DesiredResource[], options: E
     "output workspaceId string = workspace.id",
     "",
   ].join("\n");
-  assertNoPlaceholder(text, workspace);
+  assertNoWorkspaceTrace(text, workspace, "Bicep");
   return text;
 }
 
@@ -277,13 +271,4 @@ function header(counts: string): string {
     `// Resources: ${counts || "none"}.`,
     "",
   ].join("\n");
-}
-
-function assertNoPlaceholder(text: string, workspace: WorkspaceRef): void {
-  const traces = [placeholderMarker, workspace.subscriptionId].filter((t) => text.includes(t));
-  if (traces.length) {
-    throw new Error(
-      `the desired content holds an id of the workspace that is not one of its resources (${traces.join(", ")}): it cannot be expressed in Bicep`,
-    );
-  }
 }
