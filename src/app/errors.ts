@@ -8,7 +8,7 @@ import { DiagnosticError } from "../diagnostics/index.js";
 import type { TranslationRefusedCode } from "../kql/refusal.js";
 import type { SampleErrorCode } from "../store/spool.js";
 
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   /** A request that does not match the API's schema (src/app/requests.ts). */
   SHM_INVALID_REQUEST: 400,
   /** A body that is not a JSON object. */
@@ -74,7 +74,7 @@ export const HostNotAllowedError = createError("SHM_HOST_NOT_ALLOWED", "HostNotA
 export const WorkspaceUnreadableError = createError("SHM_WORKSPACE_UNREADABLE", "WorkspaceUnreadableError");
 
 /** The status of a coded error of the table; undefined for any other error. */
-export function statusOfCode(code: unknown): number | undefined {
+function statusOfCode(code: unknown): number | undefined {
   return typeof code === "string" && Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : undefined;
 }
 

@@ -16,7 +16,7 @@ export const AJV_OPTIONS = {
   allErrors: false,
 } as const;
 
-export const sha256Param = {
+const sha256Param = {
   type: "string",
   minLength: 64,
   maxLength: 64,
@@ -40,7 +40,7 @@ export const REQUEST_LIMITS = {
 } as const;
 
 /** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */
-export const ruleIdParam = {
+const ruleIdParam = {
   type: "string",
   minLength: 1,
   maxLength: REQUEST_LIMITS.ruleIdChars,

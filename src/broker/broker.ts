@@ -54,7 +54,7 @@ export interface BrokerLimits {
   readonly maxTransientErrors: number;
 }
 
-export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxStartsPerTick: 5,
   maxActive: 10,
   maxBytes: GETFILE_MAX_BYTES,

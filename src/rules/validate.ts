@@ -46,7 +46,7 @@ export interface ValidationReport {
   readonly valid: boolean;
 }
 
-export const ruleFileChecker: FileChecker = {
+const ruleFileChecker: FileChecker = {
   name: "rules",
   extensions: [".toml"],
   async check(files, context) {
@@ -56,7 +56,7 @@ export const ruleFileChecker: FileChecker = {
   },
 };
 
-export const yaraFileChecker: FileChecker = {
+const yaraFileChecker: FileChecker = {
   name: "yara",
   extensions: [".yar", ".yara"],
   async check(files) {
@@ -66,7 +66,7 @@ export const yaraFileChecker: FileChecker = {
 };
 
 /** The columns of an exclusion watchlist as deploy writes it (one row per excluded value). */
-export const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = EXCLUSION_COLUMNS;
+const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = EXCLUSION_COLUMNS;
 
 /**
  * Workspace functions kept as KQL files: `<dir>/functions/<Name>.kql` defines the function `<Name>` (the auditd
@@ -97,7 +97,7 @@ async function workspaceFunctions(files: readonly string[]): Promise<{ name: str
  * shmhunt's table schemas, the workspace functions kept beside them, and `_GetWatchlist` returning the exclusion
  * watchlist's columns. The translator may replace this checker (same name) with one that knows more.
  */
-export const kqlFileChecker: FileChecker = {
+const kqlFileChecker: FileChecker = {
   name: "kql",
   extensions: [".kql"],
   async check(files) {
@@ -115,7 +115,7 @@ export const kqlFileChecker: FileChecker = {
   },
 };
 
-export const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
+const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
 
 export interface ValidateOptions {
   readonly checkers?: readonly FileChecker[];

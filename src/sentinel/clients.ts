@@ -18,7 +18,7 @@ export type ClientOptions = Omit<SecurityInsightsOptionalParams, "apiVersion" | 
 type PipelinePolicy = Parameters<OperationalInsightsManagementClient["pipeline"]["addPolicy"]>[0];
 
 /** Sets `api-version` on every saved-search request (the path names `/savedSearches`). */
-export function savedSearchApiVersionPolicy(apiVersion: string = API_VERSIONS.savedSearches): PipelinePolicy {
+function savedSearchApiVersionPolicy(apiVersion: string = API_VERSIONS.savedSearches): PipelinePolicy {
   return {
     name: "shmhuntSavedSearchApiVersion",
     sendRequest(request, next) {

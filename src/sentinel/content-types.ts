@@ -94,7 +94,7 @@ export const placeholderWorkspace: WorkspaceRef = {
   resourceGroup: "shmhunt-bicep-placeholder-rg",
   workspaceName: "shmhunt-bicep-placeholder-ws",
 };
-export const placeholderMarker = "shmhunt-bicep-placeholder";
+const placeholderMarker = "shmhunt-bicep-placeholder";
 
 /**
  * How a template (ARM, Bicep) names the workspace and the desired resources where the content holds their ARM ids

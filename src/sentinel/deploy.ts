@@ -78,7 +78,7 @@ function labelOf(step: PlanStep): string | undefined {
   return typeof label === "string" && label !== step.name ? label : undefined;
 }
 
-export function stepReport(step: PlanStep): StepReport {
+function stepReport(step: PlanStep): StepReport {
   const label = labelOf(step);
   return {
     action: step.action,

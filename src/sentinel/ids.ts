@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 
 /** shmhunt's UUIDv5 namespace (a fixed random UUID). */
-export const shmhuntNamespace = "5b0d3c8e-6a0f-4f64-9d4c-2f3c8a1e7b21";
+const shmhuntNamespace = "5b0d3c8e-6a0f-4f64-9d4c-2f3c8a1e7b21";
 
 /**
  * RFC 9562 version-5 UUID (section 5.5): the SHA-1 of the namespace's 16 bytes and the name's UTF-8 bytes, its first

@@ -20,7 +20,7 @@ import {
 import type { DesiredResource, Json } from "./plan.js";
 import { wireBody } from "./render-sdk.js";
 
-export const ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 
 /** ARM template string literal inside an expression: `'…'` with `''` for a quote. */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -25,7 +25,7 @@ import { applyOrder, type DesiredResource, type Json, type ResourceKind } from "
 import { type WireBody, wireBody } from "./render-sdk.js";
 
 /** The API version of the existing workspace declaration (only its name and id are used). */
-export const workspaceTypeWithVersion = "Microsoft.OperationalInsights/workspaces@2022-10-01";
+const workspaceTypeWithVersion = "Microsoft.OperationalInsights/workspaces@2022-10-01";
 
 type JsonObject = { readonly [key: string]: Json };
 
@@ -54,7 +54,7 @@ export function bicepString(text: string): string {
  * them: a `$` before `{` (its `\$` escape confuses the grammar), and a `/` before `/` or `*` at the start of a
  * token (after the opening quote or an escape, spaces included), which it takes for a comment.
  */
-export function singleQuoted(text: string): string {
+function singleQuoted(text: string): string {
   assertWellFormed(text);
   let out = "'";
   let tokenStart = true;
@@ -117,7 +117,7 @@ export function bicepKey(key: string): string {
 }
 
 /** A Bicep number: an integer literal when it is a safe integer, otherwise `json('…')` of its JSON text. */
-export function bicepNumber(value: number): string {
+function bicepNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`number ${value} cannot be written as Bicep`);
   if (Number.isSafeInteger(value)) return String(value);
   return `json(${bicepString(JSON.stringify(value))})`;
@@ -157,7 +157,7 @@ const kindRank = (kind: ResourceKind) => applyOrder.indexOf(kind);
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Apply order of the planner, then parent, then name: independent of the order the rules were loaded in. */
-export function sortDesired(desired: readonly DesiredResource[]): DesiredResource[] {
+function sortDesired(desired: readonly DesiredResource[]): DesiredResource[] {
   return [...desired].sort(
     (a, b) =>
       kindRank(a.kind) - kindRank(b.kind) || byCodeUnits(a.parent ?? "", b.parent ?? "") || byCodeUnits(a.name, b.name),

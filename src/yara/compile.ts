@@ -12,7 +12,7 @@ import path from "node:path";
 import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
 
-export const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
+const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
 
 export interface YaraCompileOptions {
   /** External variables the rules may use (`var_one = 1`). */

@@ -90,7 +90,7 @@ function classify(shown: string, real: string, info: Stats): WalkEntry {
   return { kind: "skip", path: shown, size: info.size, reason: `not a regular file (${statsKind(info)})` };
 }
 
-export function isInside(target: string, root: string): boolean {
+function isInside(target: string, root: string): boolean {
   const relative = path.relative(root, target);
   return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
