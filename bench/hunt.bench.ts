@@ -2,7 +2,10 @@
  * `npm run bench:hunt`: the hunt from query result to verdict and alert, and the Functions app's import time.
  * Not part of `npm test`.
  *
- *   npm run bench:hunt [-- --rows 10000 --imports 7]
+ *   npm run bench:hunt [-- --rows 10000 --imports 7 --only gate/memory,no-gate/memory]
+ *
+ * `--only` runs the variants named (those the summary needs that were not run print as n/a) and skips the import
+ * timing: for a quick look on a busy machine.
  *
  * 1. Pipeline. A generated local workspace holds matching events for every plan (DeviceProcessEvents for the
  *    shm-execution revisions, DeviceFileEvents for shm-creation), `rows` result rows in all (default 10,000; each
@@ -53,7 +56,9 @@ const MIN = 60_000;
 
 /** The gate on or off (peer), with the local file state store or an in-memory one (the pipeline without I/O). */
 type Variant = "gate/file" | "no-gate/file" | "gate/memory" | "no-gate/memory" | "gate/table";
-const VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory", "gate/table"];
+const ALL_VARIANTS: readonly Variant[] = ["gate/file", "no-gate/file", "gate/memory", "no-gate/memory", "gate/table"];
+const only = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : undefined;
+const VARIANTS = ALL_VARIANTS.filter((v) => only === undefined || only.includes(v));
 
 interface ChildReport {
   readonly variant: Variant;
@@ -312,6 +317,15 @@ async function main(): Promise<void> {
     console.log(
       `${r.variant.padEnd(15)} ${fmt(r.rows).padStart(7)} ${fmt(r.alerted).padStart(8)} ${fmt(r.benign).padStart(7)} ${fmt(r.querySeconds, 2).padStart(8)} ${fmt(r.rows / r.querySeconds).padStart(13)} ${fmt(r.runSeconds, 2).padStart(7)} ${fmt(r.rows / r.runSeconds).padStart(8)} ${fmt(afterQuery).padStart(19)} ${`${fmt(r.peakRssMiB)} MiB`.padStart(9)} ${`${fmt(r.queryRssMiB)} MiB`.padStart(13)} ${`${fmt(r.runPeakOverQueryMiB)} MiB`.padStart(16)}`,
     );
+  }
+  const missing = ALL_VARIANTS.filter((v) => !reports.some((r) => r.variant === v));
+  if (missing.length > 0) {
+    console.log(`\n(only ${VARIANTS.join(", ")} run: no summary, no import timing)`);
+    for (const r of reports)
+      console.log(
+        `  ${r.variant}: after the query ${fmt(r.rows / Math.max(r.pipelineSeconds, 1e-9))} rows/s (${fmt(r.rows / Math.max(r.pipelineCpuSeconds, 1e-9))} per CPU-second) | query alone ${fmt(r.rows / r.querySeconds)} rows/s${r.stateRequests !== undefined ? ` | ${fmt(r.stateRequests)} state requests (${fmt(r.rows / Math.max(1, r.stateRequests), 1)}x fewer than rows)` : ""}`,
+      );
+    return;
   }
   const report = (v: Variant) => reports.find((x) => x.variant === v)!;
   const rate = (v: Variant) => report(v).rows / report(v).runSeconds;

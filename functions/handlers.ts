@@ -87,6 +87,7 @@ export async function huntTimer(timer: Timer, context: InvocationContext): Promi
       runs: report.runs.length,
       failed: failed.length,
       sweep: report.sweep,
+      ...(report.rescan ? { rescan: report.rescan } : {}),
     }),
   );
   for (const run of failed) context.warn(`hunt ${run.ruleId}/${run.target} failed: ${run.error}`);

@@ -103,6 +103,8 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     },
     index,
   );
+  // The rescan scans with the samples' scanner; the hunt runs carry a batch of it (SHMHUNT_RESCAN_BATCH).
+  if (scanner) hunt.attachRescan(() => samples.rescanSource(), config.rescanBatch);
   const defender = overrides.defender ?? (config.broker ? await defenderClient(config) : undefined);
   const broker = defender
     ? new SampleBroker({

@@ -51,6 +51,11 @@ export interface ServiceConfig {
   readonly scanRetries: number;
   /** The first retry's delay (ms), doubled for each next one. */
   readonly scanRetryBackoffMs: number;
+  /**
+   * Stored samples scanned again per hunt run after the YARA rules changed (src/hunt/rescan.ts); 0: the hunt runs
+   * do not rescan (`shmhunt rescan` and POST /hunt/rescan still do).
+   */
+  readonly rescanBatch: number;
   /** Temporary files of uploads (removed after each; a dead process's are removed at start). */
   readonly tmpDir: string;
   /** Host names the `Host` header may carry besides loopback ones (on the loopback default, only those). */
@@ -259,6 +264,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1),
     scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
     scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
+    rescanBatch: int("SHMHUNT_RESCAN_BATCH", 100),
     tmpDir: dir("SHMHUNT_TMP_DIR", path.join(os.tmpdir(), "shmhunt")),
     allowedHosts: (text("SHMHUNT_ALLOWED_HOSTS") ?? "")
       .split(",")

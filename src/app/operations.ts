@@ -36,6 +36,11 @@ export function runHunts(services: Services, request: { readonly ruleId?: string
   return services.hunt.run({ force: request.force !== false, ...(request.ruleId ? { ruleId: request.ruleId } : {}) });
 }
 
+/** Scans stored samples again with the rules in use now, at most `limit` of them (src/hunt/rescan.ts). */
+export function rescan(services: Services, request: { readonly limit?: number }) {
+  return services.hunt.rescan(request.limit !== undefined ? { limit: request.limit } : {});
+}
+
 export async function hits(services: Services, query: { readonly ruleId?: string; readonly status?: HitStatus }) {
   return { hits: await services.hunt.hits(query) };
 }

@@ -37,6 +37,8 @@ export const REQUEST_LIMITS = {
   nestingDepth: 256,
   /** A rule id (Elastic's `rule_id` is a UUID; 100 leaves room for others). */
   ruleIdChars: 100,
+  /** Samples one rescan request scans at most (each is a scan: a request must end in reasonable time). */
+  rescanLimit: 1000,
 } as const;
 
 /** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */
@@ -78,6 +80,13 @@ export const huntRunBody = {
   type: "object",
   additionalProperties: false,
   properties: { ruleId: ruleIdParam, force: { type: "boolean", default: true } },
+} as const;
+
+/** POST /hunt/rescan: how many stored samples to scan again at most in this call. */
+export const rescanBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { limit: { type: "integer", minimum: 1, maximum: REQUEST_LIMITS.rescanLimit } },
 } as const;
 
 export const hitsQuery = {

@@ -14,7 +14,22 @@ import {
 import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
 import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
-import { type HuntDeps, type HuntRunReport, recordVerdict, runHunts, type SweepReport } from "../hunt/run.js";
+import {
+  type RescanDeps,
+  type RescanReport,
+  rescanSamples,
+  rulesetOf,
+  type SampleRescan,
+  settleVerdictChange,
+} from "../hunt/rescan.js";
+import {
+  type HuntDeps,
+  type HuntRunReport,
+  recordVerdict,
+  runHunts,
+  type SweepReport,
+  silentLogger,
+} from "../hunt/run.js";
 import { attachSample, locatorOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
@@ -54,6 +69,8 @@ export interface SampleScanner {
   scanFile(file: string): Promise<Verdict>;
   /** Why the rule files are not the rule set in use (a broken file: the last good set stays in use). */
   ruleProblems?(): Promise<readonly Diagnostic[]>;
+  /** The rule set in use now (recompiled first when a rule file changed): its identity names the verdicts. */
+  rules?(): Promise<{ readonly id: string }>;
   close(): Promise<void>;
 }
 
@@ -93,11 +110,18 @@ export interface Services {
 /** A hit as `GET /hits` shows it: with the acquisition of its sample, when the broker asked for it. */
 export type HitView = HitRecord & { readonly acquisition?: Acquisition };
 
+/** A hunt run's report, with the sample broker's tick and the rescan's batch when they ran. */
+export type HuntTickReport = HuntRunReport & { broker?: BrokerReport; rescan?: RescanReport };
+
+/** Samples scanned again per rescan run when no limit is given and SHMHUNT_RESCAN_BATCH is 0 (off on the timer). */
+export const DEFAULT_RESCAN_BATCH = 100;
+
 /** Runs hunts, one at a time in this process (a run asked for while one is going waits for it). */
 export class HuntService {
   private queue: Promise<unknown> = Promise.resolve();
   private running = false;
   private broker: SampleBroker | undefined;
+  private rescanner: { readonly source: () => Promise<Omit<RescanDeps, "hunt">>; readonly batch: number } | undefined;
 
   constructor(
     private readonly deps: Omit<HuntDeps, "queries"> & { readonly queries: HuntDeps["queries"] | undefined },
@@ -114,10 +138,19 @@ export class HuntService {
   }
 
   /**
-   * Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep, then the
-   * sample broker's tick (when enabled).
+   * The rescan of stored samples when the YARA rules change (src/hunt/rescan.ts): it scans through the samples
+   * service; `batch` samples at most per hunt run (0: not on the hunt's runs, only when asked).
    */
-  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntRunReport & { broker?: BrokerReport }> {
+  attachRescan(source: () => Promise<Omit<RescanDeps, "hunt">>, batch: number): void {
+    this.rescanner = { source, batch };
+  }
+
+  /**
+   * Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep, then the
+   * sample broker's tick (when enabled), then a batch of the rescan (when the rules changed; a failure of it is
+   * logged and leaves the hunt's report as it is).
+   */
+  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntTickReport> {
     const next = this.queue.then(async () => {
       const queries = this.deps.queries;
       if (!queries) {
@@ -128,9 +161,19 @@ export class HuntService {
       this.running = true;
       try {
         const plans = await this.planSource();
-        const report = await runHunts(plans, { ...this.deps, queries }, options);
-        if (!this.broker) return report;
-        return { ...report, broker: await this.broker.tick(plans) };
+        const report: HuntTickReport = await runHunts(plans, { ...this.deps, queries }, options);
+        if (this.broker) report.broker = await this.broker.tick(plans);
+        if (this.rescanner && this.rescanner.batch > 0) {
+          try {
+            report.rescan = await this.rescanNow(plans, this.rescanner.batch);
+          } catch (error) {
+            (this.deps.logger ?? silentLogger).error(
+              { error: error instanceof Error ? error.message : String(error) },
+              "rescan of the stored samples failed; the next run goes on from where it stopped",
+            );
+          }
+        }
+        return report;
       } finally {
         this.running = false;
       }
@@ -139,8 +182,41 @@ export class HuntService {
     return next;
   }
 
+  /**
+   * Scans stored samples again with the rules in use now, settling the hits their verdicts decided (at most `limit`
+   * samples; default SHMHUNT_RESCAN_BATCH). Queued with the hunt runs of this process.
+   */
+  rescan(options: { limit?: number } = {}): Promise<RescanReport> {
+    const next = this.queue.then(async () => {
+      this.running = true;
+      try {
+        return await this.rescanNow(await this.planSource(), options.limit);
+      } finally {
+        this.running = false;
+      }
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async rescanNow(plans: readonly HuntPlan[], limit: number | undefined): Promise<RescanReport> {
+    if (!this.rescanner) throw new NotAvailableError("no YARA scanner is configured: nothing to rescan with");
+    const scan = await this.rescanner.source();
+    return rescanSamples(
+      plans,
+      { ...scan, hunt: this.settleDeps() },
+      { limit: limit ?? (this.rescanner.batch || DEFAULT_RESCAN_BATCH) },
+    );
+  }
+
+  /** The hunt's dependencies for settling hits outside a run (no query is made). */
+  private settleDeps(): HuntDeps {
+    const queries = this.deps.queries ?? { run: async () => ({ ok: false as const, error: "unused", attempts: [] }) };
+    return { ...this.deps, queries };
+  }
+
   /** A scheduler tick: skipped (undefined) while a run is still going. */
-  async tick(): Promise<(HuntRunReport & { broker?: BrokerReport }) | undefined> {
+  async tick(): Promise<HuntTickReport | undefined> {
     if (this.running) return undefined;
     return this.run();
   }
@@ -150,10 +226,18 @@ export class HuntService {
     await this.queue;
   }
 
-  /** Settles the hits waiting for this sample with its verdict. */
+  /**
+   * Settles the hits waiting for this sample with its verdict. A verdict of other rules than the one stored (the
+   * rules changed, and the sample came again before the rescan reached it) first settles the hits the old one
+   * decided, as the rescan would (src/hunt/rescan.ts).
+   */
   async recordVerdict(verdict: StoredVerdict): Promise<SweepReport> {
-    const queries = this.deps.queries ?? { run: async () => ({ ok: false as const, error: "unused", attempts: [] }) };
-    return recordVerdict(verdict, await this.planSource(), { ...this.deps, queries });
+    const deps = this.settleDeps();
+    const plans = await this.planSource();
+    const previous = verdict.scanFailed ? undefined : await this.deps.state.verdict(verdict.sha256);
+    if (previous && rulesetOf(verdict) !== undefined && rulesetOf(previous) !== rulesetOf(verdict))
+      await settleVerdictChange(plans, deps, previous, verdict);
+    return recordVerdict(verdict, plans, deps);
   }
 
   /** Hits, each with the acquisition of its sample when one was recorded (broker on now or earlier). */
@@ -228,6 +312,32 @@ export class SampleService {
 
   get canScan(): boolean {
     return this.scanner !== undefined;
+  }
+
+  /** What the rescan (src/hunt/rescan.ts) scans with: the scanner's rule set, and a stored sample scanned again. */
+  async rescanSource(): Promise<Omit<RescanDeps, "hunt">> {
+    const scanner = await this.requireScanner();
+    const rules = scanner.rules?.bind(scanner);
+    if (!rules) throw new NotAvailableError("the YARA scanner does not say which rule set it uses");
+    return { ruleset: async () => (await rules()).id, rescan: (sha256) => this.rescanStored(scanner, sha256) };
+  }
+
+  /** A stored sample scanned again; its verdict is not stored here (the rescan stores it after the hits). */
+  private async rescanStored(scanner: SampleScanner, sha256: string): Promise<SampleRescan> {
+    const done = await this.store.withFile(sha256, async (file): Promise<SampleRescan> => {
+      const verdict = withoutPath(await scanner.scanFile(file));
+      const stored = storedVerdictOf(verdict, this.options.clock());
+      if (!stored || stored.sha256 !== sha256)
+        return { kind: "failed", reason: verdict.error?.message ?? `the scan gave ${verdict.verdict}` };
+      await this.store.annotate(sha256, {
+        verdict: verdict.verdict,
+        rules: stored.matches.map((m) => m.rule).join(" "),
+        scannedat: stored.scannedAt,
+        ruleset: verdict.ruleset,
+      });
+      return { kind: "scanned", verdict: stored };
+    });
+    return done ?? { kind: "missing" };
   }
 
   /**
@@ -383,6 +493,7 @@ export class SampleService {
       size: verdict.size,
       matches: [],
       scannedAt: now.toISOString(),
+      ruleset: verdict.ruleset,
       detail: verdict,
       scanFailed: { reason, attempts },
     });

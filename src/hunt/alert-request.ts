@@ -6,19 +6,13 @@ import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./typ
 
 export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): AlertRequest {
   const { rule } = plan;
-  const entities = entitiesOf(hit.row);
+  const { entities, mapped } = entityScan(hit.row);
   const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
-  const verdictLabel = verdict
-    ? verdict.scanFailed
-      ? "scan-failed"
-      : verdict.matches.length > 0
-        ? "match"
-        : "clean"
-    : "none";
+  const window = windowDates(hit.window);
   let description: string | undefined;
   return {
     hitKey: hit.key,
-    incidentKey: incidentKeyOf(plan, hit, entities),
+    incidentKey: incidentKeyFrom(plan, hit, entities, mapped),
     title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
     /**
      * Written out when first read: a writer reads it only for an incident it creates (a group's first hit), and the
@@ -29,7 +23,42 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
       return description;
     },
     severity: rule.severity,
-    labels: [
+    labels: labelsOf(plan, verdict),
+    query: plan.query,
+    queryStart: window.start,
+    queryEnd: window.end,
+    eventTime: new Date(hit.eventTime),
+    row: hit.row,
+    entities,
+    tactics: rule.tactics,
+    techniques: rule.techniques,
+  };
+}
+
+/**
+ * The incident labels of a plan's hits with a verdict: the same for every hit of the plan with that verdict, so
+ * built once per plan and verdict (a run's verdicts are shared objects) and shared, read-only, by its alerts.
+ */
+const labelCache = new WeakMap<HuntPlan, Map<StoredVerdict | undefined, readonly string[]>>();
+const LABEL_SETS_KEPT = 1024;
+
+function labelsOf(plan: HuntPlan, verdict: StoredVerdict | undefined): readonly string[] {
+  let byVerdict = labelCache.get(plan);
+  if (!byVerdict) {
+    byVerdict = new Map();
+    labelCache.set(plan, byVerdict);
+  }
+  let labels = byVerdict.get(verdict);
+  if (!labels) {
+    const { rule } = plan;
+    const verdictLabel = verdict
+      ? verdict.scanFailed
+        ? "scan-failed"
+        : verdict.matches.length > 0
+          ? "match"
+          : "clean"
+      : "none";
+    labels = Object.freeze([
       "shmhunt",
       `rule:${rule.id}`,
       `target:${plan.target}`,
@@ -37,16 +66,20 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
       ...rule.techniques,
       `verdict:${verdictLabel}`,
       ...(verdict?.matches.map((m) => `yara:${m.rule}`) ?? []),
-    ],
-    query: plan.query,
-    queryStart: new Date(hit.window.start),
-    queryEnd: new Date(hit.window.end),
-    eventTime: new Date(hit.eventTime),
-    row: hit.row,
-    entities,
-    tactics: rule.tactics,
-    techniques: rule.techniques,
-  };
+    ]);
+    if (byVerdict.size >= LABEL_SETS_KEPT) byVerdict.clear(); // bounded: verdicts read from records are new objects
+    byVerdict.set(verdict, labels);
+  }
+  return labels;
+}
+
+/** A window's bounds as dates, for the hits of one window in a row (a batch's hits share theirs). */
+let lastWindow: { readonly window: HitRecord["window"]; readonly start: Date; readonly end: Date } | undefined;
+
+function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
+  if (lastWindow?.window.start !== window.start || lastWindow.window.end !== window.end)
+    lastWindow = { window, start: new Date(window.start), end: new Date(window.end) };
+  return { start: new Date(lastWindow.start.getTime()), end: new Date(lastWindow.end.getTime()) };
 }
 
 /** The incident's description: the rule, the window, the sample and its verdict, the gate, the result row. */
@@ -78,16 +111,26 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
  * column order; empty values are left out.
  */
 export function entitiesOf(row: Row): EntityMapping[] {
+  return entityScan(row).entities;
+}
+
+/** One pass over a row's columns: its entities, and the entity types it has a column for (empty or not). */
+function entityScan(row: Row): { entities: EntityMapping[]; mapped: Set<string> } {
   const byType = new Map<string, { identifier: string; value: string }[]>();
+  const mapped = new Set<string>();
   for (const column in row) {
     const entity = entityColumnOf(column);
+    if (!entity) continue;
+    mapped.add(entity.type);
     const value = row[column];
-    if (!entity || value === null || value === undefined || value === "") continue;
-    const fields = byType.get(entity.type) ?? [];
-    fields.push({ identifier: entity.identifier, value: String(value) });
-    byType.set(entity.type, fields);
+    if (value === null || value === undefined || value === "") continue;
+    const fields = byType.get(entity.type);
+    if (fields) fields.push({ identifier: entity.identifier, value: String(value) });
+    else byType.set(entity.type, [{ identifier: entity.identifier, value: String(value) }]);
   }
-  return [...byType].map(([entityType, fieldMappings]) => ({ entityType, fieldMappings }));
+  const entities: EntityMapping[] = [];
+  for (const [entityType, fieldMappings] of byType) entities.push({ entityType, fieldMappings });
+  return { entities, mapped };
 }
 
 /**
@@ -98,19 +141,23 @@ export function entitiesOf(row: Row): EntityMapping[] {
  * of the window since the epoch), so the key is the same on every retry and every overlapping run.
  */
 export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
+  return incidentKeyFrom(plan, hit, entities, entityScan(hit.row).mapped);
+}
+
+function incidentKeyFrom(
+  plan: HuntPlan,
+  hit: HitRecord,
+  entities: readonly EntityMapping[],
+  mapped: ReadonlySet<string>,
+): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  const mapped = new Set<string>();
-  for (const column in hit.row) {
-    const entity = entityColumnOf(column);
-    if (entity) mapped.add(entity.type);
-  }
   const grouped = grouping.entities.filter((type) => mapped.has(type));
   if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
   const values = grouped.map((type) => [
     type,
     ...(entities.find((e) => e.entityType === type)?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? []),
   ]);
-  const window = Math.floor(new Date(hit.eventTime).getTime() / grouping.windowMs);
+  const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
 }
 

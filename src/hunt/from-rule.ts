@@ -30,6 +30,7 @@ export function storedVerdictOf(verdict: Verdict, scannedAt: Date): StoredVerdic
     size: verdict.size,
     matches: verdict.matches.map((m) => ({ rule: m.rule, file: m.namespace, tags: [...m.tags] })),
     scannedAt: scannedAt.toISOString(),
+    ruleset: verdict.ruleset,
     detail: verdict,
   };
 }

@@ -4,7 +4,7 @@
  * canonical form first. Overlapping windows return the same event as the same row, so it gets the same key;
  * columns that depend on the query window (none of the identity columns do) never enter the key.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ALL_HUNT_COLUMNS, huntColumnsOf } from "../targets/index.js";
 
 export type Row = Readonly<Record<string, unknown>>;
@@ -20,22 +20,31 @@ export interface KeyOptions {
   readonly identityColumns?: readonly string[];
 }
 
-/** The stable key of a hit (64 hex digits). */
+/**
+ * The stable key of a hit (64 hex digits): the SHA-256 of
+ * `JSON.stringify(["shmhunt-hit-v1", ruleId, target, [[column, canonical value], …]])`, the text written out piece
+ * by piece (the same bytes, without the arrays) and hashed in one call: a hunt keys every row it settles.
+ */
 export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
   const columns = huntColumnsOf(target);
   const wanted = options.identityColumns ?? columns.identity;
-  let parts = wanted.filter((column) => present(row[column])).map((column) => [column, canonical(row[column])]);
-  const identifies = parts.some(([column]) => columns.time.includes(column as string));
+  let parts = "";
+  let identifies = false;
+  for (const column of wanted) {
+    const value = row[column];
+    if (!present(value)) continue;
+    parts += `${parts ? "," : ""}[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`;
+    if (!identifies && columns.time.includes(column)) identifies = true;
+  }
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
-    parts = Object.keys(row)
-      .sort()
-      .filter((column) => present(row[column]))
-      .map((column) => [column, canonical(row[column])]);
+    parts = "";
+    for (const column of Object.keys(row).sort()) {
+      const value = row[column];
+      if (present(value)) parts += `${parts ? "," : ""}[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`;
+    }
   }
-  return createHash("sha256")
-    .update(JSON.stringify(["shmhunt-hit-v1", ruleId, target, parts]))
-    .digest("hex");
+  return hash("sha256", `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[${parts}]]`, "hex");
 }
 
 /** The SHA-256 of the sample behind a row (lower-case), if the row names one. */

@@ -74,6 +74,24 @@ export interface SignalCount {
   readonly records: string[];
 }
 
+/**
+ * The statuses a batch gave the hits it recorded `new` (step 4 of the protocol), in one record rather than a write
+ * per hit (kind `hitstatus`, partition: the rule id, key: the hits' `settledIn`). A verdict is kept once per sample.
+ */
+export interface BatchStatuses {
+  readonly hits: Readonly<Record<string, HitStatusEntry>>;
+  readonly verdicts?: Readonly<Record<string, StoredVerdict>>;
+}
+
+/** A hit's status as its batch settled it; `verdict` names the sample in the record's `verdicts`. */
+export interface HitStatusEntry {
+  readonly status: HitStatus;
+  readonly updatedAt: string;
+  readonly incidentId?: string;
+  readonly reason?: string;
+  readonly verdict?: string;
+}
+
 /** Does a stored value have the shape of its kind? (A record that does not is skipped, reported, quarantined.) */
 const shapes = {
   checkpoint: (v: unknown) => isObject(v) && isTime(v.end),
@@ -93,6 +111,13 @@ const shapes = {
   incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
   lease: (v: unknown) => isObject(v) && typeof v.owner === "string" && isTime(v.expiresAt),
   signals: (v: unknown) => isObject(v) && Array.isArray(v.keys) && v.keys.every((k) => typeof k === "string"),
+  hitstatus: (v: unknown) =>
+    isObject(v) &&
+    isObject(v.hits) &&
+    Object.values(v.hits).every((h) => isObject(h) && hitStatuses.has(h.status as HitStatus)) &&
+    (v.verdicts === undefined || isObject(v.verdicts)),
+  rescan: (v: unknown) =>
+    isObject(v) && typeof v.ruleset === "string" && Number.isInteger(v.partition) && Number.isInteger(v.pass),
 } as const;
 
 const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted", "benign", "unverified", "overflow"]);
@@ -266,12 +291,64 @@ export class HuntState {
     return { op: "create", kind: "incident", partition: LOCAL, key: incident.id, value: incident };
   }
 
-  hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
-    return this.get<HitRecord>("hit", ruleId, key);
+  async hit(ruleId: string, key: string): Promise<HitRecord | undefined> {
+    const [hit] = await this.withStatuses(ruleId, [await this.get<HitRecord>("hit", ruleId, key)]);
+    return hit;
   }
   /** The hits of a rule with these keys, read together (undefined where there is none), in the order of `keys`. */
-  hitsOf(ruleId: string, keys: readonly string[]): Promise<Array<HitRecord | undefined>> {
-    return this.getMany<HitRecord>("hit", ruleId, keys);
+  async hitsOf(ruleId: string, keys: readonly string[]): Promise<Array<HitRecord | undefined>> {
+    return this.withStatuses(ruleId, await this.getMany<HitRecord>("hit", ruleId, keys));
+  }
+
+  /** Hits recorded `new` with the status their batch gave them, when it did (their batch records read together). */
+  private async withStatuses(
+    ruleId: string,
+    hits: Array<HitRecord | undefined>,
+  ): Promise<Array<HitRecord | undefined>> {
+    const batches = new Set<string>();
+    for (const hit of hits) if (hit?.status === "new" && hit.settledIn !== undefined) batches.add(hit.settledIn);
+    if (batches.size === 0) return hits;
+    const ids = [...batches];
+    const records = await this.getMany<BatchStatuses>("hitstatus", ruleId, ids);
+    const byId = new Map<string, BatchStatuses | undefined>();
+    ids.forEach((id, i) => {
+      byId.set(id, records[i]);
+    });
+    return hits.map((hit) => (hit?.settledIn === undefined ? hit : settledBy(hit, byId.get(hit.settledIn))));
+  }
+
+  /**
+   * The writes that give `settled` (hits recorded `new` with a `settledIn`, and their status now) their statuses:
+   * one `hitstatus` record per batch named. A batch this run recorded (`fresh`) has no record yet; another one
+   * (a rerun after a kill) may, and its statuses are kept beside the new ones.
+   */
+  async statusOps(settled: readonly HitRecord[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
+    const groups = new Map<string, { ruleId: string; id: string; hits: HitRecord[] }>();
+    for (const hit of settled) {
+      if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
+      const group = groups.get(`${hit.ruleId}\u0000${hit.settledIn}`);
+      if (group) group.hits.push(hit);
+      else groups.set(`${hit.ruleId}\u0000${hit.settledIn}`, { ruleId: hit.ruleId, id: hit.settledIn, hits: [hit] });
+    }
+    const ops: StateOp[] = [];
+    for (const { ruleId, id, hits } of groups.values()) {
+      const before = fresh(id) ? undefined : await this.get<BatchStatuses>("hitstatus", ruleId, id);
+      const entries: Record<string, HitStatusEntry> = { ...before?.hits };
+      const verdicts: Record<string, StoredVerdict> = { ...before?.verdicts };
+      for (const hit of hits) {
+        if (hit.verdict) verdicts[hit.verdict.sha256] = hit.verdict;
+        entries[hit.key] = {
+          status: hit.status,
+          updatedAt: hit.updatedAt,
+          ...(hit.incidentId !== undefined ? { incidentId: hit.incidentId } : {}),
+          ...(hit.reason !== undefined ? { reason: hit.reason } : {}),
+          ...(hit.verdict ? { verdict: hit.verdict.sha256 } : {}),
+        };
+      }
+      const value: BatchStatuses = { hits: entries, ...(Object.keys(verdicts).length > 0 ? { verdicts } : {}) };
+      ops.push({ op: "put", kind: "hitstatus", partition: ruleId, key: id, value });
+    }
+    return ops;
   }
   async createHit(hit: HitRecord): Promise<boolean> {
     return (await this.write([this.createHitOp(hit)]))[0] === true;
@@ -280,7 +357,14 @@ export class HuntState {
     await this.write([this.putHitOp(hit)]);
   }
   async hits(ruleId?: string): Promise<HitRecord[]> {
-    return (await this.list<HitRecord>("hit", ruleId)).map((r) => r.value);
+    const hits = (await this.list<HitRecord>("hit", ruleId)).map((r) => r.value);
+    if (!hits.some((hit) => hit.status === "new" && hit.settledIn !== undefined)) return hits;
+    const batches = new Map<string, BatchStatuses>();
+    for (const r of await this.list<BatchStatuses>("hitstatus", ruleId))
+      batches.set(`${r.partition}\u0000${r.key}`, r.value);
+    return hits.map((hit) =>
+      hit.settledIn === undefined ? hit : settledBy(hit, batches.get(`${hit.ruleId}\u0000${hit.settledIn}`)),
+    );
   }
 
   async putPending(sha256: string, key: string, entry: PendingEntry): Promise<void> {
@@ -323,6 +407,18 @@ export class HuntState {
   putVerdict(verdict: StoredVerdict): Promise<void> {
     return this.store.put("verdict", verdict.sha256.slice(0, 2), verdict.sha256, verdict);
   }
+  /** The verdicts of one partition (the first two hex digits of the SHA-256), in SHA-256 order. */
+  async verdictsIn(partition: string): Promise<StoredVerdict[]> {
+    return (await this.list<StoredVerdict>("verdict", partition)).map((r) => r.value);
+  }
+
+  /** How far the rescan of the stored samples has come (src/hunt/rescan.ts); one record. */
+  rescanProgress<T extends object>(): Promise<T | undefined> {
+    return this.get<T>("rescan", "samples", "progress");
+  }
+  async putRescanProgress(progress: object): Promise<void> {
+    await this.write([{ op: "put", kind: "rescan", partition: "samples", key: "progress", value: progress }]);
+  }
 
   async createIncident(incident: LocalIncident): Promise<boolean> {
     return (await this.write([this.createIncidentOp(incident)]))[0] === true;
@@ -351,6 +447,22 @@ export class HuntState {
       .map((r) => r.value)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
+}
+
+/** A hit recorded `new` as its batch's status record has it: settled (without `settledIn`), or as it was. */
+function settledBy(hit: HitRecord, batch: BatchStatuses | undefined): HitRecord {
+  const entry = hit.status === "new" ? batch?.hits[hit.key] : undefined;
+  if (!entry) return hit;
+  const { settledIn: _, ...rest } = hit;
+  const verdict = entry.verdict === undefined ? undefined : batch?.verdicts?.[entry.verdict];
+  return {
+    ...rest,
+    status: entry.status,
+    updatedAt: entry.updatedAt,
+    ...(entry.incidentId !== undefined ? { incidentId: entry.incidentId } : {}),
+    ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+    ...(verdict ? { verdict } : {}),
+  };
 }
 
 /** A lease holder's name: this host, this process, and a nonce for the run (two runs of one process differ). */

@@ -21,12 +21,28 @@ export function verdictLabel(verdict: StoredVerdict): "match" | "clean" {
   return verdict.matches.length > 0 ? "match" : "clean";
 }
 
-/** The comment and labels for a verdict that came after the incident. */
-export function lateVerdictNote(hit: HitRecord, verdict: StoredVerdict, previous?: StoredVerdict): IncidentNote {
+/** The verdict in words: `MATCH (rules)` or `no rule matched`. */
+export function verdictWords(verdict: StoredVerdict): string {
+  return verdictLabel(verdict) === "match"
+    ? `MATCH (${verdict.matches.map((m) => m.rule).join(", ")})`
+    : "no rule matched";
+}
+
+/**
+ * The comment and labels for a verdict that came after the incident. `headline`, when given, replaces the first
+ * line (why the verdict came late: a rescan with changed rules says so, rescan.ts).
+ */
+export function lateVerdictNote(
+  hit: HitRecord,
+  verdict: StoredVerdict,
+  previous?: StoredVerdict,
+  headline?: string,
+): IncidentNote {
   const label = verdictLabel(verdict);
   const strings = stringsOf(verdict);
   const lines = [
-    `shmhunt: the YARA verdict on sample ${verdict.sha256} (${verdict.size} bytes, scanned ${verdict.scannedAt}) arrived after this incident was raised: ${label === "match" ? `MATCH (${verdict.matches.map((m) => m.rule).join(", ")})` : "no rule matched"}.`,
+    headline ??
+      `shmhunt: the YARA verdict on sample ${verdict.sha256} (${verdict.size} bytes, scanned ${verdict.scannedAt}) arrived after this incident was raised: ${verdictWords(verdict)}.`,
     ...(previous
       ? [
           `It replaces the earlier verdict: ${verdictLabel(previous)} (${previous.matches.map((m) => m.rule).join(", ") || "no rule"}, scanned ${previous.scannedAt}).`,

@@ -67,11 +67,11 @@ export class LocalAlertWriter implements BatchAlertWriter {
       description: alert.description,
       severity: alert.severity,
       status: "New",
-      labels: [...alert.labels],
+      labels: alert.labels,
       createdAt: this.clock().toISOString(),
       firstActivityTime: alert.eventTime.toISOString(),
-      tactics: [...alert.tactics],
-      techniques: [...alert.techniques],
+      tactics: alert.tactics,
+      techniques: alert.techniques,
       evidence,
     };
   }
@@ -82,18 +82,19 @@ export class LocalAlertWriter implements BatchAlertWriter {
       hitKey: alert.hitKey,
       title: alert.title,
       eventTime: alert.eventTime.toISOString(),
-      labels: [...alert.labels],
+      labels: alert.labels,
       evidence,
     };
   }
 }
 
+/** The alert's evidence; its arrays are the request's own (read-only values, as every record is). */
 function evidenceOf(alert: AlertRequest): LocalIncident["evidence"] {
   return {
     query: alert.query,
     queryStart: alert.queryStart.toISOString(),
     queryEnd: alert.queryEnd.toISOString(),
     row: alert.row,
-    entities: alert.entities.map((e) => ({ entityType: e.entityType, fieldMappings: [...e.fieldMappings] })),
+    entities: alert.entities,
   };
 }

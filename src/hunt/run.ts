@@ -115,7 +115,17 @@ export const emptyCounts = (): HitCounts => ({
 const DAY = 24 * 60 * 60 * 1000;
 
 /** Runs one plan if it is due (or when forced). */
-export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?: boolean } = {}): Promise<RunReport> {
+export function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?: boolean } = {}): Promise<RunReport> {
+  return runPlanWith(plan, deps, options, new VerdictCache(deps.state));
+}
+
+/** runPlan with the verdicts known so far (one scheduler tick looks each sample up once, for all its plans). */
+async function runPlanWith(
+  plan: HuntPlan,
+  deps: HuntDeps,
+  options: { force?: boolean },
+  verdicts: VerdictCache,
+): Promise<RunReport> {
   const { rule, target } = plan;
   const lease = new RunLease(deps, rule.id, target);
   if (!(await lease.take())) {
@@ -130,7 +140,7 @@ export async function runPlan(plan: HuntPlan, deps: HuntDeps, options: { force?:
     };
   }
   try {
-    return await runLeased(plan, deps, options, lease);
+    return await runLeased(plan, deps, options, lease, verdicts);
   } finally {
     await lease.release();
   }
@@ -170,6 +180,7 @@ async function runLeased(
   deps: HuntDeps,
   options: { force?: boolean },
   lease: RunLease,
+  verdicts: VerdictCache,
 ): Promise<RunReport> {
   const { rule, target } = plan;
   const logger = deps.logger ?? silentLogger;
@@ -214,7 +225,6 @@ async function runLeased(
     count: await deps.state.signals(rule.id, target, checkpoint),
     hold: () => lease.hold(),
   };
-  const verdicts = new VerdictCache(deps.state);
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
   for (let from = 0; from < outcome.rows.length; from += size) {
     const batch = await settleRows(plan, outcome.rows.slice(from, from + size), window, deps, budget, verdicts);
@@ -248,8 +258,12 @@ async function runLeased(
   };
 }
 
-/** Rows settled per batch by default: one durable state write for the hits, one for their statuses. */
-export const BATCH_SIZE = 1000;
+/**
+ * Rows settled per batch by default: one durable state write records the batch's hits, one its statuses, whatever
+ * their number (Azure Table: a transaction per 100 hits). The batch's records are held until written (the local
+ * journal writes them out in 1 MiB pieces), so this bounds what a run holds beside its query result.
+ */
+export const BATCH_SIZE = 5000;
 
 interface RowResult extends Settlement {
   /** First time this hit was seen. */
@@ -266,8 +280,10 @@ interface Budget {
 }
 
 /**
- * Verdicts looked up once per run, many at a time (a run settles many hits of few samples): `load` reads those not
- * known yet in one go, `of` answers from what was loaded.
+ * Verdicts looked up once per run (a scheduler tick's runs share them), many at a time (a run settles many hits of
+ * few samples): `load` reads those not known yet in one go, `of` answers from what was loaded. A verdict stored
+ * while the tick runs may be missed by it: its hits wait (pending), and the tick's pending sweep, which reads
+ * afresh, settles them.
  */
 class VerdictCache {
   private readonly known = new Map<string, StoredVerdict | undefined>();
@@ -328,10 +344,13 @@ async function settleRows(
   // The batch's samples' verdicts, looked up together; then every row decided without waiting.
   const gated = rule.gate.mode !== "none";
   if (gated) await verdicts.load(sampleHashes(hits));
-  const candidates = hits.map((hit) => {
+  const statusRecords = new StatusRecords();
+  const candidates = hits.map((hit): { hit: HitRecord; decision: GateDecision } | undefined => {
     if (!hit) return undefined;
     const decided = decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
-    return { hit: decided.record, decision: decided.decision };
+    if (decided.decision.action !== "alert") return { hit: decided.record, decision: decided.decision };
+    const settledIn = statusRecords.place(decided.decision.verdict);
+    return { hit: { ...decided.record, settledIn }, decision: decided.decision };
   });
 
   // One write: a pending hit's sample index entry before its record (pending), then every hit of the batch.
@@ -377,12 +396,43 @@ async function settleRows(
     }
     toSettle.push({ at, hit: existing, fresh: false });
   }
-  const settled = await settleHits(plan, toSettle, deps, budget, verdicts);
+  const settled = await settleHits(plan, toSettle, deps, budget, verdicts, (id) => statusRecords.made(id));
   toSettle.forEach((item, i) => {
     results[item.at] = { ...settled[i]!, fresh: item.fresh, settledBefore: false };
   });
   return results;
 }
+
+/**
+ * The status records of one batch's hits to alert (HuntState `hitstatus`): a hit is placed in one when recorded, so
+ * a rerun after a kill finds where its status goes. A record holds hits up to about STATUS_RECORD_CHARS of JSON
+ * (each status, and each sample's verdict once), well under a table entity's limit.
+ */
+class StatusRecords {
+  private readonly id = randomUUID();
+  private part = 0;
+  private chars = 0;
+  private samples = new Set<StoredVerdict>();
+  place(verdict: StoredVerdict | undefined): string {
+    const size = STATUS_CHARS + (verdict && !this.samples.has(verdict) ? JSON.stringify(verdict).length : 0);
+    if (this.chars > 0 && this.chars + size > STATUS_RECORD_CHARS) {
+      this.part++;
+      this.chars = 0;
+      this.samples = new Set();
+    }
+    if (verdict) this.samples.add(verdict);
+    this.chars += size;
+    return `${this.id}.${this.part}`;
+  }
+  /** Was the record named made by this batch (none written yet)? */
+  made(settledIn: string): boolean {
+    return settledIn.startsWith(`${this.id}.`);
+  }
+}
+
+/** A hit's status in a status record, at most (key, status, times, incident id, reason), in JSON characters. */
+const STATUS_CHARS = 400;
+const STATUS_RECORD_CHARS = 400_000;
 
 /** The distinct samples named by these hits. */
 function sampleHashes(hits: ReadonlyArray<HitRecord | undefined>): Set<string> {
@@ -442,7 +492,7 @@ export interface Settlement {
  * protocol's order. `budget` is the run's remaining max_signals (none when a sample's arrival settles the hit).
  */
 export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps, budget?: Budget): Promise<Settlement> {
-  const [settled] = await settleHits(plan, [{ hit }], deps, budget, new VerdictCache(deps.state));
+  const [settled] = await settleHits(plan, [{ hit }], deps, budget, new VerdictCache(deps.state), () => false);
   return settled!;
 }
 
@@ -457,6 +507,7 @@ async function settleHits(
   deps: HuntDeps,
   budget: Budget | undefined,
   verdicts: VerdictCache,
+  freshStatusRecord: (settledIn: string) => boolean,
 ): Promise<Settlement[]> {
   if (items.length === 0) return [];
   const { state } = deps;
@@ -519,6 +570,8 @@ async function settleHits(
   });
 
   const ops: StateOp[] = [];
+  /** Hits recorded `new` that are settled now: their statuses go to their batch's status record. */
+  const statuses: HitRecord[] = [];
   const settlements: Settlement[] = [];
   for (const d of decided) {
     const alert = outcome.get(d.before);
@@ -532,7 +585,8 @@ async function settleHits(
           ...(verdict ? { verdict } : {}),
         }
       : d.after;
-    if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
+    if (d.before.status === "new" && d.before.settledIn !== undefined && after.status !== "new") statuses.push(after);
+    else if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
       ops.push(state.putHitOp(after));
     const waitedAt = pendingPartitionOf(d.before);
     if (d.before.status === "pending" && after.status !== "pending" && waitedAt)
@@ -541,6 +595,7 @@ async function settleHits(
       alert ? { status: "alerted", incidentId: alert.incidentId, created: alert.created } : { status: after.status },
     );
   }
+  if (statuses.length > 0) ops.push(...(await state.statusOps(statuses, freshStatusRecord)));
   if (ops.length > 0) await state.write(ops);
   return settlements;
 }
@@ -623,10 +678,11 @@ export async function runHunts(
 ): Promise<HuntRunReport> {
   const startedAt = deps.clock().toISOString();
   const runs: RunReport[] = [];
+  const verdicts = new VerdictCache(deps.state);
   for (const plan of plans) {
     if (options.ruleId !== undefined && plan.rule.id !== options.ruleId) continue;
     try {
-      runs.push(await runPlan(plan, deps, options.force ? { force: true } : {}));
+      runs.push(await runPlanWith(plan, deps, options.force ? { force: true } : {}, verdicts));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       (deps.logger ?? silentLogger).error(

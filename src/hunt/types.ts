@@ -99,6 +99,11 @@ export interface StoredVerdict {
   readonly size: number;
   readonly matches: readonly VerdictMatch[];
   readonly scannedAt: string;
+  /**
+   * The identity of the YARA rule set that produced it (src/yara CompiledRuleSet.id: SHA-256 of the compiled rule
+   * sources). A verdict stored before this was recorded carries it in `detail.ruleset` (rulesetOf reads both).
+   */
+  readonly ruleset?: string;
   /** The scanner's full report (string offsets, ELF facts…), kept for the evidence. */
   readonly detail?: unknown;
   /**
@@ -135,4 +140,9 @@ export interface HitRecord {
   readonly incidentId?: string;
   /** Why it is in its status, in words (for benign, unverified, overflow). */
   readonly reason?: string;
+  /**
+   * A hit recorded `new` (to alert): the batch status record that will hold its status once it is settled
+   * (HuntState `hitstatus`). Reads give the hit with that status; a settled hit read back has none.
+   */
+  readonly settledIn?: string;
 }

@@ -63,6 +63,27 @@ export const sweepSchema = {
   },
 } as const;
 
+export const rescanReportSchema = {
+  type: "object",
+  description: "A batch of the rescan of stored samples with the rules in use now (docs/service.md)",
+  properties: {
+    status: { type: "string", enum: ["up-to-date", "in-progress", "completed", "busy"] },
+    ruleset: { type: "string" },
+    pass: { type: "integer" },
+    ...Object.fromEntries(
+      ["examined", "rescanned", "changed", "missing", "failed", "alerted", "noted", "benign"].map((k) => [
+        k,
+        { type: "integer" },
+      ]),
+    ),
+    incidents: { type: "array", items: { type: "string" } },
+    failures: {
+      type: "array",
+      items: { type: "object", properties: { sha256: { type: "string" }, reason: { type: "string" } } },
+    },
+  },
+} as const;
+
 export const huntReportSchema = {
   type: "object",
   properties: {
@@ -95,6 +116,8 @@ export const huntReportSchema = {
         ]),
       ),
     },
+    /** The rescan's batch after the run (when the YARA rules changed). */
+    rescan: rescanReportSchema,
   },
 } as const;
 

@@ -13,15 +13,15 @@ import {
 } from "./state-store.js";
 
 export class MemoryStateStore implements StateStore {
-  /** Records by kind and partition, then key: a partition is listed without looking at the others. */
-  private readonly partitions = new Map<string, Map<string, unknown>>();
+  /** Records by kind, partition, then key: a partition is listed without looking at the others. */
+  private readonly kinds = new Map<StateKind, Map<string, Map<string, unknown>>>();
 
   async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    return this.partitions.get(partitionId(kind, partition))?.get(key) as T | undefined;
+    return this.kinds.get(kind)?.get(partition)?.get(key) as T | undefined;
   }
 
   async getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
-    const records = this.partitions.get(partitionId(kind, partition));
+    const records = this.kinds.get(kind)?.get(partition);
     return keys.map((key) => records?.get(key) as T | undefined);
   }
 
@@ -42,11 +42,9 @@ export class MemoryStateStore implements StateStore {
     const take = (p: string, records: Map<string, unknown> | undefined) => {
       for (const [key, value] of records ?? []) out.push({ partition: p, key, value: value as T });
     };
-    if (partition !== undefined) take(partition, this.partitions.get(partitionId(kind, partition)));
-    else {
-      const prefix = `${kind}\u0000`;
-      for (const [id, records] of this.partitions) if (id.startsWith(prefix)) take(id.slice(prefix.length), records);
-    }
+    const partitions = this.kinds.get(kind);
+    if (partition !== undefined) take(partition, partitions?.get(partition));
+    else for (const [p, records] of partitions ?? []) take(p, records);
     return out.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
   }
 
@@ -58,37 +56,48 @@ export class MemoryStateStore implements StateStore {
     return [];
   }
 
-  private partitionOf(id: string, records: Map<string, unknown> | undefined): Map<string, unknown> {
-    if (records) return records;
-    const created = new Map<string, unknown>();
-    this.partitions.set(id, created);
-    return created;
+  /** The partition's records, made when `create` is set and there are none. */
+  private partitionOf(kind: StateKind, partition: string, create: boolean): Map<string, unknown> | undefined {
+    let partitions = this.kinds.get(kind);
+    if (!partitions) {
+      if (!create) return undefined;
+      partitions = new Map();
+      this.kinds.set(kind, partitions);
+    }
+    let records = partitions.get(partition);
+    if (!records && create) {
+      records = new Map();
+      partitions.set(partition, records);
+    }
+    return records;
   }
 
   private apply(op: StateOp): boolean {
-    const id = partitionId(op.kind, op.partition);
-    const records = this.partitions.get(id);
     switch (op.op) {
-      case "create":
-        if (records?.has(op.key)) return false;
-        this.partitionOf(id, records).set(op.key, op.value);
+      case "create": {
+        const records = this.partitionOf(op.kind, op.partition, true)!;
+        if (records.has(op.key)) return false;
+        records.set(op.key, op.value);
         return true;
+      }
       case "put":
-        this.partitionOf(id, records).set(op.key, op.value);
+        this.partitionOf(op.kind, op.partition, true)!.set(op.key, op.value);
         return true;
-      case "delete":
+      case "delete": {
+        const records = this.partitionOf(op.kind, op.partition, false);
         records?.delete(op.key);
-        if (records?.size === 0) this.partitions.delete(id);
+        if (records?.size === 0) this.kinds.get(op.kind)?.delete(op.partition);
         return true;
-      case "swap":
+      }
+      case "swap": {
+        const records = this.partitionOf(op.kind, op.partition, false);
         if (!records?.has(op.key) || !sameValue(records.get(op.key), op.expected)) return false;
         records.set(op.key, op.value);
         return true;
+      }
     }
   }
 }
-
-const partitionId = (kind: StateKind, partition: string) => `${kind}\u0000${partition}`;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

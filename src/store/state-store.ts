@@ -18,7 +18,9 @@
  * `quarantine`: records set aside as damaged (partition: their kind; key: `<partition>/<key>`); `lease`: who runs a
  * rule's hunt on a target now, until when; `signals`: the hits alerted against a rule's max_signals in its window.
  * `sampleindex`: samples by SHA-1, MD5 and host + path (sample-index.ts). `acquisition`: the sample broker's
- * fetches (src/broker).
+ * fetches (src/broker). `rescan`: how far the rescan of stored samples with the current YARA rules has come
+ * (src/hunt/rescan.ts). `hitstatus`: the statuses a hunt batch gave the hits it recorded `new` (one record per
+ * batch, not a write per hit).
  */
 export const stateKinds = [
   "checkpoint",
@@ -31,6 +33,8 @@ export const stateKinds = [
   "signals",
   "sampleindex",
   "acquisition",
+  "hitstatus",
+  "rescan",
 ] as const;
 
 export type StateKind = (typeof stateKinds)[number];

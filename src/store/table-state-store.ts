@@ -33,6 +33,12 @@ type Entity = TableEntity<Record<string, unknown>>;
 export class TableStateStore implements StateStore {
   private ready: Promise<void> | undefined;
   private readonly damage: DamagedRecord[] = [];
+  /**
+   * The ETags of entities this store read or wrote last, with their values as JSON: a swap whose expected value is
+   * the one remembered is sent as a conditional update at once (412 when the entity changed since: then read and
+   * compared as usual), saving the read. Few are kept (leases are what is swapped).
+   */
+  private readonly etags = new Map<string, { readonly json: string; readonly etag: string }>();
 
   constructor(private readonly client: TableClient) {}
 
@@ -43,7 +49,9 @@ export class TableStateStore implements StateStore {
         partitionKey(kind, partition),
         encodeName(key),
       );
-      return this.decodeOrReport<T>(kind, partition, key, entity);
+      const value = this.decodeOrReport<T>(kind, partition, key, entity);
+      this.remember(kind, partition, key, value, (entity as { etag?: unknown }).etag);
+      return value;
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -135,8 +143,27 @@ export class TableStateStore implements StateStore {
     return results;
   }
 
-  /** Reads the entity, compares its value, and replaces it only if its ETag is still the one read. */
+  /**
+   * Replaces the entity only if it still holds the value expected: at once under the ETag remembered for that value,
+   * else (none, or the entity changed since) it is read, compared, and replaced only if its ETag is still the one read.
+   */
   private async swap(op: Extract<StateOp, { op: "swap" }>): Promise<boolean> {
+    const id = entityId(op.kind, op.partition, op.key);
+    const known = this.etags.get(id);
+    if (known && known.json === JSON.stringify(op.expected)) {
+      try {
+        const done = await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", {
+          etag: known.etag,
+        });
+        this.remember(op.kind, op.partition, op.key, op.value, done.etag);
+        return true;
+      } catch (error) {
+        this.etags.delete(id);
+        const status = statusOf(error);
+        if (status === 404) return false;
+        if (status !== 412) throw error;
+      }
+    }
     let entity: Record<string, unknown>;
     try {
       entity = await this.client.getEntity<Record<string, unknown>>(
@@ -152,7 +179,8 @@ export class TableStateStore implements StateStore {
     const etag = (entity as { etag?: unknown }).etag;
     if (typeof etag !== "string") throw new Error(`table entity ${op.kind}/${op.partition}/${op.key} has no ETag`);
     try {
-      await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", { etag });
+      const done = await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", { etag });
+      this.remember(op.kind, op.partition, op.key, op.value, done.etag);
       return true;
     } catch (error) {
       if (statusOf(error) === 412) return false; // changed since it was read: another writer won
@@ -162,6 +190,15 @@ export class TableStateStore implements StateStore {
 
   damaged(): readonly DamagedRecord[] {
     return [...this.damage];
+  }
+
+  /** Keeps an entity's ETag with its value (the oldest forgotten past ETAGS_KEPT); no ETag: forgets it. */
+  private remember(kind: StateKind, partition: string, key: string, value: unknown, etag: unknown): void {
+    const id = entityId(kind, partition, key);
+    this.etags.delete(id);
+    if (typeof etag !== "string" || value === undefined) return;
+    if (this.etags.size >= ETAGS_KEPT) this.etags.delete(this.etags.keys().next().value as string);
+    this.etags.set(id, { json: JSON.stringify(value), etag });
   }
 
   /** Sends one transaction; drops the operations the service refuses as already done and sends the rest. */
@@ -176,7 +213,13 @@ export class TableStateStore implements StateStore {
             : ["delete", { partitionKey: partitionKey(op.kind, op.partition), rowKey: encodeName(op.key) }],
       );
       try {
-        await this.client.submitTransaction(actions);
+        const response = await this.client.submitTransaction(actions);
+        for (const [i, { op }] of remaining.entries()) {
+          // A record written alone (a lease taken) is remembered for the swap that may follow; others forgotten.
+          const etag = remaining.length === 1 ? response.subResponses[i]?.etag : undefined;
+          if (op.op !== "delete") this.remember(op.kind, op.partition, op.key, op.value, etag);
+          else this.etags.delete(entityId(op.kind, op.partition, op.key));
+        }
         return;
       } catch (error) {
         const status = statusOf(error);
@@ -243,6 +286,11 @@ function failedIndex(error: unknown): number | undefined {
   const match = typeof message === "string" ? /^(\d+):/.exec(message) : null;
   return match ? Number(match[1]) : undefined;
 }
+
+/** How many ETags a store remembers for its swaps. */
+const ETAGS_KEPT = 256;
+
+const entityId = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
 
 function partitionKey(kind: StateKind, partition: string): string {
   return `${kind}~${encodeName(partition)}`;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonical, eventTimeOf, hitKey, sampleHashOf } from "../../src/hunt/index.js";
 
@@ -29,6 +30,30 @@ describe("hit keys", () => {
     expect(hitKey("r1", "defender", { ...base, Timestamp: "2026-03-01T10:00:01.124Z" })).not.toBe(key);
     expect(canonical("2026-03-01T10:00:01.1234567Z")).toBe("2026-03-01T10:00:01.1234567Z");
     expect(canonical("2026-03-01 10:00:01")).toBe("2026-03-01T10:00:01.0000000Z");
+  });
+
+  it("keeps the keys of stored hits: the SHA-256 of the JSON text the module's documentation gives", () => {
+    // Written out here as documented (not by the module's code): a changed key would alert a stored hit again.
+    const documented = (parts: unknown[]) =>
+      createHash("sha256")
+        .update(JSON.stringify(["shmhunt-hit-v1", "r1", "defender", parts]))
+        .digest("hex");
+    const rowWithObject = { ...row, AdditionalFields: { b: 1, a: ["x", null] } };
+    const key = hitKey("r1", "defender", rowWithObject, { identityColumns: ["Timestamp", "AdditionalFields", "Nope"] });
+    expect(key).toBe(
+      documented([
+        ["Timestamp", "2026-03-01T10:00:01.1234567Z"],
+        ["AdditionalFields", { a: ["x", null], b: 1 }],
+      ]),
+    );
+    const odd = { when: "x", host: 'h\u00e9"', n: 3, empty: "" };
+    expect(hitKey("r1", "defender", odd)).toBe(
+      documented([
+        ["host", 'h\u00e9"'],
+        ["n", 3],
+        ["when", "x"],
+      ]),
+    );
   });
 
   it("separates different events, rules and targets", () => {

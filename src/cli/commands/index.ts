@@ -16,5 +16,6 @@ export const commandLoaders: Readonly<Record<string, () => Promise<RegisterComma
   deploy: async () => (await import("./deploy.js")).registerDeploy,
   hunt: async () => (await import("./hunt.js")).registerHunt,
   hits: async () => (await import("./hits.js")).registerHits,
+  rescan: async () => (await import("./rescan.js")).registerRescan,
   serve: async () => (await import("./serve.js")).registerServe,
 };

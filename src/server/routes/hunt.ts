@@ -1,10 +1,10 @@
 /** Hunts (run now), hits, and the incidents the embedded default writes to local state. */
 import type { FastifyInstance } from "fastify";
 import * as operations from "../../app/operations.js";
-import { hitsQuery, huntRunBody, incidentParams } from "../../app/requests.js";
+import { hitsQuery, huntRunBody, incidentParams, rescanBody } from "../../app/requests.js";
 import type { Services } from "../../app/services.js";
 import type { HitStatus } from "../../hunt/types.js";
-import { errorSchema, hitSchema, huntReportSchema, incidentSchema } from "../schemas.js";
+import { errorSchema, hitSchema, huntReportSchema, incidentSchema, rescanReportSchema } from "../schemas.js";
 
 export function registerHuntRoutes(app: FastifyInstance, services: Services): void {
   app.post<{ Body: { ruleId?: string; force?: boolean } }>(
@@ -18,6 +18,20 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
       },
     },
     async (request) => operations.runHunts(services, request.body ?? {}),
+  );
+
+  app.post<{ Body: { limit?: number } }>(
+    "/hunt/rescan",
+    {
+      schema: {
+        tags: ["hunt"],
+        summary:
+          "Scan stored samples again with the YARA rules in use now (a batch), settling the hits their verdicts decided",
+        body: rescanBody,
+        response: { 200: rescanReportSchema, 400: errorSchema, 501: errorSchema },
+      },
+    },
+    async (request) => operations.rescan(services, request.body ?? {}),
   );
 
   app.get<{ Querystring: { ruleId?: string; status?: HitStatus } }>(
