@@ -38,7 +38,7 @@ const ERROR_STATUS = {
   SHM_HOST_NOT_ALLOWED: 403,
 } as const satisfies Record<TranslationRefusedCode | SampleErrorCode | `SHM_${string}`, number>;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** An error of the application layer: a code from the table, its status, a message for people. */
 export class AppError extends Error {

@@ -75,7 +75,7 @@ export function yaraRuleNames(source: string): string[] {
 }
 
 /** The part of a target (src/targets/target-types.ts) this module reads. */
-export interface HashMapping {
+interface HashMapping {
   readonly sources: readonly { readonly fields: Readonly<Record<string, { readonly column?: string } | undefined>> }[];
 }
 

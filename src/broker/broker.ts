@@ -43,7 +43,7 @@ import {
 import { DEFAULT_SKIP_POLICY, type SkipPolicy, skipReason } from "./policy.js";
 import { sampleNamesOf } from "./sample-names.js";
 
-export interface BrokerLimits {
+interface BrokerLimits {
   /** Live response sessions started per tick (runliveresponse allows 10 calls a minute; default 5). */
   readonly maxStartsPerTick: number;
   /** Sessions of the broker running at once (the tenant allows 25, analysts share them; default 10). */
@@ -61,7 +61,7 @@ const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxTransientErrors: 20,
 };
 
-export interface BrokerDeps {
+interface BrokerDeps {
   readonly defender: DefenderApi;
   readonly state: HuntState;
   readonly samples: SampleStore;

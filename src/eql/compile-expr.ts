@@ -27,10 +27,10 @@ export interface EventView {
   values(field: string): readonly Value[];
 }
 
-export type ValueFn = (event: EventView) => Value;
-export type PredicateFn = (event: EventView) => boolean;
+type ValueFn = (event: EventView) => Value;
+type PredicateFn = (event: EventView) => boolean;
 
-export interface CompileContext {
+interface CompileContext {
   /** Type of a field (after alias resolution), when known. */
   fieldType(name: string): FieldType | undefined;
 }

@@ -14,7 +14,7 @@ export const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "ends
 
 export type ParamType = "string" | "number" | "integer" | "boolean" | "any";
 
-export interface FunctionSignature {
+interface FunctionSignature {
   /** Canonical name as Elasticsearch documents it (`cidrMatch`). */
   readonly name: string;
   readonly minArgs: number;

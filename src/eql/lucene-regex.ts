@@ -20,7 +20,7 @@
 /** A set of code points, as sorted, disjoint, inclusive ranges. */
 export type CodeRanges = readonly (readonly [number, number])[];
 
-export type LuceneNode =
+type LuceneNode =
   | { readonly k: "union" | "intersection"; readonly parts: readonly LuceneNode[] }
   | { readonly k: "concat"; readonly items: readonly LuceneNode[] }
   | { readonly k: "repeat"; readonly node: LuceneNode; readonly min: number; readonly max: number | null }

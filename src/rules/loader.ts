@@ -29,7 +29,7 @@ export interface RuleFileResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export interface RuleSetResult {
+interface RuleSetResult {
   readonly rules: readonly LoadedRule[];
   readonly diagnostics: readonly Diagnostic[];
 }

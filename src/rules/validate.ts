@@ -15,7 +15,7 @@ import { loadRules } from "./loader.js";
 import type { LoadedRule } from "./types.js";
 
 /** Checks every file of one kind. Diagnostics name their file; a diagnostic without one belongs to the set. */
-export interface FileChecker {
+interface FileChecker {
   readonly name: string;
   /** Lower-case extensions with the dot: `.toml`. */
   readonly extensions: readonly string[];
@@ -25,7 +25,7 @@ export interface FileChecker {
 /** A check of a loaded rule beyond its file (e.g. its translation to each target is valid KQL). */
 export type RuleCheck = (rule: LoadedRule) => Promise<readonly Diagnostic[]> | readonly Diagnostic[];
 
-export interface CheckContext {
+interface CheckContext {
   /** Receives every rule that loaded without errors, for the rule checks. */
   readonly onRules: (rules: readonly LoadedRule[]) => void;
 }
@@ -117,7 +117,7 @@ const kqlFileChecker: FileChecker = {
 
 const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
 
-export interface ValidateOptions {
+interface ValidateOptions {
   readonly checkers?: readonly FileChecker[];
   /** Checks run on every loaded rule (none by default: the translation check lives above, in src/app/validate.ts). */
   readonly ruleChecks?: readonly RuleCheck[];

@@ -8,7 +8,7 @@
  */
 import type { ResourceKind } from "./plan.js";
 
-export interface ArmTypeInfo {
+interface ArmTypeInfo {
   readonly armType: string;
   readonly apiVersion: string;
   /** True for Microsoft.SecurityInsights extension resources (deployed with `scope` = the workspace). */

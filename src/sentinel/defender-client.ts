@@ -27,7 +27,7 @@ import {
   type MachineAction,
 } from "./defender-types.js";
 
-export interface DefenderClientOptions {
+interface DefenderClientOptions {
   readonly credential: TokenCredential;
   /** Default `https://api.securitycenter.microsoft.com` (or a regional host, or the emulator). */
   readonly baseUrl?: string;
@@ -46,7 +46,7 @@ export interface DefenderClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export interface WaitOptions {
+interface WaitOptions {
   /** Between polls (default 15 s: get-machineaction-object allows 100 calls per minute per tenant). */
   readonly pollMs?: number;
   /** Give up after (default 3 days and an hour: an offline device's session is queued up to three days). */

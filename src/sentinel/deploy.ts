@@ -19,7 +19,7 @@ import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js"
 
 export type DeployMode = "plan" | "apply";
 
-export interface DeployOptions {
+interface DeployOptions {
   /** The rules folder (every `.toml`, `.yar` and `.kql` in it is validated); or `rules`, already loaded. */
   readonly rulesDir?: string;
   readonly rules?: readonly LoadedRule[];

@@ -49,7 +49,7 @@ export interface QueryRunner {
   run(query: string, window: QueryWindow): Promise<QueryOutcome>;
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   /** Attempts in all, including the first. */
   readonly attempts: number;
   readonly baseDelayMs: number;

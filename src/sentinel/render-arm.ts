@@ -47,7 +47,7 @@ function armValue(value: Json, reference: (text: string) => string | undefined):
   );
 }
 
-export interface ArmTemplateOptions {
+interface ArmTemplateOptions {
   /** The template's `metadata` (what it was generated from). */
   readonly metadata: { readonly [key: string]: Json };
   /** The workspace the desired content was built for (default: `placeholderWorkspace`). */

@@ -124,7 +124,7 @@ function bicepNumber(value: number): string {
 }
 
 /** Replaces a string value by a Bicep expression (a symbolic reference) when it returns one. */
-export type Reference = (text: string) => string | undefined;
+type Reference = (text: string) => string | undefined;
 
 /** A JSON value as a Bicep expression, indented for a position `indent` spaces deep. */
 export function bicepValue(value: Json, indent: number, reference: Reference = () => undefined): string {
@@ -177,7 +177,7 @@ function symbolsFor(sorted: readonly DesiredResource[]): string[] {
 
 const keyOf = (kind: ResourceKind, name: string, parent?: string) => `${kind}\u0000${parent ?? ""}\u0000${name}`;
 
-export interface EmitOptions {
+interface EmitOptions {
   /** The workspace the desired content was built for; its ids become `workspace.id` and `<symbol>.id`. */
   readonly workspace?: WorkspaceRef;
 }

@@ -116,7 +116,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
 }
 
 /** How the cache compiles: in process by default; the scanner compiles off its thread (compile-thread.ts). */
-export type RuleCompiler = (paths: readonly string[], options: YaraCompileOptions) => Promise<CompiledRuleSet>;
+type RuleCompiler = (paths: readonly string[], options: YaraCompileOptions) => Promise<CompiledRuleSet>;
 
 /**
  * The compiled rule set for a fixed list of paths, recompiled when a file changes. `current()` stats the files

@@ -23,7 +23,7 @@ import { reasonOf, walkSamples } from "./walk.js";
 const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
 const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
 
-export interface ScannerOptions {
+interface ScannerOptions {
   /** Rule files or directories (compiled once, recompiled when a file changes), or a rule set compiled already. */
   readonly rules: readonly string[] | CompiledRuleSet;
   readonly externals?: Readonly<Record<string, ExternalValue>>;

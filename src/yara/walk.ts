@@ -8,7 +8,7 @@ import type { Dirent, Stats } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 
-export type WalkEntry =
+type WalkEntry =
   /** `path` as reported; `realPath` is what gets opened. */
   /** `size` is 0 when the walk did not stat the file (the verdict carries the real size). */
   | { readonly kind: "file"; readonly path: string; readonly realPath: string; readonly size: number }
