@@ -24,7 +24,15 @@ export interface ServiceConfig {
   /** API keys accepted in the `x-api-key` header; required when the host is not loopback (or Entra ID). */
   readonly apiKeys: readonly string[];
   /** Entra ID bearer tokens accepted for the HTTP API, when set. */
-  readonly entra?: { readonly tenantId: string; readonly audiences: readonly string[]; readonly jwksUrl?: string };
+  readonly entra?: {
+    readonly tenantId: string;
+    readonly audiences: readonly string[];
+    readonly jwksUrl?: string;
+    /** One fetch of the signing keys at most (ms); default in src/server/entra.ts (`ENTRA_KEY_LIMITS`). */
+    readonly jwksTimeoutMs?: number;
+    /** After a failed fetch of the keys, no other before this (ms); default as above. */
+    readonly keysRetryMs?: number;
+  };
   readonly rulesDir: string;
   readonly kqlDir: string;
   /** Targets the hunt queries run on (one workspace usually holds one kind of data). */
@@ -189,6 +197,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     });
   }
   const jwksUrl = text("SHMHUNT_ENTRA_JWKS_URL");
+  /** A duration over 0 when set (undefined: the default of src/server/entra.ts). */
+  const positiveDuration = (name: string): number | undefined => {
+    if (text(name) === undefined) return undefined;
+    const value = duration(name, "1s");
+    if (value === 0) problems.push({ field: name, message: "must be a duration over 0" });
+    return value;
+  };
+  const jwksTimeoutMs = positiveDuration("SHMHUNT_ENTRA_JWKS_TIMEOUT");
+  const keysRetryMs = positiveDuration("SHMHUNT_ENTRA_KEYS_RETRY");
+  const entraTimes = {
+    ...(jwksTimeoutMs !== undefined ? { jwksTimeoutMs } : {}),
+    ...(keysRetryMs !== undefined ? { keysRetryMs } : {}),
+  };
 
   const brokerKind = text("SHMHUNT_SAMPLE_BROKER") ?? "off";
   if (brokerKind !== "off" && brokerKind !== "defender")
@@ -239,7 +260,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     host,
     port: int("SHMHUNT_PORT", 8080),
     apiKeys,
-    ...(tenantId && audiences.length > 0 ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}) } } : {}),
+    ...(tenantId && audiences.length > 0
+      ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraTimes } }
+      : {}),
     rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
     huntTargets:

@@ -9,17 +9,21 @@ export interface Output {
   readonly json: boolean;
   /** One record: a JSON line with --json, else the text the command renders for it. */
   record(value: unknown, text?: string): void;
-  /** Many records already as JSON texts, one per line, written in large chunks (not one write per line). */
-  jsonLines(texts: Iterable<string>): void;
+  /**
+   * Many records already as JSON texts, one per line, written in large chunks (not one write per line); resolves
+   * when written, waiting for a full pipe to drain rather than queueing the whole output in memory.
+   */
+  jsonLines(texts: Iterable<string>): Promise<void>;
   /** Plain text for humans; dropped with --json. */
   text(line: string): void;
   /** Progress and notes for humans, on stderr; dropped with --json. */
   info(line: string): void;
 }
 
-/** Where output goes: a stream or anything with `write`. */
+/** Where output goes: a stream or anything with `write` (a stream's `false` and "drain" are honoured). */
 export interface Sink {
   write(chunk: string): unknown;
+  once?(event: "drain", listener: () => void): unknown;
 }
 
 export function createOutput(options: OutputOptions, out: Sink = process.stdout, err: Sink = process.stderr): Output {
@@ -29,12 +33,13 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
     record(value, text) {
       out.write(json ? `${JSON.stringify(value)}\n` : `${text ?? JSON.stringify(value, null, 2)}\n`);
     },
-    jsonLines(texts) {
+    async jsonLines(texts) {
       let chunk = "";
       for (const text of texts) {
         chunk += `${text}\n`;
         if (chunk.length >= 1 << 16) {
-          out.write(chunk);
+          if (out.write(chunk) === false && out.once)
+            await new Promise<void>((resolve) => out.once?.("drain", resolve));
           chunk = "";
         }
       }

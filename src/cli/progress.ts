@@ -3,7 +3,15 @@
  * cli-progress bar on stderr with done / total, rate and time left. It exists only when stderr is a terminal and
  * the output is not --json; otherwise `startProgress` returns undefined and the command stays quiet.
  */
-import { Presets, SingleBar } from "cli-progress";
+import { createRequire } from "node:module";
+
+/** cli-progress, loaded when a bar first shows (a command run without a terminal never needs it). */
+type CliProgress = typeof import("cli-progress");
+let cliProgress: CliProgress | undefined;
+const loadCliProgress = (): CliProgress => {
+  cliProgress ??= createRequire(import.meta.url)("cli-progress") as CliProgress;
+  return cliProgress;
+};
 
 export interface ProgressOptions {
   /** What is being done, e.g. `scanning`. */
@@ -38,6 +46,7 @@ export function startProgress(
 ): Progress | undefined {
   if (!showsProgress(json, stream)) return undefined;
   const detail = options.detail ? ` | ${options.detail}` : "";
+  const { Presets, SingleBar } = loadCliProgress();
   const bar = new SingleBar(
     {
       stream,

@@ -25,6 +25,7 @@ import {
   walkExpr,
 } from "../eql/ast.js";
 import { QUERY_FUNCTIONS } from "../eql/functions.js";
+import type { CodeRanges } from "../eql/lucene-regex.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
 import {
@@ -43,7 +44,7 @@ import {
   verbatim,
 } from "./kql-tree.js";
 import { kqlString } from "./literals.js";
-import { luceneToRe2 } from "./lucene-re2.js";
+import { luceneToRe2, luceneToRe2Within } from "./lucene-re2.js";
 import { anchored, re2Literal, wildcardShape, wildcardToRe2 } from "./patterns.js";
 import { Refusal } from "./refusal.js";
 
@@ -489,11 +490,33 @@ function exactRe2(v: LiteralValue): string {
  * real argv joined by newlines). `char` is the RE2 class of one character inside an argument, `sep` of the
  * separator, `splits` tells whether a value could never be one argument (it holds a separator).
  */
-function argvSyntax(field: ResolvedField): { sep: string; char: string; splits: (v: string) => boolean } {
+function argvSyntax(field: ResolvedField): {
+  sep: string;
+  char: string;
+  splits: (v: string) => boolean;
+  excluded: CodeRanges;
+} {
   return field.spec.argsOf === "lines"
-    ? { sep: "\\n", char: "[^\\n]", splits: (v) => v.includes("\n") }
-    : { sep: "\\s", char: "\\S", splits: (v) => /\s/.test(v) };
+    ? { sep: "\\n", char: "[^\\n]", splits: (v) => v.includes("\n"), excluded: [[0x0a, 0x0a]] }
+    : { sep: "\\s", char: "\\S", splits: (v) => /\s/.test(v), excluded: WHITE_SPACE };
 }
+
+/**
+ * What KQL's `\s` matches: `\p{White_Space}` (../shared/reference/kusto-docs/regex.md, "Perl character classes":
+ * "`\s` Whitespace (`\p{White_Space}`)"), the code points of Unicode's PropList.txt White_Space property.
+ */
+const WHITE_SPACE: CodeRanges = [
+  [0x09, 0x0d],
+  [0x20, 0x20],
+  [0x85, 0x85],
+  [0xa0, 0xa0],
+  [0x1680, 0x1680],
+  [0x2000, 0x200a],
+  [0x2028, 0x2029],
+  [0x202f, 0x202f],
+  [0x205f, 0x205f],
+  [0x3000, 0x3000],
+];
 
 /** Any one argument of the argv field matches one of the RE2 alternatives. */
 function argsMatch(field: ResolvedField, alternatives: readonly string[], caseInsensitive: boolean): Cond {
@@ -555,8 +578,14 @@ function match(expr: Match, ctx: ExprContext): Cond {
   if (field?.spec.argsOf) {
     // A wildcard must not cross into the next argument, and a pattern holding a separator matches no argument
     // (issue 10, bug 4; Elastic's EQL docs: `:` on a multi-valued field matches when any one value does).
-    const { char, splits } = argvSyntax(field);
-    if (expr.op === "regex") return argsMatch(field, patterns.map(luceneToRe2), ci);
+    const { char, splits, excluded } = argvSyntax(field);
+    if (expr.op === "regex") {
+      return argsMatch(
+        field,
+        patterns.map((p) => luceneToRe2Within(p, excluded)),
+        ci,
+      );
+    }
     const kept = patterns.filter((p) => !splits(p));
     return withPrefilter(
       field,

@@ -23,17 +23,15 @@ let loaded: KustoLanguage | undefined;
 
 const FILES = ["bridge.min.js", "Kusto.Language.Bridge.min.js"] as const;
 
-/** The `Kusto.Language` namespace, loaded on first use. */
+/** The `Kusto.Language` namespace, loaded on first use (or already there: a process started from snapshot.ts's). */
 export function kustoLanguage(): KustoLanguage {
   if (loaded) return loaded;
-  const require = createRequire(import.meta.url);
-  const manifest = require.resolve("@kusto/language-service-next/package.json");
-  const dir = path.dirname(manifest);
-  const version = (JSON.parse(readFileSync(manifest, "utf8")) as { version?: string }).version ?? "0";
-  const cacheDir = cacheDirectory(dir);
+  loaded = (globalThis as { Kusto?: { Language?: KustoLanguage } }).Kusto?.Language;
+  if (loaded) return loaded;
+  const { files, version, cacheDir } = kustoLanguageFiles();
   const stale: { file: string; script: Script }[] = [];
-  for (const name of FILES) {
-    const file = path.join(dir, name);
+  for (const file of files) {
+    const name = path.basename(file);
     const cached = cacheDir ? path.join(cacheDir, `${name}-${version}-${process.version}-${process.arch}.v8`) : "";
     const cachedData = cached && existsSync(cached) ? readFileSync(cached) : undefined;
     const script = new Script(readFileSync(file, "utf8"), { filename: file, ...(cachedData ? { cachedData } : {}) });
@@ -46,6 +44,15 @@ export function kustoLanguage(): KustoLanguage {
   if (!root?.Language) throw new Error("@kusto/language-service-next did not define Kusto.Language");
   loaded = root.Language;
   return loaded;
+}
+
+/** The package's scripts to run in order, its version, and shmhunt's cache directory beside it (if creatable). */
+export function kustoLanguageFiles(): { files: string[]; version: string; cacheDir: string | undefined } {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve("@kusto/language-service-next/package.json");
+  const dir = path.dirname(manifest);
+  const version = (JSON.parse(readFileSync(manifest, "utf8")) as { version?: string }).version ?? "0";
+  return { files: FILES.map((name) => path.join(dir, name)), version, cacheDir: cacheDirectory(dir) };
 }
 
 /** `<node_modules>/.cache/shmhunt` for the package in `<node_modules>/@kusto/<name>`, or none if not creatable. */

@@ -7,7 +7,7 @@
  */
 import { Codes, type Diagnostic, LineMap } from "../diagnostics/index.js";
 import { buildGlobals, type GlobalsOptions } from "./globals.js";
-import { kustoLanguage, listItems } from "./runtime.js";
+import { type KustoLanguage, kustoLanguage, listItems } from "./runtime.js";
 
 export type ValidateOptions = GlobalsOptions & {
   /** Also report Kusto.Language warnings (as severity "warning"); default false. */
@@ -25,23 +25,34 @@ export type ValidateOptions = GlobalsOptions & {
  */
 export function parseKql(text: string, globals: Kusto.Language.GlobalState = buildGlobals()): Kusto.Language.KustoCode {
   const L = kustoLanguage();
-  const K = L.KustoCode as unknown as KustoCodeInternals;
   if (L.KustoCode.GetKind(text) !== L.Editor.CodeKinds.Query) {
     const code = L.KustoCode.ParseAndAnalyze(text, globals);
     if (!code) throw new Error("Kusto.Language returned no code");
     return code;
   }
-  const g = withEndTokens(globals);
-  const options = g.ParseOptions;
+  return parseQuery(L, text, withEndTokens(globals));
+}
+
+/**
+ * Create's steps for a query, against globals that already have `AlwaysProduceEndTokens`. It uses nothing but its
+ * arguments: snapshot.ts runs its source text while building the startup snapshot, to warm the parser and binder.
+ */
+export function parseQuery(
+  L: KustoLanguage,
+  text: string,
+  globals: Kusto.Language.GlobalState,
+): Kusto.Language.KustoCode {
+  const K = L.KustoCode as unknown as KustoCodeInternals;
+  const options = globals.ParseOptions;
   const tokens = L.Parsing.TokenParser.ParseTokens(text, options);
   const starts = K.GetTokenStarts(tokens);
   const syntax = L.Parsing.QueryParser.ParseQuery(tokens, 0, options);
   const tree = new L.Syntax.SyntaxTree(syntax, null, 0);
   const localCache = new L.Binding.LocalBindingCache();
-  const bound = L.Binding.Binder.TryBind(tree, g, localCache, null, new L.Utils.CancellationToken());
+  const bound = L.Binding.Binder.TryBind(tree, globals, localCache, null, new L.Utils.CancellationToken());
   const state = bound ? K.AnalysisState.Performed : K.AnalysisState.NotSafe;
   const resultType = bound ? K.DetermineResultType(syntax) : null;
-  return new K(text, L.Editor.CodeKinds.Query, g, null, tree, state, resultType, tokens, starts, localCache);
+  return new K(text, L.Editor.CodeKinds.Query, globals, null, tree, state, resultType, tokens, starts, localCache);
 }
 
 /** The members of Bridge.NET's `KustoCode` that `Create` uses and the typings leave out. */

@@ -52,7 +52,7 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
           request.log.warn({ reason: error.message }, "bearer token not checked");
           return reply
             .code(503)
-            .header("retry-after", "30")
+            .header("retry-after", String(error.retryAfterSeconds ?? Math.ceil(entra.keysRetryMs / 1000)))
             .send({ error: "Service Unavailable", message: error.message });
         }
         reason = `bearer token refused: ${error.message}`;

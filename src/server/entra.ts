@@ -3,9 +3,18 @@
  * the tenant, for this API's audience, within its validity. Checked by `jose` (`jwtVerify` over
  * `createRemoteJWKSet`, which caches the keys and refetches on an unknown key id at most once per cooldown). A JWKS
  * that cannot be fetched or read makes the request 503 (never 500), and is not fetched again before the retry
- * delay: a down key endpoint is not hammered once per request.
+ * delay: a down key endpoint is not hammered once per request. The key endpoint is fetched at most once a minute
+ * in every case: an unknown key id after a good fetch (jose's cooldown) and a failed fetch (the retry delay) alike.
  */
-import { createRemoteJWKSet, customFetch, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from "jose";
+import {
+  createRemoteJWKSet,
+  customFetch,
+  decodeProtectedHeader,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from "jose";
 
 export interface EntraOptions {
   readonly tenantId: string;
@@ -18,8 +27,10 @@ export interface EntraOptions {
   readonly clockSkewSeconds?: number;
   readonly clock?: () => Date;
   readonly fetch?: typeof fetch;
-  /** After a failed key fetch, how long requests are answered 503 without fetching again; default 30 s. */
+  /** After a failed key fetch, how long requests are answered 503 without fetching again (`ENTRA_KEY_LIMITS`). */
   readonly keysRetryMs?: number;
+  /** How long one fetch of the key set may take (`ENTRA_KEY_LIMITS`). */
+  readonly jwksTimeoutMs?: number;
 }
 
 export interface TokenClaims {
@@ -34,47 +45,121 @@ export interface TokenClaims {
   readonly [claim: string]: unknown;
 }
 
-/** A token refused (401), or the tenant's keys unavailable (503), with the reason. */
+/** A token refused (401), or the tenant's keys unavailable (503, with the seconds before they are fetched again). */
 export class TokenError extends Error {
   constructor(
     message: string,
     readonly status: 401 | 503 = 401,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = "TokenError";
   }
 }
 
-/** An unknown key id refetches the keys at most this often (jose's cooldown). */
-const JWKS_COOLDOWN_MS = 60_000;
-const JWKS_TIMEOUT_MS = 5_000;
-const KEYS_RETRY_MS = 30_000;
+/**
+ * The limits of fetching the tenant's keys (docs/service.md lists them; SHMHUNT_ENTRA_JWKS_TIMEOUT and
+ * SHMHUNT_ENTRA_KEYS_RETRY override the last two).
+ */
+export const ENTRA_KEY_LIMITS = {
+  /** An unknown key id refetches the keys at most this often (jose's cooldown). */
+  cooldownMs: 60_000,
+  /** One fetch of the key set, answer included. */
+  jwksTimeoutMs: 5_000,
+  /** After a failed fetch, requests are answered 503 this long without fetching again: once a minute, as above. */
+  keysRetryMs: 60_000,
+  /** The key set's size at most (the tenant's is a few KiB). */
+  jwksMaxBytes: 1024 * 1024,
+} as const;
+
+/** The body's text; throws when it is longer than `limit` bytes. */
+async function readAtMost(response: Response, limit: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > limit) throw new Error(`the key set is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 export class EntraTokenValidator {
   private readonly keys: JWTVerifyGetKey;
   private keysFailedAt = Number.NEGATIVE_INFINITY;
+  /** The cached key set proved unusable (a key that cannot verify): fetch it again after the retry delay. */
+  private reloadDue = false;
+  /** That fetch, awaited by every request meanwhile. */
+  private reloading: Promise<void> | undefined;
 
   constructor(private readonly options: EntraOptions) {
     const remote = createRemoteJWKSet(new URL(this.jwksUrl), {
-      cooldownDuration: JWKS_COOLDOWN_MS,
-      timeoutDuration: JWKS_TIMEOUT_MS,
-      ...(options.fetch ? { [customFetch]: options.fetch } : {}),
+      cooldownDuration: ENTRA_KEY_LIMITS.cooldownMs,
+      timeoutDuration: options.jwksTimeoutMs ?? ENTRA_KEY_LIMITS.jwksTimeoutMs,
+      // Every fetch goes through `fetchKeySet`, which records a failure before any waiting request resumes: a
+      // request arriving as the fetch fails finds the failure, and does not fetch again.
+      [customFetch]: (url: string, init: RequestInit) => this.fetchKeySet(url, init),
     });
     this.keys = async (header, token) => {
-      const retryMs = this.options.keysRetryMs ?? KEYS_RETRY_MS;
-      if (Date.now() - this.keysFailedAt < retryMs) {
-        throw new TokenError("the tenant's signing keys are unavailable; retry later", 503);
+      const waited = Date.now() - this.keysFailedAt;
+      if (waited < this.keysRetryMs) {
+        throw new TokenError(
+          "the tenant's signing keys are unavailable; retry later",
+          503,
+          Math.ceil((this.keysRetryMs - waited) / 1000),
+        );
       }
       try {
+        if (this.reloadDue) {
+          // One fetch for every request waiting; the set is due again until a fetch succeeds.
+          this.reloading ??= remote
+            .reload()
+            .then(() => {
+              this.reloadDue = false;
+            })
+            .finally(() => {
+              this.reloading = undefined;
+            });
+          await this.reloading;
+        }
         return await remote(header, token);
       } catch (error) {
         if (isKeyFetchFailure(error)) {
           this.keysFailedAt = Date.now();
-          throw new TokenError(`cannot fetch the tenant's signing keys: ${messageOf(error)}`, 503);
+          throw new TokenError(
+            `cannot fetch the tenant's signing keys: ${messageOf(error)}`,
+            503,
+            Math.ceil(this.keysRetryMs / 1000),
+          );
         }
         throw error;
       }
     };
+  }
+
+  /**
+   * One fetch of the key set, read whole (at most `ENTRA_KEY_LIMITS.jwksMaxBytes`) and checked to be a key set;
+   * a failure is recorded before it is thrown.
+   */
+  private async fetchKeySet(url: string, init: RequestInit): Promise<Response> {
+    try {
+      const response = await (this.options.fetch ?? fetch)(url, init);
+      if (response.status !== 200) throw new Error(`the key endpoint answered ${response.status}`);
+      const text = await readAtMost(response, ENTRA_KEY_LIMITS.jwksMaxBytes);
+      const json = JSON.parse(text) as { keys?: unknown };
+      if (!Array.isArray(json.keys) || !json.keys.every((k) => typeof k === "object" && k !== null)) {
+        throw new Error("the key endpoint's answer is not a JSON Web Key Set");
+      }
+      return new Response(text, { status: 200, headers: { "content-type": "application/json" } });
+    } catch (error) {
+      this.keysFailedAt = Date.now();
+      throw error;
+    }
+  }
+
+  /** After a failed key fetch, how long before the keys are fetched again. */
+  get keysRetryMs(): number {
+    return this.options.keysRetryMs ?? ENTRA_KEY_LIMITS.keysRetryMs;
   }
 
   get jwksUrl(): string {
@@ -99,7 +184,19 @@ export class EntraTokenValidator {
       });
       return payload as JWTPayload as TokenClaims;
     } catch (error) {
-      throw error instanceof TokenError ? error : new TokenError(reasonOf(error));
+      if (error instanceof TokenError) throw error;
+      if (!(error instanceof errors.JOSEError)) {
+        // Not the token's fault (every refusal of a token is a JOSEError): the key the set gave for it cannot
+        // verify anything (garbage key material). The set is fetched again after the retry delay.
+        this.keysFailedAt = Date.now();
+        this.reloadDue = true;
+        throw new TokenError(
+          `the tenant's signing key ${JSON.stringify(String(decodeKid(token)).slice(0, 64))} is unusable: ${messageOf(error)}`,
+          503,
+          Math.ceil(this.keysRetryMs / 1000),
+        );
+      }
+      throw new TokenError(reasonOf(error));
     }
   }
 }
@@ -128,6 +225,15 @@ function reasonOf(error: unknown): string {
   }
   if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return "malformed token";
   return `token refused: ${messageOf(error)}`;
+}
+
+/** The `kid` of a token's header, when it has one. */
+function decodeKid(token: string): unknown {
+  try {
+    return decodeProtectedHeader(token).kid;
+  } catch {
+    return undefined;
+  }
 }
 
 function messageOf(error: unknown): string {

@@ -3,6 +3,7 @@
  * split into objects as it streams), and CSV (`.csv`, RFC 4180, as Advanced Hunting and Log Analytics export).
  * Values are converted to the column types (datetime strings → epoch ms, dynamic JSON text → values, ...).
  */
+import { isAscii } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { dataError } from "./errors.js";
@@ -216,41 +217,71 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
   }
 }
 
+/**
+ * The text of an NDJSON file in chunks of whole lines (the last chunk may lack its final newline), as UTF-8. A
+ * chunk that is all ASCII (the usual export) is decoded as Latin-1, which gives the same string ~15× faster than
+ * the UTF-8 decoder; a chunk is cut after a newline byte, which is never inside a multi-byte sequence.
+ */
+async function* ndjsonTexts(file: string): AsyncGenerator<string> {
+  let rest: Buffer | undefined;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    const end = buf.lastIndexOf(10) + 1;
+    if (end === 0) {
+      rest = rest ? Buffer.concat([rest, buf]) : buf;
+      continue;
+    }
+    let start = 0;
+    if (rest) {
+      // The line cut at the end of the previous chunk, alone: only it is copied.
+      start = buf.indexOf(10) + 1;
+      yield decodeUtf8(Buffer.concat([rest, buf.subarray(0, start)]));
+    }
+    if (start < end) yield decodeUtf8(buf.subarray(start, end));
+    rest = end < buf.length ? buf.subarray(end) : undefined;
+  }
+  if (rest) yield decodeUtf8(rest);
+}
+
+function decodeUtf8(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+}
+
+/**
+ * Calls `each(line, lineNumber)` for every line of an NDJSON chunk of whole lines that holds a record (blank lines
+ * are skipped but counted); returns the number of lines the chunk had.
+ */
+function eachNdjsonLine(text: string, firstLine: number, each: (line: string, lineNo: number) => void): number {
+  let lineNo = firstLine;
+  let start = 0;
+  while (start < text.length) {
+    let nl = text.indexOf("\n", start);
+    if (nl < 0) nl = text.length;
+    const line = text.slice(start, nl);
+    // A line starting with '{' is the common case; only others are checked for blankness (trim allocates).
+    if (line.charCodeAt(0) === 123 || line.trim() !== "") each(line, lineNo);
+    lineNo++;
+    start = nl + 1;
+  }
+  return lineNo - firstLine;
+}
+
+function parseNdjsonLine(line: string, lineNo: number, file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch (error) {
+    throw dataError(`invalid JSON on line ${lineNo}: ${(error as Error).message}`, file);
+  }
+}
+
 /** NDJSON records in batches (one per chunk read), parsed without a per-record async step. */
 async function* ndjsonBatches(file: string): AsyncGenerator<Record<string, unknown>[]> {
-  let rest = "";
-  let lineNo = 0;
-  const parse = (line: string, out: Record<string, unknown>[]) => {
-    lineNo++;
-    // A line starting with '{' is the common case; only others are checked for blankness (trim allocates).
-    if (line.charCodeAt(0) !== 123 && line.trim() === "") return;
-    try {
-      out.push(JSON.parse(line) as Record<string, unknown>);
-    } catch (error) {
-      throw dataError(`invalid JSON on line ${lineNo}: ${(error as Error).message}`, file);
-    }
-  };
-  for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 })) {
-    const text = chunk as string;
+  let lineNo = 1;
+  for await (const text of ndjsonTexts(file)) {
     const out: Record<string, unknown>[] = [];
-    let start = 0;
-    let nl = text.indexOf("\n");
-    if (nl >= 0 && rest !== "") {
-      parse(rest + text.slice(0, nl), out);
-      rest = "";
-      start = nl + 1;
-      nl = text.indexOf("\n", start);
-    }
-    for (; nl >= 0; nl = text.indexOf("\n", start)) {
-      parse(text.slice(start, nl), out);
-      start = nl + 1;
-    }
-    rest += text.slice(start);
+    lineNo += eachNdjsonLine(text, lineNo, (line, n) => out.push(parseNdjsonLine(line, n, file)));
     if (out.length) yield out;
   }
-  const out: Record<string, unknown>[] = [];
-  if (rest !== "") parse(rest, out);
-  if (out.length) yield out;
 }
 
 /** Raw records in batches, whatever the format. */
@@ -319,6 +350,28 @@ export async function* typedBatches(
     for (const t of tests) if (!t.keep(scratch)) return false;
     return true;
   };
+  if (format === "ndjson") {
+    // Each line parsed, tested and typed in one pass: a record is garbage as soon as its line is done.
+    let lineNo = 1;
+    let batch: Row[] = [];
+    const each =
+      tests.length === 0
+        ? (line: string, n: number) => {
+            batch.push(toRow(parseNdjsonLine(line, n, file)));
+          }
+        : (line: string, n: number) => {
+            const rec = parseNdjsonLine(line, n, file);
+            if (kept(rec)) batch.push(toRow(rec));
+          };
+    for await (const text of ndjsonTexts(file)) {
+      lineNo += eachNdjsonLine(text, lineNo, each);
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
+    }
+    return;
+  }
   for await (const records of rawRecordBatches(file, format)) {
     if (tests.length === 0) {
       const batch: Row[] = new Array(records.length);

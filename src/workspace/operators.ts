@@ -670,6 +670,32 @@ function joinKeys(op: Node, ctx: Ctx, clause: Node = op.ConditionClause): { left
   return keys;
 }
 
+/** The slots of the join keys on each side; `notFound` makes the error when a key names no column. */
+function keySlots(
+  keys: readonly { left: string; right: string }[],
+  left: Relation,
+  right: Relation,
+  notFound: () => Error,
+): { lk: number[]; rk: number[] } {
+  const li = new Map(left.columns.map((c, i) => [c.name, i] as const));
+  const ri = new Map(right.columns.map((c, i) => [c.name, i] as const));
+  const lk = keys.map((k) => li.get(k.left));
+  const rk = keys.map((k) => ri.get(k.right));
+  if (lk.some((i) => i === undefined) || rk.some((i) => i === undefined)) throw notFound();
+  return { lk: lk as number[], rk: rk as number[] };
+}
+
+/** A row's join key at the slots `idx`, as one string; undefined when a key is null (null keys never match). */
+function keyOf(row: Row, idx: readonly number[]): string | undefined {
+  const parts: string[] = [];
+  for (const i of idx) {
+    const v = row[i] as Value;
+    if (v === null) return undefined;
+    parts.push(valueKey(v));
+  }
+  return parts.join("\u0001");
+}
+
 async function evalJoin(op: Node, left: Relation, ctx: Ctx): Promise<Relation> {
   const kind = (parameterValue(op, "kind") ?? "innerunique").toLowerCase();
   const supported = [
@@ -695,24 +721,10 @@ async function evalJoin(op: Node, left: Relation, ctx: Ctx): Promise<Relation> {
     }
   }
   const right = await evalTable(op.Expression, ctx);
-  const keys = joinKeys(op, ctx);
+  const { lk, rk } = keySlots(joinKeys(op, ctx), left, right, () =>
+    semanticError("join key column not found", spanOf(ctx, op)),
+  );
   const out = resultColumns(op);
-  const li = new Map(left.columns.map((c, i) => [c.name, i] as const));
-  const ri = new Map(right.columns.map((c, i) => [c.name, i] as const));
-  const lk = keys.map((k) => li.get(k.left));
-  const rk = keys.map((k) => ri.get(k.right));
-  if (lk.some((i) => i === undefined) || rk.some((i) => i === undefined)) {
-    throw semanticError("join key column not found", spanOf(ctx, op));
-  }
-  const keyOf = (row: Row, idx: (number | undefined)[]): string | undefined => {
-    const parts: string[] = [];
-    for (const i of idx) {
-      const v = row[i as number] as Value;
-      if (v === null) return undefined; // null keys never match
-      parts.push(valueKey(v));
-    }
-    return parts.join("\u0001");
-  };
   const lw = left.columns.length;
   const rw = right.columns.length;
   const nullRow = (w: number, cols: readonly Column[]): Row =>
@@ -796,29 +808,15 @@ async function evalLookup(op: Node, left: Relation, ctx: Ctx): Promise<Relation>
       throw unsupported(`lookup parameter ${simpleName(p.Name)}`, spanOf(ctx, p));
   }
   const right = await evalTable(op.Expression, ctx);
-  const keys = joinKeys(op, ctx, op.LookupClause);
+  const { lk, rk } = keySlots(joinKeys(op, ctx, op.LookupClause), left, right, () =>
+    semanticError("lookup key column not found", spanOf(ctx, op)),
+  );
   const out = resultColumns(op);
-  const li = new Map(left.columns.map((c, i) => [c.name, i] as const));
-  const ri = new Map(right.columns.map((c, i) => [c.name, i] as const));
-  const lk = keys.map((k) => li.get(k.left));
-  const rk = keys.map((k) => ri.get(k.right));
-  if (lk.some((i) => i === undefined) || rk.some((i) => i === undefined)) {
-    throw semanticError("lookup key column not found", spanOf(ctx, op));
-  }
   const rightKeys = new Set(rk);
   const carried = right.columns.map((_, i) => i).filter((i) => !rightKeys.has(i));
   if (out.length !== left.columns.length + carried.length) {
     throw unsupported(`lookup output shape (${out.length} columns)`, spanOf(ctx, op));
   }
-  const keyOf = (row: Row, idx: (number | undefined)[]): string | undefined => {
-    const parts: string[] = [];
-    for (const i of idx) {
-      const v = row[i as number] as Value;
-      if (v === null) return undefined;
-      parts.push(valueKey(v));
-    }
-    return parts.join("\u0001");
-  };
   const missing = carried.map((i) => (right.columns[i]?.type === "string" ? "" : null));
   let index: Promise<Map<string, Row[]>> | undefined;
   const buildIndex = async () => {

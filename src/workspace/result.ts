@@ -32,14 +32,18 @@ export function* recordTexts(result: QueryResult): Generator<string> {
     return;
   }
   const keys = names.map((n, i) => `${i === 0 ? "{" : ","}${JSON.stringify(n)}:`);
-  const types = result.columns.map((c) => c.type);
+  const encoders = result.columns.map((c) => jsonText(c.type));
   for (const row of result.rows) {
     let text = "";
-    for (let i = 0; i < keys.length; i++) {
-      text += keys[i] + JSON.stringify(jsonValue(row[i] as Value, types[i] as ScalarType));
-    }
+    for (let i = 0; i < keys.length; i++) text += keys[i] + (encoders[i] as (v: Value) => string)(row[i] as Value);
     yield keys.length ? `${text}}` : "{}";
   }
+}
+
+/** `JSON.stringify(jsonValue(v, type))`, with the common cells (null, the empty string) decided first. */
+function jsonText(type: ScalarType): (v: Value) => string {
+  if (type === "datetime" || type === "timespan") return (v) => JSON.stringify(jsonValue(v, type));
+  return (v) => (v === null || v === undefined ? "null" : v === "" ? '""' : JSON.stringify(v));
 }
 
 /** Log Analytics' encoding of a cell: dynamic as JSON text, datetimes as ISO strings. */

@@ -201,6 +201,11 @@ describe.skipIf(!pairedPresent)("paired Defender records", () => {
       ['network where process.args : "/Applications/Micro*"', true],
       ['network where process.args : "Defender.app/*/telemetryd_v?"', true],
       ['network where process.args : "*telemetryd_v2*13"', false],
+      // A regex must match one whole argument (Elasticsearch's EQL reference: regex "must match the entire
+      // string"; on a multi-valued field the comparison holds when one value matches): `.` never spans a space.
+      ['network where process.args regex ".*Microsoft.*Defender.*"', false],
+      ['network where process.args regex "Defender.app/.*telemetryd_v[0-9]"', true],
+      ['network where process.args regex~ "/applications/MICRO[a-z]+"', true],
     ] as const) {
       expect(evaluate(parseEql(eql), [event?.ecs]).length, eql).toBe(hit ? 1 : 0);
       const t = translateQuery(parseEql(eql), "defender");
@@ -338,6 +343,8 @@ describe("auditd argv from the EXECVE record (bug 4)", () => {
     'process where process.args == "import"',
     'process where process.args : "python*" and process.args : "-c"',
     'process where startswith~(process.args, "IMPORT OS;")',
+    // a regex matches one whole argument: `.*` never runs from "import" into the next argument
+    'process where process.args regex "import.*system.*"',
   ])("%s: the evaluator over argv and the KQL over ShmhuntAuditd agree", async (eql) => {
     const expected = evaluate(parseEql(eql), docs)
       .map((m) => (m.events[0] as { id: number }).id)
@@ -357,5 +364,6 @@ describe("auditd argv from the EXECVE record (bug 4)", () => {
     const ids = (eql: string) => evaluate(parseEql(eql), docs).map((m) => (m.events[0] as { id: number }).id);
     expect(ids('process where process.args : "import os;os.set?id(0);os.system(*)"')).toEqual([1]);
     expect(ids('process where process.args == "import"')).toEqual([2]);
+    expect(ids('process where process.args regex "import.*system.*"')).toEqual([1]);
   });
 });

@@ -1,7 +1,4 @@
-import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,48 +6,20 @@ import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import type { Services } from "../../src/app/services.js";
 import { buildServer } from "../../src/server/app.js";
-import { EntraTokenValidator, TokenError } from "../../src/server/entra.js";
+import { ENTRA_KEY_LIMITS, EntraTokenValidator, TokenError } from "../../src/server/entra.js";
+import { AUDIENCE, type JwksEndpoint, jwksEndpoint, stranger, TENANT, token } from "../support/entra-keys.js";
 
-const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-const AUDIENCE = "api://shmhunt";
-const ISSUER = `https://login.microsoftonline.com/${TENANT}/v2.0`;
-
-const signing = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
-let jwksRequests = 0;
-let jwks: Server;
+let jwks: JwksEndpoint;
 let jwksUrl: string;
+const jwksRequests = () => jwks.requests();
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-entra-"));
 
-function jwk(key: KeyObject, kid: string) {
-  return { ...key.export({ format: "jwk" }), kid, use: "sig", alg: "RS256" };
-}
-
-function token(claims: Record<string, unknown>, options: { kid?: string; key?: KeyObject; alg?: string } = {}): string {
-  const header = Buffer.from(
-    JSON.stringify({ alg: options.alg ?? "RS256", typ: "JWT", kid: options.kid ?? "k1" }),
-  ).toString("base64url");
-  const now = Math.floor(Date.now() / 1000);
-  const payload = Buffer.from(
-    JSON.stringify({ iss: ISSUER, aud: AUDIENCE, exp: now + 600, nbf: now - 10, oid: "user-1", ...claims }),
-  ).toString("base64url");
-  const signature = sign("RSA-SHA256", Buffer.from(`${header}.${payload}`), options.key ?? signing.privateKey).toString(
-    "base64url",
-  );
-  return `${header}.${payload}.${signature}`;
-}
-
 beforeAll(async () => {
-  jwks = createServer((_req, res) => {
-    jwksRequests++;
-    res.setHeader("content-type", "application/json");
-    res.end(JSON.stringify({ keys: [jwk(signing.publicKey, "k1")] }));
-  });
-  await new Promise<void>((resolve) => jwks.listen(0, "127.0.0.1", resolve));
-  jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/keys`;
+  jwks = await jwksEndpoint();
+  jwksUrl = jwks.url;
 });
 afterAll(async () => {
-  await new Promise((resolve) => jwks.close(resolve));
+  await jwks.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -83,33 +52,15 @@ describe("Entra ID bearer tokens", () => {
 
   it("fetches the keys once, not per request", async () => {
     const v = validator();
-    const before = jwksRequests;
+    const before = jwksRequests();
     for (let i = 0; i < 5; i++) await v.validate(token({}));
-    expect(jwksRequests - before).toBe(1);
+    expect(jwksRequests() - before).toBe(1);
   });
 
   describe("when the key endpoint is down or answers garbage", () => {
-    /** A JWKS server answering with `body` (undefined: drops the connection), counting its requests. */
-    async function keyServer(
-      body: string | undefined,
-    ): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
-      let requests = 0;
-      const server = createServer((req, res) => {
-        requests++;
-        if (body === undefined) {
-          req.socket.destroy();
-          return;
-        }
-        res.setHeader("content-type", "application/json");
-        res.end(body);
-      });
-      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      return {
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`,
-        requests: () => requests,
-        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-      };
-    }
+    /** A JWKS endpoint answering with `body` (undefined: drops the connection). */
+    const keyServer = (body: string | undefined) =>
+      jwksEndpoint(body === undefined ? { kind: "drop" } : { kind: "body", body });
 
     it.each([
       ["drops the connection", undefined],
@@ -148,7 +99,7 @@ describe("Entra ID bearer tokens", () => {
             headers: { authorization: `Bearer ${token({})}` },
           });
           expect(answer.statusCode).toBe(503);
-          expect(answer.headers["retry-after"]).toBe("30");
+          expect(answer.headers["retry-after"]).toBe(String(ENTRA_KEY_LIMITS.keysRetryMs / 1000));
           expect(answer.json().message).toMatch(/signing keys/);
         }
         expect(server.requests()).toBe(1);

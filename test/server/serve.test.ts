@@ -1,38 +1,14 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { collect, shmhunt as spawnShmhunt } from "../support/cli-process.js";
 
-const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-serve-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `shmhunt <args>` from source in a child process. */
-function shmhunt(args: string[], env: Record<string, string>): ChildProcess {
-  const script = `import { main } from "./src/cli/main.ts"; process.exitCode = await main(["node", "shmhunt", ...${JSON.stringify(args)}]);`;
-  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-    cwd: repoRoot,
-    env: { ...process.env, SHMHUNT_DATA_DIR: dir, SHMHUNT_HUNT_TICK: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-}
-
-function collect(child: ChildProcess): { out: () => string; err: () => string; exit: Promise<number | null> } {
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (c: Buffer) => {
-    out += c.toString();
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    err += c.toString();
-  });
-  return {
-    out: () => out,
-    err: () => err,
-    exit: new Promise((resolve) => child.once("exit", (code) => resolve(code))),
-  };
-}
+/** `shmhunt <args>` in a child process, over this suite's data folder. */
+const shmhunt = (args: string[], env: Record<string, string>) => spawnShmhunt(args, { SHMHUNT_DATA_DIR: dir, ...env });
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
