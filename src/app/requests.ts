@@ -16,7 +16,7 @@ export const AJV_OPTIONS = {
   allErrors: false,
 } as const;
 
-const sha256Param = {
+export const sha256Param = {
   type: "string",
   minLength: 64,
   maxLength: 64,

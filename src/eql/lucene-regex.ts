@@ -20,7 +20,7 @@
 /** A set of code points, as sorted, disjoint, inclusive ranges. */
 export type CodeRanges = readonly (readonly [number, number])[];
 
-type LuceneNode =
+export type LuceneNode =
   | { readonly k: "union" | "intersection"; readonly parts: readonly LuceneNode[] }
   | { readonly k: "concat"; readonly items: readonly LuceneNode[] }
   | { readonly k: "repeat"; readonly node: LuceneNode; readonly min: number; readonly max: number | null }
@@ -73,7 +73,7 @@ const PREDEFINED: Readonly<Record<string, CodeRanges>> = {
   W: complement(ASCII_WORD),
 };
 
-function normalizeRanges(ranges: readonly (readonly [number, number])[]): CodeRanges {
+export function normalizeRanges(ranges: readonly (readonly [number, number])[]): CodeRanges {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
   const out: [number, number][] = [];
   for (const [lo, hi] of sorted) {
@@ -85,7 +85,7 @@ function normalizeRanges(ranges: readonly (readonly [number, number])[]): CodeRa
 }
 
 /** The code points of ANY_CHAR not in `ranges`. */
-function complement(ranges: CodeRanges): CodeRanges {
+export function complement(ranges: CodeRanges): CodeRanges {
   const out: [number, number][] = [];
   const set = normalizeRanges(ranges);
   for (const [ulo, uhi] of ANY_CHAR) {
