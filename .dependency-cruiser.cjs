@@ -69,7 +69,7 @@ module.exports = {
     parser: "swc",
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    // resolve packages as Node does (the "node" and "import" export conditions: uuid exports only under "node")
+    // resolve packages as Node does (the "node" and "import" export conditions: some packages export only under "node")
     enhancedResolveOptions: { conditionNames: ["node", "import", "require", "default"], exportsFields: ["exports"] },
   },
 };

@@ -5,11 +5,12 @@
  */
 
 import { mkdir } from "node:fs/promises";
-import { type DefenderApi, SampleBroker } from "../broker/index.js";
+import { SampleBroker } from "../broker/index.js";
 import { HuntState } from "../hunt/hunt-state.js";
 import { LocalAlertWriter } from "../hunt/local-alerts.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HuntPlan } from "../hunt/types.js";
+import type { DefenderApi } from "../sentinel/defender-types.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { SampleIndex } from "../store/sample-index.js";

@@ -102,7 +102,7 @@ export interface HttpLimits {
   readonly maxRequestsPerSocket: number;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
+type Env = Readonly<Record<string, string | undefined>>;
 
 const LOOPBACK = new Set(["::1", "[::1]", "localhost"]);
 

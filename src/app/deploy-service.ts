@@ -8,7 +8,7 @@ import type { WorkspaceRef } from "../sentinel/content-types.js";
 import { WorkspaceUnreadableError } from "./errors.js";
 import type { DeployService } from "./services.js";
 
-export interface DeployServiceSettings {
+interface DeployServiceSettings {
   readonly rulesDir: string;
   readonly sentinel?: WorkspaceRef;
   readonly managedIdentityClientId?: string;

@@ -8,7 +8,7 @@ import { DiagnosticError } from "../diagnostics/index.js";
 import type { TranslationRefusedCode } from "../kql/refusal.js";
 import type { SampleErrorCode } from "../store/spool.js";
 
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   /** A request that does not match the API's schema (src/app/requests.ts). */
   SHM_INVALID_REQUEST: 400,
   /** A body that is not a JSON object. */
@@ -38,7 +38,7 @@ export const ERROR_STATUS = {
   SHM_HOST_NOT_ALLOWED: 403,
 } as const satisfies Record<TranslationRefusedCode | SampleErrorCode | `SHM_${string}`, number>;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** An error of the application layer: a code from the table, its status, a message for people. */
 export class AppError extends Error {
@@ -74,7 +74,7 @@ export const HostNotAllowedError = createError("SHM_HOST_NOT_ALLOWED", "HostNotA
 export const WorkspaceUnreadableError = createError("SHM_WORKSPACE_UNREADABLE", "WorkspaceUnreadableError");
 
 /** The status of a coded error of the table; undefined for any other error. */
-export function statusOfCode(code: unknown): number | undefined {
+function statusOfCode(code: unknown): number | undefined {
   return typeof code === "string" && Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : undefined;
 }
 

@@ -8,7 +8,7 @@ import { EXCLUSION_SEARCH_KEY, exclusionWatchlists as exclusionRows } from "../r
 import type { LoadedRule } from "../rules/types.js";
 import type { QueryOutcome, QueryRunner, QueryWindow } from "../sentinel/logs-query.js";
 
-export interface WatchlistData {
+interface WatchlistData {
   readonly searchKey: string;
   readonly items: readonly Readonly<Record<string, string>>[];
 }

@@ -59,7 +59,7 @@ export async function sampleReport(services: Services, sha256: string): Promise<
 }
 
 /** One problem /health reports: which part, its code, what, and where (file relative to the rules folder). */
-export interface HealthProblem {
+interface HealthProblem {
   readonly component: "yara-rules";
   readonly code: string;
   readonly message: string;

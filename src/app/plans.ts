@@ -75,7 +75,7 @@ export function yaraRuleNames(source: string): string[] {
 }
 
 /** The part of a target (src/targets/target-types.ts) this module reads. */
-export interface HashMapping {
+interface HashMapping {
   readonly sources: readonly { readonly fields: Readonly<Record<string, { readonly column?: string } | undefined>> }[];
 }
 
@@ -95,7 +95,7 @@ export function hashColumnsIn(mapping: HashMapping | undefined, hashFields: read
 }
 
 /** The rule's sample hash columns on a target, from the translator's mapping data (plain data, cheap to load). */
-export function sampleHashColumnsFor(hashFields: readonly string[], target: string): string[] {
+function sampleHashColumnsFor(hashFields: readonly string[], target: string): string[] {
   return hashColumnsIn(isTarget(target) ? REGISTRY[target] : undefined, hashFields);
 }
 
@@ -103,7 +103,7 @@ export function sampleHashColumnsFor(hashFields: readonly string[], target: stri
  * The rule's other sample columns on a target: its `path_fields`, and its `hash_fields` as SHA-1 and MD5
  * (`file.hash.sha256` → `file.hash.sha1` → `SHA1` on Defender), for the sample broker.
  */
-export function sampleNameColumnsFor(
+function sampleNameColumnsFor(
   pathFields: readonly string[],
   hashFields: readonly string[],
   target: string,

@@ -42,7 +42,7 @@ export const REQUEST_LIMITS = {
 } as const;
 
 /** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */
-export const ruleIdParam = {
+const ruleIdParam = {
   type: "string",
   minLength: 1,
   maxLength: REQUEST_LIMITS.ruleIdChars,

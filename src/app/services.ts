@@ -74,7 +74,7 @@ export interface SampleScanner {
   close(): Promise<void>;
 }
 
-export interface UploadResult {
+interface UploadResult {
   readonly sha256: string;
   readonly size: number;
   /** False when the sample was stored already. */
@@ -111,7 +111,7 @@ export interface Services {
 export type HitView = HitRecord & { readonly acquisition?: Acquisition };
 
 /** A hunt run's report, with the sample broker's tick and the rescan's batch when they ran. */
-export type HuntTickReport = HuntRunReport & { broker?: BrokerReport; rescan?: RescanReport };
+type HuntTickReport = HuntRunReport & { broker?: BrokerReport; rescan?: RescanReport };
 
 /** Samples scanned again per rescan run when no limit is given and SHMHUNT_RESCAN_BATCH is 0 (off on the timer). */
 export const DEFAULT_RESCAN_BATCH = 100;

@@ -7,15 +7,14 @@ import type { RuleCheck, ValidationReport } from "../rules/validate.js";
 import { validateAll } from "../rules/validate.js";
 
 /** Every target in the rule's `[shmhunt] targets` translates, and Kusto.Language accepts the result. */
-export const translationRuleCheck: RuleCheck = async (rule) =>
-  (await import("../kql/rule-check.js")).translationCheck(rule);
+const translationRuleCheck: RuleCheck = async (rule) => (await import("../kql/rule-check.js")).translationCheck(rule);
 
 /**
  * What Microsoft Sentinel would refuse of a rule's analytics rules (query length, schedule, suppression, grouping,
  * alerts per run, entity mappings: src/sentinel/service-limits.ts), with the rule file, line and key.
  */
 let limitsCheck: ReturnType<typeof import("../sentinel/deploy.js")["serviceLimitsRuleCheck"]> | undefined;
-export const serviceLimitsRuleCheck: RuleCheck = async (rule) => {
+const serviceLimitsRuleCheck: RuleCheck = async (rule) => {
   limitsCheck ??= import("../sentinel/deploy.js").then((m) => m.serviceLimitsRuleCheck());
   return (await limitsCheck)(rule);
 };

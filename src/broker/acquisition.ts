@@ -10,7 +10,7 @@
 import { hostPathKey, type SampleNames } from "../store/sample-index.js";
 import type { StateStore } from "../store/state-store.js";
 
-export const ACQUISITION_STATUSES = ["requested", "queued", "retrieved", "failed", "skipped"] as const;
+const ACQUISITION_STATUSES = ["requested", "queued", "retrieved", "failed", "skipped"] as const;
 export type AcquisitionStatus = (typeof ACQUISITION_STATUSES)[number];
 
 export interface AcquisitionEvent {

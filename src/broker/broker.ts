@@ -25,14 +25,10 @@ import { type HuntLogger, silentLogger } from "../hunt/run.js";
 import type { HitRecord, HuntPlan } from "../hunt/types.js";
 import { settledStatuses } from "../hunt/types.js";
 import {
+  type DefenderApi,
   DefenderApiError,
-  type DefenderFile,
-  type DefenderFileStats,
-  type DefenderMachine,
-  type DownloadedFile,
   FINAL_ACTION_STATUSES,
   GETFILE_MAX_BYTES,
-  type MachineAction,
 } from "../sentinel/defender-types.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleStore } from "../store/sample-store.js";
@@ -47,22 +43,7 @@ import {
 import { DEFAULT_SKIP_POLICY, type SkipPolicy, skipReason } from "./policy.js";
 import { sampleNamesOf } from "./sample-names.js";
 
-/** The calls the broker makes (src/sentinel/defender-client.ts's DefenderClient fits). */
-export interface DefenderApi {
-  findMachineByName(name: string): Promise<DefenderMachine | undefined>;
-  runGetFile(machineId: string, path: string, comment: string): Promise<MachineAction>;
-  getAction(actionId: string): Promise<MachineAction>;
-  downloadResult(
-    actionId: string,
-    index: number,
-    filePath: string,
-    options?: { readonly maxBytes?: number },
-  ): Promise<DownloadedFile>;
-  fileInfo(hash: string): Promise<DefenderFile | undefined>;
-  fileStats(hash: string, lookBackHours?: number): Promise<DefenderFileStats | undefined>;
-}
-
-export interface BrokerLimits {
+interface BrokerLimits {
   /** Live response sessions started per tick (runliveresponse allows 10 calls a minute; default 5). */
   readonly maxStartsPerTick: number;
   /** Sessions of the broker running at once (the tenant allows 25, analysts share them; default 10). */
@@ -73,14 +54,14 @@ export interface BrokerLimits {
   readonly maxTransientErrors: number;
 }
 
-export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+const DEFAULT_BROKER_LIMITS: BrokerLimits = {
   maxStartsPerTick: 5,
   maxActive: 10,
   maxBytes: GETFILE_MAX_BYTES,
   maxTransientErrors: 20,
 };
 
-export interface BrokerDeps {
+interface BrokerDeps {
   readonly defender: DefenderApi;
   readonly state: HuntState;
   readonly samples: SampleStore;

@@ -11,20 +11,12 @@ export interface Span {
   readonly end: Position;
 }
 
-export function span(start: Position, end: Position): Span {
-  return { start, end };
-}
-
 /** The smallest span covering both. */
 export function combine(a: Span, b: Span): Span {
   return {
     start: a.start.offset <= b.start.offset ? a.start : b.start,
     end: a.end.offset >= b.end.offset ? a.end : b.end,
   };
-}
-
-export function contains(outer: Span, inner: Span): boolean {
-  return outer.start.offset <= inner.start.offset && inner.end.offset <= outer.end.offset;
 }
 
 /** Maps character offsets of a text to line/column positions (binary search over line starts). */

@@ -44,6 +44,16 @@ export interface Logical extends Node {
 
 export type ComparisonOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
 
+/** The operator that holds with its operands swapped (`a < b` is `b > a`). */
+export const FLIPPED_COMPARISON: Readonly<Record<ComparisonOp, ComparisonOp>> = {
+  "==": "==",
+  "!=": "!=",
+  "<": ">",
+  "<=": ">=",
+  ">": "<",
+  ">=": "<=",
+};
+
 export interface Comparison extends Node {
   readonly kind: "comparison";
   readonly op: ComparisonOp;

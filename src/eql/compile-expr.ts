@@ -15,8 +15,8 @@
  * `x == null` / `x != null` are existence checks (never null), and an optional field `?f` that is absent acts as
  * the literal null (so `?x == ?y` holds when both are absent), as in Elasticsearch.
  */
-import type { Expr, FieldRef } from "./ast.js";
-import { walkExpr } from "./ast.js";
+import type { ComparisonOp, Expr, FieldRef } from "./ast.js";
+import { FLIPPED_COMPARISON, walkExpr } from "./ast.js";
 import { callFunction, QUERY_FUNCTIONS } from "./functions.js";
 import { normalizeCondition } from "./normalize.js";
 import { luceneToRegExp, wildcardToRegExp } from "./patterns.js";
@@ -27,10 +27,10 @@ export interface EventView {
   values(field: string): readonly Value[];
 }
 
-export type ValueFn = (event: EventView) => Value;
-export type PredicateFn = (event: EventView) => boolean;
+type ValueFn = (event: EventView) => Value;
+type PredicateFn = (event: EventView) => boolean;
 
-export interface CompileContext {
+interface CompileContext {
   /** Type of a field (after alias resolution), when known. */
   fieldType(name: string): FieldType | undefined;
 }
@@ -53,17 +53,7 @@ const isDecimal = (expr: Expr): boolean => {
 
 const first = (values: readonly Value[]): Value => (values.length === 0 ? null : (values[0] as Value));
 
-type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
-const FLIP: Readonly<Record<CompareOp, CompareOp>> = {
-  "==": "==",
-  "!=": "!=",
-  "<": ">",
-  "<=": ">=",
-  ">": "<",
-  ">=": "<=",
-};
-
-function compareHolds(op: CompareOp, cmp: number | null): boolean {
+function compareHolds(op: ComparisonOp, cmp: number | null): boolean {
   if (cmp === null) return op === "!=";
   switch (op) {
     case "==":
@@ -174,12 +164,12 @@ export class ExprCompiler {
       case "comparison": {
         const nullCheck = this.nullCheck(expr.op, expr.left, expr.right);
         if (nullCheck) return nullCheck;
-        let op: CompareOp = expr.op;
+        let op: ComparisonOp = expr.op;
         let field: Expr = expr.left;
         let constant: Expr = expr.right;
         if (field.kind !== "field" && constant.kind === "field") {
           [field, constant] = [constant, field];
-          op = FLIP[op];
+          op = FLIPPED_COMPARISON[op];
         }
         if (field.kind !== "field" || !isConstant(constant)) return null;
         const name = field.name;
@@ -224,7 +214,7 @@ export class ExprCompiler {
   }
 
   /** `x == null`, `x != null` (either side null after folding): existence checks, never null. */
-  private nullCheck(op: CompareOp, left: Expr, right: Expr): PredicateFn | null {
+  private nullCheck(op: ComparisonOp, left: Expr, right: Expr): PredicateFn | null {
     if (op !== "==" && op !== "!=") return null;
     const leftNull = isConstant(left) && this.constantValue(left) === null;
     const rightNull = isConstant(right) && this.constantValue(right) === null;
@@ -353,7 +343,7 @@ export class ExprCompiler {
     }
   }
 
-  private comparisonValue(op: CompareOp, leftExpr: Expr, rightExpr: Expr): ValueFn {
+  private comparisonValue(op: ComparisonOp, leftExpr: Expr, rightExpr: Expr): ValueFn {
     const nullCheck = this.nullCheck(op, leftExpr, rightExpr);
     if (nullCheck) return (e) => nullCheck(e);
     const left = this.value(leftExpr);

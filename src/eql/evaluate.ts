@@ -38,7 +38,7 @@ export interface EqlMatch {
   readonly joinKeys: readonly Value[];
 }
 
-export type EvaluateResult = readonly EqlMatch[];
+type EvaluateResult = readonly EqlMatch[];
 
 /** A compiled event filter: category test plus condition. */
 export type FilterFn = (event: EventRecord) => boolean;

@@ -45,7 +45,7 @@ export async function readJsonDocument(file: string): Promise<unknown> {
   }
 }
 
-export function parseEvents(text: string, file?: string): unknown[] {
+function parseEvents(text: string, file?: string): unknown[] {
   const body = text.replace(/^\uFEFF/, "");
   const trimmed = body.trimStart();
   if (trimmed.startsWith("[")) {

@@ -91,13 +91,6 @@ function collect(node: unknown, segments: readonly string[], i: number, out: unk
   }
 }
 
-/** Every raw value at a dotted path of a JSON document (arrays flattened); [] when absent. */
-export function rawValues(doc: unknown, path: string): unknown[] {
-  const out: unknown[] = [];
-  collect(doc, path.split("."), 0, out);
-  return out;
-}
-
 /** One input event with its ordering keys and cached field values. */
 export class EventRecord implements EventView {
   private readonly cache = new Map<string, readonly Value[]>();
@@ -123,7 +116,7 @@ export class EventRecord implements EventView {
 }
 
 /** Values of a field as Elasticsearch indexes them: null_value applied, dates as epoch milliseconds. */
-export function fieldValues(doc: unknown, field: string, catalog: FieldCatalog): readonly Value[] {
+function fieldValues(doc: unknown, field: string, catalog: FieldCatalog): readonly Value[] {
   const { segments, nullValue, isDate, format } = catalog.plan(field);
   const raws: unknown[] = [];
   collect(doc, segments, 0, raws);
@@ -147,7 +140,7 @@ const DATE_TOKENS: Readonly<Record<string, string>> = {
 };
 
 /** Parses a date written in a simple Java-style format (yyyy MM dd HH mm ss SSS, other letters literal), as UTC. */
-export function parseDate(text: string, format: string): number | null {
+function parseDate(text: string, format: string): number | null {
   for (const alternative of format.split("||")) {
     if (alternative === "epoch_millis") {
       if (/^-?\d+$/.test(text)) return Number(text);

@@ -14,7 +14,7 @@ export const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "ends
 
 export type ParamType = "string" | "number" | "integer" | "boolean" | "any";
 
-export interface FunctionSignature {
+interface FunctionSignature {
   /** Canonical name as Elasticsearch documents it (`cidrMatch`). */
   readonly name: string;
   readonly minArgs: number;
@@ -194,7 +194,7 @@ function parseNumber(text: string, base: number): number | null {
 // ── CIDR ─────────────────────────────────────────────────────────────────────
 
 /** Parses an IPv4 or IPv6 address to its bytes, or null. */
-export function parseIp(text: string): number[] | null {
+function parseIp(text: string): number[] | null {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
     const parts = text.split(".").map(Number);
     return parts.every((p) => p <= 255) ? parts : null;
@@ -228,7 +228,7 @@ export function parseIp(text: string): number[] | null {
   return [...bytes, ...tailV4];
 }
 
-export function cidrContains(cidr: string, ip: string): boolean {
+function cidrContains(cidr: string, ip: string): boolean {
   const slash = cidr.indexOf("/");
   const net = parseIp(slash === -1 ? cidr : cidr.slice(0, slash));
   const addr = parseIp(ip);

@@ -45,7 +45,7 @@ export class LuceneRegexError extends Error {
 }
 
 /** All Unicode scalar values (surrogates are not characters, and RE2 refuses them in classes). */
-export const ANY_CHAR: CodeRanges = [
+const ANY_CHAR: CodeRanges = [
   [0, 0xd7ff],
   [0xe000, 0x10ffff],
 ];
@@ -64,7 +64,7 @@ const ASCII_WORD: CodeRanges = [
 ];
 
 /** Lucene's predefined classes (RegExp.expandPredefined): ASCII only. */
-export const PREDEFINED: Readonly<Record<string, CodeRanges>> = {
+const PREDEFINED: Readonly<Record<string, CodeRanges>> = {
   d: ASCII_DIGIT,
   D: complement(ASCII_DIGIT),
   s: ASCII_SPACE,
@@ -108,7 +108,7 @@ export function parseLuceneRegex(pattern: string): LuceneNode {
 const DIGITS = /^[0-9]+$/;
 
 /** The deepest group nesting read (deeper patterns are refused, so that printing cannot exhaust the stack). */
-export const MAX_REGEX_NESTING = 256;
+const MAX_REGEX_NESTING = 256;
 
 class Reader {
   private readonly chars: readonly string[];
@@ -323,7 +323,7 @@ class Reader {
  * `<low-high>` as a regular expression over digits: exactly `low.length` digits when fixed, otherwise any number
  * of leading zeros before the shortest decimal form.
  */
-export function intervalSource(node: { readonly low: string; readonly high: string; readonly fixed: boolean }): string {
+function intervalSource(node: { readonly low: string; readonly high: string; readonly fixed: boolean }): string {
   if (node.fixed) return `(?:${rangeSameWidth(node.low, node.high)})`;
   const min = BigInt(node.low);
   const max = BigInt(node.high);
@@ -428,7 +428,7 @@ const jsChar = (c: number) =>
   /[A-Za-z0-9_ ]/.test(String.fromCodePoint(c)) ? String.fromCodePoint(c) : `\\u{${hex(c)}}`;
 
 /** JavaScript (flags `su`, `isu` when case-insensitive): every non-alphanumeric character as `\u{..}`. */
-export const JS_DIALECT: RegexDialect = {
+const JS_DIALECT: RegexDialect = {
   char: jsChar,
   charClass: (ranges) =>
     `[${ranges.map(([lo, hi]) => (lo === hi ? jsChar(lo) : `${jsChar(lo)}-${jsChar(hi)}`)).join("")}]`,

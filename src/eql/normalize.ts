@@ -20,7 +20,7 @@ const ORDER_NEGATION: Readonly<Partial<Record<ComparisonOp, ComparisonOp>>> = {
 const BOOLEAN_KINDS: ReadonlySet<Expr["kind"]> = new Set(["call", "comparison", "match", "in", "logical", "not"]);
 
 /** `pred == true|false` (either side) as `{ expr, negate }`, or null. */
-export function booleanEquality(expr: Comparison): { expr: Expr; negate: boolean } | null {
+function booleanEquality(expr: Comparison): { expr: Expr; negate: boolean } | null {
   if (expr.op !== "==" && expr.op !== "!=") return null;
   const [subject, literal] = expr.right.kind === "literal" ? [expr.left, expr.right] : [expr.right, expr.left];
   if (literal.kind !== "literal" || typeof literal.value !== "boolean" || !BOOLEAN_KINDS.has(subject.kind)) return null;

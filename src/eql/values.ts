@@ -68,7 +68,7 @@ function parseVersion(v: string): ParsedVersion | null {
 }
 
 /** Elasticsearch's `version` field order: semantic versions first (pre-releases before releases), then others. */
-export function compareVersions(a: string, b: string): number {
+function compareVersions(a: string, b: string): number {
   const va = parseVersion(a);
   const vb = parseVersion(b);
   if (!va || !vb) {
@@ -106,11 +106,6 @@ export function compareValues(a: Value, b: Value, type?: FieldType): number | nu
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   if (typeof a === "boolean" && typeof b === "boolean") return a === b ? 0 : a ? 1 : -1;
   return null;
-}
-
-export function valuesEqual(a: Value, b: Value, type?: FieldType, caseInsensitive = false): boolean {
-  if (caseInsensitive && typeof a === "string" && typeof b === "string") return a.toLowerCase() === b.toLowerCase();
-  return compareValues(a, b, type) === 0;
 }
 
 /** A stable text key of a join-key value: equal values (as Elasticsearch compares keys) give equal keys. */

@@ -1,4 +1,5 @@
 /** The hunt's domain: rules as the hunt sees them, hits, verdicts and what a run reports. */
+import type { RuleSchedule } from "../rules/types.js";
 import type { AlertSeverity } from "../sentinel/incidents.js";
 
 export type GateMode = "require" | "annotate" | "none";
@@ -17,18 +18,11 @@ export interface GatePolicy {
   readonly pendingTimeoutMs: number;
 }
 
-export interface HuntRule {
+export interface HuntRule extends RuleSchedule {
   readonly id: string;
   readonly name: string;
   readonly description?: string;
   readonly severity: AlertSeverity;
-  readonly riskScore: number;
-  /** How often the hunt runs (Elastic `interval`, 5m for the seed rules). */
-  readonly intervalMs: number;
-  /** How far back each run looks (Elastic `from: now-9m`); longer than the interval, so windows overlap. */
-  readonly lookbackMs: number;
-  /** At most this many alerts per run; the rest are recorded as overflow and counted. */
-  readonly maxSignals: number;
   readonly tactics: readonly string[];
   readonly techniques: readonly string[];
   readonly gate: GatePolicy;

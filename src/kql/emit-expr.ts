@@ -12,8 +12,18 @@
  *
  * State is explicit: the source and the set that collects approximation notes are passed in `ExprContext`.
  */
-import type { Call, Comparison, ComparisonOp, Expr, FieldRef, In, LiteralValue, Match } from "../eql/ast.js";
-import { walkExpr } from "../eql/ast.js";
+import {
+  type Call,
+  type Comparison,
+  type ComparisonOp,
+  type Expr,
+  type FieldRef,
+  FLIPPED_COMPARISON,
+  type In,
+  type LiteralValue,
+  type Match,
+  walkExpr,
+} from "../eql/ast.js";
 import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { CodeRanges } from "../eql/lucene-regex.js";
 import type { KqlType } from "../kusto/schemas.js";
@@ -269,18 +279,9 @@ function isQueryLeaf(expr: Expr): boolean {
   }
 }
 
-const FLIP: Readonly<Record<ComparisonOp, ComparisonOp>> = {
-  "==": "==",
-  "!=": "!=",
-  "<": ">",
-  "<=": ">=",
-  ">": "<",
-  ">=": "<=",
-};
-
 function comparison(expr: Comparison, ctx: ExprContext): Cond {
   let { left, right, op } = expr;
-  if (left.kind !== "field" && right.kind === "field") [left, right, op] = [right, left, FLIP[op]];
+  if (left.kind !== "field" && right.kind === "field") [left, right, op] = [right, left, FLIPPED_COMPARISON[op]];
   const l = val(left, ctx);
   const r = val(right, ctx);
   // null checks: `f == null`, `f != null` are existence checks

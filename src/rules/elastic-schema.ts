@@ -22,10 +22,10 @@ import {
   table,
 } from "./schema.js";
 
-export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
-export const RULE_TYPES = [
+const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+const RULE_TYPES = [
   "eql",
   "query",
   "saved_query",
@@ -35,7 +35,7 @@ export const RULE_TYPES = [
   "machine_learning",
   "threat_match",
 ] as const;
-export const LANGUAGES = ["eql", "kuery", "lucene", "esql"] as const;
+const LANGUAGES = ["eql", "kuery", "lucene", "esql"] as const;
 
 const strings = arrayOf(str());
 

@@ -10,7 +10,7 @@
 import type { EntityType } from "./types.js";
 
 /** Microsoft's strong identifier sets per entity type, as mapping identifiers. */
-export const STRONG_IDENTIFIERS: Readonly<Record<EntityType, readonly (readonly string[])[]>> = {
+const STRONG_IDENTIFIERS: Readonly<Record<EntityType, readonly (readonly string[])[]>> = {
   // "Name+UPNSuffix, AADUserId, Sid, Sid+Host, Name+Host+NTDomain, Name+NTDomain, Name+DnsDomain, PUID, ObjectGuid"
   // (Sid and Name+NTDomain strong for domain accounts; the mapping identifier is spelled AadUserId).
   Account: [

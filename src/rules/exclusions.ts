@@ -11,7 +11,7 @@ export const EXCLUSION_SEARCH_KEY = "Value";
 
 export type ExclusionRow = { readonly [column in (typeof EXCLUSION_COLUMNS)[number]]: string };
 
-export interface ExclusionWatchlist {
+interface ExclusionWatchlist {
   /** The alias as the first rule (by id) that names it spells it. */
   readonly alias: string;
   readonly description: string;

@@ -29,7 +29,7 @@ export interface RuleFileResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-export interface RuleSetResult {
+interface RuleSetResult {
   readonly rules: readonly LoadedRule[];
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -249,7 +249,7 @@ async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResul
 }
 
 /** Every `*.toml` file under `dir` (recursively), sorted. */
-export async function ruleFilesIn(dir: string): Promise<string[]> {
+async function ruleFilesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
   return entries
     .filter((e) => e.isFile() && e.name.endsWith(".toml"))

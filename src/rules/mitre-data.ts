@@ -228,7 +228,7 @@ T1595.003|Wordlist Scanning
 T1601.001|Patch System Image
 `;
 
-export interface TechniqueFacts {
+interface TechniqueFacts {
   readonly name: string;
   readonly tactics: readonly string[];
 }

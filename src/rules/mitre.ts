@@ -8,7 +8,7 @@ import { isTable } from "./schema.js";
 import type { PathSegment } from "./toml-document.js";
 import type { AttackRef, TechniqueRef, ThreatMapping } from "./types.js";
 
-export interface ThreatIssue {
+interface ThreatIssue {
   readonly path: readonly PathSegment[];
   readonly code: string;
   readonly severity: "error" | "warning";

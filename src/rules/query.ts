@@ -9,7 +9,7 @@ import type { Query } from "../eql/ast.js";
 import { parseEql } from "../eql/parser.js";
 import { stringContentOffsets, type TomlDocument } from "./toml-document.js";
 
-export interface ParsedQuery {
+interface ParsedQuery {
   readonly ast: Query | null;
   /** Where the query's content is in the rule file. */
   readonly span: Span;

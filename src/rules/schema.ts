@@ -45,7 +45,6 @@ export const int = (min?: number, max?: number): Schema => ({
   ...(max !== undefined ? { max } : {}),
 });
 export const bool: Schema = { kind: "boolean" };
-export const num: Schema = { kind: "number" };
 export const any: Schema = { kind: "any" };
 export const arrayOf = (items: Schema, nonEmpty = false): Schema => ({ kind: "array", items, nonEmpty });
 export const table = (fields: Record<string, Field>): Schema => ({ kind: "table", fields });

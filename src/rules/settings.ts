@@ -46,7 +46,7 @@ const ecsFields = arrayOf(ecsField, true);
 const WATCHLIST_ALIAS = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 
 /** Sentinel's entity identifiers for the entity types shmhunt maps. */
-export const ENTITY_IDENTIFIERS: Readonly<Record<EntityType, readonly string[]>> = {
+const ENTITY_IDENTIFIERS: Readonly<Record<EntityType, readonly string[]>> = {
   Host: [
     "HostName",
     "DnsDomain",
@@ -128,13 +128,13 @@ export const settingsFields: Record<string, Field> = {
   ),
 };
 
-export const DEFAULT_PENDING_TIMEOUT_MS = 24 * 3_600_000;
+const DEFAULT_PENDING_TIMEOUT_MS = 24 * 3_600_000;
 
 /**
  * Entities every rule gets unless its `[shmhunt.entities]` says otherwise: a host and an account with the domain that
  * makes them strong identifiers (src/rules/entity-strength.ts) where the target's data has it.
  */
-export const DEFAULT_ENTITIES: readonly EntityMapping[] = [
+const DEFAULT_ENTITIES: readonly EntityMapping[] = [
   {
     type: "Host",
     identifiers: [
@@ -158,7 +158,7 @@ export const DEFAULT_ENTITIES: readonly EntityMapping[] = [
   },
 ];
 
-export const DEFAULT_ANALYTICS: AnalyticsSettings = {
+const DEFAULT_ANALYTICS: AnalyticsSettings = {
   groupBy: ["Host"],
   groupingWindowMs: 5 * 3_600_000,
   suppressionMs: 0,

@@ -139,7 +139,22 @@ export interface ShmhuntSettings {
   readonly analytics: AnalyticsSettings;
 }
 
-export interface LoadedRule {
+/** How a rule runs: one owner for the fields the hunt takes as they are (src/hunt's HuntRule). */
+export interface RuleSchedule {
+  /** 0–100. */
+  readonly riskScore: number;
+  /** How often the rule runs (`rule.interval`, default 5m). */
+  readonly intervalMs: number;
+  /**
+   * How far back each run looks (`rule.from = "now-9m"` → 9 minutes; default now-6m); longer than the interval, so
+   * windows overlap.
+   */
+  readonly lookbackMs: number;
+  /** At most this many alerts per run (`rule.max_signals`, default 100); the hunt records the rest as overflow. */
+  readonly maxSignals: number;
+}
+
+export interface LoadedRule extends RuleSchedule {
   /**
    * The rule's identity across files, deploys, checkpoints and alerts: `rule.rule_id` (a UUID), or
    * `<rule_id>-<revision>` when the file's `[shmhunt] revision` is set, so that two Elastic revisions of one
@@ -156,14 +171,6 @@ export interface LoadedRule {
   readonly type: RuleType;
   readonly language: RuleLanguage;
   readonly severity: Severity;
-  /** 0–100. */
-  readonly riskScore: number;
-  /** How often the rule runs (`rule.interval`, default 5m). */
-  readonly intervalMs: number;
-  /** How far back each run looks (`rule.from = "now-9m"` → 9 minutes; default now-6m). */
-  readonly lookbackMs: number;
-  /** At most this many alerts per run (`rule.max_signals`, default 100). */
-  readonly maxSignals: number;
   readonly threat: readonly ThreatMapping[];
   readonly references: readonly string[];
   readonly tags: readonly string[];

@@ -15,7 +15,7 @@ import { loadRules } from "./loader.js";
 import type { LoadedRule } from "./types.js";
 
 /** Checks every file of one kind. Diagnostics name their file; a diagnostic without one belongs to the set. */
-export interface FileChecker {
+interface FileChecker {
   readonly name: string;
   /** Lower-case extensions with the dot: `.toml`. */
   readonly extensions: readonly string[];
@@ -25,7 +25,7 @@ export interface FileChecker {
 /** A check of a loaded rule beyond its file (e.g. its translation to each target is valid KQL). */
 export type RuleCheck = (rule: LoadedRule) => Promise<readonly Diagnostic[]> | readonly Diagnostic[];
 
-export interface CheckContext {
+interface CheckContext {
   /** Receives every rule that loaded without errors, for the rule checks. */
   readonly onRules: (rules: readonly LoadedRule[]) => void;
 }
@@ -46,7 +46,7 @@ export interface ValidationReport {
   readonly valid: boolean;
 }
 
-export const ruleFileChecker: FileChecker = {
+const ruleFileChecker: FileChecker = {
   name: "rules",
   extensions: [".toml"],
   async check(files, context) {
@@ -56,7 +56,7 @@ export const ruleFileChecker: FileChecker = {
   },
 };
 
-export const yaraFileChecker: FileChecker = {
+const yaraFileChecker: FileChecker = {
   name: "yara",
   extensions: [".yar", ".yara"],
   async check(files) {
@@ -66,7 +66,7 @@ export const yaraFileChecker: FileChecker = {
 };
 
 /** The columns of an exclusion watchlist as deploy writes it (one row per excluded value). */
-export const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = EXCLUSION_COLUMNS;
+const EXCLUSION_WATCHLIST_COLUMNS: readonly string[] = EXCLUSION_COLUMNS;
 
 /**
  * Workspace functions kept as KQL files: `<dir>/functions/<Name>.kql` defines the function `<Name>` (the auditd
@@ -97,7 +97,7 @@ async function workspaceFunctions(files: readonly string[]): Promise<{ name: str
  * shmhunt's table schemas, the workspace functions kept beside them, and `_GetWatchlist` returning the exclusion
  * watchlist's columns. The translator may replace this checker (same name) with one that knows more.
  */
-export const kqlFileChecker: FileChecker = {
+const kqlFileChecker: FileChecker = {
   name: "kql",
   extensions: [".kql"],
   async check(files) {
@@ -115,9 +115,9 @@ export const kqlFileChecker: FileChecker = {
   },
 };
 
-export const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
+const defaultCheckers: readonly FileChecker[] = [ruleFileChecker, yaraFileChecker, kqlFileChecker];
 
-export interface ValidateOptions {
+interface ValidateOptions {
   readonly checkers?: readonly FileChecker[];
   /** Checks run on every loaded rule (none by default: the translation check lives above, in src/app/validate.ts). */
   readonly ruleChecks?: readonly RuleCheck[];

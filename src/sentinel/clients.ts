@@ -12,13 +12,13 @@ import type { ContentClients } from "./content-client.js";
 import { API_VERSIONS } from "./content-types.js";
 
 /** The credential the SDK clients take. */
-export type Credential = ConstructorParameters<typeof SecurityInsights>[0];
+type Credential = ConstructorParameters<typeof SecurityInsights>[0];
 /** Client options the caller adds (endpoint, TLS, retries, an HTTP client); the API version is ours. */
-export type ClientOptions = Omit<SecurityInsightsOptionalParams, "apiVersion" | "$host">;
+type ClientOptions = Omit<SecurityInsightsOptionalParams, "apiVersion" | "$host">;
 type PipelinePolicy = Parameters<OperationalInsightsManagementClient["pipeline"]["addPolicy"]>[0];
 
 /** Sets `api-version` on every saved-search request (the path names `/savedSearches`). */
-export function savedSearchApiVersionPolicy(apiVersion: string = API_VERSIONS.savedSearches): PipelinePolicy {
+function savedSearchApiVersionPolicy(apiVersion: string = API_VERSIONS.savedSearches): PipelinePolicy {
   return {
     name: "shmhuntSavedSearchApiVersion",
     sendRequest(request, next) {

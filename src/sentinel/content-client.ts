@@ -21,8 +21,6 @@ import { isManagedMetadata, isManagedSavedSearch } from "./markers.js";
 import type { ActualResource, Json, PlanStep, ResourceKind } from "./plan.js";
 import { sdkModel } from "./render-sdk.js";
 
-export type { WorkspaceRef };
-
 export interface ContentClients {
   readonly securityInsights: SecurityInsights;
   readonly operationalInsights: OperationalInsightsManagementClient;

@@ -8,7 +8,7 @@ import { contentIds } from "./ids.js";
 import type { DesiredResource } from "./plan.js";
 
 /** Names (function aliases, watchlist aliases) a query reads, as whole words. */
-export function readsFrom(query: string, names: readonly string[]): string[] {
+function readsFrom(query: string, names: readonly string[]): string[] {
   return names.filter((n) => new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(n)}([^A-Za-z0-9_]|$)`).test(query));
 }
 

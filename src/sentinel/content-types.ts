@@ -8,7 +8,7 @@
  */
 import type { ResourceKind } from "./plan.js";
 
-export interface ArmTypeInfo {
+interface ArmTypeInfo {
   readonly armType: string;
   readonly apiVersion: string;
   /** True for Microsoft.SecurityInsights extension resources (deployed with `scope` = the workspace). */
@@ -94,4 +94,33 @@ export const placeholderWorkspace: WorkspaceRef = {
   resourceGroup: "shmhunt-bicep-placeholder-rg",
   workspaceName: "shmhunt-bicep-placeholder-ws",
 };
-export const placeholderMarker = "shmhunt-bicep-placeholder";
+const placeholderMarker = "shmhunt-bicep-placeholder";
+
+/**
+ * How a template (ARM, Bicep) names the workspace and the desired resources where the content holds their ARM ids
+ * (metadata `parentId`, built for `workspace`): a lookup from such an id, in any case, to the template's expression.
+ */
+export function templateReferences<
+  R extends { readonly kind: ResourceKind; readonly name: string; readonly parent?: string },
+>(
+  workspace: WorkspaceRef,
+  resources: readonly R[],
+  workspaceExpression: string,
+  expressionOf: (resource: R, index: number) => string,
+): (text: string) => string | undefined {
+  const ids = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), workspaceExpression]]);
+  for (const [i, r] of resources.entries()) {
+    ids.set(contentResourceId(workspace, r.kind, r.name, r.parent).toLowerCase(), expressionOf(r, i));
+  }
+  return (text) => ids.get(text.toLowerCase());
+}
+
+/** A template holds no trace of the workspace the content was built for (an id no reference replaced). */
+export function assertNoWorkspaceTrace(template: string, workspace: WorkspaceRef, format: "ARM" | "Bicep"): void {
+  const traces = [placeholderMarker, workspace.subscriptionId].filter((t) => template.includes(t));
+  if (traces.length) {
+    throw new Error(
+      `the desired content holds an id of the workspace that is not one of its resources (${traces.join(", ")}): it cannot be expressed in ${format}`,
+    );
+  }
+}

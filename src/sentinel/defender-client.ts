@@ -16,6 +16,7 @@ import type { TokenCredential } from "@azure/identity";
 import {
   DEFENDER_BASE_URL,
   DEFENDER_SCOPE,
+  type DefenderApi,
   DefenderApiError,
   type DefenderFile,
   type DefenderFileStats,
@@ -26,7 +27,7 @@ import {
   type MachineAction,
 } from "./defender-types.js";
 
-export interface DefenderClientOptions {
+interface DefenderClientOptions {
   readonly credential: TokenCredential;
   /** Default `https://api.securitycenter.microsoft.com` (or a regional host, or the emulator). */
   readonly baseUrl?: string;
@@ -45,7 +46,7 @@ export interface DefenderClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export interface WaitOptions {
+interface WaitOptions {
   /** Between polls (default 15 s: get-machineaction-object allows 100 calls per minute per tenant). */
   readonly pollMs?: number;
   /** Give up after (default 3 days and an hour: an offline device's session is queued up to three days). */
@@ -54,7 +55,7 @@ export interface WaitOptions {
 
 const RETRIED = new Set([429, 500, 502, 503, 504]);
 
-export class DefenderClient {
+export class DefenderClient implements DefenderApi {
   private readonly base: string;
   private readonly sleep: (ms: number) => Promise<void>;
 

@@ -85,3 +85,21 @@ export class DefenderApiError extends Error {
     this.name = "DefenderApiError";
   }
 }
+
+/**
+ * The calls that fetch a sample from a device and judge it: what the sample broker (src/broker) needs, and what
+ * DefenderClient (defender-client.ts) implements; tests stand a scripted double in its place.
+ */
+export interface DefenderApi {
+  findMachineByName(name: string): Promise<DefenderMachine | undefined>;
+  runGetFile(machineId: string, path: string, comment: string): Promise<MachineAction>;
+  getAction(actionId: string): Promise<MachineAction>;
+  downloadResult(
+    actionId: string,
+    index: number,
+    filePath: string,
+    options?: { readonly maxBytes?: number },
+  ): Promise<DownloadedFile>;
+  fileInfo(hash: string): Promise<DefenderFile | undefined>;
+  fileStats(hash: string, lookBackHours?: number): Promise<DefenderFileStats | undefined>;
+}

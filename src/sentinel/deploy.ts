@@ -19,7 +19,7 @@ import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js"
 
 export type DeployMode = "plan" | "apply";
 
-export interface DeployOptions {
+interface DeployOptions {
   /** The rules folder (every `.toml`, `.yar` and `.kql` in it is validated); or `rules`, already loaded. */
   readonly rulesDir?: string;
   readonly rules?: readonly LoadedRule[];
@@ -78,7 +78,7 @@ function labelOf(step: PlanStep): string | undefined {
   return typeof label === "string" && label !== step.name ? label : undefined;
 }
 
-export function stepReport(step: PlanStep): StepReport {
+function stepReport(step: PlanStep): StepReport {
   const label = labelOf(step);
   return {
     action: step.action,

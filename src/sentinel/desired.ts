@@ -55,7 +55,7 @@ export interface DesiredOptions {
 }
 
 /** Sentinel's metadata kinds for each content kind shmhunt deploys. */
-export const metadataKindOf: Partial<Record<ResourceKind, string>> = {
+const metadataKindOf: Partial<Record<ResourceKind, string>> = {
   savedSearch: "HuntingQuery",
   alertRule: "AnalyticsRule",
   watchlist: "Watchlist",
@@ -63,8 +63,8 @@ export const metadataKindOf: Partial<Record<ResourceKind, string>> = {
 };
 
 /** Category of the workspace functions shmhunt deploys. */
-export const FUNCTION_CATEGORY = "shmhunt parsers";
-export const functionSearchName = (alias: string) => `shmhunt-function-${alias.toLowerCase()}`;
+const FUNCTION_CATEGORY = "shmhunt parsers";
+const functionSearchName = (alias: string) => `shmhunt-function-${alias.toLowerCase()}`;
 
 /**
  * A watchlist item's id: the v5 UUID of its content. An item is shmhunt's exactly when its id is the v5 UUID of
@@ -166,7 +166,7 @@ function entityMappings(t: TranslationLike): Json[] {
 }
 
 /** The entity types a rule's alerts are grouped by: those of `group_by` its query maps. */
-export function groupByEntities(rule: LoadedRule, t: TranslationLike): EntityType[] {
+function groupByEntities(rule: LoadedRule, t: TranslationLike): EntityType[] {
   const mapped = new Set(t.entityColumns.map((e) => e.type));
   return rule.settings.analytics.groupBy.filter((g) => GROUPABLE.includes(g) && mapped.has(g));
 }

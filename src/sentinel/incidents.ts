@@ -159,7 +159,7 @@ export function writableIncident(incident: Incident): Incident {
   } as Incident;
 }
 
-export function incidentOf(alert: AlertRequest): Incident {
+function incidentOf(alert: AlertRequest): Incident {
   return {
     title: alert.title,
     description: alert.description,
@@ -171,7 +171,7 @@ export function incidentOf(alert: AlertRequest): Incident {
   };
 }
 
-export function bookmarkOf(alert: AlertRequest): Bookmark {
+function bookmarkOf(alert: AlertRequest): Bookmark {
   return {
     displayName: alert.title,
     query: alert.query,

@@ -27,7 +27,7 @@ export interface QueryWindow {
  * the rule's query yields keeps the table's ingestion time through where/extend). The event-time bound is the Logs
  * API `timespan`.
  */
-export function ingestionWindowQuery(query: string, window: QueryWindow): string {
+function ingestionWindowQuery(query: string, window: QueryWindow): string {
   const at = (d: Date) => `datetime(${d.toISOString()})`;
   return `${query.trimEnd().replace(/;+$/, "")}\n| where ingestion_time() >= ${at(window.start)} and ingestion_time() <= ${at(window.end)}`;
 }
@@ -49,7 +49,7 @@ export interface QueryRunner {
   run(query: string, window: QueryWindow): Promise<QueryOutcome>;
 }
 
-export interface RetryOptions {
+interface RetryOptions {
   /** Attempts in all, including the first. */
   readonly attempts: number;
   readonly baseDelayMs: number;
@@ -57,7 +57,7 @@ export interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-export const defaultRetry: RetryOptions = { attempts: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+const defaultRetry: RetryOptions = { attempts: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export class LogAnalyticsQueryRunner implements QueryRunner {
   constructor(

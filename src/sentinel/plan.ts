@@ -74,7 +74,7 @@ export interface Plan {
   readonly counts: Readonly<Record<PlanAction, number>>;
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   /** Delete managed resources that are no longer desired. */
   readonly prune: boolean;
 }

@@ -12,16 +12,15 @@
 import { queryDependencies } from "./content-graph.js";
 import {
   armTypes,
-  contentResourceId,
-  placeholderMarker,
+  assertNoWorkspaceTrace,
   placeholderWorkspace,
+  templateReferences,
   type WorkspaceRef,
-  workspaceResourceId,
 } from "./content-types.js";
 import type { DesiredResource, Json } from "./plan.js";
 import { wireBody } from "./render-sdk.js";
 
-export const ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
+const ARM_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#";
 
 /** ARM template string literal inside an expression: `'…'` with `''` for a quote. */
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -48,7 +47,7 @@ function armValue(value: Json, reference: (text: string) => string | undefined):
   );
 }
 
-export interface ArmTemplateOptions {
+interface ArmTemplateOptions {
   /** The template's `metadata` (what it was generated from). */
   readonly metadata: { readonly [key: string]: Json };
   /** The workspace the desired content was built for (default: `placeholderWorkspace`). */
@@ -61,11 +60,7 @@ export interface ArmTemplateOptions {
  */
 export function armTemplate(desired: readonly DesiredResource[], options: ArmTemplateOptions): { [key: string]: Json } {
   const workspace = options.workspace ?? placeholderWorkspace;
-  const ids = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), `[${workspaceId}]`]]);
-  for (const d of desired) {
-    ids.set(contentResourceId(workspace, d.kind, d.name, d.parent).toLowerCase(), `[${idExpression(d)}]`);
-  }
-  const reference = (text: string) => ids.get(text.toLowerCase());
+  const reference = templateReferences(workspace, desired, `[${workspaceId}]`, (d) => `[${idExpression(d)}]`);
 
   const resources = desired.map((d): Json => {
     const type = armTypes[d.kind];
@@ -96,9 +91,6 @@ export function armTemplate(desired: readonly DesiredResource[], options: ArmTem
     },
     resources,
   };
-  const text = JSON.stringify(template);
-  if (text.includes(placeholderMarker) || text.includes(workspace.subscriptionId)) {
-    throw new Error("the content holds an id of the workspace that is not one of its resources: no ARM template");
-  }
+  assertNoWorkspaceTrace(JSON.stringify(template), workspace, "ARM");
   return template;
 }

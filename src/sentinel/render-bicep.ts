@@ -16,17 +16,16 @@
 import { queryDependencies } from "./content-graph.js";
 import {
   armTypes,
-  contentResourceId,
-  placeholderMarker,
+  assertNoWorkspaceTrace,
   placeholderWorkspace,
+  templateReferences,
   type WorkspaceRef,
-  workspaceResourceId,
 } from "./content-types.js";
 import { applyOrder, type DesiredResource, type Json, type ResourceKind } from "./plan.js";
 import { type WireBody, wireBody } from "./render-sdk.js";
 
 /** The API version of the existing workspace declaration (only its name and id are used). */
-export const workspaceTypeWithVersion = "Microsoft.OperationalInsights/workspaces@2022-10-01";
+const workspaceTypeWithVersion = "Microsoft.OperationalInsights/workspaces@2022-10-01";
 
 type JsonObject = { readonly [key: string]: Json };
 
@@ -55,7 +54,7 @@ export function bicepString(text: string): string {
  * them: a `$` before `{` (its `\$` escape confuses the grammar), and a `/` before `/` or `*` at the start of a
  * token (after the opening quote or an escape, spaces included), which it takes for a comment.
  */
-export function singleQuoted(text: string): string {
+function singleQuoted(text: string): string {
   assertWellFormed(text);
   let out = "'";
   let tokenStart = true;
@@ -118,14 +117,14 @@ export function bicepKey(key: string): string {
 }
 
 /** A Bicep number: an integer literal when it is a safe integer, otherwise `json('…')` of its JSON text. */
-export function bicepNumber(value: number): string {
+function bicepNumber(value: number): string {
   if (!Number.isFinite(value)) throw new Error(`number ${value} cannot be written as Bicep`);
   if (Number.isSafeInteger(value)) return String(value);
   return `json(${bicepString(JSON.stringify(value))})`;
 }
 
 /** Replaces a string value by a Bicep expression (a symbolic reference) when it returns one. */
-export type Reference = (text: string) => string | undefined;
+type Reference = (text: string) => string | undefined;
 
 /** A JSON value as a Bicep expression, indented for a position `indent` spaces deep. */
 export function bicepValue(value: Json, indent: number, reference: Reference = () => undefined): string {
@@ -158,7 +157,7 @@ const kindRank = (kind: ResourceKind) => applyOrder.indexOf(kind);
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Apply order of the planner, then parent, then name: independent of the order the rules were loaded in. */
-export function sortDesired(desired: readonly DesiredResource[]): DesiredResource[] {
+function sortDesired(desired: readonly DesiredResource[]): DesiredResource[] {
   return [...desired].sort(
     (a, b) =>
       kindRank(a.kind) - kindRank(b.kind) || byCodeUnits(a.parent ?? "", b.parent ?? "") || byCodeUnits(a.name, b.name),
@@ -178,7 +177,7 @@ function symbolsFor(sorted: readonly DesiredResource[]): string[] {
 
 const keyOf = (kind: ResourceKind, name: string, parent?: string) => `${kind}\u0000${parent ?? ""}\u0000${name}`;
 
-export interface EmitOptions {
+interface EmitOptions {
   /** The workspace the desired content was built for; its ids become `workspace.id` and `<symbol>.id`. */
   readonly workspace?: WorkspaceRef;
 }
@@ -203,12 +202,7 @@ export function emitContentBicep(desired: readonly DesiredResource[], options: E
   }
 
   // ARM ids of the content and of the workspace → symbolic references.
-  const idToExpression = new Map<string, string>([[workspaceResourceId(workspace).toLowerCase(), "workspace.id"]]);
-  for (const decl of declarations) {
-    const { kind, name, parent } = decl.desired;
-    idToExpression.set(contentResourceId(workspace, kind, name, parent).toLowerCase(), `${decl.symbol}.id`);
-  }
-  const reference: Reference = (text) => idToExpression.get(text.toLowerCase());
+  const reference: Reference = templateReferences(workspace, sorted, "workspace.id", (_, i) => `${symbols[i]}.id`);
 
   const symbolOf = (kind: ResourceKind, name: string) =>
     declarations.find((d) => d.desired.kind === kind && d.desired.name === name)?.symbol;
@@ -260,7 +254,7 @@ export function emitContentBicep(desired: readonly DesiredResource[], options: E
     "output workspaceId string = workspace.id",
     "",
   ].join("\n");
-  assertNoPlaceholder(text, workspace);
+  assertNoWorkspaceTrace(text, workspace, "Bicep");
   return text;
 }
 
@@ -277,13 +271,4 @@ function header(counts: string): string {
     `// Resources: ${counts || "none"}.`,
     "",
   ].join("\n");
-}
-
-function assertNoPlaceholder(text: string, workspace: WorkspaceRef): void {
-  const traces = [placeholderMarker, workspace.subscriptionId].filter((t) => text.includes(t));
-  if (traces.length) {
-    throw new Error(
-      `the desired content holds an id of the workspace that is not one of its resources (${traces.join(", ")}): it cannot be expressed in Bicep`,
-    );
-  }
 }

@@ -13,7 +13,7 @@ const tag = (resource: DesiredResource, name: string): string => {
 const list = (text: string) => (text ? text.split(",") : []);
 
 /** The YAML document of a hunting query (a `savedSearch` of the model; `metadata` its metadata, when deployed). */
-export function huntingQueryDocument(search: DesiredResource, metadata?: DesiredResource): { [key: string]: Json } {
+function huntingQueryDocument(search: DesiredResource, metadata?: DesiredResource): { [key: string]: Json } {
   if (search.kind !== "savedSearch" || !search.hunting) throw new Error(`${search.name} is not a hunting query`);
   return {
     id: search.name,

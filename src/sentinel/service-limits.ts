@@ -38,7 +38,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** The service's bounds, one definition (the emulator's hand-written checks state the same, from the same pages). */
-export const SENTINEL_LIMITS = {
+const SENTINEL_LIMITS = {
   queryLength: { min: 1, max: 10_000 },
   queryFrequencyMs: { min: 5 * MINUTE, max: 14 * DAY },
   queryPeriodMs: { min: 5 * MINUTE, max: 14 * DAY },

@@ -15,7 +15,7 @@ export function sentinelSeverity(severity: Severity): "High" | "Medium" | "Low" 
  * ATT&CK Enterprise tactic id → Sentinel's `AttackTactic` enum (AlertTypes.json, 2022-09-01-preview and 2025-12-01).
  * A table, not a rule of spelling: "Command and Control" is `CommandAndControl`, which no space-stripping gives.
  */
-export const SENTINEL_TACTICS: Readonly<Record<string, string>> = {
+const SENTINEL_TACTICS: Readonly<Record<string, string>> = {
   TA0043: "Reconnaissance",
   TA0042: "ResourceDevelopment",
   TA0001: "InitialAccess",

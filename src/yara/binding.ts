@@ -30,14 +30,14 @@ export interface BindingCompileIssue {
   readonly message: string;
 }
 
-export interface BindingCompileResult {
+interface BindingCompileResult {
   readonly warnings: readonly BindingCompileIssue[];
   readonly errors: readonly BindingCompileIssue[];
 }
 
 export type ExternalValue = string | number | boolean;
 
-export interface BindingCompilerOptions {
+interface BindingCompilerOptions {
   defineVariables?: Readonly<Record<string, ExternalValue>>;
 }
 
@@ -52,14 +52,14 @@ export interface BindingRules {
   serialize?(): Buffer;
 }
 
-export interface YaraBinding {
+interface YaraBinding {
   compile(source: string, options?: BindingCompilerOptions): BindingRules;
   validate(source: string, options?: BindingCompilerOptions): BindingCompileResult;
   /** Present from binding 0.7. */
   deserialize?(data: Uint8Array): BindingRules;
 }
 
-export interface LoadedBinding {
+interface LoadedBinding {
   readonly binding: YaraBinding;
   /** The npm package the native code came from, and its version. */
   readonly packageName: string;

@@ -12,7 +12,7 @@ import path from "node:path";
 import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
 
-export const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
+const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
 
 export interface YaraCompileOptions {
   /** External variables the rules may use (`var_one = 1`). */
@@ -116,7 +116,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
 }
 
 /** How the cache compiles: in process by default; the scanner compiles off its thread (compile-thread.ts). */
-export type RuleCompiler = (paths: readonly string[], options: YaraCompileOptions) => Promise<CompiledRuleSet>;
+type RuleCompiler = (paths: readonly string[], options: YaraCompileOptions) => Promise<CompiledRuleSet>;
 
 /**
  * The compiled rule set for a fixed list of paths, recompiled when a file changes. `current()` stats the files

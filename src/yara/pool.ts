@@ -45,7 +45,7 @@ const MAX_BATCH = 64;
 const KILL_GRACE_MS = 5_000;
 const STDERR_TAIL = 4096;
 
-export interface PoolJob {
+interface PoolJob {
   readonly target: ScanTarget;
   readonly limits: ScanLimits;
   readonly rules: CompiledRuleSet;

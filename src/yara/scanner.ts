@@ -20,10 +20,10 @@ import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 import { reasonOf, walkSamples } from "./walk.js";
 
-export const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
-export const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
+const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
 
-export interface ScannerOptions {
+interface ScannerOptions {
   /** Rule files or directories (compiled once, recompiled when a file changes), or a rule set compiled already. */
   readonly rules: readonly string[] | CompiledRuleSet;
   readonly externals?: Readonly<Record<string, ExternalValue>>;

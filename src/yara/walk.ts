@@ -8,7 +8,7 @@ import type { Dirent, Stats } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 
-export type WalkEntry =
+type WalkEntry =
   /** `path` as reported; `realPath` is what gets opened. */
   /** `size` is 0 when the walk did not stat the file (the verdict carries the real size). */
   | { readonly kind: "file"; readonly path: string; readonly realPath: string; readonly size: number }
@@ -90,7 +90,7 @@ function classify(shown: string, real: string, info: Stats): WalkEntry {
   return { kind: "skip", path: shown, size: info.size, reason: `not a regular file (${statsKind(info)})` };
 }
 
-export function isInside(target: string, root: string): boolean {
+function isInside(target: string, root: string): boolean {
   const relative = path.relative(root, target);
   return relative === "" || (relative !== ".." && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative));
 }
