@@ -9,7 +9,14 @@ import { resolveSchemas } from "../kusto/globals.js";
 import type { KqlType } from "../kusto/schemas.js";
 import { validateKql } from "../kusto/validate.js";
 import type { EntityMapping, Exclusions, LoadedRule } from "../rules/types.js";
-import { functionDeclaration, functionWithBody, REGISTRY, TARGET_FUNCTIONS, type Target } from "../targets/index.js";
+import {
+  functionDeclaration,
+  functionWithBody,
+  REGISTRY,
+  sourceFunctions,
+  TARGET_FUNCTIONS,
+  type Target,
+} from "../targets/index.js";
 import { emitQuery } from "./emit-query.js";
 import { Refusal, type RefusalKind } from "./refusal.js";
 
@@ -90,12 +97,16 @@ export function translateQuery(query: Query, target: Target, options: TranslateO
 }
 
 /**
- * Kusto.Language's errors for a query shmhunt emitted, against the schemas, the targets' functions and watchlists.
+ * Kusto.Language's errors for a query shmhunt emitted, against the schemas, the targets' functions (their own, and
+ * the parsers their sources call with parameters) and watchlists.
  * The functions are declared by their output columns (binding the auditd body costs ~150 ms per query); the test
  * suite checks that those columns are exactly what each body returns. `withFunctionBody` binds the bodies instead.
  */
 export function validateQuery(kql: string, withFunctionBody = false): Diagnostic[] {
-  const functions = TARGET_FUNCTIONS.map(withFunctionBody ? functionWithBody : functionDeclaration);
+  const functions = [
+    ...TARGET_FUNCTIONS.map(withFunctionBody ? functionWithBody : functionDeclaration),
+    ...sourceFunctions(),
+  ];
   return validateKql(kql, { functions }).map((d) => ({ ...d, code: Codes.KqlInvalid }));
 }
 

@@ -7,7 +7,8 @@
  *   to any source is accepted.
  * - `_Im_<Schema>.json`: an ASIM schema with `appliesTo` (the parser names `_Im_ProcessEvent`, `imProcessCreate`,
  *   ...). In Sentinel those are FUNCTIONS (unifying parsers), so they are returned under `functions`, one entry per
- *   name, with the parser's output columns and the standard ASIM filtering parameters.
+ *   name, with the parser's output columns. Their filtering parameters belong to the target that calls them
+ *   (src/targets/asim.ts, from Microsoft's parser files): `sourceFunctions()` there adds them.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
@@ -88,14 +89,6 @@ export function normalizeType(type: string, where: string): KqlType {
   return t;
 }
 
-/** The filtering parameters every ASIM unifying parser accepts (all optional), so calls that pass them bind. */
-const ASIM_PARAMETERS: Readonly<Record<string, string>> = {
-  ProcessEvent:
-    "(starttime:datetime=datetime(null), endtime:datetime=datetime(null), commandline_has_any:dynamic=dynamic([]), commandline_has_all:dynamic=dynamic([]), commandline_has_any_ip_prefix:dynamic=dynamic([]), actingprocess_has_any:dynamic=dynamic([]), targetprocess_has_any:dynamic=dynamic([]), parentprocess_has_any:dynamic=dynamic([]), targetusername_has:string='*', dvcipaddr_has_any_prefix:dynamic=dynamic([]), dvchostname_has_any:dynamic=dynamic([]), eventtype:string='*', hashes_has_any:dynamic=dynamic([]), pack:bool=false)",
-  FileEvent:
-    "(starttime:datetime=datetime(null), endtime:datetime=datetime(null), eventtype_in:dynamic=dynamic([]), srcipaddr_has_any_prefix:dynamic=dynamic([]), actorusername_has_any:dynamic=dynamic([]), targetfilepath_has_any:dynamic=dynamic([]), srcfilepath_has_any:dynamic=dynamic([]), hashes_has_any:dynamic=dynamic([]), dvchostname_has_any:dynamic=dynamic([]), pack:bool=false)",
-};
-
 interface SchemaFile {
   name?: unknown;
   appliesTo?: unknown;
@@ -132,10 +125,8 @@ export function loadSchemas(dir: string = defaultSchemaDir()): Schemas {
     const columns = readColumns(full, data);
     const name = typeof data.name === "string" ? data.name : file.replace(/(\.normalized|\.docs)?\.json$/, "");
     if (Array.isArray(data.appliesTo)) {
-      const kind = typeof data.schema === "string" ? data.schema.replace(/^ASIM\s+/, "") : "";
-      const parameters = ASIM_PARAMETERS[kind] ?? "()";
       for (const alias of data.appliesTo) {
-        if (typeof alias === "string") functions[alias] = { name: alias, parameters, columns };
+        if (typeof alias === "string") functions[alias] = { name: alias, columns };
       }
       continue;
     }

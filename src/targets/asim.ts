@@ -35,6 +35,26 @@ const userNameOf = (column: string): FieldSpec => ({
   approximation: USER_NOTE,
 });
 const PID_NOTE = "ASIM process ids are strings";
+
+/**
+ * The filtering parameters of the unifying parser `_Im_ProcessEvent`, as Microsoft declares them: the `Generic`
+ * function of reference/asim-parsers/Parsers/ASimProcessEvent/Parsers/imProcessEvent.yaml (`let Generic=(starttime:
+ * datetime=datetime(null), …, eventtype:string='*')`), which the file's `ParserQuery` calls with every one of them.
+ */
+const PROCESS_PARAMETERS =
+  "(starttime:datetime=datetime(null), endtime:datetime=datetime(null), commandline_has_any:dynamic=dynamic([]), commandline_has_all:dynamic=dynamic([]), commandline_has_any_ip_prefix:dynamic=dynamic([]), actingprocess_has_any:dynamic=dynamic([]), targetprocess_has_any:dynamic=dynamic([]), parentprocess_has_any:dynamic=dynamic([]), actorusername:string='*', targetusername:string='*', dvcipaddr_has_any_prefix:dynamic=dynamic([]), dvcname_has_any:dynamic=dynamic([]), hashes_has_any:dynamic=dynamic([]), eventtype:string='*')";
+/**
+ * The filtering parameters of `_Im_FileEvent`: the `ParserParams` of
+ * reference/asim-parsers/Parsers/ASimFileEvent/Parsers/imFileEvent.yaml, in order.
+ */
+const FILE_PARAMETERS =
+  "(starttime:datetime=datetime(null), endtime:datetime=datetime(null), eventtype_in:dynamic=dynamic([]), srcipaddr_has_any_prefix:dynamic=dynamic([]), actorusername_has_any:dynamic=dynamic([]), targetfilepath_has_any:dynamic=dynamic([]), srcfilepath_has_any:dynamic=dynamic([]), hashes_has_any:dynamic=dynamic([]), dvchostname_has_any:dynamic=dynamic([]), disabled:bool=false, pack:bool=false)";
+/**
+ * `eventtype` keeps one EventType: Microsoft's Linux-capable process parsers test it before anything else
+ * (vimProcessEventMicrosoft365D.yaml and vimProcessCreateLinuxSysmon.yaml: `(eventtype=='*' or
+ * eventtype=='ProcessCreated')`, the only EventType each of them returns).
+ */
+const PROCESS_FILTERS = [{ parameter: "eventtype", column: "EventType" }] as const;
 const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
 
 /**
@@ -93,6 +113,8 @@ export const asim: TargetDefinition = {
     {
       from: "_Im_ProcessEvent",
       schema: "_Im_ProcessEvent",
+      parameters: PROCESS_PARAMETERS,
+      filters: PROCESS_FILTERS,
       time: "TimeGenerated",
       categories: { process: null },
       fields: {
@@ -153,6 +175,7 @@ export const asim: TargetDefinition = {
     {
       from: "_Im_FileEvent",
       schema: "_Im_FileEvent",
+      parameters: FILE_PARAMETERS,
       time: "TimeGenerated",
       categories: { file: null },
       fields: {

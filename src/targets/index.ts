@@ -3,6 +3,8 @@
  * `Target` type, the API enums and every per-target list derive from `REGISTRY`: adding a target is one file
  * beside these and one line here (docs/targets.md), and test/targets/registry.test.ts fails on any missing fact.
  */
+import { resolveSchemas } from "../kusto/globals.js";
+import type { FunctionSchema } from "../kusto/schemas.js";
 import { asim } from "./asim.js";
 import { auditd } from "./auditd.js";
 import { defender } from "./defender.js";
@@ -25,6 +27,26 @@ export function isTarget(name: string): name is Target {
 
 /** Every workspace function the targets deploy. */
 export const TARGET_FUNCTIONS: readonly TargetFunction[] = TARGETS.flatMap((t) => REGISTRY[t].functions);
+
+let sourceFunctionList: readonly FunctionSchema[] | undefined;
+
+/**
+ * The functions the targets' sources call with parameters (the ASIM unifying parsers), each with the parameter
+ * list its source declares and the output columns of its schema: what checks and local runs of a query bind.
+ * The parameters have this one owner (the source's entry); src/kusto knows only the columns.
+ */
+export function sourceFunctions(): readonly FunctionSchema[] {
+  if (!sourceFunctionList) {
+    const { functions } = resolveSchemas();
+    sourceFunctionList = TARGETS.flatMap((t) => REGISTRY[t].sources).flatMap((s) => {
+      if (s.parameters === undefined) return [];
+      const columns = functions[s.schema]?.columns;
+      if (!columns) throw new Error(`no schema for ${s.schema}, which ${s.from} returns`);
+      return [{ name: s.schema, parameters: s.parameters, columns }];
+    });
+  }
+  return sourceFunctionList;
+}
 
 const union = (pick: (h: HuntColumns) => readonly string[]): string[] => [
   ...new Set(TARGETS.flatMap((t) => pick(REGISTRY[t].hunt))),

@@ -45,6 +45,17 @@ export interface SourceSpec {
    * and sequences when every source of the query has one.
    */
   readonly tiebreaker?: string;
+  /**
+   * The parameter list of the function `from` calls, as its author declares it (an ASIM unifying parser's filtering
+   * parameters): it types the call when a query is checked or run locally. None for a table.
+   */
+  readonly parameters?: string;
+  /**
+   * Parameters of that function that keep only the rows whose `column` has one value: passed (`eventtype =
+   * "ProcessCreated"`) when the query's condition requires `column == value` at its top level, so that the
+   * function filters before it parses. The parameter must filter exactly so (the parser's own code says it does).
+   */
+  readonly filters?: readonly { readonly parameter: string; readonly column: string }[];
   /** EQL event categories this source holds, each with the extra KQL filter that selects it (null: none). */
   readonly categories: Readonly<Record<string, string | null>>;
   readonly fields: Readonly<Record<string, FieldSpec>>;

@@ -8,6 +8,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { buildGlobals, type ColumnSchema, type FunctionSchema, resolveSchemas, type Schemas } from "../kusto/index.js";
+import { sourceFunctions } from "../targets/index.js";
 import type { TableSource } from "./context.js";
 import { dataError } from "./errors.js";
 import { type FileFormat, formatOf, type RowTest, rawRecords, sampleColumns, typedBatches } from "./load.js";
@@ -178,9 +179,15 @@ async function watchlistFiles(dir: string): Promise<Record<string, Watchlist>> {
 export async function openWorkspace(dir: string, given: WorkspaceOptions = {}): Promise<Workspace> {
   const fileFunctions = await functionFiles(dir);
   const names = new Set((given.functions ?? []).map((f) => f.name));
+  const fileNames = new Set([...names, ...fileFunctions.map((f) => f.name)]);
   const options: WorkspaceOptions = {
     ...given,
-    functions: [...fileFunctions.filter((f) => !names.has(f.name)), ...(given.functions ?? [])],
+    // the ASIM parsers the targets call with filtering parameters (src/targets/asim.ts owns those), then files, then options
+    functions: [
+      ...sourceFunctions().filter((f) => !fileNames.has(f.name)),
+      ...fileFunctions.filter((f) => !names.has(f.name)),
+      ...(given.functions ?? []),
+    ],
     watchlists: { ...(await watchlistFiles(dir)), ...given.watchlists },
   };
   const base = resolveSchemas(options.schemas ? { schemas: options.schemas } : {});

@@ -13,6 +13,7 @@ import {
   normalizeType,
   parseKql,
 } from "../../src/kusto/index.js";
+import { sourceFunctions } from "../../src/targets/index.js";
 import type { TableSource } from "../../src/workspace/context.js";
 import { runQuery, type ScalarType } from "../../src/workspace/index.js";
 import { convertCell } from "../../src/workspace/load.js";
@@ -31,7 +32,11 @@ export function workspaceGlobals(
   schemas: { tables: Record<string, KustoColumn[]>; functions: Record<string, FunctionSchema> };
   watchlistColumns: string[];
 } {
-  asimFunctions ??= loadSchemas().functions;
+  asimFunctions ??= {
+    ...loadSchemas().functions,
+    // the parsers the targets call with filtering parameters, declared as src/targets/asim.ts owns them
+    ...Object.fromEntries(sourceFunctions().map((f) => [f.name, f])),
+  };
   const tables: Record<string, KustoColumn[]> = {};
   for (const table of workspace.tables.values()) {
     if (asimFunctions[table.name]) continue; // rows seeded for an ASIM parser are that function's data

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { buildGlobals, kustoLanguage, listItems, loadSchemas, parseKql, validateKql } from "../../src/kusto/index.js";
+import { sourceFunctions } from "../../src/targets/index.js";
 
 describe("loadSchemas", () => {
   const schemas = loadSchemas();
@@ -55,7 +56,10 @@ describe("validateKql", () => {
 
   it("binds ASIM parsers as functions, with or without arguments", () => {
     expect(validateKql('_Im_ProcessEvent | where TargetProcessName endswith "/x"')).toEqual([]);
-    expect(validateKql("_Im_ProcessEvent(starttime=ago(1h)) | project TargetProcessName, DvcHostname")).toEqual([]);
+    const functions = [...sourceFunctions()];
+    expect(
+      validateKql("_Im_ProcessEvent(starttime=ago(1h)) | project TargetProcessName, DvcHostname", { functions }),
+    ).toEqual([]);
     expect(validateKql("_Im_FileEvent | project TargetFilePath")).toEqual([]);
     expect(validateKql("_Im_ProcessEvent | project NoSuchColumn")).toHaveLength(1);
   });
@@ -107,7 +111,7 @@ describe("parseKql against Kusto.Language's own ParseAndAnalyze", () => {
     '_Im_ProcessEvent(starttime=ago(1d)) | where TargetProcessName endswith "/sh" | project Missing',
     "print strlen(123)",
   ];
-  const globals = buildGlobals();
+  const globals = buildGlobals({ functions: [...sourceFunctions()] });
   const view = (code: Kusto.Language.KustoCode) => ({
     diagnostics: listItems(code.GetDiagnostics()).map((d) => [d.Code, d.Severity, d.Start, d.Length, d.Message]),
     result: code.ResultType?.Name ?? null,

@@ -1,12 +1,14 @@
 /**
  * Microsoft's ASIM parsers (`../shared/reference/asim-parsers`) as the local workspace's functions: the source
- * parsers with their own bodies, the unifying `_Im_ProcessEvent` / `_Im_FileEvent` over them (src/kusto/asim-parsers),
+ * parsers with their own bodies, the unifying `_Im_ProcessEvent` / `_Im_FileEvent` over them (src/kusto/asim-parsers,
+ * with the parameters src/targets/asim.ts declares from Microsoft's unifying parser files),
  * and the ASIM helper functions those bodies invoke, written here from Microsoft's description of them.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { type AsimParser, readAsimParser, unifyingParser } from "../../src/kusto/asim-parsers.js";
-import { type FunctionSchema, loadSchemas } from "../../src/kusto/index.js";
+import type { FunctionSchema } from "../../src/kusto/index.js";
+import { sourceFunctions } from "../../src/targets/index.js";
 
 export const ASIM_PARSERS = path.resolve(import.meta.dirname, "../../../shared/reference/asim-parsers/Parsers");
 
@@ -54,14 +56,15 @@ export interface AsimFunctions {
 }
 
 export function asimFunctions(): AsimFunctions {
-  const base = loadSchemas();
+  // the unifying parsers' parameters and columns, as the asim target calls them
+  const signatures = new Map(sourceFunctions().map((f) => [f.name, f]));
   const process = [
     parser("ASimProcessEvent/Parsers/vimProcessEventMicrosoft365D.yaml"),
     parser("ASimProcessEvent/Parsers/vimProcessCreateLinuxSysmon.yaml"),
   ];
   const file = [parser("ASimFileEvent/Parsers/vimFileEventM365D.yaml")];
   const unify = (name: string, sources: readonly AsimParser[]) => {
-    const schema = base.functions[name];
+    const schema = signatures.get(name);
     if (!schema?.columns) throw new Error(`no ASIM schema for ${name}`);
     return unifyingParser(name, schema.parameters ?? "()", schema.columns, sources);
   };
