@@ -112,16 +112,19 @@ let events = materialize(syscalls
             SyscallName in ("execve", "execveat", "exit", "exit_group", "kill", "tkill", "tgkill", "setsid")
                 or SyscallName matches regex @"^set(re|res|fs)?[ug]id$", "process",
             isnotempty(FilePath), "file",
-            ""),
-        EventType = case(
-            SyscallName in ("execve", "execveat"), "start",
-            SyscallName in ("exit", "exit_group"), "end",
-            SyscallName == "setsid" or SyscallName matches regex @"^set(re|res|fs)?[ug]id$", "change",
-            SyscallName in ("kill", "tkill", "tgkill"), "info",
-            NameType == "CREATE", "creation",
-            NameType == "DELETE", "deletion",
-            SyscallName startswith "rename" or SyscallName in ("truncate", "chmod", "fchmodat", "chown"), "change",
-            isnotempty(FilePath), "access",
+            "")
+    // event.type per syscall as go-libaudit aucoalesce/normalizations.yaml (Elastic's auditd normalisation) files it;
+    // syscalls it does not list fall to its catch-all (process, info).
+    | extend EventType = case(
+            SyscallName in ("execve", "execveat", "finit_module", "init_module"), "start",
+            SyscallName in ("kill", "tkill", "tgkill", "delete_module"), "end",
+            SyscallName matches regex @"^set(re|res|fs)?[ug]id$", "change",
+            SyscallName in ("creat", "mkdir", "mkdirat", "symlink", "symlinkat", "mknod", "mknodat", "mount"), "creation",
+            SyscallName in ("unlink", "unlinkat", "rmdir", "umount", "umount2"), "deletion",
+            SyscallName in ("rename", "renameat", "renameat2", "truncate", "ftruncate", "fallocate", "write", "chmod",
+                "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown", "setxattr", "fsetxattr", "lsetxattr",
+                "removexattr", "fremovexattr", "lremovexattr"), "change",
+            isnotempty(EventCategory), "info",
             "")
     | project TimeGenerated, Computer, HostName, AuditEventId, SyscallName, Syscall, Arch, Success, Exit, A0, A1, A2, A3,
         Pid, Ppid, Uid, Euid, Gid, Auid, UserName, Tty, Comm, Exe, Key, Args, CommandLine, Cwd, FilePath, NameType,

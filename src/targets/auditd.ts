@@ -74,7 +74,11 @@ export const auditd: TargetDefinition = {
         },
         "host.hostname": { column: "HostName" },
         "event.category": { column: "EventCategory" },
-        "event.type": { column: "EventType" },
+        "event.type": {
+          column: "EventType",
+          approximation:
+            "event.type follows go-libaudit aucoalesce/normalizations.yaml per syscall name only (open/openat are info even when O_CREAT creates the file; its catch-all files unlisted syscalls such as exit or setsid as info); the yaml's category (driver for kernel modules, host, network) is not reproduced",
+        },
         "event.action": {
           column: "SyscallName",
           approximation: EXEC_NOTE,

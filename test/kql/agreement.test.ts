@@ -58,10 +58,12 @@ function auditExec(
   ];
 }
 
+// A file creation as creat(2): go-libaudit aucoalesce/normalizations.yaml (Elastic's auditd normalisation) files
+// creat as `type: creation`, while open/openat, even with O_CREAT, are `ecs: *ecs-file` (type info).
 function auditCreate(serial: number, comm: string, file: string): string[] {
   const ts = `${(T0 + serial * 1000) / 1000}.000:${serial}`;
   return [
-    `type=SYSCALL msg=audit(${ts}): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55d a2=241 a3=1b6 items=2 ppid=1 pid=${3000 + serial} auid=0 uid=0 gid=0 euid=0 tty=(none) ses=1 comm="${comm}" exe="/usr/bin/${comm}" key=(null)`,
+    `type=SYSCALL msg=audit(${ts}): arch=c000003e syscall=85 success=yes exit=3 a0=55d a1=1b6 a2=0 a3=0 items=2 ppid=1 pid=${3000 + serial} auid=0 uid=0 gid=0 euid=0 tty=(none) ses=1 comm="${comm}" exe="/usr/bin/${comm}" key=(null)`,
     `type=CWD msg=audit(${ts}): cwd="/"`,
     `type=PATH msg=audit(${ts}): item=0 name="${path.dirname(file)}/" inode=2 dev=00:1a mode=041777 nametype=PARENT`,
     `type=PATH msg=audit(${ts}): item=1 name="${file}" inode=3 dev=00:1a mode=0100644 nametype=CREATE`,

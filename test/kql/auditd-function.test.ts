@@ -39,7 +39,8 @@ describe("ShmhuntAuditd()", () => {
           3,
           'SYSCALL: arch=c000003e syscall=105 success=yes exit=0 a0=0 a1=0 a2=0 a3=0 items=0 ppid=10 pid=12 uid=1000 comm="su" exe="/usr/bin/su"',
         ),
-        // openat(O_CREAT) of /dev/shm/x: a file creation, relative to the cwd
+        // openat(O_CREAT) of /dev/shm/x, relative to the cwd: go-libaudit aucoalesce/normalizations.yaml files open and
+        // openat under "opened-file" with `ecs: *ecs-file` (category file, type info), whatever the flags
         rec(
           4,
           'SYSCALL: arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55 a2=241 a3=1b6 items=2 ppid=10 pid=13 uid=0 comm="cp" exe="/usr/bin/cp"',
@@ -90,12 +91,63 @@ describe("ShmhuntAuditd()", () => {
         Pid: 13,
         SyscallName: "openat",
         EventCategory: "file",
-        EventType: "creation",
+        EventType: "info",
         CommandLine: "",
         ParentCommandLine: 'bash -c sleep "1"',
         FilePath: "/dev/shm/x",
         Uid: "0",
       },
+    ]);
+  });
+
+  // Issue 10 (event.type of file syscalls). Oracle: elastic/go-libaudit aucoalesce/normalizations.yaml (commit
+  // 117b2abf), the normalisation Elastic's auditbeat / auditd_manager apply:
+  //   open, openat (action opened-file)      -> ecs: *ecs-file             (file, info)
+  //   creat (opened-file)                    -> <<: *ecs-file, type: creation
+  //   unlink, unlinkat, rmdir (deleted)      -> <<: *ecs-file, type: deletion
+  //   rename, renameat, renameat2 (renamed)  -> <<: *ecs-file, type: change
+  //   chmod, fchmodat (changed-file-permissions-of) -> type: change
+  //   mkdir (created-directory), symlink (symlinked) -> type: creation
+  //   kill (killed-pid)                      -> <<: *ecs-process, type: end
+  it("classes file and process syscalls into event.type as Elastic's normalizations.yaml does", async () => {
+    const sub = mkdtempSync(path.join(dir, "types-"));
+    const call = (serial: number, nr: number, name?: string) => [
+      rec(
+        serial,
+        `SYSCALL: arch=c000003e syscall=${nr} success=yes exit=0 a0=0 a1=0 a2=0 a3=0 items=1 ppid=1 pid=${200 + serial} uid=0 comm="t" exe="/usr/bin/t"`,
+      ),
+      ...(name ? [rec(serial, `PATH: item=0 name="${name}" nametype=NORMAL`)] : []),
+    ];
+    writeFileSync(
+      path.join(sub, "Syslog.ndjson"),
+      [
+        ...call(1, 2, "/dev/shm/a"), // open
+        ...call(2, 257, "/dev/shm/b"), // openat
+        ...call(3, 85, "/dev/shm/c"), // creat
+        ...call(4, 87, "/dev/shm/d"), // unlink
+        ...call(5, 263, "/dev/shm/e"), // unlinkat
+        ...call(6, 82, "/dev/shm/f"), // rename
+        ...call(7, 90, "/dev/shm/g"), // chmod
+        ...call(8, 83, "/dev/shm/h"), // mkdir
+        ...call(9, 88, "/dev/shm/i"), // symlink
+        ...call(10, 62), // kill
+      ].join("\n"),
+    );
+    const ws = await openWorkspace(sub, { functions: REGISTRY.auditd.functions.map(functionWithBody) });
+    const rows = toRecords(
+      await ws.query("ShmhuntAuditd() | project Pid, SyscallName, EventCategory, EventType | sort by Pid asc"),
+    );
+    expect(rows.map((r) => [r.SyscallName, r.EventCategory, r.EventType])).toEqual([
+      ["open", "file", "info"],
+      ["openat", "file", "info"],
+      ["creat", "file", "creation"],
+      ["unlink", "file", "deletion"],
+      ["unlinkat", "file", "deletion"],
+      ["rename", "file", "change"],
+      ["chmod", "file", "change"],
+      ["mkdir", "file", "creation"],
+      ["symlink", "file", "creation"],
+      ["kill", "process", "end"],
     ]);
   });
 
