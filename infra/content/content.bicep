@@ -685,7 +685,7 @@ resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce 'Microsof
     category: 'Hunting Queries'
     displayName: 'Binary Executed from Shared Memory Directory (asim)'
     query: '''
-_Im_ProcessEvent
+_Im_ProcessEvent(eventtype="ProcessCreated")
 | where EventType == "ProcessCreated"
     and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
@@ -723,7 +723,7 @@ resource savedSearch_shmhunt_asim_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstream 
     category: 'Hunting Queries'
     displayName: 'Binary Executed from Shared Memory Directory (asim, upstream)'
     query: '''
-_Im_ProcessEvent
+_Im_ProcessEvent(eventtype="ProcessCreated")
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
     and EventType == "ProcessCreated"
     and (TargetUserId == "0" or extract(@"[^\\]*$", 0, TargetUsername) == "root")
@@ -1518,7 +1518,7 @@ executables used for persistence on high-uptime servers in these directories as 
     severity: 'High'
     enabled: true
     query: '''
-_Im_ProcessEvent
+_Im_ProcessEvent(eventtype="ProcessCreated")
 | where EventType == "ProcessCreated"
     and extract(@"[^\\]*$", 0, TargetUsername) == "root"
     and (TargetProcessName startswith "/dev/shm/" or TargetProcessName startswith "/run/shm/" or TargetProcessName startswith "/var/run/" or TargetProcessName startswith "/var/lock/")
@@ -1633,7 +1633,7 @@ executables used for persistence on high-uptime servers in these directories as 
     severity: 'High'
     enabled: true
     query: '''
-_Im_ProcessEvent
+_Im_ProcessEvent(eventtype="ProcessCreated")
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
     and EventType == "ProcessCreated"
     and (TargetUserId == "0" or extract(@"[^\\]*$", 0, TargetUsername) == "root")

@@ -11,7 +11,7 @@ import type { EntityMapping, Exclusions } from "../rules/types.js";
 import type { SourceSpec, TargetMapping } from "../targets/target-types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
 import { entityColumn } from "./entity-columns.js";
-import { printCondition } from "./kql-tree.js";
+import { type KqlNode, printCondition } from "./kql-tree.js";
 import { kqlString, kqlVerbatim } from "./literals.js";
 import { Refusal } from "./refusal.js";
 
@@ -80,6 +80,31 @@ function contextFor(source: SourceSpec, env: Env): ExprContext {
   };
 }
 
+/**
+ * The arguments of a parser function's filtering parameters that the condition implies: for each of the source's
+ * `filters`, a top-level conjunct `<column> == "<value>"` gives `<parameter>="<value>"`, so that the parser filters
+ * before it parses (Microsoft's vimProcessEventMicrosoft365D.yaml: `(eventtype=='*' or eventtype=='ProcessCreated')`).
+ * The condition still tests the column: the argument only narrows what the parser reads. Empty for a table.
+ */
+function filterArguments(source: SourceSpec, node: KqlNode): string {
+  if (!source.filters?.length) return "";
+  const conjuncts = node.k === "and" ? node.parts : [node];
+  const args: string[] = [];
+  for (const { parameter, column } of source.filters) {
+    const test = conjuncts.find(
+      (c) =>
+        c.k === "binary" &&
+        c.op === "==" &&
+        c.left.k === "text" &&
+        c.left.text === column &&
+        c.right.k === "text" &&
+        /^"(?:[^"\\]|\\.)*"$/.test(c.right.text),
+    );
+    if (test?.k === "binary" && test.right.k === "text") args.push(`${parameter}=${test.right.text}`);
+  }
+  return args.length === 0 ? "" : `(${args.join(", ")})`;
+}
+
 /** The branches (one per source) of a filter: `from | where ...` lines, or none when the filter never matches. */
 function branches(
   filter: EventFilter,
@@ -104,7 +129,7 @@ function branches(
     }
     if (c.k === "const" && c.v !== true) continue;
     for (const n of local) env.notes.add(n);
-    const lines = [source.from];
+    const lines = [`${source.from}${c.k === "kql" ? filterArguments(source, c.node) : ""}`];
     const categoryFilter = filter.category === null ? null : source.categories[filter.category];
     if (categoryFilter) lines.push(`| where ${categoryFilter}`);
     if (c.k === "kql") lines.push(`| where ${printCondition(c.node, INDENT)}`);
