@@ -96,9 +96,7 @@ describe.skipIf(!existsSync(schemas))("facts no Defender column holds", () => {
     // a connection's peer, not the name a DNS query asked for; no column holds a DNS question.
     const network = columns("DeviceNetworkEvents.normalized.json");
     for (const c of network) expect(c.name).not.toMatch(/dns|query|question/i);
-    expect(refusal('network where dns.question.name != null and process.name != null')).toBe(
-      "field dns.question.name",
-    );
+    expect(refusal("network where dns.question.name != null and process.name != null")).toBe("field dns.question.name");
   });
 
   it("holds no iam or driver events in the tables the target reads", () => {
