@@ -3,6 +3,11 @@
  *
  * Process events are DeviceProcessEvents (the started process is the row's own File and Process columns, its parent
  * the InitiatingProcess* columns); file and network events name the acting process InitiatingProcess*.
+ *
+ * Facts checked against Microsoft's sources and found absent stay unmapped (so refused by name): a Linux process's
+ * container, environment, session/group leader, real gid (and the started process's real uid), DNS questions,
+ * process end/info/change events, iam and driver events. Each verdict and its source: docs/targets.md, "Defender
+ * coverage"; pinned by test/targets/defender-coverage.test.ts.
  */
 
 import {
