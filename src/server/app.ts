@@ -43,7 +43,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
         ? false
         : loggerOptions(options.logger.level, options.logger.stream),
     bodyLimit: options.maxBodyBytes,
-    maxParamLength: REQUEST_LIMITS.pathParamChars,
+    routerOptions: { maxParamLength: REQUEST_LIMITS.pathParamChars },
     ajv: { customOptions: { ...AJV_OPTIONS } },
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
