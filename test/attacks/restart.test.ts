@@ -126,22 +126,33 @@ describe("a server killed mid-upload leaves its spool folder; the next start rem
 });
 
 describe.skipIf(!canUnshare())("servers in pid namespaces of their own, as containers (unshare)", () => {
-  it("a restarted container (pid 1 again) removes its dead spool once its lease lapsed; another container's live spool stays", async () => {
+  /** The owner's pid in a spool folder's name (`<prefix><pid>…`), as its namespace sees it. */
+  const ownerPid = (name: string) => /^\D+(\d+)/.exec(name)?.[1];
+
+  it("a restarted container (pid 1 again) removes its dead spool once the lease has lapsed", async () => {
     const tmp = mkdtempSync(path.join(base, "tmp-"));
-    // The killed server is pid 1 of its namespace; the live one is pid 2 of another (a shell is its pid 1), a pid
-    // that the restarted server's namespace does not have.
     const killed = await start(tmp, ["unshare", ...PID_NAMESPACE]);
-    const alive = await start(tmp, ["unshare", ...PID_NAMESPACE, "sh", "-c", '"$@"; exit $?', "sh"]);
     const cut = await trickle(killed, tmp);
-    const live = await trickle(alive, tmp);
     await killed.kill();
-    expect(entries(tmp)).toContain(cut.spool);
-    // Each folder is named with its owner's pid as its namespace sees it (`<prefix><pid>…`; 1 and 2 as said).
-    expect([cut.spool, live.spool].map((name) => /^\D+(\d+)/.exec(name)?.[1])).toEqual(["1", "2"]);
+    expect(ownerPid(cut.spool)).toBe("1");
+    expect(entries(tmp)).toEqual([cut.spool]);
     // The container restarts later than the lease: its old spool's lease (the folder's time) has lapsed.
     const lapsed = new Date(Date.now() - 2 * SPOOL_LEASE_MS);
     utimesSync(path.join(tmp, cut.spool), lapsed, lapsed);
+    const restarted = await start(tmp, ["unshare", ...PID_NAMESPACE]);
+    expect(entries(tmp)).toEqual([]);
+    const again = await trickle(restarted, tmp);
+    expect(ownerPid(again.spool)).toBe("1");
+  });
 
+  it("another container's live spool stays (its pid is not in the restarted server's namespace)", async () => {
+    const tmp = mkdtempSync(path.join(base, "tmp-"));
+    // The live server is pid 52 of its namespace (a shell is its pid 1 and runs 50 short processes first), a pid
+    // that the starting server's namespace (itself and its scan workers) lacks.
+    const fifty = 'i=0; while [ "$i" -lt 50 ]; do /bin/true; i=$((i + 1)); done; "$@"; exit $?';
+    const alive = await start(tmp, ["unshare", ...PID_NAMESPACE, "sh", "-c", fifty, "sh"]);
+    const live = await trickle(alive, tmp);
+    expect(ownerPid(live.spool)).toBe("52");
     await start(tmp, ["unshare", ...PID_NAMESPACE]);
     expect(entries(tmp)).toEqual([live.spool]);
     expect(await finish(live.client)).toMatch(/^HTTP\/1\.1 201 /);
