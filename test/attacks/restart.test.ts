@@ -4,7 +4,8 @@
  * a trickled upload (its spool folder stays, as after any kill), and a restart removes that folder and nothing else:
  * not a foreign file, not a folder that only looks like a spool's, not the spool of a server that still runs (in the
  * same pid namespace, or in another one, as two containers sharing the folder). A full disk (the spool's writes
- * refused: a file size limit, RLIMIT_FSIZE, as a full disk refuses them) answers 507 and leaves nothing behind.
+ * refused: a tmpfs of 512 KiB, ENOSPC, or a file size limit, RLIMIT_FSIZE, EFBIG) answers 507 and leaves nothing
+ * behind.
  */
 import {
   copyFileSync,
@@ -184,12 +185,37 @@ describe("a spool held longer than a lease", () => {
 
 describe("a full disk (the spool's writes refused by the system)", () => {
   const LIMIT = 512 * 1024;
+  const full = canUnshare();
+  /** How the writes are refused: a file size limit (EFBIG), or a 512 KiB tmpfs of the server's own (ENOSPC). */
+  const ways = [
+    { how: "file size limit", wrap: ["prlimit", `--fsize=${LIMIT}`] },
+    ...(full
+      ? [
+          {
+            how: "full tmpfs",
+            wrap: [
+              "unshare",
+              "--user",
+              "--map-root-user",
+              "--mount",
+              "sh",
+              "-c",
+              `mount -t tmpfs -o size=${LIMIT} tmpfs "$SHMHUNT_TMP_DIR" && exec "$@"`,
+              "sh",
+            ],
+          },
+        ]
+      : []),
+  ];
+  const cases = ways.flatMap((way) => ["/samples", "/scan"].map((route) => ({ ...way, route })));
 
-  it.each(["/samples", "/scan"])(
-    "%s answers 507 SAMPLE_NO_SPACE, removes the partial file, and the server goes on",
-    async (route) => {
+  it.each(cases)(
+    "$route, $how: 507 SAMPLE_NO_SPACE, the partial file removed, and the server goes on",
+    async ({ route, wrap }) => {
       const tmp = mkdtempSync(path.join(base, "tmp-"));
-      const server = await start(tmp, ["prlimit", `--fsize=${LIMIT}`]);
+      const server = await start(tmp, wrap);
+      // The folder as the server sees it (a tmpfs mounted in its own mount namespace is seen through its root).
+      const seen = `/proc/${server.child.pid}/root${tmp}`;
       const response = await fetch(`${server.url}${route}`, {
         method: "POST",
         headers: { "content-type": "application/octet-stream" },
@@ -197,7 +223,7 @@ describe("a full disk (the spool's writes refused by the system)", () => {
       });
       expect(response.status).toBe(507);
       expect(await response.json()).toMatchObject({ code: "SAMPLE_NO_SPACE", error: "Insufficient Storage" });
-      expect(entries(tmp)).toEqual([]);
+      expect(entries(seen)).toEqual([]);
       // Not a crash: the same process answers, and a sample that fits is taken.
       expect((await fetch(`${server.url}/health`)).status).toBe(200);
       const small = await fetch(`${server.url}${route}`, {
@@ -206,7 +232,7 @@ describe("a full disk (the spool's writes refused by the system)", () => {
         body: Buffer.from(`a small sample ${route}`),
       });
       expect(small.status).toBe(route === "/samples" ? 201 : 200);
-      expect(entries(tmp)).toEqual([]);
+      expect(entries(seen)).toEqual([]);
     },
   );
 });
