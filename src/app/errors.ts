@@ -32,6 +32,8 @@ const ERROR_STATUS = {
   SAMPLE_NOT_BYTES: 415,
   /** The upload ended before its last byte (the connection was cut). */
   SAMPLE_INCOMPLETE: 400,
+  /** The temporary folder is full (ENOSPC, EDQUOT) or the file size limit is reached (EFBIG): RFC 4918 507. */
+  SAMPLE_NO_SPACE: 507,
   /** A request over one of the service's limits (size, depth, length); the message names the limit. */
   SHM_LIMIT_EXCEEDED: 400,
   /** The Host header names no host this server answers for (DNS rebinding on the loopback default). */
@@ -119,6 +121,7 @@ function httpName(status: number): string {
       501: "Not Implemented",
       502: "Bad Gateway",
       503: "Service Unavailable",
+      507: "Insufficient Storage",
     }[status] ?? "Error"
   );
 }

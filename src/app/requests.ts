@@ -39,6 +39,8 @@ export const REQUEST_LIMITS = {
   ruleIdChars: 100,
   /** Samples one rescan request scans at most (each is a scan: a request must end in reasonable time). */
   rescanLimit: 1000,
+  /** Any path parameter (fastify's `maxParamLength`; longer ones are answered 414): ids are at most 100. */
+  pathParamChars: 100,
 } as const;
 
 /** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */

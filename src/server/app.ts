@@ -9,7 +9,7 @@ import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { type HttpLimits, isLoopback } from "../app/config.js";
 import { errorResponse, HostNotAllowedError } from "../app/errors.js";
 import * as operations from "../app/operations.js";
-import { AJV_OPTIONS } from "../app/requests.js";
+import { AJV_OPTIONS, REQUEST_LIMITS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
 import { registerAuth } from "./auth.js";
 import { type EntraOptions, EntraTokenValidator } from "./entra.js";
@@ -43,6 +43,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
         ? false
         : loggerOptions(options.logger.level, options.logger.stream),
     bodyLimit: options.maxBodyBytes,
+    routerOptions: { maxParamLength: REQUEST_LIMITS.pathParamChars },
     ajv: { customOptions: { ...AJV_OPTIONS } },
     ...(options.http ? httpServerOptions(options.http) : {}),
   });

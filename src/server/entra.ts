@@ -70,7 +70,12 @@ export const ENTRA_KEY_LIMITS = {
   keysRetryMs: 60_000,
   /** The key set's size at most (the tenant's is a few KiB). */
   jwksMaxBytes: 1024 * 1024,
+  /** A good key set is kept this long, then fetched again on the next token (jose's `cacheMaxAge`). */
+  cacheMaxAgeMs: 600_000,
 } as const;
+
+/** A token's `exp` and `nbf` are accepted this many seconds off the service's clock (jose's `clockTolerance`). */
+export const CLOCK_SKEW_SECONDS = 300;
 
 /** The body's text; throws when it is longer than `limit` bytes. */
 async function readAtMost(response: Response, limit: number): Promise<string> {
@@ -95,6 +100,7 @@ export class EntraTokenValidator {
   constructor(private readonly options: EntraOptions) {
     const remote = createRemoteJWKSet(new URL(this.jwksUrl), {
       cooldownDuration: ENTRA_KEY_LIMITS.cooldownMs,
+      cacheMaxAge: ENTRA_KEY_LIMITS.cacheMaxAgeMs,
       timeoutDuration: options.jwksTimeoutMs ?? ENTRA_KEY_LIMITS.jwksTimeoutMs,
       // Every fetch goes through `fetchKeySet`, which records a failure before any waiting request resumes: a
       // request arriving as the fetch fails finds the failure, and does not fetch again.
@@ -179,7 +185,7 @@ export class EntraTokenValidator {
         issuer: [...this.issuers],
         audience: [...this.options.audiences],
         requiredClaims: ["exp"],
-        clockTolerance: this.options.clockSkewSeconds ?? 300,
+        clockTolerance: this.options.clockSkewSeconds ?? CLOCK_SKEW_SECONDS,
         ...(this.options.clock ? { currentDate: this.options.clock() } : {}),
       });
       return payload as JWTPayload as TokenClaims;

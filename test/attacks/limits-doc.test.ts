@@ -13,7 +13,8 @@ import { MAX_EXPRESSION_DEPTH } from "../../src/eql/index.js";
 import { ALERT_CONCURRENCY } from "../../src/hunt/raise-alerts.js";
 import { BATCH_SIZE, LEASE_MS } from "../../src/hunt/run.js";
 import { DEFAULT_MAX_SIGNALS } from "../../src/rules/durations.js";
-import { ENTRA_KEY_LIMITS } from "../../src/server/entra.js";
+import { CLOCK_SKEW_SECONDS, ENTRA_KEY_LIMITS } from "../../src/server/entra.js";
+import { SPOOL_LEASE_MS, SPOOL_LEASE_RENEW_MS } from "../../src/store/spool.js";
 import { TRANSACTION_LIMIT } from "../../src/store/table-state-store.js";
 import { MAX_MATCH_BYTES, MAX_STRINGS_PER_RULE } from "../../src/yara/verdict.js";
 
@@ -35,6 +36,7 @@ const rows = doc
 const constants: Record<string, unknown> = {
   REQUEST_LIMITS,
   ENTRA_KEY_LIMITS,
+  CLOCK_SKEW_SECONDS,
   MAX_EXPRESSION_DEPTH,
   incidentParams,
   sampleQuery,
@@ -46,6 +48,8 @@ const constants: Record<string, unknown> = {
   MAX_MATCH_BYTES,
   MAX_STRINGS_PER_RULE,
   TRANSACTION_LIMIT,
+  SPOOL_LEASE_MS,
+  SPOOL_LEASE_RENEW_MS,
 };
 
 function resolve(reference: string): unknown {
