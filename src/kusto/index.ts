@@ -9,6 +9,7 @@ export {
   defaultSchemaDir,
   type FunctionSchema,
   type KqlType,
+  kqlTypeNamed,
   loadSchemas,
   normalizeType,
   type Schemas,
