@@ -49,7 +49,7 @@ export interface Schemas {
 }
 
 /** `<repo>/schemas`: the nearest `schemas/` beside a `package.json` above this module (src/ or dist/src/). */
-export function defaultSchemaDir(): string {
+function defaultSchemaDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "schemas"))) {

@@ -27,10 +27,8 @@ export function elements(list: Node): Node[] {
   return out;
 }
 
-export { listItems };
-
 /** The scalar type Kusto.Language bound to an expression (or a type symbol). */
-export function scalarTypeOfSymbol(type: Node): ScalarType {
+function scalarTypeOfSymbol(type: Node): ScalarType {
   if (!type) return "dynamic";
   const cls = bridgeTypeName(type);
   if (cls.includes("Dynamic")) return "dynamic";
@@ -64,8 +62,4 @@ export function simpleName(node: Node): string {
   if (typeof node.SimpleName === "string") return node.SimpleName;
   if (node.Name && typeof node.Name.SimpleName === "string") return node.Name.SimpleName;
   return String(node.ToString?.() ?? "");
-}
-
-export function isNamed(node: Node, kind: string): boolean {
-  return kindOf(node) === kind;
 }
