@@ -12,7 +12,7 @@ import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store
 import { DEFAULT_TARGET } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
 
-export interface SentinelTarget {
+interface SentinelTarget {
   readonly subscriptionId: string;
   readonly resourceGroup: string;
   readonly workspaceName: string;
@@ -75,7 +75,7 @@ export interface ServiceConfig {
 }
 
 /** The sample broker's settings (docs/service.md, "Sample broker"). */
-export interface BrokerConfig {
+interface BrokerConfig {
   readonly kind: "defender";
   /** The Defender for Endpoint API (a regional host, or the emulator). */
   readonly defenderUrl: string;

@@ -114,7 +114,7 @@ export type HitView = HitRecord & { readonly acquisition?: Acquisition };
 type HuntTickReport = HuntRunReport & { broker?: BrokerReport; rescan?: RescanReport };
 
 /** Samples scanned again per rescan run when no limit is given and SHMHUNT_RESCAN_BATCH is 0 (off on the timer). */
-export const DEFAULT_RESCAN_BATCH = 100;
+const DEFAULT_RESCAN_BATCH = 100;
 
 /** Runs hunts, one at a time in this process (a run asked for while one is going waits for it). */
 export class HuntService {

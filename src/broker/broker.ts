@@ -97,7 +97,8 @@ export interface BrokerReport {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-const emptyReport = (): BrokerReport => ({
+/** A report of a tick that did nothing: every counter at 0 (also the names of the counters, src/server/schemas.ts). */
+export const emptyBrokerReport = (): BrokerReport => ({
   examined: 0,
   found: 0,
   requested: 0,
@@ -118,7 +119,7 @@ export class SampleBroker {
 
   /** One pass over the samples pending hits wait for. */
   async tick(plans: readonly HuntPlan[]): Promise<BrokerReport> {
-    const report = emptyReport();
+    const report = emptyBrokerReport();
     const { state } = this.deps;
     const bySample = new Map<string, Array<{ key: string; ruleId: string; target: string }>>();
     for (const { sha256, key, entry } of await state.pending()) {

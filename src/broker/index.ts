@@ -4,6 +4,7 @@ export {
 } from "./acquisition.js";
 export {
   type BrokerReport,
+  emptyBrokerReport,
   SampleBroker,
 } from "./broker.js";
 export { sampleNamesOf } from "./sample-names.js";

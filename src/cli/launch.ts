@@ -13,7 +13,7 @@ import { buildSnapshot, buildSnapshotInBackground, readySnapshot, snapshotEnviro
 const KUSTO_COMMANDS: ReadonlySet<string> = new Set(["translate", "validate", "kql"]);
 
 /** The CLI's entry module (what the snapshot runs). */
-export const CLI_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 
 /** Builds the CLI's snapshot now unless it is there (`npm install` does, through `prepare`); its path, if any. */
 export function buildCliSnapshot(): string | undefined {

@@ -3,6 +3,7 @@
  * service from src/, and prints; no command holds logic of its own.
  */
 import { Command, CommanderError } from "commander";
+import { VERSION } from "../app/version.js";
 import { commandLoaders } from "./commands/index.js";
 import { CliError, reasonOf } from "./output.js";
 
@@ -13,7 +14,7 @@ import { CliError, reasonOf } from "./output.js";
 export async function buildProgram(command?: string): Promise<Command> {
   const program = new Command("shmhunt")
     .description("Translate EQL/YARA detections to Microsoft Sentinel KQL, deploy, hunt, and gate alerts on YARA.")
-    .version("0.1.0")
+    .version(VERSION)
     .showHelpAfterError(false)
     .exitOverride();
   const only = command !== undefined && Object.hasOwn(commandLoaders, command) ? command : undefined;

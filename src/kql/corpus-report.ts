@@ -9,7 +9,7 @@ import type { Target } from "../rules/types.js";
 import { TARGETS } from "../targets/index.js";
 import { type Translation, translateRule } from "./translate.js";
 
-export interface TargetTally {
+interface TargetTally {
   readonly target: Target;
   /** Rules translated to a query Kusto.Language accepts. */
   valid: number;

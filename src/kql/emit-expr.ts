@@ -65,7 +65,7 @@ export type Val =
 /** A translated condition: a constant (null: unknown, which does not match), or a KQL expression. */
 export type Cond = { readonly k: "const"; readonly v: boolean | null } | { readonly k: "kql"; readonly node: KqlNode };
 
-export interface ResolvedField {
+interface ResolvedField {
   readonly name: string;
   readonly spec: FieldSpec;
   /** The column or the mapping's expression. */
@@ -89,7 +89,7 @@ const isNumeric = (t: KqlType) => t === "long" || t === "int" || t === "real" ||
 
 // ── Boolean structure ───────────────────────────────────────────────────────
 
-export function and(parts: readonly Cond[]): Cond {
+function and(parts: readonly Cond[]): Cond {
   const nodes: KqlNode[] = [];
   let unknown = false;
   for (const p of parts) {
@@ -104,7 +104,7 @@ export function and(parts: readonly Cond[]): Cond {
   return node ? kql(node) : TRUE;
 }
 
-export function or(parts: readonly Cond[]): Cond {
+function or(parts: readonly Cond[]): Cond {
   const nodes: KqlNode[] = [];
   let unknown = false;
   for (const p of parts) {
@@ -118,7 +118,7 @@ export function or(parts: readonly Cond[]): Cond {
   return node ? kql(node) : unknown ? UNKNOWN : FALSE;
 }
 
-export function not(c: Cond): Cond {
+function not(c: Cond): Cond {
   if (c.k === "const") return c.v === null ? UNKNOWN : { k: "const", v: !c.v };
   return kql(notNode(c.node));
 }
@@ -381,7 +381,7 @@ export function valueText(v: Val, want?: KqlType | "null"): string {
 }
 
 /** A value as KQL, converted to `want` where needed (strings compare with strings, numbers with numbers). */
-export function valueNode(v: Val, want?: KqlType | "null"): KqlNode {
+function valueNode(v: Val, want?: KqlType | "null"): KqlNode {
   if (v.k === "kql") {
     if (want === "string" && v.type !== "string") return call("tostring", v.node);
     return v.node;
@@ -752,7 +752,7 @@ function cidrMatch(expr: Call, ctx: ExprContext): Cond {
 
 // ── Values ──────────────────────────────────────────────────────────────────
 
-export function val(expr: Expr, ctx: ExprContext): Val {
+function val(expr: Expr, ctx: ExprContext): Val {
   switch (expr.kind) {
     case "literal":
       // a decimal literal (`2.0`) keeps arithmetic in reals, as in Elasticsearch

@@ -14,7 +14,7 @@
  */
 import { kqlNumber, kqlString, kqlVerbatim, topLevelIndexes } from "./literals.js";
 
-export const Prec = { or: 1, and: 2, compare: 3, add: 4, mul: 5, atom: 9 } as const;
+const Prec = { or: 1, and: 2, compare: 3, add: 4, mul: 5, atom: 9 } as const;
 type PrecLevel = (typeof Prec)[keyof typeof Prec];
 
 export type KqlNode =
@@ -84,7 +84,7 @@ export function junction(conj: "and" | "or", parts: readonly KqlNode[]): KqlNode
 
 // ── Printer ─────────────────────────────────────────────────────────────────
 
-export function precOf(node: KqlNode): PrecLevel {
+function precOf(node: KqlNode): PrecLevel {
   switch (node.k) {
     case "text":
       return node.prec;

@@ -42,6 +42,7 @@ export function kqlNumber(value: number): string {
   return `real(${value})`;
 }
 
+/** A C0 or C1 control character (or DEL): escaped in KQL string literals and RE2 patterns. */
 export function isControl(c: string): boolean {
   const n = c.codePointAt(0) ?? 0;
   return n < 0x20 || (n >= 0x7f && n < 0xa0);

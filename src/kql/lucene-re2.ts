@@ -30,7 +30,7 @@ const classChar = (c: number): string => {
 const rangesText = (ranges: CodeRanges): string =>
   ranges.map(([lo, hi]) => (lo === hi ? classChar(lo) : `${classChar(lo)}-${classChar(hi)}`)).join("");
 
-export const RE2_DIALECT: RegexDialect = {
+const RE2_DIALECT: RegexDialect = {
   char: (c) => re2Literal(String.fromCodePoint(c)),
   // the shorter of the class and its negation (RE2 reads UTF-8, which holds no surrogate, so both are the same set)
   charClass: (ranges: CodeRanges) => {

@@ -2,6 +2,8 @@
  * EQL wildcard patterns (`:`, `like`) as KQL: the cheapest KQL string operator that keeps their meaning, or an
  * RE2 regex (Lucene regular expressions are printed by lucene-re2.ts).
  */
+import { isControl } from "./literals.js";
+
 /** How a wildcard pattern is matched: whole string, prefix, suffix, infix, any non-empty value, or a regex. */
 export type WildcardShape =
   | { readonly kind: "equals"; readonly text: string }
@@ -37,8 +39,7 @@ const RE2_META = /[\\^$.|?*+()[\]{}]/;
 
 /** One character as an RE2 literal: metacharacters escaped, controls and non-ASCII spaces as `\x{..}`. */
 export function re2Literal(c: string): string {
-  const n = c.codePointAt(0) ?? 0;
-  if (n < 0x20 || (n >= 0x7f && n < 0xa0) || c === '"') return `\\x{${n.toString(16)}}`;
+  if (isControl(c) || c === '"') return `\\x{${(c.codePointAt(0) ?? 0).toString(16)}}`;
   return RE2_META.test(c) ? `\\${c}` : c;
 }
 

@@ -13,8 +13,6 @@ import { tomlFilesUnder } from "./corpus-report.js";
 import { TranslationRefusedError } from "./refusal.js";
 import { type Translation, translateQuery, translateRule } from "./translate.js";
 
-export type TargetChoice = Target | "all";
-
 export interface TranslationResult {
   /** The rule file, or `<eql>` for a bare query. */
   readonly rule: string;
@@ -33,7 +31,7 @@ export function targetsOf(choice: string): Target[] {
   return [choice];
 }
 
-export function resultOf(rule: string, t: Translation): TranslationResult {
+function resultOf(rule: string, t: Translation): TranslationResult {
   return {
     rule,
     target: t.target,
@@ -89,7 +87,7 @@ export async function* translateRuleFiles(files: readonly string[], target: stri
 }
 
 /** Translates rule text (TOML) for the chosen target(s). */
-export function translateRuleText(text: string, target: string, name = "<rule>"): TranslationResult[] {
+function translateRuleText(text: string, target: string, name = "<rule>"): TranslationResult[] {
   const rule = ruleOf(loadRuleText(name, text));
   return targetsOf(target).map((t) => resultOf(name, translateRule(rule, t)));
 }

@@ -27,7 +27,7 @@ export interface TranslateOptions {
   readonly validate?: boolean;
 }
 
-export interface RefusalInfo {
+interface RefusalInfo {
   readonly kind: RefusalKind;
   /** The field or construct at fault. */
   readonly subject: string;
@@ -50,7 +50,7 @@ export interface Translation {
 const columnCache = new Map<string, ReadonlyMap<string, KqlType>>();
 
 /** Column types of a table or function schema (a target's own functions' from their declared columns). */
-export function columnsOf(schema: string): ReadonlyMap<string, KqlType> {
+function columnsOf(schema: string): ReadonlyMap<string, KqlType> {
   let cols = columnCache.get(schema);
   if (!cols) {
     const own = TARGET_FUNCTIONS.find((f) => f.name === schema);

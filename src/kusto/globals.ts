@@ -20,7 +20,7 @@ export interface GlobalsOptions {
 }
 
 /** `['name']`: a KQL identifier that is always valid, whatever characters the name holds. */
-export function quoteName(name: string): string {
+function quoteName(name: string): string {
   return `['${name.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}']`;
 }
 
@@ -30,14 +30,14 @@ export function emptyTableExpression(columns: readonly ColumnSchema[]): string {
 }
 
 /** The KQL body (with braces) of a function schema. */
-export function functionBody(fn: FunctionSchema): string {
+function functionBody(fn: FunctionSchema): string {
   if (fn.body !== undefined) return `{ ${fn.body} }`;
   if (fn.columns) return `{ ${emptyTableExpression(fn.columns)} }`;
   throw new Error(`function '${fn.name}' needs a body or columns`);
 }
 
 /** The Kusto.Language symbol of a scalar type. */
-export function scalarSymbol(type: ColumnSchema["type"]): Kusto.Language.Symbols.ScalarSymbol {
+function scalarSymbol(type: ColumnSchema["type"]): Kusto.Language.Symbols.ScalarSymbol {
   const T = kustoLanguage().Symbols.ScalarTypes;
   const byName: Record<ColumnSchema["type"], Kusto.Language.Symbols.ScalarSymbol | null> = {
     string: T.String,

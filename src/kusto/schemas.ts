@@ -49,7 +49,7 @@ export interface Schemas {
 }
 
 /** `<repo>/schemas`: the nearest `schemas/` beside a `package.json` above this module (src/ or dist/src/). */
-export function defaultSchemaDir(): string {
+function defaultSchemaDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "schemas"))) {
@@ -61,30 +61,43 @@ export function defaultSchemaDir(): string {
   }
 }
 
-const TYPE_ALIASES: Readonly<Record<string, KqlType>> = {
-  string: "string",
-  long: "long",
-  int: "int",
-  integer: "int",
-  int32: "int",
-  int64: "long",
-  real: "real",
-  double: "real",
-  decimal: "decimal",
-  bool: "bool",
-  boolean: "bool",
-  datetime: "datetime",
-  date: "datetime",
-  timespan: "timespan",
-  time: "timespan",
-  dynamic: "dynamic",
-  guid: "guid",
-  uniqueid: "guid",
-};
+/**
+ * Kusto's scalar type names with the synonyms the language takes (`boolean`, `date`, `double`, `time`, `uniqueid`),
+ * as in `typeof(…)`, `datetime(…)` literals and the type symbols Kusto.Language binds.
+ */
+const KQL_TYPE_NAMES: ReadonlyMap<string, KqlType> = new Map([
+  ["string", "string"],
+  ["long", "long"],
+  ["int", "int"],
+  ["real", "real"],
+  ["double", "real"],
+  ["decimal", "decimal"],
+  ["bool", "bool"],
+  ["boolean", "bool"],
+  ["datetime", "datetime"],
+  ["date", "datetime"],
+  ["timespan", "timespan"],
+  ["time", "timespan"],
+  ["dynamic", "dynamic"],
+  ["guid", "guid"],
+  ["uniqueid", "guid"],
+]);
+
+/** The scalar type a KQL type name (or synonym) names, in any case; undefined for another name. */
+export function kqlTypeNamed(name: string): KqlType | undefined {
+  return KQL_TYPE_NAMES.get(name.toLowerCase());
+}
+
+/** Schema files also spell types the .NET way (`Int32`, `Int64`, `Integer`). */
+const DOTNET_TYPE_NAMES: ReadonlyMap<string, KqlType> = new Map([
+  ["integer", "int"],
+  ["int32", "int"],
+  ["int64", "long"],
+]);
 
 /** Normalises a type name from a schema file (`Boolean`, `Int64`, `DateTime`...) to Kusto's spelling. */
 export function normalizeType(type: string, where: string): KqlType {
-  const t = TYPE_ALIASES[type.toLowerCase()];
+  const t = kqlTypeNamed(type) ?? DOTNET_TYPE_NAMES.get(type.toLowerCase());
   if (!t) throw new Error(`${where}: unknown column type '${type}'`);
   return t;
 }

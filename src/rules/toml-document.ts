@@ -10,7 +10,7 @@ export type PathSegment = string | number;
 export type TomlPath = readonly PathSegment[];
 
 /** Where one key path is in the file: the key as written (or the table header) and its value. */
-export interface Located {
+interface Located {
   readonly key: Span;
   readonly value: Span;
   /** The value node, when the path names a key/value or an array element (not a table header). */

@@ -43,7 +43,7 @@ export interface ThreatMapping {
   readonly techniques: readonly TechniqueRef[];
 }
 
-export interface RuleQuery {
+interface RuleQuery {
   /** The query exactly as written in the file (after TOML string decoding). */
   readonly text: string;
   readonly language: RuleLanguage;
@@ -62,7 +62,7 @@ export interface RuleQuery {
  */
 export type SampleGateMode = "require" | "annotate" | "none";
 
-export interface YaraRef {
+interface YaraRef {
   /** As written in the rule file: `shm-creation.yar`. */
   readonly name: string;
   /** Resolved against the rule file's directory. */

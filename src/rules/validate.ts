@@ -30,7 +30,7 @@ interface CheckContext {
   readonly onRules: (rules: readonly LoadedRule[]) => void;
 }
 
-export interface FileReport {
+interface FileReport {
   readonly file: string;
   readonly checker: string;
   readonly diagnostics: readonly Diagnostic[];

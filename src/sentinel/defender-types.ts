@@ -24,7 +24,7 @@ export type MachineActionStatus = "Pending" | "InProgress" | "Succeeded" | "Fail
 
 export const FINAL_ACTION_STATUSES: readonly MachineActionStatus[] = ["Succeeded", "Failed", "TimeOut", "Cancelled"];
 
-export interface LiveResponseCommandResult {
+interface LiveResponseCommandResult {
   readonly index: number;
   readonly startTime: string | null;
   readonly endTime: string | null;

@@ -17,7 +17,7 @@ import { buildDesiredContent, type TranslationLike } from "./desired.js";
 import { type Plan, type PlanAction, type PlanStep, planDeployment, type ResourceKind } from "./plan.js";
 import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js";
 
-export type DeployMode = "plan" | "apply";
+type DeployMode = "plan" | "apply";
 
 interface DeployOptions {
   /** The rules folder (every `.toml`, `.yar` and `.kql` in it is validated); or `rules`, already loaded. */

@@ -34,7 +34,7 @@ function ingestionWindowQuery(query: string, window: QueryWindow): string {
 
 export type Row = Readonly<Record<string, unknown>>;
 
-export interface QueryAttempt {
+interface QueryAttempt {
   readonly attempt: number;
   readonly outcome: "success" | "partial" | "error";
   readonly message?: string;

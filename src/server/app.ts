@@ -11,6 +11,7 @@ import { errorResponse, HostNotAllowedError } from "../app/errors.js";
 import * as operations from "../app/operations.js";
 import { AJV_OPTIONS, REQUEST_LIMITS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
+import { VERSION } from "../app/version.js";
 import { registerAuth } from "./auth.js";
 import { type EntraOptions, EntraTokenValidator } from "./entra.js";
 import { loggerOptions } from "./logging.js";
@@ -33,8 +34,6 @@ export interface ServerOptions {
   /** false: no logs; otherwise the level, and optionally where to write them (tests). */
   readonly logger?: false | { readonly level: string; readonly stream?: NodeJS.WritableStream };
 }
-
-export const VERSION = "0.1.0";
 
 export async function buildServer(services: Services, options: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({

@@ -5,7 +5,7 @@
  */
 import type { FastifyServerOptions } from "fastify";
 
-export const redactPaths: readonly string[] = [
+const redactPaths: readonly string[] = [
   "req.headers.authorization",
   'req.headers["x-api-key"]',
   'req.headers["x-functions-key"]',
@@ -18,7 +18,7 @@ export const redactPaths: readonly string[] = [
 ];
 
 /** `/samples?sha256=abc&sig=secret` → `/samples?sha256=…&sig=…`. */
-export function urlWithoutQueryValues(url: string): string {
+function urlWithoutQueryValues(url: string): string {
   const q = url.indexOf("?");
   if (q < 0) return url;
   const names = url

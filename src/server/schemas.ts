@@ -1,7 +1,12 @@
 /**
  * JSON schemas of the HTTP API's answers (the OpenAPI document's components). The request schemas, shared with
- * the Functions app, live in src/app/requests.ts.
+ * the Functions app, live in src/app/requests.ts. Counters take their names from the reports that fill them.
  */
+import { emptyBrokerReport } from "../broker/index.js";
+import { emptyCounts } from "../hunt/run.js";
+
+/** An object of integer counters with these names. */
+const integers = (names: readonly string[]) => Object.fromEntries(names.map((k) => [k, { type: "integer" }]));
 
 export const errorSchema = {
   type: "object",
@@ -28,7 +33,7 @@ export const verdictSchema = {
   },
 } as const;
 
-export const storedVerdictSchema = {
+const storedVerdictSchema = {
   type: "object",
   additionalProperties: true,
   properties: {
@@ -39,19 +44,11 @@ export const storedVerdictSchema = {
   },
 } as const;
 
-const countsSchema = {
-  type: "object",
-  properties: Object.fromEntries(
-    ["rows", "new", "duplicate", "alerted", "pending", "benign", "unverified", "overflow"].map((k) => [
-      k,
-      { type: "integer" },
-    ]),
-  ),
-} as const;
+const countsSchema = { type: "object", properties: integers(Object.keys(emptyCounts())) } as const;
 
 const windowSchema = { type: "object", properties: { start: { type: "string" }, end: { type: "string" } } } as const;
 
-export const sweepSchema = {
+const sweepSchema = {
   type: "object",
   properties: {
     examined: { type: "integer" },
@@ -70,12 +67,7 @@ export const rescanReportSchema = {
     status: { type: "string", enum: ["up-to-date", "in-progress", "completed", "busy"] },
     ruleset: { type: "string" },
     pass: { type: "integer" },
-    ...Object.fromEntries(
-      ["examined", "rescanned", "changed", "missing", "failed", "alerted", "noted", "benign"].map((k) => [
-        k,
-        { type: "integer" },
-      ]),
-    ),
+    ...integers(["examined", "rescanned", "changed", "missing", "failed", "alerted", "noted", "benign"]),
     incidents: { type: "array", items: { type: "string" } },
     failures: {
       type: "array",
@@ -107,15 +99,7 @@ export const huntReportSchema = {
     },
     sweep: sweepSchema,
     /** The sample broker's tick after the run (when SHMHUNT_SAMPLE_BROKER is on): samples by acquisition step. */
-    broker: {
-      type: "object",
-      properties: Object.fromEntries(
-        ["examined", "found", "requested", "queued", "retrieved", "failed", "skipped"].map((k) => [
-          k,
-          { type: "integer" },
-        ]),
-      ),
-    },
+    broker: { type: "object", properties: integers(Object.keys(emptyBrokerReport())) },
     /** The rescan's batch after the run (when the YARA rules changed). */
     rescan: rescanReportSchema,
   },

@@ -4,16 +4,7 @@
  * events the actor is Acting*. ASIM has no network-session schema in shmhunt's schemas yet.
  */
 
-import {
-  ARGS_COUNT_NOTE,
-  ARGS_NOTE,
-  accountNameExpr,
-  argsCountExpr,
-  baseNameExpr,
-  PROCESS_START_ACTIONS,
-  UNRECORDED_PROCESS_ACTIONS,
-  valueMap,
-} from "./common.js";
+import { accountNameExpr, argsFromCommandLine, baseNameExpr, processActionValues, valueMap } from "./common.js";
 import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
@@ -35,6 +26,19 @@ const userNameOf = (column: string): FieldSpec => ({
   approximation: USER_NOTE,
 });
 const PID_NOTE = "ASIM process ids are strings";
+
+/**
+ * The ECS process `ecs` (`process`, `process.parent`) from ASIM's process of that role (`Target`, `Acting`): ASIM
+ * names each process's columns `<role>Process…` (executable, command line, argv, id).
+ */
+const processOf = (ecs: string, role: "Target" | "Acting"): Readonly<Record<string, FieldSpec>> => ({
+  [`${ecs}.executable`]: { column: `${role}ProcessName` },
+  // Not <role>ProcessFilename: Microsoft's Sysmon-for-Linux parser never sets it (vimProcessCreateLinuxSysmon.yaml).
+  [`${ecs}.name`]: { expr: baseNameExpr(`${role}ProcessName`), type: "string" },
+  [`${ecs}.command_line`]: { column: `${role}ProcessCommandLine` },
+  ...argsFromCommandLine(ecs, `${role}ProcessCommandLine`),
+  [`${ecs}.pid`]: { column: `${role}ProcessId`, approximation: PID_NOTE },
+});
 
 /**
  * The filtering parameters of the unifying parser `_Im_ProcessEvent`, as Microsoft declares them: the `Generic`
@@ -128,40 +132,15 @@ export const asim: TargetDefinition = {
             [["info", "change"], []],
           ]),
         },
-        "event.action": {
-          column: "EventType",
-          values: valueMap([
-            [PROCESS_START_ACTIONS, ["ProcessCreated"]],
-            [UNRECORDED_PROCESS_ACTIONS, []],
-          ]),
-        },
-        "process.executable": { column: "TargetProcessName" },
-        // Not TargetProcessFilename: Microsoft's Sysmon-for-Linux parser never sets it (vimProcessCreateLinuxSysmon.yaml).
-        "process.name": { expr: baseNameExpr("TargetProcessName"), type: "string" },
-        "process.command_line": { column: "TargetProcessCommandLine" },
-        "process.args": { column: "TargetProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-        "process.args_count": {
-          expr: argsCountExpr("TargetProcessCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
-        "process.pid": { column: "TargetProcessId", approximation: PID_NOTE },
+        "event.action": { column: "EventType", values: processActionValues("ProcessCreated") },
+        ...processOf("process", "Target"),
         "process.entity_id": { column: "TargetProcessGuid", approximation: GUID_NOTE },
         "process.parent.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "process.working_directory": { column: "TargetProcessCurrentDirectory" },
         "process.hash.sha256": { column: "TargetProcessSHA256" },
         "process.hash.sha1": { column: "TargetProcessSHA1" },
         "process.hash.md5": { column: "TargetProcessMD5" },
-        "process.parent.executable": { column: "ActingProcessName" },
-        "process.parent.name": { expr: baseNameExpr("ActingProcessName"), type: "string" },
-        "process.parent.command_line": { column: "ActingProcessCommandLine" },
-        "process.parent.args": { column: "ActingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-        "process.parent.args_count": {
-          expr: argsCountExpr("ActingProcessCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
-        "process.parent.pid": { column: "ActingProcessId", approximation: PID_NOTE },
+        ...processOf("process.parent", "Acting"),
         "process.parent.hash.sha256": { column: "ActingProcessSHA256" },
         "process.parent.user.name": userNameOf("ActorUsername"),
         "process.parent.user.id": uidOf("ActorUserId", "ActorUsername"),
@@ -211,16 +190,7 @@ export const asim: TargetDefinition = {
         "file.Ext.original.path": { column: "SrcFilePath" },
         "file.Ext.original.name": { column: "SrcFileName" },
         "file.Ext.original.extension": { column: "SrcFileExtension" },
-        "process.executable": { column: "ActingProcessName" },
-        "process.name": { expr: baseNameExpr("ActingProcessName"), type: "string" },
-        "process.command_line": { column: "ActingProcessCommandLine" },
-        "process.args": { column: "ActingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-        "process.args_count": {
-          expr: argsCountExpr("ActingProcessCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
-        "process.pid": { column: "ActingProcessId", approximation: PID_NOTE },
+        ...processOf("process", "Acting"),
         "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
         "user.name": userNameOf("ActorUsername"),
         "user.domain": windowsDomainOf("ActorUsername"),

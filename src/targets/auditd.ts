@@ -4,7 +4,7 @@
  * auditbeat field names) → the function's columns. Data only.
  */
 import type { ColumnSchema } from "../kusto/schemas.js";
-import { ARGS_COUNT_NOTE, ARGS_NOTE, argsCountExpr, valueMap } from "./common.js";
+import { argsFromCommandLine, PROCESS_START_ACTIONS, valueMap } from "./common.js";
 import type { TargetDefinition } from "./target-types.js";
 
 const S = "string" as const;
@@ -83,12 +83,7 @@ export const auditd: TargetDefinition = {
           column: "SyscallName",
           approximation: EXEC_NOTE,
           conditions: {
-            exec: EXEC,
-            exec_event: EXEC,
-            executed: EXEC,
-            start: EXEC,
-            process_started: EXEC,
-            ProcessRollup2: EXEC,
+            ...Object.fromEntries(PROCESS_START_ACTIONS.map((action) => [action, EXEC])),
             creation: `EventType == "creation"`,
             file_create_event: `EventType == "creation"`,
             deletion: `EventType == "deletion"`,
@@ -152,12 +147,7 @@ export const auditd: TargetDefinition = {
         "process.parent.executable": { column: "ParentExe", approximation: PARENT_NOTE },
         "process.parent.command_line": { column: "ParentCommandLine", approximation: PARENT_NOTE },
         "process.parent.name": { column: "ParentComm", approximation: PARENT_NOTE },
-        "process.parent.args": { column: "ParentCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-        "process.parent.args_count": {
-          expr: argsCountExpr("ParentCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
+        ...argsFromCommandLine("process.parent", "ParentCommandLine"),
         "user.id": { column: "Uid", approximation: UID_NOTE },
         "user.name": {
           column: "UserName",

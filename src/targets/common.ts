@@ -1,10 +1,11 @@
-/** Value maps and notes shared by the target mappings (data only). */
+/** Value maps, notes and field specs shared by the target mappings (data only). */
+import type { FieldSpec } from "./target-types.js";
 
 /** ECS `event.action` values that mean "a process started" in Elastic's integrations (Defend, Endgame, auditd, CrowdStrike, Sysmon). */
 export const PROCESS_START_ACTIONS = ["exec", "exec_event", "start", "executed", "process_started", "ProcessRollup2"];
 
 /** Process-event actions no target here records as such: they match nothing (reported as an approximation). */
-export const UNRECORDED_PROCESS_ACTIONS = [
+const UNRECORDED_PROCESS_ACTIONS = [
   "fork",
   "fork_event",
   "end",
@@ -15,11 +16,10 @@ export const UNRECORDED_PROCESS_ACTIONS = [
   "session_id_change",
 ];
 
-export const ARGS_NOTE =
+const ARGS_NOTE =
   "argv is approximated from the command line: each whitespace-separated token is one argument (quoting is not interpreted; a wildcard matches within one token)";
 
-export const ARGS_COUNT_NOTE =
-  "argument count approximated as the number of whitespace-separated tokens of the command line";
+const ARGS_COUNT_NOTE = "argument count approximated as the number of whitespace-separated tokens of the command line";
 
 export function valueMap(
   entries: readonly (readonly [readonly string[], readonly string[]])[],
@@ -29,9 +29,28 @@ export function valueMap(
   return out;
 }
 
+/**
+ * The `values` of `event.action` on a target that records a process start as one value (`ProcessCreated`): every
+ * start action is that value; the actions no target records match nothing.
+ */
+export function processActionValues(started: string): Readonly<Record<string, readonly string[]>> {
+  return valueMap([
+    [PROCESS_START_ACTIONS, [started]],
+    [UNRECORDED_PROCESS_ACTIONS, []],
+  ]);
+}
+
 /** `array_length(split(...))` over the trimmed command line, with runs of spaces collapsed. */
-export function argsCountExpr(column: string): string {
+function argsCountExpr(column: string): string {
   return `array_length(split(trim(@"\\s+", replace_regex(${column}, @"\\s+", " ")), " "))`;
+}
+
+/** `<process>.args` and `<process>.args_count` approximated from a command-line column (one token, one argument). */
+export function argsFromCommandLine(process: string, column: string): Readonly<Record<string, FieldSpec>> {
+  return {
+    [`${process}.args`]: { column, argsOf: "commandLine", approximation: ARGS_NOTE },
+    [`${process}.args_count`]: { expr: argsCountExpr(column), type: "long", approximation: ARGS_COUNT_NOTE },
+  };
 }
 
 /** The account name of a `domain\\name` user column (the whole value when it has no backslash). */

@@ -10,16 +10,7 @@
  * coverage"; pinned by test/targets/defender-coverage.test.ts.
  */
 
-import {
-  ARGS_COUNT_NOTE,
-  ARGS_NOTE,
-  argsCountExpr,
-  dirNameExpr,
-  extensionExpr,
-  PROCESS_START_ACTIONS,
-  UNRECORDED_PROCESS_ACTIONS,
-  valueMap,
-} from "./common.js";
+import { argsFromCommandLine, dirNameExpr, extensionExpr, processActionValues, valueMap } from "./common.js";
 import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_NOTE =
@@ -97,12 +88,7 @@ const actingProcess: Readonly<Record<string, FieldSpec>> = {
   "process.executable": { column: "InitiatingProcessFolderPath", approximation: LOWER_NOTE },
   "process.name": { column: "InitiatingProcessFileName" },
   "process.command_line": { column: "InitiatingProcessCommandLine" },
-  "process.args": { column: "InitiatingProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-  "process.args_count": {
-    expr: argsCountExpr("InitiatingProcessCommandLine"),
-    type: "long",
-    approximation: ARGS_COUNT_NOTE,
-  },
+  ...argsFromCommandLine("process", "InitiatingProcessCommandLine"),
   "process.pid": { column: "InitiatingProcessId" },
   "process.entity_id": entityId("InitiatingProcessId", "InitiatingProcessCreationTime"),
   "process.hash.sha256": { column: "InitiatingProcessSHA256", approximation: SHA256_NOTE },
@@ -167,22 +153,11 @@ export const defender: TargetDefinition = {
             [["end", "info", "change"], []],
           ]),
         },
-        "event.action": {
-          column: "ActionType",
-          values: valueMap([
-            [PROCESS_START_ACTIONS, ["ProcessCreated"]],
-            [UNRECORDED_PROCESS_ACTIONS, []],
-          ]),
-        },
+        "event.action": { column: "ActionType", values: processActionValues("ProcessCreated") },
         "process.executable": { column: "FolderPath" },
         "process.name": { column: "FileName" },
         "process.command_line": { column: "ProcessCommandLine" },
-        "process.args": { column: "ProcessCommandLine", argsOf: "commandLine", approximation: ARGS_NOTE },
-        "process.args_count": {
-          expr: argsCountExpr("ProcessCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
+        ...argsFromCommandLine("process", "ProcessCommandLine"),
         "process.pid": { column: "ProcessId" },
         "process.entity_id": entityId("ProcessId", "ProcessCreationTime"),
         "process.parent.entity_id": entityId("InitiatingProcessId", "InitiatingProcessCreationTime"),
@@ -192,16 +167,7 @@ export const defender: TargetDefinition = {
         "process.parent.executable": { column: "InitiatingProcessFolderPath", approximation: LOWER_NOTE },
         "process.parent.name": { column: "InitiatingProcessFileName" },
         "process.parent.command_line": { column: "InitiatingProcessCommandLine" },
-        "process.parent.args": {
-          column: "InitiatingProcessCommandLine",
-          argsOf: "commandLine",
-          approximation: ARGS_NOTE,
-        },
-        "process.parent.args_count": {
-          expr: argsCountExpr("InitiatingProcessCommandLine"),
-          type: "long",
-          approximation: ARGS_COUNT_NOTE,
-        },
+        ...argsFromCommandLine("process.parent", "InitiatingProcessCommandLine"),
         "process.parent.pid": { column: "InitiatingProcessId" },
         "process.working_directory": additional("ProcessCurrentWorkingDirectory", CWD_NOTE),
         "process.parent.working_directory": actingCwd(),

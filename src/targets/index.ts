@@ -77,8 +77,6 @@ export function tableIn(query: string, target: Target): string | undefined {
 
 export { functionDeclaration, functionFile, functionsDir, functionWithBody } from "./function-files.js";
 export type {
-  DataConnector,
-  FieldSpec,
   HuntColumns,
   SourceSpec,
   TargetDefinition,

@@ -62,7 +62,7 @@ export interface SourceSpec {
 }
 
 /** A Sentinel data connector and the tables it fills (hunting-query YAML `requiredDataConnectors`). */
-export interface DataConnector {
+interface DataConnector {
   readonly connectorId: string;
   readonly dataTypes: readonly string[];
 }

@@ -3,7 +3,7 @@ import type { Fn } from "./context.js";
 import type { Row } from "./relation.js";
 import { compareValues, type Value, valueKey } from "./values.js";
 
-export interface Accumulator {
+interface Accumulator {
   add(row: Row): void;
   /** The output values (one per output column of this aggregate). */
   result(): Value[];

@@ -84,10 +84,6 @@ export function spanOf(ctx: Ctx, node: Node): Span | undefined {
   return ctx.lines.span(start, end);
 }
 
-export function withEnv(ctx: Ctx, env: Env): Ctx {
-  return { ...ctx, env };
-}
-
 export function newLines(text: string): LineMap {
   return new LineMap(text);
 }

@@ -497,7 +497,3 @@ export function callFunction(name: string, args: readonly Compiled[], out: Scala
   const builder = Object.hasOwn(BUILDERS, name) ? BUILDERS[name] : undefined;
   return builder?.(args, out, ctx);
 }
-
-export function supportedFunctions(): string[] {
-  return Object.keys(BUILDERS).sort();
-}

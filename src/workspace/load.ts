@@ -24,7 +24,7 @@ export function formatOf(file: string): FileFormat | undefined {
 const PORTAL_DATETIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}),?\s+(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(AM|PM)?$/i;
 
 /** Datetimes as exported: ISO 8601, or the portal's `11/23/2026, 9:42:22.123 AM` (UTC). */
-export function parseExportedDatetime(text: string): number | null {
+function parseExportedDatetime(text: string): number | null {
   // ISO 8601 (`yyyy-…`, a '-' at index 4, which the portal's form never has) skips the portal pattern.
   if (text.charCodeAt(4) === 45) return parseDatetime(text);
   const m = PORTAL_DATETIME.exec(text.trim());
@@ -404,7 +404,7 @@ function cellConverter(type: ScalarType, fromCsv: boolean): (raw: unknown) => Va
 }
 
 /** Infers column types from a sample of records (for tables without a schema, and extra columns). */
-export function inferType(values: readonly unknown[], fromCsv: boolean): ScalarType {
+function inferType(values: readonly unknown[], fromCsv: boolean): ScalarType {
   const present = values.filter((v) => v !== undefined && v !== null && v !== "");
   if (present.length === 0) return "string";
   if (present.every((v) => typeof v === "boolean" || (fromCsv && /^(true|false)$/i.test(String(v))))) return "bool";

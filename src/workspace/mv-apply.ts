@@ -4,12 +4,12 @@
  * with the input row's other columns. Output columns follow Kusto.Language's schema, filled by name from the
  * subquery's row, else from the input row.
  */
-import { type Ctx, type Fn, rowScope, spanOf } from "./context.js";
+import { kqlTypeNamed } from "../kusto/index.js";
+import { type Ctx, rowScope, spanOf } from "./context.js";
 import { unsupported } from "./errors.js";
-import { convertElement, elementsOf } from "./mv-expand.js";
-import { type Column, fromRows, materialize, type Relation, type Row } from "./relation.js";
-import { compileScalar } from "./scalars.js";
-import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
+import { convertElement, expandRow, expansionsOf } from "./mv-expand.js";
+import { type Column, flatMapRows, fromRows, materialize, type Relation, type Row } from "./relation.js";
+import { elements, kindOf, type Node, resultColumns, simpleName, typeLiteralName } from "./syntax.js";
 import type { ScalarType, Value } from "./values.js";
 
 type ApplyOperator = (op: Node, input: Relation, ctx: Ctx) => Promise<Relation>;
@@ -24,26 +24,6 @@ async function applyChain(expr: Node, input: Relation, ctx: Ctx, apply: ApplyOpe
   return apply(expr, input, ctx);
 }
 
-function typeName(toTypeOf: Node): ScalarType | undefined {
-  if (!toTypeOf) return undefined;
-  const m = /typeof\s*\(\s*(\w+)\s*\)/i.exec(String(toTypeOf.ToString?.() ?? ""));
-  const t = m?.[1]?.toLowerCase();
-  const known: Record<string, ScalarType> = {
-    string: "string",
-    long: "long",
-    int: "int",
-    real: "real",
-    double: "real",
-    bool: "bool",
-    boolean: "bool",
-    datetime: "datetime",
-    timespan: "timespan",
-    guid: "guid",
-    dynamic: "dynamic",
-  };
-  return t ? known[t] : undefined;
-}
-
 export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply: ApplyOperator): Promise<Relation> {
   const out = resultColumns(op);
   for (const p of elements(op.Parameters)) {
@@ -51,15 +31,10 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
   }
   if (op.RowLimitClause || op.ContextIdClause) throw unsupported("mv-apply limit/id clause", spanOf(ctx, op));
   const scope = rowScope(input.columns);
-  const expanded: { name: string; fn: Fn; type: ScalarType }[] = [];
-  for (const e of elements(op.Expressions)) {
-    const inner = e.Expression;
-    const named = kindOf(inner) === "SimpleNamedExpression";
-    const expr = named ? inner.Expression : inner;
-    const name = named ? simpleName(inner.Name) : kindOf(expr) === "NameReference" ? simpleName(expr) : undefined;
-    if (!name) throw unsupported("mv-apply of an unnamed expression", spanOf(ctx, e));
-    expanded.push({ name, fn: (await compileScalar(expr, scope, ctx)).fn, type: typeName(e.ToTypeOf) ?? "dynamic" });
-  }
+  const expanded = (await expansionsOf(op, scope, ctx, "mv-apply")).map((x) => {
+    const type: ScalarType = (x.toTypeOf ? kqlTypeNamed(typeLiteralName(x.toTypeOf)) : undefined) ?? "dynamic";
+    return { ...x, type };
+  });
   // The per-row table: the input columns, with the applied names replaced or appended.
   const innerColumns: Column[] = input.columns.map((c) => {
     const x = expanded.find((e) => e.name === c.name);
@@ -76,39 +51,28 @@ export async function mvApplyRelation(op: Node, input: Relation, ctx: Ctx, apply
   });
   const subquery = op.Subquery?.Expression;
   if (!subquery) throw unsupported("mv-apply without a subquery", spanOf(ctx, op));
-  return {
-    columns: out,
-    async *batches() {
-      for await (const batch of input.batches()) {
-        const rows: Row[] = [];
-        for (const row of batch) {
-          const lists = expanded.map((x) => elementsOf(x.fn(row), false));
-          const n = Math.max(0, ...lists.map((l) => l.length));
-          const innerRows: Row[] = [];
-          for (let j = 0; j < n; j++) {
-            const r: Row = innerPlan.map((p) =>
-              "expanded" in p
-                ? convertElement((lists[p.expanded] as Value[])[j] ?? null, p.type)
-                : (row[p.input] as Value),
-            );
-            innerRows.push(r);
-          }
-          // The subquery is planned per row: its closures are cheap, and memoized operators must not be shared.
-          const result = await applyChain(subquery, fromRows(innerColumns, innerRows), ctx, apply);
-          const resultSlot = new Map(result.columns.map((c, i) => [c.name, i] as const));
-          for (const sub of await materialize(result)) {
-            rows.push(
-              out.map((c) => {
-                const s = resultSlot.get(c.name);
-                if (s !== undefined) return sub[s] as Value;
-                const i = inputSlot.get(c.name);
-                return i === undefined ? null : (row[i] as Value);
-              }),
-            );
-          }
-        }
-        if (rows.length) yield rows;
-      }
-    },
-  };
+  return flatMapRows(input, out, async (row, rows) => {
+    const { lists, n } = expandRow(expanded, row, false);
+    const innerRows: Row[] = [];
+    for (let j = 0; j < n; j++) {
+      innerRows.push(
+        innerPlan.map((p) =>
+          "expanded" in p ? convertElement(lists[p.expanded]?.[j] ?? null, p.type) : (row[p.input] as Value),
+        ),
+      );
+    }
+    // The subquery is planned per row: its closures are cheap, and memoized operators must not be shared.
+    const result = await applyChain(subquery, fromRows(innerColumns, innerRows), ctx, apply);
+    const resultSlot = new Map(result.columns.map((c, i) => [c.name, i] as const));
+    for (const sub of await materialize(result)) {
+      rows.push(
+        out.map((c) => {
+          const s = resultSlot.get(c.name);
+          if (s !== undefined) return sub[s] as Value;
+          const i = inputSlot.get(c.name);
+          return i === undefined ? null : (row[i] as Value);
+        }),
+      );
+    }
+  });
 }

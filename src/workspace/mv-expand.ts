@@ -4,14 +4,14 @@
  * [key, value] pairs); a scalar stays one row; an empty array, empty bag or null yields no row.
  * `to typeof(T)` converts the elements; `with_itemindex` adds the element index; `limit` caps rows per input row.
  */
-import { type Ctx, type Fn, rowScope, spanOf } from "./context.js";
+import { type Ctx, type Fn, type RowScope, rowScope, spanOf } from "./context.js";
 import { unsupported } from "./errors.js";
-import type { Relation, Row } from "./relation.js";
+import { flatMapRows, type Relation, type Row } from "./relation.js";
 import { compileScalar } from "./scalars.js";
 import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
 import { parseDatetime, parseTimespan, type ScalarType, toKqlString, type Value } from "./values.js";
 
-export function elementsOf(v: Value, asArrays: boolean): Value[] {
+function elementsOf(v: Value, asArrays: boolean): Value[] {
   if (v === null || v === undefined) return [];
   if (Array.isArray(v)) return v as Value[];
   if (typeof v === "object") {
@@ -43,6 +43,38 @@ export function convertElement(v: Value, type: ScalarType): Value {
   }
 }
 
+/** One expanded expression of `mv-expand` / `mv-apply`: its column name, its value per input row, its `to typeof(T)`. */
+interface Expansion {
+  readonly name: string;
+  readonly fn: Fn;
+  readonly toTypeOf: Node;
+}
+
+/** The expressions an `mv-expand` / `mv-apply` expands (`name = expr`, or a column), compiled over the input row. */
+export async function expansionsOf(op: Node, scope: RowScope, ctx: Ctx, operator: string): Promise<Expansion[]> {
+  const expanded: Expansion[] = [];
+  for (const e of elements(op.Expressions)) {
+    const inner = e.Expression;
+    const named = kindOf(inner) === "SimpleNamedExpression";
+    const expr = named ? inner.Expression : inner;
+    const name = named ? simpleName(inner.Name) : kindOf(expr) === "NameReference" ? simpleName(expr) : undefined;
+    if (!name) throw unsupported(`${operator} of an unnamed expression`, spanOf(ctx, e));
+    expanded.push({ name, fn: (await compileScalar(expr, scope, ctx)).fn, toTypeOf: e.ToTypeOf });
+  }
+  return expanded;
+}
+
+/** The element lists of one input row and how many rows they make (the longest list, at most `limit`). */
+export function expandRow(
+  expanded: readonly Expansion[],
+  row: Row,
+  asArrays: boolean,
+  limit = Number.POSITIVE_INFINITY,
+): { lists: Value[][]; n: number } {
+  const lists = expanded.map((x) => elementsOf(x.fn(row), asArrays));
+  return { lists, n: Math.min(limit, Math.max(0, ...lists.map((l) => l.length))) };
+}
+
 export async function mvExpandRelation(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
   const out = resultColumns(op);
   let asArrays = false;
@@ -57,15 +89,7 @@ export async function mvExpandRelation(op: Node, input: Relation, ctx: Ctx): Pro
   }
   const scope = rowScope(input.columns);
   const index = new Map(input.columns.map((c, i) => [c.name, i] as const));
-  const expanded: { name: string; fn: Fn }[] = [];
-  for (const e of elements(op.Expressions)) {
-    const inner = e.Expression;
-    const named = kindOf(inner) === "SimpleNamedExpression";
-    const expr = named ? inner.Expression : inner;
-    const name = named ? simpleName(inner.Name) : kindOf(expr) === "NameReference" ? simpleName(expr) : undefined;
-    if (!name) throw unsupported("mv-expand of an unnamed expression", spanOf(ctx, e));
-    expanded.push({ name, fn: (await compileScalar(expr, scope, ctx)).fn });
-  }
+  const expanded = await expansionsOf(op, scope, ctx, "mv-expand");
   let limit = Number.POSITIVE_INFINITY;
   if (op.RowLimitClause) {
     const v = (await compileScalar(op.RowLimitClause.RowLimit, rowScope([]), ctx)).fn([]);
@@ -81,26 +105,16 @@ export async function mvExpandRelation(op: Node, input: Relation, ctx: Ctx): Pro
     if (i === undefined) throw unsupported(`mv-expand output column ${c.name}`, spanOf(ctx, op));
     return { kind: "input" as const, i };
   });
-  return {
-    columns: out,
-    async *batches() {
-      for await (const batch of input.batches()) {
-        const rows: Row[] = [];
-        for (const row of batch) {
-          const lists = expanded.map((x) => elementsOf(x.fn(row), asArrays));
-          const n = Math.min(limit, Math.max(0, ...lists.map((l) => l.length)));
-          for (let j = 0; j < n; j++) {
-            rows.push(
-              plan.map((p) => {
-                if (p.kind === "input") return row[p.i] as Value;
-                if (p.kind === "index") return j;
-                return convertElement((lists[p.k] as Value[])[j] ?? null, p.type);
-              }),
-            );
-          }
-        }
-        if (rows.length) yield rows;
-      }
-    },
-  };
+  return flatMapRows(input, out, (row, rows) => {
+    const { lists, n } = expandRow(expanded, row, asArrays, limit);
+    for (let j = 0; j < n; j++) {
+      rows.push(
+        plan.map((p) => {
+          if (p.kind === "input") return row[p.i] as Value;
+          if (p.kind === "index") return j;
+          return convertElement(lists[p.k]?.[j] ?? null, p.type);
+        }),
+      );
+    }
+  });
 }

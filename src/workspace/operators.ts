@@ -142,7 +142,7 @@ async function evalFunctionCall(node: Node, ctx: Ctx): Promise<Relation> {
 }
 
 /** A function body: `let` statements, then the result expression. */
-export async function evalBody(body: Node, ctx: Ctx): Promise<Relation> {
+async function evalBody(body: Node, ctx: Ctx): Promise<Relation> {
   for (const stmt of elements(body.Statements)) await evalLet(stmt, ctx);
   return evalTable(body.Expression, ctx);
 }
@@ -213,7 +213,7 @@ async function evalPrint(node: Node, ctx: Ctx): Promise<Relation> {
 }
 
 /** Applies one query operator to its input. */
-export async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
+async function applyOperator(op: Node, input: Relation, ctx: Ctx): Promise<Relation> {
   const kind = kindOf(op);
   switch (kind) {
     case "FilterOperator":
@@ -921,5 +921,3 @@ async function evalInvoke(op: Node, input: Relation, ctx: Ctx): Promise<Relation
   }
   return evalBody(body, { ...ctx, env, site: spanOf(ctx, op) ?? ctx.site });
 }
-
-export type { RowScope };

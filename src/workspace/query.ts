@@ -21,7 +21,7 @@ export interface RunOptions {
 }
 
 /** Parses, binds and plans a query; returns its result relation (rows are produced when iterated). */
-export async function planQuery(
+async function planQuery(
   text: string,
   globals: Kusto.Language.GlobalState,
   source: TableSource,

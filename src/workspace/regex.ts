@@ -25,7 +25,7 @@ const OUTSIDE: Readonly<Record<string, string>> = {
 const INSIDE: Readonly<Record<string, string>> = { d: "\\p{Nd}", D: "\\P{Nd}", s: SPACE, w: WORD };
 
 /** A KQL regex as an RE2 pattern of the same meaning (see above), or an unsupported error. */
-export function kqlRegexToRe2(pattern: string): string {
+function kqlRegexToRe2(pattern: string): string {
   let out = "";
   let inClass = false;
   let classStart = 0;

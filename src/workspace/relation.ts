@@ -31,6 +31,30 @@ export function fromRows(columns: readonly Column[], rows: readonly Row[]): Rela
   };
 }
 
+/**
+ * The relation of `columns` whose rows are those `each` pushes to `out` for each row of `input` (none, one or
+ * several), batch by batch; `each` may be async (it is awaited only when it returns a promise).
+ */
+export function flatMapRows(
+  input: Relation,
+  columns: readonly Column[],
+  each: (row: Row, out: Row[]) => void | Promise<void>,
+): Relation {
+  return {
+    columns,
+    async *batches() {
+      for await (const batch of input.batches()) {
+        const out: Row[] = [];
+        for (const row of batch) {
+          const pending = each(row, out);
+          if (pending) await pending;
+        }
+        if (out.length) yield out;
+      }
+    },
+  };
+}
+
 export async function materialize(relation: Relation): Promise<Row[]> {
   const out: Row[] = [];
   for await (const batch of relation.batches()) for (const row of batch) out.push(row);

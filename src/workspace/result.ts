@@ -3,7 +3,7 @@ import type { QueryResult } from "./query.js";
 import { formatDatetime, formatTimespan, type ScalarType, type Value } from "./values.js";
 
 /** A value as JSON: datetimes as ISO 8601 strings, timespans as `[d.]hh:mm:ss[.fffffff]`, dynamic as JSON. */
-export function jsonValue(v: Value, type: ScalarType): unknown {
+function jsonValue(v: Value, type: ScalarType): unknown {
   if (v === null || v === undefined) return null;
   if (type === "datetime") return typeof v === "number" ? new Date(v).toISOString() : v;
   if (type === "timespan") return typeof v === "number" ? formatTimespan(v) : v;
@@ -47,7 +47,7 @@ function jsonText(type: ScalarType): (v: Value) => string {
 }
 
 /** Log Analytics' encoding of a cell: dynamic as JSON text, datetimes as ISO strings. */
-export function wireValue(v: Value, type: ScalarType): unknown {
+function wireValue(v: Value, type: ScalarType): unknown {
   if (v === null || v === undefined) return null;
   if (type === "dynamic") return typeof v === "string" ? v : JSON.stringify(v);
   return jsonValue(v, type);

@@ -5,13 +5,13 @@
  */
 
 import { DiagnosticError } from "../diagnostics/index.js";
-import { bridgeTypeName } from "../kusto/index.js";
+import { bridgeTypeName, kqlTypeNamed } from "../kusto/index.js";
 import { type Ctx, Env, type Fn, type RowScope, spanOf } from "./context.js";
 import { semanticError, unsupported } from "./errors.js";
 import { callFunction } from "./functions.js";
 import { compileRegex, regexTest } from "./regex.js";
 import { materialize } from "./relation.js";
-import { elements, kindOf, type Node, simpleName, typeOf } from "./syntax.js";
+import { elements, kindOf, type Node, simpleName, typeLiteralName, typeOf } from "./syntax.js";
 import {
   hasTerm,
   parseDatetime,
@@ -149,27 +149,9 @@ export function literalValue(node: Node, ctx: Ctx): Value {
 
 /** The type of a literal that Kusto.Language left unbound (e.g. a `scan declare` default). */
 function literalTypeFromText(text: string): ScalarType {
-  const fn = /^(\w+)\(/.exec(text)?.[1]?.toLowerCase();
-  if (fn) {
-    const t = (
-      {
-        datetime: "datetime",
-        timespan: "timespan",
-        time: "timespan",
-        long: "long",
-        int: "int",
-        real: "real",
-        double: "real",
-        bool: "bool",
-        boolean: "bool",
-        guid: "guid",
-        decimal: "decimal",
-        dynamic: "dynamic",
-        string: "string",
-      } as Record<string, ScalarType>
-    )[fn];
-    if (t) return t;
-  }
+  const fn = /^(\w+)\(/.exec(text)?.[1];
+  const named = fn === undefined ? undefined : kqlTypeNamed(fn);
+  if (named) return named;
   if (/^(true|false)$/i.test(text)) return "bool";
   if (/^-?\d+$/.test(text) || /^0x[0-9a-f]+$/i.test(text)) return "long";
   if (/^-?\d*\.\d+(e[+-]?\d+)?$/i.test(text) || /^-?\d+e[+-]?\d+$/i.test(text)) return "real";
@@ -736,10 +718,4 @@ async function compileUserScalar(
     env.set(simpleName(stmt.Name), { kind: "expr", fn: c.fn, type: c.type });
   }
   return compileScalar(body.Expression, scope, inner);
-}
-
-function typeLiteralName(node: Node): string {
-  const text = String(node.ToString?.() ?? "");
-  const m = /typeof\s*\(\s*(\w+)\s*\)/i.exec(text);
-  return (m?.[1] ?? text).toLowerCase();
 }

@@ -2,7 +2,7 @@
  * Access to Kusto.Language syntax nodes. The tree is a Bridge.NET object graph whose classes are told apart at
  * run time by their type name; the engine dispatches on `kindOf(node)` (e.g. "FilterOperator").
  */
-import { bridgeTypeName, listItems } from "../kusto/index.js";
+import { bridgeTypeName, kqlTypeNamed, listItems } from "../kusto/index.js";
 import type { ScalarType } from "./values.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: syntax nodes are Bridge.NET objects dispatched on their run-time type name
@@ -27,39 +27,19 @@ export function elements(list: Node): Node[] {
   return out;
 }
 
-export { listItems };
-
 /** The scalar type Kusto.Language bound to an expression (or a type symbol). */
-export function scalarTypeOfSymbol(type: Node): ScalarType {
+function scalarTypeOfSymbol(type: Node): ScalarType {
   if (!type) return "dynamic";
   const cls = bridgeTypeName(type);
   if (cls.includes("Dynamic")) return "dynamic";
-  const name = String(type.Name ?? "").toLowerCase();
-  switch (name) {
-    case "string":
-    case "long":
-    case "int":
-    case "real":
-    case "decimal":
-    case "bool":
-    case "datetime":
-    case "timespan":
-    case "guid":
-    case "dynamic":
-      return name;
-    case "double":
-      return "real";
-    case "boolean":
-      return "bool";
-    case "date":
-      return "datetime";
-    case "time":
-      return "timespan";
-    case "uniqueid":
-      return "guid";
-    default:
-      return "dynamic";
-  }
+  return kqlTypeNamed(String(type.Name ?? "")) ?? "dynamic";
+}
+
+/** The type name a type expression spells (`typeof(long)` → `long`, lower case), or its whole text. */
+export function typeLiteralName(node: Node): string {
+  const text = String(node?.ToString?.() ?? "");
+  const m = /typeof\s*\(\s*(\w+)\s*\)/i.exec(text);
+  return (m?.[1] ?? text).toLowerCase();
 }
 
 export function typeOf(expr: Node): ScalarType {
@@ -82,8 +62,4 @@ export function simpleName(node: Node): string {
   if (typeof node.SimpleName === "string") return node.SimpleName;
   if (node.Name && typeof node.Name.SimpleName === "string") return node.Name.SimpleName;
   return String(node.ToString?.() ?? "");
-}
-
-export function isNamed(node: Node, kind: string): boolean {
-  return kindOf(node) === kind;
 }

@@ -16,12 +16,10 @@ export type Value = string | number | boolean | null | readonly unknown[] | { re
 /** The KQL scalar types, as Kusto spells them (one definition, in src/kusto). */
 export type ScalarType = KqlType;
 
-export const MS_PER_TICK = 1 / 10_000;
-
 /** `has` term characters: maximal runs of letters and digits. */
 const TERM_CHAR = /[\p{L}\p{N}]/u;
 
-export function isTermChar(ch: string | undefined): boolean {
+function isTermChar(ch: string | undefined): boolean {
   return ch !== undefined && TERM_CHAR.test(ch);
 }
 
@@ -44,10 +42,6 @@ export function hasTerm(hay: string, needle: string, caseSensitive: boolean): bo
     if (okStart && okEnd) return true;
     from = at + 1;
   }
-}
-
-export function isNullish(v: Value | undefined): v is null | undefined {
-  return v === null || v === undefined;
 }
 
 /** KQL `isempty`: null or "" (for dynamic: null, "" ; arrays/bags are not empty). */

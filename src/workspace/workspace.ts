@@ -16,7 +16,7 @@ import { type QueryResult, runQuery } from "./query.js";
 import { type Column, fromRows, type Relation, type Row } from "./relation.js";
 import type { ScalarType, Value } from "./values.js";
 
-export interface Watchlist {
+interface Watchlist {
   /** The column whose value is the item's SearchKey. */
   readonly searchKey: string;
   /** The items, as the watchlist CSV's rows. */
@@ -33,12 +33,12 @@ export interface WorkspaceOptions {
 }
 
 /** Log Analytics' query time range: applied to `TimeGenerated` of every table that has it. */
-export interface Timespan {
+interface Timespan {
   readonly start: Date | number;
   readonly end: Date | number;
 }
 
-export interface QueryOptions {
+interface QueryOptions {
   readonly timespan?: Timespan;
   /** `now()` for this query (default: the current time). */
   readonly now?: Date | number;

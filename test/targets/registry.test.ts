@@ -3,7 +3,10 @@
  * file plus its registration and a forgotten fact is a test failure. Types and columns are judged by the schemas
  * under schemas/ (Microsoft's, see schemas/SOURCES.md) and by Kusto.Language binding the target's own KQL.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   buildGlobals,
@@ -48,6 +51,12 @@ function resultColumns(query: string, functions = declared.functions): string[] 
 
 const kqlErrors = (query: string): string[] => validateKql(query, declared).map((d) => d.message);
 
+/** The target's `tables` pattern claims `table`, and no other registered target's does (as targetOfTable reads them). */
+function recognises(name: string, def: TargetDefinition, table: string): boolean {
+  const claims = (d: TargetDefinition) => new RegExp(`^(?:${d.tables.source})$`).test(table);
+  return claims(def) && TARGETS.every((t) => t === name || !claims(REGISTRY[t]));
+}
+
 /** Every missing or wrong fact of one registry entry, as sentences (none for a complete entry). */
 function problems(name: string, def: TargetDefinition): string[] {
   const out: string[] = [];
@@ -73,7 +82,7 @@ function problems(name: string, def: TargetDefinition): string[] {
     const returned = resultColumns(`${fn.name}()`, [functionWithBody(fn)]).join(", ");
     const columns = fn.columns.map((c) => `${c.name}:${c.type}`).join(", ");
     if (returned !== columns) say(`function ${fn.name}: declares ${columns} but returns ${returned}`);
-    if (!def.tables.test(fn.name) || targetOfTable(fn.name) !== name) say(`tables does not recognise ${fn.name}`);
+    if (!recognises(name, def, fn.name)) say(`tables does not recognise ${fn.name}`);
   }
 
   // Data connectors: each names tables of schemas/; a target reading tables or its own functions names one.
@@ -97,7 +106,7 @@ function problems(name: string, def: TargetDefinition): string[] {
     }
     const types = new Map(columns.map((c) => [c.name, c.type]));
     for (const [c, t] of types) allColumns.set(c, t);
-    if (targetOfTable(source.schema) !== name) say(`${where}: tables does not recognise ${source.schema}`);
+    if (!recognises(name, def, source.schema)) say(`${where}: tables does not recognise ${source.schema}`);
     if (kqlErrors(`${source.from} | take 1`).length > 0) say(`${where}: does not bind`);
     if (types.get(source.time) !== "datetime") say(`${where}: time column ${source.time} is not a datetime column`);
     if (source.tiebreaker !== undefined && !types.has(source.tiebreaker))
@@ -151,6 +160,26 @@ describe("the target registry", () => {
       expect(problems(name, REGISTRY[name])).toEqual([]);
     });
   }
+
+  it("passes the walk with the target docs/targets.md adds as its one file", async () => {
+    const repo = path.resolve(import.meta.dirname, "../..");
+    const doc = readFileSync(path.join(repo, "docs/targets.md"), "utf8");
+    const section = doc.split("## Adding a target")[1] ?? "";
+    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    if (!code) throw new Error("docs/targets.md: no ```ts block under 'Adding a target'");
+    // The file as docs/targets.md shows it, beside the real src/targets modules it imports.
+    const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-target-"));
+    try {
+      const file = path.join(dir, "windows.ts");
+      const targets = `${path.join(repo, "src/targets")}/`;
+      writeFileSync(file, code.replace(/from "\.\//g, `from "${targets}`));
+      // biome-ignore lint/plugin: the doc's file, written at test time; src/ never imports by a computed name.
+      const added = (await import(pathToFileURL(file).href)) as { windows: TargetDefinition };
+      expect(problems("windows", added.windows)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("gives every table one target", () => {
     for (const name of TARGETS) {
