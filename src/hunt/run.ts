@@ -344,7 +344,7 @@ async function settleRows(
     const { key, row, sha256 } = item;
     const locator = sha256 ? undefined : sampleLocatorOf(row, plan);
     const verdict = gated && sha256 ? verdicts.of(sha256) : undefined;
-    const decisionKey = verdict ?? sha256 ?? (locator !== undefined);
+    const decisionKey = verdict ?? sha256 ?? locator !== undefined;
     let decision = decisions.get(decisionKey);
     if (!decision) {
       decision = decide({ policy: rule.gate, sha256, located: locator !== undefined, verdict, firstSeen: now, now });
