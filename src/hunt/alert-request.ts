@@ -99,35 +99,10 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
     `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
     "",
     "Result row:",
-    "",
+    JSON.stringify(hit.row, null, 2),
   ]
     .join("\n")
-    .concat(prettyRow(hit.row, DESCRIPTION_CHARS))
-    .slice(0, DESCRIPTION_CHARS);
-}
-
-const DESCRIPTION_CHARS = 5000;
-
-/**
- * The start of `JSON.stringify(row, null, 2)`, at least `chars` characters of it when it is that long (the whole
- * text otherwise): a description holds its first 5,000 characters, and a result row printed whole is longer.
- */
-function prettyRow(row: Row, chars: number): string {
-  let out = "{";
-  let first = true;
-  for (const column in row) {
-    if (!Object.hasOwn(row, column)) continue;
-    const value = row[column];
-    const text =
-      typeof value === "object" && value !== null
-        ? JSON.stringify(value, null, 2)?.replaceAll("\n", "\n  ")
-        : JSON.stringify(value);
-    if (text === undefined) continue; // undefined, a function: left out, as JSON.stringify leaves them
-    out += `${first ? "" : ","}\n  ${JSON.stringify(column)}: ${text}`;
-    first = false;
-    if (out.length > chars) return out;
-  }
-  return first ? "{}" : `${out}\n}`;
+    .slice(0, 5000);
 }
 
 /**
