@@ -119,6 +119,7 @@ function entityScan(row: Row): { entities: EntityMapping[]; mapped: Set<string> 
   const byType = new Map<string, { identifier: string; value: string }[]>();
   const mapped = new Set<string>();
   for (const column in row) {
+    if (!column.startsWith("Entity_")) continue; // parseEntityColumn's prefix: most columns are not entities
     const entity = entityColumnOf(column);
     if (!entity) continue;
     mapped.add(entity.type);

@@ -22,10 +22,22 @@ export interface GateInput {
 /** Does the verdict confirm the hit: did one of the policy's YARA rules (any rule, when none named) match? */
 export function confirms(policy: GatePolicy, verdict: StoredVerdict): boolean {
   if (policy.yaraRules.length === 0) return verdict.matches.length > 0;
-  const wanted = new Set(policy.yaraRules.map(normaliseRuleName));
+  const wanted = wantedRules(policy);
   return verdict.matches.some(
     (m) => wanted.has(normaliseRuleName(m.rule)) || (m.file !== undefined && wanted.has(normaliseRuleName(m.file))),
   );
+}
+
+/** The policy's rule names, normalised once per policy (a hunt asks for every hit of a run). */
+const wantedByPolicy = new WeakMap<GatePolicy, ReadonlySet<string>>();
+
+function wantedRules(policy: GatePolicy): ReadonlySet<string> {
+  let wanted = wantedByPolicy.get(policy);
+  if (!wanted) {
+    wanted = new Set(policy.yaraRules.map(normaliseRuleName));
+    wantedByPolicy.set(policy, wanted);
+  }
+  return wanted;
 }
 
 /** `shm-creation.yar`, `rules/shm-creation.yar` and `shm-creation` name the same file. */

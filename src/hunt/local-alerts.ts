@@ -92,9 +92,23 @@ export class LocalAlertWriter implements BatchAlertWriter {
 function evidenceOf(alert: AlertRequest): LocalIncident["evidence"] {
   return {
     query: alert.query,
-    queryStart: alert.queryStart.toISOString(),
-    queryEnd: alert.queryEnd.toISOString(),
+    queryStart: isoOf(alert.queryStart),
+    queryEnd: isoOf(alert.queryEnd),
     row: alert.row,
     entities: alert.entities,
   };
+}
+
+/** The last few times written out: a batch's alerts share their window's bounds. */
+const isoTimes = new Map<number, string>();
+
+function isoOf(date: Date): string {
+  const time = date.getTime();
+  let iso = isoTimes.get(time);
+  if (iso === undefined) {
+    iso = date.toISOString();
+    if (isoTimes.size >= 64) isoTimes.clear();
+    isoTimes.set(time, iso);
+  }
+  return iso;
 }

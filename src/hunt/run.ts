@@ -316,18 +316,42 @@ async function settleRows(
   const keyOptions = plan.identityColumns ? { identityColumns: plan.identityColumns } : {};
   const hashColumns = plan.sampleHashColumns ?? columns.sampleHash;
   const seen = new Set<string>();
-  const hits: Array<HitRecord | undefined> = [];
+  /** Per row: its hit, or undefined for the same event again (the first row settles it). */
+  const keyed: Array<{ key: string; row: Row; sha256: string | undefined } | undefined> = [];
+  const batchSamples = new Set<string>();
   for (const row of rows) {
     const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
-      hits.push(undefined); // the same event twice in one result: the first row settles it
+      keyed.push(undefined); // the same event twice in one result: the first row settles it
       continue;
     }
     seen.add(key);
     const sha256 = sampleHashOf(row, hashColumns);
+    if (sha256) batchSamples.add(sha256);
+    keyed.push({ key, row, sha256 });
+  }
+  // The batch's samples' verdicts, looked up together; then every row decided without waiting.
+  const gated = rule.gate.mode !== "none";
+  if (gated) await verdicts.load(batchSamples);
+  const statusRecords = new StatusRecords();
+  /**
+   * A fresh hit's decision depends on its sample's verdict, on whether it names a sample (or a location) and on
+   * its wait so far, which is none (first seen now): so it is made once per verdict, sample or lack of one.
+   */
+  const decisions = new Map<unknown, GateDecision>();
+  const candidates = keyed.map((item): { hit: HitRecord; decision: GateDecision } | undefined => {
+    if (!item) return undefined;
+    const { key, row, sha256 } = item;
     const locator = sha256 ? undefined : sampleLocatorOf(row, plan);
+    const verdict = gated && sha256 ? verdicts.of(sha256) : undefined;
+    const decisionKey = verdict ?? sha256 ?? locator !== undefined;
+    let decision = decisions.get(decisionKey);
+    if (!decision) {
+      decision = decide({ policy: rule.gate, sha256, located: locator !== undefined, verdict, firstSeen: now, now });
+      decisions.set(decisionKey, decision);
+    }
     const eventTime = eventTimeOf(row, columns.time);
-    hits.push({
+    const hit: Mutable<HitRecord> = {
       key,
       ruleId: rule.id,
       target,
@@ -336,21 +360,27 @@ async function settleRows(
       updatedAt: at,
       window,
       eventTime: eventTime ? eventTime.toISOString() : window.end,
-      ...(sha256 ? { sha256 } : {}),
-      ...(locator ? { locator } : {}),
       row,
-    });
-  }
-  // The batch's samples' verdicts, looked up together; then every row decided without waiting.
-  const gated = rule.gate.mode !== "none";
-  if (gated) await verdicts.load(sampleHashes(hits));
-  const statusRecords = new StatusRecords();
-  const candidates = hits.map((hit): { hit: HitRecord; decision: GateDecision } | undefined => {
-    if (!hit) return undefined;
-    const decided = decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
-    if (decided.decision.action !== "alert") return { hit: decided.record, decision: decided.decision };
-    const settledIn = statusRecords.place(decided.decision.verdict);
-    return { hit: { ...decided.record, settledIn }, decision: decided.decision };
+    };
+    if (sha256) hit.sha256 = sha256;
+    if (locator) hit.locator = locator;
+    switch (decision.action) {
+      case "alert":
+        hit.settledIn = statusRecords.place(decision.verdict);
+        break;
+      case "pending":
+        if (pendingPartitionOf(hit) === undefined) throw new Error("a pending hit needs a sample hash or location");
+        hit.status = "pending";
+        if (verdict) hit.verdict = verdict;
+        break;
+      case "benign":
+      case "unverified":
+        hit.status = decision.action;
+        if (verdict) hit.verdict = verdict;
+        hit.reason = decision.reason;
+        break;
+    }
+    return { hit, decision };
   });
 
   // One write: a pending hit's sample index entry before its record (pending), then every hit of the batch.
@@ -433,6 +463,8 @@ class StatusRecords {
 /** A hit's status in a status record, at most (key, status, times, incident id, reason), in JSON characters. */
 const STATUS_CHARS = 400;
 const STATUS_RECORD_CHARS = 400_000;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The distinct samples named by these hits. */
 function sampleHashes(hits: ReadonlyArray<HitRecord | undefined>): Set<string> {

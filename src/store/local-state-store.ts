@@ -3,6 +3,13 @@
  * `<crc32 hex>\t{"o":"p"|"d","k":kind,"p":partition,"y":key,"v":value}`. A batch of writes is one append and one
  * fdatasync, whatever its size; that is the store's unit of durability.
  *
+ * - Large parts of a value (an object of PART_KEYS keys or more, e.g. a result row, and a string of PART_CHARS or
+ *   more met before, e.g. a query text; within PART_DEPTH levels) are written once, as a line of their own,
+ *   `<crc32 hex>\t{"o":"b","y":<id>,"v":part}` (id: the SHA-256 of the part's JSON, base64url), before the first
+ *   record that holds them; a record line then has `null` in their place and names them, `"r":[[[path…],id]…]`.
+ *   A hunt writes one row in its hit, its bookmark and its incident, and one query in every bookmark: each once.
+ *   Values are not changed after they are written (a part is encoded once per object).
+ *
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
@@ -15,7 +22,7 @@
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
  *   generation is unlinked, and readers holding it notice (its link count is 0) and reopen.
  */
-import { randomBytes } from "node:crypto";
+import { hash, randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -41,6 +48,8 @@ export interface LocalStateOptions {
 interface Entry {
   readonly offset: number;
   readonly length: number;
+  /** The parts the record refers to (a record line's `r`). */
+  readonly parts?: readonly string[];
 }
 
 interface Journal {
@@ -62,6 +71,10 @@ const WRITE_CHUNK = 2 ** 20;
 export class LocalStateStore implements StateStore {
   private journal: Journal | undefined;
   private readonly index = new Map<string, Entry>();
+  /** The parts written (large strings and objects that records refer to), by id. */
+  private readonly parts = new Map<string, Entry>();
+  /** How many records refer to each part: a part is live while one does. */
+  private readonly partRefs = new Map<string, number>();
   private readonly damage: DamagedRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private compacting: Promise<void> | undefined;
@@ -164,6 +177,8 @@ export class LocalStateStore implements StateStore {
     let parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
     let pending = parts.length;
     const placed: Array<{ id: string; entry: Entry | undefined }> = [];
+    /** The parts this batch writes (before the first record that refers to each). */
+    const newParts = new Map<string, Entry>();
     /** The records this batch writes, as they will stand (undefined: deleted). */
     const written = new Map<string, { value: unknown } | undefined>();
     let offset = start;
@@ -186,18 +201,37 @@ export class LocalStateStore implements StateStore {
         }
       }
       written.set(id, op.op === "delete" ? undefined : { value: op.value });
-      const body = Buffer.from(
-        JSON.stringify(
-          op.op === "delete"
-            ? { o: "d", k: op.kind, p: op.partition, y: op.key }
-            : { o: "p", k: op.kind, p: op.partition, y: op.key, v: op.value },
-        ),
-      );
-      const head = Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`);
-      parts.push(head, body, NEWLINE_BYTE);
-      const length = head.length + body.length + 1;
+      let text: string;
+      let refIds: string[] | undefined;
+      if (op.op === "delete") {
+        text = JSON.stringify({ o: "d", k: op.kind, p: op.partition, y: op.key });
+      } else {
+        const refs: Array<[string[], Part]> = [];
+        const value = withoutParts(op.value, 0, [], refs);
+        for (const [, part] of refs) {
+          if (this.parts.has(part.id) || newParts.has(part.id)) continue;
+          const line = lineOf(`{"o":"b","y":${JSON.stringify(part.id)},"v":${part.json ?? JSON.stringify(part.of)}}`);
+          parts.push(...line, NEWLINE_BYTE);
+          const length = line[0]!.length + line[1]!.length + 1;
+          newParts.set(part.id, { offset, length });
+          pending += length;
+          offset += length;
+        }
+        if (refs.length > 0) refIds = refs.map(([, part]) => part.id);
+        text = JSON.stringify(
+          refs.length > 0
+            ? { o: "p", k: op.kind, p: op.partition, y: op.key, r: refs.map(([at, part]) => [at, part.id]), v: value }
+            : { o: "p", k: op.kind, p: op.partition, y: op.key, v: value },
+        );
+      }
+      const line = lineOf(text);
+      parts.push(...line, NEWLINE_BYTE);
+      const length = line[0]!.length + line[1]!.length + 1;
       pending += length;
-      placed.push({ id, entry: op.op === "delete" ? undefined : { offset, length } });
+      placed.push({
+        id,
+        entry: op.op === "delete" ? undefined : { offset, length, ...(refIds ? { parts: refIds } : {}) },
+      });
       offset += length;
       results.push(true);
       if (pending >= WRITE_CHUNK) {
@@ -209,6 +243,7 @@ export class LocalStateStore implements StateStore {
     if (placed.length > 0) {
       await writeAll(journal.handle, parts);
       await journal.handle.datasync();
+      for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
       journal.read = offset - (torn ? 1 : 0);
     } else if (torn) {
@@ -217,12 +252,36 @@ export class LocalStateStore implements StateStore {
     return results;
   }
 
+  /** A part's line; its bytes count as live while a record refers to it. */
+  private setPart(journal: Journal, id: string, entry: Entry): void {
+    const before = this.parts.get(id);
+    const referred = this.partRefs.has(id);
+    if (before && referred) journal.live -= before.length;
+    this.parts.set(id, entry);
+    if (referred) journal.live += entry.length;
+  }
+
   private setEntry(journal: Journal, id: string, entry: Entry | undefined): void {
     const before = this.index.get(id);
-    if (before) journal.live -= before.length;
+    if (before) {
+      journal.live -= before.length;
+      for (const part of before.parts ?? []) {
+        const refs = (this.partRefs.get(part) ?? 1) - 1;
+        if (refs > 0) this.partRefs.set(part, refs);
+        else {
+          this.partRefs.delete(part);
+          journal.live -= this.parts.get(part)?.length ?? 0;
+        }
+      }
+    }
     if (entry) {
       this.index.set(id, entry);
       journal.live += entry.length;
+      for (const part of entry.parts ?? []) {
+        const refs = this.partRefs.get(part) ?? 0;
+        this.partRefs.set(part, refs + 1);
+        if (refs === 0) journal.live += this.parts.get(part)?.length ?? 0;
+      }
     } else {
       this.index.delete(id);
     }
@@ -245,6 +304,8 @@ export class LocalStateStore implements StateStore {
       const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
       journal = { generation, handle, read: 0, live: 0 };
       this.index.clear();
+      this.parts.clear();
+      this.partRefs.clear();
       this.journal = journal;
     }
     await this.readNew(journal);
@@ -280,8 +341,17 @@ export class LocalStateStore implements StateStore {
       this.reportDamage(journal, offset, line, parsed);
       return;
     }
+    if (parsed.o === "b") {
+      this.setPart(journal, parsed.y, { offset, length: line.length + 1 });
+      return;
+    }
     const id = recordId(parsed.k, parsed.p, parsed.y);
-    this.setEntry(journal, id, parsed.o === "d" ? undefined : { offset, length: line.length + 1 });
+    const parts = parsed.r?.map(([, part]) => part);
+    this.setEntry(
+      journal,
+      id,
+      parsed.o === "d" ? undefined : { offset, length: line.length + 1, ...(parts ? { parts } : {}) },
+    );
   }
 
   private async value(journal: Journal, entry: Entry): Promise<unknown> {
@@ -292,7 +362,30 @@ export class LocalStateStore implements StateStore {
       this.reportDamage(journal, entry.offset, buffer, parsed);
       return undefined;
     }
-    return parsed.v;
+    if (parsed.r === undefined) return parsed.v;
+    const value = parsed.v;
+    const read = new Map<string, unknown>();
+    for (const [at, id] of parsed.r) {
+      let part = read.get(id);
+      if (!read.has(id)) {
+        const partEntry = this.parts.get(id);
+        const line = partEntry ? Buffer.allocUnsafe(partEntry.length - 1) : undefined;
+        if (partEntry && line) await journal.handle.read(line, 0, line.length, partEntry.offset);
+        const parsedPart = line ? parseLine(line) : "a part it refers to is missing";
+        if (typeof parsedPart === "string" || parsedPart.o !== "b") {
+          if (line && typeof parsedPart === "string") this.reportDamage(journal, partEntry!.offset, line, parsedPart);
+          this.reportDamage(journal, entry.offset, buffer, `a part it refers to (${id}) is missing or damaged`);
+          return undefined;
+        }
+        part = parsedPart.v;
+        read.set(id, part);
+      }
+      if (!placePart(value, at, part)) {
+        this.reportDamage(journal, entry.offset, buffer, "a part's place is not in the record");
+        return undefined;
+      }
+    }
+    return value;
   }
 
   private async reportTorn(journal: Journal, size: number): Promise<void> {
@@ -330,13 +423,26 @@ export class LocalStateStore implements StateStore {
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
     const out = await open(temp, "w", 0o600);
     const moved = new Map<string, Entry>();
+    const movedParts = new Map<string, Entry>();
+    /** The parts the live records refer to: copied after them (a reader finds them by the index, not by order). */
+    const referred = new Set<string>();
     let offset = 0;
     try {
       for (const [id, entry] of this.index) {
         const line = Buffer.allocUnsafe(entry.length);
         await journal.handle.read(line, 0, entry.length, entry.offset);
+        for (const part of entry.parts ?? []) referred.add(part);
         await out.write(line);
-        moved.set(id, { offset, length: entry.length });
+        moved.set(id, { ...entry, offset });
+        offset += entry.length;
+      }
+      for (const id of referred) {
+        const entry = this.parts.get(id);
+        if (!entry) continue;
+        const line = Buffer.allocUnsafe(entry.length);
+        await journal.handle.read(line, 0, entry.length, entry.offset);
+        await out.write(line);
+        movedParts.set(id, { offset, length: entry.length });
         offset += entry.length;
       }
       await out.datasync();
@@ -350,6 +456,8 @@ export class LocalStateStore implements StateStore {
     const handle = await open(this.journalPath(next), constants.O_RDWR | constants.O_APPEND, 0o600);
     this.index.clear();
     for (const [id, entry] of moved) this.index.set(id, entry);
+    this.parts.clear();
+    for (const [id, entry] of movedParts) this.parts.set(id, entry);
     this.journal = { generation: next, handle, read: offset, live: offset };
   }
 
@@ -435,10 +543,13 @@ export class LocalStateStore implements StateStore {
 }
 
 interface Line {
-  readonly o: "p" | "d";
+  /** Put, delete, or a part (`b`: `y` is its id, `v` the part) that record lines refer to. */
+  readonly o: "p" | "d" | "b";
   readonly k: StateKind;
   readonly p: string;
   readonly y: string;
+  /** The parts of `v` written apart: where each goes (keys from the top), and its id. */
+  readonly r?: ReadonlyArray<readonly [readonly string[], string]>;
   readonly v?: unknown;
 }
 
@@ -450,7 +561,9 @@ function parseLine(line: Buffer): Line | string {
   if (!Number.isFinite(expected) || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
   try {
     const parsed = JSON.parse(body.toString("utf8")) as Line;
+    if (parsed.o === "b") return typeof parsed.y === "string" ? parsed : "not a journal operation";
     if ((parsed.o !== "p" && parsed.o !== "d") || typeof parsed.k !== "string") return "not a journal operation";
+    if (parsed.r !== undefined && !validRefs(parsed.r)) return "not a journal operation";
     if (typeof parsed.p !== "string" || typeof parsed.y !== "string") return "not a journal operation";
     return parsed;
   } catch (error) {
@@ -466,6 +579,129 @@ function identify(line: Buffer): { kind?: StateKind; names: { partition?: string
   const partition = field("p");
   const key = field("y");
   return { ...(kind ? { kind } : {}), names: { ...(partition ? { partition } : {}), ...(key ? { key } : {}) } };
+}
+
+function validRefs(refs: unknown): boolean {
+  return (
+    Array.isArray(refs) &&
+    refs.every(
+      (ref) =>
+        Array.isArray(ref) &&
+        ref.length === 2 &&
+        typeof ref[1] === "string" &&
+        Array.isArray(ref[0]) &&
+        ref[0].length > 0 &&
+        ref[0].every((key: unknown) => typeof key === "string" && key !== "__proto__"),
+    )
+  );
+}
+
+/** A line's head (checksum, tab) and body, to be followed by a newline. */
+function lineOf(text: string): [Buffer, Buffer] {
+  const body = Buffer.from(text);
+  return [Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`), body];
+}
+
+/** A large part of a value, written once (see the header): its id, and its JSON when it was just encoded. */
+interface Part {
+  readonly id: string;
+  readonly of: unknown;
+  readonly json?: string;
+}
+
+const PART_CHARS = 512;
+const PART_KEYS = 16;
+const PART_DEPTH = 3;
+
+/** The ids of the large objects encoded so far (not their JSON: a part written already is not encoded again). */
+const objectIds = new WeakMap<object, string>();
+/**
+ * Large strings met lately, with their ids once met twice (a hunt's query text, in every bookmark, is a part; an
+ * incident's description, written once, stays in its record).
+ */
+const stringIds = new Map<string, string | null>();
+const STRINGS_KEPT = 256;
+
+function objectPart(value: object): Part {
+  const id = objectIds.get(value);
+  if (id !== undefined) return { id, of: value };
+  const json = JSON.stringify(value);
+  const part = { id: hash("sha256", json, "base64url"), of: value, json };
+  objectIds.set(value, part.id);
+  return part;
+}
+
+/** The string as a part, when it was met before (else undefined: it stays in its record this time). */
+function stringPart(value: string): Part | undefined {
+  const id = stringIds.get(value);
+  if (id) return { id, of: value };
+  if (stringIds.size >= STRINGS_KEPT) stringIds.clear();
+  if (id === undefined) {
+    stringIds.set(value, null);
+    return undefined;
+  }
+  const json = JSON.stringify(value);
+  const part = { id: hash("sha256", json, "base64url"), of: value, json };
+  stringIds.set(value, part.id);
+  return part;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasManyKeys(value: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const key in value) if (Object.hasOwn(value, key) && ++n >= PART_KEYS) return true;
+  return false;
+}
+
+/**
+ * The value with its large parts taken out (`null` in their place; copies made along their paths, the value itself
+ * left as it is), and the parts with where they go in `refs`. Only plain objects are looked into.
+ */
+function withoutParts(value: unknown, depth: number, at: string[], refs: Array<[string[], Part]>): unknown {
+  if (!isPlainObject(value)) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || key === "__proto__") continue; // left in place: an own key of that name
+    const v = value[key];
+    let kept: unknown = v;
+    if (typeof v === "string") {
+      const part = v.length >= PART_CHARS ? stringPart(v) : undefined;
+      if (part) {
+        refs.push([[...at, key], part]);
+        kept = null;
+      }
+    } else if (isPlainObject(v) && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
+      if (hasManyKeys(v)) {
+        refs.push([[...at, key], objectPart(v)]);
+        kept = null;
+      } else if (depth + 1 < PART_DEPTH) {
+        kept = withoutParts(v, depth + 1, [...at, key], refs);
+      }
+    }
+    if (kept !== v) {
+      copy ??= { ...value };
+      copy[key] = kept;
+    }
+  }
+  return copy ?? value;
+}
+
+/** Puts a part back in its place in a parsed value; false when the place is not there. */
+function placePart(value: unknown, at: readonly string[], part: unknown): boolean {
+  let into = value;
+  for (let i = 0; i < at.length - 1; i++) {
+    if (!isPlainObject(into) || !Object.hasOwn(into, at[i]!)) return false;
+    into = into[at[i]!];
+  }
+  const key = at.at(-1)!;
+  if (!isPlainObject(into) || !Object.hasOwn(into, key)) return false;
+  into[key] = part;
+  return true;
 }
 
 async function namesIn(dir: string): Promise<string[]> {

@@ -170,6 +170,58 @@ describe("local state store on disk (a journal)", () => {
     expect(readdirSync(path.join(dir, "quarantine"))).toHaveLength(2);
   });
 
+  it("writes a large part shared by records once, and reads every record whole", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    // A result row of many columns (one of them named like an object's prototype), and a long query text.
+    const row: Record<string, unknown> = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`Col${i}`, `v${i}`]));
+    Object.defineProperty(row, "__proto__", { value: "odd", enumerable: true, writable: true, configurable: true });
+    const query = `DeviceProcessEvents | where ${"FolderPath startswith '/dev/shm/' or ".repeat(20)}true`;
+    const hit = { key: "k1", status: "new", row };
+    const bookmark = { id: "b1", evidence: { query, row, entities: [{ entityType: "Host" }] } };
+    const incident = { id: "i1", description: query, evidence: { query, row } };
+    await store.batch([
+      { op: "create", kind: "hit", partition: "r", key: "k1", value: hit },
+      { op: "create", kind: "incident", partition: "i1", key: "b1", value: bookmark },
+    ]);
+    await store.put("incident", "local", "i1", incident);
+    const text = readFileSync(path.join(dir, "journal.0000000001"), "utf8");
+    expect(text.split(`"Col39":"v39"`)).toHaveLength(2); // the row: once in the journal
+    expect(text.split("startswith").length - 1).toBeLessThan(3 * 20); // the query: not in all three records
+    for (const reader of [store, new LocalStateStore(dir)]) {
+      const readHit = await reader.get<typeof hit>("hit", "r", "k1");
+      expect(readHit).toEqual(hit);
+      expect(Object.hasOwn(readHit!.row, "__proto__")).toBe(true);
+      expect(Object.getPrototypeOf(readHit!.row)).toBe(Object.prototype);
+      expect(await reader.get("incident", "i1", "b1")).toEqual(bookmark);
+      expect(await reader.list("incident", "local")).toEqual([{ partition: "local", key: "i1", value: incident }]);
+    }
+  });
+
+  it("reports a record whose part is damaged, and keeps the parts live records refer to through a compaction", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir, { compactAtBytes: 4096 });
+    const row = (n: number) => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`Col${i}`, `row${n}-${i}`]));
+    await store.put("hit", "r", "keep", { row: row(1) });
+    for (let i = 0; i < 100; i++) await store.put("hit", "r", "churn", { n: i, row: row(100 + i) });
+    await store.close(); // waits for a compaction under way
+    const journals = readdirSync(dir).filter((f) => f.startsWith("journal.0"));
+    expect(journals).toHaveLength(1);
+    expect(journals[0]).not.toBe("journal.0000000001");
+    const reopened = new LocalStateStore(dir);
+    expect(await reopened.get("hit", "r", "keep")).toEqual({ row: row(1) });
+    expect(await reopened.get("hit", "r", "churn")).toEqual({ n: 99, row: row(199) });
+    const compacted = readFileSync(path.join(dir, journals[0]!), "utf8");
+    expect(compacted).not.toContain("row150-0"); // a part no live record refers to is dropped
+    // One byte of the kept row's part altered on disk: its record is skipped and reported, the others are read.
+    writeFileSync(path.join(dir, journals[0]!), compacted.replace('"row1-5"', '"row1-X"'));
+    const damaged = new LocalStateStore(dir);
+    expect(await damaged.get("hit", "r", "keep")).toBeUndefined();
+    expect(await damaged.get("hit", "r", "churn")).toEqual({ n: 99, row: row(199) });
+    expect(damaged.damaged().map((d) => d.error)).toContain("checksum mismatch (truncated or altered)");
+    expect(damaged.damaged().some((d) => d.key === "keep" && /part it refers to/.test(d.error))).toBe(true);
+  });
+
   it("compacts a journal of mostly dead lines; stores holding the old one follow", async () => {
     const dir = tempDir();
     const store = new LocalStateStore(dir, { compactAtBytes: 4096 });
