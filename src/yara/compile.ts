@@ -11,6 +11,7 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
+import { derivePrefilter, type Prefilter } from "./prefilter.js";
 
 const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
 
@@ -35,6 +36,11 @@ export interface CompiledRuleSet {
   readonly externals: Readonly<Record<string, ExternalValue>>;
   /** The compiled rules in YARA-X's serialised form, when the binding can serialise (workers deserialise it). */
   readonly serialized?: Uint8Array;
+  /**
+   * What a sample must hold for any rule to match, when that is provably exact (prefilter.ts); a sample without it
+   * gets YARA-X's verdict, no match, without a YARA-X scan.
+   */
+  readonly prefilter?: Prefilter;
   readonly warnings: readonly Diagnostic[];
 }
 
@@ -82,12 +88,14 @@ export function compileYaraRules(paths: readonly string[], options: YaraCompileO
     .update(JSON.stringify(Object.entries(externals).sort()))
     .digest("hex");
   const serialized = rules.serialize?.();
+  const prefilter = derivePrefilter(source);
   return {
     id,
     files: files.map((f) => f.stamp),
     source,
     externals,
     ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,
   };
 }
@@ -101,6 +109,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
   const externals = options.externals ?? {};
   const rules = loadYaraBinding().binding.compile(text, { defineVariables: externals });
   const serialized = rules.serialize?.();
+  const prefilter = derivePrefilter(text);
   return {
     id: createHash("sha256")
       .update(text)
@@ -111,6 +120,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
     source: text,
     externals,
     ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,
   };
 }

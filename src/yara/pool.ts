@@ -248,6 +248,7 @@ export class ScanPool {
       source: rules.serialized ? "" : rules.source,
       externals: rules.externals,
       ...(rules.serialized ? { serialized: rules.serialized } : {}),
+      ...(rules.prefilter ? { prefilter: rules.prefilter } : {}),
     };
     send(worker, message);
     worker.rulesId = rules.id;
