@@ -113,10 +113,10 @@ export class ScanPool {
     });
   }
 
-  /** Forks every worker now; rules follow with the first scan. */
-  start(): void {
+  /** Forks `count` workers (default: every one) now; rules follow with the first scan. */
+  start(count = this.size): void {
     if (this.closed) return;
-    while (this.workers.length < this.size) this.spawn();
+    while (this.workers.length < Math.min(count, this.size)) this.spawn();
   }
 
   /** Forks every worker now and loads the rules into each (a server calls this at start). */

@@ -57,11 +57,17 @@ export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
   private timeoutMs = 0;
 
+  /** `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X. */
   constructor(
-    private readonly rules: BindingRules,
+    private readonly rules: BindingRules | undefined,
     private readonly rulesetId: string,
     private readonly prefilter?: Prefilter,
   ) {}
+
+  private yara(): BindingRules {
+    if (!this.rules) throw new Error("this sample scanner has no compiled rules (prefilter only)");
+    return this.rules;
+  }
 
   /** Scans raw bytes (an upload held in memory). */
   scanBytes(data: Uint8Array, limits: ScanLimits): Verdict {
@@ -73,7 +79,7 @@ export class SampleScanner {
       return this.noMatch(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), hash);
     }
     return this.finish(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), limits, {
-      scan: () => this.rules.scan(bytes),
+      scan: () => this.yara().scan(bytes),
       bytesAt: (offset, length) => bytes.subarray(offset, offset + length),
       sha256: () => createHash("sha256").update(bytes).digest("hex"),
     });
@@ -85,6 +91,19 @@ export class SampleScanner {
    * instead.
    */
   scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
+    return this.openAndScan(filePath, limits, displayPath, true) as Verdict;
+  }
+
+  /**
+   * What `scanPath` gives without calling YARA-X: a verdict when the prefilter rules the file out or the file
+   * cannot be scanned (skipped, unreadable), undefined when YARA-X must scan it. Reads in 1 MiB chunks, never the
+   * whole file at once.
+   */
+  ruleOut(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict | undefined {
+    return this.openAndScan(filePath, limits, displayPath, false);
+  }
+
+  private openAndScan(filePath: string, limits: ScanLimits, displayPath: string, scan: boolean): Verdict | undefined {
     const started = performance.now();
     let fd: number;
     try {
@@ -99,6 +118,7 @@ export class SampleScanner {
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
       const ruledOut = this.prefilter && this.cannotMatch(this.prefilter, fd, info.size, limits, started);
+      if (!ruledOut && !scan) return undefined;
       const verdict =
         ruledOut ||
         (CAN_MAP && info.size > MAP_ABOVE
@@ -143,7 +163,7 @@ export class SampleScanner {
   private scanMapped(fd: number, size: number, limits: ScanLimits, started: number): Verdict {
     const head = Buffer.from(this.readAt(fd, 0, ELF_HEADER_BYTES));
     return this.finish(started, size, head, limits, {
-      scan: () => this.rules.scanFile(`/proc/self/fd/${fd}`),
+      scan: () => this.yara().scanFile(`/proc/self/fd/${fd}`),
       bytesAt: (offset, length) => Buffer.from(this.readAt(fd, offset, length)),
       sha256: () => {
         const hash = createHash("sha256");
@@ -249,8 +269,8 @@ export class SampleScanner {
   private applyTimeout(limits: ScanLimits): void {
     // Binding 0.7: milliseconds; YARA-X checks it on a one-second heartbeat, so the effective granularity is 1 s.
     const ms = Math.max(1000, Math.ceil(limits.timeoutMs));
-    if (ms !== this.timeoutMs && this.rules.setTimeout) {
-      this.rules.setTimeout(ms);
+    if (ms !== this.timeoutMs && this.yara().setTimeout) {
+      this.yara().setTimeout?.(ms);
       this.timeoutMs = ms;
     }
   }
