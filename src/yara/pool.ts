@@ -130,6 +130,11 @@ export class ScanPool {
     );
   }
 
+  /** Whether a started worker sits idle with nothing queued for it (a caller doing work itself may hand some over). */
+  hasIdleWorker(): boolean {
+    return this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length === 0);
+  }
+
   stats(): PoolStats {
     return {
       workers: this.workers.length,

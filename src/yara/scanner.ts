@@ -89,16 +89,22 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         options.compileOnThisThread ? undefined : compileYaraRulesOffThread,
       );
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
-  const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
-  // With the prefilter on this thread, workers start on the first candidate; that needs the rules first.
-  if (options.startWorkersNow && !options.prefilterOnThisThread) pool.start();
-  try {
+  const cpus = Math.max(1, os.availableParallelism());
+  let pool: ScanPool;
+  if (options.prefilterOnThisThread) {
+    // The rules first: with a prefilter, this thread does a worker's share, so one worker fewer is started.
     const rules = await currentRules();
-    // With the prefilter here, one worker starts now so the candidates found later do not wait for its start.
-    if (options.startWorkersNow) pool.start(options.prefilterOnThisThread && rules.prefilter ? 1 : pool.size);
-  } catch (error) {
-    await pool.close();
-    throw error;
+    pool = new ScanPool(options.workers ?? (rules.prefilter ? Math.max(1, cpus - 1) : cpus));
+    if (options.startWorkersNow) pool.start();
+  } else {
+    pool = new ScanPool(options.workers ?? cpus);
+    if (options.startWorkersNow) pool.start();
+    try {
+      await currentRules();
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
   }
   const limits: ScanLimits = {
     maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
@@ -204,15 +210,28 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         options.prefilterOnThisThread && rules.prefilter
           ? new SampleScanner(undefined, rules.id, rules.prefilter)
           : undefined;
+      let shareLeft = 0;
+      let turn = performance.now();
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
         }
-        const settled = here?.ruleOut(entry.realPath, limits, entry.path);
-        if (settled) {
-          yield settled;
-          continue;
+        if (here) {
+          // A started worker with nothing to do takes the next files whole (it prefilters them itself).
+          if (shareLeft === 0 && pool.hasIdleWorker()) shareLeft = SHARE_WITH_IDLE_WORKER;
+          const settled = shareLeft > 0 ? undefined : here.ruleOut(entry.realPath, limits, entry.path);
+          if (shareLeft > 0) shareLeft--;
+          if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
+            // Let the workers' replies in (they are handled between two turns, not while this thread reads).
+            await new Promise((resolve) => setImmediate(resolve));
+            turn = performance.now();
+          }
+          while (done.length > 0) yield done.shift() as Verdict;
+          if (settled) {
+            yield settled;
+            continue;
+          }
         }
         inflight++;
         scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
@@ -229,6 +248,11 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   };
   return scanner;
 }
+
+/** With the prefilter on the caller's thread: files handed at once to a worker found idle. */
+const SHARE_WITH_IDLE_WORKER = 32;
+/** … and how long that thread reads before it lets the event loop take the workers' replies. */
+const EVENT_LOOP_TURN_MS = 5;
 
 /** Files a directory scan keeps in flight per worker (two full batches of 64, and the next ones ready). */
 const PATHS_IN_FLIGHT_PER_WORKER = 256;
