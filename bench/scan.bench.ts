@@ -5,7 +5,9 @@
  * 1. A tree of real ELF files (default: a hard-linked mirror of /usr/lib/x86_64-linux-gnu plus the gcc fixtures):
  *    `shmhunt scan` as a user runs it (a fresh process from dist/, start-up included, like yara's), in its default
  *    mode (SHA-256 of matching files only) and with `--hash` (every file), and the library's `scanPaths` on a
- *    started pool (start-up not timed). Every tool must report the same matching files.
+ *    started pool (start-up not timed). Every tool must report the same matching files. The rules' exact prefilter
+ *    (src/yara/prefilter.ts), when there is one, is printed: the CLI applies it on its own thread, the library's
+ *    pool in its workers.
  * 2. One large sample (512 MiB): `scanFile` on a started pool, the first scan (cold worker memory) and the best of
  *    the next ones, without a match (the default mode hashes nothing), with a match (the default mode hashes it),
  *    and with every sample hashed; yara on the same file.
@@ -17,7 +19,7 @@ import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
+import { compileYaraRules, createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
 import { buildLargeSample, buildTree, plantPattern, type Tree } from "./scan/corpus.js";
 
 interface Run {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     `tree: ${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB (${tree.planted.length} planted matches)`,
   );
   console.log(`rules: ${ruleFiles.join(", ")}; ${workers} CPUs; ${yaraVersion ? `yara ${yaraVersion}` : "no yara"}`);
+  console.log(`prefilter: ${describePrefilter()}`);
   console.log(`best of ${rounds} rounds, tools interleaved, warm page cache\n`);
   spawnSync("sh", ["-c", `find '${tree.dir}' -type f -exec cat {} + > /dev/null`]);
 
@@ -306,6 +309,21 @@ function checkAgreement(runs: readonly Run[], tree: Tree): void {
   console.log(
     `   verdicts: every tool matched the same ${reference.matched.length} files (${tree.planted.length} planted)`,
   );
+}
+
+/** What the rules' exact prefilter (src/yara/prefilter.ts) looks for, or why every file goes to YARA-X. */
+function describePrefilter(): string {
+  const prefilter = compileYaraRules(ruleFiles).prefilter;
+  if (!prefilter) return "none (the rules are outside its grammar: every file is scanned by YARA-X)";
+  return prefilter.needs
+    .map((need) => {
+      const checks = need.checks.map(
+        (c) => `uint${c.width * 8}${c.bigEndian ? "be" : ""}(${c.offset}) == 0x${c.value.toString(16)}`,
+      );
+      const literals = need.literals?.map((l) => Buffer.from(l).toString("hex")).join(" or ");
+      return `${need.rule}: ${[...checks, ...(literals ? [`bytes ${literals}`] : [])].join(" and ")}`;
+    })
+    .join("; ");
 }
 
 function statusKiB(pid: number, field: string): number {
