@@ -51,6 +51,8 @@ interface ScannerOptions {
    * process, an IPC message or a YARA-X call. Default false (a service keeps its event loop free).
    */
   readonly prefilterOnThisThread?: boolean;
+  /** Keep compiled rules in the user's private cache across runs (a one-shot CLI run; see compiled-cache.ts). */
+  readonly cacheCompiledRules?: boolean;
 }
 
 export interface Scanner {
@@ -83,7 +85,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     ? undefined
     : new YaraRuleCache(
         given,
-        { externals: options.externals ?? {} },
+        { externals: options.externals ?? {}, ...(options.cacheCompiledRules ? { cacheCompiled: true } : {}) },
         options.ruleCheckIntervalMs ?? 1000,
         // Compiled in a child process: a large rule set never blocks the caller's event loop.
         options.compileOnThisThread ? undefined : compileYaraRulesOffThread,
