@@ -15,7 +15,7 @@
  *   npm run bench:scan [-- --source /usr/lib/x86_64-linux-gnu --rounds 2 --large-mib 512 --keep]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -75,6 +75,7 @@ async function main(): Promise<void> {
     );
     if (yaraVersion) keepBest(await runYara(tree.dir, tree));
     keepBest(await runCli(tree, false));
+    keepBest(await runCli(tree, false, false));
     keepBest(await runCli(tree, true));
     keepBest(await runLibrary(tree, "on-match"));
     keepBest(await runLibrary(tree, "always"));
@@ -127,24 +128,34 @@ async function main(): Promise<void> {
 }
 
 /** `shmhunt scan` as a user runs it: a fresh process, NDJSON to a pipe, start-up and exit included. */
-function runCli(tree: Tree, hash: boolean): Promise<Run> {
+function runCli(tree: Tree, hash: boolean, ruleCache = true): Promise<Run> {
   const argv = [path.join(repo, "bin/shmhunt.js"), "scan", tree.dir, "--json", "--rules", rulesDir];
   if (hash) argv.push("--hash");
-  return timed(process.execPath, argv, (out, seconds, maxKiB) => {
-    const verdicts = out
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as Verdict);
-    const unscanned = verdicts.filter((v) => v.verdict === "error" || v.verdict === "skipped").length;
-    return {
-      tool: hash ? "shmhunt scan --hash" : "shmhunt scan (default)",
-      seconds,
-      files: verdicts.length,
-      bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
-      matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
-      note: `CLI process from dist/, start-up included; largest process ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
-    };
-  });
+  // Without the cache of compiled rules: a fresh, empty cache directory, so this run validates and compiles.
+  const env = ruleCache
+    ? undefined
+    : { ...process.env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "shmhunt-nocache-")) };
+  const label = hash ? "shmhunt scan --hash" : ruleCache ? "shmhunt scan (default)" : "shmhunt scan, rules compiled";
+  return timed(
+    process.execPath,
+    argv,
+    (out, seconds, maxKiB) => {
+      const verdicts = out
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Verdict);
+      const unscanned = verdicts.filter((v) => v.verdict === "error" || v.verdict === "skipped").length;
+      return {
+        tool: label,
+        seconds,
+        files: verdicts.length,
+        bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
+        matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
+        note: `CLI process from dist/, start-up included; ${ruleCache ? "compiled rules from the user's cache" : "no rule cache"}; largest process ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
+      };
+    },
+    env,
+  );
 }
 
 function runYara(target: string, size: { files: number; bytes: number }, tool = "yara CLI"): Promise<Run> {
@@ -263,10 +274,14 @@ function timed(
   command: string,
   argv: string[],
   make: (stdout: string, seconds: number, maxKiB: number) => Run,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", command, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", command, ...argv], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env ? { env } : {}),
+    });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {

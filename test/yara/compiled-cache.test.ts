@@ -43,7 +43,7 @@ describe("the compiled-rules cache", () => {
     expect(readCachedRules(key)).toBeUndefined();
     await chmod(file, 0o600);
     const bytes = await readFile(file);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes.writeUInt8((bytes.at(-1) as number) ^ 0xff, bytes.length - 1);
     await writeFile(file, bytes);
     expect(readCachedRules(key)).toBeUndefined();
     // A damaged entry is a miss: the rules compile again (and the entry is rewritten).
