@@ -15,7 +15,7 @@
  *   npm run bench:scan [-- --source /usr/lib/x86_64-linux-gnu --rounds 2 --large-mib 512 --keep]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -132,9 +132,8 @@ function runCli(tree: Tree, hash: boolean, ruleCache = true): Promise<Run> {
   const argv = [path.join(repo, "bin/shmhunt.js"), "scan", tree.dir, "--json", "--rules", rulesDir];
   if (hash) argv.push("--hash");
   // Without the cache of compiled rules: a fresh, empty cache directory, so this run validates and compiles.
-  const env = ruleCache
-    ? undefined
-    : { ...process.env, XDG_CACHE_HOME: mkdtempSync(path.join(os.tmpdir(), "shmhunt-nocache-")) };
+  const emptyCache = ruleCache ? undefined : mkdtempSync(path.join(os.tmpdir(), "shmhunt-nocache-"));
+  const env = emptyCache ? { ...process.env, XDG_CACHE_HOME: emptyCache } : undefined;
   const label = hash ? "shmhunt scan --hash" : ruleCache ? "shmhunt scan (default)" : "shmhunt scan, rules compiled";
   return timed(
     process.execPath,
@@ -155,7 +154,9 @@ function runCli(tree: Tree, hash: boolean, ruleCache = true): Promise<Run> {
       };
     },
     env,
-  );
+  ).finally(() => {
+    if (emptyCache) rmSync(emptyCache, { recursive: true, force: true });
+  });
 }
 
 function runYara(target: string, size: { files: number; bytes: number }, tool = "yara CLI"): Promise<Run> {
