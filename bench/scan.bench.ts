@@ -5,7 +5,9 @@
  * 1. A tree of real ELF files (default: a hard-linked mirror of /usr/lib/x86_64-linux-gnu plus the gcc fixtures):
  *    `shmhunt scan` as a user runs it (a fresh process from dist/, start-up included, like yara's), in its default
  *    mode (SHA-256 of matching files only) and with `--hash` (every file), and the library's `scanPaths` on a
- *    started pool (start-up not timed). Every tool must report the same matching files.
+ *    started pool (start-up not timed). Every tool must report the same matching files. The rules' exact prefilter
+ *    (src/yara/prefilter.ts), when there is one, is printed: the CLI applies it on its own thread, the library's
+ *    pool in its workers.
  * 2. One large sample (512 MiB): `scanFile` on a started pool, the first scan (cold worker memory) and the best of
  *    the next ones, without a match (the default mode hashes nothing), with a match (the default mode hashes it),
  *    and with every sample hashed; yara on the same file.
@@ -13,11 +15,11 @@
  *   npm run bench:scan [-- --source /usr/lib/x86_64-linux-gnu --rounds 2 --large-mib 512 --keep]
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
+import { compileYaraRules, createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
 import { buildLargeSample, buildTree, plantPattern, type Tree } from "./scan/corpus.js";
 
 interface Run {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
     `tree: ${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB (${tree.planted.length} planted matches)`,
   );
   console.log(`rules: ${ruleFiles.join(", ")}; ${workers} CPUs; ${yaraVersion ? `yara ${yaraVersion}` : "no yara"}`);
+  console.log(`prefilter: ${describePrefilter()}`);
   console.log(`best of ${rounds} rounds, tools interleaved, warm page cache\n`);
   spawnSync("sh", ["-c", `find '${tree.dir}' -type f -exec cat {} + > /dev/null`]);
 
@@ -72,6 +75,7 @@ async function main(): Promise<void> {
     );
     if (yaraVersion) keepBest(await runYara(tree.dir, tree));
     keepBest(await runCli(tree, false));
+    keepBest(await runCli(tree, false, false));
     keepBest(await runCli(tree, true));
     keepBest(await runLibrary(tree, "on-match"));
     keepBest(await runLibrary(tree, "always"));
@@ -124,23 +128,34 @@ async function main(): Promise<void> {
 }
 
 /** `shmhunt scan` as a user runs it: a fresh process, NDJSON to a pipe, start-up and exit included. */
-function runCli(tree: Tree, hash: boolean): Promise<Run> {
+function runCli(tree: Tree, hash: boolean, ruleCache = true): Promise<Run> {
   const argv = [path.join(repo, "bin/shmhunt.js"), "scan", tree.dir, "--json", "--rules", rulesDir];
   if (hash) argv.push("--hash");
-  return timed(process.execPath, argv, (out, seconds, maxKiB) => {
-    const verdicts = out
-      .split("\n")
-      .filter((line) => line !== "")
-      .map((line) => JSON.parse(line) as Verdict);
-    const unscanned = verdicts.filter((v) => v.verdict === "error" || v.verdict === "skipped").length;
-    return {
-      tool: hash ? "shmhunt scan --hash" : "shmhunt scan (default)",
-      seconds,
-      files: verdicts.length,
-      bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
-      matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
-      note: `CLI process from dist/, start-up included; largest process ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
-    };
+  // Without the cache of compiled rules: a fresh, empty cache directory, so this run validates and compiles.
+  const emptyCache = ruleCache ? undefined : mkdtempSync(path.join(os.tmpdir(), "shmhunt-nocache-"));
+  const env = emptyCache ? { ...process.env, XDG_CACHE_HOME: emptyCache } : undefined;
+  const label = hash ? "shmhunt scan --hash" : ruleCache ? "shmhunt scan (default)" : "shmhunt scan, rules compiled";
+  return timed(
+    process.execPath,
+    argv,
+    (out, seconds, maxKiB) => {
+      const verdicts = out
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as Verdict);
+      const unscanned = verdicts.filter((v) => v.verdict === "error" || v.verdict === "skipped").length;
+      return {
+        tool: label,
+        seconds,
+        files: verdicts.length,
+        bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
+        matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
+        note: `CLI process from dist/, start-up included; ${ruleCache ? "compiled rules from the user's cache" : "no rule cache"}; largest process ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
+      };
+    },
+    env,
+  ).finally(() => {
+    if (emptyCache) rmSync(emptyCache, { recursive: true, force: true });
   });
 }
 
@@ -260,10 +275,14 @@ function timed(
   command: string,
   argv: string[],
   make: (stdout: string, seconds: number, maxKiB: number) => Run,
+  env?: NodeJS.ProcessEnv,
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", command, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M %U %S", command, ...argv], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env ? { env } : {}),
+    });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => {
@@ -306,6 +325,21 @@ function checkAgreement(runs: readonly Run[], tree: Tree): void {
   console.log(
     `   verdicts: every tool matched the same ${reference.matched.length} files (${tree.planted.length} planted)`,
   );
+}
+
+/** What the rules' exact prefilter (src/yara/prefilter.ts) looks for, or why every file goes to YARA-X. */
+function describePrefilter(): string {
+  const prefilter = compileYaraRules(ruleFiles).prefilter;
+  if (!prefilter) return "none (the rules are outside its grammar: every file is scanned by YARA-X)";
+  return prefilter.needs
+    .map((need) => {
+      const checks = need.checks.map(
+        (c) => `uint${c.width * 8}${c.bigEndian ? "be" : ""}(${c.offset}) == 0x${c.value.toString(16)}`,
+      );
+      const literals = need.literals?.map((l) => Buffer.from(l).toString("hex")).join(" or ");
+      return `${need.rule}: ${[...checks, ...(literals ? [`bytes ${literals}`] : [])].join(" and ")}`;
+    })
+    .join("; ");
 }
 
 function statusKiB(pid: number, field: string): number {

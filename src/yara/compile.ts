@@ -11,12 +11,19 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
+import { cacheKey, readCachedRules, writeCachedRules } from "./compiled-cache.js";
+import { derivePrefilter, type Prefilter } from "./prefilter.js";
 
 const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
 
 export interface YaraCompileOptions {
   /** External variables the rules may use (`var_one = 1`). */
   readonly externals?: Readonly<Record<string, ExternalValue>>;
+  /**
+   * Keep the compiled set in the user's private cache and take it from there next time (compiled-cache.ts): for
+   * one-shot runs, which then skip loading YARA-X, validating and compiling. Default false.
+   */
+  readonly cacheCompiled?: boolean;
 }
 
 export interface RuleFileStamp {
@@ -35,6 +42,11 @@ export interface CompiledRuleSet {
   readonly externals: Readonly<Record<string, ExternalValue>>;
   /** The compiled rules in YARA-X's serialised form, when the binding can serialise (workers deserialise it). */
   readonly serialized?: Uint8Array;
+  /**
+   * What a sample must hold for any rule to match, when that is provably exact (prefilter.ts); a sample without it
+   * gets YARA-X's verdict, no match, without a YARA-X scan.
+   */
+  readonly prefilter?: Prefilter;
   readonly warnings: readonly Diagnostic[];
 }
 
@@ -70,24 +82,40 @@ export function validateYaraFiles(paths: readonly string[], options: YaraCompile
 
 /** Compiles YARA files into one rule set. Throws DiagnosticError (YARA400, naming file:line:column) on any error. */
 export function compileYaraRules(paths: readonly string[], options: YaraCompileOptions = {}): CompiledRuleSet {
-  const { files, diagnostics } = loadAndCheck(paths, options);
-  if (hasErrors(diagnostics)) throw new DiagnosticError(diagnostics.filter((d) => d.severity === "error"));
+  const read = readRuleFiles(paths);
   const externals = options.externals ?? {};
+  const idOf = (source: string) =>
+    createHash("sha256")
+      .update(source)
+      .update("\0")
+      .update(JSON.stringify(Object.entries(externals).sort()))
+      .digest("hex");
+  // The cache is keyed on the sources, the externals, the files' paths (warnings name them) and the binding.
+  const key =
+    options.cacheCompiled && !hasErrors(read.diagnostics) && read.files.length > 0
+      ? cacheKey(`${idOf(joinSources(read.files))}\0${JSON.stringify(read.files.map((f) => f.path))}`)
+      : undefined;
+  const hit = key ? readCachedRules(key) : undefined;
+  const { files, diagnostics } = hit
+    ? { files: read.files, diagnostics: [...read.diagnostics, ...hit.warnings] }
+    : loadAndCheck(paths, options, read);
+  if (hasErrors(diagnostics)) throw new DiagnosticError(diagnostics.filter((d) => d.severity === "error"));
   const source = joinSources(files);
-  const { binding } = loadYaraBinding();
-  const rules = binding.compile(source, { defineVariables: externals });
-  const id = createHash("sha256")
-    .update(source)
-    .update("\0")
-    .update(JSON.stringify(Object.entries(externals).sort()))
-    .digest("hex");
-  const serialized = rules.serialize?.();
+  let serialized: Uint8Array | undefined = hit?.serialized;
+  if (!hit) {
+    const rules = loadYaraBinding().binding.compile(source, { defineVariables: externals });
+    const bytes = rules.serialize?.();
+    serialized = bytes ? new Uint8Array(bytes) : undefined;
+    if (key && serialized) writeCachedRules(key, { serialized, warnings: diagnostics });
+  }
+  const prefilter = derivePrefilter(source);
   return {
-    id,
+    id: idOf(source),
     files: files.map((f) => f.stamp),
     source,
     externals,
-    ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    ...(serialized ? { serialized } : {}),
+    ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,
   };
 }
@@ -101,6 +129,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
   const externals = options.externals ?? {};
   const rules = loadYaraBinding().binding.compile(text, { defineVariables: externals });
   const serialized = rules.serialize?.();
+  const prefilter = derivePrefilter(text);
   return {
     id: createHash("sha256")
       .update(text)
@@ -111,6 +140,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
     source: text,
     externals,
     ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
+    ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,
   };
 }
@@ -236,7 +266,23 @@ function sameFiles(a: CompiledRuleSet, b: CompiledRuleSet): boolean {
 function loadAndCheck(
   paths: readonly string[],
   options: YaraCompileOptions,
+  read: { files: LoadedFile[]; diagnostics: Diagnostic[] } = readRuleFiles(paths),
 ): { files: LoadedFile[]; diagnostics: Diagnostic[] } {
+  const { files } = read;
+  const diagnostics = [...read.diagnostics];
+  for (const file of files) diagnostics.push(...checkFile(file, options));
+  if (!hasErrors(diagnostics) && files.length > 1) {
+    // Each file compiles alone; now the set (duplicate rule names across files, cross-file references).
+    const combined = joinSources(files);
+    const result = loadYaraBinding().binding.validate(combined, { defineVariables: options.externals ?? {} });
+    const starts = lineStarts(files);
+    for (const issue of result.errors) diagnostics.push(toDiagnostic(issue, "error", undefined, starts));
+  }
+  return { files, diagnostics };
+}
+
+/** The rule files' text and stamps (no YARA-X involved); unreadable paths become diagnostics. */
+function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const files: LoadedFile[] = [];
   let resolved: string[] = [];
@@ -261,14 +307,6 @@ function loadAndCheck(
     } catch (error) {
       diagnostics.push(fileError(file, `cannot read rule file: ${messageOf(error)}`));
     }
-  }
-  for (const file of files) diagnostics.push(...checkFile(file, options));
-  if (!hasErrors(diagnostics) && files.length > 1) {
-    // Each file compiles alone; now the set (duplicate rule names across files, cross-file references).
-    const combined = joinSources(files);
-    const result = loadYaraBinding().binding.validate(combined, { defineVariables: options.externals ?? {} });
-    const starts = lineStarts(files);
-    for (const issue of result.errors) diagnostics.push(toDiagnostic(issue, "error", undefined, starts));
   }
   return { files, diagnostics };
 }

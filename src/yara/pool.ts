@@ -113,10 +113,10 @@ export class ScanPool {
     });
   }
 
-  /** Forks every worker now; rules follow with the first scan. */
-  start(): void {
+  /** Forks `count` workers (default: every one) now; rules follow with the first scan. */
+  start(count = this.size): void {
     if (this.closed) return;
-    while (this.workers.length < this.size) this.spawn();
+    while (this.workers.length < Math.min(count, this.size)) this.spawn();
   }
 
   /** Forks every worker now and loads the rules into each (a server calls this at start). */
@@ -128,6 +128,11 @@ export class ScanPool {
         if (!worker.dead && worker.rulesId !== rules.id) this.sendRules(worker, rules);
       }),
     );
+  }
+
+  /** Whether a started worker sits idle with nothing queued for it (a caller doing work itself may hand some over). */
+  hasIdleWorker(): boolean {
+    return this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length === 0);
   }
 
   stats(): PoolStats {
@@ -248,6 +253,7 @@ export class ScanPool {
       source: rules.serialized ? "" : rules.source,
       externals: rules.externals,
       ...(rules.serialized ? { serialized: rules.serialized } : {}),
+      ...(rules.prefilter ? { prefilter: rules.prefilter } : {}),
     };
     send(worker, message);
     worker.rulesId = rules.id;

@@ -1,5 +1,6 @@
 /** Messages between the scan pool (parent) and a scan worker process. Sent with `serialization: "advanced"`. */
 import type { ExternalValue } from "./binding.js";
+import type { Prefilter } from "./prefilter.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 
@@ -9,6 +10,7 @@ export interface RulesMessage {
   readonly source: string;
   readonly externals: Readonly<Record<string, ExternalValue>>;
   readonly serialized?: Uint8Array;
+  readonly prefilter?: Prefilter;
 }
 
 export type ScanTarget =

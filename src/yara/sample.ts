@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { Codes } from "../diagnostics/index.js";
 import type { BindingRuleMatch, BindingRules } from "./binding.js";
 import { ELF_HEADER_BYTES, parseElfHeader } from "./elf.js";
+import { LiteralSearch, literalsToFind, mayMatch, needsMetBy, type Prefilter } from "./prefilter.js";
 import {
   MAX_MATCH_BYTES,
   MAX_STRINGS_PER_RULE,
@@ -46,23 +47,39 @@ const MAP_ABOVE = 128 * 1024 * 1024;
 const CAN_MAP = process.platform === "linux";
 /** Without mapping, a buffer grown beyond this for one sample is released when the worker goes idle. */
 const RETAINED_BUFFER = MAP_ABOVE;
+/**
+ * With a prefilter, a file is first read in chunks of this size (through the start of the reused buffer, which stays
+ * small and warm) and searched; only a candidate is then read whole and scanned by YARA-X.
+ */
+const PREFILTER_CHUNK = 1024 * 1024;
 
 export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
   private timeoutMs = 0;
 
+  /** `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X. */
   constructor(
-    private readonly rules: BindingRules,
+    private readonly rules: BindingRules | undefined,
     private readonly rulesetId: string,
+    private readonly prefilter?: Prefilter,
   ) {}
+
+  private yara(): BindingRules {
+    if (!this.rules) throw new Error("this sample scanner has no compiled rules (prefilter only)");
+    return this.rules;
+  }
 
   /** Scans raw bytes (an upload held in memory). */
   scanBytes(data: Uint8Array, limits: ScanLimits): Verdict {
     const started = performance.now();
     if (data.length > limits.maxSampleSize) return this.tooLarge(data.length, limits, started);
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (this.prefilter && !mayMatch(this.prefilter, bytes)) {
+      const hash = limits.sha256 !== "on-match" ? createHash("sha256").update(bytes).digest("hex") : null;
+      return this.noMatch(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), hash);
+    }
     return this.finish(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), limits, {
-      scan: () => this.rules.scan(bytes),
+      scan: () => this.yara().scan(bytes),
       bytesAt: (offset, length) => bytes.subarray(offset, offset + length),
       sha256: () => createHash("sha256").update(bytes).digest("hex"),
     });
@@ -74,6 +91,19 @@ export class SampleScanner {
    * instead.
    */
   scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
+    return this.openAndScan(filePath, limits, displayPath, true) as Verdict;
+  }
+
+  /**
+   * What `scanPath` gives without calling YARA-X: a verdict when the prefilter rules the file out or the file
+   * cannot be scanned (skipped, unreadable), undefined when YARA-X must scan it. Reads in 1 MiB chunks, never the
+   * whole file at once.
+   */
+  ruleOut(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict | undefined {
+    return this.openAndScan(filePath, limits, displayPath, false);
+  }
+
+  private openAndScan(filePath: string, limits: ScanLimits, displayPath: string, scan: boolean): Verdict | undefined {
     const started = performance.now();
     let fd: number;
     try {
@@ -87,10 +117,13 @@ export class SampleScanner {
         return this.skipped(started, displayPath, info.size, `not a regular file (${statsKind(info)})`);
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
+      const ruledOut = this.prefilter && this.cannotMatch(this.prefilter, fd, info.size, limits, started);
+      if (!ruledOut && !scan) return undefined;
       const verdict =
-        CAN_MAP && info.size > MAP_ABOVE
+        ruledOut ||
+        (CAN_MAP && info.size > MAP_ABOVE
           ? this.scanMapped(fd, info.size, limits, started)
-          : this.scanBytes(this.read(fd, info.size), limits);
+          : this.scanBytes(this.read(fd, info.size), limits));
       return { ...verdict, path: displayPath, durationMs: performance.now() - started };
     } catch (error) {
       return this.failed(started, displayPath, 0, reasonOf(error));
@@ -99,11 +132,38 @@ export class SampleScanner {
     }
   }
 
+  /**
+   * Reads the file in chunks and looks for what the prefilter says every match needs (hashing it on the way when
+   * every sample is hashed); the no-match verdict when it is not there, undefined for a candidate (scanned whole).
+   */
+  private cannotMatch(
+    prefilter: Prefilter,
+    fd: number,
+    size: number,
+    limits: ScanLimits,
+    started: number,
+  ): Verdict | undefined {
+    let chunk = this.readAt(fd, 0, Math.min(size, PREFILTER_CHUNK));
+    const head = Buffer.from(chunk.subarray(0, ELF_HEADER_BYTES));
+    const literals = literalsToFind(needsMetBy(prefilter, chunk, size));
+    if (literals === undefined) return undefined;
+    const search = literals.length > 0 ? new LiteralSearch(literals) : undefined;
+    const hash = limits.sha256 !== "on-match" ? createHash("sha256") : undefined;
+    for (let at = 0; ; ) {
+      if (search?.push(chunk)) return undefined;
+      hash?.update(chunk);
+      at += chunk.length;
+      if ((!search && !hash) || chunk.length === 0 || at >= size) break;
+      chunk = this.readAt(fd, at, Math.min(size - at, PREFILTER_CHUNK));
+    }
+    return this.noMatch(started, size, head, hash ? hash.digest("hex") : null);
+  }
+
   /** A large sample: YARA-X maps it through the open descriptor; everything else is read from that descriptor. */
   private scanMapped(fd: number, size: number, limits: ScanLimits, started: number): Verdict {
     const head = Buffer.from(this.readAt(fd, 0, ELF_HEADER_BYTES));
     return this.finish(started, size, head, limits, {
-      scan: () => this.rules.scanFile(`/proc/self/fd/${fd}`),
+      scan: () => this.yara().scanFile(`/proc/self/fd/${fd}`),
       bytesAt: (offset, length) => Buffer.from(this.readAt(fd, offset, length)),
       sha256: () => {
         const hash = createHash("sha256");
@@ -193,11 +253,24 @@ export class SampleScanner {
     };
   }
 
+  /** The verdict YARA-X gives a sample the prefilter ruled out. */
+  private noMatch(started: number, size: number, head: Uint8Array, sha256: string | null): Verdict {
+    return {
+      verdict: "no-match",
+      sha256,
+      size,
+      matches: [],
+      elf: parseElfHeader(head),
+      ruleset: this.rulesetId,
+      durationMs: performance.now() - started,
+    };
+  }
+
   private applyTimeout(limits: ScanLimits): void {
     // Binding 0.7: milliseconds; YARA-X checks it on a one-second heartbeat, so the effective granularity is 1 s.
     const ms = Math.max(1000, Math.ceil(limits.timeoutMs));
-    if (ms !== this.timeoutMs && this.rules.setTimeout) {
-      this.rules.setTimeout(ms);
+    if (ms !== this.timeoutMs && this.yara().setTimeout) {
+      this.yara().setTimeout?.(ms);
       this.timeoutMs = ms;
     }
   }

@@ -16,7 +16,7 @@ import type { ExternalValue } from "./binding.js";
 import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { compileYaraRulesOffThread } from "./compile-thread.js";
 import { type PoolStats, ScanPool } from "./pool.js";
-import type { ScanLimits } from "./sample.js";
+import { SampleScanner, type ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 import { reasonOf, walkSamples } from "./walk.js";
 
@@ -44,6 +44,15 @@ interface ScannerOptions {
    * event loop serves anything meanwhile: it saves starting one more Node process (~0.1–0.2 s of CPU). Default false.
    */
   readonly compileOnThisThread?: boolean;
+  /**
+   * When the rules have an exact prefilter (prefilter.ts), read the files of `scanPaths` on the caller's thread,
+   * synchronously, and send only the candidates to the worker processes (with startWorkersNow, one starts at once). For a one-shot
+   * CLI run, where nothing else waits on the event loop: most files of a tree are then settled without a worker
+   * process, an IPC message or a YARA-X call. Default false (a service keeps its event loop free).
+   */
+  readonly prefilterOnThisThread?: boolean;
+  /** Keep compiled rules in the user's private cache across runs (a one-shot CLI run; see compiled-cache.ts). */
+  readonly cacheCompiledRules?: boolean;
 }
 
 export interface Scanner {
@@ -76,19 +85,28 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     ? undefined
     : new YaraRuleCache(
         given,
-        { externals: options.externals ?? {} },
+        { externals: options.externals ?? {}, ...(options.cacheCompiledRules ? { cacheCompiled: true } : {}) },
         options.ruleCheckIntervalMs ?? 1000,
         // Compiled in a child process: a large rule set never blocks the caller's event loop.
         options.compileOnThisThread ? undefined : compileYaraRulesOffThread,
       );
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
-  const pool = new ScanPool(options.workers ?? Math.max(1, os.availableParallelism()));
-  if (options.startWorkersNow) pool.start();
-  try {
-    await currentRules();
-  } catch (error) {
-    await pool.close();
-    throw error;
+  const cpus = Math.max(1, os.availableParallelism());
+  let pool: ScanPool;
+  if (options.prefilterOnThisThread) {
+    // The rules first: with a prefilter, this thread does a worker's share, so one worker fewer is started.
+    const rules = await currentRules();
+    pool = new ScanPool(options.workers ?? (rules.prefilter ? Math.max(1, cpus - 1) : cpus));
+    if (options.startWorkersNow) pool.start();
+  } else {
+    pool = new ScanPool(options.workers ?? cpus);
+    if (options.startWorkersNow) pool.start();
+    try {
+      await currentRules();
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
   }
   const limits: ScanLimits = {
     maxSampleSize: options.maxSampleSize ?? DEFAULT_MAX_SAMPLE_SIZE,
@@ -190,10 +208,32 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         new Promise<void>((resolve) => {
           wake = resolve;
         });
+      const here =
+        options.prefilterOnThisThread && rules.prefilter
+          ? new SampleScanner(undefined, rules.id, rules.prefilter)
+          : undefined;
+      let shareLeft = 0;
+      let turn = performance.now();
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
+        }
+        if (here) {
+          // A started worker with nothing to do takes the next files whole (it prefilters them itself).
+          if (shareLeft === 0 && pool.hasIdleWorker()) shareLeft = SHARE_WITH_IDLE_WORKER;
+          const settled = shareLeft > 0 ? undefined : here.ruleOut(entry.realPath, limits, entry.path);
+          if (shareLeft > 0) shareLeft--;
+          if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
+            // Let the workers' replies in (they are handled between two turns, not while this thread reads).
+            await new Promise((resolve) => setImmediate(resolve));
+            turn = performance.now();
+          }
+          while (done.length > 0) yield done.shift() as Verdict;
+          if (settled) {
+            yield settled;
+            continue;
+          }
         }
         inflight++;
         scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
@@ -210,6 +250,11 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   };
   return scanner;
 }
+
+/** With the prefilter on the caller's thread: files handed at once to a worker found idle. */
+const SHARE_WITH_IDLE_WORKER = 32;
+/** … and how long that thread reads before it lets the event loop take the workers' replies. */
+const EVENT_LOOP_TURN_MS = 5;
 
 /** Files a directory scan keeps in flight per worker (two full batches of 64, and the next ones ready). */
 const PATHS_IN_FLIGHT_PER_WORKER = 256;

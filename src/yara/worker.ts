@@ -35,7 +35,7 @@ function loadRules(message: RulesMessage): void {
   let rules: BindingRules;
   if (message.serialized && binding.deserialize) rules = binding.deserialize(message.serialized);
   else rules = binding.compile(message.source, { defineVariables: message.externals });
-  scanner = new SampleScanner(rules, message.id);
+  scanner = new SampleScanner(rules, message.id, message.prefilter);
 }
 
 function scanBatch(message: ScanMessage, using: SampleScanner): Verdict[] {

@@ -42,6 +42,10 @@ export function registerScan(program: Command): void {
         // A one-shot run: workers start while the rules compile here (no event loop to keep free meanwhile).
         startWorkersNow: true,
         compileOnThisThread: true,
+        // … and reads the files here when the rules have an exact prefilter: only candidates reach a worker.
+        prefilterOnThisThread: true,
+        // … and takes the compiled rules from the user's private cache when the same rules compiled before.
+        cacheCompiledRules: true,
       });
       // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
       // terminal first clear the bar's line, and the bar redraws below them.
