@@ -7,7 +7,6 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { buildSnapshot, buildSnapshotInBackground, readySnapshot, snapshotEnvironment } from "../kusto/snapshot.js";
 
 /** The commands whose run starts by loading Kusto.Language. */
 const KUSTO_COMMANDS: ReadonlySet<string> = new Set(["translate", "validate", "kql"]);
@@ -15,17 +14,24 @@ const KUSTO_COMMANDS: ReadonlySet<string> = new Set(["translate", "validate", "k
 /** The CLI's entry module (what the snapshot runs). */
 const CLI_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 
+/**
+ * The snapshot module, loaded only by the commands that use it: the others (`scan`, `hunt`, …) do not pay for its
+ * import (about 25 ms).
+ */
+const snapshots = () => import("../kusto/snapshot.js");
+
 /** Builds the CLI's snapshot now unless it is there (`npm install` does, through `prepare`); its path, if any. */
-export function buildCliSnapshot(): string | undefined {
-  return buildSnapshot(CLI_MAIN);
+export async function buildCliSnapshot(): Promise<string | undefined> {
+  return (await snapshots()).buildSnapshot(CLI_MAIN);
 }
 
 /** Runs the CLI for `argv` (`process.argv`); resolves to the exit code. */
 export async function launch(argv: readonly string[]): Promise<number> {
   const command = argv[2];
   if (command !== undefined && KUSTO_COMMANDS.has(command) && snapshotAllowed()) {
+    const { readySnapshot, buildSnapshotInBackground, snapshotEnvironment } = await snapshots();
     const blob = readySnapshot(CLI_MAIN);
-    if (blob) return runFromSnapshot(blob, argv.slice(2));
+    if (blob) return runFromSnapshot(blob, argv.slice(2), snapshotEnvironment());
     buildSnapshotInBackground(CLI_MAIN);
   }
   const { main } = await import("./main.js");
@@ -48,10 +54,10 @@ function snapshotAllowed(): boolean {
 }
 
 /** The CLI in a child started from `blob`, sharing this terminal; its exit code (or signal) becomes ours. */
-function runFromSnapshot(blob: string, args: readonly string[]): Promise<number> {
+function runFromSnapshot(blob: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const child = spawn(process.execPath, ["--snapshot-blob", blob, CLI_MAIN, ...args], {
     stdio: "inherit",
-    env: snapshotEnvironment(),
+    env,
   });
   // Ctrl-C reaches the whole process group: the child handles it; a signal sent to this process alone is passed on.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
