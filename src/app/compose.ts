@@ -14,8 +14,8 @@ import type { DefenderApi } from "../sentinel/defender-types.js";
 import type { AlertWriter } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import { SampleIndex } from "../store/sample-index.js";
-import { removeStaleSpools } from "../store/spool.js";
 import { createSampleStore, createStateStore } from "../store/storage-clients.js";
+import { makeTempFolder, removeStaleTempFolders } from "../store/temp-folder.js";
 import type { ServiceConfig } from "./config.js";
 import { lazyDeployService } from "./deploy-service.js";
 import { exclusionWatchlists, LocalWorkspaceQueryRunner } from "./local-queries.js";
@@ -51,7 +51,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
   const clock = overrides.clock ?? (() => new Date());
   const logger = overrides.logger ?? silentLogger;
   const state = new HuntState(await createStateStore(config.state));
-  const sampleStore = await createSampleStore(config.samples);
+  const sampleStore = await createSampleStore(config.samples, config.tmpDir);
   const queries = overrides.queries ?? (await logAnalyticsRunner(config)) ?? localWorkspaceRunner(config);
   const alerts = overrides.alerts ?? (await sentinelWriter(config)) ?? new LocalAlertWriter(state, clock);
   const plans = overrides.plans ?? (() => kqlFilePlans(config.rulesDir, config.kqlDir, config.huntTargets, logger));
@@ -69,6 +69,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
             maxSampleSize: config.maxSampleBytes,
             timeoutMs: config.scanTimeoutMs,
             workers: config.scanWorkers,
+            tempFolder: () => makeTempFolder("sample", config.tmpDir),
           });
         }));
   // A scanner that failed to start (rules that never compiled) is tried again after a pause, not on every request:
@@ -86,9 +87,10 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
     : undefined;
   const deploy = overrides.deploy ?? lazyDeployService(config);
   const index = new SampleIndex(state.store);
-  // Uploads spool into their own folder; what a killed process left there is removed now.
+  // Temporary files (uploads, broker downloads, blob copies, YARA's spool) go into their own folder; what a killed
+  // process left there is removed now.
   await mkdir(config.tmpDir, { recursive: true });
-  await removeStaleSpools(config.tmpDir);
+  await removeStaleTempFolders(config.tmpDir);
   const samples = new SampleService(
     sampleStore,
     state,

@@ -17,8 +17,6 @@
  * offline device up to three days, a GetFile result up to 3 GB. The broker starts at most `maxStartsPerTick`
  * sessions a tick and keeps at most `maxActive` running.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { HuntState } from "../hunt/hunt-state.js";
 import { type HuntLogger, silentLogger } from "../hunt/run.js";
@@ -32,6 +30,7 @@ import {
 } from "../sentinel/defender-types.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleStore } from "../store/sample-store.js";
+import { makeTempFolder } from "../store/temp-folder.js";
 import {
   ACQUISITION_PARTITION,
   type Acquisition,
@@ -290,9 +289,10 @@ export class SampleBroker {
 
   /** Downloads the GetFile result, checks its hashes against the hit's, stores and scans it. */
   private async download(record: Acquisition): Promise<Acquisition> {
-    const dir = await mkdtemp(path.join(this.deps.tmpDir ?? tmpdir(), "shmhunt-broker-"));
+    // Owner-named, so that a start after a kill removes it (temp-folder.ts).
+    const dir = await makeTempFolder("broker", this.deps.tmpDir);
     try {
-      const file = path.join(dir, "sample");
+      const file = path.join(dir.path, "sample");
       const got = await this.deps.defender.downloadResult(record.actionId as string, 0, file, {
         maxBytes: this.limits.maxBytes,
       });
@@ -323,7 +323,7 @@ export class SampleBroker {
         advance(record, "retrieved", now, { sha256: got.sha256, bytes: got.bytes, actionStatus: "Succeeded" }),
       );
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await dir.remove();
     }
   }
 

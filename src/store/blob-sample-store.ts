@@ -3,8 +3,6 @@
  * `If-None-Match: *`, so a sample is written once; the verdict summary goes into the blob's metadata.
  * The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
@@ -12,11 +10,16 @@ import type { SampleNames } from "./sample-index.js";
 import type { SampleInfo, SampleStore } from "./sample-store.js";
 import { normaliseSha256 } from "./spool.js";
 import { statusOf } from "./table-state-store.js";
+import { makeTempFolder } from "./temp-folder.js";
 
 export class BlobSampleStore implements SampleStore {
   private ready: Promise<unknown> | undefined;
 
-  constructor(private readonly container: ContainerClient) {}
+  /** `tmpDir`: where local copies (withFile) go, owner-named so that a start after a kill removes them; os.tmpdir() by default. */
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly tmpDir?: string,
+  ) {}
 
   async putFile(sha256: string, file: string, names: SampleNames = {}): Promise<boolean> {
     await this.ensureContainer();
@@ -62,8 +65,8 @@ export class BlobSampleStore implements SampleStore {
 
   async withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined> {
     await this.ensureContainer();
-    const dir = await mkdtemp(path.join(tmpdir(), "shmhunt-blob-"));
-    const file = path.join(dir, normaliseSha256(sha256));
+    const dir = await makeTempFolder("blob", this.tmpDir);
+    const file = path.join(dir.path, normaliseSha256(sha256));
     try {
       try {
         await this.container.getBlobClient(normaliseSha256(sha256)).downloadToFile(file);
@@ -73,7 +76,7 @@ export class BlobSampleStore implements SampleStore {
       }
       return await use(file);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await dir.remove();
     }
   }
 

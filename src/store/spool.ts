@@ -7,17 +7,17 @@
  * directory removed before the promise settles, so a cut upload leaks neither a descriptor nor a directory.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createWriteStream, readFileSync, readlinkSync } from "node:fs";
-import { lstat, mkdtemp, readdir, rm, utimes } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { makeTempFolder, tempPrefix } from "./temp-folder.js";
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
 /** Temporary directories of the spool are named `<prefix><owner>-<random>` (the owner lets a later start clean them). */
-export const SPOOL_PREFIX = "shmhunt-spool-";
+export const SPOOL_PREFIX = tempPrefix("spool");
 
 export interface SpoolOptions {
   readonly maxBytes: number;
@@ -88,16 +88,11 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
   if (!isByteStream(source)) throw new SampleError("SAMPLE_NOT_BYTES", "the sample must be sent as raw bytes");
   const claimed = options.claimedSha256 === undefined ? undefined : normaliseSha256(options.claimedSha256);
   const folder = options.tmpDir ?? tmpdir();
-  sweepIfDue(folder);
-  const dir = await mkdtemp(path.join(folder, ownerPrefix(me()))).catch((error: unknown) => {
+  const dir = await makeTempFolder("spool", folder).catch((error: unknown) => {
     throw noSpace(error) ?? error;
   });
-  hold(dir);
-  const file = path.join(dir, randomBytes(8).toString("hex"));
-  const cleanup = () => {
-    release(dir);
-    return rm(dir, { recursive: true, force: true });
-  };
+  const file = path.join(dir.path, randomBytes(8).toString("hex"));
+  const cleanup = () => dir.remove();
   const hash = createHash("sha256");
   const sha1 = createHash("sha1");
   const md5 = createHash("md5");
@@ -179,139 +174,11 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
   return { path: file, sha256, sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, cleanup };
 }
 
-/**
- * Who owns a spool folder, written into its name (`<prefix><pid>.<start>.<pidns>.<boot>-<random>`): the process id,
- * its start time (clock ticks since boot, /proc/<pid>/stat field 22: a later process reusing the id, as a restarted
- * container's pid 1 does, has another), its pid namespace and the machine's boot. "x" where /proc does not say.
- */
-interface Owner {
-  readonly pid: number;
-  readonly start: string;
-  readonly ns: string;
-  readonly boot: string;
-}
-
-/**
- * A live spool folder's lease: its process renews it (the folder's modification time) this often while the sample
- * is held, so that a process that cannot see the owner (another pid namespace, a container sharing the folder;
- * another machine) keeps the folder until the lease has lapsed.
- */
-export const SPOOL_LEASE_RENEW_MS = 15_000;
-/** A folder whose owner this process cannot see is stale once its lease is older than this. */
-export const SPOOL_LEASE_MS = 120_000;
-
-const OWNER_NAME = new RegExp(`^${SPOOL_PREFIX}(\\d+)\\.(\\w+)\\.(\\w+)\\.(\\w+)-`);
-
-function readProc(file: string): string | undefined {
-  try {
-    return readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-/** The start time of process `pid` as /proc says (field 22 of its stat; the name in field 2 may hold spaces). */
-function startOf(pid: number): string | undefined {
-  const stat = readProc(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-}
-
-function currentOwner(): Owner {
-  let ns = "x";
-  try {
-    ns = /\d+/.exec(readlinkSync("/proc/self/ns/pid"))?.[0] ?? "x";
-  } catch {
-    // Not Linux: the pid alone says whether the owner runs.
-  }
-  const boot = readProc("/proc/sys/kernel/random/boot_id")?.replaceAll("-", "").slice(0, 12) ?? "x";
-  return { pid: process.pid, start: startOf(process.pid) ?? "x", ns, boot };
-}
-
-let self: Owner | undefined;
-function me(): Owner {
-  self ??= currentOwner();
-  return self;
-}
-
-function ownerPrefix(owner: Owner): string {
-  return `${SPOOL_PREFIX}${owner.pid}.${owner.start}.${owner.ns}.${owner.boot}-`;
-}
-
-/** Whether the owner of a spool folder (last renewed at `renewedMs`) may still hold it. */
-function ownerMayRun(owner: Owner, renewedMs: number, now: number): boolean {
-  const here = me();
-  // Another pid namespace or machine: its processes are out of sight, so only the lease tells.
-  if (owner.ns !== here.ns || owner.boot !== here.boot || here.ns === "x") {
-    return here.ns === "x" && owner.ns === "x" ? isRunning(owner.pid) : now - renewedMs < SPOOL_LEASE_MS;
-  }
-  if (owner.pid === here.pid) return owner.start === here.start;
-  const start = startOf(owner.pid);
-  return start !== undefined && start === owner.start;
-}
-
-/** Spool folders this process holds now, whose leases it renews. */
-const held = new Set<string>();
-let renewal: NodeJS.Timeout | undefined;
-
-function hold(dir: string): void {
-  held.add(dir);
-  renewal ??= setInterval(() => void renewLeases(), SPOOL_LEASE_RENEW_MS).unref();
-}
-
-function release(dir: string): void {
-  held.delete(dir);
-  if (held.size === 0 && renewal !== undefined) {
-    clearInterval(renewal);
-    renewal = undefined;
-  }
-}
-
-/** Renews the lease of every spool folder this process holds (exported for tests: the timer calls it). */
-export async function renewLeases(now = new Date()): Promise<void> {
-  await Promise.all([...held].map((dir) => utimes(dir, now, now).catch(() => undefined)));
-}
-
-/** Folders swept at start, with when they were last swept: swept again when a lease may have lapsed. */
-const sweeps = new Map<string, number>();
-
-function sweepIfDue(dir: string): void {
-  const last = sweeps.get(dir);
-  if (last !== undefined && Date.now() - last >= SPOOL_LEASE_MS) void removeStaleSpools(dir).catch(() => undefined);
-}
-
-/**
- * Removes the spool folders left in `dir` by processes that are gone (a kill, a full disk, a restart): a folder
- * whose owner runs is left alone (see `ownerMayRun`; a folder of another pid namespace until its lease lapses), and
- * so is anything not named as a spool folder, not a directory (a link), or not this user's. Called at start; a
- * folder swept once is swept again, when due, as samples are spooled. Returns the names removed.
- */
-export async function removeStaleSpools(dir: string = tmpdir()): Promise<string[]> {
-  const now = Date.now();
-  sweeps.set(dir, now);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const uid = process.getuid?.();
-  const removed: string[] = [];
-  for (const name of names) {
-    const m = OWNER_NAME.exec(name);
-    if (!m) continue;
-    const owner: Owner = { pid: Number(m[1]), start: m[2] ?? "", ns: m[3] ?? "", boot: m[4] ?? "" };
-    const info = await lstat(path.join(dir, name)).catch(() => undefined);
-    if (!info?.isDirectory() || (uid !== undefined && info.uid !== uid)) continue;
-    if (ownerMayRun(owner, info.mtimeMs, now)) continue;
-    await rm(path.join(dir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
-}
-
-/** Whether a process with this id runs (signal 0 probes without sending anything). */
-export function isRunning(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+/** The spool's folders are temporary folders of kind "spool" (temp-folder.ts owns their naming, lease and sweep). */
+export {
+  isRunning,
+  removeStaleTempFolders as removeStaleSpools,
+  renewLeases,
+  TEMP_LEASE_MS as SPOOL_LEASE_MS,
+  TEMP_LEASE_RENEW_MS as SPOOL_LEASE_RENEW_MS,
+} from "./temp-folder.js";

@@ -38,7 +38,8 @@ export async function createStateStore(location: StateLocation): Promise<StateSt
   return new TableStateStore(new TableClient(access.url, location.table, credential));
 }
 
-export async function createSampleStore(location: SampleLocation): Promise<SampleStore> {
+/** `tmpDir`: where a blob store's local copies go (SHMHUNT_TMP_DIR, swept at start). */
+export async function createSampleStore(location: SampleLocation, tmpDir?: string): Promise<SampleStore> {
   if (location.kind === "local") return new LocalSampleStore(location.dir);
   const { BlobServiceClient } = await import("@azure/storage-blob");
   const access = location.access;
@@ -46,7 +47,7 @@ export async function createSampleStore(location: SampleLocation): Promise<Sampl
     "connectionString" in access
       ? BlobServiceClient.fromConnectionString(access.connectionString)
       : new BlobServiceClient(access.url, await identity(access.managedIdentityClientId));
-  return new BlobSampleStore(service.getContainerClient(location.container));
+  return new BlobSampleStore(service.getContainerClient(location.container), tmpDir);
 }
 
 /** The app's managed identity in Azure (a user-assigned one when its client id is given), else the developer's. */

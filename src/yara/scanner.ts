@@ -3,9 +3,8 @@
  * complete), against the compiled `rules/*.yar`, in a pool of worker processes so the caller's event loop stays
  * free and an engine crash fails one scan, not the service.
  */
-import { randomUUID } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { lstat, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -53,6 +52,18 @@ interface ScannerOptions {
   readonly prefilterOnThisThread?: boolean;
   /** Keep compiled rules in the user's private cache across runs (a one-shot CLI run; see compiled-cache.ts). */
   readonly cacheCompiledRules?: boolean;
+  /**
+   * Makes the private folder a large buffer or a stream is spooled into. The service passes its owner-named
+   * folders (src/store/temp-folder.ts, which this layer may not import), so that a start after a kill removes
+   * them; by default a plain private folder in os.tmpdir().
+   */
+  readonly tempFolder?: () => Promise<ScanTempFolder>;
+}
+
+/** A private temporary folder, removed (with what it holds) by `remove()`. */
+export interface ScanTempFolder {
+  readonly path: string;
+  remove(): Promise<void>;
 }
 
 export interface Scanner {
@@ -113,6 +124,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     timeoutMs: options.timeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS,
     sha256: options.sha256 ?? "always",
   };
+  const tempFolder = options.tempFolder ?? plainTempFolder;
 
   const scanResolvedFile = (rules: CompiledRuleSet, realPath: string, shown: string, size: number) =>
     pool.run({ target: { kind: "path", path: realPath, displayPath: shown }, limits, rules, knownSize: size });
@@ -151,7 +163,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
       }
       // Large buffers go through a private temporary file (written off the event loop) rather than being
       // serialised into the IPC channel on this thread.
-      return withSpool(async (spool) => {
+      return withSpool(tempFolder, async (spool) => {
         await writeFile(spool, data, { mode: 0o600, flag: "wx" });
         const { path: _spool, ...verdict } = await scanResolvedFile(rules, spool, spool, data.length);
         return verdict;
@@ -169,7 +181,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         }
       };
       try {
-        return await withSpool(async (spool) => {
+        return await withSpool(tempFolder, async (spool) => {
           await pipeline(stream, limit, createWriteStream(spool, { mode: 0o600, flags: "wx" }));
           const { path: _spool, ...verdict } = await scanResolvedFile(rules, spool, spool, written);
           return verdict;
@@ -262,13 +274,19 @@ const PATHS_IN_FLIGHT_PER_WORKER = 256;
 /** Buffers up to this size travel to the worker inside the IPC message; larger ones through a temporary file. */
 const INLINE_BUFFER_LIMIT = 4 * 1024 * 1024;
 
-/** Runs `use` with a fresh private path in os.tmpdir(), removed afterwards whatever happens. */
-async function withSpool<T>(use: (spool: string) => Promise<T>): Promise<T> {
-  const spool = path.join(os.tmpdir(), `shmhunt-sample-${randomUUID()}`);
+/** A plain private folder in os.tmpdir() (a caller that sweeps its temporary files passes its own). */
+async function plainTempFolder(): Promise<ScanTempFolder> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-sample-"));
+  return { path: dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `use` with a fresh private path in a folder of its own, removed afterwards whatever happens. */
+async function withSpool<T>(tempFolder: () => Promise<ScanTempFolder>, use: (spool: string) => Promise<T>): Promise<T> {
+  const folder = await tempFolder();
   try {
-    return await use(spool);
+    return await use(path.join(folder.path, "sample"));
   } finally {
-    await rm(spool, { force: true });
+    await folder.remove();
   }
 }
 
