@@ -7,6 +7,8 @@
  * refused: a tmpfs of 512 KiB, ENOSPC, or a file size limit, RLIMIT_FSIZE, EFBIG) answers 507 and leaves nothing
  * behind.
  */
+
+import { spawn } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -23,6 +25,8 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { renewLeases, SPOOL_LEASE_MS, SPOOL_PREFIX, spoolSample } from "../../src/store/spool.js";
+import { TEMP_KINDS, tempPrefix } from "../../src/store/temp-folder.js";
+import { collect } from "../support/cli-process.js";
 import { connect, entries, type RawClient, until } from "./serve.js";
 import { canUnshare, PID_NAMESPACE, type ServeProcess, serveProcess } from "./serve-process.js";
 
@@ -123,6 +127,75 @@ describe("a server killed mid-upload leaves its spool folder; the next start rem
     // The running server's upload was not disturbed: it completes, and its folder goes.
     expect(await finish(live.client)).toMatch(/^HTTP\/1\.1 201 /);
     await until(() => !entries(tmp).includes(live.spool), "the live upload's folder to go");
+  });
+});
+
+/**
+ * A process holding one temporary folder of every kind (the broker's download, the blob store's copy, YARA's spool,
+ * the upload spool), each with a partial file in it, made the way the service makes them (temp-folder.ts). It holds
+ * them until it is killed, as the service does mid-download or mid-scan.
+ */
+async function holder(tmp: string): Promise<{ folders: string[]; kill(): Promise<void> }> {
+  const script = `import { writeFileSync } from "node:fs"; import path from "node:path";
+import { makeTempFolder, TEMP_KINDS } from "./src/store/temp-folder.ts";
+const folders = [];
+for (const kind of TEMP_KINDS) {
+  const folder = await makeTempFolder(kind, process.env.HOLD_DIR);
+  writeFileSync(path.join(folder.path, "part"), "a partial file");
+  folders.push(path.basename(folder.path));
+}
+console.log(JSON.stringify(folders));
+setInterval(() => {}, 60_000);`;
+  const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: repoRoot,
+    env: { ...process.env, HOLD_DIR: tmp },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const io = collect(child);
+  await until(() => io.out().includes("]"), `the holder's folders (stderr: ${io.err().slice(0, 300)})`, 30_000);
+  const folders = JSON.parse(io.out()) as string[];
+  return {
+    folders,
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await io.exit;
+    },
+  };
+}
+
+describe("every kind of temporary folder (broker, blob, YARA spool, upload spool) left by a killed process", () => {
+  it("is removed at the next start; a live process's folders and foreign names of each kind stay", async () => {
+    const tmp = mkdtempSync(path.join(base, "tmp-"));
+    const [dead, live] = await Promise.all([holder(tmp), holder(tmp)]);
+    try {
+      expect(dead.folders.map((name) => name.slice(0, name.indexOf("-", "shmhunt-".length) + 1))).toEqual(
+        TEMP_KINDS.map(tempPrefix),
+      );
+      await dead.kill();
+      // SIGKILL runs no handler: every folder and its partial file stay.
+      for (const name of dead.folders) expect(entries(path.join(tmp, name)), name).toEqual(["part"]);
+      // Foreign names of each kind: a file and a link named as a dead process's folder, a folder with no owner.
+      const target = mkdtempSync(path.join(base, "elsewhere-"));
+      writeFileSync(path.join(target, "keep"), "not ours");
+      const others = TEMP_KINDS.flatMap((kind) => {
+        const names = [
+          `${tempPrefix(kind)}999999.1.2.3-file00`,
+          `${tempPrefix(kind)}999999.1.2.3-link00`,
+          `${tempPrefix(kind)}mine`,
+        ];
+        writeFileSync(path.join(tmp, names[0] as string), "a file");
+        symlinkSync(target, path.join(tmp, names[1] as string));
+        mkdirSync(path.join(tmp, names[2] as string));
+        return names;
+      });
+
+      await start(tmp);
+      expect(entries(tmp).sort()).toEqual([...live.folders, ...others].sort());
+      for (const name of live.folders) expect(entries(path.join(tmp, name)), name).toEqual(["part"]);
+      expect(existsSync(path.join(target, "keep"))).toBe(true);
+    } finally {
+      await Promise.all([dead.kill(), live.kill()]);
+    }
   });
 });
 
