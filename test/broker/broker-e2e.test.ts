@@ -6,7 +6,7 @@
  * documentation (api/run-live-response, api/get-live-response-result, api/machineaction), as docs/emulator.md cites.
  */
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -108,9 +108,19 @@ function fileEvent(device: string, filePath: string, content: Buffer, overrides:
 
 const baseEnv = (): Record<string, string> => ({
   SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+  SHMHUNT_TMP_DIR: path.join(dir, "tmp"),
   SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
   SHMHUNT_KQL_DIR: path.join(dir, "kql"),
 });
+
+/** Where the broker had each GetFile result downloaded (the real client, told of its file paths). */
+const downloads: string[] = [];
+class RecordingDefenderClient extends DefenderClient {
+  override downloadResult(...args: Parameters<DefenderClient["downloadResult"]>) {
+    downloads.push(args[2]);
+    return super.downloadResult(...args);
+  }
+}
 
 /** The emulator's clients as compose would build them from real settings, on the test's clock. */
 function overridesFor(config: ServiceConfig, targets: readonly string[]): ServiceOverrides {
@@ -124,7 +134,7 @@ function overridesFor(config: ServiceConfig, targets: readonly string[]): Servic
     alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
     plans: async () => kqlFilePlans(config.rulesDir, config.kqlDir, targets),
     // As compose builds it for SHMHUNT_SAMPLE_BROKER=defender (two retries), waiting on the test's clock.
-    defender: new DefenderClient({
+    defender: new RecordingDefenderClient({
       credential: emulator.credential,
       baseUrl: emulator.url,
       ca: emulator.ca,
@@ -223,6 +233,13 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       expect(hit.verdict?.matches.map((m) => m.rule)).toContain("apt_nix_elf_Derusbi_Linux_SharedMemCreation");
       expect(hit.acquisition).toMatchObject({ status: "retrieved", sha256: hash("sha256", elf), bytes: elf.length });
       expect(hit.acquisition?.history.map((h) => h.status)).toEqual(["requested", "queued", "retrieved"]);
+      // Downloaded into an owner-named folder of SHMHUNT_TMP_DIR (removed at start after a kill), and removed since.
+      expect(downloads.length).toBeGreaterThan(0);
+      for (const file of downloads) {
+        expect(path.dirname(path.dirname(file))).toBe(path.join(dir, "tmp"));
+        expect(path.basename(path.dirname(file))).toMatch(/^shmhunt-broker-\d+\.\w+\.\w+\.\w+-/);
+      }
+      expect(readdirSync(path.join(dir, "tmp"))).toEqual([]);
 
       const raised = await incidents();
       expect(raised).toHaveLength(1);

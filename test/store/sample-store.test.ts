@@ -114,6 +114,28 @@ const backends: ReadonlyArray<[string, () => Promise<SampleStore>]> = [
   ],
 ];
 
+describe("Azure Blob sample store (Azurite): a local copy", () => {
+  it("is made in an owner-named folder of the given temporary folder (swept at start after a kill), removed after use", async () => {
+    const tmp = tempDir();
+    const store = await createSampleStore(
+      {
+        kind: "blob",
+        container: `samples${Math.random().toString(36).slice(2, 10)}`,
+        access: { connectionString: azurite.connectionString },
+      },
+      tmp,
+    );
+    const spooled = await spoolSample(Readable.from([Buffer.from("a blob copy")]), { maxBytes: 1000 });
+    await store.putFile(spooled.sha256, spooled.path);
+    await spooled.cleanup();
+    const seen = await store.withFile(spooled.sha256, async (file) => ({ file, listed: readdirSync(tmp) }));
+    expect(seen?.listed).toHaveLength(1);
+    expect(seen?.listed[0]).toMatch(/^shmhunt-blob-\d+\.\w+\.\w+\.\w+-/);
+    expect(seen?.file).toBe(path.join(tmp, seen?.listed[0] as string, spooled.sha256));
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
 describe.each(backends)("sample store: %s", (_name, make) => {
   it("stores a sample once by sha256 and reads it back", async () => {
     const store = await make();
