@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, symlink, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -142,6 +142,43 @@ describe("scanning samples with the seed rule", () => {
     expect(verdict.elf).toEqual(fromFile.elf);
     expect(verdict.matches).toEqual(fromFile.matches);
     expect(verdict.path).toBeUndefined();
+  });
+
+  it("spools a stream and a large buffer into the folders `tempFolder` makes (the service's owner-named ones), and removes them", async () => {
+    const made: string[] = [];
+    const removed: string[] = [];
+    const spooled: string[][] = [];
+    const given = await createScanner({
+      rules: [seedRules],
+      workers: 1,
+      tempFolder: async () => {
+        const folder = await mkdtemp(path.join(dir, "given-"));
+        made.push(folder);
+        return {
+          path: folder,
+          remove: async () => {
+            spooled.push(await readdir(folder));
+            removed.push(folder);
+            await rm(folder, { recursive: true, force: true });
+          },
+        };
+      },
+    });
+    try {
+      const bytes = await readFile(fixtures.get("-Os")!);
+      expect((await given.scanBuffer(bytes)).verdict).toBe("match");
+      expect(made).toEqual([]); // a small buffer travels in the message
+      expect((await given.scanStream(Readable.from([bytes]))).verdict).toBe("match");
+      const large = Buffer.concat([bytes, Buffer.alloc(5 * 1024 * 1024)]);
+      expect((await given.scanBuffer(large)).verdict).toBe("match");
+      expect(made).toHaveLength(2);
+      expect(removed).toEqual(made);
+      // Each held the spooled sample while it was scanned, and is gone now.
+      expect(spooled).toEqual([["sample"], ["sample"]]);
+      for (const folder of made) await expect(stat(folder)).rejects.toMatchObject({ code: "ENOENT" });
+    } finally {
+      await given.close();
+    }
   });
 
   it("hashes only matching samples when asked to (sha256: on-match)", async () => {
