@@ -16,7 +16,7 @@ import { makeTempFolder, tempPrefix } from "./temp-folder.js";
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 
-/** Temporary directories of the spool are named `<prefix><owner>-<random>` (the owner lets a later start clean them). */
+/** Temporary directories of the spool are named `<prefix><owner>-<random>` (temp-folder.ts: a later start cleans them). */
 export const SPOOL_PREFIX = tempPrefix("spool");
 
 export interface SpoolOptions {
@@ -173,12 +173,3 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
   }
   return { path: file, sha256, sha1: sha1.digest("hex"), md5: md5.digest("hex"), size, cleanup };
 }
-
-/** The spool's folders are temporary folders of kind "spool" (temp-folder.ts owns their naming, lease and sweep). */
-export {
-  isRunning,
-  removeStaleTempFolders as removeStaleSpools,
-  renewLeases,
-  TEMP_LEASE_MS as SPOOL_LEASE_MS,
-  TEMP_LEASE_RENEW_MS as SPOOL_LEASE_RENEW_MS,
-} from "./temp-folder.js";

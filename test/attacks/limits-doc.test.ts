@@ -14,8 +14,8 @@ import { ALERT_CONCURRENCY } from "../../src/hunt/raise-alerts.js";
 import { BATCH_SIZE, LEASE_MS } from "../../src/hunt/run.js";
 import { DEFAULT_MAX_SIGNALS } from "../../src/rules/durations.js";
 import { CLOCK_SKEW_SECONDS, ENTRA_KEY_LIMITS } from "../../src/server/entra.js";
-import { SPOOL_LEASE_MS, SPOOL_LEASE_RENEW_MS } from "../../src/store/spool.js";
 import { TRANSACTION_LIMIT } from "../../src/store/table-state-store.js";
+import { TEMP_LEASE_MS, TEMP_LEASE_RENEW_MS } from "../../src/store/temp-folder.js";
 import { MAX_MATCH_BYTES, MAX_STRINGS_PER_RULE } from "../../src/yara/verdict.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -48,8 +48,8 @@ const constants: Record<string, unknown> = {
   MAX_MATCH_BYTES,
   MAX_STRINGS_PER_RULE,
   TRANSACTION_LIMIT,
-  SPOOL_LEASE_MS,
-  SPOOL_LEASE_RENEW_MS,
+  TEMP_LEASE_MS,
+  TEMP_LEASE_RENEW_MS,
 };
 
 function resolve(reference: string): unknown {

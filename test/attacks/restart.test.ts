@@ -5,7 +5,8 @@
  * not a foreign file, not a folder that only looks like a spool's, not the spool of a server that still runs (in the
  * same pid namespace, or in another one, as two containers sharing the folder). A full disk (the spool's writes
  * refused: a tmpfs of 512 KiB, ENOSPC, or a file size limit, RLIMIT_FSIZE, EFBIG) answers 507 and leaves nothing
- * behind.
+ * behind. The broker's, the Blob store's and YARA's temporary folders are named and swept the same way: a killed
+ * process's are removed at start, a live one's stay.
  */
 
 import { spawn } from "node:child_process";
@@ -24,8 +25,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { renewLeases, SPOOL_LEASE_MS, SPOOL_PREFIX, spoolSample } from "../../src/store/spool.js";
-import { TEMP_KINDS, tempPrefix } from "../../src/store/temp-folder.js";
+import { SPOOL_PREFIX, spoolSample } from "../../src/store/spool.js";
+import { renewLeases, TEMP_KINDS, TEMP_LEASE_MS, tempPrefix } from "../../src/store/temp-folder.js";
 import { collect } from "../support/cli-process.js";
 import { connect, entries, type RawClient, until } from "./serve.js";
 import { canUnshare, PID_NAMESPACE, type ServeProcess, serveProcess } from "./serve-process.js";
@@ -211,7 +212,7 @@ describe.skipIf(!canUnshare())("servers in pid namespaces of their own, as conta
     expect(ownerPid(cut.spool)).toBe("1");
     expect(entries(tmp)).toEqual([cut.spool]);
     // The container restarts later than the lease: its old spool's lease (the folder's time) has lapsed.
-    const lapsed = new Date(Date.now() - 2 * SPOOL_LEASE_MS);
+    const lapsed = new Date(Date.now() - 2 * TEMP_LEASE_MS);
     utimesSync(path.join(tmp, cut.spool), lapsed, lapsed);
     const restarted = await start(tmp, ["unshare", ...PID_NAMESPACE]);
     expect(entries(tmp)).toEqual([]);
@@ -245,10 +246,10 @@ describe("a spool held longer than a lease", () => {
       "the spool folder and its file",
     );
     const folder = path.join(tmp, entries(tmp)[0] as string);
-    const old = new Date(Date.now() - 2 * SPOOL_LEASE_MS);
+    const old = new Date(Date.now() - 2 * TEMP_LEASE_MS);
     utimesSync(folder, old, old);
     await renewLeases();
-    expect(Date.now() - statSync(folder).mtimeMs).toBeLessThan(SPOOL_LEASE_MS / 2);
+    expect(Date.now() - statSync(folder).mtimeMs).toBeLessThan(TEMP_LEASE_MS / 2);
     source.end();
     const spooled = await spooling;
     await spooled.cleanup();
