@@ -104,11 +104,7 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
     const received = new Promise<void>((resolve, reject) => {
       let settled = false;
       const detach = () => {
-        source.removeListener("data", onData);
-        source.removeListener("end", onEnd);
-        source.removeListener("error", fail);
-        source.removeListener("aborted", onCut);
-        source.removeListener("close", onCut);
+        for (const [event, listener] of listeners) source.removeListener(event, listener);
         sink.removeListener("drain", onDrain);
       };
       const fail = (error: unknown) => {
@@ -145,11 +141,16 @@ export async function spoolSample(source: unknown, options: SpoolOptions): Promi
           sink.once("drain", onDrain);
         }
       };
-      source.on("data", onData);
-      source.once("end", onEnd);
-      source.once("error", fail);
-      source.once("aborted", onCut);
-      source.once("close", onCut);
+      // The source's listeners, attached here and detached by `detach` from this one list (each handler settles
+      // at most once, and the first to settle detaches them all).
+      const listeners: readonly (readonly [string, Parameters<typeof source.on>[1]])[] = [
+        ["data", onData],
+        ["end", onEnd],
+        ["error", fail],
+        ["aborted", onCut],
+        ["close", onCut],
+      ];
+      for (const [event, listener] of listeners) source.on(event, listener);
       // The file refusing a write (a full disk, EFBIG) ends the upload too: a paused source would wait for a drain
       // of the destroyed sink that never comes.
       writing.catch(fail);
