@@ -37,6 +37,7 @@ import {
   sameValue,
   stateKinds,
 } from "./state-store.js";
+import { isRunning } from "./temp-folder.js";
 
 export interface LocalStateOptions {
   /** Compact when the journal is larger than this (bytes) and mostly dead lines; default 64 MiB. */
@@ -734,13 +735,7 @@ const IOV_MAX = 1024;
 async function ownerIsGone(lock: string): Promise<boolean> {
   const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
   if (!Number.isInteger(owner) || owner <= 0) return false;
-  if (owner === process.pid) return false;
-  try {
-    process.kill(owner, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return !isRunning(owner);
 }
 
 async function syncDir(dir: string): Promise<void> {
