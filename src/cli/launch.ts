@@ -15,8 +15,8 @@ const KUSTO_COMMANDS: ReadonlySet<string> = new Set(["translate", "validate", "k
 const CLI_MAIN = fileURLToPath(new URL("./main.js", import.meta.url));
 
 /**
- * The snapshot module, loaded only by the commands that use it: the others (`scan`, `hunt`, …) do not pay for its
- * import (about 25 ms).
+ * The snapshot module, loaded only by the commands that use it: the others (`scan`, `hunt`, …) do not pay the
+ * 25 ms of loading it.
  */
 const snapshots = () => import("../kusto/snapshot.js");
 

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { kustoLanguageFiles } from "./runtime.js";
 import { parseQuery } from "./validate.js";
 
@@ -81,10 +82,12 @@ export function buildSnapshot(main: string, force = false): string | undefined {
 export function buildSnapshotInBackground(main: string): void {
   const paths = snapshotPaths(main);
   if (!paths || existsSync(paths.blob) || existsSync(paths.failed) || existsSync(paths.lock)) return;
-  const self = new URL(import.meta.url).href;
-  const code = `const { buildSnapshot } = await import(${JSON.stringify(self)}); buildSnapshot(${JSON.stringify(main)});`;
+  // The builder's entry beside this module (.js when built, .ts when run from source).
+  const entry = fileURLToPath(
+    new URL(`./snapshot-build${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+  );
   try {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", code], {
+    const child = spawn(process.execPath, [entry, main], {
       detached: true,
       stdio: "ignore",
       env: snapshotEnvironment(),
