@@ -991,7 +991,7 @@ resource savedSearch_shmhunt_defender_3f3f9fe2_d095_11ec_95dc_f661ea17fbce_upstr
     query: '''
 DeviceProcessEvents
 | where ActionType == "ProcessCreated"
-    and AccountName == "root"
+    and iff(isnull(tolong(parse_json(tostring(AdditionalFields)).ProcessPosixEffectiveUser.PosixUserId)), AccountName == "root", tolong(parse_json(tostring(AdditionalFields)).ProcessPosixEffectiveUser.PosixUserId) == 0)
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")
@@ -1184,7 +1184,7 @@ executables used for persistence on high-uptime servers in these directories as 
     query: '''
 DeviceProcessEvents
 | where ActionType == "ProcessCreated"
-    and AccountName == "root"
+    and iff(isnull(tolong(parse_json(tostring(AdditionalFields)).ProcessPosixEffectiveUser.PosixUserId)), AccountName == "root", tolong(parse_json(tostring(AdditionalFields)).ProcessPosixEffectiveUser.PosixUserId) == 0)
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/" or FolderPath startswith_cs "/var/run/" or FolderPath startswith_cs "/var/lock/")
     and not(FolderPath =~ "/var/run/argo/argoexec" or FolderPath startswith "/var/run/docker/" or FolderPath startswith "/var/run/utsns/" or FolderPath startswith "/var/run/s6/" or FolderPath startswith "/var/run/cloudera-scm-agent/" or FolderPath matches regex @"(?is)^(?:/dev/shm/.*\..*/sandfly)$")
     and not(InitiatingProcessCommandLine == "/usr/bin/runc init")

@@ -15,9 +15,9 @@ import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_NOTE =
   "Defender rows carry no OS column; the query reads every device's rows and relies on the Linux-specific paths and names of the rule";
-// The target process's own Posix users are not in the paired corpus (no Linux or macOS DeviceProcessEvents row): a
-// Defender for Endpoint on Linux DeviceProcessEvents record would settle whether AdditionalFields carries them.
-const UID_NOTE = "Defender records account names, not uids: uid 0 is read as the account name root";
+// The started process's own POSIX users are not in the paired corpus (no Linux or macOS DeviceProcessEvents row);
+// a captured macOS record carries them (see posixUid below). A Defender for Endpoint on Linux DeviceProcessEvents
+// record would settle whether Linux devices do too.
 
 // schemas/DeviceProcessEvents.docs.json: DeviceName "Fully qualified domain name (FQDN) of the device".
 const HOST_NOTE =
@@ -65,23 +65,24 @@ const CWD_NOTE =
 /** The working directory of the process that performed a file or network action (or started a process). */
 const actingCwd = (jsonText = false) => additional("InitiatingProcessCurrentWorkingDirectory", CWD_NOTE, jsonText);
 
-const uidOf = (column: string): FieldSpec => ({
-  column,
-  conditions: { "0": `${column} == "root"` },
-  approximation: UID_NOTE,
-});
-
-// The paired corpus's macOS record (test-device.log line 23, DeviceNetworkEvents) carries the acting process's
-// users in AdditionalFields: InitiatingProcessPosixEffectiveUser {Name: "root", PosixUserId: 0, …} and
-// InitiatingProcessPosixRealUser. Elastic Defend's user.id is the effective uid.
-const ACTING_UID = "tolong(parse_json(tostring(AdditionalFields)).InitiatingProcessPosixEffectiveUser.PosixUserId)";
-const ACTING_UID_NOTE =
-  "uid 0 is read from AdditionalFields' InitiatingProcessPosixEffectiveUser.PosixUserId (the effective uid, as Elastic Defend reports it); on rows without it, as the account name root";
-const actingUid: FieldSpec = {
-  column: "InitiatingProcessAccountName",
-  conditions: { "0": `iff(isnull(${ACTING_UID}), InitiatingProcessAccountName == "root", ${ACTING_UID} == 0)` },
-  approximation: ACTING_UID_NOTE,
+// Real Defender for Endpoint records carry each process's POSIX users in AdditionalFields:
+// `InitiatingProcessPosixEffectiveUser` {Name: "root", PosixUserId: 0, …} for the acting process (the paired
+// corpus's macOS DeviceNetworkEvents record, test-device.log line 23) and, on DeviceProcessEvents, also
+// `ProcessPosixEffectiveUser` for the started process (a captured macOS DeviceProcessEvents record:
+// github.com/rknightion/graph2otel, internal/collectors/deviceprocess test, "liveRecord"). Elastic Defend's
+// user.id is the effective uid. Rows without the key (Windows, or a record that lacks it) fall back to the name.
+const posixUid = (key: string, accountColumn: string): FieldSpec => {
+  const uid = `tolong(parse_json(tostring(AdditionalFields)).${key}.PosixUserId)`;
+  return {
+    column: accountColumn,
+    conditions: { "0": `iff(isnull(${uid}), ${accountColumn} == "root", ${uid} == 0)` },
+    approximation: `uid 0 is read from AdditionalFields' ${key}.PosixUserId (the effective uid, as Elastic Defend reports it); on rows without it, as the account name root`,
+  };
 };
+/** The acting process's effective uid (every Defender table the target reads). */
+const actingUid = posixUid("InitiatingProcessPosixEffectiveUser", "InitiatingProcessAccountName");
+/** The started process's effective uid (DeviceProcessEvents). */
+const startedUid = posixUid("ProcessPosixEffectiveUser", "AccountName");
 
 /** The process that performed a file or network action. */
 const actingProcess: Readonly<Record<string, FieldSpec>> = {
@@ -176,9 +177,9 @@ export const defender: TargetDefinition = {
         "process.parent.user.id": actingUid,
         "user.name": { column: "AccountName" },
         "user.domain": { column: "AccountDomain" },
-        "user.id": uidOf("AccountName"),
+        "user.id": startedUid,
         "process.user.name": { column: "AccountName" },
-        "process.user.id": uidOf("AccountName"),
+        "process.user.id": startedUid,
       },
     },
     {

@@ -249,6 +249,48 @@ describe.skipIf(!pairedPresent)("paired Defender records", () => {
     expect(got.sort()).toEqual([1, 3]);
   });
 
+  // Section 3: the started process's uid on Defender. Rows shaped after a captured macOS DeviceProcessEvents record
+  // (github.com/rknightion/graph2otel, internal/collectors/deviceprocess test, "liveRecord"): AccountName "rob",
+  // AdditionalFields {InitiatingProcessPosixEffectiveUser: {Name: "rob", PosixUserId: 503, …},
+  // ProcessPosixEffectiveUser: {Name: "rob", PosixUserId: 503, …}, …}. The variants change only those uids and names,
+  // or drop AdditionalFields.
+  it("the started process's uid is read from AdditionalFields' ProcessPosixEffectiveUser where the record has it", async () => {
+    const user = (name: string, uid: number) => ({ Name: name, DomainName: "mbp14", LogonId: 0, PosixUserId: uid });
+    const row = (id: number, account: string, started: number | undefined, acting: number) => ({
+      Timestamp: "2026-07-18T14:55:41.322571Z",
+      DeviceId: "3db402e9217f30248e26406c0a48094b00a0062e",
+      DeviceName: "mbp14",
+      ActionType: "ProcessCreated",
+      FileName: "UserSelector",
+      FolderPath: "/System/Library/Frameworks/CryptoTokenKit.framework/UserSelector",
+      ProcessId: 91345,
+      AccountName: account,
+      InitiatingProcessAccountName: acting === 0 ? "root" : "rob",
+      ReportId: id,
+      AdditionalFields:
+        started === undefined
+          ? null
+          : JSON.stringify({
+              InitiatingProcessPosixEffectiveUser: user(acting === 0 ? "root" : "rob", acting),
+              ProcessPosixEffectiveUser: user(account, started),
+            }),
+    });
+    const rows = [
+      row(1, "rob", 503, 503), // as captured
+      row(2, "rob", 0, 503), // effective uid 0 under another account name (setuid root)
+      row(3, "root", 501, 503), // the name root with another effective uid
+      row(4, "root", undefined, 503), // no Posix users: the account name decides
+      row(5, "rob", 503, 0), // the acting process is root, the started one is not
+    ];
+    const t = translateQuery(parseEql('process where user.id == "0"'), "defender");
+    expect(t.approximations.join("\n")).toMatch(/ProcessPosixEffectiveUser\.PosixUserId/);
+    const dir = mkdtempSync(path.join(work, "started-uid-"));
+    writeFileSync(path.join(dir, "DeviceProcessEvents.ndjson"), `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    const ws = await openWorkspace(dir);
+    const got = toRecords(await ws.query(t.kql ?? "")).map((r) => r.ReportId);
+    expect(got.sort()).toEqual([2, 4]);
+  });
+
   // Section 3: SHA256 "usually not populated - use the SHA1 column when available" (schemas/DeviceFileEvents.docs.json).
   // Line 11 (DeviceProcessEvents) carries both; the variant drops its SHA256 as Defender often does.
   it("the FileHash entity falls back to the SHA-1 where the SHA-256 is empty", async () => {
