@@ -10,14 +10,9 @@
  * batch is running is recorded in a small file shared with the worker (see `Progress`), read only when the worker
  * dies or overruns its time.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { closeSync, constants, existsSync, openSync, readSync, unlinkSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { closeSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createRequire } from "node:module";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Codes } from "../diagnostics/index.js";
 import type { CompiledRuleSet } from "./compile.js";
 import {
@@ -30,6 +25,7 @@ import {
 } from "./protocol.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
+import { forkScanWorker } from "./worker-process.js";
 
 /**
  * Batches sent ahead to each worker, so it never waits for the parent between two. If a worker dies, only the
@@ -130,9 +126,27 @@ export class ScanPool {
     );
   }
 
-  /** Whether a started worker sits idle with nothing queued for it (a caller doing work itself may hand some over). */
-  hasIdleWorker(): boolean {
-    return this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length === 0);
+  /**
+   * Whether a started worker has room for another batch and nothing waits in the queue: a caller doing work itself
+   * (scanPaths reading on its own thread) hands some over then, so the worker never waits for it.
+   */
+  wantsWork(): boolean {
+    return (
+      this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length < PIPELINE_DEPTH)
+    );
+  }
+
+  /** Runs several scans, queued together so they travel in as few batches as the workers' room allows. */
+  runMany(jobs: readonly PoolJob[]): Promise<Verdict>[] {
+    if (this.closed) return jobs.map(() => Promise.reject(new Error("the scan pool is closed")));
+    const verdicts = jobs.map(
+      (job) =>
+        new Promise<Verdict>((resolve) => {
+          this.queue.push({ job, started: performance.now(), resolve });
+        }),
+    );
+    this.dispatch();
+    return verdicts;
   }
 
   stats(): PoolStats {
@@ -158,6 +172,8 @@ export class ScanPool {
           new Promise<void>((done) => {
             if (w.dead) return done();
             w.child.once("exit", () => done());
+            // A worker holding nothing (perhaps still starting: it would finish loading first) is simply ended.
+            if (w.inflight.length === 0) return w.child.kill("SIGKILL");
             w.child.disconnect?.();
             setTimeout(() => w.child.kill("SIGKILL"), 2_000).unref();
           }),
@@ -260,22 +276,7 @@ export class ScanPool {
   }
 
   private spawn(): Worker {
-    const { file, execArgv } = workerEntry();
-    const progressFd = openProgressRecord();
-    // The child's fd 4 (PROGRESS_FD) is the progress record; /dev/null when it could not be made, never left unset
-    // (the worker's runtime could otherwise take that number for a descriptor of its own).
-    const childFd = progressFd ?? openSync("/dev/null", "w");
-    let child: ChildProcess;
-    try {
-      child = fork(file, [], {
-        execArgv,
-        serialization: "advanced",
-        stdio: ["ignore", "ignore", "pipe", "ipc", childFd],
-        env: workerEnv(),
-      });
-    } finally {
-      if (progressFd === undefined) closeSync(childFd);
-    }
+    const { child, progressFd, ready: childReady } = forkScanWorker();
     this.startedWorkers++;
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -295,11 +296,13 @@ export class ScanPool {
     child.stderr?.on("data", (chunk: string) => {
       worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
     });
+    void childReady.then(() => {
+      if (worker.dead) return;
+      worker.started = true;
+      markReady();
+    });
     child.on("message", (message: FromWorker) => {
-      if (message.type === "ready") {
-        worker.started = true;
-        return markReady();
-      }
+      if (message.type === "ready") return;
       const batch = worker.inflight.find((b) => b.batchId === message.batchId);
       if (!batch) return;
       const verdicts = batch.items.map((pending, i) =>
@@ -350,21 +353,6 @@ export class ScanPool {
   }
 }
 
-/**
- * The progress record shared with a worker: a private temporary file, unlinked as soon as it is open (nothing is
- * left behind, even after a kill). Undefined when it cannot be made; that worker then gets one sample per batch.
- */
-function openProgressRecord(): number | undefined {
-  const file = path.join(os.tmpdir(), `shmhunt-scan-progress-${process.pid}-${randomUUID()}`);
-  try {
-    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-    unlinkSync(file);
-    return fd;
-  } catch {
-    return undefined;
-  }
-}
-
 function readProgress(worker: Worker): Progress | undefined {
   if (worker.progressFd === undefined) return undefined;
   const record = Buffer.alloc(PROGRESS_BYTES);
@@ -373,25 +361,6 @@ function readProgress(worker: Worker): Progress | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The worker's environment: the caller's, without Rust backtraces, and with glibc's malloc asked to back large
- * allocations (the sample buffer) with transparent huge pages: first touches of fresh memory are the most
- * expensive part of a cold worker's scans (measured in docs/yara.md). Ignored by a libc that does not know it.
- */
-function workerEnv(): NodeJS.ProcessEnv {
-  const tunables = process.env.GLIBC_TUNABLES;
-  const hugePages = "glibc.malloc.hugetlb=1";
-  return {
-    ...process.env,
-    RUST_BACKTRACE: "0",
-    GLIBC_TUNABLES: tunables
-      ? tunables.includes("glibc.malloc.hugetlb")
-        ? tunables
-        : `${tunables}:${hugePages}`
-      : hugePages,
-  };
 }
 
 function crashReason(
@@ -450,13 +419,4 @@ function failure(pending: Pending, message: string): Verdict {
     ruleset: pending.job.rules.id,
     durationMs: performance.now() - pending.started,
   };
-}
-
-/** The worker script beside this module: compiled `.js` in dist, or `.ts` through tsx when running from source. */
-function workerEntry(): { file: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL("./worker.js", import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  // Running from source (tests, tsx): load the TypeScript worker through tsx, resolved from here, not from the cwd.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", tsx] };
 }

@@ -52,6 +52,8 @@ const RETAINED_BUFFER = MAP_ABOVE;
  * small and warm) and searched; only a candidate is then read whole and scanned by YARA-X.
  */
 const PREFILTER_CHUNK = 1024 * 1024;
+/** … after a first read of this much, when the rules check integers at fixed offsets (`uint32(0) == …`). */
+const PREFILTER_HEAD = 4096;
 
 export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
@@ -143,7 +145,9 @@ export class SampleScanner {
     limits: ScanLimits,
     started: number,
   ): Verdict | undefined {
-    let chunk = this.readAt(fd, 0, Math.min(size, PREFILTER_CHUNK));
+    // With integer checks, the head alone first: most files of a tree fail them (not ELF) and are settled on it.
+    const first = prefilter.headBytes > 0 ? Math.max(prefilter.headBytes, PREFILTER_HEAD) : PREFILTER_CHUNK;
+    let chunk = this.readAt(fd, 0, Math.min(size, first));
     const head = Buffer.from(chunk.subarray(0, ELF_HEADER_BYTES));
     const literals = literalsToFind(needsMetBy(prefilter, chunk, size));
     if (literals === undefined) return undefined;
