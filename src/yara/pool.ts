@@ -53,6 +53,8 @@ interface Pending {
   readonly job: PoolJob;
   readonly started: number;
   readonly resolve: (verdict: Verdict) => void;
+  /** Set by `runTogether`: the scans queued together, which travel in one batch. */
+  readonly together?: number;
 }
 
 interface Batch {
@@ -136,13 +138,18 @@ export class ScanPool {
     );
   }
 
-  /** Runs several scans, queued together so they travel in as few batches as the workers' room allows. */
-  runMany(jobs: readonly PoolJob[]): Promise<Verdict>[] {
+  /**
+   * Runs file scans as one batch (up to MAX_BATCH files; more make several), for a caller that sizes its batches
+   * itself: scanPaths reading on its own thread hands its worker a few large files at a time, enough to keep it busy
+   * until that thread next looks at its replies.
+   */
+  runTogether(jobs: readonly PoolJob[]): Promise<Verdict>[] {
     if (this.closed) return jobs.map(() => Promise.reject(new Error("the scan pool is closed")));
+    const together = this.nextBatchId++;
     const verdicts = jobs.map(
       (job) =>
         new Promise<Verdict>((resolve) => {
-          this.queue.push({ job, started: performance.now(), resolve });
+          this.queue.push({ job, started: performance.now(), resolve, together });
         }),
     );
     this.dispatch();
@@ -204,10 +211,10 @@ export class ScanPool {
     // Without a progress record a crash could not be charged to the right sample: one per batch then.
     if (first.job.target.kind === "path" && worker.progressFd !== undefined) {
       const share = Math.ceil(this.queue.length / (this.size * PIPELINE_DEPTH));
-      const most = Math.min(MAX_BATCH, Math.max(1, share));
+      const most = first.together !== undefined ? MAX_BATCH : Math.min(MAX_BATCH, Math.max(1, share));
       while (items.length < most) {
         const next = this.queue[0];
-        if (next?.job.target.kind !== "path") break;
+        if (next?.job.target.kind !== "path" || next.together !== first.together) break;
         if (next.job.rules !== first.job.rules || next.job.limits !== first.job.limits) break;
         items.push(this.queue.shift() as Pending);
       }

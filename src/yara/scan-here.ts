@@ -4,20 +4,22 @@
  * here without an IPC message or a YARA-X call; the scan pool (a worker process, started early) takes a share of
  * the reading and every candidate the prefilter lets through.
  *
- * The share: the walk (synchronous: no promise per entry) fills a window of files, which are stat()ed and sorted by
- * size. This thread reads from the small end, the pool's worker is handed groups from the large end whenever it
- * has room for another batch, and the two meet in the middle. The largest files go to the worker, so this thread
- * never spends long on one file and answers the worker's replies promptly (it lets the event loop in every few
- * milliseconds, between two files).
+ * The share. This thread walks (synchronously: no promise per entry) and reads the small files itself; a file over
+ * LEAVE_ABOVE bytes (found by the fstat that opening it takes anyway) is left unread for the worker, which is
+ * handed such files in groups whenever it has room for another batch. Once the walk is over, the files still left
+ * are shared from both ends: the worker takes the largest, this thread the smallest, until none is left. So this
+ * thread never spends long on one file while the worker waits for work (it lets the event loop take the worker's
+ * replies every few milliseconds, between two files), and neither side ends long after the other. On the
+ * benchmark's tree (2,189 files, 997 MB) the 90 files over 1 MiB hold 884 MB.
  */
-import { statSync } from "node:fs";
 import type { CompiledRuleSet } from "./compile.js";
 import type { ScanPool } from "./pool.js";
-import type { SampleScanner, ScanLimits } from "./sample.js";
+import type { RuleOut, SampleScanner, ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
 import { reasonOf, type WalkEntry, walkSamplesSync } from "./walk.js";
 
 type FileEntry = Extract<WalkEntry, { kind: "file" }>;
+
 /** An entry that gets no scan: skipped, or an error (of the walk, or of the pool). */
 interface NotScanned {
   readonly kind: "skip" | "error";
@@ -37,14 +39,19 @@ export interface ReadHere {
   readonly pool: ScanPool;
   readonly rules: CompiledRuleSet;
   readonly limits: ScanLimits;
-  /** The verdict of an entry that is not scanned (skipped, or an error the walk met). */
   readonly notScanned: (entry: NotScanned) => Verdict;
 }
 
-/** Files the walk gathers (and this thread sorts) at a time: bounds the memory of a walk over a huge tree. */
-const WINDOW_FILES = 4096;
-/** A group handed to the worker: up to this many bytes (at least one file) … */
-const GROUP_BYTES = 32 * 1024 * 1024;
+/** Files over this size are left to the worker while the walk goes on. */
+const LEAVE_ABOVE = 1024 * 1024;
+/** … unless this many already wait for it (a bound on memory over a tree of large files): then read here. */
+const MOST_LEFT = 4096;
+/**
+ * A batch handed to the worker: up to this many bytes (at least one file; ~15 ms of reading). The pool keeps two
+ * batches with the worker, so it has one to go on with while this thread, busy with a file, has not yet seen the
+ * reply to the other.
+ */
+const GROUP_BYTES = 48 * 1024 * 1024;
 /** … and at most this many files. */
 const GROUP_FILES = 64;
 /** How long this thread reads before it lets the event loop take the worker's replies. */
@@ -64,7 +71,7 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
   };
   const toPool = (files: readonly Sized[]) => {
     inflight += files.length;
-    const verdicts = pool.runMany(
+    const verdicts = pool.runTogether(
       files.map(({ entry, size }) => ({
         target: { kind: "path" as const, path: entry.realPath, displayPath: entry.path },
         limits,
@@ -79,53 +86,55 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
       );
     });
   };
-
-  const walk = walkSamplesSync(paths);
-  let walking = true;
-  let window: Sized[] = [];
-  let lo = 0; // next file for this thread (small end)
-  let hi = 0; // one past the next file for the worker (large end)
-  let turn = performance.now();
-  for (;;) {
-    if (lo >= hi) {
-      if (!walking) break;
-      window = [];
-      while (window.length < WINDOW_FILES) {
-        const next = walk.next();
-        if (next.done) {
-          walking = false;
-          break;
-        }
-        const entry = next.value;
-        if (entry.kind === "file") window.push({ entry, size: entry.size || sizeOf(entry.realPath) });
-        else yield ctx.notScanned(entry);
-      }
-      window.sort((a, b) => a.size - b.size);
-      lo = 0;
-      hi = window.length;
-      continue;
-    }
-    while (lo < hi && pool.wantsWork()) {
+  /** Files left unread for the worker; after the walk, sorted by size (the worker takes from the end). */
+  const left: Sized[] = [];
+  const feedWorker = () => {
+    while (left.length > 0 && pool.wantsWork()) {
       const group: Sized[] = [];
       let bytes = 0;
-      while (lo < hi && group.length < GROUP_FILES && bytes < GROUP_BYTES) {
-        const file = window[--hi] as Sized;
+      while (left.length > 0 && group.length < GROUP_FILES && bytes < GROUP_BYTES) {
+        const file = left.pop() as Sized;
         group.push(file);
         bytes += file.size;
       }
       toPool(group);
     }
-    if (lo < hi) {
-      const file = window[lo++] as Sized;
-      const settled = here.ruleOut(file.entry.realPath, limits, file.entry.path);
-      if (settled) yield settled;
-      else toPool([file]);
-    }
-    if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
-      // Let the worker's replies in (they are handled between two turns, not while this thread reads).
-      await new Promise((resolve) => setImmediate(resolve));
-      turn = performance.now();
-    }
+  };
+  /** Reads one file here: its verdict (to yield), or undefined when it went to the worker or was left. */
+  const readHere = (entry: FileEntry, leaveAbove: number): Verdict | undefined => {
+    const outcome: RuleOut = here.ruleOut(entry.realPath, limits, entry.path, leaveAbove);
+    if (!("unsettled" in outcome)) return outcome;
+    if (outcome.unsettled === "scan") toPool([{ entry, size: outcome.size }]);
+    else left.push({ entry, size: outcome.size });
+    return undefined;
+  };
+  let turn = performance.now();
+  const letRepliesIn = async () => {
+    if (performance.now() - turn <= EVENT_LOOP_TURN_MS) return;
+    // The worker's replies are handled between two turns, not while this thread reads.
+    await new Promise((resolve) => setImmediate(resolve));
+    turn = performance.now();
+  };
+
+  for (const entry of walkSamplesSync(paths)) {
+    const verdict =
+      entry.kind === "file"
+        ? readHere(entry, left.length < MOST_LEFT ? LEAVE_ABOVE : Number.POSITIVE_INFINITY)
+        : ctx.notScanned(entry);
+    if (verdict) yield verdict;
+    feedWorker();
+    await letRepliesIn();
+    while (done.length > 0) yield done.shift() as Verdict;
+  }
+  // The walk is over: the files left are shared from both ends, the largest to the worker, the smallest here.
+  left.sort((a, b) => a.size - b.size);
+  for (;;) {
+    feedWorker();
+    const file = left.shift();
+    if (!file) break;
+    const verdict = readHere(file.entry, Number.POSITIVE_INFINITY);
+    if (verdict) yield verdict;
+    await letRepliesIn();
     while (done.length > 0) yield done.shift() as Verdict;
   }
   while (inflight > 0 || done.length > 0) {
@@ -135,14 +144,5 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
       });
     }
     while (done.length > 0) yield done.shift() as Verdict;
-  }
-}
-
-/** The file's size, for the share only (the scan fstat()s what it opens); 0 when it cannot be had. */
-function sizeOf(file: string): number {
-  try {
-    return statSync(file, { throwIfNoEntry: false })?.size ?? 0;
-  } catch {
-    return 0;
   }
 }

@@ -66,9 +66,12 @@ export function* walkSamplesSync(paths: readonly string[]): Generator<WalkEntry>
         continue;
       }
       const subdirs: [string, string][] = [];
+      // path.join per entry normalises the whole path again, character by character: once per folder here.
+      const fullPrefix = childPrefix(dir);
+      const shownPrefix = childPrefix(shownDir);
       for (const entry of entries) {
-        const full = path.join(dir, entry.name);
-        const shown = path.join(shownDir, entry.name);
+        const full = fullPrefix + entry.name;
+        const shown = shownPrefix + entry.name;
         if (entry.isDirectory()) subdirs.push([full, shown]);
         else if (entry.isSymbolicLink()) yield linkEntry(shown, root, resolveLinkSync(full));
         else if (entry.isFile()) yield { kind: "file", path: shown, realPath: full, size: 0 };
@@ -77,6 +80,15 @@ export function* walkSamplesSync(paths: readonly string[]): Generator<WalkEntry>
       for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i] as [string, string]);
     }
   }
+}
+
+/**
+ * What `path.join(dir, name)` puts before `name`, for any name a directory listing gives (never empty, `.`, `..`
+ * or with a separator): the folder normalised, with one separator after it (none after `.`, which join drops).
+ */
+function childPrefix(dir: string): string {
+  const joined = path.join(dir, "x");
+  return joined.slice(0, -1);
 }
 
 /** How many verdicts a scan of these paths gives: one walk, no file opened (for progress totals). */
