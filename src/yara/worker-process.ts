@@ -9,6 +9,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
+import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -35,8 +36,10 @@ export function prestartScanWorker(): void {
   if (prestarted) return;
   const worker = startWorker();
   prestarted = worker;
+  // Nothing of it may keep this process alive (a run that ends before adopting it, e.g. `scan --help`).
   worker.child.unref();
   (worker.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  (worker.child.stderr as Socket | null)?.unref();
   process.once("exit", () => {
     if (prestarted === worker) worker.child.kill("SIGKILL");
   });
@@ -52,6 +55,7 @@ export function forkScanWorker(): WorkerProcess {
   }
   worker.child.ref();
   (worker.child.channel as { ref?: () => void } | undefined)?.ref?.();
+  (worker.child.stderr as Socket | null)?.ref();
   return worker;
 }
 
