@@ -34,6 +34,9 @@ export async function launch(argv: readonly string[]): Promise<number> {
     if (blob) return runFromSnapshot(blob, argv.slice(2), snapshotEnvironment());
     buildSnapshotInBackground(CLI_MAIN);
   }
+  // `scan` starts its first scan worker before anything else loads: the worker's own start-up (Node, YARA-X) then
+  // runs on another core while this process loads the CLI, instead of after (src/yara/worker-process.ts).
+  if (command === "scan") (await import("../yara/worker-process.js")).prestartScanWorker();
   const { main } = await import("./main.js");
   return main(argv);
 }

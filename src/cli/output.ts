@@ -55,15 +55,17 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
 }
 
 /**
- * A sink that gathers everything written during one turn of the event loop into one write: a stream of many small
- * records (a scan's verdicts arrive by the batch) costs one system call per batch, not one per line, and each line
- * still goes out as soon as the batch that carried it is done. Call `flush()` before the command returns.
+ * A sink that gathers what is written into few large writes: a stream of many small records (a scan's verdicts,
+ * thousands a second) then costs a system call per 64 KiB or per LATENCY_MS, not one per line (nor one per turn of
+ * the event loop: a scan reading on its own thread turns every 2 ms), and a line still goes out within LATENCY_MS
+ * of being written. Call `flush()` before the command returns.
  */
 export function coalescing(out: Sink): Sink & { flush(): void } {
   let pending = "";
-  let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
-    scheduled = false;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
     if (pending === "") return;
     const chunk = pending;
     pending = "";
@@ -73,14 +75,14 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
     write(chunk) {
       pending += chunk;
       if (pending.length >= 1 << 16) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      else timer ??= setTimeout(flush, LATENCY_MS);
     },
     flush,
   };
 }
+
+/** How long, at most, `coalescing` holds a line back. */
+const LATENCY_MS = 25;
 
 /** A failure the CLI reports as one line on stderr, with an exit code (default 1). */
 export class CliError extends Error {

@@ -10,14 +10,9 @@
  * batch is running is recorded in a small file shared with the worker (see `Progress`), read only when the worker
  * dies or overruns its time.
  */
-import { type ChildProcess, fork } from "node:child_process";
-import { randomUUID } from "node:crypto";
-import { closeSync, constants, existsSync, openSync, readSync, unlinkSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { closeSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { createRequire } from "node:module";
-import os from "node:os";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { Codes } from "../diagnostics/index.js";
 import type { CompiledRuleSet } from "./compile.js";
 import {
@@ -30,6 +25,7 @@ import {
 } from "./protocol.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
+import { forkScanWorker } from "./worker-process.js";
 
 /**
  * Batches sent ahead to each worker, so it never waits for the parent between two. If a worker dies, only the
@@ -57,6 +53,8 @@ interface Pending {
   readonly job: PoolJob;
   readonly started: number;
   readonly resolve: (verdict: Verdict) => void;
+  /** Set by `runTogether`: the scans queued together, which travel in one batch. */
+  readonly together?: number;
 }
 
 interface Batch {
@@ -130,9 +128,32 @@ export class ScanPool {
     );
   }
 
-  /** Whether a started worker sits idle with nothing queued for it (a caller doing work itself may hand some over). */
-  hasIdleWorker(): boolean {
-    return this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length === 0);
+  /**
+   * Whether a started worker has room for another batch and nothing waits in the queue: a caller doing work itself
+   * (scanPaths reading on its own thread) hands some over then, so the worker never waits for it.
+   */
+  wantsWork(): boolean {
+    return (
+      this.queue.length === 0 && this.workers.some((w) => w.started && !w.dead && w.inflight.length < PIPELINE_DEPTH)
+    );
+  }
+
+  /**
+   * Runs file scans as one batch (up to MAX_BATCH files; more make several), for a caller that sizes its batches
+   * itself: scanPaths reading on its own thread hands its worker a few large files at a time, enough to keep it busy
+   * until that thread next looks at its replies.
+   */
+  runTogether(jobs: readonly PoolJob[]): Promise<Verdict>[] {
+    if (this.closed) return jobs.map(() => Promise.reject(new Error("the scan pool is closed")));
+    const together = this.nextBatchId++;
+    const verdicts = jobs.map(
+      (job) =>
+        new Promise<Verdict>((resolve) => {
+          this.queue.push({ job, started: performance.now(), resolve, together });
+        }),
+    );
+    this.dispatch();
+    return verdicts;
   }
 
   stats(): PoolStats {
@@ -158,6 +179,8 @@ export class ScanPool {
           new Promise<void>((done) => {
             if (w.dead) return done();
             w.child.once("exit", () => done());
+            // A worker holding nothing (perhaps still starting: it would finish loading first) is simply ended.
+            if (w.inflight.length === 0) return w.child.kill("SIGKILL");
             w.child.disconnect?.();
             setTimeout(() => w.child.kill("SIGKILL"), 2_000).unref();
           }),
@@ -188,10 +211,10 @@ export class ScanPool {
     // Without a progress record a crash could not be charged to the right sample: one per batch then.
     if (first.job.target.kind === "path" && worker.progressFd !== undefined) {
       const share = Math.ceil(this.queue.length / (this.size * PIPELINE_DEPTH));
-      const most = Math.min(MAX_BATCH, Math.max(1, share));
+      const most = first.together !== undefined ? MAX_BATCH : Math.min(MAX_BATCH, Math.max(1, share));
       while (items.length < most) {
         const next = this.queue[0];
-        if (next?.job.target.kind !== "path") break;
+        if (next?.job.target.kind !== "path" || next.together !== first.together) break;
         if (next.job.rules !== first.job.rules || next.job.limits !== first.job.limits) break;
         items.push(this.queue.shift() as Pending);
       }
@@ -260,22 +283,7 @@ export class ScanPool {
   }
 
   private spawn(): Worker {
-    const { file, execArgv } = workerEntry();
-    const progressFd = openProgressRecord();
-    // The child's fd 4 (PROGRESS_FD) is the progress record; /dev/null when it could not be made, never left unset
-    // (the worker's runtime could otherwise take that number for a descriptor of its own).
-    const childFd = progressFd ?? openSync("/dev/null", "w");
-    let child: ChildProcess;
-    try {
-      child = fork(file, [], {
-        execArgv,
-        serialization: "advanced",
-        stdio: ["ignore", "ignore", "pipe", "ipc", childFd],
-        env: workerEnv(),
-      });
-    } finally {
-      if (progressFd === undefined) closeSync(childFd);
-    }
+    const { child, progressFd, ready: childReady } = forkScanWorker();
     this.startedWorkers++;
     let markReady: () => void = () => {};
     const ready = new Promise<void>((resolve) => {
@@ -295,11 +303,13 @@ export class ScanPool {
     child.stderr?.on("data", (chunk: string) => {
       worker.stderr = (worker.stderr + chunk).slice(-STDERR_TAIL);
     });
+    void childReady.then(() => {
+      if (worker.dead) return;
+      worker.started = true;
+      markReady();
+    });
     child.on("message", (message: FromWorker) => {
-      if (message.type === "ready") {
-        worker.started = true;
-        return markReady();
-      }
+      if (message.type === "ready") return;
       const batch = worker.inflight.find((b) => b.batchId === message.batchId);
       if (!batch) return;
       const verdicts = batch.items.map((pending, i) =>
@@ -350,21 +360,6 @@ export class ScanPool {
   }
 }
 
-/**
- * The progress record shared with a worker: a private temporary file, unlinked as soon as it is open (nothing is
- * left behind, even after a kill). Undefined when it cannot be made; that worker then gets one sample per batch.
- */
-function openProgressRecord(): number | undefined {
-  const file = path.join(os.tmpdir(), `shmhunt-scan-progress-${process.pid}-${randomUUID()}`);
-  try {
-    const fd = openSync(file, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o600);
-    unlinkSync(file);
-    return fd;
-  } catch {
-    return undefined;
-  }
-}
-
 function readProgress(worker: Worker): Progress | undefined {
   if (worker.progressFd === undefined) return undefined;
   const record = Buffer.alloc(PROGRESS_BYTES);
@@ -373,25 +368,6 @@ function readProgress(worker: Worker): Progress | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The worker's environment: the caller's, without Rust backtraces, and with glibc's malloc asked to back large
- * allocations (the sample buffer) with transparent huge pages: first touches of fresh memory are the most
- * expensive part of a cold worker's scans (measured in docs/yara.md). Ignored by a libc that does not know it.
- */
-function workerEnv(): NodeJS.ProcessEnv {
-  const tunables = process.env.GLIBC_TUNABLES;
-  const hugePages = "glibc.malloc.hugetlb=1";
-  return {
-    ...process.env,
-    RUST_BACKTRACE: "0",
-    GLIBC_TUNABLES: tunables
-      ? tunables.includes("glibc.malloc.hugetlb")
-        ? tunables
-        : `${tunables}:${hugePages}`
-      : hugePages,
-  };
 }
 
 function crashReason(
@@ -450,13 +426,4 @@ function failure(pending: Pending, message: string): Verdict {
     ruleset: pending.job.rules.id,
     durationMs: performance.now() - pending.started,
   };
-}
-
-/** The worker script beside this module: compiled `.js` in dist, or `.ts` through tsx when running from source. */
-function workerEntry(): { file: string; execArgv: string[] } {
-  const js = fileURLToPath(new URL("./worker.js", import.meta.url));
-  if (existsSync(js)) return { file: js, execArgv: [] };
-  // Running from source (tests, tsx): load the TypeScript worker through tsx, resolved from here, not from the cwd.
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return { file: fileURLToPath(new URL("./worker.ts", import.meta.url)), execArgv: ["--import", tsx] };
 }

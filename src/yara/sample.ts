@@ -9,6 +9,7 @@ import type { BindingRuleMatch, BindingRules } from "./binding.js";
 import { ELF_HEADER_BYTES, parseElfHeader } from "./elf.js";
 import { LiteralSearch, literalsToFind, mayMatch, needsMetBy, type Prefilter } from "./prefilter.js";
 import {
+  type ElfFacts,
   MAX_MATCH_BYTES,
   MAX_STRINGS_PER_RULE,
   type RuleMatchReport,
@@ -52,6 +53,11 @@ const RETAINED_BUFFER = MAP_ABOVE;
  * small and warm) and searched; only a candidate is then read whole and scanned by YARA-X.
  */
 const PREFILTER_CHUNK = 1024 * 1024;
+/** … after a first read of this much, when the rules check integers at fixed offsets (`uint32(0) == …`). */
+const PREFILTER_HEAD = 4096;
+
+/** What `ruleOut` says of a file: its verdict, or why it is not settled yet. */
+export type RuleOut = Verdict | { readonly unsettled: "scan" | "larger"; readonly size: number };
 
 export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
@@ -76,7 +82,7 @@ export class SampleScanner {
     const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (this.prefilter && !mayMatch(this.prefilter, bytes)) {
       const hash = limits.sha256 !== "on-match" ? createHash("sha256").update(bytes).digest("hex") : null;
-      return this.noMatch(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), hash);
+      return this.noMatch(started, bytes.length, parseElfHeader(bytes.subarray(0, ELF_HEADER_BYTES)), hash);
     }
     return this.finish(started, bytes.length, bytes.subarray(0, ELF_HEADER_BYTES), limits, {
       scan: () => this.yara().scan(bytes),
@@ -91,19 +97,45 @@ export class SampleScanner {
    * instead.
    */
   scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
-    return this.openAndScan(filePath, limits, displayPath, true) as Verdict;
+    return this.openAndScan(filePath, limits, displayPath, true);
   }
 
   /**
    * What `scanPath` gives without calling YARA-X: a verdict when the prefilter rules the file out or the file
-   * cannot be scanned (skipped, unreadable), undefined when YARA-X must scan it. Reads in 1 MiB chunks, never the
-   * whole file at once.
+   * cannot be scanned (skipped, unreadable); `scan` when YARA-X must scan it; `larger` when it is larger than
+   * `leaveAbove` bytes and was left unread (the caller hands it to a worker). Reads a 4 KiB head, then 1 MiB chunks,
+   * never the whole file at once.
    */
-  ruleOut(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict | undefined {
-    return this.openAndScan(filePath, limits, displayPath, false);
+  ruleOut(
+    filePath: string,
+    limits: ScanLimits,
+    displayPath: string = filePath,
+    leaveAbove = Number.POSITIVE_INFINITY,
+  ): RuleOut {
+    return this.openAndScan(filePath, limits, displayPath, false, leaveAbove);
   }
 
-  private openAndScan(filePath: string, limits: ScanLimits, displayPath: string, scan: boolean): Verdict | undefined {
+  private openAndScan(
+    filePath: string,
+    limits: ScanLimits,
+    displayPath: string,
+    scan: true,
+    leaveAbove?: number,
+  ): Verdict;
+  private openAndScan(
+    filePath: string,
+    limits: ScanLimits,
+    displayPath: string,
+    scan: boolean,
+    leaveAbove?: number,
+  ): RuleOut;
+  private openAndScan(
+    filePath: string,
+    limits: ScanLimits,
+    displayPath: string,
+    scan: boolean,
+    leaveAbove = Number.POSITIVE_INFINITY,
+  ): RuleOut {
     const started = performance.now();
     let fd: number;
     try {
@@ -117,8 +149,9 @@ export class SampleScanner {
         return this.skipped(started, displayPath, info.size, `not a regular file (${statsKind(info)})`);
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
+      if (info.size > leaveAbove) return { unsettled: "larger", size: info.size };
       const ruledOut = this.prefilter && this.cannotMatch(this.prefilter, fd, info.size, limits, started);
-      if (!ruledOut && !scan) return undefined;
+      if (!ruledOut && !scan) return { unsettled: "scan", size: info.size };
       const verdict =
         ruledOut ||
         (CAN_MAP && info.size > MAP_ABOVE
@@ -143,8 +176,10 @@ export class SampleScanner {
     limits: ScanLimits,
     started: number,
   ): Verdict | undefined {
-    let chunk = this.readAt(fd, 0, Math.min(size, PREFILTER_CHUNK));
-    const head = Buffer.from(chunk.subarray(0, ELF_HEADER_BYTES));
+    // With integer checks, the head alone first: most files of a tree fail them (not ELF) and are settled on it.
+    const first = prefilter.headBytes > 0 ? Math.max(prefilter.headBytes, PREFILTER_HEAD) : PREFILTER_CHUNK;
+    let chunk = this.readAt(fd, 0, Math.min(size, first));
+    const elf = parseElfHeader(chunk.subarray(0, ELF_HEADER_BYTES));
     const literals = literalsToFind(needsMetBy(prefilter, chunk, size));
     if (literals === undefined) return undefined;
     const search = literals.length > 0 ? new LiteralSearch(literals) : undefined;
@@ -156,7 +191,7 @@ export class SampleScanner {
       if ((!search && !hash) || chunk.length === 0 || at >= size) break;
       chunk = this.readAt(fd, at, Math.min(size - at, PREFILTER_CHUNK));
     }
-    return this.noMatch(started, size, head, hash ? hash.digest("hex") : null);
+    return this.noMatch(started, size, elf, hash ? hash.digest("hex") : null);
   }
 
   /** A large sample: YARA-X maps it through the open descriptor; everything else is read from that descriptor. */
@@ -254,13 +289,13 @@ export class SampleScanner {
   }
 
   /** The verdict YARA-X gives a sample the prefilter ruled out. */
-  private noMatch(started: number, size: number, head: Uint8Array, sha256: string | null): Verdict {
+  private noMatch(started: number, size: number, elf: ElfFacts, sha256: string | null): Verdict {
     return {
       verdict: "no-match",
       sha256,
       size,
       matches: [],
-      elf: parseElfHeader(head),
+      elf,
       ruleset: this.rulesetId,
       durationMs: performance.now() - started,
     };

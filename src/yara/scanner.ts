@@ -16,6 +16,7 @@ import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { compileYaraRulesOffThread } from "./compile-thread.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
+import { scanPathsReadingHere } from "./scan-here.js";
 import type { Verdict } from "./verdict.js";
 import { reasonOf, walkSamples } from "./walk.js";
 
@@ -205,6 +206,17 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
 
     async *scanPaths(paths) {
       const rules = await currentRules();
+      if (options.prefilterOnThisThread && rules.prefilter) {
+        const here = new SampleScanner(undefined, rules.id, rules.prefilter);
+        yield* scanPathsReadingHere(paths, {
+          here,
+          pool,
+          rules,
+          limits,
+          notScanned: (entry) => notScanned(rules, entry.path, entry.size ?? 0, entry),
+        });
+        return;
+      }
       // Enough files in flight for every worker to hold full batches; verdicts are yielded as they complete.
       const window = pool.size * PATHS_IN_FLIGHT_PER_WORKER;
       const done: Verdict[] = [];
@@ -220,32 +232,10 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         new Promise<void>((resolve) => {
           wake = resolve;
         });
-      const here =
-        options.prefilterOnThisThread && rules.prefilter
-          ? new SampleScanner(undefined, rules.id, rules.prefilter)
-          : undefined;
-      let shareLeft = 0;
-      let turn = performance.now();
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
-        }
-        if (here) {
-          // A started worker with nothing to do takes the next files whole (it prefilters them itself).
-          if (shareLeft === 0 && pool.hasIdleWorker()) shareLeft = SHARE_WITH_IDLE_WORKER;
-          const settled = shareLeft > 0 ? undefined : here.ruleOut(entry.realPath, limits, entry.path);
-          if (shareLeft > 0) shareLeft--;
-          if (performance.now() - turn > EVENT_LOOP_TURN_MS) {
-            // Let the workers' replies in (they are handled between two turns, not while this thread reads).
-            await new Promise((resolve) => setImmediate(resolve));
-            turn = performance.now();
-          }
-          while (done.length > 0) yield done.shift() as Verdict;
-          if (settled) {
-            yield settled;
-            continue;
-          }
         }
         inflight++;
         scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
@@ -262,11 +252,6 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   };
   return scanner;
 }
-
-/** With the prefilter on the caller's thread: files handed at once to a worker found idle. */
-const SHARE_WITH_IDLE_WORKER = 32;
-/** … and how long that thread reads before it lets the event loop take the workers' replies. */
-const EVENT_LOOP_TURN_MS = 5;
 
 /** Files a directory scan keeps in flight per worker (two full batches of 64, and the next ones ready). */
 const PATHS_IN_FLIGHT_PER_WORKER = 256;

@@ -1,4 +1,4 @@
-import { copyFile, mkdir, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -83,6 +83,43 @@ describe("shmhunt scan", () => {
     expect(stderr.join("")).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*nope: /);
     expect(await run(tree, "--max-size", "lots")).toBe(1);
     expect(stderr.join("")).toMatch(/--max-size: not a size/);
+  });
+
+  it("shares files over 1 MiB with its worker and misses no match, not even one across two reads", async () => {
+    // The seed rule's bytes as gcc emits them (docs: `mov edx, 0x3B6; mov esi, 0x40; mov edi, 0x82015F0D`) and an
+    // ELF header (the start of /bin/true): a file holding both matches the rule, wherever the bytes are.
+    const pattern = Buffer.from("b6030000be40000000bf0d5f0182", "hex");
+    const elf = await readFile("/bin/true");
+    const large = path.join(dir, "large");
+    await mkdir(large, { recursive: true });
+    const sample = (size: number, head: Buffer, patternAt?: number) => {
+      const bytes = Buffer.alloc(size);
+      head.copy(bytes, 0, 0, Math.min(head.length, size));
+      if (patternAt !== undefined) pattern.copy(bytes, patternAt);
+      return bytes;
+    };
+    const mib = 1024 * 1024;
+    // The CLI reads a 4 KiB head, then 1 MiB at a time: `0d 5f 01 82` across the first of those seams, and at the end.
+    const across = 4096 + mib - pattern.length + 2;
+    const files: Record<string, Buffer> = {
+      "match-across-reads": sample(3 * mib, elf, across),
+      "match-at-end": sample(5 * mib + 7, elf, 5 * mib + 7 - pattern.length),
+      "not-elf-with-bytes": sample(2 * mib, Buffer.from("plain text"), mib),
+    };
+    for (let i = 0; i < 8; i++) files[`clean-${i}`] = sample((2 + (i % 4)) * mib + i, elf);
+    await Promise.all(Object.entries(files).map(([name, bytes]) => writeFile(path.join(large, name), bytes)));
+    expect(await run(large, "--rules", seedRules, "--json", "--workers", "1")).toBe(0);
+    const verdicts = stdout
+      .join("")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Verdict);
+    expect(verdicts.map((v) => path.basename(v.path ?? "")).sort()).toEqual(Object.keys(files).sort());
+    expect(verdicts.filter((v) => v.verdict !== "no-match" && v.verdict !== "match")).toEqual([]);
+    const matched = verdicts.filter((v) => v.verdict === "match");
+    expect(matched.map((v) => path.basename(v.path ?? "")).sort()).toEqual(["match-across-reads", "match-at-end"]);
+    for (const v of matched) expect(v.matches[0]?.strings[0]?.dataHex).toBe(pattern.toString("hex"));
+    for (const v of verdicts) expect(v.size).toBe(files[path.basename(v.path ?? "")]?.length);
   });
 
   it("shows progress on stderr for a large directory, but not with --json", async () => {

@@ -61,7 +61,7 @@ export function registerScan(program: Command): void {
           tally[verdict.verdict]++;
           tally.bytes += verdict.verdict === "skipped" ? 0 : verdict.size;
           if (verdict.verdict === "error") firstError ??= verdict;
-          out.record(verdict, describe(verdict));
+          out.record(verdict, out.json ? undefined : describe(verdict));
           seen++;
           if (bar) {
             bar.tick(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match });

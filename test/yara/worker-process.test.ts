@@ -1,0 +1,52 @@
+/**
+ * The scan worker `shmhunt scan` forks before it loads anything (src/yara/worker-process.ts): a run that ends
+ * without adopting it (`scan --help`, a bad option) must still end at once, and take the worker with it.
+ */
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { repoRoot } from "./tmp.js";
+
+/** Processes whose environment holds `mark` (the worker inherits its parent's environment). */
+function processesMarked(mark: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(mark);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe.runIf(process.platform === "linux")("a prestarted scan worker", () => {
+  it("neither keeps its process alive nor outlives it when no scan adopts it", async () => {
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+    const module = pathToFileURL(path.join(repoRoot, "src/yara/worker-process.ts")).href;
+    // The script prestarts a worker and has nothing left to do: it must end, and the worker with it.
+    const script = `import { prestartScanWorker } from ${JSON.stringify(module)};\nprestartScanWorker();`;
+    const mark = `SHMHUNT_TEST_MARK=${randomUUID()}`;
+    const child = spawn(process.execPath, ["--import", tsx, "--input-type=module", "-e", script], {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, SHMHUNT_TEST_MARK: mark.split("=")[1] },
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // A worker holding the run open would keep it alive forever (it waits for work): stop it after 10 s.
+    const stop = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+    clearTimeout(stop);
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(processesMarked(mark)).toEqual([]);
+  }, 20_000);
+});
