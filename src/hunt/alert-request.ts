@@ -85,7 +85,7 @@ function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
 /** The incident's description: the rule, the window, the sample and its verdict, the gate, the result row. */
 function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
   const { rule } = plan;
-  return [
+  const head = [
     rule.description ?? rule.name,
     "",
     `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
@@ -99,11 +99,14 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
     `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
     "",
     "Result row:",
-    JSON.stringify(hit.row, null, 2),
-  ]
-    .join("\n")
-    .slice(0, 5000);
+  ].join("\n");
+  // The row's text joined to the rest, not copied into it (it is most of the description).
+  const text = `${head}\n${JSON.stringify(hit.row, null, 2)}`;
+  return text.length > DESCRIPTION_CHARS ? text.slice(0, DESCRIPTION_CHARS) : text;
 }
+
+/** The longest description written, in characters. */
+const DESCRIPTION_CHARS = 5000;
 
 /**
  * Sentinel entities of a result row: its `Entity_<Type>_<Identifier>` columns, which the query computes from the
@@ -114,24 +117,74 @@ export function entitiesOf(row: Row): EntityMapping[] {
   return entityScan(row).entities;
 }
 
-/** One pass over a row's columns: its entities, and the entity types it has a column for (empty or not). */
-function entityScan(row: Row): { entities: EntityMapping[]; mapped: Set<string> } {
-  const byType = new Map<string, { identifier: string; value: string }[]>();
-  const mapped = new Set<string>();
-  for (const column in row) {
-    if (!column.startsWith("Entity_")) continue; // parseEntityColumn's prefix: most columns are not entities
-    const entity = entityColumnOf(column);
-    if (!entity) continue;
-    mapped.add(entity.type);
-    const value = row[column];
-    if (value === null || value === undefined || value === "") continue;
-    const fields = byType.get(entity.type);
-    if (fields) fields.push({ identifier: entity.identifier, value: String(value) });
-    else byType.set(entity.type, [{ identifier: entity.identifier, value: String(value) }]);
+/**
+ * A row's entities, and the entity types it has a column for (empty or not). The arrays are made at their size
+ * (an array grown by `push` keeps room for 16 more): a local alert keeps them.
+ */
+function entityScan(row: Row): { entities: EntityMapping[]; mapped: ReadonlySet<string> } {
+  const layout = entityLayoutOf(row);
+  const found: EntityMapping[] = [];
+  for (const { type, fields } of layout.types) {
+    let n = 0;
+    for (const { identifier, column } of fields) {
+      const value = row[column];
+      if (value === null || value === undefined || value === "") continue;
+      scratch[n++] = { identifier, value: String(value) };
+    }
+    if (n > 0) found.push({ entityType: type, fieldMappings: scratch.slice(0, n) });
   }
-  const entities: EntityMapping[] = [];
-  for (const [entityType, fieldMappings] of byType) entities.push({ entityType, fieldMappings });
-  return { entities, mapped };
+  return { entities: found.slice(), mapped: layout.mapped };
+}
+
+/** The field mappings of one entity, gathered before they are copied out at their size. */
+const scratch: Array<{ identifier: string; value: string }> = [];
+
+/**
+ * Where the entities are in rows with one list of columns: the entity types in the order of their first column,
+ * each with its columns in column order. A hunt's rows share their columns (one query result), so the layout is
+ * worked out once and recognised again by the column names, in order.
+ */
+interface EntityLayout {
+  readonly columns: readonly string[];
+  readonly types: ReadonlyArray<{
+    readonly type: string;
+    readonly fields: ReadonlyArray<{ readonly identifier: string; readonly column: string }>;
+  }>;
+  readonly mapped: ReadonlySet<string>;
+}
+
+/** The layouts of the last few column lists met (rows read back from the state may come from an older query). */
+const layouts: EntityLayout[] = [];
+const LAYOUTS_KEPT = 8;
+
+function entityLayoutOf(row: Row): EntityLayout {
+  for (const layout of layouts) if (hasColumns(row, layout.columns)) return layout;
+  const columns: string[] = [];
+  const byType = new Map<string, { identifier: string; column: string }[]>();
+  for (const column in row) {
+    columns.push(column);
+    if (!column.startsWith("Entity_")) continue; // parseEntityColumn's prefix: most columns are not entities
+    const entity = parseEntityColumn(column);
+    if (!entity) continue;
+    const fields = byType.get(entity.type);
+    if (fields) fields.push({ identifier: entity.identifier, column });
+    else byType.set(entity.type, [{ identifier: entity.identifier, column }]);
+  }
+  const layout: EntityLayout = {
+    columns,
+    types: [...byType].map(([type, fields]) => ({ type, fields })),
+    mapped: new Set(byType.keys()),
+  };
+  if (layouts.length >= LAYOUTS_KEPT) layouts.pop();
+  layouts.unshift(layout);
+  return layout;
+}
+
+/** Does the row have exactly these columns, in this order? */
+function hasColumns(row: Row, columns: readonly string[]): boolean {
+  let i = 0;
+  for (const column in row) if (column !== columns[i++]) return false;
+  return i === columns.length;
 }
 
 /**
@@ -160,18 +213,4 @@ function incidentKeyFrom(
   ]);
   const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
-}
-
-/** Column names parsed once per process, not once per row: a hunt's rows share a handful of columns. */
-const entityColumns = new Map<string, { type: string; identifier: string } | null>();
-const ENTITY_COLUMNS_KEPT = 10_000;
-
-function entityColumnOf(column: string): { type: string; identifier: string } | undefined {
-  let entity = entityColumns.get(column);
-  if (entity === undefined) {
-    entity = parseEntityColumn(column) ?? null;
-    if (entityColumns.size >= ENTITY_COLUMNS_KEPT) entityColumns.clear(); // bounded: rows with odd column names
-    entityColumns.set(column, entity);
-  }
-  return entity ?? undefined;
 }
