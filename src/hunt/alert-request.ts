@@ -4,22 +4,42 @@ import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
-export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): AlertRequest {
+/**
+ * An alert request as the hunt makes it: its description is `descriptionHead` and the result row printed after it
+ * (`describedWithRow`), so a writer that keeps the row beside the description (the local one) need not keep it twice.
+ */
+export interface HuntAlertRequest extends AlertRequest {
+  readonly descriptionHead: string;
+}
+
+export function isHuntAlertRequest(alert: AlertRequest): alert is HuntAlertRequest {
+  return typeof (alert as Partial<HuntAlertRequest>).descriptionHead === "string";
+}
+
+export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): HuntAlertRequest {
   const { rule } = plan;
   const { entities, mapped } = entityScan(hit.row);
   const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
   const window = windowDates(hit.window);
+  let head: string | undefined;
   let description: string | undefined;
+  const headText = () => {
+    head ??= descriptionHeadOf(plan, hit, verdict);
+    return head;
+  };
   return {
     hitKey: hit.key,
     incidentKey: incidentKeyFrom(plan, hit, entities, mapped),
     title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
     /**
-     * Written out when first read: a writer reads it only for an incident it creates (a group's first hit), and the
-     * result row in it, printed, cost more than the rest of a hit's alert.
+     * Both written out when first read: a writer reads them only for an incident it creates (a group's first hit),
+     * and the result row, printed, cost more than the rest of a hit's alert.
      */
+    get descriptionHead() {
+      return headText();
+    },
     get description() {
-      description ??= descriptionOf(plan, hit, verdict);
+      description ??= describedWithRow(headText(), hit.row);
       return description;
     },
     severity: rule.severity,
@@ -82,10 +102,10 @@ function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
   return { start: new Date(lastWindow.start.getTime()), end: new Date(lastWindow.end.getTime()) };
 }
 
-/** The incident's description: the rule, the window, the sample and its verdict, the gate, the result row. */
-function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
+/** The incident's description before the result row: the rule, the window, the sample and its verdict, the gate. */
+function descriptionHeadOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
   const { rule } = plan;
-  const head = [
+  return [
     rule.description ?? rule.name,
     "",
     `Rule: ${rule.name} (${rule.id}), target ${plan.target}, risk score ${rule.riskScore}.`,
@@ -100,8 +120,11 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
     "",
     "Result row:",
   ].join("\n");
-  // The row's text joined to the rest, not copied into it (it is most of the description).
-  const text = `${head}\n${JSON.stringify(hit.row, null, 2)}`;
+}
+
+/** The whole description: its head, then the result row printed (joined to the head, not copied into it). */
+export function describedWithRow(head: string, row: Row): string {
+  const text = `${head}\n${JSON.stringify(row, null, 2)}`;
   return text.length > DESCRIPTION_CHARS ? text.slice(0, DESCRIPTION_CHARS) : text;
 }
 

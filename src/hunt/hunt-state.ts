@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
+import { describedWithRow } from "./alert-request.js";
 import type { Checkpoint, HitRecord, HitStatus, StoredVerdict } from "./types.js";
 
 /** The pending index: hits waiting for a sample, partitioned by the sample's SHA-256. */
@@ -37,6 +38,21 @@ export interface LocalIncident {
       readonly fieldMappings: ReadonlyArray<{ readonly identifier: string; readonly value: string }>;
     }>;
   };
+}
+
+/**
+ * A local incident as stored: with its description, or with the description's head only (`descriptionHead`), when
+ * the description is that head and the evidence's result row printed (alert-request.ts `describedWithRow`): the row
+ * is then kept once, in the evidence, and printed when the incident is read.
+ */
+export type StoredLocalIncident = Omit<LocalIncident, "description"> &
+  ({ readonly description: string } | { readonly descriptionHead: string });
+
+/** The incident as read: its description whole. */
+function readIncident(stored: StoredLocalIncident): LocalIncident {
+  if (!("descriptionHead" in stored)) return stored;
+  const { descriptionHead, ...rest } = stored;
+  return { ...rest, description: describedWithRow(descriptionHead, stored.evidence.row) };
 }
 
 /** A hit's evidence on a local incident (the local counterpart of a Sentinel bookmark): one per hit of the group. */
@@ -287,7 +303,7 @@ export class HuntState {
   deletePendingOp(sha256: string, key: string): StateOp {
     return { op: "delete", kind: "pending", partition: sha256, key };
   }
-  createIncidentOp(incident: LocalIncident): StateOp {
+  createIncidentOp(incident: StoredLocalIncident): StateOp {
     return { op: "create", kind: "incident", partition: LOCAL, key: incident.id, value: incident };
   }
 
@@ -439,12 +455,13 @@ export class HuntState {
       .map((r) => r.value)
       .sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.id.localeCompare(b.id));
   }
-  incident(id: string): Promise<LocalIncident | undefined> {
-    return this.get<LocalIncident>("incident", LOCAL, id);
+  async incident(id: string): Promise<LocalIncident | undefined> {
+    const stored = await this.get<StoredLocalIncident>("incident", LOCAL, id);
+    return stored && readIncident(stored);
   }
   async incidents(): Promise<LocalIncident[]> {
-    return (await this.list<LocalIncident>("incident", LOCAL))
-      .map((r) => r.value)
+    return (await this.list<StoredLocalIncident>("incident", LOCAL))
+      .map((r) => readIncident(r.value))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 }

@@ -7,7 +7,8 @@
 import { contentIds } from "../sentinel/ids.js";
 import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
 import type { StateOp } from "../store/state-store.js";
-import type { HuntState, LocalBookmark, LocalIncident } from "./hunt-state.js";
+import { isHuntAlertRequest } from "./alert-request.js";
+import type { HuntState, LocalBookmark, LocalIncident, StoredLocalIncident } from "./hunt-state.js";
 import type { BatchAlertWriter } from "./raise-alerts.js";
 
 export class LocalAlertWriter implements BatchAlertWriter {
@@ -58,13 +59,14 @@ export class LocalAlertWriter implements BatchAlertWriter {
     id: string,
     bookmarkId: string,
     evidence: LocalIncident["evidence"],
-  ): LocalIncident {
+  ): StoredLocalIncident {
     return {
       id,
       bookmarkId,
       hitKey: alert.hitKey,
       title: alert.title,
-      description: alert.description,
+      // The hunt's own requests: the description's head only, the row being in the evidence (hunt-state.ts).
+      ...(isHuntAlertRequest(alert) ? { descriptionHead: alert.descriptionHead } : { description: alert.description }),
       severity: alert.severity,
       status: "New",
       labels: alert.labels,
