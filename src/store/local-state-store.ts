@@ -27,6 +27,7 @@ import { constants } from "node:fs";
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
+import { JournalLines } from "./journal-lines.js";
 import { decodeName } from "./names.js";
 import {
   type DamagedRecord,
@@ -175,8 +176,8 @@ export class LocalStateStore implements StateStore {
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
-    let parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
-    let pending = parts.length;
+    const lines = new JournalLines(WRITE_CHUNK);
+    if (torn) lines.addNewline();
     const placed: Array<{ id: string; entry: Entry | undefined }> = [];
     /** The parts this batch writes (before the first record that refers to each). */
     const newParts = new Map<string, Entry>();
@@ -211,11 +212,10 @@ export class LocalStateStore implements StateStore {
         const value = withoutParts(op.value, 0, [], refs);
         for (const [, part] of refs) {
           if (this.parts.has(part.id) || newParts.has(part.id)) continue;
-          const line = lineOf(`{"o":"b","y":${JSON.stringify(part.id)},"v":${part.json ?? JSON.stringify(part.of)}}`);
-          parts.push(...line, NEWLINE_BYTE);
-          const length = line[0]!.length + line[1]!.length + 1;
+          const length = lines.add(
+            `{"o":"b","y":${JSON.stringify(part.id)},"v":${part.json ?? JSON.stringify(part.of)}}`,
+          );
           newParts.set(part.id, { offset, length });
-          pending += length;
           offset += length;
         }
         if (refs.length > 0) refIds = refs.map(([, part]) => part.id);
@@ -225,24 +225,17 @@ export class LocalStateStore implements StateStore {
             : { o: "p", k: op.kind, p: op.partition, y: op.key, v: value },
         );
       }
-      const line = lineOf(text);
-      parts.push(...line, NEWLINE_BYTE);
-      const length = line[0]!.length + line[1]!.length + 1;
-      pending += length;
+      const length = lines.add(text);
       placed.push({
         id,
         entry: op.op === "delete" ? undefined : { offset, length, ...(refIds ? { parts: refIds } : {}) },
       });
       offset += length;
       results.push(true);
-      if (pending >= WRITE_CHUNK) {
-        await writeAll(journal.handle, parts);
-        parts = [];
-        pending = 0;
-      }
+      if (lines.pending >= WRITE_CHUNK) await writeAll(journal.handle, lines.take());
     }
     if (placed.length > 0) {
-      await writeAll(journal.handle, parts);
+      await writeAll(journal.handle, lines.take());
       await journal.handle.datasync();
       for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
@@ -595,12 +588,6 @@ function validRefs(refs: unknown): boolean {
         ref[0].every((key: unknown) => typeof key === "string" && key !== "__proto__"),
     )
   );
-}
-
-/** A line's head (checksum, tab) and body, to be followed by a newline. */
-function lineOf(text: string): [Buffer, Buffer] {
-  const body = Buffer.from(text);
-  return [Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`), body];
 }
 
 /** A large part of a value, written once (see the header): its id, and its JSON when it was just encoded. */
