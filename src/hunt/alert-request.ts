@@ -17,42 +17,76 @@ export function isHuntAlertRequest(alert: AlertRequest): alert is HuntAlertReque
 }
 
 export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): HuntAlertRequest {
-  const { rule } = plan;
-  const { entities, mapped } = entityScan(hit.row);
-  const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
-  const window = windowDates(hit.window);
-  let head: string | undefined;
-  let description: string | undefined;
-  const headText = () => {
-    head ??= descriptionHeadOf(plan, hit, verdict);
-    return head;
-  };
-  return {
-    hitKey: hit.key,
-    incidentKey: incidentKeyFrom(plan, hit, entities, mapped),
-    title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
-    /**
-     * Both written out when first read: a writer reads them only for an incident it creates (a group's first hit),
-     * and the result row, printed, cost more than the rest of a hit's alert.
-     */
-    get descriptionHead() {
-      return headText();
-    },
-    get description() {
-      description ??= describedWithRow(headText(), hit.row);
-      return description;
-    },
-    severity: rule.severity,
-    labels: labelsOf(plan, verdict),
-    query: plan.query,
-    queryStart: window.start,
-    queryEnd: window.end,
-    eventTime: new Date(hit.eventTime),
-    row: hit.row,
-    entities,
-    tactics: rule.tactics,
-    techniques: rule.techniques,
-  };
+  return new HuntAlert(plan, hit, verdict);
+}
+
+/** A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). */
+class HuntAlert implements HuntAlertRequest {
+  readonly hitKey: string;
+  readonly incidentKey: string;
+  readonly title: string;
+  readonly severity: AlertRequest["severity"];
+  readonly labels: readonly string[];
+  readonly query: string;
+  readonly queryStart: Date;
+  readonly queryEnd: Date;
+  readonly eventTime: Date;
+  readonly row: Row;
+  readonly entities: readonly EntityMapping[];
+  readonly tactics: readonly string[];
+  readonly techniques: readonly string[];
+  #head: string | undefined;
+  #description: string | undefined;
+
+  constructor(
+    private readonly plan: HuntPlan,
+    private readonly hit: HitRecord,
+    private readonly verdict: StoredVerdict | undefined,
+  ) {
+    const { rule } = plan;
+    const { entities, mapped } = entityScan(hit.row);
+    const host = fieldOf(entities, "Host", "HostName");
+    const window = windowDates(hit.window);
+    this.hitKey = hit.key;
+    this.incidentKey = incidentKeyFrom(plan, hit, entities, mapped);
+    this.title = `${rule.name}${host !== undefined ? ` on ${host}` : ""}`.slice(0, 250);
+    this.severity = rule.severity;
+    this.labels = labelsOf(plan, verdict);
+    this.query = plan.query;
+    this.queryStart = window.start;
+    this.queryEnd = window.end;
+    this.eventTime = new Date(hit.eventTime);
+    this.row = hit.row;
+    this.entities = entities;
+    this.tactics = rule.tactics;
+    this.techniques = rule.techniques;
+  }
+
+  /**
+   * Both written out when first read: a writer reads them only for an incident it creates (a group's first hit),
+   * and the result row, printed, cost more than the rest of a hit's alert.
+   */
+  get descriptionHead(): string {
+    this.#head ??= descriptionHeadOf(this.plan, this.hit, this.verdict);
+    return this.#head;
+  }
+  get description(): string {
+    this.#description ??= describedWithRow(this.descriptionHead, this.hit.row);
+    return this.#description;
+  }
+}
+
+/** The entity of a type, if the row has it (a row has one of each type). */
+function entityOf(entities: readonly EntityMapping[], type: string): EntityMapping | undefined {
+  for (const entity of entities) if (entity.entityType === type) return entity;
+  return undefined;
+}
+
+/** The value of an entity's field, if the row has it. */
+function fieldOf(entities: readonly EntityMapping[], type: string, identifier: string): string | undefined {
+  for (const field of entityOf(entities, type)?.fieldMappings ?? [])
+    if (field.identifier === identifier) return field.value;
+  return undefined;
 }
 
 /**
@@ -228,12 +262,16 @@ function incidentKeyFrom(
   mapped: ReadonlySet<string>,
 ): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  const grouped = grouping.entities.filter((type) => mapped.has(type));
-  if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
-  const values = grouped.map((type) => [
-    type,
-    ...(entities.find((e) => e.entityType === type)?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? []),
-  ]);
+  if (grouping.windowMs <= 0) return hit.key;
+  /** Per grouped entity type the row has a column for: the type, then its fields as `identifier=value`. */
+  const values: string[][] = [];
+  for (const type of grouping.entities) {
+    if (!mapped.has(type)) continue;
+    const group = [type];
+    for (const field of entityOf(entities, type)?.fieldMappings ?? []) group.push(`${field.identifier}=${field.value}`);
+    values.push(group);
+  }
+  if (values.length === 0) return hit.key;
   const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
 }
