@@ -99,6 +99,14 @@ export interface BatchStatuses {
   readonly verdicts?: Readonly<Record<string, StoredVerdict>>;
 }
 
+/** A hit recorded `new` (its key, rule and `settledIn`), with the status it is settled with now. */
+export type SettledStatus = Pick<
+  HitRecord,
+  "key" | "ruleId" | "settledIn" | "status" | "updatedAt" | "incidentId" | "reason" | "verdict"
+>;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** A hit's status as its batch settled it; `verdict` names the sample in the record's `verdicts`. */
 export interface HitStatusEntry {
   readonly status: HitStatus;
@@ -338,8 +346,8 @@ export class HuntState {
    * one `hitstatus` record per batch named. A batch this run recorded (`fresh`) has no record yet; another one
    * (a rerun after a kill) may, and its statuses are kept beside the new ones.
    */
-  async statusOps(settled: readonly HitRecord[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
-    const groups = new Map<string, { ruleId: string; id: string; hits: HitRecord[] }>();
+  async statusOps(settled: readonly SettledStatus[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
+    const groups = new Map<string, { ruleId: string; id: string; hits: SettledStatus[] }>();
     for (const hit of settled) {
       if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
       const group = groups.get(`${hit.ruleId}\u0000${hit.settledIn}`);
@@ -351,15 +359,13 @@ export class HuntState {
       const before = fresh(id) ? undefined : await this.get<BatchStatuses>("hitstatus", ruleId, id);
       const entries: Record<string, HitStatusEntry> = { ...before?.hits };
       const verdicts: Record<string, StoredVerdict> = { ...before?.verdicts };
-      for (const hit of hits) {
-        if (hit.verdict) verdicts[hit.verdict.sha256] = hit.verdict;
-        entries[hit.key] = {
-          status: hit.status,
-          updatedAt: hit.updatedAt,
-          ...(hit.incidentId !== undefined ? { incidentId: hit.incidentId } : {}),
-          ...(hit.reason !== undefined ? { reason: hit.reason } : {}),
-          ...(hit.verdict ? { verdict: hit.verdict.sha256 } : {}),
-        };
+      for (const { key, status, updatedAt, incidentId, reason, verdict } of hits) {
+        if (verdict) verdicts[verdict.sha256] = verdict;
+        const entry: Mutable<HitStatusEntry> = { status, updatedAt };
+        if (incidentId !== undefined) entry.incidentId = incidentId;
+        if (reason !== undefined) entry.reason = reason;
+        if (verdict) entry.verdict = verdict.sha256;
+        entries[key] = entry;
       }
       const value: BatchStatuses = { hits: entries, ...(Object.keys(verdicts).length > 0 ? { verdicts } : {}) };
       ops.push({ op: "put", kind: "hitstatus", partition: ruleId, key: id, value });
