@@ -10,10 +10,17 @@ import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./typ
  */
 export interface HuntAlertRequest extends AlertRequest {
   readonly descriptionHead: string;
+  /**
+   * True when `entities` is what `entitiesOf` gives for the row, also once the row is written as JSON and read back
+   * (each entity value is text or a number): a writer that keeps the row may then leave the entities to be read
+   * from it.
+   */
+  readonly entitiesFromRow: boolean;
 }
 
+/** Is this one of the hunt's alert requests? (Asked without reading its description, written out when read.) */
 export function isHuntAlertRequest(alert: AlertRequest): alert is HuntAlertRequest {
-  return typeof (alert as Partial<HuntAlertRequest>).descriptionHead === "string";
+  return "descriptionHead" in alert && "entitiesFromRow" in alert;
 }
 
 export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): HuntAlertRequest {
@@ -35,6 +42,7 @@ class HuntAlert implements HuntAlertRequest {
   readonly entities: readonly EntityMapping[];
   readonly tactics: readonly string[];
   readonly techniques: readonly string[];
+  readonly entitiesFromRow: boolean;
   #head: string | undefined;
   #description: string | undefined;
 
@@ -44,7 +52,7 @@ class HuntAlert implements HuntAlertRequest {
     private readonly verdict: StoredVerdict | undefined,
   ) {
     const { rule } = plan;
-    const { entities, mapped } = entityScan(hit.row);
+    const { entities, mapped, fromText } = entityScan(hit.row);
     const host = fieldOf(entities, "Host", "HostName");
     const window = windowDates(hit.window);
     this.hitKey = hit.key;
@@ -60,6 +68,7 @@ class HuntAlert implements HuntAlertRequest {
     this.entities = entities;
     this.tactics = rule.tactics;
     this.techniques = rule.techniques;
+    this.entitiesFromRow = fromText;
   }
 
   /**
@@ -178,19 +187,22 @@ export function entitiesOf(row: Row): EntityMapping[] {
  * A row's entities, and the entity types it has a column for (empty or not). The arrays are made at their size
  * (an array grown by `push` keeps room for 16 more): a local alert keeps them.
  */
-function entityScan(row: Row): { entities: EntityMapping[]; mapped: ReadonlySet<string> } {
+function entityScan(row: Row): { entities: EntityMapping[]; mapped: ReadonlySet<string>; fromText: boolean } {
   const layout = entityLayoutOf(row);
   const found: EntityMapping[] = [];
+  /** Every value text or a finite number: the same once the row is written as JSON and read back. */
+  let fromText = true;
   for (const { type, fields } of layout.types) {
     let n = 0;
     for (const { identifier, column } of fields) {
       const value = row[column];
       if (value === null || value === undefined || value === "") continue;
+      if (typeof value !== "string" && !Number.isFinite(value)) fromText = false;
       scratch[n++] = { identifier, value: String(value) };
     }
     if (n > 0) found.push({ entityType: type, fieldMappings: scratch.slice(0, n) });
   }
-  return { entities: found.slice(), mapped: layout.mapped };
+  return { entities: found.slice(), mapped: layout.mapped, fromText };
 }
 
 /** The field mappings of one entity, gathered before they are copied out at their size. */

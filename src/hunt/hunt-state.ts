@@ -4,7 +4,7 @@
  */
 import { hostname } from "node:os";
 import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
-import { describedWithRow } from "./alert-request.js";
+import { describedWithRow, entitiesOf } from "./alert-request.js";
 import type { Checkpoint, HitRecord, HitStatus, StoredVerdict } from "./types.js";
 
 /** The pending index: hits waiting for a sample, partitioned by the sample's SHA-256. */
@@ -45,15 +45,32 @@ export interface LocalIncident {
  * the description is that head and the evidence's result row printed (alert-request.ts `describedWithRow`): the row
  * is then kept once, in the evidence, and printed when the incident is read.
  */
-export type StoredLocalIncident = Omit<LocalIncident, "description"> &
-  ({ readonly description: string } | { readonly descriptionHead: string });
+export type StoredLocalIncident = Omit<LocalIncident, "description" | "evidence"> & {
+  readonly evidence: StoredEvidence;
+} & ({ readonly description: string } | { readonly descriptionHead: string });
 
-/** The incident as read: its description whole. */
+/**
+ * A hit's evidence as stored: without its entities when they are those of its row (alert-request.ts
+ * `entitiesFromRow`), read from the row when the evidence is read.
+ */
+export type StoredEvidence = Omit<LocalIncident["evidence"], "entities"> & {
+  readonly entities?: LocalIncident["evidence"]["entities"];
+};
+
+/** The incident as read: its description and its evidence whole. */
 function readIncident(stored: StoredLocalIncident): LocalIncident {
-  if (!("descriptionHead" in stored)) return stored;
+  const evidence = readEvidence(stored.evidence);
+  if (!("descriptionHead" in stored)) return { ...stored, evidence };
   const { descriptionHead, ...rest } = stored;
-  return { ...rest, description: describedWithRow(descriptionHead, stored.evidence.row) };
+  return { ...rest, evidence, description: describedWithRow(descriptionHead, stored.evidence.row) };
 }
+
+function readEvidence(stored: StoredEvidence): LocalIncident["evidence"] {
+  return stored.entities ? (stored as LocalIncident["evidence"]) : { ...stored, entities: entitiesOf(stored.row) };
+}
+
+/** A bookmark as stored: its evidence perhaps without its entities (StoredEvidence). */
+export type StoredLocalBookmark = Omit<LocalBookmark, "evidence"> & { readonly evidence: StoredEvidence };
 
 /** A hit's evidence on a local incident (the local counterpart of a Sentinel bookmark): one per hit of the group. */
 export interface LocalBookmark {
@@ -450,15 +467,15 @@ export class HuntState {
     return this.write(incidents.map((incident) => this.createIncidentOp(incident)));
   }
   /** Bookmarks are `incident` records in the partition of their incident (the incidents are in `local`). */
-  createBookmarkOp(incidentId: string, bookmark: LocalBookmark): StateOp {
+  createBookmarkOp(incidentId: string, bookmark: StoredLocalBookmark): StateOp {
     return { op: "create", kind: "incident", partition: incidentId, key: bookmark.id, value: bookmark };
   }
   async createBookmark(incidentId: string, bookmark: LocalBookmark): Promise<boolean> {
     return (await this.write([this.createBookmarkOp(incidentId, bookmark)]))[0] === true;
   }
   async bookmarks(incidentId: string): Promise<LocalBookmark[]> {
-    return (await this.store.list<LocalBookmark>("incident", incidentId))
-      .map((r) => r.value)
+    return (await this.store.list<StoredLocalBookmark>("incident", incidentId))
+      .map((r) => ({ ...r.value, evidence: readEvidence(r.value.evidence) }))
       .sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.id.localeCompare(b.id));
   }
   async incident(id: string): Promise<LocalIncident | undefined> {

@@ -85,6 +85,13 @@ describe("hunt runs", () => {
       "File",
       "FileHash",
     ]);
+    // The hit's bookmark carries the same evidence (its entities read from its row, as stored).
+    const [bookmark] = await state.bookmarks(incidents[0]!.id);
+    expect(bookmark?.evidence).toEqual(incidents[0]!.evidence);
+    expect(bookmark?.evidence.entities[0]).toEqual({
+      entityType: "Host",
+      fieldMappings: [{ identifier: "HostName", value: "web-01" }],
+    });
   });
 
   it("does not run before the interval, and catches up after a failed run without skipping a range", async () => {
