@@ -3,12 +3,12 @@
  * `<crc32 hex>\t{"o":"p"|"d","k":kind,"p":partition,"y":key,"v":value}`. A batch of writes is one append and one
  * fdatasync, whatever its size; that is the store's unit of durability.
  *
- * - Large parts of a value (an object of PART_KEYS keys or more, e.g. a result row, and a string of PART_CHARS or
- *   more met before, e.g. a query text; within PART_DEPTH levels) are written once, as a line of their own,
- *   `<crc32 hex>\t{"o":"b","y":<id>,"v":part}` (id: the SHA-256 of the part's JSON, base64url), before the first
- *   record that holds them; a record line then has `null` in their place and names them, `"r":[[[path…],id]…]`.
- *   A hunt writes one row in its hit, its bookmark and its incident, and one query in every bookmark: each once.
- *   Values are not changed after they are written (a part is encoded once per object).
+ * - Large parts of a value (an object of many keys, e.g. a result row, written in its shape; a long string met
+ *   before, e.g. a query text: journal-parts.ts) are written once, as a line of their own,
+ *   `<crc32 hex>\t{"o":"b","y":<id>,["c":<shape id>,]"v":part}`, before the first record that holds them; a record
+ *   line then has `null` in their place and names them, `"r":[[[path…],id]…]`. A hunt writes one row in its hit,
+ *   its bookmark and its incident, and one query in every bookmark: each once. Values are not changed after they
+ *   are written (a part is encoded once per object).
  *
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
