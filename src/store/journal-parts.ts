@@ -2,15 +2,15 @@
  * The large parts of the local journal's values (local-state-store.ts), written once as lines of their own and
  * referred to by the records that hold them:
  *
- * - an object of PART_KEYS keys or more (a result row), within PART_DEPTH levels of a record's value. It is written
- *   as its shape, the list of its keys (a part of its own, `{"o":"b","y":<id>,"v":[keys…]}`, shared by every object
- *   with those keys in that order: the rows of one query), and its entries that are not empty strings:
- *   `{"o":"b","y":<id>,"c":<shape id>,"v":{entries}}`; a key of the shape missing from `v` holds "" (a Log Analytics
- *   row's empty string columns, most of a wide row). An object that JSON would not keep whole that way (a value
- *   that JSON leaves out, e.g. undefined) is written as it is, `{"o":"b","y":<id>,"v":{…}}`;
+ * - an object of PART_KEYS keys or more (a result row), within PART_DEPTH levels of a record's value. Once an
+ *   object with the same keys in the same order was met (the rows of one query), it is written as its shape, the
+ *   list of its keys (a part of its own, `{"o":"b","y":<id>,"v":[keys…]}`), and its entries that are not empty
+ *   strings, `{"o":"b","y":<id>,"c":<shape id>,"v":{entries}}`; a key of the shape missing from `v` holds "" (a Log
+ *   Analytics row's empty string columns, most of a wide row). Any other (the first of its keys, one whose values
+ *   JSON would not keep whole that way, e.g. undefined) is written as it is, `{"o":"b","y":<id>,"v":{…}}`;
  * - a string of PART_CHARS characters or more met before (a query text, in every bookmark).
  *
- * An id is the SHA-256 (base64url) of what its line says after the id (a string's or a shape's JSON), so equal
+ * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"v":…` text), so equal
  * parts written by two processes are one. A part is encoded once per object (objects are not changed after they
  * are written).
  */
@@ -32,6 +32,12 @@ export interface Shape {
   readonly heads: readonly string[];
 }
 
+/** Keys met lately, newest first: a shape once met again (a hunt's rows share a few; a status record's are its own). */
+interface KnownKeys {
+  readonly keys: readonly string[];
+  shape?: Shape;
+}
+
 const PART_CHARS = 512;
 const PART_KEYS = 16;
 const PART_DEPTH = 3;
@@ -44,9 +50,10 @@ const objectParts = new WeakMap<object, Part>();
  */
 const stringIds = new Map<string, string | null>();
 const STRINGS_KEPT = 256;
-/** The shapes met lately, newest first (a hunt's rows share a few). */
-const shapes: Shape[] = [];
-const SHAPES_KEPT = 16;
+const knownKeys: KnownKeys[] = [];
+const KEYS_KEPT = 16;
+/** Objects of more keys are written as they are (a map of hits, not a row). */
+const SHAPE_KEYS = 1024;
 
 /**
  * The value with its large parts taken out (`null` in their place; copies made along their paths, the value itself
@@ -136,7 +143,7 @@ function objectPart(value: Record<string, unknown>): Part {
   const known = objectParts.get(value);
   if (known) return known;
   const shape = shapeOf(value);
-  const shaped = shape && encode(value, shape);
+  const shaped = shape ? encode(value, shape) : undefined;
   const part: Part = shaped
     ? { id: hash("sha256", shaped, "base64url"), of: value, shape, text: shaped }
     : plainPart(value, JSON.stringify(value));
@@ -180,18 +187,23 @@ function encode(value: unknown, shape: Shape | undefined): string | undefined {
   return `"c":${JSON.stringify(shape.id)},"v":{${entries.join(",")}}`;
 }
 
-/** The object's shape: its own keys in order. */
-function shapeOf(value: Record<string, unknown>): Shape {
-  for (const shape of shapes) if (hasKeys(value, shape.keys)) return shape;
+/** The object's shape (its own keys in order), once an object with those keys was met before. */
+function shapeOf(value: Record<string, unknown>): Shape | undefined {
+  for (const known of knownKeys) {
+    if (!hasKeys(value, known.keys)) continue;
+    known.shape ??= {
+      id: hash("sha256", JSON.stringify(known.keys), "base64url"),
+      keys: known.keys,
+      heads: known.keys.map((k) => `${JSON.stringify(k)}:`),
+    };
+    return known.shape;
+  }
   const keys = Object.keys(value);
-  const shape: Shape = {
-    id: hash("sha256", JSON.stringify(keys), "base64url"),
-    keys,
-    heads: keys.map((k) => `${JSON.stringify(k)}:`),
-  };
-  if (shapes.length >= SHAPES_KEPT) shapes.pop();
-  shapes.unshift(shape);
-  return shape;
+  if (keys.length <= SHAPE_KEYS) {
+    if (knownKeys.length >= KEYS_KEPT) knownKeys.pop();
+    knownKeys.unshift({ keys });
+  }
+  return undefined;
 }
 
 /** Does the object have exactly these own keys, in this order? */
