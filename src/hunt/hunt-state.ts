@@ -66,7 +66,9 @@ function readIncident(stored: StoredLocalIncident): LocalIncident {
 }
 
 function readEvidence(stored: StoredEvidence): LocalIncident["evidence"] {
-  return stored.entities ? (stored as LocalIncident["evidence"]) : { ...stored, entities: entitiesOf(stored.row) };
+  // (A record without evidence, or without its row, is read as it is: nothing to read the entities from.)
+  if (stored?.entities || !isObject(stored?.row)) return stored as LocalIncident["evidence"];
+  return { ...stored, entities: entitiesOf(stored.row) };
 }
 
 /** A bookmark as stored: its evidence perhaps without its entities (StoredEvidence). */
@@ -149,7 +151,12 @@ const shapes = {
   pending: (v: unknown) => isObject(v) && typeof v.ruleId === "string" && typeof v.target === "string",
   verdict: (v: unknown) =>
     isObject(v) && typeof v.sha256 === "string" && Array.isArray(v.matches) && typeof v.scannedAt === "string",
-  incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
+  // An incident whose description or entities are read from its evidence's row has that row.
+  incident: (v: unknown) =>
+    isObject(v) &&
+    typeof v.id === "string" &&
+    isTime(v.createdAt) &&
+    (!readsRow(v) || (isObject(v.evidence) && isObject(v.evidence.row))),
   lease: (v: unknown) => isObject(v) && typeof v.owner === "string" && isTime(v.expiresAt),
   signals: (v: unknown) => isObject(v) && Array.isArray(v.keys) && v.keys.every((k) => typeof k === "string"),
   hitstatus: (v: unknown) =>
@@ -165,6 +172,11 @@ const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted"
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Does the stored incident or bookmark leave its description or its entities to be read from its row? */
+function readsRow(v: Record<string, unknown>): boolean {
+  return v.descriptionHead !== undefined || (isObject(v.evidence) && v.evidence.entities === undefined);
 }
 
 function isTime(v: unknown): boolean {
