@@ -4,35 +4,98 @@ import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
 import type { Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
-export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): AlertRequest {
-  const { rule } = plan;
-  const { entities, mapped } = entityScan(hit.row);
-  const host = entities.find((e) => e.entityType === "Host")?.fieldMappings.find((f) => f.identifier === "HostName");
-  const window = windowDates(hit.window);
-  let description: string | undefined;
-  return {
-    hitKey: hit.key,
-    incidentKey: incidentKeyFrom(plan, hit, entities, mapped),
-    title: `${rule.name}${host ? ` on ${host.value}` : ""}`.slice(0, 250),
-    /**
-     * Written out when first read: a writer reads it only for an incident it creates (a group's first hit), and the
-     * result row in it, printed, cost more than the rest of a hit's alert.
-     */
-    get description() {
-      description ??= descriptionOf(plan, hit, verdict);
-      return description;
-    },
-    severity: rule.severity,
-    labels: labelsOf(plan, verdict),
-    query: plan.query,
-    queryStart: window.start,
-    queryEnd: window.end,
-    eventTime: new Date(hit.eventTime),
-    row: hit.row,
-    entities,
-    tactics: rule.tactics,
-    techniques: rule.techniques,
-  };
+/**
+ * An alert request as the hunt makes it: its description is `descriptionHead` and the result row printed after it
+ * (`describedWithRow`), so a writer that keeps the row beside the description (the local one) need not keep it twice.
+ */
+export interface HuntAlertRequest extends AlertRequest {
+  readonly descriptionHead: string;
+  /**
+   * True when `entities` is what `entitiesOf` gives for the row, also once the row is written as JSON and read back
+   * (each entity value is text or a number): a writer that keeps the row may then leave the entities to be read
+   * from it.
+   */
+  readonly entitiesFromRow: boolean;
+}
+
+/** Is this one of the hunt's alert requests? (Asked without reading its description, written out when read.) */
+export function isHuntAlertRequest(alert: AlertRequest): alert is HuntAlertRequest {
+  return "descriptionHead" in alert && "entitiesFromRow" in alert;
+}
+
+export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): HuntAlertRequest {
+  return new HuntAlert(plan, hit, verdict);
+}
+
+/** A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). */
+class HuntAlert implements HuntAlertRequest {
+  readonly hitKey: string;
+  readonly incidentKey: string;
+  readonly title: string;
+  readonly severity: AlertRequest["severity"];
+  readonly labels: readonly string[];
+  readonly query: string;
+  readonly queryStart: Date;
+  readonly queryEnd: Date;
+  readonly eventTime: Date;
+  readonly row: Row;
+  readonly entities: readonly EntityMapping[];
+  readonly tactics: readonly string[];
+  readonly techniques: readonly string[];
+  readonly entitiesFromRow: boolean;
+  #head: string | undefined;
+  #description: string | undefined;
+
+  constructor(
+    private readonly plan: HuntPlan,
+    private readonly hit: HitRecord,
+    private readonly verdict: StoredVerdict | undefined,
+  ) {
+    const { rule } = plan;
+    const { entities, mapped, fromText } = entityScan(hit.row);
+    const host = fieldOf(entities, "Host", "HostName");
+    const window = windowDates(hit.window);
+    this.hitKey = hit.key;
+    this.incidentKey = incidentKeyFrom(plan, hit, entities, mapped);
+    this.title = `${rule.name}${host !== undefined ? ` on ${host}` : ""}`.slice(0, 250);
+    this.severity = rule.severity;
+    this.labels = labelsOf(plan, verdict);
+    this.query = plan.query;
+    this.queryStart = window.start;
+    this.queryEnd = window.end;
+    this.eventTime = new Date(hit.eventTime);
+    this.row = hit.row;
+    this.entities = entities;
+    this.tactics = rule.tactics;
+    this.techniques = rule.techniques;
+    this.entitiesFromRow = fromText;
+  }
+
+  /**
+   * Both written out when first read: a writer reads them only for an incident it creates (a group's first hit),
+   * and the result row, printed, cost more than the rest of a hit's alert.
+   */
+  get descriptionHead(): string {
+    this.#head ??= descriptionHeadOf(this.plan, this.hit, this.verdict);
+    return this.#head;
+  }
+  get description(): string {
+    this.#description ??= describedWithRow(this.descriptionHead, this.hit.row);
+    return this.#description;
+  }
+}
+
+/** The entity of a type, if the row has it (a row has one of each type). */
+function entityOf(entities: readonly EntityMapping[], type: string): EntityMapping | undefined {
+  for (const entity of entities) if (entity.entityType === type) return entity;
+  return undefined;
+}
+
+/** The value of an entity's field, if the row has it. */
+function fieldOf(entities: readonly EntityMapping[], type: string, identifier: string): string | undefined {
+  for (const field of entityOf(entities, type)?.fieldMappings ?? [])
+    if (field.identifier === identifier) return field.value;
+  return undefined;
 }
 
 /**
@@ -82,8 +145,8 @@ function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
   return { start: new Date(lastWindow.start.getTime()), end: new Date(lastWindow.end.getTime()) };
 }
 
-/** The incident's description: the rule, the window, the sample and its verdict, the gate, the result row. */
-function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
+/** The incident's description before the result row: the rule, the window, the sample and its verdict, the gate. */
+function descriptionHeadOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | undefined): string {
   const { rule } = plan;
   return [
     rule.description ?? rule.name,
@@ -99,11 +162,17 @@ function descriptionOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVerdict | 
     `Gate: ${rule.gate.mode}. Hit key: ${hit.key}.`,
     "",
     "Result row:",
-    JSON.stringify(hit.row, null, 2),
-  ]
-    .join("\n")
-    .slice(0, 5000);
+  ].join("\n");
 }
+
+/** The whole description: its head, then the result row printed (joined to the head, not copied into it). */
+export function describedWithRow(head: string, row: Row): string {
+  const text = `${head}\n${JSON.stringify(row, null, 2)}`;
+  return text.length > DESCRIPTION_CHARS ? text.slice(0, DESCRIPTION_CHARS) : text;
+}
+
+/** The longest description written, in characters. */
+const DESCRIPTION_CHARS = 5000;
 
 /**
  * Sentinel entities of a result row: its `Entity_<Type>_<Identifier>` columns, which the query computes from the
@@ -114,24 +183,77 @@ export function entitiesOf(row: Row): EntityMapping[] {
   return entityScan(row).entities;
 }
 
-/** One pass over a row's columns: its entities, and the entity types it has a column for (empty or not). */
-function entityScan(row: Row): { entities: EntityMapping[]; mapped: Set<string> } {
-  const byType = new Map<string, { identifier: string; value: string }[]>();
-  const mapped = new Set<string>();
-  for (const column in row) {
-    if (!column.startsWith("Entity_")) continue; // parseEntityColumn's prefix: most columns are not entities
-    const entity = entityColumnOf(column);
-    if (!entity) continue;
-    mapped.add(entity.type);
-    const value = row[column];
-    if (value === null || value === undefined || value === "") continue;
-    const fields = byType.get(entity.type);
-    if (fields) fields.push({ identifier: entity.identifier, value: String(value) });
-    else byType.set(entity.type, [{ identifier: entity.identifier, value: String(value) }]);
+/**
+ * A row's entities, and the entity types it has a column for (empty or not). The arrays are made at their size
+ * (an array grown by `push` keeps room for 16 more): a local alert keeps them.
+ */
+function entityScan(row: Row): { entities: EntityMapping[]; mapped: ReadonlySet<string>; fromText: boolean } {
+  const layout = entityLayoutOf(row);
+  const found: EntityMapping[] = [];
+  /** Every value text or a finite number: the same once the row is written as JSON and read back. */
+  let fromText = true;
+  for (const { type, fields } of layout.types) {
+    let n = 0;
+    for (const { identifier, column } of fields) {
+      const value = row[column];
+      if (value === null || value === undefined || value === "") continue;
+      if (typeof value !== "string" && !Number.isFinite(value)) fromText = false;
+      scratch[n++] = { identifier, value: String(value) };
+    }
+    if (n > 0) found.push({ entityType: type, fieldMappings: scratch.slice(0, n) });
   }
-  const entities: EntityMapping[] = [];
-  for (const [entityType, fieldMappings] of byType) entities.push({ entityType, fieldMappings });
-  return { entities, mapped };
+  return { entities: found.slice(), mapped: layout.mapped, fromText };
+}
+
+/** The field mappings of one entity, gathered before they are copied out at their size. */
+const scratch: Array<{ identifier: string; value: string }> = [];
+
+/**
+ * Where the entities are in rows with one list of columns: the entity types in the order of their first column,
+ * each with its columns in column order. A hunt's rows share their columns (one query result), so the layout is
+ * worked out once and recognised again by the column names, in order.
+ */
+interface EntityLayout {
+  readonly columns: readonly string[];
+  readonly types: ReadonlyArray<{
+    readonly type: string;
+    readonly fields: ReadonlyArray<{ readonly identifier: string; readonly column: string }>;
+  }>;
+  readonly mapped: ReadonlySet<string>;
+}
+
+/** The layouts of the last few column lists met (rows read back from the state may come from an older query). */
+const layouts: EntityLayout[] = [];
+const LAYOUTS_KEPT = 8;
+
+function entityLayoutOf(row: Row): EntityLayout {
+  for (const layout of layouts) if (hasColumns(row, layout.columns)) return layout;
+  const columns: string[] = [];
+  const byType = new Map<string, { identifier: string; column: string }[]>();
+  for (const column in row) {
+    columns.push(column);
+    if (!column.startsWith("Entity_")) continue; // parseEntityColumn's prefix: most columns are not entities
+    const entity = parseEntityColumn(column);
+    if (!entity) continue;
+    const fields = byType.get(entity.type);
+    if (fields) fields.push({ identifier: entity.identifier, column });
+    else byType.set(entity.type, [{ identifier: entity.identifier, column }]);
+  }
+  const layout: EntityLayout = {
+    columns,
+    types: [...byType].map(([type, fields]) => ({ type, fields })),
+    mapped: new Set(byType.keys()),
+  };
+  if (layouts.length >= LAYOUTS_KEPT) layouts.pop();
+  layouts.unshift(layout);
+  return layout;
+}
+
+/** Does the row have exactly these columns, in this order? */
+function hasColumns(row: Row, columns: readonly string[]): boolean {
+  let i = 0;
+  for (const column in row) if (column !== columns[i++]) return false;
+  return i === columns.length;
 }
 
 /**
@@ -152,26 +274,16 @@ function incidentKeyFrom(
   mapped: ReadonlySet<string>,
 ): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
-  const grouped = grouping.entities.filter((type) => mapped.has(type));
-  if (grouped.length === 0 || grouping.windowMs <= 0) return hit.key;
-  const values = grouped.map((type) => [
-    type,
-    ...(entities.find((e) => e.entityType === type)?.fieldMappings.map((f) => `${f.identifier}=${f.value}`) ?? []),
-  ]);
+  if (grouping.windowMs <= 0) return hit.key;
+  /** Per grouped entity type the row has a column for: the type, then its fields as `identifier=value`. */
+  const values: string[][] = [];
+  for (const type of grouping.entities) {
+    if (!mapped.has(type)) continue;
+    const group = [type];
+    for (const field of entityOf(entities, type)?.fieldMappings ?? []) group.push(`${field.identifier}=${field.value}`);
+    values.push(group);
+  }
+  if (values.length === 0) return hit.key;
   const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
   return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
-}
-
-/** Column names parsed once per process, not once per row: a hunt's rows share a handful of columns. */
-const entityColumns = new Map<string, { type: string; identifier: string } | null>();
-const ENTITY_COLUMNS_KEPT = 10_000;
-
-function entityColumnOf(column: string): { type: string; identifier: string } | undefined {
-  let entity = entityColumns.get(column);
-  if (entity === undefined) {
-    entity = parseEntityColumn(column) ?? null;
-    if (entityColumns.size >= ENTITY_COLUMNS_KEPT) entityColumns.clear(); // bounded: rows with odd column names
-    entityColumns.set(column, entity);
-  }
-  return entity ?? undefined;
 }

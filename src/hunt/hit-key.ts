@@ -23,28 +23,58 @@ export interface KeyOptions {
 /**
  * The stable key of a hit (64 hex digits): the SHA-256 of
  * `JSON.stringify(["shmhunt-hit-v1", ruleId, target, [[column, canonical value], …]])`, the text written out piece
- * by piece (the same bytes, without the arrays) and hashed in one call: a hunt keys every row it settles.
+ * by piece (the same bytes, without the arrays; each column's `["<column>",` encoded once per column list) and
+ * hashed in one call: a hunt keys every row it settles.
  */
 export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
   const columns = huntColumnsOf(target);
-  const wanted = options.identityColumns ?? columns.identity;
-  let parts = "";
+  const wanted = identityOf(options.identityColumns ?? columns.identity, columns.time);
+  const parts: string[] = [];
   let identifies = false;
-  for (const column of wanted) {
-    const value = row[column];
+  for (let i = 0; i < wanted.columns.length; i++) {
+    const value = row[wanted.columns[i]!];
     if (!present(value)) continue;
-    parts += `${parts ? "," : ""}[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`;
-    if (!identifies && columns.time.includes(column)) identifies = true;
+    parts.push(`${wanted.heads[i]}${JSON.stringify(canonical(value))}]`);
+    if (wanted.isTime[i]) identifies = true;
   }
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
-    parts = "";
+    parts.length = 0;
     for (const column of Object.keys(row).sort()) {
       const value = row[column];
-      if (present(value)) parts += `${parts ? "," : ""}[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`;
+      if (present(value)) parts.push(`[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`);
     }
   }
-  return hash("sha256", `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[${parts}]]`, "hex");
+  return hash(
+    "sha256",
+    `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[${parts.join(",")}]]`,
+    "hex",
+  );
+}
+
+/** A list of identity columns prepared once: each column's JSON head (`["<column>",`) and whether it is a time. */
+interface IdentityColumns {
+  readonly columns: readonly string[];
+  readonly timeColumns: readonly string[];
+  readonly heads: readonly string[];
+  readonly isTime: readonly boolean[];
+}
+
+/** By list (the lists are the targets' and the plans' own, read-only). */
+const identities = new WeakMap<readonly string[], IdentityColumns>();
+
+function identityOf(columns: readonly string[], timeColumns: readonly string[]): IdentityColumns {
+  let identity = identities.get(columns);
+  if (identity?.timeColumns !== timeColumns) {
+    identity = {
+      columns,
+      timeColumns,
+      heads: columns.map((c) => `[${JSON.stringify(c)},`),
+      isTime: columns.map((c) => timeColumns.includes(c)),
+    };
+    identities.set(columns, identity);
+  }
+  return identity;
 }
 
 /** The SHA-256 of the sample behind a row (lower-case), if the row names one. */
@@ -70,6 +100,14 @@ function present(value: unknown): boolean {
   return value !== null && value !== undefined && value !== "";
 }
 
+/** Could the string be a datetime (`dddd-dd-dd…`)? Most values are not: they skip the regular expression. */
+function maybeDateTime(value: string): boolean {
+  return value.length >= 19 && value.charCodeAt(4) === 0x2d && value.charCodeAt(7) === 0x2d;
+}
+
+/** A datetime in its canonical form already (Kusto's), and one as `Date#toISOString` writes it: no parsing needed. */
+const canonicalDateTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/;
+const millisecondDateTime = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const isoDateTime = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:?\d\d)?$/i;
 
 /**
@@ -79,6 +117,8 @@ const isoDateTime = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+
 export function canonical(value: unknown): unknown {
   if (value instanceof Date) return `${value.toISOString().slice(0, 23)}0000Z`;
   if (typeof value === "string") {
+    if (!maybeDateTime(value) || canonicalDateTime.test(value)) return value;
+    if (millisecondDateTime.test(value)) return `${value.slice(0, 23)}0000Z`; // toISOString's form, the commonest
     const match = isoDateTime.exec(value);
     if (!match) return value;
     const fraction = (match[3] ?? "").padEnd(7, "0").slice(0, 7);

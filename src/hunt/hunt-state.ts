@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
+import { describedWithRow, entitiesOf } from "./alert-request.js";
 import type { Checkpoint, HitRecord, HitStatus, StoredVerdict } from "./types.js";
 
 /** The pending index: hits waiting for a sample, partitioned by the sample's SHA-256. */
@@ -38,6 +39,40 @@ export interface LocalIncident {
     }>;
   };
 }
+
+/**
+ * A local incident as stored: with its description, or with the description's head only (`descriptionHead`), when
+ * the description is that head and the evidence's result row printed (alert-request.ts `describedWithRow`): the row
+ * is then kept once, in the evidence, and printed when the incident is read.
+ */
+export type StoredLocalIncident = Omit<LocalIncident, "description" | "evidence"> & {
+  readonly evidence: StoredEvidence;
+} & ({ readonly description: string } | { readonly descriptionHead: string });
+
+/**
+ * A hit's evidence as stored: without its entities when they are those of its row (alert-request.ts
+ * `entitiesFromRow`), read from the row when the evidence is read.
+ */
+export type StoredEvidence = Omit<LocalIncident["evidence"], "entities"> & {
+  readonly entities?: LocalIncident["evidence"]["entities"];
+};
+
+/** The incident as read: its description and its evidence whole. */
+function readIncident(stored: StoredLocalIncident): LocalIncident {
+  const evidence = readEvidence(stored.evidence);
+  if (!("descriptionHead" in stored)) return { ...stored, evidence };
+  const { descriptionHead, ...rest } = stored;
+  return { ...rest, evidence, description: describedWithRow(descriptionHead, stored.evidence.row) };
+}
+
+function readEvidence(stored: StoredEvidence): LocalIncident["evidence"] {
+  // (A record without evidence, or without its row, is read as it is: nothing to read the entities from.)
+  if (stored?.entities || !isObject(stored?.row)) return stored as LocalIncident["evidence"];
+  return { ...stored, entities: entitiesOf(stored.row) };
+}
+
+/** A bookmark as stored: its evidence perhaps without its entities (StoredEvidence). */
+export type StoredLocalBookmark = Omit<LocalBookmark, "evidence"> & { readonly evidence: StoredEvidence };
 
 /** A hit's evidence on a local incident (the local counterpart of a Sentinel bookmark): one per hit of the group. */
 export interface LocalBookmark {
@@ -83,6 +118,14 @@ export interface BatchStatuses {
   readonly verdicts?: Readonly<Record<string, StoredVerdict>>;
 }
 
+/** A hit recorded `new` (its key, rule and `settledIn`), with the status it is settled with now. */
+export type SettledStatus = Pick<
+  HitRecord,
+  "key" | "ruleId" | "settledIn" | "status" | "updatedAt" | "incidentId" | "reason" | "verdict"
+>;
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** A hit's status as its batch settled it; `verdict` names the sample in the record's `verdicts`. */
 export interface HitStatusEntry {
   readonly status: HitStatus;
@@ -108,7 +151,12 @@ const shapes = {
   pending: (v: unknown) => isObject(v) && typeof v.ruleId === "string" && typeof v.target === "string",
   verdict: (v: unknown) =>
     isObject(v) && typeof v.sha256 === "string" && Array.isArray(v.matches) && typeof v.scannedAt === "string",
-  incident: (v: unknown) => isObject(v) && typeof v.id === "string" && isTime(v.createdAt),
+  // An incident whose description or entities are read from its evidence's row has that row.
+  incident: (v: unknown) =>
+    isObject(v) &&
+    typeof v.id === "string" &&
+    isTime(v.createdAt) &&
+    (!readsRow(v) || (isObject(v.evidence) && isObject(v.evidence.row))),
   lease: (v: unknown) => isObject(v) && typeof v.owner === "string" && isTime(v.expiresAt),
   signals: (v: unknown) => isObject(v) && Array.isArray(v.keys) && v.keys.every((k) => typeof k === "string"),
   hitstatus: (v: unknown) =>
@@ -124,6 +172,11 @@ const hitStatuses: ReadonlySet<HitStatus> = new Set(["new", "pending", "alerted"
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Does the stored incident or bookmark leave its description or its entities to be read from its row? */
+function readsRow(v: Record<string, unknown>): boolean {
+  return v.descriptionHead !== undefined || (isObject(v.evidence) && v.evidence.entities === undefined);
 }
 
 function isTime(v: unknown): boolean {
@@ -287,7 +340,7 @@ export class HuntState {
   deletePendingOp(sha256: string, key: string): StateOp {
     return { op: "delete", kind: "pending", partition: sha256, key };
   }
-  createIncidentOp(incident: LocalIncident): StateOp {
+  createIncidentOp(incident: StoredLocalIncident): StateOp {
     return { op: "create", kind: "incident", partition: LOCAL, key: incident.id, value: incident };
   }
 
@@ -322,8 +375,8 @@ export class HuntState {
    * one `hitstatus` record per batch named. A batch this run recorded (`fresh`) has no record yet; another one
    * (a rerun after a kill) may, and its statuses are kept beside the new ones.
    */
-  async statusOps(settled: readonly HitRecord[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
-    const groups = new Map<string, { ruleId: string; id: string; hits: HitRecord[] }>();
+  async statusOps(settled: readonly SettledStatus[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
+    const groups = new Map<string, { ruleId: string; id: string; hits: SettledStatus[] }>();
     for (const hit of settled) {
       if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
       const group = groups.get(`${hit.ruleId}\u0000${hit.settledIn}`);
@@ -335,15 +388,13 @@ export class HuntState {
       const before = fresh(id) ? undefined : await this.get<BatchStatuses>("hitstatus", ruleId, id);
       const entries: Record<string, HitStatusEntry> = { ...before?.hits };
       const verdicts: Record<string, StoredVerdict> = { ...before?.verdicts };
-      for (const hit of hits) {
-        if (hit.verdict) verdicts[hit.verdict.sha256] = hit.verdict;
-        entries[hit.key] = {
-          status: hit.status,
-          updatedAt: hit.updatedAt,
-          ...(hit.incidentId !== undefined ? { incidentId: hit.incidentId } : {}),
-          ...(hit.reason !== undefined ? { reason: hit.reason } : {}),
-          ...(hit.verdict ? { verdict: hit.verdict.sha256 } : {}),
-        };
+      for (const { key, status, updatedAt, incidentId, reason, verdict } of hits) {
+        if (verdict) verdicts[verdict.sha256] = verdict;
+        const entry: Mutable<HitStatusEntry> = { status, updatedAt };
+        if (incidentId !== undefined) entry.incidentId = incidentId;
+        if (reason !== undefined) entry.reason = reason;
+        if (verdict) entry.verdict = verdict.sha256;
+        entries[key] = entry;
       }
       const value: BatchStatuses = { hits: entries, ...(Object.keys(verdicts).length > 0 ? { verdicts } : {}) };
       ops.push({ op: "put", kind: "hitstatus", partition: ruleId, key: id, value });
@@ -428,23 +479,24 @@ export class HuntState {
     return this.write(incidents.map((incident) => this.createIncidentOp(incident)));
   }
   /** Bookmarks are `incident` records in the partition of their incident (the incidents are in `local`). */
-  createBookmarkOp(incidentId: string, bookmark: LocalBookmark): StateOp {
+  createBookmarkOp(incidentId: string, bookmark: StoredLocalBookmark): StateOp {
     return { op: "create", kind: "incident", partition: incidentId, key: bookmark.id, value: bookmark };
   }
   async createBookmark(incidentId: string, bookmark: LocalBookmark): Promise<boolean> {
     return (await this.write([this.createBookmarkOp(incidentId, bookmark)]))[0] === true;
   }
   async bookmarks(incidentId: string): Promise<LocalBookmark[]> {
-    return (await this.store.list<LocalBookmark>("incident", incidentId))
-      .map((r) => r.value)
+    return (await this.store.list<StoredLocalBookmark>("incident", incidentId))
+      .map((r) => ({ ...r.value, evidence: readEvidence(r.value.evidence) }))
       .sort((a, b) => a.eventTime.localeCompare(b.eventTime) || a.id.localeCompare(b.id));
   }
-  incident(id: string): Promise<LocalIncident | undefined> {
-    return this.get<LocalIncident>("incident", LOCAL, id);
+  async incident(id: string): Promise<LocalIncident | undefined> {
+    const stored = await this.get<StoredLocalIncident>("incident", LOCAL, id);
+    return stored && readIncident(stored);
   }
   async incidents(): Promise<LocalIncident[]> {
-    return (await this.list<LocalIncident>("incident", LOCAL))
-      .map((r) => r.value)
+    return (await this.list<StoredLocalIncident>("incident", LOCAL))
+      .map((r) => readIncident(r.value))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 }

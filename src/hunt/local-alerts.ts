@@ -7,7 +7,8 @@
 import { contentIds } from "../sentinel/ids.js";
 import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
 import type { StateOp } from "../store/state-store.js";
-import type { HuntState, LocalBookmark, LocalIncident } from "./hunt-state.js";
+import { isHuntAlertRequest } from "./alert-request.js";
+import type { HuntState, StoredEvidence, StoredLocalBookmark, StoredLocalIncident } from "./hunt-state.js";
 import type { BatchAlertWriter } from "./raise-alerts.js";
 
 export class LocalAlertWriter implements BatchAlertWriter {
@@ -57,14 +58,15 @@ export class LocalAlertWriter implements BatchAlertWriter {
     alert: AlertRequest,
     id: string,
     bookmarkId: string,
-    evidence: LocalIncident["evidence"],
-  ): LocalIncident {
+    evidence: StoredEvidence,
+  ): StoredLocalIncident {
     return {
       id,
       bookmarkId,
       hitKey: alert.hitKey,
       title: alert.title,
-      description: alert.description,
+      // The hunt's own requests: the description's head only, the row being in the evidence (hunt-state.ts).
+      ...(isHuntAlertRequest(alert) ? { descriptionHead: alert.descriptionHead } : { description: alert.description }),
       severity: alert.severity,
       status: "New",
       labels: alert.labels,
@@ -76,7 +78,7 @@ export class LocalAlertWriter implements BatchAlertWriter {
     };
   }
 
-  private bookmarkOf(alert: AlertRequest, evidence: LocalIncident["evidence"]): LocalBookmark {
+  private bookmarkOf(alert: AlertRequest, evidence: StoredEvidence): StoredLocalBookmark {
     return {
       id: contentIds.bookmark(alert.hitKey),
       hitKey: alert.hitKey,
@@ -88,15 +90,18 @@ export class LocalAlertWriter implements BatchAlertWriter {
   }
 }
 
-/** The alert's evidence; its arrays are the request's own (read-only values, as every record is). */
-function evidenceOf(alert: AlertRequest): LocalIncident["evidence"] {
-  return {
+/**
+ * The alert's evidence; its arrays are the request's own (read-only values, as every record is). The entities of
+ * the hunt's own requests are left to be read from the row (hunt-state.ts StoredEvidence).
+ */
+function evidenceOf(alert: AlertRequest): StoredEvidence {
+  const evidence = {
     query: alert.query,
     queryStart: isoOf(alert.queryStart),
     queryEnd: isoOf(alert.queryEnd),
     row: alert.row,
-    entities: alert.entities,
   };
+  return isHuntAlertRequest(alert) && alert.entitiesFromRow ? evidence : { ...evidence, entities: alert.entities };
 }
 
 /** The last few times written out: a batch's alerts share their window's bounds. */

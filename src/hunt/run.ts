@@ -33,7 +33,7 @@ import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
-import { type HuntState, type Lease, leaseOwner, type SignalCount } from "./hunt-state.js";
+import { type HuntState, type Lease, leaseOwner, type SettledStatus, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
@@ -227,16 +227,8 @@ async function runLeased(
   };
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
   for (let from = 0; from < outcome.rows.length; from += size) {
-    const batch = await settleRows(plan, outcome.rows.slice(from, from + size), window, deps, budget, verdicts);
-    for (const result of batch) {
-      if (result.fresh) counts.new++;
-      if (result.settledBefore) {
-        counts.duplicate++;
-        continue;
-      }
-      counts[result.status === "new" ? "pending" : result.status]++;
-      if (result.incidentId && result.created) incidents.push(result.incidentId);
-    }
+    const rows = outcome.rows.slice(from, from + size);
+    await settleRows(plan, rows, window, deps, budget, verdicts, { counts, incidents });
   }
   await lease.hold();
   await deps.state.putCheckpoint(
@@ -265,11 +257,17 @@ async function runLeased(
  */
 export const BATCH_SIZE = 5000;
 
-interface RowResult extends Settlement {
-  /** First time this hit was seen. */
-  readonly fresh: boolean;
-  /** Settled by an earlier run (an overlapping window), or by an earlier row of this run: nothing was done. */
-  readonly settledBefore: boolean;
+/** What a run's batches add up to: its counts, and the incidents it created. */
+interface Tally {
+  readonly counts: HitCounts;
+  readonly incidents: string[];
+}
+
+/** Counts a hit this run acted on (`fresh`: seen for the first time) as it was settled. */
+function tally(into: Tally, fresh: boolean, settled: Settlement): void {
+  if (fresh) into.counts.new++;
+  into.counts[settled.status === "new" ? "pending" : settled.status]++;
+  if (settled.incidentId && settled.created) into.incidents.push(settled.incidentId);
 }
 
 /** A window's max_signals: the cap, the hits counted against it so far (in the state), and the lease to hold. */
@@ -299,7 +297,7 @@ class VerdictCache {
   }
 }
 
-/** Steps 2 to 4 of the protocol for one batch of rows. */
+/** Steps 2 to 4 of the protocol for one batch of rows; what was done is added to `into`. */
 async function settleRows(
   plan: HuntPlan,
   rows: readonly Row[],
@@ -307,7 +305,8 @@ async function settleRows(
   deps: HuntDeps,
   budget: Budget,
   verdicts: VerdictCache,
-): Promise<RowResult[]> {
+  into: Tally,
+): Promise<void> {
   const { rule, target } = plan;
   const { state } = deps;
   const now = deps.clock();
@@ -315,22 +314,27 @@ async function settleRows(
   const at = now.toISOString();
   const keyOptions = plan.identityColumns ? { identityColumns: plan.identityColumns } : {};
   const hashColumns = plan.sampleHashColumns ?? columns.sampleHash;
+  // The batch's hits, one per event: each row's key and sample (the same event twice in one result: the first row
+  // settles it, the others count as duplicates).
   const seen = new Set<string>();
-  /** Per row: its hit, or undefined for the same event again (the first row settles it). */
-  const keyed: Array<{ key: string; row: Row; sha256: string | undefined } | undefined> = [];
+  const keys: string[] = [];
+  const hitRows: Row[] = [];
+  const samples: Array<string | undefined> = [];
   const batchSamples = new Set<string>();
   for (const row of rows) {
     const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
-      keyed.push(undefined); // the same event twice in one result: the first row settles it
+      into.counts.duplicate++;
       continue;
     }
     seen.add(key);
     const sha256 = sampleHashOf(row, hashColumns);
     if (sha256) batchSamples.add(sha256);
-    keyed.push({ key, row, sha256 });
+    keys.push(key);
+    hitRows.push(row);
+    samples.push(sha256);
   }
-  // The batch's samples' verdicts, looked up together; then every row decided without waiting.
+  // The batch's samples' verdicts, looked up together; then every hit decided without waiting.
   const gated = rule.gate.mode !== "none";
   if (gated) await verdicts.load(batchSamples);
   const statusRecords = new StatusRecords();
@@ -339,9 +343,11 @@ async function settleRows(
    * its wait so far, which is none (first seen now): so it is made once per verdict, sample or lack of one.
    */
   const decisions = new Map<unknown, GateDecision>();
-  const candidates = keyed.map((item): { hit: HitRecord; decision: GateDecision } | undefined => {
-    if (!item) return undefined;
-    const { key, row, sha256 } = item;
+  const hits: HitRecord[] = new Array(keys.length);
+  const decided: GateDecision[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const row = hitRows[i]!;
+    const sha256 = samples[i];
     const locator = sha256 ? undefined : sampleLocatorOf(row, plan);
     const verdict = gated && sha256 ? verdicts.of(sha256) : undefined;
     const decisionKey = verdict ?? sha256 ?? locator !== undefined;
@@ -352,7 +358,7 @@ async function settleRows(
     }
     const eventTime = eventTimeOf(row, columns.time);
     const hit: Mutable<HitRecord> = {
-      key,
+      key: keys[i]!,
       ruleId: rule.id,
       target,
       status: "new",
@@ -380,57 +386,44 @@ async function settleRows(
         hit.reason = decision.reason;
         break;
     }
-    return { hit, decision };
-  });
+    hits[i] = hit;
+    decided[i] = decision;
+  }
 
   // One write: a pending hit's sample index entry before its record (pending), then every hit of the batch.
-  const pendingOps = candidates.flatMap((c) => {
-    const partition = c && c.decision.action === "pending" ? pendingPartitionOf(c.hit) : undefined;
-    return c && partition
-      ? [state.putPendingOp(partition, c.hit.key, { ruleId: rule.id, target, since: c.hit.firstSeen })]
-      : [];
-  });
-  const live = candidates.filter((c): c is { hit: HitRecord; decision: GateDecision } => c !== undefined);
-  const written = await state.write([...pendingOps, ...live.map((c) => state.createHitOp(c.hit))]);
-  const created = written.slice(pendingOps.length);
+  const ops: StateOp[] = [];
+  for (let i = 0; i < hits.length; i++) {
+    const partition = decided[i]!.action === "pending" ? pendingPartitionOf(hits[i]!) : undefined;
+    if (partition) ops.push(state.putPendingOp(partition, keys[i]!, { ruleId: rule.id, target, since: at }));
+  }
+  const pendingCount = ops.length;
+  for (const hit of hits) ops.push(state.createHitOp(hit));
+  const written = await state.write(ops);
+  const created = (i: number) => written[pendingCount + i] === true;
 
   // The hits found recorded already (a rerun of the window, or an overlapping one), read together.
-  const recordedKeys = live.flatMap((c, i) => (created[i] === true ? [] : [c.hit.key]));
+  const recordedKeys = keys.filter((_, i) => !created(i));
   const recorded = new Map<string, HitRecord | undefined>();
   (await state.hitsOf(rule.id, recordedKeys)).forEach((hit, i) => {
     recorded.set(recordedKeys[i]!, hit);
   });
 
-  const results: RowResult[] = new Array(candidates.length);
-  const toSettle: Array<{ at: number; hit: HitRecord; fresh: boolean; decision?: GateDecision }> = [];
-  let l = 0;
-  for (let at = 0; at < candidates.length; at++) {
-    const candidate = candidates[at];
-    if (!candidate) {
-      results[at] = { status: "new", fresh: false, settledBefore: true };
+  // A fresh hit to alert, or a recorded one not settled yet (a rerun after a kill), is settled now; a fresh hit
+  // recorded settled (benign, unverified, pending) needs nothing more, nor does a recorded one settled before.
+  const toSettle: Array<{ hit: HitRecord; fresh: boolean; decision?: GateDecision }> = [];
+  for (let i = 0; i < hits.length; i++) {
+    const hit = hits[i]!;
+    if (created(i)) {
+      if (decided[i]!.action === "alert") toSettle.push({ hit, fresh: true, decision: decided[i]! });
+      else tally(into, true, { status: hit.status });
       continue;
     }
-    const fresh = created[l++] === true;
-    if (fresh && candidate.decision.action !== "alert") {
-      results[at] = { status: candidate.hit.status, fresh: true, settledBefore: false };
-      continue;
-    }
-    if (fresh) {
-      toSettle.push({ at, hit: candidate.hit, fresh, decision: candidate.decision });
-      continue;
-    }
-    const existing = recorded.get(candidate.hit.key) ?? candidate.hit;
-    if (settledStatuses.has(existing.status)) {
-      results[at] = { status: existing.status, fresh: false, settledBefore: true };
-      continue;
-    }
-    toSettle.push({ at, hit: existing, fresh: false });
+    const existing = recorded.get(hit.key) ?? hit;
+    if (settledStatuses.has(existing.status)) into.counts.duplicate++;
+    else toSettle.push({ hit: existing, fresh: false });
   }
   const settled = await settleHits(plan, toSettle, deps, budget, verdicts, (id) => statusRecords.made(id));
-  toSettle.forEach((item, i) => {
-    results[item.at] = { ...settled[i]!, fresh: item.fresh, settledBefore: false };
-  });
-  return results;
+  for (let i = 0; i < toSettle.length; i++) tally(into, toSettle[i]!.fresh, settled[i]!);
 }
 
 /**
@@ -441,18 +434,20 @@ async function settleRows(
 class StatusRecords {
   private readonly id = randomUUID();
   private part = 0;
+  /** The name of the record being filled (one string, shared by its hits). */
+  private current = `${this.id}.0`;
   private chars = 0;
   private samples = new Set<StoredVerdict>();
   place(verdict: StoredVerdict | undefined): string {
     const size = STATUS_CHARS + (verdict && !this.samples.has(verdict) ? JSON.stringify(verdict).length : 0);
     if (this.chars > 0 && this.chars + size > STATUS_RECORD_CHARS) {
-      this.part++;
+      this.current = `${this.id}.${++this.part}`;
       this.chars = 0;
       this.samples = new Set();
     }
     if (verdict) this.samples.add(verdict);
     this.chars += size;
-    return `${this.id}.${this.part}`;
+    return this.current;
   }
   /** Was the record named made by this batch (none written yet)? */
   made(settledIn: string): boolean {
@@ -466,10 +461,10 @@ const STATUS_RECORD_CHARS = 400_000;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** The distinct samples named by these hits. */
-function sampleHashes(hits: ReadonlyArray<HitRecord | undefined>): Set<string> {
+/** The distinct samples named by the hits not decided yet. */
+function sampleHashes(items: ReadonlyArray<{ hit: HitRecord; decision?: GateDecision }>): Set<string> {
   const out = new Set<string>();
-  for (const hit of hits) if (hit?.sha256) out.add(hit.sha256);
+  for (const { hit, decision } of items) if (!decision && hit.sha256) out.add(hit.sha256);
   return out;
 }
 
@@ -547,7 +542,7 @@ async function settleHits(
   const decided: Array<{ before: HitRecord; after: HitRecord; decision: GateDecision; alert: boolean }> = [];
   const counting: string[] = [];
   const gated = plan.rule.gate.mode !== "none";
-  if (gated) await verdicts.load(sampleHashes(items.flatMap((i) => (i.decision ? [] : [i.hit]))));
+  if (gated) await verdicts.load(sampleHashes(items));
   for (const { hit, decision: given } of items) {
     const { decision, record } = given
       ? { decision: given, record: hit }
@@ -596,36 +591,52 @@ async function settleHits(
     alerting.map((d) => alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined)),
     deps.alertConcurrency,
   );
-  const outcome = new Map<HitRecord, RaisedAlert>();
-  alerting.forEach((d, i) => {
-    outcome.set(d.before, raised[i]!);
-  });
+  /** Per decided hit: its alert as raised (none: not alerted). */
+  const raisedFor: Array<RaisedAlert | undefined> = new Array(decided.length);
+  for (let i = 0, r = 0; i < decided.length; i++) if (decided[i]!.alert) raisedFor[i] = raised[r++];
 
+  const at = now.toISOString();
   const ops: StateOp[] = [];
   /** Hits recorded `new` that are settled now: their statuses go to their batch's status record. */
-  const statuses: HitRecord[] = [];
-  const settlements: Settlement[] = [];
-  for (const d of decided) {
-    const alert = outcome.get(d.before);
+  const statuses: SettledStatus[] = [];
+  const settlements: Settlement[] = new Array(decided.length);
+  for (let i = 0; i < decided.length; i++) {
+    const d = decided[i]!;
+    const alert = raisedFor[i];
     const verdict = d.decision.action === "alert" ? d.decision.verdict : undefined;
-    const after: HitRecord = alert
-      ? {
-          ...d.before,
+    const inStatusRecord = d.before.status === "new" && d.before.settledIn !== undefined;
+    if (alert) {
+      settlements[i] = { status: "alerted", incidentId: alert.incidentId, created: alert.created };
+      if (inStatusRecord)
+        statuses.push({
+          key: d.before.key,
+          ruleId: d.before.ruleId,
+          settledIn: d.before.settledIn,
           status: "alerted",
-          updatedAt: now.toISOString(),
+          updatedAt: at,
           incidentId: alert.incidentId,
-          ...(verdict ? { verdict } : {}),
-        }
-      : d.after;
-    if (d.before.status === "new" && d.before.settledIn !== undefined && after.status !== "new") statuses.push(after);
-    else if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
-      ops.push(state.putHitOp(after));
+          verdict,
+        });
+      else
+        ops.push(
+          state.putHitOp({
+            ...d.before,
+            status: "alerted",
+            updatedAt: at,
+            incidentId: alert.incidentId,
+            ...(verdict ? { verdict } : {}),
+          }),
+        );
+    } else {
+      const { after } = d;
+      settlements[i] = { status: after.status };
+      if (inStatusRecord && after.status !== "new") statuses.push(after);
+      else if (after !== d.before && !(after.status === "pending" && d.before.status === "pending"))
+        ops.push(state.putHitOp(after));
+    }
     const waitedAt = pendingPartitionOf(d.before);
-    if (d.before.status === "pending" && after.status !== "pending" && waitedAt)
+    if (d.before.status === "pending" && settlements[i]!.status !== "pending" && waitedAt)
       ops.push(state.deletePendingOp(waitedAt, d.before.key));
-    settlements.push(
-      alert ? { status: "alerted", incidentId: alert.incidentId, created: alert.created } : { status: after.status },
-    );
   }
   if (statuses.length > 0) ops.push(...(await state.statusOps(statuses, freshStatusRecord)));
   if (ops.length > 0) await state.write(ops);

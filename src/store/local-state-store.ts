@@ -3,12 +3,12 @@
  * `<crc32 hex>\t{"o":"p"|"d","k":kind,"p":partition,"y":key,"v":value}`. A batch of writes is one append and one
  * fdatasync, whatever its size; that is the store's unit of durability.
  *
- * - Large parts of a value (an object of PART_KEYS keys or more, e.g. a result row, and a string of PART_CHARS or
- *   more met before, e.g. a query text; within PART_DEPTH levels) are written once, as a line of their own,
- *   `<crc32 hex>\t{"o":"b","y":<id>,"v":part}` (id: the SHA-256 of the part's JSON, base64url), before the first
- *   record that holds them; a record line then has `null` in their place and names them, `"r":[[[path…],id]…]`.
- *   A hunt writes one row in its hit, its bookmark and its incident, and one query in every bookmark: each once.
- *   Values are not changed after they are written (a part is encoded once per object).
+ * - Large parts of a value (an object of many keys, e.g. a result row, written in its shape; a long string met
+ *   before, e.g. a query text: journal-parts.ts) are written once, as a line of their own,
+ *   `<crc32 hex>\t{"o":"b","y":<id>,["c":<shape id>,]"v":part}`, before the first record that holds them; a record
+ *   line then has `null` in their place and names them, `"r":[[[path…],id]…]`. A hunt writes one row in its hit,
+ *   its bookmark and its incident, and one query in every bookmark: each once. Values are not changed after they
+ *   are written (a part is encoded once per object).
  *
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
@@ -22,11 +22,13 @@
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
  *   generation is unlinked, and readers holding it notice (its link count is 0) and reopen.
  */
-import { hash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
+import { JournalLines } from "./journal-lines.js";
+import { decodePart, type Part, partLine, placePart, shapeLine, withoutParts } from "./journal-parts.js";
 import { decodeName } from "./names.js";
 import {
   type DamagedRecord,
@@ -66,6 +68,7 @@ const JOURNAL = /^journal\.(\d{10})$/;
 const NEWLINE = 0x0a;
 const NEWLINE_BYTE = Buffer.from("\n");
 const READ_CHUNK = 4 * 2 ** 20;
+const SHAPES_KEPT = 64;
 /** A batch's lines are written out in pieces of about this size (one fdatasync at the end, whatever the size). */
 const WRITE_CHUNK = 2 ** 20;
 
@@ -74,6 +77,8 @@ export class LocalStateStore implements StateStore {
   private readonly index = new Map<string, Entry>();
   /** The parts written (large strings and objects that records refer to), by id. */
   private readonly parts = new Map<string, Entry>();
+  /** The keys of the shapes read lately (journal-parts.ts), by id. */
+  private readonly shapes = new Map<string, string[]>();
   /** How many records refer to each part: a part is live while one does. */
   private readonly partRefs = new Map<string, number>();
   private readonly damage: DamagedRecord[] = [];
@@ -175,8 +180,8 @@ export class LocalStateStore implements StateStore {
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
-    let parts: Buffer[] = torn ? [Buffer.from("\n")] : [];
-    let pending = parts.length;
+    const lines = new JournalLines(WRITE_CHUNK);
+    if (torn) lines.addNewline();
     const placed: Array<{ id: string; entry: Entry | undefined }> = [];
     /** The parts this batch writes (before the first record that refers to each). */
     const newParts = new Map<string, Entry>();
@@ -211,11 +216,14 @@ export class LocalStateStore implements StateStore {
         const value = withoutParts(op.value, 0, [], refs);
         for (const [, part] of refs) {
           if (this.parts.has(part.id) || newParts.has(part.id)) continue;
-          const line = lineOf(`{"o":"b","y":${JSON.stringify(part.id)},"v":${part.json ?? JSON.stringify(part.of)}}`);
-          parts.push(...line, NEWLINE_BYTE);
-          const length = line[0]!.length + line[1]!.length + 1;
-          newParts.set(part.id, { offset, length });
-          pending += length;
+          const { shape } = part;
+          if (shape && !this.parts.has(shape.id) && !newParts.has(shape.id)) {
+            const length = lines.add(shapeLine(shape));
+            newParts.set(shape.id, { offset, length });
+            offset += length;
+          }
+          const length = lines.add(partLine(part));
+          newParts.set(part.id, { offset, length, ...(shape ? { parts: [shape.id] } : {}) });
           offset += length;
         }
         if (refs.length > 0) refIds = refs.map(([, part]) => part.id);
@@ -225,24 +233,17 @@ export class LocalStateStore implements StateStore {
             : { o: "p", k: op.kind, p: op.partition, y: op.key, v: value },
         );
       }
-      const line = lineOf(text);
-      parts.push(...line, NEWLINE_BYTE);
-      const length = line[0]!.length + line[1]!.length + 1;
-      pending += length;
+      const length = lines.add(text);
       placed.push({
         id,
         entry: op.op === "delete" ? undefined : { offset, length, ...(refIds ? { parts: refIds } : {}) },
       });
       offset += length;
       results.push(true);
-      if (pending >= WRITE_CHUNK) {
-        await writeAll(journal.handle, parts);
-        parts = [];
-        pending = 0;
-      }
+      if (lines.pending >= WRITE_CHUNK) await writeAll(journal.handle, lines.take());
     }
     if (placed.length > 0) {
-      await writeAll(journal.handle, parts);
+      await writeAll(journal.handle, lines.take());
       await journal.handle.datasync();
       for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
@@ -343,7 +344,7 @@ export class LocalStateStore implements StateStore {
       return;
     }
     if (parsed.o === "b") {
-      this.setPart(journal, parsed.y, { offset, length: line.length + 1 });
+      this.setPart(journal, parsed.y, { offset, length: line.length + 1, ...(parsed.c ? { parts: [parsed.c] } : {}) });
       return;
     }
     const id = recordId(parsed.k, parsed.p, parsed.y);
@@ -369,16 +370,11 @@ export class LocalStateStore implements StateStore {
     for (const [at, id] of parsed.r) {
       let part = read.get(id);
       if (!read.has(id)) {
-        const partEntry = this.parts.get(id);
-        const line = partEntry ? Buffer.allocUnsafe(partEntry.length - 1) : undefined;
-        if (partEntry && line) await journal.handle.read(line, 0, line.length, partEntry.offset);
-        const parsedPart = line ? parseLine(line) : "a part it refers to is missing";
-        if (typeof parsedPart === "string" || parsedPart.o !== "b") {
-          if (line && typeof parsedPart === "string") this.reportDamage(journal, partEntry!.offset, line, parsedPart);
+        part = await this.readPart(journal, id);
+        if (part === undefined) {
           this.reportDamage(journal, entry.offset, buffer, `a part it refers to (${id}) is missing or damaged`);
           return undefined;
         }
-        part = parsedPart.v;
         read.set(id, part);
       }
       if (!placePart(value, at, part)) {
@@ -387,6 +383,38 @@ export class LocalStateStore implements StateStore {
       }
     }
     return value;
+  }
+
+  /**
+   * A part, whole (an object written in a shape put together with the shape's keys); undefined when it, or its
+   * shape, is missing or damaged.
+   */
+  private async readPart(journal: Journal, id: string): Promise<unknown> {
+    const line = await this.partLine(journal, id);
+    if (typeof line === "string") return undefined;
+    if (line.c === undefined) return line.v;
+    let keys = this.shapes.get(line.c);
+    if (!keys) {
+      const shape = await this.partLine(journal, line.c);
+      if (typeof shape === "string" || !Array.isArray(shape.v) || !shape.v.every((k) => typeof k === "string"))
+        return undefined;
+      keys = shape.v as string[];
+      if (this.shapes.size >= SHAPES_KEPT) this.shapes.clear();
+      this.shapes.set(line.c, keys);
+    }
+    return decodePart(line.v, keys);
+  }
+
+  /** A part's line, parsed; why not, in words, when it is missing or damaged (the damage reported). */
+  private async partLine(journal: Journal, id: string): Promise<Line | string> {
+    const entry = this.parts.get(id);
+    if (!entry) return "a part it refers to is missing";
+    const line = Buffer.allocUnsafe(entry.length - 1);
+    await journal.handle.read(line, 0, line.length, entry.offset);
+    const parsed = parseLine(line);
+    if (typeof parsed === "string") this.reportDamage(journal, entry.offset, line, parsed);
+    else if (parsed.o !== "b") return "not a part";
+    return parsed;
   }
 
   private async reportTorn(journal: Journal, size: number): Promise<void> {
@@ -437,13 +465,15 @@ export class LocalStateStore implements StateStore {
         moved.set(id, { ...entry, offset });
         offset += entry.length;
       }
+      // (A part in a shape refers to the shape's part: added to the set as it is walked, so copied too.)
       for (const id of referred) {
         const entry = this.parts.get(id);
         if (!entry) continue;
+        for (const part of entry.parts ?? []) referred.add(part);
         const line = Buffer.allocUnsafe(entry.length);
         await journal.handle.read(line, 0, entry.length, entry.offset);
         await out.write(line);
-        movedParts.set(id, { offset, length: entry.length });
+        movedParts.set(id, { ...entry, offset });
         offset += entry.length;
       }
       await out.datasync();
@@ -551,6 +581,8 @@ interface Line {
   readonly y: string;
   /** The parts of `v` written apart: where each goes (keys from the top), and its id. */
   readonly r?: ReadonlyArray<readonly [readonly string[], string]>;
+  /** A part written in a shape (journal-parts.ts): the shape's id. */
+  readonly c?: string;
   readonly v?: unknown;
 }
 
@@ -562,7 +594,10 @@ function parseLine(line: Buffer): Line | string {
   if (!Number.isFinite(expected) || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
   try {
     const parsed = JSON.parse(body.toString("utf8")) as Line;
-    if (parsed.o === "b") return typeof parsed.y === "string" ? parsed : "not a journal operation";
+    if (parsed.o === "b")
+      return typeof parsed.y === "string" && (parsed.c === undefined || typeof parsed.c === "string")
+        ? parsed
+        : "not a journal operation";
     if ((parsed.o !== "p" && parsed.o !== "d") || typeof parsed.k !== "string") return "not a journal operation";
     if (parsed.r !== undefined && !validRefs(parsed.r)) return "not a journal operation";
     if (typeof parsed.p !== "string" || typeof parsed.y !== "string") return "not a journal operation";
@@ -595,114 +630,6 @@ function validRefs(refs: unknown): boolean {
         ref[0].every((key: unknown) => typeof key === "string" && key !== "__proto__"),
     )
   );
-}
-
-/** A line's head (checksum, tab) and body, to be followed by a newline. */
-function lineOf(text: string): [Buffer, Buffer] {
-  const body = Buffer.from(text);
-  return [Buffer.from(`${crc32(body).toString(16).padStart(8, "0")}\t`), body];
-}
-
-/** A large part of a value, written once (see the header): its id, and its JSON when it was just encoded. */
-interface Part {
-  readonly id: string;
-  readonly of: unknown;
-  readonly json?: string;
-}
-
-const PART_CHARS = 512;
-const PART_KEYS = 16;
-const PART_DEPTH = 3;
-
-/** The ids of the large objects encoded so far (not their JSON: a part written already is not encoded again). */
-const objectIds = new WeakMap<object, string>();
-/**
- * Large strings met lately, with their ids once met twice (a hunt's query text, in every bookmark, is a part; an
- * incident's description, written once, stays in its record).
- */
-const stringIds = new Map<string, string | null>();
-const STRINGS_KEPT = 256;
-
-function objectPart(value: object): Part {
-  const id = objectIds.get(value);
-  if (id !== undefined) return { id, of: value };
-  const json = JSON.stringify(value);
-  const part = { id: hash("sha256", json, "base64url"), of: value, json };
-  objectIds.set(value, part.id);
-  return part;
-}
-
-/** The string as a part, when it was met before (else undefined: it stays in its record this time). */
-function stringPart(value: string): Part | undefined {
-  const id = stringIds.get(value);
-  if (id) return { id, of: value };
-  if (stringIds.size >= STRINGS_KEPT) stringIds.clear();
-  if (id === undefined) {
-    stringIds.set(value, null);
-    return undefined;
-  }
-  const json = JSON.stringify(value);
-  const part = { id: hash("sha256", json, "base64url"), of: value, json };
-  stringIds.set(value, part.id);
-  return part;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-function hasManyKeys(value: Record<string, unknown>): boolean {
-  let n = 0;
-  for (const key in value) if (Object.hasOwn(value, key) && ++n >= PART_KEYS) return true;
-  return false;
-}
-
-/**
- * The value with its large parts taken out (`null` in their place; copies made along their paths, the value itself
- * left as it is), and the parts with where they go in `refs`. Only plain objects are looked into.
- */
-function withoutParts(value: unknown, depth: number, at: string[], refs: Array<[string[], Part]>): unknown {
-  if (!isPlainObject(value)) return value;
-  let copy: Record<string, unknown> | undefined;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key) || key === "__proto__") continue; // left in place: an own key of that name
-    const v = value[key];
-    let kept: unknown = v;
-    if (typeof v === "string") {
-      const part = v.length >= PART_CHARS ? stringPart(v) : undefined;
-      if (part) {
-        refs.push([[...at, key], part]);
-        kept = null;
-      }
-    } else if (isPlainObject(v) && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
-      if (hasManyKeys(v)) {
-        refs.push([[...at, key], objectPart(v)]);
-        kept = null;
-      } else if (depth + 1 < PART_DEPTH) {
-        kept = withoutParts(v, depth + 1, [...at, key], refs);
-      }
-    }
-    if (kept !== v) {
-      copy ??= { ...value };
-      copy[key] = kept;
-    }
-  }
-  return copy ?? value;
-}
-
-/** Puts a part back in its place in a parsed value; false when the place is not there. */
-function placePart(value: unknown, at: readonly string[], part: unknown): boolean {
-  let into = value;
-  for (let i = 0; i < at.length - 1; i++) {
-    if (!isPlainObject(into) || !Object.hasOwn(into, at[i]!)) return false;
-    into = into[at[i]!];
-  }
-  const key = at.at(-1)!;
-  if (!isPlainObject(into) || !Object.hasOwn(into, key)) return false;
-  into[key] = part;
-  return true;
 }
 
 async function namesIn(dir: string): Promise<string[]> {

@@ -72,6 +72,11 @@ describe("hunt runs", () => {
       title: "Binary Executed from Shared Memory Directory on web-01",
       labels: expect.arrayContaining(["rule:8c5e9d4a-0000-4000-8000-000000000001", "T1059", "verdict:none"]),
     });
+    // The description ends with the result row printed (kept once, in the evidence, and printed when read).
+    expect(incidents[0]!.description).toMatch(/^Binary Executed from Shared Memory Directory\n/);
+    expect(
+      incidents[0]!.description.endsWith(`\nResult row:\n${JSON.stringify(incidents[0]!.evidence.row, null, 2)}`),
+    ).toBe(true);
     // In the order the query computes their columns.
     expect(incidents[0]!.evidence.entities.map((e) => e.entityType)).toEqual([
       "Host",
@@ -80,6 +85,13 @@ describe("hunt runs", () => {
       "File",
       "FileHash",
     ]);
+    // The hit's bookmark carries the same evidence (its entities read from its row, as stored).
+    const [bookmark] = await state.bookmarks(incidents[0]!.id);
+    expect(bookmark?.evidence).toEqual(incidents[0]!.evidence);
+    expect(bookmark?.evidence.entities[0]).toEqual({
+      entityType: "Host",
+      fieldMappings: [{ identifier: "HostName", value: "web-01" }],
+    });
   });
 
   it("does not run before the interval, and catches up after a failed run without skipping a range", async () => {

@@ -1,0 +1,228 @@
+/**
+ * The large parts of the local journal's values (local-state-store.ts), written once as lines of their own and
+ * referred to by the records that hold them:
+ *
+ * - an object of PART_KEYS keys or more (a result row), within PART_DEPTH levels of a record's value. Once an
+ *   object with the same keys in the same order was met (the rows of one query), it is written as its shape, the
+ *   list of its keys (a part of its own, `{"o":"b","y":<id>,"v":[keys…]}`), and its entries that are not empty
+ *   strings, `{"o":"b","y":<id>,"c":<shape id>,"v":{entries}}`; a key of the shape missing from `v` holds "" (a Log
+ *   Analytics row's empty string columns, most of a wide row). Any other (the first of its keys, one whose values
+ *   JSON would not keep whole that way, e.g. undefined) is written as it is, `{"o":"b","y":<id>,"v":{…}}`;
+ * - a string of PART_CHARS characters or more met before (a query text, in every bookmark).
+ *
+ * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"v":…` text), so equal
+ * parts written by two processes are one. A part is encoded once per object (objects are not changed after they
+ * are written).
+ */
+import { hash } from "node:crypto";
+
+/** A part of a value: its id, and its line's text after the id when it was just encoded. */
+export interface Part {
+  readonly id: string;
+  readonly of: unknown;
+  /** Set for an object written in a shape. */
+  readonly shape?: Shape;
+  readonly text?: string;
+}
+
+/** The keys of objects written in a shape, in order, each with its JSON and a colon (`"key":`). */
+export interface Shape {
+  readonly id: string;
+  readonly keys: readonly string[];
+  readonly heads: readonly string[];
+}
+
+/** Keys met lately, newest first: a shape once met again (a hunt's rows share a few; a status record's are its own). */
+interface KnownKeys {
+  readonly keys: readonly string[];
+  shape?: Shape;
+}
+
+const PART_CHARS = 512;
+const PART_KEYS = 16;
+const PART_DEPTH = 3;
+
+/** The parts of the large objects encoded so far (not their text: a part written already is not encoded again). */
+const objectParts = new WeakMap<object, Part>();
+/**
+ * Large strings met lately, with their ids once met twice (a hunt's query text, in every bookmark, is a part; an
+ * incident's description, written once, stays in its record).
+ */
+const stringIds = new Map<string, string | null>();
+const STRINGS_KEPT = 256;
+const knownKeys: KnownKeys[] = [];
+const KEYS_KEPT = 16;
+/** Objects of more keys are written as they are (a map of hits, not a row). */
+const SHAPE_KEYS = 1024;
+
+/**
+ * The value with its large parts taken out (`null` in their place; copies made along their paths, the value itself
+ * left as it is), and the parts with where they go in `refs`. Only plain objects are looked into.
+ */
+export function withoutParts(value: unknown, depth: number, at: string[], refs: Array<[string[], Part]>): unknown {
+  if (!isPlainObject(value)) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key) || key === "__proto__") continue; // left in place: an own key of that name
+    const v = value[key];
+    let kept: unknown = v;
+    if (typeof v === "string") {
+      const part = v.length >= PART_CHARS ? stringPart(v) : undefined;
+      if (part) {
+        refs.push([[...at, key], part]);
+        kept = null;
+      }
+    } else if (isPlainObject(v) && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
+      if (hasManyKeys(v)) {
+        refs.push([[...at, key], objectPart(v)]);
+        kept = null;
+      } else if (depth + 1 < PART_DEPTH) {
+        kept = withoutParts(v, depth + 1, [...at, key], refs);
+      }
+    }
+    if (kept !== v) {
+      copy ??= { ...value };
+      copy[key] = kept;
+    }
+  }
+  return copy ?? value;
+}
+
+/** The JSON text of a part's line. */
+export function partLine(part: Part): string {
+  const text = part.text ?? encode(part.of, part.shape)!;
+  return `{"o":"b","y":${JSON.stringify(part.id)},${text}}`;
+}
+
+/** The JSON text of a shape's line. */
+export function shapeLine(shape: Shape): string {
+  return `{"o":"b","y":${JSON.stringify(shape.id)},"v":${JSON.stringify(shape.keys)}}`;
+}
+
+/**
+ * A part as read (`v`, and `c` with the keys of its shape), whole again; undefined when it does not fit its shape.
+ */
+export function decodePart(v: unknown, shapeKeys: readonly string[] | undefined): unknown {
+  if (shapeKeys === undefined) return v;
+  if (!isPlainObject(v)) return undefined;
+  const template = templateOf(shapeKeys);
+  const out: Record<string, unknown> = { ...template };
+  for (const key in v) {
+    if (!Object.hasOwn(template, key)) return undefined;
+    out[key] = v[key];
+  }
+  return out;
+}
+
+/** Puts a part back in its place in a parsed value; false when the place is not there. */
+export function placePart(value: unknown, at: readonly string[], part: unknown): boolean {
+  let into = value;
+  for (let i = 0; i < at.length - 1; i++) {
+    if (!isPlainObject(into) || !Object.hasOwn(into, at[i]!)) return false;
+    into = into[at[i]!];
+  }
+  const key = at.at(-1)!;
+  if (!isPlainObject(into) || !Object.hasOwn(into, key)) return false;
+  into[key] = part;
+  return true;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function hasManyKeys(value: Record<string, unknown>): boolean {
+  let n = 0;
+  for (const key in value) if (Object.hasOwn(value, key) && ++n >= PART_KEYS) return true;
+  return false;
+}
+
+function objectPart(value: Record<string, unknown>): Part {
+  const known = objectParts.get(value);
+  if (known) return known;
+  const shape = shapeOf(value);
+  const shaped = shape ? encode(value, shape) : undefined;
+  const part: Part = shaped
+    ? { id: hash("sha256", shaped, "base64url"), of: value, shape, text: shaped }
+    : plainPart(value, JSON.stringify(value));
+  objectParts.set(value, { id: part.id, of: value, ...(shaped ? { shape } : {}) });
+  return part;
+}
+
+function plainPart(value: unknown, json: string): Part {
+  return { id: hash("sha256", json, "base64url"), of: value, text: `"v":${json}` };
+}
+
+/** The string as a part, when it was met before (else undefined: it stays in its record this time). */
+function stringPart(value: string): Part | undefined {
+  const id = stringIds.get(value);
+  if (id) return { id, of: value };
+  if (stringIds.size >= STRINGS_KEPT) stringIds.clear();
+  if (id === undefined) {
+    stringIds.set(value, null);
+    return undefined;
+  }
+  const part = plainPart(value, JSON.stringify(value));
+  stringIds.set(value, part.id);
+  return part;
+}
+
+/**
+ * A part's line text after its id: in its shape, `"c":<shape id>,"v":{entries that are not ""}` (undefined when a
+ * value is one JSON leaves out), else `"v":<JSON>`.
+ */
+function encode(value: unknown, shape: Shape | undefined): string | undefined {
+  if (!shape) return `"v":${JSON.stringify(value)}`;
+  const object = value as Record<string, unknown>;
+  const entries: string[] = [];
+  for (let i = 0; i < shape.keys.length; i++) {
+    const v = object[shape.keys[i]!];
+    if (v === "") continue;
+    const json = JSON.stringify(v);
+    if (json === undefined) return undefined;
+    entries.push(`${shape.heads[i]}${json}`);
+  }
+  return `"c":${JSON.stringify(shape.id)},"v":{${entries.join(",")}}`;
+}
+
+/** The object's shape (its own keys in order), once an object with those keys was met before. */
+function shapeOf(value: Record<string, unknown>): Shape | undefined {
+  for (const known of knownKeys) {
+    if (!hasKeys(value, known.keys)) continue;
+    known.shape ??= {
+      id: hash("sha256", JSON.stringify(known.keys), "base64url"),
+      keys: known.keys,
+      heads: known.keys.map((k) => `${JSON.stringify(k)}:`),
+    };
+    return known.shape;
+  }
+  const keys = Object.keys(value);
+  if (keys.length <= SHAPE_KEYS) {
+    if (knownKeys.length >= KEYS_KEPT) knownKeys.pop();
+    knownKeys.unshift({ keys });
+  }
+  return undefined;
+}
+
+/** Does the object have exactly these own keys, in this order? */
+function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
+  let i = 0;
+  for (const key in value) if (Object.hasOwn(value, key) && key !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+/** An object with a shape's keys, each "" (what a key missing from a part's entries holds); one per shape read. */
+const templates = new Map<readonly string[], Record<string, unknown>>();
+const TEMPLATES_KEPT = 64;
+
+function templateOf(keys: readonly string[]): Record<string, unknown> {
+  let template = templates.get(keys);
+  if (!template) {
+    template = Object.fromEntries(keys.map((k) => [k, ""]));
+    if (templates.size >= TEMPLATES_KEPT) templates.clear();
+    templates.set(keys, template);
+  }
+  return template;
+}
