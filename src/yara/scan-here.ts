@@ -15,6 +15,7 @@
  * ends long after the other.
  */
 import type { CompiledRuleSet } from "./compile.js";
+import { Completions } from "./completions.js";
 import type { ScanPool } from "./pool.js";
 import type { RuleOut, SampleScanner, ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
@@ -62,18 +63,9 @@ const EVENT_LOOP_TURN_MS = 2;
 /** Every file and skipped entry under `paths`, one verdict each, yielded as they complete. */
 export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadHere): AsyncGenerator<Verdict> {
   const { here, pool, rules, limits } = ctx;
-  const done: Verdict[] = [];
-  let inflight = 0;
-  let wake: (() => void) | undefined;
-  const settle = (verdict: Verdict) => {
-    inflight--;
-    done.push(verdict);
-    wake?.();
-    wake = undefined;
-  };
+  const verdicts = new Completions<Verdict>();
   const toPool = (files: readonly Sized[]) => {
-    inflight += files.length;
-    const verdicts = pool.runTogether(
+    const settling = pool.runTogether(
       files.map(({ entry, size }) => ({
         target: { kind: "path" as const, path: entry.realPath, displayPath: entry.path },
         limits,
@@ -81,10 +73,10 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
         knownSize: size,
       })),
     );
-    verdicts.forEach((verdict, i) => {
+    settling.forEach((verdict, i) => {
       const { entry, size } = files[i] as Sized;
-      verdict.then(settle, (error: unknown) =>
-        settle(ctx.notScanned({ kind: "error", path: entry.path, size, reason: reasonOf(error) })),
+      verdicts.add(verdict, (error) =>
+        ctx.notScanned({ kind: "error", path: entry.path, size, reason: reasonOf(error) }),
       );
     });
   };
@@ -137,7 +129,7 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
     if (verdict) yield verdict;
     feedWorker();
     await letRepliesIn();
-    while (done.length > 0) yield done.shift() as Verdict;
+    yield* verdicts.take();
   }
   if (unread.length > 0) toPool(unread);
   // The walk is over: the files left are shared from both ends, the largest to the worker, the smallest here.
@@ -149,14 +141,7 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
     const verdict = readHere(file.entry, Number.POSITIVE_INFINITY);
     if (verdict) yield verdict;
     await letRepliesIn();
-    while (done.length > 0) yield done.shift() as Verdict;
+    yield* verdicts.take();
   }
-  while (inflight > 0 || done.length > 0) {
-    if (done.length === 0) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-    }
-    while (done.length > 0) yield done.shift() as Verdict;
-  }
+  yield* verdicts.rest();
 }

@@ -14,6 +14,7 @@ import { Codes } from "../diagnostics/index.js";
 import type { ExternalValue } from "./binding.js";
 import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { compileYaraRulesOffThread } from "./compile-thread.js";
+import { Completions } from "./completions.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
 import { scanPathsReadingHere } from "./scan-here.js";
@@ -219,35 +220,19 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
       }
       // Enough files in flight for every worker to hold full batches; verdicts are yielded as they complete.
       const window = pool.size * PATHS_IN_FLIGHT_PER_WORKER;
-      const done: Verdict[] = [];
-      let inflight = 0;
-      let wake: (() => void) | undefined;
-      const settle = (verdict: Verdict) => {
-        inflight--;
-        done.push(verdict);
-        wake?.();
-        wake = undefined;
-      };
-      const oneSettled = () =>
-        new Promise<void>((resolve) => {
-          wake = resolve;
-        });
+      const verdicts = new Completions<Verdict>();
       for await (const entry of walkSamples(paths)) {
         if (entry.kind !== "file") {
           yield notScanned(rules, entry.path, entry.kind === "skip" ? entry.size : 0, entry);
           continue;
         }
-        inflight++;
-        scanResolvedFile(rules, entry.realPath, entry.path, entry.size).then(settle, (error: unknown) =>
-          settle(notScanned(rules, entry.path, entry.size, { kind: "error", reason: reasonOf(error) })),
+        verdicts.add(scanResolvedFile(rules, entry.realPath, entry.path, entry.size), (error) =>
+          notScanned(rules, entry.path, entry.size, { kind: "error", reason: reasonOf(error) }),
         );
-        if (inflight >= window && done.length === 0) await oneSettled();
-        while (done.length > 0) yield done.shift() as Verdict;
+        if (verdicts.inflight >= window) await verdicts.oneSettled();
+        yield* verdicts.take();
       }
-      while (inflight > 0 || done.length > 0) {
-        if (done.length === 0) await oneSettled();
-        while (done.length > 0) yield done.shift() as Verdict;
-      }
+      yield* verdicts.rest();
     },
   };
   return scanner;
