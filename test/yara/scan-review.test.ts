@@ -1,0 +1,116 @@
+/**
+ * `shmhunt scan` as a user runs it (the launcher, with its prestarted worker), against trees built to break it:
+ * file names that are not UTF-8, and a reader that closes the output pipe early. Every file must get one verdict
+ * (or a named skip or error), YARA-X's own, and no worker may outlive the run.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScanner, type Verdict } from "../../src/yara/index.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
+import { repoRoot, seedRules, tempDir } from "./tmp.js";
+
+/** Processes whose environment holds `mark` (a scan worker inherits its parent's environment). */
+function processesMarked(mark: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(mark);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** `shmhunt <args>` through the launcher (as bin/shmhunt.js runs it, prestarted worker included), from source. */
+function launched(args: readonly string[], mark: string): ChildProcess {
+  const script = `import { launch } from "./src/cli/launch.ts"; process.exitCode = await launch(["node", "shmhunt", ...${JSON.stringify(args)}]);`;
+  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: repoRoot,
+    env: { ...process.env, SHMHUNT_TEST_MARK: mark },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  let elf: string;
+
+  beforeAll(async () => {
+    ({ dir, remove } = await tempDir("yara-review"));
+    elf = await buildShmgetElf(path.join(dir, "build"), "-O2");
+  }, 60_000);
+  afterAll(() => remove());
+
+  /**
+   * Linux file names are bytes: a name that is not UTF-8 is as valid as any, and malware trees have them. The same
+   * ELF under such a name (and in a folder with such a name) must get the verdict it gets under a plain name,
+   * which YARA-X gives (`yara -r` finds both too), not an "cannot open: ENOENT" error.
+   */
+  it("scans files whose names are not UTF-8, on both walks", async () => {
+    const tree = path.join(dir, "names");
+    await mkdir(tree, { recursive: true });
+    await copyFile(elf, path.join(tree, "plain"));
+    const raw = Buffer.from(tree);
+    const oddName = Buffer.concat([raw, Buffer.from("/evil\xff\xfe.bin", "latin1")]);
+    const oddDir = Buffer.concat([raw, Buffer.from("/dir\xff", "latin1")]);
+    await writeFile(oddName, await readFile(elf));
+    await mkdir(oddDir);
+    await writeFile(Buffer.concat([oddDir, Buffer.from("/inner")]), await readFile(elf));
+
+    for (const prefilterOnThisThread of [true, false]) {
+      const scanner = await createScanner({ rules: [seedRules], workers: 1, prefilterOnThisThread });
+      try {
+        const verdicts: Verdict[] = [];
+        for await (const v of scanner.scanPaths([tree])) verdicts.push(v);
+        const summary = verdicts.map((v) => [path.relative(tree, v.path ?? ""), v.verdict, v.error?.message]).sort();
+        expect(summary, `prefilterOnThisThread: ${prefilterOnThisThread}`).toEqual([
+          ["dir\ufffd/inner", "match", undefined],
+          ["evil\ufffd\ufffd.bin", "match", undefined],
+          ["plain", "match", undefined],
+        ]);
+      } finally {
+        await scanner.close();
+      }
+    }
+  }, 60_000);
+
+  /**
+   * `shmhunt scan --json | head -1`: the reader goes away. The scan stops with one line on stderr and exit code 1,
+   * not an unhandled EPIPE stack trace, and its worker goes with it.
+   */
+  it("stops with one line when its output pipe closes early, and leaves no worker", async () => {
+    const tree = path.join(dir, "many");
+    await mkdir(tree, { recursive: true });
+    // ~1.5 MB of NDJSON: far more than a pipe holds, so the scan is still writing when the reader leaves.
+    await Promise.all(Array.from({ length: 6000 }, (_, i) => writeFile(path.join(tree, `f${i}`), `small ${i}`)));
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json"], mark);
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = exitOf(child);
+    const first = await new Promise<string>((resolve) => child.stdout?.once("data", (c: Buffer) => resolve(String(c))));
+    child.stdout?.destroy();
+    const stop = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await exit;
+    clearTimeout(stop);
+    expect(JSON.parse(first.split("\n")[0] as string)).toMatchObject({ verdict: "no-match" });
+    expect(stderr).not.toMatch(/Unhandled|EPIPE.*\n\s+at /);
+    expect(stderr).toBe("shmhunt: the output was closed before the scan ended (EPIPE); scan stopped\n");
+    expect(code).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(processesMarked(mark)).toEqual([]);
+  }, 60_000);
+});
