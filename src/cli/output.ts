@@ -84,6 +84,41 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
 /** How long, at most, `coalescing` holds a line back. */
 const LATENCY_MS = 25;
 
+/** A sink over a stream whose reader may go away (`shmhunt scan --json | head -1`). */
+export interface WatchedSink extends Sink {
+  /** Why the stream can no longer be written (its reader closed it: EPIPE), once it cannot. */
+  readonly failure: string | undefined;
+  /** Stops watching (when the command is done with the stream). */
+  release(): void;
+}
+
+/**
+ * Takes a stream's write errors (EPIPE when the reader has gone) instead of letting the process end on an unhandled
+ * 'error' event with a stack trace: `failure` then says why, and later writes are dropped, so a long command can
+ * stop at once and say so in one line.
+ */
+export function watchedSink(stream: NodeJS.WritableStream): WatchedSink {
+  let failure: string | undefined;
+  const onError = (error: NodeJS.ErrnoException) => {
+    failure ??=
+      error.code === "EPIPE"
+        ? "the output was closed before the scan ended (EPIPE)"
+        : `cannot write the output (${error.code ?? error.message})`;
+  };
+  stream.on("error", onError);
+  return {
+    get failure() {
+      return failure;
+    },
+    write(chunk) {
+      return failure === undefined ? stream.write(chunk) : true;
+    },
+    release() {
+      stream.off("error", onError);
+    },
+  };
+}
+
 /** A failure the CLI reports as one line on stderr, with an exit code (default 1). */
 export class CliError extends Error {
   constructor(
