@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanner, type Verdict } from "../../src/yara/index.js";
@@ -67,6 +67,9 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
     await writeFile(oddName, await readFile(elf));
     await mkdir(oddDir);
     await writeFile(Buffer.concat([oddDir, Buffer.from("/inner")]), await readFile(elf));
+    // Symlinks inside the tree, to and from such names, are followed like any other.
+    await symlink(oddName, path.join(tree, "to-odd"));
+    await symlink(path.join(tree, "plain"), Buffer.concat([raw, Buffer.from("/link\xff", "latin1")]));
 
     for (const prefilterOnThisThread of [true, false]) {
       const scanner = await createScanner({ rules: [seedRules], workers: 1, prefilterOnThisThread });
@@ -77,7 +80,9 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
         expect(summary, `prefilterOnThisThread: ${prefilterOnThisThread}`).toEqual([
           ["dir\ufffd/inner", "match", undefined],
           ["evil\ufffd\ufffd.bin", "match", undefined],
+          ["link\ufffd", "match", undefined],
           ["plain", "match", undefined],
+          ["to-odd", "match", undefined],
         ]);
       } finally {
         await scanner.close();
