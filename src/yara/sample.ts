@@ -16,7 +16,7 @@ import {
   type Verdict,
   type VerdictError,
 } from "./verdict.js";
-import { reasonOf, statsKind } from "./walk.js";
+import { type FsPath, reasonOf, statsKind } from "./walk.js";
 
 export interface ScanLimits {
   /** Larger samples are skipped (YARA411). */
@@ -96,7 +96,7 @@ export class SampleScanner {
    * descriptor is what gets read, hashed and scanned, so a file swapped after the caller's checks is not read
    * instead.
    */
-  scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
+  scanPath(filePath: FsPath, limits: ScanLimits, displayPath: string = String(filePath)): Verdict {
     return this.openAndScan(filePath, limits, displayPath, true);
   }
 
@@ -107,30 +107,30 @@ export class SampleScanner {
    * never the whole file at once.
    */
   ruleOut(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
-    displayPath: string = filePath,
+    displayPath: string = String(filePath),
     leaveAbove = Number.POSITIVE_INFINITY,
   ): RuleOut {
     return this.openAndScan(filePath, limits, displayPath, false, leaveAbove);
   }
 
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: true,
     leaveAbove?: number,
   ): Verdict;
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: boolean,
     leaveAbove?: number,
   ): RuleOut;
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: boolean,

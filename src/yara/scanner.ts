@@ -19,7 +19,7 @@ import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
 import { scanPathsReadingHere } from "./scan-here.js";
 import type { Verdict } from "./verdict.js";
-import { reasonOf, walkSamples } from "./walk.js";
+import { type FsPath, reasonOf, walkSamples } from "./walk.js";
 
 const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
 const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
@@ -128,7 +128,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   };
   const tempFolder = options.tempFolder ?? plainTempFolder;
 
-  const scanResolvedFile = (rules: CompiledRuleSet, realPath: string, shown: string, size: number) =>
+  const scanResolvedFile = (rules: CompiledRuleSet, realPath: FsPath, shown: string, size: number) =>
     pool.run({ target: { kind: "path", path: realPath, displayPath: shown }, limits, rules, knownSize: size });
 
   const scanner: Scanner = {

@@ -11,6 +11,7 @@ import {
   type FromWorker,
   PROGRESS_BYTES,
   PROGRESS_FD,
+  pathOf,
   type RulesMessage,
   type ScanMessage,
   type ToWorker,
@@ -44,7 +45,7 @@ function scanBatch(message: ScanMessage, using: SampleScanner): Verdict[] {
     markStarted(message.batchId, index);
     verdicts.push(
       target.kind === "path"
-        ? using.scanPath(target.path, message.limits, target.displayPath)
+        ? using.scanPath(pathOf(target), message.limits, target.displayPath)
         : using.scanBytes(target.data, message.limits),
     );
   }
