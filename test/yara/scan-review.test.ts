@@ -5,8 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { copyFile, mkdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { copyFile, mkdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanner, type Verdict } from "../../src/yara/index.js";
@@ -118,4 +118,63 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(processesMarked(mark)).toEqual([]);
   }, 60_000);
+  /**
+   * Verdicts already settled when a SIGTERM or SIGINT arrives are on stdout when the process has gone: the output
+   * gathered for a larger write (src/cli/output.ts `coalescing`) is written first. Here the signal comes while the
+   * reading thread is busy with a large file (two sparse 4 GiB ELF headers, read through whole by the prefilter),
+   * after the small files of the top folder were settled.
+   */
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`writes the verdicts it has before it ends on ${signal}, and leaves no worker`, async () => {
+      const tree = path.join(dir, `signal-${signal}`);
+      await mkdir(path.join(tree, "large"), { recursive: true });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => writeFile(path.join(tree, `s${i}`), `small ${i}`)));
+      for (const name of ["a", "b"]) {
+        const file = path.join(tree, "large", name);
+        await writeFile(file, "\x7fELF", "latin1");
+        await truncate(file, 4 * 1024 ** 3);
+      }
+      const mark = randomUUID();
+      const child = launched(["scan", tree, "--rules", seedRules, "--json", "--max-size", "8G"], mark);
+      let stdout = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const exit = new Promise<NodeJS.Signals | number | null>((resolve) =>
+        child.once("exit", (code, sig) => resolve(sig ?? code)),
+      );
+      // Wait until the CLI process itself (not its worker) has a large file open: it is reading it.
+      const large = path.join(tree, "large");
+      const readingLarge = () => {
+        try {
+          return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
+            try {
+              return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith(large);
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          return false;
+        }
+      };
+      const since = Date.now();
+      while (!readingLarge() && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));
+      expect(readingLarge()).toBe(true);
+      child.kill(signal);
+      const stop = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const ended = await exit;
+      clearTimeout(stop);
+      expect(ended).toBe(signal);
+      const lines = stdout.split("\n");
+      expect(lines.at(-1)).toBe("");
+      const small = lines
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as Verdict)
+        .filter((v) => path.basename(v.path ?? "").startsWith("s"));
+      expect(small.map((v) => v.verdict)).toEqual(Array(50).fill("no-match"));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(processesMarked(mark)).toEqual([]);
+    }, 90_000);
+  }
 });
