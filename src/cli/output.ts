@@ -84,6 +84,31 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
 /** How long, at most, `coalescing` holds a line back. */
 const LATENCY_MS = 25;
 
+/** The signals that end a run from outside (Ctrl-C, `kill`, `timeout`, a closed terminal). */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Until the returned function is called, a signal that ends the process first runs `before` (writes out what a
+ * `coalescing` sink holds: results already printed, as far as the command is concerned), then ends the process by
+ * that same signal, as it would have ended without this. A command reading on its own thread takes the signal
+ * between two files.
+ */
+export function beforeEndingSignal(before: () => void): () => void {
+  const stop = () => {
+    for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+  };
+  function onSignal(signal: NodeJS.Signals): void {
+    stop();
+    try {
+      before();
+    } finally {
+      process.kill(process.pid, signal);
+    }
+  }
+  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
+  return stop;
+}
+
 /** A sink over a stream whose reader may go away (`shmhunt scan --json | head -1`). */
 export interface WatchedSink extends Sink {
   /** Why the stream can no longer be written (its reader closed it: EPIPE), once it cannot. */

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
-import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
+import { beforeEndingSignal, CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
 
 interface ScanOptions {
@@ -54,6 +54,11 @@ export function registerScan(program: Command): void {
       const stdout = watchedSink(process.stdout);
       const batched = bar && process.stdout.isTTY ? undefined : coalescing(stdout);
       const out = createOutput(options, batched ?? clearingLine(process.stdout));
+      // Ended by a signal (Ctrl-C, `timeout`): the verdicts gathered for the next write still go out first.
+      const unwatchSignals = beforeEndingSignal(() => {
+        batched?.flush();
+        bar?.stop();
+      });
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
@@ -82,6 +87,7 @@ export function registerScan(program: Command): void {
         bar?.stop();
         await scanner.close();
         stdout.release();
+        unwatchSignals();
       }
       if (stdout.failure) throw new CliError(`${stdout.failure}; scan stopped`, 1);
       if (firstError) {
