@@ -177,4 +177,44 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
       expect(processesMarked(mark)).toEqual([]);
     }, 90_000);
   }
+  /**
+   * The CLI SIGKILLed (no handler runs) while its worker is in the middle of a batch: the worker must not go on
+   * scanning for a parent that is gone (a batch can hold minutes of work: 64 files, each up to the scan timeout).
+   * Here the worker is reading a sparse 1 GiB ELF header through (seconds on this machine) when the CLI dies.
+   */
+  it("leaves no worker scanning when the CLI is SIGKILLed mid-batch", async () => {
+    const tree = path.join(dir, "orphan");
+    await mkdir(tree, { recursive: true });
+    for (const name of ["a", "b", "c"]) {
+      const file = path.join(tree, name);
+      await writeFile(file, "\x7fELF", "latin1");
+      await truncate(file, 1024 ** 3);
+    }
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
+    const exit = exitOf(child);
+    const holdsLarge = (pid: number) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(tree);
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    const workerReading = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
+    const since = Date.now();
+    while (workerReading() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 5));
+    const worker = workerReading();
+    expect(worker).toBeDefined();
+    child.kill("SIGKILL");
+    await exit;
+    // A few chunks' time, far less than the rest of a 1 GiB read.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(processesMarked(mark)).toEqual([]);
+  }, 60_000);
 });
