@@ -63,11 +63,16 @@ export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
   private timeoutMs = 0;
 
-  /** `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X. */
+  /**
+   * `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X.
+   * `betweenReads`: run before each read of a sample (a chunk, at most a buffer's length), e.g. a worker's check
+   * that its parent is still there, so a long read need not run to its end for nobody.
+   */
   constructor(
     private readonly rules: BindingRules | undefined,
     private readonly rulesetId: string,
     private readonly prefilter?: Prefilter,
+    private readonly betweenReads?: () => void,
   ) {}
 
   private yara(): BindingRules {
@@ -215,6 +220,7 @@ export class SampleScanner {
 
   /** Up to `length` bytes at `offset` (fewer at the end of the file), in the reused buffer. */
   private readAt(fd: number, offset: number, length: number): Buffer {
+    this.betweenReads?.();
     const want = Math.min(length, this.buffer.length);
     let read = 0;
     while (read < want) {
