@@ -221,4 +221,28 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(processesMarked(mark)).toEqual([]);
   }, 60_000);
+  /**
+   * The scan's output sink (src/cli/output.ts `coalescing`) holds lines back for up to 25 ms: a signal that ends the
+   * process in that time writes them out first, and still ends it by that signal.
+   */
+  it("writes the lines its output holds back when a signal ends the process", async () => {
+    const module = JSON.stringify(path.join(repoRoot, "src/cli/output.ts"));
+    const script = `import { coalescing } from ${module};
+const out = coalescing(process.stdout);
+out.write("held 1\\n");
+out.write("held 2\\n");
+process.kill(process.pid, "SIGTERM");
+setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const ended = await new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+    expect(stdout).toBe("held 1\nheld 2\n");
+    expect(ended).toBe("SIGTERM");
+  }, 30_000);
 });
