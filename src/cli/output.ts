@@ -58,14 +58,32 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
  * A sink that gathers what is written into few large writes: a stream of many small records (a scan's verdicts,
  * thousands a second) then costs a system call per 64 KiB or per LATENCY_MS, not one per line (nor one per turn of
  * the event loop: a scan reading on its own thread turns every 2 ms), and a line still goes out within LATENCY_MS
- * of being written. Call `flush()` before the command returns.
+ * of being written. Call `flush()` before the command returns, and before this thread blocks for long.
+ *
+ * While lines are held back, a signal that ends the process (Ctrl-C, `kill`, `timeout`) writes them out first, then
+ * ends the process by that same signal; with nothing held back no handler is installed, so such a signal ends the
+ * process at once, even while this thread is busy (a handler would wait for it).
  */
 export function coalescing(out: Sink): Sink & { flush(): void } {
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
+  let armed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    flush();
+    process.kill(process.pid, signal);
+  };
+  const arm = () => {
+    if (armed) return;
+    armed = true;
+    for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
+  };
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    if (armed) {
+      armed = false;
+      for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+    }
     if (pending === "") return;
     const chunk = pending;
     pending = "";
@@ -75,39 +93,20 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
     write(chunk) {
       pending += chunk;
       if (pending.length >= 1 << 16) flush();
-      else timer ??= setTimeout(flush, LATENCY_MS);
+      else {
+        arm();
+        timer ??= setTimeout(flush, LATENCY_MS);
+      }
     },
     flush,
   };
 }
 
-/** How long, at most, `coalescing` holds a line back. */
-const LATENCY_MS = 25;
-
 /** The signals that end a run from outside (Ctrl-C, `kill`, `timeout`, a closed terminal). */
 const ENDING_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/**
- * Until the returned function is called, a signal that ends the process first runs `before` (writes out what a
- * `coalescing` sink holds: results already printed, as far as the command is concerned), then ends the process by
- * that same signal, as it would have ended without this. A command reading on its own thread takes the signal
- * between two files.
- */
-export function beforeEndingSignal(before: () => void): () => void {
-  const stop = () => {
-    for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
-  };
-  function onSignal(signal: NodeJS.Signals): void {
-    stop();
-    try {
-      before();
-    } finally {
-      process.kill(process.pid, signal);
-    }
-  }
-  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
-  return stop;
-}
+/** How long, at most, `coalescing` holds a line back. */
+const LATENCY_MS = 25;
 
 /** A sink over a stream whose reader may go away (`shmhunt scan --json | head -1`). */
 export interface WatchedSink extends Sink {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
-import { beforeEndingSignal, CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
+import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
 
 interface ScanOptions {
@@ -54,17 +54,14 @@ export function registerScan(program: Command): void {
       const stdout = watchedSink(process.stdout);
       const batched = bar && process.stdout.isTTY ? undefined : coalescing(stdout);
       const out = createOutput(options, batched ?? clearingLine(process.stdout));
-      // Ended by a signal (Ctrl-C, `timeout`): the verdicts gathered for the next write still go out first.
-      const unwatchSignals = beforeEndingSignal(() => {
-        batched?.flush();
-        bar?.stop();
-      });
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
         let lastProgress = Date.now();
         let seen = 0;
-        for await (const verdict of scanner.scanPaths(paths)) {
+        // Nothing held back while this thread reads a large file: a signal then ends the run at once.
+        const scanning = scanner.scanPaths(paths, { beforeLongRead: () => batched?.flush() });
+        for await (const verdict of scanning) {
           if (stdout.failure) break;
           tally[verdict.verdict]++;
           tally.bytes += verdict.verdict === "skipped" ? 0 : verdict.size;
@@ -87,7 +84,6 @@ export function registerScan(program: Command): void {
         bar?.stop();
         await scanner.close();
         stdout.release();
-        unwatchSignals();
       }
       if (stdout.failure) throw new CliError(`${stdout.failure}; scan stopped`, 1);
       if (firstError) {
