@@ -254,4 +254,72 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     expect(stdout).toBe("held 1\nheld 2\n");
     expect(ended).toBe("SIGTERM");
   }, 30_000);
+  /**
+   * The worker SIGKILLed while it scans a batch and the CLI's thread still reads: the one sample it was scanning
+   * gets an error verdict naming the death, every other file still gets YARA-X's verdict (the samples the worker
+   * held are requeued on a replacement), and the run ends with exit code 2 (a file could not be scanned).
+   */
+  it("gives every file one verdict when the worker is killed mid-batch", async () => {
+    const tree = path.join(dir, "worker-killed");
+    await mkdir(path.join(tree, "large"), { recursive: true });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => writeFile(path.join(tree, `s${i}`), `small ${i}`)));
+    const plain = await readFile(elf);
+    // Matching samples of 32 MiB: the ELF fixture, then zeros (YARA-X scans each whole in the worker).
+    for (let i = 0; i < 6; i++) {
+      const bytes = Buffer.alloc(32 * 1024 * 1024);
+      plain.copy(bytes);
+      await writeFile(path.join(tree, "large", `m${i}`), bytes);
+    }
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = exitOf(child);
+    const holdsLarge = (pid: number) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(path.join(tree, "large"));
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    const workerScanning = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
+    const since = Date.now();
+    while (workerScanning() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));
+    const worker = workerScanning();
+    expect(worker).toBeDefined();
+    process.kill(worker as number, "SIGKILL");
+    const stop = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const code = await exit;
+    clearTimeout(stop);
+    const verdicts = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Verdict);
+    const byName = new Map<string, Verdict[]>();
+    for (const v of verdicts)
+      byName.set(path.basename(v.path ?? ""), [...(byName.get(path.basename(v.path ?? "")) ?? []), v]);
+    expect(byName.size).toBe(2006);
+    expect([...byName.values()].every((list) => list.length === 1)).toBe(true);
+    const errors = verdicts.filter((v) => v.verdict === "error");
+    expect(errors).toHaveLength(1);
+    expect(path.basename(errors[0]?.path ?? "")).toMatch(/^m\d$/);
+    expect(errors[0]?.error?.message).toMatch(/scan worker died with signal SIGKILL/);
+    expect(verdicts.filter((v) => v.verdict === "match")).toHaveLength(5);
+    expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(2000);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*large\/m\d: /);
+    expect(await processesGone(mark, 5_000)).toEqual([]);
+  }, 90_000);
 });
