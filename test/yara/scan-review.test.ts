@@ -322,4 +322,39 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*large\/m\d: /);
     expect(await processesGone(mark, 5_000)).toEqual([]);
   }, 90_000);
+  /**
+   * `--json` over thousands of small files, with a path that cannot be scanned among them (exit code 2): every
+   * verdict is a whole line, each file's exactly once, all written before the process ends.
+   */
+  it("writes every verdict of thousands of files as whole JSON lines, also when it exits with an error", async () => {
+    const tree = path.join(dir, "thousands");
+    await mkdir(path.join(tree, "sub"), { recursive: true });
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, i) => writeFile(path.join(tree, i % 2 ? "sub" : "", `f${i}`), `file ${i}`)),
+    );
+    const mark = randomUUID();
+    const missing = path.join(dir, "no-such-path");
+    const child = launched(["scan", tree, missing, "--rules", seedRules, "--json"], mark);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await exitOf(child);
+    expect(code).toBe(2);
+    expect(stdout.endsWith("\n")).toBe(true);
+    const verdicts = stdout
+      .slice(0, -1)
+      .split("\n")
+      .map((line) => JSON.parse(line) as Verdict);
+    expect(verdicts).toHaveLength(5001);
+    expect(new Set(verdicts.map((v) => v.path)).size).toBe(5001);
+    expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(5000);
+    expect(verdicts.find((v) => v.path === missing)).toMatchObject({ verdict: "error" });
+    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: ENOENT/);
+    expect(await processesGone(mark, 5_000)).toEqual([]);
+  }, 60_000);
 });
