@@ -58,14 +58,32 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
  * A sink that gathers what is written into few large writes: a stream of many small records (a scan's verdicts,
  * thousands a second) then costs a system call per 64 KiB or per LATENCY_MS, not one per line (nor one per turn of
  * the event loop: a scan reading on its own thread turns every 2 ms), and a line still goes out within LATENCY_MS
- * of being written. Call `flush()` before the command returns.
+ * of being written. Call `flush()` before the command returns, and before this thread blocks for long.
+ *
+ * While lines are held back, a signal that ends the process (Ctrl-C, `kill`, `timeout`) writes them out first, then
+ * ends the process by that same signal; with nothing held back no handler is installed, so such a signal ends the
+ * process at once, even while this thread is busy (a handler would wait for it).
  */
 export function coalescing(out: Sink): Sink & { flush(): void } {
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
+  let armed = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    flush();
+    process.kill(process.pid, signal);
+  };
+  const arm = () => {
+    if (armed) return;
+    armed = true;
+    for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
+  };
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    if (armed) {
+      armed = false;
+      for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
+    }
     if (pending === "") return;
     const chunk = pending;
     pending = "";
@@ -75,14 +93,55 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
     write(chunk) {
       pending += chunk;
       if (pending.length >= 1 << 16) flush();
-      else timer ??= setTimeout(flush, LATENCY_MS);
+      else {
+        arm();
+        timer ??= setTimeout(flush, LATENCY_MS);
+      }
     },
     flush,
   };
 }
 
+/** The signals that end a run from outside (Ctrl-C, `kill`, `timeout`, a closed terminal). */
+const ENDING_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /** How long, at most, `coalescing` holds a line back. */
 const LATENCY_MS = 25;
+
+/** A sink over a stream whose reader may go away (`shmhunt scan --json | head -1`). */
+export interface WatchedSink extends Sink {
+  /** Why the stream can no longer be written (its reader closed it: EPIPE), once it cannot. */
+  readonly failure: string | undefined;
+  /** Stops watching (when the command is done with the stream). */
+  release(): void;
+}
+
+/**
+ * Takes a stream's write errors (EPIPE when the reader has gone) instead of letting the process end on an unhandled
+ * 'error' event with a stack trace: `failure` then says why, and later writes are dropped, so a long command can
+ * stop at once and say so in one line.
+ */
+export function watchedSink(stream: NodeJS.WritableStream): WatchedSink {
+  let failure: string | undefined;
+  const onError = (error: NodeJS.ErrnoException) => {
+    failure ??=
+      error.code === "EPIPE"
+        ? "the output was closed before the scan ended (EPIPE)"
+        : `cannot write the output (${error.code ?? error.message})`;
+  };
+  stream.on("error", onError);
+  return {
+    get failure() {
+      return failure;
+    },
+    write(chunk) {
+      return failure === undefined ? stream.write(chunk) : true;
+    },
+    release() {
+      stream.off("error", onError);
+    },
+  };
+}
 
 /** A failure the CLI reports as one line on stderr, with an exit code (default 1). */
 export class CliError extends Error {

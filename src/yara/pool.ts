@@ -20,6 +20,7 @@ import {
   type FromWorker,
   PROGRESS_BYTES,
   type Progress,
+  pathOf,
   type ScanTarget,
   type ToWorker,
 } from "./protocol.js";
@@ -410,7 +411,7 @@ async function failureWithSize(pending: Pending, message: string): Promise<Verdi
   const verdict = failure(pending, message);
   const target = pending.job.target;
   if (target.kind !== "path" || pending.job.knownSize > 0) return verdict;
-  const info = await stat(target.path).catch(() => undefined);
+  const info = await stat(pathOf(target)).catch(() => undefined);
   return info ? { ...verdict, size: info.size } : verdict;
 }
 

@@ -14,7 +14,8 @@ export interface RulesMessage {
 }
 
 export type ScanTarget =
-  | { readonly kind: "path"; readonly path: string; readonly displayPath: string }
+  /** `path`: text, or bytes when a name in it is not UTF-8 (`FsPath`; bytes arrive as a Uint8Array, see `pathOf`). */
+  | { readonly kind: "path"; readonly path: string | Uint8Array; readonly displayPath: string }
   | { readonly kind: "bytes"; readonly data: Uint8Array };
 
 /** A batch of samples, scanned in order; the reply carries one verdict per target, in the same order. */
@@ -26,6 +27,14 @@ export interface ScanMessage {
 }
 
 export type ToWorker = RulesMessage | ScanMessage;
+
+/** A target's path as the file system takes it (a path's bytes cross the IPC channel as a plain Uint8Array). */
+export function pathOf(target: { readonly path: string | Uint8Array }): string | Buffer {
+  const { path } = target;
+  return typeof path === "string" || Buffer.isBuffer(path)
+    ? path
+    : Buffer.from(path.buffer, path.byteOffset, path.byteLength);
+}
 
 export type FromWorker =
   | { readonly type: "ready" }

@@ -16,7 +16,7 @@ import {
   type Verdict,
   type VerdictError,
 } from "./verdict.js";
-import { reasonOf, statsKind } from "./walk.js";
+import { type FsPath, reasonOf, statsKind } from "./walk.js";
 
 export interface ScanLimits {
   /** Larger samples are skipped (YARA411). */
@@ -63,11 +63,16 @@ export class SampleScanner {
   private buffer = Buffer.allocUnsafe(BUFFER_STEP);
   private timeoutMs = 0;
 
-  /** `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X. */
+  /**
+   * `rules` undefined: a scanner that only rules samples out with the prefilter (`ruleOut`), never runs YARA-X.
+   * `betweenReads`: run before each read of a sample (a chunk, at most a buffer's length), e.g. a worker's check
+   * that its parent is still there, so a long read need not run to its end for nobody.
+   */
   constructor(
     private readonly rules: BindingRules | undefined,
     private readonly rulesetId: string,
     private readonly prefilter?: Prefilter,
+    private readonly betweenReads?: () => void,
   ) {}
 
   private yara(): BindingRules {
@@ -96,7 +101,7 @@ export class SampleScanner {
    * descriptor is what gets read, hashed and scanned, so a file swapped after the caller's checks is not read
    * instead.
    */
-  scanPath(filePath: string, limits: ScanLimits, displayPath: string = filePath): Verdict {
+  scanPath(filePath: FsPath, limits: ScanLimits, displayPath: string = String(filePath)): Verdict {
     return this.openAndScan(filePath, limits, displayPath, true);
   }
 
@@ -107,30 +112,30 @@ export class SampleScanner {
    * never the whole file at once.
    */
   ruleOut(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
-    displayPath: string = filePath,
+    displayPath: string = String(filePath),
     leaveAbove = Number.POSITIVE_INFINITY,
   ): RuleOut {
     return this.openAndScan(filePath, limits, displayPath, false, leaveAbove);
   }
 
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: true,
     leaveAbove?: number,
   ): Verdict;
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: boolean,
     leaveAbove?: number,
   ): RuleOut;
   private openAndScan(
-    filePath: string,
+    filePath: FsPath,
     limits: ScanLimits,
     displayPath: string,
     scan: boolean,
@@ -215,6 +220,7 @@ export class SampleScanner {
 
   /** Up to `length` bytes at `offset` (fewer at the end of the file), in the reused buffer. */
   private readAt(fd: number, offset: number, length: number): Buffer {
+    this.betweenReads?.();
     const want = Math.min(length, this.buffer.length);
     let read = 0;
     while (read < want) {

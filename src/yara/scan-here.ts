@@ -43,6 +43,8 @@ export interface ReadHere {
   readonly rules: CompiledRuleSet;
   readonly limits: ScanLimits;
   readonly notScanned: (entry: NotScanned) => Verdict;
+  /** Run before this thread reads a file over LEAVE_ABOVE bytes (see `ScanPathsOptions`). */
+  readonly beforeLongRead?: () => void;
 }
 
 /** Files over this size are left to the worker while the walk goes on. */
@@ -138,6 +140,7 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
     feedWorker();
     const file = left.shift();
     if (!file) break;
+    ctx.beforeLongRead?.();
     const verdict = readHere(file.entry, Number.POSITIVE_INFINITY);
     if (verdict) yield verdict;
     await letRepliesIn();

@@ -19,7 +19,7 @@ import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
 import { scanPathsReadingHere } from "./scan-here.js";
 import type { Verdict } from "./verdict.js";
-import { reasonOf, walkSamples } from "./walk.js";
+import { type FsPath, reasonOf, walkSamples } from "./walk.js";
 
 const DEFAULT_MAX_SAMPLE_SIZE = 1024 * 1024 * 1024;
 const DEFAULT_SCAN_TIMEOUT_MS = 60_000;
@@ -75,7 +75,7 @@ export interface Scanner {
   /** Spools the stream to a private temporary file (size-limited), scans it, deletes it. */
   scanStream(stream: Readable | AsyncIterable<Uint8Array>): Promise<Verdict>;
   /** Files and directories, recursively; one verdict per file, yielded as scans complete. */
-  scanPaths(paths: readonly string[]): AsyncGenerator<Verdict>;
+  scanPaths(paths: readonly string[], options?: ScanPathsOptions): AsyncGenerator<Verdict>;
   /** The current rule set (recompiled first if a rule file changed). */
   rules(): Promise<CompiledRuleSet>;
   /**
@@ -92,6 +92,14 @@ export interface Scanner {
 }
 
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
+export interface ScanPathsOptions {
+  /**
+   * Run before the caller's own thread reads a large file (with `prefilterOnThisThread`): it blocks for as long
+   * as the read takes (about a second per GiB), so a caller holding output back writes it out now.
+   */
+  readonly beforeLongRead?: () => void;
+}
+
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
   const cache = isRuleSet(given)
@@ -128,7 +136,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   };
   const tempFolder = options.tempFolder ?? plainTempFolder;
 
-  const scanResolvedFile = (rules: CompiledRuleSet, realPath: string, shown: string, size: number) =>
+  const scanResolvedFile = (rules: CompiledRuleSet, realPath: FsPath, shown: string, size: number) =>
     pool.run({ target: { kind: "path", path: realPath, displayPath: shown }, limits, rules, knownSize: size });
 
   const scanner: Scanner = {
@@ -205,7 +213,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
       }
     },
 
-    async *scanPaths(paths) {
+    async *scanPaths(paths, scanOptions) {
       const rules = await currentRules();
       if (options.prefilterOnThisThread && rules.prefilter) {
         const here = new SampleScanner(undefined, rules.id, rules.prefilter);
@@ -215,6 +223,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
           rules,
           limits,
           notScanned: (entry) => notScanned(rules, entry.path, entry.size ?? 0, entry),
+          ...(scanOptions?.beforeLongRead ? { beforeLongRead: scanOptions.beforeLongRead } : {}),
         });
         return;
       }

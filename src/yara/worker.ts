@@ -11,6 +11,7 @@ import {
   type FromWorker,
   PROGRESS_BYTES,
   PROGRESS_FD,
+  pathOf,
   type RulesMessage,
   type ScanMessage,
   type ToWorker,
@@ -25,6 +26,15 @@ let scanner: SampleScanner | undefined;
 let rulesError: string | undefined;
 let trimTimer: NodeJS.Timeout | undefined;
 const progressRecord = Buffer.alloc(PROGRESS_BYTES);
+/**
+ * The process that forked this one. A batch runs synchronously, so the channel's 'disconnect' is seen only after
+ * it; a parent that is gone (SIGKILLed: this process is then a child of init or a subreaper) is noticed before
+ * each sample and each chunk read instead, and this process ends rather than scan on for nobody.
+ */
+const parentPid = process.ppid;
+const endIfOrphaned = (): void => {
+  if (process.ppid !== parentPid) process.exit(0);
+};
 
 function send(message: FromWorker): void {
   process.send?.(message);
@@ -35,16 +45,17 @@ function loadRules(message: RulesMessage): void {
   let rules: BindingRules;
   if (message.serialized && binding.deserialize) rules = binding.deserialize(message.serialized);
   else rules = binding.compile(message.source, { defineVariables: message.externals });
-  scanner = new SampleScanner(rules, message.id, message.prefilter);
+  scanner = new SampleScanner(rules, message.id, message.prefilter, endIfOrphaned);
 }
 
 function scanBatch(message: ScanMessage, using: SampleScanner): Verdict[] {
   const verdicts: Verdict[] = [];
   for (const [index, target] of message.targets.entries()) {
+    endIfOrphaned();
     markStarted(message.batchId, index);
     verdicts.push(
       target.kind === "path"
-        ? using.scanPath(target.path, message.limits, target.displayPath)
+        ? using.scanPath(pathOf(target), message.limits, target.displayPath)
         : using.scanBytes(target.data, message.limits),
     );
   }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
-import { CliError, coalescing, createOutput, type Output } from "../output.js";
+import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
 
 interface ScanOptions {
@@ -50,14 +50,19 @@ export function registerScan(program: Command): void {
       // On a terminal, a progress bar on stderr (done / total, rate, time left); verdict lines written to the same
       // terminal first clear the bar's line, and the bar redraws below them.
       const bar = progressBar(paths, options.json);
-      const batched = bar && process.stdout.isTTY ? undefined : coalescing(process.stdout);
+      // A reader that goes away (`| head`) stops the scan: its verdicts would have nowhere to go.
+      const stdout = watchedSink(process.stdout);
+      const batched = bar && process.stdout.isTTY ? undefined : coalescing(stdout);
       const out = createOutput(options, batched ?? clearingLine(process.stdout));
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
         let lastProgress = Date.now();
         let seen = 0;
-        for await (const verdict of scanner.scanPaths(paths)) {
+        // Nothing held back while this thread reads a large file: a signal then ends the run at once.
+        const scanning = scanner.scanPaths(paths, { beforeLongRead: () => batched?.flush() });
+        for await (const verdict of scanning) {
+          if (stdout.failure) break;
           tally[verdict.verdict]++;
           tally.bytes += verdict.verdict === "skipped" ? 0 : verdict.size;
           if (verdict.verdict === "error") firstError ??= verdict;
@@ -78,7 +83,9 @@ export function registerScan(program: Command): void {
         batched?.flush();
         bar?.stop();
         await scanner.close();
+        stdout.release();
       }
+      if (stdout.failure) throw new CliError(`${stdout.failure}; scan stopped`, 1);
       if (firstError) {
         throw new CliError(
           `${tally.error} file(s) could not be scanned; first: ${firstError.path ?? "?"}: ${firstError.error?.message ?? "error"}`,

@@ -1,0 +1,360 @@
+/**
+ * `shmhunt scan` as a user runs it (the launcher, with its prestarted worker), against trees built to break it:
+ * file names that are not UTF-8, and a reader that closes the output pipe early. Every file must get one verdict
+ * (or a named skip or error), YARA-X's own, and no worker may outlive the run.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { copyFile, mkdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createScanner, type Verdict } from "../../src/yara/index.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
+import { repoRoot, seedRules, tempDir } from "./tmp.js";
+
+/** Processes whose environment holds `mark` (a scan worker inherits its parent's environment). */
+function processesMarked(mark: string): number[] {
+  return readdirSync("/proc")
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(mark);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** The processes marked `mark` still there after `withinMs` (polled: empty as soon as they are gone). */
+async function processesGone(mark: string, withinMs: number): Promise<number[]> {
+  const since = Date.now();
+  for (;;) {
+    const left = processesMarked(mark);
+    if (left.length === 0 || Date.now() - since > withinMs) return left;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `shmhunt <args>` through the launcher (as bin/shmhunt.js runs it, prestarted worker included), from source. */
+function launched(args: readonly string[], mark: string): ChildProcess {
+  const script = `import { launch } from "./src/cli/launch.ts"; process.exitCode = await launch(["node", "shmhunt", ...${JSON.stringify(args)}]);`;
+  return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    cwd: repoRoot,
+    env: { ...process.env, SHMHUNT_TEST_MARK: mark },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => {
+  let dir: string;
+  let remove: () => Promise<void>;
+  let elf: string;
+
+  beforeAll(async () => {
+    ({ dir, remove } = await tempDir("yara-review"));
+    elf = await buildShmgetElf(path.join(dir, "build"), "-O2");
+  }, 60_000);
+  afterAll(() => remove());
+
+  /**
+   * Linux file names are bytes: a name that is not UTF-8 is as valid as any, and malware trees have them. The same
+   * ELF under such a name (and in a folder with such a name) must get the verdict it gets under a plain name,
+   * which YARA-X gives (`yara -r` finds both too), not an "cannot open: ENOENT" error.
+   */
+  it("scans files whose names are not UTF-8, on both walks", async () => {
+    const tree = path.join(dir, "names");
+    await mkdir(tree, { recursive: true });
+    await copyFile(elf, path.join(tree, "plain"));
+    const raw = Buffer.from(tree);
+    const oddName = Buffer.concat([raw, Buffer.from("/evil\xff\xfe.bin", "latin1")]);
+    const oddDir = Buffer.concat([raw, Buffer.from("/dir\xff", "latin1")]);
+    await writeFile(oddName, await readFile(elf));
+    await mkdir(oddDir);
+    await writeFile(Buffer.concat([oddDir, Buffer.from("/inner")]), await readFile(elf));
+    // Symlinks inside the tree, to and from such names, are followed like any other.
+    await symlink(oddName, path.join(tree, "to-odd"));
+    await symlink(path.join(tree, "plain"), Buffer.concat([raw, Buffer.from("/link\xff", "latin1")]));
+
+    for (const prefilterOnThisThread of [true, false]) {
+      const scanner = await createScanner({ rules: [seedRules], workers: 1, prefilterOnThisThread });
+      try {
+        const verdicts: Verdict[] = [];
+        for await (const v of scanner.scanPaths([tree])) verdicts.push(v);
+        const summary = verdicts.map((v) => [path.relative(tree, v.path ?? ""), v.verdict, v.error?.message]).sort();
+        expect(summary, `prefilterOnThisThread: ${prefilterOnThisThread}`).toEqual([
+          ["dir\ufffd/inner", "match", undefined],
+          ["evil\ufffd\ufffd.bin", "match", undefined],
+          ["link\ufffd", "match", undefined],
+          ["plain", "match", undefined],
+          ["to-odd", "match", undefined],
+        ]);
+      } finally {
+        await scanner.close();
+      }
+    }
+  }, 60_000);
+
+  /**
+   * `shmhunt scan --json | head -1`: the reader goes away. The scan stops with one line on stderr and exit code 1,
+   * not an unhandled EPIPE stack trace, and its worker goes with it.
+   */
+  it("stops with one line when its output pipe closes early, and leaves no worker", async () => {
+    const tree = path.join(dir, "many");
+    await mkdir(tree, { recursive: true });
+    // ~1.5 MB of NDJSON: far more than a pipe holds, so the scan is still writing when the reader leaves.
+    await Promise.all(Array.from({ length: 6000 }, (_, i) => writeFile(path.join(tree, `f${i}`), `small ${i}`)));
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json"], mark);
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = exitOf(child);
+    const first = await new Promise<string>((resolve) => child.stdout?.once("data", (c: Buffer) => resolve(String(c))));
+    child.stdout?.destroy();
+    const stop = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await exit;
+    clearTimeout(stop);
+    expect(JSON.parse(first.split("\n")[0] as string)).toMatchObject({ verdict: "no-match" });
+    expect(stderr).not.toMatch(/Unhandled|EPIPE.*\n\s+at /);
+    expect(stderr).toBe("shmhunt: the output was closed before the scan ended (EPIPE); scan stopped\n");
+    expect(code).toBe(1);
+    // A worker still starting (slow under a loaded test run) ends once it has loaded: give it a few seconds.
+    expect(await processesGone(mark, 5_000)).toEqual([]);
+  }, 60_000);
+  /**
+   * Verdicts already settled when a SIGTERM or SIGINT arrives are on stdout when the process has gone: the output
+   * gathered for a larger write (src/cli/output.ts `coalescing`) is written first. Here the signal comes while the
+   * reading thread is busy with a large file (two sparse 1 GiB ELF headers, the default size limit, read through whole by the prefilter),
+   * after the small files of the top folder were settled.
+   */
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`writes the verdicts it has before it ends on ${signal}, and leaves no worker`, async () => {
+      const tree = path.join(dir, `signal-${signal}`);
+      await mkdir(path.join(tree, "large"), { recursive: true });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => writeFile(path.join(tree, `s${i}`), `small ${i}`)));
+      for (const name of ["a", "b"]) {
+        const file = path.join(tree, "large", name);
+        await writeFile(file, "\x7fELF", "latin1");
+        await truncate(file, 1024 ** 3);
+      }
+      const mark = randomUUID();
+      const child = launched(["scan", tree, "--rules", seedRules, "--json"], mark);
+      let stdout = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const exit = new Promise<NodeJS.Signals | number | null>((resolve) =>
+        child.once("exit", (code, sig) => resolve(sig ?? code)),
+      );
+      // Wait until the CLI process itself (not its worker) has a large file open: it is reading it.
+      const large = path.join(tree, "large");
+      const readingLarge = () => {
+        try {
+          return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
+            try {
+              return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith(large);
+            } catch {
+              return false;
+            }
+          });
+        } catch {
+          return false;
+        }
+      };
+      const since = Date.now();
+      while (!readingLarge() && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));
+      expect(readingLarge()).toBe(true);
+      child.kill(signal);
+      const stop = setTimeout(() => child.kill("SIGKILL"), 30_000);
+      const ended = await exit;
+      clearTimeout(stop);
+      expect(ended).toBe(signal);
+      const lines = stdout.split("\n");
+      expect(lines.at(-1)).toBe("");
+      const small = lines
+        .slice(0, -1)
+        .map((line) => JSON.parse(line) as Verdict)
+        .filter((v) => path.basename(v.path ?? "").startsWith("s"));
+      expect(small.map((v) => v.verdict)).toEqual(Array(50).fill("no-match"));
+      // … and the signal ended the run at once: not after reading the large file through (seconds), which would
+      // have given that file a verdict.
+      const reported = lines.slice(0, -1).map((line) => (JSON.parse(line) as Verdict).path ?? "");
+      expect(reported.filter((p) => p.startsWith(large))).toEqual([]);
+      // A worker still starting (slow under a loaded test run) ends once it has loaded: give it a few seconds.
+      expect(await processesGone(mark, 5_000)).toEqual([]);
+    }, 90_000);
+  }
+  /**
+   * The CLI SIGKILLed (no handler runs) while its worker is in the middle of a batch: the worker must not go on
+   * scanning for a parent that is gone (a batch can hold minutes of work: 64 files, each up to the scan timeout).
+   * Here the worker is reading a sparse 1 GiB ELF header through (seconds on this machine) when the CLI dies.
+   */
+  it("leaves no worker scanning when the CLI is SIGKILLed mid-batch", async () => {
+    const tree = path.join(dir, "orphan");
+    await mkdir(tree, { recursive: true });
+    for (const name of ["a", "b", "c"]) {
+      const file = path.join(tree, name);
+      await writeFile(file, "\x7fELF", "latin1");
+      await truncate(file, 1024 ** 3);
+    }
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
+    const exit = exitOf(child);
+    const holdsLarge = (pid: number) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(tree);
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    const workerReading = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
+    const since = Date.now();
+    while (workerReading() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 5));
+    const worker = workerReading();
+    expect(worker).toBeDefined();
+    child.kill("SIGKILL");
+    await exit;
+    // A few chunks' time, far less than the rest of a 1 GiB read.
+    expect(await processesGone(mark, 1_000)).toEqual([]);
+  }, 60_000);
+  /**
+   * The scan's output sink (src/cli/output.ts `coalescing`) holds lines back for up to 25 ms: a signal that ends the
+   * process in that time writes them out first, and still ends it by that signal.
+   */
+  it("writes the lines its output holds back when a signal ends the process", async () => {
+    const module = JSON.stringify(path.join(repoRoot, "src/cli/output.ts"));
+    const script = `import { coalescing } from ${module};
+const out = coalescing(process.stdout);
+out.write("held 1\\n");
+out.write("held 2\\n");
+process.kill(process.pid, "SIGTERM");
+setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const ended = await new Promise((resolve) => child.once("exit", (code, signal) => resolve(signal ?? code)));
+    expect(stdout).toBe("held 1\nheld 2\n");
+    expect(ended).toBe("SIGTERM");
+  }, 30_000);
+  /**
+   * The worker SIGKILLed while it scans a batch and the CLI's thread still reads: the one sample it was scanning
+   * gets an error verdict naming the death, every other file still gets YARA-X's verdict (the samples the worker
+   * held are requeued on a replacement), and the run ends with exit code 2 (a file could not be scanned).
+   */
+  it("gives every file one verdict when the worker is killed mid-batch", async () => {
+    const tree = path.join(dir, "worker-killed");
+    await mkdir(path.join(tree, "large"), { recursive: true });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => writeFile(path.join(tree, `s${i}`), `small ${i}`)));
+    const plain = await readFile(elf);
+    // Matching samples of 32 MiB: the ELF fixture, then zeros (YARA-X scans each whole in the worker).
+    for (let i = 0; i < 6; i++) {
+      const bytes = Buffer.alloc(32 * 1024 * 1024);
+      plain.copy(bytes);
+      await writeFile(path.join(tree, "large", `m${i}`), bytes);
+    }
+    const mark = randomUUID();
+    const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exit = exitOf(child);
+    const holdsLarge = (pid: number) => {
+      try {
+        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(path.join(tree, "large"));
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    const workerScanning = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
+    const since = Date.now();
+    while (workerScanning() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));
+    const worker = workerScanning();
+    expect(worker).toBeDefined();
+    process.kill(worker as number, "SIGKILL");
+    const stop = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const code = await exit;
+    clearTimeout(stop);
+    const verdicts = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as Verdict);
+    const byName = new Map<string, Verdict[]>();
+    for (const v of verdicts)
+      byName.set(path.basename(v.path ?? ""), [...(byName.get(path.basename(v.path ?? "")) ?? []), v]);
+    expect(byName.size).toBe(2006);
+    expect([...byName.values()].every((list) => list.length === 1)).toBe(true);
+    const errors = verdicts.filter((v) => v.verdict === "error");
+    expect(errors).toHaveLength(1);
+    expect(path.basename(errors[0]?.path ?? "")).toMatch(/^m\d$/);
+    expect(errors[0]?.error?.message).toMatch(/scan worker died with signal SIGKILL/);
+    expect(verdicts.filter((v) => v.verdict === "match")).toHaveLength(5);
+    expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(2000);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*large\/m\d: /);
+    expect(await processesGone(mark, 5_000)).toEqual([]);
+  }, 90_000);
+  /**
+   * `--json` over thousands of small files, with a path that cannot be scanned among them (exit code 2): every
+   * verdict is a whole line, each file's exactly once, all written before the process ends.
+   */
+  it("writes every verdict of thousands of files as whole JSON lines, also when it exits with an error", async () => {
+    const tree = path.join(dir, "thousands");
+    await mkdir(path.join(tree, "sub"), { recursive: true });
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, i) => writeFile(path.join(tree, i % 2 ? "sub" : "", `f${i}`), `file ${i}`)),
+    );
+    const mark = randomUUID();
+    const missing = path.join(dir, "no-such-path");
+    const child = launched(["scan", tree, missing, "--rules", seedRules, "--json"], mark);
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await exitOf(child);
+    expect(code).toBe(2);
+    expect(stdout.endsWith("\n")).toBe(true);
+    const verdicts = stdout
+      .slice(0, -1)
+      .split("\n")
+      .map((line) => JSON.parse(line) as Verdict);
+    expect(verdicts).toHaveLength(5001);
+    expect(new Set(verdicts.map((v) => v.path)).size).toBe(5001);
+    expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(5000);
+    expect(verdicts.find((v) => v.path === missing)).toMatchObject({ verdict: "error" });
+    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: ENOENT/);
+    expect(await processesGone(mark, 5_000)).toEqual([]);
+  }, 60_000);
+});
