@@ -13,7 +13,8 @@
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
- *   (created exclusively, holding the owner's pid; a lock whose owner is dead is broken). Under the lock the writer
+ *   (linked into place whole, holding the owner's pid, start time and token; a lock whose owner is gone is broken,
+ *   also one of this pid but another process, a restarted container's). Under the lock the writer
  *   has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the operations
  *   that won are written.
  * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
@@ -24,7 +25,18 @@
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { JournalLines } from "./journal-lines.js";
@@ -39,7 +51,7 @@ import {
   sameValue,
   stateKinds,
 } from "./state-store.js";
-import { isRunning } from "./temp-folder.js";
+import { isRunning, startOf } from "./temp-folder.js";
 
 export interface LocalStateOptions {
   /** Compact when the journal is larger than this (bytes) and mostly dead lines; default 64 MiB. */
@@ -546,24 +558,33 @@ export class LocalStateStore implements StateStore {
     return run;
   }
 
-  /** Runs `work` holding the folder's write lock (across processes). */
+  /**
+   * Runs `work` holding the folder's write lock (across processes). The lock appears with its owner in it (written
+   * to a file of its own, then linked into place), so it is never found empty while its owner lives.
+   */
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
     const lock = path.join(this.dir, "journal.lock");
+    const mine = path.join(this.dir, `.lock-${process.pid}-${randomBytes(4).toString("hex")}`);
+    await writeFile(mine, lockOwner());
     const deadline = Date.now() + this.lockTimeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: "wx" });
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        if (await ownerIsGone(lock)) {
-          await unlink(lock).catch(() => undefined);
-          continue;
+    try {
+      for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        try {
+          await link(mine, lock);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          if (await ownerIsGone(lock)) {
+            await unlink(lock).catch(() => undefined);
+            continue;
+          }
+          if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
+          await new Promise((resolve) => setTimeout(resolve, wait));
         }
-        if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
       }
+    } finally {
+      await unlink(mine).catch(() => undefined);
     }
     try {
       return await work();
@@ -659,10 +680,35 @@ async function writeAll(handle: FileHandle, buffers: readonly Buffer[]): Promise
 /** Buffers per writev (POSIX guarantees at least 16, Linux takes 1024). */
 const IOV_MAX = 1024;
 
+/** This process's lock text: its pid, its start time (temp-folder.ts's startOf) and a token of its own. */
+function lockOwner(): string {
+  return `${process.pid} ${startOf(process.pid) ?? "x"} ${LOCK_TOKEN}`;
+}
+
+/** Told apart from a process before this one with the same pid (a restarted container's). */
+const LOCK_TOKEN = randomBytes(8).toString("hex");
+/** A lock without an owner (an older version's, created then written) is left alone this long, then broken. */
+const OWNERLESS_LOCK_MS = 2000;
+
+/**
+ * Whether the lock's owner is gone: a process with another pid that does not run, or runs but started at another
+ * time (the pid reused); this pid with another token (a process before this one: this one's stores share its
+ * token); no owner at all in it, for OWNERLESS_LOCK_MS (a writer killed between creating it and writing to it).
+ */
 async function ownerIsGone(lock: string): Promise<boolean> {
-  const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
-  if (!Number.isInteger(owner) || owner <= 0) return false;
-  return !isRunning(owner);
+  const text = await readFile(lock, "utf8").catch(() => undefined);
+  if (text === undefined) return false; // released meanwhile: tried again
+  const [pid, start, token] = text.trim().split(" ");
+  const owner = Number(pid);
+  if (!Number.isInteger(owner) || owner <= 0) {
+    const info = await stat(lock).catch(() => undefined);
+    return info !== undefined && Date.now() - info.mtimeMs > OWNERLESS_LOCK_MS;
+  }
+  if (owner === process.pid) return token !== LOCK_TOKEN;
+  if (!isRunning(owner)) return true;
+  if (start === undefined || start === "x") return false;
+  const now = startOf(owner);
+  return now !== undefined && now !== start;
 }
 
 async function syncDir(dir: string): Promise<void> {
