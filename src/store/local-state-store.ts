@@ -21,7 +21,8 @@
  *   and copied to `<dir>/quarantine/`; the next append starts on a fresh line. It never stops the rest.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
- *   generation is unlinked, and readers holding it notice (its link count is 0) and reopen.
+ *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
+ *   compactor killed before its unlink, whose old generation the next writer removes) and reopen.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
@@ -184,7 +185,7 @@ export class LocalStateStore implements StateStore {
 
   /** Under the lock: every line read, so creates are decided here; one append, one fdatasync. */
   private async append(ops: readonly StateOp[]): Promise<boolean[]> {
-    const journal = await this.refresh();
+    const journal = await this.refresh(true);
     const size = (await journal.handle.stat()).size;
     // Bytes past the last complete line, with the lock held: a write cut short by a crash.
     const torn = size > journal.read;
@@ -301,10 +302,13 @@ export class LocalStateStore implements StateStore {
     }
   }
 
-  /** Opens the newest generation (again, when a compaction replaced the one held) and reads new lines. */
-  private async refresh(): Promise<Journal> {
+  /**
+   * Opens the newest generation (again, when a compaction replaced the one held) and reads new lines; `locked` when
+   * the caller holds the lock.
+   */
+  private async refresh(locked = false): Promise<Journal> {
     let journal = this.journal;
-    if (journal && (await journal.handle.stat()).nlink === 0) {
+    if (journal && ((await journal.handle.stat()).nlink === 0 || (await this.superseded(journal.generation, locked)))) {
       await journal.handle.close();
       journal = undefined;
       this.journal = undefined;
@@ -324,6 +328,18 @@ export class LocalStateStore implements StateStore {
     }
     await this.readNew(journal);
     return journal;
+  }
+
+  /**
+   * Whether a later generation is in place while this one is still linked: a compaction killed between its rename and
+   * its unlink (the later one is whole: it is renamed into place after its fsync). Under the lock (no compaction
+   * runs, so its compactor is gone) the old one is removed.
+   */
+  private async superseded(generation: number, locked: boolean): Promise<boolean> {
+    const later = await stat(this.journalPath(generation + 1)).catch(() => undefined);
+    if (!later) return false;
+    if (locked) await unlink(this.journalPath(generation)).catch(() => undefined);
+    return true;
   }
 
   /** Indexes the complete lines past `journal.read`. */
@@ -459,7 +475,7 @@ export class LocalStateStore implements StateStore {
 
   /** Under the lock: copies the live lines to the next generation, then retires the old one. */
   private async compact(): Promise<void> {
-    const journal = await this.refresh();
+    const journal = await this.refresh(true);
     const next = journal.generation + 1;
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
     const out = await open(temp, "w", 0o600);

@@ -201,6 +201,7 @@ describe("local journal: compaction and shapes", () => {
     copyFileSync(path.join(dir, "journal.0000000001"), path.join(dir, "journal.0000000002"));
     await held.put("hit", "r", "after", { row: row(2) });
     await held.close();
+    expect(journals(dir)).toEqual(["journal.0000000002"]); // the old one removed by the writer (under the lock)
     const { values } = await readBack(dir, "hit", "r", ["before", "after"]);
     expect(values).toEqual([asJson({ row: row(1) }), asJson({ row: row(2) })]);
   });
