@@ -130,6 +130,29 @@ describe("local journal: a batch that introduces a shape and its part, cut short
     expect(wholeReads).toBe(1); // only the whole file holds b
   });
 
+  it("a batch that writes nothing after a cut line (a create that found its record) leaves the next one whole", async () => {
+    // A rerun after a kill: its first batch creates what the killed run had recorded (nothing to write), the next
+    // one writes a row in a new shape; the cut line must not swallow that batch's first line (its shape).
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    await store.put("hit", "r", "a", { row: row(1) });
+    await store.close();
+    const file = path.join(dir, journals(dir)[0]!);
+    writeFileSync(
+      file,
+      Buffer.concat([readFileSync(file), Buffer.from('0badf00d\t{"o":"p","k":"hit","p":"r","y":"cut')]),
+    );
+    const rerun = new LocalStateStore(dir);
+    expect(await rerun.create("hit", "r", "a", { row: row(1) })).toBe(false);
+    const fresh = row(2, { [`NewColumn${Date.now()}`]: "x" }); // keys never met: written as it is, first line
+    await rerun.put("hit", "r", "b", { row: fresh });
+    expect(await rerun.get("hit", "r", "b")).toEqual(asJson({ row: fresh }));
+    await rerun.close();
+    const { values, damaged } = await readBack(dir, "hit", "r", ["a", "b"]);
+    expect(values).toEqual([asJson({ row: row(1) }), asJson({ row: fresh })]);
+    expect(damaged).toHaveLength(1); // the cut line
+  });
+
   it("reports a record whose shape line is damaged, and never reads it with other keys", async () => {
     const dir = tempDir();
     const store = new LocalStateStore(dir);
