@@ -18,7 +18,8 @@
  *   has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the operations
  *   that won are written.
  * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
- *   and copied to `<dir>/quarantine/`; the next append starts on a fresh line. It never stops the rest.
+ *   and copied to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its
+ *   newline is ended and read, not reported). It never stops the rest.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
  *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
@@ -186,10 +187,23 @@ export class LocalStateStore implements StateStore {
   /** Under the lock: every line read, so creates are decided here; one append, one fdatasync. */
   private async append(ops: readonly StateOp[]): Promise<boolean[]> {
     const journal = await this.refresh(true);
-    const size = (await journal.handle.stat()).size;
+    let size = (await journal.handle.stat()).size;
     // Bytes past the last complete line, with the lock held: a write cut short by a crash.
-    const torn = size > journal.read;
-    if (torn) await this.reportTorn(journal, size);
+    let torn = false;
+    if (size > journal.read) {
+      const tail = Buffer.allocUnsafe(size - journal.read);
+      await journal.handle.read(tail, 0, tail.length, journal.read);
+      if (typeof parseLine(tail) === "string") {
+        this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
+        torn = true;
+      } else {
+        // Whole but for its newline (its checksum holds): ended and read, before this batch decides anything.
+        await writeAll(journal.handle, [NEWLINE_BYTE]);
+        this.indexLine(journal, tail, journal.read);
+        size += 1;
+        journal.read = size;
+      }
+    }
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
@@ -260,10 +274,9 @@ export class LocalStateStore implements StateStore {
       await journal.handle.datasync();
       for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
-      journal.read = offset - (torn ? 1 : 0);
-    } else if (torn) {
-      journal.read = size;
+      journal.read = offset;
     }
+    // (Nothing written: a cut line stays past `journal.read`, to be ended by the next append, not glued to it.)
     return results;
   }
 
@@ -443,12 +456,6 @@ export class LocalStateStore implements StateStore {
     if (typeof parsed === "string") this.reportDamage(journal, entry.offset, line, parsed);
     else if (parsed.o !== "b") return "not a part";
     return parsed;
-  }
-
-  private async reportTorn(journal: Journal, size: number): Promise<void> {
-    const tail = Buffer.allocUnsafe(size - journal.read);
-    await journal.handle.read(tail, 0, tail.length, journal.read);
-    this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
   }
 
   private reportDamage(journal: Journal, offset: number, line: Buffer, error: string): void {
