@@ -246,6 +246,20 @@ describe("local journal: values", () => {
     expect(values).toEqual([before, asJson({ row: r })]);
   });
 
+  it("a row whose nested value changed after it was written is stored as it is when written again", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    const r = row(1, { AdditionalFields: { Elevated: false, list: [1] } }); // a dynamic column, as an object
+    await store.put("hit", "r", "before", { row: r });
+    const before = asJson({ row: r });
+    (r.AdditionalFields as { Elevated: boolean; list: number[] }).Elevated = true;
+    (r.AdditionalFields as { Elevated: boolean; list: number[] }).list.push(2);
+    await store.put("hit", "r", "after", { row: r });
+    await store.close();
+    const { values } = await readBack(dir, "hit", "r", ["before", "after"]);
+    expect(values).toEqual([before, asJson({ row: r })]);
+  });
+
   it("a row changed after it was written, then written again after compaction dropped its part", async () => {
     const dir = tempDir();
     const store = new LocalStateStore(dir, { compactAtBytes: 1e12 });
