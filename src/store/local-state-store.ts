@@ -7,8 +7,8 @@
  *   before, e.g. a query text: journal-parts.ts) are written once, as a line of their own,
  *   `<crc32 hex>\t{"o":"b","y":<id>,["c":<shape id>,]"v":part}`, before the first record that holds them; a record
  *   line then has `null` in their place and names them, `"r":[[[path…],id]…]`. A hunt writes one row in its hit,
- *   its bookmark and its incident, and one query in every bookmark: each once. Values are not changed after they
- *   are written (a part is encoded once per object).
+ *   its bookmark and its incident, and one query in every bookmark: each once. A part is encoded once per object
+ *   while the object is not changed (journal-parts.ts); one changed after it was written is written as it is now.
  *
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
