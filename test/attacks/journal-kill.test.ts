@@ -126,4 +126,66 @@ describe("the state journal's writer killed (SIGKILL) mid-append, five times, th
     // The writers compacted on the way (the journal's first generation is gone).
     expect(readdirSync(dir)).not.toContain("journal.0000000001");
   }, 120_000);
+
+  it("two writers on one folder at once: every create decided once, each reading the other's shapes and parts", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-attack-journal-two-"));
+    dirs.push(dir);
+    /** Creates k<i>-<j> for 40 batches (the same keys in both), printing `created <key>` for each it won. */
+    const creator = () =>
+      spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          `
+          import { LocalStateStore } from "./src/store/local-state-store.ts";
+          const expected = ${expected.toString()};
+          const columns = ${JSON.stringify(columns)};
+          const store = new LocalStateStore(${JSON.stringify(dir)}, { compactAtBytes: 32 * 1024 });
+          for (let i = 0; i < 40; i++) {
+            const ops = [];
+            for (let j = 0; j < ${ROWS_PER_BATCH}; j++)
+              ops.push({ op: "create", kind: "hit", partition: "p", key: "k" + i + "-" + j, value: expected(i, j) });
+            const made = await store.batch(ops);
+            made.forEach((m, j) => m && process.stdout.write("created k" + i + "-" + j + "\\n"));
+          }
+          await store.close();`,
+        ],
+        { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+      );
+    const runs = [creator(), creator()].map((child) => {
+      let out = "";
+      let err = "";
+      child.stdout!.on("data", (c: Buffer) => {
+        out += c.toString();
+      });
+      child.stderr!.on("data", (c: Buffer) => {
+        err += c.toString();
+      });
+      return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
+        child.once("exit", (code) => resolve({ code, out, err })),
+      );
+    });
+    const [a, b] = await Promise.all(runs);
+    expect(a!.code, a!.err).toBe(0);
+    expect(b!.code, b!.err).toBe(0);
+    const won = (out: string) => [...out.matchAll(/^created (\S+)$/gm)].map((m) => m[1]!);
+    const all = [...won(a!.out), ...won(b!.out)];
+    expect(all).toHaveLength(40 * ROWS_PER_BATCH);
+    expect(new Set(all).size).toBe(all.length);
+    const store = new LocalStateStore(dir);
+    try {
+      const records = await store.list("hit", "p");
+      expect(records).toHaveLength(40 * ROWS_PER_BATCH);
+      for (const record of records) {
+        const [i, j] = record.key.slice(1).split("-").map(Number) as [number, number];
+        expect(record.value, record.key).toEqual(JSON.parse(JSON.stringify(expected(i, j))));
+      }
+      expect(store.damaged()).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });
