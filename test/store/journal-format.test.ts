@@ -9,6 +9,8 @@
  * of the value given, never what the store wrote. Rows have the columns of Defender's DeviceProcessEvents
  * (shared/schemas/DeviceProcessEvents.normalized.json), most of them empty strings as Log Analytics answers them.
  */
+
+import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -227,6 +229,26 @@ describe("local journal: compaction and shapes", () => {
     expect(journals(dir)).toEqual(["journal.0000000002"]); // the old one removed by the writer (under the lock)
     const { values } = await readBack(dir, "hit", "r", ["before", "after"]);
     expect(values).toEqual([asJson({ row: row(1) }), asJson({ row: row(2) })]);
+  });
+});
+
+describe("local journal: what killed writers leave behind", () => {
+  it("a compaction's copy and a lock's file left by a killed process are removed by the next compaction", async () => {
+    const dir = tempDir();
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid!; // a process that has exited
+    const live = process.ppid;
+    const left = [`.compact-${dead}-0badf00d`, `.lock-${dead}-0badf00d`, `.import-${dead}-0badf00d`];
+    const kept = [`.compact-${live}-0badf00d`, `.lock-${live}-0badf00d`];
+    const store = new LocalStateStore(dir, { compactAtBytes: 1e12 });
+    for (let i = 0; i < 10; i++) await store.put("hit", "r", `k${i}`, { row: row(i) });
+    for (let i = 0; i < 10; i++) await store.delete("hit", "r", `k${i}`);
+    await store.close();
+    for (const name of [...left, ...kept]) writeFileSync(path.join(dir, name), "x".repeat(1024));
+    await compactNow(dir);
+    compacted(dir);
+    const names = readdirSync(dir);
+    for (const name of left) expect(names).not.toContain(name);
+    for (const name of kept) expect(names).toContain(name);
   });
 });
 
