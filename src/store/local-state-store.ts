@@ -23,7 +23,8 @@
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
  *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
- *   compactor killed before its unlink, whose old generation the next writer removes) and reopen.
+ *   compactor killed before its unlink, whose old generation the next writer removes) and reopen. A compaction
+ *   also removes the temporary files of processes killed while they compacted or waited for the lock.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
@@ -79,6 +80,8 @@ interface Journal {
 }
 
 const JOURNAL = /^journal\.(\d{10})$/;
+/** A temporary file of this store's, named with its process id (see `removeLeftovers`). */
+const LEFTOVER = /^\.(?:compact|import|lock)-(\d+)-[0-9a-f]+$/;
 const NEWLINE = 0x0a;
 const NEWLINE_BYTE = Buffer.from("\n");
 const READ_CHUNK = 4 * 2 ** 20;
@@ -483,6 +486,7 @@ export class LocalStateStore implements StateStore {
   /** Under the lock: copies the live lines to the next generation, then retires the old one. */
   private async compact(): Promise<void> {
     const journal = await this.refresh(true);
+    await this.removeLeftovers();
     const next = journal.generation + 1;
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
     const out = await open(temp, "w", 0o600);
@@ -525,6 +529,18 @@ export class LocalStateStore implements StateStore {
     this.parts.clear();
     for (const [id, entry] of movedParts) this.parts.set(id, entry);
     this.journal = { generation: next, handle, read: offset, live: offset };
+  }
+
+  /**
+   * Under the lock: the files of processes that are gone, killed while they compacted (a copy of the live lines),
+   * imported or waited for the lock (`.compact-`, `.import-`, `.lock-<pid>-…`).
+   */
+  private async removeLeftovers(): Promise<void> {
+    for (const name of await namesIn(this.dir)) {
+      const owner = LEFTOVER.exec(name)?.[1];
+      if (owner === undefined || Number(owner) === process.pid || isRunning(Number(owner))) continue;
+      await unlink(path.join(this.dir, name)).catch(() => undefined);
+    }
   }
 
   /**
