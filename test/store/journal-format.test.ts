@@ -392,6 +392,20 @@ describe("local journal: two stores on one folder", () => {
     await expect(store.put("checkpoint", "r", "c", { n: 1 })).resolves.toBeUndefined();
     await store.close();
   });
+  it("a stale lock found by many waiters at once is broken once: each create still decided by one writer", async () => {
+    // Eight stores (as eight processes would) find the lock of a process that has exited; each removed "the stale
+    // lock" when it had found it, the later ones removing the first one's fresh lock: two writers at once.
+    for (let round = 0; round < 10; round++) {
+      const dir = tempDir();
+      const dead = spawnSync(process.execPath, ["-e", ""]).pid!;
+      writeFileSync(path.join(dir, "journal.lock"), String(dead));
+      const stores = Array.from({ length: 8 }, () => new LocalStateStore(dir));
+      const made = await Promise.all(stores.map((s, i) => s.create("hit", "r", "x", { row: row(i) })));
+      expect(made.filter(Boolean), `round ${round}`).toHaveLength(1);
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
   it("an empty lock, left by a writer killed between creating it and writing its pid, is broken", async () => {
     // Found by test/attacks/journal-kill.test.ts: the next writer waited lockTimeoutMs, failed, and so did every one.
     const dir = tempDir();
