@@ -614,8 +614,9 @@ export class LocalStateStore implements StateStore {
           break;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-          if (await ownerIsGone(lock)) {
-            await unlink(lock).catch(() => undefined);
+          const held = await readLock(lock);
+          if (held && ownerIsGone(held)) {
+            await breakLock(lock, mine, held);
             continue;
           }
           if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
@@ -729,25 +730,68 @@ const LOCK_TOKEN = randomBytes(8).toString("hex");
 /** A lock without an owner (an older version's, created then written) is left alone this long, then broken. */
 const OWNERLESS_LOCK_MS = 2000;
 
+/** A lock as read: its owner's text, its inode and age (from one open file, so the three belong together). */
+interface HeldLock {
+  readonly text: string;
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
+async function readLock(lock: string): Promise<HeldLock | undefined> {
+  const handle = await open(lock, "r").catch(() => undefined);
+  if (!handle) return undefined; // released meanwhile: tried again
+  try {
+    const info = await handle.stat();
+    return { text: await handle.readFile("utf8"), ino: info.ino, mtimeMs: info.mtimeMs };
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * Whether the lock's owner is gone: a process with another pid that does not run, or runs but started at another
  * time (the pid reused); this pid with another token (a process before this one: this one's stores share its
  * token); no owner at all in it, for OWNERLESS_LOCK_MS (a writer killed between creating it and writing to it).
  */
-async function ownerIsGone(lock: string): Promise<boolean> {
-  const text = await readFile(lock, "utf8").catch(() => undefined);
-  if (text === undefined) return false; // released meanwhile: tried again
-  const [pid, start, token] = text.trim().split(" ");
+function ownerIsGone(held: HeldLock): boolean {
+  const [pid, start, token] = held.text.trim().split(" ");
   const owner = Number(pid);
-  if (!Number.isInteger(owner) || owner <= 0) {
-    const info = await stat(lock).catch(() => undefined);
-    return info !== undefined && Date.now() - info.mtimeMs > OWNERLESS_LOCK_MS;
-  }
+  if (!Number.isInteger(owner) || owner <= 0) return Date.now() - held.mtimeMs > OWNERLESS_LOCK_MS;
   if (owner === process.pid) return token !== LOCK_TOKEN;
   if (!isRunning(owner)) return true;
   if (start === undefined || start === "x") return false;
   const now = startOf(owner);
   return now !== undefined && now !== start;
+}
+
+/**
+ * Removes a lock found stale, if it is still that one (same inode and text), one breaker at a time (`<lock>.break`,
+ * taken as the lock is): two waiters that found the same stale lock would otherwise both remove it, the second
+ * removing the first one's fresh lock, and both write at once. A breaker killed in between leaves `.break`, broken
+ * in turn when its owner is gone.
+ */
+async function breakLock(lock: string, mine: string, stale: HeldLock): Promise<void> {
+  const breaker = `${lock}.break`;
+  try {
+    await link(mine, breaker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const other = await readLock(breaker);
+    if (other && ownerIsGone(other)) await unlinkIfSame(breaker, other);
+    return;
+  }
+  try {
+    await unlinkIfSame(lock, stale);
+  } finally {
+    await unlink(breaker).catch(() => undefined);
+  }
+}
+
+async function unlinkIfSame(file: string, seen: HeldLock): Promise<void> {
+  const now = await readLock(file);
+  if (now && now.ino === seen.ino && now.text === seen.text) await unlink(file).catch(() => undefined);
 }
 
 async function syncDir(dir: string): Promise<void> {
