@@ -14,9 +14,9 @@
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
  *   (linked into place whole, holding the owner's pid, start time and token; a lock whose owner is gone is broken,
- *   also one of this pid but another process, a restarted container's). Under the lock the writer
- *   has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the operations
- *   that won are written.
+ *   also one of this pid but another process, a restarted container's; by one waiter at a time). Under the lock
+ *   the writer has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the
+ *   operations that won are written.
  * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
  *   and copied to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its
  *   newline is ended and read, not reported). It never stops the rest.
