@@ -11,8 +11,9 @@
  * - a string of PART_CHARS characters or more met before (a query text, in every bookmark).
  *
  * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"v":…` text), so equal
- * parts written by two processes are one. A part is encoded once per object (objects are not changed after they
- * are written).
+ * parts written by two processes are one. A part is encoded once per object while the object holds the same keys and
+ * values (compared one by one, not encoded again; an object holding an object or array is encoded every time): an
+ * object changed after it was written is written as it is now.
  */
 import { hash } from "node:crypto";
 
@@ -42,8 +43,21 @@ const PART_CHARS = 512;
 const PART_KEYS = 16;
 const PART_DEPTH = 3;
 
-/** The parts of the large objects encoded so far (not their text: a part written already is not encoded again). */
-const objectParts = new WeakMap<object, Part>();
+/**
+ * The parts of the large objects encoded so far (not their text: a part written already is not encoded again), with
+ * the keys and values they were encoded from.
+ */
+const objectParts = new WeakMap<object, EncodedObject>();
+
+interface EncodedObject {
+  readonly part: Part;
+  readonly keys: readonly string[];
+  /**
+   * The values of `keys` that are not "" (most of a row's), each a string, number, boolean, undefined or null, after
+   * its key's index: `[index, value, index, value…]`.
+   */
+  readonly values: readonly unknown[];
+}
 /**
  * Large strings met lately, with their ids once met twice (a hunt's query text, in every bookmark, is a part; an
  * incident's description, written once, stays in its record).
@@ -141,14 +155,44 @@ function hasManyKeys(value: Record<string, unknown>): boolean {
 
 function objectPart(value: Record<string, unknown>): Part {
   const known = objectParts.get(value);
-  if (known) return known;
+  if (known && unchanged(value, known)) return known.part;
   const shape = shapeOf(value);
   const shaped = shape ? encode(value, shape) : undefined;
   const part: Part = shaped
     ? { id: hash("sha256", shaped, "base64url"), of: value, shape, text: shaped }
     : plainPart(value, JSON.stringify(value));
-  objectParts.set(value, { id: part.id, of: value, ...(shaped ? { shape } : {}) });
+  const keys = shape?.keys ?? Object.keys(value);
+  const values: unknown[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const v = value[keys[i]!];
+    if (v === "") continue;
+    if ((typeof v === "object" && v !== null) || typeof v === "function") {
+      objectParts.delete(value); // its nested values may change unseen: encoded every time
+      return part;
+    }
+    values.push(i, v);
+  }
+  objectParts.set(value, { part: { id: part.id, of: value, ...(shaped ? { shape } : {}) }, keys, values });
   return part;
+}
+
+/** Does the object still hold the keys and values its part was encoded from (same order, each `===`)? */
+function unchanged(value: Record<string, unknown>, known: EncodedObject): boolean {
+  const { keys, values } = known;
+  let i = 0;
+  let next = 0;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (key !== keys[i]) return false;
+    let was: unknown = "";
+    if (values[next] === i) {
+      was = values[next + 1];
+      next += 2;
+    }
+    if (!Object.is(value[key], was)) return false;
+    i++;
+  }
+  return i === keys.length && next === values.length;
 }
 
 function plainPart(value: unknown, json: string): Part {

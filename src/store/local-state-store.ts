@@ -7,24 +7,39 @@
  *   before, e.g. a query text: journal-parts.ts) are written once, as a line of their own,
  *   `<crc32 hex>\t{"o":"b","y":<id>,["c":<shape id>,]"v":part}`, before the first record that holds them; a record
  *   line then has `null` in their place and names them, `"r":[[[path…],id]…]`. A hunt writes one row in its hit,
- *   its bookmark and its incident, and one query in every bookmark: each once. Values are not changed after they
- *   are written (a part is encoded once per object).
+ *   its bookmark and its incident, and one query in every bookmark: each once. A part is encoded once per object
+ *   while the object is not changed (journal-parts.ts); one changed after it was written is written as it is now.
  *
  * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
  *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
- *   (created exclusively, holding the owner's pid; a lock whose owner is dead is broken). Under the lock the writer
- *   has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the operations
- *   that won are written.
+ *   (linked into place whole, holding the owner's pid, start time and token; a lock whose owner is gone is broken,
+ *   also one of this pid but another process, a restarted container's; by one waiter at a time). Under the lock
+ *   the writer has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the
+ *   operations that won are written.
  * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
- *   and copied to `<dir>/quarantine/`; the next append starts on a fresh line. It never stops the rest.
+ *   and copied to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its
+ *   newline is ended and read, not reported). It never stops the rest.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
- *   generation is unlinked, and readers holding it notice (its link count is 0) and reopen.
+ *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
+ *   compactor killed before its unlink, whose old generation the next writer removes) and reopen. A compaction
+ *   also removes the temporary files of processes killed while they compacted or waited for the lock.
  */
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import {
+  type FileHandle,
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { JournalLines } from "./journal-lines.js";
@@ -39,7 +54,7 @@ import {
   sameValue,
   stateKinds,
 } from "./state-store.js";
-import { isRunning } from "./temp-folder.js";
+import { isRunning, startOf } from "./temp-folder.js";
 
 export interface LocalStateOptions {
   /** Compact when the journal is larger than this (bytes) and mostly dead lines; default 64 MiB. */
@@ -65,6 +80,8 @@ interface Journal {
 }
 
 const JOURNAL = /^journal\.(\d{10})$/;
+/** A temporary file of this store's, named with its process id (see `removeLeftovers`). */
+const LEFTOVER = /^\.(?:compact|import|lock)-(\d+)-[0-9a-f]+$/;
 const NEWLINE = 0x0a;
 const NEWLINE_BYTE = Buffer.from("\n");
 const READ_CHUNK = 4 * 2 ** 20;
@@ -172,11 +189,24 @@ export class LocalStateStore implements StateStore {
 
   /** Under the lock: every line read, so creates are decided here; one append, one fdatasync. */
   private async append(ops: readonly StateOp[]): Promise<boolean[]> {
-    const journal = await this.refresh();
-    const size = (await journal.handle.stat()).size;
+    const journal = await this.refresh(true);
+    let size = (await journal.handle.stat()).size;
     // Bytes past the last complete line, with the lock held: a write cut short by a crash.
-    const torn = size > journal.read;
-    if (torn) await this.reportTorn(journal, size);
+    let torn = false;
+    if (size > journal.read) {
+      const tail = Buffer.allocUnsafe(size - journal.read);
+      await journal.handle.read(tail, 0, tail.length, journal.read);
+      if (typeof parseLine(tail) === "string") {
+        this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
+        torn = true;
+      } else {
+        // Whole but for its newline (its checksum holds): ended and read, before this batch decides anything.
+        await writeAll(journal.handle, [NEWLINE_BYTE]);
+        this.indexLine(journal, tail, journal.read);
+        size += 1;
+        journal.read = size;
+      }
+    }
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
@@ -247,10 +277,9 @@ export class LocalStateStore implements StateStore {
       await journal.handle.datasync();
       for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
-      journal.read = offset - (torn ? 1 : 0);
-    } else if (torn) {
-      journal.read = size;
+      journal.read = offset;
     }
+    // (Nothing written: a cut line stays past `journal.read`, to be ended by the next append, not glued to it.)
     return results;
   }
 
@@ -289,10 +318,13 @@ export class LocalStateStore implements StateStore {
     }
   }
 
-  /** Opens the newest generation (again, when a compaction replaced the one held) and reads new lines. */
-  private async refresh(): Promise<Journal> {
+  /**
+   * Opens the newest generation (again, when a compaction replaced the one held) and reads new lines; `locked` when
+   * the caller holds the lock.
+   */
+  private async refresh(locked = false): Promise<Journal> {
     let journal = this.journal;
-    if (journal && (await journal.handle.stat()).nlink === 0) {
+    if (journal && ((await journal.handle.stat()).nlink === 0 || (await this.superseded(journal.generation, locked)))) {
       await journal.handle.close();
       journal = undefined;
       this.journal = undefined;
@@ -312,6 +344,18 @@ export class LocalStateStore implements StateStore {
     }
     await this.readNew(journal);
     return journal;
+  }
+
+  /**
+   * Whether a later generation is in place while this one is still linked: a compaction killed between its rename and
+   * its unlink (the later one is whole: it is renamed into place after its fsync). Under the lock (no compaction
+   * runs, so its compactor is gone) the old one is removed.
+   */
+  private async superseded(generation: number, locked: boolean): Promise<boolean> {
+    const later = await stat(this.journalPath(generation + 1)).catch(() => undefined);
+    if (!later) return false;
+    if (locked) await unlink(this.journalPath(generation)).catch(() => undefined);
+    return true;
   }
 
   /** Indexes the complete lines past `journal.read`. */
@@ -417,12 +461,6 @@ export class LocalStateStore implements StateStore {
     return parsed;
   }
 
-  private async reportTorn(journal: Journal, size: number): Promise<void> {
-    const tail = Buffer.allocUnsafe(size - journal.read);
-    await journal.handle.read(tail, 0, tail.length, journal.read);
-    this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
-  }
-
   private reportDamage(journal: Journal, offset: number, line: Buffer, error: string): void {
     const where = `${path.basename(this.journalPath(journal.generation))}@${offset}`;
     if (this.damage.some((d) => d.where === where)) return;
@@ -447,7 +485,8 @@ export class LocalStateStore implements StateStore {
 
   /** Under the lock: copies the live lines to the next generation, then retires the old one. */
   private async compact(): Promise<void> {
-    const journal = await this.refresh();
+    const journal = await this.refresh(true);
+    await this.removeLeftovers();
     const next = journal.generation + 1;
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
     const out = await open(temp, "w", 0o600);
@@ -490,6 +529,18 @@ export class LocalStateStore implements StateStore {
     this.parts.clear();
     for (const [id, entry] of movedParts) this.parts.set(id, entry);
     this.journal = { generation: next, handle, read: offset, live: offset };
+  }
+
+  /**
+   * Under the lock: the files of processes that are gone, killed while they compacted (a copy of the live lines),
+   * imported or waited for the lock (`.compact-`, `.import-`, `.lock-<pid>-…`).
+   */
+  private async removeLeftovers(): Promise<void> {
+    for (const name of await namesIn(this.dir)) {
+      const owner = LEFTOVER.exec(name)?.[1];
+      if (owner === undefined || Number(owner) === process.pid || isRunning(Number(owner))) continue;
+      await unlink(path.join(this.dir, name)).catch(() => undefined);
+    }
   }
 
   /**
@@ -546,24 +597,34 @@ export class LocalStateStore implements StateStore {
     return run;
   }
 
-  /** Runs `work` holding the folder's write lock (across processes). */
+  /**
+   * Runs `work` holding the folder's write lock (across processes). The lock appears with its owner in it (written
+   * to a file of its own, then linked into place), so it is never found empty while its owner lives.
+   */
   private async locked<T>(work: () => Promise<T>): Promise<T> {
     await mkdir(this.dir, { recursive: true });
     const lock = path.join(this.dir, "journal.lock");
+    const mine = path.join(this.dir, `.lock-${process.pid}-${randomBytes(4).toString("hex")}`);
+    await writeFile(mine, lockOwner());
     const deadline = Date.now() + this.lockTimeoutMs;
-    for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: "wx" });
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        if (await ownerIsGone(lock)) {
-          await unlink(lock).catch(() => undefined);
-          continue;
+    try {
+      for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+        try {
+          await link(mine, lock);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          const held = await readLock(lock);
+          if (held && ownerIsGone(held)) {
+            await breakLock(lock, mine, held);
+            continue;
+          }
+          if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
+          await new Promise((resolve) => setTimeout(resolve, wait));
         }
-        if (Date.now() > deadline) throw new Error(`state store ${this.dir} is locked by another process (${lock})`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
       }
+    } finally {
+      await unlink(mine).catch(() => undefined);
     }
     try {
       return await work();
@@ -659,10 +720,78 @@ async function writeAll(handle: FileHandle, buffers: readonly Buffer[]): Promise
 /** Buffers per writev (POSIX guarantees at least 16, Linux takes 1024). */
 const IOV_MAX = 1024;
 
-async function ownerIsGone(lock: string): Promise<boolean> {
-  const owner = Number((await readFile(lock, "utf8").catch(() => "")).trim());
-  if (!Number.isInteger(owner) || owner <= 0) return false;
-  return !isRunning(owner);
+/** This process's lock text: its pid, its start time (temp-folder.ts's startOf) and a token of its own. */
+function lockOwner(): string {
+  return `${process.pid} ${startOf(process.pid) ?? "x"} ${LOCK_TOKEN}`;
+}
+
+/** Told apart from a process before this one with the same pid (a restarted container's). */
+const LOCK_TOKEN = randomBytes(8).toString("hex");
+/** A lock without an owner (an older version's, created then written) is left alone this long, then broken. */
+const OWNERLESS_LOCK_MS = 2000;
+
+/** A lock as read: its owner's text, its inode and age (from one open file, so the three belong together). */
+interface HeldLock {
+  readonly text: string;
+  readonly ino: number;
+  readonly mtimeMs: number;
+}
+
+async function readLock(lock: string): Promise<HeldLock | undefined> {
+  const handle = await open(lock, "r").catch(() => undefined);
+  if (!handle) return undefined; // released meanwhile: tried again
+  try {
+    const info = await handle.stat();
+    return { text: await handle.readFile("utf8"), ino: info.ino, mtimeMs: info.mtimeMs };
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Whether the lock's owner is gone: a process with another pid that does not run, or runs but started at another
+ * time (the pid reused); this pid with another token (a process before this one: this one's stores share its
+ * token); no owner at all in it, for OWNERLESS_LOCK_MS (a writer killed between creating it and writing to it).
+ */
+function ownerIsGone(held: HeldLock): boolean {
+  const [pid, start, token] = held.text.trim().split(" ");
+  const owner = Number(pid);
+  if (!Number.isInteger(owner) || owner <= 0) return Date.now() - held.mtimeMs > OWNERLESS_LOCK_MS;
+  if (owner === process.pid) return token !== LOCK_TOKEN;
+  if (!isRunning(owner)) return true;
+  if (start === undefined || start === "x") return false;
+  const now = startOf(owner);
+  return now !== undefined && now !== start;
+}
+
+/**
+ * Removes a lock found stale, if it is still that one (same inode and text), one breaker at a time (`<lock>.break`,
+ * taken as the lock is): two waiters that found the same stale lock would otherwise both remove it, the second
+ * removing the first one's fresh lock, and both write at once. A breaker killed in between leaves `.break`, broken
+ * in turn when its owner is gone.
+ */
+async function breakLock(lock: string, mine: string, stale: HeldLock): Promise<void> {
+  const breaker = `${lock}.break`;
+  try {
+    await link(mine, breaker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const other = await readLock(breaker);
+    if (other && ownerIsGone(other)) await unlinkIfSame(breaker, other);
+    return;
+  }
+  try {
+    await unlinkIfSame(lock, stale);
+  } finally {
+    await unlink(breaker).catch(() => undefined);
+  }
+}
+
+async function unlinkIfSame(file: string, seen: HeldLock): Promise<void> {
+  const now = await readLock(file);
+  if (now && now.ino === seen.ino && now.text === seen.text) await unlink(file).catch(() => undefined);
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -58,8 +58,11 @@ function readProc(file: string): string | undefined {
   }
 }
 
-/** The start time of process `pid` as /proc says (field 22 of its stat; the name in field 2 may hold spaces). */
-function startOf(pid: number): string | undefined {
+/**
+ * The start time of process `pid` as /proc says (field 22 of its stat; the name in field 2 may hold spaces);
+ * undefined where /proc does not say (no such process, not Linux).
+ */
+export function startOf(pid: number): string | undefined {
   const stat = readProc(`/proc/${pid}/stat`);
   if (stat === undefined) return undefined;
   return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
