@@ -5,27 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { copyFile, mkdir, readFile, symlink, truncate, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanner, type Verdict } from "../../src/yara/index.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
+import { holdsFileUnder, processesMarked } from "./processes.js";
 import { repoRoot, seedRules, tempDir } from "./tmp.js";
-
-/** Processes whose environment holds `mark` (a scan worker inherits its parent's environment). */
-function processesMarked(mark: string): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(mark);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** The processes marked `mark` still there after `withinMs` (polled: empty as soon as they are gone). */
 async function processesGone(mark: string, withinMs: number): Promise<number[]> {
@@ -155,19 +141,7 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
       );
       // Wait until the CLI process itself (not its worker) has a large file open: it is reading it.
       const large = path.join(tree, "large");
-      const readingLarge = () => {
-        try {
-          return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
-            try {
-              return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith(large);
-            } catch {
-              return false;
-            }
-          });
-        } catch {
-          return false;
-        }
-      };
+      const readingLarge = () => holdsFileUnder(child.pid as number, large);
       const since = Date.now();
       while (!readingLarge() && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));
       expect(readingLarge()).toBe(true);
@@ -207,19 +181,7 @@ describe.runIf(process.platform === "linux")("shmhunt scan under attack", () => 
     const mark = randomUUID();
     const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
     const exit = exitOf(child);
-    const holdsLarge = (pid: number) => {
-      try {
-        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-          try {
-            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(tree);
-          } catch {
-            return false;
-          }
-        });
-      } catch {
-        return false;
-      }
-    };
+    const holdsLarge = (pid: number) => holdsFileUnder(pid, tree);
     const workerReading = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
     const since = Date.now();
     while (workerReading() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 5));
@@ -281,19 +243,7 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
       stderr += chunk.toString();
     });
     const exit = exitOf(child);
-    const holdsLarge = (pid: number) => {
-      try {
-        return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-          try {
-            return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith(path.join(tree, "large"));
-          } catch {
-            return false;
-          }
-        });
-      } catch {
-        return false;
-      }
-    };
+    const holdsLarge = (pid: number) => holdsFileUnder(pid, path.join(tree, "large"));
     const workerScanning = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
     const since = Date.now();
     while (workerScanning() === undefined && Date.now() - since < 30_000) await new Promise((r) => setTimeout(r, 2));

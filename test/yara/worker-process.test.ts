@@ -4,26 +4,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { processesMarked } from "./processes.js";
 import { repoRoot } from "./tmp.js";
-
-/** Processes whose environment holds `mark` (the worker inherits its parent's environment). */
-function processesMarked(mark: string): number[] {
-  return readdirSync("/proc")
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, "utf8").includes(mark);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe.runIf(process.platform === "linux")("a prestarted scan worker", () => {
   it("neither keeps its process alive nor outlives it when no scan adopts it", async () => {
