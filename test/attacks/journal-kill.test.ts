@@ -12,21 +12,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { LocalStateStore } from "../../src/store/index.js";
+import { collect } from "../support/cli-process.js";
 import { until } from "./serve.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-
-/** A child's stdout and stderr as they arrive. */
-function collected(child: ChildProcess): { readonly out: string; readonly err: string } {
-  const output = { out: "", err: "" };
-  child.stdout?.on("data", (c: Buffer) => {
-    output.out += c.toString();
-  });
-  child.stderr?.on("data", (c: Buffer) => {
-    output.err += c.toString();
-  });
-  return output;
-}
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -92,9 +81,9 @@ describe("the state journal's writer killed (SIGKILL) mid-append, five times, th
     const kills = 5;
     for (let round = 0; round < kills; round++) {
       const child = writer(dir, next);
-      const output = collected(child);
+      const output = collect(child);
       const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      const acked = () => [...output.out.matchAll(/^ok (\d+)$/gm)].map((m) => Number(m[1]));
+      const acked = () => [...output.out().matchAll(/^ok (\d+)$/gm)].map((m) => Number(m[1]));
       // Killed after a number of batches that differs each round (every fourth batch brings a new shape).
       const wanted = next + 3 + round * 5;
       let exited = false;
@@ -103,8 +92,8 @@ describe("the state journal's writer killed (SIGKILL) mid-append, five times, th
       });
       await until(() => acked().some((i) => i >= wanted) || exited, "the writer's batches", 60_000);
       child.kill("SIGKILL");
-      expect(await exit, `the writer ended before it was killed: ${output.err}`).toBeNull();
-      expect(acked().length, output.err).toBeGreaterThan(0);
+      expect(await exit, `the writer ended before it was killed: ${output.err()}`).toBeNull();
+      expect(acked().length, output.err()).toBeGreaterThan(0);
       const last = Math.max(...acked());
       const store = new LocalStateStore(dir);
       try {
@@ -161,9 +150,9 @@ describe("the state journal's writer killed (SIGKILL) mid-append, five times, th
         { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
       );
     const runs = [creator(), creator()].map((child) => {
-      const output = collected(child);
+      const output = collect(child);
       return new Promise<{ code: number | null; out: string; err: string }>((resolve) =>
-        child.once("exit", (code) => resolve({ code, out: output.out, err: output.err })),
+        child.once("exit", (code) => resolve({ code, out: output.out(), err: output.err() })),
       );
     });
     const [a, b] = await Promise.all(runs);

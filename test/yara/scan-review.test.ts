@@ -9,6 +9,7 @@ import { copyFile, mkdir, readFile, symlink, truncate, writeFile } from "node:fs
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanner, type Verdict } from "../../src/yara/index.js";
+import { collect } from "../support/cli-process.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 import { holdsFileUnder, processesMarked } from "./processes.js";
 import { repoRoot, seedRules, tempDir } from "./tmp.js";
@@ -234,14 +235,7 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     }
     const mark = randomUUID();
     const child = launched(["scan", tree, "--rules", seedRules, "--json", "--workers", "1"], mark);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const output = collect(child);
     const exit = exitOf(child);
     const holdsLarge = (pid: number) => holdsFileUnder(pid, path.join(tree, "large"));
     const workerScanning = () => processesMarked(mark).find((pid) => pid !== child.pid && holdsLarge(pid));
@@ -253,7 +247,8 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     const stop = setTimeout(() => child.kill("SIGKILL"), 60_000);
     const code = await exit;
     clearTimeout(stop);
-    const verdicts = stdout
+    const verdicts = output
+      .out()
       .trim()
       .split("\n")
       .map((line) => JSON.parse(line) as Verdict);
@@ -269,7 +264,7 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     expect(verdicts.filter((v) => v.verdict === "match")).toHaveLength(5);
     expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(2000);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*large\/m\d: /);
+    expect(output.err()).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*large\/m\d: /);
     expect(await processesGone(mark, 5_000)).toEqual([]);
   }, 90_000);
   /**
@@ -285,18 +280,12 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     const mark = randomUUID();
     const missing = path.join(dir, "no-such-path");
     const child = launched(["scan", tree, missing, "--rules", seedRules, "--json"], mark);
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    const output = collect(child);
     const code = await exitOf(child);
     expect(code).toBe(2);
-    expect(stdout.endsWith("\n")).toBe(true);
-    const verdicts = stdout
+    expect(output.out().endsWith("\n")).toBe(true);
+    const verdicts = output
+      .out()
       .slice(0, -1)
       .split("\n")
       .map((line) => JSON.parse(line) as Verdict);
@@ -304,7 +293,7 @@ setTimeout(() => process.stdout.write("not ended\\n"), 2000);`;
     expect(new Set(verdicts.map((v) => v.path)).size).toBe(5001);
     expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(5000);
     expect(verdicts.find((v) => v.path === missing)).toMatchObject({ verdict: "error" });
-    expect(stderr).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: ENOENT/);
+    expect(output.err()).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: ENOENT/);
     expect(await processesGone(mark, 5_000)).toEqual([]);
   }, 60_000);
 });
