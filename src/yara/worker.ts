@@ -23,7 +23,6 @@ import type { Verdict } from "./verdict.js";
 const TRIM_AFTER_IDLE_MS = 10_000;
 
 let scanner: SampleScanner | undefined;
-let rulesError: string | undefined;
 let trimTimer: NodeJS.Timeout | undefined;
 const progressRecord = Buffer.alloc(PROGRESS_BYTES);
 /**
@@ -40,12 +39,28 @@ function send(message: FromWorker): void {
   process.send?.(message);
 }
 
-function loadRules(message: RulesMessage): void {
-  const { binding } = loadYaraBinding();
-  let rules: BindingRules;
-  if (message.serialized && binding.deserialize) rules = binding.deserialize(message.serialized);
-  else rules = binding.compile(message.source, { defineVariables: message.externals });
-  scanner = new SampleScanner(rules, message.id, message.prefilter, endIfOrphaned);
+/**
+ * The scanner for a rule set. YARA-X's binding is loaded and the rules deserialized (or compiled) when the first
+ * sample needs YARA-X, not before: with an exact prefilter, most samples never do, and the worker starts reading
+ * at once (the binding's load and the rules' deserialization are ~40 ms of a cold worker). A rule set that cannot
+ * be loaded fails every sample that needs it, each with the same reason.
+ */
+function scannerFor(message: RulesMessage): SampleScanner {
+  let failure: Error | undefined;
+  const load = (): BindingRules => {
+    if (failure) throw failure;
+    try {
+      const { binding } = loadYaraBinding();
+      if (message.serialized && binding.deserialize) return binding.deserialize(message.serialized);
+      return binding.compile(message.source, { defineVariables: message.externals });
+    } catch (error) {
+      failure = new Error(
+        `cannot load the rules in the scan worker: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw failure;
+    }
+  };
+  return new SampleScanner(load, message.id, message.prefilter, endIfOrphaned);
 }
 
 function scanBatch(message: ScanMessage, using: SampleScanner): Verdict[] {
@@ -78,18 +93,12 @@ function markStarted(batchId: number, index: number): void {
 
 process.on("message", (message: ToWorker) => {
   if (message.type === "rules") {
-    try {
-      loadRules(message);
-      rulesError = undefined;
-    } catch (error) {
-      scanner = undefined;
-      rulesError = `cannot load the rules in the scan worker: ${error instanceof Error ? error.message : String(error)}`;
-    }
+    scanner = scannerFor(message);
     return;
   }
   const batchId = message.batchId;
   try {
-    if (!scanner) throw new Error(rulesError ?? "no rules loaded in the scan worker");
+    if (!scanner) throw new Error("no rules loaded in the scan worker");
     send({ type: "result", batchId, verdicts: scanBatch(message, scanner) });
   } catch (error) {
     send({ type: "failed", batchId, message: error instanceof Error ? error.message : String(error) });
