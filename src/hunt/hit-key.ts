@@ -23,41 +23,50 @@ export interface KeyOptions {
 /**
  * The stable key of a hit (64 hex digits): the SHA-256 of
  * `JSON.stringify(["shmhunt-hit-v1", ruleId, target, [[column, canonical value], …]])`, the text written out piece
- * by piece (the same bytes, without the arrays; each column's `["<column>",` encoded once per column list) and
- * hashed in one call: a hunt keys every row it settles.
+ * by piece into one string (the same bytes, without the arrays; each column's `["<column>",` encoded once per column
+ * list, the text's head once per rule and target) and hashed in one call: a hunt keys every row it settles.
  */
 export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
   const columns = huntColumnsOf(target);
   const wanted = identityOf(options.identityColumns ?? columns.identity, columns.time);
-  const parts: string[] = [];
+  let text = headOf(ruleId, target);
+  let first = true;
   let identifies = false;
   for (let i = 0; i < wanted.columns.length; i++) {
     const value = row[wanted.columns[i]!];
-    if (!present(value)) continue;
-    parts.push(`${wanted.heads[i]}${JSON.stringify(canonical(value))}]`);
+    if (value === null || value === undefined || value === "") continue;
+    text += `${first ? "" : ","}${wanted.heads[i]}${canonicalJson(value)}]`;
+    first = false;
     if (wanted.isTime[i]) identifies = true;
   }
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
-    parts.length = 0;
+    text = headOf(ruleId, target);
+    first = true;
     for (const column of Object.keys(row).sort()) {
       const value = row[column];
-      if (present(value)) parts.push(`[${JSON.stringify(column)},${JSON.stringify(canonical(value))}]`);
+      if (!present(value)) continue;
+      text += `${first ? "" : ","}[${JSON.stringify(column)},${canonicalJson(value)}]`;
+      first = false;
     }
   }
-  return hash(
-    "sha256",
-    `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[${parts.join(",")}]]`,
-    "hex",
-  );
+  return hash("sha256", `${text}]]`, "hex");
 }
 
-/** A list of identity columns prepared once: each column's JSON head (`["<column>",`) and whether it is a time. */
-interface IdentityColumns {
-  readonly columns: readonly string[];
-  readonly timeColumns: readonly string[];
-  readonly heads: readonly string[];
-  readonly isTime: readonly boolean[];
+/** `["shmhunt-hit-v1",<rule id>,<target>,[` as JSON: the same for every row of a run, so made once per rule and target. */
+let lastHead: { ruleId: string; target: string; text: string } | undefined;
+
+function headOf(ruleId: string, target: string): string {
+  if (lastHead?.ruleId !== ruleId || lastHead.target !== target)
+    lastHead = { ruleId, target, text: `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[` };
+  return lastHead.text;
+}
+
+/** A value's canonical form as JSON (a string or a number as it is, most of a row's values, without `canonical`). */
+function canonicalJson(value: unknown): string {
+  if (typeof value === "number") return JSON.stringify(value);
+  if (typeof value === "string" && !maybeDateTime(value)) return JSON.stringify(value);
+  return JSON.stringify(canonical(value));
 }
 
 /** By list (the lists are the targets' and the plans' own, read-only). */
