@@ -16,6 +16,8 @@ export interface HuntAlertRequest extends AlertRequest {
    * from it.
    */
   readonly entitiesFromRow: boolean;
+  /** The query window's bounds and the event time as `toISOString` writes them (what a writer of text keeps). */
+  readonly times: { readonly queryStart: string; readonly queryEnd: string; readonly eventTime: string };
 }
 
 /** Is this one of the hunt's alert requests? (Asked without reading its description, written out when read.) */
@@ -27,7 +29,11 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   return new HuntAlert(plan, hit, verdict);
 }
 
-/** A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). */
+/**
+ * A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). What a writer may
+ * not read is made when first read: the entities (the local writer reads them from the row), the times as dates
+ * (it writes their text) and the description (read for an incident it creates, a group's first hit).
+ */
 class HuntAlert implements HuntAlertRequest {
   readonly hitKey: string;
   readonly incidentKey: string;
@@ -35,14 +41,11 @@ class HuntAlert implements HuntAlertRequest {
   readonly severity: AlertRequest["severity"];
   readonly labels: readonly string[];
   readonly query: string;
-  readonly queryStart: Date;
-  readonly queryEnd: Date;
-  readonly eventTime: Date;
   readonly row: Row;
-  readonly entities: readonly EntityMapping[];
   readonly tactics: readonly string[];
   readonly techniques: readonly string[];
   readonly entitiesFromRow: boolean;
+  #entities: readonly EntityMapping[] | undefined;
   #head: string | undefined;
   #description: string | undefined;
 
@@ -52,23 +55,44 @@ class HuntAlert implements HuntAlertRequest {
     private readonly verdict: StoredVerdict | undefined,
   ) {
     const { rule } = plan;
-    const { entities, mapped, fromText } = entityScan(hit.row);
-    const host = fieldOf(entities, "Host", "HostName");
-    const window = windowDates(hit.window);
+    const { row } = hit;
+    const layout = entityLayoutOf(row);
+    const host = layout.hostName === undefined ? undefined : row[layout.hostName];
     this.hitKey = hit.key;
-    this.incidentKey = incidentKeyFrom(plan, hit, entities, mapped);
-    this.title = `${rule.name}${host !== undefined ? ` on ${host}` : ""}`.slice(0, 250);
+    this.incidentKey = incidentKeyFrom(plan, hit, layout);
+    this.title = `${rule.name}${host !== undefined && host !== null && host !== "" ? ` on ${String(host)}` : ""}`.slice(
+      0,
+      250,
+    );
     this.severity = rule.severity;
     this.labels = labelsOf(plan, verdict);
     this.query = plan.query;
-    this.queryStart = window.start;
-    this.queryEnd = window.end;
-    this.eventTime = new Date(hit.eventTime);
-    this.row = hit.row;
-    this.entities = entities;
+    this.row = row;
     this.tactics = rule.tactics;
     this.techniques = rule.techniques;
-    this.entitiesFromRow = fromText;
+    this.entitiesFromRow = entitiesFromText(row, layout);
+  }
+
+  get entities(): readonly EntityMapping[] {
+    this.#entities ??= entityScan(this.row).entities;
+    return this.#entities;
+  }
+  get queryStart(): Date {
+    return new Date(this.hit.window.start);
+  }
+  get queryEnd(): Date {
+    return new Date(this.hit.window.end);
+  }
+  get eventTime(): Date {
+    return new Date(this.hit.eventTime);
+  }
+  /** The times as text, as `toISOString` writes them (the hit's own text when it is that already). */
+  get times(): { readonly queryStart: string; readonly queryEnd: string; readonly eventTime: string } {
+    return {
+      queryStart: isoText(this.hit.window.start),
+      queryEnd: isoText(this.hit.window.end),
+      eventTime: isoText(this.hit.eventTime),
+    };
   }
 
   /**
@@ -85,17 +109,22 @@ class HuntAlert implements HuntAlertRequest {
   }
 }
 
-/** The entity of a type, if the row has it (a row has one of each type). */
-function entityOf(entities: readonly EntityMapping[], type: string): EntityMapping | undefined {
-  for (const entity of entities) if (entity.entityType === type) return entity;
-  return undefined;
+/** A time's text as `new Date(text).toISOString()` writes it: the text itself when it is in that form already. */
+function isoText(text: string): string {
+  return isoForm.test(text) ? text : new Date(text).toISOString();
 }
 
-/** The value of an entity's field, if the row has it. */
-function fieldOf(entities: readonly EntityMapping[], type: string, identifier: string): string | undefined {
-  for (const field of entityOf(entities, type)?.fieldMappings ?? [])
-    if (field.identifier === identifier) return field.value;
-  return undefined;
+const isoForm = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** Every entity value of the row text or a finite number: the entities are the same once the row is read back. */
+function entitiesFromText(row: Row, layout: EntityLayout): boolean {
+  for (const { fields } of layout.types)
+    for (const { column } of fields) {
+      const value = row[column];
+      if (value === null || value === undefined || value === "" || typeof value === "string") continue;
+      if (!Number.isFinite(value)) return false;
+    }
+  return true;
 }
 
 /**
@@ -134,15 +163,6 @@ function labelsOf(plan: HuntPlan, verdict: StoredVerdict | undefined): readonly 
     byVerdict.set(verdict, labels);
   }
   return labels;
-}
-
-/** A window's bounds as dates, for the hits of one window in a row (a batch's hits share theirs). */
-let lastWindow: { readonly window: HitRecord["window"]; readonly start: Date; readonly end: Date } | undefined;
-
-function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
-  if (lastWindow?.window.start !== window.start || lastWindow.window.end !== window.end)
-    lastWindow = { window, start: new Date(window.start), end: new Date(window.end) };
-  return { start: new Date(lastWindow.start.getTime()), end: new Date(lastWindow.end.getTime()) };
 }
 
 /** The incident's description before the result row: the rule, the window, the sample and its verdict, the gate. */
@@ -220,6 +240,8 @@ interface EntityLayout {
     readonly fields: ReadonlyArray<{ readonly identifier: string; readonly column: string }>;
   }>;
   readonly mapped: ReadonlySet<string>;
+  /** The column of the Host entity's HostName (the incident's title names it). */
+  readonly hostName: string | undefined;
 }
 
 /** The layouts of the last few column lists met (rows read back from the state may come from an older query). */
@@ -243,6 +265,7 @@ function entityLayoutOf(row: Row): EntityLayout {
     columns,
     types: [...byType].map(([type, fields]) => ({ type, fields })),
     mapped: new Set(byType.keys()),
+    hostName: byType.get("Host")?.find((f) => f.identifier === "HostName")?.column,
   };
   if (layouts.length >= LAYOUTS_KEPT) layouts.pop();
   layouts.unshift(layout);
@@ -262,28 +285,45 @@ function hasColumns(row: Row, columns: readonly string[]): boolean {
  * that have an `Entity_<Type>_…` column in the row. None: the hit's own incident. Else the rule, the target, the
  * values of those entities and the grouping window that holds the hit's event time. Windows are fixed (multiples
  * of the window since the epoch), so the key is the same on every retry and every overlapping run.
+ *
+ * The key is `group/` and the JSON of `[rule id, target, [[type, "identifier=value"…]…], window ms, window]`,
+ * written out piece by piece (the same text; the head once per plan).
  */
-export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
-  return incidentKeyFrom(plan, hit, entities, entityScan(hit.row).mapped);
+export function incidentKeyOf(plan: HuntPlan, hit: HitRecord): string {
+  return incidentKeyFrom(plan, hit, entityLayoutOf(hit.row));
 }
 
-function incidentKeyFrom(
-  plan: HuntPlan,
-  hit: HitRecord,
-  entities: readonly EntityMapping[],
-  mapped: ReadonlySet<string>,
-): string {
+function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
   if (grouping.windowMs <= 0) return hit.key;
-  /** Per grouped entity type the row has a column for: the type, then its fields as `identifier=value`. */
-  const values: string[][] = [];
+  const { row } = hit;
+  let values = "";
   for (const type of grouping.entities) {
-    if (!mapped.has(type)) continue;
-    const group = [type];
-    for (const field of entityOf(entities, type)?.fieldMappings ?? []) group.push(`${field.identifier}=${field.value}`);
-    values.push(group);
+    if (!layout.mapped.has(type)) continue;
+    values += `${values === "" ? "" : ","}[${JSON.stringify(type)}`;
+    for (const entity of layout.types) {
+      if (entity.type !== type) continue;
+      for (const { identifier, column } of entity.fields) {
+        const value = row[column];
+        if (value === null || value === undefined || value === "") continue;
+        values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
+      }
+    }
+    values += "]";
   }
-  if (values.length === 0) return hit.key;
+  if (values === "") return hit.key;
   const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
-  return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
+  return `${groupHeadOf(plan)}${values}],${JSON.stringify(grouping.windowMs)},${JSON.stringify(window)}]`;
+}
+
+/** `group/[<rule id>,<target>,[` as JSON, once per plan. */
+const groupHeads = new WeakMap<HuntPlan, string>();
+
+function groupHeadOf(plan: HuntPlan): string {
+  let head = groupHeads.get(plan);
+  if (head === undefined) {
+    head = `group/[${JSON.stringify(plan.rule.id)},${JSON.stringify(plan.target)},[`;
+    groupHeads.set(plan, head);
+  }
+  return head;
 }

@@ -69,6 +69,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(canonical(value));
 }
 
+/** A list of identity columns prepared once: each column's JSON head (`["<column>",`) and whether it is a time. */
+interface IdentityColumns {
+  readonly columns: readonly string[];
+  readonly timeColumns: readonly string[];
+  readonly heads: readonly string[];
+  readonly isTime: readonly boolean[];
+}
+
 /** By list (the lists are the targets' and the plans' own, read-only). */
 const identities = new WeakMap<readonly string[], IdentityColumns>();
 
