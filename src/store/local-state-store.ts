@@ -446,7 +446,7 @@ export class LocalStateStore implements StateStore {
       if (this.shapes.size >= SHAPES_KEPT) this.shapes.clear();
       this.shapes.set(line.c, keys);
     }
-    return decodePart(line.v, keys);
+    return decodePart(line.v, keys, line.a);
   }
 
   /** A part's line, parsed; why not, in words, when it is missing or damaged (the damage reported). */
@@ -642,8 +642,9 @@ interface Line {
   readonly y: string;
   /** The parts of `v` written apart: where each goes (keys from the top), and its id. */
   readonly r?: ReadonlyArray<readonly [readonly string[], string]>;
-  /** A part written in a shape (journal-parts.ts): the shape's id. */
+  /** A part written in a shape (journal-parts.ts): the shape's id, and its values in the shape's order. */
   readonly c?: string;
+  readonly a?: unknown;
   readonly v?: unknown;
 }
 
