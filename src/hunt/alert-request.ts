@@ -296,24 +296,84 @@ export function incidentKeyOf(plan: HuntPlan, hit: HitRecord): string {
 function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
   if (grouping.windowMs <= 0) return hit.key;
+  const groups = groupColumnsOf(plan, layout);
+  if (groups === undefined) return hit.key;
   const { row } = hit;
+  const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
+  // The hits of a group share its key: looked up by the window and the grouped columns' values, made once.
+  let level: Map<unknown, unknown> = groups.keys;
+  let found: unknown = level.get(window);
+  const { columns } = groups;
+  for (let i = 0; i < columns.length && found !== undefined; i++) {
+    level = found as Map<unknown, unknown>;
+    found = level.get(row[columns[i]!]);
+  }
+  if (typeof found === "string") return found;
   let values = "";
-  for (const type of grouping.entities) {
-    if (!layout.mapped.has(type)) continue;
+  for (const { type, fields } of groups.types) {
     values += `${values === "" ? "" : ","}[${JSON.stringify(type)}`;
-    for (const entity of layout.types) {
-      if (entity.type !== type) continue;
-      for (const { identifier, column } of entity.fields) {
-        const value = row[column];
-        if (value === null || value === undefined || value === "") continue;
-        values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
-      }
+    for (const { identifier, column } of fields) {
+      const value = row[column];
+      if (value === null || value === undefined || value === "") continue;
+      values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
     }
     values += "]";
   }
-  if (values === "") return hit.key;
-  const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
-  return `${groupHeadOf(plan)}${values}],${JSON.stringify(grouping.windowMs)},${JSON.stringify(window)}]`;
+  const key = `${groupHeadOf(plan)}${values}],${JSON.stringify(grouping.windowMs)},${JSON.stringify(window)}]`;
+  if (++groups.size > GROUP_KEYS_KEPT) {
+    groups.keys.clear();
+    groups.size = 1;
+  }
+  level = groups.keys;
+  let at: unknown = window;
+  for (const column of columns) {
+    let next = level.get(at) as Map<unknown, unknown> | undefined;
+    if (next === undefined) {
+      next = new Map();
+      level.set(at, next);
+    }
+    level = next;
+    at = row[column];
+  }
+  level.set(at, key);
+  return key;
+}
+
+/**
+ * The columns a plan's grouping reads in rows of one layout: per grouped entity type the row has a column for, in
+ * the grouping's order, its fields; and the keys made so far, by window, then each column's value in turn.
+ */
+interface GroupColumns {
+  readonly types: ReadonlyArray<{ readonly type: string; readonly fields: EntityLayout["types"][number]["fields"] }>;
+  readonly columns: readonly string[];
+  readonly keys: Map<unknown, unknown>;
+  size: number;
+}
+
+const groupColumns = new WeakMap<HuntPlan, WeakMap<EntityLayout, GroupColumns | null>>();
+/** Group keys kept per plan and layout (a run's groups; all are forgotten past this, and made again). */
+const GROUP_KEYS_KEPT = 4096;
+
+function groupColumnsOf(plan: HuntPlan, layout: EntityLayout): GroupColumns | undefined {
+  let byLayout = groupColumns.get(plan);
+  if (!byLayout) {
+    byLayout = new WeakMap();
+    groupColumns.set(plan, byLayout);
+  }
+  let groups = byLayout.get(layout);
+  if (groups === undefined) {
+    const types: Array<GroupColumns["types"][number]> = [];
+    for (const type of plan.rule.grouping.entities) {
+      if (!layout.mapped.has(type)) continue;
+      types.push({ type, fields: layout.types.find((t) => t.type === type)?.fields ?? [] });
+    }
+    groups =
+      types.length === 0
+        ? null
+        : { types, columns: types.flatMap((t) => t.fields.map((f) => f.column)), keys: new Map(), size: 0 };
+    byLayout.set(layout, groups);
+  }
+  return groups ?? undefined;
 }
 
 /** `group/[<rule id>,<target>,[` as JSON, once per plan. */

@@ -22,36 +22,132 @@ export interface KeyOptions {
 
 /**
  * The stable key of a hit (64 hex digits): the SHA-256 of
- * `JSON.stringify(["shmhunt-hit-v1", ruleId, target, [[column, canonical value], …]])`, the text written out piece
- * by piece into one string (the same bytes, without the arrays; each column's `["<column>",` encoded once per column
- * list, the text's head once per rule and target) and hashed in one call: a hunt keys every row it settles.
+ * `JSON.stringify(["shmhunt-hit-v1", ruleId, target, [[column, canonical value], …]])`, the text's UTF-8 bytes written
+ * piece by piece into one reused buffer (the same bytes, without the arrays or the text as a string; each column's
+ * `["<column>",` encoded once per column list, the text's head once per rule and target) and hashed in one call: a
+ * hunt keys every row it settles.
  */
 export function hitKey(ruleId: string, target: string, row: Row, options: KeyOptions = {}): string {
   const columns = huntColumnsOf(target);
   const wanted = identityOf(options.identityColumns ?? columns.identity, columns.time);
-  let text = headOf(ruleId, target);
+  const text = keyText;
+  text.start(headOf(ruleId, target));
   let first = true;
   let identifies = false;
   for (let i = 0; i < wanted.columns.length; i++) {
     const value = row[wanted.columns[i]!];
     if (value === null || value === undefined || value === "") continue;
-    text += `${first ? "" : ","}${wanted.heads[i]}${canonicalJson(value)}]`;
+    if (!first) text.byte(COMMA);
+    text.ascii(wanted.heads[i]!);
+    text.json(value);
+    text.byte(CLOSE);
     first = false;
     if (wanted.isTime[i]) identifies = true;
   }
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
-    text = headOf(ruleId, target);
+    text.start(headOf(ruleId, target));
     first = true;
     for (const column of Object.keys(row).sort()) {
       const value = row[column];
       if (!present(value)) continue;
-      text += `${first ? "" : ","}[${JSON.stringify(column)},${canonicalJson(value)}]`;
+      if (!first) text.byte(COMMA);
+      text.byte(OPEN);
+      text.text(JSON.stringify(column));
+      text.byte(COMMA);
+      text.json(value);
+      text.byte(CLOSE);
       first = false;
     }
   }
-  return hash("sha256", `${text}]]`, "hex");
+  text.byte(CLOSE);
+  text.byte(CLOSE);
+  return hash("sha256", text.bytes(), "hex");
 }
+
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** A key's text as UTF-8 bytes, written into one buffer reused from key to key (grown when a row needs more). */
+class KeyText {
+  private buffer = Buffer.allocUnsafe(4096);
+  private at = 0;
+
+  start(head: string): void {
+    this.at = 0;
+    this.text(head);
+  }
+  byte(b: number): void {
+    this.room(1);
+    this.buffer[this.at++] = b;
+  }
+  /** Text known to be ASCII (a column's JSON head, a number). */
+  ascii(s: string): void {
+    this.room(s.length);
+    for (let i = 0; i < s.length; i++) this.buffer[this.at++] = s.charCodeAt(i);
+  }
+  /** Any text, as UTF-8. */
+  text(s: string): void {
+    this.room(3 * s.length);
+    this.at += this.buffer.write(s, this.at, "utf8");
+  }
+  /**
+   * A value's canonical form as JSON: a string of printable ASCII without `"` or `\` (most of a row's) quoted as it
+   * is, a finite number as JSON writes it, anything else through `canonical` and `JSON.stringify`.
+   */
+  json(value: unknown): void {
+    if (typeof value === "string") {
+      if (!maybeDateTime(value)) {
+        this.string(value);
+        return;
+      }
+      if (millisecondDateTime.test(value)) {
+        // `canonical`'s form of toISOString's (the commonest): its 23 characters, then 0000Z.
+        this.room(30);
+        this.buffer[this.at++] = QUOTE;
+        for (let i = 0; i < 23; i++) this.buffer[this.at++] = value.charCodeAt(i);
+        this.ascii('0000Z"');
+        return;
+      }
+    }
+    if (typeof value === "number" && Number.isFinite(value)) {
+      this.ascii(String(value));
+      return;
+    }
+    const form = canonical(value);
+    if (typeof form === "string") this.string(form);
+    else this.text(JSON.stringify(form));
+  }
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.at);
+  }
+  private string(s: string): void {
+    this.room(s.length + 2);
+    const start = this.at;
+    this.buffer[this.at++] = QUOTE;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
+        this.at = start; // an escape or a character beyond ASCII: as JSON.stringify writes it
+        this.text(JSON.stringify(s));
+        return;
+      }
+      this.buffer[this.at++] = c;
+    }
+    this.buffer[this.at++] = QUOTE;
+  }
+  private room(n: number): void {
+    if (this.at + n <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.at + n));
+    this.buffer.copy(grown, 0, 0, this.at);
+    this.buffer = grown;
+  }
+}
+
+const keyText = new KeyText();
 
 /** `["shmhunt-hit-v1",<rule id>,<target>,[` as JSON: the same for every row of a run, so made once per rule and target. */
 let lastHead: { ruleId: string; target: string; text: string } | undefined;
@@ -60,13 +156,6 @@ function headOf(ruleId: string, target: string): string {
   if (lastHead?.ruleId !== ruleId || lastHead.target !== target)
     lastHead = { ruleId, target, text: `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[` };
   return lastHead.text;
-}
-
-/** A value's canonical form as JSON (a string or a number as it is, most of a row's values, without `canonical`). */
-function canonicalJson(value: unknown): string {
-  if (typeof value === "number") return JSON.stringify(value);
-  if (typeof value === "string" && !maybeDateTime(value)) return JSON.stringify(value);
-  return JSON.stringify(canonical(value));
 }
 
 /** A list of identity columns prepared once: each column's JSON head (`["<column>",`) and whether it is a time. */

@@ -377,11 +377,21 @@ export class HuntState {
    */
   async statusOps(settled: readonly SettledStatus[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
     const groups = new Map<string, { ruleId: string; id: string; hits: SettledStatus[] }>();
+    /** The group of the hit before (a batch's hits are mostly in one record). */
+    let last: { ruleId: string; id: string; hits: SettledStatus[] } | undefined;
     for (const hit of settled) {
       if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
-      const group = groups.get(`${hit.ruleId}\u0000${hit.settledIn}`);
-      if (group) group.hits.push(hit);
-      else groups.set(`${hit.ruleId}\u0000${hit.settledIn}`, { ruleId: hit.ruleId, id: hit.settledIn, hits: [hit] });
+      if (last?.ruleId === hit.ruleId && last.id === hit.settledIn) {
+        last.hits.push(hit);
+        continue;
+      }
+      const name = `${hit.ruleId}\u0000${hit.settledIn}`;
+      last = groups.get(name);
+      if (last) last.hits.push(hit);
+      else {
+        last = { ruleId: hit.ruleId, id: hit.settledIn, hits: [hit] };
+        groups.set(name, last);
+      }
     }
     const ops: StateOp[] = [];
     for (const { ruleId, id, hits } of groups.values()) {
