@@ -10,7 +10,8 @@
  *   empty strings, `"c":<shape id>,"v":{entries}`, a key of the shape missing from `v` holding "": still read. Any
  *   other (the first of its keys, one whose values JSON would not keep whole that way, e.g. undefined) is written as
  *   it is, `{"o":"b","y":<id>,"v":{…}}`;
- * - a string of PART_CHARS characters or more met before (a query text, in every bookmark).
+ * - a string of PART_CHARS characters or more met before (a query text, in every bookmark);
+ * - a frozen array of plain values whose JSON is ARRAY_PART_CHARS characters or more (a hunt's incident labels).
  *
  * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"a":…` text), so equal
  * parts written by two processes are one. A part is encoded once per object while the object holds the same keys and
@@ -85,11 +86,17 @@ export function withoutParts(value: unknown, depth: number, at: string[], refs: 
         kept = null;
       }
     } else if (isPlainObject(v) && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
-      if (hasManyKeys(v)) {
+      if (objectParts.has(v) || hasManyKeys(v)) {
         refs.push([[...at, key], objectPart(v)]);
         kept = null;
       } else if (depth + 1 < PART_DEPTH) {
         kept = withoutParts(v, depth + 1, [...at, key], refs);
+      }
+    } else if (Array.isArray(v) && Object.isFrozen(v)) {
+      const part = frozenArrayPart(v);
+      if (part) {
+        refs.push([[...at, key], part]);
+        kept = null;
       }
     }
     if (kept !== v) {
@@ -208,6 +215,24 @@ function unchanged(value: Record<string, unknown>, known: EncodedObject): boolea
 function plainPart(value: unknown, json: string): Part {
   return { id: hash("sha256", json, "base64url"), of: value, text: `"v":${json}` };
 }
+
+/**
+ * A frozen array of strings, numbers, booleans and nulls (it cannot change: its part is made once) whose JSON is
+ * ARRAY_PART_CHARS characters or more, e.g. a hunt's incident labels, shared by every bookmark of a verdict.
+ */
+function frozenArrayPart(value: readonly unknown[]): Part | undefined {
+  let part = arrayParts.get(value);
+  if (part === undefined) {
+    const simple = value.every((v) => v === null || ["string", "number", "boolean"].includes(typeof v));
+    const json = simple ? JSON.stringify(value) : "";
+    part = json.length >= ARRAY_PART_CHARS ? plainPart(value, json) : null;
+    arrayParts.set(value, part);
+  }
+  return part ?? undefined;
+}
+
+const arrayParts = new WeakMap<readonly unknown[], Part | null>();
+const ARRAY_PART_CHARS = 128;
 
 /** The string as a part, when it was met before (else undefined: it stays in its record this time). */
 function stringPart(value: string): Part | undefined {
