@@ -166,50 +166,57 @@ function hasManyKeys(value: Record<string, unknown>): boolean {
 }
 
 function objectPart(value: Record<string, unknown>): Part {
+  // Its own keys and values, each read in one call (the order a `for…in` gives them).
+  const own = Object.keys(value);
   const known = objectParts.get(value);
-  if (known && unchanged(value, known)) return known.part;
-  const shape = shapeOf(value);
-  const values = shape ? valuesIn(value, shape.keys) : undefined;
+  if (known && unchanged(value, own, known)) return known.part;
+  const shape = shapeOf(own);
+  const values = shape ? jsonValues(Object.values(value)) : undefined;
   const shaped = shape && values ? `"c":${JSON.stringify(shape.id)},"a":${JSON.stringify(values)}` : undefined;
   const part: Part = shaped
     ? { id: hash("sha256", shaped, "base64url"), of: value, shape, text: shaped }
     : plainPart(value, JSON.stringify(value));
-  const keys = shape?.keys ?? Object.keys(value);
-  const kept = values ?? keys.map((k) => value[k]);
+  const kept = values ?? Object.values(value);
   for (const v of kept) {
     if ((typeof v === "object" && v !== null) || typeof v === "function") {
       objectParts.delete(value); // its nested values may change unseen: encoded every time
       return part;
     }
   }
-  objectParts.set(value, { part: { id: part.id, of: value, ...(shaped ? { shape } : {}) }, keys, values: kept });
+  objectParts.set(value, {
+    part: { id: part.id, of: value, ...(shaped ? { shape } : {}) },
+    keys: shape?.keys ?? own,
+    values: kept,
+  });
   return part;
 }
 
 /**
- * The object's values in the order of `keys` (the keys it has, in that order), or undefined when one is a value
- * JSON leaves out of an object but not of an array (undefined, a function, a symbol).
+ * The values, unless one is a value JSON leaves out of an object but not of an array (undefined, a function, a
+ * symbol): such an object is not written in its shape.
  */
-function valuesIn(value: Record<string, unknown>, keys: readonly string[]): unknown[] | undefined {
-  const values: unknown[] = new Array(keys.length);
-  for (let i = 0; i < keys.length; i++) {
-    const v = value[keys[i]!];
-    if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined;
-    values[i] = v;
-  }
+function jsonValues(values: unknown[]): unknown[] | undefined {
+  for (const v of values) if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined;
   return values;
 }
 
+/** The values of an object in the order of its shape's keys (the keys it has), as `jsonValues`. */
+function valuesIn(value: Record<string, unknown>, keys: readonly string[]): unknown[] | undefined {
+  return sameKeys(Object.keys(value), keys) ? jsonValues(Object.values(value)) : undefined;
+}
+
 /** Does the object still hold the keys and values its part was encoded from (same order, each `Object.is`)? */
-function unchanged(value: Record<string, unknown>, known: EncodedObject): boolean {
-  const { keys, values } = known;
-  let i = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (key !== keys[i] || !Object.is(value[key], values[i])) return false;
-    i++;
-  }
-  return i === keys.length;
+function unchanged(value: Record<string, unknown>, own: readonly string[], known: EncodedObject): boolean {
+  if (!sameKeys(own, known.keys)) return false;
+  const values = Object.values(value);
+  for (let i = 0; i < values.length; i++) if (!Object.is(values[i], known.values[i])) return false;
+  return true;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function plainPart(value: unknown, json: string): Part {
@@ -255,29 +262,21 @@ function encode(value: unknown, shape: Shape | undefined): string | undefined {
   return values && `"c":${JSON.stringify(shape.id)},"a":${JSON.stringify(values)}`;
 }
 
-/** The object's shape (its own keys in order), once an object with those keys was met before. */
-function shapeOf(value: Record<string, unknown>): Shape | undefined {
+/** The shape of an object with these own keys (in order), once an object with those keys was met before. */
+function shapeOf(own: string[]): Shape | undefined {
   for (const known of knownKeys) {
-    if (!hasKeys(value, known.keys)) continue;
+    if (!sameKeys(own, known.keys)) continue;
     known.shape ??= {
       id: hash("sha256", JSON.stringify(known.keys), "base64url"),
       keys: known.keys,
     };
     return known.shape;
   }
-  const keys = Object.keys(value);
-  if (keys.length <= SHAPE_KEYS) {
+  if (own.length <= SHAPE_KEYS) {
     if (knownKeys.length >= KEYS_KEPT) knownKeys.pop();
-    knownKeys.unshift({ keys });
+    knownKeys.unshift({ keys: own });
   }
   return undefined;
-}
-
-/** Does the object have exactly these own keys, in this order? */
-function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
-  let i = 0;
-  for (const key in value) if (Object.hasOwn(value, key) && key !== keys[i++]) return false;
-  return i === keys.length;
 }
 
 /** An object with a shape's keys, each "" (what a key missing from a part's entries holds); one per shape read. */
