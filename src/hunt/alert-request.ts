@@ -1,7 +1,7 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import type { Row } from "./hit-key.js";
+import { isoTimeText, type Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
 /**
@@ -88,11 +88,15 @@ class HuntAlert implements HuntAlertRequest {
   }
   /** The times as text, as `toISOString` writes them (the hit's own text when it is that already). */
   get times(): { readonly queryStart: string; readonly queryEnd: string; readonly eventTime: string } {
-    return {
-      queryStart: isoText(this.hit.window.start),
-      queryEnd: isoText(this.hit.window.end),
-      eventTime: isoText(this.hit.eventTime),
-    };
+    const { window } = this.hit;
+    if (lastWindow?.start !== window.start || lastWindow.end !== window.end)
+      lastWindow = {
+        start: window.start,
+        end: window.end,
+        isoStart: isoTimeText(window.start),
+        isoEnd: isoTimeText(window.end),
+      };
+    return { queryStart: lastWindow.isoStart, queryEnd: lastWindow.isoEnd, eventTime: isoTimeText(this.hit.eventTime) };
   }
 
   /**
@@ -109,12 +113,8 @@ class HuntAlert implements HuntAlertRequest {
   }
 }
 
-/** A time's text as `new Date(text).toISOString()` writes it: the text itself when it is in that form already. */
-function isoText(text: string): string {
-  return isoForm.test(text) ? text : new Date(text).toISOString();
-}
-
-const isoForm = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+/** The last window's bounds and their ISO text (a batch's hits share their window). */
+let lastWindow: { start: string; end: string; isoStart: string; isoEnd: string } | undefined;
 
 /** Every entity value of the row text or a finite number: the entities are the same once the row is read back. */
 function entitiesFromText(row: Row, layout: EntityLayout): boolean {

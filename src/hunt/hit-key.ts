@@ -183,14 +183,43 @@ function identityOf(columns: readonly string[], timeColumns: readonly string[]):
   return identity;
 }
 
+const lowerHex = /^[0-9a-f]{64}$/;
+
 /** The SHA-256 of the sample behind a row (lower-case), if the row names one. */
 export function sampleHashOf(row: Row, columns: readonly string[] = sampleHashColumns): string | undefined {
   for (const column of columns) {
     const value = row[column];
-    if (typeof value === "string" && /^[0-9a-fA-F]{64}$/.test(value.trim())) return value.trim().toLowerCase();
+    if (typeof value !== "string") continue;
+    if (value.length === 64 && lowerHex.test(value)) return value; // its own form already (no copies made)
+    if (/^[0-9a-fA-F]{64}$/.test(value.trim())) return value.trim().toLowerCase();
   }
   return undefined;
 }
+
+/**
+ * The event's time from the row as `toISOString` writes it, or undefined when no time column parses: a column's text
+ * when it is in that form already (no date made), else the date `eventTimeOf` reads.
+ */
+export function eventTimeTextOf(row: Row, timeColumns: readonly string[] = ALL_HUNT_COLUMNS.time): string | undefined {
+  for (const column of timeColumns) {
+    const value = row[column];
+    if (typeof value === "string" && isoForm.test(value)) return value;
+    const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
+    if (date && !Number.isNaN(date.getTime())) return date.toISOString();
+  }
+  return undefined;
+}
+
+/** A time's text as `new Date(text).toISOString()` writes it: the text itself when it is in that form already. */
+export function isoTimeText(text: string): string {
+  return isoForm.test(text) ? text : new Date(text).toISOString();
+}
+
+/**
+ * `toISOString`'s form of a date that is surely valid (days up to 28): such a text is its own ISO form. (Other days
+ * are checked by making the date.)
+ */
+const isoForm = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
 /** The event's time from the row (ISO), or undefined when no time column parses. */
 export function eventTimeOf(row: Row, timeColumns: readonly string[] = ALL_HUNT_COLUMNS.time): Date | undefined {

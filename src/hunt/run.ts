@@ -30,9 +30,9 @@ import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import type { DamagedRecord, StateOp } from "../store/state-store.js";
 import { huntColumnsOf } from "../targets/index.js";
-import { alertRequestOf } from "./alert-request.js";
+import { alertRequestOf, type HuntAlertRequest } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
-import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
+import { eventTimeTextOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import { type HuntState, type Lease, leaseOwner, type SettledStatus, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
@@ -356,7 +356,7 @@ async function settleRows(
       decision = decide({ policy: rule.gate, sha256, located: locator !== undefined, verdict, firstSeen: now, now });
       decisions.set(decisionKey, decision);
     }
-    const eventTime = eventTimeOf(row, columns.time);
+    const eventTime = eventTimeTextOf(row, columns.time);
     const hit: Mutable<HitRecord> = {
       key: keys[i]!,
       ruleId: rule.id,
@@ -365,7 +365,7 @@ async function settleRows(
       firstSeen: at,
       updatedAt: at,
       window,
-      eventTime: eventTime ? eventTime.toISOString() : window.end,
+      eventTime: eventTime ?? window.end,
       row,
     };
     if (sha256) hit.sha256 = sha256;
@@ -568,29 +568,30 @@ async function settleHits(
     decided.push({ before: hit, after, decision, alert });
   }
 
-  const pendingOps = decided.flatMap(({ before, after }) =>
-    after.status === "pending" && before.status !== "pending" && pendingPartitionOf(after)
-      ? [
-          state.putPendingOp(pendingPartitionOf(after) as string, after.key, {
-            ruleId: after.ruleId,
-            target: after.target,
-            since: after.firstSeen,
-          }),
-        ]
-      : [],
-  );
+  const pendingOps: StateOp[] = [];
+  for (const { before, after } of decided) {
+    if (after.status !== "pending" || before.status === "pending") continue;
+    const partition = pendingPartitionOf(after);
+    if (partition)
+      pendingOps.push(
+        state.putPendingOp(partition, after.key, {
+          ruleId: after.ruleId,
+          target: after.target,
+          since: after.firstSeen,
+        }),
+      );
+  }
   if (budget && counting.length > 0) {
     await budget.hold();
     pendingOps.push(state.signalsOp(budget.count, counting));
   }
   if (pendingOps.length > 0) await state.write(pendingOps);
 
-  const alerting = decided.filter((d) => d.alert);
-  const raised = await raiseAlerts(
-    deps.alerts,
-    alerting.map((d) => alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined)),
-    deps.alertConcurrency,
-  );
+  const requests: HuntAlertRequest[] = [];
+  for (const d of decided)
+    if (d.alert)
+      requests.push(alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined));
+  const raised = await raiseAlerts(deps.alerts, requests, deps.alertConcurrency);
   /** Per decided hit: its alert as raised (none: not alerted). */
   const raisedFor: Array<RaisedAlert | undefined> = new Array(decided.length);
   for (let i = 0, r = 0; i < decided.length; i++) if (decided[i]!.alert) raisedFor[i] = raised[r++];
