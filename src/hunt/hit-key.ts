@@ -31,14 +31,16 @@ export function hitKey(ruleId: string, target: string, row: Row, options: KeyOpt
   const columns = huntColumnsOf(target);
   const wanted = identityOf(options.identityColumns ?? columns.identity, columns.time);
   const text = keyText;
-  text.start(headOf(ruleId, target));
+  const head = headOf(ruleId, target);
+  text.start(head.text, head.ascii);
   let first = true;
   let identifies = false;
   for (let i = 0; i < wanted.columns.length; i++) {
     const value = row[wanted.columns[i]!];
     if (value === null || value === undefined || value === "") continue;
     if (!first) text.byte(COMMA);
-    text.ascii(wanted.heads[i]!);
+    if (wanted.asciiHeads[i]) text.ascii(wanted.heads[i]!);
+    else text.text(wanted.heads[i]!);
     text.json(value);
     text.byte(CLOSE);
     first = false;
@@ -46,7 +48,7 @@ export function hitKey(ruleId: string, target: string, row: Row, options: KeyOpt
   }
   if (!identifies) {
     // No time column among the known ones: the whole row (sorted by column) is the identity.
-    text.start(headOf(ruleId, target));
+    text.start(head.text, head.ascii);
     first = true;
     for (const column of Object.keys(row).sort()) {
       const value = row[column];
@@ -76,18 +78,23 @@ class KeyText {
   private buffer = Buffer.allocUnsafe(4096);
   private at = 0;
 
-  start(head: string): void {
+  /** Starts a key's text with its head (ASCII when the rule id and the target are: written without a copy). */
+  start(head: string, ascii: boolean): void {
     this.at = 0;
-    this.text(head);
+    if (ascii) this.ascii(head);
+    else this.text(head);
   }
   byte(b: number): void {
     this.room(1);
     this.buffer[this.at++] = b;
   }
   /** Text known to be ASCII (a column's JSON head, a number). */
-  ascii(s: string): void {
-    this.room(s.length);
-    for (let i = 0; i < s.length; i++) this.buffer[this.at++] = s.charCodeAt(i);
+  ascii(s: string, end = s.length): void {
+    this.room(end);
+    const { buffer } = this;
+    let at = this.at;
+    for (let i = 0; i < end; i++) buffer[at++] = s.charCodeAt(i);
+    this.at = at;
   }
   /** Any text, as UTF-8. */
   text(s: string): void {
@@ -106,9 +113,8 @@ class KeyText {
       }
       if (millisecondDateTime.test(value)) {
         // `canonical`'s form of toISOString's (the commonest): its 23 characters, then 0000Z.
-        this.room(30);
-        this.buffer[this.at++] = QUOTE;
-        for (let i = 0; i < 23; i++) this.buffer[this.at++] = value.charCodeAt(i);
+        this.byte(QUOTE);
+        this.ascii(value, 23);
         this.ascii('0000Z"');
         return;
       }
@@ -126,18 +132,19 @@ class KeyText {
   }
   private string(s: string): void {
     this.room(s.length + 2);
-    const start = this.at;
-    this.buffer[this.at++] = QUOTE;
+    const { buffer } = this;
+    let at = this.at;
+    buffer[at++] = QUOTE;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
       if (c < 0x20 || c >= 0x7f || c === QUOTE || c === BACKSLASH) {
-        this.at = start; // an escape or a character beyond ASCII: as JSON.stringify writes it
-        this.text(JSON.stringify(s));
+        this.text(JSON.stringify(s)); // an escape or a character beyond ASCII: as JSON.stringify writes it
         return;
       }
-      this.buffer[this.at++] = c;
+      buffer[at++] = c;
     }
-    this.buffer[this.at++] = QUOTE;
+    buffer[at++] = QUOTE;
+    this.at = at;
   }
   private room(n: number): void {
     if (this.at + n <= this.buffer.length) return;
@@ -148,14 +155,17 @@ class KeyText {
 }
 
 const keyText = new KeyText();
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** `["shmhunt-hit-v1",<rule id>,<target>,[` as JSON: the same for every row of a run, so made once per rule and target. */
-let lastHead: { ruleId: string; target: string; text: string } | undefined;
+let lastHead: { ruleId: string; target: string; text: string; ascii: boolean } | undefined;
 
-function headOf(ruleId: string, target: string): string {
-  if (lastHead?.ruleId !== ruleId || lastHead.target !== target)
-    lastHead = { ruleId, target, text: `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[` };
-  return lastHead.text;
+function headOf(ruleId: string, target: string): { text: string; ascii: boolean } {
+  if (lastHead?.ruleId !== ruleId || lastHead.target !== target) {
+    const text = `["shmhunt-hit-v1",${JSON.stringify(ruleId)},${JSON.stringify(target)},[`;
+    lastHead = { ruleId, target, text, ascii: PRINTABLE_ASCII.test(text) };
+  }
+  return lastHead;
 }
 
 /** A list of identity columns prepared once: each column's JSON head (`["<column>",`) and whether it is a time. */
@@ -163,6 +173,8 @@ interface IdentityColumns {
   readonly columns: readonly string[];
   readonly timeColumns: readonly string[];
   readonly heads: readonly string[];
+  /** Whether each head is printable ASCII (copied as it is), else written as UTF-8. */
+  readonly asciiHeads: readonly boolean[];
   readonly isTime: readonly boolean[];
 }
 
@@ -176,6 +188,7 @@ function identityOf(columns: readonly string[], timeColumns: readonly string[]):
       columns,
       timeColumns,
       heads: columns.map((c) => `[${JSON.stringify(c)},`),
+      asciiHeads: columns.map((c) => PRINTABLE_ASCII.test(JSON.stringify(c))),
       isTime: columns.map((c) => timeColumns.includes(c)),
     };
     identities.set(columns, identity);
