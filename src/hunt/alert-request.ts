@@ -118,12 +118,15 @@ let lastWindow: { start: string; end: string; isoStart: string; isoEnd: string }
 
 /** Every entity value of the row text or a finite number: the entities are the same once the row is read back. */
 function entitiesFromText(row: Row, layout: EntityLayout): boolean {
-  for (const { fields } of layout.types)
-    for (const { column } of fields) {
-      const value = row[column];
+  const { types } = layout;
+  for (let t = 0; t < types.length; t++) {
+    const { fields } = types[t]!;
+    for (let f = 0; f < fields.length; f++) {
+      const value = row[fields[f]!.column];
       if (value === null || value === undefined || value === "" || typeof value === "string") continue;
       if (!Number.isFinite(value)) return false;
     }
+  }
   return true;
 }
 
@@ -249,7 +252,7 @@ const layouts: EntityLayout[] = [];
 const LAYOUTS_KEPT = 8;
 
 function entityLayoutOf(row: Row): EntityLayout {
-  for (const layout of layouts) if (hasColumns(row, layout.columns)) return layout;
+  for (let i = 0; i < layouts.length; i++) if (hasColumns(row, layouts[i]!.columns)) return layouts[i]!;
   const columns: string[] = [];
   const byType = new Map<string, { identifier: string; column: string }[]>();
   for (const column in row) {
@@ -310,9 +313,11 @@ function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): 
   }
   if (typeof found === "string") return found;
   let values = "";
-  for (const { type, fields } of groups.types) {
+  for (let t = 0; t < groups.types.length; t++) {
+    const { type, fields } = groups.types[t]!;
     values += `${values === "" ? "" : ","}[${JSON.stringify(type)}`;
-    for (const { identifier, column } of fields) {
+    for (let f = 0; f < fields.length; f++) {
+      const { identifier, column } = fields[f]!;
       const value = row[column];
       if (value === null || value === undefined || value === "") continue;
       values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
@@ -326,7 +331,8 @@ function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): 
   }
   level = groups.keys;
   let at: unknown = window;
-  for (const column of columns) {
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
     let next = level.get(at) as Map<unknown, unknown> | undefined;
     if (next === undefined) {
       next = new Map();

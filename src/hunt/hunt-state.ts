@@ -379,7 +379,8 @@ export class HuntState {
     const groups = new Map<string, { ruleId: string; id: string; hits: SettledStatus[] }>();
     /** The group of the hit before (a batch's hits are mostly in one record). */
     let last: { ruleId: string; id: string; hits: SettledStatus[] } | undefined;
-    for (const hit of settled) {
+    for (let i = 0; i < settled.length; i++) {
+      const hit = settled[i]!;
       if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
       if (last?.ruleId === hit.ruleId && last.id === hit.settledIn) {
         last.hits.push(hit);
@@ -398,7 +399,8 @@ export class HuntState {
       const before = fresh(id) ? undefined : await this.get<BatchStatuses>("hitstatus", ruleId, id);
       const entries: Record<string, HitStatusEntry> = { ...before?.hits };
       const verdicts: Record<string, StoredVerdict> = { ...before?.verdicts };
-      for (const { key, status, updatedAt, incidentId, reason, verdict } of hits) {
+      for (let i = 0; i < hits.length; i++) {
+        const { key, status, updatedAt, incidentId, reason, verdict } = hits[i]!;
         if (verdict) verdicts[verdict.sha256] = verdict;
         const entry: Mutable<HitStatusEntry> = { status, updatedAt };
         if (incidentId !== undefined) entry.incidentId = incidentId;

@@ -32,7 +32,8 @@ export class LocalAlertWriter implements BatchAlertWriter {
     const ops: StateOp[] = [];
     /** Per alert: its incident's id, and the index of the op creating it (none: an earlier alert of the call did). */
     const placed: Array<{ incidentId: string; bookmarkId: string; createdAt: number | undefined }> = [];
-    for (const alert of alerts) {
+    for (let i = 0; i < alerts.length; i++) {
+      const alert = alerts[i]!;
       let incidentId = incidentIds.get(alert.incidentKey);
       const first = incidentId === undefined;
       if (incidentId === undefined) {

@@ -321,7 +321,8 @@ async function settleRows(
   const hitRows: Row[] = [];
   const samples: Array<string | undefined> = [];
   const batchSamples = new Set<string>();
-  for (const row of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
     const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
       into.counts.duplicate++;
@@ -397,7 +398,7 @@ async function settleRows(
     if (partition) ops.push(state.putPendingOp(partition, keys[i]!, { ruleId: rule.id, target, since: at }));
   }
   const pendingCount = ops.length;
-  for (const hit of hits) ops.push(state.createHitOp(hit));
+  for (let i = 0; i < hits.length; i++) ops.push(state.createHitOp(hits[i]!));
   const written = await state.write(ops);
   const created = (i: number) => written[pendingCount + i] === true;
 
@@ -464,7 +465,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The distinct samples named by the hits not decided yet. */
 function sampleHashes(items: ReadonlyArray<{ hit: HitRecord; decision?: GateDecision }>): Set<string> {
   const out = new Set<string>();
-  for (const { hit, decision } of items) if (!decision && hit.sha256) out.add(hit.sha256);
+  for (let i = 0; i < items.length; i++) {
+    const { hit, decision } = items[i]!;
+    if (!decision && hit.sha256) out.add(hit.sha256);
+  }
   return out;
 }
 
@@ -543,7 +547,8 @@ async function settleHits(
   const counting: string[] = [];
   const gated = plan.rule.gate.mode !== "none";
   if (gated) await verdicts.load(sampleHashes(items));
-  for (const { hit, decision: given } of items) {
+  for (let i = 0; i < items.length; i++) {
+    const { hit, decision: given } = items[i]!;
     const { decision, record } = given
       ? { decision: given, record: hit }
       : decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
@@ -569,7 +574,8 @@ async function settleHits(
   }
 
   const pendingOps: StateOp[] = [];
-  for (const { before, after } of decided) {
+  for (let i = 0; i < decided.length; i++) {
+    const { before, after } = decided[i]!;
     if (after.status !== "pending" || before.status === "pending") continue;
     const partition = pendingPartitionOf(after);
     if (partition)
@@ -588,9 +594,11 @@ async function settleHits(
   if (pendingOps.length > 0) await state.write(pendingOps);
 
   const requests: HuntAlertRequest[] = [];
-  for (const d of decided)
+  for (let i = 0; i < decided.length; i++) {
+    const d = decided[i]!;
     if (d.alert)
       requests.push(alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined));
+  }
   const raised = await raiseAlerts(deps.alerts, requests, deps.alertConcurrency);
   /** Per decided hit: its alert as raised (none: not alerted). */
   const raisedFor: Array<RaisedAlert | undefined> = new Array(decided.length);
