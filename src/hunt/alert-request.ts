@@ -1,7 +1,7 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import type { Row } from "./hit-key.js";
+import { isoTimeText, type Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
 /**
@@ -16,6 +16,8 @@ export interface HuntAlertRequest extends AlertRequest {
    * from it.
    */
   readonly entitiesFromRow: boolean;
+  /** The query window's bounds and the event time as `toISOString` writes them (what a writer of text keeps). */
+  readonly times: { readonly queryStart: string; readonly queryEnd: string; readonly eventTime: string };
 }
 
 /** Is this one of the hunt's alert requests? (Asked without reading its description, written out when read.) */
@@ -27,7 +29,11 @@ export function alertRequestOf(plan: HuntPlan, hit: HitRecord, verdict: StoredVe
   return new HuntAlert(plan, hit, verdict);
 }
 
-/** A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). */
+/**
+ * A hit's alert request (a class, not an object of closures: a hunt makes one per alerted row). What a writer may
+ * not read is made when first read: the entities (the local writer reads them from the row), the times as dates
+ * (it writes their text) and the description (read for an incident it creates, a group's first hit).
+ */
 class HuntAlert implements HuntAlertRequest {
   readonly hitKey: string;
   readonly incidentKey: string;
@@ -35,14 +41,11 @@ class HuntAlert implements HuntAlertRequest {
   readonly severity: AlertRequest["severity"];
   readonly labels: readonly string[];
   readonly query: string;
-  readonly queryStart: Date;
-  readonly queryEnd: Date;
-  readonly eventTime: Date;
   readonly row: Row;
-  readonly entities: readonly EntityMapping[];
   readonly tactics: readonly string[];
   readonly techniques: readonly string[];
   readonly entitiesFromRow: boolean;
+  #entities: readonly EntityMapping[] | undefined;
   #head: string | undefined;
   #description: string | undefined;
 
@@ -52,23 +55,48 @@ class HuntAlert implements HuntAlertRequest {
     private readonly verdict: StoredVerdict | undefined,
   ) {
     const { rule } = plan;
-    const { entities, mapped, fromText } = entityScan(hit.row);
-    const host = fieldOf(entities, "Host", "HostName");
-    const window = windowDates(hit.window);
+    const { row } = hit;
+    const layout = entityLayoutOf(row);
+    const host = layout.hostName === undefined ? undefined : row[layout.hostName];
     this.hitKey = hit.key;
-    this.incidentKey = incidentKeyFrom(plan, hit, entities, mapped);
-    this.title = `${rule.name}${host !== undefined ? ` on ${host}` : ""}`.slice(0, 250);
+    this.incidentKey = incidentKeyFrom(plan, hit, layout);
+    this.title = `${rule.name}${host !== undefined && host !== null && host !== "" ? ` on ${String(host)}` : ""}`.slice(
+      0,
+      250,
+    );
     this.severity = rule.severity;
     this.labels = labelsOf(plan, verdict);
     this.query = plan.query;
-    this.queryStart = window.start;
-    this.queryEnd = window.end;
-    this.eventTime = new Date(hit.eventTime);
-    this.row = hit.row;
-    this.entities = entities;
+    this.row = row;
     this.tactics = rule.tactics;
     this.techniques = rule.techniques;
-    this.entitiesFromRow = fromText;
+    this.entitiesFromRow = entitiesFromText(row, layout);
+  }
+
+  get entities(): readonly EntityMapping[] {
+    this.#entities ??= entityScan(this.row).entities;
+    return this.#entities;
+  }
+  get queryStart(): Date {
+    return new Date(this.hit.window.start);
+  }
+  get queryEnd(): Date {
+    return new Date(this.hit.window.end);
+  }
+  get eventTime(): Date {
+    return new Date(this.hit.eventTime);
+  }
+  /** The times as text, as `toISOString` writes them (the hit's own text when it is that already). */
+  get times(): { readonly queryStart: string; readonly queryEnd: string; readonly eventTime: string } {
+    const { window } = this.hit;
+    if (lastWindow?.start !== window.start || lastWindow.end !== window.end)
+      lastWindow = {
+        start: window.start,
+        end: window.end,
+        isoStart: isoTimeText(window.start),
+        isoEnd: isoTimeText(window.end),
+      };
+    return { queryStart: lastWindow.isoStart, queryEnd: lastWindow.isoEnd, eventTime: isoTimeText(this.hit.eventTime) };
   }
 
   /**
@@ -85,17 +113,21 @@ class HuntAlert implements HuntAlertRequest {
   }
 }
 
-/** The entity of a type, if the row has it (a row has one of each type). */
-function entityOf(entities: readonly EntityMapping[], type: string): EntityMapping | undefined {
-  for (const entity of entities) if (entity.entityType === type) return entity;
-  return undefined;
-}
+/** The last window's bounds and their ISO text (a batch's hits share their window). */
+let lastWindow: { start: string; end: string; isoStart: string; isoEnd: string } | undefined;
 
-/** The value of an entity's field, if the row has it. */
-function fieldOf(entities: readonly EntityMapping[], type: string, identifier: string): string | undefined {
-  for (const field of entityOf(entities, type)?.fieldMappings ?? [])
-    if (field.identifier === identifier) return field.value;
-  return undefined;
+/** Every entity value of the row text or a finite number: the entities are the same once the row is read back. */
+function entitiesFromText(row: Row, layout: EntityLayout): boolean {
+  const { types } = layout;
+  for (let t = 0; t < types.length; t++) {
+    const { fields } = types[t]!;
+    for (let f = 0; f < fields.length; f++) {
+      const value = row[fields[f]!.column];
+      if (value === null || value === undefined || value === "" || typeof value === "string") continue;
+      if (!Number.isFinite(value)) return false;
+    }
+  }
+  return true;
 }
 
 /**
@@ -134,15 +166,6 @@ function labelsOf(plan: HuntPlan, verdict: StoredVerdict | undefined): readonly 
     byVerdict.set(verdict, labels);
   }
   return labels;
-}
-
-/** A window's bounds as dates, for the hits of one window in a row (a batch's hits share theirs). */
-let lastWindow: { readonly window: HitRecord["window"]; readonly start: Date; readonly end: Date } | undefined;
-
-function windowDates(window: HitRecord["window"]): { start: Date; end: Date } {
-  if (lastWindow?.window.start !== window.start || lastWindow.window.end !== window.end)
-    lastWindow = { window, start: new Date(window.start), end: new Date(window.end) };
-  return { start: new Date(lastWindow.start.getTime()), end: new Date(lastWindow.end.getTime()) };
 }
 
 /** The incident's description before the result row: the rule, the window, the sample and its verdict, the gate. */
@@ -220,6 +243,8 @@ interface EntityLayout {
     readonly fields: ReadonlyArray<{ readonly identifier: string; readonly column: string }>;
   }>;
   readonly mapped: ReadonlySet<string>;
+  /** The column of the Host entity's HostName (the incident's title names it). */
+  readonly hostName: string | undefined;
 }
 
 /** The layouts of the last few column lists met (rows read back from the state may come from an older query). */
@@ -227,7 +252,7 @@ const layouts: EntityLayout[] = [];
 const LAYOUTS_KEPT = 8;
 
 function entityLayoutOf(row: Row): EntityLayout {
-  for (const layout of layouts) if (hasColumns(row, layout.columns)) return layout;
+  for (let i = 0; i < layouts.length; i++) if (hasColumns(row, layouts[i]!.columns)) return layouts[i]!;
   const columns: string[] = [];
   const byType = new Map<string, { identifier: string; column: string }[]>();
   for (const column in row) {
@@ -243,6 +268,7 @@ function entityLayoutOf(row: Row): EntityLayout {
     columns,
     types: [...byType].map(([type, fields]) => ({ type, fields })),
     mapped: new Set(byType.keys()),
+    hostName: byType.get("Host")?.find((f) => f.identifier === "HostName")?.column,
   };
   if (layouts.length >= LAYOUTS_KEPT) layouts.pop();
   layouts.unshift(layout);
@@ -262,28 +288,108 @@ function hasColumns(row: Row, columns: readonly string[]): boolean {
  * that have an `Entity_<Type>_…` column in the row. None: the hit's own incident. Else the rule, the target, the
  * values of those entities and the grouping window that holds the hit's event time. Windows are fixed (multiples
  * of the window since the epoch), so the key is the same on every retry and every overlapping run.
+ *
+ * The key is `group/` and the JSON of `[rule id, target, [[type, "identifier=value"…]…], window ms, window]`,
+ * written out piece by piece (the same text; the head once per plan).
  */
-export function incidentKeyOf(plan: HuntPlan, hit: HitRecord, entities: readonly EntityMapping[]): string {
-  return incidentKeyFrom(plan, hit, entities, entityScan(hit.row).mapped);
+export function incidentKeyOf(plan: HuntPlan, hit: HitRecord): string {
+  return incidentKeyFrom(plan, hit, entityLayoutOf(hit.row));
 }
 
-function incidentKeyFrom(
-  plan: HuntPlan,
-  hit: HitRecord,
-  entities: readonly EntityMapping[],
-  mapped: ReadonlySet<string>,
-): string {
+function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): string {
   const grouping: IncidentGrouping = plan.rule.grouping;
   if (grouping.windowMs <= 0) return hit.key;
-  /** Per grouped entity type the row has a column for: the type, then its fields as `identifier=value`. */
-  const values: string[][] = [];
-  for (const type of grouping.entities) {
-    if (!mapped.has(type)) continue;
-    const group = [type];
-    for (const field of entityOf(entities, type)?.fieldMappings ?? []) group.push(`${field.identifier}=${field.value}`);
-    values.push(group);
-  }
-  if (values.length === 0) return hit.key;
+  const groups = groupColumnsOf(plan, layout);
+  if (groups === undefined) return hit.key;
+  const { row } = hit;
   const window = Math.floor(Date.parse(hit.eventTime) / grouping.windowMs);
-  return `group/${JSON.stringify([plan.rule.id, plan.target, values, grouping.windowMs, window])}`;
+  // The hits of a group share its key: looked up by the window and the grouped columns' values, made once.
+  let level: Map<unknown, unknown> = groups.keys;
+  let found: unknown = level.get(window);
+  const { columns } = groups;
+  for (let i = 0; i < columns.length && found !== undefined; i++) {
+    level = found as Map<unknown, unknown>;
+    found = level.get(row[columns[i]!]);
+  }
+  if (typeof found === "string") return found;
+  let values = "";
+  for (let t = 0; t < groups.types.length; t++) {
+    const { type, fields } = groups.types[t]!;
+    values += `${values === "" ? "" : ","}[${JSON.stringify(type)}`;
+    for (let f = 0; f < fields.length; f++) {
+      const { identifier, column } = fields[f]!;
+      const value = row[column];
+      if (value === null || value === undefined || value === "") continue;
+      values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
+    }
+    values += "]";
+  }
+  const key = `${groupHeadOf(plan)}${values}],${JSON.stringify(grouping.windowMs)},${JSON.stringify(window)}]`;
+  if (++groups.size > GROUP_KEYS_KEPT) {
+    groups.keys.clear();
+    groups.size = 1;
+  }
+  level = groups.keys;
+  let at: unknown = window;
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i]!;
+    let next = level.get(at) as Map<unknown, unknown> | undefined;
+    if (next === undefined) {
+      next = new Map();
+      level.set(at, next);
+    }
+    level = next;
+    at = row[column];
+  }
+  level.set(at, key);
+  return key;
+}
+
+/**
+ * The columns a plan's grouping reads in rows of one layout: per grouped entity type the row has a column for, in
+ * the grouping's order, its fields; and the keys made so far, by window, then each column's value in turn.
+ */
+interface GroupColumns {
+  readonly types: ReadonlyArray<{ readonly type: string; readonly fields: EntityLayout["types"][number]["fields"] }>;
+  readonly columns: readonly string[];
+  readonly keys: Map<unknown, unknown>;
+  size: number;
+}
+
+const groupColumns = new WeakMap<HuntPlan, WeakMap<EntityLayout, GroupColumns | null>>();
+/** Group keys kept per plan and layout (a run's groups; all are forgotten past this, and made again). */
+const GROUP_KEYS_KEPT = 4096;
+
+function groupColumnsOf(plan: HuntPlan, layout: EntityLayout): GroupColumns | undefined {
+  let byLayout = groupColumns.get(plan);
+  if (!byLayout) {
+    byLayout = new WeakMap();
+    groupColumns.set(plan, byLayout);
+  }
+  let groups = byLayout.get(layout);
+  if (groups === undefined) {
+    const types: Array<GroupColumns["types"][number]> = [];
+    for (const type of plan.rule.grouping.entities) {
+      if (!layout.mapped.has(type)) continue;
+      types.push({ type, fields: layout.types.find((t) => t.type === type)?.fields ?? [] });
+    }
+    groups =
+      types.length === 0
+        ? null
+        : { types, columns: types.flatMap((t) => t.fields.map((f) => f.column)), keys: new Map(), size: 0 };
+    byLayout.set(layout, groups);
+  }
+  return groups ?? undefined;
+}
+
+/** `group/[<rule id>,<target>,[` as JSON, once per plan. */
+const groupHeads = new WeakMap<HuntPlan, string>();
+
+function groupHeadOf(plan: HuntPlan): string {
+  let head = groupHeads.get(plan);
+  if (head === undefined) {
+    head = `group/[${JSON.stringify(plan.rule.id)},${JSON.stringify(plan.target)},[`;
+    groupHeads.set(plan, head);
+  }
+  return head;
 }

@@ -377,18 +377,30 @@ export class HuntState {
    */
   async statusOps(settled: readonly SettledStatus[], fresh: (settledIn: string) => boolean): Promise<StateOp[]> {
     const groups = new Map<string, { ruleId: string; id: string; hits: SettledStatus[] }>();
-    for (const hit of settled) {
+    /** The group of the hit before (a batch's hits are mostly in one record). */
+    let last: { ruleId: string; id: string; hits: SettledStatus[] } | undefined;
+    for (let i = 0; i < settled.length; i++) {
+      const hit = settled[i]!;
       if (hit.settledIn === undefined) throw new Error(`hit ${hit.key} has no batch status record`);
-      const group = groups.get(`${hit.ruleId}\u0000${hit.settledIn}`);
-      if (group) group.hits.push(hit);
-      else groups.set(`${hit.ruleId}\u0000${hit.settledIn}`, { ruleId: hit.ruleId, id: hit.settledIn, hits: [hit] });
+      if (last?.ruleId === hit.ruleId && last.id === hit.settledIn) {
+        last.hits.push(hit);
+        continue;
+      }
+      const name = `${hit.ruleId}\u0000${hit.settledIn}`;
+      last = groups.get(name);
+      if (last) last.hits.push(hit);
+      else {
+        last = { ruleId: hit.ruleId, id: hit.settledIn, hits: [hit] };
+        groups.set(name, last);
+      }
     }
     const ops: StateOp[] = [];
     for (const { ruleId, id, hits } of groups.values()) {
       const before = fresh(id) ? undefined : await this.get<BatchStatuses>("hitstatus", ruleId, id);
       const entries: Record<string, HitStatusEntry> = { ...before?.hits };
       const verdicts: Record<string, StoredVerdict> = { ...before?.verdicts };
-      for (const { key, status, updatedAt, incidentId, reason, verdict } of hits) {
+      for (let i = 0; i < hits.length; i++) {
+        const { key, status, updatedAt, incidentId, reason, verdict } = hits[i]!;
         if (verdict) verdicts[verdict.sha256] = verdict;
         const entry: Mutable<HitStatusEntry> = { status, updatedAt };
         if (incidentId !== undefined) entry.incidentId = incidentId;

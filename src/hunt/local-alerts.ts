@@ -7,7 +7,7 @@
 import { contentIds } from "../sentinel/ids.js";
 import type { AlertRequest, RaisedAlert } from "../sentinel/incidents.js";
 import type { StateOp } from "../store/state-store.js";
-import { isHuntAlertRequest } from "./alert-request.js";
+import { type HuntAlertRequest, isHuntAlertRequest } from "./alert-request.js";
 import type { HuntState, StoredEvidence, StoredLocalBookmark, StoredLocalIncident } from "./hunt-state.js";
 import type { BatchAlertWriter } from "./raise-alerts.js";
 
@@ -32,17 +32,21 @@ export class LocalAlertWriter implements BatchAlertWriter {
     const ops: StateOp[] = [];
     /** Per alert: its incident's id, and the index of the op creating it (none: an earlier alert of the call did). */
     const placed: Array<{ incidentId: string; bookmarkId: string; createdAt: number | undefined }> = [];
-    for (const alert of alerts) {
+    for (let i = 0; i < alerts.length; i++) {
+      const alert = alerts[i]!;
       let incidentId = incidentIds.get(alert.incidentKey);
       const first = incidentId === undefined;
       if (incidentId === undefined) {
         incidentId = contentIds.incident(alert.incidentKey);
         incidentIds.set(alert.incidentKey, incidentId);
       }
-      const evidence = evidenceOf(alert);
-      const bookmark = this.bookmarkOf(alert, evidence);
+      const times = isHuntAlertRequest(alert) ? alert.times : undefined;
+      const eventTime = times ? times.eventTime : alert.eventTime.toISOString();
+      const evidence = evidenceOf(alert, times);
+      const bookmark = this.bookmarkOf(alert, evidence, eventTime);
       const createdAt = first ? ops.length : undefined;
-      if (first) ops.push(this.state.createIncidentOp(this.incidentOf(alert, incidentId, bookmark.id, evidence)));
+      if (first)
+        ops.push(this.state.createIncidentOp(this.incidentOf(alert, incidentId, bookmark.id, evidence, eventTime)));
       ops.push(this.state.createBookmarkOp(incidentId, bookmark));
       placed.push({ incidentId, bookmarkId: bookmark.id, createdAt });
     }
@@ -59,6 +63,7 @@ export class LocalAlertWriter implements BatchAlertWriter {
     id: string,
     bookmarkId: string,
     evidence: StoredEvidence,
+    eventTime: string,
   ): StoredLocalIncident {
     return {
       id,
@@ -71,19 +76,19 @@ export class LocalAlertWriter implements BatchAlertWriter {
       status: "New",
       labels: alert.labels,
       createdAt: this.clock().toISOString(),
-      firstActivityTime: alert.eventTime.toISOString(),
+      firstActivityTime: eventTime,
       tactics: alert.tactics,
       techniques: alert.techniques,
       evidence,
     };
   }
 
-  private bookmarkOf(alert: AlertRequest, evidence: StoredEvidence): StoredLocalBookmark {
+  private bookmarkOf(alert: AlertRequest, evidence: StoredEvidence, eventTime: string): StoredLocalBookmark {
     return {
       id: contentIds.bookmark(alert.hitKey),
       hitKey: alert.hitKey,
       title: alert.title,
-      eventTime: alert.eventTime.toISOString(),
+      eventTime,
       labels: alert.labels,
       evidence,
     };
@@ -94,11 +99,11 @@ export class LocalAlertWriter implements BatchAlertWriter {
  * The alert's evidence; its arrays are the request's own (read-only values, as every record is). The entities of
  * the hunt's own requests are left to be read from the row (hunt-state.ts StoredEvidence).
  */
-function evidenceOf(alert: AlertRequest): StoredEvidence {
+function evidenceOf(alert: AlertRequest, times: HuntAlertRequest["times"] | undefined): StoredEvidence {
   const evidence = {
     query: alert.query,
-    queryStart: isoOf(alert.queryStart),
-    queryEnd: isoOf(alert.queryEnd),
+    queryStart: times ? times.queryStart : isoOf(alert.queryStart),
+    queryEnd: times ? times.queryEnd : isoOf(alert.queryEnd),
     row: alert.row,
   };
   return isHuntAlertRequest(alert) && alert.entitiesFromRow ? evidence : { ...evidence, entities: alert.entities };

@@ -30,9 +30,9 @@ import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import type { DamagedRecord, StateOp } from "../store/state-store.js";
 import { huntColumnsOf } from "../targets/index.js";
-import { alertRequestOf } from "./alert-request.js";
+import { alertRequestOf, type HuntAlertRequest } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
-import { eventTimeOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
+import { eventTimeTextOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import { type HuntState, type Lease, leaseOwner, type SettledStatus, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
@@ -321,7 +321,8 @@ async function settleRows(
   const hitRows: Row[] = [];
   const samples: Array<string | undefined> = [];
   const batchSamples = new Set<string>();
-  for (const row of rows) {
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
     const key = hitKey(rule.id, target, row, keyOptions);
     if (seen.has(key)) {
       into.counts.duplicate++;
@@ -356,7 +357,7 @@ async function settleRows(
       decision = decide({ policy: rule.gate, sha256, located: locator !== undefined, verdict, firstSeen: now, now });
       decisions.set(decisionKey, decision);
     }
-    const eventTime = eventTimeOf(row, columns.time);
+    const eventTime = eventTimeTextOf(row, columns.time);
     const hit: Mutable<HitRecord> = {
       key: keys[i]!,
       ruleId: rule.id,
@@ -365,7 +366,7 @@ async function settleRows(
       firstSeen: at,
       updatedAt: at,
       window,
-      eventTime: eventTime ? eventTime.toISOString() : window.end,
+      eventTime: eventTime ?? window.end,
       row,
     };
     if (sha256) hit.sha256 = sha256;
@@ -397,7 +398,7 @@ async function settleRows(
     if (partition) ops.push(state.putPendingOp(partition, keys[i]!, { ruleId: rule.id, target, since: at }));
   }
   const pendingCount = ops.length;
-  for (const hit of hits) ops.push(state.createHitOp(hit));
+  for (let i = 0; i < hits.length; i++) ops.push(state.createHitOp(hits[i]!));
   const written = await state.write(ops);
   const created = (i: number) => written[pendingCount + i] === true;
 
@@ -464,7 +465,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The distinct samples named by the hits not decided yet. */
 function sampleHashes(items: ReadonlyArray<{ hit: HitRecord; decision?: GateDecision }>): Set<string> {
   const out = new Set<string>();
-  for (const { hit, decision } of items) if (!decision && hit.sha256) out.add(hit.sha256);
+  for (let i = 0; i < items.length; i++) {
+    const { hit, decision } = items[i]!;
+    if (!decision && hit.sha256) out.add(hit.sha256);
+  }
   return out;
 }
 
@@ -543,7 +547,8 @@ async function settleHits(
   const counting: string[] = [];
   const gated = plan.rule.gate.mode !== "none";
   if (gated) await verdicts.load(sampleHashes(items));
-  for (const { hit, decision: given } of items) {
+  for (let i = 0; i < items.length; i++) {
+    const { hit, decision: given } = items[i]!;
     const { decision, record } = given
       ? { decision: given, record: hit }
       : decisionOf(plan, hit, now, gated && hit.sha256 ? verdicts.of(hit.sha256) : undefined);
@@ -568,29 +573,33 @@ async function settleHits(
     decided.push({ before: hit, after, decision, alert });
   }
 
-  const pendingOps = decided.flatMap(({ before, after }) =>
-    after.status === "pending" && before.status !== "pending" && pendingPartitionOf(after)
-      ? [
-          state.putPendingOp(pendingPartitionOf(after) as string, after.key, {
-            ruleId: after.ruleId,
-            target: after.target,
-            since: after.firstSeen,
-          }),
-        ]
-      : [],
-  );
+  const pendingOps: StateOp[] = [];
+  for (let i = 0; i < decided.length; i++) {
+    const { before, after } = decided[i]!;
+    if (after.status !== "pending" || before.status === "pending") continue;
+    const partition = pendingPartitionOf(after);
+    if (partition)
+      pendingOps.push(
+        state.putPendingOp(partition, after.key, {
+          ruleId: after.ruleId,
+          target: after.target,
+          since: after.firstSeen,
+        }),
+      );
+  }
   if (budget && counting.length > 0) {
     await budget.hold();
     pendingOps.push(state.signalsOp(budget.count, counting));
   }
   if (pendingOps.length > 0) await state.write(pendingOps);
 
-  const alerting = decided.filter((d) => d.alert);
-  const raised = await raiseAlerts(
-    deps.alerts,
-    alerting.map((d) => alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined)),
-    deps.alertConcurrency,
-  );
+  const requests: HuntAlertRequest[] = [];
+  for (let i = 0; i < decided.length; i++) {
+    const d = decided[i]!;
+    if (d.alert)
+      requests.push(alertRequestOf(plan, d.before, d.decision.action === "alert" ? d.decision.verdict : undefined));
+  }
+  const raised = await raiseAlerts(deps.alerts, requests, deps.alertConcurrency);
   /** Per decided hit: its alert as raised (none: not alerted). */
   const raisedFor: Array<RaisedAlert | undefined> = new Array(decided.length);
   for (let i = 0, r = 0; i < decided.length; i++) if (decided[i]!.alert) raisedFor[i] = raised[r++];

@@ -23,11 +23,12 @@ export class JournalLines {
 
   /** Appends a line whose body is `body` (JSON text); answers its length in bytes, newline included. */
   add(body: string): number {
-    const bytes = Buffer.byteLength(body, "utf8");
-    const length = HEAD + bytes + 1;
-    this.reserve(length);
+    // Written where it goes when the chunk has room for its most bytes (3 a UTF-16 unit), else measured first.
+    if (this.used + HEAD + 3 * body.length + 1 > this.chunk.length)
+      this.reserve(HEAD + Buffer.byteLength(body, "utf8") + 1);
     const at = this.used;
-    this.chunk.write(body, at + HEAD, bytes, "utf8");
+    const bytes = this.chunk.write(body, at + HEAD, "utf8");
+    const length = HEAD + bytes + 1;
     const crc = crc32(this.chunk.subarray(at + HEAD, at + HEAD + bytes));
     this.chunk.write(crc.toString(16).padStart(8, "0"), at, 8, "latin1");
     this.chunk[at + 8] = TAB;

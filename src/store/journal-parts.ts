@@ -4,13 +4,16 @@
  *
  * - an object of PART_KEYS keys or more (a result row), within PART_DEPTH levels of a record's value. Once an
  *   object with the same keys in the same order was met (the rows of one query), it is written as its shape, the
- *   list of its keys (a part of its own, `{"o":"b","y":<id>,"v":[keys…]}`), and its entries that are not empty
- *   strings, `{"o":"b","y":<id>,"c":<shape id>,"v":{entries}}`; a key of the shape missing from `v` holds "" (a Log
- *   Analytics row's empty string columns, most of a wide row). Any other (the first of its keys, one whose values
- *   JSON would not keep whole that way, e.g. undefined) is written as it is, `{"o":"b","y":<id>,"v":{…}}`;
- * - a string of PART_CHARS characters or more met before (a query text, in every bookmark).
+ *   list of its keys (a part of its own, `{"o":"b","y":<id>,"v":[keys…]}`), and its values in the shape's order,
+ *   `{"o":"b","y":<id>,"c":<shape id>,"a":[values…]}` (one JSON array: no key written again; a Log Analytics row's
+ *   empty string columns, most of a wide row, are `""`). Journals before the arrays wrote the entries that are not
+ *   empty strings, `"c":<shape id>,"v":{entries}`, a key of the shape missing from `v` holding "": still read. Any
+ *   other (the first of its keys, one whose values JSON would not keep whole that way, e.g. undefined) is written as
+ *   it is, `{"o":"b","y":<id>,"v":{…}}`;
+ * - a string of PART_CHARS characters or more met before (a query text, in every bookmark);
+ * - a frozen array of plain values whose JSON is ARRAY_PART_CHARS characters or more (a hunt's incident labels).
  *
- * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"v":…` text), so equal
+ * An id is the SHA-256 (base64url) of the part's JSON (an object in a shape: of its `"c":…,"a":…` text), so equal
  * parts written by two processes are one. A part is encoded once per object while the object holds the same keys and
  * values (compared one by one, not encoded again; an object holding an object or array is encoded every time): an
  * object changed after it was written is written as it is now.
@@ -26,11 +29,10 @@ export interface Part {
   readonly text?: string;
 }
 
-/** The keys of objects written in a shape, in order, each with its JSON and a colon (`"key":`). */
+/** The keys of objects written in a shape, in order (its id: the SHA-256 of their JSON). */
 export interface Shape {
   readonly id: string;
   readonly keys: readonly string[];
-  readonly heads: readonly string[];
 }
 
 /** Keys met lately, newest first: a shape once met again (a hunt's rows share a few; a status record's are its own). */
@@ -52,10 +54,7 @@ const objectParts = new WeakMap<object, EncodedObject>();
 interface EncodedObject {
   readonly part: Part;
   readonly keys: readonly string[];
-  /**
-   * The values of `keys` that are not "" (most of a row's), each a string, number, boolean, undefined or null, after
-   * its key's index: `[index, value, index, value…]`.
-   */
+  /** The values of `keys`, in order: each a string, number, boolean, undefined or null. */
   readonly values: readonly unknown[];
 }
 /**
@@ -87,11 +86,17 @@ export function withoutParts(value: unknown, depth: number, at: string[], refs: 
         kept = null;
       }
     } else if (isPlainObject(v) && typeof (v as { toJSON?: unknown }).toJSON !== "function") {
-      if (hasManyKeys(v)) {
+      if (objectParts.has(v) || hasManyKeys(v)) {
         refs.push([[...at, key], objectPart(v)]);
         kept = null;
       } else if (depth + 1 < PART_DEPTH) {
         kept = withoutParts(v, depth + 1, [...at, key], refs);
+      }
+    } else if (Array.isArray(v) && Object.isFrozen(v)) {
+      const part = frozenArrayPart(v);
+      if (part) {
+        refs.push([[...at, key], part]);
+        kept = null;
       }
     }
     if (kept !== v) {
@@ -114,13 +119,20 @@ export function shapeLine(shape: Shape): string {
 }
 
 /**
- * A part as read (`v`, and `c` with the keys of its shape), whole again; undefined when it does not fit its shape.
+ * A part as read (`v` or `a`, and `c` with the keys of its shape), whole again; undefined when it does not fit its
+ * shape. `a`: the values in the shape's order; `v` (journals before the arrays): the entries that are not "".
  */
-export function decodePart(v: unknown, shapeKeys: readonly string[] | undefined): unknown {
+export function decodePart(v: unknown, shapeKeys: readonly string[] | undefined, a?: unknown): unknown {
   if (shapeKeys === undefined) return v;
-  if (!isPlainObject(v)) return undefined;
   const template = templateOf(shapeKeys);
+  // A copy of the template: every key an own data property ("__proto__" too), so assigning one sets that property.
   const out: Record<string, unknown> = { ...template };
+  if (a !== undefined) {
+    if (!Array.isArray(a) || a.length !== shapeKeys.length) return undefined;
+    for (let i = 0; i < shapeKeys.length; i++) out[shapeKeys[i]!] = a[i];
+    return out;
+  }
+  if (!isPlainObject(v)) return undefined;
   for (const key in v) {
     if (!Object.hasOwn(template, key)) return undefined;
     out[key] = v[key];
@@ -154,50 +166,80 @@ function hasManyKeys(value: Record<string, unknown>): boolean {
 }
 
 function objectPart(value: Record<string, unknown>): Part {
+  // Its own keys and values, each read in one call (the order a `for…in` gives them).
+  const own = Object.keys(value);
   const known = objectParts.get(value);
-  if (known && unchanged(value, known)) return known.part;
-  const shape = shapeOf(value);
-  const shaped = shape ? encode(value, shape) : undefined;
+  if (known && unchanged(value, own, known)) return known.part;
+  const shape = shapeOf(own);
+  const values = shape ? jsonValues(Object.values(value)) : undefined;
+  const shaped = shape && values ? `"c":${JSON.stringify(shape.id)},"a":${JSON.stringify(values)}` : undefined;
   const part: Part = shaped
     ? { id: hash("sha256", shaped, "base64url"), of: value, shape, text: shaped }
     : plainPart(value, JSON.stringify(value));
-  const keys = shape?.keys ?? Object.keys(value);
-  const values: unknown[] = [];
-  for (let i = 0; i < keys.length; i++) {
-    const v = value[keys[i]!];
-    if (v === "") continue;
+  const kept = values ?? Object.values(value);
+  for (const v of kept) {
     if ((typeof v === "object" && v !== null) || typeof v === "function") {
       objectParts.delete(value); // its nested values may change unseen: encoded every time
       return part;
     }
-    values.push(i, v);
   }
-  objectParts.set(value, { part: { id: part.id, of: value, ...(shaped ? { shape } : {}) }, keys, values });
+  objectParts.set(value, {
+    part: { id: part.id, of: value, ...(shaped ? { shape } : {}) },
+    keys: shape?.keys ?? own,
+    values: kept,
+  });
   return part;
 }
 
-/** Does the object still hold the keys and values its part was encoded from (same order, each `===`)? */
-function unchanged(value: Record<string, unknown>, known: EncodedObject): boolean {
-  const { keys, values } = known;
-  let i = 0;
-  let next = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) continue;
-    if (key !== keys[i]) return false;
-    let was: unknown = "";
-    if (values[next] === i) {
-      was = values[next + 1];
-      next += 2;
-    }
-    if (!Object.is(value[key], was)) return false;
-    i++;
-  }
-  return i === keys.length && next === values.length;
+/**
+ * The values, unless one is a value JSON leaves out of an object but not of an array (undefined, a function, a
+ * symbol): such an object is not written in its shape.
+ */
+function jsonValues(values: unknown[]): unknown[] | undefined {
+  for (const v of values) if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined;
+  return values;
+}
+
+/** The values of an object in the order of its shape's keys (the keys it has), as `jsonValues`. */
+function valuesIn(value: Record<string, unknown>, keys: readonly string[]): unknown[] | undefined {
+  return sameKeys(Object.keys(value), keys) ? jsonValues(Object.values(value)) : undefined;
+}
+
+/** Does the object still hold the keys and values its part was encoded from (same order, each `Object.is`)? */
+function unchanged(value: Record<string, unknown>, own: readonly string[], known: EncodedObject): boolean {
+  if (!sameKeys(own, known.keys)) return false;
+  const values = Object.values(value);
+  for (let i = 0; i < values.length; i++) if (!Object.is(values[i], known.values[i])) return false;
+  return true;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function plainPart(value: unknown, json: string): Part {
   return { id: hash("sha256", json, "base64url"), of: value, text: `"v":${json}` };
 }
+
+/**
+ * A frozen array of strings, numbers, booleans and nulls (it cannot change: its part is made once) whose JSON is
+ * ARRAY_PART_CHARS characters or more, e.g. a hunt's incident labels, shared by every bookmark of a verdict.
+ */
+function frozenArrayPart(value: readonly unknown[]): Part | undefined {
+  let part = arrayParts.get(value);
+  if (part === undefined) {
+    const simple = value.every((v) => v === null || ["string", "number", "boolean"].includes(typeof v));
+    const json = simple ? JSON.stringify(value) : "";
+    part = json.length >= ARRAY_PART_CHARS ? plainPart(value, json) : null;
+    arrayParts.set(value, part);
+  }
+  return part ?? undefined;
+}
+
+const arrayParts = new WeakMap<readonly unknown[], Part | null>();
+const ARRAY_PART_CHARS = 128;
 
 /** The string as a part, when it was met before (else undefined: it stays in its record this time). */
 function stringPart(value: string): Part | undefined {
@@ -213,48 +255,28 @@ function stringPart(value: string): Part | undefined {
   return part;
 }
 
-/**
- * A part's line text after its id: in its shape, `"c":<shape id>,"v":{entries that are not ""}` (undefined when a
- * value is one JSON leaves out), else `"v":<JSON>`.
- */
+/** A part's line text after its id: in its shape, `"c":<shape id>,"a":[values]`, else `"v":<JSON>`. */
 function encode(value: unknown, shape: Shape | undefined): string | undefined {
   if (!shape) return `"v":${JSON.stringify(value)}`;
-  const object = value as Record<string, unknown>;
-  const entries: string[] = [];
-  for (let i = 0; i < shape.keys.length; i++) {
-    const v = object[shape.keys[i]!];
-    if (v === "") continue;
-    const json = JSON.stringify(v);
-    if (json === undefined) return undefined;
-    entries.push(`${shape.heads[i]}${json}`);
-  }
-  return `"c":${JSON.stringify(shape.id)},"v":{${entries.join(",")}}`;
+  const values = valuesIn(value as Record<string, unknown>, shape.keys);
+  return values && `"c":${JSON.stringify(shape.id)},"a":${JSON.stringify(values)}`;
 }
 
-/** The object's shape (its own keys in order), once an object with those keys was met before. */
-function shapeOf(value: Record<string, unknown>): Shape | undefined {
+/** The shape of an object with these own keys (in order), once an object with those keys was met before. */
+function shapeOf(own: string[]): Shape | undefined {
   for (const known of knownKeys) {
-    if (!hasKeys(value, known.keys)) continue;
+    if (!sameKeys(own, known.keys)) continue;
     known.shape ??= {
       id: hash("sha256", JSON.stringify(known.keys), "base64url"),
       keys: known.keys,
-      heads: known.keys.map((k) => `${JSON.stringify(k)}:`),
     };
     return known.shape;
   }
-  const keys = Object.keys(value);
-  if (keys.length <= SHAPE_KEYS) {
+  if (own.length <= SHAPE_KEYS) {
     if (knownKeys.length >= KEYS_KEPT) knownKeys.pop();
-    knownKeys.unshift({ keys });
+    knownKeys.unshift({ keys: own });
   }
   return undefined;
-}
-
-/** Does the object have exactly these own keys, in this order? */
-function hasKeys(value: Record<string, unknown>, keys: readonly string[]): boolean {
-  let i = 0;
-  for (const key in value) if (Object.hasOwn(value, key) && key !== keys[i++]) return false;
-  return i === keys.length;
 }
 
 /** An object with a shape's keys, each "" (what a key missing from a part's entries holds); one per shape read. */

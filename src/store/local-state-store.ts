@@ -4,8 +4,9 @@
  * fdatasync, whatever its size; that is the store's unit of durability.
  *
  * - Large parts of a value (an object of many keys, e.g. a result row, written in its shape; a long string met
- *   before, e.g. a query text: journal-parts.ts) are written once, as a line of their own,
- *   `<crc32 hex>\t{"o":"b","y":<id>,["c":<shape id>,]"v":part}`, before the first record that holds them; a record
+ *   before, e.g. a query text; a frozen array, e.g. an incident's labels: journal-parts.ts) are written once, as a
+ *   line of their own, `<crc32 hex>\t{"o":"b","y":<id>,"v":part}` (in a shape: `"c":<shape id>,"a":[values]`),
+ *   before the first record that holds them; a record
  *   line then has `null` in their place and names them, `"r":[[[path…],id]…]`. A hunt writes one row in its hit,
  *   its bookmark and its incident, and one query in every bookmark: each once. A part is encoded once per object
  *   while the object is not changed (journal-parts.ts); one changed after it was written is written as it is now.
@@ -446,7 +447,7 @@ export class LocalStateStore implements StateStore {
       if (this.shapes.size >= SHAPES_KEPT) this.shapes.clear();
       this.shapes.set(line.c, keys);
     }
-    return decodePart(line.v, keys);
+    return decodePart(line.v, keys, line.a);
   }
 
   /** A part's line, parsed; why not, in words, when it is missing or damaged (the damage reported). */
@@ -642,8 +643,9 @@ interface Line {
   readonly y: string;
   /** The parts of `v` written apart: where each goes (keys from the top), and its id. */
   readonly r?: ReadonlyArray<readonly [readonly string[], string]>;
-  /** A part written in a shape (journal-parts.ts): the shape's id. */
+  /** A part written in a shape (journal-parts.ts): the shape's id, and its values in the shape's order. */
   readonly c?: string;
+  readonly a?: unknown;
   readonly v?: unknown;
 }
 

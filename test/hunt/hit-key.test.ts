@@ -56,6 +56,33 @@ describe("hit keys", () => {
     );
   });
 
+  it("keeps the documented text of a key whose rule id, identity columns and values are not ASCII", () => {
+    // The key's text is written as UTF-8 bytes piece by piece: each piece must be the bytes JSON.stringify gives.
+    const documented = (ruleId: string, parts: unknown[]) =>
+      createHash("sha256")
+        .update(JSON.stringify(["shmhunt-hit-v1", ruleId, "defender", parts]))
+        .digest("hex");
+    const when = "2026-03-01T10:00:01.123Z";
+    const odd = { Zeït: when, "h\u00f4te \u{1f980}": 'caf\u00e9 "\\\n', n: -0, big: 1.5e300, tab: "a\tb" };
+    const identityColumns = ["Zeït", "h\u00f4te \u{1f980}", "n", "big", "tab"];
+    const key = hitKey(
+      "r\u00e8gle",
+      "defender",
+      { ...odd, Timestamp: when },
+      { identityColumns: ["Timestamp", ...identityColumns] },
+    );
+    expect(key).toBe(
+      documented("r\u00e8gle", [
+        ["Timestamp", "2026-03-01T10:00:01.1230000Z"],
+        ["Zeït", "2026-03-01T10:00:01.1230000Z"],
+        ["h\u00f4te \u{1f980}", 'caf\u00e9 "\\\n'],
+        ["n", 0],
+        ["big", 1.5e300],
+        ["tab", "a\tb"],
+      ]),
+    );
+  });
+
   it("separates different events, rules and targets", () => {
     const key = hitKey("r1", "defender", row);
     expect(hitKey("r1", "defender", { ...row, ProcessId: 4243 })).not.toBe(key);
