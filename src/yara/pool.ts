@@ -118,13 +118,13 @@ export class ScanPool {
     while (this.workers.length < Math.min(count, this.size)) this.spawn();
   }
 
-  /** Forks every worker now and loads the rules into each (a server calls this at start). */
+  /** Forks every worker now and has each load YARA-X and the rules at once (a server calls this at start). */
   async warmUp(rules: CompiledRuleSet): Promise<void> {
     while (this.workers.length < this.size) this.spawn();
     await Promise.all(
       this.workers.map(async (worker) => {
         await worker.ready;
-        if (!worker.dead && worker.rulesId !== rules.id) this.sendRules(worker, rules);
+        if (!worker.dead && worker.rulesId !== rules.id) this.sendRules(worker, rules, true);
       }),
     );
   }
@@ -270,7 +270,8 @@ export class ScanPool {
     check(allowance);
   }
 
-  private sendRules(worker: Worker, rules: CompiledRuleSet): void {
+  /** `loadNow`: the worker loads YARA-X and the rules at once (warm-up), else when a sample first needs them. */
+  private sendRules(worker: Worker, rules: CompiledRuleSet, loadNow = false): void {
     const message: ToWorker = {
       type: "rules",
       id: rules.id,
@@ -278,6 +279,7 @@ export class ScanPool {
       externals: rules.externals,
       ...(rules.serialized ? { serialized: rules.serialized } : {}),
       ...(rules.prefilter ? { prefilter: rules.prefilter } : {}),
+      ...(loadNow ? { loadNow } : {}),
     };
     send(worker, message);
     worker.rulesId = rules.id;

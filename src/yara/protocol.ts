@@ -11,6 +11,11 @@ export interface RulesMessage {
   readonly externals: Readonly<Record<string, ExternalValue>>;
   readonly serialized?: Uint8Array;
   readonly prefilter?: Prefilter;
+  /**
+   * Load YARA-X and the rules at once (a pool warmed up for a server), not when the first sample needs them. A
+   * failure is reported then, by each sample that needs YARA-X, as without it.
+   */
+  readonly loadNow?: boolean;
 }
 
 export type ScanTarget =

@@ -92,6 +92,11 @@ export class SampleScanner {
     private readonly betweenReads?: () => void,
   ) {}
 
+  /** Loads the rules now when they are loaded lazily (see the constructor); throws what loading them throws. */
+  loadRules(): void {
+    this.yara();
+  }
+
   private yara(): BindingRules {
     if (this.loaded) return this.loaded;
     if (!this.rules) throw new Error("this sample scanner has no compiled rules (prefilter only)");

@@ -94,6 +94,13 @@ function markStarted(batchId: number, index: number): void {
 process.on("message", (message: ToWorker) => {
   if (message.type === "rules") {
     scanner = scannerFor(message);
+    if (message.loadNow) {
+      try {
+        scanner.loadRules();
+      } catch {
+        // Kept by the loader: each sample that needs YARA-X fails with it.
+      }
+    }
     return;
   }
   const batchId = message.batchId;

@@ -3,11 +3,14 @@
  * exact prefilter rules out is settled without them. So a rule set the worker cannot load must still fail every
  * sample that needs YARA-X, with the reason, while the samples the prefilter settles keep their exact verdict.
  */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileYaraRules, resolveYaraPaths } from "../../src/yara/index.js";
 import { ScanPool } from "../../src/yara/pool.js";
+import { processesMarked } from "./processes.js";
 import { seedRules, tempDir } from "./tmp.js";
 
 const limits = { maxSampleSize: 16 * 1024 * 1024, timeoutMs: 10_000 };
@@ -76,5 +79,68 @@ describe("a scan worker whose rules cannot be loaded", () => {
       knownSize: 0,
     });
     expect(verdict.verdict).toBe("match");
+  });
+});
+
+/** Whether process `pid` has YARA-X's native binding mapped (loaded). */
+function mapsYaraX(pid: number): boolean {
+  return readFileSync(`/proc/${pid}/maps`, "utf8").includes("yara-x");
+}
+
+describe.runIf(process.platform === "linux")("when a scan worker loads YARA-X", () => {
+  const compiled = compileYaraRules(resolveYaraPaths([seedRules]));
+
+  /** A pool whose workers carry a mark in their environment (inherited from this process's), and their pids. */
+  async function markedPool(): Promise<{ pool: ScanPool; pids: () => number[]; restore: () => void }> {
+    const mark = randomUUID();
+    const previous = process.env.SHMHUNT_TEST_MARK;
+    process.env.SHMHUNT_TEST_MARK = mark;
+    const pool = new ScanPool(1);
+    return {
+      pool,
+      pids: () => processesMarked(mark),
+      restore: () => {
+        if (previous === undefined) delete process.env.SHMHUNT_TEST_MARK;
+        else process.env.SHMHUNT_TEST_MARK = previous;
+      },
+    };
+  }
+
+  it("not for samples the prefilter settles; at the first that needs it", async () => {
+    const { pool, pids, restore } = await markedPool();
+    try {
+      const clean = await pool.run({ target: { kind: "bytes", data: notElf }, limits, rules: compiled, knownSize: 0 });
+      expect(clean.verdict).toBe("no-match");
+      const [pid] = pids();
+      expect(pid).toBeDefined();
+      expect(mapsYaraX(pid as number)).toBe(false);
+      const match = await pool.run({
+        target: { kind: "bytes", data: candidate },
+        limits,
+        rules: compiled,
+        knownSize: 0,
+      });
+      expect(match.verdict).toBe("match");
+      expect(mapsYaraX(pid as number)).toBe(true);
+    } finally {
+      restore();
+      await pool.close();
+    }
+  });
+
+  it("at once when the pool is warmed up (a server's first candidate does not wait for it)", async () => {
+    const { pool, pids, restore } = await markedPool();
+    try {
+      await pool.warmUp(compiled);
+      const [pid] = pids();
+      expect(pid).toBeDefined();
+      // The rules message is handled after warmUp resolves: wait for the worker to have loaded them.
+      const until = Date.now() + 10_000;
+      while (!mapsYaraX(pid as number) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(mapsYaraX(pid as number)).toBe(true);
+    } finally {
+      restore();
+      await pool.close();
+    }
   });
 });
