@@ -451,3 +451,31 @@ describe("local journal: written by the format before shapes (main at a8fa494)",
     await again.close();
   });
 });
+
+describe("local journal: written with rows in shapes as their entries (main at 7a8b068)", () => {
+  // Written by the store at 7a8b068 (rows met twice as `"c":<shape>,"v":{entries not ""}`), frozen labels inline.
+  it("reads every record, then writes on with rows as arrays and reads both", async () => {
+    const fixture = path.join(import.meta.dirname, "fixtures", "journal-7a8b068");
+    const dir = tempDir();
+    copyFileSync(path.join(fixture, "journal.0000000001"), path.join(dir, "journal.0000000001"));
+    expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toMatch(/"c":"[^"]+","v":\{/);
+    const written = JSON.parse(readFileSync(path.join(fixture, "values.json"), "utf8")) as Array<
+      [StateKind, string, string, unknown]
+    >;
+    const store = new LocalStateStore(dir);
+    for (const [kind, partition, key, value] of written) expect(await store.get(kind, partition, key)).toEqual(value);
+    expect(await store.get("hit", "rule|defender", "gone")).toBeUndefined();
+    // The same rows and labels written again by this format: rows as arrays in the shapes 7a8b068 wrote.
+    const labels = Object.freeze((written.find(([kind]) => kind === "bookmark")![3] as { labels: string[] }).labels);
+    const rows = written.filter(([kind]) => kind === "hit").map(([, , , v]) => (v as { row: unknown }).row);
+    for (let i = 0; i < rows.length; i++) await store.put("bookmark", "new", `b${i}`, { labels, row: rows[i] });
+    await store.close();
+    expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toMatch(/"c":"[^"]+","a":\[/);
+    const again = new LocalStateStore(dir);
+    for (const [kind, partition, key, value] of written) expect(await again.get(kind, partition, key)).toEqual(value);
+    for (let i = 0; i < rows.length; i++)
+      expect(await again.get("bookmark", "new", `b${i}`)).toEqual({ labels: [...labels], row: rows[i] });
+    expect(again.damaged()).toEqual([]);
+    await again.close();
+  });
+});
