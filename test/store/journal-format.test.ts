@@ -195,7 +195,7 @@ describe("local journal: a batch of rows as arrays and frozen labels as parts, c
     await store.put("hit", "r", "seed", { row: row(10) }); // its keys met: the batch's rows are in their shape
     const before = readFileSync(path.join(source, journals(source)[0]!)).length;
     const values = rows.map((r, i) => ({ id: `b${i}`, labels, evidence: { row: r } }));
-    await store.batch(values.map((value, i) => ({ op: "put", kind: "bookmark", partition: "r", key: `b${i}`, value })));
+    await store.batch(values.map((value, i) => ({ op: "put", kind: "incident", partition: "r", key: `b${i}`, value })));
     await store.close();
     const file = journals(source)[0]!;
     const whole = readFileSync(path.join(source, file));
@@ -206,7 +206,7 @@ describe("local journal: a batch of rows as arrays and frozen labels as parts, c
     for (let cut = before; cut <= whole.length; cut++) {
       const dir = tempDir();
       writeFileSync(path.join(dir, file), whole.subarray(0, cut));
-      const { values: read } = await readBack(dir, "bookmark", "r", keys);
+      const { values: read } = await readBack(dir, "incident", "r", keys);
       read.forEach((v, i) => {
         if (v !== undefined) expect(v, `cut at ${cut}`).toEqual(asJson(values[i]));
       });
@@ -215,12 +215,12 @@ describe("local journal: a batch of rows as arrays and frozen labels as parts, c
         // This process met the labels and rows before (its caches hold their parts): written on after the cut.
         const writer = new LocalStateStore(dir);
         await writer.batch(
-          values.map((value, i) => ({ op: "put", kind: "bookmark", partition: "r", key: `w${i}`, value })),
+          values.map((value, i) => ({ op: "put", kind: "incident", partition: "r", key: `w${i}`, value })),
         );
         await writer.close();
         const after = await readBack(
           dir,
-          "bookmark",
+          "incident",
           "r",
           values.map((_, i) => `w${i}`),
         );
@@ -519,15 +519,15 @@ describe("local journal: written with rows in shapes as their entries (main at 7
     for (const [kind, partition, key, value] of written) expect(await store.get(kind, partition, key)).toEqual(value);
     expect(await store.get("hit", "rule|defender", "gone")).toBeUndefined();
     // The same rows and labels written again by this format: rows as arrays in the shapes 7a8b068 wrote.
-    const labels = Object.freeze((written.find(([kind]) => kind === "bookmark")![3] as { labels: string[] }).labels);
+    const labels = Object.freeze((written.find(([kind]) => kind === "incident")![3] as { labels: string[] }).labels);
     const rows = written.filter(([kind]) => kind === "hit").map(([, , , v]) => (v as { row: unknown }).row);
-    for (let i = 0; i < rows.length; i++) await store.put("bookmark", "new", `b${i}`, { labels, row: rows[i] });
+    for (let i = 0; i < rows.length; i++) await store.put("incident", "new", `b${i}`, { labels, row: rows[i] });
     await store.close();
     expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toMatch(/"c":"[^"]+","a":\[/);
     const again = new LocalStateStore(dir);
     for (const [kind, partition, key, value] of written) expect(await again.get(kind, partition, key)).toEqual(value);
     for (let i = 0; i < rows.length; i++)
-      expect(await again.get("bookmark", "new", `b${i}`)).toEqual({ labels: [...labels], row: rows[i] });
+      expect(await again.get("incident", "new", `b${i}`)).toEqual({ labels: [...labels], row: rows[i] });
     expect(again.damaged()).toEqual([]);
     await again.close();
   });
