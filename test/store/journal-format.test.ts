@@ -178,6 +178,59 @@ describe("local journal: a batch that introduces a shape and its part, cut short
   });
 });
 
+describe("local journal: a batch of rows as arrays and frozen labels as parts, cut short at every byte", () => {
+  it("reads every record whole or not at all; a process writing on after the cut writes the lost parts again", async () => {
+    const source = tempDir();
+    const store = new LocalStateStore(source);
+    const labels = Object.freeze([
+      "shmhunt",
+      "rule:8c5e9d4a-0000-4000-8000-000000000001",
+      "target:defender",
+      "T1059",
+      "verdict:match",
+      "yara:shm_elf_dropper",
+      "yara:memfd_exec",
+    ]);
+    const rows = [row(11), row(12), row(13, { FileName: "é🦀" })];
+    await store.put("hit", "r", "seed", { row: row(10) }); // its keys met: the batch's rows are in their shape
+    const before = readFileSync(path.join(source, journals(source)[0]!)).length;
+    const values = rows.map((r, i) => ({ id: `b${i}`, labels, evidence: { row: r } }));
+    await store.batch(values.map((value, i) => ({ op: "put", kind: "incident", partition: "r", key: `b${i}`, value })));
+    await store.close();
+    const file = journals(source)[0]!;
+    const whole = readFileSync(path.join(source, file));
+    const added = whole.subarray(before).toString();
+    expect(added).toMatch(/"c":"[^"]+","a":\[/);
+    expect(added).toContain('"v":["shmhunt"'); // the labels: a part of their own
+    const keys = values.map((_, i) => `b${i}`);
+    for (let cut = before; cut <= whole.length; cut++) {
+      const dir = tempDir();
+      writeFileSync(path.join(dir, file), whole.subarray(0, cut));
+      const { values: read } = await readBack(dir, "incident", "r", keys);
+      read.forEach((v, i) => {
+        if (v !== undefined) expect(v, `cut at ${cut}`).toEqual(asJson(values[i]));
+      });
+      const nearEnd = [-2, -1, 0, 1, 2].some((d) => whole[cut + d] === 0x0a);
+      if (nearEnd || cut % 64 === 0) {
+        // This process met the labels and rows before (its caches hold their parts): written on after the cut.
+        const writer = new LocalStateStore(dir);
+        await writer.batch(
+          values.map((value, i) => ({ op: "put", kind: "incident", partition: "r", key: `w${i}`, value })),
+        );
+        await writer.close();
+        const after = await readBack(
+          dir,
+          "incident",
+          "r",
+          values.map((_, i) => `w${i}`),
+        );
+        expect(after.values, `cut at ${cut}`).toEqual(values.map((v) => asJson(v)));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("local journal: compaction and shapes", () => {
   it("writes a shape again when compaction dropped its line, in this process and in a new one", async () => {
     const dir = tempDir();
@@ -447,6 +500,34 @@ describe("local journal: written by the format before shapes (main at a8fa494)",
     for (const [kind, partition, key, value] of written) expect(await again.get(kind, partition, key)).toEqual(value);
     for (let i = 0; i < rows.length; i++) expect(await again.get("hit", "new", `h${i}`)).toEqual({ row: rows[i] });
     expect(await again.get("hit", "new", "fresh")).toEqual(asJson({ row: row(7) }));
+    expect(again.damaged()).toEqual([]);
+    await again.close();
+  });
+});
+
+describe("local journal: written with rows in shapes as their entries (main at 7a8b068)", () => {
+  // Written by the store at 7a8b068 (rows met twice as `"c":<shape>,"v":{entries not ""}`), frozen labels inline.
+  it("reads every record, then writes on with rows as arrays and reads both", async () => {
+    const fixture = path.join(import.meta.dirname, "fixtures", "journal-7a8b068");
+    const dir = tempDir();
+    copyFileSync(path.join(fixture, "journal.0000000001"), path.join(dir, "journal.0000000001"));
+    expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toMatch(/"c":"[^"]+","v":\{/);
+    const written = JSON.parse(readFileSync(path.join(fixture, "values.json"), "utf8")) as Array<
+      [StateKind, string, string, unknown]
+    >;
+    const store = new LocalStateStore(dir);
+    for (const [kind, partition, key, value] of written) expect(await store.get(kind, partition, key)).toEqual(value);
+    expect(await store.get("hit", "rule|defender", "gone")).toBeUndefined();
+    // The same rows and labels written again by this format: rows as arrays in the shapes 7a8b068 wrote.
+    const labels = Object.freeze((written.find(([kind]) => kind === "incident")![3] as { labels: string[] }).labels);
+    const rows = written.filter(([kind]) => kind === "hit").map(([, , , v]) => (v as { row: unknown }).row);
+    for (let i = 0; i < rows.length; i++) await store.put("incident", "new", `b${i}`, { labels, row: rows[i] });
+    await store.close();
+    expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toMatch(/"c":"[^"]+","a":\[/);
+    const again = new LocalStateStore(dir);
+    for (const [kind, partition, key, value] of written) expect(await again.get(kind, partition, key)).toEqual(value);
+    for (let i = 0; i < rows.length; i++)
+      expect(await again.get("incident", "new", `b${i}`)).toEqual({ labels: [...labels], row: rows[i] });
     expect(again.damaged()).toEqual([]);
     await again.close();
   });
