@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { compileYaraRules, resolveYaraPaths } from "../../src/yara/index.js";
+import { type CompiledRuleSet, compileYaraRules, resolveYaraPaths } from "../../src/yara/index.js";
 import { ScanPool } from "../../src/yara/pool.js";
 import { processesMarked } from "./processes.js";
 import { seedRules, tempDir } from "./tmp.js";
@@ -21,6 +21,11 @@ const candidate = Buffer.concat([
   Buffer.from("b6030000" + "00" + "40000000" + "00" + "0d5f0182", "hex"),
 ]);
 const notElf = Buffer.from("#!/bin/sh\necho 0d5f0182\n");
+
+/** Scans bytes held in memory on `pool` with `rules`. */
+function scanBytes(pool: ScanPool, data: Buffer, rules: CompiledRuleSet) {
+  return pool.run({ target: { kind: "bytes", data }, limits, rules, knownSize: data.length });
+}
 
 describe("a scan worker whose rules cannot be loaded", () => {
   const pool = new ScanPool(1);
@@ -61,10 +66,10 @@ describe("a scan worker whose rules cannot be loaded", () => {
       expect(elf?.verdict).toBe("no-match");
       expect(text?.verdict).toBe("no-match");
       // Bytes held in memory: the same.
-      const bytes = await pool.run({ target: { kind: "bytes", data: candidate }, limits, rules: broken, knownSize: 0 });
+      const bytes = await scanBytes(pool, candidate, broken);
       expect(bytes.verdict).toBe("error");
       expect(bytes.error?.message).toMatch(/cannot load the rules in the scan worker/);
-      const clean = await pool.run({ target: { kind: "bytes", data: notElf }, limits, rules: broken, knownSize: 0 });
+      const clean = await scanBytes(pool, notElf, broken);
       expect(clean.verdict).toBe("no-match");
     } finally {
       await remove();
@@ -72,12 +77,7 @@ describe("a scan worker whose rules cannot be loaded", () => {
   });
 
   it("scans with YARA-X once it is sent rules it can load", async () => {
-    const verdict = await pool.run({
-      target: { kind: "bytes", data: candidate },
-      limits,
-      rules: compiled,
-      knownSize: 0,
-    });
+    const verdict = await scanBytes(pool, candidate, compiled);
     expect(verdict.verdict).toBe("match");
   });
 });
@@ -109,17 +109,12 @@ describe.runIf(process.platform === "linux")("when a scan worker loads YARA-X", 
   it("not for samples the prefilter settles; at the first that needs it", async () => {
     const { pool, pids, restore } = await markedPool();
     try {
-      const clean = await pool.run({ target: { kind: "bytes", data: notElf }, limits, rules: compiled, knownSize: 0 });
+      const clean = await scanBytes(pool, notElf, compiled);
       expect(clean.verdict).toBe("no-match");
       const [pid] = pids();
       expect(pid).toBeDefined();
       expect(mapsYaraX(pid as number)).toBe(false);
-      const match = await pool.run({
-        target: { kind: "bytes", data: candidate },
-        limits,
-        rules: compiled,
-        knownSize: 0,
-      });
+      const match = await scanBytes(pool, candidate, compiled);
       expect(match.verdict).toBe("match");
       expect(mapsYaraX(pid as number)).toBe(true);
     } finally {
