@@ -1,7 +1,7 @@
 /** Turns a hit into what an incident says: title, evidence, labels, entities, and the incident it belongs to. Pure. */
 import { parseEntityColumn } from "../kql/entity-columns.js";
 import type { AlertRequest, EntityMapping } from "../sentinel/incidents.js";
-import { isoTimeText, type Row } from "./hit-key.js";
+import { isoTimeText, present, type Row } from "./hit-key.js";
 import type { HitRecord, HuntPlan, IncidentGrouping, StoredVerdict } from "./types.js";
 
 /**
@@ -60,10 +60,7 @@ class HuntAlert implements HuntAlertRequest {
     const host = layout.hostName === undefined ? undefined : row[layout.hostName];
     this.hitKey = hit.key;
     this.incidentKey = incidentKeyFrom(plan, hit, layout);
-    this.title = `${rule.name}${host !== undefined && host !== null && host !== "" ? ` on ${String(host)}` : ""}`.slice(
-      0,
-      250,
-    );
+    this.title = `${rule.name}${present(host) ? ` on ${String(host)}` : ""}`.slice(0, 250);
     this.severity = rule.severity;
     this.labels = labelsOf(plan, verdict);
     this.query = plan.query;
@@ -123,7 +120,7 @@ function entitiesFromText(row: Row, layout: EntityLayout): boolean {
     const { fields } = types[t]!;
     for (let f = 0; f < fields.length; f++) {
       const value = row[fields[f]!.column];
-      if (value === null || value === undefined || value === "" || typeof value === "string") continue;
+      if (!present(value) || typeof value === "string") continue;
       if (!Number.isFinite(value)) return false;
     }
   }
@@ -219,7 +216,7 @@ function entityScan(row: Row): { entities: EntityMapping[]; mapped: ReadonlySet<
     let n = 0;
     for (const { identifier, column } of fields) {
       const value = row[column];
-      if (value === null || value === undefined || value === "") continue;
+      if (!present(value)) continue;
       if (typeof value !== "string" && !Number.isFinite(value)) fromText = false;
       scratch[n++] = { identifier, value: String(value) };
     }
@@ -319,7 +316,7 @@ function incidentKeyFrom(plan: HuntPlan, hit: HitRecord, layout: EntityLayout): 
     for (let f = 0; f < fields.length; f++) {
       const { identifier, column } = fields[f]!;
       const value = row[column];
-      if (value === null || value === undefined || value === "") continue;
+      if (!present(value)) continue;
       values += `,${JSON.stringify(`${identifier}=${String(value)}`)}`;
     }
     values += "]";

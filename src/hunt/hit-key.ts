@@ -37,7 +37,7 @@ export function hitKey(ruleId: string, target: string, row: Row, options: KeyOpt
   let identifies = false;
   for (let i = 0; i < wanted.columns.length; i++) {
     const value = row[wanted.columns[i]!];
-    if (value === null || value === undefined || value === "") continue;
+    if (!present(value)) continue;
     if (!first) text.byte(COMMA);
     if (wanted.asciiHeads[i]) text.ascii(wanted.heads[i]!);
     else text.text(wanted.heads[i]!);
@@ -89,7 +89,8 @@ class KeyText {
     this.buffer[this.at++] = b;
   }
   /** Text known to be ASCII (a column's JSON head, a number). */
-  ascii(s: string, end = s.length): void {
+  ascii(s: string): void {
+    const end = s.length;
     this.room(end);
     const { buffer } = this;
     let at = this.at;
@@ -109,13 +110,6 @@ class KeyText {
     if (typeof value === "string") {
       if (!maybeDateTime(value)) {
         this.string(value);
-        return;
-      }
-      if (millisecondDateTime.test(value)) {
-        // `canonical`'s form of toISOString's (the commonest): its 23 characters, then 0000Z.
-        this.byte(QUOTE);
-        this.ascii(value, 23);
-        this.ascii('0000Z"');
         return;
       }
     }
@@ -234,17 +228,14 @@ export function isoTimeText(text: string): string {
  */
 const isoForm = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
 
-/** The event's time from the row (ISO), or undefined when no time column parses. */
+/** The event's time from the row, or undefined when no time column parses (the date of `eventTimeTextOf`). */
 export function eventTimeOf(row: Row, timeColumns: readonly string[] = ALL_HUNT_COLUMNS.time): Date | undefined {
-  for (const column of timeColumns) {
-    const value = row[column];
-    const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
-    if (date && !Number.isNaN(date.getTime())) return date;
-  }
-  return undefined;
+  const text = eventTimeTextOf(row, timeColumns);
+  return text === undefined ? undefined : new Date(text);
 }
 
-function present(value: unknown): boolean {
+/** Whether a row's value is there: not null, undefined or the empty string (a Log Analytics row's empty column). */
+export function present(value: unknown): boolean {
   return value !== null && value !== undefined && value !== "";
 }
 
