@@ -10,13 +10,19 @@ const shmhuntNamespace = "5b0d3c8e-6a0f-4f64-9d4c-2f3c8a1e7b21";
  * alert and the `uuid` package's pure-JS name encoding cost more than the rest of raising a local alert. Measured
  * on 100k names (December 2026, uuid 14.0.3, Node 20, a shared 2-core machine, median of 5 runs, 3 rounds): uuid's
  * v5 965–2,190 ms, this 436–764 ms, 2.1–5x; so node:crypto stays, and `uuid` is a test oracle only (devDependency).
- * The bytes are hashed in one call from a reused buffer, and the text is copied from the digest's hex into a reused
+ * The bytes are hashed in one call from a reused buffer (the namespace's bytes copied in when it changes), and the text is copied from the digest's hex into a reused
  * 36-byte buffer and read out as one flat string (cheaper than a digest buffer of its own written out byte by byte,
  * or than the hex cut into slices joined: 1.6 vs 2.5–3.6 µs a UUID kept in a map, December 2026, same machine).
  */
 export function uuidv5(name: string, namespace = shmhuntNamespace): string {
-  if (16 + 3 * name.length > input.length) input = Buffer.allocUnsafe(Math.max(16 + 3 * name.length, 2 * input.length));
-  namespaceBytes(namespace).copy(input, 0);
+  if (16 + 3 * name.length > input.length) {
+    input = Buffer.allocUnsafe(Math.max(16 + 3 * name.length, 2 * input.length));
+    inputNamespace = undefined;
+  }
+  if (namespace !== inputNamespace) {
+    namespaceBytes(namespace).copy(input, 0);
+    inputNamespace = namespace;
+  }
   const length = 16 + input.write(name, 16, "utf8");
   const hex = hash("sha1", input.subarray(0, length), "hex");
   let at = 0;
@@ -36,6 +42,8 @@ export function uuidv5(name: string, namespace = shmhuntNamespace): string {
  * UUID's 36 characters.
  */
 let input = Buffer.allocUnsafe(256);
+/** The namespace whose bytes `input` begins with (copied in only when another one is asked for). */
+let inputNamespace: string | undefined;
 const text = Buffer.allocUnsafe(36);
 /** The 17th digit with the variant bits (10) set ("8", "9", "a", "b"), by its two low bits. */
 const VARIANT_DIGITS = [0x38, 0x39, 0x61, 0x62];
