@@ -27,7 +27,8 @@
  *        process's first run (the CLI's `hunt`). The query alone is measured warm in every variant (after a first
  *        query), so these are the pipeline figures measured like their peer.
  *    Reported: the query alone (engine rows/s), the whole run (rows/s from query result to alert, query included),
- *    the part after the query, peak RSS, RSS with the query results in hand and the run's peak over it.
+ *    the part after the query, peak RSS, RSS with the query results in hand and the run's peak over it; the last
+ *    also for gate/memory and gate/file at SCALE times the rows (one run each).
  * 2. Import. `npm run build`, then the median wall time of `node -e "import('./dist/functions/index.js')"` against
  *    a bare @azure/functions app registering one HTTP function (peer), and `node -e 0`.
  */
@@ -83,6 +84,8 @@ const ALL_VARIANTS: readonly Variant[] = [
   "gate/memory+warm",
   "gate/file+warm",
 ];
+/** The memory figure is taken again at this many times the rows. */
+const SCALE = 4;
 /** Result rows of each plan in the warm variants' first run (over a workspace and a state of its own). */
 const WARMUP_ROWS_PER_PLAN = 1000;
 const only = args.includes("--only") ? (args[args.indexOf("--only") + 1] ?? "").split(",") : undefined;
@@ -313,10 +316,10 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
   }
 }
 
-function runChild(variant: Variant): ChildReport {
+function runChild(variant: Variant, resultRows = rows): ChildReport {
   const result = spawnSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--child", variant, "--rows", String(rows)],
+    [...process.execArgv, fileURLToPath(import.meta.url), "--child", variant, "--rows", String(resultRows)],
     { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
   );
   if (result.status !== 0) throw new Error(`bench child ${variant} failed: ${result.stderr}`);
@@ -419,6 +422,17 @@ async function main(): Promise<void> {
     `\ngate / no gate (rows/s of the run): file state ${fmt(rate("gate/file") / rate("no-gate/file"), 2)}x, memory state ${fmt(rate("gate/memory") / rate("no-gate/memory"), 2)}x`,
   );
   console.log(`file state / memory state (gate): ${fmt(rate("gate/file") / rate("gate/memory"), 2)}x`);
+
+  // Memory against the number of rows: the same variants with SCALE times the rows, once each.
+  console.log(
+    `\nthe run's peak RSS over the RSS with its query results in hand, at ${fmt(rows)} and ${fmt(SCALE * rows)} rows (target: not growing with the rows):`,
+  );
+  for (const v of ["gate/memory", "gate/file"] as const) {
+    const larger = runChild(v, SCALE * rows);
+    console.log(
+      `  ${v.padEnd(12)} ${fmt(report(v).runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(report(v).rows)} rows, ${fmt(larger.runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(larger.rows)} (RSS with the results ${fmt(report(v).queryRssMiB)} and ${fmt(larger.queryRssMiB)} MiB)`,
+    );
+  }
 
   console.log("\nbuilding (npm run build) for the import timing …");
   const build = spawnSync("npm", ["run", "build"], { cwd: repoRoot, encoding: "utf8" });
