@@ -108,6 +108,8 @@ interface ChildReport {
   /** RSS with the query results in hand (before the run), and the run's peak over it. */
   readonly queryRssMiB: number;
   readonly runPeakOverQueryMiB: number;
+  /** The JS heap in use after the run and two full GCs: what the run leaves live (the state it holds, caches). */
+  readonly heapAfterRunMiB: number;
   /** Azure Table variant: requests to the state table, and to the (separate) table of local incidents. */
   readonly stateRequests?: number;
   readonly incidentRequests?: number;
@@ -294,6 +296,11 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
     const total = report.runs.reduce((sum, r) => sum + r.counts.rows, 0);
     const expected = perPlan * plans.length;
     if (total !== queried || total !== expected) throw new Error(`expected ${expected} rows, the run saw ${total}`);
+    // After the timed part: what stays live once garbage is gone (the child runs with --expose-gc).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    const heapAfterRunMiB = process.memoryUsage().heapUsed / 2 ** 20;
     return {
       variant,
       rows: total,
@@ -307,6 +314,7 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
       peakRssMiB: Math.max(peak, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
       queryRssMiB: queryRss / 2 ** 20,
       runPeakOverQueryMiB: (peak - queryRss) / 2 ** 20,
+      heapAfterRunMiB,
       ...(tableState ? { stateRequests: tableState.counter.requests - beforeRun.state } : {}),
       ...(tableIncidents ? { incidentRequests: tableIncidents.counter.requests - beforeRun.incidents } : {}),
     };
@@ -319,7 +327,15 @@ async function child(variant: Variant, n: number): Promise<ChildReport> {
 function runChild(variant: Variant, resultRows = rows): ChildReport {
   const result = spawnSync(
     process.execPath,
-    [...process.execArgv, fileURLToPath(import.meta.url), "--child", variant, "--rows", String(resultRows)],
+    [
+      ...process.execArgv,
+      "--expose-gc",
+      fileURLToPath(import.meta.url),
+      "--child",
+      variant,
+      "--rows",
+      String(resultRows),
+    ],
     { cwd: repoRoot, encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
   );
   if (result.status !== 0) throw new Error(`bench child ${variant} failed: ${result.stderr}`);
@@ -430,7 +446,7 @@ async function main(): Promise<void> {
   for (const v of ["gate/memory", "gate/file"] as const) {
     const larger = runChild(v, SCALE * rows);
     console.log(
-      `  ${v.padEnd(12)} ${fmt(report(v).runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(report(v).rows)} rows, ${fmt(larger.runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(larger.rows)} (RSS with the results ${fmt(report(v).queryRssMiB)} and ${fmt(larger.queryRssMiB)} MiB)`,
+      `  ${v.padEnd(12)} ${fmt(report(v).runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(report(v).rows)} rows, ${fmt(larger.runPeakOverQueryMiB).padStart(5)} MiB at ${fmt(larger.rows)} (RSS with the results ${fmt(report(v).queryRssMiB)} and ${fmt(larger.queryRssMiB)} MiB; JS heap live after the run, full GC: ${fmt(report(v).heapAfterRunMiB)} and ${fmt(larger.heapAfterRunMiB)} MiB)`,
     );
   }
 
