@@ -5,6 +5,7 @@
  * beside it, and every key of the limit tables (REQUEST_LIMITS, ENTRA_KEY_LIMITS) is named.
  */
 import { readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
@@ -98,10 +99,14 @@ describe("docs/service.md: settings", () => {
     .filter((cells) => /^`SHMHUNT_[A-Z0-9_]+`$/.test(cells[0] ?? ""))
     .map((cells) => ({ name: (cells[0] ?? "").slice(1, -1), literal: /^`([^`<]+)`/.exec(cells[1] ?? "")?.[1] }));
 
-  // The broker's and Entra's settings are read only when those are on.
+  // The broker's and Entra's settings are read only when those are on. The local workspace's tables choose the
+  // default targets (SHMHUNT_HUNT_TARGETS: `defender` when it holds none): the bases name one that is not there, so a
+  // developer's own `.shmhunt` (the demo's, after `npm start`) does not change what is checked.
+  const noWorkspace = path.join(os.tmpdir(), `shmhunt-limits-doc-no-workspace-${process.pid}`);
   const bases: ReadonlyArray<Record<string, string>> = [
-    {},
+    { SHMHUNT_WORKSPACE_DIR: noWorkspace },
     {
+      SHMHUNT_WORKSPACE_DIR: noWorkspace,
       SHMHUNT_SAMPLE_BROKER: "defender",
       SHMHUNT_ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
       SHMHUNT_ENTRA_AUDIENCE: "api://shmhunt",
