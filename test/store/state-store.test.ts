@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,6 +177,38 @@ describe("local state store on disk (a journal)", () => {
     ]);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(readdirSync(path.join(dir, "quarantine"))).toHaveLength(2);
+  });
+
+  it("reads lines longer than its read chunk (4 MiB) and lines across chunks, and quarantines a damaged one whole", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    // Records of 1.5, 5 and 9 MB (distinct texts, each written once in its record), with small ones between.
+    const sizes = [1_500_000, 10, 5_000_000, 20, 9_000_000, 30];
+    const values = sizes.map((size, i) => ({ n: i, text: String.fromCharCode(97 + i).repeat(size) }));
+    for (let i = 0; i < values.length; i++) await store.put("hit", "r", `k${i}`, values[i]);
+    await store.close();
+    // A disk error in the small record between the first two long ones (its checksum no longer holds): the reader
+    // goes on reading into the buffer that held it while its quarantined copy is written.
+    const journal = path.join(dir, "journal.0000000001");
+    const lines = readFileSync(journal, "latin1").split("\n");
+    const bad = lines.findIndex((line) => line.includes('"y":"k1"'));
+    lines[bad] = lines[bad]!.replace('"n":1', '"n":9');
+    writeFileSync(journal, lines.join("\n"), "latin1");
+    const reopened = new LocalStateStore(dir);
+    expect(await reopened.list("hit", "r")).toEqual(
+      values.map((value, i) => ({ partition: "r", key: `k${i}`, value })).filter((_, i) => i !== 1),
+    );
+    expect(reopened.damaged().map((d) => [d.key, d.error])).toEqual([
+      ["k1", "checksum mismatch (truncated or altered)"],
+    ]);
+    // The quarantined copy is the damaged line as it was read, byte for byte.
+    const quarantine = path.join(dir, "quarantine");
+    for (let waited = 0; !existsSync(quarantine) || readdirSync(quarantine).length === 0; waited += 10) {
+      if (waited > 2000) throw new Error("no quarantined line");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const [file] = readdirSync(quarantine);
+    expect(readFileSync(path.join(quarantine, file!), "latin1")).toBe(lines[bad]);
   });
 
   it("writes a large part shared by records once, and reads every record whole", async () => {
