@@ -18,9 +18,10 @@
  *   also one of this pid but another process, a restarted container's; by one waiter at a time). Under the lock
  *   the writer has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the
  *   operations that won are written.
- * - A line cut short by a crash, or one whose checksum or JSON does not hold, is skipped, reported by `damaged()`
- *   and copied to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its
- *   newline is ended and read, not reported). It never stops the rest.
+ * - A line cut short by a crash, or one whose checksum does not hold, is skipped, reported by `damaged()` and copied
+ *   to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its newline is
+ *   ended and read, not reported). It never stops the rest. The index takes a line's head only (journal-head.ts):
+ *   a whole line whose value is not JSON (a writer's fault) is reported so, and set aside, when it is read.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
  *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
  *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
@@ -43,6 +44,7 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
+import { readLineHead, validRefs } from "./journal-head.js";
 import { JournalLines } from "./journal-lines.js";
 import { decodePart, type Part, partLine, placePart, shapeLine, withoutParts } from "./journal-parts.js";
 import { decodeName } from "./names.js";
@@ -390,8 +392,14 @@ export class LocalStateStore implements StateStore {
     }
   }
 
+  /**
+   * Takes a line into the index: its checksum checked, its head read (journal-head.ts; a line not in the store's own
+   * form is parsed whole). Its value is parsed when it is read: a value that is not JSON (a line whose checksum holds
+   * was written whole, so only a writer's fault makes one) is reported damaged then.
+   */
   private indexLine(journal: Journal, line: Buffer, offset: number): void {
-    const parsed = parseLine(line);
+    const body = checkedBody(line);
+    const parsed = typeof body === "string" ? body : (readLineHead(body) ?? parseBody(body));
     if (typeof parsed === "string") {
       this.reportDamage(journal, offset, line, parsed);
       return;
@@ -661,10 +669,21 @@ interface Line {
 
 /** The line's operation, or why it is damaged. */
 function parseLine(line: Buffer): Line | string {
+  const body = checkedBody(line);
+  return typeof body === "string" ? body : parseBody(body);
+}
+
+/** The line's body (its JSON) when its checksum holds, else why not. */
+function checkedBody(line: Buffer): Buffer | string {
   if (line.length < 10 || line[8] !== 0x09) return "not a journal line";
   const body = line.subarray(9);
   const expected = Number.parseInt(line.subarray(0, 8).toString("latin1"), 16);
   if (!Number.isFinite(expected) || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
+  return body;
+}
+
+/** A line's body parsed whole: its operation, or why it is not one. */
+function parseBody(body: Buffer): Line | string {
   try {
     const parsed = JSON.parse(body.toString("utf8")) as Line;
     if (parsed.o === "b")
@@ -688,21 +707,6 @@ function identify(line: Buffer): { kind?: StateKind; names: { partition?: string
   const partition = field("p");
   const key = field("y");
   return { ...(kind ? { kind } : {}), names: { ...(partition ? { partition } : {}), ...(key ? { key } : {}) } };
-}
-
-function validRefs(refs: unknown): boolean {
-  return (
-    Array.isArray(refs) &&
-    refs.every(
-      (ref) =>
-        Array.isArray(ref) &&
-        ref.length === 2 &&
-        typeof ref[1] === "string" &&
-        Array.isArray(ref[0]) &&
-        ref[0].length > 0 &&
-        ref[0].every((key: unknown) => typeof key === "string" && key !== "__proto__"),
-    )
-  );
 }
 
 async function namesIn(dir: string): Promise<string[]> {
