@@ -11,11 +11,11 @@
  */
 
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LocalStateStore, type StateKind } from "../../src/store/index.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const columns: string[] = (
@@ -24,16 +24,7 @@ const columns: string[] = (
   }
 ).columns.map((c) => c.name);
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-journal-format-"));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs("journal-format");
 
 /** A DeviceProcessEvents row: every column "" (Log Analytics' empty string) but the few a hit on /dev/shm sets. */
 function row(i: number, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -4,24 +4,15 @@
  * rows in their shapes), the head holds what JSON.parse gives for those fields. A line in another form (fields in
  * another order, as a hand-made line may have them) gives no head, and the store still reads it, parsed whole.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { LocalStateStore } from "../../src/store/index.js";
 import { readLineHead } from "../../src/store/journal-head.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-journal-head-"));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = tempDirs("journal-head");
 
 /** Names JSON must escape, or whose UTF-8 is more than ASCII, or that look like the line's own syntax. */
 const awkward = [

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
@@ -13,22 +12,16 @@ import {
   spoolSample,
 } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 let azurite: Azurite;
-const dirs: string[] = [];
+const tempDir = tempDirs("samples");
 beforeAll(async () => {
   azurite = await startAzurite();
 });
 afterAll(async () => {
   await azurite?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-samples-"));
-  dirs.push(dir);
-  return dir;
-}
 const sha = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
 /** A stream of `count` chunks of `size` bytes, produced lazily (never held whole), counting what was pulled. */

@@ -1,35 +1,19 @@
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStateStore, LocalStateStore, type StateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 let azurite: Azurite;
-const dirs: string[] = [];
+const tempDir = tempDirs("state");
 
 beforeAll(async () => {
   azurite = await startAzurite();
 });
 afterAll(async () => {
   await azurite?.stop();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-state-"));
-  dirs.push(dir);
-  return dir;
-}
 
 let tableCount = 0;
 const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
