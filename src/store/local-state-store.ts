@@ -44,7 +44,7 @@ import {
 } from "node:fs/promises";
 import path from "node:path";
 import { crc32 } from "node:zlib";
-import { readLineHead, validRefs } from "./journal-head.js";
+import { type LineHead, readLineHead, validRefs } from "./journal-head.js";
 import { JournalLines } from "./journal-lines.js";
 import { decodePart, type Part, partLine, placePart, shapeLine, withoutParts } from "./journal-parts.js";
 import { decodeName } from "./names.js";
@@ -425,10 +425,12 @@ export class LocalStateStore implements StateStore {
       this.reportDamage(journal, entry.offset, buffer, parsed);
       return undefined;
     }
-    if (parsed.r === undefined) return parsed.v;
+    // (A part's line has no `r`: it is its value, as a record without parts is.)
+    const refs = parsed.o === "b" ? undefined : parsed.r;
+    if (refs === undefined) return parsed.v;
     const value = parsed.v;
     const read = new Map<string, unknown>();
-    for (const [at, id] of parsed.r) {
+    for (const [at, id] of refs) {
       let part = read.get(id);
       if (!read.has(id)) {
         part = await this.readPart(journal, id);
@@ -467,7 +469,7 @@ export class LocalStateStore implements StateStore {
   }
 
   /** A part's line, parsed; why not, in words, when it is missing or damaged (the damage reported). */
-  private async partLine(journal: Journal, id: string): Promise<Line | string> {
+  private async partLine(journal: Journal, id: string): Promise<PartLine | string> {
     const entry = this.parts.get(id);
     if (!entry) return "a part it refers to is missing";
     const line = Buffer.allocUnsafe(entry.length - 1);
@@ -653,19 +655,12 @@ export class LocalStateStore implements StateStore {
   }
 }
 
-interface Line {
-  /** Put, delete, or a part (`b`: `y` is its id, `v` the part) that record lines refer to. */
-  readonly o: "p" | "d" | "b";
-  readonly k: StateKind;
-  readonly p: string;
-  readonly y: string;
-  /** The parts of `v` written apart: where each goes (keys from the top), and its id. */
-  readonly r?: ReadonlyArray<readonly [readonly string[], string]>;
-  /** A part written in a shape (journal-parts.ts): the shape's id, and its values in the shape's order. */
-  readonly c?: string;
-  readonly a?: unknown;
-  readonly v?: unknown;
-}
+/**
+ * A line parsed whole: its head (journal-head.ts owns the fields the index reads) and its value: `v`, or for a part
+ * written in a shape (journal-parts.ts) `a`, its values in the shape's order.
+ */
+type Line = LineHead & { readonly v?: unknown; readonly a?: unknown };
+type PartLine = Extract<Line, { readonly o: "b" }>;
 
 /** The line's operation, or why it is damaged. */
 function parseLine(line: Buffer): Line | string {
