@@ -60,6 +60,7 @@ import { MemoryStateStore } from "../src/store/memory-state-store.js";
 import { createStateStore } from "../src/store/storage-clients.js";
 import { TableStateStore } from "../src/store/table-state-store.js";
 import { startAzurite } from "../test/support/azurite.js";
+import { loadAverages } from "./machine-load.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -416,12 +417,6 @@ function importTime(code: string): number {
   return median(times);
 }
 
-const loadAverage = () =>
-  os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(" ");
-
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
@@ -441,10 +436,10 @@ async function main(): Promise<void> {
   /** Every round's report, by variant. */
   const runs = new Map<Variant, ChildReport[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round < rounds; round++) {
-    console.log(`   round ${round + 1}: load average ${loadAverage()}`);
+    console.log(`   round ${round + 1}: load average ${loadAverages()}`);
     for (const v of VARIANTS) runs.get(v)!.push(runChild(v));
   }
-  console.log(`   (load average now ${loadAverage()})\n`);
+  console.log(`   (load average now ${loadAverages()})\n`);
   // A variant's best round (the least pipeline time after the query) stands for it; the median of its rounds beside.
   const reports = VARIANTS.map((v) =>
     runs.get(v)!.reduce((best, r) => (r.pipelineSeconds < best.pipelineSeconds ? r : best)),

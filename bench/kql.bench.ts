@@ -11,7 +11,8 @@ import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { machineLoad, timedNode } from "./timed-process.js";
+import { machineLoad } from "./machine-load.js";
+import { timedNode } from "./timed-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/shmhunt.js");

@@ -20,6 +20,7 @@ import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { compileYaraRules, createScanner, defaultRulesDir, resolveYaraPaths, type Verdict } from "../src/yara/index.js";
+import { loadAverages } from "./machine-load.js";
 import { buildLargeSample, buildTree, plantPattern, type Tree } from "./scan/corpus.js";
 
 interface Run {
@@ -67,12 +68,7 @@ async function main(): Promise<void> {
     if (!previous || run.seconds < previous.seconds) best.set(run.tool, run);
   };
   for (let round = 0; round < rounds; round++) {
-    console.log(
-      `   round ${round + 1}: load average ${os
-        .loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ")}`,
-    );
+    console.log(`   round ${round + 1}: load average ${loadAverages()}`);
     if (yaraVersion) keepBest(await runYara(tree.dir, tree));
     keepBest(await runCli(tree, false));
     keepBest(await runCli(tree, false, false));
@@ -80,12 +76,7 @@ async function main(): Promise<void> {
     keepBest(await runLibrary(tree, "on-match"));
     keepBest(await runLibrary(tree, "always"));
   }
-  console.log(
-    `1. tree of real ELF files (load average now ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(" ")})`,
-  );
+  console.log(`1. tree of real ELF files (load average now ${loadAverages()})`);
   printTable([...best.values()]);
   const yara = best.get("yara CLI");
   if (yara) {

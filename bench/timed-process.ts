@@ -6,7 +6,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import path from "node:path";
 
 export interface Timed {
@@ -43,9 +43,4 @@ export function timedNode(args: readonly string[], cwd: string, stdout: "ignore"
   });
   const seconds = (performance.now() - started) / 1000;
   return { seconds, cpuSeconds: Number(readFileSync(report, "utf8")), stdout: out ? out.toString() : "" };
-}
-
-/** `load average 3.2 on 2 CPUs`: how busy the machine was. */
-export function machineLoad(): string {
-  return `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`;
 }

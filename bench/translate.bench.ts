@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatReport, tomlFilesUnder, translateCorpus } from "../src/kql/corpus-report.js";
-import { machineLoad, type Timed, timedNode } from "./timed-process.js";
+import { machineLoad } from "./machine-load.js";
+import { type Timed, timedNode } from "./timed-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = path.resolve(root, "../shared/corpus/elastic-rules-linux");
