@@ -273,10 +273,14 @@ export class LocalStateStore implements StateStore {
       });
       offset += length;
       results.push(true);
-      if (lines.pending >= WRITE_CHUNK) await writeAll(journal.handle, lines.take());
+      if (lines.pending >= WRITE_CHUNK) {
+        await writeAll(journal.handle, lines.take());
+        lines.release(false);
+      }
     }
     if (placed.length > 0) {
       await writeAll(journal.handle, lines.take());
+      lines.release(true);
       await journal.handle.datasync();
       for (const [id, entry] of newParts) this.setPart(journal, id, entry);
       for (const { id, entry } of placed) this.setEntry(journal, id, entry);
