@@ -113,13 +113,17 @@ class HuntAlert implements HuntAlertRequest {
 /** The last window's bounds and their ISO text (a batch's hits share their window). */
 let lastWindow: { start: string; end: string; isoStart: string; isoEnd: string } | undefined;
 
-/** Every entity value of the row text or a finite number: the entities are the same once the row is read back. */
+/**
+ * Every entity value of the row text or a finite number, none undefined: the entities are the same once the row is
+ * read back (JSON drops an undefined column, and the entities' order follows the columns').
+ */
 function entitiesFromText(row: Row, layout: EntityLayout): boolean {
   const { types } = layout;
   for (let t = 0; t < types.length; t++) {
     const { fields } = types[t]!;
     for (let f = 0; f < fields.length; f++) {
       const value = row[fields[f]!.column];
+      if (value === undefined) return false;
       if (!present(value) || typeof value === "string") continue;
       if (!Number.isFinite(value)) return false;
     }

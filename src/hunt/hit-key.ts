@@ -119,7 +119,8 @@ class KeyText {
     }
     const form = canonical(value);
     if (typeof form === "string") this.string(form);
-    else this.text(JSON.stringify(form));
+    // A value JSON has no text for (a function, a symbol) is null in an array, as in the documented text.
+    else this.text(JSON.stringify(form) ?? "null");
   }
   bytes(): Buffer {
     return this.buffer.subarray(0, this.at);

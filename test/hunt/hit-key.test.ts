@@ -56,6 +56,24 @@ describe("hit keys", () => {
     );
   });
 
+  it("keys a value JSON has no text for (a function, a symbol) as the documented text does: null in its array", () => {
+    // JSON.stringify writes null for such a value inside an array; the key's text is that JSON.
+    const documented = (parts: unknown[]) =>
+      createHash("sha256")
+        .update(JSON.stringify(["shmhunt-hit-v1", "r1", "defender", parts]))
+        .digest("hex");
+    const options = { identityColumns: ["Timestamp", "DeviceId"] };
+    for (const odd of [() => 1, Symbol("s")]) {
+      const key = hitKey("r1", "defender", { Timestamp: "2026-03-01T10:00:01.123Z", DeviceId: odd }, options);
+      expect(key).toBe(
+        documented([
+          ["Timestamp", "2026-03-01T10:00:01.1230000Z"],
+          ["DeviceId", null],
+        ]),
+      );
+    }
+  });
+
   it("keeps the documented text of a key whose rule id, identity columns and values are not ASCII", () => {
     // The key's text is written as UTF-8 bytes piece by piece: each piece must be the bytes JSON.stringify gives.
     const documented = (ruleId: string, parts: unknown[]) =>
