@@ -48,6 +48,7 @@ import { type LineHead, readLineHead, validRefs } from "./journal-head.js";
 import { JournalLines } from "./journal-lines.js";
 import { decodePart, type Part, partLine, placePart, shapeLine, withoutParts } from "./journal-parts.js";
 import { decodeName } from "./names.js";
+import { recordId, recordIdPrefix, recordNames } from "./record-id.js";
 import {
   type DamagedRecord,
   type StateKind,
@@ -151,11 +152,11 @@ export class LocalStateStore implements StateStore {
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
     return this.serial(async () => {
       const journal = await this.refresh();
-      const prefix = partition === undefined ? `${kind}\u0000` : `${kind}\u0000${partition}\u0000`;
+      const prefix = recordIdPrefix(kind, partition);
       const found: Array<{ partition: string; key: string; entry: Entry }> = [];
       for (const [id, entry] of this.index) {
         if (!id.startsWith(prefix)) continue;
-        const [, p, key] = id.split("\u0000") as [string, string, string];
+        const { partition: p, key } = recordNames(id);
         found.push({ partition: p, key, entry });
       }
       found.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
@@ -817,8 +818,6 @@ async function syncDir(dir: string): Promise<void> {
     await handle.close();
   }
 }
-
-const recordId = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

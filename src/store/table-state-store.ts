@@ -10,6 +10,7 @@
  */
 import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
 import { decodeName, encodeName } from "./names.js";
+import { recordId } from "./record-id.js";
 import {
   type DamagedRecord,
   type StateKind,
@@ -148,7 +149,7 @@ export class TableStateStore implements StateStore {
    * else (none, or the entity changed since) it is read, compared, and replaced only if its ETag is still the one read.
    */
   private async swap(op: Extract<StateOp, { op: "swap" }>): Promise<boolean> {
-    const id = entityId(op.kind, op.partition, op.key);
+    const id = recordId(op.kind, op.partition, op.key);
     const known = this.etags.get(id);
     if (known && known.json === JSON.stringify(op.expected)) {
       try {
@@ -194,7 +195,7 @@ export class TableStateStore implements StateStore {
 
   /** Keeps an entity's ETag with its value (the oldest forgotten past ETAGS_KEPT); no ETag: forgets it. */
   private remember(kind: StateKind, partition: string, key: string, value: unknown, etag: unknown): void {
-    const id = entityId(kind, partition, key);
+    const id = recordId(kind, partition, key);
     this.etags.delete(id);
     if (typeof etag !== "string" || value === undefined) return;
     if (this.etags.size >= ETAGS_KEPT) this.etags.delete(this.etags.keys().next().value as string);
@@ -218,7 +219,7 @@ export class TableStateStore implements StateStore {
           // A record written alone (a lease taken) is remembered for the swap that may follow; others forgotten.
           const etag = remaining.length === 1 ? response.subResponses[i]?.etag : undefined;
           if (op.op !== "delete") this.remember(op.kind, op.partition, op.key, op.value, etag);
-          else this.etags.delete(entityId(op.kind, op.partition, op.key));
+          else this.etags.delete(recordId(op.kind, op.partition, op.key));
         }
         return;
       } catch (error) {
@@ -289,8 +290,6 @@ function failedIndex(error: unknown): number | undefined {
 
 /** How many ETags a store remembers for its swaps. */
 const ETAGS_KEPT = 256;
-
-const entityId = (kind: StateKind, partition: string, key: string) => `${kind}\u0000${partition}\u0000${key}`;
 
 function partitionKey(kind: StateKind, partition: string): string {
   return `${kind}~${encodeName(partition)}`;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStateStore, LocalStateStore, type StateStore } from "../../src/store/index.js";
+import { createStateStore, LocalStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
@@ -17,6 +17,7 @@ afterAll(async () => {
 
 let tableCount = 0;
 const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
+  ["memory", async () => new MemoryStateStore()],
   ["local files", async () => new LocalStateStore(tempDir())],
   [
     "Azure Table (Azurite)",
@@ -72,6 +73,25 @@ describe.each(backends)("state store: %s", (_name, make) => {
     ]);
     expect((await store.list("pending", "sha-b")).map((r) => r.key)).toEqual(["k2"]);
     expect(await store.list("incident")).toEqual([]);
+  });
+
+  it("keeps apart names that differ only in where a NUL falls, and lists each under its own names", async () => {
+    // Names are any strings (state-store.ts); the stores' in-memory ids must not run two of them together.
+    const store = await make();
+    await store.put("hit", "a\u0000b", "c", 1);
+    expect(await store.create("hit", "a", "b\u0000c", 2)).toBe(true);
+    expect(await store.create("hit", "a\u0000", "bc", 3)).toBe(true);
+    expect(await store.get("hit", "a\u0000b", "c")).toBe(1);
+    expect(await store.get("hit", "a", "b\u0000c")).toBe(2);
+    expect(await store.get("hit", "a\u0000", "bc")).toBe(3);
+    expect((await store.list("hit", "a")).map((r) => [r.partition, r.key, r.value])).toEqual([["a", "b\u0000c", 2]]);
+    expect((await store.list("hit")).map((r) => [r.partition, r.key, r.value])).toEqual([
+      ["a", "b\u0000c", 2],
+      ["a\u0000", "bc", 3],
+      ["a\u0000b", "c", 1],
+    ]);
+    await store.delete("hit", "a", "b\u0000c");
+    expect(await store.get("hit", "a\u0000b", "c")).toBe(1);
   });
 
   it("round-trips a record larger than one table property", async () => {
