@@ -73,7 +73,8 @@ const SHAPE_KEYS = 1024;
  * left as it is), and the parts with where they go in `refs`. Only plain objects are looked into.
  */
 export function withoutParts(value: unknown, depth: number, at: string[], refs: Array<[string[], Part]>): unknown {
-  if (!isPlainObject(value)) return value;
+  // (An object with a toJSON of its own is written as its toJSON gives it: nothing in it is looked into.)
+  if (!isPlainObject(value) || typeof value.toJSON === "function") return value;
   let copy: Record<string, unknown> | undefined;
   for (const key in value) {
     if (!Object.hasOwn(value, key) || key === "__proto__") continue; // left in place: an own key of that name
@@ -192,11 +193,19 @@ function objectPart(value: Record<string, unknown>): Part {
 }
 
 /**
- * The values, unless one is a value JSON leaves out of an object but not of an array (undefined, a function, a
- * symbol): such an object is not written in its shape.
+ * The values, unless one is a value JSON writes otherwise in an array than in an object: undefined, a function or a
+ * symbol (left out of an object, null in an array), or a value with a toJSON of its own other than Date's (it may
+ * answer undefined, or look at its key: an index in an array), or a bigint (its toJSON, if one is set, too). Such an
+ * object is not written in its shape.
  */
 function jsonValues(values: unknown[]): unknown[] | undefined {
-  for (const v of values) if (v === undefined || typeof v === "function" || typeof v === "symbol") return undefined;
+  for (const v of values) {
+    if (v === undefined || typeof v === "function" || typeof v === "symbol" || typeof v === "bigint") return undefined;
+    if (typeof v === "object" && v !== null) {
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === "function" && toJSON !== Date.prototype.toJSON) return undefined;
+    }
+  }
   return values;
 }
 

@@ -437,7 +437,10 @@ export class LocalStateStore implements StateStore {
     const read = new Map<string, unknown>();
     for (const [at, id] of refs) {
       let part = read.get(id);
-      if (!read.has(id)) {
+      if (read.has(id)) {
+        // The same part at another place (one row held twice): a value of its own there, as JSON would read it.
+        part = JSON.parse(JSON.stringify(part));
+      } else {
         part = await this.readPart(journal, id);
         if (part === undefined) {
           this.reportDamage(journal, entry.offset, buffer, `a part it refers to (${id}) is missing or damaged`);

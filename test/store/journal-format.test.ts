@@ -387,6 +387,57 @@ describe("local journal: values", () => {
     expect(Object.hasOwn((read[3] as { row: object }).row, "FileName")).toBe(false);
   });
 
+  it("keeps what JSON gives of a column with a toJSON, in a row written as it is and in its shape", async () => {
+    // JSON writes such a value otherwise in an object than in an array: a toJSON answering undefined is left out
+    // of an object and null in an array; one looking at its key is called with the column's name, not an index.
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    const keyed = { toJSON: (key: string) => `at ${key}` };
+    const written = [
+      row(1, { AccountSid: keyed }),
+      row(2, { AccountSid: keyed }),
+      row(3, { AccountSid: { toJSON: () => undefined } }),
+      row(4, { AccountSid: new Date("2026-03-01T10:00:00.000Z"), AccountUpn: new Date(Number.NaN) }),
+      row(5, { AccountSid: new Date("2026-03-01T10:00:00.000Z"), AccountUpn: new Date(Number.NaN) }),
+    ];
+    for (let i = 0; i < written.length; i++) await store.put("hit", "r", `k${i}`, { row: written[i] });
+    await store.close();
+    const { values, damaged } = await readBack(dir, "hit", "r", ["k0", "k1", "k2", "k3", "k4"]);
+    expect(damaged).toEqual([]);
+    written.forEach((r, i) => {
+      expect(JSON.stringify(values[i]), `row ${i}`).toBe(JSON.stringify({ row: r }));
+    });
+    // Dates (their toJSON neither answers undefined nor looks at its key) still go in the shape: one row's line.
+    expect(readFileSync(path.join(dir, "journal.0000000001"), "utf8")).toContain('"a":["","');
+  });
+
+  it("writes a record whose value has a toJSON of its own as its toJSON gives it", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    const value = { row: row(1), toJSON: () => ({ summary: "one row" }) };
+    await store.put("hit", "r", "k", value);
+    expect(await store.get("hit", "r", "k")).toEqual(asJson(value));
+    await store.close();
+    const { values, damaged } = await readBack(dir, "hit", "r", ["k"]);
+    expect(values).toEqual([asJson(value)]);
+    expect(damaged).toEqual([]);
+  });
+
+  it("reads one row held at two places of a record as two values, as JSON gives them", async () => {
+    const dir = tempDir();
+    const store = new LocalStateStore(dir);
+    const r = row(1);
+    const value = { hit: { row: r }, incident: { evidence: { row: r } }, copy: row(1) };
+    await store.put("hit", "r", "k", value);
+    await store.close();
+    const { values } = await readBack(dir, "hit", "r", ["k"]);
+    const got = values[0] as typeof value;
+    expect(got).toEqual(asJson(value));
+    got.hit.row.FileName = "changed";
+    expect(got.incident.evidence.row.FileName).toBe("kworkerd");
+    expect(got.copy.FileName).toBe("kworkerd");
+  });
+
   it('keeps "" apart from null and from a missing column', async () => {
     const dir = tempDir();
     const store = new LocalStateStore(dir);
