@@ -9,9 +9,13 @@
  * update), the basis of the hunt's lease.
  *
  * `batch` carries out many such operations as one durable write (local: one journal append and one fsync; Azure
- * Table: one entity group transaction per partition and 100 operations). Each operation keeps its own meaning and
- * atomicity; the batch as a whole is not atomic (a crash may leave any prefix of it on Azure Table, any subset
- * never), so callers order their batches as they would order single writes.
+ * Table: one entity group transaction per partition, 100 operations and 4 MiB). Each operation keeps its own meaning
+ * and atomicity; the batch as a whole is not atomic: a crash may leave a prefix of the order it is written in. Local
+ * and in memory, that order is the batch's. On Azure Table the batch is sent partition by partition, in the order
+ * each partition first appears in it, each partition's operations in their order: an operation may land before
+ * operations of other partitions given before it, never before an earlier one of its own partition, nor before
+ * those of a partition that appears wholly before its own. Callers order their batches so: what must land first
+ * goes in an earlier batch, or before every operation of the partitions that follow.
  */
 
 /**

@@ -4,10 +4,21 @@
  * at most 64 KiB. `create` is the service's insert (409 when the entity exists), `put` an upsert in Replace mode,
  * both atomic per entity. The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
  *
- * `batch` sends one entity group transaction per partition and 100 operations. A transaction is all or nothing:
- * when a create in it finds its entity present (409, the failing operation's index leads the message), that
- * operation is answered false and the rest is sent again; a delete of a missing entity (404) likewise succeeds.
+ * Microsoft's limits ("Understanding the Table service data model"; "Performing entity group transactions"), kept
+ * here whatever Azurite lets through: a PartitionKey or RowKey "may be up to 1 KiB in size" (an encoded name longer
+ * than that is kept as its head and the SHA-256 of the name, the name itself in the entity, `pn` / `kn`); "the
+ * combined size of all data in an entity's properties can't exceed 1 MiB", strings counted as UTF-16 (a record too
+ * large is refused before anything of its batch is sent); a transaction "can include at most 100 entities, and its
+ * total payload may be no more than 4 MiB in size".
+ *
+ * `batch` sends one entity group transaction per partition, 100 operations and TRANSACTION_BYTES, partition by
+ * partition in the order each partition first appears in the batch. A transaction is all or nothing: when a create
+ * in it finds its entity present (409, the failing operation's index leads the message), that operation is
+ * answered false, the transaction's other creates are looked up together (a rerun creates many records that exist:
+ * a few queries, not a round trip each), those found answered false, and the rest is sent again; a delete of a
+ * missing entity (404) likewise succeeds.
  */
+import { hash } from "node:crypto";
 import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
 import { decodeName, encodeName } from "./names.js";
 import { recordId } from "./record-id.js";
@@ -27,7 +38,21 @@ export const TRANSACTION_LIMIT = 100;
 const KEYS_PER_QUERY = 14;
 
 const CHUNK = 30_000; // UTF-16 code units per property: below the 64 KiB property limit
-const MAX_CHUNKS = 30; // keeps an entity under 1 MiB with room for the keys
+/** An entity's size as the service counts it ("can't exceed 1 MiB"), its strings as UTF-16: see `entitySize`. */
+const ENTITY_BYTES = 1024 * 1024;
+/**
+ * A transaction's request at most this size: the 4 MiB payload less room for each operation's MIME headers (counted
+ * apart, OPERATION_HEADER_BYTES each) and the rest of the request.
+ */
+export const TRANSACTION_BYTES = 4 * 1024 * 1024 - 64 * 1024;
+const OPERATION_HEADER_BYTES = 1024;
+/**
+ * The most characters of a PartitionKey or RowKey: 1 KiB as UTF-16 (Azurite, Microsoft's emulator, refuses a longer
+ * one). An encoded name that does not fit is its first characters, `%%` (never in encodeName's output) and the
+ * SHA-256 of the name; every name that fits is kept as it always was.
+ */
+const KEY_CHARS = 512;
+const HASH_CHARS = 2 + 64;
 
 type Entity = TableEntity<Record<string, unknown>>;
 
@@ -46,10 +71,7 @@ export class TableStateStore implements StateStore {
   async get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
     await this.ensureTable();
     try {
-      const entity = await this.client.getEntity<Record<string, unknown>>(
-        partitionKey(kind, partition),
-        encodeName(key),
-      );
+      const entity = await this.client.getEntity<Record<string, unknown>>(partitionKey(kind, partition), keyName(key));
       const value = this.decodeOrReport<T>(kind, partition, key, entity);
       this.remember(kind, partition, key, value, (entity as { etag?: unknown }).etag);
       return value;
@@ -69,10 +91,10 @@ export class TableStateStore implements StateStore {
     const found = new Map<string, T>();
     const distinct = [...new Set(keys)];
     for (let from = 0; from < distinct.length; from += KEYS_PER_QUERY) {
-      const rowKeys = distinct.slice(from, from + KEYS_PER_QUERY).map((key) => `RowKey eq ${quote(encodeName(key))}`);
+      const rowKeys = distinct.slice(from, from + KEYS_PER_QUERY).map((key) => `RowKey eq ${quote(keyName(key))}`);
       const filter = `PartitionKey eq ${quote(pk)} and (${rowKeys.join(" or ")})`;
       for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        const key = decodeName(String(entity.rowKey));
+        const key = keyOf(entity);
         const value = this.decodeOrReport<T>(kind, partition, key, entity);
         if (value !== undefined) found.set(key, value);
       }
@@ -99,7 +121,7 @@ export class TableStateStore implements StateStore {
   async delete(kind: StateKind, partition: string, key: string): Promise<void> {
     await this.ensureTable();
     try {
-      await this.client.deleteEntity(partitionKey(kind, partition), encodeName(key));
+      await this.client.deleteEntity(partitionKey(kind, partition), keyName(key));
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
     }
@@ -113,9 +135,8 @@ export class TableStateStore implements StateStore {
         : `PartitionKey eq ${quote(partitionKey(kind, partition))}`;
     const records: StateRecord<T>[] = [];
     for await (const entity of this.client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-      const pk = String(entity.partitionKey);
-      const recordPartition = decodeName(pk.slice(kind.length + 1));
-      const key = decodeName(String(entity.rowKey));
+      const recordPartition = partitionOf(entity, kind);
+      const key = keyOf(entity);
       const value = this.decodeOrReport<T>(kind, recordPartition, key, entity);
       if (value !== undefined) records.push({ partition: recordPartition, key, value });
     }
@@ -126,15 +147,17 @@ export class TableStateStore implements StateStore {
     if (ops.length === 0) return [];
     await this.ensureTable();
     const results: boolean[] = ops.map(() => true);
+    // Every entity made before anything is sent: a record too large for one fails the batch, not half of it.
+    const items: Sendable[] = ops.map((op, index) => sendable(op, index));
     // A swap is a request of its own (a conditional replace on the entity's ETag), in its place in the order.
-    let run: Array<{ op: StateOp; index: number }> = [];
+    let run: Sendable[] = [];
     const flush = async () => {
       for (const chunk of transactions(run)) await this.submit(chunk, results);
       run = [];
     };
     for (const [index, op] of ops.entries()) {
       if (op.op !== "swap") {
-        run.push({ op, index });
+        run.push(items[index]!);
         continue;
       }
       await flush();
@@ -169,7 +192,7 @@ export class TableStateStore implements StateStore {
     try {
       entity = await this.client.getEntity<Record<string, unknown>>(
         partitionKey(op.kind, op.partition),
-        encodeName(op.key),
+        keyName(op.key),
       );
     } catch (error) {
       if (statusOf(error) === 404) return false;
@@ -203,15 +226,16 @@ export class TableStateStore implements StateStore {
   }
 
   /** Sends one transaction; drops the operations the service refuses as already done and sends the rest. */
-  private async submit(chunk: ReadonlyArray<{ op: StateOp; index: number }>, results: boolean[]): Promise<void> {
+  private async submit(chunk: readonly Sendable[], results: boolean[]): Promise<void> {
     let remaining = [...chunk];
+    let lookedUp = false;
     while (remaining.length > 0) {
-      const actions: TransactionAction[] = remaining.map(({ op }) =>
+      const actions: TransactionAction[] = remaining.map(({ op, entity }) =>
         op.op === "create"
-          ? ["create", encode(op.kind, op.partition, op.key, op.value)]
+          ? ["create", entity]
           : op.op === "put" || op.op === "swap"
-            ? ["upsert", encode(op.kind, op.partition, op.key, op.value), "Replace"]
-            : ["delete", { partitionKey: partitionKey(op.kind, op.partition), rowKey: encodeName(op.key) }],
+            ? ["upsert", entity, "Replace"]
+            : ["delete", entity],
       );
       try {
         const response = await this.client.submitTransaction(actions);
@@ -231,8 +255,31 @@ export class TableStateStore implements StateStore {
         if (!expected || failed === undefined) throw error;
         if (item.op.op === "create") results[item.index] = false;
         remaining = remaining.filter((_, i) => i !== failed);
+        if (item.op.op === "create" && !lookedUp) {
+          // The transaction's other creates may find their entities too (a rerun of a window): looked up together.
+          lookedUp = true;
+          const present = await this.present(
+            item.entity.partitionKey as string,
+            remaining.filter(({ op }) => op.op === "create").map(({ entity }) => entity.rowKey as string),
+          );
+          for (const { op, index, entity } of remaining)
+            if (op.op === "create" && present.has(entity.rowKey as string)) results[index] = false;
+          remaining = remaining.filter(({ op, entity }) => op.op !== "create" || !present.has(entity.rowKey as string));
+        }
       }
     }
+  }
+
+  /** Which of these row keys of one partition have an entity: one query per 14 keys, row keys only. */
+  private async present(pk: string, rowKeys: readonly string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let from = 0; from < rowKeys.length; from += KEYS_PER_QUERY) {
+      const keys = rowKeys.slice(from, from + KEYS_PER_QUERY).map((rowKey) => `RowKey eq ${quote(rowKey)}`);
+      const filter = `PartitionKey eq ${quote(pk)} and (${keys.join(" or ")})`;
+      const entities = this.client.listEntities({ queryOptions: { filter, select: ["RowKey"] } });
+      for await (const entity of entities) found.add(String(entity.rowKey));
+    }
+    return found;
   }
 
   /** The entity's value, or undefined (reported in `damaged()`) when its JSON does not hold. */
@@ -256,27 +303,49 @@ export class TableStateStore implements StateStore {
   }
 }
 
+/** An operation with its entity as sent (a delete: its keys) and its share of a transaction's request. */
+interface Sendable {
+  readonly op: StateOp;
+  readonly index: number;
+  readonly entity: Entity;
+  readonly bytes: number;
+}
+
+function sendable(op: StateOp, index: number): Sendable {
+  const entity =
+    op.op === "delete"
+      ? ({ partitionKey: partitionKey(op.kind, op.partition), rowKey: keyName(op.key) } as Entity)
+      : encode(op.kind, op.partition, op.key, op.value);
+  // The entity as the request carries it (JSON, UTF-8), and its part's headers.
+  return { op, index, entity, bytes: Buffer.byteLength(JSON.stringify(entity)) + OPERATION_HEADER_BYTES };
+}
+
 /**
- * The operations in transactions: grouped by partition (order kept within one), at most 100 each, and an entity
- * at most once per transaction (the service refuses a second operation on it).
+ * The operations in transactions: grouped by partition (order kept within one; the partitions in the order each
+ * first appears), at most 100 operations and TRANSACTION_BYTES each, and an entity at most once per transaction
+ * (the service refuses a second operation on it).
  */
-function transactions(
-  ops: ReadonlyArray<{ op: StateOp; index: number }>,
-): Array<Array<{ op: StateOp; index: number }>> {
-  const open = new Map<string, { ops: Array<{ op: StateOp; index: number }>; keys: Set<string> }>();
-  const out: Array<Array<{ op: StateOp; index: number }>> = [];
+function transactions(ops: readonly Sendable[]): Sendable[][] {
+  const open = new Map<string, { ops: Sendable[]; keys: Set<string>; bytes: number }>();
+  const out: Sendable[][] = [];
   for (const item of ops) {
-    const pk = partitionKey(item.op.kind, item.op.partition);
+    const pk = item.entity.partitionKey as string;
     let last = open.get(pk);
-    const rowKey = encodeName(item.op.key);
+    const rowKey = item.entity.rowKey as string;
     // The keys of the open transaction in a set: checking them by scanning was quadratic in the batch.
-    if (!last || last.ops.length >= TRANSACTION_LIMIT || last.keys.has(rowKey)) {
-      last = { ops: [], keys: new Set() };
+    if (
+      !last ||
+      last.ops.length >= TRANSACTION_LIMIT ||
+      last.keys.has(rowKey) ||
+      (last.ops.length > 0 && last.bytes + item.bytes > TRANSACTION_BYTES)
+    ) {
+      last = { ops: [], keys: new Set(), bytes: 0 };
       open.set(pk, last);
       out.push(last.ops);
     }
     last.ops.push(item);
     last.keys.add(rowKey);
+    last.bytes += item.bytes;
   }
   return out;
 }
@@ -292,18 +361,59 @@ function failedIndex(error: unknown): number | undefined {
 const ETAGS_KEPT = 256;
 
 function partitionKey(kind: StateKind, partition: string): string {
-  return `${kind}~${encodeName(partition)}`;
+  return `${kind}~${keyName(partition, KEY_CHARS - kind.length - 1)}`;
+}
+
+/** A name as a key of at most `room` characters: encoded (names.ts), or its head and the name's SHA-256. */
+function keyName(name: string, room = KEY_CHARS): string {
+  const encoded = encodeName(name);
+  return encoded.length <= room ? encoded : `${encoded.slice(0, room - HASH_CHARS)}%%${hash("sha256", name, "hex")}`;
+}
+
+const hashed = (key: string) => key.includes("%%");
+
+/** A record's partition, from its entity: its PartitionKey decoded, or the name kept beside a hashed one. */
+function partitionOf(entity: Record<string, unknown>, kind: StateKind): string {
+  return typeof entity.pn === "string" ? entity.pn : decodeName(String(entity.partitionKey).slice(kind.length + 1));
+}
+
+/** A record's key, from its entity: its RowKey decoded, or the name kept beside a hashed one. */
+function keyOf(entity: Record<string, unknown>): string {
+  return typeof entity.kn === "string" ? entity.kn : decodeName(String(entity.rowKey));
 }
 
 function encode(kind: StateKind, partition: string, key: string, value: unknown): Entity {
   const json = JSON.stringify(value);
   const chunks = Math.max(1, Math.ceil(json.length / CHUNK));
-  if (chunks > MAX_CHUNKS) {
-    throw new Error(`state record ${kind}/${partition}/${key} is too large for a table entity (${json.length} chars)`);
-  }
-  const entity: Entity = { partitionKey: partitionKey(kind, partition), rowKey: encodeName(key), n: chunks };
+  const entity: Entity = { partitionKey: partitionKey(kind, partition), rowKey: keyName(key), n: chunks };
+  if (hashed(entity.partitionKey)) entity.pn = partition;
+  if (hashed(entity.rowKey)) entity.kn = key;
   for (let i = 0; i < chunks; i++) entity[`d${i}`] = json.slice(i * CHUNK, (i + 1) * CHUNK);
+  const size = entitySize(entity);
+  if (
+    size > ENTITY_BYTES ||
+    (typeof entity.pn === "string" && entity.pn.length > CHUNK) ||
+    (typeof entity.kn === "string" && entity.kn.length > CHUNK)
+  )
+    throw new Error(
+      `state record ${kind}/${partition}/${key} is too large for a table entity (${size} bytes as the service counts them; at most ${ENTITY_BYTES}, names at most ${CHUNK} characters)`,
+    );
   return entity;
+}
+
+/**
+ * An entity's size as the service counts it: its keys and every property's name and string value as UTF-16
+ * ("String: a UTF-16-encoded value", the data model's property types), 2 bytes a unit, with a few bytes of framing
+ * for each property and an 8-byte value for a number.
+ */
+function entitySize(entity: Entity): number {
+  let size = 4 + 2 * (entity.partitionKey.length + entity.rowKey.length);
+  for (const name in entity) {
+    if (name === "partitionKey" || name === "rowKey") continue;
+    const value = entity[name];
+    size += 8 + 2 * name.length + (typeof value === "string" ? 4 + 2 * value.length : 8);
+  }
+  return size;
 }
 
 function decode<T>(entity: Record<string, unknown>): T {
