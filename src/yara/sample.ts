@@ -263,9 +263,15 @@ export class SampleScanner {
   /** Reads the whole file, as long as fstat said, into the reused buffer. */
   private read(fd: number, size: number): Buffer {
     if (this.buffer.length < size) {
-      // Drop the old buffer first, so its memory can be reused for the new one.
+      // Drop the old buffer first, so its memory can be reused for the new one; should the new one not be had, a
+      // buffer of the first size again (an empty one would read every later file as empty: "no match").
       this.buffer = Buffer.alloc(0);
-      this.buffer = readBuffer(Math.ceil(size / BUFFER_STEP) * BUFFER_STEP);
+      try {
+        this.buffer = readBuffer(Math.ceil(size / BUFFER_STEP) * BUFFER_STEP);
+      } catch (error) {
+        this.buffer = readBuffer(BUFFER_STEP);
+        throw error;
+      }
     }
     return this.readAt(fd, 0, size);
   }

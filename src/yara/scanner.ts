@@ -4,7 +4,7 @@
  * free and an engine crash fails one scan, not the service.
  */
 import { createWriteStream } from "node:fs";
-import { lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -156,7 +156,9 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
       const info = await lstat(filePath).catch(() => undefined);
       // The common case, a regular file named directly: no realpath or second stat.
       if (info?.isFile()) return scanResolvedFile(rules, filePath, filePath, info.size);
-      if (info?.isDirectory()) {
+      // A directory, or a link to one: not one sample (the walk below would give one of its files' verdicts).
+      const target = info?.isSymbolicLink() ? await stat(filePath).catch(() => undefined) : info;
+      if (target?.isDirectory()) {
         return notScanned(rules, filePath, 0, { kind: "error", reason: "is a directory (scan it with scanPaths)" });
       }
       for await (const entry of walkSamples([filePath])) {
