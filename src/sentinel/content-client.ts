@@ -15,11 +15,42 @@ import type {
   Watchlist,
   WatchlistItem,
 } from "@azure/arm-securityinsight";
+import { awaitAsyncOperation, type RequestSender } from "./async-operation.js";
 import { contentResourceId, type WorkspaceRef } from "./content-types.js";
 import { isManagedWatchlistItem } from "./desired.js";
 import { isManagedMetadata, isManagedSavedSearch } from "./markers.js";
 import type { ActualResource, Json, PlanStep, ResourceKind } from "./plan.js";
 import { sdkModel } from "./render-sdk.js";
+
+/**
+ * A call the SDK makes as a plain one that the API version answers asynchronously (async-operation.ts): a 201 or 202
+ * naming its operation, followed to its end. The client (1.0.0-beta.6) does not expect a 202: it arrives as an
+ * error carrying the answer.
+ */
+interface Answer {
+  readonly status: number;
+  readonly headers: { get(name: string): string | undefined };
+}
+
+async function longRunning(
+  client: RequestSender,
+  what: string,
+  call: (onResponse: (response: Answer) => void) => Promise<unknown>,
+): Promise<void> {
+  let answer: Answer | undefined;
+  try {
+    await call((response) => {
+      answer = response;
+    });
+  } catch (error) {
+    // (By its fields: the client's RestError may be another copy of the class than this module's.)
+    const response = (error as { name?: unknown; response?: Answer }).response;
+    if ((error as { name?: unknown }).name !== "RestError" || response?.status !== 202) throw error;
+    answer = response;
+  }
+  if (answer && (answer.status === 201 || answer.status === 202))
+    await awaitAsyncOperation(client, answer.headers, what);
+}
 
 export interface ContentClients {
   readonly securityInsights: SecurityInsights;
@@ -103,8 +134,9 @@ export class SentinelContentClient {
         case "alertRule":
           return si.alertRules.delete(rg, ws, name);
         case "watchlist":
-          await si.watchlists.delete(rg, ws, name);
-          return;
+          return longRunning(si, `deleting watchlist ${name}`, (onResponse) =>
+            si.watchlists.delete(rg, ws, name, { onResponse }),
+          );
         case "watchlistItem":
           return si.watchlistItems.delete(rg, ws, requireParent(step), name);
         case "metadata":
@@ -126,8 +158,10 @@ export class SentinelContentClient {
         await si.alertRules.createOrUpdate(rg, ws, name, properties as unknown as AlertRuleUnion);
         return;
       case "watchlist":
-        await si.watchlists.createOrUpdate(rg, ws, name, properties as unknown as Watchlist);
-        return;
+        // Its items are written next: the watchlist must be there, its operation over.
+        return longRunning(si, `writing watchlist ${name}`, (onResponse) =>
+          si.watchlists.createOrUpdate(rg, ws, name, properties as unknown as Watchlist, { onResponse }),
+        );
       case "watchlistItem":
         await si.watchlistItems.createOrUpdate(
           rg,

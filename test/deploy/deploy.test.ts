@@ -194,6 +194,53 @@ describe("deploy", () => {
     expect((await run("apply")).ok).toBe(true);
   }, 120_000);
 
+  it("follows a watchlist's asynchronous create and delete (Watchlists.json 2025-12-01: 201 and 202) to their end", async () => {
+    // The spec marks both long-running (`final-state-via: azure-async-operation`): the create answers 201 and the
+    // delete 202, each naming an operation, which the emulator reads `InProgress` once, then `Succeeded`.
+    const spec = JSON.parse(
+      await readFile(
+        path.join(
+          import.meta.dirname,
+          "../../../shared/reference/azure-specs/specification/securityinsights/resource-manager/Microsoft.SecurityInsights/stable/2025-12-01/Watchlists.json",
+        ),
+        "utf8",
+      ),
+    ) as { paths: Record<string, Record<string, { "x-ms-long-running-operation"?: boolean; responses: object }>> };
+    const watchlist = Object.entries(spec.paths).find(([p]) => p.endsWith("/watchlists/{watchlistAlias}"))![1];
+    expect(watchlist.delete?.["x-ms-long-running-operation"]).toBe(true);
+    expect(Object.keys(watchlist.delete!.responses)).toEqual(["202", "204", "default"]);
+    expect(watchlist.put?.["x-ms-long-running-operation"]).toBe(true);
+
+    const onlyExecution = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-execution-"));
+    try {
+      await cp(path.join(rulesDir, "shm-execution.toml"), path.join(onlyExecution, "shm-execution.toml"));
+      const before = emulator.requests.length;
+      const pruned = await run("apply", true, onlyExecution);
+      expect(pruned.ok, JSON.stringify(pruned.failed)).toBe(true);
+      expect(pruned.applied.filter((s) => s.action === "delete" && s.kind === "watchlist").map((s) => s.name)).toEqual([
+        "ShmhuntShmCreationExclusions",
+      ]);
+      const since = emulator.requests.slice(before);
+      const deletes = since.filter((r) => r.method === "DELETE" && /\/watchlists\/[^/]+$/i.test(r.path));
+      expect(deletes.map((r) => r.status)).toEqual([202]); // answered once, as the spec says: no retry
+      const statusReads = since.filter((r) => r.method === "GET" && /\/operationStatuses\//i.test(r.path));
+      expect(statusReads.map((r) => r.status)).toEqual([200, 200]); // InProgress, then Succeeded
+
+      const restoreFrom = emulator.requests.length;
+      expect((await run("apply")).ok).toBe(true); // the watchlist again: created, its operation followed
+      const again = emulator.requests.slice(restoreFrom);
+      const put = again.findIndex((r) => r.method === "PUT" && /\/watchlists\/[^/]+$/i.test(r.path));
+      expect(again[put]?.status).toBe(201);
+      const firstItem = again.findIndex((r) => r.method === "PUT" && /\/watchlistItems\//i.test(r.path));
+      const reads = again.flatMap((r, i) => (r.method === "GET" && /\/operationStatuses\//i.test(r.path) ? [i] : []));
+      expect(reads).toHaveLength(2);
+      // Its rows are written once its operation is over.
+      expect(reads.every((i) => i > put && i < firstItem)).toBe(true);
+    } finally {
+      await rm(onlyExecution, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("stops on a rule that fails validation before any change to the workspace", async () => {
     const broken = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-broken-"));
     try {

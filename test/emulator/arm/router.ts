@@ -3,6 +3,7 @@
  * workspaces/{ws}/...` (literal segments case-insensitive, as ARM), checks `api-version`, finds the workspace,
  * and hands the rest of the path to the saved-search or Security Insights routes.
  */
+import { randomUUID } from "node:crypto";
 import type { QueryEngine } from "../query-engine.js";
 import { apiVersionsOf, type SpecVersion } from "../spec/files.js";
 import { findOperation, specVersion, validateRequestBody, validateResponseBody } from "../spec/validator.js";
@@ -32,6 +33,10 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
     .filter((s) => s !== "")
     .map((s) => decodeURIComponent(s));
   const lower = segments.map((s) => s.toLowerCase());
+  if (call.method.toUpperCase() === "GET") {
+    const status = operationStatus(segments, lower);
+    if (status) return status;
+  }
   const shapeOk =
     lower[0] === "subscriptions" &&
     lower[2] === "resourcegroups" &&
@@ -97,7 +102,49 @@ export function handleArm(call: ArmCall, context: ArmContext): ArmReply {
     engine: context.engine,
     pageSize: context.pageSize,
   };
-  return selfChecked(spec, call, answer(handler, request));
+  return selfChecked(spec, call, asynchronous(spec, call, subscriptionId, answer(handler, request)));
+}
+
+/**
+ * Operations the spec makes long-running (`x-ms-long-running-operation`, e.g. Watchlists.json at 2025-12-01: a
+ * DELETE answers 202 with `Azure-AsyncOperation` and `Location`, a creating PUT 201 with `Azure-AsyncOperation`):
+ * their work is done at once here, and the operation they name reads `InProgress` once, then `Succeeded` (ARM's
+ * asynchronous operation protocol), so a client that does not follow it is seen not to.
+ */
+const operations = new Map<string, { reads: number }>();
+
+function asynchronous(spec: SpecVersion, call: ArmCall, subscriptionId: string, reply: ArmReply): ArmReply {
+  const method = call.method.toUpperCase();
+  const begins = (method === "DELETE" && reply.status === 200) || (method === "PUT" && reply.status === 201);
+  if (!begins || !findOperation(spec, method, call.url.pathname)?.longRunning) return reply;
+  const id = randomUUID();
+  operations.set(id, { reads: 0 });
+  const url = `${call.url.origin}/subscriptions/${subscriptionId}/providers/Microsoft.SecurityInsights/operationStatuses/${id}?api-version=${call.url.searchParams.get("api-version")}`;
+  if (method === "DELETE")
+    return { status: 202, headers: { "Azure-AsyncOperation": url, Location: url, "Retry-After": "0" } };
+  return { ...reply, headers: { ...reply.headers, "Azure-AsyncOperation": url } };
+}
+
+/** `GET …/providers/Microsoft.SecurityInsights/operationStatuses/{id}`: an operation `asynchronous` began. */
+function operationStatus(segments: readonly string[], lower: readonly string[]): ArmReply | undefined {
+  const shape =
+    segments.length === 6 &&
+    lower[0] === "subscriptions" &&
+    lower[2] === "providers" &&
+    lower[3] === "microsoft.securityinsights" &&
+    lower[4] === "operationstatuses";
+  if (!shape) return undefined;
+  const id = segments[5] ?? "";
+  const operation = operations.get(id);
+  if (!operation) return armError(404, "NotFound", `No operation '${id}'.`);
+  operation.reads++;
+  const status = operation.reads === 1 ? "InProgress" : "Succeeded";
+  return { status: 200, headers: { "Retry-After": "0" }, body: { id, name: id, status } };
+}
+
+/** How many times each operation's status was read (tests: was it followed?). */
+export function operationReads(): ReadonlyMap<string, number> {
+  return new Map([...operations].map(([id, { reads }]) => [id, reads]));
 }
 
 /** The emulator's own answer must be one the spec allows (status and body shape), else it is an emulator bug: 500. */

@@ -33,6 +33,8 @@ export interface SpecOperation {
   /** The body parameter; `file` is where its schema's refs resolve from. */
   readonly bodyParameter?: { name: string; required: boolean; schema: unknown; file: string };
   readonly responses: Readonly<Record<string, unknown>>;
+  /** `x-ms-long-running-operation`: the service answers 201/202 and names an operation to follow. */
+  readonly longRunning: boolean;
   /** `x-ms-examples`: title → absolute example file. */
   readonly examples: Readonly<Record<string, string>>;
 }
@@ -122,6 +124,7 @@ function operationsOf(version: SpecVersion, file: string): SpecOperation[] {
             }
           : {}),
         responses: isObject(op.responses) ? op.responses : {},
+        longRunning: op["x-ms-long-running-operation"] === true,
         examples,
       });
     }
