@@ -79,8 +79,11 @@ export function parseTomlDocument(
       for (const kv of node.body) recordKeyValue(path, kv);
     }
   };
+  /** The first key named `__proto__` (refused below). */
+  let protoKey: Span | undefined;
   const recordKeyValue = (prefix: readonly PathSegment[], kv: AST.TOMLKeyValue): void => {
     const keys = kv.key.keys.map((k) => (k.type === "TOMLBare" ? k.name : k.value));
+    if (keys.includes("__proto__")) protoKey ??= spanOf(kv.key);
     // Dotted keys (`a.b = 1`) also define the intermediate tables: point those at the key too.
     for (let i = 1; i < keys.length; i++) {
       const partial = formatPath([...prefix, ...keys.slice(0, i)]);
@@ -97,6 +100,7 @@ export function parseTomlDocument(
     }
     const header = spanOf(item.key);
     const path = item.resolvedKey;
+    if (path.includes("__proto__")) protoKey ??= header;
     // `[[rule.threat]]` resolves to ["rule", "threat", 0]; the array itself points at its first header.
     for (let i = 1; i < path.length; i++) {
       const partial = formatPath(path.slice(0, i));
@@ -114,6 +118,21 @@ export function parseTomlDocument(
     }
     return fileStart;
   };
+  // A key `__proto__` would be assigned as the prototype of the table holding it, by the TOML library's plain
+  // objects: the prototype of every object of the process, from one rule file or one /translate request.
+  if (protoKey) {
+    return {
+      diagnostics: [
+        {
+          code: Codes.RuleToml,
+          severity: "error",
+          message: "TOML: a key named __proto__ is not allowed",
+          file,
+          span: protoKey,
+        },
+      ],
+    };
+  }
   const value = getStaticTOMLValue(ast) as Record<string, unknown>;
   return { document: { file, text, lines, value, locate }, diagnostics: [] };
 }
