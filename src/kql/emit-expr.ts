@@ -126,7 +126,10 @@ function not(c: Cond): Cond {
 // ── Fields ──────────────────────────────────────────────────────────────────
 
 export function resolveField(ref: FieldRef, ctx: ExprContext): Val {
-  const spec = ctx.source.fields[ref.name] ?? (ref.name === "@timestamp" ? { column: ctx.source.time } : undefined);
+  // (An own field only: `constructor`, `toString`… of a query are fields with no counterpart, not Object's.)
+  const spec =
+    (Object.hasOwn(ctx.source.fields, ref.name) ? ctx.source.fields[ref.name] : undefined) ??
+    (ref.name === "@timestamp" ? { column: ctx.source.time } : undefined);
   if (!spec) {
     if (ref.optional) return { k: "const", v: null };
     throw new Refusal("field", ref.name, `no counterpart on ${ctx.target} (${ctx.source.from})`);

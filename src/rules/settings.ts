@@ -236,7 +236,7 @@ export function buildSettings(
 
   let entities = defaults.entities;
   if (t.entities !== undefined) {
-    const mapped = Object.entries(asTable(t.entities)).filter(([type]) => type in ENTITY_IDENTIFIERS);
+    const mapped = Object.entries(asTable(t.entities)).filter(([type]) => Object.hasOwn(ENTITY_IDENTIFIERS, type));
     entities = mapped.map(([type, identifiers]) => {
       const entityType = type as EntityType;
       const known = ENTITY_IDENTIFIERS[entityType];
