@@ -1,4 +1,5 @@
 /** The KQL back end: EQL → KQL for Defender XDR, ASIM and auditd (Syslog), mapping as data, outputs for Sentinel. */
+export { kqlComment, oneLine } from "./comment.js";
 export { emitQuery } from "./emit-query.js";
 export { Refusal } from "./refusal.js";
 export { translationCheck } from "./rule-check.js";

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
+import { kqlComment } from "../../kql/index.js";
 import {
   ruleFilesIn,
   type TranslationResult,
@@ -74,7 +75,7 @@ function printOne(out: Output, results: readonly TranslationResult[]): void {
 
 /** The KQL of one result with its approximations as comments above it. */
 function kqlText(r: TranslationResult): string {
-  return `${r.approximations.map((a) => `// approximation: ${a}\n`).join("")}${r.kql ?? ""}\n`;
+  return `${r.approximations.map((a) => `${kqlComment(`approximation: ${a}`)}\n`).join("")}${r.kql ?? ""}\n`;
 }
 
 /**
