@@ -19,7 +19,7 @@ import type { ComparisonOp, Expr, FieldRef } from "./ast.js";
 import { FLIPPED_COMPARISON, walkExpr } from "./ast.js";
 import { callFunction, QUERY_FUNCTIONS } from "./functions.js";
 import { normalizeCondition } from "./normalize.js";
-import { luceneToRegExp, wildcardToRegExp } from "./patterns.js";
+import { luceneToRegExp, wildcardMatches } from "./patterns.js";
 import { arithmetic, compareValues, type FieldType, isNumber, toText, type Value } from "./values.js";
 
 /** Field access for one event: every value of a field (multi-valued fields flattened, nulls dropped). */
@@ -232,8 +232,8 @@ export class ExprCompiler {
       const pattern = this.constantValue(p);
       if (pattern === null) return () => false;
       const text = toText(pattern);
-      const re =
-        op === "regex" ? luceneToRegExp(text, caseInsensitive, p.span) : wildcardToRegExp(text, caseInsensitive);
+      if (op !== "regex") return (v: Value) => v !== null && wildcardMatches(text, toText(v), caseInsensitive);
+      const re = luceneToRegExp(text, caseInsensitive, p.span);
       return (v: Value) => v !== null && re.test(toText(v));
     });
     return (v) => tests.some((t) => t(v));

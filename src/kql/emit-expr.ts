@@ -26,6 +26,7 @@ import {
 } from "../eql/ast.js";
 import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { CodeRanges } from "../eql/lucene-regex.js";
+import { wildcardMatches } from "../eql/patterns.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
 import {
@@ -564,7 +565,7 @@ function match(expr: Match, ctx: ExprContext): Cond {
     const text = String(left.v);
     return {
       k: "const",
-      v: patterns.some((p) => new RegExp(`^${wildcardToJs(p)}$`, ci ? "is" : "s").test(text)),
+      v: patterns.some((p) => wildcardMatches(p, text, ci)),
     };
   }
   const field = left.field;
@@ -640,12 +641,6 @@ function wildcardConds(subject: KqlNode, patterns: readonly string[], ci: boolea
     parts.push(kql(binary(subject, "matches regex", verbatim(anchored(body, ci)))));
   }
   return or(parts);
-}
-
-function wildcardToJs(p: string): string {
-  let out = "";
-  for (const c of p) out += c === "*" ? "[^]*" : c === "?" ? "[^]" : c.replace(/[\\^$.|?*+()[\]{}/-]/g, "\\$&");
-  return out;
 }
 
 function inList(expr: In, ctx: ExprContext): Cond {

@@ -8,7 +8,7 @@ import { getStaticTOMLValue, parseTOML } from "toml-eslint-parser";
 import { describe, expect, it } from "vitest";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 import { type EvaluateOptions, evaluate, parseEql } from "../../src/eql/index.js";
-import { luceneToRegExp, wildcardToRegExp } from "../../src/eql/patterns.js";
+import { luceneToRegExp, wildcardMatches } from "../../src/eql/patterns.js";
 
 const sharedDir = path.resolve(import.meta.dirname, "../../../shared");
 
@@ -229,11 +229,18 @@ describe("case rules and wildcards", () => {
     expect(where('stringContains~(p, "windows")', events)).toEqual([0, 1]);
   });
 
-  it("compiles wildcards to anchored expressions", () => {
-    expect(wildcardToRegExp("a?c*", false).test("abcdef")).toBe(true);
-    expect(wildcardToRegExp("a?c*", false).test("xabc")).toBe(false);
-    expect(wildcardToRegExp("a.c", false).test("abc")).toBe(false);
-    expect(wildcardToRegExp("A(B)", true).test("a(b)")).toBe(true);
+  it("matches wildcards against the whole text", () => {
+    expect(wildcardMatches("a?c*", "abcdef", false)).toBe(true);
+    expect(wildcardMatches("a?c*", "xabc", false)).toBe(false);
+    expect(wildcardMatches("a.c", "abc", false)).toBe(false);
+    expect(wildcardMatches("A(B)", "a(b)", true)).toBe(true);
+    expect(wildcardMatches("A(B)", "a(b)", false)).toBe(false);
+    expect(wildcardMatches("*", "", false)).toBe(true);
+    expect(wildcardMatches("?", "", false)).toBe(false);
+    expect(wildcardMatches("?", "😀", false)).toBe(true); // one code point
+    expect(wildcardMatches("a*b*c", "aXbYbZc", false)).toBe(true);
+    expect(wildcardMatches("a*b*c", "aXbYbZ", false)).toBe(false);
+    expect(wildcardMatches("C:\\Windows\\*", "C:\\Windows\\x.exe", false)).toBe(true); // backslash literal
   });
 });
 
