@@ -117,8 +117,9 @@ export const sampleQuery = {
   additionalProperties: false,
   properties: {
     sha256: sha256Param,
-    host: { type: "string", minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001f\\s]+$" },
-    path: { type: "string", minLength: 1, maxLength: 4096, pattern: "^[^\\u0000-\\u001f]+$" },
+    // No control character (C0, DEL, C1) in either; no space in a host name.
+    host: { type: "string", minLength: 1, maxLength: 255, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\s]+$" },
+    path: { type: "string", minLength: 1, maxLength: 4096, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f]+$" },
   },
   dependencies: { host: ["path"], path: ["host"] },
 } as const;

@@ -35,7 +35,7 @@ import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/type
 import type { DeployReport } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleInfo, SampleStore } from "../store/sample-store.js";
-import { normaliseSha256, spoolSample } from "../store/spool.js";
+import { normaliseSha256, SampleError, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
 import type { ServiceConfig } from "./config.js";
 import { NotAvailableError } from "./errors.js";
@@ -354,6 +354,9 @@ export class SampleService {
       ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
     });
     try {
+      // Nothing to store: an empty body is a sender's mistake (a file not read), not a sample of the host's.
+      if (spooled.size === 0)
+        throw new SampleError("SAMPLE_EMPTY", "the sample is empty (0 bytes): send the file's bytes as the body");
       const { sha256, sha1, md5 } = spooled;
       const origin = options.host && options.path ? { host: options.host, path: options.path } : {};
       const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5, ...origin });

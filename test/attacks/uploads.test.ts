@@ -143,3 +143,28 @@ describe("concurrent uploads of one sample", () => {
     expect(JSON.parse(text).path).toBeUndefined();
   });
 });
+
+describe("uploads the documentation refuses (docs/service.md)", () => {
+  const upload = (route: string, query: string, body: Buffer) =>
+    fetch(`${server.url}${route}${query}`, {
+      method: "POST",
+      headers: { "content-type": "application/octet-stream" },
+      body,
+    });
+  const EMPTY_SHA256 = sha(Buffer.alloc(0));
+
+  it("an empty sample to /samples: 400 SAMPLE_EMPTY, nothing stored; /scan answers it no-match", async () => {
+    const stored = await upload("/samples", "?host=web-01&path=/dev/shm/empty", Buffer.alloc(0));
+    expect(stored.status).toBe(400);
+    expect(await stored.json()).toMatchObject({ code: "SAMPLE_EMPTY" });
+    expect((await fetch(`${server.url}/samples/${EMPTY_SHA256}`)).status).toBe(404);
+    const scanned = await upload("/scan", "", Buffer.alloc(0));
+    expect(scanned.status).toBe(200);
+    expect(await scanned.json()).toMatchObject({ verdict: "no-match", sha256: EMPTY_SHA256 });
+  });
+
+  it.each(["%C2%85", "%C2%9B", "%7F"])("a host or path holding the control character %s: 400", async (c) => {
+    expect((await upload("/samples", `?host=web${c}01&path=/tmp/x`, Buffer.from("x"))).status).toBe(400);
+    expect((await upload("/samples", `?host=web-01&path=/tmp/x${c}y`, Buffer.from("x"))).status).toBe(400);
+  });
+});
