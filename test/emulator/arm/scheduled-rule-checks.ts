@@ -77,7 +77,7 @@ export function validateScheduledRule(
   checkMitre(properties);
   checkEventGrouping(properties.eventGroupingSettings);
   checkEntityMappings(properties.entityMappings);
-  checkIncidentConfiguration(properties.incidentConfiguration);
+  checkIncidentConfiguration(properties.incidentConfiguration, properties);
   checkAlertDetailsOverride(properties.alertDetailsOverride);
   checkQuery(String(properties.query), workspace, engine);
   return properties;
@@ -155,7 +155,13 @@ function checkEntityMappings(value: unknown): void {
   });
 }
 
-function checkIncidentConfiguration(value: unknown): void {
+/**
+ * AlertRules.json (2025-12-01), `GroupingConfiguration`: "When method is Selected at least one of groupByEntities,
+ * groupByAlertDetails, groupByCustomDetails must be provided and not empty"; groupByEntities: "Only entities
+ * defined in the current alert rule may be used"; groupByCustomDetails: "Only keys defined in the current alert
+ * rule may be used".
+ */
+function checkIncidentConfiguration(value: unknown, rule: Record<string, unknown>): void {
   if (value === undefined || value === null) return;
   if (!isRecord(value)) invalid("Property 'incidentConfiguration' must be an object.");
   requireProps(value, ["createIncident"]);
@@ -172,10 +178,27 @@ function checkIncidentConfiguration(value: unknown): void {
     if (!(Enums.entityType as readonly string[]).includes(entity))
       invalid(`Error converting value '${entity}' for 'groupByEntities'.`);
   }
-  for (const detail of checkStringArray(grouping, "groupByAlertDetails")) {
+  const alertDetails = checkStringArray(grouping, "groupByAlertDetails");
+  for (const detail of alertDetails) {
     if (!(Enums.alertDetail as readonly string[]).includes(detail))
       invalid(`Error converting value '${detail}' for 'groupByAlertDetails'.`);
   }
+  const entities = checkStringArray(grouping, "groupByEntities");
+  const customDetails = checkStringArray(grouping, "groupByCustomDetails");
+  if (grouping.matchingMethod === "Selected" && entities.length + alertDetails.length + customDetails.length === 0)
+    invalid(
+      "When method is Selected at least one of groupByEntities, groupByAlertDetails, groupByCustomDetails must be provided and not empty.",
+    );
+  const mapped = new Set(
+    (Array.isArray(rule.entityMappings) ? rule.entityMappings : []).map((m) =>
+      isRecord(m) ? m.entityType : undefined,
+    ),
+  );
+  for (const entity of entities)
+    if (!mapped.has(entity)) invalid(`groupByEntities: '${entity}' is not an entity defined in the alert rule.`);
+  const keys = isRecord(rule.customDetails) ? Object.keys(rule.customDetails) : [];
+  for (const detail of customDetails)
+    if (!keys.includes(detail)) invalid(`groupByCustomDetails: '${detail}' is not a key defined in the alert rule.`);
 }
 
 function checkAlertDetailsOverride(value: unknown): void {
