@@ -26,7 +26,7 @@ import {
 } from "../eql/ast.js";
 import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { CodeRanges } from "../eql/lucene-regex.js";
-import { wildcardMatches } from "../eql/patterns.js";
+import { luceneToRegExp, wildcardMatches } from "../eql/patterns.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
 import {
@@ -164,9 +164,8 @@ export function cond(expr: Expr, ctx: ExprContext): Cond {
     case "match":
     case "in":
     case "call":
-      return isQueryLeaf(expr) || isNullCheck(expr)
-        ? leafCond(expr, ctx)
-        : and([...scriptGuards(expr, ctx), leafCond(expr, ctx)]);
+      if (isNullCheck(expr)) return leafCond(expr, ctx);
+      return isQueryLeaf(expr) ? queryLeafCond(expr, ctx) : and([...scriptGuards(expr, ctx), leafCond(expr, ctx)]);
     case "literal":
       return typeof expr.value === "boolean" ? { k: "const", v: expr.value } : UNKNOWN;
     case "field": {
@@ -224,6 +223,64 @@ function leafCond(expr: Comparison | Match | In | Call, ctx: ExprContext): Cond 
 }
 
 /**
+ * A query leaf as Elasticsearch runs it: a field missing from the event has no value to match, so the leaf is false
+ * there, and its negation (must_not) true (docs/eql.md). A missing KQL string is "" instead: a leaf that holds on ""
+ * (`== ""`, a pattern or regex matching "", an empty needle) gets `isnotempty` on its string fields, and a `!=` that
+ * fails on "" gets `isempty` as an alternative, so "" reads as missing. (A field present and "" cannot be told from a
+ * missing one in Log Analytics: docs/kql.md, known differences.)
+ */
+function queryLeafCond(expr: Comparison | Match | In | Call, ctx: ExprContext): Cond {
+  const c = leafCond(expr, ctx);
+  if (c.k === "const") return c;
+  const onEmpty = emptyMeaning(expr, ctx);
+  if (onEmpty === undefined) return c;
+  const strings = leafFields(expr, ctx).filter((f) => f.type === "string");
+  if (strings.length === 0) return c;
+  return onEmpty === "holds"
+    ? and([...strings.map((f) => test("isnotempty", f.node)), c])
+    : or([...strings.map((f) => test("isempty", f.node)), c]);
+}
+
+/**
+ * Whether a query leaf holds on "" where it must not ("holds": the leaf needs its field present), or fails on ""
+ * where it must hold (`f != ""`, "fails"); undefined when "" is not special for it.
+ */
+function emptyMeaning(expr: Comparison | Match | In | Call, ctx: ExprContext): "holds" | "fails" | undefined {
+  const constants = (exprs: readonly Expr[]) =>
+    exprs.flatMap((e) => {
+      const v = val(e, ctx);
+      return v.k === "const" && typeof v.v === "string" ? [v.v] : [];
+    });
+  switch (expr.kind) {
+    case "comparison": {
+      if (expr.op !== "==" && expr.op !== "!=") return undefined;
+      const side = expr.left.kind === "field" ? expr.right : expr.left;
+      if (!constants([side]).includes("")) return undefined;
+      return expr.op === "==" ? "holds" : "fails";
+    }
+    case "in":
+      return constants(expr.values).includes("") ? "holds" : undefined;
+    case "match": {
+      const patterns = constants(expr.patterns);
+      const ci = expr.caseInsensitive;
+      const matchesEmpty = (p: string) => {
+        if (expr.op !== "regex") return wildcardMatches(p, "", ci);
+        try {
+          return luceneToRegExp(p, ci).test("");
+        } catch {
+          return false; // a regex the translator refuses anyway
+        }
+      };
+      return patterns.some(matchesEmpty) ? "holds" : undefined;
+    }
+    case "call": {
+      if (expr.name !== "startswith" && expr.name !== "endswith" && expr.name !== "stringcontains") return undefined;
+      return constants(expr.args.slice(1)).includes("") ? "holds" : undefined;
+    }
+  }
+}
+
+/**
  * A script leaf on a missing value is null in Elasticsearch (no match, negated or not); KQL strings are empty
  * instead, so the string fields a script reads must be non-empty for it to match.
  */
@@ -237,7 +294,8 @@ function scriptGuards(expr: Expr, ctx: ExprContext): Cond[] {
 function negated(operand: Expr, ctx: ExprContext): Cond {
   const isLeaf =
     operand.kind === "comparison" || operand.kind === "match" || operand.kind === "in" || operand.kind === "call";
-  const inner = isLeaf ? leafCond(operand, ctx) : cond(operand, ctx);
+  const queryLeaf = isLeaf && isQueryLeaf(operand) && !isNullCheck(operand);
+  const inner = queryLeaf ? queryLeafCond(operand, ctx) : isLeaf ? leafCond(operand, ctx) : cond(operand, ctx);
   if (inner.k === "const") return not(inner);
   const fields = leafFields(operand, ctx);
   if (isQueryLeaf(operand)) {
