@@ -47,10 +47,15 @@ export function arithmetic(op: "+" | "-" | "*" | "/" | "%", a: Value, b: Value, 
   }
 }
 
-/** Epoch milliseconds of a date value: a number, a numeric string (epoch millis) or an ISO-8601 text. */
+/**
+ * Epoch milliseconds of a date value: a number, a numeric string (epoch millis) or an ISO-8601 text, as
+ * Elasticsearch's default `strict_date_optional_time||epoch_millis` tries them in turn: four digits alone are a year
+ * ("the date must include the year at a minimum"), not milliseconds.
+ */
 export function toEpochMillis(v: Value): number | null {
   if (isNumber(v)) return v;
   if (typeof v !== "string") return null;
+  if (/^\d{4}$/.test(v)) return Date.UTC(Number(v), 0, 1);
   if (/^-?\d+(\.\d+)?$/.test(v)) return Number(v);
   const t = Date.parse(v);
   return Number.isNaN(t) ? null : t;

@@ -1,7 +1,8 @@
 /**
- * Query leaves on a field an event does not have (docs/eql.md: "A query leaf on a missing field does not match, and
- * its negation does"), where the leaf holds on the empty string a missing KQL string is: found by a review, fixed in
- * src/kql/emit-expr.ts `queryLeafCond`.
+ * Leaves whose translation selected other events than Elasticsearch (found by a review): query leaves on a field an
+ * event does not have (docs/eql.md: "A query leaf on a missing field does not match, and its negation does") where
+ * the leaf holds on the empty string a missing KQL string is (src/kql/emit-expr.ts `queryLeafCond`), and a date
+ * written as a year.
  *
  * Each case: an EQL query, ECS events, the answer Elasticsearch gives (from an outside source, cited per block),
  * and the translated KQL (Defender target) run by the local engine over the same events as rows of
@@ -97,5 +98,28 @@ describe("leaves true on the empty string, on events without the field", () => {
       "process.args",
       "ProcessCommandLine",
     );
+  });
+});
+
+/**
+ * A date written as four digits. Elasticsearch reads a constant compared with a date as its default format,
+ * `strict_date_optional_time||epoch_millis`; its format docs (mapping/params/format): `strict_date_optional_time` is
+ * "A generic ISO datetime parser, where the date must include the year at a minimum, and the time (separated by T),
+ * is optional", and formats joined by `||` are "tried in turn": "2026" is 2026-01-01T00:00:00Z, not 2026 ms after
+ * the epoch. It used to be read as milliseconds, by the translator and by the evaluator.
+ */
+describe("@timestamp compared with a year", () => {
+  it('process where @timestamp >= "2026": an event of 2025-06-01 is before it, one of 2026-06-01 after', async () => {
+    const t = translateQuery(parseEql('process where @timestamp >= "2026"'), "defender");
+    expect(t.kql).toContain("datetime(2026-01-01T00:00:00.000Z)");
+    const data = `datatable(Timestamp:datetime, FileName:string, Row:long)[datetime(2025-06-01T00:00:00Z), "bash", 0, datetime(2026-06-01T00:00:00Z), "bash", 1]`;
+    const query = (t.kql ?? "").replace(/^DeviceProcessEvents\b/m, data);
+    const out = toRecords(await runInline(`${query}\n| project Row`, { now: 0 }));
+    expect(out.map((r) => Number(r.Row))).toEqual([1]);
+    const events = ["2025-06-01T00:00:00Z", "2026-06-01T00:00:00Z"].map((at) => ({
+      "@timestamp": at,
+      "event.category": "process",
+    }));
+    expect(evaluate(parseEql('process where @timestamp >= "2026"'), events).map((m) => m.indexes[0])).toEqual([1]);
   });
 });
