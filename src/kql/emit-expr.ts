@@ -473,7 +473,8 @@ function datetimeText(c: string | number | boolean): string {
   else if (typeof c === "string") {
     const iso = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.exec(c);
     if (iso) ms = Date.parse(c.includes("T") && !iso[1] ? `${c}Z` : c);
-    else if (/^\d{4}$/.test(c)) ms = Date.UTC(Number(c), 0, 1); // a year: strict_date_optional_time, tried first
+    else if (/^\d{4}$/.test(c))
+      ms = Date.UTC(Number(c), 0, 1); // a year: strict_date_optional_time, tried first
     else if (/^\d+$/.test(c)) ms = Number(c);
   }
   if (!Number.isFinite(ms)) throw new Refusal("construct", "date compared with a non-date", JSON.stringify(c));
