@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isLoopback } from "../../src/app/config.js";
-import { type AttackServer, rawRequest, serve } from "./serve.js";
+import { type AttackServer, postJson, rawRequest, serve } from "./serve.js";
 
 let server: AttackServer;
 beforeAll(async () => {
@@ -14,12 +14,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const post = (route: string, body: unknown) =>
-  fetch(`${server.url}${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+const post = (route: string, body: unknown) => postJson(server, route, body);
 
 describe("/translate: deep and long queries", () => {
   it("2,000 nested parentheses: 400 naming the depth limit", async () => {

@@ -57,6 +57,15 @@ export async function serve(env: Record<string, string> = {}): Promise<AttackSer
 }
 
 /** The descriptors this process holds open now. */
+/** POSTs a JSON body to one of the server's routes. */
+export function postJson(server: { readonly url: string }, route: string, body: unknown): Promise<Response> {
+  return fetch(`${server.url}${route}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
 export function openDescriptors(): number {
   return readdirSync("/proc/self/fd").length;
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../../src/diagnostics/index.js";
 import { parseTomlDocument } from "../../src/rules/toml-document.js";
-import { type AttackServer, serve } from "./serve.js";
+import { type AttackServer, postJson, serve } from "./serve.js";
 
 let server: AttackServer;
 beforeAll(async () => {
@@ -17,12 +17,7 @@ afterAll(async () => {
   delete (Object.prototype as Record<string, unknown>).shmhuntReviewPolluted;
   await server?.stop();
 });
-const post = (route: string, body: unknown) =>
-  fetch(`${server.url}${route}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
+const post = (route: string, body: unknown) => postJson(server, route, body);
 const sane = { target: "defender", eql: 'process where process.name == "a"' };
 
 describe("/translate rule text with a [__proto__] table", () => {

@@ -39,6 +39,7 @@ import {
   recordingClients,
   type SentRequest,
 } from "../support/content-readers.js";
+import { seededRandom } from "../support/seeded-random.js";
 import { formatProblems, parseSource, type SyntaxNode, syntaxProblems } from "./bicep.js";
 
 /** What `shmhunt deploy --apply` (src/sentinel/deploy.ts) sends for the rules to an empty workspace. */
@@ -338,18 +339,6 @@ function roundTrip(literal: string): Json {
   return evaluate(declarations[0]?.namedChild(1) as SyntaxNode, new Map());
 }
 
-/** A fixed-seed generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe("Bicep string escaping", () => {
   for (const text of nasty) {
     it(`round-trips ${JSON.stringify(text)}`, () => {
@@ -358,7 +347,7 @@ describe("Bicep string escaping", () => {
   }
 
   it("round-trips 2000 random strings made of the dangerous characters", () => {
-    const next = random(20261123);
+    const next = seededRandom(20261123);
     const alphabet = ["'", "'", "'", "\\", "$", "{", "}", "\n", "\r", "\t", "a", " ", "\u0000", "😀", "/", "*"];
     for (let n = 0; n < 2000; n++) {
       const length = Math.floor(next() * 12);

@@ -3,16 +3,7 @@
  * and more sharing a few key sets (the journal's shapes), odd keys (`__proto__`, numeric strings JS reorders, lone
  * surrogates), long strings met twice, frozen arrays, nested values, and rows changed between two writes.
  */
-export function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../support/seeded-random.js";
 
 const ODD_KEYS = [
   "__proto__",
@@ -41,7 +32,7 @@ const ODD_KEYS = [
 ];
 
 export function makeGen(seed: number) {
-  const r = prng(seed);
+  const r = seededRandom(seed);
   const int = (n: number) => Math.floor(r() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
   const longStrings = Array.from({ length: 6 }, (_, i) =>
