@@ -18,28 +18,37 @@ const cache = new Map<string, RegExp>();
  */
 export function wildcardMatches(pattern: string, text: string, caseInsensitive: boolean): boolean {
   const p = codePointsOf(pattern);
-  const t = Array.from(text);
   let i = 0;
+  // Positions in `text` are UTF-16 indexes, moved a code point at a time (no copy of the text per call).
   let j = 0;
   let star = -1;
   let resume = 0;
-  while (j < t.length) {
+  while (j < text.length) {
     const c = p[i];
     if (c === "*") {
       star = i++;
       resume = j;
-    } else if (c !== undefined && (c === "?" || same(c, t[j] as string, caseInsensitive))) {
+      continue;
+    }
+    const width = widthAt(text, j);
+    if (c !== undefined && (c === "?" || same(c, text, j, width, caseInsensitive))) {
       i++;
-      j++;
+      j += width;
     } else if (star >= 0) {
       i = star + 1;
-      j = ++resume;
+      resume += widthAt(text, resume);
+      j = resume;
     } else {
       return false;
     }
   }
   while (p[i] === "*") i++;
   return i === p.length;
+}
+
+/** The UTF-16 units of the code point at `at` (2 for a surrogate pair). */
+function widthAt(text: string, at: number): number {
+  return (text.codePointAt(at) as number) > 0xffff ? 2 : 1;
 }
 
 const patternCodePoints = new Map<string, readonly string[]>();
@@ -54,9 +63,19 @@ function codePointsOf(pattern: string): readonly string[] {
   return points;
 }
 
-function same(a: string, b: string, caseInsensitive: boolean): boolean {
-  if (a === b) return true;
+/** Is the pattern's code point `a` the text's at `at` (`width` units), in either case when asked? */
+function same(a: string, text: string, at: number, width: number, caseInsensitive: boolean): boolean {
+  if (width === 1) {
+    const code = text.charCodeAt(at);
+    if (a.length === 1 && a.charCodeAt(0) === code) return true;
+    // ASCII letters fold by one bit; anything else as the per-code-point case mapping below.
+    if (caseInsensitive && code < 0x80 && a.length === 1 && a.charCodeAt(0) < 0x80) {
+      const x = code | 0x20;
+      return x >= 0x61 && x <= 0x7a && x === (a.charCodeAt(0) | 0x20);
+    }
+  } else if (text.startsWith(a, at) && a.length === width) return true;
   if (!caseInsensitive) return false;
+  const b = text.slice(at, at + width);
   return a.toLowerCase() === b.toLowerCase() || a.toUpperCase() === b.toUpperCase();
 }
 

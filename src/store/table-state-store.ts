@@ -161,7 +161,7 @@ export class TableStateStore implements StateStore {
         continue;
       }
       await flush();
-      results[index] = await this.swap(op);
+      results[index] = await this.swap(op, items[index]!.entity);
     }
     await flush();
     return results;
@@ -170,13 +170,14 @@ export class TableStateStore implements StateStore {
   /**
    * Replaces the entity only if it still holds the value expected: at once under the ETag remembered for that value,
    * else (none, or the entity changed since) it is read, compared, and replaced only if its ETag is still the one read.
+   * `replacement`: the entity the batch made of the op's value (made once, before anything of the batch was sent).
    */
-  private async swap(op: Extract<StateOp, { op: "swap" }>): Promise<boolean> {
+  private async swap(op: Extract<StateOp, { op: "swap" }>, replacement: Entity): Promise<boolean> {
     const id = recordId(op.kind, op.partition, op.key);
     const known = this.etags.get(id);
     if (known && known.json === JSON.stringify(op.expected)) {
       try {
-        const done = await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", {
+        const done = await this.client.updateEntity(replacement, "Replace", {
           etag: known.etag,
         });
         this.remember(op.kind, op.partition, op.key, op.value, done.etag);
@@ -203,7 +204,7 @@ export class TableStateStore implements StateStore {
     const etag = (entity as { etag?: unknown }).etag;
     if (typeof etag !== "string") throw new Error(`table entity ${op.kind}/${op.partition}/${op.key} has no ETag`);
     try {
-      const done = await this.client.updateEntity(encode(op.kind, op.partition, op.key, op.value), "Replace", { etag });
+      const done = await this.client.updateEntity(replacement, "Replace", { etag });
       this.remember(op.kind, op.partition, op.key, op.value, done.etag);
       return true;
     } catch (error) {
