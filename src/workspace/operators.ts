@@ -642,8 +642,11 @@ function joinKeys(op: Node, ctx: Ctx, clause: Node = op.ConditionClause): { left
       return;
     }
     if (k === "BinaryExpression") {
+      // Kusto.Language binds no operator symbol to an `and` between join keys (its operands are key names, not
+      // bools): the token decides.
+      const token = String(e.Operator?.Text ?? "").toLowerCase();
       const opName = String(e.ReferencedSymbol?.Name ?? "");
-      if (opName === "And") {
+      if (opName === "And" || token === "and") {
         visit(e.Left);
         visit(e.Right);
         return;

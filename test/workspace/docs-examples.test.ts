@@ -1,0 +1,47 @@
+/**
+ * The local engine against the Kusto documentation (../shared/reference/kusto-docs): examples and rules stated in
+ * prose that docs-rules.test.ts and semantics.test.ts did not cover. Each expectation names its page and line:
+ * the page is the oracle.
+ */
+import { describe, expect, it } from "vitest";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { runInline, toRecords } from "../../src/workspace/index.js";
+
+async function rows(query: string): Promise<Record<string, unknown>[]> {
+  return toRecords(await runInline(query, { now: 0 }));
+}
+
+async function scalar(expr: string): Promise<unknown> {
+  const [row] = await rows(`print r = ${expr}`);
+  return row?.r;
+}
+
+async function failure(expr: string): Promise<string> {
+  try {
+    await runInline(`print r = ${expr}`, { now: 0 });
+  } catch (error) {
+    if (error instanceof DiagnosticError) return error.diagnostics[0]?.code ?? "";
+    throw error;
+  }
+  throw new Error("expected the query to fail");
+}
+
+describe("join conditions combined with `and` (join-operator.md)", () => {
+  // join-operator.md:36, Parameters, *Conditions*: "To specify multiple conditions, you can either use the "and"
+  // keyword or separate them with commas. If you use commas, the conditions are evaluated using the "and" logical
+  // operator."
+  const X = `datatable(K1:string, K2:long, V1:long)["a", 1, 1, "a", 2, 2, "b", 1, 3]`;
+  const Y = `datatable(K1:string, K2:long, V2:long)["a", 1, 10, "a", 3, 30, "b", 2, 20]`;
+  const pairs = async (on: string) =>
+    (await rows(`${X} | join kind=inner (${Y}) on ${on}`)).map((r) => `${r.V1}/${r.V2}`);
+
+  it("reads `on A and B` as `on A, B`", async () => {
+    expect(await pairs("K1, K2")).toEqual(["1/10"]);
+    expect(await pairs("K1 and K2")).toEqual(["1/10"]);
+  });
+
+  it("reads `$left.A == $right.A and $left.B == $right.B` as both equalities", async () => {
+    expect(await pairs("$left.K1 == $right.K1 and $left.K2 == $right.K2")).toEqual(["1/10"]);
+    expect(await pairs("$left.K1 == $right.K1 and K2")).toEqual(["1/10"]);
+  });
+});
