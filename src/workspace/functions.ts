@@ -207,9 +207,13 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
       let from = start(row) ?? 0;
       if (from < 0) from = Math.max(0, hay.length + from);
       const len = d ? (length(row) ?? -1) : -1;
+      const nth = e ? (occurrence(row) ?? 1) : 1;
+      // indexof-function.md, Returns: null when "*occurrence* is less than 0" or "*length* is less than -1" (a
+      // negative *start* counts from the end, as the page's example idx5 shows, though its prose says null).
+      if (nth < 0 || len < -1) return null;
       // Each further occurrence is searched from just after the previous one, over the same length.
       let at = -1;
-      for (let k = 0; k < Math.max(1, occurrence(row) ?? 1); k++) {
+      for (let k = 0; k < Math.max(1, nth); k++) {
         at = hay.indexOf(needle, from);
         const end = len < 0 ? hay.length : Math.min(hay.length, from + len);
         if (at < 0 || at + needle.length > end) return -1;

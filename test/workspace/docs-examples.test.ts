@@ -45,3 +45,15 @@ describe("join conditions combined with `and` (join-operator.md)", () => {
     expect(await pairs("$left.K1 == $right.K1 and K2")).toEqual(["1/10"]);
   });
 });
+
+describe("indexof null results (indexof-function.md)", () => {
+  it("is null when occurrence < 0 or length < -1", async () => {
+    // indexof-function.md:40-43: "Returns `null` if: ... *occurrence* is less than 0. *length* is less than -1."
+    expect(await scalar('indexof("abcdefg", "cde", 0, -1, -1)')).toBeNull();
+    expect(await scalar('indexof("abcdefg", "cde", 0, -2)')).toBeNull();
+    expect(await scalar('indexof("abcdefg", "cde", 1, -2, 1)')).toBeNull();
+    // the limits themselves are answers: length -1 is "unlimited" (indexof-function.md:33, and idx7 of the example)
+    expect(await scalar('indexof("abcdefg", "cde", 2, -1)')).toBe(2);
+    expect(await scalar('indexof("abcdefgabcdefg", "cde", 1, -1, 2)')).toBe(9);
+  });
+});
