@@ -12,8 +12,13 @@ import { unsupported } from "./errors.js";
 /** Unicode White_Space (Rust regex's `\s`, as KQL documents). */
 const SPACE =
   "\\t\\n\\x{B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}";
-/** Unicode word characters (Alphabetic, marks, decimal digits, connector punctuation, joiners), approximated by categories. */
-const WORD = "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}";
+/**
+ * Unicode word characters, regex.md's `\w`: "`\p{Alphabetic}` + `\p{M}` + `\d` + `\p{Pc}` + `\p{Join_Control}`".
+ * RE2 has no `\p{Alphabetic}`: it is the letters and letter numbers (L, Nl) plus Other_Alphabetic, which is marks
+ * (M) but for the enclosed Latin letters, symbols (So) listed by code point (Ⓐ-ⓩ, 🄰-🅉, 🅐-🅩, 🅰-🆉; as of Unicode 17).
+ */
+const WORD =
+  "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{200C}\\x{200D}\\x{24B6}-\\x{24E9}\\x{1F130}-\\x{1F149}\\x{1F150}-\\x{1F169}\\x{1F170}-\\x{1F189}";
 const OUTSIDE: Readonly<Record<string, string>> = {
   d: "\\p{Nd}",
   D: "\\P{Nd}",
@@ -35,7 +40,21 @@ function kqlRegexToRe2(pattern: string): string {
       const d = pattern[i + 1] ?? "";
       const mapped = inClass ? INSIDE[d] : OUTSIDE[d];
       if (mapped !== undefined) out += mapped;
-      else if (inClass && (d === "S" || d === "W"))
+      else if (d === "U") {
+        // regex.md: "`\U0000007F` Hex character code (exactly eight digits)", "`\U{7F}`": RE2 spells both `\x{..}`
+        const braced = pattern[i + 2] === "{";
+        const end = braced ? pattern.indexOf("}", i) : i + 10;
+        const hex = pattern.slice(i + (braced ? 3 : 2), end);
+        if (!/^[0-9A-Fa-f]+$/.test(hex) || (!braced && hex.length !== 8))
+          throw new Error("invalid escape sequence: \\U");
+        out += `\\x{${hex}}`;
+        i = braced ? end : end - 1;
+        continue;
+      } else if (!inClass && (d === "<" || d === ">" || (d === "b" && pattern[i + 2] === "{"))) {
+        // regex.md: "`\b{start}`, `\<`" and "`\b{end}`, `\>`" are word-boundary assertions (and `\b{start-half}`,
+        // `\b{end-half}`); RE2 reads `\<` as a literal `<` and `\b{start}` as `\b` then text: refused by name
+        throw unsupported(`the word-boundary assertion \\${d}${d === "b" ? "{...}" : ""} (regex ${pattern})`);
+      } else if (inClass && (d === "S" || d === "W"))
         throw unsupported(`\\${d} inside a character class (regex ${pattern})`);
       else if ((d === "p" || d === "P" || d === "x") && pattern[i + 2] === "{") {
         const end = pattern.indexOf("}", i);

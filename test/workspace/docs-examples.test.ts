@@ -57,3 +57,32 @@ describe("indexof null results (indexof-function.md)", () => {
     expect(await scalar('indexof("abcdefgabcdefg", "cde", 1, -1, 2)')).toBe(9);
   });
 });
+
+describe("regex syntax RE2 reads otherwise (regex.md)", () => {
+  it("\\w holds every Alphabetic code point, the enclosed Latin letters (So) included", async () => {
+    // regex.md:180: "`\w` | Word character (`\p{Alphabetic}` + `\p{M}` + `\d` + `\p{Pc}` + `\p{Join_Control}`)";
+    // Ⓐ (U+24B6) and 🅰 (U+1F170) are Other_Alphabetic
+    expect(await scalar('"Ⓐ" matches regex @"^\\w$"')).toBe(true);
+    expect(await scalar('"🅰" matches regex @"^[\\w]$"')).toBe(true);
+    expect(await scalar('"Ⓐ" matches regex @"^\\W$"')).toBe(false);
+    expect(await scalar('"²" matches regex @"^\\w$"')).toBe(false); // No, not Alphabetic, not Nd
+  });
+
+  it("reads \\U0000007F and \\U{7F} as code points", async () => {
+    // regex.md:163-164: "`\U0000007F` Hex character code (exactly eight digits)", "`\U{7F}` Hex character code
+    // corresponding to a Unicode code point"
+    expect(await scalar('"a" matches regex @"^\\U00000061$"')).toBe(true);
+    expect(await scalar('"😀" matches regex @"^\\U0001F600$"')).toBe(true);
+    expect(await scalar('"a" matches regex @"^[\\U{61}b]$"')).toBe(true);
+    expect(await scalar('"b" matches regex @"^\\U{61}$"')).toBe(false);
+  });
+
+  it("refuses the start/end-of-word assertions by name rather than read them as text", async () => {
+    // regex.md:97-98 and 154-155: "`\b{start}`, `\<`" and "`\b{end}`, `\>`" are assertions; RE2 read `\<` as a
+    // literal `<` ("<" matched) and `\b{start}` as `\b` then the text "{start}"
+    expect(await failure('"hello world" matches regex @"\\<world\\>"')).toBe("WS500");
+    expect(await failure('"<" matches regex @"\\<"')).toBe("WS500");
+    expect(await failure('"abc" matches regex @"\\b{start}abc\\b{end}"')).toBe("WS500");
+    expect(await failure('"abc" matches regex @"\\b{start-half}abc"')).toBe("WS500");
+  });
+});
