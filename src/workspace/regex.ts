@@ -44,7 +44,7 @@ function kqlRegexToRe2(pattern: string): string {
         // regex.md: "`\U0000007F` Hex character code (exactly eight digits)", "`\U{7F}`": RE2 spells both `\x{..}`
         const braced = pattern[i + 2] === "{";
         const end = braced ? pattern.indexOf("}", i) : i + 10;
-        const hex = pattern.slice(i + (braced ? 3 : 2), end);
+        const hex = end < 0 ? "" : pattern.slice(i + (braced ? 3 : 2), end);
         if (!/^[0-9A-Fa-f]+$/.test(hex) || (!braced && hex.length !== 8))
           throw new Error("invalid escape sequence: \\U");
         out += `\\x{${hex}}`;
@@ -58,6 +58,8 @@ function kqlRegexToRe2(pattern: string): string {
         throw unsupported(`\\${d} inside a character class (regex ${pattern})`);
       else if ((d === "p" || d === "P" || d === "x") && pattern[i + 2] === "{") {
         const end = pattern.indexOf("}", i);
+        // Left open (no `}`): not a pattern RE2 reads, and the walk must not go back to the start.
+        if (end < 0) throw new Error(`invalid escape sequence: \\${d}{ without its }`);
         out += pattern.slice(i, end + 1);
         i = end;
         continue;

@@ -3,6 +3,9 @@
  * prose that docs-rules.test.ts and semantics.test.ts did not cover. Each expectation names its page and line:
  * the page is the oracle.
  */
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 import { runInline, toRecords } from "../../src/workspace/index.js";
@@ -84,5 +87,23 @@ describe("regex syntax RE2 reads otherwise (regex.md)", () => {
     expect(await failure('"<" matches regex @"\\<"')).toBe("WS500");
     expect(await failure('"abc" matches regex @"\\b{start}abc\\b{end}"')).toBe("WS500");
     expect(await failure('"abc" matches regex @"\\b{start-half}abc"')).toBe("WS500");
+  });
+
+  it("refuses an escape left open (`\\x{7F` with no `}`) rather than loop on it", () => {
+    // The translation of a pattern walked back to its start when `}` was missing and went on for ever: each
+    // pattern runs in a child process with a time limit, so a loop fails the test instead of hanging the suite.
+    const engine = pathToFileURL(path.join(import.meta.dirname, "../../src/workspace/index.ts")).href;
+    const patterns = ["\\x{7F", "\\p{L", "\\P{L", "\\U{7F"];
+    const script = `import { runInline } from ${JSON.stringify(engine)};
+      for (const p of ${JSON.stringify(patterns)}) {
+        try { await runInline('print r = "a" matches regex @"' + p + '"', { now: 0 }); console.log(p, "ran"); }
+        catch (e) { console.log(p, e.diagnostics?.[0]?.code ?? e.message); }
+      }`;
+    const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(child.signal, child.stderr).toBeNull();
+    expect(child.stdout.trim().split("\n")).toEqual(patterns.map((p) => `${p} WS501`));
   });
 });
