@@ -30,6 +30,8 @@ export interface Progress {
   /** `n` more done (default 1), with new values of the detail's placeholders. */
   tick(n?: number, payload?: Readonly<Record<string, unknown>>): void;
   setTotal(total: number): void;
+  /** A line for humans on the bar's stream: written over the bar's line, the bar drawn again below it. */
+  log(line: string): void;
   /** Clears the bar (call once, in a `finally`). */
   stop(): void;
 }
@@ -47,16 +49,17 @@ export function startProgress(
   if (!showsProgress(json, stream)) return undefined;
   const detail = options.detail ? ` | ${options.detail}` : "";
   const { Presets, SingleBar } = loadCliProgress();
-  const bar = new SingleBar(
-    {
-      stream,
-      format: `${options.label} |{bar}| {value}/{total} ${options.unit}${detail} | {rate} ${options.unit}/s | ETA {eta_formatted}`,
-      hideCursor: true,
-      clearOnComplete: true,
-      etaBuffer: 200,
-    },
-    Presets.shades_classic,
-  );
+  const settings = {
+    stream,
+    // The bar draws through lineTerminal: one line redrawn in place, no terminal mode changed (see there).
+    terminal: lineTerminal(stream),
+    format: `${options.label} |{bar}| {value}/{total} ${options.unit}${detail} | {rate} ${options.unit}/s | ETA {eta_formatted}`,
+    clearOnComplete: true,
+    // Drawn again each frame: a line written between two draws (a verdict, a failure) clears the bar's line.
+    forceRedraw: true,
+    etaBuffer: 200,
+  };
+  const bar = new SingleBar(settings, Presets.shades_classic);
   const started = Date.now();
   let done = 0;
   bar.start(options.total ?? 0, 0, { ...options.payload, rate: "0" });
@@ -67,7 +70,39 @@ export function startProgress(
       bar.increment(n, { ...payload, rate });
     },
     setTotal: (total) => bar.setTotal(total),
+    log: (line) => {
+      stream.write(`\r\x1b[K${line}\n`);
+    },
     stop: () => bar.stop(),
+  };
+}
+
+/**
+ * What cli-progress draws with, in place of its own terminal: the bar is one line, redrawn from its first column,
+ * cut one column short of the terminal's width (a full line would leave the cursor waiting to wrap). cli-progress's
+ * own terminal hides the cursor, turns autowrap off and saves the cursor position, restoring all three in `stop()`:
+ * a Ctrl-C or kill then left the terminal without a cursor and without line wrapping; lines written to the same
+ * terminal while the bar showed (scan's verdicts) were cut at its right edge; and the restore, in screen
+ * coordinates, jumped back up over lines written meanwhile, erasing one and leaving the last bar on screen. This one
+ * changes no terminal mode, so nothing needs restoring.
+ */
+function lineTerminal(stream: NodeJS.WriteStream) {
+  const width = () => Math.max(1, (stream.columns || 80) - 1);
+  return {
+    isTTY: () => true,
+    getWidth: width,
+    cursorSave: () => {},
+    cursorRestore: () => {},
+    cursor: (_enabled: boolean) => {},
+    lineWrapping: (_enabled: boolean) => {},
+    cursorRelative: () => {},
+    cursorRelativeReset: () => {},
+    clearBottom: () => {},
+    cursorTo: (x: number) => stream.write(x > 0 ? `\x1b[${x + 1}G` : "\r"),
+    clearRight: () => stream.write("\x1b[K"),
+    clearLine: () => stream.write("\x1b[2K"),
+    newline: () => stream.write("\n"),
+    write: (text: string) => stream.write(Array.from(text).slice(0, width()).join("")),
   };
 }
 
