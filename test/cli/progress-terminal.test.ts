@@ -2,13 +2,14 @@
  * The progress bar as a person at a terminal sees it: the CLI runs under a real pty (python3's pty module,
  * test/support/pty-run.ts) and the bytes it wrote are replayed on a model of the screen (test/support/vt-screen.ts).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runOnTerminal } from "../support/pty-run.js";
 import { tempDirs } from "../support/temp-dirs.js";
 import { renderScreen } from "../support/vt-screen.js";
 
+const root = path.resolve(import.meta.dirname, "../..");
 const temp = tempDirs("progress-tty");
 
 describe("progress on a terminal", () => {
@@ -70,5 +71,31 @@ describe("progress on a terminal", () => {
     expect(run.tty).toBe("");
     const lines = run.stdout.trimEnd().split("\n");
     expect(lines.map((l) => (JSON.parse(l) as { path: string }).path).sort()).toEqual([...files].sort());
+  });
+
+  it("translate over a folder: a rule file that fails is reported on a line of its own, readable, and the bar leaves nothing behind", async () => {
+    const rules = temp();
+    for (const name of readdirSync(path.join(root, "rules"))) {
+      if (/\.(toml|yar)$/.test(name)) copyFileSync(path.join(root, "rules", name), path.join(rules, name));
+    }
+    const broken = path.join(rules, "aaa-broken.toml");
+    writeFileSync(broken, "[metadata]\n[rule\nname = broken\n");
+    const rows = 24;
+    const cols = 100;
+    const out = temp();
+    const run = await runOnTerminal(["translate", rules, "--target", "defender", "--out", out], { rows, cols });
+    expect(run.code).toBe(1);
+    const screen = renderScreen(run.tty, rows, cols);
+    const reason = screen.lines.filter((l) => l.includes("aaa-broken.toml:"));
+    // Once where it happened, once in the one-line reason at the end; both whole, from the start of their line.
+    expect(reason).toHaveLength(2);
+    expect(reason[0]).toMatch(
+      new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: error RULE\\d+`),
+    );
+    expect(reason[1]).toMatch(/^shmhunt: 1 failed; first: .*aaa-broken\.toml:\d+:\d+: error RULE\d+/);
+    expect(screen.lines).toContain(`4 rule files: 3 translated, 0 refused, 1 failed (rule × target); wrote ${out}`);
+    expect(screen.rows.filter((r) => r.includes("translating |"))).toEqual([]);
+    expect(screen.cursorVisible).toBe(true);
+    expect(screen.autowrap).toBe(true);
   });
 });

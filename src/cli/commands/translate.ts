@@ -95,7 +95,9 @@ async function translateMany(out: Output, files: readonly string[], options: Tra
   const tally = { translated: 0, refused: 0, failed: 0 };
   let firstFailure: string | undefined;
   const fail = (reason: string) => {
-    out.info(reason);
+    // On a terminal showing the bar, over the bar's line (else the reason ran on after the bar, past the edge).
+    if (progress) progress.log(reason);
+    else out.info(reason);
     tally.failed++;
     firstFailure ??= reason;
   };
