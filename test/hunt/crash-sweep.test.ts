@@ -1,0 +1,423 @@
+/**
+ * A crash at every state write of a realistic hunt run, one after the other (docs/service.md, "settle a window's hits
+ * in batches"): the run dies at its n-th write with only the first k operations of that write landed, for every n
+ * and every k, then a fresh process (a new HuntState over the same state) runs the hunt again, twice. The oracle is
+ * the protocol's promise, not the code: after the reruns the state is that of a run never killed (same hits and
+ * statuses, same incidents with the same bookmarks, the same pending index, no record left over), and a checkpoint
+ * found moved at the crash stands on a window whose every row is settled.
+ *
+ * A write's surviving prefix is taken in the order the store sends it (state-store.ts, `batch`): the batch's own
+ * order (local journal, memory), or partition by partition in the order each partition first appears (Azure
+ * Table; its partition is the record's kind and partition). The run: 12 rows in batches of 3, a gate that alerts on
+ * a matching sample, closes a clean one benign, waits for a sample not scanned yet and leaves a row without a
+ * sample unverified; hits grouped by host, so an incident gathers hits of several batches; max_signals 4, reached
+ * in the third batch. The alerts are raised in one write per batch (the local writer) or one at a time (as the
+ * Sentinel writer does).
+ */
+import { describe, expect, it } from "vitest";
+import {
+  type HuntDeps,
+  type HuntPlan,
+  HuntState,
+  LocalAlertWriter,
+  recordVerdict,
+  runHunts,
+  type StoredVerdict,
+} from "../../src/hunt/index.js";
+import type { AlertWriter } from "../../src/sentinel/incidents.js";
+import {
+  LocalStateStore,
+  type StateKind,
+  type StateOp,
+  type StateRecord,
+  type StateStore,
+} from "../../src/store/index.js";
+import { MemoryStateStore } from "../../src/store/memory-state-store.js";
+import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+import { tempDirs } from "../support/temp-dirs.js";
+
+const tempDir = tempDirs("crash-sweep");
+
+/** Where a run dies: at its `write`-th state write (from 1), after the first `landed` operations of it. */
+interface CrashPoint {
+  readonly write: number;
+  readonly landed: number;
+}
+
+/** The order a store sends a batch's operations in: the batch's own, or partition by partition (Azure Table). */
+type SendOrder = "batch" | "partitions";
+
+/** A batch's operations in the order the store sends them, so a crash leaves a prefix of that order. */
+function sendOrder(ops: readonly StateOp[], order: SendOrder): readonly StateOp[] {
+  if (order === "batch") return ops;
+  // An Azure Table partition is the record's kind and partition (table-state-store.ts `partitionKey`).
+  const byPartition = new Map<string, StateOp[]>();
+  for (const op of ops) {
+    const name = JSON.stringify([op.kind, op.partition]);
+    const group = byPartition.get(name);
+    if (group) group.push(op);
+    else byPartition.set(name, [op]);
+  }
+  return [...byPartition.values()].flat();
+}
+
+/**
+ * A real store that dies like a killed process at a crash point: the write there lands only the first operations
+ * of its send order, then throws, and so does every call after it (reads too). Without a crash point it only counts
+ * the writes and their operations (the census a sweep is planned from). Every write is counted, a single create,
+ * put or delete as a write of one operation.
+ */
+class CrashingStore implements StateStore {
+  /** The kinds of the operations of each write so far, in the batch's order. */
+  readonly writes: Array<readonly StateKind[]> = [];
+  dead = false;
+
+  constructor(
+    private readonly inner: StateStore,
+    private readonly order: SendOrder,
+    private readonly crash?: CrashPoint,
+  ) {}
+
+  get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
+    this.alive();
+    return this.inner.get<T>(kind, partition, key);
+  }
+  async getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
+    this.alive();
+    if (this.inner.getMany) return this.inner.getMany<T>(kind, partition, keys);
+    return Promise.all(keys.map((key) => this.inner.get<T>(kind, partition, key)));
+  }
+  list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
+    this.alive();
+    return this.inner.list<T>(kind, partition);
+  }
+  async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
+    const [created] = await this.batch([{ op: "create", kind, partition, key, value }]);
+    return created === true;
+  }
+  async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
+    await this.batch([{ op: "put", kind, partition, key, value }]);
+  }
+  async delete(kind: StateKind, partition: string, key: string): Promise<void> {
+    await this.batch([{ op: "delete", kind, partition, key }]);
+  }
+  async batch(ops: readonly StateOp[]): Promise<boolean[]> {
+    this.alive();
+    if (ops.length === 0) return [];
+    this.writes.push(ops.map((op) => op.kind));
+    if (this.crash?.write !== this.writes.length) return this.inner.batch(ops);
+    this.dead = true;
+    const landed = sendOrder(ops, this.order).slice(0, this.crash.landed);
+    if (landed.length > 0) await this.inner.batch(landed);
+    throw new Error(`killed at write ${this.crash.write} after ${this.crash.landed} of its ${ops.length} operations`);
+  }
+  damaged() {
+    return this.inner.damaged();
+  }
+  private alive(): void {
+    if (this.dead) throw new Error("killed: the process is gone");
+  }
+}
+
+const T0 = "2026-03-01T10:00:00.000Z";
+/** The lease a killed run leaves is free again after this long (a rerun comes that much later). */
+const LEASE_MS = 1000;
+const CAP = 4;
+const SHA_MATCH = "ab".repeat(32);
+const SHA_CLEAN = "cd".repeat(32);
+const SHA_UNSCANNED = "ef".repeat(32);
+const verdict = (sha256: string, rules: string[]): StoredVerdict => ({
+  sha256,
+  size: 100,
+  matches: rules.map((rule) => ({ rule, file: "shm-creation.yar" })),
+  scannedAt: "2026-03-01T09:00:00.000Z",
+});
+
+/** The gated, grouped, capped plan. */
+const gatedPlan: HuntPlan = plan(
+  huntRule({
+    maxSignals: CAP,
+    gate: { mode: "require", yaraRules: ["shm-creation.yar"], pendingTimeoutMs: 30 * MIN },
+    grouping: { entities: ["Host"], windowMs: 5 * 60 * MIN },
+  }),
+);
+
+/**
+ * The window's rows, in the order the query returns them (batches of 3): per row its host and sample, and what the
+ * gate makes of it. Made once: every process of a case queries the same rows (execEvent gives each a new pid).
+ */
+const ROWS = (() => {
+  const rows: Array<[string, string | null]> = [
+    ["web-01", SHA_MATCH], //      alert (1), incident of web-01
+    ["web-01", SHA_CLEAN], //      benign
+    ["web-02", SHA_UNSCANNED], //  pending
+    ["web-01", SHA_MATCH], //      alert (2), web-01's incident again
+    ["web-02", SHA_MATCH], //      alert (3), incident of web-02
+    ["web-01", null], //           unverified
+    ["web-02", SHA_MATCH], //      alert (4), web-02's incident again
+    ["web-01", SHA_UNSCANNED], //  pending
+    ["web-01", SHA_MATCH], //      overflow
+    ["web-02", SHA_MATCH], //      overflow
+    ["web-02", SHA_CLEAN], //      benign
+  ];
+  const start = Date.parse(T0) - 8 * MIN;
+  const events = rows.map(([host, sha256], i) =>
+    execEvent(new Date(start + i * 20_000).toISOString(), { DeviceName: host, SHA256: sha256 }),
+  );
+  // The fourth row once more in the same result (the same event twice): settled once.
+  events.splice(10, 0, events[3]!);
+  return events;
+})();
+
+function window(): EventTable {
+  const table = new EventTable();
+  table.add(...ROWS);
+  return table;
+}
+
+/** How alerts are raised: the local writer's one write per batch, or one alert at a time (as Sentinel's). */
+type Raising = "one write per batch" | "one at a time";
+
+function alertWriter(state: HuntState, now: () => Date, raising: Raising): AlertWriter {
+  const local = new LocalAlertWriter(state, now);
+  return raising === "one write per batch" ? local : { raise: (alert) => local.raise(alert) };
+}
+
+/** A state store that outlives the process using it: one folder, or one object standing for a table. */
+interface Backing {
+  /** The store a new process opens. */
+  open(): StateStore;
+  /** Gives up what the last process opened. */
+  close(): Promise<void>;
+}
+
+const backings: Record<string, () => Backing> = {
+  memory: () => {
+    const store = new MemoryStateStore();
+    return { open: () => store, close: async () => undefined };
+  },
+  "local journal": () => {
+    const dir = tempDir();
+    const opened: LocalStateStore[] = [];
+    return {
+      open: () => {
+        const store = new LocalStateStore(dir);
+        opened.push(store);
+        return store;
+      },
+      close: async () => {
+        for (const store of opened.splice(0)) await store.close();
+      },
+    };
+  },
+};
+
+/** A process of the scenario: its state (over a store it opened) and what a hunt needs, at `ms` after T0. */
+function processAt(store: StateStore, raising: Raising, ms: number): HuntDeps {
+  const state = new HuntState(store);
+  const time = clock(T0);
+  time.advance(ms);
+  return {
+    state,
+    queries: window(),
+    alerts: alertWriter(state, time.now, raising),
+    clock: time.now,
+    batchSize: 3,
+    alertConcurrency: 1,
+    leaseMs: LEASE_MS,
+  };
+}
+
+/** The unscanned sample's verdict, when it comes: a match, so the hits waiting for it alert. */
+const lateVerdict = verdict(SHA_UNSCANNED, ["Derusbi_shm"]);
+
+/**
+ * The scenario's steps, in one process: the hunt's run, then (when its sample is uploaded) the unscanned sample's
+ * verdict, which settles the hits waiting for it. The step a crash stops is done again by the processes after it:
+ * the scheduler runs the hunt on its next tick, and an upload that failed is sent again (services.ts: a known
+ * sample's verdict is recorded again).
+ */
+const steps = {
+  hunt: async (deps: HuntDeps) => {
+    const report = await runHunts([gatedPlan], deps);
+    for (const run of report.runs) if (run.error !== undefined) throw new Error(run.error);
+  },
+  verdict: (deps: HuntDeps) => recordVerdict(lateVerdict, [gatedPlan], deps),
+};
+
+/**
+ * The scenario in a process that dies at `crash` (none: the census, never killed): the verdicts known before it
+ * are stored, then its steps run over a CrashingStore. Reports the store (its writes), the step it died in, and
+ * the state the hunt step left (the census only).
+ */
+async function killedProcess(
+  backing: Backing,
+  order: SendOrder,
+  raising: Raising,
+  crash?: CrashPoint,
+): Promise<{ store: CrashingStore; diedIn?: keyof typeof steps; afterHunt?: Outcome }> {
+  const seeded = new HuntState(backing.open());
+  await seeded.putVerdict(verdict(SHA_MATCH, ["Derusbi_shm"]));
+  await seeded.putVerdict(verdict(SHA_CLEAN, []));
+  const store = new CrashingStore(backing.open(), order, crash);
+  const deps = processAt(store, raising, 0);
+  let afterHunt: Outcome | undefined;
+  for (const [name, step] of Object.entries(steps) as Array<
+    [keyof typeof steps, (deps: HuntDeps) => Promise<unknown>]
+  >) {
+    try {
+      await step(deps);
+    } catch (error) {
+      if (!store.dead) throw error;
+      return { store, diedIn: name };
+    }
+    if (name === "hunt" && !crash) afterHunt = await outcome(deps.state);
+  }
+  return { store, ...(afterHunt ? { afterHunt } : {}) };
+}
+
+/**
+ * What comes after a kill (or after the scenario ran whole, for the outcome to compare with): the scheduler's next
+ * tick, the verdict recorded again (the upload sent again, or sent after the kill), and one more tick; each in a
+ * process of its own, the first after the killed run's lease has expired. Answers the state the last one left.
+ */
+async function recovery(backing: Backing, raising: Raising): Promise<HuntState> {
+  const after = [steps.hunt, steps.verdict, steps.hunt];
+  let deps: HuntDeps | undefined;
+  for (let i = 0; i < after.length; i++) {
+    deps = processAt(backing.open(), raising, (i + 1) * LEASE_MS);
+    await after[i]!(deps);
+  }
+  return deps!.state;
+}
+
+/** What the protocol promises about the state, in comparable form (ids are deterministic, times are not). */
+async function outcome(state: HuntState) {
+  const hits = (await state.hits()).map((h) => `${h.key} ${h.status} ${h.incidentId ?? "-"}`).sort();
+  const incidents = [];
+  for (const incident of await state.incidents()) {
+    const bookmarks = (await state.bookmarks(incident.id)).map((b) => b.id).sort();
+    incidents.push(`${incident.id} ${incident.hitKey} ${incident.bookmarkId} [${bookmarks.join(" ")}]`);
+  }
+  const pending = (await state.pending()).map((p) => `${p.sha256} ${p.key}`).sort();
+  const signals = (await state.store.list("signals")).map((r) => `${r.partition} ${r.key}`);
+  const checkpoint = (await state.checkpoint(gatedPlan.rule.id, gatedPlan.target)) !== undefined;
+  const lease = (await state.lease(gatedPlan.rule.id, gatedPlan.target))?.owner ?? "none";
+  return { hits, incidents: incidents.sort(), pending, signals, checkpoint, lease };
+}
+
+type Outcome = Awaited<ReturnType<typeof outcome>>;
+
+/** Where two outcomes differ: the names of the parts that do, each with what was found. */
+function differences(found: Outcome, expected: Outcome): string[] {
+  return (Object.keys(expected) as Array<keyof Outcome>)
+    .filter((part) => JSON.stringify(found[part]) !== JSON.stringify(expected[part]))
+    .map((part) => `${part}: ${JSON.stringify(found[part])}`);
+}
+
+/**
+ * The protocol's invariants on the state a kill in the hunt step left, before any rerun (`afterHunt`: the state
+ * the hunt step leaves when not killed): what breaks them.
+ */
+async function killedStateProblems(state: HuntState, afterHunt: Outcome): Promise<string[]> {
+  const problems: string[] = [];
+  const found = await outcome(state);
+  // A pending hit always has its index entry, so a sample's arrival finds it.
+  for (const hit of await state.hits())
+    if (hit.status === "pending" && !found.pending.includes(`${hit.sha256} ${hit.key}`))
+      problems.push(`pending hit ${hit.key} without its index entry`);
+  // max_signals: never more hits alerted than the cap, even half-way.
+  const alerted = new Set<string>();
+  for (const incident of await state.incidents()) {
+    alerted.add(incident.hitKey);
+    for (const bookmark of await state.bookmarks(incident.id)) alerted.add(bookmark.hitKey);
+  }
+  if (alerted.size > CAP) problems.push(`${alerted.size} hits alerted, over max_signals ${CAP}`);
+  // The checkpoint moved only past a window whose every row is settled as the run never killed settles it.
+  if (found.checkpoint)
+    for (const part of ["hits", "incidents", "pending"] as const)
+      if (JSON.stringify(found[part]) !== JSON.stringify(afterHunt[part]))
+        problems.push(`checkpoint moved with ${part} ${JSON.stringify(found[part])}`);
+  return problems;
+}
+
+/**
+ * The sweeps: a store, the order it sends a batch's operations in, and how the alerts are raised. The local journal
+ * sends a batch in its order and serves the local writer, which raises a batch's alerts in one write; the memory
+ * store also stands for a table (partition by partition) and for Sentinel's writer (one alert at a time).
+ */
+const sweeps: Array<{ backing: keyof typeof backings; order: SendOrder; raising: Raising }> = [
+  { backing: "memory", order: "batch", raising: "one write per batch" },
+  { backing: "memory", order: "batch", raising: "one at a time" },
+  { backing: "memory", order: "partitions", raising: "one write per batch" },
+  { backing: "memory", order: "partitions", raising: "one at a time" },
+  { backing: "local journal", order: "batch", raising: "one write per batch" },
+];
+
+describe("a crash at every state write of a hunt and of a late verdict, then the processes after it", () => {
+  for (const { backing: name, order, raising } of sweeps)
+    it(`${name}, a write's operations landing in ${order} order, alerts raised ${raising}`, async () => {
+      const makeBacking = backings[name]!;
+      // The scenario never killed: its writes are the crash points, its outcome the one to reach.
+      const census = makeBacking();
+      const { store, diedIn, afterHunt } = await killedProcess(census, order, raising);
+      expect(diedIn).toBeUndefined();
+      const expected = await outcome(await recovery(census, raising));
+      await census.close();
+      expect(afterHunt!.hits.map((h) => h.split(" ")[1]).sort()).toEqual([
+        ...["alerted", "alerted", "alerted", "alerted"],
+        ...["benign", "benign", "overflow", "overflow", "pending", "pending", "unverified"],
+      ]);
+      expect(afterHunt!.incidents.map((i) => i.split("[")[1]!.split(" ").length)).toEqual([2, 2]);
+      expect(afterHunt).toMatchObject({ signals: [], checkpoint: true, lease: "" });
+      expect(afterHunt!.pending).toHaveLength(2);
+      // The late verdict: the two hits waiting for it alert, each in its host's incident.
+      expect(expected.hits.filter((h) => h.includes(" alerted "))).toHaveLength(6);
+      expect(expected.incidents.map((i) => i.split("[")[1]!.split(" ").length)).toEqual([3, 3]);
+      expect(expected).toMatchObject({ pending: [], signals: [], checkpoint: true, lease: "" });
+
+      const points: CrashPoint[] = [];
+      store.writes.forEach((kinds, i) => {
+        for (let landed = 0; landed <= kinds.length; landed++) points.push({ write: i + 1, landed });
+      });
+      const failures: string[] = [];
+      for (const crash of points) {
+        const kinds = store.writes[crash.write - 1]!;
+        const at = `killed at write ${crash.write} (${kinds.join(" ")}) after ${crash.landed} of its operations`;
+        const backing = makeBacking();
+        try {
+          const killed = await killedProcess(backing, order, raising, crash);
+          if (!killed.diedIn) failures.push(`${at}: the crash point was not reached`);
+          if (killed.diedIn === "hunt")
+            for (const problem of await killedStateProblems(new HuntState(backing.open()), afterHunt!))
+              failures.push(`${at}: ${problem}`);
+          const after = await outcome(await recovery(backing, raising));
+          for (const problem of differences(after, expected)) failures.push(`${at}, after the reruns: ${problem}`);
+        } finally {
+          await backing.close();
+        }
+      }
+      expect(failures).toEqual([]);
+      // Every write of both steps (66 crash points in 22 writes when this was written): the lease, per batch its
+      // hits, count, alerts and statuses, the checkpoint, the lease given up; the verdict, then per hit waiting for
+      // it its alert and its status.
+      expect(store.writes.length).toBeGreaterThan(15);
+      expect(points.length).toBeGreaterThan(50);
+    });
+});
+
+describe("a run killed while it moves the checkpoint", () => {
+  it("leaves no max_signals record of the window behind, once the processes after it ran", async () => {
+    const census = backings.memory!();
+    const { store } = await killedProcess(census, "batch", "one write per batch");
+    // The write moving the checkpoint also drops the window's max_signals records (three batches alerted).
+    const write = store.writes.findIndex((kinds) => kinds.includes("checkpoint")) + 1;
+    expect(store.writes[write - 1]).toEqual(expect.arrayContaining(["checkpoint", "signals", "signals", "signals"]));
+    for (let landed = 0; landed <= store.writes[write - 1]!.length; landed++) {
+      const backing = backings.memory!();
+      await killedProcess(backing, "batch", "one write per batch", { write, landed });
+      const state = await recovery(backing, "one write per batch");
+      expect(await state.store.list("signals"), `killed after ${landed} operations`).toEqual([]);
+    }
+  });
+});
