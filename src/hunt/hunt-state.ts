@@ -238,16 +238,23 @@ export class HuntState {
   checkpoint(ruleId: string, target: string): Promise<Checkpoint | undefined> {
     return this.get<Checkpoint>("checkpoint", ruleId, target);
   }
-  /** Moves the checkpoint; with `closing`, then drops the max_signals count of the window it closes. */
+  /**
+   * Moves the checkpoint; with `closing`, first drops the max_signals count of the window it closes (one write, the
+   * count before the checkpoint, in the batch's order and on Azure Table, whose `signals` partition comes first). A
+   * kill part-way leaves the checkpoint where it was: the window is run again, every hit of it already settled (or
+   * pending, which the sweep settles uncounted), so there is nothing to count against what was dropped, and the
+   * rerun drops the rest. The other way round, a kill right after the checkpoint left the records for good: their
+   * partition is named after the checkpoint the window started from, which no run reads again.
+   */
   async putCheckpoint(ruleId: string, target: string, checkpoint: Checkpoint, closing?: SignalCount): Promise<void> {
     await this.write([
-      { op: "put", kind: "checkpoint", partition: ruleId, key: target, value: checkpoint },
       ...(closing?.records ?? []).map((key) => ({
         op: "delete" as const,
         kind: "signals" as const,
         partition: closing!.partition,
         key,
       })),
+      { op: "put", kind: "checkpoint", partition: ruleId, key: target, value: checkpoint },
     ]);
   }
 

@@ -12,7 +12,8 @@
  *   3. the batch's alerts are raised (few at a time, or in one call when the writer takes batches) under ids derived
  *      from the hit keys, so raising one again finds it and leaves it alone;
  *   4. the statuses of the hits alerted (or over max_signals) are written, in one write;
- *   5. only when every batch is settled is the checkpoint moved to the window's end.
+ *   5. only when every batch is settled is the checkpoint moved to the window's end (the window's max_signals
+ *      count dropped in the same write, before it).
  *
  * max_signals is counted per rule, target and window in the state, not per process: before a batch's alerts are
  * raised, their hits are recorded as counted against the window (in the write that indexes pending hits), so a
