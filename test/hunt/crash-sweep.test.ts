@@ -267,11 +267,9 @@ async function killedProcess(
   const store = new CrashingStore(backing.open(), order, crash);
   const deps = processAt(store, raising, 0);
   let afterHunt: Outcome | undefined;
-  for (const [name, step] of Object.entries(steps) as Array<
-    [keyof typeof steps, (deps: HuntDeps) => Promise<unknown>]
-  >) {
+  for (const name of Object.keys(steps) as Array<keyof typeof steps>) {
     try {
-      await step(deps);
+      await steps[name](deps);
     } catch (error) {
       if (!store.dead) throw error;
       return { store, diedIn: name };
@@ -308,7 +306,10 @@ async function outcome(state: HuntState) {
   const signals = (await state.store.list("signals")).map((r) => `${r.partition} ${r.key}`);
   const checkpoint = (await state.checkpoint(gatedPlan.rule.id, gatedPlan.target)) !== undefined;
   const lease = (await state.lease(gatedPlan.rule.id, gatedPlan.target))?.owner ?? "none";
-  return { hits, incidents: incidents.sort(), pending, signals, checkpoint, lease };
+  // Every incident and bookmark record (none outside the incidents listed), and none set aside as damaged.
+  const incidentRecords = (await state.store.list("incident")).length;
+  const quarantined = (await state.store.list("quarantine")).length;
+  return { hits, incidents: incidents.sort(), pending, signals, checkpoint, lease, incidentRecords, quarantined };
 }
 
 type Outcome = Awaited<ReturnType<typeof outcome>>;
@@ -380,7 +381,7 @@ describe("a crash at every state write of a hunt and of a late verdict, then the
       expect(expected.hits.filter((h) => h.includes(" alerted "))).toHaveLength(6);
       expect(expected.incidents.map((i) => i.split("[")[1]!.split(" ").length)).toEqual([3, 3]);
       expect(expected.pending).toEqual([expect.stringMatching(new RegExp(`^${SHA_UNSCANNED_2} `))]);
-      expect(expected).toMatchObject({ signals: [], checkpoint: true, lease: "" });
+      expect(expected).toMatchObject({ signals: [], checkpoint: true, lease: "", incidentRecords: 8, quarantined: 0 });
 
       const points: CrashPoint[] = [];
       store.writes.forEach((kinds, i) => {
