@@ -7,27 +7,9 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
-import { runInline, toRecords } from "../../src/workspace/index.js";
+import { inlineKql } from "../support/inline-kql.js";
 
-async function rows(query: string): Promise<Record<string, unknown>[]> {
-  return toRecords(await runInline(query, { now: 0 }));
-}
-
-async function scalar(expr: string): Promise<unknown> {
-  const [row] = await rows(`print r = ${expr}`);
-  return row?.r;
-}
-
-async function failure(expr: string): Promise<string> {
-  try {
-    await runInline(`print r = ${expr}`, { now: 0 });
-  } catch (error) {
-    if (error instanceof DiagnosticError) return error.diagnostics[0]?.code ?? "";
-    throw error;
-  }
-  throw new Error("expected the query to fail");
-}
+const { rows, scalar, failureCode: failure } = inlineKql();
 
 describe("join conditions combined with `and` (join-operator.md)", () => {
   // join-operator.md:36, Parameters, *Conditions*: "To specify multiple conditions, you can either use the "and"

@@ -4,23 +4,9 @@
  * ../shared/reference/kusto-docs.
  */
 import { describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
-import { runInline, toRecords } from "../../src/workspace/index.js";
+import { inlineKql } from "../support/inline-kql.js";
 
-async function scalar(expr: string): Promise<unknown> {
-  const [row] = toRecords(await runInline(`print r = ${expr}`, { now: 0 }));
-  return row?.r;
-}
-
-async function failure(expr: string): Promise<string> {
-  try {
-    await runInline(`print r = ${expr}`, { now: 0 });
-  } catch (error) {
-    if (error instanceof DiagnosticError) return error.diagnostics[0]?.code ?? "";
-    throw error;
-  }
-  throw new Error("expected the query to fail");
-}
+const { scalar, failureCode: failure } = inlineKql();
 
 describe("regex classes are Unicode (regex.md)", () => {
   it("reads \\d as \\p{Nd}", async () => {

@@ -3,33 +3,11 @@
  * documented rules (case, nulls, terms), over inline `datatable` / `print` / `range` data.
  */
 import { describe, expect, it } from "vitest";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
-import { runInline, toRecords } from "../../src/workspace/index.js";
+import { inlineKql } from "../support/inline-kql.js";
 
 const NOW = Date.UTC(2024, 4, 28, 12, 0, 0);
 
-async function rows(query: string): Promise<Record<string, unknown>[]> {
-  return toRecords(await runInline(query, { now: NOW }));
-}
-
-async function column(query: string, name: string): Promise<unknown[]> {
-  return (await rows(query)).map((r) => r[name]);
-}
-
-async function scalar(expr: string): Promise<unknown> {
-  const [row] = await rows(`print r = ${expr}`);
-  return row?.r;
-}
-
-async function failure(query: string): Promise<DiagnosticError> {
-  try {
-    await runInline(query, { now: NOW });
-  } catch (error) {
-    if (error instanceof DiagnosticError) return error;
-    throw error;
-  }
-  throw new Error("expected the query to fail");
-}
+const { rows, column, scalar, failure } = inlineKql(NOW);
 
 describe("string operators and their case rules", () => {
   const cases: [string, boolean][] = [
