@@ -1,0 +1,36 @@
+/**
+ * The Function App's settings checked against Microsoft's documentation of the Functions host (the oracle is the
+ * documentation quoted beside each check, not the project's own code).
+ */
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { infraDir, literalValue, loadBicep, property, propertyPath } from "./bicep.js";
+
+const main = loadBicep(path.join(infraDir, "main.bicep"));
+const app = loadBicep(path.join(infraDir, "modules/function-app.bicep"));
+
+describe("the Functions host's request body limit", () => {
+  // Oracle: "Stream HTTP requests and responses in Node.js Azure Functions"
+  // (https://learn.microsoft.com/azure/azure-functions/node-http-stream): "If you plan to stream large amounts of
+  // data, modify the FUNCTIONS_REQUEST_BODY_SIZE_LIMIT setting in Azure. The default maximum body size allowed is
+  // 104857600, which limits your requests to a size of about 100 MB." And "App settings reference for Azure
+  // Functions" (functions-app-settings#functions_request_body_size_limit): "Overrides the default limit on the body
+  // size of requests sent to HTTP endpoints. The value is given in bytes, with a default maximum request size of
+  // 104,857,600 bytes." (The setting is not among the "Flex Consumption plan deprecations" of that page.)
+  // Samples are uploaded as the raw body of POST /api/samples and /api/scan, up to maxSampleBytes (default
+  // 256 MiB): without the setting the host refuses every sample over 100 MB before the service sees it.
+  const HOST_DEFAULT_LIMIT = 104_857_600;
+
+  it("the default sample limit is over the host's default, so the host's limit must be raised", () => {
+    expect(Number(literalValue(main.params.get("maxSampleBytes")?.defaultValue, main))).toBeGreaterThan(
+      HOST_DEFAULT_LIMIT,
+    );
+  });
+
+  it("FUNCTIONS_REQUEST_BODY_SIZE_LIMIT is set from the largest body the service accepts (a sample or a JSON body)", () => {
+    const setting = property(app.variables.get("platformSettings")?.value, "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT");
+    expect(setting?.text).toBe("string(maxRequestBodyBytes)");
+    const passed = propertyPath(main.modules.get("functionApp")?.body, "params.maxRequestBodyBytes");
+    expect(passed?.text.replace(/\s+/g, "")).toBe("max(maxSampleBytes,maxBodyBytes)");
+  });
+});
