@@ -249,6 +249,8 @@ module functionApp 'modules/function-app.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     serviceSettings: serviceSettings
+    // The Functions host's own body limit must let through the largest body the service accepts.
+    maxRequestBodyBytes: max(maxSampleBytes, maxBodyBytes)
   }
 }
 

@@ -52,6 +52,10 @@ param maximumInstanceCount int
 ])
 param instanceMemoryMB int
 
+@description('Largest request body the Functions host lets through to the app, in bytes (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT; the host\'s default is 104857600): the largest sample or JSON body the service accepts.')
+@minValue(1)
+param maxRequestBodyBytes int
+
 @description('Settings the service reads (SHMHUNT_*), merged with the platform settings set here.')
 param serviceSettings object
 
@@ -120,6 +124,10 @@ var platformSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   AZURE_CLIENT_ID: identityClientId
+  // The host refuses a body over this before the app sees it (default 104857600, about 100 MB); samples are
+  // uploaded as the raw body, up to SHMHUNT_MAX_SAMPLE_BYTES (Microsoft Learn, "Stream HTTP requests and responses
+  // in Node.js Azure Functions").
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBodyBytes)
   // The blob trigger's connection (functions/index.ts: connection "SHMHUNT_STORAGE"), identity-based.
   SHMHUNT_STORAGE__blobServiceUri: blobEndpoint
   SHMHUNT_STORAGE__queueServiceUri: queueEndpoint
