@@ -137,15 +137,36 @@ async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> 
   }
 }
 
+/**
+ * The JSON body, read from the request's stream and refused (413) once it passes SHMHUNT_MAX_BODY_BYTES: with HTTP
+ * streaming on, request.text() would buffer whatever the client sends (up to the host's own, much larger limit).
+ */
 async function readJson(request: HttpRequest): Promise<Record<string, unknown>> {
   const [{ BodyNotJsonError, BodyTooLargeError }, services] = await Promise.all([
     import("../src/app/errors.js"),
     getServices(),
   ]);
-  const text = await request.text();
-  if (Buffer.byteLength(text) > services.config.maxBodyBytes) {
-    throw new BodyTooLargeError(`the body exceeds the limit of ${services.config.maxBodyBytes} bytes`);
+  const maxBytes = services.config.maxBodyBytes;
+  const tooLarge = () => new BodyTooLargeError(`the body exceeds the limit of ${maxBytes} bytes`);
+  const length = Number(request.headers.get("content-length"));
+  if (Number.isFinite(length) && length > maxBytes) throw tooLarge();
+  const chunks: Uint8Array[] = [];
+  if (request.body) {
+    const reader = (request.body as WebReadableStream<Uint8Array>).getReader();
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
   }
+  // As request.text() decodes: UTF-8, a byte order mark dropped.
+  const text = new TextDecoder().decode(Buffer.concat(chunks));
   try {
     const value = JSON.parse(text || "{}");
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error("not an object");
