@@ -6,7 +6,7 @@
 import type { ContentClients } from "../sentinel/content-client.js";
 import type { WorkspaceRef } from "../sentinel/content-types.js";
 import { WorkspaceUnreadableError } from "./errors.js";
-import type { DeployService } from "./services.js";
+import type { DeployProgress, DeployService } from "./services.js";
 
 interface DeployServiceSettings {
   readonly rulesDir: string;
@@ -41,15 +41,21 @@ export function lazyDeployService(settings: DeployServiceSettings): DeployServic
     );
     return service;
   };
-  const call = async (mode: "plan" | "apply", prune: boolean) => {
+  const call = async (mode: "plan" | "apply", prune: boolean, progress?: DeployProgress) => {
     const { DeployError } = await import("../sentinel/deploy.js");
     try {
-      return await (await get())[mode]({ prune });
+      const deploy = await get();
+      if (mode === "plan") return await deploy.plan({ prune });
+      // The caller's progress (the CLI's bar), fed by the sentinel layer's step callbacks.
+      return await deploy.apply({ prune }, progress);
     } catch (error) {
       // The workspace could not be read: a bad gateway, with what to do (never a bare 500).
       if (error instanceof DeployError) throw new WorkspaceUnreadableError(error.message);
       throw error;
     }
   };
-  return { plan: ({ prune }) => call("plan", prune), apply: ({ prune }) => call("apply", prune) };
+  return {
+    plan: ({ prune }) => call("plan", prune),
+    apply: ({ prune }, progress) => call("apply", prune, progress),
+  };
 }

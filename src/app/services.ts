@@ -24,6 +24,7 @@ import {
 } from "../hunt/rescan.js";
 import {
   type HuntDeps,
+  type HuntRunProgress,
   type HuntRunReport,
   recordVerdict,
   runHunts,
@@ -32,7 +33,7 @@ import {
 } from "../hunt/run.js";
 import { attachSample, locatorOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
-import type { DeployReport } from "../sentinel/deploy.js";
+import type { DeployReport, DeployProgress as SentinelDeployProgress } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleInfo, SampleStore } from "../store/sample-store.js";
 import { normaliseSha256, SampleError, spoolSample } from "../store/spool.js";
@@ -58,11 +59,24 @@ export interface TranslateService {
   translate(request: TranslateRequest): Promise<TranslateResponse>;
 }
 
+/**
+ * What an apply tells its caller as it goes (the CLI's progress bar), at most once per step: the sentinel layer's
+ * callbacks (src/sentinel/deploy.ts), passed on by the deploy service.
+ */
+export type DeployProgress = SentinelDeployProgress;
+
 /** Provided by the deploy stage (src/sentinel): plan and apply the rules' Sentinel content. */
 export interface DeployService {
   plan(options: { readonly prune: boolean }): Promise<DeployReport>;
-  apply(options: { readonly prune: boolean }): Promise<DeployReport>;
+  apply(options: { readonly prune: boolean }, progress?: DeployProgress): Promise<DeployReport>;
 }
+
+/**
+ * What a hunt run tells its caller as it goes (the CLI's progress bar of a catch-up): the runs it makes (one per
+ * plan, each over its window since the last completed one), each run as it ends, and the rows settled batch by
+ * batch (never per row: a hunt settles thousands a second).
+ */
+export type HuntProgress = HuntRunProgress;
 
 /** What the service needs of the YARA matcher (src/yara's Scanner fits). */
 export interface SampleScanner {
@@ -150,7 +164,7 @@ export class HuntService {
    * sample broker's tick (when enabled), then a batch of the rescan (when the rules changed; a failure of it is
    * logged and leaves the hunt's report as it is).
    */
-  run(options: { force?: boolean; ruleId?: string } = {}): Promise<HuntTickReport> {
+  run(options: { force?: boolean; ruleId?: string } = {}, progress?: HuntProgress): Promise<HuntTickReport> {
     const next = this.queue.then(async () => {
       const queries = this.deps.queries;
       if (!queries) {
@@ -161,7 +175,7 @@ export class HuntService {
       this.running = true;
       try {
         const plans = await this.planSource();
-        const report: HuntTickReport = await runHunts(plans, { ...this.deps, queries }, options);
+        const report: HuntTickReport = await runHunts(plans, { ...this.deps, queries }, options, progress);
         if (this.broker) report.broker = await this.broker.tick(plans);
         if (this.rescanner && this.rescanner.batch > 0) {
           try {

@@ -110,3 +110,14 @@ function lineTerminal(stream: NodeJS.WriteStream) {
 export function clearingLine(stream: NodeJS.WriteStream): { write(chunk: string): unknown } {
   return { write: (chunk: string) => stream.write(`\r\x1b[K${chunk}`) };
 }
+
+/**
+ * Where a command's lines on `stream` go while its bar may show (stderr a terminal, no --json): on a terminal, over
+ * the bar's line (`clearingLine`: the bar redraws below them); elsewhere (a pipe, a file, --json) the stream as is.
+ */
+export function besideProgress(
+  json: boolean | undefined,
+  stream: NodeJS.WriteStream,
+): NodeJS.WriteStream | { write(chunk: string): unknown } {
+  return showsProgress(json) && stream.isTTY === true ? clearingLine(stream) : stream;
+}

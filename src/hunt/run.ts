@@ -66,6 +66,21 @@ export interface HuntDeps {
   readonly leaseMs?: number;
 }
 
+/**
+ * What `runHunts` tells its caller as it goes (a progress display), each optional: never per row, at most per batch
+ * of rows settled (`batchSize`), so a run goes as fast with it as without.
+ */
+export interface HuntRunProgress {
+  /** Before the first run: how many runs this call makes (one per plan, each over its window). */
+  runs?(total: number): void;
+  /** A run's query returned `rows` rows to settle. */
+  found?(rows: number): void;
+  /** A batch of `rows` rows settled. */
+  settled?(rows: number): void;
+  /** A run ended (completed, failed, not due or busy). */
+  ran?(run: RunReport): void;
+}
+
 /** A run's lease on its rule and target lasts this long, renewed when half of it is left. */
 export const LEASE_MS = 2 * 60_000;
 
@@ -126,6 +141,7 @@ async function runPlanWith(
   deps: HuntDeps,
   options: { force?: boolean },
   verdicts: VerdictCache,
+  progress?: HuntRunProgress,
 ): Promise<RunReport> {
   const { rule, target } = plan;
   const lease = new RunLease(deps, rule.id, target);
@@ -141,7 +157,7 @@ async function runPlanWith(
     };
   }
   try {
-    return await runLeased(plan, deps, options, lease, verdicts);
+    return await runLeased(plan, deps, options, lease, verdicts, progress);
   } finally {
     await lease.release();
   }
@@ -182,6 +198,7 @@ async function runLeased(
   options: { force?: boolean },
   lease: RunLease,
   verdicts: VerdictCache,
+  progress: HuntRunProgress | undefined,
 ): Promise<RunReport> {
   const { rule, target } = plan;
   const logger = deps.logger ?? silentLogger;
@@ -227,9 +244,11 @@ async function runLeased(
     hold: () => lease.hold(),
   };
   const size = Math.max(1, deps.batchSize ?? BATCH_SIZE);
+  progress?.found?.(outcome.rows.length);
   for (let from = 0; from < outcome.rows.length; from += size) {
     const rows = outcome.rows.slice(from, from + size);
     await settleRows(plan, rows, window, deps, budget, verdicts, { counts, incidents });
+    progress?.settled?.(rows.length);
   }
   await lease.hold();
   await deps.state.putCheckpoint(
@@ -728,14 +747,16 @@ export async function runHunts(
   plans: readonly HuntPlan[],
   deps: HuntDeps,
   options: { force?: boolean; ruleId?: string } = {},
+  progress?: HuntRunProgress,
 ): Promise<HuntRunReport> {
   const startedAt = deps.clock().toISOString();
   const runs: RunReport[] = [];
   const verdicts = new VerdictCache(deps.state);
-  for (const plan of plans) {
-    if (options.ruleId !== undefined && plan.rule.id !== options.ruleId) continue;
+  const chosen = plans.filter((plan) => options.ruleId === undefined || plan.rule.id === options.ruleId);
+  progress?.runs?.(chosen.length);
+  for (const plan of chosen) {
     try {
-      runs.push(await runPlanWith(plan, deps, options.force ? { force: true } : {}, verdicts));
+      runs.push(await runPlanWith(plan, deps, options.force ? { force: true } : {}, verdicts, progress));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       (deps.logger ?? silentLogger).error(
@@ -751,6 +772,8 @@ export async function runHunts(
         error: message,
       });
     }
+    const ran = runs[runs.length - 1];
+    if (ran) progress?.ran?.(ran);
   }
   const sweep = await sweepPending(plans, deps);
   const damaged = deps.state.damaged();

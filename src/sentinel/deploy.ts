@@ -19,7 +19,7 @@ import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js"
 
 type DeployMode = "plan" | "apply";
 
-interface DeployOptions {
+interface DeployOptions extends DeployProgress {
   /** The rules folder (every `.toml`, `.yar` and `.kql` in it is validated); or `rules`, already loaded. */
   readonly rulesDir?: string;
   readonly rules?: readonly LoadedRule[];
@@ -30,7 +30,16 @@ interface DeployOptions {
   readonly prune: boolean;
   /** The workspace functions to deploy (`<Name>.kql`); default shmhunt's `kql/functions`. */
   readonly functionsDir?: string;
-  /** Called after each step is carried out (progress). */
+}
+
+/**
+ * What an apply tells its caller as it goes (a progress display), at most once per step. Neither is called when the
+ * deploy stops before its plan is made (an invalid rule, an unreadable workspace).
+ */
+export interface DeployProgress {
+  /** Apply: the plan is made; `total` steps (creates, updates, deletes) to carry out, in order. */
+  readonly onApplying?: (total: number) => void;
+  /** Called after each step is carried out. */
   readonly onStep?: (step: StepReport) => void;
 }
 
@@ -189,6 +198,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
   // 3. Apply, in order, stopping at the first failure.
   const applied: StepReport[] = [];
   const pending = plan.steps.filter((s) => s.action !== "unchanged");
+  options.onApplying?.(pending.length);
   for (const [i, step] of pending.entries()) {
     try {
       await content.apply(step);
@@ -222,10 +232,13 @@ export function createDeployService(options: {
   readonly workspace: WorkspaceRef;
   readonly clients: () => Promise<ContentClients>;
   readonly functionsDir?: string;
-}): { plan(o: { prune: boolean }): Promise<DeployReport>; apply(o: { prune: boolean }): Promise<DeployReport> } {
+}): {
+  plan(o: { prune: boolean }): Promise<DeployReport>;
+  apply(o: { prune: boolean }, progress?: DeployProgress): Promise<DeployReport>;
+} {
   let queue: Promise<unknown> = Promise.resolve();
   // One deploy at a time in this process: two concurrent applies would plan against the same state.
-  const run = (mode: DeployMode, prune: boolean) => {
+  const run = (mode: DeployMode, prune: boolean, progress: DeployProgress = {}) => {
     const next = queue.then(async () =>
       deploy({
         rulesDir: options.rulesDir,
@@ -234,12 +247,17 @@ export function createDeployService(options: {
         mode,
         prune,
         ...(options.functionsDir ? { functionsDir: options.functionsDir } : {}),
+        ...(progress.onApplying ? { onApplying: progress.onApplying } : {}),
+        ...(progress.onStep ? { onStep: progress.onStep } : {}),
       }),
     );
     queue = next.catch(() => undefined);
     return next;
   };
-  return { plan: ({ prune }) => run("plan", prune), apply: ({ prune }) => run("apply", prune) };
+  return {
+    plan: ({ prune }) => run("plan", prune),
+    apply: ({ prune }, progress) => run("apply", prune, progress),
+  };
 }
 
 /** The real SDK clients for a workspace with DefaultAzureCredential (or the credential given). */

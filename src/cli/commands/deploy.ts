@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import type { DeployProgress } from "../../app/services.js";
 import type { ContentClients } from "../../sentinel/content-client.js";
 import type { WorkspaceRef } from "../../sentinel/content-types.js";
 import type { DeployReport } from "../../sentinel/deploy.js";
 import { CliError, createOutput, type Sink } from "../output.js";
+import { besideProgress, type Progress, showsProgress, startProgress } from "../progress.js";
 
 interface DeployCliOptions {
   plan?: boolean;
@@ -42,14 +44,25 @@ export async function runDeployCommand(options: DeployCliOptions, deps: DeployCo
   });
   if (!service || !config.sentinel) throw new CliError(DEPLOY_NOT_CONFIGURED);
   const workspace = config.sentinel;
-  const out = createOutput(options, deps.out, deps.err);
   const mode = options.apply ? "apply" : "plan";
+  // Apply on a terminal: a bar over the plan's changes (stderr); a line written while it shows goes over its line.
+  const bar = mode === "apply" ? applyBar(options.json) : undefined;
+  const out = bar
+    ? createOutput(
+        options,
+        deps.out ?? besideProgress(options.json, process.stdout),
+        deps.err ?? besideProgress(options.json, process.stderr),
+      )
+    : createOutput(options, deps.out, deps.err);
   let report: DeployReport;
   try {
-    report = await service[mode]({ prune: options.prune === true });
+    const prune = options.prune === true;
+    report = await (mode === "apply" ? service.apply({ prune }, bar?.progress) : service.plan({ prune }));
   } catch (error) {
     if (error instanceof AppError) throw new CliError(error.message);
     throw error;
+  } finally {
+    bar?.stop();
   }
 
   const applied = new Set(report.applied.map((s) => `${s.kind}/${s.parent ?? ""}/${s.name}`));
@@ -80,6 +93,25 @@ export async function runDeployCommand(options: DeployCliOptions, deps: DeployCo
     );
   }
   return report;
+}
+
+/**
+ * The bar of `deploy --apply` on a terminal (undefined with --json or when stderr is not one): done / total = the
+ * plan's changes applied, shown once the plan is made (not while the rules are checked and the workspace read), and
+ * not at all when there is nothing to change.
+ */
+function applyBar(json: boolean | undefined): { readonly progress: DeployProgress; stop(): void } | undefined {
+  if (!showsProgress(json)) return undefined;
+  let bar: Progress | undefined;
+  return {
+    progress: {
+      onApplying: (total) => {
+        if (total > 0) bar = startProgress(json, { label: "applying", unit: "changes", total });
+      },
+      onStep: () => bar?.tick(),
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 export function registerDeploy(program: Command): void {

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
+import type { HuntProgress } from "../../app/services.js";
 import type { BrokerReport } from "../../broker/index.js";
 import type { HuntRunReport } from "../../hunt/run.js";
 import { CliError, createOutput, type Output } from "../output.js";
+import { besideProgress, type Progress, showsProgress, startProgress } from "../progress.js";
 
 interface HuntOptions {
   once?: boolean;
@@ -21,7 +23,12 @@ export function registerHunt(program: Command): void {
     .option("--rule <id>", "only this rule")
     .option("--json", "one JSON report per run (NDJSON)")
     .action(async (options: HuntOptions) => {
-      const out = createOutput(options);
+      // A run on a terminal shows a bar (stderr); a line written while it shows goes over its line.
+      const out = createOutput(
+        options,
+        besideProgress(options.json, process.stdout),
+        besideProgress(options.json, process.stderr),
+      );
       const [{ loadConfig }, { createServices }] = await Promise.all([
         import("../../app/config.js"),
         import("../../app/compose.js"),
@@ -29,10 +36,19 @@ export function registerHunt(program: Command): void {
       const config = loadConfig(process.env);
       const services = await createServices(config);
       const runOnce = async () => {
-        const report = await services.hunt.run({
-          ...(options.force ? { force: true } : {}),
-          ...(options.rule ? { ruleId: options.rule } : {}),
-        });
+        const bar = runsBar(options.json);
+        let report: Awaited<ReturnType<typeof services.hunt.run>>;
+        try {
+          report = await services.hunt.run(
+            {
+              ...(options.force ? { force: true } : {}),
+              ...(options.rule ? { ruleId: options.rule } : {}),
+            },
+            bar?.progress,
+          );
+        } finally {
+          bar?.stop();
+        }
         print(out, report);
         return report;
       };
@@ -60,6 +76,41 @@ export function registerHunt(program: Command): void {
         await services.close();
       }
     });
+}
+
+/**
+ * The bar of a hunt run on a terminal (undefined with --json or when stderr is not one): done / total = the runs (one
+ * per rule and target, each over its window since the last completed one: a catch-up covers all it missed), with the
+ * rows the queries returned and those settled so far; fed once per run and per batch of rows, never per row.
+ */
+function runsBar(json: boolean | undefined): { readonly progress: HuntProgress; stop(): void } | undefined {
+  if (!showsProgress(json)) return undefined;
+  let bar: Progress | undefined;
+  const rows = { settled: 0, found: 0 };
+  return {
+    progress: {
+      runs: (total) => {
+        if (total > 0)
+          bar = startProgress(json, {
+            label: "hunting",
+            unit: "runs",
+            total,
+            detail: "{settled}/{found} rows settled",
+            payload: rows,
+          });
+      },
+      found: (n) => {
+        rows.found += n;
+        bar?.tick(0, rows);
+      },
+      settled: (n) => {
+        rows.settled += n;
+        bar?.tick(0, rows);
+      },
+      ran: () => bar?.tick(1, rows),
+    },
+    stop: () => bar?.stop(),
+  };
 }
 
 function print(out: Output, report: HuntRunReport & { broker?: BrokerReport }): void {
