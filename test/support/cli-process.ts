@@ -10,6 +10,11 @@ const repoRoot = path.resolve(import.meta.dirname, "../..");
 /** Starts `shmhunt <args>` with `env` over this process's environment (the schedule off unless `env` sets it). */
 export function shmhunt(args: readonly string[], env: Record<string, string>): ChildProcess {
   const script = `import { main } from "./src/cli/main.ts"; process.exitCode = await main(["node", "shmhunt", ...${JSON.stringify(args)}]);`;
+  return moduleProcess(script, env);
+}
+
+/** Starts an ES module's text (node + tsx, from the repository root) as `shmhunt` starts, its output piped. */
+export function moduleProcess(script: string, env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
     cwd: repoRoot,
     env: { ...process.env, SHMHUNT_HUNT_TICK: "0", ...env },

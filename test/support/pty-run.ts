@@ -73,6 +73,14 @@ export interface PtyRun {
 /** Runs `shmhunt <args>` from the sources (tsx) under a pty. */
 export function runOnTerminal(args: readonly string[], options: PtyRunOptions = {}): Promise<PtyRun> {
   const script = `import { main } from "./src/cli/main.ts"; process.exitCode = await main(["node", "shmhunt", ...${JSON.stringify(args)}]);`;
+  return runScriptOnTerminal(script, options);
+}
+
+/**
+ * Runs an ES module's text (node + tsx, from the repository root) under a pty: for a command that needs something
+ * set up in its own process first (`deploy` with the emulator's SDK clients).
+ */
+export function runScriptOnTerminal(script: string, options: PtyRunOptions = {}): Promise<PtyRun> {
   const config = {
     argv: [process.execPath, "--import", "tsx", "--input-type=module", "-e", script],
     cwd: repoRoot,
