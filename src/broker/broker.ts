@@ -330,10 +330,13 @@ export class SampleBroker {
   /** A transient error keeps the record where it is (tried again next tick, up to the limit); others fail it. */
   private afterError(record: Acquisition, error: unknown, now: Date): Acquisition {
     const message = messageOf(error);
+    // api/common-errors: a 4xx is the client's ("Forbidden (403) ... insufficient permission", "DisabledFeature (403)
+    // Tenant feature isn't enabled"): not asked again. A 403 of the download link is Azure Storage's
+    // AuthenticationFailed (the link expired, past the client's re-creations): the next tick asks for a fresh one.
     const transient =
       !(error instanceof DefenderApiError) ||
       error.status === 429 ||
-      error.status === 403 || // an expired download link, past the client's re-creations
+      (error.status === 403 && error.code === "AuthenticationFailed") ||
       error.status >= 500 ||
       error.code === "ActiveRequestAlreadyExists";
     const transientErrors = record.transientErrors + (transient ? 1 : 0);

@@ -145,7 +145,12 @@ export class DefenderClient implements DefenderApi {
     const response = await this.send("GET", url, undefined, undefined);
     if (response.statusCode !== 200) {
       const text = (await readBody(response, 64 * 1024)).toString("utf8");
-      const code = /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ?? String(response.statusCode);
+      // Azure Storage names its error in the x-ms-error-code header and the XML body's <Code>
+      const header = response.headers["x-ms-error-code"];
+      const code =
+        (Array.isArray(header) ? header[0] : header) ??
+        /<Code>([^<]+)<\/Code>/.exec(text)?.[1] ??
+        String(response.statusCode);
       throw new DefenderApiError(response.statusCode ?? 0, code, text.slice(0, 500));
     }
     const hashes = { sha256: createHash("sha256"), sha1: createHash("sha1"), md5: createHash("md5") };

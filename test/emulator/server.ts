@@ -131,7 +131,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       else if (fault.kind === "slow") await sleep(fault.delayMs);
       return;
     }
-    const forced = api === "defender" ? await defenderFaultReply(fault) : await armFaultReply(fault);
+    const forced =
+      api === "defender"
+        ? await defenderFaultReply(fault, path.startsWith(DOWNLOAD_PREFIX))
+        : await armFaultReply(fault);
     if (forced) return send(reply, forced);
   });
 
@@ -325,13 +328,26 @@ function checkAuth(api: Api, header: string | undefined, key: string, origin: st
   return undefined;
 }
 
-/** An injected fault on a Defender route, in Defender's error shape (common-errors). */
-async function defenderFaultReply(fault: Fault): Promise<DefenderReply | undefined> {
+/**
+ * An injected fault on a Defender route, in Defender's error shape (common-errors); on a download link (a blob SAS
+ * URL, api/get-live-response-result), in Azure Storage's: an XML `<Error><Code>` body and the `x-ms-error-code`
+ * header, as `expiredSas` answers.
+ */
+async function defenderFaultReply(fault: Fault, download: boolean): Promise<DefenderReply | undefined> {
   switch (fault.kind) {
     case "throttle":
       return tooManyRequests(fault.retryAfterSeconds ?? 1, "The request was throttled (injected fault).");
     case "status": {
       const message = fault.message ?? "The emulator was told to fail this request.";
+      if (download) {
+        const code = fault.code ?? "InternalError";
+        const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}</Message></Error>`;
+        return {
+          status: fault.status,
+          raw: { contentType: "application/xml", data: Buffer.from(xml, "utf8") },
+          headers: { "x-ms-error-code": code },
+        };
+      }
       return {
         status: fault.status,
         body: { error: { code: fault.code ?? "InternalServerError", message, target: randomUUID() } },

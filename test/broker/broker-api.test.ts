@@ -1,0 +1,172 @@
+/**
+ * The sample broker's handling of what the Defender for Endpoint API answers, judged by Microsoft's pages
+ * (learn.microsoft.com/defender-endpoint/api/...: common-errors, run-live-response, cancel-machine-action,
+ * get-live-response-result; and live-response, "Get a file from the device"). The broker talks to the emulator
+ * through the real DefenderClient; state is in memory, samples in a folder, and `ingest` stores and indexes the file
+ * as the service does (src/app/services.ts ingestFile: store, index by its names, hits waiting at its host and path
+ * get it) without the scanner: a hit given a sample is what the assertions look at.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { SampleBroker } from "../../src/broker/broker.js";
+import { HuntState } from "../../src/hunt/hunt-state.js";
+import { attachSample, locatorOf } from "../../src/hunt/sample-locator.js";
+import type { HitRecord, HuntPlan } from "../../src/hunt/types.js";
+import { DefenderClient } from "../../src/sentinel/defender-client.js";
+import { LocalSampleStore } from "../../src/store/local-sample-store.js";
+import { MemoryStateStore } from "../../src/store/memory-state-store.js";
+import { SampleIndex } from "../../src/store/sample-index.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
+
+const MINUTE = 60_000;
+let emulator: Emulator;
+let now = Date.parse("2026-06-01T08:00:00Z");
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-broker-api-"));
+const hash = (algorithm: string, data: Buffer) => createHash(algorithm).update(data).digest("hex");
+
+beforeAll(async () => {
+  emulator = await startEmulator({ now: () => new Date(now), defaultWorkspace: false });
+});
+afterAll(async () => {
+  await emulator?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  // past every rate-limit window and every action of the test before
+  now += 4 * 24 * 60 * MINUTE;
+  emulator.faults.clear();
+});
+
+const PLAN = {
+  rule: { id: "shm-creation" },
+  target: "defender",
+  query: "",
+  sampleNameColumns: { path: ["FolderPath"], sha1: ["SHA1"], md5: ["MD5"] },
+} as unknown as HuntPlan;
+
+let serial = 0;
+let tmpSerial = 0;
+
+/** A broker over in-memory state, with its hits put there by `wait`. */
+function harness(limits: { maxActive?: number; maxStartsPerTick?: number; maxBytes?: number } = {}) {
+  const store = new MemoryStateStore();
+  const state = new HuntState(store);
+  const index = new SampleIndex(store);
+  const samples = new LocalSampleStore(path.join(dir, `samples-${++tmpSerial}`));
+  const tmp = path.join(dir, `tmp-${tmpSerial}`);
+  mkdirSync(tmp);
+  const broker = new SampleBroker({
+    defender: new DefenderClient({
+      credential: emulator.credential,
+      baseUrl: emulator.url,
+      ca: emulator.ca,
+      maxRetries: 2,
+      maxRetryAfterSeconds: 60,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    }),
+    state,
+    samples,
+    index,
+    ingest: async (file, names) => {
+      await samples.putFile(names.sha256, file);
+      await index.add(names.sha256, names, new Date(now));
+      if (names.host && names.path) await attachSample(state, locatorOf(names.host, names.path), names.sha256);
+    },
+    ingestStored: async (sha256, locator) => {
+      if (locator) await attachSample(state, locator, sha256);
+    },
+    clock: () => new Date(now),
+    tmpDir: tmp,
+    policy: { skipValidlySigned: false },
+    limits,
+  });
+  /** A pending hit of `device` for the file at `filePath`, named by the row's hashes (SHA256 may be left out). */
+  async function wait(device: string, filePath: string, row: Record<string, unknown>): Promise<HitRecord> {
+    const at = new Date(now).toISOString();
+    const sha256 = typeof row.SHA256 === "string" && row.SHA256 !== "" ? row.SHA256 : undefined;
+    const hit: HitRecord = {
+      key: `hit-${++serial}`,
+      ruleId: "shm-creation",
+      target: "defender",
+      status: "pending",
+      firstSeen: at,
+      updatedAt: at,
+      window: { start: at, end: at },
+      eventTime: at,
+      ...(sha256 ? { sha256 } : { locator: locatorOf(device, filePath) }),
+      row: { DeviceName: device, FolderPath: filePath, ...row },
+    };
+    await state.putHit(hit);
+    await state.putPending(sha256 ?? locatorOf(device, filePath), hit.key, {
+      ruleId: hit.ruleId,
+      target: hit.target,
+      since: at,
+    });
+    return hit;
+  }
+  /** A hit settled by the hunt (its pending_timeout passed: unverified), as sweepPending leaves it. */
+  async function settle(hit: HitRecord): Promise<void> {
+    await state.putHit({ ...hit, status: "unverified", reason: "sample did not arrive in time" });
+    await state.deletePending(hit.sha256 ?? (hit.locator as string), hit.key);
+  }
+  return { broker, state, samples, tmp, wait, settle, tick: () => broker.tick([PLAN]) };
+}
+
+const runs = () =>
+  emulator.requests.filter((r) => r.api === "defender" && r.method === "POST" && /\/runliveresponse$/i.test(r.path));
+
+it("fails the acquisition at once on a 403 the API answers (no permission, live response not enabled): a client error, not retried", async () => {
+  const content = Buffer.from("\x7fELF forbidden\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-403.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.f", { content });
+  const h = harness();
+  await h.wait("srv-403.contoso.com", "/dev/shm/.f", { SHA256: hash("sha256", content) });
+  // common-errors: "Client error (400-code level) – the client sent an invalid request or the request isn't in
+  // accordance with definitions"; "Forbidden (403) Forbidden (valid token but insufficient permission for the
+  // action)", "DisabledFeature (403) Tenant feature isn't enabled." (not an expired download link: that one is
+  // Azure Storage's AuthenticationFailed, re-created by the client, api/get-live-response-result)
+  emulator.faults.push({
+    api: "defender",
+    path: /\/runliveresponse$/i,
+    kind: "status",
+    status: 403,
+    code: "DisabledFeature",
+    message: "Tenant feature isn't enabled.",
+  });
+  const before = runs().length;
+  const first = await h.tick();
+  expect(first).toMatchObject({ failed: 1, requested: 0 });
+  now += 5 * MINUTE;
+  await h.tick();
+  expect(runs().length - before).toBe(1);
+  const [record] = await h.broker.list();
+  expect(record).toMatchObject({ status: "failed" });
+  expect(record?.reason).toContain("DisabledFeature");
+});
+
+it("keeps a download refused by Azure Storage as expired (403 AuthenticationFailed) for the next tick, then gets it", async () => {
+  const content = Buffer.from("\x7fELF expired link\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-sas.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.s", { content });
+  const h = harness();
+  await h.wait("srv-sas.contoso.com", "/dev/shm/.s", { SHA256: hash("sha256", content) });
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  // get-live-response-result: "This link is valid for 30 minutes ... An expired link can be re-created by another call"
+  emulator.faults.push({
+    api: "defender",
+    path: "/defender-results/",
+    kind: "status",
+    status: 403,
+    code: "AuthenticationFailed",
+    count: 3,
+  });
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ retrieved: 1 });
+});
