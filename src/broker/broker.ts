@@ -129,6 +129,8 @@ export class SampleBroker {
     const acquisitions = await this.list();
     let active = acquisitions.filter((a) => a.status === "queued").length;
     let starts = 0;
+    /** The acquisitions a waiting hit asked for this tick. */
+    const wanted = new Set<string>();
     for (const [partition, entries] of bySample) {
       // A partition is the sample's SHA-256, or the locator of a hit that names only host and path.
       const sha256 = SHA256.test(partition) ? partition : undefined;
@@ -138,6 +140,7 @@ export class SampleBroker {
       report.examined++;
       const names = sampleNamesOf(waiting.hit, waiting.plan);
       const key = acquisitionKey(names);
+      if (key) wanted.add(key);
       const stored = await this.deps.index.find(names, (s) => this.deps.samples.has(s));
       let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
       if (stored && (sha256 === undefined || stored === sha256)) {
@@ -173,6 +176,11 @@ export class SampleBroker {
       }
       report[record.status]++;
     }
+    // A queued action no hit waits for any more (its hits settled without it, by their pending_timeout, or by a
+    // sample that came otherwise) would hold one of the broker's sessions, and its device's one live response
+    // session (api/run-live-response, Limitations 2 and 8), until the API times it out three days later.
+    for (const record of acquisitions)
+      if (record.status === "queued" && !wanted.has(record.key)) await this.release(record);
     return report;
   }
 
@@ -284,6 +292,30 @@ export class SampleBroker {
       return await this.download(record);
     } catch (error) {
       return this.save(this.afterError(record, error, now));
+    }
+  }
+
+  /**
+   * A queued acquisition no hit waits for: its action looked at once more (a result it has is kept, as any), else
+   * cancelled (api/cancel-machine-action: "an already launched machine action that isn't yet in final state").
+   */
+  private async release(record: Acquisition): Promise<Acquisition> {
+    const polled = await this.poll(record);
+    if (polled.status !== "queued" || polled.transientErrors > record.transientErrors) return polled;
+    const now = this.deps.clock();
+    try {
+      await this.deps.defender.cancelAction(
+        record.actionId as string,
+        `shmhunt: no hit waits for this sample any more (hit ${record.hitKey} of rule ${record.ruleId})`,
+      );
+      return this.save(
+        advance(polled, "failed", now, {
+          actionStatus: "Cancelled",
+          reason: "no hit waits for the file any more: its machine action was cancelled",
+        }),
+      );
+    } catch (error) {
+      return this.save(this.afterError(polled, error, now));
     }
   }
 

@@ -94,6 +94,8 @@ export interface DefenderApi {
   findMachineByName(name: string): Promise<DefenderMachine | undefined>;
   runGetFile(machineId: string, path: string, comment: string): Promise<MachineAction>;
   getAction(actionId: string): Promise<MachineAction>;
+  /** api/cancel-machine-action: an action not yet final (e.g. one queued for an offline device). */
+  cancelAction(actionId: string, comment: string): Promise<MachineAction>;
   downloadResult(
     actionId: string,
     index: number,

@@ -170,3 +170,35 @@ it("keeps a download refused by Azure Storage as expired (403 AuthenticationFail
   now += MINUTE;
   expect(await h.tick()).toMatchObject({ retrieved: 1 });
 });
+
+it("gives back the slot of a queued action no hit waits for any more, and cancels the action", async () => {
+  const late = Buffer.from("\x7fELF offline for days\n", "latin1");
+  const next = Buffer.from("\x7fELF the next one\n", "latin1");
+  const offline = emulator.defender.addMachine({ computerDnsName: "laptop-9.contoso.com", online: false });
+  const online = emulator.defender.addMachine({ computerDnsName: "srv-next.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(offline.id, "/dev/shm/.l", { content: late });
+  emulator.defender.putDeviceFile(online.id, "/dev/shm/.n", { content: next });
+  const h = harness({ maxActive: 1 });
+  const first = await h.wait("laptop-9.contoso.com", "/dev/shm/.l", { SHA256: hash("sha256", late) });
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  const [queued] = await h.broker.list();
+  expect(queued).toMatchObject({ status: "queued", actionStatus: "Pending" });
+
+  // A day later the hit is settled without its sample (the rule's pending_timeout); another hit waits.
+  now += 24 * 60 * MINUTE;
+  await h.settle(first);
+  await h.wait("srv-next.contoso.com", "/dev/shm/.n", { SHA256: hash("sha256", next) });
+  // The broker keeps at most SHMHUNT_BROKER_MAX_ACTIVE of its own sessions (run-live-response, Limitations 2: "25
+  // concurrently running sessions"); a session nobody waits for must not hold one of them, nor the device
+  // (Limitations 8: "Multiple live response sessions can't be executed on the same machine"): cancel-machine-action
+  // "Cancel an already launched machine action that isn't yet in final state".
+  for (let tick = 0; tick < 3; tick++) {
+    now += 5 * MINUTE;
+    await h.tick();
+  }
+  const byPath = Object.fromEntries((await h.broker.list()).map((a) => [a.names.path, a]));
+  expect(byPath["/dev/shm/.n"]).toMatchObject({ status: "retrieved", sha256: hash("sha256", next) });
+  expect(byPath["/dev/shm/.l"]?.status).toBe("failed");
+  expect(byPath["/dev/shm/.l"]?.reason).toMatch(/no hit waits/);
+  expect(emulator.defender.actions.get(queued?.actionId as string)?.status).toBe("Cancelled");
+});
