@@ -141,7 +141,9 @@ export class SampleBroker {
       const names = sampleNamesOf(waiting.hit, waiting.plan);
       const key = acquisitionKey(names);
       if (key) wanted.add(key);
-      const stored = await this.deps.index.find(names, (s) => this.deps.samples.has(s));
+      // A hit that names a hash is given only a sample with that hash: the file now at its host and path may be
+      // another one (the index's host + path entry names the latest file seen there).
+      const stored = await this.deps.index.find(byHashIfNamed(names), (s) => this.deps.samples.has(s));
       let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
       if (stored && (sha256 === undefined || stored === sha256)) {
         report.found++;
@@ -333,13 +335,15 @@ export class SampleBroker {
         (names.sha256 && names.sha256 !== got.sha256 && `sha256 ${got.sha256}, the hit names ${names.sha256}`) ||
         (names.sha1 && names.sha1 !== got.sha1 && `sha1 ${got.sha1}, the hit names ${names.sha1}`) ||
         (names.md5 && names.md5 !== got.md5 && `md5 ${got.md5}, the hit names ${names.md5}`);
-      // The file is kept either way (indexed by its device and path); only a matching one settles the hit.
+      // The file is kept either way; only a matching one is indexed by its device and path, which gives it to the
+      // hits waiting there (a hit named by SHA-1 or MD5 alone waits by host and path): another file must not settle
+      // them.
       await this.deps.ingest(file, {
         sha256: got.sha256,
         sha1: got.sha1,
         md5: got.md5,
-        ...(names.host ? { host: names.host } : {}),
-        ...(names.path ? { path: names.path } : {}),
+        ...(names.host && !mismatch ? { host: names.host } : {}),
+        ...(names.path && !mismatch ? { path: names.path } : {}),
       });
       const now = this.deps.clock();
       if (mismatch)
@@ -386,6 +390,12 @@ export class SampleBroker {
     await this.deps.state.store.put("acquisition", ACQUISITION_PARTITION, record.key, record);
     return record;
   }
+}
+
+/** The hashes of `names` when it has any (a sample is then looked up by them only), else `names` (host + path). */
+function byHashIfNamed(names: SampleNames): SampleNames {
+  const { host: _host, path: _path, ...hashes } = names;
+  return hashes.sha256 || hashes.sha1 || hashes.md5 ? hashes : names;
 }
 
 function messageOf(error: unknown): string {

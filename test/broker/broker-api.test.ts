@@ -7,7 +7,7 @@
  * get it) without the scanner: a hit given a sample is what the assertions look at.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
@@ -114,7 +114,7 @@ function harness(limits: { maxActive?: number; maxStartsPerTick?: number; maxByt
     await state.putHit({ ...hit, status: "unverified", reason: "sample did not arrive in time" });
     await state.deletePending(hit.sha256 ?? (hit.locator as string), hit.key);
   }
-  return { broker, state, samples, tmp, wait, settle, tick: () => broker.tick([PLAN]) };
+  return { broker, state, samples, index, tmp, wait, settle, tick: () => broker.tick([PLAN]) };
 }
 
 const runs = () =>
@@ -201,4 +201,50 @@ it("gives back the slot of a queued action no hit waits for any more, and cancel
   expect(byPath["/dev/shm/.l"]?.status).toBe("failed");
   expect(byPath["/dev/shm/.l"]?.reason).toMatch(/no hit waits/);
   expect(emulator.defender.actions.get(queued?.actionId as string)?.status).toBe("Cancelled");
+});
+
+it("does not give a hit that names the file's SHA-1 (no SHA-256) a fetched file with another SHA-1", async () => {
+  const named = Buffer.from("\x7fELF the file the event saw\n", "latin1");
+  const replaced = Buffer.from("\x7fELF what is at that path now\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-sha1.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.r", { content: replaced });
+  const h = harness();
+  // Defender's tables often leave SHA256 empty (docs/service.md); the hit waits by host and path, named by SHA-1
+  const hit = await h.wait("srv-sha1.contoso.com", "/dev/shm/.r", { SHA256: "", SHA1: hash("sha1", named) });
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ failed: 1 });
+  const [record] = await h.broker.list();
+  expect(record?.reason).toContain("has changed");
+  // the sample scanned for a hit is the one its telemetry names: the hit still waits, with no SHA-256 given it
+  const after = await h.state.hit(hit.ruleId, hit.key);
+  expect(after).toMatchObject({ status: "pending" });
+  expect(after?.sha256).toBeUndefined();
+  // and a later tick does not hand it the stored file by its host and path either
+  now += MINUTE;
+  await h.tick();
+  expect((await h.state.hit(hit.ruleId, hit.key))?.sha256).toBeUndefined();
+});
+
+it("does not hand a hit named by SHA-1 the file stored for its host and path when that file has another SHA-1", async () => {
+  const named = Buffer.from("\x7fELF the file the event saw, still there\n", "latin1");
+  const uploaded = Buffer.from("\x7fELF uploaded for that path last week\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-up.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.u", { content: named });
+  const h = harness();
+  // an upload for that host and path (POST /samples?host=&path=): stored, indexed by its hashes and its location
+  const file = path.join(dir, "uploaded.bin");
+  writeFileSync(file, uploaded);
+  await h.samples.putFile(hash("sha256", uploaded), file);
+  await h.index.add(
+    hash("sha256", uploaded),
+    { sha1: hash("sha1", uploaded), md5: hash("md5", uploaded), host: "srv-up.contoso.com", path: "/dev/shm/.u" },
+    new Date(now),
+  );
+  const hit = await h.wait("srv-up.contoso.com", "/dev/shm/.u", { SHA256: "", SHA1: hash("sha1", named) });
+  expect(await h.tick()).toMatchObject({ found: 0, queued: 1 });
+  expect((await h.state.hit(hit.ruleId, hit.key))?.sha256).toBeUndefined();
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ retrieved: 1 });
+  expect((await h.state.hit(hit.ruleId, hit.key))?.sha256).toBe(hash("sha256", named));
 });
