@@ -25,6 +25,7 @@ import { settledStatuses } from "../hunt/types.js";
 import {
   type DefenderApi,
   DefenderApiError,
+  DownloadLimitError,
   FINAL_ACTION_STATUSES,
   GETFILE_MAX_BYTES,
 } from "../sentinel/defender-types.js";
@@ -369,12 +370,14 @@ export class SampleBroker {
     // api/common-errors: a 4xx is the client's ("Forbidden (403) ... insufficient permission", "DisabledFeature (403)
     // Tenant feature isn't enabled"): not asked again. A 403 of the download link is Azure Storage's
     // AuthenticationFailed (the link expired, past the client's re-creations): the next tick asks for a fresh one.
+    // A file over the size limit is as large at the next tick (live-response: "getfile limit: 3 GB").
     const transient =
-      !(error instanceof DefenderApiError) ||
-      error.status === 429 ||
-      (error.status === 403 && error.code === "AuthenticationFailed") ||
-      error.status >= 500 ||
-      error.code === "ActiveRequestAlreadyExists";
+      error instanceof DefenderApiError
+        ? error.status === 429 ||
+          (error.status === 403 && error.code === "AuthenticationFailed") ||
+          error.status >= 500 ||
+          error.code === "ActiveRequestAlreadyExists"
+        : !(error instanceof DownloadLimitError);
     const transientErrors = record.transientErrors + (transient ? 1 : 0);
     this.logger.warn({ acquisition: record.key, error: message, transient }, "sample acquisition step failed");
     if (transient && transientErrors < this.limits.maxTransientErrors)

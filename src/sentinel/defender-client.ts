@@ -22,6 +22,7 @@ import {
   type DefenderFileStats,
   type DefenderMachine,
   type DownloadedFile,
+  DownloadLimitError,
   FINAL_ACTION_STATUSES,
   GETFILE_MAX_BYTES,
   type MachineAction,
@@ -158,7 +159,7 @@ export class DefenderClient implements DefenderApi {
     const meter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
         bytes += chunk.length;
-        if (bytes > maxBytes) return done(new Error(`the download passed its limit of ${maxBytes} bytes`));
+        if (bytes > maxBytes) return done(new DownloadLimitError(maxBytes));
         for (const hash of Object.values(hashes)) hash.update(chunk);
         done(null, chunk);
       },

@@ -86,6 +86,14 @@ export class DefenderApiError extends Error {
   }
 }
 
+/** A download refused past its byte limit: the same file is as large at the next try. */
+export class DownloadLimitError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the download passed its limit of ${maxBytes} bytes`);
+    this.name = "DownloadLimitError";
+  }
+}
+
 /**
  * The calls that fetch a sample from a device and judge it: what the sample broker (src/broker) needs, and what
  * DefenderClient (defender-client.ts) implements; tests stand a scripted double in its place.

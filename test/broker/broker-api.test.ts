@@ -248,3 +248,25 @@ it("does not hand a hit named by SHA-1 the file stored for its host and path whe
   expect(await h.tick()).toMatchObject({ retrieved: 1 });
   expect((await h.state.hit(hit.ruleId, hit.key))?.sha256).toBe(hash("sha256", named));
 });
+
+it("fails a file over the size limit once, rather than downloading it again every tick", async () => {
+  const big = Buffer.alloc(64 * 1024, 7);
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-big.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.big", { content: big });
+  const h = harness({ maxBytes: 1024 });
+  await h.wait("srv-big.contoso.com", "/dev/shm/.big", { SHA256: hash("sha256", big) });
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  const downloads = () => emulator.requests.filter((r) => r.path.startsWith("/defender-results/")).length;
+  const before = downloads();
+  // live-response, "Get a file from the device": "getfile limit: 3 GB"; docs/service.md: a file is "refused above
+  // min(3 GB, SHMHUNT_MAX_SAMPLE_BYTES) while streaming": the same file is as large at the next tick
+  for (let tick = 0; tick < 3; tick++) {
+    now += MINUTE;
+    await h.tick();
+  }
+  expect(downloads() - before).toBe(1);
+  const [record] = await h.broker.list();
+  expect(record?.status).toBe("failed");
+  expect(record?.reason).toMatch(/limit of 1024 bytes/);
+  expect(readdirSync(h.tmp)).toEqual([]);
+});
