@@ -203,6 +203,22 @@ it("gives back the slot of a queued action no hit waits for any more, and cancel
   expect(emulator.defender.actions.get(queued?.actionId as string)?.status).toBe("Cancelled");
 });
 
+it("leaves queued the action of a hit whose rule is not loaded now (its hits wait until the rule is back)", async () => {
+  const content = Buffer.from("\x7fELF rule away\n", "latin1");
+  const offline = emulator.defender.addMachine({ computerDnsName: "laptop-away.contoso.com", online: false });
+  emulator.defender.putDeviceFile(offline.id, "/dev/shm/.a", { content });
+  const h = harness();
+  await h.wait("laptop-away.contoso.com", "/dev/shm/.a", { SHA256: hash("sha256", content) });
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  const [queued] = await h.broker.list();
+  // A tick with the rule not among the plans (a configuration without it, for a while): its pending hits are left
+  // as they are (docs/service.md), and so is the action they wait for.
+  now += 5 * MINUTE;
+  await h.broker.tick([]);
+  expect((await h.broker.list())[0]).toMatchObject({ status: "queued" });
+  expect(emulator.defender.actions.get(queued?.actionId as string)?.status).not.toBe("Cancelled");
+});
+
 it("does not give a hit that names the file's SHA-1 (no SHA-256) a fetched file with another SHA-1", async () => {
   const named = Buffer.from("\x7fELF the file the event saw\n", "latin1");
   const replaced = Buffer.from("\x7fELF what is at that path now\n", "latin1");
