@@ -22,7 +22,8 @@ export interface Output {
 
 /** Where output goes: a stream or anything with `write` (a stream's `false` and "drain" are honoured). */
 export interface Sink {
-  write(chunk: string): unknown;
+  /** `written`, if given, is called once this chunk and every one before it left the process (or failed to). */
+  write(chunk: string, written?: (error?: Error | null) => void): unknown;
   once?(event: "drain", listener: () => void): unknown;
 }
 
@@ -58,45 +59,53 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
  * A sink that gathers what is written into few large writes: a stream of many small records (a scan's verdicts,
  * thousands a second) then costs a system call per 64 KiB or per LATENCY_MS, not one per line (nor one per turn of
  * the event loop: a scan reading on its own thread turns every 2 ms), and a line still goes out within LATENCY_MS
- * of being written. Call `flush()` before the command returns, and before this thread blocks for long.
+ * of being written. Call `flush()` before the command returns. The caller's thread must come back to its event
+ * loop often (a scan does every few milliseconds, also through a large file): that is where a signal is handled.
  *
- * While lines are held back, a signal that ends the process (Ctrl-C, `kill`, `timeout`) writes them out first, then
- * ends the process by that same signal; with nothing held back no handler is installed, so such a signal ends the
- * process at once, even while this thread is busy (a handler would wait for it).
+ * A signal that ends the process (Ctrl-C, `kill`, `timeout`) writes out what is held back and what the stream still
+ * queues (for up to WRITE_OUT_MS), then ends the process by that same signal. Its handler is installed when the
+ * sink is made and stays installed for the rest of the process: Node drops a signal that arrived but was not yet
+ * handled when the last listener goes (the handler was once removed on each timed write, and a Ctrl-C caught just
+ * before one was lost: the scan went on to its end).
  */
 export function coalescing(out: Sink): Sink & { flush(): void } {
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
-  let armed = false;
+  /** The signal that is ending the process: nothing more is written. */
+  let ending: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    flush();
-    process.kill(process.pid, signal);
+    if (ending) return;
+    ending = signal;
+    if (timer) clearTimeout(timer);
+    const chunk = pending;
+    pending = "";
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      for (const each of ENDING_SIGNALS) process.off(each, onSignal);
+      process.kill(process.pid, signal);
+    };
+    // A reader that does not read (a full pipe) gets what it can in that time; the process ends regardless.
+    setTimeout(end, WRITE_OUT_MS);
+    out.write(chunk, end);
   };
-  const arm = () => {
-    if (armed) return;
-    armed = true;
-    for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
-  };
+  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (armed) {
-      armed = false;
-      for (const signal of ENDING_SIGNALS) process.off(signal, onSignal);
-    }
-    if (pending === "") return;
+    if (pending === "" || ending) return;
     const chunk = pending;
     pending = "";
     out.write(chunk);
   };
   return {
     write(chunk) {
+      if (ending) return true;
       pending += chunk;
       if (pending.length >= 1 << 16) flush();
-      else {
-        arm();
-        timer ??= setTimeout(flush, LATENCY_MS);
-      }
+      else timer ??= setTimeout(flush, LATENCY_MS);
+      return true;
     },
     flush,
   };
@@ -107,6 +116,9 @@ const ENDING_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"
 
 /** How long, at most, `coalescing` holds a line back. */
 const LATENCY_MS = 25;
+
+/** How long, at most, a process ending on a signal waits for its output to leave. */
+const WRITE_OUT_MS = 500;
 
 /** A sink over a stream whose reader may go away (`shmhunt scan --json | head -1`). */
 export interface WatchedSink extends Sink {
@@ -134,8 +146,10 @@ export function watchedSink(stream: NodeJS.WritableStream): WatchedSink {
     get failure() {
       return failure;
     },
-    write(chunk) {
-      return failure === undefined ? stream.write(chunk) : true;
+    write(chunk, written) {
+      if (failure === undefined) return written ? stream.write(chunk, written) : stream.write(chunk);
+      written?.(new Error(failure));
+      return true;
     },
     release() {
       stream.off("error", onError);

@@ -64,6 +64,14 @@ const PREFILTER_HEAD = 4096;
  */
 const READ_OFFSET = 64;
 
+/** What a generator of `ruleOutInSteps` and the like returns, run through without pausing. */
+function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
 /** A buffer of `size` bytes for reads (see READ_OFFSET). */
 function readBuffer(size: number): Buffer {
   return Buffer.allocUnsafe(size + READ_OFFSET).subarray(READ_OFFSET);
@@ -144,6 +152,18 @@ export class SampleScanner {
     return this.openAndScan(filePath, limits, displayPath, false, leaveAbove);
   }
 
+  /**
+   * `ruleOut` in steps, for a caller with an event loop to serve while it reads a large file on its own thread (a
+   * CLI's signal handler): the generator pauses between two chunk reads (1 MiB), and returns what `ruleOut` does.
+   */
+  ruleOutInSteps(
+    filePath: FsPath,
+    limits: ScanLimits,
+    displayPath: string = String(filePath),
+  ): Generator<void, RuleOut> {
+    return this.openAndScanInSteps(filePath, limits, displayPath, false, Number.POSITIVE_INFINITY);
+  }
+
   private openAndScan(
     filePath: FsPath,
     limits: ScanLimits,
@@ -165,6 +185,16 @@ export class SampleScanner {
     scan: boolean,
     leaveAbove = Number.POSITIVE_INFINITY,
   ): RuleOut {
+    return runToEnd(this.openAndScanInSteps(filePath, limits, displayPath, scan, leaveAbove));
+  }
+
+  private *openAndScanInSteps(
+    filePath: FsPath,
+    limits: ScanLimits,
+    displayPath: string,
+    scan: boolean,
+    leaveAbove: number,
+  ): Generator<void, RuleOut> {
     const started = performance.now();
     let fd: number;
     try {
@@ -179,7 +209,7 @@ export class SampleScanner {
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
       if (info.size > leaveAbove) return { unsettled: "larger", size: info.size };
-      const ruledOut = this.prefilter && this.cannotMatch(this.prefilter, fd, info.size, limits, started);
+      const ruledOut = this.prefilter && (yield* this.cannotMatch(this.prefilter, fd, info.size, limits, started));
       if (!ruledOut && !scan) return { unsettled: "scan", size: info.size };
       const verdict =
         ruledOut ||
@@ -197,14 +227,15 @@ export class SampleScanner {
   /**
    * Reads the file in chunks and looks for what the prefilter says every match needs (hashing it on the way when
    * every sample is hashed); the no-match verdict when it is not there, undefined for a candidate (scanned whole).
+   * Pauses (yields) before each chunk after the first.
    */
-  private cannotMatch(
+  private *cannotMatch(
     prefilter: Prefilter,
     fd: number,
     size: number,
     limits: ScanLimits,
     started: number,
-  ): Verdict | undefined {
+  ): Generator<void, Verdict | undefined> {
     // With integer checks, the head alone first: most files of a tree fail them (not ELF) and are settled on it.
     const first = prefilter.headBytes > 0 ? Math.max(prefilter.headBytes, PREFILTER_HEAD) : PREFILTER_CHUNK;
     let chunk = this.readAt(fd, 0, Math.min(size, first));
@@ -218,6 +249,7 @@ export class SampleScanner {
       hash?.update(chunk);
       at += chunk.length;
       if ((!search && !hash) || chunk.length === 0 || at >= size) break;
+      yield;
       chunk = this.readAt(fd, at, Math.min(size - at, PREFILTER_CHUNK));
     }
     return this.noMatch(started, size, elf, hash ? hash.digest("hex") : null);

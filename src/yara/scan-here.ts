@@ -13,6 +13,10 @@
  * the smallest, until none is left. So this thread never spends long on one file while the worker waits for work
  * (it lets the event loop take the worker's replies every few milliseconds, between two files), and neither side
  * ends long after the other.
+ *
+ * A file over LEAVE_ABOVE read here (after the walk) is read in steps, the event loop let in between two chunks as
+ * between two files: a signal handler of the caller (the CLI's, which writes out held-back verdicts) then runs
+ * within milliseconds, also during a read of seconds, and the worker's replies are taken meanwhile.
  */
 import type { CompiledRuleSet } from "./compile.js";
 import { Completions } from "./completions.js";
@@ -43,8 +47,6 @@ export interface ReadHere {
   readonly rules: CompiledRuleSet;
   readonly limits: ScanLimits;
   readonly notScanned: (entry: NotScanned) => Verdict;
-  /** Run before this thread reads a file over LEAVE_ABOVE bytes (see `ScanPathsOptions`). */
-  readonly beforeLongRead?: () => void;
 }
 
 /** Files over this size are left to the worker while the walk goes on. */
@@ -96,9 +98,8 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
       toPool(group);
     }
   };
-  /** Reads one file here: its verdict (to yield), or undefined when it went to the worker or was left. */
-  const readHere = (entry: FileEntry, leaveAbove: number): Verdict | undefined => {
-    const outcome: RuleOut = here.ruleOut(entry.realPath, limits, entry.path, leaveAbove);
+  /** What reading a file here settled: its verdict (to yield), or undefined when it went to the worker or was left. */
+  const settle = (entry: FileEntry, outcome: RuleOut): Verdict | undefined => {
     if (!("unsettled" in outcome)) return outcome;
     if (outcome.unsettled === "scan") toPool([{ entry, size: outcome.size }]);
     else left.push({ entry, size: outcome.size });
@@ -111,6 +112,29 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
     await new Promise((resolve) => setImmediate(resolve));
     turn = performance.now();
   };
+  /**
+   * Reads a file here however large it is, in steps: between two chunks the event loop gets in (every
+   * EVENT_LOOP_TURN_MS), the worker is fed and its verdicts are yielded.
+   */
+  async function* readAtLength(entry: FileEntry): AsyncGenerator<Verdict> {
+    const steps = here.ruleOutInSteps(entry.realPath, limits, entry.path);
+    try {
+      for (;;) {
+        const step = steps.next();
+        if (step.done) {
+          const verdict = settle(entry, step.value);
+          if (verdict) yield verdict;
+          return;
+        }
+        if (performance.now() - turn <= EVENT_LOOP_TURN_MS) continue;
+        feedWorker();
+        await letRepliesIn();
+        yield* verdicts.take();
+      }
+    } finally {
+      steps.return(undefined as never);
+    }
+  }
 
   // Files the walk found, handed to the worker unread when it has room and no large file waits for it.
   let unread: Sized[] = [];
@@ -127,8 +151,10 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
       }
       continue;
     }
-    const verdict = readHere(entry, left.length < MOST_LEFT ? LEAVE_ABOVE : Number.POSITIVE_INFINITY);
-    if (verdict) yield verdict;
+    if (left.length < MOST_LEFT) {
+      const verdict = settle(entry, here.ruleOut(entry.realPath, limits, entry.path, LEAVE_ABOVE));
+      if (verdict) yield verdict;
+    } else yield* readAtLength(entry);
     feedWorker();
     await letRepliesIn();
     yield* verdicts.take();
@@ -140,9 +166,7 @@ export async function* scanPathsReadingHere(paths: readonly string[], ctx: ReadH
     feedWorker();
     const file = left.shift();
     if (!file) break;
-    ctx.beforeLongRead?.();
-    const verdict = readHere(file.entry, Number.POSITIVE_INFINITY);
-    if (verdict) yield verdict;
+    yield* readAtLength(file.entry);
     await letRepliesIn();
     yield* verdicts.take();
   }

@@ -75,7 +75,7 @@ export interface Scanner {
   /** Spools the stream to a private temporary file (size-limited), scans it, deletes it. */
   scanStream(stream: Readable | AsyncIterable<Uint8Array>): Promise<Verdict>;
   /** Files and directories, recursively; one verdict per file, yielded as scans complete. */
-  scanPaths(paths: readonly string[], options?: ScanPathsOptions): AsyncGenerator<Verdict>;
+  scanPaths(paths: readonly string[]): AsyncGenerator<Verdict>;
   /** The current rule set (recompiled first if a rule file changed). */
   rules(): Promise<CompiledRuleSet>;
   /**
@@ -92,14 +92,6 @@ export interface Scanner {
 }
 
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
-export interface ScanPathsOptions {
-  /**
-   * Run before the caller's own thread reads a large file (with `prefilterOnThisThread`): it blocks for as long
-   * as the read takes (about a second per GiB), so a caller holding output back writes it out now.
-   */
-  readonly beforeLongRead?: () => void;
-}
-
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
   const given = options.rules;
   const cache = isRuleSet(given)
@@ -215,7 +207,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
       }
     },
 
-    async *scanPaths(paths, scanOptions) {
+    async *scanPaths(paths) {
       const rules = await currentRules();
       if (options.prefilterOnThisThread && rules.prefilter) {
         const here = new SampleScanner(undefined, rules.id, rules.prefilter);
@@ -225,7 +217,6 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
           rules,
           limits,
           notScanned: (entry) => notScanned(rules, entry.path, entry.size ?? 0, entry),
-          ...(scanOptions?.beforeLongRead ? { beforeLongRead: scanOptions.beforeLongRead } : {}),
         });
         return;
       }

@@ -59,9 +59,7 @@ export function registerScan(program: Command): void {
       try {
         let lastProgress = Date.now();
         let seen = 0;
-        // Nothing held back while this thread reads a large file: a signal then ends the run at once.
-        const scanning = scanner.scanPaths(paths, { beforeLongRead: () => batched?.flush() });
-        for await (const verdict of scanning) {
+        for await (const verdict of scanner.scanPaths(paths)) {
           if (stdout.failure) break;
           tally[verdict.verdict]++;
           tally.bytes += verdict.verdict === "skipped" ? 0 : verdict.size;
