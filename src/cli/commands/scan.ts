@@ -13,8 +13,11 @@ interface ScanOptions {
   hash?: boolean;
 }
 
-const PROGRESS_EVERY_FILES = 500;
-const PROGRESS_EVERY_MS = 2_000;
+/**
+ * Without the bar (stderr not a terminal, or --json) a scan writes no progress as it goes: only, at the end of a
+ * scan of more files than this, one summary line on stderr (not with --json).
+ */
+const SUMMARY_ABOVE_FILES = 500;
 
 export function registerScan(program: Command): void {
   program
@@ -57,7 +60,6 @@ export function registerScan(program: Command): void {
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
       let firstError: Verdict | undefined;
       try {
-        let lastProgress = Date.now();
         let seen = 0;
         for await (const verdict of scanner.scanPaths(paths)) {
           if (stdout.failure) break;
@@ -66,17 +68,9 @@ export function registerScan(program: Command): void {
           if (verdict.verdict === "error") firstError ??= verdict;
           out.record(verdict, out.json ? undefined : describe(verdict));
           seen++;
-          if (bar) {
-            bar.tick(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match });
-            continue;
-          }
-          const due = seen >= PROGRESS_EVERY_FILES && Date.now() - lastProgress > PROGRESS_EVERY_MS;
-          if (seen % PROGRESS_EVERY_FILES === 0 || due) {
-            lastProgress = Date.now();
-            progress(out, seen, tally);
-          }
+          bar?.tick(1, { mb: (tally.bytes / 1e6).toFixed(0), matched: tally.match });
         }
-        if (!bar && seen > PROGRESS_EVERY_FILES) progress(out, seen, tally);
+        if (!bar && seen > SUMMARY_ABOVE_FILES) summary(out, seen, tally);
       } finally {
         batched?.flush();
         bar?.stop();
@@ -124,7 +118,7 @@ function describe(v: Verdict): string {
   }
 }
 
-function progress(
+function summary(
   out: Output,
   seen: number,
   t: { match: number; skipped: number; error: number; bytes: number },
