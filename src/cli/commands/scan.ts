@@ -118,11 +118,7 @@ function describe(v: Verdict): string {
   }
 }
 
-function summary(
-  out: Output,
-  seen: number,
-  t: { match: number; skipped: number; error: number; bytes: number },
-): void {
+function summary(out: Output, seen: number, t: { match: number; skipped: number; error: number; bytes: number }): void {
   const mb = (t.bytes / 1e6).toFixed(0);
   out.info(`scanned ${seen} files (${mb} MB): ${t.match} matched, ${t.skipped} skipped, ${t.error} errors`);
 }
