@@ -59,38 +59,18 @@ export function createOutput(options: OutputOptions, out: Sink = process.stdout,
  * A sink that gathers what is written into few large writes: a stream of many small records (a scan's verdicts,
  * thousands a second) then costs a system call per 64 KiB or per LATENCY_MS, not one per line (nor one per turn of
  * the event loop: a scan reading on its own thread turns every 2 ms), and a line still goes out within LATENCY_MS
- * of being written. Call `flush()` before the command returns. The caller's thread must come back to its event
- * loop often (a scan does every few milliseconds, also through a large file): that is where a signal is handled.
+ * of being written. Call `close()` (it flushes) before the command returns. The caller's thread must come back to
+ * its event loop often (a scan does every few milliseconds, also through a large file): a signal is handled there.
  *
- * A signal that ends the process (Ctrl-C, `kill`, `timeout`) writes out what is held back and what the stream still
- * queues (for up to WRITE_OUT_MS), then ends the process by that same signal. Its handler is installed when the
- * sink is made and stays installed for the rest of the process: Node drops a signal that arrived but was not yet
- * handled when the last listener goes (the handler was once removed on each timed write, and a Ctrl-C caught just
- * before one was lost: the scan went on to its end).
+ * A signal that ends the process (Ctrl-C, `kill`, `timeout`) writes out what every open sink holds back and what
+ * its stream still queues (for up to WRITE_OUT_MS), then ends the process by that same signal (see
+ * `endingSignalsWriteOut`).
  */
-export function coalescing(out: Sink): Sink & { flush(): void } {
+export function coalescing(out: Sink): Sink & { flush(): void; close(): void } {
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
-  /** The signal that is ending the process: nothing more is written. */
-  let ending: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (ending) return;
-    ending = signal;
-    if (timer) clearTimeout(timer);
-    const chunk = pending;
-    pending = "";
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      for (const each of ENDING_SIGNALS) process.off(each, onSignal);
-      process.kill(process.pid, signal);
-    };
-    // A reader that does not read (a full pipe) gets what it can in that time; the process ends regardless.
-    setTimeout(end, WRITE_OUT_MS);
-    out.write(chunk, end);
-  };
-  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
+  /** A signal is ending the process: nothing more is written. */
+  let ending = false;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
@@ -99,6 +79,17 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
     pending = "";
     out.write(chunk);
   };
+  const open: OpenSink = {
+    writeOut(done) {
+      ending = true;
+      if (timer) clearTimeout(timer);
+      const chunk = pending;
+      pending = "";
+      // With an empty chunk too: `done` then comes once what the stream still queues is written.
+      out.write(chunk, () => done());
+    },
+  };
+  endingSignalsWriteOut(open);
   return {
     write(chunk) {
       if (ending) return true;
@@ -108,7 +99,54 @@ export function coalescing(out: Sink): Sink & { flush(): void } {
       return true;
     },
     flush,
+    close() {
+      flush();
+      openSinks.delete(open);
+    },
   };
+}
+
+/** A sink with output to write out before a signal ends the process; `done` once it is written (or failed). */
+interface OpenSink {
+  writeOut(done: () => void): void;
+}
+
+const openSinks = new Set<OpenSink>();
+let listening = false;
+
+/**
+ * Registers `sink` with the process's handler of the ENDING_SIGNALS, installed on the first call: on such a signal
+ * every open sink writes out, then the handler ends the process by that signal (at once on a second one, and
+ * after WRITE_OUT_MS at most: a reader that does not read gets what it can in that time).
+ *
+ * The handler stays installed for the rest of the process, also when no sink is open (it then ends the process at
+ * once): Node drops a signal caught but not yet handled when the last listener is removed, and the handler was
+ * once removed on each timed write: a Ctrl-C caught just before one was lost, and the scan went on to its end.
+ */
+function endingSignalsWriteOut(sink: OpenSink): void {
+  openSinks.add(sink);
+  if (listening) return;
+  listening = true;
+  let ending: NodeJS.Signals | undefined;
+  let ended = false;
+  const end = (signal: NodeJS.Signals) => {
+    if (ended) return;
+    ended = true;
+    for (const each of ENDING_SIGNALS) process.off(each, onSignal);
+    process.kill(process.pid, signal);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (ending) return end(ending);
+    ending = signal;
+    let waiting = openSinks.size + 1;
+    const oneDone = () => {
+      if (--waiting === 0) end(signal);
+    };
+    setTimeout(() => end(signal), WRITE_OUT_MS);
+    for (const each of openSinks) each.writeOut(oneDone);
+    oneDone();
+  };
+  for (const signal of ENDING_SIGNALS) process.on(signal, onSignal);
 }
 
 /** The signals that end a run from outside (Ctrl-C, `kill`, `timeout`, a closed terminal). */

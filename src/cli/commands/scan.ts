@@ -72,7 +72,7 @@ export function registerScan(program: Command): void {
         }
         if (!bar && seen > SUMMARY_ABOVE_FILES) summary(out, seen, tally);
       } finally {
-        batched?.flush();
+        batched?.close();
         bar?.stop();
         await scanner.close();
         stdout.release();
