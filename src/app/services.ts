@@ -31,7 +31,7 @@ import {
   type SweepReport,
   silentLogger,
 } from "../hunt/run.js";
-import { attachSample, locatorOf } from "../hunt/sample-locator.js";
+import { attachSample, isNamedFile, locatorOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport, DeployProgress as SentinelDeployProgress } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
@@ -392,7 +392,10 @@ export class SampleService {
   private async storeIndexed(file: string, names: SampleNames & { readonly sha256: string }): Promise<boolean> {
     const created = await this.store.putFile(names.sha256, file, names);
     await this.index?.add(names.sha256, names, this.options.clock());
-    if (names.host && names.path) await attachSample(this.state, locatorOf(names.host, names.path), names.sha256);
+    if (names.host && names.path)
+      await attachSample(this.state, locatorOf(names.host, names.path), names.sha256, (expects) =>
+        isNamedFile(expects, names),
+      );
     return created;
   }
 
@@ -401,7 +404,14 @@ export class SampleService {
    * then it is scanned if its verdict is unknown, else the known verdict settles them.
    */
   async settleWith(sha256: string, locator?: string): Promise<void> {
-    if (locator) await attachSample(this.state, locator, sha256);
+    // A hit naming other hashes gets the sample when the index knows it by them (indexed when it was stored).
+    if (locator)
+      await attachSample(
+        this.state,
+        locator,
+        sha256,
+        async (expects) => (await this.index?.knows(sha256, expects)) ?? false,
+      );
     const known = await this.state.verdict(sha256);
     if (known) await this.hunt.recordVerdict(known);
     else await this.processStored(sha256);

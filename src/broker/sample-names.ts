@@ -1,24 +1,24 @@
 /** What a hit knows of its sample's file, read from its result row with the plan's columns (src/app/plans.ts). */
+import { namedHashesOf } from "../hunt/sample-locator.js";
 import type { HitRecord, HuntPlan } from "../hunt/types.js";
 import type { SampleNames } from "../store/sample-index.js";
 import { huntColumnsOf } from "../targets/index.js";
 
 export function sampleNamesOf(hit: HitRecord, plan: HuntPlan | undefined): SampleNames {
   const row = hit.row;
-  const columns = plan?.sampleNameColumns;
-  const first = (names: readonly string[] | undefined, pattern?: RegExp): string | undefined => {
+  const first = (names: readonly string[] | undefined): string | undefined => {
     for (const name of names ?? []) {
       const value = row[name];
       if (typeof value !== "string") continue;
       const text = value.trim();
-      if (text !== "" && (!pattern || pattern.test(text))) return pattern ? text.toLowerCase() : text;
+      if (text !== "") return text;
     }
     return undefined;
   };
   const host = first(huntColumnsOf(hit.target).host);
-  const path = first(columns?.path);
-  const sha1 = first(columns?.sha1, /^[0-9a-f]{40}$/i);
-  const md5 = first(columns?.md5, /^[0-9a-f]{32}$/i);
+  const path = first(plan?.sampleNameColumns?.path);
+  // The hit's own record of them when it waits by host and path, else read from the row as the hunt reads them.
+  const { sha1, md5 } = hit.expects ?? namedHashesOf(row, plan) ?? {};
   return {
     ...(hit.sha256 ? { sha256: hit.sha256 } : {}),
     ...(sha1 ? { sha1 } : {}),

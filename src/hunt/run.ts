@@ -37,7 +37,7 @@ import { eventTimeTextOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
 import { type HuntState, type Lease, leaseOwner, type SettledStatus, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
-import { pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
+import { namedHashesOf, pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict, StoredWindow } from "./types.js";
 import { settledStatuses } from "./types.js";
 import { isDue, planWindow } from "./window.js";
@@ -390,7 +390,11 @@ async function settleRows(
       row,
     };
     if (sha256) hit.sha256 = sha256;
-    if (locator) hit.locator = locator;
+    if (locator) {
+      hit.locator = locator;
+      const expects = namedHashesOf(row, plan);
+      if (expects) hit.expects = expects;
+    }
     switch (decision.action) {
       case "alert":
         hit.settledIn = statusRecords.place(decision.verdict);

@@ -9,7 +9,7 @@ import { hostPathKey } from "../store/sample-index.js";
 import { huntColumnsOf } from "../targets/index.js";
 import type { Row } from "./hit-key.js";
 import type { HuntState } from "./hunt-state.js";
-import type { HitRecord, HuntPlan } from "./types.js";
+import type { HitRecord, HuntPlan, NamedHashes } from "./types.js";
 
 const PREFIX = "hostpath:";
 
@@ -29,6 +29,25 @@ export function sampleLocatorOf(row: Row, plan: HuntPlan): string | undefined {
   return host && path ? locatorOf(host, path) : undefined;
 }
 
+/** The SHA-1 and MD5 a row names for its file (the plan's columns; the first well-formed value of each), if any. */
+export function namedHashesOf(row: Row, plan: HuntPlan | undefined): NamedHashes | undefined {
+  const first = (columns: readonly string[] | undefined, pattern: RegExp) => {
+    for (const column of columns ?? []) {
+      const value = row[column];
+      if (typeof value === "string" && pattern.test(value.trim())) return value.trim().toLowerCase();
+    }
+    return undefined;
+  };
+  const sha1 = first(plan?.sampleNameColumns?.sha1, /^[0-9a-f]{40}$/i);
+  const md5 = first(plan?.sampleNameColumns?.md5, /^[0-9a-f]{32}$/i);
+  return sha1 || md5 ? { ...(sha1 ? { sha1 } : {}), ...(md5 ? { md5 } : {}) } : undefined;
+}
+
+/** Whether a sample known by `hashes` is the file a hit names (every hash the hit names, equal). */
+export function isNamedFile(expects: NamedHashes | undefined, hashes: NamedHashes): boolean {
+  return (!expects?.sha1 || expects.sha1 === hashes.sha1) && (!expects?.md5 || expects.md5 === hashes.md5);
+}
+
 /** Where a hit waits in the pending index: its sample's SHA-256, else its locator. */
 export function pendingPartitionOf(hit: Pick<HitRecord, "sha256" | "locator">): string | undefined {
   return hit.sha256 ?? hit.locator;
@@ -37,12 +56,19 @@ export function pendingPartitionOf(hit: Pick<HitRecord, "sha256" | "locator">): 
 /**
  * Gives the hits waiting at `locator` the sample `sha256`: for each, one write puts the hit with its SHA-256 and
  * its index entry under that SHA-256, then drops the locator's entry (a crash in between leaves both entries; the
- * sweep drops the stale one). Returns how many hits were attached.
+ * sweep drops the stale one). A hit whose row names other hashes (`expects`) is given the sample only when `isIt`
+ * says the sample has them; otherwise it goes on waiting there. Returns how many hits were attached.
  */
-export async function attachSample(state: HuntState, locator: string, sha256: string): Promise<number> {
+export async function attachSample(
+  state: HuntState,
+  locator: string,
+  sha256: string,
+  isIt: (expects: NamedHashes) => boolean | Promise<boolean>,
+): Promise<number> {
   let attached = 0;
   for (const { key, entry } of await state.pending(locator)) {
     const hit = await state.hit(entry.ruleId, key);
+    if (hit?.status === "pending" && hit.sha256 === undefined && hit.expects && !(await isIt(hit.expects))) continue;
     const ops = [];
     if (hit && hit.status === "pending" && hit.sha256 === undefined) {
       ops.push(state.putPendingOp(sha256, key, entry), state.putHitOp({ ...hit, sha256 }));

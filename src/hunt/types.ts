@@ -135,6 +135,11 @@ export interface HitRecord {
   readonly sha256?: string;
   /** No hash in the row, but the file's host and path: the hit waits for the sample found there (sample-locator.ts). */
   readonly locator?: string;
+  /**
+   * With a locator: the other hashes the row names for its file (SHA-1, MD5: Defender often leaves SHA256 empty).
+   * Only a sample with these hashes is given to the hit: the file now at its host and path may be another one.
+   */
+  readonly expects?: NamedHashes;
   readonly row: Readonly<Record<string, unknown>>;
   readonly verdict?: StoredVerdict;
   readonly incidentId?: string;
@@ -145,4 +150,10 @@ export interface HitRecord {
    * (HuntState `hitstatus`). Reads give the hit with that status; a settled hit read back has none.
    */
   readonly settledIn?: string;
+}
+
+/** The hashes other than SHA-256 a result row names for its file, lower-case. */
+export interface NamedHashes {
+  readonly sha1?: string;
+  readonly md5?: string;
 }

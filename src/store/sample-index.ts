@@ -57,6 +57,19 @@ export class SampleIndex {
     if (ops.length > 0) await this.store.batch(ops);
   }
 
+  /** Whether the sample `sha256` is indexed under each of these hashes (those given; none given: true). */
+  async knows(sha256: string, hashes: { readonly sha1?: string; readonly md5?: string }): Promise<boolean> {
+    for (const [partition, key] of [
+      ["sha1", hashes.sha1?.toLowerCase()],
+      ["md5", hashes.md5?.toLowerCase()],
+    ] as const) {
+      if (!key) continue;
+      const entry = await this.store.get<SampleIndexEntry>("sampleindex", partition, key);
+      if (entry?.sha256 !== sha256) return false;
+    }
+    return true;
+  }
+
   /**
    * The SHA-256 a sample known by these names is stored under, best name first (SHA-256, SHA-1, MD5, host + path);
    * `has` says whether the store holds a SHA-256. Undefined when none is known.

@@ -13,7 +13,7 @@ import path from "node:path";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
 import { SampleBroker } from "../../src/broker/broker.js";
 import { HuntState } from "../../src/hunt/hunt-state.js";
-import { attachSample, locatorOf } from "../../src/hunt/sample-locator.js";
+import { attachSample, isNamedFile, locatorOf } from "../../src/hunt/sample-locator.js";
 import type { HitRecord, HuntPlan } from "../../src/hunt/types.js";
 import { DefenderClient } from "../../src/sentinel/defender-client.js";
 import { LocalSampleStore } from "../../src/store/local-sample-store.js";
@@ -75,10 +75,12 @@ function harness(limits: { maxActive?: number; maxStartsPerTick?: number; maxByt
     ingest: async (file, names) => {
       await samples.putFile(names.sha256, file);
       await index.add(names.sha256, names, new Date(now));
-      if (names.host && names.path) await attachSample(state, locatorOf(names.host, names.path), names.sha256);
+      if (names.host && names.path)
+        await attachSample(state, locatorOf(names.host, names.path), names.sha256, (e) => isNamedFile(e, names));
     },
     ingestStored: async (sha256, locator) => {
-      if (locator) await attachSample(state, locator, sha256);
+      // As the service does (src/app/services.ts settleWith): the index knows the sample by its hashes.
+      if (locator) await attachSample(state, locator, sha256, (expects) => index.knows(sha256, expects));
     },
     clock: () => new Date(now),
     tmpDir: tmp,
