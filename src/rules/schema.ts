@@ -170,7 +170,8 @@ export function checkSchema(value: unknown, schema: Schema, path: readonly PathS
         if (!isTable(v)) return void wrongType();
         const known = Object.keys(s.fields);
         for (const [key, item] of Object.entries(v)) {
-          const field = s.fields[key];
+          // Own keys only: `constructor`, `toString`… are unknown keys, not Object.prototype's members.
+          const field = Object.hasOwn(s.fields, key) ? s.fields[key] : undefined;
           if (!field) {
             const suggestion = closest(key, known);
             issues.push({
@@ -182,7 +183,7 @@ export function checkSchema(value: unknown, schema: Schema, path: readonly PathS
           } else visit(item, field.schema, [...p, key]);
         }
         for (const [key, field] of Object.entries(s.fields)) {
-          if (field.required && !(key in v)) {
+          if (field.required && !Object.hasOwn(v, key)) {
             issues.push({ path: [...p, key], code: Codes.RuleMissingField, message: `missing required key '${key}'` });
           }
         }
