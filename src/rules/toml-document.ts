@@ -48,7 +48,9 @@ export function parseTomlDocument(
   const lines = new LineMap(text);
   let ast: AST.TOMLProgram;
   try {
-    ast = parseTOML(text);
+    // TOML 1.0 (toml.io/en/v1.0.0), as Elastic's tooling reads rule files: the parser's default is 1.1, which would
+    // accept what 1.0 refuses (newlines and a trailing comma in inline tables, `\x` escapes, times without seconds).
+    ast = parseTOML(text, { tomlVersion: "1.0" });
   } catch (error) {
     if (error instanceof ParseError) {
       const at = lines.position(Math.min(error.index, text.length));

@@ -42,3 +42,35 @@ describe("keys that are names of Object.prototype's members", () => {
     },
   );
 });
+
+describe("TOML 1.0, not 1.1", () => {
+  // toml-test's invalid cases for TOML 1.0 (tests/files-toml-1.0.0) that TOML 1.1 made valid: newlines and a
+  // trailing comma in inline tables, times without seconds, the \x escape. The parser defaults to 1.1; Elastic's
+  // tooling and every TOML 1.0 reader refuse them, so a rule file using them must fail validation.
+  it.each([
+    [
+      "invalid/inline-table/linebreak-01",
+      "# No newlines are allowed between the curly braces\nsimple = { a = 1 \n}\n",
+      "3:1",
+    ],
+    ["invalid/inline-table/linebreak-02", "t = {a=1,\nb=2}\n", "2:1"],
+    ["invalid/inline-table/linebreak-03", "t = {a=1\n,b=2}\n", "2:1"],
+    ["invalid/inline-table/linebreak-04", 'json_like = {\n          first = "Tom",\n}\n', "2:11"],
+    ["invalid/inline-table/trailing-comma", "abc = { abc = 123, }\n", "1:20"],
+    ["invalid/datetime/no-secs", "no-secs = 1987-07-05T17:45Z\n", "1:27"],
+    ["invalid/local-datetime/no-secs", "no-secs = 1987-07-05T17:45\n", "1:27"],
+    ["invalid/local-time/no-secs", "no-secs = 17:45\n", "1:16"],
+    ["invalid/string/basic-byte-escapes", 'answer = "\\x33"\n', "1:12"],
+  ])("%s is a TOML syntax error at its line and column", (_case, source, at) => {
+    const { rule, diagnostics } = loadRuleText("case.toml", source);
+    expect(rule).toBeUndefined();
+    expect(where(diagnostics)).toEqual([`${at} RULE200`]);
+  });
+
+  it("a rule whose [shmhunt] uses a multi-line inline table is refused at the line break", async () => {
+    const source = `${await minimal()}\n[shmhunt.entities]\nHost = {\n  HostName = "host.hostname" }\n`;
+    const { rule, diagnostics } = loadRuleText("multi-line-inline.toml", source);
+    expect(rule).toBeUndefined();
+    expect(where(diagnostics)).toEqual(["34:3 RULE200"]);
+  });
+});
