@@ -43,9 +43,29 @@ export function formatPath(path: TomlPath): string {
 /** Parses TOML text; a syntax error becomes a RULE200 diagnostic at its line and column. */
 export function parseTomlDocument(
   file: string,
-  text: string,
+  source: string,
 ): { document: TomlDocument; diagnostics: [] } | { document?: undefined; diagnostics: Diagnostic[] } {
+  // A leading byte order mark is not part of the document (toml-test valid/utf8-bom-*), and editors do not count it
+  // as a column: positions are those of the text after it.
+  const text = source.startsWith("\uFEFF") ? source.slice(1) : source;
   const lines = new LineMap(text);
+  // TOML's newline is LF or CRLF; a CR alone is allowed nowhere (toml-test invalid/control/bare-cr), and the parser
+  // lets one through at the end of the file.
+  const bareCr = /\r(?!\n)/.exec(text);
+  if (bareCr) {
+    const at = lines.position(bareCr.index);
+    return {
+      diagnostics: [
+        {
+          code: Codes.RuleToml,
+          severity: "error",
+          message: "TOML syntax: a carriage return (CR) is allowed only in a CRLF line ending",
+          file,
+          span: { start: at, end: lines.position(bareCr.index + 1) },
+        },
+      ],
+    };
+  }
   let ast: AST.TOMLProgram;
   try {
     // TOML 1.0 (toml.io/en/v1.0.0), as Elastic's tooling reads rule files: the parser's default is 1.1, which would

@@ -74,3 +74,34 @@ describe("TOML 1.0, not 1.1", () => {
     expect(where(diagnostics)).toEqual(["34:3 RULE200"]);
   });
 });
+
+describe("the bytes around the TOML", () => {
+  // toml-test valid/utf8-bom-01 and valid/utf8-bom-02: a file may start with a UTF-8 byte order mark (editors on
+  // Windows write one). It is not part of the document, and editors do not count it as a column.
+  it("a rule file starting with a byte order mark loads (toml-test valid/utf8-bom-01, -02)", async () => {
+    expect(loadRuleText("bom-01.toml", "\ufeff# This file starts with a UTF-8 BOM\n").diagnostics).not.toContainEqual(
+      expect.objectContaining({ code: "RULE200" }),
+    );
+    expect(loadRuleText("bom-02.toml", "\ufeffa=1 # starts with a BOM\n").diagnostics).not.toContainEqual(
+      expect.objectContaining({ code: "RULE200" }),
+    );
+    const { rule, diagnostics } = loadRuleText("bom.toml", `\ufeff${await minimal()}`);
+    expect(diagnostics).toEqual([]);
+    expect(rule?.name).toBe("Minimal");
+  });
+
+  it("positions on the first line of a file with a byte order mark do not count the mark", () => {
+    const { diagnostics } = loadRuleText("bom.toml", "\ufeffa = 1 x\n");
+    expect(where(diagnostics)).toEqual(["1:7 RULE200"]);
+  });
+
+  // toml-test invalid/control/bare-cr: TOML 1.0's newline is LF or CRLF; a CR alone is allowed nowhere (not in a
+  // comment, not in a string unescaped), and editors disagree on whether it breaks the line.
+  it("a carriage return that does not end a CRLF line is refused where it is (toml-test invalid/control/bare-cr)", () => {
+    const source = "# The following line contains a single carriage return control character\r\n\r";
+    const { rule, diagnostics } = loadRuleText("bare-cr.toml", source);
+    expect(rule).toBeUndefined();
+    expect(where(diagnostics)).toEqual(["2:1 RULE200"]);
+    expect(diagnostics[0]?.message).toMatch(/carriage return/);
+  });
+});
