@@ -18,7 +18,7 @@ import { checkThreat, threatMappings } from "./mitre.js";
 import { parseRuleQuery } from "./query.js";
 import { checkSchema, isTable, opt, table } from "./schema.js";
 import { buildSettings, SETTINGS_TABLE, settingsFields } from "./settings.js";
-import { formatPath, parseTomlDocument, type TomlDocument, type TomlPath } from "./toml-document.js";
+import { decodeTomlFile, formatPath, parseTomlDocument, type TomlDocument, type TomlPath } from "./toml-document.js";
 import type { LoadedRule, RuleLanguage, RuleType, Severity } from "./types.js";
 
 const fileSchema = table({ ...elasticFileFields, [SETTINGS_TABLE]: opt(table(settingsFields)) });
@@ -213,9 +213,9 @@ export async function loadRuleFile(file: string): Promise<RuleFileResult> {
 }
 
 async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResult; idSpan?: Span }> {
-  let source: string;
+  let bytes: Buffer;
   try {
-    source = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {
@@ -226,6 +226,9 @@ async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResul
       },
     };
   }
+  const decoded = decodeTomlFile(file, bytes);
+  if ("diagnostics" in decoded) return { result: { diagnostics: decoded.diagnostics } };
+  const source = decoded.text;
   const { idSpan, ...result } = checkRuleText(file, source);
   if (!result.rule) return { result, ...(idSpan ? { idSpan } : {}) };
   const missing: Diagnostic[] = [];

@@ -4,12 +4,13 @@
  * with a RULE200 at the offending line and column, and no key crashes the checks. The project's standard: "Bad input
  * gets a clear error naming the file, line and column or the field, and nothing is lost".
  */
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../src/diagnostics/index.js";
-import { loadRuleText } from "../../src/rules/index.js";
+import { loadRuleFile, loadRuleText } from "../../src/rules/index.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const minimalPath = path.join(repo, "test/rules/fixtures/minimal.toml");
@@ -103,5 +104,62 @@ describe("the bytes around the TOML", () => {
     expect(rule).toBeUndefined();
     expect(where(diagnostics)).toEqual(["2:1 RULE200"]);
     expect(diagnostics[0]?.message).toMatch(/carriage return/);
+  });
+});
+
+describe("a file that is not UTF-8", () => {
+  // TOML 1.0: "A TOML file must be a valid UTF-8 encoded Unicode document." toml-test invalid/encoding/*: each is
+  // refused. Reading with Node's "utf8" replaced each bad byte by U+FFFD and the rule loaded with its text changed.
+  const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ""), "hex");
+  it.each([
+    ["invalid/encoding/bad-utf8-in-comment", Buffer.concat([Buffer.from("# "), hex("c3"), Buffer.from("\n")]), "1:3"],
+    [
+      "invalid/encoding/bad-utf8-in-string",
+      Buffer.concat([Buffer.from('# x\nbad = "'), hex("c3"), Buffer.from('"\n')]),
+      "2:8",
+    ],
+    [
+      "invalid/encoding/bad-utf8-in-string-literal",
+      Buffer.concat([Buffer.from("bad = '"), hex("c3"), Buffer.from("'\n")]),
+      "1:8",
+    ],
+    [
+      "invalid/encoding/bad-utf8-in-multiline",
+      Buffer.concat([Buffer.from('bad = """'), hex("c3"), Buffer.from('"""\n')]),
+      "1:10",
+    ],
+    [
+      "invalid/encoding/bad-codepoint",
+      Buffer.concat([Buffer.from("# Invalid codepoint U+D800 : "), hex("eda080"), Buffer.from("\n")]),
+      "1:30",
+    ],
+    ["a truncated sequence at the end", Buffer.concat([Buffer.from("a = 1\n# é"), hex("e2")]), "2:4"],
+  ])("%s is a RULE200 at the first bad byte", async (_case, bytes, at) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-utf8-"));
+    try {
+      const file = path.join(dir, "case.toml");
+      await writeFile(file, bytes);
+      const { rule, diagnostics } = await loadRuleFile(file);
+      expect(rule).toBeUndefined();
+      expect(where(diagnostics)).toEqual([`${at} RULE200`]);
+      expect(diagnostics[0]?.message).toMatch(/UTF-8/);
+      expect(diagnostics[0]?.file).toBe(file);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a rule saved as Latin-1 is refused at its first non-UTF-8 byte, not loaded with U+FFFD in its text", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-utf8-"));
+    try {
+      const file = path.join(dir, "latin1.toml");
+      const text = (await minimal()).replace('description = "A minimal valid rule."', 'description = "Règle"');
+      await writeFile(file, Buffer.from(text, "latin1"));
+      const { rule, diagnostics } = await loadRuleFile(file);
+      expect(rule).toBeUndefined();
+      expect(where(diagnostics)).toEqual(["8:17 RULE200"]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
