@@ -4,7 +4,7 @@
  * Other languages are kept as text: the translator refuses them.
  */
 import type { AST } from "toml-eslint-parser";
-import { Codes, type Diagnostic, DiagnosticError, type Span, shiftSpan } from "../diagnostics/index.js";
+import { Codes, type Diagnostic, DiagnosticError, type Span } from "../diagnostics/index.js";
 import type { Query } from "../eql/ast.js";
 import { parseEql } from "../eql/parser.js";
 import { stringContentOffsets, type TomlDocument } from "./toml-document.js";
@@ -17,16 +17,15 @@ interface ParsedQuery {
 }
 
 /**
- * Maps spans inside the query string to the file. Literal strings (`'''…'''`, the form Elastic uses) map one
- * to one, so a shift by the content's origin is exact; basic strings may hold escapes, so each offset is
- * looked up.
+ * Maps spans inside the query string to the file: each offset is looked up, since a basic string may hold escapes and
+ * line-ending backslashes, and a multi-line string's CRLF is one character of the query (a shift by the content's
+ * origin would be off by one a line in a CRLF file).
  */
 function spanMapper(document: TomlDocument, node: AST.TOMLStringValue): { span: Span; map: (inner: Span) => Span } {
   const offsets = stringContentOffsets(document.text, node);
   const first = offsets[0] ?? node.range[0];
   const last = offsets[offsets.length - 1] ?? node.range[1];
   const span = document.lines.span(first, last);
-  if (node.style === "literal") return { span, map: (inner) => shiftSpan(inner, span.start) };
   const at = (offset: number) => offsets[Math.min(Math.max(offset, 0), offsets.length - 1)] ?? last;
   return { span, map: (inner) => document.lines.span(at(inner.start.offset), at(inner.end.offset)) };
 }

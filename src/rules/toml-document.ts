@@ -224,13 +224,21 @@ export function stringContentOffsets(text: string, node: AST.TOMLStringValue): n
     else if (text[i] === "\n") i += 1;
   }
   const offsets: number[] = [];
+  // The parser gives a multi-line string's CRLF as one LF (TOML 1.0 lets it normalise newlines): one character of the
+  // value, two of the file.
+  const crlfAt = (at: number) => node.multiline && text[at] === "\r" && text[at + 1] === "\n";
   if (node.style === "literal") {
-    for (; i < stop; i++) offsets.push(i);
+    for (; i < stop; i += crlfAt(i) ? 2 : 1) offsets.push(i);
     offsets.push(stop);
     return offsets.slice(0, node.value.length + 1);
   }
   while (i < stop) {
     const ch = text[i];
+    if (crlfAt(i)) {
+      offsets.push(i);
+      i += 2;
+      continue;
+    }
     if (ch !== "\\") {
       // Characters outside the BMP take two UTF-16 units both in the file and in the value.
       offsets.push(i);

@@ -163,3 +163,25 @@ describe("a file that is not UTF-8", () => {
     }
   });
 });
+
+describe("EQL errors in a CRLF file", () => {
+  // TOML 1.0 "String": a multi-line string's newlines may be normalised; the parser gives the query with LF, while the
+  // file has CRLF. The error must still be at the offending token's line and column in the file (and its offset).
+  const query = (open: string, close: string) =>
+    [`query = ${open}`, "process where", '  process.name == "a" and', '  process.args == "b" and', "and", close].join(
+      "\r\n",
+    );
+  it.each([
+    ["basic", '"""'],
+    ["literal", "'''"],
+  ])("a multi-line %s query: the error is at its line and column in the file", async (_style, quote) => {
+    const source = (await minimal())
+      .replace(`query = '''\nprocess where process.name == "true"\n'''`, query(quote, quote))
+      .replace(/\n/g, "\r\n")
+      .replace(/\r\r\n/g, "\r\n");
+    const { diagnostics } = loadRuleText("crlf.toml", source);
+    expect(where(diagnostics)).toEqual(["21:1 EQL101 rule.query"]);
+    const offset = diagnostics[0]?.span?.start.offset ?? -1;
+    expect(source.slice(offset, offset + 3)).toBe("and");
+  });
+});
