@@ -251,13 +251,30 @@ async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResul
   return { result: { diagnostics: [...result.diagnostics, ...missing] }, ...(idSpan ? { idSpan } : {}) };
 }
 
-/** Every `*.toml` file under `dir` (recursively), sorted. */
-async function ruleFilesIn(dir: string): Promise<string[]> {
+/**
+ * Every file under `dir` (recursively), sorted: regular files and symbolic links to files (a rule file linked into
+ * the rules folder is a rule of the folder), with the links that lead nowhere apart, so that the caller reports them.
+ */
+export async function filesUnder(dir: string): Promise<{ files: string[]; dangling: string[] }> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith(".toml"))
-    .map((e) => path.join(e.parentPath, e.name))
-    .sort();
+  const files: string[] = [];
+  const dangling: string[] = [];
+  for (const e of entries) {
+    const full = path.join(e.parentPath, e.name);
+    if (e.isFile()) files.push(full);
+    else if (e.isSymbolicLink()) {
+      const target = await stat(full).catch(() => undefined);
+      if (!target) dangling.push(full);
+      else if (target.isFile()) files.push(full);
+    }
+  }
+  return { files: files.sort(), dangling: dangling.sort() };
+}
+
+/** Every `*.toml` file under `dir` (recursively), sorted; a link that leads nowhere is kept (loading reports it). */
+async function ruleFilesIn(dir: string): Promise<string[]> {
+  const { files, dangling } = await filesUnder(dir);
+  return [...files, ...dangling].filter((file) => file.endsWith(".toml")).sort();
 }
 
 /**

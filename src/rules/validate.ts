@@ -11,7 +11,7 @@ import path from "node:path";
 import { Codes, type Diagnostic, hasErrors } from "../diagnostics/index.js";
 import { defaultRulesDir } from "../yara/rules-location.js";
 import { EXCLUSION_COLUMNS } from "./exclusions.js";
-import { loadRules } from "./loader.js";
+import { filesUnder, loadRules } from "./loader.js";
 import type { LoadedRule } from "./types.js";
 
 /** Checks every file of one kind. Diagnostics name their file; a diagnostic without one belongs to the set. */
@@ -160,11 +160,16 @@ export async function validateAll(paths: readonly string[], options: ValidateOpt
         file: given,
       });
     } else if (info.isDirectory()) {
-      const entries = await readdir(given, { withFileTypes: true, recursive: true });
-      const files = entries
-        .filter((e) => e.isFile())
-        .map((e) => path.join(e.parentPath, e.name))
-        .sort();
+      // Regular files and links to files: a rule linked into the folder is checked as deploy loads it.
+      const { files, dangling } = await filesUnder(given);
+      for (const file of dangling.filter((f) => checkerFor(f))) {
+        general.push({
+          code: Codes.RuleToml,
+          severity: "error",
+          message: `cannot read ${display(file)}: a symbolic link to a file that does not exist`,
+          file: display(file),
+        });
+      }
       for (const file of files) {
         const checker = checkerFor(file);
         if (checker) add(checker, display(file));

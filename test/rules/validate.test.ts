@@ -197,3 +197,39 @@ describe("shmhunt validate", () => {
     ]);
   });
 });
+
+describe("a rule file linked into the rules folder", () => {
+  // The standard: "a broken rule file fails validation, never a half-deploy", and nothing is lost. A symbolic link
+  // to a rule file was skipped by the folder walks of validate and of the loader deploy uses: validate passed with
+  // the broken rule unchecked, and deploy left the rule out without a word.
+  it("is checked by validate and loaded by loadRules; a dangling link is an error", async () => {
+    const { mkdir, readFile, symlink } = await import("node:fs/promises");
+    const { loadRules } = await import("../../src/rules/loader.js");
+    const dir = path.join(tmp, "linked");
+    const elsewhere = path.join(tmp, "elsewhere");
+    await mkdir(dir, { recursive: true });
+    await mkdir(elsewhere, { recursive: true });
+    const minimal = await readFile(path.join(repo, "test/rules/fixtures/minimal.toml"), "utf8");
+    await writeFile(path.join(elsewhere, "broken.toml"), minimal.replace("risk_score = 21", "risk_score = 21 x"));
+    await symlink(path.join(elsewhere, "broken.toml"), path.join(dir, "linked.toml"));
+    const report = await validateAll([dir]);
+    expect(report.valid).toBe(false);
+    expect(report.files.map((f) => [path.basename(f.file), f.valid])).toEqual([["linked.toml", false]]);
+    expect(report.files[0]?.diagnostics.map((d) => `${d.span?.start.line}:${d.span?.start.column} ${d.code}`)).toEqual([
+      "13:17 RULE200",
+    ]);
+
+    await writeFile(path.join(elsewhere, "broken.toml"), minimal);
+    expect((await loadRules(dir)).rules.map((r) => r.name)).toEqual(["Minimal"]);
+
+    await symlink(path.join(elsewhere, "gone.toml"), path.join(dir, "dangling.toml"));
+    const dangling = await validateAll([dir]);
+    expect(dangling.valid).toBe(false);
+    expect(dangling.general.map((d) => [path.basename(d.file ?? ""), d.code, d.severity])).toEqual([
+      ["dangling.toml", "RULE200", "error"],
+    ]);
+    expect((await loadRules(dir)).diagnostics.map((d) => [path.basename(d.file ?? ""), d.code])).toEqual([
+      ["dangling.toml", "RULE200"],
+    ]);
+  });
+});
