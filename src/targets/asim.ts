@@ -4,7 +4,15 @@
  * events the actor is Acting*. ASIM has no network-session schema in shmhunt's schemas yet.
  */
 
-import { accountNameExpr, argsFromCommandLine, baseNameExpr, processActionValues, valueMap } from "./common.js";
+import {
+  accountNameExpr,
+  argsFromCommandLine,
+  baseNameExpr,
+  dirNameExpr,
+  extensionExpr,
+  processActionValues,
+  valueMap,
+} from "./common.js";
 import type { FieldSpec, TargetDefinition } from "./target-types.js";
 
 const OS_CONDITION = `(isempty(DvcOs) or DvcOs =~ "Linux")`;
@@ -60,6 +68,42 @@ const FILE_PARAMETERS =
  */
 const PROCESS_FILTERS = [{ parameter: "eventtype", column: "EventType" }] as const;
 const GUID_NOTE = "process entity ids are read from the ASIM process GUIDs, which some parsers leave empty";
+
+/**
+ * A process GUID without its braces: Microsoft's Sysmon-for-Linux process parser strips them
+ * (vimProcessCreateLinuxSysmon.yaml: `'<Data Name="ProcessGuid">{'ProcessGuid '}</Data>…`), its file parser keeps
+ * them (vimFileEventLinuxSysmonFileCreated.yaml: `'<Data Name="ProcessGuid">'msgProcessGuid…`, then
+ * `ActingProcessGuid=msgProcessGuid`), so a sequence joining a process start to its file events compares both
+ * without braces.
+ */
+const guidOf = (column: string): FieldSpec => ({
+  expr: `trim(@"[{}]", ${column})`,
+  type: "string",
+  approximation: GUID_NOTE,
+});
+
+/**
+ * `<column>` when the parser fills it, else `derived`: Microsoft's Linux file parsers leave most of the schema's
+ * file-name columns empty (vimFileEventLinuxSysmonFileCreated.yaml sets TargetFilePath only;
+ * vimFileEventM365D.yaml sets TargetFileName and SrcFileName but no extension or directory column), so a name,
+ * extension or directory is read from the path the parser does give.
+ */
+const filledOr = (column: string, derived: string): FieldSpec => ({
+  expr: `coalesce(${column}, ${derived})`,
+  type: "string",
+});
+const TARGET_FILE_NAME = `coalesce(TargetFileName, ${baseNameExpr("TargetFilePath")})`;
+const SRC_FILE_NAME = `coalesce(SrcFileName, ${baseNameExpr("SrcFilePath")})`;
+
+/**
+ * The device's host name on process events: Microsoft's Sysmon-for-Linux process parser writes it to a column
+ * named DvcHostName (vimProcessCreateLinuxSysmon.yaml: `DvcHostName = SysmonComputer`) and leaves the schema's
+ * DvcHostname empty; its Defender parser fills DvcHostname (`_ASIM_ResolveDvcFQDN('DeviceName')`).
+ */
+const PROCESS_HOST_NAME: FieldSpec = {
+  expr: `coalesce(DvcHostname, column_ifexists("DvcHostName", ""))`,
+  type: "string",
+};
 
 /**
  * The domain of a user name whose `<column>Type` is `Windows` (`DOMAIN\user`), as Microsoft's Defender parser
@@ -133,9 +177,11 @@ export const asim: TargetDefinition = {
           ]),
         },
         "event.action": { column: "EventType", values: processActionValues("ProcessCreated") },
+        "host.name": PROCESS_HOST_NAME,
+        "host.hostname": PROCESS_HOST_NAME,
         ...processOf("process", "Target"),
-        "process.entity_id": { column: "TargetProcessGuid", approximation: GUID_NOTE },
-        "process.parent.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
+        "process.entity_id": guidOf("TargetProcessGuid"),
+        "process.parent.entity_id": guidOf("ActingProcessGuid"),
         "process.working_directory": { column: "TargetProcessCurrentDirectory" },
         "process.hash.sha256": { column: "TargetProcessSHA256" },
         "process.hash.sha1": { column: "TargetProcessSHA1" },
@@ -180,18 +226,18 @@ export const asim: TargetDefinition = {
           ]),
         },
         "file.path": { column: "TargetFilePath" },
-        "file.name": { column: "TargetFileName" },
-        "file.directory": { column: "TargetFileDirectory" },
-        "file.extension": { column: "TargetFileExtension" },
+        "file.name": { expr: TARGET_FILE_NAME, type: "string" },
+        "file.directory": filledOr("TargetFileDirectory", dirNameExpr("TargetFilePath")),
+        "file.extension": filledOr("TargetFileExtension", extensionExpr(TARGET_FILE_NAME)),
         "file.size": { column: "TargetFileSize" },
         "file.hash.sha256": { column: "TargetFileSHA256" },
         "file.hash.sha1": { column: "TargetFileSHA1" },
         "file.hash.md5": { column: "TargetFileMD5" },
         "file.Ext.original.path": { column: "SrcFilePath" },
-        "file.Ext.original.name": { column: "SrcFileName" },
-        "file.Ext.original.extension": { column: "SrcFileExtension" },
+        "file.Ext.original.name": { expr: SRC_FILE_NAME, type: "string" },
+        "file.Ext.original.extension": filledOr("SrcFileExtension", extensionExpr(SRC_FILE_NAME)),
         ...processOf("process", "Acting"),
-        "process.entity_id": { column: "ActingProcessGuid", approximation: GUID_NOTE },
+        "process.entity_id": guidOf("ActingProcessGuid"),
         "user.name": userNameOf("ActorUsername"),
         "user.domain": windowsDomainOf("ActorUsername"),
         "user.id": uidOf("ActorUserId", "ActorUsername"),

@@ -62,7 +62,12 @@ export function asimFunctions(): AsimFunctions {
     parser("ASimProcessEvent/Parsers/vimProcessEventMicrosoft365D.yaml"),
     parser("ASimProcessEvent/Parsers/vimProcessCreateLinuxSysmon.yaml"),
   ];
-  const file = [parser("ASimFileEvent/Parsers/vimFileEventM365D.yaml")];
+  // imFileEvent.yaml's union calls vimFileEventLinuxSysmonFileCreated (Sysmon for Linux event 11, from Syslog) and
+  // vimFileEventMicrosoft365D; the archived Sysmon file parser declares no parameters, so it is called with none.
+  const file = [
+    parser("ASimFileEvent/Parsers/vimFileEventLinuxSysmonFileCreated.yaml"),
+    parser("ASimFileEvent/Parsers/vimFileEventM365D.yaml"),
+  ];
   const unify = (name: string, sources: readonly AsimParser[]) => {
     const schema = signatures.get(name);
     if (!schema?.columns) throw new Error(`no ASIM schema for ${name}`);
