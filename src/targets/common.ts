@@ -19,7 +19,8 @@ const UNRECORDED_PROCESS_ACTIONS = [
 const ARGS_NOTE =
   "argv is approximated from the command line: each whitespace-separated token is one argument (quoting is not interpreted; a wildcard matches within one token)";
 
-const ARGS_COUNT_NOTE = "argument count approximated as the number of whitespace-separated tokens of the command line";
+const ARGS_COUNT_NOTE =
+  "argument count approximated as the number of whitespace-separated tokens of the command line (none for an empty one)";
 
 export function valueMap(
   entries: readonly (readonly [readonly string[], readonly string[]])[],
@@ -40,9 +41,14 @@ export function processActionValues(started: string): Readonly<Record<string, re
   ]);
 }
 
-/** `array_length(split(...))` over the trimmed command line, with runs of spaces collapsed. */
+/**
+ * `array_length(split(...))` over the trimmed command line, with runs of spaces collapsed; null when the command line
+ * is empty or blank, where Elastic's pipelines set no args_count (m365_defender's script_split_command_line) and
+ * Kusto's `split("", " ")` would give one empty token.
+ */
 function argsCountExpr(column: string): string {
-  return `array_length(split(trim(@"\\s+", replace_regex(${column}, @"\\s+", " ")), " "))`;
+  const trimmed = `trim(@"\\s+", replace_regex(${column}, @"\\s+", " "))`;
+  return `iff(isempty(${trimmed}), long(null), array_length(split(${trimmed}, " ")))`;
 }
 
 /** `<process>.args` and `<process>.args_count` approximated from a command-line column (one token, one argument). */
