@@ -236,9 +236,11 @@ export const defender: TargetDefinition = {
         "event.type": {
           column: "ActionType",
           values: valueMap([
+            // ConnectionRequest: a real macOS record's outgoing connection (paired corpus line 23), a "start" in
+            // Elastic's m365_defender pipeline (append_event_type_start); test/paired/defender-fields.test.ts.
             [
               ["start", "connection"],
-              ["ConnectionSuccess", "ConnectionAttempt", "InboundConnectionAccepted"],
+              ["ConnectionSuccess", "ConnectionAttempt", "ConnectionRequest", "InboundConnectionAccepted"],
             ],
             [["end"], []],
           ]),
@@ -248,7 +250,7 @@ export const defender: TargetDefinition = {
           values: valueMap([
             [
               ["connection_attempted", "connected-to"],
-              ["ConnectionSuccess", "ConnectionAttempt"],
+              ["ConnectionSuccess", "ConnectionAttempt", "ConnectionRequest"],
             ],
             [["connection_accepted"], ["InboundConnectionAccepted"]],
             [["bound-socket"], ["ListeningConnectionCreated"]],

@@ -64,4 +64,20 @@ describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => 
     expect(evaluatorLines(eql, tables)).toEqual(lines);
     expect(await kqlLines(eql)).toEqual(lines);
   });
+
+  // Line 23: a real Defender for Endpoint record from a macOS device (DeviceNetworkEvents, ActionType
+  // "ConnectionRequest": telemetryd_v2 from local port 63295 to remote port 443). Elastic's pipeline makes it
+  // event.type ["start"] (pipeline_device.yml, append_event_type_start: ActionType contains 'connectionrequest').
+  // The target's "start" read only ConnectionSuccess, ConnectionAttempt and InboundConnectionAccepted, so a rule's
+  // connection start never matched a connection that the POSIX sensor reports as a request. (Lines 19 and 21,
+  // ConnectionSuccess and InboundConnectionAccepted, are starts by Elastic Defend's meaning; Elastic's m365 pipeline
+  // calls them "end" and "allowed".)
+  it("a ConnectionRequest is a connection start, as Elastic's pipeline makes it", async () => {
+    const row = corpus.tables.get("DeviceNetworkEvents")?.find((r: Record<string, unknown>) => r.PairedLine === 23);
+    expect(row?.ActionType).toBe("ConnectionRequest");
+    expect(evaluatorLines('network where event.type == "start"', ["DeviceNetworkEvents"])).toEqual([23]);
+    expect(await kqlLines('network where event.type == "start"')).toContain(23);
+    expect(await kqlLines('network where event.type : "connection"')).toContain(23);
+    expect(await kqlLines('network where event.action == "connection_attempted"')).toContain(23);
+  });
 });
