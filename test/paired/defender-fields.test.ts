@@ -11,13 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluate, parseEql } from "../../src/eql/index.js";
 import { translateQuery } from "../../src/kql/index.js";
 import { openWorkspace, toRecords, type Workspace } from "../../src/workspace/index.js";
-import { defenderCorpus, pairedPresent } from "./corpus.js";
+import { type DefenderRows, defenderCorpus, pairedPresent } from "./corpus.js";
 
 describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => {
   const work = mkdtempSync(path.join(tmpdir(), "shmhunt-defender-fields-"));
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   let ws: Workspace;
-  const corpus = pairedPresent ? defenderCorpus() : { events: [], tables: new Map() };
+  const corpus: DefenderRows = pairedPresent ? defenderCorpus() : { events: [], tables: new Map() };
 
   beforeAll(async () => {
     for (const [table, rows] of corpus.tables) {
@@ -29,7 +29,7 @@ describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => 
   /** Lines (1-based) of the given tables whose ECS document the evaluator matches. */
   function evaluatorLines(eql: string, tables: readonly string[]): number[] {
     const lines = new Set(
-      tables.flatMap((t) => (corpus.tables.get(t) ?? []).map((r: Record<string, unknown>) => Number(r.PairedLine))),
+      tables.flatMap((t) => (corpus.tables.get(t) ?? []).map((r) => Number(r.PairedLine))),
     );
     return evaluate(
       parseEql(eql),
@@ -73,7 +73,7 @@ describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => 
   // ConnectionSuccess and InboundConnectionAccepted, are starts by Elastic Defend's meaning; Elastic's m365 pipeline
   // calls them "end" and "allowed".)
   it("a ConnectionRequest is a connection start, as Elastic's pipeline makes it", async () => {
-    const row = corpus.tables.get("DeviceNetworkEvents")?.find((r: Record<string, unknown>) => r.PairedLine === 23);
+    const row = corpus.tables.get("DeviceNetworkEvents")?.find((r) => r.PairedLine === 23);
     expect(row?.ActionType).toBe("ConnectionRequest");
     expect(evaluatorLines('network where event.type == "start"', ["DeviceNetworkEvents"])).toEqual([23]);
     expect(await kqlLines('network where event.type == "start"')).toContain(23);
