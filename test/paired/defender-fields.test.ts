@@ -28,9 +28,7 @@ describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => 
 
   /** Lines (1-based) of the given tables whose ECS document the evaluator matches. */
   function evaluatorLines(eql: string, tables: readonly string[]): number[] {
-    const lines = new Set(
-      tables.flatMap((t) => (corpus.tables.get(t) ?? []).map((r) => Number(r.PairedLine))),
-    );
+    const lines = new Set(tables.flatMap((t) => (corpus.tables.get(t) ?? []).map((r) => Number(r.PairedLine))));
     return evaluate(
       parseEql(eql),
       corpus.events.map((e) => e.ecs),
