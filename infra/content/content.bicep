@@ -85,11 +85,19 @@ let syscalls = records
         Exe = auditValue(extract(@"\sexe=(""[^""]*""|\S+)", 1, SyslogMessage)),
         Key = auditValue(extract(@"\skey=(""[^""]*""|\S+)", 1, SyslogMessage)),
         UserName = auditValue(extract(@"[\s\x{1d}]UID=(""[^""]*""|\S+)", 1, SyslogMessage));
+// argv: each argument is aN="text" or aN=<hex>. The kernel (audit_log_execve_info) writes an argument too long for
+// the rest of a record as aN_len=<length> aN[0]=… aN[1]=… pieces, and goes on in further EXECVE records of the same
+// event, so the pieces of all the event's EXECVE records are put back together in argument and piece order.
 let execs = records
     | where RecordType == "EXECVE"
-    | mv-apply Arg = extract_all(@"\sa[0-9]+=(""[^""]*""|\S+)", SyslogMessage) to typeof(string) on (
-        summarize Args = make_list(auditValue(Arg))
-    )
+    | mv-expand Piece = extract_all(@"\sa([0-9]+)(?:\[([0-9]+)\])?=(""[^""]*""|\S+)", SyslogMessage) to typeof(dynamic)
+    | extend ArgIndex = toint(Piece[0]), PieceIndex = toint(Piece[1]), Raw = tostring(Piece[2])
+    | sort by Computer asc, AuditEventId asc, ArgIndex asc, PieceIndex asc
+    | summarize Pieces = make_list(iff(Raw startswith '"', trim('"', Raw), Raw)), Quoted = max(iff(Raw startswith '"', 1, 0))
+        by Computer, AuditEventId, ArgIndex
+    | extend Arg = iff(Quoted == 1, strcat_array(Pieces, ""), auditValue(strcat_array(Pieces, "")))
+    | sort by Computer asc, AuditEventId asc, ArgIndex asc
+    | summarize Args = make_list(Arg) by Computer, AuditEventId
     | project Computer, AuditEventId, Args, CommandLine = strcat_array(Args, " ");
 let cwds = records
     | where RecordType == "CWD"

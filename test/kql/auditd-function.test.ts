@@ -1,5 +1,5 @@
 /** The auditd parser function over raw audit records, in the local workspace engine. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -184,5 +184,61 @@ describe("ShmhuntAuditd()", () => {
       { Pid: 101, ParentCommandLine: "/usr/bin/runc init", ParentExe: "/usr/bin/runc" },
       { Pid: 102, ParentCommandLine: "/bin/entrypoint --serve", ParentExe: "/bin/entrypoint" },
     ]);
+  });
+});
+
+// One execve whose argv the kernel wrote in two EXECVE records: Elastic's integration test
+// packages/auditd/data_stream/log/_dev/test/pipeline/test-oversized-execve.log (elastic/integrations @828147be, copied
+// verbatim to fixtures/auditd/): argc=18, a0="awk" … a16="speedVal=10000", then a17_len=7067 a17[0]=<hex> and, in the
+// second record of the same msg=audit(1756700000.000:100000000), a17[1]=<hex>. The kernel's audit_log_execve_info
+// writes an argument longer than the room left as `aN_len=` + `aN[i]=` pieces and starts a new EXECVE record of the
+// same event when the record is full; a17 is the two pieces put together (7067 bytes, as a17_len says). Elastic's
+// expected document for the first line lists a0..a16 as they are. The SYSCALL record of the event is shaped as
+// test-auditd-preparsed-syscall.log's execve line (same pipeline tests), with this event's msg id.
+describe("ShmhuntAuditd() over an argv split across EXECVE records", () => {
+  it("gives one event with all argc arguments, the split one put back together", async () => {
+    const sub = mkdtempSync(path.join(dir, "oversized-"));
+    const log = readFileSync(path.join(import.meta.dirname, "fixtures/auditd/test-oversized-execve.log"), "utf8");
+    const id = "1756700000.000:100000000";
+    const lines = [
+      `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=yes exit=0 a0=7f095d0a4b88 ppid=1234 pid=5678 auid=1000 uid=0 gid=0 comm="awk" exe="/usr/bin/awk"`,
+      ...log.split("\n").filter((l) => l !== ""),
+    ];
+    writeFileSync(
+      path.join(sub, "Syslog.ndjson"),
+      lines
+        .map((SyslogMessage) =>
+          JSON.stringify({ TimeGenerated: "2025-09-01T04:13:20.000Z", Computer: "h", HostName: "h", SyslogMessage }),
+        )
+        .join("\n"),
+    );
+    const ws = await openWorkspace(sub, { functions: REGISTRY.auditd.functions.map(functionWithBody) });
+    const rows = toRecords(await ws.query("ShmhuntAuditd() | project AuditEventId, Args"));
+    expect(rows).toHaveLength(1);
+    const args = rows[0]?.Args as string[];
+    expect(args).toHaveLength(18);
+    expect(args.slice(0, 17)).toEqual([
+      "awk",
+      "-v",
+      "name=lxc0123456789ab",
+      "-v",
+      "addressVal=aa:bb:cc:dd:ee:ff",
+      "-v",
+      "carrierVal=1",
+      "-v",
+      "duplexVal=full",
+      "-v",
+      "flagsVal=0x1003",
+      "-v",
+      "mtuVal=1500",
+      "-v",
+      "operstateVal=up",
+      "-v",
+      "speedVal=10000",
+    ]);
+    const pieces = [...log.matchAll(/ a17\[\d+\]=([0-9A-F]+)/g)].map((m) => m[1]).join("");
+    expect(Buffer.byteLength(args[17] ?? "")).toBe(7067);
+    expect(args[17]).toBe(Buffer.from(pieces, "hex").toString("utf8"));
+    expect(args[17]).toMatch(/^\n {4}function f0\(a,b\) \{ return a\+b \}\n/);
   });
 });
