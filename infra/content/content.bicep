@@ -32,28 +32,70 @@ resource workspaceFunction_shmhunt_function_shmhuntauditd 'Microsoft.Operational
 let auditValue = (raw: string) {
     iff(raw startswith '"', trim('"', raw), iff(isempty(raw) or raw == "(null)", "", url_decode(replace_regex(raw, @"([0-9A-Fa-f]{2})", @"%\1"))))
 };
+// Syscall numbers named as go-libaudit (auparse/zaudit_syscalls.go, Elastic's auditd_manager) names them, for the
+// syscalls its aucoalesce/normalizations.yaml files by name and those the rules read; any other number stays a number.
 let syscallNames = datatable(Arch: string, Number: string, Name: string) [
-    "c000003e", "0", "read", "c000003e", "1", "write", "c000003e", "2", "open", "c000003e", "29", "shmget",
-    "c000003e", "30", "shmat", "c000003e", "31", "shmctl", "c000003e", "42", "connect", "c000003e", "49", "bind",
-    "c000003e", "56", "clone", "c000003e", "57", "fork", "c000003e", "59", "execve", "c000003e", "76", "truncate",
-    "c000003e", "82", "rename", "c000003e", "83", "mkdir", "c000003e", "85", "creat", "c000003e", "86", "link",
-    "c000003e", "87", "unlink", "c000003e", "88", "symlink", "c000003e", "90", "chmod", "c000003e", "92", "chown",
-    "c000003e", "101", "ptrace", "c000003e", "133", "mknod", "c000003e", "175", "init_module",
-    "c000003e", "257", "openat", "c000003e", "263", "unlinkat", "c000003e", "264", "renameat",
-    "c000003e", "268", "fchmodat", "c000003e", "313", "finit_module", "c000003e", "316", "renameat2",
-    "c000003e", "319", "memfd_create", "c000003e", "322", "execveat",
-    "c000003e", "60", "exit", "c000003e", "62", "kill", "c000003e", "105", "setuid", "c000003e", "106", "setgid",
+    "c000003e", "0", "read", "c000003e", "1", "write", "c000003e", "2", "open", "c000003e", "4", "stat",
+    "c000003e", "5", "fstat", "c000003e", "6", "lstat", "c000003e", "9", "mmap", "c000003e", "12", "brk",
+    "c000003e", "21", "access", "c000003e", "29", "shmget", "c000003e", "30", "shmat", "c000003e", "31", "shmctl",
+    "c000003e", "41", "socket", "c000003e", "42", "connect", "c000003e", "43", "accept", "c000003e", "44", "sendto",
+    "c000003e", "45", "recvfrom", "c000003e", "46", "sendmsg", "c000003e", "47", "recvmsg", "c000003e", "49", "bind",
+    "c000003e", "50", "listen", "c000003e", "56", "clone", "c000003e", "57", "fork", "c000003e", "58", "vfork",
+    "c000003e", "59", "execve", "c000003e", "60", "exit", "c000003e", "62", "kill", "c000003e", "67", "shmdt",
+    "c000003e", "76", "truncate", "c000003e", "77", "ftruncate", "c000003e", "82", "rename",
+    "c000003e", "83", "mkdir", "c000003e", "84", "rmdir", "c000003e", "85", "creat", "c000003e", "86", "link",
+    "c000003e", "87", "unlink", "c000003e", "88", "symlink", "c000003e", "89", "readlink", "c000003e", "90", "chmod",
+    "c000003e", "91", "fchmod", "c000003e", "92", "chown", "c000003e", "93", "fchown", "c000003e", "94", "lchown",
+    "c000003e", "101", "ptrace", "c000003e", "105", "setuid", "c000003e", "106", "setgid",
     "c000003e", "112", "setsid", "c000003e", "113", "setreuid", "c000003e", "114", "setregid",
     "c000003e", "117", "setresuid", "c000003e", "119", "setresgid", "c000003e", "122", "setfsuid",
-    "c000003e", "123", "setfsgid", "c000003e", "200", "tkill", "c000003e", "231", "exit_group", "c000003e", "234", "tgkill",
-    "c00000b7", "34", "mkdirat", "c00000b7", "35", "unlinkat", "c00000b7", "38", "renameat", "c00000b7", "56", "openat",
-    "c00000b7", "194", "shmget", "c00000b7", "195", "shmctl", "c00000b7", "196", "shmat", "c00000b7", "203", "connect",
-    "c00000b7", "220", "clone", "c00000b7", "221", "execve", "c00000b7", "276", "renameat2",
-    "c00000b7", "279", "memfd_create", "c00000b7", "281", "execveat",
-    "c00000b7", "93", "exit", "c00000b7", "94", "exit_group", "c00000b7", "129", "kill", "c00000b7", "130", "tkill",
-    "c00000b7", "131", "tgkill", "c00000b7", "143", "setregid", "c00000b7", "144", "setgid", "c00000b7", "145", "setreuid",
-    "c00000b7", "146", "setuid", "c00000b7", "147", "setresuid", "c00000b7", "149", "setresgid",
-    "c00000b7", "151", "setfsuid", "c00000b7", "152", "setfsgid", "c00000b7", "157", "setsid"
+    "c000003e", "123", "setfsgid", "c000003e", "132", "utime", "c000003e", "133", "mknod",
+    "c000003e", "137", "statfs", "c000003e", "138", "fstatfs", "c000003e", "142", "sched_setparam",
+    "c000003e", "144", "sched_setscheduler", "c000003e", "157", "prctl", "c000003e", "159", "adjtimex",
+    "c000003e", "164", "settimeofday", "c000003e", "165", "mount", "c000003e", "166", "umount2",
+    "c000003e", "170", "sethostname", "c000003e", "171", "setdomainname", "c000003e", "175", "init_module",
+    "c000003e", "176", "delete_module", "c000003e", "188", "setxattr", "c000003e", "189", "lsetxattr",
+    "c000003e", "190", "fsetxattr", "c000003e", "191", "getxattr", "c000003e", "192", "lgetxattr",
+    "c000003e", "193", "fgetxattr", "c000003e", "197", "removexattr", "c000003e", "198", "lremovexattr",
+    "c000003e", "199", "fremovexattr", "c000003e", "200", "tkill", "c000003e", "227", "clock_settime",
+    "c000003e", "231", "exit_group", "c000003e", "234", "tgkill", "c000003e", "235", "utimes",
+    "c000003e", "257", "openat", "c000003e", "258", "mkdirat", "c000003e", "259", "mknodat",
+    "c000003e", "260", "fchownat", "c000003e", "261", "futimesat", "c000003e", "262", "newfstatat",
+    "c000003e", "263", "unlinkat", "c000003e", "264", "renameat", "c000003e", "265", "linkat",
+    "c000003e", "266", "symlinkat", "c000003e", "267", "readlinkat", "c000003e", "268", "fchmodat",
+    "c000003e", "269", "faccessat", "c000003e", "272", "unshare", "c000003e", "275", "splice",
+    "c000003e", "280", "utimensat", "c000003e", "285", "fallocate", "c000003e", "288", "accept4",
+    "c000003e", "299", "recvmmsg", "c000003e", "307", "sendmmsg", "c000003e", "313", "finit_module",
+    "c000003e", "314", "sched_setattr", "c000003e", "316", "renameat2", "c000003e", "319", "memfd_create",
+    "c000003e", "322", "execveat", "c000003e", "435", "clone3",
+    "c00000b7", "5", "setxattr", "c00000b7", "6", "lsetxattr", "c00000b7", "7", "fsetxattr",
+    "c00000b7", "8", "getxattr", "c00000b7", "9", "lgetxattr", "c00000b7", "10", "fgetxattr",
+    "c00000b7", "14", "removexattr", "c00000b7", "15", "lremovexattr", "c00000b7", "16", "fremovexattr",
+    "c00000b7", "33", "mknodat", "c00000b7", "34", "mkdirat", "c00000b7", "35", "unlinkat",
+    "c00000b7", "36", "symlinkat", "c00000b7", "37", "linkat", "c00000b7", "38", "renameat",
+    "c00000b7", "39", "umount2", "c00000b7", "40", "mount", "c00000b7", "43", "statfs", "c00000b7", "44", "fstatfs",
+    "c00000b7", "45", "truncate", "c00000b7", "46", "ftruncate", "c00000b7", "47", "fallocate",
+    "c00000b7", "48", "faccessat", "c00000b7", "52", "fchmod", "c00000b7", "53", "fchmodat",
+    "c00000b7", "54", "fchownat", "c00000b7", "55", "fchown", "c00000b7", "56", "openat", "c00000b7", "63", "read",
+    "c00000b7", "64", "write", "c00000b7", "76", "splice", "c00000b7", "78", "readlinkat",
+    "c00000b7", "79", "newfstatat", "c00000b7", "88", "utimensat", "c00000b7", "93", "exit",
+    "c00000b7", "94", "exit_group", "c00000b7", "97", "unshare", "c00000b7", "105", "init_module",
+    "c00000b7", "106", "delete_module", "c00000b7", "112", "clock_settime", "c00000b7", "117", "ptrace",
+    "c00000b7", "118", "sched_setparam", "c00000b7", "119", "sched_setscheduler", "c00000b7", "129", "kill",
+    "c00000b7", "130", "tkill", "c00000b7", "131", "tgkill", "c00000b7", "143", "setregid",
+    "c00000b7", "144", "setgid", "c00000b7", "145", "setreuid", "c00000b7", "146", "setuid",
+    "c00000b7", "147", "setresuid", "c00000b7", "149", "setresgid", "c00000b7", "151", "setfsuid",
+    "c00000b7", "152", "setfsgid", "c00000b7", "157", "setsid", "c00000b7", "161", "sethostname",
+    "c00000b7", "162", "setdomainname", "c00000b7", "167", "prctl", "c00000b7", "170", "settimeofday",
+    "c00000b7", "171", "adjtimex", "c00000b7", "194", "shmget", "c00000b7", "195", "shmctl",
+    "c00000b7", "196", "shmat", "c00000b7", "197", "shmdt", "c00000b7", "198", "socket", "c00000b7", "200", "bind",
+    "c00000b7", "201", "listen", "c00000b7", "202", "accept", "c00000b7", "203", "connect",
+    "c00000b7", "206", "sendto", "c00000b7", "207", "recvfrom", "c00000b7", "211", "sendmsg",
+    "c00000b7", "212", "recvmsg", "c00000b7", "214", "brk", "c00000b7", "220", "clone", "c00000b7", "221", "execve",
+    "c00000b7", "222", "mmap", "c00000b7", "242", "accept4", "c00000b7", "243", "recvmmsg",
+    "c00000b7", "269", "sendmmsg", "c00000b7", "273", "finit_module", "c00000b7", "274", "sched_setattr",
+    "c00000b7", "276", "renameat2", "c00000b7", "279", "memfd_create", "c00000b7", "281", "execveat",
+    "c00000b7", "435", "clone3"
 ];
 // Syslog is read once (materialize): the SYSCALL, EXECVE, CWD and PATH records are all taken from this result.
 let records = materialize(Syslog
@@ -67,7 +109,7 @@ let syscalls = records
         Syscall = extract(@"\ssyscall=([0-9A-Za-z_]+)", 1, SyslogMessage),
         EnrichedName = extract(@"[\s\x{1d}]SYSCALL=([0-9A-Za-z_]+)", 1, SyslogMessage)
     | join kind=leftouter syscallNames on $left.Arch == $right.Arch, $left.Syscall == $right.Number
-    | extend SyscallName = case(isnotempty(EnrichedName), EnrichedName, Syscall matches regex @"^[0-9]+$", Name, Syscall),
+    | extend SyscallName = case(isnotempty(EnrichedName), EnrichedName, isnotempty(Name), Name, Syscall),
         Success = extract(@"\ssuccess=(\S+)", 1, SyslogMessage),
         Exit = extract(@"\sexit=(\S+)", 1, SyslogMessage),
         A0 = extract(@"\sa0=([0-9A-Fa-f]+)", 1, SyslogMessage),
@@ -116,24 +158,33 @@ let events = materialize(syscalls
     | join kind=leftouter cwds on Computer, AuditEventId
     | join kind=leftouter paths on Computer, AuditEventId
     | extend FilePath = iff(isempty(PathName) or PathName startswith "/", PathName, strcat(replace_regex(Cwd, @"/+$", ""), "/", PathName))
+    // event.category and event.type per syscall as go-libaudit aucoalesce/normalizations.yaml (Elastic's auditd
+    // normalisation) files them, whether or not a PATH record came with the event; syscalls it does not list fall to
+    // its catch-all (process, info). A syscall number no table here names is a file event when a PATH record names a file.
     | extend EventCategory = case(
-            SyscallName in ("execve", "execveat", "exit", "exit_group", "kill", "tkill", "tgkill", "setsid")
-                or SyscallName matches regex @"^set(re|res|fs)?[ug]id$", "process",
-            isnotempty(FilePath), "file",
-            "")
-    // event.type per syscall as go-libaudit aucoalesce/normalizations.yaml (Elastic's auditd normalisation) files it;
-    // syscalls it does not list fall to its catch-all (process, info).
+            SyscallName in ("creat", "fallocate", "truncate", "ftruncate", "open", "openat", "readlink", "readlinkat", "read",
+                "write", "setxattr", "fsetxattr", "lsetxattr", "removexattr", "fremovexattr", "lremovexattr", "chmod", "fchmod",
+                "fchmodat", "chown", "fchown", "fchownat", "lchown", "mkdir", "mkdirat", "mount", "rename", "renameat",
+                "renameat2", "access", "faccessat", "fstatat", "newfstatat", "stat", "stat64", "fstat", "lstat", "getxattr",
+                "lgetxattr", "fgetxattr", "statfs", "fstatfs", "symlink", "symlinkat", "umount", "umount2", "rmdir", "unlink",
+                "unlinkat", "utime", "utimes", "futimesat", "futimens", "utimensat", "mknod", "mknodat"), "file",
+            SyscallName in ("init_module", "finit_module", "delete_module"), "driver",
+            SyscallName in ("listen", "accept", "accept4", "bind", "connect", "recv", "recvfrom", "recvmsg", "recvmmsg", "send",
+                "sendto", "sendmsg", "sendmmsg"), "network",
+            SyscallName in ("settimeofday", "clock_settime", "stime", "adjtimex", "sethostname", "setdomainname"), "host",
+            SyscallName matches regex @"^[0-9]*$" and isnotempty(FilePath), "file",
+            "process")
     | extend EventType = case(
             SyscallName in ("execve", "execveat", "finit_module", "init_module"), "start",
             SyscallName in ("kill", "tkill", "tgkill", "delete_module"), "end",
-            SyscallName matches regex @"^set(re|res|fs)?[ug]id$", "change",
+            SyscallName matches regex @"^set(e|re|res|fs)?[ug]id$", "change",
             SyscallName in ("creat", "mkdir", "mkdirat", "symlink", "symlinkat", "mknod", "mknodat", "mount"), "creation",
             SyscallName in ("unlink", "unlinkat", "rmdir", "umount", "umount2"), "deletion",
             SyscallName in ("rename", "renameat", "renameat2", "truncate", "ftruncate", "fallocate", "write", "chmod",
                 "fchmod", "fchmodat", "chown", "fchown", "fchownat", "lchown", "setxattr", "fsetxattr", "lsetxattr",
-                "removexattr", "fremovexattr", "lremovexattr"), "change",
-            isnotempty(EventCategory), "info",
-            "")
+                "removexattr", "fremovexattr", "lremovexattr", "settimeofday", "clock_settime", "stime", "adjtimex",
+                "sethostname", "setdomainname", "sched_setparam", "sched_setscheduler", "sched_setattr"), "change",
+            "info")
     | project TimeGenerated, Computer, HostName, AuditEventId, SyscallName, Syscall, Arch, Success, Exit, A0, A1, A2, A3,
         Pid, Ppid, Uid, Euid, Gid, Auid, UserName, Tty, Comm, Exe, Key, Args, CommandLine, Cwd, FilePath, NameType,
         EventCategory, EventType, SyslogMessage);

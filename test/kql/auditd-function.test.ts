@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { functionWithBody, REGISTRY } from "../../src/targets/index.js";
 import { openWorkspace, toRecords } from "../../src/workspace/index.js";
+import { PAIRED, pairedPresent } from "../paired/corpus.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-kql-auditd-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -240,5 +241,63 @@ describe("ShmhuntAuditd() over an argv split across EXECVE records", () => {
     expect(Buffer.byteLength(args[17] ?? "")).toBe(7067);
     expect(args[17]).toBe(Buffer.from(pieces, "hex").toString("utf8"));
     expect(args[17]).toMatch(/^\n {4}function f0\(a,b\) \{ return a\+b \}\n/);
+  });
+});
+
+// event.category / event.type of a SYSCALL record follow its syscall, not whether a PATH record came with it.
+// Oracles: Elastic's pipeline test test-enhanced-syscall.log (paired corpus; its SYSCALL unlink line without PATH
+// records) → event.category ["file"], event.type ["deletion"]; go-libaudit aucoalesce/normalizations.yaml (commit
+// 117b2abf): `- ecs: *ecs-process / syscalls: - '*' # this is a catch all` (category process, type info: shmget is
+// not listed), `rmdir, unlink, unlinkat` → `<<: *ecs-file, type: deletion`; go-libaudit auparse.setSyscallName names a
+// number from its table (zaudit_syscalls.go: x86_64 84 rmdir) and leaves a number it cannot name as it is.
+describe.skipIf(!pairedPresent)("ShmhuntAuditd() event category and syscall names", () => {
+  it("files a SYSCALL record by its syscall as Elastic's normalisation does", async () => {
+    const sub = mkdtempSync(path.join(dir, "category-"));
+    const enhanced = readFileSync(
+      path.join(PAIRED, "auditd/data_stream/log/_dev/test/pipeline/test-enhanced-syscall.log"),
+      "utf8",
+    ).trim();
+    // Same shape as the paired line, other syscalls: shmget(0x82015F0D, 64, IPC_CREAT|0666) (shmget is 29 on x86_64),
+    // rmdir (84) and a number neither table names.
+    const shaped = (serial: number, syscall: number, a: string) =>
+      `type=SYSCALL msg=audit(1723109482.048:${serial}): arch=c000003e syscall=${syscall} success=yes exit=0 ${a} items=0 ppid=560201 pid=560348 auid=1561577791 uid=2012 gid=2007 euid=2012 suid=2012 fsuid=2012 egid=2007 sgid=2007 fsgid=2007 tty=(none) ses=126 comm="httpd" exe="/app/ogc101/app/dllogc/product/13.5.0/mw_100/ohs/bin/httpd" key=(null)`;
+    const lines = [
+      enhanced,
+      shaped(1, 29, "a0=82015f0d a1=40 a2=3b6 a3=0"),
+      shaped(2, 84, "a0=7f1118081d10 a1=0 a2=0 a3=0"),
+      shaped(3, 999, "a0=0 a1=0 a2=0 a3=0"),
+    ];
+    writeFileSync(
+      path.join(sub, "Syslog.ndjson"),
+      lines
+        .map((SyslogMessage) =>
+          JSON.stringify({ TimeGenerated: "2024-08-08T09:31:22.048Z", Computer: "h", HostName: "h", SyslogMessage }),
+        )
+        .join("\n"),
+    );
+    const ws = await openWorkspace(sub, { functions: REGISTRY.auditd.functions.map(functionWithBody) });
+    const rows = toRecords(
+      await ws.query("ShmhuntAuditd() | project AuditEventId, SyscallName, EventCategory, EventType, A0, A1, A2"),
+    );
+    const by = (id: string) => rows.find((r) => r.AuditEventId === id);
+    expect(by("1723109482.048:4981103")).toMatchObject({
+      SyscallName: "unlink",
+      EventCategory: "file",
+      EventType: "deletion",
+    });
+    expect(by("1723109482.048:1")).toMatchObject({
+      SyscallName: "shmget",
+      EventCategory: "process",
+      EventType: "info",
+      A0: "82015f0d",
+      A1: "40",
+      A2: "3b6",
+    });
+    expect(by("1723109482.048:2")).toMatchObject({
+      SyscallName: "rmdir",
+      EventCategory: "file",
+      EventType: "deletion",
+    });
+    expect(by("1723109482.048:3")).toMatchObject({ SyscallName: "999", EventCategory: "process", EventType: "info" });
   });
 });
