@@ -77,7 +77,7 @@ export const auditd: TargetDefinition = {
         "event.type": {
           column: "EventType",
           approximation:
-            "event.type follows go-libaudit aucoalesce/normalizations.yaml per syscall name only (open/openat are info even when O_CREAT creates the file; its catch-all files unlisted syscalls such as exit or setsid as info); the yaml's category (driver for kernel modules, host, network) is not reproduced",
+            "event.type follows go-libaudit aucoalesce/normalizations.yaml per syscall name only (open/openat are info even when O_CREAT creates the file; its catch-all files unlisted syscalls such as exit or setsid as info); a socket syscall's type is info, not the yaml's pair (connection and start)",
         },
         "event.action": {
           column: "SyscallName",
