@@ -188,19 +188,51 @@ describe("ShmhuntAuditd()", () => {
   });
 });
 
-// One execve whose argv the kernel wrote in two EXECVE records: Elastic's integration test
-// packages/auditd/data_stream/log/_dev/test/pipeline/test-oversized-execve.log (elastic/integrations @828147be, copied
-// verbatim to fixtures/auditd/): argc=18, a0="awk" … a16="speedVal=10000", then a17_len=7067 a17[0]=<hex> and, in the
-// second record of the same msg=audit(1756700000.000:100000000), a17[1]=<hex>. The kernel's audit_log_execve_info
-// writes an argument longer than the room left as `aN_len=` + `aN[i]=` pieces and starts a new EXECVE record of the
-// same event when the record is full; a17 is the two pieces put together (7067 bytes, as a17_len says). Elastic's
-// expected document for the first line lists a0..a16 as they are. The SYSCALL record of the event is shaped as
-// test-auditd-preparsed-syscall.log's execve line (same pipeline tests), with this event's msg id.
+// One execve whose argv the kernel wrote in two EXECVE records, in the shape of Elastic's integration test
+// packages/auditd/data_stream/log/_dev/test/pipeline/test-oversized-execve.log (elastic/integrations @828147be):
+// argc=18, a0="awk" … a16="speedVal=10000", then a17_len=7067 a17[0]=<hex> and, in a second record of the same
+// msg=audit(...), a17[1]=<hex>. The kernel's audit_log_execve_info writes an argument longer than the room left as
+// `aN_len=` + `aN[i]=` pieces (hex) and starts a new EXECVE record of the same event when the record is full; a17 is
+// the pieces put together (7067 bytes, as a17_len says). The lines are built here in that format (the file itself is
+// not copied). The SYSCALL record of the event is shaped as test-auditd-preparsed-syscall.log's execve line (same
+// pipeline tests), with this event's msg id.
+const SHORT_ARGS = [
+  "awk",
+  "-v",
+  "name=lxc0123456789ab",
+  "-v",
+  "addressVal=aa:bb:cc:dd:ee:ff",
+  "-v",
+  "carrierVal=1",
+  "-v",
+  "duplexVal=full",
+  "-v",
+  "flagsVal=0x1003",
+  "-v",
+  "mtuVal=1500",
+  "-v",
+  "operstateVal=up",
+  "-v",
+  "speedVal=10000",
+];
+/** An awk program of 7,067 bytes, as long as the test log's a17, and its two hex pieces. */
+const LONG_ARG = Array.from({ length: 300 }, (_, i) => `\n    function f${i}(a,b) { return a+b }`)
+  .join("")
+  .slice(0, 7067);
+const hexOf = (text: string) => Buffer.from(text, "utf8").toString("hex").toUpperCase();
+function oversizedExecve(id: string): string {
+  const quoted = SHORT_ARGS.map((arg, i) => `a${i}="${arg}"`).join(" ");
+  return [
+    `type=EXECVE msg=audit(${id}): argc=18 ${quoted} a17_len=7067 a17[0]=${hexOf(LONG_ARG.slice(0, 3000))}`,
+    `type=EXECVE msg=audit(${id}): a17[1]=${hexOf(LONG_ARG.slice(3000))}`,
+  ].join("\n");
+}
+
 describe("ShmhuntAuditd() over an argv split across EXECVE records", () => {
   it("gives one event with all argc arguments, the split one put back together", async () => {
     const sub = mkdtempSync(path.join(dir, "oversized-"));
-    const log = readFileSync(path.join(import.meta.dirname, "fixtures/auditd/test-oversized-execve.log"), "utf8");
     const id = "1756700000.000:100000000";
+    const log = oversizedExecve(id);
     const lines = [
       `type=SYSCALL msg=audit(${id}): arch=c000003e syscall=59 success=yes exit=0 a0=7f095d0a4b88 ppid=1234 pid=5678 auid=1000 uid=0 gid=0 comm="awk" exe="/usr/bin/awk"`,
       ...log.split("\n").filter((l) => l !== ""),
@@ -218,28 +250,9 @@ describe("ShmhuntAuditd() over an argv split across EXECVE records", () => {
     expect(rows).toHaveLength(1);
     const args = rows[0]?.Args as string[];
     expect(args).toHaveLength(18);
-    expect(args.slice(0, 17)).toEqual([
-      "awk",
-      "-v",
-      "name=lxc0123456789ab",
-      "-v",
-      "addressVal=aa:bb:cc:dd:ee:ff",
-      "-v",
-      "carrierVal=1",
-      "-v",
-      "duplexVal=full",
-      "-v",
-      "flagsVal=0x1003",
-      "-v",
-      "mtuVal=1500",
-      "-v",
-      "operstateVal=up",
-      "-v",
-      "speedVal=10000",
-    ]);
-    const pieces = [...log.matchAll(/ a17\[\d+\]=([0-9A-F]+)/g)].map((m) => m[1]).join("");
+    expect(args.slice(0, 17)).toEqual(SHORT_ARGS);
     expect(Buffer.byteLength(args[17] ?? "")).toBe(7067);
-    expect(args[17]).toBe(Buffer.from(pieces, "hex").toString("utf8"));
+    expect(args[17]).toBe(LONG_ARG);
     expect(args[17]).toMatch(/^\n {4}function f0\(a,b\) \{ return a\+b \}\n/);
   });
 });
