@@ -14,6 +14,7 @@ import { HuntState } from "../../src/hunt/index.js";
 import { BATCH_SIZE } from "../../src/hunt/run.js";
 import { LocalStateStore } from "../../src/store/index.js";
 import { collect, shmhunt } from "../support/cli-process.js";
+import { shmExecutionNdjson } from "../support/hunt-fixtures.js";
 import { until } from "./serve.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -42,28 +43,7 @@ function setting(): { dir: string; env: Record<string, string> } {
   copyFileSync(path.join(repoRoot, "rules", "shm-execution.toml"), path.join(rules, "shm-execution.toml"));
   copyFileSync(path.join(repoRoot, "kql", "shm-execution", "defender.kql"), path.join(kql, "defender.kql"));
   const start = Date.now() - 6 * 60_000; // the rule looks back 9 minutes: these stay in its window for minutes
-  const lines: string[] = [];
-  for (let i = 0; i < ROWS; i++) {
-    const t = new Date(start + Math.floor((i * 5 * 60_000) / ROWS)).toISOString(); // spread over 5 minutes
-    lines.push(
-      JSON.stringify({
-        Timestamp: t,
-        TimeGenerated: t,
-        DeviceId: `device-${i}`,
-        DeviceName: `host-${i}`,
-        ReportId: 10_000 + i,
-        ActionType: "ProcessCreated",
-        FileName: "kworkerd",
-        FolderPath: "/dev/shm/.x/kworkerd",
-        SHA256: "26a2d5d95405e2aa072837703d2315c203d3394d299c02bde0e3ae7f16de84ea",
-        ProcessId: 4000 + i,
-        ProcessCommandLine: "/dev/shm/.x/kworkerd",
-        AccountName: "root",
-        AccountDomain: `host-${i}`,
-      }),
-    );
-  }
-  writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), `${lines.join("\n")}\n`);
+  writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), shmExecutionNdjson(ROWS, start));
   return {
     dir,
     env: {

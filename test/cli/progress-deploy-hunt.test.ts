@@ -9,6 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { collect, moduleProcess, shmhunt } from "../support/cli-process.js";
 import { deployScript } from "../support/deploy-on-emulator.js";
+import { shmExecutionNdjson } from "../support/hunt-fixtures.js";
 import { runOnTerminal, runScriptOnTerminal } from "../support/pty-run.js";
 import { tempDirs } from "../support/temp-dirs.js";
 import { renderScreen, type Screen } from "../support/vt-screen.js";
@@ -82,28 +83,7 @@ function huntSetting(rows: number): Record<string, string> {
   // Root running a binary under /dev/shm/, each on a host of its own, in the last minutes: both execution rules'
   // windows hold them all.
   const start = Date.now() - 6 * 60_000;
-  const lines: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    const t = new Date(start + Math.floor((i * 5 * 60_000) / rows)).toISOString();
-    lines.push(
-      JSON.stringify({
-        Timestamp: t,
-        TimeGenerated: t,
-        DeviceId: `device-${i}`,
-        DeviceName: `host-${i}`,
-        ReportId: 10_000 + i,
-        ActionType: "ProcessCreated",
-        FileName: "kworkerd",
-        FolderPath: "/dev/shm/.x/kworkerd",
-        SHA256: "26a2d5d95405e2aa072837703d2315c203d3394d299c02bde0e3ae7f16de84ea",
-        ProcessId: 4000 + i,
-        ProcessCommandLine: "/dev/shm/.x/kworkerd",
-        AccountName: "root",
-        AccountDomain: `host-${i}`,
-      }),
-    );
-  }
-  writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), `${lines.join("\n")}\n`);
+  writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), shmExecutionNdjson(rows, start));
   return {
     SHMHUNT_DATA_DIR: path.join(dir, "data"),
     SHMHUNT_RULES_DIR: rules,

@@ -112,3 +112,32 @@ export class KilledAfterWrite implements AlertWriter {
     return raised;
   }
 }
+
+/**
+ * `rows` DeviceProcessEvents (shared/schemas) as NDJSON: root running a binary under /dev/shm/, each on a host of its
+ * own (so each is an incident of its own: the seed rules group by Host), spread over 5 minutes from `start` (ms).
+ */
+export function shmExecutionNdjson(rows: number, start: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const t = new Date(start + Math.floor((i * 5 * 60_000) / rows)).toISOString();
+    lines.push(
+      JSON.stringify({
+        Timestamp: t,
+        TimeGenerated: t,
+        DeviceId: `device-${i}`,
+        DeviceName: `host-${i}`,
+        ReportId: 10_000 + i,
+        ActionType: "ProcessCreated",
+        FileName: "kworkerd",
+        FolderPath: "/dev/shm/.x/kworkerd",
+        SHA256: "26a2d5d95405e2aa072837703d2315c203d3394d299c02bde0e3ae7f16de84ea",
+        ProcessId: 4000 + i,
+        ProcessCommandLine: "/dev/shm/.x/kworkerd",
+        AccountName: "root",
+        AccountDomain: `host-${i}`,
+      }),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
