@@ -20,6 +20,7 @@ import { LocalSampleStore } from "../../src/store/local-sample-store.js";
 import { MemoryStateStore } from "../../src/store/memory-state-store.js";
 import { SampleIndex } from "../../src/store/sample-index.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
+import { emulatedDefender } from "./emulated-defender.js";
 
 const MINUTE = 60_000;
 let emulator: Emulator;
@@ -59,16 +60,11 @@ function harness(limits: { maxActive?: number; maxStartsPerTick?: number; maxByt
   const tmp = path.join(dir, `tmp-${tmpSerial}`);
   mkdirSync(tmp);
   const broker = new SampleBroker({
-    defender: new DefenderClient({
-      credential: emulator.credential,
-      baseUrl: emulator.url,
-      ca: emulator.ca,
-      maxRetries: 2,
-      maxRetryAfterSeconds: 60,
-      sleep: async (ms) => {
+    defender: new DefenderClient(
+      emulatedDefender(emulator, (ms) => {
         now += ms;
-      },
-    }),
+      }),
+    ),
     state,
     samples,
     index,

@@ -25,6 +25,7 @@ import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
+import { emulatedDefender } from "./emulated-defender.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;
@@ -134,16 +135,11 @@ function overridesFor(config: ServiceConfig, targets: readonly string[]): Servic
     alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
     plans: async () => kqlFilePlans(config.rulesDir, config.kqlDir, targets),
     // As compose builds it for SHMHUNT_SAMPLE_BROKER=defender (two retries), waiting on the test's clock.
-    defender: new RecordingDefenderClient({
-      credential: emulator.credential,
-      baseUrl: emulator.url,
-      ca: emulator.ca,
-      maxRetries: 2,
-      maxRetryAfterSeconds: 60,
-      sleep: async (ms) => {
+    defender: new RecordingDefenderClient(
+      emulatedDefender(emulator, (ms) => {
         now += ms;
-      },
-    }),
+      }),
+    ),
   };
 }
 
