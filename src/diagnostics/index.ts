@@ -1,3 +1,4 @@
 export * from "./codes.js";
 export * from "./diagnostic.js";
 export * from "./span.js";
+export * from "./utf8.js";

@@ -4,7 +4,7 @@
  * `rule.threat[0].technique[1].id`.
  */
 import { type AST, getStaticTOMLValue, ParseError, parseTOML } from "toml-eslint-parser";
-import { Codes, type Diagnostic, LineMap, type Span } from "../diagnostics/index.js";
+import { Codes, type Diagnostic, firstNotUtf8, LineMap, type Span } from "../diagnostics/index.js";
 
 export type PathSegment = string | number;
 export type TomlPath = readonly PathSegment[];
@@ -46,47 +46,22 @@ export function formatPath(path: TomlPath): string {
  * of what the file says). A leading byte order mark is kept (parseTomlDocument drops it).
  */
 export function decodeTomlFile(file: string, bytes: Uint8Array): { text: string } | { diagnostics: Diagnostic[] } {
-  const decoder = () => new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-  try {
-    return { text: decoder().decode(bytes) };
-  } catch {
-    // The longest prefix that decodes (an unfinished sequence at its end is held back, not an error): the bad
-    // sequence starts where the prefix's text ends.
-    const decodes = (length: number): boolean => {
-      try {
-        decoder().decode(bytes.subarray(0, length), { stream: true });
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    let good = 0;
-    let bad = bytes.length + 1;
-    while (bad - good > 1) {
-      const mid = (good + bad) >> 1;
-      if (mid <= bytes.length && decodes(mid)) good = mid;
-      else bad = mid;
-    }
-    const before = decoder().decode(bytes.subarray(0, good), { stream: true });
-    const text = before.startsWith("\uFEFF") ? before.slice(1) : before;
-    const lines = new LineMap(text);
-    const at = lines.position(text.length);
-    const start = new TextEncoder().encode(before).length;
-    const shown = [...bytes.subarray(start, Math.min(start + 4, bytes.length))]
-      .map((b) => `0x${b.toString(16).toUpperCase().padStart(2, "0")}`)
-      .join(" ");
-    return {
-      diagnostics: [
-        {
-          code: Codes.RuleToml,
-          severity: "error",
-          message: `TOML: the file is not valid UTF-8 (bytes ${shown} at byte offset ${start}); a TOML file must be UTF-8`,
-          file,
-          span: { start: at, end: at },
-        },
-      ],
-    };
-  }
+  const invalid = firstNotUtf8(bytes);
+  if (!invalid) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8") };
+  const shown = [...bytes.subarray(invalid.offset, invalid.offset + 4)]
+    .map((b) => `0x${b.toString(16).toUpperCase().padStart(2, "0")}`)
+    .join(" ");
+  return {
+    diagnostics: [
+      {
+        code: Codes.RuleToml,
+        severity: "error",
+        message: `TOML: the file is not valid UTF-8 (bytes ${shown} at byte offset ${invalid.offset}); a TOML file must be UTF-8`,
+        file,
+        span: invalid.span,
+      },
+    ],
+  };
 }
 
 /** Parses TOML text; a syntax error becomes a RULE200 diagnostic at its line and column. */

@@ -9,7 +9,15 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { Codes, type Diagnostic, DiagnosticError, hasErrors, LineMap, type Span } from "../diagnostics/index.js";
+import {
+  Codes,
+  type Diagnostic,
+  DiagnosticError,
+  firstNotUtf8,
+  hasErrors,
+  LineMap,
+  type Span,
+} from "../diagnostics/index.js";
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
 import { cacheKey, readCachedRules, writeCachedRules } from "./compiled-cache.js";
 import { derivePrefilter, type Prefilter } from "./prefilter.js";
@@ -282,19 +290,6 @@ function loadAndCheck(
 }
 
 /** The rule files' text and stamps (no YARA-X involved); unreadable paths become diagnostics. */
-/** Where the first byte sequence that is not UTF-8 starts (its line and column), or undefined. */
-function notUtf8At(bytes: Buffer): Span | undefined {
-  const text = bytes.toString("utf8");
-  if (!text.includes("\uFFFD")) return undefined; // the common case: nothing was replaced
-  // The text written out again gives the file's bytes up to the first sequence that is not UTF-8.
-  const again = Buffer.from(text, "utf8");
-  let at = 0;
-  while (at < bytes.length && bytes[at] === again[at]) at++;
-  if (at === bytes.length && again.length === bytes.length) return undefined; // U+FFFD written as itself
-  const before = bytes.subarray(0, at).toString("utf8");
-  return new LineMap(before).span(before.length, before.length);
-}
-
 function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const files: LoadedFile[] = [];
@@ -313,11 +308,11 @@ function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnos
       const info = statSync(file);
       // UTF-8 or refused: a byte that is not would be read as U+FFFD, and a string holding it would be compiled
       // into another string than the file's (yara matches the file's bytes), silently never matching.
-      const invalid = notUtf8At(bytes);
+      const invalid = firstNotUtf8(bytes);
       if (invalid) {
         diagnostics.push({
           ...fileError(file, "the rule file is not UTF-8 (write a byte outside UTF-8 in a string as \\xHH)"),
-          span: invalid,
+          span: invalid.span,
         });
         continue;
       }
