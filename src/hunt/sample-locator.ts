@@ -68,10 +68,12 @@ export async function attachSample(
   let attached = 0;
   for (const { key, entry } of await state.pending(locator)) {
     const hit = await state.hit(entry.ruleId, key);
-    if (hit?.status === "pending" && hit.sha256 === undefined && hit.expects && !(await isIt(hit.expects))) continue;
+    const waiting = hit?.status === "pending" && hit.sha256 === undefined ? hit : undefined;
+    // Another file than the one the row names: the hit goes on waiting here.
+    if (waiting?.expects && !(await isIt(waiting.expects))) continue;
     const ops = [];
-    if (hit && hit.status === "pending" && hit.sha256 === undefined) {
-      ops.push(state.putPendingOp(sha256, key, entry), state.putHitOp({ ...hit, sha256 }));
+    if (waiting) {
+      ops.push(state.putPendingOp(sha256, key, entry), state.putHitOp({ ...waiting, sha256 }));
       attached++;
     }
     ops.push(state.deletePendingOp(locator, key));
