@@ -20,7 +20,7 @@ import { LocalSampleStore } from "../../src/store/local-sample-store.js";
 import { MemoryStateStore } from "../../src/store/memory-state-store.js";
 import { SampleIndex } from "../../src/store/sample-index.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
-import { emulatedDefender } from "./emulated-defender.js";
+import { emulatedDefender, expiredDownloadLinks } from "./emulated-defender.js";
 
 const MINUTE = 60_000;
 let emulator: Emulator;
@@ -155,14 +155,7 @@ it("keeps a download refused by Azure Storage as expired (403 AuthenticationFail
   await h.wait("srv-sas.contoso.com", "/dev/shm/.s", { SHA256: hash("sha256", content) });
   expect(await h.tick()).toMatchObject({ queued: 1 });
   // get-live-response-result: "This link is valid for 30 minutes ... An expired link can be re-created by another call"
-  emulator.faults.push({
-    api: "defender",
-    path: "/defender-results/",
-    kind: "status",
-    status: 403,
-    code: "AuthenticationFailed",
-    count: 3,
-  });
+  emulator.faults.push(expiredDownloadLinks(3));
   now += MINUTE;
   expect(await h.tick()).toMatchObject({ queued: 1 });
   now += MINUTE;

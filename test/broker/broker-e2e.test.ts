@@ -25,7 +25,7 @@ import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
-import { emulatedDefender } from "./emulated-defender.js";
+import { emulatedDefender, expiredDownloadLinks } from "./emulated-defender.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;
@@ -208,14 +208,7 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       // Online again; the first download links are refused as expired (Azure Storage's 403), three times: the
       // client re-creates the link twice, the broker keeps the action and tries the download at the next tick.
       emulator.defender.setOnline(machine.id, true);
-      emulator.faults.push({
-        api: "defender",
-        path: "/defender-results/",
-        kind: "status",
-        status: 403,
-        code: "AuthenticationFailed",
-        count: 3,
-      });
+      emulator.faults.push(expiredDownloadLinks(3));
       now += 10 * MINUTE;
       const run8 = await services.hunt.run();
       expect(run8.broker).toMatchObject({ queued: 1 });

@@ -1,5 +1,6 @@
 /** The Defender API client's settings for the test emulator, shared by the broker's suites. */
 import type { DefenderClient } from "../../src/sentinel/defender-client.js";
+import type { Fault } from "../emulator/faults.js";
 import type { Emulator } from "../emulator/server.js";
 
 /**
@@ -17,5 +18,20 @@ export function emulatedDefender(
     maxRetries: 2,
     maxRetryAfterSeconds: 60,
     sleep: async (ms) => advance(ms),
+  };
+}
+
+/**
+ * The download links of GetFile results refused `count` times as Azure Storage refuses an expired one (403
+ * AuthenticationFailed; get-live-response-result: "This link is valid for 30 minutes").
+ */
+export function expiredDownloadLinks(count: number): Fault {
+  return {
+    api: "defender",
+    path: "/defender-results/",
+    kind: "status",
+    status: 403,
+    code: "AuthenticationFailed",
+    count,
   };
 }
