@@ -2,7 +2,7 @@
  * Scans one sample inside a scan worker: hash, ELF header facts, YARA-X matches with the matched bytes read from
  * the sample itself. Synchronous by design: it runs in a worker process, never on the service's event loop.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { Codes } from "../diagnostics/index.js";
 import type { BindingRuleMatch, BindingRules } from "./binding.js";
@@ -75,6 +75,14 @@ function runToEnd<T>(steps: Generator<void, T>): T {
 /** A buffer of `size` bytes for reads (see READ_OFFSET). */
 function readBuffer(size: number): Buffer {
   return Buffer.allocUnsafe(size + READ_OFFSET).subarray(READ_OFFSET);
+}
+
+/**
+ * A candidate the prefilter could not rule out, with the SHA-256 it was computing on the way (every sample hashed):
+ * the bytes before `upTo` are in it.
+ */
+interface Candidate {
+  readonly hashed?: { readonly hash: Hash; readonly upTo: number };
 }
 
 /** What `ruleOut` says of a file: its verdict, or why it is not settled yet. */
@@ -209,13 +217,13 @@ export class SampleScanner {
       }
       if (info.size > limits.maxSampleSize) return { ...this.tooLarge(info.size, limits, started), path: displayPath };
       if (info.size > leaveAbove) return { unsettled: "larger", size: info.size };
-      const ruledOut = this.prefilter && (yield* this.cannotMatch(this.prefilter, fd, info.size, limits, started));
-      if (!ruledOut && !scan) return { unsettled: "scan", size: info.size };
+      const ruledOut = this.prefilter ? yield* this.cannotMatch(this.prefilter, fd, info.size, limits, started) : {};
+      if ("verdict" in ruledOut) return { ...ruledOut, path: displayPath, durationMs: performance.now() - started };
+      if (!scan) return { unsettled: "scan", size: info.size };
       const verdict =
-        ruledOut ||
-        (CAN_MAP && info.size > MAP_ABOVE
-          ? this.scanMapped(fd, info.size, limits, started)
-          : this.scanBytes(this.read(fd, info.size), limits));
+        CAN_MAP && info.size > MAP_ABOVE
+          ? this.scanMapped(fd, info.size, limits, started, ruledOut)
+          : this.scanBytes(this.read(fd, info.size), limits);
       return { ...verdict, path: displayPath, durationMs: performance.now() - started };
     } catch (error) {
       return this.failed(started, displayPath, 0, reasonOf(error));
@@ -226,7 +234,7 @@ export class SampleScanner {
 
   /**
    * Reads the file in chunks and looks for what the prefilter says every match needs (hashing it on the way when
-   * every sample is hashed); the no-match verdict when it is not there, undefined for a candidate (scanned whole).
+   * every sample is hashed); the no-match verdict when it is not there, else the candidate (scanned whole).
    * Pauses (yields) before each chunk after the first.
    */
   private *cannotMatch(
@@ -235,17 +243,17 @@ export class SampleScanner {
     size: number,
     limits: ScanLimits,
     started: number,
-  ): Generator<void, Verdict | undefined> {
+  ): Generator<void, Verdict | Candidate> {
     // With integer checks, the head alone first: most files of a tree fail them (not ELF) and are settled on it.
     const first = prefilter.headBytes > 0 ? Math.max(prefilter.headBytes, PREFILTER_HEAD) : PREFILTER_CHUNK;
     let chunk = this.readAt(fd, 0, Math.min(size, first));
     const elf = parseElfHeader(chunk.subarray(0, ELF_HEADER_BYTES));
     const literals = literalsToFind(needsMetBy(prefilter, chunk, size));
-    if (literals === undefined) return undefined;
+    if (literals === undefined) return {};
     const search = literals.length > 0 ? new LiteralSearch(literals) : undefined;
     const hash = limits.sha256 !== "on-match" ? createHash("sha256") : undefined;
     for (let at = 0; ; ) {
-      if (search?.push(chunk)) return undefined;
+      if (search?.push(chunk)) return hash ? { hashed: { hash, upTo: at } } : {};
       hash?.update(chunk);
       at += chunk.length;
       if ((!search && !hash) || chunk.length === 0 || at >= size) break;
@@ -255,15 +263,18 @@ export class SampleScanner {
     return this.noMatch(started, size, elf, hash ? hash.digest("hex") : null);
   }
 
-  /** A large sample: YARA-X maps it through the open descriptor; everything else is read from that descriptor. */
-  private scanMapped(fd: number, size: number, limits: ScanLimits, started: number): Verdict {
+  /**
+   * A large sample: YARA-X maps it through the open descriptor; everything else is read from that descriptor (its
+   * SHA-256 carried on from where the prefilter's reading left it, so the sample is not hashed twice).
+   */
+  private scanMapped(fd: number, size: number, limits: ScanLimits, started: number, candidate: Candidate): Verdict {
     const head = Buffer.from(this.readAt(fd, 0, ELF_HEADER_BYTES));
     return this.finish(started, size, head, limits, {
       scan: () => this.yara().scanFile(`/proc/self/fd/${fd}`),
       bytesAt: (offset, length) => Buffer.from(this.readAt(fd, offset, length)),
       sha256: () => {
-        const hash = createHash("sha256");
-        for (let at = 0; at < size; ) {
+        const hash = candidate.hashed?.hash ?? createHash("sha256");
+        for (let at = candidate.hashed?.upTo ?? 0; at < size; ) {
           const chunk = this.readAt(fd, at, Math.min(this.buffer.length, size - at));
           if (chunk.length === 0) break;
           hash.update(chunk);
