@@ -242,7 +242,7 @@ export class HuntState {
    * Moves the checkpoint; with `closing`, first drops the max_signals count of the window it closes (one write, the
    * count before the checkpoint, in the batch's order and on Azure Table, whose `signals` partition comes first). A
    * kill part-way leaves the checkpoint where it was: the window is run again, every hit of it already settled (or
-   * pending, which the sweep settles uncounted), so there is nothing to count against what was dropped, and the
+   * pending, whose alert is never counted), so there is nothing to count against what was dropped, and the
    * rerun drops the rest. The other way round, a kill right after the checkpoint left the records for good: their
    * partition is named after the checkpoint the window started from, which no run reads again.
    */

@@ -15,12 +15,14 @@
  *   5. only when every batch is settled is the checkpoint moved to the window's end (the window's max_signals
  *      count dropped in the same write, before it).
  *
- * max_signals is counted per rule, target and window in the state, not per process: before a batch's alerts are
- * raised, their hits are recorded as counted against the window (in the write that indexes pending hits), so a
- * rerun of the window after a kill counts on from there, and a hit counted before is alerted again without counting
- * twice. Runs of one rule on one target are exclusive: a run holds the rule's lease in the state store (taken
- * before the checkpoint is read, renewed while it runs, given up at the end; a holder killed on this host, or a
- * lease expired, frees it), and a run that finds the lease held reports `busy` and does nothing.
+ * max_signals is counted per rule, target and window in the state, not per process: before a batch's alerts are raised,
+ * their hits are recorded as counted against the window (in the write that indexes pending hits), so a rerun of the
+ * window after a kill counts on from there, and a hit counted before is alerted again without counting twice. Only the
+ * alerts a run decides as it records their hits count: a pending hit alerted when its sample's verdict comes is not
+ * counted, whoever settles it (the pending sweep, a sample's arrival, or a later run whose window returns its row
+ * again): a late verdict is not a run. Runs of one rule on one target are exclusive: a run holds the rule's lease in
+ * the state store (taken before the checkpoint is read, renewed while it runs, given up at the end; a holder killed on
+ * this host, or a lease expired, frees it), and a run that finds the lease held reports `busy` and does nothing.
  *
  * A process killed anywhere in between leaves the checkpoint behind, so the next run covers the window again; it
  * finds the hits recorded, skips those already settled and finishes the rest (raising an alert again finds it).
@@ -543,18 +545,31 @@ export interface Settlement {
 }
 
 /**
- * Decides an unsettled hit (new or pending) with the verdict now known, and carries the decision out in the
- * protocol's order. `budget` is the run's remaining max_signals (none when a sample's arrival settles the hit).
+ * Decides a pending hit with the verdict now known (the pending sweep, a sample's arrival), and carries the decision
+ * out in the protocol's order. Its alert, if any, is not counted against max_signals (countedIn).
  */
-export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps, budget?: Budget): Promise<Settlement> {
-  const [settled] = await settleHits(plan, [{ hit }], deps, budget, new VerdictCache(deps.state), () => false);
+export async function settleHit(plan: HuntPlan, hit: HitRecord, deps: HuntDeps): Promise<Settlement> {
+  const [settled] = await settleHits(plan, [{ hit }], deps, undefined, new VerdictCache(deps.state), () => false);
   return settled!;
+}
+
+/**
+ * The max_signals count a hit's alert goes against: the run's (`budget`), for a hit its window's run decided to
+ * alert (recorded `new`: by this run, or by a run of the same window killed before it) and not counted yet. None
+ * for a hit counted already (a rerun of the window), and none for a pending hit: its alert comes with its sample's
+ * verdict, which is not a run, so it is outside max_signals whoever settles it (the sweep, a sample's arrival, a
+ * later run whose window meets its row again), and never turned `overflow` by the new hits of another window.
+ */
+function countedIn(budget: Budget | undefined, hit: HitRecord): Budget | undefined {
+  if (!budget || hit.status !== "new" || budget.count.keys.has(hit.key)) return undefined;
+  return budget;
 }
 
 /**
  * Decides recorded, unsettled hits and carries the decisions out: pending index entries (one write), the alerts
  * (raiseAlerts), then every status in one write, with the index entries of hits no longer pending dropped.
- * `decision`, when given, was made for the hit in this batch already.
+ * `decision`, when given, was made for the hit in this batch already; `budget` is the run's max_signals count (none
+ * for the pending sweep), which only some alerts go against (countedIn).
  */
 async function settleHits(
   plan: HuntPlan,
@@ -579,14 +594,15 @@ async function settleHits(
     let after = record;
     let alert = false;
     if (decision.action === "alert") {
-      if (!budget || budget.count.keys.has(hit.key)) {
-        alert = true; // not counted (a sample's arrival settles it), or counted already (a rerun of the window)
-      } else if (budget.count.keys.size + counting.length >= budget.cap) {
+      const counted = countedIn(budget, hit);
+      if (!counted) {
+        alert = true;
+      } else if (counted.count.keys.size + counting.length >= counted.cap) {
         after = {
           ...hit,
           status: "overflow",
           updatedAt: now.toISOString(),
-          reason: `over max_signals (${budget.cap}) in its window`,
+          reason: `over max_signals (${counted.cap}) in its window`,
           ...(decision.verdict ? { verdict: decision.verdict } : {}),
         };
       } else {
