@@ -1,7 +1,8 @@
 /**
  * Live response GetFile against the emulator, over raw HTTPS, judged by Microsoft's pages
  * (learn.microsoft.com/defender-endpoint/api/...): run-live-response, get-machineaction-object,
- * get-live-response-result, machineaction, common-errors; and live-response ("getfile limit: 3 GB").
+ * get-machineactions-collection, get-live-response-result, machineaction, common-errors; and live-response
+ * ("getfile limit: 3 GB").
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
@@ -348,4 +349,80 @@ it("cancels a queued action (200 with the action Cancelled), then refuses to can
     body: { Comment: "x" },
   });
   expect(unknown.status).toBe(404);
+});
+
+it("lists machine actions: $filter on the documented properties only, newest first, $top and $skip, each as GET by id gives it", async () => {
+  const device = emulator.defender.addMachine({ computerDnsName: "list-01.contoso.com", online: false });
+  const other = emulator.defender.addMachine({ computerDnsName: "list-02.contoso.com" });
+  emulator.defender.putDeviceFile(other.id, "/b", { content: SAMPLE });
+  const first = await call(emulator, "POST", `/api/machines/${other.id}/runliveresponse`, {
+    token,
+    body: getFileBody("/b", "an analyst's triage"),
+  });
+  clock += MINUTE;
+  const second = await call(emulator, "POST", `/api/machines/${device.id}/runliveresponse`, {
+    token,
+    body: getFileBody("/dev/shm/.o'brien", "shmhunt: it's ours"),
+  });
+  expect([first.status, second.status]).toEqual([201, 201]);
+  const list = (query: string) => call(emulator, "GET", `/api/machineactions${query}`, { token });
+
+  // get-machineactions-collection: "returns 200, Ok response code with a collection of machineAction entities";
+  // the examples' "@odata.context": ".../api/$metadata#MachineActions" with the entities in `value`
+  const all = await list("");
+  expect(all.status).toBe(200);
+  expect(all.json["@odata.context"]).toMatch(/\/api\/\$metadata#MachineActions$/);
+  const ids = all.json.value.map((a: { id: string }) => a.id);
+  // Example 2 "shows the latest two MachineActions" with $top=2: the newest first
+  expect(ids.indexOf(second.json.id)).toBeLessThan(ids.indexOf(first.json.id));
+
+  // "The OData's $filter query is supported on: id, status, machineId, type, requestor, and creationDateTimeUtc
+  // properties"; a string literal's quote doubled (OData)
+  const filter = encodeURIComponent(`machineId eq '${device.id}' and type eq 'LiveResponse'`);
+  const mine = await list(`?$filter=${filter}`);
+  expect(mine.status).toBe(200);
+  expect(mine.json.value).toHaveLength(1);
+  const byId = await call(emulator, "GET", `/api/machineactions/${second.json.id}`, { token });
+  const { "@odata.context": _context, ...entity } = byId.json;
+  expect(mine.json.value[0]).toEqual(entity);
+  // machineaction: requestorComment "Comment that was written when issuing the action"; commands with their params
+  expect(mine.json.value[0]).toMatchObject({
+    type: "LiveResponse",
+    status: "Pending",
+    requestorComment: "shmhunt: it's ours",
+    commands: [{ command: { type: "GetFile", params: [{ key: "Path", value: "/dev/shm/.o'brien" }] } }],
+  });
+  // the action listed moves on by the clock as GET by id does: the online device ran its session
+  const done = await list(`?$filter=${encodeURIComponent(`id eq '${first.json.id}'`)}`);
+  expect(done.json.value.map((a: { status: string }) => a.status)).toEqual(["Succeeded"]);
+  for (const supported of [
+    `status eq 'Pending' and machineId eq '${device.id}'`,
+    `requestor eq '${second.json.requestor}' and machineId eq '${device.id}'`,
+    `creationDateTimeUtc eq '${second.json.creationDateTimeUtc}'`,
+  ]) {
+    const answer = await list(`?$filter=${encodeURIComponent(supported)}`);
+    expect([answer.status, answer.json.value.map((a: { id: string }) => a.id)]).toEqual([200, [second.json.id]]);
+  }
+
+  // common-errors: ODataError (400) "Invalid OData URI query (the specific error is specified)": requestorComment and
+  // computerDnsName are properties of the entity, not among those $filter is supported on
+  for (const unsupported of ["requestorComment eq 'x'", "computerDnsName eq 'list-01.contoso.com'"]) {
+    const bad = await list(`?$filter=${encodeURIComponent(unsupported)}`);
+    expect([bad.status, bad.json.error.code]).toEqual([400, "ODataError"]);
+    expect(bad.json.error.message).toContain(unsupported.split(" ")[0]);
+  }
+
+  // "$stop with max value of 10,000" (sic: $top; Limitations 1: "Maximum page size is 10,000"), and $skip
+  expect((await list("?$top=10001")).status).toBe(400);
+  const page = await list("?$top=1&$skip=1");
+  expect(page.json.value.map((a: { id: string }) => a.id)).toEqual([ids[1]]);
+});
+
+it("throttles the machine actions list with the read APIs: 100 calls per minute", async () => {
+  // get-machineactions-collection, Limitations 2: "100 calls per minute and 1500 calls per hour"
+  const statuses: number[] = [];
+  for (let i = 0; i < 101; i++)
+    statuses.push((await call(emulator, "GET", "/api/machineactions?$top=1", { token })).status);
+  expect(statuses.slice(0, 100).every((s) => s === 200)).toBe(true);
+  expect(statuses[100]).toBe(429);
 });

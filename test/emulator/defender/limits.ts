@@ -29,8 +29,8 @@ export const LIVE_RESPONSE_RATE: readonly RateLimit[] = [
 ];
 
 /**
- * api/get-machines, get-machineaction-object, get-live-response-result, get-file-information,
- * get-file-statistics, Limitations: "100 calls per minute and 1500 calls per hour".
+ * api/get-machines, get-machineactions-collection, get-machineaction-object, get-live-response-result,
+ * get-file-information, get-file-statistics, Limitations: "100 calls per minute and 1500 calls per hour".
  */
 export const READ_API_RATE: readonly RateLimit[] = [
   { calls: 100, windowMs: MINUTE, source: `${DOCS}/api/get-machines` },
@@ -52,26 +52,51 @@ export const DOWNLOAD_LINK_LIFETIME_MS = 30 * MINUTE;
 /** live-response, "Get a file from the device": "`getfile` limit: 3 GB". */
 export const GETFILE_MAX_BYTES = 3 * 1024 ** 3;
 
-/** api/get-machines: "$top with max value of 10,000"; "Maximum page size is 10,000." */
-export const MACHINES_MAX_TOP = 10_000;
+/** A List API's OData query options, as its page documents them. */
+export interface ODataCollection {
+  /** The entity set, as the answers name it. */
+  readonly name: string;
+  /** The properties `$filter` is supported on (any other is a 400 `ODataError`). */
+  readonly filterable: readonly string[];
+  /** The largest `$top`. */
+  readonly maxTop: number;
+}
 
-/** api/get-machines: "The OData's $filter query is supported on: computerDnsName, id, version, ..." */
-export const MACHINE_FILTER_PROPERTIES = [
-  "computerDnsName",
-  "id",
-  "version",
-  "deviceValue",
-  "aadDeviceId",
-  "machineTags",
-  "lastSeen",
-  "exposureLevel",
-  "onboardingStatus",
-  "lastIpAddress",
-  "healthStatus",
-  "osPlatform",
-  "riskScore",
-  "rbacGroupId",
-] as const;
+/**
+ * api/get-machines: "The OData's $filter query is supported on: computerDnsName, id, version, ..."; "$top with max
+ * value of 10,000"; "Maximum page size is 10,000."
+ */
+export const MACHINES_QUERY: ODataCollection = {
+  name: "machines",
+  filterable: [
+    "computerDnsName",
+    "id",
+    "version",
+    "deviceValue",
+    "aadDeviceId",
+    "machineTags",
+    "lastSeen",
+    "exposureLevel",
+    "onboardingStatus",
+    "lastIpAddress",
+    "healthStatus",
+    "osPlatform",
+    "riskScore",
+    "rbacGroupId",
+  ],
+  maxTop: 10_000,
+};
+
+/**
+ * api/get-machineactions-collection: "The OData's `$filter` query is supported on: `id`, `status`, `machineId`,
+ * `type`, `requestor`, and `creationDateTimeUtc` properties."; "`$stop` with max value of 10,000" (sic: `$top`);
+ * Limitations 1: "Maximum page size is 10,000."
+ */
+export const MACHINE_ACTIONS_QUERY: ODataCollection = {
+  name: "machineactions",
+  filterable: ["id", "status", "machineId", "type", "requestor", "creationDateTimeUtc"],
+  maxTop: 10_000,
+};
 
 /** api/get-file-statistics, Limitations 2: "The maximum value for `lookbackhours` is 720 Hours(30 days)." (default 30 days) */
 export const FILE_STATS_MAX_LOOKBACK_HOURS = 720;

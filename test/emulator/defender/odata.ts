@@ -1,9 +1,9 @@
 /**
- * The small part of OData `$filter` the machines list needs: `<property> eq '<text>'` (or a number), joined by
- * `and` / `or` (`and` binds tighter), on the properties api/get-machines says `$filter` supports. Anything else is
- * an ODataError, as common-errors lists it: "Invalid OData URI query (the specific error is specified)".
+ * The small part of OData `$filter` the List APIs need: `<property> eq '<text>'` (or a number), joined by `and` /
+ * `or` (`and` binds tighter), on the properties the collection's page says `$filter` supports (limits.ts). Anything
+ * else is an ODataError, as common-errors lists it: "Invalid OData URI query (the specific error is specified)".
  */
-import { MACHINE_FILTER_PROPERTIES } from "./limits.js";
+import type { ODataCollection } from "./limits.js";
 
 export interface Comparison {
   readonly property: string;
@@ -13,15 +13,15 @@ export interface Comparison {
 /** Disjunctive normal form: any group whose comparisons all hold. */
 export type Filter = readonly (readonly Comparison[])[];
 
-export function parseMachineFilter(text: string): Filter | string {
+export function parseFilter(text: string, collection: ODataCollection): Filter | string {
   const tokens = text.match(/'(?:[^']|'')*'|[^\s']+/g) ?? [];
   const groups: Comparison[][] = [[]];
   let i = 0;
   while (i < tokens.length) {
     const [property, op, literal] = [tokens[i], tokens[i + 1], tokens[i + 2]];
     if (!property || !op || literal === undefined) return `The query specified in the URI is not valid: '${text}'.`;
-    const known = MACHINE_FILTER_PROPERTIES.find((p) => p.toLowerCase() === property.toLowerCase());
-    if (!known) return `Could not find a property named '${property}' that $filter supports on machines.`;
+    const known = collection.filterable.find((p) => p.toLowerCase() === property.toLowerCase());
+    if (!known) return `Could not find a property named '${property}' that $filter supports on ${collection.name}.`;
     if (op.toLowerCase() !== "eq") return `The emulator supports only 'eq' in $filter, not '${op}'.`;
     let value: string | number;
     if (/^'.*'$/s.test(literal)) value = literal.slice(1, -1).replace(/''/g, "'");

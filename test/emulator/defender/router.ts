@@ -1,18 +1,20 @@
 /**
  * The Defender for Endpoint routes the sample broker uses, under `/api` (the docs write both `/api` and `/API`, so
- * paths are case-insensitive): machines, machine actions, live response (GetFile), its result download link, and
- * files with their statistics. Each route's facts cite its page on learn.microsoft.com/defender-endpoint/api/.
+ * paths are case-insensitive): machines, machine actions (one, or the list), live response (GetFile), its result
+ * download link, and files with their statistics. Each route's facts cite its page on learn.microsoft.com/defender-endpoint/api/.
  * The download link itself is served under `/defender-results/{token}` with no bearer token, like a blob SAS URL.
  */
 import {
   FILE_STATS_MAX_LOOKBACK_HOURS,
   LIVE_RESPONSE_COMMAND_ORDER,
   LIVE_RESPONSE_RATE,
-  MACHINES_MAX_TOP,
+  MACHINE_ACTIONS_QUERY,
+  MACHINES_QUERY,
   MAX_CONCURRENT_LIVE_RESPONSE_SESSIONS,
+  type ODataCollection,
   READ_API_RATE,
 } from "./limits.js";
-import { matchesFilter, parseMachineFilter } from "./odata.js";
+import { matchesFilter, parseFilter } from "./odata.js";
 import type { DefenderState, LiveResponseCommand, Machine, MachineAction } from "./state.js";
 import { DefenderFailure, type DefenderReply, defenderError, expiredSas, failWith, tooManyRequests } from "./wire.js";
 
@@ -97,20 +99,24 @@ function route(call: DefenderCall, context: DefenderContext): DefenderReply {
 
   // api/get-machines: GET /api/machines with $filter, $top (max 10,000) and $skip
   if (lower.length === 2 && lower[1] === "machines") {
-    const params = call.url.searchParams;
-    const top = readCount(params.get("$top"), "$top", MACHINES_MAX_TOP);
-    const skip = readCount(params.get("$skip"), "$skip", Number.MAX_SAFE_INTEGER) ?? 0;
-    let machines = [...state.machines.values()].map(machineJson);
+    const machines = [...state.machines.values()].map(machineJson);
     // "If there are no recent machines, you see 404 Not Found."
     if (machines.length === 0) return defenderError("NotFound", "No machines were found.", 404);
-    const filterText = params.get("$filter");
-    if (filterText !== null) {
-      const filter = parseMachineFilter(filterText);
-      if (typeof filter === "string") return defenderError("ODataError", filter);
-      machines = machines.filter((m) => matchesFilter(m, filter));
-    }
-    const page = machines.slice(skip, top === undefined ? undefined : skip + top);
-    return { status: 200, body: { "@odata.context": metadata("Machines"), value: page } };
+    const value = listPage(call.url.searchParams, machines, MACHINES_QUERY);
+    return { status: 200, body: { "@odata.context": metadata("Machines"), value } };
+  }
+
+  // api/get-machineactions-collection: GET /api/machineactions with $filter, $top (max 10,000) and $skip; "returns
+  // 200, Ok response code with a collection of machineAction entities", each as get-machineaction-object gives it.
+  // Newest first: Example 2 "filters the MachineActions by machine ID and shows the latest two" with `$top=2`.
+  if (lower.length === 2 && lower[1] === "machineactions") {
+    const actions = [...state.actions.values()]
+      .reverse()
+      .map((a) => state.advance(a))
+      .sort((a, b) => b.createdAt - a.createdAt)
+      .map(actionJson);
+    const value = listPage(call.url.searchParams, actions, MACHINE_ACTIONS_QUERY);
+    return { status: 200, body: { "@odata.context": metadata("MachineActions"), value } };
   }
 
   // api/get-machine-by-id: GET /api/machines/{id}
@@ -232,6 +238,21 @@ function findAction(state: DefenderState, id: string): MachineAction {
   return action
     ? state.advance(action)
     : failWith(defenderError("ResourceNotFound", `MachineAction ${id} was not found`));
+}
+
+/** A List API's page: `$filter` on the collection's documented properties, then `$skip`, then `$top`. */
+function listPage(
+  params: URLSearchParams,
+  entities: readonly Record<string, unknown>[],
+  collection: ODataCollection,
+): Record<string, unknown>[] {
+  const top = readCount(params.get("$top"), "$top", collection.maxTop);
+  const skip = readCount(params.get("$skip"), "$skip", Number.MAX_SAFE_INTEGER) ?? 0;
+  const filterText = params.get("$filter");
+  const filter = filterText === null ? undefined : parseFilter(filterText, collection);
+  if (typeof filter === "string") failWith(defenderError("ODataError", filter));
+  const found = filter === undefined ? entities : entities.filter((e) => matchesFilter(e, filter));
+  return found.slice(skip, top === undefined ? undefined : skip + top);
 }
 
 function readCount(
