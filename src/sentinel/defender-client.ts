@@ -1,8 +1,8 @@
 /**
  * A small typed client of the Microsoft Defender for Endpoint API, for fetching a sample from a device: find the
- * device by name, run a live response GetFile, poll the machine action, get the result's download link and stream
- * the file to disk with its hashes. Every call carries a bearer token from a TokenCredential
- * (scope `https://api.securitycenter.microsoft.com/.default`), retries 429 honouring Retry-After
+ * device by name, run a live response GetFile, poll the machine action (or find it among the device's), get the
+ * result's download link and stream the file to disk with its hashes. Every call carries a bearer token from a
+ * TokenCredential (scope `https://api.securitycenter.microsoft.com/.default`), retries 429 honouring Retry-After
  * (api/common-errors, Throttling) and transient 5xx, and has limits: a timeout, a JSON size cap, the getfile cap.
  */
 import { createHash } from "node:crypto";
@@ -68,8 +68,7 @@ export class DefenderClient implements DefenderApi {
   /** The device whose computerDnsName is `name` (case-insensitive), or undefined (api/get-machines, $filter). */
   async findMachineByName(name: string): Promise<DefenderMachine | undefined> {
     if (name === "" || /[\u0000-\u001f]/.test(name)) throw new Error(`not a device name: ${JSON.stringify(name)}`);
-    // an OData string literal doubles its single quotes
-    const filter = `computerDnsName eq '${name.replace(/'/g, "''")}'`;
+    const filter = `computerDnsName eq ${odataString(name)}`;
     try {
       const page = await this.json<{ value: DefenderMachine[] }>(
         "GET",
@@ -91,6 +90,18 @@ export class DefenderClient implements DefenderApi {
 
   async getAction(actionId: string): Promise<MachineAction> {
     return this.json<MachineAction>("GET", `/api/machineactions/${encodeURIComponent(actionId)}`);
+  }
+
+  /**
+   * The device's live response actions, the newest `top` (default 100; "`$stop` with max value of 10,000", sic:
+   * `$top`): api/get-machineactions-collection, whose `$filter` "is supported on: `id`, `status`, `machineId`,
+   * `type`, `requestor`, and `creationDateTimeUtc`"; its Example 2 "shows the latest two MachineActions" with
+   * `$top=2`, the newest first.
+   */
+  async liveResponseActions(machineId: string, top = 100): Promise<MachineAction[]> {
+    const filter = `machineId eq ${odataString(machineId)} and type eq 'LiveResponse'`;
+    const query = `$filter=${encodeURIComponent(filter)}&$top=${Math.trunc(top)}`;
+    return (await this.json<{ value: MachineAction[] }>("GET", `/api/machineactions?${query}`)).value;
   }
 
   /** api/cancel-machine-action: cancels an action not yet final (e.g. one queued for an offline device). */
@@ -232,6 +243,11 @@ export class DefenderClient implements DefenderApi {
       req.end(payload);
     });
   }
+}
+
+/** An OData string literal: quoted, its single quotes doubled. */
+function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function checkHash(hash: string): string {

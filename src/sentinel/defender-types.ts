@@ -36,9 +36,12 @@ interface LiveResponseCommandResult {
 
 export interface MachineAction {
   readonly id: string;
+  /** api/machineaction: "RunAntiVirusScan, Offboard, LiveResponse, ..." */
   readonly type: string;
   readonly status: MachineActionStatus;
   readonly machineId: string;
+  /** api/machineaction: "Comment that was written when issuing the action." */
+  readonly requestorComment?: string;
   readonly computerDnsName?: string;
   readonly creationDateTimeUtc?: string;
   readonly lastUpdateDateTimeUtc?: string;
@@ -102,6 +105,8 @@ export interface DefenderApi {
   findMachineByName(name: string): Promise<DefenderMachine | undefined>;
   runGetFile(machineId: string, path: string, comment: string): Promise<MachineAction>;
   getAction(actionId: string): Promise<MachineAction>;
+  /** api/get-machineactions-collection: the device's live response actions, newest first. */
+  liveResponseActions(machineId: string): Promise<MachineAction[]>;
   /** api/cancel-machine-action: an action not yet final (e.g. one queued for an offline device). */
   cancelAction(actionId: string, comment: string): Promise<MachineAction>;
   downloadResult(

@@ -124,6 +124,37 @@ it("reports a failed action and refuses a download past its byte limit", async (
   expect(existsSync(target)).toBe(false);
 });
 
+it("lists a device's live response actions, newest first, by machineId and type (an OData string's quote doubled)", async () => {
+  // a device id with a quote in it: the filter's literal must double it (OData), or the list answers another device's
+  const device = emulator.defender.addMachine({ id: "o'hara-01", computerDnsName: "o-hara-01.contoso.com" });
+  const other = emulator.defender.addMachine({ id: "o", computerDnsName: "o.contoso.com" });
+  emulator.defender.putDeviceFile(device.id, "/dev/shm/.a", { content: SAMPLE });
+  const defender = client();
+  const done = await defender.runGetFile(device.id, "/dev/shm/.a", "shmhunt: the first");
+  expect((await defender.waitForAction(done.id, { pollMs: 1_000 })).status).toBe("Succeeded");
+  clock += MINUTE;
+  emulator.defender.setOnline(device.id, false);
+  const queued = await defender.runGetFile(device.id, "/dev/shm/.b", "shmhunt: the second");
+  await defender.runGetFile(other.id, "/dev/shm/.a", "another device");
+
+  const listed = await defender.liveResponseActions(device.id);
+  // get-machineactions-collection, Example 2: "filters the MachineActions by machine ID and shows the latest two"
+  expect(listed.map((a) => [a.id, a.status])).toEqual([
+    [queued.id, "Pending"],
+    [done.id, "Succeeded"],
+  ]);
+  // machineaction: type LiveResponse, requestorComment "Comment that was written when issuing the action", commands
+  expect(listed[0]).toMatchObject({
+    machineId: device.id,
+    type: "LiveResponse",
+    requestorComment: "shmhunt: the second",
+    commands: [{ command: { type: "GetFile", params: [{ key: "Path", value: "/dev/shm/.b" }] } }],
+  });
+  const [asked] = emulator.requests.filter((r) => r.method === "GET" && r.path === "/api/machineactions").slice(-1);
+  expect(new URLSearchParams(asked?.query).get("$filter")).toBe("machineId eq 'o''hara-01' and type eq 'LiveResponse'");
+  expect(Number(new URLSearchParams(asked?.query).get("$top"))).toBeLessThanOrEqual(10_000);
+});
+
 it("gives up on a Retry-After longer than it is allowed to wait, with the API's error", async () => {
   emulator.faults.push({ api: "defender", path: "/api/machines", kind: "throttle", retryAfterSeconds: 3600 });
   const error = await client()
