@@ -1,7 +1,8 @@
 /**
  * An acquisition: the broker's attempt to fetch one file, recorded in the state store (`acquisition` records,
  * partition `file`, key the file's identity) so that each file is fetched once and every step can be shown:
- * - `requested`: wanted, no live response session started yet (waiting for a slot, or for a retry);
+ * - `requested`: wanted, no live response session started yet (waiting for a slot, or for a retry); with
+ *   `startAttemptedAt` once runliveresponse was called, whose action the API may have accepted unrecorded;
  * - `queued`: a GetFile machine action runs or waits for its device (`actionStatus` says which);
  * - `retrieved`: downloaded, hash-checked, stored (`sha256`, `bytes`);
  * - `failed`: the API's reason (`reason`, e.g. the action's error or `TimeOut`); not tried again;
@@ -29,6 +30,12 @@ export interface Acquisition {
   readonly hitKey: string;
   readonly ruleId: string;
   readonly machineId?: string;
+  /**
+   * When the broker last called runliveresponse for the file, written before the call: a record still `requested`
+   * with it may have a machine action the API accepted but the record missed (a process killed in between, an answer
+   * lost), which the next start looks for on the device before asking again.
+   */
+  readonly startAttemptedAt?: string;
   readonly actionId?: string;
   /** The machine action's last status (Pending while the device is offline). */
   readonly actionStatus?: string;

@@ -8,9 +8,12 @@
  * Each step is an `acquisition` record (acquisition.ts) written before the call it leads to, so a file is asked
  * for once: a record `queued` with its action id is polled, never asked again; a download that fails (an expired
  * link that outlived its re-creation, a 429 storm past the client's retries) is tried again at the next tick from
- * the same action. The one window for a second GetFile: a process killed between the API accepting the action and
- * the record of its id (the next tick asks again; the API answers `ActiveRequestAlreadyExists` while the first
- * runs, which is waited out as transient).
+ * the same action. Between the API accepting a GetFile and the record of its id, a process may be killed (or the
+ * answer lost): the record is marked (`startAttemptedAt`) before runliveresponse is called, and the next start of a
+ * record so marked first lists the device's live response actions (api/get-machineactions-collection) and adopts
+ * the broker's own (on that device, a GetFile of the same path, the comment the broker sends for the record),
+ * running or finished, instead of asking again; so does a start answered `ActiveRequestAlreadyExists` (a record
+ * from before the mark). Another requestor's session on the device is waited out as transient, as any.
  *
  * The API's limits (docs/service.md, "Sample broker"): runliveresponse 10 calls a minute and 25 sessions at once
  * per tenant, the read APIs 100 calls a minute and 1,500 an hour, one session per device, a session queued for an
@@ -28,6 +31,7 @@ import {
   DownloadLimitError,
   FINAL_ACTION_STATUSES,
   GETFILE_MAX_BYTES,
+  type MachineAction,
 } from "../sentinel/defender-types.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import type { SampleStore } from "../store/sample-store.js";
@@ -257,24 +261,75 @@ export class SampleBroker {
     }
   }
 
-  /** Starts the GetFile session on the hit's device. */
+  /**
+   * Starts the GetFile session on the hit's device, or adopts the one an earlier start got accepted without recording
+   * it. The record is marked (`startAttemptedAt`) before runliveresponse is called; a start of a marked record looks
+   * among the device's actions first (ownAction), and so does one answered `ActiveRequestAlreadyExists` that has not.
+   */
   private async start(record: Acquisition): Promise<Acquisition> {
-    const { host, path: filePath } = record.names;
+    const { host } = record.names;
     const now = this.deps.clock();
+    let latest = record;
     try {
       const machine = await this.deps.defender.findMachineByName(host as string);
       if (!machine) return this.save(advance(record, "failed", now, { reason: `no Defender device named ${host}` }));
-      const action = await this.deps.defender.runGetFile(
-        machine.id,
-        filePath as string,
-        `shmhunt: sample for hit ${record.hitKey} of rule ${record.ruleId}`,
+      const looked = record.startAttemptedAt !== undefined;
+      const lost = looked ? await this.ownAction(record, machine.id) : undefined;
+      if (lost) return await this.adopt(record, lost, now);
+      latest = await this.save(
+        advance(record, "requested", now, { machineId: machine.id, startAttemptedAt: now.toISOString() }),
       );
-      return this.save(
-        advance(record, "queued", now, { machineId: machine.id, actionId: action.id, actionStatus: action.status }),
-      );
+      return await this.runGetFile(latest, machine.id, looked, now);
     } catch (error) {
-      return this.save(this.afterError(record, error, now));
+      return this.save(this.afterError(latest, error, now));
     }
+  }
+
+  /**
+   * runliveresponse for a marked record. Answered that the device has a session already, the session may be ours (a
+   * start this record did not record, before records were marked): adopted then, unless this start looked already.
+   */
+  private async runGetFile(record: Acquisition, machineId: string, looked: boolean, now: Date): Promise<Acquisition> {
+    let action: MachineAction;
+    try {
+      action = await this.deps.defender.runGetFile(machineId, record.names.path as string, requestorComment(record));
+    } catch (error) {
+      const ours = !looked && deviceBusy(error) ? await this.ownAction(record, machineId) : undefined;
+      if (!ours) throw error;
+      return this.adopt(record, ours, now);
+    }
+    return this.save(advance(record, "queued", now, { actionId: action.id, actionStatus: action.status }));
+  }
+
+  /**
+   * The broker's GetFile for `record` among the device's live response actions, newest first: one the API accepted
+   * for an earlier start whose answer was not recorded. (api/run-live-response: "Live response actions initiated
+   * from the Device page aren't available in the `machineactions` API"; the broker's are started through the API.)
+   */
+  private async ownAction(record: Acquisition, machineId: string): Promise<MachineAction | undefined> {
+    const actions = await this.deps.defender.liveResponseActions(machineId);
+    return actions.find((action) => isOwnAction(action, record, machineId));
+  }
+
+  /**
+   * An action of ours the record missed, recorded `queued` whatever its status: the next tick polls it as any queued
+   * action, so a Succeeded one is downloaded and a Failed, TimeOut or Cancelled one fails the acquisition with the
+   * action's reason, as it would have had the record been written (asking again would repeat a failed GetFile, or
+   * queue another three days for a device away that long, or undo a cancellation).
+   */
+  private async adopt(record: Acquisition, action: MachineAction, now: Date): Promise<Acquisition> {
+    this.logger.info(
+      { acquisition: record.key, actionId: action.id, actionStatus: action.status },
+      "adopted a machine action an earlier start did not record",
+    );
+    return this.save(
+      advance(record, "queued", now, {
+        machineId: action.machineId,
+        actionId: action.id,
+        actionStatus: action.status,
+        reason: `adopted machine action ${action.id}, accepted for an earlier start that was not recorded`,
+      }),
+    );
   }
 
   /** One look at the action; downloads its result once it succeeded. */
@@ -376,7 +431,7 @@ export class SampleBroker {
         ? error.status === 429 ||
           (error.status === 403 && error.code === "AuthenticationFailed") ||
           error.status >= 500 ||
-          error.code === "ActiveRequestAlreadyExists"
+          deviceBusy(error)
         : !(error instanceof DownloadLimitError);
     const transientErrors = record.transientErrors + (transient ? 1 : 0);
     this.logger.warn({ acquisition: record.key, error: message, transient }, "sample acquisition step failed");
@@ -393,6 +448,40 @@ export class SampleBroker {
     await this.deps.state.store.put("acquisition", ACQUISITION_PARTITION, record.key, record);
     return record;
   }
+}
+
+/**
+ * The comment of the broker's GetFile for a record (runliveresponse's `Comment`): by it a later tick knows the
+ * action as its own (api/machineaction: requestorComment, "Comment that was written when issuing the action").
+ */
+function requestorComment(record: Pick<Acquisition, "hitKey" | "ruleId">): string {
+  return `shmhunt: sample for hit ${record.hitKey} of rule ${record.ruleId}`;
+}
+
+/**
+ * Whether a machine action is the broker's GetFile for `record`: on its device, a LiveResponse with the record's
+ * comment, and a GetFile of its path among its commands (api/machineaction: type, requestorComment, commands).
+ */
+function isOwnAction(action: MachineAction, record: Acquisition, machineId: string): boolean {
+  const getsThePath = (action.commands ?? []).some(
+    ({ command }) =>
+      command.type === "GetFile" && command.params.some((p) => p.key === "Path" && p.value === record.names.path),
+  );
+  return (
+    action.machineId === machineId &&
+    action.type === "LiveResponse" &&
+    action.requestorComment === requestorComment(record) &&
+    getsThePath
+  );
+}
+
+/**
+ * api/run-live-response, Limitations 8: "Multiple live response sessions can't be executed on the same machine (if
+ * live response action is already running, subsequent requests are responded to with HTTP 400 -
+ * ActiveRequestAlreadyExists)."
+ */
+function deviceBusy(error: unknown): boolean {
+  return error instanceof DefenderApiError && error.code === "ActiveRequestAlreadyExists";
 }
 
 /** The hashes of `names` when it has any (a sample is then looked up by them only), else `names` (host + path). */

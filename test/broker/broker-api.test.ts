@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import type { Acquisition } from "../../src/broker/acquisition.js";
 import { SampleBroker } from "../../src/broker/broker.js";
 import { HuntState } from "../../src/hunt/hunt-state.js";
 import { attachSample, isNamedFile, locatorOf } from "../../src/hunt/sample-locator.js";
@@ -19,8 +20,10 @@ import { DefenderClient } from "../../src/sentinel/defender-client.js";
 import { LocalSampleStore } from "../../src/store/local-sample-store.js";
 import { MemoryStateStore } from "../../src/store/memory-state-store.js";
 import { SampleIndex } from "../../src/store/sample-index.js";
+import type { StateOp, StateStore } from "../../src/store/state-store.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { emulatedDefender, expiredDownloadLinks } from "./emulated-defender.js";
+import { KilledProcessStore } from "./killed-process-store.js";
 
 const MINUTE = 60_000;
 let emulator: Emulator;
@@ -51,9 +54,11 @@ const PLAN = {
 let serial = 0;
 let tmpSerial = 0;
 
-/** A broker over in-memory state, with its hits put there by `wait`. */
-function harness(limits: { maxActive?: number; maxStartsPerTick?: number; maxBytes?: number } = {}) {
-  const store = new MemoryStateStore();
+/** A broker over `store` (default: in memory), with its hits put there by `wait`. */
+function harness(
+  limits: { maxActive?: number; maxStartsPerTick?: number; maxBytes?: number } = {},
+  store: StateStore = new MemoryStateStore(),
+) {
   const state = new HuntState(store);
   const index = new SampleIndex(store);
   const samples = new LocalSampleStore(path.join(dir, `samples-${++tmpSerial}`));
@@ -276,4 +281,145 @@ it("fails a file over the size limit once, rather than downloading it again ever
   expect(record?.status).toBe("failed");
   expect(record?.reason).toMatch(/limit of 1024 bytes/);
   expect(readdirSync(h.tmp)).toEqual([]);
+});
+
+/** The write that records a GetFile's machine action (`queued`, with its id): the API has accepted the action. */
+const recordsTheAction = (op: StateOp) =>
+  op.kind === "acquisition" && op.op !== "delete" && (op.value as Acquisition).status === "queued";
+
+/** The machine actions the emulator accepted on a device. */
+const actionsOn = (machineId: string) =>
+  [...emulator.defender.actions.values()].filter((a) => a.machineId === machineId);
+
+/** The broker's listings of a device's machine actions (api/get-machineactions-collection). */
+const listings = (machineId: string) =>
+  emulator.requests.filter(
+    (r) =>
+      r.api === "defender" &&
+      r.method === "GET" &&
+      /^\/api\/machineactions$/i.test(r.path) &&
+      (new URLSearchParams(r.query).get("$filter") ?? "").includes(machineId),
+  );
+
+it("adopts the GetFile a process was killed before recording: one live response, the sample downloaded, the hit given it", async () => {
+  const content = Buffer.from("\x7fELF killed after the API accepted\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-kill.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.k", { content });
+  const disk = new MemoryStateStore();
+  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  // named by SHA-1 (Defender often leaves SHA256 empty): the hit waits by host and path and is given the file fetched
+  const hit = await first.wait("srv-kill.contoso.com", "/dev/shm/.k", { SHA256: "", SHA1: hash("sha1", content) });
+  const before = runs().length;
+  // run-live-response: "If successful, this method returns 201 Created" with the action; the process dies before
+  // the record of its id lands
+  await expect(first.tick()).rejects.toThrow(/killed/);
+  expect(actionsOn(machine.id)).toHaveLength(1);
+  const [accepted] = actionsOn(machine.id);
+
+  // The next process, over what the first one left. api/run-live-response, Limitations 8: one session per device
+  // ("ActiveRequestAlreadyExists"); api/get-machineactions-collection lists the device's actions, machineaction's
+  // requestorComment ("Comment that was written when issuing the action") and commands tell the broker's own.
+  const next = harness({}, disk);
+  for (let tick = 0; tick < 3; tick++) {
+    now += MINUTE;
+    await next.tick();
+  }
+  expect(runs().length - before).toBe(1);
+  expect(actionsOn(machine.id)).toHaveLength(1);
+  const [record] = await next.broker.list();
+  expect(record).toMatchObject({ status: "retrieved", actionId: accepted?.id, sha256: hash("sha256", content) });
+  expect(await next.samples.has(hash("sha256", content))).toBe(true);
+  expect((await next.state.hit(hit.ruleId, hit.key))?.sha256).toBe(hash("sha256", content));
+});
+
+it("adopts the lost GetFile of an offline device (Pending for days) rather than failing it after the transient limit", async () => {
+  const content = Buffer.from("\x7fELF on a laptop away for a while\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "laptop-kill.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.p", { content });
+  const disk = new MemoryStateStore();
+  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  await first.wait("laptop-kill.contoso.com", "/dev/shm/.p", { SHA256: hash("sha256", content) });
+  const before = runs().length;
+  await expect(first.tick()).rejects.toThrow(/killed/);
+  const [accepted] = actionsOn(machine.id);
+  // api/run-live-response, Limitations 3: "If the machine isn't available, the session is queued for up to three
+  // days"; the broker ticks a minute apart, 25 of them: past its 20 transient errors (docs/service.md)
+  const next = harness({}, disk);
+  for (let tick = 0; tick < 25; tick++) {
+    now += MINUTE;
+    await next.tick();
+  }
+  const [waiting] = await next.broker.list();
+  expect(waiting).toMatchObject({
+    status: "queued",
+    actionId: accepted?.id,
+    actionStatus: "Pending",
+    transientErrors: 0,
+  });
+  emulator.defender.setOnline(machine.id, true);
+  now += MINUTE;
+  expect(await next.tick()).toMatchObject({ retrieved: 1 });
+  expect(runs().length - before).toBe(1);
+  expect(actionsOn(machine.id)).toHaveLength(1);
+});
+
+it("adopts, on ActiveRequestAlreadyExists, a lost GetFile whose record has no mark of the attempt (left by an earlier version)", async () => {
+  const content = Buffer.from("\x7fELF asked for by the version before\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "laptop-old.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.v", { content });
+  const disk = new MemoryStateStore();
+  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  await first.wait("laptop-old.contoso.com", "/dev/shm/.v", { SHA256: hash("sha256", content) });
+  await expect(first.tick()).rejects.toThrow(/killed/);
+  const [accepted] = actionsOn(machine.id);
+  // the record as a version that wrote no mark before runliveresponse left it: `requested`, nothing of the attempt
+  const [left] = await disk.list<Acquisition & { startAttemptedAt?: string }>("acquisition");
+  if (!left) throw new Error("the killed process left no acquisition");
+  const { startAttemptedAt: _mark, machineId: _machine, ...unmarked } = left.value;
+  await disk.put("acquisition", left.partition, left.key, unmarked);
+  // api/run-live-response, Limitations 8: "subsequent requests are responded to with HTTP 400 -
+  // ActiveRequestAlreadyExists": the session the device runs is looked at before the answer counts as transient
+  const next = harness({}, disk);
+  now += MINUTE;
+  await next.tick();
+  const [record] = await next.broker.list();
+  expect(record).toMatchObject({ status: "queued", actionId: accepted?.id, transientErrors: 0 });
+  expect(actionsOn(machine.id)).toHaveLength(1);
+});
+
+it("waits out another requestor's session on the device as transient, adopting nothing, then fetches the file itself", async () => {
+  const content = Buffer.from("\x7fELF an analyst is on this device\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-busy.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.b", { content });
+  // an analyst's GetFile of the same file on the same device, with their own comment (api/machineaction:
+  // requestorComment), queued while the device is offline
+  const theirs = emulator.defender.createAction(
+    emulator.defender.machine(machine.id),
+    [{ type: "GetFile", params: [{ key: "Path", value: "/dev/shm/.b" }] }],
+    "triage: pulling the implant for the IR ticket",
+  );
+  const h = harness();
+  await h.wait("srv-busy.contoso.com", "/dev/shm/.b", { SHA256: hash("sha256", content) });
+  const listed = listings(machine.id).length;
+  for (let tick = 1; tick <= 3; tick++) {
+    now += MINUTE;
+    expect(await h.tick()).toMatchObject({ requested: 1, queued: 0 });
+    const [record] = await h.broker.list();
+    // api/run-live-response, Limitations 8: one session per device, "ActiveRequestAlreadyExists"; not ours: a
+    // transient wait, as any (docs/service.md: up to 20), after a look at the device's actions each tick
+    expect(record).toMatchObject({ status: "requested", transientErrors: tick });
+    expect(record?.actionId).toBeUndefined();
+    expect(record?.lastError).toContain("ActiveRequestAlreadyExists");
+    expect(listings(machine.id).length - listed).toBe(tick);
+  }
+  expect(theirs.status).toBe("Pending");
+  // the analyst's session ends (the device comes online and runs it): the broker's own GetFile is accepted next
+  emulator.defender.setOnline(machine.id, true);
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ queued: 1 });
+  now += MINUTE;
+  expect(await h.tick()).toMatchObject({ retrieved: 1 });
+  const ours = actionsOn(machine.id).filter((a) => a.id !== theirs.id);
+  expect(ours).toHaveLength(1);
+  expect((await h.broker.list())[0]).toMatchObject({ actionId: ours[0]?.id });
 });
