@@ -1,10 +1,11 @@
 /**
  * The sample broker's handling of what the Defender for Endpoint API answers, judged by Microsoft's pages
  * (learn.microsoft.com/defender-endpoint/api/...: common-errors, run-live-response, cancel-machine-action,
- * get-live-response-result; and live-response, "Get a file from the device"). The broker talks to the emulator
- * through the real DefenderClient; state is in memory, samples in a folder, and `ingest` stores and indexes the file
- * as the service does (src/app/services.ts ingestFile: store, index by its names, hits waiting at its host and path
- * get it) without the scanner: a hit given a sample is what the assertions look at.
+ * get-live-response-result, get-machineactions-collection, machineaction; and live-response, "Get a file from the
+ * device"). The broker talks to the emulator through the real DefenderClient; state is in memory (a process killed
+ * at a write: killed-process-store.ts), samples in a folder, and `ingest` stores and indexes the file as the service
+ * does (src/app/services.ts ingestFile: store, index by its names, hits waiting at its host and path get it) without
+ * the scanner: a hit given a sample is what the assertions look at.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
