@@ -186,8 +186,12 @@ export class SampleBroker {
     // A queued action no hit waits for any more (its hits settled without it, by their pending_timeout, or by a
     // sample that came otherwise) would hold one of the broker's sessions, and its device's one live response
     // session (api/run-live-response, Limitations 2 and 8), until the API times it out three days later.
-    for (const record of acquisitions)
-      if (record.status === "queued" && !wanted.has(record.key)) await this.release(record);
+    // So would a GetFile an earlier start got accepted without recording it (a marked record, `requested`).
+    for (const record of acquisitions) {
+      if (wanted.has(record.key)) continue;
+      if (record.status === "queued") await this.release(record);
+      else if (record.status === "requested" && record.startAttemptedAt !== undefined) await this.releaseLost(record);
+    }
     return report;
   }
 
@@ -374,6 +378,23 @@ export class SampleBroker {
       );
     } catch (error) {
       return this.save(this.afterError(polled, error, now));
+    }
+  }
+
+  /**
+   * A marked record no hit waits for any more: the GetFile an earlier start may have got accepted unrecorded is
+   * looked for once; found, it is adopted and released as a queued one is (its result kept if it has one, else
+   * cancelled); not found, the mark is dropped, so the device is not listed again for it.
+   */
+  private async releaseLost(record: Acquisition): Promise<Acquisition> {
+    const now = this.deps.clock();
+    try {
+      const lost = record.machineId ? await this.ownAction(record, record.machineId) : undefined;
+      if (lost) return await this.release(await this.adopt(record, lost, now));
+      const { startAttemptedAt: _looked, ...unmarked } = record;
+      return await this.save({ ...unmarked, updatedAt: now.toISOString() });
+    } catch (error) {
+      return this.save(this.afterError(record, error, now));
     }
   }
 

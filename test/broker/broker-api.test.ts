@@ -364,6 +364,62 @@ it("adopts the lost GetFile of an offline device (Pending for days) rather than 
   expect(actionsOn(machine.id)).toHaveLength(1);
 });
 
+it("cancels the lost GetFile of an offline device once no hit waits for the file any more", async () => {
+  const content = Buffer.from("\x7fELF on a laptop that never came back\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "laptop-gone.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.g", { content });
+  const disk = new MemoryStateStore();
+  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  const hit = await first.wait("laptop-gone.contoso.com", "/dev/shm/.g", { SHA256: hash("sha256", content) });
+  await expect(first.tick()).rejects.toThrow(/killed/);
+  const [accepted] = actionsOn(machine.id);
+  expect(accepted?.status).toBe("Pending");
+  // The hit is settled without its sample (its pending_timeout) before the next tick: nobody waits for the file. The
+  // lost session would hold the device's one live response session (run-live-response, Limitations 8) until it
+  // times out, three days queued (Limitations 3); cancel-machine-action: "Cancel an already launched machine action
+  // that isn't yet in final state".
+  const next = harness({}, disk);
+  await next.settle(hit);
+  now += MINUTE;
+  await next.tick();
+  expect(emulator.defender.actions.get(accepted?.id as string)?.status).toBe("Cancelled");
+  const [released] = await next.broker.list();
+  expect(released).toMatchObject({ status: "failed", actionId: accepted?.id });
+  expect(released?.reason).toMatch(/no hit waits/);
+  // Looked for once: later ticks neither list the device nor call it again.
+  const looked = listings(machine.id).length;
+  now += MINUTE;
+  await next.tick();
+  expect(listings(machine.id).length).toBe(looked);
+});
+
+it("drops the mark of a start nobody waits for when the device has no GetFile of it, and lists the device once", async () => {
+  const content = Buffer.from("\x7fELF refused before the API took it\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "srv-429.contoso.com", osPlatform: "Linux" });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.t", { content });
+  const h = harness();
+  const hit = await h.wait("srv-429.contoso.com", "/dev/shm/.t", { SHA256: hash("sha256", content) });
+  // run-live-response, Limitations 1: "10 calls per minute (more requests are responded with HTTP 429)": the start
+  // is marked, then refused, so no action exists.
+  emulator.faults.push({ api: "defender", path: "/runliveresponse", kind: "throttle", retryAfterSeconds: 1, count: 3 });
+  await h.tick();
+  const [marked] = await h.broker.list();
+  expect(marked).toMatchObject({ status: "requested" });
+  expect(marked?.startAttemptedAt).toBeDefined();
+  expect(actionsOn(machine.id)).toHaveLength(0);
+  await h.settle(hit);
+  now += MINUTE;
+  await h.tick();
+  const [unmarked] = await h.broker.list();
+  expect(unmarked?.status).toBe("requested");
+  expect(unmarked?.startAttemptedAt).toBeUndefined();
+  const looked = listings(machine.id).length;
+  expect(looked).toBe(1);
+  now += MINUTE;
+  await h.tick();
+  expect(listings(machine.id).length).toBe(looked);
+});
+
 it("adopts, on ActiveRequestAlreadyExists, a lost GetFile whose record has no mark of the attempt (left by an earlier version)", async () => {
   const content = Buffer.from("\x7fELF asked for by the version before\n", "latin1");
   const machine = emulator.defender.addMachine({ computerDnsName: "laptop-old.contoso.com", online: false });
