@@ -3,7 +3,7 @@
  * (learn.microsoft.com/defender-endpoint/api/...: common-errors, run-live-response, cancel-machine-action,
  * get-live-response-result, get-machineactions-collection, machineaction; and live-response, "Get a file from the
  * device"). The broker talks to the emulator through the real DefenderClient; state is in memory (a process killed
- * at a write: killed-process-store.ts), samples in a folder, and `ingest` stores and indexes the file as the service
+ * at a write: test/support/killed-store.ts), samples in a folder, and `ingest` stores and indexes the file as the service
  * does (src/app/services.ts ingestFile: store, index by its names, hits waiting at its host and path get it) without
  * the scanner: a hit given a sample is what the assertions look at.
  */
@@ -23,8 +23,8 @@ import { MemoryStateStore } from "../../src/store/memory-state-store.js";
 import { SampleIndex } from "../../src/store/sample-index.js";
 import type { StateOp, StateStore } from "../../src/store/state-store.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
+import { KilledStore, killAtFirst } from "../support/killed-store.js";
 import { emulatedDefender, expiredDownloadLinks } from "./emulated-defender.js";
-import { KilledProcessStore } from "./killed-process-store.js";
 
 const MINUTE = 60_000;
 let emulator: Emulator;
@@ -307,7 +307,7 @@ it("adopts the GetFile a process was killed before recording: one live response,
   const machine = emulator.defender.addMachine({ computerDnsName: "srv-kill.contoso.com", osPlatform: "Linux" });
   emulator.defender.putDeviceFile(machine.id, "/dev/shm/.k", { content });
   const disk = new MemoryStateStore();
-  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  const first = harness({}, new KilledStore(disk, killAtFirst(recordsTheAction)));
   // named by SHA-1 (Defender often leaves SHA256 empty): the hit waits by host and path and is given the file fetched
   const hit = await first.wait("srv-kill.contoso.com", "/dev/shm/.k", { SHA256: "", SHA1: hash("sha1", content) });
   const before = runs().length;
@@ -338,7 +338,7 @@ it("adopts the lost GetFile of an offline device (Pending for days) rather than 
   const machine = emulator.defender.addMachine({ computerDnsName: "laptop-kill.contoso.com", online: false });
   emulator.defender.putDeviceFile(machine.id, "/dev/shm/.p", { content });
   const disk = new MemoryStateStore();
-  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  const first = harness({}, new KilledStore(disk, killAtFirst(recordsTheAction)));
   await first.wait("laptop-kill.contoso.com", "/dev/shm/.p", { SHA256: hash("sha256", content) });
   const before = runs().length;
   await expect(first.tick()).rejects.toThrow(/killed/);
@@ -369,7 +369,7 @@ it("cancels the lost GetFile of an offline device once no hit waits for the file
   const machine = emulator.defender.addMachine({ computerDnsName: "laptop-gone.contoso.com", online: false });
   emulator.defender.putDeviceFile(machine.id, "/dev/shm/.g", { content });
   const disk = new MemoryStateStore();
-  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  const first = harness({}, new KilledStore(disk, killAtFirst(recordsTheAction)));
   const hit = await first.wait("laptop-gone.contoso.com", "/dev/shm/.g", { SHA256: hash("sha256", content) });
   await expect(first.tick()).rejects.toThrow(/killed/);
   const [accepted] = actionsOn(machine.id);
@@ -425,7 +425,7 @@ it("adopts, on ActiveRequestAlreadyExists, a lost GetFile whose record has no ma
   const machine = emulator.defender.addMachine({ computerDnsName: "laptop-old.contoso.com", online: false });
   emulator.defender.putDeviceFile(machine.id, "/dev/shm/.v", { content });
   const disk = new MemoryStateStore();
-  const first = harness({}, new KilledProcessStore(disk, recordsTheAction));
+  const first = harness({}, new KilledStore(disk, killAtFirst(recordsTheAction)));
   await first.wait("laptop-old.contoso.com", "/dev/shm/.v", { SHA256: hash("sha256", content) });
   await expect(first.tick()).rejects.toThrow(/killed/);
   const [accepted] = actionsOn(machine.id);

@@ -35,15 +35,10 @@ import {
 } from "../../src/hunt/index.js";
 import type { AlertWriter } from "../../src/sentinel/incidents.js";
 import type { Row } from "../../src/sentinel/logs-query.js";
-import {
-  LocalStateStore,
-  type StateKind,
-  type StateOp,
-  type StateRecord,
-  type StateStore,
-} from "../../src/store/index.js";
+import { LocalStateStore, type StateOp, type StateStore } from "../../src/store/index.js";
 import { MemoryStateStore } from "../../src/store/memory-state-store.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+import { KilledStore, type KillPoint } from "../support/killed-store.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const tempDir = tempDirs("crash-sweep");
@@ -71,62 +66,10 @@ function sendOrder(ops: readonly StateOp[], order: SendOrder): readonly StateOp[
   return [...byPartition.values()].flat();
 }
 
-/**
- * A real store that dies like a killed process at a crash point: the write there lands only the first operations
- * of its send order, then throws, and so does every call after it (reads too). Without a crash point it only counts
- * the writes and their operations (the census a sweep is planned from). Every write is counted, a single create,
- * put or delete as a write of one operation.
- */
-class CrashingStore implements StateStore {
-  /** The kinds of the operations of each write so far, in the batch's order. */
-  readonly writes: Array<readonly StateKind[]> = [];
-  dead = false;
-
-  constructor(
-    private readonly inner: StateStore,
-    private readonly order: SendOrder,
-    private readonly crash?: CrashPoint,
-  ) {}
-
-  get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
-    this.alive();
-    return this.inner.get<T>(kind, partition, key);
-  }
-  async getMany<T>(kind: StateKind, partition: string, keys: readonly string[]): Promise<Array<T | undefined>> {
-    this.alive();
-    if (this.inner.getMany) return this.inner.getMany<T>(kind, partition, keys);
-    return Promise.all(keys.map((key) => this.inner.get<T>(kind, partition, key)));
-  }
-  list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
-    this.alive();
-    return this.inner.list<T>(kind, partition);
-  }
-  async create<T>(kind: StateKind, partition: string, key: string, value: T): Promise<boolean> {
-    const [created] = await this.batch([{ op: "create", kind, partition, key, value }]);
-    return created === true;
-  }
-  async put<T>(kind: StateKind, partition: string, key: string, value: T): Promise<void> {
-    await this.batch([{ op: "put", kind, partition, key, value }]);
-  }
-  async delete(kind: StateKind, partition: string, key: string): Promise<void> {
-    await this.batch([{ op: "delete", kind, partition, key }]);
-  }
-  async batch(ops: readonly StateOp[]): Promise<boolean[]> {
-    this.alive();
-    if (ops.length === 0) return [];
-    this.writes.push(ops.map((op) => op.kind));
-    if (this.crash?.write !== this.writes.length) return this.inner.batch(ops);
-    this.dead = true;
-    const landed = sendOrder(ops, this.order).slice(0, this.crash.landed);
-    if (landed.length > 0) await this.inner.batch(landed);
-    throw new Error(`killed at write ${this.crash.write} after ${this.crash.landed} of its ${ops.length} operations`);
-  }
-  damaged() {
-    return this.inner.damaged();
-  }
-  private alive(): void {
-    if (this.dead) throw new Error("killed: the process is gone");
-  }
+/** Where a crash point kills a process (KilledStore): at its write, the first operations of the store's send order. */
+function killAt(crash: CrashPoint | undefined, order: SendOrder): KillPoint | undefined {
+  if (!crash) return undefined;
+  return (ops, write) => (write === crash.write ? sendOrder(ops, order).slice(0, crash.landed) : undefined);
 }
 
 const T0 = "2026-03-01T10:00:00.000Z";
@@ -323,7 +266,7 @@ interface Prior {
 
 /**
  * A scenario whose process dies at `crash` (none: the census, never killed): the verdicts known and the steps
- * before it, then its steps over a CrashingStore. Reports the store (its writes), the step it died in, the state
+ * before it, then its steps over a KilledStore. Reports the store (its writes), the step it died in, the state
  * before it (`prior`), and the state its hunt step left (the census only).
  */
 async function killedProcess(
@@ -332,7 +275,7 @@ async function killedProcess(
   order: SendOrder,
   raising: Raising,
   crash?: CrashPoint,
-): Promise<{ store: CrashingStore; prior: Prior; diedIn?: string; afterHunt?: Outcome }> {
+): Promise<{ store: KilledStore; prior: Prior; diedIn?: string; afterHunt?: Outcome }> {
   const seeded = new HuntState(backing.open());
   for (const known of scenario.known) await seeded.putVerdict(known);
   for (const { at, step } of scenario.before) await step(processAt(scenario, backing.open(), raising, at));
@@ -340,7 +283,7 @@ async function killedProcess(
     checkpoint: (await seeded.checkpoint(gatedPlan.rule.id, gatedPlan.target))?.end,
     pending: new Set((await seeded.pending()).map((p) => p.key)),
   };
-  const store = new CrashingStore(backing.open(), order, crash);
+  const store = new KilledStore(backing.open(), killAt(crash, order));
   const deps = processAt(scenario, store, raising, scenario.at);
   let afterHunt: Outcome | undefined;
   for (const [name, step] of Object.entries(scenario.steps)) {

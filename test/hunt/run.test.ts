@@ -12,8 +12,9 @@ import {
   type StoredVerdict,
 } from "../../src/hunt/index.js";
 import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
-import { LocalStateStore, type StateKind, type StateOp, type StateStore } from "../../src/store/index.js";
+import { LocalStateStore, type StateStore } from "../../src/store/index.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+import { KilledStore, killAtNth } from "../support/killed-store.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -208,51 +209,6 @@ class DyingWriter implements AlertWriter {
   }
 }
 
-/** A state store that dies on the n-th write of a kind. */
-class DyingStore implements StateStore {
-  writes = 0;
-  constructor(
-    private readonly inner: StateStore,
-    private readonly kind: StateKind,
-    private readonly dieAt: number,
-  ) {}
-  get<T>(k: StateKind, p: string, key: string) {
-    return this.inner.get<T>(k, p, key);
-  }
-  list<T>(k: StateKind, p?: string) {
-    return this.inner.list<T>(k, p);
-  }
-  delete(k: StateKind, p: string, key: string) {
-    return this.inner.delete(k, p, key);
-  }
-  create<T>(k: StateKind, p: string, key: string, v: T) {
-    this.check(k);
-    return this.inner.create(k, p, key, v);
-  }
-  put<T>(k: StateKind, p: string, key: string, v: T) {
-    this.check(k);
-    return this.inner.put(k, p, key, v);
-  }
-  /** A batch dies where its n-th write of the kind would be: the writes before it land, none after. */
-  async batch(ops: readonly StateOp[]) {
-    const before: StateOp[] = [];
-    for (const op of ops) {
-      if (op.op !== "delete" && op.kind === this.kind && ++this.writes === this.dieAt) {
-        await this.inner.batch(before);
-        throw new Error("killed");
-      }
-      before.push(op);
-    }
-    return this.inner.batch(ops);
-  }
-  damaged() {
-    return this.inner.damaged();
-  }
-  private check(k: StateKind) {
-    if (k === this.kind && ++this.writes === this.dieAt) throw new Error("killed");
-  }
-}
-
 describe("a run killed mid-way", () => {
   for (const [name, dieAfterWrite] of [
     ["before an incident is written", false],
@@ -280,13 +236,16 @@ describe("a run killed mid-way", () => {
   }
 
   it("loses nothing when killed between recording a hit and deciding it", async () => {
-    const { dir, table, deps, state } = setup();
+    const { dir, table, time, deps, state } = setup();
     table.add(execEvent("2026-03-01T09:57:00Z"), execEvent("2026-03-01T09:57:01Z"));
     const p = plan();
     // The third write of a hit record is the first row's status update: die there.
-    const dying = new HuntState(new DyingStore(new LocalStateStore(dir), "hit", 2));
+    const dying = new HuntState(new KilledStore(new LocalStateStore(dir), killAtNth("hit", 2)));
     await expect(runPlan(p, { ...deps, state: dying })).rejects.toThrow("killed");
     expect((await state.hits()).map((h) => h.status)).toEqual(["new"]);
+    // The killed run never gave its lease up (docs/service.md, "One run of a rule at a time"): in this process, which
+    // lives on, the next run comes once the lease has expired (2 minutes).
+    time.advance(3 * MIN);
     await runPlan(p, deps);
     expect(await state.incidents()).toHaveLength(2);
     expect((await state.hits()).map((h) => h.status)).toEqual(["alerted", "alerted"]);
