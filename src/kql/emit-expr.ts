@@ -948,8 +948,15 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       ctx.notes.add(UTF16_NOTE("indexOf"));
       const fold = (x: Val) =>
         expr.caseInsensitive ? call("tolower", valueNode(x, "string")) : valueNode(x, "string");
+      // Elasticsearch treats a negative start as 0 (EQL function reference: "Negative offsets are treated as `0`");
+      // KQL's indexof counts a negative start from the end (indexof-function.md), so it is clamped here
+      const from = (x: Val): KqlNode => {
+        if (x.k === "const") return num(Math.max(0, Number(x.v)));
+        const n = isNumeric(x.type) ? x.node : call("tolong", x.node);
+        return call("iff", binary(n, ">", num(0)), n, num(0));
+      };
       // Elasticsearch returns null where KQL's indexof returns -1 (absent, or start past the end)
-      const found = call("indexof", fold(s), fold(sub), ...(start ? [valueNode(start, "long")] : []));
+      const found = call("indexof", fold(s), fold(sub), ...(start ? [from(start)] : []));
       return { k: "kql", node: call("iff", binary(found, ">=", num(0)), found, atom("long(null)")), type: "long" };
     }
     case "between": {

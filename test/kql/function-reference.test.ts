@@ -1,0 +1,85 @@
+/**
+ * EQL functions whose translation returned other values than Elastic's EQL function reference states (found by a
+ * review against docs/reference/query-languages/eql/eql-function-ref.md in elastic/elasticsearch, quoted per case).
+ *
+ * Each case runs the translated KQL (Defender target) in the local engine over rows of DeviceProcessEvents, whose
+ * `indexof` follows ../shared/reference/kusto-docs/indexof-function.md, and also asks the evaluator (the project's
+ * reference) for the same events; the expected answer is the EQL reference's.
+ */
+import { describe, expect, it } from "vitest";
+import { evaluate, parseEql } from "../../src/eql/index.js";
+import { translateQuery } from "../../src/kql/index.js";
+import { runInline, toRecords } from "../../src/workspace/index.js";
+
+interface Event {
+  readonly name: string;
+  readonly pid?: number;
+}
+
+/** Indexes of the events the evaluator matches. */
+function evaluator(eql: string, events: readonly Event[]): number[] {
+  const docs = events.map((e, i) => ({
+    "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+    "event.category": "process",
+    process: { name: e.name, ...(e.pid === undefined ? {} : { pid: e.pid }) },
+  }));
+  return evaluate(parseEql(eql), docs).map((m) => m.indexes[0] as number);
+}
+
+/** Indexes of the rows the Defender translation matches, DeviceProcessEvents given inline. */
+async function defender(eql: string, events: readonly Event[]): Promise<{ rows: number[]; text: string }> {
+  const t = translateQuery(parseEql(eql), "defender");
+  expect(t.refused, t.refused?.message).toBeUndefined();
+  const cells = events.flatMap((e, i) => [
+    JSON.stringify(e.name),
+    e.pid === undefined ? "long(null)" : String(e.pid),
+    '"ProcessCreated"',
+    String(i),
+  ]);
+  const data = `datatable(FileName:string, ProcessId:long, ActionType:string, Row:long)[${cells.join(", ")}]`;
+  const text = t.kql ?? "";
+  const out = toRecords(await runInline(`${text.replace(/^DeviceProcessEvents\b/m, data)}\n| project Row`, { now: 0 }));
+  return { rows: out.map((r) => Number(r.Row)).sort((a, b) => a - b), text };
+}
+
+/**
+ * indexOf's start position. The EQL reference: "`<start_pos>` ... Positions are zero-indexed. Negative offsets are
+ * treated as `0`.", with the example
+ *   // url.domain = "subdomain.example.com"
+ *   indexOf(url.domain, ".", -6)    // returns 9
+ *   indexOf(url.domain, "", -6)     // returns 0
+ * KQL's indexof reads a negative start from the end instead (indexof-function.md: "*start* ... A negative value will
+ * offset the starting search position from the end of the *string* by this many steps", example
+ * `indexof("abcdefg","cde",-5)` → 2), so `indexof(s, ".", -6)` finds the "." at 17. The translation passed the
+ * start through as it was.
+ */
+describe("indexOf with a negative start position", () => {
+  const events = [{ name: "subdomain.example.com" }];
+  it.each([
+    { eql: 'process where indexOf(process.name, ".", -6) == 9', expected: [0] },
+    { eql: 'process where indexOf(process.name, ".", -6) == 17', expected: [] },
+    { eql: 'process where indexOf(process.name, "", -6) == 0', expected: [0] },
+    { eql: 'process where indexOf(process.name, ".", -30) == 9', expected: [0] },
+  ])("$eql", async ({ eql, expected }) => {
+    expect(evaluator(eql, events)).toEqual(expected);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual(expected);
+  });
+
+  it("a start read from a field (negative on one event) is treated as 0 too", async () => {
+    const eql = 'process where indexOf(process.name, ".", process.pid) == 9';
+    const rows = [
+      { name: "subdomain.example.com", pid: -6 },
+      { name: "subdomain.example.com", pid: 3 },
+      { name: "subdomain.example.com", pid: 10 },
+    ];
+    expect(evaluator(eql, rows)).toEqual([0, 1]);
+    const got = await defender(eql, rows);
+    expect(got.rows, got.text).toEqual([0, 1]);
+    for (const target of ["asim", "auditd"] as const) {
+      const t = translateQuery(parseEql(eql), target);
+      expect(t.refused, t.refused?.message).toBeUndefined();
+      expect(t.kql).not.toMatch(/indexof\([^\n]*, (ActorProcessId|TargetProcessId|Pid)\)/);
+    }
+  });
+});
