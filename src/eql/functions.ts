@@ -146,7 +146,9 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
     case "number": {
       const s = str(0);
       if (s === null) return null;
-      const base = isNumber(args[1]) ? args[1] : 10;
+      // "Strings that begin with `0x` are auto-detected as hexadecimal and use a default <base_num> of 16" (also
+      // when the base is an explicit null: "If this argument is explicitly null, the default value is used")
+      const base = isNumber(args[1]) ? args[1] : s.trim().startsWith("0x") ? 16 : 10;
       return parseNumber(s, base);
     }
     case "string":

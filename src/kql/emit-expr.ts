@@ -86,6 +86,8 @@ const IPV4_MAPPED = "^(?i:::|(?:0{1,4}:){5})ffff:([0-9]{1,3}(?:\\.[0-9]{1,3}){3}
 const ASTRAL = "[\\x{10000}-\\x{10FFFF}]";
 const UTF16_NOTE = (fn: string) =>
   `${fn}(): offsets count code points in KQL, UTF-16 units in Elasticsearch; they differ on strings with characters outside the Basic Multilingual Plane (such as emoji)`;
+const HEX_NOTE =
+  "number(): a value beginning with 0x is hexadecimal in Elasticsearch (no base given); KQL's todouble does not read it as hexadecimal";
 const isNumeric = (t: KqlType) => t === "long" || t === "int" || t === "real" || t === "decimal";
 
 // ── Boolean structure ───────────────────────────────────────────────────────
@@ -901,12 +903,15 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       const [s, base] = args as [Val, Val | undefined];
       if (s.k === "const") {
         // the base is a constant (checked at parse time)
-        const b = base?.k === "const" && typeof base.v === "number" ? base.v : 10;
-        return { k: "const", v: s.v === null ? null : parseNumber(String(s.v), b) };
+        // without a base (or with a null one), text beginning with 0x is hexadecimal (EQL function reference)
+        const text = s.v === null ? null : String(s.v);
+        const b = base?.k === "const" && typeof base.v === "number" ? base.v : text?.trim().startsWith("0x") ? 16 : 10;
+        return { k: "const", v: text === null ? null : parseNumber(text, b) };
       }
       if (base && !(base.k === "const" && (base.v === 10 || base.v === null))) {
         throw new Refusal("construct", "number with a base other than 10", "only of a constant string");
       }
+      if (base?.k !== "const" || base.v === null) ctx.notes.add(HEX_NOTE);
       return { k: "kql", node: call("todouble", s.node), type: "real" };
     }
     case "concat": {

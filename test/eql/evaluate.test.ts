@@ -204,6 +204,26 @@ describe("types", () => {
   });
 });
 
+/**
+ * Functions against Elastic's EQL function reference (docs/reference/query-languages/eql/eql-function-ref.md in
+ * elastic/elasticsearch); each expectation is the reference's own example, quoted.
+ */
+describe("functions as the EQL function reference states", () => {
+  it("number() reads a string beginning with 0x as hexadecimal when no base (or a null one) is given", () => {
+    // "Strings that begin with `0x` are auto-detected as hexadecimal and use a default `<base_num>` of `16`."
+    //   number("0xdeadbeef")        // returns 3735928559
+    //   number("0xdeadbeef", 16)    // returns 3735928559
+    //   number("0xdeadbeef", null) // returns 3735928559
+    //   number("1337", null)        // returns 1337
+    const events = [{ pid: "0xdeadbeef" }];
+    expect(where('number("0xdeadbeef") == 3735928559', events)).toEqual([0]);
+    expect(where('number("0xdeadbeef", 16) == 3735928559', events)).toEqual([0]);
+    expect(where('number("0xdeadbeef", null) == 3735928559', events)).toEqual([0]);
+    expect(where('number("1337", null) == 1337', events)).toEqual([0]);
+    expect(where("number(pid) == 3735928559", events)).toEqual([0]);
+  });
+});
+
 describe("case rules and wildcards", () => {
   const events = [{ p: "C:\\Windows\\CMD.exe" }, { p: "c:\\windows\\cmd.exe" }, { p: "x*y" }];
 

@@ -83,3 +83,29 @@ describe("indexOf with a negative start position", () => {
     }
   });
 });
+
+/**
+ * number() of a string beginning with 0x. The EQL reference: "Strings that begin with `0x` are auto-detected as
+ * hexadecimal and use a default `<base_num>` of `16`", with `number("0xdeadbeef") // returns 3735928559`. A
+ * constant is folded at translation time (docs/kql.md); it was read in base 10 (no number), which made the
+ * condition always false and the rule refused.
+ */
+describe("number() auto-detects hexadecimal", () => {
+  it.each([
+    'process where number("0xdeadbeef") == 3735928559 and process.name == "x"',
+    'process where number("0xdeadbeef", null) == 3735928559 and process.name == "x"',
+  ])("%s", async (eql) => {
+    const events = [{ name: "x" }, { name: "y" }];
+    expect(evaluator(eql, events)).toEqual([0]);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual([0]);
+  });
+
+  it("says, for a field, that KQL's todouble does not read 0x text as hexadecimal", () => {
+    for (const target of ["defender", "asim", "auditd"] as const) {
+      const t = translateQuery(parseEql("process where number(process.name) == 5"), target);
+      expect(t.refused, t.refused?.message).toBeUndefined();
+      expect(t.approximations.join("\n")).toMatch(/number\(\).*0x/);
+    }
+  });
+});
