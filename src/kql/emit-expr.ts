@@ -352,7 +352,11 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   if ((op === "==" || op === "!=") && (isNullConst(l) || isNullConst(r))) {
     const other = isNullConst(l) ? r : l;
     if (other.k === "const") return { k: "const", v: (other.v === null) === (op === "==") };
-    const exists = test(other.type === "string" ? "isnotempty" : "isnotnull", other.node);
+    // a function or arithmetic is null when a value it reads is (EQL function reference: "If `null`, the function
+    // returns `null`"); a missing string is "" in KQL, where strlen, indexof… still return a value, so it is tested
+    const otherExpr = isNullConst(l) ? right : left;
+    const guards = otherExpr.kind === "field" ? [] : scriptGuards(otherExpr, ctx);
+    const exists = and([...guards, test(other.type === "string" ? "isnotempty" : "isnotnull", other.node)]);
     return op === "==" ? not(exists) : exists;
   }
   if (l.k === "const" && r.k === "const") return foldCompare(op, l.v, r.v);

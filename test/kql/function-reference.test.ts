@@ -12,7 +12,8 @@ import { translateQuery } from "../../src/kql/index.js";
 import { runInline, toRecords } from "../../src/workspace/index.js";
 
 interface Event {
-  readonly name: string;
+  /** undefined: the event has no process.name (an empty FileName in KQL, docs/kql.md "Nulls") */
+  readonly name?: string;
   readonly pid?: number;
 }
 
@@ -21,7 +22,7 @@ function evaluator(eql: string, events: readonly Event[]): number[] {
   const docs = events.map((e, i) => ({
     "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
     "event.category": "process",
-    process: { name: e.name, ...(e.pid === undefined ? {} : { pid: e.pid }) },
+    process: { ...(e.name === undefined ? {} : { name: e.name }), ...(e.pid === undefined ? {} : { pid: e.pid }) },
   }));
   return evaluate(parseEql(eql), docs).map((m) => m.indexes[0] as number);
 }
@@ -31,7 +32,7 @@ async function defender(eql: string, events: readonly Event[]): Promise<{ rows: 
   const t = translateQuery(parseEql(eql), "defender");
   expect(t.refused, t.refused?.message).toBeUndefined();
   const cells = events.flatMap((e, i) => [
-    JSON.stringify(e.name),
+    JSON.stringify(e.name ?? ""),
     e.pid === undefined ? "long(null)" : String(e.pid),
     '"ProcessCreated"',
     String(i),
@@ -107,5 +108,28 @@ describe("number() auto-detects hexadecimal", () => {
       expect(t.refused, t.refused?.message).toBeUndefined();
       expect(t.approximations.join("\n")).toMatch(/number\(\).*0x/);
     }
+  });
+});
+
+/**
+ * `f(x) == null` / `!= null` over a function of a missing field. The EQL reference: every function returns null on a
+ * null argument (`length`: "If `null`, the function returns `null`", `length(null) // returns null`; `indexOf`:
+ * "`<source>` ... If `null`, the function returns `null`"), and the syntax reference's existence check: "To match
+ * events containing any value for a field, compare the field to `null` using the `!=` operator". KQL's strlen of
+ * the empty string a missing field is (docs/kql.md "Nulls") is 0, not null, so `length(process.name) != null` held
+ * on events without a name.
+ */
+describe("null checks of a function over a missing field", () => {
+  const events = [{}, { name: "bash" }];
+  it.each([
+    { eql: "process where length(process.name) != null", expected: [1] },
+    { eql: "process where length(process.name) == null", expected: [0] },
+    { eql: 'process where indexOf(process.name, "") != null', expected: [1] },
+    { eql: 'process where indexOf(process.name, "") == null', expected: [0] },
+    { eql: "process where not length(process.name) == null", expected: [1] },
+  ])("$eql", async ({ eql, expected }) => {
+    expect(evaluator(eql, events)).toEqual(expected);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual(expected);
   });
 });
