@@ -713,6 +713,8 @@ function wildcardConds(subject: KqlNode, patterns: readonly string[], ci: boolea
 function inList(expr: In, ctx: ExprContext): Cond {
   const left = val(expr.left, ctx);
   const values = expr.values.map((e) => {
+    // a decimal literal is a constant too (val keeps it as `real(...)` for arithmetic)
+    if (e.kind === "literal") return e.value;
     const v = val(e, ctx);
     if (v.k !== "const") throw new Refusal("construct", "in with a non-constant value");
     return v.v;

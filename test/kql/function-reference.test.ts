@@ -133,3 +133,21 @@ describe("null checks of a function over a missing field", () => {
     expect(got.rows, got.text).toEqual(expected);
   });
 });
+
+/**
+ * A decimal literal in an `in` list. The EQL syntax reference: "`in` (case-sensitive) Returns `true` if the value is
+ * contained in the provided list"; 2.0 is a constant like 2, but the translation refused the rule as "in with a
+ * non-constant value" (a decimal literal is emitted as `real(2.0)` to keep arithmetic in reals).
+ */
+describe("in with a decimal literal", () => {
+  it("process where process.pid in (1, 2.0) matches the event with pid 2", async () => {
+    const eql = "process where process.pid in (1, 2.0)";
+    const events = [
+      { name: "a", pid: 2 },
+      { name: "b", pid: 3 },
+    ];
+    expect(evaluator(eql, events)).toEqual([0]);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual([0]);
+  });
+});
