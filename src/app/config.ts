@@ -9,7 +9,7 @@ import path from "node:path";
 import { Codes, DiagnosticError } from "../diagnostics/index.js";
 import { parseDuration } from "../rules/durations.js";
 import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
-import { DEFAULT_TARGET } from "../targets/index.js";
+import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
 
 interface SentinelTarget {
@@ -102,6 +102,9 @@ export interface HttpLimits {
   readonly maxRequestsPerSocket: number;
 }
 
+/** pino's levels (the server's logger), `silent` included. */
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 const LOOPBACK = new Set(["::1", "[::1]", "localhost"]);
@@ -123,15 +126,37 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
   };
-  const int = (name: string, fallback: number, min = 0): number => {
+  const int = (name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
     const raw = text(name);
     if (raw === undefined) return fallback;
     const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) {
-      problems.push({ field: name, message: `must be an integer ≥ ${min}, not ${JSON.stringify(raw)}` });
+    if (!Number.isInteger(value) || value < min || value > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+      problems.push({ field: name, message: `must be an integer ${range}, not ${JSON.stringify(raw)}` });
       return fallback;
     }
     return value;
+  };
+  const oneOf = (name: string, allowed: readonly string[], fallback: string): string => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    if (allowed.includes(raw)) return raw;
+    problems.push({ field: name, message: `must be one of ${allowed.join(", ")}, not ${JSON.stringify(raw)}` });
+    return fallback;
+  };
+  const huntTargets = (): string[] | undefined => {
+    const listed = text("SHMHUNT_HUNT_TARGETS")
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const unknown = listed?.filter((t) => !isTarget(t)) ?? [];
+    if (unknown.length > 0) {
+      problems.push({
+        field: "SHMHUNT_HUNT_TARGETS",
+        message: `unknown target ${unknown.map((t) => JSON.stringify(t)).join(", ")}: the targets are ${TARGETS.join(", ")}`,
+      });
+    }
+    return listed?.length ? listed : undefined;
   };
   const duration = (name: string, fallback: string): number => {
     const raw = text(name) ?? fallback;
@@ -258,18 +283,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   const config: ServiceConfig = {
     ...(broker ? { broker } : {}),
     host,
-    port: int("SHMHUNT_PORT", 8080),
+    port: int("SHMHUNT_PORT", 8080, 0, 65535),
     apiKeys,
     ...(tenantId && audiences.length > 0
       ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraTimes } }
       : {}),
     rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
-    huntTargets:
-      text("SHMHUNT_HUNT_TARGETS")
-        ?.split(",")
-        .map((t) => t.trim())
-        .filter(Boolean) ?? (workspaceId ? [DEFAULT_TARGET] : targetsWithData(workspaceDir)),
+    huntTargets: huntTargets() ?? (workspaceId ? [DEFAULT_TARGET] : targetsWithData(workspaceDir)),
     state,
     samples,
     workspaceDir,
@@ -301,7 +322,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       maxConnections: int("SHMHUNT_MAX_CONNECTIONS", 512, 1),
       maxRequestsPerSocket: int("SHMHUNT_MAX_REQUESTS_PER_SOCKET", 1000, 1),
     },
-    logLevel: text("SHMHUNT_LOG_LEVEL") ?? "info",
+    logLevel: oneOf("SHMHUNT_LOG_LEVEL", LOG_LEVELS, "info"),
   };
   if (problems.length > 0) {
     throw new DiagnosticError(

@@ -69,6 +69,30 @@ describe("service configuration", () => {
     }
   });
 
+  it("refuses a port, a hunt target or a log level that cannot work, naming the setting", () => {
+    // A TCP port is 0–65535 (RFC 793; Node's listen refuses more); the targets are docs/service.md's three; the
+    // levels are pino's (trace, debug, info, warn, error, fatal, silent).
+    const fieldsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env, "/srv/app");
+      } catch (error) {
+        expect(error).toBeInstanceOf(DiagnosticError);
+        return (error as DiagnosticError).diagnostics.map((d) => `${d.code} ${d.field}: ${d.message}`);
+      }
+      return [];
+    };
+    expect(fieldsOf({ SHMHUNT_PORT: "99999" })).toEqual([expect.stringMatching(/^SVC601 SHMHUNT_PORT: .*65535/)]);
+    expect(fieldsOf({ SHMHUNT_HUNT_TARGETS: "defender,windows" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_HUNT_TARGETS: .*"windows".*defender, asim, auditd/),
+    ]);
+    expect(fieldsOf({ SHMHUNT_LOG_LEVEL: "loud" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_LOG_LEVEL: .*"loud"/),
+    ]);
+    expect(
+      fieldsOf({ SHMHUNT_PORT: "65535", SHMHUNT_HUNT_TARGETS: "asim, auditd", SHMHUNT_LOG_LEVEL: "silent" }),
+    ).toEqual([]);
+  });
+
   it("keeps secrets out of what it shows", () => {
     const secret = "AccountKey=c2VjcmV0LXNlY3JldC1zZWNyZXQ=";
     const config = loadConfig({
