@@ -3,7 +3,7 @@
  * (compiled at route registration, so a bad schema fails at boot; also the OpenAPI document), and the Functions
  * handlers validate with the same schemas and the same Ajv options through `validateRequest`.
  */
-import { Ajv, type ValidateFunction } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { HIT_STATUSES } from "../hunt/types.js";
 import { TARGETS } from "../targets/index.js";
 import { InvalidRequestError } from "./errors.js";
@@ -172,10 +172,25 @@ export function validateRequest<T>(schema: object, value: unknown, part: "body" 
     compiled.set(schema, validate);
   }
   const copy = structuredClone(value);
-  if (!validate(copy)) {
-    const errors = validate.errors ?? [];
-    const text = errors.map((e) => `${part}${e.instancePath} ${e.message ?? "is invalid"}`).join(", ");
-    throw new InvalidRequestError(text || `${part} is invalid`);
-  }
+  if (!validate(copy)) throw invalidRequest(validate.errors ?? [], part);
   return copy as T;
+}
+
+/**
+ * The InvalidRequestError (400, `SHM_INVALID_REQUEST`) of a request Ajv refused, for both transports (the fastify
+ * host's `schemaErrorFormatter`): every error as `<part><path> <message>`, joined by commas, an enum's allowed
+ * values named (`body/target must be equal to one of the allowed values: defender, asim, auditd`).
+ */
+export function invalidRequest(
+  errors: readonly Partial<ErrorObject>[],
+  part: string,
+): InstanceType<typeof InvalidRequestError> {
+  const text = errors
+    .map((e) => {
+      const allowed = (e.params as { allowedValues?: unknown } | undefined)?.allowedValues;
+      const values = Array.isArray(allowed) ? `: ${allowed.map(String).join(", ")}` : "";
+      return `${part}${e.instancePath ?? ""} ${e.message ?? "is invalid"}${values}`;
+    })
+    .join(", ");
+  return new InvalidRequestError(text || `${part} is invalid`);
 }

@@ -7,9 +7,15 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import { type HttpLimits, isLoopback } from "../app/config.js";
-import { errorResponse, HostNotAllowedError } from "../app/errors.js";
+import {
+  BodyNotJsonError,
+  BodyTooLargeError,
+  errorResponse,
+  HostNotAllowedError,
+  NotFoundError,
+} from "../app/errors.js";
 import * as operations from "../app/operations.js";
-import { AJV_OPTIONS, REQUEST_LIMITS } from "../app/requests.js";
+import { AJV_OPTIONS, invalidRequest, REQUEST_LIMITS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
 import { VERSION } from "../app/version.js";
 import { registerAuth } from "./auth.js";
@@ -44,6 +50,8 @@ export async function buildServer(services: Services, options: ServerOptions): P
     bodyLimit: options.maxBodyBytes,
     routerOptions: { maxParamLength: REQUEST_LIMITS.pathParamChars },
     ajv: { customOptions: { ...AJV_OPTIONS } },
+    // A request its schema refuses is SHM_INVALID_REQUEST, worded as the Functions handlers word it.
+    schemaErrorFormatter: (errors, dataVar) => invalidRequest(errors, dataVar),
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
   if (options.http) app.server.maxConnections = options.http.maxConnections;
@@ -54,10 +62,16 @@ export async function buildServer(services: Services, options: ServerOptions): P
     ...(options.entra ? { entra: new EntraTokenValidator(options.entra) } : {}),
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = errorResponse(error);
+    const { status, body } = errorResponse(ownError(error));
     if (status >= 500 && status !== 501) request.log.error({ err: error }, "request failed");
     // The rest of an over-large or refused upload is not read: close the connection after answering.
     if (status === 413 || status === 415) reply.header("connection", "close");
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const { status, body } = errorResponse(
+      new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`),
+    );
     return reply.code(status).send(body);
   });
 
@@ -174,5 +188,21 @@ function hostName(header: string): string | undefined {
     return name.startsWith("[") && name.endsWith("]") ? name.slice(1, -1) : name;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * fastify's own errors about a request's body, as the codes of the one table (src/app/errors.ts), so that a client
+ * sees the same code from this host and from the Functions app.
+ */
+function ownError(error: FastifyError): unknown {
+  switch (error.code) {
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new BodyNotJsonError(error.message);
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new BodyTooLargeError(error.message);
+    default:
+      return error;
   }
 }

@@ -141,6 +141,33 @@ describe("fastify host", () => {
     expect(big.statusCode).toBe(413);
   });
 
+  it("answers a bad request with the codes of docs/service.md, as the Functions app does", async () => {
+    // docs/service.md, "Errors have one shape": SHM_INVALID_REQUEST (the schema), SHM_BODY_NOT_JSON,
+    // SHM_BODY_TOO_LARGE, SHM_NOT_FOUND; the same codes whichever host answers (test/functions/handlers.test.ts).
+    const post = (url: string, payload: string) =>
+      app.inject({ method: "POST", url, headers: { ...auth, "content-type": "application/json" }, payload });
+    const schema = await post("/translate", JSON.stringify({ target: "splunk", eql: "x" }));
+    expect(schema.statusCode).toBe(400);
+    expect(schema.json()).toEqual({
+      error: "Bad Request",
+      message: expect.stringMatching(
+        /^body\/target must be equal to one of the allowed values: defender, asim, auditd/,
+      ),
+      code: "SHM_INVALID_REQUEST",
+    });
+    const query = await app.inject({ method: "GET", url: "/hits?status=bogus", headers: auth });
+    expect(query.json()).toMatchObject({ code: "SHM_INVALID_REQUEST", message: expect.stringMatching(/pending/) });
+    const notJson = await post("/hunt/run", "{bad");
+    expect(notJson.statusCode).toBe(400);
+    expect(notJson.json()).toMatchObject({ error: "Bad Request", code: "SHM_BODY_NOT_JSON" });
+    const tooLarge = await post("/hunt/run", JSON.stringify({ ruleId: "x".repeat(5000) }));
+    expect(tooLarge.statusCode).toBe(413);
+    expect(tooLarge.json()).toMatchObject({ error: "Payload Too Large", code: "SHM_BODY_TOO_LARGE" });
+    const noRoute = await app.inject({ method: "GET", url: "/nowhere", headers: auth });
+    expect(noRoute.statusCode).toBe(404);
+    expect(noRoute.json()).toEqual({ error: "Not Found", message: expect.any(String), code: "SHM_NOT_FOUND" });
+  });
+
   it("runs the whole loop: hunt, pending hit, sample upload, YARA match, local incident", async () => {
     table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: elfSha.toUpperCase(), DeviceName: "db-02" }));
     const run = await app.inject({ method: "POST", url: "/hunt/run", headers: auth, payload: {} });
