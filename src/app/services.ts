@@ -39,7 +39,7 @@ import type { SampleInfo, SampleStore } from "../store/sample-store.js";
 import { normaliseSha256, SampleError, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
 import type { ServiceConfig } from "./config.js";
-import { NotAvailableError } from "./errors.js";
+import { NotAvailableError, NotFoundError } from "./errors.js";
 
 export interface TranslateRequest {
   /** An EQL query, or the text of a rule file (TOML). */
@@ -175,6 +175,10 @@ export class HuntService {
       this.running = true;
       try {
         const plans = await this.planSource();
+        if (options.ruleId !== undefined && !plans.some((p) => p.rule.id === options.ruleId)) {
+          const hunted = [...new Set(plans.map((p) => p.rule.id))].join(", ") || "none";
+          throw new NotFoundError(`no hunt of rule ${options.ruleId}: the rules hunted are ${hunted}`);
+        }
         const report: HuntTickReport = await runHunts(plans, { ...this.deps, queries }, options, progress);
         if (this.broker) report.broker = await this.broker.tick(plans);
         if (this.rescanner && this.rescanner.batch > 0) {

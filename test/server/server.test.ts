@@ -168,6 +168,21 @@ describe("fastify host", () => {
     expect(noRoute.json()).toEqual({ error: "Not Found", message: expect.any(String), code: "SHM_NOT_FOUND" });
   });
 
+  it("answers 404 naming the rule for a hunt of a rule it does not hunt, instead of running nothing", async () => {
+    // A mistyped rule id must not look like a run that found nothing (docs/service.md: SHM_NOT_FOUND is 404).
+    const run = await app.inject({
+      method: "POST",
+      url: "/hunt/run",
+      headers: auth,
+      payload: { ruleId: "no-such-rule" },
+    });
+    expect(run.statusCode).toBe(404);
+    expect(run.json()).toMatchObject({
+      code: "SHM_NOT_FOUND",
+      message: expect.stringMatching(/no-such-rule.*9d6f0e5b-0000-4000-8000-000000000002/),
+    });
+  });
+
   it("runs the whole loop: hunt, pending hit, sample upload, YARA match, local incident", async () => {
     table.add(execEvent("2026-03-01T09:58:00Z", { SHA256: elfSha.toUpperCase(), DeviceName: "db-02" }));
     const run = await app.inject({ method: "POST", url: "/hunt/run", headers: auth, payload: {} });

@@ -14,7 +14,7 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
         tags: ["hunt"],
         summary: "Run the hunts now (due ones, or all with force), then settle pending hits",
         body: huntRunBody,
-        response: { 200: huntReportSchema, 501: errorSchema },
+        response: { 200: huntReportSchema, 400: errorSchema, 404: errorSchema, 501: errorSchema },
       },
     },
     async (request) => operations.runHunts(services, request.body ?? {}),
