@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { buildProgram } from "../../src/cli/main.js";
+import { describe, expect, it, vi } from "vitest";
+import { buildProgram, main } from "../../src/cli/main.js";
 import { CliError, createOutput, reasonOf } from "../../src/cli/output.js";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 
@@ -42,5 +42,25 @@ describe("cli", () => {
     out.text("hidden");
     out.info("hidden too");
     expect(chunks).toEqual(['{"a":1}\n']);
+  });
+
+  it("exits 1 on a usage error, whichever command: commander's and deploy's own alike", async () => {
+    // README: every command "exits non-zero on error with a one-line reason on stderr"; commander's usage errors
+    // (an unknown option, a missing argument) exit 1, and so must a command's own (deploy without --plan/--apply).
+    const codes: Record<string, number> = {};
+    const lines: string[] = [];
+    vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      for (const args of [["deploy", "--bogus"], ["translate"], ["deploy"], ["deploy", "--plan", "--apply"]]) {
+        codes[args.join(" ")] = await main(["node", "shmhunt", ...args]);
+      }
+    } finally {
+      vi.restoreAllMocks();
+    }
+    expect(codes).toEqual({ "deploy --bogus": 1, translate: 1, deploy: 1, "deploy --plan --apply": 1 });
+    expect(lines.filter((l) => l.includes("exactly one of --plan or --apply"))).toHaveLength(2);
   });
 });

@@ -27,7 +27,7 @@ export interface DeployCommandDeps {
  * Goes through the same deploy service as the HTTP routes (src/app/deploy-service.ts).
  */
 export async function runDeployCommand(options: DeployCliOptions, deps: DeployCommandDeps = {}): Promise<DeployReport> {
-  if (options.plan === options.apply) throw new CliError("deploy needs exactly one of --plan or --apply", 2);
+  if (options.plan === options.apply) throw new CliError("deploy needs exactly one of --plan or --apply");
   const [{ loadConfig }, { DEPLOY_NOT_CONFIGURED, lazyDeployService }, { AppError }, { formatStep }] =
     await Promise.all([
       import("../../app/config.js"),
