@@ -94,7 +94,8 @@ async function workspaceFunctions(files: readonly string[]): Promise<{ name: str
 
 /**
  * KQL files (`kql/<rule>/<target>.kql`, `kql/functions/<Name>.kql`), checked with Kusto.Language against
- * shmhunt's table schemas, the workspace functions kept beside them, and `_GetWatchlist` returning the exclusion
+ * shmhunt's table schemas, the workspace functions kept beside them, the targets' source parsers with their
+ * parameters (`_Im_ProcessEvent(eventtype=…)`: src/targets), and `_GetWatchlist` returning the exclusion
  * watchlist's columns. The translator may replace this checker (same name) with one that knows more.
  */
 const kqlFileChecker: FileChecker = {
@@ -102,8 +103,15 @@ const kqlFileChecker: FileChecker = {
   extensions: [".kql"],
   async check(files) {
     const { readFile } = await import("node:fs/promises");
-    const { validateKql } = await import("../kusto/validate.js");
-    const functions = await workspaceFunctions(files);
+    const [{ validateKql }, { sourceFunctions }] = await Promise.all([
+      import("../kusto/validate.js"),
+      import("../targets/index.js"),
+    ]);
+    // The files' own functions first; the targets' parsers called with parameters (the ASIM unifying parsers, as
+    // Microsoft declares them) where no file of the same name replaces them.
+    const own = await workspaceFunctions(files);
+    const names = new Set(own.map((f) => f.name));
+    const functions = [...own, ...sourceFunctions().filter((f) => !names.has(f.name))];
     const out: Diagnostic[] = [];
     for (const file of files) {
       const text = await readFile(file, "utf8");

@@ -132,6 +132,26 @@ describe("shmhunt validate", () => {
     expect(report.files[0]?.diagnostics[0]).toMatchObject({ code: "KQL310", span: { start: { line: 2, column: 9 } } });
   });
 
+  it("knows the ASIM parsers' parameters: a query calling _Im_ProcessEvent(eventtype=…) is valid", async () => {
+    // Microsoft's imProcessEvent.yaml declares _Im_ProcessEvent(starttime, endtime, …, eventtype:string='*') and
+    // imFileEvent.yaml _Im_FileEvent(…, eventtype_in:dynamic=dynamic([]), …): a call with them binds in Sentinel.
+    const asim = path.join(tmp, "asim.kql");
+    await writeFile(
+      asim,
+      [
+        '_Im_ProcessEvent(eventtype="ProcessCreated", starttime=ago(1h))',
+        '| where TargetProcessName startswith "/dev/shm/"',
+        "| union (_Im_FileEvent(eventtype_in=dynamic(['FileCreated'])) | project TargetFilePath)",
+        "",
+      ].join("\n"),
+    );
+    expect((await validateAll([asim])).files[0]?.diagnostics).toEqual([]);
+    // docs/rules.md's own example: the generated kql/ folder as checked in.
+    const { code, stderr } = await run(path.join(repo, "kql"));
+    expect(stderr).toMatch(/files checked: \d+ valid, 0 invalid/);
+    expect(code).toBe(0);
+  });
+
   it("knows the workspace functions kept in functions/ and the exclusion watchlist's columns", async () => {
     const { mkdir } = await import("node:fs/promises");
     const kql = path.join(tmp, "kql");
