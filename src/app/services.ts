@@ -169,7 +169,7 @@ export class HuntService {
       const queries = this.deps.queries;
       if (!queries) {
         throw new NotAvailableError(
-          "no query backend: set SHMHUNT_WORKSPACE_ID for Log Analytics (the local workspace engine is not wired in yet)",
+          "no query backend: set SHMHUNT_WORKSPACE_ID for Log Analytics, or SHMHUNT_WORKSPACE_DIR for the local workspace engine",
         );
       }
       this.running = true;
