@@ -96,7 +96,7 @@ param telemetryWorkspaceResourceId string = ''
 @maxValue(730)
 param telemetryRetentionInDays int = 30
 
-@description('Role of the app identity on the Sentinel workspace. huntResponder: a custom role with only Logs queries, incidents and bookmarks (the content is deployed by the CI/CD principal). sentinelContributor: the built-in role, which the app\'s own deploy endpoint (POST /api/deploy) also needs.')
+@description('Role of the app identity on the Sentinel workspace. huntResponder: a custom role with only Logs queries, incidents (with their comments) and bookmarks (the content is deployed by the CI/CD principal). sentinelContributor: the built-in role, which the app\'s own deploy endpoint (POST /api/deploy) also needs.')
 @allowed([
   'huntResponder'
   'sentinelContributor'
