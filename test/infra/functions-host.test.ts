@@ -34,3 +34,29 @@ describe("the Functions host's request body limit", () => {
     expect(passed?.text.replace(/\s+/g, "")).toBe("max(maxSampleBytes,maxBodyBytes)");
   });
 });
+
+describe("the Flex Consumption scale-out limit", () => {
+  // Oracle: Microsoft Learn, "Azure Functions Flex Consumption plan hosting" (azure-functions/flex-consumption-plan),
+  // Considerations: "Scale: The lowest maximum scale is currently `40`. The highest currently supported value is
+  // `1000`." A template that accepts less lets a deployment through that the platform then refuses.
+  const LOWEST_MAXIMUM = 40;
+  const HIGHEST_MAXIMUM = 1000;
+
+  for (const [file, name] of [
+    [main, "main.bicep"],
+    [app, "modules/function-app.bicep"],
+  ] as const) {
+    it(`${name}: maximumInstanceCount accepts exactly ${LOWEST_MAXIMUM}-${HIGHEST_MAXIMUM}`, () => {
+      const param = file.params.get("maximumInstanceCount");
+      expect(Number(param?.decorators.get("minValue")?.[0]?.text), "@minValue").toBe(LOWEST_MAXIMUM);
+      expect(Number(param?.decorators.get("maxValue")?.[0]?.text), "@maxValue").toBe(HIGHEST_MAXIMUM);
+    });
+  }
+
+  it("the site's scaleAndConcurrency.maximumInstanceCount is that parameter", () => {
+    const site = app.resources.get("site");
+    expect(
+      propertyPath(site?.body, "properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount")?.text,
+    ).toBe("maximumInstanceCount");
+  });
+});
