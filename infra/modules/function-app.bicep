@@ -1,4 +1,4 @@
-// The Function App on the Flex Consumption plan (Linux, Node 20): the plan, the site running as the
+// The Function App on the Flex Consumption plan (Linux, Node 22): the plan, the site running as the
 // user-assigned identity, its deployment package in a blob container reached with that identity, and its app
 // settings. Host storage (AzureWebJobsStorage) is identity-based; basic-auth publishing (FTP, SCM) is off.
 

@@ -2,9 +2,10 @@
  * The Function App's settings checked against Microsoft's documentation of the Functions host (the oracle is the
  * documentation quoted beside each check, not the project's own code).
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { infraDir, literalValue, loadBicep, property, propertyPath } from "./bicep.js";
+import { infraDir, literalValue, loadBicep, property, propertyPath, repoRoot } from "./bicep.js";
 
 const main = loadBicep(path.join(infraDir, "main.bicep"));
 const app = loadBicep(path.join(infraDir, "modules/function-app.bicep"));
@@ -58,5 +59,33 @@ describe("the Flex Consumption scale-out limit", () => {
     expect(
       propertyPath(site?.body, "properties.functionAppConfig.scaleAndConcurrency.maximumInstanceCount")?.text,
     ).toBe("maximumInstanceCount");
+  });
+});
+
+describe("the Node version the docs name is the one deployed", () => {
+  // Oracle: the template itself (functionAppConfig.runtime.version) and Microsoft Learn, "Azure Functions Flex
+  // Consumption plan hosting", Supported language stack versions: "Node.js | Node.js 20, Node.js 22". The package
+  // is built where `npm install` runs and carries native modules (re2 is a nan addon, built per Node ABI), so the
+  // Node the docs tell users to build with must be the runtime's.
+  const docs = readFileSync(path.join(repoRoot, "docs/infra.md"), "utf8");
+  const runtime = String(
+    literalValue(propertyPath(app.resources.get("site")?.body, "properties.functionAppConfig.runtime.version"), app),
+  );
+
+  it("the runtime is a Node version Flex Consumption supports", () => {
+    expect(["20", "22"]).toContain(runtime);
+  });
+
+  it("docs/infra.md names only that Node major version", () => {
+    const named = [...docs.matchAll(/\bNode(?:\.js)? (\d+)\b/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((v) => v !== runtime)).toEqual([]);
+  });
+
+  it("the header comments of the templates name that version", () => {
+    for (const file of [main, app]) {
+      const named = [...file.source.matchAll(/\(Linux, Node (\d+)/g)].map((m) => m[1]);
+      expect(named, file.relative).toEqual([runtime]);
+    }
   });
 });
