@@ -50,7 +50,6 @@ var huntOperations = [
   'Microsoft.OperationalInsights/workspaces/analytics/query/action'
   'Microsoft.SecurityInsights/incidents/read'
   'Microsoft.SecurityInsights/incidents/write'
-  'Microsoft.SecurityInsights/incidents/relations/read'
   'Microsoft.SecurityInsights/incidents/relations/write'
   'Microsoft.SecurityInsights/incidents/comments/write'
   'Microsoft.SecurityInsights/bookmarks/read'
