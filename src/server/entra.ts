@@ -1,6 +1,7 @@
 /**
  * Entra ID bearer tokens for the HTTP API: a JWT signed by the tenant's keys (RS256, keys from its JWKS), issued by
- * the tenant, for this API's audience, within its validity. Checked by `jose` (`jwtVerify` over
+ * the tenant, for this API's audience, within its validity, carrying a permission of the API (a scope or an app
+ * role: Entra ID gives any application of the tenant a role-less app-only token for the API). Checked by `jose` (`jwtVerify` over
  * `createRemoteJWKSet`, which caches the keys and refetches on an unknown key id at most once per cooldown). A JWKS
  * that cannot be fetched or read makes the request 503 (never 500), and is not fetched again before the retry
  * delay: a down key endpoint is not hammered once per request. The key endpoint is fetched at most once a minute
@@ -40,6 +41,10 @@ export interface TokenClaims {
   readonly oid?: string;
   readonly appid?: string;
   readonly azp?: string;
+  /** Delegated permissions (scopes), space-separated. */
+  readonly scp?: string;
+  /** App roles: application permissions, or roles assigned to the user. */
+  readonly roles?: readonly string[];
   readonly exp: number;
   readonly nbf?: number;
   readonly [claim: string]: unknown;
@@ -188,7 +193,12 @@ export class EntraTokenValidator {
         clockTolerance: this.options.clockSkewSeconds ?? CLOCK_SKEW_SECONDS,
         ...(this.options.clock ? { currentDate: this.options.clock() } : {}),
       });
-      return payload as JWTPayload as TokenClaims;
+      const claims = payload as JWTPayload as TokenClaims;
+      // "Controlling tokens without the roles claim": any application of the tenant can get an app-only token
+      // for this API, without a role; an API must check permissions (Microsoft.Identity.Web's IDW10201 refuses
+      // a token with neither a scope nor a role).
+      if (!hasPermission(claims)) throw new TokenError("token carries no scope (scp) or app role (roles)");
+      return claims;
     } catch (error) {
       if (error instanceof TokenError) throw error;
       if (!(error instanceof errors.JOSEError)) {
@@ -205,6 +215,14 @@ export class EntraTokenValidator {
       throw new TokenError(reasonOf(error));
     }
   }
+}
+
+/** A delegated scope (`scp`) or an app role (`roles`) of this API: a permission granted to the caller. */
+function hasPermission(claims: TokenClaims): boolean {
+  const scp: unknown = claims.scp;
+  const roles: unknown = claims.roles;
+  if (typeof scp === "string" && scp.trim() !== "") return true;
+  return Array.isArray(roles) && roles.some((role) => typeof role === "string" && role !== "");
 }
 
 /** A failure to get or read the key set (network, timeout, non-200, not JSON, not a JWKS), not a token's fault. */

@@ -50,6 +50,38 @@ describe("Entra ID bearer tokens", () => {
     await expect(validator().validate(jwt)).rejects.toThrow(reason);
   });
 
+  describe("what Microsoft's documentation asks of a web API validating its access tokens", () => {
+    /** The refusal of `jwt` by a fresh validator: a 401 TokenError, or undefined when it is accepted. */
+    const refusal = (jwt: string) =>
+      validator()
+        .validate(jwt)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+
+    // learn.microsoft.com, "Microsoft identity platform and the OAuth 2.0 client credentials flow", "Controlling
+    // tokens without the roles claim": "Microsoft Entra ID doesn't require that applications be authorized to get
+    // tokens for another application. Thus, app-only tokens can be issued without a roles claim. Applications that
+    // expose APIs must implement permission checks in order to accept tokens." And "Protected web API: Verify scopes
+    // and app roles": Microsoft.Identity.Web "throws an exception when neither roles nor scopes are in the claims
+    // provided: IDW10201: Neither scope or roles claim was found in the bearer token."
+    it.each([
+      ["neither scp nor roles (an app-only token any application of the tenant can get)", { scp: undefined }],
+      ["an empty scp and no roles", { scp: "" }],
+      ["no scp and an empty roles", { scp: undefined, roles: [] }],
+    ])("refuses a token with %s", async (_name, claims) => {
+      const error = await refusal(token(claims));
+      expect(error).toBeInstanceOf(TokenError);
+      expect(error).toMatchObject({ status: 401 });
+    });
+
+    it("accepts a token with a scope (delegated) or an app role (application permission)", async () => {
+      expect(await refusal(token({ scp: "access_as_user" }))).toBeUndefined();
+      expect(await refusal(token({ scp: undefined, roles: ["access_as_application"] }))).toBeUndefined();
+    });
+  });
+
   it("fetches the keys once, not per request", async () => {
     const v = validator();
     const before = jwksRequests();
@@ -148,6 +180,13 @@ describe("Entra ID bearer tokens", () => {
         });
         expect(expired.statusCode).toBe(401);
         expect(expired.json().message).toBe("bearer token refused: token expired");
+        // An app-only token without a role (any application of the tenant can get one, see above): refused.
+        const roleless = await app.inject({
+          method: "GET",
+          url: "/incidents",
+          headers: { authorization: `Bearer ${token({ scp: undefined, oid: "app-1", sub: "app-1" })}` },
+        });
+        expect(roleless.statusCode).toBe(401);
         expect((await app.inject({ method: "GET", url: "/incidents" })).statusCode).toBe(401);
         expect((await app.inject({ method: "GET", url: "/health" })).statusCode).toBe(200);
       } finally {

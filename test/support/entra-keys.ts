@@ -2,7 +2,9 @@
  * An Entra ID tenant for tests: its signing key pair, tokens signed with it (or with a stranger's key), and a JWKS
  * endpoint on 127.0.0.1 whose behaviour a test switches while it runs (serves the keys, drops the connection,
  * answers late, answers garbage), counting the fetches it receives. Claims and issuers are those Microsoft
- * documents for v2.0 access tokens (iss `https://login.microsoftonline.com/<tenant>/v2.0`, aud, exp, nbf, oid).
+ * documents for v2.0 access tokens (iss `https://login.microsoftonline.com/<tenant>/v2.0`, aud, exp, nbf, oid, tid,
+ * and `scp` for a token issued on behalf of a user, as in the sample v2.0 token of learn.microsoft.com's "Access
+ * tokens in the Microsoft identity platform").
  */
 import { generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import { createServer } from "node:http";
@@ -29,7 +31,16 @@ export function token(
   ).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
   const payload = Buffer.from(
-    JSON.stringify({ iss: ISSUER, aud: AUDIENCE, exp: now + 600, nbf: now - 10, oid: "user-1", ...claims }),
+    JSON.stringify({
+      iss: ISSUER,
+      aud: AUDIENCE,
+      exp: now + 600,
+      nbf: now - 10,
+      oid: "user-1",
+      tid: TENANT,
+      scp: "access_as_user",
+      ...claims,
+    }),
   ).toString("base64url");
   const signature = sign("RSA-SHA256", Buffer.from(`${header}.${payload}`), options.key ?? signing.privateKey).toString(
     "base64url",
