@@ -1,11 +1,12 @@
 /**
  * Entra ID bearer tokens for the HTTP API: a JWT signed by the tenant's keys (RS256, keys from its JWKS), issued by
- * the tenant, for this API's audience, within its validity, carrying a permission of the API (a scope or an app
- * role: Entra ID gives any application of the tenant a role-less app-only token for the API). Checked by `jose` (`jwtVerify` over
- * `createRemoteJWKSet`, which caches the keys and refetches on an unknown key id at most once per cooldown). A JWKS
- * that cannot be fetched or read makes the request 503 (never 500), and is not fetched again before the retry
- * delay: a down key endpoint is not hammered once per request. The key endpoint is fetched at most once a minute
- * in every case: an unknown key id after a good fetch (jose's cooldown) and a failed fetch (the retry delay) alike.
+ * the tenant (its `tid` the issuer's), for this API's audience, within its validity, carrying a permission of the
+ * API (a scope or an app role: Entra ID gives any application of the tenant a role-less app-only token for the
+ * API). Checked by `jose` (`jwtVerify` over `createRemoteJWKSet`, which caches the keys and refetches on an unknown
+ * key id at most once per cooldown). A JWKS that cannot be fetched or read makes the request 503 (never 500), and is
+ * not fetched again before the retry delay: a down key endpoint is not hammered once per request. The key endpoint
+ * is fetched at most once a minute in every case: an unknown key id after a good fetch (jose's cooldown) and a
+ * failed fetch (the retry delay) alike.
  */
 import {
   createRemoteJWKSet,
@@ -41,6 +42,7 @@ export interface TokenClaims {
   readonly oid?: string;
   readonly appid?: string;
   readonly azp?: string;
+  readonly tid?: string;
   /** Delegated permissions (scopes), space-separated. */
   readonly scp?: string;
   /** App roles: application permissions, or roles assigned to the user. */
@@ -194,6 +196,11 @@ export class EntraTokenValidator {
         ...(this.options.clock ? { currentDate: this.options.clock() } : {}),
       });
       const claims = payload as JWTPayload as TokenClaims;
+      // Microsoft's rules beyond jose's checks ("Access tokens in the Microsoft identity platform", "Validate the
+      // issuer"): the token's tenant (`tid`) is the one its issuer names.
+      if (claims.tid === undefined || claims.tid !== issuerTenant(claims.iss)) {
+        throw new TokenError("token from another tenant");
+      }
       // "Controlling tokens without the roles claim": any application of the tenant can get an app-only token
       // for this API, without a role; an API must check permissions (Microsoft.Identity.Web's IDW10201 refuses
       // a token with neither a scope nor a role).
@@ -214,6 +221,15 @@ export class EntraTokenValidator {
       }
       throw new TokenError(reasonOf(error));
     }
+  }
+}
+
+/** The tenant an issuer names: the first segment of its path (`https://sts.windows.net/<tid>/`). */
+function issuerTenant(issuer: string): string | undefined {
+  try {
+    return new URL(issuer).pathname.split("/")[1];
+  } catch {
+    return undefined;
   }
 }
 

@@ -80,6 +80,19 @@ describe("Entra ID bearer tokens", () => {
       expect(await refusal(token({ scp: "access_as_user" }))).toBeUndefined();
       expect(await refusal(token({ scp: undefined, roles: ["access_as_application"] }))).toBeUndefined();
     });
+
+    // learn.microsoft.com, "Access tokens in the Microsoft identity platform", "Validate the issuer": "web APIs
+    // validating access tokens need to validate the issuer of the token (iss claim) against: [...] the tenant ID
+    // (tid claim) of the token"; its recap: `if (issUri.Segments[1] != token["tid"]) throw validationException;`.
+    it.each([
+      ["a tid of another tenant than its issuer's", { tid: "9188040d-6c67-4c5b-b112-36a304b66dad" }],
+      ["no tid", { tid: undefined }],
+      ["a tid of another tenant, v1 issuer", { iss: `https://sts.windows.net/${TENANT}/`, tid: "other" }],
+    ])("refuses a token with %s", async (_name, claims) => {
+      const error = await refusal(token(claims));
+      expect(error).toBeInstanceOf(TokenError);
+      expect(error).toMatchObject({ status: 401 });
+    });
   });
 
   it("fetches the keys once, not per request", async () => {
