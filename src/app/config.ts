@@ -210,7 +210,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     problems.push({ field: "SHMHUNT_API_KEYS", message: "every key must have at least 16 characters" });
   }
 
-  const tenantId = text("SHMHUNT_ENTRA_TENANT_ID");
+  // The tenant's GUID, lower case as its tokens' `iss` and `tid` write it: a domain name (or `common`) names no
+  // issuer a token carries, and every token would be refused.
+  const tenantId = text("SHMHUNT_ENTRA_TENANT_ID")?.toLowerCase();
+  if (tenantId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tenantId)) {
+    problems.push({
+      field: "SHMHUNT_ENTRA_TENANT_ID",
+      message: `must be the tenant's id (a GUID, as in its tokens' issuer), not ${JSON.stringify(tenantId.slice(0, 100))}`,
+    });
+  }
   const audiences = (text("SHMHUNT_ENTRA_AUDIENCE") ?? "")
     .split(",")
     .map((a) => a.trim())

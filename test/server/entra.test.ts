@@ -214,5 +214,29 @@ describe("Entra ID bearer tokens", () => {
       });
       expect(() => loadConfig({ SHMHUNT_ENTRA_TENANT_ID: TENANT })).toThrow(/go together/);
     });
+
+    // learn.microsoft.com, "Access tokens in the Microsoft identity platform": a tenant-specific metadata endpoint
+    // may name the tenant by its GUID or by a domain name (`https://login.microsoftonline.com/contoso.onmicrosoft.com/
+    // v2.0/.well-known/openid-configuration`), but the issuer of its tokens is
+    // `https://login.microsoftonline.com/{tenantid}/v2.0`, and the `tid` claim "is a GUID". A tenant set by its
+    // domain name (or `common`, `organizations`) would make every token "from another issuer": refused at start.
+    it.each(["contoso.onmicrosoft.com", "common", "organizations"])(
+      "refuses SHMHUNT_ENTRA_TENANT_ID=%s at start (not the tenant's GUID: no token would ever be accepted)",
+      (tenant) => {
+        expect(() => loadConfig({ SHMHUNT_ENTRA_TENANT_ID: tenant, SHMHUNT_ENTRA_AUDIENCE: AUDIENCE })).toThrow(
+          /SHMHUNT_ENTRA_TENANT_ID|GUID/,
+        );
+      },
+    );
+
+    it("accepts the tenant's GUID written in capitals, as its tokens write it (lower case)", async () => {
+      const entra = loadConfig({
+        SHMHUNT_ENTRA_TENANT_ID: TENANT.toUpperCase(),
+        SHMHUNT_ENTRA_AUDIENCE: AUDIENCE,
+      }).entra;
+      expect(entra).toBeDefined();
+      const v = new EntraTokenValidator({ ...(entra as NonNullable<typeof entra>), jwksUrl });
+      expect(await v.validate(token({}))).toMatchObject({ tid: TENANT });
+    });
   });
 });
