@@ -1,13 +1,22 @@
+import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import type { Services } from "../../src/app/services.js";
 import { buildServer } from "../../src/server/app.js";
 import { ENTRA_KEY_LIMITS, EntraTokenValidator, TokenError } from "../../src/server/entra.js";
-import { AUDIENCE, type JwksEndpoint, jwksEndpoint, stranger, TENANT, token } from "../support/entra-keys.js";
+import { AUDIENCE, type JwksEndpoint, jwksEndpoint, signing, stranger, TENANT, token } from "../support/entra-keys.js";
+
+/** The classic key confusion: the token HS256-signed with the tenant's *public* key (PEM) as the HMAC secret. */
+function hs256WithPublicKey(): string {
+  const [, payload] = token({}).split(".");
+  const header = Buffer.from(JSON.stringify({ alg: "HS256", typ: "JWT", kid: "k1" })).toString("base64url");
+  const secret = signing.publicKey.export({ format: "pem", type: "spki" });
+  return `${header}.${payload}.${createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url")}`;
+}
 
 let jwks: JwksEndpoint;
 let jwksUrl: string;
@@ -46,6 +55,8 @@ describe("Entra ID bearer tokens", () => {
       "unsupported token algorithm",
     ],
     ["garbage", "not.a.jwt", "malformed"],
+    // Microsoft's tokens are RS256 ("Access tokens in the Microsoft identity platform", "Validate the signature").
+    ["HS256 signed with the tenant's public key as the secret", hs256WithPublicKey(), "unsupported token algorithm"],
   ])("refuses %s", async (_name, jwt, reason) => {
     await expect(validator().validate(jwt)).rejects.toThrow(reason);
   });
@@ -93,6 +104,32 @@ describe("Entra ID bearer tokens", () => {
       expect(error).toBeInstanceOf(TokenError);
       expect(error).toMatchObject({ status: 401 });
     });
+  });
+
+  it("a flood of tokens with random key ids: one fetch of the keys per cooldown, and good tokens are not held up", async () => {
+    const v = validator();
+    await v.validate(token({}));
+    const before = jwksRequests();
+    const start = Date.now();
+    const clock = vi.spyOn(Date, "now");
+    try {
+      for (let round = 1; round <= 2; round++) {
+        // Past the cooldown: an unknown key id may refetch the set (a rotation), once for the whole flood.
+        clock.mockReturnValue(start + round * (ENTRA_KEY_LIMITS.cooldownMs + 1000));
+        jwks.behave({ kind: "slow", ms: 300 });
+        const flood = Array.from({ length: 100 }, (_, i) =>
+          v.validate(token({}, { kid: `random-${round}-${i}` })).catch((e: unknown) => e),
+        );
+        // A good token meanwhile is checked with the keys in hand, without waiting for the fetch.
+        const slowFetch = new Promise((resolve) => setTimeout(() => resolve("waited for the fetch"), 250));
+        expect(await Promise.race([v.validate(token({})), slowFetch])).toMatchObject({ oid: "user-1" });
+        for (const refusal of await Promise.all(flood)) expect(refusal).toMatchObject({ status: 401 });
+        expect(jwksRequests() - before).toBe(round);
+      }
+    } finally {
+      clock.mockRestore();
+      jwks.behave({ kind: "keys" });
+    }
   });
 
   it("fetches the keys once, not per request", async () => {
