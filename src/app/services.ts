@@ -35,8 +35,8 @@ import { attachSample, isNamedFile, locatorOf } from "../hunt/sample-locator.js"
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport, DeployProgress as SentinelDeployProgress } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
-import type { SampleInfo, SampleStore } from "../store/sample-store.js";
-import { normaliseSha256, SampleError, spoolSample } from "../store/spool.js";
+import { hasArrivedBlobs, type SampleInfo, type SampleStore } from "../store/sample-store.js";
+import { normaliseSha256, SampleError, SHA256_PATTERN, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
 import type { ServiceConfig } from "./config.js";
 import { NotAvailableError, NotFoundError } from "./errors.js";
@@ -98,6 +98,27 @@ interface UploadResult {
   /** Pending hits this sample settled. */
   readonly resolution?: SweepReport;
 }
+
+/**
+ * What became of a blob written to the samples container (SampleService.arrived, the Event Grid trigger):
+ * - `too-large`: over SHMHUNT_MAX_SAMPLE_BYTES, not read; `noted` when the blob's metadata now says so
+ *   (shmhunt_unread=too-large, shmhunt_size, shmhunt_limit);
+ * - `missing`: the blob is gone (deleted before the event came);
+ * - `refused`: an empty blob (nothing to scan);
+ * - `settled`: stored under its SHA-256 (`created` when this delivery stored it) and scanned, or its verdict known
+ *   already (`known`: nothing scanned, nothing settled again).
+ */
+export type ArrivalResult =
+  | {
+      readonly kind: "too-large";
+      readonly name: string;
+      readonly size: number;
+      readonly limit: number;
+      readonly noted: boolean;
+    }
+  | { readonly kind: "missing"; readonly name: string }
+  | { readonly kind: "refused"; readonly name: string; readonly code: string; readonly message: string }
+  | ({ readonly kind: "settled"; readonly name: string; readonly known: boolean } & UploadResult);
 
 export interface SampleReport {
   readonly sha256: string;
@@ -435,8 +456,75 @@ export class SampleService {
     }
   }
 
+  /** The account and container blobs arrive in (the Event Grid trigger's events name them); none without Blob. */
+  arrivalContainer(): { readonly accountName: string; readonly containerName: string } | undefined {
+    const store = this.store;
+    return hasArrivedBlobs(store) ? { accountName: store.accountName, containerName: store.containerName } : undefined;
+  }
+
   /**
-   * A sample that arrived in storage directly (the blob trigger): scanned unless its verdict is known already
+   * A blob written to the samples container (a BlobCreated event: its name and the size the event reports), read
+   * only if it is within the sample limit. Named by its SHA-256 (lower-case hex, as the store names samples): scanned
+   * where it lies unless its verdict is known. Another name: streamed (a ranged download, never more than the limit
+   * and one byte) through the spool, stored under its hash and scanned unless its verdict is known. Idempotent: a
+   * second delivery stores nothing new and scans nothing known. Transient failures throw (Event Grid retries).
+   */
+  async arrived(name: string, reportedSize?: number): Promise<ArrivalResult> {
+    const store = this.store;
+    if (!hasArrivedBlobs(store)) throw new NotAvailableError("the samples are not kept in Blob storage");
+    const limit = this.options.maxBytes;
+    const tooLarge = async (size: number): Promise<ArrivalResult> => {
+      const noted = await store.noteBlob(name, {
+        shmhunt_unread: "too-large",
+        shmhunt_size: String(size),
+        shmhunt_limit: String(limit),
+      });
+      return { kind: "too-large", name, size, limit, noted };
+    };
+    if (reportedSize !== undefined && reportedSize > limit) return tooLarge(reportedSize);
+    if (SHA256_PATTERN.test(name)) {
+      // The blob now, not as the event saw it: it may have been replaced since.
+      const size = await store.blobSize(name);
+      if (size === undefined) return { kind: "missing", name };
+      if (size > limit) return tooLarge(size);
+      const known = (await this.state.verdict(name)) !== undefined;
+      const result = await this.processStored(name);
+      return result ? { kind: "settled", name, known, ...result } : { kind: "missing", name };
+    }
+    const stream = await store.openBlob(name, limit + 1);
+    if (!stream) return { kind: "missing", name };
+    try {
+      return { kind: "settled", name, ...(await this.ingestArrived(stream)) };
+    } catch (error) {
+      if (error instanceof SampleError && error.code === "SAMPLE_TOO_LARGE")
+        return tooLarge((await store.blobSize(name)) ?? limit + 1);
+      if (error instanceof SampleError && error.code === "SAMPLE_EMPTY")
+        return { kind: "refused", name, code: error.code, message: error.message };
+      throw error;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** A blob's bytes: spooled (size-capped, hashed), stored under their SHA-256, scanned unless the verdict is known. */
+  private async ingestArrived(stream: Readable): Promise<UploadResult & { readonly known: boolean }> {
+    const spooled = await spoolSample(stream, {
+      maxBytes: this.options.maxBytes,
+      ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
+    });
+    try {
+      if (spooled.size === 0) throw new SampleError("SAMPLE_EMPTY", "the blob is empty (0 bytes)");
+      const { sha256, sha1, md5, size } = spooled;
+      const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5 });
+      if (await this.state.verdict(sha256)) return { sha256, size, created, known: true };
+      return { sha256, size, created, known: false, ...(await this.scanAndRecord(sha256, spooled.path)) };
+    } finally {
+      await spooled.cleanup();
+    }
+  }
+
+  /**
+   * A sample that arrived in storage directly (the Event Grid trigger): scanned unless its verdict is known already
    * (an HTTP upload scans before the trigger fires). Undefined when the store does not hold it.
    */
   async processStored(sha256: string): Promise<UploadResult | undefined> {

@@ -4,15 +4,15 @@
  * The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
  */
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { SampleNames } from "./sample-index.js";
-import type { SampleInfo, SampleStore } from "./sample-store.js";
+import type { ArrivedBlobs, SampleInfo, SampleStore } from "./sample-store.js";
 import { normaliseSha256 } from "./spool.js";
 import { statusOf } from "./table-state-store.js";
 import { makeTempFolder } from "./temp-folder.js";
 
-export class BlobSampleStore implements SampleStore {
+export class BlobSampleStore implements SampleStore, ArrivedBlobs {
   private ready: Promise<unknown> | undefined;
 
   /** `tmpDir`: where local copies (withFile) go, owner-named so that a start after a kill removes them; os.tmpdir() by default. */
@@ -20,6 +20,51 @@ export class BlobSampleStore implements SampleStore {
     private readonly container: ContainerClient,
     private readonly tmpDir?: string,
   ) {}
+
+  get accountName(): string {
+    return this.container.accountName;
+  }
+
+  get containerName(): string {
+    return this.container.containerName;
+  }
+
+  async blobSize(name: string): Promise<number | undefined> {
+    try {
+      return (await this.container.getBlobClient(name).getProperties()).contentLength ?? 0;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async openBlob(name: string, maxBytes: number): Promise<Readable | undefined> {
+    try {
+      // A ranged Get Blob: a blob larger than maxBytes is not transferred past them.
+      const response = await this.container.getBlobClient(name).download(0, maxBytes);
+      return response.readableStreamBody as Readable | undefined;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      // 416: a range on an empty blob, which has no byte 0.
+      if (statusOf(error) === 416) return Readable.from([]);
+      throw error;
+    }
+  }
+
+  async noteBlob(name: string, values: Readonly<Record<string, string>>): Promise<boolean> {
+    const blob = this.container.getBlobClient(name);
+    try {
+      const props = await blob.getProperties();
+      const metadata = { ...(props.metadata ?? {}), ...values };
+      // Only if unchanged since read: a blob replaced meanwhile keeps its own metadata (its own event follows).
+      await blob.setMetadata(metadata, { conditions: props.etag ? { ifMatch: props.etag } : {} });
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 412) return false;
+      throw error;
+    }
+  }
 
   async putFile(sha256: string, file: string, names: SampleNames = {}): Promise<boolean> {
     await this.ensureContainer();

@@ -25,3 +25,27 @@ export interface SampleStore {
   /** Keeps a short verdict summary with the sample (blob metadata / a side file). */
   annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void>;
 }
+
+/**
+ * Blobs written to the samples container under any name (the Event Grid trigger's BlobCreated events): read by
+ * name through the SDK, never handed over whole by the Functions host. Only the Blob store has them.
+ */
+export interface ArrivedBlobs {
+  /** The storage account and container the store's client reaches (an event for another is not ours). */
+  readonly accountName: string;
+  readonly containerName: string;
+  /** The blob's size now, or undefined when it is gone. */
+  blobSize(name: string): Promise<number | undefined>;
+  /**
+   * The blob's first `maxBytes` bytes as a stream (a ranged download: nothing past them is transferred), or
+   * undefined when it is gone. The caller destroys the stream when done.
+   */
+  openBlob(name: string, maxBytes: number): Promise<Readable | undefined>;
+  /** Adds `values` to the blob's metadata (kept: what it had), e.g. why it was not read. False when it is gone. */
+  noteBlob(name: string, values: Readonly<Record<string, string>>): Promise<boolean>;
+}
+
+export function hasArrivedBlobs(store: SampleStore): store is SampleStore & ArrivedBlobs {
+  const candidate = store as Partial<ArrivedBlobs>;
+  return typeof candidate.openBlob === "function" && typeof candidate.accountName === "string";
+}
