@@ -1,10 +1,10 @@
 /**
- * Azure Functions handlers: thin adapters from HttpRequest / timer / blob triggers to the same services the
+ * Azure Functions handlers: thin adapters from HttpRequest / timer / Event Grid triggers to the same services the
  * fastify host calls. No logic lives here beyond reading the request and shaping the response.
  */
 import { Readable } from "node:stream";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
+import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import type { DeployMode, SampleQuery } from "../src/app/requests.js";
 import type { TranslateRequest } from "../src/app/services.js";
 import { getServices } from "./runtime.js";
@@ -93,28 +93,52 @@ export async function huntTimer(timer: Timer, context: InvocationContext): Promi
   for (const run of failed) context.warn(`hunt ${run.ruleId}/${run.target} failed: ${run.error}`);
 }
 
-/** The blob trigger on the samples container: a sample written there directly is scanned on arrival. */
-export async function sampleArrived(blob: unknown, context: InvocationContext): Promise<void> {
-  const services = await getServices();
-  const name = String(context.triggerMetadata?.name ?? "");
-  if (/^[0-9a-fA-F]{64}$/.test(name)) {
-    const result = await services.samples.processStored(name);
-    context.log(
-      JSON.stringify({
-        event: "sample",
-        name,
-        scanned: result?.verdict?.verdict ?? "known",
-        resolution: result?.resolution,
-      }),
+/**
+ * The Event Grid trigger on the samples container's BlobCreated events. It receives the event only (the blob's name,
+ * size, type), never the blob: a blob over SHMHUNT_MAX_SAMPLE_BYTES is not read (logged, and noted in its metadata);
+ * one named by its SHA-256 is scanned where it lies unless its verdict is known; another is streamed through the
+ * SDK into the spool and stored under its hash. An event of another account or container is logged and ignored.
+ * Returning settles the delivery; a throw is retried by Event Grid (at-least-once: every step is idempotent).
+ */
+export async function sampleArrived(event: EventGridEvent, context: InvocationContext): Promise<void> {
+  const [services, { blobArrivalOf }] = await Promise.all([getServices(), import("../src/app/blob-events.js")]);
+  const arrival = blobArrivalOf(event, services.samples.arrivalContainer());
+  if (arrival.kind === "ignored") {
+    context.warn(
+      JSON.stringify({ event: "sample-event-ignored", id: event.id, subject: event.subject, reason: arrival.reason }),
     );
     return;
   }
-  // Not named by its hash: store it under its hash (the content is what the trigger handed us) and scan it.
-  const bytes = Buffer.isBuffer(blob) ? blob : Buffer.from(blob as Uint8Array);
-  const result = await services.samples.upload(Readable.from([bytes]));
-  context.log(
-    JSON.stringify({ event: "sample", name, sha256: result.sha256, scanned: result.verdict?.verdict ?? "none" }),
-  );
+  const result = await services.samples.arrived(arrival.name, arrival.size);
+  switch (result.kind) {
+    case "too-large":
+      context.warn(
+        JSON.stringify({
+          event: "sample",
+          name: result.name,
+          unread: "too-large",
+          size: result.size,
+          limit: result.limit,
+          noted: result.noted,
+        }),
+      );
+      return;
+    case "missing":
+    case "refused":
+      context.warn(JSON.stringify({ event: "sample", name: result.name, unread: result.kind }));
+      return;
+    case "settled":
+      context.log(
+        JSON.stringify({
+          event: "sample",
+          name: result.name,
+          sha256: result.sha256,
+          created: result.created,
+          scanned: result.known ? "known" : (result.verdict?.verdict ?? "none"),
+          ...(result.resolution ? { resolution: result.resolution } : {}),
+        }),
+      );
+  }
 }
 
 /** A handler result with a status other than 200. */

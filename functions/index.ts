@@ -3,8 +3,8 @@
  * handlers.ts over the services in src/. Importing this module loads @azure/functions and the adapters, nothing
  * heavy (no Kusto.Language, no YARA binding, no Azure SDK client): those load on first use (cold start).
  *
- * App settings read here: SHMHUNT_HUNT_SCHEDULE (the timer's NCRONTAB, e.g. "0 *\/5 * * * *"), and the
- * `SHMHUNT_STORAGE` connection for the blob trigger (identity-based: SHMHUNT_STORAGE__blobServiceUri, …).
+ * App settings read here: SHMHUNT_HUNT_SCHEDULE (the timer's NCRONTAB, e.g. "0 *\/5 * * * *"). The Event Grid
+ * trigger needs no connection: the samples are read through the SDK with the service's own storage settings.
  */
 import { app } from "@azure/functions";
 import { deploy, health, huntTimer, sampleArrived, samples, sampleVerdict, scan, translate } from "./handlers.js";
@@ -24,10 +24,7 @@ app.http("sampleVerdict", {
   route: "samples/{sha256}",
   handler: sampleVerdict,
 });
-// Event Grid source: the only blob trigger the Flex Consumption plan runs (infra/blob-events.bicep subscribes it).
-app.storageBlob("sampleArrived", {
-  path: "samples/{name}",
-  connection: "SHMHUNT_STORAGE",
-  source: "EventGrid",
-  handler: sampleArrived,
-});
+// BlobCreated events of the samples container (infra/blob-events.bicep subscribes this function's endpoint). An
+// Event Grid trigger, not a blob trigger: the host hands over the event only, never the blob's content, so a blob
+// over the sample limit is never read (a blob trigger's host reads the whole blob into memory first).
+app.eventGrid("sampleArrived", { handler: sampleArrived });

@@ -1,9 +1,14 @@
-// Delivers BlobCreated events of the samples container to the Function App's blob trigger (Event Grid source:
-// the only blob trigger the Flex Consumption plan runs). Deployed AFTER the code is published, because Event Grid
-// validates the endpoint when the subscription is created:
-//   key=$(az functionapp keys list -g <rg> -n <app> --query systemKeys.blobs_extension -o tsv)
+// Delivers BlobCreated events of the samples container to the Function App's Event Grid trigger (sampleArrived in
+// functions/index.ts: it gets the event, never the blob, and reads the blob itself only if it is within the sample
+// limit). Deployed AFTER the code is published, because Event Grid validates the endpoint when the subscription is
+// created, and the key exists once the app runs an Event Grid trigger:
+//   key=$(az functionapp keys list -g <rg> -n <app> --query systemKeys.eventgrid_extension -o tsv)
 //   az deployment group create -g <rg> -f infra/blob-events.bicep \
-//     -p functionAppName=<app> eventGridTopicName=<topic> blobsExtensionKey="$key"
+//     -p functionAppName=<app> eventGridTopicName=<topic> eventGridExtensionKey="$key"
+// The endpoint, as Microsoft Learn gives it ("How to work with Event Grid triggers and bindings in Azure Functions",
+// Webhook endpoint URL): https://<the app's host name>/runtime/webhooks/eventgrid?functionName={functionname}&code=
+// {systemkey}; "The endpoint URL contains a system key, which you must obtain from Functions administrator REST
+// APIs" (the eventgrid_extension system key). The host name is the site's defaultHostName, not written out here.
 // (.github/workflows/deploy.yml does this with the outputs of infra/main.bicep.)
 
 targetScope = 'resourceGroup'
@@ -14,17 +19,17 @@ param functionAppName string
 @description('Name of the storage account\'s Event Grid system topic (output eventGridTopicName of main.bicep).')
 param eventGridTopicName string
 
-@description('Container whose new blobs are delivered (the trigger\'s path).')
+@description('Container whose new blobs are delivered (SHMHUNT_SAMPLES_CONTAINER: the handler ignores events of any other).')
 param samplesContainerName string = 'samples'
 
-@description('Name of the blob-triggered function in functions/index.ts.')
+@description('Name of the Event Grid triggered function in functions/index.ts.')
 @minLength(1)
 @maxLength(50)
 param functionName string = 'sampleArrived'
 
-@description('The app\'s blobs_extension system key, which the webhook needs (never logged, never output).')
+@description('The app\'s eventgrid_extension system key, which the webhook needs (never logged, never output).')
 @secure()
-param blobsExtensionKey string
+param eventGridExtensionKey string
 
 resource site 'Microsoft.Web/sites@2024-04-01' existing = {
   name: functionAppName
@@ -41,7 +46,7 @@ resource samplesArrived 'Microsoft.EventGrid/systemTopics/eventSubscriptions@202
     destination: {
       endpointType: 'WebHook'
       properties: {
-        endpointUrl: 'https://${site.properties.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${blobsExtensionKey}'
+        endpointUrl: 'https://${site.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }

@@ -243,7 +243,6 @@ module functionApp 'modules/function-app.bicep' = {
     identityClientId: identity.outputs.clientId
     storageAccountName: storage.outputs.name
     blobEndpoint: storage.outputs.blobEndpoint
-    queueEndpoint: storage.outputs.queueEndpoint
     deploymentContainerName: storage.outputs.deploymentContainerName
     appInsightsConnectionString: monitoring.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
@@ -274,13 +273,13 @@ output functionAppHostName string = functionApp.outputs.defaultHostName
 @description('Name of the storage account (samples, state, host storage).')
 output storageAccountName string = storage.outputs.name
 
-@description('Container to upload samples to (the blob trigger scans what arrives).')
+@description('Container to upload samples to (the Event Grid trigger scans what arrives).')
 output samplesContainerName string = storage.outputs.samplesContainerName
 
 @description('Table holding the hunt state.')
 output stateTableName string = storage.outputs.stateTableName
 
-@description('Event Grid system topic of the storage account (infra/blob-events.bicep subscribes the blob trigger to it).')
+@description('Event Grid system topic of the storage account (infra/blob-events.bicep subscribes the Event Grid trigger to it).')
 output eventGridTopicName string = storage.outputs.eventGridTopicName
 
 @description('Client id of the app identity (AZURE_CLIENT_ID).')

@@ -30,9 +30,6 @@ param storageAccountName string
 @description('Blob endpoint of the storage account, ending with a slash.')
 param blobEndpoint string
 
-@description('Queue endpoint of the storage account, ending with a slash.')
-param queueEndpoint string
-
 @description('Container holding the deployment package.')
 param deploymentContainerName string
 
@@ -128,11 +125,8 @@ var platformSettings = {
   // uploaded as the raw body, up to SHMHUNT_MAX_SAMPLE_BYTES (Microsoft Learn, "Stream HTTP requests and responses
   // in Node.js Azure Functions").
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(maxRequestBodyBytes)
-  // The blob trigger's connection (functions/index.ts: connection "SHMHUNT_STORAGE"), identity-based.
-  SHMHUNT_STORAGE__blobServiceUri: blobEndpoint
-  SHMHUNT_STORAGE__queueServiceUri: queueEndpoint
-  SHMHUNT_STORAGE__credential: 'managedidentity'
-  SHMHUNT_STORAGE__clientId: identityClientId
+  // No trigger connection: the Event Grid trigger (sampleArrived) gets the event over its webhook, and the app
+  // reads the samples container through the SDK with SHMHUNT_STORAGE_ACCOUNT and AZURE_CLIENT_ID.
 }
 
 resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {

@@ -22,7 +22,7 @@ param tags object
 ])
 param skuName string
 
-@description('Blob container the service stores samples in (the blob trigger watches it).')
+@description('Blob container the service stores samples in (its BlobCreated events reach the Event Grid trigger).')
 @minLength(3)
 @maxLength(63)
 param samplesContainerName string
@@ -147,13 +147,14 @@ resource blobEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
-// Functions host storage, Flex Consumption deployment and the blob trigger need Blob Data Owner (leases,
-// containers the host creates); the state needs Table Data Contributor; the blob trigger's poison queue needs
-// Queue Data Contributor. All at account scope: the host creates its own containers and queues.
+// Functions host storage and the Flex Consumption deployment need Blob Data Owner (leases, containers the host
+// creates), which also covers the app's own reads and writes of the samples container; the state needs Table Data
+// Contributor. No queue role: no trigger or binding of the app uses queues (the Event Grid trigger has no storage
+// connection; the blob trigger it replaced needed Queue Data Contributor for its poison-blob queue). At account
+// scope: the host creates its own containers.
 var dataRoles = [
   roles.storageBlobDataOwner.id
   roles.storageTableDataContributor.id
-  roles.storageQueueDataContributor.id
 ]
 
 resource dataRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
@@ -176,9 +177,6 @@ output id string = account.id
 
 @description('Blob service endpoint of the account, ending with a slash.')
 output blobEndpoint string = account.properties.primaryEndpoints.blob
-
-@description('Queue service endpoint.')
-output queueEndpoint string = account.properties.primaryEndpoints.queue
 
 @description('Table service endpoint.')
 output tableEndpoint string = account.properties.primaryEndpoints.table

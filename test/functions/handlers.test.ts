@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HttpRequest, InvocationContext, type Timer } from "@azure/functions";
+import { type EventGridEvent, HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -20,7 +21,7 @@ import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { withYaraRuleNames } from "../../src/app/plans.js";
 import type { Services } from "../../src/app/services.js";
-import { type Azurite, startAzurite } from "../support/azurite.js";
+import { type Azurite, DEV_ACCOUNT, DEV_KEY, startAzurite } from "../support/azurite.js";
 import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 
@@ -33,6 +34,68 @@ let elfSha: string;
 const table = new EventTable();
 const time = clock("2026-03-01T10:00:00Z");
 const logs: string[] = [];
+/** Every Blob request the services make ("GET /devstoreaccount1/samples/x"), seen by a proxy in front of Azurite. */
+const blobRequests: string[] = [];
+let proxy: Server;
+let tmpDir: string;
+
+/** Forwards to Azurite's Blob service and records each request's method and path. */
+async function startBlobProxy(target: URL): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    blobRequests.push(`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`);
+    const upstream = httpRequest(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (!address || typeof address === "string") throw new Error("no port");
+  return { server, url: `http://127.0.0.1:${address.port}/${DEV_ACCOUNT}` };
+}
+
+/**
+ * A BlobCreated event as Event Grid delivers it (EventGridSchema), shaped as Microsoft Learn's "Azure Blob Storage
+ * as an Event Grid source" shows it: topic "/subscriptions/{subscription-id}/resourceGroups/{resource-group}/
+ * providers/Microsoft.Storage/storageAccounts/{storage-account}", subject "/blobServices/default/containers/
+ * {container}/blobs/{blob}", eventType "Microsoft.Storage.BlobCreated", and data with api, contentType,
+ * contentLength ("The size of the blob in bytes"), blobType "BlockBlob", url "https://{account}.blob.core.windows.net/
+ * {container}/{blob}", sequencer; dataVersion "", metadataVersion "1".
+ */
+function blobCreated(
+  name: string,
+  contentLength: number,
+  where: { account?: string; container?: string } = {},
+): EventGridEvent {
+  const account = where.account ?? DEV_ACCOUNT;
+  const container = where.container ?? "samples";
+  return {
+    topic: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shmhunt/providers/Microsoft.Storage/storageAccounts/${account}`,
+    subject: `/blobServices/default/containers/${container}/blobs/${name}`,
+    eventType: "Microsoft.Storage.BlobCreated",
+    eventTime: "2026-03-01T10:05:00.0000000Z",
+    id: createHash("sha256").update(`${account}/${container}/${name}/${contentLength}`).digest("hex").slice(0, 32),
+    data: {
+      api: "PutBlockList",
+      clientRequestId: "6d79dbfb-0e37-4fc4-981f-442c9ca65760",
+      requestId: "831e1650-001e-001b-66ab-eeb76e000000",
+      eTag: "0x8D4BCC2E4835CD0",
+      contentType: "application/octet-stream",
+      contentLength,
+      blobType: "BlockBlob",
+      url: `https://${account}.blob.core.windows.net/${container}/${encodeURIComponent(name)}`,
+      sequencer: "00000000000004420000000000028963",
+      storageDiagnostics: { batchId: "b68529f3-68cd-4744-baa4-3c0498ec19f0" },
+    },
+    dataVersion: "",
+    metadataVersion: "1",
+  };
+}
 
 function context(name: string, triggerMetadata: Record<string, unknown> = {}): InvocationContext {
   return new InvocationContext({
@@ -47,9 +110,13 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "shmhunt-functions-"));
   elf = readFileSync(await buildShmgetElf(dir, "-Os"));
   elfSha = createHash("sha256").update(elf).digest("hex");
+  const proxied = await startBlobProxy(new URL(azurite.blobUrl));
+  proxy = proxied.server;
+  tmpDir = path.join(dir, "tmp");
   const config = loadConfig(
     {
-      SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      SHMHUNT_STORAGE_CONNECTION_STRING: `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY};BlobEndpoint=${proxied.url};TableEndpoint=${azurite.tableUrl};`,
+      SHMHUNT_TMP_DIR: tmpDir,
       SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
       SHMHUNT_MAX_SAMPLE_BYTES: String(1024 * 1024),
     },
@@ -70,6 +137,7 @@ beforeAll(async () => {
 afterAll(async () => {
   setServices(undefined);
   await services?.close();
+  await new Promise((resolve) => proxy?.close(resolve));
   await azurite?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -226,7 +294,7 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect(big.status).toBe(413);
   });
 
-  it("blob trigger: a sample written to the container is scanned on arrival and settles its hits", async () => {
+  it("Event Grid trigger: a hash-named blob is scanned where it lies and settles its hits; a second delivery changes nothing", async () => {
     // A second variant of the fixture: same rule, other bytes, other hash.
     const other = Buffer.concat([elf, Buffer.from("trailer")]);
     const sha = createHash("sha256").update(other).digest("hex");
@@ -235,22 +303,87 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     await huntTimer({ isPastDue: false } as Timer, context("hunt"));
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
     await container.getBlockBlobClient(sha).uploadData(other);
-    await sampleArrived(other, context("sampleArrived", { name: sha }));
+    await sampleArrived(blobCreated(sha, other.length), context("sampleArrived"));
     expect((await services.samples.report(sha)).verdict?.matches.map((m) => m.rule)).toEqual([
       "apt_nix_elf_Derusbi_Linux_SharedMemCreation",
     ]);
     const incidents = await services.hunt.incidents();
     expect(incidents.map((i) => i.title)).toContain("Shared memory creation on app-07");
-    // A second delivery of the same blob (the trigger is at-least-once) changes nothing.
-    await sampleArrived(other, context("sampleArrived", { name: sha }));
+    // Event Grid delivers at least once: the same event again reads nothing, scans nothing, alerts nothing.
+    const scannedAt = (await services.samples.report(sha)).verdict?.scannedAt;
+    blobRequests.length = 0;
+    await sampleArrived(blobCreated(sha, other.length), context("sampleArrived"));
     expect(await services.hunt.incidents()).toHaveLength(incidents.length);
+    expect((await services.samples.report(sha)).verdict?.scannedAt).toBe(scannedAt);
+    expect(blobRequests.filter((r) => r === `GET /${DEV_ACCOUNT}/samples/${sha}`)).toEqual([]);
   });
 
-  it("blob trigger: a blob not named by its hash is stored under its hash", async () => {
+  it("Event Grid trigger: a blob of another name is streamed into the spool and stored under its hash, once", async () => {
     const data = Buffer.from("plain text, not a sample of anything");
     const sha = createHash("sha256").update(data).digest("hex");
-    await sampleArrived(data, context("sampleArrived", { name: "upload-from-edr.bin" }));
-    expect(await services.samples.report(sha)).toMatchObject({ stored: true, verdict: { matches: [] } });
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.getBlockBlobClient("edr/upload-from-edr.bin").uploadData(data);
+    blobRequests.length = 0;
+    await sampleArrived(blobCreated("edr/upload-from-edr.bin", data.length), context("sampleArrived"));
+    expect(await services.samples.report(sha)).toMatchObject({
+      stored: true,
+      size: data.length,
+      verdict: { matches: [] },
+    });
+    // Read once, through the SDK (a ranged Get Blob), then written under its hash.
+    expect(blobRequests.filter((r) => r === `GET /${DEV_ACCOUNT}/samples/edr/upload-from-edr.bin`)).toHaveLength(1);
+    expect(blobRequests).toContain(`PUT /${DEV_ACCOUNT}/samples/${sha}`);
+    expect(logs.some((l) => l.includes('"name":"edr/upload-from-edr.bin"') && l.includes('"created":true'))).toBe(true);
+    // A second delivery stores nothing new and scans nothing (the verdict is known).
+    const scannedAt = (await services.samples.report(sha)).verdict?.scannedAt;
+    logs.length = 0;
+    await sampleArrived(blobCreated("edr/upload-from-edr.bin", data.length), context("sampleArrived"));
+    expect(logs.some((l) => l.includes('"created":false') && l.includes('"scanned":"known"'))).toBe(true);
+    expect((await services.samples.report(sha)).verdict?.scannedAt).toBe(scannedAt);
+    expect(readdirSync(tmpDir).filter((f) => f.includes("spool"))).toEqual([]);
+  });
+
+  it("Event Grid trigger: a blob over the sample limit is not downloaded, and its metadata says why", async () => {
+    const limit = services.config.maxSampleBytes;
+    const big = Buffer.alloc(limit + 1, 0x41);
+    const bigSha = createHash("sha256").update(big).digest("hex");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    for (const name of ["getfile-output.zip", bigSha]) {
+      await container.getBlockBlobClient(name).uploadData(big);
+      blobRequests.length = 0;
+      logs.length = 0;
+      await sampleArrived(blobCreated(name, big.length), context("sampleArrived"));
+      // No Get Blob of it (getProperties is a HEAD, setMetadata a PUT ?comp=metadata): not a byte of it was read.
+      expect(blobRequests.filter((r) => r.startsWith("GET "))).toEqual([]);
+      expect(readdirSync(tmpDir).filter((f) => f.includes("spool"))).toEqual([]);
+      expect((await container.getBlobClient(name).getProperties()).metadata).toMatchObject({
+        shmhunt_unread: "too-large",
+        shmhunt_size: String(limit + 1),
+        shmhunt_limit: String(limit),
+      });
+      expect(logs.some((l) => l.includes('"unread":"too-large"') && l.includes(`"limit":${limit}`))).toBe(true);
+    }
+    expect(await services.samples.report(bigSha)).not.toHaveProperty("verdict");
+  });
+
+  it("Event Grid trigger: an event of another container, another account or another type is ignored", async () => {
+    const data = Buffer.from("not for us");
+    const sha = createHash("sha256").update(data).digest("hex");
+    const events: EventGridEvent[] = [
+      blobCreated("elsewhere.bin", data.length, { container: "uploads" }),
+      blobCreated("elsewhere.bin", data.length, { account: "someoneelse" }),
+      { ...blobCreated("elsewhere.bin", data.length), eventType: "Microsoft.Storage.BlobDeleted" },
+      // A container whose name only begins like ours.
+      blobCreated("elsewhere.bin", data.length, { container: "samples-archive" }),
+    ];
+    for (const event of events) {
+      blobRequests.length = 0;
+      logs.length = 0;
+      await sampleArrived(event, context("sampleArrived"));
+      expect(blobRequests).toEqual([]);
+      expect(logs.some((l) => l.includes('"event":"sample-event-ignored"'))).toBe(true);
+    }
+    expect((await services.samples.report(sha)).stored).toBe(false);
   });
 
   it("scan: a verdict without storing", async () => {

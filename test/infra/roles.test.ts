@@ -158,11 +158,7 @@ describe("role assignments", () => {
       Object.keys(roles)
         .filter((k) => source.includes(`roles.${k}.id`))
         .sort();
-    expect(mentions(byFile("modules/storage.bicep"))).toEqual([
-      "storageBlobDataOwner",
-      "storageQueueDataContributor",
-      "storageTableDataContributor",
-    ]);
+    expect(mentions(byFile("modules/storage.bicep"))).toEqual(["storageBlobDataOwner", "storageTableDataContributor"]);
     expect(mentions(byFile("modules/monitoring.bicep"))).toEqual(["monitoringMetricsPublisher"]);
     expect(mentions(byFile("modules/sentinel-access.bicep"))).toEqual(["sentinelContributor"]);
     expect(mentions(byFile("main.bicep"))).toEqual([]);

@@ -395,8 +395,8 @@ describe("Flex Consumption Function App", () => {
     expect(property(platform, "AzureWebJobsStorage__accountName")?.text).toBe("storageAccountName");
     expect(literalValue(property(platform, "AzureWebJobsStorage__credential"), app)).toBe("managedidentity");
     expect(property(platform, "AzureWebJobsStorage__clientId")?.text).toBe("identityClientId");
-    expect(literalValue(property(platform, "SHMHUNT_STORAGE__credential"), app)).toBe("managedidentity");
-    expect(property(platform, "SHMHUNT_STORAGE__clientId")?.text).toBe("identityClientId");
+    // No trigger connection: the Event Grid trigger has none (the blob trigger's SHMHUNT_STORAGE__* are gone).
+    expect(settingNames.filter((n) => n.startsWith("SHMHUNT_STORAGE__"))).toEqual([]);
   });
 
   it("Application Insights is reached with Entra ID (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)", () => {
@@ -438,30 +438,50 @@ describe("Flex Consumption Function App", () => {
         "SHMHUNT_WORKSPACE_NAME",
         "SHMHUNT_HUNT_SCHEDULE",
         "SHMHUNT_MAX_SAMPLE_BYTES",
-        "SHMHUNT_STORAGE__blobServiceUri",
-        "SHMHUNT_STORAGE__queueServiceUri",
         "AZURE_CLIENT_ID",
       ]),
     );
     expect(new Set(settingNames).size).toBe(settingNames.length);
   });
 
-  it("the blob trigger uses the Event Grid source (the only one Flex Consumption runs), named as blob-events.bicep says", () => {
+  it("sampleArrived is an Event Grid trigger (the event only, never the blob's content), named as blob-events.bicep says", () => {
     const functions = readFileSync(path.join(repoRoot, "functions/index.ts"), "utf8");
     const events = fileOf("blob-events.bicep");
     const functionName = literalValue(events.params.get("functionName")?.defaultValue, events);
-    const registration =
-      new RegExp(`app\\.storageBlob\\("${String(functionName)}", \\{[\\s\\S]*?\\}\\);`).exec(functions)?.[0] ?? "";
-    expect(registration).toContain('source: "EventGrid"');
-    expect(registration).toContain('connection: "SHMHUNT_STORAGE"');
-    const container = literalValue(events.params.get("samplesContainerName")?.defaultValue, events);
-    expect(container).toBe(literalValue(main.variables.get("samplesContainerName")?.value, main));
+    expect(functions).toMatch(new RegExp(`app\\.eventGrid\\("${String(functionName)}", \\{`));
+    // No blob trigger: its host reads the whole blob into memory before the handler runs.
+    expect(functions).not.toContain("app.storageBlob(");
   });
 
-  it("the samples container is the one the blob trigger watches", () => {
-    const functions = readFileSync(path.join(repoRoot, "functions/index.ts"), "utf8");
-    const container = literalValue(main.variables.get("samplesContainerName")?.value, main);
-    expect(functions).toMatch(new RegExp(`path: "${String(container)}/\\{name\\}"`));
+  it("the webhook is the Event Grid trigger's endpoint, with the eventgrid_extension system key", () => {
+    // Microsoft Learn, "How to work with Event Grid triggers and bindings in Azure Functions", Webhook endpoint URL:
+    // "https://{functionappname}.azurewebsites.net/runtime/webhooks/eventgrid?functionName={functionname}&code={systemkey}"
+    const events = fileOf("blob-events.bicep");
+    const subscription = events.resources.get("samplesArrived")?.body;
+    expect(propertyPath(subscription, "properties.destination.endpointType")?.text).toBe("'WebHook'");
+    expect(propertyPath(subscription, "properties.destination.properties.endpointUrl")?.text).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Bicep interpolation, not a JavaScript template
+      "'https://${site.properties.defaultHostName}/runtime/webhooks/eventgrid?functionName=${functionName}&code=${eventGridExtensionKey}'",
+    );
+    expect(events.params.has("eventGridExtensionKey")).toBe(true);
+    expect(events.params.has("blobsExtensionKey")).toBe(false);
+    expect(events.source).toMatch(/@secure\(\)\s*param eventGridExtensionKey string/);
+    expect(events.source).toContain("systemKeys.eventgrid_extension");
+  });
+
+  it("the subscription delivers the samples container's BlobCreated events, the container the app reads", () => {
+    const events = fileOf("blob-events.bicep");
+    const container = literalValue(events.params.get("samplesContainerName")?.defaultValue, events);
+    expect(container).toBe(literalValue(main.variables.get("samplesContainerName")?.value, main));
+    expect(property(service, "SHMHUNT_SAMPLES_CONTAINER")?.text).toBe("samplesContainerName");
+    const filter = propertyPath(events.resources.get("samplesArrived")?.body, "properties.filter");
+    // Microsoft Learn, "Azure Blob Storage as an Event Grid source": the subject of a blob event is
+    // "/blobServices/default/containers/<container>/blobs/<blob>".
+    expect(property(filter, "subjectBeginsWith")?.text).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Bicep interpolation, not a JavaScript template
+      "'/blobServices/default/containers/${samplesContainerName}/'",
+    );
+    expect(property(filter, "includedEventTypes")?.text).toContain("'Microsoft.Storage.BlobCreated'");
   });
 });
 

@@ -199,10 +199,12 @@ describe(".github/workflows/deploy.yml", () => {
     }
   });
 
-  it("masks the blob trigger's key before using it", () => {
+  it("fetches the Event Grid trigger's eventgrid_extension system key and masks it before using it", () => {
     const script = runs(job("publish"));
+    expect(script).toContain("--query systemKeys.eventgrid_extension");
+    expect(script).not.toContain("blobs_extension");
     expect(script.indexOf("::add-mask::$key")).toBeGreaterThan(-1);
-    expect(script.indexOf("::add-mask::$key")).toBeLessThan(script.indexOf("blobsExtensionKey="));
+    expect(script.indexOf("::add-mask::$key")).toBeLessThan(script.indexOf('eventGridExtensionKey="$key"'));
   });
 
   describe("the step that points shmhunt at the workspace", () => {
