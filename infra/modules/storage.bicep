@@ -1,6 +1,6 @@
 // Storage for the Functions host (AzureWebJobsStorage), the Flex Consumption deployment package, the samples
-// (blob container, scanned by the blob trigger) and the hunt state (table). Shared-key access is disabled:
-// everything is reached with the app's managed identity and the roles assigned here.
+// (blob container, scanned on arrival by the Event Grid trigger) and the hunt state (table). Shared-key access is
+// disabled: everything is reached with the app's managed identity and the roles assigned here.
 
 @description('Storage account name (3-24 lower-case letters and digits).')
 @minLength(3)
