@@ -42,8 +42,13 @@ const ECS_FIELD = /^[A-Za-z_@][A-Za-z0-9_@]*(\.[A-Za-z0-9_@]+)*$/;
 const ecsField = str(matching(ECS_FIELD, "an ECS field name such as process.name"));
 const ecsFields = arrayOf(ecsField, true);
 
-/** Sentinel watchlist aliases: a letter, then letters, digits or underscores. */
-const WATCHLIST_ALIAS = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/**
+ * Sentinel watchlist aliases: a letter, then letters, digits or underscores, ending in a letter or digit, 3 to 64
+ * characters (learn.microsoft.com/azure/sentinel/watchlists, "Limitations of watchlists": "the watchlist name and
+ * alias must each be between 3 and 64 characters. The first and last characters must be alphanumeric"). The alias
+ * is also the watchlist's display name (src/sentinel/desired.ts).
+ */
+const WATCHLIST_ALIAS = /^[A-Za-z][A-Za-z0-9_]{1,62}[A-Za-z0-9]$/;
 
 /** Sentinel's entity identifiers for the entity types shmhunt maps. */
 const ENTITY_IDENTIFIERS: Readonly<Record<EntityType, readonly string[]>> = {
@@ -113,7 +118,14 @@ export const settingsFields: Record<string, Field> = {
   ),
   exclusions: opt(
     table({
-      watchlist: req(str(matching(WATCHLIST_ALIAS, "a watchlist alias (a letter, then letters, digits or _)"))),
+      watchlist: req(
+        str(
+          matching(
+            WATCHLIST_ALIAS,
+            "a watchlist alias of 3 to 64 characters (a letter, then letters, digits or _, ending in a letter or digit)",
+          ),
+        ),
+      ),
       description: opt(str()),
       items: req(arrayOf(exclusionItem)),
     }),

@@ -248,6 +248,24 @@ describe("diagnostics", () => {
     });
   });
 
+  it("a watchlist alias outside Microsoft's rule (3 to 64 characters, first and last alphanumeric) is refused", async () => {
+    // learn.microsoft.com/azure/sentinel/watchlists, "Limitations of watchlists": "the watchlist name and alias must
+    // each be between 3 and 64 characters. The first and last characters must be alphanumeric."
+    const { readFile } = await import("node:fs/promises");
+    const text = await readFile(path.join(repo, "rules/shm-creation.toml"), "utf8");
+    const withAlias = (alias: string) => {
+      const edited = text.replace('watchlist = "ShmhuntShmCreationExclusions"', `watchlist = "${alias}"`);
+      expect(edited).not.toBe(text);
+      return loadRuleText("alias.toml", edited).diagnostics.map((d) => d.field);
+    };
+    for (const bad of ["Ab", "A", "Shmhunt_", `S${"a".repeat(64)}`]) {
+      expect(withAlias(bad), bad).toEqual(["shmhunt.exclusions.watchlist"]);
+    }
+    for (const good of ["Ab1", "Shm_Creation", `S${"a".repeat(63)}`]) {
+      expect(withAlias(good), good).toEqual([]);
+    }
+  });
+
   it("a rule id used twice is an error on the later file", async () => {
     const { rules, diagnostics } = await loadRules([fixture("minimal.toml"), fixture("duplicate-id.toml")]);
     expect(rules.map((r) => r.name)).toEqual(["Minimal"]);
