@@ -385,6 +385,26 @@ describe("watchlists and items", () => {
     expect(error.statusCode).toBe(400);
     expect(error.message).toContain("'Missing'");
   });
+
+  it("refuses an alias or name outside 3 to 64 characters or not starting and ending alphanumeric", async () => {
+    // learn.microsoft.com/azure/sentinel/watchlists, "Limitations of watchlists": "the watchlist name and alias must
+    // each be between 3 and 64 characters. The first and last characters must be alphanumeric. But you can include
+    // whitespaces, hyphens, and underscores in between the first and last characters."
+    const body = (displayName: string) => ({ displayName, provider: "shmhunt", itemsSearchKey: "Value" });
+    for (const alias of ["ab", "shm_", "-shm", `s${"a".repeat(64)}`]) {
+      const error = await failure(clients.sentinel.watchlists.createOrUpdate(rg, ws, alias, body("Good name")));
+      expect(error.statusCode, alias).toBe(400);
+      expect(error.message, alias).toContain("alias");
+    }
+    for (const displayName of ["ab", "name_", " name"]) {
+      const error = await failure(clients.sentinel.watchlists.createOrUpdate(rg, ws, "good-alias", body(displayName)));
+      expect(error.statusCode, displayName).toBe(400);
+      expect(error.message, displayName).toContain("name");
+    }
+    const ok = await clients.sentinel.watchlists.createOrUpdate(rg, ws, "a_b-1", body("A name - with_spaces 1"));
+    expect(ok.watchlistAlias).toBe("a_b-1");
+    await clients.sentinel.watchlists.delete(rg, ws, "a_b-1");
+  });
 });
 
 describe("metadata", () => {

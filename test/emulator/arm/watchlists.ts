@@ -9,6 +9,15 @@ import { badRequest, fail, isRecord, newSentinelEtag } from "./wire.js";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * learn.microsoft.com/azure/sentinel/watchlists, "Limitations of watchlists": "the watchlist name and alias must each
+ * be between 3 and 64 characters. The first and last characters must be alphanumeric. But you can include
+ * whitespaces, hyphens, and underscores in between the first and last characters." (The spec states no pattern.)
+ */
+const WATCHLIST_NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]{1,62}[A-Za-z0-9]$/;
+const NAME_RULE =
+  "must be 3 to 64 characters, begin and end with a letter or digit, and hold only letters, digits, spaces, hyphens and underscores";
+
 export const watchlists: Kind = {
   label: "Watchlist",
   type: "Microsoft.SecurityInsights/Watchlists",
@@ -17,6 +26,9 @@ export const watchlists: Kind = {
     const properties = propertiesOf(body);
     requireProps(properties, ["displayName", "provider", "itemsSearchKey"]);
     for (const key of ["displayName", "provider", "itemsSearchKey"]) checkString(properties, key, { nonEmpty: true });
+    if (!WATCHLIST_NAME.test(name)) invalid(`The watchlist alias '${name}' ${NAME_RULE}.`);
+    if (!WATCHLIST_NAME.test(String(properties.displayName)))
+      invalid(`The watchlist name '${String(properties.displayName)}' ${NAME_RULE}.`);
     checkString(properties, "source");
     checkString(properties, "description");
     if (
