@@ -177,6 +177,25 @@ describe("alert rules (Scheduled)", () => {
     expect(rule.name).toBe("rule-fn");
   });
 
+  it("refuses more than 20 custom details", async () => {
+    // learn.microsoft.com/azure/sentinel/surface-custom-details-in-alerts, "Service limits": "You can define up to 20
+    // custom details in a single analytics rule." (AlertRules.json's customDetails states no maxProperties.)
+    const details = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`Detail${i}`, "Computer"]));
+    const error = await failure(
+      clients.sentinel.alertRules.createOrUpdate(rg, ws, "rule-details", scheduledRule({ customDetails: details(21) })),
+    );
+    expect(error.statusCode).toBe(400);
+    expect(error.message).toContain("20 custom details");
+    const rule = await clients.sentinel.alertRules.createOrUpdate(
+      rg,
+      ws,
+      "rule-details",
+      scheduledRule({ customDetails: details(20) }),
+    );
+    expect(Object.keys((rule as ScheduledAlertRule).customDetails ?? {})).toHaveLength(20);
+    await clients.sentinel.alertRules.delete(rg, ws, "rule-details");
+  });
+
   it("refuses a missing required property the SDK lets through", async () => {
     const body = scheduledRule();
     delete (body as { suppressionDuration?: string }).suppressionDuration;

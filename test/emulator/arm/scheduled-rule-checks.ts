@@ -79,6 +79,7 @@ export function validateScheduledRule(
   checkEntityMappings(properties.entityMappings);
   checkIncidentConfiguration(properties.incidentConfiguration, properties);
   checkAlertDetailsOverride(properties.alertDetailsOverride);
+  checkCustomDetails(properties.customDetails);
   checkQuery(String(properties.query), workspace, engine);
   return properties;
 }
@@ -199,6 +200,17 @@ function checkIncidentConfiguration(value: unknown, rule: Record<string, unknown
   const keys = isRecord(rule.customDetails) ? Object.keys(rule.customDetails) : [];
   for (const detail of customDetails)
     if (!keys.includes(detail)) invalid(`groupByCustomDetails: '${detail}' is not a key defined in the alert rule.`);
+}
+
+/**
+ * learn.microsoft.com/azure/sentinel/surface-custom-details-in-alerts, "Service limits": "You can define up to 20
+ * custom details in a single analytics rule"; the spec sets no maxProperties on `customDetails`.
+ */
+function checkCustomDetails(value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (!isRecord(value)) invalid("Property 'customDetails' must be an object.");
+  const count = Object.keys(value).length;
+  if (count > 20) invalid(`At most 20 custom details are allowed in an analytics rule (it has ${count}).`);
 }
 
 function checkAlertDetailsOverride(value: unknown): void {
