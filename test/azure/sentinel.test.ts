@@ -177,6 +177,29 @@ describe("alert rules (Scheduled)", () => {
     expect(rule.name).toBe("rule-fn");
   });
 
+  it("refuses an entity identifier its entity type does not have", async () => {
+    // learn.microsoft.com/azure/sentinel/entities-reference, "Entity types and identifiers": Host's identifiers are
+    // DnsDomain, NTDomain, HostName, FullName, NetBiosName, AzureID, OMSAgentID, OSFamily, OSVersion, IsDomainJoined
+    // (no Address, which is IP's); FileHash's are Algorithm and Value.
+    const mapping = (entityType: string, identifier: string) =>
+      scheduledRule({ entityMappings: [{ entityType, fieldMappings: [{ identifier, columnName: "Computer" }] }] });
+    for (const [entityType, identifier] of [
+      ["Host", "Address"],
+      ["FileHash", "Name"],
+      ["IP", "HostName"],
+    ] as const) {
+      const error = await failure(
+        clients.sentinel.alertRules.createOrUpdate(rg, ws, "rule-ids", mapping(entityType, identifier)),
+      );
+      expect(error.statusCode, `${entityType}.${identifier}`).toBe(400);
+      expect(error.message).toContain(`'${identifier}'`);
+    }
+    // Microsoft's own example (CreateScheduledAlertRule.json) spells Account's FullName "Fullname".
+    const rule = await clients.sentinel.alertRules.createOrUpdate(rg, ws, "rule-ids", mapping("Account", "Fullname"));
+    expect(rule.name).toBe("rule-ids");
+    await clients.sentinel.alertRules.delete(rg, ws, "rule-ids");
+  });
+
   it("refuses more than 20 custom details", async () => {
     // learn.microsoft.com/azure/sentinel/surface-custom-details-in-alerts, "Service limits": "You can define up to 20
     // custom details in a single analytics rule." (AlertRules.json's customDetails states no maxProperties.)

@@ -132,6 +132,109 @@ function checkEventGrouping(value: unknown): void {
   checkEnum(value, "aggregationKind", Enums.aggregationKind, "eventGroupingSettings.aggregationKind");
 }
 
+/**
+ * The identifiers of each entity type, from learn.microsoft.com/azure/sentinel/entities-reference, "Entity types and
+ * identifiers" (the spec's `FieldMapping.identifier` is a free string). Compared without regard to case: Microsoft's
+ * own CreateScheduledAlertRule.json example spells Account's FullName "Fullname".
+ */
+const ENTITY_IDENTIFIERS: Readonly<Record<string, readonly string[]>> = {
+  Account: [
+    "Name",
+    "FullName",
+    "NTDomain",
+    "DnsDomain",
+    "UPNSuffix",
+    "Sid",
+    "AadTenantId",
+    "AadUserId",
+    "PUID",
+    "IsDomainJoined",
+    "DisplayName",
+    "ObjectGuid",
+  ],
+  Host: [
+    "DnsDomain",
+    "NTDomain",
+    "HostName",
+    "FullName",
+    "NetBiosName",
+    "AzureID",
+    "OMSAgentID",
+    "OSFamily",
+    "OSVersion",
+    "IsDomainJoined",
+  ],
+  IP: ["Address", "AddressScope"],
+  URL: ["Url"],
+  AzureResource: ["ResourceId"],
+  CloudApplication: ["AppId", "Name", "InstanceName"],
+  DNS: ["DomainName"],
+  File: ["Directory", "Name"],
+  FileHash: ["Algorithm", "Value"],
+  Malware: ["Name", "Category"],
+  Process: ["ProcessId", "CommandLine", "ElevationToken", "CreationTimeUtc"],
+  RegistryKey: ["Hive", "Key"],
+  RegistryValue: ["Name", "Value", "ValueType"],
+  SecurityGroup: ["DistinguishedName", "SID", "ObjectGuid"],
+  Mailbox: ["MailboxPrimaryAddress", "DisplayName", "Upn", "ExternalDirectoryObjectId", "RiskLevel"],
+  MailCluster: [
+    "NetworkMessageIds",
+    "CountByDeliveryStatus",
+    "CountByThreatType",
+    "CountByProtectionStatus",
+    "Threats",
+    "Query",
+    "QueryTime",
+    "MailCount",
+    "IsVolumeAnomaly",
+    "Source",
+    "ClusterSourceIdentifier",
+    "ClusterSourceType",
+    "ClusterQueryStartTime",
+    "ClusterQueryEndTime",
+    "ClusterGroup",
+  ],
+  MailMessage: [
+    "Recipient",
+    "Urls",
+    "Threats",
+    "Sender",
+    "P1Sender",
+    "P1SenderDisplayName",
+    "P1SenderDomain",
+    "SenderIP",
+    "P2Sender",
+    "P2SenderDisplayName",
+    "P2SenderDomain",
+    "ReceivedDate",
+    "NetworkMessageId",
+    "InternetMessageId",
+    "Subject",
+    "BodyFingerprintBin1",
+    "BodyFingerprintBin2",
+    "BodyFingerprintBin3",
+    "BodyFingerprintBin4",
+    "BodyFingerprintBin5",
+    "AntispamDirection",
+    "DeliveryAction",
+    "DeliveryLocation",
+    "Language",
+    "ThreatDetectionMethods",
+  ],
+  SubmissionMail: [
+    "NetworkMessageId",
+    "Timestamp",
+    "Recipient",
+    "Sender",
+    "SenderIp",
+    "Subject",
+    "ReportType",
+    "SubmissionId",
+    "SubmissionDate",
+    "Submitter",
+  ],
+};
+
 function checkEntityMappings(value: unknown): void {
   if (value === undefined || value === null) return;
   if (!Array.isArray(value)) invalid("Property 'entityMappings' must be an array.");
@@ -148,9 +251,16 @@ function checkEntityMappings(value: unknown): void {
     if (!Array.isArray(fields) || fields.length === 0)
       invalid(`Property '${where}.fieldMappings' must be a non-empty array.`);
     if (fields.length > 3) invalid(`At most 3 field mappings are allowed per entity (${where}).`);
+    const known = ENTITY_IDENTIFIERS[String(mapping.entityType)] ?? [];
     fields.forEach((field, j) => {
       if (!isRecord(field) || typeof field.identifier !== "string" || typeof field.columnName !== "string") {
         invalid(`Property '${where}.fieldMappings[${j}]' needs string 'identifier' and 'columnName'.`);
+      }
+      const identifier = field.identifier;
+      if (!known.some((k) => k.toLowerCase() === identifier.toLowerCase())) {
+        invalid(
+          `The identifier '${identifier}' is not an identifier of entity type ${String(mapping.entityType)} (${where}.fieldMappings[${j}]); it has ${known.join(", ")}.`,
+        );
       }
     });
   });
