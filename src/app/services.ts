@@ -336,7 +336,9 @@ export class SampleService {
     const now = this.options.clock().getTime();
     for (const { sha256 } of await this.state.pending()) {
       if (this.failedScans.has(sha256) || (await this.state.verdict(sha256))) continue;
-      if (await this.store.has(sha256))
+      // A sample over the limit (a blob written to the container directly) is not read: nothing to retry.
+      const info = await this.store.info(sha256);
+      if (info && info.size <= this.options.maxBytes)
         this.failedScans.set(sha256, { attempts: 0, nextAt: now, reason: "not scanned" });
     }
     let attempted = 0;
@@ -525,13 +527,14 @@ export class SampleService {
 
   /**
    * A sample that arrived in storage directly (the Event Grid trigger): scanned unless its verdict is known already
-   * (an HTTP upload scans before the trigger fires). Undefined when the store does not hold it.
+   * (an HTTP upload scans before the trigger fires). Undefined when the store does not hold it, or holds it over
+   * the sample limit (a blob written to the container directly: not read).
    */
   async processStored(sha256: string): Promise<UploadResult | undefined> {
     const sha = normaliseSha256(sha256, "blob name");
     const known = await this.state.verdict(sha);
     const info = await this.store.info(sha);
-    if (!info) return undefined;
+    if (!info || info.size > this.options.maxBytes) return undefined;
     if (known) return { sha256: sha, size: info.size, created: false };
     const scanned = await this.store.withFile(sha, (file) => this.scanAndRecord(sha, file));
     return { sha256: sha, size: info.size, created: false, ...scanned };

@@ -366,6 +366,29 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect(await services.samples.report(bigSha)).not.toHaveProperty("verdict");
   });
 
+  it("Event Grid trigger: a hash-named blob over the sample limit is not read later either, by the scan retries of the hits that wait for it", async () => {
+    // docs/service.md: "A blob larger than SHMHUNT_MAX_SAMPLE_BYTES is not read at all"; the scheduler's tick
+    // (huntTimer) retries the scans of stored samples that pending hits wait for (SampleService.retryScans).
+    const limit = services.config.maxSampleBytes;
+    const big = Buffer.alloc(limit + 1, 0x42);
+    const bigSha = createHash("sha256").update(big).digest("hex");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.createIfNotExists();
+    await container.getBlockBlobClient(bigSha).uploadData(big);
+    await sampleArrived(blobCreated(bigSha, big.length), context("sampleArrived"));
+    time.set("2026-03-01T10:10:00Z");
+    table.add(execEvent("2026-03-01T10:08:00Z", { SHA256: bigSha, DeviceName: "app-08" }));
+    blobRequests.length = 0;
+    await huntTimer({ isPastDue: false } as Timer, context("hunt"));
+    await services.samples.retryScans();
+    // The broker, finding the hit's sample in the store, settles its hits with it (ingestStored).
+    await services.samples.settleWith(bigSha);
+    expect(blobRequests.filter((r) => r === `GET /${DEV_ACCOUNT}/samples/${bigSha}`)).toEqual([]);
+    expect((await container.getBlobClient(bigSha).getProperties()).metadata).toMatchObject({
+      shmhunt_unread: "too-large",
+    });
+  });
+
   it("Event Grid trigger: an event of another container, another account or another type is ignored", async () => {
     const data = Buffer.from("not for us");
     const sha = createHash("sha256").update(data).digest("hex");
