@@ -275,10 +275,14 @@ export class SampleBroker {
     const now = this.deps.clock();
     let latest = record;
     try {
+      const looked = record.startAttemptedAt !== undefined;
+      // Looked for on the device the mark names, by its id: the device may have been renamed since.
+      const marked = looked ? record.machineId : undefined;
+      const lostThere = marked ? await this.ownAction(record, marked) : undefined;
+      if (lostThere) return await this.adopt(record, lostThere, now);
       const machine = await this.deps.defender.findMachineByName(host as string);
       if (!machine) return this.save(advance(record, "failed", now, { reason: `no Defender device named ${host}` }));
-      const looked = record.startAttemptedAt !== undefined;
-      const lost = looked ? await this.ownAction(record, machine.id) : undefined;
+      const lost = looked && !marked ? await this.ownAction(record, machine.id) : undefined;
       if (lost) return await this.adopt(record, lost, now);
       latest = await this.save(
         advance(record, "requested", now, { machineId: machine.id, startAttemptedAt: now.toISOString() }),

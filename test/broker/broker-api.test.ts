@@ -364,6 +364,32 @@ it("adopts the lost GetFile of an offline device (Pending for days) rather than 
   expect(actionsOn(machine.id)).toHaveLength(1);
 });
 
+it("adopts the lost GetFile on the device the mark names, though the device was renamed since (its id stays)", async () => {
+  const content = Buffer.from("\x7fELF on a laptop renamed while away\n", "latin1");
+  const machine = emulator.defender.addMachine({ computerDnsName: "laptop-old-name.contoso.com", online: false });
+  emulator.defender.putDeviceFile(machine.id, "/dev/shm/.r", { content });
+  const disk = new MemoryStateStore();
+  const first = harness({}, new KilledStore(disk, killAtFirst(recordsTheAction)));
+  await first.wait("laptop-old-name.contoso.com", "/dev/shm/.r", { SHA256: hash("sha256", content) });
+  const before = runs().length;
+  await expect(first.tick()).rejects.toThrow(/killed/);
+  const [accepted] = actionsOn(machine.id);
+  expect(accepted?.status).toBe("Pending");
+  // The device is renamed (api/machine: computerDnsName is its name; id, "Machine identity", is unchanged). The
+  // record's mark names the device the GetFile was asked of; the action the API accepted there still holds the
+  // device's one live response session (api/run-live-response, Limitations 8).
+  emulator.defender.machines.set(machine.id, { ...machine, computerDnsName: "laptop-new-name.contoso.com" });
+  const next = harness({}, disk);
+  now += MINUTE;
+  await next.tick();
+  const [record] = await next.broker.list();
+  expect(record).toMatchObject({ status: "queued", actionId: accepted?.id, machineId: machine.id });
+  emulator.defender.setOnline(machine.id, true);
+  now += MINUTE;
+  expect(await next.tick()).toMatchObject({ retrieved: 1 });
+  expect(runs().length - before).toBe(1);
+});
+
 it("cancels the lost GetFile of an offline device once no hit waits for the file any more", async () => {
   const content = Buffer.from("\x7fELF on a laptop that never came back\n", "latin1");
   const machine = emulator.defender.addMachine({ computerDnsName: "laptop-gone.contoso.com", online: false });
