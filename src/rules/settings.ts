@@ -51,7 +51,7 @@ const ecsFields = arrayOf(ecsField, true);
 const WATCHLIST_ALIAS = /^[A-Za-z][A-Za-z0-9_]{1,62}[A-Za-z0-9]$/;
 
 /** Sentinel's entity identifiers for the entity types shmhunt maps. */
-const ENTITY_IDENTIFIERS: Readonly<Record<EntityType, readonly string[]>> = {
+export const ENTITY_IDENTIFIERS: Readonly<Record<EntityType, readonly string[]>> = {
   Host: [
     "HostName",
     "DnsDomain",

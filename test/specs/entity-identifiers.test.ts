@@ -21,6 +21,7 @@ import { LocalAlertWriter } from "../../src/hunt/local-alerts.js";
 import { runPlan } from "../../src/hunt/run.js";
 import { translateRule } from "../../src/kql/index.js";
 import { loadRuleFile, loadRules } from "../../src/rules/index.js";
+import { ENTITY_IDENTIFIERS } from "../../src/rules/settings.js";
 import type { LoadedRule } from "../../src/rules/types.js";
 import { deploy } from "../../src/sentinel/deploy.js";
 import { ruleStem } from "../../src/sentinel/rule-files.js";
@@ -38,6 +39,7 @@ const reference = JSON.parse(
   internal: string[];
   strong: Record<string, string[][]>;
   fileHashAlgorithms: string[];
+  identifiers: Record<string, string[]>;
 };
 const work = mkdtempSync(path.join(tmpdir(), "shmhunt-entity-ids-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -121,6 +123,16 @@ describe("rendered entity mappings", async () => {
 });
 
 describe("validate", () => {
+  it("takes for each entity type only identifiers Microsoft's table lists for it", () => {
+    for (const [type, identifiers] of Object.entries(ENTITY_IDENTIFIERS)) {
+      const listed = new Set((reference.identifiers[type] ?? []).map((i) => i.toLowerCase()));
+      expect(
+        identifiers.filter((i) => !listed.has(i.toLowerCase())),
+        type,
+      ).toEqual([]);
+    }
+  });
+
   async function limitsOf(edit: (text: string) => string) {
     const dir = mkdtempSync(path.join(work, "rule-"));
     const file = path.join(dir, "shm-execution.toml");

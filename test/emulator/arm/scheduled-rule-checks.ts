@@ -3,6 +3,7 @@
  * durations within the service's bounds, MITRE techniques in the `T####` form that fit the rule's tactics, and the
  * query, checked against the workspace's tables. Each failure is the 400 the service sends (arm.errors.json).
  */
+import { readFileSync } from "node:fs";
 import { TACTICS, TECHNIQUES } from "../../../src/rules/mitre-data.js";
 import { parseDuration } from "../iso8601.js";
 import type { QueryEngine, QueryProblem } from "../query-engine.js";
@@ -133,107 +134,16 @@ function checkEventGrouping(value: unknown): void {
 }
 
 /**
- * The identifiers of each entity type, from learn.microsoft.com/azure/sentinel/entities-reference, "Entity types and
- * identifiers" (the spec's `FieldMapping.identifier` is a free string). Compared without regard to case: Microsoft's
- * own CreateScheduledAlertRule.json example spells Account's FullName "Fullname".
+ * The identifiers of each entity type: learn.microsoft.com/azure/sentinel/entities-reference, "Entity types and
+ * identifiers", transcribed once in test/specs/fixtures/entities-reference.json (`identifiers`; the spec's
+ * `FieldMapping.identifier` is a free string). Compared without regard to case: Microsoft's own
+ * CreateScheduledAlertRule.json example spells Account's FullName "Fullname".
  */
-const ENTITY_IDENTIFIERS: Readonly<Record<string, readonly string[]>> = {
-  Account: [
-    "Name",
-    "FullName",
-    "NTDomain",
-    "DnsDomain",
-    "UPNSuffix",
-    "Sid",
-    "AadTenantId",
-    "AadUserId",
-    "PUID",
-    "IsDomainJoined",
-    "DisplayName",
-    "ObjectGuid",
-  ],
-  Host: [
-    "DnsDomain",
-    "NTDomain",
-    "HostName",
-    "FullName",
-    "NetBiosName",
-    "AzureID",
-    "OMSAgentID",
-    "OSFamily",
-    "OSVersion",
-    "IsDomainJoined",
-  ],
-  IP: ["Address", "AddressScope"],
-  URL: ["Url"],
-  AzureResource: ["ResourceId"],
-  CloudApplication: ["AppId", "Name", "InstanceName"],
-  DNS: ["DomainName"],
-  File: ["Directory", "Name"],
-  FileHash: ["Algorithm", "Value"],
-  Malware: ["Name", "Category"],
-  Process: ["ProcessId", "CommandLine", "ElevationToken", "CreationTimeUtc"],
-  RegistryKey: ["Hive", "Key"],
-  RegistryValue: ["Name", "Value", "ValueType"],
-  SecurityGroup: ["DistinguishedName", "SID", "ObjectGuid"],
-  Mailbox: ["MailboxPrimaryAddress", "DisplayName", "Upn", "ExternalDirectoryObjectId", "RiskLevel"],
-  MailCluster: [
-    "NetworkMessageIds",
-    "CountByDeliveryStatus",
-    "CountByThreatType",
-    "CountByProtectionStatus",
-    "Threats",
-    "Query",
-    "QueryTime",
-    "MailCount",
-    "IsVolumeAnomaly",
-    "Source",
-    "ClusterSourceIdentifier",
-    "ClusterSourceType",
-    "ClusterQueryStartTime",
-    "ClusterQueryEndTime",
-    "ClusterGroup",
-  ],
-  MailMessage: [
-    "Recipient",
-    "Urls",
-    "Threats",
-    "Sender",
-    "P1Sender",
-    "P1SenderDisplayName",
-    "P1SenderDomain",
-    "SenderIP",
-    "P2Sender",
-    "P2SenderDisplayName",
-    "P2SenderDomain",
-    "ReceivedDate",
-    "NetworkMessageId",
-    "InternetMessageId",
-    "Subject",
-    "BodyFingerprintBin1",
-    "BodyFingerprintBin2",
-    "BodyFingerprintBin3",
-    "BodyFingerprintBin4",
-    "BodyFingerprintBin5",
-    "AntispamDirection",
-    "DeliveryAction",
-    "DeliveryLocation",
-    "Language",
-    "ThreatDetectionMethods",
-  ],
-  SubmissionMail: [
-    "NetworkMessageId",
-    "Timestamp",
-    "Recipient",
-    "Sender",
-    "SenderIp",
-    "Subject",
-    "ReportType",
-    "SubmissionId",
-    "SubmissionDate",
-    "Submitter",
-  ],
-};
+export const ENTITY_IDENTIFIERS: Readonly<Record<string, readonly string[]>> = (
+  JSON.parse(readFileSync(new URL("../../specs/fixtures/entities-reference.json", import.meta.url), "utf8")) as {
+    identifiers: Record<string, string[]>;
+  }
+).identifiers;
 
 function checkEntityMappings(value: unknown): void {
   if (value === undefined || value === null) return;
