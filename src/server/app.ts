@@ -12,6 +12,7 @@ import {
   BodyTooLargeError,
   errorResponse,
   HostNotAllowedError,
+  InvalidRequestError,
   NotFoundError,
 } from "../app/errors.js";
 import * as operations from "../app/operations.js";
@@ -174,6 +175,13 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
   app.addHook("onRequest", async (request) => {
     const header = request.headers.host;
     if (header === undefined) return;
+    // RFC 9112 §3.2: a Host header with an invalid field value is a 400; a path, query or user information after a
+    // loopback name (`localhost/attacker.example`, `attacker.example@localhost`) would otherwise parse as loopback.
+    if (!HOST_FIELD.test(header)) {
+      throw new InvalidRequestError(
+        `the Host header ${JSON.stringify(header.slice(0, 100))} is not a host name and port (RFC 9110 §7.2)`,
+      );
+    }
     const name = hostName(header);
     if (name !== undefined && (isLoopback(name) || allowed.has(name))) return;
     throw new HostNotAllowedError(
@@ -181,6 +189,12 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
     );
   });
 }
+
+/**
+ * RFC 9110 §7.2 `Host = uri-host [ ":" port ]`, uri-host from RFC 3986: an IP-literal in brackets, or a reg-name
+ * (unreserved, pct-encoded and sub-delims characters; an IPv4 address is one too).
+ */
+const HOST_FIELD = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
 
 function hostName(header: string): string | undefined {
   try {

@@ -104,6 +104,23 @@ describe("DNS rebinding on the loopback default", () => {
     },
   );
 
+  // RFC 9110 §7.2: Host = uri-host [ ":" port ]; RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request)
+  // status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that
+  // contains more than one Host header field line or a Host header field with an invalid field value." A path, a
+  // query, a fragment or user information after a loopback name is not a host: it is not served as loopback.
+  it.each(["localhost/attacker.example", "127.0.0.1/x", "attacker.example@localhost", "localhost?x", "localhost#x"])(
+    "a Host header %s that is not a host name and port is refused (400), whatever the route",
+    async (host) => {
+      for (const route of ["/incidents", "/health"]) {
+        const answer = await rawRequest(
+          server.port,
+          `GET ${route} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+        );
+        expect(answer, route).toMatch(/^HTTP\/1\.1 400 /);
+      }
+    },
+  );
+
   it.each(["127.0.0.1", `127.0.0.1:PORT`, "localhost:PORT", "[::1]:PORT"])("host %s is served", async (host) => {
     const header = host.replace("PORT", String(server.port));
     const answer = await rawRequest(
