@@ -490,7 +490,7 @@ export class SampleService {
       if (size === undefined) return { kind: "missing", name };
       if (size > limit) return tooLarge(size);
       const known = (await this.state.verdict(name)) !== undefined;
-      const result = await this.processStored(name);
+      const result = await this.scanStoredUnlessKnown(name, size, known);
       return result ? { kind: "settled", name, known, ...result } : { kind: "missing", name };
     }
     const stream = await store.openBlob(name, limit + 1);
@@ -535,9 +535,14 @@ export class SampleService {
     const known = await this.state.verdict(sha);
     const info = await this.store.info(sha);
     if (!info || info.size > this.options.maxBytes) return undefined;
-    if (known) return { sha256: sha, size: info.size, created: false };
-    const scanned = await this.store.withFile(sha, (file) => this.scanAndRecord(sha, file));
-    return { sha256: sha, size: info.size, created: false, ...scanned };
+    return this.scanStoredUnlessKnown(sha, info.size, known !== undefined);
+  }
+
+  /** A stored sample of `size` bytes (within the limit), scanned unless its verdict is known; undefined if gone. */
+  private async scanStoredUnlessKnown(sha256: string, size: number, known: boolean): Promise<UploadResult | undefined> {
+    if (known) return { sha256, size, created: false };
+    const scanned = await this.store.withFile(sha256, (file) => this.scanAndRecord(sha256, file));
+    return scanned === undefined ? undefined : { sha256, size, created: false, ...scanned };
   }
 
   /**

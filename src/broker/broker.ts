@@ -275,19 +275,17 @@ export class SampleBroker {
     const now = this.deps.clock();
     let latest = record;
     try {
-      const looked = record.startAttemptedAt !== undefined;
-      // Looked for on the device the mark names, by its id: the device may have been renamed since.
-      const marked = looked ? record.machineId : undefined;
-      const lostThere = marked ? await this.ownAction(record, marked) : undefined;
-      if (lostThere) return await this.adopt(record, lostThere, now);
+      // The mark is written with the device's id: its action is looked for there, by id (the device may have been
+      // renamed since), before the device is looked up by name.
+      const marked = record.startAttemptedAt !== undefined ? record.machineId : undefined;
+      const lost = marked ? await this.ownAction(record, marked) : undefined;
+      if (lost) return await this.adopt(record, lost, now);
       const machine = await this.deps.defender.findMachineByName(host as string);
       if (!machine) return this.save(advance(record, "failed", now, { reason: `no Defender device named ${host}` }));
-      const lost = looked && !marked ? await this.ownAction(record, machine.id) : undefined;
-      if (lost) return await this.adopt(record, lost, now);
       latest = await this.save(
         advance(record, "requested", now, { machineId: machine.id, startAttemptedAt: now.toISOString() }),
       );
-      return await this.runGetFile(latest, machine.id, looked, now);
+      return await this.runGetFile(latest, machine.id, marked !== undefined, now);
     } catch (error) {
       return this.save(this.afterError(latest, error, now));
     }
