@@ -102,6 +102,9 @@ export interface HttpLimits {
   readonly maxRequestsPerSocket: number;
 }
 
+/** A GUID (a workspace's or a tenant's id), in either case. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** pino's levels (the server's logger), `silent` included. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -192,7 +195,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   const workspaceId = text("SHMHUNT_WORKSPACE_ID");
   if (
     workspaceId !== undefined &&
-    !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(workspaceId)
+    !GUID.test(workspaceId)
   ) {
     problems.push({
       field: "SHMHUNT_WORKSPACE_ID",
@@ -213,7 +216,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   // The tenant's GUID, lower case as its tokens' `iss` and `tid` write it: a domain name (or `common`) names no
   // issuer a token carries, and every token would be refused.
   const tenantId = text("SHMHUNT_ENTRA_TENANT_ID")?.toLowerCase();
-  if (tenantId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(tenantId)) {
+  if (tenantId !== undefined && !GUID.test(tenantId)) {
     problems.push({
       field: "SHMHUNT_ENTRA_TENANT_ID",
       message: `must be the tenant's id (a GUID, as in its tokens' issuer), not ${JSON.stringify(tenantId.slice(0, 100))}`,
