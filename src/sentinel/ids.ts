@@ -62,11 +62,22 @@ function namespaceBytes(namespace: string): Buffer {
   return bytes;
 }
 
+/** The longest hunting-query name shmhunt gives (shortened past it, `contentIds.huntingQuery`). */
+const HUNTING_QUERY_CHARS = 64;
+
 export const contentIds = {
   /** The analytics rule of a rule on a target. */
   alertRule: (ruleId: string, target: string) => uuidv5(`alertRule/${ruleId}/${target}`),
-  /** The hunting query (saved search) of a rule on a target: readable, and within the 64-character limit. */
-  huntingQuery: (ruleId: string, target: string) => `shmhunt-${target}-${ruleId}`.toLowerCase().slice(0, 64),
+  /**
+   * The hunting query (saved search) of a rule on a target: readable, and within 64 characters. A longer name (a
+   * long rule_id, or a revision label on the longest target) keeps its head and ends with 8 hex digits of the whole
+   * name's SHA-256, so two rules whose names share their first 64 characters still get two saved searches.
+   */
+  huntingQuery: (ruleId: string, target: string) => {
+    const name = `shmhunt-${target}-${ruleId}`.toLowerCase();
+    if (name.length <= HUNTING_QUERY_CHARS) return name;
+    return `${name.slice(0, HUNTING_QUERY_CHARS - 9)}-${hash("sha256", name, "hex").slice(0, 8)}`;
+  },
   metadata: (kind: string, name: string) => `shmhunt-${kind}-${uuidv5(`${kind}/${name}`)}`.toLowerCase(),
   incident: (hitKey: string) => uuidv5(`incident/${hitKey}`),
   bookmark: (hitKey: string) => uuidv5(`bookmark/${hitKey}`),

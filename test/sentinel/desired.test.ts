@@ -14,7 +14,7 @@ import {
 } from "../../src/sentinel/desired.js";
 import { contentIds } from "../../src/sentinel/ids.js";
 import { isManagedMetadata } from "../../src/sentinel/markers.js";
-import { applyOrder, type DesiredResource } from "../../src/sentinel/plan.js";
+import { applyOrder, type DesiredResource, planDeployment } from "../../src/sentinel/plan.js";
 import { wireBody } from "../../src/sentinel/render-sdk.js";
 import { explainServiceError, missingTableAdvice } from "../../src/sentinel/service-errors.js";
 
@@ -57,6 +57,25 @@ describe("buildDesiredContent", () => {
     );
     const keys = desired.map((r) => `${r.kind}/${r.parent ?? ""}/${r.name.toLowerCase()}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  // Two revisions of one rule_id whose labels share their first ten characters, both valid labels (src/rules/settings.ts:
+  // up to 16 characters): their hunting queries must stay two (a saved search's name is its identity), each name
+  // within 64 characters, a short name kept as it reads.
+  it("gives two revisions with long labels of a shared head two hunting-query names", () => {
+    const revision = (label: string): LoadedRule => ({ ...execution, id: `${execution.elasticRuleId}-${label}` });
+    const revisions = [revision("upstream-2024-01"), revision("upstream-2024-06")];
+    const content = buildDesiredContent([creation, ...revisions], options);
+    const names = ofKind("savedSearch", content).map((r) => r.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.length).toBe(2 * 3 + 3);
+    // The plan (before any change) refuses two desired resources of one name: it must take this content.
+    expect(() => planDeployment(content, [], { prune: false })).not.toThrow();
+    for (const name of names) expect(name.length).toBeLessThanOrEqual(64);
+    expect(contentIds.huntingQuery(execution.id, "asim")).toBe(`shmhunt-asim-${execution.id}`);
+    for (const [a, b] of [[revisions[0]!, revisions[1]!]] as const)
+      for (const target of ["defender", "asim", "auditd"])
+        expect(contentIds.huntingQuery(a.id, target)).not.toBe(contentIds.huntingQuery(b.id, target));
   });
 
   it("builds hunting queries with the category, tags and the managedBy marker", () => {
