@@ -14,7 +14,14 @@ import { functionsDir } from "../targets/index.js";
 import { type ContentClients, SentinelContentClient } from "./content-client.js";
 import type { WorkspaceRef } from "./content-types.js";
 import { buildDesiredContent, type TranslationLike } from "./desired.js";
-import { type Plan, type PlanAction, type PlanStep, planDeployment, type ResourceKind } from "./plan.js";
+import {
+  type KeptResource,
+  type Plan,
+  type PlanAction,
+  type PlanStep,
+  planDeployment,
+  type ResourceKind,
+} from "./plan.js";
 import { explainServiceError, type ServiceErrorInfo } from "./service-errors.js";
 
 type DeployMode = "plan" | "apply";
@@ -61,6 +68,8 @@ export interface DeployReport {
   readonly rules: number;
   readonly counts: Plan["counts"];
   readonly steps: readonly StepReport[];
+  /** Prune: shmhunt's resources no longer in the rules, kept all the same (a watchlist holding others' rows). */
+  readonly kept: Plan["kept"];
   /** Apply: the steps carried out (creates, updates, deletes), in order. */
   readonly applied: readonly StepReport[];
   /** Apply, after a failure: the steps not attempted. */
@@ -192,6 +201,7 @@ export async function deploy(options: DeployOptions): Promise<DeployReport> {
     rules: rules.length,
     counts: plan.counts,
     steps: plan.steps.map(stepReport),
+    kept: plan.kept,
   };
   if (options.mode === "plan") return { ...base, applied: [], notApplied: [], ok: true };
 
@@ -224,6 +234,11 @@ export function formatStep(step: StepReport): string {
   const changes = step.changes?.length ? ` (${step.changes.join(", ")})` : "";
   const label = step.label ? `  "${step.label}"` : "";
   return `${step.action.padEnd(9)} ${step.kind.padEnd(17)} ${where}${step.name}${label}${changes}`;
+}
+
+/** The line `shmhunt deploy --prune` prints for a resource prune keeps (plan.ts `KeptResource`). */
+export function formatKept(kept: KeptResource): string {
+  return `${"keep".padEnd(9)} ${kept.kind.padEnd(17)} ${kept.name}  (${kept.reason})`;
 }
 
 /** The server's DeployService (src/app/services.ts): plan and apply over one workspace and rules folder. */

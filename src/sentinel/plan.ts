@@ -72,6 +72,15 @@ export interface PlanStep {
 export interface Plan {
   readonly steps: readonly PlanStep[];
   readonly counts: Readonly<Record<PlanAction, number>>;
+  /** Prune: shmhunt's resources no longer in the rules that are kept all the same, and why (`keptFromPrune`). */
+  readonly kept: readonly KeptResource[];
+}
+
+/** A resource prune would delete but keeps: a watchlist holding rows added outside shmhunt (with all its rows). */
+export interface KeptResource {
+  readonly kind: ResourceKind;
+  readonly name: string;
+  readonly reason: string;
 }
 
 interface PlanOptions {
@@ -109,9 +118,12 @@ export function planDeployment(
     );
   }
 
+  const kept: KeptResource[] = [];
   if (options.prune) {
+    const keeps = keptFromPrune(actual, desiredKeys);
+    kept.push(...keeps.kept);
     for (const a of actual) {
-      if (a.managed && !desiredKeys.has(keyOf(a))) {
+      if (a.managed && !desiredKeys.has(keyOf(a)) && !keeps.spares(a)) {
         steps.push({
           action: "delete",
           kind: a.kind,
@@ -126,7 +138,42 @@ export function planDeployment(
   steps.sort(compareSteps);
   const counts = { create: 0, update: 0, unchanged: 0, delete: 0 };
   for (const s of steps) counts[s.action]++;
-  return { steps, counts };
+  return { steps, counts, kept };
+}
+
+/**
+ * What prune keeps of shmhunt's content no longer in the rules: a watchlist that holds rows added outside shmhunt
+ * (not its own, markers in desired.ts `isManagedWatchlistItem`), with every row of it, shmhunt's too. Deleting a
+ * watchlist deletes its rows, and rows an analyst adds are never pruned (docs/deploy.md, README "Tuning
+ * exclusions"). Its metadata is still deleted: the watchlist is then no longer shmhunt's, and left to those who
+ * added to it.
+ */
+function keptFromPrune(
+  actual: readonly ActualResource[],
+  desiredKeys: ReadonlySet<string>,
+): { kept: KeptResource[]; spares: (a: ActualResource) => boolean } {
+  const foreignRows = new Map<string, number>();
+  for (const a of actual)
+    if (a.kind === "watchlistItem" && !a.managed && a.parent !== undefined) {
+      const alias = a.parent.toLowerCase();
+      foreignRows.set(alias, (foreignRows.get(alias) ?? 0) + 1);
+    }
+  const keptAliases = new Set<string>();
+  const kept: KeptResource[] = [];
+  for (const a of actual) {
+    const rows = foreignRows.get(a.name.toLowerCase());
+    if (a.kind !== "watchlist" || !a.managed || desiredKeys.has(keyOf(a)) || rows === undefined) continue;
+    keptAliases.add(a.name.toLowerCase());
+    kept.push({
+      kind: "watchlist",
+      name: a.name,
+      reason: `holds ${rows} row${rows === 1 ? "" : "s"} added outside shmhunt: kept with all its rows, no longer shmhunt's`,
+    });
+  }
+  const spares = (a: ActualResource) =>
+    (a.kind === "watchlist" && keptAliases.has(a.name.toLowerCase())) ||
+    (a.kind === "watchlistItem" && keptAliases.has((a.parent ?? "").toLowerCase()));
+  return { kept, spares };
 }
 
 /**

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 import type { ContentClients } from "../../src/sentinel/content-client.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
+import { contentIds } from "../../src/sentinel/ids.js";
 import { type DeployReport, deploy } from "../../src/sentinel/deploy.js";
 import type { Emulator } from "../emulator/server.js";
 import type { WorkspaceState } from "../emulator/state.js";
@@ -189,8 +190,58 @@ describe("deploy", () => {
       expect((await run("plan", true, reduced)).counts).toMatchObject({ create: 0, update: 0, delete: 0 });
     } finally {
       await rm(reduced, { recursive: true, force: true });
+      await si.watchlistItems.delete(rg, ws, "ShmhuntShmCreationExclusions", analystItem);
     }
     // Back to the full rule set for the tests after this one.
+    expect((await run("apply")).ok).toBe(true);
+  }, 120_000);
+
+  /**
+   * Deleting a watchlist deletes its rows (Watchlists.json 2025-12-01, delete: "Delete a watchlist."; its items are
+   * its children), and the project's documentation promises that rows an analyst adds are never pruned
+   * (docs/deploy.md "Ownership, prune and idempotence", README "Tuning exclusions"). So a watchlist of a rule no
+   * longer in the rules that holds an analyst's row is kept, with every row; its metadata goes (it is no longer
+   * shmhunt's, and a later prune leaves it alone).
+   */
+  it("keeps a pruned rule's watchlist that holds an analyst's row, with all its rows, and lets it go", async () => {
+    const { securityInsights: si } = clients;
+    const { resourceGroup: rg, workspaceName: ws } = workspace;
+    const alias = "ShmhuntShmCreationExclusions";
+    const analystItem = "0b0e2c1e-2222-4222-8333-444455556666";
+    await si.watchlistItems.createOrUpdate(rg, ws, alias, analystItem, {
+      itemsKeyValue: { Scenario: "local", Field: "process.name", Operator: "==", Value: "another", Comment: "" },
+    });
+    const rows = async () => {
+      const names: string[] = [];
+      for await (const item of si.watchlistItems.list(rg, ws, alias)) names.push(item.name ?? "");
+      return names.sort();
+    };
+    const before = await rows();
+    expect(before.length).toBeGreaterThan(1);
+
+    const onlyExecution = await mkdtemp(path.join(os.tmpdir(), "shmhunt-deploy-kept-"));
+    try {
+      await cp(path.join(rulesDir, "shm-execution.toml"), path.join(onlyExecution, "shm-execution.toml"));
+      const plan = await run("plan", true, onlyExecution);
+      expect(plan.kept.map((k) => [k.kind, k.name])).toEqual([["watchlist", alias]]);
+      expect(plan.kept[0]?.reason).toMatch(/^holds \d+ rows? added outside shmhunt/);
+      const deletes = byAction(plan, "delete");
+      expect(deletes.filter((s) => s.kind === "watchlist" || s.parent === alias)).toEqual([]);
+      expect(deletes.map((s) => s.name)).toContain(contentIds.metadata("Watchlist", alias));
+
+      const applied = await run("apply", true, onlyExecution);
+      expect(applied.ok, JSON.stringify(applied.failed)).toBe(true);
+      await expect(si.watchlists.get(rg, ws, alias)).resolves.toMatchObject({ watchlistAlias: alias });
+      expect(await rows()).toEqual(before);
+      // No longer shmhunt's: a later prune neither deletes nor mentions it.
+      const again = await run("plan", true, onlyExecution);
+      expect(again.kept).toEqual([]);
+      expect(byAction(again, "delete")).toEqual([]);
+    } finally {
+      await rm(onlyExecution, { recursive: true, force: true });
+      await si.watchlistItems.delete(rg, ws, alias, analystItem);
+    }
+    // Back to the full rule set (the watchlist marked again) for the tests after this one.
     expect((await run("apply")).ok).toBe(true);
   }, 120_000);
 

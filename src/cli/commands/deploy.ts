@@ -28,7 +28,7 @@ export interface DeployCommandDeps {
  */
 export async function runDeployCommand(options: DeployCliOptions, deps: DeployCommandDeps = {}): Promise<DeployReport> {
   if (options.plan === options.apply) throw new CliError("deploy needs exactly one of --plan or --apply");
-  const [{ loadConfig }, { DEPLOY_NOT_CONFIGURED, lazyDeployService }, { AppError }, { formatStep }] =
+  const [{ loadConfig }, { DEPLOY_NOT_CONFIGURED, lazyDeployService }, { AppError }, { formatKept, formatStep }] =
     await Promise.all([
       import("../../app/config.js"),
       import("../../app/deploy-service.js"),
@@ -82,9 +82,11 @@ export async function runDeployCommand(options: DeployCliOptions, deps: DeployCo
       `${formatStep(step)}${status ? `  [${status}]` : ""}`,
     );
   }
+  for (const kept of report.kept) out.record({ action: "keep", ...kept }, formatKept(kept));
   const { create, update, unchanged, delete: del } = report.counts;
+  const keptCount = report.kept.length > 0 ? `, ${report.kept.length} kept` : "";
   out.info(
-    `${mode === "plan" ? "plan" : "applied"} for ${workspace.workspaceName} (${report.rules} rules): ${create} create, ${update} update, ${unchanged} unchanged, ${del} delete${options.prune ? "" : " (without --prune: nothing deleted)"}`,
+    `${mode === "plan" ? "plan" : "applied"} for ${workspace.workspaceName} (${report.rules} rules): ${create} create, ${update} update, ${unchanged} unchanged, ${del} delete${keptCount}${options.prune ? "" : " (without --prune: nothing deleted)"}`,
   );
   if (report.failed) {
     const f = report.failed;
