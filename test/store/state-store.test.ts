@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStateStore, LocalStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  createStateStore,
+  type LocalStateOptions,
+  LocalStateStore,
+  MemoryStateStore,
+  type StateStore,
+} from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
@@ -15,10 +21,21 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
+/** Every local store a test opens, closed after it (an open journal's handle would be closed by the GC, DEP0137). */
+const opened: LocalStateStore[] = [];
+const local = (dir: string, options?: LocalStateOptions) => {
+  const store = new LocalStateStore(dir, options);
+  opened.push(store);
+  return store;
+};
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()));
+});
+
 let tableCount = 0;
 const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
   ["memory", async () => new MemoryStateStore()],
-  ["local files", async () => new LocalStateStore(tempDir())],
+  ["local files", async () => local(tempDir())],
   [
     "Azure Table (Azurite)",
     async () =>
@@ -105,13 +122,13 @@ describe.each(backends)("state store: %s", (_name, make) => {
 describe("local state store on disk (a journal)", () => {
   it("keeps awkward keys inside the journal: no file is named after a key", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     await store.create("hit", "../escape", "../../etc/passwd", 1);
     await store.put("hit", "../escape", "../../etc/passwd", 2);
     expect(await store.create("hit", "../escape", "../../etc/passwd", 3)).toBe(false);
     await store.close();
     expect(readdirSync(dir).sort()).toEqual(["journal.0000000001"]);
-    expect(await new LocalStateStore(dir).get("hit", "../escape", "../../etc/passwd")).toBe(2);
+    expect(await local(dir).get("hit", "../escape", "../../etc/passwd")).toBe(2);
   });
 
   it("reads a folder of the former layout (one file per record) into its first journal", async () => {
@@ -119,14 +136,14 @@ describe("local state store on disk (a journal)", () => {
     mkdirSync(path.join(dir, "incident", "local"), { recursive: true });
     writeFileSync(path.join(dir, "incident", "local", "inc%2F1.json"), JSON.stringify({ id: "inc/1" }));
     writeFileSync(path.join(dir, "incident", "local", "broken.json"), '{"id": "tru');
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     expect(await store.list("incident")).toEqual([{ partition: "local", key: "inc/1", value: { id: "inc/1" } }]);
     expect(await store.create("incident", "local", "inc/1", { id: "again" })).toBe(false);
   });
 
   it("writes a batch as one append and decides creates within it and against the journal", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     await store.put("hit", "r", "a", { n: 0 });
     const results = await store.batch([
       { op: "create", kind: "hit", partition: "r", key: "a", value: { n: 1 } }, // exists: refused
@@ -136,7 +153,7 @@ describe("local state store on disk (a journal)", () => {
       { op: "create", kind: "hit", partition: "r", key: "a", value: { n: 4 } }, // deleted just before: created
     ]);
     expect(results).toEqual([false, true, false, true, true]);
-    const reopened = new LocalStateStore(dir);
+    const reopened = local(dir);
     expect((await reopened.list("hit", "r")).map((r) => [r.key, r.value])).toEqual([
       ["a", { n: 4 }],
       ["b", { n: 2 }],
@@ -147,8 +164,8 @@ describe("local state store on disk (a journal)", () => {
 
   it("two stores on one folder (two processes) see each other's writes; one creator wins", async () => {
     const dir = tempDir();
-    const one = new LocalStateStore(dir);
-    const two = new LocalStateStore(dir);
+    const one = local(dir);
+    const two = local(dir);
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => (i % 2 ? one : two).create("incident", "local", "inc-1", { writer: i })),
     );
@@ -162,7 +179,7 @@ describe("local state store on disk (a journal)", () => {
 
   it("skips, reports and quarantines a torn write and a damaged line, never stopping the rest", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     await store.put("incident", "local", "a", { id: "a" });
     await store.put("incident", "local", "b", { id: "b" });
     await store.close();
@@ -170,10 +187,10 @@ describe("local state store on disk (a journal)", () => {
     // Alter one byte of the first record's value (a disk error), and leave a write cut short at the end (a crash).
     const text = readFileSync(journal, "utf8").replace('{"id":"a"}', '{"id":"A"}');
     writeFileSync(journal, `${text}0badc0de\t{"o":"p","k":"incident","p":"local","y":"c","v":{"id"`);
-    const reopened = new LocalStateStore(dir);
+    const reopened = local(dir);
     expect((await reopened.list("incident")).map((r) => r.value)).toEqual([{ id: "b" }]);
     await reopened.put("incident", "local", "d", { id: "d" });
-    const after = new LocalStateStore(dir);
+    const after = local(dir);
     expect((await after.list("incident")).map((r) => r.value)).toEqual([{ id: "b" }, { id: "d" }]);
     expect(after.damaged().map((d) => [d.kind, d.key, d.error])).toEqual([
       ["incident", "a", "checksum mismatch (truncated or altered)"],
@@ -185,7 +202,7 @@ describe("local state store on disk (a journal)", () => {
 
   it("reads lines longer than its read chunk (4 MiB) and lines across chunks, and quarantines a damaged one whole", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     // Records of 1.5, 5 and 9 MB (distinct texts, each written once in its record), with small ones between.
     const sizes = [1_500_000, 10, 5_000_000, 20, 9_000_000, 30];
     const values = sizes.map((size, i) => ({ n: i, text: String.fromCharCode(97 + i).repeat(size) }));
@@ -198,7 +215,7 @@ describe("local state store on disk (a journal)", () => {
     const bad = lines.findIndex((line) => line.includes('"y":"k1"'));
     lines[bad] = lines[bad]!.replace('"n":1', '"n":9');
     writeFileSync(journal, lines.join("\n"), "latin1");
-    const reopened = new LocalStateStore(dir);
+    const reopened = local(dir);
     expect(await reopened.list("hit", "r")).toEqual(
       values.map((value, i) => ({ partition: "r", key: `k${i}`, value })).filter((_, i) => i !== 1),
     );
@@ -217,7 +234,7 @@ describe("local state store on disk (a journal)", () => {
 
   it("writes a large part shared by records once, and reads every record whole", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     // A result row of many columns (one of them named like an object's prototype), and a long query text.
     const row: Record<string, unknown> = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`Col${i}`, `v${i}`]));
     Object.defineProperty(row, "__proto__", { value: "odd", enumerable: true, writable: true, configurable: true });
@@ -233,7 +250,7 @@ describe("local state store on disk (a journal)", () => {
     const text = readFileSync(path.join(dir, "journal.0000000001"), "utf8");
     expect(text.split(`"Col39":"v39"`)).toHaveLength(2); // the row: once in the journal
     expect(text.split("startswith").length - 1).toBeLessThan(3 * 20); // the query: not in all three records
-    for (const reader of [store, new LocalStateStore(dir)]) {
+    for (const reader of [store, local(dir)]) {
       const readHit = await reader.get<typeof hit>("hit", "r", "k1");
       expect(readHit).toEqual(hit);
       expect(Object.hasOwn(readHit!.row, "__proto__")).toBe(true);
@@ -245,7 +262,7 @@ describe("local state store on disk (a journal)", () => {
 
   it("writes a wide row's empty strings once for all rows of its columns, and reads every row whole, in order", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir);
+    const store = local(dir);
     // Log Analytics answers an empty string column with "" (and a number or datetime with null): most of a wide row.
     const row = (n: number) =>
       Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`Column${i}`, i < 50 ? "" : i < 55 ? null : `v${n}`]));
@@ -255,7 +272,7 @@ describe("local state store on disk (a journal)", () => {
     const text = readFileSync(path.join(dir, "journal.0000000001"), "utf8");
     // The column names: in the first row (written whole), once for the 19 rows after it, and in the odd one.
     expect(text.split('"Column0"').length - 1).toBe(3);
-    for (const reader of [store, new LocalStateStore(dir)]) {
+    for (const reader of [store, local(dir)]) {
       for (let n = 0; n < 20; n++) {
         const read = await reader.get<{ row: Record<string, unknown> }>("hit", "r", `k${n}`);
         expect(read).toEqual({ row: row(n) });
@@ -269,7 +286,7 @@ describe("local state store on disk (a journal)", () => {
 
   it("reports a record whose part is damaged, and keeps the parts live records refer to through a compaction", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir, { compactAtBytes: 4096 });
+    const store = local(dir, { compactAtBytes: 4096 });
     const row = (n: number) => Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`Col${i}`, `row${n}-${i}`]));
     await store.put("hit", "r", "keep", { row: row(1) });
     for (let i = 0; i < 100; i++) await store.put("hit", "r", "churn", { n: i, row: row(100 + i) });
@@ -277,14 +294,14 @@ describe("local state store on disk (a journal)", () => {
     const journals = readdirSync(dir).filter((f) => f.startsWith("journal.0"));
     expect(journals).toHaveLength(1);
     expect(journals[0]).not.toBe("journal.0000000001");
-    const reopened = new LocalStateStore(dir);
+    const reopened = local(dir);
     expect(await reopened.get("hit", "r", "keep")).toEqual({ row: row(1) });
     expect(await reopened.get("hit", "r", "churn")).toEqual({ n: 99, row: row(199) });
     const compacted = readFileSync(path.join(dir, journals[0]!), "utf8");
     expect(compacted).not.toContain("row150-0"); // a part no live record refers to is dropped
     // One byte of the kept row's part altered on disk: its record is skipped and reported, the others are read.
     writeFileSync(path.join(dir, journals[0]!), compacted.replace('"row1-5"', '"row1-X"'));
-    const damaged = new LocalStateStore(dir);
+    const damaged = local(dir);
     expect(await damaged.get("hit", "r", "keep")).toBeUndefined();
     expect(await damaged.get("hit", "r", "churn")).toEqual({ n: 99, row: row(199) });
     expect(damaged.damaged().map((d) => d.error)).toContain("checksum mismatch (truncated or altered)");
@@ -293,8 +310,8 @@ describe("local state store on disk (a journal)", () => {
 
   it("compacts a journal of mostly dead lines; stores holding the old one follow", async () => {
     const dir = tempDir();
-    const store = new LocalStateStore(dir, { compactAtBytes: 4096 });
-    const reader = new LocalStateStore(dir);
+    const store = local(dir, { compactAtBytes: 4096 });
+    const reader = local(dir);
     await reader.put("hit", "r", "keep", { n: -1 });
     for (let i = 0; i < 200; i++) await store.put("checkpoint", "r", "t", { n: i });
     await store.close(); // waits for a compaction under way
@@ -305,6 +322,6 @@ describe("local state store on disk (a journal)", () => {
     expect(await reader.get("checkpoint", "r", "t")).toEqual({ n: 199 });
     expect(await reader.get("hit", "r", "keep")).toEqual({ n: -1 });
     await reader.put("hit", "r", "later", { n: 1 });
-    expect(await new LocalStateStore(dir).get("hit", "r", "later")).toEqual({ n: 1 });
+    expect(await local(dir).get("hit", "r", "later")).toEqual({ n: 1 });
   });
 });
