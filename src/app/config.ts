@@ -193,10 +193,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     });
   }
   const workspaceId = text("SHMHUNT_WORKSPACE_ID");
-  if (
-    workspaceId !== undefined &&
-    !GUID.test(workspaceId)
-  ) {
+  if (workspaceId !== undefined && !GUID.test(workspaceId)) {
     problems.push({
       field: "SHMHUNT_WORKSPACE_ID",
       message: `must be the workspace's id (a GUID), not ${JSON.stringify(workspaceId)}`,
