@@ -124,6 +124,7 @@ export async function sampleArrived(event: EventGridEvent, context: InvocationCo
       );
       return;
     case "missing":
+    case "changed":
     case "refused":
       context.warn(JSON.stringify({ event: "sample", name: result.name, unread: result.kind }));
       return;

@@ -104,6 +104,7 @@ interface UploadResult {
  * - `too-large`: over SHMHUNT_MAX_SAMPLE_BYTES, not read; `noted` when the blob's metadata now says so
  *   (shmhunt_unread=too-large, shmhunt_size, shmhunt_limit);
  * - `missing`: the blob is gone (deleted before the event came);
+ * - `changed`: the blob was replaced after its size was read, so not read (the replacement's own event reads it);
  * - `refused`: an empty blob (nothing to scan);
  * - `settled`: stored under its SHA-256 (`created` when this delivery stored it) and scanned, or its verdict known
  *   already (`known`: nothing scanned, nothing settled again).
@@ -117,6 +118,7 @@ export type ArrivalResult =
       readonly noted: boolean;
     }
   | { readonly kind: "missing"; readonly name: string }
+  | { readonly kind: "changed"; readonly name: string }
   | { readonly kind: "refused"; readonly name: string; readonly code: string; readonly message: string }
   | ({ readonly kind: "settled"; readonly name: string; readonly known: boolean } & UploadResult);
 
@@ -345,8 +347,11 @@ export class SampleService {
     for (const [sha256, failure] of [...this.failedScans]) {
       if (failure.nextAt > now) continue;
       attempted++;
-      const done = await this.store.withFile(sha256, (file) => this.scanAndRecord(sha256, file));
-      if (done === undefined) this.failedScans.delete(sha256); // no longer stored
+      // The blob as it is now: read only within the limit, and only the version whose size was checked.
+      const info = await this.store.info(sha256);
+      const done = info && info.size <= this.options.maxBytes ? await this.scanStored(info) : undefined;
+      // No longer stored, over the limit, or replaced meanwhile: the next tick looks at it afresh.
+      if (done === undefined) this.failedScans.delete(sha256);
     }
     return attempted;
   }
@@ -365,7 +370,15 @@ export class SampleService {
 
   /** A stored sample scanned again; its verdict is not stored here (the rescan stores it after the hits). */
   private async rescanStored(scanner: SampleScanner, sha256: string): Promise<SampleRescan> {
-    const done = await this.store.withFile(sha256, async (file): Promise<SampleRescan> => {
+    const info = await this.store.info(sha256);
+    if (!info) return { kind: "missing" };
+    const limit = this.options.maxBytes;
+    if (info.size > limit)
+      return {
+        kind: "failed",
+        reason: `the stored sample is ${info.size} bytes, over the sample limit (${limit}): not read`,
+      };
+    const done = await this.store.withFile(info, async (file): Promise<SampleRescan> => {
       const verdict = withoutPath(await scanner.scanFile(file));
       const stored = storedVerdictOf(verdict, this.options.clock());
       if (!stored || stored.sha256 !== sha256)
@@ -378,7 +391,7 @@ export class SampleService {
       });
       return { kind: "scanned", verdict: stored };
     });
-    return done ?? { kind: "missing" };
+    return done ?? { kind: "failed", reason: "the stored sample was replaced or deleted while it was read" };
   }
 
   /**
@@ -486,12 +499,14 @@ export class SampleService {
     if (reportedSize !== undefined && reportedSize > limit) return tooLarge(reportedSize);
     if (SHA256_PATTERN.test(name)) {
       // The blob now, not as the event saw it: it may have been replaced since.
-      const size = await store.blobSize(name);
-      if (size === undefined) return { kind: "missing", name };
-      if (size > limit) return tooLarge(size);
+      const info = await store.info(name);
+      if (info === undefined) return { kind: "missing", name };
+      if (info.size > limit) return tooLarge(info.size);
       const known = (await this.state.verdict(name)) !== undefined;
-      const result = await this.scanStoredUnlessKnown(name, size, known);
-      return result ? { kind: "settled", name, known, ...result } : { kind: "missing", name };
+      const result = await this.scanStoredUnlessKnown(info, known);
+      if (result) return { kind: "settled", name, known, ...result };
+      // Not read: gone, or replaced after its size was read (its own BlobCreated event follows).
+      return (await store.info(name)) ? { kind: "changed", name } : { kind: "missing", name };
     }
     const stream = await store.openBlob(name, limit + 1);
     if (!stream) return { kind: "missing", name };
@@ -535,14 +550,23 @@ export class SampleService {
     const known = await this.state.verdict(sha);
     const info = await this.store.info(sha);
     if (!info || info.size > this.options.maxBytes) return undefined;
-    return this.scanStoredUnlessKnown(sha, info.size, known !== undefined);
+    return this.scanStoredUnlessKnown(info, known !== undefined);
   }
 
-  /** A stored sample of `size` bytes (within the limit), scanned unless its verdict is known; undefined if gone. */
-  private async scanStoredUnlessKnown(sha256: string, size: number, known: boolean): Promise<UploadResult | undefined> {
+  /**
+   * A stored sample as `info` describes it (within the limit), scanned unless its verdict is known; undefined if it
+   * is gone or was replaced since `info` was read.
+   */
+  private async scanStoredUnlessKnown(info: SampleInfo, known: boolean): Promise<UploadResult | undefined> {
+    const { sha256, size } = info;
     if (known) return { sha256, size, created: false };
-    const scanned = await this.store.withFile(sha256, (file) => this.scanAndRecord(sha256, file));
+    const scanned = await this.scanStored(info);
     return scanned === undefined ? undefined : { sha256, size, created: false, ...scanned };
+  }
+
+  /** Scans the stored version `info` describes (read no further than its size); undefined if gone or replaced. */
+  private scanStored(info: SampleInfo): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
+    return this.store.withFile(info, (file) => this.scanAndRecord(info.sha256, file));
   }
 
   /**

@@ -3,6 +3,7 @@
  * `If-None-Match: *`, so a sample is written once; the verdict summary goes into the blob's metadata.
  * The Azure SDK is only imported as a type here; the client comes from storage-clients.ts.
  */
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
@@ -90,7 +91,11 @@ export class BlobSampleStore implements SampleStore, ArrivedBlobs {
     await this.ensureContainer();
     try {
       const props = await this.container.getBlobClient(normaliseSha256(sha256)).getProperties();
-      return { sha256: normaliseSha256(sha256), size: props.contentLength ?? 0 };
+      return {
+        sha256: normaliseSha256(sha256),
+        size: props.contentLength ?? 0,
+        ...(props.etag ? { version: props.etag } : {}),
+      };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -108,15 +113,24 @@ export class BlobSampleStore implements SampleStore, ArrivedBlobs {
     }
   }
 
-  async withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined> {
+  async withFile<T>(sample: SampleInfo, use: (file: string) => Promise<T>): Promise<T | undefined> {
     await this.ensureContainer();
+    const name = normaliseSha256(sample.sha256);
     const dir = await makeTempFolder("blob", this.tmpDir);
-    const file = path.join(dir.path, normaliseSha256(sha256));
+    const file = path.join(dir.path, name);
     try {
       try {
-        await this.container.getBlobClient(normaliseSha256(sha256)).downloadToFile(file);
+        // A Get Blob of the version described only (If-Match: its ETag; 412 when the blob was replaced since), and
+        // of its bytes only (x-ms-range): nothing past the size the caller checked is transferred, whatever the
+        // blob holds now. An empty version has no byte to ask for (a range on it is a 416): nothing is read.
+        if (sample.size === 0) await writeFile(file, "", { flag: "wx" });
+        else
+          await this.container.getBlobClient(name).downloadToFile(file, 0, sample.size, {
+            conditions: sample.version ? { ifMatch: sample.version } : {},
+          });
       } catch (error) {
-        if (statusOf(error) === 404) return undefined;
+        const status = statusOf(error);
+        if (status === 404 || status === 412) return undefined;
         throw error;
       }
       return await use(file);

@@ -39,8 +39,10 @@ export class LocalSampleStore implements SampleStore {
     return (await this.has(sha256)) ? createReadStream(this.file(sha256)) : undefined;
   }
 
-  async withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined> {
-    return (await this.has(sha256)) ? use(this.file(sha256)) : undefined;
+  async withFile<T>(sample: SampleInfo, use: (file: string) => Promise<T>): Promise<T | undefined> {
+    // A sample's file is written once (putFile links it if absent); one of another size is not the one described.
+    const now = await this.info(sample.sha256);
+    return now && now.size === sample.size ? use(this.file(sample.sha256)) : undefined;
   }
 
   async annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void> {

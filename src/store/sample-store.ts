@@ -5,6 +5,8 @@ import type { SampleNames } from "./sample-index.js";
 export interface SampleInfo {
   readonly sha256: string;
   readonly size: number;
+  /** Which stored version of the sample this describes (Blob: its ETag); withFile reads that version only. */
+  readonly version?: string;
 }
 
 export interface SampleStore {
@@ -18,10 +20,12 @@ export interface SampleStore {
   /** The sample's bytes, or undefined when it is not stored. */
   open(sha256: string): Promise<Readable | undefined>;
   /**
-   * Runs `use` with a local file holding the sample (the stored file itself for a local folder, a temporary
-   * download for Blob, deleted afterwards). Undefined when the sample is not stored.
+   * Runs `use` with a local file holding the stored version `sample` describes (from info(), whose size the caller
+   * checked): the stored file itself for a local folder, for Blob a temporary download of at most `sample.size`
+   * bytes of that version only, deleted afterwards. Undefined when the sample is not stored, or no longer as
+   * described (replaced since: ask info() again).
    */
-  withFile<T>(sha256: string, use: (file: string) => Promise<T>): Promise<T | undefined>;
+  withFile<T>(sample: SampleInfo, use: (file: string) => Promise<T>): Promise<T | undefined>;
   /** Keeps a short verdict summary with the sample (blob metadata / a side file). */
   annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void>;
 }

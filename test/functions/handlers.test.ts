@@ -36,16 +36,37 @@ const time = clock("2026-03-01T10:00:00Z");
 const logs: string[] = [];
 /** Every Blob request the services make ("GET /devstoreaccount1/samples/x"), seen by a proxy in front of Azurite. */
 const blobRequests: string[] = [];
+/** Every answer Azurite gave them: the request, its range and If-Match headers, the status and the body's bytes. */
+const blobAnswers: Array<{ request: string; range?: string; ifMatch?: string; status: number; bytes: number }> = [];
+/** Runs after Azurite answered a request and before the answer is passed on (a blob replaced in between). */
+let beforeAnswer: ((request: string) => Promise<void>) | undefined;
 let proxy: Server;
 let tmpDir: string;
 
 /** Forwards to Azurite's Blob service and records each request's method and path. */
 async function startBlobProxy(target: URL): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
-    blobRequests.push(`${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`);
+    const request = `${req.method} ${new URL(req.url ?? "/", "http://x").pathname}`;
+    blobRequests.push(request);
+    const range = req.headers["x-ms-range"] ?? req.headers.range;
+    const ifMatch = req.headers["if-match"];
     const upstream = httpRequest(
       { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
+      async (answer) => {
+        await beforeAnswer?.(request);
+        let bytes = 0;
+        answer.on("data", (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
+        answer.on("end", () =>
+          blobAnswers.push({
+            request,
+            ...(typeof range === "string" ? { range } : {}),
+            ...(typeof ifMatch === "string" ? { ifMatch } : {}),
+            status: answer.statusCode ?? 502,
+            bytes,
+          }),
+        );
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -387,6 +408,68 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect((await container.getBlobClient(bigSha).getProperties()).metadata).toMatchObject({
       shmhunt_unread: "too-large",
     });
+  });
+
+  it("Event Grid trigger: a hash-named blob replaced by a larger one after its size was read is not read past that size, nor scanned", async () => {
+    // Microsoft Learn, "Specifying the range header for Blob service operations": "If the x-ms-range header is
+    // specified on a request, then the service uses the range specified by x-ms-range", as "bytes=startByte-endByte".
+    // "Specifying conditional headers for Blob service operations": "If-Match: An ETag value. Specify this header to
+    // perform the operation only if the resource's ETag matches the value specified", and, for a Get Blob whose
+    // If-Match does not hold (its Example 1): "412 (Precondition Failed)". The blob the event named was checked at
+    // the size and ETag its HEAD gave; what replaced it after that is not that blob.
+    const limit = services.config.maxSampleBytes;
+    const sample = Buffer.concat([elf, Buffer.from("replaced after its HEAD")]);
+    const sha = createHash("sha256").update(sample).digest("hex");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.createIfNotExists();
+    await container.getBlockBlobClient(sha).uploadData(sample);
+    const larger = Buffer.alloc(2 * limit, 0x43);
+    let replaced = false;
+    beforeAnswer = async (request) => {
+      if (replaced || request !== `HEAD /${DEV_ACCOUNT}/samples/${sha}`) return;
+      replaced = true;
+      await container.getBlockBlobClient(sha).uploadData(larger);
+    };
+    blobAnswers.length = 0;
+    logs.length = 0;
+    try {
+      await sampleArrived(blobCreated(sha, sample.length), context("sampleArrived"));
+    } finally {
+      beforeAnswer = undefined;
+    }
+    expect(replaced).toBe(true);
+    const gets = blobAnswers.filter((a) => a.request === `GET /${DEV_ACCOUNT}/samples/${sha}`);
+    // Not a byte past the size that was checked (and found within the limit) was transferred.
+    expect(gets.map((g) => g.bytes).filter((bytes) => bytes > sample.length)).toEqual([]);
+    // Each Get Blob named the version checked: a range within its size, and its ETag (answered 412: it changed).
+    for (const get of gets) {
+      expect(get.range).toBe(`bytes=0-${sample.length - 1}`);
+      expect(get.ifMatch).toBeDefined();
+      expect(get.status).toBe(412);
+    }
+    expect(await services.samples.report(sha)).not.toHaveProperty("verdict");
+    // The replacement's own BlobCreated event reads it; this delivery says why it read nothing.
+    expect(logs.some((l) => l.includes(`"name":"${sha}"`) && l.includes('"unread":"changed"'))).toBe(true);
+  });
+
+  it("rescan: a stored sample whose blob was replaced by one over the sample limit is not downloaded", async () => {
+    const limit = services.config.maxSampleBytes;
+    const sample = Buffer.concat([elf, Buffer.from("rescanned")]);
+    const sha = createHash("sha256").update(sample).digest("hex");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.createIfNotExists();
+    await container.getBlockBlobClient(sha).uploadData(sample);
+    await sampleArrived(blobCreated(sha, sample.length), context("sampleArrived"));
+    expect((await services.samples.report(sha)).verdict?.sha256).toBe(sha);
+    // Overwritten under the same name (its BlobCreated event not delivered yet) with a blob over the limit.
+    await container.getBlockBlobClient(sha).uploadData(Buffer.alloc(2 * limit, 0x44));
+    const { rescan } = await services.samples.rescanSource();
+    blobAnswers.length = 0;
+    const result = await rescan(sha);
+    const gets = blobAnswers.filter((a) => a.request === `GET /${DEV_ACCOUNT}/samples/${sha}`);
+    expect(gets.map((g) => g.bytes).filter((bytes) => bytes > limit)).toEqual([]);
+    expect(result).toMatchObject({ kind: "failed" });
+    expect((await services.samples.report(sha)).verdict?.sha256).toBe(sha);
   });
 
   it("Event Grid trigger: an event of another container, another account or another type is ignored", async () => {

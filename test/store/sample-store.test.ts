@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { text } from "node:stream/consumers";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createSampleStore,
@@ -121,11 +122,49 @@ describe("Azure Blob sample store (Azurite): a local copy", () => {
     const spooled = await spoolSample(Readable.from([Buffer.from("a blob copy")]), { maxBytes: 1000 });
     await store.putFile(spooled.sha256, spooled.path);
     await spooled.cleanup();
-    const seen = await store.withFile(spooled.sha256, async (file) => ({ file, listed: readdirSync(tmp) }));
+    const info = await store.info(spooled.sha256);
+    if (!info) throw new Error("not stored");
+    const seen = await store.withFile(info, async (file) => ({ file, listed: readdirSync(tmp) }));
     expect(seen?.listed).toHaveLength(1);
     expect(seen?.listed[0]).toMatch(/^shmhunt-blob-\d+\.\w+\.\w+\.\w+-/);
     expect(seen?.file).toBe(path.join(tmp, seen?.listed[0] as string, spooled.sha256));
     expect(readdirSync(tmp)).toEqual([]);
+  });
+});
+
+describe("Azure Blob sample store (Azurite): the version read", () => {
+  it("reads only the version info() described, and no byte past its size", async () => {
+    // "Specifying conditional headers for Blob service operations": If-Match, "Specify this header to perform the
+    // operation only if the resource's ETag matches the value specified"; "Specifying the range header for Blob
+    // service operations": "bytes=startByte-endByte".
+    const container = `samples${Math.random().toString(36).slice(2, 10)}`;
+    const store = await createSampleStore({
+      kind: "blob",
+      container,
+      access: { connectionString: azurite.connectionString },
+    });
+    const data = "the sample whose size was checked";
+    const spooled = await spoolSample(Readable.from([Buffer.from(data)]), { maxBytes: 1000 });
+    await store.putFile(spooled.sha256, spooled.path);
+    await spooled.cleanup();
+    const info = await store.info(spooled.sha256);
+    if (!info) throw new Error("not stored");
+    expect(info.version).toBeTruthy();
+    // Replaced under the same name by a larger blob after info() was read.
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+      .getContainerClient(container)
+      .getBlockBlobClient(spooled.sha256);
+    await blob.uploadData(Buffer.alloc(4096, 0x45));
+    let used = false;
+    expect(
+      await store.withFile(info, async () => {
+        used = true;
+      }),
+    ).toBeUndefined();
+    expect(used).toBe(false);
+    // Described without a version: still no byte past the size described.
+    const read = await store.withFile({ sha256: info.sha256, size: info.size }, async (file) => readFileSync(file));
+    expect(read).toEqual(Buffer.alloc(data.length, 0x45));
   });
 });
 
@@ -138,9 +177,10 @@ describe.each(backends)("sample store: %s", (_name, make) => {
     expect(await store.putFile(spooled.sha256, spooled.path)).toBe(true);
     expect(await store.putFile(spooled.sha256, spooled.path)).toBe(false);
     await spooled.cleanup();
-    expect(await store.info(spooled.sha256)).toEqual({ sha256: sha(data), size: data.length });
+    const info = await store.info(spooled.sha256);
+    expect(info).toMatchObject({ sha256: sha(data), size: data.length });
     expect(await text((await store.open(spooled.sha256))!)).toBe(data);
-    expect(await store.withFile(spooled.sha256, async (file) => readFileSync(file, "utf8"))).toBe(data);
+    expect(await store.withFile(info!, async (file) => readFileSync(file, "utf8"))).toBe(data);
   });
 
   it("answers undefined for a sample it does not hold", async () => {
@@ -148,7 +188,7 @@ describe.each(backends)("sample store: %s", (_name, make) => {
     const missing = sha("missing");
     expect(await store.info(missing)).toBeUndefined();
     expect(await store.open(missing)).toBeUndefined();
-    expect(await store.withFile(missing, async () => "used")).toBeUndefined();
+    expect(await store.withFile({ sha256: missing, size: 1 }, async () => "used")).toBeUndefined();
   });
 
   it("refuses a name that is not a sha256", async () => {
