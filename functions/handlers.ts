@@ -125,8 +125,18 @@ export async function sampleArrived(event: EventGridEvent, context: InvocationCo
       return;
     case "missing":
     case "changed":
-    case "refused":
       context.warn(JSON.stringify({ event: "sample", name: result.name, unread: result.kind }));
+      return;
+    case "refused":
+      context.warn(
+        JSON.stringify({
+          event: "sample",
+          name: result.name,
+          unread: result.kind,
+          code: result.code,
+          reason: result.message,
+        }),
+      );
       return;
     case "settled":
       context.log(

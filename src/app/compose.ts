@@ -102,6 +102,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
       tmpDir: config.tmpDir,
       scanRetries: config.scanRetries,
       scanRetryBackoffMs: config.scanRetryBackoffMs,
+      logger,
     },
     index,
   );

@@ -24,6 +24,7 @@ import {
 } from "../hunt/rescan.js";
 import {
   type HuntDeps,
+  type HuntLogger,
   type HuntRunProgress,
   type HuntRunReport,
   recordVerdict,
@@ -35,7 +36,7 @@ import { attachSample, isNamedFile, locatorOf } from "../hunt/sample-locator.js"
 import type { HitRecord, HitStatus, HuntPlan, StoredVerdict } from "../hunt/types.js";
 import type { DeployReport, DeployProgress as SentinelDeployProgress } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
-import { hasArrivedBlobs, type SampleInfo, type SampleStore } from "../store/sample-store.js";
+import { hasArrivedBlobs, type SampleInfo, type SampleStore, UNREAD, UNREAD_KEY } from "../store/sample-store.js";
 import { normaliseSha256, SampleError, SHA256_PATTERN, spoolSample } from "../store/spool.js";
 import type { Verdict } from "../yara/verdict.js";
 import type { ServiceConfig } from "./config.js";
@@ -105,7 +106,9 @@ interface UploadResult {
  *   (shmhunt_unread=too-large, shmhunt_size, shmhunt_limit);
  * - `missing`: the blob is gone (deleted before the event came);
  * - `changed`: the blob was replaced after its size was read, so not read (the replacement's own event reads it);
- * - `refused`: an empty blob (nothing to scan);
+ * - `refused`: an empty blob (nothing to scan), or a blob named by a SHA-256 its bytes do not have
+ *   (SAMPLE_HASH_MISMATCH: set aside, so the sample counts as not stored, its metadata saying so:
+ *   shmhunt_unread=hash-mismatch, shmhunt_sha256);
  * - `settled`: stored under its SHA-256 (`created` when this delivery stored it) and scanned, or its verdict known
  *   already (`known`: nothing scanned, nothing settled again).
  */
@@ -321,6 +324,7 @@ export class SampleService {
       readonly scanRetries?: number;
       /** …after this long, doubled each time (ms). */
       readonly scanRetryBackoffMs?: number;
+      readonly logger?: HuntLogger;
     },
     private readonly index?: SampleIndex,
   ) {}
@@ -381,6 +385,10 @@ export class SampleService {
     const done = await this.store.withFile(info, async (file): Promise<SampleRescan> => {
       const verdict = withoutPath(await scanner.scanFile(file));
       const stored = storedVerdictOf(verdict, this.options.clock());
+      if (isMismatch(sha256, verdict)) {
+        await this.setAsideIfMismatch(info, verdict);
+        return { kind: "failed", reason: `the stored bytes hash to ${verdict.sha256}, not to the sample's name` };
+      }
       if (!stored || stored.sha256 !== sha256)
         return { kind: "failed", reason: verdict.error?.message ?? `the scan gave ${verdict.verdict}` };
       await this.store.annotate(sha256, {
@@ -490,7 +498,7 @@ export class SampleService {
     const limit = this.options.maxBytes;
     const tooLarge = async (size: number): Promise<ArrivalResult> => {
       const noted = await store.noteBlob(name, {
-        shmhunt_unread: "too-large",
+        [UNREAD_KEY]: UNREAD.tooLarge,
         shmhunt_size: String(size),
         shmhunt_limit: String(limit),
       });
@@ -500,10 +508,13 @@ export class SampleService {
     if (SHA256_PATTERN.test(name)) {
       // The blob now, not as the event saw it: it may have been replaced since.
       const info = await store.info(name);
-      if (info === undefined) return { kind: "missing", name };
+      // Not a stored sample: gone, or bytes set aside earlier (they are not the sample the name says).
+      if (info === undefined)
+        return (await store.blobSize(name)) === undefined ? { kind: "missing", name } : mismatched(name);
       if (info.size > limit) return tooLarge(info.size);
       const known = (await this.state.verdict(name)) !== undefined;
       const result = await this.scanStoredUnlessKnown(info, known);
+      if (result && isMismatch(name, result.verdict)) return mismatched(name, result.verdict?.sha256);
       if (result) return { kind: "settled", name, known, ...result };
       // Not read: gone, or replaced after its size was read (its own BlobCreated event follows).
       return (await store.info(name)) ? { kind: "changed", name } : { kind: "missing", name };
@@ -564,9 +575,25 @@ export class SampleService {
     return scanned === undefined ? undefined : { sha256, size, created: false, ...scanned };
   }
 
-  /** Scans the stored version `info` describes (read no further than its size); undefined if gone or replaced. */
-  private scanStored(info: SampleInfo): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
-    return this.store.withFile(info, (file) => this.scanAndRecord(info.sha256, file));
+  /**
+   * Scans the stored version `info` describes (read no further than its size); undefined if gone or replaced. Bytes
+   * that do not hash to the sample's name (the scanner's SHA-256) give no verdict and are set aside, so the sample
+   * counts as not stored and the broker fetches the real file (which then takes their place).
+   */
+  private async scanStored(info: SampleInfo): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
+    const scanned = await this.store.withFile(info, (file) => this.scanAndRecord(info.sha256, file));
+    await this.setAsideIfMismatch(info, scanned?.verdict);
+    return scanned;
+  }
+
+  private async setAsideIfMismatch(info: SampleInfo, verdict: Verdict | undefined): Promise<void> {
+    if (!isMismatch(info.sha256, verdict) || !verdict?.sha256) return;
+    const setAside = await this.store.setAside(info, verdict.sha256);
+    this.failedScans.delete(info.sha256);
+    (this.options.logger ?? silentLogger).warn(
+      { sha256: info.sha256, actualSha256: verdict.sha256, setAside },
+      "a stored sample's bytes do not hash to its name: not the sample, set aside",
+    );
   }
 
   /**
@@ -655,6 +682,19 @@ export class SampleService {
     if (!this.scanner) throw new NotAvailableError("no YARA scanner is configured");
     return this.scanner();
   }
+}
+
+/** Did the scanner read bytes whose SHA-256 is not the sample's name? (A verdict without one says nothing.) */
+function isMismatch(sha256: string, verdict: Verdict | undefined): boolean {
+  return typeof verdict?.sha256 === "string" && verdict.sha256 !== sha256;
+}
+
+/** The arrival of a hash-named blob whose bytes have another SHA-256 (`actual`, when this delivery read them). */
+function mismatched(name: string, actual?: string | null): ArrivalResult {
+  const message = actual
+    ? `the blob's bytes have sha256 ${actual}, not its name: set aside, not a stored sample`
+    : "the blob's bytes were found not to hash to its name: set aside, not a stored sample";
+  return { kind: "refused", name, code: "SAMPLE_HASH_MISMATCH", message };
 }
 
 /** A verdict without the scanned file's path (a temporary file of this service, not the sender's name). */

@@ -8,7 +8,14 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import type { ContainerClient } from "@azure/storage-blob";
 import type { SampleNames } from "./sample-index.js";
-import type { ArrivedBlobs, SampleInfo, SampleStore } from "./sample-store.js";
+import {
+  ACTUAL_SHA256_KEY,
+  type ArrivedBlobs,
+  type SampleInfo,
+  type SampleStore,
+  UNREAD,
+  UNREAD_KEY,
+} from "./sample-store.js";
 import { normaliseSha256 } from "./spool.js";
 import { statusOf } from "./table-state-store.js";
 import { makeTempFolder } from "./temp-folder.js";
@@ -71,14 +78,54 @@ export class BlobSampleStore implements SampleStore, ArrivedBlobs {
     await this.ensureContainer();
     const name = normaliseSha256(sha256);
     try {
-      await this.container.getBlockBlobClient(name).uploadFile(file, {
-        conditions: { ifNoneMatch: "*" },
-        metadata: { ...originMetadata(names), sha256: name },
-        blobHTTPHeaders: { blobContentType: "application/octet-stream" },
-      });
+      await this.upload(name, file, names, { ifNoneMatch: "*" });
       return true;
     } catch (error) {
-      if (statusOf(error) === 409) return false;
+      if (statusOf(error) !== 409) throw error;
+    }
+    // A blob of that name already: the sample, or bytes set aside (not the sample), which give way to it unless
+    // they changed since they were looked at (If-Match: then the blob is someone's new write, with its own event).
+    try {
+      const props = await this.container.getBlobClient(name).getProperties();
+      if (!isSetAside(props.metadata) || !props.etag) return false;
+      await this.upload(name, file, names, { ifMatch: props.etag });
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 412) return false;
+      throw error;
+    }
+  }
+
+  private async upload(
+    name: string,
+    file: string,
+    names: SampleNames,
+    conditions: { ifNoneMatch: string } | { ifMatch: string },
+  ): Promise<void> {
+    await this.container.getBlockBlobClient(name).uploadFile(file, {
+      conditions,
+      metadata: { ...originMetadata(names), sha256: name },
+      blobHTTPHeaders: { blobContentType: "application/octet-stream" },
+    });
+  }
+
+  async setAside(sample: SampleInfo, actualSha256: string): Promise<boolean> {
+    await this.ensureContainer();
+    const blob = this.container.getBlobClient(normaliseSha256(sample.sha256));
+    try {
+      const props = await blob.getProperties({ conditions: sample.version ? { ifMatch: sample.version } : {} });
+      if (props.contentLength !== sample.size) return false;
+      const metadata = {
+        ...(props.metadata ?? {}),
+        [UNREAD_KEY]: UNREAD.hashMismatch,
+        [ACTUAL_SHA256_KEY]: normaliseSha256(actualSha256),
+      };
+      await blob.setMetadata(metadata, { conditions: props.etag ? { ifMatch: props.etag } : {} });
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 412) return false;
       throw error;
     }
   }
@@ -91,6 +138,8 @@ export class BlobSampleStore implements SampleStore, ArrivedBlobs {
     await this.ensureContainer();
     try {
       const props = await this.container.getBlobClient(normaliseSha256(sha256)).getProperties();
+      // Bytes set aside under the name are not the sample (setAside).
+      if (isSetAside(props.metadata)) return undefined;
       return {
         sha256: normaliseSha256(sha256),
         size: props.contentLength ?? 0,
@@ -172,6 +221,11 @@ export class BlobSampleStore implements SampleStore, ArrivedBlobs {
 }
 
 const ORIGIN_KEYS = ["sha1", "md5", "host", "path"] as const;
+
+/** Is this the metadata of bytes set aside (setAside: they do not hash to the blob's name)? */
+function isSetAside(metadata: Readonly<Record<string, string>> | undefined): boolean {
+  return metadata?.[UNREAD_KEY] === UNREAD.hashMismatch;
+}
 
 /** A sample's other names as blob metadata (ASCII header values: the path percent-encoded). */
 function originMetadata(names: SampleNames): Record<string, string> {

@@ -45,6 +45,15 @@ export class LocalSampleStore implements SampleStore {
     return now && now.size === sample.size ? use(this.file(sample.sha256)) : undefined;
   }
 
+  async setAside(sample: SampleInfo, _actualSha256: string): Promise<boolean> {
+    const now = await this.info(sample.sha256);
+    if (!now || now.size !== sample.size) return false;
+    const aside = path.join(this.dir, ".mismatched");
+    await mkdir(aside, { recursive: true });
+    await rename(this.file(sample.sha256), path.join(aside, normaliseSha256(sample.sha256)));
+    return true;
+  }
+
   async annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void> {
     const metaDir = path.join(this.dir, ".meta");
     await mkdir(metaDir, { recursive: true });

@@ -2,6 +2,14 @@
 import type { Readable } from "node:stream";
 import type { SampleNames } from "./sample-index.js";
 
+/**
+ * Blob metadata saying why a blob of the samples container is not taken as a sample (docs/service.md): its key, its
+ * values, and, for a blob whose bytes are not the sample its name says, the SHA-256 they have.
+ */
+export const UNREAD_KEY = "shmhunt_unread";
+export const UNREAD = { tooLarge: "too-large", hashMismatch: "hash-mismatch" } as const;
+export const ACTUAL_SHA256_KEY = "shmhunt_sha256";
+
 export interface SampleInfo {
   readonly sha256: string;
   readonly size: number;
@@ -11,7 +19,8 @@ export interface SampleInfo {
 
 export interface SampleStore {
   /**
-   * Stores the file under its (already verified) SHA-256; false when that sample was already there. `names` (its
+   * Stores the file under its (already verified) SHA-256; false when that sample was already there. Bytes set aside
+   * under that name (setAside) give way to it. `names` (its
    * other hashes, the host and path it came from) go with it where the store keeps metadata (Blob).
    */
   putFile(sha256: string, file: string, names?: SampleNames): Promise<boolean>;
@@ -26,6 +35,14 @@ export interface SampleStore {
    * described (replaced since: ask info() again).
    */
   withFile<T>(sample: SampleInfo, use: (file: string) => Promise<T>): Promise<T | undefined>;
+  /**
+   * The stored version `sample` describes was read and its bytes hash to `actualSha256`, not to its name: from now
+   * on the sample is not stored (has, info and withFile answer as for one never stored) and putFile stores the real
+   * one. Blob: the blob stays where it is, its metadata saying why (UNREAD_KEY: UNREAD.hashMismatch, and
+   * ACTUAL_SHA256_KEY); a folder: the file moves into `.mismatched/`. False when the stored sample is no longer the
+   * version described (replaced or deleted since it was read: the replacement is looked at on its own).
+   */
+  setAside(sample: SampleInfo, actualSha256: string): Promise<boolean>;
   /** Keeps a short verdict summary with the sample (blob metadata / a side file). */
   annotate(sha256: string, summary: Readonly<Record<string, string>>): Promise<void>;
 }

@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
+import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createServices, type ServiceOverrides } from "../../src/app/compose.js";
 import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
@@ -159,6 +160,11 @@ async function hitOn(services: Services, device: string): Promise<HitView> {
   const hit = hits.find((h) => h.row.DeviceName === device);
   if (!hit) throw new Error(`no hit on ${device}`);
   return hit;
+}
+
+async function hitOnAfterRun(services: Services, device: string): Promise<HitView> {
+  await services.hunt.run();
+  return hitOn(services, device);
 }
 
 async function incidents() {
@@ -488,6 +494,48 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       for await (const c of clients.sentinel.incidentComments.list(ws.resourceGroup, ws.name, incidentId))
         again.push(c);
       expect(again).toHaveLength(1);
+    } finally {
+      await services.close();
+    }
+  });
+
+  it("a blob written under a hit's SHA-256 with other bytes is not the sample: the broker fetches the real file, which replaces it", async () => {
+    const device = "srv-shm-02.contoso.com";
+    const filePath = "/dev/shm/.derusbi-2";
+    const real = Buffer.concat([elf, Buffer.from("the file on the device")]);
+    const sha = hash("sha256", real);
+    const machine = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: true });
+    emulator.defender.putDeviceFile(machine.id, filePath, { content: real });
+    now += 60 * MINUTE;
+    emulator.workspace.seedTable("DeviceFileEvents", [fileEvent(device, filePath, real)]);
+    const services = await makeServices();
+    try {
+      // Someone writes other bytes to the samples container under the file's hash (a wrong file, a cut copy), and
+      // its BlobCreated event comes (functions/handlers.ts, sampleArrived, calls SampleService.arrived).
+      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+      await container.createIfNotExists();
+      const wrong = Buffer.from("\x7fELF not the file whose SHA-256 names this blob\n", "latin1");
+      await container.getBlockBlobClient(sha).uploadData(wrong);
+      const arrival = await services.samples.arrived(sha, wrong.length);
+      const marked = (await container.getBlobClient(sha).getProperties()).metadata;
+      const report = await services.samples.report(sha);
+      const before = liveResponseCalls().length;
+      let hit = await hitOnAfterRun(services, device);
+      for (let tick = 1; tick <= 3 && hit.status === "pending"; tick++) {
+        now += 5 * MINUTE;
+        hit = await hitOnAfterRun(services, device);
+      }
+      // The hit's sample is fetched from its device (one GetFile), scanned, and the hit alerted with its verdict.
+      expect(liveResponseCalls().length - before).toBe(1);
+      expect(hit.status).toBe("alerted");
+      expect(hit.verdict?.sha256).toBe(sha);
+      expect(hit.acquisition).toMatchObject({ status: "retrieved", sha256: sha, bytes: real.length });
+      // The arrival said why it took nothing, and the blob's metadata said it until the real file replaced it.
+      expect(arrival).toMatchObject({ kind: "refused", code: "SAMPLE_HASH_MISMATCH" });
+      expect(marked).toMatchObject({ shmhunt_unread: "hash-mismatch", shmhunt_sha256: hash("sha256", wrong) });
+      expect(report.stored).toBe(false);
+      expect(hash("sha256", await container.getBlobClient(sha).downloadToBuffer())).toBe(sha);
+      expect(await services.samples.report(sha)).toMatchObject({ stored: true, size: real.length });
     } finally {
       await services.close();
     }

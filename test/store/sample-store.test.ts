@@ -196,6 +196,28 @@ describe.each(backends)("sample store: %s", (_name, make) => {
     await expect(store.has("../../etc/passwd")).rejects.toBeInstanceOf(SampleError);
   });
 
+  it("sets aside bytes found not to hash to their name: not stored from then on, and the real sample takes their place", async () => {
+    const store = await make();
+    const real = await spoolSample(Readable.from([Buffer.from("the real sample")]), { maxBytes: 1000 });
+    const other = await spoolSample(Readable.from([Buffer.from("other bytes")]), { maxBytes: 1000 });
+    // Other bytes under the real sample's name (as a user may write them to the Blob container).
+    expect(await store.putFile(real.sha256, other.path)).toBe(true);
+    const info = await store.info(real.sha256);
+    if (!info) throw new Error("not stored");
+    expect(await store.setAside(info, other.sha256)).toBe(true);
+    expect(await store.has(real.sha256)).toBe(false);
+    expect(await store.withFile(info, async () => "used")).toBeUndefined();
+    expect(await store.putFile(real.sha256, real.path)).toBe(true);
+    const stored = await store.info(real.sha256);
+    expect(stored).toMatchObject({ sha256: real.sha256, size: "the real sample".length });
+    expect(await store.withFile(stored!, async (file) => readFileSync(file, "utf8"))).toBe("the real sample");
+    // The description of a version that is no longer stored sets nothing aside.
+    expect(await store.setAside(info, other.sha256)).toBe(false);
+    expect(await store.has(real.sha256)).toBe(true);
+    await real.cleanup();
+    await other.cleanup();
+  });
+
   it("keeps a verdict summary with the sample", async () => {
     const store = (await make()) as SampleStore & {
       annotation(s: string): Promise<Record<string, string> | undefined>;
