@@ -18,12 +18,13 @@ import type { HuntPlan } from "../../src/hunt/types.js";
 import { translateRule } from "../../src/kql/index.js";
 import { loadRuleFile } from "../../src/rules/index.js";
 import type { LoadedRule } from "../../src/rules/types.js";
-import { LocalStateStore } from "../../src/store/local-state-store.js";
 import { functionFile } from "../../src/targets/index.js";
+import { localStores } from "../support/local-stores.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 const work = mkdtempSync(path.join(tmpdir(), "shmhunt-entities-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+const localStore = localStores();
 
 const T0 = Date.UTC(2026, 10, 23, 10, 0, 0);
 const MIN = 60_000;
@@ -71,7 +72,7 @@ async function hunt(events: readonly { at: number; host: string; pid: number; us
     functionFile("ShmhuntAuditd"),
     path.join(dir, "functions", path.basename(functionFile("ShmhuntAuditd"))),
   );
-  const state = new HuntState(new LocalStateStore(path.join(dir, "state")));
+  const state = new HuntState(localStore(path.join(dir, "state")));
   const plan: HuntPlan = {
     rule: { ...huntRuleOf(rule), gate: { mode: "none", yaraRules: [], pendingTimeoutMs: 0 } },
     target: "auditd",

@@ -13,9 +13,12 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type HuntDeps, HuntState, LocalAlertWriter, runPlan } from "../../src/hunt/index.js";
 import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
-import { createStateStore, LocalStateStore, type StateStore } from "../../src/store/index.js";
+import { createStateStore, type StateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { clock, EventTable, execEvent, huntRule, KilledAfterWrite, plan } from "../support/hunt-fixtures.js";
+import { localStores } from "../support/local-stores.js";
+
+const openLocal = localStores();
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -52,14 +55,14 @@ class SlowWriter implements AlertWriter {
 function localStore(dir?: string): { dir: string; store: StateStore } {
   const folder = dir ?? mkdtempSync(path.join(tmpdir(), "shmhunt-maxsignals-"));
   if (!dir) dirs.push(folder);
-  return { dir: folder, store: new LocalStateStore(folder) };
+  return { dir: folder, store: openLocal(folder) };
 }
 
 let tables = 0;
 const backends: Record<string, () => Promise<() => Promise<StateStore>>> = {
   "local state folder": async () => {
     const { dir } = localStore();
-    return async () => new LocalStateStore(dir);
+    return async () => openLocal(dir);
   },
   "Azure Table (Azurite)": async () => {
     const table = `maxsignals${++tables}`;

@@ -1,14 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  createStateStore,
-  type LocalStateOptions,
-  LocalStateStore,
-  MemoryStateStore,
-  type StateStore,
-} from "../../src/store/index.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { localStores } from "../support/local-stores.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 let azurite: Azurite;
@@ -21,16 +16,7 @@ afterAll(async () => {
   await azurite?.stop();
 });
 
-/** Every local store a test opens, closed after it (an open journal's handle would be closed by the GC, DEP0137). */
-const opened: LocalStateStore[] = [];
-const local = (dir: string, options?: LocalStateOptions) => {
-  const store = new LocalStateStore(dir, options);
-  opened.push(store);
-  return store;
-};
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((store) => store.close()));
-});
+const local = localStores();
 
 let tableCount = 0;
 const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
