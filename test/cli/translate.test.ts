@@ -100,6 +100,20 @@ describe("shmhunt translate over many rules", () => {
     expect(readdirSync(out)).toEqual(["b-good"]);
   });
 
+  it("with --json, prints one rule file that cannot be loaded as its {rule, error} line, as in a batch, and exits 1", async () => {
+    const input = temp();
+    const broken = path.join(input, "a-broken.toml");
+    writeFileSync(broken, '[rule]\nname = "x"\nquery = \n');
+    const alone = await run(["translate", broken, "--target", "all", "--json"]);
+    const batch = await run(["translate", broken, path.join(root, "rules/shm-execution.toml"), "--json"]);
+    expect(alone.code).toBe(1);
+    expect(batch.code).toBe(1);
+    const first = (text: string) => JSON.parse(text.split("\n")[0] ?? "");
+    expect(first(alone.out)).toEqual(first(batch.out));
+    expect(first(alone.out).error).toMatch(/a-broken\.toml:\d+:\d+: error RULE200/);
+    expect(alone.err).toMatch(/a-broken\.toml:\d+:\d+: error RULE200/);
+  });
+
   it("asks for --out or --json when given several rules, and keeps the one-rule form on stdout", async () => {
     const many = await run(["translate", path.join(root, "rules"), "--target", "defender"]);
     expect(many.code).toBe(1);

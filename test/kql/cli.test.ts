@@ -60,6 +60,23 @@ describe("shmhunt translate", () => {
     expect(r.stderr).toMatch(/^shmhunt: refused for defender: field 'process.entry_leader.entry_meta.type'/);
   });
 
+  it("with --json, prints a query that does not parse as its one {rule, error} line, as a batch does, and exits 1", async () => {
+    // The translate command's contract: "with `--json` one line per rule and target, with the refusal reason when
+    // refused"; a rule file of a batch that cannot be read is its line {rule, error} (test/cli/translate.test.ts).
+    // A bad --eql query wrote its reason on stderr only: a CI reading stdout got no line at all.
+    const r = await run("translate", "--eql", "process where (", "--target", "all", "--json");
+    expect(r.code).toBe(1);
+    const lines = r.stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].rule).toBe("<eql>");
+    expect(lines[0].error).toMatch(/^1:16: error EQL101: /);
+    expect(r.stderr).toMatch(/^shmhunt: 1:16: error EQL101: /);
+  });
+
   it("reports EQL syntax errors, unknown targets and missing input on one line", async () => {
     expect((await run("translate", "--eql", "process where (", "--target", "defender")).stderr).toMatch(/EQL1\d\d/);
     expect((await run("translate", "--eql", "process where true", "--target", "splunk")).stderr).toContain(

@@ -42,16 +42,38 @@ export function registerTranslate(program: Command): void {
         throw new CliError(reasonOf(error));
       }
       const out = createOutput(options);
-      if (options.eql !== undefined) return printOne(out, translateEql(options.eql, options.target));
+      if (options.eql !== undefined) {
+        const eql = options.eql;
+        return printOne(out, await recorded(out, "<eql>", async () => translateEql(eql, options.target)));
+      }
       const files = await ruleFilesIn(rules);
       const single = rules.length === 1 && files.length === 1 && files[0] === rules[0];
-      if (single && options.out === undefined)
-        return printOne(out, await translateRuleFile(rules[0] ?? "", options.target));
+      if (single && options.out === undefined) {
+        const file = rules[0] ?? "";
+        return printOne(out, await recorded(out, file, () => translateRuleFile(file, options.target)));
+      }
       if (options.out === undefined && !options.json) {
         throw new CliError("several rules: give --out <dir> to write them, or --json to print them");
       }
       await translateMany(out, files, options);
     });
+}
+
+/**
+ * The results of one rule or query; when it cannot be read (an EQL syntax error, a rule file that does not load),
+ * with --json its `{rule, error}` line first, as a batch writes it (translateMany), then the error (stderr, exit 1).
+ */
+async function recorded(
+  out: Output,
+  rule: string,
+  translate: () => Promise<readonly TranslationResult[]>,
+): Promise<readonly TranslationResult[]> {
+  try {
+    return await translate();
+  } catch (error) {
+    if (out.json) out.record({ rule, error: reasonOf(error) });
+    throw error;
+  }
 }
 
 /** One rule or query on stdout, as before: the KQL (or JSON lines); a refusal or defect exits 1. */
