@@ -204,6 +204,9 @@ export class ExprCompiler {
         if (!QUERY_FUNCTIONS.has(expr.name)) return null;
         const name = target.name;
         const constants = rest.map((r) => this.constantValue(r));
+        // with a null argument the function is null (EQL function reference, e.g. `startsWith("regsvr32.exe", null)
+        // // returns null`, `cidrMatch(source.address, null) // returns null`): no query, and its negation is null too
+        if (constants.some((c) => c === null)) return null;
         const fn = expr.name;
         const ci = expr.caseInsensitive;
         return (e) => e.values(name).some((v) => callFunction(fn, ci, [v, ...constants], false) === true);

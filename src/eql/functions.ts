@@ -101,10 +101,12 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
       return source.slice(from, end);
     }
     case "cidrmatch": {
+      // "`<cidr_block>` (Required, string or `null`) CIDR block you wish to search. If `null`, the function returns
+      // `null`." (EQL function reference), as a null address does
       const ip = str(0);
-      if (ip === null) return null;
-      const cidrs = args.slice(1).filter((c): c is string => typeof c === "string");
-      return cidrs.some((c) => cidrContains(c, ip));
+      const cidrs = args.slice(1);
+      if (ip === null || cidrs.some((c) => c === null || c === undefined)) return null;
+      return cidrs.some((c) => typeof c === "string" && cidrContains(c, ip));
     }
     case "concat": {
       let out = "";

@@ -796,11 +796,12 @@ function callCond(expr: Call, ctx: ExprContext): Cond {
 function cidrMatch(expr: Call, ctx: ExprContext): Cond {
   const [ipExpr, ...cidrExprs] = expr.args as [Expr, ...Expr[]];
   const ip = val(ipExpr, ctx);
-  const cidrs = constantStrings(cidrExprs, "cidrMatch", ctx).filter((c): c is string => c !== null);
-  if (ip.k === "const") {
-    if (ip.v === null) return FALSE;
-    throw new Refusal("construct", "cidrMatch on a constant");
-  }
+  const blocks = constantStrings(cidrExprs, "cidrMatch", ctx);
+  // a null address or block makes the function null (EQL function reference: `cidrMatch(null, "10.0.0.0/8")` and
+  // `cidrMatch(source.address, null)` both "returns null"): neither it nor its negation matches
+  if ((ip.k === "const" && ip.v === null) || blocks.includes(null)) return UNKNOWN;
+  if (ip.k === "const") throw new Refusal("construct", "cidrMatch on a constant");
+  const cidrs = blocks.filter((c): c is string => c !== null);
   const v4 = cidrs.filter((c) => !c.includes(":"));
   const v6 = cidrs.filter((c) => c.includes(":"));
   const subject = valueNode(ip, "string");

@@ -1,0 +1,146 @@
+/**
+ * EQL functions given a null argument, against Elastic's EQL function reference
+ * (docs/reference/query-languages/eql/eql-function-ref.md in elastic/elasticsearch, quoted per case): the function
+ * returns null, and a null condition matches no event, negated or not (Elasticsearch's own EQL suite,
+ * test_queries.toml: "this returns `null`, and `not null` is still null").
+ *
+ * Each case asks the evaluator (ECS documents) and runs the Defender translation in the local engine (rows of the
+ * table given inline); both must give the reference's answer. A bare null condition makes the translation refuse
+ * the rule ("always false"), so each condition is joined by `or` to a test of another field: the rows that match
+ * are then exactly those of the other test.
+ */
+import { describe, expect, it } from "vitest";
+import { evaluate, parseEql } from "../../src/eql/index.js";
+import { translateQuery } from "../../src/kql/index.js";
+import { runInline, toRecords } from "../../src/workspace/index.js";
+
+interface Table {
+  readonly name: string;
+  readonly category: string;
+  /** ECS field → [column, KQL type] */
+  readonly columns: Readonly<Record<string, readonly [string, "string" | "long"]>>;
+  /** Columns every row holds (the category's ActionType) */
+  readonly fixed?: Readonly<Record<string, string>>;
+}
+
+const NETWORK: Table = {
+  name: "DeviceNetworkEvents",
+  category: "network",
+  columns: { "destination.ip": ["RemoteIP", "string"], "destination.port": ["RemotePort", "long"] },
+};
+const PROCESS: Table = {
+  name: "DeviceProcessEvents",
+  category: "process",
+  columns: { "process.name": ["FileName", "string"], "process.pid": ["ProcessId", "long"] },
+  fixed: { ActionType: "ProcessCreated" },
+};
+
+type Event = Readonly<Record<string, string | number | undefined>>;
+
+function evaluator(eql: string, table: Table, events: readonly Event[]): number[] {
+  const docs = events.map((e, i) => {
+    const doc: Record<string, unknown> = {
+      "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      "event.category": table.category,
+    };
+    for (const [k, v] of Object.entries(e)) if (v !== undefined) doc[k] = v;
+    return doc;
+  });
+  return evaluate(parseEql(eql), docs)
+    .map((m) => m.indexes[0] as number)
+    .sort((a, b) => a - b);
+}
+
+async function defender(
+  eql: string,
+  table: Table,
+  events: readonly Event[],
+): Promise<{ rows: number[]; text: string }> {
+  const t = translateQuery(parseEql(eql), "defender");
+  expect(t.refused, t.refused?.message).toBeUndefined();
+  expect(t.diagnostics).toEqual([]);
+  const fields = Object.entries(table.columns);
+  const fixed = Object.entries(table.fixed ?? {});
+  const header = [
+    ...fields.map(([, [c, type]]) => `${c}:${type}`),
+    ...fixed.map(([c]) => `${c}:string`),
+    "Row:long",
+  ].join(", ");
+  const cells = events.flatMap((e, i) => [
+    ...fields.map(([f, [, type]]) => {
+      const v = e[f];
+      // a missing string is empty in Defender's tables, a missing number null (docs/kql.md "Nulls")
+      if (v === undefined) return type === "string" ? '""' : "long(null)";
+      return type === "string" ? JSON.stringify(String(v)) : String(v);
+    }),
+    ...fixed.map(([, v]) => JSON.stringify(v)),
+    String(i),
+  ]);
+  const text = t.kql ?? "";
+  const data = `datatable(${header})[${cells.join(", ")}]`;
+  const query = text.replace(new RegExp(`^${table.name}\\b`, "m"), data);
+  const out = toRecords(await runInline(`${query}\n| project Row`, { now: 0 }));
+  return { rows: out.map((r) => Number(r.Row)).sort((a, b) => a - b), text };
+}
+
+async function check(eql: string, table: Table, events: readonly Event[], expected: readonly number[]) {
+  expect(evaluator(eql, table, events), "evaluator").toEqual(expected);
+  const got = await defender(eql, table, events);
+  expect(got.rows, got.text).toEqual(expected);
+}
+
+/**
+ * cidrMatch. The reference:
+ *   // null handling
+ *   cidrMatch(null, "10.0.0.0/8")                             // returns null
+ *   cidrMatch(source.address, null)                           // returns null
+ * and "`<cidr_block>` (Required, string or `null`) CIDR block you wish to search. If `null`, the function returns
+ * `null`." The evaluator read a null block as a block that matches nothing (false), so `not cidrMatch(f, null)`
+ * matched every event; the translation dropped the null block the same way, and made `cidrMatch(null, …)` false.
+ */
+describe("cidrMatch with a null argument is null", () => {
+  const events: Event[] = [
+    { "destination.ip": "10.1.2.3", "destination.port": 443 },
+    { "destination.ip": "10.1.2.3", "destination.port": 80 },
+    { "destination.ip": "11.0.0.1", "destination.port": 80 },
+    { "destination.port": 80 },
+  ];
+  it.each([
+    { eql: "network where not cidrMatch(destination.ip, null) or destination.port == 443", expected: [0] },
+    { eql: "network where cidrMatch(destination.ip, null) or destination.port == 443", expected: [0] },
+    {
+      eql: 'network where not cidrMatch(destination.ip, "10.0.0.0/8", null) or destination.port == 443',
+      expected: [0],
+    },
+    { eql: 'network where cidrMatch(destination.ip, "10.0.0.0/8", null) or destination.port == 443', expected: [0] },
+    { eql: 'network where not cidrMatch(null, "10.0.0.0/8") or destination.port == 443', expected: [0] },
+    // `expr == null` is an existence check (the syntax reference: "compare the field to `null`")
+    { eql: "network where cidrMatch(destination.ip, null) == null and destination.port == 80", expected: [1, 2, 3] },
+    { eql: 'network where cidrMatch(null, "10.0.0.0/8") == null and destination.port == 80', expected: [1, 2, 3] },
+  ])("$eql", ({ eql, expected }) => check(eql, NETWORK, events, expected));
+
+  it("a block that is not null still decides", () =>
+    check('network where not cidrMatch(destination.ip, "10.0.0.0/8")', NETWORK, events, [2, 3]));
+});
+
+/**
+ * startsWith, endsWith and stringContains of a field and null. The reference: `startsWith("regsvr32.exe", null)
+ * // returns null`, `endsWith("regsvr32.exe", null) // returns null`, `stringContains(process.command_line, null)
+ * // returns null`, each with "`<substring>` (Required, string or `null`) Substring to search for. If `null`, the
+ * function returns `null`." The evaluator ran them as queries on the field (false), so their negation matched every
+ * event.
+ */
+describe("startsWith, endsWith and stringContains with a null substring are null", () => {
+  const events: Event[] = [
+    { "process.name": "bash", "process.pid": 1 },
+    { "process.name": "sh", "process.pid": 2 },
+    {},
+  ];
+  it.each([
+    "process where not startsWith(process.name, null) or process.pid == 1",
+    "process where not endsWith(process.name, null) or process.pid == 1",
+    "process where not stringContains(process.name, null) or process.pid == 1",
+    "process where not startsWith~(process.name, null) or process.pid == 1",
+    "process where startsWith(process.name, null) or process.pid == 1",
+  ])("%s", (eql) => check(eql, PROCESS, events, [0]));
+});
