@@ -137,6 +137,9 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
       const x = str(1);
       if (s === null || x === null) return null;
       const start = args[2];
+      // "`<start_pos>` (Optional, integer or `null`) ... If this argument is `null` ... the function returns `null`"
+      // (EQL function reference; `indexOf(url.domain, ".", null) // returns null`)
+      if (args.length > 2 && (start === null || start === undefined)) return null;
       const from = isNumber(start) ? Math.max(0, Math.trunc(start)) : 0;
       const at = fold(s).indexOf(fold(x), from);
       return at === -1 ? null : at;

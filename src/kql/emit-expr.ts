@@ -348,17 +348,22 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   if (left.kind !== "field" && right.kind === "field") [left, right, op] = [right, left, FLIPPED_COMPARISON[op]];
   const l = val(left, ctx);
   const r = val(right, ctx);
-  // null checks: `f == null`, `f != null` are existence checks
-  if ((op === "==" || op === "!=") && (isNullConst(l) || isNullConst(r))) {
-    const other = isNullConst(l) ? r : l;
+  // null checks: `f == null`, `f != null` are existence checks. A side is null here when it is so before any event
+  // is read (a literal, a function of literals such as `length(null)`, a field with no value on this target); a
+  // function of a field given a null argument (`concat(f, null)`, `indexOf(f, ".", null)`) is null on each event
+  // instead (EQL function reference: "If `null`, the function returns `null`"), a script that does not match
+  const foldedNull = (v: Val, e: Expr) => isNullConst(v) && (e.kind === "field" || isConstantExpr(e));
+  if ((op === "==" || op === "!=") && (foldedNull(l, left) || foldedNull(r, right))) {
+    const other = foldedNull(l, left) ? r : l;
     if (other.k === "const") return { k: "const", v: (other.v === null) === (op === "==") };
     // a function or arithmetic is null when a value it reads is (EQL function reference: "If `null`, the function
     // returns `null`"); a missing string is "" in KQL, where strlen, indexof… still return a value, so it is tested
-    const otherExpr = isNullConst(l) ? right : left;
+    const otherExpr = foldedNull(l, left) ? right : left;
     const guards = otherExpr.kind === "field" ? [] : scriptGuards(otherExpr, ctx);
     const exists = and([...guards, test(other.type === "string" ? "isnotempty" : "isnotnull", other.node)]);
     return op === "==" ? not(exists) : exists;
   }
+  if (isNullConst(l) || isNullConst(r)) return UNKNOWN;
   if (l.k === "const" && r.k === "const") return foldCompare(op, l.v, r.v);
   if (l.k === "kql" && l.field && r.k === "const" && (op === "==" || op === "!=")) {
     const mapped = mappedValues(l.field, [r.v], false, ctx);
@@ -368,8 +373,6 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
       return op === "==" ? c : not(c);
     }
   }
-  if (l.k === "const" && l.v === null) return UNKNOWN;
-  if (r.k === "const" && r.v === null) return UNKNOWN;
   for (const side of [l, r]) {
     if (side.k === "kql" && side.field?.spec.argsOf) {
       throw new Refusal(
@@ -967,9 +970,12 @@ function callValue(expr: Call, ctx: ExprContext): Val {
         const n = isNumeric(x.type) ? x.node : call("tolong", x.node);
         return call("iff", binary(n, ">", num(0)), n, num(0));
       };
-      // Elasticsearch returns null where KQL's indexof returns -1 (absent, or start past the end)
+      // Elasticsearch returns null where KQL's indexof returns -1 (absent, or start past the end), and where the
+      // start is null (EQL function reference: "If this argument is `null` ... the function returns `null`")
       const found = call("indexof", fold(s), fold(sub), ...(start ? [from(start)] : []));
-      return { k: "kql", node: call("iff", binary(found, ">=", num(0)), found, atom("long(null)")), type: "long" };
+      const holds = binary(found, ">=", num(0));
+      const known = start?.k === "kql" ? binary(call("isnotnull", start.node), "and", holds) : holds;
+      return { k: "kql", node: call("iff", known, found, atom("long(null)")), type: "long" };
     }
     case "between": {
       const [s, left, right, greedy] = args as [Val, Val, Val, Val | undefined];

@@ -151,3 +151,29 @@ describe("in with a decimal literal", () => {
     expect(got.rows, got.text).toEqual([0]);
   });
 });
+
+/**
+ * indexOf with a null start position. The EQL reference: "`<start_pos>` (Optional, integer or `null`) ... If this
+ * argument is `null` or higher than the length of the `<source>` string, the function returns `null`.", with the
+ * example `indexOf(url.domain, ".", null)  // returns null`. The evaluator read a null start as 0 (so
+ * `indexOf(f, ".", null) == null` missed every event with a "."), and both it and the translation read a start taken
+ * from a missing field as 0.
+ */
+describe("indexOf with a null start position is null", () => {
+  const events = [
+    { name: "subdomain.example.com", pid: 3 },
+    { name: "subdomain.example.com" },
+    { name: "abc", pid: 0 },
+  ];
+  it.each([
+    { eql: 'process where indexOf(process.name, ".", null) == null', expected: [0, 1, 2] },
+    { eql: 'process where not indexOf(process.name, ".", null) == 9 or process.pid == 3', expected: [0] },
+    { eql: 'process where indexOf(process.name, ".", process.pid) == null', expected: [1, 2] },
+    { eql: 'process where indexOf(process.name, ".", process.pid) == 9', expected: [0] },
+    { eql: 'process where indexOf(process.name, ".", process.pid) != null', expected: [0] },
+  ])("$eql", async ({ eql, expected }) => {
+    expect(evaluator(eql, events)).toEqual(expected);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual(expected);
+  });
+});

@@ -144,3 +144,29 @@ describe("startsWith, endsWith and stringContains with a null substring are null
     "process where startsWith(process.name, null) or process.pid == 1",
   ])("%s", (eql) => check(eql, PROCESS, events, [0]));
 });
+
+/**
+ * A function of a field given a null argument, compared with a value. The reference: `concat(process.name, null)
+ * // returns null` ("If any of the arguments are `null`, the function returns `null`"), and `indexOf(url.domain,
+ * ".", null) // returns null`; compared with a value the result is null on every event, and so is its negation.
+ * It is not the literal null of an existence check (the syntax reference: "To match events that do not contain a
+ * field value, compare the field to `null` using the `==` operator"; an absent optional field is that literal: "EQL
+ * interprets the query as: `network where null != null` ... In this case, the query matches no events."). The
+ * translation read `concat(f, null) == "bash"` as the check `"bash" == null` (false), so its negation matched every
+ * row.
+ */
+describe("a function of a field given null is null on each event, not an existence check", () => {
+  const events: Event[] = [
+    { "process.name": "bash", "process.pid": 1 },
+    { "process.name": "sh", "process.pid": 2 },
+    {},
+  ];
+  it.each([
+    { eql: 'process where not concat(process.name, null) == "bash" or process.pid == 1', expected: [0] },
+    { eql: 'process where concat(process.name, null) != "bash" or process.pid == 1', expected: [0] },
+    { eql: 'process where not indexOf(process.name, "a", null) == 1 or process.pid == 1', expected: [0] },
+    { eql: "process where concat(process.name, null) == null", expected: [0, 1, 2] },
+    { eql: "process where ?process.no_such_field != null or process.pid == 1", expected: [0] },
+    { eql: "process where ?process.no_such_field == null and process.pid == 2", expected: [1] },
+  ])("$eql", ({ eql, expected }) => check(eql, PROCESS, events, expected));
+});
