@@ -348,17 +348,13 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
   if (left.kind !== "field" && right.kind === "field") [left, right, op] = [right, left, FLIPPED_COMPARISON[op]];
   const l = val(left, ctx);
   const r = val(right, ctx);
-  // null checks: `f == null`, `f != null` are existence checks. A side is null here when it is so before any event
-  // is read (a literal, a function of literals such as `length(null)`, a field with no value on this target); a
-  // function of a field given a null argument (`concat(f, null)`, `indexOf(f, ".", null)`) is null on each event
-  // instead (EQL function reference: "If `null`, the function returns `null`"), a script that does not match
-  const foldedNull = (v: Val, e: Expr) => isNullConst(v) && (e.kind === "field" || isConstantExpr(e));
-  if ((op === "==" || op === "!=") && (foldedNull(l, left) || foldedNull(r, right))) {
-    const other = foldedNull(l, left) ? r : l;
+  // null checks: `f == null`, `f != null` are existence checks; `concat(f, null) == "x"` is not one (isFoldedNull)
+  if ((op === "==" || op === "!=") && (isFoldedNull(l, left) || isFoldedNull(r, right))) {
+    const other = isFoldedNull(l, left) ? r : l;
     if (other.k === "const") return { k: "const", v: (other.v === null) === (op === "==") };
     // a function or arithmetic is null when a value it reads is (EQL function reference: "If `null`, the function
     // returns `null`"); a missing string is "" in KQL, where strlen, indexof… still return a value, so it is tested
-    const otherExpr = foldedNull(l, left) ? right : left;
+    const otherExpr = isFoldedNull(l, left) ? right : left;
     const guards = otherExpr.kind === "field" ? [] : scriptGuards(otherExpr, ctx);
     const exists = and([...guards, test(other.type === "string" ? "isnotempty" : "isnotnull", other.node)]);
     return op === "==" ? not(exists) : exists;
@@ -407,6 +403,14 @@ function comparison(expr: Comparison, ctx: ExprContext): Cond {
 function isNullConst(v: Val): boolean {
   return v.k === "const" && v.v === null;
 }
+
+/**
+ * Whether an expression that translated to null is null before any event is read: a literal, a function of literals
+ * (`length(null)`), or a field with no value on this target. A function of a field given a null argument
+ * (`concat(f, null)`) is null on each event instead (EQL function reference: "If `null`, the function returns
+ * `null`"): a script that does not match, negated or not.
+ */
+const isFoldedNull = (v: Val, e: Expr): boolean => isNullConst(v) && (e.kind === "field" || isConstantExpr(e));
 
 function foldCompare(op: ComparisonOp, a: LiteralValue, b: LiteralValue): Cond {
   if (a === null || b === null) return { k: "const", v: op === "!=" ? (a === null) !== (b === null) : false };
@@ -630,7 +634,7 @@ function match(expr: Match, ctx: ExprContext): Cond {
   const patterns = constantStrings(expr.patterns, what, ctx).filter((p): p is string => p !== null);
   const ci = expr.caseInsensitive;
   if (left.k === "const") {
-    if (left.v === null) return FALSE;
+    if (left.v === null) return isFoldedNull(left, expr.left) ? FALSE : UNKNOWN;
     if (expr.op === "regex") throw new Refusal("construct", "regex on a constant field");
     const text = String(left.v);
     return {
@@ -725,7 +729,7 @@ function inList(expr: In, ctx: ExprContext): Cond {
   const present = values.filter((v) => v !== null);
   let c: Cond;
   if (left.k === "const") {
-    if (left.v === null) return { k: "const", v: expr.negated };
+    if (left.v === null) return isFoldedNull(left, expr.left) ? { k: "const", v: expr.negated } : UNKNOWN;
     const lv = left.v;
     const eq = (v: LiteralValue) =>
       expr.caseInsensitive ? String(v).toLowerCase() === String(lv).toLowerCase() : String(v) === String(lv);
