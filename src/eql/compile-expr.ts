@@ -33,6 +33,12 @@ type PredicateFn = (event: EventView) => boolean;
 interface CompileContext {
   /** Type of a field (after alias resolution), when known. */
   fieldType(name: string): FieldType | undefined;
+  /**
+   * Whether a field exists in the data searched (its mapping lists it, or some event holds it). An optional field
+   * that does not is the literal null (EQL syntax reference: "If an optional field doesn't exist, the query replaces
+   * it with `null`"). Without it, every field exists.
+   */
+  fieldExists?(name: string): boolean;
 }
 
 const EMPTY_EVENT: EventView = { values: () => [] };
@@ -202,6 +208,9 @@ export class ExprCompiler {
         const [target, ...rest] = expr.args;
         if (target?.kind !== "field" || !rest.every(isConstant)) return null;
         if (!QUERY_FUNCTIONS.has(expr.name)) return null;
+        // an optional field that does not exist is the literal null, and the function of it is null (EQL function
+        // reference: `startsWith(null, "regsvr32") // returns null`): a script, not a query on a missing field
+        if (target.optional && this.ctx.fieldExists?.(target.name) === false) return null;
         const name = target.name;
         const constants = rest.map((r) => this.constantValue(r));
         // with a null argument the function is null (EQL function reference, e.g. `startsWith("regsvr32.exe", null)

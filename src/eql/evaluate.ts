@@ -61,7 +61,18 @@ export function evaluate(query: Query, events: readonly unknown[], options: Eval
     r.rank = i;
   });
 
-  const compiler = new ExprCompiler({ fieldType: (name) => catalog.type(name) });
+  const exists = new Map<string, boolean>();
+  const compiler = new ExprCompiler({
+    fieldType: (name) => catalog.type(name),
+    fieldExists: (name) => {
+      let known = exists.get(name);
+      if (known === undefined) {
+        known = catalog.type(name) !== undefined || records.some((r) => r.values(name).length > 0);
+        exists.set(name, known);
+      }
+      return known;
+    },
+  });
   const compiled: Compiled = {
     filter(f) {
       const condition = compiler.predicate(f.condition);

@@ -174,3 +174,26 @@ describe("a function of a field given null is null on each event, not an existen
     { eql: "process where ?process.no_such_field == null and process.pid == 2", expected: [1] },
   ])("$eql", ({ eql, expected }) => check(eql, PROCESS, events, expected));
 });
+
+/**
+ * An optional field that does not exist, as the source of startsWith, endsWith, stringContains or cidrMatch. The
+ * syntax reference: "If an optional field doesn't exist, the query replaces it with `null` instead of returning an
+ * error"; the function reference: `startsWith(null, "regsvr32") // returns null`, `cidrMatch(null, "10.0.0.0/8")
+ * // returns null`. So neither the function nor its negation matches. The evaluator ran these as queries on a
+ * missing field, whose negation (must_not) matched every event; the translation already gave null.
+ */
+describe("a query function of an optional field that does not exist is null", () => {
+  const events: Event[] = [
+    { "process.name": "bash", "process.pid": 1 },
+    { "process.name": "sh", "process.pid": 2 },
+  ];
+  it.each([
+    'process where not startsWith(?process.no_such_field, "a") or process.pid == 1',
+    'process where not endsWith~(?process.no_such_field, "a") or process.pid == 1',
+    'process where not stringContains(?process.no_such_field, "a") or process.pid == 1',
+    'process where not cidrMatch(?process.no_such_field, "10.0.0.0/8") or process.pid == 1',
+  ])("%s", (eql) => check(eql, PROCESS, events, [0]));
+
+  it("an optional field that exists is the field: its negation is must_not", () =>
+    check('process where not startsWith(?process.name, "b")', PROCESS, [...events, {}], [1, 2]));
+});
