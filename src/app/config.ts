@@ -32,6 +32,9 @@ export interface ServiceConfig {
     readonly jwksTimeoutMs?: number;
     /** After a failed fetch of the keys, no other before this (ms); default as above. */
     readonly keysRetryMs?: number;
+    /** The delegated scopes and app roles a token must carry one of (none set: any scope or role of the API). */
+    readonly acceptedScopes?: readonly string[];
+    readonly acceptedRoles?: readonly string[];
   };
   readonly rulesDir: string;
   readonly kqlDir: string;
@@ -219,10 +222,24 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       message: `must be the tenant's id (a GUID, as in its tokens' issuer), not ${JSON.stringify(tenantId.slice(0, 100))}`,
     });
   }
-  const audiences = (text("SHMHUNT_ENTRA_AUDIENCE") ?? "")
-    .split(",")
-    .map((a) => a.trim())
-    .filter(Boolean);
+  /** A comma-separated list of the setting, without blanks. */
+  const list = (name: string): string[] =>
+    (text(name) ?? "")
+      .split(",")
+      .map((a) => a.trim())
+      .filter(Boolean);
+  const audiences = list("SHMHUNT_ENTRA_AUDIENCE");
+  const acceptedScopes = list("SHMHUNT_ENTRA_SCOPES");
+  const acceptedRoles = list("SHMHUNT_ENTRA_ROLES");
+  for (const [field, values] of [
+    ["SHMHUNT_ENTRA_SCOPES", acceptedScopes],
+    ["SHMHUNT_ENTRA_ROLES", acceptedRoles],
+  ] as const) {
+    if (values.length > 0 && tenantId === undefined)
+      problems.push({ field, message: "takes effect with SHMHUNT_ENTRA_TENANT_ID and SHMHUNT_ENTRA_AUDIENCE only" });
+    // A scope is one word of the space-separated `scp` claim: a value with a space could never match.
+    if (values.some((v) => /\s/.test(v))) problems.push({ field, message: "a value cannot hold a space" });
+  }
   if ((tenantId === undefined) !== (audiences.length === 0)) {
     problems.push({
       field: "SHMHUNT_ENTRA_TENANT_ID",
@@ -239,9 +256,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   };
   const jwksTimeoutMs = positiveDuration("SHMHUNT_ENTRA_JWKS_TIMEOUT");
   const keysRetryMs = positiveDuration("SHMHUNT_ENTRA_KEYS_RETRY");
-  const entraTimes = {
+  const entraOptions = {
     ...(jwksTimeoutMs !== undefined ? { jwksTimeoutMs } : {}),
     ...(keysRetryMs !== undefined ? { keysRetryMs } : {}),
+    ...(acceptedScopes.length > 0 ? { acceptedScopes } : {}),
+    ...(acceptedRoles.length > 0 ? { acceptedRoles } : {}),
   };
 
   const brokerKind = text("SHMHUNT_SAMPLE_BROKER") ?? "off";
@@ -294,7 +313,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     port: int("SHMHUNT_PORT", 8080, 0, 65535),
     apiKeys,
     ...(tenantId && audiences.length > 0
-      ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraTimes } }
+      ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraOptions } }
       : {}),
     rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),

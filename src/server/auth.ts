@@ -47,6 +47,11 @@ export function registerAuth(app: FastifyInstance, options: AuthOptions): void {
         return;
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
+        if (error.status === 403) {
+          // A valid token without an accepted scope or role: authenticated, not allowed (RFC 9110 §15.5.4).
+          request.log.info({ reason: error.message }, "bearer token without an accepted permission");
+          return reply.code(403).send({ error: "Forbidden", message: error.message });
+        }
         if (error.status === 503) {
           // The tenant's keys could not be fetched: the token is not known to be bad; the client may retry.
           request.log.warn({ reason: error.message }, "bearer token not checked");

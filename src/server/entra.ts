@@ -33,6 +33,12 @@ export interface EntraOptions {
   readonly keysRetryMs?: number;
   /** How long one fetch of the key set may take (`ENTRA_KEY_LIMITS`). */
   readonly jwksTimeoutMs?: number;
+  /**
+   * The permissions a token must carry one of: delegated scopes (in `scp`) and app roles (in `roles`). Neither set:
+   * any scope or app role of the API.
+   */
+  readonly acceptedScopes?: readonly string[];
+  readonly acceptedRoles?: readonly string[];
 }
 
 export interface TokenClaims {
@@ -52,11 +58,14 @@ export interface TokenClaims {
   readonly [claim: string]: unknown;
 }
 
-/** A token refused (401), or the tenant's keys unavailable (503, with the seconds before they are fetched again). */
+/**
+ * A token refused (401), valid but without an accepted scope or role (403), or the tenant's keys unavailable (503,
+ * with the seconds before they are fetched again).
+ */
 export class TokenError extends Error {
   constructor(
     message: string,
-    readonly status: 401 | 503 = 401,
+    readonly status: 401 | 403 | 503 = 401,
     readonly retryAfterSeconds?: number,
   ) {
     super(message);
@@ -205,6 +214,11 @@ export class EntraTokenValidator {
       // for this API, without a role; an API must check permissions (Microsoft.Identity.Web's IDW10201 refuses
       // a token with neither a scope nor a role).
       if (!hasPermission(claims)) throw new TokenError("token carries no scope (scp) or app role (roles)");
+      // "Your API needs to verify that the token used to call the API is requested with the expected claims": the
+      // scopes (on behalf of a user) and the app roles (a daemon app) ("Protected web API: Verify scopes and app
+      // roles"); one missing is a 403 naming those expected, as Microsoft.Identity.Web's RequiredScope answers.
+      const refusal = permissionRefusal(claims, this.options);
+      if (refusal) throw new TokenError(refusal, 403);
       return claims;
     } catch (error) {
       if (error instanceof TokenError) throw error;
@@ -239,6 +253,26 @@ function hasPermission(claims: TokenClaims): boolean {
   const roles: unknown = claims.roles;
   if (typeof scp === "string" && scp.trim() !== "") return true;
   return Array.isArray(roles) && roles.some((role) => typeof role === "string" && role !== "");
+}
+
+/** Why the token carries none of the accepted scopes and roles, when some are set; undefined when it does. */
+function permissionRefusal(
+  claims: TokenClaims,
+  options: Pick<EntraOptions, "acceptedScopes" | "acceptedRoles">,
+): string | undefined {
+  const scopes = options.acceptedScopes ?? [];
+  const roles = options.acceptedRoles ?? [];
+  if (scopes.length === 0 && roles.length === 0) return undefined;
+  const scp: unknown = claims.scp;
+  const held = typeof scp === "string" ? scp.split(" ") : [];
+  if (scopes.some((scope) => held.includes(scope))) return undefined;
+  const heldRoles: unknown = claims.roles;
+  if (Array.isArray(heldRoles) && roles.some((role) => heldRoles.includes(role))) return undefined;
+  const expected = [
+    ...(scopes.length > 0 ? [`a scope (scp) of ${scopes.join(", ")}`] : []),
+    ...(roles.length > 0 ? [`an app role (roles) of ${roles.join(", ")}`] : []),
+  ];
+  return `token carries none of the permissions this API accepts: ${expected.join(" or ")}`;
 }
 
 /** A failure to get or read the key set (network, timeout, non-200, not JSON, not a JWKS), not a token's fault. */

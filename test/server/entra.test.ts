@@ -92,6 +92,48 @@ describe("Entra ID bearer tokens", () => {
       expect(await refusal(token({ scp: undefined, roles: ["access_as_application"] }))).toBeUndefined();
     });
 
+    // learn.microsoft.com, "Protected web API: Verify scopes and app roles": "Your API needs to verify that the
+    // token used to call the API is requested with the expected claims. These claims in particular need
+    // verification: The scopes if the API is called on behalf of a user. The app roles if the API can be called from
+    // a daemon app." Microsoft.Identity.Web's RequiredScopeAttribute: a token that "does not have any of these
+    // acceptedScopes in its scope claim" is answered "403 (Forbidden)" with "a message telling which scopes are
+    // expected in the token". The `scp` claim is space-separated ("Access tokens", claims reference).
+    describe("with the accepted scopes and app roles set (SHMHUNT_ENTRA_SCOPES, SHMHUNT_ENTRA_ROLES)", () => {
+      const strict = (jwt: string) =>
+        new EntraTokenValidator({
+          tenantId: TENANT,
+          audiences: [AUDIENCE],
+          jwksUrl,
+          acceptedScopes: ["Hunts.Run"],
+          acceptedRoles: ["Hunts.Run.All"],
+        })
+          .validate(jwt)
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+
+      it("accepts a token holding one of them, among others", async () => {
+        expect(await strict(token({ scp: "User.Read Hunts.Run" }))).toBeUndefined();
+        expect(await strict(token({ scp: undefined, roles: ["Other", "Hunts.Run.All"] }))).toBeUndefined();
+      });
+
+      it.each([
+        ["another scope of the API", { scp: "Incidents.Read" }],
+        ["a scope only a prefix of the accepted one", { scp: "Hunts.Run.Extra Hunts" }],
+        ["the accepted role's name as a scope", { scp: "Hunts.Run.All" }],
+        ["another app role", { scp: undefined, roles: ["Incidents.Read.All"] }],
+        ["the accepted scope's name as an app role", { scp: undefined, roles: ["Hunts.Run"] }],
+      ])("refuses with a 403 naming what it accepts a token with %s", async (_name, claims) => {
+        const error = await strict(token(claims));
+        expect(error).toBeInstanceOf(TokenError);
+        expect(error).toMatchObject({ status: 403 });
+        expect((error as Error).message).toMatch(
+          /a scope \(scp\) of Hunts\.Run or an app role \(roles\) of Hunts\.Run\.All/,
+        );
+      });
+    });
+
     // learn.microsoft.com, "Access tokens in the Microsoft identity platform", "Validate the issuer": "web APIs
     // validating access tokens need to validate the issuer of the token (iss claim) against: [...] the tenant ID
     // (tid claim) of the token"; its recap: `if (issUri.Segments[1] != token["tid"]) throw validationException;`.
@@ -242,6 +284,44 @@ describe("Entra ID bearer tokens", () => {
       } finally {
         await app.close();
       }
+    });
+
+    it("answers 403 Forbidden to a valid token without an accepted scope or role, 200 with one", async () => {
+      const app = await buildServer(services, {
+        host: "0.0.0.0",
+        apiKeys: [],
+        entra: { tenantId: TENANT, audiences: [AUDIENCE], jwksUrl, acceptedScopes: ["Hunts.Run"] },
+        maxBodyBytes: 1024,
+        maxSampleBytes: 1024,
+      });
+      try {
+        const ask = (scp: string) =>
+          app.inject({ method: "GET", url: "/incidents", headers: { authorization: `Bearer ${token({ scp })}` } });
+        const refused = await ask("Incidents.Read");
+        expect(refused.statusCode).toBe(403);
+        expect(refused.json()).toMatchObject({ error: "Forbidden" });
+        expect(refused.json().message).toMatch(/Hunts\.Run/);
+        expect((await ask("Hunts.Run")).statusCode).toBe(200);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it("reads the accepted scopes and roles with the tenant and audience only", () => {
+      const env = { SHMHUNT_ENTRA_TENANT_ID: TENANT, SHMHUNT_ENTRA_AUDIENCE: AUDIENCE };
+      expect(
+        loadConfig({ ...env, SHMHUNT_ENTRA_SCOPES: "Hunts.Run, Deploy.Apply", SHMHUNT_ENTRA_ROLES: "Hunts.Run.All" })
+          .entra,
+      ).toEqual({
+        tenantId: TENANT,
+        audiences: [AUDIENCE],
+        acceptedScopes: ["Hunts.Run", "Deploy.Apply"],
+        acceptedRoles: ["Hunts.Run.All"],
+      });
+      expect(() => loadConfig({ SHMHUNT_ENTRA_SCOPES: "Hunts.Run" })).toThrow(/SHMHUNT_ENTRA_SCOPES/);
+      expect(() => loadConfig({ ...env, SHMHUNT_ENTRA_ROLES: "Hunts Run" })).toThrow(
+        /cannot hold a space \(SHMHUNT_ENTRA_ROLES\)/,
+      );
     });
 
     it("reads the Entra settings together", () => {
