@@ -139,6 +139,7 @@ function huntingQuery(rule: LoadedRule, target: Target, t: TranslationLike): Des
       ],
     },
     hunting: {
+      id: contentIds.huntingQueryYaml(rule.id, target),
       requiredDataConnectors: REGISTRY[target].dataConnectors.map((c) => ({
         connectorId: c.connectorId,
         dataTypes: [...c.dataTypes],

@@ -78,6 +78,11 @@ export const contentIds = {
     if (name.length <= HUNTING_QUERY_CHARS) return name;
     return `${name.slice(0, HUNTING_QUERY_CHARS - 9)}-${hash("sha256", name, "hex").slice(0, 8)}`;
   },
+  /**
+   * The `id` of the hunting query's YAML (render-yaml.ts): a GUID, as the Azure-Sentinel repository requires of a
+   * hunting query ("This is a standard GUID", Query Style Guide), one per rule and target.
+   */
+  huntingQueryYaml: (ruleId: string, target: string) => uuidv5(`huntingQueryYaml/${ruleId}/${target}`),
   metadata: (kind: string, name: string) => `shmhunt-${kind}-${uuidv5(`${kind}/${name}`)}`.toLowerCase(),
   incident: (hitKey: string) => uuidv5(`incident/${hitKey}`),
   bookmark: (hitKey: string) => uuidv5(`bookmark/${hitKey}`),

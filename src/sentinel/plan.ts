@@ -41,9 +41,9 @@ export interface DesiredResource {
   readonly owner?: { readonly kind: ResourceKind; readonly name: string };
   /**
    * Hunting queries only: what the hunting-query YAML (the Azure-Sentinel repository format) says beyond the saved
-   * search. Never sent to the service, never compared.
+   * search (`id`: the YAML's GUID, `contentIds.huntingQueryYaml`). Never sent to the service, never compared.
    */
-  readonly hunting?: { readonly requiredDataConnectors: Json; readonly entityMappings: Json };
+  readonly hunting?: { readonly id: string; readonly requiredDataConnectors: Json; readonly entityMappings: Json };
 }
 
 export interface ActualResource {

@@ -16,7 +16,7 @@ const list = (text: string) => (text ? text.split(",") : []);
 function huntingQueryDocument(search: DesiredResource, metadata?: DesiredResource): { [key: string]: Json } {
   if (search.kind !== "savedSearch" || !search.hunting) throw new Error(`${search.name} is not a hunting query`);
   return {
-    id: search.name,
+    id: search.hunting.id,
     name: search.properties.displayName as string,
     description: `${tag(search, "description")}\n`,
     requiredDataConnectors: search.hunting.requiredDataConnectors,

@@ -17,6 +17,7 @@ import { contentOfRule } from "../../src/sentinel/content-graph.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { defaultFunctionsDir } from "../../src/sentinel/deploy.js";
 import { buildDesiredContent } from "../../src/sentinel/desired.js";
+import { contentIds } from "../../src/sentinel/ids.js";
 import type { DesiredResource, Json } from "../../src/sentinel/plan.js";
 import { armTemplate } from "../../src/sentinel/render-arm.js";
 import { emitContentBicep } from "../../src/sentinel/render-bicep.js";
@@ -126,9 +127,12 @@ function yamlDifferences(r: Rendered): string[] {
     if (!yaml) continue;
     const where = `${path.basename(rule.file)} ${target}`;
     const doc = parse(yaml) as { [key: string]: Json };
-    const search = sent("Microsoft.OperationalInsights/workspaces/savedSearches", String(doc.id));
+    const search = sent(
+      "Microsoft.OperationalInsights/workspaces/savedSearches",
+      contentIds.huntingQuery(rule.id, target),
+    );
     if (!search) {
-      out.push(`${where}: YAML id ${String(doc.id)} is no saved search deploy sends`);
+      out.push(`${where}: YAML of a hunting query deploy does not send`);
       continue;
     }
     const p = search.body.properties as Obj;

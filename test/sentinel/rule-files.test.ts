@@ -66,7 +66,6 @@ describe("generated files", () => {
     // The seed (DESIGN.md): MITRE TA0002 / T1059.
     expect(yaml.tactics).toEqual(["Execution"]);
     expect(yaml.relevantTechniques).toEqual(["T1059"]);
-    expect(yaml.id).toBe(`shmhunt-defender-${rule.id}`);
     expect(yaml.query).toContain("DeviceProcessEvents");
     // HostName + DnsDomain: a strong identifier set of a Host (learn.microsoft.com/azure/sentinel/entities-reference).
     expect(yaml.entityMappings[0]).toEqual({
