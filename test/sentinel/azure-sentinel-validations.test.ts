@@ -48,4 +48,23 @@ describe("hunting-query YAML against the Azure-Sentinel repository's rules", () 
     });
     expect(new Set(ids).size).toBe(ids.length);
   });
+
+  // .script/tests/NonAsciiValidationsTests (NonAsciiValidationsTests.cs, Validate_Hunting_HaveOnlyAsciiChars): the
+  // whole text of every hunting-query YAML file must match no `[^\u0000-\u007F]+`. Elastic's rules are not all
+  // ASCII (typographic quotes and dashes in names and descriptions); YAML's double-quoted escapes (`\u2019`) keep
+  // the text itself.
+  it("are ASCII only, and a non-ASCII name or description reads back unchanged", () => {
+    const seed = rules.find((r) => r.file.endsWith("shm-execution.toml")) as LoadedRule;
+    const rule: LoadedRule = {
+      ...seed,
+      name: "Binary Executed from Shared Memory – “shm” 🙂",
+      description: "Root’s binaries under /dev/shm/ — café\nsecond line é",
+    };
+    for (const [file, text] of huntingYaml([rule])) {
+      expect(text.match(/[^\u0000-\u007F]+/u)?.[0], file).toBeUndefined();
+      const doc = parse(text) as { name: string; description: string };
+      expect(doc.name, file).toContain("Binary Executed from Shared Memory – “shm” 🙂");
+      expect(doc.description.trimEnd(), file).toBe(rule.description);
+    }
+  });
 });
