@@ -41,6 +41,27 @@ const STRONG_IDENTIFIERS: Readonly<Record<EntityType, readonly (readonly string[
   Process: [],
 };
 
+/**
+ * The identifiers an entity mapping must hold, per type: one of these sets in full. Not the strong sets above: these
+ * are what Sentinel takes at all, from Microsoft's analytics-rule validation in the Azure-Sentinel repository
+ * (.script/tests/detectionTemplateSchemaValidation/Models/EntityMappingIdentifiers.cs, `RequiredIdentifiers`, which
+ * ValidEntityMappingsAttribute.cs enforces: "Missing required identifiers in 'entityMappings' for type ...").
+ */
+export const REQUIRED_IDENTIFIERS: Readonly<Record<EntityType, readonly (readonly string[])[]>> = {
+  Account: [["FullName"], ["Sid"], ["Name"], ["AadUserId"], ["PUID"], ["ObjectGuid"]],
+  Host: [["FullName"], ["HostName"], ["NetBiosName"], ["AzureID"], ["OMSAgentID"]],
+  IP: [["Address"]],
+  File: [["Name"]],
+  FileHash: [["Algorithm", "Value"]],
+  Process: [["CommandLine"], ["ProcessId"]],
+};
+
+/** Whether these mapped identifiers hold one of the sets Sentinel requires of the entity type. */
+export function hasRequiredIdentifiers(type: EntityType, identifiers: Iterable<string>): boolean {
+  const have = new Set(identifiers);
+  return REQUIRED_IDENTIFIERS[type].some((set) => set.every((identifier) => have.has(identifier)));
+}
+
 /** Whether these mapped identifiers hold one of Microsoft's strong sets for the entity type. */
 export function isStrongIdentifierSet(type: EntityType, identifiers: Iterable<string>): boolean {
   const have = new Set(identifiers);

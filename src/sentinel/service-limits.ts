@@ -22,13 +22,21 @@
  *   holds one (learn.microsoft.com/azure/sentinel/entities-reference; src/rules/entity-strength.ts): a Host mapped by
  *   HostName alone, an Account by Name alone, is refused when the target maps the domain beside it. This holds for
  *   every rule, hunting query or analytics rule: the hunt's incidents carry the same entities.
+ * - each entity of an analytics rule mapped with one of the identifier sets Sentinel requires of its type (a Host by
+ *   HostName, FullName, NetBiosName, AzureID or OMSAgentID, not DnsDomain alone), as Microsoft's analytics-rule
+ *   validation in the Azure-Sentinel repository requires (src/rules/entity-strength.ts `REQUIRED_IDENTIFIERS`).
  * Tactic/technique pairs are checked where the rule is loaded (src/rules/mitre.ts, RULE205).
  */
 import { readFileSync } from "node:fs";
 import { Codes, type Diagnostic } from "../diagnostics/index.js";
-import { isStrongIdentifierSet, strongCompletions } from "../rules/entity-strength.js";
+import {
+  hasRequiredIdentifiers,
+  isStrongIdentifierSet,
+  REQUIRED_IDENTIFIERS,
+  strongCompletions,
+} from "../rules/entity-strength.js";
 import { parseTomlDocument, type TomlPath } from "../rules/toml-document.js";
-import type { EntityMapping, LoadedRule, Target } from "../rules/types.js";
+import type { EntityMapping, EntityType, LoadedRule, Target } from "../rules/types.js";
 import { placeholderWorkspace } from "./content-types.js";
 import { buildDesiredContent, type TranslationLike } from "./desired.js";
 import type { Json } from "./plan.js";
@@ -178,6 +186,16 @@ export function serviceLimitsCheck(
       );
     }
     for (const m of mappings) {
+      const type = m.entityType as EntityType;
+      const identifiers = ((m.fieldMappings ?? []) as readonly { [key: string]: Json }[]).map((f) =>
+        String(f.identifier),
+      );
+      if (REQUIRED_IDENTIFIERS[type] && !hasRequiredIdentifiers(type, identifiers)) {
+        push(
+          ["shmhunt", "entities", type],
+          `the ${target} query maps ${type} by ${identifiers.join(" + ")} only; Sentinel requires one of ${REQUIRED_IDENTIFIERS[type].map((set) => set.join(" + ")).join(", ")}`,
+        );
+      }
       const fields = (m.fieldMappings ?? []) as readonly Json[];
       if (fields.length > SENTINEL_LIMITS.identifiersPerEntity) {
         push(

@@ -109,6 +109,31 @@ describe("service limits", () => {
     expect(await limitFindings(huntOnly)).toEqual([]);
   }, 120_000);
 
+  // Azure-Sentinel's analytics-rule validation (github.com/Azure/Azure-Sentinel, .script/tests/
+  // detectionTemplateSchemaValidation/Models/EntityMappingIdentifiers.cs, `RequiredIdentifiers`, checked by
+  // ValidEntityMappingsAttribute.cs: "Missing required identifiers in 'entityMappings' for type '{entityType}'"): a
+  // Host mapping needs FullName, HostName, NetBiosName, AzureID or OMSAgentID; DnsDomain alone is not one of them.
+  it("refuses an entity mapped without one of the identifiers Sentinel requires of its type, per target", async () => {
+    const file = variant("required-identifiers", (t) =>
+      t.replace(
+        'Host = { HostName = "host.hostname", DnsDomain = "host.domain" }',
+        'Host = { DnsDomain = "host.domain" }',
+      ),
+    );
+    const found = await limitFindings(file);
+    // auditd data has no host domain: the auditd query maps no Host at all.
+    expect(found.map((d) => [d.field, d.message])).toEqual([
+      [
+        "shmhunt.entities.Host",
+        expect.stringMatching(
+          /^the defender query maps Host by DnsDomain only; Sentinel requires one of FullName, HostName, NetBiosName, AzureID, OMSAgentID/,
+        ),
+      ],
+      ["shmhunt.entities.Host", expect.stringMatching(/^the asim query maps Host by DnsDomain only;/)],
+    ]);
+    expect(found[0]?.span?.start.line).toBe(lineOf(file, /^Host = /));
+  }, 120_000);
+
   it("deploy --plan and --apply refuse the rule set before any request", async () => {
     const file = variant("deploy", (t) => t.replace("max_signals = 100", "max_signals = 1000"));
     const workspace = { subscriptionId: "s-1", resourceGroup: "rg", workspaceName: "ws" };
