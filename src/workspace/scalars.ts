@@ -317,7 +317,8 @@ async function compileBinary(node: Node, scope: RowScope, ctx: Ctx): Promise<Com
         fn: (row) => {
           const a = l(row);
           const b = r(row);
-          if (a === null || b === null) return null;
+          // null-values: two nulls compare as bool(null); a null and a non-null value are unequal (== false, != true)
+          if (a === null || b === null) return a === b ? null : neg;
           return eq(a, b) !== neg;
         },
         type: "bool",

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { inlineKql } from "../support/inline-kql.js";
 
-const { scalar, failureCode: failure } = inlineKql();
+const { scalar, rows, failureCode: failure } = inlineKql();
 
 describe("regex classes are Unicode (regex.md)", () => {
   it("reads \\d as \\p{Nd}", async () => {
@@ -60,5 +60,24 @@ describe("ipv4_is_in_any_range / ipv6_is_in_any_range null rules", () => {
       true,
     );
     expect(await scalar('ipv4_is_in_any_range("1.1.1.1", dynamic(["192.168.1.1/16", "127.0.0.1/8"]))')).toBe(false);
+  });
+});
+
+describe("== and != with one null operand (null-values)", () => {
+  it("is false for ==, true for !=, and null only when both operands are null", async () => {
+    // https://learn.microsoft.com/en-us/kusto/query/scalar-data-types/null-values, "Equality and inequality of null
+    // values": "Applying the equality operator to two null values yields bool(null). Applying the equality operator
+    // to a null value and a non-null value yields bool(false)." and "Applying the inequality operator to two null
+    // values yields bool(null). Applying the inequality operator to a null value and a non-null value yields
+    // bool(true)." The page's example and its output:
+    const q = `datatable(val:int)[5, int(null)]
+      | extend IsBiggerThan3 = val > 3
+      | extend IsBiggerThan3OrNull = val > 3 or isnull(val)
+      | extend IsEqualToNull = val == int(null)
+      | extend IsNotEqualToNull = val != int(null)`;
+    expect(await rows(q)).toEqual([
+      { val: 5, IsBiggerThan3: true, IsBiggerThan3OrNull: true, IsEqualToNull: false, IsNotEqualToNull: true },
+      { val: null, IsBiggerThan3: null, IsBiggerThan3OrNull: true, IsEqualToNull: null, IsNotEqualToNull: null },
+    ]);
   });
 });
