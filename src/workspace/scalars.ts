@@ -447,11 +447,13 @@ function arithmetic(op: string, l: Fn, r: Fn, lt: ScalarType, rt: ScalarType, ou
         return a / b;
       };
     default:
+      // numerical-operators: the modulo is "a small non-negative number", 0 <= N % D < abs(D) (-14 % 12 is 10)
       return (row) => {
         const a = num(l(row));
         const b = num(r(row));
         if (a === null || b === null || b === 0) return null;
-        return a % b;
+        const m = a % b;
+        return m < 0 ? m + Math.abs(b) : m === 0 ? 0 : m;
       };
   }
 }

@@ -81,3 +81,15 @@ describe("== and != with one null operand (null-values)", () => {
     ]);
   });
 });
+
+describe("% is never negative (numerical operators)", () => {
+  it("gives 0 <= N % D < abs(D)", async () => {
+    // https://learn.microsoft.com/zh-cn/azure/data-explorer/kusto/query/numerical-operators (also docs.azure.cn
+    // .../kusto/query/numoperators), "Comment about the modulo operator": the modulo of two numbers always returns
+    // a "small non-negative number", 0 <= (N % D) < abs(D); its example
+    // `print plusPlus = 14 % 12, minusPlus = -14 % 12, plusMinus = 14 % -12, minusMinus = -14 % -12`
+    // outputs 2, 10, 2, 10.
+    const q = "print plusPlus = 14 % 12, minusPlus = -14 % 12, plusMinus = 14 % -12, minusMinus = -14 % -12";
+    expect(await rows(q)).toEqual([{ plusPlus: 2, minusPlus: 10, plusMinus: 2, minusMinus: 10 }]);
+  });
+});
