@@ -198,8 +198,12 @@ export function valueKey(v: Value): string {
   }
 }
 
-/** Deep-freeze-free copy-safe JSON parse used by `parse_json` and dynamic columns: invalid JSON stays a string. */
+/**
+ * Deep-freeze-free copy-safe JSON parse used by `parse_json` and dynamic columns: invalid JSON stays a string, but
+ * the empty string is null (isnull-function: `isnull(parse_json(""))` is true).
+ */
 export function parseJsonValue(text: string): Value {
+  if (text === "") return null;
   try {
     return JSON.parse(text) as Value;
   } catch {

@@ -93,3 +93,16 @@ describe("% is never negative (numerical operators)", () => {
     expect(await rows(q)).toEqual([{ plusPlus: 2, minusPlus: 10, plusMinus: 2, minusMinus: 10 }]);
   });
 });
+
+describe("parse_json of an empty string (isnull, isempty)", () => {
+  it("is null, not an empty dynamic string", async () => {
+    // https://learn.microsoft.com/en-us/kusto/query/isnull-function, Returns, the table of x and isnull(x):
+    // `parse_json("")` → true, `parse_json("[]")` → false, `parse_json("{}")` → false, `""` → false
+    expect(await scalar('isnull(parse_json(""))')).toBe(true);
+    expect(await scalar('isnull(parse_json("[]"))')).toBe(false);
+    expect(await scalar('isnull(parse_json("{}"))')).toBe(false);
+    expect(await scalar('isnull("")')).toBe(false);
+    // https://learn.microsoft.com/en-us/kusto/query/isempty-function, Example: `parsejson("")` → true
+    expect(await scalar('isempty(parse_json(""))')).toBe(true);
+  });
+});
