@@ -4,7 +4,9 @@
  * - `\d` is "Digit (`\p{Nd}`)", and `\s`, `\w` are Unicode too (RE2 reads all three as ASCII);
  * - inside `[...]`, `&&`, `--`, `~~` are set operations and `[` opens a nested class (RE2 reads them as
  *   members): this engine does not compute class set operations, and refuses them by name (WS500) rather than
- *   match differently from Kusto.
+ *   match differently from Kusto;
+ * - `\b` and `\B` are Unicode word boundaries (`\w` as above on one side); RE2's are ASCII, which is the same
+ *   boundary in ASCII text, so a pattern holding them runs on ASCII text only and is refused (WS500) on other text.
  */
 import RE2 from "re2";
 import { unsupported } from "./errors.js";
@@ -30,8 +32,9 @@ const OUTSIDE: Readonly<Record<string, string>> = {
 const INSIDE: Readonly<Record<string, string>> = { d: "\\p{Nd}", D: "\\P{Nd}", s: SPACE, w: WORD };
 
 /** A KQL regex as an RE2 pattern of the same meaning (see above), or an unsupported error. */
-function kqlRegexToRe2(pattern: string): string {
+function kqlRegexToRe2(pattern: string): { readonly source: string; readonly asciiTextOnly: boolean } {
   let out = "";
+  let asciiTextOnly = false;
   let inClass = false;
   let classStart = 0;
   for (let i = 0; i < pattern.length; i++) {
@@ -54,6 +57,9 @@ function kqlRegexToRe2(pattern: string): string {
         // regex.md: "`\b{start}`, `\<`" and "`\b{end}`, `\>`" are word-boundary assertions (and `\b{start-half}`,
         // `\b{end-half}`); RE2 reads `\<` as a literal `<` and `\b{start}` as `\b` then text: refused by name
         throw unsupported(`the word-boundary assertion \\${d}${d === "b" ? "{...}" : ""} (regex ${pattern})`);
+      } else if (!inClass && (d === "b" || d === "B")) {
+        out += c + d;
+        asciiTextOnly = true;
       } else if (inClass && (d === "S" || d === "W"))
         throw unsupported(`\\${d} inside a character class (regex ${pattern})`);
       else if ((d === "p" || d === "P" || d === "x") && pattern[i + 2] === "{") {
@@ -96,17 +102,25 @@ function kqlRegexToRe2(pattern: string): string {
       throw unsupported(`the character class set operation ${c}${c} (regex ${pattern})`);
     } else out += c;
   }
-  return out;
+  return { source: out, asciiTextOnly };
 }
 
-const cache = new Map<string, RE2 | Error>();
+interface Compiled {
+  readonly re: RE2;
+  /** The pattern holds `\b` or `\B`, whose RE2 meaning is Kusto's on ASCII text only. */
+  readonly asciiTextOnly: boolean;
+}
 
-export function compileRegex(pattern: string, global = false): RE2 {
+const cache = new Map<string, Compiled | Error>();
+const NON_ASCII = /[^\x00-\x7F]/;
+
+function compiled(pattern: string, global: boolean): Compiled {
   const key = `${global ? "g" : "-"}${pattern}`;
   let re = cache.get(key);
   if (!re) {
     try {
-      re = new RE2(kqlRegexToRe2(pattern), global ? "gu" : "u");
+      const { source, asciiTextOnly } = kqlRegexToRe2(pattern);
+      re = { re: new RE2(source, global ? "gu" : "u"), asciiTextOnly };
     } catch (error) {
       if (error instanceof Error && error.name === "DiagnosticError") throw error;
       re = error instanceof Error ? error : new Error(String(error));
@@ -118,25 +132,33 @@ export function compileRegex(pattern: string, global = false): RE2 {
   return re;
 }
 
+export function compileRegex(pattern: string, global = false): RE2 {
+  return compiled(pattern, global).re;
+}
+
+/** The compiled pattern, ready to run on `text` (reset to its start), or an unsupported error (see above). */
+function prepared(pattern: string, text: string, global = false): RE2 {
+  const { re, asciiTextOnly } = compiled(pattern, global);
+  if (asciiTextOnly && NON_ASCII.test(text))
+    throw unsupported(`the Unicode word boundary \\b or \\B on text that is not all ASCII (regex ${pattern})`);
+  re.lastIndex = 0;
+  return re;
+}
+
 /** `text matches regex pattern`: unanchored, case-sensitive unless the pattern says `(?i)`. */
 export function regexTest(pattern: string, text: string): boolean {
-  const re = compileRegex(pattern);
-  re.lastIndex = 0;
-  return re.test(text);
+  return prepared(pattern, text).test(text);
 }
 
 /** The capture groups of the first match, or null. */
 export function regexMatch(pattern: string, text: string): (string | undefined)[] | null {
-  const re = compileRegex(pattern);
-  re.lastIndex = 0;
-  const m = re.exec(text);
+  const m = prepared(pattern, text).exec(text);
   return m ? Array.from(m) : null;
 }
 
 /** Every match (with its groups), non-overlapping, left to right. */
 export function regexMatchAll(pattern: string, text: string): (string | undefined)[][] {
-  const re = compileRegex(pattern, true);
-  re.lastIndex = 0;
+  const re = prepared(pattern, text, true);
   const out: (string | undefined)[][] = [];
   for (;;) {
     const m = re.exec(text);
@@ -149,8 +171,7 @@ export function regexMatchAll(pattern: string, text: string): (string | undefine
 
 /** replace_regex: every match replaced by `rewrite`, where `\\1`..`\\9` are the capture groups. */
 export function regexReplaceAll(pattern: string, text: string, rewrite: string): string {
-  const re = compileRegex(pattern, true);
-  re.lastIndex = 0;
+  const re = prepared(pattern, text, true);
   return text.replace(re as unknown as RegExp, (...m: unknown[]) =>
     rewrite.replace(/\\(\d)/g, (_, d: string) => String(m[Number(d)] ?? "")),
   );

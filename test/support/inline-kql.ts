@@ -23,6 +23,15 @@ export function inlineKql(now = 0) {
     column: async (query: string, name: string): Promise<unknown[]> => (await rows(query)).map((r) => r[name]),
     /** The value of `print r = <expr>`. */
     scalar: async (expr: string): Promise<unknown> => (await rows(`print r = ${expr}`))[0]?.r,
+    /** The value of `print r = <expr>`, or the code of the first diagnostic it fails with. */
+    outcome: async (expr: string): Promise<unknown> => {
+      try {
+        return (await rows(`print r = ${expr}`))[0]?.r;
+      } catch (error) {
+        if (error instanceof DiagnosticError) return error.diagnostics[0]?.code ?? "";
+        throw error;
+      }
+    },
     /** The code of the first diagnostic `print r = <expr>` fails with. */
     failureCode: async (expr: string): Promise<string> =>
       (await failure(`print r = ${expr}`)).diagnostics[0]?.code ?? "",

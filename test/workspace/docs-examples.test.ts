@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { inlineKql } from "../support/inline-kql.js";
 
-const { rows, scalar, failureCode: failure } = inlineKql();
+const { rows, scalar, outcome, failureCode: failure } = inlineKql();
 
 describe("join conditions combined with `and` (join-operator.md)", () => {
   // join-operator.md:36, Parameters, *Conditions*: "To specify multiple conditions, you can either use the "and"
@@ -87,5 +87,25 @@ describe("regex syntax RE2 reads otherwise (regex.md)", () => {
     });
     expect(child.signal, child.stderr).toBeNull();
     expect(child.stdout.trim().split("\n")).toEqual(patterns.map((p) => `${p} WS501`));
+  });
+});
+
+describe("\\b and \\B are Unicode word boundaries (regex.md)", () => {
+  // regex.md:95-96: "`\b` | Unicode word boundary with `\w` on one side and `\W`, `\A`, or `\z` on other.",
+  // "`\B` | Not a Unicode word boundary."; regex.md:180: `\w` is "`\p{Alphabetic}` + `\p{M}` + `\d` + `\p{Pc}` +
+  // `\p{Join_Control}`", so é and ñ are word characters. RE2's `\b` is an ASCII boundary.
+  it("answers as documented on ASCII text", async () => {
+    expect(await scalar('"foo bar" matches regex @"\\bbar\\b"')).toBe(true);
+    expect(await scalar('"foobar" matches regex @"\\bbar"')).toBe(false);
+    expect(await scalar('"foobar" matches regex @"\\Bbar"')).toBe(true);
+    expect(await scalar('extract(@"\\b\\w+", 0, "-ab cd")')).toBe("ab");
+  });
+
+  it("answers as documented next to a non-ASCII word character, or refuses (WS500), never with RE2's ASCII boundary", async () => {
+    // RE2 answered false, true, false and "a"
+    expect(["WS500", true]).toContain(await outcome('"é" matches regex @"\\bé\\b"'));
+    expect(["WS500", false]).toContain(await outcome('"aé" matches regex @"a\\b"'));
+    expect(["WS500", true]).toContain(await outcome('"aé" matches regex @"a\\B"'));
+    expect(["WS500", "ña"]).toContain(await outcome('extract(@"\\b\\w+", 0, "ña")'));
   });
 });
