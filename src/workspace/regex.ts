@@ -6,7 +6,9 @@
  *   members): this engine does not compute class set operations, and refuses them by name (WS500) rather than
  *   match differently from Kusto;
  * - `\b` and `\B` are Unicode word boundaries (`\w` as above on one side); RE2's are ASCII, which is the same
- *   boundary in ASCII text, so a pattern holding them runs on ASCII text only and is refused (WS500) on other text.
+ *   boundary in ASCII text, so a pattern holding them runs on ASCII text only and is refused (WS500) on other text;
+ * - of the flags (`(?flags)`, `(?flags:exp)`) RE2 has `i`, `m`, `s` and `U`: `u` (Unicode, on by default) is
+ *   dropped where it is set, and clearing it, verbose mode `x` and CRLF mode `R` are refused by name (WS500).
  */
 import RE2 from "re2";
 import { unsupported } from "./errors.js";
@@ -74,6 +76,12 @@ function kqlRegexToRe2(pattern: string): { readonly source: string; readonly asc
       continue;
     }
     if (!inClass) {
+      const flags = c === "(" ? FLAG_GROUP.exec(pattern.slice(i)) : null;
+      if (flags) {
+        out += re2Flags(flags[1] as string, flags[2] as string, flags[3] as string, pattern);
+        i += (flags[0] as string).length - 1;
+        continue;
+      }
       if (c === "[") {
         inClass = true;
         classStart = i + 1 + (pattern[i + 1] === "^" ? 1 : 0);
@@ -109,6 +117,20 @@ interface Compiled {
   readonly re: RE2;
   /** The pattern holds `\b` or `\B`, whose RE2 meaning is Kusto's on ASCII text only. */
   readonly asciiTextOnly: boolean;
+}
+
+/** `(?flags)` or `(?flags:`: the flags set, those cleared, and how the group goes on. */
+const FLAG_GROUP = /^\(\?([A-Za-z]*)(?:-([A-Za-z]*))?(\)|:)/;
+
+/** A flag group as RE2 reads it: `u` is the default and dropped; clearing it, `x` and `R` are refused. */
+function re2Flags(set: string, cleared: string | undefined, end: string, pattern: string): string {
+  for (const f of ["x", "R"])
+    if (set.includes(f) || cleared?.includes(f)) throw unsupported(`the regex flag ${f} (regex ${pattern})`);
+  if (cleared?.includes("u")) throw unsupported(`clearing the regex flag u (regex ${pattern})`);
+  const on = set.replaceAll("u", "");
+  const flags = cleared ? `${on}-${cleared}` : on;
+  if (flags === "") return end === ":" ? "(?:" : "";
+  return `(?${flags}${end}`;
 }
 
 const cache = new Map<string, Compiled | Error>();

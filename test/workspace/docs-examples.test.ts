@@ -109,3 +109,26 @@ describe("\\b and \\B are Unicode word boundaries (regex.md)", () => {
     expect(["WS500", "ña"]).toContain(await outcome('extract(@"\\b\\w+", 0, "ña")'));
   });
 });
+
+describe("regex flags RE2 does not have (regex.md)", () => {
+  // regex.md:114 "`(?flags)` Set flags within current group." and the flag table, regex.md:121-128: "`R` Enables
+  // CRLF mode: when multi-line mode is enabled, `\r\n` is used.", "`u` Unicode support (enabled by default).",
+  // "`x` Verbose mode, ignores whitespace and allow line comments (starting with `#`)." RE2 rejects all three, and
+  // the engine reported the query as invalid (WS501).
+  it("reads (?u) as the default it is", async () => {
+    expect(await scalar('"é" matches regex @"(?u)^\\w$"')).toBe(true);
+    expect(await scalar('"AB" matches regex @"(?iu)^ab$"')).toBe(true);
+    expect(await scalar('"ab" matches regex @"(?u:a)b"')).toBe(true);
+    expect(await scalar('"aB" matches regex @"(?u-i:a)(?i:b)"')).toBe(true);
+  });
+
+  it("answers as documented with x, R and -u, or refuses them by name (WS500)", async () => {
+    // regex.md:137: "`(?-u:\b).+(?-u:\b)` to match `$$abc$$`"
+    expect(["WS500", true]).toContain(await outcome('"$$abc$$" matches regex @"(?-u:\\b).+(?-u:\\b)"'));
+    // verbose mode ignores the spaces and the comment
+    expect(["WS500", true]).toContain(await outcome('"ab" matches regex @"(?x)^a b$ # a, then b"'));
+    // regex.md:135: "When both CRLF mode and multi-line mode are enabled, then `^` and `$` match either `\r` and
+    // `\n`, but never in the middle of a `\r\n`."
+    expect(["WS500", true]).toContain(await outcome('"a\\r\\nb" matches regex @"(?mR)^a$"'));
+  });
+});
