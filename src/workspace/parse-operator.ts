@@ -6,10 +6,15 @@
  * delimiters should appear in the parsed string, and all extended columns must match the required types", else
  * every extended column is empty (null for typed columns, "" for strings). The pattern is matched from the start
  * of the string; a column or `*` is the shortest text that lets the rest match, except at the end of the pattern
- * where it takes the rest of the string. `kind=regex` takes the literals as regular expressions.
+ * where it takes the rest of the string. `kind=regex` takes the literals as regular expressions, in KQL's syntax
+ * (regex.md names `parse` among its users); the columns are groups of their own, so a group inside a literal does
+ * not move them.
  */
+import { DiagnosticError } from "../diagnostics/index.js";
 import { type Ctx, rowScope, spanOf } from "./context.js";
-import { unsupported } from "./errors.js";
+import { semanticError, unsupported } from "./errors.js";
+import { regexQuote } from "./parsing.js";
+import { compileRegex, regexMatchGroups } from "./regex.js";
 import type { Relation, Row } from "./relation.js";
 import { compileScalar } from "./scalars.js";
 import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
@@ -20,21 +25,25 @@ type Part =
   | { readonly kind: "star" }
   | { readonly kind: "column"; readonly name: string; readonly type: ScalarType };
 
+/** Any character, line ends included. */
+const ANY = "(?s:.)";
+
 /** The regex a typed column captures (KQL docs: int/long "\-\d+|\d+", real "\-\d+(\.\d+)?|\d+(\.\d+)?"). */
 function captureOf(type: ScalarType, last: boolean): string {
   switch (type) {
     case "int":
     case "long":
-      return "(-\\d+|\\d+)";
+      return "-\\d+|\\d+";
     case "real":
     case "decimal":
-      return "(-\\d+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?)";
+      return "-\\d+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?";
     default:
-      return last ? "(.*)" : "(.*?)";
+      return last ? `${ANY}*` : `${ANY}*?`;
   }
 }
 
-const escapeRegex = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+/** The name of the group that captures the i-th column. */
+const groupOf = (i: number): string => `parse_column_${i}`;
 
 function convert(text: string, type: ScalarType): Value | undefined {
   switch (type) {
@@ -90,25 +99,30 @@ export async function evalParse(op: Node, input: Relation, ctx: Ctx): Promise<Re
   const columns = parts.filter((p): p is Extract<Part, { kind: "column" }> => p.kind === "column");
   const source = rowScope(input.columns);
   const text = (await compileScalar(op.Expression, source, ctx)).fn;
-  const regex = new RegExp(
-    `^${parts
-      .map((p, i) => {
-        const last = i === parts.length - 1;
-        if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : escapeRegex(p.text);
-        if (p.kind === "star") return last ? "[\\s\\S]*" : "[\\s\\S]*?";
-        return captureOf(p.type, last).replace(".*", "[\\s\\S]*");
-      })
-      .join("")}`,
-  );
+  let column = 0;
+  const pattern = `^${parts
+    .map((p, i) => {
+      const last = i === parts.length - 1;
+      if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : regexQuote(p.text);
+      if (p.kind === "star") return last ? `${ANY}*` : `${ANY}*?`;
+      return `(?P<${groupOf(column++)}>${captureOf(p.type, last)})`;
+    })
+    .join("")}`;
+  try {
+    compileRegex(pattern);
+  } catch (error) {
+    if (error instanceof DiagnosticError) throw error;
+    throw semanticError((error as Error).message, spanOf(ctx, op));
+  }
   const index = new Map(input.columns.map((c, i) => [c.name, i] as const));
   const slots = out.map((c) => index.get(c.name));
   const at = new Map(columns.map((c, i) => [c.name, i] as const));
   const f = (row: Row): Row => {
     const value = text(row);
-    const m = value === null ? null : regex.exec(toKqlString(value, "string"));
+    const m = value === null ? null : regexMatchGroups(pattern, toKqlString(value, "string"));
     let parsed: (Value | undefined)[] | null = null;
     if (m) {
-      parsed = columns.map((c, i) => convert(m[i + 1] ?? "", c.type));
+      parsed = columns.map((c, i) => convert(m[groupOf(i)] ?? "", c.type));
       if (parsed.some((v) => v === undefined)) parsed = null;
     }
     return out.map((c, i) => {

@@ -178,6 +178,12 @@ export function regexMatch(pattern: string, text: string): (string | undefined)[
   return m ? Array.from(m) : null;
 }
 
+/** The named groups of the first match (a group that took no part is undefined), or null when none. */
+export function regexMatchGroups(pattern: string, text: string): Readonly<Record<string, string | undefined>> | null {
+  const m = prepared(pattern, text).exec(text);
+  return m ? { ...m.groups } : null;
+}
+
 /** Every match (with its groups), non-overlapping, left to right. */
 export function regexMatchAll(pattern: string, text: string): (string | undefined)[][] {
   const re = prepared(pattern, text, true);

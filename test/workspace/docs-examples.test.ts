@@ -132,3 +132,25 @@ describe("regex flags RE2 does not have (regex.md)", () => {
     expect(["WS500", true]).toContain(await outcome('"a\\r\\nb" matches regex @"(?mR)^a$"'));
   });
 });
+
+describe("parse kind=regex reads its string constants as KQL regular expressions", () => {
+  // regex.md:14: "There are a number of KQL operators and functions that perform string matching, selection, and
+  // extraction with regular expressions, such as `matches regex`, `parse`, and `replace_regex()`." The parse page
+  // (https://docs.azure.cn/data-explorer/kusto/query/parse-operator, "正则表达式模式", regex mode): parse turns the
+  // pattern into a regular expression and matches with numbered capture groups it handles internally;
+  // `parse kind=regex Col with * <regex1> var1:string <regex2> var2:long` becomes `.*?<regex1>(.*?)<regex2>(\-\d+)`.
+  it("takes the flags and classes regex.md defines", async () => {
+    // regex.md:114 "`(?flags)` Set flags within current group.", :123 "`i` Case-insensitive"
+    const q = 'print s = "KEY=v" | parse kind=regex s with "(?i)key=" value:string';
+    expect((await rows(q))[0]?.value).toBe("v");
+    // regex.md:29 "`\d` Digit (`\p{Nd}`)."
+    const d = 'print s = "x٣=y" | parse kind=regex s with "x\\\\d=" rest:string';
+    expect((await rows(d))[0]?.rest).toBe("y");
+  });
+
+  it("fills the columns from its own groups, whatever groups the constants hold", async () => {
+    // regex.md:110 "`(exp)` Numbered capture group": a group in a constant is part of <regex1>, not a column
+    const q = 'print s = "a=1, b=2" | parse kind=regex s with "(a)=" x:long ", (b)=" y:long';
+    expect(await rows(q)).toEqual([{ s: "a=1, b=2", x: 1, y: 2 }]);
+  });
+});
