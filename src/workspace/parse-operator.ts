@@ -18,7 +18,7 @@ import { compileRegex, regexMatchGroups } from "./regex.js";
 import type { Relation, Row } from "./relation.js";
 import { compileScalar } from "./scalars.js";
 import { elements, kindOf, type Node, resultColumns, simpleName } from "./syntax.js";
-import { type ScalarType, toKqlString, type Value } from "./values.js";
+import { parseDatetime, type ScalarType, toKqlString, type Value } from "./values.js";
 
 type Part =
   | { readonly kind: "literal"; readonly text: string }
@@ -58,10 +58,8 @@ function convert(text: string, type: ScalarType): Value | undefined {
     }
     case "bool":
       return /^(true|false)$/i.test(text) ? text.toLowerCase() === "true" : undefined;
-    case "datetime": {
-      const t = Date.parse(text);
-      return Number.isNaN(t) ? undefined : t;
-    }
+    case "datetime":
+      return parseDatetime(text) ?? undefined;
     default:
       return text;
   }

@@ -119,9 +119,14 @@ export function parseDatetime(text: string): number | null {
     }
     return Number.isNaN(ms) ? null : ms;
   }
-  const parsed = Date.parse(t);
+  // Other forms (RFC 822, RFC 850): Date.parse reads a text that names no zone in the machine's zone, and "A datetime
+  // value in Kusto is always in the UTC time zone" (datetime data type), so such a text is read as UTC.
+  const parsed = Date.parse(NAMED_ZONE.test(t) ? t : `${t} UTC`);
   return Number.isNaN(parsed) ? null : parsed;
 }
+
+/** A zone at the end of an RFC 822 date (its `%Z`: UT, GMT, US zones, military letters, or +hhmm / -hhmm). */
+const NAMED_ZONE = /\s(?:UTC?|GMT|[ECMP][SD]T|[A-IK-Z]|[+-]\d{4})$/i;
 
 const TIMESPAN_UNITS: Readonly<Record<string, number>> = {
   d: 86_400_000,

@@ -106,3 +106,26 @@ describe("parse_json of an empty string (isnull, isempty)", () => {
     expect(await scalar('isempty(parse_json(""))')).toBe(true);
   });
 });
+
+describe("datetimes without a zone are UTC, whatever the machine's zone (datetime data type)", () => {
+  it("reads an RFC 822 date with no zone as UTC", async () => {
+    // https://learn.microsoft.com/en-us/kusto/query/scalar-data-types/datetime: "A datetime value in Kusto is always
+    // in the UTC time zone."; "Supported formats" lists for todatetime(), under RFC 822, `%w, %e %b %r %H:%M:%s`
+    // ("Sat, 8 Nov 14 15:05:02"), `%w, %e %b %r %H:%M` ("Sat, 8 Nov 14 15:05"), `%e %b %r %H:%M:%s`
+    // ("8 Nov 14 15:05:02") and `%w, %e %b %r %H:%M:%s %Z` ("Sat, 8 Nov 14 15:05:02 GMT").
+    const zone = process.env.TZ;
+    process.env.TZ = "America/New_York";
+    try {
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02")')).toBe("2014-11-08T15:05:02.000Z");
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05")')).toBe("2014-11-08T15:05:00.000Z");
+      expect(await scalar('todatetime("8 Nov 14 15:05:02")')).toBe("2014-11-08T15:05:02.000Z");
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02 GMT")')).toBe("2014-11-08T15:05:02.000Z");
+      // the parse operator converts a datetime column the same way
+      const q = 'print s = "at Sat, 8 Nov 14 15:05:02." | parse s with "at " d:datetime "."';
+      expect((await rows(q))[0]?.d).toBe("2014-11-08T15:05:02.000Z");
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+});
