@@ -584,8 +584,14 @@ async function evalSummarize(op: Node, input: Relation, ctx: Ctx): Promise<Relat
     if (groups.size === 0 && byFns.length === 0) {
       groups.set("", { keys: [], accs: plans.map((p) => p.factory()) });
     }
+    // null-values: "The string data type doesn't support null values", so an aggregate that found nothing (arg_max
+    // with no row to take its columns from) gives a string column "".
+    const strings = out.map((c) => c.type === "string");
     const rows: Row[] = [];
-    for (const g of groups.values()) rows.push([...g.keys, ...g.accs.flatMap((a) => a.result())]);
+    for (const g of groups.values()) {
+      const row = [...g.keys, ...g.accs.flatMap((a) => a.result())];
+      rows.push(row.map((v, i) => (v === null && strings[i] ? "" : v)));
+    }
     return rows;
   });
 }

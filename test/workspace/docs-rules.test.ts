@@ -129,3 +129,19 @@ describe("datetimes without a zone are UTC, whatever the machine's zone (datetim
     }
   });
 });
+
+describe("summarize never makes a null string", () => {
+  it("gives arg_max's string columns a string when no row has a value to maximize", async () => {
+    // https://learn.microsoft.com/en-us/kusto/query/scalar-data-types/null-values: "The string data type doesn't
+    // support null values."; https://learn.microsoft.com/en-us/kusto/query/isnull-function: "String values can't be
+    // null", isnull() of a string is false. Which string arg_max gives here, the docs do not say.
+    const q = `datatable(k:string, r:long, v:string)["a", long(null), "z", "b", 1, "y"]
+      | summarize arg_max(r, v) by k
+      | extend vIsNull = isnull(v)
+      | project k, vIsNull`;
+    expect(await rows(q)).toEqual([
+      { k: "a", vIsNull: false },
+      { k: "b", vIsNull: false },
+    ]);
+  });
+});
