@@ -136,6 +136,8 @@ export function literalValue(node: Node, ctx: Ctx): Value {
       return v;
     }
     case "timespan": {
+      // timespan data type: "timespan(n) | A time interval in days. | timespan(2) | 2 days"
+      if (inner !== undefined && /^-?\d+(?:\.\d+)?$/.test(inner)) return Number(inner) * 86_400_000;
       const v = parseTimespan(inner ?? text);
       if (v === null) throw unsupported(`timespan literal ${text}`, spanOf(ctx, node));
       return v;

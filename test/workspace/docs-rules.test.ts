@@ -145,3 +145,16 @@ describe("summarize never makes a null string", () => {
     ]);
   });
 });
+
+describe("timespan(n) is n days (timespan data type)", () => {
+  it("reads a bare number in a timespan literal as days", async () => {
+    // https://learn.microsoft.com/azure/kusto/query/scalar-data-types/timespan, timespan literals: "timespan(n) | A
+    // time interval in days. | timespan(2) | 2 days"; `timespan` and `time` are equivalent
+    expect(await scalar("timespan(2) == 2d")).toBe(true);
+    expect(await scalar("time(2) / 1h")).toBe(48);
+    expect(await scalar("time(0.5) == 12h")).toBe(true);
+    // and the page's other forms, which the engine already read
+    expect(await scalar("timespan(15 seconds) == 15s")).toBe(true);
+    expect(await scalar("timespan(0.12:34:56.7) == 12h + 34m + 56.7s")).toBe(true);
+  });
+});
