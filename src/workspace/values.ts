@@ -125,8 +125,8 @@ export function parseDatetime(text: string): number | null {
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-/** A zone at the end of an RFC 822 date (its `%Z`: UT, GMT, US zones, military letters, or +hhmm / -hhmm). */
-const NAMED_ZONE = /\s(?:UTC?|GMT|[ECMP][SD]T|[A-IK-Z]|[+-]\d{4})$/i;
+/** A zone at the end of a date (RFC 822's `%Z`: UT, GMT, US zones, military letters; or an offset, +hhmm, GMT+hh:mm). */
+const NAMED_ZONE = /\s(?:UTC?|GMT|[ECMP][SD]T|[A-IK-Z]|(?:UTC?|GMT)?[+-]\d{2}:?\d{2})$/i;
 
 const TIMESPAN_UNITS: Readonly<Record<string, number>> = {
   d: 86_400_000,
