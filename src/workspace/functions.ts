@@ -375,10 +375,11 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
       const all = regexMatchAll(pattern(row), s(row));
       if (all.length === 0) return null;
       const g = wanted ? (wanted(row) as unknown) : undefined;
-      const pick = Array.isArray(g) ? (g as number[]) : undefined;
+      // extract-all-function, captureGroups: group numbers, and "Named capture groups are allowed as well"
+      const pick = Array.isArray(g) ? (g as (number | string)[]) : undefined;
       return all.map((m) => {
         const caps = pick ?? (m.length > 1 ? m.slice(1).map((_, i) => i + 1) : [0]);
-        const vals = caps.map((i) => m[i] ?? "");
+        const vals = caps.map((i) => (typeof i === "string" ? m.groups?.[i] : m[i]) ?? "");
         return (vals.length === 1 ? vals[0] : vals) as Value;
       });
     };

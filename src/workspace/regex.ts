@@ -184,14 +184,14 @@ export function regexMatchGroups(pattern: string, text: string): Readonly<Record
   return m ? { ...m.groups } : null;
 }
 
-/** Every match (with its groups), non-overlapping, left to right. */
-export function regexMatchAll(pattern: string, text: string): (string | undefined)[][] {
+/** Every match (its numbered groups, and its named ones as `groups`), non-overlapping, left to right. */
+export function regexMatchAll(pattern: string, text: string): RegExpExecArray[] {
   const re = prepared(pattern, text, true);
-  const out: (string | undefined)[][] = [];
+  const out: RegExpExecArray[] = [];
   for (;;) {
     const m = re.exec(text);
     if (!m) break;
-    out.push(Array.from(m));
+    out.push(m);
     if (m[0] === "") re.lastIndex++;
   }
   return out;

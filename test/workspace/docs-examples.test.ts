@@ -154,3 +154,24 @@ describe("parse kind=regex reads its string constants as KQL regular expressions
     expect(await rows(q)).toEqual([{ s: "a=1, b=2", x: 1, y: 2 }]);
   });
 });
+
+describe("extract_all picks capture groups by name too (extract-all-function)", () => {
+  it("reads a name in captureGroups as the group of that name", async () => {
+    // https://learn.microsoft.com/en-us/kusto/query/extract-all-function, Parameters, captureGroups: "An array that
+    // indicates the capture groups to extract. Valid values are from 1 to the number of capturing groups in the
+    // regular expression. Named capture groups are allowed as well." With the groups named, the page's three-group
+    // example must give the page's own output for it:
+    // extract_all(@"(\w)(\w+)(\w)", Id) → [["8","2b8be2","d"],["d","fa","7"],["4","bd","1"],["8","f6","3"],["2","4ad26d3144","9"]]
+    const id = '"82b8be2d-dfa7-4bd1-8f63-24ad26d31449"';
+    const expected = [
+      ["8", "2b8be2", "d"],
+      ["d", "fa", "7"],
+      ["4", "bd", "1"],
+      ["8", "f6", "3"],
+      ["2", "4ad26d3144", "9"],
+    ];
+    expect(await scalar(`extract_all(@"(\\w)(\\w+)(\\w)", ${id})`)).toEqual(expected);
+    const named = `extract_all(@"(?P<first>\\w)(?P<middle>\\w+)(?P<last>\\w)", dynamic(['first', 2, 'last']), ${id})`;
+    expect(await scalar(named)).toEqual(expected);
+  });
+});
