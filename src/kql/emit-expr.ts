@@ -879,7 +879,19 @@ function arithmetic(op: "+" | "-" | "*" | "/" | "%", a: Val, b: Val): Val {
       throw new Refusal("construct", "arithmetic on a non-number", printKql(v.node));
   }
   const type: KqlType = [a, b].some((v) => typeOf(v) === "real") ? "real" : "long";
+  if (op === "%") return { k: "kql", node: remainder(valueNode(a), valueNode(b)), type };
   return { k: "kql", node: binary(valueNode(a), op, valueNode(b)), type };
+}
+
+/**
+ * EQL's remainder, whose sign is the dividend's (EQL function reference: `modulo(10, -6) // returns 4`,
+ * `modulo(-10, -6) // returns -4`), from Kusto's modulo, which is never negative ("0 ≤ (N % D) < abs(D)", numerical
+ * operators: `-14 % 12` is 10): a negative dividend's non-zero modulo less abs(divisor).
+ */
+function remainder(a: KqlNode, b: KqlNode): KqlNode {
+  const mod = binary(a, "%", b);
+  const negative = binary(binary(a, "<", num(0)), "and", binary(mod, "!=", num(0)));
+  return call("iff", negative, binary(mod, "-", call("abs", b)), mod);
 }
 
 function callValue(expr: Call, ctx: ExprContext): Val {

@@ -177,3 +177,28 @@ describe("indexOf with a null start position is null", () => {
     expect(got.rows, got.text).toEqual(expected);
   });
 });
+
+/**
+ * modulo and `%` with negative operands. The EQL reference's examples:
+ *   modulo(10, 6)    // returns 4
+ *   modulo(10, -6)   // returns 4
+ *   modulo(-10, -6)  // returns -4
+ * (the remainder has the dividend's sign). Kusto's `%` never answers a negative number (numerical operators, "Note on
+ * the modulo operator": "0 ≤ (N % D) < abs(D)", `-14 % -12` is 10), so `-10 % -6` is 2 there: the translation
+ * must not hand EQL's remainder to it as it is.
+ */
+describe("modulo with a negative dividend or divisor", () => {
+  const events = [{ pid: 10 }, { pid: -10 }];
+  it.each([
+    { eql: "process where modulo(process.pid, 6) == 4", expected: [0] },
+    { eql: "process where modulo(process.pid, -6) == 4", expected: [0] },
+    { eql: "process where modulo(process.pid, -6) == -4", expected: [1] },
+    { eql: "process where process.pid % -6 == -4", expected: [1] },
+    { eql: "process where modulo(process.pid, -6) == 2", expected: [] },
+    { eql: "process where modulo(process.pid, 5) == 0", expected: [0, 1] },
+  ])("$eql", async ({ eql, expected }) => {
+    expect(evaluator(eql, events)).toEqual(expected);
+    const got = await defender(eql, events);
+    expect(got.rows, got.text).toEqual(expected);
+  });
+});
