@@ -148,7 +148,7 @@ export class SampleBroker {
       if (key) wanted.add(key);
       // A hit that names a hash is given only a sample with that hash: the file now at its host and path may be
       // another one (the index's host + path entry names the latest file seen there).
-      const stored = await this.deps.index.find(byHashIfNamed(names), (s) => this.deps.samples.has(s));
+      const stored = await this.deps.index.find(byHashIfNamed(names), (s) => this.scannable(s));
       let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
       if (stored && (sha256 === undefined || stored === sha256)) {
         report.found++;
@@ -210,6 +210,16 @@ export class SampleBroker {
   }
 
   /** The first hit of these that still waits and whose plan is loaded. */
+  /**
+   * Whether the store holds a sample the service can scan: there, and within the sample limit. A larger blob under
+   * a sample's name is never read (the service stores no sample over its limit, and never scans one), so it cannot
+   * settle the hit: the file is fetched from the device instead.
+   */
+  private async scannable(sha256: string): Promise<boolean> {
+    const info = await this.deps.samples.info(sha256);
+    return info !== undefined && info.size <= this.limits.maxBytes;
+  }
+
   private async waitingHit(
     entries: ReadonlyArray<{ key: string; ruleId: string; target: string }>,
     plans: readonly HuntPlan[],

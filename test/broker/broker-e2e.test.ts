@@ -540,4 +540,37 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
       await services.close();
     }
   });
+  // The same, by a blob over the sample limit under the hit's hash: never read (too large to scan), it must not count
+  // as the stored sample either (docs/service.md: such a blob gets no verdict), or the hit waits for its
+  // pending_timeout with nothing fetched.
+  it("a blob over the sample limit under a hit's SHA-256 is not the sample: the broker fetches the real file", async () => {
+    const device = "srv-shm-03.contoso.com";
+    const filePath = "/dev/shm/.derusbi-3";
+    const real = Buffer.concat([elf, Buffer.from("the file on the device, third")]);
+    const sha = hash("sha256", real);
+    const machine = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: true });
+    emulator.defender.putDeviceFile(machine.id, filePath, { content: real });
+    now += 60 * MINUTE;
+    emulator.workspace.seedTable("DeviceFileEvents", [fileEvent(device, filePath, real)]);
+    const limit = 64 * 1024;
+    const services = await makeServices(["defender"], { SHMHUNT_MAX_SAMPLE_BYTES: String(limit) });
+    try {
+      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+      await container.createIfNotExists();
+      const large = Buffer.alloc(limit + 1, 0x41);
+      await container.getBlockBlobClient(sha).uploadData(large);
+      expect(await services.samples.arrived(sha, large.length)).toMatchObject({ kind: "too-large" });
+      const before = liveResponseCalls().length;
+      let hit = await hitOnAfterRun(services, device);
+      for (let tick = 1; tick <= 3 && hit.status === "pending"; tick++) {
+        now += 5 * MINUTE;
+        hit = await hitOnAfterRun(services, device);
+      }
+      expect(liveResponseCalls().length - before).toBe(1);
+      expect(hit.status).toBe("alerted");
+      expect(hit.verdict?.sha256).toBe(sha);
+    } finally {
+      await services.close();
+    }
+  });
 });
