@@ -125,8 +125,11 @@ export function parseDatetime(text: string): number | null {
   return Number.isNaN(parsed) ? null : parsed;
 }
 
-/** A zone at the end of a date (RFC 822's `%Z`: UT, GMT, US zones, military letters; or an offset, +hhmm, GMT+hh:mm). */
-const NAMED_ZONE = /\s(?:UTC?|GMT|[ECMP][SD]T|[A-IK-Z]|(?:UTC?|GMT)?[+-]\d{2}:?\d{2})$/i;
+/**
+ * A zone at the end of a date: RFC 822's `%Z` (UT, GMT, US zones, military letters) after a space, or an offset
+ * (+hhmm, +hh:mm, with or without a space before it), or GMT/UTC with a signed hour (GMT-5, UTC+01:00).
+ */
+const NAMED_ZONE = /(?:\s(?:UTC?|GMT|[ECMP][SD]T|[A-IK-Z])|\s?(?:UTC?|GMT)[+-]\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2})$/i;
 
 const TIMESPAN_UNITS: Readonly<Record<string, number>> = {
   d: 86_400_000,

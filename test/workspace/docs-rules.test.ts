@@ -120,6 +120,11 @@ describe("datetimes without a zone are UTC, whatever the machine's zone (datetim
       expect(await scalar('todatetime("Sat, 8 Nov 14 15:05")')).toBe("2014-11-08T15:05:00.000Z");
       expect(await scalar('todatetime("8 Nov 14 15:05:02")')).toBe("2014-11-08T15:05:02.000Z");
       expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02 GMT")')).toBe("2014-11-08T15:05:02.000Z");
+      // A zone given as an offset is applied, not replaced by UTC: RFC 822 §5.1, zone = ... / ( ("+" / "-") 4DIGIT )
+      // ("Local differential hours+min. (HHMM)"); the same with no space before it, and GMT with a signed hour.
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02 +0100")')).toBe("2014-11-08T14:05:02.000Z");
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02+0100")')).toBe("2014-11-08T14:05:02.000Z");
+      expect(await scalar('todatetime("Sat, 8 Nov 14 15:05:02 GMT-5")')).toBe("2014-11-08T20:05:02.000Z");
       // the parse operator converts a datetime column the same way
       const q = 'print s = "at Sat, 8 Nov 14 15:05:02." | parse s with "at " d:datetime "."';
       expect((await rows(q))[0]?.d).toBe("2014-11-08T15:05:02.000Z");
