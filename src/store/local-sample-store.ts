@@ -28,7 +28,9 @@ export class LocalSampleStore implements SampleStore {
   async info(sha256: string): Promise<SampleInfo | undefined> {
     try {
       const stats = await stat(this.file(sha256));
-      return stats.isFile() ? { sha256: normaliseSha256(sha256), size: stats.size } : undefined;
+      // The version: the file itself (putFile links a new file in; a sample's file is never written over).
+      const version = `${stats.dev}:${stats.ino}`;
+      return stats.isFile() ? { sha256: normaliseSha256(sha256), size: stats.size, version } : undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw error;
@@ -40,14 +42,11 @@ export class LocalSampleStore implements SampleStore {
   }
 
   async withFile<T>(sample: SampleInfo, use: (file: string) => Promise<T>): Promise<T | undefined> {
-    // A sample's file is written once (putFile links it if absent); one of another size is not the one described.
-    const now = await this.info(sample.sha256);
-    return now && now.size === sample.size ? use(this.file(sample.sha256)) : undefined;
+    return (await this.isStored(sample)) ? use(this.file(sample.sha256)) : undefined;
   }
 
   async setAside(sample: SampleInfo, _actualSha256: string): Promise<boolean> {
-    const now = await this.info(sample.sha256);
-    if (!now || now.size !== sample.size) return false;
+    if (!(await this.isStored(sample))) return false;
     const aside = path.join(this.dir, ".mismatched");
     await mkdir(aside, { recursive: true });
     await rename(this.file(sample.sha256), path.join(aside, normaliseSha256(sample.sha256)));
@@ -70,6 +69,14 @@ export class LocalSampleStore implements SampleStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** Is the version `sample` describes the one stored now (its file, when described; else its size)? */
+  private async isStored(sample: SampleInfo): Promise<boolean> {
+    const now = await this.info(sample.sha256);
+    return (
+      now !== undefined && now.size === sample.size && (sample.version === undefined || now.version === sample.version)
+    );
   }
 
   private file(sha256: string): string {
