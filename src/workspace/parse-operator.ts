@@ -25,11 +25,15 @@ type Part =
   | { readonly kind: "star" }
   | { readonly kind: "column"; readonly name: string; readonly type: ScalarType };
 
-/** Any character, line ends included. */
-const ANY = "(?s:.)";
+/**
+ * What `*` and a string column match one character of: in the simple kind any character, line ends included; in the
+ * regex kind `.`, which crosses a line end only with the `s` flag (parse-operator: "s for matching new line \\n";
+ * regex.md: "." is "Any character except new line"), and `flags` are refused here.
+ */
+const ANY = { simple: "(?s:.)", regex: "." } as const;
 
 /** The regex a typed column captures (KQL docs: int/long "\-\d+|\d+", real "\-\d+(\.\d+)?|\d+(\.\d+)?"). */
-function captureOf(type: ScalarType, last: boolean): string {
+function captureOf(type: ScalarType, last: boolean, any: string): string {
   switch (type) {
     case "int":
     case "long":
@@ -38,7 +42,7 @@ function captureOf(type: ScalarType, last: boolean): string {
     case "decimal":
       return "-\\d+(?:\\.\\d+)?|\\d+(?:\\.\\d+)?";
     default:
-      return last ? `${ANY}*` : `${ANY}*?`;
+      return last ? `${any}*` : `${any}*?`;
   }
 }
 
@@ -98,12 +102,13 @@ export async function evalParse(op: Node, input: Relation, ctx: Ctx): Promise<Re
   const source = rowScope(input.columns);
   const text = (await compileScalar(op.Expression, source, ctx)).fn;
   let column = 0;
+  const any = ANY[mode];
   const pattern = `^${parts
     .map((p, i) => {
       const last = i === parts.length - 1;
       if (p.kind === "literal") return mode === "regex" ? `(?:${p.text})` : regexQuote(p.text);
-      if (p.kind === "star") return last ? `${ANY}*` : `${ANY}*?`;
-      return `(?P<${groupOf(column++)}>${captureOf(p.type, last)})`;
+      if (p.kind === "star") return last ? `${any}*` : `${any}*?`;
+      return `(?P<${groupOf(column++)}>${captureOf(p.type, last, any)})`;
     })
     .join("")}`;
   try {

@@ -153,6 +153,16 @@ describe("parse kind=regex reads its string constants as KQL regular expressions
     const q = 'print s = "a=1, b=2" | parse kind=regex s with "(a)=" x:long ", (b)=" y:long';
     expect(await rows(q)).toEqual([{ s: "a=1, b=2", x: 1, y: 2 }]);
   });
+
+  it("does not cross a line end without the s flag", async () => {
+    // The parse page, regexFlags: "s for matching new line \n"; regex.md: "`.` Any character except new line
+    // (includes new line with s flag)". A string column is `.*?` (above), so its text stops at the line end.
+    const q = 'print s = "key=a\\nb" | parse kind=regex s with "key=" v:string';
+    expect((await rows(q))[0]?.v).toBe("a");
+    const star = 'print s = "x\\nkey=v" | parse kind=regex s with * "key=" v:string';
+    // No match (the `*` cannot pass the line end): the column is empty, "" for a string (strings are never null).
+    expect((await rows(star))[0]?.v).toBe("");
+  });
 });
 
 describe("extract_all picks capture groups by name too (extract-all-function)", () => {
