@@ -12,9 +12,12 @@ import {
   type StoredVerdict,
 } from "../../src/hunt/index.js";
 import type { AlertRequest, AlertWriter, RaisedAlert } from "../../src/sentinel/incidents.js";
-import { LocalStateStore, type StateStore } from "../../src/store/index.js";
+import type { StateStore } from "../../src/store/index.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
 import { KilledStore, killAtNth } from "../support/killed-store.js";
+import { localStores } from "../support/local-stores.js";
+
+const openLocal = localStores();
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -24,7 +27,7 @@ afterEach(() => {
 function setup(start = "2026-03-01T10:00:00Z", store?: StateStore) {
   const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-hunt-"));
   dirs.push(dir);
-  const backing = store ?? new LocalStateStore(dir);
+  const backing = store ?? openLocal(dir);
   const state = new HuntState(backing);
   const time = clock(start);
   const table = new EventTable();
@@ -240,7 +243,7 @@ describe("a run killed mid-way", () => {
     table.add(execEvent("2026-03-01T09:57:00Z"), execEvent("2026-03-01T09:57:01Z"));
     const p = plan();
     // The third write of a hit record is the first row's status update: die there.
-    const dying = new HuntState(new KilledStore(new LocalStateStore(dir), killAtNth("hit", 2)));
+    const dying = new HuntState(new KilledStore(openLocal(dir), killAtNth("hit", 2)));
     await expect(runPlan(p, { ...deps, state: dying })).rejects.toThrow("killed");
     expect((await state.hits()).map((h) => h.status)).toEqual(["new"]);
     // The killed run never gave its lease up (docs/service.md, "One run of a rule at a time"): in this process, which
@@ -302,6 +305,6 @@ describe("damaged state records", () => {
       path.join(dir, "journal.0000000001"),
       '0badc0de\t{"o":"p","k":"incident","p":"local","y":"z","v":{"i',
     );
-    expect(await new HuntState(new LocalStateStore(dir)).incidents()).toHaveLength(2);
+    expect(await new HuntState(openLocal(dir)).incidents()).toHaveLength(2);
   });
 });
