@@ -499,32 +499,48 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
     }
   });
 
-  it("a blob written under a hit's SHA-256 with other bytes is not the sample: the broker fetches the real file, which replaces it", async () => {
-    const device = "srv-shm-02.contoso.com";
-    const filePath = "/dev/shm/.derusbi-2";
-    const real = Buffer.concat([elf, Buffer.from("the file on the device")]);
-    const sha = hash("sha256", real);
+  /** A Linux device holding a file at `filePath`, and a file event for it in the window: the hit's sample and hash. */
+  function fileOnDevice(device: string, filePath: string, text: string): { real: Buffer; sha: string } {
+    const real = Buffer.concat([elf, Buffer.from(text)]);
     const machine = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: true });
     emulator.defender.putDeviceFile(machine.id, filePath, { content: real });
     now += 60 * MINUTE;
     emulator.workspace.seedTable("DeviceFileEvents", [fileEvent(device, filePath, real)]);
+    return { real, sha: hash("sha256", real) };
+  }
+
+  /** The samples container, as a user writing to it sees it. */
+  async function samplesContainer() {
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.createIfNotExists();
+    return container;
+  }
+
+  /** The device's hit after runs five minutes apart, until it is no longer pending (at most four runs). */
+  async function hitSettled(services: Services, device: string): Promise<HitView> {
+    let hit = await hitOnAfterRun(services, device);
+    for (let tick = 1; tick <= 3 && hit.status === "pending"; tick++) {
+      now += 5 * MINUTE;
+      hit = await hitOnAfterRun(services, device);
+    }
+    return hit;
+  }
+
+  it("a blob written under a hit's SHA-256 with other bytes is not the sample: the broker fetches the real file, which replaces it", async () => {
+    const device = "srv-shm-02.contoso.com";
+    const { real, sha } = fileOnDevice(device, "/dev/shm/.derusbi-2", "the file on the device");
     const services = await makeServices();
     try {
       // Someone writes other bytes to the samples container under the file's hash (a wrong file, a cut copy), and
       // its BlobCreated event comes (functions/handlers.ts, sampleArrived, calls SampleService.arrived).
-      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
-      await container.createIfNotExists();
+      const container = await samplesContainer();
       const wrong = Buffer.from("\x7fELF not the file whose SHA-256 names this blob\n", "latin1");
       await container.getBlockBlobClient(sha).uploadData(wrong);
       const arrival = await services.samples.arrived(sha, wrong.length);
       const marked = (await container.getBlobClient(sha).getProperties()).metadata;
       const report = await services.samples.report(sha);
       const before = liveResponseCalls().length;
-      let hit = await hitOnAfterRun(services, device);
-      for (let tick = 1; tick <= 3 && hit.status === "pending"; tick++) {
-        now += 5 * MINUTE;
-        hit = await hitOnAfterRun(services, device);
-      }
+      const hit = await hitSettled(services, device);
       // The hit's sample is fetched from its device (one GetFile), scanned, and the hit alerted with its verdict.
       expect(liveResponseCalls().length - before).toBe(1);
       expect(hit.status).toBe("alerted");
@@ -545,27 +561,15 @@ describe("sample broker: emulator (Logs, Sentinel, Defender) + Azurite + YARA-X"
   // pending_timeout with nothing fetched.
   it("a blob over the sample limit under a hit's SHA-256 is not the sample: the broker fetches the real file", async () => {
     const device = "srv-shm-03.contoso.com";
-    const filePath = "/dev/shm/.derusbi-3";
-    const real = Buffer.concat([elf, Buffer.from("the file on the device, third")]);
-    const sha = hash("sha256", real);
-    const machine = emulator.defender.addMachine({ computerDnsName: device, osPlatform: "Linux", online: true });
-    emulator.defender.putDeviceFile(machine.id, filePath, { content: real });
-    now += 60 * MINUTE;
-    emulator.workspace.seedTable("DeviceFileEvents", [fileEvent(device, filePath, real)]);
+    const { sha } = fileOnDevice(device, "/dev/shm/.derusbi-3", "the file on the device, third");
     const limit = 64 * 1024;
     const services = await makeServices(["defender"], { SHMHUNT_MAX_SAMPLE_BYTES: String(limit) });
     try {
-      const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
-      await container.createIfNotExists();
       const large = Buffer.alloc(limit + 1, 0x41);
-      await container.getBlockBlobClient(sha).uploadData(large);
+      await (await samplesContainer()).getBlockBlobClient(sha).uploadData(large);
       expect(await services.samples.arrived(sha, large.length)).toMatchObject({ kind: "too-large" });
       const before = liveResponseCalls().length;
-      let hit = await hitOnAfterRun(services, device);
-      for (let tick = 1; tick <= 3 && hit.status === "pending"; tick++) {
-        now += 5 * MINUTE;
-        hit = await hitOnAfterRun(services, device);
-      }
+      const hit = await hitSettled(services, device);
       expect(liveResponseCalls().length - before).toBe(1);
       expect(hit.status).toBe("alerted");
       expect(hit.verdict?.sha256).toBe(sha);
