@@ -7,9 +7,9 @@
  * reference) for the same events; the expected answer is the EQL reference's.
  */
 import { describe, expect, it } from "vitest";
-import { evaluate, parseEql } from "../../src/eql/index.js";
+import { parseEql } from "../../src/eql/index.js";
 import { translateQuery } from "../../src/kql/index.js";
-import { runInline, toRecords } from "../../src/workspace/index.js";
+import { evaluator as evaluateOn, PROCESS, defender as translatedOn } from "../support/eql-beside-kql.js";
 
 interface Event {
   /** undefined: the event has no process.name (an empty FileName in KQL, docs/kql.md "Nulls") */
@@ -17,31 +17,14 @@ interface Event {
   readonly pid?: number;
 }
 
+/** The event as ECS fields of DeviceProcessEvents' columns (FileName, ProcessId). */
+const ecs = (e: Event) => ({ "process.name": e.name, "process.pid": e.pid });
+
 /** Indexes of the events the evaluator matches. */
-function evaluator(eql: string, events: readonly Event[]): number[] {
-  const docs = events.map((e, i) => ({
-    "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-    "event.category": "process",
-    process: { ...(e.name === undefined ? {} : { name: e.name }), ...(e.pid === undefined ? {} : { pid: e.pid }) },
-  }));
-  return evaluate(parseEql(eql), docs).map((m) => m.indexes[0] as number);
-}
+const evaluator = (eql: string, events: readonly Event[]) => evaluateOn(eql, PROCESS, events.map(ecs));
 
 /** Indexes of the rows the Defender translation matches, DeviceProcessEvents given inline. */
-async function defender(eql: string, events: readonly Event[]): Promise<{ rows: number[]; text: string }> {
-  const t = translateQuery(parseEql(eql), "defender");
-  expect(t.refused, t.refused?.message).toBeUndefined();
-  const cells = events.flatMap((e, i) => [
-    JSON.stringify(e.name ?? ""),
-    e.pid === undefined ? "long(null)" : String(e.pid),
-    '"ProcessCreated"',
-    String(i),
-  ]);
-  const data = `datatable(FileName:string, ProcessId:long, ActionType:string, Row:long)[${cells.join(", ")}]`;
-  const text = t.kql ?? "";
-  const out = toRecords(await runInline(`${text.replace(/^DeviceProcessEvents\b/m, data)}\n| project Row`, { now: 0 }));
-  return { rows: out.map((r) => Number(r.Row)).sort((a, b) => a - b), text };
-}
+const defender = (eql: string, events: readonly Event[]) => translatedOn(eql, PROCESS, events.map(ecs));
 
 /**
  * indexOf's start position. The EQL reference: "`<start_pos>` ... Positions are zero-indexed. Negative offsets are
