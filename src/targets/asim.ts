@@ -92,6 +92,21 @@ const filledOr = (column: string, derived: string): FieldSpec => ({
   expr: `coalesce(${column}, ${derived})`,
   type: "string",
 });
+
+/**
+ * A file path as the parser gives it, with a doubled last segment made one: Microsoft's Defender file parser appends
+ * the file name to FolderPath (vimFileEventM365D.yaml: `TargetFilePath = strcat(FolderPath, iff(DvcOs == "Linux", "/",
+ * "\\"), TargetFileName)`, the same for SrcFilePath), as Microsoft's column reference describes FolderPath (the
+ * "Folder containing the file"), but a real record's FolderPath already ends with the name (the paired corpus,
+ * m365_defender test-device.log: FolderPath "C:\\Windows\\System32\\VMAgentDisabler.dll", which Elastic's pipeline
+ * reads as file.path). Rows whose name the parser does not give (Sysmon's) are kept as they are.
+ */
+const parsedPath = (path: string, name: string): string =>
+  `iff(isnotempty(${name}) and (${path} endswith_cs strcat("/", ${name}, "/", ${name}) or ${path} endswith_cs strcat(@"\\", ${name}, @"\\", ${name})), substring(${path}, 0, strlen(${path}) - strlen(${name}) - 1), ${path})`;
+const PATH_NOTE =
+  "the Defender file parser's path ends with the file name twice (FolderPath holds the whole path, the parser appends the name again): one is removed, so a real folder named as the file it holds is read one level up";
+const TARGET_FILE_PATH = parsedPath("TargetFilePath", "TargetFileName");
+const SRC_FILE_PATH = parsedPath("SrcFilePath", "SrcFileName");
 const TARGET_FILE_NAME = `coalesce(TargetFileName, ${baseNameExpr("TargetFilePath")})`;
 const SRC_FILE_NAME = `coalesce(SrcFileName, ${baseNameExpr("SrcFilePath")})`;
 
@@ -225,15 +240,15 @@ export const asim: TargetDefinition = {
             [["opened-file", "open"], ["FileAccessed"]],
           ]),
         },
-        "file.path": { column: "TargetFilePath" },
+        "file.path": { expr: TARGET_FILE_PATH, type: "string", approximation: PATH_NOTE },
         "file.name": { expr: TARGET_FILE_NAME, type: "string" },
-        "file.directory": filledOr("TargetFileDirectory", dirNameExpr("TargetFilePath")),
+        "file.directory": filledOr("TargetFileDirectory", dirNameExpr(`(${TARGET_FILE_PATH})`)),
         "file.extension": filledOr("TargetFileExtension", extensionExpr(TARGET_FILE_NAME)),
         "file.size": { column: "TargetFileSize" },
         "file.hash.sha256": { column: "TargetFileSHA256" },
         "file.hash.sha1": { column: "TargetFileSHA1" },
         "file.hash.md5": { column: "TargetFileMD5" },
-        "file.Ext.original.path": { column: "SrcFilePath" },
+        "file.Ext.original.path": { expr: SRC_FILE_PATH, type: "string", approximation: PATH_NOTE },
         "file.Ext.original.name": { expr: SRC_FILE_NAME, type: "string" },
         "file.Ext.original.extension": filledOr("SrcFileExtension", extensionExpr(SRC_FILE_NAME)),
         ...processOf("process", "Acting"),

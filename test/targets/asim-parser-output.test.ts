@@ -197,6 +197,25 @@ describe("what Microsoft's parsers output (the premises of the cases below)", ()
       { TargetFileName: "kworker", TargetFileExtension: "", SrcFileName: "payload.tmp", SrcFileExtension: "" },
     ]);
   });
+
+  it("Defender's file parser appends the file name to FolderPath, which already ends with it", async () => {
+    // vimFileEventM365D.yaml line 164: `TargetFilePath = strcat(FolderPath, iff(DvcOs == "Linux", "/", "\\"),
+    // TargetFileName)` (line 166 the same for SrcFilePath), after Microsoft's column reference
+    // (../shared/schemas/DeviceFileEvents.docs.json: FolderPath "Folder containing the file that the recorded action
+    // was applied to"). A real record's FolderPath is the file's full path (the paired corpus, m365_defender
+    // test-device.log, DeviceFileEvents: FolderPath "C:\\Windows\\System32\\VMAgentDisabler.dll").
+    const rows = toRecords(
+      await ws.query("_Im_FileEvent | where Paired > 10 | order by Paired asc | project TargetFilePath, SrcFilePath"),
+    );
+    expect(rows).toEqual([
+      // No rename: line 166 joins an empty folder and name with the separator.
+      { TargetFilePath: "/opt/automation/config.json/config.json", SrcFilePath: "/" },
+      {
+        TargetFilePath: "/opt/automation/kworker/kworker",
+        SrcFilePath: "/opt/automation/payload.tmp/payload.tmp",
+      },
+    ]);
+  });
 });
 
 describe("ECS file and host fields over the parsers' Linux rows", () => {
@@ -205,7 +224,14 @@ describe("ECS file and host fields over the parsers' Linux rows", () => {
     ['file where file.name == "xmrig"', [2]],
     ['file where file.name == "config.json"', [3, 11]],
     ['file where file.extension == "json"', [3, 11]],
-    ['file where file.directory == "/opt/automation"', [2, 3]],
+    // Elastic's m365_defender pipeline reads a DeviceFileEvents record's file.path as its FolderPath and its
+    // file.directory as that path's folder (the paired corpus, test-device.log-expected.json: "path":
+    // "C:\\Windows\\System32\\VMAgentDisabler.dll", "directory": "C:\\Windows\\System32"), so the Defender rows
+    // (11, 12) match as the Sysmon rows do, through the doubled name the parser makes (premise above).
+    ['file where file.directory == "/opt/automation"', [2, 3, 11, 12]],
+    ['file where file.path == "/opt/automation/config.json"', [3, 11]],
+    ['file where file.path : "/opt/automation/*"', [2, 3, 11, 12]],
+    ['file where file.Ext.original.path == "/opt/automation/payload.tmp"', [12]],
     ['file where file.Ext.original.extension == "tmp"', [12]],
     ['file where file.Ext.original.name == "payload.tmp"', [12]],
     [`process where host.name == "${HOST}"`, [1]],
