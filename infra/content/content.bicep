@@ -831,7 +831,7 @@ let shmhuntExcluded2 = toscalar(shmhuntExclusions | where Field == "process.name
     | project iff(array_length(Patterns) == 0, "", strcat("(?is)^(?:", strcat_array(Patterns, "|"), ")$")));
 _Im_FileEvent
 | where (isempty(DvcOs) or DvcOs =~ "Linux")
-    and EventType in ("FileCreated", "FileModified", "FileRenamed", "FileAttributesUpdated")
+    and EventType in ("FileCreated", "FileModified", "FileRenamed", "FileMoved", "FileAttributesUpdated")
     and (iff(isnotempty(TargetFileName) and (TargetFilePath endswith_cs strcat("/", TargetFileName, "/", TargetFileName) or TargetFilePath endswith_cs strcat(@"\", TargetFileName, @"\", TargetFileName)), substring(TargetFilePath, 0, strlen(TargetFilePath) - strlen(TargetFileName) - 1), TargetFilePath) startswith_cs "/dev/shm/" or iff(isnotempty(TargetFileName) and (TargetFilePath endswith_cs strcat("/", TargetFileName, "/", TargetFileName) or TargetFilePath endswith_cs strcat(@"\", TargetFileName, @"\", TargetFileName)), substring(TargetFilePath, 0, strlen(TargetFilePath) - strlen(TargetFileName) - 1), TargetFilePath) startswith_cs "/run/shm/")
 | where extract(@"[^/\\]*$", 0, ActingProcessName) !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and extract(@"[^/\\]*$", 0, ActingProcessName) matches regex shmhuntExcluded2)

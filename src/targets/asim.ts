@@ -225,7 +225,9 @@ export const asim: TargetDefinition = {
           column: "EventType",
           values: valueMap([
             [["creation"], ["FileCreated"]],
-            [["change"], ["FileModified", "FileRenamed", "FileAttributesUpdated"]],
+            // FileMoved: the schema's EventType for a file moved (normalization-schema-file-event), which ECS files
+            // as a change like a rename.
+            [["change"], ["FileModified", "FileRenamed", "FileMoved", "FileAttributesUpdated"]],
             [["deletion"], ["FileDeleted"]],
             [["access", "info"], ["FileAccessed"]],
           ]),
@@ -234,7 +236,10 @@ export const asim: TargetDefinition = {
           column: "EventType",
           values: valueMap([
             [["creation", "file_create_event", "created"], ["FileCreated"]],
-            [["rename", "file_rename_event", "renamed", "moved"], ["FileRenamed"]],
+            [
+              ["rename", "file_rename_event", "renamed", "moved"],
+              ["FileRenamed", "FileMoved"],
+            ],
             [["modification", "file_modify_event", "overwrite", "wrote-to-file"], ["FileModified"]],
             [["deletion", "file_delete_event", "deleted"], ["FileDeleted"]],
             [["opened-file", "open"], ["FileAccessed"]],
