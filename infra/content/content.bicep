@@ -1099,7 +1099,7 @@ DeviceFileEvents
     and (FolderPath startswith_cs "/dev/shm/" or FolderPath startswith_cs "/run/shm/")
 | where InitiatingProcessFileName !in (shmhuntExcluded1)
 | where not(isnotempty(shmhuntExcluded2) and InitiatingProcessFileName matches regex shmhuntExcluded2)
-| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = InitiatingProcessAccountName, Entity_Account_NTDomain = InitiatingProcessAccountDomain, Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
+| extend Entity_Host_HostName = tostring(split(DeviceName, ".")[0]), Entity_Host_DnsDomain = extract(@"^[^.]*\.(.*)$", 1, DeviceName), Entity_Account_Name = coalesce(RequestAccountName, InitiatingProcessAccountName), Entity_Account_NTDomain = coalesce(RequestAccountDomain, InitiatingProcessAccountDomain), Entity_Process_ProcessId = tostring(InitiatingProcessId), Entity_Process_CommandLine = InitiatingProcessCommandLine, Entity_File_Name = FileName, Entity_File_Directory = extract(@"^(.*)[/\\][^/\\]*$", 1, FolderPath), Entity_FileHash_Algorithm = iff(isempty(SHA256) and isnotempty(SHA1), "SHA1", "SHA256"), Entity_FileHash_Value = iff(isempty(SHA256) and isnotempty(SHA1), SHA1, SHA256)'''
     version: 2
     tags: [
       {

@@ -190,6 +190,12 @@ export const defender: TargetDefinition = {
       fields: {
         ...host,
         ...actingProcess,
+        // The account that asked for the file action remotely where there is one (RequestAccountName: "User name of
+        // account used to remotely initiate the activity", ../shared/schemas/DeviceFileEvents.docs.json), else the
+        // acting process's: Elastic's pipeline makes user.name the requesting account (paired corpus, test-device.log
+        // line 3), Microsoft's ASIM parser makes it the actor (vimFileEventM365D.yaml). process.user stays the process's.
+        "user.name": { expr: "coalesce(RequestAccountName, InitiatingProcessAccountName)", type: "string" },
+        "user.domain": { expr: "coalesce(RequestAccountDomain, InitiatingProcessAccountDomain)", type: "string" },
         "event.category": { constant: "file" },
         "event.type": {
           column: "ActionType",

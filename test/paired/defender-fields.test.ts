@@ -78,4 +78,19 @@ describe.skipIf(!pairedPresent)("Defender fields over the paired corpus", () => 
     expect(await kqlLines('network where event.type : "connection"')).toContain(23);
     expect(await kqlLines('network where event.action == "connection_attempted"')).toContain(23);
   });
+
+  // Line 3: a DeviceFileEvents record with both accounts, RequestAccountName "SYSTEM" (domain "NT AUTHORITY") and
+  // InitiatingProcessAccountName "system" (domain "nt authority"). Elastic's pipeline makes user.name "SYSTEM" and
+  // user.domain "NT AUTHORITY" (test-device.log-expected.json), the account Microsoft's column reference calls the one
+  // "used to remotely initiate the activity" (../shared/schemas/DeviceFileEvents.docs.json, RequestAccountName), as
+  // Microsoft's ASIM parser makes it the actor (vimFileEventM365D.yaml: ActorWindowsUsername = strcat(
+  // RequestAccountDomain, '\\', RequestAccountName) where it is set, else the initiating process's account).
+  it.each([
+    ['file where user.name == "SYSTEM"', [3]],
+    ['file where user.domain == "NT AUTHORITY"', [3]],
+    ['file where user.name == "system"', []],
+  ] as const)("%s: a file event's user is the requesting account where there is one", async (eql, lines) => {
+    expect(evaluatorLines(eql, ["DeviceFileEvents"])).toEqual(lines);
+    expect(await kqlLines(eql)).toEqual(lines);
+  });
 });
