@@ -14,7 +14,7 @@
  *    plan gets rows / plans, rounded up) in the window, over 64 samples
  *    whose verdicts are stored (half match, half clean). The real plans (rules/ + kql/ on the defender target,
  *    max_signals lifted so every row is acted on) run through runHunts with the local workspace engine and local
- *    incidents, each variant in a fresh child process (its own peak RSS):
+ *    incidents, each variant in a fresh child process (its own peak RSS), started after a `sync` (runChild):
  *      - gate/file: the rules' own gates (annotate, require): a verdict lookup per row, then alert or benign;
  *        state in local files under os.tmpdir() (SHMHUNT_BENCH_TMP to move it, e.g. to /dev/shm);
  *      - no-gate/file (peer): the same with `sample_gate.mode = none`: alert on behaviour, no verdict lookup;
@@ -390,6 +390,11 @@ async function timeReopen(stateDir: string): Promise<Reopen> {
 }
 
 function runChild(variant: Variant, resultRows = rows): ChildReport {
+  // The files the last child wrote and removed (a file-state variant's journal: ~26 MB at 10,000 rows) written back
+  // before this one starts, so that no variant is measured during another's writeback. Without it gate/memory, run
+  // after no-gate/file, gave 40,827 and 43,438 rows/s best of 5 (25,098 and 26,151 per CPU-second); with it 46,506
+  // and 46,486 (28,937 and 28,863), runs alternated (7 December 2026).
+  spawnSync("sync");
   const result = spawnSync(
     process.execPath,
     [
