@@ -9,6 +9,11 @@
  *   can't contain `search *` or `union *`"); the translated query of each target is measured;
  * - `queryFrequency` and `queryPeriod` 5 minutes to 14 days, the period at least the frequency (same page, "Query
  *   scheduling");
+ * - a `queryPeriod` of 2 days or more runs at most hourly (`queryFrequency` at least 1 hour): Microsoft's Scheduled
+ *   rule model, github.com/Azure/Azure-Sentinel .script/tests/detectionTemplateSchemaValidation/Models/
+ *   ScheduledTemplateInternalModel.cs, `[FrequencyLimitationForLongPeriodQuery]`: "Invalid Properties for Scheduled
+ *   alert rule: When 'queryPeriod' greater than or equal to 2 days, the 'queryFrequency' should be greater than or
+ *   equal to 1 hour.";
  * - suppression 5 minutes to 24 hours (same page, "Alert threshold / suppression");
  * - incident grouping lookback 5 minutes to 7 days (learn.microsoft.com/azure/sentinel/create-analytics-rules,
  *   "Alert grouping": "Limit the group to alerts created within the selected time frame");
@@ -50,6 +55,8 @@ const SENTINEL_LIMITS = {
   queryLength: { min: 1, max: 10_000 },
   queryFrequencyMs: { min: 5 * MINUTE, max: 14 * DAY },
   queryPeriodMs: { min: 5 * MINUTE, max: 14 * DAY },
+  /** From this queryPeriod on, queryFrequency must be at least `minFrequencyMs`. */
+  longPeriod: { fromPeriodMs: 2 * DAY, minFrequencyMs: HOUR },
   suppressionMs: { min: 5 * MINUTE, max: 24 * HOUR },
   groupingLookbackMs: { min: 5 * MINUTE, max: 7 * DAY },
   alertsPerRun: 150,
@@ -137,6 +144,13 @@ export function serviceLimitsCheck(
     push(
       ["rule", "from"],
       `the lookback (${human(rule.lookbackMs)}) is shorter than the interval (${human(rule.intervalMs)}): Sentinel needs queryPeriod ≥ queryFrequency, and rows between runs would be missed`,
+    );
+  }
+  const { fromPeriodMs, minFrequencyMs } = SENTINEL_LIMITS.longPeriod;
+  if (rule.lookbackMs >= fromPeriodMs && rule.intervalMs < minFrequencyMs) {
+    push(
+      ["rule", "interval"],
+      `the lookback is ${human(rule.lookbackMs)} and the interval ${human(rule.intervalMs)}: with a queryPeriod of ${human(fromPeriodMs)} or more, Sentinel needs a queryFrequency of at least ${human(minFrequencyMs)}`,
     );
   }
   const analytics = rule.settings.analytics;

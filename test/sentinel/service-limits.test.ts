@@ -83,6 +83,26 @@ describe("service limits", () => {
     ]);
   }, 120_000);
 
+  // Microsoft's analytics-rule model (github.com/Azure/Azure-Sentinel, .script/tests/detectionTemplateSchemaValidation/
+  // Models/ScheduledTemplateInternalModel.cs: the Scheduled model carries `[FrequencyLimitationForLongPeriodQuery]`,
+  // a ...AnalyticsManagement.Contracts.Model.ARM.ModelValidation attribute whose message is "Invalid Properties for
+  // Scheduled alert rule: When 'queryPeriod' greater than or equal to 2 days, the 'queryFrequency' should be greater
+  // than or equal to 1 hour." and whose test is `queryPeriod.TotalDays >= 2 ? queryFrequency.TotalHours >= 1 : true`).
+  it("refuses a lookback of 2 days or more that runs more often than hourly, and not one just under 2 days", async () => {
+    const twoDays = variant("long-period", (t) => t.replace('from = "now-9m"', 'from = "now-2d"'));
+    const found = await limitFindings(twoDays);
+    expect(found.map((d) => d.field)).toEqual(["rule.interval"]);
+    expect(found[0]?.message).toMatch(/lookback.*2d.*interval.*5m.*at least 1h/);
+    expect(found[0]?.span?.start.line).toBe(lineOf(twoDays, /^interval =/));
+
+    const hourly = variant("long-period-hourly", (t) =>
+      t.replace('from = "now-9m"', 'from = "now-2d"').replace('interval = "5m"', 'interval = "1h"'),
+    );
+    expect(await limitFindings(hourly)).toEqual([]);
+    const justUnder = variant("long-period-47h", (t) => t.replace('from = "now-9m"', 'from = "now-47h"'));
+    expect(await limitFindings(justUnder)).toEqual([]);
+  }, 120_000);
+
   it("refuses a query over 10,000 characters, per target, at rule.query; a hunting query alone is not held to it", async () => {
     const file = variant("long", (t) =>
       t.replace(
