@@ -12,6 +12,7 @@ import {
   hasErrors,
   type Span,
 } from "../diagnostics/index.js";
+import { ruleDisplayName } from "./display-name.js";
 import { DEFAULT_FROM, DEFAULT_INTERVAL, DEFAULT_MAX_SIGNALS, parseDuration, parseFrom } from "./durations.js";
 import { elasticFileFields } from "./elastic-schema.js";
 import { checkThreat, threatMappings } from "./mitre.js";
@@ -294,6 +295,8 @@ export async function loadRules(dirOrFiles: string | readonly string[]): Promise
   const rules: LoadedRule[] = [];
   const diagnostics: Diagnostic[] = [];
   const seen = new Map<string, string>();
+  /** Analytics rule name → the file whose rule deploys it. */
+  const analyticsNames = new Map<string, string>();
   const loaded = await Promise.all(files.map((file) => loadRuleFileWithId(file)));
   for (const [i, { result, idSpan }] of loaded.entries()) {
     const file = files[i] as string;
@@ -314,7 +317,32 @@ export async function loadRules(dirOrFiles: string | readonly string[]): Promise
       continue;
     }
     seen.set(key, file);
+    const clash = analyticsRuleNames(result.rule).find((name) => analyticsNames.has(name));
+    if (clash !== undefined) {
+      const span = parseTomlDocument(file, await readFile(file, "utf8")).document?.locate(["rule", "name"]).value;
+      diagnostics.push({
+        code: Codes.RuleServiceLimit,
+        severity: "error",
+        message: `the analytics rule "${clash}" is already deployed by ${analyticsNames.get(clash)}; Sentinel requires each analytics rule's name to be unique in the workspace`,
+        file,
+        ...(span ? { span } : {}),
+        field: "rule.name",
+        hint: "rename the rule, or give it a [shmhunt] revision label",
+      });
+      continue;
+    }
+    for (const name of analyticsRuleNames(result.rule)) analyticsNames.set(name, file);
     rules.push(result.rule);
   }
   return { rules, diagnostics };
+}
+
+/**
+ * The names of the analytics rules a rule deploys, one per target. Sentinel requires them unique in a workspace
+ * (learn.microsoft.com/azure/sentinel/scheduled-rules-overview, "Analytics rule name and details": "The name must be
+ * unique to your workspace").
+ */
+function analyticsRuleNames(rule: LoadedRule): string[] {
+  if (!rule.settings.deploy.includes("analytics_rule")) return [];
+  return rule.settings.targets.map((target) => ruleDisplayName(rule, target));
 }

@@ -274,6 +274,50 @@ describe("diagnostics", () => {
     expect(diagnostics[0]?.message).toContain(fixture("minimal.toml"));
   });
 
+  // learn.microsoft.com/azure/sentinel/scheduled-rules-overview, "Analytics rule name and details": "**Name:** The name
+  // of the rule as it appears in the list of rules and in any rule-based filters. The name must be unique to your
+  // workspace." (create-analytics-rules, "Name the rule and define general information": "A unique name for your
+  // rule."). Two rule files of one name that both deploy an analytics rule on a target would give it twice.
+  it("two rules whose analytics rules would have the same name on a target: an error at the later file's name", async () => {
+    const { mkdtemp, readFile, writeFile, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "shmhunt-names-"));
+    try {
+      const seed = await readFile(path.join(repo, "rules/shm-execution.toml"), "utf8");
+      const copy = (text: string) =>
+        text.replace(
+          'rule_id = "3f3f9fe2-d095-11ec-95dc-f661ea17fbce"',
+          'rule_id = "00000000-1111-4222-8333-444444444444"',
+        );
+      expect(copy(seed)).not.toBe(seed);
+      const first = path.join(dir, "a.toml");
+      const second = path.join(dir, "b.toml");
+      await writeFile(first, seed);
+      await writeFile(second, copy(seed));
+      const { rules, diagnostics } = await loadRules(dir);
+      expect(rules.map((r) => r.file)).toEqual([first]);
+      expect(diagnostics.map((d) => [d.code, d.field, d.file, d.severity])).toEqual([
+        ["RULE208", "rule.name", second, "error"],
+      ]);
+      expect(diagnostics[0]?.message).toContain("Binary Executed from Shared Memory Directory (defender)");
+      expect(diagnostics[0]?.message).toContain(first);
+      expect(diagnostics[0]?.span?.start.line).toBe(
+        copy(seed)
+          .split("\n")
+          .findIndex((l) => l.startsWith("name = ")) + 1,
+      );
+
+      // Only hunting queries (saved searches, for which Microsoft states no such rule): both load.
+      await writeFile(
+        second,
+        copy(seed).replace('deploy = ["hunting_query", "analytics_rule"]', 'deploy = ["hunting_query"]'),
+      );
+      expect((await loadRules(dir)).diagnostics).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a sample gate naming a YARA file that does not exist is an error at that name", async () => {
     const { mkdtemp, readFile, writeFile, rm } = await import("node:fs/promises");
     const os = await import("node:os");
