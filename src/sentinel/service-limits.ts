@@ -30,6 +30,10 @@
  * - each entity of an analytics rule mapped with one of the identifier sets Sentinel requires of its type (a Host by
  *   HostName, FullName, NetBiosName, AzureID or OMSAgentID, not DnsDomain alone), as Microsoft's analytics-rule
  *   validation in the Azure-Sentinel repository requires (src/rules/entity-strength.ts `REQUIRED_IDENTIFIERS`).
+ * - the analytics rule's displayName at most 256 characters and its description at most 5,000: Microsoft's
+ *   analytics-rule model, github.com/Azure/Azure-Sentinel .script/tests/detectionTemplateSchemaValidation/Models/
+ *   AnalyticsTemplateInternalModelBase.cs (`[StringLength(256)]` on `name`, `[StringLength(5000)]` on `description`);
+ *   the deployed name (rule name and target, src/rules/display-name.ts) is measured per target.
  * Tactic/technique pairs are checked where the rule is loaded (src/rules/mitre.ts, RULE205).
  */
 import { readFileSync } from "node:fs";
@@ -59,6 +63,8 @@ const SENTINEL_LIMITS = {
   longPeriod: { fromPeriodMs: 2 * DAY, minFrequencyMs: HOUR },
   suppressionMs: { min: 5 * MINUTE, max: 24 * HOUR },
   groupingLookbackMs: { min: 5 * MINUTE, max: 7 * DAY },
+  displayNameLength: 256,
+  descriptionLength: 5000,
   alertsPerRun: 150,
   entityMappings: 10,
   identifiersPerEntity: 3,
@@ -184,6 +190,20 @@ export function serviceLimitsCheck(
       targetsOf: () => [target],
     }).filter((r) => r.kind === "alertRule");
     if (!resource) continue;
+    const displayName = String(resource.properties.displayName ?? "");
+    if (displayName.length > SENTINEL_LIMITS.displayNameLength) {
+      push(
+        ["rule", "name"],
+        `the ${target} analytics rule's name is ${displayName.length} characters; Sentinel takes at most ${SENTINEL_LIMITS.displayNameLength} ("${displayName.slice(0, 40)}…")`,
+      );
+    }
+    const description = String(resource.properties.description ?? "");
+    if (description.length > SENTINEL_LIMITS.descriptionLength && !out.some((d) => d.field === "rule.description")) {
+      push(
+        ["rule", "description"],
+        `the description is ${description.length} characters; Sentinel takes at most ${SENTINEL_LIMITS.descriptionLength}`,
+      );
+    }
     const query = String(resource.properties.query ?? "");
     const { min, max } = SENTINEL_LIMITS.queryLength;
     if (query.length < min || query.length > max) {

@@ -103,6 +103,35 @@ describe("service limits", () => {
     expect(await limitFindings(justUnder)).toEqual([]);
   }, 120_000);
 
+  // Microsoft's analytics-rule model (github.com/Azure/Azure-Sentinel, .script/tests/detectionTemplateSchemaValidation/
+  // Models/AnalyticsTemplateInternalModelBase.cs): `[JsonProperty("name")] [StringLength(256)] DisplayName` and
+  // `[JsonProperty("description")] [StringLength(5000)] Description`. The deployed name is the rule's name and
+  // " (<target>)" (docs/rules.md), so a 246-character name is 257 characters on defender, 253 on asim, 255 on auditd.
+  it("refuses an analytics rule name over 256 characters per target, and a description over 5,000", async () => {
+    const file = variant("long-name", (t) =>
+      t
+        .replace('name = "Binary Executed from Shared Memory Directory"', `name = "${"N".repeat(246)}"`)
+        .replace(
+          'description = """\nIdentifies',
+          `description = """\n${"D".repeat(5000 - "Identifies".length)}Identifies`,
+        ),
+    );
+    const found = await limitFindings(file);
+    expect(found.map((d) => [d.field, d.message])).toEqual([
+      [
+        "rule.name",
+        expect.stringMatching(/^the defender analytics rule's name is 257 characters; Sentinel takes at most 256/),
+      ],
+      ["rule.description", expect.stringMatching(/^the description is \d{4} characters; Sentinel takes at most 5000/)],
+    ]);
+    expect(found[0]?.span?.start.line).toBe(lineOf(file, /^name = /));
+
+    const atLimit = variant("name-at-limit", (t) =>
+      t.replace('name = "Binary Executed from Shared Memory Directory"', `name = "${"N".repeat(245)}"`),
+    );
+    expect(await limitFindings(atLimit)).toEqual([]);
+  }, 120_000);
+
   it("refuses a query over 10,000 characters, per target, at rule.query; a hunting query alone is not held to it", async () => {
     const file = variant("long", (t) =>
       t.replace(
