@@ -4,6 +4,7 @@
  * bounded; the server must answer 4xx (never 500), keep no descriptor or temporary directory, and lose no verdict.
  */
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AttackServer, connect, entries, openDescriptors, rawRequest, serve, until } from "./serve.js";
 
@@ -167,4 +168,39 @@ describe("uploads the documentation refuses (docs/service.md)", () => {
     expect((await upload("/samples", `?host=web${c}01&path=/tmp/x`, Buffer.from("x"))).status).toBe(400);
     expect((await upload("/samples", `?host=web-01&path=/tmp/x${c}y`, Buffer.from("x"))).status).toBe(400);
   });
+});
+
+describe("a content coding on a sample (RFC 9110 §8.4)", () => {
+  // RFC 9110 §8.4: a Content-Encoding means the body is not the representation's own bytes but a coding of them;
+  // "An origin server MAY respond with a status code of 415 (Unsupported Media Type) if a representation in the
+  // request message has a content coding that is not acceptable". The service takes a sample's bytes as they come
+  // (docs/service.md: "raw bytes (application/octet-stream)"), so a coded body would be stored, hashed and scanned
+  // as the compressed bytes: a verdict of the wrong file, which would settle the hits waiting at its host and path.
+  it.each(["/samples", "/scan"])(
+    "%s refuses a gzip-coded body with 415 SAMPLE_NOT_BYTES; nothing stored",
+    async (route) => {
+      const body = gzipSync(Buffer.from(`a coded sample ${route} ${Date.now()}`));
+      for (const coding of ["gzip", "GZIP", "deflate, identity", "br"]) {
+        const response = await fetch(`${server.url}${route}?${route === "/samples" ? "host=web-01&path=/tmp/z" : ""}`, {
+          method: "POST",
+          headers: { "content-type": "application/octet-stream", "content-encoding": coding },
+          body,
+        });
+        expect(response.status, coding).toBe(415);
+        // RFC 9110 §15.5.16: "the Accept-Encoding response header field […] ought to be used to indicate which (if
+        // any) content codings would have been accepted in the request".
+        expect(response.headers.get("accept-encoding")).toBe("identity");
+        expect(await response.json()).toMatchObject({ code: "SAMPLE_NOT_BYTES" });
+      }
+      expect((await fetch(`${server.url}/samples/${sha(body)}`)).status).toBe(404);
+      // `identity` is no coding at all (RFC 9110 §8.4.1): the bytes are the sample's.
+      const plain = await fetch(`${server.url}${route}`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream", "content-encoding": "identity" },
+        body,
+      });
+      expect(plain.status).toBeLessThan(300);
+      expect(entries(server.tmpDir)).toEqual([]);
+    },
+  );
 });

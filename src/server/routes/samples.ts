@@ -16,13 +16,26 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
   // other content type is refused (415) as the request arrives, before its body is read or anything is opened.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
-  app.addHook("onRequest", async (request) => {
+  app.addHook("onRequest", async (request, reply) => {
     if (request.method !== "POST") return;
     const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
     if (type !== "application/octet-stream") {
       throw new SampleError(
         "SAMPLE_NOT_BYTES",
         `a sample is sent as application/octet-stream, not ${type ? JSON.stringify(type) : "without a content type"}`,
+      );
+    }
+    // A content coding (gzip, …) would make the coded bytes the sample: stored, hashed and scanned as another file.
+    // RFC 9110 §8.4: 415, and §15.5.16: Accept-Encoding says which codings would have been accepted (none).
+    const codings = (request.headers["content-encoding"] ?? "")
+      .split(",")
+      .map((c) => c.trim().toLowerCase())
+      .filter((c) => c !== "" && c !== "identity");
+    if (codings.length > 0) {
+      reply.header("accept-encoding", "identity");
+      throw new SampleError(
+        "SAMPLE_NOT_BYTES",
+        `a sample is sent as its own bytes, without a content coding (not ${JSON.stringify(codings.join(", "))})`,
       );
     }
   });
