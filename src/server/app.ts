@@ -166,13 +166,19 @@ function httpServerOptions(limits: HttpLimits) {
 }
 
 /**
- * On the loopback default (no key needed), a request must name a loopback host (or one of `allowedHosts`) in its
+ * Every request: RFC 9112 §3.2 asks a 400 of a request with more than one Host header line or an invalid one. On the
+ * loopback default (no key needed), a request must also name a loopback host (or one of `allowedHosts`) in its
  * `Host` header: a web page whose DNS name is rebound to 127.0.0.1 sends its own name, and is refused (403).
  */
 function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: readonly string[]): void {
-  if (!isLoopback(host)) return;
+  const loopback = isLoopback(host);
   const allowed = new Set(allowedHosts.map((h) => h.toLowerCase()));
   app.addHook("onRequest", async (request) => {
+    // Node keeps the first of several Host lines and drops the others: count them in the raw header list.
+    const raw = request.raw.rawHeaders;
+    let lines = 0;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "host") lines++;
+    if (lines > 1) throw new InvalidRequestError(`the request has ${lines} Host header lines, not one (RFC 9112 §3.2)`);
     const header = request.headers.host;
     if (header === undefined) return;
     // RFC 9112 §3.2: a Host header with an invalid field value is a 400; a path, query or user information after a
@@ -182,6 +188,7 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
         `the Host header ${JSON.stringify(header.slice(0, 100))} is not a host name and port (RFC 9110 §7.2)`,
       );
     }
+    if (!loopback) return;
     const name = hostName(header);
     if (name !== undefined && (isLoopback(name) || allowed.has(name))) return;
     throw new HostNotAllowedError(

@@ -121,6 +121,46 @@ describe("DNS rebinding on the loopback default", () => {
     },
   );
 
+  // The same clause of RFC 9112 §3.2: "more than one Host header field line" is a 400. Node keeps the first of
+  // them and drops the rest, so a loopback name first let a request through whatever the other one named.
+  it.each([
+    ["127.0.0.1", "attacker.example"],
+    ["attacker.example", "127.0.0.1"],
+    ["127.0.0.1", "127.0.0.1"],
+  ])("two Host header lines (%s, then %s) are refused (400), whatever the route", async (first, second) => {
+    for (const route of ["/incidents", "/health"]) {
+      const answer = await rawRequest(
+        server.port,
+        `GET ${route} HTTP/1.1\r\nHost: ${first}\r\nHost: ${second}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer, route).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain("SHM_INVALID_REQUEST");
+    }
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
+  it("beyond loopback too (RFC 9112 §3.2 names any request): two Host lines or an invalid one are a 400", async () => {
+    const key = "k".repeat(20);
+    const wide = await serve({ SHMHUNT_HOST: "0.0.0.0", SHMHUNT_API_KEYS: key });
+    try {
+      for (const hosts of [["shmhunt.example", "attacker.example"], ["shmhunt.example/x"]]) {
+        const lines = hosts.map((h) => `Host: ${h}\r\n`).join("");
+        const answer = await rawRequest(
+          wide.port,
+          `GET /incidents HTTP/1.1\r\n${lines}x-api-key: ${key}\r\nConnection: close\r\n\r\n`,
+        );
+        expect(answer, hosts.join(" + ")).toMatch(/^HTTP\/1\.1 400 /);
+      }
+      const one = await rawRequest(
+        wide.port,
+        `GET /incidents HTTP/1.1\r\nHost: shmhunt.example\r\nx-api-key: ${key}\r\nConnection: close\r\n\r\n`,
+      );
+      expect(one).toMatch(/^HTTP\/1\.1 200 /);
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it.each(["127.0.0.1", `127.0.0.1:PORT`, "localhost:PORT", "[::1]:PORT"])("host %s is served", async (host) => {
     const header = host.replace("PORT", String(server.port));
     const answer = await rawRequest(
