@@ -115,6 +115,7 @@ function httpName(status: number): string {
       401: "Unauthorized",
       404: "Not Found",
       413: "Payload Too Large",
+      414: "URI Too Long",
       415: "Unsupported Media Type",
       403: "Forbidden",
       422: "Unprocessable Entity",

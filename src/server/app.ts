@@ -5,7 +5,7 @@
  */
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import { type HttpLimits, isLoopback } from "../app/config.js";
 import {
   BodyNotJsonError,
@@ -53,6 +53,9 @@ export async function buildServer(services: Services, options: ServerOptions): P
     ajv: { customOptions: { ...AJV_OPTIONS } },
     // A request its schema refuses is SHM_INVALID_REQUEST, worded as the Functions handlers word it.
     schemaErrorFormatter: (errors, dataVar) => invalidRequest(errors, dataVar),
+    // A path fastify's router cannot take (bad percent-encoding, a parameter over maxParamLength) is answered before
+    // any hook; without this, in a shape of fastify's own (`statusCode`, and "Bad Request" on a 414).
+    frameworkErrors: (error, _request, reply) => frameworkError(error, reply as FastifyReply),
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
   if (options.http) app.server.maxConnections = options.http.maxConnections;
@@ -210,6 +213,16 @@ function hostName(header: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A path the router refused, in the one error shape; the message does not echo a parameter over the limit. */
+function frameworkError(error: FastifyError, reply: FastifyReply): void {
+  const { status, body } = errorResponse(error);
+  const message =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? `a path parameter is over the limit of ${REQUEST_LIMITS.pathParamChars} characters`
+      : String(body.message).slice(0, 200);
+  void reply.code(status).send({ ...body, message });
 }
 
 /**

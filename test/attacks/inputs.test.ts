@@ -71,6 +71,22 @@ describe("long and unusual parameters", () => {
   ])("%s of 5,000 characters in the path: 414 (fastify's path parameter limit), never 500", async (_name, route) => {
     const response = await fetch(`${server.url}${route}`);
     expect(response.status).toBe(414);
+    // docs/service.md: "Errors have one shape: { "error", "message", "code"?, "diagnostics"? }"; the error names the
+    // status, 414 "URI Too Long" (RFC 9110 §15.5.15), and the message does not echo the 5,000 characters back.
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ error: "URI Too Long", code: "FST_ERR_MAX_PARAM_LENGTH" });
+    expect(Object.keys(body).sort()).toEqual(["code", "error", "message"]);
+    expect(String(body.message).length).toBeLessThan(300);
+    expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
+  });
+
+  it("a path whose percent-encoding is not valid: 400 in the one error shape", async () => {
+    const response = await fetch(`${server.url}/samples/%zz`);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ error: "Bad Request", code: "FST_ERR_BAD_URL" });
+    expect(Object.keys(body).sort()).toEqual(["code", "error", "message"]);
+    expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
   });
 
   it("a claimed hash of 5,000 characters on an upload: 400 before the body is read", async () => {
