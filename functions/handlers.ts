@@ -167,8 +167,8 @@ async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> 
     return { status: 200, jsonBody: result };
   } catch (error) {
     const { errorResponse } = await import("../src/app/errors.js");
-    const { status, body } = errorResponse(error);
-    return { status, jsonBody: body };
+    const { status, body, headers } = errorResponse(error);
+    return { status, jsonBody: body, ...(headers ? { headers: { ...headers } } : {}) };
   }
 }
 
@@ -216,12 +216,19 @@ function queryOf(request: HttpRequest): Record<string, string> {
   return Object.fromEntries([...request.query].filter(([name]) => name !== "code"));
 }
 
-/** The request body as a Node stream (not read into memory here); refused early when it says it is too big. */
+/**
+ * A sample request's body as a Node stream (not read into memory here), once its headers pass the checks both hosts
+ * make (src/app/sample-request.ts: raw bytes, no content coding, a Content-Length within the limit).
+ */
 async function bodyStream(request: HttpRequest, maxBytes: number): Promise<Readable> {
-  const length = Number(request.headers.get("content-length"));
-  if (Number.isFinite(length) && length > maxBytes) {
-    const { SampleError } = await import("../src/store/spool.js");
-    throw new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${maxBytes} bytes`);
-  }
+  const { checkSampleRequest } = await import("../src/app/sample-request.js");
+  checkSampleRequest(
+    {
+      contentType: request.headers.get("content-type") ?? undefined,
+      contentEncoding: request.headers.get("content-encoding") ?? undefined,
+      contentLength: request.headers.get("content-length") ?? undefined,
+    },
+    maxBytes,
+  );
   return request.body ? Readable.fromWeb(request.body as WebReadableStream<Uint8Array>) : Readable.from([]);
 }

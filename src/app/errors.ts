@@ -80,8 +80,15 @@ function statusOfCode(code: unknown): number | undefined {
   return typeof code === "string" && Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : undefined;
 }
 
-/** One error shape for every route: `{ error, message, code?, diagnostics? }`. */
-export function errorResponse(error: unknown): { status: number; body: Record<string, unknown> } {
+/**
+ * One error shape for every route: `{ error, message, code?, diagnostics? }`; with `headers`, the response headers a
+ * coded error asks for (its own `headers` record, e.g. Accept-Encoding on a sample sent with a content coding).
+ */
+export function errorResponse(error: unknown): {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Readonly<Record<string, string>>;
+} {
   if (error instanceof DiagnosticError) {
     const code: ErrorCode = "SHM_INVALID_INPUT";
     return {
@@ -98,7 +105,8 @@ export function errorResponse(error: unknown): { status: number; body: Record<st
   const message = typeof coded?.message === "string" ? coded.message : "";
   const status = statusOfCode(coded?.code);
   if (status !== undefined) {
-    return { status, body: { error: httpName(status), message, code: coded.code } };
+    const headers = headersOf(error);
+    return { status, body: { error: httpName(status), message, code: coded.code }, ...(headers ? { headers } : {}) };
   }
   // An error of the HTTP framework about the request itself (fastify's FST_ERR_* with a 4xx statusCode).
   if (typeof coded?.statusCode === "number" && coded.statusCode >= 400 && coded.statusCode < 500) {
@@ -106,6 +114,14 @@ export function errorResponse(error: unknown): { status: number; body: Record<st
     return { status: coded.statusCode, body: { error: httpName(coded.statusCode), message, ...code } };
   }
   return { status: 500, body: { error: "Internal Server Error", message: "the request failed; see the service log" } };
+}
+
+/** An error's own `headers` record of strings, if it has one. */
+function headersOf(error: unknown): Readonly<Record<string, string>> | undefined {
+  const headers = (error as { headers?: unknown } | undefined)?.headers;
+  if (typeof headers !== "object" || headers === null) return undefined;
+  const entries = Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === "string");
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
 function httpName(status: number): string {

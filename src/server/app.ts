@@ -66,10 +66,11 @@ export async function buildServer(services: Services, options: ServerOptions): P
     ...(options.entra ? { entra: new EntraTokenValidator(options.entra) } : {}),
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const { status, body } = errorResponse(ownError(error));
+    const { status, body, headers } = errorResponse(ownError(error));
     if (status >= 500 && status !== 501) request.log.error({ err: error }, "request failed");
     // The rest of an over-large or refused upload is not read: close the connection after answering.
     if (status === 413 || status === 415) reply.header("connection", "close");
+    if (headers) reply.headers(headers);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {

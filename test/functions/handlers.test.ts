@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer, request as httpRequest, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { type EventGridEvent, HttpRequest, InvocationContext, type Timer } from "@azure/functions";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +27,8 @@ import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fi
 import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
+/** A sample is sent as raw bytes (docs/service.md, "/samples, /scan body type"), on either host. */
+const BYTES = { "content-type": "application/octet-stream" };
 let azurite: Azurite;
 let services: Services;
 let dir: string;
@@ -250,7 +253,12 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     );
     expect(badPrune).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
     const badHash = await samples(
-      new HttpRequest({ method: "POST", url: "http://localhost/api/samples?sha256=xyz", body: { bytes: elf } }),
+      new HttpRequest({
+        method: "POST",
+        url: "http://localhost/api/samples?sha256=xyz",
+        headers: BYTES,
+        body: { bytes: elf },
+      }),
       context("samples"),
     );
     expect(badHash).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
@@ -263,7 +271,12 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
     expect(await services.hunt.hits({ status: "pending" })).toHaveLength(1);
 
     const upload = await samples(
-      new HttpRequest({ method: "POST", url: `http://localhost/api/samples?sha256=${elfSha}`, body: { bytes: elf } }),
+      new HttpRequest({
+        method: "POST",
+        url: `http://localhost/api/samples?sha256=${elfSha}`,
+        headers: BYTES,
+        body: { bytes: elf },
+      }),
       context("samples"),
     );
     expect(upload.status).toBe(201);
@@ -299,6 +312,7 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
       new HttpRequest({
         method: "POST",
         url: `http://localhost/api/samples?sha256=${"1".repeat(64)}`,
+        headers: BYTES,
         body: { bytes: elf },
       }),
       context("samples"),
@@ -308,6 +322,7 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
       new HttpRequest({
         method: "POST",
         url: "http://localhost/api/samples",
+        headers: BYTES,
         body: { bytes: new Uint8Array(1024 * 1024 + 1) },
       }),
       context("samples"),
@@ -494,10 +509,49 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
 
   it("scan: a verdict without storing", async () => {
     const response = await scan(
-      new HttpRequest({ method: "POST", url: "http://localhost/api/scan", body: { bytes: elf } }),
+      new HttpRequest({ method: "POST", url: "http://localhost/api/scan", headers: BYTES, body: { bytes: elf } }),
       context("scan"),
     );
     expect(response).toMatchObject({ status: 200, jsonBody: { verdict: "match", sha256: elfSha } });
+  });
+
+  it("refuses a sample that is not raw bytes in their own form, as the fastify host does, and stores nothing", async () => {
+    // The contract both hosts answer by (docs/service.md, "/samples, /scan body type"): application/octet-stream
+    // only; RFC 9110 §8.4: a content coding the server does not accept MAY be answered 415, and §15.5.16: with
+    // Accept-Encoding naming the codings it would have accepted (none: identity).
+    const gzipped = gzipSync(elf);
+    const gzippedSha = createHash("sha256").update(gzipped).digest("hex");
+    for (const handler of [samples, scan]) {
+      const coded = await handler(
+        new HttpRequest({
+          method: "POST",
+          url: `http://localhost/api/${handler === samples ? "samples" : "scan"}`,
+          headers: { ...BYTES, "content-encoding": "gzip" },
+          body: { bytes: gzipped },
+        }),
+        context(handler === samples ? "samples" : "scan"),
+      );
+      expect(coded).toMatchObject({ status: 415, jsonBody: { code: "SAMPLE_NOT_BYTES" } });
+      expect(coded.headers).toMatchObject({ "accept-encoding": "identity" });
+      for (const headers of [{ "content-type": "text/plain" }, {}] as Array<Record<string, string>>) {
+        const typed = await handler(
+          new HttpRequest({ method: "POST", url: "http://localhost/api/samples", headers, body: { bytes: elf } }),
+          context("samples"),
+        );
+        expect(typed).toMatchObject({ status: 415, jsonBody: { code: "SAMPLE_NOT_BYTES" } });
+      }
+    }
+    expect((await services.samples.report(gzippedSha)).stored).toBe(false);
+    const identity = await scan(
+      new HttpRequest({
+        method: "POST",
+        url: "http://localhost/api/scan",
+        headers: { ...BYTES, "content-encoding": "identity" },
+        body: { bytes: elf },
+      }),
+      context("scan"),
+    );
+    expect(identity).toMatchObject({ status: 200, jsonBody: { verdict: "match", sha256: elfSha } });
   });
 });
 

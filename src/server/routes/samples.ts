@@ -6,8 +6,8 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import * as operations from "../../app/operations.js";
 import { type SampleQuery, sampleParams, sampleQuery } from "../../app/requests.js";
+import { checkSampleRequest } from "../../app/sample-request.js";
 import type { Services } from "../../app/services.js";
-import { SampleError } from "../../store/spool.js";
 import { errorSchema, sampleReportSchema, uploadSchema, verdictSchema } from "../schemas.js";
 
 export function registerSampleRoutes(app: FastifyInstance, services: Services, maxSampleBytes: number): void {
@@ -16,34 +16,18 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
   // other content type is refused (415) as the request arrives, before its body is read or anything is opened.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/octet-stream", (_request, payload, done) => done(null, payload));
-  app.addHook("onRequest", async (request, reply) => {
+  // What the request must be (type, coding, Content-Length) is the application layer's, shared with the Functions
+  // handlers: refused (415, 413) as the request arrives, before its body is read or anything is opened.
+  app.addHook("onRequest", async (request) => {
     if (request.method !== "POST") return;
-    const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/octet-stream") {
-      throw new SampleError(
-        "SAMPLE_NOT_BYTES",
-        `a sample is sent as application/octet-stream, not ${type ? JSON.stringify(type) : "without a content type"}`,
-      );
-    }
-    // A content coding (gzip, …) would make the coded bytes the sample: stored, hashed and scanned as another file.
-    // RFC 9110 §8.4: 415, and §15.5.16: Accept-Encoding says which codings would have been accepted (none).
-    const codings = (request.headers["content-encoding"] ?? "")
-      .split(",")
-      .map((c) => c.trim().toLowerCase())
-      .filter((c) => c !== "" && c !== "identity");
-    if (codings.length > 0) {
-      reply.header("accept-encoding", "identity");
-      throw new SampleError(
-        "SAMPLE_NOT_BYTES",
-        `a sample is sent as its own bytes, without a content coding (not ${JSON.stringify(codings.join(", "))})`,
-      );
-    }
-  });
-  app.addHook("preValidation", async (request) => {
-    const length = Number(request.headers["content-length"]);
-    if (Number.isFinite(length) && length > maxSampleBytes) {
-      throw new SampleError("SAMPLE_TOO_LARGE", `sample exceeds the limit of ${maxSampleBytes} bytes`);
-    }
+    checkSampleRequest(
+      {
+        contentType: request.headers["content-type"],
+        contentEncoding: request.headers["content-encoding"],
+        contentLength: request.headers["content-length"],
+      },
+      maxSampleBytes,
+    );
   });
   const binaryBody = { consumes: ["application/octet-stream"] };
 
