@@ -183,13 +183,17 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
     let lines = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "host") lines++;
     if (lines > 1) throw new InvalidRequestError(`the request has ${lines} Host header lines, not one (RFC 9112 §3.2)`);
-    const header = request.headers.host;
+    // RFC 9112 §3.2.2: a request in absolute form (`GET http://host/path`) names its host in the request line, and
+    // "the origin server MUST ignore the received Host header field (if any) and instead use the host information of
+    // the request-target".
+    const authority = absoluteFormHost(request.raw.url ?? "");
+    const header = authority ?? request.headers.host;
     if (header === undefined) return;
     // RFC 9112 §3.2: a Host header with an invalid field value is a 400; a path, query or user information after a
     // loopback name (`localhost/attacker.example`, `attacker.example@localhost`) would otherwise parse as loopback.
     if (!HOST_FIELD.test(header)) {
       throw new InvalidRequestError(
-        `the Host header ${JSON.stringify(header.slice(0, 100))} is not a host name and port (RFC 9110 §7.2)`,
+        `the ${authority === undefined ? "Host header" : "request line's host"} ${JSON.stringify(header.slice(0, 100))} is not a host name and port (RFC 9110 §7.2)`,
       );
     }
     if (!loopback) return;
@@ -206,6 +210,12 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
  * (unreserved, pct-encoded and sub-delims characters; an IPv4 address is one too).
  */
 const HOST_FIELD = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::[0-9]*)?$/;
+
+/** The authority of a request-target in absolute form (`http://host:port/path`), as written; undefined otherwise. */
+function absoluteFormHost(target: string): string | undefined {
+  const match = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(target);
+  return match ? match[1] : undefined;
+}
 
 function hostName(header: string): string | undefined {
   try {

@@ -177,6 +177,28 @@ describe("DNS rebinding on the loopback default", () => {
     }
   });
 
+  // RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form of request-target, the origin
+  // server MUST ignore the received Host header field (if any) and instead use the host information of the
+  // request-target." A loopback Host beside a foreign name in the request line let the request through.
+  it("a request in absolute form is judged by the host in its request line, not by its Host header", async () => {
+    const foreign = await rawRequest(
+      server.port,
+      `GET http://attacker.example/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    );
+    expect(foreign).toMatch(/^HTTP\/1\.1 403 /);
+    expect(foreign).toContain("SHM_HOST_NOT_ALLOWED");
+    const invalid = await rawRequest(
+      server.port,
+      `GET http://attacker.example@127.0.0.1/incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    );
+    expect(invalid).toMatch(/^HTTP\/1\.1 400 /);
+    const own = await rawRequest(
+      server.port,
+      `GET http://127.0.0.1:${server.port}/incidents HTTP/1.1\r\nHost: attacker.example\r\nConnection: close\r\n\r\n`,
+    );
+    expect(own).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
   it.each(["127.0.0.1", `127.0.0.1:PORT`, "localhost:PORT", "[::1]:PORT"])("host %s is served", async (host) => {
     const header = host.replace("PORT", String(server.port));
     const answer = await rawRequest(
