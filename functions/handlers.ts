@@ -211,9 +211,16 @@ async function readJson(request: HttpRequest): Promise<Record<string, unknown>> 
   }
 }
 
-/** The query parameters, without `code`: the function key the Functions host accepts in the query. */
-function queryOf(request: HttpRequest): Record<string, string> {
-  return Object.fromEntries([...request.query].filter(([name]) => name !== "code"));
+/**
+ * The query parameters, without `code` (the function key the Functions host accepts in the query); a parameter given
+ * more than once is the list of its values, as fastify's query parser gives it, so the schema refuses it on both hosts.
+ */
+function queryOf(request: HttpRequest): Record<string, string | string[]> {
+  const values = new Map<string, string[]>();
+  for (const [name, value] of request.query) {
+    if (name !== "code") values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  return Object.fromEntries([...values].map(([name, all]) => [name, all.length === 1 ? all[0]! : all]));
 }
 
 /**

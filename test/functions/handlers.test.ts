@@ -238,6 +238,24 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
         expect(viaFastify.statusCode).toBe(400);
         expect((viaFunctions.jsonBody as { message: string }).message).toBe(viaFastify.json().message);
       }
+      // A parameter given twice: fastify's query parser makes it an array, which the schema refuses; the Functions
+      // host kept the last one and ran the request.
+      const twice = `sha256=${"a".repeat(64)}&sha256=${elfSha}`;
+      const viaFastify = await app.inject({ method: "POST", url: `/samples?${twice}`, headers: BYTES, payload: elf });
+      const viaFunctions = await samples(
+        new HttpRequest({
+          method: "POST",
+          url: `http://localhost/api/samples?${twice}`,
+          headers: BYTES,
+          body: { bytes: elf },
+        }),
+        context("samples"),
+      );
+      expect(viaFastify.statusCode).toBe(400);
+      expect(viaFunctions).toMatchObject({
+        status: 400,
+        jsonBody: { code: "SHM_INVALID_REQUEST", message: viaFastify.json().message },
+      });
     } finally {
       await app.close();
     }
@@ -252,6 +270,12 @@ describe("Azure Functions handlers (Azurite Blob + Table)", () => {
       context("deploy"),
     );
     expect(badPrune).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
+    // The mode given twice was the last one (apply) on this host; a parameter is given once.
+    const twiceMode = await deploy(
+      new HttpRequest({ method: "POST", url: "http://localhost/api/deploy?mode=plan&mode=apply" }),
+      context("deploy"),
+    );
+    expect(twiceMode).toMatchObject({ status: 400, jsonBody: { code: "SHM_INVALID_REQUEST" } });
     const badHash = await samples(
       new HttpRequest({
         method: "POST",
