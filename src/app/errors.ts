@@ -38,6 +38,10 @@ const ERROR_STATUS = {
   SHM_LIMIT_EXCEEDED: 400,
   /** The Host header names no host this server answers for (DNS rebinding on the loopback default). */
   SHM_HOST_NOT_ALLOWED: 403,
+  /** The request did not arrive within the server's request timeout (RFC 9110 §15.5.9). */
+  SHM_REQUEST_TIMEOUT: 408,
+  /** The request's header fields are over the HTTP parser's size limit (RFC 6585 §5). */
+  SHM_HEADERS_TOO_LARGE: 431,
 } as const satisfies Record<TranslationRefusedCode | SampleErrorCode | `SHM_${string}`, number>;
 
 type ErrorCode = keyof typeof ERROR_STATUS;
@@ -74,6 +78,8 @@ export const NotAvailableError = createError("SHM_NOT_AVAILABLE", "NotAvailableE
 export const LimitExceededError = createError("SHM_LIMIT_EXCEEDED", "LimitExceededError");
 export const HostNotAllowedError = createError("SHM_HOST_NOT_ALLOWED", "HostNotAllowedError");
 export const WorkspaceUnreadableError = createError("SHM_WORKSPACE_UNREADABLE", "WorkspaceUnreadableError");
+export const RequestTimeoutError = createError("SHM_REQUEST_TIMEOUT", "RequestTimeoutError");
+export const HeadersTooLargeError = createError("SHM_HEADERS_TOO_LARGE", "HeadersTooLargeError");
 
 /** The status of a coded error of the table; undefined for any other error. */
 function statusOfCode(code: unknown): number | undefined {
@@ -134,6 +140,8 @@ function httpName(status: number): string {
       414: "URI Too Long",
       415: "Unsupported Media Type",
       403: "Forbidden",
+      408: "Request Timeout",
+      431: "Request Header Fields Too Large",
       422: "Unprocessable Entity",
       501: "Not Implemented",
       502: "Bad Gateway",

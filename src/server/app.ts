@@ -3,6 +3,8 @@
  * (/openapi.json) and its UI (/docs), JSON schemas, pino logs without secrets, body limits and authentication.
  * It does not listen: start.ts does, and runs the schedule.
  */
+import { STATUS_CODES } from "node:http";
+import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
@@ -11,9 +13,11 @@ import {
   BodyNotJsonError,
   BodyTooLargeError,
   errorResponse,
+  HeadersTooLargeError,
   HostNotAllowedError,
   InvalidRequestError,
   NotFoundError,
+  RequestTimeoutError,
 } from "../app/errors.js";
 import * as operations from "../app/operations.js";
 import { AJV_OPTIONS, invalidRequest, REQUEST_LIMITS } from "../app/requests.js";
@@ -56,6 +60,9 @@ export async function buildServer(services: Services, options: ServerOptions): P
     // A path fastify's router cannot take (bad percent-encoding, a parameter over maxParamLength) is answered before
     // any hook; without this, in a shape of fastify's own (`statusCode`, and "Bad Request" on a 414).
     frameworkErrors: (error, _request, reply) => frameworkError(error, reply as FastifyReply),
+    // What Node's HTTP parser refuses before a request exists (a bad request line, headers over its size limit, a
+    // request over the timeout): without this, in a shape of fastify's own too.
+    clientErrorHandler: (error, socket) => clientError(error as NodeJS.ErrnoException, socket),
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
   if (options.http) app.server.maxConnections = options.http.maxConnections;
@@ -224,6 +231,29 @@ function hostName(header: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A request Node's HTTP parser refused, answered in the one error shape on the raw socket, then closed (as fastify's
+ * own handler does, without its `statusCode` field): 431 for headers over the parser's limit (RFC 6585 §5), 408 for a
+ * request over the timeout (RFC 9110 §15.5.9), else 400. A reset connection gets nothing.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === "ECONNRESET" || socket.destroyed) return;
+  const refused =
+    error.code === "HPE_HEADER_OVERFLOW"
+      ? new HeadersTooLargeError("the request's header fields are over the size limit")
+      : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? new RequestTimeoutError("the request did not arrive within the request timeout")
+        : new InvalidRequestError("the request is not a valid HTTP/1.1 request (RFC 9112)");
+  const { status, body } = errorResponse(refused);
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** A path the router refused, in the one error shape; the message does not echo a parameter over the limit. */

@@ -177,6 +177,28 @@ describe("DNS rebinding on the loopback default", () => {
     }
   });
 
+  // Node's HTTP parser refuses these before a request exists; they are answered in the one error shape
+  // (docs/service.md: `{ error, message, code? }`): 431 for header fields over the limit (RFC 6585 §5, "431 Request
+  // Header Fields Too Large"), 400 for a request line that is not HTTP (RFC 9112 §3: "Recipients of an invalid
+  // request-line SHOULD respond with either a 400 (Bad Request) error or a 301 (Moved Permanently) redirect").
+  it("requests Node's parser refuses are answered in the one error shape, and the server keeps answering", async () => {
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4)) as object;
+    const big = await rawRequest(
+      server.port,
+      `GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`,
+    );
+    expect(big).toMatch(/^HTTP\/1\.1 431 /);
+    expect(bodyOf(big)).toEqual({
+      error: "Request Header Fields Too Large",
+      message: expect.any(String),
+      code: "SHM_HEADERS_TOO_LARGE",
+    });
+    const garbled = await rawRequest(server.port, "GET hits\r\n\r\n");
+    expect(garbled).toMatch(/^HTTP\/1\.1 400 /);
+    expect(bodyOf(garbled)).toEqual({ error: "Bad Request", message: expect.any(String), code: "SHM_INVALID_REQUEST" });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   // RFC 9112 §3.2.2: "When an origin server receives a request with an absolute-form of request-target, the origin
   // server MUST ignore the received Host header field (if any) and instead use the host information of the
   // request-target." A loopback Host beside a foreign name in the request line let the request through.
