@@ -6,8 +6,8 @@ import path from "node:path";
 import type { HitStatus } from "../hunt/types.js";
 import type { DeployReport } from "../sentinel/deploy.js";
 import { DEPLOY_NOT_CONFIGURED } from "./deploy-service.js";
-import { LimitExceededError, NotAvailableError, NotFoundError } from "./errors.js";
-import { type DeployMode, nestingDepth, REQUEST_LIMITS } from "./requests.js";
+import { InvalidRequestError, LimitExceededError, NotAvailableError, NotFoundError } from "./errors.js";
+import { type DeployMode, nestingDepth, type PageQuery, REQUEST_LIMITS } from "./requests.js";
 import type { SampleReport, Services, TranslateRequest, TranslateResponse } from "./services.js";
 
 export function translate(services: Services, request: TranslateRequest): Promise<TranslateResponse> {
@@ -41,8 +41,42 @@ export function rescan(services: Services, request: { readonly limit?: number })
   return services.hunt.rescan(request.limit !== undefined ? { limit: request.limit } : {});
 }
 
-export async function hits(services: Services, query: { readonly ruleId?: string; readonly status?: HitStatus }) {
-  return { hits: await services.hunt.hits(query) };
+export async function hits(
+  services: Services,
+  query: { readonly ruleId?: string; readonly status?: HitStatus } & PageQuery,
+) {
+  const filter = {
+    ...(query.ruleId ? { ruleId: query.ruleId } : {}),
+    ...(query.status ? { status: query.status } : {}),
+  };
+  const { items, next } = pageOf(await services.hunt.hits(filter), (hit) => hit.key, query, "hit");
+  return { hits: items, ...(next ? { next } : {}) };
+}
+
+export async function incidents(services: Services, query: PageQuery) {
+  const { items, next } = pageOf(await services.hunt.incidents(), (incident) => incident.id, query, "incident");
+  return { incidents: items, ...(next ? { next } : {}) };
+}
+
+/**
+ * One page of a list in its own order: up to `limit` items after the one whose key is `after`, and `next`, the key
+ * of its last item, when more follow. A key no longer in the list (or never in it) is a 400: the client starts over.
+ */
+function pageOf<T>(
+  all: readonly T[],
+  keyOf: (item: T) => string,
+  query: PageQuery,
+  what: string,
+): { items: T[]; next?: string } {
+  const limit = query.limit ?? REQUEST_LIMITS.pageItems;
+  let from = 0;
+  if (query.after !== undefined) {
+    const at = all.findIndex((item) => keyOf(item) === query.after);
+    if (at < 0) throw new InvalidRequestError(`after: no ${what} ${query.after} in this list; start again without it`);
+    from = at + 1;
+  }
+  const items = all.slice(from, from + limit);
+  return from + limit < all.length ? { items, next: keyOf(items[items.length - 1] as T) } : { items };
 }
 
 export async function incident(services: Services, id: string) {

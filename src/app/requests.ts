@@ -41,6 +41,8 @@ export const REQUEST_LIMITS = {
   rescanLimit: 1000,
   /** Any path parameter (fastify's `maxParamLength`; longer ones are answered 414): ids are at most 100. */
   pathParamChars: 100,
+  /** Items one page of a list (`GET /hits`, `GET /incidents`) holds at most; `next` names where the next starts. */
+  pageItems: 1000,
 } as const;
 
 /** A rule id: letters, digits and `._:-` (a UUID fits), so it reaches no store or log unencoded or unbounded. */
@@ -91,13 +93,34 @@ export const rescanBody = {
   properties: { limit: { type: "integer", minimum: 1, maximum: REQUEST_LIMITS.rescanLimit } },
 } as const;
 
+/**
+ * One page of a list: `limit` items at most (default and most REQUEST_LIMITS.pageItems), after the item named by
+ * `after` (the `next` of the page before: a hit's key, an incident's id).
+ */
+const pageParams = {
+  limit: { type: "integer", minimum: 1, maximum: REQUEST_LIMITS.pageItems, default: REQUEST_LIMITS.pageItems },
+  after: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9-]+$" },
+} as const;
+
+export interface PageQuery {
+  readonly limit?: number;
+  readonly after?: string;
+}
+
 export const hitsQuery = {
   type: "object",
   additionalProperties: false,
   properties: {
     ruleId: ruleIdParam,
     status: { type: "string", enum: [...HIT_STATUSES] },
+    ...pageParams,
   },
+} as const;
+
+export const incidentsQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: { ...pageParams },
 } as const;
 
 export const incidentParams = {

@@ -1,7 +1,14 @@
 /** Hunts (run now), hits, and the incidents the embedded default writes to local state. */
 import type { FastifyInstance } from "fastify";
 import * as operations from "../../app/operations.js";
-import { hitsQuery, huntRunBody, incidentParams, rescanBody } from "../../app/requests.js";
+import {
+  hitsQuery,
+  huntRunBody,
+  incidentParams,
+  incidentsQuery,
+  type PageQuery,
+  rescanBody,
+} from "../../app/requests.js";
 import type { Services } from "../../app/services.js";
 import type { HitStatus } from "../../hunt/types.js";
 import { errorSchema, hitSchema, huntReportSchema, incidentSchema, rescanReportSchema } from "../schemas.js";
@@ -34,29 +41,40 @@ export function registerHuntRoutes(app: FastifyInstance, services: Services): vo
     async (request) => operations.rescan(services, request.body ?? {}),
   );
 
-  app.get<{ Querystring: { ruleId?: string; status?: HitStatus } }>(
+  app.get<{ Querystring: { ruleId?: string; status?: HitStatus } & PageQuery }>(
     "/hits",
     {
       schema: {
         tags: ["hunt"],
         summary: "Hits and their state (pending, alerted, benign, unverified, overflow)",
         querystring: hitsQuery,
-        response: { 200: { type: "object", properties: { hits: { type: "array", items: hitSchema } } } },
+        response: {
+          200: {
+            type: "object",
+            properties: { hits: { type: "array", items: hitSchema }, next: { type: "string" } },
+          },
+        },
       },
     },
     async (request) => operations.hits(services, request.query),
   );
 
-  app.get(
+  app.get<{ Querystring: PageQuery }>(
     "/incidents",
     {
       schema: {
         tags: ["hunt"],
         summary: "Incidents written to local state (the embedded default, no Sentinel)",
-        response: { 200: { type: "object", properties: { incidents: { type: "array", items: incidentSchema } } } },
+        querystring: incidentsQuery,
+        response: {
+          200: {
+            type: "object",
+            properties: { incidents: { type: "array", items: incidentSchema }, next: { type: "string" } },
+          },
+        },
       },
     },
-    async () => ({ incidents: await services.hunt.incidents() }),
+    async (request) => operations.incidents(services, request.query),
   );
 
   app.get<{ Params: { id: string } }>(
