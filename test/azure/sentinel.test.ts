@@ -109,6 +109,8 @@ describe("alert rules (Scheduled)", () => {
     [{ severity: "Critical" }, "Error converting value 'Critical' for 'severity'"],
     [{ queryFrequency: "PT1M" }, "Property 'queryFrequency' value 'PT1M' must be between PT5M and P14D"],
     [{ queryFrequency: "PT1H", queryPeriod: "PT30M" }, "must be greater than or equal to the query frequency"],
+    // Azure-Sentinel's ARM model validation, FrequencyLimitationForLongPeriodQuery
+    [{ queryFrequency: "PT30M", queryPeriod: "P2D" }, "When 'queryPeriod' greater than or equal to 2 days"],
     [{ triggerThreshold: -1 }, "triggerThreshold"],
     [{ displayName: "" }, "Property 'displayName' must not be empty"],
     [{ query: "Heartbeat | take 1" }, "One of the tables does not exist"],

@@ -75,6 +75,13 @@ export function validateScheduledRule(
   if (frequency !== undefined && period !== undefined && period < frequency) {
     invalid("The query period (lookback) must be greater than or equal to the query frequency.");
   }
+  // Sentinel's ARM model validation (Azure-Sentinel .script/tests/detectionTemplateSchemaValidation/ModelValidation,
+  // `FrequencyLimitationForLongPeriodQuery`, namespace ...AnalyticsManagement.Contracts.Model.ARM.ModelValidation).
+  if (frequency !== undefined && period !== undefined && period >= 2 * DAY && frequency < HOUR) {
+    invalid(
+      "Invalid Properties for Scheduled alert rule: When 'queryPeriod' greater than or equal to 2 days, the 'queryFrequency' should be greater than or equal to 1 hour.",
+    );
+  }
   checkMitre(properties);
   checkEventGrouping(properties.eventGroupingSettings);
   checkEntityMappings(properties.entityMappings);
