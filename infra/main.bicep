@@ -61,8 +61,8 @@ param scanTimeout string = '60s'
 ])
 param logLevel string = 'info'
 
-@description('Maximum number of instances (Flex Consumption: 40-1000, the lowest and highest values the plan accepts).')
-@minValue(40)
+@description('Maximum number of instances (Flex Consumption: 1-1000, the lowest and highest values the plan accepts).')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 

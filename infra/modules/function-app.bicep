@@ -36,8 +36,8 @@ param deploymentContainerName string
 @description('Application Insights connection string.')
 param appInsightsConnectionString string
 
-@description('Maximum number of instances the app scales out to (Flex Consumption: 40-1000).')
-@minValue(40)
+@description('Maximum number of instances the app scales out to (Flex Consumption: 1-1000).')
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
 

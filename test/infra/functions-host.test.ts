@@ -37,10 +37,14 @@ describe("the Functions host's request body limit", () => {
 });
 
 describe("the Flex Consumption scale-out limit", () => {
-  // Oracle: Microsoft Learn, "Azure Functions Flex Consumption plan hosting" (azure-functions/flex-consumption-plan),
-  // Considerations: "Scale: The lowest maximum scale is currently `40`. The highest currently supported value is
-  // `1000`." A template that accepts less lets a deployment through that the platform then refuses.
-  const LOWEST_MAXIMUM = 40;
+  // Oracle: Microsoft Learn, "Azure Functions Flex Consumption plan hosting"
+  // (https://learn.microsoft.com/azure/azure-functions/flex-consumption-plan#considerations): "Scale: The lowest
+  // maximum scale is currently `1`. The highest currently supported value is `1000`." And "Event-driven scaling in
+  // Azure Functions" (https://learn.microsoft.com/azure/azure-functions/event-driven-scaling?pivots=flex-consumption-plan#limit-scale-out):
+  // "Currently the lowest maximum instance count value is `1`, and the highest supported maximum instance count
+  // value is `1000`." (Earlier revisions of the first page said `40`; the template must not refuse a cap the
+  // platform accepts, such as 10 instances to bound cost or a downstream's throughput, nor accept one it refuses.)
+  const LOWEST_MAXIMUM = 1;
   const HIGHEST_MAXIMUM = 1000;
 
   for (const [file, name] of [
@@ -53,6 +57,16 @@ describe("the Flex Consumption scale-out limit", () => {
       expect(Number(param?.decorators.get("maxValue")?.[0]?.text), "@maxValue").toBe(HIGHEST_MAXIMUM);
     });
   }
+
+  it("docs/infra.md and the parameter descriptions state the same range", () => {
+    const docs = readFileSync(path.join(repoRoot, "docs/infra.md"), "utf8");
+    const row = docs.split("\n").find((line) => line.startsWith("| `maximumInstanceCount`"));
+    expect(row).toContain(`${LOWEST_MAXIMUM}-${HIGHEST_MAXIMUM}`);
+    for (const file of [main, app]) {
+      const description = file.params.get("maximumInstanceCount")?.decorators.get("description")?.[0]?.text ?? "";
+      expect(description, file.relative).toContain(`${LOWEST_MAXIMUM}-${HIGHEST_MAXIMUM}`);
+    }
+  });
 
   it("the site's scaleAndConcurrency.maximumInstanceCount is that parameter", () => {
     const site = app.resources.get("site");
