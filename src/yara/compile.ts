@@ -132,6 +132,8 @@ export function compileYaraRules(paths: readonly string[], options: YaraCompileO
 export function compileYaraSource(text: string, name: string, options: YaraCompileOptions = {}): CompiledRuleSet {
   const stamp: RuleFileStamp = { path: name, size: Buffer.byteLength(text), mtimeMs: 0, sha256: sha256(text) };
   const file: LoadedFile = { path: name, text, stamp };
+  const separator = lineSeparatorIn(text, name);
+  if (separator) throw new DiagnosticError([separator]);
   const diagnostics = checkFile(file, options);
   if (hasErrors(diagnostics)) throw new DiagnosticError(diagnostics.filter((d) => d.severity === "error"));
   const externals = options.externals ?? {};
@@ -317,6 +319,11 @@ function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnos
         continue;
       }
       const text = bytes.toString("utf8");
+      const separator = lineSeparatorIn(text, file);
+      if (separator) {
+        diagnostics.push(separator);
+        continue;
+      }
       files.push({
         path: file,
         text,
@@ -405,6 +412,26 @@ function spanAt(lines: LineMap, line: number, column: number, length: number): S
   }
   const start = Math.min(offset + column - 1, text.length);
   return lines.span(start, Math.min(start + length, text.length));
+}
+
+/**
+ * The first U+0085, U+2028 or U+2029 in a rule file, refused before YARA-X reads it: YARA-X (1.20, through
+ * annotate-snippets 0.12) panics and aborts the whole process when it reports an error or a warning on a line that
+ * holds one of them (`rule a { condition: true <U+2028> }` makes `shmhunt validate` exit 134). A rule that needs
+ * those bytes writes them as `\xHH` escapes in a string (U+2028 is `\xE2\x80\xA8`).
+ */
+function lineSeparatorIn(text: string, file: string): Diagnostic | undefined {
+  const at = text.search(/[\u0085\u2028\u2029]/);
+  if (at < 0) return undefined;
+  const code = (text.codePointAt(at) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+  const bytes = [...Buffer.from(text[at] ?? "", "utf8")].map((b) => `\\x${b.toString(16).toUpperCase()}`).join("");
+  return {
+    ...fileError(
+      file,
+      `U+${code} (a Unicode line separator) in a rule file: YARA-X cannot report a problem on its line; write it as ${bytes} in a string`,
+    ),
+    span: new LineMap(text).span(at, at + 1),
+  };
 }
 
 function fileError(file: string | undefined, message: string): Diagnostic {
