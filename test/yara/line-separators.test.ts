@@ -8,10 +8,10 @@
 import { spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DiagnosticError, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { compileYaraSource, validateYaraFiles } from "../../src/yara/index.js";
-import { tempDir } from "./tmp.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 const SEPARATORS = [
   ["U+0085", "\u0085", "\\xC2\\x85"],
@@ -20,14 +20,9 @@ const SEPARATORS = [
 ] as const;
 const binding = path.resolve(import.meta.dirname, "../../src/yara/binding.ts");
 
-describe("a rule file with a Unicode line separator", () => {
-  let dir: string;
-  let remove: () => Promise<void>;
-  beforeAll(async () => {
-    ({ dir, remove } = await tempDir("line-separators"));
-  });
-  afterAll(() => remove());
+const temp = tempDirs("line-separators");
 
+describe("a rule file with a Unicode line separator", () => {
   it.each(SEPARATORS)(
     "%s on a line YARA-X reports on aborts YARA-X's own process (the oracle)",
     (_name, char) => {
@@ -46,6 +41,7 @@ describe("a rule file with a Unicode line separator", () => {
   );
 
   it.each(SEPARATORS)("%s is refused before YARA-X reads it, naming line and column", async (name, char, escaped) => {
+    const dir = temp();
     const file = path.join(dir, `${name}.yar`);
     await writeFile(file, `// a rule set\nrule a { condition: true ${char} }\n`);
     expect(validateYaraFiles([file]).map(formatDiagnostic)).toEqual([

@@ -10,11 +10,11 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type BindingRules, loadYaraBinding } from "../../src/yara/binding.js";
 import { derivePrefilter, mayMatch, type Prefilter } from "../../src/yara/prefilter.js";
 import { SampleScanner } from "../../src/yara/sample.js";
-import { tempDir } from "./tmp.js";
+import { tempDirs } from "../support/temp-dirs.js";
 
 const KIB = 1024;
 const MIB = 1024 * 1024;
@@ -235,14 +235,9 @@ function plant(r: Random, set: Understood, bytes: Buffer, where: (length: number
   }
 }
 
-describe("the exact prefilter on random rules (seeded), against YARA-X", () => {
-  let dir: string;
-  let remove: () => Promise<void>;
-  beforeAll(async () => {
-    ({ dir, remove } = await tempDir("prefilter-property"));
-  });
-  afterAll(() => remove());
+const temp = tempDirs("prefilter-property");
 
+describe("the exact prefilter on random rules (seeded), against YARA-X", () => {
   it("never rules out in memory a sample YARA-X matches", () => {
     const r = generator(20250611);
     const { sets, compiled } = understoodRuleSets(r, 300);
@@ -271,7 +266,7 @@ describe("the exact prefilter on random rules (seeded), against YARA-X", () => {
   it("never rules out a file YARA-X matches, a string across each seam of the reading at every split", () => {
     const r = generator(7);
     const { sets } = understoodRuleSets(r, 40);
-    const file = path.join(dir, "sample");
+    const file = path.join(temp(), "sample");
     let matched = 0;
     let ruledOut = 0;
     let files = 0;
