@@ -1,4 +1,8 @@
-/** The in-process hunt schedule of `shmhunt serve`: a tick every `intervalMs`, never two at once, stoppable. */
+/**
+ * The in-process hunt schedule of `shmhunt serve` and `shmhunt hunt`: a tick every `intervalMs`, never two at once,
+ * stoppable. Its timer does not hold the process open (the server does) unless `keepAlive` is set: `shmhunt hunt`
+ * has nothing else to hold it, and would end before the first tick.
+ */
 
 export interface Schedule {
   /** Stops ticking and waits for the tick in progress. */
@@ -9,6 +13,7 @@ export function startSchedule(
   intervalMs: number,
   tick: () => Promise<unknown>,
   onError: (error: unknown) => void,
+  options: { readonly keepAlive?: boolean } = {},
 ): Schedule {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -23,7 +28,7 @@ export function startSchedule(
         )
         .finally(() => schedule(intervalMs));
     }, delay);
-    timer.unref?.();
+    if (!options.keepAlive) timer.unref?.();
   };
   schedule(0);
   return {

@@ -64,8 +64,11 @@ export function registerHunt(program: Command): void {
           return;
         }
         const { startSchedule } = await import("../../app/scheduler.js");
-        const schedule = startSchedule(config.huntTickMs || 60_000, runOnce, (error) =>
-          out.info(`hunt failed: ${error instanceof Error ? error.message : String(error)}`),
+        const schedule = startSchedule(
+          config.huntTickMs || 60_000,
+          runOnce,
+          (error) => out.info(`hunt failed: ${error instanceof Error ? error.message : String(error)}`),
+          { keepAlive: true },
         );
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
