@@ -108,6 +108,9 @@ export interface HttpLimits {
 /** A GUID (a workspace's or a tenant's id), in either case. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The longest delay a Node timer keeps (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** pino's levels (the server's logger), `silent` included. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -164,12 +167,20 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     }
     return listed?.length ? listed : undefined;
   };
-  const duration = (name: string, fallback: string): number => {
+  /** A duration; `timer`: one a Node timer waits for, so at most MAX_TIMER_MS. */
+  const duration = (name: string, fallback: string, kind?: "timer"): number => {
     const raw = text(name) ?? fallback;
     if (raw === "0") return 0;
     const value = parseDuration(raw);
     if (value === undefined) {
       problems.push({ field: name, message: `must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}` });
+      return parseDuration(fallback) ?? 0;
+    }
+    if (kind === "timer" && value > MAX_TIMER_MS) {
+      problems.push({
+        field: name,
+        message: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(raw)}`,
+      });
       return parseDuration(fallback) ?? 0;
     }
     return value;
@@ -248,13 +259,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   }
   const jwksUrl = text("SHMHUNT_ENTRA_JWKS_URL");
   /** A duration over 0 when set (undefined: the default of src/server/entra.ts). */
-  const positiveDuration = (name: string): number | undefined => {
+  const positiveDuration = (name: string, kind?: "timer"): number | undefined => {
     if (text(name) === undefined) return undefined;
-    const value = duration(name, "1s");
+    const value = duration(name, "1s", kind);
     if (value === 0) problems.push({ field: name, message: "must be a duration over 0" });
     return value;
   };
-  const jwksTimeoutMs = positiveDuration("SHMHUNT_ENTRA_JWKS_TIMEOUT");
+  const jwksTimeoutMs = positiveDuration("SHMHUNT_ENTRA_JWKS_TIMEOUT", "timer");
   const keysRetryMs = positiveDuration("SHMHUNT_ENTRA_KEYS_RETRY");
   const entraOptions = {
     ...(jwksTimeoutMs !== undefined ? { jwksTimeoutMs } : {}),
@@ -326,12 +337,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       ? { sentinel: { subscriptionId, resourceGroup, workspaceName } }
       : {}),
     ...(managedIdentityClientId ? { managedIdentityClientId } : {}),
-    huntTickMs: duration("SHMHUNT_HUNT_TICK", "1m"),
+    huntTickMs: duration("SHMHUNT_HUNT_TICK", "1m", "timer"),
     maxCatchUpMs: duration("SHMHUNT_MAX_CATCH_UP", "24h"),
     queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1),
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
-    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s"),
+    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", "timer"),
     scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1),
     scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
     scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
@@ -342,15 +353,23 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       .map((h) => h.trim().toLowerCase())
       .filter(Boolean),
     http: {
-      requestTimeoutMs: duration("SHMHUNT_REQUEST_TIMEOUT", "2m"),
-      headersTimeoutMs: duration("SHMHUNT_HEADERS_TIMEOUT", "10s"),
-      idleTimeoutMs: duration("SHMHUNT_IDLE_TIMEOUT", "30s"),
-      keepAliveTimeoutMs: duration("SHMHUNT_KEEP_ALIVE_TIMEOUT", "5s"),
+      requestTimeoutMs: duration("SHMHUNT_REQUEST_TIMEOUT", "2m", "timer"),
+      headersTimeoutMs: duration("SHMHUNT_HEADERS_TIMEOUT", "10s", "timer"),
+      idleTimeoutMs: duration("SHMHUNT_IDLE_TIMEOUT", "30s", "timer"),
+      keepAliveTimeoutMs: duration("SHMHUNT_KEEP_ALIVE_TIMEOUT", "5s", "timer"),
       maxConnections: int("SHMHUNT_MAX_CONNECTIONS", 512, 1),
       maxRequestsPerSocket: int("SHMHUNT_MAX_REQUESTS_PER_SOCKET", 1000, 1),
     },
     logLevel: oneOf("SHMHUNT_LOG_LEVEL", LOG_LEVELS, "info"),
   };
+  const { headersTimeoutMs, requestTimeoutMs } = config.http;
+  if (headersTimeoutMs > 0 && requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    // Node's server refuses it ("headersTimeout … must be <= requestTimeout"): the headers are part of the request.
+    problems.push({
+      field: "SHMHUNT_HEADERS_TIMEOUT",
+      message: `must not be longer than SHMHUNT_REQUEST_TIMEOUT (${text("SHMHUNT_HEADERS_TIMEOUT") ?? "10s"} > ${text("SHMHUNT_REQUEST_TIMEOUT") ?? "2m"}): the headers are part of the request`,
+    });
+  }
   if (problems.length > 0) {
     throw new DiagnosticError(
       problems.map(({ field, message }) => ({ code: Codes.SvcConfig, severity: "error" as const, message, field })),
