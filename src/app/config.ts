@@ -186,10 +186,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     return value;
   };
   const dir = (name: string, fallback: string) => path.resolve(cwd, text(name) ?? fallback);
+  /** An http(s) URL (the Azure SDKs and fetch take nothing else), when set. */
+  const url = (name: string): string | undefined => {
+    const raw = text(name);
+    if (raw === undefined) return undefined;
+    const parsed = URL.canParse(raw) ? new URL(raw) : undefined;
+    if (parsed?.protocol === "https:" || parsed?.protocol === "http:") return raw;
+    problems.push({ field: name, message: `must be an http(s) URL, not ${JSON.stringify(raw.slice(0, 200))}` });
+    return undefined;
+  };
 
   const dataDir = dir("SHMHUNT_DATA_DIR", ".shmhunt");
   const managedIdentityClientId = text("AZURE_CLIENT_ID");
-  const access = storageAccess(text, managedIdentityClientId);
+  const access = storageAccess(text, url, managedIdentityClientId, (field, message) =>
+    problems.push({ field, message }),
+  );
   const state: StateLocation = access.table
     ? { kind: "table", table: text("SHMHUNT_STATE_TABLE") ?? "shmhuntstate", access: access.table }
     : { kind: "local", dir: dir("SHMHUNT_STATE_DIR", path.join(dataDir, "state")) };
@@ -257,7 +268,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       message: "SHMHUNT_ENTRA_TENANT_ID and SHMHUNT_ENTRA_AUDIENCE go together",
     });
   }
-  const jwksUrl = text("SHMHUNT_ENTRA_JWKS_URL");
+  const jwksUrl = url("SHMHUNT_ENTRA_JWKS_URL");
   /** A duration over 0 when set (undefined: the default of src/server/entra.ts). */
   const positiveDuration = (name: string, kind?: "timer"): number | undefined => {
     if (text(name) === undefined) return undefined;
@@ -298,7 +309,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     brokerKind === "defender"
       ? {
           kind: "defender",
-          defenderUrl: text("SHMHUNT_DEFENDER_URL") ?? "https://api.securitycenter.microsoft.com",
+          defenderUrl: url("SHMHUNT_DEFENDER_URL") ?? "https://api.securitycenter.microsoft.com",
           ...(maxGlobalPrevalence !== undefined ? { maxGlobalPrevalence } : {}),
           ...(maxOrgPrevalence !== undefined ? { maxOrgPrevalence } : {}),
           skipValidlySigned: skipSigned === "true",
@@ -384,13 +395,33 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
  */
 function storageAccess(
   text: (name: string) => string | undefined,
+  url: (name: string) => string | undefined,
   managedIdentityClientId: string | undefined,
+  problem: (field: string, message: string) => void,
 ): { table?: AzureStorageAccess; blob?: AzureStorageAccess } {
   const connectionString = text("SHMHUNT_STORAGE_CONNECTION_STRING");
-  if (connectionString) return { table: { connectionString }, blob: { connectionString } };
+  if (connectionString) {
+    // `Key=Value` pairs separated by `;` (the SDKs' own parser fails on anything else with a TypeError naming
+    // nothing). The value holds a secret: the message does not repeat it.
+    const pairs = connectionString.split(";").filter((part) => part.trim() !== "");
+    if (pairs.length === 0 || pairs.some((part) => !/^\s*[A-Za-z]+\s*=/.test(part))) {
+      problem(
+        "SHMHUNT_STORAGE_CONNECTION_STRING",
+        "must be an Azure Storage connection string, `Key=Value` pairs separated by `;` (e.g. UseDevelopmentStorage=true)",
+      );
+    }
+    return { table: { connectionString }, blob: { connectionString } };
+  }
   const account = text("SHMHUNT_STORAGE_ACCOUNT");
-  const tableUrl = text("SHMHUNT_TABLE_URL") ?? (account ? `https://${account}.table.core.windows.net` : undefined);
-  const blobUrl = text("SHMHUNT_BLOB_URL") ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
+  // Azure's rule for a storage account's name, which is also its URLs' first label.
+  if (account !== undefined && !/^[a-z0-9]{3,24}$/.test(account)) {
+    problem(
+      "SHMHUNT_STORAGE_ACCOUNT",
+      `must be a storage account name (3 to 24 digits and lower-case letters), not ${JSON.stringify(account.slice(0, 100))}`,
+    );
+  }
+  const tableUrl = url("SHMHUNT_TABLE_URL") ?? (account ? `https://${account}.table.core.windows.net` : undefined);
+  const blobUrl = url("SHMHUNT_BLOB_URL") ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
   const id = managedIdentityClientId ? { managedIdentityClientId } : {};
   return {
     ...(tableUrl ? { table: { url: tableUrl, ...id } } : {}),

@@ -49,3 +49,57 @@ describe("duration settings", () => {
     expect(problems({ SHMHUNT_HEADERS_TIMEOUT: "2m" })).toEqual([]);
   });
 });
+
+describe("URLs, account names and connection strings", () => {
+  it("refuses a URL setting that is not an http(s) URL, naming it (serve used to end with 'Invalid URL' alone)", () => {
+    const entra = {
+      SHMHUNT_ENTRA_TENANT_ID: "72f988bf-86f1-41af-91ab-2d7cd011db47",
+      SHMHUNT_ENTRA_AUDIENCE: "api://x",
+    };
+    expect(problems({ ...entra, SHMHUNT_ENTRA_JWKS_URL: "not a url" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_ENTRA_JWKS_URL: .*"not a url"/),
+    ]);
+    expect(problems({ SHMHUNT_TABLE_URL: "nope" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_TABLE_URL: .*"nope"/),
+    ]);
+    expect(problems({ SHMHUNT_BLOB_URL: "ftp://example.org" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_BLOB_URL: .*"ftp:\/\/example.org"/),
+    ]);
+    expect(
+      problems({ SHMHUNT_SAMPLE_BROKER: "defender", SHMHUNT_DEFENDER_URL: "eu.api.security.microsoft.com" }),
+    ).toEqual([expect.stringMatching(/^SVC601 SHMHUNT_DEFENDER_URL: .*"eu.api.security.microsoft.com"/)]);
+    expect(
+      problems({
+        ...entra,
+        SHMHUNT_ENTRA_JWKS_URL: "http://127.0.0.1:9999/keys",
+        SHMHUNT_TABLE_URL: "http://127.0.0.1:10002/devstoreaccount1",
+        SHMHUNT_BLOB_URL: "https://sa.blob.core.windows.net",
+        SHMHUNT_SAMPLE_BROKER: "defender",
+        SHMHUNT_DEFENDER_URL: "https://eu.api.security.microsoft.com",
+      }),
+    ).toEqual([]);
+  });
+
+  it("refuses a storage account name Azure would not take, naming it", () => {
+    // Azure: 3 to 24 characters, digits and lower-case letters only; "my account" made the URL invalid.
+    expect(problems({ SHMHUNT_STORAGE_ACCOUNT: "my account" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_STORAGE_ACCOUNT: .*"my account"/),
+    ]);
+    expect(problems({ SHMHUNT_STORAGE_ACCOUNT: "shmhuntsa01" })).toEqual([]);
+  });
+
+  it("refuses a connection string that is not `Key=Value;…`, naming the setting and not the secret", () => {
+    // serve with SHMHUNT_STORAGE_CONNECTION_STRING=garbage ended with the SDK's
+    // "Cannot read properties of undefined (reading 'toLowerCase')".
+    const found = problems({ SHMHUNT_STORAGE_CONNECTION_STRING: "garbage" });
+    expect(found).toEqual([expect.stringMatching(/^SVC601 SHMHUNT_STORAGE_CONNECTION_STRING: /)]);
+    expect(found[0]).not.toContain("garbage");
+    expect(problems({ SHMHUNT_STORAGE_CONNECTION_STRING: "UseDevelopmentStorage=true" })).toEqual([]);
+    expect(
+      problems({
+        SHMHUNT_STORAGE_CONNECTION_STRING:
+          "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5PT0=;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+      }),
+    ).toEqual([]);
+  });
+});
