@@ -4,6 +4,7 @@
  * folder, a local workspace directory and incidents written to local state. Every setting is listed, with its
  * default, in docs/service.md.
  */
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Codes, DiagnosticError } from "../diagnostics/index.js";
@@ -185,7 +186,25 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     }
     return value;
   };
-  const dir = (name: string, fallback: string) => path.resolve(cwd, text(name) ?? fallback);
+  /**
+   * A folder setting, resolved against `cwd`. One that is set must not name something other than a folder, and
+   * with `mustExist` must name one that is there (the service makes the others when they are missing).
+   */
+  const dir = (name: string, fallback: string, mustExist?: "must exist"): string => {
+    const raw = text(name);
+    const resolved = path.resolve(cwd, raw ?? fallback);
+    if (raw === undefined) return resolved;
+    const found = statSync(resolved, { throwIfNoEntry: false });
+    if (found !== undefined && !found.isDirectory()) {
+      problems.push({ field: name, message: `must be a folder, and ${JSON.stringify(resolved)} is not a folder` });
+    } else if (found === undefined && mustExist) {
+      problems.push({
+        field: name,
+        message: `must be a folder that exists, and ${JSON.stringify(resolved)} does not exist`,
+      });
+    }
+    return resolved;
+  };
   /** An http(s) URL (the Azure SDKs and fetch take nothing else), when set. */
   const url = (name: string): string | undefined => {
     const raw = text(name);
@@ -337,9 +356,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     ...(tenantId && audiences.length > 0
       ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraOptions } }
       : {}),
-    rulesDir: dir("SHMHUNT_RULES_DIR", "rules"),
+    rulesDir: dir("SHMHUNT_RULES_DIR", "rules", "must exist"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
-    huntTargets: huntTargets() ?? (workspaceId ? [DEFAULT_TARGET] : targetsWithData(workspaceDir)),
+    huntTargets:
+      huntTargets() ??
+      (workspaceId || problems.some((p) => p.field === "SHMHUNT_WORKSPACE_DIR")
+        ? [DEFAULT_TARGET]
+        : targetsWithData(workspaceDir)),
     state,
     samples,
     workspaceDir,

@@ -2,7 +2,10 @@
  * Bad values of the SHMHUNT_* settings. docs/service.md, Settings: "A bad value is an error naming the setting
  * (code `SVC601`)"; README, Configuration reference: "A bad value is an error naming the setting."
  */
-import { describe, expect, it } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 
@@ -101,5 +104,44 @@ describe("URLs, account names and connection strings", () => {
           "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5PT0=;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
       }),
     ).toEqual([]);
+  });
+});
+
+describe("folder settings", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-config-dirs-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, "a-file");
+  writeFileSync(file, "not a folder\n");
+  mkdirSync(path.join(dir, "rules"));
+
+  it("refuses a folder setting that names a file, naming the setting", () => {
+    // `shmhunt hits` with SHMHUNT_STATE_DIR naming a file ended with "EEXIST: file already exists, mkdir '…'", and
+    // `hunt --once` with SHMHUNT_DATA_DIR one with "ENOTDIR: not a directory, mkdir '…/state'": neither named the
+    // setting.
+    for (const name of [
+      "SHMHUNT_DATA_DIR",
+      "SHMHUNT_STATE_DIR",
+      "SHMHUNT_SAMPLES_DIR",
+      "SHMHUNT_WORKSPACE_DIR",
+      "SHMHUNT_RULES_DIR",
+      "SHMHUNT_KQL_DIR",
+      "SHMHUNT_TMP_DIR",
+    ]) {
+      expect(problems({ [name]: file }, dir), name).toEqual([
+        expect.stringMatching(new RegExp(`^SVC601 ${name}: .*a-file" is not a folder`)),
+      ]);
+    }
+  });
+
+  it("refuses a rules folder that does not exist (hunt --once hunted nothing and exited 0)", () => {
+    expect(problems({ SHMHUNT_RULES_DIR: "no-such-rules" }, dir)).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_RULES_DIR: .*no-such-rules" does not exist/),
+    ]);
+    expect(problems({ SHMHUNT_RULES_DIR: "rules" }, dir)).toEqual([]);
+    // The folders the service makes when they are missing stay accepted, and so does the default rules folder.
+    expect(
+      problems({ SHMHUNT_DATA_DIR: "d", SHMHUNT_STATE_DIR: "s", SHMHUNT_SAMPLES_DIR: "x", SHMHUNT_TMP_DIR: "t" }, dir),
+    ).toEqual([]);
+    expect(problems({}, path.join(dir, "elsewhere"))).toEqual([]);
   });
 });
