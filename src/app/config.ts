@@ -12,6 +12,7 @@ import { parseDuration } from "../rules/durations.js";
 import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
 import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
+import { SCAN_POOL_LIMITS } from "../yara/limits.js";
 
 interface SentinelTarget {
   readonly subscriptionId: string;
@@ -109,8 +110,8 @@ export interface HttpLimits {
 /** A GUID (a workspace's or a tenant's id), in either case. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The longest delay a Node timer keeps (2^31-1 ms, ~24.8 days): a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A Node timer holds at most 2^31-1 ms (~24.8 days; a longer one fires after 1 ms): a timer's setting, 24 days. */
+const MAX_TIMER_MS = 24 * 86_400_000;
 
 /** pino's levels (the server's logger), `silent` included. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -168,8 +169,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     }
     return listed?.length ? listed : undefined;
   };
-  /** A duration; `timer`: one a Node timer waits for, so at most MAX_TIMER_MS. */
-  const duration = (name: string, fallback: string, kind?: "timer"): number => {
+  /** A duration; `timer`: one a Node timer waits for, so at most MAX_TIMER_MS (or `max`). */
+  const duration = (name: string, fallback: string, kind?: "timer", max = MAX_TIMER_MS): number => {
     const raw = text(name) ?? fallback;
     if (raw === "0") return 0;
     const value = parseDuration(raw);
@@ -177,7 +178,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
       problems.push({ field: name, message: `must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}` });
       return parseDuration(fallback) ?? 0;
     }
-    if (kind === "timer" && value > MAX_TIMER_MS) {
+    if (kind === "timer" && value > max) {
       problems.push({
         field: name,
         message: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(raw)}`,
@@ -376,8 +377,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
     queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1),
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
-    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", "timer"),
-    scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1),
+    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", "timer", SCAN_POOL_LIMITS.maxTimeoutMs),
+    scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1, SCAN_POOL_LIMITS.maxWorkers),
     scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
     scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
     rescanBatch: int("SHMHUNT_RESCAN_BATCH", 100),

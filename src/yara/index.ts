@@ -8,6 +8,7 @@ export {
   YaraRuleCache,
 } from "./compile.js";
 export { parseElfHeader } from "./elf.js";
+export { SCAN_POOL_LIMITS } from "./limits.js";
 export { defaultRulesDir } from "./rules-location.js";
 export {
   createScanner,

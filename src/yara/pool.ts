@@ -15,6 +15,7 @@ import { closeSync, readSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Codes } from "../diagnostics/index.js";
 import type { CompiledRuleSet } from "./compile.js";
+import { SCAN_POOL_LIMITS } from "./limits.js";
 import {
   decodeProgress,
   type FromWorker,
@@ -40,6 +41,7 @@ const PIPELINE_DEPTH = 2;
 const MAX_BATCH = 64;
 /** Extra time a worker gets beyond the scan timeout before the pool kills it. */
 const KILL_GRACE_MS = 5_000;
+
 const STDERR_TAIL = 4096;
 
 interface PoolJob {
@@ -100,7 +102,8 @@ export class ScanPool {
   private startedWorkers = 0;
 
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`scan pool size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1 || size > SCAN_POOL_LIMITS.maxWorkers)
+      throw new Error(`scan pool size must be an integer from 1 to ${SCAN_POOL_LIMITS.maxWorkers}, got ${size}`);
   }
 
   /** Runs one scan on a worker; always resolves to a verdict (a crash or kill becomes an `error` verdict). */

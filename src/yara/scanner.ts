@@ -15,6 +15,7 @@ import type { ExternalValue } from "./binding.js";
 import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { compileYaraRulesOffThread } from "./compile-thread.js";
 import { Completions } from "./completions.js";
+import { SCAN_POOL_LIMITS } from "./limits.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
 import { scanPathsReadingHere } from "./scan-here.js";
@@ -104,7 +105,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
         options.compileOnThisThread ? undefined : compileYaraRulesOffThread,
       );
   const currentRules = async (): Promise<CompiledRuleSet> => (cache ? cache.current() : (given as CompiledRuleSet));
-  const cpus = Math.max(1, os.availableParallelism());
+  const cpus = Math.min(Math.max(1, os.availableParallelism()), SCAN_POOL_LIMITS.maxWorkers);
   let pool: ScanPool;
   if (options.prefilterOnThisThread) {
     // The rules first: with a prefilter, this thread does a worker's share, so one worker fewer is started.

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { countSamples, createScanner, defaultRulesDir, type Verdict } from "../../yara/index.js";
+import { countSamples, createScanner, defaultRulesDir, SCAN_POOL_LIMITS, type Verdict } from "../../yara/index.js";
 import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
 
@@ -33,7 +33,11 @@ export function registerScan(program: Command): void {
       "per-sample scan timeout in milliseconds (or with an s suffix; default 60s)",
       parseDuration,
     )
-    .option("--workers <n>", "scan worker processes (default: available CPUs)", parsePositiveInt)
+    .option(
+      "--workers <n>",
+      `scan worker processes, at most ${SCAN_POOL_LIMITS.maxWorkers} (default: available CPUs)`,
+      parsePositiveInt,
+    )
     .option("--hash", "SHA-256 of every file (inventories); by default only matching files are hashed")
     .action(async (paths: string[], options: ScanOptions) => {
       const scanner = await createScanner({
@@ -138,11 +142,16 @@ function parseSize(value: string): number {
 function parseDuration(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/i.exec(value.trim());
   if (!m) throw new CliError(`--timeout: not a duration: '${value}' (milliseconds, or e.g. 30s)`);
-  return Math.round(Number(m[1]) * ((m[2] ?? "ms").toLowerCase() === "s" ? 1000 : 1));
+  const ms = Math.round(Number(m[1]) * ((m[2] ?? "ms").toLowerCase() === "s" ? 1000 : 1));
+  if (ms > SCAN_POOL_LIMITS.maxTimeoutMs)
+    throw new CliError(`--timeout: at most 24d (${SCAN_POOL_LIMITS.maxTimeoutMs} ms), not '${value}'`);
+  return ms;
 }
 
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliError(`--workers: not a positive integer: '${value}'`);
+  if (n > SCAN_POOL_LIMITS.maxWorkers)
+    throw new CliError(`--workers: at most ${SCAN_POOL_LIMITS.maxWorkers}, not '${value}'`);
   return n;
 }

@@ -1,0 +1,54 @@
+/**
+ * `shmhunt scan` refuses option values it cannot honour. README, Command line: every command "exits non-zero on error
+ * with a one-line reason on stderr"; docs/yara.md, Exit codes: 1 "on … a bad option".
+ */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/app/config.js";
+import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { collect, shmhunt } from "../support/cli-process.js";
+import { tempDirs } from "../support/temp-dirs.js";
+
+const temp = tempDirs("scan-options");
+
+/** A folder with one sample and a rule every sample reaches a worker for (no prefilter can rule it out). */
+function setUp(): { sample: string; rules: string } {
+  const dir = temp();
+  writeFileSync(path.join(dir, "sample.bin"), "hello\n");
+  writeFileSync(path.join(dir, "t.yar"), "rule t { condition: filesize > 0 }\n");
+  return { sample: path.join(dir, "sample.bin"), rules: path.join(dir, "t.yar") };
+}
+
+describe("scan option values", () => {
+  it("refuses --workers over the most it starts, before starting any (1000 used to fork 1000 processes)", async () => {
+    const { sample, rules } = setUp();
+    const run = collect(shmhunt(["scan", sample, "--rules", rules, "--workers", "65"], {}));
+    expect(await run.exit).toBe(1);
+    expect(run.out()).toBe("");
+    expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(/^shmhunt: --workers: .*64.*'65'/)]);
+  }, 60_000);
+
+  it("refuses a --timeout no timer can hold (it made every scan time out, with a TimeoutOverflowWarning flood)", async () => {
+    const { sample, rules } = setUp();
+    // 2^32 ms: the scan's kill timer fired after 1 ms, again and again, and YARA-X's own timeout wrapped to 0.
+    const run = collect(shmhunt(["scan", sample, "--rules", rules, "--timeout", "4294967296"], {}));
+    expect(await run.exit).toBe(1);
+    expect(run.out()).toBe("");
+    expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(/^shmhunt: --timeout: .*24d.*'4294967296'/)]);
+  }, 60_000);
+
+  it("refuses SHMHUNT_SCAN_WORKERS over the same most, naming it", () => {
+    // docs/service.md, Settings: "A bad value is an error naming the setting (code `SVC601`)".
+    const refused = () => loadConfig({ SHMHUNT_SCAN_WORKERS: "65" }, "/srv/app");
+    expect(refused).toThrow(DiagnosticError);
+    try {
+      refused();
+    } catch (error) {
+      expect((error as DiagnosticError).diagnostics.map((d) => `${d.field}: ${d.message}`)).toEqual([
+        expect.stringMatching(/^SHMHUNT_SCAN_WORKERS: .*64.*"65"/),
+      ]);
+    }
+    expect(loadConfig({ SHMHUNT_SCAN_WORKERS: "64" }, "/srv/app").scanWorkers).toBe(64);
+  });
+});
