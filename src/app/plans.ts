@@ -5,6 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { formatDiagnostic } from "../diagnostics/index.js";
 import { huntRuleOf } from "../hunt/from-rule.js";
 import type { HuntLogger } from "../hunt/run.js";
 import type { HuntPlan, HuntRule } from "../hunt/types.js";
@@ -19,7 +20,7 @@ export async function kqlFilePlans(
   const { loadRules } = await import("../rules/loader.js");
   const { rules, diagnostics } = await loadRules(rulesDir);
   for (const d of diagnostics.filter((x) => x.severity === "error")) {
-    logger?.warn({ file: d.file, code: d.code }, `rule not hunted: ${d.message}`);
+    logger?.warn({ file: d.file, code: d.code }, `rule not hunted: ${formatDiagnostic(d)}`);
   }
   const plans: HuntPlan[] = [];
   for (const rule of rules) {

@@ -216,3 +216,33 @@ export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message.split("\n")[0] ?? error.message;
   return String(error);
 }
+
+/** A service's logger as the CLI shows it: warnings and errors, one line each on stderr; info dropped. */
+export interface CliLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/**
+ * The logger a command hands the services: a warning (a rule not hunted, a window clamped, damaged state set aside)
+ * or an error is one line on `err`, `shmhunt: warning: <message> (key=value, …)`, whatever --json says (stdout
+ * carries the records). Errors of a hunt are also in its report, so `errors: false` leaves them to it.
+ */
+export function cliLogger(err: Sink = process.stderr, options: { readonly errors?: boolean } = {}): CliLogger {
+  const line = (level: string, fields: object, message: string) => {
+    const named = Object.entries(fields)
+      .filter(([, value]) => value !== undefined && !message.includes(String(value)))
+      .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+      .join(", ");
+    const text = `${message}${named ? ` (${named})` : ""}`.replace(/\s*\n\s*/g, " ");
+    err.write(`shmhunt: ${level}: ${text.length > 2000 ? `${text.slice(0, 2000)}…` : text}\n`);
+  };
+  return {
+    info() {},
+    warn: (fields, message) => line("warning", fields, message),
+    error: (fields, message) => {
+      if (options.errors !== false) line("error", fields, message);
+    },
+  };
+}

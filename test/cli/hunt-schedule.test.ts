@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -22,12 +22,19 @@ describe("shmhunt hunt (on the schedule)", () => {
     // was unref'd and nothing else held the process), no hunt run and nothing on stderr.
     const workspace = path.join(dir, "ws");
     const kql = path.join(dir, "kql");
+    const rules = path.join(dir, "rules");
+    mkdirSync(rules, { recursive: true });
+    copyFileSync(
+      path.resolve(import.meta.dirname, "../../rules/shm-execution.toml"),
+      path.join(rules, "shm-execution.toml"),
+    );
     mkdirSync(workspace, { recursive: true });
     mkdirSync(path.join(kql, "shm-execution"), { recursive: true });
     writeFileSync(path.join(kql, "shm-execution", "defender.kql"), "DeviceProcessEvents | take 0");
     writeFileSync(path.join(workspace, "DeviceProcessEvents.ndjson"), "");
     const child = shmhunt(["hunt", "--json"], {
       SHMHUNT_DATA_DIR: path.join(dir, "data"),
+      SHMHUNT_RULES_DIR: rules,
       SHMHUNT_KQL_DIR: kql,
       SHMHUNT_WORKSPACE_DIR: workspace,
       SHMHUNT_HUNT_TARGETS: "defender",

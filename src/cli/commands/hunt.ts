@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { HuntProgress } from "../../app/services.js";
 import type { BrokerReport } from "../../broker/index.js";
 import type { HuntRunReport } from "../../hunt/run.js";
-import { CliError, createOutput, type Output } from "../output.js";
+import { CliError, cliLogger, createOutput, type Output } from "../output.js";
 import { besideProgress, type Progress, showsProgress, startProgress } from "../progress.js";
 
 interface HuntOptions {
@@ -34,7 +34,8 @@ export function registerHunt(program: Command): void {
         import("../../app/compose.js"),
       ]);
       const config = loadConfig(process.env);
-      const services = await createServices(config);
+      // The hunt's warnings (a rule not hunted, a window clamped) on stderr; its errors are in the report.
+      const services = await createServices(config, { logger: cliLogger(process.stderr, { errors: false }) });
       const runOnce = async () => {
         const bar = runsBar(options.json);
         let report: Awaited<ReturnType<typeof services.hunt.run>>;

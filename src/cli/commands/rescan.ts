@@ -5,7 +5,7 @@
  */
 import type { Command } from "commander";
 import type { RescanReport } from "../../hunt/rescan.js";
-import { CliError, createOutput, type Output } from "../output.js";
+import { CliError, cliLogger, createOutput, type Output } from "../output.js";
 
 interface RescanOptions {
   limit?: string;
@@ -32,7 +32,7 @@ export function registerRescan(program: Command): void {
         import("../../app/config.js"),
         import("../../app/compose.js"),
       ]);
-      const services = await createServices(loadConfig(process.env));
+      const services = await createServices(loadConfig(process.env), { logger: cliLogger() });
       try {
         for (let batch = 1; ; batch++) {
           const report = await services.hunt.rescan(limit !== undefined ? { limit } : {});
