@@ -131,7 +131,15 @@ export function isLoopback(host: string): boolean {
   return octets?.slice(1).every((o) => Number(o) <= 255) ?? false;
 }
 
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): ServiceConfig {
+/**
+ * Reads the settings from `env`. `givenAs` names where a setting's value came from when not the environment (a
+ * command's option, e.g. `{ SHMHUNT_PORT: "--port" }`): a bad value is then reported under that name.
+ */
+export function loadConfig(
+  env: Env = process.env,
+  cwd = process.cwd(),
+  givenAs: Readonly<Record<string, string>> = {},
+): ServiceConfig {
   const problems: Array<{ field: string; message: string }> = [];
   const text = (name: string): string | undefined => {
     const value = env[name]?.trim();
@@ -407,7 +415,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Service
   }
   if (problems.length > 0) {
     throw new DiagnosticError(
-      problems.map(({ field, message }) => ({ code: Codes.SvcConfig, severity: "error" as const, message, field })),
+      problems.map(({ field, message }) => ({
+        code: Codes.SvcConfig,
+        severity: "error" as const,
+        message,
+        field: givenAs[field] ?? field,
+      })),
     );
   }
   return config;

@@ -28,7 +28,10 @@ export function registerServe(program: Command): void {
         ...(options.host !== undefined ? { SHMHUNT_HOST: options.host } : {}),
         ...(options.port !== undefined ? { SHMHUNT_PORT: options.port } : {}),
       };
-      const config = loadConfig(env);
+      const config = loadConfig(env, process.cwd(), {
+        ...(options.host !== undefined ? { SHMHUNT_HOST: "--host" } : {}),
+        ...(options.port !== undefined ? { SHMHUNT_PORT: "--port" } : {}),
+      });
       const server = await startServer(config, { handleSignals: true }).catch((error: unknown) => {
         throw new CliError(error instanceof Error ? error.message : String(error));
       });
