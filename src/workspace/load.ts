@@ -3,7 +3,7 @@
  * split into objects as it streams), and CSV (`.csv`, RFC 4180, as Advanced Hunting and Log Analytics export).
  * Values are converted to the column types (datetime strings → epoch ms, dynamic JSON text → values, ...).
  */
-import { isAscii } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { dataError } from "./errors.js";
@@ -100,7 +100,7 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
         try {
           yield JSON.parse(line) as Record<string, unknown>;
         } catch (error) {
-          throw dataError(`invalid JSON on line ${n}: ${(error as Error).message}`, file);
+          throw invalidJsonLine(error, line, n, file);
         }
       }
     } finally {
@@ -235,16 +235,71 @@ async function* ndjsonTexts(file: string): AsyncGenerator<string> {
     if (rest) {
       // The line cut at the end of the previous chunk, alone: only it is copied.
       start = buf.indexOf(10) + 1;
-      yield decodeUtf8(Buffer.concat([rest, buf.subarray(0, start)]));
+      yield (await decodeUtf8(Buffer.concat([rest, buf.subarray(0, start)]), file)) as string;
     }
-    if (start < end) yield decodeUtf8(buf.subarray(start, end));
+    if (start < end) yield (await decodeUtf8(buf.subarray(start, end), file)) as string;
     rest = end < buf.length ? buf.subarray(end) : undefined;
   }
-  if (rest) yield decodeUtf8(rest);
+  if (rest) yield (await decodeUtf8(rest, file)) as string;
 }
 
-function decodeUtf8(bytes: Buffer): string {
-  return isAscii(bytes) ? bytes.toString("latin1") : bytes.toString("utf8");
+/**
+ * Whole lines of `file` as text. Bytes that are not UTF-8 are refused at their line and column (the decoder would
+ * make them U+FFFD, and a query would compare values the file does not hold); only then is the file read again to
+ * find them. A promise only on that path.
+ */
+function decodeUtf8(bytes: Buffer, file: string): string | Promise<never> {
+  if (isAscii(bytes)) return bytes.toString("latin1");
+  if (isUtf8(bytes)) return bytes.toString("utf8");
+  return firstInvalidUtf8(file).then((at) => {
+    throw dataError(
+      `not valid UTF-8 (byte 0x${at.byte.toString(16).toUpperCase().padStart(2, "0")}); a table file must be UTF-8`,
+      file,
+      { start: at, end: at },
+    );
+  });
+}
+
+/** Where the first byte of `file` that is not UTF-8 is: its 1-based line and column (in characters), offset, byte. */
+async function firstInvalidUtf8(file: string): Promise<{ line: number; column: number; offset: number; byte: number }> {
+  let line = 1;
+  let lineStart = 0;
+  let offset = 0;
+  let current: Buffer[] = [];
+  const check = (lineBytes: Buffer) => {
+    const bad = invalidUtf8At(lineBytes);
+    if (bad < 0) return undefined;
+    const column = lineBytes.subarray(0, bad).toString("utf8").length + 1;
+    return { line, column, offset: lineStart + bad, byte: lineBytes[bad] ?? 0 };
+  };
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    let from = 0;
+    for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, from)) {
+      current.push(buf.subarray(from, nl));
+      const found = check(Buffer.concat(current));
+      if (found) return found;
+      current = [];
+      line++;
+      lineStart = offset + nl + 1;
+      from = nl + 1;
+    }
+    current.push(buf.subarray(from));
+    offset += buf.length;
+  }
+  return check(Buffer.concat(current)) ?? { line, column: 1, offset, byte: 0 };
+}
+
+/** The index of the first byte of `bytes` that does not belong to a well-formed UTF-8 sequence; -1 when none. */
+function invalidUtf8At(bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i] as number;
+    const length =
+      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (length === 0 || !isUtf8(bytes.subarray(i, i + length)) || i + length > bytes.length) return i;
+    i += length;
+  }
+  return -1;
 }
 
 /**
@@ -270,8 +325,17 @@ function parseNdjsonLine(line: string, lineNo: number, file: string): Record<str
   try {
     return JSON.parse(line) as Record<string, unknown>;
   } catch (error) {
-    throw dataError(`invalid JSON on line ${lineNo}: ${(error as Error).message}`, file);
+    throw invalidJsonLine(error, line, lineNo, file);
   }
+}
+
+/** A line that is not JSON, at its file:line:column (the column from JSON.parse's "at position N", when it says). */
+function invalidJsonLine(error: unknown, line: string, lineNo: number, file: string): Error {
+  const message = (error as Error).message;
+  const position = /at position (\d+)/.exec(message);
+  const offset = Math.min(Number(position?.[1] ?? 0), line.length);
+  const at = { line: lineNo, column: offset + 1, offset };
+  return dataError(`invalid JSON: ${message}`, file, { start: at, end: at });
 }
 
 /** NDJSON records in batches (one per chunk read), parsed without a per-record async step. */
