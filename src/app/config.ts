@@ -132,6 +132,16 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * A whole number written in decimal digits (`Number` alone would also take "0x10", "1e3", "+80"); undefined when
+ * it is not one, or past what a double holds exactly. Settings and the CLI's counts read numbers with this.
+ */
+export function parseWholeNumber(text: string): number | undefined {
+  if (!/^[0-9]+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/**
  * Reads the settings from `env`. `givenAs` names where a setting's value came from when not the environment (a
  * command's option, e.g. `{ SHMHUNT_PORT: "--port" }`): a bad value is then reported under that name.
  */
@@ -148,8 +158,8 @@ export function loadConfig(
   const int = (name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
     const raw = text(name);
     if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
+    const value = parseWholeNumber(raw);
+    if (value === undefined || value < min || value > max) {
       const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
       problems.push({ field: name, message: `must be an integer ${range}, not ${JSON.stringify(raw)}` });
       return fallback;

@@ -145,3 +145,18 @@ describe("folder settings", () => {
     expect(problems({}, path.join(dir, "elsewhere"))).toEqual([]);
   });
 });
+
+describe("integer settings", () => {
+  it("take decimal digits only: a hex, exponent or signed number is refused, naming the setting", () => {
+    // docs/service.md: SHMHUNT_PORT "listen port (0–65535)"; Number() took "0x10" as port 16, "1e3" as 1000 and
+    // "+80" as 80, none of them what a reader of the setting would take them for.
+    for (const raw of ["0x10", "1e3", "+80", "0b1", "8_0"]) {
+      expect(problems({ SHMHUNT_PORT: raw }), raw).toEqual([
+        expect.stringMatching(new RegExp(`^SVC601 SHMHUNT_PORT: .*"${raw.replace(/[+]/g, "\\+")}"`)),
+      ]);
+    }
+    expect(problems({ SHMHUNT_PORT: "080", SHMHUNT_RESCAN_BATCH: "0", SHMHUNT_MAX_SAMPLE_BYTES: "1048576" })).toEqual(
+      [],
+    );
+  });
+});

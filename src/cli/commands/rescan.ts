@@ -25,13 +25,13 @@ export function registerRescan(program: Command): void {
     .option("--json", "one JSON report per batch (NDJSON)")
     .action(async (options: RescanOptions) => {
       const out = createOutput(options);
-      const limit = options.limit === undefined ? undefined : Number(options.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-        throw new CliError(`--limit must be a whole number ≥ 1, not ${JSON.stringify(options.limit)}`);
-      const [{ loadConfig }, { createServices }] = await Promise.all([
+      const [{ loadConfig, parseWholeNumber }, { createServices }] = await Promise.all([
         import("../../app/config.js"),
         import("../../app/compose.js"),
       ]);
+      const limit = options.limit === undefined ? undefined : (parseWholeNumber(options.limit) ?? 0);
+      if (limit !== undefined && limit < 1)
+        throw new CliError(`--limit must be a whole number ≥ 1, not ${JSON.stringify(options.limit)}`);
       const services = await createServices(loadConfig(process.env), { logger: cliLogger() });
       try {
         for (let batch = 1; ; batch++) {
