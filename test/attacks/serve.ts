@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/app/config.js";
 import { type RunningServer, startServer } from "../../src/server/start.js";
+import { until } from "../support/until.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 
@@ -79,14 +80,7 @@ export function entries(dir: string): string[] {
   }
 }
 
-/** Resolves once `check` holds, polling; throws naming `what` after `ms`. */
-export async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { until };
 
 /** A raw TCP connection to the server, with whether (and when) the server closed it. */
 export interface RawClient {

@@ -3,17 +3,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collect, shmhunt } from "../support/cli-process.js";
+import { until as untilWithin } from "../support/until.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-hunt-schedule-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Up to 30 s: a child process starts Node and the CLI. */
+const until = (check: () => boolean, what: string) => untilWithin(check, what, 30_000);
 
 describe("shmhunt hunt (on the schedule)", () => {
   it("runs the hunts and keeps running until SIGINT, then exits 0", async () => {

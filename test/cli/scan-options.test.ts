@@ -21,22 +21,31 @@ function setUp(): { sample: string; rules: string } {
 }
 
 describe("scan option values", () => {
-  it("refuses --workers over the most it starts, before starting any (1000 used to fork 1000 processes)", async () => {
-    const { sample, rules } = setUp();
-    const run = collect(shmhunt(["scan", sample, "--rules", rules, "--workers", "65"], {}));
-    expect(await run.exit).toBe(1);
-    expect(run.out()).toBe("");
-    expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(/^shmhunt: --workers: .*64.*'65'/)]);
-  }, 60_000);
-
-  it("refuses a --timeout no timer can hold (it made every scan time out, with a TimeoutOverflowWarning flood)", async () => {
-    const { sample, rules } = setUp();
+  it.each([
+    [
+      "--workers over the most it starts, before starting any (1000 used to fork 1000 processes)",
+      "--workers",
+      "65",
+      /^shmhunt: --workers: .*64.*'65'/,
+    ],
     // 2^32 ms: the scan's kill timer fired after 1 ms, again and again, and YARA-X's own timeout wrapped to 0.
-    const run = collect(shmhunt(["scan", sample, "--rules", rules, "--timeout", "4294967296"], {}));
-    expect(await run.exit).toBe(1);
-    expect(run.out()).toBe("");
-    expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(/^shmhunt: --timeout: .*24d.*'4294967296'/)]);
-  }, 60_000);
+    [
+      "a --timeout no timer can hold (it made every scan time out, with a TimeoutOverflowWarning flood)",
+      "--timeout",
+      "4294967296",
+      /^shmhunt: --timeout: .*24d.*'4294967296'/,
+    ],
+  ] as const)(
+    "refuses %s",
+    async (_what, option, value, message) => {
+      const { sample, rules } = setUp();
+      const run = collect(shmhunt(["scan", sample, "--rules", rules, option, value], {}));
+      expect(await run.exit).toBe(1);
+      expect(run.out()).toBe("");
+      expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(message)]);
+    },
+    60_000,
+  );
 
   it("refuses SHMHUNT_SCAN_WORKERS over the same most, naming it", () => {
     // docs/service.md, Settings: "A bad value is an error naming the setting (code `SVC601`)".

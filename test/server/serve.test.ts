@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { collect, shmhunt as spawnShmhunt } from "../support/cli-process.js";
+import { until as untilWithin } from "../support/until.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-serve-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -10,13 +11,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** `shmhunt <args>` in a child process, over this suite's data folder. */
 const shmhunt = (args: string[], env: Record<string, string>) => spawnShmhunt(args, { SHMHUNT_DATA_DIR: dir, ...env });
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Up to 30 s: a child process starts Node and the CLI. */
+const until = (check: () => boolean, what: string) => untilWithin(check, what, 30_000);
 
 describe("shmhunt serve", () => {
   it("serves, then shuts down cleanly on SIGTERM", async () => {
