@@ -124,7 +124,7 @@ param deployContent bool = false
 ])
 param sampleBroker string = 'off'
 
-@description('Base URL of the Defender for Endpoint API (SHMHUNT_DEFENDER_URL), e.g. a regional endpoint (eu.api.security.microsoft.com).')
+@description('Base URL of the Defender for Endpoint API (SHMHUNT_DEFENDER_URL), e.g. a regional endpoint (https://eu.api.security.microsoft.com).')
 param defenderApiUrl string = 'https://api.securitycenter.microsoft.com'
 
 @description('Tags applied to every resource created here.')
