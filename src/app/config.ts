@@ -185,6 +185,13 @@ export function loadConfig(
         message: `unknown target ${unknown.map((t) => JSON.stringify(t)).join(", ")}: the targets are ${TARGETS.join(", ")}`,
       });
     }
+    if (listed?.length === 0) {
+      // Set, but to separators alone (","): not "unset", which means the default.
+      problems.push({
+        field: "SHMHUNT_HUNT_TARGETS",
+        message: `names no target: the targets are ${TARGETS.join(", ")}`,
+      });
+    }
     return listed?.length ? listed : undefined;
   };
   /** A duration; `timer`: one a Node timer waits for, so at most MAX_TIMER_MS (or `max`). */
@@ -253,6 +260,14 @@ export function loadConfig(
       field: "SHMHUNT_SUBSCRIPTION_ID",
       message:
         "SHMHUNT_SUBSCRIPTION_ID, SHMHUNT_RESOURCE_GROUP and SHMHUNT_WORKSPACE_NAME go together: set all three or none",
+    });
+  }
+  // ARM's subscriptionId path parameter (common-types/resource-management/v5/types.json, SubscriptionIdParameter):
+  // "The ID of the target subscription. The value must be an UUID."
+  if (subscriptionId !== undefined && !GUID.test(subscriptionId)) {
+    problems.push({
+      field: "SHMHUNT_SUBSCRIPTION_ID",
+      message: `must be the subscription's id (a GUID), not ${JSON.stringify(subscriptionId.slice(0, 100))}`,
     });
   }
   const workspaceId = text("SHMHUNT_WORKSPACE_ID");

@@ -160,3 +160,22 @@ describe("integer settings", () => {
     );
   });
 });
+
+describe("ids and lists", () => {
+  it("refuses a subscription id that is not a GUID, naming it", () => {
+    // ARM's subscriptionId (common-types/resource-management/v5/types.json, SubscriptionIdParameter): "The ID of the
+    // target subscription. The value must be an UUID."
+    const sentinel = { SHMHUNT_RESOURCE_GROUP: "rg-sentinel", SHMHUNT_WORKSPACE_NAME: "law-sentinel" };
+    expect(problems({ ...sentinel, SHMHUNT_SUBSCRIPTION_ID: "my-subscription" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_SUBSCRIPTION_ID: .*GUID.*"my-subscription"/),
+    ]);
+    expect(problems({ ...sentinel, SHMHUNT_SUBSCRIPTION_ID: "00000000-0000-0000-0000-000000000000" })).toEqual([]);
+  });
+
+  it("refuses SHMHUNT_HUNT_TARGETS set to separators alone (it meant the default, as if unset)", () => {
+    expect(problems({ SHMHUNT_HUNT_TARGETS: " , ," })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_HUNT_TARGETS: names no target/),
+    ]);
+    expect(problems({ SHMHUNT_HUNT_TARGETS: "defender, asim" })).toEqual([]);
+  });
+});

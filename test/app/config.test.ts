@@ -44,12 +44,18 @@ describe("service configuration", () => {
   it("reads Sentinel and Log Analytics settings, all or nothing", () => {
     const config = loadConfig({
       SHMHUNT_WORKSPACE_ID: "11111111-2222-3333-4444-555555555555",
-      SHMHUNT_SUBSCRIPTION_ID: "sub",
+      SHMHUNT_SUBSCRIPTION_ID: "00000000-1111-2222-3333-444444444444",
       SHMHUNT_RESOURCE_GROUP: "rg",
       SHMHUNT_WORKSPACE_NAME: "ws",
     });
-    expect(config.sentinel).toEqual({ subscriptionId: "sub", resourceGroup: "rg", workspaceName: "ws" });
-    expect(() => loadConfig({ SHMHUNT_SUBSCRIPTION_ID: "sub" })).toThrow(/go together/);
+    expect(config.sentinel).toEqual({
+      subscriptionId: "00000000-1111-2222-3333-444444444444",
+      resourceGroup: "rg",
+      workspaceName: "ws",
+    });
+    expect(() => loadConfig({ SHMHUNT_SUBSCRIPTION_ID: "00000000-1111-2222-3333-444444444444" })).toThrow(
+      /go together/,
+    );
   });
 
   it("names the setting in every error", () => {
