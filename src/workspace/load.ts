@@ -6,6 +6,7 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
+import { firstNotUtf8 } from "../diagnostics/index.js";
 import { dataError } from "./errors.js";
 import type { Column, Row } from "./relation.js";
 import { BATCH } from "./relation.js";
@@ -267,10 +268,9 @@ async function firstInvalidUtf8(file: string): Promise<{ line: number; column: n
   let offset = 0;
   let current: Buffer[] = [];
   const check = (lineBytes: Buffer) => {
-    const bad = invalidUtf8At(lineBytes);
-    if (bad < 0) return undefined;
-    const column = lineBytes.subarray(0, bad).toString("utf8").length + 1;
-    return { line, column, offset: lineStart + bad, byte: lineBytes[bad] ?? 0 };
+    const bad = firstNotUtf8(lineBytes);
+    if (!bad) return undefined;
+    return { line, column: bad.span.start.column, offset: lineStart + bad.offset, byte: lineBytes[bad.offset] ?? 0 };
   };
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
@@ -288,18 +288,6 @@ async function firstInvalidUtf8(file: string): Promise<{ line: number; column: n
     offset += buf.length;
   }
   return check(Buffer.concat(current)) ?? { line, column: 1, offset, byte: 0 };
-}
-
-/** The index of the first byte of `bytes` that does not belong to a well-formed UTF-8 sequence; -1 when none. */
-function invalidUtf8At(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
-    const b = bytes[i] as number;
-    const length =
-      b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
-    if (length === 0 || !isUtf8(bytes.subarray(i, i + length)) || i + length > bytes.length) return i;
-    i += length;
-  }
-  return -1;
 }
 
 /**
