@@ -12,7 +12,7 @@ import { parseDuration } from "../rules/durations.js";
 import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
 import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
-import { SCAN_POOL_LIMITS } from "../yara/limits.js";
+import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
 
 interface SentinelTarget {
   readonly subscriptionId: string;
@@ -110,9 +110,6 @@ export interface HttpLimits {
 /** A GUID (a workspace's or a tenant's id), in either case. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** A Node timer holds at most 2^31-1 ms (~24.8 days; a longer one fires after 1 ms): a timer's setting, 24 days. */
-const MAX_TIMER_MS = 24 * 86_400_000;
-
 /** pino's levels (the server's logger), `silent` included. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -194,8 +191,8 @@ export function loadConfig(
     }
     return listed?.length ? listed : undefined;
   };
-  /** A duration; `timer`: one a Node timer waits for, so at most MAX_TIMER_MS (or `max`). */
-  const duration = (name: string, fallback: string, kind?: "timer", max = MAX_TIMER_MS): number => {
+  /** A duration; `timer`: one a Node timer waits for, so at most TIMER_MAX_MS (or `max`). */
+  const duration = (name: string, fallback: string, kind?: "timer", max = TIMER_MAX_MS): number => {
     const raw = text(name) ?? fallback;
     if (raw === "0") return 0;
     const value = parseDuration(raw);

@@ -5,4 +5,7 @@
  * waits for it plus a grace (pool.ts), and a Node timer holds at most 2^31-1 ms (~24.8 days; a longer one fires
  * after 1 ms, with a TimeoutOverflowWarning each time): 24 days.
  */
-export const SCAN_POOL_LIMITS = { maxWorkers: 64, maxTimeoutMs: 24 * 86_400_000 } as const;
+/** The longest wait any timer of this service is given: a Node timer holds at most 2^31-1 ms (~24.8 days). */
+export const TIMER_MAX_MS = 24 * 86_400_000;
+
+export const SCAN_POOL_LIMITS = { maxWorkers: 64, maxTimeoutMs: TIMER_MAX_MS } as const;
