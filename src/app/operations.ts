@@ -49,8 +49,14 @@ export async function hits(
     ...(query.ruleId ? { ruleId: query.ruleId } : {}),
     ...(query.status ? { status: query.status } : {}),
   };
-  const { items, next } = pageOf(await services.hunt.hits(filter), (hit) => hit.key, query, "hit");
-  return { hits: items, ...(next ? { next } : {}) };
+  // The page is picked before the hits' acquisitions are read: only its hits are looked up.
+  let next: string | undefined;
+  const hits = await services.hunt.hits(filter, (all) => {
+    const page = pageOf(all, (hit) => hit.key, query, "hit");
+    next = page.next;
+    return page.items;
+  });
+  return { hits, ...(next ? { next } : {}) };
 }
 
 export async function incidents(services: Services, query: PageQuery) {

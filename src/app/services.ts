@@ -284,10 +284,16 @@ export class HuntService {
     return recordVerdict(verdict, plans, deps);
   }
 
-  /** Hits, each with the acquisition of its sample when one was recorded (broker on now or earlier). */
-  async hits(filter: { ruleId?: string; status?: HitStatus } = {}): Promise<HitView[]> {
-    const hits = (await this.deps.state.hits(filter.ruleId)).filter(
-      (h) => !filter.status || h.status === filter.status,
+  /**
+   * Hits, each with the acquisition of its sample when one was recorded (broker on now or earlier). `select` picks
+   * which of the filtered hits to answer (a page of them) before their acquisitions are read.
+   */
+  async hits(
+    filter: { ruleId?: string; status?: HitStatus } = {},
+    select: (hits: HitRecord[]) => HitRecord[] = (all) => all,
+  ): Promise<HitView[]> {
+    const hits = select(
+      (await this.deps.state.hits(filter.ruleId)).filter((h) => !filter.status || h.status === filter.status),
     );
     if (hits.length === 0) return hits;
     const plans = await this.planSource();
