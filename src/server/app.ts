@@ -3,7 +3,7 @@
  * (/openapi.json) and its UI (/docs), JSON schemas, pino logs without secrets, body limits and authentication.
  * It does not listen: start.ts does, and runs the schedule.
  */
-import { STATUS_CODES } from "node:http";
+import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -66,6 +66,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
   if (options.http) app.server.maxConnections = options.http.maxConnections;
+  registerContinueDecision(app);
   registerHostCheck(app, options.host, options.allowedHosts ?? []);
   registerAuth(app, {
     host: options.host,
@@ -174,6 +175,31 @@ function httpServerOptions(limits: HttpLimits) {
       ),
     },
   };
+}
+
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): the client waits for an interim 100 (Continue) before it sends the
+ * content, so a request refused on its head alone is answered without the content ever being sent. Node sends 100
+ * itself as the request arrives, before any route has looked at it, unless the server listens for 'checkContinue'
+ * (Node's http docs: the listener then calls `writeContinue()`, or answers); here such a request goes through the
+ * route's hooks without it (host check, authentication, the samples' type and size check, all onRequest), and 100
+ * is sent when the route is about to read the content (preParsing) and its Content-Length is within the route's
+ * body limit (`routeOptions.bodyLimit`: SHMHUNT_MAX_BODY_BYTES, or the sample limit on /samples and /scan). Over it,
+ * no 100: the route refuses it as it does any request (413, SAMPLE_TOO_LARGE from src/app/sample-request.ts, or
+ * fastify's body limit, SHM_BODY_TOO_LARGE), before reading, and Node closes the connection after the answer (the
+ * content announced was never read). Another expectation is not seen here: Node answers 417 ('checkExpectation').
+ */
+function registerContinueDecision(app: FastifyInstance): void {
+  const expectingContinue = new WeakSet<IncomingMessage>();
+  app.server.on("checkContinue", (request: IncomingMessage, response) => {
+    expectingContinue.add(request);
+    app.server.emit("request", request, response);
+  });
+  app.addHook("preParsing", async (request, reply) => {
+    if (!expectingContinue.delete(request.raw)) return;
+    const length = Number(request.headers["content-length"]);
+    if (!(length > request.routeOptions.bodyLimit)) reply.raw.writeContinue();
+  });
 }
 
 /**
