@@ -355,29 +355,33 @@ export function loadConfig(
     });
   const maxGlobalPrevalence = optionalInt("SHMHUNT_BROKER_MAX_GLOBAL_PREVALENCE", 1000);
   const maxOrgPrevalence = optionalInt("SHMHUNT_BROKER_MAX_ORG_PREVALENCE", undefined);
-  const broker: BrokerConfig | undefined =
-    brokerKind === "defender"
-      ? {
-          kind: "defender",
-          defenderUrl: url("SHMHUNT_DEFENDER_URL") ?? "https://api.securitycenter.microsoft.com",
-          ...(maxGlobalPrevalence !== undefined ? { maxGlobalPrevalence } : {}),
-          ...(maxOrgPrevalence !== undefined ? { maxOrgPrevalence } : {}),
-          skipValidlySigned: skipSigned === "true",
-          // api/run-live-response: 10 calls a minute, 25 sessions at once per tenant
-          maxStartsPerTick: int("SHMHUNT_BROKER_MAX_STARTS", 5, 1),
-          maxActive: int("SHMHUNT_BROKER_MAX_ACTIVE", 10, 1),
-        }
-      : undefined;
-  if (broker && broker.maxStartsPerTick > 10)
+  // The broker's settings are checked with the broker off too: a bad one is an error now, not on the day it is on.
+  const defenderUrl = url("SHMHUNT_DEFENDER_URL") ?? "https://api.securitycenter.microsoft.com";
+  // api/run-live-response: 10 calls a minute, 25 sessions at once per tenant
+  const maxStartsPerTick = int("SHMHUNT_BROKER_MAX_STARTS", 5, 1);
+  const maxActive = int("SHMHUNT_BROKER_MAX_ACTIVE", 10, 1);
+  if (maxStartsPerTick > 10)
     problems.push({
       field: "SHMHUNT_BROKER_MAX_STARTS",
       message: "must be at most 10 (runliveresponse: 10 calls a minute)",
     });
-  if (broker && broker.maxActive > 25)
+  if (maxActive > 25)
     problems.push({
       field: "SHMHUNT_BROKER_MAX_ACTIVE",
       message: "must be at most 25 (live response: 25 sessions at once)",
     });
+  const broker: BrokerConfig | undefined =
+    brokerKind === "defender"
+      ? {
+          kind: "defender",
+          defenderUrl,
+          ...(maxGlobalPrevalence !== undefined ? { maxGlobalPrevalence } : {}),
+          ...(maxOrgPrevalence !== undefined ? { maxOrgPrevalence } : {}),
+          skipValidlySigned: skipSigned === "true",
+          maxStartsPerTick,
+          maxActive,
+        }
+      : undefined;
 
   const config: ServiceConfig = {
     ...(broker ? { broker } : {}),

@@ -179,3 +179,46 @@ describe("ids and lists", () => {
     expect(problems({ SHMHUNT_HUNT_TARGETS: "defender, asim" })).toEqual([]);
   });
 });
+
+describe("the sample broker's settings", () => {
+  // docs/service.md, Settings: SHMHUNT_SAMPLE_BROKER is `off` by default; the broker's settings have their ranges
+  // there (SHMHUNT_BROKER_MAX_STARTS at most 10, SHMHUNT_BROKER_MAX_ACTIVE at most 25, SHMHUNT_DEFENDER_URL a URL).
+  // A bad one is refused whether the broker is on or off: not found only on the day it is turned on.
+  const bad: ReadonlyArray<readonly [string, string]> = [
+    ["SHMHUNT_DEFENDER_URL", "eu.api.security.microsoft.com"],
+    ["SHMHUNT_DEFENDER_URL", "ftp://api.securitycenter.microsoft.com"],
+    ["SHMHUNT_BROKER_MAX_STARTS", "11"],
+    ["SHMHUNT_BROKER_MAX_STARTS", "0"],
+    ["SHMHUNT_BROKER_MAX_STARTS", "five"],
+    ["SHMHUNT_BROKER_MAX_ACTIVE", "26"],
+    ["SHMHUNT_BROKER_MAX_ACTIVE", "1e1"],
+    ["SHMHUNT_BROKER_SKIP_SIGNED", "yes"],
+    ["SHMHUNT_BROKER_MAX_GLOBAL_PREVALENCE", "many"],
+    ["SHMHUNT_BROKER_MAX_ORG_PREVALENCE", "-1"],
+  ];
+
+  it.each(bad)("%s=%s is refused naming it, the broker off (unset or `off`) as on", (name, value) => {
+    const on = problems({ SHMHUNT_SAMPLE_BROKER: "defender", [name]: value });
+    expect(on).toEqual([expect.stringMatching(new RegExp(`^SVC601 ${name}: `))]);
+    expect(problems({ [name]: value })).toEqual(on);
+    expect(problems({ SHMHUNT_SAMPLE_BROKER: "off", [name]: value })).toEqual(on);
+  });
+
+  it("takes good values with the broker off, and builds no broker", () => {
+    const env = {
+      SHMHUNT_DEFENDER_URL: "https://eu.api.security.microsoft.com",
+      SHMHUNT_BROKER_MAX_STARTS: "10",
+      SHMHUNT_BROKER_MAX_ACTIVE: "25",
+      SHMHUNT_BROKER_SKIP_SIGNED: "false",
+      SHMHUNT_BROKER_MAX_GLOBAL_PREVALENCE: "none",
+      SHMHUNT_BROKER_MAX_ORG_PREVALENCE: "50",
+    };
+    expect(problems(env)).toEqual([]);
+    expect(loadConfig(env, "/srv/app").broker).toBeUndefined();
+    expect(loadConfig({ ...env, SHMHUNT_SAMPLE_BROKER: "defender" }, "/srv/app").broker).toMatchObject({
+      defenderUrl: "https://eu.api.security.microsoft.com",
+      maxStartsPerTick: 10,
+      maxActive: 25,
+    });
+  });
+});
