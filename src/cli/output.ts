@@ -1,5 +1,5 @@
 /** How CLI commands write results: NDJSON with --json, human text otherwise. Errors go to stderr as one line. */
-import { DiagnosticError, formatDiagnostic } from "../diagnostics/index.js";
+import { DiagnosticError, fileSystemReason, formatDiagnostic, isFileSystemError } from "../diagnostics/index.js";
 
 export interface OutputOptions {
   json?: boolean;
@@ -213,6 +213,8 @@ export function reasonOf(error: unknown): string {
     const more = error.diagnostics.length > 1 ? ` (+${error.diagnostics.length - 1} more)` : "";
     return first ? `${formatDiagnostic(first)}${more}` : error.message;
   }
+  // A file system error no reader turned into a diagnostic: the path it names and why, not the system call.
+  if (isFileSystemError(error) && error.path !== undefined) return `${error.path}: ${fileSystemReason(error)}`;
   if (error instanceof Error) return error.message.split("\n")[0] ?? error.message;
   return String(error);
 }

@@ -3,7 +3,7 @@
  * starting with // are skipped. Bad JSON is an error naming the file and line.
  */
 import { readFile } from "node:fs/promises";
-import { Codes, DiagnosticError, LineMap } from "../diagnostics/index.js";
+import { Codes, DiagnosticError, fileSystemReason, LineMap } from "../diagnostics/index.js";
 
 /** Reads events from a file, or from standard input when `file` is "-". */
 export async function readEvents(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown[]> {
@@ -12,7 +12,7 @@ export async function readEvents(file: string, stdin: NodeJS.ReadableStream = pr
     text = file === "-" ? await readAll(stdin) : await readFile(file, "utf8");
   } catch (error) {
     throw new DiagnosticError([
-      { code: Codes.EqlSyntax, severity: "error", message: `cannot read events: ${(error as Error).message}`, file },
+      { code: Codes.EqlSyntax, severity: "error", message: `cannot read events: ${fileSystemReason(error)}`, file },
     ]);
   }
   return parseEvents(text, file === "-" ? "<stdin>" : file);
@@ -31,7 +31,7 @@ export async function readJsonDocument(file: string): Promise<unknown> {
     text = await readFile(file, "utf8");
   } catch (error) {
     throw new DiagnosticError([
-      { code: Codes.EqlSyntax, severity: "error", message: `cannot read ${file}: ${(error as Error).message}`, file },
+      { code: Codes.EqlSyntax, severity: "error", message: `cannot read the file: ${fileSystemReason(error)}`, file },
     ]);
   }
   const body = text

@@ -58,11 +58,15 @@ export type RuleFileOutcome =
   | { readonly file: string; readonly results: readonly TranslationResult[]; readonly error?: undefined }
   | { readonly file: string; readonly error: unknown; readonly results?: undefined };
 
-/** The rule files named by `paths`: a file as given, a folder as every `*.toml` under it (sorted). */
+/**
+ * The rule files named by `paths`: a file as given, a folder as every `*.toml` under it (sorted). A path that cannot
+ * be looked at (not there, not allowed) is kept as a file: loading it says why, naming it, as for any rule file
+ * that does not load (a batch goes on with the others).
+ */
 export async function ruleFilesIn(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
-    if ((await stat(p)).isDirectory()) out.push(...(await tomlFilesUnder(p)));
+    if ((await stat(p).catch(() => undefined))?.isDirectory()) out.push(...(await tomlFilesUnder(p)));
     else out.push(p);
   }
   return out;

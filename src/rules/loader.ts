@@ -9,6 +9,7 @@ import {
   Codes,
   type Diagnostic,
   type Severity as DiagnosticSeverity,
+  fileSystemReason,
   hasErrors,
   type Span,
 } from "../diagnostics/index.js";
@@ -218,11 +219,15 @@ async function loadRuleFileWithId(file: string): Promise<{ result: RuleFileResul
   try {
     bytes = await readFile(file);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
     return {
       result: {
         diagnostics: [
-          { code: Codes.RuleToml, severity: "error", message: `cannot read the rule file: ${reason}`, file },
+          {
+            code: Codes.RuleToml,
+            severity: "error",
+            message: `cannot read the rule file: ${fileSystemReason(error)}`,
+            file,
+          },
         ],
       },
     };

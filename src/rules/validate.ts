@@ -6,9 +6,10 @@
  * YARA rule names defined twice). Loaded rules then go through the rule checks the caller gives: the extension point
  * where the layer above plugs in "every target's KQL of this rule is valid" (src/app/validate.ts, `RuleCheck`).
  */
+import { Stats } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { Codes, type Diagnostic, hasErrors } from "../diagnostics/index.js";
+import { Codes, type Diagnostic, fileSystemReason, hasErrors } from "../diagnostics/index.js";
 import { defaultRulesDir } from "../yara/rules-location.js";
 import { EXCLUSION_COLUMNS } from "./exclusions.js";
 import { filesUnder, loadRules } from "./loader.js";
@@ -159,12 +160,12 @@ export async function validateAll(paths: readonly string[], options: ValidateOpt
     byChecker.set(checker, list);
   };
   for (const given of paths) {
-    const info = await stat(given).catch(() => undefined);
-    if (!info) {
+    const info = await stat(given).catch((error: unknown) => error);
+    if (!(info instanceof Stats)) {
       general.push({
         code: Codes.RuleToml,
         severity: "error",
-        message: `no such file or directory: ${given}`,
+        message: `${fileSystemReason(info)}: ${given}`,
         file: given,
       });
     } else if (info.isDirectory()) {

@@ -6,7 +6,7 @@
 import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { firstNotUtf8 } from "../diagnostics/index.js";
+import { fileSystemReason, firstNotUtf8, isFileSystemError } from "../diagnostics/index.js";
 import { dataError } from "./errors.js";
 import type { Column, Row } from "./relation.js";
 import { BATCH } from "./relation.js";
@@ -88,6 +88,26 @@ export function convertCell(raw: unknown, type: ScalarType, fromCsv: boolean): V
   }
 }
 
+/** A table file's read failure (not there, a folder, not allowed): WS502 naming the file and saying why. */
+function unreadable(error: unknown, file: string): unknown {
+  return isFileSystemError(error) ? dataError(`cannot read the table file: ${fileSystemReason(error)}`, file) : error;
+}
+
+/** The chunks of a file as `createReadStream(file, options)` reads them; a read failure is `unreadable`. */
+async function* fileChunks(
+  file: string,
+  options: { readonly encoding?: "utf8"; readonly highWaterMark?: number },
+): AsyncGenerator<string | Buffer> {
+  const input = createReadStream(file, options);
+  try {
+    for await (const chunk of input) yield chunk as string | Buffer;
+  } catch (error) {
+    throw unreadable(error, file);
+  } finally {
+    input.destroy();
+  }
+}
+
 /** Streams the JSON records of a file (NDJSON lines or the objects of a top-level JSON array). */
 async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGenerator<Record<string, unknown>> {
   if (format === "ndjson") {
@@ -104,6 +124,8 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
           throw invalidJsonLine(error, line, n, file);
         }
       }
+    } catch (error) {
+      throw unreadable(error, file);
     } finally {
       // Closing the interface (a consumer that stops early, as sampleColumns does) leaves the file stream
       // flowing to its end in the background; stop it.
@@ -117,7 +139,7 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
   let escaped = false;
   let buf = "";
   let started = false;
-  for await (const chunk of createReadStream(file, "utf8")) {
+  for await (const chunk of fileChunks(file, { encoding: "utf8" })) {
     for (const ch of chunk as string) {
       if (!started) {
         if (ch === "[") started = true;
@@ -158,7 +180,7 @@ async function* csvRecords(file: string): AsyncGenerator<string[]> {
   let inQuotes = false;
   let quotePending = false;
   let first = true;
-  for await (const chunk of createReadStream(file, "utf8")) {
+  for await (const chunk of fileChunks(file, { encoding: "utf8" })) {
     let text = chunk as string;
     if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     first = false;
@@ -225,7 +247,7 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
  */
 async function* ndjsonTexts(file: string): AsyncGenerator<string> {
   let rest: Buffer | undefined;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of fileChunks(file, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     const end = buf.lastIndexOf(10) + 1;
     if (end === 0) {
@@ -272,7 +294,7 @@ async function firstInvalidUtf8(file: string): Promise<{ line: number; column: n
     if (!bad) return undefined;
     return { line, column: bad.span.start.column, offset: lineStart + bad.offset, byte: lineBytes[bad.offset] ?? 0 };
   };
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+  for await (const chunk of fileChunks(file, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     let from = 0;
     for (let nl = buf.indexOf(10); nl >= 0; nl = buf.indexOf(10, from)) {

@@ -7,6 +7,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { fileSystemReason } from "../diagnostics/index.js";
 import { buildGlobals, type ColumnSchema, type FunctionSchema, resolveSchemas, type Schemas } from "../kusto/index.js";
 import { sourceFunctions } from "../targets/index.js";
 import type { TableSource } from "./context.js";
@@ -65,7 +66,7 @@ async function tableFiles(dir: string, schemas: Schemas): Promise<Map<string, Ta
   try {
     names = await readdir(dir);
   } catch (error) {
-    throw dataError(`cannot read workspace directory: ${(error as Error).message}`, dir);
+    throw dataError(`cannot read the workspace folder: ${fileSystemReason(error)}`, dir);
   }
   for (const name of names.sort()) {
     const format = formatOf(name);
@@ -141,7 +142,10 @@ async function functionFiles(dir: string): Promise<FunctionSchema[]> {
   const out: FunctionSchema[] = [];
   for (const name of names.sort()) {
     if (!name.endsWith(".kql")) continue;
-    const body = await readFile(path.join(fdir, name), "utf8");
+    const file = path.join(fdir, name);
+    const body = await readFile(file, "utf8").catch((error: unknown) => {
+      throw dataError(`cannot read the function file: ${fileSystemReason(error)}`, file);
+    });
     out.push({ name: name.slice(0, -4), parameters: "()", body: body.trim() });
   }
   return out;

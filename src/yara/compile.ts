@@ -13,6 +13,7 @@ import {
   Codes,
   type Diagnostic,
   DiagnosticError,
+  fileSystemReason,
   firstNotUtf8,
   hasErrors,
   LineMap,
@@ -58,17 +59,24 @@ export interface CompiledRuleSet {
   readonly warnings: readonly Diagnostic[];
 }
 
-/** Expands files and directories (non-recursive, like `rules/*.yar`) into the sorted list of YARA files. */
+/**
+ * Expands files and directories (non-recursive, like `rules/*.yar`) into the sorted list of YARA files. A path that
+ * cannot be read throws a DiagnosticError (YARA400) naming it as given and saying why.
+ */
 export function resolveYaraPaths(paths: readonly string[]): string[] {
   const files: string[] = [];
   for (const given of paths) {
     const resolved = path.resolve(given);
-    if (statSync(resolved).isDirectory()) {
-      for (const name of readdirSync(resolved).sort()) {
-        if (YARA_EXTENSIONS.includes(path.extname(name).toLowerCase())) files.push(path.join(resolved, name));
+    try {
+      if (statSync(resolved).isDirectory()) {
+        for (const name of readdirSync(resolved).sort()) {
+          if (YARA_EXTENSIONS.includes(path.extname(name).toLowerCase())) files.push(path.join(resolved, name));
+        }
+      } else {
+        files.push(resolved);
       }
-    } else {
-      files.push(resolved);
+    } catch (error) {
+      throw new DiagnosticError([fileError(given, `cannot read the rule path: ${fileSystemReason(error)}`)]);
     }
   }
   return [...new Set(files)];
@@ -299,7 +307,7 @@ function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnos
   try {
     resolved = resolveYaraPaths(paths);
   } catch (error) {
-    diagnostics.push(fileError(undefined, `cannot read rule path: ${messageOf(error)}`));
+    diagnostics.push(...diagnosticsOf(error));
   }
   if (resolved.length === 0 && diagnostics.length === 0) {
     diagnostics.push(fileError(paths.join(", "), "no YARA rule files (*.yar, *.yara) found"));
@@ -330,7 +338,7 @@ function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnos
         stamp: { path: file, size: info.size, mtimeMs: info.mtimeMs, sha256: sha256(bytes) },
       });
     } catch (error) {
-      diagnostics.push(fileError(file, `cannot read rule file: ${messageOf(error)}`));
+      diagnostics.push(fileError(file, `cannot read the rule file: ${fileSystemReason(error)}`));
     }
   }
   return { files, diagnostics };

@@ -208,7 +208,10 @@ export class SampleScanner {
     try {
       fd = openSync(filePath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     } catch (error) {
-      return this.failed(started, displayPath, 0, `cannot open: ${reasonOf(error)}`);
+      // O_NOFOLLOW: ELOOP here is a file the walk found swapped for a symbolic link since, which is not followed.
+      const why =
+        (error as NodeJS.ErrnoException).code === "ELOOP" ? "a symbolic link (not followed)" : reasonOf(error);
+      return this.failed(started, displayPath, 0, `cannot open: ${why}`);
     }
     try {
       const info = fstatSync(fd);

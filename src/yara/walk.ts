@@ -17,6 +17,7 @@ import type { Dirent, Stats } from "node:fs";
 import { lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { lstat, readdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
+import { fileSystemReason } from "../diagnostics/index.js";
 
 /** A path as the file system takes it: text, or bytes when a name in it is not UTF-8. */
 export type FsPath = string | Buffer;
@@ -271,6 +272,7 @@ export function statsKind(info: Stats): string {
   return "special file";
 }
 
+/** Why a path could not be read, in the project's words (src/diagnostics/file-errors.ts); the verdict names it. */
 export function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return fileSystemReason(error);
 }

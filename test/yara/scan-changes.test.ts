@@ -47,10 +47,10 @@ describe.runIf(process.platform === "linux")("entries that change under a scan",
     });
     // O_NOFOLLOW: a file swapped for a symlink after the walk is not followed (ELOOP).
     expect(here.ruleOut(link, limits)).toMatchObject({ verdict: "error", error: { code: "YARA410" } });
-    expect((here.ruleOut(link, limits) as Verdict).error?.message).toMatch(/^cannot open: ELOOP/);
+    expect((here.ruleOut(link, limits) as Verdict).error?.message).toBe("cannot open: a symbolic link (not followed)");
     expect(here.ruleOut(path.join(dir, "deleted"), limits)).toMatchObject({
       verdict: "error",
-      error: { message: expect.stringMatching(/^cannot open: ENOENT/) },
+      error: { message: "cannot open: no such file or directory" },
     });
   });
 

@@ -397,7 +397,9 @@ setTimeout(() => process.stdout.write("not ended\\n"), 500);`;
     expect(new Set(verdicts.map((v) => v.path)).size).toBe(5001);
     expect(verdicts.filter((v) => v.verdict === "no-match")).toHaveLength(5000);
     expect(verdicts.find((v) => v.path === missing)).toMatchObject({ verdict: "error" });
-    expect(output.err()).toMatch(/^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: ENOENT/);
+    expect(output.err()).toMatch(
+      /^shmhunt: 1 file\(s\) could not be scanned; first: .*no-such-path: no such file or directory$/m,
+    );
     expect(await processesGone(mark, 5_000)).toEqual([]);
   }, 60_000);
 });
