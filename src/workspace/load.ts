@@ -5,9 +5,9 @@
  */
 import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { fileSystemReason, firstNotUtf8, isFileSystemError } from "../diagnostics/index.js";
 import { dataError } from "./errors.js";
+import { WORKSPACE_LIMITS } from "./limits.js";
 import type { Column, Row } from "./relation.js";
 import { BATCH } from "./relation.js";
 import { parseDatetime, parseTimespan, type ScalarType, type Value } from "./values.js";
@@ -111,26 +111,9 @@ async function* fileChunks(
 /** Streams the JSON records of a file (NDJSON lines or the objects of a top-level JSON array). */
 async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGenerator<Record<string, unknown>> {
   if (format === "ndjson") {
-    const input = createReadStream(file, "utf8");
-    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
-    let n = 0;
-    try {
-      for await (const line of lines) {
-        n++;
-        if (line.trim() === "") continue;
-        try {
-          yield JSON.parse(line) as Record<string, unknown>;
-        } catch (error) {
-          throw invalidJsonLine(error, line, n, file);
-        }
-      }
-    } catch (error) {
-      throw unreadable(error, file);
-    } finally {
-      // Closing the interface (a consumer that stops early, as sampleColumns does) leaves the file stream
-      // flowing to its end in the background; stop it.
-      input.destroy();
-    }
+    // The one NDJSON reader (its line limit, UTF-8 check and positions); a consumer that stops early (sampleColumns)
+    // stops it, and the file stream with it.
+    for await (const batch of ndjsonBatches(file)) yield* batch;
     return;
   }
   // A JSON array, split into its top-level objects without loading the whole file.
@@ -240,30 +223,56 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
   }
 }
 
+/** A line of an NDJSON file reached WORKSPACE_LIMITS.ndjsonLineBytes; `offset`: the byte its line starts at. */
+class LineOverLimit extends Error {
+  constructor(readonly offset: number) {
+    super("an NDJSON line over the limit");
+  }
+}
+
 /**
  * The text of an NDJSON file in chunks of whole lines (the last chunk may lack its final newline), as UTF-8. A
  * chunk that is all ASCII (the usual export) is decoded as Latin-1, which gives the same string ~15× faster than
  * the UTF-8 decoder; a chunk is cut after a newline byte, which is never inside a multi-byte sequence.
+ *
+ * A line longer than WORKSPACE_LIMITS.ndjsonLineBytes (its bytes before the newline) throws LineOverLimit as soon as
+ * its bytes read pass the limit, one chunk past it at most: it is neither read to its end nor held whole. A chunk
+ * (1 MiB) is shorter than the limit, so such a line is always one cut across chunks, which is where it is counted.
  */
 async function* ndjsonTexts(file: string): AsyncGenerator<string> {
-  let rest: Buffer | undefined;
+  const limit = WORKSPACE_LIMITS.ndjsonLineBytes;
+  // The line cut at the end of the chunks read so far: its pieces (joined once, when its end comes), their bytes,
+  // and where in the file it starts.
+  let rest: Buffer[] = [];
+  let restBytes = 0;
+  let restStart = 0;
+  let read = 0;
   for await (const chunk of fileChunks(file, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     const end = buf.lastIndexOf(10) + 1;
     if (end === 0) {
-      rest = rest ? Buffer.concat([rest, buf]) : buf;
+      if (restBytes === 0) restStart = read;
+      rest.push(buf);
+      restBytes += buf.length;
+      read += buf.length;
+      if (restBytes > limit) throw new LineOverLimit(restStart);
       continue;
     }
     let start = 0;
-    if (rest) {
+    if (restBytes > 0) {
       // The line cut at the end of the previous chunk, alone: only it is copied.
       start = buf.indexOf(10) + 1;
-      yield (await decodeUtf8(Buffer.concat([rest, buf.subarray(0, start)]), file)) as string;
+      if (restBytes + start - 1 > limit) throw new LineOverLimit(restStart);
+      rest.push(buf.subarray(0, start));
+      yield (await decodeUtf8(Buffer.concat(rest), file)) as string;
     }
     if (start < end) yield (await decodeUtf8(buf.subarray(start, end), file)) as string;
-    rest = end < buf.length ? buf.subarray(end) : undefined;
+    rest = end < buf.length ? [buf.subarray(end)] : [];
+    restBytes = buf.length - end;
+    restStart = read + end;
+    read += buf.length;
   }
-  if (rest) yield (await decodeUtf8(rest, file)) as string;
+  if (restBytes > 0) yield (await decodeUtf8(Buffer.concat(rest), file)) as string;
 }
 
 /**
@@ -348,13 +357,38 @@ function invalidJsonLine(error: unknown, line: string, lineNo: number, file: str
   return dataError(`invalid JSON: ${message}`, file, { start: at, end: at });
 }
 
-/** NDJSON records in batches (one per chunk read), parsed without a per-record async step. */
-async function* ndjsonBatches(file: string): AsyncGenerator<Record<string, unknown>[]> {
+/**
+ * Every line of an NDJSON file that holds a record, a chunk at a time: `each(line, lineNo)` for each, then a yield
+ * after each chunk (the caller hands on what it gathered), without a per-record async step. A line over
+ * WORKSPACE_LIMITS.ndjsonLineBytes is WS502 at its file:line, naming the limit.
+ */
+async function* ndjsonLines(file: string, each: (line: string, lineNo: number) => void): AsyncGenerator<void> {
   let lineNo = 1;
-  for await (const text of ndjsonTexts(file)) {
-    const out: Record<string, unknown>[] = [];
-    lineNo += eachNdjsonLine(text, lineNo, (line, n) => out.push(parseNdjsonLine(line, n, file)));
-    if (out.length) yield out;
+  try {
+    for await (const text of ndjsonTexts(file)) {
+      lineNo += eachNdjsonLine(text, lineNo, each);
+      yield;
+    }
+  } catch (error) {
+    if (!(error instanceof LineOverLimit)) throw error;
+    const limit = WORKSPACE_LIMITS.ndjsonLineBytes;
+    const at = { line: lineNo, column: 1, offset: error.offset };
+    throw dataError(
+      `a line longer than ${limit / (1024 * 1024)} MiB (${limit} bytes), the limit of one record; it is not read`,
+      file,
+      { start: at, end: at },
+    );
+  }
+}
+
+/** NDJSON records in batches (one per chunk read). */
+async function* ndjsonBatches(file: string): AsyncGenerator<Record<string, unknown>[]> {
+  let out: Record<string, unknown>[] = [];
+  for await (const _chunk of ndjsonLines(file, (line, n) => out.push(parseNdjsonLine(line, n, file)))) {
+    if (out.length) {
+      yield out;
+      out = [];
+    }
   }
 }
 
@@ -426,7 +460,6 @@ export async function* typedBatches(
   };
   if (format === "ndjson") {
     // Each line parsed, tested and typed in one pass: a record is garbage as soon as its line is done.
-    let lineNo = 1;
     let batch: Row[] = [];
     const each =
       tests.length === 0
@@ -437,8 +470,7 @@ export async function* typedBatches(
             const rec = parseNdjsonLine(line, n, file);
             if (kept(rec)) batch.push(toRow(rec));
           };
-    for await (const text of ndjsonTexts(file)) {
-      lineNo += eachNdjsonLine(text, lineNo, each);
+    for await (const _chunk of ndjsonLines(file, each)) {
       if (batch.length) {
         yield batch;
         batch = [];

@@ -2,7 +2,7 @@
  * docs/service.md lists every limit and timeout with the code's own figures (one owner: the code; issue 12, "Done
  * when"). Settings: loading the configuration with a setting at its documented default changes nothing, and every
  * SHMHUNT_ setting the configuration reads is documented. Constants: each one a table names has the figure written
- * beside it, and every key of the limit tables (REQUEST_LIMITS, ENTRA_KEY_LIMITS) is named.
+ * beside it, and every key of the limit tables (REQUEST_LIMITS, ENTRA_KEY_LIMITS, WORKSPACE_LIMITS) is named.
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -17,6 +17,7 @@ import { DEFAULT_MAX_SIGNALS } from "../../src/rules/durations.js";
 import { CLOCK_SKEW_SECONDS, ENTRA_KEY_LIMITS } from "../../src/server/entra.js";
 import { TRANSACTION_LIMIT } from "../../src/store/table-state-store.js";
 import { TEMP_LEASE_MS, TEMP_LEASE_RENEW_MS } from "../../src/store/temp-folder.js";
+import { WORKSPACE_LIMITS } from "../../src/workspace/limits.js";
 import { MAX_MATCH_BYTES, MAX_STRINGS_PER_RULE } from "../../src/yara/verdict.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
@@ -51,6 +52,7 @@ const constants: Record<string, unknown> = {
   TRANSACTION_LIMIT,
   TEMP_LEASE_MS,
   TEMP_LEASE_RENEW_MS,
+  WORKSPACE_LIMITS,
 };
 
 function resolve(reference: string): unknown {
@@ -86,10 +88,11 @@ describe("docs/service.md: limits the code owns", () => {
     }
   });
 
-  it("names every key of REQUEST_LIMITS and ENTRA_KEY_LIMITS", () => {
+  it("names every key of REQUEST_LIMITS, ENTRA_KEY_LIMITS and WORKSPACE_LIMITS", () => {
     const names = new Set(cited.map((c) => c.name));
     for (const key of Object.keys(REQUEST_LIMITS)) expect(names).toContain(`REQUEST_LIMITS.${key}`);
     for (const key of Object.keys(ENTRA_KEY_LIMITS)) expect(names).toContain(`ENTRA_KEY_LIMITS.${key}`);
+    for (const key of Object.keys(WORKSPACE_LIMITS)) expect(names).toContain(`WORKSPACE_LIMITS.${key}`);
   });
 });
 
