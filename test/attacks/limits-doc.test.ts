@@ -102,7 +102,7 @@ describe("docs/service.md: settings", () => {
     .filter((cells) => /^`SHMHUNT_[A-Z0-9_]+`$/.test(cells[0] ?? ""))
     .map((cells) => ({ name: (cells[0] ?? "").slice(1, -1), literal: /^`([^`<]+)`/.exec(cells[1] ?? "")?.[1] }));
 
-  // The broker's and Entra's settings are read only when those are on. The local workspace's tables choose the
+  // The broker's and Entra's settings take effect only when those are on. The local workspace's tables choose the
   // default targets (SHMHUNT_HUNT_TARGETS: `defender` when it holds none): the bases name one that is not there, so a
   // developer's own `.shmhunt` (the demo's, after `npm start`) does not change what is checked.
   const noWorkspace = path.join(os.tmpdir(), `shmhunt-limits-doc-no-workspace-${process.pid}`);
