@@ -7,7 +7,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import type { DeployMode, SampleQuery } from "../src/app/requests.js";
 import type { TranslateRequest } from "../src/app/services.js";
-import { getServices } from "./runtime.js";
+import { getServices, inInvocation } from "./runtime.js";
 
 /** The application layer's request schemas and operations, loaded on the first request (cold start stays cheap). */
 async function api() {
@@ -18,15 +18,15 @@ async function api() {
   return { ...requests, ...operations };
 }
 
-export async function health(_request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const services = await getServices();
     return { status: "ok", backends: services.backends };
   });
 }
 
-export async function translate(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function translate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const { translateBody, validateRequest, translate } = await api();
     const body = validateRequest<TranslateRequest>(translateBody, await readJson(request), "body");
     return translate(await getServices(), body);
@@ -34,8 +34,8 @@ export async function translate(request: HttpRequest, _context: InvocationContex
 }
 
 /** POST /api/deploy?mode=plan|apply[&prune=true] */
-export async function deploy(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function deploy(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const { deployQuery, validateRequest, deploy } = await api();
     const query = validateRequest<{ mode: DeployMode; prune: boolean }>(deployQuery, queryOf(request), "querystring");
     return deploy(await getServices(), query.mode, query);
@@ -43,16 +43,16 @@ export async function deploy(request: HttpRequest, _context: InvocationContext):
 }
 
 /** POST /api/scan with the sample as the raw body: the verdict, nothing stored. */
-export async function scan(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function scan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const services = await getServices();
     return services.samples.scan(await bodyStream(request, services.config.maxSampleBytes));
   });
 }
 
 /** POST /api/samples[?sha256=…] with the sample as the raw body: stored by SHA-256, scanned, hits settled. */
-export async function samples(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function samples(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const { sampleQuery, validateRequest } = await api();
     const query = validateRequest<SampleQuery>(sampleQuery, queryOf(request), "querystring");
     const services = await getServices();
@@ -66,8 +66,8 @@ export async function samples(request: HttpRequest, _context: InvocationContext)
 }
 
 /** GET /api/samples/{sha256}: the sample's verdict. */
-export async function sampleVerdict(request: HttpRequest, _context: InvocationContext): Promise<HttpResponseInit> {
-  return respond(async () => {
+export async function sampleVerdict(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  return respond(context, async () => {
     const { sampleParams, validateRequest, sampleReport } = await api();
     const params = validateRequest<{ sha256: string }>(sampleParams, { ...request.params }, "params");
     return sampleReport(await getServices(), params.sha256);
@@ -75,7 +75,11 @@ export async function sampleVerdict(request: HttpRequest, _context: InvocationCo
 }
 
 /** The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. */
-export async function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
+export function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
+  return inInvocation(context, () => runHuntTimer(timer, context));
+}
+
+async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<void> {
   const services = await getServices();
   await services.samples.retryScans();
   const report = await services.hunt.run();
@@ -100,7 +104,11 @@ export async function huntTimer(timer: Timer, context: InvocationContext): Promi
  * SDK into the spool and stored under its hash. An event of another account or container is logged and ignored.
  * Returning settles the delivery; a throw is retried by Event Grid (at-least-once: every step is idempotent).
  */
-export async function sampleArrived(event: EventGridEvent, context: InvocationContext): Promise<void> {
+export function sampleArrived(event: EventGridEvent, context: InvocationContext): Promise<void> {
+  return inInvocation(context, () => settleArrival(event, context));
+}
+
+async function settleArrival(event: EventGridEvent, context: InvocationContext): Promise<void> {
   const [services, { blobArrivalOf }] = await Promise.all([getServices(), import("../src/app/blob-events.js")]);
   const arrival = blobArrivalOf(event, services.samples.arrivalContainer());
   if (arrival.kind === "ignored") {
@@ -160,9 +168,9 @@ class WithStatus {
   ) {}
 }
 
-async function respond(work: () => Promise<unknown>): Promise<HttpResponseInit> {
+async function respond(context: InvocationContext, work: () => Promise<unknown>): Promise<HttpResponseInit> {
   try {
-    const result = await work();
+    const result = await inInvocation(context, work);
     if (result instanceof WithStatus) return { status: result.status, jsonBody: result.body };
     return { status: 200, jsonBody: result };
   } catch (error) {
