@@ -57,7 +57,8 @@ interface RetryOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const defaultRetry: RetryOptions = { attempts: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+/** The runner's own retries of a query (on top of the SDK pipeline's): the hunt's timer must outlast them. */
+export const DEFAULT_QUERY_RETRY: RetryOptions = { attempts: 4, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
 export class LogAnalyticsQueryRunner implements QueryRunner {
   constructor(
@@ -81,7 +82,7 @@ export class LogAnalyticsQueryRunner implements QueryRunner {
         return { partial: `${result.partialError.code}: ${result.partialError.message}` };
       }
       return { rows: rowsOf(result.tables[0]) };
-    }, this.options.retry ?? defaultRetry);
+    }, this.options.retry ?? DEFAULT_QUERY_RETRY);
   }
 }
 

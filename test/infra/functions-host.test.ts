@@ -103,3 +103,35 @@ describe("the Node version the docs name is the one deployed", () => {
     }
   });
 });
+
+describe("the function timeout lets one hunt run's Logs query finish", () => {
+  // Oracle: Microsoft Learn, "Azure Functions hosting options", Function app timeout duration
+  // (includes/functions-timeout-duration.md): "When an execution exceeds this duration, a timeout error occurs and the
+  // language worker process restarts." Flex Consumption plan: default 30 minutes, maximum "Unbounded", with "the grace
+  // period given to a function execution is 60 minutes during scale in for the Flex Consumption and Premium plans".
+  // The hunt moves a rule's checkpoint only once its window is settled (src/hunt/run.ts): a run the host cuts is run
+  // again from the same checkpoint at the next tick, and would be cut again if its query alone can outlast the timeout,
+  // so the window would never be hunted. The bound counted here is the runner's own (attempts x server timeout, plus
+  // its back-off); the SDK pipeline's retries of a 5xx are not counted (how Log Analytics answers a server timeout is
+  // not decided by the documents at hand).
+  const host = JSON.parse(readFileSync(path.join(repoRoot, "host.json"), "utf8")) as { functionTimeout?: string };
+  const hms = /^(\d{2}):(\d{2}):(\d{2})$/.exec(host.functionTimeout ?? "");
+  const timeoutSeconds = hms ? Number(hms[1]) * 3600 + Number(hms[2]) * 60 + Number(hms[3]) : Number.NaN;
+  const FLEX_SCALE_IN_GRACE_SECONDS = 60 * 60;
+
+  it("host.json sets functionTimeout (hh:mm:ss) within the Flex Consumption scale-in grace period", () => {
+    expect(timeoutSeconds).toBeGreaterThan(0);
+    expect(timeoutSeconds).toBeLessThanOrEqual(FLEX_SCALE_IN_GRACE_SECONDS);
+  });
+
+  it("the largest queryTimeoutSeconds main.bicep accepts, with every retry of the runner, fits in functionTimeout", async () => {
+    const { DEFAULT_QUERY_RETRY } = await import("../../src/sentinel/logs-query.js");
+    const maxQuerySeconds = Number(main.params.get("queryTimeoutSeconds")?.decorators.get("maxValue")?.[0]?.text);
+    expect(maxQuerySeconds).toBeGreaterThan(0);
+    let backoffMs = 0;
+    for (let n = 1; n < DEFAULT_QUERY_RETRY.attempts; n++)
+      backoffMs += Math.min(DEFAULT_QUERY_RETRY.maxDelayMs, DEFAULT_QUERY_RETRY.baseDelayMs * 2 ** (n - 1));
+    const worstSeconds = DEFAULT_QUERY_RETRY.attempts * maxQuerySeconds + backoffMs / 1000;
+    expect(worstSeconds).toBeLessThan(timeoutSeconds);
+  });
+});
