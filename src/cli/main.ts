@@ -5,7 +5,7 @@
 import { Command, CommanderError } from "commander";
 import { VERSION } from "../app/version.js";
 import { commandLoaders } from "./commands/index.js";
-import { CliError, reasonOf } from "./output.js";
+import { CliError, reasonOf, stdoutSink } from "./output.js";
 
 /**
  * The program with every command registered, or with only `command` when it names one (a run of one command then
@@ -24,11 +24,18 @@ export async function buildProgram(command?: string): Promise<Command> {
   return program;
 }
 
-/** Runs the CLI; resolves to the process exit code. Errors print one line on stderr. */
+/**
+ * Runs the CLI; resolves to the process exit code. Errors print one line on stderr, as does an output closed before
+ * the command ended (exit 1).
+ */
 export async function main(argv: readonly string[]): Promise<number> {
+  // Watched from the start: a reader that goes away (`| head -1`) is one line and exit 1, never a stack trace.
+  const stdout = stdoutSink();
   try {
     const program = await buildProgram(argv[2]);
     await program.parseAsync([...argv]);
+    await stdout.settled();
+    if (stdout.failure !== undefined) throw new CliError(stdout.failure);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -1,4 +1,5 @@
 /** How CLI commands write results: NDJSON with --json, human text otherwise. Errors go to stderr as one line. */
+import type { Writable } from "node:stream";
 import { DiagnosticError, fileSystemReason, formatDiagnostic, isFileSystemError } from "../diagnostics/index.js";
 
 export interface OutputOptions {
@@ -27,7 +28,7 @@ export interface Sink {
   once?(event: "drain", listener: () => void): unknown;
 }
 
-export function createOutput(options: OutputOptions, out: Sink = process.stdout, err: Sink = process.stderr): Output {
+export function createOutput(options: OutputOptions, out: Sink = stdoutSink(), err: Sink = process.stderr): Output {
   const json = options.json === true;
   return {
     json,
@@ -162,22 +163,32 @@ const WRITE_OUT_MS = 500;
 export interface WatchedSink extends Sink {
   /** Why the stream can no longer be written (its reader closed it: EPIPE), once it cannot. */
   readonly failure: string | undefined;
+  /** "drain", or at once when the stream can no longer be written (a writer waiting for it then goes on). */
+  once(event: "drain", listener: () => void): unknown;
+  /**
+   * Resolves once what was written has left (or failed to): a write's error comes on a later turn of the event loop
+   * (a synchronous pipe's EPIPE too), so `failure` is known only then.
+   */
+  settled(): Promise<void>;
   /** Stops watching (when the command is done with the stream). */
   release(): void;
 }
 
 /**
  * Takes a stream's write errors (EPIPE when the reader has gone) instead of letting the process end on an unhandled
- * 'error' event with a stack trace: `failure` then says why, and later writes are dropped, so a long command can
- * stop at once and say so in one line.
+ * 'error' event with a stack trace: `failure` then says why (`task` names what was cut short), and later writes are
+ * dropped, so a long command can stop at once and say so in one line. A writer waiting for "drain" is let go when
+ * the stream fails: a failed stream never drains.
  */
-export function watchedSink(stream: NodeJS.WritableStream): WatchedSink {
+export function watchedSink(stream: NodeJS.WritableStream, task = "the command"): WatchedSink {
   let failure: string | undefined;
+  const waiting = new Set<() => void>();
   const onError = (error: NodeJS.ErrnoException) => {
     failure ??=
       error.code === "EPIPE"
-        ? "the output was closed before the scan ended (EPIPE)"
+        ? `the output was closed before ${task} ended (EPIPE)`
         : `cannot write the output (${error.code ?? error.message})`;
+    for (const release of [...waiting]) release();
   };
   stream.on("error", onError);
   return {
@@ -189,10 +200,36 @@ export function watchedSink(stream: NodeJS.WritableStream): WatchedSink {
       written?.(new Error(failure));
       return true;
     },
+    once(_event, listener) {
+      if (failure !== undefined) return listener();
+      const release = () => {
+        waiting.delete(release);
+        stream.off("drain", release);
+        listener();
+      };
+      waiting.add(release);
+      stream.once("drain", release);
+    },
+    async settled() {
+      await new Promise((resolve) => setImmediate(resolve));
+      const queued = (stream as Partial<Pick<Writable, "writableLength">>).writableLength ?? 0;
+      if (failure === undefined && queued > 0) await new Promise<void>((resolve) => this.once("drain", resolve));
+    },
     release() {
       stream.off("error", onError);
     },
   };
+}
+
+let stdoutWatch: WatchedSink | undefined;
+
+/**
+ * The process's stdout as every command writes it (`createOutput`'s default): watched, so a reader that goes away
+ * (`shmhunt translate … --json | head -1`) ends the command with one line and exit 1 (`main`), not a stack trace.
+ */
+export function stdoutSink(): WatchedSink {
+  stdoutWatch ??= watchedSink(process.stdout);
+  return stdoutWatch;
 }
 
 /** A failure the CLI reports as one line on stderr, with an exit code (default 1). */

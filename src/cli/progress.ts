@@ -113,11 +113,13 @@ export function clearingLine(stream: NodeJS.WriteStream): { write(chunk: string)
 
 /**
  * Where a command's lines on `stream` go while its bar may show (stderr a terminal, no --json): on a terminal, over
- * the bar's line (`clearingLine`: the bar redraws below them); elsewhere (a pipe, a file, --json) the stream as is.
+ * the bar's line (`clearingLine`: the bar redraws below them); elsewhere (a pipe, a file, --json) `plain`, by default
+ * the stream as is (stdout's callers pass `stdoutSink()`, which survives a reader that goes away).
  */
 export function besideProgress(
   json: boolean | undefined,
   stream: NodeJS.WriteStream,
-): NodeJS.WriteStream | { write(chunk: string): unknown } {
-  return showsProgress(json) && stream.isTTY === true ? clearingLine(stream) : stream;
+  plain: { write(chunk: string): unknown } = stream,
+): { write(chunk: string): unknown } {
+  return showsProgress(json) && stream.isTTY === true ? clearingLine(stream) : plain;
 }

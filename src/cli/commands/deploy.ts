@@ -3,7 +3,7 @@ import type { DeployProgress } from "../../app/services.js";
 import type { ContentClients } from "../../sentinel/content-client.js";
 import type { WorkspaceRef } from "../../sentinel/content-types.js";
 import type { DeployReport } from "../../sentinel/deploy.js";
-import { CliError, createOutput, type Sink } from "../output.js";
+import { CliError, createOutput, type Sink, stdoutSink } from "../output.js";
 import { besideProgress, type Progress, showsProgress, startProgress } from "../progress.js";
 
 interface DeployCliOptions {
@@ -50,7 +50,7 @@ export async function runDeployCommand(options: DeployCliOptions, deps: DeployCo
   const out = bar
     ? createOutput(
         options,
-        deps.out ?? besideProgress(options.json, process.stdout),
+        deps.out ?? besideProgress(options.json, process.stdout, stdoutSink()),
         deps.err ?? besideProgress(options.json, process.stderr),
       )
     : createOutput(options, deps.out, deps.err);

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { HuntProgress } from "../../app/services.js";
 import type { BrokerReport } from "../../broker/index.js";
 import type { HuntRunReport } from "../../hunt/run.js";
-import { CliError, cliLogger, createOutput, type Output } from "../output.js";
+import { CliError, cliLogger, createOutput, type Output, stdoutSink } from "../output.js";
 import { besideProgress, type Progress, showsProgress, startProgress } from "../progress.js";
 
 interface HuntOptions {
@@ -26,7 +26,7 @@ export function registerHunt(program: Command): void {
       // A run on a terminal shows a bar (stderr); a line written while it shows goes over its line.
       const out = createOutput(
         options,
-        besideProgress(options.json, process.stdout),
+        besideProgress(options.json, process.stdout, stdoutSink()),
         besideProgress(options.json, process.stderr),
       );
       const [{ loadConfig }, { createServices }] = await Promise.all([

@@ -58,7 +58,7 @@ export function registerScan(program: Command): void {
       // terminal first clear the bar's line, and the bar redraws below them.
       const bar = progressBar(paths, options.json);
       // A reader that goes away (`| head`) stops the scan: its verdicts would have nowhere to go.
-      const stdout = watchedSink(process.stdout);
+      const stdout = watchedSink(process.stdout, "the scan");
       const batched = bar && process.stdout.isTTY ? undefined : coalescing(stdout);
       const out = createOutput(options, batched ?? clearingLine(process.stdout));
       const tally = { match: 0, "no-match": 0, skipped: 0, error: 0, bytes: 0 };
