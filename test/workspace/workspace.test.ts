@@ -300,4 +300,21 @@ describe("shmhunt kql", () => {
     expect(err.join("")).toMatch(/^shmhunt: 1:19: error KQL310: KS142: .*Nope/);
     expect(err.join("").trim().split("\n")).toHaveLength(1);
   });
+
+  it("refuses --to without --from (docs/workspace.md: [--from <iso> [--to <iso>]]) rather than reading every row", async () => {
+    capture();
+    const code = await main([
+      "node",
+      "shmhunt",
+      "kql",
+      "Custom_CL",
+      "--workspace",
+      dir,
+      "--to",
+      "2000-01-01T00:00:00Z",
+    ]);
+    expect(code).toBe(1);
+    expect(out.join("")).toBe("");
+    expect(err.join("")).toBe("shmhunt: --to needs --from\n");
+  });
 });

@@ -24,10 +24,12 @@ export function registerKql(program: Command): void {
     .requiredOption("--workspace <dir>", "directory with <Table>.ndjson|.json|.csv, functions/*.kql, watchlists/*.csv")
     .option("--now <iso>", "the time now() and ago() use (default: the current time)")
     .option("--from <iso>", "start of the time range applied to TimeGenerated (like the Logs API timespan)")
-    .option("--to <iso>", "end of the time range (default: now)")
+    .option("--to <iso>", "end of the time range that --from starts (default: now)")
     .option("--json", "one JSON object per result row (NDJSON)")
     .action(async (query: string, options: KqlOptions) => {
       const out = createOutput(options);
+      // `--to` ends the range `--from` starts; alone it would be dropped without a word and every row read.
+      if (options.to !== undefined && options.from === undefined) throw new CliError("--to needs --from");
       const now = options.now ? parseTime(options.now, "--now") : Date.now();
       const timespan = options.from
         ? { start: parseTime(options.from, "--from"), end: options.to ? parseTime(options.to, "--to") : now }
