@@ -110,6 +110,13 @@ export interface HttpLimits {
 /** A GUID (a workspace's or a tenant's id), in either case. */
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/**
+ * The longest server timeout of a Logs query: "maximum allowed is 600 seconds (10 minutes)" (@azure/monitor-query-logs,
+ * `serverTimeoutInSeconds`; learn.microsoft.com/azure/azure-monitor/logs/api/timeouts). infra/main.bicep's
+ * `queryTimeoutSeconds` has the same bound.
+ */
+const LOGS_MAX_WAIT_SECONDS = 600;
+
 /** pino's levels (the server's logger), `silent` included. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -408,7 +415,7 @@ export function loadConfig(
     ...(managedIdentityClientId ? { managedIdentityClientId } : {}),
     huntTickMs: duration("SHMHUNT_HUNT_TICK", "1m", "timer"),
     maxCatchUpMs: duration("SHMHUNT_MAX_CATCH_UP", "24h"),
-    queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1),
+    queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1, LOGS_MAX_WAIT_SECONDS),
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
     scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", "timer", SCAN_POOL_LIMITS.maxTimeoutMs),

@@ -53,6 +53,17 @@ describe("duration settings", () => {
   });
 });
 
+describe("the Logs query timeout", () => {
+  it("refuses more than the Logs API's 600 s (docs/infra.md: 1-600), naming the setting", () => {
+    // @azure/monitor-query-logs, serverTimeoutInSeconds: "maximum allowed is 600 seconds (10 minutes)"; the
+    // Bicep parameter says @maxValue(600), and the setting itself took 3600 without a word.
+    expect(problems({ SHMHUNT_QUERY_TIMEOUT_SECONDS: "601" })).toEqual([
+      'SVC601 SHMHUNT_QUERY_TIMEOUT_SECONDS: must be an integer from 1 to 600, not "601"',
+    ]);
+    expect(problems({ SHMHUNT_QUERY_TIMEOUT_SECONDS: "600" })).toEqual([]);
+  });
+});
+
 describe("URLs, account names and connection strings", () => {
   it("refuses a URL setting that is not an http(s) URL, naming it (serve used to end with 'Invalid URL' alone)", () => {
     const entra = {
