@@ -15,6 +15,7 @@ interface Step {
   readonly name?: string;
   readonly uses?: string;
   readonly run?: string;
+  readonly shell?: string;
   readonly if?: string;
   readonly id?: string;
   readonly with?: Record<string, unknown>;
@@ -151,6 +152,20 @@ describe(".github/workflows/deploy.yml", () => {
     expect(apply.environment).toBe("production");
     const others = Object.entries(jobs).filter(([name]) => name !== "content-apply");
     for (const [name, j] of others) expect(runs(j), name).not.toMatch(/--apply/);
+  });
+
+  it("fails a step whose command fails inside a pipeline (`deploy --plan | tee`): the step runs with pipefail", () => {
+    // GitHub Actions runs a step without `shell` as `bash -e {0}` (no pipefail: the step's status is the last
+    // command's, tee's), and with `shell: bash` as `bash --noprofile --norc -eo pipefail {0}` ("Workflow syntax",
+    // jobs.<job_id>.steps[*].shell). `shmhunt deploy --plan` exits 1 on an invalid rule or a 403.
+    const piped = Object.entries(jobs).flatMap(([name, j]) =>
+      j.steps.filter((s) => /[^|]\|[^|]/.test(s.run ?? "")).map((s) => ({ name, step: s })),
+    );
+    expect(piped.map(({ name }) => name)).toContain("content-plan");
+    for (const { name, step } of piped) {
+      const pipefail = step.shell === "bash" || /set -[a-z]*o pipefail/.test(step.run ?? "");
+      expect(pipefail, `${name}: ${step.run}`).toBe(true);
+    }
   });
 
   it("deploys the Bicep files that exist, with the parameters they declare", () => {
