@@ -73,6 +73,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
     apiKeys: options.apiKeys,
     ...(options.entra ? { entra: new EntraTokenValidator(options.entra) } : {}),
   });
+  registerEmptyBodies(app);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { status, body, headers } = errorResponse(ownError(error));
     if (status >= 500 && status !== 501) request.log.error({ err: error }, "request failed");
@@ -235,6 +236,20 @@ function registerHostCheck(app: FastifyInstance, host: string, allowedHosts: rea
     throw new HostNotAllowedError(
       `host ${JSON.stringify(header.slice(0, 100))} is not served here: use a loopback address or set SHMHUNT_ALLOWED_HOSTS`,
     );
+  });
+}
+
+/**
+ * A POST without a body to a route whose JSON body has no required key (`/hunt/run`, `/hunt/rescan`, `/deploy/plan`,
+ * `/deploy/apply`: every field optional, docs/service.md) is that route's empty object, its defaults then applied by
+ * the schema: `curl -X POST …/hunt/run` runs the hunts, as `-d '{}'` does (it was a 400 "body must be object"). A
+ * body that is there is judged by the route's schema as before.
+ */
+function registerEmptyBodies(app: FastifyInstance): void {
+  app.addHook("preValidation", async (request) => {
+    if (request.body !== undefined) return;
+    const body = request.routeOptions.schema?.body as { type?: string; required?: readonly string[] } | undefined;
+    if (body?.type === "object" && (body.required?.length ?? 0) === 0) request.body = {};
   });
 }
 

@@ -168,6 +168,27 @@ describe("fastify host", () => {
     expect(noRoute.json()).toEqual({ error: "Not Found", message: expect.any(String), code: "SHM_NOT_FOUND" });
   });
 
+  it("takes a POST without a body where every field is optional (docs/service.md: {ruleId?, force?}, {limit?}, {prune})", async () => {
+    // `curl -X POST …/hunt/run` was a 400 "body must be object"; a body that is there is still judged.
+    const run = await app.inject({ method: "POST", url: "/hunt/run", headers: auth });
+    expect(run.statusCode).toBe(200);
+    expect(run.json().runs.length).toBeGreaterThan(0);
+    const rescan = await app.inject({ method: "POST", url: "/hunt/rescan", headers: auth });
+    expect(rescan.statusCode).toBe(200);
+    const deploy = await app.inject({ method: "POST", url: "/deploy/plan", headers: auth });
+    expect(deploy.json()).toMatchObject({ code: "SHM_NOT_AVAILABLE" });
+    const translate = await app.inject({ method: "POST", url: "/translate", headers: auth });
+    expect(translate.statusCode).toBe(400); // its target is required
+    expect(translate.json()).toMatchObject({ code: "SHM_INVALID_REQUEST" });
+    const notObject = await app.inject({
+      method: "POST",
+      url: "/hunt/run",
+      headers: { ...auth, "content-type": "application/json" },
+      payload: "[]",
+    });
+    expect(notObject.json()).toMatchObject({ code: "SHM_INVALID_REQUEST", message: "body must be object" });
+  });
+
   it("answers 404 naming the rule for a hunt of a rule it does not hunt, instead of running nothing", async () => {
     // A mistyped rule id must not look like a run that found nothing (docs/service.md: SHM_NOT_FOUND is 404).
     const run = await app.inject({
