@@ -15,6 +15,13 @@ import { clock, EventTable, execEvent, huntRule, plan } from "../support/hunt-fi
 import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
+
+/** An operation of the OpenAPI document, as far as these tests read it. */
+interface OpenApiOperation {
+  readonly parameters?: readonly unknown[];
+  readonly requestBody?: unknown;
+  readonly responses?: Record<string, unknown>;
+}
 const SECRET = "k3y-that-must-never-be-logged-0123456789";
 const gatedBase = huntRule({
   id: "9d6f0e5b-0000-4000-8000-000000000002",
@@ -104,6 +111,16 @@ describe("fastify host", () => {
         "/incidents",
       ]),
     );
+    // A route that takes parameters or a body answers 400 SHM_INVALID_REQUEST to bad ones (docs/service.md, the
+    // limits table): its document says so, as it says every other answer, for clients generated from it.
+    const undocumented400: string[] = [];
+    for (const [route, methods] of Object.entries(doc.paths as Record<string, Record<string, OpenApiOperation>>)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const takesInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
+        if (takesInput && !("400" in (operation.responses ?? {}))) undocumented400.push(`${method} ${route}`);
+      }
+    }
+    expect(undocumented400).toEqual([]);
     expect(doc.components.securitySchemes.apiKey).toMatchObject({ in: "header", name: "x-api-key" });
     const ui = await app.inject({ method: "GET", url: "/docs/" });
     expect(ui.statusCode).toBe(200);

@@ -69,7 +69,7 @@ export function registerSampleRoutes(app: FastifyInstance, services: Services, m
         tags: ["samples"],
         summary: "A sample's verdict",
         params: sampleParams,
-        response: { 200: sampleReportSchema, 404: errorSchema },
+        response: { 200: sampleReportSchema, 400: errorSchema, 404: errorSchema },
       },
     },
     async (request) => operations.sampleReport(services, request.params.sha256),
