@@ -114,6 +114,29 @@ describe("shmhunt translate over many rules", () => {
     expect(alone.err).toMatch(/a-broken\.toml:\d+:\d+: error RULE200/);
   });
 
+  it("takes a path that is not there as a rule file that cannot be loaded: its {rule, error} line, the batch goes on", async () => {
+    // docs/kql.md: "a rule file that cannot be loaded is {rule, error}", "the exit code is 1 … after the whole
+    // batch"; a missing path ended the batch before its first line (`ENOENT: … stat`), nothing translated.
+    const missing = path.join(temp(), "missing.toml");
+    const r = await run([
+      "translate",
+      missing,
+      path.join(root, "rules/shm-execution.toml"),
+      "--target",
+      "defender",
+      "--json",
+    ]);
+    expect(r.code).toBe(1);
+    const lines = r.out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { rule: missing, error: expect.stringMatching(/missing\.toml: error RULE200/) },
+      expect.objectContaining({ target: "defender", kql: expect.stringContaining("DeviceProcessEvents") }),
+    ]);
+  });
+
   it("asks for --out or --json when given several rules, and keeps the one-rule form on stdout", async () => {
     const many = await run(["translate", path.join(root, "rules"), "--target", "defender"]);
     expect(many.code).toBe(1);
