@@ -102,7 +102,12 @@ async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<v
  * size, type), never the blob: a blob over SHMHUNT_MAX_SAMPLE_BYTES is not read (logged, and noted in its metadata);
  * one named by its SHA-256 is scanned where it lies unless its verdict is known; another is streamed through the
  * SDK into the spool and stored under its hash. An event of another account or container is logged and ignored.
- * Returning settles the delivery; a throw is retried by Event Grid (at-least-once: every step is idempotent).
+ * Returning answers the delivery and a throw fails it (Event Grid retries). An answer after 30 s does not settle it:
+ * "Event Grid waits 30 seconds for a response after delivering a message. After 30 seconds, if the endpoint hasn't
+ * responded, the message is queued for retry", and an answer within 3 minutes takes the retry out of the queue only
+ * on a best-effort basis (Microsoft Learn, Event Grid message delivery and retry). So a large sample's delivery may
+ * run again while it is still running: storing is create-if-absent, a scan writes the same verdict, and the hits
+ * waiting for the sample are settled holding its lease (src/hunt/run.ts, SAMPLE_LEASE), one settling after the other.
  */
 export function sampleArrived(event: EventGridEvent, context: InvocationContext): Promise<void> {
   return inInvocation(context, () => settleArrival(event, context));

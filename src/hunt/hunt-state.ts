@@ -2,6 +2,7 @@
  * The hunt's records in the state store, typed: checkpoints, hits, the pending index, verdicts, local incidents, the
  * lease of a rule's hunt and its max_signals count.
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { DamagedRecord, StateOp, StateStore } from "../store/state-store.js";
 import { describedWithRow, entitiesOf } from "./alert-request.js";
@@ -534,6 +535,37 @@ function settledBy(hit: HitRecord, batch: BatchStatuses | undefined): HitRecord 
     ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
     ...(verdict ? { verdict } : {}),
   };
+}
+
+/**
+ * A hold on one lease record (`partition`/`key`, taken through HuntState.acquireLease) for `ms`, renewed when half of
+ * it is gone. A sample's settling holds one per sample (run.ts, SAMPLE_LEASE), so two deliveries of its arrival at
+ * once settle its hits one after the other.
+ */
+export class HeldLease {
+  private readonly owner = leaseOwner(randomUUID());
+  private held: Lease | undefined;
+  constructor(
+    private readonly state: HuntState,
+    private readonly partition: string,
+    private readonly key: string,
+    private readonly clock: () => Date,
+    private readonly ms: number,
+  ) {}
+  async take(): Promise<boolean> {
+    const held = await this.state.acquireLease(this.partition, this.key, this.owner, this.clock(), this.ms);
+    if (held) this.held = held;
+    return held !== undefined;
+  }
+  /** Before a write that only the holder may make: renews the lease if half of it is gone; throws `lost` when lost. */
+  async hold(lost: string): Promise<void> {
+    if (this.held && Date.parse(this.held.expiresAt) - this.clock().getTime() > this.ms / 2) return;
+    if (!(await this.take())) throw new Error(lost);
+  }
+  async release(): Promise<void> {
+    if (this.held) await this.state.releaseLease(this.partition, this.key, this.held).catch(() => undefined);
+    this.held = undefined;
+  }
 }
 
 /** A lease holder's name: this host, this process, and a nonce for the run (two runs of one process differ). */

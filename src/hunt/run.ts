@@ -29,6 +29,7 @@
  * Nothing is skipped, nothing alerted twice.
  */
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AlertWriter, RaisedAlert } from "../sentinel/incidents.js";
 import type { QueryRunner } from "../sentinel/logs-query.js";
 import type { DamagedRecord, StateOp } from "../store/state-store.js";
@@ -36,7 +37,14 @@ import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf, type HuntAlertRequest } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeTextOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
-import { type HuntState, type Lease, leaseOwner, type SettledStatus, type SignalCount } from "./hunt-state.js";
+import {
+  HeldLease,
+  type HuntState,
+  type Lease,
+  leaseOwner,
+  type SettledStatus,
+  type SignalCount,
+} from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { namedHashesOf, pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
@@ -702,53 +710,126 @@ export interface SweepReport {
 }
 
 /**
+ * The lease record partition of a sample's settling (key: the pending partition, the sample's SHA-256 or its
+ * locator). Event Grid delivers a BlobCreated event again while its first delivery is still being handled ("Event
+ * Grid waits 30 seconds for a response after delivering a message. After 30 seconds, if the endpoint hasn't
+ * responded, the message is queued for retry", Microsoft Learn, Event Grid message delivery and retry), and an HTTP
+ * upload's own BlobCreated event comes while the upload still scans: two settlings of one sample at once would both
+ * find its hits pending and both raise their incidents (Sentinel: a GET then a PUT each, the second PUT overwriting
+ * what an automation rule or an analyst changed in between). Holding the sample's lease, they settle one after the
+ * other, and the second finds the hits settled.
+ */
+export const SAMPLE_LEASE = "shmhunt-sample";
+
+/** How often a settling waits and asks again for a sample's lease another one holds. */
+const SAMPLE_LEASE_POLL_MS = 100;
+
+/**
  * Settles pending hits whose sample has a verdict by now, or whose wait is over (unverified); drops index entries
- * left by a run killed between settling a hit and un-indexing it. With `sha256`, only that sample's hits.
+ * left by a run killed between settling a hit and un-indexing it. With `sha256`, only that sample's hits. Each
+ * sample's hits are settled holding its lease (SAMPLE_LEASE); a sample whose lease another settling holds is left to
+ * it (its hits counted still pending); with `held`, the caller holds that sample's lease (renewed here as it goes).
  */
 export async function sweepPending(
   plans: readonly HuntPlan[],
   deps: HuntDeps,
-  options: { sha256?: string } = {},
+  options: { sha256?: string; held?: HeldLease } = {},
 ): Promise<SweepReport> {
   const report = { examined: 0, alerted: 0, benign: 0, unverified: 0, stillPending: 0, incidents: [] as string[] };
+  const bySample = new Map<string, Array<{ key: string; entry: { ruleId: string; target: string } }>>();
   for (const { sha256, key, entry } of await deps.state.pending(options.sha256)) {
-    report.examined++;
-    const hit = await deps.state.hit(entry.ruleId, key);
-    const plan = plans.find((p) => p.rule.id === entry.ruleId && p.target === entry.target);
-    if (!hit || settledStatuses.has(hit.status)) {
-      await deps.state.deletePending(sha256, key);
+    const entries = bySample.get(sha256);
+    if (entries) entries.push({ key, entry });
+    else bySample.set(sha256, [{ key, entry }]);
+  }
+  for (const [sha256, entries] of bySample) {
+    const lease = options.held ?? sampleLease(deps, sha256);
+    if (!options.held && !(await lease.take())) {
+      report.examined += entries.length;
+      report.stillPending += entries.length;
       continue;
     }
-    if (!plan) {
-      // The rule (or its target) is not loaded now, perhaps only for a while: the hit keeps waiting, unchanged.
-      (deps.logger ?? silentLogger).warn(
-        { ruleId: entry.ruleId, target: entry.target, key },
-        "pending hit of a rule not loaded now; left pending",
-      );
-      report.stillPending++;
-      continue;
+    try {
+      for (const { key, entry } of entries) {
+        report.examined++;
+        await lease.hold(`the settling of sample ${sha256} lost its lease; its hits are left to the next sweep`);
+        await sweepOne(plans, deps, sha256, key, entry, report);
+      }
+    } finally {
+      if (!options.held) await lease.release();
     }
-    const settled = await settleHit(plan, hit, deps);
-    if (settled.status === "alerted") {
-      report.alerted++;
-      if (settled.incidentId && settled.created) report.incidents.push(settled.incidentId);
-    } else if (settled.status === "benign") report.benign++;
-    else if (settled.status === "unverified") report.unverified++;
-    else report.stillPending++;
   }
   return report;
 }
 
-/** Stores a sample's verdict, then settles the hits that were waiting for that sample. */
+async function sweepOne(
+  plans: readonly HuntPlan[],
+  deps: HuntDeps,
+  sha256: string,
+  key: string,
+  entry: { ruleId: string; target: string },
+  report: { alerted: number; benign: number; unverified: number; stillPending: number; incidents: string[] },
+): Promise<void> {
+  const hit = await deps.state.hit(entry.ruleId, key);
+  const plan = plans.find((p) => p.rule.id === entry.ruleId && p.target === entry.target);
+  if (!hit || settledStatuses.has(hit.status)) {
+    await deps.state.deletePending(sha256, key);
+    return;
+  }
+  if (!plan) {
+    // The rule (or its target) is not loaded now, perhaps only for a while: the hit keeps waiting, unchanged.
+    (deps.logger ?? silentLogger).warn(
+      { ruleId: entry.ruleId, target: entry.target, key },
+      "pending hit of a rule not loaded now; left pending",
+    );
+    report.stillPending++;
+    return;
+  }
+  const settled = await settleHit(plan, hit, deps);
+  if (settled.status === "alerted") {
+    report.alerted++;
+    if (settled.incidentId && settled.created) report.incidents.push(settled.incidentId);
+  } else if (settled.status === "benign") report.benign++;
+  else if (settled.status === "unverified") report.unverified++;
+  else report.stillPending++;
+}
+
+function sampleLease(deps: HuntDeps, sha256: string): HeldLease {
+  return new HeldLease(deps.state, SAMPLE_LEASE, sha256, deps.clock, Math.max(1, deps.leaseMs ?? LEASE_MS));
+}
+
+/**
+ * Stores a sample's verdict, then settles the hits that were waiting for that sample and notes it on the incidents
+ * raised before it came, holding the sample's lease: while another settling of the sample holds it, this one waits
+ * (at most a lease's time, then leaves the hits to the next sweep, the verdict being stored) and then finds the
+ * hits that one settled.
+ */
 export async function recordVerdict(
   verdict: StoredVerdict,
   plans: readonly HuntPlan[],
   deps: HuntDeps,
 ): Promise<SweepReport> {
   await deps.state.putVerdict(verdict);
-  const report = await sweepPending(plans, deps, { sha256: verdict.sha256 });
-  await noteLateVerdict(verdict, plans, deps);
-  return report;
+  const lease = sampleLease(deps, verdict.sha256);
+  const waitMs = Math.max(1, deps.leaseMs ?? LEASE_MS);
+  const since = performance.now();
+  while (!(await lease.take())) {
+    if (performance.now() - since >= waitMs) {
+      (deps.logger ?? silentLogger).warn(
+        { sha256: verdict.sha256, waitedMs: Math.round(performance.now() - since) },
+        "another settling of this sample holds its lease; its hits are left to the next sweep",
+      );
+      return { examined: 0, alerted: 0, benign: 0, unverified: 0, stillPending: 0, incidents: [] };
+    }
+    await sleep(SAMPLE_LEASE_POLL_MS);
+  }
+  try {
+    const report = await sweepPending(plans, deps, { sha256: verdict.sha256, held: lease });
+    await noteLateVerdict(verdict, plans, deps);
+    return report;
+  } finally {
+    await lease.release();
+  }
 }
 
 export interface HuntRunReport {

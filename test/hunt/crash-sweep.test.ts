@@ -293,6 +293,8 @@ async function killedProcess(
       if (!store.dead) throw error;
       return { store, prior, diedIn: name };
     }
+    // Killed in a write whose failure the step let go (a lease given up at its end): the process is dead all the same.
+    if (store.dead) return { store, prior, diedIn: name };
     if (name === "hunt" && !crash) afterHunt = await outcome(deps.state);
   }
   return { store, prior, ...(afterHunt ? { afterHunt } : {}) };

@@ -1,0 +1,176 @@
+/**
+ * Event Grid redelivers an event whose delivery is still being handled: "Event Grid waits 30 seconds for a response
+ * after delivering a message. After 30 seconds, if the endpoint hasn't responded, the message is queued for retry"
+ * (Microsoft Learn, Event Grid message delivery and retry). So `sampleArrived` runs twice at once for one blob when a
+ * large sample takes longer than that. Real parts: the Functions handler over Azurite (Blob samples, Table state),
+ * the YARA-X scanner, and Sentinel incidents through @azure/arm-securityinsight on the emulator, whose incident PUT is
+ * made slow (as a loaded Sentinel API is) so that the two deliveries' settling overlaps.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { type EventGridEvent, InvocationContext, type Timer } from "@azure/functions";
+import { BlobServiceClient } from "@azure/storage-blob";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { huntTimer, sampleArrived } from "../../functions/handlers.js";
+import { setServices } from "../../functions/runtime.js";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import { kqlFilePlans } from "../../src/app/plans.js";
+import type { Services } from "../../src/app/services.js";
+import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
+import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
+import { type Clients, makeClients } from "../azure/clients.js";
+import { type Emulator, startEmulator } from "../emulator/server.js";
+import { type Azurite, DEV_ACCOUNT, startAzurite } from "../support/azurite.js";
+import { buildShmgetElf } from "../support/shmget-elf.js";
+import { tempDirs } from "../support/temp-dirs.js";
+
+const repoRoot = path.resolve(import.meta.dirname, "../..");
+// As the translator writes it (kql/shm-creation/defender.kql), as test/hunt/e2e.test.ts has it.
+const QUERY = [
+  "DeviceFileEvents",
+  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
+  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
+].join("\n");
+
+const dirs = tempDirs("overlap");
+let emulator: Emulator;
+let clients: Clients;
+let azurite: Azurite;
+let services: Services;
+let dir: string;
+let tmpDir: string;
+let elf: Buffer;
+let elfSha: string;
+const now = new Date("2026-03-01T10:00:00Z");
+const logs: string[] = [];
+
+beforeAll(async () => {
+  [emulator, azurite] = await Promise.all([startEmulator({ now: () => now, ingestionDelayMs: 0 }), startAzurite()]);
+  clients = makeClients(emulator);
+  dir = dirs();
+  tmpDir = path.join(dir, "tmp");
+  elf = readFileSync(await buildShmgetElf(dir, "-O0"));
+  elfSha = createHash("sha256").update(elf).digest("hex");
+  mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  const config = loadConfig(
+    {
+      SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,
+      SHMHUNT_RULES_DIR: path.join(repoRoot, "rules"),
+      SHMHUNT_KQL_DIR: path.join(dir, "kql"),
+      SHMHUNT_TMP_DIR: tmpDir,
+    },
+    repoRoot,
+  );
+  const ws = emulator.workspace;
+  services = await createServices(config, {
+    clock: () => now,
+    queries: new LogAnalyticsQueryRunner(clients.logs, ws.customerId, {
+      serverTimeoutSeconds: 30,
+      retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+    }),
+    alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
+    plans: async () =>
+      (await kqlFilePlans(config.rulesDir, config.kqlDir, ["defender"])).filter((p) => p.rule.gate.mode === "require"),
+  });
+  setServices(services);
+});
+
+afterAll(async () => {
+  setServices(undefined);
+  await services?.close();
+  await Promise.all([emulator?.close(), azurite?.stop()]);
+});
+
+function context(name: string): InvocationContext {
+  return new InvocationContext({
+    functionName: name,
+    logHandler: (_level, ...args) => logs.push(args.map(String).join(" ")),
+  });
+}
+
+/** A BlobCreated event (EventGridSchema) as Microsoft Learn's "Azure Blob Storage as an Event Grid source" shows it. */
+function blobCreated(name: string, contentLength: number): EventGridEvent {
+  return {
+    topic: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shmhunt/providers/Microsoft.Storage/storageAccounts/${DEV_ACCOUNT}`,
+    subject: `/blobServices/default/containers/samples/blobs/${name}`,
+    eventType: "Microsoft.Storage.BlobCreated",
+    eventTime: "2026-03-01T10:01:00.0000000Z",
+    id: "831e1650-001e-001b-66ab-eeb76e069631",
+    data: {
+      api: "PutBlob",
+      contentType: "application/octet-stream",
+      contentLength,
+      blobType: "BlockBlob",
+      url: `https://${DEV_ACCOUNT}.blob.core.windows.net/samples/${name}`,
+      sequencer: "00000000000004420000000000028963",
+    },
+    dataVersion: "",
+    metadataVersion: "1",
+  };
+}
+
+async function sentinelState() {
+  const ws = emulator.workspace;
+  const incidents = [];
+  for await (const incident of clients.sentinel.incidents.list(ws.resourceGroup, ws.name)) incidents.push(incident);
+  const bookmarks = [];
+  for await (const bookmark of clients.sentinel.bookmarks.list(ws.resourceGroup, ws.name)) bookmarks.push(bookmark);
+  return { incidents, bookmarks };
+}
+
+describe("sampleArrived: two deliveries of one BlobCreated event at once (Event Grid's retry after 30 s)", () => {
+  it("store the sample once, keep one verdict, raise each waiting hit's incident once, leave no file behind", async () => {
+    emulator.workspace.seedTable("DeviceFileEvents", [
+      {
+        TimeGenerated: "2026-03-01T09:58:00Z",
+        Timestamp: "2026-03-01T09:58:00Z",
+        DeviceId: "id-web-01",
+        DeviceName: "web-01",
+        ActionType: "FileCreated",
+        FolderPath: "/dev/shm/.x101",
+        FileName: ".x101",
+        SHA256: elfSha,
+        InitiatingProcessId: 101,
+        InitiatingProcessAccountName: "root",
+        ReportId: 101,
+      },
+    ]);
+    await huntTimer({ isPastDue: false } as Timer, context("hunt"));
+    expect(await services.hunt.hits({ status: "pending" })).toHaveLength(1);
+
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.createIfNotExists();
+    await container.getBlockBlobClient(elfSha).uploadData(elf);
+    // Sentinel answers the incident's PUT after a while: the other delivery settles meanwhile.
+    emulator.faults.push({ api: "arm", method: "PUT", path: /\/incidents\/[^/]+$/, kind: "slow", delayMs: 1500 });
+    const requestsBefore = emulator.requests.length;
+    const event = blobCreated(elfSha, elf.length);
+    logs.length = 0;
+    await Promise.all([sampleArrived(event, context("sampleArrived")), sampleArrived(event, context("sampleArrived"))]);
+    // Both deliveries end settled, neither failed; one of them raised the incident, the other found the hit settled.
+    const settled = logs.filter((l) => l.includes('"event":"sample"')).map((l) => JSON.parse(l));
+    expect(settled).toHaveLength(2);
+    expect(settled.flatMap((s) => s.resolution?.incidents ?? [])).toHaveLength(1);
+    expect(settled.map((s) => s.resolution?.alerted ?? 0).sort()).toEqual([0, 1]);
+
+    const incidentPuts = emulator.requests
+      .slice(requestsBefore)
+      .filter((r) => r.method === "PUT" && /\/incidents\/[^/]+$/.test(r.path));
+    expect(incidentPuts).toHaveLength(1);
+    const state = await sentinelState();
+    expect(state.incidents).toHaveLength(1);
+    expect(state.bookmarks).toHaveLength(1);
+    expect(await services.hunt.hits({ status: "alerted" })).toHaveLength(1);
+    expect(await services.hunt.hits({ status: "pending" })).toHaveLength(0);
+    expect((await services.samples.report(elfSha)).verdict?.matches.map((m) => m.rule)).toEqual([
+      "apt_nix_elf_Derusbi_Linux_SharedMemCreation",
+    ]);
+    const blobs = [];
+    for await (const blob of container.listBlobsFlat()) blobs.push(blob.name);
+    expect(blobs).toEqual([elfSha]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+});
