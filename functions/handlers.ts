@@ -7,7 +7,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import type { DeployMode, SampleQuery } from "../src/app/requests.js";
 import type { TranslateRequest } from "../src/app/services.js";
-import { getServices, inInvocation } from "./runtime.js";
+import { FUNCTION_TIMEOUT_MS, getServices, inInvocation } from "./runtime.js";
 
 /** The application layer's request schemas and operations, loaded on the first request (cold start stays cheap). */
 async function api() {
@@ -74,22 +74,30 @@ export async function sampleVerdict(request: HttpRequest, context: InvocationCon
   });
 }
 
-/** The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. */
+/**
+ * The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. Rules not
+ * started by the deadline (huntDeadline: functionTimeout less one rule's slowest run and the settle step) are left to
+ * the next tick (`deferred`), so that the host does not cut the invocation with rules never reached.
+ */
 export function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
   return inInvocation(context, () => runHuntTimer(timer, context));
 }
 
 async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<void> {
-  const services = await getServices();
+  const start = new Date();
+  const [services, { huntDeadline }] = await Promise.all([getServices(), import("../src/app/hunt-deadline.js")]);
+  const deadline = huntDeadline(start, FUNCTION_TIMEOUT_MS, services.config.queryTimeoutSeconds);
   await services.samples.retryScans();
-  const report = await services.hunt.run();
+  const report = await services.hunt.run({ deadline });
   const failed = report.runs.filter((r) => r.status === "failed");
+  const deferred = report.runs.filter((r) => r.status === "deferred");
   context.log(
     JSON.stringify({
       event: "hunt",
       pastDue: timer.isPastDue,
       runs: report.runs.length,
       failed: failed.length,
+      ...(deferred.length > 0 ? { deferred: deferred.length, deadline: deadline.toISOString() } : {}),
       sweep: report.sweep,
       ...(report.rescan ? { rescan: report.rescan } : {}),
     }),

@@ -10,6 +10,14 @@ import type { InvocationContext } from "@azure/functions";
 import type { Services } from "../src/app/services.js";
 import type { HuntLogger } from "../src/hunt/run.js";
 
+/**
+ * host.json's functionTimeout ("01:00:00"), which a test checks against the file (test/infra/functions-host.test.ts):
+ * "When an execution exceeds this duration, a timeout error occurs and the language worker process restarts"
+ * (Microsoft Learn, Azure Functions hosting options, function app timeout duration). The hunt timer starts no rule
+ * late enough to be cut by it (src/app/hunt-deadline.ts).
+ */
+export const FUNCTION_TIMEOUT_MS = 60 * 60_000;
+
 let services: Promise<Services> | undefined;
 
 export function getServices(): Promise<Services> {

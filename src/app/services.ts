@@ -188,9 +188,13 @@ export class HuntService {
   /**
    * Runs the due plans (all of them with `force`, one rule's with `ruleId`), then the pending sweep, then the
    * sample broker's tick (when enabled), then a batch of the rescan (when the rules changed; a failure of it is
-   * logged and leaves the hunt's report as it is).
+   * logged and leaves the hunt's report as it is). With `deadline`, no plan is started after it (runHunts: those
+   * left are `deferred` to the next tick); huntDeadline gives it for a host that ends the invocation at a timeout.
    */
-  run(options: { force?: boolean; ruleId?: string } = {}, progress?: HuntProgress): Promise<HuntTickReport> {
+  run(
+    options: { force?: boolean; ruleId?: string; deadline?: Date } = {},
+    progress?: HuntProgress,
+  ): Promise<HuntTickReport> {
     const next = this.queue.then(async () => {
       const queries = this.deps.queries;
       if (!queries) {

@@ -116,8 +116,11 @@ export interface HitCounts {
 export interface RunReport {
   readonly ruleId: string;
   readonly target: string;
-  /** `busy`: another run of the rule on the target holds its lease; this one did nothing. */
-  readonly status: "completed" | "failed" | "not-due" | "busy";
+  /**
+   * `busy`: another run of the rule on the target holds its lease; this one did nothing. `deferred`: not started, the
+   * call's deadline having passed (runHunts); left to the next tick, its checkpoint as it was.
+   */
+  readonly status: "completed" | "failed" | "not-due" | "busy" | "deferred";
   readonly window?: StoredWindow;
   /** A range older than the catch-up limit that this run does not cover (reported, never silent). */
   readonly gap?: StoredWindow;
@@ -842,12 +845,16 @@ export interface HuntRunReport {
 
 /**
  * One scheduler tick: every due plan (or every plan when forced, or only one rule's), sequentially, then the
- * pending sweep. A failing plan does not stop the others.
+ * pending sweep. A failing plan does not stop the others. With `deadline` (deps.clock's time), a plan not started by
+ * then is not started: reported `deferred` and left to the next tick (a run in progress is not cut: its window is
+ * settled and its checkpoint moved as ever; the first plan always starts, so every tick gets on); the pending sweep
+ * still runs. The caller leaves room after the
+ * deadline for the run in progress and the sweep (a host that kills the invocation at its timeout: Functions).
  */
 export async function runHunts(
   plans: readonly HuntPlan[],
   deps: HuntDeps,
-  options: { force?: boolean; ruleId?: string } = {},
+  options: { force?: boolean; ruleId?: string; deadline?: Date } = {},
   progress?: HuntRunProgress,
 ): Promise<HuntRunReport> {
   const startedAt = deps.clock().toISOString();
@@ -855,7 +862,19 @@ export async function runHunts(
   const verdicts = new VerdictCache(deps.state);
   const chosen = plans.filter((plan) => options.ruleId === undefined || plan.rule.id === options.ruleId);
   progress?.runs?.(chosen.length);
+  const deadline = options.deadline?.getTime();
   for (const plan of chosen) {
+    if (deadline !== undefined && runs.length > 0 && deps.clock().getTime() >= deadline) {
+      runs.push({
+        ruleId: plan.rule.id,
+        target: plan.target,
+        status: "deferred",
+        counts: emptyCounts(),
+        incidents: [],
+      });
+      progress?.ran?.(runs[runs.length - 1]!);
+      continue;
+    }
     try {
       runs.push(await runPlanWith(plan, deps, options.force ? { force: true } : {}, verdicts, progress));
     } catch (error) {
@@ -876,6 +895,16 @@ export async function runHunts(
     const ran = runs[runs.length - 1];
     if (ran) progress?.ran?.(ran);
   }
+  const deferred = runs.filter((r) => r.status === "deferred");
+  if (deferred.length > 0)
+    (deps.logger ?? silentLogger).warn(
+      {
+        deadline: options.deadline?.toISOString(),
+        deferred: deferred.length,
+        runs: deferred.map((r) => `${r.ruleId}/${r.target}`),
+      },
+      "hunt runs not started before the deadline; left to the next tick",
+    );
   const sweep = await sweepPending(plans, deps);
   const damaged = deps.state.damaged();
   if (damaged.length > 0)

@@ -87,7 +87,7 @@ export const huntReportSchema = {
         properties: {
           ruleId: { type: "string" },
           target: { type: "string" },
-          status: { type: "string", enum: ["completed", "failed", "not-due"] },
+          status: { type: "string", enum: ["completed", "failed", "not-due", "busy", "deferred"] },
           window: windowSchema,
           gap: windowSchema,
           counts: countsSchema,

@@ -124,6 +124,18 @@ describe("the function timeout lets one hunt run's Logs query finish", () => {
     expect(timeoutSeconds).toBeLessThanOrEqual(FLEX_SCALE_IN_GRACE_SECONDS);
   });
 
+  it("the hunt timer's deadline is computed from functionTimeout as host.json sets it", async () => {
+    const { FUNCTION_TIMEOUT_MS } = await import("../../functions/runtime.js");
+    expect(FUNCTION_TIMEOUT_MS).toBe(timeoutSeconds * 1000);
+  });
+
+  it("at the largest queryTimeoutSeconds main.bicep accepts, the timer still has time to start rules", async () => {
+    const { huntDeadline } = await import("../../src/app/hunt-deadline.js");
+    const maxQuerySeconds = Number(main.params.get("queryTimeoutSeconds")?.decorators.get("maxValue")?.[0]?.text);
+    const start = new Date(0);
+    expect(huntDeadline(start, timeoutSeconds * 1000, maxQuerySeconds).getTime()).toBeGreaterThan(start.getTime());
+  });
+
   it("the largest queryTimeoutSeconds main.bicep accepts, with every retry of the runner, fits in functionTimeout", async () => {
     const { DEFAULT_QUERY_RETRY } = await import("../../src/sentinel/logs-query.js");
     const maxQuerySeconds = Number(main.params.get("queryTimeoutSeconds")?.decorators.get("maxValue")?.[0]?.text);
