@@ -25,7 +25,7 @@ param location string = resourceGroup().location
 @minLength(124)
 param sentinelWorkspaceResourceId string
 
-@description('NCRONTAB schedule of the hunt timer (six fields). Each rule still runs on its own interval; the timer only decides how often rules are checked.')
+@description('NCRONTAB schedule of the hunt timer: six fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * *; a five-field cron line or a TimeSpan (App Service plans only) is refused when the app loads its settings (SVC601). Each rule still runs on its own interval; the timer only decides how often rules are checked.')
 param huntSchedule string = '0 */1 * * * *'
 
 @description('Targets hunted, comma-separated: defender, asim, auditd (the data the workspace holds).')

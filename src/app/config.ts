@@ -13,6 +13,7 @@ import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store
 import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
 import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
+import { ncrontabProblem } from "./ncrontab.js";
 
 interface SentinelTarget {
   readonly subscriptionId: string;
@@ -53,6 +54,8 @@ export interface ServiceConfig {
   readonly managedIdentityClientId?: string;
   /** In-process scheduler tick of `shmhunt serve`, ms; 0 disables the schedule. */
   readonly huntTickMs: number;
+  /** The Functions timer's NCRONTAB schedule (SHMHUNT_HUNT_SCHEDULE; functions/index.ts binds the setting itself). */
+  readonly huntSchedule?: string;
   readonly maxCatchUpMs: number;
   readonly queryTimeoutSeconds: number;
   readonly maxSampleBytes: number;
@@ -197,6 +200,14 @@ export function loadConfig(
       });
     }
     return listed?.length ? listed : undefined;
+  };
+  /** The Functions timer's schedule (src/app/ncrontab.ts): six NCRONTAB fields, checked though only Functions reads it. */
+  const huntSchedule = (): { huntSchedule?: string } => {
+    const raw = text("SHMHUNT_HUNT_SCHEDULE");
+    if (raw === undefined) return {};
+    const problem = ncrontabProblem(raw);
+    if (problem) problems.push({ field: "SHMHUNT_HUNT_SCHEDULE", message: problem });
+    return { huntSchedule: raw };
   };
   /** A duration; `timer`: one a Node timer waits for, so at most TIMER_MAX_MS (or `max`). */
   const duration = (name: string, fallback: string, kind?: "timer", max = TIMER_MAX_MS): number => {
@@ -414,6 +425,7 @@ export function loadConfig(
       : {}),
     ...(managedIdentityClientId ? { managedIdentityClientId } : {}),
     huntTickMs: duration("SHMHUNT_HUNT_TICK", "1m", "timer"),
+    ...huntSchedule(),
     maxCatchUpMs: duration("SHMHUNT_MAX_CATCH_UP", "24h"),
     queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1, LOGS_MAX_WAIT_SECONDS),
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),

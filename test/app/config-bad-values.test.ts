@@ -233,3 +233,51 @@ describe("the sample broker's settings", () => {
     });
   });
 });
+
+describe("the Functions timer's schedule (SHMHUNT_HUNT_SCHEDULE)", () => {
+  // Oracle: Microsoft Learn, "Timer trigger for Azure Functions", NCRONTAB expressions: `{second} {minute} {hour}
+  // {day} {month} {day-of-week}`, each field a specific value, `*`, a range (`5-7`), a set (`5,8,10`) or an interval
+  // (`*/5`); its examples, all accepted here; and "A `TimeSpan` can be used only for a function app that runs on an
+  // App Service Plan" (the app runs on Flex Consumption, infra/modules/function-app.bicep).
+  it("accepts the documented NCRONTAB examples and the template's default", () => {
+    for (const schedule of [
+      "0 */1 * * * *",
+      "0 */5 * * * *",
+      "0 0 * * * *",
+      "0 0 */2 * * *",
+      "0 0 9-17 * * *",
+      "0 30 9 * * *",
+      "0 30 9 * * 1-5",
+      "0 30 9 * Jan Mon",
+      "5-7 * * * * *",
+      "5,8,10 * * * * *",
+      "0 * 5 * * *",
+    ])
+      expect(problems({ SHMHUNT_HUNT_SCHEDULE: schedule }), schedule).toEqual([]);
+  });
+
+  it("refuses a five-field cron line, a TimeSpan and fields out of range, naming the setting", () => {
+    expect(problems({ SHMHUNT_HUNT_SCHEDULE: "*/5 * * * *" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_HUNT_SCHEDULE: must be an NCRONTAB schedule of six fields.*five fields/),
+    ]);
+    expect(problems({ SHMHUNT_HUNT_SCHEDULE: "00:05:00" })).toEqual([
+      expect.stringMatching(/^SVC601 SHMHUNT_HUNT_SCHEDULE: .*TimeSpan "00:05:00".*App Service plans only/),
+    ]);
+    for (const [schedule, field] of [
+      ["60 * * * * *", "second"],
+      ["0 */5 24 * * *", "hour"],
+      ["0 0 0 0 * *", "day"],
+      ["0 0 0 * 13 *", "month"],
+      ["0 0 0 * * 7", "day-of-week"],
+      ["0 */0 * * * *", "minute"],
+      ["0 5-2 * * * *", "minute"],
+      ["0 x * * * *", "minute"],
+      ["0 0 9 * Foo *", "month"],
+    ] as const)
+      expect(problems({ SHMHUNT_HUNT_SCHEDULE: schedule }), schedule).toEqual([
+        expect.stringMatching(
+          new RegExp(`^SVC601 SHMHUNT_HUNT_SCHEDULE: must be an NCRONTAB schedule.*its ${field} field`),
+        ),
+      ]);
+  });
+});
