@@ -539,8 +539,9 @@ function settledBy(hit: HitRecord, batch: BatchStatuses | undefined): HitRecord 
 
 /**
  * A hold on one lease record (`partition`/`key`, taken through HuntState.acquireLease) for `ms`, renewed when half of
- * it is gone. A sample's settling holds one per sample (run.ts, SAMPLE_LEASE), so two deliveries of its arrival at
- * once settle its hits one after the other.
+ * it is gone: a rule's hunt on a target (run.ts), the rescan (rescan.ts), a sample's settling (run.ts, SAMPLE_LEASE:
+ * two deliveries of its arrival at once settle its hits one after the other). `lost` says what a holder that lost it
+ * leaves undone.
  */
 export class HeldLease {
   private readonly owner = leaseOwner(randomUUID());
@@ -551,6 +552,7 @@ export class HeldLease {
     private readonly key: string,
     private readonly clock: () => Date,
     private readonly ms: number,
+    private readonly lost: string,
   ) {}
   async take(): Promise<boolean> {
     const held = await this.state.acquireLease(this.partition, this.key, this.owner, this.clock(), this.ms);
@@ -558,9 +560,9 @@ export class HeldLease {
     return held !== undefined;
   }
   /** Before a write that only the holder may make: renews the lease if half of it is gone; throws `lost` when lost. */
-  async hold(lost: string): Promise<void> {
+  async hold(): Promise<void> {
     if (this.held && Date.parse(this.held.expiresAt) - this.clock().getTime() > this.ms / 2) return;
-    if (!(await this.take())) throw new Error(lost);
+    if (!(await this.take())) throw new Error(this.lost);
   }
   async release(): Promise<void> {
     if (this.held) await this.state.releaseLease(this.partition, this.key, this.held).catch(() => undefined);

@@ -32,12 +32,11 @@
  * `none` or that is not loaded now. A verdict whose matches are unchanged is stored with the new rule set; its hits
  * keep their verdict (it means the same).
  */
-import { randomUUID } from "node:crypto";
 import type { IncidentNote } from "../sentinel/incidents.js";
 import type { StateOp } from "../store/state-store.js";
 import { alertRequestOf } from "./alert-request.js";
 import { confirms } from "./gate.js";
-import { type Lease, leaseOwner } from "./hunt-state.js";
+import { HeldLease } from "./hunt-state.js";
 import { lateVerdictNote, verdictWords } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { type HuntDeps, silentLogger, sweepPending } from "./run.js";
@@ -158,7 +157,14 @@ export async function rescanSamples(
   // Up to date (the common case, every hunt run): one read, no lease taken.
   const seen = await state.rescanProgress<RescanProgress>();
   if (seen?.ruleset === current && seen.completedAt) return { ...report, pass: seen.pass, status: "up-to-date" };
-  const lease = new RescanLease(deps.hunt, options.leaseMs ?? LEASE_MS);
+  const lease = new HeldLease(
+    deps.hunt.state,
+    LEASE_PARTITION,
+    LEASE_KEY,
+    deps.hunt.clock,
+    options.leaseMs ?? LEASE_MS,
+    "the rescan lost its lease; the next run goes on from the cursor",
+  );
   if (!(await lease.take())) return { ...report, status: "busy" };
   try {
     const stored = await state.rescanProgress<RescanProgress>();
@@ -414,26 +420,4 @@ export function rescanNote(hit: HitRecord, verdict: StoredVerdict, previous: Sto
     ...lateVerdictNote(hit, verdict, previous, headline),
     noteKey: `${hit.key}/${verdict.sha256}/${previous.scannedAt}/rules/${ruleset}`,
   };
-}
-
-/** The rescan's hold on its lease (HuntState), renewed when half of its time is gone. */
-class RescanLease {
-  private readonly owner = leaseOwner(randomUUID());
-  private held: Lease | undefined;
-  constructor(
-    private readonly deps: HuntDeps,
-    private readonly ms: number,
-  ) {}
-  async take(): Promise<boolean> {
-    const held = await this.deps.state.acquireLease(LEASE_PARTITION, LEASE_KEY, this.owner, this.deps.clock(), this.ms);
-    if (held) this.held = held;
-    return held !== undefined;
-  }
-  async hold(): Promise<void> {
-    if (this.held && Date.parse(this.held.expiresAt) - this.deps.clock().getTime() > this.ms / 2) return;
-    if (!(await this.take())) throw new Error("the rescan lost its lease; the next run goes on from the cursor");
-  }
-  async release(): Promise<void> {
-    if (this.held) await this.deps.state.releaseLease(LEASE_PARTITION, LEASE_KEY, this.held).catch(() => undefined);
-  }
 }

@@ -37,14 +37,7 @@ import { huntColumnsOf } from "../targets/index.js";
 import { alertRequestOf, type HuntAlertRequest } from "./alert-request.js";
 import { decide, type GateDecision } from "./gate.js";
 import { eventTimeTextOf, hitKey, type Row, sampleHashOf } from "./hit-key.js";
-import {
-  HeldLease,
-  type HuntState,
-  type Lease,
-  leaseOwner,
-  type SettledStatus,
-  type SignalCount,
-} from "./hunt-state.js";
+import { HeldLease, type HuntState, type SettledStatus, type SignalCount } from "./hunt-state.js";
 import { noteLateVerdict } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { namedHashesOf, pendingPartitionOf, sampleLocatorOf } from "./sample-locator.js";
@@ -157,7 +150,14 @@ async function runPlanWith(
   progress?: HuntRunProgress,
 ): Promise<RunReport> {
   const { rule, target } = plan;
-  const lease = new RunLease(deps, rule.id, target);
+  const lease = new HeldLease(
+    deps.state,
+    rule.id,
+    target,
+    deps.clock,
+    leaseMsOf(deps),
+    `the hunt lost its lease on ${rule.id}/${target}; the window is left to the next run`,
+  );
   if (!(await lease.take())) {
     const holder = await deps.state.lease(rule.id, target);
     return {
@@ -176,40 +176,12 @@ async function runPlanWith(
   }
 }
 
-/** A run's hold on its rule and target (HuntState's lease), renewed when half of its time is gone. */
-class RunLease {
-  private readonly owner = leaseOwner(randomUUID());
-  private readonly ms: number;
-  private held: Lease | undefined;
-  constructor(
-    private readonly deps: HuntDeps,
-    private readonly ruleId: string,
-    private readonly target: string,
-  ) {
-    this.ms = Math.max(1, deps.leaseMs ?? LEASE_MS);
-  }
-  async take(): Promise<boolean> {
-    const held = await this.deps.state.acquireLease(this.ruleId, this.target, this.owner, this.deps.clock(), this.ms);
-    if (held) this.held = held;
-    return held !== undefined;
-  }
-  /** Before a write that only the holder may make: renews the lease if half of it is gone; throws when lost. */
-  async hold(): Promise<void> {
-    if (this.held && Date.parse(this.held.expiresAt) - this.deps.clock().getTime() > this.ms / 2) return;
-    if (!(await this.take()))
-      throw new Error(`the hunt lost its lease on ${this.ruleId}/${this.target}; the window is left to the next run`);
-  }
-  async release(): Promise<void> {
-    if (this.held) await this.deps.state.releaseLease(this.ruleId, this.target, this.held).catch(() => undefined);
-  }
-}
-
 /** Runs one plan holding its lease. */
 async function runLeased(
   plan: HuntPlan,
   deps: HuntDeps,
   options: { force?: boolean },
-  lease: RunLease,
+  lease: HeldLease,
   verdicts: VerdictCache,
   progress: HuntRunProgress | undefined,
 ): Promise<RunReport> {
@@ -755,7 +727,7 @@ export async function sweepPending(
     try {
       for (const { key, entry } of entries) {
         report.examined++;
-        await lease.hold(`the settling of sample ${sha256} lost its lease; its hits are left to the next sweep`);
+        await lease.hold();
         await sweepOne(plans, deps, sha256, key, entry, report);
       }
     } finally {
@@ -798,7 +770,19 @@ async function sweepOne(
 }
 
 function sampleLease(deps: HuntDeps, sha256: string): HeldLease {
-  return new HeldLease(deps.state, SAMPLE_LEASE, sha256, deps.clock, Math.max(1, deps.leaseMs ?? LEASE_MS));
+  return new HeldLease(
+    deps.state,
+    SAMPLE_LEASE,
+    sha256,
+    deps.clock,
+    leaseMsOf(deps),
+    `the settling of sample ${sha256} lost its lease; its hits are left to the next sweep`,
+  );
+}
+
+/** How long a lease of this run lasts (deps.leaseMs, default LEASE_MS). */
+function leaseMsOf(deps: HuntDeps): number {
+  return Math.max(1, deps.leaseMs ?? LEASE_MS);
 }
 
 /**
@@ -814,7 +798,7 @@ export async function recordVerdict(
 ): Promise<SweepReport> {
   await deps.state.putVerdict(verdict);
   const lease = sampleLease(deps, verdict.sha256);
-  const waitMs = Math.max(1, deps.leaseMs ?? LEASE_MS);
+  const waitMs = leaseMsOf(deps);
   const since = performance.now();
   while (!(await lease.take())) {
     if (performance.now() - since >= waitMs) {
