@@ -14,6 +14,7 @@ import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
 import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
 import { ncrontabProblem } from "./ncrontab.js";
+import { readDuration } from "./setting-duration.js";
 
 interface SentinelTarget {
   readonly subscriptionId: string;
@@ -211,21 +212,10 @@ export function loadConfig(
   };
   /** A duration; `timer`: one a Node timer waits for, so at most TIMER_MAX_MS (or `max`). */
   const duration = (name: string, fallback: string, kind?: "timer", max = TIMER_MAX_MS): number => {
-    const raw = text(name) ?? fallback;
-    if (raw === "0") return 0;
-    const value = parseDuration(raw);
-    if (value === undefined) {
-      problems.push({ field: name, message: `must be a duration such as "5m" or "24h", not ${JSON.stringify(raw)}` });
-      return parseDuration(fallback) ?? 0;
-    }
-    if (kind === "timer" && value > max) {
-      problems.push({
-        field: name,
-        message: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(raw)}`,
-      });
-      return parseDuration(fallback) ?? 0;
-    }
-    return value;
+    const read = readDuration(text(name) ?? fallback, { timer: kind === "timer", max });
+    if ("ms" in read) return read.ms;
+    problems.push({ field: name, message: read.problem });
+    return parseDuration(fallback) ?? 0;
   };
   /**
    * A folder setting, resolved against `cwd`. One that is set must not name something other than a folder, and

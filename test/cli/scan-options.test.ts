@@ -30,10 +30,22 @@ describe("scan option values", () => {
     ],
     // 2^32 ms: the scan's kill timer fired after 1 ms, again and again, and YARA-X's own timeout wrapped to 0.
     [
+      "a --timeout no timer can hold, as a duration too (SHMHUNT_SCAN_TIMEOUT's bound, SCAN_POOL_LIMITS)",
+      "--timeout",
+      "25d",
+      /^shmhunt: --timeout: .*24d.*"25d"/,
+    ],
+    [
+      "a --timeout that is not a duration, naming the option and what it takes",
+      "--timeout",
+      "often",
+      /^shmhunt: --timeout: must be whole milliseconds or a duration such as "5m" or "24h", not "often"$/,
+    ],
+    [
       "a --timeout no timer can hold (it made every scan time out, with a TimeoutOverflowWarning flood)",
       "--timeout",
       "4294967296",
-      /^shmhunt: --timeout: .*24d.*'4294967296'/,
+      /^shmhunt: --timeout: .*24d.*"4294967296"/,
     ],
   ] as const)(
     "refuses %s",
@@ -43,6 +55,20 @@ describe("scan option values", () => {
       expect(await run.exit).toBe(1);
       expect(run.out()).toBe("");
       expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(message)]);
+    },
+    60_000,
+  );
+
+  // The option takes what SHMHUNT_SCAN_TIMEOUT takes (docs/yara.md: `--timeout 60s`): `5m` was refused, as the
+  // option read only milliseconds or an `s` suffix; whole milliseconds, which it took first, still work.
+  it.each(["5m", "1h", "60s", "30000"])(
+    "takes --timeout %s (a duration SHMHUNT_SCAN_TIMEOUT takes, or whole milliseconds)",
+    async (value) => {
+      const { sample, rules } = setUp();
+      const run = collect(shmhunt(["scan", sample, "--rules", rules, "--json", "--timeout", value], {}));
+      expect(await run.exit).toBe(0);
+      expect(run.err()).toBe("");
+      expect(JSON.parse(run.out())).toMatchObject({ verdict: "match", matches: [{ rule: "t" }] });
     },
     60_000,
   );

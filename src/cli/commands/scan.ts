@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { readDuration } from "../../app/setting-duration.js";
 import { countSamples, createScanner, defaultRulesDir, SCAN_POOL_LIMITS, type Verdict } from "../../yara/index.js";
 import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
@@ -29,9 +30,9 @@ export function registerScan(program: Command): void {
     .option("--fail-on-match", "exit 1 when any file matched")
     .option("--max-size <bytes>", "skip samples larger than this (K, M, G suffixes; default 1G)", parseSize)
     .option(
-      "--timeout <ms>",
-      "per-sample scan timeout in milliseconds (or with an s suffix; default 60s)",
-      parseDuration,
+      "--timeout <duration>",
+      "per-sample scan timeout, as SHMHUNT_SCAN_TIMEOUT takes it (30s, 5m, 1h) or in whole milliseconds; default 60s, at most 24d",
+      parseTimeout,
     )
     .option(
       "--workers <n>",
@@ -139,13 +140,15 @@ function parseSize(value: string): number {
   return Math.floor(Number(m[1]) * factor);
 }
 
-function parseDuration(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s)?$/i.exec(value.trim());
-  if (!m) throw new CliError(`--timeout: not a duration: '${value}' (milliseconds, or e.g. 30s)`);
-  const ms = Math.round(Number(m[1]) * ((m[2] ?? "ms").toLowerCase() === "s" ? 1000 : 1));
-  if (ms > SCAN_POOL_LIMITS.maxTimeoutMs)
-    throw new CliError(`--timeout: at most 24d (${SCAN_POOL_LIMITS.maxTimeoutMs} ms), not '${value}'`);
-  return ms;
+/** What SHMHUNT_SCAN_TIMEOUT takes, read by the settings' own reader within the pool's bounds; or whole milliseconds. */
+function parseTimeout(value: string): number {
+  const read = readDuration(value.trim(), {
+    timer: true,
+    max: SCAN_POOL_LIMITS.maxTimeoutMs,
+    bareMilliseconds: true,
+  });
+  if ("problem" in read) throw new CliError(`--timeout: ${read.problem}`);
+  return read.ms;
 }
 
 function parsePositiveInt(value: string): number {

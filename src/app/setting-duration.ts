@@ -1,0 +1,36 @@
+/**
+ * A duration as the settings take it (SHMHUNT_HUNT_TICK, SHMHUNT_SCAN_TIMEOUT, …), in a module of its own: the
+ * configuration reads every duration setting with it, and a command's option that stands for a setting reads its
+ * value with it too (`shmhunt scan --timeout`, SHMHUNT_SCAN_TIMEOUT), without loading the configuration.
+ */
+import { parseDuration } from "../rules/durations.js";
+import { TIMER_MAX_MS } from "../yara/limits.js";
+
+export interface DurationBounds {
+  /** A duration a Node timer waits for: at most `max` (TIMER_MAX_MS unless given). */
+  readonly timer?: boolean;
+  readonly max?: number;
+  /** A whole number alone is milliseconds (a command's option that took milliseconds before it took durations). */
+  readonly bareMilliseconds?: boolean;
+}
+
+/**
+ * `text` in milliseconds: `0`, or a whole number and a unit, s, m, h or d (`30s`, `5m`, `24h`: parseDuration, the
+ * rules' own). Or what is wrong with it, worded to follow the name of the setting or option it was given as.
+ */
+export function readDuration(
+  text: string,
+  bounds: DurationBounds = {},
+): { readonly ms: number } | { readonly problem: string } {
+  const ms = text === "0" ? 0 : bounds.bareMilliseconds && /^[0-9]+$/.test(text) ? Number(text) : parseDuration(text);
+  if (ms === undefined) {
+    const such = `a duration such as "5m" or "24h"`;
+    return {
+      problem: `must be ${bounds.bareMilliseconds ? `whole milliseconds or ${such}` : such}, not ${JSON.stringify(text)}`,
+    };
+  }
+  if (bounds.timer && ms > (bounds.max ?? TIMER_MAX_MS)) {
+    return { problem: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(text)}` };
+  }
+  return { ms };
+}
