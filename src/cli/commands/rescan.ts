@@ -20,18 +20,21 @@ export function registerRescan(program: Command): void {
   program
     .command("rescan")
     .description("scan stored samples again with the YARA rules in use now, and settle the hits their verdicts decided")
-    .option("--limit <n>", "samples scanned at most per batch (default SHMHUNT_RESCAN_BATCH, or 100)")
+    .option("--limit <n>", "samples scanned at most per batch, 1 to 1000 (default SHMHUNT_RESCAN_BATCH, or 100)")
     .option("--all", "run batches until the pass over the stored samples is complete")
     .option("--json", "one JSON report per batch (NDJSON)")
     .action(async (options: RescanOptions) => {
       const out = createOutput(options);
-      const [{ loadConfig, parseWholeNumber }, { createServices }] = await Promise.all([
+      const [{ loadConfig, parseWholeNumber }, { createServices }, { REQUEST_LIMITS }] = await Promise.all([
         import("../../app/config.js"),
         import("../../app/compose.js"),
+        import("../../app/requests.js"),
       ]);
+      // The same bound as POST /hunt/rescan's `limit` (one owner): a batch must end in reasonable time.
+      const most = REQUEST_LIMITS.rescanLimit;
       const limit = options.limit === undefined ? undefined : (parseWholeNumber(options.limit) ?? 0);
-      if (limit !== undefined && limit < 1)
-        throw new CliError(`--limit must be a whole number ≥ 1, not ${JSON.stringify(options.limit)}`);
+      if (limit !== undefined && (limit < 1 || limit > most))
+        throw new CliError(`--limit must be a whole number from 1 to ${most}, not ${JSON.stringify(options.limit)}`);
       const services = await createServices(loadConfig(process.env), { logger: cliLogger() });
       try {
         for (let batch = 1; ; batch++) {
