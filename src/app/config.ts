@@ -149,6 +149,15 @@ export function parseWholeNumber(text: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
+/** What a caller of loadConfig cannot do without, beyond what every caller needs. */
+export interface ConfigNeeds {
+  /**
+   * The rules folder must exist even when SHMHUNT_RULES_DIR is unset (its default, ./rules): for the hunt commands,
+   * which without it would hunt nothing and exit 0. A set SHMHUNT_RULES_DIR must name a folder that exists always.
+   */
+  readonly rules?: boolean;
+}
+
 /**
  * Reads the settings from `env`. `givenAs` names where a setting's value came from when not the environment (a
  * command's option, e.g. `{ SHMHUNT_PORT: "--port" }`): a bad value is then reported under that name.
@@ -157,6 +166,7 @@ export function loadConfig(
   env: Env = process.env,
   cwd = process.cwd(),
   givenAs: Readonly<Record<string, string>> = {},
+  needs: ConfigNeeds = {},
 ): ServiceConfig {
   const problems: Array<{ field: string; message: string }> = [];
   const text = (name: string): string | undefined => {
@@ -219,20 +229,19 @@ export function loadConfig(
   };
   /**
    * A folder setting, resolved against `cwd`. One that is set must not name something other than a folder, and
-   * with `mustExist` must name one that is there (the service makes the others when they are missing).
+   * with `mustExist` must name one that is there (the service makes the others when they are missing); with
+   * `mustExist` "default too", so must the default when the setting is unset.
    */
-  const dir = (name: string, fallback: string, mustExist?: "must exist"): string => {
+  const dir = (name: string, fallback: string, mustExist?: "must exist" | "default too"): string => {
     const raw = text(name);
     const resolved = path.resolve(cwd, raw ?? fallback);
-    if (raw === undefined) return resolved;
+    if (raw === undefined && mustExist !== "default too") return resolved;
+    const shown = `${JSON.stringify(resolved)}${raw === undefined ? ` (unset, its default: ./${fallback} of the working folder)` : ""}`;
     const found = statSync(resolved, { throwIfNoEntry: false });
     if (found !== undefined && !found.isDirectory()) {
-      problems.push({ field: name, message: `must be a folder, and ${JSON.stringify(resolved)} is not a folder` });
+      problems.push({ field: name, message: `must be a folder, and ${shown} is not a folder` });
     } else if (found === undefined && mustExist) {
-      problems.push({
-        field: name,
-        message: `must be a folder that exists, and ${JSON.stringify(resolved)} does not exist`,
-      });
+      problems.push({ field: name, message: `must be a folder that exists, and ${shown} does not exist` });
     }
     return resolved;
   };
@@ -399,7 +408,7 @@ export function loadConfig(
     ...(tenantId && audiences.length > 0
       ? { entra: { tenantId, audiences, ...(jwksUrl ? { jwksUrl } : {}), ...entraOptions } }
       : {}),
-    rulesDir: dir("SHMHUNT_RULES_DIR", "rules", "must exist"),
+    rulesDir: dir("SHMHUNT_RULES_DIR", "rules", needs.rules ? "default too" : "must exist"),
     kqlDir: dir("SHMHUNT_KQL_DIR", "kql"),
     huntTargets:
       huntTargets() ??

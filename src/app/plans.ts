@@ -20,7 +20,9 @@ export async function kqlFilePlans(
   const { loadRules } = await import("../rules/loader.js");
   const { rules, diagnostics } = await loadRules(rulesDir);
   for (const d of diagnostics.filter((x) => x.severity === "error")) {
-    logger?.warn({ file: d.file, code: d.code }, `rule not hunted: ${formatDiagnostic(d)}`);
+    // The folder itself unreadable (`serve` started where there is no ./rules): no rule at all is hunted.
+    const what = d.file === rulesDir ? "no rule hunted" : "rule not hunted";
+    logger?.warn({ file: d.file, code: d.code }, `${what}: ${formatDiagnostic(d)}`);
   }
   const plans: HuntPlan[] = [];
   for (const rule of rules) {

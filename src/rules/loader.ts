@@ -291,11 +291,13 @@ export async function loadRules(dirOrFiles: string | readonly string[]): Promise
   const inputs = typeof dirOrFiles === "string" ? [dirOrFiles] : dirOrFiles;
   const files: string[] = [];
   for (const input of inputs) {
-    const isDir = await stat(input).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    files.push(...(isDir ? await ruleFilesIn(input) : [input]));
+    const found = await stat(input).catch((error: unknown) => ({ error }));
+    if ("error" in found && typeof dirOrFiles === "string") {
+      // Given as the rules folder (SHMHUNT_RULES_DIR): what cannot be read is a folder, not a rule file.
+      const message = `cannot read the rules folder: ${fileSystemReason(found.error)}`;
+      return { rules: [], diagnostics: [{ code: Codes.RuleToml, severity: "error", message, file: input }] };
+    }
+    files.push(...("isDirectory" in found && found.isDirectory() ? await ruleFilesIn(input) : [input]));
   }
   const rules: LoadedRule[] = [];
   const diagnostics: Diagnostic[] = [];

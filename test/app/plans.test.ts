@@ -40,6 +40,16 @@ rule Real_One : tag { condition: helper }`;
     expect(warnings.some((w) => w.includes("no generated KQL"))).toBe(true);
   });
 
+  it("says a missing rules folder is a folder that hunts nothing, not a rule file (serve's schedule)", async () => {
+    const warnings: string[] = [];
+    const logger = { info() {}, error() {}, warn: (_f: object, m: string) => warnings.push(m) };
+    const missing = path.join(dir, "no-rules-here");
+    expect(await kqlFilePlans(missing, path.join(dir, "kql"), ["defender"], logger)).toEqual([]);
+    expect(warnings).toEqual([
+      `no rule hunted: ${missing}: error RULE200: cannot read the rules folder: no such file or directory`,
+    ]);
+  });
+
   it("maps the gate's hash fields to the target's columns, in the rule's order", () => {
     const mapping = {
       sources: [

@@ -47,4 +47,20 @@ describe("hunt --once over rules it cannot hunt", () => {
     // The rule that could be hunted still was.
     expect(run.out()).toContain('"status":"completed"');
   }, 60_000);
+
+  it("refuses to run with no rules folder: ./rules missing and SHMHUNT_RULES_DIR unset is an error naming it, exit 1", async () => {
+    // It hunted nothing, warned that the folder was a "rule file" that could not be read, and exited 0: a CI job or
+    // a cron line reading the exit code took it for a hunt done. An unset SHMHUNT_RULES_DIR's default, ./rules of the
+    // working folder, is now required by the hunt as a set one is (SVC601).
+    const dir = temp();
+    // Empty is unset (loadConfig), whatever the environment running the tests says.
+    const run = collect(
+      shmhunt(["hunt", "--once", "--force"], { SHMHUNT_DATA_DIR: path.join(dir, "data"), SHMHUNT_RULES_DIR: "" }, dir),
+    );
+    expect(await run.exit).toBe(1);
+    expect(run.out()).toBe("");
+    expect(run.err().trim().split("\n")).toEqual([
+      `shmhunt: error SVC601: must be a folder that exists, and ${JSON.stringify(path.join(dir, "rules"))} (unset, its default: ./rules of the working folder) does not exist (SHMHUNT_RULES_DIR)`,
+    ]);
+  }, 60_000);
 });

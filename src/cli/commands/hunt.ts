@@ -33,7 +33,11 @@ export function registerHunt(program: Command): void {
         import("../../app/config.js"),
         import("../../app/compose.js"),
       ]);
-      const config = loadConfig(process.env);
+      // The rules folder is the hunt's input: missing (./rules, the default, where there is none) the hunt would run
+      // nothing and exit 0, and a CI job or a cron line would take that for a hunt done. It is required here, not
+      // by every command: `serve` translates the EQL sent to it, stores and lists samples, hits and incidents
+      // without rules (its schedule warns that it hunts nothing), and `hits` only reads the state.
+      const config = loadConfig(process.env, process.cwd(), {}, { rules: true });
       // The hunt's warnings (a rule not hunted, a window clamped) on stderr; its errors are in the report.
       const services = await createServices(config, { logger: cliLogger(process.stderr, { errors: false }) });
       const runOnce = async () => {
