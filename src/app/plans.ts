@@ -10,6 +10,7 @@ import { huntRuleOf } from "../hunt/from-rule.js";
 import type { HuntLogger } from "../hunt/run.js";
 import type { HuntPlan, HuntRule } from "../hunt/types.js";
 import { isTarget, REGISTRY } from "../targets/index.js";
+import { yaraRuleNames } from "../yara/rule-names.js";
 
 export async function kqlFilePlans(
   rulesDir: string,
@@ -66,15 +67,6 @@ export async function withYaraRuleNames(
     for (const name of yaraRuleNames(source)) names.add(name);
   }
   return { ...rule, gate: { ...rule.gate, yaraRules: [...names] } };
-}
-
-/** The identifiers of the rules a YARA source declares (comments and strings are skipped). */
-export function yaraRuleNames(source: string): string[] {
-  // One pass, so a "//" inside a string or a quote inside a comment is read as what it is.
-  const code = source.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*|"(?:[^"\\\n]|\\.)*"/g, " ");
-  return [...code.matchAll(/(?:^|[\s}])(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)/g)].map(
-    (m) => m[1] as string,
-  );
 }
 
 /** The part of a target (src/targets/target-types.ts) this module reads. */

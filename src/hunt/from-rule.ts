@@ -28,7 +28,7 @@ export function storedVerdictOf(verdict: Verdict, scannedAt: Date): StoredVerdic
   return {
     sha256: verdict.sha256,
     size: verdict.size,
-    matches: verdict.matches.map((m) => ({ rule: m.rule, file: m.namespace, tags: [...m.tags] })),
+    matches: verdict.matches.map((m) => ({ rule: m.rule, ...(m.file ? { file: m.file } : {}), tags: [...m.tags] })),
     scannedAt: scannedAt.toISOString(),
     ruleset: verdict.ruleset,
     detail: verdict,

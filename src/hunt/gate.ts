@@ -1,5 +1,5 @@
 /** The gate: what a hit's sample verdict means for the hit, per the rule's policy. Pure. */
-import type { GatePolicy, StoredVerdict } from "./types.js";
+import { type GatePolicy, matchFile, type StoredVerdict } from "./types.js";
 
 export type GateDecision =
   | { readonly action: "alert"; readonly verdict?: StoredVerdict; readonly confirmed: boolean }
@@ -23,9 +23,10 @@ export interface GateInput {
 export function confirms(policy: GatePolicy, verdict: StoredVerdict): boolean {
   if (policy.yaraRules.length === 0) return verdict.matches.length > 0;
   const wanted = wantedRules(policy);
-  return verdict.matches.some(
-    (m) => wanted.has(normaliseRuleName(m.rule)) || (m.file !== undefined && wanted.has(normaliseRuleName(m.file))),
-  );
+  return verdict.matches.some((m) => {
+    const file = matchFile(m);
+    return wanted.has(normaliseRuleName(m.rule)) || (file !== undefined && wanted.has(normaliseRuleName(file)));
+  });
 }
 
 /** The policy's rule names, normalised once per policy (a hunt asks for every hit of a run). */

@@ -40,7 +40,7 @@ import { HeldLease } from "./hunt-state.js";
 import { lateVerdictNote, verdictWords } from "./late-verdict.js";
 import { raiseAlerts } from "./raise-alerts.js";
 import { type HuntDeps, silentLogger, sweepPending } from "./run.js";
-import type { HitRecord, HuntPlan, StoredVerdict } from "./types.js";
+import { type HitRecord, type HuntPlan, matchFile, type StoredVerdict } from "./types.js";
 
 /** The rule set that produced a verdict (`ruleset`, or the scanner's report kept in `detail`), when known. */
 export function rulesetOf(verdict: StoredVerdict): string | undefined {
@@ -284,15 +284,21 @@ async function rescanOne(
   return false;
 }
 
-/** Do two verdicts say the same: the same rules matched (by rule and file), and neither is a failed scan? */
+/**
+ * Do two verdicts say the same: the same rules matched, from the same files where both know the file (a verdict
+ * stored before matches had their file knows none: matchFile), and neither is a failed scan?
+ */
 export function sameMeaning(a: StoredVerdict, b: StoredVerdict): boolean {
   if (a.scanFailed || b.scanFailed) return a.scanFailed !== undefined && b.scanFailed !== undefined;
-  const names = (v: StoredVerdict) =>
-    v.matches
-      .map((m) => `${m.rule}\u0000${m.file ?? ""}`)
-      .sort()
-      .join("\n");
-  return names(a) === names(b);
+  const filesOf = (v: StoredVerdict) => new Map(v.matches.map((m) => [m.rule, matchFile(m)]));
+  const [fa, fb] = [filesOf(a), filesOf(b)];
+  if (fa.size !== fb.size) return false;
+  for (const [rule, file] of fa) {
+    if (!fb.has(rule)) return false;
+    const other = fb.get(rule);
+    if (file !== undefined && other !== undefined && file !== other) return false;
+  }
+  return true;
 }
 
 /**

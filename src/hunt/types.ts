@@ -88,9 +88,17 @@ export interface Checkpoint {
 /** A YARA rule that matched a sample. */
 export interface VerdictMatch {
   readonly rule: string;
-  /** The .yar file the rule came from, when known. */
+  /**
+   * The .yar file the rule came from (its name, `shm-creation.yar`), when known. Read it with matchFile: a verdict
+   * stored before the file was known holds YARA's namespace here (`default`), which names no file.
+   */
   readonly file?: string;
   readonly tags?: readonly string[];
+}
+
+/** The rule file of a match; undefined when unknown, or when `file` holds a namespace (a .yar file's name ends so). */
+export function matchFile(match: VerdictMatch): string | undefined {
+  return match.file !== undefined && /\.yara?$/i.test(match.file) ? match.file : undefined;
 }
 
 /** A sample's verdict as the service stores it (by SHA-256), whatever scanner produced it. */

@@ -33,13 +33,28 @@ export const verdictSchema = {
   },
 } as const;
 
+/** A rule that matched, as stored (src/hunt/types.ts VerdictMatch). */
+const storedMatchSchema = {
+  type: "object",
+  additionalProperties: true,
+  properties: {
+    rule: { type: "string" },
+    file: {
+      type: "string",
+      description:
+        "the .yar file that declares the rule (its name); absent when unknown, as in verdicts stored before it was recorded",
+    },
+    tags: { type: "array", items: { type: "string" } },
+  },
+} as const;
+
 const storedVerdictSchema = {
   type: "object",
   additionalProperties: true,
   properties: {
     sha256: { type: "string" },
     size: { type: "integer" },
-    matches: { type: "array", items: anyObject },
+    matches: { type: "array", items: storedMatchSchema },
     scannedAt: { type: "string" },
   },
 } as const;

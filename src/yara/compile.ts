@@ -22,6 +22,7 @@ import {
 import { type BindingCompileIssue, type ExternalValue, loadYaraBinding } from "./binding.js";
 import { cacheKey, readCachedRules, writeCachedRules } from "./compiled-cache.js";
 import { derivePrefilter, type Prefilter } from "./prefilter.js";
+import { ruleFilesOf } from "./rule-names.js";
 
 const YARA_EXTENSIONS: readonly string[] = [".yar", ".yara"];
 
@@ -49,6 +50,8 @@ export interface CompiledRuleSet {
   /** The rule files joined, as compiled. */
   readonly source: string;
   readonly externals: Readonly<Record<string, ExternalValue>>;
+  /** Rule identifier → the file that declares it (its base name, rule-names.ts): what a match's `file` says. */
+  readonly ruleFiles: Readonly<Record<string, string>>;
   /** The compiled rules in YARA-X's serialised form, when the binding can serialise (workers deserialise it). */
   readonly serialized?: Uint8Array;
   /**
@@ -130,6 +133,7 @@ export function compileYaraRules(paths: readonly string[], options: YaraCompileO
     files: files.map((f) => f.stamp),
     source,
     externals,
+    ruleFiles: ruleFilesOf(files),
     ...(serialized ? { serialized } : {}),
     ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,
@@ -157,6 +161,7 @@ export function compileYaraSource(text: string, name: string, options: YaraCompi
     files: [stamp],
     source: text,
     externals,
+    ruleFiles: ruleFilesOf([file]),
     ...(serialized ? { serialized: new Uint8Array(serialized) } : {}),
     ...(prefilter ? { prefilter } : {}),
     warnings: diagnostics,

@@ -361,7 +361,8 @@ export class ScanPool {
     const index = worker.inflight.indexOf(batch);
     if (index >= 0) worker.inflight.splice(index, 1);
     if (index === 0) this.startTimer(worker);
-    for (const [i, pending] of batch.items.entries()) pending.resolve(verdicts[i] as Verdict);
+    for (const [i, pending] of batch.items.entries())
+      pending.resolve(withRuleFiles(verdicts[i] as Verdict, pending.job.rules.ruleFiles));
     if (!this.closed) this.dispatch();
   }
 }
@@ -431,5 +432,17 @@ function failure(pending: Pending, message: string): Verdict {
     error: { code: Codes.YaraScan, message },
     ruleset: pending.job.rules.id,
     durationMs: performance.now() - pending.started,
+  };
+}
+
+/** The verdict with each match's rule file (the worker knows the compiled rules, not the files they came from). */
+function withRuleFiles(verdict: Verdict, ruleFiles: Readonly<Record<string, string>>): Verdict {
+  if (verdict.matches.length === 0) return verdict;
+  return {
+    ...verdict,
+    matches: verdict.matches.map((m) => {
+      const file = Object.hasOwn(ruleFiles, m.rule) ? ruleFiles[m.rule] : undefined;
+      return file === undefined ? m : { ...m, file };
+    }),
   };
 }

@@ -21,7 +21,10 @@ export interface StringMatch {
 
 export interface RuleMatchReport {
   readonly rule: string;
+  /** YARA-X's namespace of the rule: `default` for every rule (a set is compiled as one source, rule-names.ts). */
   readonly namespace: string;
+  /** The rule file that declares the rule (its base name, `shm-creation.yar`), when the rule set knows it. */
+  readonly file?: string;
   readonly tags: readonly string[];
   readonly meta: Readonly<Record<string, MetaValue>>;
   /** Pattern matches, at most MAX_STRINGS_PER_RULE of them; `omittedStrings` counts the rest. */

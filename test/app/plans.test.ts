@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hashColumnsIn, kqlFilePlans, yaraRuleNames } from "../../src/app/plans.js";
+import { hashColumnsIn, kqlFilePlans } from "../../src/app/plans.js";
+import { yaraRuleNames } from "../../src/yara/rule-names.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-plans-"));

@@ -261,6 +261,26 @@ describe("fastify host", () => {
     expect((await app.inject({ method: "GET", url: "/incidents", headers: auth })).json().incidents).toHaveLength(1);
   });
 
+  it("names on GET /samples/{sha256} the .yar file each match's rule came from (docs/service.md: matches[{rule, file, tags}])", async () => {
+    // It showed "file": "default", YARA-X's namespace of every rule (one source, one namespace), not the file.
+    const report = (await app.inject({ method: "GET", url: `/samples/${elfSha}`, headers: auth })).json();
+    expect(report.verdict.matches).toEqual([
+      { rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", file: "shm-creation.yar", tags: [] },
+    ]);
+    expect(report.verdict.detail.matches[0]).toMatchObject({ namespace: "default", file: "shm-creation.yar" });
+    // A verdict stored before the file was known (its `file` the namespace) still loads, shown without the file.
+    const old = "ab".repeat(32);
+    await services.state.putVerdict({
+      sha256: old,
+      size: 1,
+      matches: [{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", file: "default", tags: [] }],
+      scannedAt: "2026-01-01T00:00:00.000Z",
+    });
+    const older = await app.inject({ method: "GET", url: `/samples/${old}`, headers: auth });
+    expect(older.statusCode).toBe(200);
+    expect(older.json().verdict.matches).toEqual([{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", tags: [] }]);
+  });
+
   it("closes a hit as benign when its sample is clean", async () => {
     const clean = Buffer.from("#!/bin/sh\necho not elf\n");
     const sha = createHash("sha256").update(clean).digest("hex");

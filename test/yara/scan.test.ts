@@ -263,6 +263,7 @@ describe("scanning samples with the seed rule", () => {
         {
           rule: "greeting",
           namespace: "default",
+          file: "greeting.yar",
           tags: ["demo"],
           meta: { score: 7 },
           strings: [{ identifier: "$hi", offset: 3, length: 5, dataHex: Buffer.from("HeLLo").toString("hex") }],
