@@ -306,7 +306,8 @@ class Parser {
         "units: ms, s, m, h, d",
       );
     }
-    const factor = DURATION_UNITS[unitToken.text];
+    // an own key only: `constructor`, `toString`… are Object.prototype's, not units
+    const factor = Object.hasOwn(DURATION_UNITS, unitToken.text) ? DURATION_UNITS[unitToken.text] : undefined;
     if (factor === undefined) {
       this.error(
         Codes.EqlSyntax,

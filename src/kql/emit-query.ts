@@ -12,7 +12,7 @@ import type { SourceSpec, TargetMapping } from "../targets/target-types.js";
 import { type Cond, cond, type ExprContext, resolveField, valueText } from "./emit-expr.js";
 import { entityColumn } from "./entity-columns.js";
 import { type KqlNode, printCondition } from "./kql-tree.js";
-import { kqlString, kqlVerbatim } from "./literals.js";
+import { kqlLong, kqlString, kqlTimespan, kqlVerbatim } from "./literals.js";
 import { Refusal } from "./refusal.js";
 
 export interface QueryInput {
@@ -181,14 +181,16 @@ function pipeLines(pipes: readonly Pipe[], time: string, tiebreaker?: string): s
   const by = (dir: "asc" | "desc") => [time, ...(tiebreaker ? [tiebreaker] : [])].map((c) => `${c} ${dir}`).join(", ");
   if (!tiebreaker) {
     return pipes.map((p) =>
-      p.kind === "head" ? `| top ${p.count} by ${time} asc` : `| top ${p.count} by ${time} desc | sort by ${time} asc`,
+      p.kind === "head"
+        ? `| top ${kqlLong(p.count)} by ${time} asc`
+        : `| top ${kqlLong(p.count)} by ${time} desc | sort by ${time} asc`,
     );
   }
   // `top` orders by one expression only
   return pipes.map((p) =>
     p.kind === "head"
-      ? `| sort by ${by("asc")} | take ${p.count}`
-      : `| sort by ${by("desc")} | take ${p.count} | sort by ${by("asc")}`,
+      ? `| sort by ${by("asc")} | take ${kqlLong(p.count)}`
+      : `| sort by ${by("desc")} | take ${kqlLong(p.count)} | sort by ${by("asc")}`,
   );
 }
 
@@ -351,7 +353,7 @@ function keyValue(key: Expr, ctx: ExprContext): string {
 }
 
 function timespan(d: Duration): string {
-  return `${d.value}${d.unit}`;
+  return kqlTimespan(d.value, d.unit);
 }
 
 // ── Exclusions (data, read at run time from the watchlist) ──────────────────

@@ -19,6 +19,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { kqlTimespan } from "../kql/index.js";
 import { ruleDisplayName } from "../rules/display-name.js";
 import { EXCLUSION_SEARCH_KEY, type ExclusionRow, exclusionWatchlists } from "../rules/exclusions.js";
 import type { EntityType, LoadedRule, Target } from "../rules/types.js";
@@ -229,13 +230,13 @@ function analyticsRule(rule: LoadedRule, target: Target, t: TranslationLike): De
 export function analyticsRuleQuery(kql: string, intervalMs: number): string {
   // A query whose rows no longer carry their ingestion time (ASIM parsers, the auditd function) is left as it is.
   if (!keepsIngestionTime(kql)) return kql;
-  return `${kql.trimEnd()}\n| where ingestion_time() > ago(${kqlTimespan(intervalMs)})`;
+  return `${kql.trimEnd()}\n| where ingestion_time() > ago(${intervalTimespan(intervalMs)})`;
 }
 
 /** A KQL timespan literal of whole seconds: `5m`, `1h`, `90s`. */
-function kqlTimespan(ms: number): string {
+function intervalTimespan(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
+  return s % 3600 === 0 ? kqlTimespan(s / 3600, "h") : s % 60 === 0 ? kqlTimespan(s / 60, "m") : kqlTimespan(s, "s");
 }
 
 function watchlist(alias: string, description: string): DesiredResource {

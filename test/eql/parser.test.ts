@@ -146,6 +146,17 @@ const ERRORS: ReadonlyArray<readonly [string, string, string]> = [
     "1:24",
     "unknown time unit [y]; expected one of ms, s, m, h, d",
   ],
+  // names of Object.prototype's members are not units either (they reached the KQL as `5constructor`)
+  [
+    "sequence with maxspan=5constructor [a where true] [b where true]",
+    "1:24",
+    "unknown time unit [constructor]; expected one of ms, s, m, h, d",
+  ],
+  [
+    "sequence with maxspan=5__proto__ [a where true] [b where true]",
+    "1:24",
+    "unknown time unit [__proto__]; expected one of ms, s, m, h, d",
+  ],
   [
     "sequence with maxspan=5m by x [a where true] [b where true]",
     "1:26",
