@@ -36,7 +36,7 @@ export type LuceneNode =
 /** Bad Lucene syntax, or a construct a printer cannot express (`construct` names it). */
 export class LuceneRegexError extends Error {
   constructor(
-    readonly construct: "syntax" | "intersection" | "complement",
+    readonly construct: "syntax" | "intersection" | "complement" | "repetition",
     message: string,
   ) {
     super(message);
@@ -369,6 +369,8 @@ export interface RegexDialect {
   readonly charClass: (ranges: CodeRanges) => string;
   /** The empty language (matches nothing). */
   readonly nothing: string;
+  /** The largest count `{n}`, `{n,}`, `{n,m}` may hold; a larger one is refused. */
+  readonly maxRepeat?: number;
 }
 
 /** Prints a tree in a dialect; intersection and complement are refused by name. */
@@ -386,6 +388,10 @@ export function printRegex(node: LuceneNode, dialect: RegexDialect): string {
     case "concat":
       return node.items.map((n) => group(n, dialect)).join("");
     case "repeat": {
+      const limit = dialect.maxRepeat;
+      if (limit !== undefined && Math.max(node.min, node.max ?? 0) > limit) {
+        throw new LuceneRegexError("repetition", `repetition count over ${limit}, the most the target's regex reads`);
+      }
       const q =
         node.max === null
           ? node.min === 0

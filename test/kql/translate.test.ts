@@ -51,6 +51,17 @@ describe("case rules and wildcards", () => {
     expect(() => luceneToRe2("a&b")).toThrow(/intersection/);
     expect(luceneToRe2('"a.b"@#')).toBe("a\\.b.*[^\\x{0}-\\x{10FFFF}]");
   });
+
+  it("refuses a repetition count RE2 does not read, rather than a query that fails when it runs", () => {
+    // RE2's syntax (doc/syntax.txt): "The counting forms x{n,m}, x{n,}, and x{n} reject forms that create a minimum
+    // or maximum repetition count above 1000. Unlimited repetitions are not subject to this restriction."
+    expect(kql('process where process.name regex "a{1000}"')).toContain('@"(?s)^(?:(?:a){1000})$"');
+    for (const re of ["a{1001}", "a{2,1001}", "a{1001,}", "a{100000000000000000000}"]) {
+      for (const field of ["process.name", "process.args"]) {
+        expect(refusal(`process where ${field} regex "${re}"`).reason, re).toBe("construct regex repetition");
+      }
+    }
+  });
 });
 
 describe("string literals cannot break out", () => {
