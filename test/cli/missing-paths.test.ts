@@ -8,31 +8,17 @@
  */
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-in-process.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const temp = tempDirs("missing-paths");
 
-/** Runs the CLI in this process, capturing stdout and stderr. */
+/** Runs the CLI in this process; `out` and `err`: what it wrote. */
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(["node", "shmhunt", ...args]);
-    return { code, out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
+  const { code, stdout, stderr } = await runCli(args);
+  return { code, out: stdout, err: stderr };
 }
 afterEach(() => {
   process.exitCode = undefined;

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli-in-process.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 // Elastic's rule, refused on every target for process.env_vars (no counterpart column: docs/targets.md).
@@ -12,21 +12,10 @@ const refusedRule = path.resolve(
   "../shared/corpus/elastic-rules-linux/rules_linux/command_and_control_curl_socks_proxy_detected.toml",
 );
 
-/** Runs the CLI, capturing stdout and stderr. */
+/** Runs the CLI in this process; `out` and `err`: what it wrote. */
 async function run(args: readonly string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  const code = await main(["node", "shmhunt", ...args]);
-  vi.restoreAllMocks();
-  return { code, out, err };
+  const { code, stdout, stderr } = await runCli(args);
+  return { code, out: stdout, err: stderr };
 }
 
 /** The query lines of a KQL file (comments dropped: the generated files carry a header). */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../support/cli-in-process.js";
 import { corpusDir } from "./es-suite.js";
 
 let dir: string;
@@ -40,21 +40,7 @@ afterEach(() => {
   process.exitCode = undefined;
 });
 
-async function shmhunt(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const code = await main(["node", "shmhunt", ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const shmhunt = (...args: string[]) => runCli(args);
 
 const lines = (s: string) =>
   s

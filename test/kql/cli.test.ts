@@ -1,24 +1,10 @@
 import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/main.js";
+import { runCli } from "../support/cli-in-process.js";
 
 const repo = path.resolve(import.meta.dirname, "../..");
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
-    stdout += String(s);
-    return true;
-  });
-  vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s);
-    return true;
-  });
-  const code = await main(["node", "shmhunt", ...args]);
-  vi.restoreAllMocks();
-  return { code, stdout, stderr };
-}
+const run = (...args: string[]) => runCli(args);
 
 afterEach(() => vi.restoreAllMocks());
 
