@@ -25,18 +25,12 @@ import { functionFile } from "../../src/targets/index.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 import { emulatedDefender, expiredDownloadLinks } from "./emulated-defender.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;
-// As the translator writes it for shm-creation on Defender (kql/shm-creation/defender.kql), without the watchlist
-// exclusions; DeviceFileEvents' FolderPath is the file's full path there (its Entity_File_Directory strips the name).
-const QUERY = [
-  "DeviceFileEvents",
-  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
-  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
-].join("\n");
 
 let emulator: Emulator;
 let clients: Clients;
@@ -55,7 +49,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "shmhunt-broker-"));
   elf = readFileSync(await buildShmgetElf(dir, "-O2"));
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
-  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), SHM_CREATION_QUERY);
   // The seed shm-execution hunt (gate `annotate`) as generated for Defender.
   mkdirSync(path.join(dir, "kql", "shm-execution"), { recursive: true });
   copyFileSync(

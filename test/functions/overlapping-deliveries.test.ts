@@ -23,16 +23,11 @@ import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, DEV_ACCOUNT, startAzurite } from "../support/azurite.js";
+import { SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-// As the translator writes it (kql/shm-creation/defender.kql), as test/hunt/e2e.test.ts has it.
-const QUERY = [
-  "DeviceFileEvents",
-  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
-  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
-].join("\n");
 
 const dirs = tempDirs("overlap");
 let emulator: Emulator;
@@ -54,7 +49,7 @@ beforeAll(async () => {
   elf = readFileSync(await buildShmgetElf(dir, "-O0"));
   elfSha = createHash("sha256").update(elf).digest("hex");
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
-  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), SHM_CREATION_QUERY);
   const config = loadConfig(
     {
       SHMHUNT_STORAGE_CONNECTION_STRING: azurite.connectionString,

@@ -20,16 +20,10 @@ import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
-import { KilledAfterWrite } from "../support/hunt-fixtures.js";
+import { KilledAfterWrite, SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
-// As the translator writes it (kql/shm-creation/defender.kql): the entity columns incidents take their entities from.
-const QUERY = [
-  "DeviceFileEvents",
-  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
-  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
-].join("\n");
 
 let emulator: Emulator;
 let clients: Clients;
@@ -48,7 +42,7 @@ beforeAll(async () => {
   elf = readFileSync(await buildShmgetElf(dir, "-O0"));
   elfSha = createHash("sha256").update(elf).digest("hex");
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
-  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), QUERY);
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), SHM_CREATION_QUERY);
 });
 
 afterAll(async () => {

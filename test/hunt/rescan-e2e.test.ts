@@ -29,18 +29,12 @@ import type { StateOp, StateStore } from "../../src/store/state-store.js";
 import { type Clients, makeClients } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
+import { SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 
 const repoRoot = path.resolve(import.meta.dirname, "../..");
 const MINUTE = 60_000;
 const DERUSBI = "apt_nix_elf_Derusbi_Linux_SharedMemCreation";
-// As the translator writes it for shm-creation on Defender (kql/shm-creation/defender.kql), without the watchlist
-// exclusions (as test/hunt/e2e.test.ts and test/broker do).
-const CREATION_QUERY = [
-  "DeviceFileEvents",
-  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
-  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
-].join("\n");
 /**
  * The rule before the change: an ELF with another shmget key (0x83015F0D) than Derusbi's; the shmget ELF carries
  * 0x82015F0D (DESIGN.md), so this rule does not match it.
@@ -78,7 +72,7 @@ beforeAll(async () => {
   for (const file of ["shm-creation.toml", "shm-execution.toml"])
     copyFileSync(path.join(repoRoot, "rules", file), path.join(rulesDir, file));
   mkdirSync(path.join(dir, "kql", "shm-creation"), { recursive: true });
-  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), CREATION_QUERY);
+  writeFileSync(path.join(dir, "kql", "shm-creation", "defender.kql"), SHM_CREATION_QUERY);
   mkdirSync(path.join(dir, "kql", "shm-execution"), { recursive: true });
   copyFileSync(
     path.join(repoRoot, "kql", "shm-execution", "defender.kql"),

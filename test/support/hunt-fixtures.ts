@@ -5,6 +5,17 @@ import type { QueryOutcome, QueryRunner, QueryWindow, Row } from "../../src/sent
 
 export const MIN = 60_000;
 
+/**
+ * The seed's file-creation query on Defender as the translator writes it (kql/shm-creation/defender.kql) without
+ * its watchlist exclusions: files created under /dev/shm/ (DeviceFileEvents' FolderPath is the file's full path),
+ * with the entity columns incidents take their entities from. For the hunts over the emulator's rows.
+ */
+export const SHM_CREATION_QUERY = [
+  "DeviceFileEvents",
+  '| where ActionType == "FileCreated" and FolderPath startswith "/dev/shm/"',
+  '| extend Entity_Host_HostName = DeviceName, Entity_FileHash_Algorithm = "SHA256", Entity_FileHash_Value = SHA256',
+].join("\n");
+
 export function huntRule(overrides: Partial<HuntRule> = {}): HuntRule {
   return {
     id: "8c5e9d4a-0000-4000-8000-000000000001",
