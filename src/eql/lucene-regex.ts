@@ -433,12 +433,15 @@ const hex = (c: number) => c.toString(16).toUpperCase();
 const jsChar = (c: number) =>
   /[A-Za-z0-9_ ]/.test(String.fromCodePoint(c)) ? String.fromCodePoint(c) : `\\u{${hex(c)}}`;
 
-/** JavaScript (flags `su`, `isu` when case-insensitive): every non-alphanumeric character as `\u{..}`. */
+/**
+ * JavaScript (flags `su`, `isu` when case-insensitive): every non-alphanumeric character as `\u{..}`. RE2 reads
+ * the same text (src/eql/patterns.ts runs it there), so nothing is written as RE2 takes it too (not `[]`).
+ */
 const JS_DIALECT: RegexDialect = {
   char: jsChar,
   charClass: (ranges) =>
     `[${ranges.map(([lo, hi]) => (lo === hi ? jsChar(lo) : `${jsChar(lo)}-${jsChar(hi)}`)).join("")}]`,
-  nothing: "[]",
+  nothing: "[^\\u{0}-\\u{10FFFF}]",
 };
 
 /** The unanchored JavaScript source of a Lucene regular expression (for `new RegExp(^(?:…)$, "su")`). */
