@@ -6,17 +6,18 @@
  * (`in`, `in~`, `not in`, `not in~`, `:`, `like`, `like~`, `regex`, `regex~`).
  */
 import { Codes, combine, type Diagnostic, DiagnosticError, LineMap, type Span } from "../diagnostics/index.js";
-import type {
-  Duration,
-  EventFilter,
-  Expr,
-  FieldRef,
-  Literal,
-  Pipe,
-  Query,
-  SampleQuery,
-  SequenceQuery,
-  SequenceStep,
+import {
+  childrenOf,
+  type Duration,
+  type EventFilter,
+  type Expr,
+  type FieldRef,
+  type Literal,
+  type Pipe,
+  type Query,
+  type SampleQuery,
+  type SequenceQuery,
+  type SequenceStep,
 } from "./ast.js";
 import { FUNCTIONS, isValidCidr, type ParamType } from "./functions.js";
 import { describeToken, syntaxError, type Token, tokenize } from "./lexer.js";
@@ -732,24 +733,4 @@ function treeDepth(root: Expr): number {
     for (const child of childrenOf(e)) stack.push([child, d + 1]);
   }
   return max;
-}
-
-function childrenOf(e: Expr): readonly Expr[] {
-  switch (e.kind) {
-    case "not":
-    case "negate":
-      return [e.operand];
-    case "logical":
-    case "comparison":
-    case "arithmetic":
-      return [e.left, e.right];
-    case "match":
-      return [e.left, ...e.patterns];
-    case "in":
-      return [e.left, ...e.values];
-    case "call":
-      return e.args;
-    default:
-      return [];
-  }
 }

@@ -418,3 +418,29 @@ describe("sequences", () => {
     expect(result.length).toBe(10_000);
   });
 });
+
+describe("a long arithmetic chain", () => {
+  // `1 + 1 + …` parses left-deep (up to MAX_EXPRESSION_DEPTH); the evaluator walks each arithmetic node's subtree.
+  // A recursive generator walk cost the depth per node, cubic over the chain: 31 chains of 245 terms (15.8 KB, under
+  // the API's 16 KiB) took 8 s to compile before the first event was looked at.
+  const chain = `process.pid == ${Array(245).fill("1").join("+")}`;
+  const query = `process where ${Array(31).fill(chain).join(" or ")}`;
+
+  it("compiles and evaluates in time linear in the walk", () => {
+    expect(query.length).toBeLessThan(16_384);
+    const parsed = parseEql(query);
+    const events = [
+      { event: { category: "process" }, process: { pid: 245 } },
+      { event: { category: "process" }, process: { pid: 2 } },
+    ];
+    const started = performance.now();
+    expect(evaluate(parsed, events).map((m) => m.indexes[0])).toEqual([0]);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("walks fields in the order written (pre-order)", async () => {
+    const { fieldsOf } = await import("../../src/eql/ast.js");
+    const parsed = parseEql("process where a + b * c == d and e in (f, g) and length(h) > i - -j");
+    expect(fieldsOf(parsed)).toEqual(["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]);
+  });
+});
