@@ -434,6 +434,15 @@ const jsChar = (c: number) =>
   /[A-Za-z0-9_ ]/.test(String.fromCodePoint(c)) ? String.fromCodePoint(c) : `\\u{${hex(c)}}`;
 
 /**
+ * The largest repetition count RE2 reads. RE2's syntax: "The counting forms x{n,m}, x{n,} and x{n} reject forms that
+ * create a minimum or maximum repetition count above 1000"; and a count too large to read at all makes RE2 take the
+ * `{` as a literal (`a{100000000000000000000}` matches that text), so the count is checked here, on the Lucene tree.
+ * Both printers are run by RE2: Kusto's `matches regex` (src/kql/lucene-re2.ts) and the local evaluator
+ * (src/eql/patterns.ts).
+ */
+export const RE2_MAX_REPEAT = 1000;
+
+/**
  * JavaScript (flags `su`, `isu` when case-insensitive): every non-alphanumeric character as `\u{..}`. RE2 reads
  * the same text (src/eql/patterns.ts runs it there), so nothing is written as RE2 takes it too (not `[]`).
  */
@@ -442,6 +451,7 @@ const JS_DIALECT: RegexDialect = {
   charClass: (ranges) =>
     `[${ranges.map(([lo, hi]) => (lo === hi ? jsChar(lo) : `${jsChar(lo)}-${jsChar(hi)}`)).join("")}]`,
   nothing: "[^\\u{0}-\\u{10FFFF}]",
+  maxRepeat: RE2_MAX_REPEAT,
 };
 
 /** The unanchored JavaScript source of a Lucene regular expression (for `new RegExp(^(?:…)$, "su")`). */

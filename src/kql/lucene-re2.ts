@@ -15,6 +15,7 @@ import {
   normalizeRanges,
   parseLuceneRegex,
   printRegex,
+  RE2_MAX_REPEAT,
   type RegexDialect,
 } from "../eql/lucene-regex.js";
 import { re2Literal } from "./patterns.js";
@@ -38,9 +39,8 @@ const RE2_DIALECT: RegexDialect = {
     return rest.length > 0 && rest.length < ranges.length ? `[^${rangesText(rest)}]` : `[${rangesText(ranges)}]`;
   },
   nothing: "[^\\x{0}-\\x{10FFFF}]",
-  // RE2's syntax: "The counting forms x{n,m}, x{n,} and x{n} reject forms that create a minimum or maximum
-  // repetition count above 1000" (Kusto's `matches regex` is RE2: a larger count fails the query when it runs)
-  maxRepeat: 1000,
+  // Kusto's `matches regex` is RE2: a larger count fails the query when it runs
+  maxRepeat: RE2_MAX_REPEAT,
 };
 
 /** The unanchored RE2 source of a Lucene regular expression; refuses what RE2 cannot express, by name. */
