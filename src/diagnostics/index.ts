@@ -1,5 +1,6 @@
 export * from "./codes.js";
 export * from "./diagnostic.js";
 export * from "./file-errors.js";
+export * from "./json-syntax.js";
 export * from "./span.js";
 export * from "./utf8.js";

@@ -3,7 +3,7 @@
  * starting with // are skipped. Bad JSON is an error naming the file and line.
  */
 import { readFile } from "node:fs/promises";
-import { Codes, DiagnosticError, fileSystemReason, LineMap } from "../diagnostics/index.js";
+import { Codes, DiagnosticError, fileSystemReason, jsonSyntaxError, LineMap } from "../diagnostics/index.js";
 
 /** Reads events from a file, or from standard input when `file` is "-". */
 export async function readEvents(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown[]> {
@@ -41,7 +41,7 @@ export async function readJsonDocument(file: string): Promise<unknown> {
   try {
     return JSON.parse(body);
   } catch (error) {
-    throw badJson(body, file, error as Error, 0);
+    throw badJson(body, body, file, error as Error, 0);
   }
 }
 
@@ -59,7 +59,7 @@ function parseEvents(text: string, file?: string): unknown[] {
       if (!Array.isArray(value)) throw new Error("expected an array of events");
       return value;
     } catch (error) {
-      throw badJson(body, file, error as Error, 0);
+      throw badJson(body, json, file, error as Error, 0);
     }
   }
   const events: unknown[] = [];
@@ -70,7 +70,7 @@ function parseEvents(text: string, file?: string): unknown[] {
       try {
         events.push(JSON.parse(content));
       } catch (error) {
-        throw badJson(body, file, error as Error, offset + line.indexOf(content));
+        throw badJson(body, content, file, error as Error, offset + line.indexOf(content));
       }
     }
     offset += line.length + 1;
@@ -78,15 +78,27 @@ function parseEvents(text: string, file?: string): unknown[] {
   return events;
 }
 
-function badJson(text: string, file: string | undefined, error: Error, lineOffset: number): DiagnosticError {
+/**
+ * Bad JSON at the first bad character of `parsed` (which starts at `parsedOffset` in `text`), found by a scan:
+ * JSON.parse gives no position for some errors and quotes a multi-line excerpt of the input instead. The message is
+ * one line: the scan's reason, or JSON.parse's first line when the text is JSON (a value that is not an array).
+ */
+function badJson(
+  text: string,
+  parsed: string,
+  file: string | undefined,
+  error: Error,
+  parsedOffset: number,
+): DiagnosticError {
   const lines = new LineMap(text);
-  const at = /position (\d+)/.exec(error.message);
-  const offset = lineOffset + (at ? Number(at[1]) : 0);
+  const syntax = jsonSyntaxError(parsed);
+  const offset = parsedOffset + (syntax?.offset ?? 0);
+  const reason = syntax?.reason ?? error.message.split("\n")[0] ?? "";
   return new DiagnosticError([
     {
       code: Codes.EqlSyntax,
       severity: "error",
-      message: `not valid JSON: ${error.message.replace(/ in JSON at position \d+.*$/, "")}`,
+      message: `not valid JSON: ${reason}`,
       ...(file ? { file } : {}),
       span: lines.span(offset, offset),
     },

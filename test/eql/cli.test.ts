@@ -121,7 +121,9 @@ describe("shmhunt eql", () => {
     const r = await shmhunt("eql", "any where true", "--events", bad);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
-      new RegExp(`^shmhunt: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2:1: error EQL100: not valid JSON`),
+      new RegExp(
+        `^shmhunt: ${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:2:6: error EQL100: not valid JSON: unexpected end of input`,
+      ),
     );
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
