@@ -2,15 +2,17 @@
  * Reads events for the evaluator from a file: a JSON array or NDJSON (one event per line). Blank lines and lines
  * starting with // are skipped. Bad JSON is an error naming the file and line.
  */
-import { readFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
 import { Codes, DiagnosticError, fileSystemReason, jsonSyntaxError, LineMap } from "../diagnostics/index.js";
+import { EQL_FILE_LIMITS } from "./limits.js";
 
 /** Reads events from a file, or from standard input when `file` is "-". */
 export async function readEvents(file: string, stdin: NodeJS.ReadableStream = process.stdin): Promise<unknown[]> {
   let text: string;
   try {
-    text = file === "-" ? await readAll(stdin) : await readFile(file, "utf8");
+    text = await readAll(file === "-" ? stdin : createReadStream(file), file === "-" ? "<stdin>" : file);
   } catch (error) {
+    if (error instanceof DiagnosticError) throw error;
     throw new DiagnosticError([
       { code: Codes.EqlSyntax, severity: "error", message: `cannot read events: ${fileSystemReason(error)}`, file },
     ]);
@@ -18,9 +20,29 @@ export async function readEvents(file: string, stdin: NodeJS.ReadableStream = pr
   return parseEvents(text, file === "-" ? "<stdin>" : file);
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+/**
+ * A stream's text, read until EQL_FILE_LIMITS.fileBytes: a longer one is refused naming `file` and the limit as
+ * the reader passes the limit (leaving the loop destroys the stream), before it is all in memory.
+ */
+async function readAll(stream: NodeJS.ReadableStream, file: string): Promise<string> {
+  const limit = EQL_FILE_LIMITS.fileBytes;
   const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  let size = 0;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > limit) {
+      throw new DiagnosticError([
+        {
+          code: Codes.EqlSyntax,
+          severity: "error",
+          message: `the file is over the limit of ${limit} bytes (EQL_FILE_LIMITS.fileBytes)`,
+          file,
+        },
+      ]);
+    }
+    chunks.push(bytes);
+  }
   return Buffer.concat(chunks).toString("utf8");
 }
 
@@ -28,8 +50,9 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 export async function readJsonDocument(file: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = await readAll(createReadStream(file), file);
   } catch (error) {
+    if (error instanceof DiagnosticError) throw error;
     throw new DiagnosticError([
       { code: Codes.EqlSyntax, severity: "error", message: `cannot read the file: ${fileSystemReason(error)}`, file },
     ]);

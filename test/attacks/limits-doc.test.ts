@@ -2,7 +2,8 @@
  * docs/service.md lists every limit and timeout with the code's own figures (one owner: the code; issue 12, "Done
  * when"). Settings: loading the configuration with a setting at its documented default changes nothing, and every
  * SHMHUNT_ setting the configuration reads is documented. Constants: each one a table names has the figure written
- * beside it, and every key of the limit tables (REQUEST_LIMITS, ENTRA_KEY_LIMITS, WORKSPACE_LIMITS) is named.
+ * beside it, and every key of the limit tables (REQUEST_LIMITS, ENTRA_KEY_LIMITS, WORKSPACE_LIMITS,
+ * EQL_FILE_LIMITS) is named.
  */
 import { readFileSync } from "node:fs";
 import os from "node:os";
@@ -11,6 +12,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, type ServiceConfig } from "../../src/app/config.js";
 import { incidentParams, REQUEST_LIMITS, sampleQuery, sha256Param } from "../../src/app/requests.js";
 import { MAX_EXPRESSION_DEPTH } from "../../src/eql/index.js";
+import { EQL_FILE_LIMITS } from "../../src/eql/limits.js";
 import { ALERT_CONCURRENCY } from "../../src/hunt/raise-alerts.js";
 import { BATCH_SIZE, LEASE_MS } from "../../src/hunt/run.js";
 import { DEFAULT_MAX_SIGNALS } from "../../src/rules/durations.js";
@@ -53,6 +55,7 @@ const constants: Record<string, unknown> = {
   TEMP_LEASE_MS,
   TEMP_LEASE_RENEW_MS,
   WORKSPACE_LIMITS,
+  EQL_FILE_LIMITS,
 };
 
 function resolve(reference: string): unknown {
@@ -88,11 +91,12 @@ describe("docs/service.md: limits the code owns", () => {
     }
   });
 
-  it("names every key of REQUEST_LIMITS, ENTRA_KEY_LIMITS and WORKSPACE_LIMITS", () => {
+  it("names every key of REQUEST_LIMITS, ENTRA_KEY_LIMITS, WORKSPACE_LIMITS and EQL_FILE_LIMITS", () => {
     const names = new Set(cited.map((c) => c.name));
     for (const key of Object.keys(REQUEST_LIMITS)) expect(names).toContain(`REQUEST_LIMITS.${key}`);
     for (const key of Object.keys(ENTRA_KEY_LIMITS)) expect(names).toContain(`ENTRA_KEY_LIMITS.${key}`);
     for (const key of Object.keys(WORKSPACE_LIMITS)) expect(names).toContain(`WORKSPACE_LIMITS.${key}`);
+    for (const key of Object.keys(EQL_FILE_LIMITS)) expect(names).toContain(`EQL_FILE_LIMITS.${key}`);
   });
 });
 
