@@ -93,7 +93,9 @@ describe("progress on a terminal", () => {
       new RegExp(`^${broken.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:\\d+:\\d+: error RULE\\d+`),
     );
     expect(reason[1]).toMatch(/^shmhunt: 1 failed; first: .*aaa-broken\.toml:\d+:\d+: error RULE\d+/);
-    expect(screen.lines).toContain(`4 rule files: 3 translated, 0 refused, 1 failed (rule × target); wrote ${out}`);
+    expect(screen.lines).toContain(
+      `4 rule files: 3 translated, 0 refused, 1 failed (rule × target); wrote 3 .kql files to ${out}`,
+    );
     expect(screen.rows.filter((r) => r.includes("translating |"))).toEqual([]);
     expect(screen.cursorVisible).toBe(true);
     expect(screen.autowrap).toBe(true);

@@ -51,7 +51,18 @@ describe("shmhunt translate over many rules", () => {
         expect(body(written), `${rule}/${target}`).toBe(body(golden));
       }
     }
-    expect(r.err).toContain("3 rule files: 9 translated, 0 refused, 0 failed");
+    expect(r.err).toContain("3 rule files: 9 translated, 0 refused, 0 failed (rule × target); wrote 9 .kql files to");
+  });
+
+  it("says what --out received: nothing when no rule file could be read", async () => {
+    const out = path.join(temp(), "out");
+    const missing = path.join(temp(), "missing.toml");
+    const r = await run(["translate", missing, "--target", "defender", "--out", out]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      `1 rule files: 0 translated, 0 refused, 1 failed (rule × target); wrote nothing to ${out}\n`,
+    );
+    expect(r.err).not.toContain(`; wrote ${out}`);
   });
 
   it("prints one JSON line per rule and target with --json, refusals with their reason, and goes on", async () => {

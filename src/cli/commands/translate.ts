@@ -114,7 +114,7 @@ async function translateMany(out: Output, files: readonly string[], options: Tra
     detail: "{refused} refused, {failed} failed",
     payload: { refused: 0, failed: 0 },
   });
-  const tally = { translated: 0, refused: 0, failed: 0 };
+  const tally = { translated: 0, refused: 0, failed: 0, written: 0 };
   let firstFailure: string | undefined;
   const fail = (reason: string) => {
     // On a terminal showing the bar, over the bar's line (else the reason ran on after the bar, past the edge).
@@ -140,6 +140,7 @@ async function translateMany(out: Output, files: readonly string[], options: Tra
             const dir = path.join(options.out, name);
             await mkdir(dir, { recursive: true });
             await writeFile(path.join(dir, `${r.target}.kql`), kqlText(r));
+            tally.written++;
           }
         }
       }
@@ -148,7 +149,13 @@ async function translateMany(out: Output, files: readonly string[], options: Tra
   } finally {
     progress?.stop();
   }
-  const where = options.out !== undefined ? `; wrote ${options.out}` : "";
+  // What was written, truly: nothing when every rule failed or was refused (the folder may not even exist).
+  const where =
+    options.out === undefined
+      ? ""
+      : tally.written === 0
+        ? `; wrote nothing to ${options.out}`
+        : `; wrote ${tally.written} .kql file${tally.written === 1 ? "" : "s"} to ${options.out}`;
   out.info(
     `${files.length} rule files: ${tally.translated} translated, ${tally.refused} refused, ${tally.failed} failed (rule × target)${where}`,
   );
