@@ -14,6 +14,7 @@ import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
 import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
 import { ncrontabProblem } from "./ncrontab.js";
+import { REQUEST_LIMITS } from "./requests.js";
 import { readDuration } from "./setting-duration.js";
 
 interface SentinelTarget {
@@ -433,7 +434,8 @@ export function loadConfig(
     scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1, SCAN_POOL_LIMITS.maxWorkers),
     scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
     scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),
-    rescanBatch: int("SHMHUNT_RESCAN_BATCH", 100),
+    // A timer's batch is bounded as a request's (POST /hunt/rescan `limit`, rescan --limit): one owner, 0 = off.
+    rescanBatch: int("SHMHUNT_RESCAN_BATCH", 100, 0, REQUEST_LIMITS.rescanLimit),
     tmpDir: dir("SHMHUNT_TMP_DIR", path.join(os.tmpdir(), "shmhunt")),
     allowedHosts: (text("SHMHUNT_ALLOWED_HOSTS") ?? "")
       .split(",")

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
+import { REQUEST_LIMITS } from "../../src/app/requests.js";
 import { DiagnosticError } from "../../src/diagnostics/index.js";
 
 /** The SVC601 lines loadConfig refuses `env` with (none: it accepted it). */
@@ -279,5 +280,19 @@ describe("the Functions timer's schedule (SHMHUNT_HUNT_SCHEDULE)", () => {
           new RegExp(`^SVC601 SHMHUNT_HUNT_SCHEDULE: must be an NCRONTAB schedule.*its ${field} field`),
         ),
       ]);
+  });
+});
+
+describe("SHMHUNT_RESCAN_BATCH", () => {
+  it("takes 0 (off) to REQUEST_LIMITS.rescanLimit, the bound of POST /hunt/rescan and rescan --limit", () => {
+    const most = REQUEST_LIMITS.rescanLimit;
+    expect(most).toBe(1000);
+    for (const ok of ["0", "1", String(most)]) expect(problems({ SHMHUNT_RESCAN_BATCH: ok }), ok).toEqual([]);
+    expect(loadConfig({ SHMHUNT_RESCAN_BATCH: String(most) }, "/srv/app").rescanBatch).toBe(most);
+    for (const bad of [String(most + 1), "1000000", "-1"]) {
+      expect(problems({ SHMHUNT_RESCAN_BATCH: bad }), bad).toEqual([
+        `SVC601 SHMHUNT_RESCAN_BATCH: must be an integer from 0 to ${most}, not "${bad}"`,
+      ]);
+    }
   });
 });
