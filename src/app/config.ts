@@ -12,10 +12,10 @@ import { parseDuration } from "../rules/durations.js";
 import type { AzureStorageAccess, SampleLocation, StateLocation } from "../store/storage-clients.js";
 import { DEFAULT_TARGET, isTarget, TARGETS } from "../targets/index.js";
 import { targetsWithData } from "../workspace/targets-present.js";
-import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
+import { SCAN_POOL_LIMITS } from "../yara/limits.js";
 import { ncrontabProblem } from "./ncrontab.js";
 import { REQUEST_LIMITS } from "./requests.js";
-import { readDuration } from "./setting-duration.js";
+import { type DurationBounds, readDuration, SCAN_TIMEOUT_BOUNDS } from "./setting-duration.js";
 
 interface SentinelTarget {
   readonly subscriptionId: string;
@@ -221,9 +221,9 @@ export function loadConfig(
     if (problem) problems.push({ field: "SHMHUNT_HUNT_SCHEDULE", message: problem });
     return { huntSchedule: raw };
   };
-  /** A duration; `timer`: one a Node timer waits for, so at most TIMER_MAX_MS (or `max`). */
-  const duration = (name: string, fallback: string, kind?: "timer", max = TIMER_MAX_MS): number => {
-    const read = readDuration(text(name) ?? fallback, { timer: kind === "timer", max });
+  /** A duration; `timer`: one a Node timer waits for, so at most TIMER_MAX_MS; or the setting's own bounds. */
+  const duration = (name: string, fallback: string, bounds?: "timer" | DurationBounds): number => {
+    const read = readDuration(text(name) ?? fallback, bounds === "timer" ? { timer: true } : (bounds ?? {}));
     if ("ms" in read) return read.ms;
     problems.push({ field: name, message: read.problem });
     return parseDuration(fallback) ?? 0;
@@ -430,7 +430,7 @@ export function loadConfig(
     queryTimeoutSeconds: int("SHMHUNT_QUERY_TIMEOUT_SECONDS", 120, 1, LOGS_MAX_WAIT_SECONDS),
     maxSampleBytes: int("SHMHUNT_MAX_SAMPLE_BYTES", 256 * 1024 * 1024, 1),
     maxBodyBytes: int("SHMHUNT_MAX_BODY_BYTES", 1024 * 1024, 1024),
-    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", "timer", SCAN_POOL_LIMITS.maxTimeoutMs),
+    scanTimeoutMs: duration("SHMHUNT_SCAN_TIMEOUT", "60s", SCAN_TIMEOUT_BOUNDS),
     scanWorkers: int("SHMHUNT_SCAN_WORKERS", Math.min(2, os.availableParallelism()), 1, SCAN_POOL_LIMITS.maxWorkers),
     scanRetries: int("SHMHUNT_SCAN_RETRIES", 3),
     scanRetryBackoffMs: duration("SHMHUNT_SCAN_RETRY_BACKOFF", "1m"),

@@ -4,7 +4,7 @@
  * value with it too (`shmhunt scan --timeout`, SHMHUNT_SCAN_TIMEOUT), without loading the configuration.
  */
 import { parseDuration } from "../rules/durations.js";
-import { TIMER_MAX_MS } from "../yara/limits.js";
+import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
 
 export interface DurationBounds {
   /** A duration a Node timer waits for: at most `max` (TIMER_MAX_MS unless given). */
@@ -12,7 +12,21 @@ export interface DurationBounds {
   readonly max?: number;
   /** A whole number alone is milliseconds (a command's option that took milliseconds before it took durations). */
   readonly bareMilliseconds?: boolean;
+  /** `0` is refused, for this reason (a setting where 0 cannot mean "off", as it does for the other timeouts). */
+  readonly zeroRefused?: string;
 }
+
+/**
+ * SHMHUNT_SCAN_TIMEOUT's bounds, and so `shmhunt scan --timeout`'s (with bare milliseconds): a Node timer (the
+ * worker's kill timer, SCAN_POOL_LIMITS.maxTimeoutMs), and never 0. Elsewhere `0` disables a timeout (docs/service.md,
+ * HTTP timeouts; SHMHUNT_HUNT_TICK), but a scan always has one: 0 reached YARA-X as its shortest, 1 s (it checks once a
+ * second), and left a worker 5 s before it was killed.
+ */
+export const SCAN_TIMEOUT_BOUNDS: DurationBounds = {
+  timer: true,
+  max: SCAN_POOL_LIMITS.maxTimeoutMs,
+  zeroRefused: "a scan always has a timeout (0 does not turn it off; the shortest is 1s)",
+};
 
 /**
  * `text` in milliseconds: `0`, or a whole number and a unit, s, m, h or d (`30s`, `5m`, `24h`: parseDuration, the
@@ -28,6 +42,9 @@ export function readDuration(
     return {
       problem: `must be ${bounds.bareMilliseconds ? `whole milliseconds or ${such}` : such}, not ${JSON.stringify(text)}`,
     };
+  }
+  if (ms === 0 && bounds.zeroRefused !== undefined) {
+    return { problem: `must be more than 0: ${bounds.zeroRefused}, not ${JSON.stringify(text)}` };
   }
   if (bounds.timer && ms > (bounds.max ?? TIMER_MAX_MS)) {
     return { problem: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(text)}` };

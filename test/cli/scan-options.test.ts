@@ -47,6 +47,13 @@ describe("scan option values", () => {
       "4294967296",
       /^shmhunt: --timeout: .*24d.*"4294967296"/,
     ],
+    // 0 turns other timeouts off (docs/service.md); a scan's it made 1 s (YARA-X's shortest), the kill 5 s later.
+    [
+      "a --timeout of 0, saying a scan always has a timeout",
+      "--timeout",
+      "0",
+      /^shmhunt: --timeout: must be more than 0: a scan always has a timeout .*"0"$/,
+    ],
   ] as const)(
     "refuses %s",
     async (_what, option, value, message) => {
@@ -72,6 +79,45 @@ describe("scan option values", () => {
     },
     60_000,
   );
+
+  // docs: --timeout stands for SHMHUNT_SCAN_TIMEOUT; the scan ignored the setting and took 60s without the option.
+  it.each([
+    ["0", /^shmhunt: SHMHUNT_SCAN_TIMEOUT: must be more than 0: a scan always has a timeout .*"0"$/],
+    ["25d", /^shmhunt: SHMHUNT_SCAN_TIMEOUT: .*24d.*"25d"$/],
+    ["often", /^shmhunt: SHMHUNT_SCAN_TIMEOUT: must be a duration such as "5m" or "24h", not "often"$/],
+  ] as const)(
+    "reads SHMHUNT_SCAN_TIMEOUT without --timeout: refuses %s naming the setting",
+    async (value, message) => {
+      const { sample, rules } = setUp();
+      const run = collect(shmhunt(["scan", sample, "--rules", rules], { SHMHUNT_SCAN_TIMEOUT: value }));
+      expect(await run.exit).toBe(1);
+      expect(run.out()).toBe("");
+      expect(run.err().trim().split("\n")).toEqual([expect.stringMatching(message)]);
+    },
+    60_000,
+  );
+
+  it("takes SHMHUNT_SCAN_TIMEOUT without --timeout, and --timeout over it", async () => {
+    const { sample, rules } = setUp();
+    for (const [args, env] of [
+      [[], { SHMHUNT_SCAN_TIMEOUT: "5m" }],
+      [["--timeout", "60s"], { SHMHUNT_SCAN_TIMEOUT: "0" }],
+    ] as const) {
+      const run = collect(shmhunt(["scan", sample, "--rules", rules, "--json", ...args], env));
+      expect(await run.exit).toBe(0);
+      expect(run.err()).toBe("");
+      expect(JSON.parse(run.out())).toMatchObject({ verdict: "match", matches: [{ rule: "t" }] });
+    }
+  }, 60_000);
+
+  it("refuses SHMHUNT_SCAN_TIMEOUT=0 in the configuration, naming it", () => {
+    expect(() => loadConfig({ SHMHUNT_SCAN_TIMEOUT: "0" }, "/srv/app")).toThrow(
+      expect.objectContaining({
+        diagnostics: [expect.objectContaining({ code: "SVC601", field: "SHMHUNT_SCAN_TIMEOUT" })],
+      }),
+    );
+    expect(loadConfig({ SHMHUNT_SCAN_TIMEOUT: "1s" }, "/srv/app").scanTimeoutMs).toBe(1000);
+  });
 
   it("refuses SHMHUNT_SCAN_WORKERS over the same most, naming it", () => {
     // docs/service.md, Settings: "A bad value is an error naming the setting (code `SVC601`)".

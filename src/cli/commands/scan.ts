@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { readDuration } from "../../app/setting-duration.js";
+import { readDuration, SCAN_TIMEOUT_BOUNDS } from "../../app/setting-duration.js";
 import { countSamples, createScanner, defaultRulesDir, SCAN_POOL_LIMITS, type Verdict } from "../../yara/index.js";
 import { CliError, coalescing, createOutput, type Output, watchedSink } from "../output.js";
 import { clearingLine, type Progress, startProgress } from "../progress.js";
@@ -31,7 +31,7 @@ export function registerScan(program: Command): void {
     .option("--max-size <bytes>", "skip samples larger than this (K, M, G suffixes; default 1G)", parseSize)
     .option(
       "--timeout <duration>",
-      "per-sample scan timeout, as SHMHUNT_SCAN_TIMEOUT takes it (30s, 5m, 1h) or in whole milliseconds; default 60s, at most 24d",
+      "per-sample scan timeout, as SHMHUNT_SCAN_TIMEOUT takes it (30s, 5m, 1h) or in whole milliseconds; default SHMHUNT_SCAN_TIMEOUT, or 60s; more than 0, at most 24d",
       parseTimeout,
     )
     .option(
@@ -41,10 +41,11 @@ export function registerScan(program: Command): void {
     )
     .option("--hash", "SHA-256 of every file (inventories); by default only matching files are hashed")
     .action(async (paths: string[], options: ScanOptions) => {
+      const timeoutMs = options.timeout ?? settingTimeout(process.env);
       const scanner = await createScanner({
         rules: options.rules ?? [defaultRulesDir()],
         ...(options.maxSize !== undefined ? { maxSampleSize: options.maxSize } : {}),
-        ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
         ...(options.workers !== undefined ? { workers: options.workers } : {}),
         sha256: options.hash ? "always" : "on-match",
         // A one-shot run: workers start while the rules compile here (no event loop to keep free meanwhile).
@@ -140,14 +141,22 @@ function parseSize(value: string): number {
   return Math.floor(Number(m[1]) * factor);
 }
 
-/** What SHMHUNT_SCAN_TIMEOUT takes, read by the settings' own reader within the pool's bounds; or whole milliseconds. */
+/** What SHMHUNT_SCAN_TIMEOUT takes, read by the settings' own reader within its bounds; or whole milliseconds. */
 function parseTimeout(value: string): number {
-  const read = readDuration(value.trim(), {
-    timer: true,
-    max: SCAN_POOL_LIMITS.maxTimeoutMs,
-    bareMilliseconds: true,
-  });
+  const read = readDuration(value.trim(), { ...SCAN_TIMEOUT_BOUNDS, bareMilliseconds: true });
   if ("problem" in read) throw new CliError(`--timeout: ${read.problem}`);
+  return read.ms;
+}
+
+/**
+ * SHMHUNT_SCAN_TIMEOUT, which --timeout stands for, when the option is not given: read as the configuration reads it
+ * (without loading the rest of it, which a scan does not use); unset: undefined, the scanner's default (60s).
+ */
+function settingTimeout(env: NodeJS.ProcessEnv): number | undefined {
+  const value = env.SHMHUNT_SCAN_TIMEOUT?.trim();
+  if (value === undefined || value === "") return undefined;
+  const read = readDuration(value, SCAN_TIMEOUT_BOUNDS);
+  if ("problem" in read) throw new CliError(`SHMHUNT_SCAN_TIMEOUT: ${read.problem}`);
   return read.ms;
 }
 
