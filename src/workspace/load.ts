@@ -5,7 +5,7 @@
  */
 import { isAscii, isUtf8 } from "node:buffer";
 import { createReadStream } from "node:fs";
-import { fileSystemReason, firstNotUtf8, isFileSystemError } from "../diagnostics/index.js";
+import { type DiagnosticError, fileSystemReason, firstNotUtf8, isFileSystemError } from "../diagnostics/index.js";
 import { dataError } from "./errors.js";
 import { WORKSPACE_LIMITS } from "./limits.js";
 import type { Column, Row } from "./relation.js";
@@ -116,20 +116,38 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
     for await (const batch of ndjsonBatches(file)) yield* batch;
     return;
   }
-  // A JSON array, split into its top-level objects without loading the whole file.
+  // A JSON array, split into its top-level objects without loading the whole file. An object past
+  // WORKSPACE_LIMITS.recordBytes is refused as its bytes pass the limit, at the line and column of its `{`.
+  const limit = WORKSPACE_LIMITS.recordBytes;
   let depth = 0;
   let inString = false;
   let escaped = false;
   let buf = "";
   let started = false;
+  let line = 1;
+  let column = 0;
+  let recordBytes = 0;
+  let recordAt = { line: 1, column: 1, offset: 0 };
+  let offset = 0;
   for await (const chunk of fileChunks(file, { encoding: "utf8" })) {
     for (const ch of chunk as string) {
+      const bytes = utf8Length(ch);
+      offset += bytes;
+      column += ch.length;
+      if (ch === "\n") {
+        line++;
+        column = 0;
+      }
       if (!started) {
         if (ch === "[") started = true;
         else if (!/\s/.test(ch)) throw dataError("a .json table file must hold an array of objects", file);
         continue;
       }
-      if (depth > 0) buf += ch;
+      if (depth > 0) {
+        buf += ch;
+        recordBytes += bytes;
+        if (recordBytes > limit) throw recordOverLimit("a record", file, recordAt);
+      }
       if (inString) {
         if (escaped) escaped = false;
         else if (ch === "\\") escaped = true;
@@ -138,7 +156,11 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
       }
       if (ch === '"') inString = true;
       else if (ch === "{" || ch === "[") {
-        if (depth === 0) buf = ch;
+        if (depth === 0) {
+          buf = ch;
+          recordBytes = bytes;
+          recordAt = { line, column, offset: offset - bytes };
+        }
         depth++;
       } else if (ch === "}" || ch === "]") {
         if (depth === 0) return; // end of the array
@@ -156,18 +178,63 @@ async function* jsonRecords(file: string, format: "ndjson" | "json"): AsyncGener
   }
 }
 
-/** Streams CSV records (arrays of fields) with RFC 4180 quoting, including quoted newlines. */
+/** The UTF-8 length of one character as `for … of` a string gives it (a surrogate pair is one 4-byte character). */
+function utf8Length(ch: string): number {
+  if (ch.length === 2) return 4;
+  const code = ch.charCodeAt(0);
+  return code < 0x80 ? 1 : code < 0x800 ? 2 : 3;
+}
+
+/**
+ * A record over WORKSPACE_LIMITS.recordBytes (`what`: "a line" of NDJSON, "a record" of a JSON array or CSV): WS502
+ * at the file:line where it starts, naming the limit.
+ */
+function recordOverLimit(
+  what: "a line" | "a record",
+  file: string,
+  at: { line: number; column: number; offset: number },
+): DiagnosticError {
+  const limit = WORKSPACE_LIMITS.recordBytes;
+  return dataError(
+    `${what} longer than ${limit / (1024 * 1024)} MiB (${limit} bytes), the limit of one record; it is not read`,
+    file,
+    { start: at, end: at },
+  );
+}
+
+/**
+ * Streams CSV records (arrays of fields) with RFC 4180 quoting, including quoted newlines. A record past
+ * WORKSPACE_LIMITS.recordBytes (its bytes before the newline that ends it) is refused as its bytes pass the limit,
+ * at the line it starts on.
+ */
 async function* csvRecords(file: string): AsyncGenerator<string[]> {
+  const limit = WORKSPACE_LIMITS.recordBytes;
   let field = "";
   let record: string[] = [];
   let inQuotes = false;
   let quotePending = false;
   let first = true;
+  let line = 1;
+  let offset = 0;
+  let recordBytes = 0;
+  let recordAt = { line: 1, column: 1, offset: 0 };
   for await (const chunk of fileChunks(file, { encoding: "utf8" })) {
     let text = chunk as string;
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    if (first && text.charCodeAt(0) === 0xfeff) {
+      text = text.slice(1);
+      offset = 3;
+      recordAt = { line: 1, column: 1, offset };
+    }
     first = false;
     for (const ch of text) {
+      const bytes = utf8Length(ch);
+      offset += bytes;
+      if (ch === "\n") line++;
+      // Every character but the newline that ends the record (one outside quotes, or after a closing quote).
+      if (ch !== "\n" || (inQuotes && !quotePending)) {
+        recordBytes += bytes;
+        if (recordBytes > limit) throw recordOverLimit("a record", file, recordAt);
+      }
       if (inQuotes) {
         if (quotePending) {
           quotePending = false;
@@ -193,6 +260,8 @@ async function* csvRecords(file: string): AsyncGenerator<string[]> {
         field = "";
         if (!(record.length === 1 && record[0] === "")) yield record;
         record = [];
+        recordBytes = 0;
+        recordAt = { line, column: 1, offset };
       } else field += ch;
     }
   }
@@ -223,7 +292,7 @@ export async function* rawRecords(file: string, format: FileFormat): AsyncGenera
   }
 }
 
-/** A line of an NDJSON file reached WORKSPACE_LIMITS.ndjsonLineBytes; `offset`: the byte its line starts at. */
+/** A line of an NDJSON file reached WORKSPACE_LIMITS.recordBytes; `offset`: the byte its line starts at. */
 class LineOverLimit extends Error {
   constructor(readonly offset: number) {
     super("an NDJSON line over the limit");
@@ -235,12 +304,12 @@ class LineOverLimit extends Error {
  * chunk that is all ASCII (the usual export) is decoded as Latin-1, which gives the same string ~15× faster than
  * the UTF-8 decoder; a chunk is cut after a newline byte, which is never inside a multi-byte sequence.
  *
- * A line longer than WORKSPACE_LIMITS.ndjsonLineBytes (its bytes before the newline) throws LineOverLimit as soon as
+ * A line longer than WORKSPACE_LIMITS.recordBytes (its bytes before the newline) throws LineOverLimit as soon as
  * its bytes read pass the limit, one chunk past it at most: it is neither read to its end nor held whole. A chunk
  * (1 MiB) is shorter than the limit, so such a line is always one cut across chunks, which is where it is counted.
  */
 async function* ndjsonTexts(file: string): AsyncGenerator<string> {
-  const limit = WORKSPACE_LIMITS.ndjsonLineBytes;
+  const limit = WORKSPACE_LIMITS.recordBytes;
   // The line cut at the end of the chunks read so far: its pieces (joined once, when its end comes), their bytes,
   // and where in the file it starts.
   let rest: Buffer[] = [];
@@ -360,7 +429,7 @@ function invalidJsonLine(error: unknown, line: string, lineNo: number, file: str
 /**
  * Every line of an NDJSON file that holds a record, a chunk at a time: `each(line, lineNo)` for each, then a yield
  * after each chunk (the caller hands on what it gathered), without a per-record async step. A line over
- * WORKSPACE_LIMITS.ndjsonLineBytes is WS502 at its file:line, naming the limit.
+ * WORKSPACE_LIMITS.recordBytes is WS502 at its file:line, naming the limit.
  */
 async function* ndjsonLines(file: string, each: (line: string, lineNo: number) => void): AsyncGenerator<void> {
   let lineNo = 1;
@@ -371,13 +440,7 @@ async function* ndjsonLines(file: string, each: (line: string, lineNo: number) =
     }
   } catch (error) {
     if (!(error instanceof LineOverLimit)) throw error;
-    const limit = WORKSPACE_LIMITS.ndjsonLineBytes;
-    const at = { line: lineNo, column: 1, offset: error.offset };
-    throw dataError(
-      `a line longer than ${limit / (1024 * 1024)} MiB (${limit} bytes), the limit of one record; it is not read`,
-      file,
-      { start: at, end: at },
-    );
+    throw recordOverLimit("a line", file, { line: lineNo, column: 1, offset: error.offset });
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * One NDJSON line of a workspace table file is at most WORKSPACE_LIMITS.ndjsonLineBytes (64 MiB). The project's
+ * One NDJSON line of a workspace table file is at most WORKSPACE_LIMITS.recordBytes (64 MiB). The project's
  * rules: bad input "gets a clear error naming the file, line and column", and "every request has limits"; a line
  * over the limit is refused at its file:line, naming the limit, as the reader reaches the limit: not after reading
  * the whole line into memory (a 300 MB line took 30–50 s, then `strlen` over it failed naming no file).
@@ -14,7 +14,7 @@ import { WORKSPACE_LIMITS } from "../../src/workspace/limits.js";
 import { typedBatches } from "../../src/workspace/load.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
-const LIMIT = WORKSPACE_LIMITS.ndjsonLineBytes;
+const LIMIT = WORKSPACE_LIMITS.recordBytes;
 const temp = tempDirs("ndjson-line-limit");
 
 /** A record line `{"A":"xxx…"}` of exactly `bytes` bytes (no newline). */
