@@ -33,7 +33,7 @@ import {
   silentLogger,
 } from "../hunt/run.js";
 import { attachSample, isNamedFile, locatorOf } from "../hunt/sample-locator.js";
-import { type HitRecord, type HitStatus, type HuntPlan, matchFile, type StoredVerdict } from "../hunt/types.js";
+import { type HitRecord, type HitStatus, type HuntPlan, type StoredVerdict, withKnownFiles } from "../hunt/types.js";
 import type { DeployReport, DeployProgress as SentinelDeployProgress } from "../sentinel/deploy.js";
 import type { SampleIndex, SampleNames } from "../store/sample-index.js";
 import { hasArrivedBlobs, type SampleInfo, type SampleStore, UNREAD, UNREAD_KEY } from "../store/sample-store.js";
@@ -310,7 +310,8 @@ export class HuntService {
     );
     return hits.map((hit, i) => {
       const acquisition = acquisitions[i];
-      return acquisition ? { ...hit, acquisition } : hit;
+      const shown = hit.verdict ? { ...hit, verdict: withKnownFiles(hit.verdict) } : hit;
+      return acquisition ? { ...shown, acquisition } : shown;
     });
   }
 
@@ -711,20 +712,4 @@ function mismatched(name: string, actual?: string | null): ArrivalResult {
 function withoutPath(verdict: Verdict): Verdict {
   const { path: _path, ...rest } = verdict;
   return rest;
-}
-
-/**
- * The verdict as shown: a match's `file` only when it names a rule file. A verdict stored before matches had their
- * file holds YARA's namespace there (`default`); it is read as it is and shown without it, never refused.
- */
-function withKnownFiles(verdict: StoredVerdict): StoredVerdict {
-  if (verdict.matches.every((m) => m.file === undefined || matchFile(m) !== undefined)) return verdict;
-  return {
-    ...verdict,
-    matches: verdict.matches.map((m) => {
-      if (m.file === undefined || matchFile(m) !== undefined) return m;
-      const { file: _namespace, ...known } = m;
-      return known;
-    }),
-  };
 }

@@ -122,6 +122,23 @@ export interface StoredVerdict {
 }
 
 /**
+ * The verdict as shown (GET /samples/{sha256}, and inside hits: GET /hits, `shmhunt hits --json`): a match's `file`
+ * only when it names a rule file. A verdict stored before matches had their file holds YARA's namespace there
+ * (`default`), in the verdict and in the hits that carry it; it is read as it is and shown without it, never refused.
+ */
+export function withKnownFiles(verdict: StoredVerdict): StoredVerdict {
+  if (verdict.matches.every((m) => m.file === undefined || matchFile(m) !== undefined)) return verdict;
+  return {
+    ...verdict,
+    matches: verdict.matches.map((m) => {
+      if (m.file === undefined || matchFile(m) !== undefined) return m;
+      const { file: _namespace, ...known } = m;
+      return known;
+    }),
+  };
+}
+
+/**
  * - `new`: recorded, not yet decided (a run stopped right after recording it; the next run decides it);
  * - `pending`: waits for its sample; `alerted`; `benign`: its sample is clean; `unverified`: no sample in time,
  *   or no sample hash in the row; `overflow`: over the rule's max_signals in its run.

@@ -281,6 +281,37 @@ describe("fastify host", () => {
     expect(older.json().verdict.matches).toEqual([{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", tags: [] }]);
   });
 
+  it("shows on GET /hits a stored verdict's match without its `file` when it is YARA's namespace, not a rule file", async () => {
+    // Hits recorded before matches knew their rule file carry a verdict whose `file` is "default"; GET /samples
+    // already hid it, GET /hits showed it.
+    const ruleId = "old-verdict-hits";
+    const hit = (key: string, file: string) => ({
+      key,
+      ruleId,
+      target: "defender",
+      status: "alerted" as const,
+      firstSeen: "2026-01-01T00:00:00.000Z",
+      updatedAt: "2026-01-01T00:00:00.000Z",
+      window: { start: "2026-01-01T00:00:00.000Z", end: "2026-01-01T00:05:00.000Z" },
+      eventTime: "2026-01-01T00:01:00.000Z",
+      sha256: key.repeat(64),
+      row: {},
+      verdict: {
+        sha256: key.repeat(64),
+        size: 1,
+        matches: [{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", file, tags: [] }],
+        scannedAt: "2026-01-01T00:00:00.000Z",
+      },
+    });
+    await services.state.putHit(hit("a", "default"));
+    await services.state.putHit(hit("b", "shm-creation.yar"));
+    const listed = (await app.inject({ method: "GET", url: `/hits?ruleId=${ruleId}`, headers: auth })).json().hits;
+    expect(listed.map((h: { key: string; verdict: { matches: unknown[] } }) => [h.key, h.verdict.matches])).toEqual([
+      ["a", [{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", tags: [] }]],
+      ["b", [{ rule: "apt_nix_elf_Derusbi_Linux_SharedMemCreation", file: "shm-creation.yar", tags: [] }]],
+    ]);
+  });
+
   it("closes a hit as benign when its sample is clean", async () => {
     const clean = Buffer.from("#!/bin/sh\necho not elf\n");
     const sha = createHash("sha256").update(clean).digest("hex");
