@@ -283,6 +283,12 @@ async function ruleFilesIn(dir: string): Promise<string[]> {
   return [...files, ...dangling].filter((file) => file.endsWith(".toml")).sort();
 }
 
+/** The rules folder (SHMHUNT_RULES_DIR, `--rules`) could not be read: RULE200 naming it as a folder, and why. */
+export function unreadableRulesFolder(dir: string, error: unknown): Diagnostic {
+  const message = `cannot read the rules folder: ${fileSystemReason(error)}`;
+  return { code: Codes.RuleToml, severity: "error", message, file: dir };
+}
+
 /**
  * Loads a rule set: a directory (every `*.toml` under it) or a list of files and directories. Besides each
  * file's own diagnostics, a rule id used by more than one file is an error (RULE206) on every later file.
@@ -294,8 +300,7 @@ export async function loadRules(dirOrFiles: string | readonly string[]): Promise
     const found = await stat(input).catch((error: unknown) => ({ error }));
     if ("error" in found && typeof dirOrFiles === "string") {
       // Given as the rules folder (SHMHUNT_RULES_DIR): what cannot be read is a folder, not a rule file.
-      const message = `cannot read the rules folder: ${fileSystemReason(found.error)}`;
-      return { rules: [], diagnostics: [{ code: Codes.RuleToml, severity: "error", message, file: input }] };
+      return { rules: [], diagnostics: [unreadableRulesFolder(input, found.error)] };
     }
     files.push(...("isDirectory" in found && found.isDirectory() ? await ruleFilesIn(input) : [input]));
   }

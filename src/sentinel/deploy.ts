@@ -8,6 +8,7 @@
  *    what was done, what failed (and what to do about it), and what was not done. Running it again resumes: the
  *    steps done show as unchanged.
  */
+import { stat } from "node:fs/promises";
 import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import type { LoadedRule } from "../rules/types.js";
 import { functionsDir } from "../targets/index.js";
@@ -110,11 +111,17 @@ function stepReport(step: PlanStep): StepReport {
 
 /** Loads and validates the rules; throws a DiagnosticError (file, line, column) on any error. */
 export async function loadValidRules(rulesDir: string): Promise<LoadedRule[]> {
-  const [{ validateAll }, { loadRules }, { translationCheck }] = await Promise.all([
+  const [{ validateAll }, { loadRules, unreadableRulesFolder }, { translationCheck }] = await Promise.all([
     import("../rules/validate.js"),
     import("../rules/loader.js"),
     import("../kql/rule-check.js"),
   ]);
+  // The folder itself first: unread, it is named as the rules folder (loadRules' words), not as a path or a file.
+  const unreadable = await stat(rulesDir).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  if (unreadable !== undefined) throw new DiagnosticError([unreadableRulesFolder(rulesDir, unreadable)]);
   const limits = await serviceLimitsRuleCheck();
   const report = await validateAll([rulesDir], { ruleChecks: [translationCheck, limits] });
   const errors = [...report.general, ...report.files.flatMap((f) => f.diagnostics)].filter(

@@ -58,6 +58,22 @@ describe("shmhunt deploy", () => {
     await expect(runDeployCommand({ plan: true, apply: true }, { env })).rejects.toThrow(/exactly one of/);
   });
 
+  it("with no rules folder names it as the rules folder (as loadRules words it), not as a rule file", async () => {
+    const missing = path.join(mkdtempSync(path.join(tmpdir(), "shmhunt-no-rules-")), "rules");
+    try {
+      const error = await runDeployCommand({ plan: true, rules: missing }, { env, clients: async () => clients }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect(String(error)).toContain(
+        `${missing}: error RULE200: cannot read the rules folder: no such file or directory`,
+      );
+      expect(String(error)).not.toContain("rule file");
+    } finally {
+      rmSync(path.dirname(missing), { recursive: true, force: true });
+    }
+  });
+
   it("--plan prints one line per step; --apply --json one step per line; then all unchanged", async () => {
     const plan = sinks();
     await runDeployCommand({ plan: true }, { env, clients: async () => clients, ...plan.deps });
