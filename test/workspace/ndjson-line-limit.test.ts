@@ -8,10 +8,10 @@ import { execFileSync } from "node:child_process";
 import { createWriteStream, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticError, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { openWorkspace } from "../../src/workspace/index.js";
 import { WORKSPACE_LIMITS } from "../../src/workspace/limits.js";
 import { typedBatches } from "../../src/workspace/load.js";
+import { refusal } from "../support/refusal.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const LIMIT = WORKSPACE_LIMITS.recordBytes;
@@ -23,18 +23,6 @@ function recordLine(bytes: number): Buffer {
   line.write('{"A":"', 0, "latin1");
   line.write('"}', bytes - 2, "latin1");
   return line;
-}
-
-/** The one diagnostic of a DiagnosticError, as the CLI prints it (`file:line:column: error CODE: message`). */
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DiagnosticError);
-  const diagnostics = (error as DiagnosticError).diagnostics;
-  expect(diagnostics).toHaveLength(1);
-  return formatDiagnostic(diagnostics[0] as DiagnosticError["diagnostics"][number]);
 }
 
 const short = (i: number) => Buffer.from(`{"A":"row ${i}"}\n`);

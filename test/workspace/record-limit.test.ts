@@ -6,9 +6,9 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DiagnosticError, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { openWorkspace } from "../../src/workspace/index.js";
 import { WORKSPACE_LIMITS } from "../../src/workspace/limits.js";
+import { refusal } from "../support/refusal.js";
 import { tempDirs } from "../support/temp-dirs.js";
 
 const LIMIT = WORKSPACE_LIMITS.recordBytes;
@@ -20,18 +20,6 @@ function filled(bytes: number, prefix: string, suffix: string): Buffer {
   out.write(prefix, 0, "latin1");
   out.write(suffix, bytes - suffix.length, "latin1");
   return out;
-}
-
-/** The one diagnostic of a DiagnosticError, as the CLI prints it (`file:line:column: error CODE: message`). */
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DiagnosticError);
-  const diagnostics = (error as DiagnosticError).diagnostics;
-  expect(diagnostics).toHaveLength(1);
-  return formatDiagnostic(diagnostics[0] as DiagnosticError["diagnostics"][number]);
 }
 
 const message = `a record longer than 64 MiB (${LIMIT} bytes), the limit of one record; it is not read`;
