@@ -71,27 +71,13 @@ describe("Expect: 100-continue with a Content-Length over the route's limit", ()
 });
 
 describe("Expect: 100-continue within the limit", () => {
-  it("POST /scan: 100 (Continue) before any of the body is sent, then the verdict once it is", async () => {
-    const body = "not an ELF, just text";
-    const client = await head("POST /scan HTTP/1.1", [
-      "Content-Type: application/octet-stream",
-      `Content-Length: ${Buffer.byteLength(body)}`,
-      "Expect: 100-continue",
-      "Connection: close",
-    ]);
-    await until(() => client.received().includes("\r\n\r\n"), "the 100 (Continue)");
-    expect(client.received()).toBe("HTTP/1.1 100 Continue\r\n\r\n");
-    client.socket.write(body);
-    await until(client.closed, "the verdict and the end of the connection");
-    const answer = client.received().slice("HTTP/1.1 100 Continue\r\n\r\n".length);
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-    expect(answerBody(answer)).toMatchObject({ verdict: "no-match", size: Buffer.byteLength(body) });
-  });
-
-  it("POST /hunt/run: 100 (Continue), then the answer to the body sent (a rule not hunted: 404 naming it)", async () => {
-    const body = JSON.stringify({ ruleId: "no-such-rule" });
-    const client = await head("POST /hunt/run HTTP/1.1", [
-      "Content-Type: application/json",
+  /**
+   * Sends the head alone, expects `100 Continue` and nothing else before any of the body is sent, then sends the body
+   * and gives the answer that follows the 100.
+   */
+  async function afterContinue(requestLine: string, contentType: string, body: string): Promise<string> {
+    const client = await head(requestLine, [
+      `Content-Type: ${contentType}`,
       `Content-Length: ${Buffer.byteLength(body)}`,
       "Expect: 100-continue",
       "Connection: close",
@@ -100,7 +86,19 @@ describe("Expect: 100-continue within the limit", () => {
     expect(client.received()).toBe("HTTP/1.1 100 Continue\r\n\r\n");
     client.socket.write(body);
     await until(client.closed, "the answer and the end of the connection");
-    const answer = client.received().slice("HTTP/1.1 100 Continue\r\n\r\n".length);
+    return client.received().slice("HTTP/1.1 100 Continue\r\n\r\n".length);
+  }
+
+  it("POST /scan: 100 (Continue) before any of the body is sent, then the verdict once it is", async () => {
+    const body = "not an ELF, just text";
+    const answer = await afterContinue("POST /scan HTTP/1.1", "application/octet-stream", body);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answerBody(answer)).toMatchObject({ verdict: "no-match", size: Buffer.byteLength(body) });
+  });
+
+  it("POST /hunt/run: 100 (Continue), then the answer to the body sent (a rule not hunted: 404 naming it)", async () => {
+    const body = JSON.stringify({ ruleId: "no-such-rule" });
+    const answer = await afterContinue("POST /hunt/run HTTP/1.1", "application/json", body);
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
     expect(answerBody(answer)).toMatchObject({ code: "SHM_NOT_FOUND", message: expect.stringMatching(/no-such-rule/) });
   });

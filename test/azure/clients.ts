@@ -40,3 +40,18 @@ export function makeContentClients(emulator: Emulator, retryOptions: PipelineRet
     retryOptions,
   });
 }
+
+/** The emulated workspace's incidents, bookmarks and incident relations, read back through the Sentinel SDK. */
+export async function sentinelRecords(clients: Clients, emulator: Emulator) {
+  const ws = emulator.workspace;
+  const incidents = [];
+  for await (const incident of clients.sentinel.incidents.list(ws.resourceGroup, ws.name)) incidents.push(incident);
+  const bookmarks = [];
+  for await (const bookmark of clients.sentinel.bookmarks.list(ws.resourceGroup, ws.name)) bookmarks.push(bookmark);
+  const relations = [];
+  for (const incident of incidents) {
+    for await (const r of clients.sentinel.incidentRelations.list(ws.resourceGroup, ws.name, incident.name!))
+      relations.push(r);
+  }
+  return { incidents, bookmarks, relations };
+}

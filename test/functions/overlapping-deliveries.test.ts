@@ -20,7 +20,7 @@ import { kqlFilePlans } from "../../src/app/plans.js";
 import type { Services } from "../../src/app/services.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
-import { type Clients, makeClients } from "../azure/clients.js";
+import { type Clients, makeClients, sentinelRecords } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, DEV_ACCOUNT, startAzurite } from "../support/azurite.js";
 import { SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
@@ -107,14 +107,7 @@ function blobCreated(name: string, contentLength: number): EventGridEvent {
   };
 }
 
-async function sentinelState() {
-  const ws = emulator.workspace;
-  const incidents = [];
-  for await (const incident of clients.sentinel.incidents.list(ws.resourceGroup, ws.name)) incidents.push(incident);
-  const bookmarks = [];
-  for await (const bookmark of clients.sentinel.bookmarks.list(ws.resourceGroup, ws.name)) bookmarks.push(bookmark);
-  return { incidents, bookmarks };
-}
+const sentinelState = () => sentinelRecords(clients, emulator);
 
 describe("sampleArrived: two deliveries of one BlobCreated event at once (Event Grid's retry after 30 s)", () => {
   it("store the sample once, keep one verdict, raise each waiting hit's incident once, leave no file behind", async () => {

@@ -17,7 +17,7 @@ import type { Services } from "../../src/app/services.js";
 import type { AlertWriter } from "../../src/sentinel/incidents.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
-import { type Clients, makeClients } from "../azure/clients.js";
+import { type Clients, makeClients, sentinelRecords } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { KilledAfterWrite, SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
@@ -91,19 +91,7 @@ async function makeServices(alerts?: (inner: AlertWriter) => AlertWriter): Promi
   });
 }
 
-async function sentinelState() {
-  const ws = emulator.workspace;
-  const incidents = [];
-  for await (const incident of clients.sentinel.incidents.list(ws.resourceGroup, ws.name)) incidents.push(incident);
-  const bookmarks = [];
-  for await (const bookmark of clients.sentinel.bookmarks.list(ws.resourceGroup, ws.name)) bookmarks.push(bookmark);
-  const relations = [];
-  for (const incident of incidents) {
-    for await (const r of clients.sentinel.incidentRelations.list(ws.resourceGroup, ws.name, incident.name!))
-      relations.push(r);
-  }
-  return { incidents, bookmarks, relations };
-}
+const sentinelState = () => sentinelRecords(clients, emulator);
 
 describe("end to end: emulator (Logs, Sentinel) + Azurite (Table, Blob) + YARA-X", () => {
   it("hunts, waits for the sample, confirms with YARA, alerts once through faults and a kill", async () => {
