@@ -341,7 +341,12 @@ export class LocalStateStore implements StateStore {
       await mkdir(this.dir, { recursive: true });
       const known = await this.generations();
       if (known.length === 0) await this.importLegacy();
-      const generation = (await this.generations()).at(-1) ?? 1;
+      const generations = await this.generations();
+      const generation = generations.at(-1) ?? 1;
+      // Older generations beside the newest: compactions killed between their rename and their unlink. Under the
+      // lock no compaction runs, so their compactors are gone and the copies (whole journals) are removed.
+      if (locked)
+        for (const older of generations.slice(0, -1)) await unlink(this.journalPath(older)).catch(() => undefined);
       const file = this.journalPath(generation);
       const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
       journal = { generation, handle, read: 0, live: 0 };

@@ -274,6 +274,24 @@ describe("local journal: compaction and shapes", () => {
     const { values } = await readBack(dir, "hit", "r", ["before", "after"]);
     expect(values).toEqual([asJson({ row: row(1) }), asJson({ row: row(2) })]);
   });
+
+  it("a compaction killed between its rename and its unlink: the next process's writer removes the old generation", async () => {
+    // The same leftovers, met by a process that never held the old generation (it opens the newest): the old one,
+    // a whole copy of a journal, is removed by its first write (under the lock), not left for good.
+    const dir = tempDir();
+    const before = new LocalStateStore(dir);
+    await before.put("hit", "r", "before", { row: row(1) });
+    await before.close();
+    copyFileSync(path.join(dir, "journal.0000000001"), path.join(dir, "journal.0000000002"));
+    expect((await readBack(dir, "hit", "r", ["before"])).values).toEqual([asJson({ row: row(1) })]);
+    expect(journals(dir)).toEqual(["journal.0000000001", "journal.0000000002"]); // a reader takes no lock
+    const next = new LocalStateStore(dir);
+    await next.put("hit", "r", "after", { row: row(2) });
+    await next.close();
+    expect(journals(dir)).toEqual(["journal.0000000002"]);
+    const { values } = await readBack(dir, "hit", "r", ["before", "after"]);
+    expect(values).toEqual([asJson({ row: row(1) }), asJson({ row: row(2) })]);
+  });
 });
 
 describe("local journal: what killed writers leave behind", () => {
