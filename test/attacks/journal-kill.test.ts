@@ -31,6 +31,8 @@ const columns: string[] = (
 const ROWS_PER_BATCH = 5;
 /** Batches whose records stay: batch i deletes batch i - KEPT's. */
 const KEPT = 3;
+/** The journal size past which the writers compact: small, so that several compactions run (and are killed). */
+const COMPACT_AT = 16 * 1024;
 
 /**
  * The record `k<i>-<j>` as the child writes it: a row of the table's columns (all "" as Log Analytics answers an
@@ -57,7 +59,7 @@ function writer(dir: string, from: number): ChildProcess {
     import { LocalStateStore } from "./src/store/local-state-store.ts";
     const expected = ${expected.toString()};
     const columns = ${JSON.stringify(columns)};
-    const store = new LocalStateStore(${JSON.stringify(dir)}, { compactAtBytes: 32 * 1024 });
+    const store = new LocalStateStore(${JSON.stringify(dir)}, { compactAtBytes: ${COMPACT_AT} });
     for (let i = ${from}; ; i++) {
       const ops = [];
       for (let j = 0; j < ${ROWS_PER_BATCH}; j++)
@@ -117,9 +119,10 @@ describe("the state journal's writer killed (SIGKILL) mid-append, five times, th
         await store.close();
       }
     }
-    // The writers compacted on the way, and a generation a kill left beside a newer one (a compactor killed between
-    // its rename and its unlink) is removed by the next writer: after one more write, one generation, not the first.
-    const last = new LocalStateStore(dir);
+    // The writers compacted on the way, and what a kill left of a compaction is undone by the next writer: a
+    // generation beside a newer one (a compactor killed between its rename and its unlink) removed, a compaction
+    // killed before its rename run again. After one more write, one generation, not the first.
+    const last = new LocalStateStore(dir, { compactAtBytes: COMPACT_AT });
     await last.put("checkpoint", "p", "after", { kills });
     await last.close();
     const generations = readdirSync(dir).filter((name) => /^journal\.\d+$/.test(name));
