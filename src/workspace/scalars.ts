@@ -126,6 +126,7 @@ export function literalValue(node: Node, ctx: Ctx): Value {
     case "decimal": {
       const body = inner ?? text;
       if (/^0x[0-9a-f]+$/i.test(body)) return Number.parseInt(body, 16);
+      if (type === "long" || type === "int") return wholeLiteral(node, text, ctx);
       const n = Number(body);
       if (Number.isNaN(n) && !/nan/i.test(body)) throw unsupported(`numeric literal ${text}`, spanOf(ctx, node));
       return n;
@@ -147,6 +148,18 @@ export function literalValue(node: Node, ctx: Ctx): Value {
     default:
       throw unsupported(`literal ${text}`, spanOf(ctx, node));
   }
+}
+
+/**
+ * A `long` or `int` literal as Kusto.Language reads it (its LiteralValue): a value outside the type's range, or one
+ * that is not a whole decimal number (`long(99999999999999999999)`, `int(3000000000)`, `long(1.5)`), is 0 there,
+ * not the number its digits spell, and no diagnostic says so; the engine takes the same value.
+ */
+function wholeLiteral(node: Node, text: string, ctx: Ctx): Value {
+  const v = node.LiteralValue;
+  if (v === null || v === undefined) throw unsupported(`numeric literal ${text}`, spanOf(ctx, node));
+  // an Int64 (Bridge.NET object) prints its exact decimal digits; an int is a JavaScript number
+  return Number(typeof v === "number" ? v : String(v));
 }
 
 /** The type of a literal that Kusto.Language left unbound (e.g. a `scan declare` default). */
