@@ -323,28 +323,34 @@ class Reader {
  * `<low-high>` as a regular expression over digits: exactly `low.length` digits when fixed, otherwise any number
  * of leading zeros before the shortest decimal form.
  */
-function intervalSource(node: { readonly low: string; readonly high: string; readonly fixed: boolean }): string {
-  if (node.fixed) return `(?:${rangeSameWidth(node.low, node.high)})`;
+function intervalSource(
+  node: { readonly low: string; readonly high: string; readonly fixed: boolean },
+  counts?: number[],
+): string {
+  if (node.fixed) return `(?:${rangeSameWidth(node.low, node.high, counts)})`;
   const min = BigInt(node.low);
   const max = BigInt(node.high);
   const parts: string[] = [];
   for (let width = String(min).length; width <= String(max).length; width++) {
     const lo = width === String(min).length ? min : 10n ** BigInt(width - 1);
     const hi = width === String(max).length ? max : 10n ** BigInt(width) - 1n;
-    if (lo <= hi) parts.push(rangeSameWidth(String(lo), String(hi)));
+    if (lo <= hi) parts.push(rangeSameWidth(String(lo), String(hi), counts));
   }
   return `0*(?:${parts.join("|")})`;
 }
 
-/** Every decimal string of the same width between `low` and `high` (inclusive). */
-function rangeSameWidth(low: string, high: string): string {
+/**
+ * Every decimal string of the same width between `low` and `high` (inclusive); `counts`, when given, receives the
+ * count of each digit run `[0-9]{k}` printed.
+ */
+function rangeSameWidth(low: string, high: string, counts?: number[]): string {
   if (low.length === 0) return "";
   const rest = low.length - 1;
   const lo = Number(low[0]);
   const hi = Number(high[0]);
   const lowRest = low.slice(1);
   const highRest = high.slice(1);
-  if (lo === hi) return rest === 0 ? `${lo}` : `${lo}(?:${rangeSameWidth(lowRest, highRest)})`;
+  if (lo === hi) return rest === 0 ? `${lo}` : `${lo}(?:${rangeSameWidth(lowRest, highRest, counts)})`;
   const allLow = lowRest === "0".repeat(rest);
   const allHigh = highRest === "9".repeat(rest);
   const any = rest === 0 ? "" : `[0-9]{${rest}}`;
@@ -352,12 +358,15 @@ function rangeSameWidth(low: string, high: string): string {
   let from = lo;
   let to = hi;
   if (!allLow) {
-    parts.push(`${lo}(?:${rangeSameWidth(lowRest, "9".repeat(rest))})`);
+    parts.push(`${lo}(?:${rangeSameWidth(lowRest, "9".repeat(rest), counts)})`);
     from = lo + 1;
   }
   if (!allHigh) to = hi - 1;
-  if (from <= to) parts.push(`${from === to ? from : `[${from}-${to}]`}${any}`);
-  if (!allHigh) parts.push(`${hi}(?:${rangeSameWidth("0".repeat(rest), highRest)})`);
+  if (from <= to) {
+    parts.push(`${from === to ? from : `[${from}-${to}]`}${any}`);
+    if (rest > 0) counts?.push(rest);
+  }
+  if (!allHigh) parts.push(`${hi}(?:${rangeSameWidth("0".repeat(rest), highRest, counts)})`);
   return parts.join("|");
 }
 
@@ -373,11 +382,19 @@ export interface RegexDialect {
   readonly maxRepeat?: number;
 }
 
-/** Prints a tree in a dialect; intersection and complement are refused by name. */
+/**
+ * Prints a tree in a dialect; intersection and complement are refused by name, and so are repetitions the dialect's
+ * engine does not read (`maxRepeat`: see checkRepetitions).
+ */
 export function printRegex(node: LuceneNode, dialect: RegexDialect): string {
+  if (dialect.maxRepeat !== undefined) checkRepetitions(node, dialect.maxRepeat);
+  return print(node, dialect);
+}
+
+function print(node: LuceneNode, dialect: RegexDialect): string {
   switch (node.k) {
     case "union":
-      return node.parts.map((n) => printRegex(n, dialect)).join("|");
+      return node.parts.map((n) => print(n, dialect)).join("|");
     case "intersection":
       throw new LuceneRegexError(
         "intersection",
@@ -388,10 +405,6 @@ export function printRegex(node: LuceneNode, dialect: RegexDialect): string {
     case "concat":
       return node.items.map((n) => group(n, dialect)).join("");
     case "repeat": {
-      const limit = dialect.maxRepeat;
-      if (limit !== undefined && Math.max(node.min, node.max ?? 0) > limit) {
-        throw new LuceneRegexError("repetition", `repetition count over ${limit}, the most the target's regex reads`);
-      }
       const q =
         node.max === null
           ? node.min === 0
@@ -404,7 +417,7 @@ export function printRegex(node: LuceneNode, dialect: RegexDialect): string {
             : node.min === node.max
               ? `{${node.min}}`
               : `{${node.min},${node.max}}`;
-      return `(?:${printRegex(node.node, dialect)})${q}`;
+      return `(?:${print(node.node, dialect)})${q}`;
     }
     case "char":
       return dialect.char(node.c);
@@ -423,8 +436,53 @@ export function printRegex(node: LuceneNode, dialect: RegexDialect): string {
 
 /** A concatenated item: a union inside a concatenation is grouped. */
 function group(node: LuceneNode, dialect: RegexDialect): string {
-  const text = printRegex(node, dialect);
+  const text = print(node, dialect);
   return node.k === "union" ? `(?:${text})` : text;
+}
+
+/**
+ * Refuses the counted repetitions RE2 does not read. Each count is at most `limit` (RE2's syntax: "The counting forms
+ * x{n,m}, x{n,}, and x{n} reject forms that create a minimum or maximum repetition count above 1000"), and so is
+ * their product along a nesting: RE2's parser (re2/parse.cc, RepetitionWalker, run by PushRepetition) starts from
+ * the limit and divides what is left by each nested `{n,m}`'s largest count (m, or n for `{n,}`; a count of 0
+ * divides nothing), refusing the regexp ("invalid repetition size") when that leaves 0: `(a{2}){500}` is read,
+ * `(a{2}){501}` and `(a{999}){999}` are not. The printers write `?`, `*`, `+` as themselves, which RE2 does not count
+ * (their counts, 0 or 1, divide nothing here either), and an interval `<n-m>` as runs of digits `[0-9]{k}`, which it
+ * does.
+ */
+function checkRepetitions(node: LuceneNode, limit: number, left = limit): void {
+  const refuse = (what: string): never => {
+    throw new LuceneRegexError("repetition", `${what}, the most the target's regex reads`);
+  };
+  const within = (count: number): number => {
+    if (count > limit) refuse(`repetition count over ${limit}`);
+    const rest = count > 0 ? Math.floor(left / count) : left;
+    if (rest === 0) refuse(`nested repetition counts multiply past ${limit}`);
+    return rest;
+  };
+  switch (node.k) {
+    case "repeat":
+      checkRepetitions(node.node, limit, within(node.max ?? node.min));
+      return;
+    case "union":
+    case "intersection":
+      for (const part of node.parts) checkRepetitions(part, limit, left);
+      return;
+    case "concat":
+      for (const item of node.items) checkRepetitions(item, limit, left);
+      return;
+    case "complement":
+      checkRepetitions(node.node, limit, left);
+      return;
+    case "interval": {
+      const counts: number[] = [];
+      intervalSource(node, counts);
+      for (const count of counts) within(count);
+      return;
+    }
+    default:
+      return;
+  }
 }
 
 // ── JavaScript ──────────────────────────────────────────────────────────────

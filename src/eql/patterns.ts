@@ -85,7 +85,7 @@ function same(a: string, text: string, at: number, width: number, caseInsensitiv
 /**
  * A Lucene regex as an anchored RE2 expression (JavaScript's syntax, which the binding reads: no backtracking).
  * Thrown (as a DiagnosticError, EQL120) for bad Lucene syntax and for what has no translation, RE2's limits
- * included (a repetition count over 1,000).
+ * included (a repetition count over 1,000, or nested counts whose product is).
  */
 export function luceneToRegExp(pattern: string, caseInsensitive: boolean, span?: Span): RegExp {
   const key = `r${caseInsensitive ? "i" : ""}:${pattern}`;
