@@ -23,6 +23,35 @@ import { FUNCTIONS, isValidCidr, type ParamType } from "./functions.js";
 import { describeToken, syntaxError, type Token, tokenize } from "./lexer.js";
 import { luceneToRegExp } from "./patterns.js";
 
+/** The largest `unsigned_long`, the widest integer type of Elasticsearch's EQL (2^64 - 1). */
+const UNSIGNED_LONG_MAX = 2n ** 64n - 1n;
+
+/**
+ * Whether a number literal is an integer or a decimal, as Elasticsearch reads it (EQL's ExpressionBuilder
+ * visitIntegerLiteral, through the ql StringUtils parseIntegral and parseDouble): an integer literal up to 2^64 - 1
+ * is an exact integer (int, long, or unsigned_long past 2^63 - 1); a larger one is "Number [..] is too large" for
+ * parseIntegral, and then "quietly" parsed as a double; a number past the double range is refused, "Number [..] is
+ * too large". A JavaScript number holds an integer exactly only where a double does (every one up to 2^53, some
+ * beyond): an integer literal Elasticsearch holds exactly and a double does not (9007199254740993) is refused
+ * rather than rounded to another integer.
+ */
+function numberKind(token: Token): "integer" | "decimal" {
+  const value = Number(token.text);
+  if (!Number.isFinite(value)) throw syntaxError(Codes.EqlSyntax, `Number [${token.text}] is too large`, token.span);
+  if (token.kind === "decimal") return "decimal";
+  const exact = BigInt(token.text);
+  if (exact > UNSIGNED_LONG_MAX) return "decimal";
+  if (BigInt(value) !== exact) {
+    throw syntaxError(
+      Codes.EqlUnsupported,
+      `integer [${token.text}] cannot be held exactly: Elasticsearch reads it as a 64-bit integer, and shmhunt ` +
+        `holds a number as a double, exact for integers only up to 2^53 (and for some beyond)`,
+      token.span,
+    );
+  }
+  return "integer";
+}
+
 /** Parses one EQL query; throws a DiagnosticError (EQL1xx, with line and column) when it is not valid. */
 export function parseEql(text: string): Query {
   return new Parser(text).parseStatement();
@@ -553,14 +582,7 @@ class Parser {
       case "integer":
       case "decimal": {
         this.next();
-        const value = Number(token.text);
-        if (!Number.isFinite(value)) this.error(Codes.EqlSyntax, `number out of range [${token.text}]`, token.span);
-        return {
-          kind: "literal",
-          value,
-          numberKind: token.kind === "integer" && Number.isSafeInteger(value) ? "integer" : "decimal",
-          span: token.span,
-        };
+        return { kind: "literal", value: Number(token.text), numberKind: numberKind(token), span: token.span };
       }
       case "keyword":
         if (token.text === "true" || token.text === "false" || token.text === "null") {

@@ -58,6 +58,13 @@ describe("a number is a literal of its own value, or refused", () => {
     }
   });
 
+  it("writes an integer Elasticsearch holds exactly, past 2^53, as a long of its own value", () => {
+    // Elasticsearch reads 1152921504606846976 (2^60) as a long (test/eql/number-literals.test.ts)
+    const t = translateQuery(parseEql("process where process.pid == 1152921504606846976"), "defender");
+    expect(validateQuery(t.kql as string)).toEqual([]);
+    expect(literals(t.kql as string)).toEqual([{ text: "long(1152921504606846976)", value: "1152921504606846976" }]);
+  });
+
   it("takes head/tail counts that are a long as such, and refuses others", () => {
     const t = translateQuery(parseEql("process where true | head 9007199254740993"), "defender");
     expect(literals(t.kql as string).map((l) => l.value)).toEqual(["9007199254740992"]);
