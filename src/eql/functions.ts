@@ -3,7 +3,7 @@
  * evaluator). Names are case-insensitive; `~` variants are case-insensitive versions of the string functions.
  * Every function returns null when a value argument is null (Elasticsearch's null propagation).
  */
-import { arithmetic, isNumber, toText, type Value } from "./values.js";
+import { arithmetic, isNumber, javaIntValue, toText, type Value } from "./values.js";
 
 /** What a literal argument at a position must be; checked at parse time when the argument is a literal. */
 /**
@@ -140,7 +140,9 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
       // "`<start_pos>` (Optional, integer or `null`) ... If this argument is `null` ... the function returns `null`"
       // (EQL function reference; `indexOf(url.domain, ".", null) // returns null`)
       if (args.length > 2 && (start === null || start === undefined)) return null;
-      const from = isNumber(start) ? Math.max(0, Math.trunc(start)) : 0;
+      // Elasticsearch takes the start's intValue() and Java's indexOf reads a negative start as 0
+      // (IndexOfFunctionProcessor.doProcess)
+      const from = isNumber(start) ? Math.max(0, javaIntValue(start)) : 0;
       const at = fold(s).indexOf(fold(x), from);
       return at === -1 ? null : at;
     }

@@ -715,7 +715,9 @@ class Parser {
       type === "any" ||
       (type === "string" && typeof value === "string") ||
       (type === "number" && typeof value === "number") ||
-      (type === "integer" && typeof value === "number" && Number.isInteger(value)) ||
+      // a decimal literal is a double to Elasticsearch, never an integer (`2.0`, `1e21`, and an integer literal
+      // past 2^64 - 1): its type check (TypeResolutions.isInteger) refuses it
+      (type === "integer" && typeof value === "number" && arg.numberKind === "integer") ||
       (type === "boolean" && typeof value === "boolean");
     if (!ok) {
       this.error(

@@ -13,6 +13,16 @@ const NUMERIC = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
 export const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
+/**
+ * Java's `Number.intValue()`, as Elasticsearch takes an integer argument (IndexOfFunctionProcessor: `int startIndex =
+ * ((Number) start).intValue()`): a whole number keeps its low 32 bits (a long's narrowing: 4294967296 is 0,
+ * 2147483648 is -2147483648); a fraction is truncated toward 0 and held within the int range (a double's).
+ */
+export function javaIntValue(n: number): number {
+  if (Number.isInteger(n)) return n | 0;
+  return Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.trunc(n)));
+}
+
 /** A value as EQL's string() renders it. */
 export function toText(v: Value): string {
   if (typeof v === "string") return v;

@@ -27,6 +27,7 @@ import {
 import { QUERY_FUNCTIONS } from "../eql/functions.js";
 import type { CodeRanges } from "../eql/lucene-regex.js";
 import { luceneToRegExp, wildcardMatches } from "../eql/patterns.js";
+import { javaIntValue } from "../eql/values.js";
 import type { KqlType } from "../kusto/schemas.js";
 import type { FieldSpec, SourceSpec } from "../targets/target-types.js";
 import {
@@ -980,9 +981,19 @@ function callValue(expr: Call, ctx: ExprContext): Val {
       const fold = (x: Val) =>
         expr.caseInsensitive ? call("tolower", valueNode(x, "string")) : valueNode(x, "string");
       // Elasticsearch treats a negative start as 0 (EQL function reference: "Negative offsets are treated as `0`");
-      // KQL's indexof counts a negative start from the end (indexof-function.md), so it is clamped here
+      // KQL's indexof counts a negative start from the end (indexof-function.md), so it is clamped here. The start
+      // is an integer (IndexOf.resolveType: isInteger, so a decimal is refused), of which Elasticsearch takes the
+      // intValue() (IndexOfFunctionProcessor.doProcess): 4294967296 starts at 0, as it does here.
       const from = (x: Val): KqlNode => {
-        if (x.k === "const") return num(Math.max(0, Number(x.v)));
+        if (x.k === "const") {
+          if (typeof x.v !== "number" || !Number.isInteger(x.v)) {
+            throw new Refusal("construct", "indexOf start", `${JSON.stringify(x.v)} is not an integer`);
+          }
+          return num(Math.max(0, javaIntValue(x.v)));
+        }
+        if (x.type === "real" || x.type === "decimal") {
+          throw new Refusal("construct", "indexOf start", `a ${x.type} is not an integer (Elasticsearch refuses it)`);
+        }
         const n = isNumeric(x.type) ? x.node : call("tolong", x.node);
         return call("iff", binary(n, ">", num(0)), n, num(0));
       };
