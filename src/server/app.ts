@@ -7,7 +7,13 @@ import { type IncomingMessage, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  errorCodes as fastifyErrors,
+} from "fastify";
 import { type HttpLimits, isLoopback } from "../app/config.js";
 import {
   BodyNotJsonError,
@@ -83,9 +89,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorResponse(
-      new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`),
-    );
+    const { status, body } = errorResponse(notFound(request));
     return reply.code(status).send(body);
   });
 
@@ -183,12 +187,21 @@ function httpServerOptions(limits: HttpLimits) {
  * content, so a request refused on its head alone is answered without the content ever being sent. Node sends 100
  * itself as the request arrives, before any route has looked at it, unless the server listens for 'checkContinue'
  * (Node's http docs: the listener then calls `writeContinue()`, or answers); here such a request goes through the
- * route's hooks without it (host check, authentication, the samples' type and size check, all onRequest), and 100
- * is sent when the route is about to read the content (preParsing) and its Content-Length is within the route's
- * body limit (`routeOptions.bodyLimit`: SHMHUNT_MAX_BODY_BYTES, or the sample limit on /samples and /scan). Over it,
- * no 100: the route refuses it as it does any request (413, SAMPLE_TOO_LARGE from src/app/sample-request.ts, or
- * fastify's body limit, SHM_BODY_TOO_LARGE), before reading, and Node closes the connection after the answer (the
- * content announced was never read). Another expectation is not seen here: Node answers 417 ('checkExpectation').
+ * route's hooks without it (host check, authentication, the samples' type and size check, all onRequest), and when
+ * the route is about to read the content (preParsing) 100 is sent only if everything decided on the head alone has
+ * passed: the RFC asks an origin server for "an immediate response with a final status code, if that status can be
+ * determined by examining just the method, target URI, and header fields", else an immediate 100. Answered there,
+ * without 100, as the same request without the expectation would be answered:
+ * - no route for the method and path: 404 SHM_NOT_FOUND (fastify answers a method not routed on a known path so too);
+ * - a Content-Type the route has no parser for, or content without one: fastify's 415;
+ * - a query, path parameter or header its schema refuses: 400 SHM_INVALID_REQUEST;
+ * - a Content-Length over the route's body limit (`routeOptions.bodyLimit`: SHMHUNT_MAX_BODY_BYTES, or the sample
+ *   limit on /samples and /scan): 413 (SAMPLE_TOO_LARGE from src/app/sample-request.ts, or fastify's body limit,
+ *   SHM_BODY_TOO_LARGE), before reading.
+ * A request whose content is never read (no content announced, or a GET, HEAD or TRACE, which fastify never parses)
+ * is answered without 100 too ("A server MAY omit sending a 100 (Continue) response if … the framing indicates that
+ * there is no content"). Whenever the answer goes without 100, Node closes the connection after it (the content
+ * announced was never read). Another expectation is not seen here: Node answers 417 ('checkExpectation').
  */
 function registerContinueDecision(app: FastifyInstance): void {
   const expectingContinue = new WeakSet<IncomingMessage>();
@@ -198,9 +211,48 @@ function registerContinueDecision(app: FastifyInstance): void {
   });
   app.addHook("preParsing", async (request, reply) => {
     if (!expectingContinue.delete(request.raw)) return;
+    if (request.is404) throw notFound(request);
+    if (BODYLESS_METHODS.has(request.method) || !announcesContent(request.headers)) return;
+    // fastify finds the parser by the media type alone (its parameters, such as charset, aside).
+    const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    if (mediaType === "" || !request.server.hasContentTypeParser(mediaType)) {
+      throw new fastifyErrors.FST_ERR_CTP_INVALID_MEDIA_TYPE();
+    }
+    checkHeadParts(request);
     const length = Number(request.headers["content-length"]);
     if (!(length > request.routeOptions.bodyLimit)) reply.raw.writeContinue();
   });
+}
+
+/** The methods whose content fastify never reads (its `bodyless` methods); their answer needs no 100. */
+const BODYLESS_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "TRACE"]);
+
+/** Whether the framing announces content (RFC 9112 §6.3): a Transfer-Encoding, or a Content-Length over 0. */
+function announcesContent(headers: FastifyRequest["headers"]): boolean {
+  if (headers["transfer-encoding"] !== undefined) return true;
+  const length = headers["content-length"];
+  return length !== undefined && length !== "0";
+}
+
+/**
+ * The parts of a request its route's schemas judge without the body (path parameters, query, headers), checked as
+ * fastify checks them after reading it, in its order, with the same words (`schemaErrorFormatter`).
+ */
+function checkHeadParts(request: FastifyRequest): void {
+  const parts = [
+    ["params", request.params],
+    ["querystring", request.query],
+    ["headers", request.headers],
+  ] as const;
+  for (const [part, value] of parts) {
+    const validate = request.getValidationFunction(part);
+    if (validate !== undefined && !validate(value)) throw invalidRequest(validate.errors ?? [], part);
+  }
+}
+
+/** The answer to a request no route takes. */
+function notFound(request: FastifyRequest): InstanceType<typeof NotFoundError> {
+  return new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`);
 }
 
 /**

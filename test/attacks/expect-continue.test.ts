@@ -25,10 +25,17 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Sends a request's head only (its line, Host, `headers`; no content) and returns the connection. */
-async function head(requestLine: string, headers: readonly string[]): Promise<RawClient> {
-  const client = await connect(server.port);
-  client.socket.write(`${[requestLine, "Host: 127.0.0.1", ...headers].join("\r\n")}\r\n\r\n`);
+/**
+ * Sends a request's head only (its line, Host, `headers`; no content) and returns the connection. `host`: the Host
+ * header's value, and `port` the server's, when not the default server's.
+ */
+async function head(
+  requestLine: string,
+  headers: readonly string[],
+  { host = "127.0.0.1", port = server.port }: { readonly host?: string; readonly port?: number } = {},
+): Promise<RawClient> {
+  const client = await connect(port);
+  client.socket.write(`${[requestLine, `Host: ${host}`, ...headers].join("\r\n")}\r\n\r\n`);
   return client;
 }
 
@@ -101,6 +108,139 @@ describe("Expect: 100-continue within the limit", () => {
     const answer = await afterContinue("POST /hunt/run HTTP/1.1", "application/json", body);
     expect(answer).toMatch(/^HTTP\/1\.1 404 /);
     expect(answerBody(answer)).toMatchObject({ code: "SHM_NOT_FOUND", message: expect.stringMatching(/no-such-rule/) });
+  });
+
+  it("POST /hunt/run with a charset parameter on its JSON Content-Type: 100 (Continue), the type still taken", async () => {
+    const body = JSON.stringify({ ruleId: "no-such-rule" });
+    const answer = await afterContinue("POST /hunt/run HTTP/1.1", "application/json; charset=utf-8", body);
+    expect(answer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(answerBody(answer)).toMatchObject({ code: "SHM_NOT_FOUND", message: expect.stringMatching(/no-such-rule/) });
+  });
+});
+
+/**
+ * RFC 9110 §10.1.1: an origin server receiving a request with 100-continue and an indication that content will follow
+ * "MUST send either: an immediate response with a final status code, if that status can be determined by examining
+ * just the method, target URI, and header fields, or an immediate 100 (Continue) response"; and it "MAY omit sending
+ * a 100 (Continue) response if … the framing indicates that there is no content". So a refusal decided on the head
+ * (the route, the method, the Content-Type, the query, the Host, the credentials) comes at once, with no 100 before
+ * it and without any of the body sent; and a request with no content, or one whose content is never read (a GET), is
+ * answered without 100 too.
+ */
+describe("Expect: 100-continue on a request refused on its head alone", () => {
+  /** Sends the head alone and returns everything received once a whole answer (its head and body) has arrived. */
+  async function answerToHead(
+    requestLine: string,
+    headers: readonly string[],
+    options?: { readonly host?: string; readonly port?: number },
+  ): Promise<string> {
+    const client = await head(requestLine, [...headers, "Expect: 100-continue"], options);
+    // A 100 (Continue) ends the wait too: the assertions then fail on it at once.
+    await until(() => completeAnswer(client.received()), "a whole answer, with none of the body sent");
+    client.socket.destroy();
+    return client.received();
+  }
+
+  /** Whether `received` holds a 100, or a head and after it as many bytes as its Content-Length says. */
+  function completeAnswer(received: string): boolean {
+    const end = received.indexOf("\r\n\r\n");
+    if (end < 0) return false;
+    if (received.startsWith("HTTP/1.1 100")) return true;
+    const length = /^content-length: *(\d+)/im.exec(received.slice(0, end));
+    return length !== null && received.length - end - 4 >= Number(length[1]);
+  }
+
+  function expectFinalAtOnce(received: string, status: number, code?: string): void {
+    expect(received).not.toMatch(/^HTTP\/1\.1 100/m);
+    expect(received).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    if (code !== undefined) expect(answerBody(received)).toMatchObject({ code });
+  }
+
+  it("POST /hunt/run (a JSON route) with a Content-Type it does not take: 415 at once, no 100 (Continue)", async () => {
+    // RFC 9110 §15.5.16: 415 when "the content is in a format not supported by this method on the target resource".
+    const received = await answerToHead("POST /hunt/run HTTP/1.1", [
+      "Content-Type: application/xml",
+      "Content-Length: 20",
+    ]);
+    expectFinalAtOnce(received, 415);
+  });
+
+  it("POST /hunt/run with content but no Content-Type: 415 at once, no 100 (Continue)", async () => {
+    const received = await answerToHead("POST /hunt/run HTTP/1.1", ["Content-Length: 20"]);
+    expectFinalAtOnce(received, 415);
+  });
+
+  it("POST to a route that does not exist: 404 SHM_NOT_FOUND at once, no 100 (Continue)", async () => {
+    const received = await answerToHead("POST /no-such-route HTTP/1.1", [
+      "Content-Type: application/json",
+      "Content-Length: 20",
+    ]);
+    expectFinalAtOnce(received, 404, "SHM_NOT_FOUND");
+  });
+
+  it("PUT on a route that only takes POST: its refusal at once, no 100 (Continue)", async () => {
+    // fastify answers a method not routed on a known path as it answers an unknown path (404), not 405.
+    const received = await answerToHead("PUT /hunt/run HTTP/1.1", [
+      "Content-Type: application/json",
+      "Content-Length: 20",
+    ]);
+    expectFinalAtOnce(received, 404, "SHM_NOT_FOUND");
+  });
+
+  it("POST /samples with a query its schema refuses: 400 SHM_INVALID_REQUEST at once, no 100 (Continue)", async () => {
+    const received = await answerToHead("POST /samples?sha256=not-a-hash HTTP/1.1", [
+      "Content-Type: application/octet-stream",
+      "Content-Length: 20",
+    ]);
+    expectFinalAtOnce(received, 400, "SHM_INVALID_REQUEST");
+    expect(answerBody(received)).toMatchObject({ message: expect.stringMatching(/^querystring/) });
+  });
+
+  it("POST /hunt/run naming a host not served here: 403 at once, no 100 (Continue)", async () => {
+    const received = await answerToHead(
+      "POST /hunt/run HTTP/1.1",
+      ["Content-Type: application/json", "Content-Length: 20"],
+      { host: "attacker.example" },
+    );
+    expectFinalAtOnce(received, 403);
+  });
+
+  it("GET /health (no content): 200 without a 100 (Continue) first", async () => {
+    const received = await answerToHead("GET /health HTTP/1.1", []);
+    expectFinalAtOnce(received, 200);
+  });
+
+  it("GET /health announcing content it never reads: 200 without a 100 (Continue) first", async () => {
+    const received = await answerToHead("GET /health HTTP/1.1", ["Content-Length: 20"]);
+    expectFinalAtOnce(received, 200);
+  });
+
+  it("POST /hunt/run with no content (Content-Length: 0): its answer without a 100 (Continue) first", async () => {
+    const received = await answerToHead("POST /hunt/run HTTP/1.1", [
+      "Content-Type: application/json",
+      "Content-Length: 0",
+    ]);
+    expect(received).not.toMatch(/^HTTP\/1\.1 100/m);
+    expect(received).toMatch(/^HTTP\/1\.1 [2-5]\d\d /);
+  });
+
+  describe("with API keys", () => {
+    let keyed: AttackServer;
+    beforeAll(async () => {
+      keyed = await serve({ SHMHUNT_API_KEYS: "expect-continue-test-key-0123456789" });
+    });
+    afterAll(async () => {
+      await keyed?.stop();
+    });
+
+    it("POST /hunt/run without a key: 401 at once, no 100 (Continue)", async () => {
+      const received = await answerToHead(
+        "POST /hunt/run HTTP/1.1",
+        ["Content-Type: application/json", "Content-Length: 20"],
+        { port: keyed.port },
+      );
+      expectFinalAtOnce(received, 401);
+    });
   });
 });
 
