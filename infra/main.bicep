@@ -25,7 +25,7 @@ param location string = resourceGroup().location
 @minLength(124)
 param sentinelWorkspaceResourceId string
 
-@description('NCRONTAB schedule of the hunt timer: six fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * *; a five-field cron line or a TimeSpan (App Service plans only) is refused when the app loads its settings (SVC601). Each rule still runs on its own interval; the timer only decides how often rules are checked.')
+@description('NCRONTAB schedule of the hunt timer: six space-separated fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * *. The template checks the number of fields only, and fails the deployment on any other count (a five-field cron line, a TimeSpan such as 00:05:00, which is for App Service plans only); each field itself is checked when the app loads its settings (SVC601). Each rule still runs on its own interval; the timer only decides how often rules are checked.')
 param huntSchedule string = '0 */1 * * * *'
 
 @description('Targets hunted, comma-separated: defender, asim, auditd (the data the workspace holds).')
@@ -211,6 +211,14 @@ module sentinelAccess 'modules/sentinel-access.bicep' = {
   }
 }
 
+// The hunt schedule's fields (spaces or tabs between them, as the app splits them), counted at deploy time: a value
+// the app would refuse for its number of fields (src/app/ncrontab.ts) fails the deployment, naming the parameter,
+// instead of deploying an app that then does not start. The grammar of each field is left to the app.
+var huntScheduleFields = filter(split(huntSchedule, [' ', '\t']), field => !empty(field))
+var checkedHuntSchedule = length(huntScheduleFields) == 6
+  ? huntSchedule
+  : fail('huntSchedule \'${huntSchedule}\' has ${length(huntScheduleFields)} field(s): it must be an NCRONTAB schedule of six space-separated fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * * (a five-field cron line lacks the seconds; a TimeSpan is for App Service plans only)')
+
 // Setting names as src/app/config.ts reads them (docs/service.md lists each with its default).
 var serviceSettings = {
   SHMHUNT_STORAGE_ACCOUNT: storage.outputs.name
@@ -220,7 +228,7 @@ var serviceSettings = {
   SHMHUNT_SUBSCRIPTION_ID: workspaceSubscriptionId
   SHMHUNT_RESOURCE_GROUP: workspaceResourceGroup
   SHMHUNT_WORKSPACE_NAME: workspaceName
-  SHMHUNT_HUNT_SCHEDULE: huntSchedule
+  SHMHUNT_HUNT_SCHEDULE: checkedHuntSchedule
   SHMHUNT_HUNT_TARGETS: huntTargets
   SHMHUNT_MAX_CATCH_UP: maxCatchUp
   SHMHUNT_QUERY_TIMEOUT_SECONDS: string(queryTimeoutSeconds)

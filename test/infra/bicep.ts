@@ -122,7 +122,7 @@ export function literalString(node: SyntaxNode | undefined | null): string | und
   return text;
 }
 
-function unescapeBicep(sequence: string): string {
+export function unescapeBicep(sequence: string): string {
   const map: Record<string, string> = { "\\'": "'", "\\\\": "\\", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\$": "$" };
   return map[sequence] ?? sequence;
 }

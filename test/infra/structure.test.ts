@@ -107,6 +107,14 @@ function loopVariables(root: SyntaxNode): Set<string> {
     const initializer = loop.childForFieldName("initializer");
     if (initializer) names.add(initializer.text);
   }
+  // A lambda's parameters (`field => !empty(field)`): every named child but the last, its body.
+  for (const lambda of root.descendantsOfType("lambda_expression")) {
+    for (const parameter of lambda.namedChildren.slice(0, -1)) {
+      for (const name of parameter.type === "identifier" ? [parameter] : parameter.descendantsOfType("identifier")) {
+        names.add(name.text);
+      }
+    }
+  }
   return names;
 }
 
