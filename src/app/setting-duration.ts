@@ -4,7 +4,7 @@
  * value with it too (`shmhunt scan --timeout`, SHMHUNT_SCAN_TIMEOUT), without loading the configuration.
  */
 import { parseDuration } from "../rules/durations.js";
-import { SCAN_POOL_LIMITS, TIMER_MAX_MS } from "../yara/limits.js";
+import { SCAN_POOL_LIMITS, SCAN_TIMEOUT_GRANULARITY_MS, TIMER_MAX_MS } from "../yara/limits.js";
 
 export interface DurationBounds {
   /** A duration a Node timer waits for: at most `max` (TIMER_MAX_MS unless given). */
@@ -14,18 +14,24 @@ export interface DurationBounds {
   readonly bareMilliseconds?: boolean;
   /** `0` is refused, for this reason (a setting where 0 cannot mean "off", as it does for the other timeouts). */
   readonly zeroRefused?: string;
+  /** A duration that is not a whole number of seconds is refused, for this reason (rather than rounded up). */
+  readonly wholeSeconds?: string;
 }
 
 /**
  * SHMHUNT_SCAN_TIMEOUT's bounds, and so `shmhunt scan --timeout`'s (with bare milliseconds): a Node timer (the
  * worker's kill timer, SCAN_POOL_LIMITS.maxTimeoutMs), and never 0. Elsewhere `0` disables a timeout (docs/service.md,
  * HTTP timeouts; SHMHUNT_HUNT_TICK), but a scan always has one: 0 reached YARA-X as its shortest, 1 s (it checks once a
- * second), and left a worker 5 s before it was killed.
+ * second), and left a worker 5 s before it was killed. And whole seconds (SCAN_TIMEOUT_GRANULARITY_MS): YARA-X counts
+ * the timeout in whole seconds, so `--timeout 500` ran as 1 s and `1500` as 2 s without a word; refused, naming why,
+ * as a user who asks for half a second expects that or an error, not twice as long.
  */
 export const SCAN_TIMEOUT_BOUNDS: DurationBounds = {
   timer: true,
   max: SCAN_POOL_LIMITS.maxTimeoutMs,
   zeroRefused: "a scan always has a timeout (0 does not turn it off; the shortest is 1s)",
+  wholeSeconds:
+    "YARA-X counts a scan's timeout in whole seconds (it checks it once a second; the shortest is 1s, or 1000)",
 };
 
 /**
@@ -48,6 +54,9 @@ export function readDuration(
   }
   if (bounds.timer && ms > (bounds.max ?? TIMER_MAX_MS)) {
     return { problem: `must be at most 24d (a timer of Node's holds 2^31-1 ms), not ${JSON.stringify(text)}` };
+  }
+  if (bounds.wholeSeconds !== undefined && ms % SCAN_TIMEOUT_GRANULARITY_MS !== 0) {
+    return { problem: `must be whole seconds: ${bounds.wholeSeconds}, not ${JSON.stringify(text)}` };
   }
   return { ms };
 }

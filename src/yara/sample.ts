@@ -385,6 +385,7 @@ export class SampleScanner {
 
   private applyTimeout(limits: ScanLimits): void {
     // Binding 0.7: milliseconds; YARA-X checks it on a one-second heartbeat, so the effective granularity is 1 s.
+    // createScanner takes whole seconds only (scanTimeoutProblem, limits.ts); the rounding here is for direct use.
     const ms = Math.max(1000, Math.ceil(limits.timeoutMs));
     if (ms !== this.timeoutMs && this.yara().setTimeout) {
       this.yara().setTimeout?.(ms);

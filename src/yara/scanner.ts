@@ -15,7 +15,7 @@ import type { ExternalValue } from "./binding.js";
 import { type CompiledRuleSet, YaraRuleCache } from "./compile.js";
 import { compileYaraRulesOffThread } from "./compile-thread.js";
 import { Completions } from "./completions.js";
-import { SCAN_POOL_LIMITS } from "./limits.js";
+import { SCAN_POOL_LIMITS, scanTimeoutProblem } from "./limits.js";
 import { type PoolStats, ScanPool } from "./pool.js";
 import { SampleScanner, type ScanLimits } from "./sample.js";
 import { scanPathsReadingHere } from "./scan-here.js";
@@ -33,7 +33,7 @@ interface ScannerOptions {
   readonly workers?: number;
   /** Bytes; larger samples get a `skipped` verdict. Default 1 GiB. */
   readonly maxSampleSize?: number;
-  /** Per-sample scan timeout in milliseconds. Default 60 s. */
+  /** Per-sample scan timeout in milliseconds: whole seconds, from 1 s to 24 d (scanTimeoutProblem). Default 60 s. */
   readonly timeoutMs?: number;
   /** How often, at most, rule files are checked for changes before a scan. Default 1000 ms; 0: every call. */
   readonly ruleCheckIntervalMs?: number;
@@ -94,6 +94,8 @@ export interface Scanner {
 
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
 export async function createScanner(options: ScannerOptions): Promise<Scanner> {
+  const timeoutProblem = options.timeoutMs === undefined ? undefined : scanTimeoutProblem(options.timeoutMs);
+  if (timeoutProblem) throw new RangeError(timeoutProblem);
   const given = options.rules;
   const cache = isRuleSet(given)
     ? undefined

@@ -54,6 +54,20 @@ describe("scan option values", () => {
       "0",
       /^shmhunt: --timeout: must be more than 0: a scan always has a timeout .*"0"$/,
     ],
+    // YARA-X's scan timeout counts whole seconds (its CLI: `--timeout <SECONDS>`; its scanner checks the timeout on
+    // a heartbeat that ticks once a second): 500 ms was run as 1 s and 1500 ms as 2 s, without a word.
+    [
+      "a --timeout under a second, naming YARA-X's whole seconds",
+      "--timeout",
+      "500",
+      /^shmhunt: --timeout: must be whole seconds: YARA-X counts a scan's timeout in whole seconds .*"500"$/,
+    ],
+    [
+      "a --timeout that is not whole seconds, naming YARA-X's whole seconds",
+      "--timeout",
+      "1500",
+      /^shmhunt: --timeout: must be whole seconds: YARA-X counts a scan's timeout in whole seconds .*"1500"$/,
+    ],
   ] as const)(
     "refuses %s",
     async (_what, option, value, message) => {
@@ -68,7 +82,7 @@ describe("scan option values", () => {
 
   // The option takes what SHMHUNT_SCAN_TIMEOUT takes (docs/yara.md: `--timeout 60s`): `5m` was refused, as the
   // option read only milliseconds or an `s` suffix; whole milliseconds, which it took first, still work.
-  it.each(["5m", "1h", "60s", "30000"])(
+  it.each(["5m", "1h", "60s", "30000", "1000", "1s"])(
     "takes --timeout %s (a duration SHMHUNT_SCAN_TIMEOUT takes, or whole milliseconds)",
     async (value) => {
       const { sample, rules } = setUp();

@@ -31,7 +31,7 @@ export function registerScan(program: Command): void {
     .option("--max-size <bytes>", "skip samples larger than this (K, M, G suffixes; default 1G)", parseSize)
     .option(
       "--timeout <duration>",
-      "per-sample scan timeout, as SHMHUNT_SCAN_TIMEOUT takes it (30s, 5m, 1h) or in whole milliseconds; default SHMHUNT_SCAN_TIMEOUT, or 60s; more than 0, at most 24d",
+      "per-sample scan timeout in whole seconds (YARA-X's unit), as SHMHUNT_SCAN_TIMEOUT takes it (30s, 5m, 1h) or in milliseconds that make whole seconds (30000); default SHMHUNT_SCAN_TIMEOUT, or 60s; at least 1s, at most 24d",
       parseTimeout,
     )
     .option(
