@@ -8,7 +8,7 @@
  * 100-continue MAY respond with a 417 (Expectation Failed)").
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AttackServer, connect, type RawClient, serve, until } from "./serve.js";
+import { type AttackServer, connect, type RawClient, rawRequest, serve, until } from "./serve.js";
 
 /** The limits set for this server (docs/service.md: SHMHUNT_MAX_SAMPLE_BYTES, SHMHUNT_MAX_BODY_BYTES). */
 const MAX_SAMPLE_BYTES = 1024 * 1024;
@@ -155,6 +155,24 @@ describe("Expect: 100-continue on a request refused on its head alone", () => {
     expect(received).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     if (code !== undefined) expect(answerBody(received)).toMatchObject({ code });
   }
+
+  /** The status line and body of the same request sent whole, without the expectation. */
+  async function answerWithout(requestLine: string, headers: readonly string[], body: string): Promise<string> {
+    const head = `${[requestLine, "Host: 127.0.0.1", ...headers, "Connection: close"].join("\r\n")}\r\n\r\n`;
+    return rawRequest(server.port, head, body);
+  }
+
+  it.each([
+    ["POST /hunt/run HTTP/1.1", "application/xml", "<run>now</run>"],
+    ["POST /no-such-route HTTP/1.1", "application/json", '{"force":true}'],
+    ["POST /samples?sha256=not-a-hash HTTP/1.1", "application/octet-stream", "sample bytes"],
+  ])("%s: refused at once with the answer the request without the expectation gets", async (line, type, body) => {
+    const headers = [`Content-Type: ${type}`, `Content-Length: ${Buffer.byteLength(body)}`];
+    const refused = await answerToHead(line, headers);
+    const whole = await answerWithout(line, headers, body);
+    expect(refused.split("\r\n")[0]).toBe(whole.split("\r\n")[0]);
+    expect(answerBody(refused)).toEqual(answerBody(whole));
+  });
 
   it("POST /hunt/run (a JSON route) with a Content-Type it does not take: 415 at once, no 100 (Continue)", async () => {
     // RFC 9110 §15.5.16: 415 when "the content is in a format not supported by this method on the target resource".
