@@ -16,8 +16,8 @@
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
  *   (linked into place whole, holding the owner's pid, start time and token; a lock whose owner is gone is broken,
  *   also one of this pid but another process, a restarted container's; by one waiter at a time). Under the lock
- *   the writer has read every line, so a create-if-absent (and a compare-and-swap) is decided there and only the
- *   operations that won are written.
+ *   the writer has read every line, so a create-if-absent (and a compare-and-swap or -delete) is decided there and
+ *   only the operations that won are written.
  * - A line cut short by a crash, or one whose checksum does not hold, is skipped, reported by `damaged()` and copied
  *   to `<dir>/quarantine/`; the next append that writes starts on a fresh line (one whole but for its newline is
  *   ended and read, not reported). It never stops the rest. The index takes a line's head only (journal-head.ts):
@@ -51,6 +51,7 @@ import { decodeName } from "./names.js";
 import { recordId, recordIdPrefix, recordNames } from "./record-id.js";
 import {
   type DamagedRecord,
+  isConditional,
   type StateKind,
   type StateOp,
   type StateRecord,
@@ -229,7 +230,7 @@ export class LocalStateStore implements StateStore {
         results.push(false);
         continue;
       }
-      if (op.op === "swap") {
+      if (isConditional(op)) {
         const current = written.has(id)
           ? written.get(id)
           : present

@@ -5,6 +5,7 @@
  */
 import {
   type DamagedRecord,
+  isConditional,
   type StateKind,
   type StateOp,
   type StateRecord,
@@ -73,6 +74,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   private apply(op: StateOp): boolean {
+    if (isConditional(op)) {
+      const records = this.partitionOf(op.kind, op.partition, false);
+      if (!records?.has(op.key) || !sameValue(records.get(op.key), op.expected)) return false;
+    }
     switch (op.op) {
       case "create": {
         const records = this.partitionOf(op.kind, op.partition, true)!;
@@ -89,12 +94,9 @@ export class MemoryStateStore implements StateStore {
         if (records?.size === 0) this.kinds.get(op.kind)?.delete(op.partition);
         return true;
       }
-      case "swap": {
-        const records = this.partitionOf(op.kind, op.partition, false);
-        if (!records?.has(op.key) || !sameValue(records.get(op.key), op.expected)) return false;
-        records.set(op.key, op.value);
+      case "swap":
+        this.partitionOf(op.kind, op.partition, false)!.set(op.key, op.value);
         return true;
-      }
     }
   }
 }

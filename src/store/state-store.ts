@@ -6,7 +6,8 @@
  * `create` is an atomic create-if-absent (the basis of every "at most once" guarantee), `put` is an atomic
  * whole-record replace, `delete` of a missing record succeeds, `swap` replaces a record only if it still holds the
  * value the caller read (compare-and-swap: local, under the journal's lock; Azure Table, an ETag-conditional
- * update), the basis of the hunt's lease.
+ * update), the basis of the hunt's lease; a `delete` given `expected` removes it only on the same condition
+ * (compare-and-delete, the same way: a lease given up leaves no record, and never removes another holder's).
  *
  * `batch` carries out many such operations as one durable write (local: one journal append and one fsync; Azure
  * Table: one entity group transaction per partition, 100 operations and 4 MiB). Each operation keeps its own meaning
@@ -65,7 +66,17 @@ export type StateOp =
       readonly key: string;
       readonly value: unknown;
     }
-  | { readonly op: "delete"; readonly kind: StateKind; readonly partition: string; readonly key: string }
+  /**
+   * Removes the record (a missing one: done). With `expected`, only when it is present and still `expected` (equal
+   * as JSON): a compare-and-delete, as a swap compares.
+   */
+  | {
+      readonly op: "delete";
+      readonly kind: StateKind;
+      readonly partition: string;
+      readonly key: string;
+      readonly expected?: unknown;
+    }
   /** Replaces the record only when it is present and still `expected` (equal as JSON): a compare-and-swap. */
   | {
       readonly op: "swap";
@@ -104,14 +115,21 @@ export interface StateStore {
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>>;
   /**
    * Carries out the operations in order as one durable write; for each, true when it took effect (a create that
-   * found the record present is false, so is a swap that found another value or none; put and delete are always
-   * true).
+   * found the record present is false, so is a swap or a delete given `expected` that found another value or none;
+   * put and any other delete are always true).
    */
   batch(ops: readonly StateOp[]): Promise<boolean[]>;
   /** The records found damaged so far (skipped by reads, never stopping the rest). */
   damaged(): readonly DamagedRecord[];
   /** Releases files and timers; the store is not used afterwards. */
   close?(): Promise<void>;
+}
+
+/** Is the operation decided by the value it finds (a swap, a delete given `expected`)? */
+export function isConditional(
+  op: StateOp,
+): op is Extract<StateOp, { op: "swap" }> | (Extract<StateOp, { op: "delete" }> & { readonly expected: unknown }) {
+  return op.op === "swap" || (op.op === "delete" && op.expected !== undefined);
 }
 
 /** What a swap compares: the stored value and the expected one, equal as JSON. */

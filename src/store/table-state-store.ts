@@ -16,7 +16,8 @@
  * in it finds its entity present (409, the failing operation's index leads the message), that operation is
  * answered false, the transaction's other creates are looked up together (a rerun creates many records that exist:
  * a few queries, not a round trip each), those found answered false, and the rest is sent again; a delete of a
- * missing entity (404) likewise succeeds.
+ * missing entity (404) likewise succeeds. A swap, and a delete given the value expected, is a request of its own, made
+ * conditional on the entity's ETag (If-Match).
  */
 import { hash } from "node:crypto";
 import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
@@ -24,6 +25,7 @@ import { decodeName, encodeName } from "./names.js";
 import { recordId } from "./record-id.js";
 import {
   type DamagedRecord,
+  isConditional,
   type StateKind,
   type StateOp,
   type StateRecord,
@@ -149,38 +151,46 @@ export class TableStateStore implements StateStore {
     const results: boolean[] = ops.map(() => true);
     // Every entity made before anything is sent: a record too large for one fails the batch, not half of it.
     const items: Sendable[] = ops.map((op, index) => sendable(op, index));
-    // A swap is a request of its own (a conditional replace on the entity's ETag), in its place in the order.
+    // A swap or a conditional delete is a request of its own (on the entity's ETag), in its place in the order.
     let run: Sendable[] = [];
     const flush = async () => {
       for (const chunk of transactions(run)) await this.submit(chunk, results);
       run = [];
     };
     for (const [index, op] of ops.entries()) {
-      if (op.op !== "swap") {
+      if (!isConditional(op)) {
         run.push(items[index]!);
         continue;
       }
       await flush();
-      results[index] = await this.swap(op, items[index]!.entity);
+      results[index] = await this.conditional(op, items[index]!.entity);
     }
     await flush();
     return results;
   }
 
   /**
-   * Replaces the entity only if it still holds the value expected: at once under the ETag remembered for that value,
-   * else (none, or the entity changed since) it is read, compared, and replaced only if its ETag is still the one read.
-   * `replacement`: the entity the batch made of the op's value (made once, before anything of the batch was sent).
+   * A swap (replaces the entity) or a delete given `expected` (removes it), carried out only if the entity still
+   * holds the value expected: at once under the ETag remembered for that value, else (none, or the entity changed
+   * since) it is read, compared, and written only if its ETag is still the one read (412: another writer won).
+   * `entity`: the entity the batch made of the op (made once, before anything of the batch was sent; a delete's
+   * keys).
    */
-  private async swap(op: Extract<StateOp, { op: "swap" }>, replacement: Entity): Promise<boolean> {
+  private async conditional(op: Extract<StateOp, { op: "swap" | "delete" }>, entity: Entity): Promise<boolean> {
     const id = recordId(op.kind, op.partition, op.key);
+    const write = async (etag: string) => {
+      if (op.op === "delete") {
+        await this.client.deleteEntity(entity.partitionKey, entity.rowKey, { etag });
+        this.etags.delete(id);
+      } else {
+        const done = await this.client.updateEntity(entity, "Replace", { etag });
+        this.remember(op.kind, op.partition, op.key, op.value, done.etag);
+      }
+    };
     const known = this.etags.get(id);
     if (known && known.json === JSON.stringify(op.expected)) {
       try {
-        const done = await this.client.updateEntity(replacement, "Replace", {
-          etag: known.etag,
-        });
-        this.remember(op.kind, op.partition, op.key, op.value, done.etag);
+        await write(known.etag);
         return true;
       } catch (error) {
         this.etags.delete(id);
@@ -189,26 +199,23 @@ export class TableStateStore implements StateStore {
         if (status !== 412) throw error;
       }
     }
-    let entity: Record<string, unknown>;
+    let found: Record<string, unknown>;
     try {
-      entity = await this.client.getEntity<Record<string, unknown>>(
-        partitionKey(op.kind, op.partition),
-        keyName(op.key),
-      );
+      found = await this.client.getEntity<Record<string, unknown>>(entity.partitionKey, entity.rowKey);
     } catch (error) {
       if (statusOf(error) === 404) return false;
       throw error;
     }
-    const current = this.decodeOrReport<unknown>(op.kind, op.partition, op.key, entity);
+    const current = this.decodeOrReport<unknown>(op.kind, op.partition, op.key, found);
     if (current === undefined || !sameValue(current, op.expected)) return false;
-    const etag = (entity as { etag?: unknown }).etag;
+    const etag = (found as { etag?: unknown }).etag;
     if (typeof etag !== "string") throw new Error(`table entity ${op.kind}/${op.partition}/${op.key} has no ETag`);
     try {
-      const done = await this.client.updateEntity(replacement, "Replace", { etag });
-      this.remember(op.kind, op.partition, op.key, op.value, done.etag);
+      await write(etag);
       return true;
     } catch (error) {
-      if (statusOf(error) === 412) return false; // changed since it was read: another writer won
+      const status = statusOf(error);
+      if (status === 412 || status === 404) return false; // changed (or removed) since it was read: another won
       throw error;
     }
   }

@@ -62,6 +62,57 @@ describe.each(backends)("state store: %s", (_name, make) => {
     expect(await store.get("verdict", "x", "y")).toBeUndefined();
   });
 
+  it("deletes a record given the value expected only while it still holds that value (compare-and-delete)", async () => {
+    const store = await make();
+    const held = { owner: "host/1/a", expiresAt: "2026-03-01T10:02:00.000Z" };
+    const taken = { owner: "host/2/b", expiresAt: "2026-03-01T10:04:00.000Z" };
+    await store.put("lease", "shmhunt-sample", "s1", held);
+    // Another holder took it meanwhile: the first one's delete removes nothing.
+    expect(
+      await store.batch([
+        { op: "swap", kind: "lease", partition: "shmhunt-sample", key: "s1", expected: held, value: taken },
+      ]),
+    ).toEqual([true]);
+    expect(
+      await store.batch([{ op: "delete", kind: "lease", partition: "shmhunt-sample", key: "s1", expected: held }]),
+    ).toEqual([false]);
+    expect(await store.get("lease", "shmhunt-sample", "s1")).toEqual(taken);
+    // Its holder's delete removes it; once more (nothing there) is answered false, and a plain delete still succeeds.
+    expect(
+      await store.batch([{ op: "delete", kind: "lease", partition: "shmhunt-sample", key: "s1", expected: taken }]),
+    ).toEqual([true]);
+    expect(await store.get("lease", "shmhunt-sample", "s1")).toBeUndefined();
+    expect(await store.list("lease")).toEqual([]);
+    expect(
+      await store.batch([{ op: "delete", kind: "lease", partition: "shmhunt-sample", key: "s1", expected: taken }]),
+    ).toEqual([false]);
+    await store.put("lease", "shmhunt-sample", "s2", held);
+    // In a batch with other writes: each keeps its place and its own answer.
+    expect(
+      await store.batch([
+        { op: "put", kind: "hit", partition: "rule-1", key: "k", value: 1 },
+        { op: "delete", kind: "lease", partition: "shmhunt-sample", key: "s2", expected: taken },
+        { op: "delete", kind: "lease", partition: "shmhunt-sample", key: "s2", expected: held },
+        { op: "create", kind: "lease", partition: "shmhunt-sample", key: "s2", value: taken },
+      ]),
+    ).toEqual([true, false, true, true]);
+    expect(await store.get("lease", "shmhunt-sample", "s2")).toEqual(taken);
+    expect(await store.get("hit", "rule-1", "k")).toBe(1);
+  });
+
+  it("lets one of two concurrent compare-and-deletes and a create after them decide the record once", async () => {
+    const store = await make();
+    const held = { owner: "host/1/a", expiresAt: "2026-03-01T10:02:00.000Z" };
+    await store.put("lease", "p", "k", held);
+    const deletes = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        store.batch([{ op: "delete", kind: "lease", partition: "p", key: "k", expected: held }]),
+      ),
+    );
+    expect(deletes.flat().filter(Boolean)).toHaveLength(1);
+    expect(await store.get("lease", "p", "k")).toBeUndefined();
+  });
+
   it("lists by kind and by partition, keeping awkward keys intact", async () => {
     const store = await make();
     const awkward = "a/b\\c#d?e'f%g é.json";
