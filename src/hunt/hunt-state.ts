@@ -289,8 +289,10 @@ export class HuntState {
 
   /**
    * Takes the lease of a rule's hunt on a target for `ms` from `now`, or renews it for its holder: the lease when
-   * `owner` holds it now, else undefined. Free when there is none, when it has expired, or when its holder is a process of this host that is
-   * gone (a kill). Atomic across processes and hosts: a create-if-absent, else a compare-and-swap of the lease read.
+   * `owner` holds it now, else undefined. Free when there is none (never taken, or given up), when it has expired, or
+   * when its holder is a process of this host that is gone (a kill). Atomic across processes and hosts: a
+   * create-if-absent, else a compare-and-swap of the lease read; either losing to another writer (who took it, or
+   * gave it up) reads it again.
    */
   async acquireLease(ruleId: string, target: string, owner: string, now: Date, ms: number): Promise<Lease | undefined> {
     const lease: Lease = { owner, expiresAt: new Date(now.getTime() + ms).toISOString() };
@@ -309,18 +311,22 @@ export class HuntState {
       const [swapped] = await this.write([
         { op: "swap", kind: "lease", partition: ruleId, key: target, expected: current, value: lease },
       ]);
-      return swapped === true ? lease : undefined;
+      if (swapped) return lease;
+      // Changed since it was read: taken by another (read again: held) or given up (read again: none).
     }
     return undefined;
   }
-  /** The lease of a rule's hunt on a target, when there is one (expired or not). */
+  /** The lease of a rule's hunt on a target, when there is one (expired or not; none once given up). */
   lease(ruleId: string, target: string): Promise<Lease | undefined> {
     return this.get<Lease>("lease", ruleId, target);
   }
-  /** Gives up the lease `held` (as acquireLease answered it), if it is still that (a compare-and-swap). */
+  /**
+   * Gives up the lease `held` (as acquireLease answered it) by removing its record, if it is still that (a
+   * compare-and-delete): a released lease leaves nothing in the state (a sample's is taken once per sample ever
+   * settled), and a holder whose lease expired and was taken by another removes nothing of the new holder's.
+   */
   async releaseLease(ruleId: string, target: string, held: Lease): Promise<void> {
-    const released: Lease = { owner: "", expiresAt: new Date(0).toISOString() };
-    await this.write([{ op: "swap", kind: "lease", partition: ruleId, key: target, expected: held, value: released }]);
+    await this.write([{ op: "delete", kind: "lease", partition: ruleId, key: target, expected: held }]);
   }
 
   /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */

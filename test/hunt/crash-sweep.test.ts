@@ -468,13 +468,19 @@ describe("a crash at every state write of a hunt and of a late verdict, then the
         ...["benign", "benign", "overflow", "overflow", "pending", "pending", "pending", "unverified"],
       ]);
       expect(bookmarksPerIncident(afterHunt)).toEqual([2, 2]);
-      expect(afterHunt).toMatchObject({ signals: [], checkpoint: true, lease: "" });
+      expect(afterHunt).toMatchObject({ signals: [], checkpoint: true, lease: "none" });
       expect(afterHunt.pending).toHaveLength(3);
       // The late verdict: the two hits waiting for it alert, each in its host's incident; the other sample's waits.
       expect(expected.hits.filter((h) => h.includes(" alerted "))).toHaveLength(6);
       expect(bookmarksPerIncident(expected)).toEqual([3, 3]);
       expect(expected.pending).toEqual([expect.stringMatching(new RegExp(`^${SHA_UNSCANNED_2} `))]);
-      expect(expected).toMatchObject({ signals: [], checkpoint: true, lease: "", incidentRecords: 8, quarantined: 0 });
+      expect(expected).toMatchObject({
+        signals: [],
+        checkpoint: true,
+        lease: "none",
+        incidentRecords: 8,
+        quarantined: 0,
+      });
 
       const { points, failures } = await crashSweep(sweepSettles, sweep, never);
       expect(failures).toEqual([]);
@@ -500,7 +506,13 @@ describe("a crash at every state write of a run settling a pending hit whose ver
       expect(afterHunt.alerts.filter((key) => key === late)).toHaveLength(1);
       expect(counted(afterHunt, prior).size).toBe(CAP);
       expect(bookmarksPerIncident(afterHunt).sort()).toEqual([2, 3]);
-      expect(afterHunt).toMatchObject({ pending: [], signals: [], checkpoint: true, lease: "", incidentRecords: 7 });
+      expect(afterHunt).toMatchObject({
+        pending: [],
+        signals: [],
+        checkpoint: true,
+        lease: "none",
+        incidentRecords: 7,
+      });
       // Nothing left for the ticks after it.
       expect(expected).toEqual({ ...afterHunt, quarantined: 0 });
 

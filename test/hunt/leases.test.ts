@@ -1,0 +1,129 @@
+/**
+ * Leases given up leave nothing in the state, on every backend (memory, the local journal, Azure Table on Azurite):
+ * a sample's settling takes a lease on that sample (src/hunt/run.ts, SAMPLE_LEASE), so a record left per release
+ * would be one per sample ever settled, a state growing without bound. Giving one up removes its record only while
+ * it is still the one held (a compare-and-delete), so the lease keeps its safety: one holder at a time, a holder
+ * killed mid-work is taken over once its lease expires, and a holder that lost its lease removes nothing of the next.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { HeldLease } from "../../src/hunt/hunt-state.js";
+import {
+  type HuntDeps,
+  HuntState,
+  LocalAlertWriter,
+  recordVerdict,
+  runHunts,
+  runPlan,
+  SAMPLE_LEASE,
+  type StoredVerdict,
+} from "../../src/hunt/index.js";
+import { createStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
+import { type Azurite, startAzurite } from "../support/azurite.js";
+import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+import { localStores } from "../support/local-stores.js";
+
+const openLocal = localStores();
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+let azurite: Azurite;
+beforeAll(async () => {
+  azurite = await startAzurite();
+});
+afterAll(async () => {
+  await azurite?.stop();
+});
+
+let tables = 0;
+const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
+  ["memory", async () => new MemoryStateStore()],
+  [
+    "local journal",
+    async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-leases-"));
+      dirs.push(dir);
+      return openLocal(dir);
+    },
+  ],
+  [
+    "Azure Table (Azurite)",
+    async () =>
+      createStateStore({
+        kind: "table",
+        table: `shmhuntleases${++tables}`,
+        access: { connectionString: azurite.connectionString },
+      }),
+  ],
+];
+
+const gated = plan(
+  huntRule({
+    id: "9d6f0e5b-0000-4000-8000-000000000002",
+    name: "Shared memory creation",
+    gate: { mode: "require", yaraRules: ["shm-creation.yar"], pendingTimeoutMs: 30 * MIN },
+  }),
+);
+
+const sha = (i: number) => i.toString(16).padStart(2, "0").repeat(32);
+const match = (sha256: string): StoredVerdict => ({
+  sha256,
+  size: 100,
+  matches: [{ rule: "Derusbi_shm", file: "shm-creation.yar" }],
+  scannedAt: "2026-03-01T10:01:00Z",
+});
+
+describe.each(backends)("leases on %s", (_name, make) => {
+  it("settling many samples, and the hunts that wait for them, leaves no lease record behind", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const time = clock("2026-03-01T10:00:00Z");
+    const table = new EventTable();
+    const deps: HuntDeps = { state, queries: table, alerts: new LocalAlertWriter(state, time.now), clock: time.now };
+    for (let i = 1; i <= 6; i++)
+      table.add(execEvent(`2026-03-01T09:58:0${i}Z`, { SHA256: sha(i), ProcessId: 100 + i, ReportId: i }));
+    expect((await runPlan(gated, deps)).counts).toMatchObject({ pending: 6 });
+    time.advance(MIN);
+    for (let i = 1; i <= 6; i++)
+      expect(await recordVerdict(match(sha(i)), [gated], deps)).toMatchObject({ examined: 1, alerted: 1 });
+    // A sample that arrives again (a second delivery) takes and gives up its lease once more.
+    expect(await recordVerdict(match(sha(1)), [gated], deps)).toMatchObject({ examined: 0 });
+    time.advance(5 * MIN);
+    await runHunts([gated], deps, { force: true });
+    expect(await state.incidents()).toHaveLength(6);
+    expect(await store.list("lease")).toEqual([]);
+  });
+
+  it("keeps one holder at a time, hands a killed holder's lease on when it expires, and a late release removes nothing of the next holder's", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const time = clock("2026-03-01T10:00:00Z");
+    const lease = () => new HeldLease(state, SAMPLE_LEASE, sha(7), time.now, 2 * MIN, "lost");
+    const [first, second, third] = [lease(), lease(), lease()];
+    expect(await first.take()).toBe(true);
+    expect(await second.take()).toBe(false);
+    // The first holder is killed mid-work (it never gives the lease up): the lease holds until it expires.
+    time.advance(2 * MIN - 1);
+    expect(await second.take()).toBe(false);
+    time.advance(1);
+    expect(await second.take()).toBe(true);
+    // The first holder, stalled rather than killed, comes back and gives up what it no longer holds: nothing happens.
+    await first.release();
+    expect((await state.lease(SAMPLE_LEASE, sha(7)))?.expiresAt).toBe("2026-03-01T10:04:00.000Z");
+    expect(await third.take()).toBe(false);
+    await expect(first.hold()).rejects.toThrow("lost");
+    // The second gives it up: no record is left, and the next takes it at once.
+    await second.release();
+    expect(await store.list("lease")).toEqual([]);
+    expect(await third.take()).toBe(true);
+    await third.release();
+    // Many at once on a lease given up: exactly one wins.
+    const racers = Array.from({ length: 6 }, lease);
+    expect((await Promise.all(racers.map((r) => r.take()))).filter(Boolean)).toHaveLength(1);
+    await Promise.all(racers.map((r) => r.release()));
+    expect(await store.list("lease")).toEqual([]);
+  });
+});
