@@ -552,6 +552,8 @@ function settledBy(hit: HitRecord, batch: BatchStatuses | undefined): HitRecord 
 export class HeldLease {
   private readonly owner = leaseOwner(randomUUID());
   private held: Lease | undefined;
+  /** Takes and releases one at a time (a renewal by `during`'s timer and one before a write would swap each other's). */
+  private queue: Promise<unknown> = Promise.resolve();
   constructor(
     private readonly state: HuntState,
     private readonly partition: string,
@@ -560,19 +562,42 @@ export class HeldLease {
     private readonly ms: number,
     private readonly lost: string,
   ) {}
-  async take(): Promise<boolean> {
-    const held = await this.state.acquireLease(this.partition, this.key, this.owner, this.clock(), this.ms);
-    if (held) this.held = held;
-    return held !== undefined;
+  take(): Promise<boolean> {
+    return this.serial(async () => {
+      const held = await this.state.acquireLease(this.partition, this.key, this.owner, this.clock(), this.ms);
+      if (held) this.held = held;
+      return held !== undefined;
+    });
   }
   /** Before a write that only the holder may make: renews the lease if half of it is gone; throws `lost` when lost. */
   async hold(): Promise<void> {
     if (this.held && Date.parse(this.held.expiresAt) - this.clock().getTime() > this.ms / 2) return;
     if (!(await this.take())) throw new Error(this.lost);
   }
-  async release(): Promise<void> {
-    if (this.held) await this.state.releaseLease(this.partition, this.key, this.held).catch(() => undefined);
-    this.held = undefined;
+  /**
+   * Runs `work` (a scan, which writes nothing until it ends) holding the lease, renewed as `hold` renews it every
+   * quarter of its time meanwhile: however long the work takes, the lease is not let lapse while this process lives.
+   */
+  async during<T>(work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => void this.hold().catch(() => undefined), Math.max(1, this.ms / 4));
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+  release(): Promise<void> {
+    return this.serial(async () => {
+      if (this.held) await this.state.releaseLease(this.partition, this.key, this.held).catch(() => undefined);
+      this.held = undefined;
+    });
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 }
 

@@ -780,6 +780,28 @@ function sampleLease(deps: HuntDeps, sha256: string): HeldLease {
   );
 }
 
+/**
+ * Takes a sample's lease (SAMPLE_LEASE), waiting while another settling of the sample holds it: at most a lease's
+ * time (a holder that is gone leaves a lease that expires within it; one that is alive renews it and does the work).
+ * Undefined when it waited that long, logged with `what` is left undone.
+ */
+export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: string): Promise<HeldLease | undefined> {
+  const lease = sampleLease(deps, sha256);
+  const waitMs = leaseMsOf(deps);
+  const since = performance.now();
+  while (!(await lease.take())) {
+    if (performance.now() - since >= waitMs) {
+      (deps.logger ?? silentLogger).warn(
+        { sha256, waitedMs: Math.round(performance.now() - since) },
+        `another settling of this sample holds its lease; ${left}`,
+      );
+      return undefined;
+    }
+    await sleep(SAMPLE_LEASE_POLL_MS);
+  }
+  return lease;
+}
+
 /** How long a lease of this run lasts (deps.leaseMs, default LEASE_MS). */
 function leaseMsOf(deps: HuntDeps): number {
   return Math.max(1, deps.leaseMs ?? LEASE_MS);
@@ -789,33 +811,23 @@ function leaseMsOf(deps: HuntDeps): number {
  * Stores a sample's verdict, then settles the hits that were waiting for that sample and notes it on the incidents
  * raised before it came, holding the sample's lease: while another settling of the sample holds it, this one waits
  * (at most a lease's time, then leaves the hits to the next sweep, the verdict being stored) and then finds the
- * hits that one settled.
+ * hits that one settled. With `held`, the caller holds the sample's lease already (it scanned the sample under it).
  */
 export async function recordVerdict(
   verdict: StoredVerdict,
   plans: readonly HuntPlan[],
   deps: HuntDeps,
+  held?: HeldLease,
 ): Promise<SweepReport> {
   await deps.state.putVerdict(verdict);
-  const lease = sampleLease(deps, verdict.sha256);
-  const waitMs = leaseMsOf(deps);
-  const since = performance.now();
-  while (!(await lease.take())) {
-    if (performance.now() - since >= waitMs) {
-      (deps.logger ?? silentLogger).warn(
-        { sha256: verdict.sha256, waitedMs: Math.round(performance.now() - since) },
-        "another settling of this sample holds its lease; its hits are left to the next sweep",
-      );
-      return { examined: 0, alerted: 0, benign: 0, unverified: 0, stillPending: 0, incidents: [] };
-    }
-    await sleep(SAMPLE_LEASE_POLL_MS);
-  }
+  const lease = held ?? (await waitForSampleLease(deps, verdict.sha256, "its hits are left to the next sweep"));
+  if (!lease) return { examined: 0, alerted: 0, benign: 0, unverified: 0, stillPending: 0, incidents: [] };
   try {
     const report = await sweepPending(plans, deps, { sha256: verdict.sha256, held: lease });
     await noteLateVerdict(verdict, plans, deps);
     return report;
   } finally {
-    await lease.release();
+    if (!held) await lease.release();
   }
 }
 

@@ -126,4 +126,25 @@ describe.each(backends)("leases on %s", (_name, make) => {
     await Promise.all(racers.map((r) => r.release()));
     expect(await store.list("lease")).toEqual([]);
   });
+
+  it("is renewed while a long piece of work runs under it (a scan), so no one else takes it meanwhile", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const now = () => new Date();
+    const ms = 1000;
+    const holder = new HeldLease(state, SAMPLE_LEASE, sha(8), now, ms, "lost");
+    const other = new HeldLease(state, SAMPLE_LEASE, sha(8), now, ms, "lost");
+    expect(await holder.take()).toBe(true);
+    const tries: boolean[] = [];
+    await holder.during(async () => {
+      // Past two lease times in all: without renewals the lease would have expired twice over.
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, ms / 2));
+        tries.push(await other.take());
+      }
+    });
+    expect(tries).toEqual([false, false, false, false, false]);
+    await holder.release();
+    expect(await store.list("lease")).toEqual([]);
+  });
 });
