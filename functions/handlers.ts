@@ -114,8 +114,9 @@ async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<v
  * "Event Grid waits 30 seconds for a response after delivering a message. After 30 seconds, if the endpoint hasn't
  * responded, the message is queued for retry", and an answer within 3 minutes takes the retry out of the queue only
  * on a best-effort basis (Microsoft Learn, Event Grid message delivery and retry). So a large sample's delivery may
- * run again while it is still running: storing is create-if-absent, a scan writes the same verdict, and the hits
- * waiting for the sample are settled holding its lease (src/hunt/run.ts, SAMPLE_LEASE), one settling after the other.
+ * run again while it is still running: storing is create-if-absent, and the sample is scanned and its waiting hits
+ * settled holding its lease (src/hunt/run.ts, SAMPLE_LEASE): the second delivery waits for the first, finds the
+ * verdict of the rules in use recorded, and neither scans nor settles again.
  */
 export function sampleArrived(event: EventGridEvent, context: InvocationContext): Promise<void> {
   return inInvocation(context, () => settleArrival(event, context));
@@ -147,6 +148,18 @@ async function settleArrival(event: EventGridEvent, context: InvocationContext):
     case "missing":
     case "changed":
       context.warn(JSON.stringify({ event: "sample", name: result.name, unread: result.kind }));
+      return;
+    case "busy":
+      // Another delivery of this arrival held the sample's lease (scanning it) for a whole lease's time: its work.
+      context.warn(
+        JSON.stringify({
+          event: "sample",
+          name: result.name,
+          sha256: result.sha256,
+          created: result.created,
+          busy: true,
+        }),
+      );
       return;
     case "refused":
       context.warn(

@@ -13,7 +13,7 @@ import {
 } from "../broker/index.js";
 import { Codes, type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
 import { storedVerdictOf } from "../hunt/from-rule.js";
-import type { HuntState, LocalIncident } from "../hunt/hunt-state.js";
+import type { HeldLease, HuntState, LocalIncident } from "../hunt/hunt-state.js";
 import {
   type RescanDeps,
   type RescanReport,
@@ -31,6 +31,7 @@ import {
   runHunts,
   type SweepReport,
   silentLogger,
+  waitForSampleLease,
 } from "../hunt/run.js";
 import { attachSample, isNamedFile, locatorOf } from "../hunt/sample-locator.js";
 import { type HitRecord, type HitStatus, type HuntPlan, type StoredVerdict, withKnownFiles } from "../hunt/types.js";
@@ -109,8 +110,10 @@ interface UploadResult {
  * - `refused`: an empty blob (nothing to scan), or a blob named by a SHA-256 its bytes do not have
  *   (SAMPLE_HASH_MISMATCH: set aside, so the sample counts as not stored, its metadata saying so:
  *   shmhunt_unread=hash-mismatch, shmhunt_sha256);
- * - `settled`: stored under its SHA-256 (`created` when this delivery stored it) and scanned, or its verdict known
- *   already (`known`: nothing scanned, nothing settled again).
+ * - `settled`: stored under its SHA-256 (`created` when this delivery stored it) and scanned, or its verdict by the
+ *   rule set in use known already (`known`: nothing scanned, nothing settled again);
+ * - `busy`: stored under its SHA-256, and another delivery of it held the sample's lease (scanning it, settling its
+ *   hits) for a whole lease's time, renewing it: left to that one.
  */
 export type ArrivalResult =
   | {
@@ -123,7 +126,8 @@ export type ArrivalResult =
   | { readonly kind: "missing"; readonly name: string }
   | { readonly kind: "changed"; readonly name: string }
   | { readonly kind: "refused"; readonly name: string; readonly code: string; readonly message: string }
-  | ({ readonly kind: "settled"; readonly name: string; readonly known: boolean } & UploadResult);
+  | ({ readonly kind: "settled"; readonly name: string; readonly known: boolean } & UploadResult)
+  | { readonly kind: "busy"; readonly name: string; readonly sha256: string; readonly created: boolean };
 
 export interface SampleReport {
   readonly sha256: string;
@@ -279,13 +283,29 @@ export class HuntService {
    * rules changed, and the sample came again before the rescan reached it) first settles the hits the old one
    * decided, as the rescan would (src/hunt/rescan.ts).
    */
-  async recordVerdict(verdict: StoredVerdict): Promise<SweepReport> {
+  async recordVerdict(verdict: StoredVerdict, held?: HeldLease): Promise<SweepReport> {
     const deps = this.settleDeps();
     const plans = await this.planSource();
     const previous = verdict.scanFailed ? undefined : await this.deps.state.verdict(verdict.sha256);
     if (previous && rulesetOf(verdict) !== undefined && rulesetOf(previous) !== rulesetOf(verdict))
       await settleVerdictChange(plans, deps, previous, verdict);
-    return recordVerdict(verdict, plans, deps);
+    return recordVerdict(verdict, plans, deps, held);
+  }
+
+  /**
+   * Runs `work` holding the sample's lease (src/hunt/run.ts, SAMPLE_LEASE), renewed while it runs, given up after:
+   * the scan of an arrived sample and the settling of its hits, so that a second delivery of its arrival waits for
+   * the first and finds its verdict. Undefined when another holder kept the lease for a whole lease's time (alive,
+   * renewing it, doing the work).
+   */
+  async holdingSample<T>(sha256: string, work: (held: HeldLease) => Promise<T>): Promise<T | undefined> {
+    const held = await waitForSampleLease(this.settleDeps(), sha256, "this arrival leaves the sample to it");
+    if (!held) return undefined;
+    try {
+      return await held.during(() => work(held));
+    } finally {
+      await held.release();
+    }
   }
 
   /**
@@ -500,8 +520,9 @@ export class SampleService {
    * A blob written to the samples container (a BlobCreated event: its name and the size the event reports), read
    * only if it is within the sample limit. Named by its SHA-256 (lower-case hex, as the store names samples): scanned
    * where it lies unless its verdict is known. Another name: streamed (a ranged download, never more than the limit
-   * and one byte) through the spool, stored under its hash and scanned unless its verdict is known. Idempotent: a
-   * second delivery stores nothing new and scans nothing known. Transient failures throw (Event Grid retries).
+   * and one byte) through the spool, stored under its hash and scanned unless its verdict is known (of the rules in
+   * use: scanUnlessKnown). Idempotent: a second delivery, even one while the first still runs, stores nothing new,
+   * scans nothing known and settles nothing again. Transient failures throw (Event Grid retries).
    */
   async arrived(name: string, reportedSize?: number): Promise<ArrivalResult> {
     const store = this.store;
@@ -523,17 +544,19 @@ export class SampleService {
       if (info === undefined)
         return (await store.blobSize(name)) === undefined ? { kind: "missing", name } : mismatched(name);
       if (info.size > limit) return tooLarge(info.size);
-      const known = (await this.state.verdict(name)) !== undefined;
-      const result = await this.scanStoredUnlessKnown(info, known);
+      const outcome = await this.scanUnlessKnown(name, (held) => this.scanStored(info, held));
+      if (outcome === undefined) return { kind: "busy", name, sha256: name, created: false };
+      if (outcome.known) return { kind: "settled", name, known: true, sha256: name, size: info.size, created: false };
+      const result = outcome.scanned && { sha256: name, size: info.size, created: false, ...outcome.scanned };
       if (result && isMismatch(name, result.verdict)) return mismatched(name, result.verdict?.sha256);
-      if (result) return { kind: "settled", name, known, ...result };
+      if (result) return { kind: "settled", name, known: false, ...result };
       // Not read: gone, or replaced after its size was read (its own BlobCreated event follows).
       return (await store.info(name)) ? { kind: "changed", name } : { kind: "missing", name };
     }
     const stream = await store.openBlob(name, limit + 1);
     if (!stream) return { kind: "missing", name };
     try {
-      return { kind: "settled", name, ...(await this.ingestArrived(stream)) };
+      return await this.ingestArrived(name, stream);
     } catch (error) {
       if (error instanceof SampleError && error.code === "SAMPLE_TOO_LARGE")
         return tooLarge((await store.blobSize(name)) ?? limit + 1);
@@ -546,7 +569,7 @@ export class SampleService {
   }
 
   /** A blob's bytes: spooled (size-capped, hashed), stored under their SHA-256, scanned unless the verdict is known. */
-  private async ingestArrived(stream: Readable): Promise<UploadResult & { readonly known: boolean }> {
+  private async ingestArrived(name: string, stream: Readable): Promise<ArrivalResult> {
     const spooled = await spoolSample(stream, {
       maxBytes: this.options.maxBytes,
       ...(this.options.tmpDir ? { tmpDir: this.options.tmpDir } : {}),
@@ -555,8 +578,10 @@ export class SampleService {
       if (spooled.size === 0) throw new SampleError("SAMPLE_EMPTY", "the blob is empty (0 bytes)");
       const { sha256, sha1, md5, size } = spooled;
       const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5 });
-      if (await this.state.verdict(sha256)) return { sha256, size, created, known: true };
-      return { sha256, size, created, known: false, ...(await this.scanAndRecord(sha256, spooled.path)) };
+      const outcome = await this.scanUnlessKnown(sha256, (held) => this.scanAndRecord(sha256, spooled.path, held));
+      if (outcome === undefined) return { kind: "busy", name, sha256, created };
+      const scanned = outcome.known ? {} : outcome.scanned;
+      return { kind: "settled", name, sha256, size, created, known: outcome.known, ...scanned };
     } finally {
       await spooled.cleanup();
     }
@@ -587,12 +612,51 @@ export class SampleService {
   }
 
   /**
+   * Under the sample's lease, held across the scan and the settling of its hits (HuntService.holdingSample): known
+   * when the sample has a verdict of the rule set in use (nothing scanned, nothing settled again), else what `scan`
+   * gave. A second delivery of an arrival (Event Grid delivers at least once, and again when an answer is slow)
+   * waits for the first and finds its verdict: one scan, the hits settled once. A verdict of other rules is scanned
+   * again, as an upload would be (the rules changed and the rescan has not reached the sample yet). Undefined when
+   * another holder kept the lease for a whole lease's time.
+   */
+  private scanUnlessKnown<T>(
+    sha256: string,
+    scan: (held: HeldLease) => Promise<T>,
+  ): Promise<{ readonly known: true } | { readonly known: false; readonly scanned: T } | undefined> {
+    return this.hunt.holdingSample(sha256, async (held) => {
+      const stored = await this.state.verdict(sha256);
+      if (stored && (await this.ofRulesInUse(stored))) return { known: true as const };
+      return { known: false as const, scanned: await scan(held) };
+    });
+  }
+
+  /**
+   * Is the stored verdict of the rule set the scanner uses now? Yes when that cannot be told (no scanner, one that
+   * does not say, or one that cannot start: nothing could scan it again now); no for a verdict naming no rule set.
+   */
+  private async ofRulesInUse(verdict: StoredVerdict): Promise<boolean> {
+    if (!this.scanner) return true;
+    let inUse: string;
+    try {
+      const scanner = await this.scanner();
+      if (!scanner.rules) return true;
+      inUse = (await scanner.rules()).id;
+    } catch {
+      return true;
+    }
+    return rulesetOf(verdict) === inUse;
+  }
+
+  /**
    * Scans the stored version `info` describes (read no further than its size); undefined if gone or replaced. Bytes
    * that do not hash to the sample's name (the scanner's SHA-256) give no verdict and are set aside, so the sample
    * counts as not stored and the broker fetches the real file (which then takes their place).
    */
-  private async scanStored(info: SampleInfo): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
-    const scanned = await this.store.withFile(info, (file) => this.scanAndRecord(info.sha256, file));
+  private async scanStored(
+    info: SampleInfo,
+    held?: HeldLease,
+  ): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
+    const scanned = await this.store.withFile(info, (file) => this.scanAndRecord(info.sha256, file, held));
     await this.setAsideIfMismatch(info, scanned?.verdict);
     return scanned;
   }
@@ -637,12 +701,17 @@ export class SampleService {
     };
   }
 
-  private async scanAndRecord(sha256: string, file: string): Promise<Pick<UploadResult, "verdict" | "resolution">> {
+  /** Scans a sample's file and records its verdict, settling its hits (under the sample's lease when `held`). */
+  private async scanAndRecord(
+    sha256: string,
+    file: string,
+    held?: HeldLease,
+  ): Promise<Pick<UploadResult, "verdict" | "resolution">> {
     if (!this.scanner) return {};
     const scanner = await this.scanner();
     // The file scanned is a temporary copy or the store's own: its path is nobody's business.
     const verdict = withoutPath(await scanner.scanFile(file));
-    if (verdict.verdict === "error") return { verdict, ...(await this.scanFailed(sha256, verdict)) };
+    if (verdict.verdict === "error") return { verdict, ...(await this.scanFailed(sha256, verdict, held)) };
     this.failedScans.delete(sha256);
     const stored = storedVerdictOf(verdict, this.options.clock());
     if (!stored || stored.sha256 !== sha256) return { verdict };
@@ -652,7 +721,7 @@ export class SampleService {
       scannedat: stored.scannedAt,
       ruleset: verdict.ruleset,
     });
-    const resolution = await this.hunt.recordVerdict(stored);
+    const resolution = await this.hunt.recordVerdict(stored, held);
     return { verdict, resolution };
   }
 
@@ -660,7 +729,11 @@ export class SampleService {
    * A scan that failed: the error verdict is kept with the sample, and the scan retried with backoff; after the
    * last retry the sample's verdict is "scan failed" and the hits waiting for it alert (never fade unverified).
    */
-  private async scanFailed(sha256: string, verdict: Verdict): Promise<Pick<UploadResult, "resolution">> {
+  private async scanFailed(
+    sha256: string,
+    verdict: Verdict,
+    held?: HeldLease,
+  ): Promise<Pick<UploadResult, "resolution">> {
     const now = this.options.clock();
     const reason = verdict.error?.message ?? "the scan failed";
     const attempts = (this.failedScans.get(sha256)?.attempts ?? 0) + 1;
@@ -677,15 +750,18 @@ export class SampleService {
       return {};
     }
     this.failedScans.delete(sha256);
-    const resolution = await this.hunt.recordVerdict({
-      sha256,
-      size: verdict.size,
-      matches: [],
-      scannedAt: now.toISOString(),
-      ruleset: verdict.ruleset,
-      detail: verdict,
-      scanFailed: { reason, attempts },
-    });
+    const resolution = await this.hunt.recordVerdict(
+      {
+        sha256,
+        size: verdict.size,
+        matches: [],
+        scannedAt: now.toISOString(),
+        ruleset: verdict.ruleset,
+        detail: verdict,
+        scanFailed: { reason, attempts },
+      },
+      held,
+    );
     return { resolution };
   }
 

@@ -3,8 +3,9 @@
  * after delivering a message. After 30 seconds, if the endpoint hasn't responded, the message is queued for retry"
  * (Microsoft Learn, Event Grid message delivery and retry). So `sampleArrived` runs twice at once for one blob when a
  * large sample takes longer than that. Real parts: the Functions handler over Azurite (Blob samples, Table state),
- * the YARA-X scanner, and Sentinel incidents through @azure/arm-securityinsight on the emulator, whose incident PUT is
- * made slow (as a loaded Sentinel API is) so that the two deliveries' settling overlaps.
+ * the YARA-X scanner (counted: each scan is a sample read and matched again), and Sentinel incidents through
+ * @azure/arm-securityinsight on the emulator, whose incident PUT is made slow (as a loaded Sentinel API is) so that
+ * the two deliveries' settling overlaps.
  */
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -17,9 +18,11 @@ import { setServices } from "../../functions/runtime.js";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { kqlFilePlans } from "../../src/app/plans.js";
-import type { Services } from "../../src/app/services.js";
+import type { SampleScanner, Services } from "../../src/app/services.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
+import { makeTempFolder } from "../../src/store/temp-folder.js";
+import { createScanner } from "../../src/yara/scanner.js";
 import { type Clients, makeClients, sentinelRecords } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, DEV_ACCOUNT, startAzurite } from "../support/azurite.js";
@@ -40,6 +43,8 @@ let elf: Buffer;
 let elfSha: string;
 const now = new Date("2026-03-01T10:00:00Z");
 const logs: string[] = [];
+/** The SHA-256 of every file the scanner scanned, in order. */
+const scans: string[] = [];
 
 beforeAll(async () => {
   [emulator, azurite] = await Promise.all([startEmulator({ now: () => now, ingestionDelayMs: 0 }), startAzurite()]);
@@ -69,6 +74,27 @@ beforeAll(async () => {
     alerts: new SentinelAlertWriter(clients.sentinel, ws.resourceGroup, ws.name),
     plans: async () =>
       (await kqlFilePlans(config.rulesDir, config.kqlDir, ["defender"])).filter((p) => p.rule.gate.mode === "require"),
+    // The service's own YARA-X scanner (as compose.ts makes it), each scan counted.
+    scanner: async () => {
+      const scanner = await createScanner({
+        rules: [config.rulesDir],
+        maxSampleSize: config.maxSampleBytes,
+        timeoutMs: config.scanTimeoutMs,
+        workers: config.scanWorkers,
+        tempFolder: () => makeTempFolder("sample", config.tmpDir),
+      });
+      const counted: SampleScanner = {
+        scanFile: async (file) => {
+          const verdict = await scanner.scanFile(file);
+          scans.push(String(verdict.sha256));
+          return verdict;
+        },
+        ruleProblems: () => scanner.ruleProblems(),
+        rules: () => scanner.rules(),
+        close: () => scanner.close(),
+      };
+      return counted;
+    },
   });
   setServices(services);
 });
@@ -137,12 +163,21 @@ describe("sampleArrived: two deliveries of one BlobCreated event at once (Event 
     const requestsBefore = emulator.requests.length;
     const event = blobCreated(elfSha, elf.length);
     logs.length = 0;
+    scans.length = 0;
     await Promise.all([sampleArrived(event, context("sampleArrived")), sampleArrived(event, context("sampleArrived"))]);
-    // Both deliveries end settled, neither failed; one of them raised the incident, the other found the hit settled.
+    // Both deliveries end settled, neither failed; one of them scanned the sample and raised the incident, the other
+    // waited for it (the sample's lease), found the verdict of the rules in use, and neither scanned nor settled.
     const settled = logs.filter((l) => l.includes('"event":"sample"')).map((l) => JSON.parse(l));
     expect(settled).toHaveLength(2);
     expect(settled.flatMap((s) => s.resolution?.incidents ?? [])).toHaveLength(1);
     expect(settled.map((s) => s.resolution?.alerted ?? 0).sort()).toEqual([0, 1]);
+    expect(settled.map((s) => s.scanned).sort()).toEqual(["known", "match"]);
+    expect(scans).toEqual([elfSha]);
+    // Delivered once more later (Event Grid's retry of a delivery answered late): nothing scanned, nothing settled.
+    logs.length = 0;
+    await sampleArrived(event, context("sampleArrived"));
+    expect(logs.map((l) => JSON.parse(l))).toMatchObject([{ event: "sample", scanned: "known", created: false }]);
+    expect(scans).toEqual([elfSha]);
 
     const incidentPuts = emulator.requests
       .slice(requestsBefore)
@@ -159,6 +194,45 @@ describe("sampleArrived: two deliveries of one BlobCreated event at once (Event 
     const blobs = [];
     for await (const blob of container.listBlobsFlat()) blobs.push(blob.name);
     expect(blobs).toEqual([elfSha]);
+    expect(readdirSync(tmpDir)).toEqual([]);
+  });
+});
+
+describe("sampleArrived: a delivery of a sample whose verdict is of other rules", () => {
+  it("scans it again with the rules in use (a verdict is known only for the rule set that made it)", async () => {
+    const before = await services.state.verdict(elfSha);
+    expect(before?.ruleset).toMatch(/^[0-9a-f]{64}$/);
+    // The verdict as the rules before a change made it (the rescan has not reached the sample yet).
+    await services.state.putVerdict({ ...before!, ruleset: "0".repeat(64), scannedAt: "2026-02-01T00:00:00.000Z" });
+    scans.length = 0;
+    logs.length = 0;
+    await sampleArrived(blobCreated(elfSha, elf.length), context("sampleArrived"));
+    expect(scans).toEqual([elfSha]);
+    expect(logs.map((l) => JSON.parse(l))).toMatchObject([{ event: "sample", scanned: "match" }]);
+    expect((await services.state.verdict(elfSha))?.ruleset).toBe(before?.ruleset);
+    // The alerted hit keeps its incident: the same matches, nothing to settle again.
+    expect(await services.hunt.hits({ status: "alerted" })).toHaveLength(1);
+    expect((await sentinelState()).incidents).toHaveLength(1);
+  });
+});
+
+describe("sampleArrived: two deliveries at once of a blob not named by its hash", () => {
+  it("store it once under its SHA-256 and scan it once", async () => {
+    const bytes = Buffer.concat([elf, Buffer.from("\0other build\0")]);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient("samples");
+    await container.getBlockBlobClient("upload-01.bin").uploadData(bytes);
+    scans.length = 0;
+    logs.length = 0;
+    const event = blobCreated("upload-01.bin", bytes.length);
+    await Promise.all([sampleArrived(event, context("sampleArrived")), sampleArrived(event, context("sampleArrived"))]);
+    const settled = logs.filter((l) => l.includes('"event":"sample"')).map((l) => JSON.parse(l));
+    expect(settled.map((s) => [s.sha256, s.scanned]).sort()).toEqual([
+      [sha, "known"],
+      [sha, "match"],
+    ]);
+    expect(settled.map((s) => s.created).sort()).toEqual([false, true]);
+    expect(scans).toEqual([sha]);
     expect(readdirSync(tmpDir)).toEqual([]);
   });
 });
