@@ -10,6 +10,8 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type EventGridEvent, InvocationContext, type Timer } from "@azure/functions";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +47,8 @@ const now = new Date("2026-03-01T10:00:00Z");
 const logs: string[] = [];
 /** The SHA-256 of every file the scanner scanned, in order. */
 const scans: string[] = [];
+/** How long a scan takes at least (a large sample's). */
+let scanDelayMs = 0;
 
 beforeAll(async () => {
   [emulator, azurite] = await Promise.all([startEmulator({ now: () => now, ingestionDelayMs: 0 }), startAzurite()]);
@@ -85,6 +89,7 @@ beforeAll(async () => {
       });
       const counted: SampleScanner = {
         scanFile: async (file) => {
+          await sleep(scanDelayMs);
           const verdict = await scanner.scanFile(file);
           scans.push(String(verdict.sha256));
           return verdict;
@@ -234,5 +239,29 @@ describe("sampleArrived: two deliveries at once of a blob not named by its hash"
     expect(settled.map((s) => s.created).sort()).toEqual([false, true]);
     expect(scans).toEqual([sha]);
     expect(readdirSync(tmpDir)).toEqual([]);
+  });
+});
+
+describe("an HTTP upload and the BlobCreated event of the blob it stored, at once", () => {
+  it("scan the sample once: the event waits for the upload's scan and finds its verdict", async () => {
+    const bytes = Buffer.concat([elf, Buffer.from("\0uploaded\0")]);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    const blob = BlobServiceClient.fromConnectionString(azurite.connectionString)
+      .getContainerClient("samples")
+      .getBlockBlobClient(sha);
+    scans.length = 0;
+    logs.length = 0;
+    scanDelayMs = 1000;
+    try {
+      const uploading = services.samples.upload(Readable.from([bytes]));
+      // Event Grid delivers the event once the blob is written, while the upload still scans.
+      while (!(await blob.exists())) await sleep(10);
+      await sampleArrived(blobCreated(sha, bytes.length), context("sampleArrived"));
+      expect(await uploading).toMatchObject({ sha256: sha, created: true, verdict: { verdict: "match" } });
+    } finally {
+      scanDelayMs = 0;
+    }
+    expect(scans).toEqual([sha]);
+    expect(logs.map((l) => JSON.parse(l))).toMatchObject([{ event: "sample", sha256: sha, scanned: "known" }]);
   });
 });
