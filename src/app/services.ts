@@ -294,12 +294,12 @@ export class HuntService {
 
   /**
    * Runs `work` holding the sample's lease (src/hunt/run.ts, SAMPLE_LEASE), renewed while it runs, given up after:
-   * the scan of an arrived sample and the settling of its hits, so that a second delivery of its arrival waits for
-   * the first and finds its verdict. Undefined when another holder kept the lease for a whole lease's time (alive,
-   * renewing it, doing the work).
+   * the scan of an arrived or uploaded sample and the settling of its hits, so that a second delivery of its arrival
+   * waits for the first and finds its verdict. Undefined when another holder kept the lease for a whole lease's time
+   * (alive, renewing it, doing the work); `left` says in the log what the caller does then.
    */
-  async holdingSample<T>(sha256: string, work: (held: HeldLease) => Promise<T>): Promise<T | undefined> {
-    const held = await waitForSampleLease(this.settleDeps(), sha256, "this arrival leaves the sample to it");
+  async holdingSample<T>(sha256: string, left: string, work: (held: HeldLease) => Promise<T>): Promise<T | undefined> {
+    const held = await waitForSampleLease(this.settleDeps(), sha256, left);
     if (!held) return undefined;
     try {
       return await held.during(() => work(held));
@@ -460,7 +460,10 @@ export class SampleService {
         return { sha256, size: spooled.size, created, ...scanned };
       };
       if (!this.scanner) return await upload();
-      return (await this.hunt.holdingSample(sha256, upload)) ?? (await upload());
+      return (
+        (await this.hunt.holdingSample(sha256, "the upload is stored and scanned without it", upload)) ??
+        (await upload())
+      );
     } finally {
       await spooled.cleanup();
     }
@@ -629,7 +632,7 @@ export class SampleService {
     sha256: string,
     scan: (held: HeldLease) => Promise<T>,
   ): Promise<{ readonly known: true } | { readonly known: false; readonly scanned: T } | undefined> {
-    return this.hunt.holdingSample(sha256, async (held) => {
+    return this.hunt.holdingSample(sha256, "this arrival leaves the sample to it", async (held) => {
       const stored = await this.state.verdict(sha256);
       if (stored && (await this.ofRulesInUse(stored))) return { known: true as const };
       return { known: false as const, scanned: await scan(held) };
