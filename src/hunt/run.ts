@@ -696,8 +696,12 @@ export interface SweepReport {
  */
 export const SAMPLE_LEASE = "shmhunt-sample";
 
-/** How often a settling waits and asks again for a sample's lease another one holds. */
-const SAMPLE_LEASE_POLL_MS = 100;
+/**
+ * How long a settling waits before it asks again for a sample's lease another one holds: 100 ms at first, doubled
+ * each time up to 2 s, so a wait of a whole lease (two minutes) costs some 65 reads of the lease, not 1,200
+ * (each a request on Azure Table), while a short settling ahead is still followed within a fraction of a second.
+ */
+const SAMPLE_LEASE_POLL_MS = { first: 100, most: 2_000 } as const;
 
 /**
  * Settles pending hits whose sample has a verdict by now, or whose wait is over (unverified); drops index entries
@@ -789,6 +793,7 @@ export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: s
   const lease = sampleLease(deps, sha256);
   const waitMs = leaseMsOf(deps);
   const since = performance.now();
+  let pause: number = SAMPLE_LEASE_POLL_MS.first;
   while (!(await lease.take())) {
     if (performance.now() - since >= waitMs) {
       (deps.logger ?? silentLogger).warn(
@@ -797,7 +802,8 @@ export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: s
       );
       return undefined;
     }
-    await sleep(SAMPLE_LEASE_POLL_MS);
+    await sleep(pause);
+    pause = Math.min(pause * 2, SAMPLE_LEASE_POLL_MS.most);
   }
   return lease;
 }
