@@ -17,6 +17,8 @@ const ERROR_STATUS = {
   /** Rule text, a query or a setting with errors naming file, line, column or field (a DiagnosticError). */
   SHM_INVALID_INPUT: 400,
   SHM_NOT_FOUND: 404,
+  /** A method no route takes on a path that has routes for others (RFC 9110 §15.5.6); `Allow` names those. */
+  SHM_METHOD_NOT_ALLOWED: 405,
   /** A feature whose backend is not configured or not built, with what to do. */
   SHM_NOT_AVAILABLE: 501,
   /** The Sentinel workspace could not be read: nothing was planned or changed. */
@@ -74,6 +76,18 @@ export const InvalidRequestError = createError("SHM_INVALID_REQUEST", "InvalidRe
 export const BodyNotJsonError = createError("SHM_BODY_NOT_JSON", "BodyNotJsonError");
 export const BodyTooLargeError = createError("SHM_BODY_TOO_LARGE", "BodyTooLargeError");
 export const NotFoundError = createError("SHM_NOT_FOUND", "NotFoundError");
+/**
+ * RFC 9110 §15.5.6: "The origin server MUST generate an Allow header field in a 405 response containing a list of
+ * the target resource's currently supported methods" (§10.2.1): `allowed`, sent as the error's `headers`.
+ */
+export class MethodNotAllowedError extends AppError {
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(message: string, allowed: readonly string[]) {
+    super("SHM_METHOD_NOT_ALLOWED", message);
+    this.name = "MethodNotAllowedError";
+    this.headers = { allow: allowed.join(", ") };
+  }
+}
 export const NotAvailableError = createError("SHM_NOT_AVAILABLE", "NotAvailableError");
 export const LimitExceededError = createError("SHM_LIMIT_EXCEEDED", "LimitExceededError");
 export const HostNotAllowedError = createError("SHM_HOST_NOT_ALLOWED", "HostNotAllowedError");
@@ -136,6 +150,7 @@ function httpName(status: number): string {
       400: "Bad Request",
       401: "Unauthorized",
       404: "Not Found",
+      405: "Method Not Allowed",
       413: "Payload Too Large",
       414: "URI Too Long",
       415: "Unsupported Media Type",

@@ -22,6 +22,7 @@ import {
   HeadersTooLargeError,
   HostNotAllowedError,
   InvalidRequestError,
+  MethodNotAllowedError,
   NotFoundError,
   RequestTimeoutError,
 } from "../app/errors.js";
@@ -72,7 +73,8 @@ export async function buildServer(services: Services, options: ServerOptions): P
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
   if (options.http) app.server.maxConnections = options.http.maxConnections;
-  registerContinueDecision(app);
+  const routedMethods = collectRoutedMethods(app);
+  registerContinueDecision(app, routedMethods);
   registerHostCheck(app, options.host, options.allowedHosts ?? []);
   registerAuth(app, {
     host: options.host,
@@ -89,7 +91,8 @@ export async function buildServer(services: Services, options: ServerOptions): P
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    const { status, body } = errorResponse(notFound(request));
+    const { status, body, headers } = errorResponse(unrouted(request, routedMethods));
+    if (headers) reply.headers(headers);
     return reply.code(status).send(body);
   });
 
@@ -192,7 +195,8 @@ function httpServerOptions(limits: HttpLimits) {
  * passed: the RFC asks an origin server for "an immediate response with a final status code, if that status can be
  * determined by examining just the method, target URI, and header fields", else an immediate 100. Answered there,
  * without 100, as the same request without the expectation would be answered:
- * - no route for the method and path: 404 SHM_NOT_FOUND (fastify answers a method not routed on a known path so too);
+ * - no route for the path: 404 SHM_NOT_FOUND; a path routed for other methods only: 405 SHM_METHOD_NOT_ALLOWED, with
+ *   `Allow` (see `unrouted`);
  * - a Content-Type the route has no parser for, or content without one: fastify's 415;
  * - a query, path parameter or header its schema refuses: 400 SHM_INVALID_REQUEST;
  * - a Content-Length over the route's body limit (`routeOptions.bodyLimit`: SHMHUNT_MAX_BODY_BYTES, or the sample
@@ -203,7 +207,7 @@ function httpServerOptions(limits: HttpLimits) {
  * there is no content"). Whenever the answer goes without 100, Node closes the connection after it (the content
  * announced was never read). Another expectation is not seen here: Node answers 417 ('checkExpectation').
  */
-function registerContinueDecision(app: FastifyInstance): void {
+function registerContinueDecision(app: FastifyInstance, routedMethods: ReadonlySet<string>): void {
   const expectingContinue = new WeakSet<IncomingMessage>();
   app.server.on("checkContinue", (request: IncomingMessage, response) => {
     expectingContinue.add(request);
@@ -211,7 +215,7 @@ function registerContinueDecision(app: FastifyInstance): void {
   });
   app.addHook("preParsing", async (request, reply) => {
     if (!expectingContinue.delete(request.raw)) return;
-    if (request.is404) throw notFound(request);
+    if (request.is404) throw unrouted(request, routedMethods);
     if (BODYLESS_METHODS.has(request.method) || !announcesContent(request.headers)) return;
     // fastify finds the parser by the media type alone (its parameters, such as charset, aside).
     const mediaType = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
@@ -250,9 +254,35 @@ function checkHeadParts(request: FastifyRequest): void {
   }
 }
 
-/** The answer to a request no route takes. */
-function notFound(request: FastifyRequest): InstanceType<typeof NotFoundError> {
-  return new NotFoundError(`no route ${request.method} ${request.url.split("?")[0]}`);
+/**
+ * Every method some route takes, as fastify registers them (an onRoute hook, added before any route): HEAD among them
+ * for each GET route, which fastify exposes as HEAD too (`exposeHeadRoutes`, on by default).
+ */
+function collectRoutedMethods(app: FastifyInstance): ReadonlySet<string> {
+  const methods = new Set<string>();
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) methods.add(method.toUpperCase());
+  });
+  return methods;
+}
+
+/**
+ * The answer to a request no route takes. RFC 9110 §15.5.6: a method "known by the origin server but not supported by
+ * the target resource" is a 405, and "The origin server MUST generate an Allow header field in a 405 response
+ * containing a list of the target resource's currently supported methods" (§10.2.1). So a path that fastify's router
+ * matches for other methods (the same lookup as a request's: path parameters, query string, absolute form) is a 405
+ * SHM_METHOD_NOT_ALLOWED naming them in `Allow`; a path no route has at all, a 404 SHM_NOT_FOUND. A path the router
+ * refuses to match for an over-long parameter (`maxParamLength`) comes back from `findRoute` without `searchParams`:
+ * that is no route, and stays a 404.
+ */
+function unrouted(request: FastifyRequest, routedMethods: ReadonlySet<string>): Error {
+  const path = request.url.split("?")[0];
+  const allowed = [...routedMethods]
+    .filter((method) => method !== request.method)
+    .filter((method) => request.server.findRoute({ method, url: request.url })?.searchParams !== undefined)
+    .sort();
+  if (allowed.length === 0) return new NotFoundError(`no route ${request.method} ${path}`);
+  return new MethodNotAllowedError(`${request.method} is not allowed on ${path}: ${allowed.join(", ")}`, allowed);
 }
 
 /**

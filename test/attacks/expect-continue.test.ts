@@ -196,13 +196,24 @@ describe("Expect: 100-continue on a request refused on its head alone", () => {
     expectFinalAtOnce(received, 404, "SHM_NOT_FOUND");
   });
 
-  it("PUT on a route that only takes POST: its refusal at once, no 100 (Continue)", async () => {
-    // fastify answers a method not routed on a known path as it answers an unknown path (404), not 405.
+  it("PUT on a route that only takes POST: 405 SHM_METHOD_NOT_ALLOWED with Allow at once, no 100 (Continue)", async () => {
+    // RFC 9110 §15.5.6: 405 for a method the target resource does not support, with an Allow header listing those it
+    // does (§10.2.1); decided on the method and target alone, so answered without 100.
     const received = await answerToHead("PUT /hunt/run HTTP/1.1", [
       "Content-Type: application/json",
       "Content-Length: 20",
     ]);
-    expectFinalAtOnce(received, 404, "SHM_NOT_FOUND");
+    expectFinalAtOnce(received, 405, "SHM_METHOD_NOT_ALLOWED");
+    expect(received).toMatch(/^allow: POST\r$/im);
+  });
+
+  it("DELETE /samples/{sha256} with content: 405 with Allow: GET, HEAD at once, no 100 (Continue)", async () => {
+    const received = await answerToHead(`DELETE /samples/${"0".repeat(64)} HTTP/1.1`, [
+      "Content-Type: application/octet-stream",
+      "Content-Length: 20",
+    ]);
+    expectFinalAtOnce(received, 405, "SHM_METHOD_NOT_ALLOWED");
+    expect(received).toMatch(/^allow: GET, HEAD\r$/im);
   });
 
   it("POST /samples with a query its schema refuses: 400 SHM_INVALID_REQUEST at once, no 100 (Continue)", async () => {

@@ -185,6 +185,47 @@ describe("fastify host", () => {
     expect(noRoute.json()).toEqual({ error: "Not Found", message: expect.any(String), code: "SHM_NOT_FOUND" });
   });
 
+  it("answers a method its path's routes do not take 405 with Allow, and a path no route has 404 (RFC 9110 §15.5.6)", async () => {
+    // RFC 9110 §15.5.6: 405 when "the method received in the request-line is known by the origin server but not
+    // supported by the target resource", and "The origin server MUST generate an Allow header field in a 405 response
+    // containing a list of the target resource's currently supported methods" (§10.2.1). The methods of each path are
+    // docs/service.md's table; fastify answers HEAD on every GET route (its exposeHeadRoutes option, on by default).
+    const cases = [
+      ["PUT", "/hunt/run", "POST"],
+      ["GET", "/hunt/run", "POST"],
+      ["DELETE", "/health", "GET, HEAD"],
+      ["POST", "/health?x=1", "GET, HEAD"],
+      ["PUT", `/samples/${"a".repeat(64)}`, "GET, HEAD"],
+      ["DELETE", "/incidents/some-id", "GET, HEAD"],
+      ["PATCH", "/samples", "POST"],
+    ] as const;
+    for (const [method, url, allow] of cases) {
+      const answer = await app.inject({ method, url, headers: auth });
+      expect({ method, url, status: answer.statusCode, allow: answer.headers.allow }).toEqual({
+        method,
+        url,
+        status: 405,
+        allow,
+      });
+      expect(answer.json()).toEqual({
+        error: "Method Not Allowed",
+        message: expect.stringContaining(`${method} is not allowed on ${url.split("?")[0]}`),
+        code: "SHM_METHOD_NOT_ALLOWED",
+      });
+    }
+    // A path no route has, whatever the method, stays 404, without Allow.
+    for (const method of ["GET", "PUT", "DELETE"] as const) {
+      const answer = await app.inject({ method, url: "/hunt/nowhere", headers: auth });
+      expect(answer.statusCode).toBe(404);
+      expect(answer.headers.allow).toBeUndefined();
+      expect(answer.json()).toMatchObject({ code: "SHM_NOT_FOUND" });
+    }
+    // A parameter over the router's limit matches no route (a GET of it is refused as too long): not a 405.
+    const overLong = await app.inject({ method: "PUT", url: `/samples/${"a".repeat(1000)}/x`, headers: auth });
+    expect(overLong.statusCode).toBe(404);
+    expect(overLong.headers.allow).toBeUndefined();
+  });
+
   it("takes a POST without a body where every field is optional (docs/service.md: {ruleId?, force?}, {limit?}, {prune})", async () => {
     // `curl -X POST …/hunt/run` was a 400 "body must be object"; a body that is there is still judged.
     const run = await app.inject({ method: "POST", url: "/hunt/run", headers: auth });
