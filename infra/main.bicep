@@ -47,7 +47,7 @@ param maxSampleBytes int = 268435456
 @minValue(1024)
 param maxBodyBytes int = 1048576
 
-@description('YARA scan timeout per sample (duration such as 60s).')
+@description('YARA scan timeout per sample: a whole number and one unit, s, m, h or d, such as 60s or 5m. The template checks that form only, and fails the deployment on any other (bare seconds or milliseconds, 0, 1m30s, an ISO 8601 PT60S, a TimeSpan such as 00:01:00); the app checks at start that it is at most 24d (SVC601). YARA-X counts it in whole seconds.')
 param scanTimeout string = '60s'
 
 @description('Log level of the service (pino).')
@@ -219,6 +219,18 @@ var checkedHuntSchedule = length(huntScheduleFields) == 6
   ? huntSchedule
   : fail('huntSchedule \'${huntSchedule}\' has ${length(huntScheduleFields)} field(s): it must be an NCRONTAB schedule of six space-separated fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * * (a five-field cron line lacks the seconds; a TimeSpan is for App Service plans only)')
 
+// The scan timeout's form, checked at deploy time as src/app/setting-duration.ts reads SHMHUNT_SCAN_TIMEOUT: a whole
+// number without a leading zero (so not 0) and one unit, s, m, h or d. A value of another form fails the deployment,
+// naming the parameter, instead of deploying an app that then does not start. Each function here gives a value for any
+// string (take and skip of a count under 1, contains case-sensitive), whatever is evaluated first. The upper bound
+// (24d) is left to the app.
+var scanTimeoutNumber = take(scanTimeout, length(scanTimeout) - 1)
+var scanTimeoutUnit = skip(scanTimeout, length(scanTimeout) - 1)
+var scanTimeoutDigitsOnly = empty(filter(split(scanTimeoutNumber, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']), rest => !empty(rest)))
+var checkedScanTimeout = contains(['s', 'm', 'h', 'd'], scanTimeoutUnit) && !empty(scanTimeoutNumber) && !startsWith(scanTimeoutNumber, '0') && scanTimeoutDigitsOnly
+  ? scanTimeout
+  : fail('scanTimeout \'${scanTimeout}\' is not a duration the app takes: a whole number and one unit, s, m, h or d, such as 60s or 5m (at least 1s; not bare seconds, 0, 1m30s, PT60S or 00:01:00)')
+
 // Setting names as src/app/config.ts reads them (docs/service.md lists each with its default).
 var serviceSettings = {
   SHMHUNT_STORAGE_ACCOUNT: storage.outputs.name
@@ -234,7 +246,7 @@ var serviceSettings = {
   SHMHUNT_QUERY_TIMEOUT_SECONDS: string(queryTimeoutSeconds)
   SHMHUNT_MAX_SAMPLE_BYTES: string(maxSampleBytes)
   SHMHUNT_MAX_BODY_BYTES: string(maxBodyBytes)
-  SHMHUNT_SCAN_TIMEOUT: scanTimeout
+  SHMHUNT_SCAN_TIMEOUT: checkedScanTimeout
   SHMHUNT_LOG_LEVEL: logLevel
   SHMHUNT_SAMPLE_BROKER: sampleBroker
   SHMHUNT_DEFENDER_URL: defenderApiUrl

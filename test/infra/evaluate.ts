@@ -1,7 +1,7 @@
 /**
  * A small evaluator of Bicep expressions over tree-sitter-bicep's tree, for the checks a template makes of its own
  * parameters (a `fail()` on a value the app would refuse): literals, string interpolation, arrays, parameters and
- * variables, `!`, `==`, `!=`, `&&`, `||`, the ternary, lambdas, and the few functions those checks use, each as
+ * variables, `!`, `==`, `!=`, `&&`, `||`, `-` of integers, the ternary, lambdas, and the few functions those checks use, each as
  * Microsoft Learn's Bicep function reference describes it. Anything else is refused by name, so a template that
  * grows past what is evaluated here fails its test rather than being half-evaluated.
  */
@@ -81,6 +81,8 @@ export function evaluate(
           return truth(left()) && truth(right());
         case "||":
           return truth(left()) || truth(right());
+        case "-":
+          return asInteger(left()) - asInteger(right());
         default:
           throw new Error(`operator ${operator} is not evaluated here`);
       }
@@ -164,6 +166,29 @@ function call(name: string, args: readonly (() => Value)[]): Value {
       }
       return array.filter((item, i) => truth((predicate as Lambda).lambda(item, i)));
     }
+    case "take":
+    case "skip": {
+      // take/skip(originalValue, count): a count of 0 or less takes nothing / skips nothing; one over the length takes
+      // all / skips all (Learn, "String functions for Bicep").
+      const value = arg(0);
+      const count = Math.max(0, asInteger(arg(1)));
+      if (typeof value !== "string" && !Array.isArray(value)) throw new Error(`${name}() of a value without a length`);
+      return name === "take" ? value.slice(0, count) : value.slice(count);
+    }
+    case "contains": {
+      // contains(container, itemToFind): an array's element or a string's substring, case-sensitive (Learn, "Array
+      // functions for Bicep"); an object's key (case-insensitive there) is not evaluated here.
+      const container = arg(0);
+      const item = arg(1);
+      if (Array.isArray(container)) return container.some((element) => equal(element, item));
+      if (typeof container === "string") return container.includes(asString(item));
+      throw new Error("contains() of an object is not evaluated here");
+    }
+    case "startsWith":
+      // startsWith(stringToSearch, stringToFind): "The comparison is case-insensitive." (Learn, "String functions").
+      return asString(arg(0))
+        .toLowerCase()
+        .startsWith(asString(arg(1)).toLowerCase());
     case "string": {
       const value = arg(0);
       return typeof value === "string" ? value : JSON.stringify(value);
@@ -175,6 +200,12 @@ function call(name: string, args: readonly (() => Value)[]): Value {
 
 function asString(value: Value): string {
   if (typeof value !== "string") throw new Error(`expected a string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+function asInteger(value: Value): number {
+  if (typeof value !== "number" || !Number.isInteger(value))
+    throw new Error(`expected an int, got ${JSON.stringify(value)}`);
   return value;
 }
 
