@@ -382,11 +382,15 @@ export class SampleService {
     for (const [sha256, failure] of [...this.failedScans]) {
       if (failure.nextAt > now) continue;
       attempted++;
-      // The blob as it is now: read only within the limit, and only the version whose size was checked.
-      const info = await this.store.info(sha256);
-      const done = info && info.size <= this.options.maxBytes ? await this.scanStored(info) : undefined;
-      // No longer stored, over the limit, or replaced meanwhile: the next tick looks at it afresh.
-      if (done === undefined) this.failedScans.delete(sha256);
+      // Holding the sample's lease (scanUnlessKnown): a settling of it under way (an upload, an arrival, the broker)
+      // is waited for, and the verdict of the rules in use it stored ends the retries, nothing scanned again.
+      const outcome = await this.scanUnlessKnown(sha256, "its scan is retried on a later tick", (held) =>
+        this.scanStoredWithin(sha256, held),
+      );
+      // Another holder kept the lease (it is scanning the sample): the next tick looks again.
+      if (outcome === undefined) continue;
+      // Known, or no longer stored, over the limit, or replaced meanwhile: the next tick looks at it afresh.
+      if (outcome.known || outcome.scanned === undefined) this.failedScans.delete(sha256);
     }
     return attempted;
   }
@@ -452,18 +456,8 @@ export class SampleService {
         throw new SampleError("SAMPLE_EMPTY", "the sample is empty (0 bytes): send the file's bytes as the body");
       const { sha256, sha1, md5 } = spooled;
       const origin = options.host && options.path ? { host: options.host, path: options.path } : {};
-      // Stored and scanned holding the sample's lease: the BlobCreated event of the blob stored (Blob storage) waits
-      // for this scan and finds its verdict. Kept waiting a lease's time by another holder: done without it.
-      const upload = async (held?: HeldLease): Promise<UploadResult> => {
-        const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5, ...origin });
-        const scanned = await this.scanAndRecord(sha256, spooled.path, held);
-        return { sha256, size: spooled.size, created, ...scanned };
-      };
-      if (!this.scanner) return await upload();
-      return (
-        (await this.hunt.holdingSample(sha256, "the upload is stored and scanned without it", upload)) ??
-        (await upload())
-      );
+      const stored = await this.storeAndScan(spooled.path, { sha256, sha1, md5, ...origin }, "the upload");
+      return { sha256, size: spooled.size, ...stored };
     } finally {
       await spooled.cleanup();
     }
@@ -471,9 +465,27 @@ export class SampleService {
 
   /** A file whose hashes are known already (the broker's download): stored, indexed, scanned. */
   async ingestFile(file: string, names: SampleNames & { readonly sha256: string }): Promise<UploadResult> {
-    const created = await this.storeIndexed(file, names);
-    const scanned = await this.scanAndRecord(names.sha256, file);
-    return { sha256: names.sha256, size: (await this.store.info(names.sha256))?.size ?? 0, created, ...scanned };
+    const stored = await this.storeAndScan(file, names, "the broker's download");
+    return { sha256: names.sha256, size: (await this.store.info(names.sha256))?.size ?? 0, ...stored };
+  }
+
+  /**
+   * Stores and indexes a sample's file, then scans it and settles its hits, holding the sample's lease: the
+   * BlobCreated event of the blob stored (Blob storage), the broker's settling of the sample and its scan retries wait
+   * for this scan and find its verdict. Kept waiting a lease's time by another holder: done without it (`what` is
+   * stored and scanned without it, says the log).
+   */
+  private async storeAndScan(
+    file: string,
+    names: SampleNames & { readonly sha256: string },
+    what: string,
+  ): Promise<Omit<UploadResult, "sha256" | "size">> {
+    const store = async (held?: HeldLease) => {
+      const created = await this.storeIndexed(file, names);
+      return { created, ...(await this.scanAndRecord(names.sha256, file, held)) };
+    };
+    if (!this.scanner) return store();
+    return (await this.hunt.holdingSample(names.sha256, `${what} is stored and scanned without it`, store)) ?? store();
   }
 
   /** Stores and indexes a sample; hits waiting for the file at its host and path get its SHA-256 (then the scan settles them). */
@@ -489,7 +501,10 @@ export class SampleService {
 
   /**
    * A stored sample a waiting hit was found to need (the broker's index lookup): hits waiting at `locator` get it,
-   * then it is scanned if its verdict is unknown, else the known verdict settles them.
+   * then, holding the sample's lease (scanUnlessKnown), its verdict of the rules in use settles them, or, when it has
+   * none (none at all, or one of other rules), it is scanned (unless over the sample limit: not read) and the new
+   * verdict settles them. A settling of the sample under way (an upload, an arrival) is waited for and its verdict
+   * found, not scanned again.
    */
   async settleWith(sha256: string, locator?: string): Promise<void> {
     // A hit naming other hashes gets the sample when the index knows it by them (indexed when it was stored).
@@ -500,9 +515,12 @@ export class SampleService {
         sha256,
         async (expects) => (await this.index?.knows(sha256, expects)) ?? false,
       );
-    const known = await this.state.verdict(sha256);
-    if (known) await this.hunt.recordVerdict(known);
-    else await this.processStored(sha256);
+    await this.scanUnlessKnown(
+      sha256,
+      "the broker leaves the sample to it",
+      (held) => this.scanStoredWithin(sha256, held),
+      (known, held) => this.hunt.recordVerdict(known, held),
+    );
   }
 
   /** Scans a stream without storing it. */
@@ -553,7 +571,7 @@ export class SampleService {
       if (info === undefined)
         return (await store.blobSize(name)) === undefined ? { kind: "missing", name } : mismatched(name);
       if (info.size > limit) return tooLarge(info.size);
-      const outcome = await this.scanUnlessKnown(name, (held) => this.scanStored(info, held));
+      const outcome = await this.scanUnlessKnown(name, ARRIVAL_LEFT, (held) => this.scanStored(info, held));
       if (outcome === undefined) return { kind: "busy", name, sha256: name, created: false };
       if (outcome.known) return { kind: "settled", name, known: true, sha256: name, size: info.size, created: false };
       const result = outcome.scanned && { sha256: name, size: info.size, created: false, ...outcome.scanned };
@@ -587,7 +605,9 @@ export class SampleService {
       if (spooled.size === 0) throw new SampleError("SAMPLE_EMPTY", "the blob is empty (0 bytes)");
       const { sha256, sha1, md5, size } = spooled;
       const created = await this.storeIndexed(spooled.path, { sha256, sha1, md5 });
-      const outcome = await this.scanUnlessKnown(sha256, (held) => this.scanAndRecord(sha256, spooled.path, held));
+      const outcome = await this.scanUnlessKnown(sha256, ARRIVAL_LEFT, (held) =>
+        this.scanAndRecord(sha256, spooled.path, held),
+      );
       if (outcome === undefined) return { kind: "busy", name, sha256, created };
       const scanned = outcome.known ? {} : outcome.scanned;
       return { kind: "settled", name, sha256, size, created, known: outcome.known, ...scanned };
@@ -597,27 +617,17 @@ export class SampleService {
   }
 
   /**
-   * A sample that arrived in storage directly (the Event Grid trigger): scanned unless its verdict is known already
-   * (an HTTP upload scans before the trigger fires). Undefined when the store does not hold it, or holds it over
-   * the sample limit (a blob written to the container directly: not read).
+   * The stored sample scanned as it is now, holding its lease (`held`): undefined when the store does not hold it,
+   * holds it over the sample limit (a blob written to the container directly: not read), or it was replaced while
+   * read.
    */
-  async processStored(sha256: string): Promise<UploadResult | undefined> {
-    const sha = normaliseSha256(sha256, "blob name");
-    const known = await this.state.verdict(sha);
-    const info = await this.store.info(sha);
+  private async scanStoredWithin(
+    sha256: string,
+    held: HeldLease,
+  ): Promise<Pick<UploadResult, "verdict" | "resolution"> | undefined> {
+    const info = await this.store.info(sha256);
     if (!info || info.size > this.options.maxBytes) return undefined;
-    return this.scanStoredUnlessKnown(info, known !== undefined);
-  }
-
-  /**
-   * A stored sample as `info` describes it (within the limit), scanned unless its verdict is known; undefined if it
-   * is gone or was replaced since `info` was read.
-   */
-  private async scanStoredUnlessKnown(info: SampleInfo, known: boolean): Promise<UploadResult | undefined> {
-    const { sha256, size } = info;
-    if (known) return { sha256, size, created: false };
-    const scanned = await this.scanStored(info);
-    return scanned === undefined ? undefined : { sha256, size, created: false, ...scanned };
+    return this.scanStored(info, held);
   }
 
   /**
@@ -626,15 +636,23 @@ export class SampleService {
    * gave. A second delivery of an arrival (Event Grid delivers at least once, and again when an answer is slow)
    * waits for the first and finds its verdict: one scan, the hits settled once. A verdict of other rules is scanned
    * again, as an upload would be (the rules changed and the rescan has not reached the sample yet). Undefined when
-   * another holder kept the lease for a whole lease's time.
+   * another holder kept the lease for a whole lease's time (`left` says in the log what the caller does then).
+   * `settleKnown`, when given, is done with a verdict found known, still holding the lease (the broker's settling:
+   * hits just given the sample by its host and path wait for it). The one place that decides a verdict known: every
+   * scan of a stored sample that settles its hits (arrival, the broker, the scan retries) goes through it.
    */
   private scanUnlessKnown<T>(
     sha256: string,
+    left: string,
     scan: (held: HeldLease) => Promise<T>,
+    settleKnown?: (verdict: StoredVerdict, held: HeldLease) => Promise<unknown>,
   ): Promise<{ readonly known: true } | { readonly known: false; readonly scanned: T } | undefined> {
-    return this.hunt.holdingSample(sha256, "this arrival leaves the sample to it", async (held) => {
+    return this.hunt.holdingSample(sha256, left, async (held) => {
       const stored = await this.state.verdict(sha256);
-      if (stored && (await this.ofRulesInUse(stored))) return { known: true as const };
+      if (stored && (await this.ofRulesInUse(stored))) {
+        await settleKnown?.(stored, held);
+        return { known: true as const };
+      }
       return { known: false as const, scanned: await scan(held) };
     });
   }
@@ -779,6 +797,9 @@ export class SampleService {
     return this.scanner();
   }
 }
+
+/** What an arrival does when another holder keeps its sample's lease a whole lease's time (logged). */
+const ARRIVAL_LEFT = "this arrival leaves the sample to it";
 
 /** Did the scanner read bytes whose SHA-256 is not the sample's name? (A verdict without one says nothing.) */
 function isMismatch(sha256: string, verdict: Verdict | undefined): boolean {

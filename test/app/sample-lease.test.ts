@@ -1,0 +1,184 @@
+/**
+ * Every scan of a stored sample that settles its hits is done holding the sample's lease, and decides "known" the
+ * one way (SampleService.scanUnlessKnown: a verdict of the rules in use): an arrival and an upload (those are tested
+ * in test/functions/overlapping-deliveries.test.ts), the sample broker's settling of a sample it found stored
+ * (settleWith, its ingestStored), and the scan retries of the scheduler's tick (retryScans). Real parts: the
+ * service as compose.ts builds it over the local state journal and sample folder, and the YARA-X scanner (counted:
+ * each scan is the sample read and matched again; made slow where an upload must still be scanning).
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createServices } from "../../src/app/compose.js";
+import { loadConfig } from "../../src/app/config.js";
+import type { SampleScanner, Services } from "../../src/app/services.js";
+import { makeTempFolder } from "../../src/store/temp-folder.js";
+import { createScanner } from "../../src/yara/scanner.js";
+import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
+
+const MARKER_RULE = `rule shmhunt_marker {
+  strings:
+    $a = "SHMHUNT-LEASE-MARKER"
+  condition:
+    $a
+}
+`;
+
+const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-sample-lease-"));
+const time = clock("2026-03-01T12:00:00Z");
+const events = new EventTable();
+/** The SHA-256 of every sample the scanner scanned, in order. */
+const scans: string[] = [];
+/** How long a scan takes at least (a large sample's). */
+let scanDelayMs = 0;
+let services: Services;
+
+const sample = (name: string) => Buffer.from(`\x7fELF SHMHUNT-LEASE-MARKER ${name}\n`, "latin1");
+const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+const stale = sample("stale verdict");
+const raced = sample("broker during an upload");
+const retried = sample("retry during an upload");
+const downloaded = sample("broker's download");
+
+beforeAll(async () => {
+  const rulesDir = path.join(dir, "rules");
+  mkdirSync(rulesDir);
+  writeFileSync(path.join(rulesDir, "marker.yar"), MARKER_RULE);
+  const config = loadConfig(
+    { SHMHUNT_DATA_DIR: path.join(dir, "data"), SHMHUNT_RULES_DIR: rulesDir, SHMHUNT_TMP_DIR: path.join(dir, "tmp") },
+    dir,
+  );
+  const rule = huntRule({ gate: { mode: "require", yaraRules: [], pendingTimeoutMs: 60 * MIN } });
+  services = await createServices(config, {
+    clock: time.now,
+    queries: events,
+    plans: async () => [plan(rule)],
+    scanner: async () => {
+      const scanner = await createScanner({
+        rules: [rulesDir],
+        maxSampleSize: config.maxSampleBytes,
+        timeoutMs: config.scanTimeoutMs,
+        workers: 1,
+        tempFolder: () => makeTempFolder("sample", config.tmpDir),
+      });
+      const counted: SampleScanner = {
+        scanFile: async (file) => {
+          await sleep(scanDelayMs);
+          const verdict = await scanner.scanFile(file);
+          scans.push(String(verdict.sha256));
+          return verdict;
+        },
+        ruleProblems: () => scanner.ruleProblems(),
+        rules: () => scanner.rules(),
+        close: () => scanner.close(),
+      };
+      return counted;
+    },
+  });
+  // One hit waiting (gate require) for each sample.
+  for (const [i, bytes] of [stale, raced, retried, downloaded].entries())
+    events.add(execEvent("2026-03-01T11:58:00Z", { SHA256: sha(bytes), ReportId: i + 1 }));
+  const run = await services.hunt.run({ force: true });
+  expect(run.runs[0]?.counts).toMatchObject({ pending: 4 });
+});
+
+afterAll(async () => {
+  await services?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const waiting = async (bytes: Buffer) =>
+  (await services.hunt.hits()).filter((h) => h.row.SHA256 === sha(bytes)).map((h) => h.status);
+
+describe("the broker's settling of a stored sample (settleWith)", () => {
+  it("does not take a verdict of other rules as known: it scans the sample with the rules in use", async () => {
+    const s = sha(stale);
+    // Stored, with the verdict the rules before a change made (clean then); the rescan has not reached it yet.
+    const file = path.join(dir, "stale.bin");
+    writeFileSync(file, stale);
+    await services.sampleStore.putFile(s, file, { sha256: s });
+    const old = "0".repeat(64);
+    await services.state.putVerdict({
+      sha256: s,
+      size: stale.length,
+      matches: [],
+      scannedAt: "2026-02-01T00:00:00.000Z",
+      ruleset: old,
+    });
+    scans.length = 0;
+    await services.samples.settleWith(s);
+    expect(scans).toEqual([s]);
+    expect(await waiting(stale)).toEqual(["alerted"]);
+    const verdict = await services.state.verdict(s);
+    expect(verdict?.ruleset).toMatch(/^[0-9a-f]{64}$/);
+    expect(verdict?.ruleset).not.toBe(old);
+    expect(verdict?.matches.map((m) => m.rule)).toEqual(["shmhunt_marker"]);
+  });
+
+  it("waits for an upload of the sample that is still scanning, finds its verdict, and scans nothing again", async () => {
+    const s = sha(raced);
+    scans.length = 0;
+    scanDelayMs = 1000;
+    try {
+      const uploading = services.samples.upload(Readable.from([raced]));
+      // The broker finds the sample in the store once the upload has stored it, while the upload still scans.
+      while (!(await services.sampleStore.info(s))) await sleep(10);
+      await services.samples.settleWith(s);
+      expect(await uploading).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
+    } finally {
+      scanDelayMs = 0;
+    }
+    expect(scans).toEqual([s]);
+    expect(await waiting(raced)).toEqual(["alerted"]);
+    expect(await services.state.store.list("lease")).toEqual([]);
+  });
+});
+
+describe("the broker's download (ingestFile)", () => {
+  it("is scanned holding the sample's lease: the broker's settling of the sample meanwhile waits for that scan", async () => {
+    const s = sha(downloaded);
+    const file = path.join(dir, "getfile.bin");
+    writeFileSync(file, downloaded);
+    const names = { sha256: s, sha1: createHash("sha1").update(downloaded).digest("hex") };
+    scans.length = 0;
+    scanDelayMs = 1000;
+    try {
+      const ingesting = services.samples.ingestFile(file, names);
+      while (!(await services.sampleStore.info(s))) await sleep(10);
+      await services.samples.settleWith(s);
+      expect(await ingesting).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
+    } finally {
+      scanDelayMs = 0;
+    }
+    expect(scans).toEqual([s]);
+    expect(await waiting(downloaded)).toEqual(["alerted"]);
+  });
+});
+
+describe("the scan retries of a tick (retryScans)", () => {
+  it("wait for an upload of the sample that is still scanning, and do not scan it again", async () => {
+    const s = sha(retried);
+    scans.length = 0;
+    scanDelayMs = 1000;
+    try {
+      const uploading = services.samples.upload(Readable.from([retried]));
+      // Stored, no verdict yet, a hit waiting: what a scan lost to a restart looks like to the tick.
+      while (!(await services.sampleStore.info(s))) await sleep(10);
+      await services.samples.retryScans();
+      expect(await uploading).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
+    } finally {
+      scanDelayMs = 0;
+    }
+    expect(scans).toEqual([s]);
+    expect(await waiting(retried)).toEqual(["alerted"]);
+    // Nothing left to retry: the next tick scans nothing.
+    time.advance(10 * MIN);
+    scans.length = 0;
+    expect(await services.samples.retryScans()).toBe(0);
+    expect(scans).toEqual([]);
+  });
+});
