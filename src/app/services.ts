@@ -160,10 +160,15 @@ type HuntTickReport = HuntRunReport & { broker?: BrokerReport; rescan?: RescanRe
 /** Samples scanned again per rescan run when no limit is given and SHMHUNT_RESCAN_BATCH is 0 (off on the timer). */
 const DEFAULT_RESCAN_BATCH = 100;
 
+/** Free lease records removed at most per hunt run (HuntService.removeFreeLeases). */
+const FREE_LEASES_PER_RUN = 1_000;
+
 /** Runs hunts, one at a time in this process (a run asked for while one is going waits for it). */
 export class HuntService {
   private queue: Promise<unknown> = Promise.resolve();
   private running = false;
+  /** Whether this process's runs have removed every free lease record they found (removeFreeLeases). */
+  private leasesSwept = false;
   private broker: SampleBroker | undefined;
   private rescanner: { readonly source: () => Promise<Omit<RescanDeps, "hunt">>; readonly batch: number } | undefined;
 
@@ -214,6 +219,7 @@ export class HuntService {
           throw new NotFoundError(`no hunt of rule ${options.ruleId}: the rules hunted are ${hunted}`);
         }
         const report: HuntTickReport = await runHunts(plans, { ...this.deps, queries }, options, progress);
+        if (!this.leasesSwept) this.leasesSwept = await this.removeFreeLeases();
         if (this.broker) report.broker = await this.broker.tick(plans);
         if (this.rescanner && this.rescanner.batch > 0) {
           try {
@@ -232,6 +238,32 @@ export class HuntService {
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Removes the lease records that are free by what they say (HuntState.removeFreeLeases): the released ones earlier
+   * versions left behind (one per sample ever settled, none of which is taken again unless its sample comes again),
+   * and those of holders killed before they gave them up. Done by the first runs of a process, up to
+   * FREE_LEASES_PER_RUN each, until one finds no more than that (this version leaves no released record, so the
+   * later runs of the process do not read the leases again). True when done; a failure is logged and tried again on
+   * the next run.
+   */
+  private async removeFreeLeases(): Promise<boolean> {
+    try {
+      const found = await this.deps.state.removeFreeLeases(this.deps.clock(), FREE_LEASES_PER_RUN);
+      if (found > 0)
+        (this.deps.logger ?? silentLogger).info(
+          { found, removed: Math.min(found, FREE_LEASES_PER_RUN) },
+          "lease records given up or expired removed",
+        );
+      return found <= FREE_LEASES_PER_RUN;
+    } catch (error) {
+      (this.deps.logger ?? silentLogger).warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        "free lease records not removed; the next run tries again",
+      );
+      return false;
+    }
   }
 
   /**

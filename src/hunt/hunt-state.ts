@@ -329,6 +329,31 @@ export class HuntState {
     await this.write([{ op: "delete", kind: "lease", partition: ruleId, key: target, expected: held }]);
   }
 
+  /**
+   * Removes the lease records that are free by what they say (of any rule, target or sample): given up by an
+   * earlier version, which left `{ owner: "", expiresAt: <the epoch> }` behind per release (one per sample ever
+   * settled), or expired (a holder killed before it gave its lease up; a holder alive but stalled past the expiry
+   * takes it afresh, as it would take over the expired one). Each by a compare-and-delete of the record read, so a
+   * lease taken or renewed meanwhile stays. Reads the `lease` records only (Azure Table: one query of their
+   * partition keys' range), removes at most `limit`; answers how many were found free.
+   */
+  async removeFreeLeases(now: Date, limit: number): Promise<number> {
+    const free = (await this.list<Lease>("lease")).filter(
+      ({ value }) => value.owner === "" || Date.parse(value.expiresAt) <= now.getTime(),
+    );
+    if (free.length > 0)
+      await this.write(
+        free.slice(0, limit).map(({ partition, key, value }) => ({
+          op: "delete" as const,
+          kind: "lease" as const,
+          partition,
+          key,
+          expected: value,
+        })),
+      );
+    return free.length;
+  }
+
   /** Carries out writes built by the `…Op` methods below as one durable write (see StateStore.batch). */
   write(ops: readonly StateOp[]): Promise<boolean[]> {
     return this.store.batch(ops);

@@ -182,3 +182,35 @@ describe("the scan retries of a tick (retryScans)", () => {
     expect(scans).toEqual([]);
   });
 });
+
+describe("lease records an earlier version left given up", () => {
+  it("are removed by the first hunt run of the service (a sample's, which no settling may take again, too)", async () => {
+    const data = path.join(dir, "upgraded");
+    const config = loadConfig(
+      { SHMHUNT_DATA_DIR: data, SHMHUNT_RULES_DIR: path.join(dir, "rules"), SHMHUNT_TMP_DIR: path.join(dir, "tmp") },
+      dir,
+    );
+    const released = { owner: "", expiresAt: "1970-01-01T00:00:00.000Z" };
+    const held = { owner: "other-host/7/nonce", expiresAt: "2026-03-01T13:00:00.000Z" };
+    const upgraded = await createServices(config, {
+      clock: time.now,
+      queries: new EventTable(),
+      plans: async () => [plan(huntRule())],
+      scanner: null,
+    });
+    try {
+      const store = upgraded.state.store;
+      for (let i = 0; i < 3; i++) await store.put("lease", "shmhunt-sample", String(i).repeat(64), released);
+      await store.put("lease", "6a0c2f4e-0000-4000-8000-00000000dead", "defender", released);
+      await store.put("lease", "shmhunt-sample", "f".repeat(64), held);
+      await upgraded.hunt.run({ force: true });
+      expect((await store.list("lease")).map((r) => r.value)).toEqual([held]);
+      // Done once: this version leaves no released record, so later runs of the process do not read the leases.
+      await store.put("lease", "shmhunt-sample", "e".repeat(64), released);
+      await upgraded.hunt.run({ force: true });
+      expect(await store.list("lease")).toHaveLength(2);
+    } finally {
+      await upgraded.close();
+    }
+  });
+});

@@ -148,3 +148,57 @@ describe.each(backends)("leases on %s", (_name, make) => {
     expect(await store.list("lease")).toEqual([]);
   });
 });
+
+describe.each(backends)("lease records left free on %s", (_name, make) => {
+  const released = { owner: "", expiresAt: new Date(0).toISOString() };
+
+  it("a released record an earlier version left on a rule's lease is removed by the rule's next run (taken, then given up)", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const time = clock("2026-03-01T10:00:00Z");
+    const deps: HuntDeps = {
+      state,
+      queries: new EventTable(),
+      alerts: new LocalAlertWriter(state, time.now),
+      clock: time.now,
+    };
+    await store.put("lease", gated.rule.id, gated.target, released);
+    expect((await runPlan(gated, deps)).status).toBe("completed");
+    expect(await store.list("lease")).toEqual([]);
+  });
+
+  it("removeFreeLeases removes the released and the expired ones (a sample's too), each only while it is still what was read, and keeps a lease held", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const now = new Date("2026-03-01T10:00:00Z");
+    const held = { owner: "host/1/held", expiresAt: "2026-03-01T10:01:00.000Z" };
+    const killed = { owner: "host/2/killed", expiresAt: "2026-03-01T09:59:00.000Z" };
+    await store.put("lease", SAMPLE_LEASE, sha(1), released);
+    await store.put("lease", SAMPLE_LEASE, sha(2), released);
+    await store.put("lease", SAMPLE_LEASE, sha(3), held);
+    await store.put("lease", gated.rule.id, "defender", killed);
+    await store.put("lease", "shmhunt-rescan", "samples", released);
+    // At most `limit` a call; the count says how many were found free.
+    expect(await state.removeFreeLeases(now, 2)).toBe(4);
+    expect(await store.list("lease")).toHaveLength(3);
+    expect(await state.removeFreeLeases(now, 2)).toBe(2);
+    expect((await store.list("lease")).map((r) => [r.partition, r.key, r.value])).toEqual([
+      [SAMPLE_LEASE, sha(3), held],
+    ]);
+    expect(await state.removeFreeLeases(now, 2)).toBe(0);
+    // A free lease taken between the read and the delete stays: the delete is of the record read.
+    await store.put("lease", SAMPLE_LEASE, sha(4), released);
+    const taking = new HeldLease(state, SAMPLE_LEASE, sha(4), () => now, 2 * MIN, "lost");
+    const list = store.list.bind(store);
+    store.list = (async (...args: Parameters<StateStore["list"]>) => {
+      const read = await list(...args);
+      expect(await taking.take()).toBe(true);
+      return read;
+    }) as StateStore["list"];
+    expect(await state.removeFreeLeases(now, 10)).toBe(1);
+    store.list = list;
+    expect((await state.lease(SAMPLE_LEASE, sha(4)))?.owner).toMatch(/\//);
+    await taking.release();
+    expect((await store.list("lease")).map((r) => r.key)).toEqual([sha(3)]);
+  });
+});
