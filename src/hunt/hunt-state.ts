@@ -579,6 +579,7 @@ export class HeldLease {
   private held: Lease | undefined;
   /** Takes and releases one at a time (a renewal by `during`'s timer and one before a write would swap each other's). */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly releasedHooks: Array<() => void> = [];
   constructor(
     private readonly state: HuntState,
     private readonly partition: string,
@@ -616,7 +617,12 @@ export class HeldLease {
     return this.serial(async () => {
       if (this.held) await this.state.releaseLease(this.partition, this.key, this.held).catch(() => undefined);
       this.held = undefined;
+      for (const released of this.releasedHooks.splice(0)) released();
     });
+  }
+  /** Calls `released` once the lease is given up (by `release`). */
+  onRelease(released: () => void): void {
+    this.releasedHooks.push(released);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

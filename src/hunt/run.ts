@@ -785,26 +785,60 @@ function sampleLease(deps: HuntDeps, sha256: string): HeldLease {
 }
 
 /**
+ * This process's settlings waiting for a sample's lease, by state and SHA-256, in turn: each waits for the one before
+ * it to give the lease up, so only the first asks the state (40 uploads of one sample at once are 40 settlings one
+ * after the other, each taking the lease as soon as the one before gives it up, not at its next poll).
+ */
+const sampleTurns = new WeakMap<HuntState, Map<string, Promise<void>>>();
+
+/**
  * Takes a sample's lease (SAMPLE_LEASE), waiting while another settling of the sample holds it: at most a lease's
  * time (a holder that is gone leaves a lease that expires within it; one that is alive renews it and does the work).
- * Undefined when it waited that long, logged with `what` is left undone.
+ * Undefined when it waited that long, logged with `what` is left undone. Settlings of this process wait their turn
+ * (sampleTurns); a holder elsewhere is asked again after 100 ms, doubling up to 2 s.
  */
 export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: string): Promise<HeldLease | undefined> {
-  const lease = sampleLease(deps, sha256);
   const waitMs = leaseMsOf(deps);
   const since = performance.now();
+  const turns = sampleTurns.get(deps.state) ?? new Map<string, Promise<void>>();
+  sampleTurns.set(deps.state, turns);
+  const before = turns.get(sha256) ?? Promise.resolve();
+  let endTurn!: () => void;
+  const mine = before.then(() => new Promise<void>((resolve) => (endTurn = resolve)));
+  turns.set(sha256, mine);
+  const leave = (): void => {
+    endTurn?.();
+    if (turns.get(sha256) === mine) turns.delete(sha256);
+  };
+  const giveUp = (): undefined => {
+    (deps.logger ?? silentLogger).warn(
+      { sha256, waitedMs: Math.round(performance.now() - since) },
+      `another settling of this sample holds its lease; ${left}`,
+    );
+    return undefined;
+  };
+  // A turn not reached within the wait: given up, and passed on as soon as it comes.
+  const timeout = new AbortController();
+  const reached = await Promise.race([
+    before.then(() => true),
+    sleep(waitMs, false, { ref: false, signal: timeout.signal }).catch(() => false),
+  ]);
+  timeout.abort();
+  if (!reached) {
+    void before.then(leave);
+    return giveUp();
+  }
+  const lease = sampleLease(deps, sha256);
   let pause: number = SAMPLE_LEASE_POLL_MS.first;
   while (!(await lease.take())) {
     if (performance.now() - since >= waitMs) {
-      (deps.logger ?? silentLogger).warn(
-        { sha256, waitedMs: Math.round(performance.now() - since) },
-        `another settling of this sample holds its lease; ${left}`,
-      );
-      return undefined;
+      leave();
+      return giveUp();
     }
     await sleep(pause);
     pause = Math.min(pause * 2, SAMPLE_LEASE_POLL_MS.most);
   }
+  lease.onRelease(leave);
   return lease;
 }
 

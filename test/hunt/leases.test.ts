@@ -19,6 +19,7 @@ import {
   runPlan,
   SAMPLE_LEASE,
   type StoredVerdict,
+  waitForSampleLease,
 } from "../../src/hunt/index.js";
 import { createStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
 import { type Azurite, startAzurite } from "../support/azurite.js";
@@ -145,6 +146,45 @@ describe.each(backends)("leases on %s", (_name, make) => {
     });
     expect(tries).toEqual([false, false, false, false, false]);
     await holder.release();
+    expect(await store.list("lease")).toEqual([]);
+  });
+});
+
+describe.each(backends)("waiting for a sample's lease in one process on %s", (_name, make) => {
+  it("takes turns: only the first waiter asks the state while the lease is held here, and the next takes it as it is given up", async () => {
+    const store = await make();
+    const state = new HuntState(store);
+    const time = clock("2026-03-01T10:00:00Z");
+    const deps: HuntDeps = {
+      state,
+      queries: new EventTable(),
+      alerts: new LocalAlertWriter(state, time.now),
+      clock: time.now,
+    };
+    let reads = 0;
+    const get = store.get.bind(store);
+    store.get = (async (...args: Parameters<StateStore["get"]>) => {
+      if (args[0] === "lease") reads++;
+      return get(...args);
+    }) as StateStore["get"];
+    const first = await waitForSampleLease(deps, sha(9), "left");
+    expect(first).toBeDefined();
+    // Five more settlings of the sample in this process: none asks the state while the first holds the lease.
+    const order: number[] = [];
+    const waiters = Array.from({ length: 5 }, async (_, i) => {
+      const held = await waitForSampleLease(deps, sha(9), "left");
+      order.push(i);
+      await held?.release();
+      return held !== undefined;
+    });
+    const readsBefore = reads;
+    await new Promise((resolve) => setTimeout(resolve, 500)); // past four polls at 100 ms, doubling
+    expect(reads).toBe(readsBefore);
+    await first!.release();
+    expect(await Promise.all(waiters)).toEqual([true, true, true, true, true]);
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+    // Each took the lease with one read of it: as it was given up, not at a later poll.
+    expect(reads - readsBefore).toBe(5);
     expect(await store.list("lease")).toEqual([]);
   });
 });
