@@ -53,12 +53,16 @@ export type JwksBehaviour =
   | { readonly kind: "keys" }
   | { readonly kind: "drop" }
   | { readonly kind: "body"; readonly body: string; readonly status?: number }
-  | { readonly kind: "slow"; readonly ms: number };
+  | { readonly kind: "slow"; readonly ms: number }
+  /** Answers the keys once `until` resolves (the test decides when, not the clock). */
+  | { readonly kind: "held"; readonly until: Promise<void> };
 
 export interface JwksEndpoint {
   readonly url: string;
   /** Fetches received so far. */
   requests(): number;
+  /** Fetches received and not yet answered or closed. */
+  unanswered(): number;
   /** Changes what the next fetches get. */
   behave(behaviour: JwksBehaviour): void;
   close(): Promise<void>;
@@ -68,9 +72,12 @@ export interface JwksEndpoint {
 export async function jwksEndpoint(initial: JwksBehaviour = { kind: "keys" }): Promise<JwksEndpoint> {
   let behaviour = initial;
   let requests = 0;
+  let unanswered = 0;
   const keys = JSON.stringify({ keys: [jwk(signing.publicKey, "k1")] });
   const server = createServer((req, res) => {
     requests++;
+    unanswered++;
+    res.on("close", () => unanswered--);
     const now = behaviour;
     switch (now.kind) {
       case "drop":
@@ -89,6 +96,13 @@ export async function jwksEndpoint(initial: JwksBehaviour = { kind: "keys" }): P
         res.on("close", () => clearTimeout(timer));
         return;
       }
+      case "held":
+        void now.until.then(() => {
+          if (res.destroyed) return;
+          res.setHeader("content-type", "application/json");
+          res.end(keys);
+        });
+        return;
       default:
         res.setHeader("content-type", "application/json");
         res.end(keys);
@@ -98,6 +112,7 @@ export async function jwksEndpoint(initial: JwksBehaviour = { kind: "keys" }): P
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/keys`,
     requests: () => requests,
+    unanswered: () => unanswered,
     behave: (next) => {
       behaviour = next;
     },
