@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -10,24 +11,28 @@ import { execEvent, plan } from "../support/hunt-fixtures.js";
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-shutdown-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A query that takes its time, and says when it started. */
-class SlowQueries implements QueryRunner {
+/** Queries that say when the first started, and answer only once let go (the test decides, not the clock). */
+class HeldQueries implements QueryRunner {
   started!: () => void;
   readonly running = new Promise<void>((resolve) => {
     this.started = resolve;
+  });
+  letGo!: () => void;
+  readonly held = new Promise<void>((resolve) => {
+    this.letGo = resolve;
   });
   calls = 0;
   async run(): Promise<QueryOutcome> {
     this.calls++;
     this.started();
-    await new Promise((r) => setTimeout(r, 400));
+    await this.held;
     return { ok: true, rows: [execEvent(new Date(Date.now() - 60_000).toISOString())], attempts: [] };
   }
 }
 
 describe("graceful shutdown", () => {
   it("finishes the hunt and the request in flight, then closes; the schedule runs in process", async () => {
-    const queries = new SlowQueries();
+    const queries = new HeldQueries();
     const config = loadConfig({
       SHMHUNT_DATA_DIR: dir,
       SHMHUNT_PORT: "0",
@@ -35,15 +40,17 @@ describe("graceful shutdown", () => {
       SHMHUNT_LOG_LEVEL: "silent",
     });
     const server = await startServer(config, { overrides: { queries, plans: async () => [plan()], scanner: null } });
-    // The schedule's first tick runs right away.
+    // The schedule's first tick runs right away; its query is held until after the close has begun.
     await queries.running;
+    const arrived = once(server.app.server, "request");
     const request = fetch(`${server.url}/hunt/run`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ force: true }),
     });
-    await new Promise((r) => setTimeout(r, 50));
+    await arrived;
     const closed = server.close();
+    queries.letGo();
     const response = await request;
     expect(response.status).toBe(200);
     expect(((await response.json()) as { runs: unknown[] }).runs[0]).toMatchObject({
