@@ -43,11 +43,18 @@ function events(): EventTable {
   return table;
 }
 
-/** Raises alerts one at a time, slowly, so that a second hunter starts while the first is at work. */
-class SlowWriter implements AlertWriter {
-  constructor(private readonly inner: AlertWriter) {}
+/**
+ * Raises alerts only once `meanwhile` has settled (the other hunter's run has returned), so that a second hunter
+ * starts while the first is at work however the two are scheduled; after 10 s at the latest, so that two hunters
+ * that both took the lease fail the test's checks rather than wait for each other.
+ */
+class HeldWriter implements AlertWriter {
+  constructor(
+    private readonly inner: AlertWriter,
+    private readonly meanwhile: Promise<unknown>,
+  ) {}
   async raise(alert: AlertRequest): Promise<RaisedAlert> {
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await Promise.race([this.meanwhile, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     return this.inner.raise(alert);
   }
 }
@@ -104,13 +111,17 @@ for (const [name, backend] of Object.entries(backends)) {
     it("two hunters at once (different clocks, as a server and a CLI): one runs, the other is busy; never over the cap", async () => {
       const open = await backend();
       const table = events();
+      let oneReturned: (value: unknown) => void = () => {};
+      const returned = new Promise((resolve) => {
+        oneReturned = resolve;
+      });
       const hunter = async (at: string) => {
         const state = new HuntState(await open());
         const time = clock(at);
         const deps: HuntDeps = {
           state,
           queries: table,
-          alerts: new SlowWriter(new LocalAlertWriter(state, time.now)),
+          alerts: new HeldWriter(new LocalAlertWriter(state, time.now), returned),
           clock: time.now,
           batchSize: 2,
         };
@@ -118,10 +129,11 @@ for (const [name, backend] of Object.entries(backends)) {
       };
       const a = await hunter("2026-03-01T10:00:00Z");
       const b = await hunter("2026-03-01T10:01:00Z");
-      const reports = await Promise.all([
-        runPlan(capped(), a.deps, { force: true }),
-        runPlan(capped(), b.deps, { force: true }),
-      ]);
+      const reports = await Promise.all(
+        [runPlan(capped(), a.deps, { force: true }), runPlan(capped(), b.deps, { force: true })].map((run) =>
+          run.finally(() => oneReturned(undefined)),
+        ),
+      );
       expect(await a.state.incidents()).toHaveLength(CAP);
       expect(reports.map((r) => r.status).sort()).toEqual(["busy", "completed"]);
       const hits = await a.state.hits();
