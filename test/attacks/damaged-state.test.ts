@@ -9,6 +9,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HuntState, type LocalIncident } from "../../src/hunt/index.js";
 import { LocalStateStore } from "../../src/store/index.js";
+import { until } from "../support/until.js";
 import { type AttackServer, entries, serve } from "./serve.js";
 
 let server: AttackServer;
@@ -102,7 +103,8 @@ describe("damaged records in the state the server reads", () => {
     expect((await getJson("/health")).status).toBe(200);
 
     // Set aside for an operator, and the server goes on writing to the same journal.
-    expect(entries(path.join(stateDir, "quarantine")).length).toBeGreaterThanOrEqual(2);
+    // (the copies are written in the background, nothing awaits them: waited for, not assumed done by now)
+    await until(() => entries(path.join(stateDir, "quarantine")).length >= 2, "two quarantined lines", 30_000);
     const run = await fetch(`${server.url}/hunt/run`, {
       method: "POST",
       headers: { "content-type": "application/json" },

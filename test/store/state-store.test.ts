@@ -5,6 +5,13 @@ import { createStateStore, MemoryStateStore, type StateStore } from "../../src/s
 import { type Azurite, startAzurite } from "../support/azurite.js";
 import { localStores } from "../support/local-stores.js";
 import { tempDirs } from "../support/temp-dirs.js";
+import { until } from "../support/until.js";
+
+/** The files in a store folder's quarantine (none before it exists). */
+const quarantined = (dir: string): string[] => {
+  const folder = path.join(dir, "quarantine");
+  return existsSync(folder) ? readdirSync(folder) : [];
+};
 
 let azurite: Azurite;
 const tempDir = tempDirs("state");
@@ -233,8 +240,9 @@ describe("local state store on disk (a journal)", () => {
       ["incident", "a", "checksum mismatch (truncated or altered)"],
       ["incident", "c", "checksum mismatch (truncated or altered)"],
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(readdirSync(path.join(dir, "quarantine"))).toHaveLength(2);
+    // The copies are written in the background (nothing awaits them): waited for, not slept on.
+    await until(() => quarantined(dir).length >= 2, "the two quarantined lines", 30_000);
+    expect(quarantined(dir)).toHaveLength(2);
   });
 
   it("reads lines longer than its read chunk (4 MiB) and lines across chunks, and quarantines a damaged one whole", async () => {
@@ -261,10 +269,7 @@ describe("local state store on disk (a journal)", () => {
     ]);
     // The quarantined copy is the damaged line as it was read, byte for byte.
     const quarantine = path.join(dir, "quarantine");
-    for (let waited = 0; !existsSync(quarantine) || readdirSync(quarantine).length === 0; waited += 10) {
-      if (waited > 2000) throw new Error("no quarantined line");
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await until(() => quarantined(dir).length > 0, "the quarantined line", 30_000);
     const [file] = readdirSync(quarantine);
     expect(readFileSync(path.join(quarantine, file!), "latin1")).toBe(lines[bad]);
   });
