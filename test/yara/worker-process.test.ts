@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { until } from "../support/until.js";
 import { processesMarked } from "./processes.js";
 import { repoRoot } from "./tmp.js";
 
@@ -26,13 +27,16 @@ describe.runIf(process.platform === "linux")("a prestarted scan worker", () => {
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    // A worker holding the run open would keep it alive forever (it waits for work): stop it after 10 s.
-    const stop = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    // A worker holding the run open would keep it alive forever (it waits for work): stop it after 60 s (the run
+    // takes a second or two; starting tsx on a loaded machine, several).
+    const stop = setTimeout(() => child.kill("SIGKILL"), 60_000);
     const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
     clearTimeout(stop);
     expect(stderr).toBe("");
     expect(code).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The worker ends once its parent has gone (it sees its channel close): waited for, up to 30 s; one that
+    // outlived its process would stay for ever.
+    await until(() => processesMarked(mark).length === 0, "the worker to end with its process", 30_000).catch(() => {});
     expect(processesMarked(mark)).toEqual([]);
-  }, 20_000);
+  }, 120_000);
 });

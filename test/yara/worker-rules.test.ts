@@ -129,8 +129,9 @@ describe.runIf(process.platform === "linux")("when a scan worker loads YARA-X", 
       await pool.warmUp(compiled);
       const [pid] = pids();
       expect(pid).toBeDefined();
-      // The rules message is handled after warmUp resolves: wait for the worker to have loaded them.
-      const until = Date.now() + 10_000;
+      // The rules message is handled after warmUp resolves: wait for the worker to have loaded them (up to 30 s, for
+      // a loaded machine; a worker that waited for its first scan would never load them here).
+      const until = Date.now() + 30_000;
       while (!mapsYaraX(pid as number) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
       expect(mapsYaraX(pid as number)).toBe(true);
     } finally {
