@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,12 +47,28 @@ describe("a slow sample on the server's default scanner", () => {
         headers: { "content-type": "application/octet-stream" },
         body,
       });
-    // Workers started and rules loaded: the race below is between scans, not start-ups.
-    expect((await scan(Buffer.from("warm up"))).status).toBe(200);
+    // Workers started and rules loaded: the race below is between scans, not start-ups. The pool starts a worker
+    // when a scan finds none idle (one per CPU at most): as many scans at once, each a little slow (a tenth of a
+    // second or so, each its own sample), start every one; repeated until they match, i.e. the slow rule (written
+    // after the server started) is the one in use. A single warm-up scan left the second worker to start while the
+    // slow scan ran: on a loaded machine its start outlasted the slow scan, and a quick scan was answered after it.
+    for (let round = 0, warmed = false; !warmed; round++) {
+      expect(round, "the slow rule is not in use").toBeLessThan(30);
+      const warm = await Promise.all(
+        Array.from({ length: availableParallelism() }, async (_, i) => {
+          const answer = await scan(Buffer.concat([slowSample(2_000), Buffer.from(`warm ${round} ${i}`)]));
+          expect(answer.status).toBe(200);
+          return ((await answer.json()) as { verdict: string }).verdict;
+        }),
+      );
+      warmed = warm.every((verdict) => verdict === "match");
+    }
     let slowDone = false;
-    // Five times the default size (several seconds on an idle machine, well inside the 60 s scan timeout): on an
-    // idle machine the default size finished before the first quick scan was answered.
-    const slow = scan(slowSample(100_000)).then(async (r) => {
+    // Twice the default size: 2-4 s on an idle machine, where five quick scans on warm workers take well under a
+    // second. Not more: under load the scan takes several times as long, and an answer past the server's idle
+    // timeout (30 s: no byte on the connection meanwhile) never comes; five times the default size took over 30 s
+    // at load 10 on 2 cores ("fetch failed: other side closed").
+    const slow = scan(slowSample(40_000)).then(async (r) => {
       slowDone = true;
       return r.json();
     });
