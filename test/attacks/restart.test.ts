@@ -55,6 +55,9 @@ async function start(tmp: string, wrap: readonly string[] = []): Promise<ServePr
       SHMHUNT_RULES_DIR: rulesDir,
       SHMHUNT_KQL_DIR: path.join(data, "kql"),
       SHMHUNT_TMP_DIR: tmp,
+      // An upload left half sent while another server is killed and started (seconds each on a loaded machine) is
+      // idle all that time: not cut by the idle timeout (30 s by default) before the test sends the rest.
+      SHMHUNT_IDLE_TIMEOUT: "5m",
     },
     wrap,
   );
