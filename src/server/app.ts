@@ -72,7 +72,10 @@ export async function buildServer(services: Services, options: ServerOptions): P
     clientErrorHandler: (error, socket) => clientError(error as NodeJS.ErrnoException, socket),
     ...(options.http ? httpServerOptions(options.http) : {}),
   });
-  if (options.http) app.server.maxConnections = options.http.maxConnections;
+  if (options.http) {
+    app.server.maxConnections = options.http.maxConnections;
+    registerIdleWhileAnswering(app, options.http.idleTimeoutMs);
+  }
   const routedMethods = collectRoutedMethods(app);
   registerContinueDecision(app, routedMethods);
   registerHostCheck(app, options.host, options.allowedHosts ?? []);
@@ -183,6 +186,28 @@ function httpServerOptions(limits: HttpLimits) {
       ),
     },
   };
+}
+
+/**
+ * The idle timeout (fastify's `connectionTimeout`: Node closes a socket with no activity for that long) is for a
+ * client that goes quiet: it is lifted once the request is whole (its content read, by the parser or by the route
+ * that streams it) and put back once the answer is sent, unless Node has set the keep-alive timeout on the socket
+ * then. While the server works on a whole request (a hunt waiting on its query, a scan of a large sample, whose own
+ * timeout is 60 s by default) nothing goes either way, and without this the socket was closed with no answer.
+ */
+function registerIdleWhileAnswering(app: FastifyInstance, idleTimeoutMs: number): void {
+  if (idleTimeoutMs <= 0) return;
+  app.addHook("preHandler", async (request) => {
+    const { raw } = request;
+    const socket = raw.socket;
+    const lift = () => socket.setTimeout(0);
+    if (raw.complete) lift();
+    else raw.once("end", lift);
+  });
+  app.addHook("onResponse", async (request) => {
+    const socket = request.raw.socket;
+    if (!socket.destroyed && socket.timeout === 0) socket.setTimeout(idleTimeoutMs);
+  });
 }
 
 /**
