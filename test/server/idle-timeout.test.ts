@@ -75,7 +75,7 @@ describe("the idle timeout while the server works on a request", () => {
       expect(received).toMatch(/^HTTP\/1\.1 200 /);
       // With the answer sent, a quiet socket is closed again (after the keep-alive timeout): not left open for good.
       const end = await closed;
-      expect(end - answered).toBeGreaterThanOrEqual(900) // the keep-alive timeout, 1 s;
+      expect(end - answered).toBeGreaterThanOrEqual(900); // the keep-alive timeout, 1 s
     } finally {
       queries.letGo(); // a hunt still held would keep the close waiting
       await server.close();
