@@ -15,9 +15,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
-import type { SampleScanner, Services } from "../../src/app/services.js";
+import type { Services } from "../../src/app/services.js";
 import { makeTempFolder } from "../../src/store/temp-folder.js";
 import { createScanner } from "../../src/yara/scanner.js";
+import { countedScanner } from "../support/counted-scanner.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
 
 const MARKER_RULE = `rule shmhunt_marker {
@@ -65,18 +66,7 @@ beforeAll(async () => {
         workers: 1,
         tempFolder: () => makeTempFolder("sample", config.tmpDir),
       });
-      const counted: SampleScanner = {
-        scanFile: async (file) => {
-          await sleep(scanDelayMs);
-          const verdict = await scanner.scanFile(file);
-          scans.push(String(verdict.sha256));
-          return verdict;
-        },
-        ruleProblems: () => scanner.ruleProblems(),
-        rules: () => scanner.rules(),
-        close: () => scanner.close(),
-      };
-      return counted;
+      return countedScanner(scanner, scans, () => scanDelayMs);
     },
   });
   // One hit waiting (gate require) for each sample.

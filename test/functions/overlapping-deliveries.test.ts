@@ -20,7 +20,7 @@ import { setServices } from "../../functions/runtime.js";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
 import { kqlFilePlans } from "../../src/app/plans.js";
-import type { SampleScanner, Services } from "../../src/app/services.js";
+import type { Services } from "../../src/app/services.js";
 import { SentinelAlertWriter } from "../../src/sentinel/incidents.js";
 import { LogAnalyticsQueryRunner } from "../../src/sentinel/logs-query.js";
 import { makeTempFolder } from "../../src/store/temp-folder.js";
@@ -28,6 +28,7 @@ import { createScanner } from "../../src/yara/scanner.js";
 import { type Clients, makeClients, sentinelRecords } from "../azure/clients.js";
 import { type Emulator, startEmulator } from "../emulator/server.js";
 import { type Azurite, DEV_ACCOUNT, startAzurite } from "../support/azurite.js";
+import { countedScanner } from "../support/counted-scanner.js";
 import { SHM_CREATION_QUERY } from "../support/hunt-fixtures.js";
 import { buildShmgetElf } from "../support/shmget-elf.js";
 import { tempDirs } from "../support/temp-dirs.js";
@@ -87,18 +88,7 @@ beforeAll(async () => {
         workers: config.scanWorkers,
         tempFolder: () => makeTempFolder("sample", config.tmpDir),
       });
-      const counted: SampleScanner = {
-        scanFile: async (file) => {
-          await sleep(scanDelayMs);
-          const verdict = await scanner.scanFile(file);
-          scans.push(String(verdict.sha256));
-          return verdict;
-        },
-        ruleProblems: () => scanner.ruleProblems(),
-        rules: () => scanner.rules(),
-        close: () => scanner.close(),
-      };
-      return counted;
+      return countedScanner(scanner, scans, () => scanDelayMs);
     },
   });
   setServices(services);

@@ -69,6 +69,12 @@ const gated = plan(
   }),
 );
 
+/** A hunt's parts over `state` and the events of `table`, and its clock, set to 2026-03-01T10:00:00Z. */
+function huntOn(state: HuntState, table = new EventTable()): { deps: HuntDeps; time: ReturnType<typeof clock> } {
+  const time = clock("2026-03-01T10:00:00Z");
+  return { deps: { state, queries: table, alerts: new LocalAlertWriter(state, time.now), clock: time.now }, time };
+}
+
 const sha = (i: number) => i.toString(16).padStart(2, "0").repeat(32);
 const match = (sha256: string): StoredVerdict => ({
   sha256,
@@ -81,9 +87,8 @@ describe.each(backends)("leases on %s", (_name, make) => {
   it("settling many samples, and the hunts that wait for them, leaves no lease record behind", async () => {
     const store = await make();
     const state = new HuntState(store);
-    const time = clock("2026-03-01T10:00:00Z");
     const table = new EventTable();
-    const deps: HuntDeps = { state, queries: table, alerts: new LocalAlertWriter(state, time.now), clock: time.now };
+    const { deps, time } = huntOn(state, table);
     for (let i = 1; i <= 6; i++)
       table.add(execEvent(`2026-03-01T09:58:0${i}Z`, { SHA256: sha(i), ProcessId: 100 + i, ReportId: i }));
     expect((await runPlan(gated, deps)).counts).toMatchObject({ pending: 6 });
@@ -154,13 +159,7 @@ describe.each(backends)("waiting for a sample's lease in one process on %s", (_n
   it("takes turns: only the first waiter asks the state while the lease is held here, and the next takes it as it is given up", async () => {
     const store = await make();
     const state = new HuntState(store);
-    const time = clock("2026-03-01T10:00:00Z");
-    const deps: HuntDeps = {
-      state,
-      queries: new EventTable(),
-      alerts: new LocalAlertWriter(state, time.now),
-      clock: time.now,
-    };
+    const { deps } = huntOn(state);
     let reads = 0;
     const get = store.get.bind(store);
     store.get = (async (...args: Parameters<StateStore["get"]>) => {
@@ -195,13 +194,7 @@ describe.each(backends)("lease records left free on %s", (_name, make) => {
   it("a released record an earlier version left on a rule's lease is removed by the rule's next run (taken, then given up)", async () => {
     const store = await make();
     const state = new HuntState(store);
-    const time = clock("2026-03-01T10:00:00Z");
-    const deps: HuntDeps = {
-      state,
-      queries: new EventTable(),
-      alerts: new LocalAlertWriter(state, time.now),
-      clock: time.now,
-    };
+    const { deps } = huntOn(state);
     await store.put("lease", gated.rule.id, gated.target, released);
     expect((await runPlan(gated, deps)).status).toBe("completed");
     expect(await store.list("lease")).toEqual([]);

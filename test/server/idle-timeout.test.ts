@@ -12,33 +12,16 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
-import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
 import { startServer } from "../../src/server/start.js";
-import { execEvent, plan } from "../support/hunt-fixtures.js";
+import { HeldQueries } from "../support/held-queries.js";
+import { plan } from "../support/hunt-fixtures.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-idle-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A query that answers only once let go (the test decides, not the clock). */
-class HeldQuery implements QueryRunner {
-  started!: () => void;
-  readonly running = new Promise<void>((resolve) => {
-    this.started = resolve;
-  });
-  letGo!: () => void;
-  readonly held = new Promise<void>((resolve) => {
-    this.letGo = resolve;
-  });
-  async run(): Promise<QueryOutcome> {
-    this.started();
-    await this.held;
-    return { ok: true, rows: [execEvent(new Date(Date.now() - 60_000).toISOString())], attempts: [] };
-  }
-}
-
 describe("the idle timeout while the server works on a request", () => {
   it("answers a hunt that outlasts it, then closes the connection once it is quiet", async () => {
-    const queries = new HeldQuery();
+    const queries = new HeldQueries();
     const config = loadConfig({
       SHMHUNT_DATA_DIR: dir,
       SHMHUNT_PORT: "0",

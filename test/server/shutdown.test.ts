@@ -4,31 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
-import type { QueryOutcome, QueryRunner } from "../../src/sentinel/logs-query.js";
 import { startServer } from "../../src/server/start.js";
-import { execEvent, plan } from "../support/hunt-fixtures.js";
+import { HeldQueries } from "../support/held-queries.js";
+import { plan } from "../support/hunt-fixtures.js";
 
 const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-shutdown-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Queries that say when the first started, and answer only once let go (the test decides, not the clock). */
-class HeldQueries implements QueryRunner {
-  started!: () => void;
-  readonly running = new Promise<void>((resolve) => {
-    this.started = resolve;
-  });
-  letGo!: () => void;
-  readonly held = new Promise<void>((resolve) => {
-    this.letGo = resolve;
-  });
-  calls = 0;
-  async run(): Promise<QueryOutcome> {
-    this.calls++;
-    this.started();
-    await this.held;
-    return { ok: true, rows: [execEvent(new Date(Date.now() - 60_000).toISOString())], attempts: [] };
-  }
-}
 
 describe("graceful shutdown", () => {
   it("finishes the hunt and the request in flight, then closes; the schedule runs in process", async () => {
