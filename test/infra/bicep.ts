@@ -110,19 +110,41 @@ export function formatProblems(relative: string, problems: readonly SyntaxProble
   return problems.map((p) => `${relative}:${p.line}:${p.column}: ${p.kind} ${JSON.stringify(p.text)}`).join("\n");
 }
 
-/** The text of a string literal without interpolations, or undefined when it has any. */
-export function literalString(node: SyntaxNode | undefined | null): string | undefined {
+/**
+ * A string literal's value from its tree: the text between its quotes, escapes decoded, each interpolation's
+ * expression given to `interpolate` (without it, a string that has one is undefined). Read by offsets, not only from
+ * the parts: tree-sitter-bicep leaves some literal text (a lone space) without a node. A `'''` string is verbatim,
+ * less the line break after its opening (Bicep's multi-line strings have no escapes or interpolations).
+ */
+export function stringValue(
+  node: SyntaxNode | undefined | null,
+  interpolate?: (expression: SyntaxNode) => string,
+): string | undefined {
   if (node?.type !== "string") return undefined;
+  const source = node.text;
+  if (source.startsWith("'''")) return source.slice(3, -3).replace(/^\r?\n/, "");
   let text = "";
-  for (const child of node.namedChildren) {
-    if (child.type === "string_content") text += child.text;
-    else if (child.type === "escape_sequence") text += unescapeBicep(child.text);
-    else return undefined;
+  let at = node.startIndex + 1;
+  for (const part of node.namedChildren) {
+    text += source.slice(at - node.startIndex, part.startIndex - node.startIndex);
+    if (part.type === "escape_sequence") text += unescapeBicep(part.text);
+    else if (part.type === "string_content") text += part.text;
+    else if (part.type === "interpolation" && interpolate) {
+      const expression = part.namedChild(0);
+      if (!expression) throw new Error(`an empty interpolation in ${source}`);
+      text += interpolate(expression);
+    } else return undefined;
+    at = part.endIndex;
   }
-  return text;
+  return text + source.slice(at - node.startIndex, source.length - 1);
 }
 
-export function unescapeBicep(sequence: string): string {
+/** The value of a string literal without interpolations, or undefined when it has any. */
+export function literalString(node: SyntaxNode | undefined | null): string | undefined {
+  return stringValue(node);
+}
+
+function unescapeBicep(sequence: string): string {
   const map: Record<string, string> = { "\\'": "'", "\\\\": "\\", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\$": "$" };
   return map[sequence] ?? sequence;
 }

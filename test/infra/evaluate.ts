@@ -5,7 +5,7 @@
  * Microsoft Learn's Bicep function reference describes it. Anything else is refused by name, so a template that
  * grows past what is evaluated here fails its test rather than being half-evaluated.
  */
-import { type BicepFile, type SyntaxNode, unescapeBicep } from "./bicep.js";
+import { type BicepFile, type SyntaxNode, stringValue } from "./bicep.js";
 
 export type Value = string | number | boolean | null | readonly Value[] | { readonly [key: string]: Value } | Lambda;
 
@@ -29,19 +29,9 @@ export function evaluate(
   };
   switch (node.type) {
     case "string": {
-      // The text between the quotes; tree-sitter-bicep leaves some literal text (a lone space) without a node.
-      const source = node.text;
-      let text = "";
-      let at = node.startIndex + 1;
-      for (const part of node.namedChildren) {
-        text += source.slice(at - node.startIndex, part.startIndex - node.startIndex);
-        if (part.type === "escape_sequence") text += unescapeBicep(part.text);
-        else if (part.type === "interpolation") text += String(recur(part.namedChild(0)));
-        else if (part.type === "string_content") text += part.text;
-        else throw new Error(`string part ${part.type} is not evaluated here`);
-        at = part.endIndex;
-      }
-      return text + source.slice(at - node.startIndex, source.length - 1);
+      const text = stringValue(node, (expression) => String(recur(expression)));
+      if (text === undefined) throw new Error(`a string part is not evaluated here: ${node.text.slice(0, 80)}`);
+      return text;
     }
     case "number":
       return Number(node.text);
