@@ -5,7 +5,9 @@
  * Microsoft Learn's Bicep function reference describes it. Anything else is refused by name, so a template that
  * grows past what is evaluated here fails its test rather than being half-evaluated.
  */
-import { type BicepFile, type SyntaxNode, stringValue } from "./bicep.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { type BicepFile, infraDir, property, type SyntaxNode, stringValue } from "./bicep.js";
 
 export type Value = string | number | boolean | null | readonly Value[] | { readonly [key: string]: Value } | Lambda;
 
@@ -206,4 +208,37 @@ function truth(value: Value): boolean {
 
 function equal(a: Value, b: Value): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * How main.bicep deploys one string parameter into one app setting (`serviceSettings`): the setting's value for a
+ * value of the parameter (a DeploymentFailure thrown when the template fails it), the failure's message (undefined
+ * when it deploys), and the parameter's two values as shipped (its default, and main.parameters.json's).
+ */
+export function appSetting(file: BicepFile, parameter: string, setting: string) {
+  const settingFor = (value: string): Value => {
+    const node = property(file.variables.get("serviceSettings")?.value, setting);
+    if (!node) throw new Error(`${file.relative} sets no ${setting} in serviceSettings`);
+    return evaluate(node, file, { [parameter]: value });
+  };
+  const failureFor = (value: string): string | undefined => {
+    try {
+      settingFor(value);
+      return undefined;
+    } catch (error) {
+      if (error instanceof DeploymentFailure) return error.message;
+      throw error;
+    }
+  };
+  const shipped = (): { readonly fallback: Value | undefined; readonly given: unknown } => {
+    const defaultValue = file.params.get(parameter)?.defaultValue;
+    const values = JSON.parse(readFileSync(path.join(infraDir, "main.parameters.json"), "utf8")) as {
+      parameters: Record<string, { value?: unknown } | undefined>;
+    };
+    return {
+      fallback: defaultValue ? evaluate(defaultValue, file, {}) : undefined,
+      given: values.parameters[parameter]?.value,
+    };
+  };
+  return { settingFor, failureFor, shipped };
 }

@@ -6,31 +6,14 @@
  * fail the deployment (Bicep's `fail()`, Microsoft Learn "Bicep functions - flow control"), naming the parameter; a
  * six-field one reaches the app setting unchanged. The examples are the Learn page's, not shmhunt's.
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { infraDir, loadBicep, property } from "./bicep.js";
-import { DeploymentFailure, evaluate } from "./evaluate.js";
+import { infraDir, loadBicep } from "./bicep.js";
+import { appSetting } from "./evaluate.js";
 
 const main = loadBicep(path.join(infraDir, "main.bicep"));
 
-/** The value main.bicep gives SHMHUNT_HUNT_SCHEDULE when deployed with `huntSchedule`. */
-function settingFor(huntSchedule: string): unknown {
-  const settings = main.variables.get("serviceSettings")?.value;
-  const value = property(settings, "SHMHUNT_HUNT_SCHEDULE");
-  if (!value) throw new Error("main.bicep sets no SHMHUNT_HUNT_SCHEDULE in serviceSettings");
-  return evaluate(value, main, { huntSchedule });
-}
-
-function failureFor(huntSchedule: string): string {
-  try {
-    settingFor(huntSchedule);
-  } catch (error) {
-    if (error instanceof DeploymentFailure) return error.message;
-    throw error;
-  }
-  throw new Error(`${JSON.stringify(huntSchedule)} deployed`);
-}
+const { settingFor, failureFor, shipped } = appSetting(main, "huntSchedule", "SHMHUNT_HUNT_SCHEDULE");
 
 describe("huntSchedule at deploy time", () => {
   it.each([
@@ -48,13 +31,8 @@ describe("huntSchedule at deploy time", () => {
   });
 
   it("the parameter's default and main.parameters.json's value pass", () => {
-    const defaultValue = main.params.get("huntSchedule")?.defaultValue;
-    const fallback = defaultValue && evaluate(defaultValue, main, {});
+    const { fallback, given } = shipped();
     expect(typeof fallback === "string" && settingFor(fallback)).toBe(fallback);
-    const file = JSON.parse(readFileSync(path.join(infraDir, "main.parameters.json"), "utf8")) as {
-      parameters: { huntSchedule?: { value?: unknown } };
-    };
-    const given = file.parameters.huntSchedule?.value;
     expect(typeof given === "string" && settingFor(given)).toBe(given);
   });
 
@@ -64,7 +42,7 @@ describe("huntSchedule at deploy time", () => {
     ["0 0 0 * * * *", 7, "seven fields"],
     ["", 0, "nothing"],
   ])("%j (%d fields: %s) fails the deployment, naming huntSchedule and the six fields", (schedule, count) => {
-    const message = failureFor(schedule);
+    const message = failureFor(schedule) ?? `${JSON.stringify(schedule)} deployed`;
     expect(message).toMatch(/^huntSchedule /);
     expect(message).toContain(`has ${count} field(s)`);
     expect(message).toContain("six");

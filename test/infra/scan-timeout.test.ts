@@ -8,33 +8,15 @@
  * (`00:01:00`, host.json's `functionTimeout`). Each value is also read by the app's reader: the template never refuses
  * what the app takes, and refuses everything the app refuses for its form (the upper bound, 24d, is the app's alone).
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDuration, SCAN_TIMEOUT_BOUNDS } from "../../src/app/setting-duration.js";
-import { infraDir, loadBicep, property } from "./bicep.js";
-import { DeploymentFailure, evaluate } from "./evaluate.js";
+import { infraDir, loadBicep } from "./bicep.js";
+import { appSetting } from "./evaluate.js";
 
 const main = loadBicep(path.join(infraDir, "main.bicep"));
 
-/** The value main.bicep gives SHMHUNT_SCAN_TIMEOUT when deployed with `scanTimeout`. */
-function settingFor(scanTimeout: string): unknown {
-  const settings = main.variables.get("serviceSettings")?.value;
-  const value = property(settings, "SHMHUNT_SCAN_TIMEOUT");
-  if (!value) throw new Error("main.bicep sets no SHMHUNT_SCAN_TIMEOUT in serviceSettings");
-  return evaluate(value, main, { scanTimeout });
-}
-
-/** The deployment's failure message for `scanTimeout`, or undefined when it deploys. */
-function failureFor(scanTimeout: string): string | undefined {
-  try {
-    settingFor(scanTimeout);
-    return undefined;
-  } catch (error) {
-    if (error instanceof DeploymentFailure) return error.message;
-    throw error;
-  }
-}
+const { settingFor, failureFor, shipped } = appSetting(main, "scanTimeout", "SHMHUNT_SCAN_TIMEOUT");
 
 const TAKEN = ["60s", "1s", "30s", "5m", "1h", "24h", "2d", "24d", "3600s", "10m"];
 const REFUSED: readonly (readonly [string, string])[] = [
@@ -84,13 +66,8 @@ describe("scanTimeout at deploy time", () => {
   });
 
   it("the parameter's default and main.parameters.json's value pass", () => {
-    const defaultValue = main.params.get("scanTimeout")?.defaultValue;
-    const fallback = defaultValue && evaluate(defaultValue, main, {});
+    const { fallback, given } = shipped();
     expect(typeof fallback === "string" && settingFor(fallback)).toBe(fallback);
-    const file = JSON.parse(readFileSync(path.join(infraDir, "main.parameters.json"), "utf8")) as {
-      parameters: { scanTimeout?: { value?: unknown } };
-    };
-    const given = file.parameters.scanTimeout?.value;
     expect(typeof given === "string" && settingFor(given)).toBe(given);
   });
 
