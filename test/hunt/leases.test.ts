@@ -5,10 +5,7 @@
  * it is still the one held (a compare-and-delete), so the lease keeps its safety: one holder at a time, a holder
  * killed mid-work is taken over once its lease expires, and a holder that lost its lease removes nothing of the next.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HeldLease } from "../../src/hunt/hunt-state.js";
 import {
   type HuntDeps,
@@ -21,45 +18,11 @@ import {
   type StoredVerdict,
   waitForSampleLease,
 } from "../../src/hunt/index.js";
-import { createStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
-import { type Azurite, startAzurite } from "../support/azurite.js";
+import type { StateStore } from "../../src/store/index.js";
 import { clock, EventTable, execEvent, huntRule, MIN, plan } from "../support/hunt-fixtures.js";
-import { localStores } from "../support/local-stores.js";
+import { stateBackends } from "../support/state-backends.js";
 
-const openLocal = localStores();
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-let azurite: Azurite;
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-
-let tables = 0;
-const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
-  ["memory", async () => new MemoryStateStore()],
-  [
-    "local journal",
-    async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), "shmhunt-leases-"));
-      dirs.push(dir);
-      return openLocal(dir);
-    },
-  ],
-  [
-    "Azure Table (Azurite)",
-    async () =>
-      createStateStore({
-        kind: "table",
-        table: `shmhuntleases${++tables}`,
-        access: { connectionString: azurite.connectionString },
-      }),
-  ],
-];
+const backends = stateBackends("leases");
 
 const gated = plan(
   huntRule({

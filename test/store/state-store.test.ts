@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStateStore, MemoryStateStore, type StateStore } from "../../src/store/index.js";
-import { type Azurite, startAzurite } from "../support/azurite.js";
+import { describe, expect, it } from "vitest";
 import { localStores } from "../support/local-stores.js";
+import { stateBackends } from "../support/state-backends.js";
 import { tempDirs } from "../support/temp-dirs.js";
 import { until } from "../support/until.js";
 
@@ -13,32 +12,9 @@ const quarantined = (dir: string): string[] => {
   return existsSync(folder) ? readdirSync(folder) : [];
 };
 
-let azurite: Azurite;
 const tempDir = tempDirs("state");
-
-beforeAll(async () => {
-  azurite = await startAzurite();
-});
-afterAll(async () => {
-  await azurite?.stop();
-});
-
 const local = localStores();
-
-let tableCount = 0;
-const backends: ReadonlyArray<[string, () => Promise<StateStore>]> = [
-  ["memory", async () => new MemoryStateStore()],
-  ["local files", async () => local(tempDir())],
-  [
-    "Azure Table (Azurite)",
-    async () =>
-      createStateStore({
-        kind: "table",
-        table: `shmhuntstate${++tableCount}`,
-        access: { connectionString: azurite.connectionString },
-      }),
-  ],
-];
+const backends = stateBackends("state");
 
 describe.each(backends)("state store: %s", (_name, make) => {
   it("creates a record once and reports who created it", async () => {
