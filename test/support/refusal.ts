@@ -13,3 +13,17 @@ export async function refusal(promise: Promise<unknown>): Promise<string> {
   expect(diagnostics).toHaveLength(1);
   return formatDiagnostic(diagnostics[0] as DiagnosticError["diagnostics"][number]);
 }
+
+/** The one diagnostic of the DiagnosticError `work` throws (a parser's refusal), as it is. */
+export function thrownDiagnostic(work: () => unknown): DiagnosticError["diagnostics"][number] {
+  let error: unknown;
+  try {
+    work();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(DiagnosticError);
+  const diagnostics = (error as DiagnosticError).diagnostics;
+  expect(diagnostics).toHaveLength(1);
+  return diagnostics[0] as DiagnosticError["diagnostics"][number];
+}
