@@ -5,7 +5,7 @@
  * import() by a computed name is caught by Biome (lint/no-computed-import.grit): dependency-cruiser cannot see it.
  */
 const RANKS = [
-  ["diagnostics"],
+  ["diagnostics", "processes"],
   ["eql", "kusto", "yara", "store"],
   ["targets"],
   ["rules", "workspace"],

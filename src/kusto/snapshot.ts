@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localChildEnvironment } from "../processes/child-environment.js";
 import { kustoLanguageFiles } from "./runtime.js";
 import { parseQuery } from "./validate.js";
 
@@ -100,17 +101,14 @@ export function buildSnapshotInBackground(main: string): void {
 }
 
 /**
- * The environment for a process started from (or building) a snapshot: V8 flags must match the builder's, so no
- * NODE_OPTIONS; and glibc's malloc asked for huge pages (`glibc.malloc.hugetlb=1`, glibc ≥ 2.35, ignored elsewhere):
- * reading the blob touches tens of MB, and with 4 KiB pages half the start is page faults.
+ * The environment for a process started from (or building) a snapshot: a local child's (src/processes/
+ * child-environment.ts: no extra CA file parsed at its start; huge pages for malloc, since reading the blob touches
+ * tens of MB and with 4 KiB pages half the start is page faults), and no NODE_OPTIONS: V8 flags must match the
+ * builder's.
  */
 export function snapshotEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+  const env = localChildEnvironment();
   delete env.NODE_OPTIONS;
-  const tunables = env.GLIBC_TUNABLES;
-  if (!tunables?.includes("glibc.malloc.hugetlb")) {
-    env.GLIBC_TUNABLES = tunables ? `${tunables}:glibc.malloc.hugetlb=1` : "glibc.malloc.hugetlb=1";
-  }
   return env;
 }
 

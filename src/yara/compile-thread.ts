@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { type Diagnostic, DiagnosticError } from "../diagnostics/index.js";
+import { localChildEnvironment } from "../processes/child-environment.js";
 import { type CompiledRuleSet, compileYaraRules, type YaraCompileOptions } from "./compile.js";
 
 interface Job {
@@ -28,7 +29,12 @@ export function compileYaraRulesOffThread(
 ): Promise<CompiledRuleSet> {
   const { file, execArgv } = childEntry();
   return new Promise((resolve, reject) => {
-    const child = fork(file, [], { execArgv, serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    const child = fork(file, [], {
+      execArgv,
+      serialization: "advanced",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: localChildEnvironment(),
+    });
     let stderr = "";
     child.stderr?.on("data", (chunk: Buffer) => {
       if (stderr.length < 4000) stderr += chunk.toString();

@@ -4,7 +4,8 @@
  * binding take a worker ~0.15 s of CPU, which then runs on the second core while the CLI process loads its modules,
  * rather than after. The scan pool adopts it as its first worker; a run that never needs it kills it when it ends.
  *
- * Only node: built-ins are imported here, so the CLI can call this before loading anything else.
+ * Only node: built-ins (and the one module of them that makes a child's environment) are imported here, so the CLI
+ * can call this before loading anything else.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, unlinkSync } from "node:fs";
@@ -13,6 +14,7 @@ import type { Socket } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { localChildEnvironment } from "../processes/child-environment.js";
 import type { FromWorker } from "./protocol.js";
 
 export interface WorkerProcess {
@@ -112,22 +114,11 @@ function openProgressRecord(): number | undefined {
 }
 
 /**
- * The worker's environment: the caller's, without Rust backtraces, and with glibc's malloc asked to back large
- * allocations (the sample buffer) with transparent huge pages: first touches of fresh memory are the most
- * expensive part of a cold worker's scans (measured in docs/yara.md). Ignored by a libc that does not know it.
+ * The worker's environment: a local child's (no extra CA file parsed at its start, glibc's malloc asked to back the
+ * sample buffer with transparent huge pages: src/processes/child-environment.ts), without Rust backtraces.
  */
 function workerEnv(): NodeJS.ProcessEnv {
-  const tunables = process.env.GLIBC_TUNABLES;
-  const hugePages = "glibc.malloc.hugetlb=1";
-  return {
-    ...process.env,
-    RUST_BACKTRACE: "0",
-    GLIBC_TUNABLES: tunables
-      ? tunables.includes("glibc.malloc.hugetlb")
-        ? tunables
-        : `${tunables}:${hugePages}`
-      : hugePages,
-  };
+  return localChildEnvironment({ RUST_BACKTRACE: "0" });
 }
 
 /** The worker script beside this module: compiled `.js` in dist, or `.ts` through tsx when running from source. */
