@@ -89,7 +89,8 @@ export interface Scanner {
   /** Starts every worker and loads the rules into it now, rather than on first use. */
   warmUp(): Promise<void>;
   workerPids(): number[];
-  close(): Promise<void>;
+  /** Ends the workers (see `ScanPool.close`; `waitForExit: false` for a process that ends right after). */
+  close(options?: { readonly waitForExit?: boolean }): Promise<void>;
 }
 
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
@@ -144,7 +145,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     stats: () => pool.stats(),
     warmUp: async () => pool.warmUp(await currentRules()),
     workerPids: () => pool.pids(),
-    close: () => pool.close(),
+    close: (options) => pool.close(options),
 
     async scanFile(filePath) {
       const rules = await currentRules();

@@ -39,9 +39,7 @@ export function prestartScanWorker(): void {
   const worker = startWorker();
   prestarted = worker;
   // Nothing of it may keep this process alive (a run that ends before adopting it, e.g. `scan --help`).
-  worker.child.unref();
-  (worker.child.channel as { unref?: () => void } | undefined)?.unref?.();
-  (worker.child.stderr as Socket | null)?.unref();
+  keepsProcessAlive(worker.child, false);
   process.once("exit", () => {
     if (prestarted === worker) worker.child.kill("SIGKILL");
   });
@@ -55,10 +53,26 @@ export function forkScanWorker(): WorkerProcess {
     if (worker) discard(worker);
     return startWorker();
   }
-  worker.child.ref();
-  (worker.child.channel as { ref?: () => void } | undefined)?.ref?.();
-  (worker.child.stderr as Socket | null)?.ref();
+  keepsProcessAlive(worker.child, true);
   return worker;
+}
+
+/**
+ * Whether a worker (its process, IPC channel and stderr pipe) holds this process's event loop open: not while it is
+ * prestarted and unadopted, nor once the pool has killed it without waiting (`ScanPool.close`).
+ */
+export function keepsProcessAlive(child: ChildProcess, alive: boolean): void {
+  const channel = child.channel as { ref?: () => void; unref?: () => void } | undefined;
+  const stderr = child.stderr as Socket | null;
+  if (alive) {
+    child.ref();
+    channel?.ref?.();
+    stderr?.ref();
+  } else {
+    child.unref();
+    channel?.unref?.();
+    stderr?.unref();
+  }
 }
 
 function discard(worker: WorkerProcess): void {

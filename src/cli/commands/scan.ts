@@ -80,7 +80,8 @@ export function registerScan(program: Command): void {
       } finally {
         batched?.close();
         bar?.stop();
-        await scanner.close();
+        // The CLI ends next: its workers are killed, not waited for (their exit overlaps this process's).
+        await scanner.close({ waitForExit: false });
         stdout.release();
       }
       if (stdout.failure) throw new CliError(`${stdout.failure}; scan stopped`, 1);
