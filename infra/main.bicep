@@ -31,7 +31,7 @@ param huntSchedule string = '0 */1 * * * *'
 @description('Targets hunted, comma-separated: defender, asim, auditd (the data the workspace holds).')
 param huntTargets string = 'defender'
 
-@description('How far back a run reaches to cover missed windows (duration such as 24h); older ranges are reported as a gap.')
+@description('How far back a run reaches to cover missed windows: 0 (no further than each rule\'s own look-back), or a whole number and one unit, s, m, h or d, such as 24h; older ranges are reported as a gap. The template checks that form, and fails the deployment on any other (bare seconds, 1d12h, an ISO 8601 P1D, a TimeSpan).')
 param maxCatchUp string = '24h'
 
 @description('Server timeout of each Logs query, in seconds.')
@@ -219,17 +219,21 @@ var checkedHuntSchedule = length(huntScheduleFields) == 6
   ? huntSchedule
   : fail('huntSchedule \'${huntSchedule}\' has ${length(huntScheduleFields)} field(s): it must be an NCRONTAB schedule of six space-separated fields, seconds first ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. 0 */5 * * * * (a five-field cron line lacks the seconds; a TimeSpan is for App Service plans only)')
 
-// The scan timeout's form, checked at deploy time as src/app/setting-duration.ts reads SHMHUNT_SCAN_TIMEOUT: a whole
-// number without a leading zero (so not 0) and one unit, s, m, h or d. A value of another form fails the deployment,
-// naming the parameter, instead of deploying an app that then does not start. Each function here gives a value for any
-// string (take and skip of a count under 1, contains case-sensitive), whatever is evaluated first. The upper bound
-// (24d) is left to the app.
-var scanTimeoutNumber = take(scanTimeout, length(scanTimeout) - 1)
-var scanTimeoutUnit = skip(scanTimeout, length(scanTimeout) - 1)
-var scanTimeoutDigitsOnly = empty(filter(split(scanTimeoutNumber, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']), rest => !empty(rest)))
-var checkedScanTimeout = contains(['s', 'm', 'h', 'd'], scanTimeoutUnit) && !empty(scanTimeoutNumber) && !startsWith(scanTimeoutNumber, '0') && scanTimeoutDigitsOnly
+// A duration's form as the app reads its duration settings (src/app/setting-duration.ts, with the rules' own
+// parseDuration): a whole number without a leading zero (so not 0) and one unit, s, m, h or d. Each function here gives
+// a value for any string (take and skip of a count under 1, contains case-sensitive), whatever is evaluated first.
+func isDuration(text string) bool => contains(['s', 'm', 'h', 'd'], skip(text, length(text) - 1)) && !empty(take(text, length(text) - 1)) && !startsWith(take(text, length(text) - 1), '0') && empty(filter(split(take(text, length(text) - 1), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']), rest => !empty(rest)))
+
+// The duration settings, checked at deploy time for their form: a value the app refuses at start (SVC601) fails the
+// deployment, naming the parameter, instead of deploying an app that then does not start. The bounds (a scan timeout of
+// at most 24d) are left to the app. The catch-up takes 0 (no catch-up past each rule's own look-back), as the app does;
+// a scan always has a timeout.
+var checkedScanTimeout = isDuration(scanTimeout)
   ? scanTimeout
   : fail('scanTimeout \'${scanTimeout}\' is not a duration the app takes: a whole number and one unit, s, m, h or d, such as 60s or 5m (at least 1s; not bare seconds, 0, 1m30s, PT60S or 00:01:00)')
+var checkedMaxCatchUp = maxCatchUp == '0' || isDuration(maxCatchUp)
+  ? maxCatchUp
+  : fail('maxCatchUp \'${maxCatchUp}\' is not a duration the app takes: 0, or a whole number and one unit, s, m, h or d, such as 24h or 90m (not bare seconds, 1d12h, P1D or 1.00:00:00)')
 
 // Setting names as src/app/config.ts reads them (docs/service.md lists each with its default).
 var serviceSettings = {
@@ -242,7 +246,7 @@ var serviceSettings = {
   SHMHUNT_WORKSPACE_NAME: workspaceName
   SHMHUNT_HUNT_SCHEDULE: checkedHuntSchedule
   SHMHUNT_HUNT_TARGETS: huntTargets
-  SHMHUNT_MAX_CATCH_UP: maxCatchUp
+  SHMHUNT_MAX_CATCH_UP: checkedMaxCatchUp
   SHMHUNT_QUERY_TIMEOUT_SECONDS: string(queryTimeoutSeconds)
   SHMHUNT_MAX_SAMPLE_BYTES: string(maxSampleBytes)
   SHMHUNT_MAX_BODY_BYTES: string(maxBodyBytes)

@@ -60,6 +60,13 @@ export interface Output extends Decorated {
   readonly value: SyntaxNode;
 }
 
+/** A user-defined function (`func name(a type, …) type => body`). */
+export interface UserFunction {
+  readonly name: string;
+  readonly parameters: readonly string[];
+  readonly body: SyntaxNode;
+}
+
 export interface BicepFile {
   readonly file: string;
   readonly relative: string;
@@ -70,6 +77,7 @@ export interface BicepFile {
   readonly resources: ReadonlyMap<string, Resource>;
   readonly modules: ReadonlyMap<string, Module>;
   readonly outputs: ReadonlyMap<string, Output>;
+  readonly functions: ReadonlyMap<string, UserFunction>;
 }
 
 /** Every .bicep file under infra/, sorted. */
@@ -157,6 +165,7 @@ export function loadBicep(file: string): BicepFile {
   const resources = new Map<string, Resource>();
   const modules = new Map<string, Module>();
   const outputs = new Map<string, Output>();
+  const functions = new Map<string, UserFunction>();
   let pending = new Map<string, SyntaxNode[]>();
   for (const node of root.namedChildren) {
     if (node.type === "comment") continue;
@@ -209,6 +218,15 @@ export function loadBicep(file: string): BicepFile {
           value: required(node.namedChild(2), file, node),
         });
         break;
+      case "user_defined_function": {
+        const parameters = node.namedChildren.find((c) => c.type === "parameters");
+        functions.set(name, {
+          name,
+          parameters: parameters?.namedChildren.map((c) => c.namedChild(0)?.text ?? "") ?? [],
+          body: required(node.namedChildren.at(-1) ?? null, file, node),
+        });
+        break;
+      }
       default:
         break;
     }
@@ -223,6 +241,7 @@ export function loadBicep(file: string): BicepFile {
     resources,
     modules,
     outputs,
+    functions,
   };
 }
 
@@ -305,10 +324,13 @@ export function referencedIdentifiers(root: SyntaxNode): Set<string> {
     "resource_declaration",
     "module_declaration",
     "output_declaration",
+    "user_defined_function",
   ]);
   const visit = (node: SyntaxNode): void => {
     if (node.type === "identifier") {
       const parent = node.parent;
+      // A user-defined function's parameter (`func f(text string) …`) declares its name.
+      if (parent?.type === "parameter") return;
       const isDeclaredName = parent && declarationTypes.has(parent.type) && parent.namedChild(0)?.id === node.id;
       const isKey = parent?.type === "object_property" && parent.namedChild(0)?.id === node.id;
       const isDecoratorOrFunction =

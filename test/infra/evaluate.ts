@@ -1,8 +1,9 @@
 /**
  * A small evaluator of Bicep expressions over tree-sitter-bicep's tree, for the checks a template makes of its own
  * parameters (a `fail()` on a value the app would refuse): literals, string interpolation, arrays, parameters and
- * variables, `!`, `==`, `!=`, `&&`, `||`, `-` of integers, the ternary, lambdas, and the few functions those checks use, each as
- * Microsoft Learn's Bicep function reference describes it. Anything else is refused by name, so a template that
+ * variables, `!`, `==`, `!=`, `&&`, `||`, `-` of integers, the ternary, lambdas, the template's own user-defined functions
+ * (which see their arguments and nothing else of the file, as Microsoft Learn's "User-defined functions in Bicep" says),
+ * and the few functions those checks use, each as Microsoft Learn's Bicep function reference describes it. Anything else is refused by name, so a template that
  * grows past what is evaluated here fails its test rather than being half-evaluated.
  */
 import { readFileSync } from "node:fs";
@@ -97,6 +98,15 @@ export function evaluate(
     case "call_expression": {
       const name = node.childForFieldName("function")?.text ?? "";
       const args = node.childForFieldName("arguments")?.namedChildren.filter((c) => c.type !== "comment") ?? [];
+      const own = file.functions.get(name);
+      if (own) {
+        if (args.length !== own.parameters.length)
+          throw new Error(`${name}() takes ${own.parameters.length} argument(s), given ${args.length}`);
+        // Its body sees its arguments only: no parameter or variable of the file.
+        const scope = new Map(own.parameters.map((parameter, i) => [parameter, recur(args[i])]));
+        const alone: BicepFile = { ...file, params: new Map(), variables: new Map() };
+        return evaluate(own.body, alone, {}, scope);
+      }
       return call(
         name,
         args.map((arg) => () => recur(arg)),

@@ -120,10 +120,14 @@ function loopVariables(root: SyntaxNode): Set<string> {
 
 describe("declarations", () => {
   for (const file of files) {
-    it(`${file.relative}: every parameter and variable is used`, () => {
+    it(`${file.relative}: every parameter, variable and function is used`, () => {
       const used = referencedIdentifiers(file.root);
       const unused = [...file.params.keys(), ...file.variables.keys()].filter((n) => !used.has(n));
       expect(unused).toEqual([]);
+      const called = new Set(
+        file.root.descendantsOfType("call_expression").map((c) => c.childForFieldName("function")?.text),
+      );
+      expect([...file.functions.keys()].filter((n) => !called.has(n))).toEqual([]);
     });
 
     it(`${file.relative}: every parameter and output is described`, () => {
@@ -140,6 +144,7 @@ describe("declarations", () => {
         ...file.resources.keys(),
         ...file.modules.keys(),
         ...loopVariables(file.root),
+        ...[...file.functions.values()].flatMap((f) => [f.name, ...f.parameters]),
         ...BUILTIN_NAMES,
       ]);
       const unknown = [...referencedIdentifiers(file.root)].filter((n) => !declared.has(n));
