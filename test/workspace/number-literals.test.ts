@@ -52,3 +52,25 @@ describe("a long or int literal is the value Kusto.Language reads from it", () =
     expect(await column("range x from 0 to 2 step 1 | where x == long(99999999999999999999)", "x")).toEqual([0]);
   });
 });
+
+/**
+ * A hexadecimal literal is the number it writes: "0xhex — An integer represented with hexadecimal syntax. 0xf is
+ * equivalent to 15" (Microsoft Learn, "The long data type"), also inside `long(...)`. Kusto.Language's LiteralValue
+ * differs here (it gives 0 for `0xf`): the documentation wins.
+ */
+describe("a hexadecimal long literal", () => {
+  it("0xf is 15, as the documentation's example says (where Kusto.Language's LiteralValue says 0)", async () => {
+    expect(await scalar("0xf")).toBe(15);
+    expect(kustoLanguageValue("0xf")).toBe(0);
+  });
+
+  it.each([
+    ["0x10", 16],
+    ["0xFF", 255],
+    ["long(0xff)", 255],
+    ["0x7fffffff", 2147483647],
+  ])("%s is %d", async (literal, value) => {
+    expect(await scalar(literal)).toBe(value);
+  });
+});
+
