@@ -75,9 +75,10 @@ export async function sampleVerdict(request: HttpRequest, context: InvocationCon
 }
 
 /**
- * The timer: run the due hunts, then settle pending hits. A failure is logged and left to the next tick. Rules not
- * started by the deadline (huntDeadline: functionTimeout less one rule's slowest run and the settle step) are left to
- * the next tick (`deferred`), so that the host does not cut the invocation with rules never reached.
+ * The timer: retry the failed scans, run the due hunts, then settle pending hits. A failure is logged and left to the
+ * next tick. Rules not started by the deadline (huntDeadline: functionTimeout less one rule's slowest run and the
+ * settle step) are left to the next tick (`deferred`), so that the host does not cut the invocation with rules never
+ * reached; so are scan retries (none starts, or waits for a sample's lease, past it).
  */
 export function huntTimer(timer: Timer, context: InvocationContext): Promise<void> {
   return inInvocation(context, () => runHuntTimer(timer, context));
@@ -87,7 +88,7 @@ async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<v
   const start = new Date();
   const [services, { huntDeadline }] = await Promise.all([getServices(), import("../src/app/hunt-deadline.js")]);
   const deadline = huntDeadline(start, FUNCTION_TIMEOUT_MS, services.config.queryTimeoutSeconds);
-  await services.samples.retryScans();
+  await services.samples.retryScans({ deadline });
   const report = await services.hunt.run({ deadline });
   const failed = report.runs.filter((r) => r.status === "failed");
   const deferred = report.runs.filter((r) => r.status === "deferred");

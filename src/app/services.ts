@@ -328,10 +328,16 @@ export class HuntService {
    * Runs `work` holding the sample's lease (src/hunt/run.ts, SAMPLE_LEASE), renewed while it runs, given up after:
    * the scan of an arrived or uploaded sample and the settling of its hits, so that a second delivery of its arrival
    * waits for the first and finds its verdict. Undefined when another holder kept the lease for a whole lease's time
-   * (alive, renewing it, doing the work); `left` says in the log what the caller does then.
+   * (alive, renewing it, doing the work), or for `maxWaitMs` when shorter; `left` says in the log what the caller
+   * does then.
    */
-  async holdingSample<T>(sha256: string, left: string, work: (held: HeldLease) => Promise<T>): Promise<T | undefined> {
-    const held = await waitForSampleLease(this.settleDeps(), sha256, left);
+  async holdingSample<T>(
+    sha256: string,
+    left: string,
+    work: (held: HeldLease) => Promise<T>,
+    maxWaitMs?: number,
+  ): Promise<T | undefined> {
+    const held = await waitForSampleLease(this.settleDeps(), sha256, left, maxWaitMs);
     if (!held) return undefined;
     try {
       return await held.during(() => work(held));
@@ -399,10 +405,15 @@ export class SampleService {
    * Scans again, when due, the samples whose scan failed, and the stored samples that hits wait for but that have
    * no verdict (a scan lost to a crash or a restart). After the last retry, the sample gets a "scan failed" verdict,
    * which its gated hits alert with. Called on every scheduler tick. Returns how many scans were attempted.
+   *
+   * With `deadline` (the clock's time: a Functions timer tick's, src/app/hunt-deadline.ts), no retry starts after it
+   * and none waits past it for a sample's lease: the samples not reached are left to the next tick, as they are, so
+   * that retries never take the tick's time from its hunts and the host's timeout.
    */
-  async retryScans(): Promise<number> {
+  async retryScans(options: { readonly deadline?: Date } = {}): Promise<number> {
     if (!this.scanner) return 0;
     const now = this.options.clock().getTime();
+    const deadline = options.deadline?.getTime();
     for (const { sha256 } of await this.state.pending()) {
       if (this.failedScans.has(sha256) || (await this.state.verdict(sha256))) continue;
       // A sample over the limit (a blob written to the container directly) is not read: nothing to retry.
@@ -413,11 +424,16 @@ export class SampleService {
     let attempted = 0;
     for (const [sha256, failure] of [...this.failedScans]) {
       if (failure.nextAt > now) continue;
+      const left = deadline === undefined ? undefined : deadline - this.options.clock().getTime();
+      if (left !== undefined && left <= 0) break;
       attempted++;
       // Holding the sample's lease (scanUnlessKnown): a settling of it under way (an upload, an arrival, the broker)
       // is waited for, and the verdict of the rules in use it stored ends the retries, nothing scanned again.
-      const outcome = await this.scanUnlessKnown(sha256, "its scan is retried on a later tick", (held) =>
-        this.scanStoredWithin(sha256, held),
+      const outcome = await this.scanUnlessKnown(
+        sha256,
+        "its scan is retried on a later tick",
+        (held) => this.scanStoredWithin(sha256, held),
+        left === undefined ? {} : { maxWaitMs: left },
       );
       // Another holder kept the lease (it is scanning the sample): the next tick looks again.
       if (outcome === undefined) continue;
@@ -551,7 +567,7 @@ export class SampleService {
       sha256,
       "the broker leaves the sample to it",
       (held) => this.scanStoredWithin(sha256, held),
-      (known, held) => this.hunt.recordVerdict(known, held),
+      { settleKnown: (known, held) => this.hunt.recordVerdict(known, held) },
     );
   }
 
@@ -670,23 +686,32 @@ export class SampleService {
    * again, as an upload would be (the rules changed and the rescan has not reached the sample yet). Undefined when
    * another holder kept the lease for a whole lease's time (`left` says in the log what the caller does then).
    * `settleKnown`, when given, is done with a verdict found known, still holding the lease (the broker's settling:
-   * hits just given the sample by its host and path wait for it). The one place that decides a verdict known: every
-   * scan of a stored sample that settles its hits (arrival, the broker, the scan retries) goes through it.
+   * hits just given the sample by its host and path wait for it); `maxWaitMs` shortens the wait for the lease (a
+   * caller with a deadline). The one place that decides a verdict known: every scan of a stored sample that settles
+   * its hits (arrival, the broker, the scan retries) goes through it.
    */
   private scanUnlessKnown<T>(
     sha256: string,
     left: string,
     scan: (held: HeldLease) => Promise<T>,
-    settleKnown?: (verdict: StoredVerdict, held: HeldLease) => Promise<unknown>,
+    options: {
+      readonly settleKnown?: (verdict: StoredVerdict, held: HeldLease) => Promise<unknown>;
+      readonly maxWaitMs?: number;
+    } = {},
   ): Promise<{ readonly known: true } | { readonly known: false; readonly scanned: T } | undefined> {
-    return this.hunt.holdingSample(sha256, left, async (held) => {
-      const stored = await this.state.verdict(sha256);
-      if (stored && (await this.ofRulesInUse(stored))) {
-        await settleKnown?.(stored, held);
-        return { known: true as const };
-      }
-      return { known: false as const, scanned: await scan(held) };
-    });
+    return this.hunt.holdingSample(
+      sha256,
+      left,
+      async (held) => {
+        const stored = await this.state.verdict(sha256);
+        if (stored && (await this.ofRulesInUse(stored))) {
+          await options.settleKnown?.(stored, held);
+          return { known: true as const };
+        }
+        return { known: false as const, scanned: await scan(held) };
+      },
+      options.maxWaitMs,
+    );
   }
 
   /**

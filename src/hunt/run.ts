@@ -795,10 +795,16 @@ const sampleTurns = new WeakMap<HuntState, Map<string, Promise<void>>>();
  * Takes a sample's lease (SAMPLE_LEASE), waiting while another settling of the sample holds it: at most a lease's
  * time (a holder that is gone leaves a lease that expires within it; one that is alive renews it and does the work).
  * Undefined when it waited that long, logged with `what` is left undone. Settlings of this process wait their turn
- * (sampleTurns); a holder elsewhere is asked again after 100 ms, doubling up to 2 s.
+ * (sampleTurns); a holder elsewhere is asked again after 100 ms, doubling up to 2 s. `maxWaitMs` shortens the wait
+ * (a caller with a deadline of its own: the scan retries of a Functions timer tick).
  */
-export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: string): Promise<HeldLease | undefined> {
-  const waitMs = leaseMsOf(deps);
+export async function waitForSampleLease(
+  deps: HuntDeps,
+  sha256: string,
+  left: string,
+  maxWaitMs = Number.POSITIVE_INFINITY,
+): Promise<HeldLease | undefined> {
+  const waitMs = Math.max(0, Math.min(leaseMsOf(deps), maxWaitMs));
   const since = performance.now();
   const turns = sampleTurns.get(deps.state) ?? new Map<string, Promise<void>>();
   sampleTurns.set(deps.state, turns);
@@ -835,7 +841,7 @@ export async function waitForSampleLease(deps: HuntDeps, sha256: string, left: s
       leave();
       return giveUp();
     }
-    await sleep(pause);
+    await sleep(Math.min(pause, Math.max(0, waitMs - (performance.now() - since))));
     pause = Math.min(pause * 2, SAMPLE_LEASE_POLL_MS.most);
   }
   lease.onRelease(leave);

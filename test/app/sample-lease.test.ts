@@ -44,6 +44,7 @@ const stale = sample("stale verdict");
 const raced = sample("broker during an upload");
 const retried = sample("retry during an upload");
 const downloaded = sample("broker's download");
+const heldElsewhere = sample("held by another host");
 
 beforeAll(async () => {
   const rulesDir = path.join(dir, "rules");
@@ -70,10 +71,10 @@ beforeAll(async () => {
     },
   });
   // One hit waiting (gate require) for each sample.
-  for (const [i, bytes] of [stale, raced, retried, downloaded].entries())
+  for (const [i, bytes] of [stale, raced, retried, downloaded, heldElsewhere].entries())
     events.add(execEvent("2026-03-01T11:58:00Z", { SHA256: sha(bytes), ReportId: i + 1 }));
   const run = await services.hunt.run({ force: true });
-  expect(run.runs[0]?.counts).toMatchObject({ pending: 4 });
+  expect(run.runs[0]?.counts).toMatchObject({ pending: 5 });
 });
 
 afterAll(async () => {
@@ -171,6 +172,38 @@ describe("the scan retries of a tick (retryScans)", () => {
     expect(await services.samples.retryScans()).toBe(0);
     expect(scans).toEqual([]);
   });
+});
+
+describe("the scan retries of a Functions tick, with its deadline", () => {
+  it("start none after it, wait for a sample's lease no longer than it, and leave the rest to the next tick", async () => {
+    const s = sha(heldElsewhere);
+    const file = path.join(dir, "held.bin");
+    writeFileSync(file, heldElsewhere);
+    // Stored, no verdict, a hit waiting for it: a retry is due. Another host holds the sample's lease (scanning it,
+    // renewing it) for the next hour.
+    await services.sampleStore.putFile(s, file, { sha256: s });
+    const store = services.state.store;
+    const held = { owner: "other-host/7/nonce", expiresAt: new Date(time.now().getTime() + 60 * MIN).toISOString() };
+    await store.put("lease", "shmhunt-sample", s, held);
+    scans.length = 0;
+    // The deadline passed: nothing is started.
+    expect(await services.samples.retryScans({ deadline: new Date(time.now().getTime() - 1) })).toBe(0);
+    // 300 ms left: the retry waits that long for the lease, not a lease's time (2 min), and scans nothing.
+    const started = performance.now();
+    const attempted = await Promise.race([
+      services.samples.retryScans({ deadline: new Date(time.now().getTime() + 300) }),
+      sleep(60_000).then(() => "still waiting after 60 s"),
+    ]);
+    expect(attempted).toBe(1);
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(scans).toEqual([]);
+    expect(await waiting(heldElsewhere)).toEqual(["pending"]);
+    // The other host is done (its lease released): the next tick retries the sample, scans it, and the hit alerts.
+    await store.delete("lease", "shmhunt-sample", s);
+    expect(await services.samples.retryScans({ deadline: new Date(time.now().getTime() + 60_000) })).toBe(1);
+    expect(scans).toEqual([s]);
+    expect(await waiting(heldElsewhere)).toEqual(["alerted"]);
+  }, 120_000);
 });
 
 describe("lease records an earlier version left given up", () => {

@@ -73,4 +73,3 @@ describe("a hexadecimal long literal", () => {
     expect(await scalar(literal)).toBe(value);
   });
 });
-
