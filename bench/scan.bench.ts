@@ -31,6 +31,8 @@ interface Run {
   readonly bytes: number;
   readonly matched: readonly string[];
   readonly note: string;
+  /** What the process's CPU figure (from /usr/bin/time) takes in besides the process itself. */
+  readonly cpuScope?: string;
 }
 
 const args = process.argv.slice(2);
@@ -155,7 +157,10 @@ function runCli(tree: Tree, hash: boolean, ruleCache = true): Promise<Run> {
         files: verdicts.length,
         bytes: verdicts.reduce((sum, v) => sum + v.size, 0),
         matched: verdicts.filter((v) => v.verdict === "match").map((v) => v.path ?? ""),
-        note: `CLI process from dist/, start-up included; ${ruleCache ? "compiled rules from the user's cache" : "no rule cache"}; CLI process peak ${(maxKiB / 1024).toFixed(0)} MiB${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
+        note: `CLI process from dist/, start-up included; ${ruleCache ? "compiled rules from the user's cache" : "no rule cache"}; CLI process peak ${(maxKiB / 1024).toFixed(0)} MiB (its worker may be left out)${unscanned ? `; ${unscanned} not scanned` : ""}; ${hash ? "SHA-256 of every file" : "SHA-256 of matches only"}`,
+        // /usr/bin/time counts only the children a process waited for: the CLI kills its scan worker at the end and
+        // does not wait for it, so the worker's CPU and memory are in these figures only when it ended first.
+        cpuScope: "its scan worker may be left out (killed at the end, not waited for)",
       };
     },
     env,
@@ -176,6 +181,7 @@ function runYara(target: string, size: { files: number; bytes: number }, tool = 
       .filter((line) => line.trim() !== "")
       .map((line) => line.slice(line.indexOf(" ") + 1)),
     note: `yara ${yaraVersion} -p ${workers}; ${(maxKiB / 1024).toFixed(0)} MiB`,
+    cpuScope: "its threads included",
   }));
 }
 
@@ -338,9 +344,7 @@ function timed(
       const cpu = (user ?? Number.NaN) + (system ?? Number.NaN);
       resolve({
         ...run,
-        // /usr/bin/time counts the children a process waited for: `shmhunt scan` kills its worker at the end and
-        // does not wait for it (its exit overlaps the CLI's), so the worker's CPU is not in the CLI's figure.
-        note: `${run.note}; CPU ${cpu.toFixed(2)} s (user ${user} + sys ${system}, ${command === "yara" ? "threads included" : "without the scan worker, not waited for"})`,
+        note: `${run.note}; CPU ${cpu.toFixed(2)} s (user ${user} + sys ${system}${run.cpuScope ? `, ${run.cpuScope}` : ""})`,
       });
     });
   });

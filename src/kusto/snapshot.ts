@@ -102,9 +102,8 @@ export function buildSnapshotInBackground(main: string): void {
 
 /**
  * The environment for a process started from (or building) a snapshot: a local child's (src/processes/
- * child-environment.ts: no extra CA file parsed at its start; huge pages for malloc, since reading the blob touches
- * tens of MB and with 4 KiB pages half the start is page faults), and no NODE_OPTIONS: V8 flags must match the
- * builder's.
+ * child-environment.ts: no extra CA file parsed at its start, huge pages for malloc), and no NODE_OPTIONS: V8 flags
+ * must match the builder's.
  */
 export function snapshotEnvironment(): NodeJS.ProcessEnv {
   const env = localChildEnvironment();

@@ -2,14 +2,14 @@
  * The environment of the Node processes shmhunt starts for local work: scan workers, the off-thread rule compiler,
  * and the CLI run from (or building) the Kusto.Language startup snapshot. None of them opens a TLS connection.
  *
- * - `NODE_EXTRA_CA_CERTS` is dropped: "only read when the Node.js process is first launched" (Node's CLI
- *   documentation), and Node 20 reads it eagerly, building its whole root store with that file as the process
- *   starts, whether or not it ever uses TLS (nodejs/node#44529 made the load lazy in later releases). With Debian's
- *   bundle (/etc/ssl/certs/ca-certificates.crt, as on the development machine) that is ~37 ms of every start: user
- *   code began 57–59 ms after the process's time origin with it, 20–26 ms without (docs/yara.md, "Figures").
+ * - `NODE_EXTRA_CA_CERTS` is dropped: it is "only read when the Node.js process is first launched" (Node's CLI
+ *   documentation), and Node 20, measured here, then parses that file and builds its whole root store as the process
+ *   starts, whether or not it ever uses TLS: with Debian's bundle, tens of milliseconds of every start (docs/yara.md,
+ *   Figures).
  * - glibc's malloc is asked to back large allocations with transparent huge pages (`glibc.malloc.hugetlb=1`,
  *   glibc ≥ 2.35, ignored by others): a scan worker's sample buffer and a snapshot's heap are tens of MB, and with
- *   4 KiB pages first touches are most of their cost. A `GLIBC_TUNABLES` of the caller's is kept, this one added.
+ *   4 KiB pages their first touches are page faults, half of a snapshot's start. A `GLIBC_TUNABLES` of the caller's is
+ *   kept, this one added.
  *
  * It imports nothing: the CLI forks its first scan worker through it before loading anything else.
  */

@@ -178,13 +178,18 @@ export class ScanPool {
    * Ends the pool: queued scans fail, a worker holding nothing is killed, one holding scans is asked to stop (killed
    * after 2 s). Resolves once every worker has exited. With `waitForExit: false` (a process that ends right after,
    * like the CLI) every worker is killed at once and not waited for: its exit, the kernel tearing down its memory,
-   * then overlaps this process's own end (6–12 ms of a tree's scan waited for it, measured in docs/yara.md).
+   * then overlaps this process's own end (what the CLI waited for before: docs/yara.md, Figures), and neither the
+   * worker nor its scan's kill timer keeps this process alive.
    */
   async close(options: { readonly waitForExit?: boolean } = {}): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
     if (options.waitForExit === false) {
-      for (const w of this.workers) if (!w.dead) abandon(w.child);
+      for (const w of this.workers) {
+        if (w.timer) clearTimeout(w.timer);
+        w.timer = undefined;
+        if (!w.dead) abandon(w.child);
+      }
       return;
     }
     await Promise.all(

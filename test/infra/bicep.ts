@@ -327,6 +327,8 @@ export function referencedIdentifiers(root: SyntaxNode): Set<string> {
     "user_defined_function",
   ]);
   const visit = (node: SyntaxNode): void => {
+    // A user-defined function's body sees its parameters only, not the file's names: checked on its own.
+    if (node.type === "user_defined_function" && node.id !== root.id) return;
     if (node.type === "identifier") {
       const parent = node.parent;
       // A user-defined function's parameter (`func f(text string) …`) declares its name.

@@ -60,13 +60,18 @@ describe("maxCatchUp at deploy time", () => {
 
   it("the template refuses what the app's configuration refuses, and never what it takes", () => {
     for (const value of TAKEN) expect({ value, app: appRefusal(value) }).toEqual({ value, app: undefined });
-    for (const [value] of REFUSED.filter(([v]) => v !== "")) {
+    // The values refused here that the app takes: empty, which the app reads as unset (its default, 24h), and one
+    // with spaces around it, which the app trims (src/app/config.ts reads every setting trimmed). A deployment that
+    // gives the parameter either meant something else; the parameter's own default is there for the unset case.
+    const takenByTheAppOnly = ["", " 24h", "24h "];
+    for (const value of takenByTheAppOnly) {
+      expect(failureFor(value)).toMatch(/^maxCatchUp /);
+      expect(appRefusal(value)).toBeUndefined();
+    }
+    expect(loadConfig({ SHMHUNT_MAX_CATCH_UP: "" }, "/srv/app").maxCatchUpMs).toBe(24 * 3_600_000);
+    for (const [value] of REFUSED.filter(([v]) => !takenByTheAppOnly.includes(v))) {
       expect({ value, app: appRefusal(value) }).toMatchObject({ value, app: expect.stringMatching(/^SVC601 /) });
     }
-    // The one value refused here that the app takes: empty, which the app reads as unset (its default, 24h). A
-    // deployment that gives the parameter empty meant something else; its own default is there for the unset case.
-    expect(appRefusal("")).toBeUndefined();
-    expect(loadConfig({ SHMHUNT_MAX_CATCH_UP: "" }, "/srv/app").maxCatchUpMs).toBe(24 * 3_600_000);
   });
 
   it("the parameter's default and main.parameters.json's value (if any) pass", () => {

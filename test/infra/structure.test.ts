@@ -144,11 +144,20 @@ describe("declarations", () => {
         ...file.resources.keys(),
         ...file.modules.keys(),
         ...loopVariables(file.root),
-        ...[...file.functions.values()].flatMap((f) => [f.name, ...f.parameters]),
+        ...file.functions.keys(),
         ...BUILTIN_NAMES,
       ]);
       const unknown = [...referencedIdentifiers(file.root)].filter((n) => !declared.has(n));
       expect(unknown).toEqual([]);
+      // A user-defined function's body names its own parameters, its lambdas' and built-ins only (Microsoft Learn,
+      // "User-defined functions in Bicep": it "can only use parameters that are defined in the function").
+      for (const f of file.functions.values()) {
+        const own = new Set([...f.parameters, ...loopVariables(f.body), ...BUILTIN_NAMES]);
+        expect(
+          [...referencedIdentifiers(f.body)].filter((n) => !own.has(n)),
+          f.name,
+        ).toEqual([]);
+      }
     });
 
     it(`${file.relative}: no output exposes a secure parameter or a key`, () => {

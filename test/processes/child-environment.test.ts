@@ -18,14 +18,15 @@ describe("a local child's environment", () => {
     expect(parent.NODE_EXTRA_CA_CERTS).toBe("/etc/ssl/certs/ca-certificates.crt");
   });
 
-  it("so a child's start does not read that file (Node warns when it cannot)", () => {
+  it("so a child's start does not read that file (Node warns when it cannot)", (context) => {
     const missing = "/nonexistent/shmhunt-extra-ca.pem";
     const inherited = spawnSync(process.execPath, ["-e", "0"], {
       env: { ...process.env, NODE_EXTRA_CA_CERTS: missing },
       encoding: "utf8",
     });
-    // The peer: the same child with the variable inherited reads the file, and says it could not.
-    expect(inherited.stderr).toContain(missing);
+    // The peer: the same child with the variable inherited reads the file as it starts, and says it could not. A
+    // Node that reads it only when TLS is first used says nothing here, and this test has nothing to tell apart.
+    if (!inherited.stderr.includes(missing)) context.skip();
     const local = spawnSync(process.execPath, ["-e", "0"], {
       env: localChildEnvironment({}, { ...process.env, NODE_EXTRA_CA_CERTS: missing }),
       encoding: "utf8",

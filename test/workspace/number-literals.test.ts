@@ -1,8 +1,10 @@
 /**
- * `long` and `int` literals take the value Kusto.Language reads from them (the oracle: Microsoft's parser, through
- * the project's bridge; its LiteralExpression.LiteralValue). Past the type's range, or not a whole decimal number,
- * that value is 0 and no diagnostic says so: the engine read `long(99999999999999999999)` as 1e20, a number no KQL
- * long holds, where the query Sentinel is sent reads 0.
+ * Decimal `long` and `int` literals take the value Kusto.Language reads from them (the oracle: Microsoft's parser,
+ * through the project's bridge; its LiteralExpression.LiteralValue). Past the type's range, or not a whole decimal
+ * number, that value is 0 and no diagnostic says so: the engine read `long(99999999999999999999)` as 1e20, a number no
+ * KQL long holds, where the query Sentinel is sent reads 0. Hexadecimal literals are the exception, at the end: there
+ * the documentation's example and Kusto.Language's LiteralValue disagree, and the documentation wins (a hexadecimal
+ * literal past a long's range is not pinned: the documentation says nothing of it).
  */
 import { describe, expect, it } from "vitest";
 import { bridgeTypeName } from "../../src/kusto/index.js";
@@ -55,8 +57,8 @@ describe("a long or int literal is the value Kusto.Language reads from it", () =
 
 /**
  * A hexadecimal literal is the number it writes: "0xhex — An integer represented with hexadecimal syntax. 0xf is
- * equivalent to 15" (Microsoft Learn, "The long data type"), also inside `long(...)`. Kusto.Language's LiteralValue
- * differs here (it gives 0 for `0xf`): the documentation wins.
+ * equivalent to 15" (Microsoft Learn, "The long data type"). Kusto.Language's LiteralValue differs here (it gives 0
+ * for `0xf`): the documentation wins.
  */
 describe("a hexadecimal long literal", () => {
   it("0xf is 15, as the documentation's example says (where Kusto.Language's LiteralValue says 0)", async () => {
@@ -67,7 +69,6 @@ describe("a hexadecimal long literal", () => {
   it.each([
     ["0x10", 16],
     ["0xFF", 255],
-    ["long(0xff)", 255],
     ["0x7fffffff", 2147483647],
   ])("%s is %d", async (literal, value) => {
     expect(await scalar(literal)).toBe(value);

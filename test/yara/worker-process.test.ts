@@ -52,11 +52,18 @@ describe.runIf(process.platform === "linux")("a prestarted scan worker", () => {
       env: { ...process.env, SHMHUNT_TEST_MARK: mark, NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt" },
     });
     try {
-      const worker = async () => {
-        await until(() => processesMarked(mark).some((pid) => pid !== child.pid), "the worker to start", 60_000);
-        return processesMarked(mark).find((pid) => pid !== child.pid) as number;
+      // The worker is the marked process running the worker's script, once it runs it (after its exec: before, a
+      // forked child still has its parent's environment); tsx's esbuild service, also marked, is not it.
+      const isWorker = (pid: number) => {
+        try {
+          return /yara\/worker\.[jt]s/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+        } catch {
+          return false;
+        }
       };
-      const environ = readFileSync(`/proc/${await worker()}/environ`, "utf8").split("\0");
+      await until(() => processesMarked(mark).some(isWorker), "the worker to start", 60_000);
+      const worker = processesMarked(mark).find(isWorker) as number;
+      const environ = readFileSync(`/proc/${worker}/environ`, "utf8").split("\0");
       expect(environ).toContain(`SHMHUNT_TEST_MARK=${mark}`);
       expect(environ.filter((v) => v.startsWith("NODE_EXTRA_CA_CERTS="))).toEqual([]);
       expect(environ).toContain("RUST_BACKTRACE=0");
