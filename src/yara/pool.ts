@@ -27,7 +27,7 @@ import {
 } from "./protocol.js";
 import type { ScanLimits } from "./sample.js";
 import type { Verdict } from "./verdict.js";
-import { forkScanWorker, keepsProcessAlive } from "./worker-process.js";
+import { forkScanWorker } from "./worker-process.js";
 
 /**
  * Batches sent ahead to each worker, so it never waits for the parent between two. If a worker dies, only the
@@ -174,24 +174,9 @@ export class ScanPool {
     return this.workers.flatMap((w) => (w.child.pid !== undefined && !w.dead ? [w.child.pid] : []));
   }
 
-  /**
-   * Ends the pool: queued scans fail, a worker holding nothing is killed, one holding scans is asked to stop (killed
-   * after 2 s). Resolves once every worker has exited. With `waitForExit: false` (a process that ends right after,
-   * like the CLI) every worker is killed at once and not waited for: its exit, the kernel tearing down its memory,
-   * then overlaps this process's own end (what the CLI waited for before: docs/yara.md, Figures), and neither the
-   * worker nor its scan's kill timer keeps this process alive.
-   */
-  async close(options: { readonly waitForExit?: boolean } = {}): Promise<void> {
+  async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));
-    if (options.waitForExit === false) {
-      for (const w of this.workers) {
-        if (w.timer) clearTimeout(w.timer);
-        w.timer = undefined;
-        if (!w.dead) abandon(w.child);
-      }
-      return;
-    }
     await Promise.all(
       this.workers.map(
         (w) =>
@@ -460,10 +445,4 @@ function withRuleFiles(verdict: Verdict, ruleFiles: Readonly<Record<string, stri
       return file === undefined ? m : { ...m, file };
     }),
   };
-}
-
-/** Kills a worker and lets go of it: nothing of it keeps this process alive any more. */
-function abandon(child: ChildProcess): void {
-  child.kill("SIGKILL");
-  keepsProcessAlive(child, false);
 }

@@ -89,8 +89,7 @@ export interface Scanner {
   /** Starts every worker and loads the rules into it now, rather than on first use. */
   warmUp(): Promise<void>;
   workerPids(): number[];
-  /** Ends the workers (see `ScanPool.close`; `waitForExit: false` for a process that ends right after). */
-  close(options?: { readonly waitForExit?: boolean }): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Compiles the rules (failing with file:line:column diagnostics) and returns a scanner; workers start on the first scan (or now, with startWorkersNow). */
@@ -145,7 +144,7 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     stats: () => pool.stats(),
     warmUp: async () => pool.warmUp(await currentRules()),
     workerPids: () => pool.pids(),
-    close: (options) => pool.close(options),
+    close: () => pool.close(),
 
     async scanFile(filePath) {
       const rules = await currentRules();

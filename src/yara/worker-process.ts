@@ -59,9 +59,9 @@ export function forkScanWorker(): WorkerProcess {
 
 /**
  * Whether a worker (its process, IPC channel and stderr pipe) holds this process's event loop open: not while it is
- * prestarted and unadopted, nor once the pool has killed it without waiting (`ScanPool.close`).
+ * prestarted and unadopted; again once the pool adopts it.
  */
-export function keepsProcessAlive(child: ChildProcess, alive: boolean): void {
+function keepsProcessAlive(child: ChildProcess, alive: boolean): void {
   const channel = child.channel as { ref?: () => void; unref?: () => void } | undefined;
   const stderr = child.stderr as Socket | null;
   if (alive) {

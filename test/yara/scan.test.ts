@@ -7,7 +7,6 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createScanner, isElfHeader, type Scanner, type Verdict } from "../../src/yara/index.js";
 import { buildShmgetElf, OPT_LEVELS } from "../support/shmget-elf.js";
-import { until } from "../support/until.js";
 import { seedRules, tempDir } from "./tmp.js";
 
 const PATTERN = /b6030000..40000000..0d5f0182/;
@@ -191,28 +190,6 @@ describe("scanning samples with the seed rule", () => {
     } finally {
       await sweep.close();
     }
-  });
-
-  it("kills its workers without waiting for their exit when told the caller ends next (the CLI)", async () => {
-    const ending = await createScanner({ rules: [seedRules], workers: 2 });
-    await ending.warmUp();
-    const pids = ending.workerPids();
-    expect(pids).toHaveLength(2);
-    const exists = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
-    await ending.close({ waitForExit: false });
-    // Resolved with no turn of the event loop since the kill: the workers are not yet reaped (a close that waited
-    // for their exit resolves only after), and the scanner takes no more work.
-    expect(pids.filter(exists)).toEqual(pids);
-    await expect(ending.scanFile("/bin/true")).rejects.toThrow(/closed/);
-    // … and they do end.
-    await until(() => !pids.some(exists), "the killed workers to be gone", 30_000);
   });
 
   it("skips samples over the size limit, from a file, a buffer and a stream", async () => {

@@ -80,8 +80,7 @@ export function registerScan(program: Command): void {
       } finally {
         batched?.close();
         bar?.stop();
-        // The CLI ends next: its workers are killed, not waited for (their exit overlaps this process's).
-        await scanner.close({ waitForExit: false });
+        await scanner.close();
         stdout.release();
       }
       if (stdout.failure) throw new CliError(`${stdout.failure}; scan stopped`, 1);
