@@ -85,11 +85,8 @@ export function huntTimer(timer: Timer, context: InvocationContext): Promise<voi
 }
 
 async function runHuntTimer(timer: Timer, context: InvocationContext): Promise<void> {
-  const start = new Date();
-  const [services, { huntDeadline }] = await Promise.all([getServices(), import("../src/app/hunt-deadline.js")]);
-  const deadline = huntDeadline(start, FUNCTION_TIMEOUT_MS, services.config.queryTimeoutSeconds);
-  await services.samples.retryScans({ deadline });
-  const report = await services.hunt.run({ deadline });
+  const [services, { tickWithin }] = await Promise.all([getServices(), import("../src/app/hunt-deadline.js")]);
+  const { deadline, report } = await tickWithin(services, FUNCTION_TIMEOUT_MS);
   const failed = report.runs.filter((r) => r.status === "failed");
   const deferred = report.runs.filter((r) => r.status === "deferred");
   context.log(

@@ -147,6 +147,7 @@ export async function createServices(config: ServiceConfig, overrides: ServiceOv
 
   return {
     config,
+    clock,
     state,
     sampleStore,
     hunt,

@@ -138,6 +138,8 @@ export interface SampleReport {
 
 export interface Services {
   readonly config: ServiceConfig;
+  /** The services' time (the hunts', the samples', the broker's): `new Date()` unless composed with another. */
+  readonly clock: () => Date;
   readonly state: HuntState;
   readonly sampleStore: SampleStore;
   readonly hunt: HuntService;

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServices } from "../../src/app/compose.js";
 import { loadConfig } from "../../src/app/config.js";
+import { tickWithin } from "../../src/app/hunt-deadline.js";
 import type { Services } from "../../src/app/services.js";
 import { makeTempFolder } from "../../src/store/temp-folder.js";
 import { createScanner } from "../../src/yara/scanner.js";
@@ -45,6 +46,7 @@ const raced = sample("broker during an upload");
 const retried = sample("retry during an upload");
 const downloaded = sample("broker's download");
 const heldElsewhere = sample("held by another host");
+const lateInTheTick = sample("a tick without time left");
 
 beforeAll(async () => {
   const rulesDir = path.join(dir, "rules");
@@ -71,10 +73,10 @@ beforeAll(async () => {
     },
   });
   // One hit waiting (gate require) for each sample.
-  for (const [i, bytes] of [stale, raced, retried, downloaded, heldElsewhere].entries())
+  for (const [i, bytes] of [stale, raced, retried, downloaded, heldElsewhere, lateInTheTick].entries())
     events.add(execEvent("2026-03-01T11:58:00Z", { SHA256: sha(bytes), ReportId: i + 1 }));
   const run = await services.hunt.run({ force: true });
-  expect(run.runs[0]?.counts).toMatchObject({ pending: 5 });
+  expect(run.runs[0]?.counts).toMatchObject({ pending: 6 });
 });
 
 afterAll(async () => {
@@ -203,6 +205,27 @@ describe("the scan retries of a Functions tick, with its deadline", () => {
     expect(await services.samples.retryScans({ deadline: new Date(time.now().getTime() + 60_000) })).toBe(1);
     expect(scans).toEqual([s]);
     expect(await waiting(heldElsewhere)).toEqual(["alerted"]);
+  }, 120_000);
+});
+
+describe("a Functions timer's tick (tickWithin)", () => {
+  it("gives its deadline to the scan retries: with no time left it starts none, with its hour it scans", async () => {
+    const s = sha(lateInTheTick);
+    const file = path.join(dir, "late.bin");
+    writeFileSync(file, lateInTheTick);
+    // Stored, no verdict, a hit waiting for it: a retry is due on the next tick.
+    await services.sampleStore.putFile(s, file, { sha256: s });
+    scans.length = 0;
+    // A host that ends the invocation at once: the deadline is the tick's start, and no retry starts.
+    const none = await tickWithin(services, 0);
+    expect(none.deadline).toEqual(time.now());
+    expect(scans).toEqual([]);
+    expect(await waiting(lateInTheTick)).toEqual(["pending"]);
+    // The Functions timer's hour: the retry runs, scans the sample, and its hit alerts.
+    const hour = await tickWithin(services, 60 * MIN);
+    expect(hour.deadline.getTime()).toBeGreaterThan(time.now().getTime());
+    expect(scans).toEqual([s]);
+    expect(await waiting(lateInTheTick)).toEqual(["alerted"]);
   }, 120_000);
 });
 
