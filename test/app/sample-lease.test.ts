@@ -87,13 +87,19 @@ afterAll(async () => {
 const waiting = async (bytes: Buffer) =>
   (await services.hunt.hits()).filter((h) => h.row.SHA256 === sha(bytes)).map((h) => h.status);
 
+/** The sample put in the sample store under its SHA-256, as an upload leaves it before its scan; its SHA-256. */
+async function stored(bytes: Buffer, name: string): Promise<string> {
+  const s = sha(bytes);
+  const file = path.join(dir, name);
+  writeFileSync(file, bytes);
+  await services.sampleStore.putFile(s, file, { sha256: s });
+  return s;
+}
+
 describe("the broker's settling of a stored sample (settleWith)", () => {
   it("does not take a verdict of other rules as known: it scans the sample with the rules in use", async () => {
-    const s = sha(stale);
     // Stored, with the verdict the rules before a change made (clean then); the rescan has not reached it yet.
-    const file = path.join(dir, "stale.bin");
-    writeFileSync(file, stale);
-    await services.sampleStore.putFile(s, file, { sha256: s });
+    const s = await stored(stale, "stale.bin");
     const old = "0".repeat(64);
     await services.state.putVerdict({
       sha256: s,
@@ -178,12 +184,9 @@ describe("the scan retries of a tick (retryScans)", () => {
 
 describe("the scan retries of a Functions tick, with its deadline", () => {
   it("start none after it, wait for a sample's lease no longer than it, and leave the rest to the next tick", async () => {
-    const s = sha(heldElsewhere);
-    const file = path.join(dir, "held.bin");
-    writeFileSync(file, heldElsewhere);
     // Stored, no verdict, a hit waiting for it: a retry is due. Another host holds the sample's lease (scanning it,
     // renewing it) for the next hour.
-    await services.sampleStore.putFile(s, file, { sha256: s });
+    const s = await stored(heldElsewhere, "held.bin");
     const store = services.state.store;
     const held = { owner: "other-host/7/nonce", expiresAt: new Date(time.now().getTime() + 60 * MIN).toISOString() };
     await store.put("lease", "shmhunt-sample", s, held);
@@ -210,11 +213,8 @@ describe("the scan retries of a Functions tick, with its deadline", () => {
 
 describe("a Functions timer's tick (tickWithin)", () => {
   it("gives its deadline to the scan retries: with no time left it starts none, with its hour it scans", async () => {
-    const s = sha(lateInTheTick);
-    const file = path.join(dir, "late.bin");
-    writeFileSync(file, lateInTheTick);
     // Stored, no verdict, a hit waiting for it: a retry is due on the next tick.
-    await services.sampleStore.putFile(s, file, { sha256: s });
+    const s = await stored(lateInTheTick, "late.bin");
     scans.length = 0;
     // A host that ends the invocation at once: the deadline is the tick's start, and no retry starts.
     const none = await tickWithin(services, 0);
