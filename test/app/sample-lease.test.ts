@@ -87,6 +87,30 @@ afterAll(async () => {
 const waiting = async (bytes: Buffer) =>
   (await services.hunt.hits()).filter((h) => h.row.SHA256 === sha(bytes)).map((h) => h.status);
 
+/**
+ * Runs `storing` (an upload or the broker's download) with every scan slowed to 1 s, and `meanwhile` once the sample
+ * is in the store while its scan still runs; then checks what `storing` answered (stored now, and matched) and that
+ * the sample was scanned exactly once. Each test then looks at what `meanwhile` left.
+ */
+async function whileItScans(
+  bytes: Buffer,
+  storing: () => Promise<unknown>,
+  meanwhile: (sha256: string) => Promise<unknown>,
+) {
+  const s = sha(bytes);
+  scans.length = 0;
+  scanDelayMs = 1000;
+  try {
+    const storingNow = storing();
+    while (!(await services.sampleStore.info(s))) await sleep(10);
+    await meanwhile(s);
+    expect(await storingNow).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
+  } finally {
+    scanDelayMs = 0;
+  }
+  expect(scans).toEqual([s]);
+}
+
 /** The sample put in the sample store under its SHA-256, as an upload leaves it before its scan; its SHA-256. */
 async function stored(bytes: Buffer, name: string): Promise<string> {
   const s = sha(bytes);
@@ -119,19 +143,12 @@ describe("the broker's settling of a stored sample (settleWith)", () => {
   });
 
   it("waits for an upload of the sample that is still scanning, finds its verdict, and scans nothing again", async () => {
-    const s = sha(raced);
-    scans.length = 0;
-    scanDelayMs = 1000;
-    try {
-      const uploading = services.samples.upload(Readable.from([raced]));
-      // The broker finds the sample in the store once the upload has stored it, while the upload still scans.
-      while (!(await services.sampleStore.info(s))) await sleep(10);
-      await services.samples.settleWith(s);
-      expect(await uploading).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
-    } finally {
-      scanDelayMs = 0;
-    }
-    expect(scans).toEqual([s]);
+    // The broker finds the sample in the store once the upload has stored it, while the upload still scans.
+    await whileItScans(
+      raced,
+      () => services.samples.upload(Readable.from([raced])),
+      (s) => services.samples.settleWith(s),
+    );
     expect(await waiting(raced)).toEqual(["alerted"]);
     expect(await services.state.store.list("lease")).toEqual([]);
   });
@@ -139,40 +156,26 @@ describe("the broker's settling of a stored sample (settleWith)", () => {
 
 describe("the broker's download (ingestFile)", () => {
   it("is scanned holding the sample's lease: the broker's settling of the sample meanwhile waits for that scan", async () => {
-    const s = sha(downloaded);
     const file = path.join(dir, "getfile.bin");
     writeFileSync(file, downloaded);
-    const names = { sha256: s, sha1: createHash("sha1").update(downloaded).digest("hex") };
-    scans.length = 0;
-    scanDelayMs = 1000;
-    try {
-      const ingesting = services.samples.ingestFile(file, names);
-      while (!(await services.sampleStore.info(s))) await sleep(10);
-      await services.samples.settleWith(s);
-      expect(await ingesting).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
-    } finally {
-      scanDelayMs = 0;
-    }
-    expect(scans).toEqual([s]);
+    const names = { sha256: sha(downloaded), sha1: createHash("sha1").update(downloaded).digest("hex") };
+    await whileItScans(
+      downloaded,
+      () => services.samples.ingestFile(file, names),
+      (s) => services.samples.settleWith(s),
+    );
     expect(await waiting(downloaded)).toEqual(["alerted"]);
   });
 });
 
 describe("the scan retries of a tick (retryScans)", () => {
   it("wait for an upload of the sample that is still scanning, and do not scan it again", async () => {
-    const s = sha(retried);
-    scans.length = 0;
-    scanDelayMs = 1000;
-    try {
-      const uploading = services.samples.upload(Readable.from([retried]));
-      // Stored, no verdict yet, a hit waiting: what a scan lost to a restart looks like to the tick.
-      while (!(await services.sampleStore.info(s))) await sleep(10);
-      await services.samples.retryScans();
-      expect(await uploading).toMatchObject({ sha256: s, created: true, verdict: { verdict: "match" } });
-    } finally {
-      scanDelayMs = 0;
-    }
-    expect(scans).toEqual([s]);
+    // Stored, no verdict yet, a hit waiting: what a scan lost to a restart looks like to the tick.
+    await whileItScans(
+      retried,
+      () => services.samples.upload(Readable.from([retried])),
+      () => services.samples.retryScans(),
+    );
     expect(await waiting(retried)).toEqual(["alerted"]);
     // Nothing left to retry: the next tick scans nothing.
     time.advance(10 * MIN);
