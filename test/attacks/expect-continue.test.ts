@@ -174,74 +174,89 @@ describe("Expect: 100-continue on a request refused on its head alone", () => {
     expect(answerBody(refused)).toEqual(answerBody(whole));
   });
 
-  it("POST /hunt/run (a JSON route) with a Content-Type it does not take: 415 at once, no 100 (Continue)", async () => {
-    // RFC 9110 §15.5.16: 415 when "the content is in a format not supported by this method on the target resource".
-    const received = await answerToHead("POST /hunt/run HTTP/1.1", [
-      "Content-Type: application/xml",
-      "Content-Length: 20",
-    ]);
-    expectFinalAtOnce(received, 415);
-  });
+  /**
+   * Requests whose final answer is decided on their head alone: answered at once, with no 100 (Continue) first.
+   * RFC 9110 §15.5.16: 415 when "the content is in a format not supported by this method on the target resource";
+   * §15.5.6: 405 for a method the target resource does not support, with an Allow header listing those it does
+   * (§10.2.1). The GET cases announce no content, or content the route never reads.
+   */
+  const DECIDED_ON_THE_HEAD: ReadonlyArray<{
+    readonly what: string;
+    readonly line: string;
+    readonly headers: readonly string[];
+    readonly host?: string;
+    readonly status: number;
+    readonly code?: string;
+    readonly also?: (received: string) => void;
+  }> = [
+    {
+      what: "POST /hunt/run (a JSON route) with a Content-Type it does not take",
+      line: "POST /hunt/run HTTP/1.1",
+      headers: ["Content-Type: application/xml", "Content-Length: 20"],
+      status: 415,
+    },
+    {
+      what: "POST /hunt/run with content but no Content-Type",
+      line: "POST /hunt/run HTTP/1.1",
+      headers: ["Content-Length: 20"],
+      status: 415,
+    },
+    {
+      what: "POST to a route that does not exist",
+      line: "POST /no-such-route HTTP/1.1",
+      headers: ["Content-Type: application/json", "Content-Length: 20"],
+      status: 404,
+      code: "SHM_NOT_FOUND",
+    },
+    {
+      what: "PUT on a route that only takes POST",
+      line: "PUT /hunt/run HTTP/1.1",
+      headers: ["Content-Type: application/json", "Content-Length: 20"],
+      status: 405,
+      code: "SHM_METHOD_NOT_ALLOWED",
+      also: (received) => expect(received).toMatch(/^allow: POST\r$/im),
+    },
+    {
+      what: "DELETE /samples/{sha256} with content",
+      line: `DELETE /samples/${"0".repeat(64)} HTTP/1.1`,
+      headers: ["Content-Type: application/octet-stream", "Content-Length: 20"],
+      status: 405,
+      code: "SHM_METHOD_NOT_ALLOWED",
+      also: (received) => expect(received).toMatch(/^allow: GET, HEAD\r$/im),
+    },
+    {
+      what: "POST /samples with a query its schema refuses",
+      line: "POST /samples?sha256=not-a-hash HTTP/1.1",
+      headers: ["Content-Type: application/octet-stream", "Content-Length: 20"],
+      status: 400,
+      code: "SHM_INVALID_REQUEST",
+      also: (received) =>
+        expect(answerBody(received)).toMatchObject({ message: expect.stringMatching(/^querystring/) }),
+    },
+    {
+      what: "POST /hunt/run naming a host not served here",
+      line: "POST /hunt/run HTTP/1.1",
+      headers: ["Content-Type: application/json", "Content-Length: 20"],
+      host: "attacker.example",
+      status: 403,
+    },
+    { what: "GET /health (no content)", line: "GET /health HTTP/1.1", headers: [], status: 200 },
+    {
+      what: "GET /health announcing content it never reads",
+      line: "GET /health HTTP/1.1",
+      headers: ["Content-Length: 20"],
+      status: 200,
+    },
+  ];
 
-  it("POST /hunt/run with content but no Content-Type: 415 at once, no 100 (Continue)", async () => {
-    const received = await answerToHead("POST /hunt/run HTTP/1.1", ["Content-Length: 20"]);
-    expectFinalAtOnce(received, 415);
-  });
-
-  it("POST to a route that does not exist: 404 SHM_NOT_FOUND at once, no 100 (Continue)", async () => {
-    const received = await answerToHead("POST /no-such-route HTTP/1.1", [
-      "Content-Type: application/json",
-      "Content-Length: 20",
-    ]);
-    expectFinalAtOnce(received, 404, "SHM_NOT_FOUND");
-  });
-
-  it("PUT on a route that only takes POST: 405 SHM_METHOD_NOT_ALLOWED with Allow at once, no 100 (Continue)", async () => {
-    // RFC 9110 §15.5.6: 405 for a method the target resource does not support, with an Allow header listing those it
-    // does (§10.2.1); decided on the method and target alone, so answered without 100.
-    const received = await answerToHead("PUT /hunt/run HTTP/1.1", [
-      "Content-Type: application/json",
-      "Content-Length: 20",
-    ]);
-    expectFinalAtOnce(received, 405, "SHM_METHOD_NOT_ALLOWED");
-    expect(received).toMatch(/^allow: POST\r$/im);
-  });
-
-  it("DELETE /samples/{sha256} with content: 405 with Allow: GET, HEAD at once, no 100 (Continue)", async () => {
-    const received = await answerToHead(`DELETE /samples/${"0".repeat(64)} HTTP/1.1`, [
-      "Content-Type: application/octet-stream",
-      "Content-Length: 20",
-    ]);
-    expectFinalAtOnce(received, 405, "SHM_METHOD_NOT_ALLOWED");
-    expect(received).toMatch(/^allow: GET, HEAD\r$/im);
-  });
-
-  it("POST /samples with a query its schema refuses: 400 SHM_INVALID_REQUEST at once, no 100 (Continue)", async () => {
-    const received = await answerToHead("POST /samples?sha256=not-a-hash HTTP/1.1", [
-      "Content-Type: application/octet-stream",
-      "Content-Length: 20",
-    ]);
-    expectFinalAtOnce(received, 400, "SHM_INVALID_REQUEST");
-    expect(answerBody(received)).toMatchObject({ message: expect.stringMatching(/^querystring/) });
-  });
-
-  it("POST /hunt/run naming a host not served here: 403 at once, no 100 (Continue)", async () => {
+  it.each(DECIDED_ON_THE_HEAD)("$what: $status at once, no 100 (Continue)", async (request) => {
     const received = await answerToHead(
-      "POST /hunt/run HTTP/1.1",
-      ["Content-Type: application/json", "Content-Length: 20"],
-      { host: "attacker.example" },
+      request.line,
+      request.headers,
+      request.host ? { host: request.host } : undefined,
     );
-    expectFinalAtOnce(received, 403);
-  });
-
-  it("GET /health (no content): 200 without a 100 (Continue) first", async () => {
-    const received = await answerToHead("GET /health HTTP/1.1", []);
-    expectFinalAtOnce(received, 200);
-  });
-
-  it("GET /health announcing content it never reads: 200 without a 100 (Continue) first", async () => {
-    const received = await answerToHead("GET /health HTTP/1.1", ["Content-Length: 20"]);
-    expectFinalAtOnce(received, 200);
+    expectFinalAtOnce(received, request.status, request.code);
+    request.also?.(received);
   });
 
   it("POST /hunt/run with no content (Content-Length: 0): its answer without a 100 (Continue) first", async () => {
