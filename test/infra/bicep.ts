@@ -119,10 +119,12 @@ export function formatProblems(relative: string, problems: readonly SyntaxProble
 }
 
 /**
- * A string literal's value from its tree: the text between its quotes, escapes decoded, each interpolation's
- * expression given to `interpolate` (without it, a string that has one is undefined). Read by offsets, not only from
- * the parts: tree-sitter-bicep leaves some literal text (a lone space) without a node. A `'''` string is verbatim,
- * less the line break after its opening (Bicep's multi-line strings have no escapes or interpolations).
+ * A string literal's value by Bicep's rules: the text between its quotes with its escapes decoded (`\\`, `\'`, `\n`,
+ * `\r`, `\t`, `\$`, `\u{…}`; any other is an error, as it is to Bicep's compiler), each interpolation's expression
+ * given to `interpolate` (without it, a string that has one is undefined). The literal text is read from the source
+ * between the interpolations, not from tree-sitter-bicep's parts: it leaves some text (a lone space) without a node,
+ * and `\$` inside a string_content. A `'''` string is verbatim, less the line break after its opening (Bicep's
+ * multi-line strings have no escapes or interpolations).
  */
 export function stringValue(
   node: SyntaxNode | undefined | null,
@@ -131,20 +133,18 @@ export function stringValue(
   if (node?.type !== "string") return undefined;
   const source = node.text;
   if (source.startsWith("'''")) return source.slice(3, -3).replace(/^\r?\n/, "");
+  const line = node.startPosition.row + 1;
   let text = "";
-  let at = node.startIndex + 1;
+  let at = 1;
   for (const part of node.namedChildren) {
-    text += source.slice(at - node.startIndex, part.startIndex - node.startIndex);
-    if (part.type === "escape_sequence") text += unescapeBicep(part.text);
-    else if (part.type === "string_content") text += part.text;
-    else if (part.type === "interpolation" && interpolate) {
-      const expression = part.namedChild(0);
-      if (!expression) throw new Error(`an empty interpolation in ${source}`);
-      text += interpolate(expression);
-    } else return undefined;
-    at = part.endIndex;
+    if (part.type !== "interpolation") continue;
+    if (!interpolate) return undefined;
+    const expression = part.namedChild(0);
+    if (!expression) throw new Error(`an empty interpolation in ${source}`);
+    text += unescapeBicep(source.slice(at, part.startIndex - node.startIndex), line) + interpolate(expression);
+    at = part.endIndex - node.startIndex;
   }
-  return text + source.slice(at - node.startIndex, source.length - 1);
+  return text + unescapeBicep(source.slice(at, source.length - 1), line);
 }
 
 /** The value of a string literal without interpolations, or undefined when it has any. */
@@ -152,9 +152,26 @@ export function literalString(node: SyntaxNode | undefined | null): string | und
   return stringValue(node);
 }
 
-function unescapeBicep(sequence: string): string {
-  const map: Record<string, string> = { "\\'": "'", "\\\\": "\\", "\\n": "\n", "\\r": "\r", "\\t": "\t", "\\$": "$" };
-  return map[sequence] ?? sequence;
+const SIMPLE_ESCAPES: Readonly<Record<string, string>> = { "\\": "\\", "'": "'", n: "\n", r: "\r", t: "\t", $: "$" };
+
+/** The literal text of a single-quoted string with its escapes decoded (Microsoft Learn, Bicep "Strings"). */
+function unescapeBicep(raw: string, line: number): string {
+  let out = "";
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i] as string;
+    if (ch !== "\\") {
+      out += ch;
+      continue;
+    }
+    const next = raw[++i];
+    if (next !== undefined && Object.hasOwn(SIMPLE_ESCAPES, next)) out += SIMPLE_ESCAPES[next];
+    else if (next === "u" && raw[i + 1] === "{") {
+      const end = raw.indexOf("}", i);
+      out += String.fromCodePoint(Number.parseInt(raw.slice(i + 2, end), 16));
+      i = end;
+    } else throw new Error(`unknown escape \\${next ?? ""} at line ${line}`);
+  }
+  return out;
 }
 
 export function loadBicep(file: string): BicepFile {
@@ -455,7 +472,8 @@ function minAfterRemoving(node: SyntaxNode, find: string, file: BicepFile, depth
       let min = 0;
       for (const child of node.namedChildren) {
         if (child.type === "string_content") min += child.text.split(find).join("").length;
-        else if (child.type === "escape_sequence") min += unescapeBicep(child.text) === find ? 0 : 1;
+        else if (child.type === "escape_sequence")
+          min += unescapeBicep(child.text, node.startPosition.row + 1) === find ? 0 : 1;
         else if (child.type === "interpolation") {
           const inner = child.namedChild(0);
           min += inner ? minAfterRemoving(inner, find, file, depth + 1) : 0;

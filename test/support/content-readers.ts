@@ -12,39 +12,22 @@ import { contentClients } from "../../src/sentinel/clients.js";
 import { type ContentClients, SentinelContentClient } from "../../src/sentinel/content-client.js";
 import { type WorkspaceRef, workspaceResourceId } from "../../src/sentinel/content-types.js";
 import { type DesiredResource, type Json, planDeployment } from "../../src/sentinel/plan.js";
-import { formatProblems, parseSource, type SyntaxNode, syntaxProblems } from "../infra/bicep.js";
+import { formatProblems, parseSource, type SyntaxNode, stringValue, syntaxProblems } from "../infra/bicep.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading Bicep back: values as Bicep defines them (not as the emitter meant them)
 
-/** A string literal's value by Bicep's rules: `'''` strings verbatim minus the newline after the opening. */
+/**
+ * A string literal's value by Bicep's rules (test/infra/bicep.ts, `stringValue`), for generated content: an
+ * interpolation or a line break inside a single-quoted string is an error here.
+ */
 export function decodeString(node: SyntaxNode): string {
-  const text = node.text;
-  if (text.startsWith("'''")) {
-    const inner = text.slice(3, -3);
-    return inner.startsWith("\r\n") ? inner.slice(2) : inner.startsWith("\n") ? inner.slice(1) : inner;
-  }
-  const inner = text.slice(1, -1);
-  let out = "";
-  for (let i = 0; i < inner.length; i++) {
-    const ch = inner[i] as string;
-    if (ch === "$" && inner[i + 1] === "{") throw new Error(`interpolation at line ${node.startPosition.row + 1}`);
-    if (ch === "\n" || ch === "\r")
-      throw new Error(`line break in a single-quoted string at ${node.startPosition.row + 1}`);
-    if (ch !== "\\") {
-      out += ch;
-      continue;
-    }
-    const next = inner[++i];
-    const simple: Record<string, string> = { "\\": "\\", "'": "'", n: "\n", r: "\r", t: "\t", $: "$" };
-    if (next !== undefined && next in simple) out += simple[next];
-    else if (next === "u" && inner[i + 1] === "{") {
-      const end = inner.indexOf("}", i);
-      out += String.fromCodePoint(Number.parseInt(inner.slice(i + 2, end), 16));
-      i = end;
-    } else throw new Error(`unknown escape \\${next ?? ""} at line ${node.startPosition.row + 1}`);
-  }
-  return out;
+  const line = node.startPosition.row + 1;
+  if (!node.text.startsWith("'''") && /[\r\n]/.test(node.text))
+    throw new Error(`line break in a single-quoted string at ${line}`);
+  const value = stringValue(node);
+  if (value === undefined) throw new Error(`interpolation at line ${line}`);
+  return value;
 }
 
 function keyOf(property: SyntaxNode): string {
