@@ -29,7 +29,8 @@
  *    Reported: the query alone (engine rows/s), the whole run (rows/s from query result to alert, query included),
  *    the part after the query, peak RSS, RSS with the query results in hand and the run's peak over it, the minor
  *    page faults of the run (memory touched for the first time, costly on a VM); the peak over the results
- *    also for gate/memory and gate/file at SCALE times the rows (one run each).
+ *    also for gate/memory and gate/file at SCALE times the rows (one run each). The file state is then opened again
+ *    (timeReopen) and its hit records read back, listed and READ_BACK of them one at a time.
  * 2. Import. `npm run build`, then the median wall time of `node -e "import('./dist/functions/index.js')"` against
  *    a bare @azure/functions app registering one HTTP function (peer), and `node -e 0`.
  */
@@ -354,7 +355,15 @@ interface Reopen {
   readonly openMs: number;
   /** Peer: the journal read in 4 MiB pieces and each line's checksum checked, nothing else. */
   readonly peerMs: number;
+  /** Then every hit record read back (`list`, as `GET /hits` pages through them), and how many. */
+  readonly listMs: number;
+  readonly hits: number;
+  /** Then READ_BACK of them read one at a time (`get`, as a hit's settling or `GET /hits/{key}` does). */
+  readonly getMs: number;
 }
+
+/** Hits read back one at a time after the reopen. */
+const READ_BACK = 2000;
 
 /** The local state as a process starting on it finds it (the CLI's `hunt`, a restarted server). */
 async function timeReopen(stateDir: string): Promise<Reopen> {
@@ -363,6 +372,12 @@ async function timeReopen(stateDir: string): Promise<Reopen> {
   const store = await createStateStore({ kind: "local", dir: stateDir });
   await store.get("checkpoint", "none", "none");
   const openMs = performance.now() - started;
+  started = performance.now();
+  const hits = await store.list("hit");
+  const listMs = performance.now() - started;
+  started = performance.now();
+  for (const hit of hits.slice(0, READ_BACK)) await store.get("hit", hit.partition, hit.key);
+  const getMs = performance.now() - started;
   await store.close?.();
   started = performance.now();
   const handle = openSync(journal, "r");
@@ -386,7 +401,20 @@ async function timeReopen(stateDir: string): Promise<Reopen> {
   closeSync(handle);
   const peerMs = performance.now() - started;
   if (damaged > 0) throw new Error(`${damaged} journal lines failed their checksum`);
-  return { journalBytes: statSync(journal).size, openMs, peerMs };
+  return { journalBytes: statSync(journal).size, openMs, peerMs, listMs, hits: hits.length, getMs };
+}
+
+/** What `timeReopen` measured in a variant's best round (the local file state's). */
+function printReopen(r: ChildReport): void {
+  const reopened = r.reopen;
+  if (!reopened) return;
+  const oneByOne = Math.min(READ_BACK, reopened.hits);
+  console.log(
+    `local file state opened again after the run (${r.variant}'s best round): ${fmt(reopened.journalBytes / 1e6, 1)} MB journal read, checked and indexed in ${fmt(reopened.openMs)} ms | peer, the same file read and each line's checksum checked: ${fmt(reopened.peerMs)} ms`,
+  );
+  console.log(
+    `  then read back: ${fmt(reopened.hits)} hit records listed in ${fmt(reopened.listMs)} ms, ${fmt(oneByOne)} read one at a time in ${fmt(reopened.getMs)} ms (${fmt((1000 * reopened.getMs) / Math.max(1, oneByOne))} µs each)`,
+  );
 }
 
 function runChild(variant: Variant, resultRows = rows): ChildReport {
@@ -475,6 +503,8 @@ async function main(): Promise<void> {
       console.log(
         `  ${r.variant}: after the query ${fmt(afterQueryRate(r))} rows/s best, ${fmt(medianAfterQuery(r.variant))} median (${fmt(r.rows / Math.max(r.pipelineCpuSeconds, 1e-9))} per CPU-second) | query alone ${fmt(r.rows / r.querySeconds)} rows/s${r.stateRequests !== undefined ? ` | ${fmt(r.stateRequests)} state requests (${fmt(r.rows / Math.max(1, r.stateRequests), 1)}x fewer than rows)` : ""}`,
       );
+    const file = reports.find((r) => r.variant === "gate/file");
+    if (file) printReopen(file);
     return;
   }
   const report = (v: Variant) => reports.find((x) => x.variant === v)!;
@@ -502,11 +532,7 @@ async function main(): Promise<void> {
     `\ngate / no gate (rows/s of the run): file state ${fmt(rate("gate/file") / rate("no-gate/file"), 2)}x, memory state ${fmt(rate("gate/memory") / rate("no-gate/memory"), 2)}x`,
   );
   console.log(`file state / memory state (gate): ${fmt(rate("gate/file") / rate("gate/memory"), 2)}x`);
-  const reopened = report("gate/file").reopen;
-  if (reopened)
-    console.log(
-      `local file state opened again after the run (gate/file's best round): ${fmt(reopened.journalBytes / 1e6, 1)} MB journal read, checked and indexed in ${fmt(reopened.openMs)} ms | peer, the same file read and each line's checksum checked: ${fmt(reopened.peerMs)} ms`,
-    );
+  printReopen(report("gate/file"));
 
   // Memory against the number of rows: the same variants with SCALE times the rows, once each.
   console.log(
