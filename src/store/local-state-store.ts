@@ -11,8 +11,9 @@
  *   its bookmark and its incident, and one query in every bookmark: each once. A part is encoded once per object
  *   while the object is not changed (journal-parts.ts); one changed after it was written is written as it is now.
  *
- * - Readers keep an index (record → line offset and length) and read values from the file on demand, so memory
- *   holds the keys, not the records. Before every operation a reader takes in the lines other processes appended.
+ * - Readers keep an index (record → line offset and length; journal-index.ts, which keeps hashes of the names, not
+ *   the names) and read values from the file on demand. Before every operation a reader takes in the lines other
+ *   processes appended.
  * - Writers (in this process or others, e.g. the server and the CLI on one folder) append under `<dir>/journal.lock`
  *   (linked into place whole, holding the owner's pid, start time and token; a lock whose owner is gone is broken,
  *   also one of this pid but another process, a restarted container's; by one waiter at a time). Under the lock
@@ -49,10 +50,11 @@ import { type FileHandle, link, mkdir, open, readdir, readFile, rename, unlink, 
 import path from "node:path";
 import { crc32 } from "node:zlib";
 import { type LineHead, readLineHead, validRefs } from "./journal-head.js";
+import { JournalIndex, type Place, type RecordNames } from "./journal-index.js";
 import { JournalLines } from "./journal-lines.js";
 import { decodePart, type Part, partLine, placePart, shapeLine, withoutParts } from "./journal-parts.js";
 import { decodeName } from "./names.js";
-import { recordId, recordIdPrefix, recordNames } from "./record-id.js";
+import { recordId } from "./record-id.js";
 import {
   type DamagedRecord,
   isConditional,
@@ -72,13 +74,6 @@ export interface LocalStateOptions {
   readonly lockTimeoutMs?: number;
 }
 
-interface Entry {
-  readonly offset: number;
-  readonly length: number;
-  /** The parts the record refers to (a record line's `r`). */
-  readonly parts?: readonly string[];
-}
-
 interface Journal {
   readonly generation: number;
   readonly handle: FileHandle;
@@ -86,8 +81,6 @@ interface Journal {
   size: number;
   /** Bytes of the file taken into the index (always the end of a complete line). */
   read: number;
-  /** Bytes of the live lines. */
-  live: number;
 }
 
 const JOURNAL = /^journal\.(\d{10})$/;
@@ -102,13 +95,10 @@ const WRITE_CHUNK = 2 ** 20;
 
 export class LocalStateStore implements StateStore {
   private journal: Journal | undefined;
-  private readonly index = new Map<string, Entry>();
-  /** The parts written (large strings and objects that records refer to), by id. */
-  private readonly parts = new Map<string, Entry>();
+  /** Where the records and the parts (large strings and objects records refer to) are, and what is live. */
+  private readonly index = new JournalIndex((place) => this.namesAt(place));
   /** The keys of the shapes read lately (journal-parts.ts), by id. */
   private readonly shapes = new Map<string, string[]>();
-  /** How many records refer to each part: a part is live while one does. */
-  private readonly partRefs = new Map<string, number>();
   private readonly damage: DamagedRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private compacting: Promise<void> | undefined;
@@ -126,7 +116,7 @@ export class LocalStateStore implements StateStore {
   get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
     return this.serial(async () => {
       const journal = await this.refresh();
-      const entry = this.index.get(recordId(kind, partition, key));
+      const entry = this.index.record(kind, partition, key);
       return entry ? ((await this.value(journal, entry)) as T | undefined) : undefined;
     });
   }
@@ -136,7 +126,7 @@ export class LocalStateStore implements StateStore {
       const journal = await this.refresh();
       const out: Array<T | undefined> = [];
       for (const key of keys) {
-        const entry = this.index.get(recordId(kind, partition, key));
+        const entry = this.index.record(kind, partition, key);
         out.push(entry ? ((await this.value(journal, entry)) as T | undefined) : undefined);
       }
       return out;
@@ -159,13 +149,9 @@ export class LocalStateStore implements StateStore {
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
     return this.serial(async () => {
       const journal = await this.refresh();
-      const prefix = recordIdPrefix(kind, partition);
-      const found: Array<{ partition: string; key: string; entry: Entry }> = [];
-      for (const [id, entry] of this.index) {
-        if (!id.startsWith(prefix)) continue;
-        const { partition: p, key } = recordNames(id);
-        found.push({ partition: p, key, entry });
-      }
+      const found = this.index
+        .recordsOf(kind, partition)
+        .map(({ partition: p, place }) => ({ partition: p, key: this.namesAt(place).key, entry: place }));
       found.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
       const records: StateRecord<T>[] = [];
       for (const { partition: p, key, entry } of found) {
@@ -223,15 +209,15 @@ export class LocalStateStore implements StateStore {
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
     const lines = new JournalLines(WRITE_CHUNK);
     if (torn) lines.addNewline();
-    const placed: Array<{ id: string; entry: Entry | undefined }> = [];
-    /** The parts this batch writes (before the first record that refers to each). */
-    const newParts = new Map<string, Entry>();
+    const placed: Array<{ op: StateOp; entry: Place | undefined; parts?: string[] }> = [];
+    /** The parts this batch writes (before the first record that refers to each), and their shapes' ids. */
+    const newParts = new Map<string, { place: Place; shape?: string }>();
     /** The records this batch writes, as they will stand (undefined: deleted). */
     const written = new Map<string, { value: unknown } | undefined>();
     let offset = start;
     for (const op of ops) {
       const id = recordId(op.kind, op.partition, op.key);
-      const present = written.has(id) ? written.get(id) !== undefined : this.index.has(id);
+      const present = written.has(id) ? written.get(id) !== undefined : this.index.has(op.kind, op.partition, op.key);
       if (op.op === "create" && present) {
         results.push(false);
         continue;
@@ -240,7 +226,7 @@ export class LocalStateStore implements StateStore {
         const current = written.has(id)
           ? written.get(id)
           : present
-            ? { value: await this.value(journal, this.index.get(id)!) }
+            ? { value: await this.value(journal, this.index.record(op.kind, op.partition, op.key)!) }
             : undefined;
         if (current === undefined || !sameValue(current.value, op.expected)) {
           results.push(false);
@@ -256,15 +242,15 @@ export class LocalStateStore implements StateStore {
         const refs: Array<[string[], Part]> = [];
         const value = withoutParts(op.value, 0, [], refs);
         for (const [, part] of refs) {
-          if (this.parts.has(part.id) || newParts.has(part.id)) continue;
+          if (this.index.hasPart(part.id) || newParts.has(part.id)) continue;
           const { shape } = part;
-          if (shape && !this.parts.has(shape.id) && !newParts.has(shape.id)) {
+          if (shape && !this.index.hasPart(shape.id) && !newParts.has(shape.id)) {
             const length = lines.add(shapeLine(shape));
-            newParts.set(shape.id, { offset, length });
+            newParts.set(shape.id, { place: { offset, length } });
             offset += length;
           }
           const length = lines.add(partLine(part));
-          newParts.set(part.id, { offset, length, ...(shape ? { parts: [shape.id] } : {}) });
+          newParts.set(part.id, { place: { offset, length }, ...(shape ? { shape: shape.id } : {}) });
           offset += length;
         }
         if (refs.length > 0) refIds = refs.map(([, part]) => part.id);
@@ -276,8 +262,9 @@ export class LocalStateStore implements StateStore {
       }
       const length = lines.add(text);
       placed.push({
-        id,
-        entry: op.op === "delete" ? undefined : { offset, length, ...(refIds ? { parts: refIds } : {}) },
+        op,
+        entry: op.op === "delete" ? undefined : { offset, length },
+        ...(refIds ? { parts: refIds } : {}),
       });
       offset += length;
       results.push(true);
@@ -290,47 +277,12 @@ export class LocalStateStore implements StateStore {
       await writeAll(journal.handle, lines.take());
       lines.release(true);
       await journal.handle.datasync();
-      for (const [id, entry] of newParts) this.setPart(journal, id, entry);
-      for (const { id, entry } of placed) this.setEntry(journal, id, entry);
+      for (const [id, { place, shape }] of newParts) this.index.setPart(id, place, shape);
+      for (const { op, entry, parts } of placed) this.index.setRecord(op.kind, op.partition, op.key, entry, parts);
       journal.read = offset;
     }
     // (Nothing written: a cut line stays past `journal.read`, to be ended by the next append, not glued to it.)
     return results;
-  }
-
-  /** A part's line; its bytes count as live while a record refers to it. */
-  private setPart(journal: Journal, id: string, entry: Entry): void {
-    const before = this.parts.get(id);
-    const referred = this.partRefs.has(id);
-    if (before && referred) journal.live -= before.length;
-    this.parts.set(id, entry);
-    if (referred) journal.live += entry.length;
-  }
-
-  private setEntry(journal: Journal, id: string, entry: Entry | undefined): void {
-    const before = this.index.get(id);
-    if (before) {
-      journal.live -= before.length;
-      for (const part of before.parts ?? []) {
-        const refs = (this.partRefs.get(part) ?? 1) - 1;
-        if (refs > 0) this.partRefs.set(part, refs);
-        else {
-          this.partRefs.delete(part);
-          journal.live -= this.parts.get(part)?.length ?? 0;
-        }
-      }
-    }
-    if (entry) {
-      this.index.set(id, entry);
-      journal.live += entry.length;
-      for (const part of entry.parts ?? []) {
-        const refs = this.partRefs.get(part) ?? 0;
-        this.partRefs.set(part, refs + 1);
-        if (refs === 0) journal.live += this.parts.get(part)?.length ?? 0;
-      }
-    } else {
-      this.index.delete(id);
-    }
   }
 
   /**
@@ -359,10 +311,8 @@ export class LocalStateStore implements StateStore {
         for (const older of generations.slice(0, -1)) await unlink(this.journalPath(older)).catch(() => undefined);
       const file = this.journalPath(generation);
       const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
-      journal = { generation, handle, size: fstatSync(handle.fd).size, read: 0, live: 0 };
+      journal = { generation, handle, size: fstatSync(handle.fd).size, read: 0 };
       this.index.clear();
-      this.parts.clear();
-      this.partRefs.clear();
       this.journal = journal;
     }
     await this.readNew(journal);
@@ -424,19 +374,39 @@ export class LocalStateStore implements StateStore {
       return;
     }
     if (parsed.o === "b") {
-      this.setPart(journal, parsed.y, { offset, length: line.length + 1, ...(parsed.c ? { parts: [parsed.c] } : {}) });
+      this.index.setPart(parsed.y, { offset, length: line.length + 1 }, parsed.c);
       return;
     }
-    const id = recordId(parsed.k, parsed.p, parsed.y);
     const parts = parsed.r?.map(([, part]) => part);
-    this.setEntry(
-      journal,
-      id,
-      parsed.o === "d" ? undefined : { offset, length: line.length + 1, ...(parts ? { parts } : {}) },
+    this.index.setRecord(
+      parsed.k,
+      parsed.p,
+      parsed.y,
+      parsed.o === "d" ? undefined : { offset, length: line.length + 1 },
+      parts,
     );
   }
 
-  private async value(journal: Journal, entry: Entry): Promise<unknown> {
+  /**
+   * The names on the record line at `place` of the open journal (the index checks a slot whose hashes match with
+   * them): read whole on this thread, as a record's read is (the line was indexed, so its checksum held).
+   */
+  private namesAt(place: Place): RecordNames {
+    const journal = this.journal;
+    if (!journal) throw new Error("no journal open");
+    const line = Buffer.allocUnsafe(place.length - 1);
+    for (let read = 0; read < line.length; ) {
+      const n = readSync(journal.handle.fd, line, read, line.length - read, place.offset + read);
+      if (n === 0) throw new Error(`journal line at ${place.offset} cut short`);
+      read += n;
+    }
+    const body = line.subarray(9);
+    const head = readLineHead(body) ?? parseBody(body);
+    if (typeof head === "string" || head.o === "b") throw new Error(`journal line at ${place.offset}: not a record`);
+    return { kind: head.k, partition: head.p, key: head.y };
+  }
+
+  private async value(journal: Journal, entry: Place): Promise<unknown> {
     const buffer = Buffer.allocUnsafe(entry.length - 1);
     await readAt(journal.handle, buffer, 0, buffer.length, entry.offset);
     const parsed = parseLine(buffer);
@@ -492,7 +462,7 @@ export class LocalStateStore implements StateStore {
 
   /** A part's line, parsed; why not, in words, when it is missing or damaged (the damage reported). */
   private async partLine(journal: Journal, id: string): Promise<PartLine | string> {
-    const entry = this.parts.get(id);
+    const entry = this.index.part(id);
     if (!entry) return "a part it refers to is missing";
     const line = Buffer.allocUnsafe(entry.length - 1);
     await readAt(journal.handle, line, 0, line.length, entry.offset);
@@ -518,7 +488,7 @@ export class LocalStateStore implements StateStore {
   private maybeCompact(): void {
     const journal = this.journal;
     if (this.compacting || !journal) return;
-    if (journal.read < this.compactAtBytes || journal.live * 2 > journal.read) return;
+    if (journal.read < this.compactAtBytes || this.index.live * 2 > journal.read) return;
     this.compacting = this.serial(() => this.locked(() => this.compact()))
       .catch(() => undefined)
       .finally(() => {
@@ -533,30 +503,16 @@ export class LocalStateStore implements StateStore {
     const next = journal.generation + 1;
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
     const out = await open(temp, "w", 0o600);
-    const moved = new Map<string, Entry>();
-    const movedParts = new Map<string, Entry>();
-    /** The parts the live records refer to: copied after them (a reader finds them by the index, not by order). */
-    const referred = new Set<string>();
+    const { lines, moved } = this.index.compacted();
+    const offsets: number[] = [];
     let offset = 0;
     try {
-      for (const [id, entry] of this.index) {
-        const line = Buffer.allocUnsafe(entry.length);
-        await journal.handle.read(line, 0, entry.length, entry.offset);
-        for (const part of entry.parts ?? []) referred.add(part);
+      for (const { offset: from, length } of lines) {
+        const line = Buffer.allocUnsafe(length);
+        await journal.handle.read(line, 0, length, from);
         await out.write(line);
-        moved.set(id, { ...entry, offset });
-        offset += entry.length;
-      }
-      // (A part in a shape refers to the shape's part: added to the set as it is walked, so copied too.)
-      for (const id of referred) {
-        const entry = this.parts.get(id);
-        if (!entry) continue;
-        for (const part of entry.parts ?? []) referred.add(part);
-        const line = Buffer.allocUnsafe(entry.length);
-        await journal.handle.read(line, 0, entry.length, entry.offset);
-        await out.write(line);
-        movedParts.set(id, { ...entry, offset });
-        offset += entry.length;
+        offsets.push(offset);
+        offset += length;
       }
       await out.datasync();
     } finally {
@@ -567,11 +523,8 @@ export class LocalStateStore implements StateStore {
     await unlink(this.journalPath(journal.generation));
     await journal.handle.close();
     const handle = await open(this.journalPath(next), constants.O_RDWR | constants.O_APPEND, 0o600);
-    this.index.clear();
-    for (const [id, entry] of moved) this.index.set(id, entry);
-    this.parts.clear();
-    for (const [id, entry] of movedParts) this.parts.set(id, entry);
-    this.journal = { generation: next, handle, size: offset, read: offset, live: offset };
+    moved(offsets);
+    this.journal = { generation: next, handle, size: offset, read: offset };
   }
 
   /**
