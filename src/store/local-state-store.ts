@@ -149,16 +149,14 @@ export class LocalStateStore implements StateStore {
   list<T>(kind: StateKind, partition?: string): Promise<ReadonlyArray<StateRecord<T>>> {
     return this.serial(async () => {
       const journal = await this.refresh();
-      const found = this.index
-        .recordsOf(kind, partition)
-        .map(({ partition: p, place }) => ({ partition: p, key: this.namesAt(place).key, entry: place }));
-      found.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
+      // Each line read once (its key and value), in the order of the journal; then sorted by partition and key.
+      const found = this.index.recordsOf(kind, partition).sort((a, b) => a.place.offset - b.place.offset);
       const records: StateRecord<T>[] = [];
-      for (const { partition: p, key, entry } of found) {
-        const value = await this.value(journal, entry);
-        if (value !== undefined) records.push({ partition: p, key, value: value as T });
+      for (const { partition: p, place } of found) {
+        const read = await this.read(journal, place);
+        if (read !== undefined) records.push({ partition: p, key: read.key, value: read.value as T });
       }
-      return records;
+      return records.sort((a, b) => compare(a.partition, b.partition) || compare(a.key, b.key));
     });
   }
 
@@ -407,6 +405,11 @@ export class LocalStateStore implements StateStore {
   }
 
   private async value(journal: Journal, entry: Place): Promise<unknown> {
+    return (await this.read(journal, entry))?.value;
+  }
+
+  /** The line at `entry`, read and parsed whole, its parts put back: its key (`y`) and value; undefined if damaged. */
+  private async read(journal: Journal, entry: Place): Promise<{ key: string; value: unknown } | undefined> {
     const buffer = Buffer.allocUnsafe(entry.length - 1);
     await readAt(journal.handle, buffer, 0, buffer.length, entry.offset);
     const parsed = parseLine(buffer);
@@ -414,9 +417,10 @@ export class LocalStateStore implements StateStore {
       this.reportDamage(journal, entry.offset, buffer, parsed);
       return undefined;
     }
+    const key = parsed.y;
     // (A part's line has no `r`: it is its value, as a record without parts is.)
     const refs = parsed.o === "b" ? undefined : parsed.r;
-    if (refs === undefined) return parsed.v;
+    if (refs === undefined) return { key, value: parsed.v };
     const value = parsed.v;
     const read = new Map<string, unknown>();
     for (const [at, id] of refs) {
@@ -437,7 +441,7 @@ export class LocalStateStore implements StateStore {
         return undefined;
       }
     }
-    return value;
+    return { key, value };
   }
 
   /**
