@@ -656,9 +656,21 @@ function parseLine(line: Buffer): Line | string {
 function checkedBody(line: Buffer): Buffer | string {
   if (line.length < 10 || line[8] !== 0x09) return "not a journal line";
   const body = line.subarray(9);
-  const expected = Number.parseInt(line.subarray(0, 8).toString("latin1"), 16);
-  if (!Number.isFinite(expected) || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
+  const expected = checksumOf(line);
+  if (expected < 0 || crc32(body) !== expected) return "checksum mismatch (truncated or altered)";
   return body;
+}
+
+/** A line's checksum, its first 8 bytes read as hex digits (no string made for them); -1 when they are not. */
+function checksumOf(line: Buffer): number {
+  let value = 0;
+  for (let i = 0; i < 8; i++) {
+    const c = line[i]!;
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : (c | 0x20) >= 0x61 && (c | 0x20) <= 0x66 ? (c | 0x20) - 0x57 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
 }
 
 /** A line's body parsed whole: its operation, or why it is not one. */
