@@ -78,6 +78,22 @@ export class JournalIndex {
     return slot < 0 ? undefined : this.placeOf(slot);
   }
 
+  /**
+   * The places of the records whose group and hashes are those of these names, not checked against the names on
+   * their lines: for a caller that reads the line anyway (its value) and compares its key itself.
+   */
+  matching(kind: string, partition: string, key: string): Place[] {
+    const group = this.groupNamed(kind, partition);
+    if (group === undefined) return [];
+    this.hash(group, key, this.hashes);
+    const [chain, check] = this.hashes;
+    const columns = this.recordSlots;
+    const places: Place[] = [];
+    for (let slot = this.chains.get(chain!) ?? -1; slot >= 0; slot = columns.next[slot]! - 1)
+      if (columns.check[slot] === check && columns.group[slot] === group) places.push(this.placeOf(slot));
+    return places;
+  }
+
   /** The records of a kind (of one partition), with their partitions, in no order. */
   recordsOf(kind: string, partition?: string): Array<{ readonly partition: string; readonly place: Place }> {
     const wanted = new Set<number>();

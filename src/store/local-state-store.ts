@@ -116,8 +116,7 @@ export class LocalStateStore implements StateStore {
   get<T>(kind: StateKind, partition: string, key: string): Promise<T | undefined> {
     return this.serial(async () => {
       const journal = await this.refresh();
-      const entry = this.index.record(kind, partition, key);
-      return entry ? ((await this.value(journal, entry)) as T | undefined) : undefined;
+      return (await this.valueOf(journal, kind, partition, key)) as T | undefined;
     });
   }
 
@@ -126,8 +125,7 @@ export class LocalStateStore implements StateStore {
       const journal = await this.refresh();
       const out: Array<T | undefined> = [];
       for (const key of keys) {
-        const entry = this.index.record(kind, partition, key);
-        out.push(entry ? ((await this.value(journal, entry)) as T | undefined) : undefined);
+        out.push((await this.valueOf(journal, kind, partition, key)) as T | undefined);
       }
       return out;
     });
@@ -224,7 +222,7 @@ export class LocalStateStore implements StateStore {
         const current = written.has(id)
           ? written.get(id)
           : present
-            ? { value: await this.value(journal, this.index.record(op.kind, op.partition, op.key)!) }
+            ? { value: await this.valueOf(journal, op.kind, op.partition, op.key) }
             : undefined;
         if (current === undefined || !sameValue(current.value, op.expected)) {
           results.push(false);
@@ -404,8 +402,17 @@ export class LocalStateStore implements StateStore {
     return { kind: head.k, partition: head.p, key: head.y };
   }
 
-  private async value(journal: Journal, entry: Place): Promise<unknown> {
-    return (await this.read(journal, entry))?.value;
+  /**
+   * A record's value: the lines whose hashes match its names (almost always one), each read whole, the one with its
+   * key taken (the same group is the same kind and partition). One read, where asking the index first would check
+   * the names on the line, then read it again for the value.
+   */
+  private async valueOf(journal: Journal, kind: string, partition: string, key: string): Promise<unknown> {
+    for (const place of this.index.matching(kind, partition, key)) {
+      const read = await this.read(journal, place);
+      if (read?.key === key) return read.value;
+    }
+    return undefined;
   }
 
   /** The line at `entry`, read and parsed whole, its parts put back: its key (`y`) and value; undefined if damaged. */
