@@ -115,6 +115,9 @@ describe("the journal index", () => {
         const model = records.get(id);
         expect(index.has(kind, partition, key)).toBe(model !== undefined);
         expect(index.record(kind, partition, key)).toEqual(model?.place);
+        // The unchecked places whose hashes match: the record's among them, no other with its names.
+        const matching = index.matching(kind, partition, key);
+        expect(matching.filter((at) => lines.get(at.offset)?.key === key)).toEqual(model ? [model.place] : []);
         expect(index.size).toBe(records.size);
         expect(index.live).toBe(expectedLive());
         if (step % 50 === 0) {
