@@ -174,13 +174,15 @@ export class JournalIndex {
 
   /** A part's line (its shape's id when it is written in one); its bytes count as live while a record refers to it. */
   setPart(id: string, place: Place, shapeId?: string): void {
+    // The shape's slot first: making one may grow the columns, which are read after it.
+    const shape = shapeId === undefined ? 0 : this.partSlot(shapeId) + 1;
     const slot = this.partSlot(id);
     const columns = this.partSlots;
     const referred = columns.refs[slot]! > 0;
     if (referred && columns.offset[slot]! >= 0) this.live -= columns.length[slot]!;
     columns.offset[slot] = place.offset;
     columns.length[slot] = place.length;
-    columns.shape[slot] = shapeId === undefined ? 0 : this.partSlot(shapeId) + 1;
+    columns.shape[slot] = shape;
     if (referred) this.live += place.length;
   }
 
@@ -411,9 +413,9 @@ class PartColumns {
   }
 }
 
-/** A kind and partition as one text (NUL cannot end a kind's name). */
+/** A kind and partition as one text: the kind's length first, so no two pairs give one text, whatever they hold. */
 function groupName(kind: string, partition: string): string {
-  return `${kind}\u0000${partition}`;
+  return `${kind.length}:${kind}${partition}`;
 }
 
 /**

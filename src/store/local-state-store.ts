@@ -321,7 +321,7 @@ export class LocalStateStore implements StateStore {
    * runs, so its compactor is gone) the old one is removed.
    */
   private superseded(generation: number, locked: boolean): boolean {
-    if (!statSync(this.journalPath(generation + 1), { throwIfNoEntry: false })) return false;
+    if (!laterGeneration(this.journalPath(generation + 1))) return false;
     if (locked) unlinkQuietly(this.journalPath(generation));
     return true;
   }
@@ -745,6 +745,15 @@ async function readAt(handle: FileHandle, buffer: Buffer, offset: number, length
 }
 
 const SYNC_IO_BYTES = 64 * 1024;
+
+/** Whether the next generation's file is there; an error looking (not its absence) reads as no, as it always did. */
+function laterGeneration(file: string): boolean {
+  try {
+    return statSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
+}
 
 /** Removes a file if it is there (a lock released, a stale generation); any error is left to the next look. */
 function unlinkQuietly(file: string): void {
