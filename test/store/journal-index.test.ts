@@ -122,8 +122,7 @@ describe("the journal index", () => {
             if (!referred.has(pid)) {
               parts.delete(pid);
               expect(index.part(pid)).toBeUndefined();
-            }
-            else parts.set(pid, { ...p, place: { ...p.place, offset: to.get(p.place.offset)! } });
+            } else parts.set(pid, { ...p, place: { ...p.place, offset: to.get(p.place.offset)! } });
           }
         }
         // After every step: the touched record, the live bytes, and a listing.
