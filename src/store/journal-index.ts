@@ -36,9 +36,15 @@ export class JournalIndex {
   private count = 0;
   /** The first slot of each chain, by the first hash of its records' names. */
   private readonly chains = new Map<number, number>();
-  /** Kinds with partitions, each a group number: its kind and partition, and their text in `groupOf`. */
+  /**
+   * Kinds with partitions, each a group number: its kind and partition (undefined: free), their text in `groupOf`,
+   * and how many records it holds. A group is freed with its last record (a sample's pending entries, a lease come
+   * and gone), so a long-lived process does not keep every partition it ever saw; its number is given again.
+   */
   private readonly groupOf = new Map<string, number>();
-  private readonly groups: Array<{ readonly kind: string; readonly partition: string }> = [];
+  private readonly groups: Array<{ readonly kind: string; readonly partition: string } | undefined> = [];
+  private readonly groupSizes: number[] = [];
+  private readonly freeGroups: number[] = [];
   private lastGroup: { readonly kind: string; readonly partition: string; readonly group: number } | undefined;
   private recordSlots = new RecordColumns(FIRST_SLOTS);
   private readonly freeRecords: number[] = [];
@@ -65,6 +71,11 @@ export class JournalIndex {
   /** How many records there are. */
   get size(): number {
     return this.count;
+  }
+
+  /** How many kinds with partitions hold records (their names are what the index keeps). */
+  get partitions(): number {
+    return this.groupOf.size;
   }
 
   has(kind: string, partition: string, key: string): boolean {
@@ -102,7 +113,7 @@ export class JournalIndex {
       if (group !== undefined) wanted.add(group);
     } else {
       this.groups.forEach((g, group) => {
-        if (g.kind === kind) wanted.add(group);
+        if (g?.kind === kind) wanted.add(group);
       });
     }
     const found: Array<{ partition: string; place: Place }> = [];
@@ -129,17 +140,20 @@ export class JournalIndex {
         this.unchain(slot);
         this.freeRecords.push(slot);
         this.count--;
+        if (--this.groupSizes[group!]! === 0) this.freeGroup(group!, kind, partition);
         return;
       }
     } else {
       if (!place) return;
       slot = this.newRecordSlot();
       if (group === undefined) {
-        group = this.groups.length;
-        this.groups.push({ kind, partition });
+        group = this.freeGroups.pop() ?? this.groups.length;
+        this.groups[group] = { kind, partition };
+        this.groupSizes[group] = 0;
         this.groupOf.set(groupName(kind, partition), group);
         this.hash(group, key, this.hashes);
       }
+      this.groupSizes[group]!++;
       const columns = this.recordSlots;
       columns.group[slot] = group;
       const [chain, check] = this.hashes;
@@ -248,6 +262,8 @@ export class JournalIndex {
     this.chains.clear();
     this.groupOf.clear();
     this.groups.length = 0;
+    this.groupSizes.length = 0;
+    this.freeGroups.length = 0;
     this.lastGroup = undefined;
     this.recordSlots = new RecordColumns(FIRST_SLOTS);
     this.freeRecords.length = 0;
@@ -298,6 +314,13 @@ export class JournalIndex {
     const group = this.groupOf.get(groupName(kind, partition));
     if (group !== undefined) this.lastGroup = { kind, partition, group };
     return group;
+  }
+
+  private freeGroup(group: number, kind: string, partition: string): void {
+    this.groupOf.delete(groupName(kind, partition));
+    this.groups[group] = undefined;
+    this.freeGroups.push(group);
+    if (this.lastGroup?.group === group) this.lastGroup = undefined;
   }
 
   private placeOf(slot: number): Place {

@@ -172,6 +172,28 @@ describe("the journal index", () => {
     ]);
   });
 
+  it("forgets a partition with its last record, and gives its number to another without mixing them", () => {
+    const lines = new Map<number, RecordNames>();
+    const index = new JournalIndex((at) => lines.get(at.offset)!);
+    const put = (partition: string, key: string, offset: number) => {
+      lines.set(offset, { kind: "pending", partition, key });
+      index.setRecord("pending", partition, key, { offset, length: 1 });
+    };
+    for (let i = 0; i < 100; i++) put(`sample-${i}`, "hit", i);
+    expect(index.partitions).toBe(100);
+    for (let i = 0; i < 100; i++) index.setRecord("pending", `sample-${i}`, "hit", undefined);
+    expect(index.partitions).toBe(0);
+    // The last partition asked for is remembered: once gone, its number named another partition's records.
+    put("a", "1", 200);
+    expect(index.has("pending", "a", "1")).toBe(true);
+    index.setRecord("pending", "a", "1", undefined);
+    put("b", "1", 201);
+    expect(index.has("pending", "a", "1")).toBe(false);
+    expect(index.record("pending", "b", "1")).toEqual({ offset: 201, length: 1 });
+    expect(index.recordsOf("pending", "a")).toEqual([]);
+    expect(index.partitions).toBe(1);
+  });
+
   it("keeps apart kinds and partitions that would read alike run together", () => {
     const lines = new Map<number, RecordNames>([
       [0, { kind: "hit\u0000", partition: "x", key: "k" }],
