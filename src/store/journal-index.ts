@@ -95,14 +95,7 @@ export class JournalIndex {
    */
   matching(kind: string, partition: string, key: string): Place[] {
     const group = this.groupNamed(kind, partition);
-    if (group === undefined) return [];
-    this.hash(group, key, this.hashes);
-    const [chain, check] = this.hashes;
-    const columns = this.recordSlots;
-    const places: Place[] = [];
-    for (let slot = this.chains.get(chain!) ?? -1; slot >= 0; slot = columns.next[slot]! - 1)
-      if (columns.check[slot] === check && columns.group[slot] === group) places.push(this.placeOf(slot));
-    return places;
+    return group === undefined ? [] : this.candidates(group, key).map((slot) => this.placeOf(slot));
   }
 
   /** The records of a kind (of one partition), with their partitions, in no order. */
@@ -277,15 +270,20 @@ export class JournalIndex {
 
   /** The record's slot, or -1: the slots whose hashes match, each checked against the names on its line. */
   private find(group: number, key: string): number {
+    // (The same group is the same kind and partition: the key on the line is what is left to compare.)
+    for (const slot of this.candidates(group, key)) if (this.namesAt(this.placeOf(slot)).key === key) return slot;
+    return -1;
+  }
+
+  /** The slots of the key's chain whose group and second hash are its own (leaves its hashes in `this.hashes`). */
+  private candidates(group: number, key: string): number[] {
     this.hash(group, key, this.hashes);
     const [chain, check] = this.hashes;
     const columns = this.recordSlots;
-    for (let slot = this.chains.get(chain!) ?? -1; slot >= 0; slot = columns.next[slot]! - 1) {
-      // (The same group is the same kind and partition: the key on the line is what is left to compare.)
-      if (columns.check[slot] !== check || columns.group[slot] !== group) continue;
-      if (this.namesAt(this.placeOf(slot)).key === key) return slot;
-    }
-    return -1;
+    const slots: number[] = [];
+    for (let slot = this.chains.get(chain!) ?? -1; slot >= 0; slot = columns.next[slot]! - 1)
+      if (columns.check[slot] === check && columns.group[slot] === group) slots.push(slot);
+    return slots;
   }
 
   /** Takes a record's slot out of its chain. */

@@ -213,17 +213,18 @@ export class LocalStateStore implements StateStore {
     let offset = start;
     for (const op of ops) {
       const id = recordId(op.kind, op.partition, op.key);
-      const present = written.has(id) ? written.get(id) !== undefined : this.index.has(op.kind, op.partition, op.key);
-      if (op.op === "create" && present) {
+      // Whether the record is there, asked only by a create; a conditional op reads its value (once), a put or a
+      // delete needs neither.
+      const pending = written.has(id);
+      if (
+        op.op === "create" &&
+        (pending ? written.get(id) !== undefined : this.index.has(op.kind, op.partition, op.key))
+      ) {
         results.push(false);
         continue;
       }
       if (isConditional(op)) {
-        const current = written.has(id)
-          ? written.get(id)
-          : present
-            ? { value: await this.valueOf(journal, op.kind, op.partition, op.key) }
-            : undefined;
+        const current = pending ? written.get(id) : await this.currentOf(journal, op.kind, op.partition, op.key);
         if (current === undefined || !sameValue(current.value, op.expected)) {
           results.push(false);
           continue;
@@ -391,11 +392,8 @@ export class LocalStateStore implements StateStore {
     const journal = this.journal;
     if (!journal) throw new Error("no journal open");
     const line = Buffer.allocUnsafe(place.length - 1);
-    for (let read = 0; read < line.length; ) {
-      const n = readSync(journal.handle.fd, line, read, line.length - read, place.offset + read);
-      if (n === 0) throw new Error(`journal line at ${place.offset} cut short`);
-      read += n;
-    }
+    if (readSyncAt(journal.handle.fd, line, 0, line.length, place.offset) < line.length)
+      throw new Error(`journal line at ${place.offset} cut short`);
     const body = line.subarray(9);
     const head = readLineHead(body) ?? parseBody(body);
     if (typeof head === "string" || head.o === "b") throw new Error(`journal line at ${place.offset}: not a record`);
@@ -413,6 +411,17 @@ export class LocalStateStore implements StateStore {
       if (read?.key === key) return read.value;
     }
     return undefined;
+  }
+
+  /** A record as it stands (undefined: not there, or its line damaged, which is reported). */
+  private async currentOf(
+    journal: Journal,
+    kind: string,
+    partition: string,
+    key: string,
+  ): Promise<{ value: unknown } | undefined> {
+    const value = await this.valueOf(journal, kind, partition, key);
+    return value === undefined ? undefined : { value };
   }
 
   /** The line at `entry`, read and parsed whole, its parts put back: its key (`y`) and value; undefined if damaged. */
@@ -740,8 +749,19 @@ async function writeAll(handle: FileHandle, buffers: readonly Buffer[]): Promise
  * a larger one (a journal opened, or a long tail) is read asynchronously, the event loop free meanwhile.
  */
 async function readAt(handle: FileHandle, buffer: Buffer, offset: number, length: number, position: number) {
-  if (length <= SYNC_IO_BYTES) return readSync(handle.fd, buffer, offset, length, position);
+  if (length <= SYNC_IO_BYTES) return readSyncAt(handle.fd, buffer, offset, length, position);
   return (await handle.read(buffer, offset, length, position)).bytesRead;
+}
+
+/** `readAt` on this thread, whatever the length: reads until `length` bytes or the file's end; the bytes read. */
+function readSyncAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+  let read = 0;
+  while (read < length) {
+    const n = readSync(fd, buffer, offset + read, length - read, position + read);
+    if (n === 0) break;
+    read += n;
+  }
+  return read;
 }
 
 const SYNC_IO_BYTES = 64 * 1024;
