@@ -540,11 +540,15 @@ export class LocalStateStore implements StateStore {
     }
     await rename(temp, this.journalPath(next));
     await syncDir(this.dir);
-    await unlink(this.journalPath(journal.generation));
-    await journal.handle.close();
+    // The new generation is opened before the old one is let go: if it cannot be (EIO, no descriptor left), this
+    // store goes on holding the old one, still open, and its next refresh finds the later generation in place and
+    // reads it afresh, as after a compaction of another process.
     const handle = await open(this.journalPath(next), constants.O_RDWR | constants.O_APPEND, 0o600);
     moved(offsets);
     this.journal = { generation: next, handle, size: offset, read: offset };
+    await journal.handle.close();
+    // (Not removed, if this fails: a generation left beside a newer one is removed by the next writer to open them.)
+    await unlink(this.journalPath(journal.generation));
   }
 
   /**
