@@ -29,10 +29,13 @@
  *   here: a record read took ~0.3 ms, a one-record write ~1.4 ms (docs/service.md has the figures). The fdatasync,
  *   large reads and large writes stay asynchronous, the event loop free meanwhile.
  * - Compaction: when the journal outgrows `compactAtBytes` and holds more dead lines than live ones, the live lines
- *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path; the old
- *   generation is unlinked, and readers holding it notice (its link count is 0, or a later generation is there: a
- *   compactor killed before its unlink, whose old generation the next writer removes) and reopen. A compaction
- *   also removes the temporary files of processes killed while they compacted or waited for the lock.
+ *   are copied to the next generation (written, fsynced, renamed into place), off the writer's path, with a tail a
+ *   crash left handled first as an append handles it; the new generation is opened, then every older one is
+ *   unlinked, and readers holding one notice (its link count is 0, or a later generation is there: a compactor
+ *   killed before its unlink, whose old generation the next writer to open the folder, or the next compaction,
+ *   removes) and reopen. A store opens the newest generation it lists without creating it (O_CREAT only when there
+ *   is none), listing again if a compaction replaced it meanwhile. A compaction also removes the temporary files of
+ *   processes killed while they compacted or waited for the lock, and its own copy when it fails.
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -90,6 +93,8 @@ const NEWLINE = 0x0a;
 const NEWLINE_BYTE = Buffer.from("\n");
 const READ_CHUNK = 4 * 2 ** 20;
 const SHAPES_KEPT = 64;
+/** Listings and opens of the newest generation before giving up, when compactions keep replacing it meanwhile. */
+const OPEN_ATTEMPTS = 100;
 /** A batch's lines are written out in pieces of about this size (one fdatasync at the end, whatever the size). */
 const WRITE_CHUNK = 2 ** 20;
 
@@ -102,6 +107,7 @@ export class LocalStateStore implements StateStore {
   private readonly damage: DamagedRecord[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private compacting: Promise<void> | undefined;
+  private closing = false;
   private readonly compactAtBytes: number;
   private readonly lockTimeoutMs: number;
 
@@ -173,6 +179,9 @@ export class LocalStateStore implements StateStore {
   }
 
   async close(): Promise<void> {
+    // No compaction starts from here on (one a batch still running would start after the journal is closed, and
+    // reopen it); one already started is waited for.
+    this.closing = true;
     await this.compacting;
     await this.serial(async () => {
       await this.journal?.handle.close();
@@ -183,23 +192,8 @@ export class LocalStateStore implements StateStore {
   /** Under the lock: every line read, so creates are decided here; one append, one fdatasync. */
   private async append(ops: readonly StateOp[]): Promise<boolean[]> {
     const journal = await this.refresh(true);
-    let size = journal.size;
-    // Bytes past the last complete line, with the lock held: a write cut short by a crash.
-    let torn = false;
-    if (size > journal.read) {
-      const tail = Buffer.allocUnsafe(size - journal.read);
-      await journal.handle.read(tail, 0, tail.length, journal.read);
-      if (typeof parseLine(tail) === "string") {
-        this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
-        torn = true;
-      } else {
-        // Whole but for its newline (its checksum holds): ended and read, before this batch decides anything.
-        await writeAll(journal.handle, [NEWLINE_BYTE]);
-        this.indexLine(journal, tail, journal.read);
-        size += 1;
-        journal.read = size;
-      }
-    }
+    const torn = await this.endTail(journal);
+    const size = journal.size;
     const start = torn ? size + 1 : size;
     const results: boolean[] = [];
     /** Lines not written yet: written out every WRITE_CHUNK bytes, so a large batch is never one large buffer. */
@@ -300,20 +294,62 @@ export class LocalStateStore implements StateStore {
       await mkdir(this.dir, { recursive: true });
       const known = await this.generations();
       if (known.length === 0) await this.importLegacy();
+      journal = await this.openNewest(locked);
+      this.index.clear();
+      this.journal = journal;
+    }
+    await this.readNew(journal);
+    return journal;
+  }
+
+  /**
+   * Under the lock: the bytes past the journal's last complete line, a write cut short by a crash. A line whole but
+   * for its newline (its checksum holds) is ended and read, before anything is decided on the journal; one cut short
+   * is reported (damaged(), quarantine/) and answered true: the next line must start on a fresh one.
+   */
+  private async endTail(journal: Journal): Promise<boolean> {
+    if (journal.size <= journal.read) return false;
+    const tail = Buffer.allocUnsafe(journal.size - journal.read);
+    await journal.handle.read(tail, 0, tail.length, journal.read);
+    if (typeof parseLine(tail) === "string") {
+      this.reportDamage(journal, journal.read, tail, "a write cut short (no end of line)");
+      return true;
+    }
+    await writeAll(journal.handle, [NEWLINE_BYTE]);
+    this.indexLine(journal, tail, journal.read);
+    journal.size += 1;
+    journal.read = journal.size;
+    return false;
+  }
+
+  /**
+   * Opens the newest generation (the first, made, when there is none). Another process may compact between the
+   * listing and the open (its rename, then its unlink of the generation listed): the generation listed is opened
+   * without O_CREAT, so a vanished one is listed again rather than made anew, empty, beside the newer; and one
+   * opened while a later one was renamed into place is put down for that one.
+   */
+  private async openNewest(locked: boolean): Promise<Journal> {
+    for (let attempt = 1; ; attempt++) {
       const generations = await this.generations();
       const generation = generations.at(-1) ?? 1;
       // Older generations beside the newest: compactions killed between their rename and their unlink. Under the
       // lock no compaction runs, so their compactors are gone and the copies (whole journals) are removed.
       if (locked)
         for (const older of generations.slice(0, -1)) await unlink(this.journalPath(older)).catch(() => undefined);
-      const file = this.journalPath(generation);
-      const handle = await open(file, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT, 0o600);
-      journal = { generation, handle, size: fstatSync(handle.fd).size, read: 0 };
-      this.index.clear();
-      this.journal = journal;
+      const flags = constants.O_RDWR | constants.O_APPEND | (generations.length === 0 ? constants.O_CREAT : 0);
+      let handle: FileHandle;
+      try {
+        handle = await open(this.journalPath(generation), flags, 0o600);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT" && attempt < OPEN_ATTEMPTS) continue;
+        throw error;
+      }
+      if (laterGeneration(this.journalPath(generation + 1)) && attempt < OPEN_ATTEMPTS) {
+        await handle.close();
+        continue;
+      }
+      return { generation, handle, size: fstatSync(handle.fd).size, read: 0 };
     }
-    await this.readNew(journal);
-    return journal;
   }
 
   /**
@@ -507,7 +543,7 @@ export class LocalStateStore implements StateStore {
 
   private maybeCompact(): void {
     const journal = this.journal;
-    if (this.compacting || !journal) return;
+    if (this.compacting || this.closing || !journal) return;
     if (journal.read < this.compactAtBytes || this.index.live * 2 > journal.read) return;
     this.compacting = this.serial(() => this.locked(() => this.compact()))
       .catch(() => undefined)
@@ -519,26 +555,34 @@ export class LocalStateStore implements StateStore {
   /** Under the lock: copies the live lines to the next generation, then retires the old one. */
   private async compact(): Promise<void> {
     const journal = await this.refresh(true);
+    // A tail another writer's crash left: a whole line is kept (copied with the others), a cut one reported.
+    await this.endTail(journal);
     await this.removeLeftovers();
     const next = journal.generation + 1;
     const temp = path.join(this.dir, `.compact-${process.pid}-${randomBytes(4).toString("hex")}`);
-    const out = await open(temp, "w", 0o600);
     const { lines, moved } = this.index.compacted();
     const offsets: number[] = [];
     let offset = 0;
     try {
-      for (const { offset: from, length } of lines) {
-        const line = Buffer.allocUnsafe(length);
-        await journal.handle.read(line, 0, length, from);
-        await out.write(line);
-        offsets.push(offset);
-        offset += length;
+      const out = await open(temp, "w", 0o600);
+      try {
+        for (const { offset: from, length } of lines) {
+          const line = Buffer.allocUnsafe(length);
+          await journal.handle.read(line, 0, length, from);
+          await out.write(line);
+          offsets.push(offset);
+          offset += length;
+        }
+        await out.datasync();
+      } finally {
+        await out.close();
       }
-      await out.datasync();
-    } finally {
-      await out.close();
+      await rename(temp, this.journalPath(next));
+    } catch (error) {
+      // (A copy that failed, e.g. on a full disk, is not left to fill it: each later batch would try again.)
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
-    await rename(temp, this.journalPath(next));
     await syncDir(this.dir);
     // The new generation is opened before the old one is let go: if it cannot be (EIO, no descriptor left), this
     // store goes on holding the old one, still open, and its next refresh finds the later generation in place and
@@ -547,8 +591,11 @@ export class LocalStateStore implements StateStore {
     moved(offsets);
     this.journal = { generation: next, handle, size: offset, read: offset };
     await journal.handle.close();
-    // (Not removed, if this fails: a generation left beside a newer one is removed by the next writer to open them.)
-    await unlink(this.journalPath(journal.generation));
+    // Every older generation goes, not only the one copied: one left by a compactor killed before its unlink, which a
+    // store may still hold (finding no generation right after its own, it would not look further and would read and
+    // write it on), is then unlinked, and its holders reopen. (A failed unlink is retried by the next compaction.)
+    for (const older of await this.generations())
+      if (older < next) await unlink(this.journalPath(older)).catch(() => undefined);
   }
 
   /**
