@@ -36,6 +36,9 @@ export function parseElfHeader(head: Uint8Array): ElfFacts {
   if (head.length < 4 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c || head[3] !== 0x46) {
     return { notElf: true, reason: "no ELF magic" };
   }
+  if (head.length < 6) {
+    return { notElf: true, reason: `truncated ELF header: ${head.length} bytes, cut before its class and data bytes` };
+  }
   const elfClass = head[4];
   const data = head[5];
   if (elfClass !== 1 && elfClass !== 2) return { notElf: true, reason: `bad ELF class byte ${String(elfClass)}` };

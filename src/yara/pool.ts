@@ -39,6 +39,11 @@ const PIPELINE_DEPTH = 2;
  * every worker rather than waiting behind one.
  */
 const MAX_BATCH = 64;
+/**
+ * Times a sample goes back to the queue from workers that died before starting on it, before it fails: a worker
+ * that dies before every batch (it is never charged a sample) must not take the queue round for ever.
+ */
+const MOST_REQUEUES = 3;
 /** Extra time a worker gets beyond the scan timeout before the pool kills it. */
 const KILL_GRACE_MS = 5_000;
 
@@ -58,6 +63,8 @@ interface Pending {
   readonly resolve: (verdict: Verdict) => void;
   /** Set by `runTogether`: the scans queued together, which travel in one batch. */
   readonly together?: number;
+  /** How often a worker that died holding it, before it started on it, put it back in the queue. */
+  requeues?: number;
 }
 
 interface Batch {
@@ -333,18 +340,40 @@ export class ScanPool {
       const progress = readProgress(worker);
       if (worker.progressFd !== undefined) closeSync(worker.progressFd);
       const [running, ...waiting] = worker.inflight.splice(0);
-      // The sample that was running failed; every other one the worker held (done but not yet reported, or not
-      // started) goes back to the front of the pool's queue, in order.
-      const index = running && progress?.batchId === running.batchId ? progress.index : 0;
+      // The sample the worker was running failed: the one its progress record names (the batch and the sample it
+      // started last). A running batch the record does not name was never started (the worker died after replying to
+      // the one before, e.g. killed while it waited): none of its samples is to blame. A worker that failed to start
+      // fails the first sample it was given. Every other sample it held (done but not yet reported, or not started)
+      // goes back to the front of the pool's queue, in order; one put back MOST_REQUEUES times fails instead.
+      let index = -1;
+      if (running && !worker.started) index = 0;
+      else if (running && progress?.batchId === running.batchId) index = progress.index;
       const failed = running?.items[index];
-      const requeued = [...(running?.items.filter((_, i) => i !== index) ?? []), ...waiting.flatMap((b) => b.items)];
+      const held = [...(running?.items.filter((_, i) => i !== index) ?? []), ...waiting.flatMap((b) => b.items)];
+      const requeued: Pending[] = [];
+      for (const pending of held) {
+        pending.requeues = (pending.requeues ?? 0) + 1;
+        if (pending.requeues < MOST_REQUEUES || this.closed) requeued.push(pending);
+        else
+          pending.resolve(
+            failure(
+              pending,
+              `the scan worker died ${MOST_REQUEUES} times while it held this sample, before scanning it`,
+            ),
+          );
+      }
       this.queue.unshift(...requeued);
       if (failed) {
-        if (!worker.killedByPool) this.crashes++;
-        const reason = worker.started
-          ? crashReason(failed, code, signal, worker.stderr, worker.killedByPool)
-          : `the scan worker failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}): ${lastLine(worker.stderr)}`;
-        void failureWithSize(failed, reason).then(failed.resolve);
+        if (this.closed) {
+          // Closed by the caller while it ran: its answer cannot come back (the channel is closed), and nothing crashed.
+          failed.resolve(failure(failed, "the scan pool was closed"));
+        } else {
+          if (!worker.killedByPool) this.crashes++;
+          const reason = worker.started
+            ? crashReason(failed, code, signal, worker.stderr, worker.killedByPool)
+            : `the scan worker failed to start (${signal ? `signal ${signal}` : `exit code ${String(code)}`}): ${lastLine(worker.stderr)}`;
+          void failureWithSize(failed, reason).then(failed.resolve);
+        }
       }
       if (this.closed)
         for (const pending of this.queue.splice(0)) pending.resolve(failure(pending, "the scan pool was closed"));

@@ -149,8 +149,9 @@ export async function createScanner(options: ScannerOptions): Promise<Scanner> {
     async scanFile(filePath) {
       const rules = await currentRules();
       const info = await lstat(filePath).catch(() => undefined);
-      // The common case, a regular file named directly: no realpath or second stat.
-      if (info?.isFile()) return scanResolvedFile(rules, filePath, filePath, info.size);
+      // The common case, a regular file named directly: no realpath or second stat. The worker opens it by the path
+      // resolved here: a relative one would be resolved against the worker's own folder, not the caller's.
+      if (info?.isFile()) return scanResolvedFile(rules, path.resolve(filePath), filePath, info.size);
       // A directory, or a link to one: not one sample (the walk below would give one of its files' verdicts).
       const target = info?.isSymbolicLink() ? await stat(filePath).catch(() => undefined) : info;
       if (target?.isDirectory()) {
