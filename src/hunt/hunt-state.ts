@@ -316,6 +316,18 @@ export class HuntState {
     }
     return undefined;
   }
+  /**
+   * Renews the lease `held` (as acquireLease or an earlier renewal answered it) for `ms` from `now`: the new lease
+   * when the record is still `held`, else undefined: taken by another since (after it expired), or given up by that
+   * other, which leaves no record. Either way the lease was lost: a compare-and-swap, never a take.
+   */
+  async renewLease(ruleId: string, target: string, held: Lease, now: Date, ms: number): Promise<Lease | undefined> {
+    const lease: Lease = { owner: held.owner, expiresAt: new Date(now.getTime() + ms).toISOString() };
+    const [swapped] = await this.write([
+      { op: "swap", kind: "lease", partition: ruleId, key: target, expected: held, value: lease },
+    ]);
+    return swapped ? lease : undefined;
+  }
   /** The lease of a rule's hunt on a target, when there is one (expired or not; none once given up). */
   lease(ruleId: string, target: string): Promise<Lease | undefined> {
     return this.get<Lease>("lease", ruleId, target);
@@ -595,10 +607,22 @@ export class HeldLease {
       return held !== undefined;
     });
   }
-  /** Before a write that only the holder may make: renews the lease if half of it is gone; throws `lost` when lost. */
+  /**
+   * Before a write that only the holder may make: renews the lease if half of it is gone; throws `lost` when lost. A
+   * lease held is renewed only while its record is still the one held (HuntState.renewLease): one that expired and
+   * was taken by another, even one that other has given up since, is lost, not taken again.
+   */
   async hold(): Promise<void> {
     if (this.held && Date.parse(this.held.expiresAt) - this.clock().getTime() > this.ms / 2) return;
-    if (!(await this.take())) throw new Error(this.lost);
+    if (!(await (this.held ? this.renew() : this.take()))) throw new Error(this.lost);
+  }
+  private renew(): Promise<boolean> {
+    return this.serial(async () => {
+      if (!this.held) return false;
+      const renewed = await this.state.renewLease(this.partition, this.key, this.held, this.clock(), this.ms);
+      if (renewed) this.held = renewed;
+      return renewed !== undefined;
+    });
   }
   /**
    * Runs `work` (a scan, which writes nothing until it ends) holding the lease, renewed as `hold` renews it every

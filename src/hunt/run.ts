@@ -409,31 +409,86 @@ async function settleRows(
   const pendingCount = ops.length;
   for (let i = 0; i < hits.length; i++) ops.push(state.createHitOp(hits[i]!));
   const written = await state.write(ops);
-  const created = (i: number) => written[pendingCount + i] === true;
+  const created: boolean[] = keys.map((_, i) => written[pendingCount + i] === true);
 
   // The hits found recorded already (a rerun of the window, or an overlapping one), read together.
-  const recordedKeys = keys.filter((_, i) => !created(i));
+  const recordedKeys = keys.filter((_, i) => !created[i]);
   const recorded = new Map<string, HitRecord | undefined>();
   (await state.hitsOf(rule.id, recordedKeys)).forEach((hit, i) => {
     recorded.set(recordedKeys[i]!, hit);
   });
+  // A hit whose record was there but could not be read (damaged: hitsOf reported it and set it aside) is recorded
+  // now, as the batch's new hits were: nothing else would ever write it (its pending index entry, if any, is
+  // written above), and it is settled as one of them.
+  const unreadable: number[] = [];
+  for (let i = 0; i < keys.length; i++) if (!created[i] && recorded.get(keys[i]!) === undefined) unreadable.push(i);
+  if (unreadable.length > 0) {
+    const again = await state.write(unreadable.map((i) => state.createHitOp(hits[i]!)));
+    unreadable.forEach((i, j) => {
+      created[i] = again[j] === true;
+    });
+  }
 
   // A fresh hit to alert, or a recorded one not settled yet (a rerun after a kill), is settled now; a fresh hit
-  // recorded settled (benign, unverified, pending) needs nothing more, nor does a recorded one settled before.
+  // recorded settled (benign, unverified, pending) needs nothing more, nor does a recorded one settled before. A
+  // recorded hit still pending is settled holding its sample's lease (settleWaiting).
   const toSettle: Array<{ hit: HitRecord; fresh: boolean; decision?: GateDecision }> = [];
+  const waiting: HitRecord[] = [];
   for (let i = 0; i < hits.length; i++) {
     const hit = hits[i]!;
-    if (created(i)) {
+    if (created[i]) {
       if (decided[i]!.action === "alert") toSettle.push({ hit, fresh: true, decision: decided[i]! });
       else tally(into, true, { status: hit.status });
       continue;
     }
     const existing = recorded.get(hit.key) ?? hit;
     if (settledStatuses.has(existing.status)) into.counts.duplicate++;
+    else if (existing.status === "pending") waiting.push(existing);
     else toSettle.push({ hit: existing, fresh: false });
   }
   const settled = await settleHits(plan, toSettle, deps, budget, verdicts, (id) => statusRecords.made(id));
   for (let i = 0; i < toSettle.length; i++) tally(into, toSettle[i]!.fresh, settled[i]!);
+  if (waiting.length > 0) await settleWaiting(plan, waiting, deps, into);
+}
+
+/**
+ * Recorded hits still pending that a run meets again (its window overlaps the one that recorded them), settled as
+ * the sweep settles them: each sample's hits holding its lease (SAMPLE_LEASE), read again under it, with its verdict
+ * read afresh; not counted against max_signals. Without the lease, the sample's arrival (or a sweep) settling them at
+ * the same time would raise their incidents too, and the later status write would undo the other's (an alert
+ * recorded `unverified`). A sample whose lease another settling holds is left to it: its hits count as pending here;
+ * one found settled once the lease is held counts as a duplicate.
+ */
+async function settleWaiting(plan: HuntPlan, hits: readonly HitRecord[], deps: HuntDeps, into: Tally): Promise<void> {
+  const bySample = new Map<string, HitRecord[]>();
+  for (const hit of hits) {
+    const sample = pendingPartitionOf(hit)!;
+    const group = bySample.get(sample);
+    if (group) group.push(hit);
+    else bySample.set(sample, [hit]);
+  }
+  for (const [sample, group] of bySample) {
+    const lease = sampleLease(deps, sample);
+    if (!(await lease.take())) {
+      for (let i = 0; i < group.length; i++) tally(into, false, { status: "pending" });
+      continue;
+    }
+    try {
+      const current = await deps.state.hitsOf(
+        plan.rule.id,
+        group.map((hit) => hit.key),
+      );
+      const still: Array<{ hit: HitRecord }> = [];
+      for (const hit of current) {
+        if (hit?.status === "pending") still.push({ hit });
+        else into.counts.duplicate++;
+      }
+      const settled = await settleHits(plan, still, deps, undefined, new VerdictCache(deps.state), () => false);
+      for (let i = 0; i < still.length; i++) tally(into, false, settled[i]!);
+    } finally {
+      await lease.release();
+    }
+  }
 }
 
 /**

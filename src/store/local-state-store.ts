@@ -445,6 +445,15 @@ export class LocalStateStore implements StateStore {
     for (const place of this.index.matching(kind, partition, key)) {
       const read = await this.read(journal, place);
       if (read?.key === key) return read.value;
+      if (read === undefined) {
+        // A damaged line (its value not JSON; reported by `read`): if it is this record's, the record is absent from
+        // now on, as a line whose checksum fails is, so that a create writes it anew rather than finding it there.
+        const names = this.namesAt(place);
+        if (names.kind === kind && names.partition === partition && names.key === key) {
+          this.index.setRecord(kind, partition, key, undefined);
+          return undefined;
+        }
+      }
     }
     return undefined;
   }
