@@ -21,7 +21,7 @@
  */
 import { hash } from "node:crypto";
 import type { TableClient, TableEntity, TransactionAction } from "@azure/data-tables";
-import { decodeName, encodeName } from "./names.js";
+import { decodeName, encodeName, hasLoneSurrogate } from "./names.js";
 import { recordId } from "./record-id.js";
 import {
   type DamagedRecord,
@@ -43,8 +43,10 @@ const CHUNK = 30_000; // UTF-16 code units per property: below the 64 KiB proper
 /** An entity's size as the service counts it ("can't exceed 1 MiB"), its strings as UTF-16: see `entitySize`. */
 const ENTITY_BYTES = 1024 * 1024;
 /**
- * A transaction's request at most this size: the 4 MiB payload less room for each operation's MIME headers (counted
- * apart, OPERATION_HEADER_BYTES each) and the rest of the request.
+ * A transaction's request at most this size: the 4 MiB payload less room for the rest of the request; each
+ * operation's MIME headers are counted apart (OPERATION_HEADER_BYTES each, and its keys as its request line carries
+ * them: with two keys of 512 characters of `%XX`, a part's headers are ~3 KB, and 100 such parts outran a flat 1 KiB
+ * each by more than the 64 KiB kept aside).
  */
 export const TRANSACTION_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 const OPERATION_HEADER_BYTES = 1024;
@@ -324,8 +326,15 @@ function sendable(op: StateOp, index: number): Sendable {
     op.op === "delete"
       ? ({ partitionKey: partitionKey(op.kind, op.partition), rowKey: keyName(op.key) } as Entity)
       : encode(op.kind, op.partition, op.key, op.value);
-  // The entity as the request carries it (JSON, UTF-8), and its part's headers.
-  return { op, index, entity, bytes: Buffer.byteLength(JSON.stringify(entity)) + OPERATION_HEADER_BYTES };
+  // The entity as the request carries it (JSON, UTF-8), and its part's headers, whose request line names the entity
+  // by its keys again, URL-escaped: a key's `%` is `%25` there, so up to 3 bytes a character (the keys are ASCII).
+  const keys = (entity.partitionKey as string).length + (entity.rowKey as string).length;
+  return {
+    op,
+    index,
+    entity,
+    bytes: Buffer.byteLength(JSON.stringify(entity)) + OPERATION_HEADER_BYTES + 3 * keys,
+  };
 }
 
 /**
@@ -372,10 +381,15 @@ function partitionKey(kind: StateKind, partition: string): string {
   return `${kind}~${keyName(partition, KEY_CHARS - kind.length - 1)}`;
 }
 
-/** A name as a key of at most `room` characters: encoded (names.ts), or its head and the name's SHA-256. */
+/**
+ * A name as a key of at most `room` characters: encoded (names.ts), or its head and the name's SHA-256 (of its UTF-8;
+ * of its encoding when it holds a lone surrogate, which UTF-8 would turn into U+FFFD, making names that differ only
+ * there one key).
+ */
 function keyName(name: string, room = KEY_CHARS): string {
   const encoded = encodeName(name);
-  return encoded.length <= room ? encoded : `${encoded.slice(0, room - HASH_CHARS)}%%${hash("sha256", name, "hex")}`;
+  if (encoded.length <= room) return encoded;
+  return `${encoded.slice(0, room - HASH_CHARS)}%%${hash("sha256", hasLoneSurrogate(name) ? encoded : name, "hex")}`;
 }
 
 const hashed = (key: string) => key.includes("%%");
