@@ -448,8 +448,8 @@ export class LocalStateStore implements StateStore {
       if (read === undefined) {
         // A damaged line (its value not JSON; reported by `read`): if it is this record's, the record is absent from
         // now on, as a line whose checksum fails is, so that a create writes it anew rather than finding it there.
-        const names = this.namesAt(place);
-        if (names.kind === kind && names.partition === partition && names.key === key) {
+        const names = namesOrNone(() => this.namesAt(place));
+        if (names?.kind === kind && names.partition === partition && names.key === key) {
           this.index.setRecord(kind, partition, key, undefined);
           return undefined;
         }
@@ -832,6 +832,15 @@ function laterGeneration(file: string): boolean {
     return statSync(file, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
+  }
+}
+
+/** The names on a record's line, or none when even its head cannot be read now (the line changed under us). */
+function namesOrNone(read: () => RecordNames): RecordNames | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
   }
 }
 
