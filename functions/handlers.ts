@@ -7,6 +7,7 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from "@azure/functions";
 import type { DeployMode, SampleQuery } from "../src/app/requests.js";
 import type { TranslateRequest } from "../src/app/services.js";
+import { VERSION } from "../src/app/version.js";
 import { FUNCTION_TIMEOUT_MS, getServices, inInvocation } from "./runtime.js";
 
 /** The application layer's request schemas and operations, loaded on the first request (cold start stays cheap). */
@@ -18,16 +19,21 @@ async function api() {
   return { ...requests, ...operations };
 }
 
-export async function health(_request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+/** GET /api/health: as the fastify host answers it (degraded, with its problems, when a YARA rule file is broken). */
+export async function health(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return respond(context, async () => {
+    const { noQuery, validateRequest, health } = await api();
+    validateRequest(noQuery, queryOf(request), "querystring");
     const services = await getServices();
-    return { status: "ok", backends: services.backends };
+    const { status, problems } = await health(services);
+    return { status, version: VERSION, backends: services.backends, ...(problems.length > 0 ? { problems } : {}) };
   });
 }
 
 export async function translate(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return respond(context, async () => {
-    const { translateBody, validateRequest, translate } = await api();
+    const { translateBody, noQuery, validateRequest, translate } = await api();
+    validateRequest(noQuery, queryOf(request), "querystring");
     const body = validateRequest<TranslateRequest>(translateBody, await readJson(request), "body");
     return translate(await getServices(), body);
   });
@@ -45,6 +51,8 @@ export async function deploy(request: HttpRequest, context: InvocationContext): 
 /** POST /api/scan with the sample as the raw body: the verdict, nothing stored. */
 export async function scan(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return respond(context, async () => {
+    const { noQuery, validateRequest } = await api();
+    validateRequest(noQuery, queryOf(request), "querystring");
     const services = await getServices();
     return services.samples.scan(await bodyStream(request, services.config.maxSampleBytes));
   });
@@ -68,7 +76,8 @@ export async function samples(request: HttpRequest, context: InvocationContext):
 /** GET /api/samples/{sha256}: the sample's verdict. */
 export async function sampleVerdict(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   return respond(context, async () => {
-    const { sampleParams, validateRequest, sampleReport } = await api();
+    const { sampleParams, noQuery, validateRequest, sampleReport } = await api();
+    validateRequest(noQuery, queryOf(request), "querystring");
     const params = validateRequest<{ sha256: string }>(sampleParams, { ...request.params }, "params");
     return sampleReport(await getServices(), params.sha256);
   });
@@ -200,6 +209,8 @@ async function respond(context: InvocationContext, work: () => Promise<unknown>)
   } catch (error) {
     const { errorResponse } = await import("../src/app/errors.js");
     const { status, body, headers } = errorResponse(error);
+    // As the fastify host logs it: the answer tells the client to see the service log.
+    if (status >= 500 && status !== 501) context.error("request failed", error);
     return { status, jsonBody: body, ...(headers ? { headers: { ...headers } } : {}) };
   }
 }

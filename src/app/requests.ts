@@ -102,6 +102,17 @@ const pageParams = {
   after: { type: "string", minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9-]+$" },
 } as const;
 
+/**
+ * The query of a route that takes no parameter in it (every route but those with a query schema of their own):
+ * none accepted, as "Limits and timeouts" in docs/service.md says (400, `querystring must NOT have additional
+ * properties`).
+ */
+export const noQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {},
+} as const;
+
 export interface PageQuery {
   readonly limit?: number;
   readonly after?: string;
@@ -194,7 +205,23 @@ export function validateRequest<T>(schema: object, value: unknown, part: "body" 
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }
-  const copy = structuredClone(value);
+  let copy: unknown;
+  try {
+    copy = structuredClone(value);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    // Nested deeper than a copy's stack allows (~5,000 levels, in a body well under its size limit): checked as it
+    // is (it is refused, no copy needed), so that the answer is the one fastify gives the same body; or, if even the
+    // check runs out of stack, refused as nested too deeply. No schema here takes anything that deep.
+    let valid = false;
+    try {
+      valid = validate(value) as boolean;
+    } catch (inner) {
+      if (!(inner instanceof RangeError)) throw inner;
+    }
+    if (!valid && validate.errors) throw invalidRequest(validate.errors, part);
+    throw invalidRequest([{ instancePath: "", message: "is nested too deeply" }], part);
+  }
   if (!validate(copy)) throw invalidRequest(validate.errors ?? [], part);
   return copy as T;
 }

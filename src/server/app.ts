@@ -27,7 +27,7 @@ import {
   RequestTimeoutError,
 } from "../app/errors.js";
 import * as operations from "../app/operations.js";
-import { AJV_OPTIONS, invalidRequest, REQUEST_LIMITS } from "../app/requests.js";
+import { AJV_OPTIONS, invalidRequest, noQuery, REQUEST_LIMITS } from "../app/requests.js";
 import type { Services } from "../app/services.js";
 import { VERSION } from "../app/version.js";
 import { registerAuth } from "./auth.js";
@@ -77,6 +77,7 @@ export async function buildServer(services: Services, options: ServerOptions): P
     registerIdleWhileAnswering(app, options.http.idleTimeoutMs);
   }
   const routedMethods = collectRoutedMethods(app);
+  refuseUnknownQueries(app);
   registerContinueDecision(app, routedMethods);
   registerHostCheck(app, options.host, options.allowedHosts ?? []);
   registerAuth(app, {
@@ -280,6 +281,19 @@ function checkHeadParts(request: FastifyRequest): void {
 }
 
 /**
+ * A route without a query schema of its own takes no query parameter (docs/service.md, "Limits and timeouts": none
+ * accepted, 400): it gets `noQuery` (an onRoute hook, added before any route). The OpenAPI UI's own routes under
+ * /docs are left as they are (its static files, which a browser may ask for with a cache-busting query).
+ */
+function refuseUnknownQueries(app: FastifyInstance): void {
+  app.addHook("onRoute", (route) => {
+    if (route.url === "/docs" || route.url.startsWith("/docs/")) return;
+    route.schema ??= {};
+    route.schema.querystring ??= noQuery;
+  });
+}
+
+/**
  * Every method some route takes, as fastify registers them (an onRoute hook, added before any route): HEAD among them
  * for each GET route, which fastify exposes as HEAD too (`exposeHeadRoutes`, on by default).
  */
@@ -302,6 +316,9 @@ function collectRoutedMethods(app: FastifyInstance): ReadonlySet<string> {
  */
 function unrouted(request: FastifyRequest, routedMethods: ReadonlySet<string>): Error {
   const path = request.url.split("?")[0];
+  // A route that takes this method found nothing (the OpenAPI UI's static files: one it does not have): a 404.
+  if (request.server.findRoute({ method: request.method, url: request.url })?.searchParams !== undefined)
+    return new NotFoundError(`no ${path}`);
   const allowed = [...routedMethods]
     .filter((method) => method !== request.method)
     .filter((method) => request.server.findRoute({ method, url: request.url })?.searchParams !== undefined)
