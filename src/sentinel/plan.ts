@@ -76,7 +76,10 @@ export interface Plan {
   readonly kept: readonly KeptResource[];
 }
 
-/** A resource prune would delete but keeps: a watchlist holding rows added outside shmhunt (with all its rows). */
+/**
+ * A resource the plan leaves alone though the rules name it, or prune would delete it: a watchlist holding rows added
+ * outside shmhunt (with all its rows), a row of shmhunt's an analyst edited.
+ */
 export interface KeptResource {
   readonly kind: ResourceKind;
   readonly name: string;
@@ -99,6 +102,7 @@ export function planDeployment(
   const actualByKey = new Map(actual.map((a) => [keyOf(a), a]));
   const desiredKeys = new Set<string>();
   const steps: PlanStep[] = [];
+  const kept: KeptResource[] = [];
 
   for (const d of desired) {
     const key = keyOf(d);
@@ -110,6 +114,16 @@ export function planDeployment(
       steps.push({ action: "create", ...base });
       continue;
     }
+    if (d.kind === "watchlistItem" && !a.managed) {
+      // A row of shmhunt's id whose content is no longer what that id was made from: an analyst edited it, and it is
+      // theirs now (docs/deploy.md): a PUT to its id would replace their edit.
+      kept.push({
+        kind: d.kind,
+        name: d.name,
+        reason: "edited outside shmhunt: its content is theirs now, not updated",
+      });
+      continue;
+    }
     const changes = diffOwned(d.properties, a.properties);
     steps.push(
       changes.length === 0
@@ -118,7 +132,6 @@ export function planDeployment(
     );
   }
 
-  const kept: KeptResource[] = [];
   if (options.prune) {
     const keeps = keptFromPrune(actual, desiredKeys);
     kept.push(...keeps.kept);
@@ -177,8 +190,8 @@ function keptFromPrune(
 }
 
 /**
- * Creates and updates in dependency order, each metadata right after the item it describes; deletes last and in
- * reverse (children and dependents first).
+ * Creates and updates in dependency order, each metadata right after the item it describes; deletes last, in
+ * reverse (children and dependents first), metadata after all.
  */
 function compareSteps(a: PlanStep, b: PlanStep): number {
   const phase = (s: PlanStep) => (s.action === "delete" ? 1 : 0);
@@ -193,6 +206,11 @@ function compareSteps(a: PlanStep, b: PlanStep): number {
     if (ka.after !== kb.after) return ka.after - kb.after;
     return a.name.localeCompare(b.name);
   }
+  // Deletes: a metadata last, after everything it marks (a resource is shmhunt's while its metadata points at it: a
+  // prune stopped between the two then leaves a metadata the next prune still knows, never an unmarked resource it
+  // would not); the others children and dependents first.
+  const metadata = Number(a.kind === "metadata") - Number(b.kind === "metadata");
+  if (metadata !== 0) return metadata;
   const order = applyOrder.indexOf(a.kind) - applyOrder.indexOf(b.kind);
   if (order !== 0) return -order;
   return a.name.localeCompare(b.name);
