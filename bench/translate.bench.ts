@@ -16,7 +16,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatReport, tomlFilesUnder, translateCorpus } from "../src/kql/corpus-report.js";
+import { formatReport, translateCorpus } from "../src/kql/corpus-report.js";
+import { ruleFilesUnder } from "../src/rules/loader.js";
 import { machineLoad } from "./machine-load.js";
 import { type Timed, timedNode } from "./timed-process.js";
 
@@ -61,8 +62,8 @@ console.log(
 
 if (!process.argv.includes("--figures-only")) {
   const files = [
-    ...(await tomlFilesUnder(path.join(corpus, "rules_linux"))),
-    ...(await tomlFilesUnder(path.join(corpus, "rules_building_block_linux"))),
+    ...(await ruleFilesUnder(path.join(corpus, "rules_linux"))),
+    ...(await ruleFilesUnder(path.join(corpus, "rules_building_block_linux"))),
   ];
   const report = await translateCorpus(files);
   console.log(formatReport(report, process.argv.includes("--all-reasons") ? Number.POSITIVE_INFINITY : 12));

@@ -2,8 +2,6 @@
  * Translation over a corpus of Elastic rules (the benchmark and its CI test): every EQL rule × every target,
  * tallied as valid, refused (by reason) or invalid (a Kusto.Language error: a defect).
  */
-import { readdir } from "node:fs/promises";
-import path from "node:path";
 import { loadRuleFile } from "../rules/loader.js";
 import type { Target } from "../rules/types.js";
 import { TARGETS } from "../targets/index.js";
@@ -29,14 +27,6 @@ export interface CorpusReport {
   readonly unloadable: readonly string[];
   readonly tallies: readonly TargetTally[];
   readonly seconds: number;
-}
-
-export async function tomlFilesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith(".toml")) out.push(path.join(entry.parentPath, entry.name));
-  }
-  return out.sort();
 }
 
 export async function translateCorpus(files: readonly string[]): Promise<CorpusReport> {

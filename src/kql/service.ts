@@ -6,10 +6,9 @@ import { stat } from "node:fs/promises";
 import { DiagnosticError } from "../diagnostics/index.js";
 import { parseEql } from "../eql/parser.js";
 import type { RuleFileResult } from "../rules/loader.js";
-import { loadRuleFile, loadRuleText } from "../rules/loader.js";
+import { loadRuleFile, loadRuleText, ruleFilesUnder } from "../rules/loader.js";
 import type { LoadedRule, Target } from "../rules/types.js";
 import { isTarget, TARGETS } from "../targets/index.js";
-import { tomlFilesUnder } from "./corpus-report.js";
 import { TranslationRefusedError } from "./refusal.js";
 import { type Translation, translateQuery, translateRule } from "./translate.js";
 
@@ -66,7 +65,7 @@ export type RuleFileOutcome =
 export async function ruleFilesIn(paths: readonly string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of paths) {
-    if ((await stat(p).catch(() => undefined))?.isDirectory()) out.push(...(await tomlFilesUnder(p)));
+    if ((await stat(p).catch(() => undefined))?.isDirectory()) out.push(...(await ruleFilesUnder(p)));
     else out.push(p);
   }
   return out;

@@ -277,10 +277,19 @@ export async function filesUnder(dir: string): Promise<{ files: string[]; dangli
   return { files: files.sort(), dangling: dangling.sort() };
 }
 
-/** Every `*.toml` file under `dir` (recursively), sorted; a link that leads nowhere is kept (loading reports it). */
-async function ruleFilesIn(dir: string): Promise<string[]> {
+/**
+ * Every rule file under `dir` (recursively), sorted: each `*.toml` (any case of it, as `validate` checks them),
+ * regular or a link to a file; a link that leads nowhere is kept (loading reports it). The one listing of a rules
+ * folder: loading, deploying, hunting and translating a folder all take their files from here.
+ */
+export async function ruleFilesUnder(dir: string): Promise<string[]> {
   const { files, dangling } = await filesUnder(dir);
-  return [...files, ...dangling].filter((file) => file.endsWith(".toml")).sort();
+  return [...files, ...dangling].filter(isRuleFileName).sort();
+}
+
+/** Is this the name of a rule file (`*.toml`, in any case)? */
+export function isRuleFileName(file: string): boolean {
+  return path.extname(file).toLowerCase() === ".toml";
 }
 
 /** The rules folder (SHMHUNT_RULES_DIR, `--rules`) could not be read: RULE200 naming it as a folder, and why. */
@@ -302,7 +311,7 @@ export async function loadRules(dirOrFiles: string | readonly string[]): Promise
       // Given as the rules folder (SHMHUNT_RULES_DIR): what cannot be read is a folder, not a rule file.
       return { rules: [], diagnostics: [unreadableRulesFolder(input, found.error)] };
     }
-    files.push(...("isDirectory" in found && found.isDirectory() ? await ruleFilesIn(input) : [input]));
+    files.push(...("isDirectory" in found && found.isDirectory() ? await ruleFilesUnder(input) : [input]));
   }
   const rules: LoadedRule[] = [];
   const diagnostics: Diagnostic[] = [];

@@ -11,7 +11,8 @@ export type Schema =
   | { readonly kind: "integer"; readonly min?: number; readonly max?: number }
   | { readonly kind: "number" }
   | { readonly kind: "boolean" }
-  | { readonly kind: "array"; readonly items: Schema; readonly nonEmpty?: boolean }
+  /** `unique`: no entry may repeat an earlier one (a list of choices, such as targets). */
+  | { readonly kind: "array"; readonly items: Schema; readonly nonEmpty?: boolean; readonly unique?: boolean }
   /** A table with known keys; any other key is an error (RULE201). */
   | { readonly kind: "table"; readonly fields: Readonly<Record<string, Field>> }
   /** A table whose keys are free (a map), each value checked against `values`. */
@@ -46,7 +47,8 @@ export const int = (min?: number, max?: number): Schema => ({
 });
 export const bool: Schema = { kind: "boolean" };
 export const any: Schema = { kind: "any" };
-export const arrayOf = (items: Schema, nonEmpty = false): Schema => ({ kind: "array", items, nonEmpty });
+export const arrayOf = (items: Schema, nonEmpty = false, unique = false): Schema =>
+  unique ? { kind: "array", items, nonEmpty, unique } : { kind: "array", items, nonEmpty };
 export const table = (fields: Record<string, Field>): Schema => ({ kind: "table", fields });
 export const mapOf = (values: Schema, keyCheck?: StringCheck): Schema =>
   keyCheck ? { kind: "map", values, keyCheck } : { kind: "map", values };
@@ -154,7 +156,9 @@ export function checkSchema(value: unknown, schema: Schema, path: readonly PathS
         if (s.nonEmpty && v.length === 0)
           issues.push({ path: p, code: Codes.RuleBadValue, message: "must not be empty" });
         v.forEach((item, i) => {
-          visit(item, s.items, [...p, i]);
+          if (s.unique && v.indexOf(item) < i)
+            issues.push({ path: [...p, i], code: Codes.RuleBadValue, message: `repeats ${JSON.stringify(item)}` });
+          else visit(item, s.items, [...p, i]);
         });
         return;
       case "map":

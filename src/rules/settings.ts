@@ -105,8 +105,8 @@ const REVISION = /^[a-z0-9][a-z0-9-]{0,15}$/;
 
 export const settingsFields: Record<string, Field> = {
   revision: opt(str(matching(REVISION, "a short label of lower-case letters, digits and dashes, such as upstream"))),
-  targets: opt(arrayOf(str(oneOfValues(TARGETS)), true)),
-  deploy: opt(arrayOf(str(oneOfValues(["hunting_query", "analytics_rule"])), true)),
+  targets: opt(arrayOf(str(oneOfValues(TARGETS)), true, true)),
+  deploy: opt(arrayOf(str(oneOfValues(["hunting_query", "analytics_rule"])), true, true)),
   sample_gate: opt(
     table({
       mode: req(str(oneOfValues(["require", "annotate", "none"]))),

@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { type CorpusReport, tomlFilesUnder, translateCorpus } from "../../src/kql/corpus-report.js";
+import { type CorpusReport, translateCorpus } from "../../src/kql/corpus-report.js";
+import { ruleFilesUnder } from "../../src/rules/loader.js";
 
 const corpus = path.resolve(import.meta.dirname, "../../../shared/corpus/elastic-rules-linux");
 
@@ -15,8 +16,8 @@ describe.skipIf(!existsSync(corpus))("translation of the Elastic Linux rules", (
 
   it("translates every EQL rule for every target", async () => {
     const files = [
-      ...(await tomlFilesUnder(path.join(corpus, "rules_linux"))),
-      ...(await tomlFilesUnder(path.join(corpus, "rules_building_block_linux"))),
+      ...(await ruleFilesUnder(path.join(corpus, "rules_linux"))),
+      ...(await ruleFilesUnder(path.join(corpus, "rules_building_block_linux"))),
     ];
     report = await translateCorpus(files);
     expect(report.rules).toBeGreaterThan(250);

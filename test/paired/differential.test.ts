@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tomlFilesUnder } from "../../src/kql/corpus-report.js";
 import { loadRuleFile } from "../../src/rules/index.js";
+import { ruleFilesUnder } from "../../src/rules/loader.js";
 import type { LoadedRule } from "../../src/rules/types.js";
 import { pairedPresent } from "./corpus.js";
 import { compare, type Outcome, openSides, type Side } from "./differential.js";
@@ -32,8 +32,8 @@ describe.skipIf(!pairedPresent || !existsSync(corpus))(
     beforeAll(async () => {
       sides = await openSides(work);
       const files = [
-        ...(await tomlFilesUnder(path.join(corpus, "rules_linux"))),
-        ...(await tomlFilesUnder(path.join(corpus, "rules_building_block_linux"))),
+        ...(await ruleFilesUnder(path.join(corpus, "rules_linux"))),
+        ...(await ruleFilesUnder(path.join(corpus, "rules_building_block_linux"))),
         ...["shm-execution", "shm-execution-upstream", "shm-creation"].map((s) =>
           path.join(repo, "rules", `${s}.toml`),
         ),

@@ -10,9 +10,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { tomlFilesUnder } from "../../src/kql/corpus-report.js";
 import { type Translation, translateRule } from "../../src/kql/translate.js";
 import { type LoadedRule, loadRuleFile, loadRules, type Target } from "../../src/rules/index.js";
+import { ruleFilesUnder } from "../../src/rules/loader.js";
 import { contentOfRule } from "../../src/sentinel/content-graph.js";
 import type { WorkspaceRef } from "../../src/sentinel/content-types.js";
 import { defaultFunctionsDir } from "../../src/sentinel/deploy.js";
@@ -244,7 +244,7 @@ describe("the rules in rules/", () => {
 
 describe.skipIf(!existsSync(corpus))("a sample of Elastic's Linux rules", () => {
   it("render as SDK requests, Bicep, ARM and YAML that agree on every target they translate to", async () => {
-    const files = (await tomlFilesUnder(path.join(corpus, "rules_linux"))).sort();
+    const files = (await ruleFilesUnder(path.join(corpus, "rules_linux"))).sort();
     const rules: LoadedRule[] = [];
     // Every 12th rule file: a fixed sample across the corpus, kept while it translates somewhere.
     for (const file of files.filter((_, i) => i % 12 === 0)) {
