@@ -152,21 +152,32 @@ export class SampleBroker {
       let record = key ? await state.store.get<Acquisition>("acquisition", ACQUISITION_PARTITION, key) : undefined;
       if (stored && (sha256 === undefined || stored === sha256)) {
         report.found++;
-        if (record && !finalAcquisitionStatuses.has(record.status)) {
+        if (record?.status === "queued") {
+          // Uploaded (or fetched otherwise) while its GetFile waits: that action would hold one of the broker's
+          // sessions and its device's one live response session (api/run-live-response, Limitations 2 and 8) until
+          // the API times it out; released as one no hit waits for (its result kept if it has one, else cancelled).
+          const released = await this.release(record);
+          if (released.status !== "queued") active--;
+        } else if (record?.status === "requested" && record.startAttemptedAt !== undefined) {
+          await this.releaseLost(record);
+        } else if (record && !finalAcquisitionStatuses.has(record.status)) {
           // Fetched by a run that stopped before recording it, or uploaded meanwhile.
           await this.save(
             advance(record, "retrieved", this.deps.clock(), { sha256: stored, reason: "found in the store" }),
           );
-          if (record.status === "queued") active--;
         }
         await this.deps.ingestStored(stored, sha256 ? undefined : partition);
         continue;
       }
       if (!key || !names.host || !names.path) {
         report.skipped++;
-        if (key && !record)
-          await this.create(this.initial(key, names, waiting.hit, "skipped", "the hit names no device or no path"));
+        if (key && !record) await this.create(this.initial(key, names, waiting.hit, "skipped", NO_DEVICE_OR_PATH));
         continue;
+      }
+      // A skip for want of a device or a path was the earlier hit's: this one names both.
+      if (record?.status === "skipped" && record.reason === NO_DEVICE_OR_PATH) {
+        await this.deps.state.store.delete("acquisition", ACQUISITION_PARTITION, key);
+        record = undefined;
       }
       record ??= await this.request(key, names, waiting.hit);
       if (record.status === "requested") {
@@ -220,16 +231,24 @@ export class SampleBroker {
     return info !== undefined && info.size <= this.limits.maxBytes;
   }
 
+  /**
+   * The hit a sample's acquisition is for: the first that still waits and names its device and its file's path (a
+   * GetFile needs both), else the first that still waits.
+   */
   private async waitingHit(
     entries: ReadonlyArray<{ key: string; ruleId: string; target: string }>,
     plans: readonly HuntPlan[],
   ): Promise<{ hit: HitRecord; plan: HuntPlan | undefined } | undefined> {
+    let first: { hit: HitRecord; plan: HuntPlan | undefined } | undefined;
     for (const entry of entries) {
       const hit = await this.deps.state.hit(entry.ruleId, entry.key);
       if (!hit || settledStatuses.has(hit.status)) continue;
-      return { hit, plan: plans.find((p) => p.rule.id === entry.ruleId && p.target === entry.target) };
+      const found = { hit, plan: plans.find((p) => p.rule.id === entry.ruleId && p.target === entry.target) };
+      const names = sampleNamesOf(found.hit, found.plan);
+      if (names.host && names.path) return found;
+      first ??= found;
     }
-    return undefined;
+    return first;
   }
 
   private initial(
@@ -482,6 +501,9 @@ export class SampleBroker {
     return record;
   }
 }
+
+/** Why a sample is not fetched when the hit it was asked for names no device or no path (the hit's want, not the file's). */
+const NO_DEVICE_OR_PATH = "the hit names no device or no path";
 
 /**
  * The comment of the broker's GetFile for a record (runliveresponse's `Comment`): by it a later tick knows the

@@ -19,14 +19,26 @@ export function locatorOf(host: string, path: string): string {
 
 /** The locator of a row's file (the target's host columns, the plan's path columns), when the row names both. */
 export function sampleLocatorOf(row: Row, plan: HuntPlan): string | undefined {
-  const first = (columns: readonly string[] | undefined) =>
-    columns
-      ?.map((c) => row[c])
-      .find((v): v is string => typeof v === "string" && v.trim() !== "")
-      ?.trim();
-  const host = first(huntColumnsOf(plan.target).host);
-  const path = first(plan.sampleNameColumns?.path);
+  const { host, path } = hostAndPathOf(row, plan.target, plan.sampleNameColumns?.path);
   return host && path ? locatorOf(host, path) : undefined;
+}
+
+/**
+ * The device and the file a row names: the first non-blank value of the target's host columns (trimmed: a device
+ * name holds no spaces), and of the path columns, exactly as written: a Linux file name may begin or end with a space
+ * (any byte but `/` and NUL), and `/dev/shm/.x ` is another file than `/dev/shm/.x` (the fetch and the locator must
+ * name the file the telemetry names, not a decoy beside it).
+ */
+export function hostAndPathOf(
+  row: Row,
+  target: string,
+  pathColumns: readonly string[] | undefined,
+): { host?: string; path?: string } {
+  const first = (columns: readonly string[] | undefined) =>
+    columns?.map((c) => row[c]).find((v): v is string => typeof v === "string" && v.trim() !== "");
+  const host = first(huntColumnsOf(target).host)?.trim();
+  const path = first(pathColumns);
+  return { ...(host ? { host } : {}), ...(path ? { path } : {}) };
 }
 
 /** The SHA-1 and MD5 a row names for its file (the plan's columns; the first well-formed value of each), if any. */
