@@ -66,14 +66,15 @@ const FACTORIES: Readonly<Record<string, (a: AggregateArgs) => AggregateFactory>
         result: () => [seen.size],
       };
     },
+  // "Default values of aggregations" (summarize operator): sum() and sumif() give 0 over no values, not null.
   sum:
     ({ args: [f] }) =>
     () => {
-      let s: number | null = null;
+      let s = 0;
       return {
         add: (row) => {
           const v = f?.(row);
-          if (typeof v === "number") s = (s ?? 0) + v;
+          if (typeof v === "number") s += v;
         },
         result: () => [s],
       };
@@ -81,12 +82,12 @@ const FACTORIES: Readonly<Record<string, (a: AggregateArgs) => AggregateFactory>
   sumif:
     ({ args: [f, p] }) =>
     () => {
-      let s: number | null = null;
+      let s = 0;
       return {
         add: (row) => {
           if (p?.(row) !== true) return;
           const v = f?.(row);
-          if (typeof v === "number") s = (s ?? 0) + v;
+          if (typeof v === "number") s += v;
         },
         result: () => [s],
       };

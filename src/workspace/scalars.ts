@@ -519,23 +519,28 @@ async function compileIn(node: Node, scope: RowScope, ctx: Ctx): Promise<Compile
     const s = t === "string" || typeof v === "string" ? String(v) : `${typeof v}:${toKqlString(v, t)}`;
     return tilde ? s.toLowerCase() : s;
   };
+  /**
+   * The list's values keyed as the left value is: each item with its own type (a datetime column's value as a
+   * datetime, not as the number it is held as), the elements of a dynamic array as dynamic values.
+   */
+  const keysOf = (row: Parameters<Fn>[0]): Array<string | null> => {
+    const out: Array<string | null> = [];
+    for (let i = 0; i < fns.length; i++) {
+      const v = fns[i]!(row);
+      if (Array.isArray(v))
+        for (const e of v as Value[]) out.push(norm(e, typeof e === "string" ? "string" : "dynamic"));
+      else out.push(norm(v, typeof v === "string" ? "string" : (types[i] ?? "dynamic")));
+    }
+    return out;
+  };
   const allConstant = fns.every((f) => f.length === 0);
-  let constSet: Set<string | null> | undefined;
-  if (allConstant) {
-    const vals = flatten(fns.map((f) => f([])));
-    constSet = new Set(vals.map((v) => norm(v, typeof v === "string" ? "string" : (types[0] ?? "dynamic"))));
-  }
+  const constSet = allConstant ? new Set(keysOf([])) : undefined;
   return {
     fn: (row) => {
       const a = l(row);
       if (a === null) return neg;
       const key = norm(a, typeof a === "string" ? "string" : lt);
-      let found: boolean;
-      if (constSet) found = constSet.has(key);
-      else {
-        const vals = flatten(fns.map((f) => f(row)));
-        found = vals.some((v) => norm(v, typeof v === "string" ? "string" : "dynamic") === key);
-      }
+      const found = constSet ? constSet.has(key) : keysOf(row).includes(key);
       return found !== neg;
     },
     type: "bool",

@@ -95,14 +95,22 @@ export function formatTimespan(ms: number): string {
   return `${sign}${days ? `${days}.` : ""}${p2(h)}:${p2(m)}:${p2(s)}${frac}`;
 }
 
+/** The days of a month (1–12) of the proleptic Gregorian calendar. */
+function daysIn(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 /** Parses a datetime the way data files and `todatetime()` spell it; null when it is not one. */
 const SIMPLE_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
 
 export function parseDatetime(text: string): number | null {
-  // The common exported form, parsed natively.
+  // The common exported form, parsed natively (Date.parse carries a day past its month's end into the next one:
+  // checked apart).
   if (SIMPLE_ISO.test(text)) {
     const ms = Date.parse(text);
-    if (!Number.isNaN(ms)) return ms;
+    if (!Number.isNaN(ms) && Number(text.slice(8, 10)) <= daysIn(Number(text.slice(0, 4)), Number(text.slice(5, 7))))
+      return ms;
+    return null;
   }
   const t = text.trim();
   if (t === "") return null;
@@ -111,7 +119,12 @@ export function parseDatetime(text: string): number | null {
     /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(t);
   if (m) {
     const [, y, mo, d, h = "0", mi = "0", s = "0", f = "", zone] = m;
-    let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
+    // A date or time that is not one (February 30, month 13, hour 25) is no datetime ("Else, the result will be
+    // null", todatetime()); Date.UTC would carry it into the next day or month.
+    const month = Number(mo);
+    if (month < 1 || month > 12 || Number(d) < 1 || Number(d) > daysIn(Number(y), month)) return null;
+    if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+    let ms = Date.UTC(Number(y), month - 1, Number(d), Number(h), Number(mi), Number(s));
     if (f) ms += Number(`0.${f}`) * 1000;
     if (zone && zone.toUpperCase() !== "Z") {
       const zm = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
