@@ -30,7 +30,7 @@ const run = (mode: "plan" | "apply") => deploy({ rulesDir, clients, workspace, m
 const changed = async () =>
   (await run("plan")).steps.filter((s) => s.action !== "unchanged").map((s) => [s.action, s.kind, s.changes ?? []]);
 
-it("plans nothing after a deploy, for every kind; then reports each portal change as drift and puts it back", async () => {
+it("plans nothing after a deploy, for every kind; then reports each portal change as drift and puts it back (an analyst's row edit aside)", async () => {
   const first = await run("apply");
   expect(first.ok).toBe(true);
   const kinds = new Set(first.steps.map((s) => s.kind));
@@ -129,10 +129,16 @@ it("plans nothing after a deploy, for every kind; then reports each portal chang
       ["update", "metadata", ["version"]],
       ["update", "savedSearch", ["query"]],
       ["update", "watchlist", ["description"]],
-      ["update", "watchlistItem", ["itemsKeyValue.Scenario"]],
       ["update", "workspaceFunction", ["query"]],
     ].sort(),
   );
+  // The row edited in the portal is not drift: "A watchlist row is shmhunt's only when its id is the UUIDv5 of its
+  // own content: rows an analyst adds (random ids), or edits, are never updated or pruned" (docs/deploy.md). Until
+  // 8 December 2026 this test expected the apply to put it back, against that line; the plan now keeps it.
+  const plan = await run("plan");
+  expect(plan.kept).toContainEqual(expect.objectContaining({ kind: "watchlistItem", name: itemName }));
   await run("apply");
   expect(await changed()).toEqual([]);
+  const after = (await si.watchlistItems.get(rg, ws, alias, itemName)) as WatchlistItem;
+  expect((after.itemsKeyValue as Record<string, unknown>).Scenario).toBe("edited");
 }, 240_000);
