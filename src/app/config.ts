@@ -193,10 +193,18 @@ export function loadConfig(
     return fallback;
   };
   const huntTargets = (): string[] | undefined => {
-    const listed = text("SHMHUNT_HUNT_TARGETS")
+    const items = text("SHMHUNT_HUNT_TARGETS")
       ?.split(",")
-      .map((t) => t.trim())
-      .filter(Boolean);
+      .map((t) => t.trim());
+    const listed = items?.filter(Boolean);
+    // docs/service.md: "another name, or none between the commas, is an error" (`defender,,asim`); a list of
+    // separators alone is reported below.
+    if (listed && listed.length > 0 && listed.length < items!.length) {
+      problems.push({
+        field: "SHMHUNT_HUNT_TARGETS",
+        message: `names no target between two commas (or at an end): the targets are ${TARGETS.join(", ")}, comma-separated`,
+      });
+    }
     const unknown = listed?.filter((t) => !isTarget(t)) ?? [];
     if (unknown.length > 0) {
       problems.push({

@@ -20,9 +20,27 @@ const FIELDS = [
     name: "month",
     min: 1,
     max: 12,
-    names: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+    names: [
+      "january",
+      "february",
+      "march",
+      "april",
+      "may",
+      "june",
+      "july",
+      "august",
+      "september",
+      "october",
+      "november",
+      "december",
+    ],
   },
-  { name: "day-of-week", min: 0, max: 6, names: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] },
+  {
+    name: "day-of-week",
+    min: 0,
+    max: 6,
+    names: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"],
+  },
 ] as const;
 
 const EXAMPLE = '"0 */5 * * * *"';
@@ -48,13 +66,18 @@ function fieldProblem(
   field: string,
   spec: { readonly name: string; readonly min: number; readonly max: number; readonly names?: readonly string[] },
 ): string | undefined {
-  const bad = `its ${spec.name} field ${JSON.stringify(field)} is not ${spec.min}-${spec.max}${spec.names ? ` (or a name, ${spec.names[0]}-${spec.names[spec.names.length - 1]})` : ""}, *, a range a-b, a list a,b or a step */n`;
+  const bad = `its ${spec.name} field ${JSON.stringify(field)} is not ${spec.min}-${spec.max}${spec.names ? ` (or a name, ${spec.names[0]!.slice(0, 3)}-${spec.names[spec.names.length - 1]!.slice(0, 3)})` : ""}, *, a range a-b, a list a,b or a step */n`;
   const value = (text: string): number | undefined => {
     if (/^\d+$/.test(text)) {
       const n = Number(text);
       return n >= spec.min && n <= spec.max ? n : undefined;
     }
-    const named = spec.names?.indexOf(text.toLowerCase()) ?? -1;
+    // "Names are in English. For example: Monday, January. Names are case-insensitive. Names can be abbreviated.
+    // Three letters is the recommended abbreviation length" (Microsoft Learn, Timer trigger for Azure Functions,
+    // NCRONTAB expressions): a name, or a beginning of one of three letters or more (Tue, Tues, Sept), which is
+    // never two names' (jun/jul, mar/may differ by their third letter).
+    const lower = text.toLowerCase();
+    const named = lower.length >= 3 ? (spec.names?.findIndex((name) => name.startsWith(lower)) ?? -1) : -1;
     return named < 0 ? undefined : spec.min + named;
   };
   for (const part of field.split(",")) {

@@ -21,12 +21,15 @@ export function startSchedule(
   const schedule = (delay: number) => {
     if (stopped) return;
     timer = setTimeout(() => {
+      const started = Date.now();
       current = tick()
         .then(
           () => undefined,
           (error: unknown) => onError(error),
         )
-        .finally(() => schedule(intervalMs));
+        // The next tick `intervalMs` after this one began (its own time counted in, so the rate holds: docs/service.md,
+        // "ticks every 1m"), at once if it took longer; within 0..intervalMs whatever the wall clock did meanwhile.
+        .finally(() => schedule(Math.min(intervalMs, Math.max(0, intervalMs - (Date.now() - started)))));
     }, delay);
     if (!options.keepAlive) timer.unref?.();
   };
