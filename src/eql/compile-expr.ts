@@ -84,6 +84,15 @@ export class ExprCompiler {
     return expr.kind === "field" ? this.ctx.fieldType(expr.name) : undefined;
   }
 
+  /**
+   * An optional field that exists nowhere: "If an optional field doesn't exist, the query replaces it with `null`
+   * instead of returning an error" (EQL syntax reference), so a condition on it is one on the literal null, a script
+   * whose value is null, never a query on a missing field (whose negation would match every event).
+   */
+  private missingOptional(expr: Expr): boolean {
+    return expr.kind === "field" && expr.optional && this.ctx.fieldExists?.(expr.name) === false;
+  }
+
   /** A constant's value, folded once. */
   private constantValue(expr: Expr): Value {
     return this.value(expr)(EMPTY_EVENT);
@@ -178,6 +187,7 @@ export class ExprCompiler {
           op = FLIPPED_COMPARISON[op];
         }
         if (field.kind !== "field" || !isConstant(constant)) return null;
+        if (this.missingOptional(field)) return null;
         const name = field.name;
         const type = this.typeOf(field);
         const c = this.constantValue(constant);
@@ -186,12 +196,14 @@ export class ExprCompiler {
       }
       case "match": {
         if (expr.left.kind !== "field" || !expr.patterns.every(isConstant)) return null;
+        if (this.missingOptional(expr.left)) return null;
         const name = expr.left.name;
         const test = this.matcher(expr.op, expr.caseInsensitive, expr.patterns);
         return (e) => e.values(name).some(test);
       }
       case "in": {
         if (expr.left.kind !== "field" || !expr.values.every(isConstant)) return null;
+        if (this.missingOptional(expr.left)) return null;
         const name = expr.left.name;
         const type = this.typeOf(expr.left);
         const list = expr.values.map((v) => this.constantValue(v)).filter((v) => v !== null);
@@ -210,7 +222,7 @@ export class ExprCompiler {
         if (!QUERY_FUNCTIONS.has(expr.name)) return null;
         // an optional field that does not exist is the literal null, and the function of it is null (EQL function
         // reference: `startsWith(null, "regsvr32") // returns null`): a script, not a query on a missing field
-        if (target.optional && this.ctx.fieldExists?.(target.name) === false) return null;
+        if (this.missingOptional(target)) return null;
         const name = target.name;
         const constants = rest.map((r) => this.constantValue(r));
         // with a null argument the function is null (EQL function reference, e.g. `startsWith("regsvr32.exe", null)
@@ -218,6 +230,9 @@ export class ExprCompiler {
         if (constants.some((c) => c === null)) return null;
         const fn = expr.name;
         const ci = expr.caseInsensitive;
+        // As a query, stringContains(field, "") is the wildcard `**` (Elasticsearch queries a field against a
+        // constant with `*` + substring + `*`): any value of the field, where the script form returns false.
+        if (fn === "stringcontains" && constants[0] === "") return (e) => e.values(name).length > 0;
         return (e) => e.values(name).some((v) => callFunction(fn, ci, [v, ...constants], false) === true);
       }
       default:

@@ -130,7 +130,11 @@ export function callFunction(name: string, caseInsensitive: boolean, args: reado
     case "stringcontains": {
       const s = str(0);
       const x = str(1);
-      return s === null || x === null ? null : fold(s).includes(fold(x));
+      if (s === null || x === null) return null;
+      // "stringContains("", "") // returns false", "stringContains(process.command_line, "") // returns false" (EQL
+      // function reference): an empty source or substring contains nothing, where JavaScript's includes says true.
+      // (A field against a constant is a query, not this: compile-expr.ts.)
+      return s !== "" && x !== "" && fold(s).includes(fold(x));
     }
     case "indexof": {
       const s = str(0);
