@@ -109,10 +109,11 @@ export function compileYaraRules(paths: readonly string[], options: YaraCompileO
       .update("\0")
       .update(JSON.stringify(Object.entries(externals).sort()))
       .digest("hex");
-  // The cache is keyed on the sources, the externals, the files' paths (warnings name them) and the binding.
+  // The cache is keyed on the sources, the externals, the files' paths and lengths (warnings name a file and a line:
+  // the same joined text cut between the files elsewhere is another layout) and the binding.
   const key =
     options.cacheCompiled && !hasErrors(read.diagnostics) && read.files.length > 0
-      ? cacheKey(`${idOf(joinSources(read.files))}\0${JSON.stringify(read.files.map((f) => f.path))}`)
+      ? cacheKey(`${idOf(joinSources(read.files))}\0${JSON.stringify(read.files.map((f) => [f.path, f.text.length]))}`)
       : undefined;
   const hit = key ? readCachedRules(key) : undefined;
   const { files, diagnostics } = hit
@@ -282,8 +283,16 @@ async function unchanged(set: CompiledRuleSet, paths: readonly string[]): Promis
   return true;
 }
 
+/**
+ * The same files, each with the same content: the same joined text (the same id) cut between the files elsewhere (a
+ * rule moved from the end of one file to the start of the next) is another set, whose rules and warnings name other
+ * files and lines.
+ */
 function sameFiles(a: CompiledRuleSet, b: CompiledRuleSet): boolean {
-  return a.files.length === b.files.length && a.files.every((f, i) => f.path === b.files[i]?.path);
+  return (
+    a.files.length === b.files.length &&
+    a.files.every((f, i) => f.path === b.files[i]?.path && f.sha256 === b.files[i]?.sha256)
+  );
 }
 
 function loadAndCheck(
@@ -319,8 +328,11 @@ function readRuleFiles(paths: readonly string[]): { files: LoadedFile[]; diagnos
   }
   for (const file of resolved) {
     try {
-      const bytes = readFileSync(file);
+      // The stamp taken before the bytes: a save landing between the two then leaves a stamp older than the file,
+      // and the next check compiles again; taken after, it would describe the new file while the old text is the one
+      // compiled, and no later check would see a change.
       const info = statSync(file);
+      const bytes = readFileSync(file);
       // UTF-8 or refused: a byte that is not would be read as U+FFFD, and a string holding it would be compiled
       // into another string than the file's (yara matches the file's bytes), silently never matching.
       const invalid = firstNotUtf8(bytes);
@@ -423,7 +435,14 @@ function spanAt(lines: LineMap, line: number, column: number, length: number): S
     if (next < 0) break;
     offset = next + 1;
   }
-  const start = Math.min(offset + column - 1, text.length);
+  // YARA-X counts a column in characters (code points): a character beyond the BMP before it (an emoji) is one
+  // column there and two UTF-16 units here.
+  let start = offset;
+  for (let c = 1; c < column && start < text.length && text[start] !== "\n"; c++) {
+    const unit = text.charCodeAt(start);
+    start += unit >= 0xd800 && unit <= 0xdbff && start + 1 < text.length ? 2 : 1;
+  }
+  start = Math.min(start, text.length);
   return lines.span(start, Math.min(start + length, text.length));
 }
 
