@@ -8,18 +8,9 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/app/config.js";
 import { REQUEST_LIMITS } from "../../src/app/requests.js";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { configProblems } from "../support/config-problems.js";
 
-/** The SVC601 lines loadConfig refuses `env` with (none: it accepted it). */
-function problems(env: Record<string, string>, cwd = "/srv/app"): string[] {
-  try {
-    loadConfig(env, cwd);
-  } catch (error) {
-    expect(error).toBeInstanceOf(DiagnosticError);
-    return (error as DiagnosticError).diagnostics.map((d) => `${d.code} ${d.field}: ${d.message}`);
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("duration settings", () => {
   it("refuses a timer's duration Node cannot keep (over 2^31-1 ms, ~24.8 days), naming the setting", () => {

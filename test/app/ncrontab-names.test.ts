@@ -13,19 +13,9 @@
  *   (SVC601) when the settings are loaded, as the host would only fail to start the timer".
  */
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/app/config.js";
-import { DiagnosticError } from "../../src/diagnostics/index.js";
+import { configProblems } from "../support/config-problems.js";
 
-/** The SVC601 lines loadConfig refuses `env` with (none: it accepted it); as test/app/config-bad-values.test.ts. */
-function problems(env: Record<string, string>, cwd = "/srv/app"): string[] {
-  try {
-    loadConfig(env, cwd);
-  } catch (error) {
-    expect(error).toBeInstanceOf(DiagnosticError);
-    return (error as DiagnosticError).diagnostics.map((d) => `${d.code} ${d.field}: ${d.message}`);
-  }
-  return [];
-}
+const problems = configProblems;
 
 describe("NCRONTAB names of months and days", () => {
   it("accepts full English names (Monday, January), as Microsoft's docs give them", () => {
